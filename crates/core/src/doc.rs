@@ -1,0 +1,683 @@
+//! The blog document and the drafts document.
+//!
+//! Both are Automerge documents with the same post layout; the root of each carries
+//! `schema` (currently [`SCHEMA_VERSION`]) and `kind` (`"blog"` or `"drafts"`) from the first
+//! change. Text fields (post titles and bodies) are Automerge `Text` indexed in UTF-16 code
+//! units, the unit the editor in the webview counts in.
+//!
+//! Root layout (schema 1):
+//!
+//! ```text
+//! schema: u64 = 1
+//! kind: "blog" | "drafts"
+//! blog_id: str            32 lowercase hex characters
+//! owner: str              fingerprint of the author's certificate, uppercase hex
+//! settings: { title, description, language, handle }   (strings)
+//! spokes: [ { endpoint: str, addrs: [str] } ]          spokes chosen by the author
+//! posts: { <post id>: { title: Text, body: Text, slug: str, tags: [str],
+//!                        date: str (RFC 3339), updated: str (RFC 3339),
+//!                        state: "draft" | "published" | "unpublished" } }
+//! ```
+
+use automerge::{
+    AutoCommit, ChangeHash, LoadOptions, ObjId, ObjType, ReadDoc, ROOT, ScalarValue, TextEncoding,
+    Value, transaction::Transactable,
+};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The schema version written into every new document's root as `schema`.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Errors of the document layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    /// The bytes are not an Automerge document (truncated, corrupt, or another format).
+    #[error("the document file is damaged or not a Spokes document: {0}")]
+    Corrupt(String),
+    /// The document was written by a newer Spokes with a schema this version does not know.
+    #[error("the document uses schema version {found}, this version of Spokes reads up to {SCHEMA_VERSION}")]
+    UnknownSchema {
+        /// Schema version found in the document.
+        found: u64,
+    },
+    /// A required field is missing or has the wrong type.
+    #[error("the document is missing `{0}` or it has the wrong type")]
+    Missing(&'static str),
+    /// No post with this ID.
+    #[error("no post with ID {0}")]
+    NoSuchPost(String),
+    /// A blog ID that is not 32 lowercase hex characters.
+    #[error("`{0}` is not a blog ID (32 hex characters)")]
+    BadBlogId(String),
+    /// An error reported by Automerge.
+    #[error("document operation failed: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+/// The fixed identifier of one blog: 16 random bytes, written as 32 lowercase hex characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BlogId(String);
+
+impl BlogId {
+    /// A new random blog ID.
+    pub fn generate() -> Self {
+        let bytes: [u8; 16] = rand::random();
+        BlogId(hex::encode(bytes))
+    }
+    /// The 32-character lowercase hex form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for BlogId {
+    type Err = DocError;
+    fn from_str(s: &str) -> Result<Self, DocError> {
+        if s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            Ok(BlogId(s.to_owned()))
+        } else {
+            Err(DocError::BadBlogId(s.chars().take(80).collect()))
+        }
+    }
+}
+impl TryFrom<String> for BlogId {
+    type Error = DocError;
+    fn try_from(s: String) -> Result<Self, DocError> {
+        s.parse()
+    }
+}
+impl From<BlogId> for String {
+    fn from(b: BlogId) -> String {
+        b.0
+    }
+}
+impl fmt::Display for BlogId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which of the two documents this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocKind {
+    /// What is published; signed and sent to spokes.
+    Blog,
+    /// Unpublished posts and edits; never leaves the machine.
+    Drafts,
+}
+impl DocKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Blog => "blog",
+            DocKind::Drafts => "drafts",
+        }
+    }
+}
+
+/// Blog-wide settings shown to readers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlogSettings {
+    /// The blog's name.
+    pub title: String,
+    /// One or two sentences under the title.
+    pub description: String,
+    /// BCP 47 language tag, for example `en`.
+    pub language: String,
+    /// Short name readers may know the author by.
+    pub handle: String,
+}
+
+/// Publication state of a post.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostState {
+    /// Only in the drafts document.
+    Draft,
+    /// Visible to readers.
+    Published,
+    /// Was published, withdrawn by the author (history keeps it).
+    Unpublished,
+}
+impl PostState {
+    fn as_str(self) -> &'static str {
+        match self {
+            PostState::Draft => "draft",
+            PostState::Published => "published",
+            PostState::Unpublished => "unpublished",
+        }
+    }
+    fn parse(s: &str) -> PostState {
+        match s {
+            "published" => PostState::Published,
+            "unpublished" => PostState::Unpublished,
+            _ => PostState::Draft,
+        }
+    }
+}
+
+/// A spoke the author chose to host the blog, as listed in the blog document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpokeRef {
+    /// The spoke's iroh endpoint ID (z-base-32 or hex, as iroh prints it).
+    pub endpoint: String,
+    /// Socket addresses (`ip:port`) where the spoke listens for sync.
+    pub addrs: Vec<String>,
+}
+
+/// A post as plain data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Post {
+    /// Stable post ID: 16 lowercase hex characters.
+    pub id: String,
+    /// Title (plain text).
+    pub title: String,
+    /// Body (Markdown).
+    pub body: String,
+    /// URL-safe name used in the permalink.
+    pub slug: String,
+    /// Tags, in the author's order.
+    pub tags: Vec<String>,
+    /// Publication date shown to readers.
+    pub date: DateTime<FixedOffset>,
+    /// Last time the author changed the post.
+    pub updated: DateTime<FixedOffset>,
+    /// Publication state.
+    pub state: PostState,
+}
+
+impl Post {
+    /// A new post with a fresh ID, dated now.
+    pub fn new(title: &str, body: &str) -> Post {
+        let now = Utc::now().fixed_offset();
+        let bytes: [u8; 8] = rand::random();
+        Post {
+            id: hex::encode(bytes),
+            title: title.to_owned(),
+            body: body.to_owned(),
+            slug: slugify(title),
+            tags: Vec::new(),
+            date: now,
+            updated: now,
+            state: PostState::Draft,
+        }
+    }
+}
+
+/// Turns a title into a slug: lowercase letters and digits separated by single hyphens.
+/// Returns `"post"` when nothing usable is left.
+pub fn slugify(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').chars().take(80).collect::<String>();
+    if out.is_empty() { "post".into() } else { out.trim_end_matches('-').to_owned() }
+}
+
+/// A blog or drafts document.
+#[derive(Debug)]
+pub struct BlogDoc {
+    doc: AutoCommit,
+}
+
+fn load_options() -> LoadOptions<'static> {
+    LoadOptions::new().text_encoding(TextEncoding::Utf16CodeUnit)
+}
+
+/// Loads raw Automerge bytes with UTF-16 text indexing, without checking the schema.
+/// Used by sync code that must handle documents before their first change arrives.
+pub fn load_automerge(bytes: &[u8]) -> Result<AutoCommit, DocError> {
+    AutoCommit::load_with_options(bytes, load_options()).map_err(|e| DocError::Corrupt(e.to_string()))
+}
+
+/// An empty Automerge document with UTF-16 text indexing.
+pub fn empty_automerge() -> AutoCommit {
+    AutoCommit::new_with_encoding(TextEncoding::Utf16CodeUnit)
+}
+
+fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
+    match doc.get(obj, key).ok()?? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        (Value::Object(ObjType::Text), id) => doc.text(&id).ok(),
+        _ => None,
+    }
+}
+
+fn get_obj(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ObjId> {
+    match doc.get(obj, key).ok()?? {
+        (Value::Object(_), id) => Some(id),
+        _ => None,
+    }
+}
+
+fn parse_date(s: Option<String>) -> DateTime<FixedOffset> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .unwrap_or_else(|| DateTime::UNIX_EPOCH.fixed_offset())
+}
+
+impl BlogDoc {
+    /// Creates a new document with its schema, kind, blog ID, owner and settings in the first change.
+    pub fn create(kind: DocKind, blog_id: &BlogId, owner: &str, settings: &BlogSettings) -> BlogDoc {
+        let mut doc = empty_automerge();
+        // Writes into a fresh document cannot fail.
+        let _ = (|| -> Result<(), automerge::AutomergeError> {
+            doc.put(ROOT, "schema", SCHEMA_VERSION)?;
+            doc.put(ROOT, "kind", kind.as_str())?;
+            doc.put(ROOT, "blog_id", blog_id.as_str())?;
+            doc.put(ROOT, "owner", owner)?;
+            let s = doc.put_object(ROOT, "settings", ObjType::Map)?;
+            doc.put(&s, "title", settings.title.as_str())?;
+            doc.put(&s, "description", settings.description.as_str())?;
+            doc.put(&s, "language", settings.language.as_str())?;
+            doc.put(&s, "handle", settings.handle.as_str())?;
+            doc.put_object(ROOT, "spokes", ObjType::List)?;
+            doc.put_object(ROOT, "posts", ObjType::Map)?;
+            Ok(())
+        })();
+        let mut d = BlogDoc { doc };
+        d.commit("create");
+        d
+    }
+
+    /// Loads a saved document and checks its schema version.
+    ///
+    /// Errors: [`DocError::Corrupt`] for bytes that are not a complete Automerge document,
+    /// [`DocError::UnknownSchema`] for a newer schema, [`DocError::Missing`] for a document
+    /// that lacks the root fields.
+    pub fn load(bytes: &[u8]) -> Result<BlogDoc, DocError> {
+        let doc = load_automerge(bytes)?;
+        Self::from_automerge(doc)
+    }
+
+    /// Wraps an Automerge document after checking its schema.
+    pub fn from_automerge(doc: AutoCommit) -> Result<BlogDoc, DocError> {
+        let schema = match doc.get(ROOT, "schema")? {
+            Some((Value::Scalar(s), _)) => match s.as_ref() {
+                ScalarValue::Uint(n) => *n,
+                ScalarValue::Int(n) if *n >= 0 => *n as u64,
+                _ => return Err(DocError::Missing("schema")),
+            },
+            _ => return Err(DocError::Missing("schema")),
+        };
+        if schema > SCHEMA_VERSION {
+            return Err(DocError::UnknownSchema { found: schema });
+        }
+        let d = BlogDoc { doc };
+        d.posts_obj()?;
+        Ok(d)
+    }
+
+    /// The underlying Automerge document.
+    pub fn automerge(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    /// Consumes the wrapper.
+    pub fn into_automerge(self) -> AutoCommit {
+        self.doc
+    }
+
+    /// Saves the whole document (Automerge binary format, compressed columns).
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// Current heads, sorted.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        let mut h = self.doc.get_heads();
+        h.sort();
+        h
+    }
+
+    /// Commits pending operations as one change with `message`; `None` if nothing was pending.
+    pub fn commit(&mut self, message: &str) -> Option<ChangeHash> {
+        self.doc.commit_with(
+            automerge::transaction::CommitOptions::default()
+                .with_message(message.to_owned())
+                .with_time(Utc::now().timestamp()),
+        )
+    }
+
+    /// Document kind.
+    pub fn kind(&self) -> Option<DocKind> {
+        match get_str(&self.doc, &ROOT, "kind")?.as_str() {
+            "blog" => Some(DocKind::Blog),
+            "drafts" => Some(DocKind::Drafts),
+            _ => None,
+        }
+    }
+
+    /// The blog ID stored in the document.
+    pub fn blog_id(&self) -> Result<BlogId, DocError> {
+        get_str(&self.doc, &ROOT, "blog_id").ok_or(DocError::Missing("blog_id"))?.parse()
+    }
+
+    /// The owner's certificate fingerprint (uppercase hex).
+    pub fn owner(&self) -> Option<String> {
+        get_str(&self.doc, &ROOT, "owner")
+    }
+
+    /// Blog settings; missing fields read as empty strings.
+    pub fn settings(&self) -> BlogSettings {
+        let Some(s) = get_obj(&self.doc, &ROOT, "settings") else {
+            return BlogSettings::default();
+        };
+        BlogSettings {
+            title: get_str(&self.doc, &s, "title").unwrap_or_default(),
+            description: get_str(&self.doc, &s, "description").unwrap_or_default(),
+            language: get_str(&self.doc, &s, "language").unwrap_or_default(),
+            handle: get_str(&self.doc, &s, "handle").unwrap_or_default(),
+        }
+    }
+
+    /// Replaces the settings (only fields that changed are written).
+    pub fn set_settings(&mut self, settings: &BlogSettings) -> Result<(), DocError> {
+        let s = match get_obj(&self.doc, &ROOT, "settings") {
+            Some(s) => s,
+            None => self.doc.put_object(ROOT, "settings", ObjType::Map)?,
+        };
+        let old = self.settings();
+        for (k, new, old) in [
+            ("title", &settings.title, &old.title),
+            ("description", &settings.description, &old.description),
+            ("language", &settings.language, &old.language),
+            ("handle", &settings.handle, &old.handle),
+        ] {
+            if new != old {
+                self.doc.put(&s, k, new.as_str())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The spokes the author lists for this blog.
+    pub fn spokes(&self) -> Vec<SpokeRef> {
+        let Some(list) = get_obj(&self.doc, &ROOT, "spokes") else { return Vec::new() };
+        let mut out = Vec::new();
+        for i in 0..self.doc.length(&list) {
+            let Ok(Some((Value::Object(ObjType::Map), m))) = self.doc.get(&list, i) else { continue };
+            let Some(endpoint) = get_str(&self.doc, &m, "endpoint") else { continue };
+            let mut addrs = Vec::new();
+            if let Some(a) = get_obj(&self.doc, &m, "addrs") {
+                for j in 0..self.doc.length(&a) {
+                    if let Ok(Some((Value::Scalar(s), _))) = self.doc.get(&a, j)
+                        && let ScalarValue::Str(s) = s.as_ref()
+                    {
+                        addrs.push(s.to_string());
+                    }
+                }
+            }
+            out.push(SpokeRef { endpoint, addrs });
+        }
+        out
+    }
+
+    /// Adds a spoke to the list, or replaces the addresses of one with the same endpoint.
+    pub fn add_spoke(&mut self, spoke: &SpokeRef) -> Result<(), DocError> {
+        let list = match get_obj(&self.doc, &ROOT, "spokes") {
+            Some(l) => l,
+            None => self.doc.put_object(ROOT, "spokes", ObjType::List)?,
+        };
+        let existing = self.spokes();
+        if existing.contains(spoke) {
+            return Ok(());
+        }
+        if let Some(i) = existing.iter().position(|s| s.endpoint == spoke.endpoint) {
+            self.doc.delete(&list, i)?;
+        }
+        let len = self.doc.length(&list);
+        let m = self.doc.insert_object(&list, len, ObjType::Map)?;
+        self.doc.put(&m, "endpoint", spoke.endpoint.as_str())?;
+        let a = self.doc.put_object(&m, "addrs", ObjType::List)?;
+        for (j, addr) in spoke.addrs.iter().enumerate() {
+            self.doc.insert(&a, j, addr.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// Removes the spoke with this endpoint ID from the list; `false` if it was not listed.
+    pub fn remove_spoke(&mut self, endpoint: &str) -> Result<bool, DocError> {
+        let Some(list) = get_obj(&self.doc, &ROOT, "spokes") else { return Ok(false) };
+        match self.spokes().iter().position(|s| s.endpoint == endpoint) {
+            Some(i) => {
+                self.doc.delete(&list, i)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn posts_obj(&self) -> Result<ObjId, DocError> {
+        get_obj(&self.doc, &ROOT, "posts").ok_or(DocError::Missing("posts"))
+    }
+
+    fn post_obj(&self, id: &str) -> Result<ObjId, DocError> {
+        let posts = self.posts_obj()?;
+        get_obj(&self.doc, &posts, id).ok_or_else(|| DocError::NoSuchPost(id.to_owned()))
+    }
+
+    /// IDs of all posts, in key order.
+    pub fn post_ids(&self) -> Vec<String> {
+        match self.posts_obj() {
+            Ok(p) => self.doc.keys(&p).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// One post, or `None` if there is no post with this ID.
+    pub fn post(&self, id: &str) -> Option<Post> {
+        let o = self.post_obj(id).ok()?;
+        let tags = get_obj(&self.doc, &o, "tags")
+            .map(|t| {
+                (0..self.doc.length(&t))
+                    .filter_map(|i| match self.doc.get(&t, i).ok()?? {
+                        (Value::Scalar(s), _) => match s.as_ref() {
+                            ScalarValue::Str(s) => Some(s.to_string()),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Post {
+            id: id.to_owned(),
+            title: get_str(&self.doc, &o, "title").unwrap_or_default(),
+            body: get_str(&self.doc, &o, "body").unwrap_or_default(),
+            slug: get_str(&self.doc, &o, "slug").unwrap_or_else(|| id.to_owned()),
+            tags,
+            date: parse_date(get_str(&self.doc, &o, "date")),
+            updated: parse_date(get_str(&self.doc, &o, "updated")),
+            state: PostState::parse(&get_str(&self.doc, &o, "state").unwrap_or_default()),
+        })
+    }
+
+    /// All posts, newest `date` first.
+    pub fn posts(&self) -> Vec<Post> {
+        let mut v: Vec<Post> = self.post_ids().iter().filter_map(|id| self.post(id)).collect();
+        v.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
+        v
+    }
+
+    /// Writes `post` into the document. Text fields are updated with a minimal diff
+    /// (Automerge `update_text`), so concurrent edits elsewhere in the text merge; other fields
+    /// are written only when they changed.
+    pub fn put_post(&mut self, post: &Post) -> Result<(), DocError> {
+        let posts = self.posts_obj()?;
+        let (o, old) = match get_obj(&self.doc, &posts, &post.id) {
+            Some(o) => (o, self.post(&post.id)),
+            None => {
+                let o = self.doc.put_object(&posts, post.id.as_str(), ObjType::Map)?;
+                self.doc.put_object(&o, "title", ObjType::Text)?;
+                self.doc.put_object(&o, "body", ObjType::Text)?;
+                (o, None)
+            }
+        };
+        for (key, value) in [("title", &post.title), ("body", &post.body)] {
+            let t = match self.doc.get(&o, key)? {
+                Some((Value::Object(ObjType::Text), t)) => t,
+                _ => self.doc.put_object(&o, key, ObjType::Text)?,
+            };
+            if self.doc.text(&t)? != *value {
+                self.doc.update_text(&t, value.as_str())?;
+            }
+        }
+        let changed = |f: &dyn Fn(&Post) -> bool| old.as_ref().is_none_or(|o| !f(o));
+        if changed(&|o| o.slug == post.slug) {
+            self.doc.put(&o, "slug", post.slug.as_str())?;
+        }
+        if changed(&|o| o.date == post.date) {
+            self.doc.put(&o, "date", post.date.to_rfc3339().as_str())?;
+        }
+        if changed(&|o| o.updated == post.updated) {
+            self.doc.put(&o, "updated", post.updated.to_rfc3339().as_str())?;
+        }
+        if changed(&|o| o.state == post.state) {
+            self.doc.put(&o, "state", post.state.as_str())?;
+        }
+        if changed(&|o| o.tags == post.tags) {
+            let t = self.doc.put_object(&o, "tags", ObjType::List)?;
+            for (i, tag) in post.tags.iter().enumerate() {
+                self.doc.insert(&t, i, tag.as_str())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Splices the body text of a post: deletes `delete` UTF-16 code units at `pos` and inserts
+    /// `insert` there. This is the editor's path: character-level edits that merge.
+    pub fn splice_body(&mut self, id: &str, pos: usize, delete: isize, insert: &str) -> Result<(), DocError> {
+        let o = self.post_obj(id)?;
+        let t = match self.doc.get(&o, "body")? {
+            Some((Value::Object(ObjType::Text), t)) => t,
+            _ => return Err(DocError::Missing("body")),
+        };
+        self.doc.splice_text(&t, pos, delete, insert)?;
+        Ok(())
+    }
+
+    /// Deletes a post from the current state (history keeps it).
+    pub fn delete_post(&mut self, id: &str) -> Result<(), DocError> {
+        let posts = self.posts_obj()?;
+        if get_obj(&self.doc, &posts, id).is_none() {
+            return Err(DocError::NoSuchPost(id.to_owned()));
+        }
+        self.doc.delete(&posts, id)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blog() -> BlogDoc {
+        BlogDoc::create(DocKind::Blog, &BlogId::generate(), "ABCD", &BlogSettings {
+            title: "T".into(),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn post_round_trips_through_save_and_load() {
+        let mut d = blog();
+        let mut p = Post::new("Hello, World!", "Some *text* 😀 here");
+        p.tags = vec!["a".into(), "b".into()];
+        d.put_post(&p).unwrap();
+        d.commit("post");
+        let bytes = d.save();
+        let d2 = BlogDoc::load(&bytes).unwrap();
+        let got = d2.post(&p.id).unwrap();
+        assert_eq!(got.title, p.title);
+        assert_eq!(got.body, p.body);
+        assert_eq!(got.tags, p.tags);
+        assert_eq!(got.slug, "hello-world");
+        assert_eq!(got.date.timestamp(), p.date.timestamp());
+    }
+
+    #[test]
+    fn splice_counts_utf16_code_units() {
+        let mut d = blog();
+        let p = Post::new("t", "a😀b");
+        d.put_post(&p).unwrap();
+        // 'a' is 1 unit, the emoji is 2 UTF-16 units: insert after the emoji at index 3.
+        d.splice_body(&p.id, 3, 0, "X").unwrap();
+        assert_eq!(d.post(&p.id).unwrap().body, "a😀Xb");
+        d.commit("c");
+        let mut d2 = BlogDoc::load(&d.save()).unwrap();
+        d2.splice_body(&p.id, 1, 2, "").unwrap();
+        assert_eq!(d2.post(&p.id).unwrap().body, "aXb");
+    }
+
+    #[test]
+    fn concurrent_edits_to_one_body_both_survive() {
+        let mut a = blog();
+        let p = Post::new("t", "hello world");
+        a.put_post(&p).unwrap();
+        a.commit("c");
+        let mut b = BlogDoc::load(&a.save()).unwrap();
+        b.automerge().set_actor(automerge::ActorId::random());
+        a.splice_body(&p.id, 0, 0, "A: ").unwrap();
+        a.commit("a");
+        let mut q = b.post(&p.id).unwrap();
+        q.body = "hello world!".into();
+        b.put_post(&q).unwrap();
+        b.commit("b");
+        a.automerge().merge(b.automerge()).unwrap();
+        assert_eq!(a.post(&p.id).unwrap().body, "A: hello world!");
+    }
+
+    #[test]
+    fn corrupt_and_truncated_files_are_errors() {
+        let mut d = blog();
+        let bytes = d.save();
+        assert!(matches!(BlogDoc::load(&bytes[..bytes.len() / 2]), Err(DocError::Corrupt(_))));
+        assert!(matches!(BlogDoc::load(b"not a document"), Err(DocError::Corrupt(_))));
+        let mut flipped = bytes.clone();
+        let n = flipped.len();
+        flipped[n - 3] ^= 0xff;
+        assert!(BlogDoc::load(&flipped).is_err());
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let mut doc = empty_automerge();
+        doc.put(ROOT, "schema", 99u64).unwrap();
+        doc.put_object(ROOT, "posts", ObjType::Map).unwrap();
+        doc.commit();
+        assert!(matches!(BlogDoc::load(&doc.save()), Err(DocError::UnknownSchema { found: 99 })));
+    }
+
+    #[test]
+    fn spokes_list_adds_replaces_and_removes() {
+        let mut d = blog();
+        let s = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:1".into()] };
+        d.add_spoke(&s).unwrap();
+        d.add_spoke(&s).unwrap();
+        assert_eq!(d.spokes(), vec![s.clone()]);
+        let s2 = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:2".into()] };
+        d.add_spoke(&s2).unwrap();
+        assert_eq!(d.spokes(), vec![s2]);
+        assert!(d.remove_spoke("e1").unwrap());
+        assert!(d.spokes().is_empty());
+    }
+
+    #[test]
+    fn slugs_are_url_safe() {
+        assert_eq!(slugify("Jekyll 3.0.2 Released"), "jekyll-3-0-2-released");
+        assert_eq!(slugify("  ¿Qué?  "), "qué");
+        assert_eq!(slugify("!!!"), "post");
+    }
+}
