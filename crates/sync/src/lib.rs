@@ -1,1 +1,24 @@
+//! spokes-sync: the Spokes sync protocol, version 1, over iroh QUIC.
+//!
+//! - [`frame`]: typed, length-prefixed frames with a hard size cap.
+//! - [`ticket`]: invite tickets (`spokes1…`) that tell a writer how to reach a spoke.
+//! - [`session`]: one sync session between two replicas of a blog, verify-before-merge.
+//! - [`peer`]: dialing a spoke ([`peer::initiate`]) and answering ([`peer::respond`], [`peer::Host`]).
+//! - [`net`]: iroh endpoints bound the Spokes way (no relay, no address lookup).
+//!
+//! The ALPN is [`ALPN`] (`spokes/sync/1`); a new incompatible protocol gets a new ALPN.
 
+pub mod frame;
+pub mod net;
+pub mod peer;
+pub mod session;
+pub mod ticket;
+
+/// The ALPN of protocol version 1.
+pub const ALPN: &[u8] = b"spokes/sync/1";
+/// The protocol version carried in hello frames.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+pub use frame::{Frame, FrameError, FrameType, MAX_FRAME_LEN};
+pub use session::{Hello, Outcome, Replica, RemoteError, SyncError};
+pub use ticket::Ticket;

@@ -1,0 +1,493 @@
+//! One sync session of `spokes/sync/1` between two replicas of a blog.
+//!
+//! The initiator opens one bidirectional QUIC stream. Each step is a swap: the initiator
+//! sends its frame, the responder reads it and answers with its own.
+//!
+//! 1. `Hello` → `Hello` (or `Error`): protocol version, blog ID, optional invite token.
+//! 2. `Certificate` ↔ `Certificate`: the author's certificate; copies are merged only if
+//!    their fingerprints match.
+//! 3. `Statements` ↔ `Statements`: every signed statement each side holds; each received
+//!    statement is verified against the certificate.
+//! 4. `SyncMessage` ↔ `SyncMessage` rounds: Automerge's sync protocol, received into a
+//!    fork of the document, until a round in which neither side has anything to send.
+//! 5. The new changes in the fork are checked against the coverage rule (and the document's
+//!    blog ID and owner); only then is the fork merged. The caller persists the result.
+//! 6. `Done` ↔ `Done`, or `Error`: a side that refuses anything sends `Error` in place of its
+//!    next frame and the session ends. The initiator, the last receiver, closes.
+//!
+//! Nothing a peer sends can panic this code: every frame is size-capped, every payload is
+//! parsed fallibly, and the number of rounds is bounded.
+
+use crate::frame::{Frame, FrameError, FrameType, read_frame, write_frame};
+use crate::PROTOCOL_VERSION;
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::{AutoCommit, ChangeHash, ROOT, ReadDoc};
+use serde::{Deserialize, Serialize};
+use spokes_core::statement::{self, Statement, check_coverage};
+use spokes_core::{BlogId, Certificate, SignedStatement};
+use std::collections::HashSet;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// Most sync rounds in one session before it is abandoned.
+pub const MAX_ROUNDS: usize = 64;
+
+/// The hello frame's payload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// Protocol version; 1.
+    pub protocol: u32,
+    /// The blog to sync.
+    pub blog_id: BlogId,
+    /// Invite token from a ticket, when a writer asks to be admitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl Hello {
+    /// A version 1 hello.
+    pub fn new(blog_id: BlogId, token: Option<String>) -> Hello {
+        Hello { protocol: PROTOCOL_VERSION, blog_id, token }
+    }
+}
+
+/// A typed refusal, sent in an `Error` frame: a stable `code` and a sentence for people.
+///
+/// Codes: `unsupported-version`, `not-hosted`, `bad-invite`, `wrong-certificate`,
+/// `bad-signature`, `uncovered-changes`, `wrong-blog`, `malformed`, `too-many-rounds`,
+/// `suspended`, `internal`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct RemoteError {
+    /// Stable machine-readable code.
+    pub code: String,
+    /// Explanation.
+    pub message: String,
+}
+
+impl RemoteError {
+    /// A refusal with `code` and `message`.
+    pub fn new(code: &str, message: impl Into<String>) -> RemoteError {
+        RemoteError { code: code.to_owned(), message: message.into() }
+    }
+}
+
+/// Errors of a session.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// Framing or transport failure.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// The peer refused, with its reason.
+    #[error("the other side refused: {0}")]
+    Remote(RemoteError),
+    /// We refused what the peer sent (and told it so).
+    #[error("refused: {0}")]
+    Refused(RemoteError),
+    /// Could not connect or open a stream.
+    #[error("could not reach the spoke: {0}")]
+    Connect(String),
+    /// The session took too long.
+    #[error("the spoke did not answer in time")]
+    Timeout,
+}
+
+impl SyncError {
+    /// A stable code: the refusal's code, or `connection`, `timeout`, `protocol`.
+    pub fn code(&self) -> &str {
+        match self {
+            SyncError::Remote(e) | SyncError::Refused(e) => &e.code,
+            SyncError::Connect(_) => "connection",
+            SyncError::Timeout => "timeout",
+            SyncError::Frame(FrameError::Io(_) | FrameError::Closed | FrameError::Truncated) => "connection",
+            SyncError::Frame(_) => "protocol",
+        }
+    }
+}
+
+/// One side's copy of a blog.
+#[derive(Debug)]
+pub struct Replica {
+    /// The blog.
+    pub blog_id: BlogId,
+    /// The blog document (may be empty on a spoke admitting a new blog).
+    pub doc: AutoCommit,
+    /// The author's certificate; `None` only before admission.
+    pub certificate: Option<Certificate>,
+    /// All signed statements known for the blog.
+    pub statements: Vec<SignedStatement>,
+}
+
+/// What a session changed on this side.
+#[derive(Debug, Default, Clone)]
+pub struct Outcome {
+    /// Changes received and merged.
+    pub new_changes: usize,
+    /// Statements received that were new to this side (all verified).
+    pub new_statements: Vec<SignedStatement>,
+    /// The certificate was learned or updated.
+    pub certificate_changed: bool,
+    /// Heads of this side after the session, sorted.
+    pub heads: Vec<ChangeHash>,
+    /// Heads the peer reported in its `Done`, sorted.
+    pub peer_heads: Vec<ChangeHash>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DonePayload {
+    heads: Vec<String>,
+}
+
+/// Sends `mine` and receives the peer's frame, in initiator order.
+async fn swap<S, R>(send: &mut S, recv: &mut R, initiator: bool, mine: Frame) -> Result<Frame, SyncError>
+where
+    S: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
+{
+    let theirs = if initiator {
+        write_frame(send, &mine).await?;
+        read_frame(recv).await?
+    } else {
+        let t = read_frame(recv).await?;
+        if t.typ != FrameType::Error {
+            write_frame(send, &mine).await?;
+        }
+        t
+    };
+    if theirs.typ == FrameType::Error {
+        let e: RemoteError = theirs
+            .parse_json()
+            .unwrap_or_else(|_| RemoteError::new("malformed", "the peer sent an unreadable error"));
+        return Err(SyncError::Remote(e));
+    }
+    if theirs.typ != mine.typ {
+        return Err(FrameError::Unexpected { expected: mine.typ, got: theirs.typ }.into());
+    }
+    Ok(theirs)
+}
+
+/// Sends an error frame (best effort) and returns the matching [`SyncError::Refused`].
+pub async fn refuse<S: AsyncWrite + Unpin>(send: &mut S, e: RemoteError) -> SyncError {
+    let _ = write_frame(send, &Frame::json(FrameType::Error, &e)).await;
+    SyncError::Refused(e)
+}
+
+/// Steps 2 to 5 of a session (see the module docs). On success the replica holds the merged
+/// document, certificate and statements; the caller persists them and then calls [`finish`].
+/// On error the replica is unchanged and `state` is reset.
+pub async fn exchange<S, R>(send: &mut S, recv: &mut R, initiator: bool, replica: &mut Replica, state: &mut State) -> Result<Outcome, SyncError>
+where
+    S: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
+{
+    let r = exchange_inner(send, recv, initiator, replica, state).await;
+    if r.is_err() {
+        *state = State::new();
+    }
+    r
+}
+
+async fn exchange_inner<S, R>(send: &mut S, recv: &mut R, initiator: bool, replica: &mut Replica, state: &mut State) -> Result<Outcome, SyncError>
+where
+    S: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
+{
+    let mut outcome = Outcome::default();
+
+    // 2. Certificates.
+    let mine = replica.certificate.as_ref().map(|c| c.to_armored()).unwrap_or_default();
+    let theirs = swap(send, recv, initiator, Frame { typ: FrameType::Certificate, payload: mine }).await?;
+    let mut cert = replica.certificate.clone();
+    if !theirs.payload.is_empty() {
+        let got = match Certificate::from_bytes(&theirs.payload) {
+            Ok(c) => c,
+            Err(e) => return Err(refuse(send, RemoteError::new("malformed", format!("unreadable certificate: {e}"))).await),
+        };
+        match &mut cert {
+            None => {
+                cert = Some(got);
+                outcome.certificate_changed = true;
+            }
+            Some(c) => {
+                let before = c.clone();
+                if !c.merge(&got) {
+                    return Err(refuse(send, RemoteError::new("wrong-certificate", format!("this blog belongs to certificate {}, not {}", c.fingerprint(), got.fingerprint()))).await);
+                }
+                outcome.certificate_changed = *c != before;
+            }
+        }
+    }
+    let Some(cert) = cert else {
+        return Err(refuse(send, RemoteError::new("wrong-certificate", "neither side has the author's certificate")).await);
+    };
+
+    // 3. Statements.
+    let theirs = swap(send, recv, initiator, Frame::json(FrameType::Statements, &replica.statements)).await?;
+    let received: Vec<SignedStatement> = match theirs.parse_json() {
+        Ok(v) => v,
+        Err(e) => return Err(refuse(send, RemoteError::new("malformed", e.to_string())).await),
+    };
+    let known: HashSet<&SignedStatement> = replica.statements.iter().collect();
+    let fresh: Vec<SignedStatement> = received.into_iter().filter(|s| !known.contains(s)).collect();
+    let mut signed: Vec<ChangeHash> = Vec::new();
+    for s in &replica.statements {
+        if let Ok(st) = Statement::parse(s.statement.as_bytes()) {
+            signed.extend(st.heads);
+        }
+    }
+    let mut new_statements = Vec::new();
+    for s in fresh {
+        match s.verify(&cert, &replica.blog_id) {
+            Ok(v) => {
+                signed.extend(v.statement.heads);
+                new_statements.push(s);
+            }
+            Err(e) => return Err(refuse(send, RemoteError::new("bad-signature", format!("a signed statement did not verify: {e}"))).await),
+        }
+    }
+
+    // 4. Automerge sync rounds, into a fork.
+    let trusted_heads = replica.doc.get_heads();
+    let mut fork = replica.doc.fork();
+    let mut rounds = 0;
+    loop {
+        let mine = fork.sync().generate_sync_message(state);
+        let sent_something = mine.is_some();
+        let payload = mine.map(Message::encode).unwrap_or_default();
+        let theirs = swap(send, recv, initiator, Frame { typ: FrameType::SyncMessage, payload }).await?;
+        let got_something = !theirs.payload.is_empty();
+        if got_something {
+            let msg = match Message::decode(&theirs.payload) {
+                Ok(m) => m,
+                Err(e) => return Err(refuse(send, RemoteError::new("malformed", format!("unreadable sync message: {e}"))).await),
+            };
+            if let Err(e) = fork.sync().receive_sync_message(state, msg) {
+                return Err(refuse(send, RemoteError::new("malformed", format!("sync message rejected: {e}"))).await);
+            }
+        }
+        if !sent_something && !got_something {
+            break;
+        }
+        rounds += 1;
+        if rounds > MAX_ROUNDS {
+            return Err(refuse(send, RemoteError::new("too-many-rounds", "the sync did not converge")).await);
+        }
+    }
+
+    // 5. Verify before merge.
+    let new_changes = match check_coverage(&mut fork, &trusted_heads, &signed) {
+        Ok(n) => n,
+        Err(e) => return Err(refuse(send, RemoteError::new("uncovered-changes", e.to_string())).await),
+    };
+    if new_changes > 0 {
+        if let Err(m) = check_identity_fields(&fork, &replica.blog_id, &cert.fingerprint()) {
+            return Err(refuse(send, RemoteError::new("wrong-blog", m)).await);
+        }
+        if let Err(e) = replica.doc.merge(&mut fork) {
+            return Err(refuse(send, RemoteError::new("internal", e.to_string())).await);
+        }
+    }
+    outcome.new_changes = new_changes;
+    outcome.new_statements = new_statements.clone();
+    replica.statements.extend(new_statements);
+    replica.certificate = Some(cert);
+    let mut heads = replica.doc.get_heads();
+    heads.sort();
+    outcome.heads = heads;
+    Ok(outcome)
+}
+
+/// The document must name this blog and be owned by the certificate it is checked against.
+fn check_identity_fields(doc: &AutoCommit, blog_id: &BlogId, fingerprint: &str) -> Result<(), String> {
+    let get = |k: &str| match doc.get(ROOT, k) {
+        Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
+            automerge::ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    };
+    if get("blog_id").as_deref() != Some(blog_id.as_str()) {
+        return Err(format!("the document is not blog {blog_id}"));
+    }
+    if get("owner").as_deref() != Some(fingerprint) {
+        return Err(format!("the document is not owned by certificate {fingerprint}"));
+    }
+    Ok(())
+}
+
+/// Step 6: swap `Done` frames (or send `Error` if `result` is one). Returns the peer's heads.
+pub async fn finish<S, R>(send: &mut S, recv: &mut R, initiator: bool, result: Result<Vec<ChangeHash>, RemoteError>) -> Result<Vec<ChangeHash>, SyncError>
+where
+    S: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
+{
+    let heads = match result {
+        Ok(h) => h,
+        Err(e) => return Err(refuse(send, e).await),
+    };
+    let payload = DonePayload { heads: heads.iter().map(|h| h.to_string()).collect() };
+    let theirs = swap(send, recv, initiator, Frame::json(FrameType::Done, &payload)).await?;
+    let p: DonePayload = theirs.parse_json()?;
+    let mut out: Vec<ChangeHash> = p.heads.iter().filter_map(|h| h.parse().ok()).collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Verifies a whole stored replica: every statement against the certificate and every
+/// change against the coverage rule. Returns the number of changes checked.
+pub fn verify_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
+    let cert = replica.certificate.as_ref().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?;
+    let (ok, bad) = statement::verify_all(&replica.statements, cert, &replica.blog_id);
+    if let Some((_, e)) = bad.first() {
+        return Err(RemoteError::new("bad-signature", e.to_string()));
+    }
+    let heads = statement::signed_heads(&ok);
+    check_coverage(&mut replica.doc, &[], &heads).map_err(|e| RemoteError::new("uncovered-changes", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::{BlogDoc, BlogSettings, DocKind, Identity, Post};
+
+    struct Author {
+        id: Identity,
+        key: spokes_core::SigningKey,
+        doc: BlogDoc,
+        blog: BlogId,
+        statements: Vec<SignedStatement>,
+    }
+
+    fn author() -> Author {
+        let id = Identity::generate("Ada", "pw").unwrap();
+        let key = id.unlock("pw").unwrap();
+        let blog = BlogId::generate();
+        let doc = BlogDoc::create(DocKind::Blog, &blog, &id.fingerprint(), &BlogSettings::default());
+        let mut a = Author { id, key, doc, blog, statements: vec![] };
+        a.sign();
+        a
+    }
+
+    impl Author {
+        fn sign(&mut self) {
+            let st = Statement::new(self.blog.clone(), &self.doc.heads()).sign(&mut self.key).unwrap();
+            self.statements.push(st);
+        }
+        fn replica(&mut self) -> Replica {
+            Replica { blog_id: self.blog.clone(), doc: self.doc.automerge().fork(), certificate: Some(self.id.certificate()), statements: self.statements.clone() }
+        }
+    }
+
+    fn empty_spoke(blog: &BlogId) -> Replica {
+        Replica { blog_id: blog.clone(), doc: spokes_core::doc::empty_automerge(), certificate: None, statements: vec![] }
+    }
+
+    async fn run(a: &mut Replica, b: &mut Replica) -> (Result<Outcome, SyncError>, Result<Outcome, SyncError>) {
+        let (x, y) = tokio::io::duplex(1 << 20);
+        let (mut xr, mut xw) = tokio::io::split(x);
+        let (mut yr, mut yw) = tokio::io::split(y);
+        let mut sa = State::new();
+        let mut sb = State::new();
+        let (ra, rb) = tokio::join!(
+            async {
+                let o = exchange(&mut xw, &mut xr, true, a, &mut sa).await?;
+                let h = o.heads.clone();
+                finish(&mut xw, &mut xr, true, Ok(h)).await.map(|_| o)
+            },
+            async {
+                let o = exchange(&mut yw, &mut yr, false, b, &mut sb).await?;
+                let h = o.heads.clone();
+                finish(&mut yw, &mut yr, false, Ok(h)).await.map(|_| o)
+            }
+        );
+        (ra, rb)
+    }
+
+    #[tokio::test]
+    async fn signed_history_reaches_an_empty_spoke() {
+        let mut a = author();
+        a.doc.put_post(&Post::new("Hello", "world")).unwrap();
+        a.doc.commit("post");
+        a.sign();
+        let mut w = a.replica();
+        let mut s = empty_spoke(&a.blog);
+        let (ra, rb) = run(&mut w, &mut s).await;
+        ra.unwrap();
+        let out = rb.unwrap();
+        assert_eq!(out.new_changes, 2);
+        assert!(out.certificate_changed);
+        let loaded = BlogDoc::from_automerge(s.doc.fork()).unwrap();
+        assert_eq!(loaded.posts()[0].title, "Hello");
+        assert_eq!(verify_replica(&mut s).unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn unsigned_change_is_refused_and_nothing_merges() {
+        let mut a = author();
+        let mut s = empty_spoke(&a.blog);
+        let mut w = a.replica();
+        run(&mut w, &mut s).await.1.unwrap();
+        let before = s.doc.get_heads();
+        a.doc.put_post(&Post::new("Sneaky", "unsigned")).unwrap();
+        a.doc.commit("no statement");
+        let mut w = a.replica();
+        let (ra, rb) = run(&mut w, &mut s).await;
+        assert_eq!(rb.unwrap_err().code(), "uncovered-changes");
+        assert_eq!(ra.unwrap_err().code(), "uncovered-changes");
+        assert_eq!(s.doc.get_heads(), before);
+    }
+
+    #[tokio::test]
+    async fn statement_by_another_key_is_refused() {
+        let mut a = author();
+        let mut s = empty_spoke(&a.blog);
+        let mut w = a.replica();
+        run(&mut w, &mut s).await.1.unwrap();
+        let before = s.doc.get_heads();
+        let mallory = Identity::generate("Mallory", "pw").unwrap();
+        let mut mkey = mallory.unlock("pw").unwrap();
+        a.doc.put_post(&Post::new("Forged", "x")).unwrap();
+        a.doc.commit("forged");
+        let forged = Statement::new(a.blog.clone(), &a.doc.heads()).sign(&mut mkey).unwrap();
+        let mut w = a.replica();
+        w.statements.push(forged);
+        let (_, rb) = run(&mut w, &mut s).await;
+        assert_eq!(rb.unwrap_err().code(), "bad-signature");
+        assert_eq!(s.doc.get_heads(), before);
+    }
+
+    #[tokio::test]
+    async fn a_different_certificate_is_refused() {
+        let mut a = author();
+        let mut s = empty_spoke(&a.blog);
+        let mut w = a.replica();
+        run(&mut w, &mut s).await.1.unwrap();
+        let mut w = a.replica();
+        w.certificate = Some(Identity::generate("Mallory", "pw").unwrap().certificate());
+        let (_, rb) = run(&mut w, &mut s).await;
+        assert_eq!(rb.unwrap_err().code(), "wrong-certificate");
+    }
+
+    #[tokio::test]
+    async fn garbage_sync_message_is_a_typed_refusal() {
+        let (x, y) = tokio::io::duplex(1 << 16);
+        let (mut xr, mut xw) = tokio::io::split(x);
+        let (mut yr, mut yw) = tokio::io::split(y);
+        let a = author();
+        let mut s = empty_spoke(&a.blog);
+        let stmts = a.statements.clone();
+        let cert = a.id.certificate().to_armored();
+        let mut st = State::new();
+        let (_, rb) = tokio::join!(
+            async {
+                write_frame(&mut xw, &Frame { typ: FrameType::Certificate, payload: cert }).await.unwrap();
+                read_frame(&mut xr).await.unwrap();
+                write_frame(&mut xw, &Frame::json(FrameType::Statements, &stmts)).await.unwrap();
+                read_frame(&mut xr).await.unwrap();
+                write_frame(&mut xw, &Frame { typ: FrameType::SyncMessage, payload: vec![0x42, 1, 2, 3] }).await.unwrap();
+                read_frame(&mut xr).await
+            },
+            exchange(&mut yw, &mut yr, false, &mut s, &mut st)
+        );
+        assert_eq!(rb.unwrap_err().code(), "malformed");
+    }
+}

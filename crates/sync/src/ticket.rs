@@ -1,0 +1,106 @@
+//! Invite tickets.
+//!
+//! A ticket is the text `spokes1` followed by the unpadded lowercase base32 (RFC 4648) of a
+//! JSON object, version 1:
+//!
+//! ```json
+//! {"v":1,"endpoint":"<iroh endpoint ID>","addrs":["127.0.0.1:7001"],"token":"<hex>","name":"<label>"}
+//! ```
+//!
+//! `token` is an invite token that admits one author (absent in tickets that only locate a
+//! spoke); `name` is the operator's label for the spoke.
+
+use data_encoding::BASE32_NOPAD;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+
+/// The ticket prefix, carrying the ticket format version.
+pub const TICKET_PREFIX: &str = "spokes1";
+
+/// Errors parsing tickets.
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    /// Not a Spokes ticket.
+    #[error("this is not a Spokes invite (it should start with `spokes1`)")]
+    NotATicket,
+    /// Damaged: bad base32, JSON or fields.
+    #[error("this invite is damaged or incomplete: {0}")]
+    Damaged(String),
+    /// A newer ticket version.
+    #[error("this invite was made by a newer version of Spokes (ticket version {0})")]
+    UnknownVersion(u32),
+}
+
+/// A decoded ticket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// Format version (1).
+    pub v: u32,
+    /// The spoke's endpoint ID.
+    pub endpoint: String,
+    /// Socket addresses the spoke listens on.
+    pub addrs: Vec<SocketAddr>,
+    /// Invite token, if this ticket admits a writer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Operator's label for the spoke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Ticket {
+    /// Encodes as `spokes1…`.
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        format!("{TICKET_PREFIX}{}", BASE32_NOPAD.encode(&json).to_ascii_lowercase())
+    }
+
+    /// Decodes a ticket; surrounding whitespace is ignored, so a pasted ticket works.
+    pub fn decode(s: &str) -> Result<Ticket, TicketError> {
+        let s = s.trim();
+        let body = s.strip_prefix(TICKET_PREFIX).ok_or(TicketError::NotATicket)?;
+        let bytes = BASE32_NOPAD
+            .decode(body.to_ascii_uppercase().as_bytes())
+            .map_err(|e| TicketError::Damaged(e.to_string()))?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| TicketError::Damaged(e.to_string()))?;
+        let version = v.get("v").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+        if version != 1 {
+            return Err(TicketError::UnknownVersion(version));
+        }
+        let t: Ticket = serde_json::from_value(v).map_err(|e| TicketError::Damaged(e.to_string()))?;
+        t.endpoint_id().map_err(|e| TicketError::Damaged(e.to_string()))?;
+        Ok(t)
+    }
+
+    /// The endpoint ID parsed.
+    pub fn endpoint_id(&self) -> Result<iroh::EndpointId, iroh::KeyParsingError> {
+        self.endpoint.parse()
+    }
+
+    /// The iroh address to dial.
+    pub fn endpoint_addr(&self) -> Result<iroh::EndpointAddr, iroh::KeyParsingError> {
+        let mut a = iroh::EndpointAddr::new(self.endpoint_id()?);
+        for s in &self.addrs {
+            a = a.with_ip_addr(*s);
+        }
+        Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tickets_round_trip_and_bad_ones_are_explained() {
+        let id = iroh::SecretKey::generate().public();
+        let t = Ticket { v: 1, endpoint: id.to_string(), addrs: vec!["127.0.0.1:7001".parse().unwrap()], token: Some("ab".into()), name: None };
+        let s = t.encode();
+        assert!(s.starts_with("spokes1"));
+        assert_eq!(Ticket::decode(&format!("  {s}\n")).unwrap(), t);
+        assert!(matches!(Ticket::decode("hello"), Err(TicketError::NotATicket)));
+        assert!(matches!(Ticket::decode(&s[..s.len() - 5]), Err(TicketError::Damaged(_))));
+        let v2 = Ticket { v: 2, ..t };
+        assert!(matches!(Ticket::decode(&v2.encode()), Err(TicketError::UnknownVersion(2))));
+    }
+}
