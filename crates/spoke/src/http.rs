@@ -1,0 +1,272 @@
+//! The reader site: server-rendered HTML that works without JavaScript, Atom feeds, a JSON
+//! API, verification bundles and a health endpoint.
+//!
+//! | path | what |
+//! |---|---|
+//! | `/` | newest posts of every blog on this spoke |
+//! | `/b/{blog}/` | a blog's home page |
+//! | `/b/{blog}/posts/{slug}` | a post (permalink) |
+//! | `/b/{blog}/feed.atom` | a blog's Atom feed (RFC 4287) |
+//! | `/b/{blog}/bundle.json` | verification bundle |
+//! | `/feed.atom` | newest posts of every blog on this spoke |
+//! | `/api/v1/blogs` , `/api/v1/blogs/{blog}`, `/api/v1/blogs/{blog}/posts/{slug}` | JSON |
+//! | `/health` | `{"status":"ok",...}` |
+
+use crate::view::{BlogView, Bundle, PostView, Verification};
+use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use spokes_core::BlogId;
+use std::sync::Arc;
+
+/// What the site reads from the spoke.
+pub trait SpokeView: Send + Sync + 'static {
+    /// All hosted blogs.
+    fn blogs(&self) -> Vec<Arc<BlogView>>;
+    /// One blog.
+    fn blog(&self, id: &BlogId) -> Option<Arc<BlogView>>;
+    /// The spoke's name.
+    fn name(&self) -> &str;
+    /// A blog's verification bundle.
+    fn bundle(&self, id: &BlogId) -> Option<Bundle>;
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The spoke.
+    pub spoke: Arc<dyn SpokeView>,
+}
+
+const CSS: &str = include_str!("../../../assets/reader.css");
+
+/// The site's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(front))
+        .route("/health", get(health))
+        .route("/feed.atom", get(front_feed))
+        .route("/assets/reader.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS) }))
+        .route("/b/{blog}", get(|Path(b): Path<String>| async move { Redirect::permanent(&format!("/b/{b}/")) }))
+        .route("/b/{blog}/", get(blog_home))
+        .route("/b/{blog}/posts/{slug}", get(post_page))
+        .route("/b/{blog}/feed.atom", get(blog_feed))
+        .route("/b/{blog}/bundle.json", get(bundle))
+        .route("/api/v1/blogs", get(api_blogs))
+        .route("/api/v1/blogs/{blog}", get(api_blog))
+        .route("/api/v1/blogs/{blog}/posts/{slug}", get(api_post))
+        .fallback(|| async { not_found("This page does not exist.") })
+        .with_state(state)
+}
+
+fn page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href="/assets/reader.css";
+            }
+            body { main { (body) } }
+        }
+    }
+}
+
+fn not_found(msg: &str) -> Response {
+    (StatusCode::NOT_FOUND, page("Not found", html! { h1 { "Not found" } p { (msg) } p { a href="/" { "Home" } } })).into_response()
+}
+
+fn find_blog(s: &AppState, id: &str) -> Result<Arc<BlogView>, Response> {
+    let id: BlogId = id.parse().map_err(|_| not_found("There is no blog at this address."))?;
+    s.spoke.blog(&id).ok_or_else(|| not_found("This spoke does not host that blog."))
+}
+
+fn date(d: &chrono::DateTime<chrono::FixedOffset>) -> Markup {
+    html! { time datetime=(d.to_rfc3339()) { (d.format("%-d %B %Y")) } }
+}
+
+fn post_list(blog: &BlogView, posts: &[PostView]) -> Markup {
+    html! {
+        ol.posts {
+            @for p in posts {
+                li {
+                    a href=(format!("/b/{}/posts/{}", blog.blog_id, p.slug)) { (p.title) }
+                    " " span.meta { (date(&p.date)) }
+                    p.excerpt { (p.excerpt) }
+                }
+            }
+        }
+    }
+}
+
+fn verification_note(blog: &BlogView) -> Markup {
+    let fp = spaced(&blog.fingerprint);
+    html! {
+        @match &blog.verification {
+            Verification::Verified { changes, statements, .. } => {
+                p.verified {
+                    "✓ Signatures verified: all " (changes) " revisions of this blog are covered by "
+                    (statements) " signed statements from OpenPGP certificate "
+                    code { (fp) } "."
+                    " " a href=(format!("/b/{}/bundle.json", blog.blog_id)) { "Check it yourself" }
+                }
+            }
+            Verification::Failed { reason } => {
+                p.unverified { "✗ This blog failed signature verification on this spoke: " (reason) }
+            }
+        }
+    }
+}
+
+/// Fingerprint in groups of four, as GnuPG shows it.
+fn spaced(fp: &str) -> String {
+    fp.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
+}
+
+async fn front(State(s): State<AppState>) -> Markup {
+    let blogs = s.spoke.blogs();
+    let mut newest: Vec<(&Arc<BlogView>, &PostView)> = blogs.iter().flat_map(|b| b.posts.iter().map(move |p| (b, p))).collect();
+    newest.sort_by(|a, b| b.1.date.cmp(&a.1.date));
+    newest.truncate(20);
+    page(s.spoke.name(), html! {
+        header { h1 { (s.spoke.name()) } p { "Blogs hosted here, signed by their authors." } }
+        h2 { "Newest posts" }
+        @if newest.is_empty() { p { "Nothing has been published here yet." } }
+        ol.posts {
+            @for (b, p) in &newest {
+                li {
+                    a href=(format!("/b/{}/posts/{}", b.blog_id, p.slug)) { (p.title) }
+                    " " span.meta { "in " a href=(format!("/b/{}/", b.blog_id)) { (b.title()) } " · " (date(&p.date)) }
+                }
+            }
+        }
+        h2 { "Blogs" }
+        ul { @for b in &blogs { li { a href=(format!("/b/{}/", b.blog_id)) { (b.title()) } " " span.meta { (b.posts.len()) " posts" } } } }
+        footer { a href="/feed.atom" { "Atom feed" } }
+    })
+}
+
+async fn blog_home(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+    let blog = match find_blog(&s, &id) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    page(blog.title(), html! {
+        header {
+            h1 { (blog.title()) }
+            @if !blog.settings.description.is_empty() { p { (blog.settings.description) } }
+            link rel="alternate" type="application/atom+xml" href=(format!("/b/{}/feed.atom", blog.blog_id));
+        }
+        (verification_note(&blog))
+        @if blog.posts.is_empty() { p { "No posts yet." } }
+        (post_list(&blog, &blog.posts))
+        footer { a href=(format!("/b/{}/feed.atom", blog.blog_id)) { "Atom feed" } " · " a href="/" { (s.spoke.name()) } }
+    })
+    .into_response()
+}
+
+async fn post_page(State(s): State<AppState>, Path((id, slug)): Path<(String, String)>) -> Response {
+    let blog = match find_blog(&s, &id) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(p) = blog.post(&slug) else { return not_found("There is no post at this address.") };
+    page(&format!("{} · {}", p.title, blog.title()), html! {
+        nav { a href=(format!("/b/{}/", blog.blog_id)) { "← " (blog.title()) } }
+        article {
+            h1 { (p.title) }
+            p.meta { (date(&p.date)) @for t in &p.tags { " " span.tag { (t) } } }
+            div.body { (PreEscaped(&p.html)) }
+        }
+        (verification_note(&blog))
+    })
+    .into_response()
+}
+
+fn feed(title: &str, id: &str, self_url: &str, entries: Vec<Entry>) -> Response {
+    let updated = entries.iter().map(|e| e.updated).max().unwrap_or_else(|| chrono::DateTime::UNIX_EPOCH.fixed_offset());
+    let f = Feed {
+        title: Text::plain(title),
+        id: id.to_owned(),
+        updated,
+        links: vec![Link { href: self_url.to_owned(), rel: "self".into(), ..Default::default() }],
+        entries,
+        ..Default::default()
+    };
+    ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], f.to_string()).into_response()
+}
+
+fn entry(blog: &BlogView, p: &PostView) -> Entry {
+    Entry {
+        title: Text::plain(&p.title),
+        id: format!("urn:spokes:{}:{}", blog.blog_id, p.id),
+        updated: p.updated.max(p.date),
+        published: Some(p.date),
+        authors: vec![Person { name: if blog.author.is_empty() { blog.title().to_owned() } else { blog.author.clone() }, ..Default::default() }],
+        links: vec![Link { href: format!("/b/{}/posts/{}", blog.blog_id, p.slug), rel: "alternate".into(), ..Default::default() }],
+        content: Some(Content { value: Some(p.html.clone()), content_type: Some("html".into()), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+async fn blog_feed(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+    let blog = match find_blog(&s, &id) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let entries = blog.posts.iter().map(|p| entry(&blog, p)).collect();
+    feed(blog.title(), &format!("urn:spokes:{}", blog.blog_id), &format!("/b/{}/feed.atom", blog.blog_id), entries)
+}
+
+async fn front_feed(State(s): State<AppState>) -> Response {
+    let blogs = s.spoke.blogs();
+    let mut entries: Vec<Entry> = blogs.iter().flat_map(|b| b.posts.iter().map(move |p| entry(b, p))).collect();
+    entries.sort_by(|a, b| b.published.cmp(&a.published));
+    entries.truncate(50);
+    feed(s.spoke.name(), "urn:spokes:front", "/feed.atom", entries)
+}
+
+async fn bundle(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<BlogId>() else { return not_found("There is no blog at this address.") };
+    match s.spoke.bundle(&id) {
+        Some(b) => Json(b).into_response(),
+        None => not_found("This spoke does not host that blog."),
+    }
+}
+
+async fn health(State(s): State<AppState>) -> Response {
+    Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "protocol": "spokes/sync/1", "blogs": s.spoke.blogs().len()})).into_response()
+}
+
+fn blog_json(b: &BlogView) -> serde_json::Value {
+    serde_json::json!({
+        "blog_id": b.blog_id, "settings": b.settings, "fingerprint": b.fingerprint,
+        "verification": b.verification,
+        "posts": b.posts.iter().map(|p| serde_json::json!({"id": p.id, "title": p.title, "slug": p.slug, "date": p.date.to_rfc3339(), "updated": p.updated.to_rfc3339(), "tags": p.tags, "url": format!("/b/{}/posts/{}", b.blog_id, p.slug)})).collect::<Vec<_>>(),
+    })
+}
+
+async fn api_blogs(State(s): State<AppState>) -> Response {
+    Json(s.spoke.blogs().iter().map(|b| blog_json(b)).collect::<Vec<_>>()).into_response()
+}
+
+async fn api_blog(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+    match find_blog(&s, &id) {
+        Ok(b) => Json(blog_json(&b)).into_response(),
+        Err(_) => (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not-found"}))).into_response(),
+    }
+}
+
+async fn api_post(State(s): State<AppState>, Path((id, slug)): Path<(String, String)>) -> Response {
+    let Ok(b) = find_blog(&s, &id) else { return (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not-found"}))).into_response() };
+    match b.post(&slug) {
+        Some(p) => Json(serde_json::json!({"blog_id": b.blog_id, "fingerprint": b.fingerprint, "verification": b.verification, "post": p})).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not-found"}))).into_response(),
+    }
+}

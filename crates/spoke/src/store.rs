@@ -1,0 +1,244 @@
+//! The spoke's storage: one SQLite database in WAL mode (`spoke.db` in the data folder).
+//!
+//! Schema version 1 (`PRAGMA user_version = 1`):
+//!
+//! | table | holds |
+//! |---|---|
+//! | `blogs` | blog ID, owner fingerprint, armored certificate, saved Automerge document, status |
+//! | `statements` | signed statements per blog (JSON of `SignedStatement`), unique per signature |
+//! | `invites` | invite tokens and how many uses each has left |
+//! | `sync_states` | persisted Automerge `sync::State` per (peer endpoint, blog) |
+//! | `refusals` | every refused session: time, peer, blog, code, reason |
+
+use rusqlite::{Connection, OptionalExtension, params};
+use spokes_core::{BlogId, Certificate, SignedStatement};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// Schema version of `spoke.db`.
+pub const STORE_SCHEMA: i64 = 1;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed (disk full, corrupt file, locked).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was written by a newer spoke.
+    #[error("spoke.db has schema version {0}; this spoke reads up to {STORE_SCHEMA}")]
+    NewerSchema(i64),
+    /// Stored data does not parse.
+    #[error("stored data is damaged: {0}")]
+    Damaged(String),
+}
+
+/// A hosted blog as stored.
+#[derive(Debug, Clone)]
+pub struct StoredBlog {
+    /// Blog ID.
+    pub blog_id: BlogId,
+    /// Owner's certificate fingerprint.
+    pub fingerprint: String,
+    /// Owner's certificate.
+    pub certificate: Certificate,
+    /// Saved Automerge document (may be empty before the first change arrives).
+    pub document: Vec<u8>,
+    /// `active` or `suspended`.
+    pub status: String,
+}
+
+/// A refused session, for the operator.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Refusal {
+    /// RFC 3339 time.
+    pub at: String,
+    /// Peer endpoint ID.
+    pub peer: String,
+    /// Blog ID, if known.
+    pub blog_id: Option<String>,
+    /// Stable code.
+    pub code: String,
+    /// Explanation.
+    pub reason: String,
+}
+
+/// The store. One connection behind a mutex: writes are short, and SQLite serialises them anyway.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339()
+}
+
+impl Store {
+    /// Opens or creates `path`, enables WAL and `synchronous=NORMAL` (durable at checkpoints,
+    /// never corrupt), and migrates the schema.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > STORE_SCHEMA {
+            return Err(StoreError::NewerSchema(version));
+        }
+        if version < 1 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS blogs(
+                    blog_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, certificate BLOB NOT NULL,
+                    document BLOB NOT NULL, status TEXT NOT NULL DEFAULT 'active',
+                    admitted_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS statements(
+                    blog_id TEXT NOT NULL REFERENCES blogs(blog_id) ON DELETE CASCADE,
+                    signature BLOB NOT NULL, statement TEXT NOT NULL, received_at TEXT NOT NULL,
+                    PRIMARY KEY(blog_id, signature));
+                 CREATE TABLE IF NOT EXISTS invites(
+                    token TEXT PRIMARY KEY, uses_left INTEGER NOT NULL, created_at TEXT NOT NULL, note TEXT);
+                 CREATE TABLE IF NOT EXISTS sync_states(
+                    peer TEXT NOT NULL, blog_id TEXT NOT NULL, state BLOB NOT NULL, updated_at TEXT NOT NULL,
+                    PRIMARY KEY(peer, blog_id));
+                 CREATE TABLE IF NOT EXISTS refusals(
+                    id INTEGER PRIMARY KEY, at TEXT NOT NULL, peer TEXT NOT NULL, blog_id TEXT,
+                    code TEXT NOT NULL, reason TEXT NOT NULL);
+                 PRAGMA user_version = 1;
+                 COMMIT;",
+            )?;
+        }
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Creates an invite token with `uses` uses.
+    pub fn create_invite(&self, uses: u32, note: Option<&str>) -> Result<String, StoreError> {
+        let token = hex::encode(rand::random::<[u8; 16]>());
+        self.conn().execute("INSERT INTO invites(token, uses_left, created_at, note) VALUES (?1, ?2, ?3, ?4)", params![token, uses, now(), note])?;
+        Ok(token)
+    }
+
+    /// Admits a new blog with `token`: consumes one use of the token and binds the blog ID to
+    /// the certificate, in one transaction. Returns `false` if the token is unknown or used up.
+    pub fn admit(&self, token: &str, blog_id: &BlogId, cert: &Certificate) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute("UPDATE invites SET uses_left = uses_left - 1 WHERE token = ?1 AND uses_left > 0", params![token])?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO blogs(blog_id, fingerprint, certificate, document, admitted_at, updated_at) VALUES (?1, ?2, ?3, x'', ?4, ?4)",
+            params![blog_id.as_str(), cert.fingerprint(), cert.to_armored(), now()],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Whether a token is valid (without consuming it).
+    pub fn invite_valid(&self, token: &str) -> Result<bool, StoreError> {
+        Ok(self.conn().query_row("SELECT uses_left > 0 FROM invites WHERE token = ?1", params![token], |r| r.get::<_, bool>(0)).optional()?.unwrap_or(false))
+    }
+
+    /// One hosted blog.
+    pub fn blog(&self, blog_id: &BlogId) -> Result<Option<StoredBlog>, StoreError> {
+        let row = self
+            .conn()
+            .query_row("SELECT fingerprint, certificate, document, status FROM blogs WHERE blog_id = ?1", params![blog_id.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, String>(3)?))
+            })
+            .optional()?;
+        let Some((fingerprint, cert, document, status)) = row else { return Ok(None) };
+        let certificate = Certificate::from_bytes(&cert).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        Ok(Some(StoredBlog { blog_id: blog_id.clone(), fingerprint, certificate, document, status }))
+    }
+
+    /// IDs of all hosted blogs.
+    pub fn blog_ids(&self) -> Result<Vec<BlogId>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT blog_id FROM blogs ORDER BY blog_id")?;
+        let ids = st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(ids.into_iter().filter_map(|s| s.parse().ok()).collect())
+    }
+
+    /// Statements of a blog.
+    pub fn statements(&self, blog_id: &BlogId) -> Result<Vec<SignedStatement>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT statement, signature FROM statements WHERE blog_id = ?1 ORDER BY received_at, rowid")?;
+        let v = st
+            .query_map(params![blog_id.as_str()], |r| Ok(SignedStatement { statement: r.get(0)?, signature: r.get(1)? }))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    /// Saves a session's result in one transaction: document, certificate, new statements and
+    /// the sync state for (peer, blog).
+    pub fn save_session(&self, blog_id: &BlogId, document: &[u8], cert: &Certificate, new_statements: &[SignedStatement], peer: &str, state: &[u8]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let t = now();
+        tx.execute("UPDATE blogs SET document = ?2, certificate = ?3, updated_at = ?4 WHERE blog_id = ?1", params![blog_id.as_str(), document, cert.to_armored(), t])?;
+        for s in new_statements {
+            tx.execute("INSERT OR IGNORE INTO statements(blog_id, signature, statement, received_at) VALUES (?1, ?2, ?3, ?4)", params![blog_id.as_str(), s.signature, s.statement, t])?;
+        }
+        tx.execute(
+            "INSERT INTO sync_states(peer, blog_id, state, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(peer, blog_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            params![peer, blog_id.as_str(), state, t],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The persisted sync state for (peer, blog), if any.
+    pub fn sync_state(&self, peer: &str, blog_id: &BlogId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.conn().query_row("SELECT state FROM sync_states WHERE peer = ?1 AND blog_id = ?2", params![peer, blog_id.as_str()], |r| r.get(0)).optional()?)
+    }
+
+    /// Records a refused session.
+    pub fn record_refusal(&self, peer: &str, blog_id: Option<&BlogId>, code: &str, reason: &str) -> Result<(), StoreError> {
+        self.conn().execute("INSERT INTO refusals(at, peer, blog_id, code, reason) VALUES (?1, ?2, ?3, ?4, ?5)", params![now(), peer, blog_id.map(|b| b.as_str().to_owned()), code, reason])?;
+        Ok(())
+    }
+
+    /// The newest refusals, newest first.
+    pub fn refusals(&self, limit: u32) -> Result<Vec<Refusal>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT at, peer, blog_id, code, reason FROM refusals ORDER BY id DESC LIMIT ?1")?;
+        let v = st
+            .query_map(params![limit], |r| Ok(Refusal { at: r.get(0)?, peer: r.get(1)?, blog_id: r.get(2)?, code: r.get(3)?, reason: r.get(4)? }))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invites_admit_once_and_bind_the_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("spoke.db")).unwrap();
+        let token = store.create_invite(1, None).unwrap();
+        let cert = spokes_core::Identity::generate("Ada", "pw").unwrap().certificate();
+        let blog = BlogId::generate();
+        assert!(store.admit(&token, &blog, &cert).unwrap());
+        assert!(!store.admit(&token, &BlogId::generate(), &cert).unwrap(), "single use");
+        assert!(!store.admit("nope", &BlogId::generate(), &cert).unwrap());
+        let b = store.blog(&blog).unwrap().unwrap();
+        assert_eq!(b.fingerprint, cert.fingerprint());
+        assert_eq!(store.blog_ids().unwrap(), vec![blog]);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("spoke.db");
+        Connection::open(&p).unwrap().pragma_update(None, "user_version", 9).unwrap();
+        assert!(matches!(Store::open(&p), Err(StoreError::NewerSchema(9))));
+    }
+}
