@@ -1,1 +1,131 @@
-//! End-to-end test helpers live in the test files.
+//! Helpers for the end-to-end tests: real `spoke` processes and the `spokes` CLI on 127.0.0.1.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The folder holding the workspace's binaries (next to the test executable's `deps/`).
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let p = dir.join(name);
+    assert!(p.exists(), "{} is missing: build the binaries first (`cargo build --workspace --bins`)", p.display());
+    p
+}
+
+/// A free port on 127.0.0.1 for both TCP and UDP (best effort: bound and released).
+pub fn free_addr() -> SocketAddr {
+    loop {
+        let t = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let a = t.local_addr().expect("addr");
+        if UdpSocket::bind(a).is_ok() {
+            return a;
+        }
+    }
+}
+
+/// The shared corpus folder.
+pub fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus").join(name)
+}
+
+/// A spoke process.
+pub struct SpokeProc {
+    /// Its data folder.
+    pub data: PathBuf,
+    /// Reader site address.
+    pub http: SocketAddr,
+    /// Sync address.
+    pub p2p: SocketAddr,
+    child: Option<Child>,
+}
+
+impl SpokeProc {
+    /// `spoke init` in `data` with fresh ports.
+    pub fn init(data: &Path, name: &str) -> SpokeProc {
+        let (http, p2p) = (free_addr(), free_addr());
+        let out = Command::new(bin("spoke")).args(["--data"]).arg(data).args(["init", "--name", name, "--http", &http.to_string(), "--p2p", &p2p.to_string()]).output().expect("spoke init");
+        assert!(out.status.success(), "spoke init: {}", String::from_utf8_lossy(&out.stderr));
+        SpokeProc { data: data.into(), http, p2p, child: None }
+    }
+
+    /// `spoke invite`.
+    pub fn invite(&self) -> String {
+        let out = Command::new(bin("spoke")).arg("--data").arg(&self.data).arg("invite").output().expect("spoke invite");
+        assert!(out.status.success(), "spoke invite: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
+    }
+
+    /// `spoke run`, waiting until it prints where it listens.
+    pub fn start(&mut self) {
+        let mut child = Command::new(bin("spoke"))
+            .arg("--data")
+            .arg(&self.data)
+            .args(["run", "--replicate-interval", "1"])
+            .env("SPOKE_LOG", "spoke=debug,spokes_sync=debug,warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spoke run");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = lines.next().expect("spoke printed nothing").expect("read");
+        assert!(line.starts_with("Reader site: http://"), "unexpected first line: {line}");
+        std::thread::spawn(move || for _ in lines {});
+        self.child = Some(child);
+    }
+
+    /// Kills the process.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// GET a path; returns (status, body).
+    pub fn get(&self, path: &str) -> (u16, String) {
+        http_get(&format!("http://{}{}", self.http, path))
+    }
+}
+
+impl Drop for SpokeProc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// GET a URL; returns (status, body). Non-2xx statuses are returned, not errors.
+pub fn http_get(url: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(20))).build().into();
+    let mut r = agent.get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = r.status().as_u16();
+    let body = r.body_mut().with_config().limit(64 << 20).read_to_string().unwrap_or_default();
+    (status, body)
+}
+
+/// Runs `spokes` with a profile and passphrase.
+pub fn spokes(profile: &Path, pass: &str, args: &[&str]) -> Output {
+    Command::new(bin("spokes")).arg("--profile").arg(profile).args(args).env("SPOKES_PASSPHRASE", pass).stdin(Stdio::null()).output().expect("spokes")
+}
+
+/// Runs `spokes` and asserts success; returns stdout.
+pub fn spokes_ok(profile: &Path, pass: &str, args: &[&str]) -> String {
+    let out = spokes(profile, pass, args);
+    assert!(out.status.success(), "spokes {args:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Polls `f` every 100 ms until it returns true or `limit` passes.
+pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    f()
+}

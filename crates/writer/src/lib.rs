@@ -1,1 +1,25 @@
+//! spokes-writer: the writer's side of Spokes, shared by the desktop app and the `spokes` CLI.
+//!
+//! A profile is one folder (layout version 1):
+//!
+//! | file | holds |
+//! |---|---|
+//! | `profile.json` | version, blog ID, fingerprint, author name, chosen spokes |
+//! | `identity.asc` | the secret key, passphrase-encrypted, ASCII-armored |
+//! | `certificate.asc` | the public certificate |
+//! | `blog.automerge` | the published blog document (what spokes get) |
+//! | `drafts.automerge` | the drafts document (never leaves the machine) |
+//! | `statements.json` | every signed statement, JSON array of `SignedStatement` |
+//! | `endpoint.key` | this device's iroh secret key (hex) |
+//! | `sync/<endpoint>.state` | Automerge sync state per spoke |
+//! | `status.json` | per-spoke publish status |
+//!
+//! Every file is replaced atomically (write to a temporary file, fsync, rename, fsync the
+//! folder), so a crash at any instant leaves either the old or the new version.
 
+pub mod fsutil;
+pub mod profile;
+pub mod publish;
+
+pub use profile::{PostSummary, Profile, ProfileError, SpokeEntry};
+pub use publish::{PublishSummary, SpokeStatus, SpokeTarget};

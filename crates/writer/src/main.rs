@@ -1,1 +1,295 @@
-fn main(){}
+//! `spokes`: the writer's command-line tool. Drives the same library as the desktop app.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use spokes_core::BlogSettings;
+use spokes_writer::Profile;
+use std::path::PathBuf;
+
+/// Write, sign and publish a blog that no single server can take down or quietly alter.
+///
+/// The passphrase that protects your key is read from --passphrase-file, from the
+/// SPOKES_PASSPHRASE environment variable, or asked for at the prompt.
+#[derive(Parser)]
+#[command(name = "spokes", version, about)]
+struct Cli {
+    /// The profile folder (your identity, blog and drafts).
+    #[arg(long, global = true, env = "SPOKES_PROFILE")]
+    profile: Option<PathBuf>,
+    /// Read the passphrase from this file (first line).
+    #[arg(long, global = true)]
+    passphrase_file: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create your identity (an OpenPGP key) and your blog.
+    Init {
+        /// Your name, as readers see it.
+        #[arg(long)]
+        name: String,
+        /// The blog's title.
+        #[arg(long)]
+        title: String,
+        /// A sentence about the blog.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Language tag, for example `en`.
+        #[arg(long, default_value = "en")]
+        language: String,
+        /// Short handle.
+        #[arg(long, default_value = "")]
+        handle: String,
+    },
+    /// Import Markdown files or folders (Jekyll, Hugo, Zola) as drafts.
+    Import {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Write a new draft.
+    New {
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Body text (Markdown).
+        #[arg(long, conflicts_with = "body_file")]
+        body: Option<String>,
+        /// Read the body from a file.
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+        /// Tags (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    /// Change a draft.
+    Edit {
+        /// Post ID (see `spokes list`).
+        id: String,
+        /// New title.
+        #[arg(long)]
+        title: Option<String>,
+        /// New body text.
+        #[arg(long, conflicts_with = "body_file")]
+        body: Option<String>,
+        /// Read the new body from a file.
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+        /// New slug.
+        #[arg(long)]
+        slug: Option<String>,
+    },
+    /// List posts.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign and publish drafts, then send them to your spokes.
+    Publish {
+        /// Post IDs to publish; by default every new or changed draft.
+        ids: Vec<String>,
+        /// Sign locally but do not contact spokes.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Send what is published to your spokes and fetch what other devices published.
+    Sync,
+    /// Manage the spokes that host your blog.
+    Spoke {
+        #[command(subcommand)]
+        cmd: SpokeCmd,
+    },
+    /// Where your blog is published.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every revision of your blog against your signatures.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum SpokeCmd {
+    /// Add a spoke from the invite ticket its operator gave you.
+    Add {
+        /// The ticket (`spokes1…`).
+        ticket: String,
+    },
+    /// List your spokes.
+    List,
+    /// Remove a spoke (by endpoint ID).
+    Remove {
+        /// Endpoint ID.
+        endpoint: String,
+    },
+}
+
+fn default_profile() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share"))).unwrap_or_else(|| PathBuf::from("."));
+    base.join("spokes/default")
+}
+
+fn passphrase(cli: &Cli, confirm: bool) -> anyhow::Result<String> {
+    if let Some(f) = &cli.passphrase_file {
+        let s = std::fs::read_to_string(f).with_context(|| format!("could not read {}", f.display()))?;
+        return Ok(s.lines().next().unwrap_or_default().to_owned());
+    }
+    if let Ok(p) = std::env::var("SPOKES_PASSPHRASE") {
+        return Ok(p);
+    }
+    let p = rpassword::prompt_password("Passphrase: ").context("no passphrase: give --passphrase-file, set SPOKES_PASSPHRASE, or run in a terminal")?;
+    if confirm && rpassword::prompt_password("Repeat passphrase: ")? != p {
+        bail!("the two passphrases differ");
+    }
+    Ok(p)
+}
+
+fn read_body(body: Option<String>, file: Option<PathBuf>) -> anyhow::Result<Option<String>> {
+    Ok(match (body, file) {
+        (Some(b), _) => Some(b),
+        (None, Some(f)) => Some(std::fs::read_to_string(&f).with_context(|| format!("could not read {}", f.display()))?),
+        _ => None,
+    })
+}
+
+fn print_status(p: &Profile, json: bool) -> anyhow::Result<()> {
+    let s = p.status(&p.targets())?;
+    if json {
+        let posts = p.posts()?;
+        let v = serde_json::json!({
+            "blog_id": p.blog_id(), "fingerprint": p.fingerprint(),
+            "posts": {"total": posts.len(), "published": posts.iter().filter(|x| x.published).count(), "drafts": posts.iter().filter(|x| !x.published).count()},
+            "publish": s,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("{}", s.sentence);
+        for sp in &s.spokes {
+            let label = sp.name.clone().unwrap_or_else(|| sp.endpoint[..12.min(sp.endpoint.len())].to_owned());
+            let state = if sp.up_to_date { "up to date".to_owned() } else if let Some(e) = &sp.last_error { format!("not yet: {}", e.message) } else { "not yet".to_owned() };
+            println!("  {label}: {state}{}", sp.last_success.as_ref().map(|t| format!(" (last success {t})")).unwrap_or_default());
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKES_LOG").unwrap_or_else(|_| "error,automerge=off".into())).with_writer(std::io::stderr).init();
+    let cli = Cli::parse();
+    let dir = cli.profile.clone().unwrap_or_else(default_profile);
+    match &cli.cmd {
+        Cmd::Init { name, title, description, language, handle } => {
+            let pass = passphrase(&cli, true)?;
+            if pass.chars().count() < 8 {
+                bail!("choose a passphrase of at least 8 characters");
+            }
+            let settings = BlogSettings { title: title.clone(), description: description.clone(), language: language.clone(), handle: handle.clone() };
+            let p = Profile::create(&dir, name, &pass, &settings)?;
+            println!("Created your identity and blog in {}", dir.display());
+            println!("Fingerprint: {}", p.fingerprint());
+            println!("Blog ID:     {}", p.blog_id());
+        }
+        Cmd::Import { paths } => {
+            let p = Profile::open(&dir)?;
+            let imported = p.import(paths)?;
+            for i in &imported {
+                for w in &i.warnings {
+                    eprintln!("{}: {w}", i.source.display());
+                }
+            }
+            println!("Imported {} posts as drafts", imported.len());
+        }
+        Cmd::New { title, body, body_file, tags } => {
+            let p = Profile::open(&dir)?;
+            let body = read_body(body.clone(), body_file.clone())?.unwrap_or_default();
+            let post = p.new_post(title, &body, tags)?;
+            println!("{}", post.id);
+        }
+        Cmd::Edit { id, title, body, body_file, slug } => {
+            let p = Profile::open(&dir)?;
+            let mut post = p.drafts()?.post(id).with_context(|| format!("there is no post {id}"))?;
+            if let Some(t) = title {
+                post.title = t.clone();
+            }
+            if let Some(b) = read_body(body.clone(), body_file.clone())? {
+                post.body = b;
+            }
+            if let Some(s) = slug {
+                post.slug = s.clone();
+            }
+            p.update_post(&post)?;
+            println!("Saved");
+        }
+        Cmd::List { json } => {
+            let p = Profile::open(&dir)?;
+            let posts = match p.posts() {
+                Ok(posts) => posts,
+                Err(e @ spokes_writer::ProfileError::Damaged { .. }) => {
+                    eprintln!("Warning: {e}. Showing drafts only.");
+                    p.drafts()?.posts().into_iter().map(|post| spokes_writer::PostSummary { post, published: false, changed_since_published: true }).collect()
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&posts)?);
+            } else {
+                for s in posts {
+                    let state = if !s.published { "draft" } else if s.changed_since_published { "changed" } else { "published" };
+                    println!("{}  {:9}  {}  {}", s.post.id, state, s.post.date.format("%Y-%m-%d"), s.post.title);
+                }
+            }
+        }
+        Cmd::Publish { ids, offline } => {
+            let mut p = Profile::open(&dir)?;
+            let pass = passphrase(&cli, false)?;
+            let mut key = p.unlock(&pass)?;
+            let ids = if ids.is_empty() { None } else { Some(ids.as_slice()) };
+            let (n, _) = p.publish_local(&mut key, ids)?;
+            println!("Signed {n} posts");
+            if !offline {
+                p.sync_with(&p.targets()).await?;
+            }
+            print_status(&p, false)?;
+        }
+        Cmd::Sync => {
+            let p = Profile::open(&dir)?;
+            p.sync_with(&p.targets()).await?;
+            print_status(&p, false)?;
+        }
+        Cmd::Spoke { cmd } => {
+            let mut p = Profile::open(&dir)?;
+            match cmd {
+                SpokeCmd::Add { ticket } => {
+                    let e = p.add_spoke(ticket)?;
+                    println!("Added spoke {} ({}). Run `spokes publish` to publish to it.", e.name.unwrap_or_default(), e.endpoint);
+                }
+                SpokeCmd::List => {
+                    for s in p.spokes() {
+                        println!("{}  {}  {}", s.endpoint, s.addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(","), s.name.clone().unwrap_or_default());
+                    }
+                }
+                SpokeCmd::Remove { endpoint } => {
+                    if !p.remove_spoke(endpoint)? {
+                        bail!("no spoke {endpoint}");
+                    }
+                    println!("Removed");
+                }
+            }
+        }
+        Cmd::Status { json } => {
+            let p = Profile::open(&dir)?;
+            print_status(&p, *json)?;
+        }
+        Cmd::Verify => {
+            let p = Profile::open(&dir)?;
+            let (changes, statements) = p.verify()?;
+            println!("Verified: all {changes} revisions are covered by {statements} valid signed statements from {}", p.fingerprint());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,483 @@
+//! The writer's profile on disk: identity, documents, statements, spokes.
+
+use crate::fsutil::write_atomic;
+use serde::{Deserialize, Serialize};
+use spokes_core::doc::{DocError, slugify};
+use spokes_core::identity::IdentityError;
+use spokes_core::import::{self, ImportError};
+use spokes_core::statement::Statement;
+use spokes_core::{BlogDoc, BlogId, BlogSettings, Certificate, DocKind, Identity, Post, PostState, SignedStatement, SigningKey, SpokeRef};
+use spokes_sync::ticket::{Ticket, TicketError};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Version of the profile folder layout.
+pub const PROFILE_VERSION: u32 = 1;
+
+/// Errors of the profile. Each has a stable [`ProfileError::code`] for the UI.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// No profile in this folder.
+    #[error("there is no Spokes profile in {0} yet")]
+    NotFound(PathBuf),
+    /// A profile already exists.
+    #[error("a Spokes profile already exists in {0}")]
+    Exists(PathBuf),
+    /// A file could not be read or written.
+    #[error("could not use {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A saved file is damaged.
+    #[error("{path} is damaged: {message}")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Written by a newer Spokes.
+    #[error("this profile was written by a newer version of Spokes (layout {0})")]
+    NewerVersion(u32),
+    /// Identity error (for example a wrong passphrase).
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// Document error.
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    /// Import error.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// Ticket error.
+    #[error(transparent)]
+    Ticket(#[from] TicketError),
+    /// Signing error.
+    #[error("signing failed: {0}")]
+    Signing(String),
+    /// No such post.
+    #[error("there is no post {0}")]
+    NoSuchPost(String),
+}
+
+impl ProfileError {
+    /// A stable code for the UI and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProfileError::NotFound(_) => "no-profile",
+            ProfileError::Exists(_) => "profile-exists",
+            ProfileError::Io { .. } => "io",
+            ProfileError::Damaged { .. } => "damaged-file",
+            ProfileError::NewerVersion(_) => "newer-version",
+            ProfileError::Identity(IdentityError::WrongPassphrase) => "wrong-passphrase",
+            ProfileError::Identity(_) => "identity",
+            ProfileError::Doc(_) => "document",
+            ProfileError::Import(_) => "import",
+            ProfileError::Ticket(_) => "bad-ticket",
+            ProfileError::Signing(_) => "signing",
+            ProfileError::NoSuchPost(_) => "no-such-post",
+        }
+    }
+}
+
+/// A spoke the writer chose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpokeEntry {
+    /// Endpoint ID.
+    pub endpoint: String,
+    /// Addresses.
+    pub addrs: Vec<SocketAddr>,
+    /// Operator's label.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Invite token from the ticket.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// When it was added (RFC 3339).
+    pub added_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Meta {
+    version: u32,
+    blog_id: BlogId,
+    fingerprint: String,
+    name: String,
+    #[serde(default)]
+    spokes: Vec<SpokeEntry>,
+    created_at: String,
+}
+
+/// A post as the writer's list shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostSummary {
+    /// The post (draft copy).
+    pub post: Post,
+    /// Published at least once and currently published.
+    pub published: bool,
+    /// The draft differs from what is published.
+    pub changed_since_published: bool,
+}
+
+/// An open profile.
+#[derive(Debug)]
+pub struct Profile {
+    dir: PathBuf,
+    meta: Meta,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ProfileError + '_ {
+    move |source| ProfileError::Io { path: path.to_path_buf(), source }
+}
+
+impl Profile {
+    /// Whether `dir` holds a profile.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join("profile.json").exists()
+    }
+
+    /// Creates a profile: a new identity for `name` protected by `passphrase`, a new blog with
+    /// `settings`, an empty drafts document, and a first signed statement.
+    pub fn create(dir: &Path, name: &str, passphrase: &str, settings: &BlogSettings) -> Result<Profile, ProfileError> {
+        if Self::exists(dir) {
+            return Err(ProfileError::Exists(dir.into()));
+        }
+        std::fs::create_dir_all(dir.join("sync")).map_err(io(dir))?;
+        let identity = Identity::generate(name, passphrase)?;
+        Self::create_with_identity(dir, name, identity, passphrase, settings)
+    }
+
+    fn create_with_identity(dir: &Path, name: &str, identity: Identity, passphrase: &str, settings: &BlogSettings) -> Result<Profile, ProfileError> {
+        let mut key = identity.unlock(passphrase)?;
+        let blog_id = BlogId::generate();
+        let fp = identity.fingerprint();
+        let mut blog = BlogDoc::create(DocKind::Blog, &blog_id, &fp, settings);
+        let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, settings);
+        let st = Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
+        let p = Profile { dir: dir.into(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339() } };
+        p.write("identity.asc", &identity.to_armored())?;
+        p.write("certificate.asc", &identity.certificate().to_armored())?;
+        p.write("blog.automerge", &blog.save())?;
+        p.write("drafts.automerge", &drafts.save())?;
+        p.save_statements(&[st])?;
+        p.write("endpoint.key", hex::encode(iroh::SecretKey::generate().to_bytes()).as_bytes())?;
+        p.save_meta()?;
+        Ok(p)
+    }
+
+    /// Opens an existing profile.
+    pub fn open(dir: &Path) -> Result<Profile, ProfileError> {
+        let path = dir.join("profile.json");
+        let bytes = std::fs::read(&path).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { ProfileError::NotFound(dir.into()) } else { ProfileError::Io { path: path.clone(), source: e } })?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| ProfileError::Damaged { path: path.clone(), message: e.to_string() })?;
+        let version = v.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+        if version > PROFILE_VERSION {
+            return Err(ProfileError::NewerVersion(version));
+        }
+        let meta: Meta = serde_json::from_value(v).map_err(|e| ProfileError::Damaged { path, message: e.to_string() })?;
+        Ok(Profile { dir: dir.into(), meta })
+    }
+
+    /// The profile folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    /// The blog's ID.
+    pub fn blog_id(&self) -> &BlogId {
+        &self.meta.blog_id
+    }
+    /// The author's fingerprint.
+    pub fn fingerprint(&self) -> &str {
+        &self.meta.fingerprint
+    }
+    /// The author's name.
+    pub fn name(&self) -> &str {
+        &self.meta.name
+    }
+    /// The chosen spokes.
+    pub fn spokes(&self) -> &[SpokeEntry] {
+        &self.meta.spokes
+    }
+
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub(crate) fn write(&self, name: &str, bytes: &[u8]) -> Result<(), ProfileError> {
+        let p = self.path(name);
+        write_atomic(&p, bytes).map_err(io(&p))
+    }
+
+    fn read(&self, name: &str) -> Result<Vec<u8>, ProfileError> {
+        let p = self.path(name);
+        std::fs::read(&p).map_err(io(&p))
+    }
+
+    fn save_meta(&self) -> Result<(), ProfileError> {
+        self.write("profile.json", &serde_json::to_vec_pretty(&self.meta).unwrap_or_default())
+    }
+
+    /// The identity (secret still encrypted).
+    pub fn identity(&self) -> Result<Identity, ProfileError> {
+        Ok(Identity::from_bytes(&self.read("identity.asc")?)?)
+    }
+
+    /// Decrypts the signing key.
+    pub fn unlock(&self, passphrase: &str) -> Result<SigningKey, ProfileError> {
+        Ok(self.identity()?.unlock(passphrase)?)
+    }
+
+    /// The public certificate.
+    pub fn certificate(&self) -> Result<Certificate, ProfileError> {
+        Ok(Certificate::from_bytes(&self.read("certificate.asc")?)?)
+    }
+
+    fn load_doc(&self, name: &str) -> Result<BlogDoc, ProfileError> {
+        let bytes = self.read(name)?;
+        BlogDoc::load(&bytes).map_err(|e| ProfileError::Damaged { path: self.path(name), message: e.to_string() })
+    }
+
+    /// The published blog document.
+    pub fn blog(&self) -> Result<BlogDoc, ProfileError> {
+        self.load_doc("blog.automerge")
+    }
+    /// Saves the blog document.
+    pub fn save_blog(&self, doc: &mut BlogDoc) -> Result<(), ProfileError> {
+        self.write("blog.automerge", &doc.save())
+    }
+    /// The drafts document.
+    pub fn drafts(&self) -> Result<BlogDoc, ProfileError> {
+        self.load_doc("drafts.automerge")
+    }
+    /// Saves the drafts document.
+    pub fn save_drafts(&self, doc: &mut BlogDoc) -> Result<(), ProfileError> {
+        self.write("drafts.automerge", &doc.save())
+    }
+
+    /// All signed statements.
+    pub fn statements(&self) -> Result<Vec<SignedStatement>, ProfileError> {
+        let p = self.path("statements.json");
+        let bytes = self.read("statements.json")?;
+        serde_json::from_slice(&bytes).map_err(|e| ProfileError::Damaged { path: p, message: e.to_string() })
+    }
+    /// Replaces the statements file.
+    pub fn save_statements(&self, st: &[SignedStatement]) -> Result<(), ProfileError> {
+        self.write("statements.json", &serde_json::to_vec(st).unwrap_or_default())
+    }
+
+    /// This device's iroh secret key.
+    pub fn endpoint_key(&self) -> Result<iroh::SecretKey, ProfileError> {
+        let p = self.path("endpoint.key");
+        let s = String::from_utf8_lossy(&self.read("endpoint.key")?).into_owned();
+        let b: [u8; 32] = hex::decode(s.trim()).ok().and_then(|b| b.try_into().ok()).ok_or(ProfileError::Damaged { path: p, message: "not a 32-byte hex key".into() })?;
+        Ok(iroh::SecretKey::from_bytes(&b))
+    }
+
+    /// Creates a draft and saves the drafts document. Returns the post.
+    pub fn new_post(&self, title: &str, body: &str, tags: &[String]) -> Result<Post, ProfileError> {
+        let mut drafts = self.drafts()?;
+        let mut post = Post::new(title, body);
+        post.tags = tags.to_vec();
+        post.slug = self.unique_slug(&drafts, &post.slug, &post.id);
+        drafts.put_post(&post)?;
+        drafts.commit("new post");
+        self.save_drafts(&mut drafts)?;
+        Ok(post)
+    }
+
+    fn unique_slug(&self, drafts: &BlogDoc, wanted: &str, id: &str) -> String {
+        let taken: std::collections::HashSet<String> = drafts.posts().into_iter().filter(|p| p.id != id).map(|p| p.slug).collect();
+        let base = if wanted.is_empty() { slugify("post") } else { wanted.to_owned() };
+        let mut s = base.clone();
+        let mut n = 2;
+        while taken.contains(&s) {
+            s = format!("{base}-{n}");
+            n += 1;
+        }
+        s
+    }
+
+    /// Writes a changed draft (title, body, tags, slug) and saves.
+    pub fn update_post(&self, post: &Post) -> Result<(), ProfileError> {
+        let mut drafts = self.drafts()?;
+        let old = drafts.post(&post.id).ok_or_else(|| ProfileError::NoSuchPost(post.id.clone()))?;
+        let mut p = post.clone();
+        p.slug = self.unique_slug(&drafts, &slugify(&p.slug), &p.id);
+        p.state = old.state;
+        p.updated = chrono::Utc::now().fixed_offset();
+        drafts.put_post(&p)?;
+        drafts.commit("edit");
+        self.save_drafts(&mut drafts)
+    }
+
+    /// Imports Markdown files or folders as drafts. Returns what was imported.
+    pub fn import(&self, paths: &[PathBuf]) -> Result<Vec<import::Imported>, ProfileError> {
+        let files = import::collect_files(paths)?;
+        let mut drafts = self.drafts()?;
+        let mut out = Vec::new();
+        for f in files {
+            let mut i = import::import_file(&f)?;
+            i.post.slug = self.unique_slug(&drafts, &i.post.slug, &i.post.id);
+            drafts.put_post(&i.post)?;
+            out.push(i);
+        }
+        drafts.commit(&format!("import {} posts", out.len()));
+        self.save_drafts(&mut drafts)?;
+        Ok(out)
+    }
+
+    /// All posts with their publication status, newest first.
+    pub fn posts(&self) -> Result<Vec<PostSummary>, ProfileError> {
+        let drafts = self.drafts()?;
+        let blog = self.blog()?;
+        Ok(drafts
+            .posts()
+            .into_iter()
+            .map(|p| {
+                let published = blog.post(&p.id);
+                let is_pub = published.as_ref().is_some_and(|b| b.state == PostState::Published);
+                let changed = published.as_ref().is_none_or(|b| b.title != p.title || b.body != p.body || b.tags != p.tags || b.slug != p.slug);
+                PostSummary { post: p, published: is_pub, changed_since_published: changed }
+            })
+            .collect())
+    }
+
+    /// Copies posts from drafts into the blog document, lists the chosen spokes there, and, if
+    /// anything changed, commits one revision and signs it. `ids`: the posts to publish;
+    /// `None` publishes every draft that is new or changed. Returns the number of posts
+    /// published and whether a new revision was made. No network.
+    pub fn publish_local(&mut self, key: &mut SigningKey, ids: Option<&[String]>) -> Result<(usize, bool), ProfileError> {
+        let drafts = self.drafts()?;
+        let mut blog = self.blog()?;
+        let summaries = self.posts()?;
+        let chosen: Vec<&PostSummary> = match ids {
+            Some(ids) => {
+                for id in ids {
+                    if !summaries.iter().any(|s| &s.post.id == id) {
+                        return Err(ProfileError::NoSuchPost(id.clone()));
+                    }
+                }
+                summaries.iter().filter(|s| ids.contains(&s.post.id)).collect()
+            }
+            None => summaries.iter().filter(|s| s.changed_since_published || !s.published).collect(),
+        };
+        let mut n = 0;
+        for s in chosen {
+            let mut p = s.post.clone();
+            p.state = PostState::Published;
+            blog.put_post(&p)?;
+            n += 1;
+        }
+        for s in &self.meta.spokes {
+            blog.add_spoke(&SpokeRef { endpoint: s.endpoint.clone(), addrs: s.addrs.iter().map(|a| a.to_string()).collect() })?;
+        }
+        let settings = drafts.settings();
+        if settings != blog.settings() {
+            blog.set_settings(&settings)?;
+        }
+        let committed = blog.commit(&format!("publish {n} posts")).is_some();
+        if committed {
+            let st = Statement::new(self.meta.blog_id.clone(), &blog.heads()).sign(key).map_err(|e| ProfileError::Signing(e.to_string()))?;
+            let mut all = self.statements()?;
+            all.push(st);
+            // Blog first: if the statement write is lost, the next publish signs the heads again.
+            self.save_blog(&mut blog)?;
+            self.save_statements(&all)?;
+        }
+        Ok((n, committed))
+    }
+
+    /// Blog settings (kept in the drafts document until published).
+    pub fn settings(&self) -> Result<BlogSettings, ProfileError> {
+        Ok(self.drafts()?.settings())
+    }
+
+    /// Changes blog settings (published on the next publish).
+    pub fn set_settings(&self, settings: &BlogSettings) -> Result<(), ProfileError> {
+        let mut d = self.drafts()?;
+        d.set_settings(settings)?;
+        d.commit("settings");
+        self.save_drafts(&mut d)
+    }
+
+    /// Adds a spoke from an invite ticket (or updates its addresses). The blog document lists
+    /// it from the next publish on.
+    pub fn add_spoke(&mut self, ticket: &str) -> Result<SpokeEntry, ProfileError> {
+        let t = Ticket::decode(ticket)?;
+        let entry = SpokeEntry { endpoint: t.endpoint.clone(), addrs: t.addrs.clone(), name: t.name.clone(), token: t.token.clone(), added_at: chrono::Utc::now().to_rfc3339() };
+        self.meta.spokes.retain(|s| s.endpoint != t.endpoint);
+        self.meta.spokes.push(entry.clone());
+        self.save_meta()?;
+        Ok(entry)
+    }
+
+    /// Removes a spoke by endpoint ID; `false` if it was not there.
+    pub fn remove_spoke(&mut self, endpoint: &str) -> Result<bool, ProfileError> {
+        let before = self.meta.spokes.len();
+        self.meta.spokes.retain(|s| s.endpoint != endpoint);
+        self.save_meta()?;
+        Ok(self.meta.spokes.len() != before)
+    }
+
+    /// Verifies the local blog: every statement against the certificate, every change
+    /// against the coverage rule. Returns (changes, statements).
+    pub fn verify(&self) -> Result<(usize, usize), ProfileError> {
+        let mut blog = self.blog()?;
+        let statements = self.statements()?;
+        let mut replica = spokes_sync::Replica { blog_id: self.meta.blog_id.clone(), doc: blog.automerge().fork(), certificate: Some(self.certificate()?), statements };
+        let n = spokes_sync::session::verify_replica(&mut replica).map_err(|e| ProfileError::Signing(e.to_string()))?;
+        Ok((n, replica.statements.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(dir: &Path) -> Profile {
+        Profile::create(dir, "Ada", "pw", &BlogSettings { title: "Ada's".into(), ..Default::default() }).unwrap()
+    }
+
+    #[test]
+    fn publish_signs_and_keeps_drafts_local() {
+        let d = tempfile::tempdir().unwrap();
+        let mut p = profile(d.path());
+        let a = p.new_post("Public", "hello", &[]).unwrap();
+        let b = p.new_post("Secret", "draft text", &[]).unwrap();
+        let mut key = p.unlock("pw").unwrap();
+        assert_eq!(p.publish_local(&mut key, Some(std::slice::from_ref(&a.id))).unwrap(), (1, true));
+        let blog = p.blog().unwrap();
+        assert!(blog.post(&a.id).is_some());
+        assert!(blog.post(&b.id).is_none());
+        assert_eq!(p.verify().unwrap().1, 2);
+        // Nothing new: no revision.
+        assert_eq!(p.publish_local(&mut key, Some(std::slice::from_ref(&a.id))).unwrap(), (1, false));
+    }
+
+    #[test]
+    fn wrong_passphrase_and_damaged_files_are_clear_errors() {
+        let d = tempfile::tempdir().unwrap();
+        let p = profile(d.path());
+        assert_eq!(p.unlock("nope").unwrap_err().code(), "wrong-passphrase");
+        let blog = std::fs::read(d.path().join("blog.automerge")).unwrap();
+        std::fs::write(d.path().join("blog.automerge"), &blog[..blog.len() / 2]).unwrap();
+        let e = p.blog().unwrap_err();
+        assert_eq!(e.code(), "damaged-file");
+        // The drafts are untouched by the damage.
+        assert!(p.drafts().is_ok());
+        std::fs::write(d.path().join("profile.json"), b"{\"version\": 7}").unwrap();
+        assert!(matches!(Profile::open(d.path()), Err(ProfileError::NewerVersion(7))));
+    }
+
+    #[test]
+    fn slugs_stay_unique() {
+        let d = tempfile::tempdir().unwrap();
+        let p = profile(d.path());
+        let a = p.new_post("Same", "", &[]).unwrap();
+        let b = p.new_post("Same", "", &[]).unwrap();
+        assert_eq!(a.slug, "same");
+        assert_eq!(b.slug, "same-2");
+    }
+}

@@ -1,0 +1,218 @@
+//! Pushing the signed blog to spokes, and what each spoke has.
+
+use crate::profile::{Profile, ProfileError};
+use serde::{Deserialize, Serialize};
+use spokes_core::BlogDoc;
+use spokes_sync::peer::initiate;
+use spokes_sync::session::{Hello, Replica};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// A spoke to push to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpokeTarget {
+    /// Endpoint ID.
+    pub endpoint: String,
+    /// Addresses.
+    pub addrs: Vec<SocketAddr>,
+    /// Invite token (sent until the spoke hosts the blog; ignored after).
+    pub token: Option<String>,
+    /// Label.
+    pub name: Option<String>,
+}
+
+impl From<&crate::SpokeEntry> for SpokeTarget {
+    fn from(s: &crate::SpokeEntry) -> Self {
+        SpokeTarget { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), token: s.token.clone(), name: s.name.clone() }
+    }
+}
+
+/// A failure as shown to the writer: a stable code and a plain sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Stable code (see `spokes_sync::SyncError::code`).
+    pub code: String,
+    /// A sentence a writer understands.
+    pub message: String,
+}
+
+/// What we know of one spoke.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpokeStatus {
+    /// Endpoint ID.
+    pub endpoint: String,
+    /// Label.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Last attempt (RFC 3339).
+    #[serde(default)]
+    pub last_attempt: Option<String>,
+    /// Last success (RFC 3339).
+    #[serde(default)]
+    pub last_success: Option<String>,
+    /// Why the last attempt failed, if it did.
+    #[serde(default)]
+    pub last_error: Option<Problem>,
+    /// The spoke's heads after the last success.
+    #[serde(default)]
+    pub heads: Vec<String>,
+    /// Whether the spoke has everything published (computed when read).
+    #[serde(default)]
+    pub up_to_date: bool,
+}
+
+/// Publication status across spokes.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishSummary {
+    /// Spokes chosen.
+    pub total: usize,
+    /// Spokes that have the newest published revision.
+    pub up_to_date: usize,
+    /// Per spoke.
+    pub spokes: Vec<SpokeStatus>,
+    /// For example "Published to 2 of 3 spokes".
+    pub sentence: String,
+}
+
+fn plain(e: &spokes_sync::SyncError) -> Problem {
+    let code = e.code().to_owned();
+    let message = match code.as_str() {
+        "connection" | "timeout" => "The spoke could not be reached. Spokes will try again.".to_owned(),
+        "bad-invite" => "The spoke did not accept the invite. Ask its operator for a new one.".to_owned(),
+        "not-hosted" => "The spoke does not host this blog. Add it again with a new invite.".to_owned(),
+        "suspended" => "The spoke's operator has suspended this blog there.".to_owned(),
+        "uncovered-changes" | "bad-signature" | "wrong-certificate" | "wrong-blog" => format!("The spoke sent or refused data that failed signature checks: {e}"),
+        _ => format!("Something went wrong: {e}"),
+    };
+    Problem { code, message }
+}
+
+fn sentence(up: usize, total: usize) -> String {
+    match total {
+        0 => "Not published to any spoke yet: add a spoke to publish.".into(),
+        1 => if up == 1 { "Published to 1 of 1 spoke".into() } else { "Published to 0 of 1 spoke".into() },
+        _ => format!("Published to {up} of {total} spokes"),
+    }
+}
+
+impl Profile {
+    fn load_status(&self) -> BTreeMap<String, SpokeStatus> {
+        std::fs::read(self.path("status.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+
+    /// Publication status for `targets`, compared with the current blog heads.
+    pub fn status(&self, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
+        let heads: Vec<String> = self.blog()?.heads().iter().map(|h| h.to_string()).collect();
+        let stored = self.load_status();
+        let spokes: Vec<SpokeStatus> = targets
+            .iter()
+            .map(|t| {
+                let mut s = stored.get(&t.endpoint).cloned().unwrap_or_else(|| SpokeStatus { endpoint: t.endpoint.clone(), ..Default::default() });
+                s.name = t.name.clone();
+                s.up_to_date = heads.iter().all(|h| s.heads.contains(h)) && s.last_success.is_some();
+                s
+            })
+            .collect();
+        let up = spokes.iter().filter(|s| s.up_to_date).count();
+        Ok(PublishSummary { total: targets.len(), up_to_date: up, sentence: sentence(up, targets.len()), spokes })
+    }
+
+    /// Targets from the profile's chosen spokes.
+    pub fn targets(&self) -> Vec<SpokeTarget> {
+        self.spokes().iter().map(SpokeTarget::from).collect()
+    }
+
+    /// Syncs the signed blog with every target at once (push, and pull of what other devices
+    /// published), verifying everything received before merging it. Failures are recorded per
+    /// spoke, never returned as an error: one unreachable spoke does not stop the others.
+    pub async fn sync_with(&self, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
+        let endpoint = spokes_sync::net::bind_endpoint(self.endpoint_key()?, (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![])
+            .await
+            .map_err(|e| ProfileError::Io { path: self.dir().into(), source: std::io::Error::other(e.to_string()) })?;
+        let mut blog = self.blog()?;
+        let cert = self.certificate()?;
+        let statements = self.statements()?;
+        let shared = Arc::new(Mutex::new((blog.automerge().fork(), statements.clone())));
+        let mut tasks = Vec::new();
+        for t in targets {
+            let (t, endpoint, shared, cert) = (t.clone(), endpoint.clone(), shared.clone(), cert.clone());
+            let blog_id = self.blog_id().clone();
+            let mut doc = blog.automerge().fork();
+            let statements = statements.clone();
+            let state_path = self.path(&format!("sync/{}.state", t.endpoint));
+            let profile_dir = self.dir().to_path_buf();
+            tasks.push(tokio::spawn(async move {
+                let mut replica = Replica { blog_id: blog_id.clone(), doc: doc.fork(), certificate: Some(cert), statements };
+                let mut state = std::fs::read(&state_path).ok().and_then(|b| automerge::sync::State::decode(&b).ok()).unwrap_or_default();
+                let id: Result<iroh::EndpointId, _> = t.endpoint.parse();
+                let r = match id {
+                    Err(e) => Err(spokes_sync::SyncError::Connect(format!("bad endpoint ID: {e}"))),
+                    Ok(id) => {
+                        let mut addr = iroh::EndpointAddr::new(id);
+                        for a in &t.addrs {
+                            addr = addr.with_ip_addr(*a);
+                        }
+                        initiate(&endpoint, addr, Hello::new(blog_id, t.token.clone()), &mut replica, &mut state, |rep, st, out| {
+                            let fail = |e: &dyn std::fmt::Display| spokes_sync::RemoteError::new("internal", e.to_string());
+                            let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
+                            if out.new_changes > 0 {
+                                let mut incoming = rep.doc.clone();
+                                g.0.merge(&mut incoming).map_err(|e| fail(&e))?;
+                            }
+                            g.1.extend(out.new_statements.iter().cloned());
+                            if let Some(dir) = state_path.parent() {
+                                let _ = std::fs::create_dir_all(dir);
+                            }
+                            crate::fsutil::write_atomic(&state_path, &st.encode()).map_err(|e| fail(&e))?;
+                            let _ = &profile_dir;
+                            Ok(())
+                        })
+                        .await
+                    }
+                };
+                (t, r)
+            }));
+        }
+        let mut status = self.load_status();
+        let now = chrono::Utc::now().to_rfc3339();
+        for task in tasks {
+            let Ok((t, r)) = task.await else { continue };
+            let s = status.entry(t.endpoint.clone()).or_insert_with(|| SpokeStatus { endpoint: t.endpoint.clone(), ..Default::default() });
+            s.last_attempt = Some(now.clone());
+            match r {
+                Ok(out) => {
+                    s.last_success = Some(now.clone());
+                    s.last_error = None;
+                    s.heads = out.peer_heads.iter().map(|h| h.to_string()).collect();
+                }
+                Err(e) => {
+                    tracing::warn!(spoke = t.endpoint, "sync failed: {e}");
+                    s.last_error = Some(plain(&e));
+                }
+            }
+        }
+        endpoint.close().await;
+        // Save what was pulled (other devices' revisions), then the status.
+        let (doc, statements) = {
+            let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
+            (g.0.fork(), g.1.clone())
+        };
+        let before = blog.heads();
+        let mut merged = BlogDoc::from_automerge(doc)?;
+        if merged.heads() != before {
+            self.save_blog(&mut merged)?;
+        }
+        if statements.len() != self.statements()?.len() {
+            let mut uniq = Vec::new();
+            for s in statements {
+                if !uniq.contains(&s) {
+                    uniq.push(s);
+                }
+            }
+            self.save_statements(&uniq)?;
+        }
+        self.write("status.json", &serde_json::to_vec_pretty(&status).unwrap_or_default())?;
+        self.status(targets)
+    }
+}

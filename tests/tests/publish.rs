@@ -1,0 +1,212 @@
+//! The walking skeleton end to end: two real spoke processes and the `spokes` CLI on loopback.
+
+use spokes_core::import::import_file;
+use spokes_core::render::markdown_to_html;
+use spokes_e2e::*;
+use std::time::Duration;
+
+const PASS: &str = "correct horse battery";
+
+fn writer(dir: &std::path::Path) -> String {
+    spokes_ok(dir, PASS, &["init", "--name", "Jekyll Team", "--title", "Jekyll News"]);
+    let profile = spokes_writer::Profile::open(dir).unwrap();
+    profile.blog_id().to_string()
+}
+
+#[test]
+fn imported_corpus_is_published_to_two_spokes_and_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = SpokeProc::init(&tmp.path().join("a"), "Spoke A");
+    let mut b = SpokeProc::init(&tmp.path().join("b"), "Spoke B");
+    let (ta, tb) = (a.invite(), b.invite());
+    a.start();
+    b.start();
+    let w = tmp.path().join("writer");
+    let blog = writer(&w);
+    spokes_ok(&w, PASS, &["spoke", "add", &ta]);
+    spokes_ok(&w, PASS, &["spoke", "add", &tb]);
+    let out = spokes_ok(&w, PASS, &["import", corpus("jekyll-posts").to_str().unwrap()]);
+    assert!(out.contains("Imported 102 posts"), "{out}");
+    let out = spokes_ok(&w, PASS, &["publish"]);
+    assert!(out.contains("Published to 2 of 2 spokes"), "{out}");
+    let status: serde_json::Value = serde_json::from_str(&spokes_ok(&w, PASS, &["status", "--json"])).unwrap();
+    assert_eq!(status["publish"]["up_to_date"], 2);
+    assert_eq!(status["posts"]["published"], 102);
+    let fingerprint = status["fingerprint"].as_str().unwrap().to_owned();
+
+    let files = spokes_core::import::collect_files(&[corpus("jekyll-posts")]).unwrap();
+    assert_eq!(files.len(), 102);
+    for spoke in [&a, &b] {
+        let (code, body) = spoke.get(&format!("/api/v1/blogs/{blog}"));
+        assert_eq!(code, 200, "{body}");
+        let api: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(api["verification"]["status"], "verified", "{}", api["verification"]);
+        assert_eq!(api["fingerprint"], fingerprint.as_str());
+        let posts = api["posts"].as_array().unwrap();
+        assert_eq!(posts.len(), 102);
+        for f in &files {
+            let src = import_file(f).unwrap().post;
+            let p = posts.iter().find(|p| p["title"] == src.title.as_str()).unwrap_or_else(|| panic!("{} missing on {}", src.title, spoke.http));
+            let date = chrono::DateTime::parse_from_rfc3339(p["date"].as_str().unwrap()).unwrap();
+            assert_eq!(date, src.date, "date of {}", src.title);
+            let (code, page) = spoke.get(p["url"].as_str().unwrap());
+            assert_eq!(code, 200);
+            assert!(page.contains(&markdown_to_html(&src.body)), "rendered body of {} differs", src.title);
+            assert!(page.contains("Signatures verified"), "{}", src.title);
+            assert!(page.contains(&fingerprint[..4]));
+        }
+        for feed_path in [format!("/b/{blog}/feed.atom"), "/feed.atom".to_owned()] {
+            let (code, xml) = spoke.get(&feed_path);
+            assert_eq!(code, 200);
+            let feed = feed_rs::parser::parse(xml.as_bytes()).unwrap_or_else(|e| panic!("{feed_path} does not parse: {e}"));
+            let expected = if feed_path == "/feed.atom" { 50 } else { 102 };
+            assert_eq!(feed.entries.len(), expected, "{feed_path}");
+            for e in &feed.entries {
+                let t = e.title.as_ref().unwrap().content.clone();
+                assert!(posts.iter().any(|p| p["title"] == t.as_str()), "feed entry {t} is not a post");
+            }
+        }
+        let (code, front) = spoke.get("/");
+        assert_eq!(code, 200);
+        assert!(front.contains("Jekyll News"));
+    }
+    let out = spokes_ok(&w, PASS, &["verify"]);
+    assert!(out.starts_with("Verified"), "{out}");
+}
+
+#[test]
+fn a_stopped_spoke_catches_up_with_no_manual_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = SpokeProc::init(&tmp.path().join("a"), "A");
+    let mut b = SpokeProc::init(&tmp.path().join("b"), "B");
+    let (ta, tb) = (a.invite(), b.invite());
+    a.start();
+    b.start();
+    let w = tmp.path().join("writer");
+    let blog = writer(&w);
+    spokes_ok(&w, PASS, &["spoke", "add", &ta]);
+    spokes_ok(&w, PASS, &["spoke", "add", &tb]);
+    let first = spokes_ok(&w, PASS, &["new", "--title", "First post", "--body", "The first words."]).trim().to_owned();
+    let out = spokes_ok(&w, PASS, &["publish"]);
+    assert!(out.contains("Published to 2 of 2 spokes"), "{out}");
+
+    b.stop();
+    spokes_ok(&w, PASS, &["edit", &first, "--body", "The first words, edited while B was down."]);
+    spokes_ok(&w, PASS, &["new", "--title", "Second post", "--body", "Written while B was down."]);
+    let out = spokes_ok(&w, PASS, &["publish"]);
+    assert!(out.contains("Published to 1 of 2 spokes"), "{out}");
+
+    b.start();
+    let caught_up = wait_until(Duration::from_secs(30), || {
+        let (code, body) = b.get(&format!("/api/v1/blogs/{blog}"));
+        code == 200 && body.contains("Second post")
+    });
+    assert!(caught_up, "spoke B did not catch up from spoke A");
+    let (_, page) = b.get(&format!("/b/{blog}/posts/first-post"));
+    assert!(page.contains("edited while B was down"), "{page}");
+    let api: serde_json::Value = serde_json::from_str(&b.get(&format!("/api/v1/blogs/{blog}")).1).unwrap();
+    assert_eq!(api["posts"].as_array().unwrap().len(), 2, "nothing lost, nothing duplicated");
+    assert_eq!(api["verification"]["status"], "verified");
+    // The writer, syncing again, sees both spokes up to date.
+    let out = spokes_ok(&w, PASS, &["sync"]);
+    assert!(out.contains("Published to 2 of 2 spokes"), "{out}");
+}
+
+#[test]
+fn drafts_never_reach_a_spoke() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = SpokeProc::init(&tmp.path().join("a"), "A");
+    let t = a.invite();
+    a.start();
+    let w = tmp.path().join("writer");
+    let blog = writer(&w);
+    spokes_ok(&w, PASS, &["spoke", "add", &t]);
+    let public = spokes_ok(&w, PASS, &["new", "--title", "Public words", "--body", "Everyone may read this."]).trim().to_owned();
+    spokes_ok(&w, PASS, &["new", "--title", "Zanzibar-draft-title", "--body", "Quetzalcoatl secret draft text 7f3a"]);
+    spokes_ok(&w, PASS, &["publish", &public]);
+    let out = spokes_ok(&w, PASS, &["status"]);
+    assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
+
+    let secrets = ["Zanzibar", "Quetzalcoatl", "7f3a"];
+    // Every byte the spoke stored, including the WAL.
+    a.stop();
+    for f in std::fs::read_dir(&a.data).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        for s in secrets {
+            assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{s} found in spoke files");
+        }
+    }
+    // The stored document, decompressed, holds only the public post.
+    let db = rusqlite::Connection::open(a.data.join("spoke.db")).unwrap();
+    let doc: Vec<u8> = db.query_row("SELECT document FROM blogs", [], |r| r.get(0)).unwrap();
+    let doc = spokes_core::BlogDoc::load(&doc).unwrap();
+    let titles: Vec<String> = doc.posts().into_iter().map(|p| p.title).collect();
+    assert_eq!(titles, vec!["Public words".to_owned()]);
+    a.start();
+    for path in ["/".to_owned(), format!("/b/{blog}/"), format!("/b/{blog}/feed.atom"), format!("/api/v1/blogs/{blog}"), format!("/b/{blog}/bundle.json"), "/feed.atom".into()] {
+        let (code, body) = a.get(&path);
+        assert_eq!(code, 200, "{path}");
+        for s in secrets {
+            assert!(!body.contains(s), "{s} found in {path}");
+        }
+    }
+}
+
+#[test]
+fn scripts_and_javascript_links_are_neutralised_on_the_reader_site() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = SpokeProc::init(&tmp.path().join("a"), "A");
+    let t = a.invite();
+    a.start();
+    let w = tmp.path().join("writer");
+    let blog = writer(&w);
+    spokes_ok(&w, PASS, &["spoke", "add", &t]);
+    spokes_ok(&w, PASS, &["new", "--title", "<script>alert('t')</script>Hostile", "--body", "Hi <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)>"]);
+    spokes_ok(&w, PASS, &["publish"]);
+    let api: serde_json::Value = serde_json::from_str(&a.get(&format!("/api/v1/blogs/{blog}")).1).unwrap();
+    let url = api["posts"][0]["url"].as_str().unwrap().to_owned();
+    for path in [url, format!("/b/{blog}/"), "/".into()] {
+        let (_, page) = a.get(&path);
+        let lower = page.to_lowercase();
+        assert!(!lower.contains("<script"), "{path}: {page}");
+        assert!(!lower.contains("javascript:"), "{path}");
+        assert!(!lower.contains("onerror"), "{path}");
+    }
+}
+
+#[test]
+fn writer_side_bad_input_is_explained_and_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("writer");
+    writer(&w);
+    let id = spokes_ok(&w, PASS, &["new", "--title", "Keep me", "--body", "precious"]).trim().to_owned();
+
+    // Wrong passphrase: refused, nothing signed.
+    let before = std::fs::read(w.join("blog.automerge")).unwrap();
+    let out = spokes(&w, "not the passphrase", &["publish", "--offline"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("passphrase is not correct"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(w.join("blog.automerge")).unwrap(), before);
+
+    // Broken front matter: a clear error naming the file, and nothing imported.
+    let src = tmp.path().join("posts");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("2020-01-01-good.md"), "---\ntitle: Good\n---\nfine").unwrap();
+    std::fs::write(src.join("2020-01-02-bad.md"), "---\ntitle: [broken\n---\nbody").unwrap();
+    let out = spokes(&w, PASS, &["import", src.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2020-01-02-bad.md") && err.contains("front matter"), "{err}");
+    let list = spokes_ok(&w, PASS, &["list"]);
+    assert!(!list.contains("Good"), "{list}");
+
+    // A truncated document file: a clear error, and the drafts are untouched.
+    std::fs::write(w.join("blog.automerge"), &before[..before.len() / 3]).unwrap();
+    let out = spokes(&w, PASS, &["verify"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("damaged"), "{}", String::from_utf8_lossy(&out.stderr));
+    let list = spokes_ok(&w, PASS, &["list"]);
+    assert!(list.contains(&id) || list.contains("Keep me"), "{list}");
+    std::fs::write(w.join("blog.automerge"), &before).unwrap();
+    spokes_ok(&w, PASS, &["verify"]);
+}
