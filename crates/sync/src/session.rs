@@ -144,8 +144,13 @@ where
     R: AsyncRead + Unpin,
 {
     let theirs = if initiator {
-        write_frame(send, &mine).await?;
-        read_frame(recv).await?
+        // If the peer refused, it may have stopped our stream already: the write then fails,
+        // but its Error frame is waiting to be read, and it is the better explanation.
+        let written = write_frame(send, &mine).await;
+        match (written, read_frame(recv).await) {
+            (_, Ok(f)) => f,
+            (Err(e), Err(_)) | (Ok(()), Err(e)) => return Err(e.into()),
+        }
     } else {
         let t = read_frame(recv).await?;
         if t.typ != FrameType::Error {
