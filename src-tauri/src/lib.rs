@@ -1,0 +1,350 @@
+//! The Spokes desktop app: thin Tauri commands over [`spokes_writer`].
+//!
+//! Every command returns `Result<T, UiError>`; a [`UiError`] carries a stable `code` and a
+//! sentence a writer understands. With no spoke chosen, the app runs an embedded local spoke
+//! (the default), so a new writer can publish and open the blog in a browser at once.
+
+use serde::Serialize;
+use spokes_core::render::markdown_to_html;
+use spokes_core::{BlogSettings, Post, SigningKey};
+use spokes_writer::{PostSummary, Profile, ProfileError, PublishSummary, SpokeEntry, SpokeTarget};
+use std::path::{Path, PathBuf};
+use tokio::sync::Mutex;
+
+/// An error as the UI shows it.
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct UiError {
+    /// Stable code, for example `wrong-passphrase`.
+    pub code: String,
+    /// A sentence for the writer.
+    pub message: String,
+}
+
+impl From<ProfileError> for UiError {
+    fn from(e: ProfileError) -> Self {
+        let message = match &e {
+            ProfileError::Identity(spokes_core::identity::IdentityError::WrongPassphrase) => "That passphrase is not right. Try again.".to_owned(),
+            ProfileError::Ticket(t) => format!("That invite does not work: {t}"),
+            other => other.to_string(),
+        };
+        UiError { code: e.code().to_owned(), message }
+    }
+}
+
+fn ui_err(code: &str, message: impl Into<String>) -> UiError {
+    UiError { code: code.into(), message: message.into() }
+}
+
+/// The embedded local spoke.
+pub struct LocalSpoke {
+    /// Reader site base URL, for example `http://127.0.0.1:41234`.
+    pub url: String,
+    /// How to publish to it.
+    pub target: SpokeTarget,
+    _running: spoke::RunningSpoke,
+}
+
+/// The app's state.
+pub struct App {
+    dir: PathBuf,
+    profile: Option<Profile>,
+    key: Option<SigningKey>,
+    local: Option<LocalSpoke>,
+}
+
+/// Shared app state, behind an async mutex (commands await network work).
+pub struct AppState(pub Mutex<App>);
+
+impl AppState {
+    /// State for the profile folder `dir`.
+    pub fn new(dir: PathBuf) -> AppState {
+        let profile = Profile::open(&dir).ok();
+        AppState(Mutex::new(App { dir, profile, key: None, local: None }))
+    }
+}
+
+/// What the UI needs to choose a screen.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    /// A profile exists.
+    pub has_profile: bool,
+    /// The key is unlocked for this session.
+    pub unlocked: bool,
+    /// Author name.
+    pub name: String,
+    /// Blog title.
+    pub blog_title: String,
+    /// Fingerprint, grouped in fours.
+    pub fingerprint: String,
+    /// Where readers can open the blog on the local spoke, when it runs.
+    pub local_blog_url: Option<String>,
+    /// Chosen spokes.
+    pub spokes: Vec<SpokeEntry>,
+}
+
+fn overview(app: &App) -> Overview {
+    let Some(p) = &app.profile else {
+        return Overview { has_profile: false, unlocked: false, name: String::new(), blog_title: String::new(), fingerprint: String::new(), local_blog_url: None, spokes: vec![] };
+    };
+    let fp = p.fingerprint().as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ");
+    Overview {
+        has_profile: true,
+        unlocked: app.key.is_some(),
+        name: p.name().to_owned(),
+        blog_title: p.settings().map(|s| s.title).unwrap_or_default(),
+        fingerprint: fp,
+        local_blog_url: app.local.as_ref().map(|l| format!("{}/b/{}/", l.url, p.blog_id())),
+        spokes: p.spokes().to_vec(),
+    }
+}
+
+fn profile(app: &App) -> Result<&Profile, UiError> {
+    app.profile.as_ref().ok_or_else(|| ui_err("no-profile", "Create your identity first."))
+}
+
+/// Starts the embedded local spoke in `<profile>/local-spoke` on 127.0.0.1 ports.
+pub async fn start_local_spoke(dir: &Path) -> Result<LocalSpoke, UiError> {
+    let data = dir.join("local-spoke");
+    let fail = |e: spoke::SpokeError| ui_err("local-spoke", format!("The built-in spoke could not start: {e}"));
+    if spoke::load(&data).is_err() {
+        let config = spoke::config::Config { name: "This computer".into(), ..Default::default() };
+        spoke::init(&data, &config).map_err(fail)?;
+    }
+    let any = "127.0.0.1:0".parse().ok();
+    let running = spoke::start(&data, spoke::Overrides { http: any, p2p: any, replicate_interval_secs: Some(3600) }).await.map_err(fail)?;
+    let ticket = running.invite(1).map_err(fail)?;
+    let target = SpokeTarget { endpoint: ticket.endpoint.clone(), addrs: ticket.addrs.clone(), token: ticket.token.clone(), name: Some("This computer".into()) };
+    Ok(LocalSpoke { url: format!("http://{}", running.http_addr), target, _running: running })
+}
+
+fn targets(app: &App, p: &Profile) -> Vec<SpokeTarget> {
+    let t = p.targets();
+    if t.is_empty() { app.local.as_ref().map(|l| vec![l.target.clone()]).unwrap_or_default() } else { t }
+}
+
+/// Which screen to show.
+#[tauri::command]
+pub async fn get_overview(state: tauri::State<'_, AppState>) -> Result<Overview, UiError> {
+    Ok(overview(&*state.0.lock().await))
+}
+
+/// Creates the identity and blog, and unlocks the key for this session.
+#[tauri::command]
+pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, blog_title: String, passphrase: String) -> Result<Overview, UiError> {
+    if name.trim().is_empty() || blog_title.trim().is_empty() {
+        return Err(ui_err("missing-field", "Please give your name and your blog's title."));
+    }
+    if passphrase.chars().count() < 8 {
+        return Err(ui_err("weak-passphrase", "Choose a passphrase of at least 8 characters."));
+    }
+    let mut app = state.0.lock().await;
+    let dir = app.dir.clone();
+    let (p, key) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
+        let p = Profile::create(&dir, name.trim(), &passphrase, &BlogSettings { title: blog_title.trim().into(), language: "en".into(), ..Default::default() })?;
+        let key = p.unlock(&passphrase)?;
+        Ok((p, key))
+    })
+    .await
+    .map_err(|e| ui_err("internal", e.to_string()))??;
+    app.profile = Some(p);
+    app.key = Some(key);
+    Ok(overview(&app))
+}
+
+/// Unlocks the signing key with the passphrase.
+#[tauri::command]
+pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Result<Overview, UiError> {
+    let mut app = state.0.lock().await;
+    let key = profile(&app)?.unlock(&passphrase)?;
+    app.key = Some(key);
+    Ok(overview(&app))
+}
+
+/// All posts, newest first.
+#[tauri::command]
+pub async fn list_posts(state: tauri::State<'_, AppState>) -> Result<Vec<PostSummary>, UiError> {
+    let app = state.0.lock().await;
+    Ok(profile(&app)?.posts()?)
+}
+
+/// A new, empty draft.
+#[tauri::command]
+pub async fn new_post(state: tauri::State<'_, AppState>) -> Result<Post, UiError> {
+    let app = state.0.lock().await;
+    Ok(profile(&app)?.new_post("Untitled", "", &[])?)
+}
+
+/// One draft.
+#[tauri::command]
+pub async fn get_post(state: tauri::State<'_, AppState>, id: String) -> Result<Post, UiError> {
+    let app = state.0.lock().await;
+    profile(&app)?.drafts()?.post(&id).ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))
+}
+
+/// Autosave: writes a draft's title and body.
+#[tauri::command]
+pub async fn save_post(state: tauri::State<'_, AppState>, id: String, title: String, body: String) -> Result<(), UiError> {
+    let app = state.0.lock().await;
+    let p = profile(&app)?;
+    let mut post = p.drafts()?.post(&id).ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))?;
+    if post.title == title && post.body == body {
+        return Ok(());
+    }
+    if post.title != title && post.slug == spokes_core::doc::slugify(&post.title) {
+        post.slug = spokes_core::doc::slugify(&title);
+    }
+    post.title = title;
+    post.body = body;
+    p.update_post(&post)?;
+    Ok(())
+}
+
+/// Markdown to the sanitised HTML readers will see.
+#[tauri::command]
+pub fn preview(markdown: String) -> String {
+    markdown_to_html(&markdown)
+}
+
+/// Signs and publishes one post (or every changed draft), then sends the blog to the spokes.
+#[tauri::command]
+pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> Result<PublishSummary, UiError> {
+    let mut guard = state.0.lock().await;
+    let app = &mut *guard;
+    let ids = id.map(|i| vec![i]);
+    let p = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+    let key = app.key.as_mut().ok_or_else(|| ui_err("locked", "Unlock with your passphrase to publish."))?;
+    p.publish_local(key, ids.as_deref())?;
+    let p = app.profile.as_ref().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+    let t = targets(app, p);
+    Ok(p.sync_with(&t).await?)
+}
+
+/// Where the blog is published.
+#[tauri::command]
+pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<PublishSummary, UiError> {
+    let app = state.0.lock().await;
+    let p = profile(&app)?;
+    Ok(p.status(&targets(&app, p))?)
+}
+
+/// Adds a spoke from an invite ticket.
+#[tauri::command]
+pub async fn add_spoke(state: tauri::State<'_, AppState>, ticket: String) -> Result<Overview, UiError> {
+    let mut app = state.0.lock().await;
+    app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?.add_spoke(&ticket)?;
+    Ok(overview(&app))
+}
+
+/// Builds the app. `local_spoke`: start the embedded spoke.
+pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
+    tauri::Builder::<R>::new().manage(state).invoke_handler(tauri::generate_handler![
+        get_overview, create_identity, unlock, list_posts, new_post, get_post, save_post, preview, publish, publish_status, add_spoke
+    ])
+}
+
+/// The profile folder: `SPOKES_PROFILE`, else `$XDG_DATA_HOME/spokes/default`.
+pub fn default_profile_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("SPOKES_PROFILE") {
+        return PathBuf::from(p);
+    }
+    let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share"))).unwrap_or_else(|| PathBuf::from("."));
+    base.join("spokes/default")
+}
+
+/// Runs the desktop app.
+pub fn run() {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKES_LOG").unwrap_or_else(|_| "warn,automerge=off".into())).init();
+    let dir = default_profile_dir();
+    let state = AppState::new(dir.clone());
+    let result = builder::<tauri::Wry>(state)
+        .setup(move |app| {
+            use tauri::Manager;
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                match start_local_spoke(&dir).await {
+                    Ok(l) => {
+                        let st = handle.state::<AppState>();
+                        st.0.lock().await.local = Some(l);
+                    }
+                    Err(e) => tracing::error!("{e}"),
+                }
+            });
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Spokes could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::webview::InvokeRequest;
+
+    fn call<T: serde::de::DeserializeOwned>(w: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, args: serde_json::Value) -> Result<T, UiError> {
+        let req = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "http://tauri.localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        match get_ipc_response(w, req) {
+            Ok(b) => Ok(b.deserialize::<T>().unwrap()),
+            Err(v) => Err(UiError { code: v["code"].as_str().unwrap_or("?").into(), message: v["message"].as_str().unwrap_or("").into() }),
+        }
+    }
+
+    #[test]
+    fn commands_create_write_preview_and_publish_to_the_local_spoke() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let local = rt.block_on(start_local_spoke(dir.path())).unwrap();
+        let url = local.url.clone();
+        let state = AppState::new(dir.path().to_path_buf());
+        state.0.try_lock().unwrap().local = Some(local);
+        let app = builder::<tauri::test::MockRuntime>(state).build(mock_context(noop_assets())).unwrap();
+        let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+
+        let o: Overview = call(&w, "get_overview", serde_json::json!({})).unwrap();
+        assert!(!o.has_profile);
+        let e = call::<Overview>(&w, "create_identity", serde_json::json!({"name": "Ada", "blogTitle": "Notes", "passphrase": "short"})).unwrap_err();
+        assert_eq!(e.code, "weak-passphrase");
+        let o: Overview = call(&w, "create_identity", serde_json::json!({"name": "Ada", "blogTitle": "Notes", "passphrase": "long enough pass"})).unwrap();
+        assert!(o.has_profile && o.unlocked);
+        let blog_url = o.local_blog_url.clone().unwrap();
+        assert!(blog_url.starts_with(&url));
+
+        let e = call::<Overview>(&w, "unlock", serde_json::json!({"passphrase": "wrong"})).unwrap_err();
+        assert_eq!(e.code, "wrong-passphrase");
+
+        let post: Post = call(&w, "new_post", serde_json::json!({})).unwrap();
+        call::<()>(&w, "save_post", serde_json::json!({"id": post.id, "title": "Hello there", "body": "Some *words* 😀"})).unwrap();
+        let html: String = call(&w, "preview", serde_json::json!({"markdown": "Some *words* <script>x</script>"})).unwrap();
+        assert!(html.contains("<em>words</em>") && !html.contains("<script"));
+        let got: Post = call(&w, "get_post", serde_json::json!({"id": post.id})).unwrap();
+        assert_eq!(got.slug, "hello-there");
+
+        let s: PublishSummary = call(&w, "publish", serde_json::json!({"id": post.id})).unwrap();
+        assert_eq!(s.sentence, "Published to 1 of 1 spoke");
+        let body = rt.block_on(async {
+            let mut stream = tokio::net::TcpStream::connect(url.trim_start_matches("http://")).await.unwrap();
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let path = blog_url.trim_start_matches(&url);
+            stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+            let mut s = String::new();
+            stream.read_to_string(&mut s).await.unwrap();
+            s
+        });
+        assert!(body.contains("Hello there"), "{body}");
+        let e = call::<Overview>(&w, "add_spoke", serde_json::json!({"ticket": "not a ticket"})).unwrap_err();
+        assert_eq!(e.code, "bad-ticket");
+    }
+}

@@ -1,0 +1,43 @@
+// The one module through which the UI talks to Rust: typed wrappers over Tauri `invoke`.
+import { invoke } from "@tauri-apps/api/core";
+
+export interface UiError { code: string; message: string }
+export interface SpokeEntry { endpoint: string; addrs: string[]; name?: string | null; added_at: string }
+export interface Overview {
+  has_profile: boolean; unlocked: boolean; name: string; blog_title: string;
+  fingerprint: string; local_blog_url: string | null; spokes: SpokeEntry[];
+}
+export interface Post {
+  id: string; title: string; body: string; slug: string; tags: string[];
+  date: string; updated: string; state: "draft" | "published" | "unpublished";
+}
+export interface PostSummary { post: Post; published: boolean; changed_since_published: boolean }
+export interface SpokeStatus {
+  endpoint: string; name?: string | null; last_attempt?: string | null; last_success?: string | null;
+  last_error?: UiError | null; up_to_date: boolean;
+}
+export interface PublishSummary { total: number; up_to_date: number; spokes: SpokeStatus[]; sentence: string }
+
+/** Turns whatever a failed invoke threw into a UiError. */
+export function asUiError(e: unknown): UiError {
+  if (e && typeof e === "object" && "message" in e) {
+    const o = e as { code?: string; message: string };
+    return { code: o.code ?? "unknown", message: o.message };
+  }
+  return { code: "unknown", message: String(e) };
+}
+
+export const api = {
+  overview: () => invoke<Overview>("get_overview"),
+  createIdentity: (name: string, blogTitle: string, passphrase: string) =>
+    invoke<Overview>("create_identity", { name, blogTitle, passphrase }),
+  unlock: (passphrase: string) => invoke<Overview>("unlock", { passphrase }),
+  listPosts: () => invoke<PostSummary[]>("list_posts"),
+  newPost: () => invoke<Post>("new_post"),
+  getPost: (id: string) => invoke<Post>("get_post", { id }),
+  savePost: (id: string, title: string, body: string) => invoke<void>("save_post", { id, title, body }),
+  preview: (markdown: string) => invoke<string>("preview", { markdown }),
+  publish: (id: string | null) => invoke<PublishSummary>("publish", { id }),
+  publishStatus: () => invoke<PublishSummary>("publish_status"),
+  addSpoke: (ticket: string) => invoke<Overview>("add_spoke", { ticket }),
+};

@@ -1,0 +1,215 @@
+// Spokes desktop UI: onboarding, unlock, and the writing screen. All Rust calls go through api.ts.
+import { api, asUiError, type Overview, type Post, type PostSummary } from "./api";
+import { Autosaver, type SaveState } from "./autosave";
+
+const root = document.getElementById("app")!;
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const k of kids) el.append(k);
+  return el;
+}
+
+function field(label: string, input: HTMLInputElement): HTMLElement {
+  return h("label", {}, h("span", {}, label), input);
+}
+
+function errorLine(): HTMLParagraphElement {
+  return h("p", { class: "error", role: "alert", id: "error" });
+}
+
+async function start() {
+  try {
+    const o = await api.overview();
+    if (!o.has_profile) return onboarding();
+    if (!o.unlocked) return unlockScreen(o);
+    return writingScreen(o);
+  } catch (e) {
+    root.replaceChildren(h("p", { class: "error" }, asUiError(e).message));
+  }
+}
+
+function onboarding() {
+  const name = h("input", { id: "name", autocomplete: "name", placeholder: "Ada Lovelace" });
+  const title = h("input", { id: "blog-title", placeholder: "Notes from the engine room" });
+  const pass = h("input", { id: "passphrase", type: "password", autocomplete: "new-password" });
+  const pass2 = h("input", { id: "passphrase2", type: "password", autocomplete: "new-password" });
+  const err = errorLine();
+  const button = h("button", { id: "create", type: "submit", class: "primary" }, "Create my blog");
+  const form = h("form", { class: "card" },
+    h("h1", {}, "Welcome to Spokes"),
+    h("p", {}, "Your blog lives on this computer. Everything you publish is signed with a key only you hold, so nobody can change your words without it showing."),
+    field("Your name, as readers will see it", name),
+    field("Your blog's title", title),
+    field("A passphrase to protect your key (at least 8 characters)", pass),
+    field("The same passphrase again", pass2),
+    err, button);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    err.textContent = "";
+    if (pass.value !== pass2.value) { err.textContent = "The two passphrases are different."; return; }
+    button.disabled = true;
+    button.textContent = "Creating your key…";
+    try {
+      const o = await api.createIdentity(name.value, title.value, pass.value);
+      writingScreen(o);
+    } catch (e) {
+      err.textContent = asUiError(e).message;
+      button.disabled = false;
+      button.textContent = "Create my blog";
+    }
+  });
+  root.replaceChildren(h("main", { class: "center" }, form));
+  name.focus();
+}
+
+function unlockScreen(o: Overview) {
+  const pass = h("input", { id: "unlock-pass", type: "password", autocomplete: "current-password" });
+  const err = errorLine();
+  const form = h("form", { class: "card" },
+    h("h1", {}, o.blog_title || "Spokes"),
+    h("p", {}, `Welcome back, ${o.name}. Enter your passphrase to write and publish.`),
+    field("Passphrase", pass), err,
+    h("button", { id: "unlock", type: "submit", class: "primary" }, "Open"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try { writingScreen(await api.unlock(pass.value)); } catch (e) { err.textContent = asUiError(e).message; pass.select(); }
+  });
+  root.replaceChildren(h("main", { class: "center" }, form));
+  pass.focus();
+}
+
+const SAVE_WORDS: Record<SaveState, string> = { saved: "Saved", unsaved: "Editing…", saving: "Saving…", error: "Not saved: retrying when you type" };
+
+async function writingScreen(o: Overview) {
+  let current: Post | null = null;
+  const list = h("ul", { class: "post-list", id: "post-list" });
+  const title = h("input", { id: "title", class: "title", placeholder: "Title", "aria-label": "Title" });
+  const body = h("textarea", { id: "body", class: "body", placeholder: "Write in Markdown…", spellcheck: "true", "aria-label": "Post text" });
+  const preview = h("article", { id: "preview", class: "preview", "aria-label": "Preview" });
+  const saveState = h("span", { id: "save-state", class: "muted" }, "Saved");
+  const status = h("span", { id: "status", class: "status" }, "");
+  const publishBtn = h("button", { id: "publish", class: "primary", title: "Publish (Ctrl+Enter)" }, "Publish");
+  const newBtn = h("button", { id: "new-post", title: "New post (Ctrl+N)" }, "New post");
+  const ticket = h("input", { id: "ticket", placeholder: "Paste an invite from a spoke (spokes1…)" });
+  const addSpoke = h("button", { id: "add-spoke" }, "Add spoke");
+  const spokeMsg = h("p", { id: "spoke-msg", class: "muted" });
+  const blogLink = h("p", { id: "blog-link", class: "muted" });
+  const err = errorLine();
+
+  const saver = new Autosaver(700, async () => {
+    if (current) await api.savePost(current.id, title.value, body.value);
+  }, (s) => { saveState.textContent = SAVE_WORDS[s]; });
+
+  let previewTimer: ReturnType<typeof setTimeout> | null = null;
+  const renderPreview = () => {
+    if (previewTimer) clearTimeout(previewTimer);
+    previewTimer = setTimeout(async () => {
+      const html = await api.preview(`# ${title.value}\n\n${body.value}`);
+      preview.innerHTML = html; // sanitised in Rust by ammonia with an explicit allow-list
+    }, 60);
+  };
+
+  function showLink(ov: Overview) {
+    blogLink.textContent = "";
+    if (ov.spokes.length === 0 && ov.local_blog_url) {
+      blogLink.append("Your blog on this computer: ", h("a", { href: ov.local_blog_url, id: "local-blog-url", target: "_blank" }, ov.local_blog_url));
+    } else if (ov.spokes.length > 0) {
+      blogLink.textContent = `Hosted by ${ov.spokes.length} spoke${ov.spokes.length === 1 ? "" : "s"}.`;
+    }
+  }
+
+  async function refreshList() {
+    const posts = await api.listPosts();
+    list.replaceChildren(...posts.map((s: PostSummary) => {
+      const label = !s.published ? "Draft" : s.changed_since_published ? "Changed" : "Published";
+      const li = h("li", { "data-id": s.post.id, class: current?.id === s.post.id ? "active" : "" },
+        h("span", { class: "post-title" }, s.post.title || "Untitled"), h("span", { class: "badge" }, label));
+      li.addEventListener("click", () => void open(s.post.id));
+      return li;
+    }));
+    return posts;
+  }
+
+  async function refreshStatus() {
+    try { status.textContent = (await api.publishStatus()).sentence; } catch { /* shown on publish */ }
+  }
+
+  async function open(id: string) {
+    await saver.flush();
+    current = await api.getPost(id);
+    title.value = current.title;
+    body.value = current.body;
+    renderPreview();
+    await refreshList();
+    body.focus();
+  }
+
+  async function newPost() {
+    await saver.flush();
+    const p = await api.newPost();
+    await open(p.id);
+    title.select();
+  }
+
+  async function publish() {
+    if (!current) return;
+    err.textContent = "";
+    await saver.flush();
+    publishBtn.disabled = true;
+    status.textContent = "Publishing…";
+    try {
+      const s = await api.publish(current.id);
+      status.textContent = s.sentence;
+      const failed = s.spokes.filter((x) => !x.up_to_date && x.last_error);
+      if (failed.length) err.textContent = failed.map((f) => `${f.name ?? "A spoke"}: ${f.last_error!.message}`).join(" ");
+    } catch (e) {
+      err.textContent = asUiError(e).message;
+      status.textContent = "Not published";
+    } finally {
+      publishBtn.disabled = false;
+      await refreshList();
+    }
+  }
+
+  title.addEventListener("input", () => { saver.touch(); renderPreview(); });
+  body.addEventListener("input", () => { saver.touch(); renderPreview(); });
+  publishBtn.addEventListener("click", () => void publish());
+  newBtn.addEventListener("click", () => void newPost());
+  addSpoke.addEventListener("click", async () => {
+    spokeMsg.textContent = "";
+    try {
+      const ov = await api.addSpoke(ticket.value);
+      ticket.value = "";
+      spokeMsg.textContent = "Spoke added. Publish to send your blog there.";
+      showLink(ov);
+      await refreshStatus();
+    } catch (e) { spokeMsg.textContent = asUiError(e).message; }
+  });
+  document.addEventListener("keydown", (ev) => {
+    if (!(ev.ctrlKey || ev.metaKey)) return;
+    if (ev.key === "s") { ev.preventDefault(); void saver.flush(); }
+    if (ev.key === "Enter") { ev.preventDefault(); void publish(); }
+    if (ev.key === "n") { ev.preventDefault(); void newPost(); }
+  });
+  window.addEventListener("beforeunload", () => void saver.flush());
+
+  root.replaceChildren(h("div", { class: "layout" },
+    h("aside", { class: "sidebar" },
+      h("h2", {}, o.blog_title), newBtn, list,
+      h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink),
+      h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`)),
+    h("section", { class: "editor" },
+      h("div", { class: "toolbar" }, saveState, status, publishBtn),
+      err, title, body),
+    preview));
+  showLink(o);
+  // The local spoke starts in the background; show its address once it is up.
+  if (!o.local_blog_url && o.spokes.length === 0) setTimeout(async () => showLink(await api.overview()), 800);
+  const posts = await refreshList();
+  await refreshStatus();
+  if (posts.length) await open(posts[0].post.id); else await newPost();
+}
+
+void start();

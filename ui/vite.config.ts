@@ -1,0 +1,7 @@
+import { defineConfig } from "vite";
+
+export default defineConfig({
+  clearScreen: false,
+  build: { outDir: "dist", emptyOutDir: true, target: "es2021" },
+  test: { environment: "node" },
+});
