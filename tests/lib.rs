@@ -129,3 +129,23 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// The passphrase every test writer uses.
+pub const PASS: &str = "correct horse battery";
+
+/// A small network: `n` running spokes and a writer profile (in `tmp/writer`) that has
+/// every spoke added. Returns the spokes, the profile folder and the blog ID.
+pub fn network(tmp: &Path, n: usize) -> (Vec<SpokeProc>, PathBuf, String) {
+    let mut spokes: Vec<SpokeProc> = (0..n).map(|i| SpokeProc::init(&tmp.join(format!("spoke{i}")), &format!("Spoke {i}"))).collect();
+    let tickets: Vec<String> = spokes.iter().map(SpokeProc::invite).collect();
+    for s in &mut spokes {
+        s.start();
+    }
+    let w = tmp.join("writer");
+    spokes_ok(&w, PASS, &["init", "--name", "Jekyll Team", "--title", "Jekyll News"]);
+    for t in &tickets {
+        spokes_ok(&w, PASS, &["spoke", "add", t]);
+    }
+    let profile = spokes_writer::Profile::open(&w).expect("profile");
+    (spokes, w, profile.blog_id().to_string())
+}

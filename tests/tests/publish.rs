@@ -5,26 +5,11 @@ use spokes_core::render::markdown_to_html;
 use spokes_e2e::*;
 use std::time::Duration;
 
-const PASS: &str = "correct horse battery";
-
-fn writer(dir: &std::path::Path) -> String {
-    spokes_ok(dir, PASS, &["init", "--name", "Jekyll Team", "--title", "Jekyll News"]);
-    let profile = spokes_writer::Profile::open(dir).unwrap();
-    profile.blog_id().to_string()
-}
 
 #[test]
 fn imported_corpus_is_published_to_two_spokes_and_verifies() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut a = SpokeProc::init(&tmp.path().join("a"), "Spoke A");
-    let mut b = SpokeProc::init(&tmp.path().join("b"), "Spoke B");
-    let (ta, tb) = (a.invite(), b.invite());
-    a.start();
-    b.start();
-    let w = tmp.path().join("writer");
-    let blog = writer(&w);
-    spokes_ok(&w, PASS, &["spoke", "add", &ta]);
-    spokes_ok(&w, PASS, &["spoke", "add", &tb]);
+    let (spokes, w, blog) = network(tmp.path(), 2);
     let out = spokes_ok(&w, PASS, &["import", corpus("jekyll-posts").to_str().unwrap()]);
     assert!(out.contains("Imported 102 posts"), "{out}");
     let out = spokes_ok(&w, PASS, &["publish"]);
@@ -36,7 +21,7 @@ fn imported_corpus_is_published_to_two_spokes_and_verifies() {
 
     let files = spokes_core::import::collect_files(&[corpus("jekyll-posts")]).unwrap();
     assert_eq!(files.len(), 102);
-    for spoke in [&a, &b] {
+    for spoke in &spokes {
         let (code, body) = spoke.get(&format!("/api/v1/blogs/{blog}"));
         assert_eq!(code, 200, "{body}");
         let api: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -77,15 +62,8 @@ fn imported_corpus_is_published_to_two_spokes_and_verifies() {
 #[test]
 fn a_stopped_spoke_catches_up_with_no_manual_step() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut a = SpokeProc::init(&tmp.path().join("a"), "A");
-    let mut b = SpokeProc::init(&tmp.path().join("b"), "B");
-    let (ta, tb) = (a.invite(), b.invite());
-    a.start();
-    b.start();
-    let w = tmp.path().join("writer");
-    let blog = writer(&w);
-    spokes_ok(&w, PASS, &["spoke", "add", &ta]);
-    spokes_ok(&w, PASS, &["spoke", "add", &tb]);
+    let (mut spokes, w, blog) = network(tmp.path(), 2);
+    let b = &mut spokes[1];
     let first = spokes_ok(&w, PASS, &["new", "--title", "First post", "--body", "The first words."]).trim().to_owned();
     let out = spokes_ok(&w, PASS, &["publish"]);
     assert!(out.contains("Published to 2 of 2 spokes"), "{out}");
@@ -115,12 +93,8 @@ fn a_stopped_spoke_catches_up_with_no_manual_step() {
 #[test]
 fn drafts_never_reach_a_spoke() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut a = SpokeProc::init(&tmp.path().join("a"), "A");
-    let t = a.invite();
-    a.start();
-    let w = tmp.path().join("writer");
-    let blog = writer(&w);
-    spokes_ok(&w, PASS, &["spoke", "add", &t]);
+    let (mut spokes, w, blog) = network(tmp.path(), 1);
+    let a = &mut spokes[0];
     let public = spokes_ok(&w, PASS, &["new", "--title", "Public words", "--body", "Everyone may read this."]).trim().to_owned();
     spokes_ok(&w, PASS, &["new", "--title", "Zanzibar-draft-title", "--body", "Quetzalcoatl secret draft text 7f3a"]);
     spokes_ok(&w, PASS, &["publish", &public]);
@@ -155,12 +129,8 @@ fn drafts_never_reach_a_spoke() {
 #[test]
 fn scripts_and_javascript_links_are_neutralised_on_the_reader_site() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut a = SpokeProc::init(&tmp.path().join("a"), "A");
-    let t = a.invite();
-    a.start();
-    let w = tmp.path().join("writer");
-    let blog = writer(&w);
-    spokes_ok(&w, PASS, &["spoke", "add", &t]);
+    let (mut spokes, w, blog) = network(tmp.path(), 1);
+    let a = &mut spokes[0];
     spokes_ok(&w, PASS, &["new", "--title", "<script>alert('t')</script>Hostile", "--body", "Hi <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)>"]);
     spokes_ok(&w, PASS, &["publish"]);
     let api: serde_json::Value = serde_json::from_str(&a.get(&format!("/api/v1/blogs/{blog}")).1).unwrap();
@@ -178,7 +148,7 @@ fn scripts_and_javascript_links_are_neutralised_on_the_reader_site() {
 fn writer_side_bad_input_is_explained_and_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().join("writer");
-    writer(&w);
+    spokes_ok(&w, PASS, &["init", "--name", "Ada", "--title", "Notes"]);
     let id = spokes_ok(&w, PASS, &["new", "--title", "Keep me", "--body", "precious"]).trim().to_owned();
 
     // Wrong passphrase: refused, nothing signed.

@@ -10,8 +10,6 @@ use spokes_sync::session::{Hello, Replica};
 use spokes_sync::{ALPN, SyncError, Ticket};
 use spokes_writer::Profile;
 
-const PASS: &str = "correct horse battery";
-
 struct Setup {
     _tmp: tempfile::TempDir,
     spoke: SpokeProc,
@@ -21,16 +19,14 @@ struct Setup {
 
 fn setup() -> Setup {
     let tmp = tempfile::tempdir().unwrap();
-    let mut spoke = SpokeProc::init(&tmp.path().join("s"), "S");
-    let t = spoke.invite();
-    spoke.start();
-    let w = tmp.path().join("w");
-    spokes_ok(&w, PASS, &["init", "--name", "Ada", "--title", "Ada's blog"]);
-    spokes_ok(&w, PASS, &["spoke", "add", &t]);
+    let (mut spokes, w, _) = network(tmp.path(), 1);
+    let spoke = spokes.remove(0);
+    let t = Profile::open(&w).unwrap().spokes()[0].clone();
+    let ticket = Ticket { v: 1, endpoint: t.endpoint, addrs: t.addrs, token: None, name: None };
     spokes_ok(&w, PASS, &["new", "--title", "Genuine", "--body", "The real text."]);
     let out = spokes_ok(&w, PASS, &["publish"]);
     assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
-    Setup { _tmp: tmp, spoke, profile: Profile::open(&w).unwrap(), ticket: Ticket::decode(&t).unwrap() }
+    Setup { _tmp: tmp, spoke, profile: Profile::open(&w).unwrap(), ticket }
 }
 
 fn stored_document(s: &SpokeProc) -> Vec<u8> {
