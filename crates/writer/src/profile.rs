@@ -330,18 +330,7 @@ impl Profile {
 
     /// All posts with their publication status, newest first.
     pub fn posts(&self) -> Result<Vec<PostSummary>, ProfileError> {
-        let drafts = self.drafts()?;
-        let blog = self.blog()?;
-        Ok(drafts
-            .posts()
-            .into_iter()
-            .map(|p| {
-                let published = blog.post(&p.id);
-                let is_pub = published.as_ref().is_some_and(|b| b.state == PostState::Published);
-                let changed = published.as_ref().is_none_or(|b| b.title != p.title || b.body != p.body || b.tags != p.tags || b.slug != p.slug);
-                PostSummary { post: p, published: is_pub, changed_since_published: changed }
-            })
-            .collect())
+        Ok(summaries(&self.drafts()?, &self.blog()?))
     }
 
     /// Copies posts from drafts into the blog document, lists the chosen spokes there, and, if
@@ -351,7 +340,7 @@ impl Profile {
     pub fn publish_local(&mut self, key: &mut SigningKey, ids: Option<&[String]>) -> Result<(usize, bool), ProfileError> {
         let drafts = self.drafts()?;
         let mut blog = self.blog()?;
-        let summaries = self.posts()?;
+        let summaries = summaries(&drafts, &blog);
         let chosen: Vec<&PostSummary> = match ids {
             Some(ids) => {
                 for id in ids {
@@ -430,6 +419,20 @@ impl Profile {
         let n = spokes_sync::session::verify_replica(&mut replica).map_err(|e| ProfileError::Signing(e.to_string()))?;
         Ok((n, replica.statements.len()))
     }
+}
+
+/// Each draft with whether it is published and whether it changed since.
+fn summaries(drafts: &BlogDoc, blog: &BlogDoc) -> Vec<PostSummary> {
+    drafts
+        .posts()
+        .into_iter()
+        .map(|p| {
+            let published = blog.post(&p.id);
+            let is_pub = published.as_ref().is_some_and(|b| b.state == PostState::Published);
+            let changed = published.as_ref().is_none_or(|b| b.title != p.title || b.body != p.body || b.tags != p.tags || b.slug != p.slug);
+            PostSummary { post: p, published: is_pub, changed_since_published: changed }
+        })
+        .collect()
 }
 
 #[cfg(test)]

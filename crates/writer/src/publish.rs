@@ -141,7 +141,6 @@ impl Profile {
             let mut doc = blog.automerge().fork();
             let statements = statements.clone();
             let state_path = self.path(&format!("sync/{}.state", t.endpoint));
-            let profile_dir = self.dir().to_path_buf();
             tasks.push(tokio::spawn(async move {
                 let mut replica = Replica { blog_id: blog_id.clone(), doc: doc.fork(), certificate: Some(cert), statements };
                 let mut state = std::fs::read(&state_path).ok().and_then(|b| automerge::sync::State::decode(&b).ok()).unwrap_or_default();
@@ -165,7 +164,6 @@ impl Profile {
                                 let _ = std::fs::create_dir_all(dir);
                             }
                             crate::fsutil::write_atomic(&state_path, &st.encode()).map_err(|e| fail(&e))?;
-                            let _ = &profile_dir;
                             Ok(())
                         })
                         .await
