@@ -11,6 +11,8 @@ use spokes_writer::{PostSummary, Profile, ProfileError, PublishSummary, SpokeEnt
 use std::path::{Path, PathBuf};
 use tokio::sync::Mutex;
 
+pub mod commands;
+
 /// An error as the UI shows it.
 #[derive(Debug, Clone, Serialize, thiserror::Error)]
 #[error("{message}")]
@@ -65,7 +67,7 @@ impl AppState {
 }
 
 /// What the UI needs to choose a screen.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Overview {
     /// A profile exists.
     pub has_profile: bool,
@@ -123,123 +125,20 @@ fn targets(app: &App, p: &Profile) -> Vec<SpokeTarget> {
     if t.is_empty() { app.local.as_ref().map(|l| vec![l.target.clone()]).unwrap_or_default() } else { t }
 }
 
-/// Which screen to show.
-#[tauri::command]
-pub async fn get_overview(state: tauri::State<'_, AppState>) -> Result<Overview, UiError> {
-    Ok(overview(&*state.0.lock().await))
-}
-
-/// Creates the identity and blog, and unlocks the key for this session.
-#[tauri::command]
-pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, blog_title: String, passphrase: String) -> Result<Overview, UiError> {
-    if name.trim().is_empty() || blog_title.trim().is_empty() {
-        return Err(ui_err("missing-field", "Please give your name and your blog's title."));
-    }
-    if passphrase.chars().count() < 8 {
-        return Err(ui_err("weak-passphrase", "Choose a passphrase of at least 8 characters."));
-    }
-    let mut app = state.0.lock().await;
-    let dir = app.dir.clone();
-    let (p, key) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
-        let p = Profile::create(&dir, name.trim(), &passphrase, &BlogSettings { title: blog_title.trim().into(), language: "en".into(), ..Default::default() })?;
-        let key = p.unlock(&passphrase)?;
-        Ok((p, key))
-    })
-    .await
-    .map_err(|e| ui_err("internal", e.to_string()))??;
-    app.profile = Some(p);
-    app.key = Some(key);
-    Ok(overview(&app))
-}
-
-/// Unlocks the signing key with the passphrase.
-#[tauri::command]
-pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Result<Overview, UiError> {
-    let mut app = state.0.lock().await;
-    let key = profile(&app)?.unlock(&passphrase)?;
-    app.key = Some(key);
-    Ok(overview(&app))
-}
-
-/// All posts, newest first.
-#[tauri::command]
-pub async fn list_posts(state: tauri::State<'_, AppState>) -> Result<Vec<PostSummary>, UiError> {
-    let app = state.0.lock().await;
-    Ok(profile(&app)?.posts()?)
-}
-
-/// A new, empty draft.
-#[tauri::command]
-pub async fn new_post(state: tauri::State<'_, AppState>) -> Result<Post, UiError> {
-    let app = state.0.lock().await;
-    Ok(profile(&app)?.new_post("Untitled", "", &[])?)
-}
-
-/// One draft.
-#[tauri::command]
-pub async fn get_post(state: tauri::State<'_, AppState>, id: String) -> Result<Post, UiError> {
-    let app = state.0.lock().await;
-    profile(&app)?.drafts()?.post(&id).ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))
-}
-
-/// Autosave: writes a draft's title and body.
-#[tauri::command]
-pub async fn save_post(state: tauri::State<'_, AppState>, id: String, title: String, body: String) -> Result<(), UiError> {
-    let app = state.0.lock().await;
-    let p = profile(&app)?;
-    let mut post = p.drafts()?.post(&id).ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))?;
-    if post.title == title && post.body == body {
-        return Ok(());
-    }
-    if post.title != title && post.slug == spokes_core::doc::slugify(&post.title) {
-        post.slug = spokes_core::doc::slugify(&title);
-    }
-    post.title = title;
-    post.body = body;
-    p.update_post(&post)?;
-    Ok(())
-}
-
-/// Markdown to the sanitised HTML readers will see.
-#[tauri::command]
-pub fn preview(markdown: String) -> String {
-    markdown_to_html(&markdown)
-}
-
-/// Signs and publishes one post (or every changed draft), then sends the blog to the spokes.
-#[tauri::command]
-pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> Result<PublishSummary, UiError> {
-    let mut guard = state.0.lock().await;
-    let app = &mut *guard;
-    let ids = id.map(|i| vec![i]);
-    let p = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
-    let key = app.key.as_mut().ok_or_else(|| ui_err("locked", "Unlock with your passphrase to publish."))?;
-    p.publish_local(key, ids.as_deref())?;
-    let p = app.profile.as_ref().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
-    let t = targets(app, p);
-    Ok(p.sync_with(&t).await?)
-}
-
-/// Where the blog is published.
-#[tauri::command]
-pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<PublishSummary, UiError> {
-    let app = state.0.lock().await;
-    let p = profile(&app)?;
-    Ok(p.status(&targets(&app, p))?)
-}
-
-/// Adds a spoke from an invite ticket.
-#[tauri::command]
-pub async fn add_spoke(state: tauri::State<'_, AppState>, ticket: String) -> Result<Overview, UiError> {
-    let mut app = state.0.lock().await;
-    app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?.add_spoke(&ticket)?;
-    Ok(overview(&app))
-}
-
-/// Builds the app. `local_spoke`: start the embedded spoke.
-pub fn builder<R: tauri::Runtime>(state: AppState) -> tauri::Builder<R> {
-    tauri::Builder::<R>::new().manage(state).invoke_handler(tauri::generate_handler![
-        get_overview, create_identity, unlock, list_posts, new_post, get_post, save_post, preview, publish, publish_status, add_spoke
+/// Adds the app state and every command to `base` (`tauri::Builder::new()`, or `tauri::test::mock_builder()` in tests).
+pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    base.manage(state).invoke_handler(tauri::generate_handler![
+        commands::get_overview,
+        commands::create_identity,
+        commands::unlock,
+        commands::list_posts,
+        commands::new_post,
+        commands::get_post,
+        commands::save_post,
+        commands::preview,
+        commands::publish,
+        commands::publish_status,
+        commands::add_spoke
     ])
 }
 
@@ -257,7 +156,7 @@ pub fn run() {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKES_LOG").unwrap_or_else(|_| "warn,automerge=off".into())).init();
     let dir = default_profile_dir();
     let state = AppState::new(dir.clone());
-    let result = builder::<tauri::Wry>(state)
+    let result = builder(tauri::Builder::<tauri::Wry>::new(), state)
         .setup(move |app| {
             use tauri::Manager;
             let handle = app.handle().clone();
@@ -282,7 +181,7 @@ pub fn run() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+    use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
     use tauri::ipc::{CallbackFn, InvokeBody};
     use tauri::webview::InvokeRequest;
 
@@ -291,14 +190,14 @@ mod tests {
             cmd: cmd.into(),
             callback: CallbackFn(0),
             error: CallbackFn(1),
-            url: "http://tauri.localhost".parse().unwrap(),
+            url: "tauri://localhost".parse().unwrap(),
             body: InvokeBody::Json(args),
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
         };
         match get_ipc_response(w, req) {
             Ok(b) => Ok(b.deserialize::<T>().unwrap()),
-            Err(v) => Err(UiError { code: v["code"].as_str().unwrap_or("?").into(), message: v["message"].as_str().unwrap_or("").into() }),
+            Err(v) => Err(UiError { code: v["code"].as_str().unwrap_or("?").into(), message: v["message"].as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()) }),
         }
     }
 
@@ -310,7 +209,7 @@ mod tests {
         let url = local.url.clone();
         let state = AppState::new(dir.path().to_path_buf());
         state.0.try_lock().unwrap().local = Some(local);
-        let app = builder::<tauri::test::MockRuntime>(state).build(mock_context(noop_assets())).unwrap();
+        let app = builder(mock_builder(), state).build(tauri::generate_context!()).unwrap();
         let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
 
         let o: Overview = call(&w, "get_overview", serde_json::json!({})).unwrap();

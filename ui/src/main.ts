@@ -92,14 +92,16 @@ async function writingScreen(o: Overview) {
   const status = h("span", { id: "status", class: "status" }, "");
   const publishBtn = h("button", { id: "publish", class: "primary", title: "Publish (Ctrl+Enter)" }, "Publish");
   const newBtn = h("button", { id: "new-post", title: "New post (Ctrl+N)" }, "New post");
-  const ticket = h("input", { id: "ticket", placeholder: "Paste an invite from a spoke (spokes1…)" });
+  const ticket = h("input", { id: "ticket", placeholder: "Paste an invite (spokes1…)" });
   const addSpoke = h("button", { id: "add-spoke" }, "Add spoke");
   const spokeMsg = h("p", { id: "spoke-msg", class: "muted" });
   const blogLink = h("p", { id: "blog-link", class: "muted" });
   const err = errorLine();
 
   const saver = new Autosaver(700, async () => {
-    if (current) await api.savePost(current.id, title.value, body.value);
+    if (!current) return;
+    await api.savePost(current.id, title.value, body.value);
+    await refreshList(); // badges: a saved edit of a published post shows "Changed"
   }, (s) => { saveState.textContent = SAVE_WORDS[s]; });
 
   let previewTimer: ReturnType<typeof setTimeout> | null = null;
@@ -173,7 +175,12 @@ async function writingScreen(o: Overview) {
     }
   }
 
-  title.addEventListener("input", () => { saver.touch(); renderPreview(); });
+  title.addEventListener("input", () => {
+    saver.touch();
+    renderPreview();
+    const item = list.querySelector("li.active .post-title");
+    if (item) item.textContent = title.value || "Untitled";
+  });
   body.addEventListener("input", () => { saver.touch(); renderPreview(); });
   publishBtn.addEventListener("click", () => void publish());
   newBtn.addEventListener("click", () => void newPost());

@@ -63,7 +63,7 @@ pub struct SpokeStatus {
 }
 
 /// Publication status across spokes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PublishSummary {
     /// Spokes chosen.
     pub total: usize,
@@ -88,9 +88,10 @@ fn plain(e: &spokes_sync::SyncError) -> Problem {
     Problem { code, message }
 }
 
-fn sentence(up: usize, total: usize) -> String {
+fn sentence(up: usize, total: usize, ever: bool) -> String {
     match total {
         0 => "Not published to any spoke yet: add a spoke to publish.".into(),
+        _ if !ever => "Not published yet".into(),
         1 => if up == 1 { "Published to 1 of 1 spoke".into() } else { "Published to 0 of 1 spoke".into() },
         _ => format!("Published to {up} of {total} spokes"),
     }
@@ -115,7 +116,7 @@ impl Profile {
             })
             .collect();
         let up = spokes.iter().filter(|s| s.up_to_date).count();
-        Ok(PublishSummary { total: targets.len(), up_to_date: up, sentence: sentence(up, targets.len()), spokes })
+        Ok(PublishSummary { total: targets.len(), up_to_date: up, sentence: sentence(up, targets.len(), spokes.iter().any(|s| s.last_success.is_some())), spokes })
     }
 
     /// Targets from the profile's chosen spokes.

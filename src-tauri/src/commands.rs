@@ -1,0 +1,119 @@
+//! The Tauri commands the UI calls (through `ui/src/api.ts`). Each is thin: it locks the
+//! [`AppState`], calls [`spokes_writer`], and maps errors to [`UiError`]. They live in their own
+//! module because `#[tauri::command]` defines macros that clash with crate-root items.
+
+use super::*;
+
+/// Which screen to show.
+#[tauri::command]
+pub async fn get_overview(state: tauri::State<'_, AppState>) -> Result<Overview, UiError> {
+    Ok(overview(&*state.0.lock().await))
+}
+
+/// Creates the identity and blog, and unlocks the key for this session.
+#[tauri::command]
+pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, blog_title: String, passphrase: String) -> Result<Overview, UiError> {
+    if name.trim().is_empty() || blog_title.trim().is_empty() {
+        return Err(ui_err("missing-field", "Please give your name and your blog's title."));
+    }
+    if passphrase.chars().count() < 8 {
+        return Err(ui_err("weak-passphrase", "Choose a passphrase of at least 8 characters."));
+    }
+    let mut app = state.0.lock().await;
+    let dir = app.dir.clone();
+    let (p, key) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
+        let p = Profile::create(&dir, name.trim(), &passphrase, &BlogSettings { title: blog_title.trim().into(), language: "en".into(), ..Default::default() })?;
+        let key = p.unlock(&passphrase)?;
+        Ok((p, key))
+    })
+    .await
+    .map_err(|e| ui_err("internal", e.to_string()))??;
+    app.profile = Some(p);
+    app.key = Some(key);
+    Ok(overview(&app))
+}
+
+/// Unlocks the signing key with the passphrase.
+#[tauri::command]
+pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Result<Overview, UiError> {
+    let mut app = state.0.lock().await;
+    let key = profile(&app)?.unlock(&passphrase)?;
+    app.key = Some(key);
+    Ok(overview(&app))
+}
+
+/// All posts, newest first.
+#[tauri::command]
+pub async fn list_posts(state: tauri::State<'_, AppState>) -> Result<Vec<PostSummary>, UiError> {
+    let app = state.0.lock().await;
+    Ok(profile(&app)?.posts()?)
+}
+
+/// A new, empty draft.
+#[tauri::command]
+pub async fn new_post(state: tauri::State<'_, AppState>) -> Result<Post, UiError> {
+    let app = state.0.lock().await;
+    Ok(profile(&app)?.new_post("Untitled", "", &[])?)
+}
+
+/// One draft.
+#[tauri::command]
+pub async fn get_post(state: tauri::State<'_, AppState>, id: String) -> Result<Post, UiError> {
+    let app = state.0.lock().await;
+    profile(&app)?.drafts()?.post(&id).ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))
+}
+
+/// Autosave: writes a draft's title and body.
+#[tauri::command]
+pub async fn save_post(state: tauri::State<'_, AppState>, id: String, title: String, body: String) -> Result<(), UiError> {
+    let app = state.0.lock().await;
+    let p = profile(&app)?;
+    let mut post = p.drafts()?.post(&id).ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))?;
+    if post.title == title && post.body == body {
+        return Ok(());
+    }
+    if post.title != title && post.slug == spokes_core::doc::slugify(&post.title) {
+        post.slug = spokes_core::doc::slugify(&title);
+    }
+    post.title = title;
+    post.body = body;
+    p.update_post(&post)?;
+    Ok(())
+}
+
+/// Markdown to the sanitised HTML readers will see.
+#[tauri::command]
+pub fn preview(markdown: String) -> String {
+    markdown_to_html(&markdown)
+}
+
+/// Signs and publishes one post (or every changed draft), then sends the blog to the spokes.
+#[tauri::command]
+pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> Result<PublishSummary, UiError> {
+    let mut guard = state.0.lock().await;
+    let app = &mut *guard;
+    let ids = id.map(|i| vec![i]);
+    let p = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+    let key = app.key.as_mut().ok_or_else(|| ui_err("locked", "Unlock with your passphrase to publish."))?;
+    p.publish_local(key, ids.as_deref())?;
+    let p = app.profile.as_ref().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+    let t = targets(app, p);
+    Ok(p.sync_with(&t).await?)
+}
+
+/// Where the blog is published.
+#[tauri::command]
+pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<PublishSummary, UiError> {
+    let app = state.0.lock().await;
+    let p = profile(&app)?;
+    Ok(p.status(&targets(&app, p))?)
+}
+
+/// Adds a spoke from an invite ticket.
+#[tauri::command]
+pub async fn add_spoke(state: tauri::State<'_, AppState>, ticket: String) -> Result<Overview, UiError> {
+    let mut app = state.0.lock().await;
+    app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?.add_spoke(&ticket)?;
+    Ok(overview(&app))
+}
+
