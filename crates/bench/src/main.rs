@@ -1,0 +1,173 @@
+//! `spokes-bench`: how fast and how big Spokes is, measured on the real code paths.
+//!
+//! `spokes-bench all` runs every benchmark, each in a fresh child process (`spokes-bench run
+//! NAME`) so that its peak resident memory (Linux `VmHWM`) is its own, then writes
+//! `results.json` and `README.md` into `--out` (default `docs/bench`). Each child prints one
+//! JSON object on stdout. Run it with `./x bench` (a release build).
+//!
+//! Benchmarks and goals (issue "Benchmarks: how fast, how big, against what"):
+//! - `editing`: the automerge-perf editing trace (259,778 edits) replayed through
+//!   `BlogDoc::splice_body`, one commit per edit. Goal: under 10 s.
+//! - `docs-build` then `docs-open`: a blog of 1,000 posts and 100,000 signed revisions; open
+//!   (load + post list) goal under 300 ms.
+//! - `signing`: sign and verify distinct statements, beside raw Ed25519 (ed25519-dalek).
+//! - `history`: whole-history verification of that blog (every signature, then the coverage
+//!   rule). Goal: above 20,000 revisions per second.
+//! - `publish`: publish to 3 spokes on loopback until the post is readable over HTTP on each.
+//!   Goal: p50 under 50 ms.
+
+mod phases;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "spokes-bench", version, about = "Spokes benchmarks: JSON results and a Markdown report")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+/// Sizes and inputs shared by `all` and `run`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Opts {
+    /// The shared test corpus (automerge-perf trace, Jekyll posts).
+    #[arg(long, default_value = "../shared/corpus")]
+    pub corpus: PathBuf,
+    /// Posts in the large blog.
+    #[arg(long, default_value_t = 1000)]
+    pub posts: usize,
+    /// Signed revisions in the large blog (at least `--posts`).
+    #[arg(long, default_value_t = 100_000)]
+    pub revisions: usize,
+    /// Publishes measured per spoke.
+    #[arg(long, default_value_t = 60)]
+    pub publishes: usize,
+    /// Changes of the editing trace to replay (default: all of them).
+    #[arg(long, default_value_t = usize::MAX)]
+    pub trace_limit: usize,
+    /// Statements signed and verified in `signing`.
+    #[arg(long, default_value_t = 3000)]
+    pub signatures: usize,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Runs every benchmark (each in its own process) and writes the results.
+    All {
+        /// Where results.json and README.md go.
+        #[arg(long, default_value = "docs/bench")]
+        out: PathBuf,
+        /// Working folder for generated data (default: a temporary folder).
+        #[arg(long)]
+        work: Option<PathBuf>,
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// Runs one benchmark and prints its JSON result.
+    Run {
+        /// editing, docs-build, docs-open, signing, history or publish.
+        name: String,
+        /// Working folder shared by the benchmarks of one run.
+        #[arg(long)]
+        work: PathBuf,
+        #[command(flatten)]
+        opts: Opts,
+    },
+}
+
+const ORDER: [&str; 6] = ["editing", "docs-build", "docs-open", "signing", "history", "publish"];
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Run { name, work, opts } => {
+            let mut v = run_one(&name, &work, &opts)?;
+            v["peak_rss_bytes"] = json!(peak_rss_bytes());
+            println!("{v}");
+            Ok(())
+        }
+        Cmd::All { out, work, opts } => all(&out, work, &opts),
+    }
+}
+
+fn run_one(name: &str, work: &Path, o: &Opts) -> Result<Value> {
+    match name {
+        "editing" => phases::editing(o),
+        "docs-build" => phases::docs_build(work, o),
+        "docs-open" => phases::docs_open(work),
+        "signing" => phases::signing(o),
+        "history" => phases::history(work),
+        "publish" => phases::publish(o),
+        other => bail!("unknown benchmark {other:?}; known: {}", ORDER.join(", ")),
+    }
+}
+
+/// Peak resident set size of this process in bytes (`VmHWM` in /proc/self/status), or 0.
+fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .map(|kib| kib * 1024)
+        .unwrap_or(0)
+}
+
+fn all(out: &Path, work: Option<PathBuf>, o: &Opts) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let work = work.unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&work)?;
+    std::fs::create_dir_all(out)?;
+    let exe = std::env::current_exe()?;
+    let mut results = serde_json::Map::new();
+    let started = Instant::now();
+    for name in ORDER {
+        eprintln!("spokes-bench: {name}…");
+        let t = Instant::now();
+        let output = Command::new(&exe)
+            .args(["run", name, "--work"])
+            .arg(&work)
+            .arg("--corpus")
+            .arg(&o.corpus)
+            .args(["--posts", &o.posts.to_string(), "--revisions", &o.revisions.to_string()])
+            .args(["--publishes", &o.publishes.to_string(), "--signatures", &o.signatures.to_string(), "--trace-limit", &o.trace_limit.to_string()])
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .with_context(|| format!("run {name}"))?;
+        if !output.status.success() {
+            bail!("benchmark {name} failed ({})", output.status);
+        }
+        let mut v: Value = serde_json::from_slice(&output.stdout).with_context(|| format!("{name} printed no JSON"))?;
+        v["wall_s"] = json!(t.elapsed().as_secs_f64());
+        eprintln!("spokes-bench: {name}: {v}");
+        results.insert(name.to_owned(), v);
+    }
+    let doc = json!({
+        "format": "spokes-bench/1",
+        "date": chrono::Utc::now().to_rfc3339(),
+        "machine": machine(),
+        "options": {"posts": o.posts, "revisions": o.revisions, "publishes": o.publishes, "signatures": o.signatures},
+        "total_s": started.elapsed().as_secs_f64(),
+        "results": results,
+    });
+    std::fs::write(out.join("results.json"), serde_json::to_string_pretty(&doc)? + "\n")?;
+    std::fs::write(out.join("README.md"), phases::report(&doc))?;
+    eprintln!("spokes-bench: wrote {} and {}", out.join("results.json").display(), out.join("README.md").display());
+    Ok(())
+}
+
+fn machine() -> Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_owned()).unwrap_or_default();
+    let mem = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kib = mem.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()).unwrap_or(0);
+    json!({
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "cpu_model": model,
+        "memory_bytes": mem_kib * 1024,
+        "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+    })
+}

@@ -1,0 +1,569 @@
+//! The benchmarks themselves. Each returns one JSON object of figures (times in milliseconds
+//! or seconds as named, sizes in bytes, rates per second).
+
+use crate::Opts;
+use anyhow::{Context, Result, bail};
+use automerge::{AutoCommit, ChangeHash, ReadDoc, transaction::Transactable};
+use serde_json::{Value, json};
+use spokes_core::doc::{BlogDoc, BlogId, BlogSettings, DocKind, Post};
+use spokes_core::identity::{Certificate, Identity};
+use spokes_core::statement::{self, SignedStatement, Statement};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Percentile `p` (0..=100) of sorted `v`, nearest rank.
+fn pct(v: &[f64], p: usize) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (v.len() * p).div_ceil(100).clamp(1, v.len());
+    v[rank - 1]
+}
+
+/// One edit of the trace: delete `del` UTF-16 code units at `pos`, then insert `ins` there.
+struct Edit {
+    pos: usize,
+    del: usize,
+    ins: String,
+}
+
+/// Decodes the automerge-perf trace into positional edits, one per text operation.
+///
+/// Replaying changes through Automerge and reading patches costs O(document) per change, so
+/// the trace is decoded from its operations instead: the RGA order of every element ever
+/// inserted (pre-order over "inserted after" links, siblings by descending op ID, as Automerge
+/// orders them) gives each element a rank, and a Fenwick tree over ranks turns each insert or
+/// delete into a UTF-16 position in O(log n). The result is checked against the trace's own
+/// final text by the caller. Returns the edits and that final text.
+fn trace_edits(path: &Path, limit: usize) -> Result<(Vec<Edit>, String)> {
+    use automerge::legacy::{ElementId, Key, ObjectId, OpId, OpType};
+    use std::collections::HashMap;
+    let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
+    let mut full = AutoCommit::load(&bytes).context("load the trace")?;
+    let text_obj = full
+        .map_range(automerge::ROOT, ..)
+        .find(|item| matches!(item.value, automerge::ValueRef::Object(automerge::ObjType::Text)))
+        .map(|item| item.id())
+        .context("the trace has no text object at its root")?;
+    let mut changes = full.get_changes(&[]);
+    let expected = if changes.len() > limit {
+        changes.truncate(limit);
+        let last = changes.last().map(|c| c.hash()).into_iter().collect::<Vec<_>>();
+        full.fork_at(&last)?.text(&text_obj)?
+    } else {
+        full.text(&text_obj)?
+    };
+
+    enum Op {
+        Insert { id: OpId, after: Option<OpId>, text: String },
+        Delete { target: OpId },
+    }
+    let mut ops = Vec::new();
+    for c in changes {
+        let ex = c.decode();
+        for (i, op) in ex.operations.iter().enumerate() {
+            if matches!(op.obj, ObjectId::Root) {
+                continue;
+            }
+            let id = OpId(ex.start_op.get() + i as u64, ex.actor_id.clone());
+            let elem = match &op.key {
+                Key::Seq(ElementId::Id(e)) => Some(e.clone()),
+                Key::Seq(ElementId::Head) => None,
+                Key::Map(_) => continue,
+            };
+            match (&op.action, op.insert) {
+                (OpType::Put(v), true) => {
+                    let text = match v {
+                        automerge::ScalarValue::Str(s) => s.to_string(),
+                        other => other.to_string(),
+                    };
+                    ops.push(Op::Insert { id, after: elem, text })
+                }
+                (OpType::Delete, false) => ops.push(Op::Delete { target: elem.context("delete of the list head")? }),
+                _ => bail!("unexpected operation in the trace: {:?}", op.action),
+            }
+        }
+    }
+    // RGA order of all elements, deleted ones included.
+    let mut children: HashMap<Option<OpId>, Vec<OpId>> = HashMap::new();
+    let mut widths: HashMap<OpId, (usize, String)> = HashMap::new();
+    for op in &ops {
+        if let Op::Insert { id, after, text } = op {
+            children.entry(after.clone()).or_default().push(id.clone());
+            widths.insert(id.clone(), (text.encode_utf16().count(), text.clone()));
+        }
+    }
+    for v in children.values_mut() {
+        v.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
+    }
+    let mut rank: HashMap<OpId, usize> = HashMap::with_capacity(widths.len());
+    let mut stack: Vec<OpId> = children.get(&None).map(|v| v.iter().rev().cloned().collect()).unwrap_or_default();
+    while let Some(id) = stack.pop() {
+        rank.insert(id.clone(), rank.len() + 1);
+        if let Some(kids) = children.get(&Some(id)) {
+            stack.extend(kids.iter().rev().cloned());
+        }
+    }
+    // Fenwick tree of visible UTF-16 widths by rank.
+    let n = rank.len();
+    let mut tree = vec![0i64; n + 1];
+    let add = |tree: &mut Vec<i64>, mut i: usize, d: i64| {
+        while i <= n {
+            tree[i] += d;
+            i += i & i.wrapping_neg();
+        }
+    };
+    let prefix = |tree: &Vec<i64>, mut i: usize| {
+        let mut s = 0;
+        while i > 0 {
+            s += tree[i];
+            i -= i & i.wrapping_neg();
+        }
+        s as usize
+    };
+    let mut edits = Vec::with_capacity(ops.len());
+    for op in ops {
+        match op {
+            Op::Insert { id, text, .. } => {
+                let r = rank[&id];
+                edits.push(Edit { pos: prefix(&tree, r - 1), del: 0, ins: text });
+                add(&mut tree, r, widths[&id].0 as i64);
+            }
+            Op::Delete { target } => {
+                let r = *rank.get(&target).context("delete of an unknown element")?;
+                let w = widths[&target].0;
+                edits.push(Edit { pos: prefix(&tree, r - 1), del: w, ins: String::new() });
+                add(&mut tree, r, -(w as i64));
+            }
+        }
+    }
+    Ok((edits, expected))
+}
+
+/// The editing trace through the writer's own text path: `BlogDoc::splice_body`, one commit
+/// per edit (every keystroke its own revision, the worst case for the app).
+pub fn editing(o: &Opts) -> Result<Value> {
+    let t = Instant::now();
+    let (edits, expected) = trace_edits(&o.corpus.join("automerge-perf/text-doc.amrg"), o.trace_limit)?;
+    let decode = t.elapsed();
+
+    let mut drafts = BlogDoc::create(DocKind::Drafts, &BlogId::generate(), "bench", &BlogSettings::default());
+    let post = Post::new("The trace", "");
+    drafts.put_post(&post)?;
+    drafts.commit("new post");
+    let t = Instant::now();
+    for (i, e) in edits.iter().enumerate() {
+        if i % 20_000 == 0 {
+            eprintln!("  replay: {i} edits in {:.1} s", t.elapsed().as_secs_f64());
+        }
+        drafts.splice_body(&post.id, e.pos, e.del as isize, &e.ins)?;
+        drafts.commit("edit");
+    }
+    let replay = t.elapsed();
+    // Where the time goes: the same splices with one commit per 50 edits (about one autosave
+    // of steady typing), and with no commit until the end.
+    let batched = |every: usize| -> Result<Duration> {
+        let mut d = BlogDoc::create(DocKind::Drafts, &BlogId::generate(), "bench", &BlogSettings::default());
+        d.put_post(&post)?;
+        d.commit("new post");
+        let t = Instant::now();
+        for (i, e) in edits.iter().enumerate() {
+            d.splice_body(&post.id, e.pos, e.del as isize, &e.ins)?;
+            if (i + 1) % every == 0 {
+                d.commit("edit");
+            }
+        }
+        d.commit("edit");
+        Ok(t.elapsed())
+    };
+    let raw = || -> Result<Duration> {
+        let mut d = BlogDoc::create(DocKind::Drafts, &BlogId::generate(), "bench", &BlogSettings::default());
+        d.put_post(&post)?;
+        d.commit("new post");
+        let am = d.automerge();
+        let posts = am.get(automerge::ROOT, "posts")?.context("posts")?.1;
+        let p = am.get(&posts, post.id.as_str())?.context("post")?.1;
+        let body = am.get(&p, "body")?.context("body")?.1;
+        let t = Instant::now();
+        for e in &edits {
+            am.splice_text(&body, e.pos, e.del as isize, &e.ins)?;
+        }
+        Ok(t.elapsed())
+    };
+    let raw_splices = raw()?;
+    let every_50 = batched(50)?;
+    let no_commit = batched(usize::MAX)?;
+    let t = Instant::now();
+    let saved = drafts.save();
+    let save = t.elapsed();
+    let body = drafts.post(&post.id).map(|p| p.body).unwrap_or_default();
+    if body != expected {
+        bail!("replayed text differs from the trace's final text ({} vs {} chars)", body.len(), expected.len());
+    }
+    let t = Instant::now();
+    let reloaded = BlogDoc::load(&saved)?;
+    let load = t.elapsed();
+    drop(reloaded);
+    Ok(json!({
+        "edits": edits.len(),
+        "final_chars": expected.chars().count(),
+        "trace_decode_s": decode.as_secs_f64(),
+        "replay_s": replay.as_secs_f64(),
+        "edits_per_s": edits.len() as f64 / replay.as_secs_f64(),
+        "replay_commit_every_50_s": every_50.as_secs_f64(),
+        "replay_no_commit_s": no_commit.as_secs_f64(),
+        "raw_automerge_splices_s": raw_splices.as_secs_f64(),
+        "save_ms": ms(save),
+        "load_ms": ms(load),
+        "saved_bytes": saved.len(),
+        "goal": {"what": "replay under 10 s", "met": replay.as_secs_f64() < 10.0},
+    }))
+}
+
+fn corpus_posts(corpus: &Path) -> Result<Vec<Post>> {
+    let dir = corpus.join("jekyll-posts");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).with_context(|| format!("read {}", dir.display()))?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "md" || e == "markdown")).collect();
+    files.sort();
+    let posts: Vec<Post> = files.iter().filter_map(|f| spokes_core::import::import_file(f).ok().map(|i| i.post)).collect();
+    if posts.is_empty() {
+        bail!("no posts in {}", dir.display());
+    }
+    Ok(posts)
+}
+
+/// Builds the large blog (Jekyll bodies reused, each revision signed) into `work`.
+pub fn docs_build(work: &Path, o: &Opts) -> Result<Value> {
+    if o.revisions < o.posts {
+        bail!("--revisions must be at least --posts");
+    }
+    let source = corpus_posts(&o.corpus)?;
+    let id = Identity::generate("Bench Writer", "bench")?;
+    let mut key = id.unlock("bench")?;
+    let cert = id.certificate();
+    let blog_id = BlogId::generate();
+    let mut blog = BlogDoc::create(DocKind::Blog, &blog_id, &cert.fingerprint(), &BlogSettings { title: "Bench".into(), ..Default::default() });
+    let mut statements: Vec<SignedStatement> = Vec::with_capacity(o.revisions + 1);
+    let mut sign_time = Duration::ZERO;
+    let mut sign = |blog: &mut BlogDoc, statements: &mut Vec<SignedStatement>| -> Result<()> {
+        let t = Instant::now();
+        statements.push(Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key)?);
+        sign_time += t.elapsed();
+        Ok(())
+    };
+    sign(&mut blog, &mut statements)?;
+    let t = Instant::now();
+    let mut ids = Vec::with_capacity(o.posts);
+    for i in 0..o.posts {
+        let s = &source[i % source.len()];
+        let mut p = Post::new(&format!("{} ({})", s.title, i), &s.body);
+        p.slug = format!("{}-{i}", s.slug);
+        p.date = s.date;
+        p.state = spokes_core::PostState::Published;
+        blog.put_post(&p)?;
+        blog.commit("publish 1 post");
+        sign(&mut blog, &mut statements)?;
+        ids.push(p.id);
+    }
+    let mut lens: Vec<usize> = ids.iter().map(|id| blog.post(id).map(|p| p.body.encode_utf16().count()).unwrap_or(0)).collect();
+    for r in o.posts..o.revisions {
+        let i = rand::random_range(0..ids.len());
+        let add = format!(" Revised ({r}).");
+        blog.splice_body(&ids[i], lens[i], 0, &add)?;
+        lens[i] += add.encode_utf16().count();
+        blog.commit("publish 1 post");
+        sign(&mut blog, &mut statements)?;
+    }
+    let build = t.elapsed();
+    let bytes = blog.save();
+    std::fs::write(work.join("blog.automerge"), &bytes)?;
+    std::fs::write(work.join("statements.json"), serde_json::to_vec(&statements)?)?;
+    std::fs::write(work.join("certificate.asc"), cert.to_armored())?;
+    std::fs::write(work.join("blog-id"), blog_id.as_str())?;
+    Ok(json!({
+        "posts": o.posts,
+        "revisions": o.revisions,
+        "statements": statements.len(),
+        "build_s": build.as_secs_f64(),
+        "sign_s": sign_time.as_secs_f64(),
+        "saved_bytes": bytes.len(),
+    }))
+}
+
+/// Opens the large blog as the app does: load the saved document, list its posts; then save.
+pub fn docs_open(work: &Path) -> Result<Value> {
+    let t = Instant::now();
+    let bytes = std::fs::read(work.join("blog.automerge")).context("run docs-build first")?;
+    let read = t.elapsed();
+    let t = Instant::now();
+    let mut blog = BlogDoc::load(&bytes)?;
+    let load = t.elapsed();
+    let t = Instant::now();
+    let posts = blog.posts();
+    let list = t.elapsed();
+    let t = Instant::now();
+    let saved = blog.save();
+    let save = t.elapsed();
+    let open = read + load + list;
+    Ok(json!({
+        "posts": posts.len(),
+        "file_bytes": bytes.len(),
+        "read_ms": ms(read),
+        "load_ms": ms(load),
+        "list_ms": ms(list),
+        "open_ms": ms(open),
+        "save_ms": ms(save),
+        "saved_bytes": saved.len(),
+        "goal": {"what": "open under 300 ms", "met": ms(open) < 300.0},
+    }))
+}
+
+/// Signs and verifies distinct statements with the writer's key, beside raw Ed25519.
+pub fn signing(o: &Opts) -> Result<Value> {
+    let n = o.signatures.max(1);
+    let id = Identity::generate("Bench Writer", "bench")?;
+    let mut key = id.unlock("bench")?;
+    let cert = id.certificate();
+    let blog_id = BlogId::generate();
+    let statements: Vec<Statement> = (0..n).map(|_| Statement::new(blog_id.clone(), &[ChangeHash(rand::random())])).collect();
+    let t = Instant::now();
+    let signed: Vec<SignedStatement> = statements.iter().map(|s| s.sign(&mut key)).collect::<Result<_, _>>()?;
+    let sign = t.elapsed();
+    let t = Instant::now();
+    for s in &signed {
+        s.verify(&cert, &blog_id)?;
+    }
+    let verify = t.elapsed();
+
+    use ed25519_dalek::{Signer, SigningKey, Verifier};
+    let raw_key = SigningKey::from_bytes(&rand::random());
+    let messages: Vec<Vec<u8>> = statements.iter().map(|s| s.to_bytes()).collect();
+    let t = Instant::now();
+    let sigs: Vec<_> = messages.iter().map(|m| raw_key.sign(m)).collect();
+    let raw_sign = t.elapsed();
+    let vk = raw_key.verifying_key();
+    let t = Instant::now();
+    for (m, s) in messages.iter().zip(&sigs) {
+        vk.verify(m, s).map_err(|e| anyhow::anyhow!("raw verify: {e}"))?;
+    }
+    let raw_verify = t.elapsed();
+    let rate = |d: Duration| n as f64 / d.as_secs_f64();
+    Ok(json!({
+        "signatures": n,
+        "sign_per_s": rate(sign),
+        "verify_per_s": rate(verify),
+        "raw_ed25519_sign_per_s": rate(raw_sign),
+        "raw_ed25519_verify_per_s": rate(raw_verify),
+        "verify_vs_raw": rate(verify) / rate(raw_verify),
+    }))
+}
+
+/// Whole-history verification of the large blog, as a spoke does it on load.
+pub fn history(work: &Path) -> Result<Value> {
+    let bytes = std::fs::read(work.join("blog.automerge")).context("run docs-build first")?;
+    let statements: Vec<SignedStatement> = serde_json::from_slice(&std::fs::read(work.join("statements.json"))?)?;
+    let cert = Certificate::from_bytes(&std::fs::read(work.join("certificate.asc"))?)?;
+    let blog_id: BlogId = std::fs::read_to_string(work.join("blog-id"))?.trim().parse()?;
+    let t0 = Instant::now();
+    let mut doc = spokes_core::doc::load_automerge(&bytes)?;
+    let load = t0.elapsed();
+    let t = Instant::now();
+    let (ok, bad) = statement::verify_all(&statements, &cert, &blog_id);
+    let verify = t.elapsed();
+    if !bad.is_empty() {
+        bail!("{} statements failed to verify", bad.len());
+    }
+    let t = Instant::now();
+    let heads = statement::signed_heads(&ok);
+    let changes = statement::check_coverage(&mut doc, &[], &heads)?;
+    let coverage = t.elapsed();
+    let total = verify + coverage;
+    let rate = changes as f64 / total.as_secs_f64();
+    Ok(json!({
+        "revisions": changes,
+        "statements": statements.len(),
+        "load_ms": ms(load),
+        "verify_signatures_ms": ms(verify),
+        "coverage_ms": ms(coverage),
+        "revisions_per_s": rate,
+        "goal": {"what": "above 20,000 revisions per second", "met": rate > 20_000.0},
+    }))
+}
+
+/// Publish to 3 spokes on loopback, until each serves the post page over HTTP.
+pub fn publish(o: &Opts) -> Result<Value> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let tmp = tempfile::tempdir()?;
+    let any: Option<std::net::SocketAddr> = "127.0.0.1:0".parse().ok();
+    let spokes = rt.block_on(async {
+        let mut v = Vec::new();
+        for i in 0..3 {
+            let data = tmp.path().join(format!("spoke{i}"));
+            spoke::init(&data, &spoke::config::Config { name: format!("spoke {i}"), ..Default::default() })?;
+            v.push(spoke::start(&data, spoke::Overrides { http: any, p2p: any, replicate_interval_secs: Some(3600) }).await?);
+        }
+        anyhow::Ok(v)
+    })?;
+    let mut profile = spokes_writer::Profile::create(&tmp.path().join("writer"), "Bench Writer", "bench", &BlogSettings { title: "Bench".into(), ..Default::default() })?;
+    let mut key = profile.unlock("bench")?;
+    for s in &spokes {
+        profile.add_spoke(&s.invite(1)?.encode())?;
+    }
+    let targets = profile.targets();
+    let blog = profile.blog_id().as_str().to_owned();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(5))).build().into();
+
+    let mut per_publish = Vec::new();
+    let mut per_spoke: Vec<Vec<f64>> = vec![Vec::new(); spokes.len()];
+    let mut failures = 0usize;
+    // The first publish admits the blog on each spoke; it is measured apart.
+    let mut first = None;
+    for i in 0..=o.publishes {
+        let post = profile.new_post(&format!("Bench post {i}"), "Measured words.", &[])?;
+        let urls: Vec<String> = spokes.iter().map(|s| format!("http://{}/b/{blog}/posts/{}", s.http_addr, post.slug)).collect();
+        let t0 = Instant::now();
+        let pollers: Vec<_> = urls
+            .into_iter()
+            .map(|url| {
+                let agent = agent.clone();
+                std::thread::spawn(move || -> Option<Duration> {
+                    while t0.elapsed() < Duration::from_secs(20) {
+                        if let Ok(r) = agent.get(&url).call()
+                            && r.status() == 200
+                        {
+                            return Some(t0.elapsed());
+                        }
+                        std::thread::sleep(Duration::from_micros(500));
+                    }
+                    None
+                })
+            })
+            .collect();
+        profile.publish_local(&mut key, Some(std::slice::from_ref(&post.id)))?;
+        let summary = rt.block_on(profile.sync_with(&targets))?;
+        let done = t0.elapsed();
+        let ready: Vec<Option<Duration>> = pollers.into_iter().map(|h| h.join().ok().flatten()).collect();
+        if summary.up_to_date != spokes.len() || ready.iter().any(Option::is_none) {
+            failures += 1;
+            continue;
+        }
+        let all_ready = ready.iter().flatten().max().copied().unwrap_or(done);
+        if i == 0 {
+            first = Some(ms(all_ready));
+            continue;
+        }
+        per_publish.push(ms(all_ready));
+        for (k, r) in ready.iter().enumerate() {
+            per_spoke[k].push(ms(r.unwrap_or(done)));
+        }
+    }
+    per_publish.sort_by(f64::total_cmp);
+    let spokes_json: Vec<Value> = per_spoke
+        .iter_mut()
+        .map(|v| {
+            v.sort_by(f64::total_cmp);
+            json!({"p50_ms": pct(v, 50), "p99_ms": pct(v, 99)})
+        })
+        .collect();
+    let p50 = pct(&per_publish, 50);
+    drop(spokes);
+    Ok(json!({
+        "spokes": 3,
+        "publishes": per_publish.len(),
+        "failures": failures,
+        "connections": "cold (the writer opens a new endpoint and connection per publish)",
+        "first_publish_ms": first,
+        "all_readable_p50_ms": p50,
+        "all_readable_p99_ms": pct(&per_publish, 99),
+        "per_spoke": spokes_json,
+        "goal": {"what": "publish-to-readable p50 under 50 ms", "met": p50 < 50.0},
+    }))
+}
+
+/// The Markdown report for `doc` (the `results.json` object).
+pub fn report(doc: &Value) -> String {
+    let r = &doc["results"];
+    let m = &doc["machine"];
+    let f = |v: &Value, d: usize| v.as_f64().map(|x| format!("{x:.d$}")).unwrap_or_else(|| "–".into());
+    let met = |v: &Value| match v["goal"]["met"].as_bool() {
+        Some(true) => "met",
+        Some(false) => "**not met**",
+        None => "–",
+    };
+    let mut s = String::new();
+    s.push_str("# Spokes benchmarks\n\n");
+    s.push_str(&format!(
+        "Generated by `./x bench` (`spokes-bench all`) on {} — {} CPUs ({}), {} GiB, {} build. Raw figures: `results.json`.\n\n",
+        doc["date"].as_str().unwrap_or("?"),
+        m["cpus"],
+        m["cpu_model"].as_str().unwrap_or("?"),
+        m["memory_bytes"].as_u64().unwrap_or(0) >> 30,
+        m["profile"].as_str().unwrap_or("?")
+    ));
+    s.push_str("## Goals\n\n| goal | measured | |\n|---|---|---|\n");
+    s.push_str(&format!("| editing trace replayed in under 10 s | {} s ({} edits, {} edits/s) | {} |\n", f(&r["editing"]["replay_s"], 2), r["editing"]["edits"], f(&r["editing"]["edits_per_s"], 0), met(&r["editing"])));
+    s.push_str(&format!("| open the {}-post blog in under 300 ms | {} ms | {} |\n", r["docs-open"]["posts"], f(&r["docs-open"]["open_ms"], 1), met(&r["docs-open"])));
+    s.push_str(&format!("| whole-history verification above 20,000 revisions/s | {} revisions/s | {} |\n", f(&r["history"]["revisions_per_s"], 0), met(&r["history"])));
+    s.push_str(&format!("| publish-to-readable p50 under 50 ms (3 spokes, loopback) | {} ms (p99 {} ms) | {} |\n", f(&r["publish"]["all_readable_p50_ms"], 1), f(&r["publish"]["all_readable_p99_ms"], 1), met(&r["publish"])));
+    s.push_str("| a spoke's post page at least half of nginx's static throughput | not measured yet | – |\n");
+    s.push_str("| app window start to editable with 1,000 posts | not measured yet | – |\n\n");
+    s.push_str("## All figures\n\n| benchmark | figure | value |\n|---|---|---|\n");
+    if let Some(obj) = r.as_object() {
+        for (name, v) in obj {
+            if let Some(o) = v.as_object() {
+                for (k, x) in o {
+                    if k == "goal" || x.is_object() || x.is_array() {
+                        continue;
+                    }
+                    let shown = match x {
+                        Value::Number(n) if n.is_f64() => format!("{:.2}", n.as_f64().unwrap_or(0.0)),
+                        Value::String(t) => t.clone(),
+                        other => other.to_string(),
+                    };
+                    s.push_str(&format!("| {name} | {k} | {shown} |\n"));
+                }
+            }
+        }
+    }
+    s.push_str(&format!(
+        "\nSigning: the writer's key signs {} and verifies {} distinct statements per second; raw Ed25519 (ed25519-dalek) verifies {} per second, so OpenPGP packet handling costs {}× the primitive.\n",
+        f(&r["signing"]["sign_per_s"], 0),
+        f(&r["signing"]["verify_per_s"], 0),
+        f(&r["signing"]["raw_ed25519_verify_per_s"], 0),
+        f(&(r["signing"]["verify_vs_raw"].as_f64().map(|x| 1.0 / x).map(Value::from).unwrap_or(Value::Null)), 1)
+    ));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(pct(&v, 50), 50.0);
+        assert_eq!(pct(&v, 99), 99.0);
+        assert_eq!(pct(&v, 100), 100.0);
+        assert_eq!(pct(&[7.0], 99), 7.0);
+        assert!(pct(&[], 50).is_nan());
+    }
+
+    #[test]
+    fn decoded_trace_replays_to_the_documents_own_text() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/automerge-perf/text-doc.amrg");
+        let (edits, expected) = trace_edits(&corpus, 4000).expect("decode the trace");
+        assert!(edits.len() >= 3000, "{} edits", edits.len());
+        assert!(edits.iter().any(|e| e.del > 0), "the trace's start has deletions too");
+        let mut doc = BlogDoc::create(DocKind::Drafts, &BlogId::generate(), "t", &BlogSettings::default());
+        let post = Post::new("t", "");
+        doc.put_post(&post).expect("post");
+        for e in &edits {
+            doc.splice_body(&post.id, e.pos, e.del as isize, &e.ins).expect("splice");
+        }
+        assert_eq!(doc.post(&post.id).expect("post").body, expected);
+    }
+}
