@@ -195,6 +195,17 @@ pub fn editing(o: &Opts) -> Result<Value> {
         Ok(t.elapsed())
     };
     let raw_splices = raw()?;
+    // The same splices on a document that counts positions in code points, not UTF-16.
+    let raw_codepoints = || -> Result<Duration> {
+        let mut am = AutoCommit::new_with_encoding(automerge::TextEncoding::UnicodeCodePoint);
+        let text = am.put_object(automerge::ROOT, "text", automerge::ObjType::Text)?;
+        let t = Instant::now();
+        for e in &edits {
+            am.splice_text(&text, e.pos, e.del as isize, &e.ins)?;
+        }
+        Ok(t.elapsed())
+    };
+    let raw_codepoint_splices = raw_codepoints().ok();
     let every_50 = batched(50)?;
     let no_commit = batched(usize::MAX)?;
     let t = Instant::now();
@@ -217,6 +228,7 @@ pub fn editing(o: &Opts) -> Result<Value> {
         "replay_commit_every_50_s": every_50.as_secs_f64(),
         "replay_no_commit_s": no_commit.as_secs_f64(),
         "raw_automerge_splices_s": raw_splices.as_secs_f64(),
+        "raw_automerge_codepoint_splices_s": raw_codepoint_splices.map(|d| d.as_secs_f64()),
         "save_ms": ms(save),
         "load_ms": ms(load),
         "saved_bytes": saved.len(),
