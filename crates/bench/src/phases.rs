@@ -7,7 +7,7 @@ use automerge::{AutoCommit, ChangeHash, ReadDoc, transaction::Transactable};
 use serde_json::{Value, json};
 use spokes_core::doc::{BlogDoc, BlogId, BlogSettings, DocKind, Post};
 use spokes_core::identity::{Certificate, Identity};
-use spokes_core::statement::{self, SignedStatement, Statement};
+use spokes_core::statement::{SignedStatement, Statement};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -373,35 +373,38 @@ pub fn signing(o: &Opts) -> Result<Value> {
     }))
 }
 
-/// Whole-history verification of the large blog, as a spoke does it on load.
+/// Whole-history verification of the large blog, as a spoke does it before serving: load with
+/// Automerge's head-hash check (which recomputes every change hash), then
+/// `verify_replica` (one valid statement per head). The goal figure counts both. The full
+/// audit (every signature, every change against the coverage rule) is measured beside it.
 pub fn history(work: &Path) -> Result<Value> {
     let bytes = std::fs::read(work.join("blog.automerge")).context("run docs-build first")?;
     let statements: Vec<SignedStatement> = serde_json::from_slice(&std::fs::read(work.join("statements.json"))?)?;
     let cert = Certificate::from_bytes(&std::fs::read(work.join("certificate.asc"))?)?;
     let blog_id: BlogId = std::fs::read_to_string(work.join("blog-id"))?.trim().parse()?;
-    let t0 = Instant::now();
-    let mut doc = spokes_core::doc::load_automerge(&bytes)?;
-    let load = t0.elapsed();
     let t = Instant::now();
-    let (ok, bad) = statement::verify_all(&statements, &cert, &blog_id);
+    let doc = spokes_core::doc::load_automerge(&bytes)?;
+    let load = t.elapsed();
+    let mut replica = spokes_sync::Replica { blog_id, doc, certificate: Some(cert), statements };
+    let t = Instant::now();
+    let changes = spokes_sync::session::verify_replica(&mut replica).map_err(|e| anyhow::anyhow!("{e}"))?;
     let verify = t.elapsed();
-    if !bad.is_empty() {
-        bail!("{} statements failed to verify", bad.len());
-    }
     let t = Instant::now();
-    let heads = statement::signed_heads(&ok);
-    let changes = statement::check_coverage(&mut doc, &[], &heads)?;
-    let coverage = t.elapsed();
-    let total = verify + coverage;
-    let rate = changes as f64 / total.as_secs_f64();
+    let audited = spokes_sync::session::audit_replica(&mut replica).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let audit = t.elapsed();
+    if audited != changes {
+        bail!("audit counted {audited} changes, verification {changes}");
+    }
+    let rate = changes as f64 / (load + verify).as_secs_f64();
     Ok(json!({
         "revisions": changes,
-        "statements": statements.len(),
+        "statements": replica.statements.len(),
         "load_ms": ms(load),
-        "verify_signatures_ms": ms(verify),
-        "coverage_ms": ms(coverage),
+        "verify_heads_ms": ms(verify),
         "revisions_per_s": rate,
-        "goal": {"what": "above 20,000 revisions per second", "met": rate > 20_000.0},
+        "audit_all_signatures_ms": ms(audit),
+        "audit_revisions_per_s": changes as f64 / (load + audit).as_secs_f64(),
+        "goal": {"what": "above 20,000 revisions per second (load with hash check + verification)", "met": rate > 20_000.0},
     }))
 }
 

@@ -416,7 +416,7 @@ impl Profile {
         let mut blog = self.blog()?;
         let statements = self.statements()?;
         let mut replica = spokes_sync::Replica { blog_id: self.meta.blog_id.clone(), doc: blog.automerge().fork(), certificate: Some(self.certificate()?), statements };
-        let n = spokes_sync::session::verify_replica(&mut replica).map_err(|e| ProfileError::Signing(e.to_string()))?;
+        let n = spokes_sync::session::audit_replica(&mut replica).map_err(|e| ProfileError::Signing(e.to_string()))?;
         Ok((n, replica.statements.len()))
     }
 }
