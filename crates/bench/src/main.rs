@@ -15,6 +15,8 @@
 //!   rule). Goal: above 20,000 revisions per second.
 //! - `publish`: publish to 3 spokes on loopback until the post is readable over HTTP on each.
 //!   Goal: p50 under 50 ms.
+//! - `reader`: wrk against a spoke's post page and front page, and against nginx serving the
+//!   same pages as static files. Goal: the post page at half of nginx's throughput or more.
 
 mod phases;
 
@@ -50,6 +52,9 @@ pub struct Opts {
     /// Changes of the editing trace to replay (default: all of them).
     #[arg(long, default_value_t = usize::MAX)]
     pub trace_limit: usize,
+    /// Seconds of load per page and server in `reader`.
+    #[arg(long, default_value_t = 5)]
+    pub reader_secs: u64,
     /// Statements signed and verified in `signing`.
     #[arg(long, default_value_t = 3000)]
     pub signatures: usize,
@@ -80,7 +85,7 @@ enum Cmd {
     },
 }
 
-const ORDER: [&str; 6] = ["editing", "docs-build", "docs-open", "signing", "history", "publish"];
+const ORDER: [&str; 7] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "reader"];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -103,6 +108,7 @@ fn run_one(name: &str, work: &Path, o: &Opts) -> Result<Value> {
         "signing" => phases::signing(o),
         "history" => phases::history(work),
         "publish" => phases::publish(o),
+        "reader" => phases::reader(o),
         other => bail!("unknown benchmark {other:?}; known: {}", ORDER.join(", ")),
     }
 }
@@ -133,7 +139,7 @@ fn all(out: &Path, work: Option<PathBuf>, o: &Opts) -> Result<()> {
             .arg("--corpus")
             .arg(&o.corpus)
             .args(["--posts", &o.posts.to_string(), "--revisions", &o.revisions.to_string()])
-            .args(["--publishes", &o.publishes.to_string(), "--signatures", &o.signatures.to_string(), "--trace-limit", &o.trace_limit.to_string()])
+            .args(["--publishes", &o.publishes.to_string(), "--signatures", &o.signatures.to_string(), "--trace-limit", &o.trace_limit.to_string(), "--reader-secs", &o.reader_secs.to_string()])
             .stderr(std::process::Stdio::inherit())
             .output()
             .with_context(|| format!("run {name}"))?;

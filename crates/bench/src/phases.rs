@@ -517,6 +517,127 @@ pub fn publish(o: &Opts) -> Result<Value> {
     }))
 }
 
+/// One load-generator run: requests per second and 99th-percentile latency in ms.
+fn wrk(url: &str, secs: u64) -> Result<(f64, f64)> {
+    let out = std::process::Command::new("wrk")
+        .args(["-t2", "-c64", &format!("-d{secs}s"), "--latency", url])
+        .output()
+        .context("run wrk (Debian package wrk; ./x bench installs it)")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || text.contains("Non-2xx") || text.contains("Socket errors") {
+        bail!("wrk against {url} reported errors:\n{text}");
+    }
+    let rps = text.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse::<f64>().ok()).context("wrk printed no Requests/sec")?;
+    let p99 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(str::trim)
+        .and_then(|v| {
+            let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
+            let n: f64 = num.parse().ok()?;
+            Some(match unit {
+                "us" => n / 1000.0,
+                "ms" => n,
+                "s" => n * 1000.0,
+                _ => return None,
+            })
+        })
+        .context("wrk printed no 99% latency")?;
+    Ok((rps, p99))
+}
+
+/// A spoke serving the Jekyll corpus blog, against nginx serving the same two pages as
+/// static files, on the same machine, with wrk (2 threads, 64 connections) as the load.
+pub fn reader(o: &Opts) -> Result<Value> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let tmp = tempfile::tempdir()?;
+    let any: Option<std::net::SocketAddr> = "127.0.0.1:0".parse().ok();
+    let data = tmp.path().join("spoke");
+    spoke::init(&data, &spoke::config::Config { name: "reader bench".into(), ..Default::default() })?;
+    let running = rt.block_on(spoke::start(&data, spoke::Overrides { http: any, p2p: any, replicate_interval_secs: Some(3600) }))?;
+    let mut profile = spokes_writer::Profile::create(&tmp.path().join("writer"), "Bench Writer", "bench", &BlogSettings { title: "Jekyll".into(), ..Default::default() })?;
+    let mut key = profile.unlock("bench")?;
+    profile.add_spoke(&running.invite(1)?.encode())?;
+    let imported = profile.import(&[o.corpus.join("jekyll-posts")])?;
+    profile.publish_local(&mut key, None)?;
+    let summary = rt.block_on(profile.sync_with(&profile.targets()))?;
+    if summary.up_to_date != 1 {
+        bail!("the corpus did not reach the spoke: {}", summary.sentence);
+    }
+    let base = format!("http://{}", running.http_addr);
+    let blog = profile.blog_id().as_str().to_owned();
+    let slug = &imported.first().context("no posts imported")?.post.slug;
+    let post_path = format!("/b/{blog}/posts/{slug}");
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
+    let fetch = |path: &str| -> Result<String> { Ok(agent.get(&format!("{base}{path}")).call()?.body_mut().read_to_string()?) };
+    let site = tmp.path().join("static");
+    std::fs::create_dir_all(&site)?;
+    std::fs::write(site.join("post.html"), fetch(&post_path)?)?;
+    std::fs::write(site.join("index.html"), fetch("/")?)?;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let prefix = tmp.path().join("nginx");
+    std::fs::create_dir_all(prefix.join("logs"))?;
+    let conf = format!(
+        "daemon off; worker_processes auto; pid {p}/nginx.pid; error_log {p}/logs/error.log;\n\
+         events {{ worker_connections 4096; }}\n\
+         http {{ access_log off; client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fastcgi; uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n\
+         types {{ text/html html; }} server {{ listen 127.0.0.1:{port}; root {site}; }} }}\n",
+        p = prefix.display(),
+        site = site.display()
+    );
+    std::fs::write(prefix.join("nginx.conf"), conf)?;
+    let mut nginx = std::process::Command::new("nginx")
+        .arg("-p")
+        .arg(&prefix)
+        .arg("-c")
+        .arg(prefix.join("nginx.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("start nginx (Debian package nginx; ./x bench installs it)")?;
+    let nginx_base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while agent.get(&format!("{nginx_base}/post.html")).call().is_err() {
+        if Instant::now() > deadline {
+            let _ = nginx.kill();
+            bail!("nginx did not start on port {port}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let secs = o.reader_secs;
+    let measured = (|| -> Result<_> {
+        Ok((
+            wrk(&format!("{base}{post_path}"), secs)?,
+            wrk(&format!("{nginx_base}/post.html"), secs)?,
+            wrk(&format!("{base}/"), secs)?,
+            wrk(&format!("{nginx_base}/index.html"), secs)?,
+        ))
+    })();
+    // SIGQUIT: the master stops its workers too (a SIGKILL would leave them running).
+    let _ = std::process::Command::new("kill").args(["-s", "QUIT", &nginx.id().to_string()]).status();
+    let _ = nginx.wait();
+    let (spoke_post, nginx_post, spoke_front, nginx_front) = measured?;
+    let ratio = spoke_post.0 / nginx_post.0;
+    drop(running);
+    Ok(json!({
+        "posts": imported.len(),
+        "connections": 64,
+        "seconds_each": secs,
+        "spoke_post_rps": spoke_post.0,
+        "spoke_post_p99_ms": spoke_post.1,
+        "nginx_post_rps": nginx_post.0,
+        "nginx_post_p99_ms": nginx_post.1,
+        "post_ratio": ratio,
+        "spoke_front_rps": spoke_front.0,
+        "spoke_front_p99_ms": spoke_front.1,
+        "nginx_front_rps": nginx_front.0,
+        "nginx_front_p99_ms": nginx_front.1,
+        "front_ratio": spoke_front.0 / nginx_front.0,
+        "goal": {"what": "post page at least half of nginx's static throughput", "met": ratio >= 0.5},
+    }))
+}
+
 /// The Markdown report for `doc` (the `results.json` object).
 pub fn report(doc: &Value) -> String {
     let r = &doc["results"];
@@ -542,7 +663,14 @@ pub fn report(doc: &Value) -> String {
     s.push_str(&format!("| open the {}-post blog in under 300 ms | {} ms | {} |\n", r["docs-open"]["posts"], f(&r["docs-open"]["open_ms"], 1), met(&r["docs-open"])));
     s.push_str(&format!("| whole-history verification above 20,000 revisions/s | {} revisions/s | {} |\n", f(&r["history"]["revisions_per_s"], 0), met(&r["history"])));
     s.push_str(&format!("| publish-to-readable p50 under 50 ms (3 spokes, loopback) | {} ms (p99 {} ms) | {} |\n", f(&r["publish"]["all_readable_p50_ms"], 1), f(&r["publish"]["all_readable_p99_ms"], 1), met(&r["publish"])));
-    s.push_str("| a spoke's post page at least half of nginx's static throughput | not measured yet | – |\n");
+    s.push_str(&format!(
+        "| a spoke's post page at least half of nginx's static throughput | {} of nginx ({} vs {} requests/s; front page {}) | {} |\n",
+        f(&r["reader"]["post_ratio"], 2),
+        f(&r["reader"]["spoke_post_rps"], 0),
+        f(&r["reader"]["nginx_post_rps"], 0),
+        f(&r["reader"]["front_ratio"], 2),
+        met(&r["reader"])
+    ));
     s.push_str("| app window start to editable with 1,000 posts | not measured yet | – |\n\n");
     s.push_str("## All figures\n\n| benchmark | figure | value |\n|---|---|---|\n");
     if let Some(obj) = r.as_object() {
