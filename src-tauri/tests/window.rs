@@ -258,7 +258,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#create");
 
     // The writing screen opens on a new draft.
-    d.wait("#body", 60);
+    d.wait("#app[data-ready]", 60);
     assert!(profile.join("identity.asc").is_file(), "the encrypted key is stored in the profile");
 
     // Paste both invites.

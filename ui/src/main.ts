@@ -80,6 +80,12 @@ function unlockScreen(o: Overview) {
   pass.focus();
 }
 
+/** Whether the writer is typing in a field other than the editor's own (focus stays there). */
+function typing(): boolean {
+  const a = document.activeElement;
+  return a instanceof HTMLInputElement && a.id !== "title";
+}
+
 const SAVE_WORDS: Record<SaveState, string> = { saved: "Saved", unsaved: "Editing…", saving: "Saving…", error: "Not saved: retrying when you type" };
 
 async function writingScreen(o: Overview) {
@@ -145,14 +151,14 @@ async function writingScreen(o: Overview) {
     body.value = current.body;
     renderPreview();
     await refreshList();
-    body.focus();
+    if (!typing()) body.focus();
   }
 
   async function newPost() {
     await saver.flush();
     const p = await api.newPost();
     await open(p.id);
-    title.select();
+    if (!typing() || document.activeElement === body) title.select();
   }
 
   async function publish() {
@@ -217,6 +223,7 @@ async function writingScreen(o: Overview) {
   const posts = await refreshList();
   await refreshStatus();
   if (posts.length) await open(posts[0].post.id); else await newPost();
+  root.dataset.ready = "true"; // the writing screen is loaded (end-to-end tests wait for this)
 }
 
 void start();
