@@ -98,7 +98,13 @@ pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> R
     p.publish_local(key, ids.as_deref())?;
     let p = app.profile.as_ref().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
     let t = targets(app, p);
-    Ok(p.sync_with(&t).await?)
+    if app.pool.is_none() {
+        app.pool = Some(p.connection_pool().await?);
+    }
+    match &app.pool {
+        Some(pool) => Ok(p.sync_with_pool(pool, &t).await?),
+        None => Ok(p.sync_with(&t).await?),
+    }
 }
 
 /// Where the blog is published.

@@ -53,6 +53,8 @@ pub struct App {
     profile: Option<Profile>,
     key: Option<SigningKey>,
     local: Option<LocalSpoke>,
+    /// Connections to the spokes, kept open between publishes (bound on first publish).
+    pool: Option<spokes_writer::ConnectionPool>,
 }
 
 /// Shared app state, behind an async mutex (commands await network work).
@@ -62,7 +64,7 @@ impl AppState {
     /// State for the profile folder `dir`.
     pub fn new(dir: PathBuf) -> AppState {
         let profile = Profile::open(&dir).ok();
-        AppState(Mutex::new(App { dir, profile, key: None, local: None }))
+        AppState(Mutex::new(App { dir, profile, key: None, local: None, pool: None }))
     }
 }
 

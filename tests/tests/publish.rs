@@ -180,3 +180,42 @@ fn writer_side_bad_input_is_explained_and_loses_nothing() {
     std::fs::write(w.join("blog.automerge"), &before).unwrap();
     spokes_ok(&w, PASS, &["verify"]);
 }
+
+#[test]
+fn warm_connections_are_reused_and_survive_a_spoke_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut spokes, w, blog) = network(tmp.path(), 1);
+    let spoke = &mut spokes[0];
+    let mut profile = spokes_writer::Profile::open(&w).unwrap();
+    let mut key = profile.unlock(PASS).unwrap();
+    let targets = profile.targets();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pool = rt.block_on(profile.connection_pool()).unwrap();
+    let mut publish = |profile: &mut spokes_writer::Profile, title: &str| {
+        let post = profile.new_post(title, "Words.", &[]).unwrap();
+        profile.publish_local(&mut key, Some(std::slice::from_ref(&post.id))).unwrap();
+        let summary = rt.block_on(profile.sync_with_pool(&pool, &targets)).unwrap();
+        (summary, post.slug)
+    };
+    for i in 0..3 {
+        let (summary, slug) = publish(&mut profile, &format!("Warm {i}"));
+        assert_eq!(summary.sentence, "Published to 1 of 1 spoke", "{summary:?}");
+        assert_eq!(spoke.get(&format!("/b/{blog}/posts/{slug}")).0, 200);
+    }
+    assert_eq!(pool.dialled(), 1, "three publishes, one connection");
+    // The spoke is killed and comes back: the pooled connection is dead, and the next
+    // publish notices, dials again, and succeeds without the writer doing anything.
+    spoke.stop();
+    spoke.start();
+    let t = std::time::Instant::now();
+    let (summary, slug) = publish(&mut profile, "After the restart");
+    // Not QUIC's 30 s idle timeout: the pool gives a dead connection a short while only.
+    assert!(t.elapsed() < Duration::from_secs(15), "publish after the restart took {:?}", t.elapsed());
+    assert_eq!(summary.sentence, "Published to 1 of 1 spoke", "{summary:?}");
+    assert_eq!(spoke.get(&format!("/b/{blog}/posts/{slug}")).0, 200);
+    assert_eq!(pool.dialled(), 2);
+    let api: serde_json::Value = serde_json::from_str(&spoke.get(&format!("/api/v1/blogs/{blog}")).1).unwrap();
+    assert_eq!(api["posts"].as_array().unwrap().len(), 4);
+    assert_eq!(api["verification"]["status"], "verified");
+    rt.block_on(pool.close());
+}

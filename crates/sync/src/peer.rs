@@ -4,13 +4,16 @@ use crate::frame::{Frame, FrameType, read_frame, write_frame};
 use crate::session::{Hello, Outcome, RemoteError, Replica, SyncError, exchange, finish, refuse};
 use crate::{ALPN, PROTOCOL_VERSION};
 use automerge::sync::State;
-use iroh::endpoint::Connection;
+use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::{Endpoint, EndpointAddr};
 use spokes_core::BlogId;
 use std::time::Duration;
 
 /// Longest a whole session may take before it is abandoned.
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest a pooled (warm) connection may take to answer a session's hello before it is
+/// taken for dead and the session is retried on a new connection.
+pub const POOLED_ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longest a connection attempt may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -33,14 +36,19 @@ async fn initiate_on<F>(conn: &Connection, hello: Hello, replica: &mut Replica, 
 where
     F: FnOnce(&Replica, &State, &Outcome) -> Result<(), RemoteError>,
 {
-    let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
-    write_frame(&mut send, &Frame::json(FrameType::Hello, &hello)).await?;
-    let answer = read_frame(&mut recv).await?;
+    let (mut send, mut recv, answer) = open_session(conn, &hello).await?;
+    run_initiated(&mut send, &mut recv, answer, &hello, replica, state, persist).await
+}
+
+async fn run_initiated<F>(send: &mut SendStream, recv: &mut RecvStream, answer: Frame, hello: &Hello, replica: &mut Replica, state: &mut State, persist: F) -> Result<Outcome, SyncError>
+where
+    F: FnOnce(&Replica, &State, &Outcome) -> Result<(), RemoteError>,
+{
     match answer.typ {
         FrameType::Hello => {
             let h: Hello = answer.parse_json()?;
             if h.protocol != PROTOCOL_VERSION || h.blog_id != hello.blog_id {
-                return Err(refuse(&mut send, RemoteError::new("unsupported-version", "the spoke answered for another protocol or blog")).await);
+                return Err(refuse(send, RemoteError::new("unsupported-version", "the spoke answered for another protocol or blog")).await);
             }
         }
         FrameType::Error => {
@@ -49,11 +57,110 @@ where
         }
         other => return Err(crate::FrameError::Unexpected { expected: FrameType::Hello, got: other }.into()),
     }
-    let mut outcome = exchange(&mut send, &mut recv, true, replica, state).await?;
+    let mut outcome = exchange(send, recv, true, replica, state).await?;
     let persisted = persist(replica, state, &outcome).map(|_| outcome.heads.clone());
-    outcome.peer_heads = finish(&mut send, &mut recv, true, persisted).await?;
+    outcome.peer_heads = finish(send, recv, true, persisted).await?;
     let _ = send.finish();
     Ok(outcome)
+}
+
+/// Connections kept open between sessions, one per peer: a writer that publishes again to
+/// the same spoke skips the QUIC and TLS handshake (a warm connection). Each session runs on
+/// its own bidirectional stream of the peer's connection.
+///
+/// A cached connection the peer has since closed or lost is noticed when the session's hello
+/// gets no answer within [`POOLED_ANSWER_TIMEOUT`]; the session is then retried once on a new
+/// connection. Idle
+/// connections close after iroh's idle timeout and are dialled again when next needed.
+#[derive(Debug, Clone)]
+pub struct ConnectionPool {
+    endpoint: Endpoint,
+    conns: std::sync::Arc<tokio::sync::Mutex<std::collections::HashMap<iroh::EndpointId, Connection>>>,
+    dialled: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl ConnectionPool {
+    /// A pool dialling from `endpoint`.
+    pub fn new(endpoint: Endpoint) -> ConnectionPool {
+        ConnectionPool { endpoint, conns: Default::default(), dialled: Default::default() }
+    }
+
+    /// How many connections the pool has dialled so far (for diagnostics: a pool that keeps
+    /// its connections warm dials once per peer).
+    pub fn dialled(&self) -> u64 {
+        self.dialled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The endpoint it dials from.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    async fn connection(&self, addr: &EndpointAddr, fresh: bool) -> Result<(Connection, bool), SyncError> {
+        let mut conns = self.conns.lock().await;
+        if !fresh
+            && let Some(c) = conns.get(&addr.id)
+            && c.close_reason().is_none()
+        {
+            return Ok((c.clone(), true));
+        }
+        self.dialled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let conn = tokio::time::timeout(CONNECT_TIMEOUT, self.endpoint.connect(addr.clone(), ALPN))
+            .await
+            .map_err(|_| SyncError::Timeout)?
+            .map_err(|e| SyncError::Connect(e.to_string()))?;
+        conns.insert(addr.id, conn.clone());
+        Ok((conn, false))
+    }
+
+    /// Runs a session as initiator like [`initiate`], on the pooled connection to `addr`
+    /// (dialled if there is none). Errors as [`initiate`].
+    pub async fn session<F>(&self, addr: EndpointAddr, hello: Hello, replica: &mut Replica, state: &mut State, persist: F) -> Result<Outcome, SyncError>
+    where
+        F: FnOnce(&Replica, &State, &Outcome) -> Result<(), RemoteError>,
+    {
+        let started = async {
+            let (conn, cached) = self.connection(&addr, false).await?;
+            let opened = if cached {
+                // A peer that restarted never answers on the old connection; QUIC would only
+                // notice at its idle timeout. Give a pooled connection a short while instead.
+                tokio::time::timeout(POOLED_ANSWER_TIMEOUT, open_session(&conn, &hello)).await.unwrap_or(Err(SyncError::Timeout))
+            } else {
+                open_session(&conn, &hello).await
+            };
+            match opened {
+                Err(e) if cached => {
+                    conn.close(0u32.into(), b"stale");
+                    tracing::debug!("pooled connection unusable ({e}); dialling again");
+                    let (conn, _) = self.connection(&addr, true).await?;
+                    open_session(&conn, &hello).await
+                }
+                r => r,
+            }
+        };
+        let r = tokio::time::timeout(SESSION_TIMEOUT, async {
+            let (mut send, mut recv, answer) = started.await?;
+            run_initiated(&mut send, &mut recv, answer, &hello, replica, state, persist).await
+        })
+        .await;
+        r.map_err(|_| SyncError::Timeout)?
+    }
+
+    /// Closes every connection and the endpoint.
+    pub async fn close(&self) {
+        for (_, c) in self.conns.lock().await.drain() {
+            c.close(0u32.into(), b"done");
+        }
+        self.endpoint.close().await;
+    }
+}
+
+/// Opens a stream, sends the hello and reads the answer frame.
+async fn open_session(conn: &Connection, hello: &Hello) -> Result<(SendStream, RecvStream, Frame), SyncError> {
+    let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
+    write_frame(&mut send, &Frame::json(FrameType::Hello, hello)).await?;
+    let answer = read_frame(&mut recv).await?;
+    Ok((send, recv, answer))
 }
 
 /// What a spoke (or any responder) provides to answer sessions.
@@ -67,48 +174,63 @@ pub trait Host: Send + Sync + 'static {
     fn record_failure(&self, peer: &str, blog: Option<&BlogId>, error: &SyncError);
 }
 
-/// Answers one incoming connection: reads the hello, asks `host` to admit and load, runs the
-/// session, asks `host` to persist, and reports failures to `host`.
+/// Answers one incoming connection: each bidirectional stream the peer opens is one session
+/// (a peer keeping its connection warm opens one per publish). For each, reads the hello, asks
+/// `host` to admit and load, runs the session, asks `host` to persist, and reports failures
+/// to `host`. Returns when the peer closes the connection (or it times out idle), with the
+/// outcome of the last session.
 pub async fn respond<H: Host + ?Sized>(host: &H, conn: Connection) -> Result<Outcome, SyncError> {
     let peer = conn.remote_id().to_string();
-    let mut blog = None;
-    let r = tokio::time::timeout(SESSION_TIMEOUT, respond_on(host, &conn, &peer, &mut blog)).await.unwrap_or(Err(SyncError::Timeout));
-    if let Err(e) = &r {
-        host.record_failure(&peer, blog.as_ref(), e);
+    let mut last = Err(SyncError::Connect("the peer opened no session".into()));
+    loop {
+        let streams = tokio::select! {
+            s = conn.accept_bi() => s,
+            _ = conn.closed() => break,
+        };
+        let Ok((mut send, mut recv)) = streams else { break };
+        let mut blog = None;
+        let r = tokio::time::timeout(SESSION_TIMEOUT, respond_on(host, &mut send, &mut recv, &peer, &mut blog)).await.unwrap_or(Err(SyncError::Timeout));
+        if let Err(e) = &r {
+            host.record_failure(&peer, blog.as_ref(), e);
+        }
+        let failed = r.is_err();
+        last = r;
+        if failed {
+            // A failed session may have left frames unread: close the whole connection.
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
+            break;
+        }
     }
-    // The initiator closes; wait briefly for it so the last frames are delivered.
-    let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
-    r
+    last
 }
 
-async fn respond_on<H: Host + ?Sized>(host: &H, conn: &Connection, peer: &str, blog: &mut Option<BlogId>) -> Result<Outcome, SyncError> {
-    let (mut send, mut recv) = conn.accept_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
-    let first = read_frame(&mut recv).await?;
+async fn respond_on<H: Host + ?Sized>(host: &H, send: &mut SendStream, recv: &mut RecvStream, peer: &str, blog: &mut Option<BlogId>) -> Result<Outcome, SyncError> {
+    let first = read_frame(recv).await?;
     if first.typ != FrameType::Hello {
-        return Err(refuse(&mut send, RemoteError::new("malformed", "the session must start with hello")).await);
+        return Err(refuse(send, RemoteError::new("malformed", "the session must start with hello")).await);
     }
     let hello: Hello = match first.parse_json::<serde_json::Value>() {
         Ok(v) => {
             let version = v.get("protocol").and_then(|p| p.as_u64()).unwrap_or(0);
             if version != PROTOCOL_VERSION as u64 {
-                return Err(refuse(&mut send, RemoteError::new("unsupported-version", format!("protocol version {version} is not supported; this spoke speaks version {PROTOCOL_VERSION}"))).await);
+                return Err(refuse(send, RemoteError::new("unsupported-version", format!("protocol version {version} is not supported; this spoke speaks version {PROTOCOL_VERSION}"))).await);
             }
             match serde_json::from_value(v) {
                 Ok(h) => h,
-                Err(e) => return Err(refuse(&mut send, RemoteError::new("malformed", e.to_string())).await),
+                Err(e) => return Err(refuse(send, RemoteError::new("malformed", e.to_string())).await),
             }
         }
-        Err(e) => return Err(refuse(&mut send, RemoteError::new("malformed", e.to_string())).await),
+        Err(e) => return Err(refuse(send, RemoteError::new("malformed", e.to_string())).await),
     };
     *blog = Some(hello.blog_id.clone());
     let (mut replica, mut state) = match host.open(peer, &hello) {
         Ok(x) => x,
-        Err(e) => return Err(refuse(&mut send, e).await),
+        Err(e) => return Err(refuse(send, e).await),
     };
-    write_frame(&mut send, &Frame::json(FrameType::Hello, &Hello::new(hello.blog_id.clone(), None))).await?;
-    let mut outcome = exchange(&mut send, &mut recv, false, &mut replica, &mut state).await?;
+    write_frame(send, &Frame::json(FrameType::Hello, &Hello::new(hello.blog_id.clone(), None))).await?;
+    let mut outcome = exchange(send, recv, false, &mut replica, &mut state).await?;
     let persisted = host.commit(peer, &hello, &replica, &state, &outcome).map(|_| outcome.heads.clone());
-    outcome.peer_heads = finish(&mut send, &mut recv, false, persisted).await?;
+    outcome.peer_heads = finish(send, recv, false, persisted).await?;
     let _ = send.finish();
     Ok(outcome)
 }

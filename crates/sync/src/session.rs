@@ -226,7 +226,8 @@ where
     };
 
     // 3. Statements.
-    let theirs = swap(send, recv, initiator, Frame::json(FrameType::Statements, &replica.statements)).await?;
+    let outgoing = statements_for_peer(replica, state);
+    let theirs = swap(send, recv, initiator, Frame::json(FrameType::Statements, &outgoing)).await?;
     let received: Vec<SignedStatement> = match theirs.parse_json() {
         Ok(v) => v,
         Err(e) => return Err(refuse(send, RemoteError::new("malformed", e.to_string())).await),
@@ -299,6 +300,32 @@ where
     heads.sort();
     outcome.heads = heads;
     Ok(outcome)
+}
+
+/// The statements the peer may lack: every statement that names a change outside what
+/// `state.shared_heads` says both sides have (from the previous session with this peer).
+///
+/// A peer holds valid statements covering every change it holds (it accepted none without
+/// them), so statements naming only shared changes are redundant. Without shared heads, or
+/// when one of them is unknown here, every statement is sent. This keeps a session's cost
+/// proportional to what changed, not to the length of the history. A peer that lost data
+/// since (restored from an older backup) still receives a statement naming the current heads,
+/// which covers every change beneath them; it then lacks only the older statements, which a
+/// session with a fresh state sends.
+pub fn statements_for_peer<'a>(replica: &'a mut Replica, state: &State) -> Vec<&'a SignedStatement> {
+    let shared = &state.shared_heads;
+    if shared.is_empty() || shared.iter().any(|h| replica.doc.get_change_meta_by_hash(h).is_none()) {
+        return replica.statements.iter().collect();
+    }
+    let unshared: HashSet<ChangeHash> = replica.doc.get_changes_meta(shared).iter().map(|c| c.hash).collect();
+    replica
+        .statements
+        .iter()
+        .filter(|s| match Statement::parse(s.statement.as_bytes()) {
+            Ok(st) => st.heads.iter().any(|h| unshared.contains(h)),
+            Err(_) => false,
+        })
+        .collect()
 }
 
 /// The document must name this blog and be owned by the certificate it is checked against.
@@ -431,24 +458,73 @@ mod tests {
     }
 
     async fn run(a: &mut Replica, b: &mut Replica) -> (Result<Outcome, SyncError>, Result<Outcome, SyncError>) {
+        run_with(a, b, &mut State::new(), &mut State::new()).await
+    }
+
+    async fn run_with(a: &mut Replica, b: &mut Replica, sa: &mut State, sb: &mut State) -> (Result<Outcome, SyncError>, Result<Outcome, SyncError>) {
         let (x, y) = tokio::io::duplex(1 << 20);
         let (mut xr, mut xw) = tokio::io::split(x);
         let (mut yr, mut yw) = tokio::io::split(y);
-        let mut sa = State::new();
-        let mut sb = State::new();
+        let (sa, sb) = (&mut *sa, &mut *sb);
         let (ra, rb) = tokio::join!(
             async {
-                let o = exchange(&mut xw, &mut xr, true, a, &mut sa).await?;
+                let o = exchange(&mut xw, &mut xr, true, a, sa).await?;
                 let h = o.heads.clone();
                 finish(&mut xw, &mut xr, true, Ok(h)).await.map(|_| o)
             },
             async {
-                let o = exchange(&mut yw, &mut yr, false, b, &mut sb).await?;
+                let o = exchange(&mut yw, &mut yr, false, b, sb).await?;
                 let h = o.heads.clone();
                 finish(&mut yw, &mut yr, false, Ok(h)).await.map(|_| o)
             }
         );
         (ra, rb)
+    }
+
+    #[tokio::test]
+    async fn later_sessions_send_only_the_statements_the_peer_lacks() {
+        let mut a = author();
+        for i in 0..3 {
+            a.doc.put_post(&Post::new(&format!("Post {i}"), "words")).unwrap();
+            a.doc.commit("post");
+            a.sign();
+        }
+        let (mut sa, mut sb) = (State::new(), State::new());
+        let mut spoke = empty_spoke(&a.blog);
+        let mut mine = a.replica();
+        // Without shared heads, everything is sent.
+        assert_eq!(statements_for_peer(&mut mine, &sa).len(), 4);
+        let (ra, rb) = run_with(&mut mine, &mut spoke, &mut sa, &mut sb).await;
+        ra.unwrap();
+        assert_eq!(rb.unwrap().new_statements.len(), 4);
+        // One new revision: only its statement is needed, and only it travels.
+        a.doc.put_post(&Post::new("Post 3", "more words")).unwrap();
+        a.doc.commit("post");
+        a.sign();
+        let mut mine = a.replica();
+        let sent = statements_for_peer(&mut mine, &sa);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0], a.statements.last().unwrap());
+        let (ra, rb) = run_with(&mut mine, &mut spoke, &mut sa, &mut sb).await;
+        ra.unwrap();
+        let ob = rb.unwrap();
+        assert_eq!((ob.new_changes, ob.new_statements.len()), (1, 1));
+        assert_eq!(spoke.statements.len(), 5);
+        assert_eq!(verify_replica(&mut spoke).unwrap(), 5);
+        // A peer that lost its data (restored from an empty backup) while the writer kept its
+        // state: the newest statement names the head, and change hashes chain the whole history
+        // beneath it, so the restored peer verifies everything it receives.
+        a.doc.put_post(&Post::new("Post 4", "even more")).unwrap();
+        a.doc.commit("post");
+        a.sign();
+        let mut mine = a.replica();
+        let mut restored = empty_spoke(&a.blog);
+        let (ra, rb) = run_with(&mut mine, &mut restored, &mut sa, &mut State::new()).await;
+        ra.unwrap();
+        assert_eq!(rb.unwrap().new_statements.len(), 1);
+        assert_eq!(restored.doc.get_heads(), a.doc.heads());
+        assert_eq!(verify_replica(&mut restored).unwrap(), 6);
+        assert_eq!(audit_replica(&mut restored).unwrap(), 6);
     }
 
     #[test]

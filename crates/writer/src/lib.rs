@@ -23,3 +23,4 @@ pub mod publish;
 
 pub use profile::{PostSummary, Profile, ProfileError, SpokeEntry};
 pub use publish::{PublishSummary, SpokeStatus, SpokeTarget};
+pub use spokes_sync::peer::ConnectionPool;

@@ -3,7 +3,7 @@
 use crate::profile::{Profile, ProfileError};
 use serde::{Deserialize, Serialize};
 use spokes_core::BlogDoc;
-use spokes_sync::peer::initiate;
+use spokes_sync::peer::ConnectionPool;
 use spokes_sync::session::{Hello, Replica};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -124,20 +124,34 @@ impl Profile {
         self.spokes().iter().map(SpokeTarget::from).collect()
     }
 
-    /// Syncs the signed blog with every target at once (push, and pull of what other devices
-    /// published), verifying everything received before merging it. Failures are recorded per
-    /// spoke, never returned as an error: one unreachable spoke does not stop the others.
-    pub async fn sync_with(&self, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
+    /// Binds this device's endpoint for publishing. Keep the pool and pass it to
+    /// [`Profile::sync_with_pool`] so later publishes reuse open connections (warm).
+    pub async fn connection_pool(&self) -> Result<ConnectionPool, ProfileError> {
         let endpoint = spokes_sync::net::bind_endpoint(self.endpoint_key()?, (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![])
             .await
             .map_err(|e| ProfileError::Io { path: self.dir().into(), source: std::io::Error::other(e.to_string()) })?;
+        Ok(ConnectionPool::new(endpoint))
+    }
+
+    /// [`Profile::sync_with_pool`] on a pool of its own, closed afterwards (cold connections).
+    pub async fn sync_with(&self, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
+        let pool = self.connection_pool().await?;
+        let r = self.sync_with_pool(&pool, targets).await;
+        pool.close().await;
+        r
+    }
+
+    /// Syncs the signed blog with every target at once (push, and pull of what other devices
+    /// published), verifying everything received before merging it. Failures are recorded per
+    /// spoke, never returned as an error: one unreachable spoke does not stop the others.
+    pub async fn sync_with_pool(&self, pool: &ConnectionPool, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
         let mut blog = self.blog()?;
         let cert = self.certificate()?;
         let statements = self.statements()?;
         let shared = Arc::new(Mutex::new((blog.automerge().fork(), statements.clone())));
         let mut tasks = Vec::new();
         for t in targets {
-            let (t, endpoint, shared, cert) = (t.clone(), endpoint.clone(), shared.clone(), cert.clone());
+            let (t, pool, shared, cert) = (t.clone(), pool.clone(), shared.clone(), cert.clone());
             let blog_id = self.blog_id().clone();
             let mut doc = blog.automerge().fork();
             let statements = statements.clone();
@@ -153,7 +167,7 @@ impl Profile {
                         for a in &t.addrs {
                             addr = addr.with_ip_addr(*a);
                         }
-                        initiate(&endpoint, addr, Hello::new(blog_id, t.token.clone()), &mut replica, &mut state, |rep, st, out| {
+                        pool.session(addr, Hello::new(blog_id, t.token.clone()), &mut replica, &mut state, |rep, st, out| {
                             let fail = |e: &dyn std::fmt::Display| spokes_sync::RemoteError::new("internal", e.to_string());
                             let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
                             if out.new_changes > 0 {
@@ -191,7 +205,6 @@ impl Profile {
                 }
             }
         }
-        endpoint.close().await;
         // Save what was pulled (other devices' revisions), then the status.
         let (doc, statements) = {
             let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
