@@ -108,9 +108,15 @@ pub fn invite(data: &Path, uses: u32) -> Result<Ticket, SpokeError> {
     Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token: Some(token), name: Some(config.name.clone()) })
 }
 
+/// How many loaded documents a spoke keeps in memory.
+const DOC_CACHE_BLOGS: usize = 64;
+
 struct Inner {
     store: Store,
     views: RwLock<HashMap<BlogId, Arc<BlogView>>>,
+    /// Loaded documents, keyed by blog and by the BLAKE3 hash of the stored bytes they were
+    /// loaded from (so a stale entry is never used). Loading is the dominant cost of a session.
+    docs: Mutex<HashMap<BlogId, ([u8; 32], automerge::AutoCommit)>>,
     commit_lock: Mutex<()>,
     endpoint_id: String,
     replicate: mpsc::UnboundedSender<(BlogId, Option<String>)>,
@@ -172,7 +178,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     let endpoint = spokes_sync::net::bind_endpoint(key.clone(), config.p2p, vec![ALPN.to_vec()]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
     let p2p_addrs = endpoint.bound_sockets();
     let (tx, rx) = mpsc::unbounded_channel();
-    let inner = Arc::new(Inner { store, views: RwLock::new(HashMap::new()), commit_lock: Mutex::new(()), endpoint_id: key.public().to_string(), replicate: tx, name: config.name.clone() });
+    let inner = Arc::new(Inner { store, views: RwLock::new(HashMap::new()), docs: Mutex::new(HashMap::new()), commit_lock: Mutex::new(()), endpoint_id: key.public().to_string(), replicate: tx, name: config.name.clone() });
     for id in inner.store.blog_ids()? {
         inner.refresh_view(&id);
     }
@@ -217,7 +223,7 @@ impl Inner {
         if b.status != "active" {
             return Err(RemoteError::new("suspended", "this blog is suspended on this spoke"));
         }
-        let doc = if b.document.is_empty() { empty_automerge() } else { load_automerge(&b.document).map_err(|e| internal(&e))? };
+        let doc = self.document(blog_id, &b.document).map_err(|e| internal(&e))?;
         let statements = self.store.statements(blog_id).map_err(|e| internal(&e))?;
         let state = self
             .store
@@ -235,8 +241,8 @@ impl Inner {
         let cert = replica.certificate.clone().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?;
         let stored = self.store.blog(&replica.blog_id).map_err(|e| internal(&e))?;
         let mut current = match &stored {
-            Some(b) if !b.document.is_empty() => load_automerge(&b.document).map_err(|e| internal(&e))?,
-            _ => empty_automerge(),
+            Some(b) => self.document(&replica.blog_id, &b.document).map_err(|e| internal(&e))?,
+            None => empty_automerge(),
         };
         if stored.is_none() {
             let token = token.ok_or_else(|| RemoteError::new("not-hosted", "this spoke does not host this blog"))?;
@@ -250,6 +256,7 @@ impl Inner {
         self.store
             .save_session(&replica.blog_id, &bytes, &cert, &outcome.new_statements, peer, &state.encode())
             .map_err(|e| internal(&e))?;
+        self.cache_document(&replica.blog_id, &bytes, current);
         drop(_guard);
         if outcome.new_changes > 0 || outcome.certificate_changed || stored.is_none() {
             self.refresh_view(&replica.blog_id);
@@ -260,10 +267,41 @@ impl Inner {
         Ok(())
     }
 
+    /// The document stored as `bytes`: from the cache when it holds exactly these bytes,
+    /// else loaded (with head verification) and cached.
+    fn document(&self, blog_id: &BlogId, bytes: &[u8]) -> Result<automerge::AutoCommit, spokes_core::doc::DocError> {
+        if bytes.is_empty() {
+            return Ok(empty_automerge());
+        }
+        let hash: [u8; 32] = blake3::hash(bytes).into();
+        if let Some((h, doc)) = self.docs.lock().unwrap_or_else(|p| p.into_inner()).get(blog_id)
+            && *h == hash
+        {
+            return Ok(doc.clone());
+        }
+        let doc = load_automerge(bytes)?;
+        self.cache_document(blog_id, bytes, doc.clone());
+        Ok(doc)
+    }
+
+    fn cache_document(&self, blog_id: &BlogId, bytes: &[u8], doc: automerge::AutoCommit) {
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        if docs.len() >= DOC_CACHE_BLOGS
+            && !docs.contains_key(blog_id)
+            && let Some(k) = docs.keys().next().cloned()
+        {
+            docs.remove(&k);
+        }
+        docs.insert(blog_id.clone(), (blake3::hash(bytes).into(), doc));
+    }
+
     /// Rebuilds the rendered, verified view of a blog from the store.
     fn refresh_view(&self, blog_id: &BlogId) {
         let view = match self.load_replica(blog_id, "") {
-            Ok(Some((mut replica, _))) => BlogView::build(&mut replica),
+            Ok(Some((mut replica, _))) => {
+                let previous = self.views.read().unwrap_or_else(|p| p.into_inner()).get(blog_id).cloned();
+                BlogView::rebuild(&mut replica, previous.as_deref())
+            }
             Ok(None) => return,
             Err(e) => {
                 tracing::error!("cannot load blog {blog_id}: {e}");

@@ -49,6 +49,9 @@ pub struct PostView {
     pub html: String,
     /// Plain-text excerpt.
     pub excerpt: String,
+    /// BLAKE3 hash of the Markdown body the HTML was rendered from.
+    #[serde(skip)]
+    pub body_hash: [u8; 32],
 }
 
 /// A blog as readers see it.
@@ -73,6 +76,12 @@ pub struct BlogView {
 impl BlogView {
     /// Builds the view from a stored replica. A blog that fails verification shows no posts.
     pub fn build(replica: &mut Replica) -> BlogView {
+        Self::rebuild(replica, None)
+    }
+
+    /// Like [`BlogView::build`], reusing the rendered HTML of `previous` for every post whose
+    /// Markdown body is unchanged, so a publish renders only the posts it changed.
+    pub fn rebuild(replica: &mut Replica, previous: Option<&BlogView>) -> BlogView {
         let fingerprint = replica.certificate.as_ref().map(|c| c.fingerprint()).unwrap_or_default();
         let author = replica.certificate.as_ref().and_then(|c| c.user_id()).unwrap_or_default();
         let verification = match verify_replica(replica) {
@@ -94,7 +103,15 @@ impl BlogView {
                 .posts()
                 .into_iter()
                 .filter(|p| p.state == PostState::Published)
-                .map(|p| PostView { html: markdown_to_html(&p.body), excerpt: excerpt(&p.body, 280), id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags })
+                .map(|p| {
+                    let body_hash = blake3::hash(p.body.as_bytes()).into();
+                    let old = previous.and_then(|v| v.posts.iter().find(|o| o.id == p.id && o.body_hash == body_hash));
+                    let (html, excerpt) = match old {
+                        Some(o) => (o.html.clone(), o.excerpt.clone()),
+                        None => (markdown_to_html(&p.body), excerpt(&p.body, 280)),
+                    };
+                    PostView { html, excerpt, body_hash, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags }
+                })
                 .collect();
         }
         view
