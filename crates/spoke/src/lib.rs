@@ -256,7 +256,7 @@ impl Inner {
         self.store
             .save_session(&replica.blog_id, &bytes, &cert, &outcome.new_statements, peer, &state.encode())
             .map_err(|e| internal(&e))?;
-        self.cache_document(&replica.blog_id, &bytes, current);
+        self.cache_document(&replica.blog_id, blake3::hash(&bytes).into(), current);
         drop(_guard);
         if outcome.new_changes > 0 || outcome.certificate_changed || stored.is_none() {
             self.refresh_view(&replica.blog_id);
@@ -280,11 +280,12 @@ impl Inner {
             return Ok(doc.clone());
         }
         let doc = load_automerge(bytes)?;
-        self.cache_document(blog_id, bytes, doc.clone());
+        self.cache_document(blog_id, hash, doc.clone());
         Ok(doc)
     }
 
-    fn cache_document(&self, blog_id: &BlogId, bytes: &[u8], doc: automerge::AutoCommit) {
+    /// Caches `doc`, loaded from (or saved as) bytes whose BLAKE3 hash is `hash`.
+    fn cache_document(&self, blog_id: &BlogId, hash: [u8; 32], doc: automerge::AutoCommit) {
         let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
         if docs.len() >= DOC_CACHE_BLOGS
             && !docs.contains_key(blog_id)
@@ -292,7 +293,7 @@ impl Inner {
         {
             docs.remove(&k);
         }
-        docs.insert(blog_id.clone(), (blake3::hash(bytes).into(), doc));
+        docs.insert(blog_id.clone(), (hash, doc));
     }
 
     /// Rebuilds the rendered, verified view of a blog from the store.

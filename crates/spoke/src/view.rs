@@ -99,14 +99,14 @@ impl BlogView {
         view.settings = doc.settings();
         view.spokes = doc.spokes();
         if matches!(view.verification, Verification::Verified { .. }) {
+            let rendered: std::collections::HashMap<(&str, [u8; 32]), &PostView> = previous.map(|v| v.posts.iter().map(|p| ((p.id.as_str(), p.body_hash), p)).collect()).unwrap_or_default();
             view.posts = doc
                 .posts()
                 .into_iter()
                 .filter(|p| p.state == PostState::Published)
                 .map(|p| {
                     let body_hash = blake3::hash(p.body.as_bytes()).into();
-                    let old = previous.and_then(|v| v.posts.iter().find(|o| o.id == p.id && o.body_hash == body_hash));
-                    let (html, excerpt) = match old {
+                    let (html, excerpt) = match rendered.get(&(p.id.as_str(), body_hash)) {
                         Some(o) => (o.html.clone(), o.excerpt.clone()),
                         None => (markdown_to_html(&p.body), excerpt(&p.body, 280)),
                     };

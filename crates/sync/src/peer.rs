@@ -97,19 +97,19 @@ impl ConnectionPool {
     }
 
     async fn connection(&self, addr: &EndpointAddr, fresh: bool) -> Result<(Connection, bool), SyncError> {
-        let mut conns = self.conns.lock().await;
         if !fresh
-            && let Some(c) = conns.get(&addr.id)
+            && let Some(c) = self.conns.lock().await.get(&addr.id)
             && c.close_reason().is_none()
         {
             return Ok((c.clone(), true));
         }
+        // Dial without holding the lock: an unreachable spoke must not delay the others.
         self.dialled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let conn = tokio::time::timeout(CONNECT_TIMEOUT, self.endpoint.connect(addr.clone(), ALPN))
             .await
             .map_err(|_| SyncError::Timeout)?
             .map_err(|e| SyncError::Connect(e.to_string()))?;
-        conns.insert(addr.id, conn.clone());
+        self.conns.lock().await.insert(addr.id, conn.clone());
         Ok((conn, false))
     }
 

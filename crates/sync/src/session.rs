@@ -465,7 +465,6 @@ mod tests {
         let (x, y) = tokio::io::duplex(1 << 20);
         let (mut xr, mut xw) = tokio::io::split(x);
         let (mut yr, mut yw) = tokio::io::split(y);
-        let (sa, sb) = (&mut *sa, &mut *sb);
         let (ra, rb) = tokio::join!(
             async {
                 let o = exchange(&mut xw, &mut xr, true, a, sa).await?;
