@@ -43,6 +43,9 @@ pub enum DocError {
         /// Schema version found in the document.
         found: u64,
     },
+    /// An edit does not fit the text it was made for: the editor and the document disagree.
+    #[error("the edit does not fit the post's text ({0}); reload the post")]
+    EditMismatch(String),
     /// A required field is missing or has the wrong type.
     #[error("the document is missing `{0}` or it has the wrong type")]
     Missing(&'static str),
@@ -223,8 +226,8 @@ pub fn slugify(title: &str) -> String {
     if out.is_empty() { "post".into() } else { out.trim_end_matches('-').to_owned() }
 }
 
-/// A blog or drafts document.
-#[derive(Debug)]
+/// A blog or drafts document. Cloning copies the whole document (same actor).
+#[derive(Debug, Clone)]
 pub struct BlogDoc {
     doc: AutoCommit,
 }
@@ -568,6 +571,88 @@ impl BlogDoc {
         Ok(())
     }
 
+    /// Applies the editor's splices to a post's body, in order, after folding adjacent ones
+    /// ([`crate::edit::coalesce`]). Nothing is applied unless every splice fits: each must lie
+    /// within the text as the previous ones left it, and if `expected_len` is given the result
+    /// must be that many UTF-16 code units long (the editor's own length, a cheap check that
+    /// both sides hold the same text). Returns the number of splices applied.
+    ///
+    /// Errors: [`DocError::NoSuchPost`], [`DocError::EditMismatch`] (nothing was changed).
+    pub fn apply_splices(&mut self, id: &str, splices: &[crate::edit::Splice], expected_len: Option<usize>) -> Result<usize, DocError> {
+        let o = self.post_obj(id)?;
+        self.splice_obj(&o, splices, expected_len)
+    }
+
+    fn splice_obj(&mut self, o: &ObjId, splices: &[crate::edit::Splice], expected_len: Option<usize>) -> Result<usize, DocError> {
+        let t = match self.doc.get(o, "body")? {
+            Some((Value::Object(ObjType::Text), t)) => t,
+            _ => return Err(DocError::Missing("body")),
+        };
+        let folded = crate::edit::coalesce(splices);
+        let mut len = self.doc.length(&t);
+        for (i, s) in folded.iter().enumerate() {
+            if s.pos.checked_add(s.delete).is_none_or(|end| end > len) {
+                return Err(DocError::EditMismatch(format!("edit {i} reaches unit {} of {len}", s.pos.saturating_add(s.delete))));
+            }
+            len = len - s.delete + crate::edit::utf16_len(&s.insert);
+        }
+        if let Some(want) = expected_len
+            && want != len
+        {
+            return Err(DocError::EditMismatch(format!("the text would be {len} units long, the editor has {want}")));
+        }
+        for s in &folded {
+            self.doc.splice_text(&t, s.pos, s.delete as isize, &s.insert)?;
+        }
+        Ok(folded.len())
+    }
+
+    /// One autosave of the editor: [`BlogDoc::apply_splices`] to the body, the title set to
+    /// `title` if given and different (minimal diff), and `updated` set to `now` if anything
+    /// changed and the stored time is older than a minute (so a writing session does not add
+    /// a timestamp to every save). Does not commit. Returns the splices applied and the old
+    /// title if the title changed.
+    ///
+    /// Errors: as [`BlogDoc::apply_splices`]; nothing is changed on error.
+    pub fn edit_post(&mut self, id: &str, title: Option<&str>, splices: &[crate::edit::Splice], expected_len: Option<usize>, now: DateTime<FixedOffset>) -> Result<(usize, Option<String>), DocError> {
+        let o = self.post_obj(id)?;
+        let applied = self.splice_obj(&o, splices, expected_len)?;
+        let mut old_title = None;
+        if let Some(title) = title {
+            let t = match self.doc.get(&o, "title")? {
+                Some((Value::Object(ObjType::Text), t)) => t,
+                _ => self.doc.put_object(&o, "title", ObjType::Text)?,
+            };
+            let old = self.doc.text(&t)?;
+            if old != title {
+                self.doc.update_text(&t, title)?;
+                old_title = Some(old);
+            }
+        }
+        if self.doc.pending_ops() > 0 {
+            let stored = parse_date(get_str(&self.doc, &o, "updated"));
+            if now.signed_duration_since(stored) >= chrono::Duration::minutes(1) {
+                self.doc.put(&o, "updated", now.to_rfc3339().as_str())?;
+            }
+        }
+        Ok((applied, old_title))
+    }
+
+
+    /// A post's slug, without reading its body; `None` if there is no such post.
+    pub fn post_slug(&self, id: &str) -> Option<String> {
+        get_str(&self.doc, &self.post_obj(id).ok()?, "slug")
+    }
+
+
+    /// Sets one of a post's string fields (`slug`, `date`, `updated`, `state`) as given.
+    pub fn set_post_field(&mut self, id: &str, field: &'static str, value: &str) -> Result<(), DocError> {
+        let o = self.post_obj(id)?;
+        self.doc.put(&o, field, value)?;
+        Ok(())
+    }
+
+
     /// Deletes a post from the current state (history keeps it).
     pub fn delete_post(&mut self, id: &str) -> Result<(), DocError> {
         let posts = self.posts_obj()?;
@@ -679,5 +764,45 @@ mod tests {
         assert_eq!(slugify("Jekyll 3.0.2 Released"), "jekyll-3-0-2-released");
         assert_eq!(slugify("  ¿Qué?  "), "qué");
         assert_eq!(slugify("!!!"), "post");
+    }
+
+    #[test]
+    fn splices_apply_in_utf16_units_or_not_at_all() {
+        use crate::edit::Splice;
+        let sp = |pos, delete, insert: &str| Splice { pos, delete, insert: insert.into() };
+        let mut d = blog();
+        let p = Post::new("T", "a😀b");
+        d.put_post(&p).unwrap();
+        d.commit("post");
+        // After the emoji (two units), type "cd", then replace "b" with "e".
+        let n = d.apply_splices(&p.id, &[sp(3, 0, "c"), sp(4, 0, "d"), sp(5, 1, "e")], Some(6)).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(d.post(&p.id).unwrap().body, "a😀cde");
+        // An edit past the end, or a length the editor disagrees with, changes nothing.
+        let before = d.heads();
+        assert!(matches!(d.apply_splices(&p.id, &[sp(0, 0, "x"), sp(9, 1, "")], None), Err(DocError::EditMismatch(_))));
+        assert!(matches!(d.apply_splices(&p.id, &[sp(0, 0, "x")], Some(6)), Err(DocError::EditMismatch(_))));
+        assert!(d.commit("nothing").is_none());
+        assert_eq!(d.heads(), before);
+        assert_eq!(d.post(&p.id).unwrap().body, "a😀cde");
+        assert!(matches!(d.apply_splices("nope", &[], None), Err(DocError::NoSuchPost(_))));
+    }
+
+    #[test]
+    fn an_autosave_stamps_updated_at_most_once_a_minute() {
+        use crate::edit::Splice;
+        let mut d = blog();
+        let p = Post::new("T", "x");
+        d.put_post(&p).unwrap();
+        d.commit("post");
+        let typed = [Splice { pos: 1, delete: 0, insert: "y".into() }];
+        let (n, old) = d.edit_post(&p.id, Some("T"), &typed, Some(2), p.updated + chrono::Duration::seconds(20)).unwrap();
+        assert_eq!((n, old), (1, None));
+        assert_eq!(d.post(&p.id).unwrap().updated, p.updated);
+        let later = p.updated + chrono::Duration::minutes(2);
+        let (_, old) = d.edit_post(&p.id, Some("New"), &typed, None, later).unwrap();
+        assert_eq!(old.as_deref(), Some("T"));
+        let now = d.post(&p.id).unwrap();
+        assert_eq!((now.title.as_str(), now.body.as_str(), now.updated), ("New", "xyy", later));
     }
 }

@@ -1,6 +1,7 @@
 //! spokes-core: the pure logic of Spokes.
 //!
 //! - [`doc`]: the blog and drafts documents (Automerge, UTF-16 text indexing).
+//! - [`edit`]: the editor's splices (UTF-16 code units) and how a run of them is folded.
 //! - [`identity`]: the writer's OpenPGP certificate and device signing subkey (sequoia-openpgp).
 //! - [`statement`]: signed revision statements (`spokes revision v1`) and the coverage rule.
 //! - [`render`]: Markdown to sanitised HTML (pulldown-cmark, then ammonia).
@@ -9,6 +10,7 @@
 //! No networking, no async runtime: everything here is unit-testable.
 
 pub mod doc;
+pub mod edit;
 pub mod identity;
 pub mod import;
 pub mod render;
