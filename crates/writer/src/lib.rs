@@ -14,12 +14,14 @@
 //! | `sync/<endpoint>.state` | Automerge sync state per spoke |
 //! | `status.json` | per-spoke publish status |
 //!
-//! Every file is replaced atomically (write to a temporary file, fsync, rename, fsync the
-//! folder), so a crash at any instant leaves either the old or the new version.
+//! Every file except the logs is replaced atomically (write to a temporary file, fsync,
+//! rename, fsync the folder), so a crash at any instant leaves either the old or the new
+//! version. The logs are only appended to; a torn last append is skipped when loading.
 
 pub mod fsutil;
 pub mod profile;
 pub mod publish;
+pub mod store;
 
 pub use profile::{PostSummary, Profile, ProfileError, SpokeEntry};
 pub use publish::{PublishSummary, SpokeStatus, SpokeTarget};

@@ -1,8 +1,10 @@
 //! The writer's profile on disk: identity, documents, statements, spokes.
 
 use crate::fsutil::write_atomic;
+use crate::store::{DocStore, StoreError, Which};
 use serde::{Deserialize, Serialize};
 use spokes_core::doc::{DocError, slugify};
+use spokes_core::edit::Splice;
 use spokes_core::identity::IdentityError;
 use spokes_core::import::{self, ImportError};
 use spokes_core::statement::Statement;
@@ -62,6 +64,15 @@ pub enum ProfileError {
     NoSuchPost(String),
 }
 
+impl From<StoreError> for ProfileError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Io { path, source } => ProfileError::Io { path, source },
+            StoreError::Damaged { path, message } => ProfileError::Damaged { path, message },
+        }
+    }
+}
+
 impl ProfileError {
     /// A stable code for the UI and scripts.
     pub fn code(&self) -> &'static str {
@@ -73,6 +84,7 @@ impl ProfileError {
             ProfileError::NewerVersion(_) => "newer-version",
             ProfileError::Identity(IdentityError::WrongPassphrase) => "wrong-passphrase",
             ProfileError::Identity(_) => "identity",
+            ProfileError::Doc(DocError::EditMismatch(_)) => "edit-mismatch",
             ProfileError::Doc(_) => "document",
             ProfileError::Import(_) => "import",
             ProfileError::Ticket(_) => "bad-ticket",
@@ -111,7 +123,7 @@ struct Meta {
 }
 
 /// A post as the writer's list shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostSummary {
     /// The post (draft copy).
     pub post: Post,
@@ -121,12 +133,29 @@ pub struct PostSummary {
     pub changed_since_published: bool,
 }
 
-/// An open profile.
-#[derive(Debug)]
+/// An open profile. Its documents are read on first use and then held in memory (see
+/// [`crate::store`]); clones share them.
+#[derive(Debug, Clone)]
 pub struct Profile {
     dir: PathBuf,
     meta: Meta,
+    docs: DocStore,
 }
+
+/// The post list as of the documents' last write (`posts.snapshot.json`), so the app can show
+/// the list before the documents are loaded. Valid only while `key` matches the files.
+#[derive(Debug, Serialize, Deserialize)]
+struct Snapshot {
+    /// Format version, [`SNAPSHOT_VERSION`].
+    version: u32,
+    /// BLAKE3 (hex) over the two documents' full saves and logs, in a fixed order.
+    key: String,
+    settings: BlogSettings,
+    posts: Vec<PostSummary>,
+}
+
+/// Version of `posts.snapshot.json`.
+pub const SNAPSHOT_VERSION: u32 = 1;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ProfileError + '_ {
     move |source| ProfileError::Io { path: path.to_path_buf(), source }
@@ -156,7 +185,7 @@ impl Profile {
         let mut blog = BlogDoc::create(DocKind::Blog, &blog_id, &fp, settings);
         let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, settings);
         let st = Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
-        let p = Profile { dir: dir.into(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339() } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339() } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -177,7 +206,7 @@ impl Profile {
             return Err(ProfileError::NewerVersion(version));
         }
         let meta: Meta = serde_json::from_value(v).map_err(|e| ProfileError::Damaged { path, message: e.to_string() })?;
-        Ok(Profile { dir: dir.into(), meta })
+        Ok(Profile { dir: dir.into(), docs: DocStore::new(dir), meta })
     }
 
     /// The profile folder.
@@ -234,26 +263,121 @@ impl Profile {
         Ok(Certificate::from_bytes(&self.read("certificate.asc")?)?)
     }
 
-    fn load_doc(&self, name: &str) -> Result<BlogDoc, ProfileError> {
-        let bytes = self.read(name)?;
-        BlogDoc::load(&bytes).map_err(|e| ProfileError::Damaged { path: self.path(name), message: e.to_string() })
+    /// Runs `f` on the drafts document and writes what it changed (an append to the log).
+    pub fn with_drafts<R>(&self, f: impl FnOnce(&mut BlogDoc) -> Result<R, ProfileError>) -> Result<R, ProfileError> {
+        self.docs.with(Which::Drafts, f)
+    }
+    /// Runs `f` on the published blog document and writes what it changed. Inside
+    /// [`Profile::with_drafts`] is fine; the other way round is not (lock order).
+    pub fn with_blog<R>(&self, f: impl FnOnce(&mut BlogDoc) -> Result<R, ProfileError>) -> Result<R, ProfileError> {
+        self.docs.with(Which::Blog, f)
     }
 
-    /// The published blog document.
+    /// A copy of the published blog document under a new actor (changes to it are not saved; see
+    /// [`Profile::save_blog`]).
     pub fn blog(&self) -> Result<BlogDoc, ProfileError> {
-        self.load_doc("blog.automerge")
+        self.with_blog(|b| Ok(BlogDoc::from_automerge(b.automerge().fork())?))
     }
-    /// Saves the blog document.
+    /// Merges `doc` into the blog document and saves it.
     pub fn save_blog(&self, doc: &mut BlogDoc) -> Result<(), ProfileError> {
-        self.write("blog.automerge", &doc.save())
+        self.with_blog(|b| Ok(b.automerge().merge(doc.automerge()).map(|_| ()).map_err(DocError::from)?))
     }
-    /// The drafts document.
+    /// A copy of the drafts document under a new actor (changes to it are not saved; see
+    /// [`Profile::save_drafts`]).
     pub fn drafts(&self) -> Result<BlogDoc, ProfileError> {
-        self.load_doc("drafts.automerge")
+        self.with_drafts(|d| Ok(BlogDoc::from_automerge(d.automerge().fork())?))
     }
-    /// Saves the drafts document.
+    /// Merges `doc` into the drafts document and saves it.
     pub fn save_drafts(&self, doc: &mut BlogDoc) -> Result<(), ProfileError> {
-        self.write("drafts.automerge", &doc.save())
+        self.with_drafts(|d| Ok(d.automerge().merge(doc.automerge()).map(|_| ()).map_err(DocError::from)?))
+    }
+
+    /// Loads both documents (if not yet loaded) and brings the post-list snapshot up to date.
+    /// The app runs this in the background at start while it shows the snapshot.
+    pub fn preload(&self) -> Result<(), ProfileError> {
+        self.with_drafts(|_| self.with_blog(|_| Ok(())))?;
+        if self.read_snapshot().is_none() {
+            self.write_snapshot()?;
+        }
+        Ok(())
+    }
+
+    /// Writes both documents whole and removes their logs (for example when the app quits),
+    /// and refreshes the post-list snapshot.
+    pub fn compact(&self) -> Result<(), ProfileError> {
+        self.docs.compact(Which::Drafts)?;
+        self.docs.compact(Which::Blog)?;
+        if self.read_snapshot().is_none() && self.docs.is_loaded(Which::Drafts) && self.docs.is_loaded(Which::Blog) {
+            self.write_snapshot()?;
+        }
+        Ok(())
+    }
+
+    fn snapshot_key(&self) -> Result<String, ProfileError> {
+        let mut h = blake3::Hasher::new();
+        for w in [Which::Drafts, Which::Blog] {
+            for name in [w.file().to_owned(), format!("{}.log", w.file())] {
+                let p = self.path(&name);
+                match std::fs::read(&p) {
+                    Ok(b) => {
+                        h.update(&(b.len() as u64).to_le_bytes());
+                        h.update(&b);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        h.update(&u64::MAX.to_le_bytes());
+                    }
+                    Err(e) => return Err(ProfileError::Io { path: p, source: e }),
+                }
+            }
+        }
+        Ok(h.finalize().to_hex().to_string())
+    }
+
+    /// `posts.snapshot.json` if it matches the documents on disk.
+    fn read_snapshot(&self) -> Option<Snapshot> {
+        let bytes = std::fs::read(self.path("posts.snapshot.json")).ok()?;
+        let s: Snapshot = serde_json::from_slice(&bytes).ok()?;
+        (s.version == SNAPSHOT_VERSION && s.key == self.snapshot_key().ok()?).then_some(s)
+    }
+
+    /// Writes `posts.snapshot.json` from the documents (loading them if needed).
+    pub fn write_snapshot(&self) -> Result<(), ProfileError> {
+        let posts = self.posts()?;
+        let settings = self.settings()?;
+        let s = Snapshot { version: SNAPSHOT_VERSION, key: self.snapshot_key()?, settings, posts };
+        self.write("posts.snapshot.json", &serde_json::to_vec(&s).unwrap_or_default())
+    }
+
+    /// The post list as fast as it can be had: from the loaded documents, else from a valid
+    /// snapshot (no document load), else by loading them. Returns the posts and whether they
+    /// came from the snapshot.
+    pub fn posts_quick(&self) -> Result<(Vec<PostSummary>, bool), ProfileError> {
+        if !(self.docs.is_loaded(Which::Drafts) && self.docs.is_loaded(Which::Blog))
+            && let Some(s) = self.read_snapshot()
+        {
+            return Ok((s.posts, true));
+        }
+        Ok((self.posts()?, false))
+    }
+
+    /// One draft, from the loaded drafts document, else from a valid snapshot.
+    pub fn post_quick(&self, id: &str) -> Result<Option<Post>, ProfileError> {
+        if !self.docs.is_loaded(Which::Drafts)
+            && let Some(s) = self.read_snapshot()
+        {
+            return Ok(s.posts.into_iter().find(|s| s.post.id == id).map(|s| s.post));
+        }
+        self.with_drafts(|d| Ok(d.post(id)))
+    }
+
+    /// Blog settings, from the loaded drafts document, else from a valid snapshot.
+    pub fn settings_quick(&self) -> Result<BlogSettings, ProfileError> {
+        if !self.docs.is_loaded(Which::Drafts)
+            && let Some(s) = self.read_snapshot()
+        {
+            return Ok(s.settings);
+        }
+        self.settings()
     }
 
     /// All signed statements.
@@ -277,60 +401,71 @@ impl Profile {
 
     /// Creates a draft and saves the drafts document. Returns the post.
     pub fn new_post(&self, title: &str, body: &str, tags: &[String]) -> Result<Post, ProfileError> {
-        let mut drafts = self.drafts()?;
-        let mut post = Post::new(title, body);
-        post.tags = tags.to_vec();
-        post.slug = self.unique_slug(&drafts, &post.slug, &post.id);
-        drafts.put_post(&post)?;
-        drafts.commit("new post");
-        self.save_drafts(&mut drafts)?;
-        Ok(post)
-    }
-
-    fn unique_slug(&self, drafts: &BlogDoc, wanted: &str, id: &str) -> String {
-        let taken: std::collections::HashSet<String> = drafts.posts().into_iter().filter(|p| p.id != id).map(|p| p.slug).collect();
-        let base = if wanted.is_empty() { slugify("post") } else { wanted.to_owned() };
-        let mut s = base.clone();
-        let mut n = 2;
-        while taken.contains(&s) {
-            s = format!("{base}-{n}");
-            n += 1;
-        }
-        s
+        self.with_drafts(|drafts| {
+            let mut post = Post::new(title, body);
+            post.tags = tags.to_vec();
+            post.slug = unique_slug(drafts, &post.slug, &post.id);
+            drafts.put_post(&post)?;
+            drafts.commit("new post");
+            Ok(post)
+        })
     }
 
     /// Writes a changed draft (title, body, tags, slug) and saves.
     pub fn update_post(&self, post: &Post) -> Result<(), ProfileError> {
-        let mut drafts = self.drafts()?;
-        let old = drafts.post(&post.id).ok_or_else(|| ProfileError::NoSuchPost(post.id.clone()))?;
-        let mut p = post.clone();
-        p.slug = self.unique_slug(&drafts, &slugify(&p.slug), &p.id);
-        p.state = old.state;
-        p.updated = chrono::Utc::now().fixed_offset();
-        drafts.put_post(&p)?;
-        drafts.commit("edit");
-        self.save_drafts(&mut drafts)
+        self.with_drafts(|drafts| {
+            let old = drafts.post(&post.id).ok_or_else(|| ProfileError::NoSuchPost(post.id.clone()))?;
+            let mut p = post.clone();
+            p.slug = unique_slug(drafts, &slugify(&p.slug), &p.id);
+            p.state = old.state;
+            p.updated = chrono::Utc::now().fixed_offset();
+            drafts.put_post(&p)?;
+            drafts.commit("edit");
+            Ok(())
+        })
+    }
+
+    /// The editor's autosave: applies `splices` (UTF-16 code units, in the order typed) to a
+    /// draft's body as one change, sets its title if `title` is given (and the slug with it,
+    /// while the slug still follows the title), and appends the change to disk.
+    ///
+    /// `body_len` is the editor's body length in UTF-16 code units after the splices; if the
+    /// document disagrees, nothing is changed and [`DocError::EditMismatch`] is returned, and
+    /// the editor should send its whole text with [`Profile::update_post`]. Returns the number
+    /// of splices applied after folding adjacent ones ([`spokes_core::edit::coalesce`]).
+    pub fn edit_post(&self, id: &str, title: Option<&str>, splices: &[Splice], body_len: Option<usize>) -> Result<usize, ProfileError> {
+        self.with_drafts(|drafts| {
+            let (applied, old_title) = drafts.edit_post(id, title, splices, body_len, chrono::Utc::now().fixed_offset())?;
+            if let (Some(old), Some(title)) = (old_title, title)
+                && drafts.post_slug(id).is_some_and(|s| s == slugify(&old))
+            {
+                let slug = unique_slug(drafts, &slugify(title), id);
+                drafts.set_post_field(id, "slug", &slug)?;
+            }
+            drafts.commit("edit");
+            Ok(applied)
+        })
     }
 
     /// Imports Markdown files or folders as drafts. Returns what was imported.
     pub fn import(&self, paths: &[PathBuf]) -> Result<Vec<import::Imported>, ProfileError> {
         let files = import::collect_files(paths)?;
-        let mut drafts = self.drafts()?;
-        let mut out = Vec::new();
-        for f in files {
-            let mut i = import::import_file(&f)?;
-            i.post.slug = self.unique_slug(&drafts, &i.post.slug, &i.post.id);
-            drafts.put_post(&i.post)?;
-            out.push(i);
-        }
-        drafts.commit(&format!("import {} posts", out.len()));
-        self.save_drafts(&mut drafts)?;
-        Ok(out)
+        self.with_drafts(|drafts| {
+            let mut out = Vec::new();
+            for f in files {
+                let mut i = import::import_file(&f)?;
+                i.post.slug = unique_slug(drafts, &i.post.slug, &i.post.id);
+                drafts.put_post(&i.post)?;
+                out.push(i);
+            }
+            drafts.commit(&format!("import {} posts", out.len()));
+            Ok(out)
+        })
     }
 
     /// All posts with their publication status, newest first.
     pub fn posts(&self) -> Result<Vec<PostSummary>, ProfileError> {
-        Ok(summaries(&self.drafts()?, &self.blog()?))
+        self.with_drafts(|d| self.with_blog(|b| Ok(summaries(d, b))))
     }
 
     /// Copies posts from drafts into the blog document, lists the chosen spokes there, and, if
@@ -338,34 +473,42 @@ impl Profile {
     /// `None` publishes every draft that is new or changed. Returns the number of posts
     /// published and whether a new revision was made. No network.
     pub fn publish_local(&mut self, key: &mut SigningKey, ids: Option<&[String]>) -> Result<(usize, bool), ProfileError> {
-        let drafts = self.drafts()?;
-        let mut blog = self.blog()?;
-        // Named posts are read one by one: publishing one post costs the same in a long blog.
-        let chosen: Vec<Post> = match ids {
-            Some(ids) => ids.iter().map(|id| drafts.post(id).ok_or_else(|| ProfileError::NoSuchPost(id.clone()))).collect::<Result<_, _>>()?,
-            None => summaries(&drafts, &blog).into_iter().filter(|s| s.changed_since_published || !s.published).map(|s| s.post).collect(),
-        };
-        let mut n = 0;
-        for post in chosen {
-            let mut p = post;
-            p.state = PostState::Published;
-            blog.put_post(&p)?;
-            n += 1;
-        }
-        for s in &self.meta.spokes {
-            blog.add_spoke(&SpokeRef { endpoint: s.endpoint.clone(), addrs: s.addrs.iter().map(|a| a.to_string()).collect() })?;
-        }
-        let settings = drafts.settings();
-        if settings != blog.settings() {
-            blog.set_settings(&settings)?;
-        }
-        let committed = blog.commit(&format!("publish {n} posts")).is_some();
-        if committed {
-            let st = Statement::new(self.meta.blog_id.clone(), &blog.heads()).sign(key).map_err(|e| ProfileError::Signing(e.to_string()))?;
+        let blog_id = self.meta.blog_id.clone();
+        let spokes = self.meta.spokes.clone();
+        let (n, statement) = self.with_drafts(|drafts| {
+            self.with_blog(|blog| {
+                // Named posts are read one by one: publishing one post costs the same in a long blog.
+                let chosen: Vec<Post> = match ids {
+                    Some(ids) => ids.iter().map(|id| drafts.post(id).ok_or_else(|| ProfileError::NoSuchPost(id.clone()))).collect::<Result<_, _>>()?,
+                    None => summaries(drafts, blog).into_iter().filter(|s| s.changed_since_published || !s.published).map(|s| s.post).collect(),
+                };
+                let mut n = 0;
+                for post in chosen {
+                    let mut p = post;
+                    p.state = PostState::Published;
+                    blog.put_post(&p)?;
+                    n += 1;
+                }
+                for s in &spokes {
+                    blog.add_spoke(&SpokeRef { endpoint: s.endpoint.clone(), addrs: s.addrs.iter().map(|a| a.to_string()).collect() })?;
+                }
+                let settings = drafts.settings();
+                if settings != blog.settings() {
+                    blog.set_settings(&settings)?;
+                }
+                let statement = match blog.commit(&format!("publish {n} posts")) {
+                    Some(_) => Some(Statement::new(blog_id.clone(), &blog.heads()).sign(key).map_err(|e| ProfileError::Signing(e.to_string()))?),
+                    None => None,
+                };
+                Ok((n, statement))
+            })
+        })?;
+        // The blog was written first: if the statement write is lost, the next publish signs
+        // the heads again.
+        let committed = statement.is_some();
+        if let Some(st) = statement {
             let mut all = self.statements()?;
             all.push(st);
-            // Blog first: if the statement write is lost, the next publish signs the heads again.
-            self.save_blog(&mut blog)?;
             self.save_statements(&all)?;
         }
         Ok((n, committed))
@@ -373,15 +516,16 @@ impl Profile {
 
     /// Blog settings (kept in the drafts document until published).
     pub fn settings(&self) -> Result<BlogSettings, ProfileError> {
-        Ok(self.drafts()?.settings())
+        self.with_drafts(|d| Ok(d.settings()))
     }
 
     /// Changes blog settings (published on the next publish).
     pub fn set_settings(&self, settings: &BlogSettings) -> Result<(), ProfileError> {
-        let mut d = self.drafts()?;
-        d.set_settings(settings)?;
-        d.commit("settings");
-        self.save_drafts(&mut d)
+        self.with_drafts(|d| {
+            d.set_settings(settings)?;
+            d.commit("settings");
+            Ok(())
+        })
     }
 
     /// Adds a spoke from an invite ticket (or updates its addresses). The blog document lists
@@ -406,12 +550,25 @@ impl Profile {
     /// Verifies the local blog: every statement against the certificate, every change
     /// against the coverage rule. Returns (changes, statements).
     pub fn verify(&self) -> Result<(usize, usize), ProfileError> {
-        let mut blog = self.blog()?;
+        let doc = self.with_blog(|b| Ok(b.automerge().fork()))?;
         let statements = self.statements()?;
-        let mut replica = spokes_sync::Replica { blog_id: self.meta.blog_id.clone(), doc: blog.automerge().fork(), certificate: Some(self.certificate()?), statements };
+        let mut replica = spokes_sync::Replica { blog_id: self.meta.blog_id.clone(), doc, certificate: Some(self.certificate()?), statements };
         let n = spokes_sync::session::audit_replica(&mut replica).map_err(|e| ProfileError::Signing(e.to_string()))?;
         Ok((n, replica.statements.len()))
     }
+}
+
+/// `wanted`, or `wanted-2`, `wanted-3`… if another post of `drafts` has it.
+fn unique_slug(drafts: &BlogDoc, wanted: &str, id: &str) -> String {
+    let taken: std::collections::HashSet<String> = drafts.post_ids().into_iter().filter(|p| p != id).filter_map(|p| drafts.post_slug(&p)).collect();
+    let base = if wanted.is_empty() { slugify("post") } else { wanted.to_owned() };
+    let mut s = base.clone();
+    let mut n = 2;
+    while taken.contains(&s) {
+        s = format!("{base}-{n}");
+        n += 1;
+    }
+    s
 }
 
 /// Each draft with whether it is published and whether it changed since.
@@ -475,5 +632,56 @@ mod tests {
         let b = p.new_post("Same", "", &[]).unwrap();
         assert_eq!(a.slug, "same");
         assert_eq!(b.slug, "same-2");
+    }
+
+    #[test]
+    fn autosave_applies_splices_and_refuses_a_disagreeing_editor() {
+        let d = tempfile::tempdir().unwrap();
+        let p = profile(d.path());
+        let post = p.new_post("Draft", "Hi", &[]).unwrap();
+        let sp = |pos, delete, insert: &str| Splice { pos, delete, insert: insert.into() };
+        // " 😀 there" typed after "Hi", one splice per key as the editor reports them.
+        let typed: Vec<Splice> = " 😀 there".chars().scan(2, |at, c| {
+            let s = sp(*at, 0, &c.to_string());
+            *at += c.len_utf16();
+            Some(s)
+        }).collect();
+        assert_eq!(p.edit_post(&post.id, Some("Greeting"), &typed, Some(11)).unwrap(), 1);
+        let saved = p.drafts().unwrap().post(&post.id).unwrap();
+        assert_eq!(saved.body, "Hi 😀 there");
+        assert_eq!((saved.title.as_str(), saved.slug.as_str()), ("Greeting", "greeting"));
+        // Stamped at most once a minute while writing (see `BlogDoc::edit_post`).
+        assert_eq!(saved.updated, post.updated);
+        // The editor thinks the text is longer than it is: refused, nothing changed.
+        let e = p.edit_post(&post.id, None, &[sp(0, 0, "x")], Some(99)).unwrap_err();
+        assert_eq!(e.code(), "edit-mismatch");
+        assert!(e.to_string().contains("does not fit"), "{e}");
+        assert_eq!(p.drafts().unwrap().post(&post.id).unwrap().body, "Hi 😀 there");
+        // Another process reading the profile sees the autosaved text.
+        let other = Profile::open(d.path()).unwrap();
+        assert_eq!(other.drafts().unwrap().post(&post.id).unwrap().body, "Hi 😀 there");
+    }
+
+    #[test]
+    fn the_snapshot_lists_posts_before_loading_and_goes_stale_on_change() {
+        let d = tempfile::tempdir().unwrap();
+        let p = profile(d.path());
+        let a = p.new_post("One", "first", &[]).unwrap();
+        p.new_post("Two", "second", &[]).unwrap();
+        p.write_snapshot().unwrap();
+        let fresh = Profile::open(d.path()).unwrap();
+        let (quick, from_snapshot) = fresh.posts_quick().unwrap();
+        assert!(from_snapshot);
+        assert_eq!(quick, p.posts().unwrap());
+        assert_eq!(fresh.post_quick(&a.id).unwrap().map(|p| p.body).as_deref(), Some("first"));
+        // A change written after the snapshot makes it stale: the documents are read instead.
+        p.edit_post(&a.id, None, &[Splice { pos: 5, delete: 0, insert: "!".into() }], None).unwrap();
+        let again = Profile::open(d.path()).unwrap();
+        let (posts, from_snapshot) = again.posts_quick().unwrap();
+        assert!(!from_snapshot);
+        assert!(posts.iter().any(|s| s.post.body == "first!"));
+        // Preloading brings the snapshot up to date for the next start.
+        again.preload().unwrap();
+        assert!(Profile::open(d.path()).unwrap().posts_quick().unwrap().1);
     }
 }

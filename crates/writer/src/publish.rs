@@ -104,7 +104,7 @@ impl Profile {
 
     /// Publication status for `targets`, compared with the current blog heads.
     pub fn status(&self, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
-        let heads: Vec<String> = self.blog()?.heads().iter().map(|h| h.to_string()).collect();
+        let heads: Vec<String> = self.with_blog(|b| Ok(b.heads()))?.iter().map(|h| h.to_string()).collect();
         let stored = self.load_status();
         let spokes: Vec<SpokeStatus> = targets
             .iter()
@@ -145,15 +145,15 @@ impl Profile {
     /// published), verifying everything received before merging it. Failures are recorded per
     /// spoke, never returned as an error: one unreachable spoke does not stop the others.
     pub async fn sync_with_pool(&self, pool: &ConnectionPool, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
-        let mut blog = self.blog()?;
+        let (mut base, before) = self.with_blog(|b| Ok((b.automerge().fork(), b.heads())))?;
         let cert = self.certificate()?;
         let statements = self.statements()?;
-        let shared = Arc::new(Mutex::new((blog.automerge().fork(), statements.clone())));
+        let shared = Arc::new(Mutex::new((base.fork(), statements.clone())));
         let mut tasks = Vec::new();
         for t in targets {
             let (t, pool, shared, cert) = (t.clone(), pool.clone(), shared.clone(), cert.clone());
             let blog_id = self.blog_id().clone();
-            let mut doc = blog.automerge().fork();
+            let mut doc = base.fork();
             let statements = statements.clone();
             let state_path = self.path(&format!("sync/{}.state", t.endpoint));
             tasks.push(tokio::spawn(async move {
@@ -210,7 +210,6 @@ impl Profile {
             let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
             (g.0.fork(), g.1.clone())
         };
-        let before = blog.heads();
         let mut merged = BlogDoc::from_automerge(doc)?;
         if merged.heads() != before {
             self.save_blog(&mut merged)?;

@@ -1,0 +1,306 @@
+//! The profile's two documents, held in memory and written to disk as they change.
+//!
+//! Each document is two files:
+//!
+//! - `<name>.automerge`: a full save (Automerge document format), replaced atomically;
+//! - `<name>.automerge.log`: Automerge change chunks appended since that save, one append per
+//!   saved edit (an autosave costs the size of the change, not of the document).
+//!
+//! Loading reads the full save, then applies the log's complete chunks; a chunk torn by a crash
+//! in the middle of an append is skipped (that one autosave is lost, nothing before it). When
+//! the log grows past the size of the full save, the document is saved whole and the log
+//! removed ("compaction"); a crash between the two leaves changes in both, which loading
+//! applies once. Appends are not fsynced (they survive the app being killed, not a power
+//! cut); compaction is.
+//!
+//! Another process (the CLI beside the app) may write the same files. Every access compares
+//! the files' sizes and modification times with what this process last saw and, if they
+//! differ, merges the files into the held document first.
+
+use crate::fsutil::write_atomic;
+use automerge::ChangeHash;
+use spokes_core::BlogDoc;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// Appended bytes below this never trigger compaction.
+const MIN_COMPACT_BYTES: u64 = 256 * 1024;
+
+/// Errors of the document store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A file could not be read or written.
+    #[error("could not use {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The full save is not a readable document.
+    #[error("{path} is damaged: {message}")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Which of the profile's documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// `blog.automerge`: the signed, published blog.
+    Blog,
+    /// `drafts.automerge`: the writer's drafts, never sent anywhere.
+    Drafts,
+}
+
+impl Which {
+    /// The full save's file name.
+    pub fn file(self) -> &'static str {
+        match self {
+            Which::Blog => "blog.automerge",
+            Which::Drafts => "drafts.automerge",
+        }
+    }
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+type Stamp = Option<(u64, SystemTime)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}
+
+#[derive(Debug)]
+struct Held {
+    doc: BlogDoc,
+    /// Heads the files hold.
+    saved: Vec<ChangeHash>,
+    /// The files as this process last saw them (full save, log).
+    stamps: (Stamp, Stamp),
+    /// Size of the full save and of the log, in bytes.
+    base_len: u64,
+    log_len: u64,
+}
+
+/// The documents of one profile folder. Cheap to clone (shared).
+#[derive(Debug, Clone)]
+pub struct DocStore {
+    dir: PathBuf,
+    /// One lock per document: drafts may be held while the blog is used (never the reverse).
+    slots: Arc<[Mutex<Option<Held>>; 2]>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_path_buf(), source }
+}
+
+impl DocStore {
+    /// A store for the profile folder `dir`; nothing is read until first use.
+    pub fn new(dir: &Path) -> DocStore {
+        DocStore { dir: dir.into(), slots: Arc::default() }
+    }
+
+    fn paths(&self, w: Which) -> (PathBuf, PathBuf) {
+        let base = self.dir.join(w.file());
+        let log = self.dir.join(format!("{}.log", w.file()));
+        (base, log)
+    }
+
+    /// Whether `w` is loaded, without waiting for a load in progress.
+    pub fn is_loaded(&self, w: Which) -> bool {
+        self.slots[w.index()].try_lock().is_ok_and(|s| s.is_some())
+    }
+
+    fn load(&self, w: Which) -> Result<Held, StoreError> {
+        let (base, log) = self.paths(w);
+        let stamps = (stamp(&base), stamp(&log));
+        let bytes = std::fs::read(&base).map_err(io(&base))?;
+        let mut doc = BlogDoc::load(&bytes).map_err(|e| StoreError::Damaged { path: base.clone(), message: e.to_string() })?;
+        let log_bytes = match std::fs::read(&log) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(StoreError::Io { path: log, source: e }),
+        };
+        if !log_bytes.is_empty() {
+            // Complete chunks are applied; a torn last chunk is skipped (Automerge logs it).
+            if let Err(e) = doc.automerge().load_incremental(&log_bytes) {
+                tracing::warn!(file = %log.display(), "unreadable changes in the log were skipped: {e}");
+            }
+        }
+        let saved = doc.heads();
+        Ok(Held { doc, saved, stamps, base_len: bytes.len() as u64, log_len: log_bytes.len() as u64 })
+    }
+
+    /// Runs `f` on document `w`, loading it first if needed (or merging in what another process
+    /// wrote). Changes `f` makes are written to disk before this returns.
+    ///
+    /// Errors: the load's, `f`'s, or the write's. If `f` fails after changing the document,
+    /// what it changed is still written (nothing the writer typed is dropped).
+    pub fn with<R, E: From<StoreError>>(&self, w: Which, f: impl FnOnce(&mut BlogDoc) -> Result<R, E>) -> Result<R, E> {
+        let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
+        let (base, log) = self.paths(w);
+        let held = match slot.take() {
+            None => self.load(w)?,
+            Some(mut h) => {
+                if h.stamps != (stamp(&base), stamp(&log)) {
+                    // Another process wrote the files: take in its changes.
+                    let mut theirs = self.load(w)?;
+                    h.doc.automerge().merge(theirs.doc.automerge()).map_err(|e| StoreError::Damaged { path: base.clone(), message: e.to_string() })?;
+                    h.saved = theirs.saved;
+                    h.stamps = theirs.stamps;
+                    h.base_len = theirs.base_len;
+                    h.log_len = theirs.log_len;
+                }
+                h
+            }
+        };
+        let h = slot.insert(held);
+        let r = f(&mut h.doc);
+        Self::persist(h, &base, &log, false)?;
+        r
+    }
+
+    /// Replaces the held document `w` with `doc` (which must descend from it, as after a merge)
+    /// and writes it.
+    pub fn replace(&self, w: Which, doc: BlogDoc) -> Result<(), StoreError> {
+        self.with(w, |d| {
+            *d = doc;
+            Ok::<_, StoreError>(())
+        })
+    }
+
+    fn persist(h: &mut Held, base: &Path, log: &Path, whole: bool) -> Result<(), StoreError> {
+        let heads = h.doc.heads();
+        if heads == h.saved && !whole {
+            return Ok(());
+        }
+        let tail = if whole { Vec::new() } else { h.doc.automerge().save_after(&h.saved) };
+        if whole || h.log_len + tail.len() as u64 > h.base_len.max(MIN_COMPACT_BYTES) {
+            let bytes = h.doc.save();
+            write_atomic(base, &bytes).map_err(io(base))?;
+            match std::fs::remove_file(log) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::Io { path: log.into(), source: e }),
+            }
+            h.base_len = bytes.len() as u64;
+            h.log_len = 0;
+        } else {
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(io(log))?;
+            f.write_all(&tail).map_err(io(log))?;
+            h.log_len += tail.len() as u64;
+        }
+        h.saved = heads;
+        h.stamps = (stamp(base), stamp(log));
+        Ok(())
+    }
+
+    /// Writes `w` whole and removes its log (for example before the app quits).
+    pub fn compact(&self, w: Which) -> Result<(), StoreError> {
+        let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
+        let (base, log) = self.paths(w);
+        let Some(h) = slot.as_mut() else { return Ok(()) };
+        if h.log_len == 0 {
+            return Ok(());
+        }
+        Self::persist(h, &base, &log, true)
+    }
+
+    /// Forgets the held documents; the next use reads the files again.
+    pub fn forget(&self) {
+        for s in self.slots.iter() {
+            *s.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::{BlogId, BlogSettings, DocKind, Post};
+
+    fn setup() -> (tempfile::TempDir, DocStore, String) {
+        let d = tempfile::tempdir().unwrap();
+        let mut doc = BlogDoc::create(DocKind::Drafts, &BlogId::generate(), "AB", &BlogSettings::default());
+        let p = Post::new("T", "");
+        doc.put_post(&p).unwrap();
+        doc.commit("post");
+        std::fs::write(d.path().join("drafts.automerge"), doc.save()).unwrap();
+        let s = DocStore::new(d.path());
+        (d, s, p.id)
+    }
+
+    fn type_text(s: &DocStore, id: &str, at: usize, text: &str) {
+        s.with(Which::Drafts, |d| {
+            d.splice_body(id, at, 0, text)?;
+            d.commit("edit");
+            Ok::<_, Box<dyn std::error::Error>>(())
+        })
+        .map_err(|e| e.to_string())
+        .unwrap();
+    }
+
+    #[test]
+    fn edits_are_appended_and_survive_a_torn_last_append() {
+        let (d, s, id) = setup();
+        type_text(&s, &id, 0, "Hello");
+        type_text(&s, &id, 5, ", world");
+        let log = d.path().join("drafts.automerge.log");
+        let full = std::fs::read(&log).unwrap();
+        assert!(!full.is_empty());
+        // A fresh reader sees both edits.
+        let read = |dir: &Path| DocStore::new(dir).with(Which::Drafts, |d| Ok::<_, StoreError>(d.post(&id).unwrap().body)).unwrap();
+        assert_eq!(read(d.path()), "Hello, world");
+        // A crash in the middle of the second append: the first edit is still there.
+        type_text(&s, &id, 12, "!");
+        let torn = std::fs::read(&log).unwrap();
+        std::fs::write(&log, &torn[..torn.len() - 3]).unwrap();
+        assert_eq!(read(d.path()), "Hello, world");
+    }
+
+    #[test]
+    fn a_large_log_is_compacted_into_the_full_save() {
+        let (d, s, id) = setup();
+        let big = "x".repeat(MIN_COMPACT_BYTES as usize / 4);
+        for i in 0..6 {
+            type_text(&s, &id, i * big.len(), &big);
+        }
+        let log = d.path().join("drafts.automerge.log");
+        assert!(std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) < MIN_COMPACT_BYTES, "the log was compacted");
+        let body = DocStore::new(d.path()).with(Which::Drafts, |d| Ok::<_, StoreError>(d.post(&id).unwrap().body)).unwrap();
+        assert_eq!(body.len(), 6 * big.len());
+    }
+
+    #[test]
+    fn changes_written_by_another_process_are_merged_not_lost() {
+        let (d, a, id) = setup();
+        let b = DocStore::new(d.path());
+        type_text(&a, &id, 0, "one ");
+        type_text(&b, &id, 0, "two ");
+        // `a` holds a stale document; its next edit must keep `b`'s.
+        type_text(&a, &id, 0, "three ");
+        a.compact(Which::Drafts).unwrap();
+        let body = DocStore::new(d.path()).with(Which::Drafts, |d| Ok::<_, StoreError>(d.post(&id).unwrap().body)).unwrap();
+        for w in ["one", "two", "three"] {
+            assert!(body.contains(w), "{w} missing from {body:?}");
+        }
+    }
+
+    #[test]
+    fn a_damaged_full_save_is_a_clear_error() {
+        let (d, s, _) = setup();
+        let f = d.path().join("drafts.automerge");
+        let b = std::fs::read(&f).unwrap();
+        std::fs::write(&f, &b[..b.len() / 2]).unwrap();
+        let e = s.with(Which::Drafts, |_| Ok::<_, StoreError>(())).unwrap_err();
+        assert!(matches!(e, StoreError::Damaged { .. }), "{e}");
+    }
+}
