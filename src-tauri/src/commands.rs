@@ -46,7 +46,7 @@ pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Re
 #[tauri::command]
 pub async fn list_posts(state: tauri::State<'_, AppState>) -> Result<Vec<PostSummary>, UiError> {
     let app = state.0.lock().await;
-    Ok(profile(&app)?.posts()?)
+    Ok(profile(&app)?.posts_quick()?.0)
 }
 
 /// A new, empty draft.
@@ -60,7 +60,20 @@ pub async fn new_post(state: tauri::State<'_, AppState>) -> Result<Post, UiError
 #[tauri::command]
 pub async fn get_post(state: tauri::State<'_, AppState>, id: String) -> Result<Post, UiError> {
     let app = state.0.lock().await;
-    profile(&app)?.drafts()?.post(&id).ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))
+    profile(&app)?.post_quick(&id)?.ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))
+}
+
+/// Autosave from the editor: the splices typed since the last save (UTF-16 code units, in
+/// order), the title, and the editor's body length as a check. On `edit-mismatch` the editor
+/// sends its whole text with `save_post` instead.
+#[tauri::command]
+pub async fn save_edits(state: tauri::State<'_, AppState>, id: String, title: String, splices: Vec<spokes_core::edit::Splice>, body_len: usize) -> Result<(), UiError> {
+    let p = profile(&*state.0.lock().await)?.clone();
+    // Off the async workers: the first save after start waits for the blog to finish loading.
+    tokio::task::spawn_blocking(move || p.edit_post(&id, Some(&title), &splices, Some(body_len)).map(|_| ()))
+        .await
+        .map_err(|e| ui_err("internal", e.to_string()))??;
+    Ok(())
 }
 
 /// Autosave: writes a draft's title and body.

@@ -64,6 +64,14 @@ impl AppState {
     /// State for the profile folder `dir`.
     pub fn new(dir: PathBuf) -> AppState {
         let profile = Profile::open(&dir).ok();
+        if let Some(p) = profile.clone() {
+            // The window shows the post-list snapshot meanwhile; edits wait for this load.
+            std::thread::spawn(move || {
+                if let Err(e) = p.preload() {
+                    tracing::error!("loading the blog failed: {e}");
+                }
+            });
+        }
         AppState(Mutex::new(App { dir, profile, key: None, local: None, pool: None }))
     }
 }
@@ -96,7 +104,7 @@ fn overview(app: &App) -> Overview {
         has_profile: true,
         unlocked: app.key.is_some(),
         name: p.name().to_owned(),
-        blog_title: p.settings().map(|s| s.title).unwrap_or_default(),
+        blog_title: p.settings_quick().map(|s| s.title).unwrap_or_default(),
         fingerprint: fp,
         local_blog_url: app.local.as_ref().map(|l| format!("{}/b/{}/", l.url, p.blog_id())),
         spokes: p.spokes().to_vec(),
@@ -137,6 +145,7 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::new_post,
         commands::get_post,
         commands::save_post,
+        commands::save_edits,
         commands::preview,
         commands::publish,
         commands::publish_status,
@@ -158,7 +167,7 @@ pub fn run() {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKES_LOG").unwrap_or_else(|_| "warn,automerge=off".into())).init();
     let dir = default_profile_dir();
     let state = AppState::new(dir.clone());
-    let result = builder(tauri::Builder::<tauri::Wry>::new(), state)
+    let app = builder(tauri::Builder::<tauri::Wry>::new(), state)
         .setup(move |app| {
             use tauri::Manager;
             let handle = app.handle().clone();
@@ -173,10 +182,24 @@ pub fn run() {
             });
             Ok(())
         })
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("Spokes could not start: {e}");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event {
+                use tauri::Manager;
+                // Leave compact files and a fresh post-list snapshot for a fast next start.
+                if let Ok(app) = handle.state::<AppState>().0.try_lock()
+                    && let Some(p) = &app.profile
+                    && let Err(e) = p.compact()
+                {
+                    tracing::warn!("could not compact the documents: {e}");
+                }
+            }
+        }),
+        Err(e) => {
+            eprintln!("Spokes could not start: {e}");
+            std::process::exit(1);
+        }
     }
 }
 
@@ -232,6 +255,13 @@ mod tests {
         assert!(html.contains("<em>words</em>") && !html.contains("<script"));
         let got: Post = call(&w, "get_post", serde_json::json!({"id": post.id})).unwrap();
         assert_eq!(got.slug, "hello-there");
+        // The editor's autosave: splices in UTF-16 units ("😀" is two), one change.
+        let splices = serde_json::json!([{"pos": 15, "delete": 0, "insert": "!"}, {"pos": 16, "insert": "!"}, {"pos": 0, "delete": 4, "insert": "Many"}]);
+        call::<()>(&w, "save_edits", serde_json::json!({"id": post.id, "title": "Hello there", "splices": splices, "bodyLen": 17})).unwrap();
+        let got: Post = call(&w, "get_post", serde_json::json!({"id": post.id})).unwrap();
+        assert_eq!(got.body, "Many *words* 😀!!");
+        let e = call::<()>(&w, "save_edits", serde_json::json!({"id": post.id, "title": "Hello there", "splices": [{"pos": 40, "delete": 1}], "bodyLen": 16})).unwrap_err();
+        assert_eq!(e.code, "edit-mismatch");
 
         let s: PublishSummary = call(&w, "publish", serde_json::json!({"id": post.id})).unwrap();
         assert_eq!(s.sentence, "Published to 1 of 1 spoke");

@@ -1,5 +1,6 @@
 // The one module through which the UI talks to Rust: typed wrappers over Tauri `invoke`.
 import { invoke } from "@tauri-apps/api/core";
+import type { Splice } from "./splices";
 
 export interface UiError { code: string; message: string }
 export interface SpokeEntry { endpoint: string; addrs: string[]; name?: string | null; added_at: string }
@@ -36,6 +37,8 @@ export const api = {
   newPost: () => invoke<Post>("new_post"),
   getPost: (id: string) => invoke<Post>("get_post", { id }),
   savePost: (id: string, title: string, body: string) => invoke<void>("save_post", { id, title, body }),
+  saveEdits: (id: string, title: string, splices: Splice[], bodyLen: number) =>
+    invoke<void>("save_edits", { id, title, splices, bodyLen }),
   preview: (markdown: string) => invoke<string>("preview", { markdown }),
   publish: (id: string | null) => invoke<PublishSummary>("publish", { id }),
   publishStatus: () => invoke<PublishSummary>("publish_status"),

@@ -12,7 +12,7 @@ describe("Autosaver", () => {
     vi.advanceTimersByTime(800);
     await vi.waitFor(() => expect(a.state).toBe("saved"));
     expect(save).toHaveBeenCalledTimes(1);
-    expect(states.at(-1)).toBe("saved");
+    expect(states[states.length - 1]).toBe("saved");
     vi.useRealTimers();
   });
 
@@ -40,5 +40,18 @@ describe("Autosaver", () => {
     await Promise.all([first, second]);
     expect(calls).toBe(2);
     expect(a.state).toBe("saved");
+  });
+  it("saves at least every maxWait while typing goes on", async () => {
+    vi.useFakeTimers();
+    try {
+      const save = vi.fn(async () => {});
+      const a = new Autosaver(700, save, () => {}, 1000);
+      // Steady typing, a key every 100 ms for 3.05 s: no pause long enough for the debounce.
+      for (let t = 0; t <= 3000; t += 100) { a.touch(); await vi.advanceTimersByTimeAsync(100); }
+      expect(save.mock.calls.length).toBeGreaterThanOrEqual(3);
+      expect(save.mock.calls.length).toBeLessThanOrEqual(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,6 +1,7 @@
 // Spokes desktop UI: onboarding, unlock, and the writing screen. All Rust calls go through api.ts.
 import { api, asUiError, type Overview, type Post, type PostSummary } from "./api";
 import { Autosaver, type SaveState } from "./autosave";
+import { SpliceTracker } from "./splices";
 
 const root = document.getElementById("app")!;
 
@@ -104,11 +105,21 @@ async function writingScreen(o: Overview) {
   const blogLink = h("p", { id: "blog-link", class: "muted" });
   const err = errorLine();
 
+  // Edits go to Rust as splices; the whole text only if the two sides ever disagree.
+  const edits = new SpliceTracker("");
   const saver = new Autosaver(700, async () => {
     if (!current) return;
-    await api.savePost(current.id, title.value, body.value);
-    await refreshList(); // badges: a saved edit of a published post shows "Changed"
-  }, (s) => { saveState.textContent = SAVE_WORDS[s]; });
+    const { splices, length } = edits.take();
+    try {
+      await api.saveEdits(current.id, title.value, splices, length);
+    } catch (e) {
+      if (asUiError(e).code !== "edit-mismatch") { edits.restore(splices); throw e; }
+      await api.savePost(current.id, title.value, edits.current);
+    }
+    // A saved edit of a published post shows "Changed" (without re-reading the whole list).
+    const badge = list.querySelector("li.active .badge");
+    if (badge && badge.textContent === "Published") badge.textContent = "Changed";
+  }, (s) => { saveState.textContent = SAVE_WORDS[s]; }, 1000);
 
   let previewTimer: ReturnType<typeof setTimeout> | null = null;
   const renderPreview = () => {
@@ -149,6 +160,7 @@ async function writingScreen(o: Overview) {
     current = await api.getPost(id);
     title.value = current.title;
     body.value = current.body;
+    edits.reset(current.body);
     renderPreview();
     await refreshList();
     if (!typing()) body.focus();
@@ -187,7 +199,7 @@ async function writingScreen(o: Overview) {
     const item = list.querySelector("li.active .post-title");
     if (item) item.textContent = title.value || "Untitled";
   });
-  body.addEventListener("input", () => { saver.touch(); renderPreview(); });
+  body.addEventListener("input", () => { edits.update(body.value, body.selectionEnd); saver.touch(); renderPreview(); });
   publishBtn.addEventListener("click", () => void publish());
   newBtn.addEventListener("click", () => void newPost());
   addSpoke.addEventListener("click", async () => {
