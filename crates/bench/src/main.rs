@@ -7,7 +7,8 @@
 //!
 //! Benchmarks and goals (issue "Benchmarks: how fast, how big, against what"):
 //! - `editing`: the automerge-perf editing trace (259,778 edits) replayed through
-//!   `BlogDoc::splice_body`, one commit per edit. Goal: under 10 s.
+//!   `Profile::edit_post` as the app's autosaves (splices folded, one change and one append to
+//!   disk per save of 10 keystrokes). Goal: under 10 s.
 //! - `docs-build` then `docs-open`: a blog of 1,000 posts and 100,000 signed revisions; open
 //!   (load + post list) goal under 300 ms.
 //! - `signing`: sign and verify distinct statements, beside raw Ed25519 (ed25519-dalek).
