@@ -639,6 +639,34 @@ impl BlogDoc {
     }
 
 
+    /// IDs of the posts added, changed or deleted between `before` (heads of an earlier state
+    /// of this document) and now, found with Automerge's diff of the `posts` map, so the cost
+    /// follows the changes, not the number of posts.
+    ///
+    /// Errors: [`DocError::Missing`] without a `posts` map; [`DocError::Automerge`] if the
+    /// diff fails (for example `before` names changes this document lacks).
+    pub fn changed_post_ids(&mut self, before: &[ChangeHash]) -> Result<std::collections::BTreeSet<String>, DocError> {
+        let posts = self.posts_obj()?;
+        let after = self.doc.get_heads();
+        if before.iter().any(|h| self.doc.get_change_by_hash(h).is_none()) {
+            return Err(DocError::Missing("the earlier heads"));
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for patch in self.doc.diff_obj(&posts, before, &after, true)? {
+            if patch.obj == posts {
+                match patch.action {
+                    automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key } => {
+                        ids.insert(key);
+                    }
+                    _ => {}
+                }
+            } else if let Some((_, automerge::Prop::Map(id))) = patch.path.iter().find(|(parent, _)| *parent == posts) {
+                ids.insert(id.clone());
+            }
+        }
+        Ok(ids)
+    }
+
     /// A post's slug, without reading its body; `None` if there is no such post.
     pub fn post_slug(&self, id: &str) -> Option<String> {
         get_str(&self.doc, &self.post_obj(id).ok()?, "slug")
@@ -786,6 +814,33 @@ mod tests {
         assert_eq!(d.heads(), before);
         assert_eq!(d.post(&p.id).unwrap().body, "a😀cde");
         assert!(matches!(d.apply_splices("nope", &[], None), Err(DocError::NoSuchPost(_))));
+    }
+
+    #[test]
+    fn changed_posts_are_found_from_the_diff() {
+        use crate::edit::Splice;
+        let mut d = blog();
+        let (a, b, c) = (Post::new("A", "a"), Post::new("B", "b"), Post::new("C", "c"));
+        for p in [&a, &b, &c] {
+            d.put_post(p).unwrap();
+        }
+        d.commit("three");
+        let before = d.heads();
+        assert!(d.changed_post_ids(&before).unwrap().is_empty());
+        d.apply_splices(&a.id, &[Splice { pos: 1, delete: 0, insert: "!".into() }], None).unwrap();
+        d.delete_post(&b.id).unwrap();
+        let e = Post::new("E", "e");
+        d.put_post(&e).unwrap();
+        d.set_settings(&BlogSettings { title: "New".into(), ..Default::default() }).unwrap();
+        d.commit("edits");
+        let changed: Vec<String> = d.changed_post_ids(&before).unwrap().into_iter().collect();
+        let mut want = vec![a.id.clone(), b.id.clone(), e.id.clone()];
+        want.sort();
+        assert_eq!(changed, want);
+        assert!(!changed.contains(&c.id));
+        // Heads this document never had are an error, not an empty answer.
+        let mut other = blog();
+        assert!(d.changed_post_ids(&other.heads()).is_err());
     }
 
     #[test]

@@ -111,6 +111,11 @@ pub fn invite(data: &Path, uses: u32) -> Result<Ticket, SpokeError> {
 /// How many loaded documents a spoke keeps in memory.
 const DOC_CACHE_BLOGS: usize = 64;
 
+/// How long after a blog received new changes its replication to the other spokes starts. A
+/// writer publishes to all its spokes at once; waiting lets those sessions finish first (so
+/// replication finds little to do) instead of competing with them for the machine.
+pub const REPLICATION_DELAY: Duration = Duration::from_millis(1000);
+
 struct Inner {
     store: Store,
     views: RwLock<HashMap<BlogId, Arc<BlogView>>>,
@@ -256,11 +261,16 @@ impl Inner {
         self.store
             .save_session(&replica.blog_id, &bytes, &cert, &outcome.new_statements, peer, &state.encode())
             .map_err(|e| internal(&e))?;
+        // The readers' view is rebuilt from the merged document under the commit lock, so views
+        // of concurrent sessions are installed in commit order.
+        if outcome.new_changes > 0 || outcome.certificate_changed || stored.is_none() {
+            let statements = self.store.statements(&replica.blog_id).map_err(|e| internal(&e))?;
+            let mut merged = Replica { blog_id: replica.blog_id.clone(), doc: current, certificate: Some(cert), statements };
+            self.install_view(&mut merged);
+            current = merged.doc;
+        }
         self.cache_document(&replica.blog_id, blake3::hash(&bytes).into(), current);
         drop(_guard);
-        if outcome.new_changes > 0 || outcome.certificate_changed || stored.is_none() {
-            self.refresh_view(&replica.blog_id);
-        }
         if outcome.new_changes > 0 {
             let _ = self.replicate.send((replica.blog_id.clone(), Some(peer.to_owned())));
         }
@@ -298,18 +308,19 @@ impl Inner {
 
     /// Rebuilds the rendered, verified view of a blog from the store.
     fn refresh_view(&self, blog_id: &BlogId) {
-        let view = match self.load_replica(blog_id, "") {
-            Ok(Some((mut replica, _))) => {
-                let previous = self.views.read().unwrap_or_else(|p| p.into_inner()).get(blog_id).cloned();
-                BlogView::rebuild(&mut replica, previous.as_deref())
-            }
-            Ok(None) => return,
-            Err(e) => {
-                tracing::error!("cannot load blog {blog_id}: {e}");
-                return;
-            }
-        };
-        self.views.write().unwrap_or_else(|p| p.into_inner()).insert(blog_id.clone(), Arc::new(view));
+        match self.load_replica(blog_id, "") {
+            Ok(Some((mut replica, _))) => self.install_view(&mut replica),
+            Ok(None) => {}
+            Err(e) => tracing::error!("cannot load blog {blog_id}: {e}"),
+        }
+    }
+
+    /// Builds the view of `replica` from the current one (see [`BlogView::rebuild`]) and
+    /// installs it for readers.
+    fn install_view(&self, replica: &mut Replica) {
+        let previous = self.views.read().unwrap_or_else(|p| p.into_inner()).get(&replica.blog_id).cloned();
+        let view = BlogView::rebuild(replica, previous.as_deref());
+        self.views.write().unwrap_or_else(|p| p.into_inner()).insert(replica.blog_id.clone(), Arc::new(view));
     }
 }
 
@@ -361,13 +372,34 @@ impl http::SpokeView for Inner {
 
 async fn replication_loop(inner: Arc<Inner>, endpoint: Endpoint, mut rx: mpsc::UnboundedReceiver<(BlogId, Option<String>)>, every: Duration) {
     let mut tick = tokio::time::interval(every);
+    // Blogs with new changes, when to replicate them, and the peer they came from (not sent
+    // back to it; `None` once changes came from two peers).
+    let mut due: HashMap<BlogId, (tokio::time::Instant, Option<String>)> = HashMap::new();
     loop {
+        let next = due.values().map(|(at, _)| *at).min();
         let (blogs, skip): (Vec<BlogId>, Option<String>) = tokio::select! {
             _ = tick.tick() => (inner.store.blog_ids().unwrap_or_default(), None),
             m = rx.recv() => match m {
-                Some((b, skip)) => (vec![b], skip),
+                Some((b, from)) => {
+                    // The first change sets the time; later ones do not push it back.
+                    match due.get_mut(&b) {
+                        Some(entry) if entry.1 != from => entry.1 = None,
+                        Some(_) => {}
+                        None => {
+                            due.insert(b, (tokio::time::Instant::now() + REPLICATION_DELAY, from));
+                        }
+                    }
+                    continue;
+                }
                 None => return,
             },
+            _ = async { match next { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
+                let now = tokio::time::Instant::now();
+                let ready: Vec<BlogId> = due.iter().filter(|(_, (at, _))| *at <= now).map(|(b, _)| b.clone()).collect();
+                let Some(b) = ready.into_iter().next() else { continue };
+                let skip = due.remove(&b).and_then(|(_, s)| s);
+                (vec![b], skip)
+            }
         };
         for blog in blogs {
             let peers: Vec<spokes_core::SpokeRef> = inner.blog(&blog).map(|v| v.spokes.clone()).unwrap_or_default();

@@ -65,7 +65,13 @@ pub struct Refusal {
 /// The store. One connection behind a mutex: writes are short, and SQLite serialises them anyway.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Parsed certificates by the BLAKE3 hash of their stored bytes (parsing is the costly
+    /// part of reading a blog).
+    certs: Mutex<std::collections::HashMap<[u8; 32], Certificate>>,
 }
+
+/// Parsed certificates kept at most.
+const CERT_CACHE: usize = 1024;
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339()
@@ -107,7 +113,7 @@ impl Store {
                  COMMIT;",
             )?;
         }
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store { conn: Mutex::new(conn), certs: Mutex::default() })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -152,7 +158,20 @@ impl Store {
             })
             .optional()?;
         let Some((fingerprint, cert, document, status)) = row else { return Ok(None) };
-        let certificate = Certificate::from_bytes(&cert).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        let key: [u8; 32] = blake3::hash(&cert).into();
+        let cached = self.certs.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+        let certificate = match cached {
+            Some(c) => c,
+            None => {
+                let c = Certificate::from_bytes(&cert).map_err(|e| StoreError::Damaged(e.to_string()))?;
+                let mut certs = self.certs.lock().unwrap_or_else(|p| p.into_inner());
+                if certs.len() >= CERT_CACHE {
+                    certs.clear();
+                }
+                certs.insert(key, c.clone());
+                c
+            }
+        };
         Ok(Some(StoredBlog { blog_id: blog_id.clone(), fingerprint, certificate, document, status }))
     }
 

@@ -71,6 +71,8 @@ pub struct BlogView {
     pub verification: Verification,
     /// Spokes the author lists.
     pub spokes: Vec<SpokeRef>,
+    /// Heads of the document this view was built from (empty for an empty document).
+    pub heads: Vec<automerge::ChangeHash>,
 }
 
 impl BlogView {
@@ -79,8 +81,10 @@ impl BlogView {
         Self::rebuild(replica, None)
     }
 
-    /// Like [`BlogView::build`], reusing the rendered HTML of `previous` for every post whose
-    /// Markdown body is unchanged, so a publish renders only the posts it changed.
+    /// Like [`BlogView::build`], reusing what `previous` rendered: when `previous` verified and
+    /// was built from an earlier state of this document, only the posts that Automerge's diff
+    /// names as changed are read and rendered (a publish costs its own posts, not the blog's);
+    /// otherwise every post is read and only those whose Markdown changed are rendered.
     pub fn rebuild(replica: &mut Replica, previous: Option<&BlogView>) -> BlogView {
         let fingerprint = replica.certificate.as_ref().map(|c| c.fingerprint()).unwrap_or_default();
         let author = replica.certificate.as_ref().and_then(|c| c.user_id()).unwrap_or_default();
@@ -88,32 +92,54 @@ impl BlogView {
             Ok(changes) => Verification::Verified { changes, statements: replica.statements.len(), checked_at: chrono::Utc::now().to_rfc3339() },
             Err(e) => Verification::Failed { reason: e.to_string() },
         };
-        let mut view = BlogView { blog_id: replica.blog_id.clone(), settings: BlogSettings::default(), fingerprint, author, posts: vec![], verification, spokes: vec![] };
+        let mut view = BlogView { blog_id: replica.blog_id.clone(), settings: BlogSettings::default(), fingerprint, author, posts: vec![], verification, spokes: vec![], heads: vec![] };
         if replica.doc.get_heads().is_empty() {
             return view;
         }
-        let Ok(doc) = BlogDoc::from_automerge(replica.doc.fork()) else {
-            view.verification = Verification::Failed { reason: "the document does not follow the Spokes schema".into() };
-            return view;
+        // Borrow the replica's document without copying it; it is put back below.
+        let am = std::mem::replace(&mut replica.doc, spokes_core::doc::empty_automerge());
+        let mut doc = match BlogDoc::from_automerge(am) {
+            Ok(d) => d,
+            Err(_) => {
+                view.verification = Verification::Failed { reason: "the document does not follow the Spokes schema".into() };
+                return view;
+            }
         };
+        view.heads = doc.heads();
         view.settings = doc.settings();
         view.spokes = doc.spokes();
-        if matches!(view.verification, Verification::Verified { .. }) {
-            let rendered: std::collections::HashMap<(&str, [u8; 32]), &PostView> = previous.map(|v| v.posts.iter().map(|p| ((p.id.as_str(), p.body_hash), p)).collect()).unwrap_or_default();
-            view.posts = doc
-                .posts()
-                .into_iter()
-                .filter(|p| p.state == PostState::Published)
-                .map(|p| {
-                    let body_hash = blake3::hash(p.body.as_bytes()).into();
-                    let (html, excerpt) = match rendered.get(&(p.id.as_str(), body_hash)) {
-                        Some(o) => (o.html.clone(), o.excerpt.clone()),
-                        None => (markdown_to_html(&p.body), excerpt(&p.body, 280)),
-                    };
-                    PostView { html, excerpt, body_hash, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags }
-                })
-                .collect();
+        if view.verified() {
+            let render = |p: spokes_core::Post, old: Option<&PostView>| {
+                let body_hash: [u8; 32] = blake3::hash(p.body.as_bytes()).into();
+                let (html, excerpt) = match old.filter(|o| o.body_hash == body_hash) {
+                    Some(o) => (o.html.clone(), o.excerpt.clone()),
+                    None => (markdown_to_html(&p.body), excerpt(&p.body, 280)),
+                };
+                PostView { html, excerpt, body_hash, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags }
+            };
+            let changed = previous.filter(|v| v.verified() && !v.heads.is_empty()).and_then(|v| doc.changed_post_ids(&v.heads).ok().map(|ids| (v, ids)));
+            view.posts = match changed {
+                Some((prev, ids)) => {
+                    let mut posts: Vec<PostView> = prev.posts.iter().filter(|p| !ids.contains(&p.id)).cloned().collect();
+                    for id in &ids {
+                        if let Some(p) = doc.post(id).filter(|p| p.state == PostState::Published) {
+                            let old = prev.posts.iter().find(|o| &o.id == id);
+                            posts.push(render(p, old));
+                        }
+                    }
+                    posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
+                    posts
+                }
+                None => {
+                    let rendered: std::collections::HashMap<&str, &PostView> = previous.map(|v| v.posts.iter().map(|p| (p.id.as_str(), p)).collect()).unwrap_or_default();
+                    doc.posts().into_iter().filter(|p| p.state == PostState::Published).map(|p| {
+                        let old = rendered.get(p.id.as_str()).copied();
+                        render(p, old)
+                    }).collect()
+                }
+            };
         }
+        replica.doc = doc.into_automerge();
         view
     }
 
@@ -180,5 +206,61 @@ impl Bundle {
                 .collect(),
             document: hex::encode(&b.document),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::{DocKind, Identity, Post};
+
+    fn signed(doc: &mut BlogDoc, key: &mut spokes_core::SigningKey, blog_id: &BlogId, statements: &mut Vec<SignedStatement>) -> Replica {
+        statements.push(Statement::new(blog_id.clone(), &doc.heads()).sign(key).unwrap());
+        Replica { blog_id: blog_id.clone(), doc: doc.automerge().fork(), certificate: None, statements: statements.clone() }
+    }
+
+    /// The diff-based rebuild gives exactly what a full build gives.
+    #[test]
+    fn a_rebuild_from_the_previous_view_equals_a_full_build() {
+        let id = Identity::generate("Ada", "pw").unwrap();
+        let mut key = id.unlock("pw").unwrap();
+        let cert = id.certificate();
+        let blog_id = BlogId::generate();
+        let mut doc = BlogDoc::create(DocKind::Blog, &blog_id, &cert.fingerprint(), &BlogSettings { title: "T".into(), ..Default::default() });
+        let mut posts: Vec<Post> = (0..4).map(|i| Post::new(&format!("Post {i}"), &format!("Body *{i}*"))).collect();
+        for p in &mut posts {
+            p.state = PostState::Published;
+            doc.put_post(p).unwrap();
+        }
+        doc.commit("four");
+        let mut statements = Vec::new();
+        let mut r1 = signed(&mut doc, &mut key, &blog_id, &mut statements);
+        r1.certificate = Some(cert.clone());
+        let v1 = BlogView::build(&mut r1);
+        assert!(v1.verified(), "{:?}", v1.verification);
+        assert_eq!(v1.posts.len(), 4);
+
+        // Change one body and one title, unpublish one, delete one, add one.
+        doc.splice_body(&posts[0].id, 0, 0, "New ").unwrap();
+        posts[1].title = "Renamed".into();
+        doc.put_post(&posts[1]).unwrap();
+        posts[2].state = PostState::Unpublished;
+        doc.put_post(&posts[2]).unwrap();
+        doc.delete_post(&posts[3].id).unwrap();
+        let mut extra = Post::new("Extra", "more");
+        extra.state = PostState::Published;
+        doc.put_post(&extra).unwrap();
+        doc.commit("changes");
+        let mut r2 = signed(&mut doc, &mut key, &blog_id, &mut statements);
+        r2.certificate = Some(cert.clone());
+        let mut r3 = Replica { blog_id: blog_id.clone(), doc: r2.doc.fork(), certificate: Some(cert), statements: r2.statements.clone() };
+        let incremental = BlogView::rebuild(&mut r2, Some(&v1));
+        let full = BlogView::build(&mut r3);
+        let key_of = |v: &BlogView| v.posts.iter().map(|p| (p.id.clone(), p.title.clone(), p.slug.clone(), p.html.clone(), p.date)).collect::<Vec<_>>();
+        assert_eq!(key_of(&incremental), key_of(&full));
+        assert_eq!(incremental.posts.len(), 3);
+        assert!(incremental.posts.iter().any(|p| p.html.contains("New Body")));
+        // The replica's document is given back intact.
+        assert_eq!(r2.doc.get_heads(), r3.doc.get_heads());
     }
 }
