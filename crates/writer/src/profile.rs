@@ -196,6 +196,40 @@ impl Profile {
         Ok(p)
     }
 
+    /// Creates a profile around an existing signed blog: `identity` (unlocked with
+    /// `passphrase`) must own it, `statements` are its signed statements. The drafts document
+    /// starts as a copy of the blog's posts. Used to restore a blog (and by the benchmarks).
+    ///
+    /// Errors: [`ProfileError::Exists`], [`ProfileError::Signing`] if the identity does not
+    /// own the blog, document and I/O errors.
+    pub fn create_from_blog(dir: &Path, name: &str, identity: &Identity, passphrase: &str, blog: &mut BlogDoc, statements: &[SignedStatement]) -> Result<Profile, ProfileError> {
+        if Self::exists(dir) {
+            return Err(ProfileError::Exists(dir.into()));
+        }
+        identity.unlock(passphrase)?;
+        let fp = identity.fingerprint();
+        if blog.owner().as_deref() != Some(fp.as_str()) {
+            return Err(ProfileError::Signing(format!("this blog belongs to {}, not to {fp}", blog.owner().unwrap_or_default())));
+        }
+        let blog_id = blog.blog_id()?;
+        let settings = blog.settings();
+        let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, &settings);
+        for post in blog.posts() {
+            drafts.put_post(&post)?;
+        }
+        drafts.commit("copy of the published posts");
+        std::fs::create_dir_all(dir.join("sync")).map_err(io(dir))?;
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339() } };
+        p.write("identity.asc", &identity.to_armored())?;
+        p.write("certificate.asc", &identity.certificate().to_armored())?;
+        p.write("blog.automerge", &blog.save())?;
+        p.write("drafts.automerge", &drafts.save())?;
+        p.save_statements(statements)?;
+        p.write("endpoint.key", hex::encode(iroh::SecretKey::generate().to_bytes()).as_bytes())?;
+        p.save_meta()?;
+        Ok(p)
+    }
+
     /// Opens an existing profile.
     pub fn open(dir: &Path) -> Result<Profile, ProfileError> {
         let path = dir.join("profile.json");
