@@ -42,11 +42,16 @@ pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Re
     Ok(overview(&app))
 }
 
-/// All posts, newest first.
+/// All posts, newest first, without their bodies (the list shows titles and states; a post's
+/// text comes with `get_post`).
 #[tauri::command]
 pub async fn list_posts(state: tauri::State<'_, AppState>) -> Result<Vec<PostSummary>, UiError> {
     let app = state.0.lock().await;
-    Ok(profile(&app)?.posts_quick()?.0)
+    let mut posts = profile(&app)?.posts_quick()?.0;
+    for s in &mut posts {
+        s.post.body = String::new();
+    }
+    Ok(posts)
 }
 
 /// A new, empty draft.
@@ -123,9 +128,13 @@ pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> R
 /// Where the blog is published.
 #[tauri::command]
 pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<PublishSummary, UiError> {
-    let app = state.0.lock().await;
-    let p = profile(&app)?;
-    Ok(p.status(&targets(&app, p))?)
+    let (p, t) = {
+        let app = state.0.lock().await;
+        let p = profile(&app)?;
+        (p.clone(), targets(&app, p))
+    };
+    // Off the app lock: right after start this waits for the blog to finish loading.
+    tokio::task::spawn_blocking(move || p.status(&t)).await.map_err(|e| ui_err("internal", e.to_string()))?.map_err(UiError::from)
 }
 
 /// Adds a spoke from an invite ticket.

@@ -33,6 +33,7 @@ export const api = {
   createIdentity: (name: string, blogTitle: string, passphrase: string) =>
     invoke<Overview>("create_identity", { name, blogTitle, passphrase }),
   unlock: (passphrase: string) => invoke<Overview>("unlock", { passphrase }),
+  /** The post list, newest first; `post.body` is empty here (open a post with getPost). */
   listPosts: () => invoke<PostSummary[]>("list_posts"),
   newPost: () => invoke<Post>("new_post"),
   getPost: (id: string) => invoke<Post>("get_post", { id }),

@@ -162,13 +162,14 @@ async function writingScreen(o: Overview) {
     body.value = current.body;
     edits.reset(current.body);
     renderPreview();
-    await refreshList();
+    for (const li of Array.from(list.children)) li.classList.toggle("active", (li as HTMLElement).dataset.id === id);
     if (!typing()) body.focus();
   }
 
   async function newPost() {
     await saver.flush();
     const p = await api.newPost();
+    await refreshList();
     await open(p.id);
     if (!typing() || document.activeElement === body) title.select();
   }
@@ -233,7 +234,7 @@ async function writingScreen(o: Overview) {
   // The local spoke starts in the background; show its address once it is up.
   if (!o.local_blog_url && o.spokes.length === 0) setTimeout(async () => showLink(await api.overview()), 800);
   const posts = await refreshList();
-  await refreshStatus();
+  void refreshStatus(); // needs the whole blog loaded; the writer can type meanwhile
   if (posts.length) await open(posts[0].post.id); else await newPost();
   root.dataset.ready = "true"; // the writing screen is loaded (end-to-end tests wait for this)
 }

@@ -18,7 +18,10 @@
 //!   Goal: p50 under 50 ms.
 //! - `reader`: wrk against a spoke's post page and front page, and against nginx serving the
 //!   same pages as static files. Goal: the post page at half of nginx's throughput or more.
+//! - `app`: the desktop app (`--app`) with the large blog under Xvfb: window start to
+//!   editable (goal from the app issue: under 1 s) and idle memory.
 
+mod app;
 mod phases;
 
 use anyhow::{Context, Result, bail};
@@ -59,6 +62,9 @@ pub struct Opts {
     /// Statements signed and verified in `signing`.
     #[arg(long, default_value_t = 3000)]
     pub signatures: usize,
+    /// The desktop app binary for `app` (skipped without it).
+    #[arg(long)]
+    pub app: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -76,7 +82,7 @@ enum Cmd {
     },
     /// Runs one benchmark and prints its JSON result.
     Run {
-        /// editing, docs-build, docs-open, signing, history or publish.
+        /// editing, docs-build, docs-open, signing, history, publish, reader or app.
         name: String,
         /// Working folder shared by the benchmarks of one run.
         #[arg(long)]
@@ -86,7 +92,7 @@ enum Cmd {
     },
 }
 
-const ORDER: [&str; 7] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "reader"];
+const ORDER: [&str; 8] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "reader", "app"];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -110,6 +116,7 @@ fn run_one(name: &str, work: &Path, o: &Opts) -> Result<Value> {
         "history" => phases::history(work),
         "publish" => phases::publish(o),
         "reader" => phases::reader(o),
+        "app" => app::app(work, o),
         other => bail!("unknown benchmark {other:?}; known: {}", ORDER.join(", ")),
     }
 }
@@ -141,6 +148,7 @@ fn all(out: &Path, work: Option<PathBuf>, o: &Opts) -> Result<()> {
             .arg(&o.corpus)
             .args(["--posts", &o.posts.to_string(), "--revisions", &o.revisions.to_string()])
             .args(["--publishes", &o.publishes.to_string(), "--signatures", &o.signatures.to_string(), "--trace-limit", &o.trace_limit.to_string(), "--reader-secs", &o.reader_secs.to_string()])
+            .args(o.app.iter().flat_map(|a| [std::ffi::OsStr::new("--app"), a.as_os_str()]))
             .stderr(std::process::Stdio::inherit())
             .output()
             .with_context(|| format!("run {name}"))?;

@@ -11,6 +11,7 @@ use spokes_core::statement::Statement;
 use spokes_core::{BlogDoc, BlogId, BlogSettings, Certificate, DocKind, Identity, Post, PostState, SignedStatement, SigningKey, SpokeRef};
 use spokes_sync::ticket::{Ticket, TicketError};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::path::{Path, PathBuf};
 
 /// Version of the profile folder layout.
@@ -140,6 +141,7 @@ pub struct Profile {
     dir: PathBuf,
     meta: Meta,
     docs: DocStore,
+    snapshot: Arc<Mutex<Option<Arc<Snapshot>>>>,
 }
 
 /// The post list as of the documents' last write (`posts.snapshot.json`), so the app can show
@@ -185,7 +187,7 @@ impl Profile {
         let mut blog = BlogDoc::create(DocKind::Blog, &blog_id, &fp, settings);
         let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, settings);
         let st = Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339() } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339() } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -219,7 +221,7 @@ impl Profile {
         }
         drafts.commit("copy of the published posts");
         std::fs::create_dir_all(dir.join("sync")).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339() } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339() } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -240,7 +242,7 @@ impl Profile {
             return Err(ProfileError::NewerVersion(version));
         }
         let meta: Meta = serde_json::from_value(v).map_err(|e| ProfileError::Damaged { path, message: e.to_string() })?;
-        Ok(Profile { dir: dir.into(), docs: DocStore::new(dir), meta })
+        Ok(Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta })
     }
 
     /// The profile folder.
@@ -329,7 +331,9 @@ impl Profile {
     /// Loads both documents (if not yet loaded) and brings the post-list snapshot up to date.
     /// The app runs this in the background at start while it shows the snapshot.
     pub fn preload(&self) -> Result<(), ProfileError> {
-        self.with_drafts(|_| self.with_blog(|_| Ok(())))?;
+        // One after the other, so a command needing only the drafts does not wait for the blog.
+        self.with_drafts(|_| Ok(()))?;
+        self.with_blog(|_| Ok(()))?;
         if self.read_snapshot().is_none() {
             self.write_snapshot()?;
         }
@@ -367,11 +371,19 @@ impl Profile {
         Ok(h.finalize().to_hex().to_string())
     }
 
-    /// `posts.snapshot.json` if it matches the documents on disk.
-    fn read_snapshot(&self) -> Option<Snapshot> {
+    /// `posts.snapshot.json` if it matches the documents on disk (parsed once, then kept
+    /// while the key still matches).
+    fn read_snapshot(&self) -> Option<Arc<Snapshot>> {
+        let key = self.snapshot_key().ok()?;
+        let mut held = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = held.as_ref().filter(|s| s.key == key) {
+            return Some(s.clone());
+        }
         let bytes = std::fs::read(self.path("posts.snapshot.json")).ok()?;
         let s: Snapshot = serde_json::from_slice(&bytes).ok()?;
-        (s.version == SNAPSHOT_VERSION && s.key == self.snapshot_key().ok()?).then_some(s)
+        let s = Arc::new(s);
+        *held = (s.version == SNAPSHOT_VERSION && s.key == key).then(|| s.clone());
+        held.clone()
     }
 
     /// Writes `posts.snapshot.json` from the documents (loading them if needed).
@@ -389,7 +401,7 @@ impl Profile {
         if !(self.docs.is_loaded(Which::Drafts) && self.docs.is_loaded(Which::Blog))
             && let Some(s) = self.read_snapshot()
         {
-            return Ok((s.posts, true));
+            return Ok((s.posts.clone(), true));
         }
         Ok((self.posts()?, false))
     }
@@ -399,7 +411,7 @@ impl Profile {
         if !self.docs.is_loaded(Which::Drafts)
             && let Some(s) = self.read_snapshot()
         {
-            return Ok(s.posts.into_iter().find(|s| s.post.id == id).map(|s| s.post));
+            return Ok(s.posts.iter().find(|s| s.post.id == id).map(|s| s.post.clone()));
         }
         self.with_drafts(|d| Ok(d.post(id)))
     }
@@ -409,7 +421,7 @@ impl Profile {
         if !self.docs.is_loaded(Which::Drafts)
             && let Some(s) = self.read_snapshot()
         {
-            return Ok(s.settings);
+            return Ok(s.settings.clone());
         }
         self.settings()
     }

@@ -1,0 +1,154 @@
+//! The desktop app with the 1,000-post blog: window start to editable, and idle memory.
+//!
+//! Drives the real app (the binary given with `--app`) under Xvfb through tauri-driver and
+//! WebKitWebDriver, with the same client as the window test (`src-tauri/tests/webdriver`).
+//! The app asks for the passphrase at start, so "editable" is: the unlock screen shown, the
+//! passphrase entered (by the driver, in a few milliseconds), and the writing screen ready with
+//! the newest post in the editor (`#app[data-ready]`).
+
+#[path = "../../../src-tauri/tests/webdriver/mod.rs"]
+mod webdriver;
+
+use crate::Opts;
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use webdriver::{Driver, Proc, find_tool, free_port, xvfb};
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_dir(&e.path(), &target)?;
+        } else {
+            std::fs::copy(e.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Resident memory (bytes) of the descendants of `root` by process name, from /proc.
+fn tree_rss(root: u32) -> Vec<(String, u64)> {
+    let mut parent = std::collections::HashMap::new();
+    let mut info = std::collections::HashMap::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(status) = std::fs::read_to_string(e.path().join("status")) else { continue };
+        let field = |k: &str| status.lines().find(|l| l.starts_with(k)).and_then(|l| l.split_whitespace().nth(1)).map(str::to_owned);
+        let (Some(name), Some(ppid)) = (field("Name:"), field("PPid:").and_then(|p| p.parse::<u32>().ok())) else { continue };
+        let rss = field("VmRSS:").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024;
+        parent.insert(pid, ppid);
+        info.insert(pid, (name, rss));
+    }
+    let descends = |mut p: u32| {
+        while let Some(&pp) = parent.get(&p) {
+            if pp == root {
+                return true;
+            }
+            if pp <= 1 {
+                return false;
+            }
+            p = pp;
+        }
+        false
+    };
+    info.into_iter().filter(|(pid, _)| descends(*pid)).map(|(_, v)| v).collect()
+}
+
+/// One start of the app on `profile`. Returns its figures.
+fn one_start(app: &Path, profile: &Path, tmp: &Path, label: &str) -> Result<Value> {
+    let (_xvfb, display) = xvfb();
+    let port = free_port();
+    let native = free_port();
+    let driver = Proc(
+        Command::new(find_tool("tauri-driver"))
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("DISPLAY", &display)
+            .env("SPOKES_PROFILE", profile)
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            .env("XDG_DATA_HOME", tmp.join("xdg-data"))
+            .env("XDG_CACHE_HOME", tmp.join("xdg-cache"))
+            .env("XDG_CONFIG_HOME", tmp.join("xdg-config"))
+            .env("GDK_BACKEND", "x11")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .context("start tauri-driver")?,
+    );
+    Driver::wait_ready(port);
+    let t = Instant::now();
+    let d = Driver::start(port, app, tmp.join(format!("shots-{label}")));
+    d.wait("#unlock-pass", 60);
+    let unlock_screen = t.elapsed();
+    let t2 = Instant::now();
+    d.type_into("#unlock-pass", "bench");
+    d.click("#unlock");
+    d.wait("#app[data-ready]", 120);
+    let editable = t.elapsed();
+    let unlock_to_editable = t2.elapsed();
+    let body_len = d.script("return document.getElementById('body').value.length;").as_u64().unwrap_or(0);
+    let items = d.script("return document.querySelectorAll('#post-list li').length;").as_u64().unwrap_or(0);
+    if body_len == 0 || items < 1000 {
+        bail!("the writing screen is not showing the blog ({items} posts listed, {body_len} characters in the editor)");
+    }
+    // Idle: the documents finish loading in the background (the publish status line waits for
+    // them), then nothing happens for a while.
+    let t3 = Instant::now();
+    d.wait_text("#status", 120, |s| !s.is_empty());
+    let background = t3.elapsed();
+    std::thread::sleep(Duration::from_secs(5));
+    let procs = tree_rss(driver.0.id());
+    let sum = |f: &dyn Fn(&str) -> bool| procs.iter().filter(|(n, _)| f(n)).map(|(_, r)| r).sum::<u64>();
+    let app_rss = sum(&|n| n.starts_with("spokes-app"));
+    let webkit_rss = sum(&|n| n.starts_with("WebKitWebProces") || n.starts_with("WebKitNetworkPr"));
+    d.screenshot(label);
+    drop(d);
+    drop(driver);
+    Ok(json!({
+        "start_to_unlock_screen_ms": unlock_screen.as_secs_f64() * 1000.0,
+        "unlock_to_editable_ms": unlock_to_editable.as_secs_f64() * 1000.0,
+        "start_to_editable_ms": editable.as_secs_f64() * 1000.0,
+        "editable_to_blog_loaded_ms": background.as_secs_f64() * 1000.0,
+        "idle_app_rss_bytes": app_rss,
+        "idle_webview_rss_bytes": webkit_rss,
+        "idle_rss_bytes": app_rss + webkit_rss,
+        "posts_listed": items,
+    }))
+}
+
+/// Two starts on a copy of the large blog's profile: the first with no post-list snapshot (the
+/// app writes one once the blog has loaded), the second as every later start is.
+pub fn app(work: &Path, o: &Opts) -> Result<Value> {
+    let Some(app) = o.app.clone() else {
+        return Ok(json!({"skipped": "no --app binary given (./x bench builds and passes it)"}));
+    };
+    let tmp = tempfile::tempdir()?;
+    let profile = tmp.path().join("profile");
+    copy_dir(&work.join("profile"), &profile).context("run docs-build first")?;
+    let _ = std::fs::remove_file(profile.join("posts.snapshot.json"));
+    // The part of unlocking that is the key's passphrase protection (OpenPGP S2K), alone.
+    let t = Instant::now();
+    spokes_writer::Profile::open(&profile)?.unlock("bench")?;
+    let passphrase_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let first = one_start(&app, &profile, tmp.path(), "first-start")?;
+    if !profile.join("posts.snapshot.json").is_file() {
+        bail!("the app wrote no post-list snapshot after loading the blog");
+    }
+    let later = one_start(&app, &profile, tmp.path(), "later-start")?;
+    let ms = later["start_to_editable_ms"].as_f64().unwrap_or(f64::NAN);
+    Ok(json!({
+        "build": if app.to_string_lossy().contains("/release/") { "release" } else { "dev (dependencies optimised)" },
+        "later_start": later,
+        "first_start_without_snapshot": first,
+        "start_to_editable_ms": ms,
+        "idle_rss_bytes": later["idle_rss_bytes"],
+        "passphrase_unlock_ms": passphrase_ms,
+        "goal": {"what": "window start to editable under 1 s (issue 3)", "met": ms < 1000.0},
+    }))
+}

@@ -1,0 +1,204 @@
+//! Shared by the window test and the app benchmark (`crates/bench`, through `#[path]`): Xvfb,
+//! process groups, and a minimal W3C WebDriver client (https://www.w3.org/TR/webdriver2/) for
+//! tauri-driver in front of WebKitWebDriver.
+#![allow(dead_code)]
+
+use data_encoding::BASE64;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed (with its process group) when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let pid = self.0.id();
+        // tauri-driver starts WebKitWebDriver, which starts the app: end the whole group.
+        let _ = Command::new("kill").args(["-s", "TERM", "--", &format!("-{pid}")]).status();
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{pid}")]).stderr(Stdio::null()).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+}
+
+pub fn find_tool(name: &str) -> PathBuf {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    if let Some(home) = std::env::var_os("CARGO_HOME").or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo").into_os_string())) {
+        dirs.push(Path::new(&home).join("bin"));
+    }
+    dirs.iter().map(|d| d.join(name)).find(|p| p.is_file()).unwrap_or_else(|| panic!("{name} is not installed; `./x test` installs it"))
+}
+
+/// Starts Xvfb on a free display and returns it with the display name (`:N`).
+pub fn xvfb() -> (Proc, String) {
+    let mut child = Command::new(find_tool("Xvfb"))
+        .args(["-displayfd", "1", "-screen", "0", "1280x860x24", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start Xvfb");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("Xvfb stdout")).read_line(&mut line).expect("Xvfb prints its display");
+    let display = format!(":{}", line.trim());
+    assert!(display.len() > 1, "Xvfb gave no display number");
+    (Proc(child), display)
+}
+
+/// A minimal W3C WebDriver client (https://www.w3.org/TR/webdriver2/) over ureq.
+pub struct Driver {
+    base: String,
+    session: String,
+    agent: ureq::Agent,
+    shots: PathBuf,
+}
+
+pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Driver {
+    pub fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+        let resp = match (method, body) {
+            ("GET", _) => agent.get(url).call(),
+            ("DELETE", _) => agent.delete(url).call(),
+            (_, b) => agent.post(url).content_type("application/json").send(b.unwrap_or(json!({})).to_string()),
+        };
+        let mut resp = resp.map_err(|e| format!("{method} {url}: {e}"))?;
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().with_config().limit(64 << 20).read_to_string().map_err(|e| e.to_string())?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| format!("{method} {url}: not JSON ({e}): {text}"))?;
+        if status >= 400 {
+            return Err(format!("{method} {url}: {status} {}", v["value"]));
+        }
+        Ok(v["value"].clone())
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(60))).build().into()
+    }
+
+    /// Waits up to 30 s for tauri-driver to answer on `port`.
+    pub fn wait_ready(port: u16) {
+        let agent = Self::agent();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Self::call(&agent, "GET", &format!("{base}/status"), None).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not answer on {base}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Opens a session, which starts the app at `app`; screenshots go to `shots`.
+    pub fn start(port: u16, app: &Path, shots: PathBuf) -> Driver {
+        Self::wait_ready(port);
+        let agent = Self::agent();
+        let base = format!("http://127.0.0.1:{port}");
+        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}});
+        let v = Self::call(&agent, "POST", &format!("{base}/session"), Some(caps)).expect("a WebDriver session with the app");
+        let session = v["sessionId"].as_str().expect("sessionId").to_owned();
+        std::fs::create_dir_all(&shots).expect("screenshot folder");
+        Driver { base, session, agent, shots }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/session/{}{}", self.base, self.session, path)
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Result<Value, String> {
+        Self::call(&self.agent, "POST", &self.url(path), Some(body))
+    }
+
+    pub fn find(&self, css: &str) -> Result<String, String> {
+        let v = self.post("/element", json!({"using": "css selector", "value": css}))?;
+        v[ELEMENT].as_str().map(str::to_owned).ok_or_else(|| format!("no element id for {css}: {v}"))
+    }
+
+    /// Waits up to `secs` for `css` to exist.
+    pub fn wait(&self, css: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            match self.find(css) {
+                Ok(e) => return e,
+                Err(err) if Instant::now() > deadline => {
+                    self.screenshot("failure");
+                    panic!("{css} did not appear within {secs} s: {err}")
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    }
+
+    /// Saves `failure.png` and fails the test with `msg`.
+    pub fn fail(&self, msg: &str) -> ! {
+        let shot = self.screenshot("failure");
+        panic!("{msg} (screenshot: {})", shot.display())
+    }
+
+    pub fn type_into(&self, css: &str, text: &str) {
+        let e = self.wait(css, 10);
+        self.post(&format!("/element/{e}/value"), json!({"text": text})).unwrap_or_else(|err| self.fail(&format!("type into {css}: {err}")));
+    }
+
+    pub fn clear(&self, css: &str) {
+        let e = self.wait(css, 10);
+        self.post(&format!("/element/{e}/clear"), json!({})).unwrap_or_else(|err| self.fail(&format!("clear {css}: {err}")));
+    }
+
+    pub fn click(&self, css: &str) {
+        let e = self.wait(css, 10);
+        self.post(&format!("/element/{e}/click"), json!({})).unwrap_or_else(|err| self.fail(&format!("click {css}: {err}")));
+    }
+
+    pub fn script(&self, js: &str) -> Value {
+        self.post("/execute/sync", json!({"script": js, "args": []})).unwrap_or_else(|err| panic!("script {js}: {err}"))
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        let sel = serde_json::to_string(css).expect("selector as JSON");
+        self.script(&format!("const e = document.querySelector({sel}); return e ? e.textContent : null;")).as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits up to `secs` until `f` holds for the text of `css`.
+    pub fn wait_text(&self, css: &str, secs: u64, f: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let t = self.text(css);
+            if f(&t) {
+                return t;
+            }
+            if Instant::now() > deadline {
+                self.screenshot("failure");
+                let error = self.text("#error");
+                panic!("{css} reads {t:?} after {secs} s (error line: {error:?})");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Saves a PNG of the window as `<shots>/<name>.png` and returns its path.
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        let path = self.shots.join(format!("{name}.png"));
+        if let Ok(v) = Self::call(&self.agent, "GET", &self.url("/screenshot"), None)
+            && let Some(png) = v.as_str().and_then(|b| BASE64.decode(b.as_bytes()).ok())
+        {
+            let _ = std::fs::write(&path, png);
+        }
+        path
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Self::call(&self.agent, "DELETE", &format!("{}/session/{}", self.base, self.session), None);
+    }
+}
+
