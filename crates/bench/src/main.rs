@@ -80,6 +80,12 @@ enum Cmd {
         #[command(flatten)]
         opts: Opts,
     },
+    /// Writes README.md again beside an existing results.json.
+    Report {
+        /// The results.json of an earlier run.
+        #[arg(default_value = "docs/bench/results.json")]
+        results: PathBuf,
+    },
     /// Runs one benchmark and prints its JSON result.
     Run {
         /// editing, docs-build, docs-open, signing, history, publish, reader or app.
@@ -104,6 +110,13 @@ fn main() -> Result<()> {
             Ok(())
         }
         Cmd::All { out, work, opts } => all(&out, work, &opts),
+        Cmd::Report { results } => {
+            let doc: Value = serde_json::from_slice(&std::fs::read(&results).with_context(|| format!("read {}", results.display()))?)?;
+            let out = results.with_file_name("README.md");
+            std::fs::write(&out, phases::report(&doc))?;
+            eprintln!("spokes-bench: wrote {}", out.display());
+            Ok(())
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! spokes-writer: the writer's side of Spokes, shared by the desktop app and the `spokes` CLI.
 //!
-//! A profile is one folder (layout version 1):
+//! A profile is one folder (layout version 2, [`profile::PROFILE_VERSION`]):
 //!
 //! | file | holds |
 //! |---|---|

@@ -14,8 +14,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::path::{Path, PathBuf};
 
-/// Version of the profile folder layout.
-pub const PROFILE_VERSION: u32 = 1;
+/// Version of the profile folder layout. 2 added the documents' change logs
+/// (`*.automerge.log`) and `posts.snapshot.json`; a version-1 profile is upgraded when opened
+/// (nothing to convert), so an older Spokes, which would not read the logs, refuses it.
+pub const PROFILE_VERSION: u32 = 2;
 
 /// Errors of the profile. Each has a stable [`ProfileError::code`] for the UI.
 #[derive(Debug, thiserror::Error)]
@@ -241,8 +243,14 @@ impl Profile {
         if version > PROFILE_VERSION {
             return Err(ProfileError::NewerVersion(version));
         }
-        let meta: Meta = serde_json::from_value(v).map_err(|e| ProfileError::Damaged { path, message: e.to_string() })?;
-        Ok(Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta })
+        let mut meta: Meta = serde_json::from_value(v).map_err(|e| ProfileError::Damaged { path, message: e.to_string() })?;
+        let upgrade = meta.version < PROFILE_VERSION;
+        meta.version = PROFILE_VERSION;
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta };
+        if upgrade {
+            p.save_meta()?;
+        }
+        Ok(p)
     }
 
     /// The profile folder.
@@ -666,6 +674,11 @@ mod tests {
         assert_eq!(e.code(), "damaged-file");
         // The drafts are untouched by the damage.
         assert!(p.drafts().is_ok());
+        // A version-1 profile is upgraded in place; a newer one is refused.
+        let meta = std::fs::read_to_string(d.path().join("profile.json")).unwrap();
+        std::fs::write(d.path().join("profile.json"), meta.replace("\"version\": 2", "\"version\": 1")).unwrap();
+        Profile::open(d.path()).unwrap();
+        assert!(std::fs::read_to_string(d.path().join("profile.json")).unwrap().contains("\"version\": 2"));
         std::fs::write(d.path().join("profile.json"), b"{\"version\": 7}").unwrap();
         assert!(matches!(Profile::open(d.path()), Err(ProfileError::NewerVersion(7))));
     }
