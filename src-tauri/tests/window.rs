@@ -1,6 +1,8 @@
 //! The real app window under Xvfb, driven over W3C WebDriver (tauri-driver in front of
 //! WebKitWebDriver): create an identity, write a post, add two spokes by pasting their invite
-//! tickets, publish, and read the post back over HTTP from both spokes.
+//! tickets, publish, and read the post back over HTTP from both spokes; then write more,
+//! `kill -9` the app, restart it, find the text intact, and publish again (the passphrase is
+//! asked at that first publish).
 //!
 //! Needs `Xvfb`, `WebKitWebDriver` (Debian: xvfb, webkit2gtk-driver) and `tauri-driver`
 //! (`cargo install tauri-driver --locked`); `./x test` installs all three. Screenshots of each
@@ -14,7 +16,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use webdriver::{Driver, Proc, find_tool, free_port, xvfb};
+use webdriver::{Driver, Proc, descendants, find_tool, free_port, xvfb};
 
 struct TestSpoke {
     running: spoke::RunningSpoke,
@@ -133,6 +135,45 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
         assert!(page.contains("<strong>real</strong> window.</p>"), "two paragraphs: {page}");
         assert!(!page.contains("<script>alert"), "{page}");
         assert!(page.contains("Signatures verified"), "{page}");
+    }
+
+    // More text, autosaved; then the app is killed outright (no chance to save on exit).
+    d.type_into("#body", "\u{E007}\u{E007}Written just before the crash — café.");
+    d.wait_text("#save-state", 10, |t| t == "Saved");
+    let apps: Vec<u32> = descendants(driver_proc.0.id()).into_iter().filter(|(_, n, _)| n.starts_with("spokes-app")).map(|(pid, _, _)| pid).collect();
+    assert_eq!(apps.len(), 1, "one app process under tauri-driver");
+    let killed = Command::new("kill").args(["-9", &apps[0].to_string()]).status().expect("kill");
+    assert!(killed.success());
+    drop(d);
+
+    // Restarted, the app opens straight on the writing screen (no passphrase to write) with
+    // the text intact.
+    let d = Driver::start(port, Path::new(env!("CARGO_BIN_EXE_spokes-app")), PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
+    d.wait("#app[data-ready]", 60);
+    let body = d.script("return document.getElementById('body').value;").as_str().unwrap_or_default().to_owned();
+    assert!(body.ends_with("Written just before the crash — café."), "text after restart: {body:?}");
+    assert!(body.starts_with("This was written in a **real** window."), "{body:?}");
+    d.wait_text(".post-list li.active .badge", 10, |t| t == "Changed");
+
+    // Publishing asks for the passphrase once; a wrong one is explained.
+    d.click("#publish");
+    d.type_into("#unlock-pass", "not my passphrase");
+    d.click("#unlock");
+    d.wait_text("#unlock-dialog .error", 10, |t| t.contains("not right"));
+    d.screenshot("passphrase");
+    d.clear("#unlock-pass");
+    d.type_into("#unlock-pass", "correct horse battery");
+    d.click("#unlock");
+    // The status line already read "Published to 2 of 2 spokes" (for the last publish); the
+    // badge turns from "Changed" to "Published" only once this publish is done.
+    d.wait_text(".post-list li.active .badge", 60, |t| t == "Published");
+    d.wait_text("#status", 10, |t| t == "Published to 2 of 2 spokes");
+    for s in &spokes {
+        let base = format!("http://{}", s.running.http_addr);
+        let blogs = http_json(&format!("{base}/api/v1/blogs"));
+        let url = blogs[0]["posts"][0]["url"].as_str().expect("post url").to_owned();
+        let page = http_text(&format!("{base}{url}"));
+        assert!(page.contains("Written just before the crash — café."), "{page}");
     }
     drop(d);
     drop(driver_proc);

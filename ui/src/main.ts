@@ -24,7 +24,7 @@ async function start() {
   try {
     const o = await api.overview();
     if (!o.has_profile) return onboarding();
-    if (!o.unlocked) return unlockScreen(o);
+    // Writing needs no key: the passphrase is asked for the first time the writer publishes.
     return writingScreen(o);
   } catch (e) {
     root.replaceChildren(h("p", { class: "error" }, asUiError(e).message));
@@ -65,20 +65,33 @@ function onboarding() {
   name.focus();
 }
 
-function unlockScreen(o: Overview) {
+/**
+ * Asks for the passphrase (the first publish after the app starts). Resolves true once the key
+ * is unlocked, false if the writer cancels.
+ */
+function askPassphrase(o: Overview): Promise<boolean> {
   const pass = h("input", { id: "unlock-pass", type: "password", autocomplete: "current-password" });
   const err = errorLine();
-  const form = h("form", { class: "card" },
-    h("h1", {}, o.blog_title || "Spokes"),
-    h("p", {}, `Welcome back, ${o.name}. Enter your passphrase to write and publish.`),
+  const cancel = h("button", { id: "unlock-cancel", type: "button" }, "Not now");
+  const form = h("form", { method: "dialog", class: "card" },
+    h("h2", {}, "Your passphrase"),
+    h("p", {}, `Publishing signs your words with ${o.name}'s key. Enter your passphrase to unlock it until you close Spokes.`),
     field("Passphrase", pass), err,
-    h("button", { id: "unlock", type: "submit", class: "primary" }, "Open"));
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try { writingScreen(await api.unlock(pass.value)); } catch (e) { err.textContent = asUiError(e).message; pass.select(); }
+    h("div", { class: "toolbar" }, cancel, h("button", { id: "unlock", type: "submit", class: "primary" }, "Unlock and publish")));
+  const dialog = h("dialog", { id: "unlock-dialog" }, form);
+  document.body.append(dialog);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => { dialog.close(); dialog.remove(); resolve(ok); };
+    cancel.addEventListener("click", () => done(false));
+    dialog.addEventListener("cancel", (ev) => { ev.preventDefault(); done(false); }); // Escape
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      err.textContent = "";
+      try { await api.unlock(pass.value); done(true); } catch (e) { err.textContent = asUiError(e).message; pass.select(); }
+    });
+    dialog.showModal();
+    pass.focus();
   });
-  root.replaceChildren(h("main", { class: "center" }, form));
-  pass.focus();
 }
 
 /** Whether the writer is typing in a field other than the editor's own (focus stays there). */
@@ -178,6 +191,10 @@ async function writingScreen(o: Overview) {
     if (!current) return;
     err.textContent = "";
     await saver.flush();
+    if (!o.unlocked) {
+      if (!(await askPassphrase(o))) return;
+      o = { ...o, unlocked: true };
+    }
     publishBtn.disabled = true;
     status.textContent = "Publishing…";
     try {

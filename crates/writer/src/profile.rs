@@ -504,10 +504,11 @@ impl Profile {
     /// Imports Markdown files or folders as drafts. Returns what was imported.
     pub fn import(&self, paths: &[PathBuf]) -> Result<Vec<import::Imported>, ProfileError> {
         let files = import::collect_files(paths)?;
+        // Every file is read before anything is written: one bad file imports nothing.
+        let parsed = files.iter().map(|f| import::import_file(f)).collect::<Result<Vec<_>, _>>()?;
         self.with_drafts(|drafts| {
             let mut out = Vec::new();
-            for f in files {
-                let mut i = import::import_file(&f)?;
+            for mut i in parsed {
                 i.post.slug = unique_slug(drafts, &i.post.slug, &i.post.id);
                 drafts.put_post(&i.post)?;
                 out.push(i);

@@ -142,8 +142,8 @@ impl DocStore {
     /// Runs `f` on document `w`, loading it first if needed (or merging in what another process
     /// wrote). Changes `f` makes are written to disk before this returns.
     ///
-    /// Errors: the load's, `f`'s, or the write's. If `f` fails after changing the document,
-    /// what it changed is still written (nothing the writer typed is dropped).
+    /// Errors: the load's, `f`'s, or the write's. If `f` fails, operations it left
+    /// uncommitted are rolled back; changes it committed are written.
     pub fn with<R, E: From<StoreError>>(&self, w: Which, f: impl FnOnce(&mut BlogDoc) -> Result<R, E>) -> Result<R, E> {
         let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
         let (base, log) = self.paths(w);
@@ -164,6 +164,10 @@ impl DocStore {
         };
         let h = slot.insert(held);
         let r = f(&mut h.doc);
+        if r.is_err() {
+            // Operations `f` left uncommitted are discarded; committed changes are kept.
+            h.doc.automerge().rollback();
+        }
         Self::persist(h, &base, &log, false)?;
         r
     }
@@ -292,6 +296,19 @@ mod tests {
         for w in ["one", "two", "three"] {
             assert!(body.contains(w), "{w} missing from {body:?}");
         }
+    }
+
+    #[test]
+    fn a_failing_edit_leaves_nothing_half_done() {
+        let (d, s, id) = setup();
+        let r = s.with(Which::Drafts, |doc| {
+            doc.splice_body(&id, 0, 0, "half")?;
+            Err::<(), crate::ProfileError>(crate::ProfileError::NoSuchPost("later step".into()))
+        });
+        assert!(r.is_err());
+        let body = DocStore::new(d.path()).with(Which::Drafts, |d| Ok::<_, StoreError>(d.post(&id).unwrap().body)).unwrap();
+        assert_eq!(body, "");
+        assert_eq!(s.with(Which::Drafts, |d| Ok::<_, StoreError>(d.post(&id).unwrap().body)).unwrap(), "");
     }
 
     #[test]

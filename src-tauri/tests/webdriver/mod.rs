@@ -27,6 +27,34 @@ impl Drop for Proc {
     }
 }
 
+/// Descendants of process `root` as (pid, name, resident bytes), from /proc.
+pub fn descendants(root: u32) -> Vec<(u32, String, u64)> {
+    let mut procs = Vec::new();
+    let mut parent = std::collections::HashMap::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(status) = std::fs::read_to_string(e.path().join("status")) else { continue };
+        let field = |k: &str| status.lines().find(|l| l.starts_with(k)).and_then(|l| l.split_whitespace().nth(1)).map(str::to_owned);
+        let (Some(name), Some(ppid)) = (field("Name:"), field("PPid:").and_then(|p| p.parse::<u32>().ok())) else { continue };
+        let rss = field("VmRSS:").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024;
+        parent.insert(pid, ppid);
+        procs.push((pid, name, rss));
+    }
+    let descends = |mut p: u32| {
+        while let Some(&pp) = parent.get(&p) {
+            if pp == root {
+                return true;
+            }
+            if pp <= 1 {
+                return false;
+            }
+            p = pp;
+        }
+        false
+    };
+    procs.into_iter().filter(|(pid, _, _)| descends(*pid)).collect()
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
 }
