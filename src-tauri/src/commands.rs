@@ -74,7 +74,7 @@ pub async fn get_post(state: tauri::State<'_, AppState>, id: String) -> Result<P
 #[tauri::command]
 pub async fn save_edits(state: tauri::State<'_, AppState>, id: String, title: String, splices: Vec<spokes_core::edit::Splice>, body_len: usize) -> Result<(), UiError> {
     let p = profile(&*state.0.lock().await)?.clone();
-    // Off the async workers: the first save after start waits for the blog to finish loading.
+    // Off the async workers: the first save after start waits for the drafts to finish loading.
     tokio::task::spawn_blocking(move || p.edit_post(&id, Some(&title), &splices, Some(body_len)).map(|_| ()))
         .await
         .map_err(|e| ui_err("internal", e.to_string()))??;
@@ -86,7 +86,7 @@ pub async fn save_edits(state: tauri::State<'_, AppState>, id: String, title: St
 pub async fn save_post(state: tauri::State<'_, AppState>, id: String, title: String, body: String) -> Result<(), UiError> {
     let app = state.0.lock().await;
     let p = profile(&app)?;
-    let mut post = p.drafts()?.post(&id).ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))?;
+    let mut post = p.with_drafts(|d| Ok(d.post(&id)))?.ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))?;
     if post.title == title && post.body == body {
         return Ok(());
     }
@@ -108,19 +108,24 @@ pub fn preview(markdown: String) -> String {
 /// Signs and publishes one post (or every changed draft), then sends the blog to the spokes.
 #[tauri::command]
 pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> Result<PublishSummary, UiError> {
-    let mut guard = state.0.lock().await;
-    let app = &mut *guard;
-    let ids = id.map(|i| vec![i]);
-    let p = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
-    let key = app.key.as_mut().ok_or_else(|| ui_err("locked", "Unlock with your passphrase to publish."))?;
-    p.publish_local(key, ids.as_deref())?;
-    let p = app.profile.as_ref().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
-    let t = targets(app, p);
-    if app.pool.is_none() {
-        app.pool = Some(p.connection_pool().await?);
-    }
-    match &app.pool {
-        Some(pool) => Ok(p.sync_with_pool(pool, &t).await?),
+    // Signing and the local save happen under the app lock; the network part does not hold it,
+    // so autosaves go on while spokes are slow or unreachable.
+    let (p, t, pool) = {
+        let mut guard = state.0.lock().await;
+        let app = &mut *guard;
+        let ids = id.map(|i| vec![i]);
+        let p = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+        let key = app.key.as_mut().ok_or_else(|| ui_err("locked", "Unlock with your passphrase to publish."))?;
+        p.publish_local(key, ids.as_deref())?;
+        let p = p.clone();
+        let t = targets(app, &p);
+        if app.pool.is_none() {
+            app.pool = Some(p.connection_pool().await?);
+        }
+        (p, t, app.pool.clone())
+    };
+    match pool {
+        Some(pool) => Ok(p.sync_with_pool(&pool, &t).await?),
         None => Ok(p.sync_with(&t).await?),
     }
 }

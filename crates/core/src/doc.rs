@@ -226,8 +226,8 @@ pub fn slugify(title: &str) -> String {
     if out.is_empty() { "post".into() } else { out.trim_end_matches('-').to_owned() }
 }
 
-/// A blog or drafts document. Cloning copies the whole document (same actor).
-#[derive(Debug, Clone)]
+/// A blog or drafts document.
+#[derive(Debug)]
 pub struct BlogDoc {
     doc: AutoCommit,
 }
@@ -529,10 +529,7 @@ impl BlogDoc {
             }
         };
         for (key, value) in [("title", &post.title), ("body", &post.body)] {
-            let t = match self.doc.get(&o, key)? {
-                Some((Value::Object(ObjType::Text), t)) => t,
-                _ => self.doc.put_object(&o, key, ObjType::Text)?,
-            };
+            let t = self.text_obj(&o, key)?;
             if self.doc.text(&t)? != *value {
                 self.doc.update_text(&t, value.as_str())?;
             }
@@ -583,6 +580,14 @@ impl BlogDoc {
         self.splice_obj(&o, splices, expected_len)
     }
 
+    /// The text object at `key` of post object `o`, created empty if missing or not text.
+    fn text_obj(&mut self, o: &ObjId, key: &str) -> Result<ObjId, DocError> {
+        match self.doc.get(o, key)? {
+            Some((Value::Object(ObjType::Text), t)) => Ok(t),
+            _ => Ok(self.doc.put_object(o, key, ObjType::Text)?),
+        }
+    }
+
     fn splice_obj(&mut self, o: &ObjId, splices: &[crate::edit::Splice], expected_len: Option<usize>) -> Result<usize, DocError> {
         let t = match self.doc.get(o, "body")? {
             Some((Value::Object(ObjType::Text), t)) => t,
@@ -619,10 +624,7 @@ impl BlogDoc {
         let applied = self.splice_obj(&o, splices, expected_len)?;
         let mut old_title = None;
         if let Some(title) = title {
-            let t = match self.doc.get(&o, "title")? {
-                Some((Value::Object(ObjType::Text), t)) => t,
-                _ => self.doc.put_object(&o, "title", ObjType::Text)?,
-            };
+            let t = self.text_obj(&o, "title")?;
             let old = self.doc.text(&t)?;
             if old != title {
                 self.doc.update_text(&t, title)?;
@@ -637,7 +639,6 @@ impl BlogDoc {
         }
         Ok((applied, old_title))
     }
-
 
     /// IDs of the posts added, changed or deleted between `before` (heads of an earlier state
     /// of this document) and now, found with Automerge's diff of the `posts` map, so the cost
@@ -672,14 +673,12 @@ impl BlogDoc {
         get_str(&self.doc, &self.post_obj(id).ok()?, "slug")
     }
 
-
     /// Sets one of a post's string fields (`slug`, `date`, `updated`, `state`) as given.
     pub fn set_post_field(&mut self, id: &str, field: &'static str, value: &str) -> Result<(), DocError> {
         let o = self.post_obj(id)?;
         self.doc.put(&o, field, value)?;
         Ok(())
     }
-
 
     /// Deletes a post from the current state (history keeps it).
     pub fn delete_post(&mut self, id: &str) -> Result<(), DocError> {

@@ -362,8 +362,8 @@ impl Profile {
     fn snapshot_key(&self) -> Result<String, ProfileError> {
         let mut h = blake3::Hasher::new();
         for w in [Which::Drafts, Which::Blog] {
-            for name in [w.file().to_owned(), format!("{}.log", w.file())] {
-                let p = self.path(&name);
+            for name in [w.file(), w.log_file()] {
+                let p = self.path(name);
                 match std::fs::read(&p) {
                     Ok(b) => {
                         h.update(&(b.len() as u64).to_le_bytes());
@@ -396,9 +396,10 @@ impl Profile {
 
     /// Writes `posts.snapshot.json` from the documents (loading them if needed).
     pub fn write_snapshot(&self) -> Result<(), ProfileError> {
-        let posts = self.posts()?;
-        let settings = self.settings()?;
-        let s = Snapshot { version: SNAPSHOT_VERSION, key: self.snapshot_key()?, settings, posts };
+        // Under both documents' locks, so no save lands between reading them and keying the files.
+        let s = self.with_drafts(|d| {
+            self.with_blog(|b| Ok(Snapshot { version: SNAPSHOT_VERSION, key: self.snapshot_key()?, settings: d.settings(), posts: summaries(d, b) }))
+        })?;
         self.write("posts.snapshot.json", &serde_json::to_vec(&s).unwrap_or_default())
     }
 

@@ -66,6 +66,13 @@ impl Which {
             Which::Drafts => "drafts.automerge",
         }
     }
+    /// The change log's file name.
+    pub fn log_file(self) -> &'static str {
+        match self {
+            Which::Blog => "blog.automerge.log",
+            Which::Drafts => "drafts.automerge.log",
+        }
+    }
     fn index(self) -> usize {
         self as usize
     }
@@ -109,9 +116,7 @@ impl DocStore {
     }
 
     fn paths(&self, w: Which) -> (PathBuf, PathBuf) {
-        let base = self.dir.join(w.file());
-        let log = self.dir.join(format!("{}.log", w.file()));
-        (base, log)
+        (self.dir.join(w.file()), self.dir.join(w.log_file()))
     }
 
     /// Whether `w` is loaded, without waiting for a load in progress.
@@ -129,14 +134,23 @@ impl DocStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(StoreError::Io { path: log, source: e }),
         };
+        let mut held = Held { saved: doc.heads(), doc, stamps, base_len: bytes.len() as u64, log_len: log_bytes.len() as u64 };
         if !log_bytes.is_empty() {
-            // Complete chunks are applied; a torn last chunk is skipped (Automerge logs it).
-            if let Err(e) = doc.automerge().load_incremental(&log_bytes) {
+            // Complete chunks are applied; Automerge stops at a torn chunk and skips the rest.
+            if let Err(e) = held.doc.automerge().load_incremental(&log_bytes) {
                 tracing::warn!(file = %log.display(), "unreadable changes in the log were skipped: {e}");
             }
+            // The changes applied, written out again, are the log's bytes when the log is whole.
+            // Otherwise (a torn append, or changes also in the full save after a crash during
+            // compaction) the log is replaced now: an append after torn bytes would be lost.
+            let applied = held.doc.automerge().save_after(&held.saved).len() as u64;
+            if applied != held.log_len {
+                tracing::warn!(file = %log.display(), "the log was not whole; writing the document in full");
+                Self::persist(&mut held, &base, &log, true)?;
+            }
+            held.saved = held.doc.heads();
         }
-        let saved = doc.heads();
-        Ok(Held { doc, saved, stamps, base_len: bytes.len() as u64, log_len: log_bytes.len() as u64 })
+        Ok(held)
     }
 
     /// Runs `f` on document `w`, loading it first if needed (or merging in what another process
@@ -170,15 +184,6 @@ impl DocStore {
         }
         Self::persist(h, &base, &log, false)?;
         r
-    }
-
-    /// Replaces the held document `w` with `doc` (which must descend from it, as after a merge)
-    /// and writes it.
-    pub fn replace(&self, w: Which, doc: BlogDoc) -> Result<(), StoreError> {
-        self.with(w, |d| {
-            *d = doc;
-            Ok::<_, StoreError>(())
-        })
     }
 
     fn persist(h: &mut Held, base: &Path, log: &Path, whole: bool) -> Result<(), StoreError> {
@@ -216,13 +221,6 @@ impl DocStore {
             return Ok(());
         }
         Self::persist(h, &base, &log, true)
-    }
-
-    /// Forgets the held documents; the next use reads the files again.
-    pub fn forget(&self) {
-        for s in self.slots.iter() {
-            *s.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        }
     }
 }
 
@@ -262,12 +260,18 @@ mod tests {
         assert!(!full.is_empty());
         // A fresh reader sees both edits.
         let read = |dir: &Path| DocStore::new(dir).with(Which::Drafts, |d| Ok::<_, StoreError>(d.post(&id).unwrap().body)).unwrap();
+        let base = std::fs::read(d.path().join("drafts.automerge")).unwrap();
         assert_eq!(read(d.path()), "Hello, world");
+        assert_eq!(std::fs::read(d.path().join("drafts.automerge")).unwrap(), base, "a whole log is read, not rewritten");
         // A crash in the middle of the second append: the first edit is still there.
         type_text(&s, &id, 12, "!");
         let torn = std::fs::read(&log).unwrap();
         std::fs::write(&log, &torn[..torn.len() - 3]).unwrap();
         assert_eq!(read(d.path()), "Hello, world");
+        // The app restarts and writes on: nothing after the torn bytes may be lost.
+        let restarted = DocStore::new(d.path());
+        type_text(&restarted, &id, 12, "?");
+        assert_eq!(read(d.path()), "Hello, world?");
     }
 
     #[test]
