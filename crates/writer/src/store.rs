@@ -7,7 +7,8 @@
 //!   saved edit (an autosave costs the size of the change, not of the document).
 //!
 //! Loading reads the full save, then applies the log's complete chunks; a chunk torn by a crash
-//! in the middle of an append is skipped (that one autosave is lost, nothing before it). When
+//! in the middle of an append is skipped (that one autosave is lost, nothing before it), and
+//! the document is then written in full at once, so later appends never follow torn bytes. When
 //! the log grows past the size of the full save, the document is saved whole and the log
 //! removed ("compaction"); a crash between the two leaves changes in both, which loading
 //! applies once. Appends are not fsynced (they survive the app being killed, not a power
