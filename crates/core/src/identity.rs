@@ -1,9 +1,24 @@
 //! The writer's identity: an OpenPGP certificate (RFC 4880, v4 keys) with an Ed25519
-//! certification-only primary key and an Ed25519 signing subkey for this device.
+//! certification-only primary key, one Ed25519 signing subkey per device and a Cv25519
+//! encryption subkey.
 //!
 //! The secret key material is encrypted with the writer's passphrase (OpenPGP S2K, as
 //! sequoia-openpgp's `CertBuilder::set_password` does) and stored as an ASCII-armored
 //! transferable secret key. The certificate's fingerprint names the author.
+//!
+//! # Devices
+//!
+//! Each computer signs with its own subkey, so a lost one is revoked without changing the
+//! author's name. The subkey's binding signature (made by the primary key) carries the
+//! device's name in the notation [`DEVICE_NOTATION`] (RFC 4880 §5.2.3.16, human-readable),
+//! so every copy of the certificate, GnuPG's included, says which computer a key belongs to.
+//! A device is revoked with a *soft* subkey revocation (reason "key retired", RFC 4880
+//! §5.2.3.23) dated when it is made: signatures the key made before stay valid, later ones
+//! are refused.
+//!
+//! An existing GnuPG key (an armored `gpg --export-secret-keys` export) becomes an identity
+//! with [`Identity::import_secret_key`]: its primary key stays the author's name and a device
+//! subkey is added.
 
 use sequoia_openpgp as openpgp;
 use openpgp::cert::prelude::*;
@@ -11,7 +26,16 @@ use openpgp::crypto::{KeyPair, Password};
 use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::SerializeInto;
-use openpgp::types::KeyFlags;
+use openpgp::packet::key::{Key4, SecretParts, SubordinateRole, PublicParts, PrimaryRole};
+use openpgp::packet::signature::SignatureBuilder;
+use openpgp::packet::signature::subpacket::NotationDataFlags;
+use openpgp::packet::{Key, Packet};
+use openpgp::types::{Curve, KeyFlags, ReasonForRevocation, RevocationStatus, SignatureType};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The notation on a device subkey's binding signature that names the device
+/// (value: UTF-8 text, for example "Ada's laptop").
+pub const DEVICE_NOTATION: &str = "device@spokes.blog";
 
 /// Errors of the identity layer.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +52,12 @@ pub enum IdentityError {
     /// No signing key that is valid now.
     #[error("the key has no valid signing key (expired or revoked)")]
     NoSigningKey,
+    /// The named device key is not part of this identity.
+    #[error("no device key {0} in this identity")]
+    NoSuchDevice(String),
+    /// The primary key's secret is not here (a device that holds only its own subkey).
+    #[error("this computer does not hold the main key, which is needed to add or remove devices")]
+    NoPrimarySecret,
     /// Key generation or another OpenPGP operation failed.
     #[error("OpenPGP operation failed: {0}")]
     OpenPgp(String),
@@ -94,6 +124,85 @@ impl Certificate {
     }
 }
 
+/// One key of a certificate that can sign statements: a device's subkey (or, for an imported
+/// GnuPG key, a signing-capable primary key).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceKey {
+    /// The key's fingerprint, uppercase hex.
+    pub fingerprint: String,
+    /// The device's name from [`DEVICE_NOTATION`], if the binding signature carries one.
+    pub name: Option<String>,
+    /// When the key was created, seconds since the Unix epoch.
+    pub created_at: i64,
+    /// When the key was revoked (its signatures from then on are refused), if it was.
+    pub revoked_at: Option<i64>,
+    /// The revocation's reason text, if revoked.
+    pub revocation_reason: Option<String>,
+    /// Whether this is the primary key rather than a subkey.
+    pub primary: bool,
+}
+
+fn secs(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+impl Certificate {
+    /// Every key that can (or could, before revocation) sign statements, oldest first.
+    pub fn devices(&self) -> Vec<DeviceKey> {
+        let policy = policy();
+        let mut out = Vec::new();
+        let revocation = |status: RevocationStatus| match status {
+            RevocationStatus::Revoked(sigs) => {
+                let sig = sigs.first();
+                (
+                    sig.and_then(|s| s.signature_creation_time()).map(secs),
+                    sig.and_then(|s| s.reason_for_revocation()).map(|(_, text)| String::from_utf8_lossy(text).into_owned()),
+                )
+            }
+            _ => (None, None),
+        };
+        // An imported GnuPG key may sign with its primary key.
+        let primary_signs = self
+            .cert
+            .with_policy(&policy, None)
+            .ok()
+            .and_then(|v| v.primary_key().key_flags())
+            .is_some_and(|f| f.for_signing());
+        if primary_signs {
+            let (revoked_at, revocation_reason) = revocation(self.cert.revocation_status(&policy, None));
+            let key = self.cert.primary_key().key();
+            out.push(DeviceKey { fingerprint: key.fingerprint().to_hex(), name: None, created_at: secs(key.creation_time()), revoked_at, revocation_reason, primary: true });
+        }
+        for ka in self.cert.keys().subkeys() {
+            // The newest binding signature, whether or not the key is still alive.
+            let Some(binding) = ka.self_signatures().next() else { continue };
+            if !binding.key_flags().is_some_and(|f| f.for_signing()) {
+                continue;
+            }
+            let name = binding.notation(DEVICE_NOTATION).next().map(|v| String::from_utf8_lossy(v).into_owned());
+            let (revoked_at, revocation_reason) = revocation(ka.revocation_status(&policy, None));
+            out.push(DeviceKey {
+                fingerprint: ka.key().fingerprint().to_hex(),
+                name,
+                created_at: secs(ka.key().creation_time()),
+                revoked_at,
+                revocation_reason,
+                primary: false,
+            });
+        }
+        out.sort_by_key(|d| d.created_at);
+        out
+    }
+
+    /// When the certificate expires, seconds since the Unix epoch; `None` if it never does
+    /// (or is not valid under the policy now).
+    pub fn expires_at(&self) -> Option<i64> {
+        let policy = policy();
+        let valid = self.cert.with_policy(&policy, None).ok()?;
+        valid.primary_key().key_expiration_time().map(secs)
+    }
+}
+
 /// The writer's full key: certificate plus encrypted secret key material.
 #[derive(Clone, Debug)]
 pub struct Identity {
@@ -101,13 +210,25 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// Generates a new identity for `name` (the user ID), encrypted with `passphrase`.
+    /// Generates a new identity for `name` (the user ID), encrypted with `passphrase`. The
+    /// first device subkey carries no device name; see [`Identity::generate_for_device`].
     pub fn generate(name: &str, passphrase: &str) -> Result<Identity, IdentityError> {
+        Self::generate_for_device(name, None, passphrase)
+    }
+
+    /// Generates a new identity whose first signing subkey is named `device`.
+    pub fn generate_for_device(name: &str, device: Option<&str>, passphrase: &str) -> Result<Identity, IdentityError> {
+        let mut template = SignatureBuilder::new(SignatureType::SubkeyBinding);
+        if let Some(d) = device {
+            template = device_notation(template, d)?;
+        }
         let (tsk, _rev) = CertBuilder::new()
             .set_cipher_suite(CipherSuite::Cv25519)
             .set_primary_key_flags(KeyFlags::empty().set_certification())
             .add_userid(name)
-            .add_signing_subkey()
+            .add_subkey_with(KeyFlags::empty().set_signing(), None, None, template)
+            .map_err(pgp)?
+            .add_subkey(KeyFlags::empty().set_storage_encryption().set_transport_encryption(), None, None)
             .set_password(Some(Password::from(passphrase)))
             .generate()
             .map_err(pgp)?;
@@ -120,6 +241,206 @@ impl Identity {
         if !tsk.is_tsk() {
             return Err(IdentityError::NoSecret);
         }
+        Ok(Identity { tsk })
+    }
+
+    /// Makes an identity of an existing secret key, such as GnuPG's
+    /// `gpg --export-secret-keys --armor` output (for example of a key made by
+    /// `gpg --quick-gen-key NAME ed25519`).
+    ///
+    /// `passphrase` must open the key's primary secret if it is protected; afterwards every
+    /// secret is protected by it (an unprotected export becomes protected). A signing subkey
+    /// named `device` is added, and an encryption subkey if the key has none. Returns the
+    /// identity and the new device key's fingerprint.
+    ///
+    /// Errors: [`IdentityError::Malformed`], [`IdentityError::NoSecret`],
+    /// [`IdentityError::NoPrimarySecret`], [`IdentityError::WrongPassphrase`], and
+    /// [`IdentityError::OpenPgp`] when the key is not valid under the standard policy (for
+    /// example SHA-1 self-signatures or an expired or revoked primary key).
+    pub fn import_secret_key(bytes: &[u8], passphrase: &str, device: &str) -> Result<(Identity, String), IdentityError> {
+        let mut id = Self::from_bytes(bytes)?;
+        let policy = policy();
+        id.tsk.with_policy(&policy, None).and_then(|v| v.alive()).map_err(|e| IdentityError::OpenPgp(format!("the key is not usable: {e}")))?;
+        let password = Password::from(passphrase);
+        // Protect every secret that came unprotected.
+        let mut protected = Vec::new();
+        for ka in id.tsk.keys().secret() {
+            let key = ka.key().clone();
+            if key.has_unencrypted_secret() {
+                protected.push(if ka.primary() {
+                    Packet::from(key.role_into_primary().encrypt_secret(&password).map_err(pgp)?)
+                } else {
+                    Packet::from(key.role_into_subordinate().encrypt_secret(&password).map_err(pgp)?)
+                });
+            }
+        }
+        if !protected.is_empty() {
+            id.tsk = id.tsk.insert_packets(protected).map_err(pgp)?.0;
+        }
+        let has_encryption = id
+            .tsk
+            .keys()
+            .with_policy(&policy, None)
+            .alive()
+            .revoked(false)
+            .for_storage_encryption()
+            .next()
+            .is_some();
+        let (mut id, fp) = id.add_device(passphrase, device)?;
+        if !has_encryption {
+            id = id.add_encryption_subkey(passphrase)?;
+        }
+        Ok((id, fp))
+    }
+
+    /// The primary key, decrypted, as a signer for binding and revocation signatures.
+    fn primary_signer(&self, passphrase: &str) -> Result<KeyPair, IdentityError> {
+        let key = self.tsk.primary_key().key().clone();
+        let key = key.parts_into_secret().map_err(|_| IdentityError::NoPrimarySecret)?;
+        let key = if key.has_unencrypted_secret() {
+            key
+        } else {
+            key.decrypt_secret(&Password::from(passphrase)).map_err(|_| IdentityError::WrongPassphrase)?
+        };
+        key.into_keypair().map_err(|_| IdentityError::NoPrimarySecret)
+    }
+
+    /// Adds a new signing subkey for the device `name`, bound by the primary key (with the
+    /// subkey's own back-signature, RFC 4880 §5.2.1 0x19) and its secret protected by
+    /// `passphrase`. Returns the new identity and the subkey's fingerprint.
+    ///
+    /// Errors: [`IdentityError::WrongPassphrase`], [`IdentityError::NoPrimarySecret`].
+    pub fn add_device(&self, passphrase: &str, name: &str) -> Result<(Identity, String), IdentityError> {
+        let mut primary = self.primary_signer(passphrase)?;
+        let subkey: Key<SecretParts, SubordinateRole> = Key4::generate_ecc(true, Curve::Ed25519).map_err(pgp)?.into();
+        let mut sub_signer = subkey.clone().into_keypair().map_err(pgp)?;
+        let primary_pub: Key<PublicParts, PrimaryRole> = self.tsk.primary_key().key().clone();
+        let backsig = SignatureBuilder::new(SignatureType::PrimaryKeyBinding)
+            .sign_primary_key_binding(&mut sub_signer, &primary_pub, &subkey)
+            .map_err(pgp)?;
+        let binding = device_notation(SignatureBuilder::new(SignatureType::SubkeyBinding), name)?
+            .set_key_flags(KeyFlags::empty().set_signing())
+            .map_err(pgp)?
+            .set_embedded_signature(backsig)
+            .map_err(pgp)?
+            .sign_subkey_binding(&mut primary, None, &subkey)
+            .map_err(pgp)?;
+        let fp = subkey.fingerprint().to_hex();
+        let subkey = subkey.encrypt_secret(&Password::from(passphrase)).map_err(pgp)?;
+        let tsk = self.tsk.clone().insert_packets(vec![Packet::SecretSubkey(subkey), binding.into()]).map_err(pgp)?.0;
+        Ok((Identity { tsk }, fp))
+    }
+
+    /// Adds a Cv25519 encryption subkey (storage and transport), protected by `passphrase`.
+    fn add_encryption_subkey(&self, passphrase: &str) -> Result<Identity, IdentityError> {
+        let mut primary = self.primary_signer(passphrase)?;
+        let subkey: Key<SecretParts, SubordinateRole> = Key4::generate_ecc(false, Curve::Cv25519).map_err(pgp)?.into();
+        let binding = SignatureBuilder::new(SignatureType::SubkeyBinding)
+            .set_key_flags(KeyFlags::empty().set_storage_encryption().set_transport_encryption())
+            .map_err(pgp)?
+            .sign_subkey_binding(&mut primary, None, &subkey)
+            .map_err(pgp)?;
+        let subkey = subkey.encrypt_secret(&Password::from(passphrase)).map_err(pgp)?;
+        let tsk = self.tsk.clone().insert_packets(vec![Packet::SecretSubkey(subkey), binding.into()]).map_err(pgp)?.0;
+        Ok(Identity { tsk })
+    }
+
+    /// Revokes the device key `fingerprint` as of now ("key retired", a soft revocation):
+    /// statements it signed before stay valid, later ones are refused. `why` is kept in the
+    /// revocation as its reason text.
+    ///
+    /// Errors: [`IdentityError::NoSuchDevice`] (also for the primary key, which is the
+    /// author's name and cannot be revoked this way), [`IdentityError::WrongPassphrase`],
+    /// [`IdentityError::NoPrimarySecret`].
+    pub fn revoke_device(&self, passphrase: &str, fingerprint: &str, why: &str) -> Result<Identity, IdentityError> {
+        let wanted = fingerprint.replace(' ', "").to_uppercase();
+        let sub = self
+            .tsk
+            .keys()
+            .subkeys()
+            .find(|k| k.key().fingerprint().to_hex() == wanted)
+            .ok_or_else(|| IdentityError::NoSuchDevice(wanted.clone()))?;
+        let mut primary = self.primary_signer(passphrase)?;
+        let sig = SubkeyRevocationBuilder::new()
+            .set_reason_for_revocation(ReasonForRevocation::KeyRetired, why.as_bytes())
+            .map_err(pgp)?
+            .build(&mut primary, &self.tsk, sub.key(), None)
+            .map_err(pgp)?;
+        let tsk = self.tsk.clone().insert_packets(sig).map_err(pgp)?.0;
+        Ok(Identity { tsk })
+    }
+
+    /// Sets when the whole certificate expires (`None`: never), keeping its fingerprint.
+    /// Statements signed before an expiry stay valid; renewing is setting a later time.
+    ///
+    /// Errors: [`IdentityError::WrongPassphrase`], [`IdentityError::NoPrimarySecret`].
+    pub fn set_expiry(&self, passphrase: &str, expires: Option<SystemTime>) -> Result<Identity, IdentityError> {
+        let mut primary = self.primary_signer(passphrase)?;
+        let policy = policy();
+        // The newest self-signature wins; with one-second timestamps a second change within
+        // the same second would tie with the first, so wait for the next second.
+        let newest = self
+            .tsk
+            .primary_key()
+            .self_signatures()
+            .chain(self.tsk.userids().flat_map(|u| u.self_signatures()))
+            .filter_map(|s| s.signature_creation_time())
+            .max();
+        if let Some(t) = newest {
+            wait_until_after(secs(t));
+        }
+        // Re-validate at a time the certificate was alive, so an expired one can be renewed.
+        let at = self.tsk.primary_key().key().creation_time() + std::time::Duration::from_secs(1);
+        let at = if self.tsk.with_policy(&policy, None).and_then(|v| v.alive()).is_ok() { SystemTime::now() } else { at };
+        let sigs = self.tsk.set_expiration_time(&policy, at, &mut primary, expires).map_err(pgp)?;
+        let tsk = self.tsk.clone().insert_packets(sigs).map_err(pgp)?.0;
+        Ok(Identity { tsk })
+    }
+
+    /// Takes in what another copy of the certificate knows (devices added or revoked
+    /// elsewhere). Returns `true` if anything was new; `false`, changing nothing, for another
+    /// author's certificate.
+    pub fn merge_certificate(&mut self, cert: &Certificate) -> bool {
+        if cert.cert.fingerprint() != self.tsk.fingerprint() {
+            return false;
+        }
+        let before = self.certificate();
+        match self.tsk.clone().merge_public(cert.cert.clone()) {
+            Ok(merged) => {
+                self.tsk = merged;
+                self.certificate() != before
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The same identity with the secrets of every *other* device's signing subkey removed
+    /// (the primary and encryption secrets stay): what a new device receives.
+    pub fn for_device(&self, fingerprint: &str) -> Result<Identity, IdentityError> {
+        let wanted = fingerprint.to_uppercase();
+        if !self.tsk.keys().any(|k| k.key().fingerprint().to_hex() == wanted) {
+            return Err(IdentityError::NoSuchDevice(wanted));
+        }
+        let signing_subkeys: std::collections::HashSet<String> = self
+            .tsk
+            .keys()
+            .subkeys()
+            .filter(|k| k.self_signatures().next().and_then(|s| s.key_flags()).map(|f| f.for_signing()).unwrap_or(false))
+            .map(|k| k.key().fingerprint().to_hex())
+            .collect();
+        let packets: Vec<Packet> = self
+            .tsk
+            .clone()
+            .into_tsk()
+            .into_packets()
+            .map(|p| match p {
+                Packet::SecretSubkey(k) if signing_subkeys.contains(&k.fingerprint().to_hex()) && k.fingerprint().to_hex() != wanted => {
+                    Packet::PublicSubkey(k.take_secret().0)
+                }
+                other => other,
+            })
+            .collect();
+        let tsk = Cert::from_packets(packets.into_iter()).map_err(pgp)?;
         Ok(Identity { tsk })
     }
 
@@ -138,12 +459,22 @@ impl Identity {
         self.tsk.fingerprint().to_hex()
     }
 
-    /// Decrypts the newest valid signing subkey with `passphrase`.
+    /// Decrypts the newest valid signing key with `passphrase`.
     ///
     /// Errors: [`IdentityError::WrongPassphrase`], [`IdentityError::NoSigningKey`].
     pub fn unlock(&self, passphrase: &str) -> Result<SigningKey, IdentityError> {
+        self.unlock_device(passphrase, None)
+    }
+
+    /// Decrypts the signing key `device` (a fingerprint), or with `None` the newest valid
+    /// signing key whose secret is here.
+    ///
+    /// Errors: [`IdentityError::WrongPassphrase`], [`IdentityError::NoSigningKey`] (also when
+    /// `device` is revoked, expired or not held here).
+    pub fn unlock_device(&self, passphrase: &str, device: Option<&str>) -> Result<SigningKey, IdentityError> {
         let policy = policy();
         let password = Password::from(passphrase);
+        let wanted = device.map(|d| d.to_uppercase());
         let mut candidates: Vec<_> = self
             .tsk
             .keys()
@@ -153,6 +484,7 @@ impl Identity {
             .revoked(false)
             .for_signing()
             .secret()
+            .filter(|k| wanted.as_ref().is_none_or(|w| &k.key().fingerprint().to_hex() == w))
             .collect();
         candidates.sort_by_key(|k| std::cmp::Reverse(k.key().creation_time()));
         let ka = candidates.into_iter().next().ok_or(IdentityError::NoSigningKey)?;
@@ -165,6 +497,26 @@ impl Identity {
         let keypair = key.into_keypair().map_err(pgp)?;
         Ok(SigningKey { keypair, cert_fingerprint: self.fingerprint() })
     }
+}
+
+/// Sleeps until the clock is past second `t` (seconds since the Unix epoch). OpenPGP
+/// timestamps have one-second resolution, so a revocation or a new self-signature made in
+/// the same second as an earlier signature would tie with it.
+pub fn wait_until_after(t: i64) {
+    loop {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        if (now.as_secs() as i64) > t {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1000 - u64::from(now.subsec_millis()) + 5));
+    }
+}
+
+/// Adds the device-name notation to a binding signature template.
+fn device_notation(template: SignatureBuilder, name: &str) -> Result<SignatureBuilder, IdentityError> {
+    template
+        .add_notation(DEVICE_NOTATION, name.as_bytes(), NotationDataFlags::empty().set_human_readable(), false)
+        .map_err(pgp)
 }
 
 /// A decrypted signing key, ready to sign statements. Lives in memory only.
@@ -222,5 +574,102 @@ mod tests {
         assert!(matches!(Identity::from_bytes(&cert), Err(IdentityError::NoSecret)));
         assert!(matches!(Identity::from_bytes(b"garbage"), Err(IdentityError::Malformed(_))));
         assert_eq!(Certificate::from_bytes(&cert).unwrap().fingerprint(), id.fingerprint());
+    }
+
+    fn statement(id: &Identity) -> crate::statement::Statement {
+        let blog = crate::doc::BlogId::generate();
+        let mut doc = crate::doc::BlogDoc::create(crate::doc::DocKind::Blog, &blog, &id.fingerprint(), &crate::doc::BlogSettings::default());
+        crate::statement::Statement::new(blog, &doc.heads())
+    }
+
+    #[test]
+    fn devices_are_added_named_and_sign_with_their_own_subkey() {
+        let id = Identity::generate_for_device("Ada", Some("Desk"), "pw").unwrap();
+        let first = id.unlock("pw").unwrap().key_fingerprint();
+        assert!(matches!(id.add_device("wrong", "Laptop"), Err(IdentityError::WrongPassphrase)));
+        let (id2, laptop) = id.add_device("pw", "Laptop").unwrap();
+        assert_eq!(id2.fingerprint(), id.fingerprint(), "a device does not change the author's name");
+        let devices = id2.certificate().devices();
+        let names: Vec<_> = devices.iter().map(|d| (d.fingerprint.clone(), d.name.clone())).collect();
+        assert_eq!(names, vec![(first.clone(), Some("Desk".into())), (laptop.clone(), Some("Laptop".into()))]);
+        let mut key = id2.unlock_device("pw", Some(&laptop)).unwrap();
+        assert_eq!(key.key_fingerprint(), laptop);
+        let st = statement(&id2);
+        let signed = st.sign(&mut key).unwrap();
+        let v = signed.verify(&id2.certificate(), &st.blog_id).unwrap();
+        assert_eq!(v.signer, laptop);
+        // The old certificate does not know the new device.
+        assert!(matches!(signed.verify(&id.certificate(), &st.blog_id), Err(crate::statement::StatementError::UnknownSigner { .. })));
+        // A device receives only its own signing secret.
+        let for_laptop = id2.for_device(&laptop).unwrap();
+        assert!(matches!(for_laptop.unlock_device("pw", Some(&first)), Err(IdentityError::NoSigningKey)));
+        for_laptop.unlock_device("pw", Some(&laptop)).unwrap();
+        assert!(matches!(id2.for_device("00"), Err(IdentityError::NoSuchDevice(_))));
+    }
+
+    #[test]
+    fn a_revoked_device_keeps_its_past_signatures_and_loses_its_future_ones() {
+        let id = Identity::generate_for_device("Ada", Some("Desk"), "pw").unwrap();
+        let (id, laptop) = id.add_device("pw", "Laptop").unwrap();
+        let mut key = id.unlock_device("pw", Some(&laptop)).unwrap();
+        let st = statement(&id);
+        let before = st.sign(&mut key).unwrap();
+        // Signature times have one-second resolution; the revocation must be later.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let revoked = id.revoke_device("pw", &laptop, "lost on a train").unwrap();
+        assert!(matches!(id.revoke_device("pw", &id.fingerprint(), "x"), Err(IdentityError::NoSuchDevice(_))), "the primary is not a device");
+        let after = st.sign(&mut key).unwrap();
+        let cert = revoked.certificate();
+        before.verify(&cert, &st.blog_id).unwrap();
+        assert!(matches!(after.verify(&cert, &st.blog_id), Err(crate::statement::StatementError::UnknownSigner { .. })));
+        let d = cert.devices().into_iter().find(|d| d.fingerprint == laptop).unwrap();
+        assert!(d.revoked_at.is_some());
+        assert_eq!(d.revocation_reason.as_deref(), Some("lost on a train"));
+        assert!(matches!(revoked.unlock_device("pw", Some(&laptop)), Err(IdentityError::NoSigningKey)));
+        // Another copy of the identity learns the revocation from the certificate.
+        let mut other = id.clone();
+        assert!(other.merge_certificate(&cert));
+        assert!(!other.merge_certificate(&cert), "nothing new the second time");
+        assert!(!other.merge_certificate(&Identity::generate("Mallory", "pw").unwrap().certificate()));
+        assert!(matches!(other.unlock_device("pw", Some(&laptop)), Err(IdentityError::NoSigningKey)));
+    }
+
+    #[test]
+    fn expiry_is_set_and_renewed_without_changing_the_fingerprint() {
+        let id = Identity::generate("Ada", "pw").unwrap();
+        assert_eq!(id.certificate().expires_at(), None);
+        let in_a_year = SystemTime::now() + std::time::Duration::from_secs(365 * 86400);
+        let renewed = id.set_expiry("pw", Some(in_a_year)).unwrap();
+        assert_eq!(renewed.fingerprint(), id.fingerprint());
+        assert_eq!(renewed.certificate().expires_at(), Some(secs(in_a_year)));
+        assert!(matches!(id.set_expiry("nope", None), Err(IdentityError::WrongPassphrase)));
+        renewed.unlock("pw").unwrap();
+    }
+
+    #[test]
+    fn an_unprotected_signing_primary_key_is_imported_and_protected() {
+        // What `gpg --quick-gen-key NAME ed25519 --passphrase ''` makes: a signing primary, no subkeys.
+        let (tsk, _) = CertBuilder::new()
+            .set_cipher_suite(CipherSuite::Cv25519)
+            .set_primary_key_flags(KeyFlags::empty().set_certification().set_signing())
+            .add_userid("Grace")
+            .generate()
+            .unwrap();
+        let armored = tsk.as_tsk().armored().to_vec().unwrap();
+        let (id, device) = Identity::import_secret_key(&armored, "new pass", "Desk").unwrap();
+        assert_eq!(id.fingerprint(), tsk.fingerprint().to_hex());
+        assert!(matches!(id.unlock_device("wrong", Some(&device)), Err(IdentityError::WrongPassphrase)));
+        assert!(matches!(id.unlock_device("wrong", Some(&id.fingerprint())), Err(IdentityError::WrongPassphrase)), "the primary secret is protected now");
+        id.unlock_device("new pass", Some(&device)).unwrap();
+        let devices = id.certificate().devices();
+        assert_eq!(devices.len(), 2);
+        assert!(devices[0].primary);
+        assert_eq!(devices[1].name.as_deref(), Some("Desk"));
+        let policy = policy();
+        assert_eq!(id.tsk.keys().with_policy(&policy, None).for_storage_encryption().count(), 1);
+        // A protected key needs its passphrase.
+        let protected = id.to_armored();
+        assert!(matches!(Identity::import_secret_key(&protected, "wrong", "Laptop"), Err(IdentityError::WrongPassphrase)));
+        assert!(matches!(Identity::import_secret_key(&id.certificate().to_armored(), "x", "Laptop"), Err(IdentityError::NoSecret)));
     }
 }

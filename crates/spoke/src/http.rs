@@ -42,7 +42,7 @@ pub struct AppState {
     pub spoke: Arc<dyn SpokeView>,
 }
 
-const CSS: &str = include_str!("../../../assets/reader.css");
+pub(crate) const CSS: &str = include_str!("../../../assets/reader.css");
 
 /// The site's routes.
 pub fn router(state: AppState) -> Router {
@@ -64,6 +64,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 fn page(title: &str, body: Markup) -> Markup {
+    page_with(title, "/assets/reader.css", body)
+}
+
+/// The page layout; `css` is the style sheet's address (relative in a static site).
+pub(crate) fn page_with(title: &str, css: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -71,7 +76,7 @@ fn page(title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
-                link rel="stylesheet" href="/assets/reader.css";
+                link rel="stylesheet" href=(css);
             }
             body { main { (body) } }
         }
@@ -87,16 +92,17 @@ fn find_blog(s: &AppState, id: &str) -> Result<Arc<BlogView>, Response> {
     s.spoke.blog(&id).ok_or_else(|| not_found("This spoke does not host that blog."))
 }
 
-fn date(d: &chrono::DateTime<chrono::FixedOffset>) -> Markup {
+pub(crate) fn date(d: &chrono::DateTime<chrono::FixedOffset>) -> Markup {
     html! { time datetime=(d.to_rfc3339()) { (d.format("%-d %B %Y")) } }
 }
 
-fn post_list(blog: &BlogView, posts: &[PostView]) -> Markup {
+/// The list of posts, each linking to `href(post)`.
+pub(crate) fn post_list(href: &dyn Fn(&PostView) -> String, posts: &[PostView]) -> Markup {
     html! {
         ol.posts {
             @for p in posts {
                 li {
-                    a href=(format!("/b/{}/posts/{}", blog.blog_id, p.slug)) { (p.title) }
+                    a href=(href(p)) { (p.title) }
                     " " span.meta { (date(&p.date)) }
                     p.excerpt { (p.excerpt) }
                 }
@@ -106,6 +112,11 @@ fn post_list(blog: &BlogView, posts: &[PostView]) -> Markup {
 }
 
 fn verification_note(blog: &BlogView) -> Markup {
+    verification_note_with(blog, &format!("/b/{}/bundle.json", blog.blog_id))
+}
+
+/// The verification sentence; `bundle` is the verification bundle's address.
+pub(crate) fn verification_note_with(blog: &BlogView, bundle: &str) -> Markup {
     let fp = spaced(&blog.fingerprint);
     html! {
         @match &blog.verification {
@@ -114,7 +125,7 @@ fn verification_note(blog: &BlogView) -> Markup {
                     "✓ Signatures verified: all " (changes) " revisions of this blog are covered by "
                     (statements) " signed statements from OpenPGP certificate "
                     code { (fp) } "."
-                    " " a href=(format!("/b/{}/bundle.json", blog.blog_id)) { "Check it yourself" }
+                    " " a href=(bundle) { "Check it yourself" }
                 }
             }
             Verification::Failed { reason } => {
@@ -165,7 +176,7 @@ async fn blog_home(State(s): State<AppState>, Path(id): Path<String>) -> Respons
         }
         (verification_note(&blog))
         @if blog.posts.is_empty() { p { "No posts yet." } }
-        (post_list(&blog, &blog.posts))
+        (post_list(&|p| format!("/b/{}/posts/{}", blog.blog_id, p.slug), &blog.posts))
         footer { a href=(format!("/b/{}/feed.atom", blog.blog_id)) { "Atom feed" } " · " a href="/" { (s.spoke.name()) } }
     })
     .into_response()
@@ -190,6 +201,11 @@ async fn post_page(State(s): State<AppState>, Path((id, slug)): Path<(String, St
 }
 
 fn feed(title: &str, id: &str, self_url: &str, entries: Vec<Entry>) -> Response {
+    ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], feed_xml(title, id, self_url, entries)).into_response()
+}
+
+/// An Atom feed document (RFC 4287).
+pub(crate) fn feed_xml(title: &str, id: &str, self_url: &str, entries: Vec<Entry>) -> String {
     let updated = entries.iter().map(|e| e.updated).max().unwrap_or_else(|| chrono::DateTime::UNIX_EPOCH.fixed_offset());
     let f = Feed {
         title: Text::plain(title),
@@ -199,17 +215,22 @@ fn feed(title: &str, id: &str, self_url: &str, entries: Vec<Entry>) -> Response 
         entries,
         ..Default::default()
     };
-    ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], f.to_string()).into_response()
+    f.to_string()
 }
 
 fn entry(blog: &BlogView, p: &PostView) -> Entry {
+    entry_with(blog, p, &format!("/b/{}/posts/{}", blog.blog_id, p.slug))
+}
+
+/// A feed entry linking to `href`.
+pub(crate) fn entry_with(blog: &BlogView, p: &PostView, href: &str) -> Entry {
     Entry {
         title: Text::plain(&p.title),
         id: format!("urn:spokes:{}:{}", blog.blog_id, p.id),
         updated: p.updated.max(p.date),
         published: Some(p.date),
         authors: vec![Person { name: if blog.author.is_empty() { blog.title().to_owned() } else { blog.author.clone() }, ..Default::default() }],
-        links: vec![Link { href: format!("/b/{}/posts/{}", blog.blog_id, p.slug), rel: "alternate".into(), ..Default::default() }],
+        links: vec![Link { href: href.to_owned(), rel: "alternate".into(), ..Default::default() }],
         content: Some(Content { value: Some(p.html.clone()), content_type: Some("html".into()), ..Default::default() }),
         ..Default::default()
     }

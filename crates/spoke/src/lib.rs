@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod http;
+pub mod site;
 pub mod store;
 pub mod view;
 

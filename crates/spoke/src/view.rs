@@ -191,11 +191,24 @@ pub struct BundleStatement {
 impl Bundle {
     /// Builds a bundle from stored data.
     pub fn new(b: &StoredBlog, statements: Vec<SignedStatement>) -> Bundle {
+        Self::from_parts(&b.blog_id, &b.certificate, &b.document, &statements)
+    }
+
+    /// Builds a bundle from a replica (the writer's static site carries one).
+    pub fn from_replica(r: &mut Replica) -> Bundle {
+        let document = r.doc.save();
+        match &r.certificate {
+            Some(c) => Self::from_parts(&r.blog_id, c, &document, &r.statements),
+            None => Bundle { version: 1, blog_id: r.blog_id.to_string(), fingerprint: String::new(), certificate: String::new(), statements: vec![], document: hex::encode(&document) },
+        }
+    }
+
+    fn from_parts(blog_id: &BlogId, certificate: &spokes_core::Certificate, document: &[u8], statements: &[SignedStatement]) -> Bundle {
         Bundle {
             version: 1,
-            blog_id: b.blog_id.to_string(),
-            fingerprint: b.fingerprint.clone(),
-            certificate: String::from_utf8_lossy(&b.certificate.to_armored()).into_owned(),
+            blog_id: blog_id.to_string(),
+            fingerprint: certificate.fingerprint(),
+            certificate: String::from_utf8_lossy(&certificate.to_armored()).into_owned(),
             statements: statements
                 .iter()
                 .map(|s| BundleStatement {
@@ -204,7 +217,7 @@ impl Bundle {
                     heads: Statement::parse(s.statement.as_bytes()).map(|st| st.heads.iter().map(|h| h.to_string()).collect()).unwrap_or_default(),
                 })
                 .collect(),
-            document: hex::encode(&b.document),
+            document: hex::encode(document),
         }
     }
 }

@@ -18,6 +18,7 @@
 //! rename, fsync the folder), so a crash at any instant leaves either the old or the new
 //! version. The logs are only appended to; a torn last append is skipped when loading.
 
+pub mod devices;
 pub mod fsutil;
 pub mod profile;
 pub mod publish;

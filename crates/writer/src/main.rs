@@ -28,8 +28,13 @@ enum Cmd {
     /// Create your identity (an OpenPGP key) and your blog.
     Init {
         /// Your name, as readers see it.
-        #[arg(long)]
-        name: String,
+        #[arg(long, required_unless_present = "key")]
+        name: Option<String>,
+        /// Use an existing OpenPGP key instead of making one: an armored secret-key export
+        /// (`gpg --export-secret-keys --armor KEYID > key.asc`). Its passphrase becomes your
+        /// Spokes passphrase; your name is the key's user ID.
+        #[arg(long, conflicts_with = "name")]
+        key: Option<PathBuf>,
         /// The blog's title.
         #[arg(long)]
         title: String,
@@ -110,6 +115,50 @@ enum Cmd {
     },
     /// Check every revision of your blog against your signatures.
     Verify,
+    /// The computers that sign for you.
+    Device {
+        #[command(subcommand)]
+        cmd: DeviceCmd,
+    },
+    /// Your key: replace this computer's signing key, or change when the key expires.
+    Key {
+        #[command(subcommand)]
+        cmd: KeyCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    /// List the computers whose keys sign your blog.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a lost or retired computer: what it signed before stays valid, spokes refuse
+    /// what it signs from now on. Sends the change to your spokes.
+    Remove {
+        /// The computer's key fingerprint (see `spokes device list`).
+        fingerprint: String,
+        /// Why, kept with the removal.
+        #[arg(long, default_value = "removed by the author")]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Retire this computer's signing key and make a new one. Your fingerprint stays.
+    Replace,
+    /// Set when your key expires (renew it by setting a later date). Your fingerprint stays.
+    Expiry {
+        /// Expire this many days from now.
+        #[arg(long, conflicts_with = "never", required_unless_present = "never")]
+        days: Option<u64>,
+        /// Never expire.
+        #[arg(long)]
+        never: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -183,13 +232,22 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let dir = cli.profile.clone().unwrap_or_else(default_profile);
     match &cli.cmd {
-        Cmd::Init { name, title, description, language, handle } => {
-            let pass = passphrase(&cli, true)?;
-            if pass.chars().count() < 8 {
-                bail!("choose a passphrase of at least 8 characters");
-            }
+        Cmd::Init { name, key, title, description, language, handle } => {
             let settings = BlogSettings { title: title.clone(), description: description.clone(), language: language.clone(), handle: handle.clone() };
-            let p = Profile::create(&dir, name, &pass, &settings)?;
+            let p = match (key, name) {
+                (Some(key), _) => {
+                    let bytes = std::fs::read(key).with_context(|| format!("could not read {}", key.display()))?;
+                    let pass = passphrase(&cli, false)?;
+                    Profile::create_from_secret_key(&dir, &bytes, &pass, &settings)?
+                }
+                (None, name) => {
+                    let pass = passphrase(&cli, true)?;
+                    if pass.chars().count() < 8 {
+                        bail!("choose a passphrase of at least 8 characters");
+                    }
+                    Profile::create(&dir, name.as_deref().unwrap_or_default(), &pass, &settings)?
+                }
+            };
             println!("Created your identity and blog in {}", dir.display());
             println!("Fingerprint: {}", p.fingerprint());
             println!("Blog ID:     {}", p.blog_id());
@@ -289,6 +347,55 @@ async fn main() -> anyhow::Result<()> {
             let p = Profile::open(&dir)?;
             let (changes, statements) = p.verify()?;
             println!("Verified: all {changes} revisions are covered by {statements} valid signed statements from {}", p.fingerprint());
+        }
+        Cmd::Device { cmd } => {
+            let p = Profile::open(&dir)?;
+            match cmd {
+                DeviceCmd::List { json } => {
+                    let devices = p.devices()?;
+                    if *json {
+                        println!("{}", serde_json::to_string_pretty(&devices)?);
+                    } else {
+                        for d in devices {
+                            let when = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
+                            let mut line = format!("{}  {}  added {}", d.fingerprint, d.name.clone().unwrap_or_else(|| if d.primary { "main key".into() } else { "unnamed".into() }), when(d.created_at));
+                            if Some(d.fingerprint.as_str()) == p.device_key() {
+                                line.push_str("  (this computer)");
+                            }
+                            if let Some(t) = d.revoked_at {
+                                line.push_str(&format!("  removed {} ({})", when(t), d.revocation_reason.unwrap_or_default()));
+                            }
+                            println!("{line}");
+                        }
+                    }
+                }
+                DeviceCmd::Remove { fingerprint, reason } => {
+                    let pass = passphrase(&cli, false)?;
+                    p.remove_device(&pass, fingerprint, reason)?;
+                    println!("Removed. Revisions it signed before stay valid; spokes refuse what it signs from now on.");
+                    p.sync_with(&p.targets()).await?;
+                    print_status(&p, false)?;
+                }
+            }
+        }
+        Cmd::Key { cmd } => {
+            let mut p = Profile::open(&dir)?;
+            let pass = passphrase(&cli, false)?;
+            match cmd {
+                KeyCmd::Replace => {
+                    let new = p.replace_device_key(&pass)?;
+                    println!("This computer now signs with {new}. Your fingerprint stays {}.", p.fingerprint());
+                }
+                KeyCmd::Expiry { days, never } => {
+                    let when = if *never { None } else { days.map(|d| std::time::SystemTime::now() + std::time::Duration::from_secs(d * 86400)) };
+                    p.set_expiry(&pass, when)?;
+                    match p.certificate()?.expires_at().and_then(|t| chrono::DateTime::from_timestamp(t, 0)) {
+                        Some(t) => println!("Your key now expires on {}.", t.format("%Y-%m-%d")),
+                        None => println!("Your key now never expires."),
+                    }
+                }
+            }
+            p.sync_with(&p.targets()).await?;
         }
     }
     Ok(())

@@ -65,6 +65,9 @@ pub enum ProfileError {
     /// No such post.
     #[error("there is no post {0}")]
     NoSuchPost(String),
+    /// This computer's own key cannot be removed from this computer (replace it instead).
+    #[error("this is the computer you are using; to stop using its key, replace the key instead")]
+    OwnDevice,
 }
 
 impl From<StoreError> for ProfileError {
@@ -86,6 +89,8 @@ impl ProfileError {
             ProfileError::Damaged { .. } => "damaged-file",
             ProfileError::NewerVersion(_) => "newer-version",
             ProfileError::Identity(IdentityError::WrongPassphrase) => "wrong-passphrase",
+            ProfileError::Identity(IdentityError::NoSigningKey) => "device-removed",
+            ProfileError::OwnDevice => "own-device",
             ProfileError::Identity(_) => "identity",
             ProfileError::Doc(DocError::EditMismatch(_)) => "edit-mismatch",
             ProfileError::Doc(_) => "document",
@@ -123,6 +128,10 @@ struct Meta {
     #[serde(default)]
     spokes: Vec<SpokeEntry>,
     created_at: String,
+    /// Fingerprint of this computer's signing subkey. Absent in profiles made before
+    /// devices existed: they sign with the newest signing key they hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device_key: Option<String>,
 }
 
 /// A post as the writer's list shows it.
@@ -177,19 +186,35 @@ impl Profile {
         if Self::exists(dir) {
             return Err(ProfileError::Exists(dir.into()));
         }
-        std::fs::create_dir_all(dir.join("sync")).map_err(io(dir))?;
-        let identity = Identity::generate(name, passphrase)?;
-        Self::create_with_identity(dir, name, identity, passphrase, settings)
+        let identity = Identity::generate_for_device(name, Some(&crate::devices::this_device_name()), passphrase)?;
+        Self::create_with_identity(dir, name, identity, None, passphrase, settings)
     }
 
-    fn create_with_identity(dir: &Path, name: &str, identity: Identity, passphrase: &str, settings: &BlogSettings) -> Result<Profile, ProfileError> {
-        let mut key = identity.unlock(passphrase)?;
+    /// Creates a profile around an existing secret key, such as a GnuPG export
+    /// (`gpg --export-secret-keys --armor`): see [`Identity::import_secret_key`]. The author's
+    /// name is the key's first user ID.
+    ///
+    /// Errors: [`ProfileError::Exists`], [`ProfileError::Identity`] (unreadable key, wrong
+    /// passphrase, a key not valid under the standard policy).
+    pub fn create_from_secret_key(dir: &Path, key: &[u8], passphrase: &str, settings: &BlogSettings) -> Result<Profile, ProfileError> {
+        if Self::exists(dir) {
+            return Err(ProfileError::Exists(dir.into()));
+        }
+        let (identity, device) = Identity::import_secret_key(key, passphrase, &crate::devices::this_device_name())?;
+        let name = identity.certificate().user_id().unwrap_or_else(|| "Writer".into());
+        Self::create_with_identity(dir, &name, identity, Some(device), passphrase, settings)
+    }
+
+    fn create_with_identity(dir: &Path, name: &str, identity: Identity, device: Option<String>, passphrase: &str, settings: &BlogSettings) -> Result<Profile, ProfileError> {
+        std::fs::create_dir_all(dir.join("sync")).map_err(io(dir))?;
+        let mut key = identity.unlock_device(passphrase, device.as_deref())?;
+        let device_key = Some(key.key_fingerprint());
         let blog_id = BlogId::generate();
         let fp = identity.fingerprint();
         let mut blog = BlogDoc::create(DocKind::Blog, &blog_id, &fp, settings);
         let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, settings);
         let st = Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339() } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -223,7 +248,7 @@ impl Profile {
         }
         drafts.commit("copy of the published posts");
         std::fs::create_dir_all(dir.join("sync")).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339() } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -288,7 +313,18 @@ impl Profile {
         std::fs::read(&p).map_err(io(&p))
     }
 
-    fn save_meta(&self) -> Result<(), ProfileError> {
+    /// Fingerprint of this computer's signing subkey (`None` in profiles from before devices,
+    /// which sign with the newest signing key they hold).
+    pub fn device_key(&self) -> Option<&str> {
+        self.meta.device_key.as_deref()
+    }
+
+    pub(crate) fn set_device_key(&mut self, fingerprint: &str) -> Result<(), ProfileError> {
+        self.meta.device_key = Some(fingerprint.to_owned());
+        self.save_meta()
+    }
+
+    pub(crate) fn save_meta(&self) -> Result<(), ProfileError> {
         self.write("profile.json", &serde_json::to_vec_pretty(&self.meta).unwrap_or_default())
     }
 
@@ -299,7 +335,7 @@ impl Profile {
 
     /// Decrypts the signing key.
     pub fn unlock(&self, passphrase: &str) -> Result<SigningKey, ProfileError> {
-        Ok(self.identity()?.unlock(passphrase)?)
+        Ok(self.identity()?.unlock_device(passphrase, self.meta.device_key.as_deref())?)
     }
 
     /// The public certificate.

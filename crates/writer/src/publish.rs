@@ -148,7 +148,8 @@ impl Profile {
         let (mut base, before) = self.with_blog(|b| Ok((b.automerge().fork(), b.heads())))?;
         let cert = self.certificate()?;
         let statements = self.statements()?;
-        let shared = Arc::new(Mutex::new((base.fork(), statements.clone())));
+        // The merged document, every statement, and the certificate as the spokes know it.
+        let shared = Arc::new(Mutex::new((base.fork(), statements.clone(), cert.clone())));
         let mut tasks = Vec::new();
         for t in targets {
             let (t, pool, shared, cert) = (t.clone(), pool.clone(), shared.clone(), cert.clone());
@@ -175,6 +176,11 @@ impl Profile {
                                 g.0.merge(&mut incoming).map_err(|e| fail(&e))?;
                             }
                             g.1.extend(out.new_statements.iter().cloned());
+                            if out.certificate_changed {
+                                if let Some(c) = &rep.certificate {
+                                    g.2.merge(c);
+                                }
+                            }
                             if let Some(dir) = state_path.parent() {
                                 let _ = std::fs::create_dir_all(dir);
                             }
@@ -206,10 +212,14 @@ impl Profile {
             }
         }
         // Save what was pulled (other devices' revisions), then the status.
-        let (doc, statements) = {
+        let (doc, statements, learned) = {
             let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
-            (g.0.fork(), g.1.clone())
+            (g.0.fork(), g.1.clone(), g.2.clone())
         };
+        // Devices added or removed on the writer's other computers.
+        if learned != cert && self.merge_certificate(&learned)? {
+            tracing::info!("learned a newer copy of the author's certificate");
+        }
         let mut merged = BlogDoc::from_automerge(doc)?;
         if merged.heads() != before {
             self.save_blog(&mut merged)?;

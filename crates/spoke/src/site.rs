@@ -1,0 +1,89 @@
+//! A blog as a static site: the pages a spoke serves, frozen into files with relative links,
+//! so the site can be hosted by any web server or opened from a folder.
+//!
+//! | file | what |
+//! |---|---|
+//! | `index.html` | the blog's home page, newest posts first |
+//! | `posts/{slug}/index.html` | each post (permalink `posts/{slug}/`) |
+//! | `feed.atom` | Atom feed (RFC 4287) of every post, links relative to the feed |
+//! | `reader.css` | the reader style sheet |
+//! | `bundle.json` | the verification bundle (see `docs/formats.md`) |
+//!
+//! The posts are checked against the author's signatures first, as on a spoke: a blog that
+//! fails verification gives a site that says so and shows no posts.
+
+use crate::http::{CSS, date, entry_with, feed_xml, page_with, post_list, verification_note_with};
+use crate::view::{BlogView, Bundle};
+use maud::{PreEscaped, html};
+use spokes_sync::session::Replica;
+
+/// Renders `replica` as a static site: (relative path, bytes) pairs, paths with `/`.
+pub fn static_site(replica: &mut Replica) -> Vec<(String, Vec<u8>)> {
+    let blog = BlogView::build(replica);
+    let bundle = Bundle::from_replica(replica);
+    let mut files = Vec::with_capacity(blog.posts.len() + 4);
+    let home = page_with(blog.title(), "reader.css", html! {
+        header {
+            h1 { (blog.title()) }
+            @if !blog.settings.description.is_empty() { p { (blog.settings.description) } }
+            link rel="alternate" type="application/atom+xml" href="feed.atom";
+        }
+        (verification_note_with(&blog, "bundle.json"))
+        @if blog.posts.is_empty() { p { "No posts yet." } }
+        (post_list(&|p| format!("posts/{}/", p.slug), &blog.posts))
+        footer { a href="feed.atom" { "Atom feed" } }
+    });
+    files.push(("index.html".to_owned(), home.into_string().into_bytes()));
+    for p in &blog.posts {
+        let page = page_with(&format!("{} · {}", p.title, blog.title()), "../../reader.css", html! {
+            nav { a href="../../" { "← " (blog.title()) } }
+            article {
+                h1 { (p.title) }
+                p.meta { (date(&p.date)) @for t in &p.tags { " " span.tag { (t) } } }
+                div.body { (PreEscaped(&p.html)) }
+            }
+            (verification_note_with(&blog, "../../bundle.json"))
+        });
+        files.push((format!("posts/{}/index.html", p.slug), page.into_string().into_bytes()));
+    }
+    let entries = blog.posts.iter().map(|p| entry_with(&blog, p, &format!("posts/{}/", p.slug))).collect();
+    files.push(("feed.atom".to_owned(), feed_xml(blog.title(), &format!("urn:spokes:{}", blog.blog_id), "feed.atom", entries).into_bytes()));
+    files.push(("reader.css".to_owned(), CSS.as_bytes().to_vec()));
+    files.push(("bundle.json".to_owned(), serde_json::to_vec_pretty(&bundle).unwrap_or_default()));
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::{BlogDoc, BlogId, BlogSettings, DocKind, Identity, Post, PostState, Statement};
+
+    #[test]
+    fn a_signed_blog_becomes_pages_a_feed_and_a_bundle() {
+        let id = Identity::generate("Ada", "pw").unwrap();
+        let mut key = id.unlock("pw").unwrap();
+        let blog_id = BlogId::generate();
+        let mut doc = BlogDoc::create(DocKind::Blog, &blog_id, &id.fingerprint(), &BlogSettings { title: "Notes".into(), ..Default::default() });
+        let mut post = Post::new("Hello <world>", "Some *words*.");
+        post.state = PostState::Published;
+        doc.put_post(&post).unwrap();
+        doc.commit("publish");
+        let st = Statement::new(blog_id.clone(), &doc.heads()).sign(&mut key).unwrap();
+        let mut r = Replica { blog_id, doc: doc.into_automerge(), certificate: Some(id.certificate()), statements: vec![st] };
+        let files: std::collections::BTreeMap<String, Vec<u8>> = static_site(&mut r).into_iter().collect();
+        let text = |p: &str| String::from_utf8(files[p].clone()).unwrap();
+        let slug = &post.slug;
+        assert!(text("index.html").contains(&format!("href=\"posts/{slug}/\"")));
+        let page = text(&format!("posts/{slug}/index.html"));
+        assert!(page.contains("<em>words</em>"), "{page}");
+        assert!(page.contains("Hello &lt;world&gt;"));
+        assert!(page.contains("Signatures verified"));
+        assert!(page.contains("href=\"../../reader.css\""));
+        let feed = atom_syndication::Feed::read_from(files["feed.atom"].as_slice()).unwrap();
+        assert_eq!(feed.entries().len(), 1);
+        assert_eq!(feed.entries()[0].links()[0].href(), format!("posts/{slug}/"));
+        let bundle: serde_json::Value = serde_json::from_slice(&files["bundle.json"]).unwrap();
+        assert_eq!(bundle["fingerprint"], id.fingerprint());
+        assert_eq!(bundle["statements"].as_array().unwrap().len(), 1);
+    }
+}

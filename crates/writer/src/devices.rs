@@ -1,0 +1,168 @@
+//! The writer's devices: each computer signs with its own subkey of the author's certificate
+//! (see [`spokes_core::identity`]). Removing a lost computer revokes its subkey; the change
+//! reaches the spokes with the certificate at the next sync, and from then on they refuse
+//! what that key signs later. Replacing this computer's key, or renewing the certificate's
+//! expiry, keeps the author's fingerprint and so the blog's identity.
+
+use crate::profile::{Profile, ProfileError};
+use spokes_core::identity::DeviceKey;
+use spokes_core::{Certificate, Identity};
+use std::time::SystemTime;
+
+/// A name for this computer, shown beside the revisions it signs: the host name, or
+/// "This computer" when there is none.
+pub fn this_device_name() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_owned())
+        .find(|s| !s.is_empty())
+        .unwrap_or_else(|| "This computer".to_owned())
+}
+
+impl Profile {
+    /// Every signing key of the author's certificate as this profile knows it, oldest first.
+    pub fn devices(&self) -> Result<Vec<DeviceKey>, ProfileError> {
+        Ok(self.certificate()?.devices())
+    }
+
+    /// Writes a changed identity: the secret key file first, then the certificate.
+    fn save_identity(&self, identity: &Identity) -> Result<(), ProfileError> {
+        self.write("identity.asc", &identity.to_armored())?;
+        self.write("certificate.asc", &identity.certificate().to_armored())
+    }
+
+    /// Removes another computer: revokes its signing key as of now, with `why` as the reason.
+    /// What it signed before stays valid; spokes refuse what it signs afterwards once they
+    /// have the new certificate (sent at the next sync).
+    ///
+    /// Errors: [`ProfileError::OwnDevice`] for this computer's key (use
+    /// [`Profile::replace_device_key`]), `Identity(NoSuchDevice | WrongPassphrase |
+    /// NoPrimarySecret)`.
+    pub fn remove_device(&self, passphrase: &str, fingerprint: &str, why: &str) -> Result<(), ProfileError> {
+        let wanted = fingerprint.replace(' ', "").to_uppercase();
+        let identity = self.identity()?;
+        let own = match self.device_key() {
+            Some(k) => k.to_owned(),
+            None => identity.unlock(passphrase)?.key_fingerprint(),
+        };
+        if wanted == own {
+            return Err(ProfileError::OwnDevice);
+        }
+        let revoked = identity.revoke_device(passphrase, &wanted, why)?;
+        self.save_identity(&revoked)
+    }
+
+    /// Retires this computer's signing key and makes a new one with the same device name
+    /// (for example after the old one may have been copied). Returns the new key's
+    /// fingerprint.
+    pub fn replace_device_key(&mut self, passphrase: &str) -> Result<String, ProfileError> {
+        let identity = self.identity()?;
+        let old = identity.unlock_device(passphrase, self.device_key())?.key_fingerprint();
+        let name = identity
+            .certificate()
+            .devices()
+            .into_iter()
+            .find(|d| d.fingerprint == old)
+            .and_then(|d| d.name)
+            .unwrap_or_else(this_device_name);
+        // What this key signed last must stay before its revocation.
+        if let Some(last) = self.statements()?.last() {
+            if let Ok(v) = last.verify(&identity.certificate(), self.blog_id()) {
+                spokes_core::identity::wait_until_after(v.signed_at);
+            }
+        }
+        let (added, new) = identity.add_device(passphrase, &name)?;
+        let retired = if old == identity.fingerprint() { added } else { added.revoke_device(passphrase, &old, "replaced by a new key")? };
+        self.save_identity(&retired)?;
+        self.set_device_key(&new)?;
+        Ok(new)
+    }
+
+    /// Sets when the certificate expires (`None`: never). Renewing is setting a later time;
+    /// the fingerprint stays.
+    pub fn set_expiry(&self, passphrase: &str, expires: Option<SystemTime>) -> Result<(), ProfileError> {
+        let renewed = self.identity()?.set_expiry(passphrase, expires)?;
+        self.save_identity(&renewed)
+    }
+
+    /// Takes in a copy of the author's certificate learned elsewhere (from a spoke: devices
+    /// added or removed on other computers). Returns whether anything was new; another
+    /// author's certificate changes nothing.
+    pub fn merge_certificate(&self, cert: &Certificate) -> Result<bool, ProfileError> {
+        let mut identity = self.identity()?;
+        if !identity.merge_certificate(cert) {
+            return Ok(false);
+        }
+        self.save_identity(&identity)?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::BlogSettings;
+    use spokes_core::identity::IdentityError;
+
+    #[test]
+    fn a_profile_signs_with_its_own_named_device_key_and_can_replace_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
+        let devices = p.devices().unwrap();
+        assert_eq!(devices.len(), 1);
+        assert_eq!(devices[0].name.as_deref(), Some(this_device_name().as_str()));
+        assert_eq!(p.device_key(), Some(devices[0].fingerprint.as_str()));
+        assert_eq!(p.unlock("pw").unwrap().key_fingerprint(), devices[0].fingerprint);
+        assert!(matches!(p.remove_device("pw", &devices[0].fingerprint, "x"), Err(ProfileError::OwnDevice)));
+
+        let new = p.replace_device_key("pw").unwrap();
+        let p = Profile::open(tmp.path()).unwrap();
+        assert_eq!(p.device_key(), Some(new.as_str()));
+        assert_eq!(p.unlock("pw").unwrap().key_fingerprint(), new);
+        let devices = p.devices().unwrap();
+        assert_eq!(devices.len(), 2);
+        assert!(devices[0].revoked_at.is_some(), "the old key is retired");
+        assert_eq!(devices[1].name, devices[0].name);
+        // Publishing still works and verifies under the same fingerprint.
+        let mut p = p;
+        let mut key = p.unlock("pw").unwrap();
+        p.new_post("Hello", "Words", &[]).unwrap();
+        p.publish_local(&mut key, None).unwrap();
+        p.verify().unwrap();
+    }
+
+    #[test]
+    fn removing_another_device_revokes_it_and_reaches_other_copies() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
+        let (with_laptop, laptop) = p.identity().unwrap().add_device("pw", "Laptop").unwrap();
+        p.save_identity(&with_laptop).unwrap();
+        assert!(matches!(p.remove_device("wrong", &laptop, "lost"), Err(ProfileError::Identity(IdentityError::WrongPassphrase))));
+        p.remove_device("pw", &laptop, "lost").unwrap();
+        let revoked = p.certificate().unwrap();
+        assert!(revoked.devices().iter().any(|d| d.fingerprint == laptop && d.revoked_at.is_some()));
+
+        // A copy that has not heard of it learns it from the certificate.
+        let tmp2 = tempfile::tempdir().unwrap();
+        let other = Profile::create(tmp2.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
+        assert!(!other.merge_certificate(&revoked).unwrap(), "another author's certificate changes nothing");
+        p.save_identity(&with_laptop).unwrap();
+        assert!(p.merge_certificate(&revoked).unwrap());
+        assert!(p.certificate().unwrap().devices().iter().any(|d| d.fingerprint == laptop && d.revoked_at.is_some()));
+    }
+
+    #[test]
+    fn expiry_is_renewed_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
+        let fp = p.fingerprint().to_owned();
+        let later = SystemTime::now() + std::time::Duration::from_secs(2 * 365 * 86400);
+        p.set_expiry("pw", Some(later)).unwrap();
+        let cert = p.certificate().unwrap();
+        assert_eq!(cert.fingerprint(), fp);
+        assert!(cert.expires_at().is_some());
+        p.set_expiry("pw", None).unwrap();
+        assert_eq!(p.certificate().unwrap().expires_at(), None);
+    }
+}
