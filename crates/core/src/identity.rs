@@ -293,6 +293,13 @@ impl Identity {
         Ok((id, fp))
     }
 
+    /// Checks that `passphrase` opens the primary key (needed to add or remove devices).
+    ///
+    /// Errors: [`IdentityError::WrongPassphrase`], [`IdentityError::NoPrimarySecret`].
+    pub fn check_passphrase(&self, passphrase: &str) -> Result<(), IdentityError> {
+        self.primary_signer(passphrase).map(|_| ())
+    }
+
     /// The primary key, decrypted, as a signer for binding and revocation signatures.
     fn primary_signer(&self, passphrase: &str) -> Result<KeyPair, IdentityError> {
         let key = self.tsk.primary_key().key().clone();

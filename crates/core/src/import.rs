@@ -245,12 +245,40 @@ pub fn parse_date(s: &str) -> Option<DateTime<FixedOffset>> {
         .map(|d| Utc.from_utc_datetime(&d).fixed_offset())
 }
 
+/// Writes a post as Markdown with YAML front matter, the form [`parse`] reads back (and
+/// Jekyll and Hugo read): `title`, `date` (RFC 3339), `updated`, `slug`, `tags`, `id`, and
+/// `draft: true` for a post that is not published.
+pub fn to_markdown(post: &Post) -> String {
+    let mut fm = serde_json::Map::new();
+    fm.insert("title".into(), post.title.clone().into());
+    fm.insert("date".into(), post.date.to_rfc3339().into());
+    fm.insert("updated".into(), post.updated.to_rfc3339().into());
+    fm.insert("slug".into(), post.slug.clone().into());
+    fm.insert("tags".into(), post.tags.clone().into());
+    fm.insert("id".into(), post.id.clone().into());
+    if post.state != PostState::Published {
+        fm.insert("draft".into(), true.into());
+    }
+    let yaml = serde_yaml_ng::to_string(&Tree::Object(fm)).unwrap_or_default();
+    format!("---\n{yaml}---\n{}", post.body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn p(name: &str, text: &str) -> Result<Imported, ImportError> {
         parse(Path::new(name), text, None)
+    }
+
+    #[test]
+    fn exported_markdown_reads_back_as_the_same_post() {
+        let mut post = Post::new("Quotes: \"yes\" — and # signs", "# Heading\n\nBody with --- inside.\n");
+        post.tags = vec!["one".into(), "two words".into()];
+        let text = to_markdown(&post);
+        let back = parse(Path::new("x.md"), &text, None).unwrap().post;
+        assert_eq!((back.title, back.body, back.slug, back.tags, back.date), (post.title, post.body, post.slug, post.tags, post.date));
+        assert!(text.contains("draft: true"));
     }
 
     #[test]

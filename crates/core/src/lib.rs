@@ -1,14 +1,16 @@
 //! spokes-core: the pure logic of Spokes.
 //!
+//! - [`archive`]: the export archive (`spokes-archive` version 1): layout, reading and checking, writing.
 //! - [`doc`]: the blog and drafts documents (Automerge, UTF-16 text indexing).
 //! - [`edit`]: the editor's splices (UTF-16 code units) and how a run of them is folded.
-//! - [`identity`]: the writer's OpenPGP certificate and device signing subkey (sequoia-openpgp).
+//! - [`identity`]: the writer's OpenPGP certificate and its devices' signing subkeys (sequoia-openpgp).
 //! - [`statement`]: signed revision statements (`spokes revision v1`) and the coverage rule.
 //! - [`render`]: Markdown to sanitised HTML (pulldown-cmark, then ammonia).
-//! - [`import`]: Markdown files with YAML or TOML front matter (Jekyll, Hugo, Zola) to posts.
+//! - [`import`]: Markdown files with YAML or TOML front matter (Jekyll, Hugo, Zola) to posts, and back.
 //!
 //! No networking, no async runtime: everything here is unit-testable.
 
+pub mod archive;
 pub mod doc;
 pub mod edit;
 pub mod identity;

@@ -54,6 +54,9 @@ pub enum SpokeError {
     /// Network error.
     #[error("network: {0}")]
     Net(String),
+    /// An export archive could not be used.
+    #[error(transparent)]
+    Archive(#[from] spokes_core::archive::ArchiveError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SpokeError + '_ {
@@ -107,6 +110,33 @@ pub fn invite(data: &Path, uses: u32) -> Result<Ticket, SpokeError> {
     let store = Store::open(&data.join("spoke.db"))?;
     let token = store.create_invite(uses, None)?;
     Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token: Some(token), name: Some(config.name.clone()) })
+}
+
+/// Hosts the blog of an export archive (`spokes-archive`, see `spokes_core::archive`), with
+/// its whole history and signatures, after checking them. A blog already hosted here (same
+/// author) is merged with it. Run it while the spoke is stopped, or restart the spoke after.
+/// Returns the blog ID and whether it is new here.
+///
+/// Errors: [`SpokeError::Archive`] (unreadable, or failing verification), [`SpokeError::Store`]
+/// (another author's blog under that ID).
+pub fn import_archive(data: &Path, archive: &Path) -> Result<(BlogId, bool), SpokeError> {
+    load(data)?;
+    let a = spokes_core::archive::read_archive(archive)?;
+    let store = Store::open(&data.join("spoke.db"))?;
+    let blog_id = a.manifest.blog_id.clone();
+    let mut doc = a.blog.into_automerge();
+    if let Some(stored) = store.blog(&blog_id)? {
+        if !stored.document.is_empty() && stored.fingerprint == a.certificate.fingerprint() {
+            let mut old = load_automerge(&stored.document).map_err(|e| store::StoreError::Damaged(e.to_string()))?;
+            doc.merge(&mut old).map_err(|e| store::StoreError::Damaged(e.to_string()))?;
+        }
+    }
+    let mut cert = a.certificate;
+    if let Some(stored) = store.blog(&blog_id)? {
+        cert.merge(&stored.certificate);
+    }
+    let is_new = store.import_blog(&blog_id, &cert, &doc.save(), &a.statements)?;
+    Ok((blog_id, is_new))
 }
 
 /// How many loaded documents a spoke keeps in memory.

@@ -53,6 +53,12 @@ enum Cmd {
         #[arg(long)]
         replicate_interval: Option<u64>,
     },
+    /// Host a blog from its author's export archive (`spokes export`), history and
+    /// signatures checked. Run it while the spoke is stopped, or restart the spoke after.
+    Import {
+        /// The archive (`.tar.gz`).
+        archive: PathBuf,
+    },
     /// List refused sessions, newest first.
     Refusals {
         /// How many.
@@ -99,6 +105,10 @@ async fn main() -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await?;
             eprintln!("Stopping…");
             running.shutdown().await;
+        }
+        Cmd::Import { archive } => {
+            let (blog, new) = spoke::import_archive(&cli.data, &archive)?;
+            println!("{} blog {blog}; readers find it at /b/{blog}/", if new { "Now hosting" } else { "Merged the archive into" });
         }
         Cmd::Refusals { limit } => {
             let store = spoke::store::Store::open(&cli.data.join("spoke.db"))?;

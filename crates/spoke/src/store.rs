@@ -144,6 +144,36 @@ impl Store {
         Ok(true)
     }
 
+    /// Hosts a blog from an export archive the operator was given (no invite needed: the
+    /// operator chose it). The caller has verified `document` and `statements` against `cert`.
+    /// A blog already hosted here must have the same author; its document is then replaced by
+    /// `document`, which the caller merged with the stored one. Returns whether the blog is new.
+    ///
+    /// Errors: [`StoreError::Damaged`] when the blog is hosted here under another certificate.
+    pub fn import_blog(&self, blog_id: &BlogId, cert: &Certificate, document: &[u8], statements: &[SignedStatement]) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let existing: Option<String> = tx.query_row("SELECT fingerprint FROM blogs WHERE blog_id = ?1", params![blog_id.as_str()], |r| r.get(0)).optional()?;
+        let t = now();
+        match &existing {
+            Some(fp) if *fp != cert.fingerprint() => return Err(StoreError::Damaged(format!("blog {blog_id} is hosted here for certificate {fp}, not {}", cert.fingerprint()))),
+            Some(_) => {
+                tx.execute("UPDATE blogs SET document = ?2, certificate = ?3, updated_at = ?4 WHERE blog_id = ?1", params![blog_id.as_str(), document, cert.to_armored(), t])?;
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO blogs(blog_id, fingerprint, certificate, document, admitted_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                    params![blog_id.as_str(), cert.fingerprint(), cert.to_armored(), document, t],
+                )?;
+            }
+        }
+        for s in statements {
+            tx.execute("INSERT OR IGNORE INTO statements(blog_id, signature, statement, received_at) VALUES (?1, ?2, ?3, ?4)", params![blog_id.as_str(), s.signature, s.statement, t])?;
+        }
+        tx.commit()?;
+        Ok(existing.is_none())
+    }
+
     /// Whether a token is valid (without consuming it).
     pub fn invite_valid(&self, token: &str) -> Result<bool, StoreError> {
         Ok(self.conn().query_row("SELECT uses_left > 0 FROM invites WHERE token = ?1", params![token], |r| r.get::<_, bool>(0)).optional()?.unwrap_or(false))

@@ -18,10 +18,12 @@
 //! rename, fsync the folder), so a crash at any instant leaves either the old or the new
 //! version. The logs are only appended to; a torn last append is skipped when loading.
 
+pub mod archive;
 pub mod devices;
 pub mod fsutil;
 pub mod profile;
 pub mod publish;
+pub mod recovery;
 pub mod store;
 
 pub use profile::{PostSummary, Profile, ProfileError, SpokeEntry};

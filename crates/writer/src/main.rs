@@ -115,6 +115,35 @@ enum Cmd {
     },
     /// Check every revision of your blog against your signatures.
     Verify,
+    /// Write the whole blog to one archive file (posts as Markdown, history, certificate,
+    /// signed statements, and a static site), to keep or to move elsewhere.
+    Export {
+        /// The archive to write (`.tar.gz`).
+        file: PathBuf,
+    },
+    /// Write the blog as a static website (pages, Atom feed) that any web host can serve.
+    ExportSite {
+        /// The folder to write into.
+        dir: PathBuf,
+    },
+    /// Write your recovery file: with your passphrase and any one spoke (or an export
+    /// archive) it restores your identity and blog on a new computer. Keep it somewhere safe.
+    RecoveryFile {
+        /// Where to write it.
+        file: PathBuf,
+    },
+    /// Restore your identity and blog into a new profile on this computer.
+    Restore {
+        /// Your recovery file (or an armored secret key).
+        #[arg(long)]
+        recovery: PathBuf,
+        /// Restore from this export archive (with drafts) instead of from a spoke.
+        #[arg(long, conflicts_with = "spoke")]
+        archive: Option<PathBuf>,
+        /// Fetch from this spoke (a ticket) instead of the spokes the recovery file lists.
+        #[arg(long)]
+        spoke: Option<String>,
+    },
     /// The computers that sign for you.
     Device {
         #[command(subcommand)]
@@ -347,6 +376,46 @@ async fn main() -> anyhow::Result<()> {
             let p = Profile::open(&dir)?;
             let (changes, statements) = p.verify()?;
             println!("Verified: all {changes} revisions are covered by {statements} valid signed statements from {}", p.fingerprint());
+        }
+        Cmd::Export { file } => {
+            let p = Profile::open(&dir)?;
+            let m = p.export_archive(file)?;
+            println!("Wrote {} ({} published posts, {} signed statements)", file.display(), m.posts, m.statements);
+        }
+        Cmd::ExportSite { dir: out } => {
+            let p = Profile::open(&dir)?;
+            let n = p.export_site(out)?;
+            println!("Wrote {n} files to {}; open index.html or upload the folder to any web host", out.display());
+        }
+        Cmd::RecoveryFile { file } => {
+            let p = Profile::open(&dir)?;
+            let bytes = p.recovery_file()?;
+            spokes_writer::fsutil::write_atomic(file, &bytes).with_context(|| format!("could not write {}", file.display()))?;
+            println!("Wrote your recovery file to {}. Keep it somewhere safe, away from this computer.", file.display());
+        }
+        Cmd::Restore { recovery, archive, spoke } => {
+            let bytes = std::fs::read(recovery).with_context(|| format!("could not read {}", recovery.display()))?;
+            let r = spokes_writer::recovery::RecoveryFile::parse(&bytes)?;
+            let pass = passphrase(&cli, false)?;
+            let p = match archive {
+                Some(a) => Profile::restore_from_archive(&dir, a, &r, &pass)?,
+                None => {
+                    let target = match spoke {
+                        Some(t) => {
+                            let t = spokes_sync::Ticket::decode(t)?;
+                            Some(spokes_writer::SpokeTarget { endpoint: t.endpoint, addrs: t.addrs, token: None, name: t.name })
+                        }
+                        None => None,
+                    };
+                    Profile::restore_from_spoke(&dir, &r, &pass, target).await?
+                }
+            };
+            let posts = p.posts()?;
+            println!("Restored {} ({} posts) into {}. This computer signs with a new key of its own.", p.blog_id(), posts.len(), dir.display());
+            if !p.spokes().is_empty() {
+                p.sync_with(&p.targets()).await?;
+                print_status(&p, false)?;
+            }
         }
         Cmd::Device { cmd } => {
             let p = Profile::open(&dir)?;

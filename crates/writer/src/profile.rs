@@ -65,6 +65,9 @@ pub enum ProfileError {
     /// No such post.
     #[error("there is no post {0}")]
     NoSuchPost(String),
+    /// An archive could not be read or written.
+    #[error(transparent)]
+    Archive(#[from] spokes_core::archive::ArchiveError),
     /// This computer's own key cannot be removed from this computer (replace it instead).
     #[error("this is the computer you are using; to stop using its key, replace the key instead")]
     OwnDevice,
@@ -91,6 +94,7 @@ impl ProfileError {
             ProfileError::Identity(IdentityError::WrongPassphrase) => "wrong-passphrase",
             ProfileError::Identity(IdentityError::NoSigningKey) => "device-removed",
             ProfileError::OwnDevice => "own-device",
+            ProfileError::Archive(_) => "archive",
             ProfileError::Identity(_) => "identity",
             ProfileError::Doc(DocError::EditMismatch(_)) => "edit-mismatch",
             ProfileError::Doc(_) => "document",
@@ -232,6 +236,11 @@ impl Profile {
     /// Errors: [`ProfileError::Exists`], [`ProfileError::Signing`] if the identity does not
     /// own the blog, document and I/O errors.
     pub fn create_from_blog(dir: &Path, name: &str, identity: &Identity, passphrase: &str, blog: &mut BlogDoc, statements: &[SignedStatement]) -> Result<Profile, ProfileError> {
+        Self::create_from_blog_with(dir, name, identity, passphrase, blog, statements, None)
+    }
+
+    /// [`Profile::create_from_blog`] with the drafts document given (it must be this blog's).
+    pub(crate) fn create_from_blog_with(dir: &Path, name: &str, identity: &Identity, passphrase: &str, blog: &mut BlogDoc, statements: &[SignedStatement], drafts: Option<BlogDoc>) -> Result<Profile, ProfileError> {
         if Self::exists(dir) {
             return Err(ProfileError::Exists(dir.into()));
         }
@@ -242,11 +251,18 @@ impl Profile {
         }
         let blog_id = blog.blog_id()?;
         let settings = blog.settings();
-        let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, &settings);
-        for post in blog.posts() {
-            drafts.put_post(&post)?;
-        }
-        drafts.commit("copy of the published posts");
+        let mut drafts = match drafts {
+            Some(d) if d.blog_id().ok().as_ref() == Some(&blog_id) => d,
+            Some(_) => return Err(ProfileError::Signing("the drafts belong to another blog".into())),
+            None => {
+                let mut d = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, &settings);
+                for post in blog.posts() {
+                    d.put_post(&post)?;
+                }
+                d.commit("copy of the published posts");
+                d
+            }
+        };
         std::fs::create_dir_all(dir.join("sync")).map_err(io(dir))?;
         let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
         p.write("identity.asc", &identity.to_armored())?;
@@ -625,10 +641,14 @@ impl Profile {
     pub fn add_spoke(&mut self, ticket: &str) -> Result<SpokeEntry, ProfileError> {
         let t = Ticket::decode(ticket)?;
         let entry = SpokeEntry { endpoint: t.endpoint.clone(), addrs: t.addrs.clone(), name: t.name.clone(), token: t.token.clone(), added_at: chrono::Utc::now().to_rfc3339() };
-        self.meta.spokes.retain(|s| s.endpoint != t.endpoint);
-        self.meta.spokes.push(entry.clone());
-        self.save_meta()?;
+        self.add_spoke_entry(entry.clone())?;
         Ok(entry)
+    }
+
+    pub(crate) fn add_spoke_entry(&mut self, entry: SpokeEntry) -> Result<(), ProfileError> {
+        self.meta.spokes.retain(|s| s.endpoint != entry.endpoint);
+        self.meta.spokes.push(entry);
+        self.save_meta()
     }
 
     /// Removes a spoke by endpoint ID; `false` if it was not there.

@@ -1,0 +1,215 @@
+//! The export archive: a whole blog in one file, to leave Spokes or to move to a new computer.
+//!
+//! # Layout (version 1)
+//!
+//! A gzip-compressed tar file (`.tar.gz`), every entry under `spokes-archive/`:
+//!
+//! | entry | holds |
+//! |---|---|
+//! | `manifest.json` | `{"format":"spokes-archive","version":1,"blog_id","fingerprint","title","exported_at","posts","statements","drafts"}` |
+//! | `certificate.asc` | the author's OpenPGP certificate, ASCII-armored |
+//! | `blog.automerge` | the published blog document (Automerge binary, all history) |
+//! | `drafts.automerge` | the drafts document, when `drafts` is true |
+//! | `statements.json` | every signed statement, JSON array of `{"statement","signature"}` (see `docs/formats.md`) |
+//! | `statements/NNNN.txt`, `statements/NNNN.asc` | each statement's exact bytes and its armored detached signature: `gpg --verify statements/0001.asc statements/0001.txt` |
+//! | `posts/{slug}.md` | each published post, Markdown with YAML front matter |
+//! | `drafts/{slug}.md` | each post whose draft is unpublished or changed since publishing (`draft: true`) |
+//! | `site/…` | the blog as a static site with its Atom feed (see the spoke's `site` module) |
+//!
+//! Readers take only what they need and check it: the manifest's format and version, the
+//! document's owner and ID, and every statement and change against the certificate
+//! ([`read_archive`]). Entries they do not know are ignored, so later versions may add some.
+
+use crate::doc::{BlogDoc, BlogId};
+use crate::identity::Certificate;
+use crate::statement::{SignedStatement, check_coverage, signed_heads, verify_all};
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The manifest's `format` value.
+pub const ARCHIVE_FORMAT: &str = "spokes-archive";
+/// The archive layout version this code writes and reads.
+pub const ARCHIVE_VERSION: u32 = 1;
+/// The folder every entry sits in.
+const ROOT: &str = "spokes-archive/";
+/// Largest entry read from an archive (a blog document with years of history fits easily).
+const MAX_ENTRY: u64 = 1 << 30;
+
+/// Errors of reading or writing an archive.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// The file could not be read or written.
+    #[error("could not use {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Not a Spokes archive, or a damaged one.
+    #[error("this is not a readable Spokes archive: {0}")]
+    Malformed(String),
+    /// Written by a newer Spokes.
+    #[error("this archive was written by a newer version of Spokes (archive version {0})")]
+    NewerVersion(u32),
+    /// The contents fail the signature checks.
+    #[error("the archive's blog does not verify against its author's signatures: {0}")]
+    Verification(String),
+}
+
+/// What `manifest.json` says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`ARCHIVE_FORMAT`].
+    pub format: String,
+    /// Layout version, [`ARCHIVE_VERSION`].
+    pub version: u32,
+    /// The blog's ID.
+    pub blog_id: BlogId,
+    /// The author's certificate fingerprint.
+    pub fingerprint: String,
+    /// The blog's title.
+    pub title: String,
+    /// When the archive was written (RFC 3339).
+    pub exported_at: String,
+    /// Number of published posts.
+    pub posts: usize,
+    /// Number of signed statements.
+    pub statements: usize,
+    /// Whether `drafts.automerge` is included.
+    pub drafts: bool,
+}
+
+/// A read and verified archive.
+#[derive(Debug)]
+pub struct Archive {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The author's certificate.
+    pub certificate: Certificate,
+    /// The published blog document.
+    pub blog: BlogDoc,
+    /// The drafts document, if included.
+    pub drafts: Option<BlogDoc>,
+    /// Every signed statement.
+    pub statements: Vec<SignedStatement>,
+}
+
+fn malformed(e: impl std::fmt::Display) -> ArchiveError {
+    ArchiveError::Malformed(e.to_string())
+}
+
+/// Reads an archive and checks it: format and version, the document's ID and owner, and
+/// every statement and change against the certificate (the same audit as `spokes verify`).
+///
+/// Errors: [`ArchiveError::Io`], [`ArchiveError::Malformed`] (not gzip or tar, a missing or
+/// unreadable entry, a document for another blog), [`ArchiveError::NewerVersion`],
+/// [`ArchiveError::Verification`].
+pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
+    let file = std::fs::File::open(path).map_err(|source| ArchiveError::Io { path: path.into(), source })?;
+    let mut tar = tar::Archive::new(GzDecoder::new(std::io::BufReader::new(file)));
+    let wanted = ["manifest.json", "certificate.asc", "blog.automerge", "drafts.automerge", "statements.json"];
+    let mut found: std::collections::HashMap<&str, Vec<u8>> = std::collections::HashMap::new();
+    for entry in tar.entries().map_err(malformed)? {
+        let mut entry = entry.map_err(malformed)?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let name = entry.path().map_err(malformed)?.to_string_lossy().into_owned();
+        let Some(key) = name.strip_prefix(ROOT).and_then(|n| wanted.iter().find(|w| **w == n)) else { continue };
+        if entry.size() > MAX_ENTRY {
+            return Err(ArchiveError::Malformed(format!("{name} is larger than 1 GiB")));
+        }
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry.by_ref().take(MAX_ENTRY).read_to_end(&mut bytes).map_err(malformed)?;
+        found.insert(key, bytes);
+    }
+    let take = |found: &mut std::collections::HashMap<&str, Vec<u8>>, k: &str| found.remove(k).ok_or_else(|| ArchiveError::Malformed(format!("{k} is missing")));
+    let manifest: serde_json::Value = serde_json::from_slice(&take(&mut found, "manifest.json")?).map_err(|e| malformed(format!("manifest.json: {e}")))?;
+    if manifest.get("format").and_then(|f| f.as_str()) != Some(ARCHIVE_FORMAT) {
+        return Err(malformed("manifest.json does not name the spokes-archive format"));
+    }
+    let version = manifest.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+    if version > ARCHIVE_VERSION {
+        return Err(ArchiveError::NewerVersion(version));
+    }
+    let manifest: Manifest = serde_json::from_value(manifest).map_err(|e| malformed(format!("manifest.json: {e}")))?;
+    let certificate = Certificate::from_bytes(&take(&mut found, "certificate.asc")?).map_err(|e| malformed(format!("certificate.asc: {e}")))?;
+    let mut blog = BlogDoc::load(&take(&mut found, "blog.automerge")?).map_err(|e| malformed(format!("blog.automerge: {e}")))?;
+    let drafts = match found.remove("drafts.automerge") {
+        Some(b) => Some(BlogDoc::load(&b).map_err(|e| malformed(format!("drafts.automerge: {e}")))?),
+        None => None,
+    };
+    let statements: Vec<SignedStatement> = serde_json::from_slice(&take(&mut found, "statements.json")?).map_err(|e| malformed(format!("statements.json: {e}")))?;
+    let blog_id = blog.blog_id().map_err(malformed)?;
+    if blog_id != manifest.blog_id || certificate.fingerprint() != manifest.fingerprint || blog.owner().as_deref() != Some(manifest.fingerprint.as_str()) {
+        return Err(malformed("the manifest, the document and the certificate name different blogs or authors"));
+    }
+    if let Some(d) = &drafts {
+        if d.blog_id().ok().as_ref() != Some(&blog_id) {
+            return Err(malformed("drafts.automerge belongs to another blog"));
+        }
+    }
+    let (ok, bad) = verify_all(&statements, &certificate, &blog_id);
+    if let Some((i, e)) = bad.first() {
+        return Err(ArchiveError::Verification(format!("statement {}: {e}", i + 1)));
+    }
+    check_coverage(blog.automerge(), &[], &signed_heads(&ok)).map_err(|e| ArchiveError::Verification(e.to_string()))?;
+    Ok(Archive { manifest, certificate, blog, drafts, statements })
+}
+
+/// Writes an archive: entries are added one by one under `spokes-archive/`, into a file
+/// beside the target that replaces it only when [`ArchiveWriter::finish`] succeeds.
+pub struct ArchiveWriter {
+    tar: tar::Builder<GzEncoder<std::io::BufWriter<std::fs::File>>>,
+    partial: PathBuf,
+    target: PathBuf,
+    mtime: u64,
+}
+
+impl ArchiveWriter {
+    /// Starts an archive that will become `target`; entries are dated `mtime` (seconds
+    /// since the Unix epoch).
+    pub fn create(target: &Path, mtime: u64) -> Result<ArchiveWriter, ArchiveError> {
+        let partial = target.with_extension("partial");
+        let file = std::fs::File::create(&partial).map_err(|source| ArchiveError::Io { path: partial.clone(), source })?;
+        let tar = tar::Builder::new(GzEncoder::new(std::io::BufWriter::new(file), Compression::default()));
+        Ok(ArchiveWriter { tar, partial, target: target.into(), mtime })
+    }
+
+    /// Adds one file (mode 0644) at `spokes-archive/{path}`.
+    pub fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(self.mtime);
+        h.set_entry_type(tar::EntryType::Regular);
+        self.tar.append_data(&mut h, format!("{ROOT}{path}"), bytes).map_err(|source| ArchiveError::Io { path: self.partial.clone(), source })
+    }
+
+    /// Finishes the file, flushes it to disk and puts it in place.
+    pub fn finish(self) -> Result<(), ArchiveError> {
+        let partial = self.partial.clone();
+        let io = |source| ArchiveError::Io { path: partial.clone(), source };
+        let done = (|| -> std::io::Result<()> {
+            let gz = self.tar.into_inner()?;
+            let mut w = gz.finish()?;
+            w.flush()?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            std::fs::rename(&self.partial, &self.target)
+        })();
+        done.map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            io(e)
+        })
+    }
+
+    /// Abandons the archive, removing the partial file.
+    pub fn abandon(self) {
+        let _ = std::fs::remove_file(&self.partial);
+    }
+}

@@ -1,0 +1,166 @@
+//! Writing the export archive (layout: [`spokes_core::archive`]) and the static site.
+
+use crate::profile::{Profile, ProfileError};
+use spokes_core::archive::{ARCHIVE_FORMAT, ARCHIVE_VERSION, ArchiveWriter, Manifest};
+use spokes_sync::Replica;
+use std::path::Path;
+
+impl Profile {
+    /// The blog as a static site: (relative path, bytes), see `spoke::site`.
+    pub fn static_site(&self) -> Result<Vec<(String, Vec<u8>)>, ProfileError> {
+        let doc = self.with_blog(|b| Ok(b.automerge().fork()))?;
+        let mut replica = Replica { blog_id: self.blog_id().clone(), doc, certificate: Some(self.certificate()?), statements: self.statements()? };
+        Ok(spoke::site::static_site(&mut replica))
+    }
+
+    /// Writes the static site into the folder `dir` (created if needed). Returns the number
+    /// of files written.
+    pub fn export_site(&self, dir: &Path) -> Result<usize, ProfileError> {
+        let files = self.static_site()?;
+        for (rel, bytes) in &files {
+            let p = dir.join(rel);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| ProfileError::Io { path: parent.into(), source })?;
+            }
+            std::fs::write(&p, bytes).map_err(|source| ProfileError::Io { path: p.clone(), source })?;
+        }
+        Ok(files.len())
+    }
+
+    /// Writes the whole blog to `out` as an archive (see the module docs). The file appears
+    /// whole or not at all (written beside it, then renamed).
+    pub fn export_archive(&self, out: &Path) -> Result<Manifest, ProfileError> {
+        let (mut blog, mut drafts) = (self.blog()?, self.drafts()?);
+        let statements = self.statements()?;
+        let summaries = self.posts()?;
+        let published: Vec<_> = blog.posts();
+        let now = chrono::Utc::now();
+        let manifest = Manifest {
+            format: ARCHIVE_FORMAT.into(),
+            version: ARCHIVE_VERSION,
+            blog_id: self.blog_id().clone(),
+            fingerprint: self.fingerprint().into(),
+            title: blog.settings().title,
+            exported_at: now.to_rfc3339(),
+            posts: published.len(),
+            statements: statements.len(),
+            drafts: true,
+        };
+        let mut w = ArchiveWriter::create(out, now.timestamp().max(0) as u64)?;
+        let site = self.static_site()?;
+        let cert = self.certificate()?;
+        let result = (|| -> Result<(), ProfileError> {
+            w.add("manifest.json", &serde_json::to_vec_pretty(&manifest).unwrap_or_default())?;
+            w.add("certificate.asc", &cert.to_armored())?;
+            w.add("blog.automerge", &blog.save())?;
+            w.add("drafts.automerge", &drafts.save())?;
+            w.add("statements.json", &serde_json::to_vec_pretty(&statements).unwrap_or_default())?;
+            for (i, s) in statements.iter().enumerate() {
+                w.add(&format!("statements/{:04}.txt", i + 1), s.statement.as_bytes())?;
+                w.add(&format!("statements/{:04}.asc", i + 1), &s.armored_signature().map_err(|e| ProfileError::Signing(e.to_string()))?)?;
+            }
+            for p in &published {
+                w.add(&format!("posts/{}.md", p.slug), spokes_core::import::to_markdown(p).as_bytes())?;
+            }
+            for s in summaries.iter().filter(|s| !s.published || s.changed_since_published) {
+                let mut p = s.post.clone();
+                p.state = spokes_core::PostState::Draft;
+                w.add(&format!("drafts/{}.md", p.slug), spokes_core::import::to_markdown(&p).as_bytes())?;
+            }
+            for (rel, bytes) in &site {
+                w.add(&format!("site/{rel}"), bytes)?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => w.finish()?,
+            Err(e) => {
+                w.abandon();
+                return Err(e);
+            }
+        }
+        Ok(manifest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::read::GzDecoder;
+    use flate2::write::GzEncoder;
+    use spokes_core::BlogSettings;
+    use spokes_core::archive::{ArchiveError, read_archive};
+    use std::io::Read;
+
+    fn published_profile(dir: &Path) -> Profile {
+        let mut p = Profile::create(dir, "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        p.new_post("First", "One *two*.", &["a".into()]).unwrap();
+        let mut key = p.unlock("pw").unwrap();
+        p.publish_local(&mut key, None).unwrap();
+        p.new_post("Unpublished", "Still thinking.", &[]).unwrap();
+        p
+    }
+
+    #[test]
+    fn an_archive_holds_everything_and_reads_back_verified() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = published_profile(&tmp.path().join("p"));
+        let out = tmp.path().join("blog.tar.gz");
+        let m = p.export_archive(&out).unwrap();
+        assert_eq!((m.posts, m.statements), (1, 2));
+        let a = read_archive(&out).unwrap();
+        assert_eq!(a.manifest, m);
+        assert_eq!(a.certificate.fingerprint(), p.fingerprint());
+        assert_eq!(a.statements, p.statements().unwrap());
+        assert_eq!(a.drafts.unwrap().posts().len(), 2);
+        // The readable parts are there too.
+        let mut names = Vec::new();
+        let mut tar = tar::Archive::new(GzDecoder::new(std::fs::File::open(&out).unwrap()));
+        for e in tar.entries().unwrap() {
+            names.push(e.unwrap().path().unwrap().to_string_lossy().into_owned());
+        }
+        for n in ["spokes-archive/posts/first.md", "spokes-archive/drafts/unpublished.md", "spokes-archive/statements/0002.asc", "spokes-archive/site/index.html", "spokes-archive/site/posts/first/index.html", "spokes-archive/site/feed.atom"] {
+            assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
+        }
+    }
+
+    #[test]
+    fn damaged_foreign_newer_and_tampered_archives_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = published_profile(&tmp.path().join("p"));
+        let out = tmp.path().join("blog.tar.gz");
+        p.export_archive(&out).unwrap();
+        let bad = tmp.path().join("bad.tar.gz");
+        std::fs::write(&bad, b"not gzip").unwrap();
+        assert!(matches!(read_archive(&bad), Err(ArchiveError::Malformed(_))));
+        assert!(matches!(read_archive(&tmp.path().join("missing")), Err(ArchiveError::Io { .. })));
+
+        // Rewrites the archive with one entry replaced.
+        let rewrite = |name: &str, f: &dyn Fn(Vec<u8>) -> Vec<u8>| {
+            let mut tar = tar::Archive::new(GzDecoder::new(std::fs::File::open(&out).unwrap()));
+            let mut b = tar::Builder::new(GzEncoder::new(std::fs::File::create(&bad).unwrap(), Compression::fast()));
+            for e in tar.entries().unwrap() {
+                let mut e = e.unwrap();
+                let path = e.path().unwrap().to_string_lossy().into_owned();
+                let mut bytes = Vec::new();
+                e.read_to_end(&mut bytes).unwrap();
+                let bytes = if path == format!("spokes-archive/{name}") { f(bytes) } else { bytes };
+                let mut h = tar::Header::new_gnu();
+                h.set_size(bytes.len() as u64);
+                h.set_mode(0o644);
+                b.append_data(&mut h, &path, bytes.as_slice()).unwrap();
+            }
+            b.into_inner().unwrap().finish().unwrap();
+        };
+        rewrite("manifest.json", &|b| String::from_utf8(b).unwrap().replace("\"version\": 1", "\"version\": 9").into_bytes());
+        assert!(matches!(read_archive(&bad), Err(ArchiveError::NewerVersion(9))));
+        rewrite("statements.json", &|_| b"[]".to_vec());
+        assert!(matches!(read_archive(&bad), Err(ArchiveError::Verification(_))), "unsigned changes are refused");
+        let other = Profile::create(&tmp.path().join("o"), "Mallory", "pw", &BlogSettings::default()).unwrap();
+        let mallory = other.certificate().unwrap().to_armored();
+        rewrite("certificate.asc", &|_| mallory.clone());
+        assert!(matches!(read_archive(&bad), Err(ArchiveError::Malformed(_))));
+        assert!(read_archive(&out).is_ok(), "the original is untouched");
+    }
+}

@@ -1,0 +1,269 @@
+//! The recovery file, and restoring a blog on a new computer.
+//!
+//! # Recovery file (version 1)
+//!
+//! JSON, written once at set-up and kept by the writer somewhere safe:
+//!
+//! ```text
+//! {"format": "spokes-recovery", "version": 1, "blog_id": "<32 hex>", "fingerprint": "<40 hex>",
+//!  "name": "<author>", "title": "<blog title>", "created_at": "<RFC 3339>",
+//!  "spokes": [{"endpoint": "<iroh endpoint ID>", "addrs": ["ip:port"], "name": "…"?}],
+//!  "key": "<ASCII-armored OpenPGP secret key>"}
+//! ```
+//!
+//! `key` holds the primary key and the encryption subkey, their secrets protected by the
+//! writer's passphrase (OpenPGP S2K); no device's signing secret is in it, so a restored
+//! computer makes its own. With the passphrase and any one spoke that hosts the blog it
+//! restores everything published ([`Profile::restore_from_spoke`]); with an export archive
+//! it restores drafts too ([`Profile::restore_from_archive`]). A bare armored secret key
+//! (`-----BEGIN PGP PRIVATE KEY BLOCK-----`) is accepted wherever a recovery file is.
+
+use spokes_core::archive::{Archive, read_archive};
+use crate::devices::this_device_name;
+use crate::profile::{Profile, ProfileError};
+use crate::publish::SpokeTarget;
+use crate::SpokeEntry;
+use serde::{Deserialize, Serialize};
+use spokes_core::{BlogDoc, BlogId, DocKind, Identity, SignedStatement};
+use spokes_sync::session::{Hello, Replica};
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// The `format` value of a recovery file.
+pub const RECOVERY_FORMAT: &str = "spokes-recovery";
+/// The recovery file version this code writes and reads.
+pub const RECOVERY_VERSION: u32 = 1;
+
+/// A spoke as the recovery file lists it (no invite token: it is used up by then).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoverySpoke {
+    /// Endpoint ID.
+    pub endpoint: String,
+    /// Addresses.
+    pub addrs: Vec<SocketAddr>,
+    /// Operator's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A parsed recovery file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecoveryFile {
+    /// Always [`RECOVERY_FORMAT`].
+    pub format: String,
+    /// [`RECOVERY_VERSION`].
+    pub version: u32,
+    /// The blog's ID (`None` for a bare secret key).
+    pub blog_id: Option<BlogId>,
+    /// The author's fingerprint.
+    pub fingerprint: String,
+    /// The author's name.
+    #[serde(default)]
+    pub name: String,
+    /// The blog's title when the file was made.
+    #[serde(default)]
+    pub title: String,
+    /// When the file was made (RFC 3339).
+    #[serde(default)]
+    pub created_at: String,
+    /// The spokes chosen when the file was made.
+    #[serde(default)]
+    pub spokes: Vec<RecoverySpoke>,
+    /// The armored secret key.
+    pub key: String,
+}
+
+impl RecoveryFile {
+    /// Reads a recovery file, or a bare armored secret key.
+    ///
+    /// Errors: `Damaged` (not JSON of this format), `NewerVersion`, `Identity` (no secret key).
+    pub fn parse(bytes: &[u8]) -> Result<RecoveryFile, ProfileError> {
+        let damaged = |m: String| ProfileError::Damaged { path: "recovery file".into(), message: m };
+        if bytes.trim_ascii_start().starts_with(b"{") {
+            let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| damaged(e.to_string()))?;
+            if v.get("format").and_then(|f| f.as_str()) != Some(RECOVERY_FORMAT) {
+                return Err(damaged("this is not a Spokes recovery file".into()));
+            }
+            let version = v.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+            if version > RECOVERY_VERSION {
+                return Err(ProfileError::NewerVersion(version));
+            }
+            let r: RecoveryFile = serde_json::from_value(v).map_err(|e| damaged(e.to_string()))?;
+            r.identity()?;
+            return Ok(r);
+        }
+        let id = Identity::from_bytes(bytes)?;
+        Ok(RecoveryFile {
+            format: RECOVERY_FORMAT.into(),
+            version: RECOVERY_VERSION,
+            blog_id: None,
+            fingerprint: id.fingerprint(),
+            name: id.certificate().user_id().unwrap_or_default(),
+            title: String::new(),
+            created_at: String::new(),
+            spokes: vec![],
+            key: String::from_utf8_lossy(&id.to_armored()).into_owned(),
+        })
+    }
+
+    /// The identity inside (secrets still protected).
+    pub fn identity(&self) -> Result<Identity, ProfileError> {
+        let id = Identity::from_bytes(self.key.as_bytes())?;
+        if id.fingerprint() != self.fingerprint {
+            return Err(ProfileError::Damaged { path: "recovery file".into(), message: "the key does not match the fingerprint it names".into() });
+        }
+        Ok(id)
+    }
+}
+
+impl Profile {
+    /// The recovery file for this profile (JSON bytes, see the module docs).
+    pub fn recovery_file(&self) -> Result<Vec<u8>, ProfileError> {
+        let identity = self.identity()?.for_device(self.fingerprint())?;
+        let r = RecoveryFile {
+            format: RECOVERY_FORMAT.into(),
+            version: RECOVERY_VERSION,
+            blog_id: Some(self.blog_id().clone()),
+            fingerprint: self.fingerprint().into(),
+            name: self.name().into(),
+            title: self.settings_quick()?.title,
+            created_at: chrono::Utc::now().to_rfc3339(),
+            spokes: self.spokes().iter().map(|s| RecoverySpoke { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), name: s.name.clone() }).collect(),
+            key: String::from_utf8_lossy(&identity.to_armored()).into_owned(),
+        };
+        Ok(serde_json::to_vec_pretty(&r).unwrap_or_default())
+    }
+
+    /// Restores a blog into a new profile at `dir` from an export archive and the writer's
+    /// recovery file (or secret key). This computer gets a signing key of its own; the
+    /// archive's drafts, history and signatures are kept.
+    ///
+    /// Errors: `Archive` (unreadable or failing verification), `Identity(WrongPassphrase)`,
+    /// `Signing` when the key is not the blog's author, `Exists`.
+    pub fn restore_from_archive(dir: &Path, archive: &Path, recovery: &RecoveryFile, passphrase: &str) -> Result<Profile, ProfileError> {
+        let Archive { mut blog, drafts, statements, .. } = read_archive(archive)?;
+        let spokes = recovery.spokes.iter().map(entry).collect();
+        Self::restore(dir, recovery, passphrase, &mut blog, drafts, &statements, spokes)
+    }
+
+    /// Restores a blog into a new profile at `dir` from the recovery file and one spoke that
+    /// hosts it (`spoke`, or else each spoke the recovery file lists, until one answers).
+    /// Everything published comes back with its history; drafts come back as the published
+    /// posts.
+    ///
+    /// Errors: `Identity(WrongPassphrase)`, `Damaged` when the recovery file names no blog,
+    /// `Io` when no spoke could be reached (with each spoke's reason), `Exists`.
+    pub async fn restore_from_spoke(dir: &Path, recovery: &RecoveryFile, passphrase: &str, spoke: Option<SpokeTarget>) -> Result<Profile, ProfileError> {
+        if Self::exists(dir) {
+            return Err(ProfileError::Exists(dir.into()));
+        }
+        let identity = recovery.identity()?;
+        // Check the passphrase before any network.
+        identity.check_passphrase(passphrase)?;
+        let blog_id = recovery.blog_id.clone().ok_or_else(|| ProfileError::Damaged { path: "recovery file".into(), message: "it names no blog; restore from an export archive instead".into() })?;
+        let targets: Vec<SpokeTarget> = match spoke {
+            Some(t) => vec![t],
+            None => recovery.spokes.iter().map(|s| SpokeTarget { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), token: None, name: s.name.clone() }).collect(),
+        };
+        let endpoint = spokes_sync::net::bind_endpoint(iroh::SecretKey::generate(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![])
+            .await
+            .map_err(|e| ProfileError::Io { path: dir.into(), source: std::io::Error::other(e.to_string()) })?;
+        let pool = spokes_sync::peer::ConnectionPool::new(endpoint);
+        let mut failures = Vec::new();
+        let mut fetched = None;
+        for t in &targets {
+            let mut replica = Replica { blog_id: blog_id.clone(), doc: spokes_core::doc::empty_automerge(), certificate: Some(identity.certificate()), statements: vec![] };
+            let mut state = automerge::sync::State::new();
+            let addr = match t.endpoint.parse::<iroh::EndpointId>() {
+                Ok(id) => t.addrs.iter().fold(iroh::EndpointAddr::new(id), |a, ip| a.with_ip_addr(*ip)),
+                Err(e) => {
+                    failures.push(format!("{}: bad endpoint ID: {e}", t.endpoint));
+                    continue;
+                }
+            };
+            match pool.session(addr, Hello::new(blog_id.clone(), None), &mut replica, &mut state, |_, _, _| Ok(())).await {
+                Ok(_) if !replica.doc.get_heads().is_empty() => {
+                    fetched = Some(replica);
+                    break;
+                }
+                Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.name.clone().unwrap_or_else(|| t.endpoint.clone()))),
+                Err(e) => failures.push(format!("{}: {e}", t.name.clone().unwrap_or_else(|| t.endpoint.clone()))),
+            }
+        }
+        pool.close().await;
+        let replica = fetched.ok_or_else(|| ProfileError::Io { path: dir.into(), source: std::io::Error::other(format!("no spoke could give the blog back: {}", failures.join("; "))) })?;
+        let mut blog = BlogDoc::from_automerge(replica.doc)?;
+        let spokes = recovery.spokes.iter().map(entry).collect();
+        let restored = Self::restore(dir, recovery, passphrase, &mut blog, None, &replica.statements, spokes)?;
+        // What the spoke knew of the certificate (devices removed elsewhere) is kept.
+        if let Some(c) = &replica.certificate {
+            restored.merge_certificate(c)?;
+        }
+        Ok(restored)
+    }
+
+    fn restore(dir: &Path, recovery: &RecoveryFile, passphrase: &str, blog: &mut BlogDoc, drafts: Option<BlogDoc>, statements: &[SignedStatement], spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
+        let identity = recovery.identity()?;
+        let (identity, device) = identity.add_device(passphrase, &this_device_name())?;
+        let name = if recovery.name.is_empty() { identity.certificate().user_id().unwrap_or_default() } else { recovery.name.clone() };
+        let drafts = match drafts {
+            Some(d) if d.kind() == Some(DocKind::Drafts) => Some(d),
+            _ => None,
+        };
+        let mut p = Self::create_from_blog_with(dir, &name, &identity, passphrase, blog, statements, drafts)?;
+        p.set_device_key(&device)?;
+        for s in spokes {
+            p.add_spoke_entry(s)?;
+        }
+        Ok(p)
+    }
+}
+
+fn entry(s: &RecoverySpoke) -> SpokeEntry {
+    SpokeEntry { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), name: s.name.clone(), token: None, added_at: chrono::Utc::now().to_rfc3339() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::BlogSettings;
+
+    #[test]
+    fn an_archive_and_the_recovery_file_restore_the_blog_on_a_new_computer() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut p = Profile::create(&tmp.path().join("old"), "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        p.new_post("Published", "Out there.", &[]).unwrap();
+        let mut key = p.unlock("pw").unwrap();
+        p.publish_local(&mut key, None).unwrap();
+        let draft = p.new_post("Draft", "Only on my computer.", &[]).unwrap();
+        let archive = tmp.path().join("blog.tar.gz");
+        p.export_archive(&archive).unwrap();
+        let recovery = RecoveryFile::parse(&p.recovery_file().unwrap()).unwrap();
+        assert_eq!(recovery.blog_id.as_ref(), Some(p.blog_id()));
+        // The recovery file carries no device's signing secret.
+        assert!(matches!(recovery.identity().unwrap().unlock("pw"), Err(spokes_core::identity::IdentityError::NoSigningKey)));
+
+        let new_dir = tmp.path().join("new");
+        assert!(matches!(Profile::restore_from_archive(&new_dir, &archive, &recovery, "wrong"), Err(ProfileError::Identity(spokes_core::identity::IdentityError::WrongPassphrase))));
+        let mut r = Profile::restore_from_archive(&new_dir, &archive, &recovery, "pw").unwrap();
+        assert_eq!(r.fingerprint(), p.fingerprint());
+        assert_eq!(r.blog_id(), p.blog_id());
+        assert_eq!(r.post_quick(&draft.id).unwrap().unwrap().body, "Only on my computer.");
+        r.verify().unwrap();
+        // The new computer signs with a key of its own, under the same fingerprint.
+        let mut key = r.unlock("pw").unwrap();
+        assert_ne!(Some(key.key_fingerprint().as_str()), p.device_key());
+        r.publish_local(&mut key, None).unwrap();
+        let (changes, statements) = r.verify().unwrap();
+        assert!(changes > 0 && statements == 3, "{changes} {statements}");
+
+        // A bare armored key works as well; another author's key does not.
+        let bare = RecoveryFile::parse(&p.identity().unwrap().to_armored()).unwrap();
+        assert!(bare.blog_id.is_none());
+        let other = Profile::create(&tmp.path().join("other"), "Mallory", "pw", &BlogSettings::default()).unwrap();
+        let mallory = RecoveryFile::parse(&other.recovery_file().unwrap()).unwrap();
+        assert!(matches!(Profile::restore_from_archive(&tmp.path().join("m"), &archive, &mallory, "pw"), Err(ProfileError::Signing(_))));
+        assert!(matches!(RecoveryFile::parse(b"{\"format\":\"spokes-recovery\",\"version\":7}"), Err(ProfileError::NewerVersion(7))));
+        assert!(RecoveryFile::parse(b"{}").is_err());
+    }
+}

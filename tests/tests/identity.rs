@@ -1,0 +1,197 @@
+//! Identity in real life (issue 5), end to end with real `spoke` processes, the `spokes` CLI
+//! and stock GnuPG: a GnuPG key as the identity, `gpg --verify` of exported statements, a
+//! second computer removed, restore from the recovery file, and the export archive.
+
+use spokes_e2e::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `gpg` in its own home folder, non-interactively.
+fn gpg(home: &Path, args: &[&str]) -> Output {
+    Command::new("gpg").arg("--homedir").arg(home).args(["--batch", "--pinentry-mode", "loopback"]).args(args).output().expect("gpg is installed (apt-get install gnupg)")
+}
+
+/// A fresh GnuPG home; its agent is stopped when the value is dropped.
+struct GnupgHome(PathBuf);
+
+impl GnupgHome {
+    fn new(dir: &Path) -> GnupgHome {
+        std::fs::create_dir_all(dir).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        GnupgHome(dir.into())
+    }
+}
+
+impl Drop for GnupgHome {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf").arg("--homedir").arg(&self.0).args(["--kill", "all"]).output();
+    }
+}
+
+/// Unpacks an export archive with the system's `tar`.
+fn unpack(archive: &Path, into: &Path) -> PathBuf {
+    std::fs::create_dir_all(into).unwrap();
+    let out = Command::new("tar").arg("-xzf").arg(archive).arg("-C").arg(into).output().unwrap();
+    assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
+    into.join("spokes-archive")
+}
+
+fn api(spoke: &SpokeProc, blog: &str) -> serde_json::Value {
+    let (code, body) = spoke.get(&format!("/api/v1/blogs/{blog}"));
+    assert_eq!(code, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn titles(api: &serde_json::Value) -> Vec<String> {
+    let mut t: Vec<String> = api["posts"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_owned()).collect();
+    t.sort();
+    t
+}
+
+#[test]
+fn a_gnupg_key_signs_the_blog_and_gnupg_verifies_the_exported_statements() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = GnupgHome::new(&tmp.path().join("gnupg"));
+    let out = gpg(&home.0, &["--passphrase", PASS, "--quick-gen-key", "Grace Hopper <grace@example.org>", "ed25519"]);
+    assert!(out.status.success(), "gpg --quick-gen-key: {}", String::from_utf8_lossy(&out.stderr));
+    let out = gpg(&home.0, &["--passphrase", PASS, "--armor", "--export-secret-keys", "grace@example.org"]);
+    assert!(out.status.success() && out.stdout.starts_with(b"-----BEGIN PGP PRIVATE KEY BLOCK-----"), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = tmp.path().join("key.asc");
+    std::fs::write(&key, &out.stdout).unwrap();
+    let gpg_fpr = String::from_utf8(gpg(&home.0, &["--with-colons", "--list-keys", "grace@example.org"]).stdout).unwrap();
+    let gpg_fpr = gpg_fpr.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_owned();
+
+    // The GnuPG key becomes the identity: same fingerprint, its passphrase is asked.
+    let mut spoke = SpokeProc::init(&tmp.path().join("spoke"), "Spoke");
+    let ticket = spoke.invite();
+    spoke.start();
+    let w = tmp.path().join("writer");
+    let out = spokes(&w, "not the passphrase", &["init", "--key", key.to_str().unwrap(), "--title", "Grace's notes"]);
+    assert!(!out.status.success(), "a wrong passphrase must not import the key");
+    let out = spokes_ok(&w, PASS, &["init", "--key", key.to_str().unwrap(), "--title", "Grace's notes"]);
+    assert!(out.contains(&gpg_fpr), "{out}");
+    spokes_ok(&w, PASS, &["spoke", "add", &ticket]);
+    spokes_ok(&w, PASS, &["new", "--title", "Signed by my GnuPG key", "--body", "Hello."]);
+    let out = spokes_ok(&w, PASS, &["publish"]);
+    assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+    let a = api(&spoke, &blog);
+    assert_eq!(a["verification"]["status"], "verified", "{}", a["verification"]);
+    assert_eq!(a["fingerprint"], gpg_fpr.as_str());
+    assert_eq!(titles(&a), vec!["Signed by my GnuPG key".to_owned()]);
+
+    // Stock GnuPG, knowing only the exported certificate, verifies every exported statement.
+    let archive = tmp.path().join("blog.tar.gz");
+    spokes_ok(&w, PASS, &["export", archive.to_str().unwrap()]);
+    let x = unpack(&archive, &tmp.path().join("x"));
+    let verifier = GnupgHome::new(&tmp.path().join("verifier"));
+    let out = gpg(&verifier.0, &["--import", x.join("certificate.asc").to_str().unwrap()]);
+    assert!(out.status.success(), "gpg --import: {}", String::from_utf8_lossy(&out.stderr));
+    let mut checked = 0;
+    for n in 1..=2 {
+        let (sig, txt) = (x.join(format!("statements/{n:04}.asc")), x.join(format!("statements/{n:04}.txt")));
+        let out = gpg(&verifier.0, &["--verify", sig.to_str().unwrap(), txt.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && err.contains("Good signature"), "gpg --verify statement {n}: {err}");
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+    // An altered statement fails.
+    let txt = x.join("statements/0002.txt");
+    let altered = std::fs::read_to_string(&txt).unwrap().replace("head: ", "head: 0");
+    std::fs::write(&txt, altered).unwrap();
+    let out = gpg(&verifier.0, &["--verify", x.join("statements/0002.asc").to_str().unwrap(), txt.to_str().unwrap()]);
+    assert!(!out.status.success(), "gpg accepted an altered statement");
+}
+
+#[test]
+fn a_removed_computer_is_refused_and_a_restored_one_carries_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, desk, blog) = network(tmp.path(), 1);
+    let spoke = &spokes_[0];
+    spokes_ok(&desk, PASS, &["new", "--title", "From the desk", "--body", "Written at home."]);
+    assert!(spokes_ok(&desk, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+
+    // A second computer, restored from the recovery file and the spoke it lists.
+    let recovery = tmp.path().join("recovery.json");
+    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+    let laptop = tmp.path().join("laptop");
+    let out = spokes(&laptop, "wrong passphrase", &["restore", "--recovery", recovery.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(!laptop.join("profile.json").exists(), "a failed restore leaves no profile");
+    let out = spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
+    assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
+    let lp = spokes_writer::Profile::open(&laptop).unwrap();
+    assert_eq!(lp.blog_id().to_string(), blog);
+    let laptop_key = lp.device_key().unwrap().to_owned();
+    assert!(spokes_ok(&laptop, PASS, &["list"]).contains("From the desk"));
+    assert!(spokes_ok(&laptop, PASS, &["verify"]).starts_with("Verified"));
+    spokes_ok(&laptop, PASS, &["new", "--title", "From the laptop", "--body", "Written on a train."]);
+    assert!(spokes_ok(&laptop, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    assert_eq!(titles(&api(spoke, &blog)), vec!["From the desk".to_owned(), "From the laptop".to_owned()]);
+    // The desk learns of the laptop from the spoke.
+    spokes_ok(&desk, PASS, &["sync"]);
+    let devices: serde_json::Value = serde_json::from_str(&spokes_ok(&desk, PASS, &["device", "list", "--json"])).unwrap();
+    assert!(devices.as_array().unwrap().iter().any(|d| d["fingerprint"] == laptop_key.as_str()), "{devices}");
+
+    // The laptop is lost: the desk removes it. Signature times have one-second resolution.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = spokes_ok(&desk, PASS, &["device", "remove", &laptop_key, "--reason", "lost on a train"]);
+    assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
+    spokes_ok(&laptop, PASS, &["new", "--title", "Written by a thief", "--body", "Forged."]);
+    let out = spokes_ok(&laptop, PASS, &["publish"]);
+    assert!(out.contains("Published to 0 of 1 spoke"), "{out}");
+    let a = api(spoke, &blog);
+    assert_eq!(a["verification"]["status"], "verified", "{}", a["verification"]);
+    assert_eq!(titles(&a), vec!["From the desk".to_owned(), "From the laptop".to_owned()], "what the laptop signed before stays; after, nothing");
+    let refusals = String::from_utf8(Command::new(bin("spoke")).arg("--data").arg(&spoke.data).arg("refusals").output().unwrap().stdout).unwrap();
+    assert!(refusals.contains("bad-signature"), "{refusals}");
+    assert!(spokes_ok(&desk, PASS, &["verify"]).starts_with("Verified"));
+}
+
+#[test]
+fn the_export_archive_moves_a_blog_to_a_new_spoke_and_a_new_computer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, w, blog) = network(tmp.path(), 1);
+    spokes_ok(&w, PASS, &["import", corpus("jekyll-posts").to_str().unwrap()]);
+    assert!(spokes_ok(&w, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    let draft = spokes_ok(&w, PASS, &["new", "--title", "Not yet published", "--body", "Draft words."]).trim().to_owned();
+    let original = api(&spokes_[0], &blog);
+
+    let archive = tmp.path().join("blog.tar.gz");
+    let out = spokes_ok(&w, PASS, &["export", archive.to_str().unwrap()]);
+    assert!(out.contains("102 published posts"), "{out}");
+    let x = unpack(&archive, &tmp.path().join("x"));
+    assert_eq!(std::fs::read_dir(x.join("posts")).unwrap().count(), 102);
+    assert!(x.join("site/index.html").exists() && x.join("site/feed.atom").exists());
+    let site_feed = feed_rs::parser::parse(std::fs::read(x.join("site/feed.atom")).unwrap().as_slice()).unwrap();
+    assert_eq!(site_feed.entries.len(), 102);
+
+    // A spoke that never saw the blog hosts it from the archive, verified, same posts.
+    let mut fresh = SpokeProc::init(&tmp.path().join("fresh"), "Fresh spoke");
+    let out = Command::new(bin("spoke")).arg("--data").arg(&fresh.data).arg("import").arg(&archive).output().unwrap();
+    assert!(out.status.success(), "spoke import: {}", String::from_utf8_lossy(&out.stderr));
+    fresh.start();
+    let moved = api(&fresh, &blog);
+    assert_eq!(moved["verification"]["status"], "verified", "{}", moved["verification"]);
+    assert_eq!(moved["posts"], original["posts"]);
+    // A tampered archive is refused by the spoke.
+    let bad = tmp.path().join("bad.tar.gz");
+    std::fs::write(&bad, b"\x1f\x8b not really").unwrap();
+    let out = Command::new(bin("spoke")).arg("--data").arg(tmp.path().join("fresh")).arg("import").arg(&bad).output().unwrap();
+    assert!(!out.status.success());
+
+    // A new computer restores from the archive and the recovery file, drafts included.
+    let recovery = tmp.path().join("recovery.json");
+    spokes_ok(&w, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+    let moved_w = tmp.path().join("moved");
+    spokes_ok(&moved_w, PASS, &["restore", "--recovery", recovery.to_str().unwrap(), "--archive", archive.to_str().unwrap()]);
+    let list = spokes_ok(&moved_w, PASS, &["list"]);
+    assert!(list.contains(&draft) && list.contains("Not yet published"), "{list}");
+    let out = spokes_ok(&moved_w, PASS, &["verify"]);
+    assert!(out.starts_with("Verified"), "{out}");
+}
