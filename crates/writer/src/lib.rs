@@ -5,7 +5,7 @@
 //! | file | holds |
 //! |---|---|
 //! | `profile.json` | version, blog ID, fingerprint, author name, chosen spokes |
-//! | `identity.asc` | the secret key, passphrase-encrypted, ASCII-armored |
+//! | `identity.asc` | the secret key, passphrase-encrypted, ASCII-armored (`profile.json`'s `device_key` names this computer's signing subkey) |
 //! | `certificate.asc` | the public certificate |
 //! | `blog.automerge` | the published blog document (what spokes get) |
 //! | `drafts.automerge` | the drafts document (never leaves the machine) |
