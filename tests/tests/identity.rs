@@ -138,12 +138,22 @@ fn a_removed_computer_is_refused_and_a_restored_one_carries_on() {
     let devices: serde_json::Value = serde_json::from_str(&spokes_ok(&desk, PASS, &["device", "list", "--json"])).unwrap();
     assert!(devices.as_array().unwrap().iter().any(|d| d["fingerprint"] == laptop_key.as_str()), "{devices}");
 
-    // The laptop is lost: the desk removes it. Signature times have one-second resolution.
+    // The laptop is stolen: the thief has a copy of it. The desk removes it. Signature times
+    // have one-second resolution.
+    let thief = tmp.path().join("thief");
+    assert!(Command::new("cp").arg("-r").arg(&laptop).arg(&thief).status().unwrap().success());
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let out = spokes_ok(&desk, PASS, &["device", "remove", &laptop_key, "--reason", "lost on a train"]);
     assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
-    spokes_ok(&laptop, PASS, &["new", "--title", "Written by a thief", "--body", "Forged."]);
-    let out = spokes_ok(&laptop, PASS, &["publish"]);
+    // The laptop, found again, learns it at its next publish and signs nothing.
+    spokes_ok(&laptop, PASS, &["new", "--title", "After removal", "--body", "Too late."]);
+    let out = spokes(&laptop, PASS, &["publish"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("removed from your identity"), "{err}");
+    // The thief's copy does not know and signs anyway: the spoke refuses it.
+    spokes_ok(&thief, PASS, &["new", "--title", "Written by a thief", "--body", "Forged."]);
+    spokes_ok(&thief, PASS, &["publish", "--offline"]);
+    let out = spokes_ok(&thief, PASS, &["sync", "--published-only"]);
     assert!(out.contains("Published to 0 of 1 spoke"), "{out}");
     let a = api(spoke, &blog);
     assert_eq!(a["verification"]["status"], "verified", "{}", a["verification"]);
@@ -194,4 +204,61 @@ fn the_export_archive_moves_a_blog_to_a_new_spoke_and_a_new_computer() {
     assert!(list.contains(&draft) && list.contains("Not yet published"), "{list}");
     let out = spokes_ok(&moved_w, PASS, &["verify"]);
     assert!(out.starts_with("Verified"), "{out}");
+}
+
+/// A post's body as one profile's drafts hold it.
+fn draft_body(profile: &Path, id: &str) -> String {
+    spokes_writer::Profile::open(profile).unwrap().with_drafts(|d| Ok(d.post(id))).unwrap().unwrap().body
+}
+
+#[test]
+fn two_computers_edit_one_post_offline_and_both_edits_survive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, desk, blog) = network(tmp.path(), 1);
+    let spoke = &spokes_[0];
+    let id = spokes_ok(&desk, PASS, &["new", "--title", "Shared", "--body", "First paragraph.\n\nSecond paragraph.\n"]).trim().to_owned();
+    spokes_ok(&desk, PASS, &["new", "--title", "Only a draft", "--body", "Unpublished thoughts."]);
+    spokes_ok(&desk, PASS, &["publish", &id]);
+
+    // The laptop is set up from the recovery file and the spoke: the published blog and the
+    // desk's sealed drafts (the spoke stores them but cannot read them).
+    let recovery = tmp.path().join("recovery.json");
+    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+    let db = rusqlite::Connection::open(spoke.data.join("spoke.db")).unwrap();
+    let sealed: Vec<u8> = db.query_row("SELECT sealed FROM sealed_drafts", [], |r| r.get(0)).unwrap();
+    assert!(!sealed.windows(10).any(|w| w == b"Unpublishe"), "the spoke holds only ciphertext");
+    let laptop = tmp.path().join("laptop");
+    spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
+    let list = spokes_ok(&laptop, PASS, &["list"]);
+    assert!(list.contains("Only a draft"), "the desk's drafts came along: {list}");
+
+    // Both edit the same post while offline, and publish offline.
+    spokes_ok(&desk, PASS, &["edit", &id, "--body", "First paragraph, edited at the desk.\n\nSecond paragraph.\n"]);
+    spokes_ok(&laptop, PASS, &["edit", &id, "--body", "First paragraph.\n\nSecond paragraph, edited on the laptop.\n"]);
+    spokes_ok(&desk, PASS, &["publish", "--offline"]);
+    spokes_ok(&laptop, PASS, &["publish", "--offline"]);
+
+    // Online again: each syncs through the spoke.
+    for p in [&desk, &laptop, &desk] {
+        spokes_ok(p, PASS, &["sync"]);
+    }
+    let both = "First paragraph, edited at the desk.\n\nSecond paragraph, edited on the laptop.\n";
+    assert_eq!(draft_body(&desk, &id), both);
+    assert_eq!(draft_body(&laptop, &id), both);
+    let post = |spoke: &SpokeProc| {
+        let a = api(spoke, &blog);
+        assert_eq!(a["verification"]["status"], "verified", "{}", a["verification"]);
+        let slug = a["posts"].as_array().unwrap().iter().find(|p| p["title"].as_str().unwrap().starts_with("Shared")).unwrap_or_else(|| panic!("{}", a["posts"]))["slug"].as_str().unwrap().to_owned();
+        let (_, body) = spoke.get(&format!("/api/v1/blogs/{blog}/posts/{slug}"));
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    let html = post(spoke)["post"]["html"].as_str().unwrap().to_owned();
+    assert!(html.contains("edited at the desk") && html.contains("edited on the laptop"), "{html}");
+    assert_eq!(html.matches("edited").count(), 2, "each edit once: {html}");
+
+    // A later publish from either computer keeps both.
+    spokes_ok(&desk, PASS, &["edit", &id, "--title", "Shared, retitled"]);
+    spokes_ok(&desk, PASS, &["publish"]);
+    let html = post(spoke)["post"]["html"].as_str().unwrap().to_owned();
+    assert!(html.contains("edited at the desk") && html.contains("edited on the laptop"), "{html}");
 }

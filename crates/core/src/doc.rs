@@ -272,8 +272,19 @@ fn parse_date(s: Option<String>) -> DateTime<FixedOffset> {
 
 impl BlogDoc {
     /// Creates a new document with its schema, kind, blog ID, owner and settings in the first change.
+    ///
+    /// A drafts document starts with a *genesis* change that is the same on every device of
+    /// the blog (fixed actor derived from the blog ID, time 0, settings left empty), so that
+    /// the drafts of two devices share their root objects and merge field by field; the
+    /// settings follow in a second change by this device's own actor.
     pub fn create(kind: DocKind, blog_id: &BlogId, owner: &str, settings: &BlogSettings) -> BlogDoc {
         let mut doc = empty_automerge();
+        let shared = kind == DocKind::Drafts;
+        if shared {
+            let seed = blake3::hash(format!("spokes drafts genesis v1 {blog_id}").as_bytes());
+            doc.set_actor(automerge::ActorId::from(&seed.as_bytes()[..16]));
+        }
+        let first = if shared { BlogSettings::default() } else { settings.clone() };
         // Writes into a fresh document cannot fail.
         let _ = (|| -> Result<(), automerge::AutomergeError> {
             doc.put(ROOT, "schema", SCHEMA_VERSION)?;
@@ -281,17 +292,32 @@ impl BlogDoc {
             doc.put(ROOT, "blog_id", blog_id.as_str())?;
             doc.put(ROOT, "owner", owner)?;
             let s = doc.put_object(ROOT, "settings", ObjType::Map)?;
-            doc.put(&s, "title", settings.title.as_str())?;
-            doc.put(&s, "description", settings.description.as_str())?;
-            doc.put(&s, "language", settings.language.as_str())?;
-            doc.put(&s, "handle", settings.handle.as_str())?;
+            doc.put(&s, "title", first.title.as_str())?;
+            doc.put(&s, "description", first.description.as_str())?;
+            doc.put(&s, "language", first.language.as_str())?;
+            doc.put(&s, "handle", first.handle.as_str())?;
             doc.put_object(ROOT, "spokes", ObjType::List)?;
             doc.put_object(ROOT, "posts", ObjType::Map)?;
             Ok(())
         })();
         let mut d = BlogDoc { doc };
-        d.commit("create");
+        if shared {
+            d.doc.commit_with(automerge::transaction::CommitOptions::default().with_message("create".to_owned()).with_time(0));
+            d.doc.set_actor(automerge::ActorId::random());
+            if *settings != BlogSettings::default() {
+                let _ = d.set_settings(settings);
+                d.commit("settings");
+            }
+        } else {
+            d.commit("create");
+        }
         d
+    }
+
+    /// Whether `other` grew from the same first change (so the two merge post by post rather
+    /// than one replacing the other's root objects).
+    pub fn same_origin(&self, other: &BlogDoc) -> bool {
+        matches!((self.posts_obj(), other.posts_obj()), (Ok(a), Ok(b)) if a == b)
     }
 
     /// Loads a saved document and checks its schema version.
@@ -731,6 +757,28 @@ mod tests {
         let mut d2 = BlogDoc::load(&d.save()).unwrap();
         d2.splice_body(&p.id, 1, 2, "").unwrap();
         assert_eq!(d2.post(&p.id).unwrap().body, "aXb");
+    }
+
+    #[test]
+    fn drafts_of_two_devices_share_their_origin_and_merge() {
+        let blog = BlogId::generate();
+        let settings = BlogSettings { title: "Notes".into(), ..Default::default() };
+        let mut a = BlogDoc::create(DocKind::Drafts, &blog, "AB", &settings);
+        let mut b = BlogDoc::create(DocKind::Drafts, &blog, "AB", &settings);
+        assert!(a.same_origin(&b));
+        assert_eq!(a.settings(), settings);
+        let pa = Post::new("From A", "a");
+        let pb = Post::new("From B", "b");
+        a.put_post(&pa).unwrap();
+        a.commit("a");
+        b.put_post(&pb).unwrap();
+        b.commit("b");
+        a.automerge().merge(b.automerge()).unwrap();
+        assert_eq!(a.posts().len(), 2, "neither device's post replaces the other's");
+        assert_ne!(a.automerge().get_actor(), b.automerge().get_actor(), "devices write with their own actors");
+        let other_blog = BlogDoc::create(DocKind::Drafts, &BlogId::generate(), "AB", &settings);
+        assert!(!a.same_origin(&other_blog));
+        assert!(!a.same_origin(&BlogDoc::create(DocKind::Blog, &blog, "AB", &settings)));
     }
 
     #[test]

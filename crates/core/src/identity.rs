@@ -50,7 +50,7 @@ pub enum IdentityError {
     #[error("this file holds only a public certificate, not the secret key")]
     NoSecret,
     /// No signing key that is valid now.
-    #[error("the key has no valid signing key (expired or revoked)")]
+    #[error("this computer has no valid signing key: it was removed from your identity, or the key expired")]
     NoSigningKey,
     /// The named device key is not part of this identity.
     #[error("no device key {0} in this identity")]
@@ -449,6 +449,11 @@ impl Identity {
             .collect();
         let tsk = Cert::from_packets(packets.into_iter()).map_err(pgp)?;
         Ok(Identity { tsk })
+    }
+
+    /// The underlying sequoia key (secrets still encrypted).
+    pub(crate) fn tsk(&self) -> &Cert {
+        &self.tsk
     }
 
     /// The ASCII-armored secret key (`-----BEGIN PGP PRIVATE KEY BLOCK-----`), secrets still encrypted.

@@ -4,6 +4,7 @@
 //! - [`doc`]: the blog and drafts documents (Automerge, UTF-16 text indexing).
 //! - [`edit`]: the editor's splices (UTF-16 code units) and how a run of them is folded.
 //! - [`identity`]: the writer's OpenPGP certificate and its devices' signing subkeys (sequoia-openpgp).
+//! - [`seal`]: the drafts document sealed for the author's own devices (encrypted and signed).
 //! - [`statement`]: signed revision statements (`spokes revision v1`) and the coverage rule.
 //! - [`render`]: Markdown to sanitised HTML (pulldown-cmark, then ammonia).
 //! - [`import`]: Markdown files with YAML or TOML front matter (Jekyll, Hugo, Zola) to posts, and back.
@@ -16,6 +17,7 @@ pub mod edit;
 pub mod identity;
 pub mod import;
 pub mod render;
+pub mod seal;
 pub mod statement;
 
 pub use automerge;

@@ -146,10 +146,7 @@ impl Statement {
 
     /// Signs the statement with a detached binary-document signature.
     pub fn sign(&self, key: &mut SigningKey) -> Result<SignedStatement, StatementError> {
-        let sig = SignatureBuilder::new(SignatureType::Binary)
-            .sign_message(&mut key.keypair, self.to_bytes())
-            .map_err(|e| StatementError::Signing(e.to_string()))?;
-        let signature = Packet::from(sig).to_vec().map_err(|e| StatementError::Signing(e.to_string()))?;
+        let signature = sign_detached(key, &self.to_bytes())?;
         Ok(SignedStatement { statement: String::from_utf8_lossy(&self.to_bytes()).into_owned(), signature })
     }
 }
@@ -219,28 +216,43 @@ impl SignedStatement {
         if &statement.blog_id != blog_id {
             return Err(StatementError::WrongBlog { expected: blog_id.to_string(), found: statement.blog_id.to_string() });
         }
-        let sig = parse_signature(&self.signature)?;
-        let when = sig.signature_creation_time().ok_or_else(|| StatementError::BadSignaturePacket("no creation time".into()))?;
-        let issuers = sig.get_issuers();
-        if issuers.is_empty() {
-            return Err(StatementError::BadSignaturePacket("no issuer".into()));
-        }
-        let policy = policy();
-        let unknown = || StatementError::UnknownSigner { fingerprint: cert.fingerprint() };
-        let ka = cert
-            .cert()
-            .keys()
-            .with_policy(&policy, Some(when))
-            .alive()
-            .revoked(false)
-            .for_signing()
-            .key_handles(issuers.iter())
-            .next()
-            .ok_or_else(unknown)?;
-        sig.verify_message(ka.key(), self.statement.as_bytes()).map_err(|_| StatementError::Invalid)?;
-        let signed_at = when.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        Ok(VerifiedStatement { statement, signer: ka.key().fingerprint().to_hex(), signed_at })
+        let (signer, signed_at) = verify_detached(cert, &self.signature, self.statement.as_bytes())?;
+        Ok(VerifiedStatement { statement, signer, signed_at })
     }
+}
+
+/// Checks a detached signature (one binary signature packet) over `data`: it must be made
+/// by a signing-capable key of `cert`, alive and not revoked at the signature's creation time,
+/// under sequoia's standard policy. Returns the signing key's fingerprint and the creation
+/// time (seconds since the Unix epoch).
+pub fn verify_detached(cert: &Certificate, signature: &[u8], data: &[u8]) -> Result<(String, i64), StatementError> {
+    let sig = parse_signature(signature)?;
+    let when = sig.signature_creation_time().ok_or_else(|| StatementError::BadSignaturePacket("no creation time".into()))?;
+    let issuers = sig.get_issuers();
+    if issuers.is_empty() {
+        return Err(StatementError::BadSignaturePacket("no issuer".into()));
+    }
+    let policy = policy();
+    let unknown = || StatementError::UnknownSigner { fingerprint: cert.fingerprint() };
+    let ka = cert
+        .cert()
+        .keys()
+        .with_policy(&policy, Some(when))
+        .alive()
+        .revoked(false)
+        .for_signing()
+        .key_handles(issuers.iter())
+        .next()
+        .ok_or_else(unknown)?;
+    sig.verify_message(ka.key(), data).map_err(|_| StatementError::Invalid)?;
+    let signed_at = when.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    Ok((ka.key().fingerprint().to_hex(), signed_at))
+}
+
+/// Makes a detached binary-document signature (one binary signature packet) over `data`.
+pub fn sign_detached(key: &mut SigningKey, data: &[u8]) -> Result<Vec<u8>, StatementError> {
+    let sig = SignatureBuilder::new(SignatureType::Binary).sign_message(&mut key.keypair, data).map_err(|e| StatementError::Signing(e.to_string()))?;
+    Packet::from(sig).to_vec().map_err(|e| StatementError::Signing(e.to_string()))
 }
 
 /// Checks the coverage rule for the changes of `doc` that are not ancestors of `trusted_heads`.

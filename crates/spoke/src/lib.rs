@@ -218,7 +218,10 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     for id in inner.store.blog_ids()? {
         inner.refresh_view(&id);
     }
-    let router = Router::builder(endpoint.clone()).accept(ALPN, SyncHandler { inner: inner.clone() }).spawn();
+    let router = Router::builder(endpoint.clone())
+        .accept(ALPN, SyncHandler { inner: inner.clone() })
+        .accept(spokes_sync::drafts::DRAFTS_ALPN, DraftsHandler { inner: inner.clone() })
+        .spawn();
     let listener = tokio::net::TcpListener::bind(config.http).await.map_err(|e| SpokeError::Net(format!("cannot listen on {}: {e}", config.http)))?;
     let http_addr = listener.local_addr().map_err(|e| SpokeError::Net(e.to_string()))?;
     let app = http::router(http::AppState { spoke: inner.clone() as Arc<dyn http::SpokeView> });
@@ -249,6 +252,54 @@ impl ProtocolHandler for SyncHandler {
             Err(e) => tracing::warn!("sync session failed: {e}"),
         }
         Ok(())
+    }
+}
+
+/// Answers `spokes/drafts/1`.
+#[derive(Clone)]
+struct DraftsHandler {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for DraftsHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DraftsHandler")
+    }
+}
+
+impl ProtocolHandler for DraftsHandler {
+    async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
+        match spokes_sync::drafts::respond(self.inner.as_ref(), connection).await {
+            Ok(n) => tracing::info!(returned = n, "drafts exchange done"),
+            Err(e) => tracing::warn!("drafts exchange failed: {e}"),
+        }
+        Ok(())
+    }
+}
+
+impl spokes_sync::drafts::DraftsHost for Inner {
+    fn exchange(&self, peer: &str, blog: &BlogId, sealed: Option<&[u8]>) -> Result<Vec<Vec<u8>>, RemoteError> {
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new("internal", e.to_string());
+        let Some(b) = self.store.blog(blog).map_err(|e| internal(&e))? else {
+            return Err(RemoteError::new("not-hosted", "this spoke does not host that blog"));
+        };
+        if b.status != "active" {
+            return Err(RemoteError::new("suspended", "this blog is suspended on this spoke"));
+        }
+        let mut device = None;
+        if let Some(sealed) = sealed {
+            match spokes_core::seal::check_sealer(sealed, &b.certificate) {
+                Ok((signer, at)) => {
+                    self.store.put_sealed_drafts(blog, &signer, sealed, at).map_err(|e| internal(&e))?;
+                    device = Some(signer);
+                }
+                Err(e) => {
+                    let _ = self.store.record_refusal(peer, Some(blog), "bad-signature", &e.to_string());
+                    return Err(RemoteError::new("bad-signature", e.to_string()));
+                }
+            }
+        }
+        self.store.sealed_drafts(blog, device.as_deref(), spokes_sync::drafts::MAX_DEVICES).map_err(|e| internal(&e))
     }
 }
 

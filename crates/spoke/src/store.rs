@@ -1,6 +1,7 @@
 //! The spoke's storage: one SQLite database in WAL mode (`spoke.db` in the data folder).
 //!
-//! Schema version 1 (`PRAGMA user_version = 1`):
+//! Schema version 2 (`PRAGMA user_version = 2`; version 1 lacked `sealed_drafts` and is
+//! upgraded on open):
 //!
 //! | table | holds |
 //! |---|---|
@@ -9,6 +10,7 @@
 //! | `invites` | invite tokens and how many uses each has left |
 //! | `sync_states` | persisted Automerge `sync::State` per (peer endpoint, blog) |
 //! | `refusals` | every refused session: time, peer, blog, code, reason |
+//! | `sealed_drafts` | the newest sealed drafts per (blog, device signing key), unreadable here |
 
 use rusqlite::{Connection, OptionalExtension, params};
 use spokes_core::{BlogId, Certificate, SignedStatement};
@@ -16,7 +18,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Schema version of `spoke.db`.
-pub const STORE_SCHEMA: i64 = 1;
+pub const STORE_SCHEMA: i64 = 2;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +115,17 @@ impl Store {
                  COMMIT;",
             )?;
         }
+        if version < 2 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS sealed_drafts(
+                    blog_id TEXT NOT NULL REFERENCES blogs(blog_id) ON DELETE CASCADE,
+                    device TEXT NOT NULL, sealed BLOB NOT NULL, signed_at INTEGER NOT NULL,
+                    updated_at TEXT NOT NULL, PRIMARY KEY(blog_id, device));
+                 PRAGMA user_version = 2;
+                 COMMIT;",
+            )?;
+        }
         Ok(Store { conn: Mutex::new(conn), certs: Mutex::default() })
     }
 
@@ -172,6 +185,26 @@ impl Store {
         }
         tx.commit()?;
         Ok(existing.is_none())
+    }
+
+    /// Keeps `sealed` as the newest sealed drafts of `device` (a signing key fingerprint) for
+    /// `blog_id`, unless a newer seal from that device is stored already (`signed_at`, seconds).
+    pub fn put_sealed_drafts(&self, blog_id: &BlogId, device: &str, sealed: &[u8], signed_at: i64) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO sealed_drafts(blog_id, device, sealed, signed_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(blog_id, device) DO UPDATE SET sealed = excluded.sealed, signed_at = excluded.signed_at, updated_at = excluded.updated_at
+             WHERE excluded.signed_at >= sealed_drafts.signed_at",
+            params![blog_id.as_str(), device, sealed, signed_at, now()],
+        )?;
+        Ok(())
+    }
+
+    /// The sealed drafts of every device of `blog_id` except `except`, newest first, at most `limit`.
+    pub fn sealed_drafts(&self, blog_id: &BlogId, except: Option<&str>, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT sealed FROM sealed_drafts WHERE blog_id = ?1 AND device IS NOT ?2 ORDER BY signed_at DESC LIMIT ?3")?;
+        let v = st.query_map(params![blog_id.as_str(), except, limit as i64], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
     }
 
     /// Whether a token is valid (without consuming it).

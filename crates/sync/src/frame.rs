@@ -1,4 +1,4 @@
-//! Frames of `spokes/sync/1`.
+//! Frames of `spokes/sync/1` (and of `spokes/drafts/1`, which uses the same framing).
 //!
 //! ```text
 //! +--------+----------------+-------------------+
@@ -34,6 +34,9 @@ pub enum FrameType {
     Done = 5,
     /// JSON [`crate::RemoteError`]: the sender refused; the session ends.
     Error = 6,
+    /// Sealed drafts (`spokes_core::seal`), only on `spokes/drafts/1` ([`crate::drafts`]);
+    /// empty for "none".
+    SealedDrafts = 7,
 }
 
 impl FrameType {
@@ -45,6 +48,7 @@ impl FrameType {
             4 => FrameType::SyncMessage,
             5 => FrameType::Done,
             6 => FrameType::Error,
+            7 => FrameType::SealedDrafts,
             _ => return None,
         })
     }

@@ -4,10 +4,12 @@
 //! - [`ticket`]: invite tickets (`spokes1…`) that tell a writer how to reach a spoke.
 //! - [`session`]: one sync session between two replicas of a blog, verify-before-merge.
 //! - [`peer`]: dialing a spoke ([`peer::initiate`]) and answering ([`peer::respond`], [`peer::Host`]).
+//! - [`drafts`]: `spokes/drafts/1`, sealed drafts passed between the author's devices via spokes.
 //! - [`net`]: iroh endpoints bound the Spokes way (no relay, no address lookup).
 //!
 //! The ALPN is [`ALPN`] (`spokes/sync/1`); a new incompatible protocol gets a new ALPN.
 
+pub mod drafts;
 pub mod frame;
 pub mod net;
 pub mod peer;

@@ -8,7 +8,7 @@
 //! | `identity.asc` | the secret key, passphrase-encrypted, ASCII-armored (`profile.json`'s `device_key` names this computer's signing subkey) |
 //! | `certificate.asc` | the public certificate |
 //! | `blog.automerge` | the published blog document (what spokes get) |
-//! | `drafts.automerge` | the drafts document (never leaves the machine) |
+//! | `drafts.automerge` | the drafts document (leaves the machine only sealed for the author's other computers, `drafts_sync`) |
 //! | `statements.json` | every signed statement, JSON array of `SignedStatement` |
 //! | `endpoint.key` | this device's iroh secret key (hex) |
 //! | `sync/<endpoint>.state` | Automerge sync state per spoke |
@@ -20,6 +20,7 @@
 
 pub mod archive;
 pub mod devices;
+pub mod drafts_sync;
 pub mod fsutil;
 pub mod profile;
 pub mod publish;

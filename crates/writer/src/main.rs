@@ -100,8 +100,13 @@ enum Cmd {
         #[arg(long)]
         offline: bool,
     },
-    /// Send what is published to your spokes and fetch what other devices published.
-    Sync,
+    /// Send what is published to your spokes and fetch what your other computers published;
+    /// then exchange drafts with your other computers (sealed: spokes cannot read them).
+    Sync {
+        /// Only the published blog: skip the drafts, which need your passphrase.
+        #[arg(long)]
+        published_only: bool,
+    },
     /// Manage the spokes that host your blog.
     Spoke {
         #[command(subcommand)]
@@ -255,6 +260,27 @@ fn print_status(p: &Profile, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Exchanges drafts with the writer's other computers through the spokes, reporting what
+/// happened. An identity without an encryption key (made before drafts were shared) skips it.
+async fn exchange_drafts(p: &Profile, pass: &str, key: &mut spokes_core::SigningKey) -> anyhow::Result<()> {
+    let opening = match p.identity()?.opening_keys(pass) {
+        Ok(o) => o,
+        Err(spokes_core::identity::IdentityError::OpenPgp(e)) => {
+            eprintln!("Drafts stay on this computer: {e}");
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let s = p.sync_drafts(key, &opening, &p.targets()).await?;
+    for problem in &s.problems {
+        eprintln!("Drafts: {problem}");
+    }
+    if s.devices_merged > 0 {
+        println!("Took in the drafts of {} other computer(s)", s.devices_merged);
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKES_LOG").unwrap_or_else(|_| "error,automerge=off".into())).with_writer(std::io::stderr).init();
@@ -335,6 +361,14 @@ async fn main() -> anyhow::Result<()> {
             let mut p = Profile::open(&dir)?;
             let pass = passphrase(&cli, false)?;
             let mut key = p.unlock(&pass)?;
+            if !offline && !p.spokes().is_empty() {
+                // Your other computers first: what they published, then their drafts, so that
+                // this publish builds on them instead of undoing them.
+                p.sync_with(&p.targets()).await?;
+                // The sync may have brought news of this computer being removed.
+                key = p.unlock(&pass)?;
+                exchange_drafts(&p, &pass, &mut key).await?;
+            }
             let ids = if ids.is_empty() { None } else { Some(ids.as_slice()) };
             let (n, _) = p.publish_local(&mut key, ids)?;
             println!("Signed {n} posts");
@@ -343,9 +377,14 @@ async fn main() -> anyhow::Result<()> {
             }
             print_status(&p, false)?;
         }
-        Cmd::Sync => {
+        Cmd::Sync { published_only } => {
             let p = Profile::open(&dir)?;
             p.sync_with(&p.targets()).await?;
+            if !published_only {
+                let pass = passphrase(&cli, false)?;
+                let mut key = p.unlock(&pass)?;
+                exchange_drafts(&p, &pass, &mut key).await?;
+            }
             print_status(&p, false)?;
         }
         Cmd::Spoke { cmd } => {

@@ -148,8 +148,8 @@ impl Profile {
 
     /// Restores a blog into a new profile at `dir` from the recovery file and one spoke that
     /// hosts it (`spoke`, or else each spoke the recovery file lists, until one answers).
-    /// Everything published comes back with its history; drafts come back as the published
-    /// posts.
+    /// Everything published comes back with its history; the drafts come back from the sealed
+    /// drafts the writer's computers left on the spoke, or else as the published posts.
     ///
     /// Errors: `Identity(WrongPassphrase)`, `Damaged` when the recovery file names no blog,
     /// `Io` when no spoke could be reached (with each spoke's reason), `Exists`.
@@ -181,9 +181,11 @@ impl Profile {
                     continue;
                 }
             };
-            match pool.session(addr, Hello::new(blog_id.clone(), None), &mut replica, &mut state, |_, _, _| Ok(())).await {
+            match pool.session(addr.clone(), Hello::new(blog_id.clone(), None), &mut replica, &mut state, |_, _, _| Ok(())).await {
                 Ok(_) if !replica.doc.get_heads().is_empty() => {
-                    fetched = Some(replica);
+                    // The drafts the writer's computers left there, sealed; none is fine.
+                    let sealed = spokes_sync::drafts::exchange(pool.endpoint(), addr, &blog_id, None).await.unwrap_or_default();
+                    fetched = Some((replica, sealed));
                     break;
                 }
                 Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.name.clone().unwrap_or_else(|| t.endpoint.clone()))),
@@ -191,10 +193,12 @@ impl Profile {
             }
         }
         pool.close().await;
-        let replica = fetched.ok_or_else(|| ProfileError::Io { path: dir.into(), source: std::io::Error::other(format!("no spoke could give the blog back: {}", failures.join("; "))) })?;
+        let (replica, sealed) = fetched.ok_or_else(|| ProfileError::Io { path: dir.into(), source: std::io::Error::other(format!("no spoke could give the blog back: {}", failures.join("; "))) })?;
         let mut blog = BlogDoc::from_automerge(replica.doc)?;
+        let cert = replica.certificate.clone().unwrap_or_else(|| identity.certificate());
+        let drafts = open_drafts(&identity, passphrase, &cert, &blog_id, &sealed);
         let spokes = recovery.spokes.iter().map(entry).collect();
-        let restored = Self::restore(dir, recovery, passphrase, &mut blog, None, &replica.statements, spokes)?;
+        let restored = Self::restore(dir, recovery, passphrase, &mut blog, drafts, &replica.statements, spokes)?;
         // What the spoke knew of the certificate (devices removed elsewhere) is kept.
         if let Some(c) = &replica.certificate {
             restored.merge_certificate(c)?;
@@ -217,6 +221,28 @@ impl Profile {
         }
         Ok(p)
     }
+}
+
+/// Opens and merges the sealed drafts of the writer's devices; `None` if there are none
+/// that open (the restored computer then starts its drafts from the published posts).
+fn open_drafts(identity: &Identity, passphrase: &str, cert: &spokes_core::Certificate, blog_id: &BlogId, sealed: &[Vec<u8>]) -> Option<BlogDoc> {
+    let keys = identity.opening_keys(passphrase).ok()?;
+    let mut merged: Option<BlogDoc> = None;
+    for blob in sealed {
+        let Ok((plain, _)) = spokes_core::seal::open(blob, cert, &keys) else { continue };
+        let Ok(mut d) = BlogDoc::load(&plain) else { continue };
+        if d.kind() != Some(DocKind::Drafts) || d.blog_id().ok().as_ref() != Some(blog_id) {
+            continue;
+        }
+        match &mut merged {
+            None => merged = Some(d),
+            Some(m) if m.same_origin(&d) => {
+                let _ = m.automerge().merge(d.automerge());
+            }
+            Some(_) => {}
+        }
+    }
+    merged
 }
 
 fn entry(s: &RecoverySpoke) -> SpokeEntry {

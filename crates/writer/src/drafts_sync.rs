@@ -1,0 +1,93 @@
+//! Drafts between the writer's own computers: each device leaves its drafts document with
+//! the spokes, sealed (encrypted to the author's certificate, signed by the device:
+//! `spokes_core::seal`), and merges the other devices' drafts it finds there. Spokes store
+//! only ciphertext (`spokes_sync::drafts`).
+
+use crate::profile::{Profile, ProfileError};
+use crate::publish::SpokeTarget;
+use spokes_core::seal::{OpeningKeys, open, seal};
+use spokes_core::{BlogDoc, DocKind, SigningKey};
+use std::collections::HashSet;
+
+/// What a drafts exchange did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DraftsSummary {
+    /// Spokes that took this device's drafts.
+    pub spokes_reached: usize,
+    /// Other devices' drafts merged.
+    pub devices_merged: usize,
+    /// Why a spoke or a device's drafts failed, in plain words.
+    pub problems: Vec<String>,
+}
+
+impl Profile {
+    /// Leaves this device's drafts, sealed with `key`, with every target and merges the other
+    /// devices' drafts found there (opened with `opening`). Unreachable spokes and unreadable
+    /// drafts are reported in the summary, not as errors; nothing local is lost either way.
+    ///
+    /// Drafts documents of one blog share their first change (see `BlogDoc::create`), so they
+    /// merge post by post and character by character. Drafts from a profile made before that
+    /// (another origin) are taken post by post instead: a post missing here is added, and one
+    /// changed later there than here replaces the copy here.
+    pub async fn sync_drafts(&self, key: &mut SigningKey, opening: &OpeningKeys, targets: &[SpokeTarget]) -> Result<DraftsSummary, ProfileError> {
+        let cert = self.certificate()?;
+        let plain = self.with_drafts(|d| Ok(d.save()))?;
+        let sealed = seal(&plain, &cert, key).map_err(|e| ProfileError::Signing(e.to_string()))?;
+        let pool = self.connection_pool().await?;
+        let mut summary = DraftsSummary::default();
+        let mut seen = HashSet::new();
+        let mut found = Vec::new();
+        for t in targets {
+            let label = t.name.clone().unwrap_or_else(|| t.endpoint.chars().take(12).collect());
+            let addr = match t.endpoint.parse::<iroh::EndpointId>() {
+                Ok(id) => t.addrs.iter().fold(iroh::EndpointAddr::new(id), |a, ip| a.with_ip_addr(*ip)),
+                Err(e) => {
+                    summary.problems.push(format!("{label}: bad endpoint ID: {e}"));
+                    continue;
+                }
+            };
+            match spokes_sync::drafts::exchange(pool.endpoint(), addr, self.blog_id(), Some(sealed.clone())).await {
+                Ok(blobs) => {
+                    summary.spokes_reached += 1;
+                    for b in blobs {
+                        if seen.insert(blake3::hash(&b)) {
+                            found.push(b);
+                        }
+                    }
+                }
+                Err(e) => summary.problems.push(format!("{label}: {e}")),
+            }
+        }
+        pool.close().await;
+        for blob in found {
+            let theirs = open(&blob, &cert, opening).map_err(|e| e.to_string()).and_then(|(plain, _)| BlogDoc::load(&plain).map_err(|e| e.to_string()));
+            let mut theirs = match theirs {
+                Ok(d) if d.kind() == Some(DocKind::Drafts) && d.blog_id().ok().as_ref() == Some(self.blog_id()) => d,
+                Ok(_) => {
+                    summary.problems.push("a device's drafts belong to another blog".into());
+                    continue;
+                }
+                Err(e) => {
+                    summary.problems.push(format!("a device's drafts could not be read: {e}"));
+                    continue;
+                }
+            };
+            self.with_drafts(|mine| {
+                if mine.same_origin(&theirs) {
+                    mine.automerge().merge(theirs.automerge()).map_err(|e| ProfileError::Signing(format!("merging drafts: {e}")))?;
+                } else {
+                    for post in theirs.posts() {
+                        match mine.post(&post.id) {
+                            Some(here) if here.updated >= post.updated => {}
+                            _ => mine.put_post(&post)?,
+                        }
+                    }
+                    mine.commit("drafts from another device");
+                }
+                Ok(())
+            })?;
+            summary.devices_merged += 1;
+        }
+        Ok(summary)
+    }
+}
