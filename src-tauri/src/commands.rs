@@ -24,12 +24,14 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
     let (p, key) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
         let p = Profile::create(&dir, name.trim(), &passphrase, &BlogSettings { title: blog_title.trim().into(), language: "en".into(), ..Default::default() })?;
         let key = p.unlock(&passphrase)?;
-        Ok((p, key))
+        let opening = p.identity()?.opening_keys(&passphrase).ok();
+        Ok((p, (key, opening)))
     })
     .await
     .map_err(|e| ui_err("internal", e.to_string()))??;
     app.profile = Some(p);
-    app.key = Some(key);
+    app.key = Some(key.0);
+    app.opening = key.1;
     Ok(overview(&app))
 }
 
@@ -37,7 +39,11 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
 #[tauri::command]
 pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Result<Overview, UiError> {
     let mut app = state.0.lock().await;
-    let key = profile(&app)?.unlock(&passphrase)?;
+    let p = profile(&app)?;
+    let key = p.unlock(&passphrase)?;
+    // Opens the drafts of the writer's other computers; an identity without an encryption
+    // key (made before drafts were shared) keeps its drafts here.
+    app.opening = p.identity()?.opening_keys(&passphrase).ok();
     app.key = Some(key);
     Ok(overview(&app))
 }
@@ -110,24 +116,46 @@ pub fn preview(markdown: String) -> String {
 pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> Result<PublishSummary, UiError> {
     // Signing and the local save happen under the app lock; the network part does not hold it,
     // so autosaves go on while spokes are slow or unreachable.
-    let (p, t, pool) = {
+    let (p, t, pool, key, opening) = {
         let mut guard = state.0.lock().await;
         let app = &mut *guard;
-        let ids = id.map(|i| vec![i]);
-        let p = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
-        let key = app.key.as_mut().ok_or_else(|| ui_err("locked", "Unlock with your passphrase to publish."))?;
-        p.publish_local(key, ids.as_deref())?;
-        let p = p.clone();
+        let p = app.profile.clone().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+        let key = app.key.clone().ok_or_else(|| ui_err("locked", "Unlock with your passphrase to publish."))?;
         let t = targets(app, &p);
         if app.pool.is_none() {
             app.pool = Some(p.connection_pool().await?);
         }
-        (p, t, app.pool.clone())
+        (p, t, app.pool.clone(), key, app.opening.clone())
     };
-    match pool {
-        Some(pool) => Ok(p.sync_with_pool(&pool, &t).await?),
-        None => Ok(p.sync_with(&t).await?),
+    let sync = |p: Profile, t: Vec<SpokeTarget>, pool: Option<spokes_writer::ConnectionPool>| async move {
+        match pool {
+            Some(pool) => p.sync_with_pool(&pool, &t).await,
+            None => p.sync_with(&t).await,
+        }
+    };
+    // The writer's other computers first: what they published, then their drafts, so that
+    // this publish builds on them instead of undoing them. Failures are recorded per spoke.
+    if !t.is_empty() {
+        sync(p.clone(), t.clone(), pool.clone()).await?;
+        if let Some(opening) = &opening {
+            let mut k = key.clone();
+            match p.sync_drafts(&mut k, opening, &t).await {
+                Ok(s) => s.problems.iter().for_each(|e| tracing::warn!("drafts: {e}")),
+                Err(e) => tracing::warn!("drafts were not exchanged: {e}"),
+            }
+        }
     }
+    {
+        let mut guard = state.0.lock().await;
+        let app = &mut *guard;
+        let ids = id.map(|i| vec![i]);
+        let p = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+        // The sync may have brought news of this computer being removed.
+        p.check_device(&key)?;
+        let mut key = key;
+        p.publish_local(&mut key, ids.as_deref())?;
+    }
+    Ok(sync(p, t, pool).await?)
 }
 
 /// Where the blog is published.

@@ -52,6 +52,8 @@ pub struct App {
     dir: PathBuf,
     profile: Option<Profile>,
     key: Option<SigningKey>,
+    /// Opens the sealed drafts of the writer's other computers (unlocked with the key).
+    opening: Option<spokes_core::seal::OpeningKeys>,
     local: Option<LocalSpoke>,
     /// Connections to the spokes, kept open between publishes (bound on first publish).
     pool: Option<spokes_writer::ConnectionPool>,
@@ -72,7 +74,7 @@ impl AppState {
                 }
             });
         }
-        AppState(Mutex::new(App { dir, profile, key: None, local: None, pool: None }))
+        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None }))
     }
 }
 

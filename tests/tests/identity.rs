@@ -262,3 +262,50 @@ fn two_computers_edit_one_post_offline_and_both_edits_survive() {
     let html = post(spoke)["post"]["html"].as_str().unwrap().to_owned();
     assert!(html.contains("edited at the desk") && html.contains("edited on the laptop"), "{html}");
 }
+
+#[test]
+fn a_second_computer_pairs_with_a_code_and_publishes_with_its_own_key() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, desk, blog) = network(tmp.path(), 1);
+    spokes_ok(&desk, PASS, &["new", "--title", "From the desk", "--body", "Home."]);
+    spokes_ok(&desk, PASS, &["publish"]);
+    spokes_ok(&desk, PASS, &["new", "--title", "A draft", "--body", "Not yet."]);
+
+    let mut pair = Command::new(bin("spokes"))
+        .arg("--profile")
+        .arg(&desk)
+        .args(["device", "pair", "--wait-minutes", "2"])
+        .env("SPOKES_PASSPHRASE", PASS)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(pair.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let code = first.strip_prefix("Pairing code: ").unwrap_or_else(|| panic!("{first}")).to_owned();
+
+    // A mistyped code is refused and does not end the pairing.
+    let laptop = tmp.path().join("laptop");
+    let mut wrong = spokes_writer::pairing::PairingCode::decode(&code).unwrap();
+    wrong.secret = "00".repeat(16);
+    let out = spokes(&laptop, PASS, &["device", "join", &wrong.encode()]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not the one shown"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!laptop.join("profile.json").exists());
+    let out = spokes_ok(&laptop, PASS, &["device", "join", &code, "--name", "Laptop"]);
+    assert!(out.contains("This computer now writes for"), "{out}");
+    assert!(pair.wait().unwrap().success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.starts_with("Paired with Laptop")), "{rest:?}");
+
+    let lp = spokes_writer::Profile::open(&laptop).unwrap();
+    let key = lp.device_key().unwrap().to_owned();
+    let devices: serde_json::Value = serde_json::from_str(&spokes_ok(&desk, PASS, &["device", "list", "--json"])).unwrap();
+    assert!(devices.as_array().unwrap().iter().any(|d| d["fingerprint"] == key.as_str() && d["name"] == "Laptop"), "certified by the desk: {devices}");
+    assert!(spokes_ok(&laptop, PASS, &["list"]).contains("A draft"), "the desk's drafts came along");
+    spokes_ok(&laptop, PASS, &["new", "--title", "From the laptop", "--body", "Away."]);
+    let out = spokes_ok(&laptop, PASS, &["publish"]);
+    assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
+    let a = api(&spokes_[0], &blog);
+    assert_eq!(a["verification"]["status"], "verified");
+    assert!(titles(&a).contains(&"From the laptop".to_owned()));
+}

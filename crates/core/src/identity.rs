@@ -194,6 +194,14 @@ impl Certificate {
         out
     }
 
+    /// Whether the key `fingerprint` may sign now: a signing-capable key of this certificate,
+    /// alive and not revoked, under the standard policy.
+    pub fn can_sign_now(&self, fingerprint: &str) -> bool {
+        let policy = policy();
+        let wanted = fingerprint.to_uppercase();
+        self.cert.keys().with_policy(&policy, None).alive().revoked(false).for_signing().any(|k| k.key().fingerprint().to_hex() == wanted)
+    }
+
     /// When the certificate expires, seconds since the Unix epoch; `None` if it never does
     /// (or is not valid under the policy now).
     pub fn expires_at(&self) -> Option<i64> {
@@ -532,6 +540,7 @@ fn device_notation(template: SignatureBuilder, name: &str) -> Result<SignatureBu
 }
 
 /// A decrypted signing key, ready to sign statements. Lives in memory only.
+#[derive(Clone)]
 pub struct SigningKey {
     pub(crate) keypair: KeyPair,
     cert_fingerprint: String,

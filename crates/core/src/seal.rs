@@ -58,6 +58,7 @@ pub enum SealError {
 }
 
 /// The decrypted encryption secrets of an identity, for opening sealed drafts. Memory only.
+#[derive(Clone)]
 pub struct OpeningKeys {
     keys: Vec<KeyPair>,
 }

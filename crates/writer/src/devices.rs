@@ -26,6 +26,18 @@ impl Profile {
         Ok(self.certificate()?.devices())
     }
 
+    /// Checks that an unlocked key may still sign for the certificate as this profile now
+    /// knows it (a sync may have brought news of this computer being removed).
+    ///
+    /// Errors: `Identity(NoSigningKey)` (code `device-removed`).
+    pub fn check_device(&self, key: &spokes_core::SigningKey) -> Result<(), ProfileError> {
+        if self.certificate()?.can_sign_now(&key.key_fingerprint()) {
+            Ok(())
+        } else {
+            Err(spokes_core::identity::IdentityError::NoSigningKey.into())
+        }
+    }
+
     /// Writes a changed identity: the secret key file first, then the certificate.
     fn save_identity(&self, identity: &Identity) -> Result<(), ProfileError> {
         self.write("identity.asc", &identity.to_armored())?;

@@ -169,6 +169,22 @@ enum DeviceCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Add another computer: shows a pairing code to enter there with `spokes device join`,
+    /// and waits for it.
+    Pair {
+        /// How long to wait, in minutes.
+        #[arg(long, default_value_t = 10)]
+        wait_minutes: u64,
+    },
+    /// Set up this computer from a pairing code shown on your other computer
+    /// (`spokes device pair`). Asks for your passphrase.
+    Join {
+        /// The pairing code (`spokespair1…`).
+        code: String,
+        /// This computer's name, shown beside what it signs (default: its host name).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Remove a lost or retired computer: what it signed before stays valid, spokes refuse
     /// what it signs from now on. Sends the change to your spokes.
     Remove {
@@ -456,9 +472,28 @@ async fn main() -> anyhow::Result<()> {
                 print_status(&p, false)?;
             }
         }
+        Cmd::Device { cmd: DeviceCmd::Join { code, name } } => {
+            let pass = passphrase(&cli, false)?;
+            let p = Profile::pair_join(&dir, code, &pass, name.as_deref()).await?;
+            println!("This computer now writes for {} ({} posts). It signs with a key of its own.", p.name(), p.posts()?.len());
+        }
         Cmd::Device { cmd } => {
             let p = Profile::open(&dir)?;
             match cmd {
+                DeviceCmd::Join { .. } => {} // handled above, before a profile exists
+                DeviceCmd::Pair { wait_minutes } => {
+                    let pass = passphrase(&cli, false)?;
+                    let listener = p.pair_listen(&pass).await?;
+                    println!("Pairing code: {}", listener.code());
+                    if let Some(qr) = listener.qr_text() {
+                        println!("{qr}");
+                    }
+                    println!("On the other computer run: spokes device join <code>   (waiting {wait_minutes} minutes)");
+                    use std::io::Write;
+                    let _ = std::io::stdout().flush();
+                    let (name, key) = p.pair_wait(listener, &pass, std::time::Duration::from_secs(wait_minutes * 60)).await?;
+                    println!("Paired with {name}; it signs with {key}.");
+                }
                 DeviceCmd::List { json } => {
                     let devices = p.devices()?;
                     if *json {

@@ -68,6 +68,9 @@ pub enum ProfileError {
     /// An archive could not be read or written.
     #[error(transparent)]
     Archive(#[from] spokes_core::archive::ArchiveError),
+    /// Pairing with another computer failed.
+    #[error("pairing failed: {0}")]
+    Pairing(String),
     /// This computer's own key cannot be removed from this computer (replace it instead).
     #[error("this is the computer you are using; to stop using its key, replace the key instead")]
     OwnDevice,
@@ -95,6 +98,7 @@ impl ProfileError {
             ProfileError::Identity(IdentityError::NoSigningKey) => "device-removed",
             ProfileError::OwnDevice => "own-device",
             ProfileError::Archive(_) => "archive",
+            ProfileError::Pairing(_) => "pairing",
             ProfileError::Identity(_) => "identity",
             ProfileError::Doc(DocError::EditMismatch(_)) => "edit-mismatch",
             ProfileError::Doc(_) => "document",

@@ -143,7 +143,8 @@ impl Profile {
     pub fn restore_from_archive(dir: &Path, archive: &Path, recovery: &RecoveryFile, passphrase: &str) -> Result<Profile, ProfileError> {
         let Archive { mut blog, drafts, statements, .. } = read_archive(archive)?;
         let spokes = recovery.spokes.iter().map(entry).collect();
-        Self::restore(dir, recovery, passphrase, &mut blog, drafts, &statements, spokes)
+        let (identity, device) = recovery.identity()?.add_device(passphrase, &this_device_name())?;
+        Self::restore(dir, &recovery.name, identity, &device, passphrase, &mut blog, drafts, &statements, spokes)
     }
 
     /// Restores a blog into a new profile at `dir` from the recovery file and one spoke that
@@ -161,17 +162,28 @@ impl Profile {
         // Check the passphrase before any network.
         identity.check_passphrase(passphrase)?;
         let blog_id = recovery.blog_id.clone().ok_or_else(|| ProfileError::Damaged { path: "recovery file".into(), message: "it names no blog; restore from an export archive instead".into() })?;
+        let spokes: Vec<SpokeEntry> = recovery.spokes.iter().map(entry).collect();
         let targets: Vec<SpokeTarget> = match spoke {
             Some(t) => vec![t],
-            None => recovery.spokes.iter().map(|s| SpokeTarget { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), token: None, name: s.name.clone() }).collect(),
+            None => spokes.iter().map(SpokeTarget::from).collect(),
         };
+        let (identity, device) = identity.add_device(passphrase, &this_device_name())?;
+        Self::restore_from_spokes(dir, &recovery.name, identity, &device, passphrase, &blog_id, &targets, spokes).await
+    }
+
+    /// Makes a profile at `dir` for `identity` (which already holds this computer's signing
+    /// key `device`) from the first of `targets` that hosts `blog_id`: the blog with its
+    /// history, and the drafts the writer's computers left there sealed (or else the
+    /// published posts). `spokes` become the profile's spokes.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn restore_from_spokes(dir: &Path, name: &str, identity: Identity, device: &str, passphrase: &str, blog_id: &BlogId, targets: &[SpokeTarget], spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
         let endpoint = spokes_sync::net::bind_endpoint(iroh::SecretKey::generate(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![])
             .await
             .map_err(|e| ProfileError::Io { path: dir.into(), source: std::io::Error::other(e.to_string()) })?;
         let pool = spokes_sync::peer::ConnectionPool::new(endpoint);
         let mut failures = Vec::new();
         let mut fetched = None;
-        for t in &targets {
+        for t in targets {
             let mut replica = Replica { blog_id: blog_id.clone(), doc: spokes_core::doc::empty_automerge(), certificate: Some(identity.certificate()), statements: vec![] };
             let mut state = automerge::sync::State::new();
             let addr = match t.endpoint.parse::<iroh::EndpointId>() {
@@ -184,7 +196,7 @@ impl Profile {
             match pool.session(addr.clone(), Hello::new(blog_id.clone(), None), &mut replica, &mut state, |_, _, _| Ok(())).await {
                 Ok(_) if !replica.doc.get_heads().is_empty() => {
                     // The drafts the writer's computers left there, sealed; none is fine.
-                    let sealed = spokes_sync::drafts::exchange(pool.endpoint(), addr, &blog_id, None).await.unwrap_or_default();
+                    let sealed = spokes_sync::drafts::exchange(pool.endpoint(), addr, blog_id, None).await.unwrap_or_default();
                     fetched = Some((replica, sealed));
                     break;
                 }
@@ -196,9 +208,8 @@ impl Profile {
         let (replica, sealed) = fetched.ok_or_else(|| ProfileError::Io { path: dir.into(), source: std::io::Error::other(format!("no spoke could give the blog back: {}", failures.join("; "))) })?;
         let mut blog = BlogDoc::from_automerge(replica.doc)?;
         let cert = replica.certificate.clone().unwrap_or_else(|| identity.certificate());
-        let drafts = open_drafts(&identity, passphrase, &cert, &blog_id, &sealed);
-        let spokes = recovery.spokes.iter().map(entry).collect();
-        let restored = Self::restore(dir, recovery, passphrase, &mut blog, drafts, &replica.statements, spokes)?;
+        let drafts = open_drafts(&identity, passphrase, &cert, blog_id, &sealed);
+        let restored = Self::restore(dir, name, identity, device, passphrase, &mut blog, drafts, &replica.statements, spokes)?;
         // What the spoke knew of the certificate (devices removed elsewhere) is kept.
         if let Some(c) = &replica.certificate {
             restored.merge_certificate(c)?;
@@ -206,16 +217,15 @@ impl Profile {
         Ok(restored)
     }
 
-    fn restore(dir: &Path, recovery: &RecoveryFile, passphrase: &str, blog: &mut BlogDoc, drafts: Option<BlogDoc>, statements: &[SignedStatement], spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
-        let identity = recovery.identity()?;
-        let (identity, device) = identity.add_device(passphrase, &this_device_name())?;
-        let name = if recovery.name.is_empty() { identity.certificate().user_id().unwrap_or_default() } else { recovery.name.clone() };
+    #[allow(clippy::too_many_arguments)]
+    fn restore(dir: &Path, name: &str, identity: Identity, device: &str, passphrase: &str, blog: &mut BlogDoc, drafts: Option<BlogDoc>, statements: &[SignedStatement], spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
+        let name = if name.is_empty() { identity.certificate().user_id().unwrap_or_default() } else { name.to_owned() };
         let drafts = match drafts {
             Some(d) if d.kind() == Some(DocKind::Drafts) => Some(d),
             _ => None,
         };
         let mut p = Self::create_from_blog_with(dir, &name, &identity, passphrase, blog, statements, drafts)?;
-        p.set_device_key(&device)?;
+        p.set_device_key(device)?;
         for s in spokes {
             p.add_spoke_entry(s)?;
         }
