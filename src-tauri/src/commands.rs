@@ -170,6 +170,22 @@ pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<Publish
     tokio::task::spawn_blocking(move || p.status(&t)).await.map_err(|e| ui_err("internal", e.to_string()))?.map_err(UiError::from)
 }
 
+/// Saves the recovery file into `folder` (default: the Documents folder) and returns where.
+#[tauri::command]
+pub async fn save_recovery_file(state: tauri::State<'_, AppState>, folder: Option<String>) -> Result<String, UiError> {
+    let p = profile(&*state.0.lock().await)?.clone();
+    let folder = folder.map(PathBuf::from).unwrap_or_else(spokes_writer::recovery::default_recovery_folder);
+    let path = tokio::task::spawn_blocking(move || p.save_recovery_file(&folder)).await.map_err(|e| ui_err("internal", e.to_string()))??;
+    Ok(path.display().to_string())
+}
+
+/// The printable recovery sheet, a whole HTML page.
+#[tauri::command]
+pub async fn recovery_sheet(state: tauri::State<'_, AppState>) -> Result<String, UiError> {
+    let p = profile(&*state.0.lock().await)?.clone();
+    Ok(tokio::task::spawn_blocking(move || p.recovery_sheet()).await.map_err(|e| ui_err("internal", e.to_string()))??)
+}
+
 /// Adds a spoke from an invite ticket.
 #[tauri::command]
 pub async fn add_spoke(state: tauri::State<'_, AppState>, ticket: String) -> Result<Overview, UiError> {

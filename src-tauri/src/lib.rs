@@ -151,7 +151,9 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::preview,
         commands::publish,
         commands::publish_status,
-        commands::add_spoke
+        commands::add_spoke,
+        commands::save_recovery_file,
+        commands::recovery_sheet
     ])
 }
 

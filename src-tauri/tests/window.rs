@@ -1,5 +1,5 @@
 //! The real app window under Xvfb, driven over W3C WebDriver (tauri-driver in front of
-//! WebKitWebDriver): create an identity, write a post, add two spokes by pasting their invite
+//! WebKitWebDriver): create an identity (the recovery file saved, its printable sheet shown), write a post, add two spokes by pasting their invite
 //! tickets, publish, and read the post back over HTTP from both spokes; then write more,
 //! `kill -9` the app, restart it, find the text intact, and publish again (the passphrase is
 //! asked at that first publish).
@@ -63,6 +63,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
             .env("XDG_DATA_HOME", tmp.path().join("xdg-data"))
             .env("XDG_CACHE_HOME", tmp.path().join("xdg-cache"))
             .env("XDG_CONFIG_HOME", tmp.path().join("xdg-config"))
+            .env("XDG_DOCUMENTS_DIR", tmp.path().join("documents"))
             .env("GDK_BACKEND", "x11")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -81,6 +82,23 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.type_into("#passphrase", "correct horse battery");
     d.type_into("#passphrase2", "correct horse battery");
     d.click("#create");
+
+    // The recovery file is saved at once, in the Documents folder; the sheet can be printed.
+    let saved = d.wait_text("#recovery-path", 60, |t| t.ends_with(".json"));
+    let saved = PathBuf::from(saved);
+    assert!(saved.starts_with(tmp.path().join("documents")), "{}", saved.display());
+    let recovery = spokes_writer::recovery::RecoveryFile::parse(&std::fs::read(&saved).expect("recovery file")).expect("a recovery file");
+    let fingerprint = spokes_writer::Profile::open(&profile).expect("profile").fingerprint().to_owned();
+    assert_eq!(recovery.fingerprint, fingerprint);
+    assert!(recovery.identity().is_ok(), "it holds the (passphrase-protected) key");
+    d.screenshot("recovery");
+    d.click("#recovery-print");
+    d.wait("#recovery-sheet", 10);
+    let sheet = d.script("return document.getElementById('recovery-sheet').srcdoc;").as_str().unwrap_or_default().to_owned();
+    assert!(sheet.contains(&fingerprint[..4]) && sheet.contains("BEGIN PGP PRIVATE KEY BLOCK"), "{sheet}");
+    d.screenshot("recovery-sheet");
+    d.click("#sheet-close");
+    d.click("#recovery-done");
 
     // The writing screen opens on a new draft.
     d.wait("#app[data-ready]", 60);

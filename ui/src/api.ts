@@ -44,4 +44,8 @@ export const api = {
   publish: (id: string | null) => invoke<PublishSummary>("publish", { id }),
   publishStatus: () => invoke<PublishSummary>("publish_status"),
   addSpoke: (ticket: string) => invoke<Overview>("add_spoke", { ticket }),
+  /** Saves the recovery file (default folder: Documents); returns its path. */
+  saveRecoveryFile: (folder: string | null = null) => invoke<string>("save_recovery_file", { folder }),
+  /** The printable recovery sheet, a whole HTML page. */
+  recoverySheet: () => invoke<string>("recovery_sheet"),
 };

@@ -54,7 +54,7 @@ function onboarding() {
     button.textContent = "Creating your key…";
     try {
       const o = await api.createIdentity(name.value, title.value, pass.value);
-      writingScreen(o);
+      recoveryStep(o);
     } catch (e) {
       err.textContent = asUiError(e).message;
       button.disabled = false;
@@ -63,6 +63,40 @@ function onboarding() {
   });
   root.replaceChildren(h("main", { class: "center" }, form));
   name.focus();
+}
+
+/**
+ * The last onboarding step: the recovery file is saved at once (a writer who clicks straight
+ * through still has one), the sheet can be printed, then writing starts.
+ */
+async function recoveryStep(o: Overview) {
+  const err = errorLine();
+  const where = h("code", { id: "recovery-path" }, "…");
+  const print = h("button", { id: "recovery-print", type: "button" }, "Show a printable sheet");
+  const done = h("button", { id: "recovery-done", type: "button", class: "primary" }, "Start writing");
+  const card = h("section", { class: "card", "aria-labelledby": "recovery-heading" },
+    h("h1", { id: "recovery-heading" }, "Keep a way back in"),
+    h("p", {}, "If this computer is lost or breaks, your recovery file and your passphrase bring back your name and your whole blog on a new one."),
+    h("p", {}, "Saved to ", where),
+    h("p", { class: "muted" }, "Copy it to a USB stick or another safe place, or print the sheet and keep it with your papers. Without your passphrase it opens nothing."),
+    err, h("div", { class: "toolbar" }, print, done));
+  root.replaceChildren(h("main", { class: "center" }, card));
+  done.focus();
+  try { where.textContent = await api.saveRecoveryFile(); } catch (e) { where.textContent = "not saved"; err.textContent = asUiError(e).message; }
+  print.addEventListener("click", async () => {
+    try {
+      const frame = h("iframe", { id: "recovery-sheet", title: "Recovery sheet", class: "sheet" });
+      frame.srcdoc = await api.recoverySheet();
+      const printNow = h("button", { id: "sheet-print", type: "button", class: "primary" }, "Print");
+      const close = h("button", { id: "sheet-close", type: "button" }, "Close");
+      const dialog = h("dialog", { id: "sheet-dialog" }, frame, h("div", { class: "toolbar" }, close, printNow));
+      printNow.addEventListener("click", () => frame.contentWindow?.print());
+      close.addEventListener("click", () => { dialog.close(); dialog.remove(); });
+      document.body.append(dialog);
+      dialog.showModal();
+    } catch (e) { err.textContent = asUiError(e).message; }
+  });
+  done.addEventListener("click", () => writingScreen(o));
 }
 
 /**

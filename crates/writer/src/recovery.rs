@@ -255,6 +255,81 @@ fn open_drafts(identity: &Identity, passphrase: &str, cert: &spokes_core::Certif
     merged
 }
 
+/// Where the recovery file goes unless the writer chooses: `$XDG_DOCUMENTS_DIR`, else
+/// `~/Documents` if it exists, else the home folder.
+pub fn default_recovery_folder() -> std::path::PathBuf {
+    if let Some(d) = std::env::var_os("XDG_DOCUMENTS_DIR") {
+        return d.into();
+    }
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| ".".into());
+    let docs = home.join("Documents");
+    if docs.is_dir() { docs } else { home }
+}
+
+impl Profile {
+    /// Writes the recovery file into `folder` as `spokes-recovery-{slug of the title}.json`
+    /// (`-2`, `-3`… if one is there already; readable by the owner only) and returns its path.
+    pub fn save_recovery_file(&self, folder: &Path) -> Result<std::path::PathBuf, ProfileError> {
+        let bytes = self.recovery_file()?;
+        let title = self.settings_quick()?.title;
+        let base = format!("spokes-recovery-{}", spokes_core::doc::slugify(if title.trim().is_empty() { "blog" } else { &title }));
+        std::fs::create_dir_all(folder).map_err(|source| ProfileError::Io { path: folder.into(), source })?;
+        let mut path = folder.join(format!("{base}.json"));
+        let mut n = 2;
+        while path.exists() {
+            path = folder.join(format!("{base}-{n}.json"));
+            n += 1;
+        }
+        crate::fsutil::write_atomic(&path, &bytes).map_err(|source| ProfileError::Io { path: path.clone(), source })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        }
+        Ok(path)
+    }
+
+    /// A printable recovery sheet (a whole HTML page): what the recovery file holds, in
+    /// words and in full, with how to use it. The key on it is still protected by the
+    /// passphrase, which is not on the sheet.
+    pub fn recovery_sheet(&self) -> Result<String, ProfileError> {
+        let r = RecoveryFile::parse(&self.recovery_file()?)?;
+        let fp: Vec<String> = r.fingerprint.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+        let json = String::from_utf8_lossy(&self.recovery_file()?).into_owned();
+        let page = maud::html! {
+            (maud::DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    title { "Spokes recovery sheet: " (r.title) }
+                    style { "body{font:11pt/1.45 Georgia,serif;max-width:42em;margin:2em auto;color:#111}pre{font:8pt/1.2 monospace;white-space:pre-wrap;word-break:break-all;border:1px solid #999;padding:.6em}code{font-size:110%}" }
+                }
+                body {
+                    h1 { "Recovery sheet" }
+                    p { "Blog: " strong { (r.title) } " by " (r.name) }
+                    p { "Identity fingerprint: " code #sheet-fingerprint { (fp.join(" ")) } }
+                    p { "Blog ID: " code { (r.blog_id.as_ref().map(|b| b.to_string()).unwrap_or_default()) } }
+                    p { "Made on " (r.created_at.get(..10).unwrap_or_default()) "." }
+                    h2 { "If this computer is lost" }
+                    ol {
+                        li { "Install Spokes on another computer." }
+                        li { "Type the text below into a file named " code { "recovery.json" } ", or use the recovery file you saved." }
+                        li { "Run " code { "spokes restore --recovery recovery.json" } " and enter your passphrase. Your blog and drafts come back from any of your spokes." }
+                    }
+                    p { "The key below is locked with your passphrase, which is not written here. Keep this sheet away from where you write your passphrase down." }
+                    @if !r.spokes.is_empty() {
+                        h2 { "Your spokes" }
+                        ul { @for s in &r.spokes { li { (s.name.clone().unwrap_or_default()) " " code { (s.endpoint) } } } }
+                    }
+                    h2 { "Recovery file" }
+                    pre #sheet-file { (json) }
+                }
+            }
+        };
+        Ok(page.into_string())
+    }
+}
+
 fn entry(s: &RecoverySpoke) -> SpokeEntry {
     SpokeEntry { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), name: s.name.clone(), token: None, added_at: chrono::Utc::now().to_rfc3339() }
 }
@@ -301,5 +376,28 @@ mod tests {
         assert!(matches!(Profile::restore_from_archive(&tmp.path().join("m"), &archive, &mallory, "pw"), Err(ProfileError::Signing(_))));
         assert!(matches!(RecoveryFile::parse(b"{\"format\":\"spokes-recovery\",\"version\":7}"), Err(ProfileError::NewerVersion(7))));
         assert!(RecoveryFile::parse(b"{}").is_err());
+    }
+
+    #[test]
+    fn the_recovery_file_is_saved_without_overwriting_and_the_sheet_holds_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Profile::create(&tmp.path().join("p"), "Ada <ada@example.org>", "pw", &BlogSettings { title: "Notes & <Things>".into(), ..Default::default() }).unwrap();
+        let folder = tmp.path().join("docs");
+        let first = p.save_recovery_file(&folder).unwrap();
+        assert_eq!(first.file_name().unwrap(), "spokes-recovery-notes-things.json");
+        let second = p.save_recovery_file(&folder).unwrap();
+        assert_eq!(second.file_name().unwrap(), "spokes-recovery-notes-things-2.json");
+        let r = RecoveryFile::parse(&std::fs::read(&first).unwrap()).unwrap();
+        assert_eq!(r.fingerprint, p.fingerprint());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&first).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let sheet = p.recovery_sheet().unwrap();
+        assert!(sheet.contains("Notes &amp; &lt;Things&gt;"), "escaped");
+        assert!(sheet.contains(&p.fingerprint()[..4]));
+        assert!(sheet.contains("BEGIN PGP PRIVATE KEY BLOCK"));
+        assert!(sheet.contains("Ada &lt;ada@example.org&gt;"));
     }
 }
