@@ -116,7 +116,7 @@ pub fn preview(markdown: String) -> String {
 pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> Result<PublishSummary, UiError> {
     // Signing and the local save happen under the app lock; the network part does not hold it,
     // so autosaves go on while spokes are slow or unreachable.
-    let (p, t, pool, key, opening) = {
+    let (p, t, pool, key, opening, retrying) = {
         let mut guard = state.0.lock().await;
         let app = &mut *guard;
         let p = app.profile.clone().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
@@ -125,7 +125,7 @@ pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> R
         if app.pool.is_none() {
             app.pool = Some(p.connection_pool().await?);
         }
-        (p, t, app.pool.clone(), key, app.opening.clone())
+        (p, t, app.pool.clone(), key, app.opening.clone(), app.retrying.clone())
     };
     let sync = |p: Profile, t: Vec<SpokeTarget>, pool: Option<spokes_writer::ConnectionPool>| async move {
         match pool {
@@ -155,7 +155,37 @@ pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> R
         let mut key = key;
         p.publish_local(&mut key, ids.as_deref())?;
     }
-    Ok(sync(p, t, pool).await?)
+    let summary = sync(p.clone(), t.clone(), pool.clone()).await?;
+    if summary.up_to_date < summary.total {
+        retry_in_background(p, t, pool, retrying);
+    }
+    Ok(summary)
+}
+
+/// Tries the spokes that missed a publish again, backing off (`spokes_writer::publish::Backoff`)
+/// until every spoke has everything; one such task at a time. The UI reads the outcome with
+/// `publish_status`.
+fn retry_in_background(p: Profile, t: Vec<SpokeTarget>, pool: Option<spokes_writer::ConnectionPool>, retrying: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::atomic::Ordering;
+    if retrying.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    tauri::async_runtime::spawn(async move {
+        let backoff = spokes_writer::publish::Backoff::default();
+        for attempt in 0u32.. {
+            tokio::time::sleep(backoff.delay(attempt)).await;
+            let r = match &pool {
+                Some(pool) => p.sync_with_pool(pool, &t).await,
+                None => p.sync_with(&t).await,
+            };
+            match r {
+                Ok(s) if s.up_to_date == s.total => break,
+                Ok(s) => tracing::debug!("retry {attempt}: {}", s.sentence),
+                Err(e) => tracing::warn!("retry {attempt} failed: {e}"),
+            }
+        }
+        retrying.store(false, Ordering::SeqCst);
+    });
 }
 
 /// Where the blog is published.

@@ -57,6 +57,8 @@ pub struct App {
     local: Option<LocalSpoke>,
     /// Connections to the spokes, kept open between publishes (bound on first publish).
     pool: Option<spokes_writer::ConnectionPool>,
+    /// Whether a background task is trying the spokes that missed the last publish.
+    retrying: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Shared app state, behind an async mutex (commands await network work).
@@ -74,7 +76,7 @@ impl AppState {
                 }
             });
         }
-        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None }))
+        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default() }))
     }
 }
 

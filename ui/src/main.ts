@@ -1,5 +1,5 @@
 // Spokes desktop UI: onboarding, unlock, and the writing screen. All Rust calls go through api.ts.
-import { api, asUiError, type Overview, type Post, type PostSummary } from "./api";
+import { api, asUiError, type Overview, type Post, type PostSummary, type PublishSummary } from "./api";
 import { Autosaver, type SaveState } from "./autosave";
 import { SpliceTracker } from "./splices";
 
@@ -198,8 +198,18 @@ async function writingScreen(o: Overview) {
     return posts;
   }
 
+  // While some spokes miss the newest revision, Rust retries them in the background; the
+  // status line follows until all have it.
+  let polling: ReturnType<typeof setInterval> | null = null;
+  function showSummary(s: PublishSummary) {
+    const behind = s.total > 0 && s.up_to_date < s.total && s.spokes.some((x) => x.last_attempt);
+    status.textContent = behind ? `${s.sentence} · trying the others again` : s.sentence;
+    status.classList.toggle("behind", behind);
+    if (behind && !polling) polling = setInterval(() => void refreshStatus(), 3000);
+    if (!behind && polling) { clearInterval(polling); polling = null; err.textContent = ""; }
+  }
   async function refreshStatus() {
-    try { status.textContent = (await api.publishStatus()).sentence; } catch { /* shown on publish */ }
+    try { showSummary(await api.publishStatus()); } catch { /* shown on publish */ }
   }
 
   async function open(id: string) {
@@ -233,7 +243,7 @@ async function writingScreen(o: Overview) {
     status.textContent = "Publishing…";
     try {
       const s = await api.publish(current.id);
-      status.textContent = s.sentence;
+      showSummary(s);
       const failed = s.spokes.filter((x) => !x.up_to_date && x.last_error);
       if (failed.length) err.textContent = failed.map((f) => `${f.name ?? "A spoke"}: ${f.last_error!.message}`).join(" ");
     } catch (e) {

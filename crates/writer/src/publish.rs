@@ -88,6 +88,31 @@ fn plain(e: &spokes_sync::SyncError) -> Problem {
     Problem { code, message }
 }
 
+/// When to try unreachable spokes again: 2 s after the first failure, doubling up to once a
+/// minute, each delay varied by up to ±20 % so that many writers do not retry in step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The first delay.
+    pub first: std::time::Duration,
+    /// The longest delay.
+    pub max: std::time::Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { first: std::time::Duration::from_secs(2), max: std::time::Duration::from_secs(60) }
+    }
+}
+
+impl Backoff {
+    /// The delay before retry number `attempt` (0 for the first retry).
+    pub fn delay(&self, attempt: u32) -> std::time::Duration {
+        let base = self.first.saturating_mul(1u32 << attempt.min(16)).min(self.max);
+        let jitter: f64 = rand::random_range(0.8..1.2);
+        base.mul_f64(jitter)
+    }
+}
+
 fn sentence(up: usize, total: usize, ever: bool) -> String {
     match total {
         0 => "Not published to any spoke yet: add a spoke to publish.".into(),
@@ -235,5 +260,24 @@ impl Profile {
         }
         self.write("status.json", &serde_json::to_vec_pretty(&status).unwrap_or_default())?;
         self.status(targets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn retries_back_off_to_once_a_minute_with_jitter() {
+        let b = Backoff::default();
+        let first = b.delay(0);
+        assert!(first >= Duration::from_millis(1600) && first <= Duration::from_millis(2400), "{first:?}");
+        let fourth = b.delay(3);
+        assert!(fourth >= Duration::from_millis(12800) && fourth <= Duration::from_millis(19200), "{fourth:?}");
+        for attempt in [6, 10, 40, u32::MAX] {
+            let d = b.delay(attempt);
+            assert!(d >= Duration::from_secs(48) && d <= Duration::from_secs(72), "{attempt}: {d:?}");
+        }
     }
 }
