@@ -200,6 +200,26 @@ pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<Publish
     tokio::task::spawn_blocking(move || p.status(&t)).await.map_err(|e| ui_err("internal", e.to_string()))?.map_err(UiError::from)
 }
 
+/// Every published revision of a post, newest first, with when and on which computer it was signed.
+#[tauri::command]
+pub async fn post_history(state: tauri::State<'_, AppState>, id: String) -> Result<Vec<spokes_writer::history::Revision>, UiError> {
+    let p = profile(&*state.0.lock().await)?.clone();
+    Ok(tokio::task::spawn_blocking(move || p.post_history(&id)).await.map_err(|e| ui_err("internal", e.to_string()))??)
+}
+
+/// A line diff from `old` to `new`.
+#[tauri::command]
+pub fn diff_text(old: String, new: String) -> Vec<spokes_writer::history::DiffPart> {
+    spokes_writer::history::diff_lines(&old, &new)
+}
+
+/// Makes a published revision the current draft again; publishing signs it anew.
+#[tauri::command]
+pub async fn restore_revision(state: tauri::State<'_, AppState>, id: String, heads: Vec<String>) -> Result<Post, UiError> {
+    let p = profile(&*state.0.lock().await)?.clone();
+    Ok(tokio::task::spawn_blocking(move || p.restore_revision(&id, &heads)).await.map_err(|e| ui_err("internal", e.to_string()))??)
+}
+
 /// Saves the recovery file into `folder` (default: the Documents folder) and returns where.
 #[tauri::command]
 pub async fn save_recovery_file(state: tauri::State<'_, AppState>, folder: Option<String>) -> Result<String, UiError> {

@@ -155,7 +155,10 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::publish_status,
         commands::add_spoke,
         commands::save_recovery_file,
-        commands::recovery_sheet
+        commands::recovery_sheet,
+        commands::post_history,
+        commands::diff_text,
+        commands::restore_revision
     ])
 }
 

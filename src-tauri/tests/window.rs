@@ -3,7 +3,8 @@
 //! tickets, publish, and read the post back over HTTP from both spokes; then write more,
 //! `kill -9` the app, restart it, find the text intact, and publish again (the passphrase is
 //! asked at that first publish); then publish while one spoke is down and see the app deliver
-//! the post by itself once the spoke is back.
+//! the post by itself once the spoke is back; finally restore the first published version from
+//! the post's history and publish it again.
 //!
 //! Needs `Xvfb`, `WebKitWebDriver` (Debian: xvfb, webkit2gtk-driver) and `tauri-driver`
 //! (`cargo install tauri-driver --locked`); `./x test` installs all three. Screenshots of each
@@ -215,6 +216,37 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
         let url = blogs[0]["posts"][0]["url"].as_str().expect("post url").to_owned();
         let page = http_text(&format!("{base}{url}"));
         assert!(page.contains("Published while one spoke was down."), "{base}: {page}");
+    }
+
+    // History: three published versions, newest first; the first one is restored and
+    // published again as a new signed revision.
+    d.click("#history");
+    d.wait("#history-dialog", 10);
+    let count = d.script("return document.querySelectorAll('#revisions button').length;").as_u64().unwrap_or(0);
+    assert_eq!(count, 3, "three published versions");
+    d.click("#revisions li:last-child button");
+    d.wait_text("#diff", 10, |t| t.contains("Written just before the crash"));
+    let added = d.script("return Array.from(document.querySelectorAll('#diff .added')).map(e => e.textContent).join('');").as_str().unwrap_or_default().to_owned();
+    assert!(added.contains("Published while one spoke was down."), "what was added since: {added:?}");
+    d.screenshot("history");
+    d.click("#restore");
+    d.wait_text("#status", 10, |t| t.starts_with("Restored the version of"));
+    let restored = d.script("return document.getElementById('body').value;").as_str().unwrap_or_default().to_owned();
+    assert!(restored.starts_with("This was written in a **real** window.") && !restored.contains("crash"), "{restored:?}");
+    d.click("#publish");
+    d.wait_text("#status", 60, |t| t == "Published to 2 of 2 spokes");
+    for base in [format!("http://{}", north.running.http_addr), format!("http://{}", south.http_addr)] {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let blogs = http_json(&format!("{base}/api/v1/blogs"));
+            let url = blogs[0]["posts"][0]["url"].as_str().expect("post url").to_owned();
+            let page = http_text(&format!("{base}{url}"));
+            if !page.contains("crash") && page.contains("<strong>real</strong>") && page.contains("Signatures verified") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{base} still serves the later text: {page}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
     drop(d);
     drop(driver_proc);

@@ -17,6 +17,8 @@ export interface SpokeStatus {
   endpoint: string; name?: string | null; last_attempt?: string | null; last_success?: string | null;
   last_error?: UiError | null; up_to_date: boolean;
 }
+export interface Revision { heads: string[]; signed_at: number; device_key: string; device?: string | null; post: Post }
+export interface DiffPart { kind: "same" | "added" | "removed"; text: string }
 export interface PublishSummary { total: number; up_to_date: number; spokes: SpokeStatus[]; sentence: string }
 
 /** Turns whatever a failed invoke threw into a UiError. */
@@ -48,4 +50,9 @@ export const api = {
   saveRecoveryFile: (folder: string | null = null) => invoke<string>("save_recovery_file", { folder }),
   /** The printable recovery sheet, a whole HTML page. */
   recoverySheet: () => invoke<string>("recovery_sheet"),
+  /** Every published revision of a post, newest first. */
+  postHistory: (id: string) => invoke<Revision[]>("post_history", { id }),
+  diffText: (oldText: string, newText: string) => invoke<DiffPart[]>("diff_text", { old: oldText, new: newText }),
+  /** Makes a published revision the current draft again (publish to sign it anew). */
+  restoreRevision: (id: string, heads: string[]) => invoke<Post>("restore_revision", { id, heads }),
 };

@@ -1,5 +1,5 @@
 // Spokes desktop UI: onboarding, unlock, and the writing screen. All Rust calls go through api.ts.
-import { api, asUiError, type Overview, type Post, type PostSummary, type PublishSummary } from "./api";
+import { api, asUiError, type Overview, type Post, type PostSummary, type PublishSummary, type Revision } from "./api";
 import { Autosaver, type SaveState } from "./autosave";
 import { SpliceTracker } from "./splices";
 
@@ -145,6 +145,7 @@ async function writingScreen(o: Overview) {
   const saveState = h("span", { id: "save-state", class: "muted" }, "Saved");
   const status = h("span", { id: "status", class: "status" }, "");
   const publishBtn = h("button", { id: "publish", class: "primary", title: "Publish (Ctrl+Enter)" }, "Publish");
+  const historyBtn = h("button", { id: "history", title: "Earlier versions (Ctrl+H)" }, "History");
   const newBtn = h("button", { id: "new-post", title: "New post (Ctrl+N)" }, "New post");
   const ticket = h("input", { id: "ticket", placeholder: "Paste an invite (spokes1…)" });
   const addSpoke = h("button", { id: "add-spoke" }, "Add spoke");
@@ -223,6 +224,56 @@ async function writingScreen(o: Overview) {
     if (!typing()) body.focus();
   }
 
+  /** When a revision was signed, and where, in plain words. */
+  function revisionLabel(r: Revision): string {
+    const when = new Date(r.signed_at * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    return r.device ? `${when} · on ${r.device}` : when;
+  }
+
+  /** The post's published revisions: pick one to see what changed since, and restore it. */
+  async function history() {
+    if (!current) return;
+    await saver.flush();
+    const post = current;
+    const revisions = await api.postHistory(post.id);
+    const items = h("ol", { class: "revisions", id: "revisions" });
+    const diff = h("pre", { class: "diff", id: "diff", "aria-live": "polite" });
+    const restore = h("button", { id: "restore", type: "button", class: "primary", disabled: "" }, "Restore this version");
+    const close = h("button", { id: "history-close", type: "button" }, "Close");
+    const dialog = h("dialog", { id: "history-dialog", class: "wide" },
+      h("h2", {}, `History of “${post.title || "Untitled"}”`),
+      revisions.length ? h("p", { class: "muted" }, "Every published version, signed when it was published. Pick one to see how it differs from your text now.")
+        : h("p", { class: "muted" }, "This post has not been published yet."),
+      items, diff, h("div", { class: "toolbar" }, close, restore));
+    let chosen: Revision | null = null;
+    revisions.forEach((r, i) => {
+      const b = h("button", { type: "button", class: "revision", "data-index": String(i) }, revisionLabel(r));
+      b.addEventListener("click", async () => {
+        chosen = r;
+        for (const x of Array.from(items.querySelectorAll("button"))) x.classList.toggle("active", x === b);
+        restore.removeAttribute("disabled");
+        const parts = await api.diffText(r.post.body, body.value);
+        diff.replaceChildren(...parts.map((p) => h("span", { class: p.kind }, p.text)));
+        if (!parts.some((p) => p.kind !== "same")) diff.replaceChildren(h("span", { class: "same" }, "Same as your text now."));
+      });
+      items.append(h("li", {}, b));
+    });
+    close.addEventListener("click", () => { dialog.close(); dialog.remove(); });
+    restore.addEventListener("click", async () => {
+      if (!chosen) return;
+      try {
+        await api.restoreRevision(post.id, chosen.heads);
+        dialog.close(); dialog.remove();
+        await open(post.id);
+        await refreshList();
+        err.textContent = "";
+        status.textContent = `Restored the version of ${revisionLabel(chosen)}. Publish to make it public again.`;
+      } catch (e) { err.textContent = asUiError(e).message; }
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  }
+
   async function newPost() {
     await saver.flush();
     const p = await api.newPost();
@@ -263,6 +314,7 @@ async function writingScreen(o: Overview) {
   });
   body.addEventListener("input", () => { edits.update(body.value, body.selectionEnd); saver.touch(); renderPreview(); });
   publishBtn.addEventListener("click", () => void publish());
+  historyBtn.addEventListener("click", () => void history());
   newBtn.addEventListener("click", () => void newPost());
   addSpoke.addEventListener("click", async () => {
     spokeMsg.textContent = "";
@@ -279,6 +331,7 @@ async function writingScreen(o: Overview) {
     if (ev.key === "s") { ev.preventDefault(); void saver.flush(); }
     if (ev.key === "Enter") { ev.preventDefault(); void publish(); }
     if (ev.key === "n") { ev.preventDefault(); void newPost(); }
+    if (ev.key === "h") { ev.preventDefault(); void history(); }
   });
   window.addEventListener("beforeunload", () => void saver.flush());
 
@@ -288,7 +341,7 @@ async function writingScreen(o: Overview) {
       h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink),
       h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`)),
     h("section", { class: "editor" },
-      h("div", { class: "toolbar" }, saveState, status, publishBtn),
+      h("div", { class: "toolbar" }, saveState, status, historyBtn, publishBtn),
       err, title, body),
     preview));
   showLink(o);

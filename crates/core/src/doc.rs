@@ -247,22 +247,42 @@ pub fn empty_automerge() -> AutoCommit {
     AutoCommit::new_with_encoding(TextEncoding::Utf16CodeUnit)
 }
 
-fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
-    match doc.get(obj, key).ok()?? {
+/// Reads `obj[key]` now, or as of `at` (a set of heads) when given.
+fn get_any(doc: &AutoCommit, obj: &ObjId, key: impl Into<automerge::Prop>, at: Option<&[ChangeHash]>) -> Option<(Value<'static>, ObjId)> {
+    let r = match at {
+        None => doc.get(obj, key),
+        Some(h) => doc.get_at(obj, key, h),
+    };
+    r.ok()?.map(|(v, id)| (v.into_owned(), id))
+}
+
+fn get_str_at(doc: &AutoCommit, obj: &ObjId, key: &str, at: Option<&[ChangeHash]>) -> Option<String> {
+    match get_any(doc, obj, key, at)? {
         (Value::Scalar(s), _) => match s.as_ref() {
             ScalarValue::Str(s) => Some(s.to_string()),
             _ => None,
         },
-        (Value::Object(ObjType::Text), id) => doc.text(&id).ok(),
+        (Value::Object(ObjType::Text), id) => match at {
+            None => doc.text(&id).ok(),
+            Some(h) => doc.text_at(&id, h).ok(),
+        },
+        _ => None,
+    }
+}
+
+fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
+    get_str_at(doc, obj, key, None)
+}
+
+fn get_obj_at(doc: &AutoCommit, obj: &ObjId, key: &str, at: Option<&[ChangeHash]>) -> Option<ObjId> {
+    match get_any(doc, obj, key, at)? {
+        (Value::Object(_), id) => Some(id),
         _ => None,
     }
 }
 
 fn get_obj(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<ObjId> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Object(_), id) => Some(id),
-        _ => None,
-    }
+    get_obj_at(doc, obj, key, None)
 }
 
 fn parse_date(s: Option<String>) -> DateTime<FixedOffset> {
@@ -507,11 +527,26 @@ impl BlogDoc {
 
     /// One post, or `None` if there is no post with this ID.
     pub fn post(&self, id: &str) -> Option<Post> {
-        let o = self.post_obj(id).ok()?;
-        let tags = get_obj(&self.doc, &o, "tags")
+        self.read_post(id, None)
+    }
+
+    /// The post as it was at `heads` (for example the heads a signed statement names);
+    /// `None` if it did not exist then. Reads history in place, without copying the document.
+    pub fn post_at(&self, id: &str, heads: &[ChangeHash]) -> Option<Post> {
+        self.read_post(id, Some(heads))
+    }
+
+    fn read_post(&self, id: &str, at: Option<&[ChangeHash]>) -> Option<Post> {
+        let posts = get_obj_at(&self.doc, &ROOT, "posts", at)?;
+        let o = get_obj_at(&self.doc, &posts, id, at)?;
+        let tags = get_obj_at(&self.doc, &o, "tags", at)
             .map(|t| {
-                (0..self.doc.length(&t))
-                    .filter_map(|i| match self.doc.get(&t, i).ok()?? {
+                let len = match at {
+                    None => self.doc.length(&t),
+                    Some(h) => self.doc.length_at(&t, h),
+                };
+                (0..len)
+                    .filter_map(|i| match get_any(&self.doc, &t, i, at)? {
                         (Value::Scalar(s), _) => match s.as_ref() {
                             ScalarValue::Str(s) => Some(s.to_string()),
                             _ => None,
@@ -521,15 +556,16 @@ impl BlogDoc {
                     .collect()
             })
             .unwrap_or_default();
+        let field = |k: &str| get_str_at(&self.doc, &o, k, at);
         Some(Post {
             id: id.to_owned(),
-            title: get_str(&self.doc, &o, "title").unwrap_or_default(),
-            body: get_str(&self.doc, &o, "body").unwrap_or_default(),
-            slug: get_str(&self.doc, &o, "slug").unwrap_or_else(|| id.to_owned()),
+            title: field("title").unwrap_or_default(),
+            body: field("body").unwrap_or_default(),
+            slug: field("slug").unwrap_or_else(|| id.to_owned()),
             tags,
-            date: parse_date(get_str(&self.doc, &o, "date")),
-            updated: parse_date(get_str(&self.doc, &o, "updated")),
-            state: PostState::parse(&get_str(&self.doc, &o, "state").unwrap_or_default()),
+            date: parse_date(field("date")),
+            updated: parse_date(field("updated")),
+            state: PostState::parse(&field("state").unwrap_or_default()),
         })
     }
 
@@ -757,6 +793,26 @@ mod tests {
         let mut d2 = BlogDoc::load(&d.save()).unwrap();
         d2.splice_body(&p.id, 1, 2, "").unwrap();
         assert_eq!(d2.post(&p.id).unwrap().body, "aXb");
+    }
+
+    #[test]
+    fn a_post_is_read_as_it_was_at_older_heads() {
+        let mut d = blog();
+        let mut p = Post::new("First title", "one");
+        p.tags = vec!["a".into()];
+        d.put_post(&p).unwrap();
+        d.commit("1");
+        let h1 = d.heads();
+        p.title = "Second title".into();
+        p.body = "one two".into();
+        p.tags = vec!["a".into(), "b".into()];
+        d.put_post(&p).unwrap();
+        d.commit("2");
+        let old = d.post_at(&p.id, &h1).unwrap();
+        assert_eq!((old.title.as_str(), old.body.as_str(), old.tags.len()), ("First title", "one", 1));
+        assert_eq!(d.post(&p.id).unwrap().body, "one two");
+        assert!(d.post_at("nope", &h1).is_none());
+        assert!(d.post_at(&p.id, &[]).is_none(), "before anything, no post");
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod archive;
 pub mod devices;
 pub mod drafts_sync;
 pub mod fsutil;
+pub mod history;
 pub mod pairing;
 pub mod profile;
 pub mod publish;
