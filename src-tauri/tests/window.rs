@@ -133,6 +133,17 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.wait_text(".post-list li.active .post-title", 10, |t| t == "Hello from the window");
     d.screenshot("writing");
+    // The theme: like the system (light under Xvfb), then light, then dark, then back.
+    d.click("#theme");
+    d.wait_text("#theme", 5, |t| t == "Theme: light");
+    d.screenshot("writing-light");
+    d.click("#theme");
+    d.wait_text("#theme", 5, |t| t == "Theme: dark");
+    let dark_bg = d.script("return getComputedStyle(document.body).backgroundColor;").as_str().unwrap_or_default().to_owned();
+    assert_eq!(dark_bg, "rgb(27, 27, 29)", "the dark theme is applied");
+    d.screenshot("writing-dark");
+    d.click("#theme");
+    d.wait_text("#theme", 5, |t| t == "Theme: like the system");
 
     // Publish: both spokes confirm.
     d.click("#publish");

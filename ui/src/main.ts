@@ -5,6 +5,18 @@ import { SpliceTracker } from "./splices";
 
 const root = document.getElementById("app")!;
 
+/** The writer's theme: follow the system, or always light, or always dark (kept on this computer). */
+type Theme = "auto" | "light" | "dark";
+const THEME_WORDS: Record<Theme, string> = { auto: "Theme: like the system", light: "Theme: light", dark: "Theme: dark" };
+function applyTheme(t: Theme) {
+  if (t === "auto") delete document.documentElement.dataset.theme; else document.documentElement.dataset.theme = t;
+}
+function savedTheme(): Theme {
+  const t = localStorage.getItem("theme");
+  return t === "light" || t === "dark" ? t : "auto";
+}
+applyTheme(savedTheme());
+
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
@@ -146,6 +158,13 @@ async function writingScreen(o: Overview) {
   const status = h("span", { id: "status", class: "status" }, "");
   const publishBtn = h("button", { id: "publish", class: "primary", title: "Publish (Ctrl+Enter)" }, "Publish");
   const historyBtn = h("button", { id: "history", title: "Earlier versions (Ctrl+H)" }, "History");
+  const themeBtn = h("button", { id: "theme", class: "theme", type: "button" }, THEME_WORDS[savedTheme()]);
+  themeBtn.addEventListener("click", () => {
+    const next: Theme = { auto: "light", light: "dark", dark: "auto" }[savedTheme()] as Theme;
+    localStorage.setItem("theme", next);
+    applyTheme(next);
+    themeBtn.textContent = THEME_WORDS[next];
+  });
   const newBtn = h("button", { id: "new-post", title: "New post (Ctrl+N)" }, "New post");
   const ticket = h("input", { id: "ticket", placeholder: "Paste an invite (spokes1…)" });
   const addSpoke = h("button", { id: "add-spoke" }, "Add spoke");
@@ -339,7 +358,7 @@ async function writingScreen(o: Overview) {
     h("aside", { class: "sidebar" },
       h("h2", {}, o.blog_title), newBtn, list,
       h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink),
-      h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`)),
+      h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), themeBtn),
     h("section", { class: "editor" },
       h("div", { class: "toolbar" }, saveState, status, historyBtn, publishBtn),
       err, title, body),
