@@ -200,6 +200,40 @@ pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<Publish
     tokio::task::spawn_blocking(move || p.status(&t)).await.map_err(|e| ui_err("internal", e.to_string()))?.map_err(UiError::from)
 }
 
+/// Withdraws a post from readers with a signed revision, then tells the spokes.
+#[tauri::command]
+pub async fn unpublish(state: tauri::State<'_, AppState>, id: String) -> Result<PublishSummary, UiError> {
+    let (p, t, pool) = {
+        let mut guard = state.0.lock().await;
+        let app = &mut *guard;
+        let mut key = app.key.clone().ok_or_else(|| ui_err("locked", "Unlock with your passphrase to unpublish."))?;
+        let p = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+        p.check_device(&key)?;
+        p.unpublish(&mut key, &id)?;
+        let p = p.clone();
+        let t = targets(app, &p);
+        (p, t, app.pool.clone())
+    };
+    Ok(match pool {
+        Some(pool) => p.sync_with_pool(&pool, &t).await?,
+        None => p.sync_with(&t).await?,
+    })
+}
+
+/// Puts a draft in the bin (undo with `undo_delete`).
+#[tauri::command]
+pub async fn delete_post(state: tauri::State<'_, AppState>, id: String) -> Result<(), UiError> {
+    let p = profile(&*state.0.lock().await)?.clone();
+    Ok(tokio::task::spawn_blocking(move || p.delete_post(&id)).await.map_err(|e| ui_err("internal", e.to_string()))??)
+}
+
+/// Takes a draft back out of the bin.
+#[tauri::command]
+pub async fn undo_delete(state: tauri::State<'_, AppState>, id: String) -> Result<(), UiError> {
+    let p = profile(&*state.0.lock().await)?.clone();
+    Ok(tokio::task::spawn_blocking(move || p.undo_delete(&id)).await.map_err(|e| ui_err("internal", e.to_string()))??)
+}
+
 /// Every published revision of a post, newest first, with when and on which computer it was signed.
 #[tauri::command]
 pub async fn post_history(state: tauri::State<'_, AppState>, id: String) -> Result<Vec<spokes_writer::history::Revision>, UiError> {

@@ -158,7 +158,10 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::recovery_sheet,
         commands::post_history,
         commands::diff_text,
-        commands::restore_revision
+        commands::restore_revision,
+        commands::unpublish,
+        commands::delete_post,
+        commands::undo_delete
     ])
 }
 

@@ -259,6 +259,48 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+
+    // Organise: a second draft, found by searching; deleted, undone, deleted again.
+    d.click("#new-post");
+    d.wait_text("#save-state", 10, |t| t == "Saved");
+    d.type_into("#title", "A draft to throw away");
+    d.type_into("#body", "Not worth keeping.");
+    d.wait_text("#save-state", 10, |t| t == "Saved");
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
+    d.type_into("#search", "throw");
+    d.wait_text("#post-list", 10, |t| t.contains("A draft to throw away") && !t.contains("Hello from the window"));
+    d.clear("#search");
+    d.script("const f = document.getElementById('filter'); f.value = 'published'; f.dispatchEvent(new Event('change'));");
+    d.wait_text("#post-list", 10, |t| t.contains("Hello from the window") && !t.contains("throw away"));
+    d.script("const f = document.getElementById('filter'); f.value = 'all'; f.dispatchEvent(new Event('change'));");
+    d.click(".post-list li[data-id] .post-title");
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
+    d.click("#delete");
+    d.wait_text("#notice", 10, |t| t.starts_with("Moved “A draft to throw away” to the bin."));
+    d.wait_text("#post-list", 10, |t| !t.contains("throw away"));
+    d.click("#undo-delete");
+    d.wait_text("#post-list", 10, |t| t.contains("A draft to throw away"));
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
+    d.click("#delete");
+    d.wait_text("#post-list", 10, |t| !t.contains("throw away"));
+
+    // Unpublish: a signed revision takes the post off both spokes.
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Hello from the window");
+    d.click("#unpublish");
+    d.wait_text("#notice", 60, |t| t.contains("is off your spokes"));
+    d.wait_text(".post-list li.active .badge", 10, |t| t == "Unpublished");
+    for base in [format!("http://{}", north.running.http_addr), format!("http://{}", south.http_addr)] {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let blogs = http_json(&format!("{base}/api/v1/blogs"));
+            if blogs[0]["posts"].as_array().is_some_and(|p| p.is_empty()) && blogs[0]["verification"]["status"] == "verified" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{base} still lists the post: {blogs}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    d.screenshot("unpublished");
     drop(d);
     drop(driver_proc);
 }

@@ -50,6 +50,11 @@ export const api = {
   saveRecoveryFile: (folder: string | null = null) => invoke<string>("save_recovery_file", { folder }),
   /** The printable recovery sheet, a whole HTML page. */
   recoverySheet: () => invoke<string>("recovery_sheet"),
+  /** Withdraws a post from readers (a signed revision), then tells the spokes. */
+  unpublish: (id: string) => invoke<PublishSummary>("unpublish", { id }),
+  /** Puts a draft in the bin; `undoDelete` takes it back. */
+  deletePost: (id: string) => invoke<void>("delete_post", { id }),
+  undoDelete: (id: string) => invoke<void>("undo_delete", { id }),
   /** Every published revision of a post, newest first. */
   postHistory: (id: string) => invoke<Revision[]>("post_history", { id }),
   diffText: (oldText: string, newText: string) => invoke<DiffPart[]>("diff_text", { old: oldText, new: newText }),

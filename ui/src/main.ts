@@ -158,6 +158,13 @@ async function writingScreen(o: Overview) {
   const status = h("span", { id: "status", class: "status" }, "");
   const publishBtn = h("button", { id: "publish", class: "primary", title: "Publish (Ctrl+Enter)" }, "Publish");
   const historyBtn = h("button", { id: "history", title: "Earlier versions (Ctrl+H)" }, "History");
+  const unpublishBtn = h("button", { id: "unpublish", title: "Take this post off your spokes (signed, and kept in the history)" }, "Unpublish");
+  const deleteBtn = h("button", { id: "delete", title: "Move this draft to the bin (you can undo)" }, "Delete");
+  const search = h("input", { id: "search", type: "search", placeholder: "Search titles and tags", "aria-label": "Search posts" });
+  const filter = h("select", { id: "filter", "aria-label": "Show" },
+    h("option", { value: "all" }, "All posts"), h("option", { value: "drafts" }, "Drafts"),
+    h("option", { value: "published" }, "Published"), h("option", { value: "changed" }, "Changed since published"));
+  const notice = h("p", { id: "notice", class: "notice", role: "status" });
   const themeBtn = h("button", { id: "theme", class: "theme", type: "button" }, THEME_WORDS[savedTheme()]);
   themeBtn.addEventListener("click", () => {
     const next: Theme = { auto: "light", light: "dark", dark: "auto" }[savedTheme()] as Theme;
@@ -206,16 +213,38 @@ async function writingScreen(o: Overview) {
     }
   }
 
-  async function refreshList() {
-    const posts = await api.listPosts();
-    list.replaceChildren(...posts.map((s: PostSummary) => {
-      const label = !s.published ? "Draft" : s.changed_since_published ? "Changed" : "Published";
+  let summaries: PostSummary[] = [];
+  const stateOf = (s: PostSummary) =>
+    !s.published ? (s.post.state === "unpublished" ? "Unpublished" : "Draft") : s.changed_since_published ? "Changed" : "Published";
+  /** Shows the posts that match the search words and the filter. */
+  function renderList() {
+    const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+    const wanted = filter.value;
+    const shown = summaries.filter((s) => {
+      const label = stateOf(s);
+      const kind = label === "Published" ? "published" : label === "Changed" ? "changed" : "drafts";
+      const text = `${s.post.title} ${s.post.tags.join(" ")}`.toLowerCase();
+      return (wanted === "all" || wanted === kind) && words.every((w) => text.includes(w));
+    });
+    list.replaceChildren(...shown.map((s) => {
       const li = h("li", { "data-id": s.post.id, class: current?.id === s.post.id ? "active" : "" },
-        h("span", { class: "post-title" }, s.post.title || "Untitled"), h("span", { class: "badge" }, label));
+        h("span", { class: "post-title" }, s.post.title || "Untitled"), h("span", { class: "badge" }, stateOf(s)));
       li.addEventListener("click", () => void open(s.post.id));
       return li;
     }));
-    return posts;
+    if (!shown.length) list.append(h("li", { class: "muted empty" }, summaries.length ? "No post matches." : "No posts yet."));
+  }
+  async function refreshList() {
+    summaries = await api.listPosts();
+    renderList();
+    showPostActions();
+    return summaries;
+  }
+  /** Unpublish for a published post, Delete for the others (a published post is unpublished first). */
+  function showPostActions() {
+    const s = summaries.find((x) => x.post.id === current?.id);
+    unpublishBtn.hidden = !s?.published;
+    deleteBtn.hidden = !!s?.published;
   }
 
   // While some spokes miss the newest revision, Rust retries them in the background; the
@@ -240,6 +269,7 @@ async function writingScreen(o: Overview) {
     edits.reset(current.body);
     renderPreview();
     for (const li of Array.from(list.children)) li.classList.toggle("active", (li as HTMLElement).dataset.id === id);
+    showPostActions();
     if (!typing()) body.focus();
   }
 
@@ -330,10 +360,51 @@ async function writingScreen(o: Overview) {
     renderPreview();
     const item = list.querySelector("li.active .post-title");
     if (item) item.textContent = title.value || "Untitled";
+    const mine = summaries.find((x) => x.post.id === current?.id);
+    if (mine) mine.post.title = title.value; // so that searching finds it before the next reload
   });
   body.addEventListener("input", () => { edits.update(body.value, body.selectionEnd); saver.touch(); renderPreview(); });
   publishBtn.addEventListener("click", () => void publish());
   historyBtn.addEventListener("click", () => void history());
+  search.addEventListener("input", renderList);
+  filter.addEventListener("change", renderList);
+  unpublishBtn.addEventListener("click", async () => {
+    if (!current) return;
+    err.textContent = "";
+    if (!o.unlocked) {
+      if (!(await askPassphrase(o))) return;
+      o = { ...o, unlocked: true };
+    }
+    status.textContent = "Unpublishing…";
+    try {
+      showSummary(await api.unpublish(current.id));
+      notice.replaceChildren(`“${current.title || "Untitled"}” is off your spokes. Its history keeps every published version; publish it to bring it back.`);
+    } catch (e) { err.textContent = asUiError(e).message; }
+    await refreshList();
+  });
+  let undoTimer: ReturnType<typeof setTimeout> | null = null;
+  deleteBtn.addEventListener("click", async () => {
+    if (!current) return;
+    const gone = current;
+    err.textContent = "";
+    try {
+      await saver.flush();
+      await api.deletePost(gone.id);
+    } catch (e) { err.textContent = asUiError(e).message; return; }
+    const undo = h("button", { id: "undo-delete", type: "button" }, "Undo");
+    notice.replaceChildren(`Moved “${gone.title || "Untitled"}” to the bin. `, undo);
+    if (undoTimer) clearTimeout(undoTimer);
+    undoTimer = setTimeout(() => notice.replaceChildren(), 15000);
+    undo.addEventListener("click", async () => {
+      await api.undoDelete(gone.id);
+      notice.replaceChildren();
+      await refreshList();
+      await open(gone.id);
+    });
+    current = null;
+    const rest = await refreshList();
+    if (rest.length) await open(rest[0].post.id); else await newPost();
+  });
   newBtn.addEventListener("click", () => void newPost());
   addSpoke.addEventListener("click", async () => {
     spokeMsg.textContent = "";
@@ -356,12 +427,12 @@ async function writingScreen(o: Overview) {
 
   root.replaceChildren(h("div", { class: "layout" },
     h("aside", { class: "sidebar" },
-      h("h2", {}, o.blog_title), newBtn, list,
+      h("h2", {}, o.blog_title), newBtn, search, filter, list,
       h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink),
       h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), themeBtn),
     h("section", { class: "editor" },
-      h("div", { class: "toolbar" }, saveState, status, historyBtn, publishBtn),
-      err, title, body),
+      h("div", { class: "toolbar" }, saveState, status, historyBtn, unpublishBtn, deleteBtn, publishBtn),
+      err, notice, title, body),
     preview));
   showLink(o);
   // The local spoke starts in the background; show its address once it is up.

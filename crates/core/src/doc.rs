@@ -147,7 +147,8 @@ pub enum PostState {
     Unpublished,
 }
 impl PostState {
-    fn as_str(self) -> &'static str {
+    /// The stored form: `draft`, `published`, `unpublished`.
+    pub fn as_str(self) -> &'static str {
         match self {
             PostState::Draft => "draft",
             PostState::Published => "published",
@@ -740,6 +741,16 @@ impl BlogDoc {
         let o = self.post_obj(id)?;
         self.doc.put(&o, field, value)?;
         Ok(())
+    }
+
+    /// Whether post `id` is in the bin (deleted, but kept so the deletion can be undone).
+    pub fn is_deleted(&self, id: &str) -> bool {
+        self.post_obj(id).ok().and_then(|o| get_str(&self.doc, &o, "deleted_at")).is_some_and(|s| !s.is_empty())
+    }
+
+    /// Puts post `id` in the bin (`at`: RFC 3339 time) or, with `None`, takes it out again.
+    pub fn set_deleted(&mut self, id: &str, at: Option<&str>) -> Result<(), DocError> {
+        self.set_post_field(id, "deleted_at", at.unwrap_or(""))
     }
 
     /// Deletes a post from the current state (history keeps it).

@@ -23,6 +23,7 @@ pub mod devices;
 pub mod drafts_sync;
 pub mod fsutil;
 pub mod history;
+pub mod organise;
 pub mod pairing;
 pub mod profile;
 pub mod publish;

@@ -100,6 +100,24 @@ enum Cmd {
         #[arg(long)]
         offline: bool,
     },
+    /// Take a post off your spokes (a signed revision; its history keeps it).
+    Unpublish {
+        /// Post ID.
+        id: String,
+        /// Sign locally but do not contact spokes.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Move a draft to the bin (a published post must be unpublished first).
+    Delete {
+        /// Post ID.
+        id: String,
+    },
+    /// Take a draft back out of the bin.
+    Undelete {
+        /// Post ID.
+        id: String,
+    },
     /// Send what is published to your spokes and fetch what your other computers published;
     /// then exchange drafts with your other computers (sealed: spokes cannot read them).
     Sync {
@@ -392,6 +410,26 @@ async fn main() -> anyhow::Result<()> {
                 p.sync_with(&p.targets()).await?;
             }
             print_status(&p, false)?;
+        }
+        Cmd::Unpublish { id, offline } => {
+            let mut p = Profile::open(&dir)?;
+            let pass = passphrase(&cli, false)?;
+            let mut key = p.unlock(&pass)?;
+            if !p.unpublish(&mut key, id)? {
+                println!("It was not published.");
+            }
+            if !offline {
+                p.sync_with(&p.targets()).await?;
+            }
+            print_status(&p, false)?;
+        }
+        Cmd::Delete { id } => {
+            Profile::open(&dir)?.delete_post(id)?;
+            println!("Moved to the bin. `spokes undelete {id}` takes it back.");
+        }
+        Cmd::Undelete { id } => {
+            Profile::open(&dir)?.undo_delete(id)?;
+            println!("Taken back out of the bin.");
         }
         Cmd::Sync { published_only } => {
             let p = Profile::open(&dir)?;

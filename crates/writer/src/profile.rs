@@ -68,6 +68,9 @@ pub enum ProfileError {
     /// An archive could not be read or written.
     #[error(transparent)]
     Archive(#[from] spokes_core::archive::ArchiveError),
+    /// A published post cannot be deleted before it is unpublished.
+    #[error("this post is published; unpublish it before deleting it")]
+    StillPublished(String),
     /// Pairing with another computer failed.
     #[error("pairing failed: {0}")]
     Pairing(String),
@@ -99,6 +102,7 @@ impl ProfileError {
             ProfileError::OwnDevice => "own-device",
             ProfileError::Archive(_) => "archive",
             ProfileError::Pairing(_) => "pairing",
+            ProfileError::StillPublished(_) => "still-published",
             ProfileError::Identity(_) => "identity",
             ProfileError::Doc(DocError::EditMismatch(_)) => "edit-mismatch",
             ProfileError::Doc(_) => "document",
@@ -592,11 +596,17 @@ impl Profile {
                 // Named posts are read one by one: publishing one post costs the same in a long blog.
                 let chosen: Vec<Post> = match ids {
                     Some(ids) => ids.iter().map(|id| drafts.post(id).ok_or_else(|| ProfileError::NoSuchPost(id.clone()))).collect::<Result<_, _>>()?,
-                    None => summaries(drafts, blog).into_iter().filter(|s| s.changed_since_published || !s.published).map(|s| s.post).collect(),
+                    // Every new or changed draft; an unpublished post stays so until it is published by name.
+                    None => summaries(drafts, blog).into_iter().filter(|s| (s.changed_since_published || !s.published) && s.post.state != PostState::Unpublished).map(|s| s.post).collect(),
                 };
                 let mut n = 0;
                 for post in chosen {
                     let mut p = post;
+                    if p.state == PostState::Unpublished {
+                        // Published again by name: the draft no longer says "unpublished".
+                        drafts.set_post_field(&p.id, "state", PostState::Draft.as_str())?;
+                        drafts.commit("publish again");
+                    }
                     p.state = PostState::Published;
                     blog.put_post(&p)?;
                     n += 1;
@@ -608,22 +618,23 @@ impl Profile {
                 if settings != blog.settings() {
                     blog.set_settings(&settings)?;
                 }
-                let statement = match blog.commit(&format!("publish {n} posts")) {
-                    Some(_) => Some(Statement::new(blog_id.clone(), &blog.heads()).sign(key).map_err(|e| ProfileError::Signing(e.to_string()))?),
-                    None => None,
-                };
+                let statement = commit_signed(&blog_id, blog, key, &format!("publish {n} posts"))?;
                 Ok((n, statement))
             })
         })?;
-        // The blog was written first: if the statement write is lost, the next publish signs
-        // the heads again.
         let committed = statement.is_some();
         if let Some(st) = statement {
-            let mut all = self.statements()?;
-            all.push(st);
-            self.save_statements(&all)?;
+            self.append_statement(st)?;
         }
         Ok((n, committed))
+    }
+
+    /// Adds a statement to `statements.json`. The blog is written first: if this write is
+    /// lost, the next publish signs the heads again.
+    pub(crate) fn append_statement(&self, st: SignedStatement) -> Result<(), ProfileError> {
+        let mut all = self.statements()?;
+        all.push(st);
+        self.save_statements(&all)
     }
 
     /// Blog settings (kept in the drafts document until published).
@@ -687,11 +698,21 @@ fn unique_slug(drafts: &BlogDoc, wanted: &str, id: &str) -> String {
     s
 }
 
+/// Commits the blog's pending changes as one revision and signs its heads; `None` if
+/// nothing was pending.
+pub(crate) fn commit_signed(blog_id: &BlogId, blog: &mut BlogDoc, key: &mut SigningKey, message: &str) -> Result<Option<SignedStatement>, ProfileError> {
+    match blog.commit(message) {
+        Some(_) => Ok(Some(Statement::new(blog_id.clone(), &blog.heads()).sign(key).map_err(|e| ProfileError::Signing(e.to_string()))?)),
+        None => Ok(None),
+    }
+}
+
 /// Each draft with whether it is published and whether it changed since.
 fn summaries(drafts: &BlogDoc, blog: &BlogDoc) -> Vec<PostSummary> {
     drafts
         .posts()
         .into_iter()
+        .filter(|p| !drafts.is_deleted(&p.id))
         .map(|p| {
             let published = blog.post(&p.id);
             let is_pub = published.as_ref().is_some_and(|b| b.state == PostState::Published);

@@ -1,0 +1,113 @@
+//! Organising posts: unpublishing (a signed revision that withdraws a post from readers while
+//! history keeps it), and a bin from which a deleted draft can be taken back.
+
+use crate::profile::{Profile, ProfileError, commit_signed};
+use spokes_core::{PostState, SigningKey};
+
+impl Profile {
+    /// Withdraws post `id` from readers: a signed revision marks it unpublished, and the draft
+    /// stays (marked unpublished, so publishing everything does not bring it back; publishing
+    /// it by name does). Returns whether a revision was made (`false`: it was not published).
+    ///
+    /// Errors: `NoSuchPost`, signing errors.
+    pub fn unpublish(&mut self, key: &mut SigningKey, id: &str) -> Result<bool, ProfileError> {
+        let blog_id = self.blog_id().clone();
+        let statement = self.with_drafts(|drafts| {
+            if drafts.post(id).is_none() {
+                return Err(ProfileError::NoSuchPost(id.into()));
+            }
+            drafts.set_post_field(id, "state", PostState::Unpublished.as_str())?;
+            drafts.commit("unpublish");
+            self.with_blog(|blog| {
+                if blog.post(id).is_none_or(|p| p.state != PostState::Published) {
+                    return Ok(None);
+                }
+                blog.set_post_field(id, "state", PostState::Unpublished.as_str())?;
+                commit_signed(&blog_id, blog, key, "unpublish 1 post")
+            })
+        })?;
+        let made = statement.is_some();
+        if let Some(st) = statement {
+            self.append_statement(st)?;
+        }
+        Ok(made)
+    }
+
+    /// Puts draft `id` in the bin: it leaves the post list but can be taken back with
+    /// [`Profile::undo_delete`]. A published post must be unpublished first (so that deleting
+    /// never changes what readers see without a signature).
+    ///
+    /// Errors: `NoSuchPost`, `StillPublished`.
+    pub fn delete_post(&self, id: &str) -> Result<(), ProfileError> {
+        let published = self.with_blog(|b| Ok(b.post(id).is_some_and(|p| p.state == PostState::Published)))?;
+        if published {
+            return Err(ProfileError::StillPublished(id.into()));
+        }
+        self.with_drafts(|d| {
+            if d.post(id).is_none() {
+                return Err(ProfileError::NoSuchPost(id.into()));
+            }
+            d.set_deleted(id, Some(&chrono::Utc::now().to_rfc3339()))?;
+            d.commit("delete");
+            Ok(())
+        })
+    }
+
+    /// Takes post `id` back out of the bin.
+    pub fn undo_delete(&self, id: &str) -> Result<(), ProfileError> {
+        self.with_drafts(|d| {
+            if d.post(id).is_none() {
+                return Err(ProfileError::NoSuchPost(id.into()));
+            }
+            d.set_deleted(id, None)?;
+            d.commit("undo delete");
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::BlogSettings;
+
+    #[test]
+    fn unpublish_withdraws_a_post_with_a_signature_and_publish_all_leaves_it_out() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
+        let mut key = p.unlock("pw").unwrap();
+        let post = p.new_post("Out there", "Words.", &[]).unwrap();
+        p.publish_local(&mut key, None).unwrap();
+        let statements = p.statements().unwrap().len();
+        assert!(p.unpublish(&mut key, &post.id).unwrap());
+        assert_eq!(p.statements().unwrap().len(), statements + 1, "a signed revision");
+        assert_eq!(p.blog().unwrap().post(&post.id).unwrap().state, PostState::Unpublished);
+        let s = p.posts().unwrap().into_iter().find(|s| s.post.id == post.id).unwrap();
+        assert!(!s.published);
+        assert_eq!(s.post.state, PostState::Unpublished);
+        assert_eq!(p.publish_local(&mut key, None).unwrap(), (0, false), "publishing everything leaves it out");
+        assert!(!p.unpublish(&mut key, &post.id).unwrap(), "nothing to withdraw twice");
+        p.publish_local(&mut key, Some(&[post.id.clone()])).unwrap();
+        assert_eq!(p.blog().unwrap().post(&post.id).unwrap().state, PostState::Published, "by name it comes back");
+        assert_ne!(p.posts().unwrap().into_iter().find(|s| s.post.id == post.id).unwrap().post.state, PostState::Unpublished);
+        p.verify().unwrap();
+    }
+
+    #[test]
+    fn a_deleted_draft_leaves_the_list_and_comes_back_with_undo() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
+        let mut key = p.unlock("pw").unwrap();
+        let draft = p.new_post("Draft", "x", &[]).unwrap();
+        let live = p.new_post("Live", "y", &[]).unwrap();
+        p.publish_local(&mut key, Some(&[live.id.clone()])).unwrap();
+        assert!(matches!(p.delete_post(&live.id), Err(ProfileError::StillPublished(_))));
+        p.delete_post(&draft.id).unwrap();
+        let ids: Vec<String> = p.posts().unwrap().into_iter().map(|s| s.post.id).collect();
+        assert_eq!(ids, vec![live.id.clone()]);
+        assert_eq!(p.publish_local(&mut key, None).unwrap().0, 0, "a deleted draft is not published");
+        p.undo_delete(&draft.id).unwrap();
+        assert_eq!(p.posts().unwrap().len(), 2);
+        assert!(matches!(p.delete_post("nope"), Err(ProfileError::NoSuchPost(_))));
+    }
+}
