@@ -270,6 +270,68 @@ pub async fn recovery_sheet(state: tauri::State<'_, AppState>) -> Result<String,
     Ok(tokio::task::spawn_blocking(move || p.recovery_sheet()).await.map_err(|e| ui_err("internal", e.to_string()))??)
 }
 
+/// The blog's settings (as they will be published).
+#[tauri::command]
+pub async fn get_settings(state: tauri::State<'_, AppState>) -> Result<BlogSettings, UiError> {
+    let p = profile(&*state.0.lock().await)?.clone();
+    Ok(tokio::task::spawn_blocking(move || p.settings()).await.map_err(|e| ui_err("internal", e.to_string()))??)
+}
+
+/// Changes the blog's settings; readers see them after the next publish.
+#[tauri::command]
+pub async fn save_settings(state: tauri::State<'_, AppState>, settings: BlogSettings) -> Result<Overview, UiError> {
+    let app = state.0.lock().await;
+    let p = profile(&app)?.clone();
+    if settings.title.trim().is_empty() {
+        return Err(ui_err("no-title", "Give the blog a title."));
+    }
+    tokio::task::spawn_blocking(move || p.set_settings(&settings)).await.map_err(|e| ui_err("internal", e.to_string()))??;
+    Ok(overview(&app))
+}
+
+/// The author's identity: fingerprint and the computers that sign for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentityDetails {
+    /// The author's name.
+    pub name: String,
+    /// Fingerprint in groups of four.
+    pub fingerprint: String,
+    /// This computer's signing key, if known.
+    pub this_device: Option<String>,
+    /// Every signing key, oldest first.
+    pub devices: Vec<spokes_core::identity::DeviceKey>,
+}
+
+/// The author's identity details.
+#[tauri::command]
+pub async fn identity_details(state: tauri::State<'_, AppState>) -> Result<IdentityDetails, UiError> {
+    let app = state.0.lock().await;
+    let p = profile(&app)?;
+    let o = overview(&app);
+    Ok(IdentityDetails { name: o.name, fingerprint: o.fingerprint, this_device: p.device_key().map(str::to_owned), devices: p.devices()? })
+}
+
+/// Removes a spoke (by endpoint ID); the blog is no longer sent there.
+#[tauri::command]
+pub async fn remove_spoke(state: tauri::State<'_, AppState>, endpoint: String) -> Result<Overview, UiError> {
+    let mut app = state.0.lock().await;
+    let removed = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?.remove_spoke(&endpoint)?;
+    if !removed {
+        return Err(ui_err("no-such-spoke", "That spoke was not on your list."));
+    }
+    Ok(overview(&app))
+}
+
+/// Writes the whole blog to an export archive in `folder` (default: the Documents folder) and
+/// returns its path.
+#[tauri::command]
+pub async fn export_archive(state: tauri::State<'_, AppState>, folder: Option<String>) -> Result<String, UiError> {
+    let p = profile(&*state.0.lock().await)?.clone();
+    let folder = folder.map(PathBuf::from).unwrap_or_else(spokes_writer::recovery::default_recovery_folder);
+    let path = tokio::task::spawn_blocking(move || p.export_archive_into(&folder)).await.map_err(|e| ui_err("internal", e.to_string()))??;
+    Ok(path.display().to_string())
+}
+
 /// Adds a spoke from an invite ticket.
 #[tauri::command]
 pub async fn add_spoke(state: tauri::State<'_, AppState>, ticket: String) -> Result<Overview, UiError> {

@@ -161,7 +161,12 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::restore_revision,
         commands::unpublish,
         commands::delete_post,
-        commands::undo_delete
+        commands::undo_delete,
+        commands::get_settings,
+        commands::save_settings,
+        commands::identity_details,
+        commands::remove_spoke,
+        commands::export_archive
     ])
 }
 

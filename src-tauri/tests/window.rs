@@ -301,6 +301,29 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
         }
     }
     d.screenshot("unpublished");
+
+    // Settings: the blog's description, this computer among the signing keys, an export, and
+    // a spoke removed.
+    d.click("#settings");
+    d.wait("#settings-dialog", 10);
+    d.wait_text("#devices", 10, |t| t.contains("(this computer)"));
+    assert!(d.text("#settings-fingerprint").replace(' ', "").eq_ignore_ascii_case(&fingerprint), "the identity's fingerprint");
+    d.clear("#set-description");
+    d.type_into("#set-description", "Field notes, signed.");
+    d.click("#settings-save");
+    d.wait_text("#settings-msg", 10, |t| t.starts_with("Saved."));
+    d.click("#export");
+    let exported = d.wait_text("#keep-msg", 60, |t| t.starts_with("Exported your blog"));
+    let path = exported.rsplit(" to ").next().unwrap_or_default();
+    let archive = spokes_core::archive::read_archive(Path::new(path)).expect("the export reads back and verifies");
+    assert_eq!(archive.manifest.fingerprint, fingerprint);
+    d.screenshot("settings");
+    let south_endpoint = south.endpoint_id.to_string();
+    d.click(&format!(".remove-spoke[data-endpoint='{south_endpoint}']"));
+    d.wait_text("#blog-link", 10, |t| t == "Hosted by 1 spoke.");
+    d.click("#settings-close");
+    let settings = spokes_writer::Profile::open(&profile).expect("profile").settings().expect("settings");
+    assert_eq!(settings.description, "Field notes, signed.");
     drop(d);
     drop(driver_proc);
 }

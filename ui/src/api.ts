@@ -19,6 +19,9 @@ export interface SpokeStatus {
 }
 export interface Revision { heads: string[]; signed_at: number; device_key: string; device?: string | null; post: Post }
 export interface DiffPart { kind: "same" | "added" | "removed"; text: string }
+export interface BlogSettings { title: string; description: string; language: string; handle: string }
+export interface DeviceKey { fingerprint: string; name?: string | null; created_at: number; revoked_at?: number | null; revocation_reason?: string | null; primary: boolean }
+export interface IdentityDetails { name: string; fingerprint: string; this_device?: string | null; devices: DeviceKey[] }
 export interface PublishSummary { total: number; up_to_date: number; spokes: SpokeStatus[]; sentence: string }
 
 /** Turns whatever a failed invoke threw into a UiError. */
@@ -55,6 +58,13 @@ export const api = {
   /** Puts a draft in the bin; `undoDelete` takes it back. */
   deletePost: (id: string) => invoke<void>("delete_post", { id }),
   undoDelete: (id: string) => invoke<void>("undo_delete", { id }),
+  getSettings: () => invoke<BlogSettings>("get_settings"),
+  /** Readers see new settings after the next publish. */
+  saveSettings: (settings: BlogSettings) => invoke<Overview>("save_settings", { settings }),
+  identityDetails: () => invoke<IdentityDetails>("identity_details"),
+  removeSpoke: (endpoint: string) => invoke<Overview>("remove_spoke", { endpoint }),
+  /** Writes everything to an archive in the Documents folder; returns its path. */
+  exportArchive: (folder: string | null = null) => invoke<string>("export_archive", { folder }),
   /** Every published revision of a post, newest first. */
   postHistory: (id: string) => invoke<Revision[]>("post_history", { id }),
   diffText: (oldText: string, newText: string) => invoke<DiffPart[]>("diff_text", { old: oldText, new: newText }),

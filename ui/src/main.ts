@@ -1,5 +1,5 @@
 // Spokes desktop UI: onboarding, unlock, and the writing screen. All Rust calls go through api.ts.
-import { api, asUiError, type Overview, type Post, type PostSummary, type PublishSummary, type Revision } from "./api";
+import { api, asUiError, type Overview, type Post, type PostSummary, type PublishSummary, type Revision, type BlogSettings } from "./api";
 import { Autosaver, type SaveState } from "./autosave";
 import { SpliceTracker } from "./splices";
 
@@ -166,6 +166,8 @@ async function writingScreen(o: Overview) {
     h("option", { value: "published" }, "Published"), h("option", { value: "changed" }, "Changed since published"));
   const notice = h("p", { id: "notice", class: "notice", role: "status" });
   const themeBtn = h("button", { id: "theme", class: "theme", type: "button" }, THEME_WORDS[savedTheme()]);
+  const settingsBtn = h("button", { id: "settings", class: "theme", type: "button", title: "Settings (Ctrl+,)" }, "Settings");
+  settingsBtn.addEventListener("click", () => void settings());
   themeBtn.addEventListener("click", () => {
     const next: Theme = { auto: "light", light: "dark", dark: "auto" }[savedTheme()] as Theme;
     localStorage.setItem("theme", next);
@@ -323,6 +325,71 @@ async function writingScreen(o: Overview) {
     dialog.showModal();
   }
 
+  /** Settings: the blog, the identity and its computers, the spokes, and copies to keep. */
+  async function settings() {
+    const [st, id, pub] = await Promise.all([api.getSettings(), api.identityDetails(), api.publishStatus()]);
+    const input = (idName: string, value: string, placeholder = "") => h("input", { id: idName, value, placeholder });
+    const fTitle = input("set-title", st.title), fDesc = input("set-description", st.description, "One or two sentences under the title");
+    const fLang = input("set-language", st.language, "en"), fHandle = input("set-handle", st.handle, "@ada");
+    const msg = h("p", { id: "settings-msg", class: "muted", role: "status" });
+    const save = h("button", { id: "settings-save", type: "button", class: "primary" }, "Save");
+    const day = (t: number) => new Date(t * 1000).toLocaleDateString(undefined, { dateStyle: "medium" });
+    const devices = h("ul", { id: "devices", class: "plain" }, ...id.devices.map((d) => h("li", {},
+      d.name ?? (d.primary ? "Main key" : "Unnamed computer"),
+      d.fingerprint === id.this_device ? " (this computer)" : "",
+      h("span", { class: "muted" }, d.revoked_at ? ` · removed ${day(d.revoked_at)}` : ` · added ${day(d.created_at)}`))));
+    const spokeList = h("ul", { id: "spoke-list", class: "plain" });
+    const showSpokes = (ov: Overview) => {
+      spokeList.replaceChildren(...ov.spokes.map((sp) => {
+        const s = pub.spokes.find((x) => x.endpoint === sp.endpoint);
+        const health = !s?.last_attempt ? "not tried yet" : s.up_to_date ? "has everything" : s.last_error ? `not yet: ${s.last_error.message}` : "not yet";
+        const remove = h("button", { type: "button", class: "remove-spoke", "data-endpoint": sp.endpoint }, "Remove");
+        remove.addEventListener("click", async () => {
+          try { const o2 = await api.removeSpoke(sp.endpoint); showLink(o2); showSpokes(o2); o = { ...o, spokes: o2.spokes }; await refreshStatus(); }
+          catch (e) { msg.textContent = asUiError(e).message; }
+        });
+        return h("li", {}, h("strong", {}, sp.name ?? "A spoke"), h("span", { class: "muted" }, ` · ${health} `), remove);
+      }));
+      if (!ov.spokes.length) spokeList.append(h("li", { class: "muted" }, "No spokes yet: your blog is on this computer only."));
+    };
+    showSpokes(o);
+    const keep = h("p", { id: "keep-msg", class: "muted", role: "status" });
+    const recoveryBtn = h("button", { id: "save-recovery", type: "button" }, "Save the recovery file again");
+    const exportBtn = h("button", { id: "export", type: "button" }, "Export everything");
+    recoveryBtn.addEventListener("click", async () => {
+      try { keep.textContent = `Saved the recovery file to ${await api.saveRecoveryFile()}`; } catch (e) { keep.textContent = asUiError(e).message; }
+    });
+    exportBtn.addEventListener("click", async () => {
+      keep.textContent = "Exporting…";
+      try { keep.textContent = `Exported your blog, its history and signatures to ${await api.exportArchive()}`; } catch (e) { keep.textContent = asUiError(e).message; }
+    });
+    const close = h("button", { id: "settings-close", type: "button" }, "Close");
+    const dialog = h("dialog", { id: "settings-dialog", class: "wide" },
+      h("h2", {}, "Settings"),
+      h("h3", {}, "Your blog"),
+      field("Title", fTitle), field("Description", fDesc), field("Language", fLang), field("Handle", fHandle),
+      h("div", { class: "toolbar" }, msg, save),
+      h("h3", {}, "You"),
+      h("p", {}, `${id.name} · `, h("code", { id: "settings-fingerprint" }, id.fingerprint)),
+      h("p", { class: "muted" }, "Computers that sign for you:"), devices,
+      h("h3", {}, "Spokes"), spokeList,
+      h("h3", {}, "Copies to keep"), h("div", { class: "toolbar" }, recoveryBtn, exportBtn), keep,
+      h("div", { class: "toolbar" }, close));
+    save.addEventListener("click", async () => {
+      const next: BlogSettings = { title: fTitle.value.trim(), description: fDesc.value.trim(), language: fLang.value.trim() || "en", handle: fHandle.value.trim() };
+      try {
+        await api.saveSettings(next);
+        msg.textContent = "Saved. Readers see it after your next publish.";
+        const heading = document.querySelector(".sidebar h2");
+        if (heading) heading.textContent = next.title;
+      } catch (e) { msg.textContent = asUiError(e).message; }
+    });
+    close.addEventListener("click", () => { dialog.close(); dialog.remove(); });
+    document.body.append(dialog);
+    dialog.showModal();
+    fTitle.focus();
+  }
+
   async function newPost() {
     await saver.flush();
     const p = await api.newPost();
@@ -422,6 +489,7 @@ async function writingScreen(o: Overview) {
     if (ev.key === "Enter") { ev.preventDefault(); void publish(); }
     if (ev.key === "n") { ev.preventDefault(); void newPost(); }
     if (ev.key === "h") { ev.preventDefault(); void history(); }
+    if (ev.key === ",") { ev.preventDefault(); void settings(); }
   });
   window.addEventListener("beforeunload", () => void saver.flush());
 
@@ -429,7 +497,7 @@ async function writingScreen(o: Overview) {
     h("aside", { class: "sidebar" },
       h("h2", {}, o.blog_title), newBtn, search, filter, list,
       h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink),
-      h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), themeBtn),
+      h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
     h("section", { class: "editor" },
       h("div", { class: "toolbar" }, saveState, status, historyBtn, unpublishBtn, deleteBtn, publishBtn),
       err, notice, title, body),

@@ -27,6 +27,17 @@ impl Profile {
         Ok(files.len())
     }
 
+    /// Writes the archive into `folder` as `{slug of the title}-{YYYY-MM-DD}.tar.gz` (`-2`,
+    /// `-3`… if taken) and returns its path.
+    pub fn export_archive_into(&self, folder: &Path) -> Result<std::path::PathBuf, ProfileError> {
+        let title = self.settings_quick()?.title;
+        let base = format!("{}-{}", spokes_core::doc::slugify(if title.trim().is_empty() { "blog" } else { &title }), chrono::Utc::now().format("%Y-%m-%d"));
+        std::fs::create_dir_all(folder).map_err(|source| ProfileError::Io { path: folder.into(), source })?;
+        let path = crate::fsutil::unique_path(folder, &base, "tar.gz");
+        self.export_archive(&path)?;
+        Ok(path)
+    }
+
     /// Writes the whole blog to `out` as an archive (see the module docs). The file appears
     /// whole or not at all (written beside it, then renamed).
     pub fn export_archive(&self, out: &Path) -> Result<Manifest, ProfileError> {
@@ -106,8 +117,10 @@ mod tests {
     fn an_archive_holds_everything_and_reads_back_verified() {
         let tmp = tempfile::tempdir().unwrap();
         let p = published_profile(&tmp.path().join("p"));
-        let out = tmp.path().join("blog.tar.gz");
-        let m = p.export_archive(&out).unwrap();
+        let out = p.export_archive_into(&tmp.path().join("docs")).unwrap();
+        assert!(out.file_name().unwrap().to_string_lossy().starts_with("notes-"), "{}", out.display());
+        assert!(p.export_archive_into(&tmp.path().join("docs")).unwrap().to_string_lossy().ends_with("-2.tar.gz"));
+        let m = read_archive(&out).unwrap().manifest;
         assert_eq!((m.posts, m.statements), (1, 2));
         let a = read_archive(&out).unwrap();
         assert_eq!(a.manifest, m);

@@ -16,3 +16,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// `folder/{base}.{ext}`, or `{base}-2`, `{base}-3`… if that name is taken.
+pub fn unique_path(folder: &Path, base: &str, ext: &str) -> std::path::PathBuf {
+    let mut path = folder.join(format!("{base}.{ext}"));
+    let mut n = 2;
+    while path.exists() {
+        path = folder.join(format!("{base}-{n}.{ext}"));
+        n += 1;
+    }
+    path
+}

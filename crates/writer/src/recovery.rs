@@ -274,12 +274,7 @@ impl Profile {
         let title = self.settings_quick()?.title;
         let base = format!("spokes-recovery-{}", spokes_core::doc::slugify(if title.trim().is_empty() { "blog" } else { &title }));
         std::fs::create_dir_all(folder).map_err(|source| ProfileError::Io { path: folder.into(), source })?;
-        let mut path = folder.join(format!("{base}.json"));
-        let mut n = 2;
-        while path.exists() {
-            path = folder.join(format!("{base}-{n}.json"));
-            n += 1;
-        }
+        let path = crate::fsutil::unique_path(folder, &base, "json");
         crate::fsutil::write_atomic(&path, &bytes).map_err(|source| ProfileError::Io { path: path.clone(), source })?;
         #[cfg(unix)]
         {
