@@ -266,6 +266,23 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.type_into("#title", "A draft to throw away");
     d.type_into("#body", "Not worth keeping.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
+    // Formatting from the toolbar, the word count, and focus mode.
+    d.script("const b = document.getElementById('body'); b.focus(); b.setSelectionRange(4, 9);");
+    d.click("#fmt-bold");
+    let formatted = d.script("return document.getElementById('body').value;").as_str().unwrap_or_default().to_owned();
+    assert_eq!(formatted, "Not **worth** keeping.");
+    d.wait_text("#word-count", 10, |t| t == "3 words · 1 min read");
+    d.wait_text("#save-state", 10, |t| t == "Saved");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d.script("return document.getElementById('preview').innerHTML;").as_str().unwrap_or_default().contains("<strong>worth</strong>") {
+        assert!(Instant::now() < deadline, "the preview never showed the bold word");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    d.click("#focus");
+    assert_eq!(d.script("return getComputedStyle(document.querySelector('.sidebar')).display;").as_str(), Some("none"), "focus mode hides the list");
+    d.screenshot("focus");
+    d.click("#focus");
+    assert_ne!(d.script("return getComputedStyle(document.querySelector('.sidebar')).display;").as_str(), Some("none"));
     d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
     d.type_into("#search", "throw");
     d.wait_text("#post-list", 10, |t| t.contains("A draft to throw away") && !t.contains("Hello from the window"));

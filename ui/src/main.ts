@@ -2,6 +2,7 @@
 import { api, asUiError, type Overview, type Post, type PostSummary, type PublishSummary, type Revision, type BlogSettings } from "./api";
 import { Autosaver, type SaveState } from "./autosave";
 import { SpliceTracker } from "./splices";
+import { code, link, prefixLines, wordCountLine, wrap, type Edit } from "./format";
 
 const root = document.getElementById("app")!;
 
@@ -165,6 +166,39 @@ async function writingScreen(o: Overview) {
     h("option", { value: "all" }, "All posts"), h("option", { value: "drafts" }, "Drafts"),
     h("option", { value: "published" }, "Published"), h("option", { value: "changed" }, "Changed since published"));
   const notice = h("p", { id: "notice", class: "notice", role: "status" });
+  const wordCount = h("span", { id: "word-count", class: "muted" });
+  const focusBtn = h("button", { id: "focus", type: "button", title: "Focus: only the text (Ctrl+Shift+F)" }, "Focus");
+
+  // Formatting: each applies one edit to the text, which then goes the way typing goes.
+  const applyEdit = (f: (t: string, a: number, b: number) => Edit) => {
+    const e = f(body.value, body.selectionStart, body.selectionEnd);
+    body.value = e.text;
+    body.setSelectionRange(e.start, e.end);
+    body.focus();
+    body.dispatchEvent(new Event("input"));
+  };
+  const FORMATS: [string, string, string, (t: string, a: number, b: number) => Edit][] = [
+    ["fmt-bold", "B", "Bold (Ctrl+B)", (t, a, b) => wrap(t, a, b, "**")],
+    ["fmt-italic", "I", "Italic (Ctrl+I)", (t, a, b) => wrap(t, a, b, "_")],
+    ["fmt-heading", "H", "Heading (Ctrl+Shift+H)", (t, a, b) => prefixLines(t, a, b, "## ")],
+    ["fmt-link", "Link", "Link (Ctrl+K)", link],
+    ["fmt-quote", "“ ”", "Quote (Ctrl+Shift+Q)", (t, a, b) => prefixLines(t, a, b, "> ")],
+    ["fmt-list", "List", "List (Ctrl+Shift+L)", (t, a, b) => prefixLines(t, a, b, "- ")],
+    ["fmt-code", "Code", "Code (Ctrl+E)", code],
+  ];
+  const formatBar = h("div", { id: "format-bar", class: "format-bar", role: "toolbar", "aria-label": "Formatting" },
+    ...FORMATS.map(([id, label, tip, f]) => {
+      const b = h("button", { id, type: "button", title: tip, "aria-label": tip }, label);
+      b.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the selection in the text
+      b.addEventListener("click", () => applyEdit(f));
+      return b;
+    }), h("span", { class: "spacer" }), wordCount, focusBtn);
+  let countTimer: ReturnType<typeof setTimeout> | null = null;
+  const updateCount = () => {
+    if (countTimer) clearTimeout(countTimer);
+    countTimer = setTimeout(() => { wordCount.textContent = wordCountLine(body.value); }, 250);
+  };
+  focusBtn.addEventListener("click", () => root.classList.toggle("focus"));
   const themeBtn = h("button", { id: "theme", class: "theme", type: "button" }, THEME_WORDS[savedTheme()]);
   const settingsBtn = h("button", { id: "settings", class: "theme", type: "button", title: "Settings (Ctrl+,)" }, "Settings");
   settingsBtn.addEventListener("click", () => void settings());
@@ -269,6 +303,7 @@ async function writingScreen(o: Overview) {
     title.value = current.title;
     body.value = current.body;
     edits.reset(current.body);
+    wordCount.textContent = wordCountLine(current.body);
     renderPreview();
     for (const li of Array.from(list.children)) li.classList.toggle("active", (li as HTMLElement).dataset.id === id);
     showPostActions();
@@ -430,7 +465,7 @@ async function writingScreen(o: Overview) {
     const mine = summaries.find((x) => x.post.id === current?.id);
     if (mine) mine.post.title = title.value; // so that searching finds it before the next reload
   });
-  body.addEventListener("input", () => { edits.update(body.value, body.selectionEnd); saver.touch(); renderPreview(); });
+  body.addEventListener("input", () => { edits.update(body.value, body.selectionEnd); saver.touch(); renderPreview(); updateCount(); });
   publishBtn.addEventListener("click", () => void publish());
   historyBtn.addEventListener("click", () => void history());
   search.addEventListener("input", renderList);
@@ -488,6 +523,14 @@ async function writingScreen(o: Overview) {
     if (ev.key === "s") { ev.preventDefault(); void saver.flush(); }
     if (ev.key === "Enter") { ev.preventDefault(); void publish(); }
     if (ev.key === "n") { ev.preventDefault(); void newPost(); }
+    const k = ev.key.toLowerCase();
+    if (document.activeElement === body) {
+      const shortcut: Record<string, string> = ev.shiftKey ? { h: "fmt-heading", q: "fmt-quote", l: "fmt-list" } : { b: "fmt-bold", i: "fmt-italic", k: "fmt-link", e: "fmt-code" };
+      const id = shortcut[k];
+      const f = FORMATS.find((x) => x[0] === id);
+      if (f) { ev.preventDefault(); applyEdit(f[3]); return; }
+    }
+    if (ev.shiftKey && k === "f") { ev.preventDefault(); root.classList.toggle("focus"); return; }
     if (ev.key === "h") { ev.preventDefault(); void history(); }
     if (ev.key === ",") { ev.preventDefault(); void settings(); }
   });
@@ -500,7 +543,7 @@ async function writingScreen(o: Overview) {
       h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
     h("section", { class: "editor" },
       h("div", { class: "toolbar" }, saveState, status, historyBtn, unpublishBtn, deleteBtn, publishBtn),
-      err, notice, title, body),
+      err, notice, title, formatBar, body),
     preview));
   showLink(o);
   // The local spoke starts in the background; show its address once it is up.

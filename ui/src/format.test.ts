@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { code, countWords, link, prefixLines, wordCountLine, wrap } from "./format";
+
+describe("formatting", () => {
+  it("wraps and unwraps a selection", () => {
+    const w = wrap("say hello now", 4, 9, "**");
+    expect(w).toEqual({ text: "say **hello** now", start: 6, end: 11 });
+    expect(wrap(w.text, w.start, w.end, "**")).toEqual({ text: "say hello now", start: 4, end: 9 });
+    expect(wrap("ab", 1, 1, "_")).toEqual({ text: "a__b", start: 2, end: 2 });
+  });
+
+  it("toggles a prefix on every selected line", () => {
+    const q = prefixLines("one\ntwo\nthree", 1, 6, "> ");
+    expect(q.text).toBe("> one\n> two\nthree");
+    expect(prefixLines(q.text, 2, 10, "> ").text).toBe("one\ntwo\nthree");
+    expect(prefixLines("title", 0, 0, "## ").text).toBe("## title");
+    // A selection ending just after a newline does not take in the next line.
+    expect(prefixLines("a\nb\n", 0, 2, "- ").text).toBe("- a\nb\n");
+  });
+
+  it("makes links and code", () => {
+    const l = link("see docs", 4, 8);
+    expect(l.text).toBe("see [docs](https://)");
+    expect(l.text.slice(l.start, l.end)).toBe("https://");
+    expect(code("x = 1", 0, 5).text).toBe("`x = 1`");
+    expect(code("a\nb\n", 0, 4).text).toBe("```\na\nb\n```\n");
+  });
+
+  it("counts words, emoji and other scripts included", () => {
+    expect(countWords("")).toBe(0);
+    expect(countWords("Hello, wide world 🌍 — café")).toBe(4);
+    expect(wordCountLine("one")).toBe("1 word · 1 min read");
+    expect(wordCountLine("w ".repeat(1000))).toBe("1,000 words · 5 min read");
+  });
+});

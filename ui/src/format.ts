@@ -1,0 +1,78 @@
+// Markdown formatting for the editor's toolbar and shortcuts, and the word count. Pure
+// functions over (text, selection), so they are tested without a DOM; the editor applies the
+// result as one edit, which the splice tracker then sends to Rust like typing.
+
+export interface Edit { text: string; start: number; end: number }
+
+/**
+ * Wraps the selection in `marker` (for example `**`), or removes it when the selection is
+ * already wrapped. With nothing selected, inserts the pair and puts the caret between.
+ */
+export function wrap(text: string, start: number, end: number, marker: string): Edit {
+  const m = marker.length;
+  if (text.slice(start - m, start) === marker && text.slice(end, end + m) === marker) {
+    return { text: text.slice(0, start - m) + text.slice(start, end) + text.slice(end + m), start: start - m, end: end - m };
+  }
+  return { text: text.slice(0, start) + marker + text.slice(start, end) + marker + text.slice(end), start: start + m, end: end + m };
+}
+
+/** The start of the line holding position `i`. */
+function lineStart(text: string, i: number): number {
+  return text.lastIndexOf("\n", i - 1) + 1;
+}
+
+/**
+ * Toggles `prefix` (for example `> `, `- `, `## `) at the start of every line the selection
+ * touches: removed if all of them have it, added to each otherwise.
+ */
+export function prefixLines(text: string, start: number, end: number, prefix: string): Edit {
+  const from = lineStart(text, start);
+  const to = end > start && text[end - 1] === "\n" ? end - 1 : end;
+  const lineEnd = text.indexOf("\n", to);
+  const stop = lineEnd === -1 ? text.length : lineEnd;
+  const lines = text.slice(from, stop).split("\n");
+  const all = lines.every((l) => l.startsWith(prefix));
+  const changed = lines.map((l) => (all ? l.slice(prefix.length) : prefix + l));
+  const delta = all ? -prefix.length : prefix.length;
+  const block = changed.join("\n");
+  return {
+    text: text.slice(0, from) + block + text.slice(stop),
+    start: Math.max(from, start + delta),
+    end: end + delta * lines.length,
+  };
+}
+
+/** A Markdown link around the selection (its text), with the URL part selected to type over. */
+export function link(text: string, start: number, end: number): Edit {
+  const label = text.slice(start, end) || "link text";
+  const url = "https://";
+  const inserted = `[${label}](${url})`;
+  const urlStart = start + label.length + 3;
+  return { text: text.slice(0, start) + inserted + text.slice(end), start: urlStart, end: urlStart + url.length };
+}
+
+/** Inline code for a selection within one line; a fenced block for several lines. */
+export function code(text: string, start: number, end: number): Edit {
+  const sel = text.slice(start, end);
+  if (!sel.includes("\n")) return wrap(text, start, end, "`");
+  const block = "```\n" + sel.replace(/\n$/, "") + "\n```\n";
+  return { text: text.slice(0, start) + block + text.slice(end), start: start + 4, end: start + 4 + sel.replace(/\n$/, "").length };
+}
+
+/** Words in `text` (Unicode word segmentation where the webview has it). */
+export function countWords(text: string): number {
+  const Seg = (Intl as unknown as { Segmenter?: new (l?: string, o?: { granularity: string }) => { segment(t: string): Iterable<{ isWordLike?: boolean }> } }).Segmenter;
+  if (Seg) {
+    let n = 0;
+    for (const s of new Seg(undefined, { granularity: "word" }).segment(text)) if (s.isWordLike) n++;
+    return n;
+  }
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+/** "1,234 words · 6 min read" (reading at 230 words a minute). */
+export function wordCountLine(text: string): string {
+  const n = countWords(text);
+  const minutes = Math.max(1, Math.ceil(n / 230));
+  return `${n.toLocaleString("en")} word${n === 1 ? "" : "s"} · ${minutes} min read`;
+}
