@@ -139,7 +139,11 @@ pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> R
         sync(p.clone(), t.clone(), pool.clone()).await?;
         if let Some(opening) = &opening {
             let mut k = key.clone();
-            match p.sync_drafts(&mut k, opening, &t).await {
+            let drafts = match &pool {
+                Some(pool) => p.sync_drafts_with_pool(pool, &mut k, opening, &t).await,
+                None => p.sync_drafts(&mut k, opening, &t).await,
+            };
+            match drafts {
                 Ok(s) => s.problems.iter().for_each(|e| tracing::warn!("drafts: {e}")),
                 Err(e) => tracing::warn!("drafts were not exchanged: {e}"),
             }
@@ -200,6 +204,13 @@ pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<Publish
     tokio::task::spawn_blocking(move || p.status(&t)).await.map_err(|e| ui_err("internal", e.to_string()))?.map_err(UiError::from)
 }
 
+/// Runs `f` on a copy of the open profile off the async runtime (documents may still be
+/// loading, and file work must not hold up other commands).
+async fn on_profile<R: Send + 'static>(state: &tauri::State<'_, AppState>, f: impl FnOnce(Profile) -> Result<R, ProfileError> + Send + 'static) -> Result<R, UiError> {
+    let p = profile(&*state.0.lock().await)?.clone();
+    Ok(tokio::task::spawn_blocking(move || f(p)).await.map_err(|e| ui_err("internal", e.to_string()))??)
+}
+
 /// Withdraws a post from readers with a signed revision, then tells the spokes.
 #[tauri::command]
 pub async fn unpublish(state: tauri::State<'_, AppState>, id: String) -> Result<PublishSummary, UiError> {
@@ -223,22 +234,19 @@ pub async fn unpublish(state: tauri::State<'_, AppState>, id: String) -> Result<
 /// Puts a draft in the bin (undo with `undo_delete`).
 #[tauri::command]
 pub async fn delete_post(state: tauri::State<'_, AppState>, id: String) -> Result<(), UiError> {
-    let p = profile(&*state.0.lock().await)?.clone();
-    Ok(tokio::task::spawn_blocking(move || p.delete_post(&id)).await.map_err(|e| ui_err("internal", e.to_string()))??)
+    on_profile(&state, move |p| p.delete_post(&id)).await
 }
 
 /// Takes a draft back out of the bin.
 #[tauri::command]
 pub async fn undo_delete(state: tauri::State<'_, AppState>, id: String) -> Result<(), UiError> {
-    let p = profile(&*state.0.lock().await)?.clone();
-    Ok(tokio::task::spawn_blocking(move || p.undo_delete(&id)).await.map_err(|e| ui_err("internal", e.to_string()))??)
+    on_profile(&state, move |p| p.undo_delete(&id)).await
 }
 
 /// Every published revision of a post, newest first, with when and on which computer it was signed.
 #[tauri::command]
 pub async fn post_history(state: tauri::State<'_, AppState>, id: String) -> Result<Vec<spokes_writer::history::Revision>, UiError> {
-    let p = profile(&*state.0.lock().await)?.clone();
-    Ok(tokio::task::spawn_blocking(move || p.post_history(&id)).await.map_err(|e| ui_err("internal", e.to_string()))??)
+    on_profile(&state, move |p| p.post_history(&id)).await
 }
 
 /// A line diff from `old` to `new`.
@@ -250,43 +258,36 @@ pub fn diff_text(old: String, new: String) -> Vec<spokes_writer::history::DiffPa
 /// Makes a published revision the current draft again; publishing signs it anew.
 #[tauri::command]
 pub async fn restore_revision(state: tauri::State<'_, AppState>, id: String, heads: Vec<String>) -> Result<Post, UiError> {
-    let p = profile(&*state.0.lock().await)?.clone();
-    Ok(tokio::task::spawn_blocking(move || p.restore_revision(&id, &heads)).await.map_err(|e| ui_err("internal", e.to_string()))??)
+    on_profile(&state, move |p| p.restore_revision(&id, &heads)).await
 }
 
 /// Saves the recovery file into `folder` (default: the Documents folder) and returns where.
 #[tauri::command]
 pub async fn save_recovery_file(state: tauri::State<'_, AppState>, folder: Option<String>) -> Result<String, UiError> {
-    let p = profile(&*state.0.lock().await)?.clone();
     let folder = folder.map(PathBuf::from).unwrap_or_else(spokes_writer::recovery::default_recovery_folder);
-    let path = tokio::task::spawn_blocking(move || p.save_recovery_file(&folder)).await.map_err(|e| ui_err("internal", e.to_string()))??;
-    Ok(path.display().to_string())
+    on_profile(&state, move |p| p.save_recovery_file(&folder).map(|path| path.display().to_string())).await
 }
 
 /// The printable recovery sheet, a whole HTML page.
 #[tauri::command]
 pub async fn recovery_sheet(state: tauri::State<'_, AppState>) -> Result<String, UiError> {
-    let p = profile(&*state.0.lock().await)?.clone();
-    Ok(tokio::task::spawn_blocking(move || p.recovery_sheet()).await.map_err(|e| ui_err("internal", e.to_string()))??)
+    on_profile(&state, move |p| p.recovery_sheet()).await
 }
 
 /// The blog's settings (as they will be published).
 #[tauri::command]
 pub async fn get_settings(state: tauri::State<'_, AppState>) -> Result<BlogSettings, UiError> {
-    let p = profile(&*state.0.lock().await)?.clone();
-    Ok(tokio::task::spawn_blocking(move || p.settings()).await.map_err(|e| ui_err("internal", e.to_string()))??)
+    on_profile(&state, move |p| p.settings()).await
 }
 
 /// Changes the blog's settings; readers see them after the next publish.
 #[tauri::command]
 pub async fn save_settings(state: tauri::State<'_, AppState>, settings: BlogSettings) -> Result<Overview, UiError> {
-    let app = state.0.lock().await;
-    let p = profile(&app)?.clone();
     if settings.title.trim().is_empty() {
         return Err(ui_err("no-title", "Give the blog a title."));
     }
-    tokio::task::spawn_blocking(move || p.set_settings(&settings)).await.map_err(|e| ui_err("internal", e.to_string()))??;
-    Ok(overview(&app))
+    on_profile(&state, move |p| p.set_settings(&settings)).await?;
+    Ok(overview(&*state.0.lock().await))
 }
 
 /// The author's identity: fingerprint and the computers that sign for it.
@@ -326,10 +327,8 @@ pub async fn remove_spoke(state: tauri::State<'_, AppState>, endpoint: String) -
 /// returns its path.
 #[tauri::command]
 pub async fn export_archive(state: tauri::State<'_, AppState>, folder: Option<String>) -> Result<String, UiError> {
-    let p = profile(&*state.0.lock().await)?.clone();
     let folder = folder.map(PathBuf::from).unwrap_or_else(spokes_writer::recovery::default_recovery_folder);
-    let path = tokio::task::spawn_blocking(move || p.export_archive_into(&folder)).await.map_err(|e| ui_err("internal", e.to_string()))??;
-    Ok(path.display().to_string())
+    on_profile(&state, move |p| p.export_archive_into(&folder).map(|path| path.display().to_string())).await
 }
 
 /// Adds a spoke from an invite ticket.

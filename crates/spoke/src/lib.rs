@@ -125,14 +125,13 @@ pub fn import_archive(data: &Path, archive: &Path) -> Result<(BlogId, bool), Spo
     let store = Store::open(&data.join("spoke.db"))?;
     let blog_id = a.manifest.blog_id.clone();
     let mut doc = a.blog.into_automerge();
-    if let Some(stored) = store.blog(&blog_id)? {
-        if !stored.document.is_empty() && stored.fingerprint == a.certificate.fingerprint() {
+    let mut cert = a.certificate;
+    // Merged with what is hosted here already; another author's blog is refused by the store.
+    if let Some(stored) = store.blog(&blog_id)?.filter(|s| s.fingerprint == cert.fingerprint()) {
+        if !stored.document.is_empty() {
             let mut old = load_automerge(&stored.document).map_err(|e| store::StoreError::Damaged(e.to_string()))?;
             doc.merge(&mut old).map_err(|e| store::StoreError::Damaged(e.to_string()))?;
         }
-    }
-    let mut cert = a.certificate;
-    if let Some(stored) = store.blog(&blog_id)? {
         cert.merge(&stored.certificate);
     }
     let is_new = store.import_blog(&blog_id, &cert, &doc.save(), &a.statements)?;

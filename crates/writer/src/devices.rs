@@ -39,7 +39,7 @@ impl Profile {
     }
 
     /// Writes a changed identity: the secret key file first, then the certificate.
-    fn save_identity(&self, identity: &Identity) -> Result<(), ProfileError> {
+    pub(crate) fn save_identity(&self, identity: &Identity) -> Result<(), ProfileError> {
         self.write("identity.asc", &identity.to_armored())?;
         self.write("certificate.asc", &identity.certificate().to_armored())
     }

@@ -7,6 +7,7 @@ use crate::profile::{Profile, ProfileError};
 use crate::publish::SpokeTarget;
 use spokes_core::seal::{OpeningKeys, open, seal};
 use spokes_core::{BlogDoc, DocKind, SigningKey};
+use spokes_sync::peer::ConnectionPool;
 use std::collections::HashSet;
 
 /// What a drafts exchange did.
@@ -30,19 +31,26 @@ impl Profile {
     /// (another origin) are taken post by post instead: a post missing here is added, and one
     /// changed later there than here replaces the copy here.
     pub async fn sync_drafts(&self, key: &mut SigningKey, opening: &OpeningKeys, targets: &[SpokeTarget]) -> Result<DraftsSummary, ProfileError> {
+        let pool = self.connection_pool().await?;
+        let r = self.sync_drafts_with_pool(&pool, key, opening, targets).await;
+        pool.close().await;
+        r
+    }
+
+    /// [`Profile::sync_drafts`] dialling from `pool`'s endpoint (the app keeps one open).
+    pub async fn sync_drafts_with_pool(&self, pool: &ConnectionPool, key: &mut SigningKey, opening: &OpeningKeys, targets: &[SpokeTarget]) -> Result<DraftsSummary, ProfileError> {
         let cert = self.certificate()?;
         let plain = self.with_drafts(|d| Ok(d.save()))?;
         let sealed = seal(&plain, &cert, key).map_err(|e| ProfileError::Signing(e.to_string()))?;
-        let pool = self.connection_pool().await?;
         let mut summary = DraftsSummary::default();
         let mut seen = HashSet::new();
         let mut found = Vec::new();
         for t in targets {
-            let label = t.name.clone().unwrap_or_else(|| t.endpoint.chars().take(12).collect());
-            let addr = match t.endpoint.parse::<iroh::EndpointId>() {
-                Ok(id) => t.addrs.iter().fold(iroh::EndpointAddr::new(id), |a, ip| a.with_ip_addr(*ip)),
+            let label = t.label();
+            let addr = match t.endpoint_addr() {
+                Ok(a) => a,
                 Err(e) => {
-                    summary.problems.push(format!("{label}: bad endpoint ID: {e}"));
+                    summary.problems.push(format!("{label}: {e}"));
                     continue;
                 }
             };
@@ -58,7 +66,6 @@ impl Profile {
                 Err(e) => summary.problems.push(format!("{label}: {e}")),
             }
         }
-        pool.close().await;
         for blob in found {
             let theirs = open(&blob, &cert, opening).map_err(|e| e.to_string()).and_then(|(plain, _)| BlogDoc::load(&plain).map_err(|e| e.to_string()));
             let mut theirs = match theirs {

@@ -165,8 +165,7 @@ impl Profile {
             };
             let device_name: String = hello.device.chars().take(64).collect();
             let (with_new, new_key) = self.identity()?.add_device(passphrase, &device_name)?;
-            self.write("identity.asc", &with_new.to_armored())?;
-            self.write("certificate.asc", &with_new.certificate().to_armored())?;
+            self.save_identity(&with_new)?;
             // The spokes learn the new key, and get this computer's drafts for it.
             self.sync_with(&self.targets()).await?;
             let mut key = self.unlock(passphrase)?;

@@ -22,6 +22,21 @@ pub struct SpokeTarget {
     pub name: Option<String>,
 }
 
+impl SpokeTarget {
+    /// The iroh address to dial: the endpoint ID with every known socket address.
+    ///
+    /// Errors: a sentence saying the endpoint ID is not one.
+    pub fn endpoint_addr(&self) -> Result<iroh::EndpointAddr, String> {
+        let id: iroh::EndpointId = self.endpoint.parse().map_err(|e| format!("bad endpoint ID: {e}"))?;
+        Ok(self.addrs.iter().fold(iroh::EndpointAddr::new(id), |a, ip| a.with_ip_addr(*ip)))
+    }
+
+    /// The spoke's name, or the start of its endpoint ID.
+    pub fn label(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.endpoint.chars().take(12).collect())
+    }
+}
+
 impl From<&crate::SpokeEntry> for SpokeTarget {
     fn from(s: &crate::SpokeEntry) -> Self {
         SpokeTarget { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), token: s.token.clone(), name: s.name.clone() }
@@ -185,14 +200,9 @@ impl Profile {
             tasks.push(tokio::spawn(async move {
                 let mut replica = Replica { blog_id: blog_id.clone(), doc: doc.fork(), certificate: Some(cert), statements };
                 let mut state = std::fs::read(&state_path).ok().and_then(|b| automerge::sync::State::decode(&b).ok()).unwrap_or_default();
-                let id: Result<iroh::EndpointId, _> = t.endpoint.parse();
-                let r = match id {
-                    Err(e) => Err(spokes_sync::SyncError::Connect(format!("bad endpoint ID: {e}"))),
-                    Ok(id) => {
-                        let mut addr = iroh::EndpointAddr::new(id);
-                        for a in &t.addrs {
-                            addr = addr.with_ip_addr(*a);
-                        }
+                let r = match t.endpoint_addr() {
+                    Err(e) => Err(spokes_sync::SyncError::Connect(e)),
+                    Ok(addr) => {
                         pool.session(addr, Hello::new(blog_id, t.token.clone()), &mut replica, &mut state, |rep, st, out| {
                             let fail = |e: &dyn std::fmt::Display| spokes_sync::RemoteError::new("internal", e.to_string());
                             let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());

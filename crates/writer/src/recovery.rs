@@ -186,10 +186,10 @@ impl Profile {
         for t in targets {
             let mut replica = Replica { blog_id: blog_id.clone(), doc: spokes_core::doc::empty_automerge(), certificate: Some(identity.certificate()), statements: vec![] };
             let mut state = automerge::sync::State::new();
-            let addr = match t.endpoint.parse::<iroh::EndpointId>() {
-                Ok(id) => t.addrs.iter().fold(iroh::EndpointAddr::new(id), |a, ip| a.with_ip_addr(*ip)),
+            let addr = match t.endpoint_addr() {
+                Ok(a) => a,
                 Err(e) => {
-                    failures.push(format!("{}: bad endpoint ID: {e}", t.endpoint));
+                    failures.push(format!("{}: {e}", t.label()));
                     continue;
                 }
             };
@@ -200,8 +200,8 @@ impl Profile {
                     fetched = Some((replica, sealed));
                     break;
                 }
-                Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.name.clone().unwrap_or_else(|| t.endpoint.clone()))),
-                Err(e) => failures.push(format!("{}: {e}", t.name.clone().unwrap_or_else(|| t.endpoint.clone()))),
+                Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.label())),
+                Err(e) => failures.push(format!("{}: {e}", t.label())),
             }
         }
         pool.close().await;
@@ -288,9 +288,10 @@ impl Profile {
     /// words and in full, with how to use it. The key on it is still protected by the
     /// passphrase, which is not on the sheet.
     pub fn recovery_sheet(&self) -> Result<String, ProfileError> {
-        let r = RecoveryFile::parse(&self.recovery_file()?)?;
+        let bytes = self.recovery_file()?;
+        let r = RecoveryFile::parse(&bytes)?;
         let fp: Vec<String> = r.fingerprint.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
-        let json = String::from_utf8_lossy(&self.recovery_file()?).into_owned();
+        let json = String::from_utf8_lossy(&bytes).into_owned();
         let page = maud::html! {
             (maud::DOCTYPE)
             html lang="en" {
