@@ -5,7 +5,7 @@
 //! `<script>`, event handlers, `style`, and `javascript:` or `data:` URLs never survive.
 
 use ammonia::Builder;
-use pulldown_cmark::{Options, Parser, html};
+use pulldown_cmark::{Event, Options, Parser, Tag, html};
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -41,22 +41,37 @@ fn sanitizer() -> &'static Builder<'static> {
         b.tags(tags)
             .tag_attributes(tag_attrs)
             .allowed_classes(classes)
-            .url_schemes(["http", "https", "mailto"].into_iter().collect())
+            // `spokes-image:` is the desktop app's own scheme for the writer's stored images
+            // (its preview); elsewhere it is a broken image, never a script.
+            .url_schemes(["http", "https", "mailto", "spokes-image"].into_iter().collect())
             .link_rel(Some("noopener noreferrer nofollow ugc"))
             .id_prefix(Some("md-"));
         b
     })
 }
 
-/// Renders Markdown to HTML that is safe to embed in a page.
+/// Renders Markdown to HTML that is safe to embed in a page. Links to stored images
+/// (`images/<name>`, see [`crate::image`]) stay relative.
 pub fn markdown_to_html(markdown: &str) -> String {
+    markdown_to_html_with(markdown, None)
+}
+
+/// Like [`markdown_to_html`], with image links `images/<name>` pointing at `image_base` +
+/// `<name>` instead (for example `/b/<blog>/images/` on a spoke). Other links are untouched.
+pub fn markdown_to_html_with(markdown: &str, image_base: Option<&str>) -> String {
     let mut opts = Options::empty();
     opts.insert(Options::ENABLE_TABLES);
     opts.insert(Options::ENABLE_FOOTNOTES);
     opts.insert(Options::ENABLE_STRIKETHROUGH);
     opts.insert(Options::ENABLE_TASKLISTS);
     opts.insert(Options::ENABLE_HEADING_ATTRIBUTES);
-    let parser = Parser::new_ext(markdown, opts);
+    let parser = Parser::new_ext(markdown, opts).map(|ev| match (ev, image_base) {
+        (Event::Start(Tag::Image { link_type, dest_url, title, id }), Some(base)) if dest_url.starts_with(crate::image::LINK_PREFIX) => {
+            let name = &dest_url[crate::image::LINK_PREFIX.len()..];
+            Event::Start(Tag::Image { link_type, dest_url: format!("{base}{name}").into(), title, id })
+        }
+        (ev, _) => ev,
+    });
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut raw, parser);
     sanitize_html(&raw)
@@ -69,7 +84,7 @@ pub fn sanitize_html(html: &str) -> String {
 
 /// A plain-text excerpt of about `max_chars` characters from Markdown, for lists and feeds.
 pub fn excerpt(markdown: &str, max_chars: usize) -> String {
-    use pulldown_cmark::{Event, Tag, TagEnd};
+    use pulldown_cmark::TagEnd;
     let mut out = String::new();
     let mut skip = 0usize;
     for ev in Parser::new(markdown) {
@@ -97,6 +112,19 @@ pub fn excerpt(markdown: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_image_links_point_at_the_given_base_and_others_stay() {
+        let name = format!("{}.png", "ab".repeat(32));
+        let md = format!("![dot](images/{name}) ![far](https://e.com/x.png) ![script](javascript:alert(1))");
+        let on_spoke = markdown_to_html_with(&md, Some("/b/0123/images/"));
+        assert!(on_spoke.contains(&format!("src=\"/b/0123/images/{name}\"")), "{on_spoke}");
+        assert!(on_spoke.contains("src=\"https://e.com/x.png\""), "{on_spoke}");
+        assert!(!on_spoke.contains("javascript"), "{on_spoke}");
+        let in_app = markdown_to_html_with(&md, Some("spokes-image://localhost/"));
+        assert!(in_app.contains(&format!("src=\"spokes-image://localhost/{name}\"")), "{in_app}");
+        assert!(markdown_to_html(&md).contains(&format!("src=\"images/{name}\"")));
+    }
 
     #[test]
     fn scripts_handlers_and_javascript_links_are_neutralised() {

@@ -1,4 +1,4 @@
-//! Frames of `spokes/sync/1` (and of `spokes/drafts/1`, which uses the same framing).
+//! Frames of `spokes/sync/1` (and of `spokes/drafts/1` and `spokes/images/1`, which use the same framing).
 //!
 //! ```text
 //! +--------+----------------+-------------------+
@@ -37,6 +37,11 @@ pub enum FrameType {
     /// Sealed drafts (`spokes_core::seal`), only on `spokes/drafts/1` ([`crate::drafts`]);
     /// empty for "none".
     SealedDrafts = 7,
+    /// JSON [`crate::images::ImageList`], only on `spokes/images/1` ([`crate::images`]).
+    ImageList = 8,
+    /// One image on `spokes/images/1`: its name (ASCII), a newline, its bytes; empty for
+    /// "no more images".
+    Image = 9,
 }
 
 impl FrameType {
@@ -49,6 +54,8 @@ impl FrameType {
             5 => FrameType::Done,
             6 => FrameType::Error,
             7 => FrameType::SealedDrafts,
+            8 => FrameType::ImageList,
+            9 => FrameType::Image,
             _ => return None,
         })
     }

@@ -5,12 +5,14 @@
 //! - [`session`]: one sync session between two replicas of a blog, verify-before-merge.
 //! - [`peer`]: dialing a spoke ([`peer::initiate`]) and answering ([`peer::respond`], [`peer::Host`]).
 //! - [`drafts`]: `spokes/drafts/1`, sealed drafts passed between the author's devices via spokes.
+//! - [`images`]: `spokes/images/1`, the bytes of images that signed posts link to by hash.
 //! - [`net`]: iroh endpoints bound the Spokes way (no relay, no address lookup).
 //!
 //! The ALPN is [`ALPN`] (`spokes/sync/1`); a new incompatible protocol gets a new ALPN.
 
 pub mod drafts;
 pub mod frame;
+pub mod images;
 pub mod net;
 pub mod peer;
 pub mod session;
