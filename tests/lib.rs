@@ -106,6 +106,23 @@ pub fn http_get(url: &str) -> (u16, String) {
     (status, body)
 }
 
+/// GET a URL; returns (status, content type, body bytes).
+pub fn http_get_bytes(url: &str) -> (u16, String, Vec<u8>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(20))).build().into();
+    let mut r = agent.get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = r.status().as_u16();
+    let ctype = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let body = r.body_mut().with_config().limit(64 << 20).read_to_vec().unwrap_or_default();
+    (status, ctype, body)
+}
+
+/// A small PNG picture (1×1), for posts with images.
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
 /// Runs `spokes` with a profile and passphrase.
 pub fn spokes(profile: &Path, pass: &str, args: &[&str]) -> Output {
     Command::new(bin("spokes")).arg("--profile").arg(profile).args(args).env("SPOKES_PASSPHRASE", pass).stdin(Stdio::null()).output().expect("spokes")

@@ -91,6 +91,42 @@ fn a_stopped_spoke_catches_up_with_no_manual_step() {
 }
 
 #[test]
+fn a_picture_in_a_post_is_served_by_every_spoke_even_one_that_was_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut hosts, w, blog) = network(tmp.path(), 2);
+    let file = tmp.path().join("dot.png");
+    std::fs::write(&file, PNG).unwrap();
+    let link = spokes_ok(&w, PASS, &["image", file.to_str().unwrap(), "--alt", "A dot"]).trim().to_owned();
+    let name = link.trim_end_matches(')').rsplit_once("images/").unwrap().1.to_owned();
+    assert_eq!(name, spokes_core::image::ImageName::for_bytes(PNG).unwrap().to_string());
+    // Not an image: refused with a sentence, nothing stored.
+    let txt = tmp.path().join("notes.txt");
+    std::fs::write(&txt, "just words").unwrap();
+    let out = spokes(&w, PASS, &["image", txt.to_str().unwrap()]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not a picture"), "{out:?}");
+
+    spokes_ok(&w, PASS, &["new", "--title", "Hello", "--body", "Both spokes take the blog."]);
+    assert!(spokes_ok(&w, PASS, &["publish"]).contains("Published to 2 of 2 spokes"));
+    hosts[1].stop();
+    spokes_ok(&w, PASS, &["new", "--title", "A dot", "--body", &format!("Here it is:\n\n{link}\n")]);
+    let out = spokes_ok(&w, PASS, &["publish"]);
+    assert!(out.contains("Published to 1 of 2 spokes"), "{out}");
+    let url = format!("/b/{blog}/images/{name}");
+    let (code, ctype, bytes) = http_get_bytes(&format!("http://{}{url}", hosts[0].http));
+    assert_eq!((code, ctype.as_str(), bytes.as_slice()), (200, "image/png", PNG));
+    let (_, page) = hosts[0].get(&format!("/b/{blog}/posts/a-dot"));
+    assert!(page.contains(&format!("<img src=\"{url}\" alt=\"A dot\"")), "{page}");
+
+    // The spoke that was down gets the post and the picture from the other spoke, not the writer.
+    hosts[1].start();
+    let served = wait_until(Duration::from_secs(30), || http_get_bytes(&format!("http://{}{url}", hosts[1].http)).2 == PNG);
+    assert!(served, "the second spoke did not get the picture from the first");
+    // A picture no published post shows is not served.
+    let other = format!("/b/{blog}/images/{}.png", "0".repeat(64));
+    assert_eq!(hosts[0].get(&other).0, 404);
+}
+
+#[test]
 fn drafts_never_reach_a_spoke() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut spokes, w, blog) = network(tmp.path(), 1);

@@ -21,6 +21,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use spokes_core::BlogId;
+use spokes_core::image::ImageName;
 use std::sync::Arc;
 
 /// What the site reads from the spoke.
@@ -31,6 +32,8 @@ pub trait SpokeView: Send + Sync + 'static {
     fn blog(&self, id: &BlogId) -> Option<Arc<BlogView>>;
     /// The spoke's name.
     fn name(&self) -> &str;
+    /// The bytes of one of a blog's stored images.
+    fn image(&self, id: &BlogId, name: &ImageName) -> Option<Vec<u8>>;
     /// A blog's verification bundle.
     fn bundle(&self, id: &BlogId) -> Option<Bundle>;
 }
@@ -55,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/b/{blog}/", get(blog_home))
         .route("/b/{blog}/posts/{slug}", get(post_page))
         .route("/b/{blog}/feed.atom", get(blog_feed))
+        .route("/b/{blog}/images/{name}", get(image))
         .route("/b/{blog}/bundle.json", get(bundle))
         .route("/api/v1/blogs", get(api_blogs))
         .route("/api/v1/blogs/{blog}", get(api_blog))
@@ -180,6 +184,30 @@ async fn blog_home(State(s): State<AppState>, Path(id): Path<String>) -> Respons
         footer { a href=(format!("/b/{}/feed.atom", blog.blog_id)) { "Atom feed" } " · " a href="/" { (s.spoke.name()) } }
     })
     .into_response()
+}
+
+/// An image a published post links to, named by its hash: immutable, so cached for a year.
+async fn image(State(s): State<AppState>, Path((id, name)): Path<(String, String)>) -> Response {
+    let blog = match find_blog(&s, &id) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Ok(name) = name.parse::<ImageName>() else { return not_found("There is no picture at this address.") };
+    if !blog.images.contains(&name) {
+        return not_found("No published post shows this picture.");
+    }
+    match s.spoke.image(&blog.blog_id, &name) {
+        Some(bytes) => (
+            [
+                (header::CONTENT_TYPE, name.mime_type()),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => not_found("This spoke has not received this picture yet."),
+    }
 }
 
 async fn post_page(State(s): State<AppState>, Path((id, slug)): Path<(String, String)>) -> Response {

@@ -19,6 +19,7 @@ use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, EndpointAddr, SecretKey};
 use spokes_core::doc::{empty_automerge, load_automerge};
 use spokes_core::BlogId;
+use spokes_core::image::ImageName;
 use spokes_sync::peer::{Host, initiate, respond};
 use spokes_sync::session::{Hello, Outcome, RemoteError, Replica};
 use spokes_sync::{ALPN, SyncError, Ticket};
@@ -220,6 +221,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     let router = Router::builder(endpoint.clone())
         .accept(ALPN, SyncHandler { inner: inner.clone() })
         .accept(spokes_sync::drafts::DRAFTS_ALPN, DraftsHandler { inner: inner.clone() })
+        .accept(spokes_sync::images::IMAGES_ALPN, ImagesHandler { inner: inner.clone() })
         .spawn();
     let listener = tokio::net::TcpListener::bind(config.http).await.map_err(|e| SpokeError::Net(format!("cannot listen on {}: {e}", config.http)))?;
     let http_addr = listener.local_addr().map_err(|e| SpokeError::Net(e.to_string()))?;
@@ -273,6 +275,51 @@ impl ProtocolHandler for DraftsHandler {
             Err(e) => tracing::warn!("drafts exchange failed: {e}"),
         }
         Ok(())
+    }
+}
+
+/// Answers `spokes/images/1`.
+#[derive(Clone)]
+struct ImagesHandler {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ImagesHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ImagesHandler")
+    }
+}
+
+impl ProtocolHandler for ImagesHandler {
+    async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
+        let peer = connection.remote_id().to_string();
+        match spokes_sync::images::respond(self.inner.as_ref(), connection).await {
+            Ok(o) => tracing::info!(sent = o.sent, received = o.received, "images exchange done"),
+            Err(e) => {
+                if matches!(e, SyncError::Refused(_)) {
+                    self.inner.record_failure(&peer, None, &e);
+                }
+                tracing::warn!("images exchange failed: {e}");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl spokes_sync::images::ImageStore for Inner {
+    fn wanted(&self, blog: &BlogId, offered: &[ImageName]) -> Result<Vec<ImageName>, RemoteError> {
+        let Some(view) = http::SpokeView::blog(self, blog) else {
+            return Err(RemoteError::new("not-hosted", "this spoke does not host that blog"));
+        };
+        let linked: Vec<ImageName> = offered.iter().filter(|n| view.images.contains(*n)).cloned().collect();
+        let held = self.store.has_images(blog, &linked).map_err(|e| RemoteError::new("internal", e.to_string()))?;
+        Ok(linked.into_iter().filter(|n| !held.contains(n)).collect())
+    }
+    fn get(&self, blog: &BlogId, name: &ImageName) -> Option<Vec<u8>> {
+        self.store.image(blog, name).ok().flatten()
+    }
+    fn put(&self, blog: &BlogId, name: &ImageName, bytes: &[u8]) -> Result<(), RemoteError> {
+        self.store.put_image(blog, name, bytes).map_err(|e| RemoteError::new("internal", e.to_string()))
     }
 }
 
@@ -444,6 +491,9 @@ impl http::SpokeView for Inner {
     fn name(&self) -> &str {
         &self.name
     }
+    fn image(&self, id: &BlogId, name: &ImageName) -> Option<Vec<u8>> {
+        self.store.image(id, name).ok().flatten()
+    }
     fn bundle(&self, id: &BlogId) -> Option<view::Bundle> {
         let b = self.store.blog(id).ok()??;
         let statements = self.store.statements(id).ok()?;
@@ -517,7 +567,19 @@ async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, 
         return Err(SyncError::Connect("blog no longer hosted".into()));
     };
     let peer_id = peer.endpoint.clone();
-    let r = initiate(endpoint, addr, Hello::new(blog.clone(), None), &mut replica, &mut state, |rep, st, out| inner.persist(&peer_id, None, rep, st, out)).await;
+    let r = initiate(endpoint, addr.clone(), Hello::new(blog.clone(), None), &mut replica, &mut state, |rep, st, out| inner.persist(&peer_id, None, rep, st, out)).await;
+    // Then the images the blog links to, both ways.
+    if r.is_ok()
+        && let Some(view) = inner.blog(blog)
+        && !view.images.is_empty()
+    {
+        let linked: Vec<ImageName> = view.images.iter().cloned().collect();
+        let held = inner.store.has_images(blog, &linked).unwrap_or_default();
+        let (have, want): (Vec<ImageName>, Vec<ImageName>) = linked.into_iter().partition(|n| held.contains(n));
+        if let Err(e) = spokes_sync::images::exchange(endpoint, addr, blog, inner.as_ref(), have, want).await {
+            tracing::debug!(peer = peer.endpoint, "image replication failed: {e}");
+        }
+    }
     if let Err(e) = &r
         && matches!(e, SyncError::Refused(_))
     {

@@ -8,6 +8,7 @@
 //! | `feed.atom` | Atom feed (RFC 4287) of every post, links relative to the feed |
 //! | `reader.css` | the reader style sheet |
 //! | `bundle.json` | the verification bundle (see `docs/formats.md`) |
+//! | `images/{name}` | not written here: the posts link to them, the caller adds the bytes ([`image_names`]) |
 //!
 //! The posts are checked against the author's signatures first, as on a spoke: a blog that
 //! fails verification gives a site that says so and shows no posts.
@@ -34,13 +35,15 @@ pub fn static_site(replica: &mut Replica) -> Vec<(String, Vec<u8>)> {
         footer { a href="feed.atom" { "Atom feed" } }
     });
     files.push(("index.html".to_owned(), home.into_string().into_bytes()));
+    // Posts are rendered for a spoke; their stored images sit two folders up here.
+    let spoke_images = format!("src=\"/b/{}/images/", blog.blog_id);
     for p in &blog.posts {
         let page = page_with(&format!("{} · {}", p.title, blog.title()), "../../reader.css", html! {
             nav { a href="../../" { "← " (blog.title()) } }
             article {
                 h1 { (p.title) }
                 p.meta { (date(&p.date)) @for t in &p.tags { " " span.tag { (t) } } }
-                div.body { (PreEscaped(&p.html)) }
+                div.body { (PreEscaped(p.html.replace(&spoke_images, "src=\"../../images/"))) }
             }
             (verification_note_with(&blog, "../../bundle.json"))
         });
@@ -51,6 +54,11 @@ pub fn static_site(replica: &mut Replica) -> Vec<(String, Vec<u8>)> {
     files.push(("reader.css".to_owned(), CSS.as_bytes().to_vec()));
     files.push(("bundle.json".to_owned(), serde_json::to_vec_pretty(&bundle).unwrap_or_default()));
     files
+}
+
+/// The images the site's posts link to (`images/{name}` beside `index.html`).
+pub fn image_names(replica: &mut Replica) -> Vec<spokes_core::image::ImageName> {
+    BlogView::build(replica).images.into_iter().collect()
 }
 
 #[cfg(test)]

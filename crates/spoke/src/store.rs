@@ -1,7 +1,7 @@
 //! The spoke's storage: one SQLite database in WAL mode (`spoke.db` in the data folder).
 //!
-//! Schema version 2 (`PRAGMA user_version = 2`; version 1 lacked `sealed_drafts` and is
-//! upgraded on open):
+//! Schema version 3 (`PRAGMA user_version = 3`; version 1 lacked `sealed_drafts`, version 2
+//! lacked `images`; both are upgraded on open):
 //!
 //! | table | holds |
 //! |---|---|
@@ -11,14 +11,16 @@
 //! | `sync_states` | persisted Automerge `sync::State` per (peer endpoint, blog) |
 //! | `refusals` | every refused session: time, peer, blog, code, reason |
 //! | `sealed_drafts` | the newest sealed drafts per (blog, device signing key), unreadable here |
+//! | `images` | the bytes of images the blog's posts link to, per (blog, image name), checked against the name |
 
 use rusqlite::{Connection, OptionalExtension, params};
+use spokes_core::image::ImageName;
 use spokes_core::{BlogId, Certificate, SignedStatement};
 use std::path::Path;
 use std::sync::Mutex;
 
 /// Schema version of `spoke.db`.
-pub const STORE_SCHEMA: i64 = 2;
+pub const STORE_SCHEMA: i64 = 3;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +128,17 @@ impl Store {
                  COMMIT;",
             )?;
         }
+        if version < 3 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS images(
+                    blog_id TEXT NOT NULL REFERENCES blogs(blog_id) ON DELETE CASCADE,
+                    name TEXT NOT NULL, bytes BLOB NOT NULL, received_at TEXT NOT NULL,
+                    PRIMARY KEY(blog_id, name));
+                 PRAGMA user_version = 3;
+                 COMMIT;",
+            )?;
+        }
         Ok(Store { conn: Mutex::new(conn), certs: Mutex::default() })
     }
 
@@ -205,6 +218,33 @@ impl Store {
         let mut st = conn.prepare("SELECT sealed FROM sealed_drafts WHERE blog_id = ?1 AND device IS NOT ?2 ORDER BY signed_at DESC LIMIT ?3")?;
         let v = st.query_map(params![blog_id.as_str(), except, limit as i64], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
         Ok(v)
+    }
+
+    /// Stores an image of `blog_id` (the caller checked the bytes against the name).
+    pub fn put_image(&self, blog_id: &BlogId, name: &ImageName, bytes: &[u8]) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO images(blog_id, name, bytes, received_at) VALUES (?1, ?2, ?3, ?4)",
+            params![blog_id.as_str(), name.as_str(), bytes, now()],
+        )?;
+        Ok(())
+    }
+
+    /// The bytes of an image of `blog_id`, if stored.
+    pub fn image(&self, blog_id: &BlogId, name: &ImageName) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.conn().query_row("SELECT bytes FROM images WHERE blog_id = ?1 AND name = ?2", params![blog_id.as_str(), name.as_str()], |r| r.get(0)).optional()?)
+    }
+
+    /// Which of `names` are stored for `blog_id`.
+    pub fn has_images(&self, blog_id: &BlogId, names: &[ImageName]) -> Result<std::collections::HashSet<ImageName>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached("SELECT 1 FROM images WHERE blog_id = ?1 AND name = ?2")?;
+        let mut out = std::collections::HashSet::new();
+        for n in names {
+            if st.exists(params![blog_id.as_str(), n.as_str()])? {
+                out.insert(n.clone());
+            }
+        }
+        Ok(out)
     }
 
     /// Whether a token is valid (without consuming it).

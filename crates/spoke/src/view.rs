@@ -5,7 +5,9 @@
 use crate::store::StoredBlog;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
-use spokes_core::render::{excerpt, markdown_to_html};
+use spokes_core::image::{ImageName, referenced_images};
+use spokes_core::render::{excerpt, markdown_to_html_with};
+use std::collections::BTreeSet;
 use spokes_core::statement::Statement;
 use spokes_core::{BlogDoc, BlogId, BlogSettings, PostState, SignedStatement, SpokeRef};
 use spokes_sync::session::{Replica, verify_replica};
@@ -49,6 +51,9 @@ pub struct PostView {
     pub html: String,
     /// Plain-text excerpt.
     pub excerpt: String,
+    /// Images stored with the blog that the body links to (`images/<name>`).
+    #[serde(skip)]
+    pub images: Vec<ImageName>,
     /// BLAKE3 hash of the Markdown body the HTML was rendered from.
     #[serde(skip)]
     pub body_hash: [u8; 32],
@@ -73,6 +78,9 @@ pub struct BlogView {
     pub spokes: Vec<SpokeRef>,
     /// Heads of the document this view was built from (empty for an empty document).
     pub heads: Vec<automerge::ChangeHash>,
+    /// Every image a published post links to: the only images of this blog the spoke takes
+    /// and serves.
+    pub images: BTreeSet<ImageName>,
 }
 
 impl BlogView {
@@ -92,7 +100,7 @@ impl BlogView {
             Ok(changes) => Verification::Verified { changes, statements: replica.statements.len(), checked_at: chrono::Utc::now().to_rfc3339() },
             Err(e) => Verification::Failed { reason: e.to_string() },
         };
-        let mut view = BlogView { blog_id: replica.blog_id.clone(), settings: BlogSettings::default(), fingerprint, author, posts: vec![], verification, spokes: vec![], heads: vec![] };
+        let mut view = BlogView { blog_id: replica.blog_id.clone(), settings: BlogSettings::default(), fingerprint, author, posts: vec![], verification, spokes: vec![], heads: vec![], images: BTreeSet::new() };
         if replica.doc.get_heads().is_empty() {
             return view;
         }
@@ -109,13 +117,14 @@ impl BlogView {
         view.settings = doc.settings();
         view.spokes = doc.spokes();
         if view.verified() {
+            let image_base = format!("/b/{}/images/", view.blog_id);
             let render = |p: spokes_core::Post, old: Option<&PostView>| {
                 let body_hash: [u8; 32] = blake3::hash(p.body.as_bytes()).into();
-                let (html, excerpt) = match old.filter(|o| o.body_hash == body_hash) {
-                    Some(o) => (o.html.clone(), o.excerpt.clone()),
-                    None => (markdown_to_html(&p.body), excerpt(&p.body, 280)),
+                let (html, excerpt, images) = match old.filter(|o| o.body_hash == body_hash) {
+                    Some(o) => (o.html.clone(), o.excerpt.clone(), o.images.clone()),
+                    None => (markdown_to_html_with(&p.body, Some(&image_base)), excerpt(&p.body, 280), referenced_images(&p.body)),
                 };
-                PostView { html, excerpt, body_hash, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags }
+                PostView { html, excerpt, images, body_hash, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags }
             };
             let changed = previous.filter(|v| v.verified() && !v.heads.is_empty()).and_then(|v| doc.changed_post_ids(&v.heads).ok().map(|ids| (v, ids)));
             view.posts = match changed {
@@ -138,6 +147,7 @@ impl BlogView {
                     }).collect()
                 }
             };
+            view.images = view.posts.iter().flat_map(|p| p.images.iter().cloned()).collect();
         }
         replica.doc = doc.into_automerge();
         view

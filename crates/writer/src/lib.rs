@@ -13,6 +13,7 @@
 //! | `endpoint.key` | this device's iroh secret key (hex) |
 //! | `sync/<endpoint>.state` | Automerge sync state per spoke |
 //! | `status.json` | per-spoke publish status |
+//! | `images/<hash>.<ext>` | pictures added to posts, named by the BLAKE3 hash of their bytes (`images`) |
 //!
 //! Every file except the logs is replaced atomically (write to a temporary file, fsync,
 //! rename, fsync the folder), so a crash at any instant leaves either the old or the new
@@ -23,6 +24,7 @@ pub mod devices;
 pub mod drafts_sync;
 pub mod fsutil;
 pub mod history;
+pub mod images;
 pub mod organise;
 pub mod pairing;
 pub mod profile;

@@ -118,6 +118,15 @@ enum Cmd {
         /// Post ID.
         id: String,
     },
+    /// Keep a picture (PNG, JPEG, GIF, WebP or AVIF, up to 15 MiB) with the blog and print
+    /// the Markdown that shows it; put that line in a post.
+    Image {
+        /// The picture file.
+        file: PathBuf,
+        /// Words that describe the picture, for readers who cannot see it.
+        #[arg(long, default_value = "")]
+        alt: String,
+    },
     /// Send what is published to your spokes and fetch what your other computers published;
     /// then exchange drafts with your other computers (sealed: spokes cannot read them).
     Sync {
@@ -430,6 +439,11 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Undelete { id } => {
             Profile::open(&dir)?.undo_delete(id)?;
             println!("Taken back out of the bin.");
+        }
+        Cmd::Image { file, alt } => {
+            let bytes = std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
+            let name = Profile::open(&dir)?.add_image(&bytes)?;
+            println!("{}", spokes_core::image::markdown_link(&name, alt));
         }
         Cmd::Sync { published_only } => {
             let p = Profile::open(&dir)?;

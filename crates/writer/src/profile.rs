@@ -77,6 +77,9 @@ pub enum ProfileError {
     /// This computer's own key cannot be removed from this computer (replace it instead).
     #[error("this is the computer you are using; to stop using its key, replace the key instead")]
     OwnDevice,
+    /// A picture that cannot go into a post (type or size).
+    #[error(transparent)]
+    Image(#[from] spokes_core::image::ImageError),
 }
 
 impl From<StoreError> for ProfileError {
@@ -110,6 +113,7 @@ impl ProfileError {
             ProfileError::Ticket(_) => "bad-ticket",
             ProfileError::Signing(_) => "signing",
             ProfileError::NoSuchPost(_) => "no-such-post",
+            ProfileError::Image(_) => "bad-image",
         }
     }
 }

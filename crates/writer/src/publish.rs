@@ -259,6 +259,15 @@ impl Profile {
         if merged.heads() != before {
             self.save_blog(&mut merged)?;
         }
+        // The pictures the posts link to, with the spokes that took the blog. A spoke that
+        // did not get them is not up to date, so it is tried again.
+        let synced: Vec<SpokeTarget> = targets.iter().filter(|t| status.get(&t.endpoint).is_some_and(|s| s.last_error.is_none())).cloned().collect();
+        for (endpoint, problem) in self.sync_images(pool, &synced).await? {
+            if let Some(s) = status.get_mut(&endpoint) {
+                s.last_error = Some(problem);
+                s.heads.clear();
+            }
+        }
         if statements.len() != self.statements()?.len() {
             let mut uniq = Vec::new();
             for s in statements {

@@ -1,0 +1,135 @@
+//! Pictures in posts: kept in the profile's `images/` folder under their content hash
+//! (`spokes_core::image`), linked from the Markdown as `images/<name>`, and moved to and from
+//! the spokes on `spokes/images/1` after each sync of the blog.
+//!
+//! The signed blog holds only the links, so the signatures cover each picture's hash; the
+//! bytes are checked against it wherever they arrive.
+
+use crate::fsutil::write_atomic;
+use crate::publish::{Problem, SpokeTarget};
+use crate::{Profile, ProfileError};
+use spokes_core::image::{ImageName, referenced_images};
+use spokes_core::{BlogId, PostState};
+use spokes_sync::RemoteError;
+use spokes_sync::images::{ImageStore, ImagesOutcome};
+use spokes_sync::peer::ConnectionPool;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+impl Profile {
+    fn image_path(&self, name: &ImageName) -> PathBuf {
+        self.path("images").join(name.as_str())
+    }
+
+    /// Keeps a picture with the blog and returns its name; link it from a post with
+    /// [`spokes_core::image::markdown_link`]. Adding the same picture twice stores it once.
+    /// Errors: [`ProfileError::Image`] (not PNG, JPEG, GIF, WebP or AVIF, or over 15 MiB),
+    /// [`ProfileError::Io`].
+    pub fn add_image(&self, bytes: &[u8]) -> Result<ImageName, ProfileError> {
+        let name = ImageName::for_bytes(bytes)?;
+        let path = self.image_path(&name);
+        if !path.is_file() {
+            let io = |e| ProfileError::Io { path: path.clone(), source: e };
+            std::fs::create_dir_all(self.path("images")).map_err(io)?;
+            write_atomic(&path, bytes).map_err(io)?;
+        }
+        Ok(name)
+    }
+
+    /// The bytes of a stored picture, if this computer has it and they match its name (a
+    /// damaged file counts as missing, so it is fetched again).
+    pub fn image(&self, name: &ImageName) -> Option<Vec<u8>> {
+        std::fs::read(self.image_path(name)).ok().filter(|b| name.verify(b))
+    }
+
+    /// The pictures the published posts link to.
+    pub fn published_images(&self) -> Result<BTreeSet<ImageName>, ProfileError> {
+        self.with_blog(|b| Ok(b.posts().iter().filter(|p| p.state == PostState::Published).flat_map(|p| referenced_images(&p.body)).collect()))
+    }
+
+    /// Exchanges pictures with every target that just synced: sends the published ones it
+    /// lacks, fetches those missing here (published from another computer, or after a
+    /// restore). Returns a problem per spoke that failed. No-op for a blog without pictures.
+    pub(crate) async fn sync_images(&self, pool: &ConnectionPool, targets: &[SpokeTarget]) -> Result<BTreeMap<String, Problem>, ProfileError> {
+        let linked = self.published_images()?;
+        let mut failed = BTreeMap::new();
+        if linked.is_empty() {
+            return Ok(failed);
+        }
+        let store = ProfileImages { profile: self.clone(), linked: linked.clone() };
+        let (have, want): (Vec<ImageName>, Vec<ImageName>) = linked.into_iter().partition(|n| self.image(n).is_some());
+        let runs = targets.iter().map(|t| {
+            let (store, have, want) = (&store, have.clone(), want.clone());
+            async move {
+                let r = match t.endpoint_addr() {
+                    Ok(addr) => spokes_sync::images::exchange(pool.endpoint(), addr, self.blog_id(), store, have, want).await,
+                    Err(e) => Err(spokes_sync::SyncError::Connect(e)),
+                };
+                (t.endpoint.clone(), r)
+            }
+        });
+        for (endpoint, r) in futures_util::future::join_all(runs).await {
+            match r {
+                Ok(ImagesOutcome { sent, received }) => tracing::debug!(spoke = endpoint, sent, received, "pictures exchanged"),
+                Err(e) => {
+                    tracing::warn!(spoke = endpoint, "pictures not exchanged: {e}");
+                    failed.insert(endpoint, Problem { code: format!("images-{}", e.code()), message: "The pictures could not be delivered to this spoke. Spokes will try again.".into() });
+                }
+            }
+        }
+        Ok(failed)
+    }
+}
+
+/// The profile as one side of an images exchange: it takes only pictures its published
+/// posts link to.
+struct ProfileImages {
+    profile: Profile,
+    linked: BTreeSet<ImageName>,
+}
+
+impl ImageStore for ProfileImages {
+    fn wanted(&self, _: &BlogId, offered: &[ImageName]) -> Result<Vec<ImageName>, RemoteError> {
+        Ok(offered.iter().filter(|n| self.linked.contains(*n) && self.profile.image(n).is_none()).cloned().collect())
+    }
+    fn get(&self, _: &BlogId, name: &ImageName) -> Option<Vec<u8>> {
+        self.profile.image(name)
+    }
+    fn put(&self, _: &BlogId, name: &ImageName, bytes: &[u8]) -> Result<(), RemoteError> {
+        self.profile.add_image(bytes).map(|_| ()).map_err(|e| RemoteError::new("internal", format!("could not keep picture {name}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::BlogSettings;
+
+    const PNG: &[u8] = &[
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+        0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+        0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+
+    #[test]
+    fn a_picture_is_kept_once_by_hash_and_a_damaged_copy_counts_as_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Profile::create(dir.path(), "Ada", "a long passphrase", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        let name = p.add_image(PNG).unwrap();
+        assert_eq!(p.add_image(PNG).unwrap(), name);
+        assert_eq!(p.image(&name).unwrap(), PNG);
+        assert_eq!(std::fs::read_dir(dir.path().join("images")).unwrap().count(), 1);
+        let e = p.add_image(b"<svg/>").unwrap_err();
+        assert_eq!(e.code(), "bad-image");
+
+        // Only published posts count.
+        let post = p.new_post("With a dot", &format!("Look: {}", spokes_core::image::markdown_link(&name, "a dot")), &[]).unwrap();
+        assert!(p.published_images().unwrap().is_empty());
+        let mut key = p.unlock("a long passphrase").unwrap();
+        p.publish_local(&mut key, Some(&[post.id])).unwrap();
+        assert_eq!(p.published_images().unwrap().into_iter().collect::<Vec<_>>(), vec![name.clone()]);
+
+        std::fs::write(dir.path().join("images").join(name.as_str()), b"\x89PNG damaged").unwrap();
+        assert!(p.image(&name).is_none());
+    }
+}
