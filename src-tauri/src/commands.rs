@@ -105,11 +105,27 @@ pub async fn save_post(state: tauri::State<'_, AppState>, id: String, title: Str
     Ok(())
 }
 
-/// Markdown to the sanitised HTML readers will see.
+/// Markdown to the sanitised HTML readers will see. `image_base`: where the preview finds
+/// the blog's stored pictures (the app's `spokes-image:` address, from the UI's
+/// `convertFileSrc`).
 #[tauri::command]
-pub fn preview(markdown: String) -> String {
-    markdown_to_html(&markdown)
+pub fn preview(markdown: String, image_base: Option<String>) -> String {
+    markdown_to_html_with(&markdown, image_base.as_deref())
 }
+
+/// Keeps a picture with the blog. The request body is the file's bytes; the `x-alt` header
+/// (URL-encoded) the words that describe it. Returns the Markdown that shows it.
+#[tauri::command]
+pub async fn add_image(state: tauri::State<'_, AppState>, request: tauri::ipc::Request<'_>) -> Result<String, UiError> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(crate::ui_err("bad-image", "The picture did not arrive. Try adding it again."));
+    };
+    let alt = request.headers().get("x-alt").and_then(|v| v.to_str().ok()).map(|a| percent_encoding::percent_decode_str(a).decode_utf8_lossy().into_owned()).unwrap_or_default();
+    let bytes = bytes.clone();
+    let name = on_profile(&state, move |p| p.add_image(&bytes)).await?;
+    Ok(spokes_core::image::markdown_link(&name, &alt))
+}
+
 
 /// Signs and publishes one post (or every changed draft), then sends the blog to the spokes.
 #[tauri::command]

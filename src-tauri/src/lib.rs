@@ -5,7 +5,7 @@
 //! (the default), so a new writer can publish and open the blog in a browser at once.
 
 use serde::Serialize;
-use spokes_core::render::markdown_to_html;
+use spokes_core::render::markdown_to_html_with;
 use spokes_core::{BlogSettings, Post, SigningKey};
 use spokes_writer::{PostSummary, Profile, ProfileError, PublishSummary, SpokeEntry, SpokeTarget};
 use std::path::{Path, PathBuf};
@@ -141,7 +141,10 @@ fn targets(app: &App, p: &Profile) -> Vec<SpokeTarget> {
 
 /// Adds the app state and every command to `base` (`tauri::Builder::new()`, or `tauri::test::mock_builder()` in tests).
 pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
-    base.manage(state).invoke_handler(tauri::generate_handler![
+    let images = state.0.try_lock().map(|a| a.dir.join("images")).unwrap_or_default();
+    base.register_uri_scheme_protocol(IMAGE_SCHEME, move |_, request| image_response(&images, request.uri().path()))
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
         commands::get_overview,
         commands::create_identity,
         commands::unlock,
@@ -151,6 +154,7 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::save_post,
         commands::save_edits,
         commands::preview,
+        commands::add_image,
         commands::publish,
         commands::publish_status,
         commands::add_spoke,
@@ -168,6 +172,25 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::remove_spoke,
         commands::export_archive
     ])
+}
+
+/// The scheme under which the preview shows the blog's stored pictures:
+/// `spokes-image://localhost/<name>` (WebKitGTK's form of a custom scheme).
+pub const IMAGE_SCHEME: &str = "spokes-image";
+
+/// Answers `spokes-image://localhost/<name>` from the profile's `images/` folder, only for a
+/// valid image name whose bytes still match it.
+fn image_response(images: &Path, path: &str) -> tauri::http::Response<Vec<u8>> {
+    use tauri::http::{Response, StatusCode, header};
+    let found = path.trim_start_matches('/').parse::<spokes_core::image::ImageName>().ok().and_then(|n| {
+        let bytes = std::fs::read(images.join(n.as_str())).ok().filter(|b| n.verify(b))?;
+        Some((n, bytes))
+    });
+    let r = match found {
+        Some((n, bytes)) => Response::builder().header(header::CONTENT_TYPE, n.mime_type()).header(header::CACHE_CONTROL, "max-age=31536000, immutable").body(bytes),
+        None => Response::builder().status(StatusCode::NOT_FOUND).body(Vec::new()),
+    };
+    r.unwrap_or_default()
 }
 
 /// The profile folder: `SPOKES_PROFILE`, else `$XDG_DATA_HOME/spokes/default`.
@@ -292,6 +315,29 @@ mod tests {
             s
         });
         assert!(body.contains("Hello there"), "{body}");
+        // A picture: the raw bytes go up, the Markdown comes back, the preview shows it from
+        // the app's own scheme, and the scheme serves the bytes.
+        const PNG: &[u8] = &[
+            0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+            0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+            0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+        ];
+        let raw = |bytes: &[u8]| {
+            let mut headers = tauri::http::HeaderMap::new();
+            headers.insert("x-alt", "a%20red%20dot".parse().unwrap());
+            let req = InvokeRequest { cmd: "add_image".into(), callback: CallbackFn(0), error: CallbackFn(1), url: "tauri://localhost".parse().unwrap(), body: InvokeBody::Raw(bytes.to_vec()), headers, invoke_key: INVOKE_KEY.to_string() };
+            get_ipc_response(&w, req)
+        };
+        let link: String = raw(PNG).unwrap().deserialize().unwrap();
+        let name = spokes_core::image::ImageName::for_bytes(PNG).unwrap();
+        assert_eq!(link, format!("![a red dot](images/{name})"));
+        assert_eq!(raw(b"GIF? no, text").unwrap_err()["code"], "bad-image");
+        let html: String = call(&w, "preview", serde_json::json!({"markdown": link, "imageBase": "spokes-image://localhost/"})).unwrap();
+        assert!(html.contains(&format!("src=\"spokes-image://localhost/{name}\"")), "{html}");
+        let served = image_response(&dir.path().join("images"), &format!("/{name}"));
+        assert_eq!((served.status().as_u16(), served.body().as_slice()), (200, PNG));
+        assert_eq!(image_response(&dir.path().join("images"), "/../profile.json").status().as_u16(), 404);
+
         let e = call::<Overview>(&w, "add_spoke", serde_json::json!({"ticket": "not a ticket"})).unwrap_err();
         assert_eq!(e.code, "bad-ticket");
     }

@@ -3,8 +3,9 @@
 //! tickets, publish, and read the post back over HTTP from both spokes; then write more,
 //! `kill -9` the app, restart it, find the text intact, and publish again (the passphrase is
 //! asked at that first publish); then publish while one spoke is down and see the app deliver
-//! the post by itself once the spoke is back; finally restore the first published version from
-//! the post's history and publish it again.
+//! the post by itself once the spoke is back; restore the first published version from the
+//! post's history and publish it again; organise, format, unpublish, change settings; and
+//! finally add a picture to a post and fetch it from the spoke it was published to.
 //!
 //! Needs `Xvfb`, `WebKitWebDriver` (Debian: xvfb, webkit2gtk-driver) and `tauri-driver`
 //! (`cargo install tauri-driver --locked`); `./x test` installs all three. Screenshots of each
@@ -19,6 +20,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use webdriver::{Driver, Proc, descendants, find_tool, free_port, xvfb};
+
+/// A 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
 
 struct TestSpoke {
     running: spoke::RunningSpoke,
@@ -341,6 +349,42 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#settings-close");
     let settings = spokes_writer::Profile::open(&profile).expect("profile").settings().expect("settings");
     assert_eq!(settings.description, "Field notes, signed.");
+
+    // A picture: picked with the Image button's file chooser, shown in the preview from the
+    // blog's own store, published, and served by the spoke byte for byte.
+    d.click("#new-post");
+    d.wait_text("#save-state", 10, |t| t == "Saved");
+    d.type_into("#title", "A picture");
+    d.type_into("#body", "The engine room at night:");
+    let png_path = tmp.path().join("engine-room.png");
+    std::fs::write(&png_path, PNG).expect("write the picture");
+    let input = d.wait("#image-file", 10);
+    d.post(&format!("/element/{input}/value"), serde_json::json!({"text": png_path.to_string_lossy()})).unwrap_or_else(|e| d.fail(&format!("choose the picture: {e}")));
+    let name = spokes_core::image::ImageName::for_bytes(PNG).expect("a PNG");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let expected = format!("The engine room at night:\n\n![engine room](images/{name})\n");
+    while d.script("return document.getElementById('body').value;").as_str() != Some(expected.as_str()) {
+        assert!(Instant::now() < deadline, "the picture's Markdown never arrived in the text");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while d.script("const i = document.querySelector('#preview img'); return !!(i && i.complete && i.naturalWidth === 1);") != Value::Bool(true) {
+        assert!(Instant::now() < deadline, "the preview never showed the picture");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    d.wait_text("#save-state", 10, |t| t == "Saved");
+    d.screenshot("picture");
+    d.click("#publish");
+    d.wait_text("#status", 60, |t| t == "Published to 1 of 1 spoke");
+    let base = format!("http://{}", north.running.http_addr);
+    let blog_id = spokes_writer::Profile::open(&profile).expect("profile").blog_id().to_string();
+    let page = http_text(&format!("{base}/b/{blog_id}/posts/a-picture"));
+    let src = format!("/b/{blog_id}/images/{name}");
+    assert!(page.contains(&format!("<img src=\"{src}\" alt=\"engine room\"")), "{page}");
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(20))).build().into();
+    let mut r = agent.get(&format!("{base}{src}")).call().expect("GET the picture");
+    assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/png"));
+    assert_eq!(r.body_mut().read_to_vec().expect("picture bytes"), PNG, "the spoke serves the picture byte for byte");
     drop(d);
     drop(driver_proc);
 }

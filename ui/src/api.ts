@@ -1,5 +1,5 @@
 // The one module through which the UI talks to Rust: typed wrappers over Tauri `invoke`.
-import { invoke } from "@tauri-apps/api/core";
+import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import type { Splice } from "./splices";
 
 export interface UiError { code: string; message: string }
@@ -45,7 +45,11 @@ export const api = {
   savePost: (id: string, title: string, body: string) => invoke<void>("save_post", { id, title, body }),
   saveEdits: (id: string, title: string, splices: Splice[], bodyLen: number) =>
     invoke<void>("save_edits", { id, title, splices, bodyLen }),
-  preview: (markdown: string) => invoke<string>("preview", { markdown }),
+  /** Sanitised HTML; pictures stored with the blog show from the app's `spokes-image:` scheme. */
+  preview: (markdown: string) => invoke<string>("preview", { markdown, imageBase: convertFileSrc("", "spokes-image") }),
+  /** Keeps a picture with the blog; returns the Markdown that shows it. */
+  addImage: (bytes: Uint8Array, alt: string) =>
+    invoke<string>("add_image", bytes, { headers: { "x-alt": encodeURIComponent(alt) } }),
   publish: (id: string | null) => invoke<PublishSummary>("publish", { id }),
   publishStatus: () => invoke<PublishSummary>("publish_status"),
   addSpoke: (ticket: string) => invoke<Overview>("add_spoke", { ticket }),

@@ -29,6 +29,7 @@ describe("formatting", () => {
   it("counts words, emoji and other scripts included", () => {
     expect(countWords("")).toBe(0);
     expect(countWords("Hello, wide world 🌍 — café")).toBe(4);
+    expect(countWords(`Night:\n\n![engine room](images/${"ab".repeat(32)}.png)\n`)).toBe(3);
     expect(wordCountLine("one")).toBe("1 word · 1 min read");
     expect(wordCountLine("w ".repeat(1000))).toBe("1,000 words · 5 min read");
   });

@@ -186,13 +186,52 @@ async function writingScreen(o: Overview) {
     ["fmt-list", "List", "List (Ctrl+Shift+L)", (t, a, b) => prefixLines(t, a, b, "- ")],
     ["fmt-code", "Code", "Code (Ctrl+E)", code],
   ];
+  // Pictures: pasted, dropped, or picked with the Image button; each is kept with the blog
+  // (by its hash) and its Markdown goes in at the caret like any other edit.
+  const imageInput = h("input", { id: "image-file", type: "file", accept: "image/png,image/jpeg,image/gif,image/webp,image/avif", multiple: "", hidden: "" });
+  const imageBtn = h("button", { id: "fmt-image", type: "button", title: "Picture (Ctrl+Shift+I)", "aria-label": "Picture (Ctrl+Shift+I)" }, "Image");
+  imageBtn.addEventListener("mousedown", (ev) => ev.preventDefault());
+  imageBtn.addEventListener("click", () => imageInput.click());
+  const addImages = async (files: File[]) => {
+    const pictures = files.filter((f) => f.type.startsWith("image/"));
+    if (!pictures.length || !current) return;
+    notice.textContent = pictures.length === 1 ? "Adding the picture…" : `Adding ${pictures.length} pictures…`;
+    try {
+      for (const f of pictures) {
+        const alt = f.name.replace(/\.[a-z0-9]+$/i, "").replace(/[-_]+/g, " ");
+        const md = await api.addImage(new Uint8Array(await f.arrayBuffer()), alt);
+        applyEdit((t, a, b) => {
+          const before = a > 0 && t[a - 1] !== "\n" ? "\n\n" : "";
+          const ins = `${before}${md}\n`;
+          return { text: t.slice(0, a) + ins + t.slice(b), start: a + ins.length, end: a + ins.length };
+        });
+      }
+      notice.textContent = "";
+    } catch (e) { notice.textContent = asUiError(e).message; }
+  };
+  imageInput.addEventListener("change", () => {
+    const files = Array.from(imageInput.files ?? []);
+    imageInput.value = "";
+    void addImages(files);
+  });
+  body.addEventListener("paste", (ev) => {
+    const files = Array.from(ev.clipboardData?.files ?? []);
+    if (files.some((f) => f.type.startsWith("image/"))) { ev.preventDefault(); void addImages(files); }
+  });
+  body.addEventListener("dragover", (ev) => { if (ev.dataTransfer?.types.includes("Files")) ev.preventDefault(); });
+  body.addEventListener("drop", (ev) => {
+    const files = Array.from(ev.dataTransfer?.files ?? []);
+    if (!files.length) return;
+    ev.preventDefault();
+    void addImages(files);
+  });
   const formatBar = h("div", { id: "format-bar", class: "format-bar", role: "toolbar", "aria-label": "Formatting" },
     ...FORMATS.map(([id, label, tip, f]) => {
       const b = h("button", { id, type: "button", title: tip, "aria-label": tip }, label);
       b.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the selection in the text
       b.addEventListener("click", () => applyEdit(f));
       return b;
-    }), h("span", { class: "spacer" }), wordCount, focusBtn);
+    }), imageBtn, imageInput, h("span", { class: "spacer" }), wordCount, focusBtn);
   let countTimer: ReturnType<typeof setTimeout> | null = null;
   const updateCount = () => {
     if (countTimer) clearTimeout(countTimer);
@@ -531,6 +570,7 @@ async function writingScreen(o: Overview) {
       if (f) { ev.preventDefault(); applyEdit(f[3]); return; }
     }
     if (ev.shiftKey && k === "f") { ev.preventDefault(); root.classList.toggle("focus"); return; }
+    if (ev.shiftKey && k === "i") { ev.preventDefault(); imageInput.click(); return; }
     if (ev.key === "h") { ev.preventDefault(); void history(); }
     if (ev.key === ",") { ev.preventDefault(); void settings(); }
   });

@@ -53,6 +53,10 @@ impl ImageName {
             return Err(ImageError::TooLarge { size: bytes.len() });
         }
         let mime = infer::get(bytes).map(|t| t.mime_type()).ok_or(ImageError::UnsupportedType)?;
+        // `infer` takes any "GIF" start for a GIF; a real one says which version it is.
+        if mime == "image/gif" && !(bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a")) {
+            return Err(ImageError::UnsupportedType);
+        }
         let (ext, _) = FORMATS.iter().find(|(_, m)| *m == mime).ok_or(ImageError::UnsupportedType)?;
         Ok(ImageName(format!("{}.{ext}", blake3::hash(bytes).to_hex())))
     }
@@ -164,6 +168,8 @@ mod tests {
     fn svg_text_and_huge_files_are_refused() {
         assert_eq!(ImageName::for_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'><script>x</script></svg>"), Err(ImageError::UnsupportedType));
         assert_eq!(ImageName::for_bytes(b"hello"), Err(ImageError::UnsupportedType));
+        assert_eq!(ImageName::for_bytes(b"GIF? no, text"), Err(ImageError::UnsupportedType));
+        assert!(ImageName::for_bytes(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").is_ok());
         let mut big = PNG.to_vec();
         big.resize(MAX_IMAGE_BYTES + 1, 0);
         assert!(matches!(ImageName::for_bytes(&big), Err(ImageError::TooLarge { .. })));
