@@ -168,18 +168,28 @@ fn the_export_archive_moves_a_blog_to_a_new_spoke_and_a_new_computer() {
     let tmp = tempfile::tempdir().unwrap();
     let (spokes_, w, blog) = network(tmp.path(), 1);
     spokes_ok(&w, PASS, &["import", corpus("jekyll-posts").to_str().unwrap()]);
+    let png = tmp.path().join("dot.png");
+    std::fs::write(&png, PNG).unwrap();
+    let link = spokes_ok(&w, PASS, &["image", png.to_str().unwrap()]).trim().to_owned();
+    spokes_ok(&w, PASS, &["new", "--title", "With a picture", "--body", &link]);
     assert!(spokes_ok(&w, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
     let draft = spokes_ok(&w, PASS, &["new", "--title", "Not yet published", "--body", "Draft words."]).trim().to_owned();
     let original = api(&spokes_[0], &blog);
+    let image = spokes_core::image::ImageName::for_bytes(PNG).unwrap();
 
     let archive = tmp.path().join("blog.tar.gz");
     let out = spokes_ok(&w, PASS, &["export", archive.to_str().unwrap()]);
-    assert!(out.contains("102 published posts"), "{out}");
+    assert!(out.contains("103 published posts"), "{out}");
     let x = unpack(&archive, &tmp.path().join("x"));
-    assert_eq!(std::fs::read_dir(x.join("posts")).unwrap().count(), 102);
+    assert_eq!(std::fs::read_dir(x.join("posts")).unwrap().count(), 103);
+    // The picture is in the archive, and beside the static site that shows it.
+    assert_eq!(std::fs::read(x.join(format!("images/{image}"))).unwrap(), PNG);
+    assert_eq!(std::fs::read(x.join(format!("site/images/{image}"))).unwrap(), PNG);
+    let page = std::fs::read_to_string(x.join("site/posts/with-a-picture/index.html")).unwrap();
+    assert!(page.contains(&format!("src=\"../../images/{image}\"")), "{page}");
     assert!(x.join("site/index.html").exists() && x.join("site/feed.atom").exists());
     let site_feed = feed_rs::parser::parse(std::fs::read(x.join("site/feed.atom")).unwrap().as_slice()).unwrap();
-    assert_eq!(site_feed.entries.len(), 102);
+    assert_eq!(site_feed.entries.len(), 103);
 
     // A spoke that never saw the blog hosts it from the archive, verified, same posts.
     let mut fresh = SpokeProc::init(&tmp.path().join("fresh"), "Fresh spoke");
@@ -189,6 +199,7 @@ fn the_export_archive_moves_a_blog_to_a_new_spoke_and_a_new_computer() {
     let moved = api(&fresh, &blog);
     assert_eq!(moved["verification"]["status"], "verified", "{}", moved["verification"]);
     assert_eq!(moved["posts"], original["posts"]);
+    assert_eq!(http_get_bytes(&format!("http://{}/b/{blog}/images/{image}", fresh.http)).2, PNG, "the picture came with the archive");
     // A tampered archive is refused by the spoke.
     let bad = tmp.path().join("bad.tar.gz");
     std::fs::write(&bad, b"\x1f\x8b not really").unwrap();
@@ -204,6 +215,7 @@ fn the_export_archive_moves_a_blog_to_a_new_spoke_and_a_new_computer() {
     assert!(list.contains(&draft) && list.contains("Not yet published"), "{list}");
     let out = spokes_ok(&moved_w, PASS, &["verify"]);
     assert!(out.starts_with("Verified"), "{out}");
+    assert_eq!(std::fs::read(moved_w.join(format!("images/{image}"))).unwrap(), PNG);
 }
 
 /// A post's body as one profile's drafts hold it.

@@ -14,7 +14,8 @@
 //! | `statements/NNNN.txt`, `statements/NNNN.asc` | each statement's exact bytes and its armored detached signature: `gpg --verify statements/0001.asc statements/0001.txt` |
 //! | `posts/{slug}.md` | each published post, Markdown with YAML front matter |
 //! | `drafts/{slug}.md` | each post whose draft is unpublished or changed since publishing (`draft: true`) |
-//! | `site/…` | the blog as a static site with its Atom feed (see the spoke's `site` module) |
+//! | `images/{name}` | every picture kept with the blog, named by the BLAKE3 hash of its bytes ([`crate::image`]) |
+//! | `site/…` | the blog as a static site with its Atom feed and the pictures it shows (see the spoke's `site` module) |
 //!
 //! Readers take only what they need and check it: the manifest's format and version, the
 //! document's owner and ID, and every statement and change against the certificate
@@ -97,6 +98,8 @@ pub struct Archive {
     pub drafts: Option<BlogDoc>,
     /// Every signed statement.
     pub statements: Vec<SignedStatement>,
+    /// The pictures under `images/`, each checked against its name.
+    pub images: Vec<(crate::image::ImageName, Vec<u8>)>,
 }
 
 fn malformed(e: impl std::fmt::Display) -> ArchiveError {
@@ -114,12 +117,26 @@ pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
     let mut tar = tar::Archive::new(GzDecoder::new(std::io::BufReader::new(file)));
     let wanted = ["manifest.json", "certificate.asc", "blog.automerge", "drafts.automerge", "statements.json"];
     let mut found: std::collections::HashMap<&str, Vec<u8>> = std::collections::HashMap::new();
+    let mut images = Vec::new();
     for entry in tar.entries().map_err(malformed)? {
         let mut entry = entry.map_err(malformed)?;
         if !entry.header().entry_type().is_file() {
             continue;
         }
         let name = entry.path().map_err(malformed)?.to_string_lossy().into_owned();
+        if let Some(image) = name.strip_prefix(ROOT).and_then(|n| n.strip_prefix("images/")) {
+            let image: crate::image::ImageName = image.parse().map_err(|e| malformed(format!("{name}: {e}")))?;
+            if entry.size() > crate::image::MAX_IMAGE_BYTES as u64 {
+                return Err(ArchiveError::Malformed(format!("{name} is larger than a picture may be")));
+            }
+            let mut bytes = Vec::with_capacity(entry.size() as usize);
+            entry.by_ref().take(crate::image::MAX_IMAGE_BYTES as u64).read_to_end(&mut bytes).map_err(malformed)?;
+            if !image.verify(&bytes) {
+                return Err(ArchiveError::Verification(format!("{name} does not match its hash")));
+            }
+            images.push((image, bytes));
+            continue;
+        }
         let Some(key) = name.strip_prefix(ROOT).and_then(|n| wanted.iter().find(|w| **w == n)) else { continue };
         if entry.size() > MAX_ENTRY {
             return Err(ArchiveError::Malformed(format!("{name} is larger than 1 GiB")));
@@ -159,7 +176,7 @@ pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
         return Err(ArchiveError::Verification(format!("statement {}: {e}", i + 1)));
     }
     check_coverage(blog.automerge(), &[], &signed_heads(&ok)).map_err(|e| ArchiveError::Verification(e.to_string()))?;
-    Ok(Archive { manifest, certificate, blog, drafts, statements })
+    Ok(Archive { manifest, certificate, blog, drafts, statements, images })
 }
 
 /// Writes an archive: entries are added one by one under `spokes-archive/`, into a file

@@ -136,6 +136,10 @@ pub fn import_archive(data: &Path, archive: &Path) -> Result<(BlogId, bool), Spo
         cert.merge(&stored.certificate);
     }
     let is_new = store.import_blog(&blog_id, &cert, &doc.save(), &a.statements)?;
+    // The archive checked each picture against its name; the site serves those a post shows.
+    for (name, bytes) in &a.images {
+        store.put_image(&blog_id, name, bytes)?;
+    }
     Ok((blog_id, is_new))
 }
 

@@ -6,11 +6,26 @@ use spokes_sync::Replica;
 use std::path::Path;
 
 impl Profile {
-    /// The blog as a static site: (relative path, bytes), see `spoke::site`.
+    /// The blog as a static site: (relative path, bytes), see `spoke::site`, with the
+    /// pictures its posts show under `images/` (those this computer has).
     pub fn static_site(&self) -> Result<Vec<(String, Vec<u8>)>, ProfileError> {
         let doc = self.with_blog(|b| Ok(b.automerge().fork()))?;
         let mut replica = Replica { blog_id: self.blog_id().clone(), doc, certificate: Some(self.certificate()?), statements: self.statements()? };
-        Ok(spoke::site::static_site(&mut replica))
+        let mut files = spoke::site::static_site(&mut replica);
+        for name in spoke::site::image_names(&mut replica) {
+            if let Some(bytes) = self.image(&name) {
+                files.push((format!("images/{name}"), bytes));
+            }
+        }
+        Ok(files)
+    }
+
+    /// Every picture kept with the blog (published or not) that is intact.
+    pub fn all_images(&self) -> Vec<(spokes_core::image::ImageName, Vec<u8>)> {
+        let Ok(dir) = std::fs::read_dir(self.path("images")) else { return vec![] };
+        let mut out: Vec<_> = dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<spokes_core::image::ImageName>().ok()).filter_map(|n| Some((n.clone(), self.image(&n)?))).collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// Writes the static site into the folder `dir` (created if needed). Returns the number
@@ -77,6 +92,9 @@ impl Profile {
                 let mut p = s.post.clone();
                 p.state = spokes_core::PostState::Draft;
                 w.add(&format!("drafts/{}.md", p.slug), spokes_core::import::to_markdown(&p).as_bytes())?;
+            }
+            for (name, bytes) in self.all_images() {
+                w.add(&format!("images/{name}"), &bytes)?;
             }
             for (rel, bytes) in &site {
                 w.add(&format!("site/{rel}"), bytes)?;

@@ -141,10 +141,14 @@ impl Profile {
     /// Errors: `Archive` (unreadable or failing verification), `Identity(WrongPassphrase)`,
     /// `Signing` when the key is not the blog's author, `Exists`.
     pub fn restore_from_archive(dir: &Path, archive: &Path, recovery: &RecoveryFile, passphrase: &str) -> Result<Profile, ProfileError> {
-        let Archive { mut blog, drafts, statements, .. } = read_archive(archive)?;
+        let Archive { mut blog, drafts, statements, images, .. } = read_archive(archive)?;
         let spokes = recovery.spokes.iter().map(entry).collect();
         let (identity, device) = recovery.identity()?.add_device(passphrase, &this_device_name())?;
-        Self::restore(dir, &recovery.name, identity, &device, passphrase, &mut blog, drafts, &statements, spokes)
+        let p = Self::restore(dir, &recovery.name, identity, &device, passphrase, &mut blog, drafts, &statements, spokes)?;
+        for (_, bytes) in &images {
+            p.add_image(bytes)?;
+        }
+        Ok(p)
     }
 
     /// Restores a blog into a new profile at `dir` from the recovery file and one spoke that
