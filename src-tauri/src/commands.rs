@@ -113,6 +113,13 @@ pub fn preview(markdown: String, image_base: Option<String>) -> String {
     markdown_to_html_with(&markdown, image_base.as_deref())
 }
 
+/// Changes a draft's slug, tags or publication date (a future date schedules it); returns
+/// the post as saved.
+#[tauri::command]
+pub async fn set_post_details(state: tauri::State<'_, AppState>, id: String, details: spokes_writer::organise::PostDetails) -> Result<Post, UiError> {
+    on_profile(&state, move |p| p.set_post_details(&id, &details)).await
+}
+
 /// Keeps a picture with the blog. The request body is the file's bytes; the `x-alt` header
 /// (URL-encoded) the words that describe it. Returns the Markdown that shows it.
 #[tauri::command]

@@ -155,6 +155,7 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::save_edits,
         commands::preview,
         commands::add_image,
+        commands::set_post_details,
         commands::publish,
         commands::publish_status,
         commands::add_spoke,

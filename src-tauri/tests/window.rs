@@ -385,6 +385,45 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let mut r = agent.get(&format!("{base}{src}")).call().expect("GET the picture");
     assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/png"));
     assert_eq!(r.body_mut().read_to_vec().expect("picture bytes"), PNG, "the spoke serves the picture byte for byte");
+
+    // Details: a web address of the writer's own and tags, then republished there.
+    d.click("#details");
+    d.wait("#details-dialog", 10);
+    d.clear("#slug");
+    d.type_into("#slug", "Engine room, at night");
+    d.wait_text("#permalink", 5, |t| t.ends_with("posts/engine-room-at-night"));
+    d.clear("#tags");
+    d.type_into("#tags", "engines, night, Engines");
+    d.screenshot("details");
+    d.click("#details-save");
+    d.wait_text("#details-msg", 10, |t| t.starts_with("Saved."));
+    d.click("#details-close");
+    d.click("#publish");
+    d.wait_text("#status", 60, |t| t == "Published to 1 of 1 spoke");
+    let api = http_json(&format!("{base}/api/v1/blogs/{blog_id}"));
+    let moved = api["posts"].as_array().expect("posts").iter().find(|p| p["title"] == "A picture").cloned().expect("the picture post");
+    assert_eq!((moved["slug"].as_str(), moved["tags"].clone()), (Some("engine-room-at-night"), serde_json::json!(["engines", "night"])), "{api}");
+
+    // Scheduled: a post dated tomorrow is signed and sent now, and the spoke keeps it hidden.
+    d.click("#new-post");
+    d.wait_text("#save-state", 10, |t| t == "Saved");
+    d.type_into("#title", "Tomorrow's shift");
+    d.type_into("#body", "Not before its time.");
+    d.wait_text("#save-state", 10, |t| t == "Saved");
+    d.click("#details");
+    d.wait("#details-dialog", 10);
+    let tomorrow = (chrono::Local::now() + chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M").to_string();
+    d.script(&format!("document.getElementById('post-date').value = '{tomorrow}';"));
+    d.click("#details-save");
+    d.wait_text("#details-msg", 10, |t| t.starts_with("Saved. Scheduled for"));
+    d.click("#details-close");
+    d.wait_text("#publish", 5, |t| t == "Schedule");
+    d.click("#publish");
+    d.wait_text("#status", 60, |t| t == "Published to 1 of 1 spoke");
+    let stored = spokes_writer::Profile::open(&profile).expect("profile").with_blog(|b| Ok(b.posts())).expect("blog");
+    assert!(stored.iter().any(|p| p.title == "Tomorrow's shift" && p.date > chrono::Utc::now()), "signed with tomorrow's date");
+    let api = http_json(&format!("{base}/api/v1/blogs/{blog_id}"));
+    assert!(!api.to_string().contains("Tomorrow's shift"), "a scheduled post stays hidden: {api}");
     drop(d);
     drop(driver_proc);
 }

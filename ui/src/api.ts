@@ -47,6 +47,9 @@ export const api = {
     invoke<void>("save_edits", { id, title, splices, bodyLen }),
   /** Sanitised HTML; pictures stored with the blog show from the app's `spokes-image:` scheme. */
   preview: (markdown: string) => invoke<string>("preview", { markdown, imageBase: convertFileSrc("", "spokes-image") }),
+  /** Changes a draft's address (slug), tags or date (RFC 3339; a future date schedules it). */
+  setPostDetails: (id: string, details: { slug?: string; tags?: string[]; date?: string }) =>
+    invoke<Post>("set_post_details", { id, details }),
   /** Keeps a picture with the blog; returns the Markdown that shows it. */
   addImage: (bytes: Uint8Array, alt: string) =>
     invoke<string>("add_image", bytes, { headers: { "x-alt": encodeURIComponent(alt) } }),

@@ -159,6 +159,7 @@ async function writingScreen(o: Overview) {
   const status = h("span", { id: "status", class: "status" }, "");
   const publishBtn = h("button", { id: "publish", class: "primary", title: "Publish (Ctrl+Enter)" }, "Publish");
   const historyBtn = h("button", { id: "history", title: "Earlier versions (Ctrl+H)" }, "History");
+  const detailsBtn = h("button", { id: "details", title: "Web address, tags and publication date (Ctrl+D)" }, "Details");
   const unpublishBtn = h("button", { id: "unpublish", title: "Take this post off your spokes (signed, and kept in the history)" }, "Unpublish");
   const deleteBtn = h("button", { id: "delete", title: "Move this draft to the bin (you can undo)" }, "Delete");
   const search = h("input", { id: "search", type: "search", placeholder: "Search titles and tags", "aria-label": "Search posts" });
@@ -320,6 +321,10 @@ async function writingScreen(o: Overview) {
     const s = summaries.find((x) => x.post.id === current?.id);
     unpublishBtn.hidden = !s?.published;
     deleteBtn.hidden = !!s?.published;
+    // A post dated later is scheduled: publishing sends it now, spokes show it then.
+    const later = !!current && new Date(current.date) > new Date();
+    publishBtn.textContent = later ? "Schedule" : "Publish";
+    publishBtn.title = later ? "Send it now; readers see it on its date (Ctrl+Enter)" : "Publish (Ctrl+Enter)";
   }
 
   // While some spokes miss the newest revision, Rust retries them in the background; the
@@ -394,6 +399,55 @@ async function writingScreen(o: Overview) {
         err.textContent = "";
         status.textContent = `Restored the version of ${revisionLabel(chosen)}. Publish to make it public again.`;
       } catch (e) { err.textContent = asUiError(e).message; }
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  }
+
+  /** The post's details: its web address, tags and publication date (later = scheduled). */
+  async function details() {
+    if (!current) return;
+    await saver.flush();
+    const post = await api.getPost(current.id);
+    const pad = (n: number) => String(n).padStart(2, "0");
+    const d = new Date(post.date);
+    const local = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    const fSlug = h("input", { id: "slug", value: post.slug, spellcheck: "false" });
+    // Readers use the writer's spokes; the built-in one only when no spoke is chosen.
+    const ov = await api.overview();
+    const path = ov.local_blog_url ? new URL(ov.local_blog_url).pathname : "/";
+    const base = ov.spokes.length === 0 && ov.local_blog_url ? ov.local_blog_url : `(your spoke)${path}`;
+    const permalink = h("p", { id: "permalink", class: "muted small" });
+    const showLink = (slug: string) => { permalink.textContent = `${base}posts/${slug}`; };
+    showLink(post.slug);
+    fSlug.addEventListener("input", () => showLink(fSlug.value.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-|-$/g, "")));
+    const fTags = h("input", { id: "tags", value: post.tags.join(", "), placeholder: "travel, engines" });
+    const fDate = h("input", { id: "post-date", type: "datetime-local", value: local });
+    const msg = h("p", { id: "details-msg", class: "muted", role: "status" });
+    const save = h("button", { id: "details-save", type: "button", class: "primary" }, "Save");
+    const close = h("button", { id: "details-close", type: "button" }, "Close");
+    const dialog = h("dialog", { id: "details-dialog" },
+      h("h2", {}, "Details"),
+      h("label", {}, "Web address", fSlug), permalink,
+      h("label", {}, "Tags (separated by commas)", fTags),
+      h("label", {}, "Publication date", fDate),
+      h("p", { class: "muted small" }, "A date in the future schedules the post: after you publish it, your spokes show it from that moment, even if this computer is off."),
+      msg, h("div", { class: "toolbar" }, close, save));
+    close.addEventListener("click", () => { dialog.close(); dialog.remove(); });
+    save.addEventListener("click", async () => {
+      try {
+        const when = new Date(fDate.value);
+        const saved = await api.setPostDetails(post.id, {
+          slug: fSlug.value, tags: fTags.value.split(","), date: isNaN(when.getTime()) ? undefined : when.toISOString(),
+        });
+        if (current?.id === saved.id) { current = { ...current, slug: saved.slug, tags: saved.tags, date: saved.date }; showPostActions(); }
+        fSlug.value = saved.slug;
+        showLink(saved.slug);
+        msg.textContent = new Date(saved.date) > new Date()
+          ? `Saved. Scheduled for ${new Date(saved.date).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}: publish to send it.`
+          : "Saved. Readers see the changes after you publish.";
+        await refreshList();
+      } catch (e) { msg.textContent = asUiError(e).message; }
     });
     document.body.append(dialog);
     dialog.showModal();
@@ -507,6 +561,7 @@ async function writingScreen(o: Overview) {
   body.addEventListener("input", () => { edits.update(body.value, body.selectionEnd); saver.touch(); renderPreview(); updateCount(); });
   publishBtn.addEventListener("click", () => void publish());
   historyBtn.addEventListener("click", () => void history());
+  detailsBtn.addEventListener("click", () => void details());
   search.addEventListener("input", renderList);
   filter.addEventListener("change", renderList);
   unpublishBtn.addEventListener("click", async () => {
@@ -572,6 +627,7 @@ async function writingScreen(o: Overview) {
     if (ev.shiftKey && k === "f") { ev.preventDefault(); root.classList.toggle("focus"); return; }
     if (ev.shiftKey && k === "i") { ev.preventDefault(); imageInput.click(); return; }
     if (ev.key === "h") { ev.preventDefault(); void history(); }
+    if (ev.key === "d") { ev.preventDefault(); void details(); }
     if (ev.key === ",") { ev.preventDefault(); void settings(); }
   });
   window.addEventListener("beforeunload", () => void saver.flush());
@@ -582,7 +638,7 @@ async function writingScreen(o: Overview) {
       h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink),
       h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
     h("section", { class: "editor" },
-      h("div", { class: "toolbar" }, saveState, status, historyBtn, unpublishBtn, deleteBtn, publishBtn),
+      h("div", { class: "toolbar" }, saveState, status, detailsBtn, historyBtn, unpublishBtn, deleteBtn, publishBtn),
       err, notice, title, formatBar, body),
     preview));
   showLink(o);

@@ -101,7 +101,7 @@ pub(crate) fn date(d: &chrono::DateTime<chrono::FixedOffset>) -> Markup {
 }
 
 /// The list of posts, each linking to `href(post)`.
-pub(crate) fn post_list(href: &dyn Fn(&PostView) -> String, posts: &[PostView]) -> Markup {
+pub(crate) fn post_list(href: &dyn Fn(&PostView) -> String, posts: &[&PostView]) -> Markup {
     html! {
         ol.posts {
             @for p in posts {
@@ -146,7 +146,7 @@ fn spaced(fp: &str) -> String {
 
 async fn front(State(s): State<AppState>) -> Markup {
     let blogs = s.spoke.blogs();
-    let mut newest: Vec<(&Arc<BlogView>, &PostView)> = blogs.iter().flat_map(|b| b.posts.iter().map(move |p| (b, p))).collect();
+    let mut newest: Vec<(&Arc<BlogView>, &PostView)> = blogs.iter().flat_map(|b| b.visible().into_iter().map(move |p| (b, p))).collect();
     newest.sort_by(|a, b| b.1.date.cmp(&a.1.date));
     newest.truncate(20);
     page(s.spoke.name(), html! {
@@ -162,7 +162,7 @@ async fn front(State(s): State<AppState>) -> Markup {
             }
         }
         h2 { "Blogs" }
-        ul { @for b in &blogs { li { a href=(format!("/b/{}/", b.blog_id)) { (b.title()) } " " span.meta { (b.posts.len()) " posts" } } } }
+        ul { @for b in &blogs { li { a href=(format!("/b/{}/", b.blog_id)) { (b.title()) } " " span.meta { (b.visible().len()) " posts" } } } }
         footer { a href="/feed.atom" { "Atom feed" } }
     })
 }
@@ -179,8 +179,8 @@ async fn blog_home(State(s): State<AppState>, Path(id): Path<String>) -> Respons
             link rel="alternate" type="application/atom+xml" href=(format!("/b/{}/feed.atom", blog.blog_id));
         }
         (verification_note(&blog))
-        @if blog.posts.is_empty() { p { "No posts yet." } }
-        (post_list(&|p| format!("/b/{}/posts/{}", blog.blog_id, p.slug), &blog.posts))
+        @if blog.visible().is_empty() { p { "No posts yet." } }
+        (post_list(&|p| format!("/b/{}/posts/{}", blog.blog_id, p.slug), &blog.visible()))
         footer { a href=(format!("/b/{}/feed.atom", blog.blog_id)) { "Atom feed" } " · " a href="/" { (s.spoke.name()) } }
     })
     .into_response()
@@ -269,13 +269,13 @@ async fn blog_feed(State(s): State<AppState>, Path(id): Path<String>) -> Respons
         Ok(b) => b,
         Err(r) => return r,
     };
-    let entries = blog.posts.iter().map(|p| entry(&blog, p)).collect();
+    let entries = blog.visible().into_iter().map(|p| entry(&blog, p)).collect();
     feed(blog.title(), &format!("urn:spokes:{}", blog.blog_id), &format!("/b/{}/feed.atom", blog.blog_id), entries)
 }
 
 async fn front_feed(State(s): State<AppState>) -> Response {
     let blogs = s.spoke.blogs();
-    let mut entries: Vec<Entry> = blogs.iter().flat_map(|b| b.posts.iter().map(move |p| entry(b, p))).collect();
+    let mut entries: Vec<Entry> = blogs.iter().flat_map(|b| b.visible().into_iter().map(move |p| entry(b, p))).collect();
     entries.sort_by(|a, b| b.published.cmp(&a.published));
     entries.truncate(50);
     feed(s.spoke.name(), "urn:spokes:front", "/feed.atom", entries)
@@ -297,7 +297,7 @@ fn blog_json(b: &BlogView) -> serde_json::Value {
     serde_json::json!({
         "blog_id": b.blog_id, "settings": b.settings, "fingerprint": b.fingerprint,
         "verification": b.verification,
-        "posts": b.posts.iter().map(|p| serde_json::json!({"id": p.id, "title": p.title, "slug": p.slug, "date": p.date.to_rfc3339(), "updated": p.updated.to_rfc3339(), "tags": p.tags, "url": format!("/b/{}/posts/{}", b.blog_id, p.slug)})).collect::<Vec<_>>(),
+        "posts": b.visible().into_iter().map(|p| serde_json::json!({"id": p.id, "title": p.title, "slug": p.slug, "date": p.date.to_rfc3339(), "updated": p.updated.to_rfc3339(), "tags": p.tags, "url": format!("/b/{}/posts/{}", b.blog_id, p.slug)})).collect::<Vec<_>>(),
     })
 }
 

@@ -30,14 +30,14 @@ pub fn static_site(replica: &mut Replica) -> Vec<(String, Vec<u8>)> {
             link rel="alternate" type="application/atom+xml" href="feed.atom";
         }
         (verification_note_with(&blog, "bundle.json"))
-        @if blog.posts.is_empty() { p { "No posts yet." } }
-        (post_list(&|p| format!("posts/{}/", p.slug), &blog.posts))
+        @if blog.visible().is_empty() { p { "No posts yet." } }
+        (post_list(&|p| format!("posts/{}/", p.slug), &blog.visible()))
         footer { a href="feed.atom" { "Atom feed" } }
     });
     files.push(("index.html".to_owned(), home.into_string().into_bytes()));
     // Posts are rendered for a spoke; their stored images sit two folders up here.
     let spoke_images = format!("src=\"/b/{}/images/", blog.blog_id);
-    for p in &blog.posts {
+    for p in blog.visible() {
         let page = page_with(&format!("{} · {}", p.title, blog.title()), "../../reader.css", html! {
             nav { a href="../../" { "← " (blog.title()) } }
             article {
@@ -49,7 +49,7 @@ pub fn static_site(replica: &mut Replica) -> Vec<(String, Vec<u8>)> {
         });
         files.push((format!("posts/{}/index.html", p.slug), page.into_string().into_bytes()));
     }
-    let entries = blog.posts.iter().map(|p| entry_with(&blog, p, &format!("posts/{}/", p.slug))).collect();
+    let entries = blog.visible().into_iter().map(|p| entry_with(&blog, p, &format!("posts/{}/", p.slug))).collect();
     files.push(("feed.atom".to_owned(), feed_xml(blog.title(), &format!("urn:spokes:{}", blog.blog_id), "feed.atom", entries).into_bytes()));
     files.push(("reader.css".to_owned(), CSS.as_bytes().to_vec()));
     files.push(("bundle.json".to_owned(), serde_json::to_vec_pretty(&bundle).unwrap_or_default()));
@@ -75,6 +75,11 @@ mod tests {
         let mut post = Post::new("Hello <world>", "Some *words*.");
         post.state = PostState::Published;
         doc.put_post(&post).unwrap();
+        // Scheduled for tomorrow: signed and shipped, but not shown yet.
+        let mut later = Post::new("Tomorrow's news", "Not yet.");
+        later.state = PostState::Published;
+        later.date = (chrono::Utc::now() + chrono::Duration::days(1)).fixed_offset();
+        doc.put_post(&later).unwrap();
         doc.commit("publish");
         let st = Statement::new(blog_id.clone(), &doc.heads()).sign(&mut key).unwrap();
         let mut r = Replica { blog_id, doc: doc.into_automerge(), certificate: Some(id.certificate()), statements: vec![st] };
@@ -82,6 +87,10 @@ mod tests {
         let text = |p: &str| String::from_utf8(files[p].clone()).unwrap();
         let slug = &post.slug;
         assert!(text("index.html").contains(&format!("href=\"posts/{slug}/\"")));
+        assert!(!text("index.html").contains("Tomorrow") && !files.contains_key("posts/tomorrow-s-news/index.html"), "a scheduled post stays hidden");
+        let view = BlogView::build(&mut r);
+        assert_eq!((view.posts.len(), view.visible().len()), (2, 1));
+        assert!(view.post("tomorrow-s-news").is_none() && view.post(slug).is_some());
         let page = text(&format!("posts/{slug}/index.html"));
         assert!(page.contains("<em>words</em>"), "{page}");
         assert!(page.contains("Hello &lt;world&gt;"));

@@ -153,9 +153,18 @@ impl BlogView {
         view
     }
 
-    /// The post with this slug.
+    /// The post with this slug, if readers may see it yet.
     pub fn post(&self, slug: &str) -> Option<&PostView> {
-        self.posts.iter().find(|p| p.slug == slug)
+        let now = chrono::Utc::now();
+        self.posts.iter().find(|p| p.slug == slug && p.date <= now)
+    }
+
+    /// The posts readers see now, newest first: a post dated in the future is scheduled, and
+    /// stays hidden until its date (it is signed and replicated already, so it appears on
+    /// every spoke at that time even if the writer's computer is off).
+    pub fn visible(&self) -> Vec<&PostView> {
+        let now = chrono::Utc::now();
+        self.posts.iter().filter(|p| p.date <= now).collect()
     }
 
     /// The title to show: the blog's title, or its ID.

@@ -1,10 +1,56 @@
-//! Organising posts: unpublishing (a signed revision that withdraws a post from readers while
+//! Organising posts: a post's address, tags and publication date (a date in the future
+//! schedules it), unpublishing (a signed revision that withdraws a post from readers while
 //! history keeps it), and a bin from which a deleted draft can be taken back.
 
-use crate::profile::{Profile, ProfileError, commit_signed};
-use spokes_core::{PostState, SigningKey};
+use crate::profile::{Profile, ProfileError, commit_signed, unique_slug};
+use chrono::{DateTime, FixedOffset};
+use spokes_core::doc::slugify;
+use spokes_core::{Post, PostState, SigningKey};
+
+/// What [`Profile::set_post_details`] changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PostDetails {
+    /// The slug (the last part of the permalink `/b/{blog}/posts/{slug}`); it is cleaned
+    /// ([`slugify`]) and made unique among the blog's posts (`-2`, `-3`…). Once set by hand it
+    /// no longer follows the title.
+    pub slug: Option<String>,
+    /// Tags, in order; blank ones and repeats are dropped, each is trimmed.
+    pub tags: Option<Vec<String>>,
+    /// The publication date readers see (RFC 3339). A date in the future schedules the post:
+    /// it is signed and sent at the next publish, and spokes show it from that date on.
+    pub date: Option<DateTime<FixedOffset>>,
+}
 
 impl Profile {
+    /// Changes a draft's slug, tags or publication date, and returns the post as saved (the
+    /// slug as cleaned and made unique). The published copy changes at the next publish.
+    ///
+    /// Errors: `NoSuchPost`.
+    pub fn set_post_details(&self, id: &str, details: &PostDetails) -> Result<Post, ProfileError> {
+        self.with_drafts(|d| {
+            let mut p = d.post(id).ok_or_else(|| ProfileError::NoSuchPost(id.into()))?;
+            if let Some(slug) = &details.slug {
+                p.slug = unique_slug(d, &slugify(slug), id);
+            }
+            if let Some(tags) = &details.tags {
+                let mut clean: Vec<String> = Vec::new();
+                for t in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+                    if !clean.iter().any(|c| c.eq_ignore_ascii_case(t)) {
+                        clean.push(t.to_owned());
+                    }
+                }
+                p.tags = clean;
+            }
+            if let Some(date) = details.date {
+                p.date = date;
+            }
+            p.updated = chrono::Utc::now().fixed_offset();
+            d.put_post(&p)?;
+            d.commit("details");
+            Ok(p)
+        })
+    }
+
     /// Withdraws post `id` from readers: a signed revision marks it unpublished, and the draft
     /// stays (marked unpublished, so publishing everything does not bring it back; publishing
     /// it by name does). Returns whether a revision was made (`false`: it was not published).
@@ -70,6 +116,30 @@ impl Profile {
 mod tests {
     use super::*;
     use spokes_core::BlogSettings;
+
+    #[test]
+    fn details_clean_the_slug_and_tags_and_a_future_date_schedules_the_post() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Profile::create(dir.path(), "Ada", "a long passphrase", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        let first = p.new_post("Engines", "Steam.", &[]).unwrap();
+        let second = p.new_post("Other", "Words.", &[]).unwrap();
+        let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).fixed_offset();
+        let d = PostDetails { slug: Some("Engines!".into()), tags: Some(vec![" steam ".into(), "".into(), "Steam".into(), "history".into()]), date: Some(tomorrow) };
+        let saved = p.set_post_details(&second.id, &d).unwrap();
+        assert_eq!(saved.slug, "engines-2", "cleaned, and not the first post's");
+        assert_eq!(saved.tags, vec!["steam", "history"]);
+        assert_eq!(saved.date, tomorrow);
+        assert_eq!(p.with_drafts(|d| Ok(d.post(&first.id))).unwrap().unwrap().slug, "engines");
+        // A hand-set slug no longer follows the title.
+        p.edit_post(&second.id, Some("Renamed"), &[], None).unwrap();
+        assert_eq!(p.with_drafts(|d| Ok(d.post(&second.id))).unwrap().unwrap().slug, "engines-2");
+        // Published as scheduled: the signed copy carries the date.
+        let mut key = p.unlock("a long passphrase").unwrap();
+        p.publish_local(&mut key, Some(&[second.id.clone()])).unwrap();
+        let published = p.with_blog(|b| Ok(b.post(&second.id))).unwrap().unwrap();
+        assert_eq!((published.date, published.state), (tomorrow, PostState::Published));
+        assert!(matches!(p.set_post_details("nope", &PostDetails::default()), Err(ProfileError::NoSuchPost(_))));
+    }
 
     #[test]
     fn unpublish_withdraws_a_post_with_a_signature_and_publish_all_leaves_it_out() {

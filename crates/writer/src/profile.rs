@@ -690,7 +690,7 @@ impl Profile {
 }
 
 /// `wanted`, or `wanted-2`, `wanted-3`… if another post of `drafts` has it.
-fn unique_slug(drafts: &BlogDoc, wanted: &str, id: &str) -> String {
+pub(crate) fn unique_slug(drafts: &BlogDoc, wanted: &str, id: &str) -> String {
     let taken: std::collections::HashSet<String> = drafts.post_ids().into_iter().filter(|p| p != id).filter_map(|p| drafts.post_slug(&p)).collect();
     let base = if wanted.is_empty() { slugify("post") } else { wanted.to_owned() };
     let mut s = base.clone();
