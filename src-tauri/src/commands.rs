@@ -60,6 +60,14 @@ pub async fn list_posts(state: tauri::State<'_, AppState>) -> Result<Vec<PostSum
     Ok(posts)
 }
 
+/// The newest post with its text (`None` when there is none), from the post-list snapshot
+/// while the documents load: what the writing screen opens on.
+#[tauri::command]
+pub async fn newest_post(state: tauri::State<'_, AppState>) -> Result<Option<Post>, UiError> {
+    let app = state.0.lock().await;
+    Ok(profile(&app)?.posts_quick()?.0.into_iter().next().map(|s| s.post))
+}
+
 /// A new, empty draft.
 #[tauri::command]
 pub async fn new_post(state: tauri::State<'_, AppState>) -> Result<Post, UiError> {
@@ -118,6 +126,13 @@ pub fn preview(markdown: String, image_base: Option<String>) -> String {
 #[tauri::command]
 pub async fn set_post_details(state: tauri::State<'_, AppState>, id: String, details: spokes_writer::organise::PostDetails) -> Result<Post, UiError> {
     on_profile(&state, move |p| p.set_post_details(&id, &details)).await
+}
+
+/// [`preview`] for each of the editor's changed blocks (top-level Markdown blocks, see
+/// `ui/src/blocks.ts`): one HTML string per block, in order.
+#[tauri::command]
+pub fn preview_blocks(blocks: Vec<String>, image_base: Option<String>) -> Vec<String> {
+    blocks.iter().map(|b| markdown_to_html_with(b, image_base.as_deref())).collect()
 }
 
 /// Keeps a picture with the blog. The request body is the file's bytes; the `x-alt` header

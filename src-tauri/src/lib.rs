@@ -70,7 +70,12 @@ impl AppState {
         let profile = Profile::open(&dir).ok();
         if let Some(p) = profile.clone() {
             // The window shows the post-list snapshot meanwhile; edits wait for this load.
+            // It yields the processor to the window (nice 10), which is what the writer sees.
             std::thread::spawn(move || {
+                #[cfg(target_os = "linux")]
+                if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
+                    tracing::debug!("could not lower the loading thread's priority: {e}");
+                }
                 if let Err(e) = p.preload() {
                     tracing::error!("loading the blog failed: {e}");
                 }
@@ -150,10 +155,12 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::unlock,
         commands::list_posts,
         commands::new_post,
+        commands::newest_post,
         commands::get_post,
         commands::save_post,
         commands::save_edits,
         commands::preview,
+        commands::preview_blocks,
         commands::add_image,
         commands::set_post_details,
         commands::publish,

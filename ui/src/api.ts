@@ -41,6 +41,8 @@ export const api = {
   /** The post list, newest first; `post.body` is empty here (open a post with getPost). */
   listPosts: () => invoke<PostSummary[]>("list_posts"),
   newPost: () => invoke<Post>("new_post"),
+  /** The newest post, whole (null when there is none): what the writing screen opens on. */
+  newestPost: () => invoke<Post | null>("newest_post"),
   getPost: (id: string) => invoke<Post>("get_post", { id }),
   savePost: (id: string, title: string, body: string) => invoke<void>("save_post", { id, title, body }),
   saveEdits: (id: string, title: string, splices: Splice[], bodyLen: number) =>
@@ -50,6 +52,8 @@ export const api = {
   /** Changes a draft's address (slug), tags or date (RFC 3339; a future date schedules it). */
   setPostDetails: (id: string, details: { slug?: string; tags?: string[]; date?: string }) =>
     invoke<Post>("set_post_details", { id, details }),
+  /** Renders Markdown blocks (see blocks.ts) like `preview`, one HTML string per block. */
+  previewBlocks: (blocks: string[]) => invoke<string[]>("preview_blocks", { blocks, imageBase: convertFileSrc("", "spokes-image") }),
   /** Keeps a picture with the blog; returns the Markdown that shows it. */
   addImage: (bytes: Uint8Array, alt: string) =>
     invoke<string>("add_image", bytes, { headers: { "x-alt": encodeURIComponent(alt) } }),
