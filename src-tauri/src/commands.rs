@@ -235,6 +235,7 @@ fn retry_in_background(p: Profile, t: Vec<SpokeTarget>, pool: Option<spokes_writ
 pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<PublishSummary, UiError> {
     let (p, t) = {
         let app = state.0.lock().await;
+        let _ = app.start_loading.send(());
         let p = profile(&app)?;
         (p.clone(), targets(&app, p))
     };

@@ -59,6 +59,8 @@ pub struct App {
     pool: Option<spokes_writer::ConnectionPool>,
     /// Whether a background task is trying the spokes that missed the last publish.
     retrying: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Tells the loading thread that the writing screen is up.
+    start_loading: std::sync::mpsc::Sender<()>,
 }
 
 /// Shared app state, behind an async mutex (commands await network work).
@@ -68,10 +70,13 @@ impl AppState {
     /// State for the profile folder `dir`.
     pub fn new(dir: PathBuf) -> AppState {
         let profile = Profile::open(&dir).ok();
+        let (start_loading, go) = std::sync::mpsc::channel::<()>();
         if let Some(p) = profile.clone() {
-            // The window shows the post-list snapshot meanwhile; edits wait for this load.
-            // It yields the processor to the window (nice 10), which is what the writer sees.
+            // The window shows the post-list snapshot meanwhile; edits load what they need
+            // themselves. The load waits until the writing screen is up (its first status
+            // request), or 3 s at most, and yields the processor to the window (nice 10).
             std::thread::spawn(move || {
+                let _ = go.recv_timeout(std::time::Duration::from_secs(3));
                 #[cfg(target_os = "linux")]
                 if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
                     tracing::debug!("could not lower the loading thread's priority: {e}");
@@ -81,7 +86,7 @@ impl AppState {
                 }
             });
         }
-        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default() }))
+        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default(), start_loading }))
     }
 }
 
@@ -210,12 +215,77 @@ pub fn default_profile_dir() -> PathBuf {
     base.join("spokes/default")
 }
 
+/// The D-Bus name that keeps one app per profile folder:
+/// `org.spokes.desktop.p<16 hex digits of a hash of the folder>`.
+pub fn instance_id(profile: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    profile.hash(&mut h);
+    format!("org.spokes.desktop.p{:016x}", h.finish())
+}
+
+/// The menu bar. Items other than Quit and the clipboard's reach the page as a `menu` event
+/// whose payload is the item's ID (`new-post`, `export`, `recovery`, `publish`, `details`,
+/// `history`, `picture`, `focus`, `theme`, `settings`); the page's own shortcuts stay the
+/// keyboard's way in, so no key is handled twice.
+fn app_menu<R: tauri::Runtime>(h: &tauri::AppHandle<R>) -> tauri::Result<tauri::menu::Menu<R>> {
+    use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
+    let item = |id: &str, label: &str| MenuItem::with_id(h, id, label, true, None::<&str>);
+    let file = Submenu::with_items(h, "File", true, &[
+        &item("new-post", "New post")?,
+        &PredefinedMenuItem::separator(h)?,
+        &item("export", "Export everything…")?,
+        &item("recovery", "Save the recovery file again…")?,
+        &PredefinedMenuItem::separator(h)?,
+        &item("quit", "Quit")?,
+    ])?;
+    let edit = Submenu::with_items(h, "Edit", true, &[
+        &PredefinedMenuItem::cut(h, None)?,
+        &PredefinedMenuItem::copy(h, None)?,
+        &PredefinedMenuItem::paste(h, None)?,
+        &PredefinedMenuItem::select_all(h, None)?,
+    ])?;
+    let post = Submenu::with_items(h, "Post", true, &[
+        &item("publish", "Publish")?,
+        &item("details", "Details…")?,
+        &item("history", "History…")?,
+        &item("picture", "Add a picture…")?,
+    ])?;
+    let view = Submenu::with_items(h, "View", true, &[&item("focus", "Focus mode")?, &item("theme", "Change theme")?, &PredefinedMenuItem::separator(h)?, &item("settings", "Settings…")?])?;
+    Menu::with_items(h, &[&file, &edit, &post, &view])
+}
+
 /// Runs the desktop app.
 pub fn run() {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKES_LOG").unwrap_or_else(|_| "warn,automerge=off".into())).init();
     let dir = default_profile_dir();
     let state = AppState::new(dir.clone());
-    let app = builder(tauri::Builder::<tauri::Wry>::new(), state)
+    // One window per profile: starting Spokes again brings the open window forward (the
+    // single-instance plugin, over the session D-Bus; without one, it starts normally).
+    let single = tauri_plugin_single_instance::Builder::new()
+        .dbus_id(instance_id(&dir))
+        .callback(|app, _args, _cwd| {
+            use tauri::Manager;
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.unminimize();
+                let _ = w.show();
+                let _ = w.set_focus();
+            }
+        })
+        .build();
+    let app = builder(tauri::Builder::<tauri::Wry>::new().plugin(single), state)
+        // The window's size and place, as the writer left them.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .menu(app_menu)
+        .on_menu_event(|app, event| {
+            use tauri::Emitter;
+            match event.id().as_ref() {
+                "quit" => app.exit(0),
+                id => {
+                    let _ = app.emit("menu", id);
+                }
+            }
+        })
         .setup(move |app| {
             use tauri::Manager;
             let handle = app.handle().clone();

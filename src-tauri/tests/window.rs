@@ -19,7 +19,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use webdriver::{Driver, Proc, descendants, find_tool, free_port, xvfb};
+use webdriver::{Driver, Proc, dbus_session, descendants, find_tool, free_port, xvfb};
 
 /// A 1×1 PNG.
 const PNG: &[u8] = &[
@@ -61,6 +61,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let spokes = rt.block_on(async { [test_spoke(tmp.path(), "north").await, test_spoke(tmp.path(), "south").await] });
 
     let (_xvfb, display) = xvfb();
+    let (_bus, bus) = dbus_session();
     let port = free_port();
     let native = free_port();
     let profile = tmp.path().join("profile");
@@ -74,6 +75,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
             .env("XDG_CACHE_HOME", tmp.path().join("xdg-cache"))
             .env("XDG_CONFIG_HOME", tmp.path().join("xdg-config"))
             .env("XDG_DOCUMENTS_DIR", tmp.path().join("documents"))
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
             .env("GDK_BACKEND", "x11")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -193,6 +195,34 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     assert!(body.ends_with("Written just before the crash — café."), "text after restart: {body:?}");
     assert!(body.starts_with("This was written in a **real** window."), "{body:?}");
     d.wait_text(".post-list li.active .badge", 10, |t| t == "Changed");
+
+    // Starting Spokes again on the same profile brings this window forward instead of
+    // opening a second one: the second start hands over and ends at once.
+    let mut second = Command::new(env!("CARGO_BIN_EXE_spokes-app"))
+        .env("DISPLAY", &display)
+        .env("SPOKES_PROFILE", &profile)
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .env("XDG_CONFIG_HOME", tmp.path().join("xdg-config"))
+        .env("XDG_DATA_HOME", tmp.path().join("xdg-data"))
+        .env("GDK_BACKEND", "x11")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start a second app");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ended = loop {
+        if let Some(status) = second.try_wait().expect("second app") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = second.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(ended.is_some_and(|s| s.success()), "a second start on the same profile should hand over and end: {ended:?}");
+    assert_eq!(d.text(".post-list li.active .badge"), "Changed", "the first window carries on");
 
     // Publishing asks for the passphrase once; a wrong one is explained.
     d.click("#publish");

@@ -3,6 +3,7 @@ import { api, asUiError, type Overview, type Post, type PostSummary, type Publis
 import { Autosaver, type SaveState } from "./autosave";
 import { SpliceTracker } from "./splices";
 import { BlockPreview } from "./blocks";
+import { listen } from "@tauri-apps/api/event";
 import { code, link, prefixLines, wordCountLine, wrap, type Edit } from "./format";
 
 const root = document.getElementById("app")!;
@@ -641,6 +642,17 @@ async function writingScreen(o: Overview) {
     if (ev.key === ",") { ev.preventDefault(); void settings(); }
   });
   window.addEventListener("beforeunload", () => void saver.flush());
+  // The menu bar's items (see app_menu in src-tauri/src/lib.rs).
+  void listen<string>("menu", (ev) => {
+    const actions: Record<string, () => void> = {
+      "new-post": () => void newPost(), publish: () => void publish(), details: () => void details(),
+      history: () => void history(), picture: () => imageInput.click(), focus: () => root.classList.toggle("focus"),
+      theme: () => themeBtn.click(), settings: () => void settings(),
+      export: () => void settings().then(() => document.getElementById("export")?.click()),
+      recovery: () => void settings().then(() => document.getElementById("save-recovery")?.click()),
+    };
+    actions[ev.payload]?.();
+  }).catch(() => { /* no menu bar (tests of the page alone) */ });
 
   root.replaceChildren(h("div", { class: "layout" },
     h("aside", { class: "sidebar" },

@@ -83,6 +83,22 @@ pub fn xvfb() -> (Proc, String) {
     (Proc(child), display)
 }
 
+/// Starts a private D-Bus session bus and returns it with its address (for
+/// `DBUS_SESSION_BUS_ADDRESS`): the app's single-instance check runs over it.
+pub fn dbus_session() -> (Proc, String) {
+    let mut child = Command::new(find_tool("dbus-daemon"))
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start dbus-daemon");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("dbus-daemon stdout")).read_line(&mut line).expect("dbus-daemon prints its address");
+    assert!(line.starts_with("unix:"), "dbus-daemon gave no address: {line}");
+    (Proc(child), line.trim().to_owned())
+}
+
 /// A minimal W3C WebDriver client (https://www.w3.org/TR/webdriver2/) over ureq.
 pub struct Driver {
     base: String,
