@@ -135,6 +135,16 @@ pub fn preview_blocks(blocks: Vec<String>, image_base: Option<String>) -> Vec<St
     blocks.iter().map(|b| markdown_to_html_with(b, image_base.as_deref())).collect()
 }
 
+/// Opens `url` in the writer's web browser (the desktop's default, through `xdg-open` and
+/// the like). Only `http:` and `https:` addresses are opened.
+#[tauri::command]
+pub fn open_in_browser(url: String) -> Result<(), UiError> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(crate::ui_err("bad-address", "Only web addresses (http or https) can be opened."));
+    }
+    open::that_detached(&url).map_err(|e| crate::ui_err("no-browser", format!("Your web browser could not be opened ({e}). The address is {url}")))
+}
+
 /// Keeps a picture with the blog. The request body is the file's bytes; the `x-alt` header
 /// (URL-encoded) the words that describe it. Returns the Markdown that shows it.
 #[tauri::command]

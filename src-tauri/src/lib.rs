@@ -107,11 +107,13 @@ pub struct Overview {
     pub local_blog_url: Option<String>,
     /// Chosen spokes.
     pub spokes: Vec<SpokeEntry>,
+    /// The blog's ID (32 hex digits; its pages are at `/b/{blog_id}/` on every spoke).
+    pub blog_id: String,
 }
 
 fn overview(app: &App) -> Overview {
     let Some(p) = &app.profile else {
-        return Overview { has_profile: false, unlocked: false, name: String::new(), blog_title: String::new(), fingerprint: String::new(), local_blog_url: None, spokes: vec![] };
+        return Overview { has_profile: false, unlocked: false, name: String::new(), blog_title: String::new(), fingerprint: String::new(), local_blog_url: None, spokes: vec![], blog_id: String::new() };
     };
     let fp = p.fingerprint().as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ");
     Overview {
@@ -122,6 +124,7 @@ fn overview(app: &App) -> Overview {
         fingerprint: fp,
         local_blog_url: app.local.as_ref().map(|l| format!("{}/b/{}/", l.url, p.blog_id())),
         spokes: p.spokes().to_vec(),
+        blog_id: p.blog_id().to_string(),
     }
 }
 
@@ -182,6 +185,7 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::get_settings,
         commands::save_settings,
         commands::identity_details,
+        commands::open_in_browser,
         commands::remove_spoke,
         commands::export_archive
     ])

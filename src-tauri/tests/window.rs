@@ -245,26 +245,35 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
         assert!(page.contains("Written just before the crash — café."), "{page}");
     }
 
-    // A spoke goes down; a publish reaches the other one and the app keeps trying the missing
-    // one in the background, so when it comes back it gets the post with no click.
+    // Both spokes go down: the publish is signed and kept, the app says it is offline and keeps
+    // trying in the background; when the spokes come back they get the post with no click.
     let [north, south] = spokes;
+    let (north_http, north_p2p, north_ticket) = (north.running.http_addr, north.running.p2p_addrs[0], north.ticket.clone());
     let (south_http, south_p2p) = (south.running.http_addr, south.running.p2p_addrs[0]);
+    rt.block_on(north.running.shutdown());
     rt.block_on(south.running.shutdown());
-    d.type_into("#body", "\u{E007}\u{E007}Published while one spoke was down.");
+    d.type_into("#body", "\u{E007}\u{E007}Published while the spokes were down.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.click("#publish");
-    d.wait_text("#status", 60, |t| t.starts_with("Published to 1 of 2 spokes") && t.contains("trying the others again"));
+    d.wait_text("#status", 60, |t| t.starts_with("Published to 0 of 2 spokes") && t.contains("will send when a spoke can be reached"));
+    assert_eq!(d.script("return document.getElementById('offline').hidden;"), Value::Bool(false), "the offline sign shows");
+    assert_eq!(d.text("#error"), "", "offline is said by the sign, not as an error");
+    d.screenshot("offline");
+    let restart = |name: &str, http: SocketAddr, p2p: SocketAddr| {
+        rt.block_on(spoke::start(&tmp.path().join(name), spoke::Overrides { http: Some(http), p2p: Some(p2p), replicate_interval_secs: Some(3600) })).expect("restart a spoke")
+    };
+    let north = TestSpoke { running: restart("north", north_http, north_p2p), ticket: north_ticket };
+    d.wait_text("#status", 90, |t| t.starts_with("Published to 1 of 2 spokes"));
+    assert_eq!(d.script("return document.getElementById('offline').hidden;"), Value::Bool(true), "one spoke answers: not offline");
     d.screenshot("one-spoke-down");
-    let south = rt
-        .block_on(spoke::start(&tmp.path().join("south"), spoke::Overrides { http: Some(south_http), p2p: Some(south_p2p), replicate_interval_secs: Some(3600) }))
-        .expect("restart south");
+    let south = restart("south", south_http, south_p2p);
     d.wait_text("#status", 90, |t| t == "Published to 2 of 2 spokes");
     assert_eq!(d.text("#error"), "", "the reason for the miss goes once it is mended");
     for base in [format!("http://{}", north.running.http_addr), format!("http://{}", south.http_addr)] {
         let blogs = http_json(&format!("{base}/api/v1/blogs"));
         let url = blogs[0]["posts"][0]["url"].as_str().expect("post url").to_owned();
         let page = http_text(&format!("{base}{url}"));
-        assert!(page.contains("Published while one spoke was down."), "{base}: {page}");
+        assert!(page.contains("Published while the spokes were down."), "{base}: {page}");
     }
 
     // History: three published versions, newest first; the first one is restored and
@@ -276,7 +285,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#revisions li:last-child button");
     d.wait_text("#diff", 10, |t| t.contains("Written just before the crash"));
     let added = d.script("return Array.from(document.querySelectorAll('#diff .added')).map(e => e.textContent).join('');").as_str().unwrap_or_default().to_owned();
-    assert!(added.contains("Published while one spoke was down."), "what was added since: {added:?}");
+    assert!(added.contains("Published while the spokes were down."), "what was added since: {added:?}");
     d.screenshot("history");
     d.click("#restore");
     d.wait_text("#status", 10, |t| t.starts_with("Restored the version of"));
@@ -372,6 +381,12 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let path = exported.rsplit(" to ").next().unwrap_or_default();
     let archive = spokes_core::archive::read_archive(Path::new(path)).expect("the export reads back and verifies");
     assert_eq!(archive.manifest.fingerprint, fingerprint);
+    // Each spoke can be opened in the browser at the blog's address there.
+    let north_endpoint = north.running.endpoint_id.to_string();
+    let open_url = d.script(&format!("return document.querySelector(\".open-spoke[data-endpoint='{north_endpoint}']\").dataset.url;"));
+    let blog_id = spokes_writer::Profile::open(&profile).expect("profile").blog_id().to_string();
+    assert_eq!(open_url.as_str(), Some(format!("http://{}/b/{blog_id}/", north.running.http_addr).as_str()));
+    assert!(http_text(open_url.as_str().unwrap_or_default()).contains("Notes from the engine room"));
     d.screenshot("settings");
     let south_endpoint = south.endpoint_id.to_string();
     d.click(&format!(".remove-spoke[data-endpoint='{south_endpoint}']"));

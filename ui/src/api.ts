@@ -3,10 +3,10 @@ import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import type { Splice } from "./splices";
 
 export interface UiError { code: string; message: string }
-export interface SpokeEntry { endpoint: string; addrs: string[]; name?: string | null; added_at: string }
+export interface SpokeEntry { endpoint: string; addrs: string[]; name?: string | null; added_at: string; web?: string | null }
 export interface Overview {
   has_profile: boolean; unlocked: boolean; name: string; blog_title: string;
-  fingerprint: string; local_blog_url: string | null; spokes: SpokeEntry[];
+  fingerprint: string; local_blog_url: string | null; spokes: SpokeEntry[]; blog_id: string;
 }
 export interface Post {
   id: string; title: string; body: string; slug: string; tags: string[];
@@ -73,6 +73,8 @@ export const api = {
   /** Readers see new settings after the next publish. */
   saveSettings: (settings: BlogSettings) => invoke<Overview>("save_settings", { settings }),
   identityDetails: () => invoke<IdentityDetails>("identity_details"),
+  /** Opens a web page (http or https only) in the writer's browser. */
+  openInBrowser: (url: string) => invoke<void>("open_in_browser", { url }),
   removeSpoke: (endpoint: string) => invoke<Overview>("remove_spoke", { endpoint }),
   /** Writes everything to an archive in the Documents folder; returns its path. */
   exportArchive: (folder: string | null = null) => invoke<string>("export_archive", { folder }),

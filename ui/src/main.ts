@@ -1,5 +1,5 @@
 // Spokes desktop UI: onboarding, unlock, and the writing screen. All Rust calls go through api.ts.
-import { api, asUiError, type Overview, type Post, type PostSummary, type PublishSummary, type Revision, type BlogSettings } from "./api";
+import { api, asUiError, type Overview, type Post, type PostSummary, type PublishSummary, type Revision, type BlogSettings, type SpokeStatus } from "./api";
 import { Autosaver, type SaveState } from "./autosave";
 import { SpliceTracker } from "./splices";
 import { BlockPreview } from "./blocks";
@@ -165,6 +165,8 @@ async function writingScreen(o: Overview) {
   const preview = h("article", { id: "preview", class: "preview", "aria-label": "Preview" });
   const saveState = h("span", { id: "save-state", class: "muted" }, "Saved");
   const status = h("span", { id: "status", class: "status" }, "");
+  const offlineBadge = h("span", { id: "offline", class: "offline", title: "Your writing is saved on this computer. It goes out to your spokes as soon as one can be reached." }, "Offline");
+  offlineBadge.hidden = true;
   const publishBtn = h("button", { id: "publish", class: "primary", title: "Publish (Ctrl+Enter)" }, "Publish");
   const historyBtn = h("button", { id: "history", title: "Earlier versions (Ctrl+H)" }, "History");
   const detailsBtn = h("button", { id: "details", title: "Web address, tags and publication date (Ctrl+D)" }, "Details");
@@ -336,7 +338,11 @@ async function writingScreen(o: Overview) {
   let polling: ReturnType<typeof setInterval> | null = null;
   function showSummary(s: PublishSummary) {
     const behind = s.total > 0 && s.up_to_date < s.total && s.spokes.some((x) => x.last_attempt);
-    status.textContent = behind ? `${s.sentence} · trying the others again` : s.sentence;
+    // No spoke answered at all: say so plainly, the writing itself is safe here.
+    const unreachable = (x: SpokeStatus) => !x.up_to_date && ["connection", "timeout"].includes(x.last_error?.code ?? "");
+    const offline = s.total > 0 && s.spokes.every(unreachable);
+    offlineBadge.hidden = !offline;
+    status.textContent = offline ? `${s.sentence} · will send when a spoke can be reached` : behind ? `${s.sentence} · trying the others again` : s.sentence;
     status.classList.toggle("behind", behind);
     if (behind && !polling) polling = setInterval(() => void refreshStatus(), 3000);
     if (!behind && polling) { clearInterval(polling); polling = null; err.textContent = ""; }
@@ -481,13 +487,20 @@ async function writingScreen(o: Overview) {
     const showSpokes = (ov: Overview) => {
       spokeList.replaceChildren(...ov.spokes.map((sp) => {
         const s = pub.spokes.find((x) => x.endpoint === sp.endpoint);
-        const health = !s?.last_attempt ? "not tried yet" : s.up_to_date ? "has everything" : s.last_error ? `not yet: ${s.last_error.message}` : "not yet";
+        const when = (t: string) => new Date(t).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+        const health = !s?.last_attempt ? "not tried yet" : s.up_to_date ? "has everything you published" : s.last_error ? `not yet: ${s.last_error.message}` : "not yet";
+        const last = s?.last_success ? ` (last reached ${when(s.last_success)})` : "";
         const remove = h("button", { type: "button", class: "remove-spoke", "data-endpoint": sp.endpoint }, "Remove");
+        const url = sp.web ? `${sp.web}/b/${ov.blog_id}/` : null;
+        const openBtn = h("button", { type: "button", class: "open-spoke", "data-endpoint": sp.endpoint, title: url ?? "" }, "Open in browser");
+        openBtn.hidden = !url;
+        if (url) openBtn.dataset.url = url;
+        openBtn.addEventListener("click", () => { if (url) api.openInBrowser(url).catch((e) => { msg.textContent = asUiError(e).message; }); });
         remove.addEventListener("click", async () => {
           try { const o2 = await api.removeSpoke(sp.endpoint); showLink(o2); showSpokes(o2); o = { ...o, spokes: o2.spokes }; await refreshStatus(); }
           catch (e) { msg.textContent = asUiError(e).message; }
         });
-        return h("li", {}, h("strong", {}, sp.name ?? "A spoke"), h("span", { class: "muted" }, ` · ${health} `), remove);
+        return h("li", {}, h("strong", {}, sp.name ?? "A spoke"), h("span", { class: "muted" }, ` · ${health}${last} `), openBtn, remove);
       }));
       if (!ov.spokes.length) spokeList.append(h("li", { class: "muted" }, "No spokes yet: your blog is on this computer only."));
     };
@@ -551,7 +564,8 @@ async function writingScreen(o: Overview) {
       const s = await api.publish(current.id);
       showSummary(s);
       const failed = s.spokes.filter((x) => !x.up_to_date && x.last_error);
-      if (failed.length) err.textContent = failed.map((f) => `${f.name ?? "A spoke"}: ${f.last_error!.message}`).join(" ");
+      // Offline is said once, calmly, by the badge; other failures are explained here.
+      if (failed.length && offlineBadge.hidden) err.textContent = failed.map((f) => `${f.name ?? "A spoke"}: ${f.last_error!.message}`).join(" ");
     } catch (e) {
       err.textContent = asUiError(e).message;
       status.textContent = "Not published";
@@ -660,7 +674,7 @@ async function writingScreen(o: Overview) {
       h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink),
       h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
     h("section", { class: "editor" },
-      h("div", { class: "toolbar" }, saveState, status, detailsBtn, historyBtn, unpublishBtn, deleteBtn, publishBtn),
+      h("div", { class: "toolbar" }, saveState, offlineBadge, status, detailsBtn, historyBtn, unpublishBtn, deleteBtn, publishBtn),
       err, notice, title, formatBar, body),
     preview));
   showLink(o);

@@ -33,6 +33,11 @@ pub struct Config {
     /// Addresses written into tickets.
     #[serde(default)]
     pub public_addrs: Vec<SocketAddr>,
+    /// The reader site's public base URL for tickets (for example `https://notes.example`);
+    /// without it, tickets say `http://` and the reader site's address (a public address's IP
+    /// when it listens on all interfaces).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
     /// Seconds between replication rounds.
     #[serde(default = "default_interval")]
     pub replicate_interval_secs: u64,
@@ -56,7 +61,7 @@ fn default_interval() -> u64 {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { version: 1, name: default_name(), http: default_http(), p2p: default_p2p(), public_addrs: vec![], replicate_interval_secs: default_interval() }
+        Config { version: 1, name: default_name(), http: default_http(), p2p: default_p2p(), public_addrs: vec![], public_url: None, replicate_interval_secs: default_interval() }
     }
 }
 
@@ -80,6 +85,18 @@ impl Config {
 
     /// Addresses to put in tickets: `public_addrs`, else the p2p address (with an unspecified
     /// IP replaced by 127.0.0.1, which only reaches this machine).
+    /// The reader site's base URL for tickets, given where it actually listens (`http`).
+    pub fn ticket_web(&self, http: SocketAddr) -> String {
+        if let Some(u) = &self.public_url {
+            return u.trim_end_matches('/').to_owned();
+        }
+        let mut a = http;
+        if a.ip().is_unspecified() {
+            a.set_ip(self.public_addrs.first().map(|p| p.ip()).unwrap_or(Ipv4Addr::LOCALHOST.into()));
+        }
+        format!("http://{a}")
+    }
+
     pub fn ticket_addrs(&self) -> Vec<SocketAddr> {
         if !self.public_addrs.is_empty() {
             return self.public_addrs.clone();

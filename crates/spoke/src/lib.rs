@@ -110,7 +110,7 @@ pub fn invite(data: &Path, uses: u32) -> Result<Ticket, SpokeError> {
     let (key, config) = load(data)?;
     let store = Store::open(&data.join("spoke.db"))?;
     let token = store.create_invite(uses, None)?;
-    Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token: Some(token), name: Some(config.name.clone()) })
+    Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token: Some(token), name: Some(config.name.clone()), web: Some(config.ticket_web(config.http)) })
 }
 
 /// Hosts the blog of an export archive (`spokes-archive`, see `spokes_core::archive`), with
@@ -171,6 +171,8 @@ pub struct RunningSpoke {
     pub endpoint_id: iroh::EndpointId,
     /// Where the sync endpoint listens.
     pub p2p_addrs: Vec<SocketAddr>,
+    /// The reader site's base URL as tickets give it.
+    pub web: String,
     router: Router,
     http_task: tokio::task::JoinHandle<()>,
     repl_task: tokio::task::JoinHandle<()>,
@@ -181,7 +183,7 @@ impl RunningSpoke {
     /// A ticket that admits one new writer.
     pub fn invite(&self, uses: u32) -> Result<Ticket, SpokeError> {
         let token = self.inner.store.create_invite(uses, None)?;
-        Ok(Ticket { v: 1, endpoint: self.endpoint_id.to_string(), addrs: self.p2p_addrs.clone(), token: Some(token), name: Some(self.inner.name.clone()) })
+        Ok(Ticket { v: 1, endpoint: self.endpoint_id.to_string(), addrs: self.p2p_addrs.clone(), token: Some(token), name: Some(self.inner.name.clone()), web: Some(self.web.clone()) })
     }
     /// Stops serving and closes the endpoint.
     pub async fn shutdown(self) {
@@ -236,7 +238,8 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         }
     });
     let repl_task = tokio::spawn(replication_loop(inner.clone(), endpoint, rx, Duration::from_secs(config.replicate_interval_secs.max(1))));
-    Ok(RunningSpoke { http_addr, endpoint_id: key.public(), p2p_addrs, router, http_task, repl_task, inner })
+    let web = config.ticket_web(http_addr);
+    Ok(RunningSpoke { http_addr, endpoint_id: key.public(), p2p_addrs, web, router, http_task, repl_task, inner })
 }
 
 #[derive(Clone)]

@@ -34,6 +34,10 @@ enum Cmd {
         /// Address to put in invite tickets (repeatable), for spokes behind NAT or on 0.0.0.0.
         #[arg(long = "public-addr")]
         public_addrs: Vec<SocketAddr>,
+        /// The reader site's public address for invite tickets, for example
+        /// `https://notes.example` (behind a proxy or on 0.0.0.0).
+        #[arg(long)]
+        public_url: Option<String>,
     },
     /// Print an invite ticket that admits one writer.
     Invite {
@@ -75,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Init { name, http, p2p, public_addrs } => {
+        Cmd::Init { name, http, p2p, public_addrs, public_url } => {
             let mut c = Config::default();
             if let Some(n) = name {
                 c.name = n;
@@ -87,6 +91,12 @@ async fn main() -> anyhow::Result<()> {
                 c.p2p = p;
             }
             c.public_addrs = public_addrs;
+            if let Some(u) = public_url {
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    anyhow::bail!("--public-url must start with http:// or https://");
+                }
+                c.public_url = Some(u);
+            }
             let id = spoke::init(&cli.data, &c).context("could not create the spoke")?;
             println!("Spoke created in {}", cli.data.display());
             println!("Endpoint ID: {id}");

@@ -4,11 +4,12 @@
 //! JSON object, version 1:
 //!
 //! ```json
-//! {"v":1,"endpoint":"<iroh endpoint ID>","addrs":["127.0.0.1:7001"],"token":"<hex>","name":"<label>"}
+//! {"v":1,"endpoint":"<iroh endpoint ID>","addrs":["127.0.0.1:7001"],"token":"<hex>","name":"<label>","web":"http://127.0.0.1:8080"}
 //! ```
 //!
 //! `token` is an invite token that admits one author (absent in tickets that only locate a
-//! spoke); `name` is the operator's label for the spoke.
+//! spoke); `name` is the operator's label for the spoke; `web` is the base URL of its reader
+//! site (optional: older tickets lack it, and readers ignore fields they do not know).
 
 use data_encoding::BASE32_NOPAD;
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,9 @@ pub struct Ticket {
     /// Operator's label for the spoke.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Base URL of the spoke's reader site (`http://…` or `https://…`, no trailing slash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<String>,
 }
 
 impl Ticket {
@@ -94,7 +98,7 @@ mod tests {
     #[test]
     fn tickets_round_trip_and_bad_ones_are_explained() {
         let id = iroh::SecretKey::generate().public();
-        let t = Ticket { v: 1, endpoint: id.to_string(), addrs: vec!["127.0.0.1:7001".parse().unwrap()], token: Some("ab".into()), name: None };
+        let t = Ticket { v: 1, endpoint: id.to_string(), addrs: vec!["127.0.0.1:7001".parse().unwrap()], token: Some("ab".into()), name: None, web: Some("http://127.0.0.1:8080".into()) };
         let s = t.encode();
         assert!(s.starts_with("spokes1"));
         assert_eq!(Ticket::decode(&format!("  {s}\n")).unwrap(), t);

@@ -133,6 +133,9 @@ pub struct SpokeEntry {
     pub token: Option<String>,
     /// When it was added (RFC 3339).
     pub added_at: String,
+    /// Base URL of the spoke's reader site, from the ticket (older tickets lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -659,7 +662,7 @@ impl Profile {
     /// it from the next publish on.
     pub fn add_spoke(&mut self, ticket: &str) -> Result<SpokeEntry, ProfileError> {
         let t = Ticket::decode(ticket)?;
-        let entry = SpokeEntry { endpoint: t.endpoint.clone(), addrs: t.addrs.clone(), name: t.name.clone(), token: t.token.clone(), added_at: chrono::Utc::now().to_rfc3339() };
+        let entry = SpokeEntry { endpoint: t.endpoint.clone(), addrs: t.addrs.clone(), name: t.name.clone(), token: t.token.clone(), added_at: chrono::Utc::now().to_rfc3339(), web: t.web.clone() };
         self.add_spoke_entry(entry.clone())?;
         Ok(entry)
     }

@@ -44,6 +44,9 @@ pub struct RecoverySpoke {
     /// Operator's label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Base URL of its reader site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<String>,
 }
 
 /// A parsed recovery file.
@@ -128,7 +131,7 @@ impl Profile {
             name: self.name().into(),
             title: self.settings_quick()?.title,
             created_at: chrono::Utc::now().to_rfc3339(),
-            spokes: self.spokes().iter().map(|s| RecoverySpoke { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), name: s.name.clone() }).collect(),
+            spokes: self.spokes().iter().map(|s| RecoverySpoke { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), name: s.name.clone(), web: s.web.clone() }).collect(),
             key: String::from_utf8_lossy(&identity.to_armored()).into_owned(),
         };
         Ok(serde_json::to_vec_pretty(&r).unwrap_or_default())
@@ -331,7 +334,7 @@ impl Profile {
 }
 
 fn entry(s: &RecoverySpoke) -> SpokeEntry {
-    SpokeEntry { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), name: s.name.clone(), token: None, added_at: chrono::Utc::now().to_rfc3339() }
+    SpokeEntry { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), name: s.name.clone(), token: None, added_at: chrono::Utc::now().to_rfc3339(), web: s.web.clone() }
 }
 
 #[cfg(test)]
