@@ -112,18 +112,29 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#sheet-close");
     d.click("#recovery-done");
 
+    // Where the blog will live: the first spoke's invite, shared as a link, is pasted here; a
+    // wrong one is explained.
+    d.type_into("#onboard-ticket", "spokes1notaticket");
+    d.click("#onboard-add");
+    d.wait_text("#error", 10, |t| t.contains("invite"));
+    d.clear("#onboard-ticket");
+    d.type_into("#onboard-ticket", &format!("https://north.example/invite#{}", spokes[0].ticket));
+    d.click("#onboard-add");
+    d.wait_text("#onboard-spokes", 10, |t| t.contains("north: added"));
+    d.screenshot("onboarding-spokes");
+    d.click("#onboard-done");
+
     // The writing screen opens on a new draft.
     d.wait("#app[data-ready]", 60);
     assert!(profile.join("identity.asc").is_file(), "the encrypted key is stored in the profile");
+    d.wait_text("#blog-link", 10, |t| t == "Hosted by 1 spoke.");
 
-    // Paste both invites.
-    for (i, s) in spokes.iter().enumerate() {
-        d.clear("#ticket");
-        d.type_into("#ticket", &s.ticket);
-        d.click("#add-spoke");
-        d.wait_text("#spoke-msg", 10, |t| t.starts_with("Spoke added"));
-        d.wait_text("#blog-link", 10, |t| t == format!("Hosted by {} spoke{}.", i + 1, if i == 0 { "" } else { "s" }));
-    }
+    // The second invite goes in from the sidebar.
+    d.clear("#ticket");
+    d.type_into("#ticket", &spokes[1].ticket);
+    d.click("#add-spoke");
+    d.wait_text("#spoke-msg", 10, |t| t.starts_with("Spoke added"));
+    d.wait_text("#blog-link", 10, |t| t == "Hosted by 2 spokes.");
 
     // Write, with the live preview following and autosave reaching "Saved".
     d.clear("#title");

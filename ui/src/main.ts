@@ -94,7 +94,7 @@ async function recoveryStep(o: Overview) {
   const err = errorLine();
   const where = h("code", { id: "recovery-path" }, "…");
   const print = h("button", { id: "recovery-print", type: "button" }, "Show a printable sheet");
-  const done = h("button", { id: "recovery-done", type: "button", class: "primary" }, "Start writing");
+  const done = h("button", { id: "recovery-done", type: "button", class: "primary" }, "Next");
   const card = h("section", { class: "card", "aria-labelledby": "recovery-heading" },
     h("h1", { id: "recovery-heading" }, "Keep a way back in"),
     h("p", {}, "If this computer is lost or breaks, your recovery file and your passphrase bring back your name and your whole blog on a new one."),
@@ -117,6 +117,34 @@ async function recoveryStep(o: Overview) {
       dialog.showModal();
     } catch (e) { err.textContent = asUiError(e).message; }
   });
+  done.addEventListener("click", () => spokesStep(o));
+}
+
+/** The last step: where the blog will live. Spokes from invites, or this computer for now. */
+function spokesStep(o: Overview) {
+  const err = errorLine();
+  const ticket = h("input", { id: "onboard-ticket", placeholder: "spokes1… or a link that contains it", "aria-label": "Invite" });
+  const add = h("button", { id: "onboard-add", type: "button" }, "Add this spoke");
+  const added = h("ul", { id: "onboard-spokes", class: "muted" });
+  const done = h("button", { id: "onboard-done", type: "button", class: "primary" }, "Start writing");
+  const local = h("p", { class: "muted" }, "No invite yet? Keep your blog on this computer for now: you can read it in your browser, and add spokes later in the sidebar.");
+  const card = h("section", { class: "card", "aria-labelledby": "spokes-heading" },
+    h("h1", { id: "spokes-heading" }, "Where your blog will live"),
+    h("p", {}, "Spokes are small servers run by different people. Each one you add keeps a copy of your blog and shows it to readers, so none of them can take it down alone. A spoke's operator gives you an invite."),
+    field("Invite", ticket), h("div", { class: "toolbar" }, add), added, local, err,
+    h("div", { class: "toolbar" }, done));
+  root.replaceChildren(h("main", { class: "center" }, card));
+  ticket.focus();
+  add.addEventListener("click", async () => {
+    err.textContent = "";
+    try {
+      o = await api.addSpoke(ticket.value);
+      ticket.value = "";
+      added.replaceChildren(...o.spokes.map((sp) => h("li", {}, `${sp.name ?? "A spoke"}: added. Your first publish sends your blog there.`)));
+      done.textContent = "Start writing";
+    } catch (e) { err.textContent = asUiError(e).message; }
+  });
+  ticket.addEventListener("keydown", (ev) => { if (ev.key === "Enter") add.click(); });
   done.addEventListener("click", () => writingScreen(o));
 }
 

@@ -661,7 +661,7 @@ impl Profile {
     /// Adds a spoke from an invite ticket (or updates its addresses). The blog document lists
     /// it from the next publish on.
     pub fn add_spoke(&mut self, ticket: &str) -> Result<SpokeEntry, ProfileError> {
-        let t = Ticket::decode(ticket)?;
+        let t = Ticket::decode(ticket_in(ticket))?;
         let entry = SpokeEntry { endpoint: t.endpoint.clone(), addrs: t.addrs.clone(), name: t.name.clone(), token: t.token.clone(), added_at: chrono::Utc::now().to_rfc3339(), web: t.web.clone() };
         self.add_spoke_entry(entry.clone())?;
         Ok(entry)
@@ -689,6 +689,20 @@ impl Profile {
         let mut replica = spokes_sync::Replica { blog_id: self.meta.blog_id.clone(), doc, certificate: Some(self.certificate()?), statements };
         let n = spokes_sync::session::audit_replica(&mut replica).map_err(|e| ProfileError::Signing(e.to_string()))?;
         Ok((n, replica.statements.len()))
+    }
+}
+
+/// The ticket in pasted text: the text itself, or the `spokes1…` run inside a link or a
+/// sentence (an invite shared as `https://spoke.example/invite#spokes1…`).
+fn ticket_in(text: &str) -> &str {
+    let text = text.trim();
+    match text.find(spokes_sync::ticket::TICKET_PREFIX) {
+        Some(i) if i > 0 => {
+            let rest = &text[i..];
+            let end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+            &rest[..end]
+        }
+        _ => text,
     }
 }
 
@@ -732,6 +746,14 @@ fn summaries(drafts: &BlogDoc, blog: &BlogDoc) -> Vec<PostSummary> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ticket_is_found_in_a_link_or_a_sentence() {
+        assert_eq!(ticket_in("  spokes1abc  "), "spokes1abc");
+        assert_eq!(ticket_in("https://spoke.example/invite#spokes1abc"), "spokes1abc");
+        assert_eq!(ticket_in("Here is your invite: spokes1abc2. Welcome!"), "spokes1abc2");
+        assert_eq!(ticket_in("not one"), "not one");
+    }
 
     fn profile(dir: &Path) -> Profile {
         Profile::create(dir, "Ada", "pw", &BlogSettings { title: "Ada's".into(), ..Default::default() }).unwrap()
