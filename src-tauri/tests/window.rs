@@ -202,7 +202,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     // the text intact.
     let d = Driver::start(port, Path::new(env!("CARGO_BIN_EXE_spokes-app")), PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
     d.wait("#app[data-ready]", 60);
-    let body = d.script("return document.getElementById('body').value;").as_str().unwrap_or_default().to_owned();
+    let body = d.script("return window.spokesEditor.value;").as_str().unwrap_or_default().to_owned();
     assert!(body.ends_with("Written just before the crash — café."), "text after restart: {body:?}");
     assert!(body.starts_with("This was written in a **real** window."), "{body:?}");
     d.wait_text(".post-list li.active .badge", 10, |t| t == "Changed");
@@ -300,7 +300,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.screenshot("history");
     d.click("#restore");
     d.wait_text("#status", 10, |t| t.starts_with("Restored the version of"));
-    let restored = d.script("return document.getElementById('body').value;").as_str().unwrap_or_default().to_owned();
+    let restored = d.script("return window.spokesEditor.value;").as_str().unwrap_or_default().to_owned();
     assert!(restored.starts_with("This was written in a **real** window.") && !restored.contains("crash"), "{restored:?}");
     d.click("#publish");
     d.wait_text("#status", 60, |t| t == "Published to 2 of 2 spokes");
@@ -325,9 +325,9 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.type_into("#body", "Not worth keeping.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     // Formatting from the toolbar, the word count, and focus mode.
-    d.script("const b = document.getElementById('body'); b.focus(); b.setSelectionRange(4, 9);");
+    d.script("const e = window.spokesEditor; e.focus(); e.setSelectionRange(4, 9);");
     d.click("#fmt-bold");
-    let formatted = d.script("return document.getElementById('body').value;").as_str().unwrap_or_default().to_owned();
+    let formatted = d.script("return window.spokesEditor.value;").as_str().unwrap_or_default().to_owned();
     assert_eq!(formatted, "Not **worth** keeping.");
     d.wait_text("#word-count", 10, |t| t == "3 words · 1 min read");
     d.wait_text("#save-state", 10, |t| t == "Saved");
@@ -419,7 +419,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let name = spokes_core::image::ImageName::for_bytes(PNG).expect("a PNG");
     let deadline = Instant::now() + Duration::from_secs(20);
     let expected = format!("The engine room at night:\n\n![engine room](images/{name})\n");
-    while d.script("return document.getElementById('body').value;").as_str() != Some(expected.as_str()) {
+    while d.script("return window.spokesEditor.value;").as_str() != Some(expected.as_str()) {
         assert!(Instant::now() < deadline, "the picture's Markdown never arrived in the text");
         std::thread::sleep(Duration::from_millis(100));
     }

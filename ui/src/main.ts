@@ -1,7 +1,8 @@
 // Spokes desktop UI: onboarding, unlock, and the writing screen. All Rust calls go through api.ts.
 import { api, asUiError, type Overview, type Post, type PostSummary, type PublishSummary, type Revision, type BlogSettings, type SpokeStatus } from "./api";
 import { Autosaver, type SaveState } from "./autosave";
-import { SpliceTracker } from "./splices";
+import { SpliceTracker, type Splice } from "./splices";
+import { MarkdownEditor } from "./editor";
 import { BlockPreview } from "./blocks";
 import { listen } from "@tauri-apps/api/event";
 import { code, link, prefixLines, wordCountLine, wrap, type Edit } from "./format";
@@ -189,7 +190,22 @@ async function writingScreen(o: Overview) {
   let current: Post | null = null;
   const list = h("ul", { class: "post-list", id: "post-list" });
   const title = h("input", { id: "title", class: "title", placeholder: "Title", "aria-label": "Title" });
-  const body = h("textarea", { id: "body", class: "body", placeholder: "Write in Markdown…", spellcheck: "true", "aria-label": "Post text" });
+  // The editor (CodeMirror 6); its edits go to Rust as the splices CodeMirror reports.
+  const bodyBox = h("div", { class: "body" });
+  let onBodyEdit: (splices: Splice[], text: string) => void = () => {};
+  const body = new MarkdownEditor(bodyBox, (splices, text) => onBodyEdit(splices, text), {
+    paste: (ev) => {
+      const files = Array.from(ev.clipboardData?.files ?? []);
+      if (!files.some((f) => f.type.startsWith("image/"))) return false;
+      ev.preventDefault(); void addImages(files); return true;
+    },
+    drop: (ev) => {
+      const files = Array.from(ev.dataTransfer?.files ?? []);
+      if (!files.length) return false;
+      ev.preventDefault(); void addImages(files); return true;
+    },
+  });
+  (window as unknown as { spokesEditor: MarkdownEditor }).spokesEditor = body; // for the window test and the benchmark
   const preview = h("article", { id: "preview", class: "preview", "aria-label": "Preview" });
   const saveState = h("span", { id: "save-state", class: "muted" }, "Saved");
   const status = h("span", { id: "status", class: "status" }, "");
@@ -211,10 +227,8 @@ async function writingScreen(o: Overview) {
   // Formatting: each applies one edit to the text, which then goes the way typing goes.
   const applyEdit = (f: (t: string, a: number, b: number) => Edit) => {
     const e = f(body.value, body.selectionStart, body.selectionEnd);
-    body.value = e.text;
-    body.setSelectionRange(e.start, e.end);
+    body.edit(e.text, e.start, e.end);
     body.focus();
-    body.dispatchEvent(new Event("input"));
   };
   const FORMATS: [string, string, string, (t: string, a: number, b: number) => Edit][] = [
     ["fmt-bold", "B", "Bold (Ctrl+B)", (t, a, b) => wrap(t, a, b, "**")],
@@ -251,17 +265,6 @@ async function writingScreen(o: Overview) {
   imageInput.addEventListener("change", () => {
     const files = Array.from(imageInput.files ?? []);
     imageInput.value = "";
-    void addImages(files);
-  });
-  body.addEventListener("paste", (ev) => {
-    const files = Array.from(ev.clipboardData?.files ?? []);
-    if (files.some((f) => f.type.startsWith("image/"))) { ev.preventDefault(); void addImages(files); }
-  });
-  body.addEventListener("dragover", (ev) => { if (ev.dataTransfer?.types.includes("Files")) ev.preventDefault(); });
-  body.addEventListener("drop", (ev) => {
-    const files = Array.from(ev.dataTransfer?.files ?? []);
-    if (!files.length) return;
-    ev.preventDefault();
     void addImages(files);
   });
   const formatBar = h("div", { id: "format-bar", class: "format-bar", role: "toolbar", "aria-label": "Formatting" },
@@ -575,7 +578,7 @@ async function writingScreen(o: Overview) {
     const p = await api.newPost();
     await refreshList();
     await open(p.id);
-    if (!typing() || document.activeElement === body) title.select();
+    if (!typing() || document.activeElement === body.contentDOM) title.select();
   }
 
   async function publish() {
@@ -611,7 +614,7 @@ async function writingScreen(o: Overview) {
     const mine = summaries.find((x) => x.post.id === current?.id);
     if (mine) mine.post.title = title.value; // so that searching finds it before the next reload
   });
-  body.addEventListener("input", () => { edits.update(body.value, body.selectionEnd); saver.touch(); renderPreview(); updateCount(); });
+  onBodyEdit = (splices, text) => { edits.record(splices, text); saver.touch(); renderPreview(); updateCount(); };
   publishBtn.addEventListener("click", () => void publish());
   historyBtn.addEventListener("click", () => void history());
   detailsBtn.addEventListener("click", () => void details());
@@ -671,7 +674,7 @@ async function writingScreen(o: Overview) {
     if (ev.key === "Enter") { ev.preventDefault(); void publish(); }
     if (ev.key === "n") { ev.preventDefault(); void newPost(); }
     const k = ev.key.toLowerCase();
-    if (document.activeElement === body) {
+    if (document.activeElement === body.contentDOM) {
       const shortcut: Record<string, string> = ev.shiftKey ? { h: "fmt-heading", q: "fmt-quote", l: "fmt-list" } : { b: "fmt-bold", i: "fmt-italic", k: "fmt-link", e: "fmt-code" };
       const id = shortcut[k];
       const f = FORMATS.find((x) => x[0] === id);
@@ -703,7 +706,7 @@ async function writingScreen(o: Overview) {
       h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
     h("section", { class: "editor" },
       h("div", { class: "toolbar" }, saveState, offlineBadge, status, detailsBtn, historyBtn, unpublishBtn, deleteBtn, publishBtn),
-      err, notice, title, formatBar, body),
+      err, notice, title, formatBar, bodyBox),
     preview));
   showLink(o);
   // The local spoke starts in the background; show its address once it is up.

@@ -43,6 +43,12 @@ export class SpliceTracker {
     this.text = after;
   }
 
+  /** Records splices the editor reported itself (CodeMirror), which lead to `after`. */
+  record(splices: Splice[], after: string): void {
+    this.pending.push(...splices);
+    this.text = after;
+  }
+
   /** Whether edits are waiting to be saved. */
   get dirty(): boolean { return this.pending.length > 0; }
 

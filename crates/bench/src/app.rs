@@ -63,7 +63,7 @@ fn one_start(app: &Path, profile: &Path, tmp: &Path, label: &str) -> Result<Valu
         .map_err(|e| anyhow::anyhow!("the writing screen did not become ready: {e}"))?;
     let editable = t.elapsed();
     let steps = d.script("return window.spokesStart || null;");
-    let body_len = d.script("return document.getElementById('body').value.length;").as_u64().unwrap_or(0);
+    let body_len = d.script("return window.spokesEditor.value.length;").as_u64().unwrap_or(0);
     let items = d.script("return document.querySelectorAll('#post-list li').length;").as_u64().unwrap_or(0);
     if body_len == 0 || items < 1000 {
         bail!("the writing screen is not showing the blog ({items} posts listed, {body_len} characters in the editor)");
@@ -100,16 +100,23 @@ fn one_start(app: &Path, profile: &Path, tmp: &Path, label: &str) -> Result<Valu
 const WORDS: [&str; 16] = ["engine", "signal", "harbour", "quietly", "writes", "the", "of", "a", "night", "letters", "across", "spoke", "and", "reader", "turns", "page"];
 
 /// Keystroke to preview with a 10,000-word post (100 paragraphs of 100 words): a character is
-/// typed in the middle of the post (an `input` event, as typing makes), and the time runs
+/// typed in the middle of the post (one CodeMirror transaction, as a keystroke makes), and the time runs
 /// until the preview's elements have changed and been laid out again. 100 keystrokes, 20 ms
 /// apart. Returns the figures in milliseconds.
 fn keystroke_to_preview(d: &webdriver::Driver) -> Result<Value> {
     d.click("#new-post");
-    d.wait_text("#save-state", 30, |t| t == "Saved");
+    // The new post is open once its title shows (the list is re-read first).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while d.script("return document.getElementById('title').value;").as_str() != Some("Untitled") {
+        if Instant::now() > deadline {
+            bail!("the new post never opened");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let paras: Vec<String> = (0..100).map(|p| (0..100).map(|w| WORDS[(p * 7 + w * 3) % WORDS.len()]).collect::<Vec<_>>().join(" ") + ".").collect();
     let text = paras.join("\n\n");
     let words = text.split_whitespace().count();
-    d.script(&format!("const b = document.getElementById('body'); b.value = {}; b.dispatchEvent(new Event('input'));", serde_json::to_string(&text)?));
+    d.script(&format!("const e = window.spokesEditor; e.edit({}, 0, 0);", serde_json::to_string(&text)?));
     let deadline = Instant::now() + Duration::from_secs(60);
     while d.script("return document.querySelectorAll('#preview > .block').length;").as_u64() != Some(101) {
         if Instant::now() > deadline {
@@ -122,12 +129,12 @@ fn keystroke_to_preview(d: &webdriver::Driver) -> Result<Value> {
     let samples = d
         .post("/execute/async", json!({"args": [], "script": r#"
             const done = arguments[arguments.length - 1];
-            const body = document.getElementById('body'), preview = document.getElementById('preview');
+            const editor = window.spokesEditor, preview = document.getElementById('preview');
             const samples = [];
             let i = 0;
             const one = () => {
               if (i >= 100) { done(samples); return; }
-              const pos = Math.floor(body.value.length / 2) + i;
+              const pos = Math.floor(editor.value.length / 2) + i;
               let t0 = 0;
               const obs = new MutationObserver(() => {
                 obs.disconnect();
@@ -137,11 +144,10 @@ fn keystroke_to_preview(d: &webdriver::Driver) -> Result<Value> {
                 setTimeout(one, 20);
               });
               obs.observe(preview, { childList: true, subtree: true, characterData: true });
-              body.focus();
-              body.setSelectionRange(pos, pos);
+              editor.focus();
+              editor.setSelectionRange(pos, pos);
               t0 = performance.now();
-              body.setRangeText('x', pos, pos, 'end');
-              body.dispatchEvent(new InputEvent('input', { inputType: 'insertText', data: 'x' }));
+              editor.insertAt(pos, 'x'); // a keystroke: one CodeMirror transaction, as typing makes
             };
             one();
         "#}))

@@ -1,0 +1,59 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from "vitest";
+import { EditorState } from "@codemirror/state";
+import { MarkdownEditor, splicesFromChanges } from "./editor";
+import { applySplices, SpliceTracker, type Splice } from "./splices";
+
+describe("splices from CodeMirror's changes", () => {
+  it("turn the old text into the new one, emoji counted as two units", () => {
+    const start = EditorState.create({ doc: "Hi 😀 there, 🇫🇷 friend" });
+    // One transaction with three changes, given in the old text's positions.
+    const tr = start.update({ changes: [{ from: 3, to: 5, insert: "🌍" }, { from: 12, insert: "!" }, { from: 13, to: 17, insert: "" }] });
+    const splices = splicesFromChanges(tr.changes);
+    expect(splices).toEqual([
+      { pos: 3, delete: 2, insert: "🌍" },
+      { pos: 12, delete: 0, insert: "!" },
+      { pos: 14, delete: 4, insert: "" },
+    ]);
+    expect(applySplices(start.doc.toString(), splices)).toBe(tr.state.doc.toString());
+  });
+
+  it("stay right over a run of random edits with characters outside the BMP", () => {
+    const pieces = ["a", " ", "é", "😀", "🇫🇷", "\n", "𝔘"];
+    let state = EditorState.create({ doc: "start 😀 text" });
+    const all: Splice[] = [];
+    let seed = 7;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+    for (let i = 0; i < 300; i++) {
+      const text = state.doc.toString();
+      // Whole code points only, as typing makes.
+      const points = Array.from(text);
+      const at = rnd(points.length + 1), del = rnd(3);
+      const from = points.slice(0, at).join("").length;
+      const to = from + points.slice(at, at + del).join("").length;
+      const tr = state.update({ changes: { from, to, insert: pieces[rnd(pieces.length)] } });
+      all.push(...splicesFromChanges(tr.changes));
+      state = tr.state;
+    }
+    expect(applySplices("start 😀 text", all)).toBe(state.doc.toString());
+  });
+});
+
+describe("MarkdownEditor", () => {
+  it("reports the writer's edits as splices, and a new post's text as none", () => {
+    const box = document.createElement("div");
+    document.body.append(box);
+    const tracker = new SpliceTracker("");
+    const editor = new MarkdownEditor(box, (splices, text) => tracker.record(splices, text));
+    editor.value = "Hello 😀 world";
+    tracker.reset(editor.value);
+    expect(tracker.dirty).toBe(false);
+    editor.insertAt(8, "!");
+    editor.edit("Hello 😀! **world**", 11, 16);
+    const { splices, length } = tracker.take();
+    expect(applySplices("Hello 😀 world", splices)).toBe("Hello 😀! **world**");
+    expect(length).toBe("Hello 😀! **world**".length);
+    expect([editor.selectionStart, editor.selectionEnd]).toEqual([11, 16]);
+    expect(document.getElementById("body")).toBe(editor.contentDOM);
+  });
+});

@@ -1,0 +1,97 @@
+// The Markdown editor: CodeMirror 6 with Markdown highlighting, undo history, the webview's
+// spell check, and a face like a text area's (value, selection, focus) for the rest of the UI.
+// Every change the writer makes reaches `onEdit` as splices in UTF-16 code units, taken
+// straight from CodeMirror's change sets, so Rust applies exactly what was typed.
+
+import { type ChangeSet, EditorState, type Extension } from "@codemirror/state";
+import { EditorView, drawSelection, keymap, placeholder } from "@codemirror/view";
+import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
+import { markdown } from "@codemirror/lang-markdown";
+import { defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { diffSplice, type Splice } from "./splices";
+
+/**
+ * The splices, in order, that turn the text before `changes` into the text after. CodeMirror
+ * gives each change in the old text's positions; applied one after another from the start,
+ * each one's position is where it lands in the new text (`fromB`).
+ */
+export function splicesFromChanges(changes: ChangeSet): Splice[] {
+  const out: Splice[] = [];
+  changes.iterChanges((fromA, toA, fromB, _toB, inserted) => {
+    out.push({ pos: fromB, delete: toA - fromA, insert: inserted.toString() });
+  });
+  return out;
+}
+
+/** Keys the page handles itself (see the keydown handler in main.ts). */
+const PAGE_KEYS = new Set(["mod-b", "mod-i", "mod-k", "mod-e", "mod-enter", "mod-s", "mod-n", "mod-d", "mod-h", "mod-,",
+  "shift-mod-h", "shift-mod-q", "shift-mod-l", "shift-mod-f", "shift-mod-i", "mod-shift-h", "mod-shift-q", "mod-shift-l", "mod-shift-f", "mod-shift-i"]);
+
+/** What the editor reports after each change the writer makes. */
+export type OnEdit = (splices: Splice[], text: string, caret: number) => void;
+
+/** CodeMirror behind a text area's face. */
+export class MarkdownEditor {
+  readonly view: EditorView;
+  private quiet = false;
+  private readonly extensions: Extension[];
+
+  constructor(parent: HTMLElement, onEdit: OnEdit, handlers: { paste?: (e: ClipboardEvent) => boolean; drop?: (e: DragEvent) => boolean } = {}) {
+    this.extensions = [
+          history(),
+          drawSelection(),
+          // The page's own shortcuts (formatting, publish…) win over CodeMirror's defaults.
+          keymap.of([...defaultKeymap, ...historyKeymap].filter((b) => !PAGE_KEYS.has((b.key ?? "").toLowerCase()))),
+          markdown(),
+          syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+          EditorView.lineWrapping,
+          placeholder("Write in Markdown…"),
+          EditorView.contentAttributes.of({ id: "body", spellcheck: "true", autocorrect: "on", "aria-label": "Post text" }),
+          EditorView.domEventHandlers({
+            paste: (e) => handlers.paste?.(e) ?? false,
+            drop: (e) => handlers.drop?.(e) ?? false,
+          }),
+          EditorView.updateListener.of((u) => {
+            if (!u.docChanged || this.quiet) return;
+            onEdit(splicesFromChanges(u.changes), u.state.doc.toString(), u.state.selection.main.head);
+          }),
+    ];
+    this.view = new EditorView({ parent, state: EditorState.create({ doc: "", extensions: this.extensions }) });
+  }
+
+  /** The element that takes the focus and the keys. */
+  get contentDOM(): HTMLElement { return this.view.contentDOM; }
+
+  /** The whole text. Setting it (another post opened) reports no edit and clears undo. */
+  get value(): string { return this.view.state.doc.toString(); }
+  set value(text: string) {
+    this.quiet = true;
+    try {
+      this.view.setState(EditorState.create({ doc: text, extensions: this.extensions }));
+    } finally { this.quiet = false; }
+  }
+
+  get selectionStart(): number { return this.view.state.selection.main.from; }
+  get selectionEnd(): number { return this.view.state.selection.main.to; }
+  setSelectionRange(from: number, to: number): void {
+    const len = this.view.state.doc.length;
+    this.view.dispatch({ selection: { anchor: Math.min(from, len), head: Math.min(to, len) }, scrollIntoView: true });
+  }
+  focus(): void { this.view.focus(); }
+
+  /** Replaces the text with `text` as one edit of the writer's (undoable, reported), selecting [start, end). */
+  edit(text: string, start: number, end: number): void {
+    const s = diffSplice(this.value, text, end);
+    this.view.dispatch({
+      changes: s ? { from: s.pos, to: s.pos + s.delete, insert: s.insert } : undefined,
+      selection: { anchor: start, head: end },
+      userEvent: "input",
+      scrollIntoView: true,
+    });
+  }
+
+  /** Types `text` at `pos`, as a keystroke would (benchmarks and tests). */
+  insertAt(pos: number, text: string): void {
+    this.view.dispatch({ changes: { from: pos, insert: text }, selection: { anchor: pos + text.length }, userEvent: "input.type" });
+  }
+}
