@@ -8,7 +8,7 @@
 //! | `feed.atom` | Atom feed (RFC 4287) of every post, links relative to the feed |
 //! | `reader.css` | the reader style sheet |
 //! | `bundle.json` | the verification bundle (see `docs/formats.md`) |
-//! | `images/{name}` | not written here: the posts link to them, the caller adds the bytes ([`image_names`]) |
+//! | `images/{name}` | not written here: the posts link to them, and [`static_site`] names them for the caller to add |
 //!
 //! The posts are checked against the author's signatures first, as on a spoke: a blog that
 //! fails verification gives a site that says so and shows no posts.
@@ -18,8 +18,9 @@ use crate::view::{BlogView, Bundle};
 use maud::{PreEscaped, html};
 use spokes_sync::session::Replica;
 
-/// Renders `replica` as a static site: (relative path, bytes) pairs, paths with `/`.
-pub fn static_site(replica: &mut Replica) -> Vec<(String, Vec<u8>)> {
+/// Renders `replica` as a static site: (relative path, bytes) pairs, paths with `/`, and the
+/// pictures its posts show (for the caller to write under `images/`).
+pub fn static_site(replica: &mut Replica) -> (Vec<(String, Vec<u8>)>, Vec<spokes_core::image::ImageName>) {
     let blog = BlogView::build(replica);
     let bundle = Bundle::from_replica(replica);
     let mut files = Vec::with_capacity(blog.posts.len() + 4);
@@ -53,12 +54,7 @@ pub fn static_site(replica: &mut Replica) -> Vec<(String, Vec<u8>)> {
     files.push(("feed.atom".to_owned(), feed_xml(blog.title(), &format!("urn:spokes:{}", blog.blog_id), "feed.atom", entries).into_bytes()));
     files.push(("reader.css".to_owned(), CSS.as_bytes().to_vec()));
     files.push(("bundle.json".to_owned(), serde_json::to_vec_pretty(&bundle).unwrap_or_default()));
-    files
-}
-
-/// The images the site's posts link to (`images/{name}` beside `index.html`).
-pub fn image_names(replica: &mut Replica) -> Vec<spokes_core::image::ImageName> {
-    BlogView::build(replica).images.into_iter().collect()
+    (files, blog.images.into_iter().collect())
 }
 
 #[cfg(test)]
@@ -83,7 +79,7 @@ mod tests {
         doc.commit("publish");
         let st = Statement::new(blog_id.clone(), &doc.heads()).sign(&mut key).unwrap();
         let mut r = Replica { blog_id, doc: doc.into_automerge(), certificate: Some(id.certificate()), statements: vec![st] };
-        let files: std::collections::BTreeMap<String, Vec<u8>> = static_site(&mut r).into_iter().collect();
+        let files: std::collections::BTreeMap<String, Vec<u8>> = static_site(&mut r).0.into_iter().collect();
         let text = |p: &str| String::from_utf8(files[p].clone()).unwrap();
         let slug = &post.slug;
         assert!(text("index.html").contains(&format!("href=\"posts/{slug}/\"")));

@@ -11,8 +11,8 @@ impl Profile {
     pub fn static_site(&self) -> Result<Vec<(String, Vec<u8>)>, ProfileError> {
         let doc = self.with_blog(|b| Ok(b.automerge().fork()))?;
         let mut replica = Replica { blog_id: self.blog_id().clone(), doc, certificate: Some(self.certificate()?), statements: self.statements()? };
-        let mut files = spoke::site::static_site(&mut replica);
-        for name in spoke::site::image_names(&mut replica) {
+        let (mut files, images) = spoke::site::static_site(&mut replica);
+        for name in images {
             if let Some(bytes) = self.image(&name) {
                 files.push((format!("images/{name}"), bytes));
             }
