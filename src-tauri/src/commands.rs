@@ -310,11 +310,61 @@ pub async fn restore_revision(state: tauri::State<'_, AppState>, id: String, hea
     on_profile(&state, move |p| p.restore_revision(&id, &heads)).await
 }
 
-/// Saves the recovery file into `folder` (default: the Documents folder) and returns where.
+/// Saves the recovery file to `path` (a file the writer chose in the save dialog), or else
+/// into the Documents folder under its usual name; returns where.
 #[tauri::command]
-pub async fn save_recovery_file(state: tauri::State<'_, AppState>, folder: Option<String>) -> Result<String, UiError> {
-    let folder = folder.map(PathBuf::from).unwrap_or_else(spokes_writer::recovery::default_recovery_folder);
-    on_profile(&state, move |p| p.save_recovery_file(&folder).map(|path| path.display().to_string())).await
+pub async fn save_recovery_file(state: tauri::State<'_, AppState>, path: Option<String>) -> Result<String, UiError> {
+    on_profile(&state, move |p| match path {
+        Some(path) => p.save_recovery_file_as(Path::new(&path)).map(|()| path),
+        None => p.save_recovery_file(&spokes_writer::recovery::default_recovery_folder()).map(|path| path.display().to_string()),
+    })
+    .await
+}
+
+/// Where the save dialogs start: the recovery file's and the export's usual paths in the
+/// Documents folder (not yet taken).
+#[tauri::command]
+pub async fn suggested_paths(state: tauri::State<'_, AppState>) -> Result<SuggestedPaths, UiError> {
+    on_profile(&state, move |p| {
+        let folder = spokes_writer::recovery::default_recovery_folder();
+        Ok(SuggestedPaths {
+            recovery: p.suggested_recovery_path(&folder)?.display().to_string(),
+            export: p.suggested_archive_path(&folder)?.display().to_string(),
+        })
+    })
+    .await
+}
+
+/// Makes this computer's profile from a recovery file and its passphrase: the blog, with its
+/// history and drafts, comes back from the first spoke the file names that answers. This
+/// computer gets a signing key of its own, and the key is unlocked for this session.
+#[tauri::command]
+pub async fn restore_blog(state: tauri::State<'_, AppState>, recovery_path: String, passphrase: String) -> Result<Overview, UiError> {
+    let bytes = std::fs::read(&recovery_path).map_err(|e| ui_err("recovery-unreadable", format!("That file could not be read ({e}).")))?;
+    let recovery = spokes_writer::recovery::RecoveryFile::parse(&bytes).map_err(|_| ui_err("not-a-recovery-file", "That file is not a Spokes recovery file. It is the one named spokes-recovery-….json."))?;
+    if recovery.spokes.is_empty() {
+        return Err(ui_err(
+            "recovery-without-spokes",
+            "This recovery file was saved before your blog had spokes, so it does not say where to fetch it from. Save it again from Settings on your old computer, or restore from an export with the spokes command.",
+        ));
+    }
+    let mut app = state.0.lock().await;
+    if app.profile.is_some() {
+        return Err(ui_err("profile-exists", "This computer already has a blog."));
+    }
+    let dir = app.dir.clone();
+    let p = Profile::restore_from_spoke(&dir, &recovery, &passphrase, None).await?;
+    let (p, key, opening) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
+        let key = p.unlock(&passphrase)?;
+        let opening = p.identity()?.opening_keys(&passphrase).ok();
+        Ok((p, key, opening))
+    })
+    .await
+    .map_err(|e| ui_err("internal", e.to_string()))??;
+    app.profile = Some(p);
+    app.key = Some(key);
+    app.opening = opening;
+    Ok(overview(&app))
 }
 
 /// The printable recovery sheet, a whole HTML page.
@@ -372,12 +422,15 @@ pub async fn remove_spoke(state: tauri::State<'_, AppState>, endpoint: String) -
     Ok(overview(&app))
 }
 
-/// Writes the whole blog to an export archive in `folder` (default: the Documents folder) and
-/// returns its path.
+/// Writes the whole blog to an export archive at `path` (a file the writer chose in the save
+/// dialog), or else into the Documents folder under its usual name; returns where.
 #[tauri::command]
-pub async fn export_archive(state: tauri::State<'_, AppState>, folder: Option<String>) -> Result<String, UiError> {
-    let folder = folder.map(PathBuf::from).unwrap_or_else(spokes_writer::recovery::default_recovery_folder);
-    on_profile(&state, move |p| p.export_archive_into(&folder).map(|path| path.display().to_string())).await
+pub async fn export_archive(state: tauri::State<'_, AppState>, path: Option<String>) -> Result<String, UiError> {
+    on_profile(&state, move |p| match path {
+        Some(path) => p.export_archive(Path::new(&path)).map(|_| path),
+        None => p.export_archive_into(&spokes_writer::recovery::default_recovery_folder()).map(|path| path.display().to_string()),
+    })
+    .await
 }
 
 /// Adds a spoke from an invite ticket.
@@ -387,4 +440,6 @@ pub async fn add_spoke(state: tauri::State<'_, AppState>, ticket: String) -> Res
     app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?.add_spoke(&ticket)?;
     Ok(overview(&app))
 }
+
+
 

@@ -90,6 +90,15 @@ impl AppState {
     }
 }
 
+/// Where the save dialogs start (full file paths in the Documents folder, not yet taken).
+#[derive(Debug, Clone, Serialize)]
+pub struct SuggestedPaths {
+    /// For the recovery file: `spokes-recovery-{slug}.json`.
+    pub recovery: String,
+    /// For an export: `{slug}-{YYYY-MM-DD}.tar.gz`.
+    pub export: String,
+}
+
 /// What the UI needs to choose a screen.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Overview {
@@ -175,6 +184,8 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::publish_status,
         commands::add_spoke,
         commands::save_recovery_file,
+        commands::suggested_paths,
+        commands::restore_blog,
         commands::recovery_sheet,
         commands::post_history,
         commands::diff_text,
@@ -259,8 +270,39 @@ fn app_menu<R: tauri::Runtime>(h: &tauri::AppHandle<R>) -> tauri::Result<tauri::
     Menu::with_items(h, &[&file, &edit, &post, &view])
 }
 
-/// Runs the desktop app.
+/// Whether the machine has a GPU the window can draw with: a DRM render node
+/// (`/dev/dri/renderD*`, Linux's device for GPU work without a display).
+#[cfg(target_os = "linux")]
+fn has_render_node() -> bool {
+    std::fs::read_dir("/dev/dri")
+        .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD")))
+        .unwrap_or(false)
+}
+
+/// The web view's drawing mode. Without a GPU, WebKitGTK composites the page through a
+/// software OpenGL (Mesa's llvmpipe), which makes every frame cost tens of milliseconds on a
+/// small machine; painting straight on the CPU is quicker there (docs/benchmarks.md: typing
+/// and starting both measured faster on the two-core benchmark machine, and the web view
+/// uses about 100 MiB less). WebKit reads its switch, `WEBKIT_DISABLE_COMPOSITING_MODE`, from
+/// the environment when it starts. With a GPU, or when the writer set the switch themselves,
+/// WebKit's own choice stands.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn choose_drawing_mode() {
+    const KEY: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if std::env::var_os(KEY).is_none() && !has_render_node() {
+        // SAFETY: `set_var` is unsound only while another thread reads the environment; this
+        // runs first thing in `run`, called first thing in `main`, before any thread exists.
+        unsafe { std::env::set_var(KEY, "1") };
+    }
+}
+
+/// Starts the desktop app on the profile in `SPOKES_PROFILE` (or the default one) and runs
+/// until its window closes. Call it first thing in `main`, before any other thread starts: it
+/// may set an environment variable for WebKit ([`choose_drawing_mode`]).
 pub fn run() {
+    #[cfg(target_os = "linux")]
+    choose_drawing_mode();
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKES_LOG").unwrap_or_else(|_| "warn,automerge=off".into())).init();
     let dir = default_profile_dir();
     let state = AppState::new(dir.clone());
@@ -280,6 +322,8 @@ pub fn run() {
     let app = builder(tauri::Builder::<tauri::Wry>::new().plugin(single), state)
         // The window's size and place, as the writer left them.
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        // Native open and save dialogs (GTK's file chooser on Linux).
+        .plugin(tauri_plugin_dialog::init())
         .menu(app_menu)
         .on_menu_event(|app, event| {
             use tauri::Emitter;

@@ -38,6 +38,70 @@ async fn test_spoke(dir: &Path, name: &str) -> TestSpoke {
     TestSpoke { running, ticket }
 }
 
+/// Which of the desktop's file dialogs is open.
+#[derive(Clone, Copy)]
+enum FileDialog {
+    Save,
+    Open,
+}
+
+/// Answers the desktop's file dialog titled `title` (GTK's file chooser, opened by the app
+/// through the dialog plugin) with `path`, as a writer would: the path typed into the name
+/// field (save) or the location field (open, Ctrl+L), then Enter. WebDriver reaches only the
+/// web page, so the keys go through the X server (xdotool's XTEST).
+fn answer_file_dialog(display: &str, title: &str, kind: FileDialog, path: &Path) {
+    let xdotool = |args: &[&str]| {
+        let out = Command::new("xdotool").env("DISPLAY", display).args(args).output().expect("run xdotool (./x test installs it)");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let window = loop {
+        let (_, found) = xdotool(&["search", "--onlyvisible", "--name", &format!("^{title}$")]);
+        if let Some(id) = found.lines().next() {
+            break id.to_owned();
+        }
+        assert!(Instant::now() < deadline, "the {title:?} dialog never opened");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    std::thread::sleep(Duration::from_millis(500)); // the chooser fills in its folder
+    assert!(xdotool(&["windowfocus", "--sync", &window]).0, "focus the {title:?} dialog");
+    let path = path.to_str().expect("a UTF-8 path");
+    let keys: &[&[&str]] = match kind {
+        FileDialog::Save => &[&["key", "--clearmodifiers", "ctrl+a"], &["type", "--delay", "20", path], &["key", "Return"]],
+        FileDialog::Open => &[&["key", "--clearmodifiers", "ctrl+l"], &["type", "--delay", "20", path], &["key", "Return"]],
+    };
+    for k in keys {
+        assert!(xdotool(k).0, "xdotool {k:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// tauri-driver on `port`, starting the app on `profile` with its desktop folders under
+/// `root` (named with `suffix`, so a second computer gets folders of its own).
+fn start_driver(port: u16, native: u16, display: &str, bus: &str, profile: &Path, root: &Path, suffix: &str) -> Proc {
+    Proc(
+        Command::new(find_tool("tauri-driver"))
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("DISPLAY", display)
+            .env("SPOKES_PROFILE", profile)
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            .env("XDG_DATA_HOME", root.join(format!("xdg-data{suffix}")))
+            .env("XDG_CACHE_HOME", root.join(format!("xdg-cache{suffix}")))
+            .env("XDG_CONFIG_HOME", root.join(format!("xdg-config{suffix}")))
+            .env("XDG_DOCUMENTS_DIR", root.join(format!("documents{suffix}")))
+            .env("DBUS_SESSION_BUS_ADDRESS", bus)
+            .env("GDK_BACKEND", "x11")
+            // WebKit's GL compositing, as with a GPU: the app picks CPU drawing without one,
+            // where WebKitWebDriver's screenshots stall for a minute at a time.
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .expect("start tauri-driver"),
+    )
+}
+
 fn http_json(url: &str) -> Value {
     let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(20))).build().into();
     let text = agent.get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}")).body_mut().read_to_string().expect("body");
@@ -60,34 +124,17 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let port = free_port();
     let native = free_port();
     let profile = tmp.path().join("profile");
-    let driver_proc = Proc(
-        Command::new(find_tool("tauri-driver"))
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .env("DISPLAY", &display)
-            .env("SPOKES_PROFILE", &profile)
-            .env("TAURI_WEBVIEW_AUTOMATION", "true")
-            .env("XDG_DATA_HOME", tmp.path().join("xdg-data"))
-            .env("XDG_CACHE_HOME", tmp.path().join("xdg-cache"))
-            .env("XDG_CONFIG_HOME", tmp.path().join("xdg-config"))
-            .env("XDG_DOCUMENTS_DIR", tmp.path().join("documents"))
-            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
-            .env("GDK_BACKEND", "x11")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .process_group(0)
-            .spawn()
-            .expect("start tauri-driver"),
-    );
+    let driver_proc = start_driver(port, native, &display, &bus, &profile, tmp.path(), "");
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     let d = Driver::start(port, Path::new(env!("CARGO_BIN_EXE_spokes-app")), shots);
 
     // Onboarding: a name, a title, a passphrase typed twice.
     d.wait("#name", 60);
-    d.screenshot("onboarding");
     d.type_into("#name", "Ada Lovelace");
     d.type_into("#blog-title", "Notes from the engine room");
     d.type_into("#passphrase", "correct horse battery");
     d.type_into("#passphrase2", "correct horse battery");
+    d.screenshot("onboarding");
     d.click("#create");
 
     // The recovery file is saved at once, in the Documents folder; the sheet can be printed.
@@ -382,10 +429,15 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.type_into("#set-description", "Field notes, signed.");
     d.click("#settings-save");
     d.wait_text("#settings-msg", 10, |t| t.starts_with("Saved."));
+    // The export asks where, in the desktop's save dialog.
+    let kept = tmp.path().join("kept");
+    std::fs::create_dir_all(&kept).expect("a folder for the export");
     d.click("#export");
+    let chosen = kept.join("engine-room.tar.gz");
+    answer_file_dialog(&display, "Export your blog", FileDialog::Save, &chosen);
     let exported = d.wait_text("#keep-msg", 60, |t| t.starts_with("Exported your blog"));
-    let path = exported.rsplit(" to ").next().unwrap_or_default();
-    let archive = spokes_core::archive::read_archive(Path::new(path)).expect("the export reads back and verifies");
+    assert_eq!(exported.rsplit(" to ").next(), Some(chosen.to_str().unwrap_or_default()), "{exported}");
+    let archive = spokes_core::archive::read_archive(&chosen).expect("the export reads back and verifies");
     assert_eq!(archive.manifest.fingerprint, fingerprint);
     // Each spoke can be opened in the browser at the blog's address there.
     let north_endpoint = north.running.endpoint_id.to_string();
@@ -397,6 +449,13 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let south_endpoint = south.endpoint_id.to_string();
     d.click(&format!(".remove-spoke[data-endpoint='{south_endpoint}']"));
     d.wait_text("#blog-link", 10, |t| t == "Hosted by 1 spoke.");
+    // The recovery file saved again, where the writer chooses: it now names the spoke.
+    let recovery_again = kept.join("recovery.json");
+    d.click("#save-recovery");
+    answer_file_dialog(&display, "Save your recovery file", FileDialog::Save, &recovery_again);
+    d.wait_text("#keep-msg", 30, |t| t == format!("Saved the recovery file to {}", recovery_again.display()));
+    let again = spokes_writer::recovery::RecoveryFile::parse(&std::fs::read(&recovery_again).expect("recovery file")).expect("a recovery file");
+    assert_eq!(again.spokes.len(), 1, "the recovery file names the blog's one spoke");
     d.click("#settings-close");
     let settings = spokes_writer::Profile::open(&profile).expect("profile").settings().expect("settings");
     assert_eq!(settings.description, "Field notes, signed.");
@@ -475,6 +534,31 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     assert!(stored.iter().any(|p| p.title == "Tomorrow's shift" && p.date > chrono::Utc::now()), "signed with tomorrow's date");
     let api = http_json(&format!("{base}/api/v1/blogs/{blog_id}"));
     assert!(!api.to_string().contains("Tomorrow's shift"), "a scheduled post stays hidden: {api}");
+    drop(d);
+    drop(driver_proc);
+
+    // A new computer: the recovery file, picked in the desktop's open dialog, and its
+    // passphrase bring the blog back from its spoke, pictures and all.
+    let restored = tmp.path().join("restored-profile");
+    let driver_proc = start_driver(port, native, &display, &bus, &restored, tmp.path(), "-2");
+    let d = Driver::start(port, Path::new(env!("CARGO_BIN_EXE_spokes-app")), PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
+    d.click("#restore-start");
+    d.click("#restore-pick");
+    answer_file_dialog(&display, "Choose your recovery file", FileDialog::Open, &recovery_again);
+    d.wait_text("#restore-file", 20, |t| t == recovery_again.to_str().unwrap_or_default());
+    d.type_into("#restore-pass", "not my passphrase");
+    d.click("#restore-go");
+    d.wait_text("#error", 60, |t| t.contains("passphrase is not right"));
+    d.clear("#restore-pass");
+    d.type_into("#restore-pass", "correct horse battery");
+    d.screenshot("restore");
+    d.click("#restore-go");
+    d.wait("#app[data-ready]", 120);
+    let titles = d.script("return Array.from(document.querySelectorAll('#post-list .post-title')).map((e) => e.textContent);");
+    assert!(titles.as_array().is_some_and(|t| t.iter().any(|x| x == "A picture")), "the restored blog lists its posts: {titles}");
+    let back = spokes_writer::Profile::open(&restored).expect("the restored profile");
+    assert_eq!(back.fingerprint(), fingerprint, "the same identity");
+    assert_eq!(back.image(&name).as_deref(), Some(PNG), "the picture came back");
     drop(d);
     drop(driver_proc);
 }

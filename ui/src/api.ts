@@ -60,8 +60,12 @@ export const api = {
   publish: (id: string | null) => invoke<PublishSummary>("publish", { id }),
   publishStatus: () => invoke<PublishSummary>("publish_status"),
   addSpoke: (ticket: string) => invoke<Overview>("add_spoke", { ticket }),
-  /** Saves the recovery file (default folder: Documents); returns its path. */
-  saveRecoveryFile: (folder: string | null = null) => invoke<string>("save_recovery_file", { folder }),
+  /** Saves the recovery file to `path` (from the save dialog), else into Documents; returns where. */
+  saveRecoveryFile: (path: string | null = null) => invoke<string>("save_recovery_file", { path }),
+  /** Where the save dialogs start, in the Documents folder. */
+  suggestedPaths: () => invoke<{ recovery: string; export: string }>("suggested_paths"),
+  /** Brings a blog back on this computer from a recovery file and its passphrase (from its spokes). */
+  restoreBlog: (recoveryPath: string, passphrase: string) => invoke<Overview>("restore_blog", { recoveryPath, passphrase }),
   /** The printable recovery sheet, a whole HTML page. */
   recoverySheet: () => invoke<string>("recovery_sheet"),
   /** Withdraws a post from readers (a signed revision), then tells the spokes. */
@@ -76,8 +80,8 @@ export const api = {
   /** Opens a web page (http or https only) in the writer's browser. */
   openInBrowser: (url: string) => invoke<void>("open_in_browser", { url }),
   removeSpoke: (endpoint: string) => invoke<Overview>("remove_spoke", { endpoint }),
-  /** Writes everything to an archive in the Documents folder; returns its path. */
-  exportArchive: (folder: string | null = null) => invoke<string>("export_archive", { folder }),
+  /** Writes everything to an archive at `path` (from the save dialog), else into Documents; returns where. */
+  exportArchive: (path: string | null = null) => invoke<string>("export_archive", { path }),
   /** Every published revision of a post, newest first. */
   postHistory: (id: string) => invoke<Revision[]>("post_history", { id }),
   diffText: (oldText: string, newText: string) => invoke<DiffPart[]>("diff_text", { old: oldText, new: newText }),

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from "vitest";
-import { BlockPreview, needsWhole, splitBlocks } from "./blocks";
+import { BlockPreview, echoTyping, needsWhole, splitBlocks } from "./blocks";
 
 describe("splitBlocks", () => {
   it("cuts at blank lines but not inside fences or before indented continuations", () => {
@@ -72,5 +72,58 @@ describe("BlockPreview", () => {
     await old;
     await p.update("new post");
     expect(root.textContent).toBe("new post");
+  });
+});
+
+describe("echoing a typed letter", () => {
+  const shown = (src: string, html = `<p>${src}</p>\n`) => {
+    const el = document.createElement("div");
+    el.innerHTML = html;
+    return el;
+  };
+  const echoed = (old: string, now: string, html?: string) => echoTyping(old, shown(old, html), now)?.textContent ?? null;
+
+  it("shows a letter or digit typed inside, at the end or at the start of a plain paragraph", () => {
+    expect(echoed("The harbour at night", "The harbours at night")).toBe("The harbours at night");
+    expect(echoed("Wait, really? Yes", "Wait, really? Yess")).toBe("Wait, really? Yess");
+    expect(echoed("line one\nline two", "line one\nxline two")).toBe("line one\nxline two");
+    expect(echoed("Page 4 of 9", "Page 42 of 9")).toBe("Page 42 of 9");
+    expect(echoed("Café au lait", "Cafés au lait")).toBe("Cafés au lait");
+  });
+
+  it("leaves to the renderer whatever could change the Markdown", () => {
+    // The paragraph already holds Markdown (its element is not just its text).
+    expect(echoed("an *old* word", "an *olde* word", "<p>an <em>old</em> word</p>")).toBeNull();
+    // Beside a delimiter, an entity, or at a line's start where a digit could begin a list.
+    expect(echoed("a * b*", "a *x b*")).toBeNull();
+    expect(echoed("&ap;", "&amp;")).toBeNull();
+    expect(echoed("foo\n. bar", "foo\n1. bar")).toBeNull();
+    expect(echoed("end.", "end.x")).toBeNull();
+    // Not a single letter: a space, punctuation, a deletion, a paste.
+    expect(echoed("ab cd", "ab  cd")).toBeNull();
+    expect(echoed("ab cd", "ab, cd")).toBeNull();
+    expect(echoed("ab cd", "ab c")).toBeNull();
+    expect(echoed("ab cd", "ab xyz cd")).toBeNull();
+    // Characters outside the plain set anywhere in the paragraph.
+    expect(echoed("see [this] now", "see [this] nows")).toBeNull();
+  });
+
+  it("shows the echo at once, then Rust's rendering in its place", async () => {
+    const root = document.createElement("article");
+    let release: () => void = () => {};
+    const render = async (blocks: string[]) => {
+      await new Promise<void>((r) => { release = r; });
+      return blocks.map((b) => `<p>${b}</p>\n`);
+    };
+    const p = new BlockPreview(root, render);
+    const first = p.update("Title words\n\nA plain paragraph");
+    release();
+    await first;
+    const typing = p.update("Title words\n\nA plainy paragraph");
+    expect(root.children[1].textContent).toBe("A plainy paragraph"); // before the render returns
+    release();
+    await typing;
+    expect(root.children.length).toBe(2);
+    expect(root.children[1].innerHTML).toBe("<p>A plainy paragraph</p>\n");
   });
 });

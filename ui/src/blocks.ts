@@ -47,11 +47,55 @@ export function splitBlocks(md: string): string[] {
   return blocks;
 }
 
+/** Characters a paragraph may hold for typing in it to be echoed (none is Markdown syntax mid-line). */
+const ECHO_TEXT = /^[\p{L}\p{N} .,;:!?'"()\n-]*$/u;
+/** What may stand beside an echoed character. */
+const BESIDE = /^[\p{L}\p{N} ]$/u;
+
+/**
+ * The element a typed letter or digit makes of a plain paragraph, made at once instead of
+ * after the round trip to Rust, or null when that cannot be known without rendering.
+ *
+ * It is made only when the old element is one `<p>` holding exactly the old text (so the
+ * paragraph has no Markdown in it), the new text is the old one with one letter or digit
+ * inserted, that character stands between letters, digits or spaces (a letter may also start
+ * a line or end one), and the paragraph holds only letters, digits, spaces, line breaks and
+ * `.,;:!?'"()-`. Inserting such a character next to no delimiter, entity, list marker or
+ * indentation changes no Markdown structure, so the spokes' renderer would give the same
+ * paragraph with the character in it (checked against it in `spokes_core::render`'s tests).
+ */
+export function echoTyping(oldSrc: string, oldEl: HTMLElement, newSrc: string): HTMLElement | null {
+  const n = newSrc.length - oldSrc.length;
+  if (n < 1 || n > 2 || !ECHO_TEXT.test(newSrc)) return null;
+  const p = oldEl.firstElementChild;
+  if (oldEl.childElementCount !== 1 || !p || p.tagName !== "P" || p.childNodes.length !== 1
+    || p.firstChild?.nodeType !== Node.TEXT_NODE || p.textContent !== oldSrc) return null;
+  let k = 0;
+  while (k < oldSrc.length && oldSrc[k] === newSrc[k]) k++;
+  if (newSrc.slice(k + n) !== oldSrc.slice(k)) return null;
+  const typed = newSrc.slice(k, k + n);
+  if (!/^[\p{L}\p{N}]$/u.test(typed)) return null;
+  const before = newSrc.slice(0, k), after = newSrc.slice(k + n);
+  const prev = Array.from(before.slice(-2)).pop(), next = Array.from(after.slice(0, 2))[0];
+  const letter = /^\p{L}$/u.test(typed);
+  const prevOk = prev !== undefined && prev !== "\n" ? BESIDE.test(prev) : letter;
+  const nextOk = next !== undefined && next !== "\n" ? BESIDE.test(next) : prev !== " ";
+  if (!prevOk || !nextOk) return null;
+  const el = document.createElement("div");
+  el.className = "block";
+  const para = document.createElement("p");
+  para.textContent = newSrc;
+  el.append(para);
+  return el;
+}
+
 /** Renders a batch of Markdown blocks to sanitised HTML, one string per block. */
 export type RenderBlocks = (blocks: string[]) => Promise<string[]>;
 
 /** Keeps `root`'s children in step with the Markdown, re-rendering only changed blocks. */
 export class BlockPreview {
+  /** When `update` was last called (`performance.now()`). */
+  lastRequested = 0;
   private blocks: Block[] = [];
   private running: Promise<void> | null = null;
   private next: string | null = null;
@@ -62,6 +106,7 @@ export class BlockPreview {
   /** Shows `md`. Calls made while a render runs collapse into one render of the latest text. */
   update(md: string): Promise<void> {
     this.next = md;
+    this.lastRequested = performance.now();
     if (!this.running) {
       this.running = (async () => {
         while (this.next !== null) {
@@ -93,6 +138,14 @@ export class BlockPreview {
     const changed = srcs.slice(start, srcs.length - end);
     const removed = old.slice(start, old.length - end);
     if (changed.length === 0 && removed.length === 0) return;
+    // A letter typed in a plain paragraph shows at once; Rust's rendering replaces it below.
+    if (changed.length === 1 && removed.length === 1) {
+      const echo = echoTyping(removed[0].src, removed[0].el, changed[0]);
+      if (echo) {
+        removed[0].el.replaceWith(echo);
+        removed[0].el = echo;
+      }
+    }
     const generation = this.generation;
     const html = changed.length ? await this.render(changed) : [];
     if (generation !== this.generation) return; // reset meanwhile: this text is gone

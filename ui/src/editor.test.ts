@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from "vitest";
 import { EditorState } from "@codemirror/state";
-import { MarkdownEditor, splicesFromChanges } from "./editor";
+import { foretellTyping, MarkdownEditor, splicesFromChanges } from "./editor";
 import { applySplices, SpliceTracker, type Splice } from "./splices";
 
 describe("splices from CodeMirror's changes", () => {
@@ -44,7 +44,8 @@ describe("MarkdownEditor", () => {
     const box = document.createElement("div");
     document.body.append(box);
     const tracker = new SpliceTracker("");
-    const editor = new MarkdownEditor(box, (splices, text) => tracker.record(splices, text));
+    let reported = "";
+    const editor = new MarkdownEditor(box, (splices, text) => { tracker.record(splices, text); reported = text; });
     editor.value = "Hello 😀 world";
     tracker.reset(editor.value);
     expect(tracker.dirty).toBe(false);
@@ -53,7 +54,29 @@ describe("MarkdownEditor", () => {
     const { splices, length } = tracker.take();
     expect(applySplices("Hello 😀 world", splices)).toBe("Hello 😀! **world**");
     expect(length).toBe("Hello 😀! **world**".length);
+    expect(reported).toBe(editor.value); // the text after the edit, though told before the editor redraws
     expect([editor.selectionStart, editor.selectionEnd]).toEqual([11, 16]);
     expect(document.getElementById("body")).toBe(editor.contentDOM);
+  });
+});
+
+describe("foretelling a typed character", () => {
+  const typed = (data: string, extra: Partial<{ inputType: string; isComposing: boolean }> = {}) =>
+    ({ inputType: "insertText", data, isComposing: false, ...extra });
+
+  it("gives the text CodeMirror will make, over a selection and beside emoji", () => {
+    const state = EditorState.create({ doc: "Hi 😀 there 🇫🇷" });
+    for (const [from, to, data] of [[3, 5, "é"], [0, 0, "𝔘"], [state.doc.length, state.doc.length, "!"], [6, 11, "x"]] as const) {
+      const after = state.update({ changes: { from, to, insert: data } }).state.doc.toString();
+      expect(foretellTyping(typed(data), state.doc, from, to)).toBe(after);
+    }
+  });
+
+  it("leaves alone what is not plain typing", () => {
+    const doc = EditorState.create({ doc: "abc" }).doc;
+    expect(foretellTyping(typed("x", { isComposing: true }), doc, 1, 1)).toBeNull();
+    expect(foretellTyping(typed("x", { inputType: "insertFromPaste" }), doc, 1, 1)).toBeNull();
+    expect(foretellTyping({ inputType: "deleteContentBackward", data: null, isComposing: false }, doc, 1, 1)).toBeNull();
+    expect(foretellTyping(typed("a\nb"), doc, 1, 1)).toBeNull();
   });
 });

@@ -3,7 +3,7 @@
 // Every change the writer makes reaches `onEdit` as splices in UTF-16 code units, taken
 // straight from CodeMirror's change sets, so Rust applies exactly what was typed.
 
-import { type ChangeSet, EditorState, type Extension } from "@codemirror/state";
+import { type ChangeSet, EditorState, type Extension, type Text } from "@codemirror/state";
 import { EditorView, drawSelection, keymap, placeholder } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { markdown } from "@codemirror/lang-markdown";
@@ -23,6 +23,16 @@ export function splicesFromChanges(changes: ChangeSet): Splice[] {
   return out;
 }
 
+/**
+ * The text a typed character will make, known before WebKit and CodeMirror have applied it:
+ * `data` in place of the selection [from, to). Only plain typing is foretold (`insertText`
+ * outside an input method's composition); anything else gives null and waits for the edit.
+ */
+export function foretellTyping(e: { inputType: string; data: string | null; isComposing: boolean }, doc: Text, from: number, to: number): string | null {
+  if (e.inputType !== "insertText" || !e.data || e.isComposing || e.data.includes("\n")) return null;
+  return doc.sliceString(0, from) + e.data + doc.sliceString(to);
+}
+
 /** Keys the page handles itself (see the keydown handler in main.ts). */
 const PAGE_KEYS = new Set(["mod-b", "mod-i", "mod-k", "mod-e", "mod-enter", "mod-s", "mod-n", "mod-d", "mod-h", "mod-,",
   "shift-mod-h", "shift-mod-q", "shift-mod-l", "shift-mod-f", "shift-mod-i", "mod-shift-h", "mod-shift-q", "mod-shift-l", "mod-shift-f", "mod-shift-i"]);
@@ -36,7 +46,16 @@ export class MarkdownEditor {
   private quiet = false;
   private readonly extensions: Extension[];
 
-  constructor(parent: HTMLElement, onEdit: OnEdit, handlers: { paste?: (e: ClipboardEvent) => boolean; drop?: (e: DragEvent) => boolean } = {}) {
+  /**
+   * `handlers.foretold` hears the text a typed character will make, before the edit is
+   * applied ([`foretellTyping`]), so the preview can follow in the same frame; `onEdit` still
+   * reports every edit as it happened.
+   */
+  constructor(parent: HTMLElement, onEdit: OnEdit, handlers: {
+    paste?: (e: ClipboardEvent) => boolean;
+    drop?: (e: DragEvent) => boolean;
+    foretold?: (text: string) => void;
+  } = {}) {
     this.extensions = [
           history(),
           drawSelection(),
@@ -50,13 +69,32 @@ export class MarkdownEditor {
           EditorView.domEventHandlers({
             paste: (e) => handlers.paste?.(e) ?? false,
             drop: (e) => handlers.drop?.(e) ?? false,
-          }),
-          EditorView.updateListener.of((u) => {
-            if (!u.docChanged || this.quiet) return;
-            onEdit(splicesFromChanges(u.changes), u.state.doc.toString(), u.state.selection.main.head);
+            beforeinput: (e, view) => {
+              if (handlers.foretold && !view.composing) {
+                const sel = view.state.selection.main;
+                const text = foretellTyping(e, view.state.doc, sel.from, sel.to);
+                if (text !== null) handlers.foretold(text);
+              }
+              return false; // CodeMirror and WebKit handle the input as usual
+            },
           }),
     ];
-    this.view = new EditorView({ parent, state: EditorState.create({ doc: "", extensions: this.extensions }) });
+    this.view = new EditorView({
+      parent,
+      state: EditorState.create({ doc: "", extensions: this.extensions }),
+      // The edit is reported before CodeMirror updates its own elements, so the preview's
+      // render (in the app's process) runs while the editor redraws.
+      dispatchTransactions: (trs, view) => {
+        try {
+          if (!this.quiet && trs.some((t) => t.docChanged)) {
+            const last = trs[trs.length - 1].state;
+            onEdit(trs.flatMap((t) => splicesFromChanges(t.changes)), last.doc.toString(), last.selection.main.head);
+          }
+        } finally {
+          view.update(trs);
+        }
+      },
+    });
   }
 
   /** The element that takes the focus and the keys. */

@@ -5,6 +5,7 @@ import { SpliceTracker, type Splice } from "./splices";
 import { MarkdownEditor } from "./editor";
 import { BlockPreview } from "./blocks";
 import { listen } from "@tauri-apps/api/event";
+import { open as openDialog, save as saveDialog } from "@tauri-apps/plugin-dialog";
 import { code, link, prefixLines, wordCountLine, wrap, type Edit } from "./format";
 
 const root = document.getElementById("app")!;
@@ -83,8 +84,58 @@ function onboarding() {
       button.textContent = "Create my blog";
     }
   });
-  root.replaceChildren(h("main", { class: "center" }, form));
+  const restoreLink = h("button", { id: "restore-start", type: "button", class: "link" }, "I already have a blog: bring it back with my recovery file");
+  restoreLink.addEventListener("click", () => restoreScreen());
+  root.replaceChildren(h("main", { class: "center" }, form, h("p", { class: "center-note" }, restoreLink)));
   name.focus();
+}
+
+/**
+ * A new computer, or one that was wiped: the recovery file (picked in the desktop's open
+ * dialog) and its passphrase bring back the name, the key and the whole blog from its spokes.
+ */
+function restoreScreen() {
+  let chosen: string | null = null;
+  const pick = h("button", { id: "restore-pick", type: "button" }, "Choose the recovery file…");
+  const file = h("p", { id: "restore-file", class: "muted" }, "No file chosen yet. It is named spokes-recovery-….json, often in your Documents folder.");
+  const pass = h("input", { id: "restore-pass", type: "password", autocomplete: "current-password" });
+  const err = errorLine();
+  const go = h("button", { id: "restore-go", type: "submit", class: "primary" }, "Bring my blog back");
+  const back = h("button", { id: "restore-back", type: "button" }, "Back");
+  const form = h("form", { class: "card" },
+    h("h1", {}, "Bring your blog back"),
+    h("p", {}, "Your recovery file and your passphrase bring back your name, your key and your whole blog, with its history and drafts, from the spokes that host it."),
+    h("div", { class: "toolbar" }, pick), file,
+    field("The passphrase you chose for it", pass),
+    err, h("div", { class: "toolbar" }, back, go));
+  pick.addEventListener("click", async () => {
+    err.textContent = "";
+    try {
+      const path = await openDialog({ title: "Choose your recovery file", multiple: false, directory: false, filters: [{ name: "Spokes recovery file", extensions: ["json"] }] });
+      if (typeof path !== "string") return;
+      chosen = path;
+      file.textContent = path;
+      pass.focus();
+    } catch (e) { err.textContent = asUiError(e).message; }
+  });
+  back.addEventListener("click", () => onboarding());
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    err.textContent = "";
+    if (!chosen) { err.textContent = "Choose your recovery file first."; return; }
+    go.disabled = true;
+    go.textContent = "Fetching your blog from its spokes…";
+    try {
+      const o = await api.restoreBlog(chosen, pass.value);
+      await writingScreen(o);
+    } catch (e) {
+      err.textContent = asUiError(e).message;
+      go.disabled = false;
+      go.textContent = "Bring my blog back";
+    }
+  });
+  root.replaceChildren(h("main", { class: "center" }, form));
+  pick.focus();
 }
 
 /**
@@ -193,6 +244,7 @@ async function writingScreen(o: Overview) {
   // The editor (CodeMirror 6); its edits go to Rust as the splices CodeMirror reports.
   const bodyBox = h("div", { class: "body" });
   let onBodyEdit: (splices: Splice[], text: string) => void = () => {};
+  let onBodyForetold: (text: string) => void = () => {};
   const body = new MarkdownEditor(bodyBox, (splices, text) => onBodyEdit(splices, text), {
     paste: (ev) => {
       const files = Array.from(ev.clipboardData?.files ?? []);
@@ -204,6 +256,7 @@ async function writingScreen(o: Overview) {
       if (!files.length) return false;
       ev.preventDefault(); void addImages(files); return true;
     },
+    foretold: (text) => onBodyForetold(text),
   });
   (window as unknown as { spokesEditor: MarkdownEditor }).spokesEditor = body; // for the window test and the benchmark
   const preview = h("article", { id: "preview", class: "preview", "aria-label": "Preview" });
@@ -314,7 +367,8 @@ async function writingScreen(o: Overview) {
 
   // The preview follows every keystroke, re-rendering only the blocks that changed.
   const blockPreview = new BlockPreview(preview, (blocks) => api.previewBlocks(blocks));
-  const renderPreview = () => { void blockPreview.update(`# ${title.value}\n\n${body.value}`); };
+  (window as unknown as { spokesPreview: BlockPreview }).spokesPreview = blockPreview; // for the benchmark
+  const renderPreview = (text: string = body.value) => { void blockPreview.update(`# ${title.value}\n\n${text}`); };
 
 
   function showLink(ov: Overview) {
@@ -539,16 +593,25 @@ async function writingScreen(o: Overview) {
     const keep = h("p", { id: "keep-msg", class: "muted", role: "status" });
     const recoveryBtn = h("button", { id: "save-recovery", type: "button" }, "Save the recovery file again");
     const exportBtn = h("button", { id: "export", type: "button" }, "Export everything");
+    // Both ask where, in the desktop's own save dialog, starting in the Documents folder.
     recoveryBtn.addEventListener("click", async () => {
-      try { keep.textContent = `Saved the recovery file to ${await api.saveRecoveryFile()}`; } catch (e) { keep.textContent = asUiError(e).message; }
+      try {
+        const path = await saveDialog({ title: "Save your recovery file", defaultPath: (await api.suggestedPaths()).recovery, filters: [{ name: "Spokes recovery file", extensions: ["json"] }] });
+        if (!path) return;
+        keep.textContent = `Saved the recovery file to ${await api.saveRecoveryFile(path)}`;
+      } catch (e) { keep.textContent = asUiError(e).message; }
     });
     exportBtn.addEventListener("click", async () => {
-      keep.textContent = "Exporting…";
-      try { keep.textContent = `Exported your blog, its history and signatures to ${await api.exportArchive()}`; } catch (e) { keep.textContent = asUiError(e).message; }
+      try {
+        const path = await saveDialog({ title: "Export your blog", defaultPath: (await api.suggestedPaths()).export, filters: [{ name: "Spokes export", extensions: ["tar.gz"] }] });
+        if (!path) return;
+        keep.textContent = "Exporting…";
+        keep.textContent = `Exported your blog, its history and signatures to ${await api.exportArchive(path)}`;
+      } catch (e) { keep.textContent = asUiError(e).message; }
     });
     const close = h("button", { id: "settings-close", type: "button" }, "Close");
     const dialog = h("dialog", { id: "settings-dialog", class: "wide" },
-      h("h2", {}, "Settings"),
+      h("div", { class: "dialog-head" }, h("h2", {}, "Settings"), close),
       h("h3", {}, "Your blog"),
       field("Title", fTitle), field("Description", fDesc), field("Language", fLang), field("Handle", fHandle),
       h("div", { class: "toolbar" }, msg, save),
@@ -556,8 +619,7 @@ async function writingScreen(o: Overview) {
       h("p", {}, `${id.name} · `, h("code", { id: "settings-fingerprint" }, id.fingerprint)),
       h("p", { class: "muted" }, "Computers that sign for you:"), devices,
       h("h3", {}, "Spokes"), spokeList,
-      h("h3", {}, "Copies to keep"), h("div", { class: "toolbar" }, recoveryBtn, exportBtn), keep,
-      h("div", { class: "toolbar" }, close));
+      h("h3", {}, "Copies to keep"), h("div", { class: "toolbar" }, recoveryBtn, exportBtn), keep);
     save.addEventListener("click", async () => {
       const next: BlogSettings = { title: fTitle.value.trim(), description: fDesc.value.trim(), language: fLang.value.trim() || "en", handle: fHandle.value.trim() };
       try {
@@ -614,7 +676,11 @@ async function writingScreen(o: Overview) {
     const mine = summaries.find((x) => x.post.id === current?.id);
     if (mine) mine.post.title = title.value; // so that searching finds it before the next reload
   });
-  onBodyEdit = (splices, text) => { edits.record(splices, text); saver.touch(); renderPreview(); updateCount(); };
+  // A typed character reaches the preview as it is typed (a letter in a plain paragraph is
+  // shown at once, see blocks.ts); when the edit itself arrives its text is the same, so
+  // nothing is rendered twice.
+  onBodyForetold = (text) => renderPreview(text);
+  onBodyEdit = (splices, text) => { edits.record(splices, text); saver.touch(); renderPreview(text); updateCount(); };
   publishBtn.addEventListener("click", () => void publish());
   historyBtn.addEventListener("click", () => void history());
   detailsBtn.addEventListener("click", () => void details());

@@ -158,4 +158,45 @@ mod tests {
         assert!(e.chars().count() <= 31, "{e}");
         assert!(e.starts_with("Some bold text and code"), "{e}");
     }
+
+    /// The app's preview shows a letter typed in a plain paragraph before this renderer has
+    /// seen it (`echoTyping` in `ui/src/blocks.ts`). Its rule, restated here, is checked
+    /// against this renderer: whenever the rule echoes, the rendering is the plain paragraph.
+    #[test]
+    fn the_previews_typing_echo_agrees_with_the_renderer() {
+        use rand::{Rng, SeedableRng};
+        const TEXT: &[char] = &['a', 'b', 'Z', 'é', '1', '2', ' ', ' ', '.', ',', ';', ':', '!', '?', '\'', '"', '(', ')', '\n', '-'];
+        const TYPED: &[char] = &['x', 'É', '0', '1', '7', 'ß'];
+        let beside = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == ' ');
+        // The text of a lone `<p>` holding exactly `src`, as the preview would find it.
+        let plain = |src: &str| {
+            let html = markdown_to_html(src);
+            let inner = html.strip_prefix("<p>").and_then(|h| h.strip_suffix("</p>\n"))?;
+            let text = inner.replace("&quot;", "\"").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">");
+            (!inner.contains('<') && text == src).then_some(())
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let (mut echoed, mut tried) = (0, 0);
+        while tried < 50_000 {
+            let len = rng.random_range(1..12);
+            let old: String = (0..len).map(|_| TEXT[rng.random_range(0..TEXT.len())]).collect();
+            if plain(&old).is_none() {
+                continue;
+            }
+            tried += 1;
+            let chars: Vec<char> = old.chars().collect();
+            let k = rng.random_range(0..=chars.len());
+            let typed = TYPED[rng.random_range(0..TYPED.len())];
+            let (prev, next) = (k.checked_sub(1).map(|i| chars[i]), chars.get(k).copied());
+            let prev_ok = if prev.is_some_and(|c| c != '\n') { beside(prev) } else { typed.is_alphabetic() };
+            let next_ok = if next.is_some_and(|c| c != '\n') { beside(next) } else { prev != Some(' ') };
+            if !(prev_ok && next_ok) {
+                continue;
+            }
+            let new: String = chars[..k].iter().chain([&typed]).chain(&chars[k..]).collect();
+            assert!(plain(&new).is_some(), "echoing {typed:?} into {old:?} gives {new:?}, rendered {}", markdown_to_html(&new));
+            echoed += 1;
+        }
+        assert!(echoed > 1_000, "only {echoed} echoes were checked");
+    }
 }

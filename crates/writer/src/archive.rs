@@ -45,12 +45,18 @@ impl Profile {
     /// Writes the archive into `folder` as `{slug of the title}-{YYYY-MM-DD}.tar.gz` (`-2`,
     /// `-3`… if taken) and returns its path.
     pub fn export_archive_into(&self, folder: &Path) -> Result<std::path::PathBuf, ProfileError> {
-        let title = self.settings_quick()?.title;
-        let base = format!("{}-{}", spokes_core::doc::slugify(if title.trim().is_empty() { "blog" } else { &title }), chrono::Utc::now().format("%Y-%m-%d"));
         std::fs::create_dir_all(folder).map_err(|source| ProfileError::Io { path: folder.into(), source })?;
-        let path = crate::fsutil::unique_path(folder, &base, "tar.gz");
+        let path = self.suggested_archive_path(folder)?;
         self.export_archive(&path)?;
         Ok(path)
+    }
+
+    /// Where an export would go in `folder` unless the writer chooses:
+    /// `{slug of the title}-{YYYY-MM-DD}.tar.gz` (`-2`, `-3`… if one is there already).
+    pub fn suggested_archive_path(&self, folder: &Path) -> Result<std::path::PathBuf, ProfileError> {
+        let title = self.settings_quick()?.title;
+        let base = format!("{}-{}", spokes_core::doc::slugify(if title.trim().is_empty() { "blog" } else { &title }), chrono::Utc::now().format("%Y-%m-%d"));
+        Ok(crate::fsutil::unique_path(folder, &base, "tar.gz"))
     }
 
     /// Writes the whole blog to `out` as an archive (see the module docs). The file appears

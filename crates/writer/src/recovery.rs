@@ -204,15 +204,17 @@ impl Profile {
                 Ok(_) if !replica.doc.get_heads().is_empty() => {
                     // The drafts the writer's computers left there, sealed; none is fine.
                     let sealed = spokes_sync::drafts::exchange(pool.endpoint(), addr, blog_id, None).await.unwrap_or_default();
-                    fetched = Some((replica, sealed));
+                    fetched = Some((replica, sealed, t.clone()));
                     break;
                 }
                 Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.label())),
                 Err(e) => failures.push(format!("{}: {e}", t.label())),
             }
         }
-        pool.close().await;
-        let (replica, sealed) = fetched.ok_or_else(|| ProfileError::Io { path: dir.into(), source: std::io::Error::other(format!("no spoke could give the blog back: {}", failures.join("; "))) })?;
+        let Some((replica, sealed, answered)) = fetched else {
+            pool.close().await;
+            return Err(ProfileError::Io { path: dir.into(), source: std::io::Error::other(format!("no spoke could give the blog back: {}", failures.join("; "))) });
+        };
         let mut blog = BlogDoc::from_automerge(replica.doc)?;
         let cert = replica.certificate.clone().unwrap_or_else(|| identity.certificate());
         let drafts = open_drafts(&identity, passphrase, &cert, blog_id, &sealed);
@@ -221,6 +223,14 @@ impl Profile {
         if let Some(c) = &replica.certificate {
             restored.merge_certificate(c)?;
         }
+        // The published posts' pictures, from the same spoke; any that do not come now come
+        // at the next publish.
+        match restored.sync_images(&pool, std::slice::from_ref(&answered)).await {
+            Ok(failed) if failed.is_empty() => {}
+            Ok(failed) => tracing::warn!("pictures not fetched yet: {failed:?}"),
+            Err(e) => tracing::warn!("pictures not fetched yet: {e}"),
+        }
+        pool.close().await;
         Ok(restored)
     }
 
@@ -274,21 +284,34 @@ pub fn default_recovery_folder() -> std::path::PathBuf {
 }
 
 impl Profile {
-    /// Writes the recovery file into `folder` as `spokes-recovery-{slug of the title}.json`
-    /// (`-2`, `-3`… if one is there already; readable by the owner only) and returns its path.
-    pub fn save_recovery_file(&self, folder: &Path) -> Result<std::path::PathBuf, ProfileError> {
-        let bytes = self.recovery_file()?;
+    /// Where the recovery file would go in `folder` unless the writer chooses:
+    /// `spokes-recovery-{slug of the title}.json` (`-2`, `-3`… if one is there already).
+    pub fn suggested_recovery_path(&self, folder: &Path) -> Result<std::path::PathBuf, ProfileError> {
         let title = self.settings_quick()?.title;
         let base = format!("spokes-recovery-{}", spokes_core::doc::slugify(if title.trim().is_empty() { "blog" } else { &title }));
+        Ok(crate::fsutil::unique_path(folder, &base, "json"))
+    }
+
+    /// Writes the recovery file into `folder` under [`Self::suggested_recovery_path`]'s name
+    /// and returns its path.
+    pub fn save_recovery_file(&self, folder: &Path) -> Result<std::path::PathBuf, ProfileError> {
         std::fs::create_dir_all(folder).map_err(|source| ProfileError::Io { path: folder.into(), source })?;
-        let path = crate::fsutil::unique_path(folder, &base, "json");
-        crate::fsutil::write_atomic(&path, &bytes).map_err(|source| ProfileError::Io { path: path.clone(), source })?;
+        let path = self.suggested_recovery_path(folder)?;
+        self.save_recovery_file_as(&path)?;
+        Ok(path)
+    }
+
+    /// Writes the recovery file to `path` (replacing what is there, whole or not at all;
+    /// readable by the owner only).
+    pub fn save_recovery_file_as(&self, path: &Path) -> Result<(), ProfileError> {
+        let bytes = self.recovery_file()?;
+        crate::fsutil::write_atomic(path, &bytes).map_err(|source| ProfileError::Io { path: path.into(), source })?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
-        Ok(path)
+        Ok(())
     }
 
     /// A printable recovery sheet (a whole HTML page): what the recovery file holds, in
