@@ -778,6 +778,7 @@ async function writingScreen(o: Overview) {
   // The local spoke starts in the background; show its address once it is up.
   if (!o.local_blog_url && o.spokes.length === 0) setTimeout(async () => showLink(await api.overview()), 800);
   mark("screen");
+  requestAnimationFrame(() => setTimeout(() => mark("screen-painted"), 0)); // the first frame of this screen, drawn
   // The newest post and the list are asked for together: the writer can start on the post
   // while the list arrives.
   const listed = api.listPosts();
