@@ -21,17 +21,15 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
     }
     let mut app = state.0.lock().await;
     let dir = app.dir.clone();
-    let (p, key) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
+    let (p, keys) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
         let p = Profile::create(&dir, name.trim(), &passphrase, &BlogSettings { title: blog_title.trim().into(), language: "en".into(), ..Default::default() })?;
-        let key = p.unlock(&passphrase)?;
-        let opening = p.identity()?.opening_keys(&passphrase).ok();
-        Ok((p, (key, opening)))
+        let keys = session_keys(&p, &passphrase)?;
+        Ok((p, keys))
     })
     .await
     .map_err(|e| ui_err("internal", e.to_string()))??;
     app.profile = Some(p);
-    app.key = Some(key.0);
-    app.opening = key.1;
+    (app.key, app.opening) = (Some(keys.0), keys.1);
     Ok(overview(&app))
 }
 
@@ -39,12 +37,8 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
 #[tauri::command]
 pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Result<Overview, UiError> {
     let mut app = state.0.lock().await;
-    let p = profile(&app)?;
-    let key = p.unlock(&passphrase)?;
-    // Opens the drafts of the writer's other computers; an identity without an encryption
-    // key (made before drafts were shared) keeps its drafts here.
-    app.opening = p.identity()?.opening_keys(&passphrase).ok();
-    app.key = Some(key);
+    let (key, opening) = session_keys(profile(&app)?, &passphrase)?;
+    (app.key, app.opening) = (Some(key), opening);
     Ok(overview(&app))
 }
 
@@ -354,16 +348,14 @@ pub async fn restore_blog(state: tauri::State<'_, AppState>, recovery_path: Stri
     }
     let dir = app.dir.clone();
     let p = Profile::restore_from_spoke(&dir, &recovery, &passphrase, None).await?;
-    let (p, key, opening) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
-        let key = p.unlock(&passphrase)?;
-        let opening = p.identity()?.opening_keys(&passphrase).ok();
-        Ok((p, key, opening))
+    let (p, (key, opening)) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
+        let keys = session_keys(&p, &passphrase)?;
+        Ok((p, keys))
     })
     .await
     .map_err(|e| ui_err("internal", e.to_string()))??;
     app.profile = Some(p);
-    app.key = Some(key);
-    app.opening = opening;
+    (app.key, app.opening) = (Some(key), opening);
     Ok(overview(&app))
 }
 
@@ -440,6 +432,3 @@ pub async fn add_spoke(state: tauri::State<'_, AppState>, ticket: String) -> Res
     app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?.add_spoke(&ticket)?;
     Ok(overview(&app))
 }
-
-
-

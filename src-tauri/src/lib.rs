@@ -137,6 +137,14 @@ fn overview(app: &App) -> Overview {
     }
 }
 
+/// The keys a session holds once the passphrase is given: the signing key, and the keys that
+/// open the drafts of the writer's other computers (`None` for an identity without an
+/// encryption key, made before drafts were shared: its drafts stay on this computer).
+fn session_keys(p: &Profile, passphrase: &str) -> Result<(SigningKey, Option<spokes_core::seal::OpeningKeys>), ProfileError> {
+    let key = p.unlock(passphrase)?;
+    Ok((key, p.identity()?.opening_keys(passphrase).ok()))
+}
+
 fn profile(app: &App) -> Result<&Profile, UiError> {
     app.profile.as_ref().ok_or_else(|| ui_err("no-profile", "Create your identity first."))
 }

@@ -96,6 +96,8 @@ export type RenderBlocks = (blocks: string[]) => Promise<string[]>;
 export class BlockPreview {
   /** When `update` was last called (`performance.now()`). */
   lastRequested = 0;
+  /** The text last shown in full. */
+  private applied: string | null = null;
   private blocks: Block[] = [];
   private running: Promise<void> | null = null;
   private next: string | null = null;
@@ -124,11 +126,14 @@ export class BlockPreview {
   reset(): void {
     this.generation++;
     this.next = null;
+    this.applied = null;
     this.blocks = [];
     this.root.replaceChildren();
   }
 
   private async apply(md: string): Promise<void> {
+    // A foretold keystroke (see editor.ts) is followed by its edit, with the same text.
+    if (md === this.applied) return;
     const srcs = needsWhole(md) ? [md] : splitBlocks(md);
     const old = this.blocks;
     let start = 0;
@@ -137,7 +142,7 @@ export class BlockPreview {
     while (end < old.length - start && end < srcs.length - start && old[old.length - 1 - end].src === srcs[srcs.length - 1 - end]) end++;
     const changed = srcs.slice(start, srcs.length - end);
     const removed = old.slice(start, old.length - end);
-    if (changed.length === 0 && removed.length === 0) return;
+    if (changed.length === 0 && removed.length === 0) { this.applied = md; return; }
     // A letter typed in a plain paragraph shows at once; Rust's rendering replaces it below.
     if (changed.length === 1 && removed.length === 1) {
       const echo = echoTyping(removed[0].src, removed[0].el, changed[0]);
@@ -159,5 +164,6 @@ export class BlockPreview {
     for (const b of removed) b.el.remove();
     for (const b of fresh) this.root.insertBefore(b.el, after);
     this.blocks = [...old.slice(0, start), ...fresh, ...old.slice(old.length - end)];
+    this.applied = md;
   }
 }
