@@ -82,6 +82,20 @@ pub fn sanitize_html(html: &str) -> String {
     sanitizer().clean(html).to_string()
 }
 
+/// The whole plain text of Markdown (headings, paragraphs, code; no markup), words separated
+/// by single spaces, for search indexes.
+pub fn plain_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for ev in Parser::new(markdown) {
+        match ev {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak | Event::End(_) => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// A plain-text excerpt of about `max_chars` characters from Markdown, for lists and feeds.
 pub fn excerpt(markdown: &str, max_chars: usize) -> String {
     use pulldown_cmark::TagEnd;

@@ -7,7 +7,20 @@
 //! p2p = "0.0.0.0:7080"              # sync endpoint (UDP)
 //! public_addrs = ["203.0.113.5:7080"]   # addresses put in tickets; default: the p2p address
 //! replicate_interval_secs = 30      # how often to sync hosted blogs with their other spokes
+//!
+//! [council]
+//! upstreams = []        # endpoint IDs of members to pull from; empty: 3 members chosen for you
+//! interval_secs = 30    # how often to pull from the upstreams
+//!
+//! [admission]
+//! mode = "invite"       # "invite": writers need an invite ticket; "open": anyone may publish here
+//! max_posts = 10000     # per hosted blog (0: no limit)
+//! max_bytes = 268435456 # per hosted blog: its document, in bytes (0: no limit)
+//! max_sessions_per_hour = 600   # per hosted blog (0: no limit)
+//! min_free_bytes = 1073741824   # below this much free disk, no new blogs are taken
 //! ```
+//!
+//! Every field is optional; a missing one takes the default shown.
 
 use crate::SpokeError;
 use serde::{Deserialize, Serialize};
@@ -41,6 +54,81 @@ pub struct Config {
     /// Seconds between replication rounds.
     #[serde(default = "default_interval")]
     pub replicate_interval_secs: u64,
+    /// The council.
+    #[serde(default)]
+    pub council: CouncilConfig,
+    /// Who may publish here, and how much.
+    #[serde(default)]
+    pub admission: AdmissionConfig,
+}
+
+/// `[council]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CouncilConfig {
+    /// Endpoint IDs of the members this spoke pulls from; empty: a few chosen by hash.
+    #[serde(default)]
+    pub upstreams: Vec<String>,
+    /// Seconds between pulls.
+    #[serde(default = "default_interval")]
+    pub interval_secs: u64,
+}
+
+impl Default for CouncilConfig {
+    fn default() -> Self {
+        CouncilConfig { upstreams: vec![], interval_secs: default_interval() }
+    }
+}
+
+/// How writers are admitted.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AdmissionMode {
+    /// Writers need an invite ticket.
+    #[default]
+    Invite,
+    /// Any writer may publish a new blog here, within the quotas.
+    Open,
+}
+
+/// `[admission]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionConfig {
+    /// Invite or open.
+    #[serde(default)]
+    pub mode: AdmissionMode,
+    /// Most published posts per hosted blog; 0: no limit.
+    #[serde(default = "default_max_posts")]
+    pub max_posts: u64,
+    /// Largest saved document per hosted blog, bytes; 0: no limit.
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    /// Most sync sessions per hosted blog per hour; 0: no limit.
+    #[serde(default = "default_max_sessions")]
+    pub max_sessions_per_hour: u32,
+    /// No new blog is taken while the data folder's disk has less free space, bytes.
+    #[serde(default = "default_min_free")]
+    pub min_free_bytes: u64,
+}
+
+fn default_max_posts() -> u64 {
+    10_000
+}
+fn default_max_bytes() -> u64 {
+    256 * 1024 * 1024
+}
+fn default_max_sessions() -> u32 {
+    600
+}
+fn default_min_free() -> u64 {
+    1024 * 1024 * 1024
+}
+
+impl Default for AdmissionConfig {
+    fn default() -> Self {
+        AdmissionConfig { mode: AdmissionMode::Invite, max_posts: default_max_posts(), max_bytes: default_max_bytes(), max_sessions_per_hour: default_max_sessions(), min_free_bytes: default_min_free() }
+    }
 }
 
 fn one() -> u32 {
@@ -61,7 +149,7 @@ fn default_interval() -> u64 {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { version: 1, name: default_name(), http: default_http(), p2p: default_p2p(), public_addrs: vec![], public_url: None, replicate_interval_secs: default_interval() }
+        Config { version: 1, name: default_name(), http: default_http(), p2p: default_p2p(), public_addrs: vec![], public_url: None, replicate_interval_secs: default_interval(), council: CouncilConfig::default(), admission: AdmissionConfig::default() }
     }
 }
 
@@ -83,8 +171,6 @@ impl Config {
         std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path)).map_err(|source| SpokeError::Io { path: path.into(), source })
     }
 
-    /// Addresses to put in tickets: `public_addrs`, else the p2p address (with an unspecified
-    /// IP replaced by 127.0.0.1, which only reaches this machine).
     /// The reader site's base URL for tickets, given where it actually listens (`http`).
     pub fn ticket_web(&self, http: SocketAddr) -> String {
         if let Some(u) = &self.public_url {
@@ -97,6 +183,8 @@ impl Config {
         format!("http://{a}")
     }
 
+    /// Addresses to put in tickets: `public_addrs`, else the p2p address (with an unspecified
+    /// IP replaced by 127.0.0.1, which only reaches this machine).
     pub fn ticket_addrs(&self) -> Vec<SocketAddr> {
         if !self.public_addrs.is_empty() {
             return self.public_addrs.clone();

@@ -3,22 +3,32 @@
 //!
 //! | path | what |
 //! |---|---|
-//! | `/` | newest posts of every blog on this spoke |
+//! | `/` | the 20 newest posts of the whole council (hosted here or council copies), and the blogs hosted here |
+//! | `/search?q=` | full-text search over every post of the council |
 //! | `/b/{blog}/` | a blog's home page |
 //! | `/b/{blog}/posts/{slug}` | a post (permalink) |
 //! | `/b/{blog}/feed.atom` | a blog's Atom feed (RFC 4287) |
 //! | `/b/{blog}/bundle.json` | verification bundle |
-//! | `/feed.atom` | newest posts of every blog on this spoke |
+//! | `/feed.atom` | the 50 newest posts of the whole council |
 //! | `/api/v1/blogs` , `/api/v1/blogs/{blog}`, `/api/v1/blogs/{blog}/posts/{slug}` | JSON |
+//! | `/api/v1/newest` | the 20 newest posts of the council, JSON |
+//! | `/api/v1/search?q=&limit=` | search results with snippets, JSON |
+//! | `/api/v1/council` | the council's members, JSON |
 //! | `/health` | `{"status":"ok",...}` |
+//! | `/metrics` | Prometheus metrics ([`crate::metrics`]) |
+//!
+//! Every post shown comes from a blog view whose signatures verified; council copies link to
+//! a spoke that hosts the blog when the council knows one.
 
 use crate::view::{BlogView, Bundle, PostView, Verification};
 use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::Query;
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Deserialize;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use spokes_core::BlogId;
 use spokes_core::image::ImageName;
@@ -36,6 +46,20 @@ pub trait SpokeView: Send + Sync + 'static {
     fn image(&self, id: &BlogId, name: &ImageName) -> Option<Vec<u8>>;
     /// A blog's verification bundle.
     fn bundle(&self, id: &BlogId) -> Option<Bundle>;
+    /// Council-wide search; the error is for the log.
+    fn search(&self, _query: &str, _limit: usize) -> Result<Vec<crate::search::Hit>, String> {
+        Ok(vec![])
+    }
+    /// The council's members (empty outside a council).
+    fn members(&self) -> Vec<crate::council::MemberInfo> {
+        vec![]
+    }
+    /// The Prometheus exposition.
+    fn metrics(&self) -> String {
+        String::new()
+    }
+    /// Counts a response.
+    fn count_response(&self, _status: u16) {}
 }
 
 /// Shared state of the handlers.
@@ -63,8 +87,142 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/blogs", get(api_blogs))
         .route("/api/v1/blogs/{blog}", get(api_blog))
         .route("/api/v1/blogs/{blog}/posts/{slug}", get(api_post))
+        .route("/api/v1/newest", get(api_newest))
+        .route("/api/v1/search", get(api_search))
+        .route("/api/v1/council", get(api_council))
+        .route("/search", get(search_page))
+        .route("/metrics", get(|State(s): State<AppState>| async move { ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.spoke.metrics()) }))
         .fallback(|| async { not_found("This page does not exist.") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count_responses))
         .with_state(state)
+}
+
+async fn count_responses(State(s): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let r = next.run(req).await;
+    s.spoke.count_response(r.status().as_u16());
+    r
+}
+
+/// Where readers find a post: here for a blog hosted here or one no known member hosts,
+/// else on a council member the author lists as one of the blog's spokes.
+fn post_href(members: &[crate::council::MemberInfo], b: &BlogView, p: &PostView) -> String {
+    let local = format!("/b/{}/posts/{}", b.blog_id, p.slug);
+    if b.hosted {
+        return local;
+    }
+    b.spokes
+        .iter()
+        .find_map(|r| members.iter().find(|m| m.endpoint == r.endpoint))
+        .map(|m| format!("{}{local}", m.web.trim_end_matches('/')))
+        .unwrap_or(local)
+}
+
+/// The `n` newest visible posts of every verified blog shown here.
+fn newest(blogs: &[Arc<BlogView>], n: usize) -> Vec<(&Arc<BlogView>, &PostView)> {
+    let mut all: Vec<(&Arc<BlogView>, &PostView)> = blogs.iter().filter(|b| b.verified()).flat_map(|b| b.visible().into_iter().map(move |p| (b, p))).collect();
+    all.sort_by(|a, b| b.1.date.cmp(&a.1.date).then_with(|| a.1.id.cmp(&b.1.id)));
+    all.truncate(n);
+    all
+}
+
+/// The other spokes the author lists for this blog, with their reader sites when the council
+/// knows them.
+fn also_at(members: &[crate::council::MemberInfo], b: &BlogView, p: Option<&PostView>) -> Vec<(String, Option<String>)> {
+    b.spokes
+        .iter()
+        .map(|r| match members.iter().find(|m| m.endpoint == r.endpoint) {
+            Some(m) => {
+                let path = match p {
+                    Some(p) => format!("/b/{}/posts/{}", b.blog_id, p.slug),
+                    None => format!("/b/{}/", b.blog_id),
+                };
+                (m.name.clone(), Some(format!("{}{path}", m.web.trim_end_matches('/'))))
+            }
+            None => (format!("spoke {}…", r.endpoint.chars().take(10).collect::<String>()), None),
+        })
+        .collect()
+}
+
+fn also_at_note(list: &[(String, Option<String>)]) -> Markup {
+    html! {
+        @if !list.is_empty() {
+            p.also { "This blog is also served by the spokes its author chose: "
+                @for (i, (name, url)) in list.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    @match url { Some(u) => { a href=(u) { (name) } }, None => { (name) } }
+                }
+                "."
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+fn search_form(q: &str) -> Markup {
+    html! {
+        form.search action="/search" method="get" role="search" {
+            input type="search" name="q" value=(q) placeholder="Search every blog of the council" aria-label="Search";
+            " " button type="submit" { "Search" }
+        }
+    }
+}
+
+async fn search_page(State(s): State<AppState>, Query(p): Query<SearchParams>) -> Response {
+    let members = s.spoke.members();
+    let hits = s.spoke.search(&p.q, 20);
+    let blogs: std::collections::HashMap<BlogId, Arc<BlogView>> = s.spoke.blogs().into_iter().map(|b| (b.blog_id.clone(), b)).collect();
+    page(&format!("Search · {}", s.spoke.name()), html! {
+        nav { a href="/" { "← " (s.spoke.name()) } }
+        h1 { "Search" }
+        (search_form(&p.q))
+        @match &hits {
+            Err(e) => { p { "Search is not available on this spoke right now." } (PreEscaped(format!("<!-- {} -->", e.replace("--", "")))) }
+            Ok(hits) if p.q.trim().is_empty() => { @if hits.is_empty() { p { "Type a word or two to search every post of the council." } } }
+            Ok(hits) if hits.is_empty() => { p { "Nothing matches “" (p.q) "”." } }
+            Ok(hits) => {
+                ol.posts.results {
+                    @for h in hits {
+                        @let href = blogs.get(&h.blog_id).and_then(|b| b.visible().into_iter().find(|x| x.id == h.post_id).map(|x| post_href(&members, b, x))).unwrap_or_else(|| format!("/b/{}/posts/{}", h.blog_id, h.slug));
+                        li {
+                            a href=(href) { (h.title) }
+                            " " span.meta { "in " (h.blog_title) }
+                            p.excerpt { (PreEscaped(&h.snippet_html)) }
+                        }
+                    }
+                }
+                p.verified { "✓ Every result was checked against its author's signatures on this spoke." }
+            }
+        }
+    })
+    .into_response()
+}
+
+async fn api_search(State(s): State<AppState>, Query(p): Query<SearchParams>) -> Response {
+    match s.spoke.search(&p.q, p.limit.unwrap_or(20)) {
+        Ok(hits) => Json(serde_json::json!({"query": p.q, "results": hits})).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"error": "search-unavailable"}))).into_response(),
+    }
+}
+
+async fn api_newest(State(s): State<AppState>) -> Response {
+    let blogs = s.spoke.blogs();
+    let members = s.spoke.members();
+    let list: Vec<serde_json::Value> = newest(&blogs, 20)
+        .into_iter()
+        .map(|(b, p)| serde_json::json!({"blog_id": b.blog_id, "blog_title": b.title(), "fingerprint": b.fingerprint, "post_id": p.id, "title": p.title, "slug": p.slug, "date": p.date.to_rfc3339(), "url": post_href(&members, b, p), "hosted_here": b.hosted, "verified": b.verified()}))
+        .collect();
+    Json(list).into_response()
+}
+
+async fn api_council(State(s): State<AppState>) -> Response {
+    Json(serde_json::json!({"members": s.spoke.members()})).into_response()
 }
 
 fn page(title: &str, body: Markup) -> Markup {
@@ -146,23 +304,29 @@ fn spaced(fp: &str) -> String {
 
 async fn front(State(s): State<AppState>) -> Markup {
     let blogs = s.spoke.blogs();
-    let mut newest: Vec<(&Arc<BlogView>, &PostView)> = blogs.iter().flat_map(|b| b.visible().into_iter().map(move |p| (b, p))).collect();
-    newest.sort_by(|a, b| b.1.date.cmp(&a.1.date));
-    newest.truncate(20);
+    let members = s.spoke.members();
+    let newest = newest(&blogs, 20);
+    let hosted: Vec<&Arc<BlogView>> = blogs.iter().filter(|b| b.hosted).collect();
     page(s.spoke.name(), html! {
-        header { h1 { (s.spoke.name()) } p { "Blogs hosted here, signed by their authors." } }
+        header {
+            h1 { (s.spoke.name()) }
+            @if members.len() > 1 { p { "One of " (members.len()) " spokes of a council: the newest posts of all of them, each checked against its author's signatures." } }
+            @else { p { "Blogs hosted here, signed by their authors." } }
+        }
+        (search_form(""))
         h2 { "Newest posts" }
         @if newest.is_empty() { p { "Nothing has been published here yet." } }
         ol.posts {
             @for (b, p) in &newest {
                 li {
-                    a href=(format!("/b/{}/posts/{}", b.blog_id, p.slug)) { (p.title) }
-                    " " span.meta { "in " a href=(format!("/b/{}/", b.blog_id)) { (b.title()) } " · " (date(&p.date)) }
+                    a href=(post_href(&members, b, p)) { (p.title) }
+                    " " span.meta { "in " (b.title()) " · " (date(&p.date)) }
                 }
             }
         }
-        h2 { "Blogs" }
-        ul { @for b in &blogs { li { a href=(format!("/b/{}/", b.blog_id)) { (b.title()) } " " span.meta { (b.visible().len()) " posts" } } } }
+        h2 { "Blogs hosted here" }
+        @if hosted.is_empty() { p { "None yet." } }
+        ul { @for b in &hosted { li { a href=(format!("/b/{}/", b.blog_id)) { (b.title()) } " " span.meta { (b.visible().len()) " posts" } } } }
         footer { a href="/feed.atom" { "Atom feed" } }
     })
 }
@@ -181,6 +345,7 @@ async fn blog_home(State(s): State<AppState>, Path(id): Path<String>) -> Respons
         (verification_note(&blog))
         @if blog.visible().is_empty() { p { "No posts yet." } }
         (post_list(&|p| format!("/b/{}/posts/{}", blog.blog_id, p.slug), &blog.visible()))
+        (also_at_note(&also_at(&s.spoke.members(), &blog, None)))
         footer { a href=(format!("/b/{}/feed.atom", blog.blog_id)) { "Atom feed" } " · " a href="/" { (s.spoke.name()) } }
     })
     .into_response()
@@ -224,22 +389,26 @@ async fn post_page(State(s): State<AppState>, Path((id, slug)): Path<(String, St
             div.body { (PreEscaped(&p.html)) }
         }
         (verification_note(&blog))
+        (also_at_note(&also_at(&s.spoke.members(), &blog, Some(p))))
     })
     .into_response()
 }
 
-fn feed(title: &str, id: &str, self_url: &str, entries: Vec<Entry>) -> Response {
-    ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], feed_xml(title, id, self_url, entries)).into_response()
+fn feed(title: &str, id: &str, self_url: &str, entries: Vec<Entry>, related: &[String]) -> Response {
+    ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], feed_xml(title, id, self_url, entries, related)).into_response()
 }
 
-/// An Atom feed document (RFC 4287).
-pub(crate) fn feed_xml(title: &str, id: &str, self_url: &str, entries: Vec<Entry>) -> String {
+/// An Atom feed document (RFC 4287); `related` are the same blog's addresses on its other
+/// spokes (`rel="related"` links), so a reader can switch when this spoke goes away.
+pub(crate) fn feed_xml(title: &str, id: &str, self_url: &str, entries: Vec<Entry>, related: &[String]) -> String {
     let updated = entries.iter().map(|e| e.updated).max().unwrap_or_else(|| chrono::DateTime::UNIX_EPOCH.fixed_offset());
+    let mut links = vec![Link { href: self_url.to_owned(), rel: "self".into(), ..Default::default() }];
+    links.extend(related.iter().map(|r| Link { href: r.clone(), rel: "related".into(), ..Default::default() }));
     let f = Feed {
         title: Text::plain(title),
         id: id.to_owned(),
         updated,
-        links: vec![Link { href: self_url.to_owned(), rel: "self".into(), ..Default::default() }],
+        links,
         entries,
         ..Default::default()
     };
@@ -270,15 +439,15 @@ async fn blog_feed(State(s): State<AppState>, Path(id): Path<String>) -> Respons
         Err(r) => return r,
     };
     let entries = blog.visible().into_iter().map(|p| entry(&blog, p)).collect();
-    feed(blog.title(), &format!("urn:spokes:{}", blog.blog_id), &format!("/b/{}/feed.atom", blog.blog_id), entries)
+    let related: Vec<String> = also_at(&s.spoke.members(), &blog, None).into_iter().filter_map(|(_, u)| u.map(|u| format!("{u}feed.atom"))).collect();
+    feed(blog.title(), &format!("urn:spokes:{}", blog.blog_id), &format!("/b/{}/feed.atom", blog.blog_id), entries, &related)
 }
 
 async fn front_feed(State(s): State<AppState>) -> Response {
     let blogs = s.spoke.blogs();
-    let mut entries: Vec<Entry> = blogs.iter().flat_map(|b| b.visible().into_iter().map(move |p| entry(b, p))).collect();
-    entries.sort_by(|a, b| b.published.cmp(&a.published));
-    entries.truncate(50);
-    feed(s.spoke.name(), "urn:spokes:front", "/feed.atom", entries)
+    let members = s.spoke.members();
+    let entries: Vec<Entry> = newest(&blogs, 50).into_iter().map(|(b, p)| entry_with(b, p, &post_href(&members, b, p))).collect();
+    feed(s.spoke.name(), "urn:spokes:front", "/feed.atom", entries, &[])
 }
 
 async fn bundle(State(s): State<AppState>, Path(id): Path<String>) -> Response {

@@ -2,13 +2,23 @@
 //!
 //! A spoke stores the blogs its operator admitted (SQLite, [`store`]), accepts signed
 //! revisions over `spokes/sync/1` (verify before merge, [`spokes_sync`]), replicates each blog
-//! with the other spokes its author listed, and serves readers over HTTP ([`http`]).
+//! with the other spokes its author listed, and serves readers over HTTP ([`http`]). With
+//! other spokes it forms a council ([`council`], [`aggregate`]): it pulls council copies of
+//! their blogs, so its front page shows the newest posts of the whole council and its search
+//! ([`search`]) covers all of them.
 //!
 //! Data folder layout (version 1): `config.toml`, `endpoint.key` (the iroh secret key, hex:
-//! the spoke's network identity), `spoke.db`.
+//! the spoke's network identity), `spoke.db`, `search-v1/` (the search index, rebuilt when
+//! missing).
 
+pub mod aggregate;
 pub mod config;
+pub mod council;
+#[cfg(feature = "dishonest")]
+pub mod dishonest;
 pub mod http;
+pub mod metrics;
+pub mod search;
 pub mod site;
 pub mod store;
 pub mod view;
@@ -23,7 +33,7 @@ use spokes_core::image::ImageName;
 use spokes_sync::peer::{Host, initiate, respond};
 use spokes_sync::session::{Hello, Outcome, RemoteError, Replica};
 use spokes_sync::{ALPN, SyncError, Ticket};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -58,6 +68,12 @@ pub enum SpokeError {
     /// An export archive could not be used.
     #[error(transparent)]
     Archive(#[from] spokes_core::archive::ArchiveError),
+    /// The search index could not be opened.
+    #[error(transparent)]
+    Search(#[from] search::SearchError),
+    /// A council operation failed.
+    #[error("council: {0}")]
+    Council(String),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SpokeError + '_ {
@@ -105,12 +121,177 @@ pub fn load(data: &Path) -> Result<(SecretKey, Config), SpokeError> {
     Ok((parse_key(&key)?, config))
 }
 
-/// Creates an invite ticket with `uses` uses for the spoke in `data`.
-pub fn invite(data: &Path, uses: u32) -> Result<Ticket, SpokeError> {
+/// Creates an invite ticket with `uses` uses for the spoke in `data`, valid until
+/// `expires_at` (Unix seconds) if given.
+pub fn invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result<Ticket, SpokeError> {
     let (key, config) = load(data)?;
     let store = Store::open(&data.join("spoke.db"))?;
-    let token = store.create_invite(uses, None)?;
+    let token = store.create_invite(uses, None, expires_at)?;
     Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token: Some(token), name: Some(config.name.clone()), web: Some(config.ticket_web(config.http)) })
+}
+
+/// This spoke as the council lists it, from its configuration (for commands run beside a
+/// running spoke or while it is stopped).
+fn member_info(key: &SecretKey, config: &Config) -> council::MemberInfo {
+    council::MemberInfo { endpoint: key.public().to_string(), addrs: config.ticket_addrs().iter().map(|a| a.to_string()).collect(), web: config.ticket_web(config.http), name: config.name.clone() }
+}
+
+fn stored_membership(store: &Store) -> Result<council::Membership, SpokeError> {
+    let mut m = council::Membership::new();
+    let (_, refused) = m.merge(store.council_entries()?);
+    if let Some(e) = refused.first() {
+        tracing::warn!("a stored council entry does not verify: {e}");
+    }
+    Ok(m)
+}
+
+/// A council invite (`spokescouncil1…`) another spoke passes to `spoke council join`, with
+/// `uses` uses, valid until `expires_at` (Unix seconds) if given. A spoke in no council
+/// founds one first, with itself as its only member.
+pub fn council_invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result<aggregate::CouncilTicket, SpokeError> {
+    let (key, config) = load(data)?;
+    let store = Store::open(&data.join("spoke.db"))?;
+    let mut m = stored_membership(&store)?;
+    let me = member_info(&key, &config);
+    if m.id().is_none() {
+        m = council::Membership::found(&key, me.clone(), chrono::Utc::now().timestamp());
+        store.put_council_entries(&m.entries())?;
+    }
+    let Some(id) = m.id().map(str::to_owned) else { return Err(SpokeError::Council("could not found a council".into())) };
+    if !m.is_member(&me.endpoint) {
+        return Err(SpokeError::Council("this spoke was cut off from its council and cannot invite".into()));
+    }
+    let token = store.create_council_invite(uses, expires_at)?;
+    Ok(aggregate::CouncilTicket { v: 1, council: id, member: m.members().get(&me.endpoint).cloned().unwrap_or(me), token })
+}
+
+/// Joins the council of `ticket`: asks the inviting spoke (over `spokes/council/1`) to admit
+/// this one, then stores the membership it answers. Returns the members. Works while the
+/// spoke runs (it picks the membership up within a council interval) or is stopped.
+///
+/// Errors: [`SpokeError::Council`] (already in another council, refused, or not admitted),
+/// [`SpokeError::Net`].
+pub async fn council_join(data: &Path, ticket: &aggregate::CouncilTicket) -> Result<Vec<council::MemberInfo>, SpokeError> {
+    let (key, config) = load(data)?;
+    let store = Store::open(&data.join("spoke.db"))?;
+    let mut m = stored_membership(&store)?;
+    if let Some(id) = m.id()
+        && id != ticket.council
+    {
+        return Err(SpokeError::Council("this spoke already belongs to another council".into()));
+    }
+    let me = member_info(&key, &config);
+    let hello = aggregate::CouncilHello {
+        protocol: aggregate::COUNCIL_PROTOCOL,
+        council: Some(ticket.council.clone()),
+        consent: Some(council::consent(&key, &ticket.council, &me)),
+        member: me.clone(),
+        entries: m.entries(),
+        token: Some(ticket.token.clone()),
+    };
+    let endpoint = spokes_sync::net::bind_endpoint(key.clone(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
+    let r = aggregate::exchange(&endpoint, &ticket.member, &hello).await;
+    endpoint.close().await;
+    let (entries, _) = r.map_err(|e| SpokeError::Council(format!("the inviting spoke refused: {e}")))?;
+    let (_, refused) = m.merge(entries);
+    if let Some(e) = refused.first() {
+        return Err(SpokeError::Council(format!("the inviting spoke sent a membership that does not verify: {e}")));
+    }
+    if m.id() != Some(ticket.council.as_str()) || !m.is_member(&me.endpoint) {
+        return Err(SpokeError::Council("the inviting spoke answered, but this spoke is not listed as a member".into()));
+    }
+    store.put_council_entries(&m.entries())?;
+    Ok(m.members().into_values().collect())
+}
+
+/// The council as stored here: its ID, its members, and the votes to cut members off that
+/// have no majority yet (member → voters).
+pub fn council_status(data: &Path) -> Result<(Option<String>, Vec<council::MemberInfo>, std::collections::BTreeMap<String, std::collections::BTreeSet<String>>), SpokeError> {
+    load(data)?;
+    let store = Store::open(&data.join("spoke.db"))?;
+    let m = stored_membership(&store)?;
+    Ok((m.id().map(str::to_owned), m.members().into_values().collect(), m.pending_removals()))
+}
+
+/// Signs this spoke's vote to cut `endpoint` off the council; the vote spreads with the next
+/// exchanges, and the member is cut off once more than half of the other members voted.
+/// Returns whether the member is cut off already.
+pub fn council_remove(data: &Path, endpoint: &str, reason: &str) -> Result<bool, SpokeError> {
+    let (key, _) = load(data)?;
+    let store = Store::open(&data.join("spoke.db"))?;
+    let mut m = stored_membership(&store)?;
+    let Some(id) = m.id().map(str::to_owned) else { return Err(SpokeError::Council("this spoke belongs to no council".into())) };
+    if !m.is_member(endpoint) {
+        return Err(SpokeError::Council(format!("{endpoint} is not a member of this council")));
+    }
+    let entry = council::Entry::Remove { council: id, member: endpoint.to_owned(), by: key.public().to_string(), reason: reason.to_owned(), at: chrono::Utc::now().timestamp() };
+    let signed = council::SignedEntry::sign(&entry, &key);
+    m.add(signed.clone()).map_err(|e| SpokeError::Council(e.to_string()))?;
+    store.put_council_entries(&[signed])?;
+    Ok(!m.is_member(endpoint))
+}
+
+/// Deletes the search index; the next start rebuilds it from the stored blogs.
+pub fn reindex(data: &Path) -> Result<(), SpokeError> {
+    load(data)?;
+    let dir = data.join(search::INDEX_DIR);
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(SpokeError::Io { path: dir, source: e }),
+    }
+}
+
+/// One self-test check: its name, and what it found or why it failed.
+pub type Check = (&'static str, Result<String, String>);
+
+/// Checks the spoke of `data` as it runs: its database, free disk, reader site (`/health`),
+/// sync endpoint (`spokes/sync/1` must answer a hello for an unknown blog with the typed
+/// refusal `not-hosted`) and council endpoint (`spokes/council/1` must answer a stranger with
+/// a typed refusal). Errors only when the data folder cannot be read.
+pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
+    let (key, config) = load(data)?;
+    let mut checks: Vec<Check> = Vec::new();
+    let store = Store::open(&data.join("spoke.db"))?;
+    checks.push(("database", store.quick_check().map(|n| format!("spoke.db is sound, {n} blogs")).map_err(|e| e.to_string())));
+    checks.push(("disk", match fs4::available_space(data) {
+        Ok(free) if free < config.admission.min_free_bytes => Err(format!("{} MiB free, below the {} MiB needed to take new blogs", free >> 20, config.admission.min_free_bytes >> 20)),
+        Ok(free) => Ok(format!("{} MiB free", free >> 20)),
+        Err(e) => Err(e.to_string()),
+    }));
+    let mut http = config.http;
+    if http.ip().is_unspecified() {
+        http.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{http}/health");
+    let health = tokio::task::spawn_blocking(move || -> Result<String, String> {
+        let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(5))).build().into();
+        let body = agent.get(&url).call().map_err(|e| format!("{url}: {e}"))?.body_mut().read_to_string().map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("{url} did not answer JSON: {e}"))?;
+        if v["status"] == "ok" { Ok(format!("{url} answers, {} blogs shown", v["blogs"])) } else { Err(format!("{url} answered {body}")) }
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    checks.push(("reader site", health));
+    let me = member_info(&key, &config);
+    let endpoint = spokes_sync::net::bind_endpoint(SecretKey::generate(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
+    let target = aggregate::member_addr(&me).map_err(|e| SpokeError::Net(e.to_string()))?;
+    let mut replica = Replica { blog_id: BlogId::generate(), doc: empty_automerge(), certificate: None, statements: vec![] };
+    let sync = initiate(&endpoint, target, Hello::new(replica.blog_id.clone(), None), &mut replica, &mut State::new(), |_, _, _| Ok(())).await;
+    checks.push(("sync endpoint", match sync {
+        Err(SyncError::Remote(e)) if e.code == "not-hosted" => Ok(format!("{} answers spokes/sync/1", me.addrs.join(", "))),
+        Err(e) => Err(format!("{}: {e}", me.addrs.join(", "))),
+        Ok(_) => Err("it accepted a blog it cannot hold".into()),
+    }));
+    let stranger = council::MemberInfo { endpoint: endpoint.id().to_string(), addrs: vec![], web: String::new(), name: "self-test".into() };
+    let hello = aggregate::CouncilHello { protocol: aggregate::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], token: None, consent: None };
+    checks.push(("council endpoint", match aggregate::exchange(&endpoint, &me, &hello).await {
+        Err(SyncError::Remote(e)) if e.code == "not-a-member" || e.code == "no-council" => Ok(format!("answers spokes/council/1 ({})", if e.code == "no-council" { "in no council yet" } else { "in a council" })),
+        Err(e) => Err(e.to_string()),
+        Ok(_) => Err("it admitted a stranger".into()),
+    }));
+    endpoint.close().await;
+    Ok(checks)
 }
 
 /// Hosts the blog of an export archive (`spokes-archive`, see `spokes_core::archive`), with
@@ -153,6 +334,21 @@ pub const REPLICATION_DELAY: Duration = Duration::from_millis(1000);
 
 struct Inner {
     store: Store,
+    key: SecretKey,
+    /// This spoke as the council lists it.
+    me: council::MemberInfo,
+    config: Config,
+    data: PathBuf,
+    search: Arc<search::SearchIndex>,
+    index_tx: mpsc::UnboundedSender<(BlogId, Option<Arc<BlogView>>)>,
+    metrics: metrics::Metrics,
+    /// Session times per hosted blog in the last hour (rate quota).
+    sessions: Mutex<HashMap<BlogId, VecDeque<std::time::Instant>>>,
+    /// Rollbacks already reported: (peer, blog, offered heads).
+    rollbacks: Mutex<HashSet<(String, BlogId, Vec<String>)>>,
+    /// Test-only dishonesty (feature `dishonest`).
+    #[cfg(feature = "dishonest")]
+    tamper: Option<dishonest::Tamper>,
     views: RwLock<HashMap<BlogId, Arc<BlogView>>>,
     /// Loaded documents, keyed by blog and by the BLAKE3 hash of the stored bytes they were
     /// loaded from (so a stale entry is never used). Loading is the dominant cost of a session.
@@ -174,21 +370,21 @@ pub struct RunningSpoke {
     /// The reader site's base URL as tickets give it.
     pub web: String,
     router: Router,
-    http_task: tokio::task::JoinHandle<()>,
-    repl_task: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
     inner: Arc<Inner>,
 }
 
 impl RunningSpoke {
     /// A ticket that admits one new writer.
     pub fn invite(&self, uses: u32) -> Result<Ticket, SpokeError> {
-        let token = self.inner.store.create_invite(uses, None)?;
+        let token = self.inner.store.create_invite(uses, None, None)?;
         Ok(Ticket { v: 1, endpoint: self.endpoint_id.to_string(), addrs: self.p2p_addrs.clone(), token: Some(token), name: Some(self.inner.name.clone()), web: Some(self.web.clone()) })
     }
     /// Stops serving and closes the endpoint.
     pub async fn shutdown(self) {
-        self.http_task.abort();
-        self.repl_task.abort();
+        for t in &self.tasks {
+            t.abort();
+        }
         let _ = self.router.shutdown().await;
     }
 }
@@ -202,6 +398,8 @@ pub struct Overrides {
     pub p2p: Option<SocketAddr>,
     /// Seconds between replication rounds.
     pub replicate_interval_secs: Option<u64>,
+    /// Seconds between council pulls.
+    pub council_interval_secs: Option<u64>,
 }
 
 /// Starts a spoke from an initialised data folder.
@@ -216,30 +414,82 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     if let Some(i) = overrides.replicate_interval_secs {
         config.replicate_interval_secs = i;
     }
+    if let Some(i) = overrides.council_interval_secs {
+        config.council.interval_secs = i;
+    }
     let store = Store::open(&data.join("spoke.db"))?;
+    let search = Arc::new(search::SearchIndex::open(data)?);
     let endpoint = spokes_sync::net::bind_endpoint(key.clone(), config.p2p, vec![ALPN.to_vec()]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
     let p2p_addrs = endpoint.bound_sockets();
+    let listener = tokio::net::TcpListener::bind(config.http).await.map_err(|e| SpokeError::Net(format!("cannot listen on {}: {e}", config.http)))?;
+    let http_addr = listener.local_addr().map_err(|e| SpokeError::Net(e.to_string()))?;
+    let web = config.ticket_web(http_addr);
+    let addrs: Vec<String> = if config.public_addrs.is_empty() {
+        p2p_addrs.iter().map(|a| if a.ip().is_unspecified() { SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), a.port()) } else { *a }).map(|a| a.to_string()).collect()
+    } else {
+        config.public_addrs.iter().map(|a| a.to_string()).collect()
+    };
+    let me = council::MemberInfo { endpoint: key.public().to_string(), addrs, web: web.clone(), name: config.name.clone() };
     let (tx, rx) = mpsc::unbounded_channel();
-    let inner = Arc::new(Inner { store, views: RwLock::new(HashMap::new()), docs: Mutex::new(HashMap::new()), commit_lock: Mutex::new(()), endpoint_id: key.public().to_string(), replicate: tx, name: config.name.clone() });
+    let (index_tx, index_rx) = mpsc::unbounded_channel();
+    let inner = Arc::new(Inner {
+        store,
+        key: key.clone(),
+        me,
+        config: config.clone(),
+        data: data.to_path_buf(),
+        search: search.clone(),
+        index_tx,
+        metrics: metrics::Metrics::new(),
+        sessions: Mutex::default(),
+        rollbacks: Mutex::default(),
+        #[cfg(feature = "dishonest")]
+        tamper: dishonest::Tamper::from_env(),
+        views: RwLock::new(HashMap::new()),
+        docs: Mutex::new(HashMap::new()),
+        commit_lock: Mutex::new(()),
+        endpoint_id: key.public().to_string(),
+        replicate: tx,
+        name: config.name.clone(),
+    });
     for id in inner.store.blog_ids()? {
         inner.refresh_view(&id);
     }
+    // Posts of blogs dropped while the spoke was stopped leave the index.
+    for b in search.blogs() {
+        if http::SpokeView::blog(inner.as_ref(), &b).is_none() {
+            let _ = inner.index_tx.send((b, None));
+        }
+    }
+    inner.update_gauges();
     let router = Router::builder(endpoint.clone())
         .accept(ALPN, SyncHandler { inner: inner.clone() })
         .accept(spokes_sync::drafts::DRAFTS_ALPN, DraftsHandler { inner: inner.clone() })
         .accept(spokes_sync::images::IMAGES_ALPN, ImagesHandler { inner: inner.clone() })
+        .accept(aggregate::COUNCIL_ALPN, CouncilHandler { inner: inner.clone() })
         .spawn();
-    let listener = tokio::net::TcpListener::bind(config.http).await.map_err(|e| SpokeError::Net(format!("cannot listen on {}: {e}", config.http)))?;
-    let http_addr = listener.local_addr().map_err(|e| SpokeError::Net(e.to_string()))?;
     let app = http::router(http::AppState { spoke: inner.clone() as Arc<dyn http::SpokeView> });
     let http_task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("reader site stopped: {e}");
         }
     });
-    let repl_task = tokio::spawn(replication_loop(inner.clone(), endpoint, rx, Duration::from_secs(config.replicate_interval_secs.max(1))));
-    let web = config.ticket_web(http_addr);
-    Ok(RunningSpoke { http_addr, endpoint_id: key.public(), p2p_addrs, web, router, http_task, repl_task, inner })
+    let repl_task = tokio::spawn(replication_loop(inner.clone(), endpoint.clone(), rx, Duration::from_secs(config.replicate_interval_secs.max(1))));
+    let index_task = tokio::spawn(search::indexer(search, index_rx, Duration::from_millis(200)));
+    let council_task = tokio::spawn(council_loop(inner.clone(), endpoint, Duration::from_secs(config.council.interval_secs.max(1))));
+    let watch_task = tokio::spawn(watch_loop(inner.clone()));
+    Ok(RunningSpoke { http_addr, endpoint_id: key.public(), p2p_addrs, web, router, tasks: vec![http_task, repl_task, index_task, council_task, watch_task], inner })
+}
+
+/// How writers get in when a blog is not held here yet.
+#[derive(Clone, Copy, Debug)]
+enum Admission<'a> {
+    /// A writer's session, with the invite token its hello carried.
+    Writer(Option<&'a str>),
+    /// A council copy pulled from a member.
+    Mirror,
+    /// Replication between spokes that host the blog: never admits.
+    Replica,
 }
 
 #[derive(Clone)]
@@ -255,9 +505,20 @@ impl std::fmt::Debug for SyncHandler {
 
 impl ProtocolHandler for SyncHandler {
     async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
+        let peer = connection.remote_id().to_string();
+        if self.inner.store.is_blocked(&peer).unwrap_or(false) {
+            connection.close(1u32.into(), b"blocked");
+            return Ok(());
+        }
         match respond(self.inner.as_ref(), connection).await {
-            Ok(o) => tracing::info!(new_changes = o.new_changes, "sync session done"),
-            Err(e) => tracing::warn!("sync session failed: {e}"),
+            Ok(o) => {
+                self.inner.metrics.sync("ok");
+                tracing::info!(new_changes = o.new_changes, "sync session done")
+            }
+            Err(e) => {
+                self.inner.metrics.sync(if matches!(e, SyncError::Refused(_)) { "refused" } else { "failed" });
+                tracing::warn!("sync session failed: {e}")
+            }
         }
         Ok(())
     }
@@ -371,11 +632,117 @@ impl Inner {
             .map_err(|e| internal(&e))?
             .and_then(|s| State::decode(&s).ok())
             .unwrap_or_default();
-        Ok(Some((Replica { blog_id: blog_id.clone(), doc, certificate: Some(b.certificate), statements }, state)))
+        #[allow(unused_mut)]
+        let mut replica = Replica { blog_id: blog_id.clone(), doc, certificate: Some(b.certificate), statements };
+        #[cfg(feature = "dishonest")]
+        if let Some(t) = &self.tamper
+            && !peer.is_empty()
+        {
+            t.apply(&mut replica);
+        }
+        Ok(Some((replica, state)))
+    }
+
+    /// Whether the data folder's disk has room for a new blog.
+    fn room_for_new_blog(&self) -> Result<(), RemoteError> {
+        let min = self.config.admission.min_free_bytes;
+        match fs4::available_space(&self.data) {
+            Ok(free) if free < min => Err(RemoteError::new("low-disk", "this spoke is low on disk space and takes no new blogs for now; try another spoke")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Takes a blog not held yet, as `admission` allows.
+    fn admit_new(&self, admission: Admission<'_>, blog_id: &BlogId, cert: &spokes_core::Certificate) -> Result<(), RemoteError> {
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new("internal", e.to_string());
+        let dropped = || RemoteError::new("not-hosted", "this spoke's operator removed this blog");
+        match admission {
+            Admission::Writer(Some(token)) => {
+                self.room_for_new_blog()?;
+                if !self.store.admit(token, blog_id, cert).map_err(|e| internal(&e))? {
+                    return Err(RemoteError::new("bad-invite", "this invite is unknown, used up or expired; ask the spoke's operator for a new one"));
+                }
+            }
+            Admission::Writer(None) if self.config.admission.mode == config::AdmissionMode::Open => {
+                self.room_for_new_blog()?;
+                if !self.store.admit_open(blog_id, cert).map_err(|e| internal(&e))? {
+                    return Err(dropped());
+                }
+            }
+            Admission::Mirror => {
+                if !self.store.add_mirror(blog_id, cert).map_err(|e| internal(&e))? {
+                    return Err(dropped());
+                }
+            }
+            Admission::Writer(None) | Admission::Replica => return Err(RemoteError::new("not-hosted", "this spoke does not host this blog")),
+        }
+        Ok(())
+    }
+
+    /// Refuses a merged hosted document over the post or size quota.
+    fn check_quota(&self, doc: &automerge::AutoCommit, bytes: usize) -> Result<(), RemoteError> {
+        use automerge::ReadDoc;
+        let a = &self.config.admission;
+        if a.max_bytes > 0 && bytes as u64 > a.max_bytes {
+            return Err(RemoteError::new("quota", format!("this blog would take {bytes} bytes here; this spoke allows {} per blog", a.max_bytes)));
+        }
+        if a.max_posts > 0
+            && let Ok(Some((_, posts))) = doc.get(automerge::ROOT, "posts")
+            && doc.length(&posts) as u64 > a.max_posts
+        {
+            return Err(RemoteError::new("quota", format!("this blog would have {} posts here; this spoke allows {} per blog", doc.length(&posts), a.max_posts)));
+        }
+        Ok(())
+    }
+
+    /// Counts a session of a hosted blog with a writer against the hourly rate quota.
+    /// Sessions with the blog's other spokes and council members are not counted.
+    fn check_rate(&self, peer: &str, blog_id: &BlogId) -> Result<(), RemoteError> {
+        let max = self.config.admission.max_sessions_per_hour as usize;
+        let Some(view) = http::SpokeView::blog(self, blog_id) else { return Ok(()) };
+        if max == 0 || !view.hosted || view.spokes.iter().any(|s| s.endpoint == peer) || self.membership().is_ok_and(|m| m.is_member(peer)) {
+            return Ok(());
+        }
+        let now = std::time::Instant::now();
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let q = sessions.entry(blog_id.clone()).or_default();
+        while q.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(3600)) {
+            q.pop_front();
+        }
+        if q.len() >= max {
+            return Err(RemoteError::new("rate-limited", format!("this blog synced {max} times with this spoke in the last hour; it will take more later")));
+        }
+        q.push_back(now);
+        Ok(())
+    }
+
+    /// The council membership, from the store.
+    fn membership(&self) -> Result<council::Membership, RemoteError> {
+        let entries = self.store.council_entries().map_err(|e| RemoteError::new("internal", e.to_string()))?;
+        let mut m = council::Membership::new();
+        let (_, refused) = m.merge(entries);
+        if let Some(e) = refused.first() {
+            tracing::warn!("a stored council entry does not verify: {e}");
+        }
+        Ok(m)
+    }
+
+    /// Merges and stores membership entries a peer sent.
+    fn merge_entries(&self, peer: &str, entries: Vec<council::SignedEntry>) {
+        let Ok(mut m) = self.membership() else { return };
+        let (new, refused) = m.merge(entries);
+        if let Some(e) = refused.iter().find(|e| !matches!(e, council::CouncilError::OtherCouncil)) {
+            let _ = self.store.record_refusal(peer, None, "bad-council-entry", &e.to_string());
+        }
+        if new > 0
+            && let Err(e) = self.store.put_council_entries(&m.entries())
+        {
+            tracing::error!("cannot store council entries: {e}");
+        }
     }
 
     /// Merges a verified replica into the stored blog and records the sync state.
-    fn persist(&self, peer: &str, token: Option<&str>, replica: &Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {
+    fn persist(&self, peer: &str, admission: Admission<'_>, replica: &Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {
         let internal = |e: &dyn std::fmt::Display| RemoteError::new("internal", e.to_string());
         let _guard = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let cert = replica.certificate.clone().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?;
@@ -384,15 +751,19 @@ impl Inner {
             Some(b) => self.document(&replica.blog_id, &b.document).map_err(|e| internal(&e))?,
             None => empty_automerge(),
         };
-        if stored.is_none() {
-            let token = token.ok_or_else(|| RemoteError::new("not-hosted", "this spoke does not host this blog"))?;
-            if !self.store.admit(token, &replica.blog_id, &cert).map_err(|e| internal(&e))? {
-                return Err(RemoteError::new("bad-invite", "this invite is unknown or already used; ask the spoke's operator for a new one"));
-            }
-        }
+        let hosted = match &stored {
+            Some(b) => b.kind == "hosted",
+            None => !matches!(admission, Admission::Mirror),
+        };
         let mut incoming = replica.doc.clone();
         current.merge(&mut incoming).map_err(|e| internal(&e))?;
         let bytes = current.save();
+        if hosted && outcome.new_changes > 0 {
+            self.check_quota(&current, bytes.len())?;
+        }
+        if stored.is_none() {
+            self.admit_new(admission, &replica.blog_id, &cert)?;
+        }
         self.store
             .save_session(&replica.blog_id, &bytes, &cert, &outcome.new_statements, peer, &state.encode())
             .map_err(|e| internal(&e))?;
@@ -406,6 +777,9 @@ impl Inner {
         }
         self.cache_document(&replica.blog_id, blake3::hash(&bytes).into(), current);
         drop(_guard);
+        if stored.is_none() {
+            self.update_gauges();
+        }
         if outcome.new_changes > 0 {
             let _ = self.replicate.send((replica.blog_id.clone(), Some(peer.to_owned())));
         }
@@ -454,30 +828,82 @@ impl Inner {
     /// installs it for readers.
     fn install_view(&self, replica: &mut Replica) {
         let previous = self.views.read().unwrap_or_else(|p| p.into_inner()).get(&replica.blog_id).cloned();
-        let view = BlogView::rebuild(replica, previous.as_deref());
-        self.views.write().unwrap_or_else(|p| p.into_inner()).insert(replica.blog_id.clone(), Arc::new(view));
+        let mut view = BlogView::rebuild(replica, previous.as_deref());
+        view.hosted = self.store.kind(&replica.blog_id).ok().flatten().is_none_or(|k| k == "hosted");
+        let view = Arc::new(view);
+        self.views.write().unwrap_or_else(|p| p.into_inner()).insert(replica.blog_id.clone(), view.clone());
+        let _ = self.index_tx.send((replica.blog_id.clone(), Some(view)));
+    }
+
+    /// Stops showing a blog (suspended or dropped).
+    fn remove_view(&self, blog_id: &BlogId) {
+        if self.views.write().unwrap_or_else(|p| p.into_inner()).remove(blog_id).is_some() {
+            let _ = self.index_tx.send((blog_id.clone(), None));
+        }
+        self.docs.lock().unwrap_or_else(|p| p.into_inner()).remove(blog_id);
+    }
+
+    /// Refreshes the gauges that are not counted as they happen.
+    fn update_gauges(&self) {
+        if let Ok((hosted, mirror)) = self.store.blog_counts() {
+            self.metrics.set_blogs(hosted, mirror);
+        }
+        if let Ok(free) = fs4::available_space(&self.data) {
+            self.metrics.disk_free_bytes.set(free.min(i64::MAX as u64) as i64);
+        }
+        self.metrics.search_posts.set(self.search.len() as i64);
+    }
+
+    /// The catalog offered to council members: every blog shown here, with its heads.
+    fn offered_catalog(&self) -> aggregate::Catalog {
+        let views: Vec<Arc<BlogView>> = self.views.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let mut blogs: Vec<aggregate::CatalogEntry> = views
+            .iter()
+            .filter(|v| !v.heads.is_empty())
+            .map(|v| aggregate::CatalogEntry { blog_id: v.blog_id.clone(), heads: v.heads.iter().map(|h| h.to_string()).collect() })
+            .collect();
+        #[cfg(feature = "dishonest")]
+        if self.tamper.is_some() {
+            for b in &mut blogs {
+                if let Ok(Some((mut r, _))) = self.load_replica(&b.blog_id, "catalog") {
+                    let mut heads = r.doc.get_heads();
+                    heads.sort();
+                    b.heads = heads.iter().map(|h| h.to_string()).collect();
+                }
+            }
+        }
+        blogs.sort_by(|a, b| a.blog_id.cmp(&b.blog_id));
+        aggregate::Catalog { blogs }
     }
 }
 
 impl Host for Inner {
     fn open(&self, peer: &str, hello: &Hello) -> Result<(Replica, State), RemoteError> {
         if let Some(x) = self.load_replica(&hello.blog_id, peer)? {
+            self.check_rate(peer, &hello.blog_id)?;
             return Ok(x);
         }
+        let empty = || (Replica { blog_id: hello.blog_id.clone(), doc: empty_automerge(), certificate: None, statements: vec![] }, State::new());
         match &hello.token {
             Some(t) if self.store.invite_valid(t).unwrap_or(false) => {
-                Ok((Replica { blog_id: hello.blog_id.clone(), doc: empty_automerge(), certificate: None, statements: vec![] }, State::new()))
+                self.room_for_new_blog()?;
+                Ok(empty())
             }
-            Some(_) => Err(RemoteError::new("bad-invite", "this invite is unknown or already used; ask the spoke's operator for a new one")),
+            Some(_) => Err(RemoteError::new("bad-invite", "this invite is unknown, used up or expired; ask the spoke's operator for a new one")),
+            None if self.config.admission.mode == config::AdmissionMode::Open && !self.store.is_dropped(&hello.blog_id).unwrap_or(true) => {
+                self.room_for_new_blog()?;
+                Ok(empty())
+            }
             None => Err(RemoteError::new("not-hosted", "this spoke does not host this blog")),
         }
     }
 
     fn commit(&self, peer: &str, hello: &Hello, replica: &Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {
-        self.persist(peer, hello.token.as_deref(), replica, state, outcome)
+        self.persist(peer, Admission::Writer(hello.token.as_deref()), replica, state, outcome)
     }
 
     fn record_failure(&self, peer: &str, blog: Option<&BlogId>, error: &SyncError) {
+        self.metrics.refusal(error.code());
         let reason = error.to_string();
         if let Err(e) = self.store.record_refusal(peer, blog, error.code(), &reason) {
             tracing::error!("cannot record refusal: {e}");
@@ -505,6 +931,218 @@ impl http::SpokeView for Inner {
         let b = self.store.blog(id).ok()??;
         let statements = self.store.statements(id).ok()?;
         Some(view::Bundle::new(&b, statements))
+    }
+    fn search(&self, query: &str, limit: usize) -> Result<Vec<search::Hit>, String> {
+        let started = std::time::Instant::now();
+        let r = self.search.search(query, limit, &|b| http::SpokeView::blog(self, b)).map_err(|e| e.to_string());
+        self.metrics.search_queries.inc();
+        self.metrics.search_seconds.observe(started.elapsed().as_secs_f64());
+        r
+    }
+    fn members(&self) -> Vec<council::MemberInfo> {
+        self.membership().map(|m| m.members().into_values().collect()).unwrap_or_default()
+    }
+    fn metrics(&self) -> String {
+        self.metrics.encode()
+    }
+    fn count_response(&self, status: u16) {
+        self.metrics.http(status);
+    }
+}
+
+/// Answers `spokes/council/1`.
+#[derive(Clone)]
+struct CouncilHandler {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for CouncilHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CouncilHandler")
+    }
+}
+
+impl ProtocolHandler for CouncilHandler {
+    async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
+        if let Err(e) = aggregate::respond(self.inner.as_ref(), connection).await {
+            tracing::debug!("council exchange failed: {e}");
+        }
+        Ok(())
+    }
+}
+
+impl aggregate::CouncilHost for Inner {
+    fn key(&self) -> &SecretKey {
+        &self.key
+    }
+    fn membership(&self) -> Result<council::Membership, RemoteError> {
+        Inner::membership(self)
+    }
+    fn store_entries(&self, entries: &[council::SignedEntry]) -> Result<(), RemoteError> {
+        self.store.put_council_entries(entries).map_err(|e| RemoteError::new("internal", e.to_string()))
+    }
+    fn take_invite(&self, token: &str) -> Result<bool, RemoteError> {
+        self.store.take_council_invite(token).map_err(|e| RemoteError::new("internal", e.to_string()))
+    }
+    fn blocked(&self, peer: &str) -> bool {
+        self.store.is_blocked(peer).unwrap_or(false)
+    }
+    fn catalog(&self) -> aggregate::Catalog {
+        self.offered_catalog()
+    }
+    fn refused(&self, peer: &str, code: &str, reason: &str) {
+        self.metrics.refusal(code);
+        let _ = self.store.record_refusal(peer, None, code, reason);
+        tracing::warn!(peer, code, "council exchange refused: {reason}");
+    }
+}
+
+/// Pulls from the council upstreams every `every`.
+async fn council_loop(inner: Arc<Inner>, endpoint: Endpoint, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Ok(m) = inner.membership() else { continue };
+        let members = m.members();
+        inner.metrics.council_members.set(members.len() as i64);
+        if !members.contains_key(&inner.endpoint_id) {
+            continue;
+        }
+        let ups: Vec<council::MemberInfo> = aggregate::choose_upstreams(&members, &inner.config.council.upstreams, &inner.endpoint_id)
+            .into_iter()
+            .filter(|u| !inner.store.is_blocked(&u.endpoint).unwrap_or(false))
+            .collect();
+        let mut tasks = Vec::new();
+        for up in ups {
+            let (inner, endpoint) = (inner.clone(), endpoint.clone());
+            tasks.push(tokio::spawn(async move {
+                match pull_from(&inner, &endpoint, &up).await {
+                    Ok(n) => {
+                        inner.metrics.council_pull("ok");
+                        if n > 0 {
+                            tracing::info!(upstream = up.name, blogs = n, "pulled from the council");
+                        }
+                    }
+                    Err(e) => {
+                        inner.metrics.council_pull("failed");
+                        tracing::debug!(upstream = up.name, "council pull failed: {e}");
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// One exchange with `up`, then a sync session for each blog it offers that differs here.
+/// Returns how many blogs changed here.
+async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo) -> Result<usize, SyncError> {
+    let m = inner.membership().map_err(SyncError::Refused)?;
+    let hello = aggregate::CouncilHello { protocol: aggregate::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: inner.me.clone(), entries: m.entries(), token: None, consent: None };
+    let (entries, catalog) = aggregate::exchange(endpoint, up, &hello).await?;
+    inner.merge_entries(&up.endpoint, entries);
+    let addr = aggregate::member_addr(up)?;
+    let mut changed = 0;
+    for offered in catalog.blogs {
+        match pull_blog(inner, endpoint, up, addr.clone(), &offered).await {
+            Ok(true) => changed += 1,
+            Ok(false) => {}
+            Err(e) => tracing::debug!(upstream = up.name, blog = %offered.blog_id, "council pull of a blog failed: {e}"),
+        }
+    }
+    Ok(changed)
+}
+
+/// Pulls one offered blog unless it is the same here, dropped or suspended here, or the
+/// upstream rolled it back. Returns whether anything new arrived.
+async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, offered: &aggregate::CatalogEntry) -> Result<bool, SyncError> {
+    let internal = |e: &dyn std::fmt::Display| SyncError::Refused(RemoteError::new("internal", e.to_string()));
+    let blog = &offered.blog_id;
+    let Some(mut theirs) = aggregate::parse_heads(&offered.heads) else {
+        inner.refused_blog(&up.endpoint, blog, "malformed", "its catalog names heads that are not change hashes");
+        return Ok(false);
+    };
+    theirs.sort();
+    let view = inner.blog(blog);
+    match &view {
+        Some(v) if v.heads == theirs => {
+            inner.store.set_peer_heads(&up.endpoint, blog, &offered.heads).map_err(|e| internal(&e))?;
+            return Ok(false);
+        }
+        // Held but not shown (suspended), or dropped: nothing is taken.
+        None if inner.store.kind(blog).map_err(|e| internal(&e))?.is_some() => return Ok(false),
+        None if inner.store.is_dropped(blog).map_err(|e| internal(&e))? => return Ok(false),
+        _ => {}
+    }
+    let before = inner.store.peer_heads(&up.endpoint, blog).map_err(|e| internal(&e))?.and_then(|h| aggregate::parse_heads(&h));
+    if let Some(before) = &before
+        && inner.check_rollback(&up.endpoint, blog, before, &theirs, &offered.heads) == Some(true)
+    {
+        return Ok(false);
+    }
+    let outcome = sync_with(inner, endpoint, blog, &up.endpoint, addr, Admission::Mirror).await?;
+    // Heads this spoke did not hold could only be checked now.
+    if let Some(before) = &before
+        && inner.check_rollback(&up.endpoint, blog, before, &theirs, &offered.heads) == Some(true)
+    {
+        return Ok(outcome.new_changes > 0);
+    }
+    inner.store.set_peer_heads(&up.endpoint, blog, &offered.heads).map_err(|e| internal(&e))?;
+    Ok(outcome.new_changes > 0)
+}
+
+impl Inner {
+    /// Records a refusal about one blog from a peer.
+    fn refused_blog(&self, peer: &str, blog: &BlogId, code: &str, reason: &str) {
+        self.metrics.refusal(code);
+        let _ = self.store.record_refusal(peer, Some(blog), code, reason);
+        tracing::warn!(peer, %blog, code, "refused: {reason}");
+    }
+
+    /// Whether `peer`, which offered `before` for `blog`, now offers `now` that drops some of
+    /// it; reported once per offered state. `None` when this spoke lacks some of `now`.
+    fn check_rollback(&self, peer: &str, blog: &BlogId, before: &[automerge::ChangeHash], now: &[automerge::ChangeHash], now_hex: &[String]) -> Option<bool> {
+        let stored = self.store.blog(blog).ok()??;
+        let mut doc = self.document(blog, &stored.document).ok()?;
+        let r = aggregate::rolled_back(&mut doc, before, now);
+        if r == Some(true) && self.rollbacks.lock().unwrap_or_else(|p| p.into_inner()).insert((peer.to_owned(), blog.clone(), now_hex.to_vec())) {
+            self.refused_blog(
+                peer,
+                blog,
+                "rolled-back",
+                &format!("it offered an older state of this blog than it offered before (it dropped revisions, or replays an old state); nothing was taken from it. Offered {} heads, earlier {}", now.len(), before.len()),
+            );
+        }
+        r
+    }
+}
+
+/// Follows the operator's moderation (suspend, drop: `spoke blog …` edits the database) and
+/// refreshes the gauges, every second.
+async fn watch_loop(inner: Arc<Inner>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let Ok(statuses) = inner.store.statuses() else { continue };
+        let held: HashMap<BlogId, (String, String)> = statuses.into_iter().map(|(b, k, s)| (b, (k, s))).collect();
+        let shown: Vec<(BlogId, bool)> = inner.views.read().unwrap_or_else(|p| p.into_inner()).iter().map(|(b, v)| (b.clone(), v.hosted)).collect();
+        for (b, hosted) in &shown {
+            match held.get(b) {
+                None => inner.remove_view(b),
+                Some((_, status)) if status != "active" => inner.remove_view(b),
+                Some((kind, _)) if (kind == "hosted") != *hosted => inner.refresh_view(b),
+                _ => {}
+            }
+        }
+        for (b, (_, status)) in &held {
+            if status == "active" && !shown.iter().any(|(s, _)| s == b) {
+                inner.refresh_view(b);
+            }
+        }
+        inner.update_gauges();
     }
 }
 
@@ -563,6 +1201,9 @@ async fn replication_loop(inner: Arc<Inner>, endpoint: Endpoint, mut rx: mpsc::U
 use http::SpokeView as _;
 
 async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &spokes_core::SpokeRef) -> Result<Outcome, SyncError> {
+    if inner.store.is_blocked(&peer.endpoint).unwrap_or(false) {
+        return Err(SyncError::Connect("this spoke's operator blocked that spoke".into()));
+    }
     let id: iroh::EndpointId = peer.endpoint.parse().map_err(|e: iroh::KeyParsingError| SyncError::Connect(e.to_string()))?;
     let mut addr = EndpointAddr::new(id);
     for a in &peer.addrs {
@@ -570,11 +1211,20 @@ async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, 
             addr = addr.with_ip_addr(s);
         }
     }
-    let Some((mut replica, mut state)) = inner.load_replica(blog, &peer.endpoint).map_err(SyncError::Refused)? else {
-        return Err(SyncError::Connect("blog no longer hosted".into()));
+    sync_with(inner, endpoint, blog, &peer.endpoint, addr, Admission::Replica).await
+}
+
+/// A sync session for `blog` with `peer` at `addr`, then the exchange of the pictures the
+/// blog links to. With [`Admission::Mirror`], a blog not held yet is pulled as a council copy.
+async fn sync_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &str, addr: EndpointAddr, admission: Admission<'_>) -> Result<Outcome, SyncError> {
+    let loaded = inner.load_replica(blog, peer).map_err(SyncError::Refused)?;
+    let (mut replica, mut state) = match (loaded, admission) {
+        (Some(x), _) => x,
+        (None, Admission::Mirror) => (Replica { blog_id: blog.clone(), doc: empty_automerge(), certificate: None, statements: vec![] }, State::new()),
+        (None, _) => return Err(SyncError::Connect("blog no longer hosted".into())),
     };
-    let peer_id = peer.endpoint.clone();
-    let r = initiate(endpoint, addr.clone(), Hello::new(blog.clone(), None), &mut replica, &mut state, |rep, st, out| inner.persist(&peer_id, None, rep, st, out)).await;
+    let peer_id = peer.to_owned();
+    let r = initiate(endpoint, addr.clone(), Hello::new(blog.clone(), None), &mut replica, &mut state, |rep, st, out| inner.persist(&peer_id, admission, rep, st, out)).await;
     // Then the images the blog links to, both ways.
     if r.is_ok()
         && let Some(view) = inner.blog(blog)
@@ -584,13 +1234,13 @@ async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, 
         let held = inner.store.has_images(blog, &linked).unwrap_or_default();
         let (have, want): (Vec<ImageName>, Vec<ImageName>) = linked.into_iter().partition(|n| held.contains(n));
         if let Err(e) = spokes_sync::images::exchange(endpoint, addr, blog, inner.as_ref(), have, want).await {
-            tracing::debug!(peer = peer.endpoint, "image replication failed: {e}");
+            tracing::debug!(peer, "image replication failed: {e}");
         }
     }
     if let Err(e) = &r
         && matches!(e, SyncError::Refused(_))
     {
-        inner.record_failure(&peer.endpoint, Some(blog), e);
+        inner.record_failure(peer, Some(blog), e);
     }
     r
 }

@@ -1,4 +1,5 @@
-//! `spoke`: run and administer a Spokes spoke.
+// `spoke`: run and administer a Spokes spoke. (A plain comment, not `//!`: the test-only
+// `spoke-dishonest` binary includes this file.)
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -44,6 +45,9 @@ enum Cmd {
         /// How many writers the ticket may admit.
         #[arg(long, default_value_t = 1)]
         uses: u32,
+        /// Days until the ticket expires (default: never).
+        #[arg(long)]
+        days: Option<u32>,
     },
     /// Run the spoke until interrupted.
     Run {
@@ -56,6 +60,9 @@ enum Cmd {
         /// Seconds between replication rounds (overrides config.toml).
         #[arg(long)]
         replicate_interval: Option<u64>,
+        /// Seconds between council pulls (overrides config.toml).
+        #[arg(long)]
+        council_interval: Option<u64>,
     },
     /// Host a blog from its author's export archive (`spokes export`), history and
     /// signatures checked. Run it while the spoke is stopped, or restart the spoke after.
@@ -69,6 +76,113 @@ enum Cmd {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// List the blogs held here (hosted, and council copies) with their sizes, largest first.
+    Blogs,
+    /// Moderate one blog.
+    Blog {
+        #[command(subcommand)]
+        cmd: BlogCmd,
+    },
+    /// Block or unblock another spoke, or list the blocked ones.
+    Peer {
+        #[command(subcommand)]
+        cmd: PeerCmd,
+    },
+    /// The council: invite a spoke, join one, list members, cut a member off.
+    Council {
+        #[command(subcommand)]
+        cmd: CouncilCmd,
+    },
+    /// Delete the search index; the next start rebuilds it from the stored blogs.
+    Reindex,
+    /// Check a running spoke: its database, reader site, sync endpoint and council endpoint.
+    SelfTest,
+}
+
+#[derive(Subcommand)]
+enum BlogCmd {
+    /// Stop serving and syncing a blog (kept on disk).
+    Suspend {
+        /// Blog ID.
+        blog: String,
+    },
+    /// Serve a suspended blog again.
+    Resume {
+        /// Blog ID.
+        blog: String,
+    },
+    /// Delete a blog and never take it again (hosted or as a council copy).
+    Drop {
+        /// Blog ID.
+        blog: String,
+        /// Why, for the record.
+        #[arg(long, default_value = "dropped by the operator")]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PeerCmd {
+    /// Refuse every session and council exchange with a spoke.
+    Block {
+        /// Its endpoint ID.
+        endpoint: String,
+        /// Why, for the record.
+        #[arg(long, default_value = "blocked by the operator")]
+        reason: String,
+    },
+    /// Talk to a blocked spoke again.
+    Unblock {
+        /// Its endpoint ID.
+        endpoint: String,
+    },
+    /// List blocked spokes.
+    List,
+}
+
+#[derive(Subcommand)]
+enum CouncilCmd {
+    /// Print a council invite for another spoke (founds a council if this spoke has none).
+    Invite {
+        /// How many spokes the invite may admit.
+        #[arg(long, default_value_t = 1)]
+        uses: u32,
+        /// Days until the invite expires.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
+    /// Join the council of an invite printed by one of its members.
+    Join {
+        /// The invite (`spokescouncil1…`).
+        ticket: String,
+    },
+    /// List the members and pending votes.
+    Members,
+    /// Vote to cut a member off (it is cut off once most other members voted).
+    Remove {
+        /// The member's endpoint ID.
+        endpoint: String,
+        /// Why, shown to the other operators.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn expiry(days: Option<u32>) -> Option<i64> {
+    days.map(|d| chrono::Utc::now().timestamp() + i64::from(d) * 86_400)
+}
+
+fn blog_id(s: &str) -> anyhow::Result<spokes_core::BlogId> {
+    s.parse().map_err(|e| anyhow::anyhow!("{s} is not a blog ID: {e}"))
+}
+
+fn size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
 }
 
 #[tokio::main]
@@ -102,12 +216,12 @@ async fn main() -> anyhow::Result<()> {
             println!("Endpoint ID: {id}");
             println!("Next: `spoke --data {} invite` to admit a writer, then `spoke --data {} run`.", cli.data.display(), cli.data.display());
         }
-        Cmd::Invite { uses } => {
-            let t = spoke::invite(&cli.data, uses)?;
+        Cmd::Invite { uses, days } => {
+            let t = spoke::invite(&cli.data, uses, expiry(days))?;
             println!("{}", t.encode());
         }
-        Cmd::Run { http, p2p, replicate_interval } => {
-            let running = spoke::start(&cli.data, spoke::Overrides { http, p2p, replicate_interval_secs: replicate_interval }).await?;
+        Cmd::Run { http, p2p, replicate_interval, council_interval } => {
+            let running = spoke::start(&cli.data, spoke::Overrides { http, p2p, replicate_interval_secs: replicate_interval, council_interval_secs: council_interval }).await?;
             println!("Reader site: http://{}/", running.http_addr);
             println!("Sync endpoint {} on {}", running.endpoint_id, running.p2p_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "));
             use std::io::Write;
@@ -125,6 +239,98 @@ async fn main() -> anyhow::Result<()> {
             for r in store.refusals(limit)? {
                 println!("{}  {}  {}  {}  {}", r.at, r.code, r.blog_id.unwrap_or_else(|| "-".into()), r.peer, r.reason);
             }
+        }
+        Cmd::Blogs => {
+            spoke::load(&cli.data)?;
+            let store = spoke::store::Store::open(&cli.data.join("spoke.db"))?;
+            let blogs = store.blog_sizes()?;
+            println!("{:<32}  {:<6}  {:<9}  {:>10}  {:>10}  {:>6}  updated", "blog", "kind", "status", "size", "statements", "images");
+            for b in &blogs {
+                println!("{:<32}  {:<6}  {:<9}  {:>10}  {:>10}  {:>6}  {}", b.blog_id, b.kind, b.status, size(b.bytes), b.statements, b.images, b.updated_at);
+            }
+            println!("{} blogs, {} in all", blogs.len(), size(blogs.iter().map(|b| b.bytes).sum()));
+        }
+        Cmd::Blog { cmd } => {
+            spoke::load(&cli.data)?;
+            let store = spoke::store::Store::open(&cli.data.join("spoke.db"))?;
+            match cmd {
+                BlogCmd::Suspend { blog } => {
+                    anyhow::ensure!(store.set_status(&blog_id(&blog)?, "suspended")?, "this spoke holds no blog {blog}");
+                    println!("Suspended {blog}: no longer served or synced (a running spoke follows within a second).");
+                }
+                BlogCmd::Resume { blog } => {
+                    anyhow::ensure!(store.set_status(&blog_id(&blog)?, "active")?, "this spoke holds no blog {blog}");
+                    println!("Serving {blog} again.");
+                }
+                BlogCmd::Drop { blog, reason } => {
+                    let held = store.drop_blog(&blog_id(&blog)?, &reason)?;
+                    println!("{} {blog}; it will not be taken again.", if held { "Dropped" } else { "Not held here; refusing from now on" });
+                }
+            }
+        }
+        Cmd::Peer { cmd } => {
+            spoke::load(&cli.data)?;
+            let store = spoke::store::Store::open(&cli.data.join("spoke.db"))?;
+            match cmd {
+                PeerCmd::Block { endpoint, reason } => {
+                    endpoint.parse::<iroh::EndpointId>().map_err(|e| anyhow::anyhow!("{endpoint} is not an endpoint ID: {e}"))?;
+                    store.block_peer(&endpoint, &reason)?;
+                    println!("Blocked {endpoint}.");
+                }
+                PeerCmd::Unblock { endpoint } => {
+                    let was = store.unblock_peer(&endpoint)?;
+                    println!("{}", if was { format!("Unblocked {endpoint}.") } else { format!("{endpoint} was not blocked.") });
+                }
+                PeerCmd::List => {
+                    for (e, reason, at) in store.blocked_peers()? {
+                        println!("{e}  since {at}  {reason}");
+                    }
+                }
+            }
+        }
+        Cmd::Council { cmd } => match cmd {
+            CouncilCmd::Invite { uses, days } => {
+                let t = spoke::council_invite(&cli.data, uses, expiry(Some(days)))?;
+                println!("{}", t.encode());
+            }
+            CouncilCmd::Join { ticket } => {
+                let t = spoke::aggregate::CouncilTicket::decode(&ticket)?;
+                let members = spoke::council_join(&cli.data, &t).await?;
+                println!("Joined the council {} ({} members).", &t.council[..16], members.len());
+            }
+            CouncilCmd::Members => {
+                let (id, members, pending) = spoke::council_status(&cli.data)?;
+                match id {
+                    None => println!("This spoke belongs to no council. `spoke council invite` founds one."),
+                    Some(id) => {
+                        println!("Council {id}, {} members:", members.len());
+                        for m in &members {
+                            println!("  {}  {}  {}", m.endpoint, m.web, m.name);
+                        }
+                        for (who, voters) in pending {
+                            println!("Votes to cut off {who}: {} of the other members", voters.len());
+                        }
+                    }
+                }
+            }
+            CouncilCmd::Remove { endpoint, reason } => {
+                let cut = spoke::council_remove(&cli.data, &endpoint, &reason)?;
+                println!("{}", if cut { "Cut off: the other members stop pulling from it." } else { "Vote signed; it spreads with the next exchanges. The member is cut off once most other members voted." });
+            }
+        },
+        Cmd::Reindex => {
+            spoke::reindex(&cli.data)?;
+            println!("The search index will be rebuilt when the spoke next starts.");
+        }
+        Cmd::SelfTest => {
+            let failures = spoke::self_test(&cli.data).await?;
+            for (check, r) in &failures {
+                match r {
+                    Ok(detail) => println!("✓ {check}: {detail}"),
+                    Err(e) => println!("✗ {check}: {e}"),
+                }
+            }
+            anyhow::ensure!(failures.iter().all(|(_, r)| r.is_ok()), "the self-test failed");
         }
     }
     Ok(())

@@ -51,7 +51,7 @@ pub fn static_site(replica: &mut Replica) -> (Vec<(String, Vec<u8>)>, Vec<spokes
         files.push((format!("posts/{}/index.html", p.slug), page.into_string().into_bytes()));
     }
     let entries = blog.visible().into_iter().map(|p| entry_with(&blog, p, &format!("posts/{}/", p.slug))).collect();
-    files.push(("feed.atom".to_owned(), feed_xml(blog.title(), &format!("urn:spokes:{}", blog.blog_id), "feed.atom", entries).into_bytes()));
+    files.push(("feed.atom".to_owned(), feed_xml(blog.title(), &format!("urn:spokes:{}", blog.blog_id), "feed.atom", entries, &[]).into_bytes()));
     files.push(("reader.css".to_owned(), CSS.as_bytes().to_vec()));
     files.push(("bundle.json".to_owned(), serde_json::to_vec_pretty(&bundle).unwrap_or_default()));
     (files, blog.images.into_iter().collect())

@@ -1,17 +1,23 @@
 //! The spoke's storage: one SQLite database in WAL mode (`spoke.db` in the data folder).
 //!
-//! Schema version 3 (`PRAGMA user_version = 3`; version 1 lacked `sealed_drafts`, version 2
-//! lacked `images`; both are upgraded on open):
+//! Schema version 4 (`PRAGMA user_version = 4`; version 1 lacked `sealed_drafts`, version 2
+//! lacked `images`, version 3 lacked the council and moderation tables and columns; all are
+//! upgraded on open):
 //!
 //! | table | holds |
 //! |---|---|
-//! | `blogs` | blog ID, owner fingerprint, armored certificate, saved Automerge document, status |
+//! | `blogs` | blog ID, owner fingerprint, armored certificate, saved Automerge document, status (`active`, `suspended`), kind (`hosted`: admitted here; `mirror`: a council copy) |
 //! | `statements` | signed statements per blog (JSON of `SignedStatement`), unique per signature |
-//! | `invites` | invite tokens and how many uses each has left |
+//! | `invites` | invite tokens, how many uses each has left, optional expiry (Unix seconds) |
 //! | `sync_states` | persisted Automerge `sync::State` per (peer endpoint, blog) |
 //! | `refusals` | every refused session: time, peer, blog, code, reason |
 //! | `sealed_drafts` | the newest sealed drafts per (blog, device signing key), unreadable here |
 //! | `images` | the bytes of images the blog's posts link to, per (blog, image name), checked against the name |
+//! | `dropped_blogs` | blogs the operator dropped: never taken again, hosted or mirrored |
+//! | `blocked_peers` | spokes the operator blocked: no session with them is answered or opened |
+//! | `council_entries` | the council's signed membership entries ([`crate::council`]) |
+//! | `council_invites` | council invite tokens, uses left, expiry (Unix seconds) |
+//! | `peer_heads` | per (peer, blog) the heads the peer last offered in its catalog (rollback detection) |
 
 use rusqlite::{Connection, OptionalExtension, params};
 use spokes_core::image::ImageName;
@@ -20,7 +26,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Schema version of `spoke.db`.
-pub const STORE_SCHEMA: i64 = 3;
+pub const STORE_SCHEMA: i64 = 4;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +55,27 @@ pub struct StoredBlog {
     pub document: Vec<u8>,
     /// `active` or `suspended`.
     pub status: String,
+    /// `hosted` (admitted here) or `mirror` (a council copy).
+    pub kind: String,
+}
+
+/// One blog's size on this spoke, for the operator.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BlogSize {
+    /// Blog ID.
+    pub blog_id: String,
+    /// `hosted` or `mirror`.
+    pub kind: String,
+    /// `active` or `suspended`.
+    pub status: String,
+    /// Bytes of the saved document, statements, sealed drafts and images.
+    pub bytes: i64,
+    /// Signed statements held.
+    pub statements: i64,
+    /// Images held.
+    pub images: i64,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
 }
 
 /// A refused session, for the operator.
@@ -79,6 +106,10 @@ const CERT_CACHE: usize = 1024;
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339()
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
 }
 
 impl Store {
@@ -139,6 +170,20 @@ impl Store {
                  COMMIT;",
             )?;
         }
+        if version < 4 {
+            conn.execute_batch(
+                "BEGIN;
+                 ALTER TABLE blogs ADD COLUMN kind TEXT NOT NULL DEFAULT 'hosted';
+                 ALTER TABLE invites ADD COLUMN expires_at INTEGER;
+                 CREATE TABLE IF NOT EXISTS dropped_blogs(blog_id TEXT PRIMARY KEY, reason TEXT NOT NULL, at TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS blocked_peers(endpoint TEXT PRIMARY KEY, reason TEXT NOT NULL, at TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS council_entries(hash TEXT PRIMARY KEY, entry TEXT NOT NULL, signature TEXT NOT NULL, received_at TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS council_invites(token TEXT PRIMARY KEY, uses_left INTEGER NOT NULL, expires_at INTEGER, created_at TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS peer_heads(peer TEXT NOT NULL, blog_id TEXT NOT NULL, heads TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY(peer, blog_id));
+                 PRAGMA user_version = 4;
+                 COMMIT;",
+            )?;
+        }
         Ok(Store { conn: Mutex::new(conn), certs: Mutex::default() })
     }
 
@@ -146,10 +191,11 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Creates an invite token with `uses` uses.
-    pub fn create_invite(&self, uses: u32, note: Option<&str>) -> Result<String, StoreError> {
+    /// Creates an invite token with `uses` uses, valid until `expires_at` (Unix seconds) if
+    /// given.
+    pub fn create_invite(&self, uses: u32, note: Option<&str>, expires_at: Option<i64>) -> Result<String, StoreError> {
         let token = hex::encode(rand::random::<[u8; 16]>());
-        self.conn().execute("INSERT INTO invites(token, uses_left, created_at, note) VALUES (?1, ?2, ?3, ?4)", params![token, uses, now(), note])?;
+        self.conn().execute("INSERT INTO invites(token, uses_left, created_at, note, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)", params![token, uses, now(), note, expires_at])?;
         Ok(token)
     }
 
@@ -158,7 +204,7 @@ impl Store {
     pub fn admit(&self, token: &str, blog_id: &BlogId, cert: &Certificate) -> Result<bool, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let n = tx.execute("UPDATE invites SET uses_left = uses_left - 1 WHERE token = ?1 AND uses_left > 0", params![token])?;
+        let n = tx.execute("UPDATE invites SET uses_left = uses_left - 1 WHERE token = ?1 AND uses_left > 0 AND (expires_at IS NULL OR expires_at > ?2)", params![token, unix_now()])?;
         if n == 0 {
             return Ok(false);
         }
@@ -249,18 +295,22 @@ impl Store {
 
     /// Whether a token is valid (without consuming it).
     pub fn invite_valid(&self, token: &str) -> Result<bool, StoreError> {
-        Ok(self.conn().query_row("SELECT uses_left > 0 FROM invites WHERE token = ?1", params![token], |r| r.get::<_, bool>(0)).optional()?.unwrap_or(false))
+        Ok(self
+            .conn()
+            .query_row("SELECT uses_left > 0 AND (expires_at IS NULL OR expires_at > ?2) FROM invites WHERE token = ?1", params![token, unix_now()], |r| r.get::<_, bool>(0))
+            .optional()?
+            .unwrap_or(false))
     }
 
     /// One hosted blog.
     pub fn blog(&self, blog_id: &BlogId) -> Result<Option<StoredBlog>, StoreError> {
         let row = self
             .conn()
-            .query_row("SELECT fingerprint, certificate, document, status FROM blogs WHERE blog_id = ?1", params![blog_id.as_str()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, String>(3)?))
+            .query_row("SELECT fingerprint, certificate, document, status, kind FROM blogs WHERE blog_id = ?1", params![blog_id.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
             })
             .optional()?;
-        let Some((fingerprint, cert, document, status)) = row else { return Ok(None) };
+        let Some((fingerprint, cert, document, status, kind)) = row else { return Ok(None) };
         let key: [u8; 32] = blake3::hash(&cert).into();
         let cached = self.certs.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
         let certificate = match cached {
@@ -275,7 +325,7 @@ impl Store {
                 c
             }
         };
-        Ok(Some(StoredBlog { blog_id: blog_id.clone(), fingerprint, certificate, document, status }))
+        Ok(Some(StoredBlog { blog_id: blog_id.clone(), fingerprint, certificate, document, status, kind }))
     }
 
     /// IDs of all hosted blogs.
@@ -320,6 +370,183 @@ impl Store {
         Ok(self.conn().query_row("SELECT state FROM sync_states WHERE peer = ?1 AND blog_id = ?2", params![peer, blog_id.as_str()], |r| r.get(0)).optional()?)
     }
 
+    /// Starts keeping a council copy (`mirror`) of a blog another council member holds. The
+    /// caller verified the document against `cert`. Returns `false` (and stores nothing) when
+    /// the operator dropped the blog.
+    pub fn add_mirror(&self, blog_id: &BlogId, cert: &Certificate) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        if conn.query_row("SELECT 1 FROM dropped_blogs WHERE blog_id = ?1", params![blog_id.as_str()], |_| Ok(())).optional()?.is_some() {
+            return Ok(false);
+        }
+        let t = now();
+        conn.execute(
+            "INSERT OR IGNORE INTO blogs(blog_id, fingerprint, certificate, document, admitted_at, updated_at, kind) VALUES (?1, ?2, ?3, x'', ?4, ?4, 'mirror')",
+            params![blog_id.as_str(), cert.fingerprint(), cert.to_armored(), t],
+        )?;
+        Ok(true)
+    }
+
+    /// Sets a blog's status (`active` or `suspended`). Returns whether the blog exists.
+    pub fn set_status(&self, blog_id: &BlogId, status: &str) -> Result<bool, StoreError> {
+        Ok(self.conn().execute("UPDATE blogs SET status = ?2, updated_at = ?3 WHERE blog_id = ?1", params![blog_id.as_str(), status, now()])? > 0)
+    }
+
+    /// Drops a blog: deletes it with its statements, sync states, drafts and images, and
+    /// remembers it so that it is never taken again. Returns whether it was held.
+    pub fn drop_blog(&self, blog_id: &BlogId, reason: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute("DELETE FROM blogs WHERE blog_id = ?1", params![blog_id.as_str()])?;
+        tx.execute("DELETE FROM sync_states WHERE blog_id = ?1", params![blog_id.as_str()])?;
+        tx.execute("DELETE FROM peer_heads WHERE blog_id = ?1", params![blog_id.as_str()])?;
+        tx.execute("INSERT OR REPLACE INTO dropped_blogs(blog_id, reason, at) VALUES (?1, ?2, ?3)", params![blog_id.as_str(), reason, now()])?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    /// Whether the operator dropped this blog.
+    pub fn is_dropped(&self, blog_id: &BlogId) -> Result<bool, StoreError> {
+        Ok(self.conn().query_row("SELECT 1 FROM dropped_blogs WHERE blog_id = ?1", params![blog_id.as_str()], |_| Ok(())).optional()?.is_some())
+    }
+
+    /// Every blog held, with its size, largest first.
+    pub fn blog_sizes(&self) -> Result<Vec<BlogSize>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT b.blog_id, b.kind, b.status, b.updated_at,
+                    length(b.document) + length(b.certificate)
+                      + coalesce((SELECT sum(length(statement) + length(signature)) FROM statements s WHERE s.blog_id = b.blog_id), 0)
+                      + coalesce((SELECT sum(length(sealed)) FROM sealed_drafts d WHERE d.blog_id = b.blog_id), 0)
+                      + coalesce((SELECT sum(length(bytes)) FROM images i WHERE i.blog_id = b.blog_id), 0),
+                    (SELECT count(*) FROM statements s WHERE s.blog_id = b.blog_id),
+                    (SELECT count(*) FROM images i WHERE i.blog_id = b.blog_id)
+             FROM blogs b ORDER BY 5 DESC, b.blog_id",
+        )?;
+        let v = st
+            .query_map([], |r| Ok(BlogSize { blog_id: r.get(0)?, kind: r.get(1)?, status: r.get(2)?, updated_at: r.get(3)?, bytes: r.get(4)?, statements: r.get(5)?, images: r.get(6)? }))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    /// Blocks a peer spoke (by endpoint ID).
+    pub fn block_peer(&self, endpoint: &str, reason: &str) -> Result<(), StoreError> {
+        self.conn().execute("INSERT OR REPLACE INTO blocked_peers(endpoint, reason, at) VALUES (?1, ?2, ?3)", params![endpoint, reason, now()])?;
+        Ok(())
+    }
+
+    /// SQLite's `quick_check`; returns the number of blogs when the database is sound.
+    ///
+    /// Errors: [`StoreError::Damaged`] with SQLite's first complaint.
+    pub fn quick_check(&self) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        let r: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if r != "ok" {
+            return Err(StoreError::Damaged(r));
+        }
+        Ok(conn.query_row("SELECT count(*) FROM blogs", [], |r| r.get(0))?)
+    }
+
+    /// A blog's kind (`hosted` or `mirror`), if held.
+    pub fn kind(&self, blog_id: &BlogId) -> Result<Option<String>, StoreError> {
+        Ok(self.conn().query_row("SELECT kind FROM blogs WHERE blog_id = ?1", params![blog_id.as_str()], |r| r.get(0)).optional()?)
+    }
+
+    /// Whether a peer is blocked.
+    pub fn is_blocked(&self, endpoint: &str) -> Result<bool, StoreError> {
+        Ok(self.conn().query_row("SELECT 1 FROM blocked_peers WHERE endpoint = ?1", params![endpoint], |_| Ok(())).optional()?.is_some())
+    }
+
+    /// Admits a new blog in open mode (no invite): binds the blog ID to the certificate.
+    /// Returns `false` when the operator dropped that blog.
+    pub fn admit_open(&self, blog_id: &BlogId, cert: &Certificate) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        if conn.query_row("SELECT 1 FROM dropped_blogs WHERE blog_id = ?1", params![blog_id.as_str()], |_| Ok(())).optional()?.is_some() {
+            return Ok(false);
+        }
+        conn.execute(
+            "INSERT OR IGNORE INTO blogs(blog_id, fingerprint, certificate, document, admitted_at, updated_at) VALUES (?1, ?2, ?3, x'', ?4, ?4)",
+            params![blog_id.as_str(), cert.fingerprint(), cert.to_armored(), now()],
+        )?;
+        Ok(true)
+    }
+
+    /// (blog ID, kind, status) of every blog held.
+    pub fn statuses(&self) -> Result<Vec<(BlogId, String, String)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT blog_id, kind, status FROM blogs")?;
+        let v = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(v.into_iter().filter_map(|(b, k, s)| b.parse().ok().map(|b| (b, k, s))).collect())
+    }
+
+    /// Unblocks a peer. Returns whether it was blocked.
+    pub fn unblock_peer(&self, endpoint: &str) -> Result<bool, StoreError> {
+        Ok(self.conn().execute("DELETE FROM blocked_peers WHERE endpoint = ?1", params![endpoint])? > 0)
+    }
+
+    /// Blocked peers: (endpoint ID, reason, since).
+    pub fn blocked_peers(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT endpoint, reason, at FROM blocked_peers ORDER BY at")?;
+        let v = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    /// The council's stored membership entries.
+    pub fn council_entries(&self) -> Result<Vec<crate::council::SignedEntry>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT entry, signature FROM council_entries ORDER BY hash")?;
+        let v = st.query_map([], |r| Ok(crate::council::SignedEntry { entry: r.get(0)?, signature: r.get(1)? }))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    }
+
+    /// Stores membership entries (the caller verified them); known ones are ignored.
+    pub fn put_council_entries(&self, entries: &[crate::council::SignedEntry]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let t = now();
+        for e in entries {
+            tx.execute("INSERT OR IGNORE INTO council_entries(hash, entry, signature, received_at) VALUES (?1, ?2, ?3, ?4)", params![e.hash(), e.entry, e.signature, t])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Creates a council invite token with `uses` uses, valid until `expires_at` (Unix seconds).
+    pub fn create_council_invite(&self, uses: u32, expires_at: Option<i64>) -> Result<String, StoreError> {
+        let token = hex::encode(rand::random::<[u8; 16]>());
+        self.conn().execute("INSERT INTO council_invites(token, uses_left, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)", params![token, uses, expires_at, now()])?;
+        Ok(token)
+    }
+
+    /// Consumes one use of a council invite. Returns `false` if unknown, used up or expired.
+    pub fn take_council_invite(&self, token: &str) -> Result<bool, StoreError> {
+        Ok(self.conn().execute(
+            "UPDATE council_invites SET uses_left = uses_left - 1 WHERE token = ?1 AND uses_left > 0 AND (expires_at IS NULL OR expires_at > ?2)",
+            params![token, unix_now()],
+        )? > 0)
+    }
+
+    /// The heads `peer` last offered for `blog_id` in its catalog (hex), if any.
+    pub fn peer_heads(&self, peer: &str, blog_id: &BlogId) -> Result<Option<Vec<String>>, StoreError> {
+        let text: Option<String> = self.conn().query_row("SELECT heads FROM peer_heads WHERE peer = ?1 AND blog_id = ?2", params![peer, blog_id.as_str()], |r| r.get(0)).optional()?;
+        Ok(text.map(|t| t.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()))
+    }
+
+    /// Remembers the heads (hex) `peer` offered for `blog_id`.
+    pub fn set_peer_heads(&self, peer: &str, blog_id: &BlogId, heads: &[String]) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO peer_heads(peer, blog_id, heads, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(peer, blog_id) DO UPDATE SET heads = excluded.heads, updated_at = excluded.updated_at",
+            params![peer, blog_id.as_str(), heads.join(","), now()],
+        )?;
+        Ok(())
+    }
+
+    /// Blogs held per kind: (`hosted` count, `mirror` count).
+    pub fn blog_counts(&self) -> Result<(i64, i64), StoreError> {
+        Ok(self.conn().query_row("SELECT coalesce(sum(kind = 'hosted'), 0), coalesce(sum(kind = 'mirror'), 0) FROM blogs", [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
     /// Records a refused session.
     pub fn record_refusal(&self, peer: &str, blog_id: Option<&BlogId>, code: &str, reason: &str) -> Result<(), StoreError> {
         self.conn().execute("INSERT INTO refusals(at, peer, blog_id, code, reason) VALUES (?1, ?2, ?3, ?4, ?5)", params![now(), peer, blog_id.map(|b| b.as_str().to_owned()), code, reason])?;
@@ -345,7 +572,7 @@ mod tests {
     fn invites_admit_once_and_bind_the_certificate() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("spoke.db")).unwrap();
-        let token = store.create_invite(1, None).unwrap();
+        let token = store.create_invite(1, None, None).unwrap();
         let cert = spokes_core::Identity::generate("Ada", "pw").unwrap().certificate();
         let blog = BlogId::generate();
         assert!(store.admit(&token, &blog, &cert).unwrap());

@@ -6,7 +6,7 @@ use crate::store::StoredBlog;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use spokes_core::image::{ImageName, referenced_images};
-use spokes_core::render::{excerpt, markdown_to_html_with};
+use spokes_core::render::{excerpt, markdown_to_html_with, plain_text};
 use std::collections::BTreeSet;
 use spokes_core::statement::Statement;
 use spokes_core::{BlogDoc, BlogId, BlogSettings, PostState, SignedStatement, SpokeRef};
@@ -57,6 +57,9 @@ pub struct PostView {
     /// BLAKE3 hash of the Markdown body the HTML was rendered from.
     #[serde(skip)]
     pub body_hash: [u8; 32],
+    /// The body's plain text (for the search index).
+    #[serde(skip)]
+    pub text: String,
 }
 
 /// A blog as readers see it.
@@ -81,6 +84,9 @@ pub struct BlogView {
     /// Every image a published post links to: the only images of this blog the spoke takes
     /// and serves.
     pub images: BTreeSet<ImageName>,
+    /// Whether this spoke hosts the blog (its operator admitted it); `false` for a council
+    /// copy.
+    pub hosted: bool,
 }
 
 impl BlogView {
@@ -100,7 +106,7 @@ impl BlogView {
             Ok(changes) => Verification::Verified { changes, statements: replica.statements.len(), checked_at: chrono::Utc::now().to_rfc3339() },
             Err(e) => Verification::Failed { reason: e.to_string() },
         };
-        let mut view = BlogView { blog_id: replica.blog_id.clone(), settings: BlogSettings::default(), fingerprint, author, posts: vec![], verification, spokes: vec![], heads: vec![], images: BTreeSet::new() };
+        let mut view = BlogView { blog_id: replica.blog_id.clone(), settings: BlogSettings::default(), fingerprint, author, posts: vec![], verification, spokes: vec![], heads: vec![], images: BTreeSet::new(), hosted: previous.is_none_or(|p| p.hosted) };
         if replica.doc.get_heads().is_empty() {
             return view;
         }
@@ -120,11 +126,11 @@ impl BlogView {
             let image_base = format!("/b/{}/images/", view.blog_id);
             let render = |p: spokes_core::Post, old: Option<&PostView>| {
                 let body_hash: [u8; 32] = blake3::hash(p.body.as_bytes()).into();
-                let (html, excerpt, images) = match old.filter(|o| o.body_hash == body_hash) {
-                    Some(o) => (o.html.clone(), o.excerpt.clone(), o.images.clone()),
-                    None => (markdown_to_html_with(&p.body, Some(&image_base)), excerpt(&p.body, 280), referenced_images(&p.body)),
+                let (html, excerpt, images, text) = match old.filter(|o| o.body_hash == body_hash) {
+                    Some(o) => (o.html.clone(), o.excerpt.clone(), o.images.clone(), o.text.clone()),
+                    None => (markdown_to_html_with(&p.body, Some(&image_base)), excerpt(&p.body, 280), referenced_images(&p.body), plain_text(&p.body)),
                 };
-                PostView { html, excerpt, images, body_hash, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags }
+                PostView { html, excerpt, images, body_hash, text, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags }
             };
             let changed = previous.filter(|v| v.verified() && !v.heads.is_empty()).and_then(|v| doc.changed_post_ids(&v.heads).ok().map(|ids| (v, ids)));
             view.posts = match changed {

@@ -1,0 +1,434 @@
+//! The council's membership document, format `spokes-council/1`.
+//!
+//! A council is the set of spokes that aggregate and search each other. Who belongs is not
+//! kept by any one of them: it is a grow-only set of **entries**, each signed with the
+//! Ed25519 key of a spoke's iroh endpoint (its endpoint ID), replicated among the members on
+//! every council exchange and merged by union. Anyone holding the entries computes the same
+//! members, so a member cannot lie about who else belongs.
+//!
+//! Entry kinds (JSON, the exact UTF-8 bytes are what is signed):
+//!
+//! - `found`: `{"kind":"found","council":"","member":{…},"at":…}`, signed by the founding
+//!   spoke. The council's ID is the BLAKE3 hash of this entry's bytes (64 hex digits).
+//! - `join`: `{"kind":"join","council":ID,"member":{…},"by":ENDPOINT,"at":…,"consent":SIG}`,
+//!   signed by `by`, a member who admitted the newcomer with a council invite. `consent` is
+//!   the newcomer's own signature over [`consent_bytes`], so nobody is enrolled without
+//!   holding its key.
+//! - `remove`: `{"kind":"remove","council":ID,"member":ENDPOINT,"by":ENDPOINT,"reason":…,"at":…}`,
+//!   signed by `by`. A member is cut off once more than half of the other members signed a
+//!   `remove` for it.
+//!
+//! A signature is Ed25519 over `spokes council entry v1\n` followed by the entry's bytes
+//! (domain separation, so no other Spokes signature can be replayed as an entry).
+//!
+//! **Members** ([`Membership::members`]): start from the founder, add every `join` whose `by` is
+//! a member (repeated until nothing changes), then cut off every member that a majority of
+//! the other members removed, together with what only it admitted; repeat until stable.
+//! `at` times (Unix seconds) are informative only: order never matters, so merging is
+//! commutative and a replayed entry changes nothing.
+
+use iroh::{PublicKey, SecretKey, Signature};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Domain-separation tag of entry signatures.
+pub const ENTRY_TAG: &[u8] = b"spokes council entry v1\n";
+/// Domain-separation tag of a newcomer's consent.
+pub const CONSENT_TAG: &[u8] = b"spokes council consent v1\n";
+/// Largest entry accepted, in bytes.
+pub const MAX_ENTRY_LEN: usize = 8 * 1024;
+/// Most entries one membership document may hold.
+pub const MAX_ENTRIES: usize = 10_000;
+
+/// Errors of membership entries.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CouncilError {
+    /// The entry is not JSON of a known kind, or too large.
+    #[error("malformed council entry: {0}")]
+    Malformed(String),
+    /// A signature does not verify, or the signer is not who the entry says.
+    #[error("bad signature on a council entry: {0}")]
+    BadSignature(String),
+    /// The entry belongs to another council.
+    #[error("this entry belongs to another council")]
+    OtherCouncil,
+    /// The document has no founding entry.
+    #[error("this spoke belongs to no council yet")]
+    NoCouncil,
+    /// Too many entries.
+    #[error("the membership document is too large")]
+    TooLarge,
+}
+
+/// A member spoke as the council lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    /// Endpoint ID (the iroh public key, as iroh prints it).
+    pub endpoint: String,
+    /// Sync addresses (`ip:port`).
+    pub addrs: Vec<String>,
+    /// Reader site base URL (`http://…` or `https://…`).
+    pub web: String,
+    /// The operator's name for the spoke.
+    pub name: String,
+}
+
+/// An entry's content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Entry {
+    /// Founds a council.
+    Found {
+        /// Always empty (the council's ID is this entry's hash).
+        council: String,
+        /// The founder.
+        member: MemberInfo,
+        /// Unix seconds.
+        at: i64,
+    },
+    /// Admits a spoke.
+    Join {
+        /// Council ID.
+        council: String,
+        /// The newcomer.
+        member: MemberInfo,
+        /// The admitting member's endpoint ID (the signer).
+        by: String,
+        /// Unix seconds.
+        at: i64,
+        /// The newcomer's signature (hex) over [`consent_bytes`].
+        consent: String,
+    },
+    /// Votes to cut a member off.
+    Remove {
+        /// Council ID.
+        council: String,
+        /// The member to cut off.
+        member: String,
+        /// The voting member's endpoint ID (the signer).
+        by: String,
+        /// Why, for operators.
+        reason: String,
+        /// Unix seconds.
+        at: i64,
+    },
+}
+
+impl Entry {
+    fn council(&self) -> &str {
+        match self {
+            Entry::Found { council, .. } | Entry::Join { council, .. } | Entry::Remove { council, .. } => council,
+        }
+    }
+    fn signer(&self) -> &str {
+        match self {
+            Entry::Found { member, .. } => &member.endpoint,
+            Entry::Join { by, .. } | Entry::Remove { by, .. } => by,
+        }
+    }
+}
+
+/// A signed entry as stored and exchanged: the entry's exact JSON text, the signer's
+/// endpoint ID and the hex Ed25519 signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedEntry {
+    /// The entry's JSON text.
+    pub entry: String,
+    /// Hex Ed25519 signature over [`ENTRY_TAG`] + `entry`.
+    pub signature: String,
+}
+
+impl SignedEntry {
+    /// Signs `entry` with `key`, which must be the entry's signer.
+    pub fn sign(entry: &Entry, key: &SecretKey) -> SignedEntry {
+        let text = serde_json::to_string(entry).unwrap_or_default();
+        let sig = key.sign(&[ENTRY_TAG, text.as_bytes()].concat());
+        SignedEntry { entry: text, signature: hex::encode(sig.to_bytes()) }
+    }
+
+    /// BLAKE3 of the entry's bytes, hex: its identity (the council ID for `found`).
+    pub fn hash(&self) -> String {
+        blake3::hash(self.entry.as_bytes()).to_hex().to_string()
+    }
+
+    /// Parses and checks the entry: size, JSON, the signer's signature, and a `join`'s consent.
+    pub fn verify(&self) -> Result<Entry, CouncilError> {
+        if self.entry.len() > MAX_ENTRY_LEN {
+            return Err(CouncilError::Malformed(format!("{} bytes (at most {MAX_ENTRY_LEN})", self.entry.len())));
+        }
+        let entry: Entry = serde_json::from_str(&self.entry).map_err(|e| CouncilError::Malformed(e.to_string()))?;
+        check_signature(entry.signer(), &[ENTRY_TAG, self.entry.as_bytes()].concat(), &self.signature)?;
+        if let Entry::Join { council, member, consent, .. } = &entry {
+            check_signature(&member.endpoint, &consent_bytes(council, member), consent)?;
+        }
+        Ok(entry)
+    }
+}
+
+/// What a newcomer signs to consent to joining `council` as `member`:
+/// [`CONSENT_TAG`] + council ID + `\n` + the member's JSON.
+pub fn consent_bytes(council: &str, member: &MemberInfo) -> Vec<u8> {
+    [CONSENT_TAG, council.as_bytes(), b"\n", serde_json::to_string(member).unwrap_or_default().as_bytes()].concat()
+}
+
+/// The newcomer's consent signature (hex) for joining `council` as `member`.
+pub fn consent(key: &SecretKey, council: &str, member: &MemberInfo) -> String {
+    hex::encode(key.sign(&consent_bytes(council, member)).to_bytes())
+}
+
+/// Checks a hex Ed25519 signature by endpoint ID `signer` over `message`.
+pub fn check_signature(signer: &str, message: &[u8], signature_hex: &str) -> Result<(), CouncilError> {
+    let key: PublicKey = signer.parse().map_err(|e| CouncilError::BadSignature(format!("signer {signer}: {e}")))?;
+    let bytes: [u8; 64] = hex::decode(signature_hex)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| CouncilError::BadSignature("not a 64-byte hex signature".into()))?;
+    key.verify(message, &Signature::from_bytes(&bytes)).map_err(|_| CouncilError::BadSignature(format!("does not verify for {signer}")))
+}
+
+/// A council's membership: its verified entries, keyed by hash.
+#[derive(Clone, Debug, Default)]
+pub struct Membership {
+    id: Option<String>,
+    entries: BTreeMap<String, (SignedEntry, Entry)>,
+}
+
+impl Membership {
+    /// An empty membership (no council).
+    pub fn new() -> Membership {
+        Membership::default()
+    }
+
+    /// Founds a council with `me` as its only member.
+    pub fn found(key: &SecretKey, me: MemberInfo, at: i64) -> Membership {
+        let signed = SignedEntry::sign(&Entry::Found { council: String::new(), member: me, at }, key);
+        let mut m = Membership::new();
+        let _ = m.add(signed);
+        m
+    }
+
+    /// The council ID (the founding entry's hash), if founded.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// Every signed entry, in hash order.
+    pub fn entries(&self) -> Vec<SignedEntry> {
+        self.entries.values().map(|(s, _)| s.clone()).collect()
+    }
+
+    /// Adds one entry after verifying it. Returns whether it was new.
+    ///
+    /// Errors: [`CouncilError::Malformed`], [`CouncilError::BadSignature`],
+    /// [`CouncilError::OtherCouncil`] (also a second `found`), [`CouncilError::TooLarge`].
+    pub fn add(&mut self, signed: SignedEntry) -> Result<bool, CouncilError> {
+        let hash = signed.hash();
+        if self.entries.contains_key(&hash) {
+            return Ok(false);
+        }
+        let entry = signed.verify()?;
+        if self.entries.len() >= MAX_ENTRIES {
+            return Err(CouncilError::TooLarge);
+        }
+        match (&entry, &self.id) {
+            (Entry::Found { council, .. }, None) if council.is_empty() => self.id = Some(hash.clone()),
+            (Entry::Found { .. }, _) => return Err(CouncilError::OtherCouncil),
+            (_, Some(id)) if entry.council() == id => {}
+            (_, None) => return Err(CouncilError::NoCouncil),
+            _ => return Err(CouncilError::OtherCouncil),
+        }
+        self.entries.insert(hash, (signed, entry));
+        Ok(true)
+    }
+
+    /// Merges `incoming` entries: a founding entry first (when this side has none), then the
+    /// rest. Returns how many were new and the entries refused, with why.
+    pub fn merge(&mut self, incoming: Vec<SignedEntry>) -> (usize, Vec<CouncilError>) {
+        let (found, rest): (Vec<_>, Vec<_>) = incoming.into_iter().partition(|s| s.entry.contains("\"kind\":\"found\""));
+        let mut new = 0;
+        let mut refused = Vec::new();
+        for s in found.into_iter().chain(rest) {
+            match self.add(s) {
+                Ok(true) => new += 1,
+                Ok(false) => {}
+                Err(e) => refused.push(e),
+            }
+        }
+        (new, refused)
+    }
+
+    /// The current members by endpoint ID (see the module documentation for the rule).
+    pub fn members(&self) -> BTreeMap<String, MemberInfo> {
+        let Some(founder) = self.entries.values().find_map(|(_, e)| match e {
+            Entry::Found { member, .. } => Some(member.clone()),
+            _ => None,
+        }) else {
+            return BTreeMap::new();
+        };
+        let mut removed: BTreeSet<String> = BTreeSet::new();
+        // Each round either cuts someone off or ends, so this ends within |entries| rounds.
+        for _ in 0..=self.entries.len() {
+            let mut members: BTreeMap<String, MemberInfo> = BTreeMap::new();
+            if !removed.contains(&founder.endpoint) {
+                members.insert(founder.endpoint.clone(), founder.clone());
+            }
+            loop {
+                let mut grew = false;
+                for (_, e) in self.entries.values() {
+                    if let Entry::Join { member, by, .. } = e
+                        && members.contains_key(by)
+                        && !removed.contains(&member.endpoint)
+                        && !members.contains_key(&member.endpoint)
+                    {
+                        members.insert(member.endpoint.clone(), member.clone());
+                        grew = true;
+                    }
+                }
+                if !grew {
+                    break;
+                }
+            }
+            let others = members.len().saturating_sub(1);
+            let cut: Vec<String> = members
+                .keys()
+                .filter(|x| {
+                    let votes: BTreeSet<&str> = self
+                        .entries
+                        .values()
+                        .filter_map(|(_, e)| match e {
+                            Entry::Remove { member, by, .. } if member == *x && by != *x && members.contains_key(by) => Some(by.as_str()),
+                            _ => None,
+                        })
+                        .collect();
+                    others > 0 && votes.len() * 2 > others
+                })
+                .cloned()
+                .collect();
+            if cut.is_empty() {
+                return members;
+            }
+            removed.extend(cut);
+        }
+        BTreeMap::new()
+    }
+
+    /// Whether `endpoint` is a current member.
+    pub fn is_member(&self, endpoint: &str) -> bool {
+        self.members().contains_key(endpoint)
+    }
+
+    /// Endpoints with `remove` votes that are not (yet) cut off, with the voters, for operators.
+    pub fn pending_removals(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let members = self.members();
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (_, e) in self.entries.values() {
+            if let Entry::Remove { member, by, .. } = e
+                && members.contains_key(member)
+            {
+                out.entry(member.clone()).or_default().insert(by.clone());
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spoke(n: u8) -> (SecretKey, MemberInfo) {
+        let key = SecretKey::from_bytes(&[n; 32]);
+        let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec![format!("127.0.0.1:{}", 7000 + n as u16)], web: format!("http://127.0.0.1:{}", 8000 + n as u16), name: format!("spoke {n}") };
+        (key, info)
+    }
+
+    fn join(m: &mut Membership, by: &SecretKey, newcomer: &(SecretKey, MemberInfo)) {
+        let id = m.id().unwrap().to_owned();
+        let e = Entry::Join { consent: consent(&newcomer.0, &id, &newcomer.1), council: id, member: newcomer.1.clone(), by: by.public().to_string(), at: 1 };
+        assert_eq!(m.add(SignedEntry::sign(&e, by)), Ok(true));
+    }
+
+    fn remove(m: &mut Membership, by: &SecretKey, who: &MemberInfo) {
+        let e = Entry::Remove { council: m.id().unwrap().to_owned(), member: who.endpoint.clone(), by: by.public().to_string(), reason: "served altered posts".into(), at: 2 };
+        assert_eq!(m.add(SignedEntry::sign(&e, by)), Ok(true));
+    }
+
+    #[test]
+    fn joins_by_members_count_and_merging_is_order_free() {
+        let s: Vec<_> = (1..=4).map(spoke).collect();
+        let mut a = Membership::found(&s[0].0, s[0].1.clone(), 0);
+        join(&mut a, &s[0].0, &s[1]);
+        join(&mut a, &s[1].0, &s[2]);
+        assert_eq!(a.members().len(), 3);
+        // Another spoke learns the entries in reverse order and computes the same members.
+        let mut b = Membership::new();
+        let mut entries = a.entries();
+        entries.reverse();
+        let (new, refused) = b.merge(entries.clone());
+        assert_eq!((new, refused.len()), (3, 0));
+        assert_eq!(b.members(), a.members());
+        assert_eq!(b.id(), a.id());
+        // Replaying changes nothing.
+        assert_eq!(b.merge(entries).0, 0);
+        // A join signed by a non-member does not count.
+        let outsider = spoke(9);
+        join(&mut b, &outsider.0, &s[3]);
+        assert!(!b.is_member(&s[3].1.endpoint));
+    }
+
+    #[test]
+    fn forged_entries_are_refused() {
+        let s: Vec<_> = (1..=3).map(spoke).collect();
+        let mut m = Membership::found(&s[0].0, s[0].1.clone(), 0);
+        let id = m.id().unwrap().to_owned();
+        // Signed by someone other than `by`.
+        let e = Entry::Join { consent: consent(&s[1].0, &id, &s[1].1), council: id.clone(), member: s[1].1.clone(), by: s[0].1.endpoint.clone(), at: 1 };
+        assert!(matches!(m.add(SignedEntry::sign(&e, &s[2].0)), Err(CouncilError::BadSignature(_))));
+        // Consent forged: the newcomer did not sign.
+        let e = Entry::Join { consent: consent(&s[2].0, &id, &s[1].1), council: id.clone(), member: s[1].1.clone(), by: s[0].1.endpoint.clone(), at: 1 };
+        assert!(matches!(m.add(SignedEntry::sign(&e, &s[0].0)), Err(CouncilError::BadSignature(_))));
+        // Altered text after signing.
+        let mut good = SignedEntry::sign(&Entry::Remove { council: id.clone(), member: s[1].1.endpoint.clone(), by: s[0].1.endpoint.clone(), reason: "x".into(), at: 1 }, &s[0].0);
+        good.entry = good.entry.replace("\"x\"", "\"y\"");
+        assert!(matches!(m.add(good), Err(CouncilError::BadSignature(_))));
+        // Another council's entry, garbage, and a second founding.
+        let other = Membership::found(&s[1].0, s[1].1.clone(), 5);
+        let mut j = Membership::new();
+        j.merge(other.entries());
+        join(&mut j, &s[1].0, &s[2]);
+        let foreign = j.entries().into_iter().find(|e| e.entry.contains("join")).unwrap();
+        assert_eq!(m.add(foreign), Err(CouncilError::OtherCouncil));
+        assert_eq!(m.add(other.entries()[0].clone()), Err(CouncilError::OtherCouncil));
+        assert!(matches!(m.add(SignedEntry { entry: "{\"kind\":\"nope\"}".into(), signature: "00".into() }), Err(CouncilError::Malformed(_))));
+        assert_eq!(m.members().len(), 1);
+    }
+
+    #[test]
+    fn a_majority_of_the_others_cuts_a_member_off_with_what_only_it_admitted() {
+        let s: Vec<_> = (1..=6).map(spoke).collect();
+        let mut m = Membership::found(&s[0].0, s[0].1.clone(), 0);
+        for i in 1..5 {
+            join(&mut m, &s[0].0, &s[i]);
+        }
+        // s[4] admits s[5] (a sybil, say).
+        join(&mut m, &s[4].0, &s[5]);
+        assert_eq!(m.members().len(), 6);
+        // Two of the five others vote: not enough.
+        remove(&mut m, &s[0].0, &s[4].1);
+        remove(&mut m, &s[1].0, &s[4].1);
+        assert!(m.is_member(&s[4].1.endpoint));
+        assert_eq!(m.pending_removals()[&s[4].1.endpoint].len(), 2);
+        // The member's own admitted spoke cannot vote for it; a third honest vote cuts it off,
+        // and the spoke only it admitted goes with it.
+        remove(&mut m, &s[2].0, &s[4].1);
+        let members = m.members();
+        assert!(!members.contains_key(&s[4].1.endpoint));
+        assert!(!members.contains_key(&s[5].1.endpoint));
+        assert_eq!(members.len(), 4);
+        // A cut-off member's votes no longer count.
+        let mut n = m.clone();
+        remove(&mut n, &s[4].0, &s[0].1);
+        remove(&mut n, &s[5].0, &s[0].1);
+        assert!(n.is_member(&s[0].1.endpoint));
+    }
+}

@@ -1,0 +1,98 @@
+//! Test-only dishonesty: compiled only with the cargo feature `dishonest` (the
+//! `spoke-dishonest` binary), never into `spoke`. The real spoke, with what it serves to peers
+//! (sync sessions and council catalogs) tampered as `SPOKE_DISHONEST` says:
+//!
+//! | value | what peers receive |
+//! |---|---|
+//! | `alter-text` | the newest post's body rewritten by a new change no statement covers |
+//! | `forge-post` | an extra post, with a statement signed by a key that is not the author's |
+//! | `drop-revision` | the document without its newest change |
+//! | `replay-old` | the document as the oldest signed statement names it |
+//!
+//! Its own stored data stays as received, so turning the variable off makes it honest again.
+
+use spokes_core::statement::Statement;
+use spokes_core::{BlogDoc, Identity, Post};
+use spokes_sync::session::Replica;
+
+/// The kind of tampering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tamper {
+    /// Rewrite the newest post with an unsigned change.
+    AlterText,
+    /// Add a post signed by someone else.
+    ForgePost,
+    /// Leave out the newest change.
+    DropRevision,
+    /// Serve the oldest signed state.
+    ReplayOld,
+}
+
+impl Tamper {
+    /// From `SPOKE_DISHONEST`; `None` when unset or unknown.
+    pub fn from_env() -> Option<Tamper> {
+        let t = match std::env::var("SPOKE_DISHONEST").ok()?.as_str() {
+            "alter-text" => Tamper::AlterText,
+            "forge-post" => Tamper::ForgePost,
+            "drop-revision" => Tamper::DropRevision,
+            "replay-old" => Tamper::ReplayOld,
+            other => {
+                tracing::error!("SPOKE_DISHONEST={other} is not a kind of tampering; staying honest");
+                return None;
+            }
+        };
+        tracing::warn!("this spoke is DISHONEST for tests: {t:?}");
+        Some(t)
+    }
+
+    /// Tampers with a replica about to be served. Best effort: a replica it cannot change is
+    /// served as it is.
+    pub fn apply(&self, replica: &mut Replica) {
+        if replica.doc.get_heads().is_empty() {
+            return;
+        }
+        match self {
+            Tamper::AlterText => {
+                let Ok(mut doc) = BlogDoc::from_automerge(replica.doc.fork()) else { return };
+                let Some(mut p) = doc.posts().into_iter().max_by_key(|p| p.updated) else { return };
+                p.body = format!("{}\n\nThis text was altered by a dishonest spoke.", p.body);
+                if doc.put_post(&p).is_ok() {
+                    doc.commit("altered");
+                    replica.doc = doc.into_automerge();
+                }
+            }
+            Tamper::ForgePost => {
+                let Ok(mut doc) = BlogDoc::from_automerge(replica.doc.fork()) else { return };
+                let Ok(mallory) = Identity::generate("Mallory", "pw") else { return };
+                let Ok(mut key) = mallory.unlock("pw") else { return };
+                if doc.put_post(&Post::new("A forged post", "Written by a dishonest spoke.")).is_err() {
+                    return;
+                }
+                doc.commit("forged");
+                if let Ok(s) = Statement::new(replica.blog_id.clone(), &doc.heads()).sign(&mut key) {
+                    replica.statements.push(s);
+                }
+                replica.doc = doc.into_automerge();
+            }
+            Tamper::DropRevision => {
+                let heads = replica.doc.get_heads();
+                let Some(newest) = heads.iter().filter_map(|h| replica.doc.get_change_by_hash(h)).max_by_key(|c| c.timestamp()) else { return };
+                let mut keep: Vec<_> = heads.iter().filter(|h| **h != newest.hash()).cloned().collect();
+                keep.extend(newest.deps().iter().cloned());
+                if let Ok(d) = replica.doc.fork_at(&keep) {
+                    replica.doc = d;
+                }
+            }
+            Tamper::ReplayOld => {
+                let (verified, _) = spokes_core::statement::verify_all(&replica.statements, match &replica.certificate {
+                    Some(c) => c,
+                    None => return,
+                }, &replica.blog_id);
+                let Some(oldest) = verified.iter().min_by_key(|v| v.signed_at) else { return };
+                if let Ok(d) = replica.doc.fork_at(&oldest.statement.heads) {
+                    replica.doc = d;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Prometheus metrics, served at `/metrics` in the text exposition format (OpenMetrics 1.0,
+//! via `prometheus-client`).
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `spoke_http_requests_total` | counter | `status` (`2xx`, `3xx`, `4xx`, `5xx`) |
+//! | `spoke_sync_sessions_total` | counter | `result` (`ok`, `refused`, `failed`) |
+//! | `spoke_refusals_total` | counter | `code` (the refusal's stable code) |
+//! | `spoke_council_pulls_total` | counter | `result` (`ok`, `failed`) |
+//! | `spoke_search_queries_total` | counter | |
+//! | `spoke_search_seconds` | histogram | |
+//! | `spoke_blogs` | gauge | `kind` (`hosted`, `mirror`) |
+//! | `spoke_council_members` | gauge | |
+//! | `spoke_disk_free_bytes` | gauge | |
+//! | `spoke_search_posts` | gauge | |
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+type Labels = Vec<(String, String)>;
+
+/// The spoke's metrics.
+pub struct Metrics {
+    registry: Registry,
+    http_requests: Family<Labels, Counter>,
+    sync_sessions: Family<Labels, Counter>,
+    refusals: Family<Labels, Counter>,
+    council_pulls: Family<Labels, Counter>,
+    /// Search queries answered.
+    pub search_queries: Counter,
+    /// Search latency, seconds.
+    pub search_seconds: Histogram,
+    blogs: Family<Labels, Gauge>,
+    /// Council members.
+    pub council_members: Gauge,
+    /// Free space on the data folder's file system, bytes.
+    pub disk_free_bytes: Gauge,
+    /// Posts in the search index.
+    pub search_posts: Gauge,
+}
+
+fn label(k: &str, v: &str) -> Labels {
+    vec![(k.to_owned(), v.to_owned())]
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("spoke");
+        let m = Metrics {
+            registry: Registry::default(),
+            http_requests: Family::default(),
+            sync_sessions: Family::default(),
+            refusals: Family::default(),
+            council_pulls: Family::default(),
+            search_queries: Counter::default(),
+            search_seconds: Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0]),
+            blogs: Family::default(),
+            council_members: Gauge::default(),
+            disk_free_bytes: Gauge::default(),
+            search_posts: Gauge::default(),
+        };
+        registry.register("http_requests", "Reader site requests by status class", m.http_requests.clone());
+        registry.register("sync_sessions", "Sync sessions by result", m.sync_sessions.clone());
+        registry.register("refusals", "Refused sessions and exchanges by code", m.refusals.clone());
+        registry.register("council_pulls", "Council exchanges with upstreams by result", m.council_pulls.clone());
+        registry.register("search_queries", "Search queries answered", m.search_queries.clone());
+        registry.register("search_seconds", "Search latency in seconds", m.search_seconds.clone());
+        registry.register("blogs", "Blogs held, by kind", m.blogs.clone());
+        registry.register("council_members", "Members of this spoke's council", m.council_members.clone());
+        registry.register("disk_free_bytes", "Free bytes on the data folder's file system", m.disk_free_bytes.clone());
+        registry.register("search_posts", "Posts in the search index", m.search_posts.clone());
+        Metrics { registry, ..m }
+    }
+
+    /// Counts a reader-site response with this status code.
+    pub fn http(&self, status: u16) {
+        self.http_requests.get_or_create(&label("status", &format!("{}xx", status / 100))).inc();
+    }
+
+    /// Counts a sync session: `ok`, `refused` or `failed`.
+    pub fn sync(&self, result: &str) {
+        self.sync_sessions.get_or_create(&label("result", result)).inc();
+    }
+
+    /// Counts a refusal with its code.
+    pub fn refusal(&self, code: &str) {
+        self.refusals.get_or_create(&label("code", code)).inc();
+    }
+
+    /// Counts a council exchange: `ok` or `failed`.
+    pub fn council_pull(&self, result: &str) {
+        self.council_pulls.get_or_create(&label("result", result)).inc();
+    }
+
+    /// Sets the blog counts.
+    pub fn set_blogs(&self, hosted: i64, mirror: i64) {
+        self.blogs.get_or_create(&label("kind", "hosted")).set(hosted);
+        self.blogs.get_or_create(&label("kind", "mirror")).set(mirror);
+    }
+
+    /// The text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_show_in_the_exposition() {
+        let m = Metrics::new();
+        m.http(200);
+        m.http(404);
+        m.http(404);
+        m.refusal("bad-signature");
+        m.set_blogs(3, 7);
+        let text = m.encode();
+        assert!(text.contains("spoke_http_requests_total{status=\"4xx\"} 2"), "{text}");
+        assert!(text.contains("spoke_refusals_total{code=\"bad-signature\"} 1"), "{text}");
+        assert!(text.contains("spoke_blogs{kind=\"mirror\"} 7"), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+}

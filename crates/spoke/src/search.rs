@@ -1,0 +1,293 @@
+//! Full-text search over every post this spoke holds, hosted or council copy (tantivy).
+//!
+//! The index lives in `search-v1/` in the data folder. It is only a cache: every document in
+//! it comes from a verified [`BlogView`], and deleting the folder (`spoke reindex`) makes the
+//! next start rebuild it from the stored blogs. The folder name carries the index layout's
+//! version; a spoke with a newer layout builds its own folder beside it.
+//!
+//! Results are checked again when asked for: a hit is shown only if the blog's current view
+//! verifies and still has that post with the same body (by BLAKE3 hash), so an index that
+//! lags behind never shows text the author's signatures do not cover.
+
+use crate::view::{BlogView, PostView};
+use spokes_core::BlogId;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tantivy::collector::TopDocs;
+use tantivy::query::{AllQuery, QueryParser};
+use tantivy::schema::{Field, STORED, STRING, Schema, TEXT, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+
+/// The index folder's name (its layout version).
+pub const INDEX_DIR: &str = "search-v1";
+/// Most results one query returns.
+pub const MAX_RESULTS: usize = 50;
+/// Longest query accepted, in bytes.
+pub const MAX_QUERY_LEN: usize = 500;
+
+/// Errors of the search index.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// tantivy failed (disk, damaged index).
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// The index folder could not be opened.
+    #[error("search index folder: {0}")]
+    Folder(String),
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    key: Field,
+    blog: Field,
+    post: Field,
+    hash: Field,
+    title: Field,
+    body: Field,
+    tags: Field,
+}
+
+/// One search result, checked against the blog's verified view.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hit {
+    /// Blog ID.
+    pub blog_id: BlogId,
+    /// Post ID.
+    pub post_id: String,
+    /// The post's title.
+    pub title: String,
+    /// The post's slug.
+    pub slug: String,
+    /// The blog's title.
+    pub blog_title: String,
+    /// Publication date (RFC 3339).
+    pub date: String,
+    /// A passage of the body with the matched words in `<b>…</b>`, HTML-escaped.
+    pub snippet_html: String,
+    /// tantivy's relevance score.
+    pub score: f32,
+}
+
+/// The search index: a writer fed with views, and a reader.
+pub struct SearchIndex {
+    index: Index,
+    fields: Fields,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    /// What the index holds: (blog, post) → BLAKE3 of (title, tags, body).
+    indexed: Mutex<HashMap<(BlogId, String), [u8; 32]>>,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut sb = Schema::builder();
+    let fields = Fields {
+        key: sb.add_text_field("key", STRING),
+        blog: sb.add_text_field("blog", STRING | STORED),
+        post: sb.add_text_field("post", STRING | STORED),
+        hash: sb.add_text_field("hash", STORED),
+        title: sb.add_text_field("title", TEXT | STORED),
+        body: sb.add_text_field("body", TEXT | STORED),
+        tags: sb.add_text_field("tags", TEXT | STORED),
+    };
+    (sb.build(), fields)
+}
+
+fn key(blog: &BlogId, post: &str) -> String {
+    format!("{blog}/{post}")
+}
+
+fn digest(p: &PostView) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(p.title.as_bytes());
+    h.update(&[0]);
+    h.update(p.tags.join("\u{1f}").as_bytes());
+    h.update(&[0]);
+    h.update(&p.body_hash);
+    h.update(p.slug.as_bytes());
+    h.finalize().into()
+}
+
+impl SearchIndex {
+    /// Opens (or creates) the index in `data/search-v1`. A damaged index is deleted and
+    /// created empty: it is rebuilt from the views the spoke feeds it.
+    pub fn open(data: &Path) -> Result<SearchIndex, SearchError> {
+        let dir = data.join(INDEX_DIR);
+        match Self::open_at(&dir) {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                tracing::warn!("search index unusable ({e}); rebuilding it");
+                let _ = std::fs::remove_dir_all(&dir);
+                Self::open_at(&dir)
+            }
+        }
+    }
+
+    fn open_at(dir: &Path) -> Result<SearchIndex, SearchError> {
+        std::fs::create_dir_all(dir).map_err(|e| SearchError::Folder(format!("{}: {e}", dir.display())))?;
+        let (schema, fields) = schema();
+        let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| SearchError::Folder(e.to_string()))?;
+        let index = Index::open_or_create(mmap, schema)?;
+        let writer = index.writer(32 * 1024 * 1024)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let me = SearchIndex { index, fields, reader, writer: Mutex::new(writer), indexed: Mutex::new(HashMap::new()) };
+        me.load_indexed()?;
+        Ok(me)
+    }
+
+    /// Reads which posts the index holds (its stored blog, post and hash fields).
+    fn load_indexed(&self) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let n = searcher.num_docs() as usize;
+        let mut indexed = self.indexed.lock().unwrap_or_else(|p| p.into_inner());
+        if n == 0 {
+            return Ok(());
+        }
+        for (_, addr) in searcher.search(&AllQuery, &TopDocs::with_limit(n))? {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let get = |f: Field| d.get_first(f).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let (Ok(blog), post) = (get(self.fields.blog).parse::<BlogId>(), get(self.fields.post)) else { continue };
+            let mut hash = [0u8; 32];
+            if hex::decode_to_slice(get(self.fields.hash), &mut hash).is_ok() {
+                indexed.insert((blog, post), hash);
+            }
+        }
+        Ok(())
+    }
+
+    /// The blogs the index holds posts of.
+    pub fn blogs(&self) -> std::collections::HashSet<BlogId> {
+        self.indexed.lock().unwrap_or_else(|p| p.into_inner()).keys().map(|(b, _)| b.clone()).collect()
+    }
+
+    /// How many posts the index holds.
+    pub fn len(&self) -> usize {
+        self.indexed.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether the index holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Brings the index in line with `view` (a verified blog's current published posts;
+    /// `None` removes the blog), without committing. Returns whether anything changed.
+    pub fn update(&self, blog: &BlogId, view: Option<&BlogView>) -> Result<bool, SearchError> {
+        let f = self.fields;
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut indexed = self.indexed.lock().unwrap_or_else(|p| p.into_inner());
+        let posts: Vec<&PostView> = view.filter(|v| v.verified()).map(|v| v.posts.iter().collect()).unwrap_or_default();
+        let mut changed = false;
+        let stale: Vec<(BlogId, String)> = indexed.keys().filter(|(b, p)| b == blog && !posts.iter().any(|x| &x.id == p)).cloned().collect();
+        for k in stale {
+            writer.delete_term(Term::from_field_text(f.key, &key(&k.0, &k.1)));
+            indexed.remove(&k);
+            changed = true;
+        }
+        for p in posts {
+            let d = digest(p);
+            let k = (blog.clone(), p.id.clone());
+            if indexed.get(&k) == Some(&d) {
+                continue;
+            }
+            writer.delete_term(Term::from_field_text(f.key, &key(blog, &p.id)));
+            writer.add_document(doc!(
+                f.key => key(blog, &p.id),
+                f.blog => blog.to_string(),
+                f.post => p.id.clone(),
+                f.hash => hex::encode(d),
+                f.title => p.title.clone(),
+                f.body => p.text.clone(),
+                f.tags => p.tags.join(" "),
+            ))?;
+            indexed.insert(k, d);
+            changed = true;
+        }
+        Ok(changed)
+    }
+
+    /// Commits what [`SearchIndex::update`] wrote and makes it searchable.
+    pub fn commit(&self) -> Result<(), SearchError> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner()).commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Searches titles (boosted), bodies and tags with tantivy's query syntax, leniently (a
+    /// stray quote or colon is not an error). Each hit is checked with `view_of` (see the
+    /// module documentation); at most `limit` (≤ [`MAX_RESULTS`]) hits, best first.
+    pub fn search(&self, query: &str, limit: usize, view_of: &dyn Fn(&BlogId) -> Option<Arc<BlogView>>) -> Result<Vec<Hit>, SearchError> {
+        let f = self.fields;
+        let query: String = query.chars().take(MAX_QUERY_LEN).collect();
+        if query.trim().is_empty() {
+            return Ok(vec![]);
+        }
+        let mut qp = QueryParser::for_index(&self.index, vec![f.title, f.body, f.tags]);
+        qp.set_field_boost(f.title, 2.0);
+        qp.set_conjunction_by_default();
+        let (q, _) = qp.parse_query_lenient(&query);
+        let searcher = self.reader.searcher();
+        let limit = limit.clamp(1, MAX_RESULTS);
+        // Room for hits dropped by the check below.
+        let top = searcher.search(&q, &TopDocs::with_limit(limit * 2))?;
+        let mut snippets = SnippetGenerator::create(&searcher, &*q, f.body)?;
+        snippets.set_max_num_chars(220);
+        let mut hits = Vec::new();
+        for (score, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let get = |fl: Field| d.get_first(fl).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let Ok(blog) = get(f.blog).parse::<BlogId>() else { continue };
+            let post_id = get(f.post);
+            let Some(view) = view_of(&blog).filter(|v| v.verified()) else { continue };
+            let Some(p) = view.visible().into_iter().find(|p| p.id == post_id) else { continue };
+            if hex::encode(digest(p)) != get(f.hash) {
+                continue;
+            }
+            let snippet = snippets.snippet_from_doc(&d);
+            let snippet_html = if snippet.is_empty() { html_escape(&p.excerpt) } else { snippet.to_html() };
+            hits.push(Hit { blog_id: blog, post_id, title: p.title.clone(), slug: p.slug.clone(), blog_title: view.title().to_owned(), date: p.date.to_rfc3339(), snippet_html, score });
+            if hits.len() == limit {
+                break;
+            }
+        }
+        Ok(hits)
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Feeds views to the index in the background, committing at most every `every`.
+pub async fn indexer(index: Arc<SearchIndex>, mut rx: tokio::sync::mpsc::UnboundedReceiver<(BlogId, Option<Arc<BlogView>>)>, every: std::time::Duration) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        tokio::time::sleep(every).await;
+        while let Ok(m) = rx.try_recv() {
+            batch.push(m);
+        }
+        let index = index.clone();
+        let r = tokio::task::spawn_blocking(move || -> Result<(), SearchError> {
+            // Only the newest view of each blog matters.
+            let mut newest: HashMap<BlogId, Option<Arc<BlogView>>> = HashMap::new();
+            for (b, v) in batch {
+                newest.insert(b, v);
+            }
+            let mut changed = false;
+            for (b, v) in &newest {
+                changed |= index.update(b, v.as_deref())?;
+            }
+            if changed {
+                index.commit()?;
+            }
+            Ok(())
+        })
+        .await;
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("search index update failed: {e}"),
+            Err(e) => tracing::error!("search indexer stopped: {e}"),
+        }
+    }
+}
