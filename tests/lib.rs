@@ -60,11 +60,18 @@ impl SpokeProc {
 
     /// `spoke run`, waiting until it prints where it listens.
     pub fn start(&mut self) {
-        let mut child = Command::new(bin("spoke"))
+        self.start_as("spoke", &[]);
+    }
+
+    /// Runs `binary` (`spoke`, or the test-only `spoke-dishonest`) on this data folder with
+    /// extra environment variables, replicating and pulling from the council every second.
+    pub fn start_as(&mut self, binary: &str, env: &[(&str, &str)]) {
+        let mut child = Command::new(bin(binary))
             .arg("--data")
             .arg(&self.data)
-            .args(["run", "--replicate-interval", "1"])
+            .args(["run", "--replicate-interval", "1", "--council-interval", "1"])
             .env("SPOKE_LOG", "spoke=debug,spokes_sync=debug,warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -75,6 +82,38 @@ impl SpokeProc {
         assert!(line.starts_with("Reader site: http://"), "unexpected first line: {line}");
         std::thread::spawn(move || for _ in lines {});
         self.child = Some(child);
+    }
+
+    /// Runs `spoke --data … ARGS` to completion and asserts it succeeded; returns stdout.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let out = Command::new(bin("spoke")).arg("--data").arg(&self.data).args(args).output().expect("spoke");
+        assert!(out.status.success(), "spoke {args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The spoke's endpoint ID.
+    pub fn endpoint_id(&self) -> String {
+        spoke::load(&self.data).expect("spoke data").0.public().to_string()
+    }
+
+    /// Rewrites `config.toml` with `f` (takes effect at the next start).
+    pub fn configure(&self, f: impl FnOnce(&mut spoke::config::Config)) {
+        let path = self.data.join("config.toml");
+        let mut c = spoke::config::Config::load(&path).expect("config");
+        f(&mut c);
+        c.save(&path).expect("save config");
+    }
+
+    /// GET a path and parse the JSON body.
+    pub fn json(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    /// Whether the process is running.
+    pub fn running(&self) -> bool {
+        self.child.is_some()
     }
 
     /// Kills the process.

@@ -1,0 +1,167 @@
+//! The council end to end: five real spoke processes on 127.0.0.1 in two tiers form one
+//! network. Membership spreads by itself, a post published to one spoke shows in the newest
+//! posts and in search on every spoke within a stated bound, and a spoke killed again and again
+//! while it replicates ends with nothing lost or duplicated.
+
+use spokes_e2e::*;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How long a post may take to reach every spoke. The longest path below is three pulls
+/// (outer spoke → aggregator → aggregator → outer spoke); each waits at most one pull interval
+/// (1 s) and then runs a sync session and a search commit (200 ms). Three hops take about
+/// 4 s; the bound leaves room for a loaded two-core CI machine.
+const SPREAD_BOUND: Duration = Duration::from_secs(20);
+
+/// Five spokes: three outer ones (0, 1, 2) and two aggregators (3, 4). Pulls go
+/// 3 ← {0, 1}, 4 ← {2, 3}, 0 ← 4, 1 ← 4, 2 ← 3: no spoke pulls from more than two, and
+/// 3 ↔ 4 ↔ 0 form loops.
+const UPSTREAMS: [&[usize]; 5] = [&[4], &[4], &[3], &[0, 1], &[2, 3]];
+
+fn council(tmp: &Path) -> Vec<SpokeProc> {
+    let names = ["Outer 0", "Outer 1", "Outer 2", "Aggregator 3", "Aggregator 4"];
+    let mut spokes: Vec<SpokeProc> = names.iter().enumerate().map(|(i, n)| SpokeProc::init(&tmp.join(format!("spoke{i}")), n)).collect();
+    let ids: Vec<String> = spokes.iter().map(SpokeProc::endpoint_id).collect();
+    for (i, s) in spokes.iter().enumerate() {
+        s.configure(|c| c.council.upstreams = UPSTREAMS[i].iter().map(|u| ids[*u].clone()).collect());
+    }
+    for s in &mut spokes {
+        s.start();
+    }
+    // Spoke 0 founds the council; each next spoke joins with an invite from the one before
+    // it, so most joins are admitted by a member that joined itself.
+    for i in 1..spokes.len() {
+        let ticket = spokes[i - 1].admin(&["council", "invite"]);
+        let out = spokes[i].admin(&["council", "join", ticket.trim()]);
+        assert!(out.contains(&format!("({} members)", i + 1)), "{out}");
+    }
+    assert!(
+        wait_until(SPREAD_BOUND, || spokes.iter().all(|s| s.json("/api/v1/council")["members"].as_array().map_or(0, |m| m.len()) == 5)),
+        "the membership did not reach every spoke: {:?}",
+        spokes.iter().map(|s| s.json("/api/v1/council")["members"].as_array().map_or(0, |m| m.len())).collect::<Vec<_>>()
+    );
+    spokes
+}
+
+/// A writer profile in `dir` whose blog is hosted on `spoke` only.
+fn writer(dir: &Path, title: &str, spoke: &SpokeProc) -> (std::path::PathBuf, String) {
+    spokes_ok(dir, PASS, &["init", "--name", "Writer", "--title", title]);
+    spokes_ok(dir, PASS, &["spoke", "add", &spoke.invite()]);
+    let blog = spokes_writer::Profile::open(dir).unwrap().blog_id().to_string();
+    (dir.to_path_buf(), blog)
+}
+
+fn newest_titles(s: &SpokeProc) -> Vec<String> {
+    s.json("/api/v1/newest").as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_owned()).collect()
+}
+
+fn search(s: &SpokeProc, q: &str) -> Vec<serde_json::Value> {
+    let q = q.replace('%', "%25").replace(' ', "%20").replace('"', "%22").replace('&', "%26");
+    s.json(&format!("/api/v1/search?q={q}&limit=50"))["results"].as_array().unwrap().clone()
+}
+
+#[test]
+fn a_post_published_to_one_spoke_reaches_newest_and_search_on_all_five() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spokes = council(tmp.path());
+    let (w1, blog1) = writer(&tmp.path().join("w1"), "Harbour Notes", &spokes[0]);
+    let (w2, blog2) = writer(&tmp.path().join("w2"), "Upland Diary", &spokes[2]);
+
+    spokes_ok(&w1, PASS, &["new", "--title", "The lighthouse keepers", "--body", "They kept a jar of quokkamarmalade by the lamp, for the long nights."]);
+    let published = Instant::now();
+    let out = spokes_ok(&w1, PASS, &["publish"]);
+    assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
+    let everywhere = |title: &str, word: &str| {
+        spokes.iter().all(|s| newest_titles(s).iter().any(|t| t == title) && search(s, word).iter().any(|h| h["title"] == title))
+    };
+    assert!(wait_until(SPREAD_BOUND, || everywhere("The lighthouse keepers", "quokkamarmalade")), "the post did not reach every spoke within {SPREAD_BOUND:?}");
+    eprintln!("a post reached the newest posts and search of all five spokes in {:?}", published.elapsed());
+
+    spokes_ok(&w2, PASS, &["new", "--title", "Snow on the moor", "--body", "The sheep found the lee of the wall before we did."]);
+    let published = Instant::now();
+    spokes_ok(&w2, PASS, &["publish"]);
+    assert!(wait_until(SPREAD_BOUND, || everywhere("Snow on the moor", "sheep")), "the second post did not reach every spoke within {SPREAD_BOUND:?}");
+    eprintln!("a post from another tier reached all five spokes in {:?}", published.elapsed());
+
+    // On spoke 1, which hosts neither blog, each post links to the spoke that hosts it, and
+    // the search result carries a snippet with the matched word marked.
+    let newest = spokes[1].json("/api/v1/newest");
+    let item = newest.as_array().unwrap().iter().find(|p| p["title"] == "The lighthouse keepers").unwrap().clone();
+    assert_eq!(item["blog_id"], blog1.as_str());
+    assert_eq!(item["hosted_here"], false);
+    assert_eq!(item["verified"], true);
+    let url = item["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("http://{}/b/{blog1}/posts/", spokes[0].http)), "{url}");
+    let (code, page) = http_get(url);
+    assert_eq!(code, 200);
+    assert!(page.contains("quokkamarmalade") && page.contains("Signatures verified"), "{page}");
+    let hit = search(&spokes[1], "quokkamarmalade").remove(0);
+    assert!(hit["snippet_html"].as_str().unwrap().contains("<b>quokkamarmalade</b>"), "{hit}");
+    assert_eq!(hit["blog_id"], blog1.as_str());
+    let item2 = newest.as_array().unwrap().iter().find(|p| p["title"] == "Snow on the moor").unwrap().clone();
+    assert!(item2["url"].as_str().unwrap().starts_with(&format!("http://{}/b/{blog2}/", spokes[2].http)), "{item2}");
+
+    // Every front page shows both, and its search page finds them; the blogs hosted here are
+    // only the spoke's own.
+    for (i, s) in spokes.iter().enumerate() {
+        let (_, front) = s.get("/");
+        assert!(front.contains("The lighthouse keepers") && front.contains("Snow on the moor"), "front page of spoke {i}");
+        assert!(front.contains("One of 5 spokes of a council"), "front page of spoke {i}");
+        let own = front.split("Blogs hosted here").nth(1).unwrap();
+        assert_eq!(own.contains("Harbour Notes"), i == 0, "spoke {i}'s own blogs: {own}");
+        let (_, results) = s.get("/search?q=lee+wall");
+        assert!(results.contains("Snow on the moor") && results.contains("<b>lee</b>"), "search page of spoke {i}: {results}");
+        let (code, metrics) = s.get("/metrics");
+        assert_eq!(code, 200);
+        assert!(metrics.contains("spoke_council_members 5"), "{metrics}");
+    }
+    // An aggregator holds both blogs as council copies, and says so to its operator.
+    let listed = spokes[4].admin(&["blogs"]);
+    assert!(listed.contains(&blog1) && listed.contains(&blog2) && listed.contains("mirror"), "{listed}");
+}
+
+#[test]
+fn a_spoke_killed_while_it_replicates_ends_with_nothing_lost_or_duplicated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut spokes = council(tmp.path());
+    let (w, blog) = writer(&tmp.path().join("w"), "Jekyll News", &spokes[0]);
+    let out = spokes_ok(&w, PASS, &["import", corpus("jekyll-posts").to_str().unwrap()]);
+    assert!(out.contains("Imported 102 posts"), "{out}");
+    spokes_ok(&w, PASS, &["publish"]);
+    // Aggregator 3 pulls the 102 posts from spoke 0; kill it (SIGKILL) three times while it
+    // does, restarting it each time.
+    for pause in [300, 500, 700] {
+        std::thread::sleep(Duration::from_millis(pause));
+        spokes[3].stop();
+        std::thread::sleep(Duration::from_millis(100));
+        spokes[3].start();
+    }
+    let expected = spokes[0].json(&format!("/api/v1/blogs/{blog}"));
+    let changes = expected["verification"]["changes"].as_u64().unwrap();
+    assert!(changes > 0);
+    let complete = |s: &SpokeProc| {
+        let (code, body) = s.get(&format!("/api/v1/blogs/{blog}"));
+        if code != 200 {
+            return false;
+        }
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["verification"]["changes"].as_u64() == Some(changes) && v["posts"].as_array().map_or(0, |p| p.len()) == 102
+    };
+    assert!(wait_until(Duration::from_secs(60), || spokes.iter().all(complete)), "not every spoke ended with the whole blog");
+    for (i, s) in spokes.iter().enumerate() {
+        let v = s.json(&format!("/api/v1/blogs/{blog}"));
+        let ids: std::collections::BTreeSet<&str> = v["posts"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), 102, "spoke {i} holds a post twice");
+        assert_eq!(v["verification"]["status"], "verified", "spoke {i}");
+        let newest = s.json("/api/v1/newest");
+        let keys: std::collections::BTreeSet<String> = newest.as_array().unwrap().iter().map(|p| format!("{}{}", p["blog_id"], p["post_id"])).collect();
+        assert_eq!((newest.as_array().unwrap().len(), keys.len()), (20, 20), "spoke {i}: newest posts are 20 distinct posts");
+    }
+    // Search finds each post once on the aggregator that was killed (its index was written
+    // while it was killed, too).
+    let title = "Jekyll 3.7.0 Released";
+    assert!(wait_until(Duration::from_secs(10), || search(&spokes[3], "\"Jekyll 3.7.0 Released\"").iter().filter(|h| h["title"] == title).count() == 1), "{:?}", search(&spokes[3], "\"Jekyll 3.7.0 Released\""));
+    let all = search(&spokes[3], "jekyll");
+    let keys: std::collections::BTreeSet<String> = all.iter().map(|h| format!("{}{}", h["blog_id"], h["post_id"])).collect();
+    assert_eq!(keys.len(), all.len(), "a search result appears twice");
+}
