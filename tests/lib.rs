@@ -73,7 +73,11 @@ impl SpokeProc {
             .env("SPOKE_LOG", "spoke=debug,spokes_sync=debug,warn")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(match std::env::var_os("SPOKES_TEST_LOG_DIR") {
+                // For debugging: each spoke's log in its own file.
+                Some(dir) => Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(Path::new(&dir).join(format!("{}.log", self.data.file_name().and_then(|n| n.to_str()).unwrap_or("spoke")))).expect("log file")),
+                None => Stdio::inherit(),
+            })
             .spawn()
             .expect("spoke run");
         let stdout = child.stdout.take().expect("stdout");

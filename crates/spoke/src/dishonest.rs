@@ -7,7 +7,7 @@
 //! | `alter-text` | the newest post's body rewritten by a new change no statement covers |
 //! | `forge-post` | an extra post, with a statement signed by a key that is not the author's |
 //! | `drop-revision` | the document without its newest change |
-//! | `replay-old` | the document as the oldest signed statement names it |
+//! | `replay-old` | the document as the first signed statement it received names it (the new blog) |
 //!
 //! Its own stored data stays as received, so turning the variable off makes it honest again.
 
@@ -84,12 +84,9 @@ impl Tamper {
                 }
             }
             Tamper::ReplayOld => {
-                let (verified, _) = spokes_core::statement::verify_all(&replica.statements, match &replica.certificate {
-                    Some(c) => c,
-                    None => return,
-                }, &replica.blog_id);
-                let Some(oldest) = verified.iter().min_by_key(|v| v.signed_at) else { return };
-                if let Ok(d) = replica.doc.fork_at(&oldest.statement.heads) {
+                // The first statement the spoke received: the blog as it was created.
+                let Some(first) = replica.statements.first().and_then(|s| Statement::parse(s.statement.as_bytes()).ok()) else { return };
+                if let Ok(d) = replica.doc.fork_at(&first.heads) {
                     replica.doc = d;
                 }
             }

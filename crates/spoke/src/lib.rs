@@ -346,6 +346,9 @@ struct Inner {
     sessions: Mutex<HashMap<BlogId, VecDeque<std::time::Instant>>>,
     /// Rollbacks already reported: (peer, blog, offered heads).
     rollbacks: Mutex<HashSet<(String, BlogId, Vec<String>)>>,
+    /// Council offers refused for failing verification: (peer, blog) → the offered heads, not
+    /// fetched again until the peer offers something else.
+    refused_offers: Mutex<HashMap<(String, BlogId), Vec<String>>>,
     /// Test-only dishonesty (feature `dishonest`).
     #[cfg(feature = "dishonest")]
     tamper: Option<dishonest::Tamper>,
@@ -443,6 +446,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         metrics: metrics::Metrics::new(),
         sessions: Mutex::default(),
         rollbacks: Mutex::default(),
+        refused_offers: Mutex::default(),
         #[cfg(feature = "dishonest")]
         tamper: dishonest::Tamper::from_env(),
         views: RwLock::new(HashMap::new()),
@@ -744,6 +748,12 @@ impl Inner {
     /// Merges a verified replica into the stored blog and records the sync state.
     fn persist(&self, peer: &str, admission: Admission<'_>, replica: &Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {
         let internal = |e: &dyn std::fmt::Display| RemoteError::new("internal", e.to_string());
+        // A dishonest spoke serves its tampering but keeps its storage as it was, so that a
+        // test can switch kinds of tampering (or honesty) back on cleanly.
+        #[cfg(feature = "dishonest")]
+        if self.tamper.is_some() {
+            return Ok(());
+        }
         let _guard = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let cert = replica.certificate.clone().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?;
         let stored = self.store.blog(&replica.blog_id).map_err(|e| internal(&e))?;
@@ -997,42 +1007,45 @@ impl aggregate::CouncilHost for Inner {
     }
 }
 
-/// Pulls from the council upstreams every `every`.
+/// Pulls from the council upstreams every `every`. Each upstream is pulled by a task of its
+/// own, started again once the previous pull from it ended, so an upstream that vanished in
+/// the middle of a pull (its sessions wait for QUIC's idle timeout) never delays the others.
 async fn council_loop(inner: Arc<Inner>, endpoint: Endpoint, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pulling: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
     loop {
         tick.tick().await;
+        pulling.retain(|_, t| !t.is_finished());
         let Ok(m) = inner.membership() else { continue };
         let members = m.members();
         inner.metrics.council_members.set(members.len() as i64);
         if !members.contains_key(&inner.endpoint_id) {
             continue;
         }
-        let ups: Vec<council::MemberInfo> = aggregate::choose_upstreams(&members, &inner.config.council.upstreams, &inner.endpoint_id)
-            .into_iter()
-            .filter(|u| !inner.store.is_blocked(&u.endpoint).unwrap_or(false))
-            .collect();
-        let mut tasks = Vec::new();
+        let ups = aggregate::choose_upstreams(&members, &inner.config.council.upstreams, &inner.endpoint_id);
         for up in ups {
-            let (inner, endpoint) = (inner.clone(), endpoint.clone());
-            tasks.push(tokio::spawn(async move {
-                match pull_from(&inner, &endpoint, &up).await {
-                    Ok(n) => {
-                        inner.metrics.council_pull("ok");
-                        if n > 0 {
-                            tracing::info!(upstream = up.name, blogs = n, "pulled from the council");
+            if pulling.contains_key(&up.endpoint) || inner.store.is_blocked(&up.endpoint).unwrap_or(false) {
+                continue;
+            }
+            let (inner, endpoint, key) = (inner.clone(), endpoint.clone(), up.endpoint.clone());
+            pulling.insert(
+                key,
+                tokio::spawn(async move {
+                    match pull_from(&inner, &endpoint, &up).await {
+                        Ok(n) => {
+                            inner.metrics.council_pull("ok");
+                            if n > 0 {
+                                tracing::info!(upstream = up.name, blogs = n, "pulled from the council");
+                            }
+                        }
+                        Err(e) => {
+                            inner.metrics.council_pull("failed");
+                            tracing::debug!(upstream = up.name, "council pull failed: {e}");
                         }
                     }
-                    Err(e) => {
-                        inner.metrics.council_pull("failed");
-                        tracing::debug!(upstream = up.name, "council pull failed: {e}");
-                    }
-                }
-            }));
-        }
-        for t in tasks {
-            let _ = t.await;
+                }),
+            );
         }
     }
 }
@@ -1050,6 +1063,8 @@ async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::Member
         match pull_blog(inner, endpoint, up, addr.clone(), &offered).await {
             Ok(true) => changed += 1,
             Ok(false) => {}
+            // The upstream is gone: the rest waits for the next pull.
+            Err(e @ (SyncError::Connect(_) | SyncError::Timeout)) => return Err(e),
             Err(e) => tracing::debug!(upstream = up.name, blog = %offered.blog_id, "council pull of a blog failed: {e}"),
         }
     }
@@ -1083,7 +1098,19 @@ async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::Member
     {
         return Ok(false);
     }
-    let outcome = sync_with(inner, endpoint, blog, &up.endpoint, addr, Admission::Mirror).await?;
+    let key = (up.endpoint.clone(), blog.clone());
+    if inner.refused_offers.lock().unwrap_or_else(|p| p.into_inner()).get(&key) == Some(&offered.heads) {
+        return Ok(false);
+    }
+    let outcome = match sync_with(inner, endpoint, blog, &up.endpoint, addr, Admission::Mirror).await {
+        Ok(o) => o,
+        Err(e) => {
+            if matches!(e, SyncError::Refused(_)) {
+                inner.refused_offers.lock().unwrap_or_else(|p| p.into_inner()).insert(key, offered.heads.clone());
+            }
+            return Err(e);
+        }
+    };
     // Heads this spoke did not hold could only be checked now.
     if let Some(before) = &before
         && inner.check_rollback(&up.endpoint, blog, before, &theirs, &offered.heads) == Some(true)

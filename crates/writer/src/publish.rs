@@ -90,6 +90,9 @@ pub struct PublishSummary {
     pub sentence: String,
 }
 
+/// Refusal codes that mean a signature check failed (see `spokes_sync::RemoteError`).
+const TAMPERING: [&str; 4] = ["uncovered-changes", "bad-signature", "wrong-certificate", "wrong-blog"];
+
 fn plain(e: &spokes_sync::SyncError) -> Problem {
     let code = e.code().to_owned();
     let message = match code.as_str() {
@@ -97,7 +100,10 @@ fn plain(e: &spokes_sync::SyncError) -> Problem {
         "bad-invite" => "The spoke did not accept the invite. Ask its operator for a new one.".to_owned(),
         "not-hosted" => "The spoke does not host this blog. Add it again with a new invite.".to_owned(),
         "suspended" => "The spoke's operator has suspended this blog there.".to_owned(),
-        "uncovered-changes" | "bad-signature" | "wrong-certificate" | "wrong-blog" => format!("The spoke sent or refused data that failed signature checks: {e}"),
+        c if TAMPERING.contains(&c) => match e {
+            spokes_sync::SyncError::Refused(_) => "This spoke sent changes your signatures do not cover, and they were refused: your blog may have been altered there. Your own copy is safe; tell the spoke's operator.".to_owned(),
+            _ => format!("The spoke refused what was sent as failing signature checks: {e}"),
+        },
         _ => format!("Something went wrong: {e}"),
     };
     Problem { code, message }
@@ -151,7 +157,9 @@ impl Profile {
             .map(|t| {
                 let mut s = stored.get(&t.endpoint).cloned().unwrap_or_else(|| SpokeStatus { endpoint: t.endpoint.clone(), ..Default::default() });
                 s.name = t.name.clone();
-                s.up_to_date = heads.iter().all(|h| s.heads.contains(h)) && s.last_success.is_some();
+                // A spoke whose last answer failed the signature checks is not counted, even if
+                // it holds every revision: what it serves cannot be trusted.
+                s.up_to_date = heads.iter().all(|h| s.heads.contains(h)) && s.last_success.is_some() && !s.last_error.as_ref().is_some_and(|e| TAMPERING.contains(&e.code.as_str()));
                 s
             })
             .collect();

@@ -1,0 +1,170 @@
+//! A dishonest spoke in a council: the real spoke built with test-only tampering
+//! (`spoke-dishonest`, `SPOKE_DISHONEST=…`), switched on after it served honestly for a while.
+//! Each kind of tampering is detected, its data refused by every honest spoke and by the
+//! writer's app, and an operator sees the refusals; a spoke that really lost revisions gets
+//! them back from the writer's app.
+
+use spokes_e2e::*;
+use std::path::Path;
+use std::time::Duration;
+
+/// How long honest spokes may take to notice. A pull that was under way with the dishonest
+/// spoke when it restarted waits for QUIC's idle timeout (15 to 30 s) first.
+const WAIT: Duration = Duration::from_secs(60);
+
+/// `spoke refusals` of `s`, as (code, peer) pairs.
+fn refusals(s: &SpokeProc) -> Vec<(String, String)> {
+    s.admin(&["refusals", "--limit", "1000"])
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split("  ").collect();
+            (f.len() >= 4).then(|| (f[1].to_owned(), f[3].to_owned()))
+        })
+        .collect()
+}
+
+fn refused(s: &SpokeProc, code: &str, peer: &str) -> bool {
+    refusals(s).iter().any(|(c, p)| c == code && p == peer)
+}
+
+fn body_on(s: &SpokeProc, blog: &str) -> String {
+    let v = s.json(&format!("/api/v1/blogs/{blog}/posts/genuine"));
+    v["post"]["html"].as_str().unwrap_or_default().to_owned()
+}
+
+fn titles_on(s: &SpokeProc, blog: &str) -> Vec<String> {
+    s.json(&format!("/api/v1/blogs/{blog}"))["posts"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Restarts `d` as the dishonest build with `tamper` (or honest, with `None`).
+fn restart(d: &mut SpokeProc, tamper: Option<&str>) {
+    d.stop();
+    match tamper {
+        Some(t) => d.start_as("spoke-dishonest", &[("SPOKE_DISHONEST", t)]),
+        None => d.start(),
+    }
+}
+
+/// Replaces `d`'s stored document with the blog as it was before its last two revisions, as
+/// a restored old backup would (the spoke must be stopped).
+fn roll_back_storage(d: &SpokeProc) {
+    let db = rusqlite::Connection::open(d.data.join("spoke.db")).unwrap();
+    let bytes: Vec<u8> = db.query_row("SELECT document FROM blogs", [], |r| r.get(0)).unwrap();
+    let mut doc = automerge::AutoCommit::load(&bytes).unwrap();
+    let mut heads = doc.get_heads();
+    for _ in 0..2 {
+        let c = doc.get_change_by_hash(&heads[0]).unwrap();
+        heads = c.deps().to_vec();
+    }
+    let old = doc.fork_at(&heads).unwrap().save();
+    db.execute("UPDATE blogs SET document = ?1", [&old]).unwrap();
+    db.execute("DELETE FROM sync_states", []).unwrap();
+}
+
+fn publish_edit(w: &Path, id: &str, body: &str) {
+    spokes_ok(w, PASS, &["edit", id, "--body", body]);
+    spokes_ok(w, PASS, &["publish"]);
+}
+
+#[test]
+fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let names = ["Honest 0", "Dishonest", "Honest 2"];
+    let mut s: Vec<SpokeProc> = names.iter().enumerate().map(|(i, n)| SpokeProc::init(&tmp.path().join(format!("spoke{i}")), n)).collect();
+    let ids: Vec<String> = s.iter().map(SpokeProc::endpoint_id).collect();
+    let d_id = ids[1].clone();
+    // Both honest spokes pull from the dishonest one; it pulls from honest 0.
+    s[0].configure(|c| c.council.upstreams = vec![ids[1].clone()]);
+    s[1].configure(|c| c.council.upstreams = vec![ids[0].clone()]);
+    s[2].configure(|c| c.council.upstreams = vec![ids[1].clone()]);
+    let tickets: Vec<String> = s[..2].iter().map(SpokeProc::invite).collect();
+    for x in &mut s {
+        x.start();
+    }
+    for i in 1..3 {
+        let t = s[0].admin(&["council", "invite"]);
+        s[i].admin(&["council", "join", t.trim()]);
+    }
+    // The writer's blog lives on honest 0 and on the (for now honest) dishonest spoke.
+    let w = tmp.path().join("writer");
+    spokes_ok(&w, PASS, &["init", "--name", "Ada", "--title", "Ada's Notes"]);
+    for t in &tickets {
+        spokes_ok(&w, PASS, &["spoke", "add", t]);
+    }
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+    spokes_ok(&w, PASS, &["new", "--title", "Genuine", "--body", "First words."]);
+    spokes_ok(&w, PASS, &["publish"]);
+    let id = spokes_writer::Profile::open(&w).unwrap().posts().unwrap()[0].post.id.clone();
+    publish_edit(&w, &id, "Second words.");
+    publish_edit(&w, &id, "Third words, the true ones.");
+    // Honest 2 learns the blog only from the dishonest spoke, while it is still honest.
+    assert!(wait_until(WAIT, || s[2].get(&format!("/api/v1/blogs/{blog}/posts/genuine")).0 == 200 && body_on(&s[2], &blog).contains("Third words")), "honest 2 never got the blog");
+    std::thread::sleep(Duration::from_secs(2));
+
+    // 1. Altered text: an unsigned change rewriting the post.
+    restart(&mut s[1], Some("alter-text"));
+    for h in [0, 2] {
+        assert!(wait_until(WAIT, || refused(&s[h], "uncovered-changes", &d_id)), "honest {h} did not refuse the altered text: {:?}", refusals(&s[h]));
+    }
+    let out = spokes(&w, PASS, &["sync", "--published-only"]);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("Published to 1 of 2") && said.contains("your blog may have been altered there"), "the writer's app should report the refusal: {said}");
+    let local = spokes_writer::Profile::open(&w).unwrap().blog().unwrap().posts()[0].body.clone();
+    assert_eq!(local, "Third words, the true ones.", "the writer's app took the altered text");
+
+    // 2. A forged post, signed by a key that is not the author's.
+    restart(&mut s[1], Some("forge-post"));
+    for h in [0, 2] {
+        assert!(wait_until(WAIT, || refused(&s[h], "bad-signature", &d_id)), "honest {h} did not refuse the forged post: {:?}", refusals(&s[h]));
+    }
+    let out = spokes(&w, PASS, &["sync", "--published-only"]);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("Published to 1 of 2") && said.contains("your blog may have been altered there"), "the writer's app should report the refusal: {said}");
+    assert_eq!(spokes_writer::Profile::open(&w).unwrap().blog().unwrap().posts().len(), 1, "the writer's app took the forged post");
+
+    // 3. A dropped revision and 4. an old state replayed: rollbacks.
+    restart(&mut s[1], Some("drop-revision"));
+    for h in [0, 2] {
+        assert!(wait_until(WAIT, || refused(&s[h], "rolled-back", &d_id)), "honest {h} did not notice the dropped revision: {:?}", refusals(&s[h]));
+    }
+    let before = refusals(&s[2]).iter().filter(|(c, _)| c == "rolled-back").count();
+    restart(&mut s[1], Some("replay-old"));
+    assert!(wait_until(WAIT, || refusals(&s[2]).iter().filter(|(c, _)| c == "rolled-back").count() > before), "honest 2 did not notice the replayed state");
+
+    // Through all of it the honest spokes kept and served the true blog.
+    for h in [0, 2] {
+        let body = body_on(&s[h], &blog);
+        assert!(body.contains("Third words, the true ones."), "honest {h}: {body}");
+        assert!(!body.contains("dishonest"), "honest {h}: {body}");
+        assert_eq!(titles_on(&s[h], &blog), vec!["Genuine"], "honest {h}");
+        let (_, front) = s[h].get("/");
+        assert!(!front.contains("A forged post"), "honest {h}'s front page");
+    }
+
+    // 5. A spoke that really lost revisions (its database restored from an old backup): the
+    //    honest spokes notice, and the writer's app gives the revisions back.
+    //    Honest 0, which hosts the blog too, is stopped first: it would give the revisions
+    //    back itself within a second (as it should), before anyone noticed.
+    s[0].stop();
+    s[1].stop();
+    roll_back_storage(&s[1]);
+    let before = refusals(&s[2]).iter().filter(|(c, _)| c == "rolled-back").count();
+    s[1].start();
+    assert!(!body_on(&s[1], &blog).contains("Third words"), "the rollback did not take");
+    let noticed = wait_until(WAIT, || refusals(&s[2]).iter().filter(|(c, _)| c == "rolled-back").count() > before);
+    if !noticed {
+        let db = rusqlite::Connection::open(s[2].data.join("spoke.db")).unwrap();
+        let ph: Vec<(String, String)> = db.prepare("SELECT peer, heads FROM peer_heads").unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        eprintln!("DEBUG peer_heads on honest 2: {ph:?}");
+        eprintln!("DEBUG D blog: {}", s[1].get(&format!("/api/v1/blogs/{blog}")).1);
+        eprintln!("DEBUG refusals: {}", s[2].admin(&["refusals", "--limit", "5"]));
+    }
+    assert!(noticed, "honest 2 did not notice the lost revisions");
+    spokes_ok(&w, PASS, &["sync", "--published-only"]);
+    assert!(body_on(&s[1], &blog).contains("Third words, the true ones."), "the writer's app did not restore the spoke");
+    // The operator of an honest spoke sees every kind in its report.
+    let report = s[2].admin(&["refusals"]);
+    for code in ["uncovered-changes", "bad-signature", "rolled-back"] {
+        assert!(report.contains(code) && report.contains(&d_id), "{report}");
+    }
+}
