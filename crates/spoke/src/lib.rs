@@ -124,10 +124,17 @@ pub fn load(data: &Path) -> Result<(SecretKey, Config), SpokeError> {
 /// Creates an invite ticket with `uses` uses for the spoke in `data`, valid until
 /// `expires_at` (Unix seconds) if given.
 pub fn invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result<Ticket, SpokeError> {
-    let (key, config) = load(data)?;
+    load(data)?;
     let store = Store::open(&data.join("spoke.db"))?;
     let token = store.create_invite(uses, None, expires_at)?;
-    Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token: Some(token), name: Some(config.name.clone()), web: Some(config.ticket_web(config.http)) })
+    ticket(data, Some(token))
+}
+
+/// A ticket for the spoke in `data` carrying `token` (`None`: it only locates the spoke, which
+/// is enough to publish to a spoke in open admission mode).
+pub fn ticket(data: &Path, token: Option<String>) -> Result<Ticket, SpokeError> {
+    let (key, config) = load(data)?;
+    Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token, name: Some(config.name.clone()), web: Some(config.ticket_web(config.http)) })
 }
 
 /// This spoke as the council lists it, from its configuration (for commands run beside a
@@ -246,8 +253,8 @@ pub fn reindex(data: &Path) -> Result<(), SpokeError> {
 pub type Check = (&'static str, Result<String, String>);
 
 /// Checks the spoke of `data` as it runs: its database, free disk, reader site (`/health`),
-/// sync endpoint (`spokes/sync/1` must answer a hello for an unknown blog with the typed
-/// refusal `not-hosted`) and council endpoint (`spokes/council/1` must answer a stranger with
+/// sync endpoint (`spokes/sync/1` must answer a hello for a made-up blog with a typed
+/// refusal) and council endpoint (`spokes/council/1` must answer a stranger with
 /// a typed refusal). Errors only when the data folder cannot be read.
 pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
     let (key, config) = load(data)?;
@@ -279,7 +286,9 @@ pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
     let mut replica = Replica { blog_id: BlogId::generate(), doc: empty_automerge(), certificate: None, statements: vec![] };
     let sync = initiate(&endpoint, target, Hello::new(replica.blog_id.clone(), None), &mut replica, &mut State::new(), |_, _, _| Ok(())).await;
     checks.push(("sync endpoint", match sync {
-        Err(SyncError::Remote(e)) if e.code == "not-hosted" => Ok(format!("{} answers spokes/sync/1", me.addrs.join(", "))),
+        // Any typed refusal of a made-up blog shows the protocol works (`not-hosted`; in open
+        // mode `wrong-certificate`, or `low-disk`).
+        Err(SyncError::Remote(e)) => Ok(format!("{} answers spokes/sync/1 (a made-up blog: {})", me.addrs.join(", "), e.code)),
         Err(e) => Err(format!("{}: {e}", me.addrs.join(", "))),
         Ok(_) => Err("it accepted a blog it cannot hold".into()),
     }));

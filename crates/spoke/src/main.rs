@@ -49,6 +49,9 @@ enum Cmd {
         #[arg(long)]
         days: Option<u32>,
     },
+    /// Print a ticket that only tells writers where this spoke is (no invite): enough to publish
+    /// here when `[admission] mode = "open"`.
+    Ticket,
     /// Run the spoke until interrupted.
     Run {
         /// Reader site address (overrides config.toml).
@@ -219,6 +222,9 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Invite { uses, days } => {
             let t = spoke::invite(&cli.data, uses, expiry(days))?;
             println!("{}", t.encode());
+        }
+        Cmd::Ticket => {
+            println!("{}", spoke::ticket(&cli.data, None)?.encode());
         }
         Cmd::Run { http, p2p, replicate_interval, council_interval } => {
             let running = spoke::start(&cli.data, spoke::Overrides { http, p2p, replicate_interval_secs: replicate_interval, council_interval_secs: council_interval }).await?;

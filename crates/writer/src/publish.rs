@@ -92,6 +92,8 @@ pub struct PublishSummary {
 
 /// Refusal codes that mean a signature check failed (see `spokes_sync::RemoteError`).
 const TAMPERING: [&str; 4] = ["uncovered-changes", "bad-signature", "wrong-certificate", "wrong-blog"];
+/// Failure codes that say nothing about what the spoke serves: it was unreachable or busy.
+const TRANSIENT: [&str; 4] = ["connection", "timeout", "rate-limited", "protocol"];
 
 fn plain(e: &spokes_sync::SyncError) -> Problem {
     let code = e.code().to_owned();
@@ -100,6 +102,9 @@ fn plain(e: &spokes_sync::SyncError) -> Problem {
         "bad-invite" => "The spoke did not accept the invite. Ask its operator for a new one.".to_owned(),
         "not-hosted" => "The spoke does not host this blog. Add it again with a new invite.".to_owned(),
         "suspended" => "The spoke's operator has suspended this blog there.".to_owned(),
+        "quota" => "The blog has grown past what this spoke allows per blog (posts or size). Ask its operator, or publish to another spoke.".to_owned(),
+        "rate-limited" => "You published to this spoke very often in the last hour; it will take the rest later. Spokes will try again.".to_owned(),
+        "low-disk" => "This spoke is short of disk space and takes no new blogs for now. Try another spoke.".to_owned(),
         c if TAMPERING.contains(&c) => match e {
             spokes_sync::SyncError::Refused(_) => "This spoke sent changes your signatures do not cover, and they were refused: your blog may have been altered there. Your own copy is safe; tell the spoke's operator.".to_owned(),
             _ => format!("The spoke refused what was sent as failing signature checks: {e}"),
@@ -157,9 +162,11 @@ impl Profile {
             .map(|t| {
                 let mut s = stored.get(&t.endpoint).cloned().unwrap_or_else(|| SpokeStatus { endpoint: t.endpoint.clone(), ..Default::default() });
                 s.name = t.name.clone();
-                // A spoke whose last answer failed the signature checks is not counted, even if
-                // it holds every revision: what it serves cannot be trusted.
-                s.up_to_date = heads.iter().all(|h| s.heads.contains(h)) && s.last_success.is_some() && !s.last_error.as_ref().is_some_and(|e| TAMPERING.contains(&e.code.as_str()));
+                // A spoke that last refused (suspended the blog, dropped it) or whose last answer
+                // failed the signature checks is not counted, even if it holds every revision:
+                // readers cannot get the blog there, or cannot trust it. One that was merely
+                // unreachable or busy still is.
+                s.up_to_date = heads.iter().all(|h| s.heads.contains(h)) && s.last_success.is_some() && s.last_error.as_ref().is_none_or(|e| TRANSIENT.contains(&e.code.as_str()));
                 s
             })
             .collect();

@@ -1,0 +1,119 @@
+//! What a spoke operator does, on real spoke processes: admit writers by expiring invites or
+//! in open mode within quotas, refuse new writers when disk runs low, suspend and drop blogs,
+//! block a spoke, list blogs with their sizes, scrape metrics and run the self-test.
+
+use spokes_e2e::*;
+use std::time::Duration;
+
+fn said(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn invites_expire_open_mode_admits_within_quotas_and_low_disk_refuses_newcomers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut spoke = SpokeProc::init(&tmp.path().join("spoke"), "Quota Spoke");
+    spoke.configure(|c| {
+        c.admission.mode = spoke::config::AdmissionMode::Open;
+        c.admission.max_posts = 2;
+    });
+    spoke.start();
+
+    // An invite that expired is refused, with a sentence the writer understands.
+    let expired = spoke.admin(&["invite", "--days", "0"]);
+    let w0 = tmp.path().join("w0");
+    spokes_ok(&w0, PASS, &["init", "--name", "Late", "--title", "Late"]);
+    spokes_ok(&w0, PASS, &["spoke", "add", expired.trim()]);
+    let out = spokes(&w0, PASS, &["publish"]);
+    assert!(said(&out).contains("did not accept the invite"), "{}", said(&out));
+
+    // Open mode: a ticket without an invite is enough.
+    let ticket = spoke.admin(&["ticket"]);
+    assert_eq!(spokes_sync::Ticket::decode(ticket.trim()).unwrap().token, None);
+    let w = tmp.path().join("w");
+    spokes_ok(&w, PASS, &["init", "--name", "Open", "--title", "Open Door"]);
+    spokes_ok(&w, PASS, &["spoke", "add", ticket.trim()]);
+    spokes_ok(&w, PASS, &["new", "--title", "One", "--body", "1"]);
+    spokes_ok(&w, PASS, &["new", "--title", "Two", "--body", "2"]);
+    let out = spokes_ok(&w, PASS, &["publish"]);
+    assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+    // The quota: two posts per blog.
+    spokes_ok(&w, PASS, &["new", "--title", "Three", "--body", "3"]);
+    let out = spokes_ok(&w, PASS, &["publish"]);
+    assert!(out.contains("grown past what this spoke allows"), "{out}");
+    assert_eq!(spoke.json(&format!("/api/v1/blogs/{blog}"))["posts"].as_array().unwrap().len(), 2);
+    assert!(spoke.admin(&["refusals"]).contains("quota"));
+
+    // Low on disk: no new writer, but the blogs already here go on.
+    spoke.stop();
+    spoke.configure(|c| c.admission.min_free_bytes = u64::MAX);
+    spoke.start();
+    let w2 = tmp.path().join("w2");
+    spokes_ok(&w2, PASS, &["init", "--name", "New", "--title", "Newcomer"]);
+    spokes_ok(&w2, PASS, &["spoke", "add", spoke.invite().trim()]);
+    let out = spokes(&w2, PASS, &["publish"]);
+    assert!(said(&out).contains("short of disk space"), "{}", said(&out));
+    let out = spokes_ok(&w, PASS, &["sync", "--published-only"]);
+    assert!(!out.contains("short of disk space"), "{out}");
+    // The self-test says what is wrong, and fails.
+    let out = std::process::Command::new(bin("spoke")).arg("--data").arg(&spoke.data).arg("self-test").output().unwrap();
+    let test = said(&out);
+    assert!(!out.status.success(), "{test}");
+    assert!(test.contains("✗ disk") && test.contains("✓ reader site") && test.contains("✓ sync endpoint") && test.contains("✓ council endpoint"), "{test}");
+}
+
+#[test]
+fn suspend_drop_and_block_with_sizes_metrics_and_a_self_test() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut spokes, w, blog) = network(tmp.path(), 2);
+    spokes_ok(&w, PASS, &["new", "--title", "Moderated", "--body", "Words to keep or to drop."]);
+    spokes_ok(&w, PASS, &["publish"]);
+    let a = &spokes[0];
+    let path = format!("/b/{blog}/posts/moderated");
+    assert_eq!(a.get(&path).0, 200);
+
+    // Sizes, largest first.
+    let listed = a.admin(&["blogs"]);
+    assert!(listed.contains(&blog) && listed.contains("hosted") && listed.contains("1 blogs"), "{listed}");
+
+    // Suspend: gone from readers and refused to writers within a second or two; resume.
+    a.admin(&["blog", "suspend", &blog]);
+    assert!(wait_until(Duration::from_secs(5), || a.get(&path).0 == 404), "still served after suspending");
+    let out = spokes_ok(&w, PASS, &["sync", "--published-only"]);
+    assert!(out.contains("suspended this blog"), "{out}");
+    a.admin(&["blog", "resume", &blog]);
+    assert!(wait_until(Duration::from_secs(5), || a.get(&path).0 == 200), "not served after resuming");
+
+    // Block the other spoke: its sessions are no longer answered.
+    let b_id = spokes[1].endpoint_id();
+    a.admin(&["peer", "block", &b_id, "--reason", "testing"]);
+    assert!(a.admin(&["peer", "list"]).contains(&b_id));
+    spokes_ok(&w, PASS, &["edit", &spokes_writer::Profile::open(&w).unwrap().posts().unwrap()[0].post.id, "--body", "Edited only on the second spoke."]);
+    spokes_ok(&w, PASS, &["publish", "--offline"]);
+    // Only spoke 1 gets it from the writer (spoke 0 is removed from the writer's list) and
+    // spoke 1 cannot replicate it to the blocked-off spoke 0.
+    spokes_ok(&w, PASS, &["spoke", "remove", &a.endpoint_id()]);
+    spokes_ok(&w, PASS, &["sync", "--published-only"]);
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!a.get(&path).1.contains("Edited only"), "a blocked spoke's replication was taken");
+    a.admin(&["peer", "unblock", &b_id]);
+    assert!(wait_until(Duration::from_secs(10), || a.get(&path).1.contains("Edited only")), "replication did not resume after unblocking");
+
+    // Drop: deleted, never taken again (the other spoke's replication is refused).
+    a.admin(&["blog", "drop", &blog, "--reason", "spam"]);
+    assert!(wait_until(Duration::from_secs(5), || a.get(&path).0 == 404));
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(a.get(&path).0, 404, "a dropped blog came back");
+    assert!(!a.admin(&["blogs"]).contains(&blog));
+
+    // Metrics count what happened.
+    let (code, metrics) = a.get("/metrics");
+    assert_eq!(code, 200);
+    for line in ["spoke_http_requests_total{status=\"4xx\"}", "spoke_sync_sessions_total{result=\"ok\"}", "spoke_blogs{kind=\"hosted\"} 0", "spoke_disk_free_bytes"] {
+        assert!(metrics.contains(line), "{line} missing: {metrics}");
+    }
+    let test = a.admin(&["self-test"]);
+    assert!(test.contains("✓ database") && test.contains("✓ sync endpoint"), "{test}");
+    spokes[1].stop();
+}
