@@ -190,10 +190,15 @@ fn size(bytes: i64) -> String {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKE_LOG").unwrap_or_else(|_| "spoke=info,warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    // Structured logs on stderr: `SPOKE_LOG` filters (tracing's env-filter syntax), and
+    // `SPOKE_LOG_FORMAT=json` writes one JSON object per event (for journald or a collector).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SPOKE_LOG").unwrap_or_else(|_| "spoke=info,warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("SPOKE_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Init { name, http, p2p, public_addrs, public_url } => {
