@@ -151,7 +151,8 @@ fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
     let before = refusals(&s[2]).iter().filter(|(c, _)| c == "rolled-back").count();
     s[1].start();
     assert!(!body_on(&s[1], &blog).contains("Third words"), "the rollback did not take");
-    let noticed = wait_until(WAIT, || refusals(&s[2]).iter().filter(|(c, _)| c == "rolled-back").count() > before);
+    // A pull that was under way when the spoke stopped may first wait out its session.
+    let noticed = wait_until(WAIT + WAIT / 2, || refusals(&s[2]).iter().filter(|(c, _)| c == "rolled-back").count() > before);
     if !noticed {
         let db = rusqlite::Connection::open(s[2].data.join("spoke.db")).unwrap();
         let ph: Vec<(String, String)> = db.prepare("SELECT peer, heads FROM peer_heads").unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
@@ -162,6 +163,20 @@ fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
     assert!(noticed, "honest 2 did not notice the lost revisions");
     spokes_ok(&w, PASS, &["sync", "--published-only"]);
     assert!(body_on(&s[1], &blog).contains("Third words, the true ones."), "the writer's app did not restore the spoke");
+    // 6. The honest members cut the dishonest one off the council (two of the two others):
+    //    the votes spread, and every member, the cut-off one included, stops counting it.
+    s[0].start();
+    assert!(s[0].admin(&["council", "remove", &d_id, "--reason", "served altered posts"]).contains("Vote signed"));
+    assert!(s[2].admin(&["council", "remove", &d_id, "--reason", "served altered posts"]).contains("Vote signed"));
+    assert!(
+        wait_until(WAIT, || [0, 2].iter().all(|&h| !s[h].json("/api/v1/council")["members"].as_array().unwrap().iter().any(|m| m["endpoint"] == d_id.as_str()))),
+        "the dishonest spoke is still a member: {}",
+        s[2].json("/api/v1/council")
+    );
+    // The votes reached the cut-off spoke too (it relayed them), so it knows, and stops
+    // pulling; an exchange it still tried would be refused as `not-a-member`.
+    assert!(wait_until(WAIT, || !s[1].json("/api/v1/council")["members"].as_array().unwrap().iter().any(|m| m["endpoint"] == d_id.as_str())), "the cut-off spoke does not know");
+
     // The operator of an honest spoke sees every kind in its report.
     let report = s[2].admin(&["refusals"]);
     for code in ["uncovered-changes", "bad-signature", "rolled-back"] {

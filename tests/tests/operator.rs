@@ -73,6 +73,22 @@ fn suspend_drop_and_block_with_sizes_metrics_and_a_self_test() {
     let path = format!("/b/{blog}/posts/moderated");
     assert_eq!(a.get(&path).0, 200);
 
+    // Readers of either spoke are told where else the blog lives (the author's signed list),
+    // in the post page and in the feed.
+    let other = format!("http://{}/b/{blog}/posts/moderated", spokes[1].http);
+    assert!(a.get(&path).1.contains(&other), "the post page does not list the other spoke");
+    let feed = a.get(&format!("/b/{blog}/feed.atom")).1;
+    assert!(feed.contains(&format!("href=\"http://{}/b/{blog}/feed.atom\" rel=\"related\"", spokes[1].http)) || feed.contains(&format!("rel=\"related\" href=\"http://{}/b/{blog}/feed.atom\"", spokes[1].http)), "{feed}");
+
+    // The search index is a cache: deleted, it is rebuilt at the next start.
+    assert!(wait_until(Duration::from_secs(5), || a.json("/api/v1/search?q=drop")["results"].as_array().unwrap().len() == 1), "not searchable");
+    spokes[0].stop();
+    spokes[0].admin(&["reindex"]);
+    assert!(!spokes[0].data.join("search-v1").exists());
+    spokes[0].start();
+    let a = &spokes[0];
+    assert!(wait_until(Duration::from_secs(10), || a.json("/api/v1/search?q=drop")["results"].as_array().unwrap().len() == 1), "the index was not rebuilt");
+
     // Sizes, largest first.
     let listed = a.admin(&["blogs"]);
     assert!(listed.contains(&blog) && listed.contains("hosted") && listed.contains("1 blogs"), "{listed}");

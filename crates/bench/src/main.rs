@@ -18,10 +18,16 @@
 //!   Goal: p50 under 50 ms.
 //! - `reader`: wrk against a spoke's post page and front page, and against nginx serving the
 //!   same pages as static files. Goal: the post page at half of nginx's throughput or more.
+//! - `council-search`: 100 blogs of 10 posts on 10 spokes in two tiers; once every post
+//!   reached every spoke's index, council-wide searches over HTTP from every spoke. Goal: p95
+//!   under 50 ms.
+//! - `load`: wrk keeps 1,000 reader connections on one spoke's post page while 50 writers
+//!   publish and sync again and again (bounded by `--load-secs`). Goal: no errors.
 //! - `app`: the desktop app (`--app`) with the large blog under Xvfb: window start to
 //!   editable (goal from the app issue: under 1 s) and idle memory.
 
 mod app;
+mod council;
 mod phases;
 
 use anyhow::{Context, Result, bail};
@@ -62,6 +68,21 @@ pub struct Opts {
     /// Statements signed and verified in `signing`.
     #[arg(long, default_value_t = 3000)]
     pub signatures: usize,
+    /// Blogs in `council-search` (10 posts each, spread over 10 spokes).
+    #[arg(long, default_value_t = 100)]
+    pub council_blogs: usize,
+    /// Searches measured in `council-search`.
+    #[arg(long, default_value_t = 1000)]
+    pub council_queries: usize,
+    /// Seconds of load in `load`.
+    #[arg(long, default_value_t = 20)]
+    pub load_secs: u64,
+    /// Concurrent reader connections in `load`.
+    #[arg(long, default_value_t = 1000)]
+    pub load_readers: usize,
+    /// Writers syncing during `load`.
+    #[arg(long, default_value_t = 50)]
+    pub load_writers: usize,
     /// The desktop app binary for `app` (skipped without it).
     #[arg(long)]
     pub app: Option<PathBuf>,
@@ -88,7 +109,8 @@ enum Cmd {
     },
     /// Runs one benchmark and prints its JSON result.
     Run {
-        /// editing, docs-build, docs-open, signing, history, publish, reader or app.
+        /// editing, docs-build, docs-open, signing, history, publish, reader, council-search,
+        /// load or app.
         name: String,
         /// Working folder shared by the benchmarks of one run.
         #[arg(long)]
@@ -98,7 +120,7 @@ enum Cmd {
     },
 }
 
-const ORDER: [&str; 8] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "reader", "app"];
+const ORDER: [&str; 10] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "reader", "council-search", "load", "app"];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -129,6 +151,8 @@ fn run_one(name: &str, work: &Path, o: &Opts) -> Result<Value> {
         "history" => phases::history(work),
         "publish" => phases::publish(o),
         "reader" => phases::reader(o),
+        "council-search" => council::council_search(o),
+        "load" => council::load(o),
         "app" => app::app(work, o),
         other => bail!("unknown benchmark {other:?}; known: {}", ORDER.join(", ")),
     }
@@ -161,6 +185,8 @@ fn all(out: &Path, work: Option<PathBuf>, o: &Opts) -> Result<()> {
             .arg(&o.corpus)
             .args(["--posts", &o.posts.to_string(), "--revisions", &o.revisions.to_string()])
             .args(["--publishes", &o.publishes.to_string(), "--signatures", &o.signatures.to_string(), "--trace-limit", &o.trace_limit.to_string(), "--reader-secs", &o.reader_secs.to_string()])
+            .args(["--council-blogs", &o.council_blogs.to_string(), "--council-queries", &o.council_queries.to_string()])
+            .args(["--load-secs", &o.load_secs.to_string(), "--load-readers", &o.load_readers.to_string(), "--load-writers", &o.load_writers.to_string()])
             .args(o.app.iter().flat_map(|a| [std::ffi::OsStr::new("--app"), a.as_os_str()]))
             .stderr(std::process::Stdio::inherit())
             .output()

@@ -16,7 +16,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Percentile `p` (0..=100) of sorted `v`, nearest rank.
-fn pct(v: &[f64], p: usize) -> f64 {
+pub(crate) fn pct(v: &[f64], p: usize) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
@@ -241,7 +241,7 @@ pub fn editing(o: &Opts) -> Result<Value> {
     }))
 }
 
-fn corpus_posts(corpus: &Path) -> Result<Vec<Post>> {
+pub(crate) fn corpus_posts(corpus: &Path) -> Result<Vec<Post>> {
     let dir = corpus.join("jekyll-posts");
     let mut files: Vec<_> = std::fs::read_dir(&dir).with_context(|| format!("read {}", dir.display()))?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "md" || e == "markdown")).collect();
     files.sort();
@@ -744,6 +744,31 @@ pub fn report(doc: &Value) -> String {
         f(&r["reader"]["nginx_post_rps"], 0),
         f(&r["reader"]["front_ratio"], 2),
         met(&r["reader"])
+    ));
+    s.push_str(&format!(
+        "| council-wide search over {} blogs on {} spokes, p95 under 50 ms | p95 {} ms (p50 {} ms, p99 {} ms; {} searches over HTTP from every spoke; every post reached every index {} s after the last publish) | {} |\n",
+        r["council-search"]["blogs"],
+        r["council-search"]["spokes"],
+        f(&r["council-search"]["search_p95_ms"], 1),
+        f(&r["council-search"]["search_p50_ms"], 1),
+        f(&r["council-search"]["search_p99_ms"], 1),
+        r["council-search"]["queries"],
+        f(&r["council-search"]["spread_to_every_index_s"], 1),
+        met(&r["council-search"])
+    ));
+    s.push_str(&format!(
+        "| a spoke serves {} concurrent readers while {} writers sync, with no errors | {} requests/s (p50 {} ms, p99 {} ms), {} errors; {} writer syncs, {} failed (p50 {} ms) over {} s | {} |\n",
+        r["load"]["readers"],
+        r["load"]["writers"],
+        f(&r["load"]["reader_rps"], 0),
+        f(&r["load"]["reader_p50_ms"], 0),
+        f(&r["load"]["reader_p99_ms"], 0),
+        r["load"]["reader_non_2xx"].as_u64().unwrap_or(0) + r["load"]["reader_socket_errors"].as_u64().unwrap_or(0),
+        r["load"]["writer_syncs_ok"],
+        r["load"]["writer_syncs_failed"],
+        f(&r["load"]["writer_sync_p50_ms"], 0),
+        r["load"]["seconds"],
+        met(&r["load"])
     ));
     s.push_str(&format!(
         "| app window start to editable with 1,000 posts, under 1 s (goal of the app issue) | {} ms (the window itself {} ms; unlocking the key at the first publish {} ms; idle memory {} MiB) | {} |\n",

@@ -171,6 +171,13 @@ pub struct SpokeRef {
     pub endpoint: String,
     /// Socket addresses (`ip:port`) where the spoke listens for sync.
     pub addrs: Vec<String>,
+    /// The spoke's reader site (`http://…` or `https://…`, from its ticket), so that every
+    /// spoke's pages can send readers to the others; absent in blogs written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<String>,
+    /// The operator's name for the spoke, from its ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// A post as plain data.
@@ -469,7 +476,9 @@ impl BlogDoc {
                     }
                 }
             }
-            out.push(SpokeRef { endpoint, addrs });
+            let web = get_str(&self.doc, &m, "web");
+            let name = get_str(&self.doc, &m, "name");
+            out.push(SpokeRef { endpoint, addrs, web, name });
         }
         out
     }
@@ -493,6 +502,12 @@ impl BlogDoc {
         let a = self.doc.put_object(&m, "addrs", ObjType::List)?;
         for (j, addr) in spoke.addrs.iter().enumerate() {
             self.doc.insert(&a, j, addr.as_str())?;
+        }
+        if let Some(w) = &spoke.web {
+            self.doc.put(&m, "web", w.as_str())?;
+        }
+        if let Some(n) = &spoke.name {
+            self.doc.put(&m, "name", n.as_str())?;
         }
         Ok(())
     }
@@ -890,11 +905,11 @@ mod tests {
     #[test]
     fn spokes_list_adds_replaces_and_removes() {
         let mut d = blog();
-        let s = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:1".into()] };
+        let s = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:1".into()], web: Some("https://one.example".into()), name: Some("One".into()) };
         d.add_spoke(&s).unwrap();
         d.add_spoke(&s).unwrap();
         assert_eq!(d.spokes(), vec![s.clone()]);
-        let s2 = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:2".into()] };
+        let s2 = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:2".into()], web: None, name: None };
         d.add_spoke(&s2).unwrap();
         assert_eq!(d.spokes(), vec![s2]);
         assert!(d.remove_spoke("e1").unwrap());

@@ -103,8 +103,8 @@ async fn count_responses(State(s): State<AppState>, req: axum::extract::Request,
     r
 }
 
-/// Where readers find a post: here for a blog hosted here or one no known member hosts,
-/// else on a council member the author lists as one of the blog's spokes.
+/// Where readers find a post: here for a blog hosted here, else on the first of the blog's
+/// spokes (as its author lists them) whose reader site is known; here when none is.
 fn post_href(members: &[crate::council::MemberInfo], b: &BlogView, p: &PostView) -> String {
     let local = format!("/b/{}/posts/{}", b.blog_id, p.slug);
     if b.hosted {
@@ -112,8 +112,8 @@ fn post_href(members: &[crate::council::MemberInfo], b: &BlogView, p: &PostView)
     }
     b.spokes
         .iter()
-        .find_map(|r| members.iter().find(|m| m.endpoint == r.endpoint))
-        .map(|m| format!("{}{local}", m.web.trim_end_matches('/')))
+        .find_map(|r| r.web.clone().filter(|w| w.starts_with("https://") || w.starts_with("http://")).or_else(|| members.iter().find(|m| m.endpoint == r.endpoint).map(|m| m.web.clone())))
+        .map(|w| format!("{}{local}", w.trim_end_matches('/')))
         .unwrap_or(local)
 }
 
@@ -125,20 +125,21 @@ fn newest(blogs: &[Arc<BlogView>], n: usize) -> Vec<(&Arc<BlogView>, &PostView)>
     all
 }
 
-/// The other spokes the author lists for this blog, with their reader sites when the council
-/// knows them.
+/// The spokes the author lists for this blog (signed in the blog document), with their
+/// reader sites: as the author gave them, else as the council lists them. Only `http(s)`
+/// addresses become links.
 fn also_at(members: &[crate::council::MemberInfo], b: &BlogView, p: Option<&PostView>) -> Vec<(String, Option<String>)> {
+    let path = match p {
+        Some(p) => format!("/b/{}/posts/{}", b.blog_id, p.slug),
+        None => format!("/b/{}/", b.blog_id),
+    };
     b.spokes
         .iter()
-        .map(|r| match members.iter().find(|m| m.endpoint == r.endpoint) {
-            Some(m) => {
-                let path = match p {
-                    Some(p) => format!("/b/{}/posts/{}", b.blog_id, p.slug),
-                    None => format!("/b/{}/", b.blog_id),
-                };
-                (m.name.clone(), Some(format!("{}{path}", m.web.trim_end_matches('/'))))
-            }
-            None => (format!("spoke {}…", r.endpoint.chars().take(10).collect::<String>()), None),
+        .map(|r| {
+            let member = members.iter().find(|m| m.endpoint == r.endpoint);
+            let web = r.web.clone().or_else(|| member.map(|m| m.web.clone())).filter(|w| w.starts_with("https://") || w.starts_with("http://"));
+            let name = r.name.clone().or_else(|| member.map(|m| m.name.clone())).unwrap_or_else(|| format!("spoke {}…", r.endpoint.chars().take(10).collect::<String>()));
+            (name, web.map(|w| format!("{}{path}", w.trim_end_matches('/'))))
         })
         .collect()
 }

@@ -619,7 +619,7 @@ impl Profile {
                     n += 1;
                 }
                 for s in &spokes {
-                    blog.add_spoke(&SpokeRef { endpoint: s.endpoint.clone(), addrs: s.addrs.iter().map(|a| a.to_string()).collect() })?;
+                    blog.add_spoke(&SpokeRef { endpoint: s.endpoint.clone(), addrs: s.addrs.iter().map(|a| a.to_string()).collect(), web: s.web.clone(), name: s.name.clone() })?;
                 }
                 let settings = drafts.settings();
                 if settings != blog.settings() {
