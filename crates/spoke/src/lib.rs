@@ -211,13 +211,23 @@ pub async fn council_join(data: &Path, ticket: &aggregate::CouncilTicket) -> Res
     Ok(m.members().into_values().collect())
 }
 
-/// The council as stored here: its ID, its members, and the votes to cut members off that
-/// have no majority yet (member → voters).
-pub fn council_status(data: &Path) -> Result<(Option<String>, Vec<council::MemberInfo>, std::collections::BTreeMap<String, std::collections::BTreeSet<String>>), SpokeError> {
+/// The council as this spoke knows it.
+#[derive(Debug, Clone)]
+pub struct CouncilStatus {
+    /// The council ID; `None` outside a council.
+    pub id: Option<String>,
+    /// The members.
+    pub members: Vec<council::MemberInfo>,
+    /// Votes to cut members off that have no majority yet: member → voters.
+    pub pending_removals: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+}
+
+/// The council as stored here.
+pub fn council_status(data: &Path) -> Result<CouncilStatus, SpokeError> {
     load(data)?;
     let store = Store::open(&data.join("spoke.db"))?;
     let m = stored_membership(&store)?;
-    Ok((m.id().map(str::to_owned), m.members().into_values().collect(), m.pending_removals()))
+    Ok(CouncilStatus { id: m.id().map(str::to_owned), members: m.members().into_values().collect(), pending_removals: m.pending_removals() })
 }
 
 /// Signs this spoke's vote to cut `endpoint` off the council; the vote spreads with the next
@@ -355,6 +365,8 @@ struct Inner {
     sessions: Mutex<HashMap<BlogId, VecDeque<std::time::Instant>>>,
     /// Rollbacks already reported: (peer, blog, offered heads).
     rollbacks: Mutex<HashSet<(String, BlogId, Vec<String>)>>,
+    /// The council membership and the number of stored entries it was computed from.
+    council: Mutex<Option<(i64, council::Membership)>>,
     /// Council offers refused for failing verification: (peer, blog) → the offered heads, not
     /// fetched again until the peer offers something else.
     refused_offers: Mutex<HashMap<(String, BlogId), Vec<String>>>,
@@ -456,6 +468,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         sessions: Mutex::default(),
         rollbacks: Mutex::default(),
         refused_offers: Mutex::default(),
+        council: Mutex::default(),
         #[cfg(feature = "dishonest")]
         tamper: dishonest::Tamper::from_env(),
         views: RwLock::new(HashMap::new()),
@@ -729,14 +742,25 @@ impl Inner {
         Ok(())
     }
 
-    /// The council membership, from the store.
+    /// The council membership, from the store. Entries are only ever added, so their count
+    /// tells whether the cached membership is current (the `spoke council` commands write the
+    /// database beside the running spoke).
     fn membership(&self) -> Result<council::Membership, RemoteError> {
-        let entries = self.store.council_entries().map_err(|e| RemoteError::new("internal", e.to_string()))?;
-        let mut m = council::Membership::new();
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new("internal", e.to_string());
+        let count = self.store.council_entry_count().map_err(|e| internal(&e))?;
+        let mut cache = self.council.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((n, m)) = cache.as_ref()
+            && *n == count
+        {
+            return Ok(m.clone());
+        }
+        let entries = self.store.council_entries().map_err(|e| internal(&e))?;
+        let mut m = cache.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
         let (_, refused) = m.merge(entries);
         if let Some(e) = refused.first() {
             tracing::warn!("a stored council entry does not verify: {e}");
         }
+        *cache = Some((count, m.clone()));
         Ok(m)
     }
 
@@ -1149,11 +1173,20 @@ impl Inner {
                 peer,
                 blog,
                 "rolled-back",
-                &format!("it offered an older state of this blog than it offered before (it dropped revisions, or replays an old state); nothing was taken from it. Offered {} heads, earlier {}", now.len(), before.len()),
+                &format!(
+                    "it offered an older state of this blog than it offered before (it dropped revisions, or replays an old state); nothing was taken from it. Offered heads {}, earlier {}",
+                    short_heads(now),
+                    short_heads(before)
+                ),
             );
         }
         r
     }
+}
+
+/// Heads as short hex prefixes, for people.
+fn short_heads(heads: &[automerge::ChangeHash]) -> String {
+    heads.iter().map(|h| h.to_string().chars().take(12).collect::<String>()).collect::<Vec<_>>().join(" ")
 }
 
 /// Follows the operator's moderation (suspend, drop: `spoke blog …` edits the database) and

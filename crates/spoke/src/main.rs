@@ -310,7 +310,7 @@ async fn main() -> anyhow::Result<()> {
                 println!("Joined the council {} ({} members).", &t.council[..16], members.len());
             }
             CouncilCmd::Members => {
-                let (id, members, pending) = spoke::council_status(&cli.data)?;
+                let spoke::CouncilStatus { id, members, pending_removals: pending } = spoke::council_status(&cli.data)?;
                 match id {
                     None => println!("This spoke belongs to no council. `spoke council invite` founds one."),
                     Some(id) => {

@@ -291,3 +291,69 @@ pub async fn indexer(index: Arc<SearchIndex>, mut rx: tokio::sync::mpsc::Unbound
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::doc::{BlogDoc, BlogSettings, DocKind, PostState};
+    use spokes_core::statement::Statement;
+    use spokes_core::{Identity, Post};
+    use spokes_sync::session::Replica;
+
+    /// A verified view of a blog with these (title, body) posts.
+    fn view(posts: &[(&str, &str)], blog_id: &BlogId, id: &Identity) -> BlogView {
+        let mut key = id.unlock("pw").unwrap();
+        let cert = id.certificate();
+        let mut doc = BlogDoc::create(DocKind::Blog, blog_id, &cert.fingerprint(), &BlogSettings { title: "Field Notes".into(), ..Default::default() });
+        for (i, (title, body)) in posts.iter().enumerate() {
+            let mut p = Post::new(title, body);
+            p.id = format!("{i:016x}");
+            p.state = PostState::Published;
+            doc.put_post(&p).unwrap();
+        }
+        doc.commit("posts");
+        let statements = vec![Statement::new(blog_id.clone(), &doc.heads()).sign(&mut key).unwrap()];
+        let mut r = Replica { blog_id: blog_id.clone(), doc: doc.automerge().fork(), certificate: Some(cert), statements };
+        BlogView::build(&mut r)
+    }
+
+    #[test]
+    fn posts_are_found_with_snippets_and_stale_or_removed_hits_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        let id = Identity::generate("Ada", "pw").unwrap();
+        let blog = BlogId::generate();
+        let v1 = Arc::new(view(&[("Tide tables", "The <b>spring</b> tide comes twice a month, with the new and full moon."), ("Gulls", "Herring gulls nest on the roofs.")], &blog, &id));
+        assert!(index.update(&blog, Some(&v1)).unwrap());
+        assert!(!index.update(&blog, Some(&v1)).unwrap(), "nothing changed");
+        index.commit().unwrap();
+        let current = std::sync::Mutex::new(v1.clone());
+        let lookup = |b: &BlogId| (*b == blog).then(|| current.lock().unwrap().clone());
+        let hits = index.search("spring tide", 10, &lookup).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].title, "Tide tables");
+        assert_eq!(hits[0].blog_title, "Field Notes");
+        assert!(hits[0].snippet_html.contains("<b>spring</b>") && hits[0].snippet_html.contains("<b>tide</b>"), "{}", hits[0].snippet_html);
+        assert!(!hits[0].snippet_html.contains("<b><b>"), "the body's own markup is escaped: {}", hits[0].snippet_html);
+        assert!(index.search("", 10, &lookup).unwrap().is_empty());
+        assert!(index.search("\"unbalanced", 10, &lookup).is_ok(), "a stray quote is not an error");
+
+        // The blog changed but the index has not caught up: the old text is not shown.
+        let v2 = Arc::new(view(&[("Tide tables", "Rewritten entirely."), ("Gulls", "Herring gulls nest on the roofs.")], &blog, &id));
+        *current.lock().unwrap() = v2.clone();
+        assert!(index.search("spring", 10, &lookup).unwrap().is_empty(), "a stale hit was shown");
+        index.update(&blog, Some(&v2)).unwrap();
+        index.commit().unwrap();
+        assert_eq!(index.search("rewritten", 10, &lookup).unwrap().len(), 1);
+
+        // Reopened, the index knows what it holds; a removed blog leaves it.
+        drop(index);
+        let index = SearchIndex::open(dir.path()).unwrap();
+        assert_eq!(index.len(), 2);
+        assert!(!index.update(&blog, Some(&v2)).unwrap());
+        assert!(index.update(&blog, None).unwrap());
+        index.commit().unwrap();
+        assert!(index.is_empty());
+        assert!(index.search("gulls", 10, &lookup).unwrap().is_empty());
+    }
+}

@@ -101,6 +101,9 @@ pub struct Store {
     certs: Mutex<std::collections::HashMap<[u8; 32], Certificate>>,
 }
 
+/// A refusal repeated within this many seconds is recorded once.
+pub const REFUSAL_REPEAT_SECS: i64 = 600;
+
 /// Parsed certificates kept at most.
 const CERT_CACHE: usize = 1024;
 
@@ -180,6 +183,7 @@ impl Store {
                  CREATE TABLE IF NOT EXISTS council_entries(hash TEXT PRIMARY KEY, entry TEXT NOT NULL, signature TEXT NOT NULL, received_at TEXT NOT NULL);
                  CREATE TABLE IF NOT EXISTS council_invites(token TEXT PRIMARY KEY, uses_left INTEGER NOT NULL, expires_at INTEGER, created_at TEXT NOT NULL);
                  CREATE TABLE IF NOT EXISTS peer_heads(peer TEXT NOT NULL, blog_id TEXT NOT NULL, heads TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY(peer, blog_id));
+                 CREATE INDEX IF NOT EXISTS refusals_by_peer ON refusals(peer, at);
                  PRAGMA user_version = 4;
                  COMMIT;",
             )?;
@@ -547,10 +551,30 @@ impl Store {
         Ok(self.conn().query_row("SELECT coalesce(sum(kind = 'hosted'), 0), coalesce(sum(kind = 'mirror'), 0) FROM blogs", [], |r| Ok((r.get(0)?, r.get(1)?)))?)
     }
 
-    /// Records a refused session.
+    /// Records a refused session. The same refusal (peer, blog, code and reason: the same
+    /// refused data) recorded in the last [`REFUSAL_REPEAT_SECS`] is not recorded again, so a
+    /// peer that offers the same bad data every round does not fill the disk.
     pub fn record_refusal(&self, peer: &str, blog_id: Option<&BlogId>, code: &str, reason: &str) -> Result<(), StoreError> {
-        self.conn().execute("INSERT INTO refusals(at, peer, blog_id, code, reason) VALUES (?1, ?2, ?3, ?4, ?5)", params![now(), peer, blog_id.map(|b| b.as_str().to_owned()), code, reason])?;
+        let conn = self.conn();
+        let blog = blog_id.map(|b| b.as_str().to_owned());
+        let since = (chrono::Utc::now() - chrono::Duration::seconds(REFUSAL_REPEAT_SECS)).to_rfc3339();
+        let repeated = conn
+            .query_row(
+                "SELECT 1 FROM refusals WHERE peer = ?1 AND blog_id IS ?2 AND code = ?3 AND reason = ?4 AND at > ?5 LIMIT 1",
+                params![peer, blog, code, reason, since],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if !repeated {
+            conn.execute("INSERT INTO refusals(at, peer, blog_id, code, reason) VALUES (?1, ?2, ?3, ?4, ?5)", params![now(), peer, blog, code, reason])?;
+        }
         Ok(())
+    }
+
+    /// How many council entries are stored.
+    pub fn council_entry_count(&self) -> Result<i64, StoreError> {
+        Ok(self.conn().query_row("SELECT count(*) FROM council_entries", [], |r| r.get(0))?)
     }
 
     /// The newest refusals, newest first.
@@ -581,6 +605,83 @@ mod tests {
         let b = store.blog(&blog).unwrap().unwrap();
         assert_eq!(b.fingerprint, cert.fingerprint());
         assert_eq!(store.blog_ids().unwrap(), vec![blog]);
+    }
+
+    #[test]
+    fn expired_invites_dropped_blogs_blocks_sizes_and_repeated_refusals() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("spoke.db")).unwrap();
+        let cert = spokes_core::Identity::generate("Ada", "pw").unwrap().certificate();
+        let past = chrono::Utc::now().timestamp() - 1;
+        let expired = store.create_invite(5, None, Some(past)).unwrap();
+        assert!(!store.invite_valid(&expired).unwrap());
+        assert!(!store.admit(&expired, &BlogId::generate(), &cert).unwrap(), "an expired invite admits nobody");
+        let good = store.create_invite(2, None, Some(past + 3600)).unwrap();
+        let blog = BlogId::generate();
+        assert!(store.admit(&good, &blog, &cert).unwrap());
+        // A council copy, then sizes by kind.
+        let mirror = BlogId::generate();
+        assert!(store.add_mirror(&mirror, &cert).unwrap());
+        assert_eq!(store.kind(&mirror).unwrap().as_deref(), Some("mirror"));
+        assert_eq!(store.blog_counts().unwrap(), (1, 1));
+        store.put_image(&blog, &format!("{}.png", "ab".repeat(32)).parse().unwrap(), &[0u8; 5000]).unwrap();
+        let sizes = store.blog_sizes().unwrap();
+        assert_eq!(sizes[0].blog_id, blog.as_str(), "largest first");
+        assert!(sizes[0].bytes > 5000 && sizes[0].images == 1);
+        // Dropped: gone, and never taken again as a council copy or in open mode.
+        assert!(store.drop_blog(&mirror, "spam").unwrap());
+        assert!(store.is_dropped(&mirror).unwrap());
+        assert!(!store.add_mirror(&mirror, &cert).unwrap());
+        assert!(!store.admit_open(&mirror, &cert).unwrap());
+        assert_eq!(store.kind(&mirror).unwrap(), None);
+        // Suspend and block.
+        assert!(store.set_status(&blog, "suspended").unwrap());
+        assert_eq!(store.statuses().unwrap(), vec![(blog.clone(), "hosted".into(), "suspended".into())]);
+        store.block_peer("peer-x", "testing").unwrap();
+        assert!(store.is_blocked("peer-x").unwrap());
+        assert!(store.unblock_peer("peer-x").unwrap() && !store.is_blocked("peer-x").unwrap());
+        // The same refusal twice in a row is kept once; another reason is kept.
+        for _ in 0..3 {
+            store.record_refusal("peer-y", Some(&blog), "bad-signature", "statement 1 does not verify").unwrap();
+        }
+        store.record_refusal("peer-y", Some(&blog), "bad-signature", "statement 2 does not verify").unwrap();
+        assert_eq!(store.refusals(10).unwrap().len(), 2);
+        // Council invites run out.
+        let t = store.create_council_invite(1, None).unwrap();
+        assert!(store.take_council_invite(&t).unwrap());
+        assert!(!store.take_council_invite(&t).unwrap());
+    }
+
+    #[test]
+    fn a_version_3_database_is_upgraded_and_keeps_its_blogs() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("spoke.db");
+        {
+            let conn = Connection::open(&p).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE blogs(blog_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, certificate BLOB NOT NULL,
+                    document BLOB NOT NULL, status TEXT NOT NULL DEFAULT 'active', admitted_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+                 CREATE TABLE statements(blog_id TEXT NOT NULL, signature BLOB NOT NULL, statement TEXT NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY(blog_id, signature));
+                 CREATE TABLE invites(token TEXT PRIMARY KEY, uses_left INTEGER NOT NULL, created_at TEXT NOT NULL, note TEXT);
+                 CREATE TABLE sync_states(peer TEXT NOT NULL, blog_id TEXT NOT NULL, state BLOB NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY(peer, blog_id));
+                 CREATE TABLE refusals(id INTEGER PRIMARY KEY, at TEXT NOT NULL, peer TEXT NOT NULL, blog_id TEXT, code TEXT NOT NULL, reason TEXT NOT NULL);
+                 CREATE TABLE sealed_drafts(blog_id TEXT NOT NULL, device TEXT NOT NULL, sealed BLOB NOT NULL, signed_at INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY(blog_id, device));
+                 CREATE TABLE images(blog_id TEXT NOT NULL, name TEXT NOT NULL, bytes BLOB NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY(blog_id, name));
+                 INSERT INTO invites VALUES ('tok', 1, 'then', NULL);
+                 PRAGMA user_version = 3;",
+            )
+            .unwrap();
+        }
+        let cert = spokes_core::Identity::generate("Ada", "pw").unwrap().certificate();
+        let blog = BlogId::generate();
+        let store = Store::open(&p).unwrap();
+        assert!(store.invite_valid("tok").unwrap(), "an old invite (no expiry) still admits");
+        assert!(store.admit("tok", &blog, &cert).unwrap());
+        assert_eq!(store.kind(&blog).unwrap().as_deref(), Some("hosted"));
+        assert_eq!(store.council_entry_count().unwrap(), 0);
+        drop(store);
+        let v: i64 = Connection::open(&p).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, STORE_SCHEMA);
     }
 
     #[test]
