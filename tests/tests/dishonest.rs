@@ -61,6 +61,13 @@ fn roll_back_storage(d: &SpokeProc) {
     db.execute("DELETE FROM sync_states", []).unwrap();
 }
 
+/// The writer's app syncs and refuses what the dishonest spoke serves, saying so.
+fn writer_refuses(w: &Path) {
+    let out = spokes(w, PASS, &["sync", "--published-only"]);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("Published to 1 of 2") && said.contains("your blog may have been altered there"), "the writer's app should report the refusal: {said}");
+}
+
 fn publish_edit(w: &Path, id: &str, body: &str) {
     spokes_ok(w, PASS, &["edit", id, "--body", body]);
     spokes_ok(w, PASS, &["publish"]);
@@ -106,9 +113,7 @@ fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
     for h in [0, 2] {
         assert!(wait_until(WAIT, || refused(&s[h], "uncovered-changes", &d_id)), "honest {h} did not refuse the altered text: {:?}", refusals(&s[h]));
     }
-    let out = spokes(&w, PASS, &["sync", "--published-only"]);
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(said.contains("Published to 1 of 2") && said.contains("your blog may have been altered there"), "the writer's app should report the refusal: {said}");
+    writer_refuses(&w);
     let local = spokes_writer::Profile::open(&w).unwrap().blog().unwrap().posts()[0].body.clone();
     assert_eq!(local, "Third words, the true ones.", "the writer's app took the altered text");
 
@@ -117,9 +122,7 @@ fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
     for h in [0, 2] {
         assert!(wait_until(WAIT, || refused(&s[h], "bad-signature", &d_id)), "honest {h} did not refuse the forged post: {:?}", refusals(&s[h]));
     }
-    let out = spokes(&w, PASS, &["sync", "--published-only"]);
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(said.contains("Published to 1 of 2") && said.contains("your blog may have been altered there"), "the writer's app should report the refusal: {said}");
+    writer_refuses(&w);
     assert_eq!(spokes_writer::Profile::open(&w).unwrap().blog().unwrap().posts().len(), 1, "the writer's app took the forged post");
 
     // 3. A dropped revision and 4. an old state replayed: rollbacks.

@@ -138,12 +138,20 @@ fn drafts_never_reach_a_spoke() {
     assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
 
     let secrets = ["Zanzibar", "Quetzalcoatl", "Xylophonic"]; // none is hex, so no hash can hold one by chance
-    // Every byte the spoke stored, including the WAL.
+    // Every byte the spoke stored, including the WAL and the search index.
     a.stop();
-    for f in std::fs::read_dir(&a.data).unwrap() {
-        let bytes = std::fs::read(f.unwrap().path()).unwrap();
-        for s in secrets {
-            assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{s} found in spoke files");
+    let mut folders = vec![a.data.clone()];
+    while let Some(dir) = folders.pop() {
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let path = f.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            for s in secrets {
+                assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{s} found in {}", path.display());
+            }
         }
     }
     // The stored document, decompressed, holds only the public post.

@@ -173,19 +173,6 @@ struct WrkRun {
     socket_errors: u64,
 }
 
-fn wrk_ms(v: &str) -> Option<f64> {
-    let v = v.trim();
-    let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
-    let n: f64 = num.parse().ok()?;
-    Some(match unit {
-        "us" => n / 1000.0,
-        "ms" => n,
-        "s" => n * 1000.0,
-        "m" => n * 60_000.0,
-        _ => return None,
-    })
-}
-
 fn run_wrk(url: &str, connections: usize, secs: u64) -> Result<WrkRun> {
     let out = std::process::Command::new("wrk")
         .args(["-t2", &format!("-c{connections}"), &format!("-d{secs}s"), "--timeout", "10s", "--latency", url])
@@ -197,8 +184,8 @@ fn run_wrk(url: &str, connections: usize, secs: u64) -> Result<WrkRun> {
     }
     let line = |prefix: &str| text.lines().map(str::trim).find_map(|l| l.strip_prefix(prefix)).map(str::to_owned);
     let rps = line("Requests/sec:").and_then(|v| v.trim().parse().ok()).context("wrk printed no Requests/sec")?;
-    let p50_ms = line("50%").and_then(|v| wrk_ms(&v)).context("no 50% latency")?;
-    let p99_ms = line("99%").and_then(|v| wrk_ms(&v)).context("no 99% latency")?;
+    let p50_ms = line("50%").and_then(|v| crate::phases::wrk_ms(&v)).context("no 50% latency")?;
+    let p99_ms = line("99%").and_then(|v| crate::phases::wrk_ms(&v)).context("no 99% latency")?;
     let requests = text.lines().find_map(|l| l.trim().split_once(" requests in ").and_then(|(n, _)| n.trim().parse().ok())).context("no request count")?;
     let non_2xx = line("Non-2xx or 3xx responses:").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
     // "Socket errors: connect 0, read 0, write 0, timeout 0"

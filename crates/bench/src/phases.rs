@@ -576,6 +576,20 @@ fn publish_series(rt: &tokio::runtime::Runtime, profile: &mut spokes_writer::Pro
         .collect())
 }
 
+/// A latency as wrk prints it (`812.00us`, `1.20ms`, `2.01s`, `1.00m`), in milliseconds.
+pub(crate) fn wrk_ms(v: &str) -> Option<f64> {
+    let v = v.trim();
+    let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
+    let n: f64 = num.parse().ok()?;
+    Some(match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => return None,
+    })
+}
+
 /// One load-generator run: requests per second and 99th-percentile latency in ms.
 fn wrk(url: &str, secs: u64) -> Result<(f64, f64)> {
     let out = std::process::Command::new("wrk")
@@ -590,17 +604,7 @@ fn wrk(url: &str, secs: u64) -> Result<(f64, f64)> {
     let p99 = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("99%"))
-        .map(str::trim)
-        .and_then(|v| {
-            let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
-            let n: f64 = num.parse().ok()?;
-            Some(match unit {
-                "us" => n / 1000.0,
-                "ms" => n,
-                "s" => n * 1000.0,
-                _ => return None,
-            })
-        })
+        .and_then(wrk_ms)
         .context("wrk printed no 99% latency")?;
     Ok((rps, p99))
 }

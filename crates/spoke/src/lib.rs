@@ -518,16 +518,24 @@ enum Admission<'a> {
     Replica,
 }
 
-#[derive(Clone)]
-struct SyncHandler {
-    inner: Arc<Inner>,
+/// An iroh protocol handler over the spoke's shared state (its `accept` is written out).
+macro_rules! protocol_handler {
+    ($name:ident) => {
+        #[derive(Clone)]
+        struct $name {
+            inner: Arc<Inner>,
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(stringify!($name))
+            }
+        }
+    };
 }
 
-impl std::fmt::Debug for SyncHandler {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SyncHandler")
-    }
-}
+// Answers `spokes/sync/1`.
+protocol_handler!(SyncHandler);
 
 impl ProtocolHandler for SyncHandler {
     async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
@@ -550,17 +558,8 @@ impl ProtocolHandler for SyncHandler {
     }
 }
 
-/// Answers `spokes/drafts/1`.
-#[derive(Clone)]
-struct DraftsHandler {
-    inner: Arc<Inner>,
-}
-
-impl std::fmt::Debug for DraftsHandler {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DraftsHandler")
-    }
-}
+// Answers `spokes/drafts/1`.
+protocol_handler!(DraftsHandler);
 
 impl ProtocolHandler for DraftsHandler {
     async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
@@ -572,17 +571,8 @@ impl ProtocolHandler for DraftsHandler {
     }
 }
 
-/// Answers `spokes/images/1`.
-#[derive(Clone)]
-struct ImagesHandler {
-    inner: Arc<Inner>,
-}
-
-impl std::fmt::Debug for ImagesHandler {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ImagesHandler")
-    }
-}
+// Answers `spokes/images/1`.
+protocol_handler!(ImagesHandler);
 
 impl ProtocolHandler for ImagesHandler {
     async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
@@ -993,17 +983,8 @@ impl http::SpokeView for Inner {
     }
 }
 
-/// Answers `spokes/council/1`.
-#[derive(Clone)]
-struct CouncilHandler {
-    inner: Arc<Inner>,
-}
-
-impl std::fmt::Debug for CouncilHandler {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CouncilHandler")
-    }
-}
+// Answers `spokes/council/1`.
+protocol_handler!(CouncilHandler);
 
 impl ProtocolHandler for CouncilHandler {
     async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
