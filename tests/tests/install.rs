@@ -54,3 +54,16 @@ fn the_install_script_installs_starts_self_tests_and_prints_a_council_invite() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn the_systemd_unit_verifies_without_warnings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let unit = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging/spoke.service")).unwrap();
+    // As install-spoke.sh installs it, pointed at the built binary and a temporary data folder.
+    let unit = unit.replace("/usr/local/bin/spoke", bin("spoke").to_str().unwrap()).replace("/var/lib/spoke", tmp.path().to_str().unwrap());
+    let path = tmp.path().join("spoke.service");
+    std::fs::write(&path, unit).unwrap();
+    let out = Command::new("systemd-analyze").arg("verify").arg(&path).output().expect("systemd-analyze (Debian package systemd; ./x test installs it)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.trim().is_empty(), "systemd-analyze verify: {stderr}");
+}

@@ -936,6 +936,11 @@ impl Host for Inner {
     }
 
     fn record_failure(&self, peer: &str, blog: Option<&BlogId>, error: &SyncError) {
+        if let Some(b) = blog
+            && let Err(e) = self.store.forget_sync_state(peer, b)
+        {
+            tracing::error!("cannot reset a sync state: {e}");
+        }
         self.metrics.refusal(error.code());
         let reason = error.to_string();
         if let Err(e) = self.store.record_refusal(peer, blog, error.code(), &reason) {
@@ -1287,10 +1292,12 @@ async fn sync_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer:
             tracing::debug!(peer, "image replication failed: {e}");
         }
     }
-    if let Err(e) = &r
-        && matches!(e, SyncError::Refused(_))
-    {
-        inner.record_failure(peer, Some(blog), e);
+    if let Err(e) = &r {
+        if matches!(e, SyncError::Refused(_)) {
+            inner.record_failure(peer, Some(blog), e);
+        } else if let Err(e) = inner.store.forget_sync_state(peer, blog) {
+            tracing::error!("cannot reset a sync state: {e}");
+        }
     }
     r
 }

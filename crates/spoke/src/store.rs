@@ -374,6 +374,15 @@ impl Store {
         Ok(self.conn().query_row("SELECT state FROM sync_states WHERE peer = ?1 AND blog_id = ?2", params![peer, blog_id.as_str()], |r| r.get(0)).optional()?)
     }
 
+    /// Forgets the sync state for (peer, blog), so the next session with that peer starts
+    /// from nothing and sends every statement. Called after a failed session: the state may
+    /// then claim the peer holds changes it refused, and a session built on it would send
+    /// changes without the statements that cover them.
+    pub fn forget_sync_state(&self, peer: &str, blog_id: &BlogId) -> Result<(), StoreError> {
+        self.conn().execute("DELETE FROM sync_states WHERE peer = ?1 AND blog_id = ?2", params![peer, blog_id.as_str()])?;
+        Ok(())
+    }
+
     /// Starts keeping a council copy (`mirror`) of a blog another council member holds. The
     /// caller verified the document against `cert`. Returns `false` (and stores nothing) when
     /// the operator dropped the blog.

@@ -59,7 +59,14 @@ where
     }
     let mut outcome = exchange(send, recv, true, replica, state).await?;
     let persisted = persist(replica, state, &outcome).map(|_| outcome.heads.clone());
-    outcome.peer_heads = finish(send, recv, true, persisted).await?;
+    match finish(send, recv, true, persisted).await {
+        Ok(h) => outcome.peer_heads = h,
+        Err(e) => {
+            // The peer refused to keep what it received: the state's shared heads are wrong.
+            *state = State::new();
+            return Err(e);
+        }
+    }
     let _ = send.finish();
     Ok(outcome)
 }

@@ -218,7 +218,7 @@ impl Profile {
                 let r = match t.endpoint_addr() {
                     Err(e) => Err(spokes_sync::SyncError::Connect(e)),
                     Ok(addr) => {
-                        pool.session(addr, Hello::new(blog_id, t.token.clone()), &mut replica, &mut state, |rep, st, out| {
+                        pool.session(addr, Hello::new(blog_id, t.token.clone()), &mut replica, &mut state, |rep, _, out| {
                             let fail = |e: &dyn std::fmt::Display| spokes_sync::RemoteError::new("internal", e.to_string());
                             let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
                             if out.new_changes > 0 {
@@ -231,15 +231,24 @@ impl Profile {
                                     g.2.merge(c);
                                 }
                             }
-                            if let Some(dir) = state_path.parent() {
-                                let _ = std::fs::create_dir_all(dir);
-                            }
-                            crate::fsutil::write_atomic(&state_path, &st.encode()).map_err(|e| fail(&e))?;
                             Ok(())
                         })
                         .await
                     }
                 };
+                // The sync state is kept only after a whole session the spoke accepted: a spoke
+                // that refused at the end (over its quota, say) does not hold what the state
+                // would claim, and the next session would leave out the statements covering it.
+                let kept = match &r {
+                    Ok(_) => state_path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|_| crate::fsutil::write_atomic(&state_path, &state.encode())),
+                    Err(_) => match std::fs::remove_file(&state_path) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                        _ => Ok(()),
+                    },
+                };
+                if let Err(e) = kept {
+                    tracing::warn!(spoke = t.endpoint, "cannot keep the sync state: {e}");
+                }
                 (t, r)
             }));
         }
