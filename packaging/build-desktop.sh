@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
 # Builds the Spokes desktop app's installable bundles: a .deb (Debian, Ubuntu) and an
-# .AppImage (any Linux). Run it through `./x package`, which first installs what it needs.
+# .AppImage (Linux with WebKitGTK 4.1; see build-appimage.sh). Run it through `./x package`,
+# which first installs what it needs. `./x package deb` or `./x package appimage` builds one.
 #
 # Output: $CARGO_TARGET_DIR/release/bundle/deb/Spokes_<version>_<arch>.deb
 #         $CARGO_TARGET_DIR/release/bundle/appimage/Spokes_<version>_<arch>.AppImage
 #
-# The bundles come from the Tauri bundler (@tauri-apps/cli, the version below, fetched by npx
+# The .deb comes from the Tauri bundler (@tauri-apps/cli, the version below, fetched by npx
 # into npm's cache: it is not in ui/package.json because its lock entries for other platforms
-# cannot be resolved everywhere), with the settings under `bundle` in src-tauri/tauri.conf.json. Making the AppImage downloads
-# linuxdeploy from GitHub the first time; on a machine without that access, build the .deb alone
-# with `./x package deb`.
+# cannot be resolved everywhere), with the settings under `bundle` in src-tauri/tauri.conf.json.
+# The AppImage is packed by build-appimage.sh from the same release binary: the bundler's own
+# AppImage step downloads linuxdeploy from GitHub, which build machines often cannot reach.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bundles="${1:-deb,appimage}"
+what="${1:-deb,appimage}"
+target="${CARGO_TARGET_DIR:-target}"
+version="$(sed -n 's/^ *"version": *"\(.*\)",/\1/p' src-tauri/tauri.conf.json | head -1)"
 (cd ui && npm run build)
-# The CLI finds src-tauri/tauri.conf.json from the repository root.
-npx --yes @tauri-apps/cli@2.12.5 build --bundles "$bundles" --ci
-ls -1 "$CARGO_TARGET_DIR"/release/bundle/*/Spokes_* 2>/dev/null || true
+if [[ "$what" == *deb* ]]; then
+  # The CLI finds src-tauri/tauri.conf.json from the repository root.
+  npx --yes @tauri-apps/cli@2.12.5 build --bundles deb --ci
+else
+  npx --yes @tauri-apps/cli@2.12.5 build --no-bundle --ci
+fi
+if [[ "$what" == *appimage* ]]; then
+  packaging/build-appimage.sh --binary "$target/release/spokes-app" \
+    --out "$target/release/bundle/appimage/Spokes_${version}_amd64.AppImage" >/dev/null
+fi
+ls -1 "$target"/release/bundle/*/Spokes_* 2>/dev/null || true

@@ -247,7 +247,8 @@ pub fn instance_id(profile: &Path) -> String {
     format!("org.spokes.desktop.p{:016x}", h.finish())
 }
 
-/// The menu bar. Items other than Quit and the clipboard's reach the page as a `menu` event
+/// The menu bar. Quit (Ctrl+Q) ends the app, saving the window's size and place on the way
+/// out. Items other than Quit and the clipboard's reach the page as a `menu` event
 /// whose payload is the item's ID (`new-post`, `export`, `recovery`, `publish`, `details`,
 /// `history`, `picture`, `focus`, `theme`, `settings`); the page's own shortcuts stay the
 /// keyboard's way in, so no key is handled twice.
@@ -260,7 +261,8 @@ fn app_menu<R: tauri::Runtime>(h: &tauri::AppHandle<R>) -> tauri::Result<tauri::
         &item("export", "Export everything…")?,
         &item("recovery", "Save the recovery file again…")?,
         &PredefinedMenuItem::separator(h)?,
-        &item("quit", "Quit")?,
+        // Ctrl+Q, the desktop's way to quit; the page has no shortcut of its own for it.
+        &MenuItem::with_id(h, "quit", "Quit", true, Some("CmdOrCtrl+Q"))?,
     ])?;
     let edit = Submenu::with_items(h, "Edit", true, &[
         &PredefinedMenuItem::cut(h, None)?,

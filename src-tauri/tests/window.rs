@@ -19,7 +19,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use webdriver::{Driver, Proc, dbus_session, descendants, find_tool, free_port, xvfb};
+use webdriver::{Driver, dbus_session, descendants, free_port, start_driver, xvfb};
 
 const PNG: &[u8] = spokes_core::image::EXAMPLE_PNG;
 
@@ -74,32 +74,6 @@ fn answer_file_dialog(display: &str, title: &str, kind: FileDialog, path: &Path)
         assert!(xdotool(k).0, "xdotool {k:?}");
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// tauri-driver on `port`, starting the app on `profile` with its desktop folders under
-/// `root` (named with `suffix`, so a second computer gets folders of its own).
-fn start_driver(port: u16, native: u16, display: &str, bus: &str, profile: &Path, root: &Path, suffix: &str) -> Proc {
-    Proc(
-        Command::new(find_tool("tauri-driver"))
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .env("DISPLAY", display)
-            .env("SPOKES_PROFILE", profile)
-            .env("TAURI_WEBVIEW_AUTOMATION", "true")
-            .env("XDG_DATA_HOME", root.join(format!("xdg-data{suffix}")))
-            .env("XDG_CACHE_HOME", root.join(format!("xdg-cache{suffix}")))
-            .env("XDG_CONFIG_HOME", root.join(format!("xdg-config{suffix}")))
-            .env("XDG_DOCUMENTS_DIR", root.join(format!("documents{suffix}")))
-            .env("DBUS_SESSION_BUS_ADDRESS", bus)
-            .env("GDK_BACKEND", "x11")
-            // WebKit's GL compositing, as with a GPU: the app picks CPU drawing without one,
-            // where WebKitWebDriver's screenshots stall for a minute at a time.
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "0")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .process_group(0)
-            .spawn()
-            .expect("start tauri-driver"),
-    )
 }
 
 fn http_json(url: &str) -> Value {

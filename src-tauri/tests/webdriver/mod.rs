@@ -83,6 +83,32 @@ pub fn xvfb() -> (Proc, String) {
     (Proc(child), display)
 }
 
+/// tauri-driver on `port`, starting the app on `profile` with its desktop folders under
+/// `root` (named with `suffix`, so a second computer gets folders of its own).
+pub fn start_driver(port: u16, native: u16, display: &str, bus: &str, profile: &Path, root: &Path, suffix: &str) -> Proc {
+    Proc(
+        Command::new(find_tool("tauri-driver"))
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("DISPLAY", display)
+            .env("SPOKES_PROFILE", profile)
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            .env("XDG_DATA_HOME", root.join(format!("xdg-data{suffix}")))
+            .env("XDG_CACHE_HOME", root.join(format!("xdg-cache{suffix}")))
+            .env("XDG_CONFIG_HOME", root.join(format!("xdg-config{suffix}")))
+            .env("XDG_DOCUMENTS_DIR", root.join(format!("documents{suffix}")))
+            .env("DBUS_SESSION_BUS_ADDRESS", bus)
+            .env("GDK_BACKEND", "x11")
+            // WebKit's GL compositing, as with a GPU: the app picks CPU drawing without one,
+            // where WebKitWebDriver's screenshots stall for a minute at a time.
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .expect("start tauri-driver"),
+    )
+}
+
 /// Starts a private D-Bus session bus and returns it with its address (for
 /// `DBUS_SESSION_BUS_ADDRESS`): the app's single-instance check runs over it.
 pub fn dbus_session() -> (Proc, String) {
