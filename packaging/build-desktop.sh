@@ -27,4 +27,4 @@ if [[ "$what" == *appimage* ]]; then
   packaging/build-appimage.sh --binary "$target/release/spokes-app" \
     --out "$target/release/bundle/appimage/Spokes_${version}_amd64.AppImage" >/dev/null
 fi
-ls -1 "$target"/release/bundle/*/Spokes_* 2>/dev/null || true
+ls -1d "$target"/release/bundle/*/Spokes_*.{deb,AppImage} 2>/dev/null || true

@@ -4,6 +4,28 @@
 
 use super::*;
 
+/// The page says the writing screen is ready and drawn (the newest post in the editor, the
+/// writer can type), with its own timings: milliseconds since the page began loading, per step (`script`,
+/// `overview`, `screen`, `post-open`, `list-shown`, ...). Logged at debug level. When the
+/// environment variable `SPOKES_START_REPORT` names a file, the first report is written there
+/// as JSON, `{"version": 1, "ready_unix_ms": <wall clock when Rust heard it>, "page_steps_ms":
+/// {...}}`: the benchmark's way to time a start as the writer starts the app, with no
+/// WebDriver in between. Errors writing the report are logged, never returned.
+#[tauri::command]
+pub fn screen_ready(steps: std::collections::BTreeMap<String, f64>) {
+    static REPORTED: std::sync::Once = std::sync::Once::new();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0);
+    tracing::debug!(?steps, "writing screen ready");
+    if let Some(path) = std::env::var_os("SPOKES_START_REPORT") {
+        REPORTED.call_once(|| {
+            let report = serde_json::json!({"version": 1, "ready_unix_ms": now, "page_steps_ms": steps});
+            if let Err(e) = std::fs::write(&path, report.to_string()) {
+                tracing::warn!("could not write the start report: {e}");
+            }
+        });
+    }
+}
+
 /// Which screen to show.
 #[tauri::command]
 pub async fn get_overview(state: tauri::State<'_, AppState>) -> Result<Overview, UiError> {

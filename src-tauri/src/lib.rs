@@ -176,6 +176,7 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         .manage(state)
         .invoke_handler(tauri::generate_handler![
         commands::get_overview,
+        commands::screen_ready,
         commands::create_identity,
         commands::unlock,
         commands::list_posts,

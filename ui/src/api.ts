@@ -35,6 +35,8 @@ export function asUiError(e: unknown): UiError {
 
 export const api = {
   overview: () => invoke<Overview>("get_overview"),
+  /** Tells the app the writing screen is ready, with the page's start timings (for diagnostics and the benchmark). */
+  screenReady: (steps: Record<string, number>) => invoke<void>("screen_ready", { steps }),
   createIdentity: (name: string, blogTitle: string, passphrase: string) =>
     invoke<Overview>("create_identity", { name, blogTitle, passphrase }),
   unlock: (passphrase: string) => invoke<Overview>("unlock", { passphrase }),

@@ -238,6 +238,13 @@ function typing(): boolean {
 const SAVE_WORDS: Record<SaveState, string> = { saved: "Saved", unsaved: "Editing…", saving: "Saving…", error: "Not saved: retrying when you type" };
 
 async function writingScreen(o: Overview) {
+  // The newest post and the list are asked for first, while the screen is built: when they
+  // come quickly (every start with a post-list snapshot), the screen is drawn once, with the
+  // post in it. Each frame of this screen costs the web view a few hundred milliseconds on a
+  // small machine, so drawing it empty first would make the writer wait for two.
+  const listed = api.listPosts();
+  const newestPost = api.newestPost();
+  const quickly = <T,>(p: Promise<T>) => Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), 300))]);
   let current: Post | null = null;
   const list = h("ul", { class: "post-list", id: "post-list" });
   const title = h("input", { id: "title", class: "title", placeholder: "Title", "aria-label": "Title" });
@@ -765,6 +772,7 @@ async function writingScreen(o: Overview) {
     actions[ev.payload]?.();
   }).catch(() => { /* no menu bar (tests of the page alone) */ });
 
+  await Promise.all([quickly(newestPost), quickly(listed)]);
   root.replaceChildren(h("div", { class: "layout" },
     h("aside", { class: "sidebar" },
       h("h2", {}, o.blog_title), newBtn, search, filter, list,
@@ -779,10 +787,9 @@ async function writingScreen(o: Overview) {
   if (!o.local_blog_url && o.spokes.length === 0) setTimeout(async () => showLink(await api.overview()), 800);
   mark("screen");
   requestAnimationFrame(() => setTimeout(() => mark("screen-painted"), 0)); // the first frame of this screen, drawn
-  // The newest post and the list are asked for together: the writer can start on the post
-  // while the list arrives.
-  const listed = api.listPosts();
-  const newest = await api.newestPost();
+  // Already here unless the blog is still loading: then the writer sees the screen at once
+  // and the post as soon as it comes.
+  const newest = await newestPost;
   if (newest) show(newest);
   mark("post-open");
   summaries = await listed;
@@ -791,7 +798,14 @@ async function writingScreen(o: Overview) {
   showPostActions();
   mark("list-shown");
   if (!newest) await newPost();
+  mark("ready");
   root.dataset.ready = "true";
+  // Reported once the screen with the post is drawn: what the writer sees, not only what the
+  // page has built.
+  requestAnimationFrame(() => setTimeout(() => {
+    mark("ready-painted");
+    void api.screenReady(startTimings).catch(() => { /* diagnostics only */ });
+  }, 0));
   void refreshStatus(); // needs the whole blog loaded; the writer can type meanwhile // the writing screen is loaded (end-to-end tests wait for this)
 }
 

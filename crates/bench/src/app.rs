@@ -95,6 +95,55 @@ fn one_start(app: &Path, profile: &Path, tmp: &Path, label: &str) -> Result<Valu
     }))
 }
 
+/// Starts of the app as a writer starts it: the binary run straight under Xvfb (no WebDriver),
+/// timed from just before the process is spawned until the page reports the writing screen
+/// ready and drawn (the `screen_ready` command writes `SPOKES_START_REPORT`). Each start then ends the
+/// app. Returns the times in milliseconds, in run order, with the page's steps of the last run.
+fn direct_starts(app: &Path, profile: &Path, tmp: &Path, runs: usize) -> Result<(Vec<f64>, Value)> {
+    let (_xvfb, display) = xvfb();
+    let mut times = Vec::new();
+    let mut steps = Value::Null;
+    for i in 0..runs {
+        let report = tmp.join(format!("start-report-{i}.json"));
+        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs_f64() * 1000.0;
+        let child = Proc(
+            Command::new(app)
+                .env("DISPLAY", &display)
+                .env("SPOKES_PROFILE", profile)
+                .env("SPOKES_START_REPORT", &report)
+                .env("XDG_DATA_HOME", tmp.join("xdg-data"))
+                .env("XDG_CACHE_HOME", tmp.join("xdg-cache"))
+                .env("XDG_CONFIG_HOME", tmp.join("xdg-config"))
+                .env("GDK_BACKEND", "x11")
+                .env_remove("DBUS_SESSION_BUS_ADDRESS")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .context("start the app")?,
+        );
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let r: Value = loop {
+            if let Ok(bytes) = std::fs::read(&report)
+                && let Ok(v) = serde_json::from_slice(&bytes)
+            {
+                break v;
+            }
+            if Instant::now() > deadline {
+                bail!("the app never reported its writing screen ready");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let ready = r["ready_unix_ms"].as_f64().context("a start report without ready_unix_ms")?;
+        times.push(ready - started);
+        steps = r["page_steps_ms"].clone();
+        drop(child);
+        // Let the killed app's processes go before the next start.
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    Ok((times, steps))
+}
+
 /// Words for the long post: the corpus' own vocabulary would do as well; these keep the post
 /// the same on every run.
 const WORDS: [&str; 16] = ["engine", "signal", "harbour", "quietly", "writes", "the", "of", "a", "night", "letters", "across", "spoke", "and", "reader", "turns", "page"];
@@ -216,14 +265,24 @@ pub fn app(work: &Path, o: &Opts) -> Result<Value> {
         bail!("the app wrote no post-list snapshot after loading the blog");
     }
     let later = one_start(&app, &profile, tmp.path(), "later-start")?;
-    let ms = later["start_to_editable_ms"].as_f64().unwrap_or(f64::NAN);
+    // The goal's figure: starts as the writer makes them (no WebDriver), the median of ten.
+    // One start first, not counted: the WebDriver start before typed a post and was killed,
+    // so its post-list snapshot is out of date and this start loads the whole blog (like
+    // `first_start_without_snapshot`), then leaves a current snapshot for the ten.
+    let (mut runs, direct_steps) = direct_starts(&app, &profile, tmp.path(), 11)?;
+    let after_a_kill = runs.remove(0);
+    let mut sorted = runs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let ms = (sorted[4] + sorted[5]) / 2.0;
     Ok(json!({
         "build": if app.to_string_lossy().contains("/release/") { "release" } else { "dev (dependencies optimised)" },
         "later_start": later,
         "first_start_without_snapshot": first,
+        "direct_starts": {"after_a_kill_with_edits_ms": after_a_kill, "runs_ms": runs, "min_ms": sorted[0], "median_ms": ms, "max_ms": sorted[9], "page_steps_ms": direct_steps},
         "start_to_editable_ms": ms,
+        "start_to_editable_under_webdriver_ms": later["start_to_editable_ms"],
         "idle_rss_bytes": later["idle_rss_bytes"],
         "passphrase_unlock_ms": passphrase_ms,
-        "goal": {"what": "window start to editable under 1 s (issue 3)", "met": ms < 1000.0},
+        "goal": {"what": "window start to editable under 1 s (issue 3): the median of ten starts of the app as a writer starts it", "met": ms < 1000.0},
     }))
 }

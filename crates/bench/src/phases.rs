@@ -775,9 +775,11 @@ pub fn report(doc: &Value) -> String {
         met(&r["load"])
     ));
     s.push_str(&format!(
-        "| app window start to editable with 1,000 posts, under 1 s (goal of the app issue) | {} ms (the window itself {} ms; unlocking the key at the first publish {} ms; idle memory {} MiB) | {} |\n",
+        "| app window start to editable with 1,000 posts, under 1 s (goal of the app issue) | {} ms, the median of ten starts as a writer starts the app ({} to {} ms; {} ms when started through WebDriver; unlocking the key at the first publish {} ms; idle memory {} MiB) | {} |\n",
         f(&r["app"]["start_to_editable_ms"], 0),
-        f(&r["app"]["later_start"]["start_to_window_ms"], 0),
+        f(&r["app"]["direct_starts"]["min_ms"], 0),
+        f(&r["app"]["direct_starts"]["max_ms"], 0),
+        f(&r["app"]["start_to_editable_under_webdriver_ms"], 0),
         f(&r["app"]["passphrase_unlock_ms"], 0),
         r["app"]["idle_rss_bytes"].as_u64().map(|b| (b >> 20).to_string()).unwrap_or_else(|| "–".into()),
         met(&r["app"])
