@@ -105,9 +105,11 @@ pub async fn get_post(state: tauri::State<'_, AppState>, id: String) -> Result<P
 pub async fn save_edits(state: tauri::State<'_, AppState>, id: String, title: String, splices: Vec<spokes_core::edit::Splice>, body_len: usize) -> Result<(), UiError> {
     let p = profile(&*state.0.lock().await)?.clone();
     // Off the async workers: the first save after start waits for the drafts to finish loading.
+    let saved = p.clone();
     tokio::task::spawn_blocking(move || p.edit_post(&id, Some(&title), &splices, Some(body_len)).map(|_| ()))
         .await
         .map_err(|e| ui_err("internal", e.to_string()))??;
+    refresh_snapshot_soon(saved);
     Ok(())
 }
 
@@ -126,6 +128,7 @@ pub async fn save_post(state: tauri::State<'_, AppState>, id: String, title: Str
     post.title = title;
     post.body = body;
     p.update_post(&post)?;
+    refresh_snapshot_soon(p.clone());
     Ok(())
 }
 

@@ -90,6 +90,30 @@ impl AppState {
     }
 }
 
+/// After an autosave: once the writer has paused for [`SNAPSHOT_PAUSE`] (no later save), brings
+/// the post-list snapshot up to date in the background ([`Profile::refresh_snapshot`]). A start
+/// after a crash then shows the blog at once instead of loading it all first (about 10 s for
+/// 1,000 posts). Failures are logged: the snapshot is only a cache.
+pub fn refresh_snapshot_soon(p: Profile) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LATEST: AtomicU64 = AtomicU64::new(0);
+    let mine = LATEST.fetch_add(1, Ordering::SeqCst) + 1;
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(SNAPSHOT_PAUSE).await;
+        if LATEST.load(Ordering::SeqCst) != mine {
+            return; // a later save schedules its own
+        }
+        match tokio::task::spawn_blocking(move || p.refresh_snapshot()).await {
+            Ok(Err(e)) => tracing::warn!("could not refresh the post-list snapshot: {e}"),
+            Err(e) => tracing::warn!("could not refresh the post-list snapshot: {e}"),
+            Ok(Ok(_)) => {}
+        }
+    });
+}
+
+/// How long the writer pauses before the post-list snapshot is refreshed.
+pub const SNAPSHOT_PAUSE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Where the save dialogs start (full file paths in the Documents folder, not yet taken).
 #[derive(Debug, Clone, Serialize)]
 pub struct SuggestedPaths {

@@ -461,6 +461,18 @@ impl Profile {
         held.clone()
     }
 
+    /// Brings `posts.snapshot.json` up to date when both documents are loaded and it no longer
+    /// matches them; does nothing (and loads nothing) otherwise. Returns whether it wrote one.
+    /// The app calls it a few seconds after the writer stops typing, so that a start after a
+    /// crash finds a current snapshot instead of loading the whole blog first.
+    pub fn refresh_snapshot(&self) -> Result<bool, ProfileError> {
+        if !(self.docs.is_loaded(Which::Drafts) && self.docs.is_loaded(Which::Blog)) || self.read_snapshot().is_some() {
+            return Ok(false);
+        }
+        self.write_snapshot()?;
+        Ok(true)
+    }
+
     /// Writes `posts.snapshot.json` from the documents (loading them if needed).
     pub fn write_snapshot(&self) -> Result<(), ProfileError> {
         // Under both documents' locks, so no save lands between reading them and keying the files.
@@ -854,5 +866,16 @@ mod tests {
         // Preloading brings the snapshot up to date for the next start.
         again.preload().unwrap();
         assert!(Profile::open(d.path()).unwrap().posts_quick().unwrap().1);
+        // While the app runs, an edit makes it stale again; a refresh (after the writer paused)
+        // makes it current, so a start after a crash here reads it, edit included.
+        again.edit_post(&a.id, None, &[Splice { pos: 6, delete: 0, insert: "?".into() }], None).unwrap();
+        assert!(!Profile::open(d.path()).unwrap().posts_quick().unwrap().1);
+        assert!(again.refresh_snapshot().unwrap());
+        assert!(!again.refresh_snapshot().unwrap(), "already current");
+        let after_crash = Profile::open(d.path()).unwrap();
+        let (posts, from_snapshot) = after_crash.posts_quick().unwrap();
+        assert!(from_snapshot && posts.iter().any(|s| s.post.body == "first!?"));
+        // Nothing is loaded for it: a profile whose documents are not loaded writes nothing.
+        assert!(!after_crash.refresh_snapshot().unwrap());
     }
 }
