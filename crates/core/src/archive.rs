@@ -166,10 +166,10 @@ pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
     if blog_id != manifest.blog_id || certificate.fingerprint() != manifest.fingerprint || blog.owner().as_deref() != Some(manifest.fingerprint.as_str()) {
         return Err(malformed("the manifest, the document and the certificate name different blogs or authors"));
     }
-    if let Some(d) = &drafts {
-        if d.blog_id().ok().as_ref() != Some(&blog_id) {
-            return Err(malformed("drafts.automerge belongs to another blog"));
-        }
+    if let Some(d) = &drafts
+        && d.blog_id().ok().as_ref() != Some(&blog_id)
+    {
+        return Err(malformed("drafts.automerge belongs to another blog"));
     }
     let (ok, bad) = verify_all(&statements, &certificate, &blog_id);
     if let Some((i, e)) = bad.first() {

@@ -174,10 +174,10 @@ impl DecryptionHelper for Helper<'_> {
         for pkesk in pkesks {
             for kp in self.keys {
                 let mut kp = kp.clone();
-                if let Some((algo, sk)) = pkesk.decrypt(&mut kp, sym_algo) {
-                    if decrypt(algo, &sk) {
-                        return Ok(None);
-                    }
+                if let Some((algo, sk)) = pkesk.decrypt(&mut kp, sym_algo)
+                    && decrypt(algo, &sk)
+                {
+                    return Ok(None);
                 }
             }
         }

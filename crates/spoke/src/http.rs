@@ -250,6 +250,9 @@ fn not_found(msg: &str) -> Response {
     (StatusCode::NOT_FOUND, page("Not found", html! { h1 { "Not found" } p { (msg) } p { a href="/" { "Home" } } })).into_response()
 }
 
+// The error is the reader's "Not found" page, returned by the handlers as it is (axum's
+// `Response` is large, and built only on this cold path).
+#[allow(clippy::result_large_err)]
 fn find_blog(s: &AppState, id: &str) -> Result<Arc<BlogView>, Response> {
     let id: BlogId = id.parse().map_err(|_| not_found("There is no blog at this address."))?;
     s.spoke.blog(&id).ok_or_else(|| not_found("This spoke does not host that blog."))

@@ -79,10 +79,10 @@ impl Profile {
             .and_then(|d| d.name)
             .unwrap_or_else(this_device_name);
         // What this key signed last must stay before its revocation.
-        if let Some(last) = self.statements()?.last() {
-            if let Ok(v) = last.verify(&identity.certificate(), self.blog_id()) {
-                spokes_core::identity::wait_until_after(v.signed_at);
-            }
+        if let Some(last) = self.statements()?.last()
+            && let Ok(v) = last.verify(&identity.certificate(), self.blog_id())
+        {
+            spokes_core::identity::wait_until_after(v.signed_at);
         }
         let (added, new) = identity.add_device(passphrase, &name)?;
         let retired = if old == identity.fingerprint() { added } else { added.revoke_device(passphrase, &old, "replaced by a new key")? };

@@ -135,7 +135,7 @@ mod tests {
         assert_eq!(p.with_drafts(|d| Ok(d.post(&second.id))).unwrap().unwrap().slug, "engines-2");
         // Published as scheduled: the signed copy carries the date.
         let mut key = p.unlock("a long passphrase").unwrap();
-        p.publish_local(&mut key, Some(&[second.id.clone()])).unwrap();
+        p.publish_local(&mut key, Some(std::slice::from_ref(&second.id))).unwrap();
         let published = p.with_blog(|b| Ok(b.post(&second.id))).unwrap().unwrap();
         assert_eq!((published.date, published.state), (tomorrow, PostState::Published));
         assert!(matches!(p.set_post_details("nope", &PostDetails::default()), Err(ProfileError::NoSuchPost(_))));
@@ -157,7 +157,7 @@ mod tests {
         assert_eq!(s.post.state, PostState::Unpublished);
         assert_eq!(p.publish_local(&mut key, None).unwrap(), (0, false), "publishing everything leaves it out");
         assert!(!p.unpublish(&mut key, &post.id).unwrap(), "nothing to withdraw twice");
-        p.publish_local(&mut key, Some(&[post.id.clone()])).unwrap();
+        p.publish_local(&mut key, Some(std::slice::from_ref(&post.id))).unwrap();
         assert_eq!(p.blog().unwrap().post(&post.id).unwrap().state, PostState::Published, "by name it comes back");
         assert_ne!(p.posts().unwrap().into_iter().find(|s| s.post.id == post.id).unwrap().post.state, PostState::Unpublished);
         p.verify().unwrap();
@@ -170,7 +170,7 @@ mod tests {
         let mut key = p.unlock("pw").unwrap();
         let draft = p.new_post("Draft", "x", &[]).unwrap();
         let live = p.new_post("Live", "y", &[]).unwrap();
-        p.publish_local(&mut key, Some(&[live.id.clone()])).unwrap();
+        p.publish_local(&mut key, Some(std::slice::from_ref(&live.id))).unwrap();
         assert!(matches!(p.delete_post(&live.id), Err(ProfileError::StillPublished(_))));
         p.delete_post(&draft.id).unwrap();
         let ids: Vec<String> = p.posts().unwrap().into_iter().map(|s| s.post.id).collect();

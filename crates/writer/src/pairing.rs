@@ -108,14 +108,13 @@ pub struct PairingListener {
 /// loopback.
 fn local_addrs(port: u16) -> Vec<SocketAddr> {
     let mut out = Vec::new();
-    if let Ok(s) = std::net::UdpSocket::bind("0.0.0.0:0") {
-        if s.connect("192.0.2.1:9").is_ok() {
-            if let Ok(a) = s.local_addr() {
-                if !a.ip().is_unspecified() && !a.ip().is_loopback() {
-                    out.push(SocketAddr::new(a.ip(), port));
-                }
-            }
-        }
+    if let Ok(s) = std::net::UdpSocket::bind("0.0.0.0:0")
+        && s.connect("192.0.2.1:9").is_ok()
+        && let Ok(a) = s.local_addr()
+        && !a.ip().is_unspecified()
+        && !a.ip().is_loopback()
+    {
+        out.push(SocketAddr::new(a.ip(), port));
     }
     out.push(SocketAddr::from(([127, 0, 0, 1], port)));
     out

@@ -226,10 +226,10 @@ impl Profile {
                                 g.0.merge(&mut incoming).map_err(|e| fail(&e))?;
                             }
                             g.1.extend(out.new_statements.iter().cloned());
-                            if out.certificate_changed {
-                                if let Some(c) = &rep.certificate {
-                                    g.2.merge(c);
-                                }
+                            if out.certificate_changed
+                                && let Some(c) = &rep.certificate
+                            {
+                                g.2.merge(c);
                             }
                             Ok(())
                         })
