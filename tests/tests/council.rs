@@ -1,7 +1,9 @@
 //! The council end to end: five real spoke processes on 127.0.0.1 in two tiers form one
 //! network. Membership spreads by itself, a post published to one spoke shows in the newest
 //! posts and in search on every spoke within a stated bound, and a spoke killed again and again
-//! while it replicates ends with nothing lost or duplicated.
+//! while it replicates ends with nothing lost or duplicated. And on three spokes: a member cut
+//! off while it was away learns it, and the votes spread though their casters' only upstream
+//! was the member cut off.
 
 use spokes_e2e::*;
 use std::path::Path;
@@ -164,4 +166,50 @@ fn a_spoke_killed_while_it_replicates_ends_with_nothing_lost_or_duplicated() {
     let all = search(&spokes[3], "jekyll");
     let keys: std::collections::BTreeSet<String> = all.iter().map(|h| format!("{}{}", h["blog_id"], h["post_id"])).collect();
     assert_eq!(keys.len(), all.len(), "a search result appears twice");
+}
+
+/// A member cut off while it was away learns it when it comes back: the members it pulls from
+/// refuse it, but send the votes first. And the members that pulled only from it (their
+/// configured upstream) turn to the others, so their own votes still spread.
+#[test]
+fn a_member_cut_off_while_away_learns_it_and_its_pullers_turn_to_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let names = ["Founder", "Second", "Away"];
+    let mut s: Vec<SpokeProc> = names.iter().enumerate().map(|(i, n)| SpokeProc::init(&tmp.path().join(format!("spoke{i}")), n)).collect();
+    let ids: Vec<String> = s.iter().map(SpokeProc::endpoint_id).collect();
+    // The first two pull only from the third, which pulls from both.
+    s[0].configure(|c| c.council.upstreams = vec![ids[2].clone()]);
+    s[1].configure(|c| c.council.upstreams = vec![ids[2].clone()]);
+    for x in &mut s {
+        x.start();
+    }
+    for i in 1..3 {
+        let t = s[0].admin(&["council", "invite"]);
+        s[i].admin(&["council", "join", t.trim()]);
+    }
+    let members = |x: &SpokeProc| x.json("/api/v1/council")["members"].as_array().map_or(0, Vec::len);
+    assert!(wait_until(SPREAD_BOUND, || s.iter().all(|x| members(x) == 3)), "the membership did not spread");
+
+    // One vote reaches the second spoke through the third, which relays it; then the third
+    // goes away and the second vote is cast without it. That vote completes the cut in its
+    // caster's view, whose only upstream is then gone: it turns to the founder, and its pulls
+    // carry its vote there.
+    assert!(s[0].admin(&["council", "remove", &ids[2], "--reason", "left without a word"]).contains("Vote signed"));
+    assert!(wait_until(SPREAD_BOUND, || s[1].admin(&["council", "members"]).contains("Votes to cut off")), "the first vote was not relayed");
+    s[2].stop();
+    assert!(s[1].admin(&["council", "remove", &ids[2], "--reason", "left without a word"]).contains("Cut off"));
+    assert!(
+        wait_until(SPREAD_BOUND, || members(&s[0]) == 2 && members(&s[1]) == 2),
+        "the second vote did not reach the founder: {} and {} members",
+        members(&s[0]),
+        members(&s[1])
+    );
+
+    // Back, the cut-off spoke is refused, and learns why from the votes it is sent.
+    s[2].start();
+    assert!(
+        wait_until(SPREAD_BOUND, || !s[2].json("/api/v1/council")["members"].as_array().unwrap().iter().any(|m| m["endpoint"] == ids[2].as_str())),
+        "the cut-off spoke does not know: {}",
+        s[2].json("/api/v1/council")
+    );
 }

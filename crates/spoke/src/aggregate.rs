@@ -153,6 +153,14 @@ pub fn member_addr(m: &MemberInfo) -> Result<iroh::EndpointAddr, SyncError> {
 /// Errors: [`SyncError::Remote`] with the responder's refusal, [`SyncError::Connect`],
 /// [`SyncError::Timeout`], [`SyncError::Frame`] (malformed or oversized frames).
 pub async fn exchange(endpoint: &iroh::Endpoint, to: &MemberInfo, hello: &CouncilHello) -> Result<(Vec<SignedEntry>, Catalog), SyncError> {
+    let (entries, catalog) = exchange_entries(endpoint, to, hello).await?;
+    Ok((entries, catalog.map_err(SyncError::Remote)?))
+}
+
+/// Like [`exchange`], but keeps the entries when the responder refuses after sending them:
+/// a spoke the council cut off gets the membership entries (the votes), then `not-a-member`
+/// instead of the catalog.
+pub async fn exchange_entries(endpoint: &iroh::Endpoint, to: &MemberInfo, hello: &CouncilHello) -> Result<(Vec<SignedEntry>, Result<Catalog, RemoteError>), SyncError> {
     let addr = member_addr(to)?;
     let conn = tokio::time::timeout(spokes_sync::peer::CONNECT_TIMEOUT, endpoint.connect(addr, COUNCIL_ALPN))
         .await
@@ -168,12 +176,14 @@ pub async fn exchange(endpoint: &iroh::Endpoint, to: &MemberInfo, hello: &Counci
             other => return Err(spokes_sync::FrameError::Unexpected { expected: FrameType::Membership, got: other }.into()),
         };
         let cat = read_frame(&mut recv).await?;
-        if cat.typ != FrameType::Catalog {
-            return Err(spokes_sync::FrameError::Unexpected { expected: FrameType::Catalog, got: cat.typ }.into());
+        match cat.typ {
+            FrameType::Catalog => {}
+            FrameType::Error => return Ok((entries, Err(cat.parse_json().unwrap_or_else(|_| RemoteError::new("malformed", "unreadable error"))))),
+            other => return Err(spokes_sync::FrameError::Unexpected { expected: FrameType::Catalog, got: other }.into()),
         }
         let mut catalog: Catalog = cat.parse_json()?;
         catalog.blogs.truncate(MAX_CATALOG);
-        Ok((entries, catalog))
+        Ok((entries, Ok(catalog)))
     })
     .await;
     conn.close(0u32.into(), b"done");
@@ -204,18 +214,22 @@ pub async fn respond<H: CouncilHost + ?Sized>(host: &H, conn: iroh::endpoint::Co
     let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
         let (mut send, mut recv) = conn.accept_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
         let r = respond_on(host, &peer, &mut recv).await;
-        match r {
+        let refused = match r {
             Ok((entries, catalog)) => {
                 write_frame(&mut send, &Frame::json(FrameType::Membership, &MembershipAnswer { protocol: COUNCIL_PROTOCOL, entries })).await?;
-                write_frame(&mut send, &Frame::json(FrameType::Catalog, &catalog)).await?;
-                let _ = send.finish();
-                Ok(())
+                match catalog {
+                    Ok(catalog) => {
+                        write_frame(&mut send, &Frame::json(FrameType::Catalog, &catalog)).await?;
+                        let _ = send.finish();
+                        return Ok(());
+                    }
+                    Err(e) => e,
+                }
             }
-            Err(e) => {
-                host.refused(&peer, &e.code, &e.message);
-                Err(spokes_sync::session::refuse(&mut send, e).await)
-            }
-        }
+            Err(e) => e,
+        };
+        host.refused(&peer, &refused.code, &refused.message);
+        Err(spokes_sync::session::refuse(&mut send, refused).await)
     })
     .await
     .unwrap_or(Err(SyncError::Timeout));
@@ -223,7 +237,9 @@ pub async fn respond<H: CouncilHost + ?Sized>(host: &H, conn: iroh::endpoint::Co
     r
 }
 
-async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut iroh::endpoint::RecvStream) -> Result<(Vec<SignedEntry>, Catalog), RemoteError> {
+/// The entries to answer with, then the catalog or (for a spoke the council cut off, which is
+/// thereby told by whose votes) the refusal. Errors: refusals sent instead of the entries.
+async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut iroh::endpoint::RecvStream) -> Result<(Vec<SignedEntry>, Result<Catalog, RemoteError>), RemoteError> {
     let f = read_frame(recv).await.map_err(|e| RemoteError::new("malformed", e.to_string()))?;
     if f.typ != FrameType::Membership {
         return Err(RemoteError::new("malformed", "a council exchange starts with a membership frame"));
@@ -259,7 +275,11 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
     }
     if !m.is_member(peer) {
         let (Some(token), Some(consent)) = (hello.token, hello.consent) else {
-            return Err(RemoteError::new("not-a-member", "your spoke is not a member of this council (or was cut off)"));
+            let no = RemoteError::new("not-a-member", "your spoke is not a member of this council (or was cut off)");
+            if m.was_cut_off(peer) {
+                return Ok((m.entries(), Err(no)));
+            }
+            return Err(no);
         };
         council::check_signature(peer, &council::consent_bytes(&id, &hello.member), &consent).map_err(|e| RemoteError::new("bad-signature", e.to_string()))?;
         if !host.take_invite(&token)? {
@@ -271,15 +291,21 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
         host.store_entries(&[signed])?;
         tracing::info!(peer, "admitted a spoke into the council");
     }
-    Ok((m.entries(), host.catalog()))
+    Ok((m.entries(), Ok(host.catalog())))
 }
 
 /// The upstreams to pull from: the configured ones that are members, else up to
 /// [`DEFAULT_FANOUT`] members, chosen by the BLAKE3 hash of (this spoke, member) so each
 /// spoke has its own stable choice. Never this spoke itself.
+///
+/// When none of the configured upstreams is a member any more (all cut off or gone), the
+/// stable few are chosen instead: a spoke is never left pulling from no one, and the votes
+/// that cut its upstreams off still reach the rest of the council through its pulls (each
+/// exchange carries the puller's membership entries).
 pub fn choose_upstreams(members: &BTreeMap<String, MemberInfo>, configured: &[String], me: &str) -> Vec<MemberInfo> {
-    if !configured.is_empty() {
-        return configured.iter().filter(|e| e.as_str() != me).filter_map(|e| members.get(e).cloned()).collect();
+    let listed: Vec<MemberInfo> = configured.iter().filter(|e| e.as_str() != me).filter_map(|e| members.get(e).cloned()).collect();
+    if !listed.is_empty() {
+        return listed;
     }
     let mut others: Vec<&MemberInfo> = members.values().filter(|m| m.endpoint != me).collect();
     others.sort_by_key(|m| blake3::hash(format!("{me}\n{}", m.endpoint).as_bytes()).to_hex().to_string());
@@ -341,6 +367,9 @@ mod tests {
         let c = choose_upstreams(&members, &configured, me);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].endpoint, ids[2]);
+        // Every configured upstream cut off: the stable few, not no one.
+        let gone = vec!["cut-off".to_owned()];
+        assert_eq!(choose_upstreams(&members, &gone, me), chosen);
     }
 
     #[test]

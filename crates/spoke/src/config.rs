@@ -9,7 +9,7 @@
 //! replicate_interval_secs = 30      # how often to sync hosted blogs with their other spokes
 //!
 //! [council]
-//! upstreams = []        # endpoint IDs of members to pull from; empty: 3 members chosen for you
+//! upstreams = []        # endpoint IDs of members to pull from; empty (or none of them still a member): 3 members chosen for you
 //! interval_secs = 30    # how often to pull from the upstreams
 //!
 //! [admission]
@@ -66,7 +66,8 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CouncilConfig {
-    /// Endpoint IDs of the members this spoke pulls from; empty: a few chosen by hash.
+    /// Endpoint IDs of the members this spoke pulls from; empty, or none of them still a
+    /// member: a few chosen by hash.
     #[serde(default)]
     pub upstreams: Vec<String>,
     /// Seconds between pulls.

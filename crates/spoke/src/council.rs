@@ -317,6 +317,12 @@ impl Membership {
         self.members().contains_key(endpoint)
     }
 
+    /// Whether `endpoint` is not a member and some `remove` vote names it: a spoke the council
+    /// cut off (as opposed to one that never joined).
+    pub fn was_cut_off(&self, endpoint: &str) -> bool {
+        !self.is_member(endpoint) && self.entries.values().any(|(_, e)| matches!(e, Entry::Remove { member, .. } if member == endpoint))
+    }
+
     /// Endpoints with `remove` votes that are not (yet) cut off, with the voters, for operators.
     pub fn pending_removals(&self) -> BTreeMap<String, BTreeSet<String>> {
         let members = self.members();
@@ -417,6 +423,7 @@ mod tests {
         remove(&mut m, &s[0].0, &s[4].1);
         remove(&mut m, &s[1].0, &s[4].1);
         assert!(m.is_member(&s[4].1.endpoint));
+        assert!(!m.was_cut_off(&s[4].1.endpoint));
         assert_eq!(m.pending_removals()[&s[4].1.endpoint].len(), 2);
         // The member's own admitted spoke cannot vote for it; a third honest vote cuts it off,
         // and the spoke only it admitted goes with it.
@@ -425,6 +432,10 @@ mod tests {
         assert!(!members.contains_key(&s[4].1.endpoint));
         assert!(!members.contains_key(&s[5].1.endpoint));
         assert_eq!(members.len(), 4);
+        // Told apart from a stranger: only the voted-on spoke was cut off.
+        assert!(m.was_cut_off(&s[4].1.endpoint));
+        assert!(!m.was_cut_off(&s[5].1.endpoint));
+        assert!(!m.was_cut_off("a-stranger"));
         // A cut-off member's votes no longer count.
         let mut n = m.clone();
         remove(&mut n, &s[4].0, &s[0].1);

@@ -1074,8 +1074,10 @@ async fn council_loop(inner: Arc<Inner>, endpoint: Endpoint, every: Duration) {
 async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo) -> Result<usize, SyncError> {
     let m = inner.membership().map_err(SyncError::Refused)?;
     let hello = aggregate::CouncilHello { protocol: aggregate::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: inner.me.clone(), entries: m.entries(), token: None, consent: None };
-    let (entries, catalog) = aggregate::exchange(endpoint, up, &hello).await?;
+    let (entries, catalog) = aggregate::exchange_entries(endpoint, up, &hello).await?;
+    // Merged even with a refusal: a spoke the council cut off learns it from the votes.
     inner.merge_entries(&up.endpoint, entries);
+    let catalog = catalog.map_err(SyncError::Remote)?;
     let addr = aggregate::member_addr(up)?;
     let mut changed = 0;
     for offered in catalog.blogs {
