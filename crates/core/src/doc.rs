@@ -255,6 +255,18 @@ pub fn empty_automerge() -> AutoCommit {
     AutoCommit::new_with_encoding(TextEncoding::Utf16CodeUnit)
 }
 
+/// The number of posts in `doc` whose `state` is `published` (what readers of the blog see;
+/// unpublished posts stay in the document for its history). 0 for a document without posts.
+pub fn published_count(doc: &AutoCommit) -> usize {
+    let Ok(Some((_, posts))) = doc.get(ROOT, "posts") else { return 0 };
+    doc.map_range(&posts, ..)
+        .filter(|item| match &item.value {
+            automerge::ValueRef::Object(ObjType::Map) => get_str(doc, &item.id(), "state").as_deref() == Some(PostState::Published.as_str()),
+            _ => false,
+        })
+        .count()
+}
+
 /// Reads `obj[key]` now, or as of `at` (a set of heads) when given.
 fn get_any(doc: &AutoCommit, obj: &ObjId, key: impl Into<automerge::Prop>, at: Option<&[ChangeHash]>) -> Option<(Value<'static>, ObjId)> {
     let r = match at {
@@ -805,6 +817,20 @@ mod tests {
         assert_eq!(got.tags, p.tags);
         assert_eq!(got.slug, "hello-world");
         assert_eq!(got.date.timestamp(), p.date.timestamp());
+    }
+
+    #[test]
+    fn published_posts_are_counted_without_the_unpublished_or_drafts() {
+        let mut d = blog();
+        assert_eq!(published_count(d.automerge()), 0);
+        for (title, state) in [("a", PostState::Published), ("b", PostState::Published), ("c", PostState::Unpublished), ("d", PostState::Draft)] {
+            let mut p = Post::new(title, "words");
+            p.state = state;
+            d.put_post(&p).unwrap();
+        }
+        d.commit("posts");
+        assert_eq!(published_count(d.automerge()), 2);
+        assert_eq!(published_count(&empty_automerge()), 0);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //!
 //! [admission]
 //! mode = "invite"       # "invite": writers need an invite ticket; "open": anyone may publish here
-//! max_posts = 10000     # per hosted blog (0: no limit)
+//! max_posts = 10000     # published posts per hosted blog (0: no limit)
 //! max_bytes = 268435456 # per hosted blog: its document, in bytes (0: no limit)
 //! max_sessions_per_hour = 600   # per hosted blog (0: no limit)
 //! min_free_bytes = 1073741824   # below this much free disk, no new blogs are taken

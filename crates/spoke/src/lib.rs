@@ -695,18 +695,17 @@ impl Inner {
         Ok(())
     }
 
-    /// Refuses a merged hosted document over the post or size quota.
+    /// Refuses a merged hosted document over the post or size quota. Posts count when
+    /// published: an unpublished post stays in the document (for its history) but counts only
+    /// in its size.
     fn check_quota(&self, doc: &automerge::AutoCommit, bytes: usize) -> Result<(), RemoteError> {
-        use automerge::ReadDoc;
         let a = &self.config.admission;
         if a.max_bytes > 0 && bytes as u64 > a.max_bytes {
             return Err(RemoteError::new("quota", format!("this blog would take {bytes} bytes here; this spoke allows {} per blog", a.max_bytes)));
         }
-        if a.max_posts > 0
-            && let Ok(Some((_, posts))) = doc.get(automerge::ROOT, "posts")
-            && doc.length(&posts) as u64 > a.max_posts
-        {
-            return Err(RemoteError::new("quota", format!("this blog would have {} posts here; this spoke allows {} per blog", doc.length(&posts), a.max_posts)));
+        let published = spokes_core::doc::published_count(doc);
+        if a.max_posts > 0 && published as u64 > a.max_posts {
+            return Err(RemoteError::new("quota", format!("this blog would have {published} published posts here; this spoke allows {} per blog", a.max_posts)));
         }
         Ok(())
     }
