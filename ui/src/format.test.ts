@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { code, countWords, link, prefixLines, wordCountLine, wrap } from "./format";
+import { code, countWords, link, prefixLines, revisionLabels, wordCountLine, wrap } from "./format";
 
 describe("formatting", () => {
   it("wraps and unwraps a selection", () => {
@@ -32,5 +32,15 @@ describe("formatting", () => {
     expect(countWords(`Night:\n\n![engine room](images/${"ab".repeat(32)}.png)\n`)).toBe(3);
     expect(wordCountLine("one")).toBe("1 word · 1 min read");
     expect(wordCountLine("w ".repeat(1000))).toBe("1,000 words · 5 min read");
+  });
+
+  it("labels revisions so that two signed in the same minute can be told apart", () => {
+    const rev = (signed_at: number, body: string, device?: string) => ({ signed_at, device, post: { body } });
+    // 1,700,000,040 s starts a minute; 55 is 15 s into it; 1,700,003,600 is an hour later.
+    const labels = revisionLabels([rev(1_700_000_040, "one two", "laptop"), rev(1_700_000_055, "one two three", "laptop"), rev(1_700_003_600, "word")], "en-US");
+    expect(labels[0]).toMatch(/\d:\d\d:00\s?[AP]M · on laptop · 2 words$/);
+    expect(labels[1]).toMatch(/\d:\d\d:15\s?[AP]M · on laptop · 3 words$/);
+    // Alone in its minute: no seconds, no device, one word.
+    expect(labels[2]).toMatch(/^\w{3} \d+, \d{4}, \d+:\d\d\s?[AP]M · 1 word$/);
   });
 });

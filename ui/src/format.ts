@@ -72,6 +72,28 @@ export function countWords(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
 
+/** What the history needs of a revision: when it was signed (Unix seconds), on which device,
+ * and the post's text then. */
+export interface RevisionLike { signed_at: number; device?: string | null; post: { body: string } }
+
+/**
+ * One line per revision for the history list, in the same order: when it was signed, on which
+ * device, and how many words the post had, as "Nov 25, 2026, 3:07 PM · on laptop · 28 words".
+ * Revisions signed within the same minute show seconds too, so no two lines look alike for
+ * that reason. `locale` is for tests; the app uses the writer's own.
+ */
+export function revisionLabels(revisions: RevisionLike[], locale?: string): string[] {
+  const minute = (r: RevisionLike) => Math.floor(r.signed_at / 60);
+  const perMinute = new Map<number, number>();
+  for (const r of revisions) perMinute.set(minute(r), (perMinute.get(minute(r)) ?? 0) + 1);
+  return revisions.map((r) => {
+    const seconds = (perMinute.get(minute(r)) ?? 0) > 1;
+    const when = new Date(r.signed_at * 1000).toLocaleString(locale, { dateStyle: "medium", timeStyle: seconds ? "medium" : "short" });
+    const n = countWords(r.post.body);
+    return [when, r.device ? `on ${r.device}` : "", `${n.toLocaleString("en")} word${n === 1 ? "" : "s"}`].filter(Boolean).join(" · ");
+  });
+}
+
 /** "1,234 words · 6 min read" (reading at 230 words a minute). */
 export function wordCountLine(text: string): string {
   const n = countWords(text);

@@ -6,7 +6,7 @@ import { MarkdownEditor } from "./editor";
 import { BlockPreview } from "./blocks";
 import { listen } from "@tauri-apps/api/event";
 import { open as openDialog, save as saveDialog } from "@tauri-apps/plugin-dialog";
-import { code, link, prefixLines, wordCountLine, wrap, type Edit } from "./format";
+import { code, link, prefixLines, revisionLabels, wordCountLine, wrap, type Edit } from "./format";
 
 const root = document.getElementById("app")!;
 
@@ -463,12 +463,6 @@ async function writingScreen(o: Overview) {
     if (!typing()) body.focus();
   }
 
-  /** When a revision was signed, and where, in plain words. */
-  function revisionLabel(r: Revision): string {
-    const when = new Date(r.signed_at * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-    return r.device ? `${when} · on ${r.device}` : when;
-  }
-
   /** The post's published revisions: pick one to see what changed since, and restore it. */
   async function history() {
     if (!current) return;
@@ -485,10 +479,13 @@ async function writingScreen(o: Overview) {
         : h("p", { class: "muted" }, "This post has not been published yet."),
       items, diff, h("div", { class: "toolbar" }, close, restore));
     let chosen: Revision | null = null;
+    let chosenLabel = "";
+    const labels = revisionLabels(revisions);
     revisions.forEach((r, i) => {
-      const b = h("button", { type: "button", class: "revision", "data-index": String(i) }, revisionLabel(r));
+      const b = h("button", { type: "button", class: "revision", "data-index": String(i) }, labels[i]);
       b.addEventListener("click", async () => {
         chosen = r;
+        chosenLabel = labels[i].split(" · ")[0];
         for (const x of Array.from(items.querySelectorAll("button"))) x.classList.toggle("active", x === b);
         restore.removeAttribute("disabled");
         const parts = await api.diffText(r.post.body, body.value);
@@ -506,7 +503,7 @@ async function writingScreen(o: Overview) {
         await open(post.id);
         await refreshList();
         err.textContent = "";
-        status.textContent = `Restored the version of ${revisionLabel(chosen)}. Publish to make it public again.`;
+        status.textContent = `Restored the version of ${chosenLabel}. Publish to make it public again.`;
       } catch (e) { err.textContent = asUiError(e).message; }
     });
     document.body.append(dialog);
