@@ -21,7 +21,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use webdriver::{Driver, dbus_session, descendants, free_port, start_driver, xvfb};
 
-const PNG: &[u8] = spokes_core::image::EXAMPLE_PNG;
+/// A real picture (the app's icon, 256 × 256), so the screenshot shows one.
+const PNG: &[u8] = include_bytes!("../icons/icon.png");
 
 struct TestSpoke {
     running: spoke::RunningSpoke,
@@ -169,16 +170,20 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     }
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.wait_text(".post-list li.active .post-title", 10, |t| t == "Hello from the window");
+    // The word count follows the text a quarter second after typing stops (16 words, as the
+    // webview's word segmentation counts the Markdown source).
+    d.wait_text("#word-count", 5, |t| t == "16 words · 1 min read");
     d.screenshot("writing");
     // The theme: like the system (light under Xvfb), then light, then dark, then back.
     d.click("#theme");
     d.wait_text("#theme", 5, |t| t == "Theme: light");
-    d.screenshot("writing-light");
+    let light = d.screenshot("writing-light");
     d.click("#theme");
     d.wait_text("#theme", 5, |t| t == "Theme: dark");
     let dark_bg = d.script("return getComputedStyle(document.body).backgroundColor;").as_str().unwrap_or_default().to_owned();
     assert_eq!(dark_bg, "rgb(27, 27, 29)", "the dark theme is applied");
-    d.screenshot("writing-dark");
+    let dark = d.screenshot("writing-dark");
+    assert_ne!(std::fs::read(&dark).ok(), std::fs::read(&light).ok(), "the dark theme's screenshot shows the light theme");
     d.click("#theme");
     d.wait_text("#theme", 5, |t| t == "Theme: like the system");
 
@@ -290,6 +295,9 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let (south_http, south_p2p) = (south.running.http_addr, south.running.p2p_addrs[0]);
     rt.block_on(north.running.shutdown());
     rt.block_on(south.running.shutdown());
+    // After the restart the caret is at the start: Ctrl+End (U+E009, U+E010) moves it to the
+    // end, as a writer adding a paragraph would. Ctrl is let go when that call ends.
+    d.type_into("#body", "\u{E009}\u{E010}");
     d.type_into("#body", "\u{E007}\u{E007}Published while the spokes were down.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.click("#publish");
@@ -463,7 +471,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let deadline = Instant::now() + Duration::from_secs(20);
-    while d.script("const i = document.querySelector('#preview img'); return !!(i && i.complete && i.naturalWidth === 1);") != Value::Bool(true) {
+    while d.script("const i = document.querySelector('#preview img'); return !!(i && i.complete && i.naturalWidth === 256);") != Value::Bool(true) {
         assert!(Instant::now() < deadline, "the preview never showed the picture");
         std::thread::sleep(Duration::from_millis(100));
     }

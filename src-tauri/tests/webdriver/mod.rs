@@ -254,9 +254,12 @@ impl Driver {
         }
     }
 
-    /// Saves a PNG of the window as `<shots>/<name>.png` and returns its path.
+    /// Saves a PNG of the window as `<shots>/<name>.png` and returns its path, after two
+    /// animation frames: without them WebKitWebDriver can return the frame from before the last
+    /// click (a dark-theme shot came out light).
     pub fn screenshot(&self, name: &str) -> PathBuf {
         let path = self.shots.join(format!("{name}.png"));
+        let _ = self.post("/execute/async", json!({"script": "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", "args": []}));
         if let Ok(v) = Self::call(&self.agent, "GET", &self.url("/screenshot"), None)
             && let Some(png) = v.as_str().and_then(|b| BASE64.decode(b.as_bytes()).ok())
         {
