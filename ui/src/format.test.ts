@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { code, countWords, link, prefixLines, revisionLabels, wordCountLine, wrap } from "./format";
+import { code, countWords, link, permalinkBase, prefixLines, revisionLabels, wordCountLine, wrap } from "./format";
 
 describe("formatting", () => {
   it("wraps and unwraps a selection", () => {
@@ -42,5 +42,12 @@ describe("formatting", () => {
     expect(labels[1]).toMatch(/\d:\d\d:15\s?[AP]M · on laptop · 3 words$/);
     // Alone in its minute: no seconds, no device, one word.
     expect(labels[2]).toMatch(/^\w{3} \d+, \d{4}, \d+:\d\d\s?[AP]M · 1 word$/);
+  });
+
+  it("previews a post's web address on the writer's own spoke", () => {
+    const id = "0123456789abcdef0123456789abcdef";
+    expect(permalinkBase([{ web: null }, { web: "https://notes.example/" }], id, "http://127.0.0.1:8080/b/x/")).toBe(`https://notes.example/b/${id}/`);
+    expect(permalinkBase([], id, "http://127.0.0.1:8080/b/x")).toBe("http://127.0.0.1:8080/b/x/");
+    expect(permalinkBase([{}], id, "http://127.0.0.1:8080/b/x/")).toBe(`(your spoke)/b/${id}/`);
   });
 });

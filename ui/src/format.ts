@@ -72,6 +72,18 @@ export function countWords(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
 
+/**
+ * Where a post's web address starts, for the permalink preview: the first chosen spoke whose
+ * reader site is known (`{web}/b/{blogId}/`), else the built-in spoke's blog address when no
+ * spoke is chosen, else a placeholder, "(your spoke)/b/{blogId}/".
+ */
+export function permalinkBase(spokes: { web?: string | null }[], blogId: string, localBlogUrl: string | null): string {
+  const web = spokes.find((s) => s.web)?.web;
+  if (web) return `${web.replace(/\/+$/, "")}/b/${blogId}/`;
+  if (spokes.length === 0 && localBlogUrl) return localBlogUrl.endsWith("/") ? localBlogUrl : `${localBlogUrl}/`;
+  return `(your spoke)/b/${blogId}/`;
+}
+
 /** What the history needs of a revision: when it was signed (Unix seconds), on which device,
  * and the post's text then. */
 export interface RevisionLike { signed_at: number; device?: string | null; post: { body: string } }

@@ -6,7 +6,7 @@ import { MarkdownEditor } from "./editor";
 import { BlockPreview } from "./blocks";
 import { listen } from "@tauri-apps/api/event";
 import { open as openDialog, save as saveDialog } from "@tauri-apps/plugin-dialog";
-import { code, link, prefixLines, revisionLabels, wordCountLine, wrap, type Edit } from "./format";
+import { code, link, permalinkBase, prefixLines, revisionLabels, wordCountLine, wrap, type Edit } from "./format";
 
 const root = document.getElementById("app")!;
 
@@ -521,8 +521,7 @@ async function writingScreen(o: Overview) {
     const fSlug = h("input", { id: "slug", value: post.slug, spellcheck: "false" });
     // Readers use the writer's spokes; the built-in one only when no spoke is chosen.
     const ov = await api.overview();
-    const path = ov.local_blog_url ? new URL(ov.local_blog_url).pathname : "/";
-    const base = ov.spokes.length === 0 && ov.local_blog_url ? ov.local_blog_url : `(your spoke)${path}`;
+    const base = permalinkBase(ov.spokes, ov.blog_id, ov.local_blog_url);
     const permalink = h("p", { id: "permalink", class: "muted small" });
     const showLink = (slug: string) => { permalink.textContent = `${base}posts/${slug}`; };
     showLink(post.slug);
