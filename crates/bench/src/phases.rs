@@ -261,8 +261,7 @@ pub fn docs_build(work: &Path, o: &Opts) -> Result<Value> {
     let id = Identity::generate("Bench Writer", "bench")?;
     let mut key = id.unlock("bench")?;
     let cert = id.certificate();
-    let blog_id = BlogId::generate();
-    let mut blog = BlogDoc::create(DocKind::Blog, &blog_id, &cert.fingerprint(), &BlogSettings { title: "Bench".into(), ..Default::default() });
+    let (blog_id, mut blog) = BlogDoc::create_blog(&cert.fingerprint(), &BlogSettings { title: "Bench".into(), ..Default::default() });
     let mut statements: Vec<SignedStatement> = Vec::with_capacity(o.revisions + 1);
     let mut sign_time = Duration::ZERO;
     let mut sign = |blog: &mut BlogDoc, statements: &mut Vec<SignedStatement>| -> Result<()> {

@@ -166,6 +166,7 @@ pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
     if blog_id != manifest.blog_id || certificate.fingerprint() != manifest.fingerprint || blog.owner().as_deref() != Some(manifest.fingerprint.as_str()) {
         return Err(malformed("the manifest, the document and the certificate name different blogs or authors"));
     }
+    crate::doc::check_identity(blog.automerge(), &blog_id, &manifest.fingerprint).map_err(malformed)?;
     if let Some(d) = &drafts
         && d.blog_id().ok().as_ref() != Some(&blog_id)
     {

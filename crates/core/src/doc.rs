@@ -55,6 +55,21 @@ pub enum DocError {
     /// A blog ID that is not 32 lowercase hex characters.
     #[error("`{0}` is not a blog ID (32 hex characters)")]
     BadBlogId(String),
+    /// The document names another blog, or none.
+    #[error("the document is not blog {0}")]
+    NotThisBlog(BlogId),
+    /// The document names another owner, or none.
+    #[error("the document is not owned by certificate {0}")]
+    NotOwnedBy(String),
+    /// The blog ID was not derived from the owner's certificate ([`BlogId::is_bound_to`]):
+    /// someone else's document under a blog's ID.
+    #[error("blog ID {blog_id} was not made for certificate {fingerprint}")]
+    UnboundId {
+        /// The blog ID.
+        blog_id: BlogId,
+        /// The certificate it was checked against.
+        fingerprint: String,
+    },
     /// An error reported by Automerge.
     #[error("document operation failed: {0}")]
     Automerge(#[from] automerge::AutomergeError),
@@ -65,11 +80,44 @@ pub enum DocError {
 #[serde(try_from = "String", into = "String")]
 pub struct BlogId(String);
 
+/// Domain-separation tag hashed into a bound blog ID ([`BlogId::bound_to`]).
+pub const BLOG_ID_TAG: &str = "spokes blog-id v1";
+
 impl BlogId {
-    /// A new random blog ID.
+    /// A new random blog ID, bound to no certificate: for tests of other layers. A blog that
+    /// travels gets its ID from [`BlogId::bound_to`].
     pub fn generate() -> Self {
         let bytes: [u8; 16] = rand::random();
         BlogId(hex::encode(bytes))
+    }
+
+    /// A new blog ID bound to its owner's certificate: the first 16 bytes of
+    /// BLAKE3(`spokes blog-id v1`, 0x00, fingerprint, 0x00, salt), where `fingerprint` is the
+    /// owner's certificate fingerprint as [`BlogDoc::owner`] stores it (uppercase hex) and
+    /// `salt` is 16 random bytes written as 32 lowercase hex characters. Returns the ID and the
+    /// salt, which the blog document keeps as `blog_id_salt` so that anyone can check the
+    /// binding ([`BlogId::is_bound_to`]). Without it, whoever reached a spoke first with a
+    /// blog's (public) ID could host a document of their own under it there.
+    pub fn bound_to(fingerprint: &str) -> (BlogId, String) {
+        let salt = hex::encode(rand::random::<[u8; 16]>());
+        (Self::derive(fingerprint, &salt), salt)
+    }
+
+    fn derive(fingerprint: &str, salt: &str) -> BlogId {
+        let mut h = blake3::Hasher::new();
+        h.update(BLOG_ID_TAG.as_bytes());
+        h.update(&[0]);
+        h.update(fingerprint.as_bytes());
+        h.update(&[0]);
+        h.update(salt.as_bytes());
+        BlogId(hex::encode(&h.finalize().as_bytes()[..16]))
+    }
+
+    /// Whether this ID was made for the certificate `fingerprint` with `salt`, as
+    /// [`BlogId::bound_to`] makes one. Finding another certificate and salt that give the same
+    /// ID is a second preimage of a 128-bit hash.
+    pub fn is_bound_to(&self, fingerprint: &str, salt: &str) -> bool {
+        salt.len() == 32 && salt.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) && Self::derive(fingerprint, salt) == *self
     }
     /// The 32-character lowercase hex form.
     pub fn as_str(&self) -> &str {
@@ -290,6 +338,24 @@ fn get_str_at(doc: &AutoCommit, obj: &ObjId, key: &str, at: Option<&[ChangeHash]
     }
 }
 
+/// Checks that the blog document `doc` names `blog_id` and the owner `fingerprint`, and that
+/// the ID was made for that owner (its `blog_id_salt`, [`BlogId::is_bound_to`]). Spokes and
+/// the app run it on every blog document they take in or serve.
+///
+/// Errors: [`DocError::NotThisBlog`], [`DocError::NotOwnedBy`], [`DocError::UnboundId`].
+pub fn check_identity(doc: &AutoCommit, blog_id: &BlogId, fingerprint: &str) -> Result<(), DocError> {
+    if get_str(doc, &ROOT, "blog_id").as_deref() != Some(blog_id.as_str()) {
+        return Err(DocError::NotThisBlog(blog_id.clone()));
+    }
+    if get_str(doc, &ROOT, "owner").as_deref() != Some(fingerprint) {
+        return Err(DocError::NotOwnedBy(fingerprint.to_owned()));
+    }
+    match get_str(doc, &ROOT, "blog_id_salt") {
+        Some(salt) if blog_id.is_bound_to(fingerprint, &salt) => Ok(()),
+        _ => Err(DocError::UnboundId { blog_id: blog_id.clone(), fingerprint: fingerprint.to_owned() }),
+    }
+}
+
 fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
     get_str_at(doc, obj, key, None)
 }
@@ -318,6 +384,27 @@ impl BlogDoc {
     /// the drafts of two devices share their root objects and merge field by field; the
     /// settings follow in a second change by this device's own actor.
     pub fn create(kind: DocKind, blog_id: &BlogId, owner: &str, settings: &BlogSettings) -> BlogDoc {
+        Self::create_with_salt(kind, blog_id, owner, settings, None)
+    }
+
+    /// Creates a new blog (published) document under a new blog ID bound to `owner`
+    /// ([`BlogId::bound_to`]); the salt is kept as `blog_id_salt` in the first change. The
+    /// drafts document of the blog is then made with [`BlogDoc::create`] and this ID.
+    pub fn create_blog(owner: &str, settings: &BlogSettings) -> (BlogId, BlogDoc) {
+        let (blog_id, salt) = BlogId::bound_to(owner);
+        let doc = Self::create_with_salt(DocKind::Blog, &blog_id, owner, settings, Some(&salt));
+        (blog_id, doc)
+    }
+
+    /// Creates a blog (published) document under `blog_id`, made for `owner` with `salt` by
+    /// [`BlogId::bound_to`]: as [`BlogDoc::create_blog`], for a caller that keeps the ID and
+    /// salt itself. A wrong salt makes a document every spoke refuses
+    /// ([`check_identity`]).
+    pub fn create_bound(blog_id: &BlogId, salt: &str, owner: &str, settings: &BlogSettings) -> BlogDoc {
+        Self::create_with_salt(DocKind::Blog, blog_id, owner, settings, Some(salt))
+    }
+
+    fn create_with_salt(kind: DocKind, blog_id: &BlogId, owner: &str, settings: &BlogSettings, salt: Option<&str>) -> BlogDoc {
         let mut doc = empty_automerge();
         let shared = kind == DocKind::Drafts;
         if shared {
@@ -331,6 +418,9 @@ impl BlogDoc {
             doc.put(ROOT, "kind", kind.as_str())?;
             doc.put(ROOT, "blog_id", blog_id.as_str())?;
             doc.put(ROOT, "owner", owner)?;
+            if let Some(salt) = salt {
+                doc.put(ROOT, "blog_id_salt", salt)?;
+            }
             let s = doc.put_object(ROOT, "settings", ObjType::Map)?;
             doc.put(&s, "title", first.title.as_str())?;
             doc.put(&s, "description", first.description.as_str())?;
@@ -436,6 +526,12 @@ impl BlogDoc {
     /// The owner's certificate fingerprint (uppercase hex).
     pub fn owner(&self) -> Option<String> {
         get_str(&self.doc, &ROOT, "owner")
+    }
+
+    /// The salt that binds the blog ID to the owner (`blog_id_salt`, 32 hex characters), if
+    /// the document has one ([`BlogId::bound_to`]).
+    pub fn id_salt(&self) -> Option<String> {
+        get_str(&self.doc, &ROOT, "blog_id_salt")
     }
 
     /// Blog settings; missing fields read as empty strings.
@@ -794,6 +890,30 @@ impl BlogDoc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_blog_id_is_bound_to_its_owner_and_no_one_else() {
+        let (id, mut doc) = BlogDoc::create_blog("ABCD", &BlogSettings::default());
+        let salt = doc.id_salt().expect("the salt is in the document");
+        assert!(id.is_bound_to("ABCD", &salt));
+        assert_eq!(doc.blog_id().unwrap(), id);
+        check_identity(doc.automerge(), &id, "ABCD").unwrap();
+        // Another certificate, another salt, or a random ID do not pass.
+        assert!(!id.is_bound_to("ABCE", &salt));
+        assert!(!id.is_bound_to("ABCD", &BlogId::bound_to("ABCD").1));
+        assert!(!id.is_bound_to("ABCD", &salt.to_uppercase()), "the salt is lowercase hex");
+        assert!(matches!(check_identity(doc.automerge(), &id, "ABCE"), Err(DocError::NotOwnedBy(_))));
+        assert!(matches!(check_identity(doc.automerge(), &BlogId::generate(), "ABCD"), Err(DocError::NotThisBlog(_))));
+        // A squatter's document: the same ID and its own owner, with or without a salt.
+        let mut squat = BlogDoc::create(DocKind::Blog, &id, "EEEE", &BlogSettings::default());
+        assert!(matches!(check_identity(squat.automerge(), &id, "EEEE"), Err(DocError::UnboundId { .. })));
+        squat.automerge().put(ROOT, "blog_id_salt", salt.as_str()).unwrap();
+        assert!(matches!(check_identity(squat.automerge(), &id, "EEEE"), Err(DocError::UnboundId { .. })));
+        // The derivation is fixed: a known vector (docs/formats.md; checked with Python's
+        // blake3 package).
+        let known = BlogId::derive("0123456789ABCDEF0123456789ABCDEF01234567", "000102030405060708090a0b0c0d0e0f");
+        assert_eq!(known.as_str(), "408f069d764ab391f4cc7ba0dabf897b");
+    }
 
     fn blog() -> BlogDoc {
         BlogDoc::create(DocKind::Blog, &BlogId::generate(), "ABCD", &BlogSettings {

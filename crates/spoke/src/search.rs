@@ -295,16 +295,18 @@ pub async fn indexer(index: Arc<SearchIndex>, mut rx: tokio::sync::mpsc::Unbound
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spokes_core::doc::{BlogDoc, BlogSettings, DocKind, PostState};
+    use spokes_core::doc::{BlogDoc, BlogSettings, PostState};
     use spokes_core::statement::Statement;
     use spokes_core::{Identity, Post};
     use spokes_sync::session::Replica;
 
-    /// A verified view of a blog with these (title, body) posts.
-    fn view(posts: &[(&str, &str)], blog_id: &BlogId, id: &Identity) -> BlogView {
+    /// A verified view of a blog with these (title, body) posts; `blog` is an ID and its salt
+    /// from `BlogId::bound_to`.
+    fn view(posts: &[(&str, &str)], blog: &(BlogId, String), id: &Identity) -> BlogView {
         let mut key = id.unlock("pw").unwrap();
         let cert = id.certificate();
-        let mut doc = BlogDoc::create(DocKind::Blog, blog_id, &cert.fingerprint(), &BlogSettings { title: "Field Notes".into(), ..Default::default() });
+        let (blog_id, salt) = blog;
+        let mut doc = BlogDoc::create_bound(blog_id, salt, &cert.fingerprint(), &BlogSettings { title: "Field Notes".into(), ..Default::default() });
         for (i, (title, body)) in posts.iter().enumerate() {
             let mut p = Post::new(title, body);
             p.id = format!("{i:016x}");
@@ -322,8 +324,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = SearchIndex::open(dir.path()).unwrap();
         let id = Identity::generate("Ada", "pw").unwrap();
-        let blog = BlogId::generate();
-        let v1 = Arc::new(view(&[("Tide tables", "The <b>spring</b> tide comes twice a month, with the new and full moon."), ("Gulls", "Herring gulls nest on the roofs.")], &blog, &id));
+        let bound = BlogId::bound_to(&id.fingerprint());
+        let blog = bound.0.clone();
+        let v1 = Arc::new(view(&[("Tide tables", "The <b>spring</b> tide comes twice a month, with the new and full moon."), ("Gulls", "Herring gulls nest on the roofs.")], &bound, &id));
         assert!(index.update(&blog, Some(&v1)).unwrap());
         assert!(!index.update(&blog, Some(&v1)).unwrap(), "nothing changed");
         index.commit().unwrap();
@@ -339,7 +342,7 @@ mod tests {
         assert!(index.search("\"unbalanced", 10, &lookup).is_ok(), "a stray quote is not an error");
 
         // The blog changed but the index has not caught up: the old text is not shown.
-        let v2 = Arc::new(view(&[("Tide tables", "Rewritten entirely."), ("Gulls", "Herring gulls nest on the roofs.")], &blog, &id));
+        let v2 = Arc::new(view(&[("Tide tables", "Rewritten entirely."), ("Gulls", "Herring gulls nest on the roofs.")], &bound, &id));
         *current.lock().unwrap() = v2.clone();
         assert!(index.search("spring", 10, &lookup).unwrap().is_empty(), "a stale hit was shown");
         index.update(&blog, Some(&v2)).unwrap();

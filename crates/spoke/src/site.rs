@@ -60,14 +60,13 @@ pub fn static_site(replica: &mut Replica) -> (Vec<(String, Vec<u8>)>, Vec<spokes
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spokes_core::{BlogDoc, BlogId, BlogSettings, DocKind, Identity, Post, PostState, Statement};
+    use spokes_core::{BlogDoc, BlogSettings, Identity, Post, PostState, Statement};
 
     #[test]
     fn a_signed_blog_becomes_pages_a_feed_and_a_bundle() {
         let id = Identity::generate("Ada", "pw").unwrap();
         let mut key = id.unlock("pw").unwrap();
-        let blog_id = BlogId::generate();
-        let mut doc = BlogDoc::create(DocKind::Blog, &blog_id, &id.fingerprint(), &BlogSettings { title: "Notes".into(), ..Default::default() });
+        let (blog_id, mut doc) = BlogDoc::create_blog(&id.fingerprint(), &BlogSettings { title: "Notes".into(), ..Default::default() });
         let mut post = Post::new("Hello <world>", "Some *words*.");
         post.state = PostState::Published;
         doc.put_post(&post).unwrap();

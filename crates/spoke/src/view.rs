@@ -250,7 +250,7 @@ impl Bundle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spokes_core::{DocKind, Identity, Post};
+    use spokes_core::{Identity, Post};
 
     fn signed(doc: &mut BlogDoc, key: &mut spokes_core::SigningKey, blog_id: &BlogId, statements: &mut Vec<SignedStatement>) -> Replica {
         statements.push(Statement::new(blog_id.clone(), &doc.heads()).sign(key).unwrap());
@@ -263,8 +263,7 @@ mod tests {
         let id = Identity::generate("Ada", "pw").unwrap();
         let mut key = id.unlock("pw").unwrap();
         let cert = id.certificate();
-        let blog_id = BlogId::generate();
-        let mut doc = BlogDoc::create(DocKind::Blog, &blog_id, &cert.fingerprint(), &BlogSettings { title: "T".into(), ..Default::default() });
+        let (blog_id, mut doc) = BlogDoc::create_blog(&cert.fingerprint(), &BlogSettings { title: "T".into(), ..Default::default() });
         let mut posts: Vec<Post> = (0..4).map(|i| Post::new(&format!("Post {i}"), &format!("Body *{i}*"))).collect();
         for p in &mut posts {
             p.state = PostState::Published;

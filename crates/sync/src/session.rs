@@ -21,7 +21,7 @@
 use crate::frame::{Frame, FrameError, FrameType, read_frame, write_frame};
 use crate::PROTOCOL_VERSION;
 use automerge::sync::{Message, State, SyncDoc};
-use automerge::{AutoCommit, ChangeHash, ROOT, ReadDoc};
+use automerge::{AutoCommit, ChangeHash};
 use serde::{Deserialize, Serialize};
 use spokes_core::statement::{self, Statement, check_coverage};
 use spokes_core::{BlogId, Certificate, SignedStatement};
@@ -285,8 +285,8 @@ where
         Err(e) => return Err(refuse(send, RemoteError::new("uncovered-changes", e.to_string())).await),
     };
     if new_changes > 0 {
-        if let Err(m) = check_identity_fields(&fork, &replica.blog_id, &cert.fingerprint()) {
-            return Err(refuse(send, RemoteError::new("wrong-blog", m)).await);
+        if let Err(e) = spokes_core::doc::check_identity(&fork, &replica.blog_id, &cert.fingerprint()) {
+            return Err(refuse(send, RemoteError::new("wrong-blog", e.to_string())).await);
         }
         if let Err(e) = replica.doc.merge(&mut fork) {
             return Err(refuse(send, RemoteError::new("internal", e.to_string())).await);
@@ -328,24 +328,6 @@ pub fn statements_for_peer<'a>(replica: &'a mut Replica, state: &State) -> Vec<&
         .collect()
 }
 
-/// The document must name this blog and be owned by the certificate it is checked against.
-fn check_identity_fields(doc: &AutoCommit, blog_id: &BlogId, fingerprint: &str) -> Result<(), String> {
-    let get = |k: &str| match doc.get(ROOT, k) {
-        Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
-            automerge::ScalarValue::Str(s) => Some(s.to_string()),
-            _ => None,
-        },
-        _ => None,
-    };
-    if get("blog_id").as_deref() != Some(blog_id.as_str()) {
-        return Err(format!("the document is not blog {blog_id}"));
-    }
-    if get("owner").as_deref() != Some(fingerprint) {
-        return Err(format!("the document is not owned by certificate {fingerprint}"));
-    }
-    Ok(())
-}
-
 /// Step 6: swap `Done` frames (or send `Error` if `result` is one). Returns the peer's heads.
 pub async fn finish<S, R>(send: &mut S, recv: &mut R, initiator: bool, result: Result<Vec<ChangeHash>, RemoteError>) -> Result<Vec<ChangeHash>, SyncError>
 where
@@ -364,6 +346,16 @@ where
     Ok(out)
 }
 
+/// A replica that holds changes must be this blog's document, owned by its certificate, under an ID
+/// bound to it (`spokes_core::doc::check_identity`). Error: `wrong-blog`.
+fn check_replica_identity(replica: &mut Replica) -> Result<(), RemoteError> {
+    let fingerprint = replica.certificate.as_ref().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?.fingerprint();
+    if replica.doc.get_heads().is_empty() {
+        return Ok(());
+    }
+    spokes_core::doc::check_identity(&replica.doc, &replica.blog_id, &fingerprint).map_err(|e| RemoteError::new("wrong-blog", e.to_string()))
+}
+
 /// Verifies a whole stored replica the fast way, as a spoke does before serving it.
 ///
 /// Change hashes chain every change to its ancestors, and every change of a document lies
@@ -374,9 +366,11 @@ where
 ///
 /// The document must have been loaded with Automerge's head verification (the default of
 /// `spokes_core::doc::load_automerge`), so that its heads are the true hashes of its content.
-/// Returns the number of changes. Errors: `wrong-certificate`, `bad-signature` (a head is named
-/// only by statements that fail), `uncovered-changes` (a head no statement names).
+/// Returns the number of changes. Errors: `wrong-certificate`, `wrong-blog` (another blog's or
+/// owner's document, or an ID not bound to the owner), `bad-signature` (a head is named only by
+/// statements that fail), `uncovered-changes` (a head no statement names).
 pub fn verify_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
+    check_replica_identity(replica)?;
     let cert = replica.certificate.as_ref().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?;
     let mut checked: HashMap<usize, bool> = HashMap::new();
     for head in replica.doc.get_heads() {
@@ -411,6 +405,7 @@ pub fn verify_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
 /// statement, a walk over all changes); for the writer's `spokes verify`. Returns the number
 /// of changes checked.
 pub fn audit_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
+    check_replica_identity(replica)?;
     let cert = replica.certificate.as_ref().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?;
     let (ok, bad) = statement::verify_all(&replica.statements, cert, &replica.blog_id);
     if let Some((_, e)) = bad.first() {
@@ -423,7 +418,7 @@ pub fn audit_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spokes_core::{BlogDoc, BlogSettings, DocKind, Identity, Post};
+    use spokes_core::{BlogDoc, BlogSettings, Identity, Post};
 
     struct Author {
         id: Identity,
@@ -436,8 +431,7 @@ mod tests {
     fn author() -> Author {
         let id = Identity::generate("Ada", "pw").unwrap();
         let key = id.unlock("pw").unwrap();
-        let blog = BlogId::generate();
-        let doc = BlogDoc::create(DocKind::Blog, &blog, &id.fingerprint(), &BlogSettings::default());
+        let (blog, doc) = BlogDoc::create_blog(&id.fingerprint(), &BlogSettings::default());
         let mut a = Author { id, key, doc, blog, statements: vec![] };
         a.sign();
         a
@@ -631,6 +625,33 @@ mod tests {
         w.certificate = Some(Identity::generate("Mallory", "pw").unwrap().certificate());
         let (_, rb) = run(&mut w, &mut s).await;
         assert_eq!(rb.unwrap_err().code(), "wrong-certificate");
+    }
+
+    #[tokio::test]
+    async fn a_squatter_cannot_take_a_blog_id_to_a_spoke_first() {
+        // Mallory copies Ada's public blog ID (and even its salt) into a document of her own,
+        // signs it with her own key, and offers it to a spoke that does not hold Ada's blog yet.
+        let ada = author();
+        let salt = ada.doc.id_salt().expect("a bound blog");
+        let mallory = Identity::generate("Mallory", "pw").unwrap();
+        let mut mkey = mallory.unlock("pw").unwrap();
+        let mut doc = BlogDoc::create_bound(&ada.blog, &salt, &mallory.fingerprint(), &BlogSettings::default());
+        doc.put_post(&Post::new("Ada says", "words Ada never wrote")).unwrap();
+        doc.commit("squat");
+        let statements = vec![Statement::new(ada.blog.clone(), &doc.heads()).sign(&mut mkey).unwrap()];
+        let mut w = Replica { blog_id: ada.blog.clone(), doc: doc.automerge().fork(), certificate: Some(mallory.certificate()), statements };
+        let mut s = empty_spoke(&ada.blog);
+        let (_, rb) = run(&mut w, &mut s).await;
+        let e = rb.unwrap_err();
+        assert_eq!(e.code(), "wrong-blog", "{e}");
+        assert!(s.doc.get_heads().is_empty(), "nothing of Mallory's was merged");
+        // A stored copy of it fails verification too, as a spoke checks before serving.
+        assert_eq!(verify_replica(&mut w).unwrap_err().code, "wrong-blog");
+        // Ada's own document still reaches the same spoke.
+        let mut ada = ada;
+        let mut w = ada.replica();
+        run(&mut w, &mut s).await.1.unwrap();
+        assert!(verify_replica(&mut s).is_ok());
     }
 
     #[tokio::test]

@@ -228,9 +228,8 @@ impl Profile {
         std::fs::create_dir_all(dir.join("sync")).map_err(io(dir))?;
         let mut key = identity.unlock_device(passphrase, device.as_deref())?;
         let device_key = Some(key.key_fingerprint());
-        let blog_id = BlogId::generate();
         let fp = identity.fingerprint();
-        let mut blog = BlogDoc::create(DocKind::Blog, &blog_id, &fp, settings);
+        let (blog_id, mut blog) = BlogDoc::create_blog(&fp, settings);
         let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, settings);
         let st = Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
         let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
