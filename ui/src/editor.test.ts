@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from "vitest";
 import { EditorState } from "@codemirror/state";
+import { insertNewlineAndIndent } from "@codemirror/commands";
 import { foretellTyping, MarkdownEditor, splicesFromChanges } from "./editor";
 import { applySplices, SpliceTracker, type Splice } from "./splices";
 
@@ -57,6 +58,27 @@ describe("MarkdownEditor", () => {
     expect(reported).toBe(editor.value); // the text after the edit, though told before the editor redraws
     expect([editor.selectionStart, editor.selectionEnd]).toEqual([11, 16]);
     expect(document.getElementById("body")).toBe(editor.contentDOM);
+  });
+
+  it("holds typing while no post is open, through a change of text, until let go", () => {
+    const box = document.createElement("div");
+    document.body.append(box);
+    let edits = 0;
+    const editor = new MarkdownEditor(box, () => { edits++; });
+    editor.editable = false;
+    expect(editor.contentDOM.getAttribute("contenteditable")).toBe("false");
+    expect(insertNewlineAndIndent(editor.view)).toBe(false); // a key's command does nothing
+    editor.value = "The post, arrived";
+    expect(editor.editable).toBe(false);
+    expect(editor.view.state.readOnly).toBe(true);
+    expect(insertNewlineAndIndent(editor.view)).toBe(false);
+    expect(edits).toBe(0);
+    editor.editable = true;
+    expect(editor.contentDOM.getAttribute("contenteditable")).toBe("true");
+    editor.setSelectionRange(editor.value.length, editor.value.length);
+    expect(insertNewlineAndIndent(editor.view)).toBe(true);
+    expect(editor.value).toBe("The post, arrived\n");
+    expect(edits).toBe(1);
   });
 });
 

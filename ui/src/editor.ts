@@ -3,7 +3,7 @@
 // Every change the writer makes reaches `onEdit` as splices in UTF-16 code units, taken
 // straight from CodeMirror's change sets, so Rust applies exactly what was typed.
 
-import { type ChangeSet, EditorState, type Extension, type Text } from "@codemirror/state";
+import { type ChangeSet, Compartment, EditorState, type Extension, type Text } from "@codemirror/state";
 import { EditorView, drawSelection, keymap, placeholder } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { markdown } from "@codemirror/lang-markdown";
@@ -41,10 +41,15 @@ const PAGE_KEYS = new Set(["mod-b", "mod-i", "mod-k", "mod-e", "mod-enter", "mod
 export type OnEdit = (splices: Splice[], text: string, caret: number) => void;
 
 /** CodeMirror behind a text area's face. */
+/** CodeMirror's settings for a locked (`true`) or open editor. */
+const lockedIf = (locked: boolean): Extension => [EditorState.readOnly.of(locked), EditorView.editable.of(!locked)];
+
 export class MarkdownEditor {
   readonly view: EditorView;
   private quiet = false;
   private readonly extensions: Extension[];
+  private readonly lock = new Compartment();
+  private locked = false;
 
   /**
    * `handlers.foretold` hears the text a typed character will make, before the edit is
@@ -81,7 +86,7 @@ export class MarkdownEditor {
     ];
     this.view = new EditorView({
       parent,
-      state: EditorState.create({ doc: "", extensions: this.extensions }),
+      state: this.freshState(""),
       // The edit is reported before CodeMirror updates its own elements, so the preview's
       // render (in the app's process) runs while the editor redraws.
       dispatchTransactions: (trs, view) => {
@@ -97,6 +102,22 @@ export class MarkdownEditor {
     });
   }
 
+  /** A new state holding `doc`, as locked as the editor is now. */
+  private freshState(doc: string): EditorState {
+    return EditorState.create({ doc, extensions: [...this.extensions, this.lock.of(lockedIf(this.locked))] });
+  }
+
+  /**
+   * Whether the writer can type. The page turns it off while no post is open (the blog still
+   * loading, or the next post coming after a delete), so that nothing typed then is lost when
+   * the post arrives. Setting the value keeps it as it is.
+   */
+  get editable(): boolean { return !this.locked; }
+  set editable(on: boolean) {
+    this.locked = !on;
+    this.view.dispatch({ effects: this.lock.reconfigure(lockedIf(this.locked)) });
+  }
+
   /** The element that takes the focus and the keys. */
   get contentDOM(): HTMLElement { return this.view.contentDOM; }
 
@@ -105,7 +126,7 @@ export class MarkdownEditor {
   set value(text: string) {
     this.quiet = true;
     try {
-      this.view.setState(EditorState.create({ doc: text, extensions: this.extensions }));
+      this.view.setState(this.freshState(text));
     } finally { this.quiet = false; }
   }
 

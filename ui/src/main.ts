@@ -268,6 +268,10 @@ async function writingScreen(o: Overview) {
   (window as unknown as { spokesEditor: MarkdownEditor }).spokesEditor = body; // for the window test and the benchmark
   const preview = h("article", { id: "preview", class: "preview", "aria-label": "Preview" });
   const saveState = h("span", { id: "save-state", class: "muted" }, "Saved");
+  // No post is open until the first one comes: typing is held until then, so nothing typed
+  // into an empty editor is lost when the post replaces it (after a crash, a large blog can
+  // take seconds to load).
+  holdEditor();
   const status = h("span", { id: "status", class: "status" }, "");
   const offlineBadge = h("span", { id: "offline", class: "offline", title: "Your writing is saved on this computer. It goes out to your spokes as soon as one can be reached." }, "Offline");
   offlineBadge.hidden = true;
@@ -369,7 +373,7 @@ async function writingScreen(o: Overview) {
     }
     // A saved edit of a published post shows "Changed" (without re-reading the whole list).
     const badge = list.querySelector("li.active .badge");
-    if (badge && badge.textContent === "Published") badge.textContent = "Changed";
+    if (badge && (badge.textContent === "Published" || badge.textContent === "Scheduled")) badge.textContent = "Changed";
   }, (s) => { saveState.textContent = SAVE_WORDS[s]; }, 1000);
 
   // The preview follows every keystroke, re-rendering only the blocks that changed.
@@ -388,15 +392,17 @@ async function writingScreen(o: Overview) {
   }
 
   let summaries: PostSummary[] = [];
+  // A published post dated later is "Scheduled": readers see it from its date.
   const stateOf = (s: PostSummary) =>
-    !s.published ? (s.post.state === "unpublished" ? "Unpublished" : "Draft") : s.changed_since_published ? "Changed" : "Published";
+    !s.published ? (s.post.state === "unpublished" ? "Unpublished" : "Draft") : s.changed_since_published ? "Changed"
+      : Date.parse(s.post.date) > Date.now() ? "Scheduled" : "Published";
   /** Shows the posts that match the search words and the filter. */
   function renderList() {
     const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
     const wanted = filter.value;
     const shown = summaries.filter((s) => {
       const label = stateOf(s);
-      const kind = label === "Published" ? "published" : label === "Changed" ? "changed" : "drafts";
+      const kind = label === "Published" || label === "Scheduled" ? "published" : label === "Changed" ? "changed" : "drafts";
       const text = `${s.post.title} ${s.post.tags.join(" ")}`.toLowerCase();
       return (wanted === "all" || wanted === kind) && words.every((w) => text.includes(w));
     });
@@ -448,10 +454,22 @@ async function writingScreen(o: Overview) {
     show(await api.getPost(id));
   }
 
+  /** Holds typing while no post is open ([`show`] lets go), and says why. */
+  function holdEditor() {
+    body.editable = false;
+    title.disabled = true;
+    saveState.textContent = "Opening…";
+  }
+
   /** Puts `post` in the editor. */
   function show(post: Post) {
     const id = post.id;
     current = post;
+    if (!body.editable) {
+      body.editable = true;
+      title.disabled = false;
+      saveState.textContent = SAVE_WORDS.saved;
+    }
     title.value = current.title;
     body.value = current.body;
     edits.reset(current.body);
@@ -723,6 +741,7 @@ async function writingScreen(o: Overview) {
       await open(gone.id);
     });
     current = null;
+    holdEditor();
     const rest = await refreshList();
     if (rest.length) await open(rest[0].post.id); else await newPost();
   });
