@@ -478,6 +478,9 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.screenshot("picture");
     d.click("#publish");
+    // The status line already reads "Published to 1 of 1 spoke" (for the last publish): the
+    // draft's badge turns only once this publish is done.
+    d.wait_text(".post-list li.active .badge", 60, |t| t == "Published");
     d.wait_text("#status", 60, |t| t == "Published to 1 of 1 spoke");
     let base = format!("http://{}", north.running.http_addr);
     let blog_id = spokes_writer::Profile::open(&profile).expect("profile").blog_id().to_string();
@@ -505,9 +508,17 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#details-close");
     d.click("#publish");
     d.wait_text("#status", 60, |t| t == "Published to 1 of 1 spoke");
-    let api = http_json(&format!("{base}/api/v1/blogs/{blog_id}"));
-    let moved = api["posts"].as_array().expect("posts").iter().find(|p| p["title"] == "A picture").cloned().expect("the picture post");
-    assert_eq!((moved["slug"].as_str(), moved["tags"].clone()), (Some("engine-room-at-night"), serde_json::json!(["engines", "night"])), "{api}");
+    // The status line read the same before this publish: the spoke is asked until it has it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let api = http_json(&format!("{base}/api/v1/blogs/{blog_id}"));
+        let moved = api["posts"].as_array().expect("posts").iter().find(|p| p["title"] == "A picture").cloned().expect("the picture post");
+        if (moved["slug"].as_str(), moved["tags"].clone()) == (Some("engine-room-at-night"), serde_json::json!(["engines", "night"])) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the spoke never took the new web address and tags: {api}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // Scheduled: a post dated tomorrow is signed and sent now, and the spoke keeps it hidden.
     d.click("#new-post");
@@ -524,6 +535,8 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#details-close");
     d.wait_text("#publish", 5, |t| t == "Schedule");
     d.click("#publish");
+    // The list says so in plain words once this publish is done.
+    d.wait_text(".post-list li.active .badge", 60, |t| t == "Scheduled");
     d.wait_text("#status", 60, |t| t == "Published to 1 of 1 spoke");
     let stored = spokes_writer::Profile::open(&profile).expect("profile").with_blog(|b| Ok(b.posts())).expect("blog");
     assert!(stored.iter().any(|p| p.title == "Tomorrow's shift" && p.date > chrono::Utc::now()), "signed with tomorrow's date");
