@@ -90,8 +90,9 @@ impl AppState {
     }
 }
 
-/// After an autosave: once the writer has paused for [`SNAPSHOT_PAUSE`] (no later save), brings
-/// the post-list snapshot up to date in the background ([`Profile::refresh_snapshot`]). A start
+/// After an autosave: once the writer has paused for [`SNAPSHOT_PAUSE`] (no later save), flushes
+/// the autosaves to the disk ([`Profile::sync_logs`]) and brings the post-list snapshot up to
+/// date in the background ([`Profile::refresh_snapshot`]). A start
 /// after a crash then shows the blog at once instead of loading it all first (about 10 s for
 /// 1,000 posts). Failures are logged: the snapshot is only a cache.
 pub fn refresh_snapshot_soon(p: Profile) {
@@ -103,7 +104,16 @@ pub fn refresh_snapshot_soon(p: Profile) {
         if LATEST.load(Ordering::SeqCst) != mine {
             return; // a later save schedules its own
         }
-        match tokio::task::spawn_blocking(move || p.refresh_snapshot()).await {
+        // The autosaves' appends go to the disk first (a power cut then loses nothing typed
+        // before the pause), then the snapshot.
+        match tokio::task::spawn_blocking(move || {
+            if let Err(e) = p.sync_logs() {
+                tracing::warn!("could not flush the autosaves to the disk: {e}");
+            }
+            p.refresh_snapshot()
+        })
+        .await
+        {
             Ok(Err(e)) => tracing::warn!("could not refresh the post-list snapshot: {e}"),
             Err(e) => tracing::warn!("could not refresh the post-list snapshot: {e}"),
             Ok(Ok(_)) => {}

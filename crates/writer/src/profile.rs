@@ -414,6 +414,12 @@ impl Profile {
         Ok(())
     }
 
+    /// Flushes the documents' unsynced autosaves to the disk ([`DocStore::sync_logs`]).
+    /// Returns how many logs it flushed (0 to 2).
+    pub fn sync_logs(&self) -> Result<usize, ProfileError> {
+        Ok(self.docs.sync_logs()?)
+    }
+
     /// Writes both documents whole and removes their logs (for example when the app quits),
     /// and refreshes the post-list snapshot.
     pub fn compact(&self) -> Result<(), ProfileError> {

@@ -11,8 +11,9 @@
 //! the document is then written in full at once, so later appends never follow torn bytes. When
 //! the log grows past the size of the full save, the document is saved whole and the log
 //! removed ("compaction"); a crash between the two leaves changes in both, which loading
-//! applies once. Appends are not fsynced (they survive the app being killed, not a power
-//! cut); compaction is.
+//! applies once. Appends are not fsynced one by one (they survive the app being killed);
+//! [`DocStore::sync_logs`] flushes them, and the app calls it a few seconds after the writer
+//! pauses, so a power cut loses at most what was typed since. Compaction is fsynced.
 //!
 //! Another process (the CLI beside the app) may write the same files. Every access compares
 //! the files' sizes and modification times with what this process last saw and, if they
@@ -96,6 +97,8 @@ struct Held {
     /// Size of the full save and of the log, in bytes.
     base_len: u64,
     log_len: u64,
+    /// Bytes appended to the log since it was last fsynced ([`DocStore::sync_logs`]).
+    unsynced: bool,
 }
 
 /// The documents of one profile folder. Cheap to clone (shared).
@@ -135,7 +138,7 @@ impl DocStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(StoreError::Io { path: log, source: e }),
         };
-        let mut held = Held { saved: doc.heads(), doc, stamps, base_len: bytes.len() as u64, log_len: log_bytes.len() as u64 };
+        let mut held = Held { saved: doc.heads(), doc, stamps, base_len: bytes.len() as u64, log_len: log_bytes.len() as u64, unsynced: false };
         if !log_bytes.is_empty() {
             // Complete chunks are applied; Automerge stops at a torn chunk and skips the rest.
             if let Err(e) = held.doc.automerge().load_incremental(&log_bytes) {
@@ -203,14 +206,42 @@ impl DocStore {
             }
             h.base_len = bytes.len() as u64;
             h.log_len = 0;
+            h.unsynced = false;
         } else {
             let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(io(log))?;
             f.write_all(&tail).map_err(io(log))?;
             h.log_len += tail.len() as u64;
+            h.unsynced = true;
         }
         h.saved = heads;
         h.stamps = (stamp(base), stamp(log));
         Ok(())
+    }
+
+    /// Flushes the logs' appends to the disk (fsync of each log with unsynced appends, and of
+    /// the folder, which may hold a new log). Appends themselves are not fsynced, to keep an
+    /// autosave cheap; the app calls this a few seconds after the writer pauses, so what was
+    /// typed before a pause survives a power cut too. Returns how many logs it flushed.
+    pub fn sync_logs(&self) -> Result<usize, StoreError> {
+        let mut flushed = 0;
+        for w in [Which::Drafts, Which::Blog] {
+            let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
+            let Some(h) = slot.as_mut().filter(|h| h.unsynced) else { continue };
+            let (_, log) = self.paths(w);
+            match std::fs::File::open(&log) {
+                Ok(f) => f.sync_data().map_err(io(&log))?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::Io { path: log, source: e }),
+            }
+            h.unsynced = false;
+            flushed += 1;
+        }
+        if flushed > 0
+            && let Ok(d) = std::fs::File::open(&self.dir)
+        {
+            let _ = d.sync_all();
+        }
+        Ok(flushed)
     }
 
     /// Writes `w` whole and removes its log (for example before the app quits).
@@ -273,6 +304,19 @@ mod tests {
         let restarted = DocStore::new(d.path());
         type_text(&restarted, &id, 12, "?");
         assert_eq!(read(d.path()), "Hello, world?");
+    }
+
+    #[test]
+    fn appends_are_flushed_once_each_and_compaction_leaves_nothing_to_flush() {
+        let (_d, s, id) = setup();
+        assert_eq!(s.sync_logs().unwrap(), 0, "nothing appended yet");
+        type_text(&s, &id, 0, "Hello");
+        type_text(&s, &id, 5, ", world");
+        assert_eq!(s.sync_logs().unwrap(), 1, "the drafts log");
+        assert_eq!(s.sync_logs().unwrap(), 0, "already on disk");
+        type_text(&s, &id, 12, "!");
+        s.compact(Which::Drafts).unwrap();
+        assert_eq!(s.sync_logs().unwrap(), 0, "compaction writes the whole document with fsync");
     }
 
     #[test]
