@@ -121,6 +121,15 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     assert_eq!(recovery.fingerprint, fingerprint);
     assert!(recovery.identity().is_ok(), "it holds the (passphrase-protected) key");
     d.screenshot("recovery");
+    // A copy goes where the writer chooses (a USB stick, say), in the desktop's save dialog.
+    let stick = tmp.path().join("usb-stick");
+    std::fs::create_dir_all(&stick).expect("a folder for the copy");
+    let copy = stick.join("spokes-recovery.json");
+    d.click("#recovery-copy");
+    answer_file_dialog(&display, "Save your recovery file", FileDialog::Save, &copy);
+    d.wait_text("#recovery-copied", 30, |t| t == format!("Also saved to {}", copy.display()));
+    let copied = spokes_writer::recovery::RecoveryFile::parse(&std::fs::read(&copy).expect("the copy")).expect("a recovery file");
+    assert_eq!(copied.fingerprint, fingerprint, "the copy is the same identity's");
     d.click("#recovery-print");
     d.wait("#recovery-sheet", 10);
     let sheet = d.script("return document.getElementById('recovery-sheet').srcdoc;").as_str().unwrap_or_default().to_owned();

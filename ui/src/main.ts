@@ -139,6 +139,15 @@ function restoreScreen() {
 }
 
 /**
+ * Asks where, in the desktop's save dialog (starting in the Documents folder), and saves the
+ * recovery file there. Returns the path it was saved to, or null when the writer cancels.
+ */
+async function saveRecoveryAs(): Promise<string | null> {
+  const path = await saveDialog({ title: "Save your recovery file", defaultPath: (await api.suggestedPaths()).recovery, filters: [{ name: "Spokes recovery file", extensions: ["json"] }] });
+  return path ? await api.saveRecoveryFile(path) : null;
+}
+
+/**
  * The last onboarding step: the recovery file is saved at once (a writer who clicks straight
  * through still has one), the sheet can be printed, then writing starts.
  */
@@ -146,15 +155,23 @@ async function recoveryStep(o: Overview) {
   const err = errorLine();
   const where = h("code", { id: "recovery-path" }, "…");
   const print = h("button", { id: "recovery-print", type: "button" }, "Show a printable sheet");
+  const copy = h("button", { id: "recovery-copy", type: "button", title: "For example on a USB stick" }, "Save a copy…");
+  const copied = h("p", { id: "recovery-copied", class: "muted", role: "status" });
   const done = h("button", { id: "recovery-done", type: "button", class: "primary" }, "Next");
   const card = h("section", { class: "card", "aria-labelledby": "recovery-heading" },
     h("h1", { id: "recovery-heading" }, "Keep a way back in"),
     h("p", {}, "If this computer is lost or breaks, your recovery file and your passphrase bring back your name and your whole blog on a new one."),
     h("p", {}, "Saved to ", where),
     h("p", { class: "muted" }, "Copy it to a USB stick or another safe place, or print the sheet and keep it with your papers. Without your passphrase it opens nothing."),
-    err, h("div", { class: "toolbar" }, print, done));
+    err, copied, h("div", { class: "toolbar" }, copy, print, done));
   root.replaceChildren(h("main", { class: "center" }, card));
   done.focus();
+  copy.addEventListener("click", async () => {
+    try {
+      const path = await saveRecoveryAs();
+      if (path) copied.textContent = `Also saved to ${path}`;
+    } catch (e) { err.textContent = asUiError(e).message; }
+  });
   try { where.textContent = await api.saveRecoveryFile(); } catch (e) { where.textContent = "not saved"; err.textContent = asUiError(e).message; }
   print.addEventListener("click", async () => {
     try {
@@ -617,9 +634,8 @@ async function writingScreen(o: Overview) {
     // Both ask where, in the desktop's own save dialog, starting in the Documents folder.
     recoveryBtn.addEventListener("click", async () => {
       try {
-        const path = await saveDialog({ title: "Save your recovery file", defaultPath: (await api.suggestedPaths()).recovery, filters: [{ name: "Spokes recovery file", extensions: ["json"] }] });
-        if (!path) return;
-        keep.textContent = `Saved the recovery file to ${await api.saveRecoveryFile(path)}`;
+        const path = await saveRecoveryAs();
+        if (path) keep.textContent = `Saved the recovery file to ${path}`;
       } catch (e) { keep.textContent = asUiError(e).message; }
     });
     exportBtn.addEventListener("click", async () => {
