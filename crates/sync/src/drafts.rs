@@ -49,7 +49,7 @@ pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId,
         .await
         .map_err(|_| SyncError::Timeout)?
         .map_err(|e| SyncError::Connect(e.to_string()))?;
-    let r = tokio::time::timeout(crate::peer::SESSION_TIMEOUT, async {
+    let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, async {
         let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
         write_frame(&mut send, &Frame::json(FrameType::Hello, &DraftsHello { protocol: DRAFTS_PROTOCOL, blog_id: blog_id.clone() })).await?;
         write_frame(&mut send, &Frame { typ: FrameType::SealedDrafts, payload: sealed.unwrap_or_default() }).await?;
@@ -71,7 +71,7 @@ pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId,
     })
     .await;
     conn.close(0u32.into(), b"done");
-    r.map_err(|_| SyncError::Timeout)?
+    r
 }
 
 /// Answers one incoming drafts connection (one exchange). Returns how many sealed drafts
@@ -79,7 +79,7 @@ pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId,
 pub async fn respond<H: DraftsHost + ?Sized>(host: &H, conn: Connection) -> Result<usize, SyncError> {
     let peer = conn.remote_id().to_string();
     let (mut send, mut recv) = conn.accept_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
-    let r = tokio::time::timeout(crate::peer::SESSION_TIMEOUT, async {
+    let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, async {
         let first = read_frame(&mut recv).await?;
         if first.typ != FrameType::Hello {
             return Err(refuse(&mut send, RemoteError::new("malformed", "the exchange must start with hello")).await);
@@ -108,8 +108,7 @@ pub async fn respond<H: DraftsHost + ?Sized>(host: &H, conn: Connection) -> Resu
         let _ = send.finish();
         Ok(n)
     })
-    .await
-    .unwrap_or(Err(SyncError::Timeout));
+    .await;
     // Let the writer read everything before the connection goes.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), conn.closed()).await;
     r

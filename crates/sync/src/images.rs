@@ -135,7 +135,7 @@ pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId,
         .await
         .map_err(|_| SyncError::Timeout)?
         .map_err(|e| SyncError::Connect(e.to_string()))?;
-    let r = tokio::time::timeout(crate::peer::SESSION_TIMEOUT, async {
+    let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, async {
         let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
         let hello = ImagesHello { protocol: IMAGES_PROTOCOL, blog_id: blog_id.clone(), have: have.into_iter().take(MAX_NAMES).collect(), want: want.into_iter().take(MAX_NAMES).collect() };
         write_frame(&mut send, &Frame::json(FrameType::Hello, &hello)).await?;
@@ -156,13 +156,13 @@ pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId,
     })
     .await;
     conn.close(0u32.into(), b"done");
-    r.map_err(|_| SyncError::Timeout)?
+    r
 }
 
 /// Answers one incoming images connection (one exchange).
 pub async fn respond(store: &dyn ImageStore, conn: Connection) -> Result<ImagesOutcome, SyncError> {
     let (mut send, mut recv) = conn.accept_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
-    let r = tokio::time::timeout(crate::peer::SESSION_TIMEOUT, async {
+    let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, async {
         let first = read_frame(&mut recv).await?;
         if first.typ != FrameType::Hello {
             return Err(refuse(&mut send, RemoteError::new("malformed", "the exchange must start with hello")).await);
@@ -192,8 +192,7 @@ pub async fn respond(store: &dyn ImageStore, conn: Connection) -> Result<ImagesO
         let _ = send.finish();
         Ok(ImagesOutcome { sent, received })
     })
-    .await
-    .unwrap_or(Err(SyncError::Timeout));
+    .await;
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), conn.closed()).await;
     r
 }

@@ -9,8 +9,42 @@ use iroh::{Endpoint, EndpointAddr};
 use spokes_core::BlogId;
 use std::time::Duration;
 
-/// Longest a whole session may take before it is abandoned.
-pub const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest a session may go without moving any data either way before it is abandoned: a
+/// peer that stalls is given up on, while a large first publish over a slow link goes on as
+/// long as it moves ([`while_moving`]).
+pub const SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest a whole session may take however much it moves (a guard against a peer that
+/// trickles a byte at a time to hold a session open).
+pub const SESSION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Runs `session` on `conn` while it makes progress. It is abandoned with
+/// [`SyncError::Timeout`] when no stream data moved on the connection, either way, for
+/// `idle` ([`SESSION_IDLE_TIMEOUT`] in the sessions here; checked every `idle`, so a stall is
+/// noticed after `idle` to twice that), or after [`SESSION_TIMEOUT`] in all. Progress is
+/// QUIC STREAM frames sent and received (`Connection::stats`), so keep-alive pings and
+/// acknowledgements do not count.
+pub async fn while_moving<T>(conn: &Connection, idle: Duration, session: impl std::future::Future<Output = Result<T, SyncError>>) -> Result<T, SyncError> {
+    let moved = || {
+        let s = conn.stats();
+        s.frame_tx.stream + s.frame_rx.stream
+    };
+    let watchdog = async {
+        let mut last = moved();
+        loop {
+            tokio::time::sleep(idle).await;
+            let now = moved();
+            if now == last {
+                return;
+            }
+            last = now;
+        }
+    };
+    tokio::select! {
+        r = session => r,
+        _ = watchdog => Err(SyncError::Timeout),
+        _ = tokio::time::sleep(SESSION_TIMEOUT) => Err(SyncError::Timeout),
+    }
+}
 /// Longest a pooled (warm) connection may take to answer a session's hello before it is
 /// taken for dead and the session is retried on a new connection.
 pub const POOLED_ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
@@ -27,9 +61,9 @@ where
         .await
         .map_err(|_| SyncError::Timeout)?
         .map_err(|e| SyncError::Connect(e.to_string()))?;
-    let r = tokio::time::timeout(SESSION_TIMEOUT, initiate_on(&conn, hello, replica, state, persist)).await;
+    let r = while_moving(&conn, SESSION_IDLE_TIMEOUT, initiate_on(&conn, hello, replica, state, persist)).await;
     conn.close(0u32.into(), b"done");
-    r.map_err(|_| SyncError::Timeout)?
+    r
 }
 
 async fn initiate_on<F>(conn: &Connection, hello: Hello, replica: &mut Replica, state: &mut State, persist: F) -> Result<Outcome, SyncError>
@@ -140,17 +174,14 @@ impl ConnectionPool {
                     conn.close(0u32.into(), b"stale");
                     tracing::debug!("pooled connection unusable ({e}); dialling again");
                     let (conn, _) = self.connection(&addr, true).await?;
-                    open_session(&conn, &hello).await
+                    let opened = open_session(&conn, &hello).await?;
+                    Ok((conn, opened))
                 }
-                r => r,
+                r => r.map(|opened| (conn, opened)),
             }
         };
-        let r = tokio::time::timeout(SESSION_TIMEOUT, async {
-            let (mut send, mut recv, answer) = started.await?;
-            run_initiated(&mut send, &mut recv, answer, &hello, replica, state, persist).await
-        })
-        .await;
-        r.map_err(|_| SyncError::Timeout)?
+        let (conn, (mut send, mut recv, answer)) = tokio::time::timeout(SESSION_IDLE_TIMEOUT, started).await.map_err(|_| SyncError::Timeout)??;
+        while_moving(&conn, SESSION_IDLE_TIMEOUT, run_initiated(&mut send, &mut recv, answer, &hello, replica, state, persist)).await
     }
 
     /// Closes every connection and the endpoint.
@@ -196,7 +227,7 @@ pub async fn respond<H: Host + ?Sized>(host: &H, conn: Connection) -> Result<Out
         };
         let Ok((mut send, mut recv)) = streams else { break };
         let mut blog = None;
-        let r = tokio::time::timeout(SESSION_TIMEOUT, respond_on(host, &mut send, &mut recv, &peer, &mut blog)).await.unwrap_or(Err(SyncError::Timeout));
+        let r = while_moving(&conn, SESSION_IDLE_TIMEOUT, respond_on(host, &mut send, &mut recv, &peer, &mut blog)).await;
         if let Err(e) = &r {
             host.record_failure(&peer, blog.as_ref(), e);
         }
@@ -240,4 +271,52 @@ async fn respond_on<H: Host + ?Sized>(host: &H, send: &mut SendStream, recv: &mu
     outcome.peer_heads = finish(send, recv, false, persisted).await?;
     let _ = send.finish();
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEST_ALPN: &[u8] = b"spokes/test-while-moving/1";
+
+    /// Two real endpoints on loopback; the listener echoes nothing, it only reads what comes
+    /// (so the dialler's writes are the only data that moves). Returns the dialler's connection.
+    async fn connected() -> (Endpoint, Endpoint, Connection) {
+        let a = crate::net::bind_endpoint(iroh::SecretKey::generate(), "127.0.0.1:0".parse().unwrap(), vec![]).await.unwrap();
+        let b = crate::net::bind_endpoint(iroh::SecretKey::generate(), "127.0.0.1:0".parse().unwrap(), vec![TEST_ALPN.to_vec()]).await.unwrap();
+        let listener = b.clone();
+        tokio::spawn(async move {
+            let conn = listener.accept().await.unwrap().await.unwrap();
+            let (_send, mut recv) = conn.accept_bi().await.unwrap();
+            let mut buf = vec![0u8; 1024];
+            while let Ok(Some(_)) = recv.read(&mut buf).await {}
+            conn.closed().await;
+        });
+        let conn = a.connect(b.addr(), TEST_ALPN).await.unwrap();
+        (a, b, conn)
+    }
+
+    #[tokio::test]
+    async fn a_session_that_keeps_moving_outlives_the_idle_timeout_and_a_stalled_one_does_not() {
+        let (_a, _b, conn) = connected().await;
+        let (mut send, _recv) = conn.open_bi().await.unwrap();
+        let idle = Duration::from_millis(300);
+        // Writes a little every 100 ms for 1.5 s: five idle timeouts long, never idle.
+        let started = std::time::Instant::now();
+        let r = while_moving(&conn, idle, async {
+            for _ in 0..15 {
+                send.write_all(b"a slow link, still moving").await.map_err(|e| SyncError::Connect(e.to_string()))?;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(())
+        })
+        .await;
+        assert!(r.is_ok(), "a session that moves is not cut: {r:?}");
+        assert!(started.elapsed() >= Duration::from_millis(1500));
+        // Then nothing moves: the session is given up on after one to two idle timeouts.
+        let started = std::time::Instant::now();
+        let r = while_moving(&conn, idle, std::future::pending::<Result<(), SyncError>>()).await;
+        assert!(matches!(r, Err(SyncError::Timeout)), "{r:?}");
+        assert!(started.elapsed() < Duration::from_secs(5), "a stall is noticed within two idle timeouts, not at the session cap");
+    }
 }
