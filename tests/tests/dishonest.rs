@@ -193,3 +193,28 @@ fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
         assert!(report.contains(code) && report.contains(&d_id), "{report}");
     }
 }
+
+#[test]
+fn a_restore_asks_every_spoke_so_one_serving_an_old_state_takes_nothing_away() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut s, w, blog) = network(tmp.path(), 2);
+    spokes_ok(&w, PASS, &["new", "--title", "First", "--body", "One."]);
+    spokes_ok(&w, PASS, &["new", "--title", "Second", "--body", "Two."]);
+    assert!(spokes_ok(&w, PASS, &["publish"]).contains("Published to 2 of 2 spokes"));
+    let recovery = tmp.path().join("recovery.json");
+    spokes_ok(&w, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+    // The spoke the recovery file lists first now serves the blog as it was when it began:
+    // validly signed, but without either post.
+    restart(&mut s[0], Some("replay-old"));
+    // The restore itself (the library call the app and the CLI make, before any later sync)
+    // brings back the newest state a spoke holds.
+    let file = spokes_writer::recovery::RecoveryFile::parse(&std::fs::read(&recovery).unwrap()).unwrap();
+    let laptop = tmp.path().join("laptop");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let restored = rt.block_on(spokes_writer::Profile::restore_from_spoke(&laptop, &file, PASS, None)).expect("restored");
+    let mut titles: Vec<String> = restored.with_blog(|b| Ok(b.posts())).unwrap().into_iter().map(|p| p.title).collect();
+    titles.sort();
+    assert_eq!(titles, ["First", "Second"], "the honest spoke's newer state came back too");
+    assert!(spokes_ok(&laptop, PASS, &["verify"]).starts_with("Verified"));
+    assert_eq!(titles_on(&s[1], &blog).len(), 2);
+}

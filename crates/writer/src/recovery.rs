@@ -154,8 +154,9 @@ impl Profile {
         Ok(p)
     }
 
-    /// Restores a blog into a new profile at `dir` from the recovery file and one spoke that
-    /// hosts it (`spoke`, or else each spoke the recovery file lists, until one answers).
+    /// Restores a blog into a new profile at `dir` from the recovery file and the spokes that
+    /// host it (`spoke`, or else every spoke the recovery file lists, merged: one that serves
+    /// an old state takes nothing away).
     /// Everything published comes back with its history; the drafts come back from the sealed
     /// drafts the writer's computers left on the spoke, or else as the published posts.
     ///
@@ -179,9 +180,10 @@ impl Profile {
     }
 
     /// Makes a profile at `dir` for `identity` (which already holds this computer's signing
-    /// key `device`) from the first of `targets` that hosts `blog_id`: the blog with its
-    /// history, and the drafts the writer's computers left there sealed (or else the
-    /// published posts). `spokes` become the profile's spokes.
+    /// key `device`) from every one of `targets` that hosts `blog_id`, merged: the blog with
+    /// its history (only what the author's signatures cover), and the drafts the writer's
+    /// computers left there sealed (or else the published posts). `spokes` become the
+    /// profile's spokes. Fails only when no target gives the blog back.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn restore_from_spokes(dir: &Path, name: &str, identity: Identity, device: &str, passphrase: &str, blog_id: &BlogId, targets: &[SpokeTarget], spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
         let endpoint = spokes_sync::net::bind_endpoint(iroh::SecretKey::generate(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![])
@@ -189,9 +191,14 @@ impl Profile {
             .map_err(|e| ProfileError::Io { path: dir.into(), source: std::io::Error::other(e.to_string()) })?;
         let pool = spokes_sync::peer::ConnectionPool::new(endpoint);
         let mut failures = Vec::new();
-        let mut fetched = None;
+        // Every spoke is asked, into one replica: each session merges only what the author's
+        // signatures cover, so a spoke that lost revisions or serves an old state (validly
+        // signed, but stale) takes nothing away, and the newest state any spoke holds comes
+        // back. A spoke that lacks some of it gets it in the same session.
+        let mut replica = Replica { blog_id: blog_id.clone(), doc: spokes_core::doc::empty_automerge(), certificate: Some(identity.certificate()), statements: vec![] };
+        let mut sealed = Vec::new();
+        let mut answered = Vec::new();
         for t in targets {
-            let mut replica = Replica { blog_id: blog_id.clone(), doc: spokes_core::doc::empty_automerge(), certificate: Some(identity.certificate()), statements: vec![] };
             let mut state = automerge::sync::State::new();
             let addr = match t.endpoint_addr() {
                 Ok(a) => a,
@@ -201,20 +208,22 @@ impl Profile {
                 }
             };
             match pool.session(addr.clone(), Hello::new(blog_id.clone(), None), &mut replica, &mut state, |_, _, _| Ok(())).await {
-                Ok(_) if !replica.doc.get_heads().is_empty() => {
+                Ok(o) if !o.peer_heads.is_empty() => {
                     // The drafts the writer's computers left there, sealed; none is fine.
-                    let sealed = spokes_sync::drafts::exchange(pool.endpoint(), addr, blog_id, None).await.unwrap_or_default();
-                    fetched = Some((replica, sealed, t.clone()));
-                    break;
+                    sealed.extend(spokes_sync::drafts::exchange(pool.endpoint(), addr, blog_id, None).await.unwrap_or_default());
+                    answered.push(t.clone());
                 }
                 Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.label())),
                 Err(e) => failures.push(format!("{}: {e}", t.label())),
             }
         }
-        let Some((replica, sealed, answered)) = fetched else {
+        if answered.is_empty() || replica.doc.get_heads().is_empty() {
             pool.close().await;
             return Err(ProfileError::Io { path: dir.into(), source: std::io::Error::other(format!("no spoke could give the blog back: {}", failures.join("; "))) });
-        };
+        }
+        if !failures.is_empty() {
+            tracing::warn!("restored from {} spoke(s); not from: {}", answered.len(), failures.join("; "));
+        }
         let mut blog = BlogDoc::from_automerge(replica.doc)?;
         let cert = replica.certificate.clone().unwrap_or_else(|| identity.certificate());
         let drafts = open_drafts(&identity, passphrase, &cert, blog_id, &sealed);
@@ -223,9 +232,9 @@ impl Profile {
         if let Some(c) = &replica.certificate {
             restored.merge_certificate(c)?;
         }
-        // The published posts' pictures, from the same spoke; any that do not come now come
-        // at the next publish.
-        match restored.sync_images(&pool, std::slice::from_ref(&answered)).await {
+        // The published posts' pictures, from the spokes that answered; any that do not come
+        // now come at the next publish.
+        match restored.sync_images(&pool, &answered).await {
             Ok(failed) if failed.is_empty() => {}
             Ok(failed) => tracing::warn!("pictures not fetched yet: {failed:?}"),
             Err(e) => tracing::warn!("pictures not fetched yet: {e}"),
