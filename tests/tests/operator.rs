@@ -156,3 +156,23 @@ fn suspend_drop_and_block_with_sizes_metrics_and_a_self_test() {
     assert!(test.contains("✓ database") && test.contains("✓ sync endpoint"), "{test}");
     spokes[1].stop();
 }
+
+#[test]
+fn a_ticket_that_reaches_this_machine_only_says_so_and_public_addrs_fix_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spoke = SpokeProc::init(&tmp.path().join("spoke"), "Home Spoke");
+    let ticket = |args: &[&str]| {
+        let out = std::process::Command::new(bin("spoke")).arg("--data").arg(&spoke.data).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).trim().to_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    for args in [&["ticket"][..], &["invite"], &["council", "invite"]] {
+        let (printed, note) = ticket(args);
+        assert!(!printed.contains(' ') && !printed.is_empty(), "only the ticket on standard output: {printed}");
+        assert!(note.contains("reaches this machine only") && note.contains("public_addrs"), "spoke {args:?}: {note:?}");
+    }
+    spoke.configure(|c| c.public_addrs = vec!["203.0.113.5:7080".parse().unwrap()]);
+    let (printed, note) = ticket(&["ticket"]);
+    assert_eq!(spokes_sync::Ticket::decode(&printed).unwrap().addrs, vec!["203.0.113.5:7080".parse::<std::net::SocketAddr>().unwrap()]);
+    assert!(!note.contains("reaches this machine only"), "{note}");
+}

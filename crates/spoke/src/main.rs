@@ -227,9 +227,12 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Invite { uses, days } => {
             let t = spoke::invite(&cli.data, uses, expiry(days))?;
             println!("{}", t.encode());
+            warn_if_this_machine_only(&t.addrs);
         }
         Cmd::Ticket => {
-            println!("{}", spoke::ticket(&cli.data, None)?.encode());
+            let t = spoke::ticket(&cli.data, None)?;
+            println!("{}", t.encode());
+            warn_if_this_machine_only(&t.addrs);
         }
         Cmd::Run { http, p2p, replicate_interval, council_interval } => {
             let running = spoke::start(&cli.data, spoke::Overrides { http, p2p, replicate_interval_secs: replicate_interval, council_interval_secs: council_interval }).await?;
@@ -303,6 +306,7 @@ async fn main() -> anyhow::Result<()> {
             CouncilCmd::Invite { uses, days } => {
                 let t = spoke::council_invite(&cli.data, uses, expiry(Some(days)))?;
                 println!("{}", t.encode());
+                warn_if_this_machine_only(&t.member.addrs.iter().filter_map(|a| a.parse().ok()).collect::<Vec<SocketAddr>>());
             }
             CouncilCmd::Join { ticket } => {
                 let t = spoke::aggregate::CouncilTicket::decode(&ticket)?;
@@ -345,4 +349,17 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Says on standard error (the ticket itself stays alone on standard output) when a ticket's
+/// addresses reach only this machine: without `public_addrs`, a spoke listening on every
+/// interface puts 127.0.0.1 in its tickets.
+fn warn_if_this_machine_only(addrs: &[SocketAddr]) {
+    if !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()) {
+        let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "Note: this ticket reaches this machine only ({}). For other machines, set public_addrs in spoke.toml (for example public_addrs = [\"203.0.113.5:7080\"]) to the address they reach this spoke at, and print the ticket again.",
+            list.join(", ")
+        );
+    }
 }
