@@ -149,7 +149,8 @@ fn a_removed_computer_is_refused_and_a_restored_one_carries_on() {
     spokes_ok(&laptop, PASS, &["new", "--title", "After removal", "--body", "Too late."]);
     let out = spokes(&laptop, PASS, &["publish"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("removed from your identity"), "{err}");
+    // It is told when and why, in the words the desk gave.
+    assert!(!out.status.success() && err.contains("removed from your identity on ") && err.contains("(reason given: lost on a train)") && err.contains("pair it again"), "{err}");
     // The thief's copy does not know and signs anyway: the spoke refuses it.
     spokes_ok(&thief, PASS, &["new", "--title", "Written by a thief", "--body", "Forged."]);
     spokes_ok(&thief, PASS, &["publish", "--offline"]);

@@ -29,12 +29,13 @@ impl Profile {
     /// Checks that an unlocked key may still sign for the certificate as this profile now
     /// knows it (a sync may have brought news of this computer being removed).
     ///
-    /// Errors: `Identity(NoSigningKey)` (code `device-removed`).
+    /// Errors: [`ProfileError::DeviceRemoved`] (when and why), else `Identity(NoSigningKey)`
+    /// (an expired key); both with code `device-removed`.
     pub fn check_device(&self, key: &spokes_core::SigningKey) -> Result<(), ProfileError> {
         if self.certificate()?.can_sign_now(&key.key_fingerprint()) {
             Ok(())
         } else {
-            Err(spokes_core::identity::IdentityError::NoSigningKey.into())
+            Err(self.removal(&key.key_fingerprint()).unwrap_or(spokes_core::identity::IdentityError::NoSigningKey.into()))
         }
     }
 

@@ -74,6 +74,16 @@ pub enum ProfileError {
     /// Pairing with another computer failed.
     #[error("pairing failed: {0}")]
     Pairing(String),
+    /// This computer's signing key was removed from the identity (by another of the writer's
+    /// computers, learned from a spoke, or here): it signs nothing more. `at` is the removal's
+    /// time (Unix seconds), `reason` the writer's own words for it.
+    #[error("{}", removed_sentence(*at, reason.as_deref()))]
+    DeviceRemoved {
+        /// When it was removed (Unix seconds).
+        at: i64,
+        /// Why, in the words given when it was removed.
+        reason: Option<String>,
+    },
     /// This computer's own key cannot be removed from this computer (replace it instead).
     #[error("this is the computer you are using; to stop using its key, replace the key instead")]
     OwnDevice,
@@ -101,7 +111,7 @@ impl ProfileError {
             ProfileError::Damaged { .. } => "damaged-file",
             ProfileError::NewerVersion(_) => "newer-version",
             ProfileError::Identity(IdentityError::WrongPassphrase) => "wrong-passphrase",
-            ProfileError::Identity(IdentityError::NoSigningKey) => "device-removed",
+            ProfileError::Identity(IdentityError::NoSigningKey) | ProfileError::DeviceRemoved { .. } => "device-removed",
             ProfileError::OwnDevice => "own-device",
             ProfileError::Archive(_) => "archive",
             ProfileError::Pairing(_) => "pairing",
@@ -116,6 +126,13 @@ impl ProfileError {
             ProfileError::Image(_) => "bad-image",
         }
     }
+}
+
+/// What a removed computer is told: when, why (if a reason was given), and what to do.
+fn removed_sentence(at: i64, reason: Option<&str>) -> String {
+    let day = chrono::DateTime::from_timestamp(at, 0).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "an unknown date".into());
+    let why = reason.map(|r| format!(" (reason given: {r})")).unwrap_or_default();
+    format!("this computer was removed from your identity on {day}{why}, so it can no longer sign; pair it again from one of your other computers to publish from it")
 }
 
 /// A spoke the writer chose.
@@ -365,7 +382,17 @@ impl Profile {
 
     /// Decrypts the signing key.
     pub fn unlock(&self, passphrase: &str) -> Result<SigningKey, ProfileError> {
-        Ok(self.identity()?.unlock_device(passphrase, self.meta.device_key.as_deref())?)
+        match self.identity()?.unlock_device(passphrase, self.meta.device_key.as_deref()) {
+            Err(IdentityError::NoSigningKey) => Err(self.meta.device_key.as_deref().and_then(|d| self.removal(d)).unwrap_or(IdentityError::NoSigningKey.into())),
+            r => Ok(r?),
+        }
+    }
+
+    /// [`ProfileError::DeviceRemoved`] when the certificate as this profile knows it revokes the
+    /// device key `fingerprint` (uppercase hex).
+    pub(crate) fn removal(&self, fingerprint: &str) -> Option<ProfileError> {
+        let d = self.certificate().ok()?.devices().into_iter().find(|d| d.fingerprint.eq_ignore_ascii_case(fingerprint))?;
+        Some(ProfileError::DeviceRemoved { at: d.revoked_at?, reason: d.revocation_reason.filter(|r| !r.trim().is_empty()) })
     }
 
     /// The public certificate.
