@@ -40,10 +40,10 @@ const PAGE_KEYS = new Set(["mod-b", "mod-i", "mod-k", "mod-e", "mod-enter", "mod
 /** What the editor reports after each change the writer makes. */
 export type OnEdit = (splices: Splice[], text: string, caret: number) => void;
 
-/** CodeMirror behind a text area's face. */
 /** CodeMirror's settings for a locked (`true`) or open editor. */
 const lockedIf = (locked: boolean): Extension => [EditorState.readOnly.of(locked), EditorView.editable.of(!locked)];
 
+/** CodeMirror behind a text area's face. */
 export class MarkdownEditor {
   readonly view: EditorView;
   private quiet = false;

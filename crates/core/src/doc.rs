@@ -392,7 +392,7 @@ impl BlogDoc {
     /// drafts document of the blog is then made with [`BlogDoc::create`] and this ID.
     pub fn create_blog(owner: &str, settings: &BlogSettings) -> (BlogId, BlogDoc) {
         let (blog_id, salt) = BlogId::bound_to(owner);
-        let doc = Self::create_with_salt(DocKind::Blog, &blog_id, owner, settings, Some(&salt));
+        let doc = Self::create_bound(&blog_id, &salt, owner, settings);
         (blog_id, doc)
     }
 

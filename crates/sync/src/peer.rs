@@ -17,6 +17,12 @@ pub const SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// trickles a byte at a time to hold a session open).
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
+/// Longest a pooled (warm) connection may take to answer a session's hello before it is
+/// taken for dead and the session is retried on a new connection.
+pub const POOLED_ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest a connection attempt may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Runs `session` on `conn` while it makes progress. It is abandoned with
 /// [`SyncError::Timeout`] when no stream data moved on the connection, either way, for
 /// `idle` ([`SESSION_IDLE_TIMEOUT`] in the sessions here; checked every `idle`, so a stall is
@@ -45,11 +51,6 @@ pub async fn while_moving<T>(conn: &Connection, idle: Duration, session: impl st
         _ = tokio::time::sleep(SESSION_TIMEOUT) => Err(SyncError::Timeout),
     }
 }
-/// Longest a pooled (warm) connection may take to answer a session's hello before it is
-/// taken for dead and the session is retried on a new connection.
-pub const POOLED_ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
-/// Longest a connection attempt may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Dials `addr`, runs a session for `replica` as initiator, calls `persist` with the merged
 /// replica (before telling the peer we are done), and returns the outcome.

@@ -224,6 +224,9 @@ impl Profile {
         if !failures.is_empty() {
             tracing::warn!("restored from {} spoke(s); not from: {}", answered.len(), failures.join("; "));
         }
+        // Spokes hold the same sealed drafts: each is opened once.
+        sealed.sort();
+        sealed.dedup();
         let mut blog = BlogDoc::from_automerge(replica.doc)?;
         let cert = replica.certificate.clone().unwrap_or_else(|| identity.certificate());
         let drafts = open_drafts(&identity, passphrase, &cert, blog_id, &sealed);

@@ -97,7 +97,7 @@ struct Held {
     /// Size of the full save and of the log, in bytes.
     base_len: u64,
     log_len: u64,
-    /// Bytes appended to the log since it was last fsynced ([`DocStore::sync_logs`]).
+    /// Whether bytes were appended to the log since it was last fsynced ([`DocStore::sync_logs`]).
     unsynced: bool,
 }
 
