@@ -1,5 +1,7 @@
 //! Helpers for the end-to-end tests: real `spoke` processes and the `spokes` CLI on 127.0.0.1.
 
+pub mod genblog;
+
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -26,9 +28,9 @@ pub fn free_addr() -> SocketAddr {
     }
 }
 
-/// The shared corpus folder.
+/// The test corpus folder (`corpus/` in the repository).
 pub fn corpus(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus").join(name)
 }
 
 /// A spoke process.
@@ -93,6 +95,18 @@ impl SpokeProc {
         let out = Command::new(bin("spoke")).arg("--data").arg(&self.data).args(args).output().expect("spoke");
         assert!(out.status.success(), "spoke {args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The blog document as stored in `spoke.db` (the only blog there): the full save followed
+    /// by the change chunks appended since, read directly from the database file.
+    pub fn stored_document(&self) -> Vec<u8> {
+        let db = rusqlite::Connection::open(self.data.join("spoke.db")).expect("spoke.db");
+        let mut bytes: Vec<u8> = db.query_row("SELECT document FROM blogs", [], |r| r.get(0)).expect("one blog");
+        let mut st = db.prepare("SELECT bytes FROM document_increments ORDER BY seq").expect("increments");
+        for b in st.query_map([], |r| r.get::<_, Vec<u8>>(0)).expect("increments") {
+            bytes.extend_from_slice(&b.expect("increment"));
+        }
+        bytes
     }
 
     /// The spoke's endpoint ID.
@@ -172,6 +186,15 @@ pub fn spokes_ok(profile: &Path, pass: &str, args: &[&str]) -> String {
     let out = spokes(profile, pass, args);
     assert!(out.status.success(), "spokes {args:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `spokes`, asserts it exited with `code` (3: some spokes did not take what was
+/// published, 4: none did), and returns stdout.
+pub fn spokes_exit(profile: &Path, pass: &str, args: &[&str], code: i32) -> String {
+    let out = spokes(profile, pass, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(code), "spokes {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    stdout
 }
 
 /// Polls `f` every 100 ms until it returns true or `limit` passes.

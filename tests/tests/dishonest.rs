@@ -49,7 +49,7 @@ fn restart(d: &mut SpokeProc, tamper: Option<&str>) {
 /// a restored old backup would (the spoke must be stopped).
 fn roll_back_storage(d: &SpokeProc) {
     let db = rusqlite::Connection::open(d.data.join("spoke.db")).unwrap();
-    let bytes: Vec<u8> = db.query_row("SELECT document FROM blogs", [], |r| r.get(0)).unwrap();
+    let bytes = d.stored_document();
     let mut doc = automerge::AutoCommit::load(&bytes).unwrap();
     let mut heads = doc.get_heads();
     for _ in 0..2 {
@@ -58,6 +58,7 @@ fn roll_back_storage(d: &SpokeProc) {
     }
     let old = doc.fork_at(&heads).unwrap().save();
     db.execute("UPDATE blogs SET document = ?1", [&old]).unwrap();
+    db.execute("DELETE FROM document_increments", []).unwrap();
     db.execute("DELETE FROM sync_states", []).unwrap();
 }
 

@@ -40,14 +40,14 @@ fn invites_expire_open_mode_admits_within_quotas_and_low_disk_refuses_newcomers(
     let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
     // The quota: two posts per blog.
     spokes_ok(&w, PASS, &["new", "--title", "Three", "--body", "3"]);
-    let out = spokes_ok(&w, PASS, &["publish"]);
+    let out = spokes_exit(&w, PASS, &["publish"], 4);
     assert!(out.contains("grown past what this spoke allows"), "{out}");
     assert_eq!(spoke.json(&format!("/api/v1/blogs/{blog}"))["posts"].as_array().unwrap().len(), 2);
     assert!(spoke.admin(&["refusals"]).contains("quota"));
 
     // A refusal at the end of a session leaves nothing behind that would spoil the next one:
     // asked again, the spoke gives the same reason (not a failed signature check).
-    let out = spokes_ok(&w, PASS, &["sync", "--published-only"]);
+    let out = spokes_exit(&w, PASS, &["sync", "--published-only"], 4);
     assert!(out.contains("grown past what this spoke allows"), "{out}");
     // Taking the third post down again brings the blog back within the quota: posts count
     // while published (the unpublished one stays in the signed history).
@@ -70,13 +70,14 @@ fn invites_expire_open_mode_admits_within_quotas_and_low_disk_refuses_newcomers(
     spokes_ok(&w2, PASS, &["spoke", "add", spoke.invite().trim()]);
     let out = spokes(&w2, PASS, &["publish"]);
     assert!(said(&out).contains("short of disk space"), "{}", said(&out));
+    assert_eq!(out.status.code(), Some(4), "no spoke took the blog: the exit status says so");
     for _ in 0..3 {
         let out = spokes_ok(&w, PASS, &["sync", "--published-only"]);
         assert!(out.contains("Published to 1 of 1 spoke") && !out.contains("short of disk space"), "{out}");
     }
     let first = spokes_writer::Profile::open(&w).unwrap().posts().unwrap().into_iter().find(|s| s.post.title == "One").unwrap().post.id;
     spokes_ok(&w, PASS, &["edit", &first, "--body", "One, revised."]);
-    let out = spokes_ok(&w, PASS, &["publish"]);
+    let out = spokes_exit(&w, PASS, &["publish"], 4);
     assert!(out.contains("it will take the rest later"), "a publish after three syncs in an hour: {out}");
     assert!(spoke.admin(&["refusals"]).contains("rate-limited"));
     // The self-test says what is wrong, and fails.
@@ -119,7 +120,7 @@ fn suspend_drop_and_block_with_sizes_metrics_and_a_self_test() {
     // Suspend: gone from readers and refused to writers within a second or two; resume.
     a.admin(&["blog", "suspend", &blog]);
     assert!(wait_until(Duration::from_secs(5), || a.get(&path).0 == 404), "still served after suspending");
-    let out = spokes_ok(&w, PASS, &["sync", "--published-only"]);
+    let out = spokes_exit(&w, PASS, &["sync", "--published-only"], 3);
     assert!(out.contains("suspended this blog"), "{out}");
     a.admin(&["blog", "resume", &blog]);
     assert!(wait_until(Duration::from_secs(5), || a.get(&path).0 == 200), "not served after resuming");

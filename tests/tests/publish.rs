@@ -71,7 +71,7 @@ fn a_stopped_spoke_catches_up_with_no_manual_step() {
     b.stop();
     spokes_ok(&w, PASS, &["edit", &first, "--body", "The first words, edited while B was down."]);
     spokes_ok(&w, PASS, &["new", "--title", "Second post", "--body", "Written while B was down."]);
-    let out = spokes_ok(&w, PASS, &["publish"]);
+    let out = spokes_exit(&w, PASS, &["publish"], 3);
     assert!(out.contains("Published to 1 of 2 spokes"), "{out}");
 
     b.start();
@@ -109,7 +109,7 @@ fn a_picture_in_a_post_is_served_by_every_spoke_even_one_that_was_down() {
     assert!(spokes_ok(&w, PASS, &["publish"]).contains("Published to 2 of 2 spokes"));
     hosts[1].stop();
     spokes_ok(&w, PASS, &["new", "--title", "A dot", "--body", &format!("Here it is:\n\n{link}\n")]);
-    let out = spokes_ok(&w, PASS, &["publish"]);
+    let out = spokes_exit(&w, PASS, &["publish"], 3);
     assert!(out.contains("Published to 1 of 2 spokes"), "{out}");
     let url = format!("/b/{blog}/images/{name}");
     let (code, ctype, bytes) = http_get_bytes(&format!("http://{}{url}", hosts[0].http));
@@ -155,9 +155,7 @@ fn drafts_never_reach_a_spoke() {
         }
     }
     // The stored document, decompressed, holds only the public post.
-    let db = rusqlite::Connection::open(a.data.join("spoke.db")).unwrap();
-    let doc: Vec<u8> = db.query_row("SELECT document FROM blogs", [], |r| r.get(0)).unwrap();
-    let doc = spokes_core::BlogDoc::load(&doc).unwrap();
+    let doc = spokes_core::BlogDoc::load(&a.stored_document()).unwrap();
     let titles: Vec<String> = doc.posts().into_iter().map(|p| p.title).collect();
     assert_eq!(titles, vec!["Public words".to_owned()]);
     a.start();

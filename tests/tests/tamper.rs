@@ -30,8 +30,7 @@ fn setup() -> Setup {
 }
 
 fn stored_document(s: &SpokeProc) -> Vec<u8> {
-    let db = rusqlite::Connection::open(s.data.join("spoke.db")).unwrap();
-    db.query_row("SELECT document FROM blogs", [], |r| r.get(0)).unwrap()
+    s.stored_document()
 }
 
 fn refusal_codes(s: &SpokeProc) -> Vec<String> {
@@ -49,7 +48,7 @@ async fn push(s: &Setup, mut replica: Replica) -> Result<(), SyncError> {
 }
 
 fn replica(s: &Setup, doc: automerge::AutoCommit, statements: Vec<spokes_core::SignedStatement>) -> Replica {
-    Replica { blog_id: s.profile.blog_id().clone(), doc, certificate: Some(s.profile.certificate().unwrap()), statements }
+    Replica { blog_id: s.profile.blog_id().clone(), doc, certificate: Some(s.profile.certificate().unwrap()), statements, saved: Default::default() }
 }
 
 fn code(r: Result<(), SyncError>) -> String {

@@ -47,8 +47,8 @@ struct Cli {
 /// Sizes and inputs shared by `all` and `run`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct Opts {
-    /// The shared test corpus (automerge-perf trace, Jekyll posts).
-    #[arg(long, default_value = "../shared/corpus")]
+    /// The test corpus (automerge-perf trace, Jekyll posts): `corpus/` in the repository.
+    #[arg(long, default_value = "corpus")]
     pub corpus: PathBuf,
     /// Posts in the large blog.
     #[arg(long, default_value_t = 1000)]
@@ -107,6 +107,17 @@ enum Cmd {
         #[arg(default_value = "docs/bench/results.json")]
         results: PathBuf,
     },
+    /// Writes a generated Zola blog (the large-blog test's and benchmark's input) into DIR.
+    Genblog {
+        /// Where the site goes.
+        dir: PathBuf,
+        /// Posts.
+        #[arg(long, default_value_t = 2000)]
+        posts: usize,
+        /// Markdown bytes of all posts together.
+        #[arg(long, default_value_t = 20_000_000)]
+        bytes: usize,
+    },
     /// Runs one benchmark and prints its JSON result.
     Run {
         /// editing, docs-build, docs-open, signing, history, publish, reader, council-search,
@@ -132,6 +143,11 @@ fn main() -> Result<()> {
             Ok(())
         }
         Cmd::All { out, work, opts } => all(&out, work, &opts),
+        Cmd::Genblog { dir, posts, bytes } => {
+            let posts = spokes_e2e::genblog::write_zola_site(&dir, &spokes_e2e::genblog::Options { posts, markdown_bytes: bytes, ..Default::default() })?;
+            eprintln!("spokes-bench: wrote {} posts ({} bytes of Markdown) to {}", posts.len(), posts.iter().map(|p| p.bytes).sum::<usize>(), dir.display());
+            Ok(())
+        }
         Cmd::Report { results } => {
             let doc: Value = serde_json::from_slice(&std::fs::read(&results).with_context(|| format!("read {}", results.display()))?)?;
             let out = results.with_file_name("README.md");

@@ -428,7 +428,7 @@ pub fn history(work: &Path) -> Result<Value> {
     let t = Instant::now();
     let doc = spokes_core::doc::load_automerge(&bytes)?;
     let load = t.elapsed();
-    let mut replica = spokes_sync::Replica { blog_id, doc, certificate: Some(cert), statements };
+    let mut replica = spokes_sync::Replica { blog_id, doc, certificate: Some(cert), statements, saved: Default::default() };
     let t = Instant::now();
     let changes = spokes_sync::session::verify_replica(&mut replica).map_err(|e| anyhow::anyhow!("{e}"))?;
     let verify = t.elapsed();
@@ -620,7 +620,7 @@ pub fn reader(o: &Opts) -> Result<Value> {
     let mut profile = spokes_writer::Profile::create(&tmp.path().join("writer"), "Bench Writer", "bench", &BlogSettings { title: "Jekyll".into(), ..Default::default() })?;
     let mut key = profile.unlock("bench")?;
     profile.add_spoke(&running.invite(1)?.encode())?;
-    let imported = profile.import(&[o.corpus.join("jekyll-posts")])?;
+    let imported = profile.import(&[o.corpus.join("jekyll-posts")])?.posts;
     profile.publish_local(&mut key, None)?;
     let summary = rt.block_on(profile.sync_with(&profile.targets()))?;
     if summary.up_to_date != 1 {
@@ -842,7 +842,7 @@ mod tests {
 
     #[test]
     fn decoded_trace_replays_to_the_documents_own_text() {
-        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/automerge-perf/text-doc.amrg");
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/automerge-perf/text-doc.amrg");
         let (edits, expected) = trace_edits(&corpus, 4000).expect("decode the trace");
         assert!(edits.len() >= 3000, "{} edits", edits.len());
         assert!(edits.iter().any(|e| e.del > 0), "the trace's start has deletions too");

@@ -1,19 +1,44 @@
-//! Import of Markdown files with front matter, as Jekyll, Hugo and Zola write them.
+//! Import of a writer's old blog: Markdown files with front matter, as Jekyll, Hugo and Zola
+//! write them, and the pictures the posts show.
 //!
-//! - YAML front matter between `---` lines (Jekyll, Hugo), TOML between `+++` lines (Hugo, Zola).
-//! - Title: `title`, else the first `# ` heading, else the file name.
-//! - Date: `date` in the common forms (RFC 3339, `YYYY-MM-DD HH:MM:SS ±ZZZZ`, `YYYY-MM-DD`), else
-//!   the `YYYY-MM-DD-` prefix of a Jekyll file name, else the file's modification time. A date
-//!   that cannot be read is reported as a warning, not an error.
-//! - Slug: `slug`, else the file name without the date prefix and extension.
+//! What is a post ([`collect`]):
+//! - A folder that is a Jekyll site (it has `_posts/`) gives the files under `_posts/` and
+//!   `_drafts/`; a Hugo or Zola site (`content/` beside `config.toml`, `hugo.toml`, `zola.toml`,
+//!   `config.yaml` or `hugo.yaml`) gives the files under `content/`; any other folder gives every
+//!   Markdown file in it. A file named on its own is always taken.
+//! - Skipped, and reported with the reason ([`Skipped`]): section and list pages (`_index.md`),
+//!   a folder's `README.md`, and files in build output and theme folders (`_site`, `public`,
+//!   `themes`, `node_modules`, `vendor`) and hidden folders.
+//! - A page bundle (`some-post/index.md` with its pictures beside it) is one post named after
+//!   its folder.
+//!
+//! Each post ([`parse`]):
+//! - Front matter: YAML between `---` lines (Jekyll, Hugo), TOML between `+++` lines (Hugo, Zola).
+//! - Title: `title`, else the first `# ` heading, else the file (or bundle folder) name.
+//! - Date, the first that is present: front matter `date`; a `YYYY/MM/DD` or `YYYY-MM-DD` in
+//!   Zola's `path` or Hugo's `url` (`path = "2019/05/14/some-title"`); a `YYYY-MM-DD-` or
+//!   `YYYY-MM-DD_` prefix of the file name or of a bundle's folder name (Jekyll, Zola, Hugo);
+//!   `updated`, `lastmod` or `last_modified_at`; else the file's modification time, with a
+//!   warning. Forms read: RFC 3339, `YYYY-MM-DD HH:MM:SS ±ZZZZ`, `YYYY-MM-DD`, and the like;
+//!   dates without a zone are UTC. A date that cannot be read is a warning, not an error.
+//! - Updated: `updated`, `lastmod` or `last_modified_at` when present, else the date.
+//! - Slug: `slug`; else the last segment of `path` or `url`; else the file (or bundle folder)
+//!   name without its date prefix and extension.
 //! - Tags: `tags`, `categories` and `category` (a list or a single string), then
 //!   `taxonomies.tags` and `taxonomies.categories` (Zola).
-//! - The body is kept byte for byte; template tags such as `{% link %}` or `{{ site.x }}` stay
-//!   as text.
+//! - The body is kept byte for byte, but for the links of the pictures it shows; template tags
+//!   such as `{% link %}` or `{{ site.x }}` stay as text.
+//!
+//! Pictures ([`Imported::pictures`]): every `![alt](src)` and HTML `<img src>` with a local
+//! `src` is looked up beside the post (page bundles, relative links), then under the site's
+//! `static/` folder (Hugo, Zola), its `content/` folder and its root (Jekyll's `assets/`). The
+//! caller keeps each file found as a picture and rewrites the link with [`rewrite_links`]; a
+//! picture not found is a warning and its link is left as it was.
 
 use crate::doc::{Post, PostState, slugify};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
 
 /// Errors of import.
 #[derive(Debug, thiserror::Error)]
@@ -49,47 +74,183 @@ pub struct Imported {
     pub post: Post,
     /// Where it came from.
     pub source: PathBuf,
-    /// Things that were guessed (for example an unreadable date).
+    /// Things that were guessed (for example an unreadable date) or not found (a picture).
     pub warnings: Vec<String>,
+    /// The local pictures the body shows: each link as written in the body (`src`) and the file
+    /// it names. Filled by [`import_source`]; [`parse`] alone leaves it empty.
+    pub pictures: BTreeMap<String, PathBuf>,
+}
+
+/// A Markdown file found by [`collect`] and the site it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// The file.
+    pub path: PathBuf,
+    /// The root of its site (where `static/`, `assets/` and `content/` are looked for), or the
+    /// folder the import was asked for.
+    pub site_root: PathBuf,
+}
+
+/// Why a Markdown file was not imported as a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// `_index.md`: a Hugo or Zola section's list page.
+    SectionIndex,
+    /// `README.md`: notes about the folder.
+    Readme,
+    /// Under `_site`, `public`, `themes`, `node_modules` or `vendor`: built pages or a theme's.
+    BuildOrTheme,
+    /// In a Jekyll site but outside `_posts` and `_drafts`, or in a Hugo or Zola site outside
+    /// `content`: a page of the site, not a post.
+    SitePage,
+}
+
+impl SkipReason {
+    /// A sentence for the writer.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            SkipReason::SectionIndex => "a section's index page, not a post",
+            SkipReason::Readme => "a README, not a post",
+            SkipReason::BuildOrTheme => "part of the built site or a theme, not a post",
+            SkipReason::SitePage => "a page of the site outside its posts",
+        }
+    }
+}
+
+/// A file skipped by [`collect`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// What [`collect`] found: the posts' files, sorted, and what it skipped.
+#[derive(Debug, Clone, Default)]
+pub struct Collected {
+    /// Markdown files to import, sorted by path.
+    pub files: Vec<SourceFile>,
+    /// Markdown files that are not posts, sorted by path.
+    pub skipped: Vec<Skipped>,
 }
 
 /// File extensions treated as Markdown posts.
 pub const MARKDOWN_EXTENSIONS: &[&str] = &["md", "markdown", "mdown", "mkd", "mkdn"];
 
-/// Lists Markdown files under `paths` (files as given, folders recursively), sorted.
-pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
-    let mut out = Vec::new();
-    fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), ImportError> {
-        let md = std::fs::metadata(p).map_err(|source| ImportError::Io { path: p.into(), source })?;
-        if md.is_dir() {
-            let rd = std::fs::read_dir(p).map_err(|source| ImportError::Io { path: p.into(), source })?;
-            for e in rd {
-                let e = e.map_err(|source| ImportError::Io { path: p.into(), source })?;
-                let name = e.file_name();
-                if name.to_string_lossy().starts_with('.') {
-                    continue;
+/// Folders that hold built pages, themes or dependencies, never posts.
+const NOT_POSTS: &[&str] = &["_site", "public", "themes", "node_modules", "vendor"];
+
+/// Files that mark the root of a Hugo or Zola site.
+const SITE_CONFIGS: &[&str] = &["config.toml", "zola.toml", "hugo.toml", "config.yaml", "hugo.yaml", "hugo.json", "config.json"];
+
+/// The kind of site a folder is the root of.
+fn site_kind(dir: &Path) -> Option<&'static str> {
+    if dir.join("_posts").is_dir() {
+        Some("jekyll")
+    } else if dir.join("content").is_dir() && SITE_CONFIGS.iter().any(|c| dir.join(c).is_file()) {
+        Some("hugo-zola")
+    } else {
+        None
+    }
+}
+
+/// The site root of `file`: the nearest ancestor that is a Jekyll, Hugo or Zola site, or `fallback`.
+fn site_root_of(file: &Path, fallback: &Path) -> PathBuf {
+    file.ancestors().skip(1).find(|a| site_kind(a).is_some()).map(Path::to_path_buf).unwrap_or_else(|| fallback.to_path_buf())
+}
+
+/// Lists the posts' Markdown files under `paths` (files as given, folders as the module docs
+/// say), sorted, and the Markdown files skipped with the reason. Errors: [`ImportError::Io`].
+pub fn collect(paths: &[PathBuf]) -> Result<Collected, ImportError> {
+    let mut out = Collected::default();
+    fn walk(dir: &Path, root: &Path, out: &mut Collected) -> Result<(), ImportError> {
+        let rd = std::fs::read_dir(dir).map_err(|source| ImportError::Io { path: dir.into(), source })?;
+        for e in rd {
+            let e = e.map_err(|source| ImportError::Io { path: dir.into(), source })?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let child = e.path();
+            if child.is_dir() {
+                if NOT_POSTS.contains(&name.as_str()) {
+                    skip_all(&child, SkipReason::BuildOrTheme, out)?;
+                } else {
+                    walk(&child, root, out)?;
                 }
-                let child = e.path();
-                if child.is_dir() {
-                    walk(&child, out)?;
-                } else if is_markdown(&child) {
-                    out.push(child);
+            } else if is_markdown(&child) {
+                let stem = child.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_ascii_lowercase();
+                match stem.as_str() {
+                    "_index" => out.skipped.push(Skipped { path: child, reason: SkipReason::SectionIndex }),
+                    "readme" => out.skipped.push(Skipped { path: child, reason: SkipReason::Readme }),
+                    _ => out.files.push(SourceFile { site_root: site_root_of(&child, root), path: child }),
                 }
             }
-        } else {
-            out.push(p.to_path_buf());
         }
         Ok(())
     }
-    for p in paths {
-        walk(p, &mut out)?;
+    fn skip_all(dir: &Path, reason: SkipReason, out: &mut Collected) -> Result<(), ImportError> {
+        let mut found = Collected::default();
+        walk(dir, dir, &mut found)?;
+        out.skipped.extend(found.files.into_iter().map(|f| Skipped { path: f.path, reason }));
+        out.skipped.extend(found.skipped.into_iter().map(|s| Skipped { path: s.path, reason }));
+        Ok(())
     }
-    out.sort();
+    for p in paths {
+        let md = std::fs::metadata(p).map_err(|source| ImportError::Io { path: p.clone(), source })?;
+        if !md.is_dir() {
+            out.files.push(SourceFile { path: p.clone(), site_root: site_root_of(p, p.parent().unwrap_or(Path::new("."))) });
+            continue;
+        }
+        let posts_dirs: Vec<PathBuf> = match site_kind(p) {
+            Some("jekyll") => vec![p.join("_posts"), p.join("_drafts")],
+            Some(_) => vec![p.join("content")],
+            None => {
+                walk(p, p, &mut out)?;
+                continue;
+            }
+        };
+        let mut site = Collected::default();
+        walk(p, p, &mut site)?;
+        for f in site.files {
+            if posts_dirs.iter().any(|d| f.path.starts_with(d)) {
+                out.files.push(f);
+            } else {
+                out.skipped.push(Skipped { path: f.path, reason: SkipReason::SitePage });
+            }
+        }
+        out.skipped.extend(site.skipped);
+    }
+    out.files.sort_by(|a, b| a.path.cmp(&b.path));
+    out.files.dedup();
+    out.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+/// Lists the posts' Markdown files under `paths`, sorted (see [`collect`]).
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
+    Ok(collect(paths)?.files.into_iter().map(|f| f.path).collect())
 }
 
 fn is_markdown(p: &Path) -> bool {
     p.extension().and_then(|e| e.to_str()).is_some_and(|e| MARKDOWN_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Reads and parses one file found by [`collect`], and finds the pictures it shows (see the
+/// module docs). Errors: [`ImportError`].
+pub fn import_source(source: &SourceFile) -> Result<Imported, ImportError> {
+    let mut i = import_file(&source.path)?;
+    let dir = source.path.parent().unwrap_or(Path::new("."));
+    for src in local_picture_links(&i.post.body) {
+        match find_picture(&src, dir, &source.site_root) {
+            Some(file) => {
+                i.pictures.insert(src, file);
+            }
+            None => i.warnings.push(format!("the picture `{src}` was not found; its link is kept as it was")),
+        }
+    }
+    Ok(i)
 }
 
 /// Reads and parses one file.
@@ -98,6 +259,174 @@ pub fn import_file(path: &Path) -> Result<Imported, ImportError> {
     let text = String::from_utf8(bytes).map_err(|_| ImportError::NotText { path: path.into() })?;
     let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok().map(|t| DateTime::<Utc>::from(t).fixed_offset());
     parse(path, &text, mtime)
+}
+
+/// The `src` of every picture `markdown` shows that names a local file: Markdown images and
+/// HTML `<img src>`, without `http:`, `https:`, `data:` or `//` addresses and without pictures
+/// already kept with the blog (`images/<hash>.<ext>`). In order of first appearance, once each.
+pub fn local_picture_links(markdown: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Parser, Tag};
+    let markdown = &without_liquid_base(markdown);
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |src: &str| {
+        let src = src.trim();
+        let lower = src.to_ascii_lowercase();
+        let remote = lower.starts_with("//") || lower.split_once(':').is_some_and(|(scheme, _)| !scheme.contains('/') && scheme.len() > 1);
+        let kept = src.strip_prefix(crate::image::LINK_PREFIX).is_some_and(|n| n.parse::<crate::image::ImageName>().is_ok());
+        if !src.is_empty() && !remote && !kept && !out.iter().any(|s| s == src) {
+            out.push(src.to_owned());
+        }
+    };
+    for ev in Parser::new(markdown) {
+        match ev {
+            Event::Start(Tag::Image { dest_url, .. }) => push(&dest_url),
+            Event::Html(h) | Event::InlineHtml(h) => html_img_srcs(&h).iter().for_each(|s| push(s)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Jekyll's `{{ site.baseurl }}` (and `{{ site.url }}`) before a link's `/`, removed: Jekyll
+/// replaces them before it reads the Markdown, and a link with them in is no link to a
+/// Markdown reader. Only where a link or `src` starts (after `(`, `"` or `'`).
+fn without_liquid_base(markdown: &str) -> std::borrow::Cow<'_, str> {
+    const TAGS: [&str; 4] = ["{{ site.baseurl }}/", "{{site.baseurl}}/", "{{ site.url }}/", "{{site.url}}/"];
+    if !TAGS.iter().any(|t| markdown.contains(t)) {
+        return std::borrow::Cow::Borrowed(markdown);
+    }
+    let mut out = markdown.to_owned();
+    for t in TAGS {
+        for open in ['(', '"', '\'', '<'] {
+            out = out.replace(&format!("{open}{t}"), &format!("{open}/"));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The `src` values of `<img>` tags in an HTML fragment (quoted with `"` or `'`).
+fn html_img_srcs(html: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = lower[at..].find("<img") {
+        let tag_start = at + i;
+        let tag_end = lower[tag_start..].find('>').map_or(lower.len(), |e| tag_start + e);
+        let tag = &lower[tag_start..tag_end];
+        if let Some(s) = tag.find(" src=").or_else(|| tag.find("\tsrc=")).or_else(|| tag.find("\nsrc=")) {
+            let v = tag_start + s + 5;
+            if let Some(q) = html[v..].chars().next().filter(|c| *c == '"' || *c == '\'')
+                && let Some(len) = html[v + 1..tag_end.max(v + 1)].find(q)
+            {
+                out.push(html[v + 1..v + 1 + len].to_owned());
+            }
+        }
+        at = tag_end.max(tag_start + 4);
+    }
+    out
+}
+
+/// Where the picture `src` of a post in `dir` is, on a site whose root is `site_root`: beside
+/// the post for a relative `src`, else under `static/`, `content/`, `assets/` or the root.
+/// Jekyll's `{{ site.baseurl }}` and `{{ site.url }}` prefixes are dropped; `?query` and
+/// `#fragment` too; `%XX` escapes are decoded. `None` if no such file exists inside the site
+/// (a `src` that climbs out of it with `..` is not followed).
+pub fn find_picture(src: &str, dir: &Path, site_root: &Path) -> Option<PathBuf> {
+    let mut s = src.trim();
+    for prefix in ["{{ site.baseurl }}", "{{site.baseurl}}", "{{ site.url }}", "{{site.url}}", "{{ base_url }}", "{{ config.base_url }}"] {
+        s = s.strip_prefix(prefix).unwrap_or(s);
+    }
+    let s = s.split(['?', '#']).next().unwrap_or_default();
+    let decoded = percent_decode(s)?;
+    let rel = Path::new(&decoded);
+    let relative = !decoded.starts_with('/');
+    let rel_clean: PathBuf = rel.components().filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir)).collect();
+    let mut candidates = Vec::new();
+    if relative {
+        candidates.push(dir.join(&rel_clean));
+    }
+    for base in ["static", "content", "assets", ""] {
+        candidates.push(site_root.join(base).join(&rel_clean));
+    }
+    let root = normalise(site_root);
+    candidates.into_iter().map(|c| normalise(&c)).find(|c| c.starts_with(&root) && c.is_file())
+}
+
+/// `path` with `.` and `..` folded away lexically.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes; `None` if the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Rewrites the picture links of `markdown`: each Markdown image or HTML `<img src>` whose
+/// `src` is a key of `links` gets the value instead. Text outside the links is kept byte for
+/// byte, but for Jekyll's `{{ site.baseurl }}` before a link (see `without_liquid_base`).
+pub fn rewrite_links(markdown: &str, links: &BTreeMap<String, String>) -> String {
+    use pulldown_cmark::{Event, Parser, Tag};
+    if links.is_empty() {
+        return markdown.to_owned();
+    }
+    let markdown = &without_liquid_base(markdown);
+    // (range in `markdown`, replacement), non-overlapping, in order.
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    for (ev, range) in Parser::new(markdown).into_offset_iter() {
+        let srcs: Vec<String> = match &ev {
+            Event::Start(Tag::Image { dest_url, .. }) => vec![dest_url.trim().to_owned()],
+            Event::Html(h) | Event::InlineHtml(h) => html_img_srcs(h),
+            _ => continue,
+        };
+        for src in srcs {
+            let Some(new) = links.get(&src) else { continue };
+            let text = &markdown[range.clone()];
+            // For a Markdown image, the destination follows `](`; for HTML, it is quoted.
+            let from = if matches!(ev, Event::Start(_)) { text.rfind("](").map_or(0, |i| i + 2) } else { 0 };
+            if let Some(i) = text[from..].find(src.as_str()) {
+                let start = range.start + from + i;
+                let r = start..start + src.len();
+                if edits.last().is_none_or(|(last, _)| last.end <= r.start) {
+                    edits.push((r, new.clone()));
+                }
+            }
+        }
+    }
+    let mut out = String::with_capacity(markdown.len());
+    let mut at = 0;
+    for (r, new) in edits {
+        out.push_str(&markdown[at..r.start]);
+        out.push_str(&new);
+        at = r.end;
+    }
+    out.push_str(&markdown[at..]);
+    out
 }
 
 /// Front matter as a loose tree, from either syntax.
@@ -124,6 +453,7 @@ fn split_front_matter(text: &str) -> Option<(char, &str, &str)> {
 }
 
 /// Parses file text. `path` gives the file-name fallbacks; `mtime` the last-resort date.
+/// Errors: [`ImportError::FrontMatter`].
 pub fn parse(path: &Path, text: &str, mtime: Option<DateTime<FixedOffset>>) -> Result<Imported, ImportError> {
     let fm_err = |message: String| ImportError::FrontMatter { path: path.into(), message };
     let (tree, body): (Tree, &str) = match split_front_matter(text) {
@@ -149,8 +479,15 @@ pub fn parse(path: &Path, text: &str, mtime: Option<DateTime<FixedOffset>>) -> R
         _ => None,
     };
     let mut warnings = Vec::new();
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("post").to_owned();
-    let (name_date, name_rest) = split_dated_name(&stem);
+    // A page bundle (`2019-05-14-title/index.md`) is named by its folder.
+    let file_stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("post");
+    let stem = match (file_stem.eq_ignore_ascii_case("index"), path.parent().and_then(Path::file_name).and_then(|n| n.to_str())) {
+        (true, Some(folder)) => folder,
+        _ => file_stem,
+    };
+    let (name_date, name_rest) = split_dated_name(stem);
+    // Zola's `path` and Hugo's `url` (and Jekyll's `permalink`) give the address, often with the date.
+    let address = ["path", "url", "permalink"].iter().find_map(|k| get(k).and_then(as_string)).filter(|a| !a.trim().is_empty());
 
     let body = body.strip_prefix('\n').unwrap_or(body).to_owned();
     let title = get("title")
@@ -159,22 +496,29 @@ pub fn parse(path: &Path, text: &str, mtime: Option<DateTime<FixedOffset>>) -> R
         .or_else(|| body.lines().find_map(|l| l.strip_prefix("# ").map(|t| t.trim().to_owned())))
         .unwrap_or_else(|| name_rest.replace(['-', '_'], " "));
 
-    let date = match get("date").and_then(as_string) {
-        Some(s) => match parse_date(&s) {
-            Some(d) => Some(d),
-            None => {
-                warnings.push(format!("the date `{s}` could not be read; used the file name or file time instead"));
-                None
-            }
-        },
-        None => None,
+    let mut read_date = |key: &str| -> Option<DateTime<FixedOffset>> {
+        let s = get(key).and_then(as_string)?;
+        let d = parse_date(&s);
+        if d.is_none() {
+            warnings.push(format!("the {key} `{s}` could not be read"));
+        }
+        d
     };
-    let date = date
-        .or(name_date)
-        .or(mtime)
-        .unwrap_or_else(|| Utc::now().fixed_offset());
+    let front_date = read_date("date");
+    let updated = read_date("updated").or_else(|| read_date("lastmod")).or_else(|| read_date("last_modified_at"));
+    let date = match front_date.or_else(|| address.as_deref().and_then(date_in_address)).or(name_date).or(updated) {
+        Some(d) => d,
+        None => {
+            warnings.push("no date was found in the post; used the file's modification time".into());
+            mtime.unwrap_or_else(|| Utc::now().fixed_offset())
+        }
+    };
 
-    let slug = get("slug").and_then(as_string).map(|s| slugify(&s)).unwrap_or_else(|| slugify(&name_rest));
+    let slug = get("slug")
+        .and_then(as_string)
+        .map(|s| slugify(&s))
+        .or_else(|| address.as_deref().and_then(|a| a.split(['/', '\\']).rfind(|s| !s.is_empty() && *s != "index.html")).map(|s| slugify(s.trim_end_matches(".html"))))
+        .unwrap_or_else(|| slugify(&name_rest));
 
     let mut tags: Vec<String> = Vec::new();
     let mut add = |v: Option<&Tree>| match v {
@@ -196,9 +540,26 @@ pub fn parse(path: &Path, text: &str, mtime: Option<DateTime<FixedOffset>>) -> R
     post.slug = slug;
     post.tags = tags;
     post.date = date;
-    post.updated = date;
+    post.updated = updated.filter(|u| *u >= date).unwrap_or(date);
     post.state = PostState::Draft;
-    Ok(Imported { post, source: path.into(), warnings })
+    Ok(Imported { post, source: path.into(), warnings, pictures: BTreeMap::new() })
+}
+
+/// The date in an address such as `2019/05/14/some-title` or `/blog/2019-05-14-title/`: the
+/// first `YYYY/MM/DD` (or `YYYY-MM-DD`) run of segments, read as midnight UTC.
+fn date_in_address(address: &str) -> Option<DateTime<FixedOffset>> {
+    let segments: Vec<&str> = address.split(['/', '\\']).filter(|s| !s.is_empty()).collect();
+    let midnight = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()).fixed_offset();
+    for w in segments.windows(3) {
+        if w[0].len() == 4
+            && w[1].len() == 2
+            && w[2].len() == 2
+            && let Ok(d) = NaiveDate::parse_from_str(&format!("{}-{}-{}", w[0], w[1], w[2]), "%Y-%m-%d")
+        {
+            return Some(midnight(d));
+        }
+    }
+    segments.iter().find_map(|s| split_dated_name(s).0)
 }
 
 fn toml_to_tree(v: toml::Value) -> Tree {
@@ -214,7 +575,9 @@ fn toml_to_tree(v: toml::Value) -> Tree {
 }
 
 fn split_dated_name(stem: &str) -> (Option<DateTime<FixedOffset>>, String) {
-    if stem.len() > 11 && stem.as_bytes()[10] == b'-'
+    if stem.len() > 11
+        && matches!(stem.as_bytes()[10], b'-' | b'_')
+        && stem.is_char_boundary(10)
         && let Ok(d) = NaiveDate::parse_from_str(&stem[..10], "%Y-%m-%d")
     {
         let dt = Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()).fixed_offset();
@@ -321,5 +684,119 @@ mod tests {
         let i = p("notes.md", "# A Heading\n\ntext").unwrap();
         assert_eq!(i.post.title, "A Heading");
         assert_eq!(i.post.slug, "notes");
+    }
+
+    #[test]
+    fn zola_path_gives_the_date_and_slug() {
+        let i = p("content/blog/some-title.md", "+++\ntitle = \"T\"\npath = \"2019/05/14/some-title\"\n+++\nx").unwrap();
+        assert_eq!(i.post.date.to_rfc3339(), "2019-05-14T00:00:00+00:00");
+        assert_eq!(i.post.slug, "some-title");
+        assert!(i.warnings.is_empty(), "{:?}", i.warnings);
+        // Hugo's `url`, with a trailing slash and the date as one segment.
+        let i = p("x.md", "---\ntitle: T\nurl: /blog/2011-02-03-other/\n---\nx").unwrap();
+        assert_eq!((i.post.date.to_rfc3339().as_str(), i.post.slug.as_str()), ("2011-02-03T00:00:00+00:00", "2011-02-03-other"));
+        // The front matter's own date wins over the address.
+        let i = p("x.md", "+++\ndate = 2020-01-02\npath = \"2019/05/14/t\"\n+++\n").unwrap();
+        assert_eq!(i.post.date.date_naive().to_string(), "2020-01-02");
+    }
+
+    #[test]
+    fn file_and_bundle_names_give_the_date() {
+        let i = p("_posts/2014-12-12-title.md", "---\ntitle: T\n---\nx").unwrap();
+        assert_eq!((i.post.date.to_rfc3339().as_str(), i.post.slug.as_str()), ("2014-12-12T00:00:00+00:00", "title"));
+        // Zola's underscore form, and a page bundle named by its folder.
+        let i = p("content/2015-06-07_holiday/index.md", "+++\ntitle = \"Holiday\"\n+++\nx").unwrap();
+        assert_eq!((i.post.date.to_rfc3339().as_str(), i.post.slug.as_str()), ("2015-06-07T00:00:00+00:00", "holiday"));
+        let i = p("content/posts/undated-bundle/index.md", "no front matter").unwrap();
+        assert_eq!((i.post.slug.as_str(), i.post.title.as_str()), ("undated-bundle", "undated bundle"));
+    }
+
+    #[test]
+    fn updated_is_kept_and_dates_a_post_that_has_nothing_else() {
+        let i = p("x.md", "---\ndate: 2020-01-01\nupdated: 2021-02-02T10:00:00Z\n---\n").unwrap();
+        assert_eq!(i.post.date.date_naive().to_string(), "2020-01-01");
+        assert_eq!(i.post.updated.to_rfc3339(), "2021-02-02T10:00:00+00:00");
+        let i = p("x.md", "+++\nlastmod = 2018-03-04\n+++\n").unwrap();
+        assert_eq!((i.post.date.date_naive().to_string(), i.post.updated.date_naive().to_string()), ("2018-03-04".into(), "2018-03-04".into()));
+        // Nothing at all: the file's time, said as a warning.
+        let mtime = DateTime::parse_from_rfc3339("2017-07-07T07:07:07Z").unwrap();
+        let i = parse(Path::new("x.md"), "text", Some(mtime)).unwrap();
+        assert_eq!(i.post.date, mtime);
+        assert!(i.warnings[0].contains("modification time"), "{:?}", i.warnings);
+    }
+
+    fn write(root: &Path, rel: &str, bytes: &[u8]) {
+        let f = root.join(rel);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, bytes).unwrap();
+    }
+
+    #[test]
+    fn a_zola_site_gives_its_posts_and_their_pictures_and_skips_section_pages() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        write(root, "config.toml", b"base_url = 'x'");
+        write(root, "content/_index.md", b"+++\ntitle = 'Home'\n+++\n");
+        write(root, "content/blog/_index.md", b"+++\nsort_by = 'date'\n+++\n");
+        write(root, "content/blog/2019-05-14-harbour/index.md", b"+++\ntitle = 'Harbour'\n+++\n![The harbour](boats.png)\n\n<img src=\"./night%20sky.png\" alt=x>\n\n![gone](missing.png) ![remote](https://example.org/a.png)\n");
+        write(root, "content/blog/2019-05-14-harbour/boats.png", crate::image::EXAMPLE_PNG);
+        write(root, "content/blog/2019-05-14-harbour/night sky.png", crate::image::EXAMPLE_PNG);
+        write(root, "content/blog/plain.md", b"+++\ntitle = 'Plain'\npath = '2020/01/02/plain'\n+++\n![logo](/images/logo.png)\n![up](../../../outside.png)");
+        write(root, "static/images/logo.png", crate::image::EXAMPLE_PNG);
+        write(root, "outside.png", crate::image::EXAMPLE_PNG);
+        write(root, "themes/t/content/demo.md", b"theme demo");
+        write(root, "README.md", b"about the repo");
+        let c = collect(&[root.to_path_buf()]).unwrap();
+        let names: Vec<String> = c.files.iter().map(|f| f.path.strip_prefix(root).unwrap().display().to_string()).collect();
+        assert_eq!(names, ["content/blog/2019-05-14-harbour/index.md", "content/blog/plain.md"]);
+        let skipped: Vec<(String, SkipReason)> = c.skipped.iter().map(|s| (s.path.strip_prefix(root).unwrap().display().to_string(), s.reason)).collect();
+        assert_eq!(
+            skipped,
+            [
+                ("README.md".into(), SkipReason::Readme),
+                ("content/_index.md".into(), SkipReason::SectionIndex),
+                ("content/blog/_index.md".into(), SkipReason::SectionIndex),
+                ("themes/t/content/demo.md".into(), SkipReason::BuildOrTheme),
+            ]
+        );
+        let harbour = import_source(&c.files[0]).unwrap();
+        assert_eq!(harbour.post.date.date_naive().to_string(), "2019-05-14");
+        let found: Vec<(&str, PathBuf)> = harbour.pictures.iter().map(|(k, v)| (k.as_str(), v.strip_prefix(root).unwrap().to_path_buf())).collect();
+        assert_eq!(found, [("./night%20sky.png", "content/blog/2019-05-14-harbour/night sky.png".into()), ("boats.png", "content/blog/2019-05-14-harbour/boats.png".into())]);
+        assert!(harbour.warnings.iter().any(|w| w.contains("missing.png")), "{:?}", harbour.warnings);
+        let plain = import_source(&c.files[1]).unwrap();
+        assert_eq!(plain.pictures.get("/images/logo.png").map(|f| f.strip_prefix(root).unwrap().to_path_buf()), Some("static/images/logo.png".into()));
+        // `../../../outside.png` climbs above the site root: not followed.
+        assert!(!plain.pictures.contains_key("../../../outside.png"));
+    }
+
+    #[test]
+    fn a_jekyll_site_gives_its_posts_and_its_assets() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        write(root, "_config.yml", b"title: x");
+        write(root, "_posts/2014-12-12-title.md", b"---\ntitle: T\n---\n![a]({{ site.baseurl }}/assets/img/a.png)\n");
+        write(root, "_drafts/idea.md", b"---\ntitle: Idea\n---\n");
+        write(root, "about.md", b"---\ntitle: About\n---\n");
+        write(root, "_site/2014/12/12/title.md", b"built");
+        write(root, "assets/img/a.png", crate::image::EXAMPLE_PNG);
+        let c = collect(&[root.to_path_buf()]).unwrap();
+        assert_eq!(c.files.len(), 2);
+        assert_eq!(c.skipped.iter().map(|s| s.reason).collect::<Vec<_>>(), [SkipReason::BuildOrTheme, SkipReason::SitePage]);
+        let post = c.files.iter().find(|f| f.path.starts_with(root.join("_posts"))).unwrap();
+        let i = import_source(post).unwrap();
+        assert_eq!(i.pictures.get("/assets/img/a.png"), Some(&root.join("assets/img/a.png")), "{:?}", i.warnings);
+        let kept: BTreeMap<String, String> = [("/assets/img/a.png".to_owned(), "images/aa.png".to_owned())].into();
+        assert_eq!(rewrite_links(&i.post.body, &kept), "![a](images/aa.png)\n");
+    }
+
+    #[test]
+    fn picture_links_are_rewritten_and_nothing_else_changes() {
+        let md = "Text with boats.png in it.\n\n![Boats](boats.png \"title\")\n\n<p><img alt=\"n\" src='./n.png'></p>\n\n`![code](boats.png)`\n";
+        let links: BTreeMap<String, String> = [("boats.png".to_owned(), "images/aa.png".to_owned()), ("./n.png".to_owned(), "images/bb.png".to_owned())].into();
+        assert_eq!(local_picture_links(md), ["boats.png", "./n.png"]);
+        let out = rewrite_links(md, &links);
+        assert_eq!(out, "Text with boats.png in it.\n\n![Boats](images/aa.png \"title\")\n\n<p><img alt=\"n\" src='images/bb.png'></p>\n\n`![code](boats.png)`\n");
+        assert!(local_picture_links("![x](https://e.org/a.png) ![y](data:image/png;base64,AA) ![z](//cdn/a.png)").is_empty());
     }
 }

@@ -23,6 +23,6 @@ pub mod seal;
 pub mod statement;
 
 pub use automerge;
-pub use doc::{BlogDoc, BlogId, BlogSettings, DocKind, Post, PostState, SpokeRef};
+pub use doc::{BlogDoc, BlogId, BlogSettings, DocKind, Post, PostState, SpokeRef, TextForm};
 pub use identity::{Certificate, Identity, SigningKey};
 pub use statement::{SignedStatement, Statement};

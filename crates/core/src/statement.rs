@@ -260,11 +260,13 @@ pub fn sign_detached(key: &mut SigningKey, data: &[u8]) -> Result<Vec<u8>, State
 /// `signed_heads` are the heads of statements already verified. With `trusted_heads` empty,
 /// this checks the whole document. Cost: linear in the number of new changes.
 pub fn check_coverage(doc: &mut AutoCommit, trusted_heads: &[ChangeHash], signed_heads: &[ChangeHash]) -> Result<usize, CoverageError> {
-    let new = doc.get_changes(trusted_heads);
+    // Only the hashes and dependencies are needed: the metadata, not whole changes, which
+    // Automerge would rebuild op by op from its columns (for a large first sync, every op).
+    let new: Vec<(ChangeHash, Vec<ChangeHash>)> = doc.get_changes_meta(trusted_heads).into_iter().map(|c| (c.hash, c.deps)).collect();
     if new.is_empty() {
         return Ok(0);
     }
-    let deps: HashMap<ChangeHash, Vec<ChangeHash>> = new.iter().map(|c| (c.hash(), c.deps().to_vec())).collect();
+    let deps: HashMap<ChangeHash, Vec<ChangeHash>> = new.iter().cloned().collect();
     let mut covered: HashSet<ChangeHash> = HashSet::with_capacity(deps.len());
     let mut stack: Vec<ChangeHash> = signed_heads.iter().filter(|h| deps.contains_key(h)).copied().collect();
     while let Some(h) = stack.pop() {
@@ -275,7 +277,7 @@ pub fn check_coverage(doc: &mut AutoCommit, trusted_heads: &[ChangeHash], signed
             stack.extend(ds.iter().filter(|d| deps.contains_key(d) && !covered.contains(d)));
         }
     }
-    let uncovered: Vec<_> = new.iter().map(|c| c.hash()).filter(|h| !covered.contains(h)).collect();
+    let uncovered: Vec<_> = new.iter().map(|(h, _)| *h).filter(|h| !covered.contains(h)).collect();
     match uncovered.first() {
         None => Ok(new.len()),
         Some(first) => Err(CoverageError::Uncovered { count: uncovered.len(), first: first.to_string() }),

@@ -293,7 +293,7 @@ pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
     let me = member_info(&key, &config);
     let endpoint = spokes_sync::net::bind_endpoint(SecretKey::generate(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
     let target = aggregate::member_addr(&me).map_err(|e| SpokeError::Net(e.to_string()))?;
-    let mut replica = Replica { blog_id: BlogId::generate(), doc: empty_automerge(), certificate: None, statements: vec![] };
+    let mut replica = Replica { blog_id: BlogId::generate(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() };
     let sync = initiate(&endpoint, target, Hello::new(replica.blog_id.clone(), None), &mut replica, &mut State::new(), |_, _, _| Ok(())).await;
     checks.push(("sync endpoint", match sync {
         // Any typed refusal of a made-up blog shows the protocol works (`not-hosted`; in open
@@ -649,12 +649,15 @@ impl Inner {
             .and_then(|s| State::decode(&s).ok())
             .unwrap_or_default();
         #[allow(unused_mut)]
-        let mut replica = Replica { blog_id: blog_id.clone(), doc, certificate: Some(b.certificate), statements };
+        // The stored bytes load to exactly this document: a peer that has nothing gets them as
+        // they are.
+        let mut replica = Replica { blog_id: blog_id.clone(), doc, certificate: Some(b.certificate), statements, saved: spokes_sync::SavedDoc::known(b.document) };
         #[cfg(feature = "dishonest")]
         if let Some(t) = &self.tamper
             && !peer.is_empty()
         {
             t.apply(&mut replica);
+            replica.saved = Default::default();
         }
         Ok(Some((replica, state)))
     }
@@ -787,27 +790,94 @@ impl Inner {
             Some(b) => b.kind == "hosted",
             None => !matches!(admission, Admission::Mirror),
         };
+        // The usual case: the session started from what is stored, so its result contains it
+        // and is taken as it is. Otherwise (another session stored something meanwhile) the two
+        // are merged.
         let mut incoming = replica.doc.clone();
-        current.merge(&mut incoming).map_err(|e| internal(&e))?;
-        let bytes = current.save();
+        let stored_heads = current.get_heads();
+        let contains_stored = stored_heads.iter().all(|h| incoming.get_change_meta_by_hash(h).is_some());
+        let stored_len = stored.as_ref().map_or(0, |b| b.document.len());
+        let (increments, increment_bytes) = if stored.is_some() { self.store.increments(&replica.blog_id).map_err(|e| internal(&e))? } else { (0, 0) };
+        // What to store: the bytes received when they complete the stored document exactly
+        // (a blog arriving whole; or a few changes, appended), else a full save. Appended
+        // chunks are folded into a full save once they outweigh it or pass 256.
+        let full_save_due = increments >= 256 || increment_bytes as usize > stored_len / 2;
+        let write: (Option<Vec<u8>>, bool) = match (&outcome.received, contains_stored) {
+            _ if outcome.new_changes == 0 && contains_stored => {
+                current = incoming;
+                (None, false)
+            }
+            // A whole document that contains what is stored: the bytes received, as they are.
+            (Some(r), true) if r.whole => {
+                current = incoming;
+                (Some(r.bytes.clone()), false)
+            }
+            // The changes after exactly what is stored: appended as received.
+            (Some(r), true) if !full_save_due && r.base_heads.len() == stored_heads.len() && r.base_heads.iter().all(|h| stored_heads.contains(h)) => {
+                current = incoming;
+                (Some(r.bytes.clone()), true)
+            }
+            (_, true) if !full_save_due => {
+                current = incoming;
+                (Some(current.save_after(&stored_heads)), true)
+            }
+            (_, true) => {
+                current = incoming;
+                (Some(current.save()), false)
+            }
+            (_, false) => {
+                current.merge(&mut incoming).map_err(|e| internal(&e))?;
+                (Some(current.save()), false)
+            }
+        };
+        let size = match &write {
+            (None, _) => stored_len,
+            (Some(b), true) => stored_len + b.len(),
+            (Some(b), false) => b.len(),
+        };
         if hosted && outcome.new_changes > 0 {
-            self.check_quota(&current, bytes.len())?;
+            self.check_quota(&current, size)?;
         }
         if stored.is_none() {
             self.admit_new(admission, &replica.blog_id, &cert)?;
         }
         self.store
-            .save_session(&replica.blog_id, &bytes, &cert, &outcome.new_statements, peer, &state.encode())
+            .save_session(
+                &replica.blog_id,
+                match &write {
+                    (None, _) => store::DocumentWrite::Keep,
+                    (Some(b), true) => store::DocumentWrite::Append(b),
+                    (Some(b), false) => store::DocumentWrite::Replace(b),
+                },
+                &cert,
+                &outcome.new_statements,
+                peer,
+                &state.encode(),
+            )
             .map_err(|e| internal(&e))?;
         // The readers' view is rebuilt from the merged document under the commit lock, so views
         // of concurrent sessions are installed in commit order.
         if outcome.new_changes > 0 || outcome.certificate_changed || stored.is_none() {
             let statements = self.store.statements(&replica.blog_id).map_err(|e| internal(&e))?;
-            let mut merged = Replica { blog_id: replica.blog_id.clone(), doc: current, certificate: Some(cert), statements };
+            let mut merged = Replica { blog_id: replica.blog_id.clone(), doc: current, certificate: Some(cert), statements, saved: Default::default() };
             self.install_view(&mut merged);
             current = merged.doc;
         }
-        self.cache_document(&replica.blog_id, blake3::hash(&bytes).into(), current);
+        // Cached under the hash of the bytes now stored, as `document` computes it.
+        let mut stored_hash = blake3::Hasher::new();
+        match &write {
+            (None, _) => {
+                stored_hash.update(stored.as_ref().map_or(&[][..], |b| &b.document));
+            }
+            (Some(b), true) => {
+                stored_hash.update(stored.as_ref().map_or(&[][..], |b| &b.document));
+                stored_hash.update(b);
+            }
+            (Some(b), false) => {
+                stored_hash.update(b);
+            }
+        }
+        self.cache_document(&replica.blog_id, stored_hash.finalize().into(), current);
         drop(_guard);
         if stored.is_none() {
             self.update_gauges();
@@ -915,7 +985,7 @@ impl Host for Inner {
             self.check_rate(peer, &hello.blog_id)?;
             return Ok(x);
         }
-        let empty = || (Replica { blog_id: hello.blog_id.clone(), doc: empty_automerge(), certificate: None, statements: vec![] }, State::new());
+        let empty = || (Replica { blog_id: hello.blog_id.clone(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() }, State::new());
         match &hello.token {
             Some(t) if self.store.invite_valid(t).unwrap_or(false) => {
                 self.room_for_new_blog()?;
@@ -1276,7 +1346,7 @@ async fn sync_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer:
     let loaded = inner.load_replica(blog, peer).map_err(SyncError::Refused)?;
     let (mut replica, mut state) = match (loaded, admission) {
         (Some(x), _) => x,
-        (None, Admission::Mirror) => (Replica { blog_id: blog.clone(), doc: empty_automerge(), certificate: None, statements: vec![] }, State::new()),
+        (None, Admission::Mirror) => (Replica { blog_id: blog.clone(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() }, State::new()),
         (None, _) => return Err(SyncError::Connect("blog no longer hosted".into())),
     };
     let peer_id = peer.to_owned();

@@ -2,6 +2,12 @@
 // `spoke-dishonest` binary includes this file.)
 
 use anyhow::Context;
+
+/// jemalloc, which hands memory freed after a large sync back to the system within seconds;
+/// with the system allocator a spoke stayed at its peak long after (a spoke's memory should
+/// follow what it serves, not what it once received).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use clap::{Parser, Subcommand};
 use spoke::config::Config;
 use std::net::SocketAddr;

@@ -315,7 +315,7 @@ mod tests {
         }
         doc.commit("posts");
         let statements = vec![Statement::new(blog_id.clone(), &doc.heads()).sign(&mut key).unwrap()];
-        let mut r = Replica { blog_id: blog_id.clone(), doc: doc.automerge().fork(), certificate: Some(cert), statements };
+        let mut r = Replica { blog_id: blog_id.clone(), doc: doc.automerge().fork(), certificate: Some(cert), statements, saved: Default::default() };
         BlogView::build(&mut r)
     }
 

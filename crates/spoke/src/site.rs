@@ -77,7 +77,7 @@ mod tests {
         doc.put_post(&later).unwrap();
         doc.commit("publish");
         let st = Statement::new(blog_id.clone(), &doc.heads()).sign(&mut key).unwrap();
-        let mut r = Replica { blog_id, doc: doc.into_automerge(), certificate: Some(id.certificate()), statements: vec![st] };
+        let mut r = Replica { blog_id, doc: doc.into_automerge(), certificate: Some(id.certificate()), statements: vec![st], saved: Default::default() };
         let files: std::collections::BTreeMap<String, Vec<u8>> = static_site(&mut r).0.into_iter().collect();
         let text = |p: &str| String::from_utf8(files[p].clone()).unwrap();
         let slug = &post.slug;

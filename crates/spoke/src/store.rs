@@ -7,6 +7,7 @@
 //! | table | holds |
 //! |---|---|
 //! | `blogs` | blog ID, owner fingerprint, armored certificate, saved Automerge document, status (`active`, `suspended`), kind (`hosted`: admitted here; `mirror`: a council copy) |
+//! | `document_increments` | Automerge change chunks appended to a blog's saved document since it was last saved whole, in order (`seq`); the document is the save followed by them |
 //! | `statements` | signed statements per blog (JSON of `SignedStatement`), unique per signature |
 //! | `invites` | invite tokens, how many uses each has left, optional expiry (Unix seconds) |
 //! | `sync_states` | persisted Automerge `sync::State` per (peer endpoint, blog) |
@@ -26,7 +27,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Schema version of `spoke.db`.
-pub const STORE_SCHEMA: i64 = 4;
+pub const STORE_SCHEMA: i64 = 5;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,17 @@ pub struct StoredBlog {
     pub status: String,
     /// `hosted` (admitted here) or `mirror` (a council copy).
     pub kind: String,
+}
+
+/// How a session's result reaches a blog's stored document ([`Store::save_session`]).
+#[derive(Clone, Copy, Debug)]
+pub enum DocumentWrite<'a> {
+    /// A full save that replaces the stored document (and what was appended to it).
+    Replace(&'a [u8]),
+    /// Change chunks to append: the stored document followed by them loads to the result.
+    Append(&'a [u8]),
+    /// The document did not change.
+    Keep,
 }
 
 /// One blog's size on this spoke, for the operator.
@@ -188,6 +200,19 @@ impl Store {
                  COMMIT;",
             )?;
         }
+        if version < 5 {
+            // A blog's document is its full save (`blogs.document`) followed by the change
+            // chunks appended since, so a session that brings a few changes stores those bytes
+            // instead of saving the whole document again.
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS document_increments(
+                    blog_id TEXT NOT NULL REFERENCES blogs(blog_id) ON DELETE CASCADE,
+                    seq INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY(blog_id, seq));
+                 PRAGMA user_version = 5;
+                 COMMIT;",
+            )?;
+        }
         Ok(Store { conn: Mutex::new(conn), certs: Mutex::default() })
     }
 
@@ -235,6 +260,7 @@ impl Store {
             Some(fp) if *fp != cert.fingerprint() => return Err(StoreError::Damaged(format!("blog {blog_id} is hosted here for certificate {fp}, not {}", cert.fingerprint()))),
             Some(_) => {
                 tx.execute("UPDATE blogs SET document = ?2, certificate = ?3, updated_at = ?4 WHERE blog_id = ?1", params![blog_id.as_str(), document, cert.to_armored(), t])?;
+                tx.execute("DELETE FROM document_increments WHERE blog_id = ?1", params![blog_id.as_str()])?;
             }
             None => {
                 tx.execute(
@@ -314,7 +340,14 @@ impl Store {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
             })
             .optional()?;
-        let Some((fingerprint, cert, document, status, kind)) = row else { return Ok(None) };
+        let Some((fingerprint, cert, mut document, status, kind)) = row else { return Ok(None) };
+        {
+            let conn = self.conn();
+            let mut st = conn.prepare_cached("SELECT bytes FROM document_increments WHERE blog_id = ?1 ORDER BY seq")?;
+            for bytes in st.query_map(params![blog_id.as_str()], |r| r.get::<_, Vec<u8>>(0))? {
+                document.extend_from_slice(&bytes?);
+            }
+        }
         let key: [u8; 32] = blake3::hash(&cert).into();
         let cached = self.certs.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
         let certificate = match cached {
@@ -352,11 +385,26 @@ impl Store {
 
     /// Saves a session's result in one transaction: document, certificate, new statements and
     /// the sync state for (peer, blog).
-    pub fn save_session(&self, blog_id: &BlogId, document: &[u8], cert: &Certificate, new_statements: &[SignedStatement], peer: &str, state: &[u8]) -> Result<(), StoreError> {
+    pub fn save_session(&self, blog_id: &BlogId, document: DocumentWrite<'_>, cert: &Certificate, new_statements: &[SignedStatement], peer: &str, state: &[u8]) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let t = now();
-        tx.execute("UPDATE blogs SET document = ?2, certificate = ?3, updated_at = ?4 WHERE blog_id = ?1", params![blog_id.as_str(), document, cert.to_armored(), t])?;
+        match document {
+            DocumentWrite::Replace(bytes) => {
+                tx.execute("UPDATE blogs SET document = ?2, certificate = ?3, updated_at = ?4 WHERE blog_id = ?1", params![blog_id.as_str(), bytes, cert.to_armored(), t])?;
+                tx.execute("DELETE FROM document_increments WHERE blog_id = ?1", params![blog_id.as_str()])?;
+            }
+            DocumentWrite::Append(bytes) => {
+                tx.execute("UPDATE blogs SET certificate = ?2, updated_at = ?3 WHERE blog_id = ?1", params![blog_id.as_str(), cert.to_armored(), t])?;
+                tx.execute(
+                    "INSERT INTO document_increments(blog_id, seq, bytes) VALUES (?1, coalesce((SELECT max(seq) + 1 FROM document_increments WHERE blog_id = ?1), 0), ?2)",
+                    params![blog_id.as_str(), bytes],
+                )?;
+            }
+            DocumentWrite::Keep => {
+                tx.execute("UPDATE blogs SET certificate = ?2, updated_at = ?3 WHERE blog_id = ?1", params![blog_id.as_str(), cert.to_armored(), t])?;
+            }
+        }
         for s in new_statements {
             tx.execute("INSERT OR IGNORE INTO statements(blog_id, signature, statement, received_at) VALUES (?1, ?2, ?3, ?4)", params![blog_id.as_str(), s.signature, s.statement, t])?;
         }
@@ -417,6 +465,11 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// How many change chunks were appended to a blog's full save, and their bytes.
+    pub fn increments(&self, blog_id: &BlogId) -> Result<(u64, u64), StoreError> {
+        Ok(self.conn().query_row("SELECT count(*), coalesce(sum(length(bytes)), 0) FROM document_increments WHERE blog_id = ?1", params![blog_id.as_str()], |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get::<_, i64>(1)?.max(0) as u64)))?)
+    }
+
     /// Whether the operator dropped this blog.
     pub fn is_dropped(&self, blog_id: &BlogId) -> Result<bool, StoreError> {
         Ok(self.conn().query_row("SELECT 1 FROM dropped_blogs WHERE blog_id = ?1", params![blog_id.as_str()], |_| Ok(())).optional()?.is_some())
@@ -428,6 +481,7 @@ impl Store {
         let mut st = conn.prepare(
             "SELECT b.blog_id, b.kind, b.status, b.updated_at,
                     length(b.document) + length(b.certificate)
+                      + coalesce((SELECT sum(length(bytes)) FROM document_increments x WHERE x.blog_id = b.blog_id), 0)
                       + coalesce((SELECT sum(length(statement) + length(signature)) FROM statements s WHERE s.blog_id = b.blog_id), 0)
                       + coalesce((SELECT sum(length(sealed)) FROM sealed_drafts d WHERE d.blog_id = b.blog_id), 0)
                       + coalesce((SELECT sum(length(bytes)) FROM images i WHERE i.blog_id = b.blog_id), 0),

@@ -254,7 +254,7 @@ mod tests {
 
     fn signed(doc: &mut BlogDoc, key: &mut spokes_core::SigningKey, blog_id: &BlogId, statements: &mut Vec<SignedStatement>) -> Replica {
         statements.push(Statement::new(blog_id.clone(), &doc.heads()).sign(key).unwrap());
-        Replica { blog_id: blog_id.clone(), doc: doc.automerge().fork(), certificate: None, statements: statements.clone() }
+        Replica { blog_id: blog_id.clone(), doc: doc.automerge().fork(), certificate: None, statements: statements.clone(), saved: Default::default() }
     }
 
     /// The diff-based rebuild gives exactly what a full build gives.
@@ -290,7 +290,7 @@ mod tests {
         doc.commit("changes");
         let mut r2 = signed(&mut doc, &mut key, &blog_id, &mut statements);
         r2.certificate = Some(cert.clone());
-        let mut r3 = Replica { blog_id: blog_id.clone(), doc: r2.doc.fork(), certificate: Some(cert), statements: r2.statements.clone() };
+        let mut r3 = Replica { blog_id: blog_id.clone(), doc: r2.doc.fork(), certificate: Some(cert), statements: r2.statements.clone(), saved: Default::default() };
         let incremental = BlogView::rebuild(&mut r2, Some(&v1));
         let full = BlogView::build(&mut r3);
         let key_of = |v: &BlogView| v.posts.iter().map(|p| (p.id.clone(), p.title.clone(), p.slug.clone(), p.html.clone(), p.date)).collect::<Vec<_>>();

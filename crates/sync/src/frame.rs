@@ -47,6 +47,10 @@ pub enum FrameType {
     Membership = 10,
     /// JSON catalog, only on `spokes/council/1`: the blogs a spoke holds and their heads.
     Catalog = 11,
+    /// One part of the changes step of `spokes/sync/1` ([`crate::session`]): a byte that is 1
+    /// while more parts follow and 0 on the last, then Automerge bytes (a saved document or
+    /// change chunks).
+    Changes = 12,
 }
 
 impl FrameType {
@@ -63,6 +67,7 @@ impl FrameType {
             9 => FrameType::Image,
             10 => FrameType::Membership,
             11 => FrameType::Catalog,
+            12 => FrameType::Changes,
             _ => return None,
         })
     }

@@ -1,7 +1,7 @@
 //! Running sessions over iroh connections.
 
 use crate::frame::{Frame, FrameType, read_frame, write_frame};
-use crate::session::{Hello, Outcome, RemoteError, Replica, SyncError, exchange, finish, refuse};
+use crate::session::{Hello, Outcome, RemoteError, Replica, SyncError, exchange_with, finish, refuse};
 use crate::{ALPN, PROTOCOL_VERSION};
 use automerge::sync::State;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
@@ -62,6 +62,7 @@ where
         .await
         .map_err(|_| SyncError::Timeout)?
         .map_err(|e| SyncError::Connect(e.to_string()))?;
+    let hello = hello.with_heads(&replica.doc.get_heads());
     let r = while_moving(&conn, SESSION_IDLE_TIMEOUT, initiate_on(&conn, hello, replica, state, persist)).await;
     conn.close(0u32.into(), b"done");
     r
@@ -79,11 +80,15 @@ async fn run_initiated<F>(send: &mut SendStream, recv: &mut RecvStream, answer: 
 where
     F: FnOnce(&Replica, &State, &Outcome) -> Result<(), RemoteError>,
 {
-    match answer.typ {
+    let peer_heads = match answer.typ {
         FrameType::Hello => {
             let h: Hello = answer.parse_json()?;
             if h.protocol != PROTOCOL_VERSION || h.blog_id != hello.blog_id {
                 return Err(refuse(send, RemoteError::new("unsupported-version", "the spoke answered for another protocol or blog")).await);
+            }
+            match h.parsed_heads() {
+                Ok(heads) => heads.filter(|_| hello.heads.is_some()),
+                Err(e) => return Err(refuse(send, e).await),
             }
         }
         FrameType::Error => {
@@ -91,8 +96,8 @@ where
             return Err(SyncError::Remote(e));
         }
         other => return Err(crate::FrameError::Unexpected { expected: FrameType::Hello, got: other }.into()),
-    }
-    let mut outcome = exchange(send, recv, true, replica, state).await?;
+    };
+    let mut outcome = exchange_with(send, recv, true, replica, state, peer_heads.as_deref()).await?;
     let persisted = persist(replica, state, &outcome).map(|_| outcome.heads.clone());
     match finish(send, recv, true, persisted).await {
         Ok(h) => outcome.peer_heads = h,
@@ -161,6 +166,7 @@ impl ConnectionPool {
     where
         F: FnOnce(&Replica, &State, &Outcome) -> Result<(), RemoteError>,
     {
+        let hello = hello.with_heads(&replica.doc.get_heads());
         let started = async {
             let (conn, cached) = self.connection(&addr, false).await?;
             let opened = if cached {
@@ -266,8 +272,17 @@ async fn respond_on<H: Host + ?Sized>(host: &H, send: &mut SendStream, recv: &mu
         Ok(x) => x,
         Err(e) => return Err(refuse(send, e).await),
     };
-    write_frame(send, &Frame::json(FrameType::Hello, &Hello::new(hello.blog_id.clone(), None))).await?;
-    let mut outcome = exchange(send, recv, false, &mut replica, &mut state).await?;
+    // Heads in the hello turn on the changes step (a peer without them is synced as before).
+    let peer_heads = match hello.parsed_heads() {
+        Ok(h) => h,
+        Err(e) => return Err(refuse(send, e).await),
+    };
+    let mut answer = Hello::new(hello.blog_id.clone(), None);
+    if peer_heads.is_some() {
+        answer = answer.with_heads(&replica.doc.get_heads());
+    }
+    write_frame(send, &Frame::json(FrameType::Hello, &answer)).await?;
+    let mut outcome = exchange_with(send, recv, false, &mut replica, &mut state, peer_heads.as_deref()).await?;
     let persisted = host.commit(peer, &hello, &replica, &state, &outcome).map(|_| outcome.heads.clone());
     outcome.peer_heads = finish(send, recv, false, persisted).await?;
     let _ = send.finish();

@@ -41,12 +41,59 @@ pub struct Hello {
     /// Invite token from a ticket, when a writer asks to be admitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// The sender's heads (hex change hashes), sent by peers that take the changes step
+    /// (see the module docs); a peer whose hello lacks them is synced with Automerge's sync
+    /// messages alone. At most [`MAX_HELLO_HEADS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heads: Option<Vec<String>>,
 }
+
+/// Most heads a hello may carry (a document has a handful; more is refused as malformed).
+pub const MAX_HELLO_HEADS: usize = 1024;
 
 impl Hello {
     /// A version 1 hello.
     pub fn new(blog_id: BlogId, token: Option<String>) -> Hello {
-        Hello { protocol: PROTOCOL_VERSION, blog_id, token }
+        Hello { protocol: PROTOCOL_VERSION, blog_id, token, heads: None }
+    }
+
+    /// This hello, announcing `heads` (which turns on the changes step).
+    pub fn with_heads(mut self, heads: &[ChangeHash]) -> Hello {
+        let mut hex: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
+        hex.sort();
+        self.heads = Some(hex);
+        self
+    }
+
+    /// The heads announced, parsed; `Ok(None)` if none were. Error: a head that is not a
+    /// change hash, or more than [`MAX_HELLO_HEADS`].
+    pub fn parsed_heads(&self) -> Result<Option<Vec<ChangeHash>>, RemoteError> {
+        let Some(hex) = &self.heads else { return Ok(None) };
+        if hex.len() > MAX_HELLO_HEADS {
+            return Err(RemoteError::new("malformed", format!("a hello with {} heads (at most {MAX_HELLO_HEADS})", hex.len())));
+        }
+        let mut heads = hex.iter().map(|h| h.parse::<ChangeHash>().map_err(|_| RemoteError::new("malformed", format!("`{h}` is not a change hash")))).collect::<Result<Vec<_>, _>>()?;
+        heads.sort();
+        Ok(Some(heads))
+    }
+}
+
+/// The saved form of a replica's document, made at most once, and only when a peer that has
+/// nothing needs it (sessions with several peers share one). A spoke fills it with the bytes
+/// it stored, so they are sent as they are.
+#[derive(Clone, Debug, Default)]
+pub struct SavedDoc(std::sync::Arc<std::sync::OnceLock<Vec<u8>>>);
+
+impl SavedDoc {
+    /// Bytes already at hand that load to exactly the replica's document.
+    pub fn known(bytes: Vec<u8>) -> SavedDoc {
+        let cell = std::sync::OnceLock::new();
+        let _ = cell.set(bytes);
+        SavedDoc(std::sync::Arc::new(cell))
+    }
+
+    fn get_or_save(&self, doc: &mut AutoCommit) -> &[u8] {
+        self.0.get_or_init(|| doc.save())
     }
 }
 
@@ -115,6 +162,9 @@ pub struct Replica {
     pub certificate: Option<Certificate>,
     /// All signed statements known for the blog.
     pub statements: Vec<SignedStatement>,
+    /// The document saved, when at hand or once made: sent whole to a peer that has nothing.
+    /// Must load to exactly `doc`; leave it `SavedDoc::default()` when unsure.
+    pub saved: SavedDoc,
 }
 
 /// What a session changed on this side.
@@ -130,7 +180,29 @@ pub struct Outcome {
     pub heads: Vec<ChangeHash>,
     /// Heads the peer reported in its `Done`, sorted.
     pub peer_heads: Vec<ChangeHash>,
+    /// What the changes step brought, when nothing else arrived after it: bytes that load
+    /// to exactly this side's result, so a spoke stores them as they are instead of encoding
+    /// (and compressing) the document again.
+    pub received: Option<Received>,
 }
+
+/// Bytes received in the changes step ([`Outcome::received`]).
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The peer's whole saved document (it contains this side's document as it was).
+    pub whole: bool,
+    /// The bytes: a saved document, or the change chunks after `base_heads`.
+    pub bytes: Vec<u8>,
+    /// This side's heads when the session began, which `bytes` follow when not `whole`.
+    pub base_heads: Vec<ChangeHash>,
+}
+
+/// Most bytes the changes step takes from a peer in one session (256 MiB, a spoke's default
+/// size quota per blog).
+pub const MAX_CHANGES_BYTES: usize = 256 * 1024 * 1024;
+
+/// The changes step sends at most this much per frame (4 MiB).
+const CHANGES_PART: usize = 4 * 1024 * 1024;
 
 #[derive(Serialize, Deserialize)]
 struct DonePayload {
@@ -184,14 +256,74 @@ where
     S: AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
 {
-    let r = exchange_inner(send, recv, initiator, replica, state).await;
+    exchange_with(send, recv, initiator, replica, state, None).await
+}
+
+/// [`exchange`], with the changes step when both hellos carried heads: `peer_heads` are the
+/// heads the peer's hello announced (this side's hello must have announced its own).
+pub async fn exchange_with<S, R>(send: &mut S, recv: &mut R, initiator: bool, replica: &mut Replica, state: &mut State, peer_heads: Option<&[ChangeHash]>) -> Result<Outcome, SyncError>
+where
+    S: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
+{
+    let r = exchange_inner(send, recv, initiator, replica, state, peer_heads).await;
     if r.is_err() {
         *state = State::new();
     }
     r
 }
 
-async fn exchange_inner<S, R>(send: &mut S, recv: &mut R, initiator: bool, replica: &mut Replica, state: &mut State) -> Result<Outcome, SyncError>
+/// Flag bit of a `Changes` frame: more parts follow.
+const PART_MORE: u8 = 1;
+/// Flag bit of a `Changes` frame: the bytes are a whole saved document, not change chunks.
+const PART_WHOLE: u8 = 2;
+
+/// Swaps `outgoing` (and whether it is a whole saved document) for the peer's bytes in
+/// `Changes` frames of at most [`CHANGES_PART`] bytes, each prefixed with a flag byte
+/// ([`PART_MORE`] while more parts follow, [`PART_WHOLE`] for a whole document).
+/// Error: the peer sending more than [`MAX_CHANGES_BYTES`] (`too-large`).
+async fn swap_changes<S, R>(send: &mut S, recv: &mut R, initiator: bool, outgoing: &[u8], whole: bool) -> Result<(Vec<u8>, bool), SyncError>
+where
+    S: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
+{
+    let mut parts = outgoing.chunks(CHANGES_PART);
+    let mut incoming = Vec::new();
+    let mut theirs_whole = false;
+    let (mut sent_last, mut got_last) = (false, false);
+    while !(sent_last && got_last) {
+        let part = if sent_last { None } else { parts.next() };
+        let more = part.is_some() && parts.len() > 0;
+        let mut payload = Vec::with_capacity(1 + part.map_or(0, <[u8]>::len));
+        payload.push(if more { PART_MORE } else { 0 } | if whole { PART_WHOLE } else { 0 });
+        payload.extend_from_slice(part.unwrap_or_default());
+        sent_last = !more;
+        let theirs = swap(send, recv, initiator, Frame { typ: FrameType::Changes, payload }).await?;
+        let Some((&flag, bytes)) = theirs.payload.split_first() else {
+            return Err(refuse(send, RemoteError::new("malformed", "an empty changes frame")).await);
+        };
+        if got_last && !bytes.is_empty() {
+            return Err(refuse(send, RemoteError::new("malformed", "changes after the last part")).await);
+        }
+        if incoming.len() + bytes.len() > MAX_CHANGES_BYTES {
+            return Err(refuse(send, RemoteError::new("too-large", format!("more than {MAX_CHANGES_BYTES} bytes of changes in one session"))).await);
+        }
+        incoming.extend_from_slice(bytes);
+        if !got_last {
+            theirs_whole = flag & PART_WHOLE != 0;
+        }
+        got_last = got_last || flag & PART_MORE == 0;
+    }
+    Ok((incoming, theirs_whole))
+}
+
+/// Operations in the changes of `doc` after `heads` (all of them for no heads), from the
+/// changes' metadata: no change is decoded.
+fn ops_after(doc: &mut AutoCommit, heads: &[ChangeHash]) -> u64 {
+    doc.get_changes_meta(heads).iter().map(|c| (c.max_op + 1).saturating_sub(c.start_op)).sum()
+}
+
+async fn exchange_inner<S, R>(send: &mut S, recv: &mut R, initiator: bool, replica: &mut Replica, state: &mut State, peer_heads: Option<&[ChangeHash]>) -> Result<Outcome, SyncError>
 where
     S: AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
@@ -251,9 +383,56 @@ where
         }
     }
 
-    // 4. Automerge sync rounds, into a fork.
+    // 4a. The changes step: each side sends what the other lacks, when it can tell (it knows
+    // every head the other announced): its whole saved document to a side that has nothing,
+    // else the changes after the other's heads. Automerge's sync messages then only confirm
+    // (or carry what this step could not tell). A large first sync thus costs one save (or
+    // none, when the bytes are at hand) and one load, not a re-encoding per message.
     let trusted_heads = replica.doc.get_heads();
     let mut fork = replica.doc.fork();
+    let mut received = None;
+    if let Some(theirs) = peer_heads {
+        let mut mine = trusted_heads.clone();
+        mine.sort();
+        let knows_all = theirs.iter().all(|h| fork.get_change_meta_by_hash(h).is_some());
+        // A peer that lacks much of the document (more than a third of its operations) gets
+        // the whole saved document, made once for all peers (or at hand); encoding the
+        // changes it lacks one by one would cost more, for each peer.
+        let lacks_much = |fork: &mut AutoCommit| {
+            let lacking = ops_after(fork, theirs);
+            lacking > 0 && lacking * 3 > ops_after(fork, &[])
+        };
+        let (outgoing, whole): (Vec<u8>, bool) = if !knows_all || theirs == mine.as_slice() {
+            (Vec::new(), false)
+        } else if theirs.is_empty() || lacks_much(&mut fork) {
+            (replica.saved.get_or_save(&mut fork).to_vec(), true)
+        } else {
+            (fork.save_after(theirs), false)
+        };
+        let (incoming, theirs_whole) = swap_changes(send, recv, initiator, &outgoing, whole).await?;
+        if !incoming.is_empty() && theirs_whole {
+            // A whole document is loaded on its own (so it is known to stand alone) and must
+            // contain this side's document; one that does not is merged, not taken.
+            let mut whole = match spokes_core::doc::load_automerge(&incoming) {
+                Ok(d) => d,
+                Err(e) => return Err(refuse(send, RemoteError::new("malformed", format!("unreadable document: {e}"))).await),
+            };
+            if trusted_heads.iter().all(|h| whole.get_change_meta_by_hash(h).is_some()) {
+                fork = whole;
+                received = Some(Received { whole: true, bytes: incoming, base_heads: trusted_heads.clone() });
+            } else if let Err(e) = fork.merge(&mut whole) {
+                return Err(refuse(send, RemoteError::new("malformed", format!("unusable document: {e}"))).await);
+            }
+        } else if !incoming.is_empty() {
+            if let Err(e) = fork.load_incremental(&incoming) {
+                return Err(refuse(send, RemoteError::new("malformed", format!("unreadable changes: {e}"))).await);
+            }
+            received = Some(Received { whole: false, bytes: incoming, base_heads: trusted_heads.clone() });
+        }
+    }
+    let heads_after_changes = fork.get_heads();
+
+    // 4b. Automerge sync rounds, into the fork.
     let mut rounds = 0;
     loop {
         let mine = fork.sync().generate_sync_message(state);
@@ -288,8 +467,18 @@ where
         if let Err(e) = spokes_core::doc::check_identity(&fork, &replica.blog_id, &cert.fingerprint()) {
             return Err(refuse(send, RemoteError::new("wrong-blog", e.to_string())).await);
         }
-        if let Err(e) = replica.doc.merge(&mut fork) {
+        // The fork is the trusted document plus exactly the verified changes: take it as the
+        // result. (Merging it back would apply every new change again, op by op: for a whole
+        // blog reaching a fresh peer, the entire history a second time.) Changes still waiting
+        // for their dependencies were not verified: then only the applied ones are merged.
+        if fork.get_missing_deps(&[]).is_empty() {
+            replica.doc = fork;
+        } else if let Err(e) = replica.doc.merge(&mut fork) {
             return Err(refuse(send, RemoteError::new("internal", e.to_string())).await);
+        }
+        replica.saved = SavedDoc::default();
+        if replica.doc.get_heads() == heads_after_changes {
+            outcome.received = received;
         }
     }
     outcome.new_changes = new_changes;
@@ -443,12 +632,12 @@ mod tests {
             self.statements.push(st);
         }
         fn replica(&mut self) -> Replica {
-            Replica { blog_id: self.blog.clone(), doc: self.doc.automerge().fork(), certificate: Some(self.id.certificate()), statements: self.statements.clone() }
+            Replica { blog_id: self.blog.clone(), doc: self.doc.automerge().fork(), certificate: Some(self.id.certificate()), statements: self.statements.clone(), saved: SavedDoc::default() }
         }
     }
 
     fn empty_spoke(blog: &BlogId) -> Replica {
-        Replica { blog_id: blog.clone(), doc: spokes_core::doc::empty_automerge(), certificate: None, statements: vec![] }
+        Replica { blog_id: blog.clone(), doc: spokes_core::doc::empty_automerge(), certificate: None, statements: vec![], saved: SavedDoc::default() }
     }
 
     async fn run(a: &mut Replica, b: &mut Replica) -> (Result<Outcome, SyncError>, Result<Outcome, SyncError>) {
@@ -639,7 +828,7 @@ mod tests {
         doc.put_post(&Post::new("Ada says", "words Ada never wrote")).unwrap();
         doc.commit("squat");
         let statements = vec![Statement::new(ada.blog.clone(), &doc.heads()).sign(&mut mkey).unwrap()];
-        let mut w = Replica { blog_id: ada.blog.clone(), doc: doc.automerge().fork(), certificate: Some(mallory.certificate()), statements };
+        let mut w = Replica { blog_id: ada.blog.clone(), doc: doc.automerge().fork(), certificate: Some(mallory.certificate()), statements, saved: SavedDoc::default() };
         let mut s = empty_spoke(&ada.blog);
         let (_, rb) = run(&mut w, &mut s).await;
         let e = rb.unwrap_err();

@@ -40,21 +40,24 @@ impl Profile {
     /// [`Profile::sync_drafts`] dialling from `pool`'s endpoint (the app keeps one open).
     pub async fn sync_drafts_with_pool(&self, pool: &ConnectionPool, key: &mut SigningKey, opening: &OpeningKeys, targets: &[SpokeTarget]) -> Result<DraftsSummary, ProfileError> {
         let cert = self.certificate()?;
-        let plain = self.with_drafts(|d| Ok(d.save()))?;
+        let plain = self.with_drafts_saved(|d, full| Ok(full.map(|b| b.to_vec()).unwrap_or_else(|| d.save())))?;
         let sealed = seal(&plain, &cert, key).map_err(|e| ProfileError::Signing(e.to_string()))?;
         let mut summary = DraftsSummary::default();
         let mut seen = HashSet::new();
         let mut found = Vec::new();
-        for t in targets {
-            let label = t.label();
-            let addr = match t.endpoint_addr() {
-                Ok(a) => a,
-                Err(e) => {
-                    summary.problems.push(format!("{label}: {e}"));
-                    continue;
-                }
-            };
-            match spokes_sync::drafts::exchange(pool.endpoint(), addr, self.blog_id(), Some(sealed.clone())).await {
+        // Every spoke at once: one slow spoke does not hold up the others.
+        let runs = targets.iter().map(|t| {
+            let sealed = sealed.clone();
+            async move {
+                let r = match t.endpoint_addr() {
+                    Ok(addr) => spokes_sync::drafts::exchange(pool.endpoint(), addr, self.blog_id(), Some(sealed)).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                (t.label(), r)
+            }
+        });
+        for (label, r) in futures_util::future::join_all(runs).await {
+            match r {
                 Ok(blobs) => {
                     summary.spokes_reached += 1;
                     for b in blobs {

@@ -32,6 +32,6 @@ pub mod publish;
 pub mod recovery;
 pub mod store;
 
-pub use profile::{PostSummary, Profile, ProfileError, SpokeEntry};
+pub use profile::{ImportReport, PostSummary, Profile, ProfileError, SpokeEntry};
 pub use publish::{PublishSummary, SpokeStatus, SpokeTarget};
 pub use spokes_sync::peer::ConnectionPool;

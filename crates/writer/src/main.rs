@@ -93,6 +93,9 @@ enum Cmd {
         json: bool,
     },
     /// Sign and publish drafts, then send them to your spokes.
+    ///
+    /// Exit status: 0 when every spoke has what you published (or with --offline), 3 when
+    /// some spokes do and others did not take it, 4 when none did; the lines printed say why.
     Publish {
         /// Post IDs to publish; by default every new or changed draft.
         ids: Vec<String>,
@@ -101,6 +104,8 @@ enum Cmd {
         offline: bool,
     },
     /// Take a post off your spokes (a signed revision; its history keeps it).
+    ///
+    /// Exit status as for `publish`.
     Unpublish {
         /// Post ID.
         id: String,
@@ -129,6 +134,8 @@ enum Cmd {
     },
     /// Send what is published to your spokes and fetch what your other computers published;
     /// then exchange drafts with your other computers (sealed: spokes cannot read them).
+    ///
+    /// Exit status as for `publish`.
     Sync {
         /// Only the published blog: skip the drafts, which need your passphrase.
         #[arg(long)]
@@ -282,7 +289,25 @@ fn read_body(body: Option<String>, file: Option<PathBuf>) -> anyhow::Result<Opti
     })
 }
 
-fn print_status(p: &Profile, json: bool) -> anyhow::Result<()> {
+/// Exit status of `publish`, `unpublish` and `sync` when not every chosen spoke has the newest
+/// published revision but at least one does (the status lines say why).
+const EXIT_SOME_SPOKES: u8 = 3;
+/// Exit status of `publish`, `unpublish` and `sync` when no chosen spoke has it.
+const EXIT_NO_SPOKE: u8 = 4;
+
+/// The exit status for a summary: success when every chosen spoke (or none was chosen) has
+/// the newest revision, else [`EXIT_SOME_SPOKES`] or [`EXIT_NO_SPOKE`].
+fn delivery_exit(s: &spokes_writer::PublishSummary) -> std::process::ExitCode {
+    if s.up_to_date == s.total {
+        std::process::ExitCode::SUCCESS
+    } else if s.up_to_date > 0 {
+        EXIT_SOME_SPOKES.into()
+    } else {
+        EXIT_NO_SPOKE.into()
+    }
+}
+
+fn print_status(p: &Profile, json: bool) -> anyhow::Result<spokes_writer::PublishSummary> {
     let s = p.status(&p.targets())?;
     if json {
         let posts = p.posts()?;
@@ -300,7 +325,7 @@ fn print_status(p: &Profile, json: bool) -> anyhow::Result<()> {
             println!("  {label}: {state}{}", sp.last_success.as_ref().map(|t| format!(" (last success {t})")).unwrap_or_default());
         }
     }
-    Ok(())
+    Ok(s)
 }
 
 /// Exchanges drafts with the writer's other computers through the spokes, reporting what
@@ -325,10 +350,11 @@ async fn exchange_drafts(p: &Profile, pass: &str, key: &mut spokes_core::Signing
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKES_LOG").unwrap_or_else(|_| "error,automerge=off".into())).with_writer(std::io::stderr).init();
     let cli = Cli::parse();
     let dir = cli.profile.clone().unwrap_or_else(default_profile);
+    let mut exit = std::process::ExitCode::SUCCESS;
     match &cli.cmd {
         Cmd::Init { name, key, title, description, language, handle } => {
             let settings = BlogSettings { title: title.clone(), description: description.clone(), language: language.clone(), handle: handle.clone() };
@@ -352,13 +378,25 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Import { paths } => {
             let p = Profile::open(&dir)?;
-            let imported = p.import(paths)?;
-            for i in &imported {
+            let report = p.import(paths)?;
+            for i in &report.posts {
                 for w in &i.warnings {
                     eprintln!("{}: {w}", i.source.display());
                 }
             }
-            println!("Imported {} posts as drafts", imported.len());
+            for s in &report.skipped {
+                eprintln!("{}: skipped, {}", s.path.display(), s.reason.sentence());
+            }
+            let pictures = match report.pictures {
+                0 => String::new(),
+                1 => " and 1 picture".to_owned(),
+                n => format!(" and {n} pictures"),
+            };
+            let skipped = match report.skipped.len() {
+                0 => String::new(),
+                n => format!("; skipped {n} files that are not posts"),
+            };
+            println!("Imported {} posts as drafts{pictures}{skipped}", report.posts.len());
         }
         Cmd::New { title, body, body_file, tags } => {
             let p = Profile::open(&dir)?;
@@ -418,7 +456,10 @@ async fn main() -> anyhow::Result<()> {
             if !offline {
                 p.sync_with(&p.targets()).await?;
             }
-            print_status(&p, false)?;
+            let summary = print_status(&p, false)?;
+            if !offline {
+                exit = delivery_exit(&summary);
+            }
         }
         Cmd::Unpublish { id, offline } => {
             let mut p = Profile::open(&dir)?;
@@ -430,7 +471,10 @@ async fn main() -> anyhow::Result<()> {
             if !offline {
                 p.sync_with(&p.targets()).await?;
             }
-            print_status(&p, false)?;
+            let summary = print_status(&p, false)?;
+            if !offline {
+                exit = delivery_exit(&summary);
+            }
         }
         Cmd::Delete { id } => {
             Profile::open(&dir)?.delete_post(id)?;
@@ -452,8 +496,14 @@ async fn main() -> anyhow::Result<()> {
                 let pass = passphrase(&cli, false)?;
                 let mut key = p.unlock(&pass)?;
                 exchange_drafts(&p, &pass, &mut key).await?;
+                // Posts published at once on two computers: the merged drafts settle them.
+                let mut p = Profile::open(&dir)?;
+                if let (n, true) = p.publish_local(&mut key, Some(&[]))? {
+                    println!("Published {n} posts again with the edits of both computers");
+                    p.sync_with(&p.targets()).await?;
+                }
             }
-            print_status(&p, false)?;
+            exit = delivery_exit(&print_status(&p, false)?);
         }
         Cmd::Spoke { cmd } => {
             let mut p = Profile::open(&dir)?;
@@ -593,5 +643,5 @@ async fn main() -> anyhow::Result<()> {
             p.sync_with(&p.targets()).await?;
         }
     }
-    Ok(())
+    Ok(exit)
 }

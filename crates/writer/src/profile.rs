@@ -11,6 +11,8 @@ use spokes_core::statement::Statement;
 use spokes_core::{BlogDoc, BlogId, BlogSettings, Certificate, DocKind, Identity, Post, PostState, SignedStatement, SigningKey, SpokeRef};
 use spokes_sync::ticket::{Ticket, TicketError};
 use std::net::SocketAddr;
+use std::collections::BTreeMap;
+use spokes_core::image::ImageName;
 use std::sync::{Arc, Mutex};
 use std::path::{Path, PathBuf};
 
@@ -410,6 +412,17 @@ impl Profile {
         self.docs.with(Which::Blog, f)
     }
 
+    /// [`Profile::with_blog`], also giving `f` the blog's full save when it is at hand (see
+    /// `DocStore::with_full_save`).
+    pub(crate) fn with_blog_saved<R>(&self, f: impl FnOnce(&mut BlogDoc, Option<Arc<Vec<u8>>>) -> Result<R, ProfileError>) -> Result<R, ProfileError> {
+        self.docs.with_full_save(Which::Blog, f)
+    }
+
+    /// [`Profile::with_drafts`], also giving `f` the drafts' full save when it is at hand.
+    pub(crate) fn with_drafts_saved<R>(&self, f: impl FnOnce(&mut BlogDoc, Option<Arc<Vec<u8>>>) -> Result<R, ProfileError>) -> Result<R, ProfileError> {
+        self.docs.with_full_save(Which::Drafts, f)
+    }
+
     /// A copy of the published blog document under a new actor (changes to it are not saved; see
     /// [`Profile::save_blog`]).
     pub fn blog(&self) -> Result<BlogDoc, ProfileError> {
@@ -613,21 +626,64 @@ impl Profile {
         })
     }
 
-    /// Imports Markdown files or folders as drafts. Returns what was imported.
-    pub fn import(&self, paths: &[PathBuf]) -> Result<Vec<import::Imported>, ProfileError> {
-        let files = import::collect_files(paths)?;
-        // Every file is read before anything is written: one bad file imports nothing.
-        let parsed = files.iter().map(|f| import::import_file(f)).collect::<Result<Vec<_>, _>>()?;
-        self.with_drafts(|drafts| {
-            let mut out = Vec::new();
-            for mut i in parsed {
-                i.post.slug = unique_slug(drafts, &i.post.slug, &i.post.id);
-                drafts.put_post(&i.post)?;
-                out.push(i);
+    /// Imports a writer's old blog (Markdown files or folders, as Jekyll, Hugo and Zola lay
+    /// them out: see [`spokes_core::import`]) as drafts, with the pictures the posts show:
+    /// each picture found is kept with the blog ([`Profile::add_image`]) and its links are
+    /// rewritten to the kept copy. Every file is read before anything is written, so one bad
+    /// file imports nothing. Errors: [`ProfileError::Import`] (a file that cannot be read, or
+    /// broken front matter), [`ProfileError::Io`].
+    pub fn import(&self, paths: &[PathBuf]) -> Result<ImportReport, ProfileError> {
+        let collected = import::collect(paths)?;
+        let mut parsed = collected.files.iter().map(import::import_source).collect::<Result<Vec<_>, _>>()?;
+        let mut kept: BTreeMap<PathBuf, Option<ImageName>> = BTreeMap::new();
+        let mut pictures = 0;
+        for i in &mut parsed {
+            let mut links = BTreeMap::new();
+            for (src, file) in std::mem::take(&mut i.pictures) {
+                let name = match kept.get(&file) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = match std::fs::read(&file) {
+                            Ok(bytes) => match self.add_image(&bytes) {
+                                Ok(n) => Some(n),
+                                Err(ProfileError::Image(e)) => {
+                                    i.warnings.push(format!("the picture `{src}` was not kept: {e}"));
+                                    None
+                                }
+                                Err(e) => return Err(e),
+                            },
+                            Err(e) => {
+                                i.warnings.push(format!("the picture `{src}` could not be read: {e}"));
+                                None
+                            }
+                        };
+                        pictures += usize::from(n.is_some());
+                        kept.insert(file.clone(), n.clone());
+                        n
+                    }
+                };
+                if let Some(n) = name {
+                    links.insert(src.clone(), format!("{}{n}", spokes_core::image::LINK_PREFIX));
+                    i.pictures.insert(src, file);
+                }
             }
-            drafts.commit(&format!("import {} posts", out.len()));
-            Ok(out)
-        })
+            i.post.body = import::rewrite_links(&i.post.body, &links);
+        }
+        let posts = self.with_drafts(|drafts| {
+            // The slugs taken, read once: checking each imported post against every other
+            // post, one by one, made a large import quadratic.
+            let mut taken: std::collections::HashSet<String> = drafts.post_ids().into_iter().filter_map(|p| drafts.post_slug(&p)).collect();
+            for i in &mut parsed {
+                i.post.slug = next_free_slug(&taken, &i.post.slug);
+                taken.insert(i.post.slug.clone());
+                // As one string each until the writer first edits them: a whole old blog as
+                // Automerge text would cost a microsecond and tens of bytes per character.
+                drafts.put_post_as(&i.post, spokes_core::TextForm::Snapshot)?;
+            }
+            drafts.commit(&format!("import {} posts", parsed.len()));
+            Ok(parsed)
+        })?;
+        Ok(ImportReport { posts, skipped: collected.skipped, pictures })
     }
 
     /// All posts with their publication status, newest first.
@@ -637,19 +693,28 @@ impl Profile {
 
     /// Copies posts from drafts into the blog document, lists the chosen spokes there, and, if
     /// anything changed, commits one revision and signs it. `ids`: the posts to publish;
-    /// `None` publishes every draft that is new or changed. Returns the number of posts
-    /// published and whether a new revision was made. No network.
+    /// `None` publishes every draft that is new or changed. Posts published at once from two
+    /// computers ([`BlogDoc::conflicted_post_ids`]) are published again from the merged
+    /// drafts in any case, so both edits reach readers. Returns the number of posts published
+    /// and whether a new revision was made. No network.
     pub fn publish_local(&mut self, key: &mut SigningKey, ids: Option<&[String]>) -> Result<(usize, bool), ProfileError> {
         let blog_id = self.meta.blog_id.clone();
         let spokes = self.meta.spokes.clone();
         let (n, statement) = self.with_drafts(|drafts| {
             self.with_blog(|blog| {
                 // Named posts are read one by one: publishing one post costs the same in a long blog.
-                let chosen: Vec<Post> = match ids {
+                let mut chosen: Vec<Post> = match ids {
                     Some(ids) => ids.iter().map(|id| drafts.post(id).ok_or_else(|| ProfileError::NoSuchPost(id.clone()))).collect::<Result<_, _>>()?,
                     // Every new or changed draft; an unpublished post stays so until it is published by name.
                     None => summaries(drafts, blog).into_iter().filter(|s| (s.changed_since_published || !s.published) && s.post.state != PostState::Unpublished).map(|s| s.post).collect(),
                 };
+                for id in blog.conflicted_post_ids() {
+                    if !chosen.iter().any(|p| p.id == id)
+                        && let Some(p) = drafts.post(&id).filter(|p| p.state != PostState::Unpublished)
+                    {
+                        chosen.push(p);
+                    }
+                }
                 let mut n = 0;
                 for post in chosen {
                     let mut p = post;
@@ -730,7 +795,7 @@ impl Profile {
     pub fn verify(&self) -> Result<(usize, usize), ProfileError> {
         let doc = self.with_blog(|b| Ok(b.automerge().fork()))?;
         let statements = self.statements()?;
-        let mut replica = spokes_sync::Replica { blog_id: self.meta.blog_id.clone(), doc, certificate: Some(self.certificate()?), statements };
+        let mut replica = spokes_sync::Replica { blog_id: self.meta.blog_id.clone(), doc, certificate: Some(self.certificate()?), statements, saved: Default::default() };
         let n = spokes_sync::session::audit_replica(&mut replica).map_err(|e| ProfileError::Signing(e.to_string()))?;
         Ok((n, replica.statements.len()))
     }
@@ -753,6 +818,11 @@ fn ticket_in(text: &str) -> &str {
 /// `wanted`, or `wanted-2`, `wanted-3`… if another post of `drafts` has it.
 pub(crate) fn unique_slug(drafts: &BlogDoc, wanted: &str, id: &str) -> String {
     let taken: std::collections::HashSet<String> = drafts.post_ids().into_iter().filter(|p| p != id).filter_map(|p| drafts.post_slug(&p)).collect();
+    next_free_slug(&taken, wanted)
+}
+
+/// `wanted` (or `post` if empty), else the first of `wanted-2`, `wanted-3`, … not in `taken`.
+fn next_free_slug(taken: &std::collections::HashSet<String>, wanted: &str) -> String {
     let base = if wanted.is_empty() { slugify("post") } else { wanted.to_owned() };
     let mut s = base.clone();
     let mut n = 2;
@@ -761,6 +831,18 @@ pub(crate) fn unique_slug(drafts: &BlogDoc, wanted: &str, id: &str) -> String {
         n += 1;
     }
     s
+}
+
+/// What [`Profile::import`] did.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    /// The posts imported as drafts, each with its source file, its warnings and the pictures
+    /// kept for it (link as written in the old blog, file it came from).
+    pub posts: Vec<import::Imported>,
+    /// Markdown files that were not posts, with the reason.
+    pub skipped: Vec<import::Skipped>,
+    /// Distinct pictures kept with the blog.
+    pub pictures: usize,
 }
 
 /// Commits the blog's pending changes as one revision and signs its heads; `None` if

@@ -98,7 +98,8 @@ const TRANSIENT: [&str; 4] = ["connection", "timeout", "rate-limited", "protocol
 fn plain(e: &spokes_sync::SyncError) -> Problem {
     let code = e.code().to_owned();
     let message = match code.as_str() {
-        "connection" | "timeout" => "The spoke could not be reached. Spokes will try again.".to_owned(),
+        "connection" => "The spoke could not be reached. Spokes will try again.".to_owned(),
+        "timeout" => "The spoke stopped answering before it had taken everything (it took too long). Spokes will try again.".to_owned(),
         "bad-invite" => "The spoke did not accept the invite. Ask its operator for a new one.".to_owned(),
         "not-hosted" => "The spoke does not host this blog. Add it again with a new invite.".to_owned(),
         "suspended" => "The spoke's operator has suspended this blog there.".to_owned(),
@@ -200,20 +201,23 @@ impl Profile {
     /// published), verifying everything received before merging it. Failures are recorded per
     /// spoke, never returned as an error: one unreachable spoke does not stop the others.
     pub async fn sync_with_pool(&self, pool: &ConnectionPool, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
-        let (mut base, before) = self.with_blog(|b| Ok((b.automerge().fork(), b.heads())))?;
+        let (mut base, before, full) = self.with_blog_saved(|b, full| Ok((b.automerge().fork(), b.heads(), full)))?;
         let cert = self.certificate()?;
         let statements = self.statements()?;
         // The merged document, every statement, and the certificate as the spokes know it.
         let shared = Arc::new(Mutex::new((base.fork(), statements.clone(), cert.clone())));
         let mut tasks = Vec::new();
+        // Saved at most once (or as it is on disk), for the spokes that lack most of the blog
+        // (a first publish).
+        let saved = full.map(|b| spokes_sync::SavedDoc::known(b.to_vec())).unwrap_or_default();
         for t in targets {
-            let (t, pool, shared, cert) = (t.clone(), pool.clone(), shared.clone(), cert.clone());
+            let (t, pool, shared, cert, saved) = (t.clone(), pool.clone(), shared.clone(), cert.clone(), saved.clone());
             let blog_id = self.blog_id().clone();
             let mut doc = base.fork();
             let statements = statements.clone();
             let state_path = self.path(&format!("sync/{}.state", t.endpoint));
             tasks.push(tokio::spawn(async move {
-                let mut replica = Replica { blog_id: blog_id.clone(), doc: doc.fork(), certificate: Some(cert), statements };
+                let mut replica = Replica { blog_id: blog_id.clone(), doc: doc.fork(), certificate: Some(cert), statements, saved };
                 let mut state = std::fs::read(&state_path).ok().and_then(|b| automerge::sync::State::decode(&b).ok()).unwrap_or_default();
                 let r = match t.endpoint_addr() {
                     Err(e) => Err(spokes_sync::SyncError::Connect(e)),

@@ -195,7 +195,7 @@ impl Profile {
         // signatures cover, so a spoke that lost revisions or serves an old state (validly
         // signed, but stale) takes nothing away, and the newest state any spoke holds comes
         // back. A spoke that lacks some of it gets it in the same session.
-        let mut replica = Replica { blog_id: blog_id.clone(), doc: spokes_core::doc::empty_automerge(), certificate: Some(identity.certificate()), statements: vec![] };
+        let mut replica = Replica { blog_id: blog_id.clone(), doc: spokes_core::doc::empty_automerge(), certificate: Some(identity.certificate()), statements: vec![], saved: Default::default() };
         let mut sealed = Vec::new();
         let mut answered = Vec::new();
         for t in targets {

@@ -99,6 +99,9 @@ struct Held {
     log_len: u64,
     /// Whether bytes were appended to the log since it was last fsynced ([`DocStore::sync_logs`]).
     unsynced: bool,
+    /// The full save's bytes while the log is empty (they are then the whole document), kept
+    /// so that sending the document to a peer that has nothing does not save it again.
+    full: Option<Arc<Vec<u8>>>,
 }
 
 /// The documents of one profile folder. Cheap to clone (shared).
@@ -138,7 +141,8 @@ impl DocStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(StoreError::Io { path: log, source: e }),
         };
-        let mut held = Held { saved: doc.heads(), doc, stamps, base_len: bytes.len() as u64, log_len: log_bytes.len() as u64, unsynced: false };
+        let full = log_bytes.is_empty().then(|| Arc::new(bytes.clone()));
+        let mut held = Held { saved: doc.heads(), doc, stamps, base_len: bytes.len() as u64, log_len: log_bytes.len() as u64, unsynced: false, full };
         if !log_bytes.is_empty() {
             // Complete chunks are applied; Automerge stops at a torn chunk and skips the rest.
             if let Err(e) = held.doc.automerge().load_incremental(&log_bytes) {
@@ -163,6 +167,13 @@ impl DocStore {
     /// Errors: the load's, `f`'s, or the write's. If `f` fails, operations it left
     /// uncommitted are rolled back; changes it committed are written.
     pub fn with<R, E: From<StoreError>>(&self, w: Which, f: impl FnOnce(&mut BlogDoc) -> Result<R, E>) -> Result<R, E> {
+        self.with_full_save(w, |d, _| f(d))
+    }
+
+    /// [`DocStore::with`], also giving `f` the document's full save when the files hold it as
+    /// one (nothing appended since), so a caller that needs the saved bytes (to send the whole
+    /// document to a peer) does not save it again.
+    pub fn with_full_save<R, E: From<StoreError>>(&self, w: Which, f: impl FnOnce(&mut BlogDoc, Option<Arc<Vec<u8>>>) -> Result<R, E>) -> Result<R, E> {
         let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
         let (base, log) = self.paths(w);
         let held = match slot.take() {
@@ -173,6 +184,7 @@ impl DocStore {
                     let mut theirs = self.load(w)?;
                     h.doc.automerge().merge(theirs.doc.automerge()).map_err(|e| StoreError::Damaged { path: base.clone(), message: e.to_string() })?;
                     h.saved = theirs.saved;
+                    h.full = None;
                     h.stamps = theirs.stamps;
                     h.base_len = theirs.base_len;
                     h.log_len = theirs.log_len;
@@ -181,7 +193,8 @@ impl DocStore {
             }
         };
         let h = slot.insert(held);
-        let r = f(&mut h.doc);
+        let full = h.full.clone();
+        let r = f(&mut h.doc, full);
         if r.is_err() {
             // Operations `f` left uncommitted are discarded; committed changes are kept.
             h.doc.automerge().rollback();
@@ -195,6 +208,14 @@ impl DocStore {
         if heads == h.saved && !whole {
             return Ok(());
         }
+        // Changes that outweigh a third of the document (an import, a first publish) are not
+        // encoded one by one for the log, which costs more than saving the document whole.
+        let whole = whole || {
+            let saved = h.saved.clone();
+            let doc = h.doc.automerge();
+            let new: u64 = doc.get_changes_meta(&saved).iter().map(|c| (c.max_op + 1).saturating_sub(c.start_op)).sum();
+            new > 10_000 && new * 3 > doc.get_changes_meta(&[]).iter().map(|c| (c.max_op + 1).saturating_sub(c.start_op)).sum::<u64>()
+        };
         let tail = if whole { Vec::new() } else { h.doc.automerge().save_after(&h.saved) };
         if whole || h.log_len + tail.len() as u64 > h.base_len.max(MIN_COMPACT_BYTES) {
             let bytes = h.doc.save();
@@ -207,11 +228,13 @@ impl DocStore {
             h.base_len = bytes.len() as u64;
             h.log_len = 0;
             h.unsynced = false;
+            h.full = Some(Arc::new(bytes));
         } else {
             let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(io(log))?;
             f.write_all(&tail).map_err(io(log))?;
             h.log_len += tail.len() as u64;
             h.unsynced = true;
+            h.full = None;
         }
         h.saved = heads;
         h.stamps = (stamp(base), stamp(log));
