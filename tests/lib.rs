@@ -8,10 +8,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The folder holding the workspace's binaries (next to the test executable's `deps/`).
+/// The folder holding the workspace's binaries: `SPOKES_BIN_DIR` when set (the benchmark runs
+/// the build `./x app` makes), else next to the test executable's `deps/`.
 pub fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let dir = match std::env::var_os("SPOKES_BIN_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => {
+            let exe = std::env::current_exe().expect("test executable path");
+            exe.parent().and_then(|d| d.parent()).expect("target dir").to_path_buf()
+        }
+    };
     let p = dir.join(name);
     assert!(p.exists(), "{} is missing: build the binaries first (`cargo build --workspace --bins`)", p.display());
     p
@@ -68,10 +74,17 @@ impl SpokeProc {
     /// Runs `binary` (`spoke`, or the test-only `spoke-dishonest`) on this data folder with
     /// extra environment variables, replicating and pulling from the council every second.
     pub fn start_as(&mut self, binary: &str, env: &[(&str, &str)]) {
+        self.start_with(binary, &["--replicate-interval", "1", "--council-interval", "1"], env);
+    }
+
+    /// Runs `binary` on this data folder with `spoke run`'s extra `args` (none: the operator's
+    /// defaults, as the benchmark runs it) and extra environment variables.
+    pub fn start_with(&mut self, binary: &str, args: &[&str], env: &[(&str, &str)]) {
         let mut child = Command::new(bin(binary))
             .arg("--data")
             .arg(&self.data)
-            .args(["run", "--replicate-interval", "1", "--council-interval", "1"])
+            .arg("run")
+            .args(args)
             .env("SPOKE_LOG", "spoke=debug,spokes_sync=debug,warn")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
@@ -127,6 +140,11 @@ impl SpokeProc {
         let (status, body) = self.get(path);
         assert_eq!(status, 200, "GET {path}: {body}");
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    /// The process ID while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// Whether the process is running.

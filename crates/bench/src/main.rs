@@ -16,6 +16,13 @@
 //!   rule). Goal: above 20,000 revisions per second.
 //! - `publish`: publish to 3 spokes on loopback until the post is readable over HTTP on each.
 //!   Goal: p50 under 50 ms.
+//! - `large-blog`: the real-blog issue's goals on a generated 2,000-post blog, in the dev
+//!   build's `spoke` and `spokes` programs (`SPOKES_BIN_DIR`): import under 5 s, first publish
+//!   to 3 fresh spokes until readable under 5 s, a later one-post publish stored on all under
+//!   3 ms and readable under 10 ms (p50), spoke memory under 300 MB, idle CPU under 1%
+//!   (`large.rs`).
+//! - `nostr`: the same blog as NIP-23 events to three nostr-rs-relay processes (nostr-sdk),
+//!   shown beside `large-blog` (`nostr.rs`).
 //! - `reader`: wrk against a spoke's post page and front page, and against nginx serving the
 //!   same pages as static files. Goal: the post page at half of nginx's throughput or more.
 //! - `council-search`: 100 blogs of 10 posts on 10 spokes in two tiers; once every post
@@ -28,6 +35,8 @@
 
 mod app;
 mod council;
+mod large;
+mod nostr;
 mod phases;
 
 use anyhow::{Context, Result, bail};
@@ -86,6 +95,21 @@ pub struct Opts {
     /// The desktop app binary for `app` (skipped without it).
     #[arg(long)]
     pub app: Option<PathBuf>,
+    /// Posts in the generated blog of `large-blog`.
+    #[arg(long, default_value_t = 2000)]
+    pub large_posts: usize,
+    /// Markdown bytes of that blog.
+    #[arg(long, default_value_t = 20_000_000)]
+    pub large_bytes: usize,
+    /// Later publishes of one edited post measured in `large-blog` (and `nostr`).
+    #[arg(long, default_value_t = 30)]
+    pub large_edits: usize,
+    /// nostr-rs-relay for `nostr` (default: on PATH or in ~/.cargo/bin; skipped without it).
+    #[arg(long)]
+    pub nostr_relay: Option<PathBuf>,
+    /// A Python that imports nostr_sdk, for `nostr` (default: python3).
+    #[arg(long)]
+    pub nostr_python: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -120,8 +144,8 @@ enum Cmd {
     },
     /// Runs one benchmark and prints its JSON result.
     Run {
-        /// editing, docs-build, docs-open, signing, history, publish, reader, council-search,
-        /// load or app.
+        /// editing, docs-build, docs-open, signing, history, publish, large-blog, nostr,
+        /// reader, council-search, load or app.
         name: String,
         /// Working folder shared by the benchmarks of one run.
         #[arg(long)]
@@ -131,7 +155,7 @@ enum Cmd {
     },
 }
 
-const ORDER: [&str; 10] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "reader", "council-search", "load", "app"];
+const ORDER: [&str; 12] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "nostr", "reader", "council-search", "load", "app"];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -166,6 +190,8 @@ fn run_one(name: &str, work: &Path, o: &Opts) -> Result<Value> {
         "signing" => phases::signing(o),
         "history" => phases::history(work),
         "publish" => phases::publish(o),
+        "large-blog" => large::large_blog(work, o),
+        "nostr" => nostr::nostr(work, o),
         "reader" => phases::reader(o),
         "council-search" => council::council_search(o),
         "load" => council::load(o),
@@ -203,7 +229,10 @@ fn all(out: &Path, work: Option<PathBuf>, o: &Opts) -> Result<()> {
             .args(["--publishes", &o.publishes.to_string(), "--signatures", &o.signatures.to_string(), "--trace-limit", &o.trace_limit.to_string(), "--reader-secs", &o.reader_secs.to_string()])
             .args(["--council-blogs", &o.council_blogs.to_string(), "--council-queries", &o.council_queries.to_string()])
             .args(["--load-secs", &o.load_secs.to_string(), "--load-readers", &o.load_readers.to_string(), "--load-writers", &o.load_writers.to_string()])
+            .args(["--large-posts", &o.large_posts.to_string(), "--large-bytes", &o.large_bytes.to_string(), "--large-edits", &o.large_edits.to_string()])
             .args(o.app.iter().flat_map(|a| [std::ffi::OsStr::new("--app"), a.as_os_str()]))
+            .args(o.nostr_relay.iter().flat_map(|a| [std::ffi::OsStr::new("--nostr-relay"), a.as_os_str()]))
+            .args(o.nostr_python.iter().flat_map(|a| [std::ffi::OsStr::new("--nostr-python"), a.as_os_str()]))
             .stderr(std::process::Stdio::inherit())
             .output()
             .with_context(|| format!("run {name}"))?;

@@ -740,6 +740,48 @@ pub fn report(doc: &Value) -> String {
     ));
     s.push_str(&format!("| whole-history verification above 20,000 revisions/s | {} revisions/s | {} |\n", f(&r["history"]["revisions_per_s"], 0), met(&r["history"])));
     s.push_str(&format!("| publish-to-readable p50 under 50 ms (3 spokes, loopback) | warm {} ms (p99 {} ms); cold {} ms | {} |\n", f(&r["publish"]["all_readable_p50_ms"], 1), f(&r["publish"]["all_readable_p99_ms"], 1), f(&r["publish"]["cold"]["all_readable_p50_ms"], 1), met(&r["publish"])));
+    let lb = &r["large-blog"];
+    let goal = |k: &str| match lb["goals"][k]["met"].as_bool() {
+        Some(true) => "met",
+        Some(false) => "**not met**",
+        None => "–",
+    };
+    let mib = |v: &Value| v.as_u64().map(|b| format!("{}", b >> 20)).unwrap_or_else(|| "–".into());
+    let nostr = &r["nostr"];
+    let beside = |ours: &Value, theirs: &Value| match (ours.as_f64(), theirs.as_f64()) {
+        (Some(a), Some(b)) if a > 0.0 => format!("; Nostr (NIP-23, 3 nostr-rs-relay) {b:.2}, {:.1}× ours", b / a),
+        _ => String::new(),
+    };
+    s.push_str(&format!(
+        "| import of a {}-post blog ({} MB of Markdown) under 5 s | {} s | {} |\n",
+        lb["posts"],
+        lb["markdown_bytes"].as_u64().unwrap_or(0) / 1_000_000,
+        f(&lb["import_s"], 2),
+        goal("import")
+    ));
+    s.push_str(&format!(
+        "| first publish of that blog to 3 fresh spokes, until every post is readable on all, under 5 s | {} s (the command: {} s{}) | {} |\n",
+        f(&lb["first_publish_s"], 2),
+        f(&lb["first_publish_command_s"], 2),
+        beside(&lb["first_publish_s"], &nostr["whole_blog_s"]),
+        goal("first_publish")
+    ));
+    s.push_str(&format!(
+        "| a later publish of one edited post: stored and verified on all 3, p50 under 3 ms | {} ms (p99 {} ms{}) | {} |\n",
+        f(&lb["later_stored_p50_ms"], 1),
+        f(&lb["later_stored_p99_ms"], 1),
+        beside(&lb["later_stored_p50_ms"], &nostr["one_post_p50_ms"]),
+        goal("later_stored")
+    ));
+    s.push_str(&format!("| … and readable on all 3, p50 under 10 ms | {} ms (p99 {} ms) | {} |\n", f(&lb["later_readable_p50_ms"], 1), f(&lb["later_readable_p99_ms"], 1), goal("later_readable")));
+    s.push_str(&format!(
+        "| spoke memory under 300 MB receiving that blog and idle after; idle CPU under 1% | peak {} MiB, idle {} MiB, idle CPU {}% | {} / {} |\n",
+        mib(&lb["spoke_peak_rss_bytes"]),
+        mib(&lb["spoke_idle_rss_bytes"]),
+        f(&lb["spoke_idle_cpu_percent"], 2),
+        goal("spoke_memory"),
+        goal("idle_cpu")
+    ));
     s.push_str(&format!(
         "| a spoke's post page at least half of nginx's static throughput | {} of nginx ({} vs {} requests/s; front page {}) | {} |\n",
         f(&r["reader"]["post_ratio"], 2),

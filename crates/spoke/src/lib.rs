@@ -370,6 +370,10 @@ struct Inner {
     /// Council offers refused for failing verification: (peer, blog) → the offered heads, not
     /// fetched again until the peer offers something else.
     refused_offers: Mutex<HashMap<(String, BlogId), Vec<String>>>,
+    /// Per (peer spoke, blog), the heads both sides held at the end of the last replication
+    /// session: while ours are still those, the periodic replication skips that peer (it
+    /// pushes to us itself when it has something new).
+    in_step: Mutex<HashMap<(String, BlogId), Vec<automerge::ChangeHash>>>,
     /// Test-only dishonesty (feature `dishonest`).
     #[cfg(feature = "dishonest")]
     tamper: Option<dishonest::Tamper>,
@@ -468,6 +472,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         sessions: Mutex::default(),
         rollbacks: Mutex::default(),
         refused_offers: Mutex::default(),
+        in_step: Mutex::default(),
         council: Mutex::default(),
         #[cfg(feature = "dishonest")]
         tamper: dishonest::Tamper::from_env(),
@@ -771,7 +776,7 @@ impl Inner {
     }
 
     /// Merges a verified replica into the stored blog and records the sync state.
-    fn persist(&self, peer: &str, admission: Admission<'_>, replica: &Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {
+    fn persist(&self, peer: &str, admission: Admission<'_>, replica: &mut Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {
         let internal = |e: &dyn std::fmt::Display| RemoteError::new("internal", e.to_string());
         // A dishonest spoke serves its tampering but keeps its storage as it was, so that a
         // test can switch kinds of tampering (or honesty) back on cleanly.
@@ -782,19 +787,19 @@ impl Inner {
         let _guard = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let cert = replica.certificate.clone().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?;
         let stored = self.store.blog(&replica.blog_id).map_err(|e| internal(&e))?;
-        let mut current = match &stored {
-            Some(b) => self.document(&replica.blog_id, &b.document).map_err(|e| internal(&e))?,
-            None => empty_automerge(),
+        let stored_heads = match &stored {
+            Some(b) => self.stored_heads(&replica.blog_id, &b.document).map_err(|e| internal(&e))?,
+            None => Vec::new(),
         };
         let hosted = match &stored {
             Some(b) => b.kind == "hosted",
             None => !matches!(admission, Admission::Mirror),
         };
         // The usual case: the session started from what is stored, so its result contains it
-        // and is taken as it is. Otherwise (another session stored something meanwhile) the two
-        // are merged.
-        let mut incoming = replica.doc.clone();
-        let stored_heads = current.get_heads();
+        // and is taken as it is (the session's document, not a copy: the session is over).
+        // Otherwise (another session stored something meanwhile) the two are merged.
+        let mut incoming = std::mem::replace(&mut replica.doc, empty_automerge());
+        let mut current;
         let contains_stored = stored_heads.iter().all(|h| incoming.get_change_meta_by_hash(h).is_some());
         let stored_len = stored.as_ref().map_or(0, |b| b.document.len());
         let (increments, increment_bytes) = if stored.is_some() { self.store.increments(&replica.blog_id).map_err(|e| internal(&e))? } else { (0, 0) };
@@ -805,6 +810,15 @@ impl Inner {
         let write: (Option<Vec<u8>>, bool) = match (&outcome.received, contains_stored) {
             _ if outcome.new_changes == 0 && contains_stored => {
                 current = incoming;
+                (None, false)
+            }
+            // Nothing new, from a session that began before another stored more: what is
+            // stored already holds all of it.
+            _ if outcome.new_changes == 0 => {
+                current = match &stored {
+                    Some(b) => self.document(&replica.blog_id, &b.document).map_err(|e| internal(&e))?,
+                    None => empty_automerge(),
+                };
                 (None, false)
             }
             // A whole document that contains what is stored: the bytes received, as they are.
@@ -826,8 +840,12 @@ impl Inner {
                 (Some(current.save()), false)
             }
             (_, false) => {
+                current = match &stored {
+                    Some(b) => self.document(&replica.blog_id, &b.document).map_err(|e| internal(&e))?,
+                    None => empty_automerge(),
+                };
                 current.merge(&mut incoming).map_err(|e| internal(&e))?;
-                (Some(current.save()), false)
+                if full_save_due || stored_heads.is_empty() { (Some(current.save()), false) } else { (Some(current.save_after(&stored_heads)), true) }
             }
         };
         let size = match &write {
@@ -886,6 +904,21 @@ impl Inner {
             let _ = self.replicate.send((replica.blog_id.clone(), Some(peer.to_owned())));
         }
         Ok(())
+    }
+
+    /// The heads of the document stored as `bytes`, from the cache when it holds exactly
+    /// these bytes (no copy of the document), else from [`Inner::document`].
+    fn stored_heads(&self, blog_id: &BlogId, bytes: &[u8]) -> Result<Vec<automerge::ChangeHash>, spokes_core::doc::DocError> {
+        if bytes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let hash: [u8; 32] = blake3::hash(bytes).into();
+        if let Some((h, doc)) = self.docs.lock().unwrap_or_else(|p| p.into_inner()).get_mut(blog_id)
+            && *h == hash
+        {
+            return Ok(doc.get_heads());
+        }
+        Ok(self.document(blog_id, bytes)?.get_heads())
     }
 
     /// The document stored as `bytes`: from the cache when it holds exactly these bytes,
@@ -1000,7 +1033,7 @@ impl Host for Inner {
         }
     }
 
-    fn commit(&self, peer: &str, hello: &Hello, replica: &Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {
+    fn commit(&self, peer: &str, hello: &Hello, replica: &mut Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {
         self.persist(peer, Admission::Writer(hello.token.as_deref()), replica, state, outcome)
     }
 
@@ -1277,10 +1310,14 @@ async fn replication_loop(inner: Arc<Inner>, endpoint: Endpoint, mut rx: mpsc::U
     // Blogs with new changes, when to replicate them, and the peer they came from (not sent
     // back to it; `None` once changes came from two peers).
     let mut due: HashMap<BlogId, (tokio::time::Instant, Option<String>)> = HashMap::new();
+    let mut passes: u64 = 0;
     loop {
         let next = due.values().map(|(at, _)| *at).min();
-        let (blogs, skip): (Vec<BlogId>, Option<String>) = tokio::select! {
-            _ = tick.tick() => (inner.store.blog_ids().unwrap_or_default(), None),
+        let (blogs, skip, periodic): (Vec<BlogId>, Option<String>, bool) = tokio::select! {
+            _ = tick.tick() => {
+                passes += 1;
+                (inner.store.blog_ids().unwrap_or_default(), None, true)
+            }
             m = rx.recv() => match m {
                 Some((b, from)) => {
                     // The first change sets the time; later ones do not push it back.
@@ -1300,14 +1337,19 @@ async fn replication_loop(inner: Arc<Inner>, endpoint: Endpoint, mut rx: mpsc::U
                 let ready: Vec<BlogId> = due.iter().filter(|(_, (at, _))| *at <= now).map(|(b, _)| b.clone()).collect();
                 let Some(b) = ready.into_iter().next() else { continue };
                 let skip = due.remove(&b).and_then(|(_, s)| s);
-                (vec![b], skip)
+                (vec![b], skip, false)
             }
         };
+        // A periodic pass (not one for new changes) skips peers known to be in step, but
+        // every tenth pass asks them all, should one have lost data meanwhile.
         for blog in blogs {
-            let peers: Vec<spokes_core::SpokeRef> = inner.blog(&blog).map(|v| v.spokes.clone()).unwrap_or_default();
+            let Some(view) = inner.blog(&blog) else { continue };
             let mut tasks = Vec::new();
-            for p in peers {
+            for p in view.spokes.clone() {
                 if p.endpoint == inner.endpoint_id || Some(&p.endpoint) == skip.as_ref() {
+                    continue;
+                }
+                if periodic && passes % 10 != 0 && inner.in_step.lock().unwrap_or_else(|e| e.into_inner()).get(&(p.endpoint.clone(), blog.clone())) == Some(&view.heads) {
                     continue;
                 }
                 let (inner, endpoint, blog) = (inner.clone(), endpoint.clone(), blog.clone());
@@ -1337,7 +1379,19 @@ async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, 
             addr = addr.with_ip_addr(s);
         }
     }
-    sync_with(inner, endpoint, blog, &peer.endpoint, addr, Admission::Replica).await
+    let r = sync_with(inner, endpoint, blog, &peer.endpoint, addr, Admission::Replica).await;
+    let key = (peer.endpoint.clone(), blog.clone());
+    let mut in_step = inner.in_step.lock().unwrap_or_else(|e| e.into_inner());
+    match &r {
+        Ok(o) if o.heads == o.peer_heads => {
+            in_step.insert(key, o.heads.clone());
+        }
+        _ => {
+            in_step.remove(&key);
+        }
+    }
+    drop(in_step);
+    r
 }
 
 /// A sync session for `blog` with `peer` at `addr`, then the exchange of the pictures the

@@ -177,7 +177,7 @@ impl SearchIndex {
         let f = self.fields;
         let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut indexed = self.indexed.lock().unwrap_or_else(|p| p.into_inner());
-        let posts: Vec<&PostView> = view.filter(|v| v.verified()).map(|v| v.posts.iter().collect()).unwrap_or_default();
+        let posts: Vec<&PostView> = view.filter(|v| v.verified()).map(|v| v.posts.iter().map(|p| p.as_ref()).collect()).unwrap_or_default();
         let mut changed = false;
         let stale: Vec<(BlogId, String)> = indexed.keys().filter(|(b, p)| b == blog && !posts.iter().any(|x| &x.id == p)).cloned().collect();
         for k in stale {

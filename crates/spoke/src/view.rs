@@ -73,8 +73,9 @@ pub struct BlogView {
     pub fingerprint: String,
     /// Author's user ID, for display.
     pub author: String,
-    /// Published posts, newest first.
-    pub posts: Vec<PostView>,
+    /// Published posts, newest first (shared with the views built after this one, so a
+    /// publish of one post copies no other post's text).
+    pub posts: Vec<std::sync::Arc<PostView>>,
     /// Verification result.
     pub verification: Verification,
     /// Spokes the author lists.
@@ -130,15 +131,15 @@ impl BlogView {
                     Some(o) => (o.html.clone(), o.excerpt.clone(), o.images.clone(), o.text.clone()),
                     None => (markdown_to_html_with(&p.body, Some(&image_base)), excerpt(&p.body, 280), referenced_images(&p.body), plain_text(&p.body)),
                 };
-                PostView { html, excerpt, images, body_hash, text, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags }
+                std::sync::Arc::new(PostView { html, excerpt, images, body_hash, text, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags })
             };
             let changed = previous.filter(|v| v.verified() && !v.heads.is_empty()).and_then(|v| doc.changed_post_ids(&v.heads).ok().map(|ids| (v, ids)));
             view.posts = match changed {
                 Some((prev, ids)) => {
-                    let mut posts: Vec<PostView> = prev.posts.iter().filter(|p| !ids.contains(&p.id)).cloned().collect();
+                    let mut posts: Vec<std::sync::Arc<PostView>> = prev.posts.iter().filter(|p| !ids.contains(&p.id)).cloned().collect();
                     for id in &ids {
                         if let Some(p) = doc.post(id).filter(|p| p.state == PostState::Published) {
-                            let old = prev.posts.iter().find(|o| &o.id == id);
+                            let old = prev.posts.iter().find(|o| &o.id == id).map(|o| o.as_ref());
                             posts.push(render(p, old));
                         }
                     }
@@ -146,7 +147,7 @@ impl BlogView {
                     posts
                 }
                 None => {
-                    let rendered: std::collections::HashMap<&str, &PostView> = previous.map(|v| v.posts.iter().map(|p| (p.id.as_str(), p)).collect()).unwrap_or_default();
+                    let rendered: std::collections::HashMap<&str, &PostView> = previous.map(|v| v.posts.iter().map(|p| (p.id.as_str(), p.as_ref())).collect()).unwrap_or_default();
                     doc.posts().into_iter().filter(|p| p.state == PostState::Published).map(|p| {
                         let old = rendered.get(p.id.as_str()).copied();
                         render(p, old)
@@ -162,7 +163,7 @@ impl BlogView {
     /// The post with this slug, if readers may see it yet.
     pub fn post(&self, slug: &str) -> Option<&PostView> {
         let now = chrono::Utc::now();
-        self.posts.iter().find(|p| p.slug == slug && p.date <= now)
+        self.posts.iter().map(|p| p.as_ref()).find(|p| p.slug == slug && p.date <= now)
     }
 
     /// The posts readers see now, newest first: a post dated in the future is scheduled, and
@@ -170,7 +171,7 @@ impl BlogView {
     /// every spoke at that time even if the writer's computer is off).
     pub fn visible(&self) -> Vec<&PostView> {
         let now = chrono::Utc::now();
-        self.posts.iter().filter(|p| p.date <= now).collect()
+        self.posts.iter().map(|p| p.as_ref()).filter(|p| p.date <= now).collect()
     }
 
     /// The title to show: the blog's title, or its ID.

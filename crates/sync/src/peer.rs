@@ -56,7 +56,7 @@ pub async fn while_moving<T>(conn: &Connection, idle: Duration, session: impl st
 /// replica (before telling the peer we are done), and returns the outcome.
 pub async fn initiate<F>(endpoint: &Endpoint, addr: EndpointAddr, hello: Hello, replica: &mut Replica, state: &mut State, persist: F) -> Result<Outcome, SyncError>
 where
-    F: FnOnce(&Replica, &State, &Outcome) -> Result<(), RemoteError>,
+    F: FnOnce(&mut Replica, &State, &Outcome) -> Result<(), RemoteError>,
 {
     let conn = tokio::time::timeout(CONNECT_TIMEOUT, endpoint.connect(addr, ALPN))
         .await
@@ -70,7 +70,7 @@ where
 
 async fn initiate_on<F>(conn: &Connection, hello: Hello, replica: &mut Replica, state: &mut State, persist: F) -> Result<Outcome, SyncError>
 where
-    F: FnOnce(&Replica, &State, &Outcome) -> Result<(), RemoteError>,
+    F: FnOnce(&mut Replica, &State, &Outcome) -> Result<(), RemoteError>,
 {
     let (mut send, mut recv, answer) = open_session(conn, &hello).await?;
     run_initiated(&mut send, &mut recv, answer, &hello, replica, state, persist).await
@@ -78,7 +78,7 @@ where
 
 async fn run_initiated<F>(send: &mut SendStream, recv: &mut RecvStream, answer: Frame, hello: &Hello, replica: &mut Replica, state: &mut State, persist: F) -> Result<Outcome, SyncError>
 where
-    F: FnOnce(&Replica, &State, &Outcome) -> Result<(), RemoteError>,
+    F: FnOnce(&mut Replica, &State, &Outcome) -> Result<(), RemoteError>,
 {
     let peer_heads = match answer.typ {
         FrameType::Hello => {
@@ -164,7 +164,7 @@ impl ConnectionPool {
     /// (dialled if there is none). Errors as [`initiate`].
     pub async fn session<F>(&self, addr: EndpointAddr, hello: Hello, replica: &mut Replica, state: &mut State, persist: F) -> Result<Outcome, SyncError>
     where
-        F: FnOnce(&Replica, &State, &Outcome) -> Result<(), RemoteError>,
+        F: FnOnce(&mut Replica, &State, &Outcome) -> Result<(), RemoteError>,
     {
         let hello = hello.with_heads(&replica.doc.get_heads());
         let started = async {
@@ -214,7 +214,7 @@ pub trait Host: Send + Sync + 'static {
     /// and the persisted sync state for (peer, blog), or a refusal sent to the peer.
     fn open(&self, peer: &str, hello: &Hello) -> Result<(Replica, State), RemoteError>;
     /// Persists a successful session's result before `Done` is sent.
-    fn commit(&self, peer: &str, hello: &Hello, replica: &Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError>;
+    fn commit(&self, peer: &str, hello: &Hello, replica: &mut Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError>;
     /// Records a failed session (refusals, protocol errors) for the operator.
     fn record_failure(&self, peer: &str, blog: Option<&BlogId>, error: &SyncError);
 }
@@ -283,7 +283,7 @@ async fn respond_on<H: Host + ?Sized>(host: &H, send: &mut SendStream, recv: &mu
     }
     write_frame(send, &Frame::json(FrameType::Hello, &answer)).await?;
     let mut outcome = exchange_with(send, recv, false, &mut replica, &mut state, peer_heads.as_deref()).await?;
-    let persisted = host.commit(peer, &hello, &replica, &state, &outcome).map(|_| outcome.heads.clone());
+    let persisted = host.commit(peer, &hello, &mut replica, &state, &outcome).map(|_| outcome.heads.clone());
     outcome.peer_heads = finish(send, recv, false, persisted).await?;
     let _ = send.finish();
     Ok(outcome)

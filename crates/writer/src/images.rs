@@ -16,6 +16,13 @@ use spokes_sync::peer::ConnectionPool;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+/// The pictures each published post shows, as of `heads` of the blog.
+#[derive(Debug, Default)]
+pub(crate) struct PublishedImages {
+    heads: Vec<automerge::ChangeHash>,
+    per_post: std::collections::HashMap<String, Vec<ImageName>>,
+}
+
 impl Profile {
     fn image_path(&self, name: &ImageName) -> PathBuf {
         self.path("images").join(name.as_str())
@@ -42,9 +49,36 @@ impl Profile {
         std::fs::read(self.image_path(name)).ok().filter(|b| name.verify(b))
     }
 
-    /// The pictures the published posts link to.
+    /// The pictures the published posts link to. Only the posts changed since the last call
+    /// are read again (a publish of one post in a long blog reads that post), found with
+    /// Automerge's diff; the first call reads every post.
     pub fn published_images(&self) -> Result<BTreeSet<ImageName>, ProfileError> {
-        self.with_blog(|b| Ok(b.posts().iter().filter(|p| p.state == PostState::Published).flat_map(|p| referenced_images(&p.body)).collect()))
+        let mut cache = self.images.lock().unwrap_or_else(|p| p.into_inner());
+        self.with_blog(|b| {
+            let heads = b.heads();
+            let changed = match cache.as_ref() {
+                Some(c) if c.heads == heads => None,
+                Some(c) => b.changed_post_ids(&c.heads).ok(),
+                None => None,
+            };
+            let fresh = match (cache.take(), changed) {
+                (Some(c), None) if c.heads == heads => c,
+                (Some(mut c), Some(ids)) => {
+                    for id in ids {
+                        match b.post(&id).filter(|p| p.state == PostState::Published) {
+                            Some(p) => c.per_post.insert(id, referenced_images(&p.body)),
+                            None => c.per_post.remove(&id),
+                        };
+                    }
+                    c.heads = heads;
+                    c
+                }
+                _ => PublishedImages { per_post: b.posts().into_iter().filter(|p| p.state == PostState::Published).map(|p| (p.id.clone(), referenced_images(&p.body))).collect(), heads },
+            };
+            let all = fresh.per_post.values().flatten().cloned().collect();
+            *cache = Some(fresh);
+            Ok(all)
+        })
     }
 
     /// Exchanges pictures with every target that just synced: sends the published ones it

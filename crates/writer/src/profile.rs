@@ -191,6 +191,9 @@ pub struct Profile {
     meta: Meta,
     docs: DocStore,
     snapshot: Arc<Mutex<Option<Arc<Snapshot>>>>,
+    /// The pictures each published post shows, as of some heads of the blog
+    /// ([`Profile::published_images`] brings it up to date by the posts changed since).
+    pub(crate) images: Arc<Mutex<Option<crate::images::PublishedImages>>>,
 }
 
 /// The post list as of the documents' last write (`posts.snapshot.json`), so the app can show
@@ -251,7 +254,7 @@ impl Profile {
         let (blog_id, mut blog) = BlogDoc::create_blog(&fp, settings);
         let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, settings);
         let st = Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -297,7 +300,7 @@ impl Profile {
             }
         };
         std::fs::create_dir_all(dir.join("sync")).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -320,7 +323,7 @@ impl Profile {
         let mut meta: Meta = serde_json::from_value(v).map_err(|e| ProfileError::Damaged { path, message: e.to_string() })?;
         let upgrade = meta.version < PROFILE_VERSION;
         meta.version = PROFILE_VERSION;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), meta };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), meta };
         if upgrade {
             p.save_meta()?;
         }

@@ -213,11 +213,12 @@ impl Profile {
         for t in targets {
             let (t, pool, shared, cert, saved) = (t.clone(), pool.clone(), shared.clone(), cert.clone(), saved.clone());
             let blog_id = self.blog_id().clone();
-            let mut doc = base.fork();
+            // One copy per spoke: each session works on its own.
+            let doc = base.fork();
             let statements = statements.clone();
             let state_path = self.path(&format!("sync/{}.state", t.endpoint));
             tasks.push(tokio::spawn(async move {
-                let mut replica = Replica { blog_id: blog_id.clone(), doc: doc.fork(), certificate: Some(cert), statements, saved };
+                let mut replica = Replica { blog_id: blog_id.clone(), doc, certificate: Some(cert), statements, saved };
                 let mut state = std::fs::read(&state_path).ok().and_then(|b| automerge::sync::State::decode(&b).ok()).unwrap_or_default();
                 let r = match t.endpoint_addr() {
                     Err(e) => Err(spokes_sync::SyncError::Connect(e)),
@@ -277,7 +278,7 @@ impl Profile {
         // Save what was pulled (other devices' revisions), then the status.
         let (doc, statements, learned) = {
             let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
-            (g.0.fork(), g.1.clone(), g.2.clone())
+            (std::mem::replace(&mut g.0, spokes_core::doc::empty_automerge()), std::mem::take(&mut g.1), g.2.clone())
         };
         // Devices added or removed on the writer's other computers.
         if learned != cert && self.merge_certificate(&learned)? {
