@@ -748,8 +748,8 @@ pub fn report(doc: &Value) -> String {
     };
     let mib = |v: &Value| v.as_u64().map(|b| format!("{}", b >> 20)).unwrap_or_else(|| "–".into());
     let nostr = &r["nostr"];
-    let beside = |ours: &Value, theirs: &Value| match (ours.as_f64(), theirs.as_f64()) {
-        (Some(a), Some(b)) if a > 0.0 => format!("; Nostr (NIP-23, 3 nostr-rs-relay) {b:.2}, {:.1}× ours", b / a),
+    let beside = |ours: &Value, theirs: &Value, unit: &str| match (ours.as_f64(), theirs.as_f64()) {
+        (Some(a), Some(b)) if b > 0.0 => format!("; Nostr (NIP-23 to 3 nostr-rs-relay) {b:.2} {unit}: Spokes takes {:.2}× its time", a / b),
         _ => String::new(),
     };
     s.push_str(&format!(
@@ -763,14 +763,14 @@ pub fn report(doc: &Value) -> String {
         "| first publish of that blog to 3 fresh spokes, until every post is readable on all, under 5 s | {} s (the command: {} s{}) | {} |\n",
         f(&lb["first_publish_s"], 2),
         f(&lb["first_publish_command_s"], 2),
-        beside(&lb["first_publish_s"], &nostr["whole_blog_s"]),
+        beside(&lb["first_publish_s"], &nostr["whole_blog_s"], "s"),
         goal("first_publish")
     ));
     s.push_str(&format!(
         "| a later publish of one edited post: stored and verified on all 3, p50 under 3 ms | {} ms (p99 {} ms{}) | {} |\n",
         f(&lb["later_stored_p50_ms"], 1),
         f(&lb["later_stored_p99_ms"], 1),
-        beside(&lb["later_stored_p50_ms"], &nostr["one_post_p50_ms"]),
+        beside(&lb["later_stored_p50_ms"], &nostr["one_post_p50_ms"], "ms"),
         goal("later_stored")
     ));
     s.push_str(&format!("| … and readable on all 3, p50 under 10 ms | {} ms (p99 {} ms) | {} |\n", f(&lb["later_readable_p50_ms"], 1), f(&lb["later_readable_p99_ms"], 1), goal("later_readable")));
