@@ -716,6 +716,44 @@ mod tests {
     }
 
     #[test]
+    fn appended_changes_follow_the_full_save_until_a_new_one_replaces_them() {
+        use automerge::ReadDoc;
+        use automerge::transaction::Transactable;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("spoke.db")).unwrap();
+        let cert = spokes_core::Identity::generate("Ada", "pw").unwrap().certificate();
+        let blog = BlogId::generate();
+        assert!(store.admit_open(&blog, &cert).unwrap());
+        let mut doc = spokes_core::doc::empty_automerge();
+        doc.put(automerge::ROOT, "n", 0).unwrap();
+        doc.commit();
+        let save = |store: &Store, w: DocumentWrite<'_>| store.save_session(&blog, w, &cert, &[], "peer", b"state").unwrap();
+        save(&store, DocumentWrite::Replace(&doc.save()));
+        let mut heads = doc.get_heads();
+        for i in 1..4 {
+            doc.put(automerge::ROOT, "n", i).unwrap();
+            doc.commit();
+            save(&store, DocumentWrite::Append(&doc.save_after(&heads)));
+            heads = doc.get_heads();
+        }
+        save(&store, DocumentWrite::Keep);
+        assert_eq!(store.increments(&blog).unwrap().0, 3);
+        // The stored document is the save followed by the appended changes, in order.
+        let mut back = spokes_core::doc::load_automerge(&store.blog(&blog).unwrap().unwrap().document).unwrap();
+        assert_eq!(back.get_heads(), doc.get_heads());
+        assert_eq!(back.get(automerge::ROOT, "n").unwrap().unwrap().0.to_i64(), Some(3));
+        // A full save replaces them; the sizes count both parts.
+        assert!(store.blog_sizes().unwrap()[0].bytes > 0);
+        save(&store, DocumentWrite::Replace(&doc.save()));
+        assert_eq!(store.increments(&blog).unwrap(), (0, 0));
+        assert_eq!(spokes_core::doc::load_automerge(&store.blog(&blog).unwrap().unwrap().document).unwrap().get_heads(), doc.get_heads());
+        // Dropping the blog drops its appended changes too.
+        save(&store, DocumentWrite::Append(b"x"));
+        assert!(store.drop_blog(&blog, "gone").unwrap());
+        assert_eq!(store.increments(&blog).unwrap(), (0, 0));
+    }
+
+    #[test]
     fn a_version_3_database_is_upgraded_and_keeps_its_blogs() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("spoke.db");

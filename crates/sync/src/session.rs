@@ -663,6 +663,120 @@ mod tests {
         (ra, rb)
     }
 
+    /// Both sides announce their heads, so the changes step runs.
+    async fn run_with_heads(a: &mut Replica, b: &mut Replica) -> (Result<Outcome, SyncError>, Result<Outcome, SyncError>) {
+        let (x, y) = tokio::io::duplex(1 << 20);
+        let (mut xr, mut xw) = tokio::io::split(x);
+        let (mut yr, mut yw) = tokio::io::split(y);
+        let (ha, hb) = (a.doc.get_heads(), b.doc.get_heads());
+        let (mut sa, mut sb) = (State::new(), State::new());
+        tokio::join!(
+            async {
+                let o = exchange_with(&mut xw, &mut xr, true, a, &mut sa, Some(&sorted(hb))).await?;
+                let h = o.heads.clone();
+                finish(&mut xw, &mut xr, true, Ok(h)).await.map(|_| o)
+            },
+            async {
+                let o = exchange_with(&mut yw, &mut yr, false, b, &mut sb, Some(&sorted(ha))).await?;
+                let h = o.heads.clone();
+                finish(&mut yw, &mut yr, false, Ok(h)).await.map(|_| o)
+            }
+        )
+    }
+
+    fn sorted(mut h: Vec<ChangeHash>) -> Vec<ChangeHash> {
+        h.sort();
+        h
+    }
+
+    /// Text that hardly compresses: `n` printable ASCII characters from a fixed-seed generator.
+    fn noise(n: usize, seed: u64) -> String {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (b'!' + (x % 94) as u8) as char
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_blog_larger_than_a_frame_reaches_an_empty_peer_whole_and_later_changes_as_increments() {
+        let mut a = author();
+        // 24 MB of Markdown that deflate cannot shrink below the 16 MiB frame limit.
+        for i in 0..12 {
+            a.doc.put_post(&Post::new(&format!("Post {i}"), &noise(2_000_000, i))).unwrap();
+        }
+        a.doc.commit("import");
+        a.sign();
+        let mut spoke = empty_spoke(&a.blog);
+        let mut w = a.replica();
+        let (ra, rb) = run_with_heads(&mut w, &mut spoke).await;
+        ra.unwrap();
+        let got = rb.unwrap();
+        let received = got.received.expect("the changes step brought the blog");
+        assert!(received.whole && received.base_heads.is_empty());
+        assert!(received.bytes.len() > crate::MAX_FRAME_LEN as usize, "{} bytes: more than one frame", received.bytes.len());
+        // The bytes as received load to exactly what the spoke now holds.
+        let mut stored = spokes_core::doc::load_automerge(&received.bytes).unwrap();
+        assert_eq!(sorted(stored.get_heads()), sorted(spoke.doc.get_heads()));
+        assert_eq!(verify_replica(&mut spoke).unwrap(), 2);
+        // One more post: only the change after the spoke's heads travels.
+        let before = sorted(spoke.doc.get_heads());
+        a.doc.put_post(&Post::new("Later", "a few words")).unwrap();
+        a.doc.commit("later");
+        a.sign();
+        let mut w = a.replica();
+        let (ra, rb) = run_with_heads(&mut w, &mut spoke).await;
+        ra.unwrap();
+        let later = rb.unwrap().received.expect("the change");
+        assert!(!later.whole && sorted(later.base_heads.clone()) == before);
+        assert!(later.bytes.len() < 10_000, "{} bytes for one short post", later.bytes.len());
+        stored.load_incremental(&later.bytes).unwrap();
+        assert_eq!(sorted(stored.get_heads()), sorted(spoke.doc.get_heads()), "stored save plus appended change = the spoke's document");
+        assert_eq!(BlogDoc::from_automerge(spoke.doc.fork()).unwrap().posts().len(), 13);
+    }
+
+    #[tokio::test]
+    async fn a_malformed_changes_step_is_a_typed_refusal_and_nothing_merges() {
+        for (name, frames, code) in [
+            ("an empty changes frame", vec![vec![]], "malformed"),
+            // Both sides have sent their last part: the step is over and a sync message is due.
+            ("a part after the last", vec![vec![0u8], vec![0u8, 1, 2, 3]], "protocol"),
+            ("bytes that are not Automerge", vec![vec![0u8, 9, 9, 9, 9]], "malformed"),
+            ("a whole document that is not one", vec![vec![super::PART_WHOLE, 1, 2, 3]], "malformed"),
+        ] {
+            let (x, y) = tokio::io::duplex(1 << 16);
+            let (mut xr, mut xw) = tokio::io::split(x);
+            let (mut yr, mut yw) = tokio::io::split(y);
+            let a = author();
+            let mut s = empty_spoke(&a.blog);
+            let (stmts, cert) = (a.statements.clone(), a.id.certificate().to_armored());
+            let mut st = State::new();
+            let (_, rb) = tokio::join!(
+                async {
+                    write_frame(&mut xw, &Frame { typ: FrameType::Certificate, payload: cert }).await.unwrap();
+                    read_frame(&mut xr).await.unwrap();
+                    write_frame(&mut xw, &Frame::json(FrameType::Statements, &stmts)).await.unwrap();
+                    read_frame(&mut xr).await.unwrap();
+                    for f in frames {
+                        if write_frame(&mut xw, &Frame { typ: FrameType::Changes, payload: f }).await.is_err() {
+                            break;
+                        }
+                        if read_frame(&mut xr).await.is_err() {
+                            break;
+                        }
+                    }
+                },
+                exchange_with(&mut yw, &mut yr, false, &mut s, &mut st, Some(&[]))
+            );
+            assert_eq!(rb.unwrap_err().code(), code, "{name}");
+            assert!(s.doc.get_heads().is_empty(), "{name}: nothing merged");
+        }
+    }
+
     #[tokio::test]
     async fn later_sessions_send_only_the_statements_the_peer_lacks() {
         let mut a = author();
