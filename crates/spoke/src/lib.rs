@@ -1349,7 +1349,7 @@ async fn replication_loop(inner: Arc<Inner>, endpoint: Endpoint, mut rx: mpsc::U
                 if p.endpoint == inner.endpoint_id || Some(&p.endpoint) == skip.as_ref() {
                     continue;
                 }
-                if periodic && passes % 10 != 0 && inner.in_step.lock().unwrap_or_else(|e| e.into_inner()).get(&(p.endpoint.clone(), blog.clone())) == Some(&view.heads) {
+                if periodic && !passes.is_multiple_of(10) && inner.in_step.lock().unwrap_or_else(|e| e.into_inner()).get(&(p.endpoint.clone(), blog.clone())) == Some(&view.heads) {
                     continue;
                 }
                 let (inner, endpoint, blog) = (inner.clone(), endpoint.clone(), blog.clone());

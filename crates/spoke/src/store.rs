@@ -741,7 +741,7 @@ mod tests {
         // The stored document is the save followed by the appended changes, in order.
         let mut back = spokes_core::doc::load_automerge(&store.blog(&blog).unwrap().unwrap().document).unwrap();
         assert_eq!(back.get_heads(), doc.get_heads());
-        assert_eq!(back.get(automerge::ROOT, "n").unwrap().unwrap().0.to_i64(), Some(3));
+        assert_eq!(back.get(automerge::ROOT, "n").unwrap().unwrap().0.as_i64(), Some(3));
         // A full save replaces them; the sizes count both parts.
         assert!(store.blog_sizes().unwrap()[0].bytes > 0);
         save(&store, DocumentWrite::Replace(&doc.save()));
