@@ -1,8 +1,9 @@
 //! A real-sized blog, the path a writer takes: a generated Zola site of 2,000 posts (20 MB of
 //! Markdown, sizes drawn like a real blog's, pictures in page bundles) is imported with
 //! `spokes import`, published with `spokes publish` to two fresh spoke processes, and read back
-//! title by title from both reader sites; a third spoke added later receives it; a new computer
-//! restores it from the recovery file. Everything runs in the binaries `./x test` builds.
+//! title by title from both reader sites; a third spoke added later receives it; a council
+//! member that does not host it pulls a council copy; a new computer restores it from the
+//! recovery file. Everything runs in the binaries `./x test` builds.
 
 use spokes_e2e::genblog::{self, Options};
 use spokes_e2e::*;
@@ -38,7 +39,7 @@ fn html_escape(s: &str) -> String {
 }
 
 #[test]
-fn a_blog_of_two_thousand_posts_reaches_fresh_spokes_a_later_spoke_and_a_new_computer() {
+fn a_blog_of_two_thousand_posts_reaches_fresh_spokes_a_later_spoke_a_council_copy_and_a_new_computer() {
     let tmp = tempfile::tempdir().expect("tmp");
     let site = tmp.path().join("old-blog");
     let posts = genblog::write_zola_site(&site, &Options::default()).expect("generate");
@@ -72,6 +73,22 @@ fn a_blog_of_two_thousand_posts_reaches_fresh_spokes_a_later_spoke_and_a_new_com
     eprintln!("sync with a third, fresh spoke: {:?}", t.elapsed());
     assert_serves_every_post(&third, &blog, &posts);
     hosts.push(third);
+
+    // A council member that does not host the blog pulls a council copy of it whole, from a
+    // spoke that does, and shows it verified.
+    let mut member = SpokeProc::init(&tmp.path().join("member"), "Member");
+    member.start();
+    let invite = hosts[0].admin(&["council", "invite"]);
+    member.admin(&["council", "join", invite.trim()]);
+    let t = Instant::now();
+    let copied = wait_until(std::time::Duration::from_secs(120), || {
+        let (code, body) = member.get(&format!("/api/v1/blogs/{blog}"));
+        code == 200 && serde_json::from_str::<serde_json::Value>(&body).is_ok_and(|v| v["posts"].as_array().is_some_and(|p| p.len() == posts.len()))
+    });
+    assert!(copied, "the council member never held the whole blog: {:?}", member.admin(&["refusals"]));
+    eprintln!("council copy: {:?}", t.elapsed());
+    assert_serves_every_post(&member, &blog, &posts);
+    hosts.push(member);
 
     // A new computer, from the recovery file alone.
     let recovery = tmp.path().join("recovery.json");
