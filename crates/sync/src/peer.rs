@@ -268,10 +268,12 @@ async fn respond_on<H: Host + ?Sized>(host: &H, send: &mut SendStream, recv: &mu
         Err(e) => return Err(refuse(send, RemoteError::new("malformed", e.to_string())).await),
     };
     *blog = Some(hello.blog_id.clone());
+    let started = std::time::Instant::now();
     let (mut replica, mut state) = match host.open(peer, &hello) {
         Ok(x) => x,
         Err(e) => return Err(refuse(send, e).await),
     };
+    let opened = started.elapsed();
     // Heads in the hello turn on the changes step (a peer without them is synced as before).
     let peer_heads = match hello.parsed_heads() {
         Ok(h) => h,
@@ -283,7 +285,9 @@ async fn respond_on<H: Host + ?Sized>(host: &H, send: &mut SendStream, recv: &mu
     }
     write_frame(send, &Frame::json(FrameType::Hello, &answer)).await?;
     let mut outcome = exchange_with(send, recv, false, &mut replica, &mut state, peer_heads.as_deref()).await?;
+    let exchanged = started.elapsed();
     let persisted = host.commit(peer, &hello, &mut replica, &state, &outcome).map(|_| outcome.heads.clone());
+    tracing::debug!(open_ms = opened.as_secs_f64() * 1e3, exchange_ms = (exchanged - opened).as_secs_f64() * 1e3, commit_ms = (started.elapsed() - exchanged).as_secs_f64() * 1e3, "session timings");
     outcome.peer_heads = finish(send, recv, false, persisted).await?;
     let _ = send.finish();
     Ok(outcome)
