@@ -3,16 +3,20 @@
 //! The initiator opens one bidirectional QUIC stream. Each step is a swap: the initiator
 //! sends its frame, the responder reads it and answers with its own.
 //!
-//! 1. `Hello` → `Hello` (or `Error`): protocol version, blog ID, optional invite token.
+//! 1. `Hello` → `Hello` (or `Error`): protocol version, blog ID, optional invite token, and
+//!    the sender's heads (peers that take the changes step announce them).
 //! 2. `Certificate` ↔ `Certificate`: the author's certificate; copies are merged only if
 //!    their fingerprints match.
 //! 3. `Statements` ↔ `Statements`: every signed statement each side holds; each received
 //!    statement is verified against the certificate.
-//! 4. `SyncMessage` ↔ `SyncMessage` rounds: Automerge's sync protocol, received into a
-//!    fork of the document, until a round in which neither side has anything to send.
-//! 5. The new changes in the fork are checked against the coverage rule (and the document's
-//!    blog ID and owner); only then is the fork merged. The caller persists the result.
-//! 6. `Done` ↔ `Done`, or `Error`: a side that refuses anything sends `Error` in place of its
+//! 4. When both hellos carried heads, `Changes` ↔ `Changes` parts: each side sends what the
+//!    other lacks when it can tell (the whole saved document, or the change chunks after the
+//!    other's heads), into a fork of the document.
+//! 5. `SyncMessage` ↔ `SyncMessage` rounds: Automerge's sync protocol, received into the
+//!    fork, until a round in which neither side has anything to send.
+//! 6. The new changes in the fork are checked against the coverage rule (and the document's
+//!    blog ID and owner); only then is the fork taken. The caller persists the result.
+//! 7. `Done` ↔ `Done`, or `Error`: a side that refuses anything sends `Error` in place of its
 //!    next frame and the session ends. The initiator, the last receiver, closes.
 //!
 //! Nothing a peer sends can panic this code: every frame is size-capped, every payload is
@@ -101,7 +105,7 @@ impl SavedDoc {
 ///
 /// Codes: `unsupported-version`, `not-hosted`, `bad-invite`, `wrong-certificate`,
 /// `bad-signature`, `uncovered-changes`, `wrong-blog`, `malformed`, `too-many-rounds`,
-/// `suspended`, `internal`.
+/// `too-large` (more than [`MAX_CHANGES_BYTES`] in the changes step), `suspended`, `internal`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct RemoteError {
@@ -248,7 +252,8 @@ pub async fn refuse<S: AsyncWrite + Unpin>(send: &mut S, e: RemoteError) -> Sync
     SyncError::Refused(e)
 }
 
-/// Steps 2 to 5 of a session (see the module docs). On success the replica holds the merged
+/// Steps 2 to 6 of a session (see the module docs), without the changes step ([`exchange_with`]
+/// takes it). On success the replica holds the merged
 /// document, certificate and statements; the caller persists them and then calls [`finish`].
 /// On error the replica is unchanged and `state` is reset.
 pub async fn exchange<S, R>(send: &mut S, recv: &mut R, initiator: bool, replica: &mut Replica, state: &mut State) -> Result<Outcome, SyncError>
@@ -517,7 +522,7 @@ pub fn statements_for_peer<'a>(replica: &'a mut Replica, state: &State) -> Vec<&
         .collect()
 }
 
-/// Step 6: swap `Done` frames (or send `Error` if `result` is one). Returns the peer's heads.
+/// Step 7: swap `Done` frames (or send `Error` if `result` is one). Returns the peer's heads.
 pub async fn finish<S, R>(send: &mut S, recv: &mut R, initiator: bool, result: Result<Vec<ChangeHash>, RemoteError>) -> Result<Vec<ChangeHash>, SyncError>
 where
     S: AsyncWrite + Unpin,
