@@ -744,6 +744,33 @@ mod tests {
         assert_eq!(BlogDoc::from_automerge(spoke.doc.fork()).unwrap().posts().len(), 13);
     }
 
+    /// A peer that opens honestly (certificate, statements) and then sends `frames`, one per
+    /// swap, against a responder holding nothing; returns the responder's replica and result.
+    async fn hostile_peer(frames: Vec<Frame>, changes_step: bool) -> (Replica, Result<Outcome, SyncError>) {
+        let (x, y) = tokio::io::duplex(1 << 16);
+        let (mut xr, mut xw) = tokio::io::split(x);
+        let (mut yr, mut yw) = tokio::io::split(y);
+        let a = author();
+        let mut s = empty_spoke(&a.blog);
+        let (stmts, cert) = (a.statements.clone(), a.id.certificate().to_armored());
+        let mut st = State::new();
+        let (_, rb) = tokio::join!(
+            async {
+                write_frame(&mut xw, &Frame { typ: FrameType::Certificate, payload: cert }).await.unwrap();
+                read_frame(&mut xr).await.unwrap();
+                write_frame(&mut xw, &Frame::json(FrameType::Statements, &stmts)).await.unwrap();
+                read_frame(&mut xr).await.unwrap();
+                for f in frames {
+                    if write_frame(&mut xw, &f).await.is_err() || read_frame(&mut xr).await.is_err() {
+                        break;
+                    }
+                }
+            },
+            exchange_with(&mut yw, &mut yr, false, &mut s, &mut st, changes_step.then_some(&[][..]))
+        );
+        (s, rb)
+    }
+
     #[tokio::test]
     async fn a_malformed_changes_step_is_a_typed_refusal_and_nothing_merges() {
         for (name, frames, code) in [
@@ -753,30 +780,8 @@ mod tests {
             ("bytes that are not Automerge", vec![vec![0u8, 9, 9, 9, 9]], "malformed"),
             ("a whole document that is not one", vec![vec![super::PART_WHOLE, 1, 2, 3]], "malformed"),
         ] {
-            let (x, y) = tokio::io::duplex(1 << 16);
-            let (mut xr, mut xw) = tokio::io::split(x);
-            let (mut yr, mut yw) = tokio::io::split(y);
-            let a = author();
-            let mut s = empty_spoke(&a.blog);
-            let (stmts, cert) = (a.statements.clone(), a.id.certificate().to_armored());
-            let mut st = State::new();
-            let (_, rb) = tokio::join!(
-                async {
-                    write_frame(&mut xw, &Frame { typ: FrameType::Certificate, payload: cert }).await.unwrap();
-                    read_frame(&mut xr).await.unwrap();
-                    write_frame(&mut xw, &Frame::json(FrameType::Statements, &stmts)).await.unwrap();
-                    read_frame(&mut xr).await.unwrap();
-                    for f in frames {
-                        if write_frame(&mut xw, &Frame { typ: FrameType::Changes, payload: f }).await.is_err() {
-                            break;
-                        }
-                        if read_frame(&mut xr).await.is_err() {
-                            break;
-                        }
-                    }
-                },
-                exchange_with(&mut yw, &mut yr, false, &mut s, &mut st, Some(&[]))
-            );
+            let frames = frames.into_iter().map(|payload| Frame { typ: FrameType::Changes, payload }).collect();
+            let (mut s, rb) = hostile_peer(frames, true).await;
             assert_eq!(rb.unwrap_err().code(), code, "{name}");
             assert!(s.doc.get_heads().is_empty(), "{name}: nothing merged");
         }
@@ -964,25 +969,7 @@ mod tests {
 
     #[tokio::test]
     async fn garbage_sync_message_is_a_typed_refusal() {
-        let (x, y) = tokio::io::duplex(1 << 16);
-        let (mut xr, mut xw) = tokio::io::split(x);
-        let (mut yr, mut yw) = tokio::io::split(y);
-        let a = author();
-        let mut s = empty_spoke(&a.blog);
-        let stmts = a.statements.clone();
-        let cert = a.id.certificate().to_armored();
-        let mut st = State::new();
-        let (_, rb) = tokio::join!(
-            async {
-                write_frame(&mut xw, &Frame { typ: FrameType::Certificate, payload: cert }).await.unwrap();
-                read_frame(&mut xr).await.unwrap();
-                write_frame(&mut xw, &Frame::json(FrameType::Statements, &stmts)).await.unwrap();
-                read_frame(&mut xr).await.unwrap();
-                write_frame(&mut xw, &Frame { typ: FrameType::SyncMessage, payload: vec![0x42, 1, 2, 3] }).await.unwrap();
-                read_frame(&mut xr).await
-            },
-            exchange(&mut yw, &mut yr, false, &mut s, &mut st)
-        );
+        let (_, rb) = hostile_peer(vec![Frame { typ: FrameType::SyncMessage, payload: vec![0x42, 1, 2, 3] }], false).await;
         assert_eq!(rb.unwrap_err().code(), "malformed");
     }
 }
