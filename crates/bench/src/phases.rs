@@ -705,11 +705,13 @@ pub fn report(doc: &Value) -> String {
     let r = &doc["results"];
     let m = &doc["machine"];
     let f = |v: &Value, d: usize| v.as_f64().map(|x| format!("{x:.d$}")).unwrap_or_else(|| "–".into());
-    let met = |v: &Value| match v["goal"]["met"].as_bool() {
+    // A goal object (`{"what", "met"}`) as the table says it.
+    let said = |goal: &Value| match goal["met"].as_bool() {
         Some(true) => "met",
         Some(false) => "**not met**",
         None => "–",
     };
+    let met = |v: &Value| said(&v["goal"]);
     let mut s = String::new();
     s.push_str("# Spokes benchmarks\n\n");
     s.push_str(&format!(
@@ -741,11 +743,7 @@ pub fn report(doc: &Value) -> String {
     s.push_str(&format!("| whole-history verification above 20,000 revisions/s | {} revisions/s | {} |\n", f(&r["history"]["revisions_per_s"], 0), met(&r["history"])));
     s.push_str(&format!("| publish-to-readable p50 under 50 ms (3 spokes, loopback) | warm {} ms (p99 {} ms); cold {} ms | {} |\n", f(&r["publish"]["all_readable_p50_ms"], 1), f(&r["publish"]["all_readable_p99_ms"], 1), f(&r["publish"]["cold"]["all_readable_p50_ms"], 1), met(&r["publish"])));
     let lb = &r["large-blog"];
-    let goal = |k: &str| match lb["goals"][k]["met"].as_bool() {
-        Some(true) => "met",
-        Some(false) => "**not met**",
-        None => "–",
-    };
+    let goal = |k: &str| said(&lb["goals"][k]);
     let mib = |v: &Value| v.as_u64().map(|b| format!("{}", b >> 20)).unwrap_or_else(|| "–".into());
     let nostr = &r["nostr"];
     let beside = |ours: &Value, theirs: &Value, unit: &str| match (ours.as_f64(), theirs.as_f64()) {

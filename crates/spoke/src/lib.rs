@@ -801,78 +801,41 @@ impl Inner {
         let mut incoming = std::mem::replace(&mut replica.doc, empty_automerge());
         let mut current;
         let contains_stored = stored_heads.iter().all(|h| incoming.get_change_meta_by_hash(h).is_some());
-        let stored_len = stored.as_ref().map_or(0, |b| b.document.len());
+        let stored_bytes = stored.as_ref().map_or(&[][..], |b| &b.document);
         let (increments, increment_bytes) = if stored.is_some() { self.store.increments(&replica.blog_id).map_err(|e| internal(&e))? } else { (0, 0) };
         // What to store: the bytes received when they complete the stored document exactly
-        // (a blog arriving whole; or a few changes, appended), else a full save. Appended
-        // chunks are folded into a full save once they outweigh it or pass 256.
-        let full_save_due = increments >= 256 || increment_bytes as usize > stored_len / 2;
-        let write: (Option<Vec<u8>>, bool) = match (&outcome.received, contains_stored) {
-            _ if outcome.new_changes == 0 && contains_stored => {
-                current = incoming;
-                (None, false)
+        // (a blog arriving whole; or a few changes, appended), else the changes after what is
+        // stored, or a full save. Appended chunks are folded into a full save once they
+        // outweigh it or pass 256.
+        let full_save_due = stored_heads.is_empty() || increments >= 256 || increment_bytes as usize > stored_bytes.len() / 2;
+        let write = if contains_stored {
+            current = incoming;
+            match &outcome.received {
+                _ if outcome.new_changes == 0 => store::DocumentWrite::Keep,
+                Some(r) if r.whole => store::DocumentWrite::Replace(r.bytes.clone()),
+                Some(r) if !full_save_due && r.base_heads.len() == stored_heads.len() && r.base_heads.iter().all(|h| stored_heads.contains(h)) => store::DocumentWrite::Append(r.bytes.clone()),
+                _ if full_save_due => store::DocumentWrite::Replace(current.save()),
+                _ => store::DocumentWrite::Append(current.save_after(&stored_heads)),
             }
-            // Nothing new, from a session that began before another stored more: what is
-            // stored already holds all of it.
-            _ if outcome.new_changes == 0 => {
-                current = match &stored {
-                    Some(b) => self.document(&replica.blog_id, &b.document).map_err(|e| internal(&e))?,
-                    None => empty_automerge(),
-                };
-                (None, false)
-            }
-            // A whole document that contains what is stored: the bytes received, as they are.
-            (Some(r), true) if r.whole => {
-                current = incoming;
-                (Some(r.bytes.clone()), false)
-            }
-            // The changes after exactly what is stored: appended as received.
-            (Some(r), true) if !full_save_due && r.base_heads.len() == stored_heads.len() && r.base_heads.iter().all(|h| stored_heads.contains(h)) => {
-                current = incoming;
-                (Some(r.bytes.clone()), true)
-            }
-            (_, true) if !full_save_due => {
-                current = incoming;
-                (Some(current.save_after(&stored_heads)), true)
-            }
-            (_, true) => {
-                current = incoming;
-                (Some(current.save()), false)
-            }
-            (_, false) => {
-                current = match &stored {
-                    Some(b) => self.document(&replica.blog_id, &b.document).map_err(|e| internal(&e))?,
-                    None => empty_automerge(),
-                };
+        } else {
+            // The session began before another one stored more: what is stored, plus what
+            // this session brought (if anything).
+            current = self.document(&replica.blog_id, stored_bytes).map_err(|e| internal(&e))?;
+            if outcome.new_changes == 0 {
+                store::DocumentWrite::Keep
+            } else {
                 current.merge(&mut incoming).map_err(|e| internal(&e))?;
-                if full_save_due || stored_heads.is_empty() { (Some(current.save()), false) } else { (Some(current.save_after(&stored_heads)), true) }
+                if full_save_due { store::DocumentWrite::Replace(current.save()) } else { store::DocumentWrite::Append(current.save_after(&stored_heads)) }
             }
         };
-        let size = match &write {
-            (None, _) => stored_len,
-            (Some(b), true) => stored_len + b.len(),
-            (Some(b), false) => b.len(),
-        };
+        let size = write.len_after(stored_bytes.len());
         if hosted && outcome.new_changes > 0 {
             self.check_quota(&current, size)?;
         }
         if stored.is_none() {
             self.admit_new(admission, &replica.blog_id, &cert)?;
         }
-        self.store
-            .save_session(
-                &replica.blog_id,
-                match &write {
-                    (None, _) => store::DocumentWrite::Keep,
-                    (Some(b), true) => store::DocumentWrite::Append(b),
-                    (Some(b), false) => store::DocumentWrite::Replace(b),
-                },
-                &cert,
-                &outcome.new_statements,
-                peer,
-                &state.encode(),
-            )
-            .map_err(|e| internal(&e))?;
+        self.store.save_session(&replica.blog_id, &write, &cert, &outcome.new_statements, peer, &state.encode()).map_err(|e| internal(&e))?;
         // The readers' view is rebuilt from the merged document under the commit lock, so views
         // of concurrent sessions are installed in commit order.
         if outcome.new_changes > 0 || outcome.certificate_changed || stored.is_none() {
@@ -882,20 +845,7 @@ impl Inner {
             current = merged.doc;
         }
         // Cached under the hash of the bytes now stored, as `document` computes it.
-        let mut stored_hash = blake3::Hasher::new();
-        match &write {
-            (None, _) => {
-                stored_hash.update(stored.as_ref().map_or(&[][..], |b| &b.document));
-            }
-            (Some(b), true) => {
-                stored_hash.update(stored.as_ref().map_or(&[][..], |b| &b.document));
-                stored_hash.update(b);
-            }
-            (Some(b), false) => {
-                stored_hash.update(b);
-            }
-        }
-        self.cache_document(&replica.blog_id, stored_hash.finalize().into(), current);
+        self.cache_document(&replica.blog_id, write.hash_after(stored.as_ref().map_or(&[][..], |b| &b.document)), current);
         drop(_guard);
         if stored.is_none() {
             self.update_gauges();

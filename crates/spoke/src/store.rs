@@ -61,14 +61,36 @@ pub struct StoredBlog {
 }
 
 /// How a session's result reaches a blog's stored document ([`Store::save_session`]).
-#[derive(Clone, Copy, Debug)]
-pub enum DocumentWrite<'a> {
+#[derive(Clone, Debug)]
+pub enum DocumentWrite {
     /// A full save that replaces the stored document (and what was appended to it).
-    Replace(&'a [u8]),
+    Replace(Vec<u8>),
     /// Change chunks to append: the stored document followed by them loads to the result.
-    Append(&'a [u8]),
+    Append(Vec<u8>),
     /// The document did not change.
     Keep,
+}
+
+impl DocumentWrite {
+    /// The stored document's size in bytes after this write, when it was `before` bytes.
+    pub fn len_after(&self, before: usize) -> usize {
+        match self {
+            DocumentWrite::Replace(b) => b.len(),
+            DocumentWrite::Append(b) => before + b.len(),
+            DocumentWrite::Keep => before,
+        }
+    }
+
+    /// BLAKE3 of the stored document's bytes after this write, when they were `before`.
+    pub fn hash_after(&self, before: &[u8]) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        match self {
+            DocumentWrite::Replace(b) => h.update(b),
+            DocumentWrite::Append(b) => h.update(before).update(b),
+            DocumentWrite::Keep => h.update(before),
+        };
+        h.finalize().into()
+    }
 }
 
 /// One blog's size on this spoke, for the operator.
@@ -385,7 +407,7 @@ impl Store {
 
     /// Saves a session's result in one transaction: document, certificate, new statements and
     /// the sync state for (peer, blog).
-    pub fn save_session(&self, blog_id: &BlogId, document: DocumentWrite<'_>, cert: &Certificate, new_statements: &[SignedStatement], peer: &str, state: &[u8]) -> Result<(), StoreError> {
+    pub fn save_session(&self, blog_id: &BlogId, document: &DocumentWrite, cert: &Certificate, new_statements: &[SignedStatement], peer: &str, state: &[u8]) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let t = now();
@@ -727,13 +749,13 @@ mod tests {
         let mut doc = spokes_core::doc::empty_automerge();
         doc.put(automerge::ROOT, "n", 0).unwrap();
         doc.commit();
-        let save = |store: &Store, w: DocumentWrite<'_>| store.save_session(&blog, w, &cert, &[], "peer", b"state").unwrap();
-        save(&store, DocumentWrite::Replace(&doc.save()));
+        let save = |store: &Store, w: DocumentWrite| store.save_session(&blog, &w, &cert, &[], "peer", b"state").unwrap();
+        save(&store, DocumentWrite::Replace(doc.save()));
         let mut heads = doc.get_heads();
         for i in 1..4 {
             doc.put(automerge::ROOT, "n", i).unwrap();
             doc.commit();
-            save(&store, DocumentWrite::Append(&doc.save_after(&heads)));
+            save(&store, DocumentWrite::Append(doc.save_after(&heads)));
             heads = doc.get_heads();
         }
         save(&store, DocumentWrite::Keep);
@@ -744,11 +766,11 @@ mod tests {
         assert_eq!(back.get(automerge::ROOT, "n").unwrap().unwrap().0.as_i64(), Some(3));
         // A full save replaces them; the sizes count both parts.
         assert!(store.blog_sizes().unwrap()[0].bytes > 0);
-        save(&store, DocumentWrite::Replace(&doc.save()));
+        save(&store, DocumentWrite::Replace(doc.save()));
         assert_eq!(store.increments(&blog).unwrap(), (0, 0));
         assert_eq!(spokes_core::doc::load_automerge(&store.blog(&blog).unwrap().unwrap().document).unwrap().get_heads(), doc.get_heads());
         // Dropping the blog drops its appended changes too.
-        save(&store, DocumentWrite::Append(b"x"));
+        save(&store, DocumentWrite::Append(b"x".to_vec()));
         assert!(store.drop_blog(&blog, "gone").unwrap());
         assert_eq!(store.increments(&blog).unwrap(), (0, 0));
     }

@@ -86,18 +86,18 @@ impl Hello {
 /// nothing needs it (sessions with several peers share one). A spoke fills it with the bytes
 /// it stored, so they are sent as they are.
 #[derive(Clone, Debug, Default)]
-pub struct SavedDoc(std::sync::Arc<std::sync::OnceLock<Vec<u8>>>);
+pub struct SavedDoc(std::sync::Arc<std::sync::OnceLock<std::sync::Arc<Vec<u8>>>>);
 
 impl SavedDoc {
-    /// Bytes already at hand that load to exactly the replica's document.
-    pub fn known(bytes: Vec<u8>) -> SavedDoc {
+    /// Bytes already at hand (shared, not copied) that load to exactly the replica's document.
+    pub fn known(bytes: impl Into<std::sync::Arc<Vec<u8>>>) -> SavedDoc {
         let cell = std::sync::OnceLock::new();
-        let _ = cell.set(bytes);
+        let _ = cell.set(bytes.into());
         SavedDoc(std::sync::Arc::new(cell))
     }
 
     fn get_or_save(&self, doc: &mut AutoCommit) -> &[u8] {
-        self.0.get_or_init(|| doc.save())
+        self.0.get_or_init(|| std::sync::Arc::new(doc.save()))
     }
 }
 
@@ -388,7 +388,7 @@ where
         }
     }
 
-    // 4a. The changes step: each side sends what the other lacks, when it can tell (it knows
+    // 4. The changes step: each side sends what the other lacks, when it can tell (it knows
     // every head the other announced): its whole saved document to a side that has nothing,
     // else the changes after the other's heads. Automerge's sync messages then only confirm
     // (or carry what this step could not tell). A large first sync thus costs one save (or
@@ -407,12 +407,12 @@ where
             let lacking = ops_after(fork, theirs);
             lacking > 0 && lacking * 3 > ops_after(fork, &[])
         };
-        let (outgoing, whole): (Vec<u8>, bool) = if !knows_all || theirs == mine.as_slice() {
-            (Vec::new(), false)
+        let (outgoing, whole): (std::borrow::Cow<'_, [u8]>, bool) = if !knows_all || theirs == mine.as_slice() {
+            (Default::default(), false)
         } else if theirs.is_empty() || lacks_much(&mut fork) {
-            (replica.saved.get_or_save(&mut fork).to_vec(), true)
+            (replica.saved.get_or_save(&mut fork).into(), true)
         } else {
-            (fork.save_after(theirs), false)
+            (fork.save_after(theirs).into(), false)
         };
         let (incoming, theirs_whole) = swap_changes(send, recv, initiator, &outgoing, whole).await?;
         if !incoming.is_empty() && theirs_whole {
@@ -437,7 +437,7 @@ where
     }
     let heads_after_changes = fork.get_heads();
 
-    // 4b. Automerge sync rounds, into the fork.
+    // 5. Automerge sync rounds, into the fork.
     let mut rounds = 0;
     loop {
         let mine = fork.sync().generate_sync_message(state);
@@ -463,7 +463,7 @@ where
         }
     }
 
-    // 5. Verify before merge.
+    // 6. Verify before merge.
     let new_changes = match check_coverage(&mut fork, &trusted_heads, &signed) {
         Ok(n) => n,
         Err(e) => return Err(refuse(send, RemoteError::new("uncovered-changes", e.to_string())).await),

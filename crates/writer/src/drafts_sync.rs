@@ -40,7 +40,7 @@ impl Profile {
     /// [`Profile::sync_drafts`] dialling from `pool`'s endpoint (the app keeps one open).
     pub async fn sync_drafts_with_pool(&self, pool: &ConnectionPool, key: &mut SigningKey, opening: &OpeningKeys, targets: &[SpokeTarget]) -> Result<DraftsSummary, ProfileError> {
         let cert = self.certificate()?;
-        let plain = self.with_drafts_saved(|d, full| Ok(full.map(|b| b.to_vec()).unwrap_or_else(|| d.save())))?;
+        let plain = self.with_drafts_saved(|d, full| Ok(full.unwrap_or_else(|| std::sync::Arc::new(d.save()))))?;
         let sealed = seal(&plain, &cert, key).map_err(|e| ProfileError::Signing(e.to_string()))?;
         let mut summary = DraftsSummary::default();
         let mut seen = HashSet::new();

@@ -210,7 +210,7 @@ impl Profile {
         let mut tasks = Vec::new();
         // Saved at most once (or as it is on disk), for the spokes that lack most of the blog
         // (a first publish).
-        let saved = full.map(|b| spokes_sync::SavedDoc::known(b.to_vec())).unwrap_or_default();
+        let saved = full.map(spokes_sync::SavedDoc::known).unwrap_or_default();
         for t in targets {
             let (t, pool, shared, cert, saved) = (t.clone(), pool.clone(), shared.clone(), cert.clone(), saved.clone());
             let blog_id = self.blog_id().clone();
