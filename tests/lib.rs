@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: real `spoke` processes and the `spokes` CLI on 127.0.0.1.
 
 pub mod genblog;
+pub mod hostile;
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -57,6 +58,24 @@ impl SpokeProc {
         let out = Command::new(bin("spoke")).args(["--data"]).arg(data).args(["init", "--name", name, "--http", &http.to_string(), "--p2p", &p2p.to_string()]).output().expect("spoke init");
         assert!(out.status.success(), "spoke init: {}", String::from_utf8_lossy(&out.stderr));
         SpokeProc { data: data.into(), http, p2p, child: None }
+    }
+
+    /// The process's peak resident memory in bytes (Linux `VmHWM`), if it runs.
+    pub fn peak_rss(&self) -> Option<u64> {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let kib: u64 = s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
+    /// `spoke refusals` (the newest 1,000), as (code, peer) pairs.
+    pub fn refusals(&self) -> Vec<(String, String)> {
+        self.admin(&["refusals", "--limit", "1000"])
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split("  ").collect();
+                (f.len() >= 4).then(|| (f[1].to_owned(), f[3].to_owned()))
+            })
+            .collect()
     }
 
     /// `spoke invite`.

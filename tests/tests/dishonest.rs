@@ -12,19 +12,8 @@ use std::time::Duration;
 /// spoke when it restarted waits for QUIC's idle timeout (15 to 30 s) first.
 const WAIT: Duration = Duration::from_secs(60);
 
-/// `spoke refusals` of `s`, as (code, peer) pairs.
-fn refusals(s: &SpokeProc) -> Vec<(String, String)> {
-    s.admin(&["refusals", "--limit", "1000"])
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split("  ").collect();
-            (f.len() >= 4).then(|| (f[1].to_owned(), f[3].to_owned()))
-        })
-        .collect()
-}
-
 fn refused(s: &SpokeProc, code: &str, peer: &str) -> bool {
-    refusals(s).iter().any(|(c, p)| c == code && p == peer)
+    s.refusals().iter().any(|(c, p)| c == code && p == peer)
 }
 
 fn body_on(s: &SpokeProc, blog: &str) -> String {
@@ -112,7 +101,7 @@ fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
     // 1. Altered text: an unsigned change rewriting the post.
     restart(&mut s[1], Some("alter-text"));
     for h in [0, 2] {
-        assert!(wait_until(WAIT, || refused(&s[h], "uncovered-changes", &d_id)), "honest {h} did not refuse the altered text: {:?}", refusals(&s[h]));
+        assert!(wait_until(WAIT, || refused(&s[h], "uncovered-changes", &d_id)), "honest {h} did not refuse the altered text: {:?}", s[h].refusals());
     }
     writer_refuses(&w);
     let local = spokes_writer::Profile::open(&w).unwrap().blog().unwrap().posts()[0].body.clone();
@@ -121,7 +110,7 @@ fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
     // 2. A forged post, signed by a key that is not the author's.
     restart(&mut s[1], Some("forge-post"));
     for h in [0, 2] {
-        assert!(wait_until(WAIT, || refused(&s[h], "bad-signature", &d_id)), "honest {h} did not refuse the forged post: {:?}", refusals(&s[h]));
+        assert!(wait_until(WAIT, || refused(&s[h], "bad-signature", &d_id)), "honest {h} did not refuse the forged post: {:?}", s[h].refusals());
     }
     writer_refuses(&w);
     assert_eq!(spokes_writer::Profile::open(&w).unwrap().blog().unwrap().posts().len(), 1, "the writer's app took the forged post");
@@ -129,11 +118,11 @@ fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
     // 3. A dropped revision and 4. an old state replayed: rollbacks.
     restart(&mut s[1], Some("drop-revision"));
     for h in [0, 2] {
-        assert!(wait_until(WAIT, || refused(&s[h], "rolled-back", &d_id)), "honest {h} did not notice the dropped revision: {:?}", refusals(&s[h]));
+        assert!(wait_until(WAIT, || refused(&s[h], "rolled-back", &d_id)), "honest {h} did not notice the dropped revision: {:?}", s[h].refusals());
     }
-    let before = refusals(&s[2]).iter().filter(|(c, _)| c == "rolled-back").count();
+    let before = s[2].refusals().iter().filter(|(c, _)| c == "rolled-back").count();
     restart(&mut s[1], Some("replay-old"));
-    assert!(wait_until(WAIT, || refusals(&s[2]).iter().filter(|(c, _)| c == "rolled-back").count() > before), "honest 2 did not notice the replayed state");
+    assert!(wait_until(WAIT, || s[2].refusals().iter().filter(|(c, _)| c == "rolled-back").count() > before), "honest 2 did not notice the replayed state");
 
     // Through all of it the honest spokes kept and served the true blog.
     for h in [0, 2] {
@@ -158,12 +147,12 @@ fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
     let db = rusqlite::Connection::open(s[2].data.join("spoke.db")).unwrap();
     db.execute("DELETE FROM refusals WHERE code = 'rolled-back'", []).unwrap();
     drop(db);
-    let before = refusals(&s[2]).iter().filter(|(c, _)| c == "rolled-back").count();
+    let before = s[2].refusals().iter().filter(|(c, _)| c == "rolled-back").count();
     assert_eq!(before, 0);
     s[1].start();
     assert!(!body_on(&s[1], &blog).contains("Third words"), "the rollback did not take");
     // A pull that was under way when the spoke stopped may first wait out its session.
-    let noticed = wait_until(WAIT + WAIT / 2, || refusals(&s[2]).iter().filter(|(c, _)| c == "rolled-back").count() > before);
+    let noticed = wait_until(WAIT + WAIT / 2, || s[2].refusals().iter().filter(|(c, _)| c == "rolled-back").count() > before);
     if !noticed {
         let db = rusqlite::Connection::open(s[2].data.join("spoke.db")).unwrap();
         let ph: Vec<(String, String)> = db.prepare("SELECT peer, heads FROM peer_heads").unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();

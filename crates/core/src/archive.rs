@@ -110,7 +110,8 @@ fn malformed(e: impl std::fmt::Display) -> ArchiveError {
 /// every statement and change against the certificate (the same audit as `spokes verify`).
 ///
 /// Errors: [`ArchiveError::Io`], [`ArchiveError::Malformed`] (not gzip or tar, a missing or
-/// unreadable entry, a document for another blog), [`ArchiveError::NewerVersion`],
+/// unreadable entry, a document that expands past [`crate::expansion`]'s budget, pictures
+/// over 1 GiB in all, a document for another blog), [`ArchiveError::NewerVersion`],
 /// [`ArchiveError::Verification`].
 pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
     let file = std::fs::File::open(path).map_err(|source| ArchiveError::Io { path: path.into(), source })?;
@@ -118,6 +119,7 @@ pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
     let wanted = ["manifest.json", "certificate.asc", "blog.automerge", "drafts.automerge", "statements.json"];
     let mut found: std::collections::HashMap<&str, Vec<u8>> = std::collections::HashMap::new();
     let mut images = Vec::new();
+    let mut image_bytes = 0u64;
     for entry in tar.entries().map_err(malformed)? {
         let mut entry = entry.map_err(malformed)?;
         if !entry.header().entry_type().is_file() {
@@ -128,6 +130,10 @@ pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
             let image: crate::image::ImageName = image.parse().map_err(|e| malformed(format!("{name}: {e}")))?;
             if entry.size() > crate::image::MAX_IMAGE_BYTES as u64 {
                 return Err(ArchiveError::Malformed(format!("{name} is larger than a picture may be")));
+            }
+            image_bytes += entry.size();
+            if image_bytes > MAX_ENTRY {
+                return Err(ArchiveError::Malformed("the pictures add up to more than 1 GiB".into()));
             }
             let mut bytes = Vec::with_capacity(entry.size() as usize);
             entry.by_ref().take(crate::image::MAX_IMAGE_BYTES as u64).read_to_end(&mut bytes).map_err(malformed)?;
@@ -156,9 +162,14 @@ pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
     }
     let manifest: Manifest = serde_json::from_value(manifest).map_err(|e| malformed(format!("manifest.json: {e}")))?;
     let certificate = Certificate::from_bytes(&take(&mut found, "certificate.asc")?).map_err(|e| malformed(format!("certificate.asc: {e}")))?;
-    let mut blog = BlogDoc::load(&take(&mut found, "blog.automerge")?).map_err(|e| malformed(format!("blog.automerge: {e}")))?;
+    // Documents from a file anyone could have made are bounded before Automerge reads them.
+    let load = |name: &str, bytes: &[u8]| {
+        crate::expansion::ExpansionBudget::new().check(bytes).map_err(|e| malformed(format!("{name}: {e}")))?;
+        BlogDoc::load(bytes).map_err(|e| malformed(format!("{name}: {e}")))
+    };
+    let mut blog = load("blog.automerge", &take(&mut found, "blog.automerge")?)?;
     let drafts = match found.remove("drafts.automerge") {
-        Some(b) => Some(BlogDoc::load(&b).map_err(|e| malformed(format!("drafts.automerge: {e}")))?),
+        Some(b) => Some(load("drafts.automerge", &b)?),
         None => None,
     };
     let statements: Vec<SignedStatement> = serde_json::from_slice(&take(&mut found, "statements.json")?).map_err(|e| malformed(format!("statements.json: {e}")))?;

@@ -2,6 +2,7 @@
 //!
 //! - [`archive`]: the export archive (`spokes-archive` version 1): layout, reading and checking, writing.
 //! - [`doc`]: the blog and drafts documents (Automerge, UTF-16 text indexing).
+//! - [`expansion`]: bounding what Automerge bytes from a peer inflate to, before Automerge reads them.
 //! - [`edit`]: the editor's splices (UTF-16 code units) and how a run of them is folded.
 //! - [`image`]: images in posts, named by the BLAKE3 hash of their bytes.
 //! - [`identity`]: the writer's OpenPGP certificate and its devices' signing subkeys (sequoia-openpgp).
@@ -15,6 +16,7 @@
 pub mod archive;
 pub mod doc;
 pub mod edit;
+pub mod expansion;
 pub mod identity;
 pub mod image;
 pub mod import;

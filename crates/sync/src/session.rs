@@ -27,6 +27,7 @@ use crate::PROTOCOL_VERSION;
 use automerge::sync::{Message, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use serde::{Deserialize, Serialize};
+use spokes_core::expansion::{ExpansionBudget, ExpansionError};
 use spokes_core::statement::{self, Statement, check_coverage};
 use spokes_core::{BlogId, Certificate, SignedStatement};
 use std::collections::{HashMap, HashSet};
@@ -105,7 +106,8 @@ impl SavedDoc {
 ///
 /// Codes: `unsupported-version`, `not-hosted`, `bad-invite`, `wrong-certificate`,
 /// `bad-signature`, `uncovered-changes`, `wrong-blog`, `malformed`, `too-many-rounds`,
-/// `too-large` (more than [`MAX_CHANGES_BYTES`] in the changes step), `suspended`, `internal`.
+/// `too-large` (more than [`MAX_CHANGES_BYTES`] in the changes step, or changes that expand
+/// past the session's budget: `spokes_core::expansion`), `suspended`, `internal`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct RemoteError {
@@ -395,6 +397,9 @@ where
     // none, when the bytes are at hand) and one load, not a re-encoding per message.
     let trusted_heads = replica.doc.get_heads();
     let mut fork = replica.doc.fork();
+    // Everything the peer sends is checked against one expansion budget before Automerge
+    // decodes it (spokes_core::expansion).
+    let mut budget = ExpansionBudget::new();
     let mut received = None;
     if let Some(theirs) = peer_heads {
         let mut mine = trusted_heads.clone();
@@ -415,6 +420,9 @@ where
             (fork.save_after(theirs).into(), false)
         };
         let (incoming, theirs_whole) = swap_changes(send, recv, initiator, &outgoing, whole).await?;
+        if let Err(e) = budget.check(&incoming) {
+            return Err(refuse(send, expansion_refusal(e)).await);
+        }
         if !incoming.is_empty() && theirs_whole {
             // A whole document is loaded on its own (so it is known to stand alone) and must
             // contain this side's document; one that does not is merged, not taken.
@@ -450,6 +458,9 @@ where
                 Ok(m) => m,
                 Err(e) => return Err(refuse(send, RemoteError::new("malformed", format!("unreadable sync message: {e}"))).await),
             };
+            if let Some(e) = msg.changes.iter().find_map(|chunk| budget.check(chunk).err()) {
+                return Err(refuse(send, expansion_refusal(e)).await);
+            }
             if let Err(e) = fork.sync().receive_sync_message(state, msg) {
                 return Err(refuse(send, RemoteError::new("malformed", format!("sync message rejected: {e}"))).await);
             }
@@ -494,6 +505,15 @@ where
     heads.sort();
     outcome.heads = heads;
     Ok(outcome)
+}
+
+/// The refusal for bytes that failed the expansion check: `too-large` for a bomb,
+/// `malformed` for what is not Automerge as Spokes sends it.
+fn expansion_refusal(e: ExpansionError) -> RemoteError {
+    match e {
+        ExpansionError::TooLarge { .. } => RemoteError::new("too-large", format!("what was sent expands too far: {e}")),
+        ExpansionError::Malformed(_) => RemoteError::new("malformed", e.to_string()),
+    }
 }
 
 /// The statements the peer may lack: every statement that names a change outside what
@@ -971,5 +991,31 @@ mod tests {
     async fn garbage_sync_message_is_a_typed_refusal() {
         let (_, rb) = hostile_peer(vec![Frame { typ: FrameType::SyncMessage, payload: vec![0x42, 1, 2, 3] }], false).await;
         assert_eq!(rb.unwrap_err().code(), "malformed");
+    }
+
+    /// Attack 1 of the hostile-peers issue at the session: a compressed change that inflates to
+    /// 1 GiB, in the changes step and in a sync message, is refused as `too-large` before
+    /// Automerge inflates it, and nothing merges.
+    #[tokio::test]
+    async fn a_decompression_bomb_is_refused_before_automerge_inflates_it() {
+        let bomb = spokes_core::expansion::compressed_change_bomb(1 << 30);
+        assert!(bomb.len() < crate::MAX_FRAME_LEN as usize);
+        let mut part = vec![0u8];
+        part.extend(&bomb);
+        let message = Message {
+            heads: vec![],
+            need: vec![],
+            have: vec![],
+            changes: vec![bomb].into(),
+            flags: None,
+            version: automerge::sync::MessageVersion::V1,
+        };
+        for (frames, changes_step) in [(vec![Frame { typ: FrameType::Changes, payload: part }], true), (vec![Frame { typ: FrameType::SyncMessage, payload: message.encode() }], false)] {
+            let (mut s, rb) = hostile_peer(frames, changes_step).await;
+            let e = rb.unwrap_err();
+            assert_eq!(e.code(), "too-large", "{e}");
+            assert!(e.to_string().contains("expands too far"), "{e}");
+            assert!(s.doc.get_heads().is_empty());
+        }
     }
 }

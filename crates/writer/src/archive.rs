@@ -198,6 +198,9 @@ mod tests {
         let mallory = other.certificate().unwrap().to_armored();
         rewrite("certificate.asc", &|_| mallory.clone());
         assert!(matches!(read_archive(&bad), Err(ArchiveError::Malformed(_))));
+        // A document that inflates to 1 GiB is refused before Automerge reads it.
+        rewrite("blog.automerge", &|_| spokes_core::expansion::compressed_change_bomb(1 << 30));
+        assert!(matches!(read_archive(&bad), Err(ArchiveError::Malformed(m)) if m.contains("expand past")));
         assert!(read_archive(&out).is_ok(), "the original is untouched");
     }
 }

@@ -1,0 +1,122 @@
+//! A test-only hostile peer: it speaks `spokes/sync/1` over a real iroh endpoint to a real
+//! `spoke` process and sends whatever frames a test scripts, in the order an initiator
+//! sends them. Nothing here is a fake of the spoke: the spoke under attack is the program
+//! operators run.
+
+use spokes_sync::frame::{Frame, FrameType, read_frame, write_frame};
+use spokes_sync::session::{Hello, RemoteError};
+use spokes_sync::ticket::Ticket;
+use std::time::Duration;
+
+/// A hostile peer with its own endpoint (a fresh key: a stranger).
+pub struct HostilePeer {
+    rt: tokio::runtime::Runtime,
+    endpoint: iroh::Endpoint,
+}
+
+/// What the spoke answered in one session (`Debug` shows the frame types only).
+#[derive(Default)]
+pub struct Answers {
+    /// Every frame the spoke sent, in order.
+    pub frames: Vec<Frame>,
+}
+
+impl std::fmt::Debug for Answers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.frames.iter().map(|fr| fr.typ)).finish()
+    }
+}
+
+impl Answers {
+    /// The refusal the spoke sent, if it sent one.
+    pub fn refusal(&self) -> Option<RemoteError> {
+        self.frames.iter().find(|f| f.typ == FrameType::Error).and_then(|f| f.parse_json().ok())
+    }
+}
+
+impl Default for HostilePeer {
+    fn default() -> Self {
+        HostilePeer::new()
+    }
+}
+
+impl HostilePeer {
+    /// A stranger on 127.0.0.1.
+    pub fn new() -> HostilePeer {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let endpoint = rt.block_on(spokes_sync::net::bind_endpoint(iroh::SecretKey::generate(), "127.0.0.1:0".parse().expect("addr"), vec![])).expect("endpoint");
+        HostilePeer { rt, endpoint }
+    }
+
+    /// This peer's endpoint ID (as the spoke records it).
+    pub fn id(&self) -> String {
+        self.endpoint.id().to_string()
+    }
+
+    /// One session with the spoke behind `ticket`: sends `frames` in order, reading the
+    /// spoke's answer after each; stops at the spoke's first `Error` frame, then reads what
+    /// is left until the stream ends (or 30 s pass).
+    pub fn session(&self, ticket: &str, frames: Vec<Frame>) -> Answers {
+        let addr = Ticket::decode(ticket).expect("ticket").endpoint_addr().expect("address");
+        self.rt.block_on(async {
+            let mut answers = Answers::default();
+            let Ok(conn) = self.endpoint.connect(addr, spokes_sync::ALPN).await else { return answers };
+            let Ok((mut send, mut recv)) = conn.open_bi().await else { return answers };
+            let run = async {
+                for f in frames {
+                    if write_frame(&mut send, &f).await.is_err() {
+                        break;
+                    }
+                    match read_frame(&mut recv).await {
+                        Ok(a) => {
+                            let refused = a.typ == FrameType::Error;
+                            answers.frames.push(a);
+                            if refused {
+                                return;
+                            }
+                        }
+                        Err(_) => return,
+                    }
+                }
+                while let Ok(a) = read_frame(&mut recv).await {
+                    answers.frames.push(a);
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(30), run).await;
+            conn.close(0u32.into(), b"done");
+            answers
+        })
+    }
+}
+
+/// A hello for `blog` (no invite token), with `heads` when the changes step is wanted.
+pub fn hello(blog: &str, heads: Option<&[automerge::ChangeHash]>) -> Frame {
+    let mut h = Hello::new(blog.parse().expect("blog ID"), None);
+    if let Some(heads) = heads {
+        h = h.with_heads(heads);
+    }
+    Frame::json(FrameType::Hello, &h)
+}
+
+/// The certificate frame: `armored` as given.
+pub fn certificate(armored: Vec<u8>) -> Frame {
+    Frame { typ: FrameType::Certificate, payload: armored }
+}
+
+/// A statements frame holding `statements` (JSON, as the protocol sends them).
+pub fn statements(statements: &[spokes_core::SignedStatement]) -> Frame {
+    Frame::json(FrameType::Statements, &statements)
+}
+
+/// The last (and only) part of the changes step, carrying `bytes` as change chunks.
+pub fn changes(bytes: &[u8]) -> Frame {
+    let mut payload = vec![0u8];
+    payload.extend_from_slice(bytes);
+    Frame { typ: FrameType::Changes, payload }
+}
+
+/// A sync message (version 1) carrying `chunks` as its changes.
+pub fn sync_message(chunks: Vec<Vec<u8>>) -> Frame {
+    let m = automerge::sync::Message { heads: vec![], need: vec![], have: vec![], changes: chunks.into(), flags: None, version: automerge::sync::MessageVersion::V1 };
+    Frame { typ: FrameType::SyncMessage, payload: m.encode() }
+}
