@@ -79,7 +79,11 @@ impl HostilePeer {
                     }
                 }
                 while let Ok(a) = read_frame(&mut recv).await {
+                    let refused = a.typ == FrameType::Error;
                     answers.frames.push(a);
+                    if refused {
+                        return;
+                    }
                 }
             };
             let _ = tokio::time::timeout(Duration::from_secs(30), run).await;

@@ -16,7 +16,7 @@
 //! mode = "invite"       # "invite": writers need an invite ticket; "open": anyone may publish here
 //! max_posts = 10000     # published posts per hosted blog (0: no limit)
 //! max_bytes = 268435456 # per hosted blog: its document, in bytes (0: no limit)
-//! max_sessions_per_hour = 600   # per hosted blog (0: no limit)
+//! max_sessions_per_hour = 600   # per peer and blog, and per blog for sessions bringing signed changes (0: no limit)
 //! min_free_bytes = 1073741824   # below this much free disk, no new blogs are taken
 //! ```
 //!
@@ -105,7 +105,8 @@ pub struct AdmissionConfig {
     /// Largest saved document per hosted blog, bytes; 0: no limit.
     #[serde(default = "default_max_bytes")]
     pub max_bytes: u64,
-    /// Most sync sessions per hosted blog per hour; 0: no limit.
+    /// Most sync sessions per hour that each peer may open for a hosted blog, and (counted
+    /// apart) that may bring a hosted blog signed changes ([`crate::rate`]); 0: no limit.
     #[serde(default = "default_max_sessions")]
     pub max_sessions_per_hour: u32,
     /// No new blog is taken while the data folder's disk has less free space, bytes.

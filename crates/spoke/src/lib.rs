@@ -18,6 +18,7 @@ pub mod council;
 pub mod dishonest;
 pub mod http;
 pub mod metrics;
+pub mod rate;
 pub mod search;
 pub mod site;
 pub mod store;
@@ -33,7 +34,7 @@ use spokes_core::image::ImageName;
 use spokes_sync::peer::{Host, initiate, respond};
 use spokes_sync::session::{Hello, Outcome, RemoteError, Replica};
 use spokes_sync::{ALPN, SyncError, Ticket};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -361,8 +362,9 @@ struct Inner {
     search: Arc<search::SearchIndex>,
     index_tx: mpsc::UnboundedSender<(BlogId, Option<Arc<BlogView>>)>,
     metrics: metrics::Metrics,
-    /// Session times per hosted blog in the last hour (rate quota).
-    sessions: Mutex<HashMap<BlogId, VecDeque<std::time::Instant>>>,
+    /// The rate quotas (`max_sessions_per_hour`): sessions each peer opens per blog, and
+    /// sessions per blog that brought the author's signed changes.
+    rates: rate::Rates,
     /// Rollbacks already reported: (peer, blog, offered heads).
     rollbacks: Mutex<HashSet<(String, BlogId, Vec<String>)>>,
     /// The council membership and the number of stored entries it was computed from.
@@ -469,7 +471,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         search: search.clone(),
         index_tx,
         metrics: metrics::Metrics::new(),
-        sessions: Mutex::default(),
+        rates: rate::Rates::new(config.admission.max_sessions_per_hour),
         rollbacks: Mutex::default(),
         refused_offers: Mutex::default(),
         in_step: Mutex::default(),
@@ -718,27 +720,13 @@ impl Inner {
         Ok(())
     }
 
-    /// Counts a session of a hosted blog with a writer against the hourly rate quota.
-    /// Sessions with the blog's other spokes and council members are not counted.
-    fn check_rate(&self, peer: &str, blog_id: &BlogId) -> Result<(), RemoteError> {
-        let max = self.config.admission.max_sessions_per_hour as usize;
-        let Some(view) = http::SpokeView::blog(self, blog_id) else { return Ok(()) };
-        if max == 0 || !view.hosted || view.spokes.iter().any(|s| s.endpoint == peer) || self.membership().is_ok_and(|m| m.is_member(peer)) {
-            return Ok(());
-        }
-        let now = std::time::Instant::now();
-        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        let q = sessions.entry(blog_id.clone()).or_default();
-        while q.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(3600)) {
-            q.pop_front();
-        }
-        if q.len() >= max {
-            return Err(RemoteError::new("rate-limited", format!("this blog synced {max} times with this spoke in the last hour; it will take more later")));
-        }
-        q.push_back(now);
-        Ok(())
+    /// Whether `peer` is exempt from the rate quotas for `blog_id`: one of the blog's own
+    /// spokes, or a council member (their sessions replicate; they are not publishing).
+    /// Sessions of blogs not hosted here (council copies) are not counted either.
+    fn rate_exempt(&self, peer: &str, blog_id: &BlogId) -> bool {
+        let Some(view) = http::SpokeView::blog(self, blog_id) else { return true };
+        !view.hosted || view.spokes.iter().any(|s| s.endpoint == peer) || self.membership().is_ok_and(|m| m.is_member(peer))
     }
-
     /// The council membership, from the store. Entries are only ever added, so their count
     /// tells whether the cached membership is current (the `spoke council` commands write the
     /// database beside the running spoke).
@@ -795,6 +783,16 @@ impl Inner {
             Some(b) => b.kind == "hosted",
             None => !matches!(admission, Admission::Mirror),
         };
+        // A blog is taken only with content its author signed: the session then checked the
+        // document's blog ID binding and owner against the certificate. (An empty session
+        // with a stranger's certificate would otherwise bind the ID to the stranger.)
+        if stored.is_none() && outcome.new_changes == 0 {
+            return Err(RemoteError::new("not-hosted", "this spoke takes a new blog only together with its signed revisions"));
+        }
+        // Nothing new: nothing is written (a session that brought nothing costs no disk).
+        if stored.is_some() && outcome.new_changes == 0 && outcome.new_statements.is_empty() && !outcome.certificate_changed {
+            return Ok(());
+        }
         // The usual case: the session started from what is stored, so its result contains it
         // and is taken as it is (the session's document, not a copy: the session is over).
         // Otherwise (another session stored something meanwhile) the two are merged.
@@ -831,6 +829,9 @@ impl Inner {
         let size = write.len_after(stored_bytes.len());
         if hosted && outcome.new_changes > 0 {
             self.check_quota(&current, size)?;
+            if matches!(admission, Admission::Writer(_)) && !self.rate_exempt(peer, &replica.blog_id) {
+                self.rates.publish(&replica.blog_id)?;
+            }
         }
         if stored.is_none() {
             self.admit_new(admission, &replica.blog_id, &cert)?;
@@ -965,7 +966,11 @@ impl Inner {
 impl Host for Inner {
     fn open(&self, peer: &str, hello: &Hello) -> Result<(Replica, State), RemoteError> {
         if let Some(x) = self.load_replica(&hello.blog_id, peer)? {
-            self.check_rate(peer, &hello.blog_id)?;
+            // Counted per peer before anything is verified: a stranger's sessions spend only
+            // its own allowance.
+            if !self.rate_exempt(peer, &hello.blog_id) {
+                self.rates.open_session(peer, &hello.blog_id)?;
+            }
             return Ok(x);
         }
         let empty = || (Replica { blog_id: hello.blog_id.clone(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() }, State::new());
