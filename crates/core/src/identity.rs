@@ -76,6 +76,56 @@ pub fn policy() -> StandardPolicy<'static> {
     StandardPolicy::new()
 }
 
+/// Largest certificate Spokes keeps once minimised, in bytes (binary form): room for about a
+/// hundred device subkeys. Certificates from peers that are larger are refused.
+pub const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
+
+/// The certificate as its author made it: the primary key with its own self-signatures and
+/// revocations, the user IDs and subkeys it binds (with their bindings and revocations), and
+/// nothing else. Dropped: user IDs and subkeys without a binding signature, user attributes
+/// (photos), third-party certifications, signatures that do not verify, and every unhashed
+/// subpacket except issuer, issuer fingerprint and embedded signature (RFC 4880 §5.2.3: the
+/// unhashed area is not signed, so anyone could fill it). Errors:
+/// [`IdentityError::OpenPgp`] if the result cannot be assembled.
+pub fn minimise(cert: &Cert) -> Result<Cert, IdentityError> {
+    use openpgp::packet::Signature;
+    use openpgp::packet::signature::subpacket::SubpacketTag;
+    fn clean(s: &Signature) -> Result<Packet, IdentityError> {
+        let mut s = s.clone();
+        let keep: Vec<_> = s.unhashed_area().iter().filter(|sp| matches!(sp.tag(), SubpacketTag::Issuer | SubpacketTag::IssuerFingerprint | SubpacketTag::EmbeddedSignature)).cloned().collect();
+        let area = s.unhashed_area_mut();
+        area.clear();
+        for sp in keep {
+            area.add(sp).map_err(pgp)?;
+        }
+        Ok(s.into())
+    }
+    let mut packets: Vec<Packet> = vec![cert.primary_key().key().clone().into()];
+    let pk = cert.primary_key();
+    for s in pk.self_signatures().chain(pk.self_revocations()) {
+        packets.push(clean(s)?);
+    }
+    for u in cert.userids() {
+        if u.self_signatures().next().is_none() {
+            continue;
+        }
+        packets.push(u.userid().clone().into());
+        for s in u.self_signatures().chain(u.self_revocations()) {
+            packets.push(clean(s)?);
+        }
+    }
+    for k in cert.keys().subkeys() {
+        if k.self_signatures().next().is_none() {
+            continue;
+        }
+        packets.push(k.key().clone().into());
+        for s in k.self_signatures().chain(k.self_revocations()) {
+            packets.push(clean(s)?);
+        }
+    }
+    Cert::from_packets(packets.into_iter()).map_err(pgp)
+}
+
 /// A public certificate: what readers and spokes check signatures against.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Certificate {
@@ -83,10 +133,17 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    /// Parses a certificate (binary or ASCII-armored). Secret key material, if any, is stripped.
+    /// Parses a certificate (binary or ASCII-armored) and keeps only what its own primary key
+    /// certifies ([`minimise`]); secret key material, if any, is stripped. Errors:
+    /// [`IdentityError::Malformed`] for bytes that are not a certificate, or a certificate
+    /// over [`MAX_CERTIFICATE_BYTES`] once minimised.
     pub fn from_bytes(bytes: &[u8]) -> Result<Certificate, IdentityError> {
         let cert = Cert::from_bytes(bytes).map_err(|e| IdentityError::Malformed(e.to_string()))?;
-        Ok(Certificate { cert: cert.strip_secret_key_material() })
+        let c = Certificate { cert: minimise(&cert.strip_secret_key_material())? };
+        if c.to_bytes().len() > MAX_CERTIFICATE_BYTES {
+            return Err(IdentityError::Malformed(format!("a certificate larger than {MAX_CERTIFICATE_BYTES} bytes")));
+        }
+        Ok(c)
     }
     /// The fingerprint, uppercase hex without spaces (40 characters for v4).
     pub fn fingerprint(&self) -> String {
@@ -106,16 +163,19 @@ impl Certificate {
     }
     /// Merges another copy of the same certificate (new subkeys, revocations, renewed expiry).
     /// Returns `false`, changing nothing, when `other` has a different fingerprint.
+    ///
+    /// Both copies are minimised ([`minimise`]); a merge whose result would pass
+    /// [`MAX_CERTIFICATE_BYTES`] also returns `false`.
     pub fn merge(&mut self, other: &Certificate) -> bool {
         if other.cert.fingerprint() != self.cert.fingerprint() {
             return false;
         }
-        match self.cert.clone().merge_public(other.cert.clone()) {
-            Ok(c) => {
+        match self.cert.clone().merge_public(other.cert.clone()).and_then(|c| minimise(&c).map_err(Into::into)) {
+            Ok(c) if c.to_vec().map_or(usize::MAX, |v| v.len()) <= MAX_CERTIFICATE_BYTES => {
                 self.cert = c;
                 true
             }
-            Err(_) => false,
+            _ => false,
         }
     }
     /// The underlying sequoia certificate.
@@ -567,6 +627,75 @@ impl SigningKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Attack 2 of the hostile-peers issue: a stranger inflates the author's certificate with
+    /// an unbound user ID (a forged author name), a photo, a third-party certification and a
+    /// megabyte of unhashed subpackets. What a spoke keeps is the author's certificate as made.
+    #[test]
+    fn an_inflated_certificate_is_minimised_and_keeps_the_authors_name() {
+        use openpgp::packet::signature::subpacket::{NotationData, Subpacket, SubpacketValue};
+        use openpgp::packet::{UserID, prelude::UserAttribute};
+        let id = Identity::generate("Ada <ada@example.org>", "pw").unwrap();
+        let honest = id.certificate();
+        let mallory = Identity::generate("Mallory", "pw").unwrap();
+        let mut signer = mallory.primary_signer("pw").unwrap();
+        let cert = honest.cert().clone();
+        let ada = cert.userids().next().unwrap();
+        let ada_uid = ada.userid().clone();
+        let third_party = ada.userid().certify(&mut signer, &cert, SignatureType::GenericCertification, None, None).unwrap();
+        // Copies of the binding signature, each with 60 kB of its own in the unhashed area.
+        let padded: Vec<Packet> = (0..16u8)
+            .map(|i| {
+                let mut s = ada.self_signatures().next().unwrap().clone();
+                let junk = NotationData::new("junk@example.org", vec![i; 60_000], NotationDataFlags::empty());
+                s.unhashed_area_mut().add(Subpacket::new(SubpacketValue::NotationData(junk), false).unwrap()).unwrap();
+                s.into()
+            })
+            .collect();
+        let inflated = cert
+            .clone()
+            .insert_packets(vec![
+                Packet::from(UserID::from("Mallory <forged@example.org>")),
+                Packet::from(ada_uid.clone()),
+                third_party.into(),
+                UserAttribute::new(&[]).unwrap().into(),
+            ])
+            .unwrap()
+            .0;
+        let mut bytes = inflated.to_vec().unwrap();
+        // The padded copies, appended after Ada's user ID packet.
+        bytes.extend(Packet::from(ada_uid).to_vec().unwrap());
+        for p in padded {
+            bytes.extend(p.to_vec().unwrap());
+        }
+        assert!(bytes.len() > 900_000, "{}", bytes.len());
+        let kept = Certificate::from_bytes(&bytes).unwrap();
+        assert_eq!(kept.fingerprint(), honest.fingerprint());
+        assert_eq!(kept.user_id().as_deref(), Some("Ada <ada@example.org>"));
+        assert_eq!(kept.cert().userids().count(), 1, "only the bound user ID");
+        assert_eq!(kept.cert().user_attributes().count(), 0);
+        assert_eq!(kept.cert().userids().next().unwrap().certifications().count(), 0);
+        assert!(kept.to_bytes().len() < 4_000, "{} bytes kept", kept.to_bytes().len());
+        // What it still certifies works: the device key signs statements that verify.
+        assert_eq!(kept.devices().len(), honest.devices().len());
+        let mut merged = honest.clone();
+        assert!(merged.merge(&Certificate { cert: inflated }));
+        assert_eq!(merged.cert().userids().count(), 1, "a merge keeps only what the author certified");
+    }
+
+    #[test]
+    fn a_certificate_over_the_limit_is_refused() {
+        // Three self-signatures the author's primary key really made, 30 kB each.
+        let id = Identity::generate("Ada", "pw").unwrap();
+        let mut signer = id.primary_signer("pw").unwrap();
+        let cert = id.certificate().cert().clone();
+        let sigs: Vec<Packet> = (0..3u8)
+            .map(|i| SignatureBuilder::new(SignatureType::DirectKey).add_notation("big@example.org", vec![i; 30_000], NotationDataFlags::empty(), false).unwrap().sign_direct_key(&mut signer, None).unwrap().into())
+            .collect();
+        let big = cert.insert_packets(sigs).unwrap().0;
+        let r = Certificate::from_bytes(&big.to_vec().unwrap());
+        assert!(matches!(&r, Err(IdentityError::Malformed(m)) if m.contains("larger than")), "{r:?}");
+    }
 
     #[test]
     fn generated_identity_unlocks_only_with_its_passphrase() {

@@ -195,7 +195,36 @@ pub struct VerifiedStatement {
     pub signed_at: i64,
 }
 
+/// Most statements one blog may carry (a publish a minute for ten years is about five
+/// million; a writer publishes far less). More are refused.
+pub const MAX_STATEMENTS: usize = 1_000_000;
+
 impl SignedStatement {
+    /// This statement with its signature in canonical form: the unhashed subpacket area, which
+    /// the signature does not cover (RFC 4880 §5.2.3) and anyone could change to mint copies,
+    /// holds only the issuer fingerprint `signer` (the verified signing key), and only when
+    /// the hashed area names no issuer. Two copies of one signature have one canonical form.
+    /// Error: [`StatementError::BadSignaturePacket`].
+    pub fn canonical(&self, signer: &str) -> Result<SignedStatement, StatementError> {
+        use openpgp::packet::signature::subpacket::{Subpacket, SubpacketTag, SubpacketValue};
+        let bad = |e: &dyn std::fmt::Display| StatementError::BadSignaturePacket(e.to_string());
+        let mut sig = parse_signature(&self.signature)?;
+        let named = sig.hashed_area().iter().any(|sp| matches!(sp.tag(), SubpacketTag::Issuer | SubpacketTag::IssuerFingerprint));
+        let area = sig.unhashed_area_mut();
+        area.clear();
+        if !named {
+            let fpr = openpgp::Fingerprint::from_str(signer).map_err(|e| bad(&e))?;
+            area.add(Subpacket::new(SubpacketValue::IssuerFingerprint(fpr), false).map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+        }
+        Ok(SignedStatement { statement: self.statement.clone(), signature: Packet::from(sig).to_vec().map_err(|e| bad(&e))? })
+    }
+
+    /// The fingerprint of the key the signature names as its issuer (uppercase hex), if it
+    /// names one by fingerprint; for deduplicating by (statement, signing key).
+    pub fn issuer(&self) -> Option<String> {
+        parse_signature(&self.signature).ok()?.issuer_fingerprints().next().map(|f| f.to_hex())
+    }
+
     /// The signature, ASCII-armored (`-----BEGIN PGP SIGNATURE-----`), for `gpg --verify`.
     pub fn armored_signature(&self) -> Result<Vec<u8>, StatementError> {
         use std::io::Write;
@@ -328,6 +357,32 @@ mod tests {
         assert!(Statement::parse(upper.as_bytes()).is_err());
         let v2 = String::from_utf8(bytes).unwrap().replace("v1", "v2");
         assert!(matches!(Statement::parse(v2.as_bytes()), Err(StatementError::UnknownVersion(_))));
+    }
+
+    /// `s` with a notation `i` added to the signature's unhashed area: still valid.
+    pub(crate) fn malleated(s: &SignedStatement, i: u32) -> SignedStatement {
+        use openpgp::packet::signature::subpacket::{NotationData, NotationDataFlags, Subpacket, SubpacketValue};
+        let mut sig = parse_signature(&s.signature).unwrap();
+        let n = NotationData::new("copy@example.org", i.to_be_bytes(), NotationDataFlags::empty());
+        sig.unhashed_area_mut().add(Subpacket::new(SubpacketValue::NotationData(n), false).unwrap()).unwrap();
+        SignedStatement { statement: s.statement.clone(), signature: Packet::from(sig).to_vec().unwrap() }
+    }
+
+    /// Attack 3 of the hostile-peers issue: copies that differ only in the unsigned area all
+    /// verify, and all have the statement's one canonical form.
+    #[test]
+    fn malleated_copies_verify_and_share_one_canonical_form() {
+        let (id, mut key, mut doc, blog_id) = setup();
+        let signed = Statement::new(blog_id.clone(), &doc.heads()).sign(&mut key).unwrap();
+        let v = signed.verify(&id.certificate(), &blog_id).unwrap();
+        assert_eq!(signed.canonical(&v.signer).unwrap(), signed, "Spokes' own signatures are canonical already");
+        assert_eq!(signed.issuer().as_deref(), Some(v.signer.as_str()));
+        for i in 0..5 {
+            let copy = malleated(&signed, i);
+            assert_ne!(copy, signed);
+            let cv = copy.verify(&id.certificate(), &blog_id).unwrap();
+            assert_eq!(copy.canonical(&cv.signer).unwrap(), signed);
+        }
     }
 
     #[test]

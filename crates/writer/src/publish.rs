@@ -299,12 +299,8 @@ impl Profile {
             }
         }
         if statements.len() != self.statements()?.len() {
-            let mut uniq = Vec::new();
-            for s in statements {
-                if !uniq.contains(&s) {
-                    uniq.push(s);
-                }
-            }
+            let mut seen = std::collections::HashSet::new();
+            let uniq: Vec<_> = statements.into_iter().filter(|s| seen.insert(s.clone())).collect();
             self.save_statements(&uniq)?;
         }
         self.write("status.json", &serde_json::to_vec_pretty(&status).unwrap_or_default())?;
