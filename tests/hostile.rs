@@ -124,3 +124,41 @@ pub fn sync_message(chunks: Vec<Vec<u8>>) -> Frame {
     let m = automerge::sync::Message { heads: vec![], need: vec![], have: vec![], changes: chunks.into(), flags: None, version: automerge::sync::MessageVersion::V1 };
     Frame { typ: FrameType::SyncMessage, payload: m.encode() }
 }
+
+/// A whole session that brings nothing: the blog's hello, `cert`, no statements, empty sync
+/// messages (the spoke sends its one message in the first round; the second is empty on
+/// both sides), then done.
+pub fn empty_session(blog: &str, cert: Vec<u8>) -> Vec<spokes_sync::Frame> {
+    let empty = spokes_sync::Frame { typ: spokes_sync::FrameType::SyncMessage, payload: vec![] };
+    let done = spokes_sync::Frame::json(spokes_sync::FrameType::Done, &serde_json::json!({"heads": []}));
+    vec![hello(blog, None), certificate(cert), statements(&[]), empty.clone(), empty, done]
+}
+
+/// `s` with a notation `i` added to its signature's unhashed area, which the signature does
+/// not cover: a copy that still verifies.
+pub fn malleated(s: &spokes_core::SignedStatement, i: u32) -> spokes_core::SignedStatement {
+    use sequoia_openpgp::packet::signature::subpacket::{NotationData, NotationDataFlags, Subpacket, SubpacketValue};
+    use sequoia_openpgp::packet::Packet;
+    use sequoia_openpgp::parse::Parse;
+    use sequoia_openpgp::serialize::SerializeInto;
+    let mut sig = match Packet::from_bytes(&s.signature).expect("a signature packet") {
+        Packet::Signature(sig) => sig,
+        p => panic!("not a signature: {p:?}"),
+    };
+    let n = NotationData::new("copy@example.org", i.to_be_bytes(), NotationDataFlags::empty());
+    sig.unhashed_area_mut().add(Subpacket::new(SubpacketValue::NotationData(n), false).expect("subpacket")).expect("room in the area");
+    spokes_core::SignedStatement { statement: s.statement.clone(), signature: Packet::from(sig).to_vec().expect("serialise") }
+}
+
+/// The author's certificate `honest` (binary) with `n` user IDs it never bound appended, the
+/// first a forged author name: what a stranger can make of a public certificate.
+pub fn inflated_certificate(honest: &[u8], n: usize) -> Vec<u8> {
+    use sequoia_openpgp::packet::{Packet, UserID};
+    use sequoia_openpgp::serialize::SerializeInto;
+    let mut inflated = honest.to_vec();
+    inflated.extend(Packet::from(UserID::from("A Forger <forged@example.org>")).to_vec().expect("serialise"));
+    for i in 0..n {
+        inflated.extend(Packet::from(UserID::from(format!("{i:0400}"))).to_vec().expect("serialise"));
+    }
+    inflated
+}

@@ -118,8 +118,12 @@ fn suspend_drop_and_block_with_sizes_metrics_and_a_self_test() {
     assert!(listed.contains(&blog) && listed.contains("hosted") && listed.contains("1 blogs"), "{listed}");
 
     // Suspend: gone from readers and refused to writers within a second or two; resume.
+    let bundle = format!("/b/{blog}/bundle.json");
+    assert_eq!(a.get(&bundle).0, 200);
     a.admin(&["blog", "suspend", &blog]);
     assert!(wait_until(Duration::from_secs(5), || a.get(&path).0 == 404), "still served after suspending");
+    // Attack 13 of the hostile-peers issue: nor downloadable whole through the bundle.
+    assert_eq!(a.get(&bundle).0, 404, "a suspended blog's bundle was served");
     let out = spokes_exit(&w, PASS, &["sync", "--published-only"], 3);
     assert!(out.contains("suspended this blog"), "{out}");
     a.admin(&["blog", "resume", &blog]);
@@ -145,6 +149,7 @@ fn suspend_drop_and_block_with_sizes_metrics_and_a_self_test() {
     assert!(wait_until(Duration::from_secs(5), || a.get(&path).0 == 404));
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(a.get(&path).0, 404, "a dropped blog came back");
+    assert_eq!(a.get(&bundle).0, 404, "a dropped blog's bundle was served");
     assert!(!a.admin(&["blogs"]).contains(&blog));
 
     // Metrics count what happened.

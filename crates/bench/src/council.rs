@@ -22,7 +22,7 @@ fn free_addr() -> Result<std::net::SocketAddr> {
 /// Initialises a spoke in `data` on fixed free ports (so its tickets and council entry name
 /// them), pulling from the council every `council_secs`.
 fn init_spoke(data: &Path, name: &str, council_secs: u64) -> Result<()> {
-    let c = spoke::config::Config { name: name.into(), http: free_addr()?, p2p: free_addr()?, council: spoke::config::CouncilConfig { upstreams: vec![], interval_secs: council_secs }, ..Default::default() };
+    let c = spoke::config::Config { name: name.into(), http: free_addr()?, p2p: free_addr()?, council: spoke::config::CouncilConfig { upstreams: vec![], interval_secs: council_secs, ..Default::default() }, ..Default::default() };
     spoke::init(data, &c)?;
     Ok(())
 }

@@ -205,7 +205,13 @@ impl ArchiveWriter {
     /// since the Unix epoch).
     pub fn create(target: &Path, mtime: u64) -> Result<ArchiveWriter, ArchiveError> {
         let partial = target.with_extension("partial");
-        let file = std::fs::File::create(&partial).map_err(|source| ArchiveError::Io { path: partial.clone(), source })?;
+        // The archive holds the drafts: readable by the writer only (0600), as it is written
+        // and once in place.
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+        let file = open.open(&partial).map_err(|source| ArchiveError::Io { path: partial.clone(), source })?;
         let tar = tar::Builder::new(GzEncoder::new(std::io::BufWriter::new(file), Compression::default()));
         Ok(ArchiveWriter { tar, partial, target: target.into(), mtime })
     }

@@ -282,6 +282,13 @@ pub fn slugify(title: &str) -> String {
     if out.is_empty() { "post".into() } else { out.trim_end_matches('-').to_owned() }
 }
 
+/// Whether `s` is a slug as [`slugify`] makes them: 1 to 80 lowercase letters, digits and
+/// single inner hyphens; never `.`, `/`, `\\` or `..`, so a slug is safe as one path
+/// component of a permalink, an exported file or an archive entry.
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty() && slugify(s) == s
+}
+
 /// How a post's title and body are held in a document.
 ///
 /// Automerge text keeps one operation per character, which lets edits made on two computers
@@ -711,7 +718,10 @@ impl BlogDoc {
             id: id.to_owned(),
             title: field("title").unwrap_or_default(),
             body: field("body").unwrap_or_default(),
-            slug: field("slug").unwrap_or_else(|| id.to_owned()),
+            // A slug from a document (synced, restored, imported or written by an older
+            // version) is checked here, where every reader of posts passes: one that is not
+            // a slug (`../../x`) is cleaned to one.
+            slug: field("slug").map(|s| if is_slug(&s) { s } else { slugify(&s) }).unwrap_or_else(|| slugify(id)),
             tags,
             date: parse_date(field("date")),
             updated: parse_date(field("updated")),
@@ -916,7 +926,7 @@ impl BlogDoc {
 
     /// A post's slug, without reading its body; `None` if there is no such post.
     pub fn post_slug(&self, id: &str) -> Option<String> {
-        get_str(&self.doc, &self.post_obj(id).ok()?, "slug")
+        get_str(&self.doc, &self.post_obj(id).ok()?, "slug").map(|s| if is_slug(&s) { s } else { slugify(&s) })
     }
 
     /// Sets one of a post's string fields (`slug`, `date`, `updated`, `state`) as given.

@@ -29,8 +29,10 @@ use std::io::Read;
 
 /// Most inflated bytes per received byte, beyond [`EXPANDED_FLOOR_BYTES`].
 pub const MAX_EXPANSION_RATIO: u64 = 32;
-/// Inflated bytes allowed whatever was received (small messages compress well).
-pub const EXPANDED_FLOOR_BYTES: u64 = 4 * 1024 * 1024;
+/// Inflated bytes allowed whatever was received: 32 MiB, so a blog of tens of megabytes
+/// passes however well it compresses (a post of one line repeated compresses hundreds of
+/// times), while a bomb still cannot pass this floor by much.
+pub const EXPANDED_FLOOR_BYTES: u64 = 32 * 1024 * 1024;
 /// Most inflated bytes in one budget, whatever was received: 1 GiB.
 pub const MAX_EXPANDED_BYTES: u64 = 1024 * 1024 * 1024;
 /// Rows (operations, changes) allowed whatever was received.
@@ -511,10 +513,10 @@ mod tests {
 
     #[test]
     fn the_bomb_for_tests_is_what_it_says() {
-        let bomb = compressed_change_bomb(8 << 20);
-        assert!(bomb.len() < 20_000, "{}", bomb.len());
+        let bomb = compressed_change_bomb(48 << 20);
+        assert!(bomb.len() < 100_000, "{}", bomb.len());
         let mut generous = ExpansionBudget { received: 1 << 30, ..Default::default() };
-        assert_eq!(generous.check(&bomb).unwrap().expanded_bytes, (8 << 20) + 23 + 4);
+        assert_eq!(generous.check(&bomb).unwrap().expanded_bytes, (48 << 20) + 23 + 4);
         assert!(matches!(ExpansionBudget::new().check(&bomb), Err(ExpansionError::TooLarge { .. })));
     }
 

@@ -23,6 +23,7 @@ pub mod import;
 pub mod render;
 pub mod seal;
 pub mod statement;
+pub mod web;
 
 pub use automerge;
 pub use doc::{BlogDoc, BlogId, BlogSettings, DocKind, Post, PostState, SpokeRef, TextForm};

@@ -172,13 +172,13 @@ pub async fn exchange_entries(endpoint: &iroh::Endpoint, to: &MemberInfo, hello:
         let answer = read_frame(&mut recv).await?;
         let entries = match answer.typ {
             FrameType::Membership => answer.parse_json::<MembershipAnswer>()?.entries,
-            FrameType::Error => return Err(SyncError::Remote(answer.parse_json().unwrap_or_else(|_| RemoteError::new("malformed", "unreadable error")))),
+            FrameType::Error => return Err(SyncError::Remote(RemoteError::from_peer(&answer))),
             other => return Err(spokes_sync::FrameError::Unexpected { expected: FrameType::Membership, got: other }.into()),
         };
         let cat = read_frame(&mut recv).await?;
         match cat.typ {
             FrameType::Catalog => {}
-            FrameType::Error => return Ok((entries, Err(cat.parse_json().unwrap_or_else(|_| RemoteError::new("malformed", "unreadable error"))))),
+            FrameType::Error => return Ok((entries, Err(RemoteError::from_peer(&cat)))),
             other => return Err(spokes_sync::FrameError::Unexpected { expected: FrameType::Catalog, got: other }.into()),
         }
         let mut catalog: Catalog = cat.parse_json()?;
@@ -266,12 +266,19 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
     if hello.entries.len() > council::MAX_ENTRIES {
         return Err(RemoteError::new("malformed", "too many membership entries"));
     }
-    let (new, refused) = m.merge(hello.entries);
-    if let Some(e) = refused.iter().find(|e| !matches!(e, CouncilError::OtherCouncil)) {
-        host.refused(peer, "bad-council-entry", &e.to_string());
-    }
-    if new > 0 {
-        host.store_entries(&m.entries())?;
+    // What the peer brings is taken only if the peer is a member once it is merged (its own
+    // join may be among the entries): a stranger's or a cut-off spoke's entries are not
+    // stored, and entries signed by spokes never admitted are refused one by one.
+    let mut merged = m.clone();
+    let (new, refused) = merged.merge(hello.entries);
+    if merged.is_member(peer) {
+        if let Some(e) = refused.iter().find(|e| !matches!(e, CouncilError::OtherCouncil)) {
+            host.refused(peer, "bad-council-entry", &e.to_string());
+        }
+        if new > 0 {
+            host.store_entries(&merged.entries())?;
+        }
+        m = merged;
     }
     if !m.is_member(peer) {
         let (Some(token), Some(consent)) = (hello.token, hello.consent) else {

@@ -11,6 +11,7 @@
 //! [council]
 //! upstreams = []        # endpoint IDs of members to pull from; empty (or none of them still a member): 3 members chosen for you
 //! interval_secs = 30    # how often to pull from the upstreams
+//! max_mirrored_blogs = 10000   # most council members' blogs copied here (0: no limit)
 //!
 //! [admission]
 //! mode = "invite"       # "invite": writers need an invite ticket; "open": anyone may publish here
@@ -73,11 +74,19 @@ pub struct CouncilConfig {
     /// Seconds between pulls.
     #[serde(default = "default_interval")]
     pub interval_secs: u64,
+    /// Most blogs copied from council members (mirrors) this spoke holds; 0: no limit. Each
+    /// copy also keeps to `[admission]`'s per-blog quota and the low-disk refusal.
+    #[serde(default = "default_max_mirrored")]
+    pub max_mirrored_blogs: u64,
+}
+
+fn default_max_mirrored() -> u64 {
+    10_000
 }
 
 impl Default for CouncilConfig {
     fn default() -> Self {
-        CouncilConfig { upstreams: vec![], interval_secs: default_interval() }
+        CouncilConfig { upstreams: vec![], interval_secs: default_interval(), max_mirrored_blogs: default_max_mirrored() }
     }
 }
 

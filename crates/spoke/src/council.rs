@@ -39,6 +39,8 @@ pub const CONSENT_TAG: &[u8] = b"spokes council consent v1\n";
 pub const MAX_ENTRY_LEN: usize = 8 * 1024;
 /// Most entries one membership document may hold.
 pub const MAX_ENTRIES: usize = 10_000;
+/// Most entries one signer may have in a membership document (its joins and votes).
+pub const MAX_ENTRIES_PER_SIGNER: usize = 200;
 
 /// Errors of membership entries.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -55,9 +57,12 @@ pub enum CouncilError {
     /// The document has no founding entry.
     #[error("this spoke belongs to no council yet")]
     NoCouncil,
-    /// Too many entries.
+    /// Too many entries, in all or from one signer.
     #[error("the membership document is too large")]
     TooLarge,
+    /// Signed by a spoke no entry held admitted (not the founder, no `join` names it).
+    #[error("signed by a spoke this council never admitted: {0}")]
+    UnknownSigner(String),
 }
 
 /// A member spoke as the council lists it.
@@ -71,6 +76,28 @@ pub struct MemberInfo {
     pub web: String,
     /// The operator's name for the spoke.
     pub name: String,
+}
+
+impl MemberInfo {
+    /// Checks what a peer says of a member: an endpoint ID, `ip:port` sync addresses, a
+    /// reader site that is an `http(s)` URL ([`spokes_core::web::reader_url`]) and a name of at most 200
+    /// bytes. Error: [`CouncilError::Malformed`].
+    pub fn check(&self) -> Result<(), CouncilError> {
+        let bad = |m: String| Err(CouncilError::Malformed(m));
+        if self.endpoint.parse::<PublicKey>().is_err() {
+            return bad(format!("member endpoint {:?} is not an endpoint ID", self.endpoint));
+        }
+        if let Some(a) = self.addrs.iter().find(|a| a.parse::<std::net::SocketAddr>().is_err()) {
+            return bad(format!("member address {a:?} is not ip:port"));
+        }
+        if spokes_core::web::reader_url(&self.web).is_none() {
+            return bad(format!("member reader site {:?} is not an http or https address", self.web));
+        }
+        if self.name.len() > 200 {
+            return bad("member name longer than 200 bytes".into());
+        }
+        Ok(())
+    }
 }
 
 /// An entry's content.
@@ -112,6 +139,12 @@ pub enum Entry {
         /// Unix seconds.
         at: i64,
     },
+}
+
+fn entry_at(e: &Entry) -> i64 {
+    match e {
+        Entry::Found { at, .. } | Entry::Join { at, .. } | Entry::Remove { at, .. } => *at,
+    }
 }
 
 impl Entry {
@@ -158,6 +191,9 @@ impl SignedEntry {
         }
         let entry: Entry = serde_json::from_str(&self.entry).map_err(|e| CouncilError::Malformed(e.to_string()))?;
         check_signature(entry.signer(), &[ENTRY_TAG, self.entry.as_bytes()].concat(), &self.signature)?;
+        if let Entry::Found { member, .. } | Entry::Join { member, .. } = &entry {
+            member.check()?;
+        }
         if let Entry::Join { council, member, consent, .. } = &entry {
             check_signature(&member.endpoint, &consent_bytes(council, member), consent)?;
         }
@@ -191,6 +227,9 @@ pub fn check_signature(signer: &str, message: &[u8], signature_hex: &str) -> Res
 pub struct Membership {
     id: Option<String>,
     entries: BTreeMap<String, (SignedEntry, Entry)>,
+    /// Entries held per signer; a signer is admitted (the founder, or named by a held
+    /// `join`) exactly when it has a key here.
+    signers: BTreeMap<String, usize>,
 }
 
 impl Membership {
@@ -217,43 +256,86 @@ impl Membership {
         self.entries.values().map(|(s, _)| s.clone()).collect()
     }
 
-    /// Adds one entry after verifying it. Returns whether it was new.
+    /// Adds one entry after verifying it. Returns whether it was new. Its signer must be
+    /// admitted already (the founder, or a spoke a held `join` names), so strangers' keys
+    /// add nothing; each signer may have at most [`MAX_ENTRIES_PER_SIGNER`] entries.
     ///
     /// Errors: [`CouncilError::Malformed`], [`CouncilError::BadSignature`],
-    /// [`CouncilError::OtherCouncil`] (also a second `found`), [`CouncilError::TooLarge`].
+    /// [`CouncilError::OtherCouncil`] (also a second `found`), [`CouncilError::TooLarge`],
+    /// [`CouncilError::UnknownSigner`].
     pub fn add(&mut self, signed: SignedEntry) -> Result<bool, CouncilError> {
+        if self.entries.contains_key(&signed.hash()) {
+            return Ok(false);
+        }
+        let entry = signed.verify()?;
+        self.add_verified(signed, entry)
+    }
+
+    fn add_verified(&mut self, signed: SignedEntry, entry: Entry) -> Result<bool, CouncilError> {
         let hash = signed.hash();
         if self.entries.contains_key(&hash) {
             return Ok(false);
         }
-        let entry = signed.verify()?;
         if self.entries.len() >= MAX_ENTRIES {
             return Err(CouncilError::TooLarge);
         }
         match (&entry, &self.id) {
-            (Entry::Found { council, .. }, None) if council.is_empty() => self.id = Some(hash.clone()),
+            (Entry::Found { council, .. }, None) if council.is_empty() => {}
             (Entry::Found { .. }, _) => return Err(CouncilError::OtherCouncil),
-            (_, Some(id)) if entry.council() == id => {}
+            (_, Some(id)) if entry.council() == id => match self.signers.get(entry.signer()) {
+                None => return Err(CouncilError::UnknownSigner(entry.signer().to_owned())),
+                Some(n) if *n >= MAX_ENTRIES_PER_SIGNER => return Err(CouncilError::TooLarge),
+                Some(_) => {}
+            },
             (_, None) => return Err(CouncilError::NoCouncil),
             _ => return Err(CouncilError::OtherCouncil),
+        }
+        if matches!(entry, Entry::Found { .. }) {
+            self.id = Some(hash.clone());
+        }
+        *self.signers.entry(entry.signer().to_owned()).or_default() += 1;
+        if let Entry::Join { member, .. } = &entry {
+            self.signers.entry(member.endpoint.clone()).or_default();
         }
         self.entries.insert(hash, (signed, entry));
         Ok(true)
     }
 
-    /// Merges `incoming` entries: a founding entry first (when this side has none), then the
-    /// rest. Returns how many were new and the entries refused, with why.
+    /// Merges `incoming` entries in any order: a founding entry first (when this side has
+    /// none), then each entry once its signer is admitted (rounds until nothing more can be
+    /// added). Returns how many were new and the entries refused, with why.
     pub fn merge(&mut self, incoming: Vec<SignedEntry>) -> (usize, Vec<CouncilError>) {
-        let (found, rest): (Vec<_>, Vec<_>) = incoming.into_iter().partition(|s| s.entry.contains("\"kind\":\"found\""));
         let mut new = 0;
         let mut refused = Vec::new();
-        for s in found.into_iter().chain(rest) {
-            match self.add(s) {
-                Ok(true) => new += 1,
-                Ok(false) => {}
+        let mut pending: Vec<(SignedEntry, Entry)> = Vec::new();
+        for s in incoming {
+            if self.entries.contains_key(&s.hash()) {
+                continue;
+            }
+            match s.verify() {
+                Ok(e) => pending.push((s, e)),
                 Err(e) => refused.push(e),
             }
         }
+        // Founding first, then by time: an honest history is then taken in one round.
+        pending.sort_by_key(|(_, e)| (!matches!(e, Entry::Found { .. }), entry_at(e)));
+        loop {
+            let before = pending.len();
+            let mut waiting = Vec::new();
+            for (s, e) in pending {
+                match self.add_verified(s.clone(), e.clone()) {
+                    Ok(true) => new += 1,
+                    Ok(false) => {}
+                    Err(CouncilError::UnknownSigner(_)) => waiting.push((s, e)),
+                    Err(err) => refused.push(err),
+                }
+            }
+            pending = waiting;
+            if pending.is_empty() || pending.len() == before {
+                break;
+            }
+        }
+        refused.extend(pending.into_iter().map(|(_, e)| CouncilError::UnknownSigner(e.signer().to_owned())));
         (new, refused)
     }
 
@@ -376,10 +458,13 @@ mod tests {
         assert_eq!(b.id(), a.id());
         // Replaying changes nothing.
         assert_eq!(b.merge(entries).0, 0);
-        // A join signed by a non-member does not count.
+        // A join signed by a spoke never admitted is not even kept.
         let outsider = spoke(9);
-        join(&mut b, &outsider.0, &s[3]);
+        let id = b.id().unwrap().to_owned();
+        let e = Entry::Join { consent: consent(&s[3].0, &id, &s[3].1), council: id, member: s[3].1.clone(), by: outsider.1.endpoint.clone(), at: 1 };
+        assert!(matches!(b.add(SignedEntry::sign(&e, &outsider.0)), Err(CouncilError::UnknownSigner(_))));
         assert!(!b.is_member(&s[3].1.endpoint));
+        assert_eq!(b.entries().len(), 3);
     }
 
     #[test]
@@ -406,6 +491,52 @@ mod tests {
         assert_eq!(m.add(foreign), Err(CouncilError::OtherCouncil));
         assert_eq!(m.add(other.entries()[0].clone()), Err(CouncilError::OtherCouncil));
         assert!(matches!(m.add(SignedEntry { entry: "{\"kind\":\"nope\"}".into(), signature: "00".into() }), Err(CouncilError::Malformed(_))));
+        assert_eq!(m.members().len(), 1);
+    }
+
+    /// Attack 8 of the hostile-peers issue: thousands of entries signed by fresh keys, and a
+    /// member admitting spokes without end. Entries of spokes never admitted are not kept;
+    /// one signer adds at most MAX_ENTRIES_PER_SIGNER.
+    #[test]
+    fn a_flood_of_entries_adds_at_most_a_signers_share() {
+        let s: Vec<_> = (1..=2).map(spoke).collect();
+        let mut m = Membership::found(&s[0].0, s[0].1.clone(), 0);
+        join(&mut m, &s[0].0, &s[1]);
+        let id = m.id().unwrap().to_owned();
+        let fresh = |i: u32| {
+            let key = SecretKey::generate();
+            let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec![], web: "https://x.example".into(), name: format!("flood {i}") };
+            (key, info)
+        };
+        // Strangers vote a member out and admit each other.
+        let strangers: Vec<_> = (0..300).map(fresh).collect();
+        let mut flood: Vec<SignedEntry> = strangers.iter().map(|k| SignedEntry::sign(&Entry::Remove { council: id.clone(), member: s[1].1.endpoint.clone(), by: k.1.endpoint.clone(), reason: "x".into(), at: 3 }, &k.0)).collect();
+        flood.extend(strangers.windows(2).map(|w| SignedEntry::sign(&Entry::Join { consent: consent(&w[1].0, &id, &w[1].1), council: id.clone(), member: w[1].1.clone(), by: w[0].1.endpoint.clone(), at: 3 }, &w[0].0)));
+        let (new, refused) = m.merge(flood);
+        assert_eq!(new, 0);
+        assert!(refused.iter().all(|e| matches!(e, CouncilError::UnknownSigner(_))), "{refused:?}");
+        assert_eq!((m.entries().len(), m.members().len()), (2, 2));
+        // A member admits 300 spokes of its own making: only its share is kept.
+        let joins: Vec<SignedEntry> = strangers.iter().map(|k| SignedEntry::sign(&Entry::Join { consent: consent(&k.0, &id, &k.1), council: id.clone(), member: k.1.clone(), by: s[1].1.endpoint.clone(), at: 4 }, &s[1].0)).collect();
+        let (new, refused) = m.merge(joins);
+        assert_eq!(new, MAX_ENTRIES_PER_SIGNER);
+        assert_eq!(refused.len(), 300 - MAX_ENTRIES_PER_SIGNER);
+        assert!(refused.iter().all(|e| *e == CouncilError::TooLarge));
+    }
+
+    /// Attack 11 of the hostile-peers issue: a member admits a spoke whose reader site is a
+    /// `javascript:` address, properly signed and consented. Honest spokes linked readers to
+    /// it; now the entry is refused where it arrives.
+    #[test]
+    fn a_member_whose_reader_site_is_not_a_web_address_is_refused() {
+        let s: Vec<_> = (1..=2).map(spoke).collect();
+        let mut m = Membership::found(&s[0].0, s[0].1.clone(), 0);
+        let id = m.id().unwrap().to_owned();
+        for (web, addrs) in [("javascript:alert(document.cookie)", vec!["127.0.0.1:7002".to_owned()]), ("data:text/html,hi", vec![]), ("https://ok.example", vec!["not an address".to_owned()])] {
+            let member = MemberInfo { web: web.into(), addrs, ..s[1].1.clone() };
+            let e = Entry::Join { consent: consent(&s[1].0, &id, &member), council: id.clone(), member, by: s[0].1.endpoint.clone(), at: 1 };
+            assert!(matches!(m.add(SignedEntry::sign(&e, &s[0].0)), Err(CouncilError::Malformed(_))), "{web}");
+        }
         assert_eq!(m.members().len(), 1);
     }
 

@@ -23,7 +23,7 @@
 use crate::view::{BlogView, Bundle, PostView, Verification};
 use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::extract::Query;
 use axum::routing::get;
@@ -33,6 +33,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use spokes_core::BlogId;
 use spokes_core::image::ImageName;
 use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// What the site reads from the spoke.
 pub trait SpokeView: Send + Sync + 'static {
@@ -60,6 +61,11 @@ pub trait SpokeView: Send + Sync + 'static {
     }
     /// Counts a response.
     fn count_response(&self, _status: u16) {}
+    /// A number that changes whenever anything the site shows may have changed (a blog, its
+    /// statements, the council); responses are reused while it stays the same.
+    fn generation(&self) -> u64 {
+        0
+    }
 }
 
 /// Shared state of the handlers.
@@ -67,6 +73,45 @@ pub trait SpokeView: Send + Sync + 'static {
 pub struct AppState {
     /// The spoke.
     pub spoke: Arc<dyn SpokeView>,
+    /// Responses already made for the spoke's current [`SpokeView::generation`].
+    cache: Arc<std::sync::Mutex<ResponseCache>>,
+}
+
+impl AppState {
+    /// The handlers' state for `spoke`.
+    pub fn new(spoke: Arc<dyn SpokeView>) -> AppState {
+        AppState { spoke, cache: Arc::default() }
+    }
+}
+
+/// Most requests the site answers at once; more wait their turn (tower's global
+/// concurrency limit), so a crowd of requests cannot make the spoke build thousands of large
+/// pages at once.
+pub const MAX_CONCURRENT_REQUESTS: usize = 256;
+/// Longest a request may take before it is answered `408 Request Timeout`.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Most bytes of responses kept for reuse; past it the cache starts again empty.
+const CACHE_BYTES: usize = 64 << 20;
+/// Largest response kept for reuse (and given an entity tag); larger ones are sent as made.
+const MAX_CACHED_BODY: u64 = 16 << 20;
+/// Most responses kept for reuse.
+const CACHE_ENTRIES: usize = 1024;
+/// Most posts `/api/v1/blogs/{blog}` lists per page (`?limit=`, at most this).
+pub const MAX_API_POSTS: usize = 10_000;
+/// Most blogs `/api/v1/blogs` lists per page (`?limit=`, at most this).
+pub const MAX_API_BLOGS: usize = 200;
+/// Posts listed for each blog in `/api/v1/blogs` (the newest); the blog's own address lists all.
+pub const API_BLOG_LIST_POSTS: usize = 20;
+/// Entries in a blog's feed (the newest), as feed readers expect.
+pub const FEED_ENTRIES: usize = 50;
+
+/// Responses made for one generation of the spoke's blogs: (status 200) headers and body,
+/// keyed by path (and, for the paginated API, its page).
+#[derive(Default)]
+struct ResponseCache {
+    generation: u64,
+    bytes: usize,
+    entries: std::collections::HashMap<String, (axum::http::HeaderMap, axum::body::Bytes)>,
 }
 
 pub(crate) const CSS: &str = include_str!("../../../assets/reader.css");
@@ -93,8 +138,104 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(search_page))
         .route("/metrics", get(|State(s): State<AppState>| async move { ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.spoke.metrics()) }))
         .fallback(|| async { not_found("This page does not exist.") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cached))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_REQUESTS))
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_responses))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .with_state(state)
+}
+
+/// The Content-Security-Policy of every response (W3C CSP Level 3): no scripts, styles and
+/// pictures from this spoke only (a post's remote picture would let a third party see who
+/// reads it), forms only to this spoke, and no framing by other sites (`frame-ancestors`).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The key a GET of `uri` is cached under, if its response may be reused: pages, feeds,
+/// bundles and the blog API (by page); not search, health or metrics. Query strings other
+/// than the API's `offset` and `limit` do not change a response, so they do not make keys.
+fn cache_key(uri: &axum::http::Uri) -> Option<String> {
+    let path = uri.path();
+    // Pictures are named by their hash and sent with their own caching headers.
+    if path.starts_with("/search") || path.starts_with("/api/v1/search") || path == "/health" || path == "/metrics" || path.contains("/images/") {
+        return None;
+    }
+    if path.starts_with("/api/v1/blogs") {
+        let q: Page = Query::<Page>::try_from_uri(uri).map(|q| q.0).unwrap_or_default();
+        return Some(format!("{path}?offset={}&limit={}", q.offset.unwrap_or(0), q.limit.map_or(-1, |l| l as i64)));
+    }
+    Some(path.to_owned())
+}
+
+/// The strong entity tag of a body (RFC 9110 §8.8.3): its BLAKE3 hash, first 128 bits.
+fn entity_tag(body: &[u8]) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{}\"", &blake3::hash(body).to_hex()[..32])).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+}
+
+/// Whether the request's `If-None-Match` (RFC 9110 §13.1.2) names `tag`.
+fn not_modified(req_tags: Option<&HeaderValue>, tag: &HeaderValue) -> bool {
+    let (Some(have), Ok(tag)) = (req_tags.and_then(|v| v.to_str().ok()), tag.to_str()) else { return false };
+    have.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == tag)
+}
+
+/// Reuses responses while the spoke's blogs stay the same, and answers conditional GETs:
+/// every 200 response to a GET of a page, feed, bundle or the blog API (up to
+/// [`MAX_CACHED_BODY`]) carries an `ETag`, and a request whose `If-None-Match` names it is
+/// answered `304 Not Modified` with no body.
+async fn cached(State(s): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if req.method() != axum::http::Method::GET {
+        return next.run(req).await;
+    }
+    let key = cache_key(req.uri());
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
+    let generation = s.spoke.generation();
+    let hit = key.as_ref().and_then(|k| {
+        let c = s.cache.lock().unwrap_or_else(|p| p.into_inner());
+        (c.generation == generation).then(|| c.entries.get(k).cloned()).flatten()
+    });
+    let (headers, body) = match hit {
+        Some(h) => h,
+        None => {
+            let r = next.run(req).await;
+            if r.status() != StatusCode::OK || key.is_none() {
+                return r;
+            }
+            let (mut parts, body) = r.into_parts();
+            if axum::body::HttpBody::size_hint(&body).upper().is_none_or(|n| n > MAX_CACHED_BODY) {
+                return Response::from_parts(parts, body);
+            }
+            let Ok(body) = axum::body::to_bytes(body, MAX_CACHED_BODY as usize).await else {
+                return (StatusCode::INTERNAL_SERVER_ERROR, "response too large").into_response();
+            };
+            parts.headers.insert(header::ETAG, entity_tag(&body));
+            parts.headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-cache"));
+            if let Some(k) = key {
+                let mut c = s.cache.lock().unwrap_or_else(|p| p.into_inner());
+                if c.generation != generation || c.bytes + body.len() > CACHE_BYTES || c.entries.len() >= CACHE_ENTRIES {
+                    *c = ResponseCache { generation, ..Default::default() };
+                }
+                {
+                    c.bytes += body.len();
+                    c.entries.insert(k, (parts.headers.clone(), body.clone()));
+                }
+            }
+            (parts.headers, body)
+        }
+    };
+    let tag = headers.get(header::ETAG).cloned().unwrap_or_else(|| entity_tag(&body));
+    if not_modified(if_none_match.as_ref(), &tag) {
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        r.headers_mut().insert(header::ETAG, tag);
+        if let Some(cc) = headers.get(header::CACHE_CONTROL) {
+            r.headers_mut().insert(header::CACHE_CONTROL, cc.clone());
+        }
+        return r;
+    }
+    let mut r = Response::new(axum::body::Body::from(body));
+    *r.headers_mut() = headers;
+    r
 }
 
 async fn count_responses(State(s): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
@@ -112,7 +253,7 @@ fn post_href(members: &[crate::council::MemberInfo], b: &BlogView, p: &PostView)
     }
     b.spokes
         .iter()
-        .find_map(|r| r.web.clone().filter(|w| w.starts_with("https://") || w.starts_with("http://")).or_else(|| members.iter().find(|m| m.endpoint == r.endpoint).map(|m| m.web.clone())))
+        .find_map(|r| r.web.as_deref().and_then(spokes_core::web::reader_url).or_else(|| members.iter().find(|m| m.endpoint == r.endpoint).and_then(|m| spokes_core::web::reader_url(&m.web))))
         .map(|w| format!("{}{local}", w.trim_end_matches('/')))
         .unwrap_or(local)
 }
@@ -137,7 +278,7 @@ fn also_at(members: &[crate::council::MemberInfo], b: &BlogView, p: Option<&Post
         .iter()
         .map(|r| {
             let member = members.iter().find(|m| m.endpoint == r.endpoint);
-            let web = r.web.clone().or_else(|| member.map(|m| m.web.clone())).filter(|w| w.starts_with("https://") || w.starts_with("http://"));
+            let web = r.web.as_deref().and_then(spokes_core::web::reader_url).or_else(|| member.and_then(|m| spokes_core::web::reader_url(&m.web)));
             let name = r.name.clone().or_else(|| member.map(|m| m.name.clone())).unwrap_or_else(|| format!("spoke {}…", r.endpoint.chars().take(10).collect::<String>()));
             (name, web.map(|w| format!("{}{path}", w.trim_end_matches('/'))))
         })
@@ -442,7 +583,7 @@ async fn blog_feed(State(s): State<AppState>, Path(id): Path<String>) -> Respons
         Ok(b) => b,
         Err(r) => return r,
     };
-    let entries = blog.visible().into_iter().map(|p| entry(&blog, p)).collect();
+    let entries = blog.visible().into_iter().take(FEED_ENTRIES).map(|p| entry(&blog, p)).collect();
     let related: Vec<String> = also_at(&s.spoke.members(), &blog, None).into_iter().filter_map(|(_, u)| u.map(|u| format!("{u}feed.atom"))).collect();
     feed(blog.title(), &format!("urn:spokes:{}", blog.blog_id), &format!("/b/{}/feed.atom", blog.blog_id), entries, &related)
 }
@@ -466,21 +607,36 @@ async fn health(State(s): State<AppState>) -> Response {
     Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "protocol": "spokes/sync/1", "blogs": s.spoke.blogs().len()})).into_response()
 }
 
-fn blog_json(b: &BlogView) -> serde_json::Value {
+/// `?offset=&limit=` of the paginated API.
+#[derive(Debug, Default, Deserialize)]
+struct Page {
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+/// A blog as the API lists it, with `posts` newest first from `offset`, at most `limit`, and
+/// `post_count` (all its visible posts).
+fn blog_json(b: &BlogView, offset: usize, limit: usize) -> serde_json::Value {
+    let visible = b.visible();
     serde_json::json!({
         "blog_id": b.blog_id, "settings": b.settings, "fingerprint": b.fingerprint,
         "verification": b.verification,
-        "posts": b.visible().into_iter().map(|p| serde_json::json!({"id": p.id, "title": p.title, "slug": p.slug, "date": p.date.to_rfc3339(), "updated": p.updated.to_rfc3339(), "tags": p.tags, "url": format!("/b/{}/posts/{}", b.blog_id, p.slug)})).collect::<Vec<_>>(),
+        "post_count": visible.len(),
+        "posts": visible.into_iter().skip(offset).take(limit).map(|p| serde_json::json!({"id": p.id, "title": p.title, "slug": p.slug, "date": p.date.to_rfc3339(), "updated": p.updated.to_rfc3339(), "tags": p.tags, "url": format!("/b/{}/posts/{}", b.blog_id, p.slug)})).collect::<Vec<_>>(),
     })
 }
 
-async fn api_blogs(State(s): State<AppState>) -> Response {
-    Json(s.spoke.blogs().iter().map(|b| blog_json(b)).collect::<Vec<_>>()).into_response()
+/// The blogs shown here, by title, `?offset=` and `?limit=` (default and at most
+/// [`MAX_API_BLOGS`]), each with its newest [`API_BLOG_LIST_POSTS`] posts.
+async fn api_blogs(State(s): State<AppState>, Query(page): Query<Page>) -> Response {
+    let limit = page.limit.unwrap_or(MAX_API_BLOGS).min(MAX_API_BLOGS);
+    Json(s.spoke.blogs().iter().skip(page.offset.unwrap_or(0)).take(limit).map(|b| blog_json(b, 0, API_BLOG_LIST_POSTS)).collect::<Vec<_>>()).into_response()
 }
 
-async fn api_blog(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+/// One blog with its posts, `?offset=` and `?limit=` (default and at most [`MAX_API_POSTS`]).
+async fn api_blog(State(s): State<AppState>, Path(id): Path<String>, Query(page): Query<Page>) -> Response {
     match find_blog(&s, &id) {
-        Ok(b) => Json(blog_json(&b)).into_response(),
+        Ok(b) => Json(blog_json(&b, page.offset.unwrap_or(0), page.limit.unwrap_or(MAX_API_POSTS).min(MAX_API_POSTS))).into_response(),
         Err(_) => (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not-found"}))).into_response(),
     }
 }

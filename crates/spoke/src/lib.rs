@@ -202,7 +202,8 @@ pub async fn council_join(data: &Path, ticket: &aggregate::CouncilTicket) -> Res
     endpoint.close().await;
     let (entries, _) = r.map_err(|e| SpokeError::Council(format!("the inviting spoke refused: {e}")))?;
     let (_, refused) = m.merge(entries);
-    if let Some(e) = refused.first() {
+    // Entries of spokes never admitted are left out (an older spoke may still hold some).
+    if let Some(e) = refused.iter().find(|e| !matches!(e, council::CouncilError::UnknownSigner(_))) {
         return Err(SpokeError::Council(format!("the inviting spoke sent a membership that does not verify: {e}")));
     }
     if m.id() != Some(ticket.council.as_str()) || !m.is_member(&me.endpoint) {
@@ -387,6 +388,8 @@ struct Inner {
     endpoint_id: String,
     replicate: mpsc::UnboundedSender<(BlogId, Option<String>)>,
     name: String,
+    /// Bumped whenever what readers are shown may have changed ([`http::SpokeView::generation`]).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 /// A running spoke.
@@ -484,6 +487,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         endpoint_id: key.public().to_string(),
         replicate: tx,
         name: config.name.clone(),
+        generation: Default::default(),
     });
     for id in inner.store.blog_ids()? {
         inner.refresh_view(&id);
@@ -501,7 +505,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         .accept(spokes_sync::images::IMAGES_ALPN, ImagesHandler { inner: inner.clone() })
         .accept(aggregate::COUNCIL_ALPN, CouncilHandler { inner: inner.clone() })
         .spawn();
-    let app = http::router(http::AppState { spoke: inner.clone() as Arc<dyn http::SpokeView> });
+    let app = http::router(http::AppState::new(inner.clone() as Arc<dyn http::SpokeView>));
     let http_task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("reader site stopped: {e}");
@@ -606,6 +610,13 @@ impl spokes_sync::images::ImageStore for Inner {
         let held = self.store.has_images(blog, &linked).map_err(|e| RemoteError::new("internal", e.to_string()))?;
         Ok(linked.into_iter().filter(|n| !held.contains(n)).collect())
     }
+    fn sendable(&self, blog: &BlogId, wanted: &[ImageName]) -> Vec<ImageName> {
+        // Readers' rule: only pictures a published post of a shown blog shows.
+        let Some(view) = http::SpokeView::blog(self, blog) else { return vec![] };
+        let shown: Vec<ImageName> = wanted.iter().filter(|n| view.images.contains(*n)).cloned().collect();
+        let held = self.store.has_images(blog, &shown).unwrap_or_default();
+        shown.into_iter().filter(|n| held.contains(n)).collect()
+    }
     fn get(&self, blog: &BlogId, name: &ImageName) -> Option<Vec<u8>> {
         self.store.image(blog, name).ok().flatten()
     }
@@ -696,6 +707,13 @@ impl Inner {
                 }
             }
             Admission::Mirror => {
+                // Copies for the council keep to the same disk rules as blogs writers bring,
+                // and to a number the operator chose: a member cannot fill this spoke.
+                self.room_for_new_blog()?;
+                let max = self.config.council.max_mirrored_blogs;
+                if max > 0 && self.store.mirror_count().map_err(|e| internal(&e))? >= max {
+                    return Err(RemoteError::new("quota", format!("this spoke keeps copies of at most {max} blogs of its council")));
+                }
                 if !self.store.add_mirror(blog_id, cert).map_err(|e| internal(&e))? {
                     return Err(dropped());
                 }
@@ -705,7 +723,7 @@ impl Inner {
         Ok(())
     }
 
-    /// Refuses a merged hosted document over the post or size quota. Posts count when
+    /// Refuses a merged document (hosted, or a copy for the council) over the post or size quota. Posts count when
     /// published: an unpublished post stays in the document (for its history) but counts only
     /// in its size.
     fn check_quota(&self, doc: &automerge::AutoCommit, bytes: usize) -> Result<(), RemoteError> {
@@ -827,16 +845,18 @@ impl Inner {
             }
         };
         let size = write.len_after(stored_bytes.len());
-        if hosted && outcome.new_changes > 0 {
+        if outcome.new_changes > 0 {
+            // Copies for the council keep to the per-blog quota too.
             self.check_quota(&current, size)?;
-            if matches!(admission, Admission::Writer(_)) && !self.rate_exempt(peer, &replica.blog_id) {
-                self.rates.publish(&replica.blog_id)?;
-            }
+        }
+        if hosted && outcome.new_changes > 0 && matches!(admission, Admission::Writer(_)) && !self.rate_exempt(peer, &replica.blog_id) {
+            self.rates.publish(&replica.blog_id)?;
         }
         if stored.is_none() {
             self.admit_new(admission, &replica.blog_id, &cert)?;
         }
         self.store.save_session(&replica.blog_id, &write, &cert, &outcome.new_statements, peer, &state.encode()).map_err(|e| internal(&e))?;
+        self.touch();
         // The readers' view is rebuilt from the merged document under the commit lock, so views
         // of concurrent sessions are installed in commit order.
         if outcome.new_changes > 0 || outcome.certificate_changed || stored.is_none() {
@@ -918,11 +938,18 @@ impl Inner {
         view.hosted = self.store.kind(&replica.blog_id).ok().flatten().is_none_or(|k| k == "hosted");
         let view = Arc::new(view);
         self.views.write().unwrap_or_else(|p| p.into_inner()).insert(replica.blog_id.clone(), view.clone());
+        self.touch();
         let _ = self.index_tx.send((replica.blog_id.clone(), Some(view)));
     }
 
     /// Stops showing a blog (suspended or dropped).
+    /// Marks what readers are shown as changed (responses made before are not reused).
+    fn touch(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn remove_view(&self, blog_id: &BlogId) {
+        self.touch();
         if self.views.write().unwrap_or_else(|p| p.into_inner()).remove(blog_id).is_some() {
             let _ = self.index_tx.send((blog_id.clone(), None));
         }
@@ -1023,7 +1050,8 @@ impl http::SpokeView for Inner {
         self.store.image(id, name).ok().flatten()
     }
     fn bundle(&self, id: &BlogId) -> Option<view::Bundle> {
-        let b = self.store.blog(id).ok()??;
+        // Only what readers are shown: a suspended blog is held but not served.
+        let b = self.store.blog(id).ok()?.filter(|b| b.status == "active")?;
         let statements = self.store.statements(id).ok()?;
         Some(view::Bundle::new(&b, statements))
     }
@@ -1042,6 +1070,10 @@ impl http::SpokeView for Inner {
     }
     fn count_response(&self, status: u16) {
         self.metrics.http(status);
+    }
+    fn generation(&self) -> u64 {
+        // The council's entries count too: pages link to the members' reader sites.
+        self.generation.load(std::sync::atomic::Ordering::Relaxed).wrapping_add(self.store.council_entry_count().unwrap_or(0) as u64 * 1_000_003)
     }
 }
 

@@ -469,6 +469,11 @@ impl Store {
         Ok(true)
     }
 
+    /// How many blogs are held as copies for the council (mirrors).
+    pub fn mirror_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn().query_row("SELECT count(*) FROM blogs WHERE kind = 'mirror'", [], |r| r.get::<_, i64>(0))?.max(0) as u64)
+    }
+
     /// Sets a blog's status (`active` or `suspended`). Returns whether the blog exists.
     pub fn set_status(&self, blog_id: &BlogId, status: &str) -> Result<bool, StoreError> {
         Ok(self.conn().execute("UPDATE blogs SET status = ?2, updated_at = ?3 WHERE blog_id = ?1", params![blog_id.as_str(), status, now()])? > 0)

@@ -60,7 +60,7 @@ pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId,
                 FrameType::SealedDrafts if out.len() < MAX_DEVICES => out.push(f.payload),
                 FrameType::Done => break,
                 FrameType::Error => {
-                    let e: RemoteError = f.parse_json().unwrap_or_else(|_| RemoteError::new("malformed", "unreadable error"));
+                    let e = RemoteError::from_peer(&f);
                     return Err(SyncError::Remote(e));
                 }
                 other => return Err(crate::FrameError::Unexpected { expected: FrameType::Done, got: other }.into()),

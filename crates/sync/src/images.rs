@@ -70,6 +70,9 @@ pub trait ImageStore: Send + Sync {
     /// Of `offered`, the images `blog` links to and this side lacks. Errors with a
     /// [`RemoteError`] the other side is told (for example `not-hosted`).
     fn wanted(&self, blog: &BlogId, offered: &[ImageName]) -> Result<Vec<ImageName>, RemoteError>;
+    /// Of `wanted` (no name twice), those this side holds and may send, without reading
+    /// them: for a spoke, only pictures a published post of `blog` shows.
+    fn sendable(&self, blog: &BlogId, wanted: &[ImageName]) -> Vec<ImageName>;
     /// The bytes of an image, if held.
     fn get(&self, blog: &BlogId, name: &ImageName) -> Option<Vec<u8>>;
     /// Stores an image whose bytes were checked against its name.
@@ -105,6 +108,7 @@ async fn send_images<S: AsyncWrite + Unpin>(send: &mut S, store: &dyn ImageStore
 /// Reads `Image` frames until `end` (an empty `Image`, or `Done`), storing those asked for.
 async fn receive_images<R: AsyncRead + Unpin>(recv: &mut R, store: &dyn ImageStore, blog: &BlogId, asked: &[ImageName], end: FrameType) -> Result<usize, RemoteError> {
     let mut stored = 0;
+    let mut taken = std::collections::HashSet::new();
     loop {
         let f = read_frame(recv).await.map_err(|e| RemoteError::new("malformed", e.to_string()))?;
         match f.typ {
@@ -115,13 +119,16 @@ async fn receive_images<R: AsyncRead + Unpin>(recv: &mut R, store: &dyn ImageSto
                 if !asked.contains(&name) {
                     return Err(RemoteError::new("bad-image", format!("image {name} was not asked for")));
                 }
+                if !taken.insert(name.clone()) {
+                    return Err(RemoteError::new("bad-image", format!("image {name} was sent twice")));
+                }
                 if !name.verify(bytes) {
                     return Err(RemoteError::new("bad-image", format!("the bytes sent as {name} do not match its hash")));
                 }
                 store.put(blog, &name, bytes)?;
                 stored += 1;
             }
-            FrameType::Error => return Err(f.parse_json().unwrap_or_else(|_| RemoteError::new("malformed", "unreadable error"))),
+            FrameType::Error => return Err(RemoteError::from_peer(&f)),
             other => return Err(RemoteError::new("malformed", format!("unexpected {other:?} frame"))),
         }
     }
@@ -137,16 +144,16 @@ pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId,
         .map_err(|e| SyncError::Connect(e.to_string()))?;
     let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, async {
         let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
-        let hello = ImagesHello { protocol: IMAGES_PROTOCOL, blog_id: blog_id.clone(), have: have.into_iter().take(MAX_NAMES).collect(), want: want.into_iter().take(MAX_NAMES).collect() };
+        let hello = ImagesHello { protocol: IMAGES_PROTOCOL, blog_id: blog_id.clone(), have: distinct(&have).into_iter().take(MAX_NAMES).collect(), want: distinct(&want).into_iter().take(MAX_NAMES).collect() };
         write_frame(&mut send, &Frame::json(FrameType::Hello, &hello)).await?;
         let f = read_frame(&mut recv).await?;
         let list: ImageList = match f.typ {
             FrameType::ImageList => f.parse_json()?,
-            FrameType::Error => return Err(SyncError::Remote(f.parse_json().unwrap_or_else(|_| RemoteError::new("malformed", "unreadable error")))),
+            FrameType::Error => return Err(SyncError::Remote(RemoteError::from_peer(&f))),
             other => return Err(crate::FrameError::Unexpected { expected: FrameType::ImageList, got: other }.into()),
         };
         // Only what was offered is sent, only what was wanted is taken.
-        let to_send: Vec<ImageName> = list.want.into_iter().filter(|n| hello.have.contains(n)).collect();
+        let to_send: Vec<ImageName> = distinct(&list.want).into_iter().filter(|n| hello.have.contains(n)).collect();
         let sent = send_images(&mut send, store, blog_id, &to_send).await?;
         write_frame(&mut send, &Frame { typ: FrameType::Image, payload: vec![] }).await?;
         let asked: Vec<ImageName> = list.have.into_iter().filter(|n| hello.want.contains(n)).collect();
@@ -157,6 +164,12 @@ pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId,
     .await;
     conn.close(0u32.into(), b"done");
     r
+}
+
+/// `names` without repeats, in their first order.
+fn distinct(names: &[ImageName]) -> Vec<ImageName> {
+    let mut seen = std::collections::HashSet::new();
+    names.iter().filter(|n| seen.insert(*n)).cloned().collect()
 }
 
 /// Answers one incoming images connection (one exchange).
@@ -177,11 +190,14 @@ pub async fn respond(store: &dyn ImageStore, conn: Connection) -> Result<ImagesO
         if hello.have.len() > MAX_NAMES || hello.want.len() > MAX_NAMES {
             return Err(refuse(&mut send, RemoteError::new("malformed", format!("at most {MAX_NAMES} names per list"))).await);
         }
-        let want = match store.wanted(&hello.blog_id, &hello.have) {
+        // A name listed twice is answered once: a list of one name repeated must not make
+        // this side read and send one picture thousands of times.
+        let (offered, wanted) = (distinct(&hello.have), distinct(&hello.want));
+        let want = match store.wanted(&hello.blog_id, &offered) {
             Ok(w) => w,
             Err(e) => return Err(refuse(&mut send, e).await),
         };
-        let have: Vec<ImageName> = hello.want.iter().filter(|n| store.get(&hello.blog_id, n).is_some()).cloned().collect();
+        let have = store.sendable(&hello.blog_id, &wanted);
         write_frame(&mut send, &Frame::json(FrameType::ImageList, &ImageList { want: want.clone(), have: have.clone() })).await?;
         let received = match receive_images(&mut recv, store, &hello.blog_id, &want, FrameType::Image).await {
             Ok(n) => n,
@@ -211,13 +227,19 @@ mod tests {
         linked: Vec<ImageName>,
         held: Mutex<HashMap<ImageName, Vec<u8>>>,
         lie: bool,
+        reads: std::sync::atomic::AtomicUsize,
     }
     impl ImageStore for Mem {
         fn wanted(&self, _: &BlogId, offered: &[ImageName]) -> Result<Vec<ImageName>, RemoteError> {
             let held = self.held.lock().unwrap();
             Ok(offered.iter().filter(|n| self.linked.contains(n) && !held.contains_key(n)).cloned().collect())
         }
+        fn sendable(&self, _: &BlogId, wanted: &[ImageName]) -> Vec<ImageName> {
+            let held = self.held.lock().unwrap();
+            wanted.iter().filter(|n| self.linked.contains(n) && held.contains_key(n)).cloned().collect()
+        }
         fn get(&self, _: &BlogId, name: &ImageName) -> Option<Vec<u8>> {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let mut b = self.held.lock().unwrap().get(name).cloned()?;
             if self.lie {
                 b[60] ^= 1;
@@ -283,5 +305,52 @@ mod tests {
         assert_eq!(c.unwrap_err().code(), "bad-image");
         assert_eq!(s.unwrap_err().code(), "bad-image");
         assert!(spoke.held.lock().unwrap().is_empty());
+    }
+
+    /// Attack 16 of the hostile-peers issue: a want list of one name repeated a thousand
+    /// times is answered with one picture read once, and a picture no published post shows
+    /// is not sent.
+    #[tokio::test]
+    async fn a_repeated_want_is_answered_once_and_an_unshown_picture_is_not_sent() {
+        let png = ImageName::for_bytes(PNG).unwrap();
+        let mut hidden = PNG.to_vec();
+        hidden.extend_from_slice(b"a picture of a post taken down");
+        let hidden_name = ImageName::for_bytes(&hidden).unwrap();
+        let spoke = std::sync::Arc::new(Mem { linked: vec![png.clone()], ..Default::default() });
+        spoke.held.lock().unwrap().insert(png.clone(), PNG.to_vec());
+        spoke.held.lock().unwrap().insert(hidden_name.clone(), hidden.clone());
+        // The client side deduplicates what it sends; a hostile one would not, so the
+        // respond side is checked with a hand-made hello below as well.
+        let mut want = vec![png.clone(); 1000];
+        want.push(hidden_name.clone());
+        let writer = Mem::default();
+        let (c, s) = run(&writer, spoke.clone(), vec![], want.clone()).await;
+        assert_eq!(c.unwrap(), ImagesOutcome { sent: 0, received: 1 });
+        assert_eq!(s.unwrap(), ImagesOutcome { sent: 1, received: 0 });
+        assert!(!writer.held.lock().unwrap().contains_key(&hidden_name), "an unshown picture was sent");
+        assert_eq!(spoke.reads.load(std::sync::atomic::Ordering::Relaxed), 1);
+        // A hostile hello with the repeats left in.
+        let (a, b) = pair().await;
+        let addr = b.addr();
+        let spoke2 = spoke.clone();
+        let server = tokio::spawn(async move { respond(spoke2.as_ref(), b.accept().await.unwrap().await.unwrap()).await });
+        let conn = a.connect(addr, IMAGES_ALPN).await.unwrap();
+        let (mut send, mut recv) = conn.open_bi().await.unwrap();
+        let blog: BlogId = "0123456789abcdef0123456789abcdef".parse().unwrap();
+        write_frame(&mut send, &Frame::json(FrameType::Hello, &ImagesHello { protocol: IMAGES_PROTOCOL, blog_id: blog, have: vec![], want })).await.unwrap();
+        let list: ImageList = read_frame(&mut recv).await.unwrap().parse_json().unwrap();
+        assert_eq!(list.have, vec![png.clone()]);
+        write_frame(&mut send, &Frame { typ: FrameType::Image, payload: vec![] }).await.unwrap();
+        let mut images = 0;
+        loop {
+            let f = read_frame(&mut recv).await.unwrap();
+            match f.typ {
+                FrameType::Image => images += 1,
+                _ => break,
+            }
+        }
+        assert_eq!(images, 1);
+        assert_eq!(server.await.unwrap().unwrap().sent, 1);
+        conn.close(0u32.into(), b"done");
     }
 }

@@ -92,7 +92,7 @@ where
             }
         }
         FrameType::Error => {
-            let e: RemoteError = answer.parse_json().unwrap_or_else(|_| RemoteError::new("malformed", "unreadable error"));
+            let e = RemoteError::from_peer(&answer);
             return Err(SyncError::Remote(e));
         }
         other => return Err(crate::FrameError::Unexpected { expected: FrameType::Hello, got: other }.into()),

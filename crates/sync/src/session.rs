@@ -117,10 +117,34 @@ pub struct RemoteError {
     pub message: String,
 }
 
+/// Every refusal code Spokes sends (sync, images, drafts, council and pairing exchanges).
+/// A peer's code outside this list is read as `unknown`.
+pub const REFUSAL_CODES: &[&str] = &[
+    "unsupported-version", "not-hosted", "bad-invite", "wrong-certificate", "bad-signature", "uncovered-changes", "wrong-blog", "malformed", "too-many-rounds", "too-large",
+    "suspended", "internal", "rate-limited", "quota", "low-disk", "blocked", "bad-image", "bad-code", "no-council", "not-a-member", "other-council",
+];
+
+/// Longest refusal message kept from a peer, in characters; the rest is cut off.
+pub const MAX_PEER_MESSAGE_CHARS: usize = 300;
+
 impl RemoteError {
     /// A refusal with `code` and `message`.
     pub fn new(code: &str, message: impl Into<String>) -> RemoteError {
         RemoteError { code: code.to_owned(), message: message.into() }
+    }
+
+    /// The refusal a peer sent in an `Error` frame, made safe to log, store, show and count:
+    /// a code outside [`REFUSAL_CODES`] becomes `unknown`, the message loses control
+    /// characters and is cut to [`MAX_PEER_MESSAGE_CHARS`]. An unreadable payload is a
+    /// `malformed` refusal.
+    pub fn from_peer(frame: &Frame) -> RemoteError {
+        let Ok(e) = frame.parse_json::<RemoteError>() else { return RemoteError::new("malformed", "the peer sent an unreadable refusal") };
+        let code = REFUSAL_CODES.iter().find(|c| **c == e.code).copied().unwrap_or("unknown");
+        let mut message: String = e.message.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_PEER_MESSAGE_CHARS + 1).collect();
+        if message.chars().count() > MAX_PEER_MESSAGE_CHARS {
+            message = message.chars().take(MAX_PEER_MESSAGE_CHARS).collect::<String>() + "…";
+        }
+        RemoteError::new(code, message)
     }
 }
 
@@ -237,10 +261,7 @@ where
         t
     };
     if theirs.typ == FrameType::Error {
-        let e: RemoteError = theirs
-            .parse_json()
-            .unwrap_or_else(|_| RemoteError::new("malformed", "the peer sent an unreadable error"));
-        return Err(SyncError::Remote(e));
+        return Err(SyncError::Remote(RemoteError::from_peer(&theirs)));
     }
     if theirs.typ != mine.typ {
         return Err(FrameError::Unexpected { expected: mine.typ, got: theirs.typ }.into());
@@ -373,6 +394,9 @@ where
     };
     let known: HashSet<&SignedStatement> = replica.statements.iter().collect();
     let fresh: Vec<SignedStatement> = received.into_iter().filter(|s| !known.contains(s)).collect();
+    // Statements are kept once per (statement, signing key), in canonical form: copies that
+    // differ only in what the signature does not cover add nothing.
+    let mut held: HashSet<(String, String)> = if fresh.is_empty() { HashSet::new() } else { replica.statements.iter().filter_map(|s| Some((s.statement.clone(), s.issuer()?))).collect() };
     let mut signed: Vec<ChangeHash> = Vec::new();
     for s in &replica.statements {
         if let Ok(st) = Statement::parse(s.statement.as_bytes()) {
@@ -381,13 +405,20 @@ where
     }
     let mut new_statements = Vec::new();
     for s in fresh {
-        match s.verify(&cert, &replica.blog_id) {
-            Ok(v) => {
+        match s.verify(&cert, &replica.blog_id).and_then(|v| Ok((s.canonical(&v.signer)?, v))) {
+            Ok((canonical, v)) => {
+                if !held.insert((canonical.statement.clone(), v.signer)) {
+                    continue;
+                }
                 signed.extend(v.statement.heads);
-                new_statements.push(s);
+                new_statements.push(canonical);
             }
             Err(e) => return Err(refuse(send, RemoteError::new("bad-signature", format!("a signed statement did not verify: {e}"))).await),
         }
+    }
+
+    if replica.statements.len() + new_statements.len() > statement::MAX_STATEMENTS {
+        return Err(refuse(send, RemoteError::new("too-large", format!("more than {} signed statements for one blog", statement::MAX_STATEMENTS))).await);
     }
 
     // 4. The changes step: each side sends what the other lacks, when it can tell (it knows
@@ -633,6 +664,20 @@ pub fn audit_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
 mod tests {
     use super::*;
     use spokes_core::{BlogDoc, BlogSettings, Identity, Post};
+
+    /// Attack 10 of the hostile-peers issue: a peer's refusal with an invented code (which
+    /// became a metric label) and a 15 MiB message (which was stored and logged whole).
+    #[test]
+    fn a_peers_refusal_is_bounded_and_its_code_known() {
+        let huge = "x\u{1b}[31m".repeat(3 << 20);
+        let e = RemoteError::from_peer(&Frame::json(FrameType::Error, &RemoteError::new("evil\nlabel{a=\"b\"}", huge)));
+        assert_eq!(e.code, "unknown");
+        assert!(e.message.chars().count() <= MAX_PEER_MESSAGE_CHARS + 1, "{} characters", e.message.chars().count());
+        assert!(!e.message.chars().any(char::is_control));
+        let known = RemoteError::from_peer(&Frame::json(FrameType::Error, &RemoteError::new("quota", "this blog is too large here")));
+        assert_eq!(known, RemoteError::new("quota", "this blog is too large here"));
+        assert_eq!(RemoteError::from_peer(&Frame { typ: FrameType::Error, payload: b"not json".to_vec() }).code, "malformed");
+    }
 
     struct Author {
         id: Identity,

@@ -71,8 +71,11 @@ impl Ticket {
         if version != 1 {
             return Err(TicketError::UnknownVersion(version));
         }
-        let t: Ticket = serde_json::from_value(v).map_err(|e| TicketError::Damaged(e.to_string()))?;
+        let mut t: Ticket = serde_json::from_value(v).map_err(|e| TicketError::Damaged(e.to_string()))?;
         t.endpoint_id().map_err(|e| TicketError::Damaged(e.to_string()))?;
+        // A reader site that is not an http(s) address (`javascript:`…) is dropped: the app
+        // would otherwise offer it as a link.
+        t.web = t.web.filter(|w| spokes_core::web::reader_url(w).is_some());
         Ok(t)
     }
 
@@ -104,6 +107,9 @@ mod tests {
         assert_eq!(Ticket::decode(&format!("  {s}\n")).unwrap(), t);
         assert!(matches!(Ticket::decode("hello"), Err(TicketError::NotATicket)));
         assert!(matches!(Ticket::decode(&s[..s.len() - 5]), Err(TicketError::Damaged(_))));
+        // A reader site a link must not point to is dropped; the rest of the ticket stands.
+        let js = Ticket { web: Some("javascript:alert(document.cookie)".into()), ..t.clone() };
+        assert_eq!(Ticket::decode(&js.encode()).unwrap(), Ticket { web: None, ..t.clone() });
         let v2 = Ticket { v: 2, ..t };
         assert!(matches!(Ticket::decode(&v2.encode()), Err(TicketError::UnknownVersion(2))));
     }

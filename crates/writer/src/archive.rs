@@ -29,9 +29,14 @@ impl Profile {
     }
 
     /// Writes the static site into the folder `dir` (created if needed). Returns the number
-    /// of files written.
+    /// of files written. Every file lands inside `dir`: a path that would leave it (`..`, an
+    /// absolute path) is refused as [`ProfileError::Io`] before anything is written.
     pub fn export_site(&self, dir: &Path) -> Result<usize, ProfileError> {
         let files = self.static_site()?;
+        if let Some((rel, _)) = files.iter().find(|(rel, _)| !Path::new(rel).components().all(|c| matches!(c, std::path::Component::Normal(_)))) {
+            let source = std::io::Error::new(std::io::ErrorKind::InvalidInput, "a file name that leaves the export folder");
+            return Err(ProfileError::Io { path: dir.join(rel), source });
+        }
         for (rel, bytes) in &files {
             let p = dir.join(rel);
             if let Some(parent) = p.parent() {
@@ -135,6 +140,40 @@ mod tests {
         p.publish_local(&mut key, None).unwrap();
         p.new_post("Unpublished", "Still thinking.", &[]).unwrap();
         p
+    }
+
+    /// Attack 15 of the hostile-peers issue: a post whose slug points out of the folder
+    /// (`../../escaped`), as a synced, restored or older document could carry it. It is
+    /// cleaned where posts are read, so the site and the archive keep it inside.
+    #[test]
+    fn a_slug_that_points_out_of_the_folder_stays_inside() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = published_profile(&tmp.path().join("p"));
+        let id = p.blog().unwrap().posts()[0].id.clone();
+        // Written into the blog and signed, as the author's own older version could have.
+        let heads = p
+            .with_blog(|b| {
+                b.set_post_field(&id, "slug", "../../escaped")?;
+                b.commit("slug");
+                Ok(b.heads())
+            })
+            .unwrap();
+        let mut key = p.unlock("pw").unwrap();
+        let mut statements = p.statements().unwrap();
+        statements.push(spokes_core::Statement::new(p.blog_id().clone(), &heads).sign(&mut key).unwrap());
+        p.save_statements(&statements).unwrap();
+        p.with_drafts(|d| Ok(d.set_post_field(&id, "slug", "../../escaped")?)).unwrap();
+        assert_eq!(p.blog().unwrap().post(&id).unwrap().slug, "escaped");
+        assert_eq!(p.blog().unwrap().post_slug(&id).as_deref(), Some("escaped"));
+        let site = tmp.path().join("a").join("b").join("site");
+        p.export_site(&site).unwrap();
+        assert!(site.join("posts/escaped/index.html").exists());
+        assert!(!tmp.path().join("a").join("escaped").exists() && !tmp.path().join("escaped").exists(), "a file escaped the export folder");
+        let out = p.export_archive_into(&tmp.path().join("docs")).unwrap();
+        let mut tar = tar::Archive::new(GzDecoder::new(std::fs::File::open(&out).unwrap()));
+        let names: Vec<String> = tar.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+        assert!(names.iter().any(|n| n == "spokes-archive/posts/escaped.md"), "{names:?}");
+        assert!(names.iter().all(|n| !n.contains("..")), "{names:?}");
     }
 
     #[test]

@@ -126,6 +126,9 @@ impl ImageStore for ProfileImages {
     fn wanted(&self, _: &BlogId, offered: &[ImageName]) -> Result<Vec<ImageName>, RemoteError> {
         Ok(offered.iter().filter(|n| self.linked.contains(*n) && self.profile.image(n).is_none()).cloned().collect())
     }
+    fn sendable(&self, _: &BlogId, wanted: &[ImageName]) -> Vec<ImageName> {
+        wanted.iter().filter(|n| self.linked.contains(*n) && self.profile.image(n).is_some()).cloned().collect()
+    }
     fn get(&self, _: &BlogId, name: &ImageName) -> Option<Vec<u8>> {
         self.profile.image(name)
     }

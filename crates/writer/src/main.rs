@@ -414,7 +414,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                 post.body = b;
             }
             if let Some(s) = slug {
-                post.slug = s.clone();
+                post.slug = spokes_core::doc::slugify(s);
             }
             p.update_post(&post)?;
             println!("Saved");

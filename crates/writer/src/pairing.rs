@@ -210,7 +210,7 @@ impl Profile {
             conn.close(0u32.into(), b"done");
             match answer.typ {
                 FrameType::Hello => answer.parse_json::<PairingPackage>().map_err(|e| fail(e.to_string())),
-                _ => Err(fail(answer.parse_json::<RemoteError>().map(|e| e.message).unwrap_or_else(|_| "the other computer refused".into()))),
+                _ => Err(fail(RemoteError::from_peer(&answer).message)),
             }
         };
         let package = tokio::time::timeout(Duration::from_secs(120), exchange).await.map_err(|_| fail("the other computer did not answer in time".into()))?;

@@ -247,7 +247,7 @@ impl Profile {
     }
 
     fn create_with_identity(dir: &Path, name: &str, identity: Identity, device: Option<String>, passphrase: &str, settings: &BlogSettings) -> Result<Profile, ProfileError> {
-        std::fs::create_dir_all(dir.join("sync")).map_err(io(dir))?;
+        crate::fsutil::private_dir(dir).and_then(|_| std::fs::create_dir_all(dir.join("sync"))).map_err(io(dir))?;
         let mut key = identity.unlock_device(passphrase, device.as_deref())?;
         let device_key = Some(key.key_fingerprint());
         let fp = identity.fingerprint();
@@ -299,7 +299,7 @@ impl Profile {
                 d
             }
         };
-        std::fs::create_dir_all(dir.join("sync")).map_err(io(dir))?;
+        crate::fsutil::private_dir(dir).and_then(|_| std::fs::create_dir_all(dir.join("sync"))).map_err(io(dir))?;
         let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
@@ -323,6 +323,9 @@ impl Profile {
         let mut meta: Meta = serde_json::from_value(v).map_err(|e| ProfileError::Damaged { path, message: e.to_string() })?;
         let upgrade = meta.version < PROFILE_VERSION;
         meta.version = PROFILE_VERSION;
+        // Profiles made before drafts were kept private were 0755; other local users must
+        // not read the drafts.
+        crate::fsutil::private_dir(dir).map_err(io(dir))?;
         let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), meta };
         if upgrade {
             p.save_meta()?;
@@ -922,6 +925,35 @@ mod tests {
         assert!(std::fs::read_to_string(d.path().join("profile.json")).unwrap().contains("\"version\": 2"));
         std::fs::write(d.path().join("profile.json"), b"{\"version\": 7}").unwrap();
         assert!(matches!(Profile::open(d.path()), Err(ProfileError::NewerVersion(7))));
+    }
+
+    /// Attack 14 of the hostile-peers issue: another user of the computer reads the drafts.
+    /// The profile folder is 0700 (tightened when an older 0755 one is opened), the drafts'
+    /// append log and the export archive (also while being written) are 0600.
+    #[cfg(unix)]
+    #[test]
+    fn drafts_are_readable_by_the_writer_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("profile");
+        let p = profile(&dir);
+        assert_eq!(mode(&dir), 0o700);
+        let post = p.new_post("Secret", "a first sentence", &[]).unwrap();
+        p.edit_post(&post.id, None, &[Splice { pos: 0, delete: 0, insert: "More. ".into() }], None).unwrap();
+        let log = dir.join("drafts.automerge.log");
+        assert!(log.exists(), "the edit went to the append log");
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            if f.is_file() {
+                assert_eq!(mode(&f), 0o600, "{}", f.display());
+            }
+        }
+        let archive = p.export_archive_into(d.path()).unwrap();
+        assert_eq!(mode(&archive), 0o600);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Profile::open(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700, "an older profile is tightened when opened");
     }
 
     #[test]

@@ -15,9 +15,11 @@
 //! [`DocStore::sync_logs`] flushes them, and the app calls it a few seconds after the writer
 //! pauses, so a power cut loses at most what was typed since. Compaction is fsynced.
 //!
-//! Another process (the CLI beside the app) may write the same files. Every access compares
-//! the files' sizes and modification times with what this process last saw and, if they
-//! differ, merges the files into the held document first.
+//! Another process (the CLI beside the app) may write the same files. Every access takes
+//! the document's lock file (`<name>.automerge.lock`, an exclusive `flock`, so a second
+//! writer waits for the first), compares the files' sizes and modification times with what
+//! this process last saw and, if they differ, merges the files into the held document first;
+//! it writes before it lets go. So a compaction never removes an append it has not merged.
 
 use crate::fsutil::write_atomic;
 use automerge::ChangeHash;
@@ -66,6 +68,13 @@ impl Which {
         match self {
             Which::Blog => "blog.automerge",
             Which::Drafts => "drafts.automerge",
+        }
+    }
+    /// The lock file's name: held while one process reads, changes and writes the document.
+    pub fn lock_file(self) -> &'static str {
+        match self {
+            Which::Blog => "blog.automerge.lock",
+            Which::Drafts => "drafts.automerge.lock",
         }
     }
     /// The change log's file name.
@@ -176,6 +185,35 @@ impl DocStore {
     pub fn with_full_save<R, E: From<StoreError>>(&self, w: Which, f: impl FnOnce(&mut BlogDoc, Option<Arc<Vec<u8>>>) -> Result<R, E>) -> Result<R, E> {
         let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
         let (base, log) = self.paths(w);
+        let _lock = self.lock(w)?;
+        let h = self.current(w, &mut slot)?;
+        let full = h.full.clone();
+        let r = f(&mut h.doc, full);
+        if r.is_err() {
+            // Operations `f` left uncommitted are discarded; committed changes are kept.
+            h.doc.automerge().rollback();
+        }
+        Self::persist(h, &base, &log, false)?;
+        r
+    }
+
+    /// Waits for and takes the document's lock file (released when the returned file is
+    /// dropped): no other process reads, changes or writes `w` meanwhile.
+    fn lock(&self, w: Which) -> Result<std::fs::File, StoreError> {
+        let path = self.dir.join(w.lock_file());
+        let mut open = std::fs::OpenOptions::new();
+        open.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+        let f = open.open(&path).map_err(io(&path))?;
+        f.lock().map_err(io(&path))?;
+        Ok(f)
+    }
+
+    /// The held document `w` as the files hold it now: loaded, or with what another process
+    /// wrote since merged in. Call with the lock taken.
+    fn current<'a>(&self, w: Which, slot: &'a mut Option<Held>) -> Result<&'a mut Held, StoreError> {
+        let (base, log) = self.paths(w);
         let held = match slot.take() {
             None => self.load(w)?,
             Some(mut h) => {
@@ -192,15 +230,7 @@ impl DocStore {
                 h
             }
         };
-        let h = slot.insert(held);
-        let full = h.full.clone();
-        let r = f(&mut h.doc, full);
-        if r.is_err() {
-            // Operations `f` left uncommitted are discarded; committed changes are kept.
-            h.doc.automerge().rollback();
-        }
-        Self::persist(h, &base, &log, false)?;
-        r
+        Ok(slot.insert(held))
     }
 
     fn persist(h: &mut Held, base: &Path, log: &Path, whole: bool) -> Result<(), StoreError> {
@@ -230,7 +260,7 @@ impl DocStore {
             h.unsynced = false;
             h.full = Some(Arc::new(bytes));
         } else {
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(io(log))?;
+            let mut f = crate::fsutil::open_private_append(log).map_err(io(log))?;
             f.write_all(&tail).map_err(io(log))?;
             h.log_len += tail.len() as u64;
             h.unsynced = true;
@@ -271,7 +301,12 @@ impl DocStore {
     pub fn compact(&self, w: Which) -> Result<(), StoreError> {
         let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
         let (base, log) = self.paths(w);
-        let Some(h) = slot.as_mut() else { return Ok(()) };
+        if slot.is_none() {
+            return Ok(());
+        }
+        let _lock = self.lock(w)?;
+        // What another process appended is merged first, so removing the log loses nothing.
+        let h = self.current(w, &mut slot)?;
         if h.log_len == 0 {
             return Ok(());
         }
@@ -368,6 +403,41 @@ mod tests {
         for w in ["one", "two", "three"] {
             assert!(body.contains(w), "{w} missing from {body:?}");
         }
+    }
+
+    /// Attack 17 of the hostile-peers issue: the app and the CLI write one profile at once.
+    /// Without the lock file, one side's compaction (save whole, remove the log) could
+    /// remove an append the other made between its check and its write. Two writers with
+    /// their own stores (as two processes have) type and compact at full speed; every word
+    /// each typed is there at the end.
+    #[test]
+    fn two_writers_at_once_lose_nothing() {
+        let (d, _, id) = setup();
+        let writers: Vec<_> = ["app", "cli"]
+            .into_iter()
+            .map(|who| {
+                let (dir, id) = (d.path().to_path_buf(), id.clone());
+                std::thread::spawn(move || {
+                    let s = DocStore::new(&dir);
+                    let filler = "x".repeat(MIN_COMPACT_BYTES as usize / 8);
+                    for i in 0..40 {
+                        type_text(&s, &id, 0, &format!("{who}{i} "));
+                        if i % 5 == 0 {
+                            type_text(&s, &id, 0, &filler);
+                        }
+                        if i % 7 == 0 {
+                            s.compact(Which::Drafts).unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let body = DocStore::new(d.path()).with(Which::Drafts, |d| Ok::<_, StoreError>(d.post(&id).unwrap().body)).unwrap();
+        let missing: Vec<String> = ["app", "cli"].iter().flat_map(|w| (0..40).map(move |i| format!("{w}{i} "))).filter(|m| !body.contains(m.as_str())).collect();
+        assert!(missing.is_empty(), "lost: {missing:?}");
     }
 
     #[test]
