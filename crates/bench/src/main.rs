@@ -30,10 +30,14 @@
 //!   under 50 ms.
 //! - `load`: wrk keeps 1,000 reader connections on one spoke's post page while 50 writers
 //!   publish and sync again and again (bounded by `--load-secs`). Goal: no errors.
+//! - `under-attack`: hostile peers run attacks 1-6 of the hostile-peers issue in a loop
+//!   against one spoke while 100 readers read it and the author publishes. Goal: every
+//!   publish succeeds, no reader error, the spoke under 300 MB (`attack.rs`).
 //! - `app`: the desktop app (`--app`) with the large blog under Xvfb: window start to
 //!   editable (goal from the app issue: under 1 s) and idle memory.
 
 mod app;
+mod attack;
 mod council;
 mod large;
 mod nostr;
@@ -104,6 +108,12 @@ pub struct Opts {
     /// Later publishes of one edited post measured in `large-blog` (and `nostr`).
     #[arg(long, default_value_t = 30)]
     pub large_edits: usize,
+    /// Posts of the blog in `under-attack`.
+    #[arg(long, default_value_t = 200)]
+    pub attack_posts: usize,
+    /// Publishes of the author measured in `under-attack`.
+    #[arg(long, default_value_t = 20)]
+    pub attack_publishes: usize,
     /// nostr-rs-relay for `nostr` (default: on PATH or in ~/.cargo/bin; skipped without it).
     #[arg(long)]
     pub nostr_relay: Option<PathBuf>,
@@ -145,7 +155,7 @@ enum Cmd {
     /// Runs one benchmark and prints its JSON result.
     Run {
         /// editing, docs-build, docs-open, signing, history, publish, large-blog, nostr,
-        /// reader, council-search, load or app.
+        /// reader, council-search, load, under-attack or app.
         name: String,
         /// Working folder shared by the benchmarks of one run.
         #[arg(long)]
@@ -155,7 +165,7 @@ enum Cmd {
     },
 }
 
-const ORDER: [&str; 12] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "nostr", "reader", "council-search", "load", "app"];
+const ORDER: [&str; 13] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "nostr", "reader", "council-search", "load", "under-attack", "app"];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -195,6 +205,7 @@ fn run_one(name: &str, work: &Path, o: &Opts) -> Result<Value> {
         "reader" => phases::reader(o),
         "council-search" => council::council_search(o),
         "load" => council::load(o),
+        "under-attack" => attack::under_attack(work, o),
         "app" => app::app(work, o),
         other => bail!("unknown benchmark {other:?}; known: {}", ORDER.join(", ")),
     }
@@ -230,6 +241,7 @@ fn all(out: &Path, work: Option<PathBuf>, o: &Opts) -> Result<()> {
             .args(["--council-blogs", &o.council_blogs.to_string(), "--council-queries", &o.council_queries.to_string()])
             .args(["--load-secs", &o.load_secs.to_string(), "--load-readers", &o.load_readers.to_string(), "--load-writers", &o.load_writers.to_string()])
             .args(["--large-posts", &o.large_posts.to_string(), "--large-bytes", &o.large_bytes.to_string(), "--large-edits", &o.large_edits.to_string()])
+            .args(["--attack-posts", &o.attack_posts.to_string(), "--attack-publishes", &o.attack_publishes.to_string()])
             .args(o.app.iter().flat_map(|a| [std::ffi::OsStr::new("--app"), a.as_os_str()]))
             .args(o.nostr_relay.iter().flat_map(|a| [std::ffi::OsStr::new("--nostr-relay"), a.as_os_str()]))
             .args(o.nostr_python.iter().flat_map(|a| [std::ffi::OsStr::new("--nostr-python"), a.as_os_str()]))

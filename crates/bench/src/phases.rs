@@ -813,6 +813,20 @@ pub fn report(doc: &Value) -> String {
         r["load"]["seconds"],
         met(&r["load"])
     ));
+    let ua = &r["under-attack"];
+    s.push_str(&format!(
+        "| under attacks 1-6 of the hostile-peers issue in a loop, the author publishes, {} readers see no error, the spoke stays under 300 MB | publish p50 {} ms (p99 {} ms), {} of {} failed; {} reader requests, {} errors; {} attack sessions; spoke peak {} MiB | {} |\n",
+        ua["readers"],
+        f(&ua["publish_p50_ms"], 0),
+        f(&ua["publish_p99_ms"], 0),
+        ua["publishes_failed"].as_array().map_or(0, Vec::len),
+        ua["publishes"],
+        ua["reader_requests"],
+        ua["reader_errors"],
+        ua["attack_sessions"],
+        mib(&ua["spoke_peak_rss_bytes"]),
+        met(ua)
+    ));
     s.push_str(&format!(
         "| app window start to editable with 1,000 posts, under 1 s (goal of the app issue) | {} ms, the median of ten starts as a writer starts the app ({} to {} ms; {} ms when started through WebDriver; unlocking the key at the first publish {} ms; idle memory {} MiB) | {} |\n",
         f(&r["app"]["start_to_editable_ms"], 0),
