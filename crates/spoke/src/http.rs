@@ -216,10 +216,8 @@ async fn cached(State(s): State<AppState>, req: axum::extract::Request, next: ax
                 if c.generation != generation || c.bytes + body.len() > CACHE_BYTES || c.entries.len() >= CACHE_ENTRIES {
                     *c = ResponseCache { generation, ..Default::default() };
                 }
-                {
-                    c.bytes += body.len();
-                    c.entries.insert(k, (parts.headers.clone(), body.clone()));
-                }
+                c.bytes += body.len();
+                c.entries.insert(k, (parts.headers.clone(), body.clone()));
             }
             (parts.headers, body)
         }

@@ -395,8 +395,15 @@ where
     let known: HashSet<&SignedStatement> = replica.statements.iter().collect();
     let fresh: Vec<SignedStatement> = received.into_iter().filter(|s| !known.contains(s)).collect();
     // Statements are kept once per (statement, signing key), in canonical form: copies that
-    // differ only in what the signature does not cover add nothing.
-    let mut held: HashSet<(String, String)> = if fresh.is_empty() { HashSet::new() } else { replica.statements.iter().filter_map(|s| Some((s.statement.clone(), s.issuer()?))).collect() };
+    // differ only in what the signature does not cover add nothing. Only stored statements
+    // with the same text are parsed for their signer (not every stored one, every session).
+    let mut by_text: HashMap<&str, Vec<&SignedStatement>> = HashMap::new();
+    if !fresh.is_empty() {
+        for s in &replica.statements {
+            by_text.entry(s.statement.as_str()).or_default().push(s);
+        }
+    }
+    let mut held: HashSet<(String, String)> = HashSet::new();
     let mut signed: Vec<ChangeHash> = Vec::new();
     for s in &replica.statements {
         if let Ok(st) = Statement::parse(s.statement.as_bytes()) {
@@ -407,7 +414,8 @@ where
     for s in fresh {
         match s.verify(&cert, &replica.blog_id).and_then(|v| Ok((s.canonical(&v.signer)?, v))) {
             Ok((canonical, v)) => {
-                if !held.insert((canonical.statement.clone(), v.signer)) {
+                let stored = by_text.get(canonical.statement.as_str()).is_some_and(|same| same.iter().any(|s| s.issuer().as_deref() == Some(v.signer.as_str())));
+                if stored || !held.insert((canonical.statement.clone(), v.signer)) {
                     continue;
                 }
                 signed.extend(v.statement.heads);
