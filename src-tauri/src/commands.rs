@@ -428,6 +428,43 @@ pub async fn identity_details(state: tauri::State<'_, AppState>) -> Result<Ident
     Ok(IdentityDetails { name: o.name, fingerprint: o.fingerprint, this_device: p.device_key().map(str::to_owned), devices: p.devices()? })
 }
 
+/// What another computer published, oldest first, for the writer to pick the last publish
+/// they made themselves when that computer was lost or stolen.
+#[tauri::command]
+pub async fn device_publishes(state: tauri::State<'_, AppState>, fingerprint: String) -> Result<Vec<spokes_writer::devices::DevicePublish>, UiError> {
+    on_profile(&state, move |p| p.device_publishes(&fingerprint)).await
+}
+
+/// Removes another computer, then sends the change to the spokes. `lost` false: retired
+/// (what it signed stays valid); `lost` true: lost or stolen (nothing it signed counts,
+/// except its publishes up to `keep`, an index from [`device_publishes`], which this computer
+/// signs again). Needs the passphrase (the main key signs the removal). Returns the identity
+/// as it is now.
+#[tauri::command]
+pub async fn remove_device(state: tauri::State<'_, AppState>, fingerprint: String, passphrase: String, lost: bool, keep: Option<usize>) -> Result<IdentityDetails, UiError> {
+    let (p, t, pool) = {
+        let mut guard = state.0.lock().await;
+        let app = &mut *guard;
+        let p = app.profile.clone().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+        let t = targets(app, &p);
+        if app.pool.is_none() && !t.is_empty() {
+            app.pool = Some(p.connection_pool().await?);
+        }
+        (p, t, app.pool.clone())
+    };
+    let q = p.clone();
+    tokio::task::spawn_blocking(move || if lost { q.device_lost(&passphrase, &fingerprint, keep, "lost or stolen").map(|_| ()) } else { q.remove_device(&passphrase, &fingerprint, "retired") })
+        .await
+        .map_err(|e| ui_err("internal", e.to_string()))??;
+    if !t.is_empty() {
+        match &pool {
+            Some(pool) => p.sync_with_pool(pool, &t).await?,
+            None => p.sync_with(&t).await?,
+        };
+    }
+    identity_details(state).await
+}
+
 /// Removes a spoke (by endpoint ID); the blog is no longer sent there.
 #[tauri::command]
 pub async fn remove_spoke(state: tauri::State<'_, AppState>, endpoint: String) -> Result<Overview, UiError> {

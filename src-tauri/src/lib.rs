@@ -239,6 +239,8 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::get_settings,
         commands::save_settings,
         commands::identity_details,
+        commands::device_publishes,
+        commands::remove_device,
         commands::open_in_browser,
         commands::remove_spoke,
         commands::export_archive

@@ -553,6 +553,15 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     assert!(!api.to_string().contains("Tomorrow's shift"), "a scheduled post stays hidden: {api}");
     drop(d);
     drop(driver_proc);
+    // Later, this computer publishes once more; then it is stolen (that last publish stands
+    // for what a thief would publish with it).
+    let mut old_computer = spokes_writer::Profile::open(&profile).expect("profile");
+    let old_key = old_computer.device_key().expect("a device key").to_owned();
+    let mut k = old_computer.unlock("correct horse battery").expect("key");
+    let thiefs = old_computer.new_post("Published by whoever has it", "Not by the writer.", &[]).expect("post");
+    old_computer.publish_local(&mut k, Some(std::slice::from_ref(&thiefs.id))).expect("publish");
+    rt.block_on(old_computer.sync_with(&old_computer.targets())).expect("sync");
+    assert!(http_json(&format!("{base}/api/v1/blogs/{blog_id}")).to_string().contains("Published by whoever has it"));
 
     // A new computer: the recovery file, picked in the desktop's open dialog, and its
     // passphrase bring the blog back from its spoke, pictures and all.
@@ -576,6 +585,32 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let back = spokes_writer::Profile::open(&restored).expect("the restored profile");
     assert_eq!(back.fingerprint(), fingerprint, "the same identity");
     assert_eq!(back.image(&name).as_deref(), Some(PNG), "the picture came back");
+
+    // The old computer was stolen: from the new one, the writer removes it for good, keeping
+    // what they published on it up to the post before the thief's.
+    d.click("#settings");
+    d.wait("#settings-dialog", 10);
+    d.click(&format!("#devices li[data-fingerprint='{old_key}'] .lost-device"));
+    d.wait("#keep-choice", 30);
+    let choices = d.script("return Array.from(document.querySelectorAll('#keep-choice label.choice')).map((e) => e.textContent);");
+    let choices: Vec<String> = choices.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+    assert!(choices.first().is_some_and(|c| c.starts_with("Published by whoever has it")), "newest first: {choices:?}");
+    assert!(choices.get(1).is_some_and(|c| c.starts_with("Tomorrow's shift")), "{choices:?}");
+    assert_eq!(choices.last().map(String::as_str), Some("None of these"));
+    // Nothing is chosen yet: the dialog says what is missing.
+    d.type_into("#remove-device-pass", "correct horse battery");
+    d.click("#remove-device-confirm");
+    d.wait_text("#remove-device-dialog .error", 10, |t| t.contains("Choose the last thing you published"));
+    d.click("#keep-choice label.choice:nth-of-type(2) input");
+    d.screenshot("lost-computer");
+    d.click("#remove-device-confirm");
+    d.wait_text(&format!("#devices li[data-fingerprint='{old_key}']"), 60, |t| t.contains("lost or stolen, removed"));
+    let api = http_json(&format!("{base}/api/v1/blogs/{blog_id}"));
+    assert!(!api.to_string().contains("Published by whoever has it"), "the spoke left the thief's post out: {api}");
+    assert!(api.to_string().contains("A picture"), "what the writer kept stays: {api}");
+    assert_eq!(api["verification"]["status"], "verified", "{}", api["verification"]);
+    d.screenshot("lost-computer-removed");
+    d.click("#settings-close");
     drop(d);
     drop(driver_proc);
 }

@@ -2,6 +2,7 @@
 //! and stock GnuPG: a GnuPG key as the identity, `gpg --verify` of exported statements, a
 //! second computer removed, restore from the recovery file, and the export archive.
 
+use spokes_e2e::hostile::{self, HostilePeer};
 use spokes_e2e::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -108,17 +109,23 @@ fn a_gnupg_key_signs_the_blog_and_gnupg_verifies_the_exported_statements() {
     assert!(!out.status.success(), "gpg accepted an altered statement");
 }
 
+/// One spoke and a desk that published "From the desk" and saved its recovery file (the
+/// path returned), for a second computer to be restored from.
+fn desk_with_a_post(tmp: &Path) -> (Vec<SpokeProc>, PathBuf, String, PathBuf) {
+    let (spokes_, desk, blog) = network(tmp, 1);
+    spokes_ok(&desk, PASS, &["new", "--title", "From the desk", "--body", "Written at home."]);
+    assert!(spokes_ok(&desk, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    let recovery = tmp.join("recovery.json");
+    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+    (spokes_, desk, blog, recovery)
+}
+
 #[test]
 fn a_removed_computer_is_refused_and_a_restored_one_carries_on() {
     let tmp = tempfile::tempdir().unwrap();
-    let (spokes_, desk, blog) = network(tmp.path(), 1);
+    let (spokes_, desk, blog, recovery) = desk_with_a_post(tmp.path());
     let spoke = &spokes_[0];
-    spokes_ok(&desk, PASS, &["new", "--title", "From the desk", "--body", "Written at home."]);
-    assert!(spokes_ok(&desk, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
-
     // A second computer, restored from the recovery file and the spoke it lists.
-    let recovery = tmp.path().join("recovery.json");
-    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
     let laptop = tmp.path().join("laptop");
     let out = spokes(&laptop, "wrong passphrase", &["restore", "--recovery", recovery.to_str().unwrap()]);
     assert!(!out.status.success());
@@ -162,6 +169,134 @@ fn a_removed_computer_is_refused_and_a_restored_one_carries_on() {
     let refusals = String::from_utf8(Command::new(bin("spoke")).arg("--data").arg(&spoke.data).arg("refusals").output().unwrap().stdout).unwrap();
     assert!(refusals.contains("bad-signature"), "{refusals}");
     assert!(spokes_ok(&desk, PASS, &["verify"]).starts_with("Verified"));
+}
+
+/// The thief's tool: a post written into the copied profile's blog and a statement over it
+/// signed with the stolen key, dated `at` (Unix seconds), as any OpenPGP tool can date it.
+/// The real `spokes` CLI of the thief's copy then sends it.
+/// The key comes from `stash`, a copy of the stolen profile the thief never syncs (the one
+/// that syncs learns of the removal, and the honest code would refuse to sign).
+fn backdated_post(thief: &Path, stash: &Path, title: &str, at: i64) {
+    let mut key = spokes_writer::Profile::open(stash).unwrap().unlock(PASS).unwrap();
+    let p = spokes_writer::Profile::open(thief).unwrap();
+    let heads = p
+        .with_blog(|b| {
+            let mut post = spokes_core::Post::new(title, "Dated before the removal.");
+            post.state = spokes_core::PostState::Published;
+            b.put_post(&post)?;
+            b.commit(title);
+            Ok(b.heads())
+        })
+        .unwrap();
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(at as u64);
+    let signed = spokes_core::Statement::new(p.blog_id().clone(), &heads).sign_dated(&mut key, when).unwrap();
+    let mut all = p.statements().unwrap();
+    all.push(signed);
+    p.save_statements(&all).unwrap();
+}
+
+/// The titles in a profile's published blog, sorted.
+fn published_titles(profile: &Path) -> Vec<String> {
+    let p = spokes_writer::Profile::open(profile).unwrap();
+    let mut t: Vec<String> = p.with_blog(|b| Ok(b.posts())).unwrap().into_iter().map(|p| p.title).collect();
+    t.sort();
+    t
+}
+
+/// Attack 7 of the hostile-peers issue, end to end: a thief with a copy of a laptop dates
+/// statements before the laptop's removal. "Retired" (a soft revocation) lets them through;
+/// "lost or stolen" voids everything the laptop signed, keeps what the writer confirms, and
+/// the spoke leaves the thief's post out and refuses the next one.
+#[test]
+fn a_stolen_computer_can_not_backdate_past_lost_or_stolen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, desk, blog, recovery) = desk_with_a_post(tmp.path());
+    let spoke = &spokes_[0];
+    let laptop = tmp.path().join("laptop");
+    spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
+    let laptop_key = spokes_writer::Profile::open(&laptop).unwrap().device_key().unwrap().to_owned();
+    spokes_ok(&laptop, PASS, &["new", "--title", "From the laptop", "--body", "Written on a train."]);
+    assert!(spokes_ok(&laptop, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    spokes_ok(&desk, PASS, &["sync"]);
+
+    // The laptop is stolen; the desk first only retires it.
+    let (thief, stash) = (tmp.path().join("thief"), tmp.path().join("stash"));
+    for copy in [&thief, &stash] {
+        assert!(Command::new("cp").arg("-r").arg(&laptop).arg(copy).status().unwrap().success());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    spokes_ok(&desk, PASS, &["device", "remove", &laptop_key, "--reason", "left on a train"]);
+    let devices: serde_json::Value = serde_json::from_str(&spokes_ok(&desk, PASS, &["device", "list", "--json"])).unwrap();
+    let removed_at = devices.as_array().unwrap().iter().find(|d| d["fingerprint"] == laptop_key.as_str()).unwrap()["revoked_at"].as_i64().unwrap();
+    // The thief dates a post one second before the removal: a retired key lets it through.
+    backdated_post(&thief, &stash, "Backdated by a thief", removed_at - 1);
+    spokes_ok(&thief, PASS, &["sync", "--published-only"]);
+    let with_thief = vec!["Backdated by a thief".to_owned(), "From the desk".to_owned(), "From the laptop".to_owned()];
+    assert_eq!(titles(&api(spoke, &blog)), with_thief, "a soft revocation trusts the date a thief writes");
+    spokes_ok(&desk, PASS, &["sync"]);
+    assert!(published_titles(&desk).contains(&"Backdated by a thief".to_owned()));
+
+    // The writer says it was stolen: first the list of what it published, in plain words.
+    let list = spokes_ok(&desk, PASS, &["device", "lost", &laptop_key]);
+    let lines: Vec<&str> = list.lines().filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())).collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(lines[0].contains("From the laptop") && lines[1].contains("Backdated by a thief"), "{list}");
+    assert!(list.contains("--keep N") && list.contains("--keep-none"), "{list}");
+    assert_eq!(titles(&api(spoke, &blog)), with_thief, "listing changes nothing");
+    let out = spokes(&desk, PASS, &["device", "lost", &laptop_key, "--keep", "3"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no publish number 3"));
+    // It keeps the laptop's own publish (number 1) and nothing after.
+    let out = spokes_ok(&desk, PASS, &["device", "lost", &laptop_key, "--keep", "1", "--reason", "stolen from the car"]);
+    assert!(out.contains("Removed for good") && out.contains("Published to 1 of 1 spoke"), "{out}");
+    let honest = vec!["From the desk".to_owned(), "From the laptop".to_owned()];
+    let a = api(spoke, &blog);
+    assert_eq!(a["verification"]["status"], "verified", "{}", a["verification"]);
+    assert_eq!(titles(&a), honest, "the spoke left the thief's post out");
+    assert_eq!(published_titles(&desk), honest, "the desk left it out too");
+    assert!(spokes_ok(&desk, PASS, &["verify"]).starts_with("Verified"));
+    let listed = spokes_ok(&desk, PASS, &["device", "list"]);
+    assert!(listed.contains("lost or stolen, removed") && listed.contains("stolen from the car"), "{listed}");
+
+    // The thief tries again, dated before both removals. Through the honest program, its
+    // copy learns of the loss at the sync and leaves the post out itself.
+    backdated_post(&thief, &stash, "Backdated again", removed_at - 1);
+    spokes_ok(&thief, PASS, &["sync", "--published-only"]);
+    assert_eq!(titles(&api(spoke, &blog)), honest);
+    assert_eq!(published_titles(&thief), honest, "the thief's own copy dropped it");
+    // Through its own tool, speaking the protocol with the certificate as it was before the
+    // loss: the spoke drops the stolen key's statements and refuses the changes.
+    backdated_post(&stash, &stash, "Backdated a third time", removed_at - 1);
+    let st = spokes_writer::Profile::open(&stash).unwrap();
+    let (doc, heads) = st.with_blog(|b| Ok((b.save(), b.heads()))).unwrap();
+    let empty = spokes_sync::Frame { typ: spokes_sync::FrameType::SyncMessage, payload: vec![] };
+    let frames = vec![
+        hostile::hello(&blog, Some(&heads)),
+        hostile::certificate(st.certificate().unwrap().to_armored()),
+        hostile::statements(&st.statements().unwrap()),
+        hostile::changes(&doc),
+        empty.clone(),
+        empty,
+    ];
+    let refusal = HostilePeer::new().session(&spoke.invite(), frames).refusal().expect("the spoke refuses");
+    assert_eq!(refusal.code, "uncovered-changes", "{refusal:?}");
+    assert_eq!(titles(&api(spoke, &blog)), honest);
+    // The laptop, found again by its owner, learns it was declared lost and signs nothing.
+    spokes_ok(&laptop, PASS, &["new", "--title", "Found again", "--body", "Too late."]);
+    let out = spokes(&laptop, PASS, &["publish"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("removed from your identity on "));
+    // The desk writes on: its next publish still verifies.
+    spokes_ok(&desk, PASS, &["new", "--title", "After the theft", "--body", "Carrying on."]);
+    assert!(spokes_ok(&desk, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    let a = api(spoke, &blog);
+    assert_eq!(a["verification"]["status"], "verified", "{}", a["verification"]);
+    assert_eq!(titles(&a).len(), 3);
+    // What the spoke stored was rewritten, not patched: a restart shows the same blog.
+    let mut spoke = spokes_.into_iter().next().unwrap();
+    spoke.stop();
+    spoke.start();
+    let a = api(&spoke, &blog);
+    assert_eq!(a["verification"]["status"], "verified", "{}", a["verification"]);
+    assert!(!titles(&a).iter().any(|t| t.contains("Backdated")), "{:?}", titles(&a));
 }
 
 #[test]

@@ -20,7 +20,9 @@ export interface SpokeStatus {
 export interface Revision { heads: string[]; signed_at: number; device_key: string; device?: string | null; post: Post }
 export interface DiffPart { kind: "same" | "added" | "removed"; text: string }
 export interface BlogSettings { title: string; description: string; language: string; handle: string }
-export interface DeviceKey { fingerprint: string; name?: string | null; created_at: number; revoked_at?: number | null; revocation_reason?: string | null; primary: boolean }
+export interface DeviceKey { fingerprint: string; name?: string | null; created_at: number; revoked_at?: number | null; revocation_reason?: string | null; primary: boolean; lost: boolean }
+/** One publish another computer signed: `index` picks it when that computer is declared lost. */
+export interface DevicePublish { index: number; heads: string[]; signed_at: number; titles: string[] }
 export interface IdentityDetails { name: string; fingerprint: string; this_device?: string | null; devices: DeviceKey[] }
 export interface PublishSummary { total: number; up_to_date: number; spokes: SpokeStatus[]; sentence: string }
 
@@ -79,6 +81,11 @@ export const api = {
   /** Readers see new settings after the next publish. */
   saveSettings: (settings: BlogSettings) => invoke<Overview>("save_settings", { settings }),
   identityDetails: () => invoke<IdentityDetails>("identity_details"),
+  /** What another computer published, oldest first. */
+  devicePublishes: (fingerprint: string) => invoke<DevicePublish[]>("device_publishes", { fingerprint }),
+  /** Removes another computer (`lost`: for good, keeping its publishes up to `keep`), then tells the spokes. */
+  removeDevice: (fingerprint: string, passphrase: string, lost: boolean, keep: number | null) =>
+    invoke<IdentityDetails>("remove_device", { fingerprint, passphrase, lost, keep }),
   /** Opens a web page (http or https only) in the writer's browser. */
   openInBrowser: (url: string) => invoke<void>("open_in_browser", { url }),
   removeSpoke: (endpoint: string) => invoke<Overview>("remove_spoke", { endpoint }),

@@ -891,13 +891,21 @@ impl BlogDoc {
     /// Errors: [`DocError::Missing`] without a `posts` map; [`DocError::Automerge`] if the
     /// diff fails (for example `before` names changes this document lacks).
     pub fn changed_post_ids(&mut self, before: &[ChangeHash]) -> Result<std::collections::BTreeSet<String>, DocError> {
-        let posts = self.posts_obj()?;
         let after = self.doc.get_heads();
-        if before.iter().any(|h| self.doc.get_change_meta_by_hash(h).is_none()) {
+        self.changed_post_ids_between(before, &after)
+    }
+
+    /// [`BlogDoc::changed_post_ids`] between two earlier states: `before` and `after` (heads
+    /// of this document, in any order of history).
+    ///
+    /// Errors: as [`BlogDoc::changed_post_ids`], also for `after` heads this document lacks.
+    pub fn changed_post_ids_between(&mut self, before: &[ChangeHash], after: &[ChangeHash]) -> Result<std::collections::BTreeSet<String>, DocError> {
+        let posts = self.posts_obj()?;
+        if before.iter().chain(after).any(|h| self.doc.get_change_meta_by_hash(h).is_none()) {
             return Err(DocError::Missing("the earlier heads"));
         }
         let mut ids = std::collections::BTreeSet::new();
-        for patch in self.doc.diff_obj(&posts, before, &after, true)? {
+        for patch in self.doc.diff_obj(&posts, before, after, true)? {
             if patch.obj == posts {
                 match patch.action {
                     automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key } => {

@@ -12,9 +12,17 @@
 //! author's name. The subkey's binding signature (made by the primary key) carries the
 //! device's name in the notation [`DEVICE_NOTATION`] (RFC 4880 §5.2.3.16, human-readable),
 //! so every copy of the certificate, GnuPG's included, says which computer a key belongs to.
-//! A device is revoked with a *soft* subkey revocation (reason "key retired", RFC 4880
-//! §5.2.3.23) dated when it is made: signatures the key made before stay valid, later ones
-//! are refused.
+//! A device is revoked in one of two ways (RFC 4880 §5.2.3.23, reason for revocation):
+//!
+//! - *retired* ([`Identity::revoke_device`]): a soft revocation ("key retired") dated when it
+//!   is made. Signatures the key made before stay valid, later ones are refused. Right for a
+//!   computer the writer gave away or wiped, whose key nobody else holds.
+//! - *lost or stolen* ([`Identity::revoke_device_lost`]): a hard revocation ("key
+//!   compromised"). Signature creation times are written by the signer, so a thief holding a
+//!   copy of the key could date a signature before a soft revocation; after a hard one
+//!   sequoia refuses the key at every time, and nothing it ever signed counts. What the
+//!   writer still vouches for is signed again by a current device (see
+//!   `spokes_writer`'s `Profile::device_lost`).
 //!
 //! An existing GnuPG key (an armored `gpg --export-secret-keys` export) becomes an identity
 //! with [`Identity::import_secret_key`]: its primary key stays the author's name and a device
@@ -200,6 +208,16 @@ pub struct DeviceKey {
     pub revocation_reason: Option<String>,
     /// Whether this is the primary key rather than a subkey.
     pub primary: bool,
+    /// Whether the key was declared lost or stolen (a hard revocation): nothing it ever
+    /// signed counts, whatever date the signature carries.
+    pub lost: bool,
+}
+
+/// Whether a revocation is hard (RFC 4880 §5.2.3.23: every reason but "superseded",
+/// "retired" and "user ID no longer valid", and a missing reason, means the key may be
+/// compromised and is revoked at every time; sequoia follows this).
+fn is_hard(sig: &openpgp::packet::Signature) -> bool {
+    sig.reason_for_revocation().is_none_or(|(r, _)| r.revocation_type() == openpgp::types::RevocationType::Hard)
 }
 
 fn secs(t: SystemTime) -> i64 {
@@ -213,13 +231,15 @@ impl Certificate {
         let mut out = Vec::new();
         let revocation = |status: RevocationStatus| match status {
             RevocationStatus::Revoked(sigs) => {
-                let sig = sigs.first();
+                // A hard revocation, if there is one, says the most.
+                let sig = sigs.iter().find(|s| is_hard(s)).or(sigs.first());
                 (
                     sig.and_then(|s| s.signature_creation_time()).map(secs),
                     sig.and_then(|s| s.reason_for_revocation()).map(|(_, text)| String::from_utf8_lossy(text).into_owned()),
+                    sigs.iter().any(|s| is_hard(s)),
                 )
             }
-            _ => (None, None),
+            _ => (None, None, false),
         };
         // An imported GnuPG key may sign with its primary key.
         let primary_signs = self
@@ -229,9 +249,9 @@ impl Certificate {
             .and_then(|v| v.primary_key().key_flags())
             .is_some_and(|f| f.for_signing());
         if primary_signs {
-            let (revoked_at, revocation_reason) = revocation(self.cert.revocation_status(&policy, None));
+            let (revoked_at, revocation_reason, lost) = revocation(self.cert.revocation_status(&policy, None));
             let key = self.cert.primary_key().key();
-            out.push(DeviceKey { fingerprint: key.fingerprint().to_hex(), name: None, created_at: secs(key.creation_time()), revoked_at, revocation_reason, primary: true });
+            out.push(DeviceKey { fingerprint: key.fingerprint().to_hex(), name: None, created_at: secs(key.creation_time()), revoked_at, revocation_reason, primary: true, lost });
         }
         for ka in self.cert.keys().subkeys() {
             // The newest binding signature, whether or not the key is still alive.
@@ -240,7 +260,7 @@ impl Certificate {
                 continue;
             }
             let name = binding.notation(DEVICE_NOTATION).next().map(|v| String::from_utf8_lossy(v).into_owned());
-            let (revoked_at, revocation_reason) = revocation(ka.revocation_status(&policy, None));
+            let (revoked_at, revocation_reason, lost) = revocation(ka.revocation_status(&policy, None));
             out.push(DeviceKey {
                 fingerprint: ka.key().fingerprint().to_hex(),
                 name,
@@ -248,10 +268,17 @@ impl Certificate {
                 revoked_at,
                 revocation_reason,
                 primary: false,
+                lost,
             });
         }
         out.sort_by_key(|d| d.created_at);
         out
+    }
+
+    /// Fingerprints (uppercase hex) of the signing keys declared lost or stolen (hard
+    /// revocations): statements they signed no longer count, whatever their date.
+    pub fn lost_keys(&self) -> Vec<String> {
+        self.devices().into_iter().filter(|d| d.lost).map(|d| d.fingerprint).collect()
     }
 
     /// Whether the key `fingerprint` may sign now: a signing-capable key of this certificate,
@@ -428,6 +455,20 @@ impl Identity {
     /// author's name and cannot be revoked this way), [`IdentityError::WrongPassphrase`],
     /// [`IdentityError::NoPrimarySecret`].
     pub fn revoke_device(&self, passphrase: &str, fingerprint: &str, why: &str) -> Result<Identity, IdentityError> {
+        self.revoke_subkey(passphrase, fingerprint, ReasonForRevocation::KeyRetired, why)
+    }
+
+    /// Revokes the device key `fingerprint` as lost or stolen ("key compromised", a hard
+    /// revocation): every signature it made, whatever date it carries, is refused from now
+    /// on, so a thief cannot backdate statements before the removal. `why` is kept as the
+    /// reason text. What the writer still vouches for must be signed again by another device.
+    ///
+    /// Errors: as [`Identity::revoke_device`].
+    pub fn revoke_device_lost(&self, passphrase: &str, fingerprint: &str, why: &str) -> Result<Identity, IdentityError> {
+        self.revoke_subkey(passphrase, fingerprint, ReasonForRevocation::KeyCompromised, why)
+    }
+
+    fn revoke_subkey(&self, passphrase: &str, fingerprint: &str, reason: ReasonForRevocation, why: &str) -> Result<Identity, IdentityError> {
         let wanted = fingerprint.replace(' ', "").to_uppercase();
         let sub = self
             .tsk
@@ -437,7 +478,7 @@ impl Identity {
             .ok_or_else(|| IdentityError::NoSuchDevice(wanted.clone()))?;
         let mut primary = self.primary_signer(passphrase)?;
         let sig = SubkeyRevocationBuilder::new()
-            .set_reason_for_revocation(ReasonForRevocation::KeyRetired, why.as_bytes())
+            .set_reason_for_revocation(reason, why.as_bytes())
             .map_err(pgp)?
             .build(&mut primary, &self.tsk, sub.key(), None)
             .map_err(pgp)?;
@@ -782,6 +823,49 @@ mod tests {
         assert!(!other.merge_certificate(&cert), "nothing new the second time");
         assert!(!other.merge_certificate(&Identity::generate("Mallory", "pw").unwrap().certificate()));
         assert!(matches!(other.unlock_device("pw", Some(&laptop)), Err(IdentityError::NoSigningKey)));
+    }
+
+    /// Attack 7 of the hostile-peers issue: a thief with a copy of a device key dates a
+    /// statement before the device's removal. A soft revocation ("retired") lets it through,
+    /// which is why it is only for computers nobody else holds; a hard one ("lost or
+    /// stolen") refuses everything the key signed, whatever its date.
+    #[test]
+    fn a_lost_device_can_not_backdate_statements_past_a_hard_revocation() {
+        let id = Identity::generate_for_device("Ada", Some("Desk"), "pw").unwrap();
+        let (id, laptop) = id.add_device("pw", "Laptop").unwrap();
+        let thief_copy = id.clone();
+        let mut key = thief_copy.unlock_device("pw", Some(&laptop)).unwrap();
+        let st = statement(&id);
+        let genuine = st.sign(&mut key).unwrap();
+        // Signature times have one-second resolution: the thief's date must fall after the
+        // key's creation and before its removal.
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let retired = id.revoke_device("pw", &laptop, "gave it away").unwrap();
+        let stolen = id.revoke_device_lost("pw", &laptop, "stolen from the car").unwrap();
+        // After the removal the thief signs, dated an hour before it.
+        let backdated = st.sign_dated(&mut key, SystemTime::now() - std::time::Duration::from_secs(1)).unwrap();
+        let soft = retired.certificate();
+        backdated.verify(&soft, &st.blog_id).expect("a soft revocation trusts the date the signer wrote");
+        genuine.verify(&soft, &st.blog_id).unwrap();
+        let hard = stolen.certificate();
+        for s in [&backdated, &genuine] {
+            assert!(matches!(s.verify(&hard, &st.blog_id), Err(crate::statement::StatementError::UnknownSigner { .. })));
+        }
+        let d = hard.devices().into_iter().find(|d| d.fingerprint == laptop).unwrap();
+        assert!(d.lost && d.revoked_at.is_some());
+        assert_eq!(d.revocation_reason.as_deref(), Some("stolen from the car"));
+        assert_eq!(hard.lost_keys(), vec![laptop.clone()]);
+        assert!(soft.lost_keys().is_empty() && !soft.devices().iter().any(|d| d.lost));
+        // The hard revocation travels with the certificate: a copy that had only the soft
+        // one learns it, and from then on refuses the backdated statement too.
+        let mut other = retired.clone();
+        assert!(other.merge_certificate(&hard));
+        assert_eq!(other.certificate().lost_keys(), vec![laptop.clone()]);
+        assert!(backdated.verify(&other.certificate(), &st.blog_id).is_err());
+        // The other devices keep signing.
+        let desk = hard.devices()[0].fingerprint.clone();
+        let mut desk = stolen.unlock_device("pw", Some(&desk)).unwrap();
+        st.sign(&mut desk).unwrap().verify(&hard, &st.blog_id).unwrap();
     }
 
     #[test]

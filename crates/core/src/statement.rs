@@ -149,6 +149,19 @@ impl Statement {
         let signature = sign_detached(key, &self.to_bytes())?;
         Ok(SignedStatement { statement: String::from_utf8_lossy(&self.to_bytes()).into_owned(), signature })
     }
+
+    /// Signs the statement with the signature creation time set to `at`, as any OpenPGP tool
+    /// can (`gpg --faked-system-time`): the signer, not the verifier, writes the date. Honest
+    /// code signs with [`Statement::sign`]; this exists to show, in tests, what a thief with a
+    /// copy of a device key can do, and that a hard revocation stops it.
+    pub fn sign_dated(&self, key: &mut SigningKey, at: std::time::SystemTime) -> Result<SignedStatement, StatementError> {
+        let sig = SignatureBuilder::new(SignatureType::Binary)
+            .set_signature_creation_time(at)
+            .and_then(|b| b.sign_message(&mut key.keypair, self.to_bytes()))
+            .map_err(|e| StatementError::Signing(e.to_string()))?;
+        let signature = Packet::from(sig).to_vec().map_err(|e| StatementError::Signing(e.to_string()))?;
+        Ok(SignedStatement { statement: String::from_utf8_lossy(&self.to_bytes()).into_owned(), signature })
+    }
 }
 
 /// A statement with its detached signature, as stored and sent.
@@ -278,6 +291,13 @@ pub fn verify_detached(cert: &Certificate, signature: &[u8], data: &[u8]) -> Res
     Ok((ka.key().fingerprint().to_hex(), signed_at))
 }
 
+/// The creation time a detached signature carries (seconds since the Unix epoch), without
+/// checking it: the signer wrote it. `None` for bytes that are not a signature packet.
+pub fn signature_time(signature: &[u8]) -> Option<i64> {
+    let t = parse_signature(signature).ok()?.signature_creation_time()?;
+    Some(t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0))
+}
+
 /// Makes a detached binary-document signature (one binary signature packet) over `data`.
 pub fn sign_detached(key: &mut SigningKey, data: &[u8]) -> Result<Vec<u8>, StatementError> {
     let sig = SignatureBuilder::new(SignatureType::Binary).sign_message(&mut key.keypair, data).map_err(|e| StatementError::Signing(e.to_string()))?;
@@ -327,6 +347,71 @@ pub fn verify_all(statements: &[SignedStatement], cert: &Certificate, blog_id: &
     (ok, bad)
 }
 
+/// What [`prune_lost`] did to a document and its statements.
+#[derive(Debug, Default)]
+pub struct Pruned {
+    /// The statements that still count, in their order.
+    pub kept: Vec<SignedStatement>,
+    /// The statements dropped: signed by a key declared lost or stolen.
+    pub voided: Vec<SignedStatement>,
+    /// The document rebuilt from only the changes the kept statements cover, when some
+    /// changes were covered by nothing else; `None` when the document stays as it is.
+    pub doc: Option<AutoCommit>,
+    /// How many changes the rebuilt document left out.
+    pub dropped_changes: usize,
+}
+
+/// Applies a certificate's hard revocations ("lost or stolen" devices,
+/// [`Certificate::lost_keys`]) to a document and its statements: statements signed by a lost
+/// key are voided, and changes no remaining statement covers are left out by rebuilding the
+/// document at the remaining statements' heads (Automerge `fork_at`; the document's actor is
+/// kept). The coverage rule then holds again for the result, under `cert`.
+///
+/// Statements are matched to keys by their issuer fingerprint (canonical statements always
+/// name it); a statement naming no issuer is kept only if it still verifies. Cost: one pass
+/// over the statements, a walk over the change graph, and, when changes are dropped, a
+/// replay of the kept history (seconds for a blog of tens of MB); it runs once per loss.
+///
+/// Errors: [`CoverageError::Uncovered`] never; an Automerge failure to rebuild is reported as
+/// [`StatementError::Malformed`].
+pub fn prune_lost(doc: &mut AutoCommit, statements: &[SignedStatement], cert: &Certificate, blog_id: &BlogId) -> Result<Pruned, StatementError> {
+    let lost: HashSet<String> = cert.lost_keys().into_iter().collect();
+    let mut out = Pruned::default();
+    for s in statements {
+        let void = match s.issuer() {
+            Some(fp) => lost.contains(&fp),
+            None => s.verify(cert, blog_id).is_err(),
+        };
+        if void { out.voided.push(s.clone()) } else { out.kept.push(s.clone()) }
+    }
+    if out.voided.is_empty() {
+        return Ok(out);
+    }
+    let heads: Vec<ChangeHash> = out
+        .kept
+        .iter()
+        .filter_map(|s| Statement::parse(s.statement.as_bytes()).ok())
+        .flat_map(|st| st.heads)
+        .filter(|h| doc.get_change_meta_by_hash(h).is_some())
+        .collect();
+    let total = doc.get_changes_meta(&[]).len();
+    if check_coverage(doc, &[], &heads).is_ok() {
+        return Ok(out);
+    }
+    let actor = doc.get_actor().clone();
+    let mut rebuilt = doc.fork_at(&heads).map_err(|e| StatementError::Malformed(format!("cannot rebuild the document: {e}")))?;
+    rebuilt.set_actor(actor);
+    out.dropped_changes = total.saturating_sub(rebuilt.get_changes_meta(&[]).len());
+    out.doc = Some(rebuilt);
+    Ok(out)
+}
+
+/// All heads named by `statements` (parsed, not verified: for statements verified when
+/// they were stored). Statements that do not parse name none.
+pub fn signed_heads_of(statements: &[SignedStatement]) -> Vec<ChangeHash> {
+    statements.iter().filter_map(|s| Statement::parse(s.statement.as_bytes()).ok()).flat_map(|st| st.heads).collect()
+}
+
 /// All heads named by `verified` statements.
 pub fn signed_heads(verified: &[VerifiedStatement]) -> Vec<ChangeHash> {
     verified.iter().flat_map(|v| v.statement.heads.iter().copied()).collect()
@@ -344,6 +429,63 @@ mod tests {
         let blog_id = BlogId::generate();
         let doc = BlogDoc::create(DocKind::Blog, &blog_id, &id.fingerprint(), &BlogSettings::default());
         (id, key, doc, blog_id)
+    }
+
+    /// Attack 7: once a device is declared lost, its statements are voided and what only
+    /// they covered leaves the document; what the writer confirms, signed again by another
+    /// device, stays.
+    #[test]
+    fn pruning_a_lost_device_drops_what_only_it_signed_and_keeps_what_is_confirmed() {
+        let id = Identity::generate_for_device("Ada", Some("Desk"), "pw").unwrap();
+        let desk_fp = id.certificate().devices()[0].fingerprint.clone();
+        let (id, laptop) = id.add_device("pw", "Laptop").unwrap();
+        let mut desk = id.unlock_device("pw", Some(&desk_fp)).unwrap();
+        let mut lap = id.unlock_device("pw", Some(&laptop)).unwrap();
+        let blog_id = BlogId::generate();
+        let mut doc = BlogDoc::create(DocKind::Blog, &blog_id, &id.fingerprint(), &BlogSettings::default());
+        let publish = |doc: &mut BlogDoc, title: &str, key: &mut SigningKey| {
+            doc.put_post(&Post::new(title, "text")).unwrap();
+            doc.commit(title);
+            Statement::new(blog_id.clone(), &doc.heads()).sign(key).unwrap()
+        };
+        let s_desk = publish(&mut doc, "From the desk", &mut desk);
+        let s_lap = publish(&mut doc, "From the laptop", &mut lap);
+        let confirmed_heads = doc.heads();
+        let s_thief = publish(&mut doc, "From the thief", &mut lap);
+        let all = vec![s_desk.clone(), s_lap.clone(), s_thief.clone()];
+        let actor = doc.automerge().get_actor().clone();
+
+        // Before the loss, nothing is pruned.
+        let p = prune_lost(doc.automerge(), &all, &id.certificate(), &blog_id).unwrap();
+        assert!(p.voided.is_empty() && p.doc.is_none() && p.kept == all);
+
+        let cert = id.revoke_device_lost("pw", &laptop, "stolen").unwrap().certificate();
+        let p = prune_lost(doc.automerge(), &all, &cert, &blog_id).unwrap();
+        assert_eq!(p.kept, vec![s_desk.clone()]);
+        assert_eq!(p.voided, vec![s_lap.clone(), s_thief.clone()]);
+        assert_eq!(p.dropped_changes, 2);
+        let mut only_desk = BlogDoc::from_automerge(p.doc.unwrap()).unwrap();
+        let titles = |d: &BlogDoc| d.posts().into_iter().map(|p| p.title).collect::<Vec<_>>();
+        assert_eq!(titles(&only_desk), vec!["From the desk"]);
+        assert_eq!(only_desk.automerge().get_actor(), &actor, "the actor is kept, so new changes continue its sequence");
+        check_coverage(only_desk.automerge(), &[], &signed_heads(&verify_all(&p.kept, &cert, &blog_id).0)).unwrap();
+
+        // The writer confirms the laptop's genuine publish: the desk signs its heads again.
+        let confirm = Statement::new(blog_id.clone(), &confirmed_heads).sign(&mut desk).unwrap();
+        let with = [all.clone(), vec![confirm.clone()]].concat();
+        let p = prune_lost(doc.automerge(), &with, &cert, &blog_id).unwrap();
+        assert_eq!(p.kept, vec![s_desk, confirm]);
+        assert_eq!(p.dropped_changes, 1);
+        let mut kept = BlogDoc::from_automerge(p.doc.unwrap()).unwrap();
+        let mut t = titles(&kept);
+        t.sort();
+        assert_eq!(t, vec!["From the desk", "From the laptop"]);
+        let mut h = kept.heads();
+        h.sort();
+        assert_eq!(h, confirmed_heads);
+        // A pruned document pruned again is left as it is.
+        let again = prune_lost(kept.automerge(), &p.kept, &cert, &blog_id).unwrap();
+        assert!(again.voided.is_empty() && again.doc.is_none());
     }
 
     #[test]

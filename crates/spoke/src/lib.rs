@@ -824,7 +824,23 @@ impl Inner {
         // stored, or a full save. Appended chunks are folded into a full save once they
         // outweigh it or pass 256.
         let full_save_due = stored_heads.is_empty() || increments >= 256 || increment_bytes as usize > stored_bytes.len() / 2;
-        let write = if contains_stored {
+        let mut voided: Vec<spokes_core::SignedStatement> = Vec::new();
+        let write = if outcome.pruned.is_some() {
+            // The certificate declares a device lost or stolen: what is stored and what the
+            // session brought are merged, then everything only that key signed is left out
+            // (the session pruned its copy; another session may have stored more meanwhile).
+            // The whole document is written again: appending cannot remove changes.
+            current = self.document(&replica.blog_id, stored_bytes).map_err(|e| internal(&e))?;
+            current.merge(&mut incoming).map_err(|e| internal(&e))?;
+            let mut all = self.store.statements(&replica.blog_id).map_err(|e| internal(&e))?;
+            all.extend(outcome.new_statements.iter().cloned());
+            let pruned = spokes_core::statement::prune_lost(&mut current, &all, &cert, &replica.blog_id).map_err(|e| internal(&e))?;
+            if let Some(doc) = pruned.doc {
+                current = doc;
+            }
+            voided = pruned.voided;
+            store::DocumentWrite::Replace(current.save())
+        } else if contains_stored {
             current = incoming;
             match &outcome.received {
                 _ if outcome.new_changes == 0 => store::DocumentWrite::Keep,
@@ -855,7 +871,11 @@ impl Inner {
         if stored.is_none() {
             self.admit_new(admission, &replica.blog_id, &cert)?;
         }
-        self.store.save_session(&replica.blog_id, &write, &cert, &outcome.new_statements, peer, &state.encode()).map_err(|e| internal(&e))?;
+        self.store.save_session(&replica.blog_id, &write, &cert, store::StatementChanges { added: &outcome.new_statements, voided: &voided }, peer, &state.encode()).map_err(|e| internal(&e))?;
+        if !voided.is_empty() {
+            // Sealed drafts of a lost device are the thief's to write from now on.
+            self.store.drop_sealed_drafts(&replica.blog_id, &cert.lost_keys()).map_err(|e| internal(&e))?;
+        }
         self.touch();
         // The readers' view is rebuilt from the merged document under the commit lock, so views
         // of concurrent sessions are installed in commit order.

@@ -60,6 +60,15 @@ pub struct StoredBlog {
     pub kind: String,
 }
 
+/// The statements a session adds to a blog and those it voids ([`Store::save_session`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatementChanges<'a> {
+    /// New statements, verified and canonical.
+    pub added: &'a [SignedStatement],
+    /// Statements to delete: signed by a device the author declared lost or stolen.
+    pub voided: &'a [SignedStatement],
+}
+
 /// How a session's result reaches a blog's stored document ([`Store::save_session`]).
 #[derive(Clone, Debug)]
 pub enum DocumentWrite {
@@ -311,6 +320,16 @@ impl Store {
     }
 
     /// The sealed drafts of every device of `blog_id` except `except`, newest first, at most `limit`.
+    /// Deletes the sealed drafts of the devices `fingerprints` (declared lost or stolen).
+    pub fn drop_sealed_drafts(&self, blog_id: &BlogId, fingerprints: &[String]) -> Result<usize, StoreError> {
+        let conn = self.conn();
+        let mut n = 0;
+        for fp in fingerprints {
+            n += conn.execute("DELETE FROM sealed_drafts WHERE blog_id = ?1 AND device = ?2", params![blog_id.as_str(), fp])?;
+        }
+        Ok(n)
+    }
+
     pub fn sealed_drafts(&self, blog_id: &BlogId, except: Option<&str>, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
         let conn = self.conn();
         let mut st = conn.prepare("SELECT sealed FROM sealed_drafts WHERE blog_id = ?1 AND device IS NOT ?2 ORDER BY signed_at DESC LIMIT ?3")?;
@@ -407,7 +426,10 @@ impl Store {
 
     /// Saves a session's result in one transaction: document, certificate, new statements and
     /// the sync state for (peer, blog).
-    pub fn save_session(&self, blog_id: &BlogId, document: &DocumentWrite, cert: &Certificate, new_statements: &[SignedStatement], peer: &str, state: &[u8]) -> Result<(), StoreError> {
+    /// Voided statements (signed by a device declared lost) are deleted, and with them every
+    /// peer's sync state for the blog, which may name changes the document no longer has.
+    pub fn save_session(&self, blog_id: &BlogId, document: &DocumentWrite, cert: &Certificate, statements: StatementChanges<'_>, peer: &str, state: &[u8]) -> Result<(), StoreError> {
+        let StatementChanges { added: new_statements, voided } = statements;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let t = now();
@@ -426,6 +448,12 @@ impl Store {
             DocumentWrite::Keep => {
                 tx.execute("UPDATE blogs SET certificate = ?2, updated_at = ?3 WHERE blog_id = ?1", params![blog_id.as_str(), cert.to_armored(), t])?;
             }
+        }
+        for s in voided {
+            tx.execute("DELETE FROM statements WHERE blog_id = ?1 AND signature = ?2", params![blog_id.as_str(), s.signature])?;
+        }
+        if !voided.is_empty() {
+            tx.execute("DELETE FROM sync_states WHERE blog_id = ?1", params![blog_id.as_str()])?;
         }
         for s in new_statements {
             tx.execute("INSERT OR IGNORE INTO statements(blog_id, signature, statement, received_at) VALUES (?1, ?2, ?3, ?4)", params![blog_id.as_str(), s.signature, s.statement, t])?;
@@ -754,7 +782,7 @@ mod tests {
         let mut doc = spokes_core::doc::empty_automerge();
         doc.put(automerge::ROOT, "n", 0).unwrap();
         doc.commit();
-        let save = |store: &Store, w: DocumentWrite| store.save_session(&blog, &w, &cert, &[], "peer", b"state").unwrap();
+        let save = |store: &Store, w: DocumentWrite| store.save_session(&blog, &w, &cert, StatementChanges::default(), "peer", b"state").unwrap();
         save(&store, DocumentWrite::Replace(doc.save()));
         let mut heads = doc.get_heads();
         for i in 1..4 {

@@ -210,10 +210,23 @@ pub struct Outcome {
     pub heads: Vec<ChangeHash>,
     /// Heads the peer reported in its `Done`, sorted.
     pub peer_heads: Vec<ChangeHash>,
+    /// A device was declared lost or stolen in the certificate this session brought: the
+    /// statements it voided, and whether the document was rebuilt without the changes they
+    /// alone covered (then the caller stores the whole document again, not an increment).
+    pub pruned: Option<PrunedOutcome>,
     /// What the changes step brought, when nothing else arrived after it: bytes that load
     /// to exactly this side's result, so a spoke stores them as they are instead of encoding
     /// (and compressing) the document again.
     pub received: Option<Received>,
+}
+
+/// What [`Outcome::pruned`] reports.
+#[derive(Debug, Clone, Default)]
+pub struct PrunedOutcome {
+    /// Statements dropped from the replica: signed by a key declared lost.
+    pub voided: Vec<SignedStatement>,
+    /// Changes the rebuilt document left out (0: the document was kept as it was).
+    pub dropped_changes: usize,
 }
 
 /// Bytes received in the changes step ([`Outcome::received`]).
@@ -411,7 +424,13 @@ where
         }
     }
     let mut new_statements = Vec::new();
+    // Keys the author declared lost or stolen: what they signed is dropped, not refused (a
+    // peer that has not yet heard of the loss still holds and sends it).
+    let lost: HashSet<String> = cert.lost_keys().into_iter().collect();
     for s in fresh {
+        if !lost.is_empty() && s.issuer().is_some_and(|fp| lost.contains(&fp)) {
+            continue;
+        }
         match s.verify(&cert, &replica.blog_id).and_then(|v| Ok((s.canonical(&v.signer)?, v))) {
             Ok((canonical, v)) => {
                 let stored = by_text.get(canonical.statement.as_str()).is_some_and(|same| same.iter().any(|s| s.issuer().as_deref() == Some(v.signer.as_str())));
@@ -427,6 +446,28 @@ where
 
     if replica.statements.len() + new_statements.len() > statement::MAX_STATEMENTS {
         return Err(refuse(send, RemoteError::new("too-large", format!("more than {} signed statements for one blog", statement::MAX_STATEMENTS))).await);
+    }
+
+    // A certificate that newly declares a device lost or stolen: what only that key signed
+    // leaves this replica before anything else is compared (the author's other statements,
+    // including the ones just received that confirm part of it, still count).
+    if outcome.certificate_changed && !lost.is_empty() && replica.statements.iter().any(|s| s.issuer().is_some_and(|fp| lost.contains(&fp))) {
+        let all: Vec<SignedStatement> = replica.statements.iter().chain(new_statements.iter()).cloned().collect();
+        let pruned = match statement::prune_lost(&mut replica.doc, &all, &cert, &replica.blog_id) {
+            Ok(p) => p,
+            Err(e) => return Err(refuse(send, RemoteError::new("internal", e.to_string())).await),
+        };
+        if let Some(doc) = pruned.doc {
+            replica.doc = doc;
+            replica.saved = SavedDoc::default();
+            // The sync state may name changes that are gone now.
+            *state = State::new();
+        }
+        tracing::info!(voided = pruned.voided.len(), dropped_changes = pruned.dropped_changes, "a device was declared lost: its statements are void");
+        replica.statements.retain(|s| !pruned.voided.contains(s));
+        signed = statement::signed_heads_of(&replica.statements);
+        signed.extend(new_statements.iter().filter_map(|s| Statement::parse(s.statement.as_bytes()).ok()).flat_map(|st| st.heads));
+        outcome.pruned = Some(PrunedOutcome { voided: pruned.voided, dropped_changes: pruned.dropped_changes });
     }
 
     // 4. The changes step: each side sends what the other lacks, when it can tell (it knows

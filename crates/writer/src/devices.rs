@@ -5,6 +5,8 @@
 //! expiry, keeps the author's fingerprint and so the blog's identity.
 
 use crate::profile::{Profile, ProfileError};
+use crate::store::Which;
+use spokes_core::Statement;
 use spokes_core::identity::DeviceKey;
 use spokes_core::{Certificate, Identity};
 use std::time::SystemTime;
@@ -18,6 +20,28 @@ pub fn this_device_name() -> String {
         .map(|s| s.trim().to_owned())
         .find(|s| !s.is_empty())
         .unwrap_or_else(|| "This computer".to_owned())
+}
+
+/// One publish a computer signed ([`Profile::device_publishes`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DevicePublish {
+    /// Its place among the profile's statements: pass it to [`Profile::device_lost`].
+    pub index: usize,
+    /// The heads it signed (lowercase hex).
+    pub heads: Vec<String>,
+    /// The date its signature carries, seconds since the Unix epoch (written by the signer).
+    pub signed_at: i64,
+    /// Titles of the posts it added, changed or deleted.
+    pub titles: Vec<String>,
+}
+
+/// What declaring a computer lost left out ([`Profile::device_lost`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LostReport {
+    /// Publishes of the lost computer that no longer count.
+    pub voided_publishes: usize,
+    /// Changes left out of the blog because only the lost computer vouched for them.
+    pub dropped_changes: usize,
 }
 
 impl Profile {
@@ -64,6 +88,94 @@ impl Profile {
         }
         let revoked = identity.revoke_device(passphrase, &wanted, why)?;
         self.save_identity(&revoked)
+    }
+
+    /// The publishes another computer signed, as this profile holds them, oldest first: what
+    /// the writer picks from when declaring it lost ([`Profile::device_lost`]). Each names the
+    /// posts it added, changed or deleted. The dates are the ones its signatures carry, which
+    /// whoever holds the key writes; the order is the order this computer received them in.
+    pub fn device_publishes(&self, fingerprint: &str) -> Result<Vec<DevicePublish>, ProfileError> {
+        let wanted = fingerprint.replace(' ', "").to_uppercase();
+        let statements = self.statements()?;
+        self.with_blog(|blog| {
+            let titles = |blog: &mut spokes_core::BlogDoc, ids: &std::collections::BTreeSet<String>, at: &[automerge::ChangeHash], before: &[automerge::ChangeHash]| -> Vec<String> {
+                ids.iter().filter_map(|id| blog.post_at(id, at).or_else(|| blog.post_at(id, before)).map(|p| p.title)).collect()
+            };
+            let mut out = Vec::new();
+            let mut before: Vec<automerge::ChangeHash> = Vec::new();
+            for (index, s) in statements.iter().enumerate() {
+                let Ok(st) = Statement::parse(s.statement.as_bytes()) else { continue };
+                let known = st.heads.iter().all(|h| blog.automerge().get_change_meta_by_hash(h).is_some());
+                if known && s.issuer().as_deref() == Some(wanted.as_str()) {
+                    let ids = blog.changed_post_ids_between(&before, &st.heads).unwrap_or_default();
+                    let signed_at = spokes_core::statement::signature_time(&s.signature).unwrap_or(0);
+                    out.push(DevicePublish { index, heads: st.heads.iter().map(|h| h.to_string()).collect(), signed_at, titles: titles(blog, &ids, &st.heads, &before) });
+                }
+                if known {
+                    before = st.heads;
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Declares another computer lost or stolen: its key is revoked for good (a hard
+    /// revocation, [`spokes_core::Identity::revoke_device_lost`]), so nothing it signed counts
+    /// any more, whatever date a thief writes on a signature. What the writer still vouches
+    /// for is the publish `keep` (an index from [`Profile::device_publishes`]) and everything
+    /// before it: this computer signs those heads again. Changes only the lost computer
+    /// vouched for are then left out of the blog here, and on each spoke when it receives the
+    /// certificate (at the next publish, which the caller starts).
+    ///
+    /// Errors: [`ProfileError::OwnDevice`], [`ProfileError::NotThatDevice`] for a `keep` the
+    /// lost computer did not sign, `Identity(NoSuchDevice | WrongPassphrase |
+    /// NoPrimarySecret)`; on error nothing is changed.
+    pub fn device_lost(&self, passphrase: &str, fingerprint: &str, keep: Option<usize>, why: &str) -> Result<LostReport, ProfileError> {
+        let wanted = fingerprint.replace(' ', "").to_uppercase();
+        let identity = self.identity()?;
+        let mut key = identity.unlock_device(passphrase, self.device_key())?;
+        if wanted == key.key_fingerprint() {
+            return Err(ProfileError::OwnDevice);
+        }
+        let mut statements = self.statements()?;
+        let confirmed = match keep {
+            None => None,
+            Some(i) => {
+                let s = statements.get(i).filter(|s| s.issuer().as_deref() == Some(wanted.as_str())).ok_or(ProfileError::NotThatDevice(i))?;
+                let st = Statement::parse(s.statement.as_bytes()).map_err(|_| ProfileError::NotThatDevice(i))?;
+                Some(Statement::new(self.blog_id().clone(), &st.heads).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?)
+            }
+        };
+        let revoked = identity.revoke_device_lost(passphrase, &wanted, why)?;
+        self.save_identity(&revoked)?;
+        if let Some(c) = confirmed {
+            statements.push(c);
+            self.save_statements(&statements)?;
+        }
+        self.apply_lost_devices()
+    }
+
+    /// Leaves out of this profile what only devices declared lost signed (their statements,
+    /// and changes nothing else covers): after [`Profile::device_lost`], and after a sync
+    /// brought news of a loss declared on another computer. Cheap when nothing is lost.
+    pub fn apply_lost_devices(&self) -> Result<LostReport, ProfileError> {
+        let cert = self.certificate()?;
+        if cert.lost_keys().is_empty() {
+            return Ok(LostReport::default());
+        }
+        let statements = self.statements()?;
+        let blog_id = self.blog_id().clone();
+        let pruned = self.docs.rewrite(Which::Blog, |blog| -> Result<_, ProfileError> {
+            let p = spokes_core::statement::prune_lost(blog.automerge(), &statements, &cert, &blog_id).map_err(|e| ProfileError::Signing(e.to_string()))?;
+            let doc = p.doc.map(spokes_core::BlogDoc::from_automerge).transpose()?;
+            Ok((doc, (p.kept, p.voided.len(), p.dropped_changes)))
+        })?;
+        let (kept, voided, dropped_changes) = pruned;
+        if voided > 0 {
+            self.save_statements(&kept)?;
+            tracing::info!(voided, dropped_changes, "left out what a lost computer signed");
+        }
+        Ok(LostReport { voided_publishes: voided, dropped_changes })
     }
 
     /// Retires this computer's signing key and makes a new one with the same device name

@@ -219,13 +219,31 @@ enum DeviceCmd {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Remove a lost or retired computer: what it signed before stays valid, spokes refuse
-    /// what it signs from now on. Sends the change to your spokes.
+    /// Retire a computer you no longer use and nobody else has (given away after wiping it,
+    /// broken): what it signed before stays valid, spokes refuse what it signs from now on.
+    /// For a lost or stolen computer use `spokes device lost`. Sends the change to your spokes.
     Remove {
         /// The computer's key fingerprint (see `spokes device list`).
         fingerprint: String,
         /// Why, kept with the removal.
         #[arg(long, default_value = "removed by the author")]
+        reason: String,
+    },
+    /// A computer was lost or stolen: nothing it ever signed counts any more, even what
+    /// whoever has it dates in the past. Without `--keep` or `--keep-none` this only lists
+    /// what it published. Sends the change to your spokes.
+    Lost {
+        /// The computer's key fingerprint (see `spokes device list`).
+        fingerprint: String,
+        /// Keep what it published up to and including its publish number N (from the list):
+        /// the last one you made yourself. This computer signs it again.
+        #[arg(long, conflicts_with = "keep_none")]
+        keep: Option<usize>,
+        /// Keep nothing it published.
+        #[arg(long)]
+        keep_none: bool,
+        /// Why, kept with the removal.
+        #[arg(long, default_value = "lost or stolen")]
         reason: String,
     },
 }
@@ -608,11 +626,42 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                                 line.push_str("  (this computer)");
                             }
                             if let Some(t) = d.revoked_at {
-                                line.push_str(&format!("  removed {} ({})", when(t), d.revocation_reason.unwrap_or_default()));
+                                let how = if d.lost { "lost or stolen, removed" } else { "removed" };
+                                line.push_str(&format!("  {how} {} ({})", when(t), d.revocation_reason.unwrap_or_default()));
                             }
                             println!("{line}");
                         }
                     }
+                }
+                DeviceCmd::Lost { fingerprint, keep, keep_none, reason } => {
+                    let publishes = p.device_publishes(fingerprint)?;
+                    if keep.is_none() && !keep_none {
+                        let when = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
+                        if publishes.is_empty() {
+                            println!("That computer published nothing this computer knows of.");
+                        } else {
+                            println!("What that computer published, in the order this computer received it (dates as the computer wrote them):");
+                        }
+                        for (n, d) in publishes.iter().enumerate() {
+                            println!("  {:>3}  {}  {}", n + 1, when(d.signed_at), if d.titles.is_empty() { "(settings)".to_owned() } else { d.titles.join(", ") });
+                        }
+                        println!("Run again with --keep N (the last publish you made yourself) or --keep-none.");
+                        return Ok(std::process::ExitCode::SUCCESS);
+                    }
+                    let index = match keep {
+                        None => None,
+                        Some(n) => Some(publishes.get(n.wrapping_sub(1)).map(|d| d.index).ok_or_else(|| anyhow::anyhow!("there is no publish number {n}: that computer made {} (see the list without --keep)", publishes.len()))?),
+                    };
+                    let pass = passphrase(&cli, false)?;
+                    let report = p.device_lost(&pass, fingerprint, index, reason)?;
+                    println!(
+                        "Removed for good: nothing that computer signed counts any more{}. {} of its publishes no longer count; {} changes left your blog.",
+                        if index.is_some() { ", except what you kept, which this computer signed again" } else { "" },
+                        report.voided_publishes,
+                        report.dropped_changes
+                    );
+                    p.sync_with(&p.targets()).await?;
+                    print_status(&p, false)?;
                 }
                 DeviceCmd::Remove { fingerprint, reason } => {
                     let pass = passphrase(&cli, false)?;

@@ -89,6 +89,10 @@ pub enum ProfileError {
     /// This computer's own key cannot be removed from this computer (replace it instead).
     #[error("this is the computer you are using; to stop using its key, replace the key instead")]
     OwnDevice,
+    /// The publish picked to keep, when a computer is declared lost, was not signed by that
+    /// computer (or does not exist): `index` into the profile's statements.
+    #[error("publish {0} was not made by the computer you are removing; pick one from its list")]
+    NotThatDevice(usize),
     /// A picture that cannot go into a post (type or size).
     #[error(transparent)]
     Image(#[from] spokes_core::image::ImageError),
@@ -115,6 +119,7 @@ impl ProfileError {
             ProfileError::Identity(IdentityError::WrongPassphrase) => "wrong-passphrase",
             ProfileError::Identity(IdentityError::NoSigningKey) | ProfileError::DeviceRemoved { .. } => "device-removed",
             ProfileError::OwnDevice => "own-device",
+            ProfileError::NotThatDevice(_) => "not-that-device",
             ProfileError::Archive(_) => "archive",
             ProfileError::Pairing(_) => "pairing",
             ProfileError::StillPublished(_) => "still-published",
@@ -189,7 +194,7 @@ pub struct PostSummary {
 pub struct Profile {
     dir: PathBuf,
     meta: Meta,
-    docs: DocStore,
+    pub(crate) docs: DocStore,
     snapshot: Arc<Mutex<Option<Arc<Snapshot>>>>,
     /// The pictures each published post shows, as of some heads of the blog
     /// ([`Profile::published_images`] brings it up to date by the posts changed since).

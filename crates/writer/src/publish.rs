@@ -303,6 +303,9 @@ impl Profile {
             let uniq: Vec<_> = statements.into_iter().filter(|s| seen.insert(s.clone())).collect();
             self.save_statements(&uniq)?;
         }
+        // A computer declared lost (here or, as the certificate just learned says, on another
+        // of the writer's computers): what only it signed leaves this profile too.
+        self.apply_lost_devices()?;
         self.write("status.json", &serde_json::to_vec_pretty(&status).unwrap_or_default())?;
         self.status(targets)
     }

@@ -197,6 +197,31 @@ impl DocStore {
         r
     }
 
+    /// Replaces document `w` with the one `f` returns (when it returns one) and writes it
+    /// whole, removing the log: the one way history leaves a document, for changes that only
+    /// a device declared lost signed. Other processes holding the profile take the new files
+    /// as they are (see `current`).
+    ///
+    /// Errors: the load's, `f`'s, or the write's; on error nothing is replaced.
+    pub fn rewrite<R, E: From<StoreError>>(&self, w: Which, f: impl FnOnce(&mut BlogDoc) -> Result<(Option<BlogDoc>, R), E>) -> Result<R, E> {
+        let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
+        let (base, log) = self.paths(w);
+        let _lock = self.lock(w)?;
+        let h = self.current(w, &mut slot)?;
+        let (replacement, r) = match f(&mut h.doc) {
+            Ok(x) => x,
+            Err(e) => {
+                h.doc.automerge().rollback();
+                return Err(e);
+            }
+        };
+        if let Some(doc) = replacement {
+            h.doc = doc;
+            Self::persist(h, &base, &log, true)?;
+        }
+        Ok(r)
+    }
+
     /// Waits for and takes the document's lock file (released when the returned file is
     /// dropped): no other process reads, changes or writes `w` meanwhile.
     fn lock(&self, w: Which) -> Result<std::fs::File, StoreError> {
@@ -218,8 +243,15 @@ impl DocStore {
             None => self.load(w)?,
             Some(mut h) => {
                 if h.stamps != (stamp(&base), stamp(&log)) {
-                    // Another process wrote the files: take in its changes.
+                    // Another process wrote the files: take in its changes. Files that no
+                    // longer hold what this process last saved were rewritten without some
+                    // history ([`DocStore::rewrite`]): they are taken as they are, so that
+                    // what was left out does not come back from this process's copy.
                     let mut theirs = self.load(w)?;
+                    if h.saved.iter().any(|s| theirs.doc.automerge().get_change_meta_by_hash(s).is_none()) {
+                        *slot = Some(theirs);
+                        return Ok(slot.as_mut().expect("just set"));
+                    }
                     h.doc.automerge().merge(theirs.doc.automerge()).map_err(|e| StoreError::Damaged { path: base.clone(), message: e.to_string() })?;
                     h.saved = theirs.saved;
                     h.full = None;
@@ -403,6 +435,26 @@ mod tests {
         for w in ["one", "two", "three"] {
             assert!(body.contains(w), "{w} missing from {body:?}");
         }
+    }
+
+    /// A rewrite (history left out, for a computer declared lost) is taken as it is by
+    /// another process holding the document: its copy's merge would bring the left-out
+    /// changes back.
+    #[test]
+    fn a_rewrite_is_not_undone_by_another_process_holding_the_old_document() {
+        let (d, a, id) = setup();
+        let b = DocStore::new(d.path());
+        let before = a.with(Which::Drafts, |d| Ok::<_, StoreError>(d.heads())).unwrap();
+        type_text(&a, &id, 0, "unwanted ");
+        type_text(&b, &id, 0, "seen by b ");
+        // `a` rewrites the document back to before both edits.
+        a.rewrite(Which::Drafts, |d| Ok::<_, StoreError>((Some(BlogDoc::from_automerge(d.automerge().fork_at(&before).unwrap()).unwrap()), ()))).unwrap();
+        type_text(&b, &id, 0, "after ");
+        let body = DocStore::new(d.path()).with(Which::Drafts, |d| Ok::<_, StoreError>(d.post(&id).unwrap().body)).unwrap();
+        assert_eq!(body, "after ", "the rewrite held, and b's later edit is kept");
+        // A rewrite that returns no document changes nothing.
+        a.rewrite(Which::Drafts, |_| Ok::<_, StoreError>((None, ()))).unwrap();
+        assert_eq!(DocStore::new(d.path()).with(Which::Drafts, |d| Ok::<_, StoreError>(d.post(&id).unwrap().body)).unwrap(), "after ");
     }
 
     /// Attack 17 of the hostile-peers issue: the app and the CLI write one profile at once.
