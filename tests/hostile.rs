@@ -43,8 +43,14 @@ impl Default for HostilePeer {
 impl HostilePeer {
     /// A stranger on 127.0.0.1.
     pub fn new() -> HostilePeer {
+        HostilePeer::with_key(iroh::SecretKey::generate())
+    }
+
+    /// A peer whose endpoint has `key` (for a test that signs as that endpoint, as council
+    /// entries are signed).
+    pub fn with_key(key: iroh::SecretKey) -> HostilePeer {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let endpoint = rt.block_on(spokes_sync::net::bind_endpoint(iroh::SecretKey::generate(), "127.0.0.1:0".parse().expect("addr"), vec![])).expect("endpoint");
+        let endpoint = rt.block_on(spokes_sync::net::bind_endpoint(key, "127.0.0.1:0".parse().expect("addr"), vec![])).expect("endpoint");
         HostilePeer { rt, endpoint }
     }
 
@@ -58,9 +64,15 @@ impl HostilePeer {
     /// is left until the stream ends (or 30 s pass).
     pub fn session(&self, ticket: &str, frames: Vec<Frame>) -> Answers {
         let addr = Ticket::decode(ticket).expect("ticket").endpoint_addr().expect("address");
+        self.session_on(addr, spokes_sync::ALPN, frames)
+    }
+
+    /// [`HostilePeer::session`] with the endpoint at `addr`, on the protocol `alpn` (the
+    /// images or council protocol, say).
+    pub fn session_on(&self, addr: iroh::EndpointAddr, alpn: &[u8], frames: Vec<Frame>) -> Answers {
         self.rt.block_on(async {
             let mut answers = Answers::default();
-            let Ok(conn) = self.endpoint.connect(addr, spokes_sync::ALPN).await else { return answers };
+            let Ok(conn) = self.endpoint.connect(addr, alpn).await else { return answers };
             let Ok((mut send, mut recv)) = conn.open_bi().await else { return answers };
             let run = async {
                 for f in frames {

@@ -300,3 +300,221 @@ fn large_responses_are_answered_conditionally_and_in_pages() {
     let statuses: Vec<u16> = readers.into_iter().map(|r| r.join().unwrap()).collect();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
+
+/// The address of the spoke behind `ticket`.
+fn addr_of(ticket: &str) -> iroh::EndpointAddr {
+    spokes_sync::Ticket::decode(ticket).unwrap().endpoint_addr().unwrap()
+}
+
+/// Text deflate cannot shrink much: `n` printable characters from a xorshift generator.
+fn noise(n: usize, seed: u64) -> String {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (b'!' + (x % 94) as u8) as char
+        })
+        .collect()
+}
+
+/// Attack 6 against spoke processes: a blog larger than a frame (16 MiB) once stored must
+/// reach any peer that lacks it. The writer's CLI publishes a 24 MB blog of text deflate
+/// cannot shrink to a fresh spoke; then a stranger that holds nothing asks that spoke for it
+/// and receives the whole saved document in parts, which loads to the spoke's heads.
+#[test]
+fn a_blog_over_a_frame_reaches_a_fresh_spoke_and_a_stranger_that_lacks_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, w, blog) = network(tmp.path(), 1);
+    let spoke = &spokes_[0];
+    let p = spokes_writer::Profile::open(&w).unwrap();
+    for i in 0..12 {
+        p.new_post(&format!("Noise {i}"), &noise(2_000_000, i), &[]).unwrap();
+    }
+    let out = spokes_ok(&w, PASS, &["publish"]);
+    assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
+    assert_eq!(spoke.json(&format!("/api/v1/blogs/{blog}"))["post_count"], 12);
+    let stored = spoke.stored_document();
+    assert!(stored.len() > spokes_sync::MAX_FRAME_LEN as usize, "{} bytes stored: not more than a frame", stored.len());
+
+    // A stranger with nothing: hello with no heads, no certificate, no statements, then
+    // empty changes parts while the spoke sends its own.
+    let mut frames = vec![hostile::hello(&blog, Some(&[])), hostile::certificate(vec![]), hostile::statements(&[])];
+    frames.extend((0..8).map(|_| hostile::changes(&[])));
+    let answers = HostilePeer::new().session(&spoke.invite(), frames);
+    let parts: Vec<&spokes_sync::Frame> = answers.frames.iter().filter(|f| f.typ == spokes_sync::FrameType::Changes).collect();
+    assert!(parts.len() >= 2, "{answers:?}");
+    assert!(parts[0].payload[0] & 2 != 0, "the first part says it is a whole document");
+    let bytes: Vec<u8> = parts.iter().flat_map(|f| f.payload[1..].iter().copied()).collect();
+    assert!(bytes.len() > spokes_sync::MAX_FRAME_LEN as usize, "{} bytes received", bytes.len());
+    let mut got = spokes_core::doc::load_automerge(&bytes).expect("the parts load as one document");
+    let mut theirs = spokes_core::doc::load_automerge(&stored).unwrap();
+    let (mut a, mut b) = (got.get_heads(), theirs.get_heads());
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the stranger holds what the spoke holds");
+}
+
+/// Attack 16 against a spoke process: a `want` list naming one picture a thousand times,
+/// and a picture only an unpublished post shows. The spoke reads and sends the shown picture
+/// once and the other not at all.
+#[test]
+fn the_images_protocol_sends_a_repeated_want_once_and_no_picture_of_a_post_taken_down() {
+    use spokes_core::image::ImageName;
+    use spokes_sync::images::{IMAGES_ALPN, IMAGES_PROTOCOL, ImageList, ImagesHello};
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, w, blog) = network(tmp.path(), 1);
+    let spoke = &spokes_[0];
+    let mut taken = PNG.to_vec();
+    taken.extend_from_slice(b"a picture of a post taken down");
+    let (shown_file, taken_file) = (tmp.path().join("shown.png"), tmp.path().join("taken.png"));
+    std::fs::write(&shown_file, PNG).unwrap();
+    std::fs::write(&taken_file, &taken).unwrap();
+    let shown_link = spokes_ok(&w, PASS, &["image", shown_file.to_str().unwrap(), "--alt", "Shown"]);
+    let taken_link = spokes_ok(&w, PASS, &["image", taken_file.to_str().unwrap(), "--alt", "Taken down"]);
+    spokes_ok(&w, PASS, &["new", "--title", "Shown", "--body", shown_link.trim()]);
+    spokes_ok(&w, PASS, &["new", "--title", "Taken down", "--body", taken_link.trim()]);
+    assert!(spokes_ok(&w, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    let id = spokes_writer::Profile::open(&w).unwrap().with_drafts(|d| Ok(d.posts())).unwrap().into_iter().find(|p| p.title == "Taken down").unwrap().id;
+    spokes_ok(&w, PASS, &["unpublish", &id]);
+    let (shown, hidden) = (ImageName::for_bytes(PNG).unwrap(), ImageName::for_bytes(&taken).unwrap());
+    let held: i64 = rusqlite::Connection::open(spoke.data.join("spoke.db")).unwrap().query_row("SELECT count(*) FROM images", [], |r| r.get(0)).unwrap();
+    assert_eq!(held, 2, "the spoke still holds the picture of the post taken down");
+
+    let mut want = vec![shown.clone(); 1000];
+    want.push(hidden);
+    let hello = spokes_sync::Frame::json(spokes_sync::FrameType::Hello, &ImagesHello { protocol: IMAGES_PROTOCOL, blog_id: blog.parse().unwrap(), have: vec![], want });
+    let nothing = spokes_sync::Frame { typ: spokes_sync::FrameType::Image, payload: vec![] };
+    let answers = HostilePeer::new().session_on(addr_of(&spoke.invite()), IMAGES_ALPN, vec![hello, nothing]);
+    let list: ImageList = answers.frames.first().expect("an answer").parse_json().unwrap();
+    assert_eq!(list.have, vec![shown.clone()], "{answers:?}");
+    let sent: Vec<&Vec<u8>> = answers.frames.iter().filter(|f| f.typ == spokes_sync::FrameType::Image && !f.payload.is_empty()).map(|f| &f.payload).collect();
+    let mut expected = format!("{shown}\n").into_bytes();
+    expected.extend_from_slice(PNG);
+    assert_eq!(sent, vec![&expected], "the shown picture once (its name, a newline, its bytes), nothing else");
+}
+
+/// Attack 8 against a spoke process: a stranger floods a council member with entries signed
+/// by fresh keys (votes against the founder, joins admitting each other); then a spoke
+/// admitted with a real invite admits 300 spokes of its own making. Nothing of the first is
+/// stored; of the second, only the admitting member's share.
+#[test]
+fn a_council_member_stores_no_strangers_entries_and_only_a_members_share() {
+    use spoke::aggregate::{COUNCIL_ALPN, COUNCIL_PROTOCOL, CouncilHello, CouncilTicket};
+    use spoke::council::{Entry, MAX_ENTRIES_PER_SIGNER, MemberInfo, SignedEntry, consent};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut founder = SpokeProc::init(&tmp.path().join("founder"), "Founder");
+    founder.start();
+    let ticket = CouncilTicket::decode(founder.admin(&["council", "invite"]).trim()).unwrap();
+    let id = ticket.council.clone();
+    let addr = addr_of(&founder.invite());
+    let members = || founder.json("/api/v1/council")["members"].as_array().map_or(0, Vec::len);
+    assert_eq!(members(), 1);
+    let fresh = |i: usize| {
+        let key = iroh::SecretKey::generate();
+        let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec![], web: "https://flood.example".into(), name: format!("flood {i}") };
+        (key, info)
+    };
+    let strangers: Vec<_> = (0..300).map(fresh).collect();
+    let hello = |me: &MemberInfo, entries: Vec<SignedEntry>, token: Option<(String, String)>| {
+        let (token, consent) = token.unzip();
+        spokes_sync::Frame::json(spokes_sync::FrameType::Membership, &CouncilHello { protocol: COUNCIL_PROTOCOL, council: Some(id.clone()), member: me.clone(), entries, token, consent })
+    };
+
+    // A stranger's flood: votes against the founder, joins among the strangers.
+    let (flood_key, flood_me) = fresh(999);
+    let mut flood: Vec<SignedEntry> = strangers.iter().map(|k| SignedEntry::sign(&Entry::Remove { council: id.clone(), member: ticket.member.endpoint.clone(), by: k.1.endpoint.clone(), reason: "flood".into(), at: 1 }, &k.0)).collect();
+    flood.extend(strangers.windows(2).map(|w| SignedEntry::sign(&Entry::Join { consent: consent(&w[1].0, &id, &w[1].1), council: id.clone(), member: w[1].1.clone(), by: w[0].1.endpoint.clone(), at: 1 }, &w[0].0)));
+    let answers = HostilePeer::with_key(flood_key).session_on(addr.clone(), COUNCIL_ALPN, vec![hello(&flood_me, flood, None)]);
+    assert_eq!(answers.refusal().map(|r| r.code).as_deref(), Some("not-a-member"), "{answers:?}");
+    assert_eq!(founder.admin(&["council", "members"]).matches("flood").count(), 0);
+    assert_eq!(members(), 1);
+
+    // A spoke joins with a real invite (a hostile member), then admits 300 of its own.
+    let (member_key, member_me) = fresh(1000);
+    let peer = HostilePeer::with_key(member_key.clone());
+    let joined = peer.session_on(addr.clone(), COUNCIL_ALPN, vec![hello(&member_me, vec![], Some((ticket.token.clone(), consent(&member_key, &id, &member_me))))]);
+    assert!(joined.refusal().is_none(), "{:?}", joined.refusal());
+    assert_eq!(members(), 2);
+    let own: Vec<SignedEntry> = strangers.iter().map(|k| SignedEntry::sign(&Entry::Join { consent: consent(&k.0, &id, &k.1), council: id.clone(), member: k.1.clone(), by: member_me.endpoint.clone(), at: 2 }, &member_key)).collect();
+    let answers = peer.session_on(addr, COUNCIL_ALPN, vec![hello(&member_me, own, None)]);
+    assert!(answers.refusal().is_none(), "{:?}", answers.refusal());
+    // The member's own join is one of its 200 entries? No: the founder signed that one.
+    assert_eq!(members(), 2 + MAX_ENTRIES_PER_SIGNER, "only the member's share of admissions is kept");
+    assert!(founder.refusals().iter().any(|(c, _)| c == "bad-council-entry"), "{:?}", founder.refusals());
+}
+
+/// Attack 10 against the writer's library: a hostile spoke answers the writer's `spokes
+/// publish` with an invented refusal code and a 14 MiB message with control characters. The
+/// writer records the code as `unknown` and at most 300 characters of the message, none of
+/// them control characters.
+#[test]
+fn a_hostile_spokes_refusal_reaches_the_writer_bounded() {
+    use spokes_sync::frame::{read_frame, write_frame};
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let key = iroh::SecretKey::generate();
+    let ep = rt.block_on(spokes_sync::net::bind_endpoint(key.clone(), "127.0.0.1:0".parse().unwrap(), vec![spokes_sync::ALPN.to_vec()])).unwrap();
+    let addrs = ep.bound_sockets().into_iter().filter(|a| a.is_ipv4()).collect();
+    let ticket = spokes_sync::Ticket { v: 1, endpoint: key.public().to_string(), addrs, token: None, name: Some("Hostile".into()), web: None }.encode();
+    let server = ep.clone();
+    // 14 MiB: the frame holds it JSON-escaped (control characters take six bytes there).
+    let message = format!("\u{1b}[2J\u{7}{}", "deleted your blog\r\n".repeat(14 * 1024 * 1024 / 19));
+    let evil = spokes_sync::Frame::json(spokes_sync::FrameType::Error, &serde_json::json!({"code": "evil\u{1b}[31m-code", "message": message}));
+    // Every session the writer opens (it pulls before it publishes) gets the same answer.
+    rt.spawn(async move {
+        while let Some(incoming) = server.accept().await {
+            let evil = evil.clone();
+            tokio::spawn(async move {
+                let Ok(conn) = incoming.await else { return };
+                while let Ok((mut send, mut recv)) = conn.accept_bi().await {
+                    if read_frame(&mut recv).await.is_ok() {
+                        let _ = write_frame(&mut send, &evil).await;
+                        let _ = send.finish();
+                    }
+                }
+            });
+        }
+    });
+    let w = tmp.path().join("w");
+    spokes_ok(&w, PASS, &["init", "--name", "Ada", "--title", "Notes"]);
+    spokes_ok(&w, PASS, &["spoke", "add", &ticket]);
+    spokes_ok(&w, PASS, &["new", "--title", "Hello", "--body", "Words."]);
+    let out = spokes_exit(&w, PASS, &["publish"], 4);
+    assert!(out.contains("Not published yet") && out.contains("refused: unknown: ") && !out.contains('\u{1b}'), "{out}");
+    assert!(out.len() < 2048, "the writer is shown a bounded message: {} bytes", out.len());
+    let status = std::fs::read_to_string(w.join("status.json")).unwrap();
+    assert!(status.len() < 4096, "the status file holds a bounded message: {} bytes", status.len());
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let problem = &status[key.public().to_string()]["last_error"];
+    assert_eq!(problem["code"], "unknown", "{problem}");
+    let message = problem["message"].as_str().unwrap();
+    assert!(!message.chars().any(char::is_control), "{message:?}");
+    assert!(message.contains("deleted your blog"), "{message:?}");
+    rt.block_on(ep.close());
+}
+
+/// Attack 10 against a spoke process: a peer ends a session with an invented refusal code and
+/// a 14 MiB message full of control characters. Nothing of it becomes a metric label, and
+/// what the spoke keeps of it is bounded.
+#[test]
+fn a_peers_refusal_reaches_a_spoke_bounded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, _w, blog, ticket) = published(tmp.path());
+    let message = format!("\u{1b}[2J\u{7}{}", "deleted your blog\r\n".repeat(14 * 1024 * 1024 / 19));
+    let evil = spokes_sync::Frame::json(spokes_sync::FrameType::Error, &serde_json::json!({"code": "evil\u{1b}[31m-code", "message": message}));
+    for _ in 0..3 {
+        HostilePeer::new().session(&ticket, vec![hostile::hello(&blog, None), evil.clone()]);
+    }
+    let (code, metrics) = s.get("/metrics");
+    assert_eq!(code, 200);
+    assert!(!metrics.contains("evil") && !metrics.contains("deleted your blog"), "peer text became a metric label");
+    let refusals = s.admin(&["refusals", "--limit", "1000"]);
+    assert!(refusals.len() < 16 * 1024, "the refusals table holds {} bytes", refusals.len());
+    assert!(!refusals.contains('\u{1b}') && !refusals.contains("evil\u{1b}"), "{refusals}");
+    assert!(refusals.contains("deleted your blog"), "the peer's refusal is recorded, bounded: {refusals}");
+    let db = rusqlite::Connection::open(s.data.join("spoke.db")).unwrap();
+    let longest: i64 = db.query_row("SELECT coalesce(max(length(reason)), 0) FROM refusals", [], |r| r.get(0)).unwrap();
+    assert!(longest <= 1024, "a stored reason of {longest} bytes");
+}
