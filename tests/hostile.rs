@@ -174,3 +174,32 @@ pub fn inflated_certificate(honest: &[u8], n: usize) -> Vec<u8> {
     }
     inflated
 }
+
+/// A test-only hostile spoke: a real iroh endpoint on 127.0.0.1 speaking `spokes/sync/1` to
+/// the writer's real CLI. On every stream the writer opens it reads a frame and answers with
+/// the next of `script`, until the script or the stream ends. Returns the ticket to add it
+/// with `spokes spoke add`; the spoke runs until the returned runtime is dropped.
+pub fn hostile_spoke(script: Vec<Frame>) -> (String, tokio::runtime::Runtime) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let key = iroh::SecretKey::generate();
+    let ep = rt.block_on(spokes_sync::net::bind_endpoint(key.clone(), "127.0.0.1:0".parse().expect("addr"), vec![spokes_sync::ALPN.to_vec()])).expect("endpoint");
+    let addrs = ep.bound_sockets().into_iter().filter(|a| a.is_ipv4()).collect();
+    let ticket = Ticket { v: 1, endpoint: key.public().to_string(), addrs, token: None, name: Some("Hostile".into()), web: None }.encode();
+    rt.spawn(async move {
+        while let Some(incoming) = ep.accept().await {
+            let script = script.clone();
+            tokio::spawn(async move {
+                let Ok(conn) = incoming.await else { return };
+                while let Ok((mut send, mut recv)) = conn.accept_bi().await {
+                    for answer in &script {
+                        if read_frame(&mut recv).await.is_err() || write_frame(&mut send, answer).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = send.finish();
+                }
+            });
+        }
+    });
+    (ticket, rt)
+}

@@ -451,32 +451,11 @@ fn a_council_member_stores_no_strangers_entries_and_only_a_members_share() {
 /// them control characters.
 #[test]
 fn a_hostile_spokes_refusal_reaches_the_writer_bounded() {
-    use spokes_sync::frame::{read_frame, write_frame};
-    let tmp = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let key = iroh::SecretKey::generate();
-    let ep = rt.block_on(spokes_sync::net::bind_endpoint(key.clone(), "127.0.0.1:0".parse().unwrap(), vec![spokes_sync::ALPN.to_vec()])).unwrap();
-    let addrs = ep.bound_sockets().into_iter().filter(|a| a.is_ipv4()).collect();
-    let ticket = spokes_sync::Ticket { v: 1, endpoint: key.public().to_string(), addrs, token: None, name: Some("Hostile".into()), web: None }.encode();
-    let server = ep.clone();
     // 14 MiB: the frame holds it JSON-escaped (control characters take six bytes there).
     let message = format!("\u{1b}[2J\u{7}{}", "deleted your blog\r\n".repeat(14 * 1024 * 1024 / 19));
     let evil = spokes_sync::Frame::json(spokes_sync::FrameType::Error, &serde_json::json!({"code": "evil\u{1b}[31m-code", "message": message}));
-    // Every session the writer opens (it pulls before it publishes) gets the same answer.
-    rt.spawn(async move {
-        while let Some(incoming) = server.accept().await {
-            let evil = evil.clone();
-            tokio::spawn(async move {
-                let Ok(conn) = incoming.await else { return };
-                while let Ok((mut send, mut recv)) = conn.accept_bi().await {
-                    if read_frame(&mut recv).await.is_ok() {
-                        let _ = write_frame(&mut send, &evil).await;
-                        let _ = send.finish();
-                    }
-                }
-            });
-        }
-    });
+    let (ticket, _spoke) = hostile::hostile_spoke(vec![evil]);
+    let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().join("w");
     spokes_ok(&w, PASS, &["init", "--name", "Ada", "--title", "Notes"]);
     spokes_ok(&w, PASS, &["spoke", "add", &ticket]);
@@ -487,12 +466,37 @@ fn a_hostile_spokes_refusal_reaches_the_writer_bounded() {
     let status = std::fs::read_to_string(w.join("status.json")).unwrap();
     assert!(status.len() < 4096, "the status file holds a bounded message: {} bytes", status.len());
     let status: serde_json::Value = serde_json::from_str(&status).unwrap();
-    let problem = &status[key.public().to_string()]["last_error"];
+    let endpoint = spokes_sync::Ticket::decode(&ticket).unwrap().endpoint;
+    let problem = &status[endpoint.as_str()]["last_error"];
     assert_eq!(problem["code"], "unknown", "{problem}");
     let message = problem["message"].as_str().unwrap();
     assert!(!message.chars().any(char::is_control), "{message:?}");
     assert!(message.contains("deleted your blog"), "{message:?}");
-    rt.block_on(ep.close());
+}
+
+/// Attack 1 against the writer's library: a hostile spoke answers the writer's publish with a
+/// compressed change that inflates to 1 GiB. The CLI refuses it before Automerge inflates
+/// it, says so in plain words, and its blog is as it was.
+#[test]
+fn a_hostile_spokes_decompression_bomb_is_refused_by_the_writer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("w");
+    spokes_ok(&w, PASS, &["init", "--name", "Ada", "--title", "Notes"]);
+    spokes_ok(&w, PASS, &["new", "--title", "Hello", "--body", "Words."]);
+    spokes_ok(&w, PASS, &["publish", "--offline"]);
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+    let bomb = spokes_core::expansion::compressed_change_bomb(1 << 30);
+    let empty = spokes_sync::Frame { typ: spokes_sync::FrameType::Certificate, payload: vec![] };
+    let script = vec![hostile::hello(&blog, Some(&[])), empty, hostile::statements(&[]), hostile::changes(&bomb)];
+    let (ticket, _spoke) = hostile::hostile_spoke(script);
+    let before = std::fs::read(w.join("blog.automerge")).unwrap();
+    spokes_ok(&w, PASS, &["spoke", "add", &ticket]);
+    let started = std::time::Instant::now();
+    let out = spokes_exit(&w, PASS, &["sync", "--published-only"], 4);
+    assert!(out.contains("sent far more data than your blog holds"), "{out}");
+    // Inflating 1 GiB three times over (as Automerge would) takes far longer than the refusal.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
+    assert_eq!(std::fs::read(w.join("blog.automerge")).unwrap(), before, "the blog is as it was");
 }
 
 /// Attack 10 against a spoke process: a peer ends a session with an invented refusal code and

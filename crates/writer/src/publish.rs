@@ -106,6 +106,8 @@ fn plain(e: &spokes_sync::SyncError) -> Problem {
         "quota" => "The blog has grown past what this spoke allows per blog (posts or size). Ask its operator, or publish to another spoke.".to_owned(),
         "rate-limited" => "You published to this spoke very often in the last hour; it will take the rest later. Spokes will try again.".to_owned(),
         "low-disk" => "This spoke is short of disk space and takes no new blogs for now. Try another spoke.".to_owned(),
+        // This computer refused what the spoke sent (it would have grown far past its size).
+        "too-large" if matches!(e, spokes_sync::SyncError::Refused(_)) => "This spoke sent far more data than your blog holds, and it was refused so that your computer stays safe. Your own copy is fine; tell the spoke's operator.".to_owned(),
         "too-large" => "The blog is larger than a spoke takes in one session (256 MiB). Ask the spoke's operator, or publish to another spoke.".to_owned(),
         c if TAMPERING.contains(&c) => match e {
             spokes_sync::SyncError::Refused(_) => "This spoke sent changes your signatures do not cover, and they were refused: your blog may have been altered there. Your own copy is safe; tell the spoke's operator.".to_owned(),
