@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use tokio::sync::Mutex;
 
 pub mod commands;
+pub mod local_spoke;
+
+pub use local_spoke::{LocalSpoke, start_local_spoke};
 
 /// An error as the UI shows it.
 #[derive(Debug, Clone, Serialize, thiserror::Error)]
@@ -36,15 +39,6 @@ impl From<ProfileError> for UiError {
 
 fn ui_err(code: &str, message: impl Into<String>) -> UiError {
     UiError { code: code.into(), message: message.into() }
-}
-
-/// The embedded local spoke.
-pub struct LocalSpoke {
-    /// Reader site base URL, for example `http://127.0.0.1:41234`.
-    pub url: String,
-    /// How to publish to it.
-    pub target: SpokeTarget,
-    _running: spoke::RunningSpoke,
 }
 
 /// The app's state.
@@ -183,20 +177,6 @@ fn profile(app: &App) -> Result<&Profile, UiError> {
     app.profile.as_ref().ok_or_else(|| ui_err("no-profile", "Create your identity first."))
 }
 
-/// Starts the embedded local spoke in `<profile>/local-spoke` on 127.0.0.1 ports.
-pub async fn start_local_spoke(dir: &Path) -> Result<LocalSpoke, UiError> {
-    let data = dir.join("local-spoke");
-    let fail = |e: spoke::SpokeError| ui_err("local-spoke", format!("The built-in spoke could not start: {e}"));
-    if spoke::load(&data).is_err() {
-        let config = spoke::config::Config { name: "This computer".into(), ..Default::default() };
-        spoke::init(&data, &config).map_err(fail)?;
-    }
-    let any = "127.0.0.1:0".parse().ok();
-    let running = spoke::start(&data, spoke::Overrides { http: any, p2p: any, replicate_interval_secs: Some(3600), ..Default::default() }).await.map_err(fail)?;
-    let ticket = running.invite(1).map_err(fail)?;
-    let target = SpokeTarget { endpoint: ticket.endpoint.clone(), addrs: ticket.addrs.clone(), token: ticket.token.clone(), name: Some("This computer".into()) };
-    Ok(LocalSpoke { url: format!("http://{}", running.http_addr), target, _running: running })
-}
 
 fn targets(app: &App, p: &Profile) -> Vec<SpokeTarget> {
     let t = p.targets();

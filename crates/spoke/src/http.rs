@@ -20,8 +20,9 @@
 //! Every post shown comes from a blog view whose signatures verified; council copies link to
 //! a spoke that hosts the blog when the council knows one.
 
-use crate::view::{BlogView, Bundle, PostView, Verification};
-use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
+use spokes_site::pages::{CSS, date, entry_with, feed_xml, page_with, post_list, verification_note_with};
+use spokes_site::view::{BlogView, Bundle, PostView};
+use atom_syndication::Entry;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -29,7 +30,7 @@ use axum::extract::Query;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 use spokes_core::BlogId;
 use spokes_core::image::ImageName;
 use std::sync::Arc;
@@ -114,7 +115,6 @@ struct ResponseCache {
     entries: std::collections::HashMap<String, (axum::http::HeaderMap, axum::body::Bytes)>,
 }
 
-pub(crate) const CSS: &str = include_str!("../../../assets/reader.css");
 
 /// The site's routes.
 pub fn router(state: AppState) -> Router {
@@ -369,22 +369,6 @@ fn page(title: &str, body: Markup) -> Markup {
     page_with(title, "/assets/reader.css", body)
 }
 
-/// The page layout; `css` is the style sheet's address (relative in a static site).
-pub(crate) fn page_with(title: &str, css: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                link rel="stylesheet" href=(css);
-            }
-            body { main { (body) } }
-        }
-    }
-}
-
 fn not_found(msg: &str) -> Response {
     (StatusCode::NOT_FOUND, page("Not found", html! { h1 { "Not found" } p { (msg) } p { a href="/" { "Home" } } })).into_response()
 }
@@ -397,52 +381,8 @@ fn find_blog(s: &AppState, id: &str) -> Result<Arc<BlogView>, Response> {
     s.spoke.blog(&id).ok_or_else(|| not_found("This spoke does not host that blog."))
 }
 
-pub(crate) fn date(d: &chrono::DateTime<chrono::FixedOffset>) -> Markup {
-    html! { time datetime=(d.to_rfc3339()) { (d.format("%-d %B %Y")) } }
-}
-
-/// The list of posts, each linking to `href(post)`.
-pub(crate) fn post_list(href: &dyn Fn(&PostView) -> String, posts: &[&PostView]) -> Markup {
-    html! {
-        ol.posts {
-            @for p in posts {
-                li {
-                    a href=(href(p)) { (p.title) }
-                    " " span.meta { (date(&p.date)) }
-                    p.excerpt { (p.excerpt) }
-                }
-            }
-        }
-    }
-}
-
 fn verification_note(blog: &BlogView) -> Markup {
     verification_note_with(blog, &format!("/b/{}/bundle.json", blog.blog_id))
-}
-
-/// The verification sentence; `bundle` is the verification bundle's address.
-pub(crate) fn verification_note_with(blog: &BlogView, bundle: &str) -> Markup {
-    let fp = spaced(&blog.fingerprint);
-    html! {
-        @match &blog.verification {
-            Verification::Verified { changes, statements, .. } => {
-                p.verified {
-                    "✓ Signatures verified: all " (changes) " revisions of this blog are covered by "
-                    (statements) " signed statements from OpenPGP certificate "
-                    code { (fp) } "."
-                    " " a href=(bundle) { "Check it yourself" }
-                }
-            }
-            Verification::Failed { reason } => {
-                p.unverified { "✗ This blog failed signature verification on this spoke: " (reason) }
-            }
-        }
-    }
-}
-
-/// Fingerprint in groups of four, as GnuPG shows it.
-fn spaced(fp: &str) -> String {
-    fp.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
 }
 
 async fn front(State(s): State<AppState>) -> Markup {
@@ -541,39 +481,8 @@ fn feed(title: &str, id: &str, self_url: &str, entries: Vec<Entry>, related: &[S
     ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], feed_xml(title, id, self_url, entries, related)).into_response()
 }
 
-/// An Atom feed document (RFC 4287); `related` are the same blog's addresses on its other
-/// spokes (`rel="related"` links), so a reader can switch when this spoke goes away.
-pub(crate) fn feed_xml(title: &str, id: &str, self_url: &str, entries: Vec<Entry>, related: &[String]) -> String {
-    let updated = entries.iter().map(|e| e.updated).max().unwrap_or_else(|| chrono::DateTime::UNIX_EPOCH.fixed_offset());
-    let mut links = vec![Link { href: self_url.to_owned(), rel: "self".into(), ..Default::default() }];
-    links.extend(related.iter().map(|r| Link { href: r.clone(), rel: "related".into(), ..Default::default() }));
-    let f = Feed {
-        title: Text::plain(title),
-        id: id.to_owned(),
-        updated,
-        links,
-        entries,
-        ..Default::default()
-    };
-    f.to_string()
-}
-
 fn entry(blog: &BlogView, p: &PostView) -> Entry {
     entry_with(blog, p, &format!("/b/{}/posts/{}", blog.blog_id, p.slug))
-}
-
-/// A feed entry linking to `href`.
-pub(crate) fn entry_with(blog: &BlogView, p: &PostView, href: &str) -> Entry {
-    Entry {
-        title: Text::plain(&p.title),
-        id: format!("urn:spokes:{}:{}", blog.blog_id, p.id),
-        updated: p.updated.max(p.date),
-        published: Some(p.date),
-        authors: vec![Person { name: if blog.author.is_empty() { blog.title().to_owned() } else { blog.author.clone() }, ..Default::default() }],
-        links: vec![Link { href: href.to_owned(), rel: "alternate".into(), ..Default::default() }],
-        content: Some(Content { value: Some(p.html.clone()), content_type: Some("html".into()), ..Default::default() }),
-        ..Default::default()
-    }
 }
 
 async fn blog_feed(State(s): State<AppState>, Path(id): Path<String>) -> Response {

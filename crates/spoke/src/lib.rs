@@ -20,9 +20,7 @@ pub mod http;
 pub mod metrics;
 pub mod rate;
 pub mod search;
-pub mod site;
 pub mod store;
-pub mod view;
 
 use automerge::sync::State;
 use config::Config;
@@ -41,7 +39,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use store::Store;
 use tokio::sync::mpsc;
-use view::BlogView;
+use spokes_site::view::{self, BlogView};
 
 /// Errors starting or administering a spoke.
 #[derive(Debug, thiserror::Error)]
@@ -1073,7 +1071,7 @@ impl http::SpokeView for Inner {
         // Only what readers are shown: a suspended blog is held but not served.
         let b = self.store.blog(id).ok()?.filter(|b| b.status == "active")?;
         let statements = self.store.statements(id).ok()?;
-        Some(view::Bundle::new(&b, statements))
+        Some(view::Bundle::from_parts(&b.blog_id, &b.certificate, &b.document, &statements))
     }
     fn search(&self, query: &str, limit: usize) -> Result<Vec<search::Hit>, String> {
         let started = std::time::Instant::now();

@@ -9,7 +9,7 @@
 //! verifies and still has that post with the same body (by BLAKE3 hash), so an index that
 //! lags behind never shows text the author's signatures do not cover.
 
-use crate::view::{BlogView, PostView};
+use spokes_site::view::{BlogView, PostView};
 use spokes_core::BlogId;
 use std::collections::HashMap;
 use std::path::Path;

@@ -6,12 +6,12 @@ use spokes_sync::Replica;
 use std::path::Path;
 
 impl Profile {
-    /// The blog as a static site: (relative path, bytes), see `spoke::site`, with the
+    /// The blog as a static site: (relative path, bytes), see `spokes_site::site`, with the
     /// pictures its posts show under `images/` (those this computer has).
     pub fn static_site(&self) -> Result<Vec<(String, Vec<u8>)>, ProfileError> {
         let doc = self.with_blog(|b| Ok(b.automerge().fork()))?;
         let mut replica = Replica { blog_id: self.blog_id().clone(), doc, certificate: Some(self.certificate()?), statements: self.statements()?, saved: Default::default() };
-        let (mut files, images) = spoke::site::static_site(&mut replica);
+        let (mut files, images) = spokes_site::site::static_site(&mut replica);
         for name in images {
             if let Some(bytes) = self.image(&name) {
                 files.push((format!("images/{name}"), bytes));

@@ -13,7 +13,7 @@
 //! The posts are checked against the author's signatures first, as on a spoke: a blog that
 //! fails verification gives a site that says so and shows no posts.
 
-use crate::http::{CSS, date, entry_with, feed_xml, page_with, post_list, verification_note_with};
+use crate::pages::{CSS, date, entry_with, feed_xml, page_with, post_list, verification_note_with};
 use crate::view::{BlogView, Bundle};
 use maud::{PreEscaped, html};
 use spokes_sync::session::Replica;

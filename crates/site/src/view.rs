@@ -2,7 +2,6 @@
 //! of verifying every change against the author's signatures. Rebuilt whenever the stored
 //! blog changes.
 
-use crate::store::StoredBlog;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use spokes_core::image::{ImageName, referenced_images};
@@ -215,11 +214,6 @@ pub struct BundleStatement {
 }
 
 impl Bundle {
-    /// Builds a bundle from stored data.
-    pub fn new(b: &StoredBlog, statements: Vec<SignedStatement>) -> Bundle {
-        Self::from_parts(&b.blog_id, &b.certificate, &b.document, &statements)
-    }
-
     /// Builds a bundle from a replica (the writer's static site carries one).
     pub fn from_replica(r: &mut Replica) -> Bundle {
         let document = r.doc.save();
@@ -229,7 +223,9 @@ impl Bundle {
         }
     }
 
-    fn from_parts(blog_id: &BlogId, certificate: &spokes_core::Certificate, document: &[u8], statements: &[SignedStatement]) -> Bundle {
+    /// Builds a bundle from a blog's stored parts: its ID, the author's certificate, the
+    /// saved Automerge document and the signed statements.
+    pub fn from_parts(blog_id: &BlogId, certificate: &spokes_core::Certificate, document: &[u8], statements: &[SignedStatement]) -> Bundle {
         Bundle {
             version: 1,
             blog_id: blog_id.to_string(),
