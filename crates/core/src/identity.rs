@@ -843,8 +843,9 @@ mod tests {
         let retired = id.revoke_device("pw", &laptop, "gave it away").unwrap();
         let stolen = id.revoke_device_lost("pw", &laptop, "stolen from the car").unwrap();
         // After the removal the thief signs, dated an hour before it.
-        let backdated = st.sign_dated(&mut key, SystemTime::now() - std::time::Duration::from_secs(1)).unwrap();
         let soft = retired.certificate();
+        let removed_at = soft.devices().into_iter().find(|d| d.fingerprint == laptop).and_then(|d| d.revoked_at).unwrap();
+        let backdated = st.sign_dated(&mut key, UNIX_EPOCH + std::time::Duration::from_secs(removed_at as u64 - 1)).unwrap();
         backdated.verify(&soft, &st.blog_id).expect("a soft revocation trusts the date the signer wrote");
         genuine.verify(&soft, &st.blog_id).unwrap();
         let hard = stolen.certificate();
