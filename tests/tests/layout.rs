@@ -45,3 +45,44 @@ fn the_app_reaches_the_spoke_from_one_module() {
     }
     assert_eq!(reaching, vec!["local_spoke.rs".to_owned()], "files of the app that name the spoke crate");
 }
+
+/// The codes of the table in docs/formats.md ("Refusal codes"), in order.
+fn documented_codes() -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/formats.md")).unwrap();
+    let section = text.split("## Refusal codes").nth(1).expect("a Refusal codes section").split("\n## ").next().unwrap_or_default();
+    section.lines().filter_map(|l| l.strip_prefix("| `")).filter_map(|l| l.split('`').next()).map(str::to_owned).collect()
+}
+
+/// Every code some program sends in an `Error` frame (`RemoteError::new("<code>", …)` in the
+/// sources of the crates that speak the protocols, outside their test modules).
+fn sent_codes() -> std::collections::BTreeSet<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates");
+    let mut codes = std::collections::BTreeSet::new();
+    for krate in ["sync", "spoke", "writer"] {
+        for entry in std::fs::read_dir(root.join(krate).join("src")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            // Test modules (at the end of each file) send invented codes on purpose.
+            let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+            for (i, _) in source.match_indices("RemoteError::new(\"") {
+                let rest = &source[i + "RemoteError::new(\"".len()..];
+                codes.insert(rest.split('"').next().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    codes
+}
+
+#[test]
+fn refusal_codes_are_documented_and_every_code_sent_is_known() {
+    let known: Vec<String> = spokes_sync::session::REFUSAL_CODES.iter().map(|c| (*c).to_owned()).collect();
+    assert_eq!(documented_codes(), known, "docs/formats.md and REFUSAL_CODES list different codes");
+    let sent = sent_codes();
+    assert!(sent.len() >= 15, "the scan found too few codes: {sent:?}");
+    for code in &sent {
+        assert!(known.contains(code), "`{code}` is sent but not in REFUSAL_CODES (peers would record it as `unknown`)");
+    }
+}

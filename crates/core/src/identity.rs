@@ -788,7 +788,7 @@ mod tests {
         let st = statement(&id2);
         let signed = st.sign(&mut key).unwrap();
         let v = signed.verify(&id2.certificate(), &st.blog_id).unwrap();
-        assert_eq!(v.signer, laptop);
+        assert_eq!(v.signer(), laptop);
         // The old certificate does not know the new device.
         assert!(matches!(signed.verify(&id.certificate(), &st.blog_id), Err(crate::statement::StatementError::UnknownSigner { .. })));
         // A device receives only its own signing secret.

@@ -197,15 +197,52 @@ fn parse_signature(bytes: &[u8]) -> Result<Signature, StatementError> {
     }
 }
 
-/// A statement whose signature checked out.
+/// A statement whose signature checked out: only [`SignedStatement::verify`] makes one, so a
+/// value of this type is proof that the check ran (typed trust, as automerge's verified
+/// changes and radicle's `SignedRefs<Verified>`). Its parts are read through methods.
+///
+/// Code outside this module cannot build one:
+///
+/// ```compile_fail
+/// use spokes_core::statement::{Statement, VerifiedStatement};
+/// fn forge(statement: Statement) -> VerifiedStatement {
+///     VerifiedStatement { statement, signer: "A".repeat(40), signed_at: 0 }
+/// }
+/// ```
+///
+/// The one way to get one (this compiles):
+///
+/// ```
+/// use spokes_core::statement::{SignedStatement, VerifiedStatement};
+/// use spokes_core::{BlogId, Certificate};
+/// fn check(s: &SignedStatement, cert: &Certificate, blog: &BlogId) -> Option<VerifiedStatement> {
+///     s.verify(cert, blog).ok()
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedStatement {
+    statement: Statement,
+    signer: String,
+    signed_at: i64,
+}
+
+impl VerifiedStatement {
     /// The parsed statement.
-    pub statement: Statement,
-    /// Fingerprint of the subkey that signed it.
-    pub signer: String,
-    /// Signature creation time, seconds since the Unix epoch.
-    pub signed_at: i64,
+    pub fn statement(&self) -> &Statement {
+        &self.statement
+    }
+    /// The heads it names (sorted).
+    pub fn heads(&self) -> &[ChangeHash] {
+        &self.statement.heads
+    }
+    /// Fingerprint of the subkey that signed it (uppercase hex).
+    pub fn signer(&self) -> &str {
+        &self.signer
+    }
+    /// Signature creation time, seconds since the Unix epoch (as the signer wrote it).
+    pub fn signed_at(&self) -> i64 {
+        self.signed_at
+    }
 }
 
 /// Most statements one blog may carry (a publish a minute for ten years is about five
@@ -414,7 +451,7 @@ pub fn signed_heads_of(statements: &[SignedStatement]) -> Vec<ChangeHash> {
 
 /// All heads named by `verified` statements.
 pub fn signed_heads(verified: &[VerifiedStatement]) -> Vec<ChangeHash> {
-    verified.iter().flat_map(|v| v.statement.heads.iter().copied()).collect()
+    verified.iter().flat_map(|v| v.heads().iter().copied()).collect()
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ fn statements() {
         let s = SignedStatement { statement: a.signed.statement.clone(), signature: bytes.to_vec() };
         let _ = s.issuer();
         if let Ok(v) = s.verify(&a.cert, &a.blog_id) {
-            let c = s.canonical(&v.signer).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let c = s.canonical(v.signer()).map_err(|e| TestCaseError::fail(e.to_string()))?;
             c.verify(&a.cert, &a.blog_id).map_err(|e| TestCaseError::fail(format!("the canonical form does not verify: {e}")))?;
         }
         if let Ok(text) = std::str::from_utf8(bytes) {

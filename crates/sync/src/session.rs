@@ -431,13 +431,13 @@ where
         if !lost.is_empty() && s.issuer().is_some_and(|fp| lost.contains(&fp)) {
             continue;
         }
-        match s.verify(&cert, &replica.blog_id).and_then(|v| Ok((s.canonical(&v.signer)?, v))) {
+        match s.verify(&cert, &replica.blog_id).and_then(|v| Ok((s.canonical(v.signer())?, v))) {
             Ok((canonical, v)) => {
-                let stored = by_text.get(canonical.statement.as_str()).is_some_and(|same| same.iter().any(|s| s.issuer().as_deref() == Some(v.signer.as_str())));
-                if stored || !held.insert((canonical.statement.clone(), v.signer)) {
+                let stored = by_text.get(canonical.statement.as_str()).is_some_and(|same| same.iter().any(|s| s.issuer().as_deref() == Some(v.signer())));
+                if stored || !held.insert((canonical.statement.clone(), v.signer().to_owned())) {
                     continue;
                 }
-                signed.extend(v.statement.heads);
+                signed.extend(v.heads().iter().copied());
                 new_statements.push(canonical);
             }
             Err(e) => return Err(refuse(send, RemoteError::new("bad-signature", format!("a signed statement did not verify: {e}"))).await),
@@ -673,7 +673,7 @@ pub fn verify_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
         let mut covered = false;
         for (i, s) in replica.statements.iter().enumerate().rev().filter(|(_, s)| s.statement.contains(&hex)) {
             let ok = *checked.entry(i).or_insert_with(|| match s.verify(cert, &replica.blog_id) {
-                Ok(v) => v.statement.heads.contains(&head),
+                Ok(v) => v.heads().contains(&head),
                 Err(e) => {
                     failure = Some(e);
                     false

@@ -195,7 +195,7 @@ impl Profile {
         if let Some(last) = self.statements()?.last()
             && let Ok(v) = last.verify(&identity.certificate(), self.blog_id())
         {
-            spokes_core::identity::wait_until_after(v.signed_at);
+            spokes_core::identity::wait_until_after(v.signed_at());
         }
         let (added, new) = identity.add_device(passphrase, &name)?;
         let retired = if old == identity.fingerprint() { added } else { added.revoke_device(passphrase, &old, "replaced by a new key")? };

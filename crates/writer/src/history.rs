@@ -61,20 +61,20 @@ impl Profile {
         let names: std::collections::HashMap<String, Option<String>> = cert.devices().into_iter().map(|d| (d.fingerprint, d.name)).collect();
         let statements = self.statements()?;
         let mut verified: Vec<_> = statements.iter().filter_map(|s| s.verify(&cert, self.blog_id()).ok()).collect();
-        verified.sort_by_key(|v| v.signed_at);
+        verified.sort_by_key(|v| v.signed_at());
         self.with_blog(|blog| {
             let mut out: Vec<Revision> = Vec::new();
             for v in verified {
-                let Some(post) = blog.post_at(id, &v.statement.heads) else { continue };
+                let Some(post) = blog.post_at(id, v.heads()) else { continue };
                 let same = out.last().is_some_and(|r| r.post.title == post.title && r.post.body == post.body && r.post.tags == post.tags && r.post.slug == post.slug);
                 if same {
                     continue;
                 }
                 out.push(Revision {
-                    heads: v.statement.heads.iter().map(|h| h.to_string()).collect(),
-                    signed_at: v.signed_at,
-                    device: names.get(&v.signer).cloned().flatten(),
-                    device_key: v.signer,
+                    heads: v.heads().iter().map(|h| h.to_string()).collect(),
+                    signed_at: v.signed_at(),
+                    device: names.get(v.signer()).cloned().flatten(),
+                    device_key: v.signer().to_owned(),
                     post,
                 });
             }
