@@ -113,6 +113,7 @@ fn malformed(e: impl std::fmt::Display) -> ArchiveError {
 /// unreadable entry, a document that expands past [`crate::expansion`]'s budget, pictures
 /// over 1 GiB in all, a document for another blog), [`ArchiveError::NewerVersion`],
 /// [`ArchiveError::Verification`].
+#[expect(clippy::disallowed_methods, clippy::disallowed_types, reason = "file I/O still in core; the layout issue moves it to the caller (Read/Write)")]
 pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
     let file = std::fs::File::open(path).map_err(|source| ArchiveError::Io { path: path.into(), source })?;
     let mut tar = tar::Archive::new(GzDecoder::new(std::io::BufReader::new(file)));
@@ -193,6 +194,7 @@ pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
 
 /// Writes an archive: entries are added one by one under `spokes-archive/`, into a file
 /// beside the target that replaces it only when [`ArchiveWriter::finish`] succeeds.
+#[expect(clippy::disallowed_types, reason = "file I/O still in core; the layout issue moves it to the caller (Read/Write)")]
 pub struct ArchiveWriter {
     tar: tar::Builder<GzEncoder<std::io::BufWriter<std::fs::File>>>,
     partial: PathBuf,
@@ -203,6 +205,7 @@ pub struct ArchiveWriter {
 impl ArchiveWriter {
     /// Starts an archive that will become `target`; entries are dated `mtime` (seconds
     /// since the Unix epoch).
+    #[expect(clippy::disallowed_methods, clippy::disallowed_types, reason = "file I/O still in core; the layout issue moves it to the caller (Read/Write)")]
     pub fn create(target: &Path, mtime: u64) -> Result<ArchiveWriter, ArchiveError> {
         let partial = target.with_extension("partial");
         // The archive holds the drafts: readable by the writer only (0600), as it is written
@@ -227,6 +230,7 @@ impl ArchiveWriter {
     }
 
     /// Finishes the file, flushes it to disk and puts it in place.
+    #[expect(clippy::disallowed_methods, reason = "file I/O still in core; the layout issue moves it to the caller (Read/Write)")]
     pub fn finish(self) -> Result<(), ArchiveError> {
         let partial = self.partial.clone();
         let io = |source| ArchiveError::Io { path: partial.clone(), source };
@@ -244,6 +248,7 @@ impl ArchiveWriter {
     }
 
     /// Abandons the archive, removing the partial file.
+    #[expect(clippy::disallowed_methods, reason = "file I/O still in core; the layout issue moves it to the caller (Read/Write)")]
     pub fn abandon(self) {
         let _ = std::fs::remove_file(&self.partial);
     }
