@@ -439,7 +439,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     answer_file_dialog(&display, "Export your blog", FileDialog::Save, &chosen);
     let exported = d.wait_text("#keep-msg", 60, |t| t.starts_with("Exported your blog"));
     assert_eq!(exported.rsplit(" to ").next(), Some(chosen.to_str().unwrap_or_default()), "{exported}");
-    let archive = spokes_core::archive::read_archive(&chosen).expect("the export reads back and verifies");
+    let archive = spokes_writer::archive::read_archive(&chosen).expect("the export reads back and verifies");
     assert_eq!(archive.manifest.fingerprint, fingerprint);
     // Each spoke can be opened in the browser at the blog's address there.
     let north_endpoint = north.running.endpoint_id.to_string();

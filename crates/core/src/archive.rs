@@ -29,7 +29,7 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The manifest's `format` value.
 pub const ARCHIVE_FORMAT: &str = "spokes-archive";
@@ -51,6 +51,9 @@ pub enum ArchiveError {
         /// The cause.
         source: std::io::Error,
     },
+    /// Writing the archive's bytes failed.
+    #[error("could not write the archive: {0}")]
+    Write(#[source] std::io::Error),
     /// Not a Spokes archive, or a damaged one.
     #[error("this is not a readable Spokes archive: {0}")]
     Malformed(String),
@@ -106,17 +109,15 @@ fn malformed(e: impl std::fmt::Display) -> ArchiveError {
     ArchiveError::Malformed(e.to_string())
 }
 
-/// Reads an archive and checks it: format and version, the document's ID and owner, and
-/// every statement and change against the certificate (the same audit as `spokes verify`).
+/// Reads an archive (a `.tar.gz` stream, as [`ArchiveWriter`] writes it) from `reader` and
+/// checks it: format and version, the document's ID and owner, and every statement and change
+/// against the certificate (the same audit as `spokes verify`). The caller opens the file.
 ///
-/// Errors: [`ArchiveError::Io`], [`ArchiveError::Malformed`] (not gzip or tar, a missing or
-/// unreadable entry, a document that expands past [`crate::expansion`]'s budget, pictures
-/// over 1 GiB in all, a document for another blog), [`ArchiveError::NewerVersion`],
-/// [`ArchiveError::Verification`].
-#[expect(clippy::disallowed_methods, clippy::disallowed_types, reason = "file I/O still in core; the layout issue moves it to the caller (Read/Write)")]
-pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
-    let file = std::fs::File::open(path).map_err(|source| ArchiveError::Io { path: path.into(), source })?;
-    let mut tar = tar::Archive::new(GzDecoder::new(std::io::BufReader::new(file)));
+/// Errors: [`ArchiveError::Malformed`] (not gzip or tar, a missing or unreadable entry, a
+/// document that expands past [`crate::expansion`]'s budget, pictures over 1 GiB in all, a
+/// document for another blog), [`ArchiveError::NewerVersion`], [`ArchiveError::Verification`].
+pub fn read_archive_from(reader: impl Read) -> Result<Archive, ArchiveError> {
+    let mut tar = tar::Archive::new(GzDecoder::new(std::io::BufReader::new(reader)));
     let wanted = ["manifest.json", "certificate.asc", "blog.automerge", "drafts.automerge", "statements.json"];
     let mut found: std::collections::HashMap<&str, Vec<u8>> = std::collections::HashMap::new();
     let mut images = Vec::new();
@@ -192,31 +193,18 @@ pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
     Ok(Archive { manifest, certificate, blog, drafts, statements, images })
 }
 
-/// Writes an archive: entries are added one by one under `spokes-archive/`, into a file
-/// beside the target that replaces it only when [`ArchiveWriter::finish`] succeeds.
-#[expect(clippy::disallowed_types, reason = "file I/O still in core; the layout issue moves it to the caller (Read/Write)")]
-pub struct ArchiveWriter {
-    tar: tar::Builder<GzEncoder<std::io::BufWriter<std::fs::File>>>,
-    partial: PathBuf,
-    target: PathBuf,
+/// Writes an archive into `out` (a `.tar.gz` stream): entries are added one by one under
+/// `spokes-archive/`. Where the bytes go (a file written beside its target and renamed into
+/// place, say) is the caller's business.
+pub struct ArchiveWriter<W: Write> {
+    tar: tar::Builder<GzEncoder<W>>,
     mtime: u64,
 }
 
-impl ArchiveWriter {
-    /// Starts an archive that will become `target`; entries are dated `mtime` (seconds
-    /// since the Unix epoch).
-    #[expect(clippy::disallowed_methods, clippy::disallowed_types, reason = "file I/O still in core; the layout issue moves it to the caller (Read/Write)")]
-    pub fn create(target: &Path, mtime: u64) -> Result<ArchiveWriter, ArchiveError> {
-        let partial = target.with_extension("partial");
-        // The archive holds the drafts: readable by the writer only (0600), as it is written
-        // and once in place.
-        let mut open = std::fs::OpenOptions::new();
-        open.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-        let file = open.open(&partial).map_err(|source| ArchiveError::Io { path: partial.clone(), source })?;
-        let tar = tar::Builder::new(GzEncoder::new(std::io::BufWriter::new(file), Compression::default()));
-        Ok(ArchiveWriter { tar, partial, target: target.into(), mtime })
+impl<W: Write> ArchiveWriter<W> {
+    /// Starts an archive in `out`; entries are dated `mtime` (seconds since the Unix epoch).
+    pub fn new(out: W, mtime: u64) -> ArchiveWriter<W> {
+        ArchiveWriter { tar: tar::Builder::new(GzEncoder::new(out, Compression::default())), mtime }
     }
 
     /// Adds one file (mode 0644) at `spokes-archive/{path}`.
@@ -226,30 +214,14 @@ impl ArchiveWriter {
         h.set_mode(0o644);
         h.set_mtime(self.mtime);
         h.set_entry_type(tar::EntryType::Regular);
-        self.tar.append_data(&mut h, format!("{ROOT}{path}"), bytes).map_err(|source| ArchiveError::Io { path: self.partial.clone(), source })
+        self.tar.append_data(&mut h, format!("{ROOT}{path}"), bytes).map_err(ArchiveError::Write)
     }
 
-    /// Finishes the file, flushes it to disk and puts it in place.
-    #[expect(clippy::disallowed_methods, reason = "file I/O still in core; the layout issue moves it to the caller (Read/Write)")]
-    pub fn finish(self) -> Result<(), ArchiveError> {
-        let partial = self.partial.clone();
-        let io = |source| ArchiveError::Io { path: partial.clone(), source };
-        let done = (|| -> std::io::Result<()> {
-            let gz = self.tar.into_inner()?;
-            let mut w = gz.finish()?;
-            w.flush()?;
-            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            std::fs::rename(&self.partial, &self.target)
-        })();
-        done.map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            io(e)
-        })
-    }
-
-    /// Abandons the archive, removing the partial file.
-    #[expect(clippy::disallowed_methods, reason = "file I/O still in core; the layout issue moves it to the caller (Read/Write)")]
-    pub fn abandon(self) {
-        let _ = std::fs::remove_file(&self.partial);
+    /// Ends the tar stream and the gzip member, and gives back `out` (for the caller to flush
+    /// and put in place).
+    ///
+    /// Error: [`ArchiveError::Write`].
+    pub fn finish(self) -> Result<W, ArchiveError> {
+        self.tar.into_inner().and_then(|gz| gz.finish()).map_err(ArchiveError::Write)
     }
 }

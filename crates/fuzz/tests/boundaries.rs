@@ -207,7 +207,7 @@ fn archives() {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
         std::fs::write(&file, gz.finish().map_err(|e| TestCaseError::fail(e.to_string()))?).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        if let Ok(a) = spokes_core::archive::read_archive(&file) {
+        if let Ok(a) = spokes_writer::archive::read_archive(&file) {
             let _ = a.blog.posts();
             if a.manifest.fingerprint != a.certificate.fingerprint() {
                 return Err(TestCaseError::fail("an archive of one author read with another's certificate"));

@@ -322,7 +322,8 @@ pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
 /// (another author's blog under that ID).
 pub fn import_archive(data: &Path, archive: &Path) -> Result<(BlogId, bool), SpokeError> {
     load(data)?;
-    let a = spokes_core::archive::read_archive(archive)?;
+    let file = std::fs::File::open(archive).map_err(|source| spokes_core::archive::ArchiveError::Io { path: archive.into(), source })?;
+    let a = spokes_core::archive::read_archive_from(file)?;
     let store = Store::open(&data.join("spoke.db"))?;
     let blog_id = a.manifest.blog_id.clone();
     let mut doc = a.blog.into_automerge();

@@ -1,9 +1,58 @@
 //! Writing the export archive (layout: [`spokes_core::archive`]) and the static site.
 
 use crate::profile::{Profile, ProfileError};
-use spokes_core::archive::{ARCHIVE_FORMAT, ARCHIVE_VERSION, ArchiveWriter, Manifest};
+use spokes_core::archive::{ARCHIVE_FORMAT, ARCHIVE_VERSION, Archive, ArchiveError, ArchiveWriter, Manifest};
 use spokes_sync::Replica;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Reads and checks the archive at `path` ([`spokes_core::archive::read_archive_from`]).
+///
+/// Errors: [`ArchiveError::Io`] if the file cannot be opened, else as `read_archive_from`.
+pub fn read_archive(path: &Path) -> Result<Archive, ArchiveError> {
+    let file = std::fs::File::open(path).map_err(|source| ArchiveError::Io { path: path.into(), source })?;
+    spokes_core::archive::read_archive_from(file)
+}
+
+/// An archive being written into a file beside its target (`<target>.partial`, 0600: it holds
+/// the drafts), which replaces the target only once it is whole and on disk.
+struct PartialArchive {
+    writer: ArchiveWriter<std::io::BufWriter<std::fs::File>>,
+    partial: PathBuf,
+    target: PathBuf,
+}
+
+impl PartialArchive {
+    fn create(target: &Path, mtime: u64) -> Result<PartialArchive, ArchiveError> {
+        let partial = target.with_extension("partial");
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+        let file = open.open(&partial).map_err(|source| ArchiveError::Io { path: partial.clone(), source })?;
+        Ok(PartialArchive { writer: ArchiveWriter::new(std::io::BufWriter::new(file), mtime), partial, target: target.into() })
+    }
+
+    /// Ends the archive, flushes it to disk and puts it in place (or removes it on failure).
+    fn finish(self) -> Result<(), ArchiveError> {
+        let PartialArchive { writer, partial, target } = self;
+        let done = writer.finish().and_then(|mut w| {
+            let io = |source| ArchiveError::Io { path: partial.clone(), source };
+            w.flush().map_err(io)?;
+            w.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
+            std::fs::rename(&partial, &target).map_err(io)
+        });
+        if done.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        done
+    }
+
+    /// Gives the archive up, removing the partial file.
+    fn abandon(self) {
+        let _ = std::fs::remove_file(&self.partial);
+    }
+}
 
 impl Profile {
     /// The blog as a static site: (relative path, bytes), see `spokes_site::site`, with the
@@ -83,7 +132,8 @@ impl Profile {
             statements: statements.len(),
             drafts: true,
         };
-        let mut w = ArchiveWriter::create(out, now.timestamp().max(0) as u64)?;
+        let mut archive = PartialArchive::create(out, now.timestamp().max(0) as u64)?;
+        let w = &mut archive.writer;
         let site = self.static_site()?;
         let cert = self.certificate()?;
         let result = (|| -> Result<(), ProfileError> {
@@ -113,9 +163,9 @@ impl Profile {
             Ok(())
         })();
         match result {
-            Ok(()) => w.finish()?,
+            Ok(()) => archive.finish()?,
             Err(e) => {
-                w.abandon();
+                archive.abandon();
                 return Err(e);
             }
         }
@@ -130,7 +180,7 @@ mod tests {
     use flate2::read::GzDecoder;
     use flate2::write::GzEncoder;
     use spokes_core::BlogSettings;
-    use spokes_core::archive::{ArchiveError, read_archive};
+    use spokes_core::archive::ArchiveError;
     use std::io::Read;
 
     fn published_profile(dir: &Path) -> Profile {

@@ -18,7 +18,8 @@
 //! it restores drafts too ([`Profile::restore_from_archive`]). A bare armored secret key
 //! (`-----BEGIN PGP PRIVATE KEY BLOCK-----`) is accepted wherever a recovery file is.
 
-use spokes_core::archive::{Archive, read_archive};
+use crate::archive::read_archive;
+use spokes_core::archive::Archive;
 use crate::devices::this_device_name;
 use crate::profile::{Profile, ProfileError};
 use crate::publish::SpokeTarget;
