@@ -249,8 +249,7 @@ impl DocStore {
                     // what was left out does not come back from this process's copy.
                     let mut theirs = self.load(w)?;
                     if h.saved.iter().any(|s| theirs.doc.automerge().get_change_meta_by_hash(s).is_none()) {
-                        *slot = Some(theirs);
-                        return Ok(slot.as_mut().expect("just set"));
+                        return Ok(slot.insert(theirs));
                     }
                     h.doc.automerge().merge(theirs.doc.automerge()).map_err(|e| StoreError::Damaged { path: base.clone(), message: e.to_string() })?;
                     h.saved = theirs.saved;
