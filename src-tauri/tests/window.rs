@@ -609,6 +609,8 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     assert!(!api.to_string().contains("Published by whoever has it"), "the spoke left the thief's post out: {api}");
     assert!(api.to_string().contains("A picture"), "what the writer kept stays: {api}");
     assert_eq!(api["verification"]["status"], "verified", "{}", api["verification"]);
+    // The removal reached the spoke, and the list of spokes says so.
+    d.wait_text("#spoke-list", 30, |t| t.contains("has everything you published"));
     d.screenshot("lost-computer-removed");
     d.click("#settings-close");
     drop(d);

@@ -651,7 +651,8 @@ async function writingScreen(o: Overview) {
 
   /** Settings: the blog, the identity and its computers, the spokes, and copies to keep. */
   async function settings() {
-    const [st, id, pub] = await Promise.all([api.getSettings(), api.identityDetails(), api.publishStatus()]);
+    const [st, id, firstStatus] = await Promise.all([api.getSettings(), api.identityDetails(), api.publishStatus()]);
+    let pub = firstStatus;
     const input = (idName: string, value: string, placeholder = "") => h("input", { id: idName, value, placeholder });
     const fTitle = input("set-title", st.title), fDesc = input("set-description", st.description, "One or two sentences under the title");
     const fLang = input("set-language", st.language, "en"), fHandle = input("set-handle", st.handle, "@ada");
@@ -667,8 +668,13 @@ async function writingScreen(o: Overview) {
       if (!d.revoked_at && !d.primary && d.fingerprint !== details.this_device) {
         const retire = h("button", { type: "button", class: "retire-device" }, "No longer used…");
         const lost = h("button", { type: "button", class: "lost-device" }, "Lost or stolen…");
-        retire.addEventListener("click", () => removeComputer(d.fingerprint, name, false, showDevices));
-        lost.addEventListener("click", () => removeComputer(d.fingerprint, name, true, showDevices));
+        // Removing a computer tells the spokes at once: their lines below say how that went.
+        const removed = (next: IdentityDetails) => {
+          showDevices(next);
+          api.publishStatus().then((p) => { pub = p; showSpokes(o); }).catch(() => {});
+        };
+        retire.addEventListener("click", () => removeComputer(d.fingerprint, name, false, removed));
+        lost.addEventListener("click", () => removeComputer(d.fingerprint, name, true, removed));
         li.append(" ", retire, " ", lost);
       }
       return li;
