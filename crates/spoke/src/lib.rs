@@ -824,7 +824,7 @@ impl Inner {
         // outweigh it or pass 256.
         let full_save_due = stored_heads.is_empty() || increments >= 256 || increment_bytes as usize > stored_bytes.len() / 2;
         let mut voided: Vec<spokes_core::SignedStatement> = Vec::new();
-        let write = if outcome.pruned.is_some() {
+        let write = if outcome.pruned {
             // The certificate declares a device lost or stolen: what is stored and what the
             // session brought are merged, then everything only that key signed is left out
             // (the session pruned its copy; another session may have stored more meanwhile).

@@ -210,23 +210,14 @@ pub struct Outcome {
     pub heads: Vec<ChangeHash>,
     /// Heads the peer reported in its `Done`, sorted.
     pub peer_heads: Vec<ChangeHash>,
-    /// A device was declared lost or stolen in the certificate this session brought: the
-    /// statements it voided, and whether the document was rebuilt without the changes they
-    /// alone covered (then the caller stores the whole document again, not an increment).
-    pub pruned: Option<PrunedOutcome>,
+    /// The certificate this session brought declares a device lost or stolen, and this side
+    /// dropped what only that key signed (statements, and changes nothing else covers): the
+    /// caller stores the whole document again, not an increment.
+    pub pruned: bool,
     /// What the changes step brought, when nothing else arrived after it: bytes that load
     /// to exactly this side's result, so a spoke stores them as they are instead of encoding
     /// (and compressing) the document again.
     pub received: Option<Received>,
-}
-
-/// What [`Outcome::pruned`] reports.
-#[derive(Debug, Clone, Default)]
-pub struct PrunedOutcome {
-    /// Statements dropped from the replica: signed by a key declared lost.
-    pub voided: Vec<SignedStatement>,
-    /// Changes the rebuilt document left out (0: the document was kept as it was).
-    pub dropped_changes: usize,
 }
 
 /// Bytes received in the changes step ([`Outcome::received`]).
@@ -464,10 +455,11 @@ where
             *state = State::new();
         }
         tracing::info!(voided = pruned.voided.len(), dropped_changes = pruned.dropped_changes, "a device was declared lost: its statements are void");
-        replica.statements.retain(|s| !pruned.voided.contains(s));
+        let voided: HashSet<&SignedStatement> = pruned.voided.iter().collect();
+        replica.statements.retain(|s| !voided.contains(s));
         signed = statement::signed_heads_of(&replica.statements);
         signed.extend(new_statements.iter().filter_map(|s| Statement::parse(s.statement.as_bytes()).ok()).flat_map(|st| st.heads));
-        outcome.pruned = Some(PrunedOutcome { voided: pruned.voided, dropped_changes: pruned.dropped_changes });
+        outcome.pruned = true;
     }
 
     // 4. The changes step: each side sends what the other lacks, when it can tell (it knows
