@@ -2,6 +2,7 @@
 //! [`AppState`], calls [`spokes_writer`], and maps errors to [`UiError`]. They live in their own
 //! module because `#[tauri::command]` defines macros that clash with crate-root items.
 
+use spokes_core::problem::Code;
 use super::*;
 
 /// The page says the writing screen is ready and drawn (the newest post in the editor, the
@@ -36,10 +37,10 @@ pub async fn get_overview(state: tauri::State<'_, AppState>) -> Result<Overview,
 #[tauri::command]
 pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, blog_title: String, passphrase: String) -> Result<Overview, UiError> {
     if name.trim().is_empty() || blog_title.trim().is_empty() {
-        return Err(ui_err("missing-field", "Please give your name and your blog's title."));
+        return Err(ui_err(Code::MissingField, "Please give your name and your blog's title."));
     }
     if passphrase.chars().count() < 8 {
-        return Err(ui_err("weak-passphrase", "Choose a passphrase of at least 8 characters."));
+        return Err(ui_err(Code::WeakPassphrase, "Choose a passphrase of at least 8 characters."));
     }
     let mut app = state.0.lock().await;
     let dir = app.dir.clone();
@@ -49,7 +50,7 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
         Ok((p, keys))
     })
     .await
-    .map_err(|e| ui_err("internal", e.to_string()))??;
+    .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
     app.profile = Some(p);
     (app.key, app.opening) = (Some(keys.0), keys.1);
     Ok(overview(&app))
@@ -95,7 +96,7 @@ pub async fn new_post(state: tauri::State<'_, AppState>) -> Result<Post, UiError
 #[tauri::command]
 pub async fn get_post(state: tauri::State<'_, AppState>, id: String) -> Result<Post, UiError> {
     let app = state.0.lock().await;
-    profile(&app)?.post_quick(&id)?.ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))
+    profile(&app)?.post_quick(&id)?.ok_or_else(|| ui_err(Code::NoSuchPost, "That post no longer exists."))
 }
 
 /// Autosave from the editor: the splices typed since the last save (UTF-16 code units, in
@@ -108,7 +109,7 @@ pub async fn save_edits(state: tauri::State<'_, AppState>, id: String, title: St
     let saved = p.clone();
     tokio::task::spawn_blocking(move || p.edit_post(&id, Some(&title), &splices, Some(body_len)).map(|_| ()))
         .await
-        .map_err(|e| ui_err("internal", e.to_string()))??;
+        .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
     refresh_snapshot_soon(saved);
     Ok(())
 }
@@ -118,7 +119,7 @@ pub async fn save_edits(state: tauri::State<'_, AppState>, id: String, title: St
 pub async fn save_post(state: tauri::State<'_, AppState>, id: String, title: String, body: String) -> Result<(), UiError> {
     let app = state.0.lock().await;
     let p = profile(&app)?;
-    let mut post = p.with_drafts(|d| Ok(d.post(&id)))?.ok_or_else(|| ui_err("no-such-post", "That post no longer exists."))?;
+    let mut post = p.with_drafts(|d| Ok(d.post(&id)))?.ok_or_else(|| ui_err(Code::NoSuchPost, "That post no longer exists."))?;
     if post.title == title && post.body == body {
         return Ok(());
     }
@@ -159,9 +160,9 @@ pub fn preview_blocks(blocks: Vec<String>, image_base: Option<String>) -> Vec<St
 #[tauri::command]
 pub fn open_in_browser(url: String) -> Result<(), UiError> {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(crate::ui_err("bad-address", "Only web addresses (http or https) can be opened."));
+        return Err(crate::ui_err(Code::BadAddress, "Only web addresses (http or https) can be opened."));
     }
-    open::that_detached(&url).map_err(|e| crate::ui_err("no-browser", format!("Your web browser could not be opened ({e}). The address is {url}")))
+    open::that_detached(&url).map_err(|e| crate::ui_err(Code::NoBrowser, format!("Your web browser could not be opened ({e}). The address is {url}")))
 }
 
 /// Keeps a picture with the blog. The request body is the file's bytes; the `x-alt` header
@@ -169,7 +170,7 @@ pub fn open_in_browser(url: String) -> Result<(), UiError> {
 #[tauri::command]
 pub async fn add_image(state: tauri::State<'_, AppState>, request: tauri::ipc::Request<'_>) -> Result<String, UiError> {
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
-        return Err(crate::ui_err("bad-image", "The picture did not arrive. Try adding it again."));
+        return Err(crate::ui_err(Code::BadImage, "The picture did not arrive. Try adding it again."));
     };
     let alt = request.headers().get("x-alt").and_then(|v| v.to_str().ok()).map(|a| percent_encoding::percent_decode_str(a).decode_utf8_lossy().into_owned()).unwrap_or_default();
     let bytes = bytes.clone();
@@ -186,8 +187,8 @@ pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> R
     let (p, t, pool, key, opening, retrying) = {
         let mut guard = state.0.lock().await;
         let app = &mut *guard;
-        let p = app.profile.clone().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
-        let key = app.key.clone().ok_or_else(|| ui_err("locked", "Unlock with your passphrase to publish."))?;
+        let p = app.profile.clone().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?;
+        let key = app.key.clone().ok_or_else(|| ui_err(Code::Locked, "Unlock with your passphrase to publish."))?;
         let t = targets(app, &p);
         if app.pool.is_none() {
             app.pool = Some(p.connection_pool().await?);
@@ -220,7 +221,7 @@ pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> R
         let mut guard = state.0.lock().await;
         let app = &mut *guard;
         let ids = id.map(|i| vec![i]);
-        let p = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+        let p = app.profile.as_mut().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?;
         // The sync may have brought news of this computer being removed.
         p.check_device(&key)?;
         let mut key = key;
@@ -269,14 +270,14 @@ pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<Publish
         (p.clone(), targets(&app, p))
     };
     // Off the app lock: right after start this waits for the blog to finish loading.
-    tokio::task::spawn_blocking(move || p.status(&t)).await.map_err(|e| ui_err("internal", e.to_string()))?.map_err(UiError::from)
+    tokio::task::spawn_blocking(move || p.status(&t)).await.map_err(|e| ui_err(Code::Internal, e.to_string()))?.map_err(UiError::from)
 }
 
 /// Runs `f` on a copy of the open profile off the async runtime (documents may still be
 /// loading, and file work must not hold up other commands).
 async fn on_profile<R: Send + 'static>(state: &tauri::State<'_, AppState>, f: impl FnOnce(Profile) -> Result<R, ProfileError> + Send + 'static) -> Result<R, UiError> {
     let p = profile(&*state.0.lock().await)?.clone();
-    Ok(tokio::task::spawn_blocking(move || f(p)).await.map_err(|e| ui_err("internal", e.to_string()))??)
+    Ok(tokio::task::spawn_blocking(move || f(p)).await.map_err(|e| ui_err(Code::Internal, e.to_string()))??)
 }
 
 /// Withdraws a post from readers with a signed revision, then tells the spokes.
@@ -285,8 +286,8 @@ pub async fn unpublish(state: tauri::State<'_, AppState>, id: String) -> Result<
     let (p, t, pool) = {
         let mut guard = state.0.lock().await;
         let app = &mut *guard;
-        let mut key = app.key.clone().ok_or_else(|| ui_err("locked", "Unlock with your passphrase to unpublish."))?;
-        let p = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+        let mut key = app.key.clone().ok_or_else(|| ui_err(Code::Locked, "Unlock with your passphrase to unpublish."))?;
+        let p = app.profile.as_mut().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?;
         p.check_device(&key)?;
         p.unpublish(&mut key, &id)?;
         let p = p.clone();
@@ -359,17 +360,17 @@ pub async fn suggested_paths(state: tauri::State<'_, AppState>) -> Result<Sugges
 /// computer gets a signing key of its own, and the key is unlocked for this session.
 #[tauri::command]
 pub async fn restore_blog(state: tauri::State<'_, AppState>, recovery_path: String, passphrase: String) -> Result<Overview, UiError> {
-    let bytes = std::fs::read(&recovery_path).map_err(|e| ui_err("recovery-unreadable", format!("That file could not be read ({e}).")))?;
-    let recovery = spokes_writer::recovery::RecoveryFile::parse(&bytes).map_err(|_| ui_err("not-a-recovery-file", "That file is not a Spokes recovery file. It is the one named spokes-recovery-….json."))?;
+    let bytes = std::fs::read(&recovery_path).map_err(|e| ui_err(Code::RecoveryUnreadable, format!("That file could not be read ({e}).")))?;
+    let recovery = spokes_writer::recovery::RecoveryFile::parse(&bytes).map_err(|_| ui_err(Code::NotARecoveryFile, "That file is not a Spokes recovery file. It is the one named spokes-recovery-….json."))?;
     if recovery.spokes.is_empty() {
         return Err(ui_err(
-            "recovery-without-spokes",
+            Code::RecoveryWithoutSpokes,
             "This recovery file was saved before your blog had spokes, so it does not say where to fetch it from. Save it again from Settings on your old computer, or restore from an export with the spokes command.",
         ));
     }
     let mut app = state.0.lock().await;
     if app.profile.is_some() {
-        return Err(ui_err("profile-exists", "This computer already has a blog."));
+        return Err(ui_err(Code::ProfileExists, "This computer already has a blog."));
     }
     let dir = app.dir.clone();
     let p = Profile::restore_from_spoke(&dir, &recovery, &passphrase, None).await?;
@@ -378,7 +379,7 @@ pub async fn restore_blog(state: tauri::State<'_, AppState>, recovery_path: Stri
         Ok((p, keys))
     })
     .await
-    .map_err(|e| ui_err("internal", e.to_string()))??;
+    .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
     app.profile = Some(p);
     (app.key, app.opening) = (Some(key), opening);
     Ok(overview(&app))
@@ -400,7 +401,7 @@ pub async fn get_settings(state: tauri::State<'_, AppState>) -> Result<BlogSetti
 #[tauri::command]
 pub async fn save_settings(state: tauri::State<'_, AppState>, settings: BlogSettings) -> Result<Overview, UiError> {
     if settings.title.trim().is_empty() {
-        return Err(ui_err("no-title", "Give the blog a title."));
+        return Err(ui_err(Code::NoTitle, "Give the blog a title."));
     }
     on_profile(&state, move |p| p.set_settings(&settings)).await?;
     Ok(overview(&*state.0.lock().await))
@@ -445,7 +446,7 @@ pub async fn remove_device(state: tauri::State<'_, AppState>, fingerprint: Strin
     let (p, t, pool) = {
         let mut guard = state.0.lock().await;
         let app = &mut *guard;
-        let p = app.profile.clone().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?;
+        let p = app.profile.clone().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?;
         let t = targets(app, &p);
         if app.pool.is_none() && !t.is_empty() {
             app.pool = Some(p.connection_pool().await?);
@@ -455,7 +456,7 @@ pub async fn remove_device(state: tauri::State<'_, AppState>, fingerprint: Strin
     let q = p.clone();
     tokio::task::spawn_blocking(move || if lost { q.device_lost(&passphrase, &fingerprint, keep, "lost or stolen").map(|_| ()) } else { q.remove_device(&passphrase, &fingerprint, "retired") })
         .await
-        .map_err(|e| ui_err("internal", e.to_string()))??;
+        .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
     if !t.is_empty() {
         match &pool {
             Some(pool) => p.sync_with_pool(pool, &t).await?,
@@ -469,9 +470,9 @@ pub async fn remove_device(state: tauri::State<'_, AppState>, fingerprint: Strin
 #[tauri::command]
 pub async fn remove_spoke(state: tauri::State<'_, AppState>, endpoint: String) -> Result<Overview, UiError> {
     let mut app = state.0.lock().await;
-    let removed = app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?.remove_spoke(&endpoint)?;
+    let removed = app.profile.as_mut().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?.remove_spoke(&endpoint)?;
     if !removed {
-        return Err(ui_err("no-such-spoke", "That spoke was not on your list."));
+        return Err(ui_err(Code::NoSuchSpoke, "That spoke was not on your list."));
     }
     Ok(overview(&app))
 }
@@ -491,6 +492,6 @@ pub async fn export_archive(state: tauri::State<'_, AppState>, path: Option<Stri
 #[tauri::command]
 pub async fn add_spoke(state: tauri::State<'_, AppState>, ticket: String) -> Result<Overview, UiError> {
     let mut app = state.0.lock().await;
-    app.profile.as_mut().ok_or_else(|| ui_err("no-profile", "Create your identity first."))?.add_spoke(&ticket)?;
+    app.profile.as_mut().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?.add_spoke(&ticket)?;
     Ok(overview(&app))
 }

@@ -5,6 +5,7 @@
 //! (the default), so a new writer can publish and open the blog in a browser at once.
 
 use serde::Serialize;
+use spokes_core::problem::{Code, Problem};
 use spokes_core::render::markdown_to_html_with;
 use spokes_core::{BlogSettings, Post, SigningKey};
 use spokes_writer::{PostSummary, Profile, ProfileError, PublishSummary, SpokeEntry, SpokeTarget};
@@ -16,29 +17,12 @@ pub mod local_spoke;
 
 pub use local_spoke::{LocalSpoke, start_local_spoke};
 
-/// An error as the UI shows it.
-#[derive(Debug, Clone, Serialize, thiserror::Error)]
-#[error("{message}")]
-pub struct UiError {
-    /// Stable code, for example `wrong-passphrase`.
-    pub code: String,
-    /// A sentence for the writer.
-    pub message: String,
-}
+/// An error as the UI shows it: a stable [`Code`] and a sentence for the writer
+/// (`ui/src/generated/Problem.ts` is its TypeScript type).
+pub type UiError = Problem;
 
-impl From<ProfileError> for UiError {
-    fn from(e: ProfileError) -> Self {
-        let message = match &e {
-            ProfileError::Identity(spokes_core::identity::IdentityError::WrongPassphrase) => "That passphrase is not right. Try again.".to_owned(),
-            ProfileError::Ticket(t) => format!("That invite does not work: {t}"),
-            other => other.to_string(),
-        };
-        UiError { code: e.code().to_owned(), message }
-    }
-}
-
-fn ui_err(code: &str, message: impl Into<String>) -> UiError {
-    UiError { code: code.into(), message: message.into() }
+fn ui_err(code: Code, message: impl Into<String>) -> UiError {
+    Problem::new(code, message)
 }
 
 /// The app's state.
@@ -174,7 +158,7 @@ fn session_keys(p: &Profile, passphrase: &str) -> Result<(SigningKey, Option<spo
 }
 
 fn profile(app: &App) -> Result<&Profile, UiError> {
-    app.profile.as_ref().ok_or_else(|| ui_err("no-profile", "Create your identity first."))
+    app.profile.as_ref().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))
 }
 
 
@@ -415,7 +399,8 @@ mod tests {
         };
         match get_ipc_response(w, req) {
             Ok(b) => Ok(b.deserialize::<T>().unwrap()),
-            Err(v) => Err(UiError { code: v["code"].as_str().unwrap_or("?").into(), message: v["message"].as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()) }),
+            // The UI reads errors as `Problem` (ui/src/generated/Problem.ts): so does this test.
+            Err(v) => Err(serde_json::from_value::<UiError>(v.clone()).unwrap_or_else(|e| panic!("{v} is not a Problem: {e}"))),
         }
     }
 

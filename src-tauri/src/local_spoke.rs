@@ -1,6 +1,7 @@
 //! The embedded local spoke, which the app runs while the writer has chosen no spoke: the one
 //! module of the app that reaches the `spoke` crate (see docs/architecture.md).
 
+use spokes_core::problem::Code;
 use crate::{UiError, ui_err};
 use spokes_writer::SpokeTarget;
 use std::path::Path;
@@ -17,7 +18,7 @@ pub struct LocalSpoke {
 /// Starts the embedded local spoke in `<profile>/local-spoke` on 127.0.0.1 ports.
 pub async fn start_local_spoke(dir: &Path) -> Result<LocalSpoke, UiError> {
     let data = dir.join("local-spoke");
-    let fail = |e: spoke::SpokeError| ui_err("local-spoke", format!("The built-in spoke could not start: {e}"));
+    let fail = |e: spoke::SpokeError| ui_err(Code::LocalSpoke, format!("The built-in spoke could not start: {e}"));
     if spoke::load(&data).is_err() {
         let config = spoke::config::Config { name: "This computer".into(), ..Default::default() };
         spoke::init(&data, &config).map_err(fail)?;

@@ -53,8 +53,9 @@ fn documented_codes() -> Vec<String> {
     section.lines().filter_map(|l| l.strip_prefix("| `")).filter_map(|l| l.split('`').next()).map(str::to_owned).collect()
 }
 
-/// Every code some program sends in an `Error` frame (`RemoteError::new("<code>", …)` in the
-/// sources of the crates that speak the protocols, outside their test modules).
+/// Every code some program sends in an `Error` frame (`RemoteError::new(Code::<Name>, …)` in
+/// the sources of the crates that speak the protocols, outside their test modules), as the
+/// kebab-case names they are sent as.
 fn sent_codes() -> std::collections::BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates");
     let mut codes = std::collections::BTreeSet::new();
@@ -67,22 +68,38 @@ fn sent_codes() -> std::collections::BTreeSet<String> {
             let source = std::fs::read_to_string(&path).unwrap();
             // Test modules (at the end of each file) send invented codes on purpose.
             let source = source.split("#[cfg(test)]").next().unwrap_or_default();
-            for (i, _) in source.match_indices("RemoteError::new(\"") {
-                let rest = &source[i + "RemoteError::new(\"".len()..];
-                codes.insert(rest.split('"').next().unwrap_or_default().to_owned());
+            for (i, _) in source.match_indices("RemoteError::new(") {
+                let rest = &source[i + "RemoteError::new(".len()..];
+                let name = rest.strip_prefix("Code::").unwrap_or_else(|| panic!("{}: RemoteError::new without a literal Code: {}", path.display(), &rest[..40.min(rest.len())]));
+                let name: String = name.chars().take_while(char::is_ascii_alphanumeric).collect();
+                codes.insert(kebab(&name));
             }
         }
     }
     codes
 }
 
+/// `NotAMember` as `not-a-member`.
+fn kebab(camel: &str) -> String {
+    let mut out = String::new();
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 #[test]
 fn refusal_codes_are_documented_and_every_code_sent_is_known() {
-    let known: Vec<String> = spokes_sync::session::REFUSAL_CODES.iter().map(|c| (*c).to_owned()).collect();
-    assert_eq!(documented_codes(), known, "docs/formats.md and REFUSAL_CODES list different codes");
+    use spokes_core::problem::Code;
+    let known: Vec<String> = Code::all().filter(|c| c.is_refusal()).map(|c| c.as_str().to_owned()).collect();
+    assert_eq!(documented_codes(), known, "docs/formats.md and the refusal codes of spokes_core::problem::Code differ");
+    assert_eq!(kebab("NotAMember"), Code::NotAMember.as_str());
     let sent = sent_codes();
     assert!(sent.len() >= 15, "the scan found too few codes: {sent:?}");
     for code in &sent {
-        assert!(known.contains(code), "`{code}` is sent but not in REFUSAL_CODES (peers would record it as `unknown`)");
+        assert!(known.contains(code), "`{code}` is sent but is not a refusal code (Code::is_refusal; peers would record it as `unknown`)");
     }
 }

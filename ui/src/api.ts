@@ -1,8 +1,13 @@
 // The one module through which the UI talks to Rust: typed wrappers over Tauri `invoke`.
 import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import type { Splice } from "./splices";
+import type { Code } from "./generated/Code";
+import type { Problem } from "./generated/Problem";
 
-export interface UiError { code: string; message: string }
+/** An error from Rust: a stable code and a sentence for the writer (generated from
+ *  `spokes_core::problem`; `UPDATE_BINDINGS=1 cargo test -p spokes-core generated_typescript`). */
+export type UiError = Problem;
+export type { Code };
 export interface SpokeEntry { endpoint: string; addrs: string[]; name?: string | null; added_at: string; web?: string | null }
 export interface Overview {
   has_profile: boolean; unlocked: boolean; name: string; blog_title: string;
@@ -29,7 +34,7 @@ export interface PublishSummary { total: number; up_to_date: number; spokes: Spo
 /** Turns whatever a failed invoke threw into a UiError. */
 export function asUiError(e: unknown): UiError {
   if (e && typeof e === "object" && "message" in e) {
-    const o = e as { code?: string; message: string };
+    const o = e as { code?: Code; message: string };
     return { code: o.code ?? "unknown", message: o.message };
   }
   return { code: "unknown", message: String(e) };

@@ -454,7 +454,7 @@ async function writingScreen(o: Overview) {
   function showSummary(s: PublishSummary) {
     const behind = s.total > 0 && s.up_to_date < s.total && s.spokes.some((x) => x.last_attempt);
     // No spoke answered at all: say so plainly, the writing itself is safe here.
-    const unreachable = (x: SpokeStatus) => !x.up_to_date && ["connection", "timeout"].includes(x.last_error?.code ?? "");
+    const unreachable = (x: SpokeStatus) => !x.up_to_date && ["connection", "timeout"].includes(x.last_error?.code ?? "unknown");
     const offline = s.total > 0 && s.spokes.every(unreachable);
     offlineBadge.hidden = !offline;
     status.textContent = offline ? `${s.sentence} · will send when a spoke can be reached` : behind ? `${s.sentence} · trying the others again` : s.sentence;

@@ -9,6 +9,7 @@
 //! - [`seal`]: the drafts document sealed for the author's own devices (encrypted and signed).
 //! - [`statement`]: signed revision statements (`spokes revision v1`) and the coverage rule.
 //! - [`render`]: Markdown to sanitised HTML (pulldown-cmark, then ammonia).
+//! - [`problem`]: the one error-code enum ([`problem::Code`]) and `{code, message}` ([`problem::Problem`]).
 //! - [`import`]: Markdown files with YAML or TOML front matter (Jekyll, Hugo, Zola) to posts, and back.
 //!
 //! No networking, no async runtime: everything here is unit-testable.
@@ -23,6 +24,7 @@ pub mod expansion;
 pub mod identity;
 pub mod image;
 pub mod import;
+pub mod problem;
 pub mod render;
 pub mod seal;
 pub mod statement;

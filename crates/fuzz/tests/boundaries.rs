@@ -4,6 +4,7 @@
 //! `SPOKES_FUZZ_SECS` seconds (see the crate docs); a case fails if the code under test
 //! panics or breaks the property the target states.
 
+use spokes_core::problem::Code;
 use proptest::test_runner::TestCaseError;
 use spokes_core::{BlogDoc, BlogSettings, Certificate, Identity, Post, SignedStatement, Statement};
 use spokes_fuzz::{fuzz, seeds};
@@ -61,7 +62,7 @@ fn frames() {
     let rt = runtime();
     let a = author();
     let hello = Frame::json(FrameType::Hello, &spokes_sync::Hello::new(a.blog_id.clone(), None));
-    let error = Frame::json(FrameType::Error, &spokes_sync::RemoteError::new("quota", "too large"));
+    let error = Frame::json(FrameType::Error, &spokes_sync::RemoteError::new(Code::Quota, "too large"));
     let statements = Frame::json(FrameType::Statements, &vec![a.signed.clone()]);
     let fresh = vec![
         ("hello-certificate-statements", frame_bytes(&rt, &[hello.clone(), Frame { typ: FrameType::Certificate, payload: a.cert.to_armored() }, statements])),
@@ -85,7 +86,7 @@ fn frames() {
                         let _ = f.parse_json::<Vec<SignedStatement>>();
                     }
                     FrameType::Error => {
-                        let e = spokes_sync::RemoteError::from_peer(&f);
+                        let e = spokes_sync::spokes_sync::session::refusal_from_peer(&f);
                         if e.message.chars().count() > spokes_sync::session::MAX_PEER_MESSAGE_CHARS + 1 {
                             return Err(TestCaseError::fail("an unbounded refusal message"));
                         }

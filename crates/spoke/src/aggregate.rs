@@ -25,6 +25,7 @@
 //! old state), nothing is taken from it for that blog and the refusal `rolled-back` is
 //! recorded for the operator.
 
+use spokes_core::problem::Code;
 use crate::council::{self, CouncilError, Entry, MemberInfo, Membership, SignedEntry};
 use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
@@ -172,13 +173,13 @@ pub async fn exchange_entries(endpoint: &iroh::Endpoint, to: &MemberInfo, hello:
         let answer = read_frame(&mut recv).await?;
         let entries = match answer.typ {
             FrameType::Membership => answer.parse_json::<MembershipAnswer>()?.entries,
-            FrameType::Error => return Err(SyncError::Remote(RemoteError::from_peer(&answer))),
+            FrameType::Error => return Err(SyncError::Remote(spokes_sync::session::refusal_from_peer(&answer))),
             other => return Err(spokes_sync::FrameError::Unexpected { expected: FrameType::Membership, got: other }.into()),
         };
         let cat = read_frame(&mut recv).await?;
         match cat.typ {
             FrameType::Catalog => {}
-            FrameType::Error => return Ok((entries, Err(RemoteError::from_peer(&cat)))),
+            FrameType::Error => return Ok((entries, Err(spokes_sync::session::refusal_from_peer(&cat)))),
             other => return Err(spokes_sync::FrameError::Unexpected { expected: FrameType::Catalog, got: other }.into()),
         }
         let mut catalog: Catalog = cat.parse_json()?;
@@ -205,7 +206,7 @@ pub trait CouncilHost: Send + Sync {
     /// The catalog to offer.
     fn catalog(&self) -> Catalog;
     /// Records a refusal for the operator.
-    fn refused(&self, peer: &str, code: &str, reason: &str);
+    fn refused(&self, peer: &str, code: Code, reason: &str);
 }
 
 /// Answers one council connection. Refusals are sent to the peer and recorded.
@@ -228,7 +229,7 @@ pub async fn respond<H: CouncilHost + ?Sized>(host: &H, conn: iroh::endpoint::Co
             }
             Err(e) => e,
         };
-        host.refused(&peer, &refused.code, &refused.message);
+        host.refused(&peer, refused.code, &refused.message);
         Err(spokes_sync::session::refuse(&mut send, refused).await)
     })
     .await
@@ -240,31 +241,31 @@ pub async fn respond<H: CouncilHost + ?Sized>(host: &H, conn: iroh::endpoint::Co
 /// The entries to answer with, then the catalog or (for a spoke the council cut off, which is
 /// thereby told by whose votes) the refusal. Errors: refusals sent instead of the entries.
 async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut iroh::endpoint::RecvStream) -> Result<(Vec<SignedEntry>, Result<Catalog, RemoteError>), RemoteError> {
-    let f = read_frame(recv).await.map_err(|e| RemoteError::new("malformed", e.to_string()))?;
+    let f = read_frame(recv).await.map_err(|e| RemoteError::new(Code::Malformed, e.to_string()))?;
     if f.typ != FrameType::Membership {
-        return Err(RemoteError::new("malformed", "a council exchange starts with a membership frame"));
+        return Err(RemoteError::new(Code::Malformed, "a council exchange starts with a membership frame"));
     }
-    let v: serde_json::Value = f.parse_json().map_err(|e| RemoteError::new("malformed", e.to_string()))?;
+    let v: serde_json::Value = f.parse_json().map_err(|e| RemoteError::new(Code::Malformed, e.to_string()))?;
     let version = v.get("protocol").and_then(|p| p.as_u64()).unwrap_or(0);
     if version != COUNCIL_PROTOCOL as u64 {
-        return Err(RemoteError::new("unsupported-version", format!("council protocol {version} is not supported; this spoke speaks {COUNCIL_PROTOCOL}")));
+        return Err(RemoteError::new(Code::UnsupportedVersion, format!("council protocol {version} is not supported; this spoke speaks {COUNCIL_PROTOCOL}")));
     }
-    let hello: CouncilHello = serde_json::from_value(v).map_err(|e| RemoteError::new("malformed", e.to_string()))?;
+    let hello: CouncilHello = serde_json::from_value(v).map_err(|e| RemoteError::new(Code::Malformed, e.to_string()))?;
     if host.blocked(peer) {
-        return Err(RemoteError::new("blocked", "this spoke's operator blocked yours"));
+        return Err(RemoteError::new(Code::Blocked, "this spoke's operator blocked yours"));
     }
     if hello.member.endpoint != peer {
-        return Err(RemoteError::new("malformed", "the member named in the hello is not the connecting spoke"));
+        return Err(RemoteError::new(Code::Malformed, "the member named in the hello is not the connecting spoke"));
     }
     let mut m = host.membership()?;
     let Some(id) = m.id().map(str::to_owned) else {
-        return Err(RemoteError::new("no-council", "this spoke belongs to no council"));
+        return Err(RemoteError::new(Code::NoCouncil, "this spoke belongs to no council"));
     };
     if hello.council.as_ref().is_some_and(|c| *c != id) {
-        return Err(RemoteError::new("other-council", "this spoke belongs to another council"));
+        return Err(RemoteError::new(Code::OtherCouncil, "this spoke belongs to another council"));
     }
     if hello.entries.len() > council::MAX_ENTRIES {
-        return Err(RemoteError::new("malformed", "too many membership entries"));
+        return Err(RemoteError::new(Code::Malformed, "too many membership entries"));
     }
     // What the peer brings is taken only if the peer is a member once it is merged (its own
     // join may be among the entries): a stranger's or a cut-off spoke's entries are not
@@ -273,7 +274,7 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
     let (new, refused) = merged.merge(hello.entries);
     if merged.is_member(peer) {
         if let Some(e) = refused.iter().find(|e| !matches!(e, CouncilError::OtherCouncil)) {
-            host.refused(peer, "bad-council-entry", &e.to_string());
+            host.refused(peer, Code::BadCouncilEntry, &e.to_string());
         }
         if new > 0 {
             host.store_entries(&merged.entries())?;
@@ -282,19 +283,19 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
     }
     if !m.is_member(peer) {
         let (Some(token), Some(consent)) = (hello.token, hello.consent) else {
-            let no = RemoteError::new("not-a-member", "your spoke is not a member of this council (or was cut off)");
+            let no = RemoteError::new(Code::NotAMember, "your spoke is not a member of this council (or was cut off)");
             if m.was_cut_off(peer) {
                 return Ok((m.entries(), Err(no)));
             }
             return Err(no);
         };
-        council::check_signature(peer, &council::consent_bytes(&id, &hello.member), &consent).map_err(|e| RemoteError::new("bad-signature", e.to_string()))?;
+        council::check_signature(peer, &council::consent_bytes(&id, &hello.member), &consent).map_err(|e| RemoteError::new(Code::BadSignature, e.to_string()))?;
         if !host.take_invite(&token)? {
-            return Err(RemoteError::new("bad-invite", "this council invite is unknown, used up or expired; ask for a new one"));
+            return Err(RemoteError::new(Code::BadInvite, "this council invite is unknown, used up or expired; ask for a new one"));
         }
         let entry = Entry::Join { council: id, member: hello.member, by: host.key().public().to_string(), at: chrono::Utc::now().timestamp(), consent };
         let signed = SignedEntry::sign(&entry, host.key());
-        m.add(signed.clone()).map_err(|e| RemoteError::new("internal", e.to_string()))?;
+        m.add(signed.clone()).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))?;
         host.store_entries(&[signed])?;
         tracing::info!(peer, "admitted a spoke into the council");
     }

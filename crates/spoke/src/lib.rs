@@ -22,6 +22,7 @@ pub mod rate;
 pub mod search;
 pub mod store;
 
+use spokes_core::problem::Code;
 use automerge::sync::State;
 use config::Config;
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
@@ -305,7 +306,7 @@ pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
     let stranger = council::MemberInfo { endpoint: endpoint.id().to_string(), addrs: vec![], web: String::new(), name: "self-test".into() };
     let hello = aggregate::CouncilHello { protocol: aggregate::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], token: None, consent: None };
     checks.push(("council endpoint", match aggregate::exchange(&endpoint, &me, &hello).await {
-        Err(SyncError::Remote(e)) if e.code == "not-a-member" || e.code == "no-council" => Ok(format!("answers spokes/council/1 ({})", if e.code == "no-council" { "in no council yet" } else { "in a council" })),
+        Err(SyncError::Remote(e)) if matches!(e.code, Code::NotAMember | Code::NoCouncil) => Ok(format!("answers spokes/council/1 ({})", if e.code == Code::NoCouncil { "in no council yet" } else { "in a council" })),
         Err(e) => Err(e.to_string()),
         Ok(_) => Err("it admitted a stranger".into()),
     }));
@@ -603,10 +604,10 @@ impl ProtocolHandler for ImagesHandler {
 impl spokes_sync::images::ImageStore for Inner {
     fn wanted(&self, blog: &BlogId, offered: &[ImageName]) -> Result<Vec<ImageName>, RemoteError> {
         let Some(view) = http::SpokeView::blog(self, blog) else {
-            return Err(RemoteError::new("not-hosted", "this spoke does not host that blog"));
+            return Err(RemoteError::new(Code::NotHosted, "this spoke does not host that blog"));
         };
         let linked: Vec<ImageName> = offered.iter().filter(|n| view.images.contains(*n)).cloned().collect();
-        let held = self.store.has_images(blog, &linked).map_err(|e| RemoteError::new("internal", e.to_string()))?;
+        let held = self.store.has_images(blog, &linked).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))?;
         Ok(linked.into_iter().filter(|n| !held.contains(n)).collect())
     }
     fn sendable(&self, blog: &BlogId, wanted: &[ImageName]) -> Vec<ImageName> {
@@ -620,18 +621,18 @@ impl spokes_sync::images::ImageStore for Inner {
         self.store.image(blog, name).ok().flatten()
     }
     fn put(&self, blog: &BlogId, name: &ImageName, bytes: &[u8]) -> Result<(), RemoteError> {
-        self.store.put_image(blog, name, bytes).map_err(|e| RemoteError::new("internal", e.to_string()))
+        self.store.put_image(blog, name, bytes).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))
     }
 }
 
 impl spokes_sync::drafts::DraftsHost for Inner {
     fn exchange(&self, peer: &str, blog: &BlogId, sealed: Option<&[u8]>) -> Result<Vec<Vec<u8>>, RemoteError> {
-        let internal = |e: &dyn std::fmt::Display| RemoteError::new("internal", e.to_string());
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
         let Some(b) = self.store.blog(blog).map_err(|e| internal(&e))? else {
-            return Err(RemoteError::new("not-hosted", "this spoke does not host that blog"));
+            return Err(RemoteError::new(Code::NotHosted, "this spoke does not host that blog"));
         };
         if b.status != "active" {
-            return Err(RemoteError::new("suspended", "this blog is suspended on this spoke"));
+            return Err(RemoteError::new(Code::Suspended, "this blog is suspended on this spoke"));
         }
         let mut device = None;
         if let Some(sealed) = sealed {
@@ -641,8 +642,8 @@ impl spokes_sync::drafts::DraftsHost for Inner {
                     device = Some(signer);
                 }
                 Err(e) => {
-                    let _ = self.store.record_refusal(peer, Some(blog), "bad-signature", &e.to_string());
-                    return Err(RemoteError::new("bad-signature", e.to_string()));
+                    let _ = self.store.record_refusal(peer, Some(blog), Code::BadSignature, &e.to_string());
+                    return Err(RemoteError::new(Code::BadSignature, e.to_string()));
                 }
             }
         }
@@ -652,10 +653,10 @@ impl spokes_sync::drafts::DraftsHost for Inner {
 
 impl Inner {
     fn load_replica(&self, blog_id: &BlogId, peer: &str) -> Result<Option<(Replica, State)>, RemoteError> {
-        let internal = |e: &dyn std::fmt::Display| RemoteError::new("internal", e.to_string());
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
         let Some(b) = self.store.blog(blog_id).map_err(|e| internal(&e))? else { return Ok(None) };
         if b.status != "active" {
-            return Err(RemoteError::new("suspended", "this blog is suspended on this spoke"));
+            return Err(RemoteError::new(Code::Suspended, "this blog is suspended on this spoke"));
         }
         let doc = self.document(blog_id, &b.document).map_err(|e| internal(&e))?;
         let statements = self.store.statements(blog_id).map_err(|e| internal(&e))?;
@@ -683,20 +684,20 @@ impl Inner {
     fn room_for_new_blog(&self) -> Result<(), RemoteError> {
         let min = self.config.admission.min_free_bytes;
         match fs4::available_space(&self.data) {
-            Ok(free) if free < min => Err(RemoteError::new("low-disk", "this spoke is low on disk space and takes no new blogs for now; try another spoke")),
+            Ok(free) if free < min => Err(RemoteError::new(Code::LowDisk, "this spoke is low on disk space and takes no new blogs for now; try another spoke")),
             _ => Ok(()),
         }
     }
 
     /// Takes a blog not held yet, as `admission` allows.
     fn admit_new(&self, admission: Admission<'_>, blog_id: &BlogId, cert: &spokes_core::Certificate) -> Result<(), RemoteError> {
-        let internal = |e: &dyn std::fmt::Display| RemoteError::new("internal", e.to_string());
-        let dropped = || RemoteError::new("not-hosted", "this spoke's operator removed this blog");
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
+        let dropped = || RemoteError::new(Code::NotHosted, "this spoke's operator removed this blog");
         match admission {
             Admission::Writer(Some(token)) => {
                 self.room_for_new_blog()?;
                 if !self.store.admit(token, blog_id, cert).map_err(|e| internal(&e))? {
-                    return Err(RemoteError::new("bad-invite", "this invite is unknown, used up or expired; ask the spoke's operator for a new one"));
+                    return Err(RemoteError::new(Code::BadInvite, "this invite is unknown, used up or expired; ask the spoke's operator for a new one"));
                 }
             }
             Admission::Writer(None) if self.config.admission.mode == config::AdmissionMode::Open => {
@@ -711,13 +712,13 @@ impl Inner {
                 self.room_for_new_blog()?;
                 let max = self.config.council.max_mirrored_blogs;
                 if max > 0 && self.store.mirror_count().map_err(|e| internal(&e))? >= max {
-                    return Err(RemoteError::new("quota", format!("this spoke keeps copies of at most {max} blogs of its council")));
+                    return Err(RemoteError::new(Code::Quota, format!("this spoke keeps copies of at most {max} blogs of its council")));
                 }
                 if !self.store.add_mirror(blog_id, cert).map_err(|e| internal(&e))? {
                     return Err(dropped());
                 }
             }
-            Admission::Writer(None) | Admission::Replica => return Err(RemoteError::new("not-hosted", "this spoke does not host this blog")),
+            Admission::Writer(None) | Admission::Replica => return Err(RemoteError::new(Code::NotHosted, "this spoke does not host this blog")),
         }
         Ok(())
     }
@@ -728,11 +729,11 @@ impl Inner {
     fn check_quota(&self, doc: &automerge::AutoCommit, bytes: usize) -> Result<(), RemoteError> {
         let a = &self.config.admission;
         if a.max_bytes > 0 && bytes as u64 > a.max_bytes {
-            return Err(RemoteError::new("quota", format!("this blog would take {bytes} bytes here; this spoke allows {} per blog", a.max_bytes)));
+            return Err(RemoteError::new(Code::Quota, format!("this blog would take {bytes} bytes here; this spoke allows {} per blog", a.max_bytes)));
         }
         let published = spokes_core::doc::published_count(doc);
         if a.max_posts > 0 && published as u64 > a.max_posts {
-            return Err(RemoteError::new("quota", format!("this blog would have {published} published posts here; this spoke allows {} per blog", a.max_posts)));
+            return Err(RemoteError::new(Code::Quota, format!("this blog would have {published} published posts here; this spoke allows {} per blog", a.max_posts)));
         }
         Ok(())
     }
@@ -748,7 +749,7 @@ impl Inner {
     /// tells whether the cached membership is current (the `spoke council` commands write the
     /// database beside the running spoke).
     fn membership(&self) -> Result<council::Membership, RemoteError> {
-        let internal = |e: &dyn std::fmt::Display| RemoteError::new("internal", e.to_string());
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
         let count = self.store.council_entry_count().map_err(|e| internal(&e))?;
         let mut cache = self.council.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((n, m)) = cache.as_ref()
@@ -771,7 +772,7 @@ impl Inner {
         let Ok(mut m) = self.membership() else { return };
         let (new, refused) = m.merge(entries);
         if let Some(e) = refused.iter().find(|e| !matches!(e, council::CouncilError::OtherCouncil)) {
-            let _ = self.store.record_refusal(peer, None, "bad-council-entry", &e.to_string());
+            let _ = self.store.record_refusal(peer, None, Code::BadCouncilEntry, &e.to_string());
         }
         if new > 0
             && let Err(e) = self.store.put_council_entries(&m.entries())
@@ -782,7 +783,7 @@ impl Inner {
 
     /// Merges a verified replica into the stored blog and records the sync state.
     fn persist(&self, peer: &str, admission: Admission<'_>, replica: &mut Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {
-        let internal = |e: &dyn std::fmt::Display| RemoteError::new("internal", e.to_string());
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
         // A dishonest spoke serves its tampering but keeps its storage as it was, so that a
         // test can switch kinds of tampering (or honesty) back on cleanly.
         #[cfg(feature = "dishonest")]
@@ -790,7 +791,7 @@ impl Inner {
             return Ok(());
         }
         let _guard = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let cert = replica.certificate.clone().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?;
+        let cert = replica.certificate.clone().ok_or_else(|| RemoteError::new(Code::WrongCertificate, "no certificate"))?;
         let stored = self.store.blog(&replica.blog_id).map_err(|e| internal(&e))?;
         let stored_heads = match &stored {
             Some(b) => self.stored_heads(&replica.blog_id, &b.document).map_err(|e| internal(&e))?,
@@ -804,7 +805,7 @@ impl Inner {
         // document's blog ID binding and owner against the certificate. (An empty session
         // with a stranger's certificate would otherwise bind the ID to the stranger.)
         if stored.is_none() && outcome.new_changes == 0 {
-            return Err(RemoteError::new("not-hosted", "this spoke takes a new blog only together with its signed revisions"));
+            return Err(RemoteError::new(Code::NotHosted, "this spoke takes a new blog only together with its signed revisions"));
         }
         // Nothing new: nothing is written (a session that brought nothing costs no disk).
         if stored.is_some() && outcome.new_changes == 0 && outcome.new_statements.is_empty() && !outcome.certificate_changed {
@@ -1025,12 +1026,12 @@ impl Host for Inner {
                 self.room_for_new_blog()?;
                 Ok(empty())
             }
-            Some(_) => Err(RemoteError::new("bad-invite", "this invite is unknown, used up or expired; ask the spoke's operator for a new one")),
+            Some(_) => Err(RemoteError::new(Code::BadInvite, "this invite is unknown, used up or expired; ask the spoke's operator for a new one")),
             None if self.config.admission.mode == config::AdmissionMode::Open && !self.store.is_dropped(&hello.blog_id).unwrap_or(true) => {
                 self.room_for_new_blog()?;
                 Ok(empty())
             }
-            None => Err(RemoteError::new("not-hosted", "this spoke does not host this blog")),
+            None => Err(RemoteError::new(Code::NotHosted, "this spoke does not host this blog")),
         }
     }
 
@@ -1049,7 +1050,7 @@ impl Host for Inner {
         if let Err(e) = self.store.record_refusal(peer, blog, error.code(), &reason) {
             tracing::error!("cannot record refusal: {e}");
         }
-        tracing::warn!(peer, code = error.code(), "refused: {reason}");
+        tracing::warn!(peer, code = error.code().as_str(), "refused: {reason}");
     }
 }
 
@@ -1116,10 +1117,10 @@ impl aggregate::CouncilHost for Inner {
         Inner::membership(self)
     }
     fn store_entries(&self, entries: &[council::SignedEntry]) -> Result<(), RemoteError> {
-        self.store.put_council_entries(entries).map_err(|e| RemoteError::new("internal", e.to_string()))
+        self.store.put_council_entries(entries).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))
     }
     fn take_invite(&self, token: &str) -> Result<bool, RemoteError> {
-        self.store.take_council_invite(token).map_err(|e| RemoteError::new("internal", e.to_string()))
+        self.store.take_council_invite(token).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))
     }
     fn blocked(&self, peer: &str) -> bool {
         self.store.is_blocked(peer).unwrap_or(false)
@@ -1127,10 +1128,10 @@ impl aggregate::CouncilHost for Inner {
     fn catalog(&self) -> aggregate::Catalog {
         self.offered_catalog()
     }
-    fn refused(&self, peer: &str, code: &str, reason: &str) {
+    fn refused(&self, peer: &str, code: Code, reason: &str) {
         self.metrics.refusal(code);
         let _ = self.store.record_refusal(peer, None, code, reason);
-        tracing::warn!(peer, code, "council exchange refused: {reason}");
+        tracing::warn!(peer, code = code.as_str(), "council exchange refused: {reason}");
     }
 }
 
@@ -1203,10 +1204,10 @@ async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::Member
 /// Pulls one offered blog unless it is the same here, dropped or suspended here, or the
 /// upstream rolled it back. Returns whether anything new arrived.
 async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, offered: &aggregate::CatalogEntry) -> Result<bool, SyncError> {
-    let internal = |e: &dyn std::fmt::Display| SyncError::Refused(RemoteError::new("internal", e.to_string()));
+    let internal = |e: &dyn std::fmt::Display| SyncError::Refused(RemoteError::new(Code::Internal, e.to_string()));
     let blog = &offered.blog_id;
     let Some(mut theirs) = aggregate::parse_heads(&offered.heads) else {
-        inner.refused_blog(&up.endpoint, blog, "malformed", "its catalog names heads that are not change hashes");
+        inner.refused_blog(&up.endpoint, blog, Code::Malformed, "its catalog names heads that are not change hashes");
         return Ok(false);
     };
     theirs.sort();
@@ -1252,10 +1253,10 @@ async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::Member
 
 impl Inner {
     /// Records a refusal about one blog from a peer.
-    fn refused_blog(&self, peer: &str, blog: &BlogId, code: &str, reason: &str) {
+    fn refused_blog(&self, peer: &str, blog: &BlogId, code: Code, reason: &str) {
         self.metrics.refusal(code);
         let _ = self.store.record_refusal(peer, Some(blog), code, reason);
-        tracing::warn!(peer, %blog, code, "refused: {reason}");
+        tracing::warn!(peer, %blog, code = code.as_str(), "refused: {reason}");
     }
 
     /// Whether `peer`, which offered `before` for `blog`, now offers `now` that drops some of
@@ -1268,7 +1269,7 @@ impl Inner {
             self.refused_blog(
                 peer,
                 blog,
-                "rolled-back",
+                Code::RolledBack,
                 &format!(
                     "it offered an older state of this blog than it offered before (it dropped revisions, or replays an old state); nothing was taken from it. Offered heads {}, earlier {}",
                     short_heads(now),

@@ -93,8 +93,8 @@ impl Metrics {
     }
 
     /// Counts a refusal with its code.
-    pub fn refusal(&self, code: &str) {
-        self.refusals.get_or_create(&label("code", code)).inc();
+    pub fn refusal(&self, code: spokes_core::problem::Code) {
+        self.refusals.get_or_create(&label("code", code.as_str())).inc();
     }
 
     /// Counts a council exchange: `ok` or `failed`.
@@ -128,7 +128,7 @@ mod tests {
         m.http(200);
         m.http(404);
         m.http(404);
-        m.refusal("bad-signature");
+        m.refusal(spokes_core::problem::Code::BadSignature);
         m.set_blogs(3, 7);
         let text = m.encode();
         assert!(text.contains("spoke_http_requests_total{status=\"4xx\"} 2"), "{text}");

@@ -11,6 +11,7 @@
 //! decides). Keys are kept in memory only: at most [`MAX_TRACKED`] before the ones back at
 //! a full allowance are forgotten.
 
+use spokes_core::problem::Code;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use spokes_core::BlogId;
 use spokes_sync::RemoteError;
@@ -47,7 +48,7 @@ impl Rates {
     /// Counts a session `peer` opens for `blog`. Error: `rate-limited`, naming this computer.
     pub fn open_session(&self, peer: &str, blog: &BlogId) -> Result<(), RemoteError> {
         match &self.peers {
-            Some(l) if !check(l, &(peer.to_owned(), blog.clone())) => Err(RemoteError::new("rate-limited", format!("this computer synced this blog {} times with this spoke in the last hour; it will take more later", self.max))),
+            Some(l) if !check(l, &(peer.to_owned(), blog.clone())) => Err(RemoteError::new(Code::RateLimited, format!("this computer synced this blog {} times with this spoke in the last hour; it will take more later", self.max))),
             _ => Ok(()),
         }
     }
@@ -56,7 +57,7 @@ impl Rates {
     /// `rate-limited`, naming the blog.
     pub fn publish(&self, blog: &BlogId) -> Result<(), RemoteError> {
         match &self.blogs {
-            Some(l) if !check(l, blog) => Err(RemoteError::new("rate-limited", format!("this blog published {} times to this spoke in the last hour; it will take more later", self.max))),
+            Some(l) if !check(l, blog) => Err(RemoteError::new(Code::RateLimited, format!("this blog published {} times to this spoke in the last hour; it will take more later", self.max))),
             _ => Ok(()),
         }
     }

@@ -22,6 +22,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use spokes_core::image::ImageName;
+use spokes_core::problem::Code;
 use spokes_core::{BlogId, Certificate, SignedStatement};
 use std::path::Path;
 use std::sync::Mutex;
@@ -130,8 +131,9 @@ pub struct Refusal {
     pub peer: String,
     /// Blog ID, if known.
     pub blog_id: Option<String>,
-    /// Stable code.
-    pub code: String,
+    /// Stable code (a code stored by a later version that this one does not know reads as
+    /// [`Code::Unknown`]).
+    pub code: Code,
     /// Explanation.
     pub reason: String,
 }
@@ -672,20 +674,20 @@ impl Store {
     /// Records a refused session. The same refusal (peer, blog, code and reason: the same
     /// refused data) recorded in the last [`REFUSAL_REPEAT_SECS`] is not recorded again, so a
     /// peer that offers the same bad data every round does not fill the disk.
-    pub fn record_refusal(&self, peer: &str, blog_id: Option<&BlogId>, code: &str, reason: &str) -> Result<(), StoreError> {
+    pub fn record_refusal(&self, peer: &str, blog_id: Option<&BlogId>, code: Code, reason: &str) -> Result<(), StoreError> {
         let conn = self.conn();
         let blog = blog_id.map(|b| b.as_str().to_owned());
         let since = (chrono::Utc::now() - chrono::Duration::seconds(REFUSAL_REPEAT_SECS)).to_rfc3339();
         let repeated = conn
             .query_row(
                 "SELECT 1 FROM refusals WHERE peer = ?1 AND blog_id IS ?2 AND code = ?3 AND reason = ?4 AND at > ?5 LIMIT 1",
-                params![peer, blog, code, reason, since],
+                params![peer, blog, code.as_str(), reason, since],
                 |_| Ok(()),
             )
             .optional()?
             .is_some();
         if !repeated {
-            conn.execute("INSERT INTO refusals(at, peer, blog_id, code, reason) VALUES (?1, ?2, ?3, ?4, ?5)", params![now(), peer, blog, code, reason])?;
+            conn.execute("INSERT INTO refusals(at, peer, blog_id, code, reason) VALUES (?1, ?2, ?3, ?4, ?5)", params![now(), peer, blog, code.as_str(), reason])?;
         }
         Ok(())
     }
@@ -700,7 +702,7 @@ impl Store {
         let conn = self.conn();
         let mut st = conn.prepare("SELECT at, peer, blog_id, code, reason FROM refusals ORDER BY id DESC LIMIT ?1")?;
         let v = st
-            .query_map(params![limit], |r| Ok(Refusal { at: r.get(0)?, peer: r.get(1)?, blog_id: r.get(2)?, code: r.get(3)?, reason: r.get(4)? }))?
+            .query_map(params![limit], |r| Ok(Refusal { at: r.get(0)?, peer: r.get(1)?, blog_id: r.get(2)?, code: Code::parse(&r.get::<_, String>(3)?), reason: r.get(4)? }))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(v)
     }
@@ -760,9 +762,9 @@ mod tests {
         assert!(store.unblock_peer("peer-x").unwrap() && !store.is_blocked("peer-x").unwrap());
         // The same refusal twice in a row is kept once; another reason is kept.
         for _ in 0..3 {
-            store.record_refusal("peer-y", Some(&blog), "bad-signature", "statement 1 does not verify").unwrap();
+            store.record_refusal("peer-y", Some(&blog), Code::BadSignature, "statement 1 does not verify").unwrap();
         }
-        store.record_refusal("peer-y", Some(&blog), "bad-signature", "statement 2 does not verify").unwrap();
+        store.record_refusal("peer-y", Some(&blog), Code::BadSignature, "statement 2 does not verify").unwrap();
         assert_eq!(store.refusals(10).unwrap().len(), 2);
         // Council invites run out.
         let t = store.create_council_invite(1, None).unwrap();

@@ -12,6 +12,7 @@
 //! The spoke checks the seal's signature against the blog's certificate and keeps the newest
 //! sealed drafts per signing key; it cannot read them.
 
+use spokes_core::problem::Code;
 use crate::frame::{Frame, FrameType, read_frame, write_frame};
 use crate::session::{RemoteError, SyncError, refuse};
 use iroh::endpoint::Connection;
@@ -60,7 +61,7 @@ pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId,
                 FrameType::SealedDrafts if out.len() < MAX_DEVICES => out.push(f.payload),
                 FrameType::Done => break,
                 FrameType::Error => {
-                    let e = RemoteError::from_peer(&f);
+                    let e = crate::session::refusal_from_peer(&f);
                     return Err(SyncError::Remote(e));
                 }
                 other => return Err(crate::FrameError::Unexpected { expected: FrameType::Done, got: other }.into()),
@@ -82,18 +83,18 @@ pub async fn respond<H: DraftsHost + ?Sized>(host: &H, conn: Connection) -> Resu
     let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, async {
         let first = read_frame(&mut recv).await?;
         if first.typ != FrameType::Hello {
-            return Err(refuse(&mut send, RemoteError::new("malformed", "the exchange must start with hello")).await);
+            return Err(refuse(&mut send, RemoteError::new(Code::Malformed, "the exchange must start with hello")).await);
         }
         let hello: DraftsHello = match first.parse_json() {
             Ok(h) => h,
-            Err(e) => return Err(refuse(&mut send, RemoteError::new("malformed", e.to_string())).await),
+            Err(e) => return Err(refuse(&mut send, RemoteError::new(Code::Malformed, e.to_string())).await),
         };
         if hello.protocol != DRAFTS_PROTOCOL {
-            return Err(refuse(&mut send, RemoteError::new("unsupported-version", format!("drafts protocol {} is not supported; this spoke speaks {DRAFTS_PROTOCOL}", hello.protocol))).await);
+            return Err(refuse(&mut send, RemoteError::new(Code::UnsupportedVersion, format!("drafts protocol {} is not supported; this spoke speaks {DRAFTS_PROTOCOL}", hello.protocol))).await);
         }
         let sealed = read_frame(&mut recv).await?;
         if sealed.typ != FrameType::SealedDrafts {
-            return Err(refuse(&mut send, RemoteError::new("malformed", "expected sealed drafts")).await);
+            return Err(refuse(&mut send, RemoteError::new(Code::Malformed, "expected sealed drafts")).await);
         }
         let mine = if sealed.payload.is_empty() { None } else { Some(sealed.payload.as_slice()) };
         let others = match host.exchange(&peer, &hello.blog_id, mine) {

@@ -18,6 +18,7 @@
 //! ([`ImageName::verify`]); anything else ends the exchange with `bad-image`. A side only asks
 //! for images its own verified blog links to, so nobody can store unrelated files on a spoke.
 
+use spokes_core::problem::Code;
 use crate::frame::{Frame, FrameType, read_frame, write_frame};
 use crate::session::{RemoteError, SyncError, refuse};
 use iroh::endpoint::Connection;
@@ -110,26 +111,26 @@ async fn receive_images<R: AsyncRead + Unpin>(recv: &mut R, store: &dyn ImageSto
     let mut stored = 0;
     let mut taken = std::collections::HashSet::new();
     loop {
-        let f = read_frame(recv).await.map_err(|e| RemoteError::new("malformed", e.to_string()))?;
+        let f = read_frame(recv).await.map_err(|e| RemoteError::new(Code::Malformed, e.to_string()))?;
         match f.typ {
             FrameType::Image if f.payload.is_empty() && end == FrameType::Image => return Ok(stored),
             FrameType::Done if end == FrameType::Done => return Ok(stored),
             FrameType::Image => {
-                let (name, bytes) = parse_image(&f.payload).ok_or_else(|| RemoteError::new("malformed", "an image frame without a valid name"))?;
+                let (name, bytes) = parse_image(&f.payload).ok_or_else(|| RemoteError::new(Code::Malformed, "an image frame without a valid name"))?;
                 if !asked.contains(&name) {
-                    return Err(RemoteError::new("bad-image", format!("image {name} was not asked for")));
+                    return Err(RemoteError::new(Code::BadImage, format!("image {name} was not asked for")));
                 }
                 if !taken.insert(name.clone()) {
-                    return Err(RemoteError::new("bad-image", format!("image {name} was sent twice")));
+                    return Err(RemoteError::new(Code::BadImage, format!("image {name} was sent twice")));
                 }
                 if !name.verify(bytes) {
-                    return Err(RemoteError::new("bad-image", format!("the bytes sent as {name} do not match its hash")));
+                    return Err(RemoteError::new(Code::BadImage, format!("the bytes sent as {name} do not match its hash")));
                 }
                 store.put(blog, &name, bytes)?;
                 stored += 1;
             }
-            FrameType::Error => return Err(RemoteError::from_peer(&f)),
-            other => return Err(RemoteError::new("malformed", format!("unexpected {other:?} frame"))),
+            FrameType::Error => return Err(crate::session::refusal_from_peer(&f)),
+            other => return Err(RemoteError::new(Code::Malformed, format!("unexpected {other:?} frame"))),
         }
     }
 }
@@ -149,7 +150,7 @@ pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId,
         let f = read_frame(&mut recv).await?;
         let list: ImageList = match f.typ {
             FrameType::ImageList => f.parse_json()?,
-            FrameType::Error => return Err(SyncError::Remote(RemoteError::from_peer(&f))),
+            FrameType::Error => return Err(SyncError::Remote(crate::session::refusal_from_peer(&f))),
             other => return Err(crate::FrameError::Unexpected { expected: FrameType::ImageList, got: other }.into()),
         };
         // Only what was offered is sent, only what was wanted is taken.
@@ -178,17 +179,17 @@ pub async fn respond(store: &dyn ImageStore, conn: Connection) -> Result<ImagesO
     let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, async {
         let first = read_frame(&mut recv).await?;
         if first.typ != FrameType::Hello {
-            return Err(refuse(&mut send, RemoteError::new("malformed", "the exchange must start with hello")).await);
+            return Err(refuse(&mut send, RemoteError::new(Code::Malformed, "the exchange must start with hello")).await);
         }
         let hello: ImagesHello = match first.parse_json() {
             Ok(h) => h,
-            Err(e) => return Err(refuse(&mut send, RemoteError::new("malformed", e.to_string())).await),
+            Err(e) => return Err(refuse(&mut send, RemoteError::new(Code::Malformed, e.to_string())).await),
         };
         if hello.protocol != IMAGES_PROTOCOL {
-            return Err(refuse(&mut send, RemoteError::new("unsupported-version", format!("images protocol {} is not supported; this spoke speaks {IMAGES_PROTOCOL}", hello.protocol))).await);
+            return Err(refuse(&mut send, RemoteError::new(Code::UnsupportedVersion, format!("images protocol {} is not supported; this spoke speaks {IMAGES_PROTOCOL}", hello.protocol))).await);
         }
         if hello.have.len() > MAX_NAMES || hello.want.len() > MAX_NAMES {
-            return Err(refuse(&mut send, RemoteError::new("malformed", format!("at most {MAX_NAMES} names per list"))).await);
+            return Err(refuse(&mut send, RemoteError::new(Code::Malformed, format!("at most {MAX_NAMES} names per list"))).await);
         }
         // A name listed twice is answered once: a list of one name repeated must not make
         // this side read and send one picture thousands of times.

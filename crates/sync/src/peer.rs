@@ -1,5 +1,6 @@
 //! Running sessions over iroh connections.
 
+use spokes_core::problem::Code;
 use crate::frame::{Frame, FrameType, read_frame, write_frame};
 use crate::session::{Hello, Outcome, RemoteError, Replica, SyncError, exchange_with, finish, refuse};
 use crate::{ALPN, PROTOCOL_VERSION};
@@ -84,7 +85,7 @@ where
         FrameType::Hello => {
             let h: Hello = answer.parse_json()?;
             if h.protocol != PROTOCOL_VERSION || h.blog_id != hello.blog_id {
-                return Err(refuse(send, RemoteError::new("unsupported-version", "the spoke answered for another protocol or blog")).await);
+                return Err(refuse(send, RemoteError::new(Code::UnsupportedVersion, "the spoke answered for another protocol or blog")).await);
             }
             match h.parsed_heads() {
                 Ok(heads) => heads.filter(|_| hello.heads.is_some()),
@@ -92,7 +93,7 @@ where
             }
         }
         FrameType::Error => {
-            let e = RemoteError::from_peer(&answer);
+            let e = crate::session::refusal_from_peer(&answer);
             return Err(SyncError::Remote(e));
         }
         other => return Err(crate::FrameError::Unexpected { expected: FrameType::Hello, got: other }.into()),
@@ -252,20 +253,20 @@ pub async fn respond<H: Host + ?Sized>(host: &H, conn: Connection) -> Result<Out
 async fn respond_on<H: Host + ?Sized>(host: &H, send: &mut SendStream, recv: &mut RecvStream, peer: &str, blog: &mut Option<BlogId>) -> Result<Outcome, SyncError> {
     let first = read_frame(recv).await?;
     if first.typ != FrameType::Hello {
-        return Err(refuse(send, RemoteError::new("malformed", "the session must start with hello")).await);
+        return Err(refuse(send, RemoteError::new(Code::Malformed, "the session must start with hello")).await);
     }
     let hello: Hello = match first.parse_json::<serde_json::Value>() {
         Ok(v) => {
             let version = v.get("protocol").and_then(|p| p.as_u64()).unwrap_or(0);
             if version != PROTOCOL_VERSION as u64 {
-                return Err(refuse(send, RemoteError::new("unsupported-version", format!("protocol version {version} is not supported; this spoke speaks version {PROTOCOL_VERSION}"))).await);
+                return Err(refuse(send, RemoteError::new(Code::UnsupportedVersion, format!("protocol version {version} is not supported; this spoke speaks version {PROTOCOL_VERSION}"))).await);
             }
             match serde_json::from_value(v) {
                 Ok(h) => h,
-                Err(e) => return Err(refuse(send, RemoteError::new("malformed", e.to_string())).await),
+                Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, e.to_string())).await),
             }
         }
-        Err(e) => return Err(refuse(send, RemoteError::new("malformed", e.to_string())).await),
+        Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, e.to_string())).await),
     };
     *blog = Some(hello.blog_id.clone());
     let started = std::time::Instant::now();

@@ -22,6 +22,7 @@
 //! Nothing a peer sends can panic this code: every frame is size-capped, every payload is
 //! parsed fallibly, and the number of rounds is bounded.
 
+use spokes_core::problem::{Code, Problem};
 use crate::frame::{Frame, FrameError, FrameType, read_frame, write_frame};
 use crate::PROTOCOL_VERSION;
 use automerge::sync::{Message, State, SyncDoc};
@@ -75,9 +76,9 @@ impl Hello {
     pub fn parsed_heads(&self) -> Result<Option<Vec<ChangeHash>>, RemoteError> {
         let Some(hex) = &self.heads else { return Ok(None) };
         if hex.len() > MAX_HELLO_HEADS {
-            return Err(RemoteError::new("malformed", format!("a hello with {} heads (at most {MAX_HELLO_HEADS})", hex.len())));
+            return Err(RemoteError::new(Code::Malformed, format!("a hello with {} heads (at most {MAX_HELLO_HEADS})", hex.len())));
         }
-        let mut heads = hex.iter().map(|h| h.parse::<ChangeHash>().map_err(|_| RemoteError::new("malformed", format!("`{h}` is not a change hash")))).collect::<Result<Vec<_>, _>>()?;
+        let mut heads = hex.iter().map(|h| h.parse::<ChangeHash>().map_err(|_| RemoteError::new(Code::Malformed, format!("`{h}` is not a change hash")))).collect::<Result<Vec<_>, _>>()?;
         heads.sort();
         Ok(Some(heads))
     }
@@ -102,50 +103,26 @@ impl SavedDoc {
     }
 }
 
-/// A typed refusal, sent in an `Error` frame: a stable `code` and a sentence for people.
-///
-/// Codes: `unsupported-version`, `not-hosted`, `bad-invite`, `wrong-certificate`,
-/// `bad-signature`, `uncovered-changes`, `wrong-blog`, `malformed`, `too-many-rounds`,
-/// `too-large` (more than [`MAX_CHANGES_BYTES`] in the changes step, or changes that expand
-/// past the session's budget: `spokes_core::expansion`), `suspended`, `internal`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct RemoteError {
-    /// Stable machine-readable code.
-    pub code: String,
-    /// Explanation.
-    pub message: String,
-}
-
-/// Every refusal code Spokes sends (sync, images, drafts, council and pairing exchanges).
-/// A peer's code outside this list is read as `unknown`.
-pub const REFUSAL_CODES: &[&str] = &[
-    "unsupported-version", "not-hosted", "bad-invite", "wrong-certificate", "bad-signature", "uncovered-changes", "wrong-blog", "malformed", "too-many-rounds", "too-large",
-    "suspended", "internal", "rate-limited", "quota", "low-disk", "blocked", "bad-image", "bad-code", "no-council", "not-a-member", "other-council",
-];
+/// A typed refusal, sent in an `Error` frame: a stable [`Code`] (one for which
+/// [`Code::is_refusal`] holds; docs/formats.md lists them) and a sentence for people, as JSON
+/// `{"code": "...", "message": "..."}`.
+pub type RemoteError = Problem;
 
 /// Longest refusal message kept from a peer, in characters; the rest is cut off.
 pub const MAX_PEER_MESSAGE_CHARS: usize = 300;
 
-impl RemoteError {
-    /// A refusal with `code` and `message`.
-    pub fn new(code: &str, message: impl Into<String>) -> RemoteError {
-        RemoteError { code: code.to_owned(), message: message.into() }
+/// The refusal a peer sent in an `Error` frame, made safe to log, store, show and count:
+/// a code that is not a refusal code becomes [`Code::Unknown`], the message loses control
+/// characters and is cut to [`MAX_PEER_MESSAGE_CHARS`]. An unreadable payload is a
+/// [`Code::Malformed`] refusal.
+pub fn refusal_from_peer(frame: &Frame) -> RemoteError {
+    let Ok(e) = frame.parse_json::<RemoteError>() else { return RemoteError::new(Code::Malformed, "the peer sent an unreadable refusal") };
+    let code = if e.code.is_refusal() { e.code } else { Code::Unknown };
+    let mut message: String = e.message.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_PEER_MESSAGE_CHARS + 1).collect();
+    if message.chars().count() > MAX_PEER_MESSAGE_CHARS {
+        message = message.chars().take(MAX_PEER_MESSAGE_CHARS).collect::<String>() + "…";
     }
-
-    /// The refusal a peer sent in an `Error` frame, made safe to log, store, show and count:
-    /// a code outside [`REFUSAL_CODES`] becomes `unknown`, the message loses control
-    /// characters and is cut to [`MAX_PEER_MESSAGE_CHARS`]. An unreadable payload is a
-    /// `malformed` refusal.
-    pub fn from_peer(frame: &Frame) -> RemoteError {
-        let Ok(e) = frame.parse_json::<RemoteError>() else { return RemoteError::new("malformed", "the peer sent an unreadable refusal") };
-        let code = REFUSAL_CODES.iter().find(|c| **c == e.code).copied().unwrap_or("unknown");
-        let mut message: String = e.message.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_PEER_MESSAGE_CHARS + 1).collect();
-        if message.chars().count() > MAX_PEER_MESSAGE_CHARS {
-            message = message.chars().take(MAX_PEER_MESSAGE_CHARS).collect::<String>() + "…";
-        }
-        RemoteError::new(code, message)
-    }
+    RemoteError { code, message }
 }
 
 /// Errors of a session.
@@ -169,14 +146,15 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// A stable code: the refusal's code, or `connection`, `timeout`, `protocol`.
-    pub fn code(&self) -> &str {
+    /// A stable code: the refusal's code, or [`Code::Connection`], [`Code::Timeout`],
+    /// [`Code::Protocol`].
+    pub fn code(&self) -> Code {
         match self {
-            SyncError::Remote(e) | SyncError::Refused(e) => &e.code,
-            SyncError::Connect(_) => "connection",
-            SyncError::Timeout => "timeout",
-            SyncError::Frame(FrameError::Io(_) | FrameError::Closed | FrameError::Truncated) => "connection",
-            SyncError::Frame(_) => "protocol",
+            SyncError::Remote(e) | SyncError::Refused(e) => e.code,
+            SyncError::Connect(_) => Code::Connection,
+            SyncError::Timeout => Code::Timeout,
+            SyncError::Frame(FrameError::Io(_) | FrameError::Closed | FrameError::Truncated) => Code::Connection,
+            SyncError::Frame(_) => Code::Protocol,
         }
     }
 }
@@ -265,7 +243,7 @@ where
         t
     };
     if theirs.typ == FrameType::Error {
-        return Err(SyncError::Remote(RemoteError::from_peer(&theirs)));
+        return Err(SyncError::Remote(crate::session::refusal_from_peer(&theirs)));
     }
     if theirs.typ != mine.typ {
         return Err(FrameError::Unexpected { expected: mine.typ, got: theirs.typ }.into());
@@ -332,13 +310,13 @@ where
         sent_last = !more;
         let theirs = swap(send, recv, initiator, Frame { typ: FrameType::Changes, payload }).await?;
         let Some((&flag, bytes)) = theirs.payload.split_first() else {
-            return Err(refuse(send, RemoteError::new("malformed", "an empty changes frame")).await);
+            return Err(refuse(send, RemoteError::new(Code::Malformed, "an empty changes frame")).await);
         };
         if got_last && !bytes.is_empty() {
-            return Err(refuse(send, RemoteError::new("malformed", "changes after the last part")).await);
+            return Err(refuse(send, RemoteError::new(Code::Malformed, "changes after the last part")).await);
         }
         if incoming.len() + bytes.len() > MAX_CHANGES_BYTES {
-            return Err(refuse(send, RemoteError::new("too-large", format!("more than {MAX_CHANGES_BYTES} bytes of changes in one session"))).await);
+            return Err(refuse(send, RemoteError::new(Code::TooLarge, format!("more than {MAX_CHANGES_BYTES} bytes of changes in one session"))).await);
         }
         incoming.extend_from_slice(bytes);
         if !got_last {
@@ -369,7 +347,7 @@ where
     if !theirs.payload.is_empty() {
         let got = match Certificate::from_bytes(&theirs.payload) {
             Ok(c) => c,
-            Err(e) => return Err(refuse(send, RemoteError::new("malformed", format!("unreadable certificate: {e}"))).await),
+            Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, format!("unreadable certificate: {e}"))).await),
         };
         match &mut cert {
             None => {
@@ -379,14 +357,14 @@ where
             Some(c) => {
                 let before = c.clone();
                 if !c.merge(&got) {
-                    return Err(refuse(send, RemoteError::new("wrong-certificate", format!("this blog belongs to certificate {}, not {}", c.fingerprint(), got.fingerprint()))).await);
+                    return Err(refuse(send, RemoteError::new(Code::WrongCertificate, format!("this blog belongs to certificate {}, not {}", c.fingerprint(), got.fingerprint()))).await);
                 }
                 outcome.certificate_changed = *c != before;
             }
         }
     }
     let Some(cert) = cert else {
-        return Err(refuse(send, RemoteError::new("wrong-certificate", "neither side has the author's certificate")).await);
+        return Err(refuse(send, RemoteError::new(Code::WrongCertificate, "neither side has the author's certificate")).await);
     };
 
     // 3. Statements.
@@ -394,7 +372,7 @@ where
     let theirs = swap(send, recv, initiator, Frame::json(FrameType::Statements, &outgoing)).await?;
     let received: Vec<SignedStatement> = match theirs.parse_json() {
         Ok(v) => v,
-        Err(e) => return Err(refuse(send, RemoteError::new("malformed", e.to_string())).await),
+        Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, e.to_string())).await),
     };
     let known: HashSet<&SignedStatement> = replica.statements.iter().collect();
     let fresh: Vec<SignedStatement> = received.into_iter().filter(|s| !known.contains(s)).collect();
@@ -431,12 +409,12 @@ where
                 signed.extend(v.heads().iter().copied());
                 new_statements.push(canonical);
             }
-            Err(e) => return Err(refuse(send, RemoteError::new("bad-signature", format!("a signed statement did not verify: {e}"))).await),
+            Err(e) => return Err(refuse(send, RemoteError::new(Code::BadSignature, format!("a signed statement did not verify: {e}"))).await),
         }
     }
 
     if replica.statements.len() + new_statements.len() > statement::MAX_STATEMENTS {
-        return Err(refuse(send, RemoteError::new("too-large", format!("more than {} signed statements for one blog", statement::MAX_STATEMENTS))).await);
+        return Err(refuse(send, RemoteError::new(Code::TooLarge, format!("more than {} signed statements for one blog", statement::MAX_STATEMENTS))).await);
     }
 
     // A certificate that newly declares a device lost or stolen: what only that key signed
@@ -446,7 +424,7 @@ where
         let all: Vec<SignedStatement> = replica.statements.iter().chain(new_statements.iter()).cloned().collect();
         let pruned = match statement::prune_lost(&mut replica.doc, &all, &cert, &replica.blog_id) {
             Ok(p) => p,
-            Err(e) => return Err(refuse(send, RemoteError::new("internal", e.to_string())).await),
+            Err(e) => return Err(refuse(send, RemoteError::new(Code::Internal, e.to_string())).await),
         };
         if let Some(doc) = pruned.doc {
             replica.doc = doc;
@@ -500,17 +478,17 @@ where
             // contain this side's document; one that does not is merged, not taken.
             let mut whole = match spokes_core::doc::load_automerge(&incoming) {
                 Ok(d) => d,
-                Err(e) => return Err(refuse(send, RemoteError::new("malformed", format!("unreadable document: {e}"))).await),
+                Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, format!("unreadable document: {e}"))).await),
             };
             if trusted_heads.iter().all(|h| whole.get_change_meta_by_hash(h).is_some()) {
                 fork = whole;
                 received = Some(Received { whole: true, bytes: incoming, base_heads: trusted_heads.clone() });
             } else if let Err(e) = fork.merge(&mut whole) {
-                return Err(refuse(send, RemoteError::new("malformed", format!("unusable document: {e}"))).await);
+                return Err(refuse(send, RemoteError::new(Code::Malformed, format!("unusable document: {e}"))).await);
             }
         } else if !incoming.is_empty() {
             if let Err(e) = fork.load_incremental(&incoming) {
-                return Err(refuse(send, RemoteError::new("malformed", format!("unreadable changes: {e}"))).await);
+                return Err(refuse(send, RemoteError::new(Code::Malformed, format!("unreadable changes: {e}"))).await);
             }
             received = Some(Received { whole: false, bytes: incoming, base_heads: trusted_heads.clone() });
         }
@@ -528,13 +506,13 @@ where
         if got_something {
             let msg = match Message::decode(&theirs.payload) {
                 Ok(m) => m,
-                Err(e) => return Err(refuse(send, RemoteError::new("malformed", format!("unreadable sync message: {e}"))).await),
+                Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, format!("unreadable sync message: {e}"))).await),
             };
             if let Some(e) = msg.changes.iter().find_map(|chunk| budget.check(chunk).err()) {
                 return Err(refuse(send, expansion_refusal(e)).await);
             }
             if let Err(e) = fork.sync().receive_sync_message(state, msg) {
-                return Err(refuse(send, RemoteError::new("malformed", format!("sync message rejected: {e}"))).await);
+                return Err(refuse(send, RemoteError::new(Code::Malformed, format!("sync message rejected: {e}"))).await);
             }
         }
         if !sent_something && !got_something {
@@ -542,18 +520,18 @@ where
         }
         rounds += 1;
         if rounds > MAX_ROUNDS {
-            return Err(refuse(send, RemoteError::new("too-many-rounds", "the sync did not converge")).await);
+            return Err(refuse(send, RemoteError::new(Code::TooManyRounds, "the sync did not converge")).await);
         }
     }
 
     // 6. Verify before merge.
     let new_changes = match check_coverage(&mut fork, &trusted_heads, &signed) {
         Ok(n) => n,
-        Err(e) => return Err(refuse(send, RemoteError::new("uncovered-changes", e.to_string())).await),
+        Err(e) => return Err(refuse(send, RemoteError::new(Code::UncoveredChanges, e.to_string())).await),
     };
     if new_changes > 0 {
         if let Err(e) = spokes_core::doc::check_identity(&fork, &replica.blog_id, &cert.fingerprint()) {
-            return Err(refuse(send, RemoteError::new("wrong-blog", e.to_string())).await);
+            return Err(refuse(send, RemoteError::new(Code::WrongBlog, e.to_string())).await);
         }
         // The fork is the trusted document plus exactly the verified changes: take it as the
         // result. (Merging it back would apply every new change again, op by op: for a whole
@@ -562,7 +540,7 @@ where
         if fork.get_missing_deps(&[]).is_empty() {
             replica.doc = fork;
         } else if let Err(e) = replica.doc.merge(&mut fork) {
-            return Err(refuse(send, RemoteError::new("internal", e.to_string())).await);
+            return Err(refuse(send, RemoteError::new(Code::Internal, e.to_string())).await);
         }
         replica.saved = SavedDoc::default();
         if replica.doc.get_heads() == heads_after_changes {
@@ -583,8 +561,8 @@ where
 /// `malformed` for what is not Automerge as Spokes sends it.
 fn expansion_refusal(e: ExpansionError) -> RemoteError {
     match e {
-        ExpansionError::TooLarge { .. } => RemoteError::new("too-large", format!("what was sent expands too far: {e}")),
-        ExpansionError::Malformed(_) => RemoteError::new("malformed", e.to_string()),
+        ExpansionError::TooLarge { .. } => RemoteError::new(Code::TooLarge, format!("what was sent expands too far: {e}")),
+        ExpansionError::Malformed(_) => RemoteError::new(Code::Malformed, e.to_string()),
     }
 }
 
@@ -635,11 +613,11 @@ where
 /// A replica that holds changes must be this blog's document, owned by its certificate, under an ID
 /// bound to it (`spokes_core::doc::check_identity`). Error: `wrong-blog`.
 fn check_replica_identity(replica: &mut Replica) -> Result<(), RemoteError> {
-    let fingerprint = replica.certificate.as_ref().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?.fingerprint();
+    let fingerprint = replica.certificate.as_ref().ok_or_else(|| RemoteError::new(Code::WrongCertificate, "no certificate"))?.fingerprint();
     if replica.doc.get_heads().is_empty() {
         return Ok(());
     }
-    spokes_core::doc::check_identity(&replica.doc, &replica.blog_id, &fingerprint).map_err(|e| RemoteError::new("wrong-blog", e.to_string()))
+    spokes_core::doc::check_identity(&replica.doc, &replica.blog_id, &fingerprint).map_err(|e| RemoteError::new(Code::WrongBlog, e.to_string()))
 }
 
 /// Verifies a whole stored replica the fast way, as a spoke does before serving it.
@@ -657,7 +635,7 @@ fn check_replica_identity(replica: &mut Replica) -> Result<(), RemoteError> {
 /// statements that fail), `uncovered-changes` (a head no statement names).
 pub fn verify_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
     check_replica_identity(replica)?;
-    let cert = replica.certificate.as_ref().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?;
+    let cert = replica.certificate.as_ref().ok_or_else(|| RemoteError::new(Code::WrongCertificate, "no certificate"))?;
     let mut checked: HashMap<usize, bool> = HashMap::new();
     for head in replica.doc.get_heads() {
         let hex = head.to_string();
@@ -678,8 +656,8 @@ pub fn verify_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
         }
         if !covered {
             return Err(match failure {
-                Some(e) => RemoteError::new("bad-signature", format!("the statement naming head {hex} does not verify: {e}")),
-                None => RemoteError::new("uncovered-changes", format!("head {hex} is not named by any signed statement")),
+                Some(e) => RemoteError::new(Code::BadSignature, format!("the statement naming head {hex} does not verify: {e}")),
+                None => RemoteError::new(Code::UncoveredChanges, format!("head {hex} is not named by any signed statement")),
             });
         }
     }
@@ -692,13 +670,13 @@ pub fn verify_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
 /// of changes checked.
 pub fn audit_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
     check_replica_identity(replica)?;
-    let cert = replica.certificate.as_ref().ok_or_else(|| RemoteError::new("wrong-certificate", "no certificate"))?;
+    let cert = replica.certificate.as_ref().ok_or_else(|| RemoteError::new(Code::WrongCertificate, "no certificate"))?;
     let (ok, bad) = statement::verify_all(&replica.statements, cert, &replica.blog_id);
     if let Some((_, e)) = bad.first() {
-        return Err(RemoteError::new("bad-signature", e.to_string()));
+        return Err(RemoteError::new(Code::BadSignature, e.to_string()));
     }
     let heads = statement::signed_heads(&ok);
-    check_coverage(&mut replica.doc, &[], &heads).map_err(|e| RemoteError::new("uncovered-changes", e.to_string()))
+    check_coverage(&mut replica.doc, &[], &heads).map_err(|e| RemoteError::new(Code::UncoveredChanges, e.to_string()))
 }
 
 #[cfg(test)]
@@ -711,13 +689,16 @@ mod tests {
     #[test]
     fn a_peers_refusal_is_bounded_and_its_code_known() {
         let huge = "x\u{1b}[31m".repeat(3 << 20);
-        let e = RemoteError::from_peer(&Frame::json(FrameType::Error, &RemoteError::new("evil\nlabel{a=\"b\"}", huge)));
-        assert_eq!(e.code, "unknown");
+        let e = crate::session::refusal_from_peer(&Frame::json(FrameType::Error, &serde_json::json!({"code": "evil\nlabel{a=\"b\"}", "message": huge})));
+        assert_eq!(e.code, Code::Unknown);
+        // A code Spokes knows but never sends in a frame is no refusal either.
+        let app_code = crate::session::refusal_from_peer(&Frame::json(FrameType::Error, &RemoteError::new(Code::WrongPassphrase, "m")));
+        assert_eq!(app_code.code, Code::Unknown);
         assert!(e.message.chars().count() <= MAX_PEER_MESSAGE_CHARS + 1, "{} characters", e.message.chars().count());
         assert!(!e.message.chars().any(char::is_control));
-        let known = RemoteError::from_peer(&Frame::json(FrameType::Error, &RemoteError::new("quota", "this blog is too large here")));
-        assert_eq!(known, RemoteError::new("quota", "this blog is too large here"));
-        assert_eq!(RemoteError::from_peer(&Frame { typ: FrameType::Error, payload: b"not json".to_vec() }).code, "malformed");
+        let known = crate::session::refusal_from_peer(&Frame::json(FrameType::Error, &RemoteError::new(Code::Quota, "this blog is too large here")));
+        assert_eq!(known, RemoteError::new(Code::Quota, "this blog is too large here"));
+        assert_eq!(crate::session::refusal_from_peer(&Frame { typ: FrameType::Error, payload: b"not json".to_vec() }).code, "malformed");
     }
 
     struct Author {

@@ -5,6 +5,7 @@
 //! The signed blog holds only the links, so the signatures cover each picture's hash; the
 //! bytes are checked against it wherever they arrive.
 
+use spokes_core::problem::Code;
 use crate::fsutil::write_atomic;
 use crate::publish::{Problem, SpokeTarget};
 use crate::{Profile, ProfileError};
@@ -107,7 +108,7 @@ impl Profile {
                 Ok(ImagesOutcome { sent, received }) => tracing::debug!(spoke = endpoint, sent, received, "pictures exchanged"),
                 Err(e) => {
                     tracing::warn!(spoke = endpoint, "pictures not exchanged: {e}");
-                    failed.insert(endpoint, Problem { code: format!("images-{}", e.code()), message: "The pictures could not be delivered to this spoke. Spokes will try again.".into() });
+                    failed.insert(endpoint, Problem { code: Code::ImagesUndelivered, message: "The pictures could not be delivered to this spoke. Spokes will try again.".into() });
                 }
             }
         }
@@ -133,7 +134,7 @@ impl ImageStore for ProfileImages {
         self.profile.image(name)
     }
     fn put(&self, _: &BlogId, name: &ImageName, bytes: &[u8]) -> Result<(), RemoteError> {
-        self.profile.add_image(bytes).map(|_| ()).map_err(|e| RemoteError::new("internal", format!("could not keep picture {name}: {e}")))
+        self.profile.add_image(bytes).map(|_| ()).map_err(|e| RemoteError::new(Code::Internal, format!("could not keep picture {name}: {e}")))
     }
 }
 

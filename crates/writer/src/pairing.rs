@@ -20,6 +20,7 @@
 //! 1. new → first: `Hello`, JSON `{"protocol":1,"secret":"…","device":"<computer name>"}`.
 //! 2. first → new: `Hello`, JSON [`PairingPackage`], or `Error` (`bad-code`, `internal`).
 
+use spokes_core::problem::Code;
 use crate::devices::this_device_name;
 use crate::profile::{Profile, ProfileError};
 use crate::publish::SpokeTarget;
@@ -152,7 +153,7 @@ impl Profile {
             let Ok(Ok(first)) = tokio::time::timeout(Duration::from_secs(30), read_frame(&mut recv)).await else { continue };
             let hello: Option<PairHello> = (first.typ == FrameType::Hello).then(|| first.parse_json().ok()).flatten();
             let Some(hello) = hello.filter(|h| h.protocol == 1 && constant_time_eq(h.secret.as_bytes(), listener.code.secret.as_bytes())) else {
-                let _ = write_frame(&mut send, &Frame::json(FrameType::Error, &RemoteError::new("bad-code", "this pairing code is not the one shown"))).await;
+                let _ = write_frame(&mut send, &Frame::json(FrameType::Error, &RemoteError::new(Code::BadCode, "this pairing code is not the one shown"))).await;
                 let _ = send.finish();
                 // Let the other computer read why before the connection goes.
                 let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
@@ -210,7 +211,7 @@ impl Profile {
             conn.close(0u32.into(), b"done");
             match answer.typ {
                 FrameType::Hello => answer.parse_json::<PairingPackage>().map_err(|e| fail(e.to_string())),
-                _ => Err(fail(RemoteError::from_peer(&answer).message)),
+                _ => Err(fail(spokes_sync::session::refusal_from_peer(&answer).message)),
             }
         };
         let package = tokio::time::timeout(Duration::from_secs(120), exchange).await.map_err(|_| fail("the other computer did not answer in time".into()))?;

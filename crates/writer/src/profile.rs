@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use spokes_core::doc::{DocError, slugify};
 use spokes_core::edit::Splice;
 use spokes_core::identity::IdentityError;
+use spokes_core::problem::{Code, Problem};
 use spokes_core::import::{self, ImportError};
 use spokes_core::statement::Statement;
 use spokes_core::{BlogDoc, BlogId, BlogSettings, Certificate, DocKind, Identity, Post, PostState, SignedStatement, SigningKey, SpokeRef};
@@ -109,29 +110,41 @@ impl From<StoreError> for ProfileError {
 
 impl ProfileError {
     /// A stable code for the UI and scripts.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            ProfileError::NotFound(_) => "no-profile",
-            ProfileError::Exists(_) => "profile-exists",
-            ProfileError::Io { .. } => "io",
-            ProfileError::Damaged { .. } => "damaged-file",
-            ProfileError::NewerVersion(_) => "newer-version",
-            ProfileError::Identity(IdentityError::WrongPassphrase) => "wrong-passphrase",
-            ProfileError::Identity(IdentityError::NoSigningKey) | ProfileError::DeviceRemoved { .. } => "device-removed",
-            ProfileError::OwnDevice => "own-device",
-            ProfileError::NotThatDevice(_) => "not-that-device",
-            ProfileError::Archive(_) => "archive",
-            ProfileError::Pairing(_) => "pairing",
-            ProfileError::StillPublished(_) => "still-published",
-            ProfileError::Identity(_) => "identity",
-            ProfileError::Doc(DocError::EditMismatch(_)) => "edit-mismatch",
-            ProfileError::Doc(_) => "document",
-            ProfileError::Import(_) => "import",
-            ProfileError::Ticket(_) => "bad-ticket",
-            ProfileError::Signing(_) => "signing",
-            ProfileError::NoSuchPost(_) => "no-such-post",
-            ProfileError::Image(_) => "bad-image",
+            ProfileError::NotFound(_) => Code::NoProfile,
+            ProfileError::Exists(_) => Code::ProfileExists,
+            ProfileError::Io { .. } => Code::Io,
+            ProfileError::Damaged { .. } => Code::DamagedFile,
+            ProfileError::NewerVersion(_) => Code::NewerVersion,
+            ProfileError::Identity(IdentityError::WrongPassphrase) => Code::WrongPassphrase,
+            ProfileError::Identity(IdentityError::NoSigningKey) | ProfileError::DeviceRemoved { .. } => Code::DeviceRemoved,
+            ProfileError::OwnDevice => Code::OwnDevice,
+            ProfileError::NotThatDevice(_) => Code::NotThatDevice,
+            ProfileError::Archive(_) => Code::Archive,
+            ProfileError::Pairing(_) => Code::Pairing,
+            ProfileError::StillPublished(_) => Code::StillPublished,
+            ProfileError::Identity(_) => Code::Identity,
+            ProfileError::Doc(DocError::EditMismatch(_)) => Code::EditMismatch,
+            ProfileError::Doc(_) => Code::Document,
+            ProfileError::Import(_) => Code::Import,
+            ProfileError::Ticket(_) => Code::BadTicket,
+            ProfileError::Signing(_) => Code::Signing,
+            ProfileError::NoSuchPost(_) => Code::NoSuchPost,
+            ProfileError::Image(_) => Code::BadImage,
         }
+    }
+}
+
+impl From<ProfileError> for Problem {
+    /// The error as the app shows it: its [`code`](ProfileError::code) and a sentence.
+    fn from(e: ProfileError) -> Problem {
+        let message = match &e {
+            ProfileError::Identity(IdentityError::WrongPassphrase) => "That passphrase is not right. Try again.".to_owned(),
+            ProfileError::Ticket(t) => format!("That invite does not work: {t}"),
+            other => other.to_string(),
+        };
+        Problem::new(e.code(), message)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Pushing the signed blog to spokes, and what each spoke has.
 
+use spokes_core::problem::Code;
 use crate::profile::{Profile, ProfileError};
 use serde::{Deserialize, Serialize};
 use spokes_core::BlogDoc;
@@ -43,14 +44,7 @@ impl From<&crate::SpokeEntry> for SpokeTarget {
     }
 }
 
-/// A failure as shown to the writer: a stable code and a plain sentence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Problem {
-    /// Stable code (see `spokes_sync::SyncError::code`).
-    pub code: String,
-    /// A sentence a writer understands.
-    pub message: String,
-}
+pub use spokes_core::problem::Problem;
 
 /// What we know of one spoke.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,26 +84,21 @@ pub struct PublishSummary {
     pub sentence: String,
 }
 
-/// Refusal codes that mean a signature check failed (see `spokes_sync::RemoteError`).
-const TAMPERING: [&str; 4] = ["uncovered-changes", "bad-signature", "wrong-certificate", "wrong-blog"];
-/// Failure codes that say nothing about what the spoke serves: it was unreachable or busy.
-const TRANSIENT: [&str; 4] = ["connection", "timeout", "rate-limited", "protocol"];
-
 fn plain(e: &spokes_sync::SyncError) -> Problem {
-    let code = e.code().to_owned();
-    let message = match code.as_str() {
-        "connection" => "The spoke could not be reached. Spokes will try again.".to_owned(),
-        "timeout" => "The spoke stopped answering before it had taken everything (it took too long). Spokes will try again.".to_owned(),
-        "bad-invite" => "The spoke did not accept the invite. Ask its operator for a new one.".to_owned(),
-        "not-hosted" => "The spoke does not host this blog. Add it again with a new invite.".to_owned(),
-        "suspended" => "The spoke's operator has suspended this blog there.".to_owned(),
-        "quota" => "The blog has grown past what this spoke allows per blog (posts or size). Ask its operator, or publish to another spoke.".to_owned(),
-        "rate-limited" => "You published to this spoke very often in the last hour; it will take the rest later. Spokes will try again.".to_owned(),
-        "low-disk" => "This spoke is short of disk space and takes no new blogs for now. Try another spoke.".to_owned(),
+    let code = e.code();
+    let message = match code {
+        Code::Connection => "The spoke could not be reached. Spokes will try again.".to_owned(),
+        Code::Timeout => "The spoke stopped answering before it had taken everything (it took too long). Spokes will try again.".to_owned(),
+        Code::BadInvite => "The spoke did not accept the invite. Ask its operator for a new one.".to_owned(),
+        Code::NotHosted => "The spoke does not host this blog. Add it again with a new invite.".to_owned(),
+        Code::Suspended => "The spoke's operator has suspended this blog there.".to_owned(),
+        Code::Quota => "The blog has grown past what this spoke allows per blog (posts or size). Ask its operator, or publish to another spoke.".to_owned(),
+        Code::RateLimited => "You published to this spoke very often in the last hour; it will take the rest later. Spokes will try again.".to_owned(),
+        Code::LowDisk => "This spoke is short of disk space and takes no new blogs for now. Try another spoke.".to_owned(),
         // This computer refused what the spoke sent (it would have grown far past its size).
-        "too-large" if matches!(e, spokes_sync::SyncError::Refused(_)) => "This spoke sent far more data than your blog holds, and it was refused so that your computer stays safe. Your own copy is fine; tell the spoke's operator.".to_owned(),
-        "too-large" => "The blog is larger than a spoke takes in one session (256 MiB). Ask the spoke's operator, or publish to another spoke.".to_owned(),
-        c if TAMPERING.contains(&c) => match e {
+        Code::TooLarge if matches!(e, spokes_sync::SyncError::Refused(_)) => "This spoke sent far more data than your blog holds, and it was refused so that your computer stays safe. Your own copy is fine; tell the spoke's operator.".to_owned(),
+        Code::TooLarge => "The blog is larger than a spoke takes in one session (256 MiB). Ask the spoke's operator, or publish to another spoke.".to_owned(),
+        c if c.is_tampering() => match e {
             spokes_sync::SyncError::Refused(_) => "This spoke sent changes your signatures do not cover, and they were refused: your blog may have been altered there. Your own copy is safe; tell the spoke's operator.".to_owned(),
             _ => format!("The spoke refused what was sent as failing signature checks: {e}"),
         },
@@ -170,7 +159,7 @@ impl Profile {
                 // failed the signature checks is not counted, even if it holds every revision:
                 // readers cannot get the blog there, or cannot trust it. One that was merely
                 // unreachable or busy still is.
-                s.up_to_date = heads.iter().all(|h| s.heads.contains(h)) && s.last_success.is_some() && s.last_error.as_ref().is_none_or(|e| TRANSIENT.contains(&e.code.as_str()));
+                s.up_to_date = heads.iter().all(|h| s.heads.contains(h)) && s.last_success.is_some() && s.last_error.as_ref().is_none_or(|e| e.code.is_transient());
                 s
             })
             .collect();
@@ -227,7 +216,7 @@ impl Profile {
                     Err(e) => Err(spokes_sync::SyncError::Connect(e)),
                     Ok(addr) => {
                         pool.session(addr, Hello::new(blog_id, t.token.clone()), &mut replica, &mut state, |rep, _, out| {
-                            let fail = |e: &dyn std::fmt::Display| spokes_sync::RemoteError::new("internal", e.to_string());
+                            let fail = |e: &dyn std::fmt::Display| spokes_sync::RemoteError::new(Code::Internal, e.to_string());
                             let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
                             if out.new_changes > 0 {
                                 let mut incoming = rep.doc.clone();
