@@ -3,6 +3,7 @@
 //! protocol) against the `spoke` program operators run, then checks the defence: a typed
 //! refusal, bounded memory, a recorded refusal, and the author still publishing.
 
+use spokes_core::problem::Code;
 use spokes_e2e::hostile::{self, HostilePeer, empty_session, malleated};
 use spokes_e2e::*;
 use std::path::{Path, PathBuf};
@@ -92,8 +93,8 @@ fn a_strangers_sessions_spend_only_its_own_allowance_and_write_nothing() {
     // The first eight sessions are answered (the empty ones completed, the garbage refused as
     // such); from then on this peer is out of allowance.
     assert_eq!(codes[0], None, "{codes:?}");
-    assert_eq!(codes[1].as_deref(), Some("malformed"), "{codes:?}");
-    assert!(codes[8..].iter().all(|c| c.as_deref() == Some("rate-limited")), "{codes:?}");
+    assert_eq!(codes[1].map(Code::as_str), Some("malformed"), "{codes:?}");
+    assert!(codes[8..].iter().all(|c| c.map(Code::as_str) == Some("rate-limited")), "{codes:?}");
     assert_eq!(written(&s, &blog), before, "sessions that brought nothing wrote nothing");
     // The author, on another endpoint, publishes as often as its own allowance lets it (a
     // publish takes two sessions: one to take in revisions, one to send them).
@@ -120,7 +121,7 @@ fn an_empty_session_cannot_squat_a_blog_id() {
     spokes_ok(&m, PASS, &["init", "--name", "Mallory", "--title", "Squatter"]);
     let (mallory_cert, _) = public_parts(&m);
     let answers = HostilePeer::new().session(&ticket, empty_session(&blog, mallory_cert));
-    assert_eq!(answers.refusal().map(|r| r.code).as_deref(), Some("not-hosted"), "{answers:?}");
+    assert_eq!(answers.refusal().map(|r| r.code.as_str()), Some("not-hosted"), "{answers:?}");
     assert_eq!(s.json("/api/v1/blogs").as_array().map_or(0, Vec::len), 0, "nothing was taken");
     // The author's first publish (with the open spoke's ticket) is taken.
     spokes_ok(&w, PASS, &["spoke", "add", &ticket]);
@@ -197,7 +198,7 @@ fn a_suspended_or_dropped_blog_is_not_handed_out() {
         }
         s.admin(&args);
         let answers = ask_for_all();
-        assert_eq!(answers.refusal().map(|r| r.code).as_deref(), Some(code), "{verb}: {answers:?}");
+        assert_eq!(answers.refusal().map(|r| r.code.as_str()), Some(code), "{verb}: {answers:?}");
         assert!(!answers.frames.iter().any(|f| f.typ == spokes_sync::FrameType::Changes), "{verb}: the blog was sent");
         assert_eq!(s.get(&format!("/b/{blog}/bundle.json")).0, 404, "{verb}: the bundle was served");
     }
@@ -427,7 +428,7 @@ fn a_council_member_stores_no_strangers_entries_and_only_a_members_share() {
     let mut flood: Vec<SignedEntry> = strangers.iter().map(|k| SignedEntry::sign(&Entry::Remove { council: id.clone(), member: ticket.member.endpoint.clone(), by: k.1.endpoint.clone(), reason: "flood".into(), at: 1 }, &k.0)).collect();
     flood.extend(strangers.windows(2).map(|w| SignedEntry::sign(&Entry::Join { consent: consent(&w[1].0, &id, &w[1].1), council: id.clone(), member: w[1].1.clone(), by: w[0].1.endpoint.clone(), at: 1 }, &w[0].0)));
     let answers = HostilePeer::with_key(flood_key).session_on(addr.clone(), COUNCIL_ALPN, vec![hello(&flood_me, flood, None)]);
-    assert_eq!(answers.refusal().map(|r| r.code).as_deref(), Some("not-a-member"), "{answers:?}");
+    assert_eq!(answers.refusal().map(|r| r.code.as_str()), Some("not-a-member"), "{answers:?}");
     assert_eq!(founder.admin(&["council", "members"]).matches("flood").count(), 0);
     assert_eq!(members(), 1);
 

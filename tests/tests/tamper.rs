@@ -53,7 +53,7 @@ fn replica(s: &Setup, doc: automerge::AutoCommit, statements: Vec<spokes_core::S
 
 fn code(r: Result<(), SyncError>) -> String {
     match r {
-        Err(SyncError::Remote(e)) => e.code,
+        Err(SyncError::Remote(e)) => e.code.to_string(),
         other => panic!("expected a typed refusal from the spoke, got {other:?}"),
     }
 }

@@ -77,7 +77,7 @@ pub fn under_attack(work: &std::path::Path, o: &Opts) -> Result<Value> {
                 while !stop.load(Ordering::Relaxed) {
                     for (_, frames) in round.iter() {
                         let a = peer.session(&ticket, frames.clone());
-                        let code = a.refusal().map_or_else(|| "answered".to_owned(), |r| r.code);
+                        let code = a.refusal().map_or_else(|| "answered".to_owned(), |r| r.code.to_string());
                         *answered.lock().unwrap_or_else(|p| p.into_inner()).entry(code).or_default() += 1;
                         sessions.fetch_add(1, Ordering::Relaxed);
                     }

@@ -498,20 +498,28 @@ impl BlogDoc {
 
     /// Wraps an Automerge document after checking its schema.
     pub fn from_automerge(doc: AutoCommit) -> Result<BlogDoc, DocError> {
-        let schema = match doc.get(ROOT, "schema")? {
-            Some((Value::Scalar(s), _)) => match s.as_ref() {
+        Self::try_from_automerge(doc).map_err(|(e, _)| e)
+    }
+
+    /// [`BlogDoc::from_automerge`] that gives the document back when its schema is wrong.
+    pub fn try_from_automerge(doc: AutoCommit) -> Result<BlogDoc, (DocError, AutoCommit)> {
+        let schema = match doc.get(ROOT, "schema") {
+            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
                 ScalarValue::Uint(n) => *n,
                 ScalarValue::Int(n) if *n >= 0 => *n as u64,
-                _ => return Err(DocError::Missing("schema")),
+                _ => return Err((DocError::Missing("schema"), doc)),
             },
-            _ => return Err(DocError::Missing("schema")),
+            Ok(_) => return Err((DocError::Missing("schema"), doc)),
+            Err(e) => return Err((e.into(), doc)),
         };
         if schema > SCHEMA_VERSION {
-            return Err(DocError::UnknownSchema { found: schema });
+            return Err((DocError::UnknownSchema { found: schema }, doc));
         }
         let d = BlogDoc { doc };
-        d.posts_obj()?;
-        Ok(d)
+        match d.posts_obj() {
+            Ok(_) => Ok(d),
+            Err(e) => Err((e, d.doc)),
+        }
     }
 
     /// The underlying Automerge document.

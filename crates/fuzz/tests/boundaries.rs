@@ -86,7 +86,7 @@ fn frames() {
                         let _ = f.parse_json::<Vec<SignedStatement>>();
                     }
                     FrameType::Error => {
-                        let e = spokes_sync::spokes_sync::session::refusal_from_peer(&f);
+                        let e = spokes_sync::refusal_from_peer(&f);
                         if e.message.chars().count() > spokes_sync::session::MAX_PEER_MESSAGE_CHARS + 1 {
                             return Err(TestCaseError::fail("an unbounded refusal message"));
                         }

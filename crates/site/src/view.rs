@@ -9,7 +9,7 @@ use spokes_core::render::{excerpt, markdown_to_html_with, plain_text};
 use std::collections::BTreeSet;
 use spokes_core::statement::Statement;
 use spokes_core::{BlogDoc, BlogId, BlogSettings, PostState, SignedStatement, SpokeRef};
-use spokes_sync::session::{Replica, verify_replica};
+use spokes_sync::session::{Replica, Unverified, VerifiedReplica};
 
 /// Outcome of verifying a whole blog.
 #[derive(Debug, Clone, Serialize)]
@@ -90,72 +90,103 @@ pub struct BlogView {
 }
 
 impl BlogView {
-    /// Builds the view from a stored replica. A blog that fails verification shows no posts.
+    /// Verifies a stored replica and builds its view. A blog that fails verification shows
+    /// no posts. The replica is left as it was.
     pub fn build(replica: &mut Replica) -> BlogView {
         Self::rebuild(replica, None)
     }
 
-    /// Like [`BlogView::build`], reusing what `previous` rendered: when `previous` verified and
-    /// was built from an earlier state of this document, only the posts that Automerge's diff
-    /// names as changed are read and rendered (a publish costs its own posts, not the blog's);
-    /// otherwise every post is read and only those whose Markdown changed are rendered.
+    /// [`BlogView::build`] reusing what `previous` rendered (see [`BlogView::of_verified`]).
     pub fn rebuild(replica: &mut Replica, previous: Option<&BlogView>) -> BlogView {
-        let fingerprint = replica.certificate.as_ref().map(|c| c.fingerprint()).unwrap_or_default();
-        let author = replica.certificate.as_ref().and_then(|c| c.user_id()).unwrap_or_default();
-        let verification = match verify_replica(replica) {
-            Ok(changes) => Verification::Verified { changes, statements: replica.statements.len(), checked_at: chrono::Utc::now().to_rfc3339() },
-            Err(e) => Verification::Failed { reason: e.to_string() },
-        };
-        let mut view = BlogView { blog_id: replica.blog_id.clone(), settings: BlogSettings::default(), fingerprint, author, posts: vec![], verification, spokes: vec![], heads: vec![], images: BTreeSet::new(), hosted: previous.is_none_or(|p| p.hosted) };
-        if replica.doc.get_heads().is_empty() {
+        let placeholder = Replica { blog_id: replica.blog_id.clone(), doc: spokes_core::doc::empty_automerge(), certificate: None, statements: Vec::new(), saved: Default::default() };
+        let taken = std::mem::replace(replica, placeholder);
+        let (view, back) = Self::verify_and_build(taken, previous);
+        *replica = back;
+        view
+    }
+
+    /// Verifies `replica` ([`VerifiedReplica::verify`]) and builds its view: the posts when
+    /// it verifies, else [`BlogView::failed`]. Gives the replica back.
+    pub fn verify_and_build(replica: Replica, previous: Option<&BlogView>) -> (BlogView, Replica) {
+        match VerifiedReplica::verify(replica) {
+            Ok(mut v) => (Self::of_verified(&mut v, previous), v.into_replica()),
+            Err(u) => {
+                let Unverified { mut replica, error } = *u;
+                (Self::failed(&mut replica, &error.to_string(), previous), replica)
+            }
+        }
+    }
+
+    /// The view of a blog that failed verification: who it claims to be, its settings and
+    /// heads for the operator, and no posts. The replica is left as it was.
+    pub fn failed(replica: &mut Replica, reason: &str, previous: Option<&BlogView>) -> BlogView {
+        let mut view = Self::empty(&replica.blog_id, replica.certificate.as_ref(), Verification::Failed { reason: reason.to_owned() }, previous);
+        view.heads = replica.doc.get_heads();
+        if view.heads.is_empty() {
             return view;
         }
         // Borrow the replica's document without copying it; it is put back below.
         let am = std::mem::replace(&mut replica.doc, spokes_core::doc::empty_automerge());
-        let mut doc = match BlogDoc::from_automerge(am) {
-            Ok(d) => d,
-            Err(_) => {
-                view.verification = Verification::Failed { reason: "the document does not follow the Spokes schema".into() };
-                return view;
+        replica.doc = match BlogDoc::try_from_automerge(am) {
+            Ok(doc) => {
+                view.settings = doc.settings();
+                view.spokes = doc.spokes();
+                doc.into_automerge()
             }
+            Err((_, am)) => am,
         };
-        view.heads = doc.heads();
+        view
+    }
+
+    fn empty(blog_id: &BlogId, certificate: Option<&spokes_core::Certificate>, verification: Verification, previous: Option<&BlogView>) -> BlogView {
+        let fingerprint = certificate.map(|c| c.fingerprint()).unwrap_or_default();
+        let author = certificate.and_then(|c| c.user_id()).unwrap_or_default();
+        BlogView { blog_id: blog_id.clone(), settings: BlogSettings::default(), fingerprint, author, posts: vec![], verification, spokes: vec![], heads: vec![], images: BTreeSet::new(), hosted: previous.is_none_or(|p| p.hosted) }
+    }
+
+    /// The view of a verified replica: the only way to a view with posts. When `previous`
+    /// verified and was built from an earlier state of this document, only the posts that
+    /// Automerge's diff names as changed are read and rendered (a publish costs its own posts,
+    /// not the blog's); otherwise every post is read and only those whose Markdown changed are
+    /// rendered.
+    pub fn of_verified(replica: &mut VerifiedReplica, previous: Option<&BlogView>) -> BlogView {
+        let verification = Verification::Verified { changes: replica.changes(), statements: replica.statements().len(), checked_at: chrono::Utc::now().to_rfc3339() };
+        let mut view = Self::empty(replica.blog_id(), Some(replica.certificate()), verification, previous);
+        view.heads = replica.heads().to_vec();
+        let changed = previous.filter(|v| v.verified() && !v.heads.is_empty()).and_then(|v| replica.changed_post_ids(&v.heads).ok().map(|ids| (v, ids)));
+        let Some(doc) = replica.doc() else { return view };
         view.settings = doc.settings();
         view.spokes = doc.spokes();
-        if view.verified() {
-            let image_base = format!("/b/{}/images/", view.blog_id);
-            let render = |p: spokes_core::Post, old: Option<&PostView>| {
-                let body_hash: [u8; 32] = blake3::hash(p.body.as_bytes()).into();
-                let (html, excerpt, images, text) = match old.filter(|o| o.body_hash == body_hash) {
-                    Some(o) => (o.html.clone(), o.excerpt.clone(), o.images.clone(), o.text.clone()),
-                    None => (markdown_to_html_with(&p.body, Some(&image_base)), excerpt(&p.body, 280), referenced_images(&p.body), plain_text(&p.body)),
-                };
-                std::sync::Arc::new(PostView { html, excerpt, images, body_hash, text, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags })
+        let image_base = format!("/b/{}/images/", view.blog_id);
+        let render = |p: spokes_core::Post, old: Option<&PostView>| {
+            let body_hash: [u8; 32] = blake3::hash(p.body.as_bytes()).into();
+            let (html, excerpt, images, text) = match old.filter(|o| o.body_hash == body_hash) {
+                Some(o) => (o.html.clone(), o.excerpt.clone(), o.images.clone(), o.text.clone()),
+                None => (markdown_to_html_with(&p.body, Some(&image_base)), excerpt(&p.body, 280), referenced_images(&p.body), plain_text(&p.body)),
             };
-            let changed = previous.filter(|v| v.verified() && !v.heads.is_empty()).and_then(|v| doc.changed_post_ids(&v.heads).ok().map(|ids| (v, ids)));
-            view.posts = match changed {
-                Some((prev, ids)) => {
-                    let mut posts: Vec<std::sync::Arc<PostView>> = prev.posts.iter().filter(|p| !ids.contains(&p.id)).cloned().collect();
-                    for id in &ids {
-                        if let Some(p) = doc.post(id).filter(|p| p.state == PostState::Published) {
-                            let old = prev.posts.iter().find(|o| &o.id == id).map(|o| o.as_ref());
-                            posts.push(render(p, old));
-                        }
+            std::sync::Arc::new(PostView { html, excerpt, images, body_hash, text, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags })
+        };
+        view.posts = match changed {
+            Some((prev, ids)) => {
+                let mut posts: Vec<std::sync::Arc<PostView>> = prev.posts.iter().filter(|p| !ids.contains(&p.id)).cloned().collect();
+                for id in &ids {
+                    if let Some(p) = doc.post(id).filter(|p| p.state == PostState::Published) {
+                        let old = prev.posts.iter().find(|o| &o.id == id).map(|o| o.as_ref());
+                        posts.push(render(p, old));
                     }
-                    posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
-                    posts
                 }
-                None => {
-                    let rendered: std::collections::HashMap<&str, &PostView> = previous.map(|v| v.posts.iter().map(|p| (p.id.as_str(), p.as_ref())).collect()).unwrap_or_default();
-                    doc.posts().into_iter().filter(|p| p.state == PostState::Published).map(|p| {
-                        let old = rendered.get(p.id.as_str()).copied();
-                        render(p, old)
-                    }).collect()
-                }
-            };
-            view.images = view.posts.iter().flat_map(|p| p.images.iter().cloned()).collect();
-        }
-        replica.doc = doc.into_automerge();
+                posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
+                posts
+            }
+            None => {
+                let rendered: std::collections::HashMap<&str, &PostView> = previous.map(|v| v.posts.iter().map(|p| (p.id.as_str(), p.as_ref())).collect()).unwrap_or_default();
+                doc.posts().into_iter().filter(|p| p.state == PostState::Published).map(|p| {
+                    let old = rendered.get(p.id.as_str()).copied();
+                    render(p, old)
+                }).collect()
+            }
+        };
+        view.images = view.posts.iter().flat_map(|p| p.images.iter().cloned()).collect();
         view
     }
 

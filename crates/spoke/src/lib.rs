@@ -950,8 +950,9 @@ impl Inner {
         }
     }
 
-    /// Builds the view of `replica` from the current one (see [`BlogView::rebuild`]) and
-    /// installs it for readers.
+    /// Verifies `replica` and installs its view for readers, built from the current one (see
+    /// [`BlogView::verify_and_build`]): the only place a spoke makes what it serves, and a
+    /// view shows posts only when made from a `VerifiedReplica`.
     fn install_view(&self, replica: &mut Replica) {
         let previous = self.views.read().unwrap_or_else(|p| p.into_inner()).get(&replica.blog_id).cloned();
         let mut view = BlogView::rebuild(replica, previous.as_deref());

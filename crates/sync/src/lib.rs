@@ -24,5 +24,5 @@ pub const ALPN: &[u8] = b"spokes/sync/1";
 pub const PROTOCOL_VERSION: u32 = 1;
 
 pub use frame::{Frame, FrameError, FrameType, MAX_FRAME_LEN};
-pub use session::{Hello, Outcome, Received, Replica, RemoteError, SavedDoc, SyncError, refusal_from_peer};
+pub use session::{Hello, Outcome, Received, Replica, RemoteError, SavedDoc, SyncError, Unverified, VerifiedReplica, refusal_from_peer};
 pub use ticket::Ticket;

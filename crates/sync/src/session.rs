@@ -637,11 +637,14 @@ pub fn verify_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
     check_replica_identity(replica)?;
     let cert = replica.certificate.as_ref().ok_or_else(|| RemoteError::new(Code::WrongCertificate, "no certificate"))?;
     let mut checked: HashMap<usize, bool> = HashMap::new();
+    // The heads each statement claims to name, read without checking its signature: an index
+    // to find the candidates for a head, which are then verified.
+    let claims: Vec<Vec<ChangeHash>> = replica.statements.iter().map(|s| Statement::parse(s.statement.as_bytes()).map(|st| st.heads).unwrap_or_default()).collect();
     for head in replica.doc.get_heads() {
         let hex = head.to_string();
         let mut failure = None;
         let mut covered = false;
-        for (i, s) in replica.statements.iter().enumerate().rev().filter(|(_, s)| s.statement.contains(&hex)) {
+        for (i, s) in replica.statements.iter().enumerate().rev().filter(|(i, _)| claims[*i].contains(&head)) {
             let ok = *checked.entry(i).or_insert_with(|| match s.verify(cert, &replica.blog_id) {
                 Ok(v) => v.heads().contains(&head),
                 Err(e) => {
@@ -662,6 +665,129 @@ pub fn verify_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
         }
     }
     Ok(replica.doc.get_changes_meta(&[]).len())
+}
+
+/// A replica whose every change is covered by a valid signed statement of the author named
+/// by its certificate, with the blog ID bound to that author: what a spoke serves and what the
+/// reader site renders.
+///
+/// Only [`VerifiedReplica::verify`] (the checks of [`verify_replica`]) makes one, and nothing
+/// can change its document afterwards (it is read through `&self` accessors and
+/// [`VerifiedReplica::changed_post_ids`]), so holding one is the proof that the check ran on
+/// exactly this content; [`VerifiedReplica::into_replica`] gives the parts back and drops the
+/// proof.
+///
+/// ```compile_fail
+/// # use spokes_sync::session::{Replica, VerifiedReplica};
+/// fn forge(replica: Replica) -> VerifiedReplica {
+///     let Replica { blog_id, certificate, statements, saved, .. } = replica;
+///     // Private fields: does not build.
+///     VerifiedReplica { blog_id, certificate: certificate.unwrap(), statements, doc: None, heads: vec![], changes: 0, saved }
+/// }
+/// ```
+pub struct VerifiedReplica {
+    blog_id: BlogId,
+    certificate: Certificate,
+    statements: Vec<SignedStatement>,
+    /// `None` for an empty document.
+    doc: Option<spokes_core::BlogDoc>,
+    heads: Vec<ChangeHash>,
+    changes: usize,
+    saved: SavedDoc,
+}
+
+impl std::fmt::Debug for VerifiedReplica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedReplica").field("blog_id", &self.blog_id).field("heads", &self.heads).field("changes", &self.changes).finish_non_exhaustive()
+    }
+}
+
+/// A replica that failed [`VerifiedReplica::verify`], given back with the reason.
+#[derive(Debug)]
+pub struct Unverified {
+    /// The replica, unchanged.
+    pub replica: Replica,
+    /// Why it did not verify (see [`verify_replica`] for the codes; also `malformed`, a
+    /// document that does not follow the blog schema).
+    pub error: RemoteError,
+}
+
+impl VerifiedReplica {
+    /// Verifies `replica` the fast way ([`verify_replica`]: one valid statement per head) and
+    /// checks that its document follows the blog schema.
+    /// Errors: the replica back with the refusal, as [`Unverified`].
+    pub fn verify(mut replica: Replica) -> Result<VerifiedReplica, Box<Unverified>> {
+        let changes = match verify_replica(&mut replica) {
+            Ok(n) => n,
+            Err(error) => return Err(Box::new(Unverified { replica, error })),
+        };
+        let Replica { blog_id, doc, certificate, statements, saved } = replica;
+        let Some(certificate) = certificate else {
+            // verify_replica refuses a replica without a certificate; kept as an error all the same.
+            let replica = Replica { blog_id, doc, certificate: None, statements, saved };
+            return Err(Box::new(Unverified { replica, error: RemoteError::new(Code::WrongCertificate, "no certificate") }));
+        };
+        let mut doc = doc;
+        let heads = doc.get_heads();
+        let doc = if heads.is_empty() {
+            None
+        } else {
+            match spokes_core::BlogDoc::try_from_automerge(doc) {
+                Ok(d) => Some(d),
+                Err((e, doc)) => {
+                    let replica = Replica { blog_id, doc, certificate: Some(certificate), statements, saved };
+                    return Err(Box::new(Unverified { replica, error: RemoteError::new(Code::Malformed, format!("the document does not follow the Spokes schema: {e}")) }));
+                }
+            }
+        };
+        Ok(VerifiedReplica { blog_id, certificate, statements, doc, heads, changes, saved })
+    }
+
+    /// The blog.
+    pub fn blog_id(&self) -> &BlogId {
+        &self.blog_id
+    }
+
+    /// The author's certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    /// The signed statements (those covering the heads were checked now; older ones were
+    /// checked when they arrived).
+    pub fn statements(&self) -> &[SignedStatement] {
+        &self.statements
+    }
+
+    /// The document's heads, as verified (empty for an empty document).
+    pub fn heads(&self) -> &[ChangeHash] {
+        &self.heads
+    }
+
+    /// The number of changes in the document.
+    pub fn changes(&self) -> usize {
+        self.changes
+    }
+
+    /// The blog document, to read; `None` when it is empty.
+    pub fn doc(&self) -> Option<&spokes_core::BlogDoc> {
+        self.doc.as_ref()
+    }
+
+    /// The IDs of the posts that changed between `before` and the verified heads
+    /// (`spokes_core::BlogDoc::changed_post_ids_between`). Errors: heads this document lacks.
+    pub fn changed_post_ids(&mut self, before: &[ChangeHash]) -> Result<std::collections::BTreeSet<String>, spokes_core::doc::DocError> {
+        match &mut self.doc {
+            Some(d) => d.changed_post_ids_between(before, &self.heads),
+            None => Ok(Default::default()),
+        }
+    }
+
+    /// Gives the parts back (the proof is dropped with the wrapper).
+    pub fn into_replica(self) -> Replica {
+        let doc = self.doc.map(spokes_core::BlogDoc::into_automerge).unwrap_or_else(spokes_core::doc::empty_automerge);
+        Replica { blog_id: self.blog_id, doc, certificate: Some(self.certificate), statements: self.statements, saved: self.saved }
+    }
 }
 
 /// Audits a whole stored replica: every statement against the certificate and every change
