@@ -1,0 +1,32 @@
+// The passphrase dialog: unlocks the key the first time the writer publishes after a start.
+import { api, asUiError, type Overview } from "../api";
+import { errorLine, field, h } from "../dom";
+
+/**
+ * Asks for the passphrase (the first publish after the app starts). Resolves true once the key
+ * is unlocked, false if the writer cancels.
+ */
+export function askPassphrase(o: Overview): Promise<boolean> {
+  const pass = h("input", { id: "unlock-pass", type: "password", autocomplete: "current-password" });
+  const err = errorLine();
+  const cancel = h("button", { id: "unlock-cancel", type: "button" }, "Not now");
+  const form = h("form", { method: "dialog", class: "card" },
+    h("h2", {}, "Your passphrase"),
+    h("p", {}, `Publishing signs your words with ${o.name}'s key. Enter your passphrase to unlock it until you close Spokes.`),
+    field("Passphrase", pass), err,
+    h("div", { class: "toolbar" }, cancel, h("button", { id: "unlock", type: "submit", class: "primary" }, "Unlock and publish")));
+  const dialog = h("dialog", { id: "unlock-dialog" }, form);
+  document.body.append(dialog);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => { dialog.close(); dialog.remove(); resolve(ok); };
+    cancel.addEventListener("click", () => done(false));
+    dialog.addEventListener("cancel", (ev) => { ev.preventDefault(); done(false); }); // Escape
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      err.textContent = "";
+      try { await api.unlock(pass.value); done(true); } catch (e) { err.textContent = asUiError(e).message; pass.select(); }
+    });
+    dialog.showModal();
+    pass.focus();
+  });
+}

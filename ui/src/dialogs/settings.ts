@@ -1,0 +1,104 @@
+// The Settings dialog: the blog, the identity and its computers, the spokes, and copies to keep.
+import { api, asUiError, type BlogSettings, type IdentityDetails, type Overview } from "../api";
+import { field, h } from "../dom";
+import { save as saveDialog } from "@tauri-apps/plugin-dialog";
+import { saveRecoveryAs } from "./save-recovery";
+import { removeComputer } from "./remove-computer";
+import type { Screen } from "../screens/screen";
+
+/** Settings: the blog, the identity and its computers, the spokes, and copies to keep. */
+export async function showSettings(screen: Screen) {
+  const [st, id, firstStatus] = await Promise.all([api.getSettings(), api.identityDetails(), api.publishStatus()]);
+  let pub = firstStatus;
+  const input = (idName: string, value: string, placeholder = "") => h("input", { id: idName, value, placeholder });
+  const fTitle = input("set-title", st.title), fDesc = input("set-description", st.description, "One or two sentences under the title");
+  const fLang = input("set-language", st.language, "en"), fHandle = input("set-handle", st.handle, "@ada");
+  const msg = h("p", { id: "settings-msg", class: "muted", role: "status" });
+  const save = h("button", { id: "settings-save", type: "button", class: "primary" }, "Save");
+  const day = (t: number) => new Date(t * 1000).toLocaleDateString(undefined, { dateStyle: "medium" });
+  const devices = h("ul", { id: "devices", class: "plain" });
+  const showDevices = (details: IdentityDetails) => devices.replaceChildren(...details.devices.map((d) => {
+    const name = d.name ?? (d.primary ? "Main key" : "Unnamed computer");
+    const li = h("li", { "data-fingerprint": d.fingerprint }, name,
+      d.fingerprint === details.this_device ? " (this computer)" : "",
+      h("span", { class: "muted" }, d.revoked_at ? ` · ${d.lost ? "lost or stolen, removed" : "removed"} ${day(d.revoked_at)}` : ` · added ${day(d.created_at)}`));
+    if (!d.revoked_at && !d.primary && d.fingerprint !== details.this_device) {
+      const retire = h("button", { type: "button", class: "retire-device" }, "No longer used…");
+      const lost = h("button", { type: "button", class: "lost-device" }, "Lost or stolen…");
+      // Removing a computer tells the spokes at once: their lines below say how that went.
+      const removed = (next: IdentityDetails) => {
+        showDevices(next);
+        api.publishStatus().then((p) => { pub = p; showSpokes(screen.overview); }).catch(() => {});
+      };
+      retire.addEventListener("click", () => removeComputer(d.fingerprint, name, false, removed));
+      lost.addEventListener("click", () => removeComputer(d.fingerprint, name, true, removed));
+      li.append(" ", retire, " ", lost);
+    }
+    return li;
+  }));
+  showDevices(id);
+  const spokeList = h("ul", { id: "spoke-list", class: "plain" });
+  const showSpokes = (ov: Overview) => {
+    spokeList.replaceChildren(...ov.spokes.map((sp) => {
+      const s = pub.spokes.find((x) => x.endpoint === sp.endpoint);
+      const when = (t: string) => new Date(t).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      const health = !s?.last_attempt ? "not tried yet" : s.up_to_date ? "has everything you published" : s.last_error ? `not yet: ${s.last_error.message}` : "not yet";
+      const last = s?.last_success ? ` (last reached ${when(s.last_success)})` : "";
+      const remove = h("button", { type: "button", class: "remove-spoke", "data-endpoint": sp.endpoint }, "Remove");
+      const url = sp.web ? `${sp.web}/b/${ov.blog_id}/` : null;
+      const openBtn = h("button", { type: "button", class: "open-spoke", "data-endpoint": sp.endpoint, title: url ?? "" }, "Open in browser");
+      openBtn.hidden = !url;
+      if (url) openBtn.dataset.url = url;
+      openBtn.addEventListener("click", () => { if (url) api.openInBrowser(url).catch((e) => { msg.textContent = asUiError(e).message; }); });
+      remove.addEventListener("click", async () => {
+        try { const o2 = await api.removeSpoke(sp.endpoint); screen.showLink(o2); showSpokes(o2); screen.overview = { ...screen.overview, spokes: o2.spokes }; await screen.refreshStatus(); }
+        catch (e) { msg.textContent = asUiError(e).message; }
+      });
+      return h("li", {}, h("strong", {}, sp.name ?? "A spoke"), h("span", { class: "muted" }, ` · ${health}${last} `), openBtn, remove);
+    }));
+    if (!ov.spokes.length) spokeList.append(h("li", { class: "muted" }, "No spokes yet: your blog is on this computer only."));
+  };
+  showSpokes(screen.overview);
+  const keep = h("p", { id: "keep-msg", class: "muted", role: "status" });
+  const recoveryBtn = h("button", { id: "save-recovery", type: "button" }, "Save the recovery file again");
+  const exportBtn = h("button", { id: "export", type: "button" }, "Export everything");
+  // Both ask where, in the desktop's own save dialog, starting in the Documents folder.
+  recoveryBtn.addEventListener("click", async () => {
+    try {
+      const path = await saveRecoveryAs();
+      if (path) keep.textContent = `Saved the recovery file to ${path}`;
+    } catch (e) { keep.textContent = asUiError(e).message; }
+  });
+  exportBtn.addEventListener("click", async () => {
+    try {
+      const path = await saveDialog({ title: "Export your blog", defaultPath: (await api.suggestedPaths()).export, filters: [{ name: "Spokes export", extensions: ["tar.gz"] }] });
+      if (!path) return;
+      keep.textContent = "Exporting…";
+      keep.textContent = `Exported your blog, its history and signatures to ${await api.exportArchive(path)}`;
+    } catch (e) { keep.textContent = asUiError(e).message; }
+  });
+  const close = h("button", { id: "settings-close", type: "button" }, "Close");
+  const dialog = h("dialog", { id: "settings-dialog", class: "wide" },
+    h("div", { class: "dialog-head" }, h("h2", {}, "Settings"), close),
+    h("h3", {}, "Your blog"),
+    field("Title", fTitle), field("Description", fDesc), field("Language", fLang), field("Handle", fHandle),
+    h("div", { class: "toolbar" }, msg, save),
+    h("h3", {}, "You"),
+    h("p", {}, `${id.name} · `, h("code", { id: "settings-fingerprint" }, id.fingerprint)),
+    h("p", { class: "muted" }, "Computers that sign for you:"), devices,
+    h("h3", {}, "Spokes"), spokeList,
+    h("h3", {}, "Copies to keep"), h("div", { class: "toolbar" }, recoveryBtn, exportBtn), keep);
+  save.addEventListener("click", async () => {
+    const next: BlogSettings = { title: fTitle.value.trim(), description: fDesc.value.trim(), language: fLang.value.trim() || "en", handle: fHandle.value.trim() };
+    try {
+      await api.saveSettings(next);
+      msg.textContent = "Saved. Readers see it after your next publish.";
+      const heading = document.querySelector(".sidebar h2");
+      if (heading) heading.textContent = next.title;
+    } catch (e) { msg.textContent = asUiError(e).message; }
+  });
+  close.addEventListener("click", () => { dialog.close(); dialog.remove(); });
+  document.body.append(dialog);
+  dialog.showModal();
+  fTitle.focus();
+}

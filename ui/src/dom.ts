@@ -1,0 +1,43 @@
+// Small helpers every screen and dialog uses: making elements, the theme, start timings.
+import type { SaveState } from "./autosave";
+
+/** The element the screens are drawn in. */
+export const root = document.getElementById("app")!;
+
+/** The writer's theme: follow the system, or always light, or always dark (kept on this computer). */
+export type Theme = "auto" | "light" | "dark";
+export const THEME_WORDS: Record<Theme, string> = { auto: "Theme: like the system", light: "Theme: light", dark: "Theme: dark" };
+export function applyTheme(t: Theme) {
+  if (t === "auto") delete document.documentElement.dataset.theme; else document.documentElement.dataset.theme = t;
+}
+export function savedTheme(): Theme {
+  const t = localStorage.getItem("theme");
+  return t === "light" || t === "dark" ? t : "auto";
+}
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const k of kids) el.append(k);
+  return el;
+}
+
+export function field(label: string, input: HTMLInputElement): HTMLElement {
+  return h("label", {}, h("span", {}, label), input);
+}
+
+export function errorLine(): HTMLParagraphElement {
+  return h("p", { class: "error", role: "alert", id: "error" });
+}
+
+/** Milliseconds since the page began loading at each step of the first screen (benchmarks read it). */
+export const startTimings: Record<string, number> = ((window as unknown as { spokesStart: Record<string, number> }).spokesStart = {});
+export const mark = (step: string) => { startTimings[step] = Math.round(performance.now()); };
+
+/** Whether the writer is typing in a field other than the editor's own (focus stays there). */
+export function typing(): boolean {
+  const a = document.activeElement;
+  return a instanceof HTMLInputElement && a.id !== "title";
+}
+
+export const SAVE_WORDS: Record<SaveState, string> = { saved: "Saved", unsaved: "Editing…", saving: "Saving…", error: "Not saved: retrying when you type" };

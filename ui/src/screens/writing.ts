@@ -1,0 +1,440 @@
+// The writing screen: the post list, the editor with its preview, publishing, and the
+// dialogs it opens (in ../dialogs).
+import { api, asUiError, type Overview, type Post, type PostSummary, type PublishSummary, type SpokeStatus } from "../api";
+import { Autosaver } from "../autosave";
+import { SpliceTracker, type Splice } from "../splices";
+import { MarkdownEditor } from "../editor";
+import { BlockPreview } from "../blocks";
+import { listen } from "@tauri-apps/api/event";
+import { code, link, prefixLines, wordCountLine, wrap, type Edit } from "../format";
+import { applyTheme, errorLine, h, mark, root, SAVE_WORDS, savedTheme, startTimings, THEME_WORDS, typing, type Theme } from "../dom";
+import { askPassphrase } from "../dialogs/passphrase";
+import { showDetails } from "../dialogs/details";
+import { showHistory } from "../dialogs/history";
+import { showSettings } from "../dialogs/settings";
+import type { Screen } from "./screen";
+
+export async function writingScreen(o: Overview) {
+  // The newest post and the list are asked for first, while the screen is built: when they
+  // come quickly (every start with a post-list snapshot), the screen is drawn once, with the
+  // post in it. Each frame of this screen costs the web view a few hundred milliseconds on a
+  // small machine, so drawing it empty first would make the writer wait for two.
+  const listed = api.listPosts();
+  const newestPost = api.newestPost();
+  const quickly = <T,>(p: Promise<T>) => Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), 300))]);
+  let current: Post | null = null;
+  const list = h("ul", { class: "post-list", id: "post-list" });
+  const title = h("input", { id: "title", class: "title", placeholder: "Title", "aria-label": "Title" });
+  // The editor (CodeMirror 6); its edits go to Rust as the splices CodeMirror reports.
+  const bodyBox = h("div", { class: "body" });
+  let onBodyEdit: (splices: Splice[], text: string) => void = () => {};
+  let onBodyForetold: (text: string) => void = () => {};
+  const body = new MarkdownEditor(bodyBox, (splices, text) => onBodyEdit(splices, text), {
+    paste: (ev) => {
+      const files = Array.from(ev.clipboardData?.files ?? []);
+      if (!files.some((f) => f.type.startsWith("image/"))) return false;
+      ev.preventDefault(); void addImages(files); return true;
+    },
+    drop: (ev) => {
+      const files = Array.from(ev.dataTransfer?.files ?? []);
+      if (!files.length) return false;
+      ev.preventDefault(); void addImages(files); return true;
+    },
+    foretold: (text) => onBodyForetold(text),
+  });
+  (window as unknown as { spokesEditor: MarkdownEditor }).spokesEditor = body; // for the window test and the benchmark
+  const preview = h("article", { id: "preview", class: "preview", "aria-label": "Preview" });
+  const saveState = h("span", { id: "save-state", class: "muted" }, "Saved");
+  // No post is open until the first one comes: typing is held until then, so nothing typed
+  // into an empty editor is lost when the post replaces it (after a crash, a large blog can
+  // take seconds to load).
+  holdEditor();
+  const status = h("span", { id: "status", class: "status" }, "");
+  const offlineBadge = h("span", { id: "offline", class: "offline", title: "Your writing is saved on this computer. It goes out to your spokes as soon as one can be reached." }, "Offline");
+  offlineBadge.hidden = true;
+  const publishBtn = h("button", { id: "publish", class: "primary", title: "Publish (Ctrl+Enter)" }, "Publish");
+  const historyBtn = h("button", { id: "history", title: "Earlier versions (Ctrl+H)" }, "History");
+  const detailsBtn = h("button", { id: "details", title: "Web address, tags and publication date (Ctrl+D)" }, "Details");
+  const unpublishBtn = h("button", { id: "unpublish", title: "Take this post off your spokes (signed, and kept in the history)" }, "Unpublish");
+  const deleteBtn = h("button", { id: "delete", title: "Move this draft to the bin (you can undo)" }, "Delete");
+  const search = h("input", { id: "search", type: "search", placeholder: "Search titles and tags", "aria-label": "Search posts" });
+  const filter = h("select", { id: "filter", "aria-label": "Show" },
+    h("option", { value: "all" }, "All posts"), h("option", { value: "drafts" }, "Drafts"),
+    h("option", { value: "published" }, "Published"), h("option", { value: "changed" }, "Changed since published"));
+  const notice = h("p", { id: "notice", class: "notice", role: "status" });
+  const wordCount = h("span", { id: "word-count", class: "muted" });
+  const focusBtn = h("button", { id: "focus", type: "button", title: "Focus: only the text (Ctrl+Shift+F)" }, "Focus");
+
+  // Formatting: each applies one edit to the text, which then goes the way typing goes.
+  const applyEdit = (f: (t: string, a: number, b: number) => Edit) => {
+    const e = f(body.value, body.selectionStart, body.selectionEnd);
+    body.edit(e.text, e.start, e.end);
+    body.focus();
+  };
+  const FORMATS: [string, string, string, (t: string, a: number, b: number) => Edit][] = [
+    ["fmt-bold", "B", "Bold (Ctrl+B)", (t, a, b) => wrap(t, a, b, "**")],
+    ["fmt-italic", "I", "Italic (Ctrl+I)", (t, a, b) => wrap(t, a, b, "_")],
+    ["fmt-heading", "H", "Heading (Ctrl+Shift+H)", (t, a, b) => prefixLines(t, a, b, "## ")],
+    ["fmt-link", "Link", "Link (Ctrl+K)", link],
+    ["fmt-quote", "“ ”", "Quote (Ctrl+Shift+Q)", (t, a, b) => prefixLines(t, a, b, "> ")],
+    ["fmt-list", "List", "List (Ctrl+Shift+L)", (t, a, b) => prefixLines(t, a, b, "- ")],
+    ["fmt-code", "Code", "Code (Ctrl+E)", code],
+  ];
+  // Pictures: pasted, dropped, or picked with the Image button; each is kept with the blog
+  // (by its hash) and its Markdown goes in at the caret like any other edit.
+  const imageInput = h("input", { id: "image-file", type: "file", accept: "image/png,image/jpeg,image/gif,image/webp,image/avif", multiple: "", hidden: "" });
+  const imageBtn = h("button", { id: "fmt-image", type: "button", title: "Picture (Ctrl+Shift+I)", "aria-label": "Picture (Ctrl+Shift+I)" }, "Image");
+  imageBtn.addEventListener("mousedown", (ev) => ev.preventDefault());
+  imageBtn.addEventListener("click", () => imageInput.click());
+  const addImages = async (files: File[]) => {
+    const pictures = files.filter((f) => f.type.startsWith("image/"));
+    if (!pictures.length || !current) return;
+    notice.textContent = pictures.length === 1 ? "Adding the picture…" : `Adding ${pictures.length} pictures…`;
+    try {
+      for (const f of pictures) {
+        const alt = f.name.replace(/\.[a-z0-9]+$/i, "").replace(/[-_]+/g, " ");
+        const md = await api.addImage(new Uint8Array(await f.arrayBuffer()), alt);
+        applyEdit((t, a, b) => {
+          const before = a > 0 && t[a - 1] !== "\n" ? "\n\n" : "";
+          const ins = `${before}${md}\n`;
+          return { text: t.slice(0, a) + ins + t.slice(b), start: a + ins.length, end: a + ins.length };
+        });
+      }
+      notice.textContent = "";
+    } catch (e) { notice.textContent = asUiError(e).message; }
+  };
+  imageInput.addEventListener("change", () => {
+    const files = Array.from(imageInput.files ?? []);
+    imageInput.value = "";
+    void addImages(files);
+  });
+  const formatBar = h("div", { id: "format-bar", class: "format-bar", role: "toolbar", "aria-label": "Formatting" },
+    ...FORMATS.map(([id, label, tip, f]) => {
+      const b = h("button", { id, type: "button", title: tip, "aria-label": tip }, label);
+      b.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the selection in the text
+      b.addEventListener("click", () => applyEdit(f));
+      return b;
+    }), imageBtn, imageInput, h("span", { class: "spacer" }), wordCount, focusBtn);
+  let countTimer: ReturnType<typeof setTimeout> | null = null;
+  const updateCount = () => {
+    if (countTimer) clearTimeout(countTimer);
+    countTimer = setTimeout(() => { wordCount.textContent = wordCountLine(body.value); }, 250);
+  };
+  focusBtn.addEventListener("click", () => root.classList.toggle("focus"));
+  const themeBtn = h("button", { id: "theme", class: "theme", type: "button" }, THEME_WORDS[savedTheme()]);
+  const settingsBtn = h("button", { id: "settings", class: "theme", type: "button", title: "Settings (Ctrl+,)" }, "Settings");
+  settingsBtn.addEventListener("click", () => void settings());
+  themeBtn.addEventListener("click", () => {
+    const next: Theme = { auto: "light", light: "dark", dark: "auto" }[savedTheme()] as Theme;
+    localStorage.setItem("theme", next);
+    applyTheme(next);
+    themeBtn.textContent = THEME_WORDS[next];
+  });
+  const newBtn = h("button", { id: "new-post", title: "New post (Ctrl+N)" }, "New post");
+  const ticket = h("input", { id: "ticket", placeholder: "Paste an invite (spokes1…)" });
+  const addSpoke = h("button", { id: "add-spoke" }, "Add spoke");
+  const spokeMsg = h("p", { id: "spoke-msg", class: "muted" });
+  const blogLink = h("p", { id: "blog-link", class: "muted" });
+  const err = errorLine();
+
+  // Edits go to Rust as splices; the whole text only if the two sides ever disagree.
+  const edits = new SpliceTracker("");
+  const saver = new Autosaver(700, async () => {
+    if (!current) return;
+    const { splices, length } = edits.take();
+    try {
+      await api.saveEdits(current.id, title.value, splices, length);
+    } catch (e) {
+      if (asUiError(e).code !== "edit-mismatch") { edits.restore(splices); throw e; }
+      await api.savePost(current.id, title.value, edits.current);
+    }
+    // A saved edit of a published post shows "Changed" (without re-reading the whole list).
+    const badge = list.querySelector("li.active .badge");
+    if (badge && (badge.textContent === "Published" || badge.textContent === "Scheduled")) badge.textContent = "Changed";
+  }, (s) => { saveState.textContent = SAVE_WORDS[s]; }, 1000);
+
+  // The preview follows every keystroke, re-rendering only the blocks that changed.
+  const blockPreview = new BlockPreview(preview, (blocks) => api.previewBlocks(blocks));
+  (window as unknown as { spokesPreview: BlockPreview }).spokesPreview = blockPreview; // for the benchmark
+  const renderPreview = (text: string = body.value) => { void blockPreview.update(`# ${title.value}\n\n${text}`); };
+
+
+  function showLink(ov: Overview) {
+    blogLink.textContent = "";
+    if (ov.spokes.length === 0 && ov.local_blog_url) {
+      blogLink.append("Your blog on this computer: ", h("a", { href: ov.local_blog_url, id: "local-blog-url", target: "_blank" }, ov.local_blog_url));
+    } else if (ov.spokes.length > 0) {
+      blogLink.textContent = `Hosted by ${ov.spokes.length} spoke${ov.spokes.length === 1 ? "" : "s"}.`;
+    }
+  }
+
+  let summaries: PostSummary[] = [];
+  // A published post dated later is "Scheduled": readers see it from its date.
+  const stateOf = (s: PostSummary) =>
+    !s.published ? (s.post.state === "unpublished" ? "Unpublished" : "Draft") : s.changed_since_published ? "Changed"
+      : Date.parse(s.post.date) > Date.now() ? "Scheduled" : "Published";
+  /** Shows the posts that match the search words and the filter. */
+  function renderList() {
+    const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+    const wanted = filter.value;
+    const shown = summaries.filter((s) => {
+      const label = stateOf(s);
+      const kind = label === "Published" || label === "Scheduled" ? "published" : label === "Changed" ? "changed" : "drafts";
+      const text = `${s.post.title} ${s.post.tags.join(" ")}`.toLowerCase();
+      return (wanted === "all" || wanted === kind) && words.every((w) => text.includes(w));
+    });
+    list.replaceChildren(...shown.map((s) => {
+      const li = h("li", { "data-id": s.post.id, class: current?.id === s.post.id ? "active" : "" },
+        h("span", { class: "post-title" }, s.post.title || "Untitled"), h("span", { class: "badge" }, stateOf(s)));
+      li.addEventListener("click", () => void open(s.post.id));
+      return li;
+    }));
+    if (!shown.length) list.append(h("li", { class: "muted empty" }, summaries.length ? "No post matches." : "No posts yet."));
+  }
+  async function refreshList() {
+    summaries = await api.listPosts();
+    renderList();
+    showPostActions();
+    return summaries;
+  }
+  /** Unpublish for a published post, Delete for the others (a published post is unpublished first). */
+  function showPostActions() {
+    const s = summaries.find((x) => x.post.id === current?.id);
+    unpublishBtn.hidden = !s?.published;
+    deleteBtn.hidden = !!s?.published;
+    // A post dated later is scheduled: publishing sends it now, spokes show it then.
+    const later = !!current && new Date(current.date) > new Date();
+    publishBtn.textContent = later ? "Schedule" : "Publish";
+    publishBtn.title = later ? "Send it now; readers see it on its date (Ctrl+Enter)" : "Publish (Ctrl+Enter)";
+  }
+
+  // While some spokes miss the newest revision, Rust retries them in the background; the
+  // status line follows until all have it.
+  let polling: ReturnType<typeof setInterval> | null = null;
+  function showSummary(s: PublishSummary) {
+    const behind = s.total > 0 && s.up_to_date < s.total && s.spokes.some((x) => x.last_attempt);
+    // No spoke answered at all: say so plainly, the writing itself is safe here.
+    const unreachable = (x: SpokeStatus) => !x.up_to_date && ["connection", "timeout"].includes(x.last_error?.code ?? "unknown");
+    const offline = s.total > 0 && s.spokes.every(unreachable);
+    offlineBadge.hidden = !offline;
+    status.textContent = offline ? `${s.sentence} · will send when a spoke can be reached` : behind ? `${s.sentence} · trying the others again` : s.sentence;
+    status.classList.toggle("behind", behind);
+    if (behind && !polling) polling = setInterval(() => void refreshStatus(), 3000);
+    if (!behind && polling) { clearInterval(polling); polling = null; err.textContent = ""; }
+  }
+  async function refreshStatus() {
+    try { showSummary(await api.publishStatus()); } catch { /* shown on publish */ }
+  }
+
+  async function open(id: string) {
+    await saver.flush();
+    show(await api.getPost(id));
+  }
+
+  /** Holds typing while no post is open ([`show`] lets go), and says why. */
+  function holdEditor() {
+    body.editable = false;
+    title.disabled = true;
+    saveState.textContent = "Opening…";
+  }
+
+  /** Puts `post` in the editor. */
+  function show(post: Post) {
+    const id = post.id;
+    current = post;
+    if (!body.editable) {
+      body.editable = true;
+      title.disabled = false;
+      saveState.textContent = SAVE_WORDS.saved;
+    }
+    title.value = current.title;
+    body.value = current.body;
+    edits.reset(current.body);
+    wordCount.textContent = wordCountLine(current.body);
+    blockPreview.reset();
+    renderPreview();
+    for (const li of Array.from(list.children)) li.classList.toggle("active", (li as HTMLElement).dataset.id === id);
+    showPostActions();
+    if (!typing()) body.focus();
+  }
+
+  const screen: Screen = {
+    get current() { return current; },
+    set current(p: Post | null) { current = p; },
+    get overview() { return o; },
+    set overview(v: Overview) { o = v; },
+    flush: () => saver.flush(),
+    text: () => body.value,
+    open, refreshList, refreshStatus, showPostActions, showLink, err, status,
+  };
+  const history = () => showHistory(screen);
+  const details = () => showDetails(screen);
+  const settings = () => showSettings(screen);
+
+  async function newPost() {
+    await saver.flush();
+    const p = await api.newPost();
+    await refreshList();
+    await open(p.id);
+    if (!typing() || document.activeElement === body.contentDOM) title.select();
+  }
+
+  async function publish() {
+    if (!current) return;
+    err.textContent = "";
+    await saver.flush();
+    if (!o.unlocked) {
+      if (!(await askPassphrase(o))) return;
+      o = { ...o, unlocked: true };
+    }
+    publishBtn.disabled = true;
+    status.textContent = "Publishing…";
+    try {
+      const s = await api.publish(current.id);
+      showSummary(s);
+      const failed = s.spokes.filter((x) => !x.up_to_date && x.last_error);
+      // Offline is said once, calmly, by the badge; other failures are explained here.
+      if (failed.length && offlineBadge.hidden) err.textContent = failed.map((f) => `${f.name ?? "A spoke"}: ${f.last_error!.message}`).join(" ");
+    } catch (e) {
+      err.textContent = asUiError(e).message;
+      status.textContent = "Not published";
+    } finally {
+      publishBtn.disabled = false;
+      await refreshList();
+    }
+  }
+
+  title.addEventListener("input", () => {
+    saver.touch();
+    renderPreview();
+    const item = list.querySelector("li.active .post-title");
+    if (item) item.textContent = title.value || "Untitled";
+    const mine = summaries.find((x) => x.post.id === current?.id);
+    if (mine) mine.post.title = title.value; // so that searching finds it before the next reload
+  });
+  // A typed character reaches the preview as it is typed (a letter in a plain paragraph is
+  // shown at once, see blocks.ts); when the edit itself arrives its text is the same, so
+  // nothing is rendered twice.
+  onBodyForetold = (text) => renderPreview(text);
+  onBodyEdit = (splices, text) => { edits.record(splices, text); saver.touch(); renderPreview(text); updateCount(); };
+  publishBtn.addEventListener("click", () => void publish());
+  historyBtn.addEventListener("click", () => void history());
+  detailsBtn.addEventListener("click", () => void details());
+  search.addEventListener("input", renderList);
+  filter.addEventListener("change", renderList);
+  unpublishBtn.addEventListener("click", async () => {
+    if (!current) return;
+    err.textContent = "";
+    if (!o.unlocked) {
+      if (!(await askPassphrase(o))) return;
+      o = { ...o, unlocked: true };
+    }
+    status.textContent = "Unpublishing…";
+    try {
+      showSummary(await api.unpublish(current.id));
+      notice.replaceChildren(`“${current.title || "Untitled"}” is off your spokes. Its history keeps every published version; publish it to bring it back.`);
+    } catch (e) { err.textContent = asUiError(e).message; }
+    await refreshList();
+  });
+  let undoTimer: ReturnType<typeof setTimeout> | null = null;
+  deleteBtn.addEventListener("click", async () => {
+    if (!current) return;
+    const gone = current;
+    err.textContent = "";
+    try {
+      await saver.flush();
+      await api.deletePost(gone.id);
+    } catch (e) { err.textContent = asUiError(e).message; return; }
+    const undo = h("button", { id: "undo-delete", type: "button" }, "Undo");
+    notice.replaceChildren(`Moved “${gone.title || "Untitled"}” to the bin. `, undo);
+    if (undoTimer) clearTimeout(undoTimer);
+    undoTimer = setTimeout(() => notice.replaceChildren(), 15000);
+    undo.addEventListener("click", async () => {
+      await api.undoDelete(gone.id);
+      notice.replaceChildren();
+      await refreshList();
+      await open(gone.id);
+    });
+    current = null;
+    holdEditor();
+    const rest = await refreshList();
+    if (rest.length) await open(rest[0].post.id); else await newPost();
+  });
+  newBtn.addEventListener("click", () => void newPost());
+  addSpoke.addEventListener("click", async () => {
+    spokeMsg.textContent = "";
+    try {
+      const ov = await api.addSpoke(ticket.value);
+      ticket.value = "";
+      spokeMsg.textContent = "Spoke added. Publish to send your blog there.";
+      showLink(ov);
+      await refreshStatus();
+    } catch (e) { spokeMsg.textContent = asUiError(e).message; }
+  });
+  document.addEventListener("keydown", (ev) => {
+    if (!(ev.ctrlKey || ev.metaKey)) return;
+    if (ev.key === "s") { ev.preventDefault(); void saver.flush(); }
+    if (ev.key === "Enter") { ev.preventDefault(); void publish(); }
+    if (ev.key === "n") { ev.preventDefault(); void newPost(); }
+    const k = ev.key.toLowerCase();
+    if (document.activeElement === body.contentDOM) {
+      const shortcut: Record<string, string> = ev.shiftKey ? { h: "fmt-heading", q: "fmt-quote", l: "fmt-list" } : { b: "fmt-bold", i: "fmt-italic", k: "fmt-link", e: "fmt-code" };
+      const id = shortcut[k];
+      const f = FORMATS.find((x) => x[0] === id);
+      if (f) { ev.preventDefault(); applyEdit(f[3]); return; }
+    }
+    if (ev.shiftKey && k === "f") { ev.preventDefault(); root.classList.toggle("focus"); return; }
+    if (ev.shiftKey && k === "i") { ev.preventDefault(); imageInput.click(); return; }
+    if (ev.key === "h") { ev.preventDefault(); void history(); }
+    if (ev.key === "d") { ev.preventDefault(); void details(); }
+    if (ev.key === ",") { ev.preventDefault(); void settings(); }
+  });
+  window.addEventListener("beforeunload", () => void saver.flush());
+  // The menu bar's items (see app_menu in src-tauri/src/lib.rs).
+  void listen<string>("menu", (ev) => {
+    const actions: Record<string, () => void> = {
+      "new-post": () => void newPost(), publish: () => void publish(), details: () => void details(),
+      history: () => void history(), picture: () => imageInput.click(), focus: () => root.classList.toggle("focus"),
+      theme: () => themeBtn.click(), settings: () => void settings(),
+      export: () => void settings().then(() => document.getElementById("export")?.click()),
+      recovery: () => void settings().then(() => document.getElementById("save-recovery")?.click()),
+    };
+    actions[ev.payload]?.();
+  }).catch(() => { /* no menu bar (tests of the page alone) */ });
+
+  await Promise.all([quickly(newestPost), quickly(listed)]);
+  root.replaceChildren(h("div", { class: "layout" },
+    h("aside", { class: "sidebar" },
+      h("h2", {}, o.blog_title), newBtn, search, filter, list,
+      h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink),
+      h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
+    h("section", { class: "editor" },
+      h("div", { class: "toolbar" }, saveState, offlineBadge, status, detailsBtn, historyBtn, unpublishBtn, deleteBtn, publishBtn),
+      err, notice, title, formatBar, bodyBox),
+    preview));
+  showLink(o);
+  // The local spoke starts in the background; show its address once it is up.
+  if (!o.local_blog_url && o.spokes.length === 0) setTimeout(async () => showLink(await api.overview()), 800);
+  mark("screen");
+  requestAnimationFrame(() => setTimeout(() => mark("screen-painted"), 0)); // the first frame of this screen, drawn
+  // Already here unless the blog is still loading: then the writer sees the screen at once
+  // and the post as soon as it comes.
+  const newest = await newestPost;
+  if (newest) show(newest);
+  mark("post-open");
+  summaries = await listed;
+  mark("list-fetched");
+  renderList();
+  showPostActions();
+  mark("list-shown");
+  if (!newest) await newPost();
+  mark("ready");
+  root.dataset.ready = "true";
+  // Reported once the screen with the post is drawn: what the writer sees, not only what the
+  // page has built.
+  requestAnimationFrame(() => setTimeout(() => {
+    mark("ready-painted");
+    void api.screenReady(startTimings).catch(() => { /* diagnostics only */ });
+  }, 0));
+  void refreshStatus(); // needs the whole blog loaded; the writer can type meanwhile // the writing screen is loaded (end-to-end tests wait for this)
+}
