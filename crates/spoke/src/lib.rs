@@ -23,6 +23,7 @@ pub mod search;
 pub mod store;
 
 use spokes_core::problem::Code;
+use store::{BlogKind, BlogStatus};
 use automerge::sync::State;
 use config::Config;
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
@@ -631,7 +632,7 @@ impl spokes_sync::drafts::DraftsHost for Inner {
         let Some(b) = self.store.blog(blog).map_err(|e| internal(&e))? else {
             return Err(RemoteError::new(Code::NotHosted, "this spoke does not host that blog"));
         };
-        if b.status != "active" {
+        if b.status != BlogStatus::Active {
             return Err(RemoteError::new(Code::Suspended, "this blog is suspended on this spoke"));
         }
         let mut device = None;
@@ -655,7 +656,7 @@ impl Inner {
     fn load_replica(&self, blog_id: &BlogId, peer: &str) -> Result<Option<(Replica, State)>, RemoteError> {
         let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
         let Some(b) = self.store.blog(blog_id).map_err(|e| internal(&e))? else { return Ok(None) };
-        if b.status != "active" {
+        if b.status != BlogStatus::Active {
             return Err(RemoteError::new(Code::Suspended, "this blog is suspended on this spoke"));
         }
         let doc = self.document(blog_id, &b.document).map_err(|e| internal(&e))?;
@@ -798,7 +799,7 @@ impl Inner {
             None => Vec::new(),
         };
         let hosted = match &stored {
-            Some(b) => b.kind == "hosted",
+            Some(b) => b.kind == BlogKind::Hosted,
             None => !matches!(admission, Admission::Mirror),
         };
         // A blog is taken only with content its author signed: the session then checked the
@@ -956,7 +957,7 @@ impl Inner {
     fn install_view(&self, replica: &mut Replica) {
         let previous = self.views.read().unwrap_or_else(|p| p.into_inner()).get(&replica.blog_id).cloned();
         let mut view = BlogView::rebuild(replica, previous.as_deref());
-        view.hosted = self.store.kind(&replica.blog_id).ok().flatten().is_none_or(|k| k == "hosted");
+        view.hosted = self.store.kind(&replica.blog_id).ok().flatten().is_none_or(|k| k == BlogKind::Hosted);
         let view = Arc::new(view);
         self.views.write().unwrap_or_else(|p| p.into_inner()).insert(replica.blog_id.clone(), view.clone());
         self.touch();
@@ -1072,7 +1073,7 @@ impl http::SpokeView for Inner {
     }
     fn bundle(&self, id: &BlogId) -> Option<view::Bundle> {
         // Only what readers are shown: a suspended blog is held but not served.
-        let b = self.store.blog(id).ok()?.filter(|b| b.status == "active")?;
+        let b = self.store.blog(id).ok()?.filter(|b| b.status == BlogStatus::Active)?;
         let statements = self.store.statements(id).ok()?;
         Some(view::Bundle::from_parts(&b.blog_id, &b.certificate, &b.document, &statements))
     }
@@ -1294,18 +1295,18 @@ async fn watch_loop(inner: Arc<Inner>) {
     loop {
         tick.tick().await;
         let Ok(statuses) = inner.store.statuses() else { continue };
-        let held: HashMap<BlogId, (String, String)> = statuses.into_iter().map(|(b, k, s)| (b, (k, s))).collect();
+        let held: HashMap<BlogId, (BlogKind, BlogStatus)> = statuses.into_iter().map(|(b, k, s)| (b, (k, s))).collect();
         let shown: Vec<(BlogId, bool)> = inner.views.read().unwrap_or_else(|p| p.into_inner()).iter().map(|(b, v)| (b.clone(), v.hosted)).collect();
         for (b, hosted) in &shown {
             match held.get(b) {
                 None => inner.remove_view(b),
-                Some((_, status)) if status != "active" => inner.remove_view(b),
-                Some((kind, _)) if (kind == "hosted") != *hosted => inner.refresh_view(b),
+                Some((_, status)) if *status != BlogStatus::Active => inner.remove_view(b),
+                Some((kind, _)) if (*kind == BlogKind::Hosted) != *hosted => inner.refresh_view(b),
                 _ => {}
             }
         }
         for (b, (_, status)) in &held {
-            if status == "active" && !shown.iter().any(|(s, _)| s == b) {
+            if *status == BlogStatus::Active && !shown.iter().any(|(s, _)| s == b) {
                 inner.refresh_view(b);
             }
         }

@@ -275,11 +275,11 @@ async fn main() -> anyhow::Result<()> {
             let store = spoke::store::Store::open(&cli.data.join("spoke.db"))?;
             match cmd {
                 BlogCmd::Suspend { blog } => {
-                    anyhow::ensure!(store.set_status(&blog_id(&blog)?, "suspended")?, "this spoke holds no blog {blog}");
+                    anyhow::ensure!(store.set_status(&blog_id(&blog)?, spoke::store::BlogStatus::Suspended)?, "this spoke holds no blog {blog}");
                     println!("Suspended {blog}: no longer served or synced (a running spoke follows within a second).");
                 }
                 BlogCmd::Resume { blog } => {
-                    anyhow::ensure!(store.set_status(&blog_id(&blog)?, "active")?, "this spoke holds no blog {blog}");
+                    anyhow::ensure!(store.set_status(&blog_id(&blog)?, spoke::store::BlogStatus::Active)?, "this spoke holds no blog {blog}");
                     println!("Serving {blog} again.");
                 }
                 BlogCmd::Drop { blog, reason } => {

@@ -44,6 +44,57 @@ pub enum StoreError {
     Damaged(String),
 }
 
+/// Whether readers are shown a blog: `active`, or `suspended` by the operator (held, not
+/// served, not synced). Stored as that word in `blogs.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, strum::IntoStaticStr, strum::EnumString)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum BlogStatus {
+    /// Served and synced.
+    Active,
+    /// Held but neither served nor synced.
+    Suspended,
+}
+
+/// How a spoke came to hold a blog: `hosted` (its operator admitted it, by invite or
+/// openly) or `mirror` (a copy taken from the council). Stored as that word in `blogs.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, strum::IntoStaticStr, strum::EnumString)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum BlogKind {
+    /// Admitted here.
+    Hosted,
+    /// A council copy.
+    Mirror,
+}
+
+/// Reads and writes a word-valued enum as SQLite text; another word is a damaged row.
+macro_rules! sql_word {
+    ($t:ty) => {
+        impl rusqlite::types::ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                let word: &'static str = self.into();
+                Ok(word.into())
+            }
+        }
+        impl rusqlite::types::FromSql for $t {
+            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                let word = v.as_str()?;
+                word.parse().map_err(|_| rusqlite::types::FromSqlError::Other(format!("`{word}` is not a {} this version knows", stringify!($t)).into()))
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let word: &'static str = self.into();
+                // `pad`, so that a width in the format (`{:<6}`) applies.
+                f.pad(word)
+            }
+        }
+    };
+}
+sql_word!(BlogStatus);
+sql_word!(BlogKind);
+
 /// A hosted blog as stored.
 #[derive(Debug, Clone)]
 pub struct StoredBlog {
@@ -55,10 +106,10 @@ pub struct StoredBlog {
     pub certificate: Certificate,
     /// Saved Automerge document (may be empty before the first change arrives).
     pub document: Vec<u8>,
-    /// `active` or `suspended`.
-    pub status: String,
-    /// `hosted` (admitted here) or `mirror` (a council copy).
-    pub kind: String,
+    /// Served or suspended.
+    pub status: BlogStatus,
+    /// Hosted or a council copy.
+    pub kind: BlogKind,
 }
 
 /// The statements a session adds to a blog and those it voids ([`Store::save_session`]).
@@ -108,10 +159,10 @@ impl DocumentWrite {
 pub struct BlogSize {
     /// Blog ID.
     pub blog_id: String,
-    /// `hosted` or `mirror`.
-    pub kind: String,
-    /// `active` or `suspended`.
-    pub status: String,
+    /// Hosted or a council copy.
+    pub kind: BlogKind,
+    /// Served or suspended.
+    pub status: BlogStatus,
     /// Bytes of the saved document, statements, sealed drafts and images.
     pub bytes: i64,
     /// Signed statements held.
@@ -380,7 +431,7 @@ impl Store {
         let row = self
             .conn()
             .query_row("SELECT fingerprint, certificate, document, status, kind FROM blogs WHERE blog_id = ?1", params![blog_id.as_str()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, BlogStatus>(3)?, r.get::<_, BlogKind>(4)?))
             })
             .optional()?;
         let Some((fingerprint, cert, mut document, status, kind)) = row else { return Ok(None) };
@@ -504,8 +555,8 @@ impl Store {
         Ok(self.conn().query_row("SELECT count(*) FROM blogs WHERE kind = 'mirror'", [], |r| r.get::<_, i64>(0))?.max(0) as u64)
     }
 
-    /// Sets a blog's status (`active` or `suspended`). Returns whether the blog exists.
-    pub fn set_status(&self, blog_id: &BlogId, status: &str) -> Result<bool, StoreError> {
+    /// Sets a blog's status. Returns whether the blog exists.
+    pub fn set_status(&self, blog_id: &BlogId, status: BlogStatus) -> Result<bool, StoreError> {
         Ok(self.conn().execute("UPDATE blogs SET status = ?2, updated_at = ?3 WHERE blog_id = ?1", params![blog_id.as_str(), status, now()])? > 0)
     }
 
@@ -570,8 +621,8 @@ impl Store {
         Ok(conn.query_row("SELECT count(*) FROM blogs", [], |r| r.get(0))?)
     }
 
-    /// A blog's kind (`hosted` or `mirror`), if held.
-    pub fn kind(&self, blog_id: &BlogId) -> Result<Option<String>, StoreError> {
+    /// A blog's kind, if held.
+    pub fn kind(&self, blog_id: &BlogId) -> Result<Option<BlogKind>, StoreError> {
         Ok(self.conn().query_row("SELECT kind FROM blogs WHERE blog_id = ?1", params![blog_id.as_str()], |r| r.get(0)).optional()?)
     }
 
@@ -595,10 +646,10 @@ impl Store {
     }
 
     /// (blog ID, kind, status) of every blog held.
-    pub fn statuses(&self) -> Result<Vec<(BlogId, String, String)>, StoreError> {
+    pub fn statuses(&self) -> Result<Vec<(BlogId, BlogKind, BlogStatus)>, StoreError> {
         let conn = self.conn();
         let mut st = conn.prepare("SELECT blog_id, kind, status FROM blogs")?;
-        let v = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+        let v = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, BlogKind>(1)?, r.get::<_, BlogStatus>(2)?)))?.collect::<Result<Vec<_>, _>>()?;
         Ok(v.into_iter().filter_map(|(b, k, s)| b.parse().ok().map(|b| (b, k, s))).collect())
     }
 
@@ -742,7 +793,7 @@ mod tests {
         // A council copy, then sizes by kind.
         let mirror = BlogId::generate();
         assert!(store.add_mirror(&mirror, &cert).unwrap());
-        assert_eq!(store.kind(&mirror).unwrap().as_deref(), Some("mirror"));
+        assert_eq!(store.kind(&mirror).unwrap(), Some(BlogKind::Mirror));
         assert_eq!(store.blog_counts().unwrap(), (1, 1));
         store.put_image(&blog, &format!("{}.png", "ab".repeat(32)).parse().unwrap(), &[0u8; 5000]).unwrap();
         let sizes = store.blog_sizes().unwrap();
@@ -755,8 +806,8 @@ mod tests {
         assert!(!store.admit_open(&mirror, &cert).unwrap());
         assert_eq!(store.kind(&mirror).unwrap(), None);
         // Suspend and block.
-        assert!(store.set_status(&blog, "suspended").unwrap());
-        assert_eq!(store.statuses().unwrap(), vec![(blog.clone(), "hosted".into(), "suspended".into())]);
+        assert!(store.set_status(&blog, BlogStatus::Suspended).unwrap());
+        assert_eq!(store.statuses().unwrap(), vec![(blog.clone(), BlogKind::Hosted, BlogStatus::Suspended)]);
         store.block_peer("peer-x", "testing").unwrap();
         assert!(store.is_blocked("peer-x").unwrap());
         assert!(store.unblock_peer("peer-x").unwrap() && !store.is_blocked("peer-x").unwrap());
@@ -835,7 +886,7 @@ mod tests {
         let store = Store::open(&p).unwrap();
         assert!(store.invite_valid("tok").unwrap(), "an old invite (no expiry) still admits");
         assert!(store.admit("tok", &blog, &cert).unwrap());
-        assert_eq!(store.kind(&blog).unwrap().as_deref(), Some("hosted"));
+        assert_eq!(store.kind(&blog).unwrap(), Some(BlogKind::Hosted));
         assert_eq!(store.council_entry_count().unwrap(), 0);
         drop(store);
         let v: i64 = Connection::open(&p).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
