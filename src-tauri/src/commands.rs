@@ -39,9 +39,7 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
     if name.trim().is_empty() || blog_title.trim().is_empty() {
         return Err(ui_err(Code::MissingField, "Please give your name and your blog's title."));
     }
-    if passphrase.chars().count() < 8 {
-        return Err(ui_err(Code::WeakPassphrase, "Choose a passphrase of at least 8 characters."));
-    }
+    spokes_writer::check_new_passphrase(&passphrase)?;
     let mut app = state.0.lock().await;
     let dir = app.dir.clone();
     let (p, keys) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
@@ -104,32 +102,30 @@ pub async fn get_post(state: tauri::State<'_, AppState>, id: String) -> Result<P
 /// sends its whole text with `save_post` instead.
 #[tauri::command]
 pub async fn save_edits(state: tauri::State<'_, AppState>, id: String, title: String, splices: Vec<spokes_core::edit::Splice>, body_len: usize) -> Result<(), UiError> {
-    let p = profile(&*state.0.lock().await)?.clone();
+    let (p, durability) = {
+        let app = state.0.lock().await;
+        (profile(&app)?.clone(), app.durability.clone())
+    };
     // Off the async workers: the first save after start waits for the drafts to finish loading.
     let saved = p.clone();
     tokio::task::spawn_blocking(move || p.edit_post(&id, Some(&title), &splices, Some(body_len)).map(|_| ()))
         .await
         .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
-    refresh_snapshot_soon(saved);
+    durability.saved(saved);
     Ok(())
 }
 
-/// Autosave: writes a draft's title and body.
+/// Autosave: writes a draft's title and body (the slug follows the title: `Profile::save_text`).
 #[tauri::command]
 pub async fn save_post(state: tauri::State<'_, AppState>, id: String, title: String, body: String) -> Result<(), UiError> {
     let app = state.0.lock().await;
     let p = profile(&app)?;
-    let mut post = p.with_drafts(|d| Ok(d.post(&id)))?.ok_or_else(|| ui_err(Code::NoSuchPost, "That post no longer exists."))?;
-    if post.title == title && post.body == body {
-        return Ok(());
+    if p.save_text(&id, &title, &body).map_err(|e| match e {
+        ProfileError::NoSuchPost(_) => ui_err(Code::NoSuchPost, "That post no longer exists."),
+        e => e.into(),
+    })? {
+        app.durability.saved(p.clone());
     }
-    if post.title != title && post.slug == spokes_core::doc::slugify(&post.title) {
-        post.slug = spokes_core::doc::slugify(&title);
-    }
-    post.title = title;
-    post.body = body;
-    p.update_post(&post)?;
-    refresh_snapshot_soon(p.clone());
     Ok(())
 }
 
@@ -179,83 +175,50 @@ pub async fn add_image(state: tauri::State<'_, AppState>, request: tauri::ipc::R
 }
 
 
-/// Signs and publishes one post (or every changed draft), then sends the blog to the spokes.
+/// A writer session for a command: the open profile, the unlocked key, the targets and the
+/// kept connections (bound on first use). `what` finishes "Unlock with your passphrase to …".
+async fn writer_session(state: &tauri::State<'_, AppState>, what: &str) -> Result<WriterSession, UiError> {
+    let mut guard = state.0.lock().await;
+    let app = &mut *guard;
+    let p = app.profile.clone().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?;
+    let key = app.key.clone().ok_or_else(|| ui_err(Code::Locked, format!("Unlock with your passphrase to {what}.")))?;
+    let t = targets(app, &p);
+    if app.pool.is_none() {
+        app.pool = Some(p.connection_pool().await?);
+    }
+    Ok(WriterSession::new(p, key, app.opening.clone(), t, app.pool.clone()))
+}
+
+/// Signs and publishes one post (or every changed draft), then sends the blog to the spokes
+/// (`WriterSession::publish`); the spokes that missed it are tried again in the background.
 #[tauri::command]
 pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> Result<PublishSummary, UiError> {
-    // Signing and the local save happen under the app lock; the network part does not hold it,
-    // so autosaves go on while spokes are slow or unreachable.
-    let (p, t, pool, key, opening, retrying) = {
-        let mut guard = state.0.lock().await;
-        let app = &mut *guard;
-        let p = app.profile.clone().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?;
-        let key = app.key.clone().ok_or_else(|| ui_err(Code::Locked, "Unlock with your passphrase to publish."))?;
-        let t = targets(app, &p);
-        if app.pool.is_none() {
-            app.pool = Some(p.connection_pool().await?);
-        }
-        (p, t, app.pool.clone(), key, app.opening.clone(), app.retrying.clone())
-    };
-    let sync = |p: Profile, t: Vec<SpokeTarget>, pool: Option<spokes_writer::ConnectionPool>| async move {
-        match pool {
-            Some(pool) => p.sync_with_pool(&pool, &t).await,
-            None => p.sync_with(&t).await,
-        }
-    };
-    // The writer's other computers first: what they published, then their drafts, so that
-    // this publish builds on them instead of undoing them. Failures are recorded per spoke.
-    if !t.is_empty() {
-        sync(p.clone(), t.clone(), pool.clone()).await?;
-        if let Some(opening) = &opening {
-            let mut k = key.clone();
-            let drafts = match &pool {
-                Some(pool) => p.sync_drafts_with_pool(pool, &mut k, opening, &t).await,
-                None => p.sync_drafts(&mut k, opening, &t).await,
-            };
-            match drafts {
-                Ok(s) => s.problems.iter().for_each(|e| tracing::warn!("drafts: {e}")),
-                Err(e) => tracing::warn!("drafts were not exchanged: {e}"),
-            }
-        }
+    // The app lock is held only to make the session: autosaves go on while spokes are slow.
+    let w = writer_session(&state, "publish").await?;
+    let ids = id.map(|i| vec![i]);
+    let done = w.publish(ids.as_deref(), false).await?;
+    match &done.drafts {
+        Some(Ok(s)) => s.problems.iter().for_each(|e| tracing::warn!("drafts: {e}")),
+        Some(Err(e)) => tracing::warn!("drafts were not exchanged: {e}"),
+        None => {}
     }
-    {
-        let mut guard = state.0.lock().await;
-        let app = &mut *guard;
-        let ids = id.map(|i| vec![i]);
-        let p = app.profile.as_mut().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?;
-        // The sync may have brought news of this computer being removed.
-        p.check_device(&key)?;
-        let mut key = key;
-        p.publish_local(&mut key, ids.as_deref())?;
-    }
-    let summary = sync(p.clone(), t.clone(), pool.clone()).await?;
+    let summary = done.summary.ok_or_else(|| ui_err(Code::Internal, "the publish reported no spokes"))?;
     if summary.up_to_date < summary.total {
-        retry_in_background(p, t, pool, retrying);
+        let retrying = state.0.lock().await.retrying.clone();
+        retry_in_background(w, retrying);
     }
     Ok(summary)
 }
 
-/// Tries the spokes that missed a publish again, backing off (`spokes_writer::publish::Backoff`)
-/// until every spoke has everything; one such task at a time. The UI reads the outcome with
-/// `publish_status`.
-fn retry_in_background(p: Profile, t: Vec<SpokeTarget>, pool: Option<spokes_writer::ConnectionPool>, retrying: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+/// Tries the spokes that missed a publish again ([`WriterSession::deliver`]) until every spoke
+/// has everything; one such task at a time. The UI reads the outcome with `publish_status`.
+fn retry_in_background(w: WriterSession, retrying: std::sync::Arc<std::sync::atomic::AtomicBool>) {
     use std::sync::atomic::Ordering;
     if retrying.swap(true, Ordering::SeqCst) {
         return;
     }
     tauri::async_runtime::spawn(async move {
-        let backoff = spokes_writer::publish::Backoff::default();
-        for attempt in 0u32.. {
-            tokio::time::sleep(backoff.delay(attempt)).await;
-            let r = match &pool {
-                Some(pool) => p.sync_with_pool(pool, &t).await,
-                None => p.sync_with(&t).await,
-            };
-            match r {
-                Ok(s) if s.up_to_date == s.total => break,
-                Ok(s) => tracing::debug!("retry {attempt}: {}", s.sentence),
-                Err(e) => tracing::warn!("retry {attempt} failed: {e}"),
-            }
-        }
+        w.deliver(spokes_writer::publish::Backoff::default()).await;
         retrying.store(false, Ordering::SeqCst);
     });
 }
@@ -283,21 +246,8 @@ async fn on_profile<R: Send + 'static>(state: &tauri::State<'_, AppState>, f: im
 /// Withdraws a post from readers with a signed revision, then tells the spokes.
 #[tauri::command]
 pub async fn unpublish(state: tauri::State<'_, AppState>, id: String) -> Result<PublishSummary, UiError> {
-    let (p, t, pool) = {
-        let mut guard = state.0.lock().await;
-        let app = &mut *guard;
-        let mut key = app.key.clone().ok_or_else(|| ui_err(Code::Locked, "Unlock with your passphrase to unpublish."))?;
-        let p = app.profile.as_mut().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?;
-        p.check_device(&key)?;
-        p.unpublish(&mut key, &id)?;
-        let p = p.clone();
-        let t = targets(app, &p);
-        (p, t, app.pool.clone())
-    };
-    Ok(match pool {
-        Some(pool) => p.sync_with_pool(&pool, &t).await?,
-        None => p.sync_with(&t).await?,
-    })
+    let w = writer_session(&state, "unpublish").await?;
+    w.unpublish(&id, false).await?.1.ok_or_else(|| ui_err(Code::Internal, "the unpublish reported no spokes"))
 }
 
 /// Puts a draft in the bin (undo with `undo_delete`).

@@ -8,7 +8,7 @@ use serde::Serialize;
 use spokes_core::problem::{Code, Problem};
 use spokes_core::render::markdown_to_html_with;
 use spokes_core::{BlogSettings, Post, SigningKey};
-use spokes_writer::{PostSummary, Profile, ProfileError, PublishSummary, SpokeEntry, SpokeTarget};
+use spokes_writer::{PostSummary, Profile, ProfileError, PublishSummary, SpokeEntry, SpokeTarget, WriterSession};
 use std::path::{Path, PathBuf};
 use tokio::sync::Mutex;
 
@@ -39,6 +39,8 @@ pub struct App {
     retrying: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Tells the loading thread that the writing screen is up.
     start_loading: std::sync::mpsc::Sender<()>,
+    /// Flushes autosaves and refreshes the post-list snapshot when the writer pauses.
+    durability: spokes_writer::Durability,
 }
 
 /// Shared app state, behind an async mutex (commands await network work).
@@ -64,43 +66,10 @@ impl AppState {
                 }
             });
         }
-        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default(), start_loading }))
+        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default(), start_loading, durability: Default::default() }))
     }
 }
 
-/// After an autosave: once the writer has paused for [`SNAPSHOT_PAUSE`] (no later save), flushes
-/// the autosaves to the disk ([`Profile::sync_logs`]) and brings the post-list snapshot up to
-/// date in the background ([`Profile::refresh_snapshot`]). A start
-/// after a crash then shows the blog at once instead of loading it all first (about 10 s for
-/// 1,000 posts). Failures are logged: the snapshot is only a cache.
-pub fn refresh_snapshot_soon(p: Profile) {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static LATEST: AtomicU64 = AtomicU64::new(0);
-    let mine = LATEST.fetch_add(1, Ordering::SeqCst) + 1;
-    tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(SNAPSHOT_PAUSE).await;
-        if LATEST.load(Ordering::SeqCst) != mine {
-            return; // a later save schedules its own
-        }
-        // The autosaves' appends go to the disk first (a power cut then loses nothing typed
-        // before the pause), then the snapshot.
-        match tokio::task::spawn_blocking(move || {
-            if let Err(e) = p.sync_logs() {
-                tracing::warn!("could not flush the autosaves to the disk: {e}");
-            }
-            p.refresh_snapshot()
-        })
-        .await
-        {
-            Ok(Err(e)) => tracing::warn!("could not refresh the post-list snapshot: {e}"),
-            Err(e) => tracing::warn!("could not refresh the post-list snapshot: {e}"),
-            Ok(Ok(_)) => {}
-        }
-    });
-}
-
-/// How long the writer pauses before the post-list snapshot is refreshed.
-pub const SNAPSHOT_PAUSE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Where the save dialogs start (full file paths in the Documents folder, not yet taken).
 #[derive(Debug, Clone, Serialize)]
@@ -230,14 +199,7 @@ fn image_response(images: &Path, path: &str) -> tauri::http::Response<Vec<u8>> {
     r.unwrap_or_default()
 }
 
-/// The profile folder: `SPOKES_PROFILE`, else `$XDG_DATA_HOME/spokes/default`.
-pub fn default_profile_dir() -> PathBuf {
-    if let Some(p) = std::env::var_os("SPOKES_PROFILE") {
-        return PathBuf::from(p);
-    }
-    let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share"))).unwrap_or_else(|| PathBuf::from("."));
-    base.join("spokes/default")
-}
+pub use spokes_writer::default_profile_dir;
 
 /// The D-Bus name that keeps one app per profile folder:
 /// `org.spokes.desktop.p<16 hex digits of a hash of the folder>`.

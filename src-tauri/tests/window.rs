@@ -555,7 +555,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     drop(driver_proc);
     // Later, this computer publishes once more; then it is stolen (that last publish stands
     // for what a thief would publish with it).
-    let mut old_computer = spokes_writer::Profile::open(&profile).expect("profile");
+    let old_computer = spokes_writer::Profile::open(&profile).expect("profile");
     let old_key = old_computer.device_key().expect("a device key").to_owned();
     let mut k = old_computer.unlock("correct horse battery").expect("key");
     let thiefs = old_computer.new_post("Published by whoever has it", "Not by the writer.", &[]).expect("post");

@@ -1,6 +1,6 @@
 //! The walking skeleton end to end: two real spoke processes and the `spokes` CLI on loopback.
 
-use spokes_core::import::import_file;
+use spokes_writer::import::import_file;
 use spokes_core::render::markdown_to_html;
 use spokes_e2e::*;
 use std::time::Duration;
@@ -19,7 +19,7 @@ fn imported_corpus_is_published_to_two_spokes_and_verifies() {
     assert_eq!(status["posts"]["published"], 102);
     let fingerprint = status["fingerprint"].as_str().unwrap().to_owned();
 
-    let files = spokes_core::import::collect_files(&[corpus("jekyll-posts")]).unwrap();
+    let files = spokes_writer::import::collect_files(&[corpus("jekyll-posts")]).unwrap();
     assert_eq!(files.len(), 102);
     for spoke in &spokes {
         let (code, body) = spoke.get(&format!("/api/v1/blogs/{blog}"));

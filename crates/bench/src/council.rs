@@ -218,7 +218,7 @@ pub fn load(o: &Opts) -> Result<Value> {
     let threads: Vec<std::thread::JoinHandle<(usize, usize, Vec<f64>)>> = writers
         .into_iter()
         .enumerate()
-        .map(|(i, mut profile)| {
+        .map(|(i, profile)| {
             std::thread::spawn(move || {
                 let (mut ok, mut failed, mut times) = (0, 0, Vec::new());
                 let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return (0, 1, times) };

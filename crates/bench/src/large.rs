@@ -126,7 +126,7 @@ pub fn large_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
 
     // Later publishes of one edited post, through the library with warm connections.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let mut profile = spokes_writer::Profile::open(&w)?;
+    let profile = spokes_writer::Profile::open(&w)?;
     let mut key = profile.unlock(pass)?;
     let pool = rt.block_on(profile.connection_pool())?;
     let targets = profile.targets();

@@ -245,7 +245,7 @@ pub(crate) fn corpus_posts(corpus: &Path) -> Result<Vec<Post>> {
     let dir = corpus.join("jekyll-posts");
     let mut files: Vec<_> = std::fs::read_dir(&dir).with_context(|| format!("read {}", dir.display()))?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "md" || e == "markdown")).collect();
     files.sort();
-    let posts: Vec<Post> = files.iter().filter_map(|f| spokes_core::import::import_file(f).ok().map(|i| i.post)).collect();
+    let posts: Vec<Post> = files.iter().filter_map(|f| spokes_writer::import::import_file(f).ok().map(|i| i.post)).collect();
     if posts.is_empty() {
         bail!("no posts in {}", dir.display());
     }

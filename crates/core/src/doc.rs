@@ -498,27 +498,27 @@ impl BlogDoc {
 
     /// Wraps an Automerge document after checking its schema.
     pub fn from_automerge(doc: AutoCommit) -> Result<BlogDoc, DocError> {
-        Self::try_from_automerge(doc).map_err(|(e, _)| e)
+        Self::try_from_automerge(doc).map_err(|b| b.0)
     }
 
     /// [`BlogDoc::from_automerge`] that gives the document back when its schema is wrong.
-    pub fn try_from_automerge(doc: AutoCommit) -> Result<BlogDoc, (DocError, AutoCommit)> {
+    pub fn try_from_automerge(doc: AutoCommit) -> Result<BlogDoc, Box<(DocError, AutoCommit)>> {
         let schema = match doc.get(ROOT, "schema") {
             Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
                 ScalarValue::Uint(n) => *n,
                 ScalarValue::Int(n) if *n >= 0 => *n as u64,
-                _ => return Err((DocError::Missing("schema"), doc)),
+                _ => return Err(Box::new((DocError::Missing("schema"), doc))),
             },
-            Ok(_) => return Err((DocError::Missing("schema"), doc)),
-            Err(e) => return Err((e.into(), doc)),
+            Ok(_) => return Err(Box::new((DocError::Missing("schema"), doc))),
+            Err(e) => return Err(Box::new((e.into(), doc))),
         };
         if schema > SCHEMA_VERSION {
-            return Err((DocError::UnknownSchema { found: schema }, doc));
+            return Err(Box::new((DocError::UnknownSchema { found: schema }, doc)));
         }
         let d = BlogDoc { doc };
         match d.posts_obj() {
             Ok(_) => Ok(d),
-            Err(e) => Err((e, d.doc)),
+            Err(e) => Err(Box::new((e, d.doc))),
         }
     }
 

@@ -198,7 +198,7 @@ fn archives() {
     let p = spokes_writer::Profile::create(&tmp.path().join("p"), "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).expect("profile");
     p.new_post("First", "One *two*.", &[]).expect("post");
     let mut key = p.unlock("pw").expect("key");
-    let mut p = p;
+    let p = p;
     p.publish_local(&mut key, None).expect("publish");
     let gz = p.export_archive_into(&tmp.path().join("out")).expect("export");
     let mut tar = Vec::new();

@@ -133,7 +133,7 @@ impl BlogView {
                 view.spokes = doc.spokes();
                 doc.into_automerge()
             }
-            Err((_, am)) => am,
+            Err(failed) => failed.1,
         };
         view
     }

@@ -734,7 +734,8 @@ impl VerifiedReplica {
         } else {
             match spokes_core::BlogDoc::try_from_automerge(doc) {
                 Ok(d) => Some(d),
-                Err((e, doc)) => {
+                Err(failed) => {
+                    let (e, doc) = *failed;
                     let replica = Replica { blog_id, doc, certificate: Some(certificate), statements, saved };
                     return Err(Box::new(Unverified { replica, error: RemoteError::new(Code::Malformed, format!("the document does not follow the Spokes schema: {e}")) }));
                 }

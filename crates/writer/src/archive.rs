@@ -184,7 +184,7 @@ mod tests {
     use std::io::Read;
 
     fn published_profile(dir: &Path) -> Profile {
-        let mut p = Profile::create(dir, "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        let p = Profile::create(dir, "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
         p.new_post("First", "One *two*.", &["a".into()]).unwrap();
         let mut key = p.unlock("pw").unwrap();
         p.publish_local(&mut key, None).unwrap();

@@ -250,7 +250,7 @@ mod tests {
         assert!(devices[0].revoked_at.is_some(), "the old key is retired");
         assert_eq!(devices[1].name, devices[0].name);
         // Publishing still works and verifies under the same fingerprint.
-        let mut p = p;
+        let p = p;
         let mut key = p.unlock("pw").unwrap();
         p.new_post("Hello", "Words", &[]).unwrap();
         p.publish_local(&mut key, None).unwrap();

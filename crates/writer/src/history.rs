@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn revisions_are_listed_diffed_and_restored_as_a_new_signed_revision() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
+        let p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
         let mut key = p.unlock("pw").unwrap();
         let mut post = p.new_post("Draft one", "First words.\nSecond line.\n", &[]).unwrap();
         p.publish_local(&mut key, None).unwrap();

@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn a_picture_is_kept_once_by_hash_and_a_damaged_copy_counts_as_missing() {
         let dir = tempfile::tempdir().unwrap();
-        let mut p = Profile::create(dir.path(), "Ada", "a long passphrase", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        let p = Profile::create(dir.path(), "Ada", "a long passphrase", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
         let name = p.add_image(PNG).unwrap();
         assert_eq!(p.add_image(PNG).unwrap(), name);
         assert_eq!(p.image(&name).unwrap(), PNG);

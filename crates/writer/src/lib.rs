@@ -25,13 +25,16 @@ pub mod drafts_sync;
 pub mod fsutil;
 pub mod history;
 pub mod images;
+pub mod import;
 pub mod organise;
 pub mod pairing;
 pub mod profile;
 pub mod publish;
 pub mod recovery;
 pub mod store;
+pub mod workflow;
 
 pub use profile::{ImportReport, PostSummary, Profile, ProfileError, SpokeEntry};
 pub use publish::{PublishSummary, SpokeStatus, SpokeTarget};
 pub use spokes_sync::peer::ConnectionPool;
+pub use workflow::{Durability, WriterSession, check_new_passphrase, default_profile_dir};

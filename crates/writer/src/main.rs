@@ -3,8 +3,8 @@
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use spokes_core::BlogSettings;
-use spokes_writer::Profile;
-use std::path::PathBuf;
+use spokes_writer::{Profile, WriterSession};
+use std::path::{Path, PathBuf};
 
 /// Write, sign and publish a blog that no single server can take down or quietly alter.
 ///
@@ -279,11 +279,6 @@ enum SpokeCmd {
     },
 }
 
-fn default_profile() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share"))).unwrap_or_else(|| PathBuf::from("."));
-    base.join("spokes/default")
-}
-
 fn passphrase(cli: &Cli, confirm: bool) -> anyhow::Result<String> {
     if let Some(f) = &cli.passphrase_file {
         let s = std::fs::read_to_string(f).with_context(|| format!("could not read {}", f.display()))?;
@@ -346,32 +341,51 @@ fn print_status(p: &Profile, json: bool) -> anyhow::Result<spokes_writer::Publis
     Ok(s)
 }
 
-/// Exchanges drafts with the writer's other computers through the spokes, reporting what
-/// happened. An identity without an encryption key (made before drafts were shared) skips it.
-async fn exchange_drafts(p: &Profile, pass: &str, key: &mut spokes_core::SigningKey) -> anyhow::Result<()> {
-    let opening = match p.identity()?.opening_keys(pass) {
-        Ok(o) => o,
+/// The keys that open the writer's other computers' drafts; `None` (said on stderr) for an
+/// identity without an encryption key (made before drafts were shared).
+fn opening_keys(p: &Profile, pass: &str) -> anyhow::Result<Option<spokes_core::seal::OpeningKeys>> {
+    match p.identity()?.opening_keys(pass) {
+        Ok(o) => Ok(Some(o)),
         Err(spokes_core::identity::IdentityError::OpenPgp(e)) => {
             eprintln!("Drafts stay on this computer: {e}");
-            return Ok(());
+            Ok(None)
         }
-        Err(e) => return Err(e.into()),
-    };
-    let s = p.sync_drafts(key, &opening, &p.targets()).await?;
-    for problem in &s.problems {
-        eprintln!("Drafts: {problem}");
+        Err(e) => Err(e.into()),
     }
-    if s.devices_merged > 0 {
-        println!("Took in the drafts of {} other computer(s)", s.devices_merged);
+}
+
+/// Reports a drafts exchange (one that failed does not stop a publish: the app's rule too).
+fn report_drafts(drafts: Option<Result<spokes_writer::drafts_sync::DraftsSummary, String>>) {
+    match drafts {
+        Some(Ok(s)) => {
+            for problem in &s.problems {
+                eprintln!("Drafts: {problem}");
+            }
+            if s.devices_merged > 0 {
+                println!("Took in the drafts of {} other computer(s)", s.devices_merged);
+            }
+        }
+        Some(Err(e)) => eprintln!("Drafts were not exchanged: {e}"),
+        None => {}
     }
-    Ok(())
+}
+
+/// A writer session over the profile in `dir`, unlocked with the passphrase; with the keys
+/// for drafts when `drafts`.
+fn session(cli: &Cli, dir: &Path, drafts: bool) -> anyhow::Result<WriterSession> {
+    let p = Profile::open(dir)?;
+    let pass = passphrase(cli, false)?;
+    let key = p.unlock(&pass)?;
+    let opening = if drafts && !p.spokes().is_empty() { opening_keys(&p, &pass)? } else { None };
+    let targets = p.targets();
+    Ok(WriterSession::new(p, key, opening, targets, None))
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKES_LOG").unwrap_or_else(|_| "error,automerge=off".into())).with_writer(std::io::stderr).init();
     let cli = Cli::parse();
-    let dir = cli.profile.clone().unwrap_or_else(default_profile);
+    let dir = cli.profile.clone().unwrap_or_else(spokes_writer::default_profile_dir);
     let mut exit = std::process::ExitCode::SUCCESS;
     match &cli.cmd {
         Cmd::Init { name, key, title, description, language, handle } => {
@@ -384,9 +398,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                 }
                 (None, name) => {
                     let pass = passphrase(&cli, true)?;
-                    if pass.chars().count() < 8 {
-                        bail!("choose a passphrase of at least 8 characters");
-                    }
+                    spokes_writer::check_new_passphrase(&pass)?;
                     Profile::create(&dir, name.as_deref().unwrap_or_default(), &pass, &settings)?
                 }
             };
@@ -457,39 +469,22 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Cmd::Publish { ids, offline } => {
-            let mut p = Profile::open(&dir)?;
-            let pass = passphrase(&cli, false)?;
-            let mut key = p.unlock(&pass)?;
-            if !offline && !p.spokes().is_empty() {
-                // Your other computers first: what they published, then their drafts, so that
-                // this publish builds on them instead of undoing them.
-                p.sync_with(&p.targets()).await?;
-                // The sync may have brought news of this computer being removed.
-                key = p.unlock(&pass)?;
-                exchange_drafts(&p, &pass, &mut key).await?;
-            }
+            let w = session(&cli, &dir, !offline)?;
             let ids = if ids.is_empty() { None } else { Some(ids.as_slice()) };
-            let (n, _) = p.publish_local(&mut key, ids)?;
-            println!("Signed {n} posts");
-            if !offline {
-                p.sync_with(&p.targets()).await?;
-            }
-            let summary = print_status(&p, false)?;
+            let done = w.publish(ids, *offline).await?;
+            report_drafts(done.drafts);
+            println!("Signed {} posts", done.signed);
+            let summary = print_status(w.profile(), false)?;
             if !offline {
                 exit = delivery_exit(&summary);
             }
         }
         Cmd::Unpublish { id, offline } => {
-            let mut p = Profile::open(&dir)?;
-            let pass = passphrase(&cli, false)?;
-            let mut key = p.unlock(&pass)?;
-            if !p.unpublish(&mut key, id)? {
+            let w = session(&cli, &dir, false)?;
+            if !w.unpublish(id, *offline).await?.0 {
                 println!("It was not published.");
             }
-            if !offline {
-                p.sync_with(&p.targets()).await?;
-            }
-            let summary = print_status(&p, false)?;
+            let summary = print_status(w.profile(), false)?;
             if !offline {
                 exit = delivery_exit(&summary);
             }
@@ -511,14 +506,13 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             let p = Profile::open(&dir)?;
             p.sync_with(&p.targets()).await?;
             if !published_only {
-                let pass = passphrase(&cli, false)?;
-                let mut key = p.unlock(&pass)?;
-                exchange_drafts(&p, &pass, &mut key).await?;
+                let w = session(&cli, &dir, true)?;
+                report_drafts(w.exchange_drafts().await);
                 // Posts published at once on two computers: the merged drafts settle them.
-                let mut p = Profile::open(&dir)?;
-                if let (n, true) = p.publish_local(&mut key, Some(&[]))? {
-                    println!("Published {n} posts again with the edits of both computers");
-                    p.sync_with(&p.targets()).await?;
+                let done = w.publish(Some(&[]), true).await?;
+                if done.republished {
+                    println!("Published {} posts again with the edits of both computers", done.signed);
+                    w.sync().await?;
                 }
             }
             exit = delivery_exit(&print_status(&p, false)?);

@@ -56,7 +56,7 @@ impl Profile {
     /// it by name does). Returns whether a revision was made (`false`: it was not published).
     ///
     /// Errors: `NoSuchPost`, signing errors.
-    pub fn unpublish(&mut self, key: &mut SigningKey, id: &str) -> Result<bool, ProfileError> {
+    pub fn unpublish(&self, key: &mut SigningKey, id: &str) -> Result<bool, ProfileError> {
         let blog_id = self.blog_id().clone();
         let statement = self.with_drafts(|drafts| {
             if drafts.post(id).is_none() {
@@ -120,7 +120,7 @@ mod tests {
     #[test]
     fn details_clean_the_slug_and_tags_and_a_future_date_schedules_the_post() {
         let dir = tempfile::tempdir().unwrap();
-        let mut p = Profile::create(dir.path(), "Ada", "a long passphrase", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        let p = Profile::create(dir.path(), "Ada", "a long passphrase", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
         let first = p.new_post("Engines", "Steam.", &[]).unwrap();
         let second = p.new_post("Other", "Words.", &[]).unwrap();
         let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).fixed_offset();
@@ -144,7 +144,7 @@ mod tests {
     #[test]
     fn unpublish_withdraws_a_post_with_a_signature_and_publish_all_leaves_it_out() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
+        let p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
         let mut key = p.unlock("pw").unwrap();
         let post = p.new_post("Out there", "Words.", &[]).unwrap();
         p.publish_local(&mut key, None).unwrap();
@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn a_deleted_draft_leaves_the_list_and_comes_back_with_undo() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
+        let p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
         let mut key = p.unlock("pw").unwrap();
         let draft = p.new_post("Draft", "x", &[]).unwrap();
         let live = p.new_post("Live", "y", &[]).unwrap();

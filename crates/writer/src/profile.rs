@@ -25,6 +25,9 @@ pub const PROFILE_VERSION: u32 = 2;
 /// Errors of the profile. Each has a stable [`ProfileError::code`] for the UI.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
+    /// A new passphrase shorter than `workflow::MIN_PASSPHRASE_CHARS` characters.
+    #[error("choose a passphrase of at least 8 characters")]
+    WeakPassphrase,
     /// No profile in this folder.
     #[error("there is no Spokes profile in {0} yet")]
     NotFound(PathBuf),
@@ -112,6 +115,7 @@ impl ProfileError {
     /// A stable code for the UI and scripts.
     pub fn code(&self) -> Code {
         match self {
+            ProfileError::WeakPassphrase => Code::WeakPassphrase,
             ProfileError::NotFound(_) => Code::NoProfile,
             ProfileError::Exists(_) => Code::ProfileExists,
             ProfileError::Io { .. } => Code::Io,
@@ -141,6 +145,7 @@ impl From<ProfileError> for Problem {
     fn from(e: ProfileError) -> Problem {
         let message = match &e {
             ProfileError::Identity(IdentityError::WrongPassphrase) => "That passphrase is not right. Try again.".to_owned(),
+            ProfileError::WeakPassphrase => "Choose a passphrase of at least 8 characters.".to_owned(),
             ProfileError::Ticket(t) => format!("That invite does not work: {t}"),
             other => other.to_string(),
         };
@@ -657,8 +662,8 @@ impl Profile {
     /// file imports nothing. Errors: [`ProfileError::Import`] (a file that cannot be read, or
     /// broken front matter), [`ProfileError::Io`].
     pub fn import(&self, paths: &[PathBuf]) -> Result<ImportReport, ProfileError> {
-        let collected = import::collect(paths)?;
-        let mut parsed = collected.files.iter().map(import::import_source).collect::<Result<Vec<_>, _>>()?;
+        let collected = crate::import::collect(paths)?;
+        let mut parsed = collected.files.iter().map(crate::import::import_source).collect::<Result<Vec<_>, _>>()?;
         let mut kept: BTreeMap<PathBuf, Option<ImageName>> = BTreeMap::new();
         let mut pictures = 0;
         for i in &mut parsed {
@@ -721,7 +726,7 @@ impl Profile {
     /// computers ([`BlogDoc::conflicted_post_ids`]) are published again from the merged
     /// drafts in any case, so both edits reach readers. Returns the number of posts published
     /// and whether a new revision was made. No network.
-    pub fn publish_local(&mut self, key: &mut SigningKey, ids: Option<&[String]>) -> Result<(usize, bool), ProfileError> {
+    pub fn publish_local(&self, key: &mut SigningKey, ids: Option<&[String]>) -> Result<(usize, bool), ProfileError> {
         let blog_id = self.meta.blog_id.clone();
         let spokes = self.meta.spokes.clone();
         let (n, statement) = self.with_drafts(|drafts| {
@@ -864,7 +869,7 @@ pub struct ImportReport {
     /// kept for it (link as written in the old blog, file it came from).
     pub posts: Vec<import::Imported>,
     /// Markdown files that were not posts, with the reason.
-    pub skipped: Vec<import::Skipped>,
+    pub skipped: Vec<crate::import::Skipped>,
     /// Distinct pictures kept with the blog.
     pub pictures: usize,
 }
@@ -912,7 +917,7 @@ mod tests {
     #[test]
     fn publish_signs_and_keeps_drafts_local() {
         let d = tempfile::tempdir().unwrap();
-        let mut p = profile(d.path());
+        let p = profile(d.path());
         let a = p.new_post("Public", "hello", &[]).unwrap();
         let b = p.new_post("Secret", "draft text", &[]).unwrap();
         let mut key = p.unlock("pw").unwrap();

@@ -381,7 +381,7 @@ mod tests {
     #[test]
     fn an_archive_and_the_recovery_file_restore_the_blog_on_a_new_computer() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut p = Profile::create(&tmp.path().join("old"), "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        let p = Profile::create(&tmp.path().join("old"), "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
         p.new_post("Published", "Out there.", &[]).unwrap();
         let mut key = p.unlock("pw").unwrap();
         p.publish_local(&mut key, None).unwrap();
@@ -395,7 +395,7 @@ mod tests {
 
         let new_dir = tmp.path().join("new");
         assert!(matches!(Profile::restore_from_archive(&new_dir, &archive, &recovery, "wrong"), Err(ProfileError::Identity(spokes_core::identity::IdentityError::WrongPassphrase))));
-        let mut r = Profile::restore_from_archive(&new_dir, &archive, &recovery, "pw").unwrap();
+        let r = Profile::restore_from_archive(&new_dir, &archive, &recovery, "pw").unwrap();
         assert_eq!(r.fingerprint(), p.fingerprint());
         assert_eq!(r.blog_id(), p.blog_id());
         assert_eq!(r.post_quick(&draft.id).unwrap().unwrap().body, "Only on my computer.");

@@ -1,0 +1,238 @@
+//! The writer's workflows, written once: the `spokes` CLI and each of the app's commands call
+//! these in a few lines instead of repeating their steps.
+//!
+//! - [`WriterSession::publish`]: take in what the writer's other computers published, exchange
+//!   drafts with them, check that this computer may still sign, sign, send to the spokes.
+//! - [`WriterSession::unpublish`], [`WriterSession::deliver`] (try the spokes that missed a
+//!   publish again, backing off).
+//! - [`Profile::save_text`]: an autosave of a draft's title and text, with the slug following
+//!   the title while the writer has not chosen one.
+//! - [`Durability`]: after autosaves, flush them to the disk and refresh the post-list snapshot
+//!   once the writer pauses.
+//! - [`check_new_passphrase`], [`default_profile_dir`].
+
+use crate::drafts_sync::DraftsSummary;
+use crate::publish::{Backoff, PublishSummary, SpokeTarget};
+use crate::{ConnectionPool, Profile, ProfileError};
+use spokes_core::SigningKey;
+use spokes_core::doc::slugify;
+use spokes_core::seal::OpeningKeys;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The shortest passphrase a new identity may have, in characters.
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+/// Whether `passphrase` may protect a new identity: at least [`MIN_PASSPHRASE_CHARS`]
+/// characters. Errors: [`ProfileError::WeakPassphrase`].
+pub fn check_new_passphrase(passphrase: &str) -> Result<(), ProfileError> {
+    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS { Err(ProfileError::WeakPassphrase) } else { Ok(()) }
+}
+
+/// The profile folder when none is given: `SPOKES_PROFILE`, else
+/// `$XDG_DATA_HOME/spokes/default` (`~/.local/share/spokes/default`).
+pub fn default_profile_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("SPOKES_PROFILE") {
+        return PathBuf::from(p);
+    }
+    let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share"))).unwrap_or_else(|| PathBuf::from("."));
+    base.join("spokes/default")
+}
+
+/// One writer at work on one profile with an unlocked key: what publishing and unpublishing
+/// take. Cheap to make per command (the profile and the pool are shared handles).
+pub struct WriterSession {
+    profile: Profile,
+    key: SigningKey,
+    /// Opens the sealed drafts of the writer's other computers; `None` skips the exchange
+    /// (an identity made before drafts were shared).
+    opening: Option<OpeningKeys>,
+    targets: Vec<SpokeTarget>,
+    /// Connections kept open between publishes; `None` binds an endpoint per step.
+    pool: Option<ConnectionPool>,
+}
+
+/// What [`WriterSession::publish`] did.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// Posts signed.
+    pub signed: usize,
+    /// Whether posts published on two computers at once were signed again with both edits
+    /// (see [`Profile::publish_local`]).
+    pub republished: bool,
+    /// The drafts exchange with the writer's other computers; `Err` with the reason when it
+    /// did not happen (the publish goes on without it).
+    pub drafts: Option<Result<DraftsSummary, String>>,
+    /// Where the blog is now; `None` when offline.
+    pub summary: Option<PublishSummary>,
+}
+
+impl WriterSession {
+    /// A session over `profile` signing with `key`, publishing to `targets`.
+    pub fn new(profile: Profile, key: SigningKey, opening: Option<OpeningKeys>, targets: Vec<SpokeTarget>, pool: Option<ConnectionPool>) -> WriterSession {
+        WriterSession { profile, key, opening, targets, pool }
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// Sends the blog to every target (per-spoke failures are in the summary).
+    pub async fn sync(&self) -> Result<PublishSummary, ProfileError> {
+        match &self.pool {
+            Some(pool) => self.profile.sync_with_pool(pool, &self.targets).await,
+            None => self.profile.sync_with(&self.targets).await,
+        }
+    }
+
+    /// Exchanges drafts with the writer's other computers through the targets. `None` without
+    /// opening keys.
+    pub async fn exchange_drafts(&self) -> Option<Result<DraftsSummary, String>> {
+        let opening = self.opening.as_ref()?;
+        let mut key = self.key.clone();
+        let r = match &self.pool {
+            Some(pool) => self.profile.sync_drafts_with_pool(pool, &mut key, opening, &self.targets).await,
+            None => self.profile.sync_drafts(&mut key, opening, &self.targets).await,
+        };
+        Some(r.map_err(|e| e.to_string()))
+    }
+
+    /// Publishes the posts `ids` (`None`: every changed draft; `Some(&[])`: only the posts
+    /// published on two computers at once): unless `offline` or without targets, first takes
+    /// in what the writer's other computers published and exchanges drafts with them, so this
+    /// publish builds on their work instead of undoing it; then checks that this computer
+    /// may still sign (the sync may have brought news of its removal), signs, and unless
+    /// `offline` sends the blog to the targets.
+    ///
+    /// Errors: [`ProfileError::DeviceRemoved`], signing and storage errors; a spoke that fails
+    /// is reported in the summary, not as an error.
+    pub async fn publish(&self, ids: Option<&[String]>, offline: bool) -> Result<Published, ProfileError> {
+        let online = !offline && !self.targets.is_empty();
+        let mut out = Published::default();
+        if online {
+            self.sync().await?;
+            self.profile.check_device(&self.key)?;
+            out.drafts = self.exchange_drafts().await;
+        }
+        self.profile.check_device(&self.key)?;
+        let mut key = self.key.clone();
+        (out.signed, out.republished) = self.profile.publish_local(&mut key, ids)?;
+        if !offline {
+            out.summary = Some(self.sync().await?);
+        }
+        Ok(out)
+    }
+
+    /// Withdraws post `id` from readers with a signed revision and, unless `offline`, tells
+    /// the targets. Returns whether it was published, and where the blog is now.
+    pub async fn unpublish(&self, id: &str, offline: bool) -> Result<(bool, Option<PublishSummary>), ProfileError> {
+        self.profile.check_device(&self.key)?;
+        let mut key = self.key.clone();
+        let was = self.profile.unpublish(&mut key, id)?;
+        let summary = if offline { None } else { Some(self.sync().await?) };
+        Ok((was, summary))
+    }
+
+    /// Tries the targets again after `backoff`'s delays until every one has everything
+    /// published. Runs until then; failures are logged.
+    pub async fn deliver(&self, backoff: Backoff) {
+        for attempt in 0u32.. {
+            tokio::time::sleep(backoff.delay(attempt)).await;
+            match self.sync().await {
+                Ok(s) if s.up_to_date == s.total => break,
+                Ok(s) => tracing::debug!("retry {attempt}: {}", s.sentence),
+                Err(e) => tracing::warn!("retry {attempt} failed: {e}"),
+            }
+        }
+    }
+}
+
+impl Profile {
+    /// An autosave of draft `id`: its title and whole text. The slug follows the title while
+    /// it is the title's (the writer has not chosen another). Returns whether anything changed.
+    /// Errors: [`ProfileError::NoSuchPost`], storage errors.
+    pub fn save_text(&self, id: &str, title: &str, body: &str) -> Result<bool, ProfileError> {
+        let mut post = self.with_drafts(|d| Ok(d.post(id)))?.ok_or_else(|| ProfileError::NoSuchPost(id.to_owned()))?;
+        if post.title == title && post.body == body {
+            return Ok(false);
+        }
+        if post.title != title && post.slug == slugify(&post.title) {
+            post.slug = slugify(title);
+        }
+        post.title = title.to_owned();
+        post.body = body.to_owned();
+        self.update_post(&post)?;
+        Ok(true)
+    }
+}
+
+/// After autosaves: once the writer has paused for [`Durability::PAUSE`] (no later save), the
+/// autosaves' appends are flushed to the disk ([`Profile::sync_logs`]; a power cut then loses
+/// nothing typed before the pause) and the post-list snapshot is brought up to date
+/// ([`Profile::refresh_snapshot`]), so a start after a crash shows the blog at once. Failures
+/// are logged: the snapshot is only a cache. One per profile; cheap to clone.
+#[derive(Clone, Default)]
+pub struct Durability {
+    latest: Arc<AtomicU64>,
+}
+
+impl Durability {
+    /// How long the writer pauses before the flush and the snapshot.
+    pub const PAUSE: std::time::Duration = std::time::Duration::from_secs(3);
+
+    /// Schedules the flush and the snapshot of `profile` after the pause, replacing any
+    /// scheduled before. Needs a Tokio runtime.
+    pub fn saved(&self, profile: Profile) {
+        let mine = self.latest.fetch_add(1, Ordering::SeqCst) + 1;
+        let latest = self.latest.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Self::PAUSE).await;
+            if latest.load(Ordering::SeqCst) != mine {
+                return; // a later save schedules its own
+            }
+            let done = tokio::task::spawn_blocking(move || {
+                if let Err(e) = profile.sync_logs() {
+                    tracing::warn!("could not flush the autosaves to the disk: {e}");
+                }
+                profile.refresh_snapshot()
+            })
+            .await;
+            match done {
+                Ok(Err(e)) => tracing::warn!("could not refresh the post-list snapshot: {e}"),
+                Err(e) => tracing::warn!("could not refresh the post-list snapshot: {e}"),
+                Ok(Ok(_)) => {}
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::BlogSettings;
+
+    #[test]
+    fn the_slug_follows_the_title_until_the_writer_chooses_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Profile::create(dir.path(), "Ada", "pw", &BlogSettings::default()).unwrap();
+        let post = p.new_post("First try", "", &[]).unwrap();
+        assert!(p.save_text(&post.id, "Field notes", "text").unwrap());
+        assert!(!p.save_text(&post.id, "Field notes", "text").unwrap(), "nothing changed");
+        assert_eq!(p.with_drafts(|d| Ok(d.post(&post.id))).unwrap().unwrap().slug, "field-notes");
+        let mut chosen = p.with_drafts(|d| Ok(d.post(&post.id))).unwrap().unwrap();
+        chosen.slug = "notes".into();
+        p.update_post(&chosen).unwrap();
+        p.save_text(&post.id, "Field notes, revised", "text").unwrap();
+        assert_eq!(p.with_drafts(|d| Ok(d.post(&post.id))).unwrap().unwrap().slug, "notes");
+        assert!(matches!(p.save_text("nope", "t", "b"), Err(ProfileError::NoSuchPost(_))));
+    }
+
+    #[test]
+    fn a_new_passphrase_has_eight_characters() {
+        assert!(matches!(check_new_passphrase("seven77"), Err(ProfileError::WeakPassphrase)));
+        assert!(check_new_passphrase("éééééééé").is_ok(), "characters, not bytes");
+        assert_eq!(ProfileError::WeakPassphrase.code(), spokes_core::problem::Code::WeakPassphrase);
+    }
+}
