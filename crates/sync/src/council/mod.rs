@@ -1,0 +1,387 @@
+//! `spokes/council/1`: council members exchange their membership entries and catalogs, and
+//! pull the blogs they lack with `spokes/sync/1` (verify before merge, as for any peer).
+//!
+//! One exchange, on one bidirectional stream; frames as in `crate::frame`:
+//!
+//! 1. The initiator sends a `Membership` frame with a [`CouncilHello`]: protocol version 1,
+//!    the council ID it knows, its own [`MemberInfo`], every membership entry it holds, and,
+//!    to join, a council invite token with its consent signature.
+//! 2. The responder merges the entries it can verify, admits a joining spoke (a new `join`
+//!    entry it signs), and answers with a `Membership` frame ([`MembershipAnswer`]: every
+//!    entry it holds) and a `Catalog` frame ([`Catalog`]: each blog it holds and its heads),
+//!    or with an `Error` frame (`unsupported-version`, `malformed`, `blocked`, `no-council`,
+//!    `other-council`, `not-a-member`, `bad-invite`, `bad-signature`).
+//! 3. The initiator closes the connection. For each blog whose heads differ from its own it
+//!    checks the peer did not roll the blog back (below), then runs a sync session for it.
+//!
+//! **Tiers.** A spoke pulls only from its upstreams (`[council] upstreams` in the config), or
+//! from [`DEFAULT_FANOUT`] members chosen by hashing endpoint IDs; an upstream's catalog holds
+//! the council copies it pulled itself, so posts travel ring by ring and no spoke talks to
+//! every other. A loop or a blog offered twice costs nothing: blogs are merged by ID as CRDTs,
+//! so the same revision arriving twice is one revision.
+//!
+//! **Rollback.** A spoke remembers the heads each peer offered for each blog. When a peer
+//! later offers heads that no longer descend from those (it dropped revisions, or replays an
+//! old state), nothing is taken from it for that blog and the refusal `rolled-back` is
+//! recorded for the operator.
+
+use spokes_core::problem::Code;
+pub mod membership;
+
+pub use membership::*;
+use membership as council;
+use automerge::ChangeHash;
+use serde::{Deserialize, Serialize};
+use spokes_core::BlogId;
+use crate::frame::{Frame, FrameType, read_frame, write_frame};
+use crate::session::{RemoteError, SyncError};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The ALPN of council exchanges, version 1.
+pub const COUNCIL_ALPN: &[u8] = b"spokes/council/1";
+/// The protocol version in council hellos.
+pub const COUNCIL_PROTOCOL: u32 = 1;
+/// Upstreams pulled from when the config names none.
+pub const DEFAULT_FANOUT: usize = 3;
+/// Most blogs a catalog may list.
+pub const MAX_CATALOG: usize = 100_000;
+/// Longest one exchange may take.
+pub const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Council ticket prefix (format version 1).
+pub const COUNCIL_TICKET_PREFIX: &str = "spokescouncil1";
+
+/// The initiator's first frame.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CouncilHello {
+    /// 1.
+    pub protocol: u32,
+    /// The council ID the initiator knows, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub council: Option<String>,
+    /// The initiator itself (its `endpoint` must be the connection's).
+    pub member: MemberInfo,
+    /// Every membership entry the initiator holds.
+    pub entries: Vec<SignedEntry>,
+    /// A council invite token, to join.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// With `token`: the initiator's consent ([`council::consent`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<String>,
+}
+
+/// The responder's membership frame.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MembershipAnswer {
+    /// 1.
+    pub protocol: u32,
+    /// Every entry the responder holds.
+    pub entries: Vec<SignedEntry>,
+}
+
+/// One blog in a catalog.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CatalogEntry {
+    /// Blog ID.
+    pub blog_id: BlogId,
+    /// The document's heads (hex change hashes), sorted.
+    pub heads: Vec<String>,
+}
+
+/// The blogs a spoke holds (hosted or council copies), active ones only.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Catalog {
+    /// The blogs.
+    pub blogs: Vec<CatalogEntry>,
+}
+
+/// A council invite: `spokescouncil1` + unpadded lowercase base32 of this JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouncilTicket {
+    /// Format version (1).
+    pub v: u32,
+    /// Council ID.
+    pub council: String,
+    /// The inviting spoke.
+    pub member: MemberInfo,
+    /// One-use (or few-use) invite token.
+    pub token: String,
+}
+
+/// Errors of council tickets.
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    /// Not a council ticket.
+    #[error("this is not a council invite (it should start with `{COUNCIL_TICKET_PREFIX}`)")]
+    NotATicket,
+    /// Damaged.
+    #[error("this council invite is damaged: {0}")]
+    Damaged(String),
+}
+
+impl CouncilTicket {
+    /// Encodes as `spokescouncil1…`.
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        format!("{COUNCIL_TICKET_PREFIX}{}", data_encoding::BASE32_NOPAD.encode(&json).to_ascii_lowercase())
+    }
+
+    /// Decodes a council ticket (surrounding whitespace ignored).
+    pub fn decode(s: &str) -> Result<CouncilTicket, TicketError> {
+        let body = s.trim().strip_prefix(COUNCIL_TICKET_PREFIX).ok_or(TicketError::NotATicket)?;
+        let bytes = data_encoding::BASE32_NOPAD.decode(body.to_ascii_uppercase().as_bytes()).map_err(|e| TicketError::Damaged(e.to_string()))?;
+        let t: CouncilTicket = serde_json::from_slice(&bytes).map_err(|e| TicketError::Damaged(e.to_string()))?;
+        if t.v != 1 {
+            return Err(TicketError::Damaged(format!("ticket version {} is not supported", t.v)));
+        }
+        t.member.endpoint.parse::<iroh::EndpointId>().map_err(|e| TicketError::Damaged(e.to_string()))?;
+        Ok(t)
+    }
+}
+
+/// The address of a member, for dialling.
+pub fn member_addr(m: &MemberInfo) -> Result<iroh::EndpointAddr, SyncError> {
+    crate::net::dial_addr(&m.spoke_addr()).map_err(SyncError::Connect)
+}
+
+/// Runs one exchange as initiator: sends `hello`, returns the responder's entries and catalog.
+///
+/// Errors: [`SyncError::Remote`] with the responder's refusal, [`SyncError::Connect`],
+/// [`SyncError::Timeout`], [`SyncError::Frame`] (malformed or oversized frames).
+pub async fn exchange(endpoint: &iroh::Endpoint, to: &MemberInfo, hello: &CouncilHello) -> Result<(Vec<SignedEntry>, Catalog), SyncError> {
+    let (entries, catalog) = exchange_entries(endpoint, to, hello).await?;
+    Ok((entries, catalog.map_err(SyncError::Remote)?))
+}
+
+/// Like [`exchange`], but keeps the entries when the responder refuses after sending them:
+/// a spoke the council cut off gets the membership entries (the votes), then `not-a-member`
+/// instead of the catalog.
+pub async fn exchange_entries(endpoint: &iroh::Endpoint, to: &MemberInfo, hello: &CouncilHello) -> Result<(Vec<SignedEntry>, Result<Catalog, RemoteError>), SyncError> {
+    let addr = member_addr(to)?;
+    let conn = tokio::time::timeout(crate::peer::CONNECT_TIMEOUT, endpoint.connect(addr, COUNCIL_ALPN))
+        .await
+        .map_err(|_| SyncError::Timeout)?
+        .map_err(|e| SyncError::Connect(e.to_string()))?;
+    let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
+        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
+        write_frame(&mut send, &Frame::json(FrameType::Membership, hello)).await?;
+        let answer = read_frame(&mut recv).await?;
+        let entries = match answer.typ {
+            FrameType::Membership => answer.parse_json::<MembershipAnswer>()?.entries,
+            FrameType::Error => return Err(SyncError::Remote(crate::session::refusal_from_peer(&answer))),
+            other => return Err(crate::FrameError::Unexpected { expected: FrameType::Membership, got: other }.into()),
+        };
+        let cat = read_frame(&mut recv).await?;
+        match cat.typ {
+            FrameType::Catalog => {}
+            FrameType::Error => return Ok((entries, Err(crate::session::refusal_from_peer(&cat)))),
+            other => return Err(crate::FrameError::Unexpected { expected: FrameType::Catalog, got: other }.into()),
+        }
+        let mut catalog: Catalog = cat.parse_json()?;
+        catalog.blogs.truncate(MAX_CATALOG);
+        Ok((entries, Ok(catalog)))
+    })
+    .await;
+    conn.close(0u32.into(), b"done");
+    r.map_err(|_| SyncError::Timeout)?
+}
+
+/// What the responder side needs from the spoke.
+pub trait CouncilHost: Send + Sync {
+    /// The spoke's endpoint key (signs `join` entries).
+    fn key(&self) -> &iroh::SecretKey;
+    /// Stored membership.
+    fn membership(&self) -> Result<Membership, RemoteError>;
+    /// Stores verified entries.
+    fn store_entries(&self, entries: &[SignedEntry]) -> Result<(), RemoteError>;
+    /// Consumes a council invite token.
+    fn take_invite(&self, token: &str) -> Result<bool, RemoteError>;
+    /// Whether the operator blocked this peer.
+    fn blocked(&self, peer: &str) -> bool;
+    /// The catalog to offer.
+    fn catalog(&self) -> Catalog;
+    /// Records a refusal for the operator.
+    fn refused(&self, peer: &str, code: Code, reason: &str);
+}
+
+/// Answers one council connection. Refusals are sent to the peer and recorded.
+pub async fn respond<H: CouncilHost + ?Sized>(host: &H, conn: iroh::endpoint::Connection) -> Result<(), SyncError> {
+    let peer = conn.remote_id().to_string();
+    let r = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
+        let (mut send, mut recv) = conn.accept_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
+        let r = respond_on(host, &peer, &mut recv).await;
+        let refused = match r {
+            Ok((entries, catalog)) => {
+                write_frame(&mut send, &Frame::json(FrameType::Membership, &MembershipAnswer { protocol: COUNCIL_PROTOCOL, entries })).await?;
+                match catalog {
+                    Ok(catalog) => {
+                        write_frame(&mut send, &Frame::json(FrameType::Catalog, &catalog)).await?;
+                        let _ = send.finish();
+                        return Ok(());
+                    }
+                    Err(e) => e,
+                }
+            }
+            Err(e) => e,
+        };
+        host.refused(&peer, refused.code, &refused.message);
+        Err(crate::session::refuse(&mut send, refused).await)
+    })
+    .await
+    .unwrap_or(Err(SyncError::Timeout));
+    let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
+    r
+}
+
+/// The entries to answer with, then the catalog or (for a spoke the council cut off, which is
+/// thereby told by whose votes) the refusal. Errors: refusals sent instead of the entries.
+async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut iroh::endpoint::RecvStream) -> Result<(Vec<SignedEntry>, Result<Catalog, RemoteError>), RemoteError> {
+    let f = read_frame(recv).await.map_err(|e| RemoteError::new(Code::Malformed, e.to_string()))?;
+    if f.typ != FrameType::Membership {
+        return Err(RemoteError::new(Code::Malformed, "a council exchange starts with a membership frame"));
+    }
+    let v: serde_json::Value = f.parse_json().map_err(|e| RemoteError::new(Code::Malformed, e.to_string()))?;
+    let version = v.get("protocol").and_then(|p| p.as_u64()).unwrap_or(0);
+    if version != COUNCIL_PROTOCOL as u64 {
+        return Err(RemoteError::new(Code::UnsupportedVersion, format!("council protocol {version} is not supported; this spoke speaks {COUNCIL_PROTOCOL}")));
+    }
+    let hello: CouncilHello = serde_json::from_value(v).map_err(|e| RemoteError::new(Code::Malformed, e.to_string()))?;
+    if host.blocked(peer) {
+        return Err(RemoteError::new(Code::Blocked, "this spoke's operator blocked yours"));
+    }
+    if hello.member.endpoint != peer {
+        return Err(RemoteError::new(Code::Malformed, "the member named in the hello is not the connecting spoke"));
+    }
+    let mut m = host.membership()?;
+    let Some(id) = m.id().map(str::to_owned) else {
+        return Err(RemoteError::new(Code::NoCouncil, "this spoke belongs to no council"));
+    };
+    if hello.council.as_ref().is_some_and(|c| *c != id) {
+        return Err(RemoteError::new(Code::OtherCouncil, "this spoke belongs to another council"));
+    }
+    if hello.entries.len() > council::MAX_ENTRIES {
+        return Err(RemoteError::new(Code::Malformed, "too many membership entries"));
+    }
+    // What the peer brings is taken only if the peer is a member once it is merged (its own
+    // join may be among the entries): a stranger's or a cut-off spoke's entries are not
+    // stored, and entries signed by spokes never admitted are refused one by one.
+    let mut merged = m.clone();
+    let (new, refused) = merged.merge(hello.entries);
+    if merged.is_member(peer) {
+        if let Some(e) = refused.iter().find(|e| !matches!(e, CouncilError::OtherCouncil)) {
+            host.refused(peer, Code::BadCouncilEntry, &e.to_string());
+        }
+        if new > 0 {
+            host.store_entries(&merged.entries())?;
+        }
+        m = merged;
+    }
+    if !m.is_member(peer) {
+        let (Some(token), Some(consent)) = (hello.token, hello.consent) else {
+            let no = RemoteError::new(Code::NotAMember, "your spoke is not a member of this council (or was cut off)");
+            if m.was_cut_off(peer) {
+                return Ok((m.entries(), Err(no)));
+            }
+            return Err(no);
+        };
+        council::check_signature(peer, &council::consent_bytes(&id, &hello.member), &consent).map_err(|e| RemoteError::new(Code::BadSignature, e.to_string()))?;
+        if !host.take_invite(&token)? {
+            return Err(RemoteError::new(Code::BadInvite, "this council invite is unknown, used up or expired; ask for a new one"));
+        }
+        let entry = Entry::Join { council: id, member: hello.member, by: host.key().public().to_string(), at: chrono::Utc::now().timestamp(), consent };
+        let signed = SignedEntry::sign(&entry, host.key());
+        m.add(signed.clone()).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))?;
+        host.store_entries(&[signed])?;
+        tracing::info!(peer, "admitted a spoke into the council");
+    }
+    Ok((m.entries(), Ok(host.catalog())))
+}
+
+/// The upstreams to pull from: the configured ones that are members, else up to
+/// [`DEFAULT_FANOUT`] members, chosen by the BLAKE3 hash of (this spoke, member) so each
+/// spoke has its own stable choice. Never this spoke itself.
+///
+/// When none of the configured upstreams is a member any more (all cut off or gone), the
+/// stable few are chosen instead: a spoke is never left pulling from no one, and the votes
+/// that cut its upstreams off still reach the rest of the council through its pulls (each
+/// exchange carries the puller's membership entries).
+pub fn choose_upstreams(members: &BTreeMap<String, MemberInfo>, configured: &[String], me: &str) -> Vec<MemberInfo> {
+    let listed: Vec<MemberInfo> = configured.iter().filter(|e| e.as_str() != me).filter_map(|e| members.get(e).cloned()).collect();
+    if !listed.is_empty() {
+        return listed;
+    }
+    let mut others: Vec<&MemberInfo> = members.values().filter(|m| m.endpoint != me).collect();
+    others.sort_by_key(|m| blake3::hash(format!("{me}\n{}", m.endpoint).as_bytes()).to_hex().to_string());
+    others.into_iter().take(DEFAULT_FANOUT).cloned().collect()
+}
+
+/// Parses hex change hashes. `None` if any is malformed.
+pub fn parse_heads(heads: &[String]) -> Option<Vec<ChangeHash>> {
+    heads.iter().map(|h| h.parse::<ChangeHash>().ok()).collect()
+}
+
+/// Whether offering `now` after `before` drops revisions: some head of `before` that `doc`
+/// holds is not an ancestor of (or equal to) `now`. `None` when `doc` lacks some of `now`
+/// (check again after syncing).
+pub fn rolled_back(doc: &mut automerge::AutoCommit, before: &[ChangeHash], now: &[ChangeHash]) -> Option<bool> {
+    if now.iter().any(|h| doc.get_change_by_hash(h).is_none()) {
+        return None;
+    }
+    let after: std::collections::HashSet<ChangeHash> = doc.get_changes(now).iter().map(|c| c.hash()).collect();
+    Some(before.iter().any(|h| after.contains(h)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+
+    #[test]
+    fn rollback_is_a_head_that_no_longer_descends() {
+        let mut doc = spokes_core::doc::empty_automerge();
+        doc.put(automerge::ROOT, "a", 1).unwrap();
+        doc.commit();
+        let h1 = doc.get_heads();
+        doc.put(automerge::ROOT, "a", 2).unwrap();
+        doc.commit();
+        let h2 = doc.get_heads();
+        assert_eq!(rolled_back(&mut doc, &h1, &h2), Some(false), "moving forward");
+        assert_eq!(rolled_back(&mut doc, &h2, &h2), Some(false), "standing still");
+        assert_eq!(rolled_back(&mut doc, &h2, &h1), Some(true), "replaying the older state");
+        let unknown = vec![ChangeHash([7; 32])];
+        assert_eq!(rolled_back(&mut doc, &h1, &unknown), None);
+    }
+
+    #[test]
+    fn upstreams_are_configured_members_or_a_stable_few() {
+        let members: BTreeMap<String, MemberInfo> = (0..6)
+            .map(|i| {
+                let e = iroh::SecretKey::from_bytes(&[i; 32]).public().to_string();
+                (e.clone(), MemberInfo { endpoint: e, addrs: vec![], web: String::new(), name: String::new() })
+            })
+            .collect();
+        let ids: Vec<String> = members.keys().cloned().collect();
+        let me = &ids[0];
+        let chosen = choose_upstreams(&members, &[], me);
+        assert_eq!(chosen.len(), DEFAULT_FANOUT);
+        assert!(chosen.iter().all(|m| &m.endpoint != me));
+        assert_eq!(chosen, choose_upstreams(&members, &[], me), "stable");
+        let configured = vec![ids[2].clone(), "not-a-member".into(), me.clone()];
+        let c = choose_upstreams(&members, &configured, me);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].endpoint, ids[2]);
+        // Every configured upstream cut off: the stable few, not no one.
+        let gone = vec!["cut-off".to_owned()];
+        assert_eq!(choose_upstreams(&members, &gone, me), chosen);
+    }
+
+    #[test]
+    fn council_tickets_round_trip() {
+        let key = iroh::SecretKey::from_bytes(&[3; 32]);
+        let t = CouncilTicket { v: 1, council: "ab".repeat(32), member: MemberInfo { endpoint: key.public().to_string(), addrs: vec!["127.0.0.1:7001".into()], web: "http://127.0.0.1:8001".into(), name: "one".into() }, token: "00ff".into() };
+        assert_eq!(CouncilTicket::decode(&format!("  {} ", t.encode())).unwrap(), t);
+        assert!(matches!(CouncilTicket::decode("spokes1abc"), Err(TicketError::NotATicket)));
+        assert!(matches!(CouncilTicket::decode("spokescouncil1!!"), Err(TicketError::Damaged(_))));
+    }
+}

@@ -1,0 +1,119 @@
+//! Commands of the Settings dialog: the blog's settings, the identity and its computers,
+//! the spokes, and exporting.
+
+use super::*;
+
+/// Opens `url` in the writer's web browser (the desktop's default, through `xdg-open` and
+/// the like). Only `http:` and `https:` addresses are opened.
+#[tauri::command]
+pub fn open_in_browser(url: String) -> Result<(), UiError> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(crate::ui_err(Code::BadAddress, "Only web addresses (http or https) can be opened."));
+    }
+    open::that_detached(&url).map_err(|e| crate::ui_err(Code::NoBrowser, format!("Your web browser could not be opened ({e}). The address is {url}")))
+}
+
+/// The blog's settings (as they will be published).
+#[tauri::command]
+pub async fn get_settings(state: tauri::State<'_, AppState>) -> Result<BlogSettings, UiError> {
+    on_profile(&state, move |p| p.settings()).await
+}
+
+/// Changes the blog's settings; readers see them after the next publish.
+#[tauri::command]
+pub async fn save_settings(state: tauri::State<'_, AppState>, settings: BlogSettings) -> Result<Overview, UiError> {
+    if settings.title.trim().is_empty() {
+        return Err(ui_err(Code::NoTitle, "Give the blog a title."));
+    }
+    on_profile(&state, move |p| p.set_settings(&settings)).await?;
+    Ok(overview(&*state.0.lock().await))
+}
+
+/// The author's identity: fingerprint and the computers that sign for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentityDetails {
+    /// The author's name.
+    pub name: String,
+    /// Fingerprint in groups of four.
+    pub fingerprint: String,
+    /// This computer's signing key, if known.
+    pub this_device: Option<String>,
+    /// Every signing key, oldest first.
+    pub devices: Vec<spokes_core::identity::DeviceKey>,
+}
+
+/// The author's identity details.
+#[tauri::command]
+pub async fn identity_details(state: tauri::State<'_, AppState>) -> Result<IdentityDetails, UiError> {
+    let app = state.0.lock().await;
+    let p = profile(&app)?;
+    let o = overview(&app);
+    Ok(IdentityDetails { name: o.name, fingerprint: o.fingerprint, this_device: p.device_key().map(str::to_owned), devices: p.devices()? })
+}
+
+/// What another computer published, oldest first, for the writer to pick the last publish
+/// they made themselves when that computer was lost or stolen.
+#[tauri::command]
+pub async fn device_publishes(state: tauri::State<'_, AppState>, fingerprint: String) -> Result<Vec<spokes_writer::devices::DevicePublish>, UiError> {
+    on_profile(&state, move |p| p.device_publishes(&fingerprint)).await
+}
+
+/// Removes another computer, then sends the change to the spokes. `lost` false: retired
+/// (what it signed stays valid); `lost` true: lost or stolen (nothing it signed counts,
+/// except its publishes up to `keep`, an index from [`device_publishes`], which this computer
+/// signs again). Needs the passphrase (the main key signs the removal). Returns the identity
+/// as it is now.
+#[tauri::command]
+pub async fn remove_device(state: tauri::State<'_, AppState>, fingerprint: String, passphrase: String, lost: bool, keep: Option<usize>) -> Result<IdentityDetails, UiError> {
+    let (p, t, pool) = {
+        let mut guard = state.0.lock().await;
+        let app = &mut *guard;
+        let p = app.profile.clone().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?;
+        let t = targets(app, &p);
+        if app.pool.is_none() && !t.is_empty() {
+            app.pool = Some(p.connection_pool().await?);
+        }
+        (p, t, app.pool.clone())
+    };
+    let q = p.clone();
+    tokio::task::spawn_blocking(move || if lost { q.device_lost(&passphrase, &fingerprint, keep, "lost or stolen").map(|_| ()) } else { q.remove_device(&passphrase, &fingerprint, "retired") })
+        .await
+        .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
+    if !t.is_empty() {
+        match &pool {
+            Some(pool) => p.sync_with_pool(pool, &t).await?,
+            None => p.sync_with(&t).await?,
+        };
+    }
+    identity_details(state).await
+}
+
+/// Removes a spoke (by endpoint ID); the blog is no longer sent there.
+#[tauri::command]
+pub async fn remove_spoke(state: tauri::State<'_, AppState>, endpoint: String) -> Result<Overview, UiError> {
+    let mut app = state.0.lock().await;
+    let removed = app.profile.as_mut().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?.remove_spoke(&endpoint)?;
+    if !removed {
+        return Err(ui_err(Code::NoSuchSpoke, "That spoke was not on your list."));
+    }
+    Ok(overview(&app))
+}
+
+/// Writes the whole blog to an export archive at `path` (a file the writer chose in the save
+/// dialog), or else into the Documents folder under its usual name; returns where.
+#[tauri::command]
+pub async fn export_archive(state: tauri::State<'_, AppState>, path: Option<String>) -> Result<String, UiError> {
+    on_profile(&state, move |p| match path {
+        Some(path) => p.export_archive(Path::new(&path)).map(|_| path),
+        None => p.export_archive_into(&spokes_writer::recovery::default_recovery_folder()).map(|path| path.display().to_string()),
+    })
+    .await
+}
+
+/// Adds a spoke from an invite ticket.
+#[tauri::command]
+pub async fn add_spoke(state: tauri::State<'_, AppState>, ticket: String) -> Result<Overview, UiError> {
+    let mut app = state.0.lock().await;
+    app.profile.as_mut().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?.add_spoke(&ticket)?;
+    Ok(overview(&app))
+}

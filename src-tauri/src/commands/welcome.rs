@@ -1,0 +1,101 @@
+//! Commands of the first screens: the overview, making an identity, unlocking the key,
+//! restoring a blog from a recovery file, and the recovery file itself.
+
+use super::*;
+
+/// Which screen to show.
+#[tauri::command]
+pub async fn get_overview(state: tauri::State<'_, AppState>) -> Result<Overview, UiError> {
+    Ok(overview(&*state.0.lock().await))
+}
+
+/// Creates the identity and blog, and unlocks the key for this session.
+#[tauri::command]
+pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, blog_title: String, passphrase: String) -> Result<Overview, UiError> {
+    if name.trim().is_empty() || blog_title.trim().is_empty() {
+        return Err(ui_err(Code::MissingField, "Please give your name and your blog's title."));
+    }
+    spokes_writer::check_new_passphrase(&passphrase)?;
+    let mut app = state.0.lock().await;
+    let dir = app.dir.clone();
+    let (p, keys) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
+        let p = Profile::create(&dir, name.trim(), &passphrase, &BlogSettings { title: blog_title.trim().into(), language: "en".into(), ..Default::default() })?;
+        let keys = session_keys(&p, &passphrase)?;
+        Ok((p, keys))
+    })
+    .await
+    .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
+    app.profile = Some(p);
+    (app.key, app.opening) = (Some(keys.0), keys.1);
+    Ok(overview(&app))
+}
+
+/// Unlocks the signing key with the passphrase.
+#[tauri::command]
+pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Result<Overview, UiError> {
+    let mut app = state.0.lock().await;
+    let (key, opening) = session_keys(profile(&app)?, &passphrase)?;
+    (app.key, app.opening) = (Some(key), opening);
+    Ok(overview(&app))
+}
+
+/// Saves the recovery file to `path` (a file the writer chose in the save dialog), or else
+/// into the Documents folder under its usual name; returns where.
+#[tauri::command]
+pub async fn save_recovery_file(state: tauri::State<'_, AppState>, path: Option<String>) -> Result<String, UiError> {
+    on_profile(&state, move |p| match path {
+        Some(path) => p.save_recovery_file_as(Path::new(&path)).map(|()| path),
+        None => p.save_recovery_file(&spokes_writer::recovery::default_recovery_folder()).map(|path| path.display().to_string()),
+    })
+    .await
+}
+
+/// Where the save dialogs start: the recovery file's and the export's usual paths in the
+/// Documents folder (not yet taken).
+#[tauri::command]
+pub async fn suggested_paths(state: tauri::State<'_, AppState>) -> Result<SuggestedPaths, UiError> {
+    on_profile(&state, move |p| {
+        let folder = spokes_writer::recovery::default_recovery_folder();
+        Ok(SuggestedPaths {
+            recovery: p.suggested_recovery_path(&folder)?.display().to_string(),
+            export: p.suggested_archive_path(&folder)?.display().to_string(),
+        })
+    })
+    .await
+}
+
+/// Makes this computer's profile from a recovery file and its passphrase: the blog, with its
+/// history and drafts, comes back from the first spoke the file names that answers. This
+/// computer gets a signing key of its own, and the key is unlocked for this session.
+#[tauri::command]
+pub async fn restore_blog(state: tauri::State<'_, AppState>, recovery_path: String, passphrase: String) -> Result<Overview, UiError> {
+    let bytes = std::fs::read(&recovery_path).map_err(|e| ui_err(Code::RecoveryUnreadable, format!("That file could not be read ({e}).")))?;
+    let recovery = spokes_writer::recovery::RecoveryFile::parse(&bytes).map_err(|_| ui_err(Code::NotARecoveryFile, "That file is not a Spokes recovery file. It is the one named spokes-recovery-….json."))?;
+    if recovery.spokes.is_empty() {
+        return Err(ui_err(
+            Code::RecoveryWithoutSpokes,
+            "This recovery file was saved before your blog had spokes, so it does not say where to fetch it from. Save it again from Settings on your old computer, or restore from an export with the spokes command.",
+        ));
+    }
+    let mut app = state.0.lock().await;
+    if app.profile.is_some() {
+        return Err(ui_err(Code::ProfileExists, "This computer already has a blog."));
+    }
+    let dir = app.dir.clone();
+    let p = Profile::restore_from_spoke(&dir, &recovery, &passphrase, None).await?;
+    let (p, (key, opening)) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
+        let keys = session_keys(&p, &passphrase)?;
+        Ok((p, keys))
+    })
+    .await
+    .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
+    app.profile = Some(p);
+    (app.key, app.opening) = (Some(key), opening);
+    Ok(overview(&app))
+}
+
+/// The printable recovery sheet, a whole HTML page.
+#[tauri::command]
+pub async fn recovery_sheet(state: tauri::State<'_, AppState>) -> Result<String, UiError> {
+    on_profile(&state, move |p| p.recovery_sheet()).await
+}
