@@ -637,14 +637,19 @@ pub fn verify_replica(replica: &mut Replica) -> Result<usize, RemoteError> {
     check_replica_identity(replica)?;
     let cert = replica.certificate.as_ref().ok_or_else(|| RemoteError::new(Code::WrongCertificate, "no certificate"))?;
     let mut checked: HashMap<usize, bool> = HashMap::new();
-    // The heads each statement claims to name, read without checking its signature: an index
-    // to find the candidates for a head, which are then verified.
-    let claims: Vec<Vec<ChangeHash>> = replica.statements.iter().map(|s| Statement::parse(s.statement.as_bytes()).map(|st| st.heads).unwrap_or_default()).collect();
+    // The heads each statement claims to name, read without checking its signature, newest
+    // first and only as far as needed (the newest statement names the heads, as a rule): the
+    // candidates for a head, which are then verified.
+    let mut claims: Vec<Option<Vec<ChangeHash>>> = vec![None; replica.statements.len()];
     for head in replica.doc.get_heads() {
         let hex = head.to_string();
         let mut failure = None;
         let mut covered = false;
-        for (i, s) in replica.statements.iter().enumerate().rev().filter(|(i, _)| claims[*i].contains(&head)) {
+        for (i, s) in replica.statements.iter().enumerate().rev() {
+            let claimed = claims[i].get_or_insert_with(|| Statement::parse(s.statement.as_bytes()).map(|st| st.heads).unwrap_or_default());
+            if !claimed.contains(&head) {
+                continue;
+            }
             let ok = *checked.entry(i).or_insert_with(|| match s.verify(cert, &replica.blog_id) {
                 Ok(v) => v.heads().contains(&head),
                 Err(e) => {
