@@ -402,7 +402,7 @@ fn the_images_protocol_sends_a_repeated_want_once_and_no_picture_of_a_post_taken
 /// stored; of the second, only the admitting member's share.
 #[test]
 fn a_council_member_stores_no_strangers_entries_and_only_a_members_share() {
-    use spoke::aggregate::{COUNCIL_ALPN, COUNCIL_PROTOCOL, CouncilHello, CouncilTicket};
+    use spoke::council::{COUNCIL_ALPN, COUNCIL_PROTOCOL, CouncilHello, CouncilTicket};
     use spoke::council::{Entry, MAX_ENTRIES_PER_SIGNER, MemberInfo, SignedEntry, consent};
     let tmp = tempfile::tempdir().unwrap();
     let mut founder = SpokeProc::init(&tmp.path().join("founder"), "Founder");

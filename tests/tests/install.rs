@@ -38,7 +38,7 @@ fn the_install_script_installs_starts_self_tests_and_prints_a_council_invite() {
             assert!(said.contains(check), "{check} missing: {said}");
         }
         let ticket = said.lines().find(|l| l.starts_with("spokescouncil1")).unwrap_or_else(|| panic!("no council invite: {said}"));
-        let t = spoke::aggregate::CouncilTicket::decode(ticket).unwrap();
+        let t = spoke::council::CouncilTicket::decode(ticket).unwrap();
         assert_eq!(t.member.name, "Installed spoke");
         assert_eq!(t.member.web, format!("http://{http}"));
         let (code, body) = http_get(&format!("http://{http}/health"));

@@ -214,13 +214,17 @@ impl PostState {
     }
 }
 
-/// A spoke the author chose to host the blog, as listed in the blog document.
+/// Where a spoke is: the one address type of Spokes. Listed in the blog document (as
+/// [`SpokeRef`]), kept in the writer's recovery file, carried in tickets (with an invite token),
+/// in the writer's chosen spokes (with the token and when it was added) and in council
+/// membership (where name and site are required). JSON: `{"endpoint", "addrs": ["ip:port"],
+/// "web"?, "name"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SpokeRef {
+pub struct SpokeAddr {
     /// The spoke's iroh endpoint ID (z-base-32 or hex, as iroh prints it).
     pub endpoint: String,
     /// Socket addresses (`ip:port`) where the spoke listens for sync.
-    pub addrs: Vec<String>,
+    pub addrs: Vec<std::net::SocketAddr>,
     /// The spoke's reader site (`http://…` or `https://…`, from its ticket), so that every
     /// spoke's pages can send readers to the others; absent in blogs written before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,6 +232,16 @@ pub struct SpokeRef {
     /// The operator's name for the spoke, from its ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+/// A spoke the author chose to host the blog, as the blog document lists it.
+pub type SpokeRef = SpokeAddr;
+
+impl SpokeAddr {
+    /// The spoke's name, or the start of its endpoint ID.
+    pub fn label(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.endpoint.chars().take(12).collect())
+    }
 }
 
 /// A post as plain data.
@@ -624,8 +638,10 @@ impl BlogDoc {
                 for j in 0..self.doc.length(&a) {
                     if let Ok(Some((Value::Scalar(s), _))) = self.doc.get(&a, j)
                         && let ScalarValue::Str(s) = s.as_ref()
+                        && let Ok(addr) = s.parse()
                     {
-                        addrs.push(s.to_string());
+                        // An address that is not `ip:port` is left out.
+                        addrs.push(addr);
                     }
                 }
             }
@@ -654,7 +670,7 @@ impl BlogDoc {
         self.doc.put(&m, "endpoint", spoke.endpoint.as_str())?;
         let a = self.doc.put_object(&m, "addrs", ObjType::List)?;
         for (j, addr) in spoke.addrs.iter().enumerate() {
-            self.doc.insert(&a, j, addr.as_str())?;
+            self.doc.insert(&a, j, addr.to_string())?;
         }
         if let Some(w) = &spoke.web {
             self.doc.put(&m, "web", w.as_str())?;
@@ -1182,11 +1198,11 @@ mod tests {
     #[test]
     fn spokes_list_adds_replaces_and_removes() {
         let mut d = blog();
-        let s = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:1".into()], web: Some("https://one.example".into()), name: Some("One".into()) };
+        let s = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:1".parse().unwrap()], web: Some("https://one.example".into()), name: Some("One".into()) };
         d.add_spoke(&s).unwrap();
         d.add_spoke(&s).unwrap();
         assert_eq!(d.spokes(), vec![s.clone()]);
-        let s2 = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:2".into()], web: None, name: None };
+        let s2 = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:2".parse().unwrap()], web: None, name: None };
         d.add_spoke(&s2).unwrap();
         assert_eq!(d.spokes(), vec![s2]);
         assert!(d.remove_spoke("e1").unwrap());

@@ -31,6 +31,6 @@ pub mod statement;
 pub mod web;
 
 pub use automerge;
-pub use doc::{BlogDoc, BlogId, BlogSettings, DocKind, Post, PostState, SpokeRef, TextForm};
+pub use doc::{BlogDoc, BlogId, BlogSettings, DocKind, Post, PostState, SpokeAddr, SpokeRef, TextForm};
 pub use identity::{Certificate, Identity, SigningKey};
 pub use statement::{SignedStatement, Statement};

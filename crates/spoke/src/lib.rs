@@ -3,7 +3,7 @@
 //! A spoke stores the blogs its operator admitted (SQLite, [`store`]), accepts signed
 //! revisions over `spokes/sync/1` (verify before merge, [`spokes_sync`]), replicates each blog
 //! with the other spokes its author listed, and serves readers over HTTP ([`http`]). With
-//! other spokes it forms a council ([`council`], [`aggregate`]): it pulls council copies of
+//! other spokes it forms a council ([`council`], the `spokes/council/1` protocol in `spokes_sync::council`): it pulls council copies of
 //! their blogs, so its front page shows the newest posts of the whole council and its search
 //! ([`search`]) covers all of them.
 //!
@@ -11,9 +11,8 @@
 //! the spoke's network identity), `spoke.db`, `search-v1/` (the search index, rebuilt when
 //! missing).
 
-pub mod aggregate;
 pub mod config;
-pub mod council;
+pub use spokes_sync::council;
 #[cfg(feature = "dishonest")]
 pub mod dishonest;
 pub mod http;
@@ -156,7 +155,7 @@ fn stored_membership(store: &Store) -> Result<council::Membership, SpokeError> {
 /// A council invite (`spokescouncil1…`) another spoke passes to `spoke council join`, with
 /// `uses` uses, valid until `expires_at` (Unix seconds) if given. A spoke in no council
 /// founds one first, with itself as its only member.
-pub fn council_invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result<aggregate::CouncilTicket, SpokeError> {
+pub fn council_invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result<council::CouncilTicket, SpokeError> {
     let (key, config) = load(data)?;
     let store = Store::open(&data.join("spoke.db"))?;
     let mut m = stored_membership(&store)?;
@@ -170,7 +169,7 @@ pub fn council_invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result
         return Err(SpokeError::Council("this spoke was cut off from its council and cannot invite".into()));
     }
     let token = store.create_council_invite(uses, expires_at)?;
-    Ok(aggregate::CouncilTicket { v: 1, council: id, member: m.members().get(&me.endpoint).cloned().unwrap_or(me), token })
+    Ok(council::CouncilTicket { v: 1, council: id, member: m.members().get(&me.endpoint).cloned().unwrap_or(me), token })
 }
 
 /// Joins the council of `ticket`: asks the inviting spoke (over `spokes/council/1`) to admit
@@ -179,7 +178,7 @@ pub fn council_invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result
 ///
 /// Errors: [`SpokeError::Council`] (already in another council, refused, or not admitted),
 /// [`SpokeError::Net`].
-pub async fn council_join(data: &Path, ticket: &aggregate::CouncilTicket) -> Result<Vec<council::MemberInfo>, SpokeError> {
+pub async fn council_join(data: &Path, ticket: &council::CouncilTicket) -> Result<Vec<council::MemberInfo>, SpokeError> {
     let (key, config) = load(data)?;
     let store = Store::open(&data.join("spoke.db"))?;
     let mut m = stored_membership(&store)?;
@@ -189,8 +188,8 @@ pub async fn council_join(data: &Path, ticket: &aggregate::CouncilTicket) -> Res
         return Err(SpokeError::Council("this spoke already belongs to another council".into()));
     }
     let me = member_info(&key, &config);
-    let hello = aggregate::CouncilHello {
-        protocol: aggregate::COUNCIL_PROTOCOL,
+    let hello = council::CouncilHello {
+        protocol: council::COUNCIL_PROTOCOL,
         council: Some(ticket.council.clone()),
         consent: Some(council::consent(&key, &ticket.council, &me)),
         member: me.clone(),
@@ -198,7 +197,7 @@ pub async fn council_join(data: &Path, ticket: &aggregate::CouncilTicket) -> Res
         token: Some(ticket.token.clone()),
     };
     let endpoint = spokes_sync::net::bind_endpoint(key.clone(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
-    let r = aggregate::exchange(&endpoint, &ticket.member, &hello).await;
+    let r = council::exchange(&endpoint, &ticket.member, &hello).await;
     endpoint.close().await;
     let (entries, _) = r.map_err(|e| SpokeError::Council(format!("the inviting spoke refused: {e}")))?;
     let (_, refused) = m.merge(entries);
@@ -294,7 +293,7 @@ pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
     checks.push(("reader site", health));
     let me = member_info(&key, &config);
     let endpoint = spokes_sync::net::bind_endpoint(SecretKey::generate(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
-    let target = aggregate::member_addr(&me).map_err(|e| SpokeError::Net(e.to_string()))?;
+    let target = council::member_addr(&me).map_err(|e| SpokeError::Net(e.to_string()))?;
     let mut replica = Replica { blog_id: BlogId::generate(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() };
     let sync = initiate(&endpoint, target, Hello::new(replica.blog_id.clone(), None), &mut replica, &mut State::new(), |_, _, _| Ok(())).await;
     checks.push(("sync endpoint", match sync {
@@ -305,8 +304,8 @@ pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
         Ok(_) => Err("it accepted a blog it cannot hold".into()),
     }));
     let stranger = council::MemberInfo { endpoint: endpoint.id().to_string(), addrs: vec![], web: String::new(), name: "self-test".into() };
-    let hello = aggregate::CouncilHello { protocol: aggregate::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], token: None, consent: None };
-    checks.push(("council endpoint", match aggregate::exchange(&endpoint, &me, &hello).await {
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], token: None, consent: None };
+    checks.push(("council endpoint", match council::exchange(&endpoint, &me, &hello).await {
         Err(SyncError::Remote(e)) if matches!(e.code, Code::NotAMember | Code::NoCouncil) => Ok(format!("answers spokes/council/1 ({})", if e.code == Code::NoCouncil { "in no council yet" } else { "in a council" })),
         Err(e) => Err(e.to_string()),
         Ok(_) => Err("it admitted a stranger".into()),
@@ -504,7 +503,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         .accept(ALPN, SyncHandler { inner: inner.clone() })
         .accept(spokes_sync::drafts::DRAFTS_ALPN, DraftsHandler { inner: inner.clone() })
         .accept(spokes_sync::images::IMAGES_ALPN, ImagesHandler { inner: inner.clone() })
-        .accept(aggregate::COUNCIL_ALPN, CouncilHandler { inner: inner.clone() })
+        .accept(council::COUNCIL_ALPN, CouncilHandler { inner: inner.clone() })
         .spawn();
     let app = http::router(http::AppState::new(inner.clone() as Arc<dyn http::SpokeView>));
     let http_task = tokio::spawn(async move {
@@ -990,12 +989,12 @@ impl Inner {
     }
 
     /// The catalog offered to council members: every blog shown here, with its heads.
-    fn offered_catalog(&self) -> aggregate::Catalog {
+    fn offered_catalog(&self) -> council::Catalog {
         let views: Vec<Arc<BlogView>> = self.views.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
-        let mut blogs: Vec<aggregate::CatalogEntry> = views
+        let mut blogs: Vec<council::CatalogEntry> = views
             .iter()
             .filter(|v| !v.heads.is_empty())
-            .map(|v| aggregate::CatalogEntry { blog_id: v.blog_id.clone(), heads: v.heads.iter().map(|h| h.to_string()).collect() })
+            .map(|v| council::CatalogEntry { blog_id: v.blog_id.clone(), heads: v.heads.iter().map(|h| h.to_string()).collect() })
             .collect();
         #[cfg(feature = "dishonest")]
         if self.tamper.is_some() {
@@ -1008,7 +1007,7 @@ impl Inner {
             }
         }
         blogs.sort_by(|a, b| a.blog_id.cmp(&b.blog_id));
-        aggregate::Catalog { blogs }
+        council::Catalog { blogs }
     }
 }
 
@@ -1104,14 +1103,14 @@ protocol_handler!(CouncilHandler);
 
 impl ProtocolHandler for CouncilHandler {
     async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
-        if let Err(e) = aggregate::respond(self.inner.as_ref(), connection).await {
+        if let Err(e) = council::respond(self.inner.as_ref(), connection).await {
             tracing::debug!("council exchange failed: {e}");
         }
         Ok(())
     }
 }
 
-impl aggregate::CouncilHost for Inner {
+impl council::CouncilHost for Inner {
     fn key(&self) -> &SecretKey {
         &self.key
     }
@@ -1127,7 +1126,7 @@ impl aggregate::CouncilHost for Inner {
     fn blocked(&self, peer: &str) -> bool {
         self.store.is_blocked(peer).unwrap_or(false)
     }
-    fn catalog(&self) -> aggregate::Catalog {
+    fn catalog(&self) -> council::Catalog {
         self.offered_catalog()
     }
     fn refused(&self, peer: &str, code: Code, reason: &str) {
@@ -1153,7 +1152,7 @@ async fn council_loop(inner: Arc<Inner>, endpoint: Endpoint, every: Duration) {
         if !members.contains_key(&inner.endpoint_id) {
             continue;
         }
-        let ups = aggregate::choose_upstreams(&members, &inner.config.council.upstreams, &inner.endpoint_id);
+        let ups = council::choose_upstreams(&members, &inner.config.council.upstreams, &inner.endpoint_id);
         for up in ups {
             if pulling.contains_key(&up.endpoint) || inner.store.is_blocked(&up.endpoint).unwrap_or(false) {
                 continue;
@@ -1184,12 +1183,12 @@ async fn council_loop(inner: Arc<Inner>, endpoint: Endpoint, every: Duration) {
 /// Returns how many blogs changed here.
 async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo) -> Result<usize, SyncError> {
     let m = inner.membership().map_err(SyncError::Refused)?;
-    let hello = aggregate::CouncilHello { protocol: aggregate::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: inner.me.clone(), entries: m.entries(), token: None, consent: None };
-    let (entries, catalog) = aggregate::exchange_entries(endpoint, up, &hello).await?;
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: inner.me.clone(), entries: m.entries(), token: None, consent: None };
+    let (entries, catalog) = council::exchange_entries(endpoint, up, &hello).await?;
     // Merged even with a refusal: a spoke the council cut off learns it from the votes.
     inner.merge_entries(&up.endpoint, entries);
     let catalog = catalog.map_err(SyncError::Remote)?;
-    let addr = aggregate::member_addr(up)?;
+    let addr = council::member_addr(up)?;
     let mut changed = 0;
     for offered in catalog.blogs {
         match pull_blog(inner, endpoint, up, addr.clone(), &offered).await {
@@ -1205,10 +1204,10 @@ async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::Member
 
 /// Pulls one offered blog unless it is the same here, dropped or suspended here, or the
 /// upstream rolled it back. Returns whether anything new arrived.
-async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, offered: &aggregate::CatalogEntry) -> Result<bool, SyncError> {
+async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, offered: &council::CatalogEntry) -> Result<bool, SyncError> {
     let internal = |e: &dyn std::fmt::Display| SyncError::Refused(RemoteError::new(Code::Internal, e.to_string()));
     let blog = &offered.blog_id;
-    let Some(mut theirs) = aggregate::parse_heads(&offered.heads) else {
+    let Some(mut theirs) = council::parse_heads(&offered.heads) else {
         inner.refused_blog(&up.endpoint, blog, Code::Malformed, "its catalog names heads that are not change hashes");
         return Ok(false);
     };
@@ -1224,7 +1223,7 @@ async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::Member
         None if inner.store.is_dropped(blog).map_err(|e| internal(&e))? => return Ok(false),
         _ => {}
     }
-    let before = inner.store.peer_heads(&up.endpoint, blog).map_err(|e| internal(&e))?.and_then(|h| aggregate::parse_heads(&h));
+    let before = inner.store.peer_heads(&up.endpoint, blog).map_err(|e| internal(&e))?.and_then(|h| council::parse_heads(&h));
     if let Some(before) = &before
         && inner.check_rollback(&up.endpoint, blog, before, &theirs, &offered.heads) == Some(true)
     {
@@ -1266,7 +1265,7 @@ impl Inner {
     fn check_rollback(&self, peer: &str, blog: &BlogId, before: &[automerge::ChangeHash], now: &[automerge::ChangeHash], now_hex: &[String]) -> Option<bool> {
         let stored = self.store.blog(blog).ok()??;
         let mut doc = self.document(blog, &stored.document).ok()?;
-        let r = aggregate::rolled_back(&mut doc, before, now);
+        let r = council::rolled_back(&mut doc, before, now);
         if r == Some(true) && self.rollbacks.lock().unwrap_or_else(|p| p.into_inner()).insert((peer.to_owned(), blog.clone(), now_hex.to_vec())) {
             self.refused_blog(
                 peer,
@@ -1381,13 +1380,7 @@ async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, 
     if inner.store.is_blocked(&peer.endpoint).unwrap_or(false) {
         return Err(SyncError::Connect("this spoke's operator blocked that spoke".into()));
     }
-    let id: iroh::EndpointId = peer.endpoint.parse().map_err(|e: iroh::KeyParsingError| SyncError::Connect(e.to_string()))?;
-    let mut addr = EndpointAddr::new(id);
-    for a in &peer.addrs {
-        if let Ok(s) = a.parse() {
-            addr = addr.with_ip_addr(s);
-        }
-    }
+    let addr = spokes_sync::net::dial_addr(peer).map_err(SyncError::Connect)?;
     let r = sync_with(inner, endpoint, blog, &peer.endpoint, addr, Admission::Replica).await;
     let key = (peer.endpoint.clone(), blog.clone());
     let mut in_step = inner.in_step.lock().unwrap_or_else(|e| e.into_inner());

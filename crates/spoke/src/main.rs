@@ -315,7 +315,7 @@ async fn main() -> anyhow::Result<()> {
                 warn_if_this_machine_only(&t.member.addrs.iter().filter_map(|a| a.parse().ok()).collect::<Vec<SocketAddr>>());
             }
             CouncilCmd::Join { ticket } => {
-                let t = spoke::aggregate::CouncilTicket::decode(&ticket)?;
+                let t = spoke::council::CouncilTicket::decode(&ticket)?;
                 let members = spoke::council_join(&cli.data, &t).await?;
                 println!("Joined the council {} ({} members).", &t.council[..16], members.len());
             }

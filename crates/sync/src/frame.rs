@@ -42,8 +42,7 @@ pub enum FrameType {
     /// One image on `spokes/images/1`: its name (ASCII), a newline, its bytes; empty for
     /// "no more images".
     Image = 9,
-    /// JSON membership message, only on `spokes/council/1` (the spoke crate's `aggregate`
-    /// module): a council hello or the answering membership entries.
+    /// JSON membership message, only on `spokes/council/1` ([`crate::council`]): a council hello or the answering membership entries.
     Membership = 10,
     /// JSON catalog, only on `spokes/council/1`: the blogs a spoke holds and their heads.
     Catalog = 11,

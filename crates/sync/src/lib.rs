@@ -6,14 +6,23 @@
 //! - [`peer`]: dialing a spoke ([`peer::initiate`]) and answering ([`peer::respond`], [`peer::Host`]).
 //! - [`drafts`]: `spokes/drafts/1`, sealed drafts passed between the author's devices via spokes.
 //! - [`images`]: `spokes/images/1`, the bytes of images that signed posts link to by hash.
-//! - [`net`]: iroh endpoints bound the Spokes way (no relay, no address lookup).
+//! - [`council`]: `spokes/council/1`, council membership entries and catalogs between spokes.
+//! - [`pairing`]: `spokes/pair/1`, the pairing code and the messages that pair a computer.
+//! - [`net`]: iroh endpoints bound the Spokes way (no relay, no address lookup), and the
+//!   address to dial a spoke at.
 //!
-//! The ALPN is [`ALPN`] (`spokes/sync/1`); a new incompatible protocol gets a new ALPN.
+//! Every protocol of Spokes is here, each in its own module with its ALPN constant beside its
+//! messages: [`ALPN`] (`spokes/sync/1`, [`session`]), [`drafts::DRAFTS_ALPN`],
+//! [`images::IMAGES_ALPN`], [`council::COUNCIL_ALPN`], [`pairing::PAIR_ALPN`]. A new
+//! incompatible protocol gets a new ALPN. The refusal codes of every protocol are
+//! `spokes_core::problem::Code`'s.
 
+pub mod council;
 pub mod drafts;
 pub mod frame;
 pub mod images;
 pub mod net;
+pub mod pairing;
 pub mod peer;
 pub mod session;
 pub mod ticket;

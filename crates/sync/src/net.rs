@@ -31,3 +31,10 @@ pub async fn bind_endpoint(secret: SecretKey, addr: SocketAddr, alpns: Vec<Vec<u
         .await
         .map_err(|e| err(e.to_string()))
 }
+
+/// The iroh address to dial `spoke` at: its endpoint ID with every socket address it lists.
+/// Errors: a sentence saying the endpoint ID is not one.
+pub fn dial_addr(spoke: &spokes_core::SpokeAddr) -> Result<iroh::EndpointAddr, String> {
+    let id: iroh::EndpointId = spoke.endpoint.parse().map_err(|e| format!("bad endpoint ID: {e}"))?;
+    Ok(spoke.addrs.iter().fold(iroh::EndpointAddr::new(id), |a, ip| a.with_ip_addr(*ip)))
+}

@@ -53,6 +53,11 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// Where the spoke is (the ticket without its version and token).
+    pub fn spoke_addr(&self) -> spokes_core::SpokeAddr {
+        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.clone(), name: self.name.clone(), web: self.web.clone() }
+    }
+
     /// Encodes as `spokes1…`.
     pub fn encode(&self) -> String {
         let json = serde_json::to_vec(self).unwrap_or_default();
@@ -93,6 +98,41 @@ impl Ticket {
         Ok(a)
     }
 }
+
+/// A spoke the writer chose: where it is, the invite token of its ticket, and when it was
+/// added. Kept in the writer's `profile.json` and sent to a computer being paired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpokeEntry {
+    /// Endpoint ID.
+    pub endpoint: String,
+    /// Addresses.
+    pub addrs: Vec<SocketAddr>,
+    /// Operator's label.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Invite token from the ticket.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// When it was added (RFC 3339).
+    pub added_at: String,
+    /// Base URL of the spoke's reader site, from the ticket (older tickets lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<String>,
+}
+
+impl SpokeEntry {
+    /// A spoke chosen now, at `addr`, with the invite `token` of its ticket.
+    pub fn new(addr: spokes_core::SpokeAddr, token: Option<String>) -> SpokeEntry {
+        let spokes_core::SpokeAddr { endpoint, addrs, name, web } = addr;
+        SpokeEntry { endpoint, addrs, name, token, added_at: chrono::Utc::now().to_rfc3339(), web }
+    }
+
+    /// Where the spoke is.
+    pub fn spoke_addr(&self) -> spokes_core::SpokeAddr {
+        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.clone(), name: self.name.clone(), web: self.web.clone() }
+    }
+}
+
 
 #[cfg(test)]
 mod tests {

@@ -8,95 +8,25 @@
 //! and sends the identity; the new computer fetches the blog and drafts from a spoke, as a
 //! restore does.
 //!
-//! # Pairing code (version 1)
-//!
-//! `spokespair1` + unpadded lowercase base32 (RFC 4648) of JSON
-//! `{"v":1,"endpoint":"<iroh endpoint ID>","addrs":["ip:port"],"secret":"<32 hex>"}`.
-//! It is long, so the app also shows it as a QR code. Valid for one computer, while the first
-//! computer waits.
-//!
-//! # Exchange (frames as in `spokes_sync::frame`, one stream)
-//!
-//! 1. new → first: `Hello`, JSON `{"protocol":1,"secret":"…","device":"<computer name>"}`.
-//! 2. first → new: `Hello`, JSON [`PairingPackage`], or `Error` (`bad-code`, `internal`).
+//! The pairing code and the exchange's messages are `spokes_sync::pairing`.
 
 use spokes_core::problem::Code;
 use crate::devices::this_device_name;
 use crate::profile::{Profile, ProfileError};
 use crate::publish::SpokeTarget;
-use crate::SpokeEntry;
-use data_encoding::BASE32_NOPAD;
-use serde::{Deserialize, Serialize};
-use spokes_core::{BlogId, Identity};
+use spokes_core::Identity;
 use spokes_sync::frame::{Frame, FrameType, read_frame, write_frame};
 use spokes_sync::session::RemoteError;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-/// The ALPN of pairing, version 1.
-pub const PAIR_ALPN: &[u8] = b"spokes/pair/1";
-/// The pairing code's prefix (format version 1).
-pub const PAIR_PREFIX: &str = "spokespair1";
+pub use spokes_sync::pairing::{PAIR_ALPN, PAIR_PREFIX, PairHello, PairingCode, PairingPackage};
 
-/// A decoded pairing code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PairingCode {
-    /// Format version (1).
-    pub v: u32,
-    /// The first computer's pairing endpoint ID.
-    pub endpoint: String,
-    /// Where it listens.
-    pub addrs: Vec<SocketAddr>,
-    /// 128-bit secret, hex.
-    pub secret: String,
-}
-
-impl PairingCode {
-    /// Encodes as `spokespair1…`.
-    pub fn encode(&self) -> String {
-        format!("{PAIR_PREFIX}{}", BASE32_NOPAD.encode(&serde_json::to_vec(self).unwrap_or_default()).to_ascii_lowercase())
+impl From<spokes_sync::pairing::PairingCodeError> for ProfileError {
+    fn from(e: spokes_sync::pairing::PairingCodeError) -> Self {
+        ProfileError::Damaged { path: "pairing code".into(), message: e.to_string() }
     }
-
-    /// Decodes a code (as typed, or read from the QR code, which carries it in capitals);
-    /// surrounding whitespace is ignored.
-    ///
-    /// Errors: `Damaged` for anything that is not a version 1 pairing code.
-    pub fn decode(s: &str) -> Result<PairingCode, ProfileError> {
-        let bad = |m: &str| ProfileError::Damaged { path: "pairing code".into(), message: m.into() };
-        let lower = s.trim().to_ascii_lowercase();
-        let body = lower.strip_prefix(PAIR_PREFIX).ok_or_else(|| bad("it should start with spokespair1"))?;
-        let json = BASE32_NOPAD.decode(body.to_ascii_uppercase().as_bytes()).map_err(|_| bad("it is damaged or incomplete"))?;
-        let c: PairingCode = serde_json::from_slice(&json).map_err(|_| bad("it is damaged or incomplete"))?;
-        if c.v != 1 {
-            return Err(bad("it was made by a newer version of Spokes"));
-        }
-        Ok(c)
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct PairHello {
-    protocol: u32,
-    secret: String,
-    device: String,
-}
-
-/// What the first computer sends: the identity with the new computer's key, and where the
-/// blog lives.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PairingPackage {
-    /// The blog's ID.
-    pub blog_id: BlogId,
-    /// The author's name.
-    pub name: String,
-    /// The spokes that host the blog.
-    pub spokes: Vec<SpokeEntry>,
-    /// The armored secret key: the main key and encryption secrets, and only the new
-    /// computer's signing secret, all protected by the writer's passphrase.
-    pub identity: String,
-    /// The new computer's signing key fingerprint.
-    pub device_key: String,
 }
 
 /// The first computer's side, waiting for one new computer.

@@ -9,9 +9,8 @@ use spokes_core::identity::IdentityError;
 use spokes_core::problem::{Code, Problem};
 use spokes_core::import::{self, ImportError};
 use spokes_core::statement::Statement;
-use spokes_core::{BlogDoc, BlogId, BlogSettings, Certificate, DocKind, Identity, Post, PostState, SignedStatement, SigningKey, SpokeRef};
+use spokes_core::{BlogDoc, BlogId, BlogSettings, Certificate, DocKind, Identity, Post, PostState, SignedStatement, SigningKey};
 use spokes_sync::ticket::{Ticket, TicketError};
-use std::net::SocketAddr;
 use std::collections::BTreeMap;
 use spokes_core::image::ImageName;
 use std::sync::{Arc, Mutex};
@@ -160,25 +159,7 @@ fn removed_sentence(at: i64, reason: Option<&str>) -> String {
     format!("this computer was removed from your identity on {day}{why}, so it can no longer sign; pair it again from one of your other computers to publish from it")
 }
 
-/// A spoke the writer chose.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SpokeEntry {
-    /// Endpoint ID.
-    pub endpoint: String,
-    /// Addresses.
-    pub addrs: Vec<SocketAddr>,
-    /// Operator's label.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Invite token from the ticket.
-    #[serde(default)]
-    pub token: Option<String>,
-    /// When it was added (RFC 3339).
-    pub added_at: String,
-    /// Base URL of the spoke's reader site, from the ticket (older tickets lack it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub web: Option<String>,
-}
+pub use spokes_sync::ticket::SpokeEntry;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Meta {
@@ -757,7 +738,7 @@ impl Profile {
                     n += 1;
                 }
                 for s in &spokes {
-                    blog.add_spoke(&SpokeRef { endpoint: s.endpoint.clone(), addrs: s.addrs.iter().map(|a| a.to_string()).collect(), web: s.web.clone(), name: s.name.clone() })?;
+                    blog.add_spoke(&s.spoke_addr())?;
                 }
                 let settings = drafts.settings();
                 if settings != blog.settings() {
@@ -800,7 +781,7 @@ impl Profile {
     /// it from the next publish on.
     pub fn add_spoke(&mut self, ticket: &str) -> Result<SpokeEntry, ProfileError> {
         let t = Ticket::decode(ticket_in(ticket))?;
-        let entry = SpokeEntry { endpoint: t.endpoint.clone(), addrs: t.addrs.clone(), name: t.name.clone(), token: t.token.clone(), added_at: chrono::Utc::now().to_rfc3339(), web: t.web.clone() };
+        let entry = SpokeEntry::new(t.spoke_addr(), t.token.clone());
         self.add_spoke_entry(entry.clone())?;
         Ok(entry)
     }

@@ -28,13 +28,17 @@ impl SpokeTarget {
     ///
     /// Errors: a sentence saying the endpoint ID is not one.
     pub fn endpoint_addr(&self) -> Result<iroh::EndpointAddr, String> {
-        let id: iroh::EndpointId = self.endpoint.parse().map_err(|e| format!("bad endpoint ID: {e}"))?;
-        Ok(self.addrs.iter().fold(iroh::EndpointAddr::new(id), |a, ip| a.with_ip_addr(*ip)))
+        spokes_sync::net::dial_addr(&self.spoke_addr())
     }
 
     /// The spoke's name, or the start of its endpoint ID.
     pub fn label(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.endpoint.chars().take(12).collect())
+        self.spoke_addr().label()
+    }
+
+    /// Where the spoke is.
+    pub fn spoke_addr(&self) -> spokes_core::SpokeAddr {
+        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.clone(), name: self.name.clone(), web: None }
     }
 }
 

@@ -27,7 +27,6 @@ use crate::SpokeEntry;
 use serde::{Deserialize, Serialize};
 use spokes_core::{BlogDoc, BlogId, DocKind, Identity, SignedStatement};
 use spokes_sync::session::{Hello, Replica};
-use std::net::SocketAddr;
 use std::path::Path;
 
 /// The `format` value of a recovery file.
@@ -35,20 +34,8 @@ pub const RECOVERY_FORMAT: &str = "spokes-recovery";
 /// The recovery file version this code writes and reads.
 pub const RECOVERY_VERSION: u32 = 1;
 
-/// A spoke as the recovery file lists it (no invite token: it is used up by then).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecoverySpoke {
-    /// Endpoint ID.
-    pub endpoint: String,
-    /// Addresses.
-    pub addrs: Vec<SocketAddr>,
-    /// Operator's label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Base URL of its reader site.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub web: Option<String>,
-}
+/// A spoke the recovery file names: where to fetch the blog from.
+pub type RecoverySpoke = spokes_core::SpokeAddr;
 
 /// A parsed recovery file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,7 +119,7 @@ impl Profile {
             name: self.name().into(),
             title: self.settings_quick()?.title,
             created_at: chrono::Utc::now().to_rfc3339(),
-            spokes: self.spokes().iter().map(|s| RecoverySpoke { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), name: s.name.clone(), web: s.web.clone() }).collect(),
+            spokes: self.spokes().iter().map(SpokeEntry::spoke_addr).collect(),
             key: String::from_utf8_lossy(&identity.to_armored()).into_owned(),
         };
         Ok(serde_json::to_vec_pretty(&r).unwrap_or_default())
@@ -370,7 +357,7 @@ impl Profile {
 }
 
 fn entry(s: &RecoverySpoke) -> SpokeEntry {
-    SpokeEntry { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), name: s.name.clone(), token: None, added_at: chrono::Utc::now().to_rfc3339(), web: s.web.clone() }
+    SpokeEntry::new(s.clone(), None)
 }
 
 #[cfg(test)]
