@@ -255,14 +255,13 @@ async fn main() -> anyhow::Result<()> {
             println!("{} blog {blog}; readers find it at /b/{blog}/", if new { "Now hosting" } else { "Merged the archive into" });
         }
         Cmd::Refusals { limit } => {
-            let store = spoke::store::Store::open(&cli.data.join("spoke.db"))?;
+            let store = spoke::open_store(&cli.data)?;
             for r in store.refusals(limit)? {
                 println!("{}  {}  {}  {}  {}", r.at, r.code, r.blog_id.unwrap_or_else(|| "-".into()), r.peer, r.reason);
             }
         }
         Cmd::Blogs => {
-            spoke::load(&cli.data)?;
-            let store = spoke::store::Store::open(&cli.data.join("spoke.db"))?;
+            let store = spoke::open_store(&cli.data)?;
             let blogs = store.blog_sizes()?;
             println!("{:<32}  {:<6}  {:<9}  {:>10}  {:>10}  {:>6}  updated", "blog", "kind", "status", "size", "statements", "images");
             for b in &blogs {
@@ -271,8 +270,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{} blogs, {} in all", blogs.len(), size(blogs.iter().map(|b| b.bytes).sum()));
         }
         Cmd::Blog { cmd } => {
-            spoke::load(&cli.data)?;
-            let store = spoke::store::Store::open(&cli.data.join("spoke.db"))?;
+            let store = spoke::open_store(&cli.data)?;
             match cmd {
                 BlogCmd::Suspend { blog } => {
                     anyhow::ensure!(store.set_status(&blog_id(&blog)?, spoke::store::BlogStatus::Suspended)?, "this spoke holds no blog {blog}");
@@ -289,8 +287,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Cmd::Peer { cmd } => {
-            spoke::load(&cli.data)?;
-            let store = spoke::store::Store::open(&cli.data.join("spoke.db"))?;
+            let store = spoke::open_store(&cli.data)?;
             match cmd {
                 PeerCmd::Block { endpoint, reason } => {
                     endpoint.parse::<iroh::EndpointId>().map_err(|e| anyhow::anyhow!("{endpoint} is not an endpoint ID: {e}"))?;

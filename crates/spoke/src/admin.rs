@@ -1,0 +1,285 @@
+//! Administering a spoke's data folder without running it: `spoke init`, invites and
+//! tickets, the council's invites, joining and removals, reindexing, the self-test and
+//! importing an export archive. The `spoke` CLI calls these; none needs the spoke running.
+
+use super::*;
+
+/// The spoke's database in its data folder (`store`'s SQLite file).
+pub const STORE_FILE: &str = "spoke.db";
+
+/// Opens the database of the spoke whose data folder is `data`, for the operator's commands
+/// (blogs, moderation, refusals, peers). A running spoke follows changes within a second.
+/// Errors: [`SpokeError::NotInitialised`] (no spoke there), [`SpokeError::Store`].
+pub fn open_store(data: &Path) -> Result<Store, SpokeError> {
+    load(data)?;
+    Ok(Store::open(&data.join(STORE_FILE))?)
+}
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SpokeError + '_ {
+    move |source| SpokeError::Io { path: path.to_path_buf(), source }
+}
+
+/// Creates a data folder: `config.toml` (from `config`) and a new `endpoint.key`.
+/// An existing folder keeps its key and only gets its config rewritten.
+pub fn init(data: &Path, config: &Config) -> Result<iroh::EndpointId, SpokeError> {
+    std::fs::create_dir_all(data).map_err(io_err(data))?;
+    let key_path = data.join("endpoint.key");
+    let key = match std::fs::read_to_string(&key_path) {
+        Ok(s) => parse_key(&s)?,
+        Err(_) => {
+            let k = SecretKey::generate();
+            write_private(&key_path, hex::encode(k.to_bytes()).as_bytes())?;
+            k
+        }
+    };
+    config.save(&data.join("config.toml"))?;
+    Store::open(&data.join(STORE_FILE))?;
+    Ok(key.public())
+}
+
+pub(crate) fn parse_key(s: &str) -> Result<SecretKey, SpokeError> {
+    let bytes = hex::decode(s.trim()).map_err(|e| SpokeError::Config(format!("endpoint.key: {e}")))?;
+    let arr: [u8; 32] = bytes.try_into().map_err(|_| SpokeError::Config("endpoint.key must hold 32 bytes".into()))?;
+    Ok(SecretKey::from_bytes(&arr))
+}
+
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), SpokeError> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(io_err(path))?;
+    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(io_err(path))
+}
+
+/// Loads the endpoint key and config of an initialised data folder.
+pub fn load(data: &Path) -> Result<(SecretKey, Config), SpokeError> {
+    let key = std::fs::read_to_string(data.join("endpoint.key")).map_err(|_| SpokeError::NotInitialised(data.display().to_string()))?;
+    let config = Config::load(&data.join("config.toml"))?;
+    Ok((parse_key(&key)?, config))
+}
+
+/// Creates an invite ticket with `uses` uses for the spoke in `data`, valid until
+/// `expires_at` (Unix seconds) if given.
+pub fn invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result<Ticket, SpokeError> {
+    load(data)?;
+    let store = Store::open(&data.join(STORE_FILE))?;
+    let token = store.create_invite(uses, None, expires_at)?;
+    ticket(data, Some(token))
+}
+
+/// A ticket for the spoke in `data` carrying `token` (`None`: it only locates the spoke, which
+/// is enough to publish to a spoke in open admission mode).
+pub fn ticket(data: &Path, token: Option<String>) -> Result<Ticket, SpokeError> {
+    let (key, config) = load(data)?;
+    Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token, name: Some(config.name.clone()), web: Some(config.ticket_web(config.http)) })
+}
+
+/// This spoke as the council lists it, from its configuration (for commands run beside a
+/// running spoke or while it is stopped).
+pub(crate) fn member_info(key: &SecretKey, config: &Config) -> council::MemberInfo {
+    council::MemberInfo { endpoint: key.public().to_string(), addrs: config.ticket_addrs().iter().map(|a| a.to_string()).collect(), web: config.ticket_web(config.http), name: config.name.clone() }
+}
+
+pub(crate) fn stored_membership(store: &Store) -> Result<council::Membership, SpokeError> {
+    let mut m = council::Membership::new();
+    let (_, refused) = m.merge(store.council_entries()?);
+    if let Some(e) = refused.first() {
+        tracing::warn!("a stored council entry does not verify: {e}");
+    }
+    Ok(m)
+}
+
+/// A council invite (`spokescouncil1…`) another spoke passes to `spoke council join`, with
+/// `uses` uses, valid until `expires_at` (Unix seconds) if given. A spoke in no council
+/// founds one first, with itself as its only member.
+pub fn council_invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result<council::CouncilTicket, SpokeError> {
+    let (key, config) = load(data)?;
+    let store = Store::open(&data.join(STORE_FILE))?;
+    let mut m = stored_membership(&store)?;
+    let me = member_info(&key, &config);
+    if m.id().is_none() {
+        m = council::Membership::found(&key, me.clone(), chrono::Utc::now().timestamp());
+        store.put_council_entries(&m.entries())?;
+    }
+    let Some(id) = m.id().map(str::to_owned) else { return Err(SpokeError::Council("could not found a council".into())) };
+    if !m.is_member(&me.endpoint) {
+        return Err(SpokeError::Council("this spoke was cut off from its council and cannot invite".into()));
+    }
+    let token = store.create_council_invite(uses, expires_at)?;
+    Ok(council::CouncilTicket { v: 1, council: id, member: m.members().get(&me.endpoint).cloned().unwrap_or(me), token })
+}
+
+/// Joins the council of `ticket`: asks the inviting spoke (over `spokes/council/1`) to admit
+/// this one, then stores the membership it answers. Returns the members. Works while the
+/// spoke runs (it picks the membership up within a council interval) or is stopped.
+///
+/// Errors: [`SpokeError::Council`] (already in another council, refused, or not admitted),
+/// [`SpokeError::Net`].
+pub async fn council_join(data: &Path, ticket: &council::CouncilTicket) -> Result<Vec<council::MemberInfo>, SpokeError> {
+    let (key, config) = load(data)?;
+    let store = Store::open(&data.join(STORE_FILE))?;
+    let mut m = stored_membership(&store)?;
+    if let Some(id) = m.id()
+        && id != ticket.council
+    {
+        return Err(SpokeError::Council("this spoke already belongs to another council".into()));
+    }
+    let me = member_info(&key, &config);
+    let hello = council::CouncilHello {
+        protocol: council::COUNCIL_PROTOCOL,
+        council: Some(ticket.council.clone()),
+        consent: Some(council::consent(&key, &ticket.council, &me)),
+        member: me.clone(),
+        entries: m.entries(),
+        token: Some(ticket.token.clone()),
+    };
+    let endpoint = spokes_sync::net::bind_endpoint(key.clone(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
+    let r = council::exchange(&endpoint, &ticket.member, &hello).await;
+    endpoint.close().await;
+    let (entries, _) = r.map_err(|e| SpokeError::Council(format!("the inviting spoke refused: {e}")))?;
+    let (_, refused) = m.merge(entries);
+    // Entries of spokes never admitted are left out (an older spoke may still hold some).
+    if let Some(e) = refused.iter().find(|e| !matches!(e, council::CouncilError::UnknownSigner(_))) {
+        return Err(SpokeError::Council(format!("the inviting spoke sent a membership that does not verify: {e}")));
+    }
+    if m.id() != Some(ticket.council.as_str()) || !m.is_member(&me.endpoint) {
+        return Err(SpokeError::Council("the inviting spoke answered, but this spoke is not listed as a member".into()));
+    }
+    store.put_council_entries(&m.entries())?;
+    Ok(m.members().into_values().collect())
+}
+
+/// The council as this spoke knows it.
+#[derive(Debug, Clone)]
+pub struct CouncilStatus {
+    /// The council ID; `None` outside a council.
+    pub id: Option<String>,
+    /// The members.
+    pub members: Vec<council::MemberInfo>,
+    /// Votes to cut members off that have no majority yet: member → voters.
+    pub pending_removals: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+}
+
+/// The council as stored here.
+pub fn council_status(data: &Path) -> Result<CouncilStatus, SpokeError> {
+    load(data)?;
+    let store = Store::open(&data.join(STORE_FILE))?;
+    let m = stored_membership(&store)?;
+    Ok(CouncilStatus { id: m.id().map(str::to_owned), members: m.members().into_values().collect(), pending_removals: m.pending_removals() })
+}
+
+/// Signs this spoke's vote to cut `endpoint` off the council; the vote spreads with the next
+/// exchanges, and the member is cut off once more than half of the other members voted.
+/// Returns whether the member is cut off already.
+pub fn council_remove(data: &Path, endpoint: &str, reason: &str) -> Result<bool, SpokeError> {
+    let (key, _) = load(data)?;
+    let store = Store::open(&data.join(STORE_FILE))?;
+    let mut m = stored_membership(&store)?;
+    let Some(id) = m.id().map(str::to_owned) else { return Err(SpokeError::Council("this spoke belongs to no council".into())) };
+    if !m.is_member(endpoint) {
+        return Err(SpokeError::Council(format!("{endpoint} is not a member of this council")));
+    }
+    let entry = council::Entry::Remove { council: id, member: endpoint.to_owned(), by: key.public().to_string(), reason: reason.to_owned(), at: chrono::Utc::now().timestamp() };
+    let signed = council::SignedEntry::sign(&entry, &key);
+    m.add(signed.clone()).map_err(|e| SpokeError::Council(e.to_string()))?;
+    store.put_council_entries(&[signed])?;
+    Ok(!m.is_member(endpoint))
+}
+
+/// Deletes the search index; the next start rebuilds it from the stored blogs.
+pub fn reindex(data: &Path) -> Result<(), SpokeError> {
+    load(data)?;
+    let dir = data.join(search::INDEX_DIR);
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(SpokeError::Io { path: dir, source: e }),
+    }
+}
+
+/// One self-test check: its name, and what it found or why it failed.
+pub type Check = (&'static str, Result<String, String>);
+
+/// Checks the spoke of `data` as it runs: its database, free disk, reader site (`/health`),
+/// sync endpoint (`spokes/sync/1` must answer a hello for a made-up blog with a typed
+/// refusal) and council endpoint (`spokes/council/1` must answer a stranger with
+/// a typed refusal). Errors only when the data folder cannot be read.
+pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
+    let (key, config) = load(data)?;
+    let mut checks: Vec<Check> = Vec::new();
+    let store = Store::open(&data.join(STORE_FILE))?;
+    checks.push(("database", store.quick_check().map(|n| format!("spoke.db is sound, {n} blogs")).map_err(|e| e.to_string())));
+    checks.push(("disk", match fs4::available_space(data) {
+        Ok(free) if free < config.admission.min_free_bytes => Err(format!("{} MiB free, below the {} MiB needed to take new blogs", free >> 20, config.admission.min_free_bytes >> 20)),
+        Ok(free) => Ok(format!("{} MiB free", free >> 20)),
+        Err(e) => Err(e.to_string()),
+    }));
+    let mut http = config.http;
+    if http.ip().is_unspecified() {
+        http.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{http}/health");
+    let health = tokio::task::spawn_blocking(move || -> Result<String, String> {
+        let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(5))).build().into();
+        let body = agent.get(&url).call().map_err(|e| format!("{url}: {e}"))?.body_mut().read_to_string().map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("{url} did not answer JSON: {e}"))?;
+        if v["status"] == "ok" { Ok(format!("{url} answers, {} blogs shown", v["blogs"])) } else { Err(format!("{url} answered {body}")) }
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    checks.push(("reader site", health));
+    let me = member_info(&key, &config);
+    let endpoint = spokes_sync::net::bind_endpoint(SecretKey::generate(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
+    let target = council::member_addr(&me).map_err(|e| SpokeError::Net(e.to_string()))?;
+    let mut replica = Replica { blog_id: BlogId::generate(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() };
+    let sync = initiate(&endpoint, target, Hello::new(replica.blog_id.clone(), None), &mut replica, &mut State::new(), |_, _, _| Ok(())).await;
+    checks.push(("sync endpoint", match sync {
+        // Any typed refusal of a made-up blog shows the protocol works (`not-hosted`; in open
+        // mode `wrong-certificate`, or `low-disk`).
+        Err(SyncError::Remote(e)) => Ok(format!("{} answers spokes/sync/1 (a made-up blog: {})", me.addrs.join(", "), e.code)),
+        Err(e) => Err(format!("{}: {e}", me.addrs.join(", "))),
+        Ok(_) => Err("it accepted a blog it cannot hold".into()),
+    }));
+    let stranger = council::MemberInfo { endpoint: endpoint.id().to_string(), addrs: vec![], web: String::new(), name: "self-test".into() };
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], token: None, consent: None };
+    checks.push(("council endpoint", match council::exchange(&endpoint, &me, &hello).await {
+        Err(SyncError::Remote(e)) if matches!(e.code, Code::NotAMember | Code::NoCouncil) => Ok(format!("answers spokes/council/1 ({})", if e.code == Code::NoCouncil { "in no council yet" } else { "in a council" })),
+        Err(e) => Err(e.to_string()),
+        Ok(_) => Err("it admitted a stranger".into()),
+    }));
+    endpoint.close().await;
+    Ok(checks)
+}
+
+/// Hosts the blog of an export archive (`spokes-archive`, see `spokes_core::archive`), with
+/// its whole history and signatures, after checking them. A blog already hosted here (same
+/// author) is merged with it. Run it while the spoke is stopped, or restart the spoke after.
+/// Returns the blog ID and whether it is new here.
+///
+/// Errors: [`SpokeError::Archive`] (unreadable, or failing verification), [`SpokeError::Store`]
+/// (another author's blog under that ID).
+pub fn import_archive(data: &Path, archive: &Path) -> Result<(BlogId, bool), SpokeError> {
+    load(data)?;
+    let file = std::fs::File::open(archive).map_err(|source| spokes_core::archive::ArchiveError::Io { path: archive.into(), source })?;
+    let a = spokes_core::archive::read_archive_from(file)?;
+    let store = Store::open(&data.join(STORE_FILE))?;
+    let blog_id = a.manifest.blog_id.clone();
+    let mut doc = a.blog.into_automerge();
+    let mut cert = a.certificate;
+    // Merged with what is hosted here already; another author's blog is refused by the store.
+    if let Some(stored) = store.blog(&blog_id)?.filter(|s| s.fingerprint == cert.fingerprint()) {
+        if !stored.document.is_empty() {
+            let mut old = load_automerge(&stored.document).map_err(|e| store::StoreError::Damaged(e.to_string()))?;
+            doc.merge(&mut old).map_err(|e| store::StoreError::Damaged(e.to_string()))?;
+        }
+        cert.merge(&stored.certificate);
+    }
+    let is_new = store.import_blog(&blog_id, &cert, &doc.save(), &a.statements)?;
+    // The archive checked each picture against its name; the site serves those a post shows.
+    for (name, bytes) in &a.images {
+        store.put_image(&blog_id, name, bytes)?;
+    }
+    Ok((blog_id, is_new))
+}

@@ -1,0 +1,209 @@
+//! The spoke's answers to its peers: one iroh protocol handler per ALPN (sync, drafts,
+//! images, council), and the ports of `spokes-sync` it implements over its state
+//! (`Host`, `ImageStore`, `DraftsHost`, `CouncilHost`).
+
+use super::*;
+
+/// An iroh protocol handler over the spoke's shared state (its `accept` is written out).
+macro_rules! protocol_handler {
+    ($name:ident) => {
+        #[derive(Clone)]
+        pub(crate) struct $name {
+            pub(crate) inner: Arc<Inner>,
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(stringify!($name))
+            }
+        }
+    };
+}
+
+// Answers `spokes/sync/1`.
+protocol_handler!(SyncHandler);
+
+impl ProtocolHandler for SyncHandler {
+    async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
+        let peer = connection.remote_id().to_string();
+        if self.inner.store.is_blocked(&peer).unwrap_or(false) {
+            connection.close(1u32.into(), b"blocked");
+            return Ok(());
+        }
+        match respond(self.inner.as_ref(), connection).await {
+            Ok(o) => {
+                self.inner.metrics.sync("ok");
+                tracing::info!(new_changes = o.new_changes, "sync session done")
+            }
+            Err(e) => {
+                self.inner.metrics.sync(if matches!(e, SyncError::Refused(_)) { "refused" } else { "failed" });
+                tracing::warn!("sync session failed: {e}")
+            }
+        }
+        Ok(())
+    }
+}
+
+// Answers `spokes/drafts/1`.
+protocol_handler!(DraftsHandler);
+
+impl ProtocolHandler for DraftsHandler {
+    async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
+        match spokes_sync::drafts::respond(self.inner.as_ref(), connection).await {
+            Ok(n) => tracing::info!(returned = n, "drafts exchange done"),
+            Err(e) => tracing::warn!("drafts exchange failed: {e}"),
+        }
+        Ok(())
+    }
+}
+
+// Answers `spokes/images/1`.
+protocol_handler!(ImagesHandler);
+
+impl ProtocolHandler for ImagesHandler {
+    async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
+        let peer = connection.remote_id().to_string();
+        match spokes_sync::images::respond(self.inner.as_ref(), connection).await {
+            Ok(o) => tracing::info!(sent = o.sent, received = o.received, "images exchange done"),
+            Err(e) => {
+                if matches!(e, SyncError::Refused(_)) {
+                    self.inner.record_failure(&peer, None, &e);
+                }
+                tracing::warn!("images exchange failed: {e}");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl spokes_sync::images::ImageStore for Inner {
+    fn wanted(&self, blog: &BlogId, offered: &[ImageName]) -> Result<Vec<ImageName>, RemoteError> {
+        let Some(view) = http::SpokeView::blog(self, blog) else {
+            return Err(RemoteError::new(Code::NotHosted, "this spoke does not host that blog"));
+        };
+        let linked: Vec<ImageName> = offered.iter().filter(|n| view.images.contains(*n)).cloned().collect();
+        let held = self.store.has_images(blog, &linked).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))?;
+        Ok(linked.into_iter().filter(|n| !held.contains(n)).collect())
+    }
+    fn sendable(&self, blog: &BlogId, wanted: &[ImageName]) -> Vec<ImageName> {
+        // Readers' rule: only pictures a published post of a shown blog shows.
+        let Some(view) = http::SpokeView::blog(self, blog) else { return vec![] };
+        let shown: Vec<ImageName> = wanted.iter().filter(|n| view.images.contains(*n)).cloned().collect();
+        let held = self.store.has_images(blog, &shown).unwrap_or_default();
+        shown.into_iter().filter(|n| held.contains(n)).collect()
+    }
+    fn get(&self, blog: &BlogId, name: &ImageName) -> Option<Vec<u8>> {
+        self.store.image(blog, name).ok().flatten()
+    }
+    fn put(&self, blog: &BlogId, name: &ImageName, bytes: &[u8]) -> Result<(), RemoteError> {
+        self.store.put_image(blog, name, bytes).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))
+    }
+}
+
+impl spokes_sync::drafts::DraftsHost for Inner {
+    fn exchange(&self, peer: &str, blog: &BlogId, sealed: Option<&[u8]>) -> Result<Vec<Vec<u8>>, RemoteError> {
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
+        let Some(b) = self.store.blog(blog).map_err(|e| internal(&e))? else {
+            return Err(RemoteError::new(Code::NotHosted, "this spoke does not host that blog"));
+        };
+        if b.status != BlogStatus::Active {
+            return Err(RemoteError::new(Code::Suspended, "this blog is suspended on this spoke"));
+        }
+        let mut device = None;
+        if let Some(sealed) = sealed {
+            match spokes_core::seal::check_sealer(sealed, &b.certificate) {
+                Ok((signer, at)) => {
+                    self.store.put_sealed_drafts(blog, &signer, sealed, at).map_err(|e| internal(&e))?;
+                    device = Some(signer);
+                }
+                Err(e) => {
+                    let _ = self.store.record_refusal(peer, Some(blog), Code::BadSignature, &e.to_string());
+                    return Err(RemoteError::new(Code::BadSignature, e.to_string()));
+                }
+            }
+        }
+        self.store.sealed_drafts(blog, device.as_deref(), spokes_sync::drafts::MAX_DEVICES).map_err(|e| internal(&e))
+    }
+}
+
+impl Host for Inner {
+    fn open(&self, peer: &str, hello: &Hello) -> Result<(Replica, State), RemoteError> {
+        if let Some(x) = self.load_replica(&hello.blog_id, peer)? {
+            // Counted per peer before anything is verified: a stranger's sessions spend only
+            // its own allowance.
+            if !self.rate_exempt(peer, &hello.blog_id) {
+                self.rates.open_session(peer, &hello.blog_id)?;
+            }
+            return Ok(x);
+        }
+        let empty = || (Replica { blog_id: hello.blog_id.clone(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() }, State::new());
+        match &hello.token {
+            Some(t) if self.store.invite_valid(t).unwrap_or(false) => {
+                self.room_for_new_blog()?;
+                Ok(empty())
+            }
+            Some(_) => Err(RemoteError::new(Code::BadInvite, "this invite is unknown, used up or expired; ask the spoke's operator for a new one")),
+            None if self.config.admission.mode == config::AdmissionMode::Open && !self.store.is_dropped(&hello.blog_id).unwrap_or(true) => {
+                self.room_for_new_blog()?;
+                Ok(empty())
+            }
+            None => Err(RemoteError::new(Code::NotHosted, "this spoke does not host this blog")),
+        }
+    }
+
+    fn commit(&self, peer: &str, hello: &Hello, replica: &mut Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {
+        self.persist(peer, Admission::Writer(hello.token.as_deref()), replica, state, outcome)
+    }
+
+    fn record_failure(&self, peer: &str, blog: Option<&BlogId>, error: &SyncError) {
+        if let Some(b) = blog
+            && let Err(e) = self.store.forget_sync_state(peer, b)
+        {
+            tracing::error!("cannot reset a sync state: {e}");
+        }
+        self.metrics.refusal(error.code());
+        let reason = error.to_string();
+        if let Err(e) = self.store.record_refusal(peer, blog, error.code(), &reason) {
+            tracing::error!("cannot record refusal: {e}");
+        }
+        tracing::warn!(peer, code = error.code().as_str(), "refused: {reason}");
+    }
+}
+
+// Answers `spokes/council/1`.
+protocol_handler!(CouncilHandler);
+
+impl ProtocolHandler for CouncilHandler {
+    async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
+        if let Err(e) = council::respond(self.inner.as_ref(), connection).await {
+            tracing::debug!("council exchange failed: {e}");
+        }
+        Ok(())
+    }
+}
+
+impl council::CouncilHost for Inner {
+    fn key(&self) -> &SecretKey {
+        &self.key
+    }
+    fn membership(&self) -> Result<council::Membership, RemoteError> {
+        Inner::membership(self)
+    }
+    fn store_entries(&self, entries: &[council::SignedEntry]) -> Result<(), RemoteError> {
+        self.store.put_council_entries(entries).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))
+    }
+    fn take_invite(&self, token: &str) -> Result<bool, RemoteError> {
+        self.store.take_council_invite(token).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))
+    }
+    fn blocked(&self, peer: &str) -> bool {
+        self.store.is_blocked(peer).unwrap_or(false)
+    }
+    fn catalog(&self) -> council::Catalog {
+        self.offered_catalog()
+    }
+    fn refused(&self, peer: &str, code: Code, reason: &str) {
+        self.metrics.refusal(code);
+        let _ = self.store.record_refusal(peer, None, code, reason);
+        tracing::warn!(peer, code = code.as_str(), "council exchange refused: {reason}");
+    }
+}

@@ -1,0 +1,297 @@
+//! The spoke's background work: pulling from council upstreams, replicating blogs to the
+//! spokes their authors list, and following the operator's moderation.
+
+use super::*;
+use http::SpokeView as _;
+
+/// Pulls from the council upstreams every `every`. Each upstream is pulled by a task of its
+/// own, started again once the previous pull from it ended, so an upstream that vanished in
+/// the middle of a pull (its sessions wait for QUIC's idle timeout) never delays the others.
+pub(crate) async fn council_loop(inner: Arc<Inner>, endpoint: Endpoint, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pulling: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+    loop {
+        tick.tick().await;
+        pulling.retain(|_, t| !t.is_finished());
+        let Ok(m) = inner.membership() else { continue };
+        let members = m.members();
+        inner.metrics.council_members.set(members.len() as i64);
+        if !members.contains_key(&inner.endpoint_id) {
+            continue;
+        }
+        let ups = council::choose_upstreams(&members, &inner.config.council.upstreams, &inner.endpoint_id);
+        for up in ups {
+            if pulling.contains_key(&up.endpoint) || inner.store.is_blocked(&up.endpoint).unwrap_or(false) {
+                continue;
+            }
+            let (inner, endpoint, key) = (inner.clone(), endpoint.clone(), up.endpoint.clone());
+            pulling.insert(
+                key,
+                tokio::spawn(async move {
+                    match pull_from(&inner, &endpoint, &up).await {
+                        Ok(n) => {
+                            inner.metrics.council_pull("ok");
+                            if n > 0 {
+                                tracing::info!(upstream = up.name, blogs = n, "pulled from the council");
+                            }
+                        }
+                        Err(e) => {
+                            inner.metrics.council_pull("failed");
+                            tracing::debug!(upstream = up.name, "council pull failed: {e}");
+                        }
+                    }
+                }),
+            );
+        }
+    }
+}
+
+/// One exchange with `up`, then a sync session for each blog it offers that differs here.
+/// Returns how many blogs changed here.
+pub(crate) async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo) -> Result<usize, SyncError> {
+    let m = inner.membership().map_err(SyncError::Refused)?;
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: inner.me.clone(), entries: m.entries(), token: None, consent: None };
+    let (entries, catalog) = council::exchange_entries(endpoint, up, &hello).await?;
+    // Merged even with a refusal: a spoke the council cut off learns it from the votes.
+    inner.merge_entries(&up.endpoint, entries);
+    let catalog = catalog.map_err(SyncError::Remote)?;
+    let addr = council::member_addr(up)?;
+    let mut changed = 0;
+    for offered in catalog.blogs {
+        match pull_blog(inner, endpoint, up, addr.clone(), &offered).await {
+            Ok(true) => changed += 1,
+            Ok(false) => {}
+            // The upstream is gone: the rest waits for the next pull.
+            Err(e @ (SyncError::Connect(_) | SyncError::Timeout)) => return Err(e),
+            Err(e) => tracing::debug!(upstream = up.name, blog = %offered.blog_id, "council pull of a blog failed: {e}"),
+        }
+    }
+    Ok(changed)
+}
+
+/// Pulls one offered blog unless it is the same here, dropped or suspended here, or the
+/// upstream rolled it back. Returns whether anything new arrived.
+pub(crate) async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, offered: &council::CatalogEntry) -> Result<bool, SyncError> {
+    let internal = |e: &dyn std::fmt::Display| SyncError::Refused(RemoteError::new(Code::Internal, e.to_string()));
+    let blog = &offered.blog_id;
+    let Some(mut theirs) = council::parse_heads(&offered.heads) else {
+        inner.refused_blog(&up.endpoint, blog, Code::Malformed, "its catalog names heads that are not change hashes");
+        return Ok(false);
+    };
+    theirs.sort();
+    let view = inner.blog(blog);
+    match &view {
+        Some(v) if v.heads == theirs => {
+            inner.store.set_peer_heads(&up.endpoint, blog, &offered.heads).map_err(|e| internal(&e))?;
+            return Ok(false);
+        }
+        // Held but not shown (suspended), or dropped: nothing is taken.
+        None if inner.store.kind(blog).map_err(|e| internal(&e))?.is_some() => return Ok(false),
+        None if inner.store.is_dropped(blog).map_err(|e| internal(&e))? => return Ok(false),
+        _ => {}
+    }
+    let before = inner.store.peer_heads(&up.endpoint, blog).map_err(|e| internal(&e))?.and_then(|h| council::parse_heads(&h));
+    if let Some(before) = &before
+        && inner.check_rollback(&up.endpoint, blog, before, &theirs, &offered.heads) == Some(true)
+    {
+        return Ok(false);
+    }
+    let key = (up.endpoint.clone(), blog.clone());
+    if inner.refused_offers.lock().unwrap_or_else(|p| p.into_inner()).get(&key) == Some(&offered.heads) {
+        return Ok(false);
+    }
+    let outcome = match sync_with(inner, endpoint, blog, &up.endpoint, addr, Admission::Mirror).await {
+        Ok(o) => o,
+        Err(e) => {
+            if matches!(e, SyncError::Refused(_)) {
+                inner.refused_offers.lock().unwrap_or_else(|p| p.into_inner()).insert(key, offered.heads.clone());
+            }
+            return Err(e);
+        }
+    };
+    // Heads this spoke did not hold could only be checked now.
+    if let Some(before) = &before
+        && inner.check_rollback(&up.endpoint, blog, before, &theirs, &offered.heads) == Some(true)
+    {
+        return Ok(outcome.new_changes > 0);
+    }
+    inner.store.set_peer_heads(&up.endpoint, blog, &offered.heads).map_err(|e| internal(&e))?;
+    Ok(outcome.new_changes > 0)
+}
+
+impl Inner {
+    /// Records a refusal about one blog from a peer.
+    pub(crate) fn refused_blog(&self, peer: &str, blog: &BlogId, code: Code, reason: &str) {
+        self.metrics.refusal(code);
+        let _ = self.store.record_refusal(peer, Some(blog), code, reason);
+        tracing::warn!(peer, %blog, code = code.as_str(), "refused: {reason}");
+    }
+
+    /// Whether `peer`, which offered `before` for `blog`, now offers `now` that drops some of
+    /// it; reported once per offered state. `None` when this spoke lacks some of `now`.
+    pub(crate) fn check_rollback(&self, peer: &str, blog: &BlogId, before: &[automerge::ChangeHash], now: &[automerge::ChangeHash], now_hex: &[String]) -> Option<bool> {
+        let stored = self.store.blog(blog).ok()??;
+        let mut doc = self.document(blog, &stored.document).ok()?;
+        let r = council::rolled_back(&mut doc, before, now);
+        if r == Some(true) && self.rollbacks.lock().unwrap_or_else(|p| p.into_inner()).insert((peer.to_owned(), blog.clone(), now_hex.to_vec())) {
+            self.refused_blog(
+                peer,
+                blog,
+                Code::RolledBack,
+                &format!(
+                    "it offered an older state of this blog than it offered before (it dropped revisions, or replays an old state); nothing was taken from it. Offered heads {}, earlier {}",
+                    short_heads(now),
+                    short_heads(before)
+                ),
+            );
+        }
+        r
+    }
+}
+
+/// Heads as short hex prefixes, for people.
+pub(crate) fn short_heads(heads: &[automerge::ChangeHash]) -> String {
+    heads.iter().map(|h| h.to_string().chars().take(12).collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
+/// Follows the operator's moderation (suspend, drop: `spoke blog …` edits the database) and
+/// refreshes the gauges, every second.
+pub(crate) async fn watch_loop(inner: Arc<Inner>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let Ok(statuses) = inner.store.statuses() else { continue };
+        let held: HashMap<BlogId, (BlogKind, BlogStatus)> = statuses.into_iter().map(|(b, k, s)| (b, (k, s))).collect();
+        let shown: Vec<(BlogId, bool)> = inner.views.read().unwrap_or_else(|p| p.into_inner()).iter().map(|(b, v)| (b.clone(), v.hosted)).collect();
+        for (b, hosted) in &shown {
+            match held.get(b) {
+                None => inner.remove_view(b),
+                Some((_, status)) if *status != BlogStatus::Active => inner.remove_view(b),
+                Some((kind, _)) if (*kind == BlogKind::Hosted) != *hosted => inner.refresh_view(b),
+                _ => {}
+            }
+        }
+        for (b, (_, status)) in &held {
+            if *status == BlogStatus::Active && !shown.iter().any(|(s, _)| s == b) {
+                inner.refresh_view(b);
+            }
+        }
+        inner.update_gauges();
+    }
+}
+
+pub(crate) async fn replication_loop(inner: Arc<Inner>, endpoint: Endpoint, mut rx: mpsc::UnboundedReceiver<(BlogId, Option<String>)>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    // Blogs with new changes, when to replicate them, and the peer they came from (not sent
+    // back to it; `None` once changes came from two peers).
+    let mut due: HashMap<BlogId, (tokio::time::Instant, Option<String>)> = HashMap::new();
+    let mut passes: u64 = 0;
+    loop {
+        let next = due.values().map(|(at, _)| *at).min();
+        let (blogs, skip, periodic): (Vec<BlogId>, Option<String>, bool) = tokio::select! {
+            _ = tick.tick() => {
+                passes += 1;
+                (inner.store.blog_ids().unwrap_or_default(), None, true)
+            }
+            m = rx.recv() => match m {
+                Some((b, from)) => {
+                    // The first change sets the time; later ones do not push it back.
+                    match due.get_mut(&b) {
+                        Some(entry) if entry.1 != from => entry.1 = None,
+                        Some(_) => {}
+                        None => {
+                            due.insert(b, (tokio::time::Instant::now() + REPLICATION_DELAY, from));
+                        }
+                    }
+                    continue;
+                }
+                None => return,
+            },
+            _ = async { match next { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
+                let now = tokio::time::Instant::now();
+                let ready: Vec<BlogId> = due.iter().filter(|(_, (at, _))| *at <= now).map(|(b, _)| b.clone()).collect();
+                let Some(b) = ready.into_iter().next() else { continue };
+                let skip = due.remove(&b).and_then(|(_, s)| s);
+                (vec![b], skip, false)
+            }
+        };
+        // A periodic pass (not one for new changes) skips peers known to be in step, but
+        // every tenth pass asks them all, should one have lost data meanwhile.
+        for blog in blogs {
+            let Some(view) = inner.blog(&blog) else { continue };
+            let mut tasks = Vec::new();
+            for p in view.spokes.clone() {
+                if p.endpoint == inner.endpoint_id || Some(&p.endpoint) == skip.as_ref() {
+                    continue;
+                }
+                if periodic && !passes.is_multiple_of(10) && inner.in_step.lock().unwrap_or_else(|e| e.into_inner()).get(&(p.endpoint.clone(), blog.clone())) == Some(&view.heads) {
+                    continue;
+                }
+                let (inner, endpoint, blog) = (inner.clone(), endpoint.clone(), blog.clone());
+                tasks.push(tokio::spawn(async move {
+                    if let Err(e) = replicate_once(&inner, &endpoint, &blog, &p).await {
+                        tracing::debug!(peer = p.endpoint, "replication failed: {e}");
+                    }
+                }));
+            }
+            for t in tasks {
+                let _ = t.await;
+            }
+        }
+    }
+}
+
+
+pub(crate) async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &spokes_core::SpokeRef) -> Result<Outcome, SyncError> {
+    if inner.store.is_blocked(&peer.endpoint).unwrap_or(false) {
+        return Err(SyncError::Connect("this spoke's operator blocked that spoke".into()));
+    }
+    let addr = spokes_sync::net::dial_addr(peer).map_err(SyncError::Connect)?;
+    let r = sync_with(inner, endpoint, blog, &peer.endpoint, addr, Admission::Replica).await;
+    let key = (peer.endpoint.clone(), blog.clone());
+    let mut in_step = inner.in_step.lock().unwrap_or_else(|e| e.into_inner());
+    match &r {
+        Ok(o) if o.heads == o.peer_heads => {
+            in_step.insert(key, o.heads.clone());
+        }
+        _ => {
+            in_step.remove(&key);
+        }
+    }
+    drop(in_step);
+    r
+}
+
+/// A sync session for `blog` with `peer` at `addr`, then the exchange of the pictures the
+/// blog links to. With [`Admission::Mirror`], a blog not held yet is pulled as a council copy.
+pub(crate) async fn sync_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &str, addr: EndpointAddr, admission: Admission<'_>) -> Result<Outcome, SyncError> {
+    let loaded = inner.load_replica(blog, peer).map_err(SyncError::Refused)?;
+    let (mut replica, mut state) = match (loaded, admission) {
+        (Some(x), _) => x,
+        (None, Admission::Mirror) => (Replica { blog_id: blog.clone(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() }, State::new()),
+        (None, _) => return Err(SyncError::Connect("blog no longer hosted".into())),
+    };
+    let peer_id = peer.to_owned();
+    let r = initiate(endpoint, addr.clone(), Hello::new(blog.clone(), None), &mut replica, &mut state, |rep, st, out| inner.persist(&peer_id, admission, rep, st, out)).await;
+    // Then the images the blog links to, both ways.
+    if r.is_ok()
+        && let Some(view) = inner.blog(blog)
+        && !view.images.is_empty()
+    {
+        let linked: Vec<ImageName> = view.images.iter().cloned().collect();
+        let held = inner.store.has_images(blog, &linked).unwrap_or_default();
+        let (have, want): (Vec<ImageName>, Vec<ImageName>) = linked.into_iter().partition(|n| held.contains(n));
+        if let Err(e) = spokes_sync::images::exchange(endpoint, addr, blog, inner.as_ref(), have, want).await {
+            tracing::debug!(peer, "image replication failed: {e}");
+        }
+    }
+    if let Err(e) = &r {
+        if matches!(e, SyncError::Refused(_)) {
+            inner.record_failure(peer, Some(blog), e);
+        } else if let Err(e) = inner.store.forget_sync_state(peer, blog) {
+            tracing::error!("cannot reset a sync state: {e}");
+        }
+    }
+    r
+}
