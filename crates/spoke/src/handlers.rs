@@ -190,7 +190,9 @@ impl council::CouncilHost for Inner {
         Inner::membership(self)
     }
     fn store_entries(&self, entries: &[council::SignedEntry]) -> Result<(), RemoteError> {
-        self.store.put_council_entries(entries).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))
+        self.store.put_council_entries(entries).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))?;
+        self.count_council_entries();
+        Ok(())
     }
     fn take_invite(&self, token: &str) -> Result<bool, RemoteError> {
         self.store.take_council_invite(token).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))

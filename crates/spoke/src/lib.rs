@@ -136,6 +136,10 @@ struct Inner {
     name: String,
     /// Bumped whenever what readers are shown may have changed ([`http::SpokeView::generation`]).
     generation: std::sync::atomic::AtomicU64,
+    /// How many council entries the store holds, as last read ([`Inner::count_council_entries`]):
+    /// pages link to the members' sites, so it is part of the responses' generation. Kept here
+    /// rather than counted on every request, which serialised every GET on the database.
+    council_entries: std::sync::atomic::AtomicU64,
 }
 
 /// A running spoke.
@@ -234,7 +238,9 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         replicate: tx,
         name: config.name.clone(),
         generation: Default::default(),
+        council_entries: Default::default(),
     });
+    inner.count_council_entries();
     for id in inner.store.blog_ids()? {
         inner.refresh_view(&id);
     }

@@ -161,6 +161,7 @@ pub(crate) async fn watch_loop(inner: Arc<Inner>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
+        inner.count_council_entries();
         let Ok(statuses) = inner.store.statuses() else { continue };
         let held: HashMap<BlogId, (BlogKind, BlogStatus)> = statuses.into_iter().map(|(b, k, s)| (b, (k, s))).collect();
         let shown: Vec<(BlogId, bool)> = inner.views.read().unwrap_or_else(|p| p.into_inner()).iter().map(|(b, v)| (b.clone(), v.hosted)).collect();

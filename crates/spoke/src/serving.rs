@@ -41,6 +41,6 @@ impl http::SpokeView for Inner {
     }
     fn generation(&self) -> u64 {
         // The council's entries count too: pages link to the members' reader sites.
-        self.generation.load(std::sync::atomic::Ordering::Relaxed).wrapping_add(self.store.council_entry_count().unwrap_or(0) as u64 * 1_000_003)
+        self.generation.load(std::sync::atomic::Ordering::Relaxed).wrapping_add(self.council_entries.load(std::sync::atomic::Ordering::Relaxed).wrapping_mul(1_000_003))
     }
 }

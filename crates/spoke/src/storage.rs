@@ -132,6 +132,15 @@ impl Inner {
         {
             tracing::error!("cannot store council entries: {e}");
         }
+        self.count_council_entries();
+    }
+
+    /// Reads how many council entries the store holds (the operator's commands add some from
+    /// another process: [`loops::watch_loop`] calls this every second).
+    pub(crate) fn count_council_entries(&self) {
+        if let Ok(n) = self.store.council_entry_count() {
+            self.council_entries.store(n.max(0) as u64, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// Merges a verified replica into the stored blog and records the sync state.
