@@ -243,7 +243,7 @@ where
         t
     };
     if theirs.typ == FrameType::Error {
-        return Err(SyncError::Remote(crate::session::refusal_from_peer(&theirs)));
+        return Err(SyncError::Remote(refusal_from_peer(&theirs)));
     }
     if theirs.typ != mine.typ {
         return Err(FrameError::Unexpected { expected: mine.typ, got: theirs.typ }.into());
@@ -821,16 +821,16 @@ mod tests {
     #[test]
     fn a_peers_refusal_is_bounded_and_its_code_known() {
         let huge = "x\u{1b}[31m".repeat(3 << 20);
-        let e = crate::session::refusal_from_peer(&Frame::json(FrameType::Error, &serde_json::json!({"code": "evil\nlabel{a=\"b\"}", "message": huge})));
+        let e = refusal_from_peer(&Frame::json(FrameType::Error, &serde_json::json!({"code": "evil\nlabel{a=\"b\"}", "message": huge})));
         assert_eq!(e.code, Code::Unknown);
         // A code Spokes knows but never sends in a frame is no refusal either.
-        let app_code = crate::session::refusal_from_peer(&Frame::json(FrameType::Error, &RemoteError::new(Code::WrongPassphrase, "m")));
+        let app_code = refusal_from_peer(&Frame::json(FrameType::Error, &RemoteError::new(Code::WrongPassphrase, "m")));
         assert_eq!(app_code.code, Code::Unknown);
         assert!(e.message.chars().count() <= MAX_PEER_MESSAGE_CHARS + 1, "{} characters", e.message.chars().count());
         assert!(!e.message.chars().any(char::is_control));
-        let known = crate::session::refusal_from_peer(&Frame::json(FrameType::Error, &RemoteError::new(Code::Quota, "this blog is too large here")));
+        let known = refusal_from_peer(&Frame::json(FrameType::Error, &RemoteError::new(Code::Quota, "this blog is too large here")));
         assert_eq!(known, RemoteError::new(Code::Quota, "this blog is too large here"));
-        assert_eq!(crate::session::refusal_from_peer(&Frame { typ: FrameType::Error, payload: b"not json".to_vec() }).code, "malformed");
+        assert_eq!(refusal_from_peer(&Frame { typ: FrameType::Error, payload: b"not json".to_vec() }).code, "malformed");
     }
 
     struct Author {

@@ -113,10 +113,12 @@ impl WriterSession {
         let mut out = Published::default();
         if online {
             self.sync().await?;
-            self.profile.check_device(&self.key)?;
+        }
+        // Before drafts are sealed with a key the sync may have just revoked.
+        self.profile.check_device(&self.key)?;
+        if online {
             out.drafts = self.exchange_drafts().await;
         }
-        self.profile.check_device(&self.key)?;
         let mut key = self.key.clone();
         (out.signed, out.republished) = self.profile.publish_local(&mut key, ids)?;
         if !offline {
