@@ -67,8 +67,15 @@ pub fn find_tool(name: &str) -> PathBuf {
     dirs.iter().map(|d| d.join(name)).find(|p| p.is_file()).unwrap_or_else(|| panic!("{name} is not installed; `./x test` installs it"))
 }
 
-/// Starts Xvfb on a free display and returns it with the display name (`:N`).
+/// Starts Xvfb on a free display and returns it with the display name (`:N`), once the
+/// display's socket accepts a connection.
+///
+/// Tests of one binary run in parallel threads: two Xvfb asked at once to pick a free display
+/// (`-displayfd`) can race for the same number, and the loser leaves an app that cannot open
+/// its display ("Failed to initialize GTK"). Starts are therefore taken one at a time.
 pub fn xvfb() -> (Proc, String) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut child = Command::new(find_tool("Xvfb"))
         .args(["-displayfd", "1", "-screen", "0", "1280x860x24", "-nolisten", "tcp"])
         .stdout(Stdio::piped())
@@ -80,6 +87,12 @@ pub fn xvfb() -> (Proc, String) {
     BufReader::new(child.stdout.take().expect("Xvfb stdout")).read_line(&mut line).expect("Xvfb prints its display");
     let display = format!(":{}", line.trim());
     assert!(display.len() > 1, "Xvfb gave no display number");
+    let socket = format!("/tmp/.X11-unix/X{}", line.trim());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+        assert!(Instant::now() < deadline, "Xvfb does not answer on {socket}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     (Proc(child), display)
 }
 
