@@ -60,6 +60,18 @@ impl SpokeProc {
         SpokeProc { data: data.into(), http, p2p, child: None }
     }
 
+    /// A spoke on an existing data folder (a fixture's copy, say), given fresh ports in its
+    /// `config.toml`; not started.
+    pub fn adopt(data: &Path) -> SpokeProc {
+        let (http, p2p) = (free_addr(), free_addr());
+        let spoke = SpokeProc { data: data.into(), http, p2p, child: None };
+        spoke.configure(|c| {
+            c.http = http;
+            c.p2p = p2p;
+        });
+        spoke
+    }
+
     /// The process's peak resident memory in bytes (Linux `VmHWM`), if it runs.
     pub fn peak_rss(&self) -> Option<u64> {
         let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
