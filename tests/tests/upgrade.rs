@@ -59,7 +59,7 @@ fn a_version_1_profile_opens_verifies_and_lists_its_posts() {
     }
     // The wrong passphrase is refused and changes nothing.
     let before = std::fs::read(w.join("identity.asc")).unwrap();
-    let out = spokes(&w, "not the passphrase", &["list"]);
+    let out = spokes(&w, "not the passphrase", &["publish", "--offline"]);
     assert!(!out.status.success());
     assert_eq!(std::fs::read(w.join("identity.asc")).unwrap(), before);
 }
