@@ -5,6 +5,7 @@
 //! - [`expansion`]: bounding what Automerge bytes from a peer inflate to, before Automerge reads them.
 //! - [`edit`]: the editor's splices (UTF-16 code units) and how a run of them is folded.
 //! - [`image`]: images in posts, named by the BLAKE3 hash of their bytes.
+//! - [`merkle`]: the RFC 9162 Merkle tree hash (SHA-256) and inclusion proofs.
 //! - [`identity`]: the writer's OpenPGP certificate and its devices' signing subkeys (sequoia-openpgp).
 //! - [`seal`]: the drafts document sealed for the author's own devices (encrypted and signed).
 //! - [`statement`]: signed revision statements (`spokes revision v1`) and the coverage rule.
@@ -23,6 +24,7 @@ pub mod edit;
 pub mod expansion;
 pub mod identity;
 pub mod image;
+pub mod merkle;
 pub mod import;
 pub mod problem;
 pub mod render;
