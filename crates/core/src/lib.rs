@@ -5,6 +5,7 @@
 //! - [`expansion`]: bounding what Automerge bytes from a peer inflate to, before Automerge reads them.
 //! - [`edit`]: the editor's splices (UTF-16 code units) and how a run of them is folded.
 //! - [`image`]: images in posts, named by the BLAKE3 hash of their bytes.
+//! - [`manifest`]: the blog as a set of documents: the signed manifest (`spokes revision v2`) over one document per post.
 //! - [`merkle`]: the RFC 9162 Merkle tree hash (SHA-256) and inclusion proofs.
 //! - [`identity`]: the writer's OpenPGP certificate and its devices' signing subkeys (sequoia-openpgp).
 //! - [`seal`]: the drafts document sealed for the author's own devices (encrypted and signed).
@@ -24,6 +25,7 @@ pub mod edit;
 pub mod expansion;
 pub mod identity;
 pub mod image;
+pub mod manifest;
 pub mod merkle;
 pub mod import;
 pub mod problem;
