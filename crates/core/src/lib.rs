@@ -11,6 +11,7 @@
 //! - [`seal`]: the drafts document sealed for the author's own devices (encrypted and signed).
 //! - [`statement`]: signed revision statements (`spokes revision v1`) and the coverage rule.
 //! - [`render`]: Markdown to sanitised HTML (pulldown-cmark, then ammonia).
+//! - [`postdoc`]: one Automerge document per post (schema 2), listed by the manifest.
 //! - [`problem`]: the one error-code enum ([`problem::Code`]) and `{code, message}` ([`problem::Problem`]).
 //! - [`import`]: Markdown files with YAML or TOML front matter (Jekyll, Hugo, Zola) to posts, and back.
 //!
@@ -28,6 +29,7 @@ pub mod image;
 pub mod manifest;
 pub mod merkle;
 pub mod import;
+pub mod postdoc;
 pub mod problem;
 pub mod render;
 pub mod seal;
