@@ -10,6 +10,7 @@
 //! - [`identity`]: the writer's OpenPGP certificate and its devices' signing subkeys (sequoia-openpgp).
 //! - [`seal`]: the drafts document sealed for the author's own devices (encrypted and signed).
 //! - [`statement`]: signed revision statements (`spokes revision v1`) and the coverage rule.
+//! - [`upgrade`]: a schema 1 blog document split into the manifest and post documents.
 //! - [`render`]: Markdown to sanitised HTML (pulldown-cmark, then ammonia).
 //! - [`postdoc`]: one Automerge document per post (schema 2), listed by the manifest.
 //! - [`problem`]: the one error-code enum ([`problem::Code`]) and `{code, message}` ([`problem::Problem`]).
@@ -34,6 +35,7 @@ pub mod problem;
 pub mod render;
 pub mod seal;
 pub mod statement;
+pub mod upgrade;
 pub mod web;
 
 pub use automerge;
