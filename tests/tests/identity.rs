@@ -457,3 +457,21 @@ fn a_second_computer_pairs_with_a_code_and_publishes_with_its_own_key() {
     assert_eq!(a["verification"]["status"], "verified");
     assert!(titles(&a).contains(&"From the laptop".to_owned()));
 }
+
+/// The worked example of the signed manifest (`spokes revision v2`) in docs/formats.md: stock
+/// GnuPG, knowing only its certificate, verifies its header, and refuses it altered.
+#[test]
+fn stock_gnupg_verifies_the_version_2_worked_example() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/manifest-v2");
+    let home = GnupgHome::new(&tmp.path().join("gnupg"));
+    let out = gpg(&home.0, &["--import", dir.join("certificate.asc").to_str().unwrap()]);
+    assert!(out.status.success(), "gpg --import: {}", String::from_utf8_lossy(&out.stderr));
+    let out = gpg(&home.0, &["--verify", dir.join("header.asc").to_str().unwrap(), dir.join("header.txt").to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.contains("Good signature"), "gpg --verify: {err}");
+    let altered = tmp.path().join("header.txt");
+    std::fs::write(&altered, std::fs::read_to_string(dir.join("header.txt")).unwrap().replace("leaves: 3", "leaves: 2")).unwrap();
+    let out = gpg(&home.0, &["--verify", dir.join("header.asc").to_str().unwrap(), altered.to_str().unwrap()]);
+    assert!(!out.status.success(), "gpg accepted an altered header");
+}

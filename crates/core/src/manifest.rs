@@ -663,6 +663,75 @@ mod tests {
         assert_eq!(ab.changed_since(&base), ["0123456789abcdef".to_owned(), "fedcba9876543210".to_owned()].into());
     }
 
+    /// The worked example of docs/formats.md: two posts made as an upgrade makes them (so
+    /// their heads are the same on every run) and one gone.
+    fn worked_example() -> Manifest {
+        let settings = SiteSettings { blog: BlogSettings { title: "Field notes".into(), description: "Walks and weather.".into(), language: "en".into(), handle: "ada".into() }, spokes: vec![] };
+        let mut m = Manifest::new(blog(), &settings).next_revision();
+        m.settings_rev = 1;
+        for (id, title, body, when) in [("0123456789abcdef", "First light", "The lake froze overnight.", "2026-03-01T08:00:00Z"), ("89abcdef01234567", "Thaw", "Water again by noon.", "2026-03-04T12:30:00+01:00")] {
+            let when = date(when);
+            let post = crate::doc::Post { id: id.into(), title: title.into(), body: body.into(), slug: crate::doc::slugify(title), tags: vec![], date: when, updated: when, state: crate::doc::PostState::Published };
+            let mut d = crate::postdoc::PostDoc::upgraded(&blog(), &post).unwrap();
+            m.put_post(id, &post.slug, post.date, post.updated, &d.heads());
+        }
+        let mut next = m.next_revision();
+        next.put_post("fedcba9876543210", "mistake", date("2026-03-05T00:00:00Z"), date("2026-03-05T00:00:00Z"), &[h(5)]);
+        let mut last = next.next_revision();
+        last.forget("fedcba9876543210");
+        last
+    }
+
+    #[test]
+    fn the_worked_example_in_the_docs_is_what_the_code_makes_and_verifies() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/manifest-v2");
+        let m = worked_example();
+        let header = m.header().to_bytes();
+        let leaves = m.leaves().iter().map(|l| format!("{}\n", String::from_utf8_lossy(l))).collect::<String>();
+        if std::env::var_os("UPDATE_EXAMPLES").is_some() {
+            // Signs with a new throwaway key; only its certificate is kept.
+            let id = Identity::generate("Ada Example <ada@example.org>", "pw").unwrap();
+            let mut key = id.unlock("pw").unwrap();
+            let signed = crate::statement::SignedStatement { statement: String::from_utf8(header.clone()).unwrap(), signature: crate::statement::sign_detached(&mut key, &header).unwrap() };
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("certificate.asc"), id.certificate().to_armored()).unwrap();
+            std::fs::write(dir.join("header.asc"), signed.armored_signature().unwrap()).unwrap();
+            std::fs::write(dir.join("header.txt"), &header).unwrap();
+            std::fs::write(dir.join("leaves.txt"), &leaves).unwrap();
+            std::fs::write(dir.join("settings.json"), &m.settings).unwrap();
+            std::fs::write(dir.join("proof-thaw.json"), serde_json::to_string_pretty(&m.proof("89abcdef01234567")).unwrap() + "\n").unwrap();
+        }
+        let read = |f: &str| std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e} (UPDATE_EXAMPLES=1 writes it)"));
+        assert_eq!(String::from_utf8(read("header.txt")).unwrap(), String::from_utf8(header.clone()).unwrap());
+        assert_eq!(String::from_utf8(read("leaves.txt")).unwrap(), leaves);
+        assert_eq!(read("settings.json"), m.settings);
+        let cert = crate::identity::Certificate::from_bytes(&read("certificate.asc")).unwrap();
+        let packet = openpgp_dearmor(&read("header.asc"));
+        let signed = crate::statement::SignedStatement { statement: String::from_utf8(header).unwrap(), signature: packet };
+        assert_eq!(signed.verify_header(&cert, &blog()).unwrap().header(), &m.header());
+        // The leaves and settings as written rebuild the manifest the header signs.
+        let leaf_list: Vec<Vec<u8>> = leaves.lines().map(|l| l.as_bytes().to_vec()).collect();
+        assert_eq!(Manifest::from_parts(&m.header(), m.settings.clone(), &leaf_list).unwrap(), m);
+        // The proof of one post, checked against the header alone.
+        let proof: PostProof = serde_json::from_slice(&read("proof-thaw.json")).unwrap();
+        assert_eq!(Some(&proof), m.proof("89abcdef01234567").as_ref());
+        let path: Vec<Hash> = proof.proof.iter().map(|x| hex::decode(x).unwrap().try_into().unwrap()).collect();
+        assert!(m.header().proves(proof.leaf.as_bytes(), proof.index, &path));
+        // docs/formats.md shows these exact bytes.
+        let doc = std::fs::read_to_string(dir.join("../../formats.md")).unwrap();
+        for part in [String::from_utf8(read("header.txt")).unwrap(), leaves, String::from_utf8(m.settings.clone()).unwrap()] {
+            assert!(doc.contains(part.trim_end()), "docs/formats.md does not show:\n{part}");
+        }
+    }
+
+    fn openpgp_dearmor(armored: &[u8]) -> Vec<u8> {
+        use std::io::Read;
+        let mut r = sequoia_openpgp::armor::Reader::from_bytes(armored, sequoia_openpgp::armor::ReaderMode::Tolerant(Some(sequoia_openpgp::armor::Kind::Signature)));
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        out
+    }
+
     #[test]
     fn a_header_is_signed_checked_and_bound_to_its_blog() {
         let id = Identity::generate("Ada", "pw").unwrap();
