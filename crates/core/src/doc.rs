@@ -105,6 +105,12 @@ impl BlogId {
         (Self::derive(fingerprint, &salt), salt)
     }
 
+    /// The blog ID bound to `fingerprint` with `salt` (32 lowercase hex characters that the
+    /// caller drew at random), as [`BlogId::bound_to`] makes it.
+    pub fn bound_with(fingerprint: &str, salt: &str) -> BlogId {
+        Self::derive(fingerprint, salt)
+    }
+
     fn derive(fingerprint: &str, salt: &str) -> BlogId {
         let mut h = blake3::Hasher::new();
         h.update(BLOG_ID_TAG.as_bytes());

@@ -96,8 +96,9 @@ pub enum ManifestError {
 }
 
 /// The settings a manifest covers, as JSON bytes: `{"title","description","language",
-/// "handle","spokes":[…]}` (the [`BlogSettings`] fields and the chosen spokes). The bytes are
-/// hashed as they are sent; any JSON with these fields is accepted.
+/// "handle","spokes":[…],"owner","blog_id_salt"}` (the [`BlogSettings`] fields, the chosen
+/// spokes, and what binds the blog ID to its owner). The bytes are hashed as they are sent;
+/// any JSON with these fields is accepted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteSettings {
     /// Title, description, language and handle.
@@ -106,6 +107,21 @@ pub struct SiteSettings {
     /// The spokes the writer chose.
     #[serde(default)]
     pub spokes: Vec<SpokeRef>,
+    /// Fingerprint of the author's certificate (uppercase hex).
+    #[serde(default)]
+    pub owner: String,
+    /// The salt that binds the blog ID to `owner` ([`crate::doc::BlogId::bound_to`]).
+    #[serde(default)]
+    pub blog_id_salt: String,
+}
+
+impl SiteSettings {
+    /// Whether these settings name `fingerprint` as the owner and bind `blog_id` to it, as
+    /// [`crate::doc::check_identity`] does for a schema 1 document: a manifest whose settings
+    /// fail this is refused, so nobody can take another writer's blog ID.
+    pub fn binds(&self, blog_id: &BlogId, fingerprint: &str) -> bool {
+        self.owner == fingerprint && blog_id.is_bound_to(fingerprint, &self.blog_id_salt)
+    }
 }
 
 /// A published post as the index lists it.
@@ -550,7 +566,7 @@ mod tests {
     }
 
     fn sample() -> Manifest {
-        let settings = SiteSettings { blog: BlogSettings { title: "Field notes".into(), language: "en".into(), ..Default::default() }, spokes: vec![] };
+        let settings = SiteSettings { blog: BlogSettings { title: "Field notes".into(), language: "en".into(), ..Default::default() }, ..Default::default() };
         let mut m = Manifest::new(blog(), &settings).next_revision();
         m.set_settings(&settings);
         m.put_post("0123456789abcdef", "first-light", date("2026-03-01T08:00:00Z"), date("2026-03-02T09:30:00+01:00"), &[h(1)]);
@@ -663,16 +679,25 @@ mod tests {
         assert_eq!(ab.changed_since(&base), ["0123456789abcdef".to_owned(), "fedcba9876543210".to_owned()].into());
     }
 
-    /// The worked example of docs/formats.md: two posts made as an upgrade makes them (so
-    /// their heads are the same on every run) and one gone.
-    fn worked_example() -> Manifest {
-        let settings = SiteSettings { blog: BlogSettings { title: "Field notes".into(), description: "Walks and weather.".into(), language: "en".into(), handle: "ada".into() }, spokes: vec![] };
-        let mut m = Manifest::new(blog(), &settings).next_revision();
+    /// The salt of the worked example's blog ID.
+    const EXAMPLE_SALT: &str = "5a175a175a175a175a175a175a175a17";
+
+    /// The worked example of docs/formats.md, for the author `fingerprint`: two posts made
+    /// as an upgrade makes them (so their heads are the same on every run) and one gone.
+    fn worked_example(fingerprint: &str) -> Manifest {
+        let blog = BlogId::bound_with(fingerprint, EXAMPLE_SALT);
+        let settings = SiteSettings {
+            blog: BlogSettings { title: "Field notes".into(), description: "Walks and weather.".into(), language: "en".into(), handle: "ada".into() },
+            spokes: vec![],
+            owner: fingerprint.into(),
+            blog_id_salt: EXAMPLE_SALT.into(),
+        };
+        let mut m = Manifest::new(blog.clone(), &settings).next_revision();
         m.settings_rev = 1;
         for (id, title, body, when) in [("0123456789abcdef", "First light", "The lake froze overnight.", "2026-03-01T08:00:00Z"), ("89abcdef01234567", "Thaw", "Water again by noon.", "2026-03-04T12:30:00+01:00")] {
             let when = date(when);
             let post = crate::doc::Post { id: id.into(), title: title.into(), body: body.into(), slug: crate::doc::slugify(title), tags: vec![], date: when, updated: when, state: crate::doc::PostState::Published };
-            let mut d = crate::postdoc::PostDoc::upgraded(&blog(), &post).unwrap();
+            let mut d = crate::postdoc::PostDoc::upgraded(&blog, &post).unwrap();
             m.put_post(id, &post.slug, post.date, post.updated, &d.heads());
         }
         let mut next = m.next_revision();
@@ -685,30 +710,35 @@ mod tests {
     #[test]
     fn the_worked_example_in_the_docs_is_what_the_code_makes_and_verifies() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/manifest-v2");
-        let m = worked_example();
-        let header = m.header().to_bytes();
-        let leaves = m.leaves().iter().map(|l| format!("{}\n", String::from_utf8_lossy(l))).collect::<String>();
-        if std::env::var_os("UPDATE_EXAMPLES").is_some() {
+        let update = std::env::var_os("UPDATE_EXAMPLES").is_some();
+        let mut key = None;
+        if update {
             // Signs with a new throwaway key; only its certificate is kept.
             let id = Identity::generate("Ada Example <ada@example.org>", "pw").unwrap();
-            let mut key = id.unlock("pw").unwrap();
-            let signed = crate::statement::SignedStatement { statement: String::from_utf8(header.clone()).unwrap(), signature: crate::statement::sign_detached(&mut key, &header).unwrap() };
+            key = Some(id.unlock("pw").unwrap());
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("certificate.asc"), id.certificate().to_armored()).unwrap();
+        }
+        let read = |f: &str| std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e} (UPDATE_EXAMPLES=1 writes it)"));
+        let cert = crate::identity::Certificate::from_bytes(&read("certificate.asc")).unwrap();
+        let m = worked_example(&cert.fingerprint());
+        let header = m.header().to_bytes();
+        let leaves = m.leaves().iter().map(|l| format!("{}\n", String::from_utf8_lossy(l))).collect::<String>();
+        if let Some(key) = &mut key {
+            let signed = crate::statement::SignedStatement { statement: String::from_utf8(header.clone()).unwrap(), signature: crate::statement::sign_detached(key, &header).unwrap() };
             std::fs::write(dir.join("header.asc"), signed.armored_signature().unwrap()).unwrap();
             std::fs::write(dir.join("header.txt"), &header).unwrap();
             std::fs::write(dir.join("leaves.txt"), &leaves).unwrap();
             std::fs::write(dir.join("settings.json"), &m.settings).unwrap();
             std::fs::write(dir.join("proof-thaw.json"), serde_json::to_string_pretty(&m.proof("89abcdef01234567")).unwrap() + "\n").unwrap();
         }
-        let read = |f: &str| std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e} (UPDATE_EXAMPLES=1 writes it)"));
         assert_eq!(String::from_utf8(read("header.txt")).unwrap(), String::from_utf8(header.clone()).unwrap());
         assert_eq!(String::from_utf8(read("leaves.txt")).unwrap(), leaves);
         assert_eq!(read("settings.json"), m.settings);
-        let cert = crate::identity::Certificate::from_bytes(&read("certificate.asc")).unwrap();
+        assert!(m.site_settings().unwrap().binds(&m.blog_id, &cert.fingerprint()));
         let packet = openpgp_dearmor(&read("header.asc"));
         let signed = crate::statement::SignedStatement { statement: String::from_utf8(header).unwrap(), signature: packet };
-        assert_eq!(signed.verify_header(&cert, &blog()).unwrap().header(), &m.header());
+        assert_eq!(signed.verify_header(&cert, &m.blog_id).unwrap().header(), &m.header());
         // The leaves and settings as written rebuild the manifest the header signs.
         let leaf_list: Vec<Vec<u8>> = leaves.lines().map(|l| l.as_bytes().to_vec()).collect();
         assert_eq!(Manifest::from_parts(&m.header(), m.settings.clone(), &leaf_list).unwrap(), m);
@@ -719,7 +749,7 @@ mod tests {
         assert!(m.header().proves(proof.leaf.as_bytes(), proof.index, &path));
         // docs/formats.md shows these exact bytes.
         let doc = std::fs::read_to_string(dir.join("../../formats.md")).unwrap();
-        for part in [String::from_utf8(read("header.txt")).unwrap(), leaves, String::from_utf8(m.settings.clone()).unwrap()] {
+        for part in [String::from_utf8(read("header.txt")).unwrap(), leaves, String::from_utf8(m.settings.clone()).unwrap(), String::from_utf8(read("proof-thaw.json")).unwrap()] {
             assert!(doc.contains(part.trim_end()), "docs/formats.md does not show:\n{part}");
         }
     }

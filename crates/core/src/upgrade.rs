@@ -42,7 +42,7 @@ pub struct Upgraded {
 /// time when the same posts are due makes the same manifest and documents, byte for byte.
 pub fn split_blog(doc: &BlogDoc, now: DateTime<FixedOffset>) -> Result<Upgraded, UpgradeError> {
     let blog_id = doc.blog_id()?;
-    let settings = SiteSettings { blog: doc.settings(), spokes: doc.spokes() };
+    let settings = SiteSettings { blog: doc.settings(), spokes: doc.spokes(), owner: doc.owner().unwrap_or_default(), blog_id_salt: doc.id_salt().unwrap_or_default() };
     let mut manifest = Manifest::new(blog_id.clone(), &settings).next_revision();
     manifest.settings_rev = manifest.rev;
     let (mut posts, mut held_back, mut left_out) = (BTreeMap::new(), Vec::new(), 0);
@@ -99,7 +99,9 @@ mod tests {
         let Some(Entry::Post(listing)) = up.manifest.entries.get(&kept) else { panic!("Kept is not listed") };
         assert_eq!(listing.slug, "kept");
         assert_eq!(up.posts[&kept].post(&kept, listing).body, "Marmalade stays.");
-        assert_eq!(up.manifest.site_settings().unwrap().blog.title, "Old blog");
+        let moved = up.manifest.site_settings().unwrap();
+        assert_eq!(moved.blog.title, "Old blog");
+        assert!(moved.binds(&doc.blog_id().unwrap(), "F0C89C910AD7EEA7CE6417F707AD7EB22E3B007F"), "the binding of the ID moves too");
         // Nothing that moved holds the words of what stayed behind.
         let mut bytes: Vec<u8> = up.manifest.settings.clone();
         for leaf in up.manifest.leaves() {

@@ -50,6 +50,18 @@ pub enum FrameType {
     /// while more parts follow and 0 on the last, then Automerge bytes (a saved document or
     /// change chunks).
     Changes = 12,
+    /// JSON array of the SHA-256 hashes (hex) of the signed manifest headers the sender holds,
+    /// only on `spokes/sync/2` ([`crate::set`]).
+    ManifestHave = 13,
+    /// JSON array of signed manifests the peer lacks, as differences from one it holds, only
+    /// on `spokes/sync/2` ([`crate::set`]).
+    Manifests = 14,
+    /// JSON object `{post ID: [heads hex]}`: the posts whose documents the sender lacks,
+    /// with the heads it has, only on `spokes/sync/2` ([`crate::set`]).
+    Wants = 15,
+    /// One part of the post documents answering the peer's wants, only on `spokes/sync/2`
+    /// ([`crate::set`]): framed as [`FrameType::Changes`].
+    PostChanges = 16,
 }
 
 impl FrameType {
@@ -67,6 +79,10 @@ impl FrameType {
             10 => FrameType::Membership,
             11 => FrameType::Catalog,
             12 => FrameType::Changes,
+            13 => FrameType::ManifestHave,
+            14 => FrameType::Manifests,
+            15 => FrameType::Wants,
+            16 => FrameType::PostChanges,
             _ => return None,
         })
     }

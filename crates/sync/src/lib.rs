@@ -3,6 +3,7 @@
 //! - [`frame`]: typed, length-prefixed frames with a hard size cap.
 //! - [`ticket`]: invite tickets (`spokes1…`) that tell a writer how to reach a spoke.
 //! - [`session`]: one sync session between two replicas of a blog, verify-before-merge.
+//! - [`set`]: `spokes/sync/2`, the blog as a signed manifest over one document per post: sync by difference.
 //! - [`peer`]: dialing a spoke ([`peer::initiate`]) and answering ([`peer::respond`], [`peer::Host`]).
 //! - [`drafts`]: `spokes/drafts/1`, sealed drafts passed between the author's devices via spokes.
 //! - [`images`]: `spokes/images/1`, the bytes of images that signed posts link to by hash.
@@ -25,6 +26,7 @@ pub mod net;
 pub mod pairing;
 pub mod peer;
 pub mod session;
+pub mod set;
 pub mod ticket;
 
 /// The ALPN of protocol version 1.

@@ -222,7 +222,7 @@ struct DonePayload {
 }
 
 /// Sends `mine` and receives the peer's frame, in initiator order.
-async fn swap<S, R>(send: &mut S, recv: &mut R, initiator: bool, mine: Frame) -> Result<Frame, SyncError>
+pub(crate) async fn swap<S, R>(send: &mut S, recv: &mut R, initiator: bool, mine: Frame) -> Result<Frame, SyncError>
 where
     S: AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
@@ -292,7 +292,7 @@ const PART_WHOLE: u8 = 2;
 /// `Changes` frames of at most [`CHANGES_PART`] bytes, each prefixed with a flag byte
 /// ([`PART_MORE`] while more parts follow, [`PART_WHOLE`] for a whole document).
 /// Error: the peer sending more than [`MAX_CHANGES_BYTES`] (`too-large`).
-async fn swap_changes<S, R>(send: &mut S, recv: &mut R, initiator: bool, outgoing: &[u8], whole: bool) -> Result<(Vec<u8>, bool), SyncError>
+pub(crate) async fn swap_changes<S, R>(send: &mut S, recv: &mut R, initiator: bool, typ: FrameType, outgoing: &[u8], whole: bool) -> Result<(Vec<u8>, bool), SyncError>
 where
     S: AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
@@ -308,7 +308,7 @@ where
         payload.push(if more { PART_MORE } else { 0 } | if whole { PART_WHOLE } else { 0 });
         payload.extend_from_slice(part.unwrap_or_default());
         sent_last = !more;
-        let theirs = swap(send, recv, initiator, Frame { typ: FrameType::Changes, payload }).await?;
+        let theirs = swap(send, recv, initiator, Frame { typ, payload }).await?;
         let Some((&flag, bytes)) = theirs.payload.split_first() else {
             return Err(refuse(send, RemoteError::new(Code::Malformed, "an empty changes frame")).await);
         };
@@ -333,17 +333,18 @@ fn ops_after(doc: &mut AutoCommit, heads: &[ChangeHash]) -> u64 {
     doc.get_changes_meta(heads).iter().map(|c| (c.max_op + 1).saturating_sub(c.start_op)).sum()
 }
 
-async fn exchange_inner<S, R>(send: &mut S, recv: &mut R, initiator: bool, replica: &mut Replica, state: &mut State, peer_heads: Option<&[ChangeHash]>) -> Result<Outcome, SyncError>
+/// Step 2 of a session (the same in `spokes/sync/2`): swaps certificates; a copy from the peer
+/// is merged into `mine` only if the fingerprints match. Returns the certificate and whether
+/// the peer's copy changed it. Errors (sent to the peer): `malformed`, `wrong-certificate`.
+pub(crate) async fn certificate_step<S, R>(send: &mut S, recv: &mut R, initiator: bool, mine: Option<&Certificate>) -> Result<(Certificate, bool), SyncError>
 where
     S: AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
 {
-    let mut outcome = Outcome::default();
-
-    // 2. Certificates.
-    let mine = replica.certificate.as_ref().map(|c| c.to_armored()).unwrap_or_default();
-    let theirs = swap(send, recv, initiator, Frame { typ: FrameType::Certificate, payload: mine }).await?;
-    let mut cert = replica.certificate.clone();
+    let payload = mine.map(|c| c.to_armored()).unwrap_or_default();
+    let theirs = swap(send, recv, initiator, Frame { typ: FrameType::Certificate, payload }).await?;
+    let mut cert = mine.cloned();
+    let mut changed = false;
     if !theirs.payload.is_empty() {
         let got = match Certificate::from_bytes(&theirs.payload) {
             Ok(c) => c,
@@ -352,20 +353,33 @@ where
         match &mut cert {
             None => {
                 cert = Some(got);
-                outcome.certificate_changed = true;
+                changed = true;
             }
             Some(c) => {
                 let before = c.clone();
                 if !c.merge(&got) {
                     return Err(refuse(send, RemoteError::new(Code::WrongCertificate, format!("this blog belongs to certificate {}, not {}", c.fingerprint(), got.fingerprint()))).await);
                 }
-                outcome.certificate_changed = *c != before;
+                changed = *c != before;
             }
         }
     }
-    let Some(cert) = cert else {
-        return Err(refuse(send, RemoteError::new(Code::WrongCertificate, "neither side has the author's certificate")).await);
-    };
+    match cert {
+        Some(c) => Ok((c, changed)),
+        None => Err(refuse(send, RemoteError::new(Code::WrongCertificate, "neither side has the author's certificate")).await),
+    }
+}
+
+async fn exchange_inner<S, R>(send: &mut S, recv: &mut R, initiator: bool, replica: &mut Replica, state: &mut State, peer_heads: Option<&[ChangeHash]>) -> Result<Outcome, SyncError>
+where
+    S: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
+{
+    let mut outcome = Outcome::default();
+
+    // 2. Certificates.
+    let (cert, changed) = certificate_step(send, recv, initiator, replica.certificate.as_ref()).await?;
+    outcome.certificate_changed = changed;
 
     // 3. Statements.
     let outgoing = statements_for_peer(replica, state);
@@ -469,7 +483,7 @@ where
         } else {
             (fork.save_after(theirs).into(), false)
         };
-        let (incoming, theirs_whole) = swap_changes(send, recv, initiator, &outgoing, whole).await?;
+        let (incoming, theirs_whole) = swap_changes(send, recv, initiator, FrameType::Changes, &outgoing, whole).await?;
         if let Err(e) = budget.check(&incoming) {
             return Err(refuse(send, expansion_refusal(e)).await);
         }
@@ -559,7 +573,7 @@ where
 
 /// The refusal for bytes that failed the expansion check: `too-large` for a bomb,
 /// `malformed` for what is not Automerge as Spokes sends it.
-fn expansion_refusal(e: ExpansionError) -> RemoteError {
+pub(crate) fn expansion_refusal(e: ExpansionError) -> RemoteError {
     match e {
         ExpansionError::TooLarge { .. } => RemoteError::new(Code::TooLarge, format!("what was sent expands too far: {e}")),
         ExpansionError::Malformed(_) => RemoteError::new(Code::Malformed, e.to_string()),

@@ -1,0 +1,479 @@
+//! `spokes/sync/2`: one sync session between two replicas of a blog kept as a set of
+//! documents, a signed manifest over one Automerge document per post
+//! (`spokes_core::manifest`, docs/formats.md "Signed manifest").
+//!
+//! Each step is a swap, as in `spokes/sync/1` ([`crate::session`]):
+//!
+//! 1. `Hello` → `Hello` (protocol 2; the caller swaps them and checks admission).
+//! 2. `Certificate` ↔ `Certificate`, as in version 1.
+//! 3. `ManifestHave` ↔ `ManifestHave`: the SHA-256 hashes of the signed headers each side
+//!    holds (its frontier, and a few it held before).
+//! 4. `Manifests` parts ↔ `Manifests` parts (framed as `Changes` parts): each side sends the
+//!    frontier manifests the other lacks, each as its signed header and the leaves (and
+//!    settings) that differ from a manifest the other named in step 3 (the *base*), or all
+//!    of them when there is none. Every header is verified and every manifest rebuilt and
+//!    checked against its root before anything else happens.
+//! 5. `Wants` ↔ `Wants`: each side names the posts whose leaves changed for it in step 4 and
+//!    whose documents it lacks some signed head of, with the heads it has.
+//! 6. `PostChanges` parts ↔ `PostChanges` parts: each side answers the other's wants, per post
+//!    the changes after the heads named (or the whole document when it cannot tell). Every
+//!    post document received is checked (its identity, what it expands to, and the coverage
+//!    rule against the heads verified manifests list for that post) before it is taken.
+//! 7. The caller persists ([`SetOutcome`]), then `Done` ↔ `Done` ([`finish_set`]).
+//!
+//! Publishing one edited post thus moves one header, one leaf and that post's new changes.
+//! Nothing a peer sends can panic this code or grow memory without bound: frames and parts
+//! are capped, counts are bounded, Automerge bytes pass the expansion check first.
+
+use crate::frame::{Frame, FrameType};
+use crate::session::{RemoteError, SyncError, certificate_step, expansion_refusal, refuse, swap, swap_changes};
+use automerge::ChangeHash;
+use serde::{Deserialize, Serialize};
+use spokes_core::expansion::ExpansionBudget;
+use spokes_core::manifest::{self, Entry, Header, Manifest};
+use spokes_core::merkle::{self, Hash};
+use spokes_core::postdoc::PostDoc;
+use spokes_core::problem::Code;
+use spokes_core::statement::{StatementError, sign_detached};
+use spokes_core::{BlogId, Certificate, SignedStatement, SigningKey};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// The ALPN of `spokes/sync/2`.
+pub const SET_ALPN: &[u8] = b"spokes/sync/2";
+
+/// The protocol version carried in its hello frames.
+pub const SET_PROTOCOL: u32 = 2;
+
+/// Most manifests a replica keeps at once (computers that published without seeing each
+/// other's manifests); a session that would leave more is refused (`too-large`).
+pub const MAX_FRONTIER: usize = 16;
+
+/// Most manifests kept after they were superseded, to serve as bases of differences.
+pub const MAX_RECENT: usize = 8;
+
+/// Most header hashes a `ManifestHave` frame may list.
+pub const MAX_HAVE: usize = MAX_FRONTIER + MAX_RECENT;
+
+/// Most bytes of manifests, or of post documents, taken from a peer in one session (each).
+pub const MAX_SET_BYTES: usize = 256 * 1024 * 1024;
+
+/// A manifest and its signed header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedManifest {
+    /// The header (the statement of version 2) and its detached signature.
+    pub signed: SignedStatement,
+    /// The manifest the header signs.
+    pub manifest: Manifest,
+}
+
+impl SignedManifest {
+    /// Signs `manifest` with `key`. Error: [`StatementError::Signing`].
+    pub fn sign(manifest: Manifest, key: &mut SigningKey) -> Result<SignedManifest, StatementError> {
+        let bytes = manifest.header().to_bytes();
+        let signature = sign_detached(key, &bytes)?;
+        Ok(SignedManifest { signed: SignedStatement { statement: String::from_utf8_lossy(&bytes).into_owned(), signature }, manifest })
+    }
+
+    /// The SHA-256 of the header bytes: how peers name a manifest.
+    pub fn hash(&self) -> Hash {
+        merkle::sha256(self.signed.statement.as_bytes())
+    }
+
+    /// Checks the signature against `cert` and that the header signs exactly `manifest` (for
+    /// manifests read back from disk). Errors as [`spokes_core::manifest::ManifestError`].
+    pub fn verify(&self, cert: &Certificate) -> Result<(), manifest::ManifestError> {
+        let v = self.signed.verify_header(cert, &self.manifest.blog_id)?;
+        if v.header() != &self.manifest.header() {
+            return Err(manifest::ManifestError::Mismatch("the manifest"));
+        }
+        Ok(())
+    }
+}
+
+/// One side's copy of a blog kept as a set of documents.
+#[derive(Debug)]
+pub struct SetReplica {
+    /// The blog.
+    pub blog_id: BlogId,
+    /// The author's certificate; `None` only before admission.
+    pub certificate: Option<Certificate>,
+    /// Verified manifests none of which supersedes another (at most [`MAX_FRONTIER`]).
+    pub frontier: Vec<SignedManifest>,
+    /// Manifests held before and superseded since, newest first (at most [`MAX_RECENT`]),
+    /// kept so that a peer that still holds one receives only what changed.
+    pub recent: Vec<SignedManifest>,
+    /// Post documents loaded so far: a cache that a session fills through its loader.
+    pub posts: BTreeMap<String, PostDoc>,
+}
+
+impl SetReplica {
+    /// An empty replica of `blog_id`.
+    pub fn new(blog_id: BlogId, certificate: Option<Certificate>) -> SetReplica {
+        SetReplica { blog_id, certificate, frontier: Vec::new(), recent: Vec::new(), posts: BTreeMap::new() }
+    }
+
+    /// The view readers get: the frontier merged leaf by leaf; `None` with no manifest.
+    pub fn merged(&self) -> Option<Manifest> {
+        manifest::merge(self.frontier.iter().map(|m| &m.manifest))
+    }
+
+    /// The heads that the frontier's manifests sign for post `id`, sorted and unique.
+    pub fn signed_heads(&self, id: &str) -> Vec<ChangeHash> {
+        signed_heads(self.frontier.iter(), id)
+    }
+
+    /// Post `id`'s document, from the cache or `load`.
+    pub fn post(&mut self, id: &str, load: &mut dyn FnMut(&str) -> Option<PostDoc>) -> Option<&mut PostDoc> {
+        if !self.posts.contains_key(id) {
+            let d = load(id)?;
+            self.posts.insert(id.to_owned(), d);
+        }
+        self.posts.get_mut(id)
+    }
+
+    /// Takes `m` (already verified) into the frontier: manifests it supersedes move to
+    /// `recent`; it is dropped if one in the frontier supersedes it. Returns whether it stayed.
+    pub fn add(&mut self, m: SignedManifest, load: &mut dyn FnMut(&str) -> Option<PostDoc>) -> bool {
+        if self.frontier.iter().any(|f| f.hash() == m.hash()) {
+            return true;
+        }
+        let mut frontier = std::mem::take(&mut self.frontier);
+        let supersedes = |a: &Manifest, b: &Manifest, me: &mut SetReplica, load: &mut dyn FnMut(&str) -> Option<PostDoc>| {
+            a.supersedes(b, |newer, older| {
+                // Which post: the one whose leaves carry these heads.
+                let id = a.posts().find(|(_, l)| l.heads == newer).map(|(id, _)| id.clone());
+                id.and_then(|id| me.post(&id, load).map(|d| d.contains(newer, older))).unwrap_or(false)
+            })
+        };
+        if frontier.iter().any(|f| supersedes(&f.manifest, &m.manifest, self, load)) {
+            self.frontier = frontier;
+            return false;
+        }
+        let (gone, kept): (Vec<SignedManifest>, Vec<SignedManifest>) = frontier.drain(..).partition(|f| supersedes(&m.manifest, &f.manifest, self, load));
+        self.frontier = kept;
+        self.frontier.push(m);
+        for g in gone.into_iter().rev() {
+            self.recent.insert(0, g);
+        }
+        self.recent.truncate(MAX_RECENT);
+        true
+    }
+
+    fn known(&self) -> impl Iterator<Item = &SignedManifest> {
+        self.frontier.iter().chain(&self.recent)
+    }
+}
+
+fn signed_heads<'a>(manifests: impl Iterator<Item = &'a SignedManifest>, id: &str) -> Vec<ChangeHash> {
+    let mut heads: BTreeSet<ChangeHash> = BTreeSet::new();
+    for m in manifests {
+        if let Some(Entry::Post(l)) = m.manifest.entries.get(id) {
+            heads.extend(l.heads.iter().copied());
+        }
+    }
+    heads.into_iter().collect()
+}
+
+/// What a session changed on this side; the caller persists it, then calls [`finish_set`].
+#[derive(Debug, Default, Clone)]
+pub struct SetOutcome {
+    /// Manifests received, verified and taken into the frontier.
+    pub new_manifests: usize,
+    /// The frontier changed (the caller stores it, and `recent`).
+    pub frontier_changed: bool,
+    /// Posts whose documents changed here (the caller stores them from the replica's cache).
+    pub changed_posts: BTreeSet<String>,
+    /// Posts the merged view now says are gone, and whose documents this side must delete
+    /// (with their search entries and the pictures only they showed).
+    pub forgotten: BTreeSet<String>,
+    /// The certificate was learned or updated.
+    pub certificate_changed: bool,
+}
+
+/// One manifest in a `Manifests` frame.
+#[derive(Serialize, Deserialize)]
+struct ManifestWire {
+    /// The header text (the signed bytes).
+    statement: String,
+    /// The detached signature, binary OpenPGP packet, lowercase hex.
+    signature: String,
+    /// The hash (hex) of the manifest the leaves differ from, one the receiver named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    base: Option<String>,
+    /// The settings JSON text, when it differs from the base's (or with no base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    settings: Option<String>,
+    /// The leaves that differ from the base's (all of them with no base).
+    leaves: Vec<String>,
+}
+
+/// Steps 2 to 6 (see the module docs). On success the replica holds the new frontier and,
+/// in its cache, every post document that changed; on error it is unchanged in what the
+/// caller persists (the cache may hold documents loaded, not changed).
+pub async fn exchange_set<S, R>(send: &mut S, recv: &mut R, initiator: bool, replica: &mut SetReplica, load: &mut dyn FnMut(&str) -> Option<PostDoc>) -> Result<SetOutcome, SyncError>
+where
+    S: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
+{
+    let mut outcome = SetOutcome::default();
+
+    // 2. Certificates.
+    let (cert, changed) = certificate_step(send, recv, initiator, replica.certificate.as_ref()).await?;
+    outcome.certificate_changed = changed;
+    let lost: HashSet<String> = cert.lost_keys().into_iter().collect();
+
+    // 3. What each side holds.
+    let have: Vec<String> = replica.known().map(|m| hex::encode(m.hash())).collect();
+    let theirs = swap(send, recv, initiator, Frame::json(FrameType::ManifestHave, &have)).await?;
+    let their_have: Vec<String> = match theirs.parse_json::<Vec<String>>() {
+        Ok(v) if v.len() <= MAX_HAVE => v,
+        Ok(v) => return Err(refuse(send, RemoteError::new(Code::Malformed, format!("{} manifests named; at most {MAX_HAVE}", v.len()))).await),
+        Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, e.to_string())).await),
+    };
+    let their_have: HashSet<String> = their_have.into_iter().collect();
+
+    // 4. The manifests each lacks, as differences from one it holds.
+    let outgoing: Vec<ManifestWire> = replica.frontier.iter().filter(|m| !their_have.contains(&hex::encode(m.hash()))).map(|m| wire(m, replica.known().filter(|k| their_have.contains(&hex::encode(k.hash()))))).collect();
+    let bytes = serde_json::to_vec(&outgoing).unwrap_or_default();
+    let (incoming, _) = swap_changes(send, recv, initiator, FrameType::Manifests, &bytes, false).await?;
+    let received: Vec<ManifestWire> = match serde_json::from_slice(&incoming) {
+        Ok(v) => v,
+        Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, format!("unreadable manifests: {e}"))).await),
+    };
+    if received.len() > MAX_FRONTIER {
+        return Err(refuse(send, RemoteError::new(Code::TooLarge, format!("{} manifests at once; at most {MAX_FRONTIER}", received.len()))).await);
+    }
+    let before = replica.merged();
+    let mut fresh = Vec::new();
+    for w in received {
+        match unwire(w, replica, &cert, &lost) {
+            Ok(Some(m)) => fresh.push(m),
+            Ok(None) => {}
+            Err(e) => return Err(refuse(send, e).await),
+        }
+    }
+
+    // 5. Wants: posts whose leaves changed for this side, and whose documents lack a signed head.
+    let all: Vec<SignedManifest> = replica.frontier.iter().cloned().chain(fresh.iter().cloned()).collect();
+    let after = manifest::merge(all.iter().map(|m| &m.manifest));
+    let mut wants: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if let Some(after) = &after {
+        for (id, listing) in after.posts() {
+            let unchanged = before.as_ref().and_then(|b| b.entries.get(id)) == Some(&Entry::Post(listing.clone()));
+            if unchanged {
+                continue;
+            }
+            let signed = signed_heads(all.iter(), id);
+            let mine = replica.post(id, load).map(|d| d.heads()).unwrap_or_default();
+            let lacks = match replica.posts.get_mut(id) {
+                Some(d) => signed.iter().any(|h| d.automerge().get_change_meta_by_hash(h).is_none()),
+                None => true,
+            };
+            if lacks {
+                wants.insert(id.clone(), mine.iter().map(ChangeHash::to_string).collect());
+            }
+        }
+    }
+    let theirs = swap(send, recv, initiator, Frame::json(FrameType::Wants, &wants)).await?;
+    let their_wants: BTreeMap<String, Vec<String>> = match theirs.parse_json() {
+        Ok(v) => v,
+        Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, e.to_string())).await),
+    };
+    if their_wants.len() > manifest::MAX_LEAVES {
+        return Err(refuse(send, RemoteError::new(Code::TooLarge, "more posts wanted than a blog may hold")).await);
+    }
+
+    // 6. Post documents: answer their wants, take in the answers to ours.
+    let mut answer = Vec::new();
+    for (id, heads) in &their_wants {
+        let heads: Vec<ChangeHash> = heads.iter().filter_map(|h| h.parse().ok()).collect();
+        let Some(d) = replica.post(id, load) else { continue };
+        let doc = d.automerge();
+        let knows_all = heads.iter().all(|h| doc.get_change_meta_by_hash(h).is_some());
+        let mut mine = doc.get_heads();
+        mine.sort();
+        let (bytes, whole) = if heads.is_empty() || !knows_all {
+            (doc.save(), true)
+        } else if mine.iter().all(|h| heads.contains(h)) {
+            continue;
+        } else {
+            (doc.save_after(&heads), false)
+        };
+        put_record(&mut answer, id, whole, &bytes);
+    }
+    let (incoming, _) = swap_changes(send, recv, initiator, FrameType::PostChanges, &answer, false).await?;
+    if incoming.len() > MAX_SET_BYTES {
+        return Err(refuse(send, RemoteError::new(Code::TooLarge, "too many bytes of post documents")).await);
+    }
+    let mut budget = ExpansionBudget::new();
+    let mut rest = incoming.as_slice();
+    let mut taken: BTreeMap<String, PostDoc> = BTreeMap::new();
+    while !rest.is_empty() {
+        let (id, whole, bytes, tail) = match take_record(rest) {
+            Some(r) => r,
+            None => return Err(refuse(send, RemoteError::new(Code::Malformed, "an unreadable post record")).await),
+        };
+        rest = tail;
+        if !wants.contains_key(&id) || taken.contains_key(&id) {
+            return Err(refuse(send, RemoteError::new(Code::Malformed, format!("post {id} was not asked for, or sent twice"))).await);
+        }
+        if let Err(e) = budget.check(bytes) {
+            return Err(refuse(send, expansion_refusal(e)).await);
+        }
+        let mut doc = match (replica.post(&id, load).cloned(), whole) {
+            (Some(mut d), _) => {
+                let r = if whole {
+                    PostDoc::load(bytes, &replica.blog_id, &id).map_err(|e| e.to_string()).and_then(|mut w| d.merge(&mut w).map_err(|e| e.to_string()))
+                } else {
+                    d.automerge().load_incremental(bytes).map(|_| ()).map_err(|e| e.to_string())
+                };
+                if let Err(e) = r {
+                    return Err(refuse(send, RemoteError::new(Code::Malformed, format!("post {id}: {e}"))).await);
+                }
+                d
+            }
+            (None, true) => match PostDoc::load(bytes, &replica.blog_id, &id) {
+                Ok(d) => d,
+                Err(e) => return Err(refuse(send, RemoteError::new(Code::WrongBlog, format!("post {id}: {e}"))).await),
+            },
+            (None, false) => return Err(refuse(send, RemoteError::new(Code::Malformed, format!("post {id}: changes without the document"))).await),
+        };
+        if let Err(e) = doc.check_identity(&replica.blog_id, &id) {
+            return Err(refuse(send, RemoteError::new(Code::WrongBlog, e.to_string())).await);
+        }
+        let signed = signed_heads(all.iter(), &id);
+        if let Err(e) = doc.check_covered(&signed) {
+            return Err(refuse(send, RemoteError::new(Code::UncoveredChanges, format!("post {id}: {e}"))).await);
+        }
+        taken.insert(id, doc);
+    }
+
+    // Take everything in: the documents, then the manifests (whose supersedes rule reads them).
+    for (id, doc) in taken {
+        replica.posts.insert(id.clone(), doc);
+        outcome.changed_posts.insert(id);
+    }
+    for m in fresh {
+        if replica.add(m, load) {
+            outcome.new_manifests += 1;
+            outcome.frontier_changed = true;
+        }
+    }
+    if replica.frontier.len() > MAX_FRONTIER {
+        return Err(refuse(send, RemoteError::new(Code::TooLarge, format!("more than {MAX_FRONTIER} manifests published at once"))).await);
+    }
+    if let Some(now) = replica.merged() {
+        let was_live: BTreeSet<&String> = before.as_ref().map(|b| b.posts().map(|(id, _)| id).collect()).unwrap_or_default();
+        for (id, e) in &now.entries {
+            if matches!(e, Entry::Gone { .. }) && (was_live.contains(id) || replica.posts.contains_key(id)) {
+                outcome.forgotten.insert(id.clone());
+            }
+        }
+    }
+    for id in &outcome.forgotten {
+        replica.posts.remove(id);
+        outcome.changed_posts.remove(id);
+    }
+    replica.certificate = Some(cert);
+    Ok(outcome)
+}
+
+/// The wire form of `m` as a difference from the newest of `bases` (all leaves with none).
+fn wire<'a>(m: &SignedManifest, bases: impl Iterator<Item = &'a SignedManifest>) -> ManifestWire {
+    let base = bases.max_by_key(|b| b.manifest.rev);
+    let leaves = m.manifest.entries.iter().filter(|(id, e)| base.is_none_or(|b| b.manifest.entries.get(*id) != Some(*e))).map(|(id, e)| String::from_utf8_lossy(&manifest::leaf_bytes(id, e)).into_owned()).collect();
+    let settings = (base.is_none_or(|b| b.manifest.settings != m.manifest.settings)).then(|| String::from_utf8_lossy(&m.manifest.settings).into_owned());
+    ManifestWire { statement: m.signed.statement.clone(), signature: hex::encode(&m.signed.signature), base: base.map(|b| hex::encode(b.hash())), settings, leaves }
+}
+
+/// Verifies and rebuilds one received manifest. `Ok(None)` for one this side holds already
+/// or that a lost key signed (dropped, not refused: a peer may not have heard of the loss).
+fn unwire(w: ManifestWire, replica: &SetReplica, cert: &Certificate, lost: &HashSet<String>) -> Result<Option<SignedManifest>, RemoteError> {
+    let malformed = |m: String| RemoteError::new(Code::Malformed, m);
+    let signature = hex::decode(&w.signature).map_err(|_| malformed("a manifest signature is not hex".into()))?;
+    let signed = SignedStatement { statement: w.statement, signature };
+    let hash = merkle::sha256(signed.statement.as_bytes());
+    if replica.known().any(|k| k.hash() == hash) {
+        return Ok(None);
+    }
+    if !lost.is_empty() && signed.issuer().is_some_and(|fp| lost.contains(&fp)) {
+        return Ok(None);
+    }
+    let header: Header = match signed.verify_header(cert, &replica.blog_id) {
+        Ok(v) => v.header().clone(),
+        Err(manifest::ManifestError::WrongBlog { expected, found }) => return Err(RemoteError::new(Code::WrongBlog, format!("a manifest of blog {found}, not {expected}"))),
+        Err(e @ (manifest::ManifestError::Malformed(_) | manifest::ManifestError::UnknownVersion(_) | manifest::ManifestError::TooLarge(_) | manifest::ManifestError::Mismatch(_))) => return Err(malformed(e.to_string())),
+        Err(e) => return Err(RemoteError::new(Code::BadSignature, format!("a manifest did not verify: {e}"))),
+    };
+    let base = match &w.base {
+        None => None,
+        Some(b) => Some(replica.known().find(|k| hex::encode(k.hash()) == *b).ok_or_else(|| malformed("a manifest differs from one this side does not hold".into()))?),
+    };
+    if w.leaves.len() > header.leaves {
+        return Err(malformed("more leaves than the header counts".into()));
+    }
+    let mut entries: BTreeMap<String, Vec<u8>> = base.map(|b| b.manifest.entries.iter().map(|(id, e)| (id.clone(), manifest::leaf_bytes(id, e))).collect()).unwrap_or_default();
+    for leaf in w.leaves {
+        let (id, _) = manifest::parse_leaf(leaf.as_bytes()).map_err(|e| malformed(e.to_string()))?;
+        entries.insert(id, leaf.into_bytes());
+    }
+    let settings = match (w.settings, base) {
+        (Some(s), _) => s.into_bytes(),
+        (None, Some(b)) => b.manifest.settings.clone(),
+        (None, None) => return Err(malformed("a manifest without settings".into())),
+    };
+    let leaves: Vec<Vec<u8>> = entries.into_values().collect();
+    let manifest = Manifest::from_parts(&header, settings, &leaves).map_err(|e| match e {
+        manifest::ManifestError::TooLarge(_) => RemoteError::new(Code::TooLarge, e.to_string()),
+        _ => malformed(e.to_string()),
+    })?;
+    Ok(Some(SignedManifest { signed, manifest }))
+}
+
+/// Appends one post record: ID length (u8), ID, flag (1: a whole document), length (u32
+/// big-endian), bytes.
+fn put_record(out: &mut Vec<u8>, id: &str, whole: bool, bytes: &[u8]) {
+    out.push(id.len() as u8);
+    out.extend_from_slice(id.as_bytes());
+    out.push(u8::from(whole));
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Reads one post record: (ID, whole, bytes, the rest); `None` when malformed.
+fn take_record(b: &[u8]) -> Option<(String, bool, &[u8], &[u8])> {
+    let (&n, b) = b.split_first()?;
+    let (id, b) = b.split_at_checked(usize::from(n))?;
+    let id = std::str::from_utf8(id).ok().filter(|id| manifest::is_post_id(id))?;
+    let (&flag, b) = b.split_first()?;
+    if flag > 1 {
+        return None;
+    }
+    let (len, b) = b.split_at_checked(4)?;
+    let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
+    let (bytes, rest) = b.split_at_checked(len)?;
+    Some((id.to_owned(), flag == 1, bytes, rest))
+}
+
+#[derive(Serialize, Deserialize)]
+struct SetDone {
+    manifests: Vec<String>,
+}
+
+/// Step 7: swap `Done` frames carrying each side's frontier (header hashes, hex), or send
+/// `Error` if `result` is one. Returns the peer's frontier.
+pub async fn finish_set<S, R>(send: &mut S, recv: &mut R, initiator: bool, result: Result<Vec<Hash>, RemoteError>) -> Result<Vec<String>, SyncError>
+where
+    S: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
+{
+    let mine = match result {
+        Ok(h) => h,
+        Err(e) => return Err(refuse(send, e).await),
+    };
+    let payload = SetDone { manifests: mine.iter().map(hex::encode).collect() };
+    let theirs = swap(send, recv, initiator, Frame::json(FrameType::Done, &payload)).await?;
+    let p: SetDone = theirs.parse_json()?;
+    Ok(p.manifests.into_iter().take(MAX_HAVE).collect())
+}
