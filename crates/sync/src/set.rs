@@ -428,6 +428,10 @@ fn unwire(w: ManifestWire, replica: &SetReplica, cert: &Certificate, lost: &Hash
         manifest::ManifestError::TooLarge(_) => RemoteError::new(Code::TooLarge, e.to_string()),
         _ => malformed(e.to_string()),
     })?;
+    let binds = manifest.site_settings().is_ok_and(|s| s.binds(&replica.blog_id, &cert.fingerprint()));
+    if !binds {
+        return Err(RemoteError::new(Code::WrongBlog, format!("the manifest's settings do not bind blog {} to certificate {}", replica.blog_id, cert.fingerprint())));
+    }
     Ok(Some(SignedManifest { signed, manifest }))
 }
 
@@ -476,4 +480,273 @@ where
     let theirs = swap(send, recv, initiator, Frame::json(FrameType::Done, &payload)).await?;
     let p: SetDone = theirs.parse_json()?;
     Ok(p.manifests.into_iter().take(MAX_HAVE).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::manifest::SiteSettings;
+    use spokes_core::postdoc::PostContent;
+    use spokes_core::{BlogSettings, Identity};
+
+    /// A writer's computer: its key and its replica (all post documents in the cache).
+    struct Computer {
+        key: SigningKey,
+        replica: SetReplica,
+    }
+
+    fn none(_: &str) -> Option<PostDoc> {
+        None
+    }
+
+    fn at(s: &str) -> chrono::DateTime<chrono::FixedOffset> {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    fn writer() -> (Identity, Computer) {
+        let id = Identity::generate("Ada", "pw").unwrap();
+        let key = id.unlock("pw").unwrap();
+        let (blog, salt) = BlogId::bound_to(&id.fingerprint());
+        let mut replica = SetReplica::new(blog.clone(), Some(id.certificate()));
+        let settings = SiteSettings { blog: BlogSettings { title: "Notes".into(), ..Default::default() }, spokes: vec![], owner: id.fingerprint(), blog_id_salt: salt };
+        let mut m = Manifest::new(blog, &settings).next_revision();
+        m.settings_rev = m.rev;
+        let mut c = Computer { key, replica: SetReplica { frontier: vec![], ..std::mem::replace(&mut replica, SetReplica::new(m.blog_id.clone(), None)) } };
+        let signed = SignedManifest::sign(m, &mut c.key).unwrap();
+        c.replica.frontier.push(signed);
+        (id, c)
+    }
+
+    impl Computer {
+        /// Another computer of the same writer: a copy of the replica, its own actor.
+        fn second(&self, id: &Identity) -> Computer {
+            let mut posts = self.replica.posts.clone();
+            for d in posts.values_mut() {
+                d.automerge().set_actor(automerge::ActorId::random());
+            }
+            Computer { key: id.unlock("pw").unwrap(), replica: SetReplica { blog_id: self.replica.blog_id.clone(), certificate: self.replica.certificate.clone(), frontier: self.replica.frontier.clone(), recent: vec![], posts } }
+        }
+
+        /// Writes posts (id, title, body) and forgets `gone`, then signs a manifest over the
+        /// merged frontier.
+        fn publish(&mut self, posts: &[(&str, &str, &str)], gone: &[&str]) {
+            let mut m = self.replica.merged().unwrap().next_revision();
+            for (id, title, body) in posts {
+                let blog = self.replica.blog_id.clone();
+                let d = self.replica.posts.entry((*id).to_owned()).or_insert_with(|| PostDoc::create(&blog, id, automerge::ActorId::random()));
+                d.write(&PostContent { title: (*title).into(), body: (*body).into(), tags: vec![] }, 1_000).unwrap();
+                let heads = d.heads();
+                m.put_post(id, &spokes_core::doc::slugify(title), at("2026-01-01T00:00:00Z"), at("2026-01-01T00:00:00Z"), &heads);
+            }
+            for id in gone {
+                m.forget(id);
+                self.replica.posts.remove(*id);
+            }
+            let signed = SignedManifest::sign(m, &mut self.key).unwrap();
+            let old = std::mem::take(&mut self.replica.frontier);
+            self.replica.frontier.push(signed);
+            self.replica.recent = old.into_iter().chain(std::mem::take(&mut self.replica.recent)).take(MAX_RECENT).collect();
+        }
+
+        fn body(&self, id: &str) -> Option<String> {
+            let m = self.replica.merged()?;
+            let Some(Entry::Post(l)) = m.entries.get(id) else { return None };
+            Some(self.replica.posts.get(id)?.post(id, l).body)
+        }
+    }
+
+    /// A session between `a` (initiator) and `b`; returns both outcomes and the bytes `a` sent.
+    async fn run(a: &mut SetReplica, b: &mut SetReplica) -> (Result<SetOutcome, SyncError>, Result<SetOutcome, SyncError>, usize) {
+        let (x, y) = tokio::io::duplex(1 << 20);
+        let (mut xr, xw) = tokio::io::split(x);
+        let (mut yr, mut yw) = tokio::io::split(y);
+        let mut xw = Counted(xw, 0);
+        let (ra, rb) = tokio::join!(
+            async {
+                let o = exchange_set(&mut xw, &mut xr, true, a, &mut none).await?;
+                finish_set(&mut xw, &mut xr, true, Ok(a.frontier.iter().map(SignedManifest::hash).collect())).await.map(|_| o)
+            },
+            async {
+                let o = exchange_set(&mut yw, &mut yr, false, b, &mut none).await?;
+                finish_set(&mut yw, &mut yr, false, Ok(b.frontier.iter().map(SignedManifest::hash).collect())).await.map(|_| o)
+            }
+        );
+        (ra, rb, xw.1)
+    }
+
+    /// A writer that counts the bytes through it.
+    struct Counted<W>(W, usize);
+    impl<W: AsyncWrite + Unpin> AsyncWrite for Counted<W> {
+        fn poll_write(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+            let r = std::pin::Pin::new(&mut self.0).poll_write(cx, buf);
+            if let std::task::Poll::Ready(Ok(n)) = &r {
+                self.1 += n;
+            }
+            r
+        }
+        fn poll_flush(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+            std::pin::Pin::new(&mut self.0).poll_flush(cx)
+        }
+        fn poll_shutdown(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+            std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+        }
+    }
+
+    fn spoke(c: &Computer) -> SetReplica {
+        SetReplica::new(c.replica.blog_id.clone(), None)
+    }
+
+    const P1: &str = "00000000000000a1";
+    const P2: &str = "00000000000000b2";
+
+    #[tokio::test]
+    async fn a_new_spoke_gets_the_blog_and_an_edit_moves_only_that_post() {
+        let (_, mut w) = writer();
+        let posts: Vec<(String, String, String)> = (0..200).map(|i| (format!("{i:016x}"), format!("Post {i}"), format!("Words of post {i}. ").repeat(50))).collect();
+        let refs: Vec<(&str, &str, &str)> = posts.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+        w.publish(&refs, &[]);
+        let mut s = spoke(&w);
+        let (a, b, first) = run(&mut w.replica, &mut s).await;
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!((a.new_manifests, b.new_manifests, b.changed_posts.len()), (0, 1, 200));
+        assert_eq!(s.merged(), w.replica.merged());
+        assert!(first > 50_000, "the whole blog went: {first} bytes");
+
+        // One post edited: one header, one leaf, that post's change.
+        w.publish(&[("0000000000000007", "Post 7", "Rewritten.")], &[]);
+        let (_, b, edit) = run(&mut w.replica, &mut s).await;
+        let b = b.unwrap();
+        assert_eq!(b.changed_posts.into_iter().collect::<Vec<_>>(), vec!["0000000000000007".to_owned()]);
+        assert!(edit < 4_000, "an edit of one post sent {edit} bytes");
+        assert_eq!(s.frontier.len(), 1, "the new manifest supersedes the old");
+        let l = match s.merged().unwrap().entries.get("0000000000000007") {
+            Some(Entry::Post(l)) => l.clone(),
+            _ => panic!("not listed"),
+        };
+        assert_eq!(s.posts["0000000000000007"].post("0000000000000007", &l).body, "Rewritten.");
+        // Nothing new: nothing moves but the certificate (about 1.5 KB armored) and the
+        // have-lists.
+        let (_, b, idle) = run(&mut w.replica, &mut s).await;
+        assert!(b.unwrap().changed_posts.is_empty() && idle < 3_000, "{idle}");
+    }
+
+    #[tokio::test]
+    async fn a_removed_post_is_forgotten_by_the_spoke() {
+        let (_, mut w) = writer();
+        w.publish(&[(P1, "Kept", "Marmalade."), (P2, "Mistake", "Quicksilver.")], &[]);
+        let mut s = spoke(&w);
+        let (_, b, _) = run(&mut w.replica, &mut s).await;
+        b.unwrap();
+        assert!(s.posts.contains_key(P2));
+        w.publish(&[], &[P2]);
+        let (_, b, _) = run(&mut w.replica, &mut s).await;
+        let b = b.unwrap();
+        assert_eq!(b.forgotten.into_iter().collect::<Vec<_>>(), vec![P2.to_owned()]);
+        assert!(!s.posts.contains_key(P2));
+        assert_eq!(s.merged().unwrap().entries[P2], Entry::Gone { rev: 3 });
+        // Nothing the spoke holds names the post's words or slug any more.
+        let held = format!("{:?}{:?}", s.frontier.iter().map(|m| m.manifest.leaves()).collect::<Vec<_>>(), s.frontier.iter().map(|m| &m.signed.statement).collect::<Vec<_>>());
+        assert!(!held.contains("mistake") && !String::from_utf8_lossy(&s.posts[P1].clone().save()).contains("Quicksilver"));
+    }
+
+    #[tokio::test]
+    async fn two_computers_editing_offline_converge_through_a_spoke() {
+        let (id, mut a) = writer();
+        a.publish(&[(P1, "Shared", "Both edit this."), (P2, "Other", "Untouched.")], &[]);
+        let mut s = spoke(&a);
+        run(&mut a.replica, &mut s).await.1.unwrap();
+        let mut b = a.second(&id);
+        // Offline: A edits P1, B edits P1 and adds P3.
+        a.publish(&[(P1, "Shared", "Edited on A.")], &[]);
+        b.publish(&[(P1, "Shared", "Edited on B."), ("00000000000000c3", "New on B", "Fresh.")], &[]);
+        run(&mut a.replica, &mut s).await.1.unwrap();
+        let (rb, rs, _) = run(&mut b.replica, &mut s).await;
+        rb.unwrap();
+        rs.unwrap();
+        assert_eq!(s.frontier.len(), 2, "two concurrent manifests are kept");
+        run(&mut a.replica, &mut s).await.1.unwrap();
+        // Every replica shows the same blog; both edits of P1 are in its document.
+        assert_eq!(a.replica.merged(), s.merged());
+        assert_eq!(b.replica.merged(), s.merged());
+        assert_eq!(a.body("00000000000000c3").as_deref(), Some("Fresh."));
+        assert_eq!(a.body(P1), s.body_of(P1));
+        // A publishes on top of both: one manifest again everywhere.
+        a.publish(&[(P1, "Shared", "Settled.")], &[]);
+        run(&mut a.replica, &mut s).await.1.unwrap();
+        run(&mut b.replica, &mut s).await.1.unwrap();
+        assert_eq!(s.frontier.len(), 1);
+        assert_eq!(b.body(P1).as_deref(), Some("Settled."));
+    }
+
+    impl SetReplica {
+        fn body_of(&self, id: &str) -> Option<String> {
+            let m = self.merged()?;
+            let Some(Entry::Post(l)) = m.entries.get(id) else { return None };
+            Some(self.posts.get(id)?.post(id, l).body)
+        }
+    }
+
+    #[tokio::test]
+    async fn hostile_manifests_and_documents_are_refused_and_change_nothing() {
+        let (_, mut w) = writer();
+        w.publish(&[(P1, "Kept", "Marmalade.")], &[]);
+        let mut s = spoke(&w);
+        run(&mut w.replica, &mut s).await.1.unwrap();
+        let before = (s.frontier.clone(), s.posts.keys().cloned().collect::<Vec<_>>());
+        let refused = |r: Result<SetOutcome, SyncError>| match r {
+            Err(SyncError::Refused(e)) => e.code,
+            other => panic!("not refused: {other:?}"),
+        };
+
+        // A leaf altered after signing: the rebuilt manifest does not match its root.
+        let mut forged = w.second(&Identity::generate("x", "pw").unwrap());
+        forged.key = w.key.clone();
+        forged.publish(&[(P1, "Kept", "Changed words.")], &[]);
+        let m = &mut forged.replica.frontier[0].manifest;
+        if let Some(Entry::Post(l)) = m.entries.get_mut(P1) {
+            l.slug = "forged".into();
+        }
+        let (_, r, _) = run(&mut forged.replica, &mut s).await;
+        assert_eq!(refused(r), Code::Malformed);
+
+        // Signed by another writer's key.
+        let (_, mut mallory) = writer();
+        let mut other = w.second(&Identity::generate("y", "pw").unwrap());
+        other.key = std::mem::replace(&mut mallory.key, w.key.clone());
+        other.publish(&[(P1, "Kept", "Mallory's words.")], &[]);
+        let (_, r, _) = run(&mut other.replica, &mut s).await;
+        assert_eq!(refused(r), Code::BadSignature);
+
+        // A post document with a change no manifest signs.
+        let mut sneaky = w.second(&Identity::generate("z", "pw").unwrap());
+        sneaky.key = w.key.clone();
+        sneaky.publish(&[(P1, "Kept", "Signed edit.")], &[]);
+        sneaky.replica.posts.get_mut(P1).unwrap().write(&PostContent { title: "Kept".into(), body: "Unsigned edit.".into(), tags: vec![] }, 2_000).unwrap();
+        let (_, r, _) = run(&mut sneaky.replica, &mut s).await;
+        assert_eq!(refused(r), Code::UncoveredChanges);
+
+        assert_eq!((s.frontier.clone(), s.posts.keys().cloned().collect::<Vec<_>>()), before, "nothing was taken");
+        assert_eq!(s.body_of(P1).as_deref(), Some("Marmalade."));
+    }
+
+    #[test]
+    fn post_records_are_read_strictly() {
+        let mut b = Vec::new();
+        put_record(&mut b, P1, true, b"abc");
+        let (id, whole, bytes, rest) = take_record(&b).unwrap();
+        assert_eq!((id.as_str(), whole, bytes, rest.len()), (P1, true, &b"abc"[..], 0));
+        assert!(take_record(&b[..b.len() - 1]).is_none(), "truncated");
+        let mut bad = b.clone();
+        bad[1 + P1.len()] = 7;
+        assert!(take_record(&bad).is_none(), "unknown flag");
+        let mut evil = vec![3u8];
+        evil.extend_from_slice(b"../");
+        evil.extend_from_slice(&[0, 0, 0, 0, 0]);
+        assert!(take_record(&evil).is_none(), "not a post ID");
+        let mut huge = Vec::new();
+        put_record(&mut huge, P1, false, b"");
+        let n = huge.len();
+        huge[n - 4..].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(take_record(&huge).is_none(), "a length beyond the bytes");
+    }
 }
