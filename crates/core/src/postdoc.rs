@@ -201,8 +201,13 @@ impl PostDoc {
 
     /// The post as readers see it: this document's content as of the listing's heads, with
     /// the listing's slug and dates.
+    ///
+    /// When the document lacks one of the listing's heads (a computer's changes that have not
+    /// reached this copy yet), it shows all that it holds.
     pub fn post(&self, id: &str, listing: &Listing) -> Post {
-        let c = self.content_at(Some(&listing.heads));
+        // `kind` is in the first change: at heads the document holds, it is there.
+        let complete = matches!(self.doc.get_at(ROOT, "kind", &listing.heads), Ok(Some(_)));
+        let c = self.content_at(complete.then_some(listing.heads.as_slice()));
         Post { id: id.to_owned(), title: c.title, body: c.body, slug: listing.slug.clone(), tags: c.tags, date: listing.date, updated: listing.updated, state: PostState::Published }
     }
 
@@ -282,6 +287,11 @@ mod tests {
         assert!(a.check_covered(&ha).is_err());
         let now = a.heads();
         assert!(a.contains(&now, &first) && a.contains(&both, &ha) && !a.contains(&ha, &hb));
+        // Read at heads the document does not hold: all that it holds.
+        let listing = Listing { rev: 1, date: chrono::DateTime::UNIX_EPOCH.fixed_offset(), updated: chrono::DateTime::UNIX_EPOCH.fixed_offset(), slug: "spring".into(), heads: vec![ChangeHash([9; 32])] };
+        assert_eq!(a.post("0123456789abcdef", &listing).body, "Edited on A.");
+        let at_first = Listing { heads: first.clone(), ..listing };
+        assert_eq!(a.post("0123456789abcdef", &at_first).body, "First words.");
         // Nothing changed, nothing committed.
         assert_eq!(a.write(&a.content(), 300).unwrap(), None);
     }

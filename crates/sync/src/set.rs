@@ -482,6 +482,235 @@ where
     Ok(p.manifests.into_iter().take(MAX_HAVE).collect())
 }
 
+/// What a spoke (or any responder) provides to answer `spokes/sync/2` sessions.
+pub trait SetHost: Send + Sync + 'static {
+    /// Admission and loading: the replica (frontier and recent manifests, no post documents
+    /// yet) for the peer's hello, or a refusal sent to the peer.
+    fn open_set(&self, peer: &str, hello: &crate::Hello) -> Result<SetReplica, RemoteError>;
+    /// Post `id`'s stored document, if any.
+    fn load_post(&self, blog: &BlogId, id: &str) -> Option<PostDoc>;
+    /// Persists a successful session's result before `Done` is sent.
+    fn commit_set(&self, peer: &str, hello: &crate::Hello, replica: &mut SetReplica, outcome: &SetOutcome) -> Result<(), RemoteError>;
+    /// Records a failed session for the operator.
+    fn record_set_failure(&self, peer: &str, blog: Option<&BlogId>, error: &SyncError);
+}
+
+/// Answers one incoming `spokes/sync/2` connection: each bidirectional stream is one session
+/// (see the module docs). Returns when the peer closes the connection, with the outcome of
+/// the last session.
+pub async fn respond_set<H: SetHost + ?Sized>(host: &H, conn: iroh::endpoint::Connection) -> Result<SetOutcome, SyncError> {
+    let peer = conn.remote_id().to_string();
+    let mut last = Err(SyncError::Connect("the peer opened no session".into()));
+    loop {
+        let streams = tokio::select! {
+            s = conn.accept_bi() => s,
+            _ = conn.closed() => break,
+        };
+        let Ok((mut send, mut recv)) = streams else { break };
+        let mut blog = None;
+        let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, respond_set_on(host, &mut send, &mut recv, &peer, &mut blog)).await;
+        if let Err(e) = &r {
+            host.record_set_failure(&peer, blog.as_ref(), e);
+        }
+        let failed = r.is_err();
+        last = r;
+        if failed {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), conn.closed()).await;
+            break;
+        }
+    }
+    last
+}
+
+async fn respond_set_on<H: SetHost + ?Sized>(host: &H, send: &mut iroh::endpoint::SendStream, recv: &mut iroh::endpoint::RecvStream, peer: &str, blog: &mut Option<BlogId>) -> Result<SetOutcome, SyncError> {
+    let first = crate::frame::read_frame(recv).await?;
+    if first.typ != FrameType::Hello {
+        return Err(refuse(send, RemoteError::new(Code::Malformed, "the session must start with hello")).await);
+    }
+    let hello: crate::Hello = match first.parse_json::<serde_json::Value>() {
+        Ok(v) if v.get("protocol").and_then(serde_json::Value::as_u64) == Some(u64::from(SET_PROTOCOL)) => match serde_json::from_value(v) {
+            Ok(h) => h,
+            Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, e.to_string())).await),
+        },
+        Ok(v) => {
+            let version = v.get("protocol").and_then(serde_json::Value::as_u64).unwrap_or(0);
+            return Err(refuse(send, RemoteError::new(Code::UnsupportedVersion, format!("protocol version {version} on spokes/sync/2; this spoke speaks version {SET_PROTOCOL} there"))).await);
+        }
+        Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, e.to_string())).await),
+    };
+    *blog = Some(hello.blog_id.clone());
+    let mut replica = match host.open_set(peer, &hello) {
+        Ok(r) => r,
+        Err(e) => return Err(refuse(send, e).await),
+    };
+    let answer = crate::Hello { protocol: SET_PROTOCOL, blog_id: hello.blog_id.clone(), token: None, heads: None };
+    crate::frame::write_frame(send, &Frame::json(FrameType::Hello, &answer)).await?;
+    let blog_id = hello.blog_id.clone();
+    let outcome = exchange_set(send, recv, false, &mut replica, &mut |id| host.load_post(&blog_id, id)).await?;
+    let persisted = host.commit_set(peer, &hello, &mut replica, &outcome).map(|_| replica.frontier.iter().map(SignedManifest::hash).collect());
+    finish_set(send, recv, false, persisted).await?;
+    let _ = send.finish();
+    Ok(outcome)
+}
+
+/// Dials `addr` on `spokes/sync/2`, runs a session for `replica` as initiator (its post
+/// documents loaded through `load`), calls `persist` before telling the peer it is done, and
+/// returns the outcome. `token` is the invite token of a spoke not yet holding the blog.
+pub async fn initiate_set<F>(endpoint: &iroh::Endpoint, addr: iroh::EndpointAddr, token: Option<String>, replica: &mut SetReplica, load: &mut dyn FnMut(&str) -> Option<PostDoc>, persist: F) -> Result<SetOutcome, SyncError>
+where
+    F: FnOnce(&mut SetReplica, &SetOutcome) -> Result<(), RemoteError>,
+{
+    let conn = tokio::time::timeout(crate::peer::CONNECT_TIMEOUT, endpoint.connect(addr, SET_ALPN))
+        .await
+        .map_err(|_| SyncError::Timeout)?
+        .map_err(|e| SyncError::Connect(e.to_string()))?;
+    let hello = crate::Hello { protocol: SET_PROTOCOL, blog_id: replica.blog_id.clone(), token, heads: None };
+    let session = async {
+        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
+        crate::frame::write_frame(&mut send, &Frame::json(FrameType::Hello, &hello)).await?;
+        let answer = crate::frame::read_frame(&mut recv).await?;
+        match answer.typ {
+            FrameType::Hello => {
+                let h: crate::Hello = answer.parse_json()?;
+                if h.protocol != SET_PROTOCOL || h.blog_id != hello.blog_id {
+                    return Err(refuse(&mut send, RemoteError::new(Code::UnsupportedVersion, "the spoke answered for another protocol or blog")).await);
+                }
+            }
+            FrameType::Error => return Err(SyncError::Remote(crate::session::refusal_from_peer(&answer))),
+            other => return Err(crate::FrameError::Unexpected { expected: FrameType::Hello, got: other }.into()),
+        }
+        let outcome = exchange_set(&mut send, &mut recv, true, replica, load).await?;
+        let persisted = persist(replica, &outcome).map(|_| replica.frontier.iter().map(SignedManifest::hash).collect());
+        finish_set(&mut send, &mut recv, true, persisted).await?;
+        let _ = send.finish();
+        Ok(outcome)
+    };
+    let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, session).await;
+    conn.close(0u32.into(), b"done");
+    r
+}
+
+/// A replica whose manifests and live post documents all checked out: only
+/// [`VerifiedSet::verify`] makes one, so the reader site cannot show what did not verify.
+///
+/// ```compile_fail
+/// use spokes_sync::set::{SetReplica, VerifiedSet};
+/// fn forge(replica: SetReplica) -> VerifiedSet {
+///     VerifiedSet { replica, merged: None, changes: 0 }
+/// }
+/// ```
+#[derive(Debug)]
+pub struct VerifiedSet {
+    replica: SetReplica,
+    merged: Option<Manifest>,
+    changes: usize,
+}
+
+impl VerifiedSet {
+    /// Checks `replica` as it is read back from storage: every frontier manifest against the
+    /// certificate (signature, the header over exactly its leaves, the binding of the blog
+    /// ID), and every live post's document (identity and coverage), loading the documents not
+    /// in the cache through `load`. A post whose document is missing is left out of the view.
+    /// On failure the replica comes back with the refusal.
+    pub fn verify(mut replica: SetReplica, load: &mut dyn FnMut(&str) -> Option<PostDoc>) -> Result<VerifiedSet, Box<(SetReplica, RemoteError)>> {
+        let Some(cert) = replica.certificate.clone() else {
+            return Err(Box::new((replica, RemoteError::new(Code::WrongCertificate, "no certificate"))));
+        };
+        for m in &replica.frontier {
+            let checked = m.verify(&cert).map_err(|e| RemoteError::new(Code::BadSignature, e.to_string())).and_then(|_| {
+                let binds = m.manifest.site_settings().is_ok_and(|s| s.binds(&replica.blog_id, &cert.fingerprint()));
+                if binds { Ok(()) } else { Err(RemoteError::new(Code::WrongBlog, "a manifest does not bind the blog ID to its certificate")) }
+            });
+            if let Err(e) = checked {
+                return Err(Box::new((replica, e)));
+            }
+        }
+        let merged = replica.merged();
+        let mut changes = 0;
+        if let Some(m) = &merged {
+            for (id, _) in m.posts() {
+                let signed = replica.signed_heads(id);
+                let blog = replica.blog_id.clone();
+                let Some(d) = replica.post(id, load) else { continue };
+                let r = d.check_identity(&blog, id).map_err(|e| RemoteError::new(Code::WrongBlog, e.to_string())).and_then(|_| d.check_covered(&signed).map_err(|e| RemoteError::new(Code::UncoveredChanges, format!("post {id}: {e}"))));
+                match r {
+                    Ok(n) => changes += n,
+                    Err(e) => return Err(Box::new((replica, e))),
+                }
+            }
+        }
+        Ok(VerifiedSet { replica, merged, changes })
+    }
+
+    /// The blog.
+    pub fn blog_id(&self) -> &BlogId {
+        &self.replica.blog_id
+    }
+    /// The author's certificate.
+    pub fn certificate(&self) -> Option<&Certificate> {
+        self.replica.certificate.as_ref()
+    }
+    /// The merged manifest (`None` before the first).
+    pub fn merged(&self) -> Option<&Manifest> {
+        self.merged.as_ref()
+    }
+    /// The manifests of the frontier.
+    pub fn frontier(&self) -> &[SignedManifest] {
+        &self.replica.frontier
+    }
+    /// How many post document changes were checked.
+    pub fn changes(&self) -> usize {
+        self.changes
+    }
+    /// The published posts, as readers see them: each live leaf with its document's content
+    /// as of the leaf's heads (or all of it, when a head is missing from the document).
+    pub fn posts(&self) -> Vec<spokes_core::Post> {
+        let Some(m) = &self.merged else { return Vec::new() };
+        m.posts().filter_map(|(id, l)| self.replica.posts.get(id).map(|d| d.post(id, l))).collect()
+    }
+    /// The replica back.
+    pub fn into_replica(self) -> SetReplica {
+        self.replica
+    }
+}
+
+/// A stored manifest (JSON, as the writer's profile and exports keep it): the signed header
+/// and the settings and leaves it signs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredManifest {
+    /// The header text.
+    pub statement: String,
+    /// The detached signature, lowercase hex.
+    pub signature: String,
+    /// The settings JSON text.
+    pub settings: String,
+    /// The leaves, sorted by post ID.
+    pub leaves: Vec<String>,
+}
+
+impl StoredManifest {
+    /// The stored form of `m`.
+    pub fn of(m: &SignedManifest) -> StoredManifest {
+        StoredManifest {
+            statement: m.signed.statement.clone(),
+            signature: hex::encode(&m.signed.signature),
+            settings: String::from_utf8_lossy(&m.manifest.settings).into_owned(),
+            leaves: m.manifest.leaves().into_iter().map(|l| String::from_utf8_lossy(&l).into_owned()).collect(),
+        }
+    }
+
+    /// Reads it back, checking the signature against `cert` and the leaves against the
+    /// header. Errors as [`spokes_core::manifest::ManifestError`].
+    pub fn open(&self, cert: &Certificate, blog_id: &BlogId) -> Result<SignedManifest, manifest::ManifestError> {
+        let signature = hex::decode(&self.signature).map_err(|_| manifest::ManifestError::Malformed("the signature is not hex".into()))?;
+        let signed = SignedStatement { statement: self.statement.clone(), signature };
+        let header = signed.verify_header(cert, blog_id)?.header().clone();
+        let leaves: Vec<Vec<u8>> = self.leaves.iter().map(|l| l.as_bytes().to_vec()).collect();
+        let manifest = Manifest::from_parts(&header, self.settings.as_bytes().to_vec(), &leaves)?;
+        Ok(SignedManifest { signed, manifest })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
