@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use spokes_core::statement::Statement;
 use spokes_core::{BlogDoc, BlogId, BlogSettings, PostState, SignedStatement, SpokeRef};
 use spokes_sync::session::{Replica, Unverified, VerifiedReplica};
+use spokes_sync::set::VerifiedSet;
 
 /// Outcome of verifying a whole blog.
 #[derive(Debug, Clone, Serialize)]
@@ -158,14 +159,7 @@ impl BlogView {
         view.settings = doc.settings();
         view.spokes = doc.spokes();
         let image_base = format!("/b/{}/images/", view.blog_id);
-        let render = |p: spokes_core::Post, old: Option<&PostView>| {
-            let body_hash: [u8; 32] = blake3::hash(p.body.as_bytes()).into();
-            let (html, excerpt, images, text) = match old.filter(|o| o.body_hash == body_hash) {
-                Some(o) => (o.html.clone(), o.excerpt.clone(), o.images.clone(), o.text.clone()),
-                None => (markdown_to_html_with(&p.body, Some(&image_base)), excerpt(&p.body, 280), referenced_images(&p.body), plain_text(&p.body)),
-            };
-            std::sync::Arc::new(PostView { html, excerpt, images, body_hash, text, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags })
-        };
+        let render = |p: spokes_core::Post, old: Option<&PostView>| render_post(p, old, &image_base);
         view.posts = match changed {
             Some((prev, ids)) => {
                 let mut posts: Vec<std::sync::Arc<PostView>> = prev.posts.iter().filter(|p| !ids.contains(&p.id)).cloned().collect();
@@ -188,6 +182,34 @@ impl BlogView {
         };
         view.images = view.posts.iter().flat_map(|p| p.images.iter().cloned()).collect();
         view
+    }
+
+    /// The view of a blog kept as a set of documents (`spokes/sync/2`), verified: its live
+    /// posts, rendered (reusing what `previous` rendered of an unchanged body). Posts whose
+    /// leaves say `gone` are not in it: their words are nowhere in what is served. `heads`
+    /// stays empty (the council's catalog offers only version 1 blogs for now).
+    pub fn of_set(set: &VerifiedSet, previous: Option<&BlogView>) -> BlogView {
+        let verification = Verification::Verified { changes: set.changes(), statements: set.frontier().len(), checked_at: chrono::Utc::now().to_rfc3339() };
+        let mut view = Self::empty(set.blog_id(), set.certificate(), verification, previous);
+        if let Some(settings) = set.merged().and_then(|m| m.site_settings().ok()) {
+            view.settings = settings.blog;
+            view.spokes = settings.spokes;
+        }
+        let image_base = format!("/b/{}/images/", view.blog_id);
+        let rendered: std::collections::HashMap<&str, &PostView> = previous.map(|v| v.posts.iter().map(|p| (p.id.as_str(), p.as_ref())).collect()).unwrap_or_default();
+        let mut posts: Vec<std::sync::Arc<PostView>> = set.posts().into_iter().map(|p| {
+            let old = rendered.get(p.id.as_str()).copied();
+            render_post(p, old, &image_base)
+        }).collect();
+        posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
+        view.posts = posts;
+        view.images = view.posts.iter().flat_map(|p| p.images.iter().cloned()).collect();
+        view
+    }
+
+    /// The view of a set blog that failed verification: who it claims to be, and no posts.
+    pub fn failed_set(blog_id: &BlogId, certificate: Option<&spokes_core::Certificate>, reason: &str) -> BlogView {
+        Self::empty(blog_id, certificate, Verification::Failed { reason: reason.to_owned() }, None)
     }
 
     /// The post with this slug, if readers may see it yet.
@@ -213,6 +235,17 @@ impl BlogView {
     pub fn verified(&self) -> bool {
         matches!(self.verification, Verification::Verified { .. })
     }
+}
+
+/// `p` rendered for readers (Markdown to sanitised HTML, excerpt, pictures, plain text),
+/// reusing `old`'s rendering when the body is the same.
+fn render_post(p: spokes_core::Post, old: Option<&PostView>, image_base: &str) -> std::sync::Arc<PostView> {
+    let body_hash: [u8; 32] = blake3::hash(p.body.as_bytes()).into();
+    let (html, excerpt, images, text) = match old.filter(|o| o.body_hash == body_hash) {
+        Some(o) => (o.html.clone(), o.excerpt.clone(), o.images.clone(), o.text.clone()),
+        None => (markdown_to_html_with(&p.body, Some(image_base)), excerpt(&p.body, 280), referenced_images(&p.body), plain_text(&p.body)),
+    };
+    std::sync::Arc::new(PostView { html, excerpt, images, body_hash, text, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags })
 }
 
 /// The verification bundle of a blog (JSON, version 1): everything a reader needs to check
@@ -273,6 +306,50 @@ impl Bundle {
             document: hex::encode(document),
         }
     }
+}
+
+/// The verification bundle of a blog kept as a set of documents (JSON, version 2): the
+/// signed manifests (header, signature, settings, leaves) and the live posts' documents. A
+/// post that is gone is not in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetBundle {
+    /// Format version (2).
+    pub version: u32,
+    /// Blog ID.
+    pub blog_id: String,
+    /// Owner's fingerprint.
+    pub fingerprint: String,
+    /// ASCII-armored certificate.
+    pub certificate: String,
+    /// The manifests of the frontier.
+    pub manifests: Vec<spokes_sync::set::StoredManifest>,
+    /// Each live post's saved Automerge document, lowercase hex, by post ID.
+    pub posts: std::collections::BTreeMap<String, String>,
+}
+
+impl SetBundle {
+    /// The bundle of a verified set, with `documents` the saved documents of its live posts.
+    pub fn of(set: &VerifiedSet, documents: &std::collections::BTreeMap<String, Vec<u8>>) -> SetBundle {
+        let cert = set.certificate();
+        SetBundle {
+            version: 2,
+            blog_id: set.blog_id().to_string(),
+            fingerprint: cert.map(|c| c.fingerprint()).unwrap_or_default(),
+            certificate: cert.map(|c| String::from_utf8_lossy(&c.to_armored()).into_owned()).unwrap_or_default(),
+            manifests: set.frontier().iter().map(spokes_sync::set::StoredManifest::of).collect(),
+            posts: documents.iter().filter(|(id, _)| set.merged().is_some_and(|m| m.posts().any(|(p, _)| p == *id))).map(|(id, d)| (id.clone(), hex::encode(d))).collect(),
+        }
+    }
+}
+
+/// A bundle of either version, as `/b/{blog}/bundle.json` serves it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum AnyBundle {
+    /// A blog kept as one document.
+    V1(Bundle),
+    /// A blog kept as a set of documents.
+    V2(SetBundle),
 }
 
 #[cfg(test)]

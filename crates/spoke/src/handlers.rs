@@ -44,6 +44,55 @@ impl ProtocolHandler for SyncHandler {
     }
 }
 
+// Answers `spokes/sync/2`.
+protocol_handler!(SetHandler);
+
+impl ProtocolHandler for SetHandler {
+    async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
+        let peer = connection.remote_id().to_string();
+        if self.inner.store.is_blocked(&peer).unwrap_or(false) {
+            connection.close(1u32.into(), b"blocked");
+            return Ok(());
+        }
+        match spokes_sync::set::respond_set(self.inner.as_ref(), connection).await {
+            Ok(o) => {
+                self.inner.metrics.sync("ok");
+                tracing::info!(manifests = o.new_manifests, posts = o.changed_posts.len(), forgotten = o.forgotten.len(), "set sync session done")
+            }
+            Err(e) => {
+                self.inner.metrics.sync(if matches!(e, SyncError::Refused(_)) { "refused" } else { "failed" });
+                tracing::warn!("set sync session failed: {e}")
+            }
+        }
+        Ok(())
+    }
+}
+
+impl spokes_sync::set::SetHost for Inner {
+    fn open_set(&self, peer: &str, hello: &Hello) -> Result<spokes_sync::set::SetReplica, RemoteError> {
+        if let Some(r) = self.load_set(&hello.blog_id)? {
+            if !self.rate_exempt(peer, &hello.blog_id) {
+                self.rates.open_session(peer, &hello.blog_id)?;
+            }
+            return Ok(r);
+        }
+        self.check_new_blog(hello)?;
+        Ok(spokes_sync::set::SetReplica::new(hello.blog_id.clone(), None))
+    }
+
+    fn load_post(&self, blog: &BlogId, id: &str) -> Option<spokes_core::postdoc::PostDoc> {
+        self.load_post_doc(blog, id)
+    }
+
+    fn commit_set(&self, peer: &str, hello: &Hello, replica: &mut spokes_sync::set::SetReplica, outcome: &spokes_sync::set::SetOutcome) -> Result<(), RemoteError> {
+        self.persist_set(peer, Admission::Writer(hello.token.as_deref()), replica, outcome)
+    }
+
+    fn record_set_failure(&self, peer: &str, blog: Option<&BlogId>, error: &SyncError) {
+        self.record_failure(peer, blog, error);
+    }
+}
+
 // Answers `spokes/drafts/1`.
 protocol_handler!(DraftsHandler);
 
@@ -136,19 +185,8 @@ impl Host for Inner {
             }
             return Ok(x);
         }
-        let empty = || (Replica { blog_id: hello.blog_id.clone(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() }, State::new());
-        match &hello.token {
-            Some(t) if self.store.invite_valid(t).unwrap_or(false) => {
-                self.room_for_new_blog()?;
-                Ok(empty())
-            }
-            Some(_) => Err(RemoteError::new(Code::BadInvite, "this invite is unknown, used up or expired; ask the spoke's operator for a new one")),
-            None if self.config.admission.mode == config::AdmissionMode::Open && !self.store.is_dropped(&hello.blog_id).unwrap_or(true) => {
-                self.room_for_new_blog()?;
-                Ok(empty())
-            }
-            None => Err(RemoteError::new(Code::NotHosted, "this spoke does not host this blog")),
-        }
+        self.check_new_blog(hello)?;
+        Ok((Replica { blog_id: hello.blog_id.clone(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() }, State::new()))
     }
 
     fn commit(&self, peer: &str, hello: &Hello, replica: &mut Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {

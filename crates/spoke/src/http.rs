@@ -21,7 +21,7 @@
 //! a spoke that hosts the blog when the council knows one.
 
 use spokes_site::pages::{CSS, date, entry_with, feed_xml, page_with, post_list, verification_note_with};
-use spokes_site::view::{BlogView, Bundle, PostView};
+use spokes_site::view::{AnyBundle, BlogView, PostView};
 use atom_syndication::Entry;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -47,7 +47,7 @@ pub trait SpokeView: Send + Sync + 'static {
     /// The bytes of one of a blog's stored images.
     fn image(&self, id: &BlogId, name: &ImageName) -> Option<Vec<u8>>;
     /// A blog's verification bundle.
-    fn bundle(&self, id: &BlogId) -> Option<Bundle>;
+    fn bundle(&self, id: &BlogId) -> Option<AnyBundle>;
     /// Council-wide search; the error is for the log.
     fn search(&self, _query: &str, _limit: usize) -> Result<Vec<crate::search::Hit>, String> {
         Ok(vec![])

@@ -22,6 +22,7 @@ mod admin;
 mod handlers;
 mod loops;
 mod serving;
+mod sets;
 mod storage;
 pub mod config;
 pub use spokes_sync::council;
@@ -253,6 +254,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     inner.update_gauges();
     let router = Router::builder(endpoint.clone())
         .accept(ALPN, SyncHandler { inner: inner.clone() })
+        .accept(spokes_sync::set::SET_ALPN, SetHandler { inner: inner.clone() })
         .accept(spokes_sync::drafts::DRAFTS_ALPN, DraftsHandler { inner: inner.clone() })
         .accept(spokes_sync::images::IMAGES_ALPN, ImagesHandler { inner: inner.clone() })
         .accept(council::COUNCIL_ALPN, CouncilHandler { inner: inner.clone() })

@@ -267,6 +267,9 @@ pub(crate) async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog
 /// A sync session for `blog` with `peer` at `addr`, then the exchange of the pictures the
 /// blog links to. With [`Admission::Mirror`], a blog not held yet is pulled as a council copy.
 pub(crate) async fn sync_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &str, addr: EndpointAddr, admission: Admission<'_>) -> Result<Outcome, SyncError> {
+    if inner.store.blog(blog).ok().flatten().is_some_and(|b| b.format == 2) {
+        return sync_set_with(inner, endpoint, blog, peer, addr, admission).await;
+    }
     let loaded = inner.load_replica(blog, peer).map_err(SyncError::Refused)?;
     let (mut replica, mut state) = match (loaded, admission) {
         (Some(x), _) => x,
@@ -295,4 +298,29 @@ pub(crate) async fn sync_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &Bl
         }
     }
     r
+}
+
+/// [`sync_with`] for a blog kept as a set of documents (`spokes/sync/2`), then its pictures.
+/// The outcome carries no heads (version 2 names manifests by their hashes instead).
+async fn sync_set_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &str, addr: EndpointAddr, admission: Admission<'_>) -> Result<Outcome, SyncError> {
+    let Some(mut replica) = inner.load_set(blog).map_err(SyncError::Refused)? else {
+        return Err(SyncError::Connect("blog no longer hosted".into()));
+    };
+    let peer_id = peer.to_owned();
+    let r = spokes_sync::set::initiate_set(endpoint, addr.clone(), None, &mut replica, &mut |id| inner.load_post_doc(blog, id), |rep, out| inner.persist_set(&peer_id, admission, rep, out)).await;
+    if r.is_ok()
+        && let Some(view) = inner.blog(blog)
+        && !view.images.is_empty()
+    {
+        let linked: Vec<ImageName> = view.images.iter().cloned().collect();
+        let held = inner.store.has_images(blog, &linked).unwrap_or_default();
+        let (have, want): (Vec<ImageName>, Vec<ImageName>) = linked.into_iter().partition(|n| held.contains(n));
+        if let Err(e) = spokes_sync::images::exchange(endpoint, addr, blog, inner.as_ref(), have, want).await {
+            tracing::debug!(peer, "image replication failed: {e}");
+        }
+    }
+    if let Err(e @ SyncError::Refused(_)) = &r {
+        inner.record_failure(peer, Some(blog), e);
+    }
+    r.map(|_| Outcome::default())
 }

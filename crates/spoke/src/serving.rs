@@ -17,11 +17,14 @@ impl http::SpokeView for Inner {
     fn image(&self, id: &BlogId, name: &ImageName) -> Option<Vec<u8>> {
         self.store.image(id, name).ok().flatten()
     }
-    fn bundle(&self, id: &BlogId) -> Option<view::Bundle> {
+    fn bundle(&self, id: &BlogId) -> Option<view::AnyBundle> {
         // Only what readers are shown: a suspended blog is held but not served.
         let b = self.store.blog(id).ok()?.filter(|b| b.status == BlogStatus::Active)?;
+        if b.format == 2 {
+            return self.set_bundle(id).map(view::AnyBundle::V2);
+        }
         let statements = self.store.statements(id).ok()?;
-        Some(view::Bundle::from_parts(&b.blog_id, &b.certificate, &b.document, &statements))
+        Some(view::AnyBundle::V1(view::Bundle::from_parts(&b.blog_id, &b.certificate, &b.document, &statements)))
     }
     fn search(&self, query: &str, limit: usize) -> Result<Vec<search::Hit>, String> {
         let started = std::time::Instant::now();

@@ -11,6 +11,9 @@ impl Inner {
         if b.status != BlogStatus::Active {
             return Err(RemoteError::new(Code::Suspended, "this blog is suspended on this spoke"));
         }
+        if b.format == 2 {
+            return Err(RemoteError::new(Code::UnsupportedVersion, "this blog is kept as a set of documents now (spokes/sync/2): update Spokes to publish to it"));
+        }
         let doc = self.document(blog_id, &b.document).map_err(|e| internal(&e))?;
         let statements = self.store.statements(blog_id).map_err(|e| internal(&e))?;
         let state = self
@@ -31,6 +34,18 @@ impl Inner {
             replica.saved = Default::default();
         }
         Ok(Some((replica, state)))
+    }
+
+    /// Whether a session for a blog not held here may go on: a valid invite token, or open
+    /// admission for a blog the operator has not dropped, and room on the disk. (The blog is
+    /// admitted only when the session brings signed content: [`Inner::admit_new`].)
+    pub(crate) fn check_new_blog(&self, hello: &Hello) -> Result<(), RemoteError> {
+        match &hello.token {
+            Some(t) if self.store.invite_valid(t).unwrap_or(false) => self.room_for_new_blog(),
+            Some(_) => Err(RemoteError::new(Code::BadInvite, "this invite is unknown, used up or expired; ask the spoke's operator for a new one")),
+            None if self.config.admission.mode == config::AdmissionMode::Open && !self.store.is_dropped(&hello.blog_id).unwrap_or(true) => self.room_for_new_blog(),
+            None => Err(RemoteError::new(Code::NotHosted, "this spoke does not host this blog")),
+        }
     }
 
     /// Whether the data folder's disk has room for a new blog.
@@ -305,6 +320,9 @@ impl Inner {
 
     /// Rebuilds the rendered, verified view of a blog from the store.
     pub(crate) fn refresh_view(&self, blog_id: &BlogId) {
+        if self.store.blog(blog_id).ok().flatten().is_some_and(|b| b.format == 2) {
+            return self.refresh_set_view(blog_id);
+        }
         match self.load_replica(blog_id, "") {
             Ok(Some((mut replica, _))) => self.install_view(&mut replica),
             Ok(None) => {}

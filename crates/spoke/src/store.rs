@@ -24,11 +24,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use spokes_core::image::ImageName;
 use spokes_core::problem::Code;
 use spokes_core::{BlogId, Certificate, SignedStatement};
+use spokes_sync::set::StoredManifest;
 use std::path::Path;
 use std::sync::Mutex;
 
 /// Schema version of `spoke.db`.
-pub const STORE_SCHEMA: i64 = 5;
+pub const STORE_SCHEMA: i64 = 6;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +111,9 @@ pub struct StoredBlog {
     pub status: BlogStatus,
     /// Hosted or a council copy.
     pub kind: BlogKind,
+    /// 1: one document and `spokes revision v1` statements (`document`, `statements`);
+    /// 2: a set of documents (`set_manifests`, `set_posts`; `document` is empty).
+    pub format: u8,
 }
 
 /// The statements a session adds to a blog and those it voids ([`Store::save_session`]).
@@ -152,6 +156,21 @@ impl DocumentWrite {
         };
         h.finalize().into()
     }
+}
+
+/// What a `spokes/sync/2` session writes ([`Store::save_set`]).
+pub struct SetWrite<'a> {
+    /// The manifests of the frontier, in order.
+    pub frontier: &'a [StoredManifest],
+    /// Superseded manifests kept as bases of differences, newest first.
+    pub recent: &'a [StoredManifest],
+    /// Post documents to write: (post ID, saved document).
+    pub changed: &'a [(String, Vec<u8>)],
+    /// Post documents to delete.
+    pub forgotten: &'a [String],
+    /// When given, every image of the blog not named here is deleted (the pictures only
+    /// removed posts showed).
+    pub keep_images: Option<&'a std::collections::BTreeSet<ImageName>>,
 }
 
 /// One blog's size on this spoke, for the operator.
@@ -297,7 +316,98 @@ impl Store {
                  COMMIT;",
             )?;
         }
+        if version < 6 {
+            // Blogs kept as a set of documents (`spokes/sync/2`): their manifests (the
+            // frontier, and a few superseded ones kept as bases of differences) and one row
+            // per live post's document. A blog moves from format 1 to 2 once, when its first
+            // manifest arrives; its version 1 document and statements are deleted then.
+            conn.execute_batch(
+                "BEGIN;
+                 ALTER TABLE blogs ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+                 CREATE TABLE IF NOT EXISTS set_manifests(
+                    blog_id TEXT NOT NULL REFERENCES blogs(blog_id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL, recent INTEGER NOT NULL, manifest TEXT NOT NULL,
+                    PRIMARY KEY(blog_id, position));
+                 CREATE TABLE IF NOT EXISTS set_posts(
+                    blog_id TEXT NOT NULL REFERENCES blogs(blog_id) ON DELETE CASCADE,
+                    post_id TEXT NOT NULL, document BLOB NOT NULL, PRIMARY KEY(blog_id, post_id));
+                 PRAGMA user_version = 6;
+                 COMMIT;",
+            )?;
+        }
         Ok(Store { conn: Mutex::new(conn), certs: Mutex::default() })
+    }
+
+    /// The stored manifests of a set blog: (frontier, recent), each as stored.
+    pub fn set_manifests(&self, blog_id: &BlogId) -> Result<(Vec<StoredManifest>, Vec<StoredManifest>), StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached("SELECT recent, manifest FROM set_manifests WHERE blog_id = ?1 ORDER BY position")?;
+        let rows = st.query_map(params![blog_id.as_str()], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        let (mut frontier, mut recent) = (Vec::new(), Vec::new());
+        for (is_recent, text) in rows {
+            let m: StoredManifest = serde_json::from_str(&text).map_err(|e| StoreError::Damaged(format!("a stored manifest: {e}")))?;
+            if is_recent { recent.push(m) } else { frontier.push(m) }
+        }
+        Ok((frontier, recent))
+    }
+
+    /// The stored document of post `post_id` of a set blog.
+    pub fn set_post(&self, blog_id: &BlogId, post_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.conn().prepare_cached("SELECT document FROM set_posts WHERE blog_id = ?1 AND post_id = ?2")?.query_row(params![blog_id.as_str(), post_id], |r| r.get(0)).optional()?)
+    }
+
+    /// The IDs of the posts whose documents a set blog stores.
+    pub fn set_post_ids(&self, blog_id: &BlogId) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached("SELECT post_id FROM set_posts WHERE blog_id = ?1 ORDER BY post_id")?;
+        let ids = st.query_map(params![blog_id.as_str()], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(ids)
+    }
+
+    /// Bytes of a set blog's stored post documents.
+    pub fn set_bytes(&self, blog_id: &BlogId) -> Result<i64, StoreError> {
+        Ok(self.conn().query_row("SELECT COALESCE(SUM(LENGTH(document)), 0) FROM set_posts WHERE blog_id = ?1", params![blog_id.as_str()], |r| r.get(0))?)
+    }
+
+    /// Stores what a `spokes/sync/2` session brought, in one transaction: the blog becomes a
+    /// set blog (its version 1 document, increments, statements and sync states are deleted:
+    /// they would keep words the writer took back); its manifests are replaced; `changed`
+    /// post documents are written; `forgotten` ones and every image not in `keep_images` are
+    /// deleted; the certificate is updated.
+    pub fn save_set(&self, blog_id: &BlogId, cert: &Certificate, set: SetWrite<'_>) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let b = blog_id.as_str();
+        let format: u8 = tx.query_row("SELECT format FROM blogs WHERE blog_id = ?1", params![b], |r| r.get(0))?;
+        if format != 2 {
+            tx.execute("UPDATE blogs SET format = 2, document = x'' WHERE blog_id = ?1", params![b])?;
+            tx.execute("DELETE FROM document_increments WHERE blog_id = ?1", params![b])?;
+            tx.execute("DELETE FROM statements WHERE blog_id = ?1", params![b])?;
+            tx.execute("DELETE FROM sync_states WHERE blog_id = ?1", params![b])?;
+        }
+        tx.execute("DELETE FROM set_manifests WHERE blog_id = ?1", params![b])?;
+        for (i, (m, recent)) in set.frontier.iter().map(|m| (m, false)).chain(set.recent.iter().map(|m| (m, true))).enumerate() {
+            let text = serde_json::to_string(m).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            tx.execute("INSERT INTO set_manifests(blog_id, position, recent, manifest) VALUES (?1, ?2, ?3, ?4)", params![b, i as i64, recent, text])?;
+        }
+        for (id, bytes) in set.changed {
+            tx.execute("INSERT INTO set_posts(blog_id, post_id, document) VALUES (?1, ?2, ?3) ON CONFLICT(blog_id, post_id) DO UPDATE SET document = excluded.document", params![b, id, bytes])?;
+        }
+        for id in set.forgotten {
+            tx.execute("DELETE FROM set_posts WHERE blog_id = ?1 AND post_id = ?2", params![b, id])?;
+        }
+        if let Some(keep) = set.keep_images {
+            let names: Vec<String> = {
+                let mut st = tx.prepare("SELECT name FROM images WHERE blog_id = ?1")?;
+                st.query_map(params![b], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?
+            };
+            for n in names.iter().filter(|n| !keep.iter().any(|k| k.to_string() == **n)) {
+                tx.execute("DELETE FROM images WHERE blog_id = ?1 AND name = ?2", params![b, n])?;
+            }
+        }
+        tx.execute("UPDATE blogs SET certificate = ?2, updated_at = ?3 WHERE blog_id = ?1", params![b, cert.to_armored(), now()])?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -430,11 +540,11 @@ impl Store {
     pub fn blog(&self, blog_id: &BlogId) -> Result<Option<StoredBlog>, StoreError> {
         let row = self
             .conn()
-            .query_row("SELECT fingerprint, certificate, document, status, kind FROM blogs WHERE blog_id = ?1", params![blog_id.as_str()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, BlogStatus>(3)?, r.get::<_, BlogKind>(4)?))
+            .query_row("SELECT fingerprint, certificate, document, status, kind, format FROM blogs WHERE blog_id = ?1", params![blog_id.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, BlogStatus>(3)?, r.get::<_, BlogKind>(4)?, r.get::<_, u8>(5)?))
             })
             .optional()?;
-        let Some((fingerprint, cert, mut document, status, kind)) = row else { return Ok(None) };
+        let Some((fingerprint, cert, mut document, status, kind, format)) = row else { return Ok(None) };
         {
             let conn = self.conn();
             let mut st = conn.prepare_cached("SELECT bytes FROM document_increments WHERE blog_id = ?1 ORDER BY seq")?;
@@ -456,7 +566,7 @@ impl Store {
                 c
             }
         };
-        Ok(Some(StoredBlog { blog_id: blog_id.clone(), fingerprint, certificate, document, status, kind }))
+        Ok(Some(StoredBlog { blog_id: blog_id.clone(), fingerprint, certificate, document, status, kind, format }))
     }
 
     /// IDs of all hosted blogs.

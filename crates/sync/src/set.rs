@@ -58,6 +58,10 @@ pub const MAX_HAVE: usize = MAX_FRONTIER + MAX_RECENT;
 /// Most bytes of manifests, or of post documents, taken from a peer in one session (each).
 pub const MAX_SET_BYTES: usize = 256 * 1024 * 1024;
 
+/// Where a session finds the post documents not in the replica's cache: post ID to its
+/// document (loaded from disk or a database), `None` when there is none.
+pub type Loader<'a> = dyn FnMut(&str) -> Option<PostDoc> + Send + 'a;
+
 /// A manifest and its signed header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedManifest {
@@ -124,7 +128,7 @@ impl SetReplica {
     }
 
     /// Post `id`'s document, from the cache or `load`.
-    pub fn post(&mut self, id: &str, load: &mut dyn FnMut(&str) -> Option<PostDoc>) -> Option<&mut PostDoc> {
+    pub fn post(&mut self, id: &str, load: &mut Loader<'_>) -> Option<&mut PostDoc> {
         if !self.posts.contains_key(id) {
             let d = load(id)?;
             self.posts.insert(id.to_owned(), d);
@@ -134,12 +138,12 @@ impl SetReplica {
 
     /// Takes `m` (already verified) into the frontier: manifests it supersedes move to
     /// `recent`; it is dropped if one in the frontier supersedes it. Returns whether it stayed.
-    pub fn add(&mut self, m: SignedManifest, load: &mut dyn FnMut(&str) -> Option<PostDoc>) -> bool {
+    pub fn add(&mut self, m: SignedManifest, load: &mut Loader<'_>) -> bool {
         if self.frontier.iter().any(|f| f.hash() == m.hash()) {
             return true;
         }
         let mut frontier = std::mem::take(&mut self.frontier);
-        let supersedes = |a: &Manifest, b: &Manifest, me: &mut SetReplica, load: &mut dyn FnMut(&str) -> Option<PostDoc>| {
+        let supersedes = |a: &Manifest, b: &Manifest, me: &mut SetReplica, load: &mut Loader<'_>| {
             a.supersedes(b, |newer, older| {
                 // Which post: the one whose leaves carry these heads.
                 let id = a.posts().find(|(_, l)| l.heads == newer).map(|(id, _)| id.clone());
@@ -211,7 +215,7 @@ struct ManifestWire {
 /// Steps 2 to 6 (see the module docs). On success the replica holds the new frontier and,
 /// in its cache, every post document that changed; on error it is unchanged in what the
 /// caller persists (the cache may hold documents loaded, not changed).
-pub async fn exchange_set<S, R>(send: &mut S, recv: &mut R, initiator: bool, replica: &mut SetReplica, load: &mut dyn FnMut(&str) -> Option<PostDoc>) -> Result<SetOutcome, SyncError>
+pub async fn exchange_set<S, R>(send: &mut S, recv: &mut R, initiator: bool, replica: &mut SetReplica, load: &mut Loader<'_>) -> Result<SetOutcome, SyncError>
 where
     S: AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
@@ -556,7 +560,7 @@ async fn respond_set_on<H: SetHost + ?Sized>(host: &H, send: &mut iroh::endpoint
 /// Dials `addr` on `spokes/sync/2`, runs a session for `replica` as initiator (its post
 /// documents loaded through `load`), calls `persist` before telling the peer it is done, and
 /// returns the outcome. `token` is the invite token of a spoke not yet holding the blog.
-pub async fn initiate_set<F>(endpoint: &iroh::Endpoint, addr: iroh::EndpointAddr, token: Option<String>, replica: &mut SetReplica, load: &mut dyn FnMut(&str) -> Option<PostDoc>, persist: F) -> Result<SetOutcome, SyncError>
+pub async fn initiate_set<F>(endpoint: &iroh::Endpoint, addr: iroh::EndpointAddr, token: Option<String>, replica: &mut SetReplica, load: &mut Loader<'_>, persist: F) -> Result<SetOutcome, SyncError>
 where
     F: FnOnce(&mut SetReplica, &SetOutcome) -> Result<(), RemoteError>,
 {
@@ -612,7 +616,7 @@ impl VerifiedSet {
     /// ID), and every live post's document (identity and coverage), loading the documents not
     /// in the cache through `load`. A post whose document is missing is left out of the view.
     /// On failure the replica comes back with the refusal.
-    pub fn verify(mut replica: SetReplica, load: &mut dyn FnMut(&str) -> Option<PostDoc>) -> Result<VerifiedSet, Box<(SetReplica, RemoteError)>> {
+    pub fn verify(mut replica: SetReplica, load: &mut Loader<'_>) -> Result<VerifiedSet, Box<(SetReplica, RemoteError)>> {
         let Some(cert) = replica.certificate.clone() else {
             return Err(Box::new((replica, RemoteError::new(Code::WrongCertificate, "no certificate"))));
         };

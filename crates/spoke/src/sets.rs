@@ -1,0 +1,162 @@
+//! Blogs kept as a set of documents (`spokes/sync/2`, docs/formats.md "Signed manifest"):
+//! loading what is stored, admission, storing what a session brought, forgetting (a post
+//! whose leaf says `gone` loses its document, its search entries and the pictures only it
+//! showed, in the same commit), and the readers' view.
+//!
+//! A blog stored in format 1 moves to format 2 when its first manifest arrives: its version 1
+//! document and statements are deleted then (they would keep the words of every post ever
+//! published). Version 1 sessions for a blog in format 2 are refused with
+//! `unsupported-version`, so an old app cannot bring those words back.
+
+use super::*;
+use spokes_core::postdoc::PostDoc;
+use spokes_sync::set::{SetOutcome, SetReplica, SignedManifest, StoredManifest, VerifiedSet};
+
+impl Inner {
+    /// The stored set replica of `blog_id` (its manifests; post documents are loaded on
+    /// demand), `None` when the blog is not held here. A blog still in format 1 gives an empty
+    /// replica with its certificate: its first manifest upgrades it.
+    pub(crate) fn load_set(&self, blog_id: &BlogId) -> Result<Option<SetReplica>, RemoteError> {
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
+        let Some(b) = self.store.blog(blog_id).map_err(|e| internal(&e))? else { return Ok(None) };
+        if b.status != BlogStatus::Active {
+            return Err(RemoteError::new(Code::Suspended, "this blog is suspended on this spoke"));
+        }
+        let (frontier, recent) = self.store.set_manifests(blog_id).map_err(|e| internal(&e))?;
+        let open = |ms: Vec<StoredManifest>| ms.iter().map(|m| m.open(&b.certificate, blog_id)).collect::<Result<Vec<SignedManifest>, _>>();
+        let frontier = open(frontier).map_err(|e| internal(&format!("a stored manifest does not verify: {e}")))?;
+        // A superseded manifest that no longer verifies (a key declared lost since) is only
+        // a base for differences: it is left out.
+        let recent = recent.iter().filter_map(|m| m.open(&b.certificate, blog_id).ok()).collect();
+        Ok(Some(SetReplica { blog_id: blog_id.clone(), certificate: Some(b.certificate), frontier, recent, posts: Default::default() }))
+    }
+
+    /// Post `id`'s stored document of a set blog.
+    pub(crate) fn load_post_doc(&self, blog_id: &BlogId, id: &str) -> Option<PostDoc> {
+        let bytes = self.store.set_post(blog_id, id).ok()??;
+        match PostDoc::load(&bytes, blog_id, id) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                tracing::error!(blog = %blog_id, post = id, "a stored post document is unreadable: {e}");
+                None
+            }
+        }
+    }
+
+    /// Stores a verified session's result (see the module docs) and installs the new view.
+    pub(crate) fn persist_set(&self, peer: &str, admission: Admission<'_>, replica: &mut SetReplica, outcome: &SetOutcome) -> Result<(), RemoteError> {
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
+        #[cfg(feature = "dishonest")]
+        if self.tamper.is_some() {
+            return Ok(());
+        }
+        let _guard = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let cert = replica.certificate.clone().ok_or_else(|| RemoteError::new(Code::WrongCertificate, "no certificate"))?;
+        let stored = self.store.blog(&replica.blog_id).map_err(|e| internal(&e))?;
+        if replica.frontier.is_empty() {
+            return Err(RemoteError::new(Code::NotHosted, "this spoke takes a blog only together with its signed manifest"));
+        }
+        let nothing_new = !outcome.frontier_changed && outcome.changed_posts.is_empty() && outcome.forgotten.is_empty() && !outcome.certificate_changed;
+        if stored.as_ref().is_some_and(|b| b.format == 2) && nothing_new {
+            return Ok(());
+        }
+        let hosted = match &stored {
+            Some(b) => b.kind == BlogKind::Hosted,
+            None => !matches!(admission, Admission::Mirror),
+        };
+        let merged = replica.merged();
+        let live = merged.as_ref().map_or(0, |m| m.posts().count());
+        let a = &self.config.admission;
+        if a.max_posts > 0 && live as u64 > a.max_posts {
+            return Err(RemoteError::new(Code::Quota, format!("this blog would have {live} published posts here; this spoke allows {} per blog", a.max_posts)));
+        }
+        let changed: Vec<(String, Vec<u8>)> = outcome.changed_posts.iter().filter_map(|id| replica.posts.get_mut(id).map(|d| (id.clone(), d.save()))).collect();
+        let held = self.store.set_bytes(&replica.blog_id).map_err(|e| internal(&e))?.max(0) as u64;
+        let bytes = held + changed.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
+        if a.max_bytes > 0 && bytes > a.max_bytes {
+            return Err(RemoteError::new(Code::Quota, format!("this blog would take {bytes} bytes here; this spoke allows {} per blog", a.max_bytes)));
+        }
+        if hosted && outcome.new_manifests > 0 && matches!(admission, Admission::Writer(_)) && !self.rate_exempt(peer, &replica.blog_id) {
+            self.rates.publish(&replica.blog_id)?;
+        }
+        if stored.is_none() {
+            self.admit_new(admission, &replica.blog_id, &cert)?;
+        }
+        // The view is built (and verified) before anything is written: the pictures it shows
+        // are the ones kept.
+        let blog_id = replica.blog_id.clone();
+        let taken = std::mem::replace(replica, SetReplica::new(blog_id.clone(), None));
+        let verified = match VerifiedSet::verify(taken, &mut |id| self.load_post_doc(&blog_id, id)) {
+            Ok(v) => v,
+            Err(failed) => {
+                let (back, e) = *failed;
+                *replica = back;
+                return Err(e);
+            }
+        };
+        let previous = self.views.read().unwrap_or_else(|p| p.into_inner()).get(&blog_id).cloned();
+        let mut view = BlogView::of_set(&verified, previous.as_deref());
+        view.hosted = hosted;
+        *replica = verified.into_replica();
+        let frontier: Vec<StoredManifest> = replica.frontier.iter().map(StoredManifest::of).collect();
+        let recent: Vec<StoredManifest> = replica.recent.iter().map(StoredManifest::of).collect();
+        let forgotten: Vec<String> = outcome.forgotten.iter().cloned().collect();
+        let write = store::SetWrite { frontier: &frontier, recent: &recent, changed: &changed, forgotten: &forgotten, keep_images: Some(&view.images) };
+        self.store.save_set(&blog_id, &cert, write).map_err(|e| internal(&e))?;
+        // The version 1 document, if this was the upgrade, is gone from the cache too.
+        self.docs.lock().unwrap_or_else(|p| p.into_inner()).remove(&blog_id);
+        self.publish_view(&blog_id, view);
+        drop(_guard);
+        if stored.is_none() {
+            self.update_gauges();
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the view of a set blog from the store (at start, and when its kind changes).
+    pub(crate) fn refresh_set_view(&self, blog_id: &BlogId) {
+        let replica = match self.load_set(blog_id) {
+            Ok(Some(r)) => r,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!("cannot load blog {blog_id}: {e}");
+                return;
+            }
+        };
+        let hosted = self.store.kind(blog_id).ok().flatten().is_none_or(|k| k == BlogKind::Hosted);
+        let mut view = match VerifiedSet::verify(replica, &mut |id| self.load_post_doc(blog_id, id)) {
+            Ok(v) => BlogView::of_set(&v, None),
+            Err(failed) => {
+                let (r, e) = *failed;
+                tracing::error!("blog {blog_id} does not verify: {e}");
+                BlogView::failed_set(blog_id, r.certificate.as_ref(), &e.to_string())
+            }
+        };
+        view.hosted = hosted;
+        self.publish_view(blog_id, view);
+    }
+
+    /// Installs `view` for readers and the search index.
+    fn publish_view(&self, blog_id: &BlogId, view: BlogView) {
+        let view = Arc::new(view);
+        self.views.write().unwrap_or_else(|p| p.into_inner()).insert(blog_id.clone(), view.clone());
+        self.touch();
+        let _ = self.index_tx.send((blog_id.clone(), Some(view)));
+    }
+
+    /// The verification bundle of a set blog (version 2).
+    pub(crate) fn set_bundle(&self, blog_id: &BlogId) -> Option<view::SetBundle> {
+        let replica = self.load_set(blog_id).ok()??;
+        let v = VerifiedSet::verify(replica, &mut |id| self.load_post_doc(blog_id, id)).ok()?;
+        let mut documents = std::collections::BTreeMap::new();
+        if let Some(m) = v.merged() {
+            for (id, _) in m.posts() {
+                if let Ok(Some(bytes)) = self.store.set_post(blog_id, id) {
+                    documents.insert(id.clone(), bytes);
+                }
+            }
+        }
+        Some(view::SetBundle::of(&v, &documents))
+    }
+}
+
