@@ -78,6 +78,8 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     /// What the index holds: (blog, post) → BLAKE3 of (title, tags, body).
     indexed: Mutex<HashMap<(BlogId, String), [u8; 32]>>,
+    /// A post left the index since the last commit: its words are purged from the disk.
+    purge: std::sync::atomic::AtomicBool,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -131,7 +133,7 @@ impl SearchIndex {
         let index = Index::open_or_create(mmap, schema)?;
         let writer = index.writer(32 * 1024 * 1024)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let me = SearchIndex { index, fields, reader, writer: Mutex::new(writer), indexed: Mutex::new(HashMap::new()) };
+        let me = SearchIndex { index, fields, reader, writer: Mutex::new(writer), indexed: Mutex::new(HashMap::new()), purge: Default::default() };
         me.load_indexed()?;
         Ok(me)
     }
@@ -184,6 +186,7 @@ impl SearchIndex {
             writer.delete_term(Term::from_field_text(f.key, &key(&k.0, &k.1)));
             indexed.remove(&k);
             changed = true;
+            self.purge.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         for p in posts {
             let d = digest(p);
@@ -208,8 +211,23 @@ impl SearchIndex {
     }
 
     /// Commits what [`SearchIndex::update`] wrote and makes it searchable.
+    ///
+    /// When a post left the index (unpublished, deleted, its blog dropped), its words would
+    /// stay in the segment files until tantivy happened to merge them; the segments are then
+    /// merged into one and the old files deleted, so the words leave the disk with the commit.
     pub fn commit(&self) -> Result<(), SearchError> {
-        self.writer.lock().unwrap_or_else(|p| p.into_inner()).commit()?;
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        writer.commit()?;
+        if self.purge.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            let segments = self.index.searchable_segment_ids()?;
+            if !segments.is_empty() {
+                writer.merge(&segments).wait()?;
+            }
+            // The reader lets go of the old segments first: files in use are not collected.
+            self.reader.reload()?;
+            writer.garbage_collect_files().wait()?;
+        }
+        drop(writer);
         self.reader.reload()?;
         Ok(())
     }

@@ -105,6 +105,16 @@ impl Inner {
         self.store.save_set(&blog_id, &cert, write).map_err(|e| internal(&e))?;
         // The version 1 document, if this was the upgrade, is gone from the cache too.
         self.docs.lock().unwrap_or_else(|p| p.into_inner()).remove(&blog_id);
+        let upgraded = stored.as_ref().is_none_or(|b| b.format != 2);
+        let view = Arc::new(view);
+        if upgraded || !outcome.forgotten.is_empty() {
+            // Forgetting happens within the session: the search index lets go of the words now
+            // (its commit purges them from the disk), not at the indexer's next pass.
+            let purged = self.search.update(&blog_id, Some(&view)).and_then(|_| self.search.commit());
+            if let Err(e) = purged {
+                tracing::error!(blog = %blog_id, "cannot purge removed posts from the search index: {e}");
+            }
+        }
         self.publish_view(&blog_id, view);
         drop(_guard);
         if stored.is_none() {
@@ -137,8 +147,8 @@ impl Inner {
     }
 
     /// Installs `view` for readers and the search index.
-    fn publish_view(&self, blog_id: &BlogId, view: BlogView) {
-        let view = Arc::new(view);
+    fn publish_view(&self, blog_id: &BlogId, view: impl Into<Arc<BlogView>>) {
+        let view: Arc<BlogView> = view.into();
         self.views.write().unwrap_or_else(|p| p.into_inner()).insert(blog_id.clone(), view.clone());
         self.touch();
         let _ = self.index_tx.send((blog_id.clone(), Some(view)));

@@ -239,6 +239,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted content is overwritten with zeros, not left in free pages: a post the
+        // writer took back leaves the file (docs/formats.md, "Forgetting").
+        conn.pragma_update(None, "secure_delete", "ON")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > STORE_SCHEMA {
             return Err(StoreError::NewerSchema(version));
@@ -407,6 +410,11 @@ impl Store {
         }
         tx.execute("UPDATE blogs SET certificate = ?2, updated_at = ?3 WHERE blog_id = ?1", params![b, cert.to_armored(), now()])?;
         tx.commit()?;
+        if format != 2 || !set.forgotten.is_empty() {
+            // The write-ahead log still holds the pages as they were before: copy it into the
+            // database and empty it, so the words are gone from every file.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
         Ok(())
     }
 

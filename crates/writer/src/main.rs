@@ -141,6 +141,14 @@ enum Cmd {
         #[arg(long)]
         published_only: bool,
     },
+    /// Keep your published blog as one document per post, so that a post you unpublish or
+    /// delete is removed, words and all, from your spokes (they keep only what is published).
+    /// Your computer keeps the whole history. Signs the new form and sends it to your spokes.
+    Upgrade {
+        /// Sign locally but do not contact spokes.
+        #[arg(long)]
+        offline: bool,
+    },
     /// Manage the spokes that host your blog.
     Spoke {
         #[command(subcommand)]
@@ -504,7 +512,13 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
         }
         Cmd::Sync { published_only } => {
             let p = Profile::open(&dir)?;
-            p.sync_with(&p.targets()).await?;
+            if p.is_set() {
+                // Taking in other computers' publishes and publishing scheduled posts whose
+                // date came both sign: the passphrase is needed.
+                session(&cli, &dir, true)?.sync().await?;
+            } else {
+                p.sync_with(&p.targets()).await?;
+            }
             if !published_only {
                 let w = session(&cli, &dir, true)?;
                 report_drafts(w.exchange_drafts().await);
@@ -516,6 +530,15 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                 }
             }
             exit = delivery_exit(&print_status(&p, false)?);
+        }
+        Cmd::Upgrade { offline } => {
+            let w = session(&cli, &dir, !offline)?;
+            let moved = w.upgrade(*offline).await?;
+            println!("Your blog is kept as one document per post now ({moved} published posts moved).");
+            let summary = print_status(w.profile(), false)?;
+            if !offline {
+                exit = delivery_exit(&summary);
+            }
         }
         Cmd::Spoke { cmd } => {
             let mut p = Profile::open(&dir)?;

@@ -88,7 +88,8 @@ pub struct PublishSummary {
     pub sentence: String,
 }
 
-fn plain(e: &spokes_sync::SyncError) -> Problem {
+/// A sync failure in words a writer understands, with its stable code.
+pub(crate) fn plain(e: &spokes_sync::SyncError) -> Problem {
     let code = e.code();
     let message = match code {
         Code::Connection => "The spoke could not be reached. Spokes will try again.".to_owned(),
@@ -146,13 +147,14 @@ fn sentence(up: usize, total: usize, ever: bool) -> String {
 }
 
 impl Profile {
-    fn load_status(&self) -> BTreeMap<String, SpokeStatus> {
+    pub(crate) fn load_status(&self) -> BTreeMap<String, SpokeStatus> {
         std::fs::read(self.path("status.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
     }
 
     /// Publication status for `targets`, compared with the current blog heads.
     pub fn status(&self, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
-        let heads: Vec<String> = self.with_blog(|b| Ok(b.heads()))?.iter().map(|h| h.to_string()).collect();
+        // A profile kept as a set is up to date on a spoke that holds its manifests.
+        let heads: Vec<String> = if self.is_set() { self.set_heads()? } else { self.with_blog(|b| Ok(b.heads()))?.iter().map(|h| h.to_string()).collect() };
         let stored = self.load_status();
         let spokes: Vec<SpokeStatus> = targets
             .iter()
@@ -197,6 +199,9 @@ impl Profile {
     /// published), verifying everything received before merging it. Failures are recorded per
     /// spoke, never returned as an error: one unreachable spoke does not stop the others.
     pub async fn sync_with_pool(&self, pool: &ConnectionPool, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
+        if self.is_set() {
+            return self.sync_set_with_pool(pool, targets).await;
+        }
         let (mut base, before, full) = self.with_blog_saved(|b, full| Ok((b.automerge().fork(), b.heads(), full)))?;
         let cert = self.certificate()?;
         let statements = self.statements()?;

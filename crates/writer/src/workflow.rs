@@ -79,12 +79,42 @@ impl WriterSession {
         &self.profile
     }
 
-    /// Sends the blog to every target (per-spoke failures are in the summary).
+    /// Sends the blog to every target (per-spoke failures are in the summary). A profile kept
+    /// as a set of documents ([`crate::sets`]) then takes in what the spokes brought (the
+    /// writer's other computers' publishes) and, when that or the clock (a scheduled post
+    /// whose date came) changed what is published, signs a new manifest and sends it.
     pub async fn sync(&self) -> Result<PublishSummary, ProfileError> {
+        let summary = self.sync_published().await?;
+        if !self.profile.is_set() {
+            return Ok(summary);
+        }
+        let mut key = self.key.clone();
+        self.profile.fold_set(&mut key)?;
+        if self.profile.sign_set(&mut key, chrono::Utc::now().fixed_offset())? {
+            return self.sync_published().await;
+        }
+        Ok(summary)
+    }
+
+    async fn sync_published(&self) -> Result<PublishSummary, ProfileError> {
         match &self.pool {
             Some(pool) => self.profile.sync_with_pool(pool, &self.targets).await,
             None => self.profile.sync_with(&self.targets).await,
         }
+    }
+
+    /// Moves the published blog to a set of documents, one per post, under a signed manifest
+    /// (docs/formats.md "Signed manifest"), and unless `offline` sends it to the targets, which
+    /// then delete the words of every post that is not published any more. Returns how many
+    /// posts moved (0 when the profile had moved before).
+    pub async fn upgrade(&self, offline: bool) -> Result<usize, ProfileError> {
+        self.profile.check_device(&self.key)?;
+        let mut key = self.key.clone();
+        let n = self.profile.upgrade_to_set(&mut key, chrono::Utc::now().fixed_offset())?;
+        if !offline && !self.targets.is_empty() {
+            self.sync().await?;
+        }
+        Ok(n)
     }
 
     /// Exchanges drafts with the writer's other computers through the targets. `None` without
@@ -121,6 +151,9 @@ impl WriterSession {
         }
         let mut key = self.key.clone();
         (out.signed, out.republished) = self.profile.publish_local(&mut key, ids)?;
+        if self.profile.is_set() {
+            self.profile.sign_set(&mut key, chrono::Utc::now().fixed_offset())?;
+        }
         if !offline {
             out.summary = Some(self.sync().await?);
         }
@@ -133,6 +166,9 @@ impl WriterSession {
         self.profile.check_device(&self.key)?;
         let mut key = self.key.clone();
         let was = self.profile.unpublish(&mut key, id)?;
+        if self.profile.is_set() {
+            self.profile.sign_set(&mut key, chrono::Utc::now().fixed_offset())?;
+        }
         let summary = if offline { None } else { Some(self.sync().await?) };
         Ok((was, summary))
     }

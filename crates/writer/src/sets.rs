@@ -1,0 +1,262 @@
+//! The blog as a set of documents on the writer's side (`spokes/sync/2`, docs/formats.md
+//! "Signed manifest"): a profile upgraded with `spokes upgrade` keeps, beside its blog
+//! document, the published set (`set/manifests.json`: the manifests this computer holds;
+//! `set/posts/<post ID>.automerge`: the live posts' documents).
+//!
+//! At each publish the set is derived from the blog document (the published posts that are
+//! due; a post unpublished or deleted becomes a `gone` leaf and its document leaves the set),
+//! signed, and sent to the spokes; what the spokes bring from the writer's other computers is
+//! folded back into the blog document, so the drafts, history and app work as before. The blog
+//! document stays on this computer: it is the writer's own history, which the spokes no longer
+//! receive. Posts dated in the future stay out of the set until their date (held back by the
+//! app, docs/formats.md explains the choice).
+
+use crate::fsutil::write_atomic;
+use crate::publish::{PublishSummary, SpokeStatus, SpokeTarget};
+use crate::profile::{Profile, ProfileError, commit_signed};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use spokes_core::manifest::{Entry, SiteSettings, is_post_id};
+use spokes_core::postdoc::{PostContent, PostDoc};
+use spokes_core::{Post, PostState, SigningKey};
+use spokes_sync::set::{SetReplica, SignedManifest, StoredManifest, initiate_set};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The file that holds the set's manifests; its presence marks an upgraded profile.
+const MANIFESTS: &str = "set/manifests.json";
+
+/// `set/manifests.json`, version 1.
+#[derive(Serialize, Deserialize)]
+struct ManifestsFile {
+    version: u32,
+    frontier: Vec<StoredManifest>,
+    #[serde(default)]
+    recent: Vec<StoredManifest>,
+}
+
+impl Profile {
+    /// Whether this profile keeps its published blog as a set of documents.
+    pub fn is_set(&self) -> bool {
+        self.path(MANIFESTS).exists()
+    }
+
+    /// Upgrades this profile: the published set is made from the blog document as of `now`
+    /// (`spokes_core::upgrade::split_blog`: published posts that are due move; unpublished,
+    /// deleted and scheduled ones do not) and signed with `key`. From then on the profile
+    /// publishes over `spokes/sync/2`. Returns how many posts moved. No network; the spokes
+    /// take the set at the next publish or sync (and then delete the version 1 document).
+    pub fn upgrade_to_set(&self, key: &mut SigningKey, now: DateTime<FixedOffset>) -> Result<usize, ProfileError> {
+        if self.is_set() {
+            return Ok(0);
+        }
+        let up = self.with_blog(|b| spokes_core::upgrade::split_blog(b, now).map_err(|e| ProfileError::Damaged { path: self.path("blog.automerge"), message: e.to_string() }))?;
+        let n = up.posts.len();
+        let mut replica = SetReplica::new(self.blog_id().clone(), Some(self.certificate()?));
+        for (id, d) in up.posts {
+            replica.posts.insert(id, d);
+        }
+        // The settings also list the chosen spokes and bind the ID (the split took them from
+        // the blog document).
+        let signed = SignedManifest::sign(up.manifest, key).map_err(|e| ProfileError::Signing(e.to_string()))?;
+        replica.frontier.push(signed);
+        let ids: BTreeSet<String> = replica.posts.keys().cloned().collect();
+        self.save_set(&mut replica, &ids, &BTreeSet::new())?;
+        Ok(n)
+    }
+
+    /// The set as stored (manifests checked against the certificate; no post documents yet).
+    pub(crate) fn load_set(&self) -> Result<SetReplica, ProfileError> {
+        let path = self.path(MANIFESTS);
+        let damaged = |m: String| ProfileError::Damaged { path: path.clone(), message: m };
+        let bytes = std::fs::read(&path).map_err(|source| ProfileError::Io { path: path.clone(), source })?;
+        let file: ManifestsFile = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+        if file.version != 1 {
+            return Err(ProfileError::NewerVersion(file.version));
+        }
+        let cert = self.certificate()?;
+        let open = |ms: &[StoredManifest]| ms.iter().map(|m| m.open(&cert, self.blog_id())).collect::<Result<Vec<_>, _>>();
+        let frontier = open(&file.frontier).map_err(|e| damaged(e.to_string()))?;
+        let recent = file.recent.iter().filter_map(|m| m.open(&cert, self.blog_id()).ok()).collect();
+        Ok(SetReplica { blog_id: self.blog_id().clone(), certificate: Some(cert), frontier, recent, posts: BTreeMap::new() })
+    }
+
+    /// Post `id`'s document in the set, if it has one.
+    pub(crate) fn load_set_post(&self, id: &str) -> Option<PostDoc> {
+        if !is_post_id(id) {
+            return None;
+        }
+        let bytes = std::fs::read(self.path(&format!("set/posts/{id}.automerge"))).ok()?;
+        PostDoc::load(&bytes, self.blog_id(), id).ok()
+    }
+
+    /// Writes the set: the `changed` posts' documents, then the manifests; deletes the
+    /// `forgotten` posts' documents.
+    pub(crate) fn save_set(&self, replica: &mut SetReplica, changed: &BTreeSet<String>, forgotten: &BTreeSet<String>) -> Result<(), ProfileError> {
+        let io = |path: std::path::PathBuf| move |source| ProfileError::Io { path: path.clone(), source };
+        let dir = self.path("set/posts");
+        std::fs::create_dir_all(&dir).map_err(io(dir.clone()))?;
+        for id in changed {
+            if let Some(d) = replica.posts.get_mut(id).filter(|_| is_post_id(id)) {
+                let p = dir.join(format!("{id}.automerge"));
+                write_atomic(&p, &d.save()).map_err(io(p.clone()))?;
+            }
+        }
+        let file = ManifestsFile { version: 1, frontier: replica.frontier.iter().map(StoredManifest::of).collect(), recent: replica.recent.iter().map(StoredManifest::of).collect() };
+        self.write(MANIFESTS, &serde_json::to_vec_pretty(&file).unwrap_or_default())?;
+        for id in forgotten.iter().filter(|id| is_post_id(id)) {
+            let p = dir.join(format!("{id}.automerge"));
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(ProfileError::Io { path: p, source: e }),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Derives the next manifest from the blog document as of `now` and signs it with `key`
+    /// when anything changed (or when concurrent manifests need merging). Returns whether a
+    /// manifest was signed. No network.
+    pub fn sign_set(&self, key: &mut SigningKey, now: DateTime<FixedOffset>) -> Result<bool, ProfileError> {
+        let mut replica = self.load_set()?;
+        let Some(merged) = replica.merged() else { return Ok(false) };
+        let mut next = merged.next_revision();
+        let posts: Vec<Post> = self.with_blog(|b| Ok(b.posts().into_iter().filter(|p| p.state == PostState::Published && !b.is_deleted(&p.id)).collect()))?;
+        let due: Vec<&Post> = posts.iter().filter(|p| p.date <= now && is_post_id(&p.id) && spokes_core::doc::is_slug(&p.slug)).collect();
+        let mut changed = BTreeSet::new();
+        let actor = automerge::ActorId::random();
+        for p in &due {
+            let blog = self.blog_id().clone();
+            let loaded = self.load_set_post(&p.id);
+            let d = replica.posts.entry(p.id.clone()).or_insert_with(|| loaded.unwrap_or_else(|| PostDoc::create(&blog, &p.id, actor.clone())));
+            d.automerge().set_actor(actor.clone());
+            let content = PostContent { title: p.title.clone(), body: p.body.clone(), tags: p.tags.clone() };
+            if d.write(&content, now.timestamp()).map_err(|e| ProfileError::Signing(e.to_string()))?.is_some() {
+                changed.insert(p.id.clone());
+            }
+            let heads = d.heads();
+            next.put_post(&p.id, &p.slug, p.date, p.updated, &heads);
+        }
+        let live: BTreeSet<&str> = due.iter().map(|p| p.id.as_str()).collect();
+        let gone: Vec<String> = next.posts().map(|(id, _)| id.clone()).filter(|id| !live.contains(id.as_str())).collect();
+        for id in &gone {
+            next.forget(id);
+        }
+        let settings = SiteSettings { blog: self.settings()?, spokes: self.spokes().iter().map(|s| s.spoke_addr()).collect(), ..merged.site_settings().unwrap_or_default() };
+        next.set_settings(&settings);
+        let same = next.leaves() == merged.leaves() && next.settings == merged.settings;
+        if same && replica.frontier.len() == 1 {
+            return Ok(false);
+        }
+        let signed = SignedManifest::sign(next, key).map_err(|e| ProfileError::Signing(e.to_string()))?;
+        let old = std::mem::take(&mut replica.frontier);
+        replica.frontier.push(signed);
+        replica.recent = old.into_iter().chain(std::mem::take(&mut replica.recent)).take(spokes_sync::set::MAX_RECENT).collect();
+        for id in &gone {
+            replica.posts.remove(id);
+        }
+        self.save_set(&mut replica, &changed, &gone.into_iter().collect())?;
+        Ok(true)
+    }
+
+    /// Sends the set to every target over `spokes/sync/2`, one after another, taking in what
+    /// they bring (the writer's other computers' manifests and post documents, verified),
+    /// then exchanges pictures. Failures are recorded per spoke, as version 1 does.
+    pub(crate) async fn sync_set_with_pool(&self, pool: &spokes_sync::peer::ConnectionPool, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
+        let mut status: BTreeMap<String, SpokeStatus> = self.load_status();
+        let now = chrono::Utc::now().to_rfc3339();
+        for t in targets {
+            let mut replica = self.load_set()?;
+            let r = match t.endpoint_addr() {
+                Err(e) => Err(spokes_sync::SyncError::Connect(e)),
+                Ok(addr) => {
+                    let mut load = |id: &str| self.load_set_post(id);
+                    initiate_set(pool.endpoint(), addr, t.token.clone(), &mut replica, &mut load, |rep, out| {
+                        let changed = out.changed_posts.clone();
+                        self.save_set(rep, &changed, &out.forgotten).map_err(|e| spokes_sync::RemoteError::new(spokes_core::problem::Code::Internal, e.to_string()))
+                    })
+                    .await
+                }
+            };
+            let s = status.entry(t.endpoint.clone()).or_insert_with(|| SpokeStatus { endpoint: t.endpoint.clone(), ..Default::default() });
+            s.last_attempt = Some(now.clone());
+            match r {
+                Ok(_) => {
+                    s.last_success = Some(now.clone());
+                    s.last_error = None;
+                    s.heads = replica.frontier.iter().map(|m| hex::encode(m.hash())).collect();
+                }
+                Err(e) => {
+                    tracing::warn!(spoke = t.endpoint, "sync failed: {e}");
+                    s.last_error = Some(crate::publish::plain(&e));
+                }
+            }
+        }
+        let synced: Vec<SpokeTarget> = targets.iter().filter(|t| status.get(&t.endpoint).is_some_and(|s| s.last_error.is_none())).cloned().collect();
+        for (endpoint, problem) in self.sync_images(pool, &synced).await? {
+            if let Some(s) = status.get_mut(&endpoint) {
+                s.last_error = Some(problem);
+                s.heads.clear();
+            }
+        }
+        self.write("status.json", &serde_json::to_vec_pretty(&status).unwrap_or_default())?;
+        self.status(targets)
+    }
+
+    /// The hex hashes of the manifests this computer holds (what an up-to-date spoke holds).
+    pub(crate) fn set_heads(&self) -> Result<Vec<String>, ProfileError> {
+        Ok(self.load_set()?.frontier.iter().map(|m| hex::encode(m.hash())).collect())
+    }
+
+    /// Folds the set's merged view into the blog document: posts published (or changed) on
+    /// another computer are published here too, posts gone there are unpublished here, as one
+    /// revision signed with `key`. Returns how many posts changed. No network.
+    pub fn fold_set(&self, key: &mut SigningKey) -> Result<usize, ProfileError> {
+        let replica = self.load_set()?;
+        let Some(merged) = replica.merged() else { return Ok(0) };
+        let mut wanted: Vec<(String, Option<Post>)> = Vec::new();
+        for (id, entry) in &merged.entries {
+            match entry {
+                Entry::Post(l) => {
+                    let d = match replica.posts.get(id) {
+                        Some(d) => Some(d.clone()),
+                        None => self.load_set_post(id),
+                    };
+                    if let Some(d) = d {
+                        wanted.push((id.clone(), Some(d.post(id, l))));
+                    }
+                }
+                Entry::Gone { .. } => wanted.push((id.clone(), None)),
+            }
+        }
+        let blog_id = self.blog_id().clone();
+        let (n, statement) = self.with_blog(|blog| {
+            let mut n = 0;
+            for (id, post) in &wanted {
+                let here = blog.post(id);
+                match post {
+                    Some(p) => {
+                        let same = here.as_ref().is_some_and(|h| h.state == PostState::Published && h.title == p.title && h.body == p.body && h.tags == p.tags && h.slug == p.slug && h.date == p.date);
+                        if !same {
+                            blog.put_post(p)?;
+                            n += 1;
+                        }
+                    }
+                    None => {
+                        if let Some(mut h) = here.filter(|h| h.state == PostState::Published) {
+                            h.state = PostState::Unpublished;
+                            blog.put_post(&h)?;
+                            n += 1;
+                        }
+                    }
+                }
+            }
+            let st = if n > 0 { commit_signed(&blog_id, blog, key, &format!("take in {n} posts from the published set"))? } else { None };
+            Ok((n, st))
+        })?;
+        if let Some(st) = statement {
+            self.append_statement(st)?;
+        }
+        Ok(n)
+    }
+}
+

@@ -1,0 +1,154 @@
+//! One document per post under a signed manifest (`spokes upgrade`, docs/formats.md "Signed
+//! manifest"), with real spoke processes and the `spokes` CLI: a post the writer unpublishes
+//! or deletes leaves every spoke (pages, feeds, search, bundle, sync replies and every stored
+//! file), as do the words the blog's single document kept from before the upgrade; a
+//! scheduled post's words are nowhere until its date and everywhere after; the writer keeps
+//! the history on their own computer.
+
+use spokes_e2e::*;
+use spokes_sync::set::{SetReplica, initiate_set};
+use std::path::Path;
+use std::time::Duration;
+
+/// Every reader-facing page of `blog` on a spoke.
+fn pages(blog: &str) -> Vec<String> {
+    vec!["/".to_owned(), format!("/b/{blog}/"), format!("/b/{blog}/feed.atom"), "/feed.atom".into(), format!("/api/v1/blogs/{blog}"), format!("/b/{blog}/bundle.json"), "/api/v1/newest".into()]
+}
+
+/// Asserts that no page of `spoke` holds any of `gone`, that searching for each finds
+/// nothing, and that its pages and search hold `kept`.
+fn served_without(spoke: &SpokeProc, blog: &str, gone: &[&str], kept: &str) {
+    let mut seen_kept = false;
+    for path in pages(blog) {
+        let (code, body) = spoke.get(&path);
+        assert!(code == 200, "{path}: {code}");
+        for w in gone {
+            assert!(!body.contains(w), "{w} is served at {path}");
+        }
+        seen_kept |= body.contains(kept);
+    }
+    assert!(seen_kept, "{kept} is served nowhere: the check would see nothing");
+    let hits = |w: &str| spoke.json(&format!("/api/v1/search?q={w}"))["results"].as_array().map_or(0, Vec::len);
+    // The index is updated in the background, within a second or so.
+    assert!(wait_until(Duration::from_secs(10), || hits(kept) == 1 && gone.iter().all(|w| hits(w) == 0)), "search: {kept} {} hits; {:?}", hits(kept), gone.iter().map(|w| (w, hits(w))).collect::<Vec<_>>());
+}
+
+/// Asserts that no file in `dir` (the database, its log, the search index) holds any of
+/// `gone`, and that one holds `kept` (so the scan sees words at all).
+fn stored_without(dir: &Path, gone: &[&str], kept: &str) {
+    let mut folders = vec![dir.to_path_buf()];
+    let mut seen_kept = false;
+    while let Some(d) = folders.pop() {
+        for f in std::fs::read_dir(&d).unwrap() {
+            let path = f.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            for w in gone {
+                assert!(!bytes.windows(w.len()).any(|x| x == w.as_bytes()), "{w} is still in {}", path.display());
+            }
+            seen_kept |= bytes.windows(kept.len()).any(|x| x == kept.as_bytes());
+        }
+    }
+    assert!(seen_kept, "{kept} is in no file: the scan would see nothing");
+}
+
+/// What a peer that asks `spoke` for the whole blog over `spokes/sync/2` receives: the
+/// manifests' leaves and settings, and every post document, as text.
+fn sync_reply(spoke: &SpokeProc, blog: &str) -> String {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let endpoint = spokes_sync::net::bind_endpoint(iroh::SecretKey::generate(), "127.0.0.1:0".parse().unwrap(), vec![]).await.unwrap();
+        let addr = spokes_sync::net::dial_addr(&spokes_core::SpokeAddr { endpoint: spoke.endpoint_id(), addrs: vec![spoke.p2p], web: None, name: None }).unwrap();
+        let mut replica = SetReplica::new(blog.parse().unwrap(), None);
+        let r = initiate_set(&endpoint, addr, None, &mut replica, &mut |_| None, |_, _| Ok(())).await;
+        endpoint.close().await;
+        r.unwrap_or_else(|e| panic!("a reader's sync with the spoke: {e}"));
+        let mut text = String::new();
+        for m in &replica.frontier {
+            text.push_str(&m.signed.statement);
+            text.push_str(&String::from_utf8_lossy(&m.manifest.settings));
+            for l in m.manifest.leaves() {
+                text.push_str(&String::from_utf8_lossy(&l));
+            }
+        }
+        for d in replica.posts.values_mut() {
+            text.push_str(&String::from_utf8_lossy(&d.save()));
+        }
+        text
+    })
+}
+
+#[test]
+fn what_the_writer_takes_back_leaves_every_spoke_and_a_scheduled_post_waits_for_its_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut spokes, w, blog) = network(tmp.path(), 2);
+    let png = tmp.path().join("dot.png");
+    std::fs::write(&png, PNG).unwrap();
+    let link = spokes_ok(&w, PASS, &["image", png.to_str().unwrap(), "--alt", "A dot"]).trim().to_owned();
+    let image = spokes_core::image::ImageName::for_bytes(PNG).unwrap();
+    spokes_ok(&w, PASS, &["new", "--title", "Kept", "--body", "Marmalade stays published."]);
+    let withdrawn = spokes_ok(&w, PASS, &["new", "--title", "Withdrawn", "--body", "Quicksilver was a mistake."]).trim().to_owned();
+    let binned = spokes_ok(&w, PASS, &["new", "--title", "Binned", "--body", &format!("Pumpernickel goes to the bin.\n\n{link}\n")]).trim().to_owned();
+    assert!(spokes_ok(&w, PASS, &["publish"]).contains("Published to 2 of 2 spokes"));
+    // Taken back while the blog was one document: the words stay in its history.
+    spokes_ok(&w, PASS, &["unpublish", &withdrawn]);
+    // Scheduled a minute ahead: version 1 sends it to the spokes, to show at its date.
+    let date = chrono::Utc::now() + chrono::Duration::seconds(40);
+    let md = tmp.path().join("tomorrow.md");
+    std::fs::write(&md, format!("---\ntitle: Tomorrow\ndate: {}\n---\nZeppelin news, not before its date.\n", date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))).unwrap();
+    spokes_ok(&w, PASS, &["import", md.to_str().unwrap()]);
+    spokes_ok(&w, PASS, &["publish"]);
+    let before = spokes_core::BlogDoc::load(&spokes[0].stored_document()).unwrap();
+    let held: Vec<String> = before.posts().into_iter().map(|p| p.body).collect();
+    assert!(held.iter().any(|b| b.contains("Quicksilver")) && held.iter().any(|b| b.contains("Zeppelin")), "before the upgrade the spokes hold both: {held:?}");
+
+    // The upgrade: the spokes keep only what is published and due.
+    let out = spokes_ok(&w, PASS, &["upgrade"]);
+    assert!(out.contains("2 published posts moved") && out.contains("Published to 2 of 2 spokes"), "{out}");
+    for s in &spokes {
+        served_without(s, &blog, &["Quicksilver", "Zeppelin"], "Marmalade");
+        let reply = sync_reply(s, &blog);
+        assert!(reply.contains("Marmalade") && !reply.contains("Quicksilver") && !reply.contains("Zeppelin"), "the sync reply: {reply}");
+    }
+    let (code, _) = spokes[0].get(&format!("/b/{blog}/posts/withdrawn"));
+    assert_eq!(code, 404);
+
+    // Unpublished and deleted after the upgrade: the words and the picture only it showed go.
+    let (code, _, bytes) = http_get_bytes(&format!("http://{}/b/{blog}/images/{image}", spokes[1].http));
+    assert_eq!((code, bytes.as_slice()), (200, PNG), "the picture is served while its post is");
+    spokes_ok(&w, PASS, &["unpublish", &binned]);
+    spokes_ok(&w, PASS, &["delete", &binned]);
+    let gone = ["Quicksilver", "Zeppelin", "Pumpernickel"];
+    for s in &spokes {
+        served_without(s, &blog, &gone, "Marmalade");
+        assert_eq!(s.get(&format!("/b/{blog}/images/{image}")).0, 404, "the picture only the removed post showed");
+        let reply = sync_reply(s, &blog);
+        assert!(!gone.iter().any(|g| reply.contains(g)), "the sync reply: {reply}");
+    }
+    for s in &mut spokes {
+        s.stop();
+        stored_without(&s.data, &gone, "Marmalade");
+        let db = rusqlite::Connection::open(s.data.join("spoke.db")).unwrap();
+        let images: i64 = db.query_row("SELECT COUNT(*) FROM images", [], |r| r.get(0)).unwrap();
+        assert_eq!(images, 0, "the picture's bytes left the database");
+        s.start();
+    }
+
+    // The writer keeps the history: the withdrawn post is still theirs, and verifies.
+    let list = spokes_ok(&w, PASS, &["list"]);
+    assert!(list.contains("Withdrawn"), "{list}");
+    assert!(spokes_ok(&w, PASS, &["verify"]).starts_with("Verified"));
+
+    // The scheduled post's date comes: the next sync publishes it, everywhere.
+    let wait = (date - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(1);
+    std::thread::sleep(wait);
+    spokes_ok(&w, PASS, &["sync"]);
+    for s in &spokes {
+        let (code, page) = s.get(&format!("/b/{blog}/posts/tomorrow"));
+        assert_eq!(code, 200, "{page}");
+        assert!(page.contains("Zeppelin"), "{page}");
+    }
+}
