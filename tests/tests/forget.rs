@@ -152,3 +152,65 @@ fn what_the_writer_takes_back_leaves_every_spoke_and_a_scheduled_post_waits_for_
         assert!(page.contains("Zeppelin"), "{page}");
     }
 }
+
+/// The published posts of a profile's blog document: title → body.
+fn published(profile: &Path) -> std::collections::BTreeMap<String, String> {
+    let p = spokes_writer::Profile::open(profile).unwrap();
+    p.blog().unwrap().posts().into_iter().filter(|x| x.state == spokes_core::PostState::Published).map(|x| (x.title, x.body)).collect()
+}
+
+/// The posts a spoke serves for `blog`: title → body (Markdown, from the API).
+fn served(spoke: &SpokeProc, blog: &str) -> std::collections::BTreeMap<String, String> {
+    let api = spoke.json(&format!("/api/v1/blogs/{blog}"));
+    api["posts"].as_array().unwrap().iter().map(|p| (p["title"].as_str().unwrap().to_owned(), p["html"].as_str().unwrap_or_default().to_owned())).collect()
+}
+
+#[test]
+fn two_computers_editing_offline_converge_through_a_spoke() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, desk, blog) = network(tmp.path(), 1);
+    let spoke = &spokes_[0];
+    let shared = spokes_ok(&desk, PASS, &["new", "--title", "Shared", "--body", "First words."]).trim().to_owned();
+    let solo = spokes_ok(&desk, PASS, &["new", "--title", "Solo", "--body", "Only the start."]).trim().to_owned();
+    assert!(spokes_ok(&desk, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    let recovery = tmp.path().join("recovery.json");
+    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+    let laptop = tmp.path().join("laptop");
+    spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
+    // Both computers move to documents per post.
+    assert!(spokes_ok(&desk, PASS, &["upgrade"]).contains("Published to 1 of 1 spoke"));
+    assert!(spokes_ok(&laptop, PASS, &["upgrade"]).contains("Published to 1 of 1 spoke"));
+
+    // Offline: the desk edits one post, the laptop another and writes a third.
+    spokes_ok(&desk, PASS, &["edit", &shared, "--body", "Edited on the desk."]);
+    spokes_ok(&desk, PASS, &["publish", "--offline"]);
+    spokes_ok(&laptop, PASS, &["edit", &solo, "--body", "Edited on the laptop."]);
+    spokes_ok(&laptop, PASS, &["new", "--title", "Laptop only", "--body", "Written on a train."]);
+    spokes_ok(&laptop, PASS, &["publish", "--offline"]);
+    for w in [&desk, &laptop, &desk] {
+        spokes_ok(w, PASS, &["sync"]);
+    }
+    let want: std::collections::BTreeMap<String, String> = [("Shared", "Edited on the desk."), ("Solo", "Edited on the laptop."), ("Laptop only", "Written on a train.")].iter().map(|(t, b)| ((*t).to_owned(), (*b).to_owned())).collect();
+    assert_eq!(published(&desk), want);
+    assert_eq!(published(&laptop), want);
+    let on_spoke = served(spoke, &blog);
+    for (t, b) in &want {
+        assert!(on_spoke.get(t).is_some_and(|h| h.contains(b.as_str())), "{t}: {on_spoke:?}");
+    }
+
+    // Both edit the same post offline: every copy ends with the same words.
+    spokes_ok(&desk, PASS, &["edit", &shared, "--body", "The desk's version."]);
+    spokes_ok(&desk, PASS, &["publish", "--offline"]);
+    spokes_ok(&laptop, PASS, &["edit", &shared, "--body", "The laptop's version."]);
+    spokes_ok(&laptop, PASS, &["publish", "--offline"]);
+    for w in [&desk, &laptop, &desk] {
+        spokes_ok(w, PASS, &["sync"]);
+    }
+    let (d, l) = (published(&desk), published(&laptop));
+    assert_eq!(d, l, "the two computers agree");
+    assert!(["The desk's version.", "The laptop's version."].contains(&d["Shared"].as_str()), "{d:?}");
+    assert!(served(spoke, &blog)["Shared"].contains(d["Shared"].as_str()));
+    for w in [&desk, &laptop] {
+        assert!(spokes_ok(w, PASS, &["verify"]).starts_with("Verified"));
+    }
+}

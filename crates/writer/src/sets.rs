@@ -18,6 +18,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use spokes_core::manifest::{Entry, SiteSettings, is_post_id};
 use spokes_core::postdoc::{PostContent, PostDoc};
+use spokes_core::problem::Code;
 use spokes_core::{Post, PostState, SigningKey};
 use spokes_sync::set::{SetReplica, SignedManifest, StoredManifest, initiate_set};
 use std::collections::{BTreeMap, BTreeSet};
@@ -172,7 +173,7 @@ impl Profile {
                     let mut load = |id: &str| self.load_set_post(id);
                     initiate_set(pool.endpoint(), addr, t.token.clone(), &mut replica, &mut load, |rep, out| {
                         let changed = out.changed_posts.clone();
-                        self.save_set(rep, &changed, &out.forgotten).map_err(|e| spokes_sync::RemoteError::new(spokes_core::problem::Code::Internal, e.to_string()))
+                        self.save_set(rep, &changed, &out.forgotten).map_err(|e| spokes_sync::RemoteError::new(Code::Internal, e.to_string()))
                     })
                     .await
                 }
