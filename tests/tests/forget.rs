@@ -159,10 +159,10 @@ fn published(profile: &Path) -> std::collections::BTreeMap<String, String> {
     p.blog().unwrap().posts().into_iter().filter(|x| x.state == spokes_core::PostState::Published).map(|x| (x.title, x.body)).collect()
 }
 
-/// The posts a spoke serves for `blog`: title → body (Markdown, from the API).
+/// The posts a spoke serves for `blog`: title → the post's page.
 fn served(spoke: &SpokeProc, blog: &str) -> std::collections::BTreeMap<String, String> {
     let api = spoke.json(&format!("/api/v1/blogs/{blog}"));
-    api["posts"].as_array().unwrap().iter().map(|p| (p["title"].as_str().unwrap().to_owned(), p["html"].as_str().unwrap_or_default().to_owned())).collect()
+    api["posts"].as_array().unwrap().iter().map(|p| (p["title"].as_str().unwrap().to_owned(), spoke.get(&format!("/b/{blog}/posts/{}", p["slug"].as_str().unwrap())).1)).collect()
 }
 
 #[test]

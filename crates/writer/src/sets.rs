@@ -172,8 +172,16 @@ impl Profile {
                 Ok(addr) => {
                     let mut load = |id: &str| self.load_set_post(id);
                     initiate_set(pool.endpoint(), addr, t.token.clone(), &mut replica, &mut load, |rep, out| {
+                        let internal = |e: ProfileError| spokes_sync::RemoteError::new(Code::Internal, e.to_string());
+                        // Devices added on the writer's other computers: their manifests are
+                        // read back against the certificate that names them.
+                        if out.certificate_changed
+                            && let Some(c) = &rep.certificate
+                        {
+                            self.merge_certificate(c).map_err(internal)?;
+                        }
                         let changed = out.changed_posts.clone();
-                        self.save_set(rep, &changed, &out.forgotten).map_err(|e| spokes_sync::RemoteError::new(Code::Internal, e.to_string()))
+                        self.save_set(rep, &changed, &out.forgotten).map_err(internal)
                     })
                     .await
                 }
