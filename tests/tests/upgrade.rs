@@ -97,3 +97,57 @@ fn a_version_1_spoke_folder_serves_the_blog_as_it_was() {
     let out = Command::new(bin("spoke")).arg("--data").arg(&data).arg("blogs").output().unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains(&blog), "{out:?}");
 }
+
+/// The upgrade to documents per post (`spokes upgrade`), from what today's build wrote before
+/// it: the fixture profile, published to the fixture spoke (both copies), moves to a set; the
+/// spoke keeps only what is published and due; the profile keeps its history and verifies.
+#[test]
+fn a_version_1_profile_and_spoke_move_to_documents_per_post() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("profile");
+    copy_dir(&fixtures().join("profile"), &w);
+    let data = tmp.path().join("spoke");
+    copy_dir(&fixtures().join("spoke"), &data);
+    let mut spoke = SpokeProc::adopt(&data);
+    // The copy of the profile reaches the copy of the spoke at its new port.
+    let meta_path = w.join("profile.json");
+    let mut meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["spokes"][0]["addrs"] = serde_json::json!([spoke.p2p.to_string()]);
+    std::fs::write(&meta_path, serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
+    spoke.start();
+    let blog = blog_id();
+    // Before: the spoke's one document still holds the withdrawn and the scheduled post.
+    let doc = spokes_core::BlogDoc::load(&spoke.stored_document()).unwrap();
+    let bodies: String = doc.posts().into_iter().map(|p| p.body).collect();
+    assert!(bodies.contains("Quicksilver") && bodies.contains("Zeppelin"), "{bodies}");
+
+    let out = spokes_ok(&w, FIXTURE_PASS, &["upgrade"]);
+    assert!(out.contains("1 published posts moved") && out.contains("Published to 1 of 1 spoke"), "{out}");
+    let (code, page) = spoke.get(&format!("/b/{blog}/posts/kept"));
+    assert!(code == 200 && page.contains("Marmalade"), "{page}");
+    let bundle = spoke.json(&format!("/b/{blog}/bundle.json"));
+    assert_eq!(bundle["version"], 2);
+    let text = bundle.to_string();
+    for (_, word) in words().iter().filter(|(t, _)| t != "Kept") {
+        assert!(!text.contains(word.as_str()), "{word} is in the bundle");
+    }
+    assert!(spoke.stored_document().is_empty(), "the version 1 document is gone from the spoke");
+    // The profile keeps every post and its history.
+    assert!(spokes_ok(&w, FIXTURE_PASS, &["verify"]).starts_with("Verified"));
+    assert!(spokes_ok(&w, FIXTURE_PASS, &["list"]).contains("Withdrawn"));
+    // Upgrading again changes nothing.
+    assert!(spokes_ok(&w, FIXTURE_PASS, &["upgrade", "--offline"]).contains("0 published posts moved"));
+}
+
+/// A profile restored from a version 1 export archive moves too.
+#[test]
+fn a_profile_restored_from_a_version_1_archive_moves_to_documents_per_post() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("restored");
+    let (recovery, archive) = (fixtures().join("recovery.json"), fixtures().join("blog.spokes"));
+    spokes_ok(&w, FIXTURE_PASS, &["restore", "--recovery", recovery.to_str().unwrap(), "--archive", archive.to_str().unwrap()]);
+    assert!(spokes_ok(&w, FIXTURE_PASS, &["upgrade", "--offline"]).contains("1 published posts moved"));
+    let manifests = std::fs::read_to_string(w.join("set/manifests.json")).unwrap();
+    assert!(manifests.contains(" kept ") && !manifests.contains("withdrawn") && !manifests.contains("tomorrow"), "{manifests}");
+    assert!(spokes_ok(&w, FIXTURE_PASS, &["verify"]).starts_with("Verified"));
+}

@@ -50,8 +50,12 @@ impl Profile {
         if self.is_set() {
             return Ok(0);
         }
-        let up = self.with_blog(|b| spokes_core::upgrade::split_blog(b, now).map_err(|e| ProfileError::Damaged { path: self.path("blog.automerge"), message: e.to_string() }))?;
+        let mut up = self.with_blog(|b| spokes_core::upgrade::split_blog(b, now).map_err(|e| ProfileError::Damaged { path: self.path("blog.automerge"), message: e.to_string() }))?;
         let n = up.posts.len();
+        // The settings as every later publish writes them (the profile's spokes, the drafts'
+        // settings), so the first publish after the upgrade does not sign again for nothing.
+        let split = up.manifest.site_settings().unwrap_or_default();
+        up.manifest.set_settings(&self.site_settings(split)?);
         let mut replica = SetReplica::new(self.blog_id().clone(), Some(self.certificate()?));
         for (id, d) in up.posts {
             replica.posts.insert(id, d);
@@ -142,8 +146,7 @@ impl Profile {
         for id in &gone {
             next.forget(id);
         }
-        let settings = SiteSettings { blog: self.settings()?, spokes: self.spokes().iter().map(|s| s.spoke_addr()).collect(), ..merged.site_settings().unwrap_or_default() };
-        next.set_settings(&settings);
+        next.set_settings(&self.site_settings(merged.site_settings().unwrap_or_default())?);
         let same = next.leaves() == merged.leaves() && next.settings == merged.settings;
         if same && replica.frontier.len() == 1 {
             return Ok(false);
@@ -157,6 +160,12 @@ impl Profile {
         }
         self.save_set(&mut replica, &changed, &gone.into_iter().collect())?;
         Ok(true)
+    }
+
+    /// The settings a manifest of this profile carries: the blog's settings and chosen spokes
+    /// as they are now, with the owner and ID salt of `base`.
+    fn site_settings(&self, base: SiteSettings) -> Result<SiteSettings, ProfileError> {
+        Ok(SiteSettings { blog: self.settings()?, spokes: self.spokes().iter().map(|s| s.spoke_addr()).collect(), ..base })
     }
 
     /// Sends the set to every target over `spokes/sync/2`, one after another, taking in what
