@@ -523,3 +523,71 @@ fn a_peers_refusal_reaches_a_spoke_bounded() {
     let longest: i64 = db.query_row("SELECT coalesce(max(length(reason)), 0) FROM refusals", [], |r| r.get(0)).unwrap();
     assert!(longest <= 1024, "a stored reason of {longest} bytes");
 }
+
+/// `spokes/sync/2` (documents per post) against a real spoke holding an upgraded blog: a
+/// manifest altered after signing, unreadable manifests, a have-list past its bound, a post
+/// document nobody asked for, a version 1 hello on the new protocol, and a version 1 session
+/// for the upgraded blog. Each is refused with its code and nothing is written; the author
+/// still publishes.
+#[test]
+fn hostile_set_sessions_are_refused_and_change_nothing() {
+    use spokes_sync::frame::{Frame, FrameType};
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, w, blog, ticket) = published(tmp.path());
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("1 of 1"));
+    let addr = addr_of(&ticket);
+    let (cert, _) = public_parts(&w);
+    let bundle_before = s.get(&format!("/b/{blog}/bundle.json")).1;
+    // The author signs a second manifest without sending it: a header the spoke lacks.
+    spokes_ok(&w, PASS, &["new", "--title", "Not sent yet", "--body", "Offline words."]);
+    spokes_ok(&w, PASS, &["publish", "--offline"]);
+    let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(w.join("set/manifests.json")).unwrap()).unwrap();
+    let (unsent, manifest) = (stored["frontier"][0].clone(), stored["recent"][0].clone());
+    let hello = Frame::json(FrameType::Hello, &serde_json::json!({"protocol": 2, "blog_id": blog}));
+    let parts = |json: &serde_json::Value| {
+        let mut payload = vec![0u8];
+        payload.extend(serde_json::to_vec(json).unwrap());
+        Frame { typ: FrameType::Manifests, payload }
+    };
+    let opening = || vec![hello.clone(), hostile::certificate(cert.clone()), Frame::json(FrameType::ManifestHave, &Vec::<String>::new())];
+    let peer = HostilePeer::new();
+    let refused = |frames: Vec<Frame>| peer.session_on(addr.clone(), spokes_sync::set::SET_ALPN, frames).refusal().map(|r| r.code);
+
+    // The author's unsent manifest with one leaf changed: it no longer gives the signed root.
+    let mut forged = unsent.clone();
+    let mut fields: Vec<String> = forged["leaves"][0].as_str().unwrap().split(' ').map(str::to_owned).collect();
+    fields[5] = "forged".into();
+    let leaf = fields.join(" ");
+    forged["leaves"][0] = serde_json::Value::String(leaf);
+    assert_eq!(refused([opening(), vec![parts(&serde_json::json!([forged]))]].concat()), Some(Code::Malformed));
+    // Not JSON; a manifest signed by nobody.
+    let mut garbage = vec![0u8];
+    garbage.extend_from_slice(b"{not json");
+    assert_eq!(refused([opening(), vec![Frame { typ: FrameType::Manifests, payload: garbage }]].concat()), Some(Code::Malformed));
+    let mut unsigned = unsent.clone();
+    unsigned["signature"] = serde_json::Value::String("00".into());
+    assert!(matches!(refused([opening(), vec![parts(&serde_json::json!([unsigned]))]].concat()), Some(Code::Malformed | Code::BadSignature)));
+    // A have-list past its bound.
+    let many: Vec<String> = (0..1000).map(|i| format!("{i:064x}")).collect();
+    assert_eq!(refused(vec![hello.clone(), hostile::certificate(cert.clone()), Frame::json(FrameType::ManifestHave, &many)]), Some(Code::Malformed));
+    // The author's manifest replayed (the spoke holds it: nothing is wanted), then a post
+    // document nobody asked for.
+    let mut record = vec![16u8];
+    record.extend_from_slice(b"00000000000000ff");
+    record.push(1);
+    record.extend_from_slice(&4u32.to_be_bytes());
+    record.extend_from_slice(b"junk");
+    let mut post_changes = vec![0u8];
+    post_changes.extend(record);
+    let frames = [opening(), vec![parts(&serde_json::json!([manifest])), Frame::json(FrameType::Wants, &serde_json::json!({})), Frame { typ: FrameType::PostChanges, payload: post_changes }]].concat();
+    assert_eq!(refused(frames), Some(Code::Malformed));
+    // A version 1 hello on the new protocol; a version 1 session for the upgraded blog.
+    let old = Frame::json(FrameType::Hello, &serde_json::json!({"protocol": 1, "blog_id": blog}));
+    assert_eq!(refused(vec![old]), Some(Code::UnsupportedVersion));
+    assert_eq!(peer.session(&ticket, empty_session(&blog, cert.clone())).refusal().map(|r| r.code), Some(Code::UnsupportedVersion));
+
+    assert_eq!(s.get(&format!("/b/{blog}/bundle.json")).1, bundle_before, "nothing was written");
+    let refusals: Vec<String> = s.refusals().into_iter().map(|(code, _)| code).collect();
+    assert!(refusals.iter().any(|c| c == "malformed") && refusals.iter().any(|c| c == "unsupported-version"), "{refusals:?}");
+    author_still_publishes(&s, &w, &blog, "After the attack");
+}
