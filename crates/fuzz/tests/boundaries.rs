@@ -260,15 +260,15 @@ fn manifests() {
     let stored = serde_json::json!({"statement": String::from_utf8_lossy(&header), "signature": "00", "settings": String::from_utf8_lossy(&gone.settings), "leaves": gone.leaves().iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect::<Vec<_>>()});
     let fresh = vec![("header", header.clone()), ("leaf-post", m.leaves()[0].clone()), ("leaf-gone", gone.leaves()[0].clone()), ("stored.json", serde_json::to_vec(&stored).expect("json")), ("post-doc", post.save())];
     fuzz("manifests", seeds("manifests", fresh), |bytes| {
-        if let Ok(h) = Header::parse(bytes) {
-            if h.to_bytes() != bytes {
-                return Err(TestCaseError::fail("a header parsed from bytes it does not write back"));
-            }
+        if let Ok(h) = Header::parse(bytes)
+            && h.to_bytes() != bytes
+        {
+            return Err(TestCaseError::fail("a header parsed from bytes it does not write back"));
         }
-        if let Ok((id, entry)) = parse_leaf(bytes) {
-            if leaf_bytes(&id, &entry) != bytes {
-                return Err(TestCaseError::fail("a leaf parsed from bytes it does not write back"));
-            }
+        if let Ok((id, entry)) = parse_leaf(bytes)
+            && leaf_bytes(&id, &entry) != bytes
+        {
+            return Err(TestCaseError::fail("a leaf parsed from bytes it does not write back"));
         }
         if let Ok(s) = serde_json::from_slice::<spokes_sync::set::StoredManifest>(bytes) {
             let _ = s.open(&a.cert, &a.blog_id);
