@@ -207,6 +207,40 @@ impl BlogView {
         view
     }
 
+    /// [`BlogView::of_set`] after a session: `previous` (the view before it) with the posts in
+    /// `changed` read from `set` and rendered again (their leaf or document changed), and
+    /// every post that is no longer live left out. Other posts are shared with `previous`,
+    /// their documents not even loaded. Without a verified `previous`, a full build.
+    pub fn of_set_changes(set: &mut VerifiedSet, previous: Option<&BlogView>, changed: &BTreeSet<String>, load: &mut spokes_sync::set::Loader<'_>) -> BlogView {
+        let Some(prev) = previous.filter(|p| p.verified()) else {
+            // The caller verified only the changed posts: load the others now.
+            let ids: Vec<String> = set.merged().map(|m| m.posts().map(|(id, _)| id.clone()).collect()).unwrap_or_default();
+            for id in ids {
+                let _ = set.post(&id, load);
+            }
+            return Self::of_set(set, previous);
+        };
+        let verification = Verification::Verified { changes: set.changes(), statements: set.frontier().len(), checked_at: chrono::Utc::now().to_rfc3339() };
+        let mut view = Self::empty(set.blog_id(), set.certificate(), verification, previous);
+        if let Some(settings) = set.merged().and_then(|m| m.site_settings().ok()) {
+            view.settings = settings.blog;
+            view.spokes = settings.spokes;
+        }
+        let live: BTreeSet<String> = set.merged().map(|m| m.posts().map(|(id, _)| id.clone()).collect()).unwrap_or_default();
+        let image_base = format!("/b/{}/images/", view.blog_id);
+        let mut posts: Vec<std::sync::Arc<PostView>> = prev.posts.iter().filter(|p| live.contains(&p.id) && !changed.contains(&p.id)).cloned().collect();
+        for id in changed.iter().filter(|id| live.contains(*id)) {
+            if let Some(p) = set.post(id, load) {
+                let old = prev.posts.iter().find(|o| &o.id == id).map(|o| o.as_ref());
+                posts.push(render_post(p, old, &image_base));
+            }
+        }
+        posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
+        view.posts = posts;
+        view.images = view.posts.iter().flat_map(|p| p.images.iter().cloned()).collect();
+        view
+    }
+
     /// The view of a set blog that failed verification: who it claims to be, and no posts.
     pub fn failed_set(blog_id: &BlogId, certificate: Option<&spokes_core::Certificate>, reason: &str) -> BlogView {
         Self::empty(blog_id, certificate, Verification::Failed { reason: reason.to_owned() }, None)

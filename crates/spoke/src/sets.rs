@@ -86,7 +86,8 @@ impl Inner {
         // are the ones kept.
         let blog_id = replica.blog_id.clone();
         let taken = std::mem::replace(replica, SetReplica::new(blog_id.clone(), None));
-        let verified = match VerifiedSet::verify(taken, &mut |id| self.load_post_doc(&blog_id, id)) {
+        let changed_views: std::collections::BTreeSet<String> = outcome.changed_posts.union(&outcome.changed_leaves).cloned().collect();
+        let mut verified = match VerifiedSet::verify_after_session(taken, &outcome.changed_posts, &mut |id| self.load_post_doc(&blog_id, id)) {
             Ok(v) => v,
             Err(failed) => {
                 let (back, e) = *failed;
@@ -95,7 +96,9 @@ impl Inner {
             }
         };
         let previous = self.views.read().unwrap_or_else(|p| p.into_inner()).get(&blog_id).cloned();
-        let mut view = BlogView::of_set(&verified, previous.as_deref());
+        // A blog that was in format 1 has a view of its old document: built whole instead.
+        let previous = previous.filter(|_| stored.as_ref().is_some_and(|b| b.format == 2));
+        let mut view = BlogView::of_set_changes(&mut verified, previous.as_deref(), &changed_views, &mut |id| self.load_post_doc(&blog_id, id));
         view.hosted = hosted;
         *replica = verified.into_replica();
         let frontier: Vec<StoredManifest> = replica.frontier.iter().map(StoredManifest::of).collect();

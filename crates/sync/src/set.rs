@@ -188,6 +188,9 @@ pub struct SetOutcome {
     pub frontier_changed: bool,
     /// Posts whose documents changed here (the caller stores them from the replica's cache).
     pub changed_posts: BTreeSet<String>,
+    /// Posts whose leaf in the merged view changed here (listed, relisted or gone): with
+    /// `changed_posts`, what a reader's view must render again.
+    pub changed_leaves: BTreeSet<String>,
     /// Posts the merged view now says are gone, and whose documents this side must delete
     /// (with their search entries and the pictures only they showed).
     pub forgotten: BTreeSet<String>,
@@ -378,6 +381,12 @@ where
     for id in &outcome.forgotten {
         replica.posts.remove(id);
         outcome.changed_posts.remove(id);
+    }
+    if let Some(now) = replica.merged() {
+        outcome.changed_leaves = match &before {
+            Some(b) => now.changed_since(b),
+            None => now.entries.keys().cloned().collect(),
+        };
     }
     replica.certificate = Some(cert);
     Ok(outcome)
@@ -616,7 +625,20 @@ impl VerifiedSet {
     /// ID), and every live post's document (identity and coverage), loading the documents not
     /// in the cache through `load`. A post whose document is missing is left out of the view.
     /// On failure the replica comes back with the refusal.
-    pub fn verify(mut replica: SetReplica, load: &mut Loader<'_>) -> Result<VerifiedSet, Box<(SetReplica, RemoteError)>> {
+    pub fn verify(replica: SetReplica, load: &mut Loader<'_>) -> Result<VerifiedSet, Box<(SetReplica, RemoteError)>> {
+        Self::verify_posts(replica, None, load)
+    }
+
+    /// [`VerifiedSet::verify`] after a session ([`exchange_set`]) that checked what it brought:
+    /// the frontier's manifests again, and the documents of `posts` only (those the session
+    /// changed, from the cache). Every other stored document was checked when it arrived, and
+    /// stays covered: a manifest supersedes another only when its heads hold the other's.
+    /// A publish then costs its own posts, not the blog's.
+    pub fn verify_after_session(replica: SetReplica, posts: &BTreeSet<String>, load: &mut Loader<'_>) -> Result<VerifiedSet, Box<(SetReplica, RemoteError)>> {
+        Self::verify_posts(replica, Some(posts), load)
+    }
+
+    fn verify_posts(mut replica: SetReplica, only: Option<&BTreeSet<String>>, load: &mut Loader<'_>) -> Result<VerifiedSet, Box<(SetReplica, RemoteError)>> {
         let Some(cert) = replica.certificate.clone() else {
             return Err(Box::new((replica, RemoteError::new(Code::WrongCertificate, "no certificate"))));
         };
@@ -632,7 +654,7 @@ impl VerifiedSet {
         let merged = replica.merged();
         let mut changes = 0;
         if let Some(m) = &merged {
-            for (id, _) in m.posts() {
+            for (id, _) in m.posts().filter(|(id, _)| only.is_none_or(|o| o.contains(*id))) {
                 let signed = replica.signed_heads(id);
                 let blog = replica.blog_id.clone();
                 let Some(d) = replica.post(id, load) else { continue };
@@ -672,6 +694,16 @@ impl VerifiedSet {
         let Some(m) = &self.merged else { return Vec::new() };
         m.posts().filter_map(|(id, l)| self.replica.posts.get(id).map(|d| d.post(id, l))).collect()
     }
+    /// The published post `id` as readers see it, if it is live and its document is at hand
+    /// (in the cache, or loaded through `load`).
+    pub fn post(&mut self, id: &str, load: &mut Loader<'_>) -> Option<spokes_core::Post> {
+        let listing = match self.merged.as_ref()?.entries.get(id)? {
+            Entry::Post(l) => l.clone(),
+            Entry::Gone { .. } => return None,
+        };
+        Some(self.replica.post(id, load)?.post(id, &listing))
+    }
+
     /// The replica back.
     pub fn into_replica(self) -> SetReplica {
         self.replica

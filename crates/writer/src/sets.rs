@@ -26,6 +26,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The file that holds the set's manifests; its presence marks an upgraded profile.
 const MANIFESTS: &str = "set/manifests.json";
 
+/// The leaves the blog document last matched (`fold_set` reads only the others).
+const FOLDED: &str = "set/folded.json";
+
 /// `set/manifests.json`, version 1.
 #[derive(Serialize, Deserialize)]
 struct ManifestsFile {
@@ -66,6 +69,9 @@ impl Profile {
         replica.frontier.push(signed);
         let ids: BTreeSet<String> = replica.posts.keys().cloned().collect();
         self.save_set(&mut replica, &ids, &BTreeSet::new())?;
+        if let Some(m) = replica.merged() {
+            self.remember_folded(&m)?;
+        }
         Ok(n)
     }
 
@@ -159,6 +165,9 @@ impl Profile {
             replica.posts.remove(id);
         }
         self.save_set(&mut replica, &changed, &gone.into_iter().collect())?;
+        if let Some(m) = replica.merged() {
+            self.remember_folded(&m)?;
+        }
         Ok(true)
     }
 
@@ -231,8 +240,12 @@ impl Profile {
     pub fn fold_set(&self, key: &mut SigningKey) -> Result<usize, ProfileError> {
         let replica = self.load_set()?;
         let Some(merged) = replica.merged() else { return Ok(0) };
+        // Only the leaves that changed since the last fold (or this computer's last publish)
+        // are read: a sync that brings one post costs one post.
+        let folded = self.folded_leaves();
         let mut wanted: Vec<(String, Option<Post>)> = Vec::new();
-        for (id, entry) in &merged.entries {
+        let changed = merged.entries.iter().filter(|(id, e)| !folded.contains(&String::from_utf8_lossy(&spokes_core::manifest::leaf_bytes(id, e)).into_owned()));
+        for (id, entry) in changed {
             match entry {
                 Entry::Post(l) => {
                     let d = match replica.posts.get(id) {
@@ -274,7 +287,19 @@ impl Profile {
         if let Some(st) = statement {
             self.append_statement(st)?;
         }
+        self.remember_folded(&merged)?;
         Ok(n)
+    }
+
+    /// The leaves (as text) of the merged manifest this computer's blog document last matched.
+    fn folded_leaves(&self) -> BTreeSet<String> {
+        std::fs::read(self.path(FOLDED)).ok().and_then(|b| serde_json::from_slice::<Vec<String>>(&b).ok()).unwrap_or_default().into_iter().collect()
+    }
+
+    /// Records that the blog document matches `m`'s leaves.
+    fn remember_folded(&self, m: &spokes_core::manifest::Manifest) -> Result<(), ProfileError> {
+        let leaves: Vec<String> = m.leaves().iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+        self.write(FOLDED, &serde_json::to_vec(&leaves).unwrap_or_default())
     }
 }
 
