@@ -21,6 +21,9 @@
 //!   to 3 fresh spokes until readable under 5 s, a later one-post publish stored on all under
 //!   3 ms and readable under 10 ms (p50), spoke memory under 300 MB, idle CPU under 1%
 //!   (`large.rs`).
+//! - `set-blog`: the same blog moved to documents per post (`spokes upgrade`): one edited post
+//!   readable on 3 spokes (p50 under 10 ms) and the bytes sent per spoke (under 20 KB), and
+//!   an unpublished post gone from all (`sets.rs`).
 //! - `nostr`: the same blog as NIP-23 events to three nostr-rs-relay processes (nostr-sdk),
 //!   shown beside `large-blog` (`nostr.rs`).
 //! - `reader`: wrk against a spoke's post page and front page, and against nginx serving the
@@ -42,6 +45,7 @@ mod council;
 mod large;
 mod nostr;
 mod phases;
+mod sets;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -154,7 +158,7 @@ enum Cmd {
     },
     /// Runs one benchmark and prints its JSON result.
     Run {
-        /// editing, docs-build, docs-open, signing, history, publish, large-blog, nostr,
+        /// editing, docs-build, docs-open, signing, history, publish, large-blog, set-blog, nostr,
         /// reader, council-search, load, under-attack or app.
         name: String,
         /// Working folder shared by the benchmarks of one run.
@@ -165,7 +169,7 @@ enum Cmd {
     },
 }
 
-const ORDER: [&str; 13] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "nostr", "reader", "council-search", "load", "under-attack", "app"];
+const ORDER: [&str; 14] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "set-blog", "nostr", "reader", "council-search", "load", "under-attack", "app"];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -201,6 +205,7 @@ fn run_one(name: &str, work: &Path, o: &Opts) -> Result<Value> {
         "history" => phases::history(work),
         "publish" => phases::publish(o),
         "large-blog" => large::large_blog(work, o),
+        "set-blog" => sets::set_blog(work, o),
         "nostr" => nostr::nostr(work, o),
         "reader" => phases::reader(o),
         "council-search" => council::council_search(o),

@@ -780,6 +780,26 @@ pub fn report(doc: &Value) -> String {
         goal("spoke_memory"),
         goal("idle_cpu")
     ));
+    let sb = &r["set-blog"];
+    if sb.is_object() {
+        let sgoal = |k: &str| said(&sb["goals"][k]);
+        s.push_str(&format!(
+            "| documents per post (`set-blog`, the same {}-post blog after `spokes upgrade`, {} s to move it to 3 spokes): one edited post readable on all 3, p50 under 10 ms | {} ms (p99 {} ms; stored and verified on all: {} ms) | {} |\n",
+            sb["posts"],
+            f(&sb["upgrade_s"], 1),
+            f(&sb["later_readable_p50_ms"], 1),
+            f(&sb["later_readable_p99_ms"], 1),
+            f(&sb["later_stored_p50_ms"], 1),
+            sgoal("later_readable")
+        ));
+        s.push_str(&format!(
+            "| … bytes sent per spoke for that edit under 20 KB | {} bytes (p50; most {}); an unpublished post gone from all 3 spokes in {} ms | {} |\n",
+            f(&sb["later_bytes_per_spoke_p50"], 0),
+            f(&sb["later_bytes_per_spoke_max"], 0),
+            f(&sb["unpublish_gone_everywhere_ms"], 0),
+            sgoal("later_bytes")
+        ));
+    }
     s.push_str(&format!(
         "| a spoke's post page at least half of nginx's static throughput | {} of nginx ({} vs {} requests/s; front page {}) | {} |\n",
         f(&r["reader"]["post_ratio"], 2),

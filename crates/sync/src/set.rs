@@ -196,6 +196,9 @@ pub struct SetOutcome {
     pub forgotten: BTreeSet<String>,
     /// The certificate was learned or updated.
     pub certificate_changed: bool,
+    /// Bytes this side sent on the connection, in UDP datagrams (QUIC and TLS included); set
+    /// by [`initiate_set`], which dials a connection per session.
+    pub bytes_sent: u64,
 }
 
 /// One manifest in a `Manifests` frame.
@@ -599,8 +602,9 @@ where
         Ok(outcome)
     };
     let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, session).await;
+    let sent = conn.stats().udp_tx.bytes;
     conn.close(0u32.into(), b"done");
-    r
+    r.map(|o| SetOutcome { bytes_sent: sent, ..o })
 }
 
 /// A replica whose manifests and live post documents all checked out: only

@@ -73,6 +73,10 @@ pub struct SpokeStatus {
     /// Whether the spoke has everything published (computed when read).
     #[serde(default)]
     pub up_to_date: bool,
+    /// Bytes this computer sent to the spoke in the last session, when known (blogs kept as
+    /// a set of documents).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_bytes_sent: Option<u64>,
 }
 
 /// Publication status across spokes.

@@ -29,6 +29,16 @@ const MANIFESTS: &str = "set/manifests.json";
 /// The leaves the blog document last matched (`fold_set` reads only the others).
 const FOLDED: &str = "set/folded.json";
 
+/// What `sign_set` last read: the blog document's heads, and the published posts it held back
+/// for their date (`sign_set` then reads only the posts changed since, and those now due).
+const SIGNED: &str = "set/signed.json";
+
+#[derive(Serialize, Deserialize)]
+struct SignMark {
+    blog_heads: Vec<String>,
+    scheduled: Vec<(String, DateTime<FixedOffset>)>,
+}
+
 /// `set/manifests.json`, version 1.
 #[derive(Serialize, Deserialize)]
 struct ManifestsFile {
@@ -60,7 +70,7 @@ impl Profile {
         let split = up.manifest.site_settings().unwrap_or_default();
         up.manifest.set_settings(&self.site_settings(split)?);
         let mut replica = SetReplica::new(self.blog_id().clone(), Some(self.certificate()?));
-        for (id, d) in up.posts {
+        for (id, d) in std::mem::take(&mut up.posts) {
             replica.posts.insert(id, d);
         }
         // The settings also list the chosen spokes and bind the ID (the split took them from
@@ -72,6 +82,12 @@ impl Profile {
         if let Some(m) = replica.merged() {
             self.remember_folded(&m)?;
         }
+        // What the split read, so the next publish reads only what changes after it.
+        let mark = self.with_blog(|b| {
+            let scheduled = up.held_back.iter().filter_map(|id| b.post(id).map(|p| (id.clone(), p.date))).collect();
+            Ok(SignMark { blog_heads: b.heads().iter().map(ToString::to_string).collect(), scheduled })
+        })?;
+        self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())?;
         Ok(n)
     }
 
@@ -131,7 +147,29 @@ impl Profile {
         let mut replica = self.load_set()?;
         let Some(merged) = replica.merged() else { return Ok(false) };
         let mut next = merged.next_revision();
-        let posts: Vec<Post> = self.with_blog(|b| Ok(b.posts().into_iter().filter(|p| p.state == PostState::Published && !b.is_deleted(&p.id)).collect()))?;
+        // Only the posts that changed in the blog document since the last signing, and the
+        // scheduled posts whose date came, are read: a publish of one post costs one post.
+        // Without a record of the last signing (just upgraded), every post is read.
+        let mark: Option<SignMark> = std::fs::read(self.path(SIGNED)).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        type Read = (Vec<Post>, Vec<automerge::ChangeHash>, Vec<(String, DateTime<FixedOffset>)>, Option<BTreeSet<String>>);
+        let (posts, heads, waiting, read): Read = self.with_blog(|b| {
+            let heads = b.heads();
+            // The posts changed since the last signing, and the scheduled ones it held back.
+            let read: Option<BTreeSet<String>> = mark.as_ref().and_then(|m| {
+                let before: Vec<automerge::ChangeHash> = m.blog_heads.iter().filter_map(|h| h.parse().ok()).collect();
+                b.changed_post_ids_between(&before, &heads).ok().map(|mut ids| {
+                    ids.extend(m.scheduled.iter().map(|(id, _)| id.clone()));
+                    ids
+                })
+            });
+            let posts: Vec<Post> = match &read {
+                Some(ids) => ids.iter().filter_map(|id| b.post(id)).collect(),
+                None => b.posts(),
+            };
+            let live: Vec<Post> = posts.into_iter().filter(|p| p.state == PostState::Published && !b.is_deleted(&p.id)).collect();
+            let waiting = live.iter().filter(|p| p.date > now).map(|p| (p.id.clone(), p.date)).collect();
+            Ok((live, heads, waiting, read))
+        })?;
         let due: Vec<&Post> = posts.iter().filter(|p| p.date <= now && is_post_id(&p.id) && spokes_core::doc::is_slug(&p.slug)).collect();
         let mut changed = BTreeSet::new();
         let actor = automerge::ActorId::random();
@@ -147,14 +185,18 @@ impl Profile {
             let heads = d.heads();
             next.put_post(&p.id, &p.slug, p.date, p.updated, &heads);
         }
+        // Gone: listed, but not live and due now. With a partial read, only the posts read
+        // can have gone (a post leaves only through a change of the blog document).
         let live: BTreeSet<&str> = due.iter().map(|p| p.id.as_str()).collect();
-        let gone: Vec<String> = next.posts().map(|(id, _)| id.clone()).filter(|id| !live.contains(id.as_str())).collect();
+        let gone: Vec<String> = next.posts().map(|(id, _)| id.clone()).filter(|id| read.as_ref().is_none_or(|r| r.contains(id)) && !live.contains(id.as_str())).collect();
         for id in &gone {
             next.forget(id);
         }
         next.set_settings(&self.site_settings(merged.site_settings().unwrap_or_default())?);
         let same = next.leaves() == merged.leaves() && next.settings == merged.settings;
+        let mark = SignMark { blog_heads: heads.iter().map(ToString::to_string).collect(), scheduled: waiting };
         if same && replica.frontier.len() == 1 {
+            self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())?;
             return Ok(false);
         }
         let signed = SignedManifest::sign(next, key).map_err(|e| ProfileError::Signing(e.to_string()))?;
@@ -168,6 +210,7 @@ impl Profile {
         if let Some(m) = replica.merged() {
             self.remember_folded(&m)?;
         }
+        self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())?;
         Ok(true)
     }
 
@@ -207,7 +250,8 @@ impl Profile {
             let s = status.entry(t.endpoint.clone()).or_insert_with(|| SpokeStatus { endpoint: t.endpoint.clone(), ..Default::default() });
             s.last_attempt = Some(now.clone());
             match r {
-                Ok(_) => {
+                Ok(out) => {
+                    s.last_bytes_sent = Some(out.bytes_sent);
                     s.last_success = Some(now.clone());
                     s.last_error = None;
                     s.heads = replica.frontier.iter().map(|m| hex::encode(m.hash())).collect();

@@ -1,0 +1,143 @@
+//! `set-blog`: documents per post (`spokes upgrade`, `spokes/sync/2`) on the path a writer
+//! takes, in the build `./x test` makes. The generated blog of `large-blog` (`--large-posts`,
+//! `--large-bytes`) is imported and published with the `spokes` CLI to three fresh `spoke`
+//! processes on loopback, then moved with `spokes upgrade` (the clock stops when the command
+//! is done and every spoke serves version 2). Then one post is edited and published
+//! `--large-edits` times through the library (as the app does): the time until every spoke has
+//! stored and verified it, until it is readable on all three, and the bytes sent to each
+//! spoke (UDP payload of the session's connection: QUIC, TLS and all). Last, one post is
+//! unpublished: the time until no spoke serves it.
+
+use crate::Opts;
+use crate::phases::pct;
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use spokes_e2e::SpokeProc;
+use std::time::{Duration, Instant};
+
+/// Polls `url` until `done` holds for (status, body), or `limit` passes.
+fn wait(agent: &ureq::Agent, url: &str, limit: Duration, done: impl Fn(u16, &str) -> bool) -> Option<Instant> {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if let Ok(mut r) = agent.get(url).call() {
+            let status = r.status().as_u16();
+            let body = r.body_mut().read_to_string().unwrap_or_default();
+            if done(status, &body) {
+                return Some(Instant::now());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    None
+}
+
+pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
+    let tmp = tempfile::tempdir_in(work)?;
+    let site = tmp.path().join("old-blog");
+    let generated = spokes_e2e::genblog::write_zola_site(&site, &spokes_e2e::genblog::Options { posts: o.large_posts, markdown_bytes: o.large_bytes, ..Default::default() })?;
+    let quiet = [("SPOKE_LOG", "warn"), ("RUST_BACKTRACE", "0")];
+    let mut spokes: Vec<SpokeProc> = (0..3).map(|i| SpokeProc::init(&tmp.path().join(format!("spoke{i}")), &format!("Spoke {i}"))).collect();
+    let tickets: Vec<String> = spokes.iter().map(SpokeProc::invite).collect();
+    for s in &mut spokes {
+        s.start_with("spoke", &[], &quiet);
+    }
+    let w = tmp.path().join("writer");
+    let pass = spokes_e2e::PASS;
+    spokes_e2e::spokes_ok(&w, pass, &["init", "--name", "Bench Writer", "--title", "A real blog"]);
+    for t in &tickets {
+        spokes_e2e::spokes_ok(&w, pass, &["spoke", "add", t]);
+    }
+    let blog = spokes_writer::Profile::open(&w)?.blog_id().as_str().to_owned();
+    spokes_e2e::spokes_ok(&w, pass, &["import", site.to_str().context("utf8")?]);
+    spokes_e2e::spokes_ok(&w, pass, &["publish"]);
+
+    // The upgrade: the command, then every spoke serving version 2.
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(30))).build().into();
+    let t0 = Instant::now();
+    let out = spokes_e2e::spokes_ok(&w, pass, &["upgrade"]);
+    let upgrade_command_s = t0.elapsed().as_secs_f64();
+    if !out.contains("Published to 3 of 3 spokes") {
+        bail!("the upgrade did not reach every spoke: {out}");
+    }
+    let blog_id: spokes_core::BlogId = blog.parse()?;
+    for s in &spokes {
+        let store = spoke::store::Store::open(&s.data.join("spoke.db"))?;
+        if store.blog(&blog_id)?.is_none_or(|b| b.format != 2) {
+            bail!("{} does not hold the blog as a set of documents", s.http);
+        }
+        let n = s.json(&format!("/api/v1/blogs/{blog}"))["posts"].as_array().map_or(0, Vec::len);
+        if n != generated.len() {
+            bail!("{} serves {n} posts of {}", s.http, generated.len());
+        }
+    }
+    let upgrade_s = t0.elapsed().as_secs_f64();
+
+    // One post edited and published again, through the library.
+    let profile = spokes_writer::Profile::open(&w)?;
+    let mut key = profile.unlock(pass)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let pool = rt.block_on(profile.connection_pool())?;
+    let targets = profile.targets();
+    let first = generated.first().context("posts")?;
+    let post = profile.posts()?.into_iter().find(|s| s.post.title == first.title).context("the first post")?.post;
+    let original = post.body.clone();
+    let (mut stored, mut visible, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..o.large_edits {
+        let marker = format!("Edited for the {i}th time.");
+        let mut p = post.clone();
+        p.body = format!("{marker}\n\n{original}");
+        profile.update_post(&p)?;
+        let t0 = Instant::now();
+        profile.publish_local(&mut key, Some(std::slice::from_ref(&p.id)))?;
+        profile.sign_set(&mut key, chrono::Utc::now().fixed_offset())?;
+        let summary = rt.block_on(profile.sync_with_pool(&pool, &targets))?;
+        let t_stored = t0.elapsed();
+        if summary.up_to_date != spokes.len() {
+            bail!("edit {i} reached {} of {} spokes: {}", summary.up_to_date, spokes.len(), summary.sentence);
+        }
+        let ready: Vec<Option<Instant>> = spokes.iter().map(|s| wait(&agent, &format!("http://{}/b/{blog}/posts/{}", s.http, p.slug), Duration::from_secs(10), |c, b| c == 200 && b.contains(&marker))).collect();
+        let Some(all) = ready.iter().copied().collect::<Option<Vec<Instant>>>() else { bail!("edit {i} never became readable on every spoke") };
+        stored.push(t_stored.as_secs_f64() * 1000.0);
+        visible.push(all.iter().max().map(|r| r.duration_since(t0).as_secs_f64() * 1000.0).unwrap_or(f64::MAX));
+        bytes.extend(summary.spokes.iter().filter_map(|s| s.last_bytes_sent).map(|b| b as f64));
+    }
+
+    // One post taken back: until no spoke serves it.
+    let last = generated.last().context("posts")?;
+    let gone = profile.posts()?.into_iter().find(|s| s.post.title == last.title).context("the last post")?.post;
+    let t0 = Instant::now();
+    profile.unpublish(&mut key, &gone.id)?;
+    profile.sign_set(&mut key, chrono::Utc::now().fixed_offset())?;
+    rt.block_on(profile.sync_with_pool(&pool, &targets))?;
+    let removed: Vec<Option<Instant>> = spokes.iter().map(|s| wait(&agent, &format!("http://{}/b/{blog}/posts/{}", s.http, gone.slug), Duration::from_secs(10), |c, _| c == 404)).collect();
+    let Some(removed) = removed.iter().copied().collect::<Option<Vec<Instant>>>() else { bail!("the unpublished post is still served") };
+    let forget_ms = removed.iter().max().map(|r| r.duration_since(t0).as_secs_f64() * 1000.0).unwrap_or(f64::MAX);
+    rt.block_on(pool.close());
+    drop(spokes);
+    for v in [&mut stored, &mut visible, &mut bytes] {
+        v.sort_by(f64::total_cmp);
+    }
+    let (visible_p50, bytes_p50) = (pct(&visible, 50), pct(&bytes, 50));
+    let goals = json!({
+        "later_readable": {"what": "publish one edited post to 3 spokes, p50 until readable on all: under 10 ms", "met": visible_p50 < 10.0},
+        "later_bytes": {"what": "bytes sent per spoke for one edited post: under 20 KB", "met": bytes_p50 < 20_000.0},
+    });
+    let all_met = goals.as_object().is_some_and(|g| g.values().all(|v| v["met"] == true));
+    Ok(json!({
+        "posts": generated.len(),
+        "markdown_bytes": generated.iter().map(|p| p.bytes).sum::<usize>(),
+        "build": "the spoke and spokes programs of the dev build; later publishes through the library in this process (one connection per spoke and session)",
+        "upgrade_command_s": upgrade_command_s,
+        "upgrade_s": upgrade_s,
+        "later_publishes": stored.len(),
+        "later_stored_p50_ms": pct(&stored, 50),
+        "later_stored_p99_ms": pct(&stored, 99),
+        "later_readable_p50_ms": visible_p50,
+        "later_readable_p99_ms": pct(&visible, 99),
+        "later_bytes_per_spoke_p50": bytes_p50,
+        "later_bytes_per_spoke_max": bytes.last().copied().unwrap_or(0.0),
+        "unpublish_gone_everywhere_ms": forget_ms,
+        "goals": goals,
+        "goal": {"what": "the sync-by-difference goals of the documents-per-post issue", "met": all_met},
+    }))
+}
