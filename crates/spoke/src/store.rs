@@ -329,8 +329,8 @@ impl Store {
                  ALTER TABLE blogs ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
                  CREATE TABLE IF NOT EXISTS set_manifests(
                     blog_id TEXT NOT NULL REFERENCES blogs(blog_id) ON DELETE CASCADE,
-                    position INTEGER NOT NULL, recent INTEGER NOT NULL, manifest TEXT NOT NULL,
-                    PRIMARY KEY(blog_id, position));
+                    hash TEXT NOT NULL, rev INTEGER NOT NULL, recent INTEGER NOT NULL,
+                    manifest TEXT NOT NULL, PRIMARY KEY(blog_id, hash));
                  CREATE TABLE IF NOT EXISTS set_posts(
                     blog_id TEXT NOT NULL REFERENCES blogs(blog_id) ON DELETE CASCADE,
                     post_id TEXT NOT NULL, document BLOB NOT NULL, PRIMARY KEY(blog_id, post_id));
@@ -344,7 +344,7 @@ impl Store {
     /// The stored manifests of a set blog: (frontier, recent), each as stored.
     pub fn set_manifests(&self, blog_id: &BlogId) -> Result<(Vec<StoredManifest>, Vec<StoredManifest>), StoreError> {
         let conn = self.conn();
-        let mut st = conn.prepare_cached("SELECT recent, manifest FROM set_manifests WHERE blog_id = ?1 ORDER BY position")?;
+        let mut st = conn.prepare_cached("SELECT recent, manifest FROM set_manifests WHERE blog_id = ?1 ORDER BY rev DESC, hash")?;
         let rows = st.query_map(params![blog_id.as_str()], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
         let (mut frontier, mut recent) = (Vec::new(), Vec::new());
         for (is_recent, text) in rows {
@@ -388,10 +388,24 @@ impl Store {
             tx.execute("DELETE FROM statements WHERE blog_id = ?1", params![b])?;
             tx.execute("DELETE FROM sync_states WHERE blog_id = ?1", params![b])?;
         }
-        tx.execute("DELETE FROM set_manifests WHERE blog_id = ?1", params![b])?;
-        for (i, (m, recent)) in set.frontier.iter().map(|m| (m, false)).chain(set.recent.iter().map(|m| (m, true))).enumerate() {
-            let text = serde_json::to_string(m).map_err(|e| StoreError::Damaged(e.to_string()))?;
-            tx.execute("INSERT INTO set_manifests(blog_id, position, recent, manifest) VALUES (?1, ?2, ?3, ?4)", params![b, i as i64, recent, text])?;
+        // Manifests by the hash of their header: those kept stay as they are (only whether
+        // they are recent may change), new ones are added, the others deleted.
+        let kept: Vec<(String, &StoredManifest, bool)> = set.frontier.iter().map(|m| (m, false)).chain(set.recent.iter().map(|m| (m, true))).map(|(m, recent)| (hex::encode(spokes_core::merkle::sha256(m.statement.as_bytes())), m, recent)).collect();
+        let held: Vec<String> = {
+            let mut st = tx.prepare("SELECT hash FROM set_manifests WHERE blog_id = ?1")?;
+            st.query_map(params![b], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?
+        };
+        for h in held.iter().filter(|h| !kept.iter().any(|(k, _, _)| k == *h)) {
+            tx.execute("DELETE FROM set_manifests WHERE blog_id = ?1 AND hash = ?2", params![b, h])?;
+        }
+        for (hash, m, recent) in &kept {
+            if held.contains(hash) {
+                tx.execute("UPDATE set_manifests SET recent = ?3 WHERE blog_id = ?1 AND hash = ?2", params![b, hash, recent])?;
+            } else {
+                let rev = spokes_core::manifest::Header::parse(m.statement.as_bytes()).map(|h| h.rev).unwrap_or(0);
+                let text = serde_json::to_string(m).map_err(|e| StoreError::Damaged(e.to_string()))?;
+                tx.execute("INSERT INTO set_manifests(blog_id, hash, rev, recent, manifest) VALUES (?1, ?2, ?3, ?4, ?5)", params![b, hash, rev as i64, recent, text])?;
+            }
         }
         for (id, bytes) in set.changed {
             tx.execute("INSERT INTO set_posts(blog_id, post_id, document) VALUES (?1, ?2, ?3) ON CONFLICT(blog_id, post_id) DO UPDATE SET document = excluded.document", params![b, id, bytes])?;

@@ -49,8 +49,9 @@ pub const SET_PROTOCOL: u32 = 2;
 /// other's manifests); a session that would leave more is refused (`too-large`).
 pub const MAX_FRONTIER: usize = 16;
 
-/// Most manifests kept after they were superseded, to serve as bases of differences.
-pub const MAX_RECENT: usize = 8;
+/// Most manifests kept after they were superseded, to serve as bases of differences (a
+/// spoke that missed a publish or two still gets only what changed).
+pub const MAX_RECENT: usize = 2;
 
 /// Most header hashes a `ManifestHave` frame may list.
 pub const MAX_HAVE: usize = MAX_FRONTIER + MAX_RECENT;

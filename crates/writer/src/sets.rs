@@ -129,7 +129,7 @@ impl Profile {
             }
         }
         let file = ManifestsFile { version: 1, frontier: replica.frontier.iter().map(StoredManifest::of).collect(), recent: replica.recent.iter().map(StoredManifest::of).collect() };
-        self.write(MANIFESTS, &serde_json::to_vec_pretty(&file).unwrap_or_default())?;
+        self.write(MANIFESTS, &serde_json::to_vec(&file).unwrap_or_default())?;
         for id in forgotten.iter().filter(|id| is_post_id(id)) {
             let p = dir.join(format!("{id}.automerge"));
             match std::fs::remove_file(&p) {
