@@ -279,16 +279,8 @@ pub(crate) async fn sync_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &Bl
     let peer_id = peer.to_owned();
     let r = initiate(endpoint, addr.clone(), Hello::new(blog.clone(), None), &mut replica, &mut state, |rep, st, out| inner.persist(&peer_id, admission, rep, st, out)).await;
     // Then the images the blog links to, both ways.
-    if r.is_ok()
-        && let Some(view) = inner.blog(blog)
-        && !view.images.is_empty()
-    {
-        let linked: Vec<ImageName> = view.images.iter().cloned().collect();
-        let held = inner.store.has_images(blog, &linked).unwrap_or_default();
-        let (have, want): (Vec<ImageName>, Vec<ImageName>) = linked.into_iter().partition(|n| held.contains(n));
-        if let Err(e) = spokes_sync::images::exchange(endpoint, addr, blog, inner.as_ref(), have, want).await {
-            tracing::debug!(peer, "image replication failed: {e}");
-        }
+    if r.is_ok() {
+        exchange_images(inner, endpoint, blog, peer, addr).await;
     }
     if let Err(e) = &r {
         if matches!(e, SyncError::Refused(_)) {
@@ -308,19 +300,22 @@ async fn sync_set_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, p
     };
     let peer_id = peer.to_owned();
     let r = spokes_sync::set::initiate_set(endpoint, addr.clone(), None, &mut replica, &mut |id| inner.load_post_doc(blog, id), |rep, out| inner.persist_set(&peer_id, admission, rep, out)).await;
-    if r.is_ok()
-        && let Some(view) = inner.blog(blog)
-        && !view.images.is_empty()
-    {
-        let linked: Vec<ImageName> = view.images.iter().cloned().collect();
-        let held = inner.store.has_images(blog, &linked).unwrap_or_default();
-        let (have, want): (Vec<ImageName>, Vec<ImageName>) = linked.into_iter().partition(|n| held.contains(n));
-        if let Err(e) = spokes_sync::images::exchange(endpoint, addr, blog, inner.as_ref(), have, want).await {
-            tracing::debug!(peer, "image replication failed: {e}");
-        }
+    if r.is_ok() {
+        exchange_images(inner, endpoint, blog, peer, addr).await;
     }
     if let Err(e @ SyncError::Refused(_)) = &r {
         inner.record_failure(peer, Some(blog), e);
     }
     r.map(|_| Outcome::default())
+}
+
+/// After a sync with `peer`: the pictures `blog`'s published posts link to, both ways.
+async fn exchange_images(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &str, addr: EndpointAddr) {
+    let Some(view) = inner.blog(blog).filter(|v| !v.images.is_empty()) else { return };
+    let linked: Vec<ImageName> = view.images.iter().cloned().collect();
+    let held = inner.store.has_images(blog, &linked).unwrap_or_default();
+    let (have, want): (Vec<ImageName>, Vec<ImageName>) = linked.into_iter().partition(|n| held.contains(n));
+    if let Err(e) = spokes_sync::images::exchange(endpoint, addr, blog, inner.as_ref(), have, want).await {
+        tracing::debug!(peer, "image replication failed: {e}");
+    }
 }
