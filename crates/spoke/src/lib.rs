@@ -266,7 +266,8 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         }
     });
     let repl_task = tokio::spawn(replication_loop(inner.clone(), endpoint.clone(), rx, Duration::from_secs(config.replicate_interval_secs.max(1))));
-    let index_task = tokio::spawn(search::indexer(search, index_rx, Duration::from_millis(200)));
+    let views = inner.clone();
+    let index_task = tokio::spawn(search::indexer(search, index_rx, Duration::from_millis(200), Arc::new(move |b: &BlogId| http::SpokeView::blog(views.as_ref(), b))));
     let council_task = tokio::spawn(council_loop(inner.clone(), endpoint, Duration::from_secs(config.council.interval_secs.max(1))));
     let watch_task = tokio::spawn(watch_loop(inner.clone()));
     Ok(RunningSpoke { http_addr, endpoint_id: key.public(), p2p_addrs, web, router, tasks: vec![http_task, repl_task, index_task, council_task, watch_task], inner })

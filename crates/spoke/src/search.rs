@@ -176,8 +176,22 @@ impl SearchIndex {
     /// Brings the index in line with `view` (a verified blog's current published posts;
     /// `None` removes the blog), without committing. Returns whether anything changed.
     pub fn update(&self, blog: &BlogId, view: Option<&BlogView>) -> Result<bool, SearchError> {
-        let f = self.fields;
         let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        self.update_with(&writer, blog, view)
+    }
+
+    /// [`SearchIndex::update`] with the view `current` gives for `blog` now, read while the
+    /// index is locked: a view that was replaced before this call can never be indexed after
+    /// its replacement (which would bring back, until the next pass, the words of a post the
+    /// writer took back).
+    pub fn refresh(&self, blog: &BlogId, current: &dyn Fn(&BlogId) -> Option<Arc<BlogView>>) -> Result<bool, SearchError> {
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let view = current(blog);
+        self.update_with(&writer, blog, view.as_deref())
+    }
+
+    fn update_with(&self, writer: &IndexWriter, blog: &BlogId, view: Option<&BlogView>) -> Result<bool, SearchError> {
+        let f = self.fields;
         let mut indexed = self.indexed.lock().unwrap_or_else(|p| p.into_inner());
         let posts: Vec<&PostView> = view.filter(|v| v.verified()).map(|v| v.posts.iter().map(|p| p.as_ref()).collect()).unwrap_or_default();
         let mut changed = false;
@@ -278,23 +292,23 @@ fn html_escape(s: &str) -> String {
 }
 
 /// Feeds views to the index in the background, committing at most every `every`.
-pub async fn indexer(index: Arc<SearchIndex>, mut rx: tokio::sync::mpsc::UnboundedReceiver<(BlogId, Option<Arc<BlogView>>)>, every: std::time::Duration) {
+///
+/// Each blog named in a batch is indexed as `current` shows it when the index takes it (the
+/// views in the messages only say which blogs changed), so a batch that waited cannot put back
+/// what a newer view left out.
+pub async fn indexer(index: Arc<SearchIndex>, mut rx: tokio::sync::mpsc::UnboundedReceiver<(BlogId, Option<Arc<BlogView>>)>, every: std::time::Duration, current: Arc<dyn Fn(&BlogId) -> Option<Arc<BlogView>> + Send + Sync>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         tokio::time::sleep(every).await;
         while let Ok(m) = rx.try_recv() {
             batch.push(m);
         }
-        let index = index.clone();
+        let (index, current) = (index.clone(), current.clone());
         let r = tokio::task::spawn_blocking(move || -> Result<(), SearchError> {
-            // Only the newest view of each blog matters.
-            let mut newest: HashMap<BlogId, Option<Arc<BlogView>>> = HashMap::new();
-            for (b, v) in batch {
-                newest.insert(b, v);
-            }
+            let blogs: std::collections::BTreeSet<BlogId> = batch.into_iter().map(|(b, _)| b).collect();
             let mut changed = false;
-            for (b, v) in &newest {
-                changed |= index.update(b, v.as_deref())?;
+            for b in &blogs {
+                changed |= index.refresh(b, current.as_ref())?;
             }
             if changed {
                 index.commit()?;

@@ -109,16 +109,17 @@ impl Inner {
         // The version 1 document, if this was the upgrade, is gone from the cache too.
         self.docs.lock().unwrap_or_else(|p| p.into_inner()).remove(&blog_id);
         let upgraded = stored.as_ref().is_none_or(|b| b.format != 2);
-        let view = Arc::new(view);
+        self.publish_view(&blog_id, view);
         if upgraded || !outcome.forgotten.is_empty() {
             // Forgetting happens within the session: the search index lets go of the words now
-            // (its commit purges them from the disk), not at the indexer's next pass.
-            let purged = self.search.update(&blog_id, Some(&view)).and_then(|_| self.search.commit());
+            // (its commit purges them from the disk), not at the indexer's next pass. The view
+            // is read back from what readers are shown, under the index's lock, so a pass of
+            // the indexer that was waiting cannot index the old view after this.
+            let purged = self.search.refresh(&blog_id, &|b| http::SpokeView::blog(self, b)).and_then(|_| self.search.commit());
             if let Err(e) = purged {
                 tracing::error!(blog = %blog_id, "cannot purge removed posts from the search index: {e}");
             }
         }
-        self.publish_view(&blog_id, view);
         drop(_guard);
         if stored.is_none() {
             self.update_gauges();
