@@ -214,3 +214,20 @@ fn two_computers_editing_offline_converge_through_a_spoke() {
         assert!(spokes_ok(w, PASS, &["verify"]).starts_with("Verified"));
     }
 }
+
+/// Promise 4 for a blog kept as a set: a spoke that was down while the writer published gets
+/// the revision from the other spoke, with the writer's computer no longer taking part.
+#[test]
+fn a_spoke_that_was_down_catches_up_from_another_spoke() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut spokes_, w, blog) = network(tmp.path(), 2);
+    let id = spokes_ok(&w, PASS, &["new", "--title", "Notes", "--body", "First words."]).trim().to_owned();
+    spokes_ok(&w, PASS, &["publish"]);
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("Published to 2 of 2 spokes"));
+    spokes_[1].stop();
+    spokes_ok(&w, PASS, &["edit", &id, "--body", "Written while one spoke was down."]);
+    assert!(spokes_exit(&w, PASS, &["publish"], 3).contains("Published to 1 of 2 spokes"));
+    spokes_[1].start();
+    let caught_up = wait_until(Duration::from_secs(30), || spokes_[1].get(&format!("/b/{blog}/posts/notes")).1.contains("Written while one spoke was down."));
+    assert!(caught_up, "the spoke that was down did not get the revision from the other");
+}

@@ -37,17 +37,7 @@ fn cpu_ticks(pid: u32) -> u64 {
 
 /// Polls `url` until it answers 200 with a body containing `needle`, or `limit` passes.
 fn wait_for(agent: &ureq::Agent, url: &str, needle: &str, limit: Duration) -> Option<Instant> {
-    let t0 = Instant::now();
-    while t0.elapsed() < limit {
-        if let Ok(mut r) = agent.get(url).call()
-            && r.status() == 200
-            && r.body_mut().read_to_string().is_ok_and(|b| b.contains(needle))
-        {
-            return Some(Instant::now());
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    None
+    crate::sets::wait(agent, url, limit, |status, body| status == 200 && body.contains(needle))
 }
 
 pub fn large_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {

@@ -16,7 +16,7 @@ use spokes_e2e::SpokeProc;
 use std::time::{Duration, Instant};
 
 /// Polls `url` until `done` holds for (status, body), or `limit` passes.
-fn wait(agent: &ureq::Agent, url: &str, limit: Duration, done: impl Fn(u16, &str) -> bool) -> Option<Instant> {
+pub(crate) fn wait(agent: &ureq::Agent, url: &str, limit: Duration, done: impl Fn(u16, &str) -> bool) -> Option<Instant> {
     let t0 = Instant::now();
     while t0.elapsed() < limit {
         if let Ok(mut r) = agent.get(url).call() {

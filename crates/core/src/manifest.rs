@@ -498,8 +498,8 @@ impl Manifest {
     /// Whether this manifest makes `other` redundant: its settings are at least as new and,
     /// for every leaf of `other`, it has that post gone at a rev at least as high, or listed at
     /// a rev at least as high with heads whose history holds `other`'s heads.
-    /// `contains(newer, older)` answers the last question from the post's document.
-    pub fn supersedes(&self, other: &Manifest, mut contains: impl FnMut(&[ChangeHash], &[ChangeHash]) -> bool) -> bool {
+    /// `contains(post ID, newer, older)` answers the last question from the post's document.
+    pub fn supersedes(&self, other: &Manifest, mut contains: impl FnMut(&str, &[ChangeHash], &[ChangeHash]) -> bool) -> bool {
         if self.settings_rev < other.settings_rev || (self.settings_rev == other.settings_rev && self.settings != other.settings) {
             return false;
         }
@@ -507,7 +507,7 @@ impl Manifest {
             (None, _) => false,
             (Some(Entry::Gone { rev }), t) => *rev >= t.rev(),
             (Some(Entry::Post(_)), Entry::Gone { .. }) => false,
-            (Some(Entry::Post(mine)), Entry::Post(t)) => mine.rev >= t.rev && (mine.heads == t.heads || contains(&mine.heads, &t.heads)),
+            (Some(Entry::Post(mine)), Entry::Post(t)) => mine.rev >= t.rev && (mine.heads == t.heads || contains(id, &mine.heads, &t.heads)),
         })
     }
 }
@@ -673,7 +673,7 @@ mod tests {
         // manifest does not make a concurrent one redundant.
         let mut top = ab.next_revision();
         top.put_post("fedcba9876543210", "second", date("2026-04-01T08:00:00Z"), date("2026-05-02T00:00:00Z"), &[h(10)]);
-        let history = |newer: &[ChangeHash], older: &[ChangeHash]| newer == [h(10)] && older.iter().all(|o| [h(2), h(3), h(7), h(8)].contains(o));
+        let history = |_: &str, newer: &[ChangeHash], older: &[ChangeHash]| newer == [h(10)] && older.iter().all(|o| [h(2), h(3), h(7), h(8)].contains(o));
         assert!(top.supersedes(&a, history) && top.supersedes(&b, history) && top.supersedes(&base, history));
         assert!(!a.supersedes(&b, history) && !b.supersedes(&a, history));
         assert_eq!(ab.changed_since(&base), ["0123456789abcdef".to_owned(), "fedcba9876543210".to_owned()].into());

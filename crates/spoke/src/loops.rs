@@ -253,7 +253,8 @@ pub(crate) async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog
     let key = (peer.endpoint.clone(), blog.clone());
     let mut in_step = inner.in_step.lock().unwrap_or_else(|e| e.into_inner());
     match &r {
-        Ok(o) if o.heads == o.peer_heads => {
+        // A set blog's outcome carries no heads: it is never taken as in step.
+        Ok(o) if o.heads == o.peer_heads && !o.heads.is_empty() => {
             in_step.insert(key, o.heads.clone());
         }
         _ => {

@@ -291,12 +291,15 @@ fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// What a blog shows readers now (the spoke's views), for [`indexer`].
+pub type CurrentView = dyn Fn(&BlogId) -> Option<Arc<BlogView>> + Send + Sync;
+
 /// Feeds views to the index in the background, committing at most every `every`.
 ///
 /// Each blog named in a batch is indexed as `current` shows it when the index takes it (the
 /// views in the messages only say which blogs changed), so a batch that waited cannot put back
 /// what a newer view left out.
-pub async fn indexer(index: Arc<SearchIndex>, mut rx: tokio::sync::mpsc::UnboundedReceiver<(BlogId, Option<Arc<BlogView>>)>, every: std::time::Duration, current: Arc<dyn Fn(&BlogId) -> Option<Arc<BlogView>> + Send + Sync>) {
+pub async fn indexer(index: Arc<SearchIndex>, mut rx: tokio::sync::mpsc::UnboundedReceiver<(BlogId, Option<Arc<BlogView>>)>, every: std::time::Duration, current: Arc<CurrentView>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         tokio::time::sleep(every).await;

@@ -124,6 +124,10 @@ impl Inner {
         if stored.is_none() {
             self.update_gauges();
         }
+        if outcome.new_manifests > 0 || !outcome.changed_posts.is_empty() {
+            // To the blog's other spokes, as version 1 does (promise 4).
+            let _ = self.replicate.send((blog_id, Some(peer.to_owned())));
+        }
         Ok(())
     }
 
@@ -148,14 +152,6 @@ impl Inner {
         };
         view.hosted = hosted;
         self.publish_view(blog_id, view);
-    }
-
-    /// Installs `view` for readers and the search index.
-    fn publish_view(&self, blog_id: &BlogId, view: impl Into<Arc<BlogView>>) {
-        let view: Arc<BlogView> = view.into();
-        self.views.write().unwrap_or_else(|p| p.into_inner()).insert(blog_id.clone(), view.clone());
-        self.touch();
-        let _ = self.index_tx.send((blog_id.clone(), Some(view)));
     }
 
     /// The verification bundle of a set blog (version 2).

@@ -337,10 +337,15 @@ impl Inner {
         let previous = self.views.read().unwrap_or_else(|p| p.into_inner()).get(&replica.blog_id).cloned();
         let mut view = BlogView::rebuild(replica, previous.as_deref());
         view.hosted = self.store.kind(&replica.blog_id).ok().flatten().is_none_or(|k| k == BlogKind::Hosted);
-        let view = Arc::new(view);
-        self.views.write().unwrap_or_else(|p| p.into_inner()).insert(replica.blog_id.clone(), view.clone());
+        self.publish_view(&replica.blog_id, view);
+    }
+
+    /// Installs `view` for readers and tells the search index.
+    pub(crate) fn publish_view(&self, blog_id: &BlogId, view: impl Into<Arc<BlogView>>) {
+        let view: Arc<BlogView> = view.into();
+        self.views.write().unwrap_or_else(|p| p.into_inner()).insert(blog_id.clone(), view.clone());
         self.touch();
-        let _ = self.index_tx.send((replica.blog_id.clone(), Some(view)));
+        let _ = self.index_tx.send((blog_id.clone(), Some(view)));
     }
 
     /// Stops showing a blog (suspended or dropped).

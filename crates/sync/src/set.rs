@@ -145,11 +145,7 @@ impl SetReplica {
         }
         let mut frontier = std::mem::take(&mut self.frontier);
         let supersedes = |a: &Manifest, b: &Manifest, me: &mut SetReplica, load: &mut Loader<'_>| {
-            a.supersedes(b, |newer, older| {
-                // Which post: the one whose leaves carry these heads.
-                let id = a.posts().find(|(_, l)| l.heads == newer).map(|(id, _)| id.clone());
-                id.and_then(|id| me.post(&id, load).map(|d| d.contains(newer, older))).unwrap_or(false)
-            })
+            a.supersedes(b, |id, newer, older| me.post(id, load).is_some_and(|d| d.contains(newer, older)))
         };
         if frontier.iter().any(|f| supersedes(&f.manifest, &m.manifest, self, load)) {
             self.frontier = frontier;
@@ -332,6 +328,7 @@ where
         if let Err(e) = budget.check(bytes) {
             return Err(refuse(send, expansion_refusal(e)).await);
         }
+        // A copy: a refusal below leaves the replica's own document as it was.
         let mut doc = match (replica.post(&id, load).cloned(), whole) {
             (Some(mut d), _) => {
                 let r = if whole {

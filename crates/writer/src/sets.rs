@@ -226,8 +226,10 @@ impl Profile {
     pub(crate) async fn sync_set_with_pool(&self, pool: &spokes_sync::peer::ConnectionPool, targets: &[SpokeTarget]) -> Result<PublishSummary, ProfileError> {
         let mut status: BTreeMap<String, SpokeStatus> = self.load_status();
         let now = chrono::Utc::now().to_rfc3339();
+        // Read once; each session's result is saved before it ends, so the next session starts
+        // from it. A failed session may have left the copy half-changed: it is read again.
+        let mut replica = self.load_set()?;
         for t in targets {
-            let mut replica = self.load_set()?;
             let r = match t.endpoint_addr() {
                 Err(e) => Err(spokes_sync::SyncError::Connect(e)),
                 Ok(addr) => {
@@ -259,6 +261,7 @@ impl Profile {
                 Err(e) => {
                     tracing::warn!(spoke = t.endpoint, "sync failed: {e}");
                     s.last_error = Some(crate::publish::plain(&e));
+                    replica = self.load_set()?;
                 }
             }
         }
