@@ -231,3 +231,48 @@ fn a_spoke_that_was_down_catches_up_from_another_spoke() {
     let caught_up = wait_until(Duration::from_secs(30), || spokes_[1].get(&format!("/b/{blog}/posts/notes")).1.contains("Written while one spoke was down."));
     assert!(caught_up, "the spoke that was down did not get the revision from the other");
 }
+
+/// A council copy forgets too: a member that copies the blog from the spoke hosting it (in
+/// format 1 first, then as a set once the writer upgrades) drops the version 1 document, and
+/// a post the writer unpublishes leaves its pages, search and files within its next pulls.
+#[test]
+fn a_council_copy_forgets_what_the_writer_takes_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut host = SpokeProc::init(&tmp.path().join("host"), "Host");
+    let mut member = SpokeProc::init(&tmp.path().join("member"), "Member");
+    let host_id = host.endpoint_id();
+    member.configure(|c| c.council.upstreams = vec![host_id.clone()]);
+    host.start();
+    member.start();
+    let ticket = host.admin(&["council", "invite"]);
+    assert!(member.admin(&["council", "join", ticket.trim()]).contains("(2 members)"));
+    let w = tmp.path().join("writer");
+    spokes_ok(&w, PASS, &["init", "--name", "Writer", "--title", "Copied Notes"]);
+    spokes_ok(&w, PASS, &["spoke", "add", &host.invite()]);
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+    spokes_ok(&w, PASS, &["new", "--title", "Kept", "--body", "Marmalade stays published."]);
+    let withdrawn = spokes_ok(&w, PASS, &["new", "--title", "Withdrawn", "--body", "Quicksilver was a mistake."]).trim().to_owned();
+    let binned = spokes_ok(&w, PASS, &["new", "--title", "Binned", "--body", "Pumpernickel goes to the bin."]).trim().to_owned();
+    spokes_ok(&w, PASS, &["publish"]);
+    let copied = |word: &str| member.get(&format!("/b/{blog}/")).1.contains(word);
+    assert!(wait_until(Duration::from_secs(30), || copied("Withdrawn")), "the member did not copy the blog");
+    assert!(member.admin(&["blogs"]).contains("mirror"));
+    // Taken back in format 1: the copy's document keeps the words in its history.
+    spokes_ok(&w, PASS, &["unpublish", &withdrawn]);
+    assert!(wait_until(Duration::from_secs(30), || !copied("Withdrawn")));
+
+    // The upgrade reaches the copy through the council: the old document goes.
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("Published to 1 of 1 spoke"));
+    let bundle_version = || member.json(&format!("/b/{blog}/bundle.json"))["version"].as_u64();
+    assert!(wait_until(Duration::from_secs(30), || bundle_version() == Some(2)), "the member did not take the set: bundle version {:?}", bundle_version());
+    served_without(&member, &blog, &["Quicksilver"], "Marmalade");
+    spokes_ok(&w, PASS, &["unpublish", &binned]);
+    assert!(wait_until(Duration::from_secs(30), || !copied("Binned")), "the copy still shows the unpublished post");
+    let gone = ["Quicksilver", "Pumpernickel"];
+    served_without(&member, &blog, &gone, "Marmalade");
+    let reply = sync_reply(&member, &blog);
+    assert!(reply.contains("Marmalade") && !gone.iter().any(|g| reply.contains(g)), "the copy's sync reply: {reply}");
+    assert!(member.admin(&["blogs"]).contains("mirror"), "still a copy, not a hosted blog");
+    member.stop();
+    stored_without(&member.data, &gone, "Marmalade");
+}

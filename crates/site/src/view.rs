@@ -80,8 +80,14 @@ pub struct BlogView {
     pub verification: Verification,
     /// Spokes the author lists.
     pub spokes: Vec<SpokeRef>,
-    /// Heads of the document this view was built from (empty for an empty document).
+    /// Heads of the document this view was built from (empty for an empty document, and for
+    /// a blog kept as a set of documents).
     pub heads: Vec<automerge::ChangeHash>,
+    /// For a blog kept as a set of documents: the frontier this view was built from, as
+    /// [`spokes_sync::set::SignedManifest::names`] gives it (empty for format 1).
+    pub manifests: Vec<String>,
+    /// The highest manifest `rev` of that frontier (0 for format 1).
+    pub rev: u64,
     /// Every image a published post links to: the only images of this blog the spoke takes
     /// and serves.
     pub images: BTreeSet<ImageName>,
@@ -142,7 +148,7 @@ impl BlogView {
     fn empty(blog_id: &BlogId, certificate: Option<&spokes_core::Certificate>, verification: Verification, previous: Option<&BlogView>) -> BlogView {
         let fingerprint = certificate.map(|c| c.fingerprint()).unwrap_or_default();
         let author = certificate.and_then(|c| c.user_id()).unwrap_or_default();
-        BlogView { blog_id: blog_id.clone(), settings: BlogSettings::default(), fingerprint, author, posts: vec![], verification, spokes: vec![], heads: vec![], images: BTreeSet::new(), hosted: previous.is_none_or(|p| p.hosted) }
+        BlogView { blog_id: blog_id.clone(), settings: BlogSettings::default(), fingerprint, author, posts: vec![], verification, spokes: vec![], heads: vec![], manifests: vec![], rev: 0, images: BTreeSet::new(), hosted: previous.is_none_or(|p| p.hosted) }
     }
 
     /// The view of a verified replica: the only way to a view with posts. When `previous`
@@ -191,6 +197,8 @@ impl BlogView {
     pub fn of_set(set: &VerifiedSet, previous: Option<&BlogView>) -> BlogView {
         let verification = Verification::Verified { changes: set.changes(), statements: set.frontier().len(), checked_at: chrono::Utc::now().to_rfc3339() };
         let mut view = Self::empty(set.blog_id(), set.certificate(), verification, previous);
+        view.manifests = spokes_sync::set::SignedManifest::names(set.frontier());
+        view.rev = set.frontier().iter().map(|m| m.manifest.rev).max().unwrap_or(0);
         if let Some(settings) = set.merged().and_then(|m| m.site_settings().ok()) {
             view.settings = settings.blog;
             view.spokes = settings.spokes;
@@ -222,6 +230,8 @@ impl BlogView {
         };
         let verification = Verification::Verified { changes: set.changes(), statements: set.frontier().len(), checked_at: chrono::Utc::now().to_rfc3339() };
         let mut view = Self::empty(set.blog_id(), set.certificate(), verification, previous);
+        view.manifests = spokes_sync::set::SignedManifest::names(set.frontier());
+        view.rev = set.frontier().iter().map(|m| m.manifest.rev).max().unwrap_or(0);
         if let Some(settings) = set.merged().and_then(|m| m.site_settings().ok()) {
             view.settings = settings.blog;
             view.spokes = settings.spokes;
@@ -244,6 +254,13 @@ impl BlogView {
     /// The view of a set blog that failed verification: who it claims to be, and no posts.
     pub fn failed_set(blog_id: &BlogId, certificate: Option<&spokes_core::Certificate>, reason: &str) -> BlogView {
         Self::empty(blog_id, certificate, Verification::Failed { reason: reason.to_owned() }, None)
+    }
+
+    /// The state this view was built from as peers name it: the document's heads as hex
+    /// (format 1) or the frontier's manifest names (a set of documents). Empty when there is
+    /// nothing to offer.
+    pub fn state(&self) -> Vec<String> {
+        if self.manifests.is_empty() { self.heads.iter().map(ToString::to_string).collect() } else { self.manifests.clone() }
     }
 
     /// The post with this slug, if readers may see it yet.

@@ -120,10 +120,10 @@ struct Inner {
     /// Council offers refused for failing verification: (peer, blog) → the offered heads, not
     /// fetched again until the peer offers something else.
     refused_offers: Mutex<HashMap<(String, BlogId), Vec<String>>>,
-    /// Per (peer spoke, blog), the heads both sides held at the end of the last replication
-    /// session: while ours are still those, the periodic replication skips that peer (it
-    /// pushes to us itself when it has something new).
-    in_step: Mutex<HashMap<(String, BlogId), Vec<automerge::ChangeHash>>>,
+    /// Per (peer spoke, blog), the state both sides held at the end of the last replication
+    /// session ([`BlogView::state`]: heads, or manifest names): while ours is still that, the
+    /// periodic replication skips that peer (it pushes to us itself when it has something new).
+    in_step: Mutex<HashMap<(String, BlogId), Vec<String>>>,
     /// Test-only dishonesty (feature `dishonest`).
     #[cfg(feature = "dishonest")]
     tamper: Option<dishonest::Tamper>,

@@ -75,6 +75,9 @@ pub(crate) async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &coun
 pub(crate) async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, offered: &council::CatalogEntry) -> Result<bool, SyncError> {
     let internal = |e: &dyn std::fmt::Display| SyncError::Refused(RemoteError::new(Code::Internal, e.to_string()));
     let blog = &offered.blog_id;
+    if !offered.manifests.is_empty() {
+        return pull_set_blog(inner, endpoint, up, addr, offered).await;
+    }
     let Some(mut theirs) = council::parse_heads(&offered.heads) else {
         inner.refused_blog(&up.endpoint, blog, Code::Malformed, "its catalog names heads that are not change hashes");
         return Ok(false);
@@ -114,10 +117,60 @@ pub(crate) async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &coun
     if let Some(before) = &before
         && inner.check_rollback(&up.endpoint, blog, before, &theirs, &offered.heads) == Some(true)
     {
-        return Ok(outcome.new_changes > 0);
+        return Ok(outcome.new > 0);
     }
     inner.store.set_peer_heads(&up.endpoint, blog, &offered.heads).map_err(|e| internal(&e))?;
-    Ok(outcome.new_changes > 0)
+    Ok(outcome.new > 0)
+}
+
+/// [`pull_blog`] for a blog the upstream keeps as a set of documents (its catalog entry names
+/// manifests): pulled over `spokes/sync/2` unless this spoke shows the same frontier. The
+/// upstream's offered `rev` is remembered (as `rev:N` in `peer_heads`); a later offer with a
+/// lower one is reported as a rollback, once, and nothing is taken from it.
+async fn pull_set_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, offered: &council::CatalogEntry) -> Result<bool, SyncError> {
+    let internal = |e: &dyn std::fmt::Display| SyncError::Refused(RemoteError::new(Code::Internal, e.to_string()));
+    let blog = &offered.blog_id;
+    let well_formed = offered.manifests.len() <= spokes_sync::set::MAX_HAVE && offered.manifests.iter().all(|m| m.len() == 64 && m.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !well_formed || !offered.heads.is_empty() {
+        inner.refused_blog(&up.endpoint, blog, Code::Malformed, "its catalog names manifests that are not SHA-256 hashes, or too many, or heads as well");
+        return Ok(false);
+    }
+    let record: Vec<String> = std::iter::once(format!("rev:{}", offered.rev)).chain(offered.manifests.iter().cloned()).collect();
+    match inner.blog(blog) {
+        Some(v) if v.manifests == offered.manifests => {
+            inner.store.set_peer_heads(&up.endpoint, blog, &record).map_err(|e| internal(&e))?;
+            return Ok(false);
+        }
+        None if inner.store.kind(blog).map_err(|e| internal(&e))?.is_some() => return Ok(false),
+        None if inner.store.is_dropped(blog).map_err(|e| internal(&e))? => return Ok(false),
+        _ => {}
+    }
+    let before = inner.store.peer_heads(&up.endpoint, blog).map_err(|e| internal(&e))?;
+    let before_rev = before.as_ref().and_then(|b| b.first()).and_then(|r| r.strip_prefix("rev:")).and_then(|r| r.parse::<u64>().ok());
+    if let Some(before_rev) = before_rev
+        && offered.rev < before_rev
+    {
+        if inner.rollbacks.lock().unwrap_or_else(|p| p.into_inner()).insert((up.endpoint.clone(), blog.clone(), record.clone())) {
+            let reason = format!("it offered an older state of this blog (manifest rev {}) than it offered before (rev {before_rev}); nothing was taken from it", offered.rev);
+            inner.refused_blog(&up.endpoint, blog, Code::RolledBack, &reason);
+        }
+        return Ok(false);
+    }
+    let key = (up.endpoint.clone(), blog.clone());
+    if inner.refused_offers.lock().unwrap_or_else(|p| p.into_inner()).get(&key) == Some(&record) {
+        return Ok(false);
+    }
+    let synced = match sync_set_with(inner, endpoint, blog, &up.endpoint, addr, Admission::Mirror).await {
+        Ok(o) => o,
+        Err(e) => {
+            if matches!(e, SyncError::Refused(_)) {
+                inner.refused_offers.lock().unwrap_or_else(|p| p.into_inner()).insert(key, record);
+            }
+            return Err(e);
+        }
+    };
+    inner.store.set_peer_heads(&up.endpoint, blog, &record).map_err(|e| internal(&e))?;
+    Ok(synced.new > 0)
 }
 
 impl Inner {
@@ -226,7 +279,7 @@ pub(crate) async fn replication_loop(inner: Arc<Inner>, endpoint: Endpoint, mut 
                 if p.endpoint == inner.endpoint_id || Some(&p.endpoint) == skip.as_ref() {
                     continue;
                 }
-                if periodic && !passes.is_multiple_of(10) && inner.in_step.lock().unwrap_or_else(|e| e.into_inner()).get(&(p.endpoint.clone(), blog.clone())) == Some(&view.heads) {
+                if periodic && !passes.is_multiple_of(10) && inner.in_step.lock().unwrap_or_else(|e| e.into_inner()).get(&(p.endpoint.clone(), blog.clone())) == Some(&view.state()) {
                     continue;
                 }
                 let (inner, endpoint, blog) = (inner.clone(), endpoint.clone(), blog.clone());
@@ -244,7 +297,7 @@ pub(crate) async fn replication_loop(inner: Arc<Inner>, endpoint: Endpoint, mut 
 }
 
 
-pub(crate) async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &spokes_core::SpokeRef) -> Result<Outcome, SyncError> {
+pub(crate) async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &spokes_core::SpokeRef) -> Result<Synced, SyncError> {
     if inner.store.is_blocked(&peer.endpoint).unwrap_or(false) {
         return Err(SyncError::Connect("this spoke's operator blocked that spoke".into()));
     }
@@ -253,9 +306,8 @@ pub(crate) async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog
     let key = (peer.endpoint.clone(), blog.clone());
     let mut in_step = inner.in_step.lock().unwrap_or_else(|e| e.into_inner());
     match &r {
-        // A set blog's outcome carries no heads: it is never taken as in step.
-        Ok(o) if o.heads == o.peer_heads && !o.heads.is_empty() => {
-            in_step.insert(key, o.heads.clone());
+        Ok(Synced { in_step: Some(state), .. }) => {
+            in_step.insert(key, state.clone());
         }
         _ => {
             in_step.remove(&key);
@@ -265,9 +317,18 @@ pub(crate) async fn replicate_once(inner: &Arc<Inner>, endpoint: &Endpoint, blog
     r
 }
 
+/// What a spoke's own session for one blog brought, in either protocol version.
+#[derive(Debug, Default)]
+pub(crate) struct Synced {
+    /// Changes (version 1), or manifests and post documents (version 2), new here.
+    pub(crate) new: usize,
+    /// Both sides ended holding the same: the state as [`BlogView::state`] names it.
+    pub(crate) in_step: Option<Vec<String>>,
+}
+
 /// A sync session for `blog` with `peer` at `addr`, then the exchange of the pictures the
 /// blog links to. With [`Admission::Mirror`], a blog not held yet is pulled as a council copy.
-pub(crate) async fn sync_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &str, addr: EndpointAddr, admission: Admission<'_>) -> Result<Outcome, SyncError> {
+pub(crate) async fn sync_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &str, addr: EndpointAddr, admission: Admission<'_>) -> Result<Synced, SyncError> {
     if inner.store.blog(blog).ok().flatten().is_some_and(|b| b.format == 2) {
         return sync_set_with(inner, endpoint, blog, peer, addr, admission).await;
     }
@@ -290,14 +351,16 @@ pub(crate) async fn sync_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &Bl
             tracing::error!("cannot reset a sync state: {e}");
         }
     }
-    r
+    r.map(|o| Synced { new: o.new_changes, in_step: (o.heads == o.peer_heads && !o.heads.is_empty()).then(|| o.heads.iter().map(ToString::to_string).collect()) })
 }
 
 /// [`sync_with`] for a blog kept as a set of documents (`spokes/sync/2`), then its pictures.
-/// The outcome carries no heads (version 2 names manifests by their hashes instead).
-async fn sync_set_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &str, addr: EndpointAddr, admission: Admission<'_>) -> Result<Outcome, SyncError> {
-    let Some(mut replica) = inner.load_set(blog).map_err(SyncError::Refused)? else {
-        return Err(SyncError::Connect("blog no longer hosted".into()));
+/// With [`Admission::Mirror`], a blog not held yet starts from an empty replica.
+async fn sync_set_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &str, addr: EndpointAddr, admission: Admission<'_>) -> Result<Synced, SyncError> {
+    let mut replica = match (inner.load_set(blog).map_err(SyncError::Refused)?, admission) {
+        (Some(r), _) => r,
+        (None, Admission::Mirror) => spokes_sync::set::SetReplica::new(blog.clone(), None),
+        (None, _) => return Err(SyncError::Connect("blog no longer hosted".into())),
     };
     let peer_id = peer.to_owned();
     let r = spokes_sync::set::initiate_set(endpoint, addr.clone(), None, &mut replica, &mut |id| inner.load_post_doc(blog, id), |rep, out| inner.persist_set(&peer_id, admission, rep, out)).await;
@@ -307,7 +370,11 @@ async fn sync_set_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, p
     if let Err(e @ SyncError::Refused(_)) = &r {
         inner.record_failure(peer, Some(blog), e);
     }
-    r.map(|_| Outcome::default())
+    r.map(|o| {
+        let mine = inner.blog(blog).map(|v| v.manifests.clone()).unwrap_or_default();
+        let in_step = (!mine.is_empty() && mine == o.peer_frontier).then_some(mine);
+        Synced { new: o.new_manifests + o.changed_posts.len(), in_step }
+    })
 }
 
 /// After a sync with `peer`: the pictures `blog`'s published posts link to, both ways.

@@ -373,13 +373,14 @@ impl Inner {
         self.metrics.search_posts.set(self.search.len() as i64);
     }
 
-    /// The catalog offered to council members: every blog shown here, with its heads.
+    /// The catalog offered to council members: every blog shown here, with its heads (or, for
+    /// a set of documents, its frontier's manifest names and rev).
     pub(crate) fn offered_catalog(&self) -> council::Catalog {
         let views: Vec<Arc<BlogView>> = self.views.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
         let mut blogs: Vec<council::CatalogEntry> = views
             .iter()
-            .filter(|v| !v.heads.is_empty())
-            .map(|v| council::CatalogEntry { blog_id: v.blog_id.clone(), heads: v.heads.iter().map(|h| h.to_string()).collect() })
+            .filter(|v| !v.heads.is_empty() || !v.manifests.is_empty())
+            .map(|v| council::CatalogEntry { blog_id: v.blog_id.clone(), heads: v.heads.iter().map(|h| h.to_string()).collect(), manifests: v.manifests.clone(), rev: v.rev })
             .collect();
         #[cfg(feature = "dishonest")]
         if self.tamper.is_some() {

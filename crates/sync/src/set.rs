@@ -85,6 +85,14 @@ impl SignedManifest {
         merkle::sha256(self.signed.statement.as_bytes())
     }
 
+    /// How peers name a frontier: each manifest's [`SignedManifest::hash`] as lowercase hex,
+    /// sorted (as in `Done` frames and council catalogs).
+    pub fn names(frontier: &[SignedManifest]) -> Vec<String> {
+        let mut names: Vec<String> = frontier.iter().map(|m| hex::encode(m.hash())).collect();
+        names.sort();
+        names
+    }
+
     /// Checks the signature against `cert` and that the header signs exactly `manifest` (for
     /// manifests read back from disk). Errors as [`spokes_core::manifest::ManifestError`].
     pub fn verify(&self, cert: &Certificate) -> Result<(), manifest::ManifestError> {
@@ -196,6 +204,10 @@ pub struct SetOutcome {
     /// Bytes this side sent on the connection, in UDP datagrams (QUIC and TLS included); set
     /// by [`initiate_set`], which dials a connection per session.
     pub bytes_sent: u64,
+    /// The peer's frontier once the session ended (header hashes, lowercase hex, sorted), as
+    /// its `Done` frame named it; set by [`initiate_set`]. Equal to this side's frontier when
+    /// both sides hold the same manifests.
+    pub peer_frontier: Vec<String>,
 }
 
 /// One manifest in a `Manifests` frame.
@@ -595,9 +607,10 @@ where
         }
         let outcome = exchange_set(&mut send, &mut recv, true, replica, load).await?;
         let persisted = persist(replica, &outcome).map(|_| replica.frontier.iter().map(SignedManifest::hash).collect());
-        finish_set(&mut send, &mut recv, true, persisted).await?;
+        let mut peer_frontier = finish_set(&mut send, &mut recv, true, persisted).await?;
+        peer_frontier.sort();
         let _ = send.finish();
-        Ok(outcome)
+        Ok(SetOutcome { peer_frontier, ..outcome })
     };
     let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, session).await;
     let sent = conn.stats().udp_tx.bytes;

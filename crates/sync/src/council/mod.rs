@@ -85,8 +85,23 @@ pub struct MembershipAnswer {
 pub struct CatalogEntry {
     /// Blog ID.
     pub blog_id: BlogId,
-    /// The document's heads (hex change hashes), sorted.
+    /// The document's heads (hex change hashes), sorted; empty for a blog kept as a set of
+    /// documents.
     pub heads: Vec<String>,
+    /// For a blog kept as a set of documents (`spokes/sync/2`): its frontier, each signed
+    /// manifest's header hash as lowercase hex, sorted. Absent for format 1; a member that
+    /// predates it ignores the field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manifests: Vec<String>,
+    /// For a set of documents: the highest manifest `rev` of that frontier, which a puller
+    /// remembers to notice a member that later offers an older blog. Taken on the offerer's
+    /// word; the session verifies what it brings.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rev: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The blogs a spoke holds (hosted or council copies), active ones only.
