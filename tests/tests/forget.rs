@@ -276,3 +276,39 @@ fn a_council_copy_forgets_what_the_writer_takes_back() {
     member.stop();
     stored_without(&member.data, &gone, "Marmalade");
 }
+
+/// A writer who upgraded restores their blog on a new computer from the recovery file: the
+/// spoke (which now refuses version 1 sessions for it) gives back the published set, the new
+/// computer lists and edits the posts, and its next publish reaches the spoke. What the writer
+/// took back before is not on the spoke, so it does not come back either.
+#[test]
+fn an_upgraded_blog_restores_on_a_new_computer_from_its_spokes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, desk, blog) = network(tmp.path(), 2);
+    let notes = spokes_ok(&desk, PASS, &["new", "--title", "Notes", "--body", "Marmalade stays published."]).trim().to_owned();
+    let withdrawn = spokes_ok(&desk, PASS, &["new", "--title", "Withdrawn", "--body", "Quicksilver was a mistake."]).trim().to_owned();
+    spokes_ok(&desk, PASS, &["publish"]);
+    spokes_ok(&desk, PASS, &["unpublish", &withdrawn]);
+    assert!(spokes_ok(&desk, PASS, &["upgrade"]).contains("Published to 2 of 2 spokes"));
+    let recovery = tmp.path().join("recovery.json");
+    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+
+    let laptop = tmp.path().join("laptop");
+    spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
+    assert!(spokes_writer::Profile::open(&laptop).unwrap().is_set(), "the restored profile keeps the blog as a set");
+    let list = spokes_ok(&laptop, PASS, &["list"]);
+    // The withdrawn post is a draft again: the writer's drafts come back sealed from the
+    // spokes, which cannot read them.
+    let state = |title: &str| list.lines().find(|l| l.ends_with(title)).map(|l| l.split_whitespace().nth(1).unwrap_or_default().to_owned());
+    assert_eq!((state("Notes").as_deref(), state("Withdrawn").as_deref()), (Some("published"), Some("draft")), "{list}");
+    assert!(spokes_ok(&laptop, PASS, &["verify"]).starts_with("Verified"));
+    spokes_ok(&laptop, PASS, &["edit", &notes, "--body", "Edited on the restored laptop."]);
+    assert!(spokes_ok(&laptop, PASS, &["publish"]).contains("Published to 2 of 2 spokes"));
+    for s in &spokes_ {
+        let (code, page) = s.get(&format!("/b/{blog}/posts/notes"));
+        assert!(code == 200 && page.contains("Edited on the restored laptop."), "{code} {page}");
+    }
+    // And the desk takes the laptop's edit.
+    spokes_ok(&desk, PASS, &["sync"]);
+    assert_eq!(published(&desk).get("Notes").map(String::as_str), Some("Edited on the restored laptop."));
+}

@@ -26,7 +26,10 @@ use crate::publish::SpokeTarget;
 use crate::SpokeEntry;
 use serde::{Deserialize, Serialize};
 use spokes_core::{BlogDoc, BlogId, DocKind, Identity, SignedStatement};
+use spokes_core::problem::Code;
+use spokes_sync::SyncError;
 use spokes_sync::session::{Hello, Replica};
+use spokes_sync::set::{SetReplica, VerifiedSet, initiate_set};
 use std::path::Path;
 
 /// The `format` value of a recovery file.
@@ -184,6 +187,9 @@ impl Profile {
         // signed, but stale) takes nothing away, and the newest state any spoke holds comes
         // back. A spoke that lacks some of it gets it in the same session.
         let mut replica = Replica { blog_id: blog_id.clone(), doc: spokes_core::doc::empty_automerge(), certificate: Some(identity.certificate()), statements: vec![], saved: Default::default() };
+        // A spoke that keeps the blog as a set of documents (the writer upgraded) refuses
+        // version 1 sessions: it is asked over `spokes/sync/2`, into this one.
+        let mut set = SetReplica::new(blog_id.clone(), Some(identity.certificate()));
         let mut sealed = Vec::new();
         let mut answered = Vec::new();
         for t in targets {
@@ -202,8 +208,28 @@ impl Profile {
                     answered.push(t.clone());
                 }
                 Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.label())),
+                Err(SyncError::Remote(e)) if e.code == Code::UnsupportedVersion => match initiate_set(pool.endpoint(), addr.clone(), None, &mut set, &mut |_| None, |_, _| Ok(())).await {
+                    Ok(_) if !set.frontier.is_empty() => {
+                        sealed.extend(spokes_sync::drafts::exchange(pool.endpoint(), addr, blog_id, None).await.unwrap_or_default());
+                        answered.push(t.clone());
+                    }
+                    Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.label())),
+                    Err(e) => failures.push(format!("{}: {e}", t.label())),
+                },
                 Err(e) => failures.push(format!("{}: {e}", t.label())),
             }
+        }
+        if !set.frontier.is_empty() && !answered.is_empty() {
+            let restored = Self::restore_set(dir, name, identity, device, passphrase, set, &sealed, spokes);
+            if let Ok(p) = &restored {
+                match p.sync_images(&pool, &answered).await {
+                    Ok(failed) if failed.is_empty() => {}
+                    Ok(failed) => tracing::warn!("pictures not fetched yet: {failed:?}"),
+                    Err(e) => tracing::warn!("pictures not fetched yet: {e}"),
+                }
+            }
+            pool.close().await;
+            return restored;
         }
         if answered.is_empty() || replica.doc.get_heads().is_empty() {
             pool.close().await;
@@ -231,6 +257,30 @@ impl Profile {
             Err(e) => tracing::warn!("pictures not fetched yet: {e}"),
         }
         pool.close().await;
+        Ok(restored)
+    }
+
+    /// [`Profile::restore_from_spokes`] for a blog the spokes keep as a set of documents:
+    /// the set is verified whole, a blog document is made from its posts (a new history on
+    /// this computer; the old one stays on the writer's other computers and in their export
+    /// archives), signed by this computer's key, and the set is kept as this profile's, so the
+    /// next publish goes over `spokes/sync/2` with nothing to send.
+    #[allow(clippy::too_many_arguments)]
+    fn restore_set(dir: &Path, name: &str, identity: Identity, device: &str, passphrase: &str, set: SetReplica, sealed: &[Vec<u8>], spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
+        let blog_id = set.blog_id.clone();
+        let damaged = |m: String| ProfileError::Damaged { path: "the spokes' copy of the blog".into(), message: m };
+        let verified = VerifiedSet::verify(set, &mut |_| None).map_err(|b| damaged(b.1.message))?;
+        let settings = verified.merged().map(|m| m.site_settings()).transpose().map_err(|e| damaged(e.to_string()))?.unwrap_or_default();
+        let mut blog = BlogDoc::create_bound(&blog_id, &settings.blog_id_salt, &settings.owner, &settings.blog);
+        for p in verified.posts() {
+            blog.put_post(&p)?;
+        }
+        blog.commit("restored from the published set");
+        let cert = verified.certificate().cloned().unwrap_or_else(|| identity.certificate());
+        let drafts = open_drafts(&identity, passphrase, &cert, &blog_id, sealed);
+        let restored = Self::restore(dir, name, identity, device, passphrase, &mut blog, drafts, &[], spokes)?;
+        restored.merge_certificate(&cert)?;
+        restored.adopt_set(verified.into_replica(), passphrase)?;
         Ok(restored)
     }
 

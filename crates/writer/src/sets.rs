@@ -91,6 +91,24 @@ impl Profile {
         Ok(n)
     }
 
+    /// Takes `replica` (verified, with every live post's document in its cache) as this
+    /// profile's set, for a profile just restored from it: the blog document, made from the
+    /// set's posts, is signed with this computer's key, and is recorded as matching the set
+    /// (nothing to fold, nothing to sign at the next publish).
+    pub(crate) fn adopt_set(&self, mut replica: SetReplica, passphrase: &str) -> Result<(), ProfileError> {
+        let mut key = self.unlock(passphrase)?;
+        let heads = self.with_blog(|b| Ok(b.heads()))?;
+        let statement = spokes_core::Statement::new(self.blog_id().clone(), &heads).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
+        self.append_statement(statement)?;
+        let ids: BTreeSet<String> = replica.posts.keys().cloned().collect();
+        self.save_set(&mut replica, &ids, &BTreeSet::new())?;
+        if let Some(m) = replica.merged() {
+            self.remember_folded(&m)?;
+        }
+        let mark = SignMark { blog_heads: heads.iter().map(ToString::to_string).collect(), scheduled: vec![] };
+        self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())
+    }
+
     /// The set as stored (manifests checked against the certificate; no post documents yet).
     pub(crate) fn load_set(&self) -> Result<SetReplica, ProfileError> {
         let path = self.path(MANIFESTS);
