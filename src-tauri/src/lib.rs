@@ -99,11 +99,14 @@ pub struct Overview {
     pub spokes: Vec<SpokeEntry>,
     /// The blog's ID (32 hex digits; its pages are at `/b/{blog_id}/` on every spoke).
     pub blog_id: String,
+    /// The blog is kept as one document per post (`spokes upgrade`): unpublishing a post
+    /// deletes its words from the spokes. Otherwise they stay in the history the spokes keep.
+    pub documents_per_post: bool,
 }
 
 fn overview(app: &App) -> Overview {
     let Some(p) = &app.profile else {
-        return Overview { has_profile: false, unlocked: false, name: String::new(), blog_title: String::new(), fingerprint: String::new(), local_blog_url: None, spokes: vec![], blog_id: String::new() };
+        return Overview { has_profile: false, unlocked: false, name: String::new(), blog_title: String::new(), fingerprint: String::new(), local_blog_url: None, spokes: vec![], blog_id: String::new(), documents_per_post: false };
     };
     let fp = p.fingerprint().as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ");
     Overview {
@@ -115,6 +118,7 @@ fn overview(app: &App) -> Overview {
         local_blog_url: app.local.as_ref().map(|l| format!("{}/b/{}/", l.url, p.blog_id())),
         spokes: p.spokes().to_vec(),
         blog_id: p.blog_id().to_string(),
+        documents_per_post: p.is_set(),
     }
 }
 

@@ -406,7 +406,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     // Unpublish: a signed revision takes the post off both spokes.
     d.wait_text(".post-list li.active .post-title", 10, |t| t == "Hello from the window");
     d.click("#unpublish");
-    d.wait_text("#notice", 60, |t| t.contains("is off your spokes"));
+    d.wait_text("#notice", 60, |t| t.contains("is off your blog") && t.contains("still keep its earlier words"));
     d.wait_text(".post-list li.active .badge", 10, |t| t == "Unpublished");
     for base in [format!("http://{}", north.running.http_addr), format!("http://{}", south.http_addr)] {
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -12,6 +12,8 @@ export interface SpokeEntry { endpoint: string; addrs: string[]; name?: string |
 export interface Overview {
   has_profile: boolean; unlocked: boolean; name: string; blog_title: string;
   fingerprint: string; local_blog_url: string | null; spokes: SpokeEntry[]; blog_id: string;
+  /** Unpublishing deletes a post's words from the spokes (the blog is one document per post). */
+  documents_per_post: boolean;
 }
 export interface Post {
   id: string; title: string; body: string; slug: string; tags: string[];

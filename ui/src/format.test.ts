@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { code, countWords, link, permalinkBase, prefixLines, revisionLabels, wordCountLine, wrap } from "./format";
+import { code, countWords, link, permalinkBase, prefixLines, revisionLabels, unpublishedNotice, wordCountLine, wrap } from "./format";
 
 describe("formatting", () => {
   it("wraps and unwraps a selection", () => {
@@ -49,5 +49,18 @@ describe("formatting", () => {
     expect(permalinkBase([{ web: null }, { web: "https://notes.example/" }], id, "http://127.0.0.1:8080/b/x/")).toBe(`https://notes.example/b/${id}/`);
     expect(permalinkBase([], id, "http://127.0.0.1:8080/b/x")).toBe("http://127.0.0.1:8080/b/x/");
     expect(permalinkBase([{}], id, "http://127.0.0.1:8080/b/x/")).toBe(`(your spoke)/b/${id}/`);
+  });
+});
+
+describe("unpublishing", () => {
+  it("says plainly what happens to the words, in each layout", () => {
+    const set = unpublishedNotice("Mistake", true);
+    expect(set).toContain("“Mistake”");
+    expect(set).toContain("delete its words");
+    expect(set).toContain("cannot be recalled");
+    const one = unpublishedNotice("", false);
+    expect(one).toContain("“Untitled”");
+    expect(one).toContain("still keep its earlier words");
+    expect(one).not.toContain("delete its words");
   });
 });

@@ -112,3 +112,16 @@ export function wordCountLine(text: string): string {
   const minutes = Math.max(1, Math.ceil(n / 230));
   return `${n.toLocaleString("en")} word${n === 1 ? "" : "s"} · ${minutes} min read`;
 }
+
+/**
+ * What the writer is told after unpublishing `title`: plainly what happened to the words on
+ * the spokes (deleted when the blog is kept as one document per post, otherwise still in the
+ * history the spokes keep), that a copy someone already saved cannot be recalled, and that
+ * the post stays on this computer.
+ */
+export function unpublishedNotice(title: string, documentsPerPost: boolean): string {
+  const name = `“${title || "Untitled"}”`;
+  return documentsPerPost
+    ? `${name} is off your blog. Your spokes delete its words now; a copy someone already saved cannot be recalled. It stays here with its history: publish it to bring it back.`
+    : `${name} is off your blog. Your spokes still keep its earlier words in the blog's history, and a copy someone already saved cannot be recalled. It stays here: publish it to bring it back.`;
+}

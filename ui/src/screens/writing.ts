@@ -6,7 +6,7 @@ import { SpliceTracker, type Splice } from "../splices";
 import { MarkdownEditor } from "../editor";
 import { BlockPreview } from "../blocks";
 import { listen } from "@tauri-apps/api/event";
-import { code, link, prefixLines, wordCountLine, wrap, type Edit } from "../format";
+import { code, link, prefixLines, unpublishedNotice, wordCountLine, wrap, type Edit } from "../format";
 import { applyTheme, errorLine, h, mark, root, SAVE_WORDS, savedTheme, startTimings, THEME_WORDS, typing, type Theme } from "../dom";
 import { askPassphrase } from "../dialogs/passphrase";
 import { showDetails } from "../dialogs/details";
@@ -332,7 +332,7 @@ export async function writingScreen(o: Overview) {
     status.textContent = "Unpublishing…";
     try {
       showSummary(await api.unpublish(current.id));
-      notice.replaceChildren(`“${current.title || "Untitled"}” is off your spokes. Its history keeps every published version; publish it to bring it back.`);
+      notice.replaceChildren(unpublishedNotice(current.title, o.documents_per_post));
     } catch (e) { err.textContent = asUiError(e).message; }
     await refreshList();
   });
