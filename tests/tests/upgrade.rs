@@ -151,3 +151,53 @@ fn a_profile_restored_from_a_version_1_archive_moves_to_documents_per_post() {
     assert!(manifests.contains(" kept ") && !manifests.contains("withdrawn") && !manifests.contains("tomorrow"), "{manifests}");
     assert!(spokes_ok(&w, FIXTURE_PASS, &["verify"]).starts_with("Verified"));
 }
+
+/// The export archive of an upgraded profile carries the set, and a profile restored from it
+/// keeps the blog as a set (nothing to sign again); an archive whose set was altered is
+/// refused before any profile is written.
+#[test]
+fn an_upgraded_profile_exports_its_set_and_restores_from_the_archive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("profile");
+    copy_dir(&fixtures().join("profile"), &w);
+    spokes_ok(&w, FIXTURE_PASS, &["upgrade", "--offline"]);
+    let archive = tmp.path().join("blog.spokes");
+    spokes_ok(&w, FIXTURE_PASS, &["export", archive.to_str().unwrap()]);
+    let recovery = fixtures().join("recovery.json");
+
+    let restored = tmp.path().join("restored");
+    spokes_ok(&restored, FIXTURE_PASS, &["restore", "--recovery", recovery.to_str().unwrap(), "--archive", archive.to_str().unwrap()]);
+    assert!(spokes_writer::Profile::open(&restored).unwrap().is_set(), "the restored profile keeps the set");
+    assert_eq!(std::fs::read(restored.join("set/manifests.json")).unwrap(), std::fs::read(w.join("set/manifests.json")).unwrap());
+    assert!(spokes_ok(&restored, FIXTURE_PASS, &["verify"]).starts_with("Verified"));
+    assert!(spokes_ok(&restored, FIXTURE_PASS, &["upgrade", "--offline"]).contains("0 published posts moved"));
+
+    // The same archive with one word of the kept post's document changed in place.
+    let altered = tmp.path().join("altered.spokes");
+    let mut out = tar::Builder::new(flate2::write::GzEncoder::new(std::fs::File::create(&altered).unwrap(), flate2::Compression::default()));
+    let mut input = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(&archive).unwrap()));
+    let mut touched = false;
+    for e in input.entries().unwrap() {
+        let mut e = e.unwrap();
+        let path = e.path().unwrap().into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut bytes).unwrap();
+        if path.to_string_lossy().contains("set/posts/")
+            && let Some(i) = bytes.windows(9).position(|x| x == b"Marmalade")
+        {
+            bytes[i..i + 9].copy_from_slice(b"Marmalady");
+            touched = true;
+        }
+        let mut h = e.header().clone();
+        h.set_size(bytes.len() as u64);
+        h.set_cksum();
+        out.append(&h, bytes.as_slice()).unwrap();
+    }
+    out.into_inner().unwrap().finish().unwrap();
+    assert!(touched, "the kept post's document holds its words as text");
+    let refused = tmp.path().join("refused");
+    let out = spokes(&refused, FIXTURE_PASS, &["restore", "--recovery", recovery.to_str().unwrap(), "--archive", altered.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("does not verify"), "{err}");
+    assert!(!refused.join("profile.json").exists(), "nothing was written");
+}

@@ -15,6 +15,7 @@
 //! | `posts/{slug}.md` | each published post, Markdown with YAML front matter |
 //! | `drafts/{slug}.md` | each post whose draft is unpublished or changed since publishing (`draft: true`) |
 //! | `images/{name}` | every picture kept with the blog, named by the BLAKE3 hash of its bytes ([`crate::image`]) |
+//! | `set/manifests.json`, `set/posts/{post ID}.automerge` | for a blog kept as one document per post: the signed manifests (the writer's `set/manifests.json`, version 1) and each live post's document; the reader of the archive verifies them (they need the sync layer's types) |
 //! | `site/…` | the blog as a static site with its Atom feed and the pictures it shows (see the spoke's `site` module) |
 //!
 //! Readers take only what they need and check it: the manifest's format and version, the
@@ -103,6 +104,20 @@ pub struct Archive {
     pub statements: Vec<SignedStatement>,
     /// The pictures under `images/`, each checked against its name.
     pub images: Vec<(crate::image::ImageName, Vec<u8>)>,
+    /// The published set of a blog kept as one document per post, as stored: not verified
+    /// here (the caller checks the manifests against [`Archive::certificate`] and the post
+    /// documents against them). `None` for a blog kept as one document.
+    pub set: Option<ArchiveSet>,
+}
+
+/// The `set/` entries of an archive, bytes as read (bounded, not verified).
+#[derive(Debug, Default)]
+pub struct ArchiveSet {
+    /// `set/manifests.json`.
+    pub manifests: Vec<u8>,
+    /// Each `set/posts/{post ID}.automerge`, by post ID (IDs checked to be post IDs, each
+    /// document checked against [`crate::expansion`]'s budget).
+    pub posts: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 fn malformed(e: impl std::fmt::Display) -> ArchiveError {
@@ -122,6 +137,8 @@ pub fn read_archive_from(reader: impl Read) -> Result<Archive, ArchiveError> {
     let mut found: std::collections::HashMap<&str, Vec<u8>> = std::collections::HashMap::new();
     let mut images = Vec::new();
     let mut image_bytes = 0u64;
+    let mut set: Option<ArchiveSet> = None;
+    let mut set_bytes = 0u64;
     for entry in tar.entries().map_err(malformed)? {
         let mut entry = entry.map_err(malformed)?;
         if !entry.header().entry_type().is_file() {
@@ -143,6 +160,25 @@ pub fn read_archive_from(reader: impl Read) -> Result<Archive, ArchiveError> {
                 return Err(ArchiveError::Verification(format!("{name} does not match its hash")));
             }
             images.push((image, bytes));
+            continue;
+        }
+        if let Some(rest) = name.strip_prefix(ROOT).and_then(|n| n.strip_prefix("set/")) {
+            set_bytes += entry.size();
+            if entry.size() > MAX_ENTRY || set_bytes > MAX_ENTRY {
+                return Err(ArchiveError::Malformed("the set's documents add up to more than 1 GiB".into()));
+            }
+            let mut bytes = Vec::with_capacity(entry.size() as usize);
+            entry.by_ref().take(MAX_ENTRY).read_to_end(&mut bytes).map_err(malformed)?;
+            let set = set.get_or_insert_with(ArchiveSet::default);
+            if rest == "manifests.json" {
+                set.manifests = bytes;
+            } else if let Some(id) = rest.strip_prefix("posts/").and_then(|f| f.strip_suffix(".automerge")) {
+                if !crate::manifest::is_post_id(id) {
+                    return Err(ArchiveError::Malformed(format!("{name} is not named by a post ID")));
+                }
+                crate::expansion::ExpansionBudget::new().check(&bytes).map_err(|e| malformed(format!("{name}: {e}")))?;
+                set.posts.insert(id.to_owned(), bytes);
+            }
             continue;
         }
         let Some(key) = name.strip_prefix(ROOT).and_then(|n| wanted.iter().find(|w| **w == n)) else { continue };
@@ -190,7 +226,10 @@ pub fn read_archive_from(reader: impl Read) -> Result<Archive, ArchiveError> {
         return Err(ArchiveError::Verification(format!("statement {}: {e}", i + 1)));
     }
     check_coverage(blog.automerge(), &[], &signed_heads(&ok)).map_err(|e| ArchiveError::Verification(e.to_string()))?;
-    Ok(Archive { manifest, certificate, blog, drafts, statements, images })
+    if set.as_ref().is_some_and(|s| s.manifests.is_empty()) {
+        return Err(malformed("set/manifests.json is missing beside the set's posts"));
+    }
+    Ok(Archive { manifest, certificate, blog, drafts, statements, images, set })
 }
 
 /// Writes an archive into `out` (a `.tar.gz` stream): entries are added one by one under

@@ -136,6 +136,7 @@ impl Profile {
         let w = &mut archive.writer;
         let site = self.static_site()?;
         let cert = self.certificate()?;
+        let set = self.set_archive_entries()?;
         let result = (|| -> Result<(), ProfileError> {
             w.add("manifest.json", &serde_json::to_vec_pretty(&manifest).unwrap_or_default())?;
             w.add("certificate.asc", &cert.to_armored())?;
@@ -159,6 +160,9 @@ impl Profile {
             }
             for (rel, bytes) in &site {
                 w.add(&format!("site/{rel}"), bytes)?;
+            }
+            for (rel, bytes) in &set {
+                w.add(rel, bytes)?;
             }
             Ok(())
         })();
@@ -291,5 +295,44 @@ mod tests {
         rewrite("blog.automerge", &|_| spokes_core::expansion::compressed_change_bomb(1 << 30));
         assert!(matches!(read_archive(&bad), Err(ArchiveError::Malformed(m)) if m.contains("expand past")));
         assert!(read_archive(&out).is_ok(), "the original is untouched");
+    }
+
+    #[test]
+    fn hostile_set_entries_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = published_profile(&tmp.path().join("p"));
+        let out = tmp.path().join("blog.tar.gz");
+        p.export_archive(&out).unwrap();
+        assert!(read_archive(&out).unwrap().set.is_none(), "a profile not upgraded exports no set");
+        let bad = tmp.path().join("bad.tar.gz");
+        // The archive with `extra` entries added.
+        let with = |extra: &[(&str, Vec<u8>)]| {
+            let mut tar = tar::Archive::new(GzDecoder::new(std::fs::File::open(&out).unwrap()));
+            let mut b = tar::Builder::new(GzEncoder::new(std::fs::File::create(&bad).unwrap(), Compression::fast()));
+            let entries = tar.entries().unwrap().map(|e| {
+                let mut e = e.unwrap();
+                let mut bytes = Vec::new();
+                e.read_to_end(&mut bytes).unwrap();
+                (e.path().unwrap().to_string_lossy().into_owned(), bytes)
+            });
+            let extra = extra.iter().map(|(n, b)| (format!("spokes-archive/{n}"), b.clone()));
+            for (path, bytes) in entries.collect::<Vec<_>>().into_iter().chain(extra) {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(bytes.len() as u64);
+                h.set_mode(0o644);
+                b.append_data(&mut h, &path, bytes.as_slice()).unwrap();
+            }
+            b.into_inner().unwrap().finish().unwrap();
+            read_archive(&bad)
+        };
+        let doc: Vec<u8> = Vec::new();
+        assert!(matches!(with(&[("set/posts/0123456789abcdef.automerge", doc.clone())]), Err(ArchiveError::Malformed(m)) if m.contains("manifests.json is missing")));
+        assert!(matches!(with(&[("set/manifests.json", b"{}".to_vec()), ("set/posts/not-an-id.automerge", doc)]), Err(ArchiveError::Malformed(m)) if m.contains("post ID")));
+        let bomb = spokes_core::expansion::compressed_change_bomb(1 << 30);
+        assert!(matches!(with(&[("set/manifests.json", b"{}".to_vec()), ("set/posts/0123456789abcdef.automerge", bomb)]), Err(ArchiveError::Malformed(m)) if m.contains("expand past")));
+        // Read, but not verified here: the writer checks the manifests before writing.
+        let set = with(&[("set/manifests.json", b"{\"version\":1,\"frontier\":[]}".to_vec())]).unwrap().set.unwrap();
+        let cert = p.certificate().unwrap();
+        assert!(matches!(crate::sets::archived_set(set, &cert, p.blog_id()), Err(ProfileError::Damaged { .. })), "a set without a manifest is refused");
     }
 }

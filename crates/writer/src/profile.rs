@@ -367,7 +367,7 @@ impl Profile {
         write_atomic(&p, bytes).map_err(io(&p))
     }
 
-    fn read(&self, name: &str) -> Result<Vec<u8>, ProfileError> {
+    pub(crate) fn read(&self, name: &str) -> Result<Vec<u8>, ProfileError> {
         let p = self.path(name);
         std::fs::read(&p).map_err(io(&p))
     }

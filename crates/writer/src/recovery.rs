@@ -135,12 +135,19 @@ impl Profile {
     /// Errors: `Archive` (unreadable or failing verification), `Identity(WrongPassphrase)`,
     /// `Signing` when the key is not the blog's author, `Exists`.
     pub fn restore_from_archive(dir: &Path, archive: &Path, recovery: &RecoveryFile, passphrase: &str) -> Result<Profile, ProfileError> {
-        let Archive { mut blog, drafts, statements, images, .. } = read_archive(archive)?;
+        let Archive { mut blog, drafts, statements, images, set, certificate, .. } = read_archive(archive)?;
+        // A blog kept as one document per post stays so: its set is checked before anything
+        // is written.
+        let set = set.map(|s| crate::sets::archived_set(s, &certificate, &blog.blog_id()?)).transpose()?;
         let spokes = recovery.spokes.iter().map(entry).collect();
         let (identity, device) = recovery.identity()?.add_device(passphrase, &this_device_name())?;
         let p = Self::restore(dir, &recovery.name, identity, &device, passphrase, &mut blog, drafts, &statements, spokes)?;
         for (_, bytes) in &images {
             p.add_image(bytes)?;
+        }
+        if let Some(set) = set {
+            p.merge_certificate(&certificate)?;
+            p.keep_set(set)?;
         }
         Ok(p)
     }

@@ -109,6 +109,32 @@ impl Profile {
         self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())
     }
 
+    /// The set's files for the export archive (`set/manifests.json`, `set/posts/{ID}.automerge`,
+    /// as stored), empty for a profile not upgraded.
+    pub(crate) fn set_archive_entries(&self) -> Result<Vec<(String, Vec<u8>)>, ProfileError> {
+        if !self.is_set() {
+            return Ok(Vec::new());
+        }
+        let mut entries = vec![(MANIFESTS.to_owned(), self.read(MANIFESTS)?)];
+        let replica = self.load_set()?;
+        if let Some(m) = replica.merged() {
+            for (id, _) in m.posts() {
+                let path = self.path(&format!("set/posts/{id}.automerge"));
+                if let Ok(bytes) = std::fs::read(&path) {
+                    entries.push((format!("set/posts/{id}.automerge"), bytes));
+                }
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Keeps `replica` (verified, every live post's document in its cache) as this profile's
+    /// set, as [`archived_set`] gives it for a profile just restored from the same archive.
+    pub(crate) fn keep_set(&self, mut replica: SetReplica) -> Result<(), ProfileError> {
+        let ids: BTreeSet<String> = replica.posts.keys().cloned().collect();
+        self.save_set(&mut replica, &ids, &BTreeSet::new())
+    }
+
     /// The set as stored (manifests checked against the certificate; no post documents yet).
     pub(crate) fn load_set(&self) -> Result<SetReplica, ProfileError> {
         let path = self.path(MANIFESTS);
@@ -368,3 +394,35 @@ impl Profile {
     }
 }
 
+
+/// The published set an export archive carried, verified whole against `certificate` (the
+/// archive's, which knows every computer that signed it) before anything is written.
+///
+/// Errors: `Archive(Verification)` when a manifest or post document does not verify,
+/// `Damaged` when `set/manifests.json` is unreadable, `NewerVersion`.
+pub(crate) fn archived_set(set: spokes_core::archive::ArchiveSet, certificate: &spokes_core::Certificate, blog_id: &spokes_core::BlogId) -> Result<SetReplica, ProfileError> {
+    let damaged = |m: String| ProfileError::Damaged { path: "the archive's set/manifests.json".into(), message: m };
+    let file: ManifestsFile = serde_json::from_slice(&set.manifests).map_err(|e| damaged(e.to_string()))?;
+    if file.version != 1 {
+        return Err(ProfileError::NewerVersion(file.version));
+    }
+    let bad = |m: String| ProfileError::Archive(spokes_core::archive::ArchiveError::Verification(m));
+    if file.frontier.is_empty() || file.frontier.len() > spokes_sync::set::MAX_FRONTIER {
+        return Err(damaged(format!("{} manifests in the frontier; 1 to {} expected", file.frontier.len(), spokes_sync::set::MAX_FRONTIER)));
+    }
+    let frontier = file.frontier.iter().map(|m| m.open(certificate, blog_id)).collect::<Result<Vec<_>, _>>().map_err(|e| bad(e.to_string()))?;
+    let recent = file.recent.iter().take(spokes_sync::set::MAX_RECENT).filter_map(|m| m.open(certificate, blog_id).ok()).collect();
+    let mut replica = SetReplica { blog_id: blog_id.clone(), certificate: Some(certificate.clone()), frontier, recent, posts: BTreeMap::new() };
+    for (id, bytes) in &set.posts {
+        let d = PostDoc::load(bytes, blog_id, id).map_err(|e| bad(format!("post {id}: {e}")))?;
+        replica.posts.insert(id.clone(), d);
+    }
+    let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_| None).map_err(|b| bad(b.1.message))?;
+    // Every live post must come with its document: a set missing one would publish without it.
+    if let Some(m) = verified.merged()
+        && let Some((id, _)) = m.posts().find(|(id, _)| !set.posts.contains_key(*id))
+    {
+        return Err(bad(format!("post {id} is listed but its document is missing")));
+    }
+    Ok(verified.into_replica())
+}
