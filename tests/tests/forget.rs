@@ -312,3 +312,48 @@ fn an_upgraded_blog_restores_on_a_new_computer_from_its_spokes() {
     spokes_ok(&desk, PASS, &["sync"]);
     assert_eq!(published(&desk).get("Notes").map(String::as_str), Some("Edited on the restored laptop."));
 }
+
+/// A computer declared lost or stolen, on a blog kept as a set: the manifest it published
+/// last stops counting on the spoke in the session that brings the news (its post leaves the
+/// pages and the spoke's files), the writer's next manifest takes its place, and a publish
+/// from the stolen computer afterwards is left out.
+#[test]
+fn a_lost_computers_manifests_stop_counting_on_an_upgraded_blog() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut spokes_, desk, blog) = network(tmp.path(), 1);
+    spokes_ok(&desk, PASS, &["new", "--title", "From the desk", "--body", "Marmalade stays published."]);
+    spokes_ok(&desk, PASS, &["publish"]);
+    assert!(spokes_ok(&desk, PASS, &["upgrade"]).contains("Published to 1 of 1 spoke"));
+    let recovery = tmp.path().join("recovery.json");
+    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+    let laptop = tmp.path().join("laptop");
+    spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
+    let laptop_key = spokes_writer::Profile::open(&laptop).unwrap().device_key().unwrap().to_owned();
+    // The desk learns of the laptop's key, then the laptop publishes (the desk does not sync).
+    spokes_ok(&laptop, PASS, &["sync"]);
+    spokes_ok(&desk, PASS, &["sync"]);
+    spokes_ok(&laptop, PASS, &["new", "--title", "From the laptop", "--body", "Quicksilver on a train."]);
+    assert!(spokes_ok(&laptop, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    let spoke = &spokes_[0];
+    let titles = || served(spoke, &blog).into_keys().collect::<Vec<_>>();
+    assert_eq!(titles(), ["From the desk", "From the laptop"]);
+
+    let out = spokes_ok(&desk, PASS, &["device", "lost", &laptop_key, "--keep-none", "--reason", "stolen"]);
+    assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
+    assert_eq!(titles(), ["From the desk"], "the lost computer's manifest no longer counts");
+    assert_eq!(spoke.json(&format!("/api/v1/blogs/{blog}"))["verification"]["status"], "verified");
+    let reply = sync_reply(spoke, &blog);
+    assert!(reply.contains("Marmalade") && !reply.contains("Quicksilver"), "{reply}");
+    // The desk goes on publishing.
+    spokes_ok(&desk, PASS, &["new", "--title", "After the theft", "--body", "Still here."]);
+    assert!(spokes_ok(&desk, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    assert_eq!(titles(), ["After the theft", "From the desk"]);
+    assert!(spokes_ok(&desk, PASS, &["verify"]).starts_with("Verified"));
+
+    // The thief publishes from the laptop: its manifest is left out.
+    spokes_ok(&laptop, PASS, &["new", "--title", "Thief", "--body", "Zeppelin lies."]);
+    let _ = spokes(&laptop, PASS, &["publish"]);
+    assert_eq!(titles(), ["After the theft", "From the desk"]);
+    spokes_[0].stop();
+    stored_without(&spokes_[0].data, &["Quicksilver", "Zeppelin"], "Marmalade");
+}

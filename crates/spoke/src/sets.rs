@@ -23,7 +23,8 @@ impl Inner {
             return Err(RemoteError::new(Code::Suspended, "this blog is suspended on this spoke"));
         }
         let (frontier, recent) = self.store.set_manifests(blog_id).map_err(|e| internal(&e))?;
-        let open = |ms: Vec<StoredManifest>| ms.iter().map(|m| m.open(&b.certificate, blog_id)).collect::<Result<Vec<SignedManifest>, _>>();
+        // A manifest a key since declared lost signed is left out (it no longer counts).
+        let open = |ms: Vec<StoredManifest>| ms.iter().filter_map(|m| m.open_unless_lost(&b.certificate, blog_id).transpose()).collect::<Result<Vec<SignedManifest>, _>>();
         let frontier = open(frontier).map_err(|e| internal(&format!("a stored manifest does not verify: {e}")))?;
         // A superseded manifest that no longer verifies (a key declared lost since) is only
         // a base for differences: it is left out.

@@ -169,6 +169,37 @@ impl SetReplica {
         true
     }
 
+    /// Drops the manifests (frontier and recent) that a key in `lost` (fingerprints, uppercase
+    /// hex) signed; when the frontier lost one, the recent manifests it had superseded come
+    /// back ([`SetReplica::reseat_from_recent`]), so the blog stands where the other keys left
+    /// it. Returns whether the frontier changed.
+    pub fn drop_signed_by(&mut self, lost: &HashSet<String>, load: &mut Loader<'_>) -> bool {
+        if lost.is_empty() {
+            return false;
+        }
+        let by_lost = |m: &SignedManifest| m.signed.issuer().is_some_and(|fp| lost.contains(&fp));
+        let n = self.frontier.len();
+        self.frontier.retain(|m| !by_lost(m));
+        self.recent.retain(|m| !by_lost(m));
+        let changed = self.frontier.len() != n;
+        if changed {
+            self.reseat_from_recent(load);
+        }
+        changed
+    }
+
+    /// Takes the recent manifests back into the frontier, newest first, each kept unless one
+    /// there supersedes it (see [`SetReplica::add`]); those that do not stay stay in recent.
+    pub fn reseat_from_recent(&mut self, load: &mut Loader<'_>) {
+        for m in std::mem::take(&mut self.recent) {
+            let kept = m.clone();
+            if !self.add(m, load) && !self.recent.iter().any(|r| r.hash() == kept.hash()) {
+                self.recent.push(kept);
+            }
+        }
+        self.recent.truncate(MAX_RECENT);
+    }
+
     fn known(&self) -> impl Iterator<Item = &SignedManifest> {
         self.frontier.iter().chain(&self.recent)
     }
@@ -241,6 +272,12 @@ where
     let (cert, changed) = certificate_step(send, recv, initiator, replica.certificate.as_ref()).await?;
     outcome.certificate_changed = changed;
     let lost: HashSet<String> = cert.lost_keys().into_iter().collect();
+    // What a key declared lost signed no longer counts (docs/formats.md, "Signed manifest"):
+    // such manifests leave this side's frontier; posts only they listed are forgotten below.
+    let prior = if lost.is_empty() { None } else { replica.merged() };
+    if replica.drop_signed_by(&lost, load) {
+        outcome.frontier_changed = true;
+    }
 
     // 3. What each side holds.
     let have: Vec<String> = replica.known().map(|m| hex::encode(m.hash())).collect();
@@ -391,6 +428,16 @@ where
             }
         }
     }
+    // Posts that only manifests by a lost key listed.
+    if let Some(prior) = &prior {
+        let now = replica.merged();
+        for (id, _) in prior.posts() {
+            if now.as_ref().is_none_or(|n| !n.entries.contains_key(id)) {
+                outcome.forgotten.insert(id.clone());
+            }
+        }
+    }
+    let before = prior.or(before);
     for id in &outcome.forgotten {
         replica.posts.remove(id);
         outcome.changed_posts.remove(id);
@@ -748,6 +795,20 @@ impl StoredManifest {
             settings: String::from_utf8_lossy(&m.manifest.settings).into_owned(),
             leaves: m.manifest.leaves().into_iter().map(|l| String::from_utf8_lossy(&l).into_owned()).collect(),
         }
+    }
+
+    /// [`StoredManifest::open`], or `None` when a key `cert` declares lost signed it (what a
+    /// lost key signed no longer counts; the caller leaves it out).
+    pub fn open_unless_lost(&self, cert: &Certificate, blog_id: &BlogId) -> Result<Option<SignedManifest>, manifest::ManifestError> {
+        let lost = cert.lost_keys();
+        if !lost.is_empty() {
+            let signature = hex::decode(&self.signature).unwrap_or_default();
+            let signed = SignedStatement { statement: String::new(), signature };
+            if signed.issuer().is_some_and(|fp| lost.contains(&fp)) {
+                return Ok(None);
+            }
+        }
+        self.open(cert, blog_id).map(Some)
     }
 
     /// Reads it back, checking the signature against `cert` and the leaves against the

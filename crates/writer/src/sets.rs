@@ -137,6 +137,12 @@ impl Profile {
 
     /// The set as stored (manifests checked against the certificate; no post documents yet).
     pub(crate) fn load_set(&self) -> Result<SetReplica, ProfileError> {
+        Ok(self.load_set_noting_lost()?.0)
+    }
+
+    /// [`Profile::load_set`], and the highest rev among the frontier's manifests left out
+    /// because a key declared lost signed them (`None` when none was).
+    fn load_set_noting_lost(&self) -> Result<(SetReplica, Option<u64>), ProfileError> {
         let path = self.path(MANIFESTS);
         let damaged = |m: String| ProfileError::Damaged { path: path.clone(), message: m };
         let bytes = std::fs::read(&path).map_err(|source| ProfileError::Io { path: path.clone(), source })?;
@@ -145,10 +151,24 @@ impl Profile {
             return Err(ProfileError::NewerVersion(file.version));
         }
         let cert = self.certificate()?;
-        let open = |ms: &[StoredManifest]| ms.iter().map(|m| m.open(&cert, self.blog_id())).collect::<Result<Vec<_>, _>>();
-        let frontier = open(&file.frontier).map_err(|e| damaged(e.to_string()))?;
+        let mut frontier = Vec::new();
+        let mut lost_rev: Option<u64> = None;
+        for m in &file.frontier {
+            match m.open_unless_lost(&cert, self.blog_id()).map_err(|e| damaged(e.to_string()))? {
+                Some(m) => frontier.push(m),
+                None => {
+                    let rev = spokes_core::manifest::Header::parse(m.statement.as_bytes()).map(|h| h.rev).unwrap_or(0);
+                    lost_rev = Some(lost_rev.unwrap_or(0).max(rev));
+                }
+            }
+        }
         let recent = file.recent.iter().filter_map(|m| m.open(&cert, self.blog_id()).ok()).collect();
-        Ok(SetReplica { blog_id: self.blog_id().clone(), certificate: Some(cert), frontier, recent, posts: BTreeMap::new() })
+        let mut replica = SetReplica { blog_id: self.blog_id().clone(), certificate: Some(cert), frontier, recent, posts: BTreeMap::new() };
+        if lost_rev.is_some() {
+            // The blog stands where the other computers' manifests left it.
+            replica.reseat_from_recent(&mut |id| self.load_set_post(id));
+        }
+        Ok((replica, lost_rev))
     }
 
     /// Post `id`'s document in the set, if it has one.
@@ -188,13 +208,28 @@ impl Profile {
     /// when anything changed (or when concurrent manifests need merging). Returns whether a
     /// manifest was signed. No network.
     pub fn sign_set(&self, key: &mut SigningKey, now: DateTime<FixedOffset>) -> Result<bool, ProfileError> {
-        let mut replica = self.load_set()?;
-        let Some(merged) = replica.merged() else { return Ok(false) };
+        let (mut replica, lost_rev) = self.load_set_noting_lost()?;
+        // Manifests a computer declared lost signed no longer count: the set is signed again
+        // from the blog document (which no longer holds what only that computer vouched
+        // for), whole, above their rev.
+        let merged = match (replica.merged(), lost_rev) {
+            (Some(m), _) => m,
+            (None, Some(rev)) => {
+                let settings = self.with_blog(|b| Ok(SiteSettings { blog: b.settings(), spokes: b.spokes(), owner: b.owner().unwrap_or_default(), blog_id_salt: b.id_salt().unwrap_or_default() }))?;
+                let mut m = spokes_core::manifest::Manifest::new(self.blog_id().clone(), &settings);
+                m.rev = rev;
+                m
+            }
+            (None, None) => return Ok(false),
+        };
         let mut next = merged.next_revision();
+        if let Some(rev) = lost_rev {
+            next.rev = next.rev.max(rev + 1);
+        }
         // Only the posts that changed in the blog document since the last signing, and the
         // scheduled posts whose date came, are read: a publish of one post costs one post.
         // Without a record of the last signing (just upgraded), every post is read.
-        let mark: Option<SignMark> = std::fs::read(self.path(SIGNED)).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let mark: Option<SignMark> = if lost_rev.is_some() { None } else { std::fs::read(self.path(SIGNED)).ok().and_then(|b| serde_json::from_slice(&b).ok()) };
         type Read = (Vec<Post>, Vec<automerge::ChangeHash>, Vec<(String, DateTime<FixedOffset>)>, Option<BTreeSet<String>>);
         let (posts, heads, waiting, read): Read = self.with_blog(|b| {
             let heads = b.heads();
@@ -239,7 +274,7 @@ impl Profile {
         next.set_settings(&self.site_settings(merged.site_settings().unwrap_or_default())?);
         let same = next.leaves() == merged.leaves() && next.settings == merged.settings;
         let mark = SignMark { blog_heads: heads.iter().map(ToString::to_string).collect(), scheduled: waiting };
-        if same && replica.frontier.len() == 1 {
+        if same && replica.frontier.len() == 1 && lost_rev.is_none() {
             self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())?;
             return Ok(false);
         }
