@@ -452,9 +452,11 @@ where
     Ok(outcome)
 }
 
-/// The wire form of `m` as a difference from the newest of `bases` (all leaves with none).
+/// The wire form of `m` as a difference from the newest of `bases` whose posts `m` all lists
+/// (all leaves with none). A difference only adds or replaces leaves, so a base with a post
+/// `m` does not know (a concurrent manifest from another computer) cannot be one.
 fn wire<'a>(m: &SignedManifest, bases: impl Iterator<Item = &'a SignedManifest>) -> ManifestWire {
-    let base = bases.max_by_key(|b| b.manifest.rev);
+    let base = bases.filter(|b| b.manifest.entries.keys().all(|id| m.manifest.entries.contains_key(id))).max_by_key(|b| b.manifest.rev);
     let leaves = m.manifest.entries.iter().filter(|(id, e)| base.is_none_or(|b| b.manifest.entries.get(*id) != Some(*e))).map(|(id, e)| String::from_utf8_lossy(&manifest::leaf_bytes(id, e)).into_owned()).collect();
     let settings = (base.is_none_or(|b| b.manifest.settings != m.manifest.settings)).then(|| String::from_utf8_lossy(&m.manifest.settings).into_owned());
     ManifestWire { statement: m.signed.statement.clone(), signature: hex::encode(&m.signed.signature), base: base.map(|b| hex::encode(b.hash())), settings, leaves }
@@ -612,15 +614,19 @@ async fn respond_set_on<H: SetHost + ?Sized>(host: &H, send: &mut iroh::endpoint
         Err(e) => return Err(refuse(send, RemoteError::new(Code::Malformed, e.to_string())).await),
     };
     *blog = Some(hello.blog_id.clone());
+    let started = std::time::Instant::now();
     let mut replica = match host.open_set(peer, &hello) {
         Ok(r) => r,
         Err(e) => return Err(refuse(send, e).await),
     };
+    let opened = started.elapsed();
     let answer = crate::Hello { protocol: SET_PROTOCOL, blog_id: hello.blog_id.clone(), token: None, heads: None };
     crate::frame::write_frame(send, &Frame::json(FrameType::Hello, &answer)).await?;
     let blog_id = hello.blog_id.clone();
     let outcome = exchange_set(send, recv, false, &mut replica, &mut |id| host.load_post(&blog_id, id)).await?;
+    let exchanged = started.elapsed();
     let persisted = host.commit_set(peer, &hello, &mut replica, &outcome).map(|_| replica.frontier.iter().map(SignedManifest::hash).collect());
+    tracing::debug!(open_ms = opened.as_secs_f64() * 1e3, exchange_ms = (exchanged - opened).as_secs_f64() * 1e3, commit_ms = (started.elapsed() - exchanged).as_secs_f64() * 1e3, "set session timings");
     finish_set(send, recv, false, persisted).await?;
     let _ = send.finish();
     Ok(outcome)
@@ -1017,6 +1023,27 @@ mod tests {
         run(&mut b.replica, &mut s).await.1.unwrap();
         assert_eq!(s.frontier.len(), 1);
         assert_eq!(b.body(P1).as_deref(), Some("Settled."));
+    }
+
+    /// A peer holding two concurrent manifests sends one to a computer that holds the other:
+    /// the difference is never taken from a base with a post the manifest does not list.
+    #[tokio::test]
+    async fn a_concurrent_manifest_is_not_sent_as_a_difference_from_the_other() {
+        let (id, mut a) = writer();
+        a.publish(&[(P1, "Shared", "Both edit this.")], &[]);
+        let mut s = spoke(&a);
+        run(&mut a.replica, &mut s).await.1.unwrap();
+        let mut b = a.second(&id);
+        a.publish(&[("00000000000000d4", "Only on A", "From A.")], &[]);
+        b.publish(&[("00000000000000c3", "Only on B", "From B.")], &[]);
+        // The spoke takes A's, then B's; A's is the newest manifest both it and A hold.
+        run(&mut a.replica, &mut s).await.1.unwrap();
+        run(&mut b.replica, &mut s).await.1.unwrap();
+        let (ra, rs, _) = run(&mut a.replica, &mut s).await;
+        assert_eq!(ra.unwrap().new_manifests, 1);
+        rs.unwrap();
+        assert_eq!(a.replica.merged(), s.merged());
+        assert_eq!(a.body("00000000000000c3").as_deref(), Some("From B."));
     }
 
     impl SetReplica {
