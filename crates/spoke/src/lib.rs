@@ -131,6 +131,10 @@ struct Inner {
     /// Loaded documents, keyed by blog and by the BLAKE3 hash of the stored bytes they were
     /// loaded from (so a stale entry is never used). Loading is the dominant cost of a session.
     docs: Mutex<HashMap<BlogId, ([u8; 32], automerge::AutoCommit)>>,
+    /// The verified manifests (frontier, recent) of recently used set blogs, as last stored:
+    /// a session then does not parse and check every leaf again. Only `persist_set` writes a
+    /// set blog's manifests, and it replaces the entry; at most [`DOC_CACHE_BLOGS`] blogs.
+    manifests: Mutex<HashMap<BlogId, sets::CachedManifests>>,
     commit_lock: Mutex<()>,
     endpoint_id: String,
     replicate: mpsc::UnboundedSender<(BlogId, Option<String>)>,
@@ -234,6 +238,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         tamper: dishonest::Tamper::from_env(),
         views: RwLock::new(HashMap::new()),
         docs: Mutex::new(HashMap::new()),
+        manifests: Mutex::new(HashMap::new()),
         commit_lock: Mutex::new(()),
         endpoint_id: key.public().to_string(),
         replicate: tx,

@@ -12,7 +12,21 @@ use super::*;
 use spokes_core::postdoc::PostDoc;
 use spokes_sync::set::{SetOutcome, SetReplica, SignedManifest, StoredManifest, VerifiedSet};
 
+/// A set blog's verified manifests as stored: (frontier, recent).
+pub(crate) type CachedManifests = std::sync::Arc<(Vec<SignedManifest>, Vec<SignedManifest>)>;
+
 impl Inner {
+    fn cache_manifests(&self, blog_id: &BlogId, frontier: &[SignedManifest], recent: &[SignedManifest]) {
+        let mut cache = self.manifests.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= DOC_CACHE_BLOGS
+            && !cache.contains_key(blog_id)
+            && let Some(k) = cache.keys().next().cloned()
+        {
+            cache.remove(&k);
+        }
+        cache.insert(blog_id.clone(), std::sync::Arc::new((frontier.to_vec(), recent.to_vec())));
+    }
+
     /// The stored set replica of `blog_id` (its manifests; post documents are loaded on
     /// demand), `None` when the blog is not held here. A blog still in format 1 gives an empty
     /// replica with its certificate: its first manifest upgrades it.
@@ -22,13 +36,20 @@ impl Inner {
         if b.status != BlogStatus::Active {
             return Err(RemoteError::new(Code::Suspended, "this blog is suspended on this spoke"));
         }
+        let cached = self.manifests.lock().unwrap_or_else(|p| p.into_inner()).get(blog_id).cloned();
+        if let Some(c) = cached.filter(|_| b.format == 2) {
+            return Ok(Some(SetReplica { blog_id: blog_id.clone(), certificate: Some(b.certificate), frontier: c.0.clone(), recent: c.1.clone(), posts: Default::default() }));
+        }
         let (frontier, recent) = self.store.set_manifests(blog_id).map_err(|e| internal(&e))?;
         // A manifest a key since declared lost signed is left out (it no longer counts).
         let open = |ms: Vec<StoredManifest>| ms.iter().filter_map(|m| m.open_unless_lost(&b.certificate, blog_id).transpose()).collect::<Result<Vec<SignedManifest>, _>>();
         let frontier = open(frontier).map_err(|e| internal(&format!("a stored manifest does not verify: {e}")))?;
         // A superseded manifest that no longer verifies (a key declared lost since) is only
         // a base for differences: it is left out.
-        let recent = recent.iter().filter_map(|m| m.open(&b.certificate, blog_id).ok()).collect();
+        let recent: Vec<SignedManifest> = recent.iter().filter_map(|m| m.open(&b.certificate, blog_id).ok()).collect();
+        if b.format == 2 {
+            self.cache_manifests(blog_id, &frontier, &recent);
+        }
         Ok(Some(SetReplica { blog_id: blog_id.clone(), certificate: Some(b.certificate), frontier, recent, posts: Default::default() }))
     }
 
@@ -106,7 +127,13 @@ impl Inner {
         let recent: Vec<StoredManifest> = replica.recent.iter().map(StoredManifest::of).collect();
         let forgotten: Vec<String> = outcome.forgotten.iter().cloned().collect();
         let write = store::SetWrite { frontier: &frontier, recent: &recent, changed: &changed, forgotten: &forgotten, keep_images: Some(&view.images) };
-        self.store.save_set(&blog_id, &cert, write).map_err(|e| internal(&e))?;
+        let saved = self.store.save_set(&blog_id, &cert, write);
+        if saved.is_ok() {
+            self.cache_manifests(&blog_id, &replica.frontier, &replica.recent);
+        } else {
+            self.manifests.lock().unwrap_or_else(|p| p.into_inner()).remove(&blog_id);
+        }
+        saved.map_err(|e| internal(&e))?;
         // The version 1 document, if this was the upgrade, is gone from the cache too.
         self.docs.lock().unwrap_or_else(|p| p.into_inner()).remove(&blog_id);
         let upgraded = stored.as_ref().is_none_or(|b| b.format != 2);
