@@ -354,7 +354,7 @@ where
         } else if mine.iter().all(|h| heads.contains(h)) {
             continue;
         } else {
-            (doc.save_after(&heads), false)
+            (spokes_core::doc::changes_after(doc, &heads), false)
         };
         put_record(&mut answer, id, whole, &bytes);
     }
