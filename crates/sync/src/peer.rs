@@ -73,7 +73,7 @@ async fn initiate_on<F>(conn: &Connection, hello: Hello, replica: &mut Replica, 
 where
     F: FnOnce(&mut Replica, &State, &Outcome) -> Result<(), RemoteError>,
 {
-    let (mut send, mut recv, answer) = open_session(conn, &hello).await?;
+    let (mut send, mut recv, answer) = open_stream(conn, &Frame::json(FrameType::Hello, &hello)).await?;
     run_initiated(&mut send, &mut recv, answer, &hello, replica, state, persist).await
 }
 
@@ -123,7 +123,8 @@ where
 #[derive(Debug, Clone)]
 pub struct ConnectionPool {
     endpoint: Endpoint,
-    conns: std::sync::Arc<tokio::sync::Mutex<std::collections::HashMap<iroh::EndpointId, Connection>>>,
+    /// One connection per peer and ALPN (`spokes/sync/1`, `spokes/sync/2`).
+    conns: std::sync::Arc<tokio::sync::Mutex<std::collections::HashMap<(iroh::EndpointId, &'static [u8]), Connection>>>,
     dialled: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -144,21 +145,47 @@ impl ConnectionPool {
         &self.endpoint
     }
 
-    async fn connection(&self, addr: &EndpointAddr, fresh: bool) -> Result<(Connection, bool), SyncError> {
+    /// The pooled connection to `addr` on `alpn` (`true`), or a new one (`false`); `fresh`
+    /// dials even when one is pooled.
+    pub(crate) async fn connection(&self, addr: &EndpointAddr, alpn: &'static [u8], fresh: bool) -> Result<(Connection, bool), SyncError> {
         if !fresh
-            && let Some(c) = self.conns.lock().await.get(&addr.id)
+            && let Some(c) = self.conns.lock().await.get(&(addr.id, alpn))
             && c.close_reason().is_none()
         {
             return Ok((c.clone(), true));
         }
         // Dial without holding the lock: an unreachable spoke must not delay the others.
         self.dialled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let conn = tokio::time::timeout(CONNECT_TIMEOUT, self.endpoint.connect(addr.clone(), ALPN))
+        let conn = tokio::time::timeout(CONNECT_TIMEOUT, self.endpoint.connect(addr.clone(), alpn))
             .await
             .map_err(|_| SyncError::Timeout)?
             .map_err(|e| SyncError::Connect(e.to_string()))?;
-        self.conns.lock().await.insert(addr.id, conn.clone());
+        self.conns.lock().await.insert((addr.id, alpn), conn.clone());
         Ok((conn, false))
+    }
+
+    /// Opens a session stream on the pooled connection to `addr` on `alpn` (dialled if there
+    /// is none): sends `hello` and reads the answer frame. A pooled connection that does not
+    /// answer within a short while (the peer restarted) is closed and dialled again.
+    pub(crate) async fn open(&self, addr: &EndpointAddr, alpn: &'static [u8], hello: &Frame) -> Result<(Connection, (SendStream, RecvStream, Frame)), SyncError> {
+        let (conn, cached) = self.connection(addr, alpn, false).await?;
+        let opened = if cached {
+            // A peer that restarted never answers on the old connection; QUIC would only
+            // notice at its idle timeout. Give a pooled connection a short while instead.
+            tokio::time::timeout(POOLED_ANSWER_TIMEOUT, open_stream(&conn, hello)).await.unwrap_or(Err(SyncError::Timeout))
+        } else {
+            open_stream(&conn, hello).await
+        };
+        match opened {
+            Err(e) if cached => {
+                conn.close(0u32.into(), b"stale");
+                tracing::debug!("pooled connection unusable ({e}); dialling again");
+                let (conn, _) = self.connection(addr, alpn, true).await?;
+                let opened = open_stream(&conn, hello).await?;
+                Ok((conn, opened))
+            }
+            r => r.map(|opened| (conn, opened)),
+        }
     }
 
     /// Runs a session as initiator like [`initiate`], on the pooled connection to `addr`
@@ -168,27 +195,7 @@ impl ConnectionPool {
         F: FnOnce(&mut Replica, &State, &Outcome) -> Result<(), RemoteError>,
     {
         let hello = hello.with_heads(&replica.doc.get_heads());
-        let started = async {
-            let (conn, cached) = self.connection(&addr, false).await?;
-            let opened = if cached {
-                // A peer that restarted never answers on the old connection; QUIC would only
-                // notice at its idle timeout. Give a pooled connection a short while instead.
-                tokio::time::timeout(POOLED_ANSWER_TIMEOUT, open_session(&conn, &hello)).await.unwrap_or(Err(SyncError::Timeout))
-            } else {
-                open_session(&conn, &hello).await
-            };
-            match opened {
-                Err(e) if cached => {
-                    conn.close(0u32.into(), b"stale");
-                    tracing::debug!("pooled connection unusable ({e}); dialling again");
-                    let (conn, _) = self.connection(&addr, true).await?;
-                    let opened = open_session(&conn, &hello).await?;
-                    Ok((conn, opened))
-                }
-                r => r.map(|opened| (conn, opened)),
-            }
-        };
-        let (conn, (mut send, mut recv, answer)) = tokio::time::timeout(SESSION_IDLE_TIMEOUT, started).await.map_err(|_| SyncError::Timeout)??;
+        let (conn, (mut send, mut recv, answer)) = tokio::time::timeout(SESSION_IDLE_TIMEOUT, self.open(&addr, ALPN, &Frame::json(FrameType::Hello, &hello))).await.map_err(|_| SyncError::Timeout)??;
         while_moving(&conn, SESSION_IDLE_TIMEOUT, run_initiated(&mut send, &mut recv, answer, &hello, replica, state, persist)).await
     }
 
@@ -201,10 +208,10 @@ impl ConnectionPool {
     }
 }
 
-/// Opens a stream, sends the hello and reads the answer frame.
-async fn open_session(conn: &Connection, hello: &Hello) -> Result<(SendStream, RecvStream, Frame), SyncError> {
+/// Opens a stream, sends the hello frame and reads the answer frame.
+async fn open_stream(conn: &Connection, hello: &Frame) -> Result<(SendStream, RecvStream, Frame), SyncError> {
     let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
-    write_frame(&mut send, &Frame::json(FrameType::Hello, hello)).await?;
+    write_frame(&mut send, hello).await?;
     let answer = read_frame(&mut recv).await?;
     Ok((send, recv, answer))
 }

@@ -643,32 +643,62 @@ where
         .await
         .map_err(|_| SyncError::Timeout)?
         .map_err(|e| SyncError::Connect(e.to_string()))?;
-    let hello = crate::Hello { protocol: SET_PROTOCOL, blog_id: replica.blog_id.clone(), token, heads: None };
+    let hello = set_hello(replica, token);
     let session = async {
         let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
-        crate::frame::write_frame(&mut send, &Frame::json(FrameType::Hello, &hello)).await?;
+        crate::frame::write_frame(&mut send, &hello).await?;
         let answer = crate::frame::read_frame(&mut recv).await?;
-        match answer.typ {
-            FrameType::Hello => {
-                let h: crate::Hello = answer.parse_json()?;
-                if h.protocol != SET_PROTOCOL || h.blog_id != hello.blog_id {
-                    return Err(refuse(&mut send, RemoteError::new(Code::UnsupportedVersion, "the spoke answered for another protocol or blog")).await);
-                }
-            }
-            FrameType::Error => return Err(SyncError::Remote(crate::session::refusal_from_peer(&answer))),
-            other => return Err(crate::FrameError::Unexpected { expected: FrameType::Hello, got: other }.into()),
-        }
-        let outcome = exchange_set(&mut send, &mut recv, true, replica, load).await?;
-        let persisted = persist(replica, &outcome).map(|_| replica.frontier.iter().map(SignedManifest::hash).collect());
-        let mut peer_frontier = finish_set(&mut send, &mut recv, true, persisted).await?;
-        peer_frontier.sort();
-        let _ = send.finish();
-        Ok(SetOutcome { peer_frontier, ..outcome })
+        run_set_initiated(&mut send, &mut recv, answer, replica, load, persist).await
     };
     let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, session).await;
     let sent = conn.stats().udp_tx.bytes;
     conn.close(0u32.into(), b"done");
     r.map(|o| SetOutcome { bytes_sent: sent, ..o })
+}
+
+impl crate::peer::ConnectionPool {
+    /// [`initiate_set`] on the pool's connection to `addr` on `spokes/sync/2` (dialled if
+    /// there is none, kept for the next session). `bytes_sent` counts this session's
+    /// datagrams only.
+    pub async fn set_session<F>(&self, addr: iroh::EndpointAddr, token: Option<String>, replica: &mut SetReplica, load: &mut Loader<'_>, persist: F) -> Result<SetOutcome, SyncError>
+    where
+        F: FnOnce(&mut SetReplica, &SetOutcome) -> Result<(), RemoteError>,
+    {
+        let hello = set_hello(replica, token);
+        let (conn, (mut send, mut recv, answer)) = tokio::time::timeout(crate::peer::SESSION_IDLE_TIMEOUT, self.open(&addr, SET_ALPN, &hello)).await.map_err(|_| SyncError::Timeout)??;
+        // The hello went before this count starts: its datagram is not counted.
+        let before = conn.stats().udp_tx.bytes;
+        let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, run_set_initiated(&mut send, &mut recv, answer, replica, load, persist)).await;
+        let sent = conn.stats().udp_tx.bytes.saturating_sub(before);
+        r.map(|o| SetOutcome { bytes_sent: sent, ..o })
+    }
+}
+
+fn set_hello(replica: &SetReplica, token: Option<String>) -> Frame {
+    Frame::json(FrameType::Hello, &crate::Hello { protocol: SET_PROTOCOL, blog_id: replica.blog_id.clone(), token, heads: None })
+}
+
+/// The initiator's session after its hello: checks the `answer`, runs steps 2 to 7.
+async fn run_set_initiated<F>(send: &mut iroh::endpoint::SendStream, recv: &mut iroh::endpoint::RecvStream, answer: Frame, replica: &mut SetReplica, load: &mut Loader<'_>, persist: F) -> Result<SetOutcome, SyncError>
+where
+    F: FnOnce(&mut SetReplica, &SetOutcome) -> Result<(), RemoteError>,
+{
+    match answer.typ {
+        FrameType::Hello => {
+            let h: crate::Hello = answer.parse_json()?;
+            if h.protocol != SET_PROTOCOL || h.blog_id != replica.blog_id {
+                return Err(refuse(send, RemoteError::new(Code::UnsupportedVersion, "the spoke answered for another protocol or blog")).await);
+            }
+        }
+        FrameType::Error => return Err(SyncError::Remote(crate::session::refusal_from_peer(&answer))),
+        other => return Err(crate::FrameError::Unexpected { expected: FrameType::Hello, got: other }.into()),
+    }
+    let outcome = exchange_set(send, recv, true, replica, load).await?;
+    let persisted = persist(replica, &outcome).map(|_| replica.frontier.iter().map(SignedManifest::hash).collect());
+    let mut peer_frontier = finish_set(send, recv, true, persisted).await?;
+    peer_frontier.sort();
+    let _ = send.finish();
+    Ok(SetOutcome { peer_frontier, ..outcome })
 }
 
 /// A replica whose manifests and live post documents all checked out: only

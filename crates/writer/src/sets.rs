@@ -20,7 +20,7 @@ use spokes_core::manifest::{Entry, SiteSettings, is_post_id};
 use spokes_core::postdoc::{PostContent, PostDoc};
 use spokes_core::problem::Code;
 use spokes_core::{Post, PostState, SigningKey};
-use spokes_sync::set::{SetReplica, SignedManifest, StoredManifest, initiate_set};
+use spokes_sync::set::{SetReplica, SignedManifest, StoredManifest};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The file that holds the set's manifests; its presence marks an upgraded profile.
@@ -316,7 +316,7 @@ impl Profile {
             async move {
                 let r = match t.endpoint_addr() {
                     Err(e) => Err(spokes_sync::SyncError::Connect(e)),
-                    Ok(addr) => initiate_set(pool.endpoint(), addr, t.token.clone(), &mut replica, &mut |id: &str| self.load_set_post(id), |_, _| Ok(())).await,
+                    Ok(addr) => pool.set_session(addr, t.token.clone(), &mut replica, &mut |id: &str| self.load_set_post(id), |_, _| Ok(())).await,
                 };
                 (t, r)
             }
@@ -350,7 +350,7 @@ impl Profile {
                 Err(e) => Err(spokes_sync::SyncError::Connect(e)),
                 Ok(addr) => {
                     let mut load = |id: &str| self.load_set_post(id);
-                    initiate_set(pool.endpoint(), addr, t.token.clone(), &mut replica, &mut load, |rep, out| {
+                    pool.set_session(addr, t.token.clone(), &mut replica, &mut load, |rep, out| {
                         let internal = |e: ProfileError| spokes_sync::RemoteError::new(Code::Internal, e.to_string());
                         // Devices added on the writer's other computers: their manifests are
                         // read back against the certificate that names them.
