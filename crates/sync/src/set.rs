@@ -169,6 +169,11 @@ impl SetReplica {
         true
     }
 
+    /// A copy of the certificate and manifests, without the cached post documents.
+    pub fn clone_manifests(&self) -> SetReplica {
+        SetReplica { blog_id: self.blog_id.clone(), certificate: self.certificate.clone(), frontier: self.frontier.clone(), recent: self.recent.clone(), posts: BTreeMap::new() }
+    }
+
     /// Drops the manifests (frontier and recent) that a key in `lost` (fingerprints, uppercase
     /// hex) signed; when the frontier lost one, the recent manifests it had superseded come
     /// back ([`SetReplica::reseat_from_recent`]), so the blog stands where the other keys left

@@ -39,6 +39,25 @@ struct SignMark {
     scheduled: Vec<(String, DateTime<FixedOffset>)>,
 }
 
+/// A set as [`Profile::load_set`] last read it (`key`: BLAKE3 of the manifests file and the
+/// certificate).
+#[derive(Debug)]
+pub(crate) struct OpenedSet {
+    key: [u8; 32],
+    replica: SetReplica,
+    lost_rev: Option<u64>,
+}
+
+/// The key of [`OpenedSet`]: BLAKE3 over the manifests file's length and bytes, then the
+/// certificate file.
+fn set_key(manifests: &[u8], certificate: &[u8]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&(manifests.len() as u64).to_le_bytes());
+    hasher.update(manifests);
+    hasher.update(certificate);
+    hasher.finalize().into()
+}
+
 /// `set/manifests.json`, version 1.
 #[derive(Serialize, Deserialize)]
 struct ManifestsFile {
@@ -141,12 +160,25 @@ impl Profile {
     }
 
     /// [`Profile::load_set`], and the highest rev among the frontier's manifests left out
-    /// because a key declared lost signed them (`None` when none was).
+    /// because a key declared lost signed them (`None` when none was). Parsing and checking a
+    /// large blog's manifests takes tens of milliseconds: the result is kept, and used again
+    /// while `set/manifests.json` and the certificate are byte for byte the same.
     fn load_set_noting_lost(&self) -> Result<(SetReplica, Option<u64>), ProfileError> {
         let path = self.path(MANIFESTS);
-        let damaged = |m: String| ProfileError::Damaged { path: path.clone(), message: m };
         let bytes = std::fs::read(&path).map_err(|source| ProfileError::Io { path: path.clone(), source })?;
-        let file: ManifestsFile = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+        let key = set_key(&bytes, &self.read("certificate.asc")?);
+        let cached = self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|c| c.key == key).map(|c| (c.replica.clone_manifests(), c.lost_rev));
+        if let Some(hit) = cached {
+            return Ok(hit);
+        }
+        let (replica, lost_rev) = self.open_set(&path, &bytes)?;
+        *self.set_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(OpenedSet { key, replica: replica.clone_manifests(), lost_rev });
+        Ok((replica, lost_rev))
+    }
+
+    fn open_set(&self, path: &std::path::Path, bytes: &[u8]) -> Result<(SetReplica, Option<u64>), ProfileError> {
+        let damaged = |m: String| ProfileError::Damaged { path: path.to_path_buf(), message: m };
+        let file: ManifestsFile = serde_json::from_slice(bytes).map_err(|e| damaged(e.to_string()))?;
         if file.version != 1 {
             return Err(ProfileError::NewerVersion(file.version));
         }
@@ -193,7 +225,11 @@ impl Profile {
             }
         }
         let file = ManifestsFile { version: 1, frontier: replica.frontier.iter().map(StoredManifest::of).collect(), recent: replica.recent.iter().map(StoredManifest::of).collect() };
-        self.write(MANIFESTS, &serde_json::to_vec(&file).unwrap_or_default())?;
+        let bytes = serde_json::to_vec(&file).unwrap_or_default();
+        self.write(MANIFESTS, &bytes)?;
+        // What was just written is what the next read would find (the manifests are checked).
+        let key = set_key(&bytes, &self.read("certificate.asc")?);
+        *self.set_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(OpenedSet { key, replica: replica.clone_manifests(), lost_rev: None });
         for id in forgotten.iter().filter(|id| is_post_id(id)) {
             let p = dir.join(format!("{id}.automerge"));
             match std::fs::remove_file(&p) {
@@ -312,7 +348,7 @@ impl Profile {
         let now = chrono::Utc::now().to_rfc3339();
         let base = self.load_set()?;
         let sessions = targets.iter().map(|t| {
-            let mut replica = SetReplica { blog_id: base.blog_id.clone(), certificate: base.certificate.clone(), frontier: base.frontier.clone(), recent: base.recent.clone(), posts: BTreeMap::new() };
+            let mut replica = base.clone_manifests();
             async move {
                 let r = match t.endpoint_addr() {
                     Err(e) => Err(spokes_sync::SyncError::Connect(e)),
@@ -497,4 +533,30 @@ pub(crate) fn archived_set(set: spokes_core::archive::ArchiveSet, certificate: &
         return Err(bad(format!("post {id} is listed but its document is missing")));
     }
     Ok(verified.into_replica())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::BlogSettings;
+
+    /// The checked manifests are kept between reads, but a change to the file on disk (a
+    /// broken disk, another program) is always seen: the file is read and hashed every time.
+    #[test]
+    fn the_kept_manifests_never_hide_a_change_on_disk() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        p.new_post("First", "Marmalade.", &[]).unwrap();
+        let mut key = p.unlock("pw").unwrap();
+        p.publish_local(&mut key, None).unwrap();
+        assert_eq!(p.upgrade_to_set(&mut key, chrono::Utc::now().fixed_offset()).unwrap(), 1);
+        let first = p.load_set().unwrap();
+        assert_eq!(p.load_set().unwrap().frontier, first.frontier, "read again, the same");
+        let path = p.path(MANIFESTS);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace(" first ", " fiRst ")).unwrap();
+        assert!(matches!(p.load_set(), Err(ProfileError::Damaged { .. })), "an altered leaf no longer matches its signed root");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(p.load_set().unwrap().frontier, first.frontier);
+    }
 }
