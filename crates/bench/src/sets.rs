@@ -126,7 +126,7 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
     Ok(json!({
         "posts": generated.len(),
         "markdown_bytes": generated.iter().map(|p| p.bytes).sum::<usize>(),
-        "build": "the spoke and spokes programs of the dev build; later publishes through the library in this process (one connection per spoke and session)",
+        "build": "the spoke and spokes programs of the dev build; later publishes through the library in this process (its connection pool: one connection per spoke, kept between publishes; the first publish dials)",
         "upgrade_command_s": upgrade_command_s,
         "upgrade_s": upgrade_s,
         "later_publishes": stored.len(),
