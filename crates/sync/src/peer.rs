@@ -112,7 +112,10 @@ where
     Ok(outcome)
 }
 
-/// Connections kept open between sessions, one per peer: a writer that publishes again to
+/// The pool's connections, by peer and ALPN.
+type Pooled = std::collections::HashMap<(iroh::EndpointId, &'static [u8]), Connection>;
+
+/// Connections kept open between sessions, one per peer and protocol: a writer that publishes again to
 /// the same spoke skips the QUIC and TLS handshake (a warm connection). Each session runs on
 /// its own bidirectional stream of the peer's connection.
 ///
@@ -124,7 +127,7 @@ where
 pub struct ConnectionPool {
     endpoint: Endpoint,
     /// One connection per peer and ALPN (`spokes/sync/1`, `spokes/sync/2`).
-    conns: std::sync::Arc<tokio::sync::Mutex<std::collections::HashMap<(iroh::EndpointId, &'static [u8]), Connection>>>,
+    conns: std::sync::Arc<tokio::sync::Mutex<Pooled>>,
     dialled: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
