@@ -799,6 +799,23 @@ pub fn report(doc: &Value) -> String {
             f(&sb["unpublish_gone_everywhere_ms"], 0),
             sgoal("later_bytes")
         ));
+        if sb.get("new_spoke_s").is_some() {
+            s.push_str(&format!(
+                "| … a new spoke receives the whole blog on loopback at least 20 MB/s | {} MB/s of Markdown ({} s for {} bytes sent) | {} |\n",
+                f(&sb["new_spoke_markdown_mb_per_s"], 1),
+                f(&sb["new_spoke_s"], 2),
+                f(&sb["new_spoke_bytes_sent"], 0),
+                sgoal("new_spoke")
+            ));
+            s.push_str(&format!(
+                "| … whole-set verification above 20,000 revisions/s | {} revisions/s ({} post-document changes: read {} s, checked {} s) | {} |\n",
+                f(&sb["verify_changes_per_s"], 0),
+                f(&sb["verify_changes"], 0),
+                f(&sb["verify_read_s"], 2),
+                f(&sb["verify_check_s"], 3),
+                sgoal("verification")
+            ));
+        }
     }
     s.push_str(&format!(
         "| a spoke's post page at least half of nginx's static throughput | {} of nginx ({} vs {} requests/s; front page {}) | {} |\n",

@@ -5,8 +5,11 @@
 //! is done and every spoke serves version 2). Then one post is edited and published
 //! `--large-edits` times through the library (as the app does): the time until every spoke has
 //! stored and verified it, until it is readable on all three, and the bytes sent to each
-//! spoke (UDP payload of the session's connection: QUIC, TLS and all). Last, one post is
-//! unpublished: the time until no spoke serves it.
+//! spoke (UDP payload of the session's connection: QUIC, TLS and all). Then one post is
+//! unpublished: the time until no spoke serves it. Then a fourth, new spoke is added and the
+//! writer's first session sends it the whole blog (Markdown bytes per second of that session).
+//! Last, the whole set is read from the writer's files and verified as a spoke does at start
+//! (changes checked per second).
 
 use crate::Opts;
 use crate::phases::pct;
@@ -112,20 +115,63 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
     let removed: Vec<Option<Instant>> = spokes.iter().map(|s| wait(&agent, &format!("http://{}/b/{blog}/posts/{}", s.http, gone.slug), Duration::from_secs(10), |c, _| c == 404)).collect();
     let Some(removed) = removed.iter().copied().collect::<Option<Vec<Instant>>>() else { bail!("the unpublished post is still served") };
     let forget_ms = removed.iter().max().map(|r| r.duration_since(t0).as_secs_f64() * 1000.0).unwrap_or(f64::MAX);
+
+    // A fourth, new spoke takes the whole blog: the writer's first session with it.
+    let mut fresh = SpokeProc::init(&tmp.path().join("spoke-new"), "New spoke");
+    let ticket = fresh.invite();
+    fresh.start_with("spoke", &[], &quiet);
+    let mut adding = spokes_writer::Profile::open(&w)?;
+    let entry = adding.add_spoke(&ticket)?;
+    let target = adding.targets().into_iter().find(|t| t.endpoint == entry.endpoint).context("the new spoke")?;
+    let t0 = Instant::now();
+    let first = rt.block_on(adding.sync_with_pool(&pool, std::slice::from_ref(&target)))?;
+    let new_spoke_s = t0.elapsed().as_secs_f64();
+    if first.up_to_date != 1 {
+        bail!("the new spoke did not take the blog: {}", first.sentence);
+    }
+    let served = fresh.json(&format!("/api/v1/blogs/{blog}"))["posts"].as_array().map_or(0, Vec::len);
+    if served + 1 != generated.len() {
+        bail!("the new spoke serves {served} posts of {}", generated.len() - 1);
+    }
+    let new_spoke_bytes = first.spokes.iter().find_map(|s| s.last_bytes_sent).unwrap_or(0);
     rt.block_on(pool.close());
+    drop(fresh);
     drop(spokes);
+
+    // Whole-set verification, as a spoke does at start: every manifest of the frontier and
+    // every live post document against the certificate, read from the writer's files.
+    let t0 = Instant::now();
+    let cert = profile.certificate()?;
+    let file: Value = serde_json::from_slice(&std::fs::read(w.join("set/manifests.json"))?)?;
+    let frontier = file["frontier"].as_array().context("frontier")?.iter().map(|m| Ok(serde_json::from_value::<spokes_sync::set::StoredManifest>(m.clone())?.open(&cert, &blog_id)?)).collect::<Result<Vec<_>>>()?;
+    let mut replica = spokes_sync::set::SetReplica { blog_id: blog_id.clone(), certificate: Some(cert), frontier, recent: vec![], posts: Default::default() };
+    for f in std::fs::read_dir(w.join("set/posts"))? {
+        let path = f?.path();
+        let id = path.file_stem().and_then(|s| s.to_str()).context("post file")?.to_owned();
+        replica.posts.insert(id.clone(), spokes_core::postdoc::PostDoc::load(&std::fs::read(&path)?, &blog_id, &id)?);
+    }
+    let loaded_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_| None).map_err(|b| anyhow::anyhow!("the set does not verify: {}", b.1.message))?;
+    let verify_s = t1.elapsed().as_secs_f64();
+    let changes = verified.changes();
     for v in [&mut stored, &mut visible, &mut bytes] {
         v.sort_by(f64::total_cmp);
     }
     let (visible_p50, bytes_p50) = (pct(&visible, 50), pct(&bytes, 50));
+    let markdown: usize = generated.iter().map(|p| p.bytes).sum();
+    let new_spoke_mb_s = markdown as f64 / new_spoke_s / 1e6;
+    let verify_per_s = changes as f64 / (loaded_s + verify_s);
     let goals = json!({
         "later_readable": {"what": "publish one edited post to 3 spokes, p50 until readable on all: under 10 ms", "met": visible_p50 < 10.0},
         "later_bytes": {"what": "bytes sent per spoke for one edited post: under 20 KB", "met": bytes_p50 < 20_000.0},
+        "new_spoke": {"what": "a new spoke receives the whole blog on loopback: at least 20 MB/s (of Markdown)", "met": new_spoke_mb_s >= 20.0},
+        "verification": {"what": "whole-set verification (read and check): above 20,000 revisions/s", "met": verify_per_s > 20_000.0},
     });
     let all_met = goals.as_object().is_some_and(|g| g.values().all(|v| v["met"] == true));
     Ok(json!({
         "posts": generated.len(),
-        "markdown_bytes": generated.iter().map(|p| p.bytes).sum::<usize>(),
+        "markdown_bytes": markdown,
         "build": "the spoke and spokes programs of the dev build; later publishes through the library in this process (its connection pool: one connection per spoke, kept between publishes; the first publish dials)",
         "upgrade_command_s": upgrade_command_s,
         "upgrade_s": upgrade_s,
@@ -137,6 +183,13 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
         "later_bytes_per_spoke_p50": bytes_p50,
         "later_bytes_per_spoke_max": bytes.last().copied().unwrap_or(0.0),
         "unpublish_gone_everywhere_ms": forget_ms,
+        "new_spoke_s": new_spoke_s,
+        "new_spoke_bytes_sent": new_spoke_bytes,
+        "new_spoke_markdown_mb_per_s": new_spoke_mb_s,
+        "verify_changes": changes,
+        "verify_read_s": loaded_s,
+        "verify_check_s": verify_s,
+        "verify_changes_per_s": verify_per_s,
         "goals": goals,
         "goal": {"what": "the sync-by-difference goals of the documents-per-post issue", "met": all_met},
     }))
