@@ -357,3 +357,65 @@ fn a_lost_computers_manifests_stop_counting_on_an_upgraded_blog() {
     spokes_[0].stop();
     stored_without(&spokes_[0].data, &["Quicksilver", "Zeppelin"], "Marmalade");
 }
+
+/// A council member that offers an older state of a set blog than it offered before (its
+/// database restored from an old backup) is reported as `rolled-back`, and nothing is taken
+/// from it: the copy keeps the newer revision.
+#[test]
+fn a_member_that_rolls_a_set_blog_back_is_reported_and_nothing_is_taken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut host = SpokeProc::init(&tmp.path().join("host"), "Host");
+    let mut member = SpokeProc::init(&tmp.path().join("member"), "Member");
+    // The host pulls only from a third member, which then leaves the network: otherwise the
+    // host would take the newer revision back from the member within a second of its restore
+    // (as it should), before anyone noticed.
+    let mut away = SpokeProc::init(&tmp.path().join("away"), "Away");
+    let (host_id, away_id) = (host.endpoint_id(), away.endpoint_id());
+    member.configure(|c| c.council.upstreams = vec![host_id.clone()]);
+    host.configure(|c| c.council.upstreams = vec![away_id.clone()]);
+    host.start();
+    member.start();
+    away.start();
+    let ticket = host.admin(&["council", "invite"]);
+    assert!(member.admin(&["council", "join", ticket.trim()]).contains("(2 members)"));
+    let ticket = host.admin(&["council", "invite"]);
+    assert!(away.admin(&["council", "join", ticket.trim()]).contains("(3 members)"));
+    away.stop();
+    let w = tmp.path().join("writer");
+    spokes_ok(&w, PASS, &["init", "--name", "Writer", "--title", "Rolled Notes"]);
+    spokes_ok(&w, PASS, &["spoke", "add", &host.invite()]);
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+    let id = spokes_ok(&w, PASS, &["new", "--title", "Notes", "--body", "Old words."]).trim().to_owned();
+    spokes_ok(&w, PASS, &["publish"]);
+    spokes_ok(&w, PASS, &["upgrade"]);
+    let copied = |word: &str| member.get(&format!("/b/{blog}/posts/notes")).1.contains(word);
+    assert!(wait_until(Duration::from_secs(30), || copied("Old words.")), "the member did not copy the set");
+
+    // A backup of the host's database at this revision.
+    host.stop();
+    let backup = tmp.path().join("backup");
+    std::fs::create_dir_all(&backup).unwrap();
+    let db_files: Vec<std::path::PathBuf> = std::fs::read_dir(&host.data).unwrap().map(|f| f.unwrap().path()).filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("spoke.db"))).collect();
+    for f in &db_files {
+        std::fs::copy(f, backup.join(f.file_name().unwrap())).unwrap();
+    }
+    host.start();
+    spokes_ok(&w, PASS, &["edit", &id, "--body", "New words."]);
+    spokes_ok(&w, PASS, &["publish"]);
+    assert!(wait_until(Duration::from_secs(30), || copied("New words.")), "the member did not take the new revision");
+
+    // The host comes back from the old backup and offers the older manifest.
+    host.stop();
+    for f in &db_files {
+        let _ = std::fs::remove_file(f);
+    }
+    for f in std::fs::read_dir(&backup).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, host.data.join(f.file_name().unwrap())).unwrap();
+    }
+    host.start();
+    assert!(host.get(&format!("/b/{blog}/posts/notes")).1.contains("Old words."), "the restore did not take");
+    // A pull that was under way when the host stopped may first wait out its session (60 s).
+    assert!(wait_until(Duration::from_secs(100), || member.refusals().iter().any(|(code, _)| code == "rolled-back")), "the member did not notice: {:?}", member.refusals());
+    assert!(copied("New words."), "the member keeps the newer revision");
+}
