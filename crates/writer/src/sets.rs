@@ -347,6 +347,24 @@ impl Profile {
         let mut status: BTreeMap<String, SpokeStatus> = self.load_status();
         let now = chrono::Utc::now().to_rfc3339();
         let base = self.load_set()?;
+        // A session's result in the spoke's status line: when it ended well, the frontier the
+        // spoke now holds (`replica`'s); otherwise the reason, in the writer's words.
+        let record = |status: &mut BTreeMap<String, SpokeStatus>, t: &SpokeTarget, r: Result<u64, spokes_sync::SyncError>, replica: &SetReplica| {
+            let s = status.entry(t.endpoint.clone()).or_insert_with(|| SpokeStatus { endpoint: t.endpoint.clone(), ..Default::default() });
+            s.last_attempt = Some(now.clone());
+            match r {
+                Ok(bytes) => {
+                    s.last_bytes_sent = Some(bytes);
+                    s.last_success = Some(now.clone());
+                    s.last_error = None;
+                    s.heads = replica.frontier.iter().map(|m| hex::encode(m.hash())).collect();
+                }
+                Err(e) => {
+                    tracing::warn!(spoke = t.endpoint, "sync failed: {e}");
+                    s.last_error = Some(crate::publish::plain(&e));
+                }
+            }
+        };
         let sessions = targets.iter().map(|t| {
             let mut replica = base.clone_manifests();
             async move {
@@ -361,21 +379,8 @@ impl Profile {
         let mut again = Vec::new();
         for (t, r) in first {
             match r {
-                Ok(out) if out.new_manifests == 0 && out.changed_posts.is_empty() && out.forgotten.is_empty() && !out.certificate_changed && !out.frontier_changed => {
-                    let s = status.entry(t.endpoint.clone()).or_insert_with(|| SpokeStatus { endpoint: t.endpoint.clone(), ..Default::default() });
-                    s.last_attempt = Some(now.clone());
-                    s.last_bytes_sent = Some(out.bytes_sent);
-                    s.last_success = Some(now.clone());
-                    s.last_error = None;
-                    s.heads = base.frontier.iter().map(|m| hex::encode(m.hash())).collect();
-                }
-                Ok(_) => again.push(t.clone()),
-                Err(e) => {
-                    tracing::warn!(spoke = t.endpoint, "sync failed: {e}");
-                    let s = status.entry(t.endpoint.clone()).or_insert_with(|| SpokeStatus { endpoint: t.endpoint.clone(), ..Default::default() });
-                    s.last_attempt = Some(now.clone());
-                    s.last_error = Some(crate::publish::plain(&e));
-                }
+                Ok(out) if out.new_manifests > 0 || !out.changed_posts.is_empty() || !out.forgotten.is_empty() || out.certificate_changed || out.frontier_changed => again.push(t.clone()),
+                r => record(&mut status, t, r.map(|o| o.bytes_sent), &base),
             }
         }
         // Read once; each session's result is saved before it ends, so the next session starts
@@ -401,20 +406,10 @@ impl Profile {
                     .await
                 }
             };
-            let s = status.entry(t.endpoint.clone()).or_insert_with(|| SpokeStatus { endpoint: t.endpoint.clone(), ..Default::default() });
-            s.last_attempt = Some(now.clone());
-            match r {
-                Ok(out) => {
-                    s.last_bytes_sent = Some(out.bytes_sent);
-                    s.last_success = Some(now.clone());
-                    s.last_error = None;
-                    s.heads = replica.frontier.iter().map(|m| hex::encode(m.hash())).collect();
-                }
-                Err(e) => {
-                    tracing::warn!(spoke = t.endpoint, "sync failed: {e}");
-                    s.last_error = Some(crate::publish::plain(&e));
-                    replica = self.load_set()?;
-                }
+            let failed = r.is_err();
+            record(&mut status, t, r.map(|o| o.bytes_sent), &replica);
+            if failed {
+                replica = self.load_set()?;
             }
         }
         let synced: Vec<SpokeTarget> = targets.iter().filter(|t| status.get(&t.endpoint).is_some_and(|s| s.last_error.is_none())).cloned().collect();
