@@ -52,6 +52,12 @@ pub struct Hello {
     /// messages alone. At most [`MAX_HELLO_HEADS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heads: Option<Vec<String>>,
+    /// `spokes/sync/2` only: the SHA-256 (lowercase hex) of the sender's ASCII-armored
+    /// certificate, when it has one. A side whose own certificate hashes the same sends an
+    /// empty certificate frame in step 2 instead of the certificate again. Absent from peers
+    /// that predate it (they are sent the certificate, as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
 }
 
 /// Most heads a hello may carry (a document has a handful; more is refused as malformed).
@@ -60,7 +66,7 @@ pub const MAX_HELLO_HEADS: usize = 1024;
 impl Hello {
     /// A version 1 hello.
     pub fn new(blog_id: BlogId, token: Option<String>) -> Hello {
-        Hello { protocol: PROTOCOL_VERSION, blog_id, token, heads: None }
+        Hello { protocol: PROTOCOL_VERSION, blog_id, token, heads: None, certificate: None }
     }
 
     /// This hello, announcing `heads` (which turns on the changes step).
@@ -333,15 +339,26 @@ fn ops_after(doc: &mut AutoCommit, heads: &[ChangeHash]) -> u64 {
     doc.get_changes_meta(heads).iter().map(|c| (c.max_op + 1).saturating_sub(c.start_op)).sum()
 }
 
+/// The SHA-256 (lowercase hex) of an ASCII-armored certificate, as a `spokes/sync/2` hello
+/// names it ([`Hello::certificate`]).
+pub fn certificate_hash(armored: &[u8]) -> String {
+    hex::encode(spokes_core::merkle::sha256(armored))
+}
+
 /// Step 2 of a session (the same in `spokes/sync/2`): swaps certificates; a copy from the peer
 /// is merged into `mine` only if the fingerprints match. Returns the certificate and whether
 /// the peer's copy changed it. Errors (sent to the peer): `malformed`, `wrong-certificate`.
-pub(crate) async fn certificate_step<S, R>(send: &mut S, recv: &mut R, initiator: bool, mine: Option<&Certificate>) -> Result<(Certificate, bool), SyncError>
+pub(crate) async fn certificate_step<S, R>(send: &mut S, recv: &mut R, initiator: bool, mine: Option<&Certificate>, peer_holds: Option<&str>) -> Result<(Certificate, bool), SyncError>
 where
     S: AsyncWrite + Unpin,
     R: AsyncRead + Unpin,
 {
-    let payload = mine.map(|c| c.to_armored()).unwrap_or_default();
+    // Nothing to send when the peer said (in its hello) that it holds this very certificate.
+    let payload = match mine.map(Certificate::to_armored) {
+        Some(armored) if peer_holds.is_some_and(|h| h == certificate_hash(&armored)) => Vec::new(),
+        Some(armored) => armored,
+        None => Vec::new(),
+    };
     let theirs = swap(send, recv, initiator, Frame { typ: FrameType::Certificate, payload }).await?;
     let mut cert = mine.cloned();
     let mut changed = false;
@@ -378,7 +395,7 @@ where
     let mut outcome = Outcome::default();
 
     // 2. Certificates.
-    let (cert, changed) = certificate_step(send, recv, initiator, replica.certificate.as_ref()).await?;
+    let (cert, changed) = certificate_step(send, recv, initiator, replica.certificate.as_ref(), None).await?;
     outcome.certificate_changed = changed;
 
     // 3. Statements.
