@@ -40,26 +40,36 @@ fn wait_for(agent: &ureq::Agent, url: &str, needle: &str, limit: Duration) -> Op
     crate::sets::wait(agent, url, limit, |status, body| status == 200 && body.contains(needle))
 }
 
+/// How the bench starts its spoke processes: warnings only.
+pub(crate) const QUIET: [(&str, &str); 2] = [("SPOKE_LOG", "warn"), ("RUST_BACKTRACE", "0")];
+
+/// Three fresh `spoke` processes in `dir`, run as an operator runs them (the default
+/// replication and council intervals), and a writer profile (`dir/writer`, made with the
+/// `spokes` CLI) that chose all three. Returns the spokes, the profile folder and the blog ID.
+pub(crate) fn three_spokes_and_a_writer(dir: &std::path::Path) -> Result<(Vec<SpokeProc>, std::path::PathBuf, String)> {
+    let mut spokes: Vec<SpokeProc> = (0..3).map(|i| SpokeProc::init(&dir.join(format!("spoke{i}")), &format!("Spoke {i}"))).collect();
+    let tickets: Vec<String> = spokes.iter().map(SpokeProc::invite).collect();
+    for s in &mut spokes {
+        s.start_with("spoke", &[], &QUIET);
+    }
+    let w = dir.join("writer");
+    spokes_e2e::spokes_ok(&w, spokes_e2e::PASS, &["init", "--name", "Bench Writer", "--title", "A real blog"]);
+    for t in &tickets {
+        spokes_e2e::spokes_ok(&w, spokes_e2e::PASS, &["spoke", "add", t]);
+    }
+    let blog = spokes_writer::Profile::open(&w)?.blog_id().as_str().to_owned();
+    Ok((spokes, w, blog))
+}
+
+
 pub fn large_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
     let tmp = tempfile::tempdir_in(work)?;
     let site = tmp.path().join("old-blog");
     let generated = spokes_e2e::genblog::write_zola_site(&site, &spokes_e2e::genblog::Options { posts: o.large_posts, markdown_bytes: o.large_bytes, ..Default::default() })?;
     let markdown: usize = generated.iter().map(|p| p.bytes).sum();
-    let quiet = [("SPOKE_LOG", "warn"), ("RUST_BACKTRACE", "0")];
-    let mut spokes: Vec<SpokeProc> = (0..3).map(|i| SpokeProc::init(&tmp.path().join(format!("spoke{i}")), &format!("Spoke {i}"))).collect();
-    let tickets: Vec<String> = spokes.iter().map(SpokeProc::invite).collect();
-    for s in &mut spokes {
-        // As an operator runs it: the default replication and council intervals.
-        s.start_with("spoke", &[], &quiet);
-    }
+    let (spokes, w, blog) = three_spokes_and_a_writer(tmp.path())?;
     let pids: Vec<u32> = spokes.iter().map(|s| s.pid().context("spoke pid")).collect::<Result<_>>()?;
-    let w = tmp.path().join("writer");
     let pass = spokes_e2e::PASS;
-    spokes_e2e::spokes_ok(&w, pass, &["init", "--name", "Bench Writer", "--title", "A real blog"]);
-    for t in &tickets {
-        spokes_e2e::spokes_ok(&w, pass, &["spoke", "add", t]);
-    }
-    let blog = spokes_writer::Profile::open(&w)?.blog_id().as_str().to_owned();
 
     let t = Instant::now();
     let out = spokes_e2e::spokes(&w, pass, &["import", site.to_str().context("utf8")?]);

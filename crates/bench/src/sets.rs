@@ -38,19 +38,8 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
     let tmp = tempfile::tempdir_in(work)?;
     let site = tmp.path().join("old-blog");
     let generated = spokes_e2e::genblog::write_zola_site(&site, &spokes_e2e::genblog::Options { posts: o.large_posts, markdown_bytes: o.large_bytes, ..Default::default() })?;
-    let quiet = [("SPOKE_LOG", "warn"), ("RUST_BACKTRACE", "0")];
-    let mut spokes: Vec<SpokeProc> = (0..3).map(|i| SpokeProc::init(&tmp.path().join(format!("spoke{i}")), &format!("Spoke {i}"))).collect();
-    let tickets: Vec<String> = spokes.iter().map(SpokeProc::invite).collect();
-    for s in &mut spokes {
-        s.start_with("spoke", &[], &quiet);
-    }
-    let w = tmp.path().join("writer");
+    let (spokes, w, blog) = crate::large::three_spokes_and_a_writer(tmp.path())?;
     let pass = spokes_e2e::PASS;
-    spokes_e2e::spokes_ok(&w, pass, &["init", "--name", "Bench Writer", "--title", "A real blog"]);
-    for t in &tickets {
-        spokes_e2e::spokes_ok(&w, pass, &["spoke", "add", t]);
-    }
-    let blog = spokes_writer::Profile::open(&w)?.blog_id().as_str().to_owned();
     spokes_e2e::spokes_ok(&w, pass, &["import", site.to_str().context("utf8")?]);
     spokes_e2e::spokes_ok(&w, pass, &["publish"]);
 
@@ -119,7 +108,7 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
     // A fourth, new spoke takes the whole blog: the writer's first session with it.
     let mut fresh = SpokeProc::init(&tmp.path().join("spoke-new"), "New spoke");
     let ticket = fresh.invite();
-    fresh.start_with("spoke", &[], &quiet);
+    fresh.start_with("spoke", &[], &crate::large::QUIET);
     let mut adding = spokes_writer::Profile::open(&w)?;
     let entry = adding.add_spoke(&ticket)?;
     let target = adding.targets().into_iter().find(|t| t.endpoint == entry.endpoint).context("the new spoke")?;

@@ -163,6 +163,14 @@ pub fn read_archive_from(reader: impl Read) -> Result<Archive, ArchiveError> {
             continue;
         }
         if let Some(rest) = name.strip_prefix(ROOT).and_then(|n| n.strip_prefix("set/")) {
+            // `None` for the manifests, the post ID for a post document; other entries under
+            // `set/` are ignored, as unknown entries are.
+            let post = match rest.strip_prefix("posts/").and_then(|f| f.strip_suffix(".automerge")) {
+                Some(id) if crate::manifest::is_post_id(id) => Some(id.to_owned()),
+                Some(_) => return Err(ArchiveError::Malformed(format!("{name} is not named by a post ID"))),
+                None if rest == "manifests.json" => None,
+                None => continue,
+            };
             set_bytes += entry.size();
             if entry.size() > MAX_ENTRY || set_bytes > MAX_ENTRY {
                 return Err(ArchiveError::Malformed("the set's documents add up to more than 1 GiB".into()));
@@ -170,14 +178,12 @@ pub fn read_archive_from(reader: impl Read) -> Result<Archive, ArchiveError> {
             let mut bytes = Vec::with_capacity(entry.size() as usize);
             entry.by_ref().take(MAX_ENTRY).read_to_end(&mut bytes).map_err(malformed)?;
             let set = set.get_or_insert_with(ArchiveSet::default);
-            if rest == "manifests.json" {
-                set.manifests = bytes;
-            } else if let Some(id) = rest.strip_prefix("posts/").and_then(|f| f.strip_suffix(".automerge")) {
-                if !crate::manifest::is_post_id(id) {
-                    return Err(ArchiveError::Malformed(format!("{name} is not named by a post ID")));
+            match post {
+                None => set.manifests = bytes,
+                Some(id) => {
+                    crate::expansion::ExpansionBudget::new().check(&bytes).map_err(|e| malformed(format!("{name}: {e}")))?;
+                    set.posts.insert(id, bytes);
                 }
-                crate::expansion::ExpansionBudget::new().check(&bytes).map_err(|e| malformed(format!("{name}: {e}")))?;
-                set.posts.insert(id.to_owned(), bytes);
             }
             continue;
         }

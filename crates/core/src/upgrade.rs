@@ -37,12 +37,18 @@ pub struct Upgraded {
     pub left_out: usize,
 }
 
+/// The settings a manifest signs for the schema 1 blog document `doc`: its blog settings,
+/// chosen spokes, owner and the salt that binds its ID.
+pub fn site_settings(doc: &BlogDoc) -> SiteSettings {
+    SiteSettings { blog: doc.settings(), spokes: doc.spokes(), owner: doc.owner().unwrap_or_default(), blog_id_salt: doc.id_salt().unwrap_or_default() }
+}
+
 /// Splits the schema 1 blog document `doc` into a manifest and post documents, as of `now`
 /// (see the module docs). Deterministic: every computer that upgrades the same document at a
 /// time when the same posts are due makes the same manifest and documents, byte for byte.
 pub fn split_blog(doc: &BlogDoc, now: DateTime<FixedOffset>) -> Result<Upgraded, UpgradeError> {
     let blog_id = doc.blog_id()?;
-    let settings = SiteSettings { blog: doc.settings(), spokes: doc.spokes(), owner: doc.owner().unwrap_or_default(), blog_id_salt: doc.id_salt().unwrap_or_default() };
+    let settings = site_settings(doc);
     let mut manifest = Manifest::new(blog_id.clone(), &settings).next_revision();
     manifest.settings_rev = manifest.rev;
     let (mut posts, mut held_back, mut left_out) = (BTreeMap::new(), Vec::new(), 0);

@@ -195,14 +195,7 @@ impl BlogView {
     /// leaves say `gone` are not in it: their words are nowhere in what is served. `heads`
     /// stays empty (the council's catalog offers only version 1 blogs for now).
     pub fn of_set(set: &VerifiedSet, previous: Option<&BlogView>) -> BlogView {
-        let verification = Verification::Verified { changes: set.changes(), statements: set.frontier().len(), checked_at: chrono::Utc::now().to_rfc3339() };
-        let mut view = Self::empty(set.blog_id(), set.certificate(), verification, previous);
-        view.manifests = spokes_sync::set::SignedManifest::names(set.frontier());
-        view.rev = set.frontier().iter().map(|m| m.manifest.rev).max().unwrap_or(0);
-        if let Some(settings) = set.merged().and_then(|m| m.site_settings().ok()) {
-            view.settings = settings.blog;
-            view.spokes = settings.spokes;
-        }
+        let mut view = Self::set_without_posts(set, previous);
         let image_base = format!("/b/{}/images/", view.blog_id);
         let rendered: std::collections::HashMap<&str, &PostView> = previous.map(|v| v.posts.iter().map(|p| (p.id.as_str(), p.as_ref())).collect()).unwrap_or_default();
         let mut posts: Vec<std::sync::Arc<PostView>> = set.posts().into_iter().map(|p| {
@@ -228,14 +221,7 @@ impl BlogView {
             }
             return Self::of_set(set, previous);
         };
-        let verification = Verification::Verified { changes: set.changes(), statements: set.frontier().len(), checked_at: chrono::Utc::now().to_rfc3339() };
-        let mut view = Self::empty(set.blog_id(), set.certificate(), verification, previous);
-        view.manifests = spokes_sync::set::SignedManifest::names(set.frontier());
-        view.rev = set.frontier().iter().map(|m| m.manifest.rev).max().unwrap_or(0);
-        if let Some(settings) = set.merged().and_then(|m| m.site_settings().ok()) {
-            view.settings = settings.blog;
-            view.spokes = settings.spokes;
-        }
+        let mut view = Self::set_without_posts(set, previous);
         let live: BTreeSet<String> = set.merged().map(|m| m.posts().map(|(id, _)| id.clone()).collect()).unwrap_or_default();
         let image_base = format!("/b/{}/images/", view.blog_id);
         let mut posts: Vec<std::sync::Arc<PostView>> = prev.posts.iter().filter(|p| live.contains(&p.id) && !changed.contains(&p.id)).cloned().collect();
@@ -248,6 +234,20 @@ impl BlogView {
         posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
         view.posts = posts;
         view.images = view.posts.iter().flat_map(|p| p.images.iter().cloned()).collect();
+        view
+    }
+
+    /// The view of verified `set` as far as its manifests say (who, settings, spokes, the
+    /// frontier's names and rev), with no posts yet.
+    fn set_without_posts(set: &VerifiedSet, previous: Option<&BlogView>) -> BlogView {
+        let verification = Verification::Verified { changes: set.changes(), statements: set.frontier().len(), checked_at: chrono::Utc::now().to_rfc3339() };
+        let mut view = Self::empty(set.blog_id(), set.certificate(), verification, previous);
+        view.manifests = spokes_sync::set::SignedManifest::names(set.frontier());
+        view.rev = set.frontier().iter().map(|m| m.manifest.rev).max().unwrap_or(0);
+        if let Some(settings) = set.merged().and_then(|m| m.site_settings().ok()) {
+            view.settings = settings.blog;
+            view.spokes = settings.spokes;
+        }
         view
     }
 

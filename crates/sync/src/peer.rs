@@ -115,8 +115,8 @@ where
 /// The pool's connections, by peer and ALPN.
 type Pooled = std::collections::HashMap<(iroh::EndpointId, &'static [u8]), Connection>;
 
-/// Connections kept open between sessions, one per peer and protocol: a writer that publishes again to
-/// the same spoke skips the QUIC and TLS handshake (a warm connection). Each session runs on
+/// Connections kept open between sessions, one per peer and protocol: a writer that publishes
+/// again to the same spoke skips the QUIC and TLS handshake (a warm connection). Each session runs on
 /// its own bidirectional stream of the peer's connection.
 ///
 /// A cached connection the peer has since closed or lost is noticed when the session's hello
@@ -150,7 +150,7 @@ impl ConnectionPool {
 
     /// The pooled connection to `addr` on `alpn` (`true`), or a new one (`false`); `fresh`
     /// dials even when one is pooled.
-    pub(crate) async fn connection(&self, addr: &EndpointAddr, alpn: &'static [u8], fresh: bool) -> Result<(Connection, bool), SyncError> {
+    async fn connection(&self, addr: &EndpointAddr, alpn: &'static [u8], fresh: bool) -> Result<(Connection, bool), SyncError> {
         if !fresh
             && let Some(c) = self.conns.lock().await.get(&(addr.id, alpn))
             && c.close_reason().is_none()

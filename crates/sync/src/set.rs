@@ -237,11 +237,12 @@ pub struct SetOutcome {
     pub forgotten: BTreeSet<String>,
     /// The certificate was learned or updated.
     pub certificate_changed: bool,
-    /// Bytes this side sent on the connection, in UDP datagrams (QUIC and TLS included); set
-    /// by [`initiate_set`], which dials a connection per session.
+    /// Bytes this side sent in the session, in UDP datagrams (QUIC and TLS included); set by
+    /// the initiator ([`initiate_set`], which dials a connection per session, and
+    /// [`crate::peer::ConnectionPool::set_session`], which counts from after the hello).
     pub bytes_sent: u64,
     /// The peer's frontier once the session ended (header hashes, lowercase hex, sorted), as
-    /// its `Done` frame named it; set by [`initiate_set`]. Equal to this side's frontier when
+    /// its `Done` frame named it; set by the initiator. Equal to this side's frontier when
     /// both sides hold the same manifests.
     pub peer_frontier: Vec<String>,
 }
@@ -280,9 +281,12 @@ where
     // What a key declared lost signed no longer counts (docs/formats.md, "Signed manifest"):
     // such manifests leave this side's frontier; posts only they listed are forgotten below.
     let prior = if lost.is_empty() { None } else { replica.merged() };
-    if replica.drop_signed_by(&lost, load) {
+    let prior = if replica.drop_signed_by(&lost, load) {
         outcome.frontier_changed = true;
-    }
+        prior
+    } else {
+        None
+    };
 
     // 3. What each side holds.
     let have: Vec<String> = replica.known().map(|m| hex::encode(m.hash())).collect();

@@ -29,7 +29,7 @@ use spokes_core::{BlogDoc, BlogId, DocKind, Identity, SignedStatement};
 use spokes_core::problem::Code;
 use spokes_sync::SyncError;
 use spokes_sync::session::{Hello, Replica};
-use spokes_sync::set::{SetReplica, VerifiedSet, initiate_set};
+use spokes_sync::set::{SetReplica, VerifiedSet};
 use std::path::Path;
 
 /// The `format` value of a recovery file.
@@ -215,7 +215,7 @@ impl Profile {
                     answered.push(t.clone());
                 }
                 Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.label())),
-                Err(SyncError::Remote(e)) if e.code == Code::UnsupportedVersion => match initiate_set(pool.endpoint(), addr.clone(), None, &mut set, &mut |_| None, |_, _| Ok(())).await {
+                Err(SyncError::Remote(e)) if e.code == Code::UnsupportedVersion => match pool.set_session(addr.clone(), None, &mut set, &mut |_| None, |_, _| Ok(())).await {
                     Ok(_) if !set.frontier.is_empty() => {
                         sealed.extend(spokes_sync::drafts::exchange(pool.endpoint(), addr, blog_id, None).await.unwrap_or_default());
                         answered.push(t.clone());
@@ -226,19 +226,9 @@ impl Profile {
                 Err(e) => failures.push(format!("{}: {e}", t.label())),
             }
         }
-        if !set.frontier.is_empty() && !answered.is_empty() {
-            let restored = Self::restore_set(dir, name, identity, device, passphrase, set, &sealed, spokes);
-            if let Ok(p) = &restored {
-                match p.sync_images(&pool, &answered).await {
-                    Ok(failed) if failed.is_empty() => {}
-                    Ok(failed) => tracing::warn!("pictures not fetched yet: {failed:?}"),
-                    Err(e) => tracing::warn!("pictures not fetched yet: {e}"),
-                }
-            }
-            pool.close().await;
-            return restored;
-        }
-        if answered.is_empty() || replica.doc.get_heads().is_empty() {
+        // The writer upgraded when any spoke keeps the blog as a set: that is the blog.
+        let from_set = !set.frontier.is_empty();
+        if answered.is_empty() || (!from_set && replica.doc.get_heads().is_empty()) {
             pool.close().await;
             return Err(ProfileError::Io { path: dir.into(), source: std::io::Error::other(format!("no spoke could give the blog back: {}", failures.join("; "))) });
         }
@@ -248,14 +238,19 @@ impl Profile {
         // Spokes hold the same sealed drafts: each is opened once.
         sealed.sort();
         sealed.dedup();
-        let mut blog = BlogDoc::from_automerge(replica.doc)?;
-        let cert = replica.certificate.clone().unwrap_or_else(|| identity.certificate());
-        let drafts = open_drafts(&identity, passphrase, &cert, blog_id, &sealed);
-        let restored = Self::restore(dir, name, identity, device, passphrase, &mut blog, drafts, &replica.statements, spokes)?;
-        // What the spoke knew of the certificate (devices removed elsewhere) is kept.
-        if let Some(c) = &replica.certificate {
-            restored.merge_certificate(c)?;
-        }
+        let restored = if from_set {
+            Self::restore_set(dir, name, identity, device, passphrase, set, &sealed, spokes)?
+        } else {
+            let mut blog = BlogDoc::from_automerge(replica.doc)?;
+            let cert = replica.certificate.clone().unwrap_or_else(|| identity.certificate());
+            let drafts = open_drafts(&identity, passphrase, &cert, blog_id, &sealed);
+            let restored = Self::restore(dir, name, identity, device, passphrase, &mut blog, drafts, &replica.statements, spokes)?;
+            // What the spoke knew of the certificate (devices removed elsewhere) is kept.
+            if let Some(c) = &replica.certificate {
+                restored.merge_certificate(c)?;
+            }
+            restored
+        };
         // The published posts' pictures, from the spokes that answered; any that do not come
         // now come at the next publish.
         match restored.sync_images(&pool, &answered).await {

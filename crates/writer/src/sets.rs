@@ -114,14 +114,14 @@ impl Profile {
     /// profile's set, for a profile just restored from it: the blog document, made from the
     /// set's posts, is signed with this computer's key, and is recorded as matching the set
     /// (nothing to fold, nothing to sign at the next publish).
-    pub(crate) fn adopt_set(&self, mut replica: SetReplica, passphrase: &str) -> Result<(), ProfileError> {
+    pub(crate) fn adopt_set(&self, replica: SetReplica, passphrase: &str) -> Result<(), ProfileError> {
         let mut key = self.unlock(passphrase)?;
         let heads = self.with_blog(|b| Ok(b.heads()))?;
         let statement = spokes_core::Statement::new(self.blog_id().clone(), &heads).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
         self.append_statement(statement)?;
-        let ids: BTreeSet<String> = replica.posts.keys().cloned().collect();
-        self.save_set(&mut replica, &ids, &BTreeSet::new())?;
-        if let Some(m) = replica.merged() {
+        let merged = replica.merged();
+        self.keep_set(replica)?;
+        if let Some(m) = merged {
             self.remember_folded(&m)?;
         }
         let mark = SignMark { blog_heads: heads.iter().map(ToString::to_string).collect(), scheduled: vec![] };
@@ -166,23 +166,24 @@ impl Profile {
     fn load_set_noting_lost(&self) -> Result<(SetReplica, Option<u64>), ProfileError> {
         let path = self.path(MANIFESTS);
         let bytes = std::fs::read(&path).map_err(|source| ProfileError::Io { path: path.clone(), source })?;
-        let key = set_key(&bytes, &self.read("certificate.asc")?);
+        let cert_bytes = self.read("certificate.asc")?;
+        let key = set_key(&bytes, &cert_bytes);
         let cached = self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|c| c.key == key).map(|c| (c.replica.clone_manifests(), c.lost_rev));
         if let Some(hit) = cached {
             return Ok(hit);
         }
-        let (replica, lost_rev) = self.open_set(&path, &bytes)?;
+        let cert = spokes_core::Certificate::from_bytes(&cert_bytes)?;
+        let (replica, lost_rev) = self.open_set(&path, &bytes, cert)?;
         *self.set_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(OpenedSet { key, replica: replica.clone_manifests(), lost_rev });
         Ok((replica, lost_rev))
     }
 
-    fn open_set(&self, path: &std::path::Path, bytes: &[u8]) -> Result<(SetReplica, Option<u64>), ProfileError> {
+    fn open_set(&self, path: &std::path::Path, bytes: &[u8], cert: spokes_core::Certificate) -> Result<(SetReplica, Option<u64>), ProfileError> {
         let damaged = |m: String| ProfileError::Damaged { path: path.to_path_buf(), message: m };
         let file: ManifestsFile = serde_json::from_slice(bytes).map_err(|e| damaged(e.to_string()))?;
         if file.version != 1 {
             return Err(ProfileError::NewerVersion(file.version));
         }
-        let cert = self.certificate()?;
         let mut frontier = Vec::new();
         let mut lost_rev: Option<u64> = None;
         for m in &file.frontier {
@@ -251,7 +252,7 @@ impl Profile {
         let merged = match (replica.merged(), lost_rev) {
             (Some(m), _) => m,
             (None, Some(rev)) => {
-                let settings = self.with_blog(|b| Ok(SiteSettings { blog: b.settings(), spokes: b.spokes(), owner: b.owner().unwrap_or_default(), blog_id_salt: b.id_salt().unwrap_or_default() }))?;
+                let settings = self.with_blog(|b| Ok(spokes_core::upgrade::site_settings(b)))?;
                 let mut m = spokes_core::manifest::Manifest::new(self.blog_id().clone(), &settings);
                 m.rev = rev;
                 m
