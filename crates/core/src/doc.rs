@@ -342,6 +342,8 @@ impl TextForm {
 #[derive(Debug)]
 pub struct BlogDoc {
     doc: AutoCommit,
+    /// [`BlogDoc::conflicted_post_ids`] as of these heads.
+    conflicts: Option<(Vec<ChangeHash>, Vec<String>)>,
 }
 
 fn load_options() -> LoadOptions<'static> {
@@ -498,7 +500,7 @@ impl BlogDoc {
             doc.put_object(ROOT, "posts", ObjType::Map)?;
             Ok(())
         })();
-        let mut d = BlogDoc { doc };
+        let mut d = BlogDoc { doc, conflicts: None };
         if shared {
             d.doc.commit_with(automerge::transaction::CommitOptions::default().with_message("create".to_owned()).with_time(0));
             d.doc.set_actor(automerge::ActorId::random());
@@ -547,7 +549,7 @@ impl BlogDoc {
         if schema > SCHEMA_VERSION {
             return Err(Box::new((DocError::UnknownSchema { found: schema }, doc)));
         }
-        let d = BlogDoc { doc };
+        let d = BlogDoc { doc, conflicts: None };
         match d.posts_obj() {
             Ok(_) => Ok(d),
             Err(e) => Err(Box::new((e, d.doc))),
@@ -969,13 +971,31 @@ impl BlogDoc {
     /// IDs of the posts whose title or body holds values written at once on two computers
     /// (in the blog, where they are snapshots: two publishes of the same post, made offline).
     /// Automerge keeps both and shows one; publishing the post again (from drafts, where the
-    /// two edits merged) settles it. Cost: two lookups per post, no text read.
-    pub fn conflicted_post_ids(&self) -> Vec<String> {
+    /// two edits merged) settles it.
+    ///
+    /// Cost: the first call reads two fields of every post (no text). Later calls reuse that
+    /// answer when every change since was made here: a change made on this computer replaces
+    /// every value it writes over, so it can settle a conflict but never start one; only the
+    /// posts found conflicted before are read again. A change from elsewhere reads all again.
+    pub fn conflicted_post_ids(&mut self) -> Vec<String> {
         let Ok(posts) = self.posts_obj() else { return Vec::new() };
-        self.post_ids()
-            .into_iter()
-            .filter(|id| get_obj(&self.doc, &posts, id).is_some_and(|o| ["title", "body"].iter().any(|k| self.doc.get_all(&o, *k).is_ok_and(|v| v.len() > 1))))
-            .collect()
+        let conflicted = |doc: &AutoCommit, id: &String| get_obj(doc, &posts, id).is_some_and(|o| ["title", "body"].iter().any(|k| doc.get_all(&o, *k).is_ok_and(|v| v.len() > 1)));
+        let heads = self.doc.get_heads();
+        let known = match self.conflicts.take() {
+            Some((at, ids)) if at == heads => Some(ids),
+            Some((at, ids)) => {
+                let actor = self.doc.get_actor().clone();
+                let only_here = self.doc.document().get_changes_meta(&at).iter().all(|c| *c.actor == actor);
+                only_here.then_some(ids)
+            }
+            None => None,
+        };
+        let ids: Vec<String> = match known {
+            Some(ids) => ids.into_iter().filter(|id| conflicted(&self.doc, id)).collect(),
+            None => self.post_ids().into_iter().filter(|id| conflicted(&self.doc, id)).collect(),
+        };
+        self.conflicts = Some((heads, ids.clone()));
+        ids
     }
 
     /// A post's slug, without reading its body; `None` if there is no such post.
@@ -1083,6 +1103,41 @@ mod tests {
         assert_eq!(got.tags, p.tags);
         assert_eq!(got.slug, "hello-world");
         assert_eq!(got.date.timestamp(), p.date.timestamp());
+    }
+
+    #[test]
+    fn conflicts_come_from_other_computers_and_go_with_a_local_write() {
+        let mut here = blog();
+        let (a, b) = (Post::new("A", "a"), Post::new("B", "b"));
+        here.put_post(&a).unwrap();
+        here.put_post(&b).unwrap();
+        here.commit("posts");
+        let mut there = BlogDoc::load(&here.save()).unwrap();
+        there.automerge().set_actor(automerge::ActorId::random());
+        assert!(here.conflicted_post_ids().is_empty());
+        // Both computers publish post A offline; the other computer's change arrives here.
+        here.put_post(&Post { title: "A here".into(), ..a.clone() }).unwrap();
+        here.commit("edit");
+        there.put_post(&Post { title: "A there".into(), ..a.clone() }).unwrap();
+        there.commit("edit");
+        assert!(here.conflicted_post_ids().is_empty(), "answered before the merge, and kept");
+        here.automerge().merge(there.automerge()).unwrap();
+        assert_eq!(here.conflicted_post_ids(), [a.id.clone()], "a change from elsewhere is read");
+        // A change made here to another post keeps the answer without reading every post.
+        here.put_post(&Post { title: "B again".into(), ..b.clone() }).unwrap();
+        here.commit("edit");
+        assert_eq!(here.conflicted_post_ids(), [a.id.clone()]);
+        // Writing post A here settles it.
+        here.put_post(&Post { title: "A merged".into(), ..a.clone() }).unwrap();
+        here.commit("settle");
+        assert!(here.conflicted_post_ids().is_empty());
+        // A conflict from elsewhere on a post not conflicted before is found again.
+        let mut later = BlogDoc::load(&there.save()).unwrap();
+        later.automerge().set_actor(automerge::ActorId::random());
+        later.put_post(&Post { title: "B there".into(), ..b.clone() }).unwrap();
+        later.commit("edit");
+        here.automerge().merge(later.automerge()).unwrap();
+        assert_eq!(here.conflicted_post_ids(), [b.id.clone()]);
     }
 
     #[test]
