@@ -354,6 +354,11 @@ impl SignedStatement {
 }
 
 /// A manifest: settings and the index (see the module docs).
+///
+/// The index is read with [`Manifest::entries`] and changed only through the methods here, so
+/// that each leaf's bytes and hash are made once, when the leaf changes: a manifest of
+/// thousands of posts is hashed, stored and sent again after one edit without writing
+/// thousands of leaves out again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
     /// The blog.
@@ -365,7 +370,23 @@ pub struct Manifest {
     /// The settings JSON, as signed.
     pub settings: Vec<u8>,
     /// The index: post ID to leaf.
-    pub entries: BTreeMap<String, Entry>,
+    entries: BTreeMap<String, Entry>,
+    /// Each entry's leaf bytes and leaf hash; the same keys as `entries`.
+    leaves: BTreeMap<String, Leaf>,
+}
+
+/// One leaf's bytes ([`leaf_bytes`]) and its RFC 9162 leaf hash; shared between copies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Leaf {
+    bytes: std::sync::Arc<[u8]>,
+    hash: Hash,
+}
+
+impl Leaf {
+    fn of(bytes: Vec<u8>) -> Leaf {
+        let hash = merkle::leaf_hash(&bytes);
+        Leaf { bytes: bytes.into(), hash }
+    }
 }
 
 /// What an inclusion proof of one post carries (JSON `{"index","leaf","proof":[hex…]}`).
@@ -382,7 +403,19 @@ pub struct PostProof {
 impl Manifest {
     /// An empty manifest at rev 0 with `settings`.
     pub fn new(blog_id: BlogId, settings: &SiteSettings) -> Manifest {
-        Manifest { blog_id, rev: 0, settings_rev: 0, settings: settings_bytes(settings), entries: BTreeMap::new() }
+        Manifest { blog_id, rev: 0, settings_rev: 0, settings: settings_bytes(settings), entries: BTreeMap::new(), leaves: BTreeMap::new() }
+    }
+
+    /// The index: post ID to leaf, sorted by post ID.
+    pub fn entries(&self) -> &BTreeMap<String, Entry> {
+        &self.entries
+    }
+
+    /// Sets post `id`'s leaf as given (its own rev included). For tests and tools that build
+    /// a manifest leaf by leaf; a writer uses [`Manifest::put_post`] and [`Manifest::forget`].
+    pub fn insert(&mut self, id: &str, entry: Entry) {
+        self.leaves.insert(id.to_owned(), Leaf::of(leaf_bytes(id, &entry)));
+        self.entries.insert(id.to_owned(), entry);
     }
 
     /// The next manifest to sign after this one: the same content at `rev + 1`. Leaves and
@@ -406,13 +439,13 @@ impl Manifest {
         {
             return;
         }
-        self.entries.insert(id.to_owned(), Entry::Post(Listing { rev: self.rev, date, updated, slug: slug.to_owned(), heads }));
+        self.insert(id, Entry::Post(Listing { rev: self.rev, date, updated, slug: slug.to_owned(), heads }));
     }
 
     /// Marks post `id` gone (unpublished or deleted) at this manifest's rev, if it was listed.
     pub fn forget(&mut self, id: &str) {
         if matches!(self.entries.get(id), Some(Entry::Post(_))) {
-            self.entries.insert(id.to_owned(), Entry::Gone { rev: self.rev });
+            self.insert(id, Entry::Gone { rev: self.rev });
         }
     }
 
@@ -440,21 +473,35 @@ impl Manifest {
 
     /// The leaves' bytes, sorted by post ID.
     pub fn leaves(&self) -> Vec<Vec<u8>> {
-        self.entries.iter().map(|(id, e)| leaf_bytes(id, e)).collect()
+        self.leaves.values().map(|l| l.bytes.to_vec()).collect()
+    }
+
+    /// Post `id`'s leaf bytes, if the index has it.
+    pub fn leaf(&self, id: &str) -> Option<&[u8]> {
+        self.leaves.get(id).map(|l| &*l.bytes)
+    }
+
+    /// The leaves' bytes as text, sorted by post ID (leaves are ASCII but for slugs, which
+    /// are UTF-8): their stored and wire form.
+    pub fn leaf_texts(&self) -> Vec<String> {
+        self.leaves.values().map(|l| String::from_utf8_lossy(&l.bytes).into_owned()).collect()
+    }
+
+    fn leaf_hashes(&self) -> Vec<Hash> {
+        self.leaves.values().map(|l| l.hash).collect()
     }
 
     /// The header to sign for this manifest.
     pub fn header(&self) -> Header {
-        let hashes: Vec<Hash> = self.leaves().iter().map(|l| merkle::leaf_hash(l)).collect();
+        let hashes = self.leaf_hashes();
         Header { blog_id: self.blog_id.clone(), rev: self.rev, settings_rev: self.settings_rev, settings_hash: merkle::sha256(&self.settings), leaves: hashes.len(), root: merkle::root(&hashes) }
     }
 
     /// The inclusion proof of post `id`'s leaf, if the index has it.
     pub fn proof(&self, id: &str) -> Option<PostProof> {
         let index = self.entries.keys().position(|k| k == id)?;
-        let hashes: Vec<Hash> = self.leaves().iter().map(|l| merkle::leaf_hash(l)).collect();
-        let leaf = String::from_utf8(leaf_bytes(id, &self.entries[id])).ok()?;
-        Some(PostProof { index, leaf, proof: merkle::inclusion_proof(&hashes, index).iter().map(hex::encode).collect() })
+        let leaf = String::from_utf8(self.leaf(id)?.to_vec()).ok()?;
+        Some(PostProof { index, leaf, proof: merkle::inclusion_proof(&self.leaf_hashes(), index).iter().map(hex::encode).collect() })
     }
 
     /// Rebuilds the manifest that `header` signs from its settings bytes and leaves (in any
@@ -463,30 +510,62 @@ impl Manifest {
     /// Errors: [`ManifestError::Malformed`] (a bad leaf, the same post twice),
     /// [`ManifestError::TooLarge`], [`ManifestError::Mismatch`].
     pub fn from_parts(header: &Header, settings: Vec<u8>, leaves: &[Vec<u8>]) -> Result<Manifest, ManifestError> {
-        if settings.len() > MAX_SETTINGS_BYTES {
-            return Err(ManifestError::TooLarge(format!("settings of {} bytes; at most {MAX_SETTINGS_BYTES}", settings.len())));
-        }
         if leaves.len() != header.leaves {
             return Err(ManifestError::Mismatch("the number of leaves"));
+        }
+        let mut m = Manifest { blog_id: header.blog_id.clone(), rev: header.rev, settings_rev: header.settings_rev, settings: Vec::new(), entries: BTreeMap::new(), leaves: BTreeMap::new() };
+        for leaf in leaves {
+            if m.take_leaf(header, leaf)? {
+                return Err(ManifestError::Malformed("the same post has two leaves".into()));
+            }
+        }
+        m.finish(header, settings)
+    }
+
+    /// [`Manifest::from_parts`] for a manifest sent as a difference from `base`: `base`'s
+    /// leaves with `changed` (in any order) added or put in their place. Only the changed
+    /// leaves are parsed and hashed. Errors as [`Manifest::from_parts`].
+    pub fn from_base(header: &Header, settings: Vec<u8>, base: &Manifest, changed: &[Vec<u8>]) -> Result<Manifest, ManifestError> {
+        if changed.len() > header.leaves {
+            return Err(ManifestError::Mismatch("the number of leaves"));
+        }
+        let mut m = Manifest { blog_id: header.blog_id.clone(), rev: header.rev, settings_rev: header.settings_rev, settings: Vec::new(), entries: base.entries.clone(), leaves: base.leaves.clone() };
+        for leaf in changed {
+            m.take_leaf(header, leaf)?;
+        }
+        if m.entries.len() != header.leaves {
+            return Err(ManifestError::Mismatch("the number of leaves"));
+        }
+        if m.entries.values().any(|e| e.rev() > header.rev) {
+            return Err(ManifestError::Malformed("a leaf is newer than its manifest".into()));
+        }
+        m.finish(header, settings)
+    }
+
+    /// Parses one received leaf into the index; whether it replaced one.
+    fn take_leaf(&mut self, header: &Header, leaf: &[u8]) -> Result<bool, ManifestError> {
+        let (id, entry) = parse_leaf(leaf)?;
+        if entry.rev() > header.rev {
+            return Err(ManifestError::Malformed("a leaf is newer than its manifest".into()));
+        }
+        // The parse is strict (one leaf has one byte form), so these are its bytes.
+        self.leaves.insert(id.clone(), Leaf::of(leaf.to_vec()));
+        Ok(self.entries.insert(id, entry).is_some())
+    }
+
+    /// Checks the settings and the root against `header`.
+    fn finish(mut self, header: &Header, settings: Vec<u8>) -> Result<Manifest, ManifestError> {
+        if settings.len() > MAX_SETTINGS_BYTES {
+            return Err(ManifestError::TooLarge(format!("settings of {} bytes; at most {MAX_SETTINGS_BYTES}", settings.len())));
         }
         if merkle::sha256(&settings) != header.settings_hash {
             return Err(ManifestError::Mismatch("the settings"));
         }
-        let mut entries = BTreeMap::new();
-        for leaf in leaves {
-            let (id, entry) = parse_leaf(leaf)?;
-            if entry.rev() > header.rev {
-                return Err(ManifestError::Malformed("a leaf is newer than its manifest".into()));
-            }
-            if entries.insert(id, entry).is_some() {
-                return Err(ManifestError::Malformed("the same post has two leaves".into()));
-            }
-        }
-        let m = Manifest { blog_id: header.blog_id.clone(), rev: header.rev, settings_rev: header.settings_rev, settings, entries };
-        if m.header().root != header.root {
+        self.settings = settings;
+        if merkle::root(&self.leaf_hashes()) != header.root {
             return Err(ManifestError::Mismatch("the Merkle root"));
         }
-        Ok(m)
+        Ok(self)
     }
 
     /// The post IDs whose leaves differ between `self` and `other` (added, changed or gone).
@@ -530,19 +609,31 @@ pub fn merge<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Option<Ma
             out.settings = m.settings.clone();
         }
         for (id, theirs) in &m.entries {
-            let merged = match (out.entries.get(id), theirs) {
-                (None, t) => t.clone(),
-                (Some(mine), t) if t.rev() != mine.rev() => if t.rev() > mine.rev() { t.clone() } else { mine.clone() },
-                (Some(Entry::Gone { rev }), _) | (Some(_), Entry::Gone { rev }) => Entry::Gone { rev: *rev },
+            let mine = out.entries.get(id);
+            if mine == Some(theirs) {
+                continue;
+            }
+            let merged = match (mine, theirs) {
+                (None, _) => None,
+                (Some(mine), t) if t.rev() != mine.rev() => (t.rev() < mine.rev()).then(|| mine.clone()),
+                (Some(Entry::Gone { rev }), _) | (Some(_), Entry::Gone { rev }) => Some(Entry::Gone { rev: *rev }),
                 (Some(Entry::Post(mine)), Entry::Post(t)) => {
                     // The same rev on two computers: both edits stay; slug and dates from the
                     // greater leaf, so that every merger picks the same.
-                    let (first, second) = if leaf_bytes(id, &Entry::Post(t.clone())) > leaf_bytes(id, &Entry::Post(mine.clone())) { (t, mine) } else { (mine, t) };
+                    let (first, second) = if m.leaves[id].bytes > out.leaves[id].bytes { (t, mine) } else { (mine, t) };
                     let heads: BTreeSet<ChangeHash> = first.heads.iter().chain(&second.heads).copied().collect();
-                    Entry::Post(Listing { heads: heads.into_iter().take(MAX_HEADS).collect(), ..first.clone() })
+                    Some(Entry::Post(Listing { heads: heads.into_iter().take(MAX_HEADS).collect(), ..first.clone() }))
                 }
             };
-            out.entries.insert(id.clone(), merged);
+            match merged {
+                // Theirs as it is: its leaf is made already.
+                None => {
+                    out.entries.insert(id.clone(), theirs.clone());
+                    out.leaves.insert(id.clone(), m.leaves[id].clone());
+                }
+                Some(e) if out.entries.get(id) == Some(&e) => {}
+                Some(e) => out.insert(id, e),
+            }
         }
     }
     Some(out)
@@ -658,16 +749,20 @@ mod tests {
         b.put_post("fedcba9876543210", "second", date("2026-04-01T08:00:00Z"), date("2026-05-01T00:00:00Z"), &[h(8)]);
         let ab = merge([&a, &b]).unwrap();
         assert_eq!(ab, merge([&b, &a]).unwrap(), "the order of merging does not matter");
-        assert_eq!(ab.entries["0123456789abcdef"], Entry::Gone { rev: 2 });
-        assert!(matches!(&ab.entries["fedcba9876543210"], Entry::Post(l) if l.heads == vec![h(8)]));
+        assert_eq!(ab.entries()["0123456789abcdef"], Entry::Gone { rev: 2 });
+        assert!(matches!(&ab.entries()["fedcba9876543210"], Entry::Post(l) if l.heads == vec![h(8)]));
         // Both edit the second post at the same rev: both heads stay.
         let mut a2 = base.next_revision();
         a2.put_post("fedcba9876543210", "second", date("2026-04-01T08:00:00Z"), date("2026-05-01T00:00:00Z"), &[h(9)]);
         let both = merge([&a2, &b]).unwrap();
-        assert!(matches!(&both.entries["fedcba9876543210"], Entry::Post(l) if l.heads == vec![h(8), h(9)]));
+        assert!(matches!(&both.entries()["fedcba9876543210"], Entry::Post(l) if l.heads == vec![h(8), h(9)]));
         // An old manifest cannot bring the removed post back.
         let later = merge([&ab.next_revision(), &base]).unwrap();
-        assert_eq!(later.entries["0123456789abcdef"], Entry::Gone { rev: 2 });
+        assert_eq!(later.entries()["0123456789abcdef"], Entry::Gone { rev: 2 });
+        // The leaves each merge kept or made are the ones its entries write out.
+        for m in [&ab, &both, &later] {
+            assert_eq!(m.leaves(), m.entries().iter().map(|(id, e)| leaf_bytes(id, e)).collect::<Vec<_>>());
+        }
 
         // What supersedes what: the merge published on top of both makes each redundant; a
         // manifest does not make a concurrent one redundant.
@@ -677,6 +772,34 @@ mod tests {
         assert!(top.supersedes(&a, history) && top.supersedes(&b, history) && top.supersedes(&base, history));
         assert!(!a.supersedes(&b, history) && !b.supersedes(&a, history));
         assert_eq!(ab.changed_since(&base), ["0123456789abcdef".to_owned(), "fedcba9876543210".to_owned()].into());
+    }
+
+    #[test]
+    fn a_manifest_sent_as_a_difference_is_rebuilt_from_its_base_and_checked() {
+        let base = sample();
+        let mut next = base.next_revision();
+        next.put_post("0123456789abcdef", "first-light", date("2026-03-01T08:00:00Z"), date("2026-05-01T00:00:00Z"), &[h(7)]);
+        next.put_post("00000000000000aa", "third", date("2026-05-01T08:00:00Z"), date("2026-05-01T08:00:00Z"), &[h(9)]);
+        let changed: Vec<Vec<u8>> = next.changed_since(&base).iter().map(|id| next.leaf(id).unwrap().to_vec()).collect();
+        assert_eq!(changed.len(), 2);
+        let header = next.header();
+        let rebuilt = Manifest::from_base(&header, next.settings.clone(), &base, &changed).unwrap();
+        assert_eq!(rebuilt, next);
+        assert_eq!(rebuilt, Manifest::from_parts(&header, next.settings.clone(), &next.leaves()).unwrap());
+        // A leaf left out, a leaf altered, a leaf newer than the manifest, a count that does
+        // not match: refused.
+        let refused = |leaves: &[Vec<u8>], header: &Header| Manifest::from_base(header, next.settings.clone(), &base, leaves).is_err();
+        assert!(refused(&changed[..1], &header));
+        let altered: Vec<Vec<u8>> = changed.iter().map(|l| String::from_utf8(l.clone()).unwrap().replace("first-light", "first-dark").into_bytes()).collect();
+        assert_ne!(altered, changed);
+        assert!(refused(&altered, &header));
+        assert!(refused(&changed, &Header { rev: 1, ..header.clone() }));
+        assert!(refused(&changed, &Header { leaves: 4, ..header.clone() }));
+        // A base newer than the manifest, whose newer leaves the difference replaces, is fine.
+        let mut newer = next.next_revision();
+        newer.put_post("0123456789abcdef", "first-light", date("2026-03-01T08:00:00Z"), date("2026-06-01T00:00:00Z"), &[h(11)]);
+        let back: Vec<Vec<u8>> = next.changed_since(&newer).iter().map(|id| next.leaf(id).unwrap().to_vec()).collect();
+        assert_eq!(Manifest::from_base(&header, next.settings.clone(), &newer, &back).unwrap(), next);
     }
 
     /// The salt of the worked example's blog ID.

@@ -101,8 +101,8 @@ mod tests {
         assert_eq!(up.posts.keys().collect::<Vec<_>>(), vec![&kept]);
         assert_eq!(up.held_back, vec![tomorrow.clone()]);
         assert_eq!(up.left_out, 2);
-        assert!(!up.manifest.entries.contains_key(&withdrawn) && !up.manifest.entries.contains_key(&binned));
-        let Some(Entry::Post(listing)) = up.manifest.entries.get(&kept) else { panic!("Kept is not listed") };
+        assert!(!up.manifest.entries().contains_key(&withdrawn) && !up.manifest.entries().contains_key(&binned));
+        let Some(Entry::Post(listing)) = up.manifest.entries().get(&kept) else { panic!("Kept is not listed") };
         assert_eq!(listing.slug, "kept");
         assert_eq!(up.posts[&kept].post(&kept, listing).body, "Marmalade stays.");
         let moved = up.manifest.site_settings().unwrap();

@@ -213,7 +213,7 @@ impl SetReplica {
 fn signed_heads<'a>(manifests: impl Iterator<Item = &'a SignedManifest>, id: &str) -> Vec<ChangeHash> {
     let mut heads: BTreeSet<ChangeHash> = BTreeSet::new();
     for m in manifests {
-        if let Some(Entry::Post(l)) = m.manifest.entries.get(id) {
+        if let Some(Entry::Post(l)) = m.manifest.entries().get(id) {
             heads.extend(l.heads.iter().copied());
         }
     }
@@ -325,7 +325,7 @@ where
     let mut wants: BTreeMap<String, Vec<String>> = BTreeMap::new();
     if let Some(after) = &after {
         for (id, listing) in after.posts() {
-            let unchanged = before.as_ref().and_then(|b| b.entries.get(id)) == Some(&Entry::Post(listing.clone()));
+            let unchanged = before.as_ref().and_then(|b| b.entries().get(id)) == Some(&Entry::Post(listing.clone()));
             if unchanged {
                 continue;
             }
@@ -431,7 +431,7 @@ where
     }
     if let Some(now) = replica.merged() {
         let was_live: BTreeSet<&String> = before.as_ref().map(|b| b.posts().map(|(id, _)| id).collect()).unwrap_or_default();
-        for (id, e) in &now.entries {
+        for (id, e) in now.entries() {
             if matches!(e, Entry::Gone { .. }) && (was_live.contains(id) || replica.posts.contains_key(id)) {
                 outcome.forgotten.insert(id.clone());
             }
@@ -441,7 +441,7 @@ where
     if let Some(prior) = &prior {
         let now = replica.merged();
         for (id, _) in prior.posts() {
-            if now.as_ref().is_none_or(|n| !n.entries.contains_key(id)) {
+            if now.as_ref().is_none_or(|n| !n.entries().contains_key(id)) {
                 outcome.forgotten.insert(id.clone());
             }
         }
@@ -454,7 +454,7 @@ where
     if let Some(now) = replica.merged() {
         outcome.changed_leaves = match &before {
             Some(b) => now.changed_since(b),
-            None => now.entries.keys().cloned().collect(),
+            None => now.entries().keys().cloned().collect(),
         };
     }
     replica.certificate = Some(cert);
@@ -465,8 +465,8 @@ where
 /// (all leaves with none). A difference only adds or replaces leaves, so a base with a post
 /// `m` does not know (a concurrent manifest from another computer) cannot be one.
 fn wire<'a>(m: &SignedManifest, bases: impl Iterator<Item = &'a SignedManifest>) -> ManifestWire {
-    let base = bases.filter(|b| b.manifest.entries.keys().all(|id| m.manifest.entries.contains_key(id))).max_by_key(|b| b.manifest.rev);
-    let leaves = m.manifest.entries.iter().filter(|(id, e)| base.is_none_or(|b| b.manifest.entries.get(*id) != Some(*e))).map(|(id, e)| String::from_utf8_lossy(&manifest::leaf_bytes(id, e)).into_owned()).collect();
+    let base = bases.filter(|b| b.manifest.entries().keys().all(|id| m.manifest.entries().contains_key(id))).max_by_key(|b| b.manifest.rev);
+    let leaves = m.manifest.entries().iter().filter(|(id, e)| base.is_none_or(|b| b.manifest.entries().get(*id) != Some(*e))).filter_map(|(id, _)| m.manifest.leaf(id)).map(|l| String::from_utf8_lossy(l).into_owned()).collect();
     let settings = (base.is_none_or(|b| b.manifest.settings != m.manifest.settings)).then(|| String::from_utf8_lossy(&m.manifest.settings).into_owned());
     ManifestWire { statement: m.signed.statement.clone(), signature: hex::encode(&m.signed.signature), base: base.map(|b| hex::encode(b.hash())), settings, leaves }
 }
@@ -497,18 +497,17 @@ fn unwire(w: ManifestWire, replica: &SetReplica, cert: &Certificate, lost: &Hash
     if w.leaves.len() > header.leaves {
         return Err(malformed("more leaves than the header counts".into()));
     }
-    let mut entries: BTreeMap<String, Vec<u8>> = base.map(|b| b.manifest.entries.iter().map(|(id, e)| (id.clone(), manifest::leaf_bytes(id, e))).collect()).unwrap_or_default();
-    for leaf in w.leaves {
-        let (id, _) = manifest::parse_leaf(leaf.as_bytes()).map_err(|e| malformed(e.to_string()))?;
-        entries.insert(id, leaf.into_bytes());
-    }
     let settings = match (w.settings, base) {
         (Some(s), _) => s.into_bytes(),
         (None, Some(b)) => b.manifest.settings.clone(),
         (None, None) => return Err(malformed("a manifest without settings".into())),
     };
-    let leaves: Vec<Vec<u8>> = entries.into_values().collect();
-    let manifest = Manifest::from_parts(&header, settings, &leaves).map_err(|e| match e {
+    let leaves: Vec<Vec<u8>> = w.leaves.into_iter().map(String::into_bytes).collect();
+    let built = match base {
+        Some(b) => Manifest::from_base(&header, settings, &b.manifest, &leaves),
+        None => Manifest::from_parts(&header, settings, &leaves),
+    };
+    let manifest = built.map_err(|e| match e {
         manifest::ManifestError::TooLarge(_) => RemoteError::new(Code::TooLarge, e.to_string()),
         _ => malformed(e.to_string()),
     })?;
@@ -810,7 +809,7 @@ impl VerifiedSet {
     /// The published post `id` as readers see it, if it is live and its document is at hand
     /// (in the cache, or loaded through `load`).
     pub fn post(&mut self, id: &str, load: &mut Loader<'_>) -> Option<spokes_core::Post> {
-        let listing = match self.merged.as_ref()?.entries.get(id)? {
+        let listing = match self.merged.as_ref()?.entries().get(id)? {
             Entry::Post(l) => l.clone(),
             Entry::Gone { .. } => return None,
         };
@@ -844,7 +843,7 @@ impl StoredManifest {
             statement: m.signed.statement.clone(),
             signature: hex::encode(&m.signed.signature),
             settings: String::from_utf8_lossy(&m.manifest.settings).into_owned(),
-            leaves: m.manifest.leaves().into_iter().map(|l| String::from_utf8_lossy(&l).into_owned()).collect(),
+            leaves: m.manifest.leaf_texts(),
         }
     }
 
@@ -942,7 +941,7 @@ mod tests {
 
         fn body(&self, id: &str) -> Option<String> {
             let m = self.replica.merged()?;
-            let Some(Entry::Post(l)) = m.entries.get(id) else { return None };
+            let Some(Entry::Post(l)) = m.entries().get(id) else { return None };
             Some(self.replica.posts.get(id)?.post(id, l).body)
         }
     }
@@ -1013,7 +1012,7 @@ mod tests {
         assert_eq!(b.changed_posts.into_iter().collect::<Vec<_>>(), vec!["0000000000000007".to_owned()]);
         assert!(edit < 4_000, "an edit of one post sent {edit} bytes");
         assert_eq!(s.frontier.len(), 1, "the new manifest supersedes the old");
-        let l = match s.merged().unwrap().entries.get("0000000000000007") {
+        let l = match s.merged().unwrap().entries().get("0000000000000007") {
             Some(Entry::Post(l)) => l.clone(),
             _ => panic!("not listed"),
         };
@@ -1037,7 +1036,7 @@ mod tests {
         let b = b.unwrap();
         assert_eq!(b.forgotten.into_iter().collect::<Vec<_>>(), vec![P2.to_owned()]);
         assert!(!s.posts.contains_key(P2));
-        assert_eq!(s.merged().unwrap().entries[P2], Entry::Gone { rev: 3 });
+        assert_eq!(s.merged().unwrap().entries()[P2], Entry::Gone { rev: 3 });
         // Nothing the spoke holds names the post's words or slug any more.
         let held = format!("{:?}{:?}", s.frontier.iter().map(|m| m.manifest.leaves()).collect::<Vec<_>>(), s.frontier.iter().map(|m| &m.signed.statement).collect::<Vec<_>>());
         assert!(!held.contains("mistake") && !String::from_utf8_lossy(&s.posts[P1].clone().save()).contains("Quicksilver"));
@@ -1096,7 +1095,7 @@ mod tests {
     impl SetReplica {
         fn body_of(&self, id: &str) -> Option<String> {
             let m = self.merged()?;
-            let Some(Entry::Post(l)) = m.entries.get(id) else { return None };
+            let Some(Entry::Post(l)) = m.entries().get(id) else { return None };
             Some(self.posts.get(id)?.post(id, l).body)
         }
     }
@@ -1118,8 +1117,8 @@ mod tests {
         forged.key = w.key.clone();
         forged.publish(&[(P1, "Kept", "Changed words.")], &[]);
         let m = &mut forged.replica.frontier[0].manifest;
-        if let Some(Entry::Post(l)) = m.entries.get_mut(P1) {
-            l.slug = "forged".into();
+        if let Some(Entry::Post(l)) = m.entries().get(P1).cloned() {
+            m.insert(P1, Entry::Post(spokes_core::manifest::Listing { slug: "forged".into(), ..l }));
         }
         let (_, r, _) = run(&mut forged.replica, &mut s).await;
         assert_eq!(refused(r), Code::Malformed);

@@ -309,7 +309,7 @@ impl Profile {
             next.forget(id);
         }
         next.set_settings(&self.site_settings(merged.site_settings().unwrap_or_default())?);
-        let same = next.leaves() == merged.leaves() && next.settings == merged.settings;
+        let same = next.entries() == merged.entries() && next.settings == merged.settings;
         let mark = SignMark { blog_heads: heads.iter().map(ToString::to_string).collect(), scheduled: waiting };
         if same && replica.frontier.len() == 1 && lost_rev.is_none() {
             self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())?;
@@ -439,7 +439,7 @@ impl Profile {
         // are read: a sync that brings one post costs one post.
         let folded = self.folded_leaves();
         let mut wanted: Vec<(String, Option<Post>)> = Vec::new();
-        let changed = merged.entries.iter().filter(|(id, e)| !folded.contains(&String::from_utf8_lossy(&spokes_core::manifest::leaf_bytes(id, e)).into_owned()));
+        let changed = merged.entries().iter().filter(|(id, _)| merged.leaf(id).is_none_or(|l| std::str::from_utf8(l).is_ok_and(|l| !folded.contains(l))));
         for (id, entry) in changed {
             match entry {
                 Entry::Post(l) => {
@@ -493,7 +493,7 @@ impl Profile {
 
     /// Records that the blog document matches `m`'s leaves.
     fn remember_folded(&self, m: &spokes_core::manifest::Manifest) -> Result<(), ProfileError> {
-        let leaves: Vec<String> = m.leaves().iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+        let leaves = m.leaf_texts();
         self.write(FOLDED, &serde_json::to_vec(&leaves).unwrap_or_default())
     }
 }
