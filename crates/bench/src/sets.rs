@@ -73,7 +73,7 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
     let first = generated.first().context("posts")?;
     let post = profile.posts()?.into_iter().find(|s| s.post.title == first.title).context("the first post")?.post;
     let original = post.body.clone();
-    let (mut stored, mut visible, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut stored, mut visible, mut bytes, mut steps) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..o.large_edits {
         let marker = format!("Edited for the {i}th time.");
         let mut p = post.clone();
@@ -81,9 +81,12 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
         profile.update_post(&p)?;
         let t0 = Instant::now();
         profile.publish_local(&mut key, Some(std::slice::from_ref(&p.id)))?;
+        let t_local = t0.elapsed();
         profile.sign_set(&mut key, chrono::Utc::now().fixed_offset())?;
+        let t_signed = t0.elapsed();
         let summary = rt.block_on(profile.sync_with_pool(&pool, &targets))?;
         let t_stored = t0.elapsed();
+        steps.push([t_local, t_signed - t_local, t_stored - t_signed].map(|d| d.as_secs_f64() * 1000.0));
         if summary.up_to_date != spokes.len() {
             bail!("edit {i} reached {} of {} spokes: {}", summary.up_to_date, spokes.len(), summary.sentence);
         }
@@ -144,6 +147,12 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
     let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_| None).map_err(|b| anyhow::anyhow!("the set does not verify: {}", b.1.message))?;
     let verify_s = t1.elapsed().as_secs_f64();
     let changes = verified.changes();
+    let step = |i: usize| {
+        let mut v: Vec<f64> = steps.iter().map(|s: &[f64; 3]| s[i]).collect();
+        v.sort_by(f64::total_cmp);
+        pct(&v, 50)
+    };
+    let (local_p50, sign_p50, sync_p50) = (step(0), step(1), step(2));
     for v in [&mut stored, &mut visible, &mut bytes] {
         v.sort_by(f64::total_cmp);
     }
@@ -167,6 +176,9 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
         "later_publishes": stored.len(),
         "later_stored_p50_ms": pct(&stored, 50),
         "later_stored_p99_ms": pct(&stored, 99),
+        "later_publish_local_p50_ms": local_p50,
+        "later_sign_p50_ms": sign_p50,
+        "later_sync_p50_ms": sync_p50,
         "later_readable_p50_ms": visible_p50,
         "later_readable_p99_ms": pct(&visible, 99),
         "later_bytes_per_spoke_p50": bytes_p50,
