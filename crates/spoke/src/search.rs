@@ -76,8 +76,9 @@ pub struct SearchIndex {
     fields: Fields,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
-    /// What the index holds: (blog, post) → BLAKE3 of (title, tags, body).
-    indexed: Mutex<HashMap<(BlogId, String), [u8; 32]>>,
+    /// What the index holds: blog → post → BLAKE3 of (title, tags, body, slug). By blog, so
+    /// a pass over one blog costs that blog's posts, not every post the spoke indexes.
+    indexed: Mutex<HashMap<BlogId, HashMap<String, [u8; 32]>>>,
     /// A post left the index since the last commit: its words are purged from the disk.
     purge: std::sync::atomic::AtomicBool,
 }
@@ -152,7 +153,7 @@ impl SearchIndex {
             let (Ok(blog), post) = (get(self.fields.blog).parse::<BlogId>(), get(self.fields.post)) else { continue };
             let mut hash = [0u8; 32];
             if hex::decode_to_slice(get(self.fields.hash), &mut hash).is_ok() {
-                indexed.insert((blog, post), hash);
+                indexed.entry(blog).or_default().insert(post, hash);
             }
         }
         Ok(())
@@ -160,12 +161,12 @@ impl SearchIndex {
 
     /// The blogs the index holds posts of.
     pub fn blogs(&self) -> std::collections::HashSet<BlogId> {
-        self.indexed.lock().unwrap_or_else(|p| p.into_inner()).keys().map(|(b, _)| b.clone()).collect()
+        self.indexed.lock().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
     }
 
     /// How many posts the index holds.
     pub fn len(&self) -> usize {
-        self.indexed.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.indexed.lock().unwrap_or_else(|p| p.into_inner()).values().map(HashMap::len).sum()
     }
 
     /// Whether the index holds nothing.
@@ -195,17 +196,18 @@ impl SearchIndex {
         let mut indexed = self.indexed.lock().unwrap_or_else(|p| p.into_inner());
         let posts: Vec<&PostView> = view.filter(|v| v.verified()).map(|v| v.posts.iter().map(|p| p.as_ref()).collect()).unwrap_or_default();
         let mut changed = false;
-        let stale: Vec<(BlogId, String)> = indexed.keys().filter(|(b, p)| b == blog && !posts.iter().any(|x| &x.id == p)).cloned().collect();
-        for k in stale {
-            writer.delete_term(Term::from_field_text(f.key, &key(&k.0, &k.1)));
-            indexed.remove(&k);
+        let live: std::collections::HashSet<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+        let held = indexed.entry(blog.clone()).or_default();
+        let stale: Vec<String> = held.keys().filter(|p| !live.contains(&p[..])).cloned().collect();
+        for p in stale {
+            writer.delete_term(Term::from_field_text(f.key, &key(blog, &p)));
+            held.remove(&p);
             changed = true;
             self.purge.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         for p in posts {
             let d = digest(p);
-            let k = (blog.clone(), p.id.clone());
-            if indexed.get(&k) == Some(&d) {
+            if held.get(&p.id) == Some(&d) {
                 continue;
             }
             writer.delete_term(Term::from_field_text(f.key, &key(blog, &p.id)));
@@ -218,8 +220,11 @@ impl SearchIndex {
                 f.body => p.text.clone(),
                 f.tags => p.tags.join(" "),
             ))?;
-            indexed.insert(k, d);
+            held.insert(p.id.clone(), d);
             changed = true;
+        }
+        if held.is_empty() {
+            indexed.remove(blog);
         }
         Ok(changed)
     }
