@@ -608,7 +608,10 @@ impl Profile {
         self.with_drafts(|drafts| {
             let old = drafts.post(&post.id).ok_or_else(|| ProfileError::NoSuchPost(post.id.clone()))?;
             let mut p = post.clone();
-            p.slug = unique_slug(drafts, &slugify(&p.slug), &p.id);
+            let wanted = slugify(&p.slug);
+            // A post keeping its own address is not checked against every other post's (that
+            // read all of them on each save of a large blog); a changed one is made unique.
+            p.slug = if wanted == old.slug { wanted } else { unique_slug(drafts, &wanted, &p.id) };
             p.state = old.state;
             p.updated = chrono::Utc::now().fixed_offset();
             drafts.put_post(&p)?;
