@@ -93,7 +93,8 @@ impl Inner {
             return Err(RemoteError::new(Code::Quota, format!("this blog would have {live} published posts here; this spoke allows {} per blog", a.max_posts)));
         }
         let changed: Vec<(String, Vec<u8>)> = outcome.changed_posts.iter().filter_map(|id| replica.posts.get_mut(id).map(|d| (id.clone(), d.save()))).collect();
-        let held = self.store.set_bytes(&replica.blog_id).map_err(|e| internal(&e))?.max(0) as u64;
+        let replaced: Vec<&str> = changed.iter().map(|(id, _)| id.as_str()).collect();
+        let held = self.store.set_bytes(&replica.blog_id, &replaced).map_err(|e| internal(&e))?.max(0) as u64;
         let bytes = held + changed.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
         if a.max_bytes > 0 && bytes > a.max_bytes {
             return Err(RemoteError::new(Code::Quota, format!("this blog would take {bytes} bytes here; this spoke allows {} per blog", a.max_bytes)));

@@ -367,9 +367,17 @@ impl Store {
         Ok(ids)
     }
 
-    /// Bytes of a set blog's stored post documents.
-    pub fn set_bytes(&self, blog_id: &BlogId) -> Result<i64, StoreError> {
-        Ok(self.conn().query_row("SELECT COALESCE(SUM(LENGTH(document)), 0) FROM set_posts WHERE blog_id = ?1", params![blog_id.as_str()], |r| r.get(0))?)
+    /// Bytes of a set blog's stored post documents, leaving out those of the posts `except`
+    /// (the ones a session is about to replace, so that an edit is not counted twice).
+    pub fn set_bytes(&self, blog_id: &BlogId, except: &[&str]) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        let all: i64 = conn.query_row("SELECT COALESCE(SUM(LENGTH(document)), 0) FROM set_posts WHERE blog_id = ?1", params![blog_id.as_str()], |r| r.get(0))?;
+        let mut st = conn.prepare_cached("SELECT COALESCE(SUM(LENGTH(document)), 0) FROM set_posts WHERE blog_id = ?1 AND post_id = ?2")?;
+        let mut left = all;
+        for id in except {
+            left -= st.query_row(params![blog_id.as_str(), id], |r| r.get::<_, i64>(0))?;
+        }
+        Ok(left)
     }
 
     /// Stores what a `spokes/sync/2` session brought, in one transaction: the blog becomes a
@@ -418,7 +426,8 @@ impl Store {
                 let mut st = tx.prepare("SELECT name FROM images WHERE blog_id = ?1")?;
                 st.query_map(params![b], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?
             };
-            for n in names.iter().filter(|n| !keep.iter().any(|k| k.to_string() == **n)) {
+            let keep: std::collections::HashSet<String> = keep.iter().map(ToString::to_string).collect();
+            for n in names.iter().filter(|n| !keep.contains(*n)) {
                 tx.execute("DELETE FROM images WHERE blog_id = ?1 AND name = ?2", params![b, n])?;
             }
         }
@@ -1023,6 +1032,31 @@ mod tests {
         drop(store);
         let v: i64 = Connection::open(&p).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(v, STORE_SCHEMA);
+    }
+
+    #[test]
+    fn a_set_keeps_only_the_pictures_named_and_counts_an_edited_post_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("spoke.db")).unwrap();
+        let cert = spokes_core::Identity::generate("Ada", "pw").unwrap().certificate();
+        let blog = BlogId::generate();
+        assert!(store.admit_open(&blog, &cert).unwrap());
+        let [kept, dropped]: [ImageName; 2] = ["ab", "cd"].map(|h| format!("{}.png", h.repeat(32)).parse().unwrap());
+        for i in [&kept, &dropped] {
+            store.put_image(&blog, i, &[1u8; 10]).unwrap();
+        }
+        let changed = vec![("a".repeat(16), vec![0u8; 100]), ("b".repeat(16), vec![0u8; 50])];
+        let keep: std::collections::BTreeSet<ImageName> = [kept.clone()].into();
+        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &[], keep_images: Some(&keep) }).unwrap();
+        assert_eq!(store.set_bytes(&blog, &[]).unwrap(), 150);
+        // The post about to be replaced is left out; an unknown one changes nothing.
+        assert_eq!(store.set_bytes(&blog, &[&"a".repeat(16), "f00dfeedf00dfeed"]).unwrap(), 50);
+        let names: Vec<String> = {
+            let conn = store.conn();
+            let mut st = conn.prepare("SELECT name FROM images WHERE blog_id = ?1").unwrap();
+            st.query_map(params![blog.as_str()], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        };
+        assert_eq!(names, vec![kept.to_string()], "the picture no post shows is gone");
     }
 
     #[test]
