@@ -208,3 +208,75 @@ fn a_restore_asks_every_spoke_so_one_serving_an_old_state_takes_nothing_away() {
     assert!(spokes_ok(&laptop, PASS, &["verify"]).starts_with("Verified"));
     assert_eq!(titles_on(&s[1], &blog).len(), 2);
 }
+
+/// The same council with the writer's blog kept as a set of documents (`spokes upgrade`,
+/// `spokes/sync/2`): the dishonest member serves a post document with an unsigned change, a
+/// manifest signed by a key that is not the author's, and a catalog naming garbage. The
+/// honest members refuse each with its code and keep showing the true blog; the writer's app
+/// refuses the forged manifest and says so; once honest again, the member's true revision
+/// reaches the others.
+#[test]
+fn tampering_with_a_set_blog_is_refused_by_honest_spokes_and_the_writer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let names = ["Honest 0", "Dishonest", "Honest 2"];
+    let mut s: Vec<SpokeProc> = names.iter().enumerate().map(|(i, n)| SpokeProc::init(&tmp.path().join(format!("spoke{i}")), n)).collect();
+    let ids: Vec<String> = s.iter().map(SpokeProc::endpoint_id).collect();
+    let d_id = ids[1].clone();
+    s[0].configure(|c| c.council.upstreams = vec![ids[1].clone()]);
+    s[1].configure(|c| c.council.upstreams = vec![ids[0].clone()]);
+    s[2].configure(|c| c.council.upstreams = vec![ids[1].clone()]);
+    let tickets: Vec<String> = s[..2].iter().map(SpokeProc::invite).collect();
+    for x in &mut s {
+        x.start();
+    }
+    for i in 1..3 {
+        let t = s[0].admin(&["council", "invite"]);
+        s[i].admin(&["council", "join", t.trim()]);
+    }
+    let w = tmp.path().join("writer");
+    spokes_ok(&w, PASS, &["init", "--name", "Ada", "--title", "Ada's Notes"]);
+    for t in &tickets {
+        spokes_ok(&w, PASS, &["spoke", "add", t]);
+    }
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+    spokes_ok(&w, PASS, &["new", "--title", "Genuine", "--body", "First words."]);
+    spokes_ok(&w, PASS, &["publish"]);
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("Published to 2 of 2 spokes"));
+    let id = spokes_writer::Profile::open(&w).unwrap().posts().unwrap()[0].post.id.clone();
+    // Honest 2 learns the set only from the (for now honest) member.
+    let is_set = |x: &SpokeProc| x.json(&format!("/b/{blog}/bundle.json"))["version"].as_u64() == Some(2);
+    assert!(wait_until(WAIT, || s[2].get(&format!("/api/v1/blogs/{blog}/posts/genuine")).0 == 200 && is_set(&s[2])), "honest 2 never got the set blog");
+
+    // 1. Altered text. Honest 2 is away while the writer publishes an edit, so that when it
+    //    returns it must take the post's document from the member, which now alters it.
+    s[2].stop();
+    publish_edit(&w, &id, "Second words, the true ones.");
+    restart(&mut s[1], Some("alter-text"));
+    s[2].start();
+    assert!(wait_until(WAIT, || refused(&s[2], "uncovered-changes", &d_id)), "honest 2 did not refuse the altered post document: {:?}", s[2].refusals());
+    assert!(!body_on(&s[2], &blog).contains("dishonest"), "honest 2 shows the altered text");
+
+    // 2. A forged manifest listing a post the author never wrote.
+    restart(&mut s[1], Some("forge-post"));
+    for h in [0, 2] {
+        assert!(wait_until(WAIT, || refused(&s[h], "bad-signature", &d_id)), "honest {h} did not refuse the forged manifest: {:?}", s[h].refusals());
+    }
+    writer_refuses(&w);
+    assert_eq!(spokes_writer::Profile::open(&w).unwrap().posts().unwrap().len(), 1, "the writer's app took the forged post");
+
+    // 3. A catalog that names garbage instead of manifests.
+    restart(&mut s[1], Some("malformed-catalog"));
+    for h in [0, 2] {
+        assert!(wait_until(WAIT, || refused(&s[h], "malformed", &d_id)), "honest {h} did not refuse the malformed catalog: {:?}", s[h].refusals());
+    }
+
+    // Honest again: the true revision it kept reaches honest 2, and no one shows a forgery.
+    restart(&mut s[1], None);
+    assert!(wait_until(WAIT, || body_on(&s[2], &blog).contains("Second words, the true ones.")), "honest 2 never got the true revision: {}", body_on(&s[2], &blog));
+    for h in [0, 2] {
+        assert_eq!(titles_on(&s[h], &blog), vec!["Genuine"], "honest {h}");
+        assert!(!body_on(&s[h], &blog).contains("dishonest"), "honest {h}");
+        let (_, front) = s[h].get("/");
+        assert!(!front.contains("A forged post"), "honest {h}'s front page");
+    }
+}

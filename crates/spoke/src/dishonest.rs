@@ -8,12 +8,21 @@
 //! | `forge-post` | an extra post, with a statement signed by a key that is not the author's |
 //! | `drop-revision` | the document without its newest change |
 //! | `replay-old` | the document as the first signed statement it received names it (the new blog) |
+//! | `malformed-catalog` | council catalogs naming manifests that are not SHA-256 hashes |
+//!
+//! A blog kept as a set of documents (`spokes/sync/2`) is tampered with the same way where
+//! the kind applies to it: `alter-text` serves the newest post document with an unsigned
+//! change, `forge-post` adds a manifest listing an extra post, signed by a key that is not
+//! the author's, `replay-old` offers the oldest manifest it keeps (its catalog says so), and
+//! `malformed-catalog` names its manifests with garbage; `drop-revision` leaves sets alone.
 //!
 //! Its own stored data stays as received, so turning the variable off makes it honest again.
 
+use spokes_core::postdoc::{PostContent, PostDoc};
 use spokes_core::statement::Statement;
 use spokes_core::{BlogDoc, Identity, Post};
 use spokes_sync::session::Replica;
+use spokes_sync::set::{SetReplica, SignedManifest};
 
 /// The kind of tampering.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +35,8 @@ pub enum Tamper {
     DropRevision,
     /// Serve the oldest signed state.
     ReplayOld,
+    /// Name manifests with garbage in council catalogs.
+    MalformedCatalog,
 }
 
 impl Tamper {
@@ -36,6 +47,7 @@ impl Tamper {
             "forge-post" => Tamper::ForgePost,
             "drop-revision" => Tamper::DropRevision,
             "replay-old" => Tamper::ReplayOld,
+            "malformed-catalog" => Tamper::MalformedCatalog,
             other => {
                 tracing::error!("SPOKE_DISHONEST={other} is not a kind of tampering; staying honest");
                 return None;
@@ -83,6 +95,7 @@ impl Tamper {
                     replica.doc = d;
                 }
             }
+            Tamper::MalformedCatalog => {}
             Tamper::ReplayOld => {
                 // The first statement the spoke received: the blog as it was created.
                 let Some(first) = replica.statements.first().and_then(|s| Statement::parse(s.statement.as_bytes()).ok()) else { return };
@@ -90,6 +103,42 @@ impl Tamper {
                     replica.doc = d;
                 }
             }
+        }
+    }
+
+    /// Tampers with a set blog's manifests about to be served (and named in catalogs).
+    pub fn apply_set(&self, replica: &mut SetReplica) {
+        match self {
+            Tamper::ForgePost => {
+                let Some(mut forged) = replica.merged().map(|m| m.next_revision()) else { return };
+                let Ok(mallory) = Identity::generate("Mallory", "pw") else { return };
+                let Ok(mut key) = mallory.unlock("pw") else { return };
+                let post = Post::new("A forged post", "Written by a dishonest spoke.");
+                let mut doc = PostDoc::create(&replica.blog_id, &post.id, automerge::ActorId::random());
+                let content = PostContent { title: post.title.clone(), body: post.body.clone(), tags: Vec::new() };
+                if doc.write(&content, post.date.timestamp()).is_err() {
+                    return;
+                }
+                forged.put_post(&post.id, "a-forged-post", post.date, post.updated, &doc.heads());
+                if let Ok(m) = SignedManifest::sign(forged, &mut key) {
+                    replica.frontier = vec![m];
+                }
+            }
+            Tamper::ReplayOld => {
+                if let Some(oldest) = replica.recent.iter().chain(&replica.frontier).min_by_key(|m| m.manifest.rev).cloned() {
+                    replica.frontier = vec![oldest];
+                }
+            }
+            Tamper::AlterText | Tamper::DropRevision | Tamper::MalformedCatalog => {}
+        }
+    }
+
+    /// Tampers with a set blog's post document about to be served.
+    pub fn apply_post(&self, doc: &mut PostDoc) {
+        if *self == Tamper::AlterText {
+            let mut content = doc.content();
+            content.body = format!("{}\n\nThis text was altered by a dishonest spoke.", content.body);
+            let _ = doc.write(&content, chrono::Utc::now().timestamp());
         }
     }
 }

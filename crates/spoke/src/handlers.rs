@@ -70,9 +70,14 @@ impl ProtocolHandler for SetHandler {
 
 impl spokes_sync::set::SetHost for Inner {
     fn open_set(&self, peer: &str, hello: &Hello) -> Result<spokes_sync::set::SetReplica, RemoteError> {
-        if let Some(r) = self.load_set(&hello.blog_id)? {
+        #[allow(unused_mut)]
+        if let Some(mut r) = self.load_set(&hello.blog_id)? {
             if !self.rate_exempt(peer, &hello.blog_id) {
                 self.rates.open_session(peer, &hello.blog_id)?;
+            }
+            #[cfg(feature = "dishonest")]
+            if let Some(t) = &self.tamper {
+                t.apply_set(&mut r);
             }
             return Ok(r);
         }
@@ -81,7 +86,13 @@ impl spokes_sync::set::SetHost for Inner {
     }
 
     fn load_post(&self, blog: &BlogId, id: &str) -> Option<spokes_core::postdoc::PostDoc> {
-        self.load_post_doc(blog, id)
+        #[allow(unused_mut)]
+        let mut doc = self.load_post_doc(blog, id);
+        #[cfg(feature = "dishonest")]
+        if let (Some(t), Some(d)) = (&self.tamper, doc.as_mut()) {
+            t.apply_post(d);
+        }
+        doc
     }
 
     fn commit_set(&self, peer: &str, hello: &Hello, replica: &mut spokes_sync::set::SetReplica, outcome: &spokes_sync::set::SetOutcome) -> Result<(), RemoteError> {

@@ -385,6 +385,19 @@ impl Inner {
         #[cfg(feature = "dishonest")]
         if self.tamper.is_some() {
             for b in &mut blogs {
+                if !b.manifests.is_empty() {
+                    if let Some(t) = &self.tamper
+                        && let Ok(Some(mut r)) = self.load_set(&b.blog_id)
+                    {
+                        t.apply_set(&mut r);
+                        b.manifests = spokes_sync::set::SignedManifest::names(&r.frontier);
+                        b.rev = r.frontier.iter().map(|m| m.manifest.rev).max().unwrap_or(b.rev);
+                    }
+                    if self.tamper == Some(dishonest::Tamper::MalformedCatalog) {
+                        b.manifests = vec!["not a manifest name".to_owned()];
+                    }
+                    continue;
+                }
                 if let Ok(Some((mut r, _))) = self.load_replica(&b.blog_id, "catalog") {
                     let mut heads = r.doc.get_heads();
                     heads.sort();
