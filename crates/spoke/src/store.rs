@@ -1,7 +1,8 @@
 //! The spoke's storage: one SQLite database in WAL mode (`spoke.db` in the data folder).
 //!
-//! Schema version 4 (`PRAGMA user_version = 4`; version 1 lacked `sealed_drafts`, version 2
-//! lacked `images`, version 3 lacked the council and moderation tables and columns; all are
+//! Schema version 7 (`PRAGMA user_version = 7`; version 1 lacked `sealed_drafts`, version 2
+//! lacked `images`, version 3 lacked the council and moderation tables and columns, version 4
+//! `document_increments`, version 5 the set tables, version 6 `set_posts.size`; all are
 //! upgraded on open):
 //!
 //! | table | holds |
@@ -19,6 +20,8 @@
 //! | `council_entries` | the council's signed membership entries ([`crate::council`]) |
 //! | `council_invites` | council invite tokens, uses left, expiry (Unix seconds) |
 //! | `peer_heads` | per (peer, blog) the heads the peer last offered in its catalog (rollback detection) |
+//! | `set_manifests` | a set blog's signed manifests by header hash: the frontier, and superseded ones kept as bases of differences (`recent`) |
+//! | `set_posts` | a set blog's live post documents (saved Automerge bytes) and each one's size in bytes |
 
 use rusqlite::{Connection, OptionalExtension, params};
 use spokes_core::image::ImageName;
@@ -29,7 +32,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Schema version of `spoke.db`.
-pub const STORE_SCHEMA: i64 = 6;
+pub const STORE_SCHEMA: i64 = 7;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -338,6 +341,19 @@ impl Store {
                  COMMIT;",
             )?;
         }
+        if version < 7 {
+            // Each post document's size beside it, with an index, so that a blog's size (for
+            // its quota, at every session) is summed from the index instead of walking every
+            // document's pages.
+            conn.execute_batch(
+                "BEGIN;
+                 ALTER TABLE set_posts ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+                 UPDATE set_posts SET size = length(document);
+                 CREATE INDEX IF NOT EXISTS set_posts_size ON set_posts(blog_id, size);
+                 PRAGMA user_version = 7;
+                 COMMIT;",
+            )?;
+        }
         Ok(Store { conn: Mutex::new(conn), certs: Mutex::default() })
     }
 
@@ -371,8 +387,8 @@ impl Store {
     /// (the ones a session is about to replace, so that an edit is not counted twice).
     pub fn set_bytes(&self, blog_id: &BlogId, except: &[&str]) -> Result<i64, StoreError> {
         let conn = self.conn();
-        let all: i64 = conn.query_row("SELECT COALESCE(SUM(LENGTH(document)), 0) FROM set_posts WHERE blog_id = ?1", params![blog_id.as_str()], |r| r.get(0))?;
-        let mut st = conn.prepare_cached("SELECT COALESCE(SUM(LENGTH(document)), 0) FROM set_posts WHERE blog_id = ?1 AND post_id = ?2")?;
+        let all: i64 = conn.prepare_cached("SELECT COALESCE(SUM(size), 0) FROM set_posts INDEXED BY set_posts_size WHERE blog_id = ?1")?.query_row(params![blog_id.as_str()], |r| r.get(0))?;
+        let mut st = conn.prepare_cached("SELECT COALESCE(SUM(size), 0) FROM set_posts WHERE blog_id = ?1 AND post_id = ?2")?;
         let mut left = all;
         for id in except {
             left -= st.query_row(params![blog_id.as_str(), id], |r| r.get::<_, i64>(0))?;
@@ -416,7 +432,10 @@ impl Store {
             }
         }
         for (id, bytes) in set.changed {
-            tx.execute("INSERT INTO set_posts(blog_id, post_id, document) VALUES (?1, ?2, ?3) ON CONFLICT(blog_id, post_id) DO UPDATE SET document = excluded.document", params![b, id, bytes])?;
+            tx.execute(
+                "INSERT INTO set_posts(blog_id, post_id, document, size) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(blog_id, post_id) DO UPDATE SET document = excluded.document, size = excluded.size",
+                params![b, id, bytes, bytes.len() as i64],
+            )?;
         }
         for id in set.forgotten {
             tx.execute("DELETE FROM set_posts WHERE blog_id = ?1 AND post_id = ?2", params![b, id])?;
@@ -733,7 +752,9 @@ impl Store {
                       + coalesce((SELECT sum(length(bytes)) FROM document_increments x WHERE x.blog_id = b.blog_id), 0)
                       + coalesce((SELECT sum(length(statement) + length(signature)) FROM statements s WHERE s.blog_id = b.blog_id), 0)
                       + coalesce((SELECT sum(length(sealed)) FROM sealed_drafts d WHERE d.blog_id = b.blog_id), 0)
-                      + coalesce((SELECT sum(length(bytes)) FROM images i WHERE i.blog_id = b.blog_id), 0),
+                      + coalesce((SELECT sum(length(bytes)) FROM images i WHERE i.blog_id = b.blog_id), 0)
+                      + coalesce((SELECT sum(size) FROM set_posts p WHERE p.blog_id = b.blog_id), 0)
+                      + coalesce((SELECT sum(length(manifest)) FROM set_manifests m WHERE m.blog_id = b.blog_id), 0),
                     (SELECT count(*) FROM statements s WHERE s.blog_id = b.blog_id),
                     (SELECT count(*) FROM images i WHERE i.blog_id = b.blog_id)
              FROM blogs b ORDER BY 5 DESC, b.blog_id",
@@ -1051,6 +1072,11 @@ mod tests {
         assert_eq!(store.set_bytes(&blog, &[]).unwrap(), 150);
         // The post about to be replaced is left out; an unknown one changes nothing.
         assert_eq!(store.set_bytes(&blog, &[&"a".repeat(16), "f00dfeedf00dfeed"]).unwrap(), 50);
+        // The operator's sizes count the post documents too (and the one picture left).
+        assert!(store.blog_sizes().unwrap()[0].bytes >= 160);
+        let changed = vec![("a".repeat(16), vec![0u8; 30])];
+        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &["b".repeat(16)], keep_images: None }).unwrap();
+        assert_eq!(store.set_bytes(&blog, &[]).unwrap(), 30, "a replaced document's old size and a forgotten one's are gone");
         let names: Vec<String> = {
             let conn = store.conn();
             let mut st = conn.prepare("SELECT name FROM images WHERE blog_id = ?1").unwrap();
