@@ -50,6 +50,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// The first line of every version 2 statement (a manifest header).
 pub const HEADER_TAG: &str = "spokes revision v2";
@@ -369,16 +370,17 @@ pub struct Manifest {
     pub settings_rev: u64,
     /// The settings JSON, as signed.
     pub settings: Vec<u8>,
-    /// The index: post ID to leaf.
-    entries: BTreeMap<String, Entry>,
+    /// The index: post ID to leaf. Shared between copies until one changes (a session holds
+    /// several copies of a manifest of thousands of posts).
+    entries: Arc<BTreeMap<String, Entry>>,
     /// Each entry's leaf bytes and leaf hash; the same keys as `entries`.
-    leaves: BTreeMap<String, Leaf>,
+    leaves: Arc<BTreeMap<String, Leaf>>,
 }
 
 /// One leaf's bytes ([`leaf_bytes`]) and its RFC 9162 leaf hash; shared between copies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Leaf {
-    bytes: std::sync::Arc<[u8]>,
+    bytes: Arc<[u8]>,
     hash: Hash,
 }
 
@@ -403,7 +405,7 @@ pub struct PostProof {
 impl Manifest {
     /// An empty manifest at rev 0 with `settings`.
     pub fn new(blog_id: BlogId, settings: &SiteSettings) -> Manifest {
-        Manifest { blog_id, rev: 0, settings_rev: 0, settings: settings_bytes(settings), entries: BTreeMap::new(), leaves: BTreeMap::new() }
+        Manifest { blog_id, rev: 0, settings_rev: 0, settings: settings_bytes(settings), entries: Arc::default(), leaves: Arc::default() }
     }
 
     /// The index: post ID to leaf, sorted by post ID.
@@ -414,8 +416,8 @@ impl Manifest {
     /// Sets post `id`'s leaf as given (its own rev included). For tests and tools that build
     /// a manifest leaf by leaf; a writer uses [`Manifest::put_post`] and [`Manifest::forget`].
     pub fn insert(&mut self, id: &str, entry: Entry) {
-        self.leaves.insert(id.to_owned(), Leaf::of(leaf_bytes(id, &entry)));
-        self.entries.insert(id.to_owned(), entry);
+        Arc::make_mut(&mut self.leaves).insert(id.to_owned(), Leaf::of(leaf_bytes(id, &entry)));
+        Arc::make_mut(&mut self.entries).insert(id.to_owned(), entry);
     }
 
     /// The next manifest to sign after this one: the same content at `rev + 1`. Leaves and
@@ -513,7 +515,7 @@ impl Manifest {
         if leaves.len() != header.leaves {
             return Err(ManifestError::Mismatch("the number of leaves"));
         }
-        let mut m = Manifest { blog_id: header.blog_id.clone(), rev: header.rev, settings_rev: header.settings_rev, settings: Vec::new(), entries: BTreeMap::new(), leaves: BTreeMap::new() };
+        let mut m = Manifest { blog_id: header.blog_id.clone(), rev: header.rev, settings_rev: header.settings_rev, settings: Vec::new(), entries: Arc::default(), leaves: Arc::default() };
         for leaf in leaves {
             if m.take_leaf(header, leaf)? {
                 return Err(ManifestError::Malformed("the same post has two leaves".into()));
@@ -549,8 +551,8 @@ impl Manifest {
             return Err(ManifestError::Malformed("a leaf is newer than its manifest".into()));
         }
         // The parse is strict (one leaf has one byte form), so these are its bytes.
-        self.leaves.insert(id.clone(), Leaf::of(leaf.to_vec()));
-        Ok(self.entries.insert(id, entry).is_some())
+        Arc::make_mut(&mut self.leaves).insert(id.clone(), Leaf::of(leaf.to_vec()));
+        Ok(Arc::make_mut(&mut self.entries).insert(id, entry).is_some())
     }
 
     /// Checks the settings and the root against `header`.
@@ -570,6 +572,9 @@ impl Manifest {
 
     /// The post IDs whose leaves differ between `self` and `other` (added, changed or gone).
     pub fn changed_since(&self, other: &Manifest) -> BTreeSet<String> {
+        if Arc::ptr_eq(&self.entries, &other.entries) {
+            return BTreeSet::new();
+        }
         let ids: BTreeSet<&String> = self.entries.keys().chain(other.entries.keys()).collect();
         ids.into_iter().filter(|id| self.entries.get(*id) != other.entries.get(*id)).cloned().collect()
     }
@@ -608,7 +613,7 @@ pub fn merge<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Option<Ma
             out.settings_rev = m.settings_rev;
             out.settings = m.settings.clone();
         }
-        for (id, theirs) in &m.entries {
+        for (id, theirs) in m.entries.iter() {
             let mine = out.entries.get(id);
             if mine == Some(theirs) {
                 continue;
@@ -628,8 +633,8 @@ pub fn merge<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Option<Ma
             match merged {
                 // Theirs as it is: its leaf is made already.
                 None => {
-                    out.entries.insert(id.clone(), theirs.clone());
-                    out.leaves.insert(id.clone(), m.leaves[id].clone());
+                    Arc::make_mut(&mut out.entries).insert(id.clone(), theirs.clone());
+                    Arc::make_mut(&mut out.leaves).insert(id.clone(), m.leaves[id].clone());
                 }
                 Some(e) if out.entries.get(id) == Some(&e) => {}
                 Some(e) => out.insert(id, e),
