@@ -65,6 +65,12 @@ pub struct PostContent {
 #[derive(Clone, Debug)]
 pub struct PostDoc {
     doc: AutoCommit,
+    /// The document's saved form while it has not changed since it was loaded or saved:
+    /// [`PostDoc::save`] gives these bytes back instead of encoding and compressing the
+    /// document again (a new spoke, a restore and every publish save documents they only
+    /// loaded). Dropped by every change: [`PostDoc::write`], [`PostDoc::merge`] and
+    /// [`PostDoc::automerge`].
+    saved: Option<Vec<u8>>,
 }
 
 fn get_str(doc: &AutoCommit, key: &str, at: Option<&[ChangeHash]>) -> Option<String> {
@@ -79,6 +85,30 @@ fn get_str(doc: &AutoCommit, key: &str, at: Option<&[ChangeHash]>) -> Option<Str
         },
         _ => None,
     }
+}
+
+/// Whether `bytes` are exactly one Automerge document chunk: the magic bytes, a 4-byte
+/// checksum, chunk type 0 and a uLEB128 length that ends the bytes (Automerge binary format,
+/// "Chunk container").
+fn one_document_chunk(bytes: &[u8]) -> bool {
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    if bytes.len() < 10 || bytes[..4] != MAGIC || bytes[8] != 0 {
+        return false;
+    }
+    let (mut len, mut shift, mut at) = (0u64, 0u32, 9usize);
+    loop {
+        let Some(&b) = bytes.get(at) else { return false };
+        if shift > 56 {
+            return false;
+        }
+        len |= u64::from(b & 0x7f) << shift;
+        at += 1;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    (at as u64).checked_add(len) == Some(bytes.len() as u64)
 }
 
 fn actor_for(purpose: &str, blog_id: &BlogId, post_id: &str) -> automerge::ActorId {
@@ -102,7 +132,7 @@ impl PostDoc {
         })();
         doc.commit_with(CommitOptions::default().with_message("genesis".to_owned()).with_time(0));
         doc.set_actor(actor);
-        PostDoc { doc }
+        PostDoc { doc, saved: None }
     }
 
     /// The document of a post taken over from a schema 1 blog document: the genesis, then
@@ -123,7 +153,10 @@ impl PostDoc {
     pub fn load(bytes: &[u8], blog_id: &BlogId, post_id: &str) -> Result<PostDoc, PostDocError> {
         ExpansionBudget::new().check(bytes)?;
         let doc = load_automerge(bytes).map_err(|e| PostDocError::Corrupt(e.to_string()))?;
-        let d = PostDoc { doc };
+        // Bytes that are one document chunk are kept as the saved form; anything else (a
+        // save followed by change chunks, as a peer may send) is saved anew when asked, so
+        // repeated or redundant chunks are never stored or passed on.
+        let d = PostDoc { doc, saved: one_document_chunk(bytes).then(|| bytes.to_vec()) };
         d.check_identity(blog_id, post_id)?;
         Ok(d)
     }
@@ -149,6 +182,7 @@ impl PostDoc {
     /// and commits it as one change at `at` (seconds since the Unix epoch). `None` when
     /// nothing changed.
     pub fn write(&mut self, content: &PostContent, at: i64) -> Result<Option<ChangeHash>, PostDocError> {
+        self.saved = None;
         let w = |e: automerge::AutomergeError| PostDocError::Write(e.to_string());
         for (key, value) in [("title", &content.title), ("body", &content.body)] {
             if get_str(&self.doc, key, None).as_deref() != Some(value.as_str()) || self.doc.get_all(ROOT, key).map_err(w)?.len() > 1 {
@@ -218,18 +252,45 @@ impl PostDoc {
         h
     }
 
-    /// The whole document in Automerge's saved form.
+    /// The whole document in Automerge's saved form: the bytes it was loaded from or last
+    /// saved to when it has not changed since, else a new save.
     pub fn save(&mut self) -> Vec<u8> {
-        self.doc.save()
+        match &self.saved {
+            Some(b) => b.clone(),
+            None => {
+                let b = self.doc.save();
+                self.saved = Some(b.clone());
+                b
+            }
+        }
     }
 
-    /// The Automerge document, for sync.
+    /// The Automerge document, for sync. The caller may change it, so the saved form kept
+    /// for [`PostDoc::save`] is dropped; reads go through [`PostDoc::holds`],
+    /// [`PostDoc::heads`] and [`PostDoc::changes_after`].
     pub fn automerge(&mut self) -> &mut AutoCommit {
+        self.saved = None;
         &mut self.doc
+    }
+
+    /// Makes `actor` the author of this computer's next changes (not part of the saved form).
+    pub fn set_actor(&mut self, actor: automerge::ActorId) {
+        self.doc.set_actor(actor);
+    }
+
+    /// Whether the document holds every change of `heads`.
+    pub fn holds(&mut self, heads: &[ChangeHash]) -> bool {
+        heads.iter().all(|h| self.doc.get_change_meta_by_hash(h).is_some())
+    }
+
+    /// The changes after `heads` (which the document holds), in Automerge's saved form.
+    pub fn changes_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        crate::doc::changes_after(&mut self.doc, heads)
     }
 
     /// Merges `other` (the same post's document from another computer or peer).
     pub fn merge(&mut self, other: &mut PostDoc) -> Result<(), PostDocError> {
+        self.saved = None;
         self.doc.merge(&mut other.doc).map(|_| ()).map_err(|e| PostDocError::Write(e.to_string()))
     }
 
@@ -264,6 +325,36 @@ mod tests {
 
     fn content(title: &str, body: &str) -> PostContent {
         PostContent { title: title.into(), body: body.into(), tags: vec!["notes".into()] }
+    }
+
+    #[test]
+    fn saving_an_unchanged_document_gives_back_its_bytes_and_every_change_saves_anew() {
+        let fresh = |d: &mut PostDoc| d.doc.save();
+        let mut a = PostDoc::create(&blog(), "0123456789abcdef", automerge::ActorId::random());
+        a.write(&content("Spring", "First words."), 100).unwrap();
+        let bytes = a.save();
+        let mut b = PostDoc::load(&bytes, &blog(), "0123456789abcdef").unwrap();
+        b.set_actor(automerge::ActorId::random());
+        assert!(b.holds(&a.heads()));
+        assert_eq!(b.save(), bytes, "loaded and not changed: the same bytes");
+        assert!(one_document_chunk(&bytes));
+        // A save followed by a change chunk loads, but is saved anew as one chunk.
+        let mut longer = bytes.clone();
+        longer.extend(a.changes_after(&[]));
+        let mut e = PostDoc::load(&longer, &blog(), "0123456789abcdef").unwrap();
+        assert!(!one_document_chunk(&longer));
+        assert_eq!(e.save(), fresh(&mut e));
+        assert!(one_document_chunk(&e.save()) && e.save().len() < longer.len());
+        // Each kind of change makes the next save describe the document as it is now.
+        b.write(&content("Spring", "Edited."), 200).unwrap();
+        assert_eq!(b.save(), fresh(&mut b));
+        let mut c = PostDoc::load(&bytes, &blog(), "0123456789abcdef").unwrap();
+        c.merge(&mut b).unwrap();
+        assert_eq!(PostDoc::load(&c.save(), &blog(), "0123456789abcdef").unwrap().content().body, "Edited.");
+        let mut d = PostDoc::load(&bytes, &blog(), "0123456789abcdef").unwrap();
+        let after = b.changes_after(&a.heads());
+        d.automerge().load_incremental(&after).unwrap();
+        assert_eq!(PostDoc::load(&d.save(), &blog(), "0123456789abcdef").unwrap().content().body, "Edited.");
     }
 
     #[test]

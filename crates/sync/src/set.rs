@@ -332,7 +332,7 @@ where
             let signed = signed_heads(all.iter(), id);
             let mine = replica.post(id, load).map(|d| d.heads()).unwrap_or_default();
             let lacks = match replica.posts.get_mut(id) {
-                Some(d) => signed.iter().any(|h| d.automerge().get_change_meta_by_hash(h).is_none()),
+                Some(d) => !d.holds(&signed),
                 None => true,
             };
             if lacks {
@@ -354,16 +354,14 @@ where
     for (id, heads) in &their_wants {
         let heads: Vec<ChangeHash> = heads.iter().filter_map(|h| h.parse().ok()).collect();
         let Some(d) = replica.post(id, load) else { continue };
-        let doc = d.automerge();
-        let knows_all = heads.iter().all(|h| doc.get_change_meta_by_hash(h).is_some());
-        let mut mine = doc.get_heads();
-        mine.sort();
+        let knows_all = d.holds(&heads);
+        let mine = d.heads();
         let (bytes, whole) = if heads.is_empty() || !knows_all {
-            (doc.save(), true)
+            (d.save(), true)
         } else if mine.iter().all(|h| heads.contains(h)) {
             continue;
         } else {
-            (spokes_core::doc::changes_after(doc, &heads), false)
+            (d.changes_after(&heads), false)
         };
         put_record(&mut answer, id, whole, &bytes);
     }

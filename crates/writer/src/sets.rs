@@ -293,7 +293,7 @@ impl Profile {
             let blog = self.blog_id().clone();
             let loaded = self.load_set_post(&p.id);
             let d = replica.posts.entry(p.id.clone()).or_insert_with(|| loaded.unwrap_or_else(|| PostDoc::create(&blog, &p.id, actor.clone())));
-            d.automerge().set_actor(actor.clone());
+            d.set_actor(actor.clone());
             let content = PostContent { title: p.title.clone(), body: p.body.clone(), tags: p.tags.clone() };
             if d.write(&content, now.timestamp()).map_err(|e| ProfileError::Signing(e.to_string()))?.is_some() {
                 changed.insert(p.id.clone());
