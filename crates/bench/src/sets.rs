@@ -131,17 +131,21 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
     drop(spokes);
 
     // Whole-set verification, as a spoke does at start: every manifest of the frontier and
-    // every live post document against the certificate, read from the writer's files.
+    // every live post document against the certificate, the documents read from the
+    // writer's files and loaded on every core (`spokes_sync::set::load_posts`).
     let t0 = Instant::now();
     let cert = profile.certificate()?;
     let file: Value = serde_json::from_slice(&std::fs::read(w.join("set/manifests.json"))?)?;
     let frontier = file["frontier"].as_array().context("frontier")?.iter().map(|m| Ok(serde_json::from_value::<spokes_sync::set::StoredManifest>(m.clone())?.open(&cert, &blog_id)?)).collect::<Result<Vec<_>>>()?;
     let mut replica = spokes_sync::set::SetReplica { blog_id: blog_id.clone(), certificate: Some(cert), frontier, recent: vec![], posts: Default::default() };
+    let mut files = Vec::new();
     for f in std::fs::read_dir(w.join("set/posts"))? {
         let path = f?.path();
         let id = path.file_stem().and_then(|s| s.to_str()).context("post file")?.to_owned();
-        replica.posts.insert(id.clone(), spokes_core::postdoc::PostDoc::load(&std::fs::read(&path)?, &blog_id, &id)?);
+        files.push((id, std::fs::read(&path)?));
     }
+    let saved: Vec<(&str, &[u8])> = files.iter().map(|(id, b)| (id.as_str(), b.as_slice())).collect();
+    replica.posts = spokes_sync::set::load_posts(&blog_id, &saved).map_err(|(id, e)| anyhow::anyhow!("post {id}: {e}"))?;
     let loaded_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_| None).map_err(|b| anyhow::anyhow!("the set does not verify: {}", b.1.message))?;

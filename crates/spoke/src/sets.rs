@@ -162,7 +162,7 @@ impl Inner {
 
     /// Rebuilds the view of a set blog from the store (at start, and when its kind changes).
     pub(crate) fn refresh_set_view(&self, blog_id: &BlogId) {
-        let replica = match self.load_set(blog_id) {
+        let mut replica = match self.load_set(blog_id) {
             Ok(Some(r)) => r,
             Ok(None) => return,
             Err(e) => {
@@ -171,6 +171,14 @@ impl Inner {
             }
         };
         let hosted = self.store.kind(blog_id).ok().flatten().is_none_or(|k| k == BlogKind::Hosted);
+        // Every document at once, loaded on every core; one that does not load is left to
+        // the loader below, which says which.
+        if let Ok(stored) = self.store.set_posts(blog_id) {
+            let saved: Vec<(&str, &[u8])> = stored.iter().map(|(id, b)| (id.as_str(), b.as_slice())).collect();
+            if let Ok(posts) = spokes_sync::set::load_posts(blog_id, &saved) {
+                replica.posts = posts;
+            }
+        }
         let mut view = match VerifiedSet::verify(replica, &mut |id| self.load_post_doc(blog_id, id)) {
             Ok(v) => BlogView::of_set(&v, None),
             Err(failed) => {

@@ -383,6 +383,14 @@ impl Store {
         Ok(ids)
     }
 
+    /// Every stored post document of a set blog: (post ID, saved document), by post ID.
+    pub fn set_posts(&self, blog_id: &BlogId) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached("SELECT post_id, document FROM set_posts WHERE blog_id = ?1 ORDER BY post_id")?;
+        let rows = st.query_map(params![blog_id.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Bytes of a set blog's stored post documents, leaving out those of the posts `except`
     /// (the ones a session is about to replace, so that an edit is not counted twice).
     pub fn set_bytes(&self, blog_id: &BlogId, except: &[&str]) -> Result<i64, StoreError> {

@@ -63,6 +63,29 @@ pub const MAX_SET_BYTES: usize = 256 * 1024 * 1024;
 /// document (loaded from disk or a database), `None` when there is none.
 pub type Loader<'a> = dyn FnMut(&str) -> Option<PostDoc> + Send + 'a;
 
+/// Loads post documents from their saved forms (post ID, bytes) on every core: a whole set
+/// read at once (a spoke's start, an archive, a restore) is bound by loading one Automerge
+/// document per post. Each is checked as [`PostDoc::load`] checks it.
+///
+/// Errors: the first post, in the order given, that does not load, with its error.
+pub fn load_posts(blog_id: &BlogId, posts: &[(&str, &[u8])]) -> Result<BTreeMap<String, PostDoc>, (String, spokes_core::postdoc::PostDocError)> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Threads only pay for themselves past a few dozen documents.
+    let threads = cores.min(posts.len() / 32).max(1);
+    let load = |chunk: &[(&str, &[u8])]| chunk.iter().map(|(id, bytes)| PostDoc::load(bytes, blog_id, id).map(|d| (id.to_string(), d)).map_err(|e| (id.to_string(), e))).collect::<Vec<_>>();
+    let loaded: Vec<Result<(String, PostDoc), (String, spokes_core::postdoc::PostDocError)>> = if threads == 1 {
+        load(posts)
+    } else {
+        let per = posts.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = posts.chunks(per).map(|chunk| scope.spawn(move || load(chunk))).collect();
+            // A thread that panicked loaded nothing: its posts are left out, as if missing.
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        })
+    };
+    loaded.into_iter().collect()
+}
+
 /// A manifest and its signed header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedManifest {
@@ -877,6 +900,32 @@ mod tests {
     use spokes_core::manifest::SiteSettings;
     use spokes_core::postdoc::PostContent;
     use spokes_core::{BlogSettings, Identity};
+
+    #[test]
+    fn post_documents_load_on_every_core_and_a_bad_one_is_named() {
+        let blog = BlogId::generate();
+        let ids: Vec<String> = (0..200).map(|i| format!("{i:016x}")).collect();
+        let saved: Vec<Vec<u8>> = ids
+            .iter()
+            .map(|id| {
+                let mut d = PostDoc::create(&blog, id, automerge::ActorId::random());
+                d.write(&PostContent { title: format!("Post {id}"), body: "Words.".into(), tags: vec![] }, 1).unwrap();
+                d.save()
+            })
+            .collect();
+        let pairs: Vec<(&str, &[u8])> = ids.iter().map(String::as_str).zip(saved.iter().map(Vec::as_slice)).collect();
+        let loaded = load_posts(&blog, &pairs).unwrap();
+        assert_eq!(loaded.len(), 200);
+        assert!(ids.iter().all(|id| loaded[id].content().title == format!("Post {id}")), "each document under its own ID");
+        // A document stored under another post's ID, and bytes that are not a document.
+        let mut swapped = pairs.clone();
+        swapped[150].1 = saved[3].as_slice();
+        assert_eq!(load_posts(&blog, &swapped).unwrap_err().0, ids[150]);
+        let mut broken = pairs.clone();
+        broken[10].1 = b"not automerge";
+        assert_eq!(load_posts(&blog, &broken).unwrap_err().0, ids[10]);
+        assert!(load_posts(&blog, &[]).unwrap().is_empty());
+    }
 
     /// A writer's computer: its key and its replica (all post documents in the cache).
     struct Computer {

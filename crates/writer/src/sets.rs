@@ -517,10 +517,8 @@ pub(crate) fn archived_set(set: spokes_core::archive::ArchiveSet, certificate: &
     let frontier = file.frontier.iter().map(|m| m.open(certificate, blog_id)).collect::<Result<Vec<_>, _>>().map_err(|e| bad(e.to_string()))?;
     let recent = file.recent.iter().take(spokes_sync::set::MAX_RECENT).filter_map(|m| m.open(certificate, blog_id).ok()).collect();
     let mut replica = SetReplica { blog_id: blog_id.clone(), certificate: Some(certificate.clone()), frontier, recent, posts: BTreeMap::new() };
-    for (id, bytes) in &set.posts {
-        let d = PostDoc::load(bytes, blog_id, id).map_err(|e| bad(format!("post {id}: {e}")))?;
-        replica.posts.insert(id.clone(), d);
-    }
+    let saved: Vec<(&str, &[u8])> = set.posts.iter().map(|(id, b)| (id.as_str(), b.as_slice())).collect();
+    replica.posts = spokes_sync::set::load_posts(blog_id, &saved).map_err(|(id, e)| bad(format!("post {id}: {e}")))?;
     let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_| None).map_err(|b| bad(b.1.message))?;
     // Every live post must come with its document: a set missing one would publish without it.
     if let Some(m) = verified.merged()
