@@ -63,14 +63,14 @@ fn publish_edit(w: &Path, id: &str, body: &str) {
     spokes_ok(w, PASS, &["publish"]);
 }
 
-#[test]
-fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
-    let tmp = tempfile::tempdir().unwrap();
+/// Three council members, "Honest 0", "Dishonest" and "Honest 2": both honest spokes pull from
+/// the dishonest one, which pulls from honest 0. A writer's blog lives on honest 0 and on the
+/// (for now honest) dishonest spoke, with one published post, "Genuine". Returns the spokes,
+/// the dishonest one's endpoint ID, the writer's profile folder and the blog ID.
+fn council_and_writer(tmp: &Path) -> (Vec<SpokeProc>, String, std::path::PathBuf, String) {
     let names = ["Honest 0", "Dishonest", "Honest 2"];
-    let mut s: Vec<SpokeProc> = names.iter().enumerate().map(|(i, n)| SpokeProc::init(&tmp.path().join(format!("spoke{i}")), n)).collect();
+    let mut s: Vec<SpokeProc> = names.iter().enumerate().map(|(i, n)| SpokeProc::init(&tmp.join(format!("spoke{i}")), n)).collect();
     let ids: Vec<String> = s.iter().map(SpokeProc::endpoint_id).collect();
-    let d_id = ids[1].clone();
-    // Both honest spokes pull from the dishonest one; it pulls from honest 0.
     s[0].configure(|c| c.council.upstreams = vec![ids[1].clone()]);
     s[1].configure(|c| c.council.upstreams = vec![ids[0].clone()]);
     s[2].configure(|c| c.council.upstreams = vec![ids[1].clone()]);
@@ -82,8 +82,7 @@ fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
         let t = s[0].admin(&["council", "invite"]);
         s[i].admin(&["council", "join", t.trim()]);
     }
-    // The writer's blog lives on honest 0 and on the (for now honest) dishonest spoke.
-    let w = tmp.path().join("writer");
+    let w = tmp.join("writer");
     spokes_ok(&w, PASS, &["init", "--name", "Ada", "--title", "Ada's Notes"]);
     for t in &tickets {
         spokes_ok(&w, PASS, &["spoke", "add", t]);
@@ -91,6 +90,13 @@ fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
     let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
     spokes_ok(&w, PASS, &["new", "--title", "Genuine", "--body", "First words."]);
     spokes_ok(&w, PASS, &["publish"]);
+    (s, ids[1].clone(), w, blog)
+}
+
+#[test]
+fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut s, d_id, w, blog) = council_and_writer(tmp.path());
     let id = spokes_writer::Profile::open(&w).unwrap().posts().unwrap()[0].post.id.clone();
     publish_edit(&w, &id, "Second words.");
     publish_edit(&w, &id, "Third words, the true ones.");
@@ -218,42 +224,29 @@ fn a_restore_asks_every_spoke_so_one_serving_an_old_state_takes_nothing_away() {
 #[test]
 fn tampering_with_a_set_blog_is_refused_by_honest_spokes_and_the_writer() {
     let tmp = tempfile::tempdir().unwrap();
-    let names = ["Honest 0", "Dishonest", "Honest 2"];
-    let mut s: Vec<SpokeProc> = names.iter().enumerate().map(|(i, n)| SpokeProc::init(&tmp.path().join(format!("spoke{i}")), n)).collect();
-    let ids: Vec<String> = s.iter().map(SpokeProc::endpoint_id).collect();
-    let d_id = ids[1].clone();
-    s[0].configure(|c| c.council.upstreams = vec![ids[1].clone()]);
-    s[1].configure(|c| c.council.upstreams = vec![ids[0].clone()]);
-    s[2].configure(|c| c.council.upstreams = vec![ids[1].clone()]);
-    let tickets: Vec<String> = s[..2].iter().map(SpokeProc::invite).collect();
-    for x in &mut s {
-        x.start();
-    }
-    for i in 1..3 {
-        let t = s[0].admin(&["council", "invite"]);
-        s[i].admin(&["council", "join", t.trim()]);
-    }
-    let w = tmp.path().join("writer");
-    spokes_ok(&w, PASS, &["init", "--name", "Ada", "--title", "Ada's Notes"]);
-    for t in &tickets {
-        spokes_ok(&w, PASS, &["spoke", "add", t]);
-    }
-    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
-    spokes_ok(&w, PASS, &["new", "--title", "Genuine", "--body", "First words."]);
-    spokes_ok(&w, PASS, &["publish"]);
+    let (mut s, d_id, w, blog) = council_and_writer(tmp.path());
     assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("Published to 2 of 2 spokes"));
     let id = spokes_writer::Profile::open(&w).unwrap().posts().unwrap()[0].post.id.clone();
     // Honest 2 learns the set only from the (for now honest) member.
     let is_set = |x: &SpokeProc| x.json(&format!("/b/{blog}/bundle.json"))["version"].as_u64() == Some(2);
     assert!(wait_until(WAIT, || s[2].get(&format!("/api/v1/blogs/{blog}/posts/genuine")).0 == 200 && is_set(&s[2])), "honest 2 never got the set blog");
 
-    // 1. Altered text. Honest 2 is away while the writer publishes an edit, so that when it
-    //    returns it must take the post's document from the member, which now alters it.
-    s[2].stop();
+    // 1. Altered text. Honest 2's operator blocks the member while the writer publishes an
+    //    edit (a pull under way ends first), so that once unblocked honest 2 must take the
+    //    post's document from the member, which now alters it.
+    s[2].admin(&["peer", "block", &d_id]);
+    std::thread::sleep(Duration::from_secs(2));
     publish_edit(&w, &id, "Second words, the true ones.");
     restart(&mut s[1], Some("alter-text"));
-    s[2].start();
-    assert!(wait_until(WAIT, || refused(&s[2], "uncovered-changes", &d_id)), "honest 2 did not refuse the altered post document: {:?}", s[2].refusals());
+    assert!(!body_on(&s[2], &blog).contains("Second words"), "honest 2 took the edit while it blocked the member");
+    s[2].admin(&["peer", "unblock", &d_id]);
+    assert!(
+        wait_until(WAIT, || refused(&s[2], "uncovered-changes", &d_id)),
+        "honest 2 did not refuse the altered post document: {:?}; it shows {}; its council: {}",
+        s[2].refusals(),
+        body_on(&s[2], &blog),
+        s[2].json("/api/v1/council")
+    );
     assert!(!body_on(&s[2], &blog).contains("dishonest"), "honest 2 shows the altered text");
 
     // 2. A forged manifest listing a post the author never wrote.

@@ -1122,11 +1122,11 @@ mod tests {
         there.commit("edit");
         assert!(here.conflicted_post_ids().is_empty(), "answered before the merge, and kept");
         here.automerge().merge(there.automerge()).unwrap();
-        assert_eq!(here.conflicted_post_ids(), [a.id.clone()], "a change from elsewhere is read");
+        assert_eq!(here.conflicted_post_ids(), std::slice::from_ref(&a.id), "a change from elsewhere is read");
         // A change made here to another post keeps the answer without reading every post.
         here.put_post(&Post { title: "B again".into(), ..b.clone() }).unwrap();
         here.commit("edit");
-        assert_eq!(here.conflicted_post_ids(), [a.id.clone()]);
+        assert_eq!(here.conflicted_post_ids(), std::slice::from_ref(&a.id));
         // Writing post A here settles it.
         here.put_post(&Post { title: "A merged".into(), ..a.clone() }).unwrap();
         here.commit("settle");
@@ -1137,7 +1137,7 @@ mod tests {
         later.put_post(&Post { title: "B there".into(), ..b.clone() }).unwrap();
         later.commit("edit");
         here.automerge().merge(later.automerge()).unwrap();
-        assert_eq!(here.conflicted_post_ids(), [b.id.clone()]);
+        assert_eq!(here.conflicted_post_ids(), std::slice::from_ref(&b.id));
     }
 
     #[test]
