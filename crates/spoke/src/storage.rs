@@ -383,17 +383,15 @@ impl Inner {
             .map(|v| council::CatalogEntry { blog_id: v.blog_id.clone(), heads: v.heads.iter().map(|h| h.to_string()).collect(), manifests: v.manifests.clone(), rev: v.rev })
             .collect();
         #[cfg(feature = "dishonest")]
-        if self.tamper.is_some() {
+        if let Some(t) = self.tamper {
             for b in &mut blogs {
                 if !b.manifests.is_empty() {
-                    if let Some(t) = &self.tamper
-                        && let Ok(Some(mut r)) = self.load_set(&b.blog_id)
-                    {
+                    if let Ok(Some(mut r)) = self.load_set(&b.blog_id) {
                         t.apply_set(&mut r);
                         b.manifests = spokes_sync::set::SignedManifest::names(&r.frontier);
                         b.rev = r.frontier.iter().map(|m| m.manifest.rev).max().unwrap_or(b.rev);
                     }
-                    if self.tamper == Some(dishonest::Tamper::MalformedCatalog) {
+                    if t == dishonest::Tamper::MalformedCatalog {
                         b.manifests = vec!["not a manifest name".to_owned()];
                     }
                     continue;

@@ -78,9 +78,13 @@ pub fn load_posts(blog_id: &BlogId, posts: &[(&str, &[u8])]) -> Result<BTreeMap<
     } else {
         let per = posts.len().div_ceil(threads);
         std::thread::scope(|scope| {
-            let handles: Vec<_> = posts.chunks(per).map(|chunk| scope.spawn(move || load(chunk))).collect();
-            // A thread that panicked loaded nothing: its posts are left out, as if missing.
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            let handles: Vec<_> = posts.chunks(per).map(|chunk| (chunk, scope.spawn(move || load(chunk)))).collect();
+            // A thread that panicked is an error for the first post it had: nothing is left
+            // out unnoticed.
+            handles
+                .into_iter()
+                .flat_map(|(chunk, h)| h.join().unwrap_or_else(|_| vec![Err((chunk.first().map_or_else(String::new, |(id, _)| id.to_string()), spokes_core::postdoc::PostDocError::Corrupt("loading it failed unexpectedly".into())))]))
+                .collect()
         })
     };
     loaded.into_iter().collect()
