@@ -20,7 +20,7 @@ use spokes_e2e::SpokeProc;
 use std::time::{Duration, Instant};
 
 /// Resident memory figures of a process from `/proc/PID/status`, in bytes: (`VmRSS`, `VmHWM`).
-fn memory(pid: u32) -> (u64, u64) {
+pub(crate) fn memory(pid: u32) -> (u64, u64) {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let kib = |key: &str| s.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()).unwrap_or(0) * 1024;
     (kib("VmRSS:"), kib("VmHWM:"))

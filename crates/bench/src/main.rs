@@ -24,6 +24,8 @@
 //! - `set-blog`: the same blog moved to documents per post (`spokes upgrade`): one edited post
 //!   readable on 3 spokes (p50 under 10 ms) and the bytes sent per spoke (under 20 KB), and
 //!   an unpublished post gone from all (`sets.rs`).
+//! - `spoke-memory`: one spoke holding 1,000 blogs of 100 posts as sets of documents, idle
+//!   (goal under 500 MB) and after a restart (`memory.rs`).
 //! - `nostr`: the same blog as NIP-23 events to three nostr-rs-relay processes (nostr-sdk),
 //!   shown beside `large-blog` (`nostr.rs`).
 //! - `reader`: wrk against a spoke's post page and front page, and against nginx serving the
@@ -43,6 +45,7 @@ mod app;
 mod attack;
 mod council;
 mod large;
+mod memory;
 mod nostr;
 mod phases;
 mod sets;
@@ -118,6 +121,12 @@ pub struct Opts {
     /// Publishes of the author measured in `under-attack`.
     #[arg(long, default_value_t = 20)]
     pub attack_publishes: usize,
+    /// Blogs the spoke holds in `spoke-memory`.
+    #[arg(long, default_value_t = 1000)]
+    pub memory_blogs: usize,
+    /// Posts of each of those blogs.
+    #[arg(long, default_value_t = 100)]
+    pub memory_posts: usize,
     /// nostr-rs-relay for `nostr` (default: on PATH or in ~/.cargo/bin; skipped without it).
     #[arg(long)]
     pub nostr_relay: Option<PathBuf>,
@@ -158,8 +167,8 @@ enum Cmd {
     },
     /// Runs one benchmark and prints its JSON result.
     Run {
-        /// editing, docs-build, docs-open, signing, history, publish, large-blog, set-blog, nostr,
-        /// reader, council-search, load, under-attack or app.
+        /// editing, docs-build, docs-open, signing, history, publish, large-blog, set-blog,
+        /// spoke-memory, nostr, reader, council-search, load, under-attack or app.
         name: String,
         /// Working folder shared by the benchmarks of one run.
         #[arg(long)]
@@ -169,7 +178,7 @@ enum Cmd {
     },
 }
 
-const ORDER: [&str; 14] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "set-blog", "nostr", "reader", "council-search", "load", "under-attack", "app"];
+const ORDER: [&str; 15] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "set-blog", "spoke-memory", "nostr", "reader", "council-search", "load", "under-attack", "app"];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -206,6 +215,7 @@ fn run_one(name: &str, work: &Path, o: &Opts) -> Result<Value> {
         "publish" => phases::publish(o),
         "large-blog" => large::large_blog(work, o),
         "set-blog" => sets::set_blog(work, o),
+        "spoke-memory" => memory::spoke_memory(work, o),
         "nostr" => nostr::nostr(work, o),
         "reader" => phases::reader(o),
         "council-search" => council::council_search(o),
@@ -247,6 +257,7 @@ fn all(out: &Path, work: Option<PathBuf>, o: &Opts) -> Result<()> {
             .args(["--load-secs", &o.load_secs.to_string(), "--load-readers", &o.load_readers.to_string(), "--load-writers", &o.load_writers.to_string()])
             .args(["--large-posts", &o.large_posts.to_string(), "--large-bytes", &o.large_bytes.to_string(), "--large-edits", &o.large_edits.to_string()])
             .args(["--attack-posts", &o.attack_posts.to_string(), "--attack-publishes", &o.attack_publishes.to_string()])
+            .args(["--memory-blogs", &o.memory_blogs.to_string(), "--memory-posts", &o.memory_posts.to_string()])
             .args(o.app.iter().flat_map(|a| [std::ffi::OsStr::new("--app"), a.as_os_str()]))
             .args(o.nostr_relay.iter().flat_map(|a| [std::ffi::OsStr::new("--nostr-relay"), a.as_os_str()]))
             .args(o.nostr_python.iter().flat_map(|a| [std::ffi::OsStr::new("--nostr-python"), a.as_os_str()]))
