@@ -110,6 +110,14 @@ fn what_the_writer_takes_back_leaves_every_spoke_and_a_scheduled_post_waits_for_
     assert!(out.contains("2 published posts moved") && out.contains("Published to 2 of 2 spokes"), "{out}");
     for s in &spokes {
         served_without(s, &blog, &["Quicksilver", "Zeppelin"], "Marmalade");
+        // A set's view holds no bodies: the page, the feed and the API read the post's
+        // stored document.
+        let (_, page) = s.get(&format!("/b/{blog}/posts/kept"));
+        assert!(page.contains("<p>Marmalade stays published.</p>"), "{page}");
+        let (_, feed) = s.get(&format!("/b/{blog}/feed.atom"));
+        assert!(feed.contains("<content type=\"html\">&lt;p&gt;Marmalade stays published.&lt;/p&gt;"), "{feed}");
+        let api = s.json(&format!("/api/v1/blogs/{blog}/posts/kept"));
+        assert_eq!(api["post"]["html"].as_str().map(str::trim), Some("<p>Marmalade stays published.</p>"), "{api}");
         let reply = sync_reply(s, &blog);
         assert!(reply.contains("Marmalade") && !reply.contains("Quicksilver") && !reply.contains("Zeppelin"), "the sync reply: {reply}");
     }

@@ -2,7 +2,7 @@
 //! page layout, post lists, dates, the verification sentence and Atom feeds (RFC 4287).
 //! HTML is built with maud, which escapes every value it is given.
 
-use crate::view::{BlogView, PostView, Verification};
+use crate::view::{BlogView, PostBody, PostView, Verification};
 use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
 use maud::{DOCTYPE, Markup, html};
 
@@ -86,8 +86,8 @@ pub fn feed_xml(title: &str, id: &str, self_url: &str, entries: Vec<Entry>, rela
     f.to_string()
 }
 
-/// A feed entry linking to `href`.
-pub fn entry_with(blog: &BlogView, p: &PostView, href: &str) -> Entry {
+/// A feed entry linking to `href`, with `body` as its content (none without it).
+pub fn entry_with(blog: &BlogView, p: &PostView, body: Option<&PostBody>, href: &str) -> Entry {
     Entry {
         title: Text::plain(&p.title),
         id: format!("urn:spokes:{}:{}", blog.blog_id, p.id),
@@ -95,7 +95,7 @@ pub fn entry_with(blog: &BlogView, p: &PostView, href: &str) -> Entry {
         published: Some(p.date),
         authors: vec![Person { name: if blog.author.is_empty() { blog.title().to_owned() } else { blog.author.clone() }, ..Default::default() }],
         links: vec![Link { href: href.to_owned(), rel: "alternate".into(), ..Default::default() }],
-        content: Some(Content { value: Some(p.html.clone()), content_type: Some("html".into()), ..Default::default() }),
+        content: body.map(|b| Content { value: Some(b.html.clone()), content_type: Some("html".into()), ..Default::default() }),
         ..Default::default()
     }
 }

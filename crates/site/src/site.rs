@@ -44,13 +44,13 @@ pub fn static_site(replica: &mut Replica) -> (Vec<(String, Vec<u8>)>, Vec<spokes
             article {
                 h1 { (p.title) }
                 p.meta { (date(&p.date)) @for t in &p.tags { " " span.tag { (t) } } }
-                div.body { (PreEscaped(p.html.replace(&spoke_images, "src=\"../../images/"))) }
+                div.body { (PreEscaped(p.body.as_ref().map(|b| b.html.replace(&spoke_images, "src=\"../../images/")).unwrap_or_default())) }
             }
             (verification_note_with(&blog, "../../bundle.json"))
         });
         files.push((format!("posts/{}/index.html", p.slug), page.into_string().into_bytes()));
     }
-    let entries = blog.visible().into_iter().map(|p| entry_with(&blog, p, &format!("posts/{}/", p.slug))).collect();
+    let entries = blog.visible().into_iter().map(|p| entry_with(&blog, p, p.body.as_deref(), &format!("posts/{}/", p.slug))).collect();
     files.push(("feed.atom".to_owned(), feed_xml(blog.title(), &format!("urn:spokes:{}", blog.blog_id), "feed.atom", entries, &[]).into_bytes()));
     files.push(("reader.css".to_owned(), CSS.as_bytes().to_vec()));
     files.push(("bundle.json".to_owned(), serde_json::to_vec_pretty(&bundle).unwrap_or_default()));

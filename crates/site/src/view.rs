@@ -33,6 +33,12 @@ pub enum Verification {
 }
 
 /// A published post, rendered.
+///
+/// Its body (the HTML and plain text, by far its largest part) is in [`PostView::body`]: a
+/// view of a blog kept as one document holds every body; a view of a set of documents holds
+/// none ([`BlogView::of_set`]), and whoever serves it renders a body when a page needs it
+/// ([`PostView::markdown_of`]), so a spoke's memory grows with its posts' titles and excerpts, not
+/// with their words.
 #[derive(Debug, Clone, Serialize)]
 pub struct PostView {
     /// Post ID.
@@ -47,8 +53,6 @@ pub struct PostView {
     pub updated: DateTime<FixedOffset>,
     /// Tags.
     pub tags: Vec<String>,
-    /// Sanitised HTML body.
-    pub html: String,
     /// Plain-text excerpt.
     pub excerpt: String,
     /// Images stored with the blog that the body links to (`images/<name>`).
@@ -57,9 +61,45 @@ pub struct PostView {
     /// BLAKE3 hash of the Markdown body the HTML was rendered from.
     #[serde(skip)]
     pub body_hash: [u8; 32],
-    /// The body's plain text (for the search index).
+    /// The rendered body, when the view holds it (see above); shared between the views of
+    /// successive states while the Markdown is the same.
     #[serde(skip)]
+    pub body: Option<std::sync::Arc<PostBody>>,
+    /// For a post of a set of documents: the heads of its document the manifest lists (the
+    /// state the body shows). Empty for a blog kept as one document.
+    #[serde(skip)]
+    pub heads: Vec<automerge::ChangeHash>,
+}
+
+/// A post's body rendered for readers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostBody {
+    /// Sanitised HTML ([`markdown_to_html_with`]; pictures under the blog's image base).
+    pub html: String,
+    /// Plain text (for the search index).
     pub text: String,
+}
+
+impl PostBody {
+    /// Renders Markdown `body`, pictures linked under `image_base` (`/b/{blog}/images/`).
+    pub fn render(body: &str, image_base: &str) -> PostBody {
+        PostBody { html: markdown_to_html_with(body, Some(image_base)), text: plain_text(body) }
+    }
+
+    /// Bytes this body holds (for caches that count them).
+    pub fn size(&self) -> usize {
+        self.html.len() + self.text.len()
+    }
+}
+
+impl PostView {
+    /// This post's Markdown read from `doc`, its document (a set blog's post, stored
+    /// verified), as of the heads this view lists. `None` when it is not the body this view
+    /// was built from (the document changed since: a newer view is on its way).
+    pub fn markdown_of(&self, doc: &spokes_core::postdoc::PostDoc) -> Option<String> {
+        let body = doc.content_as_listed(&self.heads).body;
+        (<[u8; 32]>::from(blake3::hash(body.as_bytes())) == self.body_hash).then_some(body)
+    }
 }
 
 /// A blog as readers see it.
@@ -165,7 +205,7 @@ impl BlogView {
         view.settings = doc.settings();
         view.spokes = doc.spokes();
         let image_base = format!("/b/{}/images/", view.blog_id);
-        let render = |p: spokes_core::Post, old: Option<&PostView>| render_post(p, old, &image_base);
+        let render = |p: spokes_core::Post, old: Option<&PostView>| render_post(p, old, &image_base, true, Vec::new());
         view.posts = match changed {
             Some((prev, ids)) => {
                 let mut posts: Vec<std::sync::Arc<PostView>> = prev.posts.iter().filter(|p| !ids.contains(&p.id)).cloned().collect();
@@ -191,7 +231,8 @@ impl BlogView {
     }
 
     /// The view of a blog kept as a set of documents (`spokes/sync/2`), verified: its live
-    /// posts, rendered (reusing what `previous` rendered of an unchanged body). Posts whose
+    /// posts with their excerpts and pictures (reusing what `previous` found of an unchanged
+    /// body) and without their bodies ([`PostView::markdown_of`] reads one back). Posts whose
     /// leaves say `gone` are not in it: their words are nowhere in what is served. `heads`
     /// stays empty (the council's catalog offers only version 1 blogs for now).
     pub fn of_set(set: &VerifiedSet, previous: Option<&BlogView>) -> BlogView {
@@ -200,7 +241,8 @@ impl BlogView {
         let rendered: std::collections::HashMap<&str, &PostView> = previous.map(|v| v.posts.iter().map(|p| (p.id.as_str(), p.as_ref())).collect()).unwrap_or_default();
         let mut posts: Vec<std::sync::Arc<PostView>> = set.posts().into_iter().map(|p| {
             let old = rendered.get(p.id.as_str()).copied();
-            render_post(p, old, &image_base)
+            let heads = listed_heads(set, &p.id);
+            render_post(p, old, &image_base, false, heads)
         }).collect();
         posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
         view.posts = posts;
@@ -228,7 +270,7 @@ impl BlogView {
         for id in changed.iter().filter(|id| live.contains(*id)) {
             if let Some(p) = set.post(id, load) {
                 let old = prev.posts.iter().find(|o| &o.id == id).map(|o| o.as_ref());
-                posts.push(render_post(p, old, &image_base));
+                posts.push(render_post(p, old, &image_base, false, listed_heads(set, id)));
             }
         }
         posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
@@ -289,14 +331,26 @@ impl BlogView {
 }
 
 /// `p` rendered for readers (Markdown to sanitised HTML, excerpt, pictures, plain text),
-/// reusing `old`'s rendering when the body is the same.
-fn render_post(p: spokes_core::Post, old: Option<&PostView>, image_base: &str) -> std::sync::Arc<PostView> {
+/// reusing `old`'s rendering when the body is the same. With `hold` false the body is
+/// rendered for its excerpt and pictures, then left out of the view ([`PostView::body`]);
+/// `heads` are the document heads a set's manifest lists for it (empty for format 1).
+fn render_post(p: spokes_core::Post, old: Option<&PostView>, image_base: &str, hold: bool, heads: Vec<automerge::ChangeHash>) -> std::sync::Arc<PostView> {
     let body_hash: [u8; 32] = blake3::hash(p.body.as_bytes()).into();
-    let (html, excerpt, images, text) = match old.filter(|o| o.body_hash == body_hash) {
-        Some(o) => (o.html.clone(), o.excerpt.clone(), o.images.clone(), o.text.clone()),
-        None => (markdown_to_html_with(&p.body, Some(image_base)), excerpt(&p.body, 280), referenced_images(&p.body), plain_text(&p.body)),
+    let old = old.filter(|o| o.body_hash == body_hash);
+    let (excerpt, images) = match old {
+        Some(o) => (o.excerpt.clone(), o.images.clone()),
+        None => (excerpt(&p.body, 280), referenced_images(&p.body)),
     };
-    std::sync::Arc::new(PostView { html, excerpt, images, body_hash, text, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags })
+    let body = hold.then(|| old.and_then(|o| o.body.clone()).unwrap_or_else(|| std::sync::Arc::new(PostBody::render(&p.body, image_base))));
+    std::sync::Arc::new(PostView { excerpt, images, body_hash, body, heads, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags })
+}
+
+/// The heads `set`'s merged manifest lists for post `id` (empty when it lists none).
+fn listed_heads(set: &VerifiedSet, id: &str) -> Vec<automerge::ChangeHash> {
+    match set.merged().and_then(|m| m.entries().get(id)) {
+        Some(spokes_core::manifest::Entry::Post(l)) => l.heads.clone(),
+        _ => Vec::new(),
+    }
 }
 
 /// The verification bundle of a blog (JSON, version 1): everything a reader needs to check
@@ -449,10 +503,10 @@ mod tests {
         let mut r3 = Replica { blog_id: blog_id.clone(), doc: r2.doc.fork(), certificate: Some(cert), statements: r2.statements.clone(), saved: Default::default() };
         let incremental = BlogView::rebuild(&mut r2, Some(&v1));
         let full = BlogView::build(&mut r3);
-        let key_of = |v: &BlogView| v.posts.iter().map(|p| (p.id.clone(), p.title.clone(), p.slug.clone(), p.html.clone(), p.date)).collect::<Vec<_>>();
+        let key_of = |v: &BlogView| v.posts.iter().map(|p| (p.id.clone(), p.title.clone(), p.slug.clone(), p.body.as_ref().map(|b| b.html.clone()), p.date)).collect::<Vec<_>>();
         assert_eq!(key_of(&incremental), key_of(&full));
         assert_eq!(incremental.posts.len(), 3);
-        assert!(incremental.posts.iter().any(|p| p.html.contains("New Body")));
+        assert!(incremental.posts.iter().any(|p| p.body.as_ref().is_some_and(|b| b.html.contains("New Body"))));
         // The replica's document is given back intact.
         assert_eq!(r2.doc.get_heads(), r3.doc.get_heads());
     }

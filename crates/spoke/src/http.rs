@@ -21,7 +21,7 @@
 //! a spoke that hosts the blog when the council knows one.
 
 use spokes_site::pages::{CSS, date, entry_with, feed_xml, page_with, post_list, verification_note_with};
-use spokes_site::view::{AnyBundle, BlogView, PostView};
+use spokes_site::view::{AnyBundle, BlogView, PostBody, PostView};
 use atom_syndication::Entry;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -48,6 +48,12 @@ pub trait SpokeView: Send + Sync + 'static {
     fn image(&self, id: &BlogId, name: &ImageName) -> Option<Vec<u8>>;
     /// A blog's verification bundle.
     fn bundle(&self, id: &BlogId) -> Option<AnyBundle>;
+    /// Post `p` of `blog` rendered for its page and feed entry: the view's own body, or (a
+    /// view of a set of documents holds none) the one the spoke renders from the stored
+    /// document. `None` when it cannot be had now (the post changed a moment ago).
+    fn body(&self, _blog: &BlogView, p: &PostView) -> Option<Arc<PostBody>> {
+        p.body.clone()
+    }
     /// Council-wide search; the error is for the log.
     fn search(&self, _query: &str, _limit: usize) -> Result<Vec<crate::search::Hit>, String> {
         Ok(vec![])
@@ -369,6 +375,12 @@ fn page(title: &str, body: Markup) -> Markup {
     page_with(title, "/assets/reader.css", body)
 }
 
+/// The page of a post whose body changed between finding it and reading it (a session
+/// stored a newer version a moment ago): try again.
+fn changing() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")], page("One moment", html! { h1 { "One moment" } p { "This post was updated just now. Reload the page to read the new version." } })).into_response()
+}
+
 fn not_found(msg: &str) -> Response {
     (StatusCode::NOT_FOUND, page("Not found", html! { h1 { "Not found" } p { (msg) } p { a href="/" { "Home" } } })).into_response()
 }
@@ -464,12 +476,13 @@ async fn post_page(State(s): State<AppState>, Path((id, slug)): Path<(String, St
         Err(r) => return r,
     };
     let Some(p) = blog.post(&slug) else { return not_found("There is no post at this address.") };
+    let Some(body) = s.spoke.body(&blog, p) else { return changing() };
     page(&format!("{} · {}", p.title, blog.title()), html! {
         nav { a href=(format!("/b/{}/", blog.blog_id)) { "← " (blog.title()) } }
         article {
             h1 { (p.title) }
             p.meta { (date(&p.date)) @for t in &p.tags { " " span.tag { (t) } } }
-            div.body { (PreEscaped(&p.html)) }
+            div.body { (PreEscaped(&body.html)) }
         }
         (verification_note(&blog))
         (also_at_note(&also_at(&s.spoke.members(), &blog, Some(p))))
@@ -481,8 +494,8 @@ fn feed(title: &str, id: &str, self_url: &str, entries: Vec<Entry>, related: &[S
     ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], feed_xml(title, id, self_url, entries, related)).into_response()
 }
 
-fn entry(blog: &BlogView, p: &PostView) -> Entry {
-    entry_with(blog, p, &format!("/b/{}/posts/{}", blog.blog_id, p.slug))
+fn entry(s: &AppState, blog: &BlogView, p: &PostView) -> Entry {
+    entry_with(blog, p, s.spoke.body(blog, p).as_deref(), &format!("/b/{}/posts/{}", blog.blog_id, p.slug))
 }
 
 async fn blog_feed(State(s): State<AppState>, Path(id): Path<String>) -> Response {
@@ -490,7 +503,7 @@ async fn blog_feed(State(s): State<AppState>, Path(id): Path<String>) -> Respons
         Ok(b) => b,
         Err(r) => return r,
     };
-    let entries = blog.visible().into_iter().take(FEED_ENTRIES).map(|p| entry(&blog, p)).collect();
+    let entries = blog.visible().into_iter().take(FEED_ENTRIES).map(|p| entry(&s, &blog, p)).collect();
     let related: Vec<String> = also_at(&s.spoke.members(), &blog, None).into_iter().filter_map(|(_, u)| u.map(|u| format!("{u}feed.atom"))).collect();
     feed(blog.title(), &format!("urn:spokes:{}", blog.blog_id), &format!("/b/{}/feed.atom", blog.blog_id), entries, &related)
 }
@@ -498,7 +511,7 @@ async fn blog_feed(State(s): State<AppState>, Path(id): Path<String>) -> Respons
 async fn front_feed(State(s): State<AppState>) -> Response {
     let blogs = s.spoke.blogs();
     let members = s.spoke.members();
-    let entries: Vec<Entry> = newest(&blogs, 50).into_iter().map(|(b, p)| entry_with(b, p, &post_href(&members, b, p))).collect();
+    let entries: Vec<Entry> = newest(&blogs, 50).into_iter().map(|(b, p)| entry_with(b, p, s.spoke.body(b, p).as_deref(), &post_href(&members, b, p))).collect();
     feed(s.spoke.name(), "urn:spokes:front", "/feed.atom", entries, &[])
 }
 
@@ -551,7 +564,12 @@ async fn api_blog(State(s): State<AppState>, Path(id): Path<String>, Query(page)
 async fn api_post(State(s): State<AppState>, Path((id, slug)): Path<(String, String)>) -> Response {
     let Ok(b) = find_blog(&s, &id) else { return (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not-found"}))).into_response() };
     match b.post(&slug) {
-        Some(p) => Json(serde_json::json!({"blog_id": b.blog_id, "fingerprint": b.fingerprint, "verification": b.verification, "post": p})).into_response(),
+        Some(p) => {
+            let Some(body) = s.spoke.body(&b, p) else { return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")], Json(serde_json::json!({"error": "changing"}))).into_response() };
+            let mut post = serde_json::json!(p);
+            post["html"] = body.html.clone().into();
+            Json(serde_json::json!({"blog_id": b.blog_id, "fingerprint": b.fingerprint, "verification": b.verification, "post": post})).into_response()
+        }
         None => (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not-found"}))).into_response(),
     }
 }

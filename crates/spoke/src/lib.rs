@@ -135,6 +135,8 @@ struct Inner {
     /// a session then does not parse and check every leaf again. Only `persist_set` writes a
     /// set blog's manifests, and it replaces the entry; at most [`DOC_CACHE_BLOGS`] blogs.
     manifests: Mutex<HashMap<BlogId, sets::CachedManifests>>,
+    /// Bodies of set blogs' posts rendered for readers (their views hold none).
+    bodies: Mutex<serving::BodyCache>,
     commit_lock: Mutex<()>,
     endpoint_id: String,
     replicate: mpsc::UnboundedSender<(BlogId, Option<String>)>,
@@ -239,6 +241,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         views: RwLock::new(HashMap::new()),
         docs: Mutex::new(HashMap::new()),
         manifests: Mutex::new(HashMap::new()),
+        bodies: Mutex::default(),
         commit_lock: Mutex::new(()),
         endpoint_id: key.public().to_string(),
         replicate: tx,
@@ -271,8 +274,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         }
     });
     let repl_task = tokio::spawn(replication_loop(inner.clone(), endpoint.clone(), rx, Duration::from_secs(config.replicate_interval_secs.max(1))));
-    let views = inner.clone();
-    let index_task = tokio::spawn(search::indexer(search, index_rx, Duration::from_millis(200), Arc::new(move |b: &BlogId| http::SpokeView::blog(views.as_ref(), b))));
+    let index_task = tokio::spawn(search::indexer(search, index_rx, Duration::from_millis(200), inner.clone()));
     let council_task = tokio::spawn(council_loop(inner.clone(), endpoint, Duration::from_secs(config.council.interval_secs.max(1))));
     let watch_task = tokio::spawn(watch_loop(inner.clone()));
     Ok(RunningSpoke { http_addr, endpoint_id: key.public(), p2p_addrs, web, router, tasks: vec![http_task, repl_task, index_task, council_task, watch_task], inner })

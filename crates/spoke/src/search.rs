@@ -175,23 +175,26 @@ impl SearchIndex {
     }
 
     /// Brings the index in line with `view` (a verified blog's current published posts;
-    /// `None` removes the blog), without committing. Returns whether anything changed.
+    /// `None` removes the blog), without committing. Only posts whose view holds their body
+    /// are indexed ([`SearchIndex::refresh`] reads the others). Returns whether anything
+    /// changed.
     pub fn update(&self, blog: &BlogId, view: Option<&BlogView>) -> Result<bool, SearchError> {
         let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        self.update_with(&writer, blog, view)
+        self.update_with(&writer, blog, view, &|_, p| p.body.as_ref().map(|b| b.text.clone()))
     }
 
-    /// [`SearchIndex::update`] with the view `current` gives for `blog` now, read while the
+    /// [`SearchIndex::update`] with the view `source` gives for `blog` now, read while the
     /// index is locked: a view that was replaced before this call can never be indexed after
     /// its replacement (which would bring back, until the next pass, the words of a post the
-    /// writer took back).
-    pub fn refresh(&self, blog: &BlogId, current: &dyn Fn(&BlogId) -> Option<Arc<BlogView>>) -> Result<bool, SearchError> {
+    /// writer took back). The words of posts whose view does not hold their body come from
+    /// [`Source::text`].
+    pub fn refresh(&self, blog: &BlogId, source: &dyn Source) -> Result<bool, SearchError> {
         let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let view = current(blog);
-        self.update_with(&writer, blog, view.as_deref())
+        let view = source.view(blog);
+        self.update_with(&writer, blog, view.as_deref(), &|v, p| source.text(v, p))
     }
 
-    fn update_with(&self, writer: &IndexWriter, blog: &BlogId, view: Option<&BlogView>) -> Result<bool, SearchError> {
+    fn update_with(&self, writer: &IndexWriter, blog: &BlogId, view: Option<&BlogView>, text: &dyn Fn(&BlogView, &PostView) -> Option<String>) -> Result<bool, SearchError> {
         let f = self.fields;
         let mut indexed = self.indexed.lock().unwrap_or_else(|p| p.into_inner());
         let posts: Vec<&PostView> = view.filter(|v| v.verified()).map(|v| v.posts.iter().map(|p| p.as_ref()).collect()).unwrap_or_default();
@@ -210,6 +213,9 @@ impl SearchIndex {
             if held.get(&p.id) == Some(&d) {
                 continue;
             }
+            // Words that cannot be read now (the post changed a moment ago): its newer view
+            // brings the blog back to the index.
+            let Some(body) = view.and_then(|v| text(v, p)) else { continue };
             writer.delete_term(Term::from_field_text(f.key, &key(blog, &p.id)));
             writer.add_document(doc!(
                 f.key => key(blog, &p.id),
@@ -217,7 +223,7 @@ impl SearchIndex {
                 f.post => p.id.clone(),
                 f.hash => hex::encode(d),
                 f.title => p.title.clone(),
-                f.body => p.text.clone(),
+                f.body => body,
                 f.tags => p.tags.join(" "),
             ))?;
             held.insert(p.id.clone(), d);
@@ -296,27 +302,36 @@ fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// What a blog shows readers now (the spoke's views), for [`indexer`].
-pub type CurrentView = dyn Fn(&BlogId) -> Option<Arc<BlogView>> + Send + Sync;
+/// What the index reads: what a blog shows readers now (the spoke's views), and the words of
+/// posts whose view does not hold their body (a blog kept as a set of documents).
+pub trait Source: Send + Sync {
+    /// The blog's current view, `None` when it is no longer held.
+    fn view(&self, blog: &BlogId) -> Option<Arc<BlogView>>;
+    /// Post `p`'s plain text as `blog` shows it; `None` when it cannot be read now. By
+    /// default the text of the body the view holds.
+    fn text(&self, _blog: &BlogView, p: &PostView) -> Option<String> {
+        p.body.as_ref().map(|b| b.text.clone())
+    }
+}
 
 /// Feeds views to the index in the background, committing at most every `every`.
 ///
-/// Each blog named in a batch is indexed as `current` shows it when the index takes it (the
+/// Each blog named in a batch is indexed as `source` shows it when the index takes it (the
 /// views in the messages only say which blogs changed), so a batch that waited cannot put back
 /// what a newer view left out.
-pub async fn indexer(index: Arc<SearchIndex>, mut rx: tokio::sync::mpsc::UnboundedReceiver<(BlogId, Option<Arc<BlogView>>)>, every: std::time::Duration, current: Arc<CurrentView>) {
+pub async fn indexer(index: Arc<SearchIndex>, mut rx: tokio::sync::mpsc::UnboundedReceiver<(BlogId, Option<Arc<BlogView>>)>, every: std::time::Duration, source: Arc<dyn Source>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         tokio::time::sleep(every).await;
         while let Ok(m) = rx.try_recv() {
             batch.push(m);
         }
-        let (index, current) = (index.clone(), current.clone());
+        let (index, source) = (index.clone(), source.clone());
         let r = tokio::task::spawn_blocking(move || -> Result<(), SearchError> {
             let blogs: std::collections::BTreeSet<BlogId> = batch.into_iter().map(|(b, _)| b).collect();
             let mut changed = false;
             for b in &blogs {
-                changed |= index.refresh(b, current.as_ref())?;
+                changed |= index.refresh(b, source.as_ref())?;
             }
             if changed {
                 index.commit()?;

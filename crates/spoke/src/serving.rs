@@ -1,8 +1,113 @@
-//! What the HTTP layer reads of a running spoke (`http::SpokeView`).
+//! What the HTTP layer and the search index read of a running spoke (`http::SpokeView`,
+//! `search::Source`), and the bodies of set blogs' posts rendered when a reader asks.
 
 use super::*;
+use spokes_site::view::{PostBody, PostView};
+
+/// Most bytes of rendered bodies (HTML and text) [`BodyCache`] keeps.
+pub(crate) const BODY_CACHE_BYTES: usize = 32 << 20;
+
+/// Bodies of set blogs' posts rendered for readers, keyed by blog, post and the BLAKE3 hash
+/// of the Markdown they show (so a changed post is never served from here), the least
+/// recently read leaving first once they hold more than [`BODY_CACHE_BYTES`].
+pub(crate) struct BodyCache {
+    lru: lru::LruCache<(BlogId, String, [u8; 32]), Arc<PostBody>>,
+    bytes: usize,
+}
+
+impl Default for BodyCache {
+    fn default() -> Self {
+        BodyCache { lru: lru::LruCache::unbounded(), bytes: 0 }
+    }
+}
+
+impl BodyCache {
+    fn get(&mut self, key: &(BlogId, String, [u8; 32])) -> Option<Arc<PostBody>> {
+        self.lru.get(key).cloned()
+    }
+
+    fn put(&mut self, key: (BlogId, String, [u8; 32]), body: Arc<PostBody>) {
+        self.bytes += body.size();
+        if let Some(old) = self.lru.put(key, body) {
+            self.bytes -= old.size();
+        }
+        while self.bytes > BODY_CACHE_BYTES {
+            let Some((_, b)) = self.lru.pop_lru() else { break };
+            self.bytes -= b.size();
+        }
+    }
+
+    /// (entries, bytes) held.
+    #[cfg(test)]
+    fn len(&self) -> (usize, usize) {
+        (self.lru.len(), self.bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cache holds at most its byte budget, the least recently read body leaving first,
+    /// and counts a replaced body once.
+    #[test]
+    fn the_body_cache_stays_within_its_bytes_and_lets_the_least_recently_read_go() {
+        let blog: BlogId = "0123456789abcdef0123456789abcdef".parse().unwrap();
+        let body = |n: usize| Arc::new(PostBody { html: "h".repeat(n), text: String::new() });
+        let key = |i: usize| (blog.clone(), format!("post{i}"), [0u8; 32]);
+        let mut c = BodyCache::default();
+        let quarter = BODY_CACHE_BYTES / 4;
+        for i in 0..4 {
+            c.put(key(i), body(quarter));
+        }
+        assert_eq!(c.len(), (4, BODY_CACHE_BYTES));
+        c.put(key(3), body(quarter));
+        assert_eq!(c.len(), (4, BODY_CACHE_BYTES), "a body put again is counted once");
+        assert!(c.get(&key(0)).is_some(), "post 0 read: post 1 is now the least recent");
+        c.put(key(4), body(quarter));
+        assert_eq!(c.len(), (4, BODY_CACHE_BYTES));
+        assert!(c.get(&key(1)).is_none() && c.get(&key(0)).is_some() && c.get(&key(4)).is_some());
+        c.put(key(5), body(BODY_CACHE_BYTES + 1));
+        assert_eq!(c.len(), (0, 0), "a body larger than the whole budget is not kept");
+    }
+}
+
+impl Inner {
+    /// The Markdown of post `p` of `blog` (a set blog's view, which holds no bodies) from its
+    /// stored document, as the view lists it; `None` when it is not the body the view was
+    /// built from or cannot be read.
+    fn stored_markdown(&self, blog: &BlogView, p: &PostView) -> Option<String> {
+        let doc = self.load_post_doc(&blog.blog_id, &p.id)?;
+        p.markdown_of(&doc)
+    }
+}
+
+impl search::Source for Inner {
+    fn view(&self, blog: &BlogId) -> Option<Arc<BlogView>> {
+        http::SpokeView::blog(self, blog)
+    }
+    fn text(&self, blog: &BlogView, p: &PostView) -> Option<String> {
+        match &p.body {
+            Some(b) => Some(b.text.clone()),
+            None => self.stored_markdown(blog, p).map(|m| spokes_core::render::plain_text(&m)),
+        }
+    }
+}
 
 impl http::SpokeView for Inner {
+    fn body(&self, blog: &BlogView, p: &PostView) -> Option<Arc<PostBody>> {
+        if let Some(b) = &p.body {
+            return Some(b.clone());
+        }
+        let key = (blog.blog_id.clone(), p.id.clone(), p.body_hash);
+        if let Some(b) = self.bodies.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Some(b);
+        }
+        let markdown = self.stored_markdown(blog, p)?;
+        let body = Arc::new(PostBody::render(&markdown, &format!("/b/{}/images/", blog.blog_id)));
+        self.bodies.lock().unwrap_or_else(|e| e.into_inner()).put(key, body.clone());
+        Some(body)
+    }
     fn blogs(&self) -> Vec<Arc<BlogView>> {
         let mut v: Vec<_> = self.views.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
         v.sort_by(|a, b| a.settings.title.cmp(&b.settings.title));

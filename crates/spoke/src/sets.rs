@@ -144,7 +144,7 @@ impl Inner {
             // (its commit purges them from the disk), not at the indexer's next pass. The view
             // is read back from what readers are shown, under the index's lock, so a pass of
             // the indexer that was waiting cannot index the old view after this.
-            let purged = self.search.refresh(&blog_id, &|b| http::SpokeView::blog(self, b)).and_then(|_| self.search.commit());
+            let purged = self.search.refresh(&blog_id, self).and_then(|_| self.search.commit());
             if let Err(e) = purged {
                 tracing::error!(blog = %blog_id, "cannot purge removed posts from the search index: {e}");
             }
