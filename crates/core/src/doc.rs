@@ -946,6 +946,10 @@ impl BlogDoc {
     /// [`BlogDoc::changed_post_ids`] between two earlier states: `before` and `after` (heads
     /// of this document, in any order of history).
     ///
+    /// Cost: Automerge's diff scans every operation of the document, unless `before` is
+    /// where [`BlogDoc::record_changes_from_here`] was last called on this copy and `after`
+    /// is now: then only what was recorded since is read.
+    ///
     /// Errors: as [`BlogDoc::changed_post_ids`], also for `after` heads this document lacks.
     pub fn changed_post_ids_between(&mut self, before: &[ChangeHash], after: &[ChangeHash]) -> Result<std::collections::BTreeSet<String>, DocError> {
         let posts = self.posts_obj()?;
@@ -966,6 +970,15 @@ impl BlogDoc {
             }
         }
         Ok(ids)
+    }
+
+    /// Records, from the current heads on, what every later change of this copy does (an
+    /// Automerge diff cursor), so that [`BlogDoc::changed_post_ids_between`] from these heads
+    /// to the heads of the moment reads the record instead of the whole document. Each call
+    /// drops the earlier record and starts a new one; the record lives in memory only (a
+    /// copy loaded from disk scans once).
+    pub fn record_changes_from_here(&mut self) {
+        self.doc.update_diff_cursor();
     }
 
     /// IDs of the posts whose title or body holds values written at once on two computers
@@ -1358,6 +1371,37 @@ mod tests {
         // Heads this document never had are an error, not an empty answer.
         let mut other = blog();
         assert!(d.changed_post_ids(&other.heads()).is_err());
+    }
+
+    /// With a record started at `before`, the changed posts come from the record, and are the
+    /// ones a scan of a fresh copy finds: local edits, a post deleted, and a change merged
+    /// from another copy of the document.
+    #[test]
+    fn changed_posts_from_the_record_match_a_whole_scan() {
+        use crate::edit::Splice;
+        let mut d = blog();
+        let (a, b, c, e) = (Post::new("A", "a"), Post::new("B", "b"), Post::new("C", "c"), Post::new("E", "e"));
+        for p in [&a, &b, &c, &e] {
+            d.put_post(p).unwrap();
+        }
+        d.commit("four");
+        let before = d.heads();
+        d.record_changes_from_here();
+        let mut elsewhere = BlogDoc::from_automerge(d.automerge().fork()).unwrap();
+        elsewhere.apply_splices(&b.id, &[Splice { pos: 0, delete: 1, insert: "B".into() }], None).unwrap();
+        elsewhere.commit("on another computer");
+        d.apply_splices(&a.id, &[Splice { pos: 1, delete: 0, insert: "!".into() }], None).unwrap();
+        d.delete_post(&c.id).unwrap();
+        d.commit("here");
+        d.automerge().merge(elsewhere.automerge()).unwrap();
+        let recorded = d.changed_post_ids(&before).unwrap();
+        let mut fresh = BlogDoc::load(&d.automerge().save()).unwrap();
+        assert_eq!(recorded, fresh.changed_post_ids(&before).unwrap());
+        assert_eq!(recorded, [a.id.clone(), b.id.clone(), c.id.clone()].into_iter().collect());
+        // A new record starts empty.
+        d.record_changes_from_here();
+        let now = d.heads();
+        assert!(d.changed_post_ids(&now).unwrap().is_empty());
     }
 
     #[test]

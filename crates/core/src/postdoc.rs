@@ -233,15 +233,21 @@ impl PostDoc {
         PostContent { title: get_str(&self.doc, "title", heads).unwrap_or_default(), body: get_str(&self.doc, "body", heads).unwrap_or_default(), tags }
     }
 
+    /// The content as a manifest lists it: as of `heads` when this document holds them, else
+    /// all that it holds (see [`PostDoc::post`]).
+    pub fn content_as_listed(&self, heads: &[ChangeHash]) -> PostContent {
+        // `kind` is in the first change: at heads the document holds, it is there.
+        let complete = matches!(self.doc.get_at(ROOT, "kind", heads), Ok(Some(_)));
+        self.content_at(complete.then_some(heads))
+    }
+
     /// The post as readers see it: this document's content as of the listing's heads, with
     /// the listing's slug and dates.
     ///
     /// When the document lacks one of the listing's heads (a computer's changes that have not
     /// reached this copy yet), it shows all that it holds.
     pub fn post(&self, id: &str, listing: &Listing) -> Post {
-        // `kind` is in the first change: at heads the document holds, it is there.
-        let complete = matches!(self.doc.get_at(ROOT, "kind", &listing.heads), Ok(Some(_)));
-        let c = self.content_at(complete.then_some(listing.heads.as_slice()));
+        let c = self.content_as_listed(&listing.heads);
         Post { id: id.to_owned(), title: c.title, body: c.body, slug: listing.slug.clone(), tags: c.tags, date: listing.date, updated: listing.updated, state: PostState::Published }
     }
 

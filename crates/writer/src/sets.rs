@@ -103,6 +103,7 @@ impl Profile {
         }
         // What the split read, so the next publish reads only what changes after it.
         let mark = self.with_blog(|b| {
+            b.record_changes_from_here();
             let scheduled = up.held_back.iter().filter_map(|id| b.post(id).map(|p| (id.clone(), p.date))).collect();
             Ok(SignMark { blog_heads: b.heads().iter().map(ToString::to_string).collect(), scheduled })
         })?;
@@ -278,6 +279,8 @@ impl Profile {
                     ids
                 })
             });
+            // The next signing reads what changes from here on (when this copy stays open).
+            b.record_changes_from_here();
             let posts: Vec<Post> = match &read {
                 Some(ids) => ids.iter().filter_map(|id| b.post(id)).collect(),
                 None => b.posts(),
