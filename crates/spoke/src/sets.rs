@@ -137,7 +137,8 @@ impl Inner {
         saved.map_err(|e| internal(&e))?;
         // The version 1 document, if this was the upgrade, is gone from the cache too.
         self.docs.lock().unwrap_or_else(|p| p.into_inner()).remove(&blog_id);
-        let upgraded = stored.as_ref().is_none_or(|b| b.format != 2);
+        // A blog new here has no words to purge: the indexer takes it in the background.
+        let upgraded = stored.as_ref().is_some_and(|b| b.format != 2);
         self.publish_view(&blog_id, view);
         if upgraded || !outcome.forgotten.is_empty() {
             // Forgetting happens within the session: the search index lets go of the words now

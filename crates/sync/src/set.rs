@@ -237,6 +237,14 @@ impl SetReplica {
     }
 }
 
+/// Checks a post document a peer brought: it belongs to this blog and post, and every change
+/// in it is covered by the heads `manifests` list for it. The refusal to send otherwise.
+fn check_taken(doc: &mut PostDoc, blog_id: &BlogId, id: &str, manifests: &[SignedManifest]) -> Result<(), RemoteError> {
+    doc.check_identity(blog_id, id).map_err(|e| RemoteError::new(Code::WrongBlog, e.to_string()))?;
+    let signed = signed_heads(manifests.iter(), id);
+    doc.check_covered(&signed).map(|_| ()).map_err(|e| RemoteError::new(Code::UncoveredChanges, format!("post {id}: {e}")))
+}
+
 fn signed_heads<'a>(manifests: impl Iterator<Item = &'a SignedManifest>, id: &str) -> Vec<ChangeHash> {
     let mut heads: BTreeSet<ChangeHash> = BTreeSet::new();
     for m in manifests {
@@ -399,13 +407,17 @@ where
     let mut budget = ExpansionBudget::new();
     let mut rest = incoming.as_slice();
     let mut taken: BTreeMap<String, PostDoc> = BTreeMap::new();
+    // Whole documents of posts this replica lacks (a new spoke's first session brings every
+    // post so): loaded together below, on every core.
+    let mut new_docs: Vec<(String, &[u8])> = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
     while !rest.is_empty() {
         let (id, whole, bytes, tail) = match take_record(rest) {
             Some(r) => r,
             None => return Err(refuse(send, RemoteError::new(Code::Malformed, "an unreadable post record")).await),
         };
         rest = tail;
-        if !wants.contains_key(&id) || taken.contains_key(&id) {
+        if !wants.contains_key(&id) || !seen.insert(id.clone()) {
             return Err(refuse(send, RemoteError::new(Code::Malformed, format!("post {id} was not asked for, or sent twice"))).await);
         }
         if let Err(e) = budget.check(bytes) {
@@ -424,20 +436,28 @@ where
                 }
                 d
             }
-            (None, true) => match PostDoc::load(bytes, &replica.blog_id, &id) {
-                Ok(d) => d,
-                Err(e) => return Err(refuse(send, RemoteError::new(Code::WrongBlog, format!("post {id}: {e}"))).await),
-            },
+            (None, true) => {
+                new_docs.push((id, bytes));
+                continue;
+            }
             (None, false) => return Err(refuse(send, RemoteError::new(Code::Malformed, format!("post {id}: changes without the document"))).await),
         };
-        if let Err(e) = doc.check_identity(&replica.blog_id, &id) {
-            return Err(refuse(send, RemoteError::new(Code::WrongBlog, e.to_string())).await);
-        }
-        let signed = signed_heads(all.iter(), &id);
-        if let Err(e) = doc.check_covered(&signed) {
-            return Err(refuse(send, RemoteError::new(Code::UncoveredChanges, format!("post {id}: {e}"))).await);
+        if let Err(e) = check_taken(&mut doc, &replica.blog_id, &id, &all) {
+            return Err(refuse(send, e).await);
         }
         taken.insert(id, doc);
+    }
+    let pairs: Vec<(&str, &[u8])> = new_docs.iter().map(|(id, b)| (id.as_str(), *b)).collect();
+    match load_posts(&replica.blog_id, &pairs) {
+        Ok(docs) => {
+            for (id, mut doc) in docs {
+                if let Err(e) = check_taken(&mut doc, &replica.blog_id, &id, &all) {
+                    return Err(refuse(send, e).await);
+                }
+                taken.insert(id, doc);
+            }
+        }
+        Err((id, e)) => return Err(refuse(send, RemoteError::new(Code::WrongBlog, format!("post {id}: {e}"))).await),
     }
 
     // Take everything in: the documents, then the manifests (whose supersedes rule reads them).
@@ -1189,6 +1209,24 @@ mod tests {
         sneaky.replica.posts.get_mut(P1).unwrap().write(&PostContent { title: "Kept".into(), body: "Unsigned edit.".into(), tags: vec![] }, 2_000).unwrap();
         let (_, r, _) = run(&mut sneaky.replica, &mut s).await;
         assert_eq!(refused(r), Code::UncoveredChanges);
+
+        // New posts' documents are loaded together, on every core, and checked the same: one
+        // with a change no manifest signs, and one that belongs to another blog.
+        let mut fresh = w.second(&Identity::generate("v", "pw").unwrap());
+        fresh.key = w.key.clone();
+        fresh.publish(&[(P2, "New", "Signed words.")], &[]);
+        fresh.replica.posts.get_mut(P2).unwrap().write(&PostContent { title: "New".into(), body: "Unsigned words.".into(), tags: vec![] }, 2_000).unwrap();
+        let (_, r, _) = run(&mut fresh.replica, &mut s).await;
+        assert_eq!(refused(r), Code::UncoveredChanges);
+        let mut swapped = w.second(&Identity::generate("u", "pw").unwrap());
+        swapped.key = w.key.clone();
+        swapped.publish(&[(P2, "New", "Signed words.")], &[]);
+        let elsewhere = BlogId::bound_to(&Identity::generate("t", "pw").unwrap().fingerprint()).0;
+        let mut foreign = PostDoc::create(&elsewhere, P2, automerge::ActorId::random());
+        foreign.write(&PostContent { title: "New".into(), body: "Another blog's words.".into(), tags: vec![] }, 1_000).unwrap();
+        swapped.replica.posts.insert(P2.into(), foreign);
+        let (_, r, _) = run(&mut swapped.replica, &mut s).await;
+        assert_eq!(refused(r), Code::WrongBlog);
 
         assert_eq!((s.frontier.clone(), s.posts.keys().cloned().collect::<Vec<_>>()), before, "nothing was taken");
         assert_eq!(s.body_of(P1).as_deref(), Some("Marmalade."));
