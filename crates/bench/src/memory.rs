@@ -7,7 +7,8 @@
 //! process as the app makes them), upgraded to a set before its first publish, so the spoke
 //! only ever receives version 2 sessions. Writers publish a few at a time. Then the spoke is
 //! left alone until jemalloc has handed back what it freed (12 s) and its resident memory is
-//! read (`VmRSS`; `VmHWM` for the peak while receiving), along with its data folder's size.
+//! read (`VmRSS`, and apart its heap and the file pages it maps; `VmHWM` for the peak while
+//! receiving), along with its data folder's size.
 //! Last, the spoke is restarted (it verifies every stored set and builds its reader views
 //! before it listens): the time until it answers, and its idle memory after that start.
 
@@ -19,6 +20,14 @@ use spokes_e2e::SpokeProc;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// Resident memory of a process by kind, bytes: (`RssAnon`: its heap and stacks, `RssFile`:
+/// pages of files it maps, such as the search index, which the kernel can take back).
+fn rss_by_kind(pid: u32) -> (u64, u64) {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |key: &str| s.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()).unwrap_or(0) * 1024;
+    (kib("RssAnon:"), kib("RssFile:"))
+}
 
 /// Bytes in the files under `dir`, recursively.
 fn folder_bytes(dir: &Path) -> u64 {
@@ -116,6 +125,7 @@ pub fn spoke_memory(work: &Path, o: &Opts) -> Result<Value> {
     }
     std::thread::sleep(Duration::from_secs(12));
     let (idle, peak) = crate::large::memory(pid);
+    let (idle_anon, idle_file) = rss_by_kind(pid);
     let disk = folder_bytes(&s.data);
 
     // A restart: every set verified and its view built before the spoke listens.
@@ -134,6 +144,7 @@ pub fn spoke_memory(work: &Path, o: &Opts) -> Result<Value> {
     }
     std::thread::sleep(Duration::from_secs(12));
     let (restart_idle, _) = crate::large::memory(pid);
+    let (restart_anon, restart_file) = rss_by_kind(pid);
     let limit = 500_000_000u64;
     let goals = json!({
         "idle": {"what": "spoke memory holding 1,000 blogs of 100 posts, idle: under 500 MB", "met": idle < limit},
@@ -147,11 +158,15 @@ pub fn spoke_memory(work: &Path, o: &Opts) -> Result<Value> {
         "build": "the spoke program of the dev build; writers through the library in this process, three at a time",
         "publish_all_s": publish_s,
         "spoke_idle_rss_bytes": idle,
+        "spoke_idle_anon_bytes": idle_anon,
+        "spoke_idle_file_bytes": idle_file,
         "spoke_peak_rss_bytes": peak,
         "spoke_data_bytes": disk,
         "restart_s": restart_s,
         "restart_peak_rss_bytes": restart_peak,
         "restart_idle_rss_bytes": restart_idle,
+        "restart_idle_anon_bytes": restart_anon,
+        "restart_idle_file_bytes": restart_file,
         "goals": goals,
         "goal": {"what": "spoke memory holding 1,000 blogs of 100 posts, idle, under 500 MB", "met": all_met},
     }))

@@ -817,6 +817,27 @@ pub fn report(doc: &Value) -> String {
             ));
         }
     }
+    let sm = &r["spoke-memory"];
+    if sm.is_object() {
+        let mgoal = |k: &str| said(&sm["goals"][k]);
+        s.push_str(&format!(
+            "| spoke memory holding {} blogs of {} posts ({} MB of Markdown) as sets of documents, idle, under 500 MB | {} MiB idle after receiving them (heap {} MiB, mapped files {} MiB; peak {} MiB); {} MiB idle after a restart (heap {} MiB, mapped files {} MiB; {} s to restart); {} MiB on disk | {} / {} |\n",
+            sm["blogs"],
+            sm["posts_per_blog"],
+            sm["markdown_bytes"].as_u64().unwrap_or(0) / 1_000_000,
+            mib(&sm["spoke_idle_rss_bytes"]),
+            mib(&sm["spoke_idle_anon_bytes"]),
+            mib(&sm["spoke_idle_file_bytes"]),
+            mib(&sm["spoke_peak_rss_bytes"]),
+            mib(&sm["restart_idle_rss_bytes"]),
+            mib(&sm["restart_idle_anon_bytes"]),
+            mib(&sm["restart_idle_file_bytes"]),
+            f(&sm["restart_s"], 1),
+            mib(&sm["spoke_data_bytes"]),
+            mgoal("idle"),
+            mgoal("idle_after_restart")
+        ));
+    }
     s.push_str(&format!(
         "| a spoke's post page at least half of nginx's static throughput | {} of nginx ({} vs {} requests/s; front page {}) | {} |\n",
         f(&r["reader"]["post_ratio"], 2),
