@@ -137,6 +137,8 @@ struct Inner {
     manifests: Mutex<HashMap<BlogId, sets::CachedManifests>>,
     /// Bodies of set blogs' posts rendered for readers (their views hold none).
     bodies: Mutex<serving::BodyCache>,
+    /// Post documents of set blogs the last sessions stored.
+    post_docs: Mutex<serving::PostDocCache>,
     commit_lock: Mutex<()>,
     endpoint_id: String,
     replicate: mpsc::UnboundedSender<(BlogId, Option<String>)>,
@@ -241,7 +243,8 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         views: RwLock::new(HashMap::new()),
         docs: Mutex::new(HashMap::new()),
         manifests: Mutex::new(HashMap::new()),
-        bodies: Mutex::default(),
+        bodies: Mutex::new(serving::BodyCache::new(serving::BODY_CACHE_BYTES)),
+        post_docs: Mutex::new(serving::PostDocCache::new(serving::POST_DOC_CACHE_BYTES)),
         commit_lock: Mutex::new(()),
         endpoint_id: key.public().to_string(),
         replicate: tx,

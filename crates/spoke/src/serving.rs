@@ -4,36 +4,40 @@
 use super::*;
 use spokes_site::view::{PostBody, PostView};
 
-/// Most bytes of rendered bodies (HTML and text) [`BodyCache`] keeps.
+/// Most bytes of rendered bodies (HTML and text) the body cache keeps.
 pub(crate) const BODY_CACHE_BYTES: usize = 32 << 20;
+/// Most bytes (as saved) of set blogs' post documents the document cache keeps.
+pub(crate) const POST_DOC_CACHE_BYTES: usize = 8 << 20;
 
-/// Bodies of set blogs' posts rendered for readers, keyed by blog, post and the BLAKE3 hash
-/// of the Markdown they show (so a changed post is never served from here), the least
-/// recently read leaving first once they hold more than [`BODY_CACHE_BYTES`].
-pub(crate) struct BodyCache {
-    lru: lru::LruCache<(BlogId, String, [u8; 32]), Arc<PostBody>>,
+/// A least-recently-used cache bounded by the bytes its values hold (as the caller counts
+/// them): putting a value in lets the least recently read ones go until the rest fit in
+/// `budget`; a value larger than the whole budget is not kept.
+pub(crate) struct SizedLru<K: std::hash::Hash + Eq, V> {
+    lru: lru::LruCache<K, (usize, V)>,
     bytes: usize,
+    budget: usize,
 }
 
-impl Default for BodyCache {
-    fn default() -> Self {
-        BodyCache { lru: lru::LruCache::unbounded(), bytes: 0 }
-    }
-}
-
-impl BodyCache {
-    fn get(&mut self, key: &(BlogId, String, [u8; 32])) -> Option<Arc<PostBody>> {
-        self.lru.get(key).cloned()
+impl<K: std::hash::Hash + Eq, V> SizedLru<K, V> {
+    /// An empty cache of at most `budget` bytes.
+    pub(crate) fn new(budget: usize) -> Self {
+        SizedLru { lru: lru::LruCache::unbounded(), bytes: 0, budget }
     }
 
-    fn put(&mut self, key: (BlogId, String, [u8; 32]), body: Arc<PostBody>) {
-        self.bytes += body.size();
-        if let Some(old) = self.lru.put(key, body) {
-            self.bytes -= old.size();
+    /// The value of `key`, marked as just read.
+    pub(crate) fn get(&mut self, key: &K) -> Option<&V> {
+        self.lru.get(key).map(|(_, v)| v)
+    }
+
+    /// Keeps `value` (`size` bytes) under `key`, replacing what was there.
+    pub(crate) fn put(&mut self, key: K, value: V, size: usize) {
+        self.bytes += size;
+        if let Some((old, _)) = self.lru.put(key, (size, value)) {
+            self.bytes -= old;
         }
-        while self.bytes > BODY_CACHE_BYTES {
-            let Some((_, b)) = self.lru.pop_lru() else { break };
-            self.bytes -= b.size();
+        while self.bytes > self.budget {
+            let Some((_, (n, _))) = self.lru.pop_lru() else { break };
+            self.bytes -= n;
         }
     }
 
@@ -43,6 +47,15 @@ impl BodyCache {
         (self.lru.len(), self.bytes)
     }
 }
+
+/// Bodies of set blogs' posts rendered for readers, keyed by blog, post and the BLAKE3 hash
+/// of the Markdown they show (so a changed post is never served from here).
+pub(crate) type BodyCache = SizedLru<(BlogId, String, [u8; 32]), Arc<PostBody>>;
+
+/// Set blogs' post documents as the last sessions stored them, keyed by blog and post, with
+/// the BLAKE3 hash of the stored bytes (an entry is used only while the store holds exactly
+/// those bytes): the next session for the same post does not load its document again.
+pub(crate) type PostDocCache = SizedLru<(BlogId, String), ([u8; 32], spokes_core::postdoc::PostDoc)>;
 
 #[cfg(test)]
 mod tests {
@@ -55,24 +68,39 @@ mod tests {
         let blog: BlogId = "0123456789abcdef0123456789abcdef".parse().unwrap();
         let body = |n: usize| Arc::new(PostBody { html: "h".repeat(n), text: String::new() });
         let key = |i: usize| (blog.clone(), format!("post{i}"), [0u8; 32]);
-        let mut c = BodyCache::default();
+        let mut c = BodyCache::new(BODY_CACHE_BYTES);
         let quarter = BODY_CACHE_BYTES / 4;
         for i in 0..4 {
-            c.put(key(i), body(quarter));
+            c.put(key(i), body(quarter), quarter);
         }
         assert_eq!(c.len(), (4, BODY_CACHE_BYTES));
-        c.put(key(3), body(quarter));
+        c.put(key(3), body(quarter), quarter);
         assert_eq!(c.len(), (4, BODY_CACHE_BYTES), "a body put again is counted once");
         assert!(c.get(&key(0)).is_some(), "post 0 read: post 1 is now the least recent");
-        c.put(key(4), body(quarter));
+        c.put(key(4), body(quarter), quarter);
         assert_eq!(c.len(), (4, BODY_CACHE_BYTES));
         assert!(c.get(&key(1)).is_none() && c.get(&key(0)).is_some() && c.get(&key(4)).is_some());
-        c.put(key(5), body(BODY_CACHE_BYTES + 1));
+        c.put(key(5), body(BODY_CACHE_BYTES + 1), BODY_CACHE_BYTES + 1);
         assert_eq!(c.len(), (0, 0), "a body larger than the whole budget is not kept");
     }
 }
 
+/// Most posts of one session whose bodies are rendered as it is stored ([`Inner::keep_body`]).
+pub(crate) const WARM_BODIES: usize = 8;
+
 impl Inner {
+    /// Renders `markdown`, post `p`'s body, into the body cache.
+    pub(crate) fn keep_body(&self, blog_id: &BlogId, p: &PostView, markdown: &str) -> Arc<PostBody> {
+        let body = Arc::new(PostBody::render(markdown, &format!("/b/{blog_id}/images/")));
+        self.bodies.lock().unwrap_or_else(|e| e.into_inner()).put((blog_id.clone(), p.id.clone(), p.body_hash), body.clone(), body.size());
+        body
+    }
+
+    /// Post `p`'s body if the cache holds it.
+    fn cached_body(&self, blog_id: &BlogId, p: &PostView) -> Option<Arc<PostBody>> {
+        self.bodies.lock().unwrap_or_else(|e| e.into_inner()).get(&(blog_id.clone(), p.id.clone(), p.body_hash)).cloned()
+    }
+
     /// The Markdown of post `p` of `blog` (a set blog's view, which holds no bodies) from its
     /// stored document, as the view lists it; `None` when it is not the body the view was
     /// built from or cannot be read.
@@ -87,7 +115,7 @@ impl search::Source for Inner {
         http::SpokeView::blog(self, blog)
     }
     fn text(&self, blog: &BlogView, p: &PostView) -> Option<String> {
-        match &p.body {
+        match p.body.clone().or_else(|| self.cached_body(&blog.blog_id, p)) {
             Some(b) => Some(b.text.clone()),
             None => self.stored_markdown(blog, p).map(|m| spokes_core::render::plain_text(&m)),
         }
@@ -99,14 +127,11 @@ impl http::SpokeView for Inner {
         if let Some(b) = &p.body {
             return Some(b.clone());
         }
-        let key = (blog.blog_id.clone(), p.id.clone(), p.body_hash);
-        if let Some(b) = self.bodies.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(b) = self.cached_body(&blog.blog_id, p) {
             return Some(b);
         }
         let markdown = self.stored_markdown(blog, p)?;
-        let body = Arc::new(PostBody::render(&markdown, &format!("/b/{}/images/", blog.blog_id)));
-        self.bodies.lock().unwrap_or_else(|e| e.into_inner()).put(key, body.clone());
-        Some(body)
+        Some(self.keep_body(&blog.blog_id, p, &markdown))
     }
     fn blogs(&self) -> Vec<Arc<BlogView>> {
         let mut v: Vec<_> = self.views.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();

@@ -53,9 +53,15 @@ impl Inner {
         Ok(Some(SetReplica { blog_id: blog_id.clone(), certificate: Some(b.certificate), frontier, recent, posts: Default::default() }))
     }
 
-    /// Post `id`'s stored document of a set blog.
+    /// Post `id`'s stored document of a set blog (from the document cache while the store
+    /// holds the bytes it was kept for).
     pub(crate) fn load_post_doc(&self, blog_id: &BlogId, id: &str) -> Option<PostDoc> {
         let bytes = self.store.set_post(blog_id, id).ok()??;
+        let hash: [u8; 32] = blake3::hash(&bytes).into();
+        let key = (blog_id.clone(), id.to_owned());
+        if let Some((_, d)) = self.post_docs.lock().unwrap_or_else(|p| p.into_inner()).get(&key).filter(|(h, _)| *h == hash) {
+            return Some(d.clone());
+        }
         match PostDoc::load(&bytes, blog_id, id) {
             Ok(d) => Some(d),
             Err(e) => {
@@ -135,6 +141,23 @@ impl Inner {
             self.manifests.lock().unwrap_or_else(|p| p.into_inner()).remove(&blog_id);
         }
         saved.map_err(|e| internal(&e))?;
+        // The posts a publish changed are the ones readers ask for next, and the index reads
+        // them within the second: their bodies are rendered now, while their documents are
+        // at hand (not for a whole blog arriving at once).
+        if outcome.changed_posts.len() <= serving::WARM_BODIES {
+            for p in view.posts.iter().filter(|p| outcome.changed_posts.contains(&p.id)) {
+                if let Some(markdown) = replica.posts.get(&p.id).and_then(|d| p.markdown_of(d)) {
+                    self.keep_body(&blog_id, p, &markdown);
+                }
+            }
+            // And the next publish of those posts finds their documents loaded.
+            let mut docs = self.post_docs.lock().unwrap_or_else(|p| p.into_inner());
+            for (id, bytes) in &changed {
+                if let Some(d) = replica.posts.get(id) {
+                    docs.put((blog_id.clone(), id.clone()), (blake3::hash(bytes).into(), d.clone()), bytes.len());
+                }
+            }
+        }
         // The version 1 document, if this was the upgrade, is gone from the cache too.
         self.docs.lock().unwrap_or_else(|p| p.into_inner()).remove(&blog_id);
         // A blog new here has no words to purge: the indexer takes it in the background.
