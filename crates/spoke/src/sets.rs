@@ -130,10 +130,8 @@ impl Inner {
         let mut view = BlogView::of_set_changes(&mut verified, previous.as_deref(), &changed_views, &mut |id| self.load_post_doc(&blog_id, id));
         view.hosted = hosted;
         *replica = verified.into_replica();
-        let frontier: Vec<StoredManifest> = replica.frontier.iter().map(StoredManifest::of).collect();
-        let recent: Vec<StoredManifest> = replica.recent.iter().map(StoredManifest::of).collect();
         let forgotten: Vec<String> = outcome.forgotten.iter().cloned().collect();
-        let write = store::SetWrite { frontier: &frontier, recent: &recent, changed: &changed, forgotten: &forgotten, keep_images: Some(&view.images) };
+        let write = store::SetWrite { frontier: &replica.frontier, recent: &replica.recent, changed: &changed, forgotten: &forgotten, keep_images: Some(&view.images) };
         let saved = self.store.save_set(&blog_id, &cert, write);
         if saved.is_ok() {
             self.cache_manifests(&blog_id, &replica.frontier, &replica.recent);

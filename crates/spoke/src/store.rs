@@ -163,10 +163,10 @@ impl DocumentWrite {
 
 /// What a `spokes/sync/2` session writes ([`Store::save_set`]).
 pub struct SetWrite<'a> {
-    /// The manifests of the frontier, in order.
-    pub frontier: &'a [StoredManifest],
+    /// The manifests of the frontier, in order (only those not stored yet are written out).
+    pub frontier: &'a [spokes_sync::set::SignedManifest],
     /// Superseded manifests kept as bases of differences, newest first.
-    pub recent: &'a [StoredManifest],
+    pub recent: &'a [spokes_sync::set::SignedManifest],
     /// Post documents to write: (post ID, saved document).
     pub changed: &'a [(String, Vec<u8>)],
     /// Post documents to delete.
@@ -422,7 +422,7 @@ impl Store {
         }
         // Manifests by the hash of their header: those kept stay as they are (only whether
         // they are recent may change), new ones are added, the others deleted.
-        let kept: Vec<(String, &StoredManifest, bool)> = set.frontier.iter().map(|m| (m, false)).chain(set.recent.iter().map(|m| (m, true))).map(|(m, recent)| (hex::encode(spokes_core::merkle::sha256(m.statement.as_bytes())), m, recent)).collect();
+        let kept: Vec<(String, &spokes_sync::set::SignedManifest, bool)> = set.frontier.iter().map(|m| (m, false)).chain(set.recent.iter().map(|m| (m, true))).map(|(m, recent)| (hex::encode(m.hash()), m, recent)).collect();
         let held: Vec<String> = {
             let mut st = tx.prepare("SELECT hash FROM set_manifests WHERE blog_id = ?1")?;
             st.query_map(params![b], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?
@@ -434,8 +434,8 @@ impl Store {
             if held.contains(hash) {
                 tx.execute("UPDATE set_manifests SET recent = ?3 WHERE blog_id = ?1 AND hash = ?2", params![b, hash, recent])?;
             } else {
-                let rev = spokes_core::manifest::Header::parse(m.statement.as_bytes()).map(|h| h.rev).unwrap_or(0);
-                let text = serde_json::to_string(m).map_err(|e| StoreError::Damaged(e.to_string()))?;
+                let rev = m.manifest.rev;
+                let text = serde_json::to_string(&StoredManifest::of(m)).map_err(|e| StoreError::Damaged(e.to_string()))?;
                 tx.execute("INSERT INTO set_manifests(blog_id, hash, rev, recent, manifest) VALUES (?1, ?2, ?3, ?4, ?5)", params![b, hash, rev as i64, recent, text])?;
             }
         }
