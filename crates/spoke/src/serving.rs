@@ -57,34 +57,6 @@ pub(crate) type BodyCache = SizedLru<(BlogId, String, [u8; 32]), Arc<PostBody>>;
 /// those bytes): the next session for the same post does not load its document again.
 pub(crate) type PostDocCache = SizedLru<(BlogId, String), ([u8; 32], spokes_core::postdoc::PostDoc)>;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The cache holds at most its byte budget, the least recently read body leaving first,
-    /// and counts a replaced body once.
-    #[test]
-    fn the_body_cache_stays_within_its_bytes_and_lets_the_least_recently_read_go() {
-        let blog: BlogId = "0123456789abcdef0123456789abcdef".parse().unwrap();
-        let body = |n: usize| Arc::new(PostBody { html: "h".repeat(n), text: String::new() });
-        let key = |i: usize| (blog.clone(), format!("post{i}"), [0u8; 32]);
-        let mut c = BodyCache::new(BODY_CACHE_BYTES);
-        let quarter = BODY_CACHE_BYTES / 4;
-        for i in 0..4 {
-            c.put(key(i), body(quarter), quarter);
-        }
-        assert_eq!(c.len(), (4, BODY_CACHE_BYTES));
-        c.put(key(3), body(quarter), quarter);
-        assert_eq!(c.len(), (4, BODY_CACHE_BYTES), "a body put again is counted once");
-        assert!(c.get(&key(0)).is_some(), "post 0 read: post 1 is now the least recent");
-        c.put(key(4), body(quarter), quarter);
-        assert_eq!(c.len(), (4, BODY_CACHE_BYTES));
-        assert!(c.get(&key(1)).is_none() && c.get(&key(0)).is_some() && c.get(&key(4)).is_some());
-        c.put(key(5), body(BODY_CACHE_BYTES + 1), BODY_CACHE_BYTES + 1);
-        assert_eq!(c.len(), (0, 0), "a body larger than the whole budget is not kept");
-    }
-}
-
 /// Most posts of one session whose bodies are rendered as it is stored ([`Inner::keep_body`]).
 pub(crate) const WARM_BODIES: usize = 8;
 
@@ -175,5 +147,33 @@ impl http::SpokeView for Inner {
     fn generation(&self) -> u64 {
         // The council's entries count too: pages link to the members' reader sites.
         self.generation.load(std::sync::atomic::Ordering::Relaxed).wrapping_add(self.council_entries.load(std::sync::atomic::Ordering::Relaxed).wrapping_mul(1_000_003))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cache holds at most its byte budget, the least recently read body leaving first,
+    /// and counts a replaced body once.
+    #[test]
+    fn the_body_cache_stays_within_its_bytes_and_lets_the_least_recently_read_go() {
+        let blog: BlogId = "0123456789abcdef0123456789abcdef".parse().unwrap();
+        let body = |n: usize| Arc::new(PostBody { html: "h".repeat(n), text: String::new() });
+        let key = |i: usize| (blog.clone(), format!("post{i}"), [0u8; 32]);
+        let mut c = BodyCache::new(BODY_CACHE_BYTES);
+        let quarter = BODY_CACHE_BYTES / 4;
+        for i in 0..4 {
+            c.put(key(i), body(quarter), quarter);
+        }
+        assert_eq!(c.len(), (4, BODY_CACHE_BYTES));
+        c.put(key(3), body(quarter), quarter);
+        assert_eq!(c.len(), (4, BODY_CACHE_BYTES), "a body put again is counted once");
+        assert!(c.get(&key(0)).is_some(), "post 0 read: post 1 is now the least recent");
+        c.put(key(4), body(quarter), quarter);
+        assert_eq!(c.len(), (4, BODY_CACHE_BYTES));
+        assert!(c.get(&key(1)).is_none() && c.get(&key(0)).is_some() && c.get(&key(4)).is_some());
+        c.put(key(5), body(BODY_CACHE_BYTES + 1), BODY_CACHE_BYTES + 1);
+        assert_eq!(c.len(), (0, 0), "a body larger than the whole budget is not kept");
     }
 }
