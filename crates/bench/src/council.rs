@@ -27,8 +27,9 @@ fn init_spoke(data: &Path, name: &str, council_secs: u64) -> Result<()> {
     Ok(())
 }
 
-/// A writer profile with `posts` posts published to the spoke of `ticket`.
-fn writer(rt: &tokio::runtime::Runtime, dir: &Path, title: &str, ticket: &str, posts: &[Post]) -> Result<spokes_writer::Profile> {
+/// A new writer profile in `dir` (passphrase `bench`) that chose the spoke of `ticket`, with
+/// `posts` published locally (not sent yet), and its unlocked key.
+pub(crate) fn published_locally(dir: &Path, title: &str, ticket: &str, posts: &[Post]) -> Result<(spokes_writer::Profile, spokes_core::SigningKey)> {
     let mut profile = spokes_writer::Profile::create(dir, "Bench Writer", "bench", &BlogSettings { title: title.into(), ..Default::default() })?;
     let mut key = profile.unlock("bench")?;
     profile.add_spoke(ticket)?;
@@ -36,6 +37,12 @@ fn writer(rt: &tokio::runtime::Runtime, dir: &Path, title: &str, ticket: &str, p
         profile.new_post(&p.title, &p.body, &p.tags)?;
     }
     profile.publish_local(&mut key, None)?;
+    Ok((profile, key))
+}
+
+/// A writer profile with `posts` posts published to the spoke of `ticket`.
+fn writer(rt: &tokio::runtime::Runtime, dir: &Path, title: &str, ticket: &str, posts: &[Post]) -> Result<spokes_writer::Profile> {
+    let (profile, _) = published_locally(dir, title, ticket, posts)?;
     let summary = rt.block_on(profile.sync_with(&profile.targets()))?;
     if summary.up_to_date != 1 {
         bail!("{title} did not reach its spoke: {}", summary.sentence);

@@ -15,7 +15,7 @@
 use crate::Opts;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use spokes_core::doc::{BlogSettings, Post};
+use spokes_core::doc::Post;
 use spokes_e2e::SpokeProc;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -60,13 +60,7 @@ fn blog_ids(s: &SpokeProc) -> Result<Vec<String>> {
 /// One writer: a new profile in `dir` with `posts` published as a set of documents to the
 /// spoke of `ticket`. The profile's folder is removed afterwards (only the spoke is measured).
 fn writer(rt: &tokio::runtime::Runtime, dir: &Path, title: &str, ticket: &str, posts: &[Post]) -> Result<()> {
-    let mut profile = spokes_writer::Profile::create(dir, "Bench Writer", "bench", &BlogSettings { title: title.into(), ..Default::default() })?;
-    let mut key = profile.unlock("bench")?;
-    profile.add_spoke(ticket)?;
-    for p in posts {
-        profile.new_post(&p.title, &p.body, &p.tags)?;
-    }
-    profile.publish_local(&mut key, None)?;
+    let (profile, mut key) = crate::council::published_locally(dir, title, ticket, posts)?;
     let moved = profile.upgrade_to_set(&mut key, chrono::Utc::now().fixed_offset())?;
     if moved != posts.len() {
         bail!("{title}: {moved} of {} posts moved to the set", posts.len());
