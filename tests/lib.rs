@@ -24,12 +24,28 @@ pub fn bin(name: &str) -> PathBuf {
     p
 }
 
-/// A free port on 127.0.0.1 for both TCP and UDP (best effort: bound and released).
+/// A free port on 127.0.0.1 for both TCP and UDP (bound and released, then given to a
+/// spoke by its config).
+///
+/// Picked below the kernel's ephemeral range (Linux: 32768-60999), which outgoing
+/// connections and every socket bound to port 0 draw from: a port picked there and released
+/// was at times taken by one of those before the spoke bound it ("Address already in use").
+/// Each test process walks 20000-31999 from its own starting point (by process ID) and never
+/// hands a port out twice.
 pub fn free_addr() -> SocketAddr {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(997) % SPAN;
     loop {
-        let t = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let a = t.local_addr().expect("addr");
-        if UdpSocket::bind(a).is_ok() {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = u16::try_from(LOW + (start.wrapping_add(n)) % SPAN).expect("below 32000");
+        let a = SocketAddr::from(([127, 0, 0, 1], port));
+        if let Ok(t) = TcpListener::bind(a)
+            && UdpSocket::bind(a).is_ok()
+        {
+            drop(t);
             return a;
         }
     }
