@@ -8,21 +8,10 @@ use spokes_core::doc::{BlogSettings, Post};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// A free TCP and UDP port on 127.0.0.1 (bound and released).
-fn free_addr() -> Result<std::net::SocketAddr> {
-    loop {
-        let t = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let a = t.local_addr()?;
-        if std::net::UdpSocket::bind(a).is_ok() {
-            return Ok(a);
-        }
-    }
-}
-
 /// Initialises a spoke in `data` on fixed free ports (so its tickets and council entry name
 /// them), pulling from the council every `council_secs`.
 fn init_spoke(data: &Path, name: &str, council_secs: u64) -> Result<()> {
-    let c = spoke::config::Config { name: name.into(), http: free_addr()?, p2p: free_addr()?, council: spoke::config::CouncilConfig { upstreams: vec![], interval_secs: council_secs, ..Default::default() }, ..Default::default() };
+    let c = spoke::config::Config { name: name.into(), http: spokes_e2e::free_addr(), p2p: spokes_e2e::free_addr(), council: spoke::config::CouncilConfig { upstreams: vec![], interval_secs: council_secs, ..Default::default() }, ..Default::default() };
     spoke::init(data, &c)?;
     Ok(())
 }

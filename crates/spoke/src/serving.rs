@@ -41,6 +41,13 @@ impl<K: std::hash::Hash + Eq, V> SizedLru<K, V> {
         }
     }
 
+    /// Lets the value of `key` go.
+    pub(crate) fn pop(&mut self, key: &K) {
+        if let Some((n, _)) = self.lru.pop(key) {
+            self.bytes -= n;
+        }
+    }
+
     /// (entries, bytes) held.
     #[cfg(test)]
     fn len(&self) -> (usize, usize) {
@@ -66,6 +73,17 @@ impl Inner {
         let body = Arc::new(PostBody::render(markdown, &format!("/b/{blog_id}/images/")));
         self.bodies.lock().unwrap_or_else(|e| e.into_inner()).put((blog_id.clone(), p.id.clone(), p.body_hash), body.clone(), body.size());
         body
+    }
+
+    /// Lets go of what the caches hold of `posts` of `blog_id` (taken back by the writer, or
+    /// the blog dropped): their words leave the spoke's memory too, not only its store.
+    pub(crate) fn forget_cached<'a>(&self, blog_id: &BlogId, posts: impl Iterator<Item = &'a PostView>) {
+        let mut bodies = self.bodies.lock().unwrap_or_else(|e| e.into_inner());
+        let mut docs = self.post_docs.lock().unwrap_or_else(|e| e.into_inner());
+        for p in posts {
+            bodies.pop(&(blog_id.clone(), p.id.clone(), p.body_hash));
+            docs.pop(&(blog_id.clone(), p.id.clone()));
+        }
     }
 
     /// Post `p`'s body if the cache holds it.
@@ -173,6 +191,9 @@ mod tests {
         c.put(key(4), body(quarter), quarter);
         assert_eq!(c.len(), (4, BODY_CACHE_BYTES));
         assert!(c.get(&key(1)).is_none() && c.get(&key(0)).is_some() && c.get(&key(4)).is_some());
+        c.pop(&key(4));
+        assert_eq!(c.len(), (3, BODY_CACHE_BYTES - quarter), "a body let go is no longer counted");
+        assert!(c.get(&key(4)).is_none());
         c.put(key(5), body(BODY_CACHE_BYTES + 1), BODY_CACHE_BYTES + 1);
         assert_eq!(c.len(), (0, 0), "a body larger than the whole budget is not kept");
     }

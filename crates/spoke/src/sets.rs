@@ -156,6 +156,9 @@ impl Inner {
                 }
             }
         }
+        if let Some(prev) = previous.as_deref().filter(|_| !outcome.forgotten.is_empty()) {
+            self.forget_cached(&blog_id, prev.posts.iter().filter(|p| outcome.forgotten.contains(&p.id)).map(|p| p.as_ref()));
+        }
         // The version 1 document, if this was the upgrade, is gone from the cache too.
         self.docs.lock().unwrap_or_else(|p| p.into_inner()).remove(&blog_id);
         // A blog new here has no words to purge: the indexer takes it in the background.

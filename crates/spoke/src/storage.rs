@@ -356,7 +356,9 @@ impl Inner {
 
     pub(crate) fn remove_view(&self, blog_id: &BlogId) {
         self.touch();
-        if self.views.write().unwrap_or_else(|p| p.into_inner()).remove(blog_id).is_some() {
+        let removed = self.views.write().unwrap_or_else(|p| p.into_inner()).remove(blog_id);
+        if let Some(view) = removed {
+            self.forget_cached(blog_id, view.posts.iter().map(|p| p.as_ref()));
             let _ = self.index_tx.send((blog_id.clone(), None));
         }
         self.docs.lock().unwrap_or_else(|p| p.into_inner()).remove(blog_id);
