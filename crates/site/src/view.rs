@@ -69,6 +69,10 @@ pub struct PostView {
     /// state the body shows). Empty for a blog kept as one document.
     #[serde(skip)]
     pub heads: Vec<automerge::ChangeHash>,
+    /// For a post of a set of documents: how many changes of its document were checked
+    /// against the manifests when it arrived (0 for a blog kept as one document).
+    #[serde(skip)]
+    pub changes: usize,
 }
 
 /// A post's body rendered for readers.
@@ -241,26 +245,38 @@ impl BlogView {
         let rendered: std::collections::HashMap<&str, &PostView> = previous.map(|v| v.posts.iter().map(|p| (p.id.as_str(), p.as_ref())).collect()).unwrap_or_default();
         let mut posts: Vec<std::sync::Arc<PostView>> = set.posts().into_iter().map(|p| {
             let old = rendered.get(p.id.as_str()).copied();
-            let heads = listed_heads(set, &p.id);
-            render_post(p, old, &image_base, false, heads)
+            render_set_post(set, p, old, &image_base)
         }).collect();
         posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
-        view.posts = posts;
-        view.images = view.posts.iter().flat_map(|p| p.images.iter().cloned()).collect();
+        view.set_posts(posts);
+        view
+    }
+
+    /// [`BlogView::of_set`] with posts already rendered: each post of `listed` that `set`'s
+    /// merged manifest lists as live with the same document heads is taken as it is (a
+    /// listing the spoke stored when the document arrived and was checked); every other live
+    /// post is rendered from its document in `set`'s cache (a post whose document is not
+    /// there is left out, as in [`BlogView::of_set`]). `listed` posts that are no longer live,
+    /// or list other heads, are dropped.
+    pub fn of_set_listed(set: &VerifiedSet, listed: Vec<std::sync::Arc<PostView>>) -> BlogView {
+        let mut view = Self::set_without_posts(set, None);
+        let image_base = format!("/b/{}/images/", view.blog_id);
+        let mut posts: Vec<std::sync::Arc<PostView>> = listed.into_iter().filter(|p| !p.heads.is_empty() && listed_heads(set, &p.id) == p.heads).collect();
+        let taken: BTreeSet<String> = posts.iter().map(|p| p.id.clone()).collect();
+        posts.extend(set.posts().into_iter().filter(|p| !taken.contains(&p.id)).map(|p| render_set_post(set, p, None, &image_base)));
+        posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
+        view.set_posts(posts);
         view
     }
 
     /// [`BlogView::of_set`] after a session: `previous` (the view before it) with the posts in
     /// `changed` read from `set` and rendered again (their leaf or document changed), and
     /// every post that is no longer live left out. Other posts are shared with `previous`,
-    /// their documents not even loaded. Without a verified `previous`, a full build.
+    /// their documents not even loaded. Without a verified `previous`, a full build of every
+    /// post `set` holds in its cache: `set` must then be verified whole
+    /// ([`VerifiedSet::verify`], which loads every live document), not after a session only.
     pub fn of_set_changes(set: &mut VerifiedSet, previous: Option<&BlogView>, changed: &BTreeSet<String>, load: &mut spokes_sync::set::Loader<'_>) -> BlogView {
         let Some(prev) = previous.filter(|p| p.verified()) else {
-            // The caller verified only the changed posts: load the others now.
-            let ids: Vec<String> = set.merged().map(|m| m.posts().map(|(id, _)| id.clone()).collect()).unwrap_or_default();
-            for id in ids {
-                let _ = set.post(&id, load);
-            }
             return Self::of_set(set, previous);
         };
         let mut view = Self::set_without_posts(set, previous);
@@ -270,13 +286,23 @@ impl BlogView {
         for id in changed.iter().filter(|id| live.contains(*id)) {
             if let Some(p) = set.post(id, load) {
                 let old = prev.posts.iter().find(|o| &o.id == id).map(|o| o.as_ref());
-                posts.push(render_post(p, old, &image_base, false, listed_heads(set, id)));
+                posts.push(render_set_post(set, p, old, &image_base));
             }
         }
         posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
-        view.posts = posts;
-        view.images = view.posts.iter().flat_map(|p| p.images.iter().cloned()).collect();
+        view.set_posts(posts);
         view
+    }
+
+    /// Takes `posts` (newest first) as a set blog's posts: its pictures are theirs, and the
+    /// changes its verification counts are those of every post's document, whichever check
+    /// (this one or the one when it arrived) counted them.
+    fn set_posts(&mut self, posts: Vec<std::sync::Arc<PostView>>) {
+        self.posts = posts;
+        self.images = self.posts.iter().flat_map(|p| p.images.iter().cloned()).collect();
+        if let Verification::Verified { changes, .. } = &mut self.verification {
+            *changes = self.posts.iter().map(|p| p.changes).sum();
+        }
     }
 
     /// The view of verified `set` as far as its manifests say (who, settings, spokes, the
@@ -342,7 +368,20 @@ fn render_post(p: spokes_core::Post, old: Option<&PostView>, image_base: &str, h
         None => (excerpt(&p.body, 280), referenced_images(&p.body)),
     };
     let body = hold.then(|| old.and_then(|o| o.body.clone()).unwrap_or_else(|| std::sync::Arc::new(PostBody::render(&p.body, image_base))));
-    std::sync::Arc::new(PostView { excerpt, images, body_hash, body, heads, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags })
+    std::sync::Arc::new(PostView { excerpt, images, body_hash, body, heads, changes: 0, id: p.id, title: p.title, slug: p.slug, date: p.date, updated: p.updated, tags: p.tags })
+}
+
+/// [`render_post`] for post `p` of `set`: with the heads its manifest lists and the changes
+/// the verification of `set` checked in its document (or `old`'s count, when `set` did not
+/// check it again).
+fn render_set_post(set: &VerifiedSet, p: spokes_core::Post, old: Option<&PostView>, image_base: &str) -> std::sync::Arc<PostView> {
+    let heads = listed_heads(set, &p.id);
+    let changes = set.changes_of(&p.id).or_else(|| old.map(|o| o.changes)).unwrap_or(0);
+    let mut view = render_post(p, old, image_base, false, heads);
+    if let Some(v) = std::sync::Arc::get_mut(&mut view) {
+        v.changes = changes;
+    }
+    view
 }
 
 /// The heads `set`'s merged manifest lists for post `id` (empty when it lists none).

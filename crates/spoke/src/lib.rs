@@ -20,6 +20,7 @@
 
 mod admin;
 mod handlers;
+mod listing;
 mod loops;
 mod serving;
 mod sets;

@@ -10,6 +10,7 @@
 
 use super::*;
 use spokes_core::postdoc::PostDoc;
+use std::collections::BTreeSet;
 use spokes_sync::set::{SetOutcome, SetReplica, SignedManifest, StoredManifest, VerifiedSet};
 
 /// A set blog's verified manifests as stored: (frontier, recent).
@@ -116,7 +117,15 @@ impl Inner {
         let blog_id = replica.blog_id.clone();
         let taken = std::mem::replace(replica, SetReplica::new(blog_id.clone(), None));
         let changed_views: std::collections::BTreeSet<String> = outcome.changed_posts.union(&outcome.changed_leaves).cloned().collect();
-        let mut verified = match VerifiedSet::verify_after_session(taken, &outcome.changed_posts, &mut |id| self.load_post_doc(&blog_id, id)) {
+        let previous = self.views.read().unwrap_or_else(|p| p.into_inner()).get(&blog_id).cloned();
+        // A blog that was in format 1 has a view of its old document, and one that did not
+        // verify at the last start has none: built whole instead, every document checked.
+        let previous = previous.filter(|p| p.verified() && stored.as_ref().is_some_and(|b| b.format == 2));
+        let checked = match &previous {
+            Some(_) => VerifiedSet::verify_after_session(taken, &outcome.changed_posts, &mut |id| self.load_post_doc(&blog_id, id)),
+            None => VerifiedSet::verify(taken, &mut |id| self.load_post_doc(&blog_id, id)),
+        };
+        let mut verified = match checked {
             Ok(v) => v,
             Err(failed) => {
                 let (back, e) = *failed;
@@ -124,14 +133,14 @@ impl Inner {
                 return Err(e);
             }
         };
-        let previous = self.views.read().unwrap_or_else(|p| p.into_inner()).get(&blog_id).cloned();
-        // A blog that was in format 1 has a view of its old document: built whole instead.
-        let previous = previous.filter(|_| stored.as_ref().is_some_and(|b| b.format == 2));
         let mut view = BlogView::of_set_changes(&mut verified, previous.as_deref(), &changed_views, &mut |id| self.load_post_doc(&blog_id, id));
         view.hosted = hosted;
         *replica = verified.into_replica();
         let forgotten: Vec<String> = outcome.forgotten.iter().cloned().collect();
-        let write = store::SetWrite { frontier: &replica.frontier, recent: &replica.recent, changed: &changed, forgotten: &forgotten, keep_images: Some(&view.images) };
+        // The listings of the posts this view rendered (all of them when it was built whole),
+        // for the next start.
+        let listings: Vec<(String, Vec<u8>)> = view.posts.iter().filter(|p| previous.is_none() || changed_views.contains(&p.id)).filter_map(|p| Some((p.id.clone(), listing::encode(p)?))).collect();
+        let write = store::SetWrite { frontier: &replica.frontier, recent: &replica.recent, changed: &changed, forgotten: &forgotten, keep_images: Some(&view.images), listings: &listings };
         let saved = self.store.save_set(&blog_id, &cert, write);
         if saved.is_ok() {
             self.cache_manifests(&blog_id, &replica.frontier, &replica.recent);
@@ -185,7 +194,11 @@ impl Inner {
         Ok(())
     }
 
-    /// Rebuilds the view of a set blog from the store (at start, and when its kind changes).
+    /// Rebuilds the view of a set blog from the store (at start, and when its kind changes):
+    /// the frontier's manifests are checked again; each live post is taken from its stored
+    /// listing when the listing is sound and lists the heads the manifests list (its document
+    /// was checked when it arrived), and every other one is loaded, checked and rendered from
+    /// its document (on every core), and its listing stored for the next start.
     pub(crate) fn refresh_set_view(&self, blog_id: &BlogId) {
         let mut replica = match self.load_set(blog_id) {
             Ok(Some(r)) => r,
@@ -196,16 +209,36 @@ impl Inner {
             }
         };
         let hosted = self.store.kind(blog_id).ok().flatten().is_none_or(|k| k == BlogKind::Hosted);
-        // Every document at once, loaded on every core; one that does not load is left to
-        // the loader below, which says which.
-        if let Ok(stored) = self.store.set_posts(blog_id) {
-            let saved: Vec<(&str, &[u8])> = stored.iter().map(|(id, b)| (id.as_str(), b.as_slice())).collect();
-            if let Ok(posts) = spokes_sync::set::load_posts(blog_id, &saved) {
-                replica.posts = posts;
+        let live: std::collections::BTreeMap<String, Vec<automerge::ChangeHash>> =
+            replica.merged().map(|m| m.posts().map(|(id, l)| (id.clone(), l.heads.clone())).collect()).unwrap_or_default();
+        let mut listed = Vec::new();
+        for (id, bytes) in self.store.set_listings(blog_id).unwrap_or_default() {
+            match listing::decode(&bytes) {
+                Ok(p) if p.id == id && live.get(&id) == Some(&p.heads) => listed.push(p),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(blog = %blog_id, post = id, "rendering the post again: {e}"),
             }
         }
-        let mut view = match VerifiedSet::verify(replica, &mut |id| self.load_post_doc(blog_id, id)) {
-            Ok(v) => BlogView::of_set(&v, None),
+        let have: BTreeSet<&str> = listed.iter().map(|p| p.id.as_str()).collect();
+        let missing: BTreeSet<String> = live.keys().filter(|id| !have.contains(id.as_str())).cloned().collect();
+        // The documents to render, at once on every core; one that does not load is left to
+        // the loader below, which says which.
+        if !missing.is_empty() {
+            let stored: Vec<(String, Vec<u8>)> = missing.iter().filter_map(|id| Some((id.clone(), self.store.set_post(blog_id, id).ok()??))).collect();
+            let saved: Vec<(&str, &[u8])> = stored.iter().map(|(id, b)| (id.as_str(), b.as_slice())).collect();
+            if let Ok(posts) = spokes_sync::set::load_posts(blog_id, &saved) {
+                replica.posts.extend(posts);
+            }
+        }
+        let mut view = match VerifiedSet::verify_after_session(replica, &missing, &mut |id| self.load_post_doc(blog_id, id)) {
+            Ok(v) => {
+                let view = BlogView::of_set_listed(&v, listed);
+                let listings: Vec<(String, Vec<u8>)> = view.posts.iter().filter(|p| missing.contains(&p.id)).filter_map(|p| Some((p.id.clone(), listing::encode(p)?))).collect();
+                if let Err(e) = self.store.put_set_listings(blog_id, &listings) {
+                    tracing::warn!(blog = %blog_id, "cannot store the posts' listings: {e}");
+                }
+                view
+            }
             Err(failed) => {
                 let (r, e) = *failed;
                 tracing::error!("blog {blog_id} does not verify: {e}");

@@ -1,9 +1,9 @@
 //! The spoke's storage: one SQLite database in WAL mode (`spoke.db` in the data folder).
 //!
-//! Schema version 7 (`PRAGMA user_version = 7`; version 1 lacked `sealed_drafts`, version 2
+//! Schema version 8 (`PRAGMA user_version = 8`; version 1 lacked `sealed_drafts`, version 2
 //! lacked `images`, version 3 lacked the council and moderation tables and columns, version 4
-//! `document_increments`, version 5 the set tables, version 6 `set_posts.size`; all are
-//! upgraded on open):
+//! `document_increments`, version 5 the set tables, version 6 `set_posts.size`, version 7
+//! `set_posts.listing`; all are upgraded on open):
 //!
 //! | table | holds |
 //! |---|---|
@@ -21,7 +21,7 @@
 //! | `council_invites` | council invite tokens, uses left, expiry (Unix seconds) |
 //! | `peer_heads` | per (peer, blog) the heads the peer last offered in its catalog (rollback detection) |
 //! | `set_manifests` | a set blog's signed manifests by header hash: the frontier, and superseded ones kept as bases of differences (`recent`) |
-//! | `set_posts` | a set blog's live post documents (saved Automerge bytes) and each one's size in bytes |
+//! | `set_posts` | a set blog's live post documents (saved Automerge bytes), each one's size in bytes, and its listing as the reader view shows it (`crate::listing`; NULL until rendered, and again whenever the document is replaced) |
 
 use rusqlite::{Connection, OptionalExtension, params};
 use spokes_core::image::ImageName;
@@ -32,7 +32,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Schema version of `spoke.db`.
-pub const STORE_SCHEMA: i64 = 7;
+pub const STORE_SCHEMA: i64 = 8;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +174,9 @@ pub struct SetWrite<'a> {
     /// When given, every image of the blog not named here is deleted (the pictures only
     /// removed posts showed).
     pub keep_images: Option<&'a std::collections::BTreeSet<ImageName>>,
+    /// Listings of posts as the new view shows them (`crate::listing`): (post ID, listing),
+    /// written after the documents (a document written without one loses its old one).
+    pub listings: &'a [(String, Vec<u8>)],
 }
 
 /// One blog's size on this spoke, for the operator.
@@ -354,6 +357,17 @@ impl Store {
                  COMMIT;",
             )?;
         }
+        if version < 8 {
+            // Each post's listing (title, excerpt, pictures, heads) beside its document, so
+            // that a start builds a set blog's view without loading its documents. Empty at
+            // first: the next start renders them from the documents once.
+            conn.execute_batch(
+                "BEGIN;
+                 ALTER TABLE set_posts ADD COLUMN listing BLOB;
+                 PRAGMA user_version = 8;
+                 COMMIT;",
+            )?;
+        }
         Ok(Store { conn: Mutex::new(conn), certs: Mutex::default() })
     }
 
@@ -381,6 +395,27 @@ impl Store {
         let mut st = conn.prepare_cached("SELECT post_id FROM set_posts WHERE blog_id = ?1 ORDER BY post_id")?;
         let ids = st.query_map(params![blog_id.as_str()], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
         Ok(ids)
+    }
+
+    /// The stored listings of a set blog's posts (`crate::listing`): (post ID, listing), by
+    /// post ID, for the posts that have one.
+    pub fn set_listings(&self, blog_id: &BlogId) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached("SELECT post_id, listing FROM set_posts WHERE blog_id = ?1 AND listing IS NOT NULL ORDER BY post_id")?;
+        let rows = st.query_map(params![blog_id.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Stores listings of a set blog's posts, in one transaction: (post ID, listing). A post
+    /// whose document is not stored gets none.
+    pub fn put_set_listings(&self, blog_id: &BlogId, listings: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (id, bytes) in listings {
+            tx.execute("UPDATE set_posts SET listing = ?3 WHERE blog_id = ?1 AND post_id = ?2", params![blog_id.as_str(), id, bytes])?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Every stored post document of a set blog: (post ID, saved document), by post ID.
@@ -441,9 +476,12 @@ impl Store {
         }
         for (id, bytes) in set.changed {
             tx.execute(
-                "INSERT INTO set_posts(blog_id, post_id, document, size) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(blog_id, post_id) DO UPDATE SET document = excluded.document, size = excluded.size",
+                "INSERT INTO set_posts(blog_id, post_id, document, size) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(blog_id, post_id) DO UPDATE SET document = excluded.document, size = excluded.size, listing = NULL",
                 params![b, id, bytes, bytes.len() as i64],
             )?;
+        }
+        for (id, listing) in set.listings {
+            tx.execute("UPDATE set_posts SET listing = ?3 WHERE blog_id = ?1 AND post_id = ?2", params![b, id, listing])?;
         }
         for id in set.forgotten {
             tx.execute("DELETE FROM set_posts WHERE blog_id = ?1 AND post_id = ?2", params![b, id])?;
@@ -1076,14 +1114,14 @@ mod tests {
         }
         let changed = vec![("a".repeat(16), vec![0u8; 100]), ("b".repeat(16), vec![0u8; 50])];
         let keep: std::collections::BTreeSet<ImageName> = [kept.clone()].into();
-        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &[], keep_images: Some(&keep) }).unwrap();
+        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &[], keep_images: Some(&keep), listings: &[] }).unwrap();
         assert_eq!(store.set_bytes(&blog, &[]).unwrap(), 150);
         // The post about to be replaced is left out; an unknown one changes nothing.
         assert_eq!(store.set_bytes(&blog, &[&"a".repeat(16), "f00dfeedf00dfeed"]).unwrap(), 50);
         // The operator's sizes count the post documents too (and the one picture left).
         assert!(store.blog_sizes().unwrap()[0].bytes >= 160);
         let changed = vec![("a".repeat(16), vec![0u8; 30])];
-        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &["b".repeat(16)], keep_images: None }).unwrap();
+        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &["b".repeat(16)], keep_images: None, listings: &[] }).unwrap();
         assert_eq!(store.set_bytes(&blog, &[]).unwrap(), 30, "a replaced document's old size and a forgotten one's are gone");
         let names: Vec<String> = {
             let conn = store.conn();
@@ -1091,6 +1129,38 @@ mod tests {
             st.query_map(params![blog.as_str()], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
         };
         assert_eq!(names, vec![kept.to_string()], "the picture no post shows is gone");
+    }
+
+    #[test]
+    fn a_version_7_database_gains_listings_and_a_replaced_document_loses_its_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("spoke.db");
+        let cert = spokes_core::Identity::generate("Ada", "pw").unwrap().certificate();
+        let blog = BlogId::generate();
+        let id = "a".repeat(16);
+        {
+            let store = Store::open(&p).unwrap();
+            assert!(store.admit_open(&blog, &cert).unwrap());
+            let changed = vec![(id.clone(), vec![1u8; 40])];
+            store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &[], keep_images: None, listings: &[] }).unwrap();
+            // As version 7 left it.
+            store.conn().execute_batch("ALTER TABLE set_posts DROP COLUMN listing; PRAGMA user_version = 7;").unwrap();
+        }
+        let store = Store::open(&p).unwrap();
+        assert_eq!(store.set_post(&blog, &id).unwrap(), Some(vec![1u8; 40]), "the document is kept");
+        assert!(store.set_listings(&blog).unwrap().is_empty(), "no listing until one is rendered");
+        store.put_set_listings(&blog, &[(id.clone(), b"listed".to_vec()), ("b".repeat(16), b"no document".to_vec())]).unwrap();
+        assert_eq!(store.set_listings(&blog).unwrap(), vec![(id.clone(), b"listed".to_vec())], "only a stored post gets one");
+        // A new document without a listing drops the old one; with one, it is stored.
+        let changed = vec![(id.clone(), vec![2u8; 40])];
+        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &[], keep_images: None, listings: &[] }).unwrap();
+        assert!(store.set_listings(&blog).unwrap().is_empty());
+        let listings = vec![(id.clone(), b"new".to_vec())];
+        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &[], keep_images: None, listings: &listings }).unwrap();
+        assert_eq!(store.set_listings(&blog).unwrap(), listings);
+        drop(store);
+        let v: i64 = Connection::open(&p).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, STORE_SCHEMA);
     }
 
     #[test]

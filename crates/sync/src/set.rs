@@ -774,6 +774,8 @@ pub struct VerifiedSet {
     replica: SetReplica,
     merged: Option<Manifest>,
     changes: usize,
+    /// Changes checked per post document, for the posts this verification checked.
+    checked: BTreeMap<String, usize>,
 }
 
 impl VerifiedSet {
@@ -810,6 +812,7 @@ impl VerifiedSet {
         }
         let merged = replica.merged();
         let mut changes = 0;
+        let mut checked = BTreeMap::new();
         if let Some(m) = &merged {
             for (id, _) in m.posts().filter(|(id, _)| only.is_none_or(|o| o.contains(*id))) {
                 let signed = replica.signed_heads(id);
@@ -817,12 +820,15 @@ impl VerifiedSet {
                 let Some(d) = replica.post(id, load) else { continue };
                 let r = d.check_identity(&blog, id).map_err(|e| RemoteError::new(Code::WrongBlog, e.to_string())).and_then(|_| d.check_covered(&signed).map_err(|e| RemoteError::new(Code::UncoveredChanges, format!("post {id}: {e}"))));
                 match r {
-                    Ok(n) => changes += n,
+                    Ok(n) => {
+                        changes += n;
+                        checked.insert(id.clone(), n);
+                    }
                     Err(e) => return Err(Box::new((replica, e))),
                 }
             }
         }
-        Ok(VerifiedSet { replica, merged, changes })
+        Ok(VerifiedSet { replica, merged, changes, checked })
     }
 
     /// The blog.
@@ -844,6 +850,13 @@ impl VerifiedSet {
     /// How many post document changes were checked.
     pub fn changes(&self) -> usize {
         self.changes
+    }
+
+    /// How many changes of post `id`'s document were checked (`None` when this verification
+    /// did not check that document: not live, missing, or left to an earlier check by
+    /// [`VerifiedSet::verify_after_session`]).
+    pub fn changes_of(&self, id: &str) -> Option<usize> {
+        self.checked.get(id).copied()
     }
     /// The published posts, as readers see them: each live leaf with its document's content
     /// as of the leaf's heads (or all of it, when a head is missing from the document).
