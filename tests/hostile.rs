@@ -146,6 +146,49 @@ pub fn empty_session(blog: &str, cert: Vec<u8>) -> Vec<spokes_sync::Frame> {
     vec![hello(blog, None), certificate(cert), statements(&[]), empty.clone(), empty, done]
 }
 
+/// A `spokes/sync/2` hello for `blog` (protocol 2, no invite token).
+pub fn set_hello(blog: &str) -> Frame {
+    Frame::json(FrameType::Hello, &serde_json::json!({"protocol": 2, "blog_id": blog}))
+}
+
+/// The last (and only) part of the manifests step of `spokes/sync/2`, carrying `manifests`
+/// (a JSON array of manifests as `set/manifests.json` stores them, or anything else a test
+/// sends).
+pub fn manifests(manifests: &serde_json::Value) -> Frame {
+    let mut payload = vec![0u8];
+    payload.extend(serde_json::to_vec(manifests).expect("JSON"));
+    Frame { typ: FrameType::Manifests, payload }
+}
+
+/// The last (and only) part of the post documents step of `spokes/sync/2`: one record per
+/// (post ID, whole document or changes, Automerge bytes), framed as the protocol frames them
+/// (ID length, ID, whole flag, big-endian u32 length, bytes).
+pub fn post_changes(records: &[(&str, bool, &[u8])]) -> Frame {
+    let mut payload = vec![0u8];
+    for (id, whole, bytes) in records {
+        payload.push(id.len() as u8);
+        payload.extend_from_slice(id.as_bytes());
+        payload.push(u8::from(*whole));
+        payload.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        payload.extend_from_slice(bytes);
+    }
+    Frame { typ: FrameType::PostChanges, payload }
+}
+
+/// A whole `spokes/sync/2` session that brings nothing: the blog's hello, `cert`, no
+/// manifests named or sent, no wants, no post documents, then done.
+pub fn empty_set_session(blog: &str, cert: Vec<u8>) -> Vec<Frame> {
+    vec![
+        set_hello(blog),
+        certificate(cert),
+        Frame::json(FrameType::ManifestHave, &Vec::<String>::new()),
+        manifests(&serde_json::json!([])),
+        Frame::json(FrameType::Wants, &serde_json::json!({})),
+        post_changes(&[]),
+        Frame::json(FrameType::Done, &serde_json::json!({"manifests": []})),
+    ]
+}
+
 /// `s` with a notation `i` added to its signature's unhashed area, which the signature does
 /// not cover: a copy that still verifies.
 pub fn malleated(s: &spokes_core::SignedStatement, i: u32) -> spokes_core::SignedStatement {
@@ -180,9 +223,14 @@ pub fn inflated_certificate(honest: &[u8], n: usize) -> Vec<u8> {
 /// the next of `script`, until the script or the stream ends. Returns the ticket to add it
 /// with `spokes spoke add`; the spoke runs until the returned runtime is dropped.
 pub fn hostile_spoke(script: Vec<Frame>) -> (String, tokio::runtime::Runtime) {
+    hostile_spoke_on(spokes_sync::ALPN, script)
+}
+
+/// [`hostile_spoke`] speaking the protocol `alpn` (`spokes/sync/2`, say) instead.
+pub fn hostile_spoke_on(alpn: &[u8], script: Vec<Frame>) -> (String, tokio::runtime::Runtime) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let key = iroh::SecretKey::generate();
-    let ep = rt.block_on(spokes_sync::net::bind_endpoint(key.clone(), "127.0.0.1:0".parse().expect("addr"), vec![spokes_sync::ALPN.to_vec()])).expect("endpoint");
+    let ep = rt.block_on(spokes_sync::net::bind_endpoint(key.clone(), "127.0.0.1:0".parse().expect("addr"), vec![alpn.to_vec()])).expect("endpoint");
     let addrs = ep.bound_sockets().into_iter().filter(|a| a.is_ipv4()).collect();
     let ticket = Ticket { v: 1, endpoint: key.public().to_string(), addrs, token: None, name: Some("Hostile".into()), web: None }.encode();
     rt.spawn(async move {

@@ -431,3 +431,64 @@ fn a_member_that_rolls_a_set_blog_back_is_reported_and_nothing_is_taken() {
     assert!(wait_until(Duration::from_secs(100), || member.refusals().iter().any(|(code, _)| code == "rolled-back")), "the member did not notice: {:?}", member.refusals());
     assert!(copied("New words."), "the member keeps the newer revision");
 }
+
+/// The stored listings of `blog`'s posts on a stopped spoke: post ID → listing (NULL as None).
+fn listings(spoke: &SpokeProc) -> std::collections::BTreeMap<String, Option<Vec<u8>>> {
+    let db = rusqlite::Connection::open(spoke.data.join("spoke.db")).unwrap();
+    let mut st = db.prepare("SELECT post_id, listing FROM set_posts").unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// A spoke starts a set blog from the listings it stored beside the posts' documents (not by
+/// loading every document): after a restart it serves the same posts with the same count of
+/// checked revisions; a listing the disk damaged, or one missing (a store from before
+/// listings), is rendered again from its document and stored anew. The count of checked
+/// revisions stays the whole blog's after a publish of one post.
+#[test]
+fn a_restarted_spoke_lists_a_set_blog_from_its_listings_and_renders_a_damaged_one_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut spokes_, w, blog) = network(tmp.path(), 1);
+    let spoke = &mut spokes_[0];
+    let first = spokes_ok(&w, PASS, &["new", "--title", "Apricot jam", "--body", "Boil the apricots."]).trim().to_owned();
+    spokes_ok(&w, PASS, &["new", "--title", "Bramble jelly", "--body", "Strain the brambles overnight."]);
+    spokes_ok(&w, PASS, &["publish"]);
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("Published to 1 of 1 spoke"));
+    let changes = |s: &SpokeProc| s.json(&format!("/api/v1/blogs/{blog}"))["verification"]["changes"].as_u64().unwrap();
+    let before = changes(spoke);
+    assert!(before >= 2, "each post's document has at least one change: {before}");
+    spokes_ok(&w, PASS, &["edit", &first, "--body", "Boil the apricots with a vanilla pod."]);
+    assert!(spokes_ok(&w, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    let after_edit = changes(spoke);
+    assert!(after_edit > before, "the count covers the whole blog, not only the edited post: {before} then {after_edit}");
+    let served_before = served(spoke, &blog);
+    assert_eq!(served_before.len(), 2);
+
+    spoke.stop();
+    let stored = listings(spoke);
+    assert_eq!(stored.len(), 2);
+    assert!(stored.values().all(Option::is_some), "each post has its listing: {stored:?}");
+    // A clean restart serves from the listings as stored.
+    spoke.start();
+    assert_eq!(served(spoke, &blog), served_before);
+    assert_eq!(changes(spoke), after_edit);
+    spoke.stop();
+    assert_eq!(listings(spoke), stored, "a start that used the listings writes none");
+
+    // One listing damaged by the disk (its title changed, its hash not), one missing.
+    let (damaged, dropped): (String, String) = {
+        let mut ids = stored.keys().cloned();
+        (ids.next().unwrap(), ids.next().unwrap())
+    };
+    let mut bad = stored[&damaged].clone().unwrap();
+    let at = bad.windows(3).position(|x| x == b"jam" || x == b"jel").expect("the title is in the listing");
+    bad[at] = b'X';
+    let db = rusqlite::Connection::open(spoke.data.join("spoke.db")).unwrap();
+    db.execute("UPDATE set_posts SET listing = ?1 WHERE post_id = ?2", rusqlite::params![bad, damaged]).unwrap();
+    db.execute("UPDATE set_posts SET listing = NULL WHERE post_id = ?1", [&dropped]).unwrap();
+    drop(db);
+    spoke.start();
+    assert_eq!(served(spoke, &blog), served_before, "both posts are rendered from their documents, as before");
+    assert_eq!(changes(spoke), after_edit);
+    spoke.stop();
+    assert_eq!(listings(spoke), stored, "both listings are stored again as they were");
+}

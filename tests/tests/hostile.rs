@@ -543,12 +543,8 @@ fn hostile_set_sessions_are_refused_and_change_nothing() {
     spokes_ok(&w, PASS, &["publish", "--offline"]);
     let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(w.join("set/manifests.json")).unwrap()).unwrap();
     let (unsent, manifest) = (stored["frontier"][0].clone(), stored["recent"][0].clone());
-    let hello = Frame::json(FrameType::Hello, &serde_json::json!({"protocol": 2, "blog_id": blog}));
-    let parts = |json: &serde_json::Value| {
-        let mut payload = vec![0u8];
-        payload.extend(serde_json::to_vec(json).unwrap());
-        Frame { typ: FrameType::Manifests, payload }
-    };
+    let hello = hostile::set_hello(&blog);
+    let parts = hostile::manifests;
     let opening = || vec![hello.clone(), hostile::certificate(cert.clone()), Frame::json(FrameType::ManifestHave, &Vec::<String>::new())];
     let peer = HostilePeer::new();
     let refused = |frames: Vec<Frame>| peer.session_on(addr.clone(), spokes_sync::set::SET_ALPN, frames).refusal().map(|r| r.code);
@@ -572,14 +568,8 @@ fn hostile_set_sessions_are_refused_and_change_nothing() {
     assert_eq!(refused(vec![hello.clone(), hostile::certificate(cert.clone()), Frame::json(FrameType::ManifestHave, &many)]), Some(Code::Malformed));
     // The author's manifest replayed (the spoke holds it: nothing is wanted), then a post
     // document nobody asked for.
-    let mut record = vec![16u8];
-    record.extend_from_slice(b"00000000000000ff");
-    record.push(1);
-    record.extend_from_slice(&4u32.to_be_bytes());
-    record.extend_from_slice(b"junk");
-    let mut post_changes = vec![0u8];
-    post_changes.extend(record);
-    let frames = [opening(), vec![parts(&serde_json::json!([manifest])), Frame::json(FrameType::Wants, &serde_json::json!({})), Frame { typ: FrameType::PostChanges, payload: post_changes }]].concat();
+    let junk = hostile::post_changes(&[("00000000000000ff", true, b"junk")]);
+    let frames = [opening(), vec![parts(&serde_json::json!([manifest])), Frame::json(FrameType::Wants, &serde_json::json!({})), junk]].concat();
     assert_eq!(refused(frames), Some(Code::Malformed));
     // A version 1 hello on the new protocol; a version 1 session for the upgraded blog.
     let old = Frame::json(FrameType::Hello, &serde_json::json!({"protocol": 1, "blog_id": blog}));
@@ -590,4 +580,131 @@ fn hostile_set_sessions_are_refused_and_change_nothing() {
     let refusals: Vec<String> = s.refusals().into_iter().map(|(code, _)| code).collect();
     assert!(refusals.iter().any(|c| c == "malformed") && refusals.iter().any(|c| c == "unsupported-version"), "{refusals:?}");
     author_still_publishes(&s, &w, &blog, "After the attack");
+}
+
+/// The manifests an upgraded profile holds (`set/manifests.json`): (frontier, recent).
+fn stored_manifests(w: &Path) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(w.join("set/manifests.json")).unwrap()).unwrap();
+    let list = |k: &str| stored[k].as_array().cloned().unwrap_or_default();
+    (list("frontier"), list("recent"))
+}
+
+/// What a spoke holds of a set blog in its database: (manifests, post documents, bytes of
+/// post documents).
+fn set_rows(s: &SpokeProc, blog: &str) -> (i64, i64, i64) {
+    let db = rusqlite::Connection::open(s.data.join("spoke.db")).unwrap();
+    let manifests = db.query_row("SELECT count(*) FROM set_manifests WHERE blog_id = ?1", [blog], |r| r.get(0)).unwrap();
+    let (posts, bytes) = db.query_row("SELECT count(*), coalesce(sum(length(document)), 0) FROM set_posts WHERE blog_id = ?1", [blog], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    (manifests, posts, bytes)
+}
+
+/// Attack 4 on `spokes/sync/2`: a stranger's set sessions for someone's upgraded blog, empty
+/// or refused, spend the stranger's own hourly allowance, never the blog's, and write
+/// nothing; the author keeps publishing through the flood.
+#[test]
+fn a_strangers_set_sessions_spend_only_its_own_allowance_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut s, w, blog, ticket) = published(tmp.path());
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("1 of 1"));
+    s.stop();
+    s.configure(|c| c.admission.max_sessions_per_hour = 8);
+    s.start();
+    let (cert, _) = public_parts(&w);
+    let before = (written(&s, &blog).0, set_rows(&s, &blog));
+    let peer = HostilePeer::new();
+    let addr = addr_of(&ticket);
+    let mut codes = Vec::new();
+    for i in 0..20 {
+        let mut frames = hostile::empty_set_session(&blog, cert.clone());
+        if i % 2 == 1 {
+            // Manifests that are not JSON, in place of the empty list.
+            frames.truncate(3);
+            frames.push(spokes_sync::Frame { typ: spokes_sync::FrameType::Manifests, payload: b"\0[{garbage".to_vec() });
+        }
+        codes.push(peer.session_on(addr.clone(), spokes_sync::set::SET_ALPN, frames).refusal().map(|r| r.code));
+    }
+    assert_eq!(codes[0], None, "the empty session completes: {codes:?}");
+    assert_eq!(codes[1], Some(Code::Malformed), "{codes:?}");
+    assert!(codes[8..].iter().all(|c| *c == Some(Code::RateLimited)), "{codes:?}");
+    assert_eq!((written(&s, &blog).0, set_rows(&s, &blog)), before, "sessions that brought nothing wrote nothing");
+    for i in 0..3 {
+        author_still_publishes(&s, &w, &blog, &format!("During the flood {i}"));
+    }
+    assert_ne!(set_rows(&s, &blog), before.1);
+}
+
+/// Attack 5 on `spokes/sync/2`: on an open spoke, a stranger tries to take a blog ID the
+/// spoke does not hold yet with a set session: first with no manifest, then with a manifest
+/// the stranger signed for that ID. Both are refused and nothing is taken; the real author's
+/// first publish of the upgraded blog is taken.
+#[test]
+fn a_set_session_cannot_squat_a_blog_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = SpokeProc::init(&tmp.path().join("open"), "Open spoke");
+    s.configure(|c| c.admission.mode = spoke::config::AdmissionMode::Open);
+    s.start();
+    let ticket = s.invite();
+    let addr = addr_of(&ticket);
+    let w = tmp.path().join("author");
+    spokes_ok(&w, PASS, &["init", "--name", "Author", "--title", "The real blog"]);
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+    let m = tmp.path().join("mallory");
+    spokes_ok(&m, PASS, &["init", "--name", "Mallory", "--title", "Squatter"]);
+    let (mallory_cert, _) = public_parts(&m);
+    let peer = HostilePeer::new();
+    let answers = peer.session_on(addr.clone(), spokes_sync::set::SET_ALPN, hostile::empty_set_session(&blog, mallory_cert.clone()));
+    assert_eq!(answers.refusal().map(|r| r.code), Some(Code::NotHosted), "{answers:?}");
+    // A manifest Mallory signed, naming the author's blog ID (and her own settings).
+    let mallory = spokes_writer::Profile::open(&m).unwrap();
+    let mut key = mallory.unlock(PASS).unwrap();
+    let settings = spokes_core::manifest::SiteSettings { blog: mallory.settings().unwrap(), owner: mallory.certificate().unwrap().fingerprint(), ..Default::default() };
+    let forged = spokes_core::manifest::Manifest::new(blog.parse().unwrap(), &settings);
+    let signed = spokes_sync::set::SignedManifest::sign(forged, &mut key).unwrap();
+    let stored = serde_json::to_value(spokes_sync::set::StoredManifest::of(&signed)).unwrap();
+    let mut frames = hostile::empty_set_session(&blog, mallory_cert);
+    frames[3] = hostile::manifests(&serde_json::json!([stored]));
+    let answers = peer.session_on(addr.clone(), spokes_sync::set::SET_ALPN, frames);
+    let refused = answers.refusal().map(|r| r.code);
+    assert!(matches!(refused, Some(Code::WrongBlog | Code::WrongCertificate)), "{refused:?} {answers:?}");
+    assert_eq!(s.json("/api/v1/blogs").as_array().map_or(0, Vec::len), 0, "nothing was taken");
+    // The author's first publish, then the upgrade, are taken.
+    spokes_ok(&w, PASS, &["spoke", "add", &ticket]);
+    author_still_publishes(&s, &w, &blog, "Mine");
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("1 of 1"));
+    author_still_publishes(&s, &w, &blog, "Still mine");
+    let fingerprint = spokes_writer::Profile::open(&w).unwrap().certificate().unwrap().fingerprint();
+    assert_eq!(s.json(&format!("/api/v1/blogs/{blog}"))["fingerprint"], fingerprint.as_str(), "the blog is the author's");
+}
+
+/// Attack 3 on `spokes/sync/2`: copies of the author's signed manifests that differ only in
+/// the signature's unsigned area all verify; a stranger sends the spoke sixteen of them, of
+/// the manifest it holds and of the one it held before. The spoke keeps each manifest once
+/// (by the hash of its signed header), so its rows, and the blog's quota, do not grow.
+#[test]
+fn copies_of_a_signed_manifest_are_kept_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, w, blog, ticket) = published(tmp.path());
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("1 of 1"));
+    author_still_publishes(&s, &w, &blog, "A second manifest");
+    let (cert, _) = public_parts(&w);
+    let (frontier, recent) = stored_manifests(&w);
+    let held = set_rows(&s, &blog);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let unhex = |t: &str| (0..t.len()).step_by(2).map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap()).collect::<Vec<u8>>();
+    let copies: Vec<serde_json::Value> = (0..8u32)
+        .flat_map(|i| [&frontier[0], &recent[0]].map(|m| (i, m.clone())))
+        .map(|(i, mut m)| {
+            let st = spokes_core::SignedStatement { statement: m["statement"].as_str().unwrap().to_owned(), signature: unhex(m["signature"].as_str().unwrap()) };
+            let copy = malleated(&st, i);
+            assert_ne!(copy.signature, st.signature);
+            m["signature"] = serde_json::Value::String(hex(&copy.signature));
+            m
+        })
+        .collect();
+    let mut frames = hostile::empty_set_session(&blog, cert);
+    frames[3] = hostile::manifests(&serde_json::Value::Array(copies));
+    let answers = HostilePeer::new().session_on(addr_of(&ticket), spokes_sync::set::SET_ALPN, frames);
+    assert!(answers.refusal().is_none(), "{answers:?}");
+    assert_eq!(set_rows(&s, &blog), held, "no copy was kept");
+    author_still_publishes(&s, &w, &blog, "After the copies");
 }
