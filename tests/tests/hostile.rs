@@ -104,21 +104,28 @@ fn a_strangers_sessions_spend_only_its_own_allowance_and_write_nothing() {
     assert_ne!(written(&s, &blog).0, before.0);
 }
 
+/// A running open spoke (it takes any blog), an author who has not published yet and a
+/// stranger, Mallory: (spoke, its ticket, author's profile, author's blog ID, Mallory's profile).
+fn open_spoke_author_and_mallory(tmp: &Path) -> (SpokeProc, String, PathBuf, String, PathBuf) {
+    let mut s = SpokeProc::init(&tmp.join("open"), "Open spoke");
+    s.configure(|c| c.admission.mode = spoke::config::AdmissionMode::Open);
+    s.start();
+    let ticket = s.invite();
+    let w = tmp.join("author");
+    spokes_ok(&w, PASS, &["init", "--name", "Author", "--title", "The real blog"]);
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+    let m = tmp.join("mallory");
+    spokes_ok(&m, PASS, &["init", "--name", "Mallory", "--title", "Squatter"]);
+    (s, ticket, w, blog, m)
+}
+
 /// Attack 5: on an open spoke, one session with an empty document and a stranger's
 /// certificate bound a blog ID the spoke did not hold yet to the stranger, and the real author
 /// was refused for good. Now a blog is taken only with signed revisions, which bind its ID.
 #[test]
 fn an_empty_session_cannot_squat_a_blog_id() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut s = SpokeProc::init(&tmp.path().join("open"), "Open spoke");
-    s.configure(|c| c.admission.mode = spoke::config::AdmissionMode::Open);
-    s.start();
-    let ticket = s.invite();
-    let w = tmp.path().join("author");
-    spokes_ok(&w, PASS, &["init", "--name", "Author", "--title", "The real blog"]);
-    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
-    let m = tmp.path().join("mallory");
-    spokes_ok(&m, PASS, &["init", "--name", "Mallory", "--title", "Squatter"]);
+    let (s, ticket, w, blog, m) = open_spoke_author_and_mallory(tmp.path());
     let (mallory_cert, _) = public_parts(&m);
     let answers = HostilePeer::new().session(&ticket, empty_session(&blog, mallory_cert));
     assert_eq!(answers.refusal().map(|r| r.code.as_str()), Some("not-hosted"), "{answers:?}");
@@ -640,16 +647,8 @@ fn a_strangers_set_sessions_spend_only_its_own_allowance_and_write_nothing() {
 #[test]
 fn a_set_session_cannot_squat_a_blog_id() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut s = SpokeProc::init(&tmp.path().join("open"), "Open spoke");
-    s.configure(|c| c.admission.mode = spoke::config::AdmissionMode::Open);
-    s.start();
-    let ticket = s.invite();
+    let (s, ticket, w, blog, m) = open_spoke_author_and_mallory(tmp.path());
     let addr = addr_of(&ticket);
-    let w = tmp.path().join("author");
-    spokes_ok(&w, PASS, &["init", "--name", "Author", "--title", "The real blog"]);
-    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
-    let m = tmp.path().join("mallory");
-    spokes_ok(&m, PASS, &["init", "--name", "Mallory", "--title", "Squatter"]);
     let (mallory_cert, _) = public_parts(&m);
     let peer = HostilePeer::new();
     let answers = peer.session_on(addr.clone(), spokes_sync::set::SET_ALPN, hostile::empty_set_session(&blog, mallory_cert.clone()));

@@ -411,9 +411,7 @@ impl Store {
     pub fn put_set_listings(&self, blog_id: &BlogId, listings: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for (id, bytes) in listings {
-            tx.execute("UPDATE set_posts SET listing = ?3 WHERE blog_id = ?1 AND post_id = ?2", params![blog_id.as_str(), id, bytes])?;
-        }
+        put_listings(&tx, blog_id.as_str(), listings)?;
         tx.commit()?;
         Ok(())
     }
@@ -480,9 +478,7 @@ impl Store {
                 params![b, id, bytes, bytes.len() as i64],
             )?;
         }
-        for (id, listing) in set.listings {
-            tx.execute("UPDATE set_posts SET listing = ?3 WHERE blog_id = ?1 AND post_id = ?2", params![b, id, listing])?;
-        }
+        put_listings(&tx, b, set.listings)?;
         for id in set.forgotten {
             tx.execute("DELETE FROM set_posts WHERE blog_id = ?1 AND post_id = ?2", params![b, id])?;
         }
@@ -965,6 +961,15 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(v)
     }
+}
+
+/// Writes listings of a set blog's posts inside `tx`: (post ID, listing); a post whose
+/// document is not stored gets none.
+fn put_listings(tx: &rusqlite::Transaction<'_>, blog_id: &str, listings: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+    for (id, bytes) in listings {
+        tx.execute("UPDATE set_posts SET listing = ?3 WHERE blog_id = ?1 AND post_id = ?2", params![blog_id, id, bytes])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
