@@ -707,3 +707,81 @@ fn copies_of_a_signed_manifest_are_kept_once() {
     assert_eq!(set_rows(&s, &blog), held, "no copy was kept");
     author_still_publishes(&s, &w, &blog, "After the copies");
 }
+
+/// Attack 1 on `spokes/sync/2`: a stranger replays the author's newest signed manifest (one
+/// the spoke lacks, naming a new post), and answers the spoke's want for that post with a
+/// compressed change that inflates to 1 GiB as its document. The spoke refuses it as
+/// `too-large` before Automerge inflates it, stays small, and takes nothing of the session:
+/// not the manifest, not the post.
+#[test]
+fn a_decompression_bomb_as_a_post_document_is_refused_and_the_spoke_stays_small() {
+    use spokes_sync::frame::{Frame, FrameType};
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, w, blog, ticket) = published(tmp.path());
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("1 of 1"));
+    // A manifest the spoke lacks: the author publishes a new post offline.
+    spokes_ok(&w, PASS, &["new", "--title", "Not sent yet", "--body", "Offline words."]);
+    spokes_ok(&w, PASS, &["publish", "--offline"]);
+    let (frontier, _) = stored_manifests(&w);
+    let posts = spokes_writer::Profile::open(&w).unwrap().posts().unwrap();
+    let id = posts.iter().find(|p| p.post.title == "Not sent yet").map(|p| p.post.id.clone()).unwrap();
+    let (cert, _) = public_parts(&w);
+    let held = set_rows(&s, &blog);
+    let bundle_before = s.get(&format!("/b/{blog}/bundle.json")).1;
+    let bomb = spokes_core::expansion::compressed_change_bomb(1 << 30);
+    let peer = HostilePeer::new();
+    // As the whole document, and as changes to it.
+    for whole in [true, false] {
+        let frames = vec![
+            hostile::set_hello(&blog),
+            hostile::certificate(cert.clone()),
+            Frame::json(FrameType::ManifestHave, &Vec::<String>::new()),
+            hostile::manifests(&serde_json::Value::Array(frontier.clone())),
+            Frame::json(FrameType::Wants, &serde_json::json!({})),
+            hostile::post_changes(&[(id.as_str(), whole, &bomb)]),
+        ];
+        let answers = peer.session_on(addr_of(&ticket), spokes_sync::set::SET_ALPN, frames);
+        // The spoke asked for the new post (the replayed manifest lists it) before refusing.
+        let wants = answers.frames.iter().find(|f| f.typ == FrameType::Wants).map(|f| f.parse_json::<serde_json::Value>().unwrap());
+        assert!(wants.as_ref().is_some_and(|w| w.get(id.as_str()).is_some()), "{wants:?}");
+        let refusal = answers.refusal().unwrap_or_else(|| panic!("no refusal: {answers:?}"));
+        assert_eq!(refusal.code, Code::TooLarge, "{refusal:?}");
+    }
+    let peak = s.peak_rss().unwrap();
+    assert!(peak < 300 << 20, "the spoke grew to {} MiB", peak >> 20);
+    assert_eq!(set_rows(&s, &blog), held, "nothing of the sessions was kept");
+    assert_eq!(s.get(&format!("/b/{blog}/bundle.json")).1, bundle_before);
+    // The author's own publish brings the post.
+    let out = spokes_ok(&w, PASS, &["publish"]);
+    assert!(out.contains("1 of 1"), "{out}");
+    assert!(s.get(&format!("/api/v1/blogs/{blog}")).1.contains("Not sent yet"));
+}
+
+/// Attack 8 against the writer on `spokes/sync/2`: a hostile spoke answers an upgraded
+/// profile's sync with manifests that are not JSON. The writer refuses them, says so in plain
+/// words (no protocol terms), and its blog and manifests are as they were.
+#[test]
+fn a_hostile_spokes_unreadable_manifests_are_refused_by_the_writer() {
+    use spokes_sync::frame::{Frame, FrameType};
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("w");
+    spokes_ok(&w, PASS, &["init", "--name", "Ada", "--title", "Notes"]);
+    spokes_ok(&w, PASS, &["new", "--title", "Hello", "--body", "Words."]);
+    spokes_ok(&w, PASS, &["publish", "--offline"]);
+    assert!(spokes_ok(&w, PASS, &["upgrade", "--offline"]).contains("1 published posts moved"));
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+    let empty = Frame { typ: FrameType::Certificate, payload: vec![] };
+    let garbage = Frame { typ: FrameType::Manifests, payload: b"\0[{\"statement\": 7".to_vec() };
+    let script = vec![hostile::set_hello(&blog), empty, Frame::json(FrameType::ManifestHave, &Vec::<String>::new()), garbage];
+    let (ticket, _spoke) = hostile::hostile_spoke_on(spokes_sync::set::SET_ALPN, script);
+    spokes_ok(&w, PASS, &["spoke", "add", &ticket]);
+    // The spoke list is part of the signed settings: sign it before comparing.
+    spokes_ok(&w, PASS, &["publish", "--offline"]);
+    let before = (std::fs::read(w.join("blog.automerge")).unwrap(), std::fs::read(w.join("set/manifests.json")).unwrap());
+    let out = spokes_exit(&w, PASS, &["sync", "--published-only"], 4);
+    assert!(out.contains("sent something Spokes could not read"), "{out}");
+    assert!(!out.contains("malformed") && !out.contains("manifest"), "no protocol terms: {out}");
+    let after = (std::fs::read(w.join("blog.automerge")).unwrap(), std::fs::read(w.join("set/manifests.json")).unwrap());
+    assert!(after.0 == before.0, "the blog is as it was");
+    assert!(after.1 == before.1, "the manifests are as they were: {}", String::from_utf8_lossy(&after.1));
+}

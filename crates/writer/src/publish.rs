@@ -111,6 +111,11 @@ pub(crate) fn plain(e: &spokes_sync::SyncError) -> Problem {
             spokes_sync::SyncError::Refused(_) => "This spoke sent changes your signatures do not cover, and they were refused: your blog may have been altered there. Your own copy is safe; tell the spoke's operator.".to_owned(),
             _ => format!("The spoke refused what was sent as failing signature checks: {e}"),
         },
+        // This computer refused what the spoke sent: bytes it could not read, or out of turn.
+        Code::Malformed | Code::Protocol | Code::TooManyRounds if !matches!(e, spokes_sync::SyncError::Remote(_)) => "This spoke sent something Spokes could not read, and it was refused. Your own copy is fine; if it keeps happening, tell the spoke's operator.".to_owned(),
+        Code::Malformed | Code::TooManyRounds => "The spoke could not read what this computer sent. Your own copy is fine; check that Spokes is up to date.".to_owned(),
+        Code::UnsupportedVersion => "This spoke and this computer run versions of Spokes that cannot talk to each other. Update Spokes, or ask the spoke's operator to update theirs.".to_owned(),
+        Code::Internal => "The spoke had a problem of its own (its storage, say). Spokes will try again.".to_owned(),
         _ => format!("Something went wrong: {e}"),
     };
     Problem { code, message }
