@@ -785,3 +785,72 @@ fn a_hostile_spokes_unreadable_manifests_are_refused_by_the_writer() {
     assert!(after.0 == before.0, "the blog is as it was");
     assert!(after.1 == before.1, "the manifests are as they were: {}", String::from_utf8_lossy(&after.1));
 }
+
+/// Attack 6 on `spokes/sync/2`: a set blog whose post documents together pass a frame
+/// (16 MiB) reaches a fresh spoke from the writer's CLI, and a stranger that holds nothing
+/// and asks that spoke for every post receives each whole document, in parts, loading to
+/// the heads the spoke stores.
+#[test]
+fn a_set_blog_over_a_frame_reaches_a_fresh_spoke_and_a_stranger_that_lacks_it() {
+    use spokes_sync::frame::{Frame, FrameType};
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, w, blog) = network(tmp.path(), 1);
+    let spoke = &spokes_[0];
+    assert!(spokes_ok(&w, PASS, &["upgrade", "--offline"]).contains("0 published posts moved"));
+    // Imported, as a writer brings a large blog (posts made one by one in the app would each
+    // be a change of two million operations, which Automerge loads far more slowly).
+    let md = tmp.path().join("md");
+    std::fs::create_dir(&md).unwrap();
+    for i in 0..12 {
+        std::fs::write(md.join(format!("noise-{i}.md")), format!("---\ntitle: Noise {i}\n---\n{}\n", noise(2_000_000, i))).unwrap();
+    }
+    assert!(spokes_ok(&w, PASS, &["import", md.to_str().unwrap()]).contains("Imported 12 posts"));
+    let ids: Vec<String> = spokes_writer::Profile::open(&w).unwrap().posts().unwrap().into_iter().map(|s| s.post.id).collect();
+    let out = spokes_ok(&w, PASS, &["publish"]);
+    assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
+    assert_eq!(spoke.json(&format!("/api/v1/blogs/{blog}"))["post_count"], 12);
+    let (_, posts, bytes) = set_rows(spoke, &blog);
+    assert_eq!(posts, 12);
+    assert!(bytes > i64::from(spokes_sync::MAX_FRAME_LEN), "{bytes} bytes stored: not more than a frame");
+
+    // A stranger with nothing wants every post the author listed.
+    let (cert, _) = public_parts(&w);
+    let wants: serde_json::Map<String, serde_json::Value> = ids.iter().map(|id| (id.clone(), serde_json::json!([]))).collect();
+    let mut frames = vec![
+        hostile::set_hello(&blog),
+        hostile::certificate(cert),
+        Frame::json(FrameType::ManifestHave, &Vec::<String>::new()),
+        hostile::manifests(&serde_json::json!([])),
+        Frame::json(FrameType::Wants, &wants),
+    ];
+    frames.extend((0..16).map(|_| hostile::post_changes(&[])));
+    let answers = HostilePeer::new().session_on(addr_of(&spoke.invite()), spokes_sync::set::SET_ALPN, frames);
+    assert!(answers.refusal().is_none(), "{answers:?}");
+    let parts: Vec<&Frame> = answers.frames.iter().filter(|f| f.typ == FrameType::PostChanges).collect();
+    assert!(parts.len() >= 2, "{answers:?}");
+    let bytes: Vec<u8> = parts.iter().flat_map(|f| f.payload[1..].iter().copied()).collect();
+    assert!(bytes.len() > spokes_sync::MAX_FRAME_LEN as usize, "{} bytes received", bytes.len());
+    let db = rusqlite::Connection::open(spoke.data.join("spoke.db")).unwrap();
+    let mut rest = bytes.as_slice();
+    let mut got = Vec::new();
+    while let Some((&n, tail)) = rest.split_first() {
+        let (id, tail) = tail.split_at(usize::from(n));
+        let id = std::str::from_utf8(id).unwrap().to_owned();
+        assert_eq!(tail[0], 1, "post {id} is sent whole");
+        let len = u32::from_be_bytes(tail[1..5].try_into().unwrap()) as usize;
+        let mut doc = spokes_core::postdoc::PostDoc::load(&tail[5..5 + len], &blog.parse().unwrap(), &id).expect("a whole post document");
+        let stored: Vec<u8> = db.query_row("SELECT document FROM set_posts WHERE blog_id = ?1 AND post_id = ?2", [&blog, &id], |r| r.get(0)).unwrap();
+        let mut stored = spokes_core::postdoc::PostDoc::load(&stored, &blog.parse().unwrap(), &id).unwrap();
+        let sorted = |mut h: Vec<automerge::ChangeHash>| {
+            h.sort();
+            h
+        };
+        assert_eq!(sorted(doc.heads()), sorted(stored.heads()), "post {id}: the stranger holds what the spoke holds");
+        got.push(id);
+        rest = &tail[5 + len..];
+    }
+    got.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(got, want);
+}

@@ -9,7 +9,9 @@
 //! Loading reads the full save, then applies the log's complete chunks; a chunk torn by a crash
 //! in the middle of an append is skipped (that one autosave is lost, nothing before it), and
 //! the document is then written in full at once, so later appends never follow torn bytes. When
-//! the log grows past the size of the full save, the document is saved whole and the log
+//! the log grows past the size of the full save, or holds more than [`MAX_LOG_OPS`] operations
+//! (Automerge applies a log change by change, far slower than it loads a full save: a log of a
+//! few pasted long posts took 40 s to load), the document is saved whole and the log
 //! removed ("compaction"); a crash between the two leaves changes in both, which loading
 //! applies once. Appends are not fsynced one by one (they survive the app being killed);
 //! [`DocStore::sync_logs`] flushes them, and the app calls it a few seconds after the writer
@@ -31,6 +33,16 @@ use std::time::SystemTime;
 
 /// Appended bytes below this never trigger compaction.
 const MIN_COMPACT_BYTES: u64 = 256 * 1024;
+
+/// The most operations the log holds before compaction: applying them at load takes about
+/// half a second (Automerge applies 200,000 to 500,000 operations a second change by change).
+pub const MAX_LOG_OPS: u64 = 100_000;
+
+/// Operations in the changes of `doc` after `heads`, from the changes' metadata (no change is
+/// decoded).
+fn ops_after(doc: &mut automerge::AutoCommit, heads: &[ChangeHash]) -> u64 {
+    doc.get_changes_meta(heads).iter().map(|c| (c.max_op + 1).saturating_sub(c.start_op)).sum()
+}
 
 /// Errors of the document store.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +118,8 @@ struct Held {
     /// Size of the full save and of the log, in bytes.
     base_len: u64,
     log_len: u64,
+    /// Operations in the log's changes.
+    log_ops: u64,
     /// Whether bytes were appended to the log since it was last fsynced ([`DocStore::sync_logs`]).
     unsynced: bool,
     /// The full save's bytes while the log is empty (they are then the whole document), kept
@@ -151,7 +165,7 @@ impl DocStore {
             Err(e) => return Err(StoreError::Io { path: log, source: e }),
         };
         let full = log_bytes.is_empty().then(|| Arc::new(bytes.clone()));
-        let mut held = Held { saved: doc.heads(), doc, stamps, base_len: bytes.len() as u64, log_len: log_bytes.len() as u64, unsynced: false, full };
+        let mut held = Held { saved: doc.heads(), doc, stamps, base_len: bytes.len() as u64, log_len: log_bytes.len() as u64, log_ops: 0, unsynced: false, full };
         if !log_bytes.is_empty() {
             // Complete chunks are applied; Automerge stops at a torn chunk and skips the rest.
             if let Err(e) = held.doc.automerge().load_incremental(&log_bytes) {
@@ -165,6 +179,7 @@ impl DocStore {
                 tracing::warn!(file = %log.display(), "the log was not whole; writing the document in full");
                 Self::persist(&mut held, &base, &log, true)?;
             }
+            held.log_ops = if held.log_len == 0 { 0 } else { ops_after(held.doc.automerge(), &held.saved) };
             held.saved = held.doc.heads();
         }
         Ok(held)
@@ -257,6 +272,7 @@ impl DocStore {
                     h.stamps = theirs.stamps;
                     h.base_len = theirs.base_len;
                     h.log_len = theirs.log_len;
+                    h.log_ops = theirs.log_ops;
                 }
                 h
             }
@@ -271,12 +287,9 @@ impl DocStore {
         }
         // Changes that outweigh a third of the document (an import, a first publish) are not
         // encoded one by one for the log, which costs more than saving the document whole.
-        let whole = whole || {
-            let saved = h.saved.clone();
-            let doc = h.doc.automerge();
-            let new: u64 = doc.get_changes_meta(&saved).iter().map(|c| (c.max_op + 1).saturating_sub(c.start_op)).sum();
-            new > 10_000 && new * 3 > doc.get_changes_meta(&[]).iter().map(|c| (c.max_op + 1).saturating_sub(c.start_op)).sum::<u64>()
-        };
+        let saved = h.saved.clone();
+        let new = ops_after(h.doc.automerge(), &saved);
+        let whole = whole || (new > 10_000 && new * 3 > ops_after(h.doc.automerge(), &[])) || h.log_ops + new > MAX_LOG_OPS;
         let tail = if whole { Vec::new() } else { h.doc.automerge().save_after(&h.saved) };
         if whole || h.log_len + tail.len() as u64 > h.base_len.max(MIN_COMPACT_BYTES) {
             let bytes = h.doc.save();
@@ -288,12 +301,14 @@ impl DocStore {
             }
             h.base_len = bytes.len() as u64;
             h.log_len = 0;
+            h.log_ops = 0;
             h.unsynced = false;
             h.full = Some(Arc::new(bytes));
         } else {
             let mut f = crate::fsutil::open_private_append(log).map_err(io(log))?;
             f.write_all(&tail).map_err(io(log))?;
             h.log_len += tail.len() as u64;
+            h.log_ops += new;
             h.unsynced = true;
             h.full = None;
         }
@@ -419,6 +434,31 @@ mod tests {
         assert!(std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) < MIN_COMPACT_BYTES, "the log was compacted");
         let body = DocStore::new(d.path()).with(Which::Drafts, |d| Ok::<_, StoreError>(d.post(&id).unwrap().body)).unwrap();
         assert_eq!(body.len(), 6 * big.len());
+    }
+
+    /// Pasted long texts, each small beside the document, are not left in the log past
+    /// [`MAX_LOG_OPS`] operations: a later load would apply them one by one.
+    #[test]
+    fn a_log_of_many_operations_is_compacted_into_the_full_save() {
+        let (d, s, id) = setup();
+        let log = d.path().join("drafts.automerge.log");
+        let long = "y".repeat(3 * MAX_LOG_OPS as usize);
+        type_text(&s, &id, 0, &long);
+        let paste = "z".repeat(MAX_LOG_OPS as usize * 2 / 5);
+        type_text(&s, &id, 0, &paste);
+        type_text(&s, &id, 0, &paste);
+        assert!(std::fs::metadata(&log).unwrap().len() > 0, "two pastes are appended to the log");
+        type_text(&s, &id, 0, &paste);
+        assert!(!log.exists(), "the third would pass the bound: the document is saved whole");
+        let body = DocStore::new(d.path()).with(Which::Drafts, |d| Ok::<_, StoreError>(d.post(&id).unwrap().body)).unwrap();
+        assert_eq!(body.len(), long.len() + 3 * paste.len());
+        // A process that loads a log counts its operations too.
+        type_text(&s, &id, 0, &paste);
+        let other = DocStore::new(d.path());
+        type_text(&other, &id, 0, &paste);
+        assert!(log.exists());
+        type_text(&other, &id, 0, &paste);
+        assert!(!log.exists(), "the loaded log's operations count toward the bound");
     }
 
     #[test]
