@@ -130,9 +130,11 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
     drop(fresh);
     drop(spokes);
 
-    // Whole-set verification, as a spoke does at start: every manifest of the frontier and
-    // every live post document against the certificate, the documents read from the
-    // writer's files and loaded on every core (`spokes_sync::set::load_posts`).
+    // Whole-set verification, as a spoke does when it holds no verified view of a blog: every
+    // manifest of the frontier and every live post document against the certificate, the
+    // documents read from the writer's files (the bytes a spoke stores) and loaded on every
+    // core as a spoke loads the documents it stored (`load_checked_posts`: their expansion
+    // was checked when they arrived).
     let t0 = Instant::now();
     let cert = profile.certificate()?;
     let file: Value = serde_json::from_slice(&std::fs::read(w.join("set/manifests.json"))?)?;
@@ -145,7 +147,7 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
         files.push((id, std::fs::read(&path)?));
     }
     let saved: Vec<(&str, &[u8])> = files.iter().map(|(id, b)| (id.as_str(), b.as_slice())).collect();
-    replica.posts = spokes_sync::set::load_posts(&blog_id, &saved).map_err(|(id, e)| anyhow::anyhow!("post {id}: {e}"))?;
+    replica.posts = spokes_sync::set::load_checked_posts(&blog_id, &saved).map_err(|(id, e)| anyhow::anyhow!("post {id}: {e}"))?;
     let loaded_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_| None).map_err(|b| anyhow::anyhow!("the set does not verify: {}", b.1.message))?;

@@ -63,7 +63,8 @@ impl Inner {
         if let Some((_, d)) = self.post_docs.lock().unwrap_or_else(|p| p.into_inner()).get(&key).filter(|(h, _)| *h == hash) {
             return Some(d.clone());
         }
-        match PostDoc::load(&bytes, blog_id, id) {
+        // Bytes a session charged to its expansion budget before they were stored.
+        match PostDoc::load_checked(&bytes, blog_id, id) {
             Ok(d) => Some(d),
             Err(e) => {
                 tracing::error!(blog = %blog_id, post = id, "a stored post document is unreadable: {e}");
@@ -226,7 +227,7 @@ impl Inner {
         if !missing.is_empty() {
             let stored: Vec<(String, Vec<u8>)> = missing.iter().filter_map(|id| Some((id.clone(), self.store.set_post(blog_id, id).ok()??))).collect();
             let saved: Vec<(&str, &[u8])> = stored.iter().map(|(id, b)| (id.as_str(), b.as_slice())).collect();
-            if let Ok(posts) = spokes_sync::set::load_posts(blog_id, &saved) {
+            if let Ok(posts) = spokes_sync::set::load_checked_posts(blog_id, &saved) {
                 replica.posts.extend(posts);
             }
         }

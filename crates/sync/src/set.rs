@@ -69,10 +69,21 @@ pub type Loader<'a> = dyn FnMut(&str) -> Option<PostDoc> + Send + 'a;
 ///
 /// Errors: the first post, in the order given, that does not load, with its error.
 pub fn load_posts(blog_id: &BlogId, posts: &[(&str, &[u8])]) -> Result<BTreeMap<String, PostDoc>, (String, spokes_core::postdoc::PostDocError)> {
+    load_posts_with(blog_id, posts, PostDoc::load)
+}
+
+/// [`load_posts`] for bytes that already passed an expansion check
+/// ([`PostDoc::load_checked`]): a session's records charged to its budget, or a store's own
+/// copies of bytes it checked before storing them.
+pub fn load_checked_posts(blog_id: &BlogId, posts: &[(&str, &[u8])]) -> Result<BTreeMap<String, PostDoc>, (String, spokes_core::postdoc::PostDocError)> {
+    load_posts_with(blog_id, posts, PostDoc::load_checked)
+}
+
+fn load_posts_with(blog_id: &BlogId, posts: &[(&str, &[u8])], load_one: fn(&[u8], &BlogId, &str) -> Result<PostDoc, spokes_core::postdoc::PostDocError>) -> Result<BTreeMap<String, PostDoc>, (String, spokes_core::postdoc::PostDocError)> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Threads only pay for themselves past a few dozen documents.
     let threads = cores.min(posts.len() / 32).max(1);
-    let load = |chunk: &[(&str, &[u8])]| chunk.iter().map(|(id, bytes)| PostDoc::load(bytes, blog_id, id).map(|d| (id.to_string(), d)).map_err(|e| (id.to_string(), e))).collect::<Vec<_>>();
+    let load = |chunk: &[(&str, &[u8])]| chunk.iter().map(|(id, bytes)| load_one(bytes, blog_id, id).map(|d| (id.to_string(), d)).map_err(|e| (id.to_string(), e))).collect::<Vec<_>>();
     let loaded: Vec<Result<(String, PostDoc), (String, spokes_core::postdoc::PostDocError)>> = if threads == 1 {
         load(posts)
     } else {
@@ -427,7 +438,7 @@ where
         let mut doc = match (replica.post(&id, load).cloned(), whole) {
             (Some(mut d), _) => {
                 let r = if whole {
-                    PostDoc::load(bytes, &replica.blog_id, &id).map_err(|e| e.to_string()).and_then(|mut w| d.merge(&mut w).map_err(|e| e.to_string()))
+                    PostDoc::load_checked(bytes, &replica.blog_id, &id).map_err(|e| e.to_string()).and_then(|mut w| d.merge(&mut w).map_err(|e| e.to_string()))
                 } else {
                     d.automerge().load_incremental(bytes).map(|_| ()).map_err(|e| e.to_string())
                 };
@@ -448,7 +459,8 @@ where
         taken.insert(id, doc);
     }
     let pairs: Vec<(&str, &[u8])> = new_docs.iter().map(|(id, b)| (id.as_str(), *b)).collect();
-    match load_posts(&replica.blog_id, &pairs) {
+    // Each record was charged to the session's budget above.
+    match load_checked_posts(&replica.blog_id, &pairs) {
         Ok(docs) => {
             for (id, mut doc) in docs {
                 if let Err(e) = check_taken(&mut doc, &replica.blog_id, &id, &all) {
