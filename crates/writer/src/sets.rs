@@ -211,7 +211,9 @@ impl Profile {
             return None;
         }
         let bytes = std::fs::read(self.path(&format!("set/posts/{id}.automerge"))).ok()?;
-        PostDoc::load(&bytes, self.blog_id(), id).ok()
+        // This computer wrote the file: its own save, or bytes a session or an archive's
+        // import checked against expansion before they were written.
+        PostDoc::load_checked(&bytes, self.blog_id(), id).ok()
     }
 
     /// Writes the set: the `changed` posts' documents, then the manifests; deletes the
@@ -521,7 +523,8 @@ pub(crate) fn archived_set(set: spokes_core::archive::ArchiveSet, certificate: &
     let recent = file.recent.iter().take(spokes_sync::set::MAX_RECENT).filter_map(|m| m.open(certificate, blog_id).ok()).collect();
     let mut replica = SetReplica { blog_id: blog_id.clone(), certificate: Some(certificate.clone()), frontier, recent, posts: BTreeMap::new() };
     let saved: Vec<(&str, &[u8])> = set.posts.iter().map(|(id, b)| (id.as_str(), b.as_slice())).collect();
-    replica.posts = spokes_sync::set::load_posts(blog_id, &saved).map_err(|(id, e)| bad(format!("post {id}: {e}")))?;
+    // Each document was checked against expansion as the archive was read.
+    replica.posts = spokes_sync::set::load_checked_posts(blog_id, &saved).map_err(|(id, e)| bad(format!("post {id}: {e}")))?;
     let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_| None).map_err(|b| bad(b.1.message))?;
     // Every live post must come with its document: a set missing one would publish without it.
     if let Some(m) = verified.merged()
