@@ -356,6 +356,12 @@ pub fn load_automerge(bytes: &[u8]) -> Result<AutoCommit, DocError> {
     AutoCommit::load_with_options(bytes, load_options()).map_err(|e| DocError::Corrupt(e.to_string()))
 }
 
+/// Operations in the changes of `doc` after `heads` (all of them for no heads), from the
+/// changes' metadata: no change is decoded.
+pub fn ops_after(doc: &mut AutoCommit, heads: &[automerge::ChangeHash]) -> u64 {
+    doc.get_changes_meta(heads).iter().map(|c| (c.max_op + 1).saturating_sub(c.start_op)).sum()
+}
+
 /// The changes of `doc` after `heads` (all of them for no heads), each as an Automerge change
 /// chunk, deflate-compressed where that makes it smaller (Automerge's compressed change chunk,
 /// which every Automerge loader reads; `save_after` writes them uncompressed). What a peer

@@ -333,12 +333,6 @@ where
     Ok((incoming, theirs_whole))
 }
 
-/// Operations in the changes of `doc` after `heads` (all of them for no heads), from the
-/// changes' metadata: no change is decoded.
-fn ops_after(doc: &mut AutoCommit, heads: &[ChangeHash]) -> u64 {
-    doc.get_changes_meta(heads).iter().map(|c| (c.max_op + 1).saturating_sub(c.start_op)).sum()
-}
-
 /// The SHA-256 (lowercase hex) of an ASCII-armored certificate, as a `spokes/sync/2` hello
 /// names it ([`Hello::certificate`]).
 pub fn certificate_hash(armored: &[u8]) -> String {
@@ -490,8 +484,8 @@ where
         // the whole saved document, made once for all peers (or at hand); encoding the
         // changes it lacks one by one would cost more, for each peer.
         let lacks_much = |fork: &mut AutoCommit| {
-            let lacking = ops_after(fork, theirs);
-            lacking > 0 && lacking * 3 > ops_after(fork, &[])
+            let lacking = spokes_core::doc::ops_after(fork, theirs);
+            lacking > 0 && lacking * 3 > spokes_core::doc::ops_after(fork, &[])
         };
         let (outgoing, whole): (std::borrow::Cow<'_, [u8]>, bool) = if !knows_all || theirs == mine.as_slice() {
             (Default::default(), false)

@@ -26,6 +26,7 @@
 use crate::fsutil::write_atomic;
 use automerge::ChangeHash;
 use spokes_core::BlogDoc;
+use spokes_core::doc::ops_after;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -37,12 +38,6 @@ const MIN_COMPACT_BYTES: u64 = 256 * 1024;
 /// The most operations the log holds before compaction: applying them at load takes about
 /// half a second (Automerge applies 200,000 to 500,000 operations a second change by change).
 pub const MAX_LOG_OPS: u64 = 100_000;
-
-/// Operations in the changes of `doc` after `heads`, from the changes' metadata (no change is
-/// decoded).
-fn ops_after(doc: &mut automerge::AutoCommit, heads: &[ChangeHash]) -> u64 {
-    doc.get_changes_meta(heads).iter().map(|c| (c.max_op + 1).saturating_sub(c.start_op)).sum()
-}
 
 /// Errors of the document store.
 #[derive(Debug, thiserror::Error)]
