@@ -48,7 +48,9 @@ use crate::statement::{SignedStatement, StatementError, verify_detached};
 use automerge::ChangeHash;
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use imbl::OrdMap;
+use imbl::ordmap::DiffItem;
+use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -370,11 +372,12 @@ pub struct Manifest {
     pub settings_rev: u64,
     /// The settings JSON, as signed.
     pub settings: Vec<u8>,
-    /// The index: post ID to leaf. Shared between copies until one changes (a session holds
-    /// several copies of a manifest of thousands of posts).
-    entries: Arc<BTreeMap<String, Entry>>,
+    /// The index: post ID to leaf. A persistent B-tree (`imbl`): a copy shares every node
+    /// with the original until one changes, so the next manifest after one edit costs one
+    /// path of the tree, and comparing two related manifests visits only what differs.
+    entries: OrdMap<String, Entry>,
     /// Each entry's leaf bytes and leaf hash; the same keys as `entries`.
-    leaves: Arc<BTreeMap<String, Leaf>>,
+    leaves: OrdMap<String, Leaf>,
 }
 
 /// One leaf's bytes ([`leaf_bytes`]) and its RFC 9162 leaf hash; shared between copies.
@@ -405,19 +408,19 @@ pub struct PostProof {
 impl Manifest {
     /// An empty manifest at rev 0 with `settings`.
     pub fn new(blog_id: BlogId, settings: &SiteSettings) -> Manifest {
-        Manifest { blog_id, rev: 0, settings_rev: 0, settings: settings_bytes(settings), entries: Arc::default(), leaves: Arc::default() }
+        Manifest { blog_id, rev: 0, settings_rev: 0, settings: settings_bytes(settings), entries: OrdMap::new(), leaves: OrdMap::new() }
     }
 
     /// The index: post ID to leaf, sorted by post ID.
-    pub fn entries(&self) -> &BTreeMap<String, Entry> {
+    pub fn entries(&self) -> &OrdMap<String, Entry> {
         &self.entries
     }
 
     /// Sets post `id`'s leaf as given (its own rev included). For tests and tools that build
     /// a manifest leaf by leaf; a writer uses [`Manifest::put_post`] and [`Manifest::forget`].
     pub fn insert(&mut self, id: &str, entry: Entry) {
-        Arc::make_mut(&mut self.leaves).insert(id.to_owned(), Leaf::of(leaf_bytes(id, &entry)));
-        Arc::make_mut(&mut self.entries).insert(id.to_owned(), entry);
+        self.leaves.insert(id.to_owned(), Leaf::of(leaf_bytes(id, &entry)));
+        self.entries.insert(id.to_owned(), entry);
     }
 
     /// The next manifest to sign after this one: the same content at `rev + 1`. Leaves and
@@ -515,7 +518,7 @@ impl Manifest {
         if leaves.len() != header.leaves {
             return Err(ManifestError::Mismatch("the number of leaves"));
         }
-        let mut m = Manifest { blog_id: header.blog_id.clone(), rev: header.rev, settings_rev: header.settings_rev, settings: Vec::new(), entries: Arc::default(), leaves: Arc::default() };
+        let mut m = Manifest { blog_id: header.blog_id.clone(), rev: header.rev, settings_rev: header.settings_rev, settings: Vec::new(), entries: OrdMap::new(), leaves: OrdMap::new() };
         for leaf in leaves {
             if m.take_leaf(header, leaf)? {
                 return Err(ManifestError::Malformed("the same post has two leaves".into()));
@@ -538,7 +541,10 @@ impl Manifest {
         if m.entries.len() != header.leaves {
             return Err(ManifestError::Mismatch("the number of leaves"));
         }
-        if m.entries.values().any(|e| e.rev() > header.rev) {
+        // Each changed leaf was checked against `header` as it was taken, and every leaf of
+        // `base` is at most its rev (it was checked so): only a base newer than the header
+        // can have left a newer leaf in place.
+        if base.rev > header.rev && m.entries.values().any(|e| e.rev() > header.rev) {
             return Err(ManifestError::Malformed("a leaf is newer than its manifest".into()));
         }
         m.finish(header, settings)
@@ -551,8 +557,8 @@ impl Manifest {
             return Err(ManifestError::Malformed("a leaf is newer than its manifest".into()));
         }
         // The parse is strict (one leaf has one byte form), so these are its bytes.
-        Arc::make_mut(&mut self.leaves).insert(id.clone(), Leaf::of(leaf.to_vec()));
-        Ok(Arc::make_mut(&mut self.entries).insert(id, entry).is_some())
+        self.leaves.insert(id.clone(), Leaf::of(leaf.to_vec()));
+        Ok(self.entries.insert(id, entry).is_some())
     }
 
     /// Checks the settings and the root against `header`.
@@ -571,12 +577,24 @@ impl Manifest {
     }
 
     /// The post IDs whose leaves differ between `self` and `other` (added, changed or gone).
+    /// Visits only the parts of the two indexes that are not shared (a manifest and the one
+    /// made from it cost what changed between them).
     pub fn changed_since(&self, other: &Manifest) -> BTreeSet<String> {
-        if Arc::ptr_eq(&self.entries, &other.entries) {
-            return BTreeSet::new();
-        }
-        let ids: BTreeSet<&String> = self.entries.keys().chain(other.entries.keys()).collect();
-        ids.into_iter().filter(|id| self.entries.get(*id) != other.entries.get(*id)).cloned().collect()
+        other.entries.diff(&self.entries).map(|d| diff_key(&d).clone()).collect()
+    }
+
+    /// The post IDs that `self` lists and `base` does not, or lists with another leaf (the
+    /// leaves a difference from `base` carries). Visits only what the two do not share.
+    pub fn added_or_changed_since(&self, base: &Manifest) -> Vec<String> {
+        base.entries.diff(&self.entries).filter_map(|d| match d {
+            DiffItem::Add(id, _) | DiffItem::Update { new: (id, _), .. } => Some(id.clone()),
+            DiffItem::Remove(..) => None,
+        }).collect()
+    }
+
+    /// Whether every post `other` lists is listed here too (at any leaf).
+    pub fn lists_all_of(&self, other: &Manifest) -> bool {
+        !other.entries.diff(&self.entries).any(|d| matches!(d, DiffItem::Remove(..)))
     }
 
     /// Whether this manifest makes `other` redundant: its settings are at least as new and,
@@ -587,12 +605,23 @@ impl Manifest {
         if self.settings_rev < other.settings_rev || (self.settings_rev == other.settings_rev && self.settings != other.settings) {
             return false;
         }
-        other.entries.iter().all(|(id, theirs)| match (self.entries.get(id), theirs) {
-            (None, _) => false,
-            (Some(Entry::Gone { rev }), t) => *rev >= t.rev(),
-            (Some(Entry::Post(_)), Entry::Gone { .. }) => false,
-            (Some(Entry::Post(mine)), Entry::Post(t)) => mine.rev >= t.rev && (mine.heads == t.heads || contains(id, &mine.heads, &t.heads)),
+        // A leaf both list the same way is covered; only the others are looked at.
+        other.entries.diff(&self.entries).all(|d| match d {
+            DiffItem::Add(..) => true,
+            DiffItem::Remove(..) => false,
+            DiffItem::Update { old: (id, theirs), new: (_, mine) } => match (mine, theirs) {
+                (Entry::Gone { rev }, t) => *rev >= t.rev(),
+                (Entry::Post(_), Entry::Gone { .. }) => false,
+                (Entry::Post(mine), Entry::Post(t)) => mine.rev >= t.rev && (mine.heads == t.heads || contains(id, &mine.heads, &t.heads)),
+            },
         })
+    }
+}
+
+/// The post ID a difference between two indexes is about.
+fn diff_key<'a>(d: &DiffItem<'a, 'a, String, Entry>) -> &'a String {
+    match d {
+        DiffItem::Add(id, _) | DiffItem::Remove(id, _) | DiffItem::Update { new: (id, _), .. } => id,
     }
 }
 
@@ -613,11 +642,13 @@ pub fn merge<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Option<Ma
             out.settings_rev = m.settings_rev;
             out.settings = m.settings.clone();
         }
-        for (id, theirs) in m.entries.iter() {
+        // Only where the two differ (a post only `out` lists stays as it is).
+        let differing: Vec<(String, Entry)> = out.entries.diff(&m.entries).filter_map(|d| match d {
+            DiffItem::Add(id, e) | DiffItem::Update { new: (id, e), .. } => Some((id.clone(), e.clone())),
+            DiffItem::Remove(..) => None,
+        }).collect();
+        for (id, theirs) in &differing {
             let mine = out.entries.get(id);
-            if mine == Some(theirs) {
-                continue;
-            }
             let merged = match (mine, theirs) {
                 (None, _) => None,
                 (Some(mine), t) if t.rev() != mine.rev() => (t.rev() < mine.rev()).then(|| mine.clone()),
@@ -633,8 +664,8 @@ pub fn merge<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Option<Ma
             match merged {
                 // Theirs as it is: its leaf is made already.
                 None => {
-                    Arc::make_mut(&mut out.entries).insert(id.clone(), theirs.clone());
-                    Arc::make_mut(&mut out.leaves).insert(id.clone(), m.leaves[id].clone());
+                    out.entries.insert(id.clone(), theirs.clone());
+                    out.leaves.insert(id.clone(), m.leaves[id].clone());
                 }
                 Some(e) if out.entries.get(id) == Some(&e) => {}
                 Some(e) => out.insert(id, e),

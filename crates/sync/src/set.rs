@@ -487,10 +487,15 @@ where
         return Err(refuse(send, RemoteError::new(Code::TooLarge, format!("more than {MAX_FRONTIER} manifests published at once"))).await);
     }
     if let Some(now) = replica.merged() {
-        let was_live: BTreeSet<&String> = before.as_ref().map(|b| b.posts().map(|(id, _)| id).collect()).unwrap_or_default();
-        for (id, e) in now.entries() {
-            if matches!(e, Entry::Gone { .. }) && (was_live.contains(id) || replica.posts.contains_key(id)) {
-                outcome.forgotten.insert(id.clone());
+        // Gone now, and live before or held here: only the leaves that changed can have gone.
+        let mut candidates: BTreeSet<String> = replica.posts.keys().cloned().collect();
+        if let Some(b) = &before {
+            candidates.extend(now.changed_since(b));
+        }
+        for id in candidates {
+            let was_live = before.as_ref().is_some_and(|b| matches!(b.entries().get(&id), Some(Entry::Post(_))));
+            if matches!(now.entries().get(&id), Some(Entry::Gone { .. })) && (was_live || replica.posts.contains_key(&id)) {
+                outcome.forgotten.insert(id);
             }
         }
     }
@@ -522,8 +527,12 @@ where
 /// (all leaves with none). A difference only adds or replaces leaves, so a base with a post
 /// `m` does not know (a concurrent manifest from another computer) cannot be one.
 fn wire<'a>(m: &SignedManifest, bases: impl Iterator<Item = &'a SignedManifest>) -> ManifestWire {
-    let base = bases.filter(|b| b.manifest.entries().keys().all(|id| m.manifest.entries().contains_key(id))).max_by_key(|b| b.manifest.rev);
-    let leaves = m.manifest.entries().iter().filter(|(id, e)| base.is_none_or(|b| b.manifest.entries().get(*id) != Some(*e))).filter_map(|(id, _)| m.manifest.leaf(id)).map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+    let base = bases.filter(|b| m.manifest.lists_all_of(&b.manifest)).max_by_key(|b| b.manifest.rev);
+    let ids: Vec<String> = match base {
+        Some(b) => m.manifest.added_or_changed_since(&b.manifest),
+        None => m.manifest.entries().keys().cloned().collect(),
+    };
+    let leaves = ids.iter().filter_map(|id| m.manifest.leaf(id)).map(|l| String::from_utf8_lossy(l).into_owned()).collect();
     let settings = (base.is_none_or(|b| b.manifest.settings != m.manifest.settings)).then(|| String::from_utf8_lossy(&m.manifest.settings).into_owned());
     ManifestWire { statement: m.signed.statement.clone(), signature: hex::encode(&m.signed.signature), base: base.map(|b| hex::encode(b.hash())), settings, leaves }
 }
@@ -902,8 +911,14 @@ pub struct StoredManifest {
     pub signature: String,
     /// The settings JSON text.
     pub settings: String,
-    /// The leaves, sorted by post ID.
+    /// The leaves, sorted by post ID: all of them, or with `base`, only those added or
+    /// changed since that manifest.
     pub leaves: Vec<String>,
+    /// When stored as a difference: the header hash (64 lowercase hex) of the manifest whose
+    /// leaves the others are ([`StoredManifest::difference`]). Absent in the whole form,
+    /// which is what bundles, archives and spokes keep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
 }
 
 impl StoredManifest {
@@ -914,12 +929,36 @@ impl StoredManifest {
             signature: hex::encode(&m.signed.signature),
             settings: String::from_utf8_lossy(&m.manifest.settings).into_owned(),
             leaves: m.manifest.leaf_texts(),
+            base: None,
         }
+    }
+
+    /// `m` stored as its difference from `base` (its settings, and the leaves added or changed
+    /// since `base`), or `None` when `base` lists a post `m` does not or is newer than `m`.
+    /// Costs what differs when `m` was made from `base` (they share their index).
+    pub fn difference(m: &SignedManifest, base: &SignedManifest) -> Option<StoredManifest> {
+        if base.manifest.rev > m.manifest.rev || !m.manifest.lists_all_of(&base.manifest) {
+            return None;
+        }
+        let leaves = m.manifest.added_or_changed_since(&base.manifest).iter().filter_map(|id| m.manifest.leaf(id)).map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+        Some(StoredManifest {
+            statement: m.signed.statement.clone(),
+            signature: hex::encode(&m.signed.signature),
+            settings: String::from_utf8_lossy(&m.manifest.settings).into_owned(),
+            leaves,
+            base: Some(hex::encode(base.hash())),
+        })
     }
 
     /// [`StoredManifest::open`], or `None` when a key `cert` declares lost signed it (what a
     /// lost key signed no longer counts; the caller leaves it out).
     pub fn open_unless_lost(&self, cert: &Certificate, blog_id: &BlogId) -> Result<Option<SignedManifest>, manifest::ManifestError> {
+        self.open_on_unless_lost(cert, blog_id, None)
+    }
+
+    /// [`StoredManifest::open_unless_lost`] for a manifest that may be stored as a difference
+    /// from `base`.
+    pub fn open_on_unless_lost(&self, cert: &Certificate, blog_id: &BlogId, base: Option<&SignedManifest>) -> Result<Option<SignedManifest>, manifest::ManifestError> {
         let lost = cert.lost_keys();
         if !lost.is_empty() {
             let signature = hex::decode(&self.signature).unwrap_or_default();
@@ -928,17 +967,30 @@ impl StoredManifest {
                 return Ok(None);
             }
         }
-        self.open(cert, blog_id).map(Some)
+        self.open_on(cert, blog_id, base).map(Some)
     }
 
     /// Reads it back, checking the signature against `cert` and the leaves against the
-    /// header. Errors as [`spokes_core::manifest::ManifestError`].
+    /// header. Errors as [`spokes_core::manifest::ManifestError`]; `Malformed` for one
+    /// stored as a difference.
     pub fn open(&self, cert: &Certificate, blog_id: &BlogId) -> Result<SignedManifest, manifest::ManifestError> {
+        self.open_on(cert, blog_id, None)
+    }
+
+    /// [`StoredManifest::open`] for a manifest that may be stored as a difference from
+    /// `base` (which must then be the manifest it names). The rebuilt manifest is checked
+    /// whole against its header, as any other.
+    pub fn open_on(&self, cert: &Certificate, blog_id: &BlogId, base: Option<&SignedManifest>) -> Result<SignedManifest, manifest::ManifestError> {
         let signature = hex::decode(&self.signature).map_err(|_| manifest::ManifestError::Malformed("the signature is not hex".into()))?;
         let signed = SignedStatement { statement: self.statement.clone(), signature };
         let header = signed.verify_header(cert, blog_id)?.header().clone();
         let leaves: Vec<Vec<u8>> = self.leaves.iter().map(|l| l.as_bytes().to_vec()).collect();
-        let manifest = Manifest::from_parts(&header, self.settings.as_bytes().to_vec(), &leaves)?;
+        let settings = self.settings.as_bytes().to_vec();
+        let manifest = match (&self.base, base) {
+            (None, _) => Manifest::from_parts(&header, settings, &leaves)?,
+            (Some(named), Some(b)) if *named == hex::encode(b.hash()) => Manifest::from_base(&header, settings, &b.manifest, &leaves)?,
+            (Some(named), _) => return Err(manifest::ManifestError::Malformed(format!("stored as a difference from manifest {named}, which is not at hand"))),
+        };
         Ok(SignedManifest { signed, manifest })
     }
 }
