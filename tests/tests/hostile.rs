@@ -548,8 +548,8 @@ fn hostile_set_sessions_are_refused_and_change_nothing() {
     // The author signs a second manifest without sending it: a header the spoke lacks.
     spokes_ok(&w, PASS, &["new", "--title", "Not sent yet", "--body", "Offline words."]);
     spokes_ok(&w, PASS, &["publish", "--offline"]);
-    let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(w.join("set/manifests.json")).unwrap()).unwrap();
-    let (unsent, manifest) = (stored["frontier"][0].clone(), stored["recent"][0].clone());
+    let (frontier, recent) = stored_manifests(&w);
+    let (unsent, manifest) = (frontier[0].clone(), recent[0].clone());
     let hello = hostile::set_hello(&blog);
     let parts = hostile::manifests;
     let opening = || vec![hello.clone(), hostile::certificate(cert.clone()), Frame::json(FrameType::ManifestHave, &Vec::<String>::new())];
@@ -589,11 +589,11 @@ fn hostile_set_sessions_are_refused_and_change_nothing() {
     author_still_publishes(&s, &w, &blog, "After the attack");
 }
 
-/// The manifests an upgraded profile holds (`set/manifests.json`): (frontier, recent).
+/// The manifests an upgraded profile holds, each whole: (frontier, recent).
 fn stored_manifests(w: &Path) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
-    let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(w.join("set/manifests.json")).unwrap()).unwrap();
-    let list = |k: &str| stored[k].as_array().cloned().unwrap_or_default();
-    (list("frontier"), list("recent"))
+    let (frontier, recent) = spokes_writer::Profile::open(w).unwrap().stored_manifests().unwrap();
+    let json = |ms: Vec<spokes_sync::set::StoredManifest>| ms.into_iter().map(|m| serde_json::to_value(m).unwrap()).collect();
+    (json(frontier), json(recent))
 }
 
 /// What a spoke holds of a set blog in its database: (manifests, post documents, bytes of

@@ -147,7 +147,8 @@ fn a_profile_restored_from_a_version_1_archive_moves_to_documents_per_post() {
     let (recovery, archive) = (fixtures().join("recovery.json"), fixtures().join("blog.spokes"));
     spokes_ok(&w, FIXTURE_PASS, &["restore", "--recovery", recovery.to_str().unwrap(), "--archive", archive.to_str().unwrap()]);
     assert!(spokes_ok(&w, FIXTURE_PASS, &["upgrade", "--offline"]).contains("1 published posts moved"));
-    let manifests = std::fs::read_to_string(w.join("set/manifests.json")).unwrap();
+    let (frontier, _) = spokes_writer::Profile::open(&w).unwrap().stored_manifests().unwrap();
+    let manifests = serde_json::to_string(&frontier).unwrap();
     assert!(manifests.contains(" kept ") && !manifests.contains("withdrawn") && !manifests.contains("tomorrow"), "{manifests}");
     assert!(spokes_ok(&w, FIXTURE_PASS, &["verify"]).starts_with("Verified"));
 }

@@ -138,7 +138,12 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
     let t0 = Instant::now();
     let cert = profile.certificate()?;
     let file: Value = serde_json::from_slice(&std::fs::read(w.join("set/manifests.json"))?)?;
-    let frontier = file["frontier"].as_array().context("frontier")?.iter().map(|m| Ok(serde_json::from_value::<spokes_sync::set::StoredManifest>(m.clone())?.open(&cert, &blog_id)?)).collect::<Result<Vec<_>>>()?;
+    // The manifests are kept as differences from an anchor, which is read and checked first.
+    let anchor = match file["anchor"].as_str() {
+        Some(h) => Some(serde_json::from_slice::<spokes_sync::set::StoredManifest>(&std::fs::read(w.join(format!("set/anchor-{h}.json")))?)?.open(&cert, &blog_id)?),
+        None => None,
+    };
+    let frontier = file["frontier"].as_array().context("frontier")?.iter().map(|m| Ok(serde_json::from_value::<spokes_sync::set::StoredManifest>(m.clone())?.open_on(&cert, &blog_id, anchor.as_ref())?)).collect::<Result<Vec<_>>>()?;
     let mut replica = spokes_sync::set::SetReplica { blog_id: blog_id.clone(), certificate: Some(cert), frontier, recent: vec![], posts: Default::default() };
     let mut files = Vec::new();
     for f in std::fs::read_dir(w.join("set/posts"))? {

@@ -39,32 +39,75 @@ struct SignMark {
     scheduled: Vec<(String, DateTime<FixedOffset>)>,
 }
 
-/// A set as [`Profile::load_set`] last read it (`key`: BLAKE3 of the manifests file and the
-/// certificate).
+/// A set as [`Profile::load_set`] last read it (`key`: BLAKE3 of the manifests file, the
+/// anchor file and the certificate), with the anchor its manifests are stored against.
 #[derive(Debug)]
 pub(crate) struct OpenedSet {
     key: [u8; 32],
     replica: SetReplica,
     lost_rev: Option<u64>,
+    anchor: Option<SignedManifest>,
 }
 
-/// The key of [`OpenedSet`]: BLAKE3 over the manifests file's length and bytes, then the
-/// certificate file.
-fn set_key(manifests: &[u8], certificate: &[u8]) -> [u8; 32] {
+/// The key of [`OpenedSet`]: BLAKE3 over the manifests file's length and bytes, the anchor
+/// file's length and bytes, then the certificate file.
+fn set_key(manifests: &[u8], anchor: &[u8], certificate: &[u8]) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
-    hasher.update(&(manifests.len() as u64).to_le_bytes());
-    hasher.update(manifests);
+    for part in [manifests, anchor] {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
     hasher.update(certificate);
     hasher.finalize().into()
 }
 
-/// `set/manifests.json`, version 1.
+/// The version of `set/manifests.json` this build writes. Version 1 kept every manifest
+/// whole; version 2 keeps them as differences from an anchor (read both).
+const MANIFESTS_VERSION: u32 = 2;
+
+/// `set/manifests.json`. In version 2, a manifest with a `base` is stored as its difference
+/// from the anchor, `set/anchor-<header hash>.json` (one manifest, whole, as
+/// [`StoredManifest`]): a publish of one post writes one leaf per manifest, not the whole
+/// index again. The anchor is written again when the newest manifest has moved far from it.
 #[derive(Serialize, Deserialize)]
 struct ManifestsFile {
     version: u32,
     frontier: Vec<StoredManifest>,
     #[serde(default)]
     recent: Vec<StoredManifest>,
+    /// The anchor's header hash (64 lowercase hex), when one is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    anchor: Option<String>,
+}
+
+/// `set/folded.json`, version 2: the merged manifest the blog document last matched, as
+/// its leaves that differ from the anchor `anchor` (header hash, hex). Version 1 is a JSON
+/// array of every leaf (as text).
+#[derive(Serialize, Deserialize)]
+struct FoldedFile {
+    version: u32,
+    anchor: String,
+    leaves: Vec<String>,
+}
+
+/// What [`Profile::fold_set`] reads from `set/folded.json`.
+enum Folded {
+    /// Version 1: every leaf's text.
+    Whole(BTreeSet<String>),
+    /// Version 2: the anchor's header hash, and the leaves that differ from it, by post ID.
+    OnAnchor { anchor: String, leaves: BTreeMap<String, String> },
+}
+
+/// The anchor file of the manifest whose header hash is `hash` (hex).
+fn anchor_file(hash: &str) -> String {
+    format!("set/anchor-{hash}.json")
+}
+
+/// Whether `anchor` still serves as the base of `newest`: `newest` lists every post it does,
+/// and differs from it in at most an eighth of its leaves (at least 256).
+fn anchor_serves(anchor: &SignedManifest, newest: &SignedManifest) -> bool {
+    let limit = (newest.manifest.entries().len() / 8).max(256);
+    StoredManifest::difference(newest, anchor).is_some_and(|d| d.leaves.len() <= limit)
 }
 
 impl Profile {
@@ -135,8 +178,10 @@ impl Profile {
         if !self.is_set() {
             return Ok(Vec::new());
         }
-        let mut entries = vec![(MANIFESTS.to_owned(), self.read(MANIFESTS)?)];
+        // Whole, in version 1 (what every reader of archives takes).
         let replica = self.load_set()?;
+        let file = ManifestsFile { version: 1, frontier: replica.frontier.iter().map(StoredManifest::of).collect(), recent: replica.recent.iter().map(StoredManifest::of).collect(), anchor: None };
+        let mut entries = vec![(MANIFESTS.to_owned(), serde_json::to_vec(&file).unwrap_or_default())];
         if let Some(m) = replica.merged() {
             for (id, _) in m.posts() {
                 let path = self.path(&format!("set/posts/{id}.automerge"));
@@ -155,6 +200,13 @@ impl Profile {
         self.save_set(&mut replica, &ids, &BTreeSet::new())
     }
 
+    /// The manifests this computer holds, each whole (as bundles and archives carry them):
+    /// (frontier, recent). Errors as [`Profile::load_set`].
+    pub fn stored_manifests(&self) -> Result<(Vec<StoredManifest>, Vec<StoredManifest>), ProfileError> {
+        let r = self.load_set()?;
+        Ok((r.frontier.iter().map(StoredManifest::of).collect(), r.recent.iter().map(StoredManifest::of).collect()))
+    }
+
     /// The set as stored (manifests checked against the certificate; no post documents yet).
     pub(crate) fn load_set(&self) -> Result<SetReplica, ProfileError> {
         Ok(self.load_set_noting_lost()?.0)
@@ -167,28 +219,47 @@ impl Profile {
     fn load_set_noting_lost(&self) -> Result<(SetReplica, Option<u64>), ProfileError> {
         let path = self.path(MANIFESTS);
         let bytes = std::fs::read(&path).map_err(|source| ProfileError::Io { path: path.clone(), source })?;
+        let damaged = |m: String| ProfileError::Damaged { path: path.clone(), message: m };
+        let file: ManifestsFile = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+        if file.version > MANIFESTS_VERSION {
+            return Err(ProfileError::NewerVersion(file.version));
+        }
+        let anchor_bytes = match &file.anchor {
+            Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) => self.read(&anchor_file(h))?,
+            Some(_) => return Err(damaged("the anchor is not a header hash".into())),
+            None => Vec::new(),
+        };
         let cert_bytes = self.read("certificate.asc")?;
-        let key = set_key(&bytes, &cert_bytes);
+        let key = set_key(&bytes, &anchor_bytes, &cert_bytes);
         let cached = self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|c| c.key == key).map(|c| (c.replica.clone_manifests(), c.lost_rev));
         if let Some(hit) = cached {
             return Ok(hit);
         }
         let cert = spokes_core::Certificate::from_bytes(&cert_bytes)?;
-        let (replica, lost_rev) = self.open_set(&path, &bytes, cert)?;
-        *self.set_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(OpenedSet { key, replica: replica.clone_manifests(), lost_rev });
+        let anchor = match &file.anchor {
+            None => None,
+            Some(h) => {
+                let apath = self.path(&anchor_file(h));
+                let adamaged = |m: String| ProfileError::Damaged { path: apath.clone(), message: m };
+                let stored: StoredManifest = serde_json::from_slice(&anchor_bytes).map_err(|e| adamaged(e.to_string()))?;
+                let a = stored.open(&cert, self.blog_id()).map_err(|e| adamaged(e.to_string()))?;
+                if hex::encode(a.hash()) != *h {
+                    return Err(adamaged("the anchor is not the manifest its name says".into()));
+                }
+                Some(a)
+            }
+        };
+        let (replica, lost_rev) = self.open_set(&path, &file, cert, anchor.as_ref())?;
+        *self.set_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(OpenedSet { key, replica: replica.clone_manifests(), lost_rev, anchor });
         Ok((replica, lost_rev))
     }
 
-    fn open_set(&self, path: &std::path::Path, bytes: &[u8], cert: spokes_core::Certificate) -> Result<(SetReplica, Option<u64>), ProfileError> {
+    fn open_set(&self, path: &std::path::Path, file: &ManifestsFile, cert: spokes_core::Certificate, anchor: Option<&SignedManifest>) -> Result<(SetReplica, Option<u64>), ProfileError> {
         let damaged = |m: String| ProfileError::Damaged { path: path.to_path_buf(), message: m };
-        let file: ManifestsFile = serde_json::from_slice(bytes).map_err(|e| damaged(e.to_string()))?;
-        if file.version != 1 {
-            return Err(ProfileError::NewerVersion(file.version));
-        }
         let mut frontier = Vec::new();
         let mut lost_rev: Option<u64> = None;
         for m in &file.frontier {
-            match m.open_unless_lost(&cert, self.blog_id()).map_err(|e| damaged(e.to_string()))? {
+            match m.open_on_unless_lost(&cert, self.blog_id(), anchor).map_err(|e| damaged(e.to_string()))? {
                 Some(m) => frontier.push(m),
                 None => {
                     let rev = spokes_core::manifest::Header::parse(m.statement.as_bytes()).map(|h| h.rev).unwrap_or(0);
@@ -196,7 +267,7 @@ impl Profile {
                 }
             }
         }
-        let recent = file.recent.iter().filter_map(|m| m.open(&cert, self.blog_id()).ok()).collect();
+        let recent = file.recent.iter().filter_map(|m| m.open_on(&cert, self.blog_id(), anchor).ok()).collect();
         let mut replica = SetReplica { blog_id: self.blog_id().clone(), certificate: Some(cert), frontier, recent, posts: BTreeMap::new() };
         if lost_rev.is_some() {
             // The blog stands where the other computers' manifests left it.
@@ -228,12 +299,33 @@ impl Profile {
                 write_atomic(&p, &d.save()).map_err(io(p.clone()))?;
             }
         }
-        let file = ManifestsFile { version: 1, frontier: replica.frontier.iter().map(StoredManifest::of).collect(), recent: replica.recent.iter().map(StoredManifest::of).collect() };
+        // The anchor: the one in use while it serves the newest manifest, else the newest.
+        let held = self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|c| c.anchor.clone());
+        let newest = replica.frontier.iter().max_by_key(|m| m.manifest.rev);
+        let anchor = match (held, newest) {
+            (Some(a), Some(n)) if anchor_serves(&a, n) => Some(a),
+            (_, n) => n.cloned(),
+        };
+        let anchor_bytes = match &anchor {
+            Some(a) => {
+                let bytes = serde_json::to_vec(&StoredManifest::of(a)).unwrap_or_default();
+                let name = anchor_file(&hex::encode(a.hash()));
+                // Written once under its name; the manifests file names it after.
+                if self.read(&name).ok().as_deref() != Some(bytes.as_slice()) {
+                    self.write(&name, &bytes)?;
+                }
+                bytes
+            }
+            None => Vec::new(),
+        };
+        let stored = |m: &SignedManifest| anchor.as_ref().and_then(|a| StoredManifest::difference(m, a)).unwrap_or_else(|| StoredManifest::of(m));
+        let file = ManifestsFile { version: MANIFESTS_VERSION, frontier: replica.frontier.iter().map(stored).collect(), recent: replica.recent.iter().map(stored).collect(), anchor: anchor.as_ref().map(|a| hex::encode(a.hash())) };
         let bytes = serde_json::to_vec(&file).unwrap_or_default();
         self.write(MANIFESTS, &bytes)?;
+        self.remove_other_anchors(file.anchor.as_deref());
         // What was just written is what the next read would find (the manifests are checked).
-        let key = set_key(&bytes, &self.read("certificate.asc")?);
-        *self.set_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(OpenedSet { key, replica: replica.clone_manifests(), lost_rev: None });
+        let key = set_key(&bytes, &anchor_bytes, &self.read("certificate.asc")?);
+        *self.set_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(OpenedSet { key, replica: replica.clone_manifests(), lost_rev: None, anchor });
         for id in forgotten.iter().filter(|id| is_post_id(id)) {
             let p = dir.join(format!("{id}.automerge"));
             match std::fs::remove_file(&p) {
@@ -242,6 +334,21 @@ impl Profile {
             }
         }
         Ok(())
+    }
+
+    /// Deletes the anchor files other than `keep`'s (left by an anchor replaced, or by a write
+    /// cut short). A failure is logged: the next write tries again.
+    fn remove_other_anchors(&self, keep: Option<&str>) {
+        let Ok(dir) = std::fs::read_dir(self.path("set")) else { return };
+        let keep = keep.map(|h| format!("anchor-{h}.json"));
+        for e in dir.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("anchor-") && name.ends_with(".json") && Some(&name) != keep.as_ref()
+                && let Err(err) = std::fs::remove_file(e.path())
+            {
+                tracing::warn!("could not delete {}: {err}", e.path().display());
+            }
+        }
     }
 
     /// Derives the next manifest from the blog document as of `now` and signs it with `key`
@@ -442,10 +549,20 @@ impl Profile {
         let Some(merged) = replica.merged() else { return Ok(0) };
         // Only the leaves that changed since the last fold (or this computer's last publish)
         // are read: a sync that brings one post costs one post.
-        let folded = self.folded_leaves();
+        let anchor = self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|c| c.anchor.clone());
+        let candidates: Vec<String> = match (self.folded(), &anchor) {
+            (Folded::OnAnchor { anchor: named, leaves }, Some(a)) if named == hex::encode(a.hash()) => {
+                // A post that differs neither from the anchor nor in the record was folded.
+                let ids: BTreeSet<String> = merged.changed_since(&a.manifest).into_iter().chain(leaves.keys().cloned()).collect();
+                let folded_leaf = |id: &str| leaves.get(id).map(|l| l.as_bytes()).or_else(|| a.manifest.leaf(id));
+                ids.into_iter().filter(|id| merged.leaf(id) != folded_leaf(id)).collect()
+            }
+            (Folded::Whole(folded), _) => merged.entries().keys().filter(|id| merged.leaf(id).is_none_or(|l| std::str::from_utf8(l).is_ok_and(|l| !folded.contains(l)))).cloned().collect(),
+            // A record on an anchor no longer held: every post is compared.
+            (Folded::OnAnchor { .. }, _) => merged.entries().keys().cloned().collect(),
+        };
         let mut wanted: Vec<(String, Option<Post>)> = Vec::new();
-        let changed = merged.entries().iter().filter(|(id, _)| merged.leaf(id).is_none_or(|l| std::str::from_utf8(l).is_ok_and(|l| !folded.contains(l))));
-        for (id, entry) in changed {
+        for (id, entry) in candidates.iter().filter_map(|id| merged.entries().get(id).map(|e| (id, e))) {
             match entry {
                 Entry::Post(l) => {
                     let d = match replica.posts.get(id) {
@@ -491,15 +608,32 @@ impl Profile {
         Ok(n)
     }
 
-    /// The leaves (as text) of the merged manifest this computer's blog document last matched.
-    fn folded_leaves(&self) -> BTreeSet<String> {
-        std::fs::read(self.path(FOLDED)).ok().and_then(|b| serde_json::from_slice::<Vec<String>>(&b).ok()).unwrap_or_default().into_iter().collect()
+    /// The merged manifest this computer's blog document last matched (nothing when the
+    /// record is missing or unreadable: every post is then compared).
+    fn folded(&self) -> Folded {
+        let bytes = std::fs::read(self.path(FOLDED)).unwrap_or_default();
+        if let Ok(f) = serde_json::from_slice::<FoldedFile>(&bytes)
+            && f.version == 2
+        {
+            let leaves = f.leaves.into_iter().filter_map(|l| spokes_core::manifest::parse_leaf(l.as_bytes()).ok().map(|(id, _)| (id, l))).collect();
+            return Folded::OnAnchor { anchor: f.anchor, leaves };
+        }
+        Folded::Whole(serde_json::from_slice::<Vec<String>>(&bytes).unwrap_or_default().into_iter().collect())
     }
 
-    /// Records that the blog document matches `m`'s leaves.
+    /// Records that the blog document matches `m`'s leaves: as its difference from the
+    /// anchor when `m` lists every post the anchor does (a publish of one post writes one
+    /// leaf), else whole.
     fn remember_folded(&self, m: &spokes_core::manifest::Manifest) -> Result<(), ProfileError> {
-        let leaves = m.leaf_texts();
-        self.write(FOLDED, &serde_json::to_vec(&leaves).unwrap_or_default())
+        let anchor = self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|c| c.anchor.clone());
+        let bytes = match anchor.filter(|a| m.lists_all_of(&a.manifest)) {
+            Some(a) => {
+                let leaves = m.added_or_changed_since(&a.manifest).iter().filter_map(|id| m.leaf(id)).map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+                serde_json::to_vec(&FoldedFile { version: 2, anchor: hex::encode(a.hash()), leaves })
+            }
+            None => serde_json::to_vec(&m.leaf_texts()),
+        };
+        self.write(FOLDED, &bytes.unwrap_or_default())
     }
 }
 
@@ -552,11 +686,71 @@ mod tests {
         assert_eq!(p.upgrade_to_set(&mut key, chrono::Utc::now().fixed_offset()).unwrap(), 1);
         let first = p.load_set().unwrap();
         assert_eq!(p.load_set().unwrap().frontier, first.frontier, "read again, the same");
-        let path = p.path(MANIFESTS);
+        // The leaf is in the anchor the manifests file names.
+        let file: ManifestsFile = serde_json::from_slice(&std::fs::read(p.path(MANIFESTS)).unwrap()).unwrap();
+        let path = p.path(&anchor_file(file.anchor.as_deref().unwrap()));
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, text.replace(" first ", " fiRst ")).unwrap();
         assert!(matches!(p.load_set(), Err(ProfileError::Damaged { .. })), "an altered leaf no longer matches its signed root");
         std::fs::write(&path, &text).unwrap();
         assert_eq!(p.load_set().unwrap().frontier, first.frontier);
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(p.load_set(), Err(ProfileError::Io { .. })), "a missing anchor is an error, not an empty blog");
+    }
+
+    /// A publish of one post writes that post's leaf, not the whole index: the manifests are
+    /// kept as differences from an anchor, which is replaced (and the old one deleted) once
+    /// the newest manifest has moved far from it. A fresh read finds the same set, and a
+    /// version 1 file (every manifest whole) is still read.
+    #[test]
+    fn manifests_are_kept_as_differences_from_an_anchor() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        for i in 0..300 {
+            p.new_post(&format!("Post {i}"), "Words.", &[]).unwrap();
+        }
+        let mut key = p.unlock("pw").unwrap();
+        p.publish_local(&mut key, None).unwrap();
+        assert_eq!(p.upgrade_to_set(&mut key, chrono::Utc::now().fixed_offset()).unwrap(), 300);
+        let anchors = || std::fs::read_dir(p.path("set")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with("anchor-")).collect::<Vec<_>>();
+        let first_anchor = anchors();
+        assert_eq!(first_anchor.len(), 1);
+        let posts = p.posts().unwrap();
+        // One edit: the manifests file holds the new leaf, the old one (now recent) and settings.
+        let mut edited = posts[0].post.clone();
+        edited.body = "Other words.".into();
+        p.update_post(&edited).unwrap();
+        p.publish_local(&mut key, Some(std::slice::from_ref(&edited.id))).unwrap();
+        assert!(p.sign_set(&mut key, chrono::Utc::now().fixed_offset()).unwrap());
+        let file: ManifestsFile = serde_json::from_slice(&std::fs::read(p.path(MANIFESTS)).unwrap()).unwrap();
+        assert_eq!(file.version, MANIFESTS_VERSION);
+        assert_eq!(file.frontier[0].leaves.len(), 1, "one leaf for one edited post");
+        assert!(std::fs::metadata(p.path(MANIFESTS)).unwrap().len() < 4096);
+        assert_eq!(anchors(), first_anchor);
+        let fresh = Profile::open(tmp.path()).unwrap().load_set().unwrap();
+        assert_eq!(fresh.frontier, p.load_set().unwrap().frontier);
+        assert_eq!(fresh.recent, p.load_set().unwrap().recent);
+        // Past 256 changed leaves (an eighth of 300 is less), the newest becomes the anchor.
+        for post in posts.iter().take(260) {
+            let mut e = post.post.clone();
+            e.body = "Changed again.".into();
+            p.update_post(&e).unwrap();
+        }
+        p.publish_local(&mut key, None).unwrap();
+        assert!(p.sign_set(&mut key, chrono::Utc::now().fixed_offset()).unwrap());
+        let now = anchors();
+        assert_eq!(now.len(), 1, "the old anchor is deleted");
+        assert_ne!(now, first_anchor);
+        let file: ManifestsFile = serde_json::from_slice(&std::fs::read(p.path(MANIFESTS)).unwrap()).unwrap();
+        assert_eq!(file.frontier[0].leaves.len(), 0, "the newest is the anchor");
+        assert_eq!(Profile::open(tmp.path()).unwrap().load_set().unwrap().frontier, p.load_set().unwrap().frontier);
+        // Nothing to take in: the record of what the blog document matches is on the anchor.
+        assert_eq!(p.fold_set(&mut key).unwrap(), 0);
+        // Version 1, every manifest whole, as earlier builds wrote it.
+        let set = p.load_set().unwrap();
+        let v1 = ManifestsFile { version: 1, frontier: set.frontier.iter().map(StoredManifest::of).collect(), recent: set.recent.iter().map(StoredManifest::of).collect(), anchor: None };
+        std::fs::write(p.path(MANIFESTS), serde_json::to_vec(&v1).unwrap()).unwrap();
+        assert_eq!(Profile::open(tmp.path()).unwrap().load_set().unwrap().frontier, set.frontier);
+        assert_eq!(p.fold_set(&mut key).unwrap(), 0);
     }
 }
