@@ -378,7 +378,23 @@ pub struct Manifest {
     entries: OrdMap<String, Entry>,
     /// Each entry's leaf bytes and leaf hash; the same keys as `entries`.
     leaves: OrdMap<String, Leaf>,
+    /// The Merkle root over the leaves, once computed or checked; emptied whenever a leaf
+    /// changes ([`Manifest::put_leaf`]).
+    root: RootCache,
 }
+
+/// A computed Merkle root, kept with its manifest. Two manifests compare equal whatever their
+/// caches hold.
+#[derive(Clone, Debug, Default)]
+struct RootCache(std::sync::OnceLock<Hash>);
+
+impl PartialEq for RootCache {
+    fn eq(&self, _: &RootCache) -> bool {
+        true
+    }
+}
+
+impl Eq for RootCache {}
 
 /// One leaf's bytes ([`leaf_bytes`]) and its RFC 9162 leaf hash; shared between copies.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -408,7 +424,7 @@ pub struct PostProof {
 impl Manifest {
     /// An empty manifest at rev 0 with `settings`.
     pub fn new(blog_id: BlogId, settings: &SiteSettings) -> Manifest {
-        Manifest { blog_id, rev: 0, settings_rev: 0, settings: settings_bytes(settings), entries: OrdMap::new(), leaves: OrdMap::new() }
+        Manifest { blog_id, rev: 0, settings_rev: 0, settings: settings_bytes(settings), entries: OrdMap::new(), leaves: OrdMap::new(), root: RootCache::default() }
     }
 
     /// The index: post ID to leaf, sorted by post ID.
@@ -419,7 +435,7 @@ impl Manifest {
     /// Sets post `id`'s leaf as given (its own rev included). For tests and tools that build
     /// a manifest leaf by leaf; a writer uses [`Manifest::put_post`] and [`Manifest::forget`].
     pub fn insert(&mut self, id: &str, entry: Entry) {
-        self.leaves.insert(id.to_owned(), Leaf::of(leaf_bytes(id, &entry)));
+        self.put_leaf(id.to_owned(), Leaf::of(leaf_bytes(id, &entry)));
         self.entries.insert(id.to_owned(), entry);
     }
 
@@ -496,10 +512,20 @@ impl Manifest {
         self.leaves.values().map(|l| l.hash).collect()
     }
 
+    /// Sets post `id`'s leaf; the root is computed again when next asked for.
+    fn put_leaf(&mut self, id: String, leaf: Leaf) {
+        self.leaves.insert(id, leaf);
+        self.root = RootCache::default();
+    }
+
+    /// The Merkle root over the leaves (computed once per set of leaves).
+    fn root(&self) -> Hash {
+        *self.root.0.get_or_init(|| merkle::root(&self.leaf_hashes()))
+    }
+
     /// The header to sign for this manifest.
     pub fn header(&self) -> Header {
-        let hashes = self.leaf_hashes();
-        Header { blog_id: self.blog_id.clone(), rev: self.rev, settings_rev: self.settings_rev, settings_hash: merkle::sha256(&self.settings), leaves: hashes.len(), root: merkle::root(&hashes) }
+        Header { blog_id: self.blog_id.clone(), rev: self.rev, settings_rev: self.settings_rev, settings_hash: merkle::sha256(&self.settings), leaves: self.leaves.len(), root: self.root() }
     }
 
     /// The inclusion proof of post `id`'s leaf, if the index has it.
@@ -518,7 +544,7 @@ impl Manifest {
         if leaves.len() != header.leaves {
             return Err(ManifestError::Mismatch("the number of leaves"));
         }
-        let mut m = Manifest { blog_id: header.blog_id.clone(), rev: header.rev, settings_rev: header.settings_rev, settings: Vec::new(), entries: OrdMap::new(), leaves: OrdMap::new() };
+        let mut m = Manifest { blog_id: header.blog_id.clone(), rev: header.rev, settings_rev: header.settings_rev, settings: Vec::new(), entries: OrdMap::new(), leaves: OrdMap::new(), root: RootCache::default() };
         for leaf in leaves {
             if m.take_leaf(header, leaf)? {
                 return Err(ManifestError::Malformed("the same post has two leaves".into()));
@@ -534,7 +560,7 @@ impl Manifest {
         if changed.len() > header.leaves {
             return Err(ManifestError::Mismatch("the number of leaves"));
         }
-        let mut m = Manifest { blog_id: header.blog_id.clone(), rev: header.rev, settings_rev: header.settings_rev, settings: Vec::new(), entries: base.entries.clone(), leaves: base.leaves.clone() };
+        let mut m = Manifest { blog_id: header.blog_id.clone(), rev: header.rev, settings_rev: header.settings_rev, settings: Vec::new(), entries: base.entries.clone(), leaves: base.leaves.clone(), root: RootCache::default() };
         for leaf in changed {
             m.take_leaf(header, leaf)?;
         }
@@ -557,7 +583,7 @@ impl Manifest {
             return Err(ManifestError::Malformed("a leaf is newer than its manifest".into()));
         }
         // The parse is strict (one leaf has one byte form), so these are its bytes.
-        self.leaves.insert(id.clone(), Leaf::of(leaf.to_vec()));
+        self.put_leaf(id.clone(), Leaf::of(leaf.to_vec()));
         Ok(self.entries.insert(id, entry).is_some())
     }
 
@@ -570,7 +596,7 @@ impl Manifest {
             return Err(ManifestError::Mismatch("the settings"));
         }
         self.settings = settings;
-        if merkle::root(&self.leaf_hashes()) != header.root {
+        if self.root() != header.root {
             return Err(ManifestError::Mismatch("the Merkle root"));
         }
         Ok(self)
@@ -665,7 +691,7 @@ pub fn merge<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Option<Ma
                 // Theirs as it is: its leaf is made already.
                 None => {
                     out.entries.insert(id.clone(), theirs.clone());
-                    out.leaves.insert(id.clone(), m.leaves[id].clone());
+                    out.put_leaf(id.clone(), m.leaves[id].clone());
                 }
                 Some(e) if out.entries.get(id) == Some(&e) => {}
                 Some(e) => out.insert(id, e),

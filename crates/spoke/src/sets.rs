@@ -11,13 +11,52 @@
 use super::*;
 use spokes_core::postdoc::PostDoc;
 use std::collections::BTreeSet;
-use spokes_sync::set::{SetOutcome, SetReplica, SignedManifest, StoredManifest, VerifiedSet};
+use spokes_core::Certificate;
+use spokes_sync::set::{SetOutcome, SetReplica, SignedManifest, VerifiedSet};
 
-/// A set blog's verified manifests as stored: (frontier, recent).
-pub(crate) type CachedManifests = std::sync::Arc<(Vec<SignedManifest>, Vec<SignedManifest>)>;
+/// A set blog's verified manifests as stored.
+#[derive(Debug)]
+pub(crate) struct HeldManifests {
+    frontier: Vec<SignedManifest>,
+    recent: Vec<SignedManifest>,
+    /// The manifest the others are stored against.
+    anchor: Option<SignedManifest>,
+}
+
+/// [`HeldManifests`] shared between sessions.
+pub(crate) type CachedManifests = std::sync::Arc<HeldManifests>;
+
+/// Opens a set blog's stored manifests against `cert`: the anchor first, then the others
+/// (rebuilt on it when stored as differences). A frontier manifest a key since declared lost
+/// signed is left out (it no longer counts); a superseded one that no longer verifies is only
+/// a base for differences and is left out too. Errors as `ManifestError`, for the anchor or a
+/// frontier manifest.
+fn open_stored(stored: store::StoredManifests, cert: &Certificate, blog_id: &BlogId) -> Result<HeldManifests, spokes_core::manifest::ManifestError> {
+    // The anchor is the one stored whole that the differences name.
+    let named: Option<String> = stored.frontier.iter().chain(&stored.recent).find_map(|m| m.base.clone());
+    let anchor = match (&named, &stored.anchor) {
+        (None, _) => None,
+        (Some(_), Some(a)) => Some(a.open(cert, blog_id)?),
+        (Some(h), None) => {
+            let whole = stored.frontier.iter().chain(&stored.recent).filter(|m| m.base.is_none());
+            let mut found = None;
+            for m in whole {
+                let opened = m.open(cert, blog_id)?;
+                if hex::encode(opened.hash()) == *h {
+                    found = Some(opened);
+                    break;
+                }
+            }
+            Some(found.ok_or_else(|| spokes_core::manifest::ManifestError::Malformed(format!("stored as differences from manifest {h}, which is not stored")))?)
+        }
+    };
+    let frontier = stored.frontier.iter().filter_map(|m| m.open_on_unless_lost(cert, blog_id, anchor.as_ref()).transpose()).collect::<Result<Vec<SignedManifest>, _>>()?;
+    let recent: Vec<SignedManifest> = stored.recent.iter().filter_map(|m| m.open_on(cert, blog_id, anchor.as_ref()).ok()).collect();
+    Ok(HeldManifests { frontier, recent, anchor })
+}
 
 impl Inner {
-    fn cache_manifests(&self, blog_id: &BlogId, frontier: &[SignedManifest], recent: &[SignedManifest]) {
+    fn cache_manifests(&self, blog_id: &BlogId, frontier: &[SignedManifest], recent: &[SignedManifest], anchor: Option<SignedManifest>) {
         let mut cache = self.manifests.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= DOC_CACHE_BLOGS
             && !cache.contains_key(blog_id)
@@ -25,7 +64,7 @@ impl Inner {
         {
             cache.remove(&k);
         }
-        cache.insert(blog_id.clone(), std::sync::Arc::new((frontier.to_vec(), recent.to_vec())));
+        cache.insert(blog_id.clone(), std::sync::Arc::new(HeldManifests { frontier: frontier.to_vec(), recent: recent.to_vec(), anchor }));
     }
 
     /// The stored set replica of `blog_id` (its manifests; post documents are loaded on
@@ -39,17 +78,12 @@ impl Inner {
         }
         let cached = self.manifests.lock().unwrap_or_else(|p| p.into_inner()).get(blog_id).cloned();
         if let Some(c) = cached.filter(|_| b.format == 2) {
-            return Ok(Some(SetReplica { blog_id: blog_id.clone(), certificate: Some(b.certificate), frontier: c.0.clone(), recent: c.1.clone(), posts: Default::default() }));
+            return Ok(Some(SetReplica { blog_id: blog_id.clone(), certificate: Some(b.certificate), frontier: c.frontier.clone(), recent: c.recent.clone(), posts: Default::default() }));
         }
-        let (frontier, recent) = self.store.set_manifests(blog_id).map_err(|e| internal(&e))?;
-        // A manifest a key since declared lost signed is left out (it no longer counts).
-        let open = |ms: Vec<StoredManifest>| ms.iter().filter_map(|m| m.open_unless_lost(&b.certificate, blog_id).transpose()).collect::<Result<Vec<SignedManifest>, _>>();
-        let frontier = open(frontier).map_err(|e| internal(&format!("a stored manifest does not verify: {e}")))?;
-        // A superseded manifest that no longer verifies (a key declared lost since) is only
-        // a base for differences: it is left out.
-        let recent: Vec<SignedManifest> = recent.iter().filter_map(|m| m.open(&b.certificate, blog_id).ok()).collect();
+        let stored = self.store.set_manifests(blog_id).map_err(|e| internal(&e))?;
+        let HeldManifests { frontier, recent, anchor } = open_stored(stored, &b.certificate, blog_id).map_err(|e| internal(&format!("a stored manifest does not verify: {e}")))?;
         if b.format == 2 {
-            self.cache_manifests(blog_id, &frontier, &recent);
+            self.cache_manifests(blog_id, &frontier, &recent, anchor);
         }
         Ok(Some(SetReplica { blog_id: blog_id.clone(), certificate: Some(b.certificate), frontier, recent, posts: Default::default() }))
     }
@@ -141,10 +175,19 @@ impl Inner {
         // The listings of the posts this view rendered (all of them when it was built whole),
         // for the next start.
         let listings: Vec<(String, Vec<u8>)> = view.posts.iter().filter(|p| previous.is_none() || changed_views.contains(&p.id)).filter_map(|p| Some((p.id.clone(), listing::encode(p)?))).collect();
-        let write = store::SetWrite { frontier: &replica.frontier, recent: &replica.recent, changed: &changed, forgotten: &forgotten, keep_images: Some(&view.images), listings: &listings };
+        // The anchor the manifests are stored against: the one in use while it serves the
+        // newest manifest and no post was forgotten (an old anchor would keep a forgotten
+        // post's leaf), else the newest, stored whole.
+        let held_anchor = self.manifests.lock().unwrap_or_else(|p| p.into_inner()).get(&blog_id).and_then(|c| c.anchor.clone());
+        let newest = replica.frontier.iter().max_by_key(|m| m.manifest.rev);
+        let anchor = match (held_anchor, newest) {
+            (Some(a), Some(n)) if forgotten.is_empty() && stored.as_ref().is_some_and(|b| b.format == 2) && spokes_sync::set::serves_as_anchor(&a, n) => Some(a),
+            (_, n) => n.cloned(),
+        };
+        let write = store::SetWrite { frontier: &replica.frontier, recent: &replica.recent, anchor: anchor.as_ref(), changed: &changed, forgotten: &forgotten, keep_images: Some(&view.images), listings: &listings };
         let saved = self.store.save_set(&blog_id, &cert, write);
         if saved.is_ok() {
-            self.cache_manifests(&blog_id, &replica.frontier, &replica.recent);
+            self.cache_manifests(&blog_id, &replica.frontier, &replica.recent, anchor);
         } else {
             self.manifests.lock().unwrap_or_else(|p| p.into_inner()).remove(&blog_id);
         }
@@ -266,3 +309,83 @@ impl Inner {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::manifest::{Manifest, SiteSettings};
+    use spokes_core::{BlogSettings, Identity};
+
+    fn date(s: &str) -> chrono::DateTime<chrono::FixedOffset> {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    /// A publish of one post stores one leaf per manifest: the manifests are rows of
+    /// differences from an anchor stored whole, read back to the same verified manifests.
+    /// The anchor is replaced by the newest once it has moved far from it, and whenever a post
+    /// is forgotten, so that no old anchor keeps a forgotten post's leaf.
+    #[test]
+    fn manifests_are_stored_as_differences_from_an_anchor_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store::Store::open(&dir.path().join("spoke.db")).unwrap();
+        let id = Identity::generate("Ada", "pw").unwrap();
+        let mut key = id.unlock("pw").unwrap();
+        let cert = id.certificate();
+        let (blog, salt) = BlogId::bound_to(&id.fingerprint());
+        assert!(store.admit_open(&blog, &cert).unwrap());
+        let settings = SiteSettings { blog: BlogSettings { title: "Notes".into(), ..Default::default() }, spokes: vec![], owner: id.fingerprint(), blog_id_salt: salt };
+        let mut m = Manifest::new(blog.clone(), &settings).next_revision();
+        m.settings_rev = m.rev;
+        let heads = |n: u8| vec![automerge::ChangeHash([n; 32])];
+        for i in 0..400u32 {
+            m.put_post(&format!("{i:016x}"), &format!("post-{i}"), date("2026-01-01T00:00:00Z"), date("2026-01-01T00:00:00Z"), &heads(1));
+        }
+        let first = SignedManifest::sign(m, &mut key).unwrap();
+        let write = |frontier: &[SignedManifest], recent: &[SignedManifest], anchor: &SignedManifest, forgotten: &[String]| {
+            store.save_set(&blog, &cert, store::SetWrite { frontier, recent, anchor: Some(anchor), changed: &[], forgotten, keep_images: None, listings: &[] }).unwrap();
+        };
+        let rows = || {
+            let db = rusqlite::Connection::open(dir.path().join("spoke.db")).unwrap();
+            let mut st = db.prepare("SELECT recent, length(manifest), base IS NOT NULL FROM set_manifests ORDER BY rev").unwrap();
+            st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?))).unwrap().collect::<Result<Vec<_>, _>>().unwrap()
+        };
+        let read = || open_stored(store.set_manifests(&blog).unwrap(), &cert, &blog).unwrap();
+        write(std::slice::from_ref(&first), &[], &first, &[]);
+        // One edit: the new manifest is a difference of one leaf from the first, now recent.
+        let mut next = first.manifest.next_revision();
+        next.put_post("0000000000000000", "post-0", date("2026-01-01T00:00:00Z"), date("2026-02-01T00:00:00Z"), &heads(2));
+        let second = SignedManifest::sign(next, &mut key).unwrap();
+        write(std::slice::from_ref(&second), std::slice::from_ref(&first), &first, &[]);
+        let r = rows();
+        assert_eq!(r.len(), 2);
+        assert!(!r[0].2 && r[0].0 == 1, "the first is recent and whole: {r:?}");
+        assert!(r[1].2 && r[1].0 == 0 && r[1].1 < r[0].1 / 20, "the second is a small difference: {r:?}");
+        let held = read();
+        assert_eq!((held.frontier, held.recent), (vec![second.clone()], vec![first.clone()]));
+        assert_eq!(held.anchor.map(|a| a.hash()), Some(first.hash()));
+        // A third, once the first is no longer recent: the anchor is kept in its own role.
+        let mut next = second.manifest.next_revision();
+        next.put_post("0000000000000001", "post-1", date("2026-01-01T00:00:00Z"), date("2026-03-01T00:00:00Z"), &heads(3));
+        let third = SignedManifest::sign(next, &mut key).unwrap();
+        write(std::slice::from_ref(&third), std::slice::from_ref(&second), &first, &[]);
+        assert_eq!(rows().iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 1, 0]);
+        let held = read();
+        assert_eq!((held.frontier, held.recent), (vec![third.clone()], vec![second.clone()]));
+        // A post forgotten: the newest becomes the anchor and the old one is deleted; the
+        // differences are written again on it.
+        let mut next = third.manifest.next_revision();
+        next.forget("0000000000000002");
+        let fourth = SignedManifest::sign(next, &mut key).unwrap();
+        write(std::slice::from_ref(&fourth), std::slice::from_ref(&third), &fourth, &["0000000000000002".to_owned()]);
+        let r = rows();
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(r[0].2 && r[0].0 == 1 && !r[1].2 && r[1].0 == 0, "{r:?}");
+        let held = read();
+        assert_eq!((held.frontier, held.recent), (vec![fourth.clone()], vec![third]));
+        assert_eq!(held.anchor.map(|a| a.hash()), Some(fourth.hash()));
+        // A difference whose anchor is missing is an error, not a smaller blog.
+        let db = rusqlite::Connection::open(dir.path().join("spoke.db")).unwrap();
+        db.execute("DELETE FROM set_manifests WHERE base IS NULL", []).unwrap();
+        assert!(open_stored(store.set_manifests(&blog).unwrap(), &cert, &blog).is_err());
+    }
+}

@@ -1,9 +1,9 @@
 //! The spoke's storage: one SQLite database in WAL mode (`spoke.db` in the data folder).
 //!
-//! Schema version 8 (`PRAGMA user_version = 8`; version 1 lacked `sealed_drafts`, version 2
+//! Schema version 9 (`PRAGMA user_version = 9`; version 1 lacked `sealed_drafts`, version 2
 //! lacked `images`, version 3 lacked the council and moderation tables and columns, version 4
 //! `document_increments`, version 5 the set tables, version 6 `set_posts.size`, version 7
-//! `set_posts.listing`; all are upgraded on open):
+//! `set_posts.listing`, version 8 `set_manifests.base`; all are upgraded on open):
 //!
 //! | table | holds |
 //! |---|---|
@@ -20,7 +20,7 @@
 //! | `council_entries` | the council's signed membership entries ([`crate::council`]) |
 //! | `council_invites` | council invite tokens, uses left, expiry (Unix seconds) |
 //! | `peer_heads` | per (peer, blog) the heads the peer last offered in its catalog (rollback detection) |
-//! | `set_manifests` | a set blog's signed manifests by header hash: the frontier, and superseded ones kept as bases of differences (`recent`) |
+//! | `set_manifests` | a set blog's signed manifests by header hash (`StoredManifest` JSON): the frontier (`recent` 0), superseded ones kept as bases of differences (`recent` 1), and the anchor (`recent` 2 when it is neither); a row with `base` (the anchor's hash) holds only the leaves that differ from the anchor |
 //! | `set_posts` | a set blog's live post documents (saved Automerge bytes), each one's size in bytes, and its listing as the reader view shows it (`crate::listing`; NULL until rendered, and again whenever the document is replaced) |
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -32,7 +32,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Schema version of `spoke.db`.
-pub const STORE_SCHEMA: i64 = 8;
+pub const STORE_SCHEMA: i64 = 9;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -161,12 +161,34 @@ impl DocumentWrite {
     }
 }
 
+/// `set_manifests.recent` of a frontier manifest.
+const ROLE_FRONTIER: i64 = 0;
+/// `set_manifests.recent` of a superseded manifest kept as a base of differences.
+const ROLE_RECENT: i64 = 1;
+/// `set_manifests.recent` of the anchor when it is neither of the others.
+const ROLE_ANCHOR: i64 = 2;
+
+/// A set blog's manifests as [`Store::set_manifests`] reads them: those with a `base` are
+/// differences from the anchor, which is among them (in `anchor` when it is in neither list).
+#[derive(Debug, Default)]
+pub struct StoredManifests {
+    /// The frontier, newest rev first.
+    pub frontier: Vec<StoredManifest>,
+    /// Superseded manifests kept as bases of differences, newest rev first.
+    pub recent: Vec<StoredManifest>,
+    /// The anchor, when it is neither in the frontier nor recent.
+    pub anchor: Option<StoredManifest>,
+}
+
 /// What a `spokes/sync/2` session writes ([`Store::save_set`]).
 pub struct SetWrite<'a> {
     /// The manifests of the frontier, in order (only those not stored yet are written out).
     pub frontier: &'a [spokes_sync::set::SignedManifest],
     /// Superseded manifests kept as bases of differences, newest first.
     pub recent: &'a [spokes_sync::set::SignedManifest],
+    /// The manifest the others are stored as differences from (`None`: each stored whole).
+    /// A manifest that does not list every post it does is stored whole.
+    pub anchor: Option<&'a spokes_sync::set::SignedManifest>,
     /// Post documents to write: (post ID, saved document).
     pub changed: &'a [(String, Vec<u8>)],
     /// Post documents to delete.
@@ -368,20 +390,36 @@ impl Store {
                  COMMIT;",
             )?;
         }
+        if version < 9 {
+            // Manifests stored as differences from an anchor: each row names its base (NULL:
+            // stored whole, as every row written before).
+            conn.execute_batch(
+                "BEGIN;
+                 ALTER TABLE set_manifests ADD COLUMN base TEXT;
+                 PRAGMA user_version = 9;
+                 COMMIT;",
+            )?;
+        }
         Ok(Store { conn: Mutex::new(conn), certs: Mutex::default() })
     }
 
-    /// The stored manifests of a set blog: (frontier, recent), each as stored.
-    pub fn set_manifests(&self, blog_id: &BlogId) -> Result<(Vec<StoredManifest>, Vec<StoredManifest>), StoreError> {
+    /// The stored manifests of a set blog, each as stored (whole, or as a difference from
+    /// the anchor). Error `Damaged` for a row that does not parse or an unknown role.
+    pub fn set_manifests(&self, blog_id: &BlogId) -> Result<StoredManifests, StoreError> {
         let conn = self.conn();
         let mut st = conn.prepare_cached("SELECT recent, manifest FROM set_manifests WHERE blog_id = ?1 ORDER BY rev DESC, hash")?;
-        let rows = st.query_map(params![blog_id.as_str()], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
-        let (mut frontier, mut recent) = (Vec::new(), Vec::new());
-        for (is_recent, text) in rows {
+        let rows = st.query_map(params![blog_id.as_str()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        let mut out = StoredManifests::default();
+        for (role, text) in rows {
             let m: StoredManifest = serde_json::from_str(&text).map_err(|e| StoreError::Damaged(format!("a stored manifest: {e}")))?;
-            if is_recent { recent.push(m) } else { frontier.push(m) }
+            match role {
+                ROLE_FRONTIER => out.frontier.push(m),
+                ROLE_RECENT => out.recent.push(m),
+                ROLE_ANCHOR => out.anchor = Some(m),
+                r => return Err(StoreError::Damaged(format!("a stored manifest has role {r}"))),
+            }
         }
-        Ok((frontier, recent))
+        Ok(out)
     }
 
     /// The stored document of post `post_id` of a set blog.
@@ -453,24 +491,42 @@ impl Store {
             tx.execute("DELETE FROM statements WHERE blog_id = ?1", params![b])?;
             tx.execute("DELETE FROM sync_states WHERE blog_id = ?1", params![b])?;
         }
-        // Manifests by the hash of their header: those kept stay as they are (only whether
-        // they are recent may change), new ones are added, the others deleted.
-        let kept: Vec<(String, &spokes_sync::set::SignedManifest, bool)> = set.frontier.iter().map(|m| (m, false)).chain(set.recent.iter().map(|m| (m, true))).map(|(m, recent)| (hex::encode(m.hash()), m, recent)).collect();
-        let held: Vec<String> = {
-            let mut st = tx.prepare("SELECT hash FROM set_manifests WHERE blog_id = ?1")?;
-            st.query_map(params![b], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?
+        // Manifests by the hash of their header: those kept on the same base stay as they
+        // are (only their role may change), new ones are added (as differences from the
+        // anchor when they can be), those on another base are written again, the others
+        // deleted.
+        let anchor_hash = set.anchor.map(|a| hex::encode(a.hash()));
+        let mut kept: Vec<(String, &spokes_sync::set::SignedManifest, i64)> = set.frontier.iter().map(|m| (m, ROLE_FRONTIER)).chain(set.recent.iter().map(|m| (m, ROLE_RECENT))).map(|(m, role)| (hex::encode(m.hash()), m, role)).collect();
+        if let (Some(a), Some(h)) = (set.anchor, &anchor_hash)
+            && !kept.iter().any(|(k, _, _)| k == h)
+        {
+            kept.push((h.clone(), a, ROLE_ANCHOR));
+        }
+        let held: Vec<(String, Option<String>)> = {
+            let mut st = tx.prepare("SELECT hash, base FROM set_manifests WHERE blog_id = ?1")?;
+            st.query_map(params![b], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?.collect::<Result<Vec<_>, _>>()?
         };
-        for h in held.iter().filter(|h| !kept.iter().any(|(k, _, _)| k == *h)) {
+        for (h, _) in held.iter().filter(|(h, _)| !kept.iter().any(|(k, _, _)| k == h)) {
             tx.execute("DELETE FROM set_manifests WHERE blog_id = ?1 AND hash = ?2", params![b, h])?;
         }
-        for (hash, m, recent) in &kept {
-            if held.contains(hash) {
-                tx.execute("UPDATE set_manifests SET recent = ?3 WHERE blog_id = ?1 AND hash = ?2", params![b, hash, recent])?;
-            } else {
-                let rev = m.manifest.rev;
-                let text = serde_json::to_string(&StoredManifest::of(m)).map_err(|e| StoreError::Damaged(e.to_string()))?;
-                tx.execute("INSERT INTO set_manifests(blog_id, hash, rev, recent, manifest) VALUES (?1, ?2, ?3, ?4, ?5)", params![b, hash, rev as i64, recent, text])?;
+        for (hash, m, role) in &kept {
+            let stored_base = held.iter().find(|(h, _)| h == hash).map(|(_, base)| base);
+            // A row stays when it is whole, or a difference from this anchor.
+            if let Some(base) = stored_base
+                && (base.is_none() || *base == anchor_hash)
+            {
+                tx.execute("UPDATE set_manifests SET recent = ?3 WHERE blog_id = ?1 AND hash = ?2", params![b, hash, role])?;
+                continue;
             }
+            let stored = match set.anchor.filter(|_| anchor_hash.as_ref() != Some(hash)) {
+                Some(a) => StoredManifest::difference(m, a).unwrap_or_else(|| StoredManifest::of(m)),
+                None => StoredManifest::of(m),
+            };
+            let text = serde_json::to_string(&stored).map_err(|e| StoreError::Damaged(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO set_manifests(blog_id, hash, rev, recent, manifest, base) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(blog_id, hash) DO UPDATE SET recent = excluded.recent, manifest = excluded.manifest, base = excluded.base",
+                params![b, hash, m.manifest.rev as i64, role, text, stored.base],
+            )?;
         }
         for (id, bytes) in set.changed {
             tx.execute(
@@ -1119,14 +1175,14 @@ mod tests {
         }
         let changed = vec![("a".repeat(16), vec![0u8; 100]), ("b".repeat(16), vec![0u8; 50])];
         let keep: std::collections::BTreeSet<ImageName> = [kept.clone()].into();
-        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &[], keep_images: Some(&keep), listings: &[] }).unwrap();
+        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], anchor: None, changed: &changed, forgotten: &[], keep_images: Some(&keep), listings: &[] }).unwrap();
         assert_eq!(store.set_bytes(&blog, &[]).unwrap(), 150);
         // The post about to be replaced is left out; an unknown one changes nothing.
         assert_eq!(store.set_bytes(&blog, &[&"a".repeat(16), "f00dfeedf00dfeed"]).unwrap(), 50);
         // The operator's sizes count the post documents too (and the one picture left).
         assert!(store.blog_sizes().unwrap()[0].bytes >= 160);
         let changed = vec![("a".repeat(16), vec![0u8; 30])];
-        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &["b".repeat(16)], keep_images: None, listings: &[] }).unwrap();
+        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], anchor: None, changed: &changed, forgotten: &["b".repeat(16)], keep_images: None, listings: &[] }).unwrap();
         assert_eq!(store.set_bytes(&blog, &[]).unwrap(), 30, "a replaced document's old size and a forgotten one's are gone");
         let names: Vec<String> = {
             let conn = store.conn();
@@ -1147,9 +1203,9 @@ mod tests {
             let store = Store::open(&p).unwrap();
             assert!(store.admit_open(&blog, &cert).unwrap());
             let changed = vec![(id.clone(), vec![1u8; 40])];
-            store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &[], keep_images: None, listings: &[] }).unwrap();
+            store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], anchor: None, changed: &changed, forgotten: &[], keep_images: None, listings: &[] }).unwrap();
             // As version 7 left it.
-            store.conn().execute_batch("ALTER TABLE set_posts DROP COLUMN listing; PRAGMA user_version = 7;").unwrap();
+            store.conn().execute_batch("ALTER TABLE set_posts DROP COLUMN listing; ALTER TABLE set_manifests DROP COLUMN base; PRAGMA user_version = 7;").unwrap();
         }
         let store = Store::open(&p).unwrap();
         assert_eq!(store.set_post(&blog, &id).unwrap(), Some(vec![1u8; 40]), "the document is kept");
@@ -1158,10 +1214,10 @@ mod tests {
         assert_eq!(store.set_listings(&blog).unwrap(), vec![(id.clone(), b"listed".to_vec())], "only a stored post gets one");
         // A new document without a listing drops the old one; with one, it is stored.
         let changed = vec![(id.clone(), vec![2u8; 40])];
-        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &[], keep_images: None, listings: &[] }).unwrap();
+        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], anchor: None, changed: &changed, forgotten: &[], keep_images: None, listings: &[] }).unwrap();
         assert!(store.set_listings(&blog).unwrap().is_empty());
         let listings = vec![(id.clone(), b"new".to_vec())];
-        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], changed: &changed, forgotten: &[], keep_images: None, listings: &listings }).unwrap();
+        store.save_set(&blog, &cert, SetWrite { frontier: &[], recent: &[], anchor: None, changed: &changed, forgotten: &[], keep_images: None, listings: &listings }).unwrap();
         assert_eq!(store.set_listings(&blog).unwrap(), listings);
         drop(store);
         let v: i64 = Connection::open(&p).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
@@ -1172,7 +1228,7 @@ mod tests {
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("spoke.db");
-        Connection::open(&p).unwrap().pragma_update(None, "user_version", 9).unwrap();
-        assert!(matches!(Store::open(&p), Err(StoreError::NewerSchema(9))));
+        Connection::open(&p).unwrap().pragma_update(None, "user_version", STORE_SCHEMA + 1).unwrap();
+        assert!(matches!(Store::open(&p), Err(StoreError::NewerSchema(v)) if v == STORE_SCHEMA + 1));
     }
 }

@@ -901,6 +901,15 @@ impl VerifiedSet {
     }
 }
 
+/// Whether `anchor` still serves as the base that `newest` and the manifests before it are
+/// stored against ([`StoredManifest::difference`]): `newest` lists every post `anchor` does,
+/// and differs from it in at most an eighth of its leaves (at least 256). Past that, storing
+/// `newest` whole as the new anchor costs less than the differences would.
+pub fn serves_as_anchor(anchor: &SignedManifest, newest: &SignedManifest) -> bool {
+    let limit = (newest.manifest.entries().len() / 8).max(256);
+    anchor.manifest.rev <= newest.manifest.rev && newest.manifest.lists_all_of(&anchor.manifest) && newest.manifest.added_or_changed_since(&anchor.manifest).len() <= limit
+}
+
 /// A stored manifest (JSON, as the writer's profile and exports keep it): the signed header
 /// and the settings and leaves it signs.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -934,10 +943,11 @@ impl StoredManifest {
     }
 
     /// `m` stored as its difference from `base` (its settings, and the leaves added or changed
-    /// since `base`), or `None` when `base` lists a post `m` does not or is newer than `m`.
-    /// Costs what differs when `m` was made from `base` (they share their index).
+    /// since `base`), or `None` when `base` lists a post `m` does not. Costs what differs when
+    /// one was made from the other (they share their index). `base` may be newer than `m`
+    /// (a recent manifest on a newer anchor): reading it back then checks every leaf's rev.
     pub fn difference(m: &SignedManifest, base: &SignedManifest) -> Option<StoredManifest> {
-        if base.manifest.rev > m.manifest.rev || !m.manifest.lists_all_of(&base.manifest) {
+        if !m.manifest.lists_all_of(&base.manifest) {
             return None;
         }
         let leaves = m.manifest.added_or_changed_since(&base.manifest).iter().filter_map(|id| m.manifest.leaf(id)).map(|l| String::from_utf8_lossy(l).into_owned()).collect();
@@ -956,16 +966,22 @@ impl StoredManifest {
         self.open_on_unless_lost(cert, blog_id, None)
     }
 
+    /// Whether a key `cert` declares lost made its signature (read from the signature's
+    /// issuer; nothing is verified).
+    pub fn signed_by_lost_key(&self, cert: &Certificate) -> bool {
+        let lost = cert.lost_keys();
+        if lost.is_empty() {
+            return false;
+        }
+        let signature = hex::decode(&self.signature).unwrap_or_default();
+        SignedStatement { statement: String::new(), signature }.issuer().is_some_and(|fp| lost.contains(&fp))
+    }
+
     /// [`StoredManifest::open_unless_lost`] for a manifest that may be stored as a difference
     /// from `base`.
     pub fn open_on_unless_lost(&self, cert: &Certificate, blog_id: &BlogId, base: Option<&SignedManifest>) -> Result<Option<SignedManifest>, manifest::ManifestError> {
-        let lost = cert.lost_keys();
-        if !lost.is_empty() {
-            let signature = hex::decode(&self.signature).unwrap_or_default();
-            let signed = SignedStatement { statement: String::new(), signature };
-            if signed.issuer().is_some_and(|fp| lost.contains(&fp)) {
-                return Ok(None);
-            }
+        if self.signed_by_lost_key(cert) {
+            return Ok(None);
         }
         self.open_on(cert, blog_id, base).map(Some)
     }
@@ -982,6 +998,15 @@ impl StoredManifest {
     /// whole against its header, as any other.
     pub fn open_on(&self, cert: &Certificate, blog_id: &BlogId, base: Option<&SignedManifest>) -> Result<SignedManifest, manifest::ManifestError> {
         let signature = hex::decode(&self.signature).map_err(|_| manifest::ManifestError::Malformed("the signature is not hex".into()))?;
+        // `base` itself, stored whole beside its differences: the copy already checked (the
+        // header commits to the settings and leaves, so the same signed header is the same
+        // manifest; the differences share its index).
+        if let Some(b) = base
+            && self.statement == b.signed.statement
+            && signature == b.signed.signature
+        {
+            return Ok(b.clone());
+        }
         let signed = SignedStatement { statement: self.statement.clone(), signature };
         let header = signed.verify_header(cert, blog_id)?.header().clone();
         let leaves: Vec<Vec<u8>> = self.leaves.iter().map(|l| l.as_bytes().to_vec()).collect();

@@ -103,12 +103,6 @@ fn anchor_file(hash: &str) -> String {
     format!("set/anchor-{hash}.json")
 }
 
-/// Whether `anchor` still serves as the base of `newest`: `newest` lists every post it does,
-/// and differs from it in at most an eighth of its leaves (at least 256).
-fn anchor_serves(anchor: &SignedManifest, newest: &SignedManifest) -> bool {
-    let limit = (newest.manifest.entries().len() / 8).max(256);
-    StoredManifest::difference(newest, anchor).is_some_and(|d| d.leaves.len() <= limit)
-}
 
 impl Profile {
     /// Whether this profile keeps its published blog as a set of documents.
@@ -303,7 +297,7 @@ impl Profile {
         let held = self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|c| c.anchor.clone());
         let newest = replica.frontier.iter().max_by_key(|m| m.manifest.rev);
         let anchor = match (held, newest) {
-            (Some(a), Some(n)) if anchor_serves(&a, n) => Some(a),
+            (Some(a), Some(n)) if spokes_sync::set::serves_as_anchor(&a, n) => Some(a),
             (_, n) => n.cloned(),
         };
         let anchor_bytes = match &anchor {
