@@ -280,10 +280,12 @@ impl BlogView {
             return Self::of_set(set, previous);
         };
         let mut view = Self::set_without_posts(set, previous);
-        let live: BTreeSet<String> = set.merged().map(|m| m.posts().map(|(id, _)| id.clone()).collect()).unwrap_or_default();
+        // A post whose leaf did not change is live as it was; only the changed are looked up.
+        let merged = set.merged().cloned();
+        let live = |id: &str| merged.as_ref().is_some_and(|m| matches!(m.entries().get(id), Some(spokes_core::manifest::Entry::Post(_))));
         let image_base = format!("/b/{}/images/", view.blog_id);
-        let mut posts: Vec<std::sync::Arc<PostView>> = prev.posts.iter().filter(|p| live.contains(&p.id) && !changed.contains(&p.id)).cloned().collect();
-        for id in changed.iter().filter(|id| live.contains(*id)) {
+        let mut posts: Vec<std::sync::Arc<PostView>> = prev.posts.iter().filter(|p| !changed.contains(&p.id)).cloned().collect();
+        for id in changed.iter().filter(|id| live(id)) {
             if let Some(p) = set.post(id, load) {
                 let old = prev.posts.iter().find(|o| &o.id == id).map(|o| o.as_ref());
                 posts.push(render_set_post(set, p, old, &image_base));

@@ -370,11 +370,13 @@ where
     let after = manifest::merge(all.iter().map(|m| &m.manifest));
     let mut wants: BTreeMap<String, Vec<String>> = BTreeMap::new();
     if let Some(after) = &after {
-        for (id, listing) in after.posts() {
-            let unchanged = before.as_ref().and_then(|b| b.entries().get(id)) == Some(&Entry::Post(listing.clone()));
-            if unchanged {
-                continue;
-            }
+        // Only the leaves that differ from before can be new here (a related manifest shares
+        // the rest of its index, and the comparison skips it).
+        let changed: Vec<String> = match &before {
+            Some(b) => after.added_or_changed_since(b),
+            None => after.entries().keys().cloned().collect(),
+        };
+        for id in changed.iter().filter(|id| matches!(after.entries().get(*id), Some(Entry::Post(_)))) {
             let signed = signed_heads(all.iter(), id);
             let mine = replica.post(id, load).map(|d| d.heads()).unwrap_or_default();
             let lacks = match replica.posts.get_mut(id) {

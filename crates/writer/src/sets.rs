@@ -295,6 +295,7 @@ impl Profile {
         }
         // The anchor: the one in use while it serves the newest manifest, else the newest.
         let held = self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|c| c.anchor.clone());
+        let held_hash = held.as_ref().map(SignedManifest::hash);
         let newest = replica.frontier.iter().max_by_key(|m| m.manifest.rev);
         let anchor = match (held, newest) {
             (Some(a), Some(n)) if spokes_sync::set::serves_as_anchor(&a, n) => Some(a),
@@ -302,13 +303,17 @@ impl Profile {
         };
         let anchor_bytes = match &anchor {
             Some(a) => {
-                let bytes = serde_json::to_vec(&StoredManifest::of(a)).unwrap_or_default();
                 let name = anchor_file(&hex::encode(a.hash()));
-                // Written once under its name; the manifests file names it after.
-                if self.read(&name).ok().as_deref() != Some(bytes.as_slice()) {
-                    self.write(&name, &bytes)?;
+                // Written once under its name (the manifests file names it after), and read
+                // back while it stays the anchor: the cache key covers its bytes on disk.
+                match self.read(&name) {
+                    Ok(bytes) if held_hash.as_ref() == Some(&a.hash()) => bytes,
+                    _ => {
+                        let bytes = serde_json::to_vec(&StoredManifest::of(a)).unwrap_or_default();
+                        self.write(&name, &bytes)?;
+                        bytes
+                    }
                 }
-                bytes
             }
             None => Vec::new(),
         };
