@@ -366,6 +366,58 @@ fn a_lost_computers_manifests_stop_counting_on_an_upgraded_blog() {
     stored_without(&spokes_[0].data, &["Quicksilver", "Zeppelin"], "Marmalade");
 }
 
+/// A computer declared lost after this computer took in what it published through the set:
+/// its publishes are listed by title (they came as manifests, folded in under this
+/// computer's signature), and declaring it lost takes them back here too: its new post is
+/// deleted and the post it edited has its words back, on this computer and on the spoke, and
+/// a later publish from this computer does not bring them back under its own signature.
+#[test]
+fn a_lost_computers_publishes_folded_in_here_are_listed_and_taken_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, desk, blog) = network(tmp.path(), 1);
+    spokes_ok(&desk, PASS, &["new", "--title", "From the desk", "--body", "Marmalade stays published."]);
+    spokes_ok(&desk, PASS, &["publish"]);
+    assert!(spokes_ok(&desk, PASS, &["upgrade"]).contains("Published to 1 of 1 spoke"));
+    let recovery = tmp.path().join("recovery.json");
+    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+    let laptop = tmp.path().join("laptop");
+    spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
+    let laptop_key = spokes_writer::Profile::open(&laptop).unwrap().device_key().unwrap().to_owned();
+    spokes_ok(&laptop, PASS, &["sync"]);
+    spokes_ok(&desk, PASS, &["sync"]);
+    // The laptop publishes a post and edits the desk's; the desk takes both in.
+    spokes_ok(&laptop, PASS, &["new", "--title", "From the laptop", "--body", "Quicksilver on a train."]);
+    let desk_post = spokes_writer::Profile::open(&laptop).unwrap().posts().unwrap().into_iter().find(|s| s.post.title == "From the desk").unwrap().post;
+    spokes_ok(&laptop, PASS, &["edit", &desk_post.id, "--body", "Words a thief wrote."]);
+    assert!(spokes_ok(&laptop, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    spokes_ok(&desk, PASS, &["sync"]);
+    let mine = published(&desk);
+    assert_eq!(mine.get("From the laptop").map(String::as_str), Some("Quicksilver on a train."));
+    assert_eq!(mine.get("From the desk").map(String::as_str), Some("Words a thief wrote."));
+    let spoke = &spokes_[0];
+
+    // Listed by title, though no statement of the laptop's is on this computer.
+    let list = spokes_ok(&desk, PASS, &["device", "lost", &laptop_key]);
+    let lines: Vec<&str> = list.lines().filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())).collect();
+    assert_eq!(lines.len(), 1, "{list}");
+    assert!(lines[0].contains("From the laptop") && lines[0].contains("From the desk"), "{list}");
+    let out = spokes_ok(&desk, PASS, &["device", "lost", &laptop_key, "--keep-none", "--reason", "stolen"]);
+    assert!(out.contains("changes left your blog") && out.contains("Published to 1 of 1 spoke"), "{out}");
+    let mine = published(&desk);
+    assert!(!mine.contains_key("From the laptop"), "{mine:?}");
+    assert_eq!(mine.get("From the desk").map(String::as_str), Some("Marmalade stays published."));
+    let titles = || served(spoke, &blog);
+    assert_eq!(titles().into_keys().collect::<Vec<_>>(), ["From the desk"]);
+    assert!(titles()["From the desk"].contains("Marmalade"), "the spoke serves the desk's words again");
+    // The desk's next publish signs its own blog: the laptop's words do not come back.
+    spokes_ok(&desk, PASS, &["new", "--title", "After the theft", "--body", "Still here."]);
+    assert!(spokes_ok(&desk, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
+    let served_now = titles();
+    assert_eq!(served_now.keys().cloned().collect::<Vec<_>>(), ["After the theft", "From the desk"]);
+    assert!(served_now.values().all(|page| !page.contains("Quicksilver") && !page.contains("thief wrote")), "{served_now:?}");
+    assert!(spokes_ok(&desk, PASS, &["verify"]).starts_with("Verified"));
+}
+
 /// A council member that offers an older state of a set blog than it offered before (its
 /// database restored from an old backup) is reported as `rolled-back`, and nothing is taken
 /// from it: the copy keeps the newer revision.

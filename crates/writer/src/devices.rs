@@ -25,7 +25,8 @@ pub fn this_device_name() -> String {
 /// One publish a computer signed ([`Profile::device_publishes`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DevicePublish {
-    /// Its place among the profile's statements: pass it to [`Profile::device_lost`].
+    /// Its place among the profile's statements, or, past them, among what the published set
+    /// brought ([`crate::received`]): pass it to [`Profile::device_lost`].
     pub index: usize,
     /// The heads it signed (lowercase hex).
     pub heads: Vec<String>,
@@ -94,9 +95,14 @@ impl Profile {
     /// the writer picks from when declaring it lost ([`Profile::device_lost`]). Each names the
     /// posts it added, changed or deleted. The dates are the ones its signatures carry, which
     /// whoever holds the key writes; the order is the order this computer received them in.
+    ///
+    /// On a blog kept as a set, that computer's publishes since the upgrade came as manifests
+    /// and were folded in here: they follow, from the log of what the set brought, with
+    /// indexes past the statements'.
     pub fn device_publishes(&self, fingerprint: &str) -> Result<Vec<DevicePublish>, ProfileError> {
         let wanted = fingerprint.replace(' ', "").to_uppercase();
         let statements = self.statements()?;
+        let received: Vec<crate::received::Received> = self.received()?.into_iter().filter(|r| r.signer == wanted).collect();
         self.with_blog(|blog| {
             let titles = |blog: &mut spokes_core::BlogDoc, ids: &std::collections::BTreeSet<String>, at: &[automerge::ChangeHash], before: &[automerge::ChangeHash]| -> Vec<String> {
                 ids.iter().filter_map(|id| blog.post_at(id, at).or_else(|| blog.post_at(id, before)).map(|p| p.title)).collect()
@@ -114,6 +120,12 @@ impl Profile {
                 if known {
                     before = st.heads;
                 }
+            }
+            for (i, r) in received.iter().enumerate() {
+                let hs = |hex: &[String]| hex.iter().filter_map(|h| h.parse().ok()).collect::<Vec<automerge::ChangeHash>>();
+                let (at, before) = (hs(&r.after), hs(&r.before));
+                let ids: std::collections::BTreeSet<String> = r.posts.iter().cloned().collect();
+                out.push(DevicePublish { index: statements.len() + i, heads: r.after.clone(), signed_at: r.signed_at, titles: titles(blog, &ids, &at, &before) });
             }
             Ok(out)
         })
@@ -138,6 +150,20 @@ impl Profile {
             return Err(ProfileError::OwnDevice);
         }
         let mut statements = self.statements()?;
+        // A `keep` past the statements is among what the set brought from that computer: its
+        // statements all stay confirmed (its last one is signed again), and what the set
+        // brought after `keep` is taken back.
+        let theirs = self.received()?.into_iter().filter(|r| r.signer == wanted).count();
+        let (keep, keep_received) = match keep {
+            Some(i) if i >= statements.len() => {
+                let k = i - statements.len();
+                if k >= theirs {
+                    return Err(ProfileError::NotThatDevice(i));
+                }
+                (statements.iter().rposition(|s| s.issuer().as_deref() == Some(wanted.as_str())), Some(k))
+            }
+            k => (k, None),
+        };
         let confirmed = match keep {
             None => None,
             Some(i) => {
@@ -152,7 +178,11 @@ impl Profile {
             statements.push(c);
             self.save_statements(&statements)?;
         }
-        self.apply_lost_devices()
+        let mut report = self.apply_lost_devices()?;
+        let (entries, posts) = self.take_back_received(&wanted, keep_received, &mut key)?;
+        report.voided_publishes += entries;
+        report.dropped_changes += posts;
+        Ok(report)
     }
 
     /// Leaves out of this profile what only devices declared lost signed (their statements,

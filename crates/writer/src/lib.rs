@@ -14,7 +14,7 @@
 //! | `sync/<endpoint>.state` | Automerge sync state per spoke |
 //! | `status.json` | per-spoke publish status |
 //! | `images/<hash>.<ext>` | pictures added to posts, named by the BLAKE3 hash of their bytes (`images`) |
-//! | `set/manifests.json`, `set/anchor-<hash>.json`, `set/posts/<id>.automerge` | after `spokes upgrade`: the published blog as a set of documents, what spokes get instead of `blog.automerge` (the manifests as differences from the anchor, [`sets`]) |
+//! | `set/manifests.json`, `set/anchor-<hash>.json`, `set/posts/<id>.automerge` | after `spokes upgrade`: the published blog as a set of documents, what spokes get instead of `blog.automerge` (the manifests as differences from the anchor, [`sets`]); `set/received.json`: what the set brought from other computers, by key ([`received`]) |
 //!
 //! Every file except the logs is replaced atomically (write to a temporary file, fsync,
 //! rename, fsync the folder), so a crash at any instant leaves either the old or the new
@@ -31,6 +31,7 @@ pub mod organise;
 pub mod pairing;
 pub mod profile;
 pub mod publish;
+pub mod received;
 pub mod recovery;
 pub mod sets;
 pub mod store;

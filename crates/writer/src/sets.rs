@@ -576,8 +576,9 @@ impl Profile {
             }
         }
         let blog_id = self.blog_id().clone();
-        let (n, statement) = self.with_blog(|blog| {
-            let mut n = 0;
+        let (n, statement, changed, before, after) = self.with_blog(|blog| {
+            let mut changed: Vec<String> = Vec::new();
+            let before = blog.heads();
             for (id, post) in &wanted {
                 let here = blog.post(id);
                 match post {
@@ -585,24 +586,41 @@ impl Profile {
                         let same = here.as_ref().is_some_and(|h| h.state == PostState::Published && h.title == p.title && h.body == p.body && h.tags == p.tags && h.slug == p.slug && h.date == p.date);
                         if !same {
                             blog.put_post(p)?;
-                            n += 1;
+                            changed.push(id.clone());
                         }
                     }
                     None => {
                         if let Some(mut h) = here.filter(|h| h.state == PostState::Published) {
                             h.state = PostState::Unpublished;
                             blog.put_post(&h)?;
-                            n += 1;
+                            changed.push(id.clone());
                         }
                     }
                 }
             }
+            let n = changed.len();
             let st = if n > 0 { commit_signed(&blog_id, blog, key, &format!("take in {n} posts from the published set"))? } else { None };
-            Ok((n, st))
+            Ok((n, st, changed, before, blog.heads()))
         })?;
         if let Some(st) = statement {
             self.append_statement(st)?;
         }
+        // Who brought each change: the keys whose manifests carry the leaf folded (none when
+        // this computer's own manifest carries it too).
+        let own = self.device_key().map(str::to_uppercase);
+        let hex = |hs: &[automerge::ChangeHash]| hs.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let mut by_signer: BTreeMap<(String, i64), Vec<String>> = BTreeMap::new();
+        for id in &changed {
+            let carriers: Vec<(String, i64)> = replica.frontier.iter().filter(|m| m.manifest.leaf(id) == merged.leaf(id)).filter_map(|m| Some((m.signed.issuer()?, spokes_core::statement::signature_time(&m.signed.signature).unwrap_or(0)))).collect();
+            if carriers.iter().any(|(fp, _)| Some(fp) == own.as_ref()) {
+                continue;
+            }
+            for c in carriers {
+                by_signer.entry(c).or_default().push(id.clone());
+            }
+        }
+        let entries = by_signer.into_iter().map(|((signer, signed_at), posts)| crate::received::Received { signer, signed_at, before: hex(&before), after: hex(&after), posts }).collect();
+        self.append_received(entries)?;
         self.remember_folded(&merged)?;
         Ok(n)
     }

@@ -1,0 +1,173 @@
+//! What the published set brought from the writer's other computers (`set/received.json`).
+//!
+//! On a blog kept as a set of documents, another computer's publishes arrive as manifests and
+//! are folded into this computer's blog document under this computer's own signature
+//! ([`Profile::fold_set`]). So that a computer declared lost can still have its work listed
+//! and taken back ([`Profile::device_publishes`], [`Profile::device_lost`]), each fold records
+//! here, per key whose manifests carried a change, the posts it changed and the blog
+//! document's heads before and after the fold.
+//!
+//! `set/received.json`: `{"version": 1, "entries": [Received, ...]}`, oldest first, at most
+//! [`MAX_RECEIVED`] entries (the oldest are dropped first). A missing file is an empty log; an
+//! unreadable one is an error (the log is what a lost computer's work is found by).
+
+use crate::profile::{Profile, ProfileError, commit_signed};
+use automerge::ChangeHash;
+use serde::{Deserialize, Serialize};
+
+/// The file of the log.
+const RECEIVED: &str = "set/received.json";
+
+/// The version of `set/received.json` this build reads and writes.
+const RECEIVED_VERSION: u32 = 1;
+
+/// Most entries the log keeps.
+pub const MAX_RECEIVED: usize = 10_000;
+
+/// One fold's changes that one key's manifests carried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received {
+    /// The signing key's fingerprint (uppercase hex).
+    pub signer: String,
+    /// The date its manifest's signature carries, seconds since the Unix epoch (written by
+    /// the signer).
+    pub signed_at: i64,
+    /// The blog document's heads before the fold (lowercase hex).
+    pub before: Vec<String>,
+    /// The blog document's heads after the fold (lowercase hex).
+    pub after: Vec<String>,
+    /// The posts it changed (published, edited or taken down).
+    pub posts: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReceivedFile {
+    version: u32,
+    entries: Vec<Received>,
+}
+
+/// Whether two versions of a post have the same words (title, body, tags, slug).
+fn same_words(a: &spokes_core::Post, b: &spokes_core::Post) -> bool {
+    a.title == b.title && a.body == b.body && a.tags == b.tags && a.slug == b.slug
+}
+
+fn heads(hex: &[String]) -> Vec<ChangeHash> {
+    hex.iter().filter_map(|h| h.parse().ok()).collect()
+}
+
+impl Profile {
+    /// The log, oldest first. Errors: `Damaged` when the file is unreadable, `NewerVersion`.
+    pub fn received(&self) -> Result<Vec<Received>, ProfileError> {
+        let path = self.path(RECEIVED);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(ProfileError::Io { path, source }),
+        };
+        let file: ReceivedFile = serde_json::from_slice(&bytes).map_err(|e| ProfileError::Damaged { path: path.clone(), message: e.to_string() })?;
+        if file.version > RECEIVED_VERSION {
+            return Err(ProfileError::NewerVersion(file.version));
+        }
+        Ok(file.entries)
+    }
+
+    /// Appends `entries` to the log (dropping the oldest past [`MAX_RECEIVED`]).
+    pub(crate) fn append_received(&self, entries: Vec<Received>) -> Result<(), ProfileError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut all = self.received()?;
+        all.extend(entries);
+        let drop = all.len().saturating_sub(MAX_RECEIVED);
+        all.drain(..drop);
+        self.write(RECEIVED, &serde_json::to_vec(&ReceivedFile { version: RECEIVED_VERSION, entries: all }).unwrap_or_default())
+    }
+
+    /// Takes back what the key `fingerprint` brought through the set after its `keep`-th
+    /// entry in the log (counted among that key's entries; `None`: all of it), newest first:
+    /// each post it changed goes back to what it was before, unless this or another trusted
+    /// computer changed it since (their change vouches for it now). A post that did not exist
+    /// before is deleted. One revision signed with `key`. Returns (entries taken back, posts
+    /// changed). No network: the next publish sends the result.
+    pub(crate) fn take_back_received(&self, fingerprint: &str, keep: Option<usize>, key: &mut spokes_core::SigningKey) -> Result<(usize, usize), ProfileError> {
+        let theirs: Vec<Received> = self.received()?.into_iter().filter(|r| r.signer == fingerprint).collect();
+        let from = keep.map_or(0, |k| k + 1);
+        let taken: Vec<&Received> = theirs.iter().skip(from).collect();
+        if taken.is_empty() {
+            return Ok((0, 0));
+        }
+        let blog_id = self.blog_id().clone();
+        let (n, statement) = self.with_drafts(|drafts| {
+            self.with_blog(|blog| {
+                let mut n = 0;
+                for r in taken.iter().rev() {
+                    let (before, after) = (heads(&r.before), heads(&r.after));
+                    for id in &r.posts {
+                        let now = blog.post(id);
+                        let wrote = blog.post_at(id, &after);
+                        // Changed since by someone else: left as it is.
+                        let same = match (&now, &wrote) {
+                            (Some(p), Some(w)) => same_words(p, w) && p.state == w.state && p.date == w.date,
+                            (None, None) => true,
+                            _ => false,
+                        };
+                        if !same {
+                            continue;
+                        }
+                        let old = blog.post_at(id, &before);
+                        match &old {
+                            Some(old) => blog.put_post(old)?,
+                            None if now.is_some() => blog.delete_post(id)?,
+                            None => continue,
+                        }
+                        // The draft the set brought with it goes back too (else the next
+                        // publish of every changed draft would send it again).
+                        if let (Some(d), Some(w)) = (drafts.post(id), &wrote)
+                            && same_words(&d, w)
+                        {
+                            match &old {
+                                Some(old) => drafts.put_post(&spokes_core::Post { state: d.state, ..old.clone() })?,
+                                None => drafts.delete_post(id)?,
+                            }
+                        }
+                        n += 1;
+                    }
+                }
+                if n > 0 {
+                    drafts.commit(&format!("take back {n} posts a lost computer published"));
+                }
+                let st = if n > 0 { commit_signed(&blog_id, blog, key, &format!("take back {n} posts a lost computer published"))? } else { None };
+                Ok((n, st))
+            })
+        })?;
+        if let Some(st) = statement {
+            self.append_statement(st)?;
+        }
+        Ok((taken.len(), n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spokes_core::BlogSettings;
+
+    /// The log keeps the newest entries up to its bound, and a damaged or newer file is an
+    /// error, never an empty log (it is how a lost computer's work is found).
+    #[test]
+    fn the_log_is_bounded_and_refuses_what_it_cannot_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        assert!(p.received().unwrap().is_empty());
+        std::fs::create_dir_all(p.path("set")).unwrap();
+        let entry = |i: usize| Received { signer: "AB".into(), signed_at: i as i64, before: vec![], after: vec![], posts: vec![format!("{i:016x}")] };
+        p.append_received((0..MAX_RECEIVED + 5).map(entry).collect()).unwrap();
+        let log = p.received().unwrap();
+        assert_eq!(log.len(), MAX_RECEIVED);
+        assert_eq!(log[0].signed_at, 5, "the oldest are dropped first");
+        std::fs::write(p.path(RECEIVED), b"{\"version\": 1, \"entries\": [").unwrap();
+        assert!(matches!(p.received(), Err(ProfileError::Damaged { .. })));
+        std::fs::write(p.path(RECEIVED), b"{\"version\": 2, \"entries\": []}").unwrap();
+        assert!(matches!(p.received(), Err(ProfileError::NewerVersion(2))));
+    }
+}
