@@ -321,6 +321,24 @@ fn an_upgraded_blog_restores_on_a_new_computer_from_its_spokes() {
     assert_eq!(published(&desk).get("Notes").map(String::as_str), Some("Edited on the restored laptop."));
 }
 
+/// One spoke; a desk that published "From the desk" and upgraded to a set; a laptop restored
+/// from its recovery file, whose key the desk knows (both synced). Returns (spokes, desk,
+/// blog ID, laptop, the laptop's key fingerprint).
+fn desk_and_laptop_on_a_set(dir: &Path) -> (Vec<SpokeProc>, std::path::PathBuf, String, std::path::PathBuf, String) {
+    let (spokes_, desk, blog) = network(dir, 1);
+    spokes_ok(&desk, PASS, &["new", "--title", "From the desk", "--body", "Marmalade stays published."]);
+    spokes_ok(&desk, PASS, &["publish"]);
+    assert!(spokes_ok(&desk, PASS, &["upgrade"]).contains("Published to 1 of 1 spoke"));
+    let recovery = dir.join("recovery.json");
+    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+    let laptop = dir.join("laptop");
+    spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
+    let laptop_key = spokes_writer::Profile::open(&laptop).unwrap().device_key().unwrap().to_owned();
+    spokes_ok(&laptop, PASS, &["sync"]);
+    spokes_ok(&desk, PASS, &["sync"]);
+    (spokes_, desk, blog, laptop, laptop_key)
+}
+
 /// A computer declared lost or stolen, on a blog kept as a set: the manifest it published
 /// last stops counting on the spoke in the session that brings the news (its post leaves the
 /// pages and the spoke's files), the writer's next manifest takes its place, and a publish
@@ -328,18 +346,8 @@ fn an_upgraded_blog_restores_on_a_new_computer_from_its_spokes() {
 #[test]
 fn a_lost_computers_manifests_stop_counting_on_an_upgraded_blog() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut spokes_, desk, blog) = network(tmp.path(), 1);
-    spokes_ok(&desk, PASS, &["new", "--title", "From the desk", "--body", "Marmalade stays published."]);
-    spokes_ok(&desk, PASS, &["publish"]);
-    assert!(spokes_ok(&desk, PASS, &["upgrade"]).contains("Published to 1 of 1 spoke"));
-    let recovery = tmp.path().join("recovery.json");
-    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
-    let laptop = tmp.path().join("laptop");
-    spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
-    let laptop_key = spokes_writer::Profile::open(&laptop).unwrap().device_key().unwrap().to_owned();
-    // The desk learns of the laptop's key, then the laptop publishes (the desk does not sync).
-    spokes_ok(&laptop, PASS, &["sync"]);
-    spokes_ok(&desk, PASS, &["sync"]);
+    let (mut spokes_, desk, blog, laptop, laptop_key) = desk_and_laptop_on_a_set(tmp.path());
+    // The laptop publishes (the desk does not sync).
     spokes_ok(&laptop, PASS, &["new", "--title", "From the laptop", "--body", "Quicksilver on a train."]);
     assert!(spokes_ok(&laptop, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
     let spoke = &spokes_[0];
@@ -374,17 +382,7 @@ fn a_lost_computers_manifests_stop_counting_on_an_upgraded_blog() {
 #[test]
 fn a_lost_computers_publishes_folded_in_here_are_listed_and_taken_back() {
     let tmp = tempfile::tempdir().unwrap();
-    let (spokes_, desk, blog) = network(tmp.path(), 1);
-    spokes_ok(&desk, PASS, &["new", "--title", "From the desk", "--body", "Marmalade stays published."]);
-    spokes_ok(&desk, PASS, &["publish"]);
-    assert!(spokes_ok(&desk, PASS, &["upgrade"]).contains("Published to 1 of 1 spoke"));
-    let recovery = tmp.path().join("recovery.json");
-    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
-    let laptop = tmp.path().join("laptop");
-    spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
-    let laptop_key = spokes_writer::Profile::open(&laptop).unwrap().device_key().unwrap().to_owned();
-    spokes_ok(&laptop, PASS, &["sync"]);
-    spokes_ok(&desk, PASS, &["sync"]);
+    let (spokes_, desk, blog, laptop, laptop_key) = desk_and_laptop_on_a_set(tmp.path());
     // The laptop publishes a post and edits the desk's; the desk takes both in.
     spokes_ok(&laptop, PASS, &["new", "--title", "From the laptop", "--body", "Quicksilver on a train."]);
     let desk_post = spokes_writer::Profile::open(&laptop).unwrap().posts().unwrap().into_iter().find(|s| s.post.title == "From the desk").unwrap().post;
