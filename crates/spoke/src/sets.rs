@@ -179,11 +179,8 @@ impl Inner {
         // newest manifest and no post was forgotten (an old anchor would keep a forgotten
         // post's leaf), else the newest, stored whole.
         let held_anchor = self.manifests.lock().unwrap_or_else(|p| p.into_inner()).get(&blog_id).and_then(|c| c.anchor.clone());
-        let newest = replica.frontier.iter().max_by_key(|m| m.manifest.rev);
-        let anchor = match (held_anchor, newest) {
-            (Some(a), Some(n)) if forgotten.is_empty() && stored.as_ref().is_some_and(|b| b.format == 2) && spokes_sync::set::serves_as_anchor(&a, n) => Some(a),
-            (_, n) => n.cloned(),
-        };
+        let keep = forgotten.is_empty() && stored.as_ref().is_some_and(|b| b.format == 2);
+        let anchor = spokes_sync::set::choose_anchor(held_anchor, &replica.frontier, keep);
         let write = store::SetWrite { frontier: &replica.frontier, recent: &replica.recent, anchor: anchor.as_ref(), changed: &changed, forgotten: &forgotten, keep_images: Some(&view.images), listings: &listings };
         let saved = self.store.save_set(&blog_id, &cert, write);
         if saved.is_ok() {

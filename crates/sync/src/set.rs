@@ -530,11 +530,7 @@ where
 /// `m` does not know (a concurrent manifest from another computer) cannot be one.
 fn wire<'a>(m: &SignedManifest, bases: impl Iterator<Item = &'a SignedManifest>) -> ManifestWire {
     let base = bases.filter(|b| m.manifest.lists_all_of(&b.manifest)).max_by_key(|b| b.manifest.rev);
-    let ids: Vec<String> = match base {
-        Some(b) => m.manifest.added_or_changed_since(&b.manifest),
-        None => m.manifest.entries().keys().cloned().collect(),
-    };
-    let leaves = ids.iter().filter_map(|id| m.manifest.leaf(id)).map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+    let leaves = leaf_texts_since(&m.manifest, base.map(|b| &b.manifest));
     let settings = (base.is_none_or(|b| b.manifest.settings != m.manifest.settings)).then(|| String::from_utf8_lossy(&m.manifest.settings).into_owned());
     ManifestWire { statement: m.signed.statement.clone(), signature: hex::encode(&m.signed.signature), base: base.map(|b| hex::encode(b.hash())), settings, leaves }
 }
@@ -912,6 +908,26 @@ pub fn serves_as_anchor(anchor: &SignedManifest, newest: &SignedManifest) -> boo
     anchor.manifest.rev <= newest.manifest.rev && newest.manifest.lists_all_of(&anchor.manifest) && newest.manifest.added_or_changed_since(&anchor.manifest).len() <= limit
 }
 
+/// The anchor to store `frontier`'s and the recent manifests against: `held` (the one in use)
+/// while `keep` allows it and it [serves](serves_as_anchor) the newest manifest, else the
+/// newest (`None` for an empty frontier).
+pub fn choose_anchor(held: Option<SignedManifest>, frontier: &[SignedManifest], keep: bool) -> Option<SignedManifest> {
+    let newest = frontier.iter().max_by_key(|m| m.manifest.rev)?;
+    match held {
+        Some(a) if keep && serves_as_anchor(&a, newest) => Some(a),
+        _ => Some(newest.clone()),
+    }
+}
+
+/// The leaves (as text) that `m` adds or changes over `base`, or all of them without one.
+fn leaf_texts_since(m: &Manifest, base: Option<&Manifest>) -> Vec<String> {
+    let ids: Vec<String> = match base {
+        Some(b) => m.added_or_changed_since(b),
+        None => m.entries().keys().cloned().collect(),
+    };
+    ids.iter().filter_map(|id| m.leaf(id)).map(|l| String::from_utf8_lossy(l).into_owned()).collect()
+}
+
 /// A stored manifest (JSON, as the writer's profile and exports keep it): the signed header
 /// and the settings and leaves it signs.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -952,7 +968,7 @@ impl StoredManifest {
         if !m.manifest.lists_all_of(&base.manifest) {
             return None;
         }
-        let leaves = m.manifest.added_or_changed_since(&base.manifest).iter().filter_map(|id| m.manifest.leaf(id)).map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+        let leaves = leaf_texts_since(&m.manifest, Some(&base.manifest));
         Some(StoredManifest {
             statement: m.signed.statement.clone(),
             signature: hex::encode(&m.signed.signature),
@@ -970,7 +986,7 @@ impl StoredManifest {
 
     /// Whether a key `cert` declares lost made its signature (read from the signature's
     /// issuer; nothing is verified).
-    pub fn signed_by_lost_key(&self, cert: &Certificate) -> bool {
+    fn signed_by_lost_key(&self, cert: &Certificate) -> bool {
         let lost = cert.lost_keys();
         if lost.is_empty() {
             return false;

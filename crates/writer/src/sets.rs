@@ -294,13 +294,9 @@ impl Profile {
             }
         }
         // The anchor: the one in use while it serves the newest manifest, else the newest.
-        let held = self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|c| c.anchor.clone());
+        let held = self.cached_anchor();
         let held_hash = held.as_ref().map(SignedManifest::hash);
-        let newest = replica.frontier.iter().max_by_key(|m| m.manifest.rev);
-        let anchor = match (held, newest) {
-            (Some(a), Some(n)) if spokes_sync::set::serves_as_anchor(&a, n) => Some(a),
-            (_, n) => n.cloned(),
-        };
+        let anchor = spokes_sync::set::choose_anchor(held, &replica.frontier, true);
         let anchor_bytes = match &anchor {
             Some(a) => {
                 let name = anchor_file(&hex::encode(a.hash()));
@@ -333,6 +329,11 @@ impl Profile {
             }
         }
         Ok(())
+    }
+
+    /// The anchor of the set as last read or written (`None` before the first read).
+    fn cached_anchor(&self) -> Option<SignedManifest> {
+        self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|c| c.anchor.clone())
     }
 
     /// Deletes the anchor files other than `keep`'s (left by an anchor replaced, or by a write
@@ -548,7 +549,7 @@ impl Profile {
         let Some(merged) = replica.merged() else { return Ok(0) };
         // Only the leaves that changed since the last fold (or this computer's last publish)
         // are read: a sync that brings one post costs one post.
-        let anchor = self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|c| c.anchor.clone());
+        let anchor = self.cached_anchor();
         let candidates: Vec<String> = match (self.folded(), &anchor) {
             (Folded::OnAnchor { anchor: named, leaves }, Some(a)) if named == hex::encode(a.hash()) => {
                 // A post that differs neither from the anchor nor in the record was folded.
@@ -642,7 +643,7 @@ impl Profile {
     /// anchor when `m` lists every post the anchor does (a publish of one post writes one
     /// leaf), else whole.
     fn remember_folded(&self, m: &spokes_core::manifest::Manifest) -> Result<(), ProfileError> {
-        let anchor = self.set_cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|c| c.anchor.clone());
+        let anchor = self.cached_anchor();
         let bytes = match anchor.filter(|a| m.lists_all_of(&a.manifest)) {
             Some(a) => {
                 let leaves = m.added_or_changed_since(&a.manifest).iter().filter_map(|id| m.leaf(id)).map(|l| String::from_utf8_lossy(l).into_owned()).collect();
