@@ -36,12 +36,12 @@ fn open_stored(stored: store::StoredManifests, cert: &Certificate, blog_id: &Blo
     let named: Option<String> = stored.frontier.iter().chain(&stored.recent).find_map(|m| m.base.clone());
     let anchor = match (&named, &stored.anchor) {
         (None, _) => None,
-        (Some(_), Some(a)) => Some(a.open(cert, blog_id)?),
+        (Some(_), Some(a)) => Some(a.open_as_base(blog_id)?),
         (Some(h), None) => {
             let whole = stored.frontier.iter().chain(&stored.recent).filter(|m| m.base.is_none());
             let mut found = None;
             for m in whole {
-                let opened = m.open(cert, blog_id)?;
+                let opened = m.open_as_base(blog_id)?;
                 if hex::encode(opened.hash()) == *h {
                     found = Some(opened);
                     break;

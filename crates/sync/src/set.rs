@@ -308,6 +308,11 @@ struct ManifestWire {
     settings: Option<String>,
     /// The leaves that differ from the base's (all of them with no base).
     leaves: Vec<String>,
+    /// A manifest the sender holds as superseded (one of its recent ones), sent whole to a
+    /// peer that holds none of the blog's manifests, so that a computer restoring the blog
+    /// knows its last revisions ("lost or stolen" lists them). Omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    recent: bool,
 }
 
 /// Steps 2 to 6 (see the module docs). On success the replica holds the new frontier and,
@@ -336,6 +341,7 @@ where
 
     // 3. What each side holds.
     let have: Vec<String> = replica.known().map(|m| hex::encode(m.hash())).collect();
+    let held_none = have.is_empty();
     let theirs = swap(send, recv, initiator, Frame::json(FrameType::ManifestHave, &have)).await?;
     let their_have: Vec<String> = match theirs.parse_json::<Vec<String>>() {
         Ok(v) if v.len() <= MAX_HAVE => v,
@@ -345,7 +351,13 @@ where
     let their_have: HashSet<String> = their_have.into_iter().collect();
 
     // 4. The manifests each lacks, as differences from one it holds.
-    let outgoing: Vec<ManifestWire> = replica.frontier.iter().filter(|m| !their_have.contains(&hex::encode(m.hash()))).map(|m| wire(m, replica.known().filter(|k| their_have.contains(&hex::encode(k.hash()))))).collect();
+    let mut outgoing: Vec<ManifestWire> = replica.frontier.iter().filter(|m| !their_have.contains(&hex::encode(m.hash()))).map(|m| wire(m, replica.known().filter(|k| their_have.contains(&hex::encode(k.hash()))))).collect();
+    // A peer that holds nothing of the blog also gets the recent manifests, whole, within the
+    // bound on manifests per session.
+    if their_have.is_empty() {
+        let room = MAX_FRONTIER.saturating_sub(outgoing.len());
+        outgoing.extend(replica.recent.iter().take(room).map(|m| ManifestWire { recent: true, ..wire(m, std::iter::empty()) }));
+    }
     let bytes = serde_json::to_vec(&outgoing).unwrap_or_default();
     let (incoming, _) = swap_changes(send, recv, initiator, FrameType::Manifests, &bytes, false).await?;
     let received: Vec<ManifestWire> = match serde_json::from_slice(&incoming) {
@@ -356,9 +368,16 @@ where
         return Err(refuse(send, RemoteError::new(Code::TooLarge, format!("{} manifests at once; at most {MAX_FRONTIER}", received.len()))).await);
     }
     let before = replica.merged();
-    let mut fresh = Vec::new();
+    let (mut fresh, mut superseded) = (Vec::new(), Vec::new());
     for w in received {
+        // Recent manifests count only on a side that held none (they are checked as any
+        // other): elsewhere they would only bring back what was superseded.
+        if w.recent && !held_none {
+            continue;
+        }
+        let recent = w.recent;
         match unwire(w, replica, &cert, &lost) {
+            Ok(Some(m)) if recent => superseded.push(m),
             Ok(Some(m)) => fresh.push(m),
             Ok(None) => {}
             Err(e) => return Err(refuse(send, e).await),
@@ -485,6 +504,15 @@ where
             outcome.frontier_changed = true;
         }
     }
+    // Older than the frontier they came with: kept as recent, newest first.
+    let newest = replica.frontier.iter().map(|m| m.manifest.rev).max().unwrap_or(0);
+    for m in superseded.into_iter().filter(|m| m.manifest.rev < newest) {
+        if !replica.known().any(|k| k.hash() == m.hash()) {
+            replica.recent.push(m);
+        }
+    }
+    replica.recent.sort_by_key(|m| std::cmp::Reverse(m.manifest.rev));
+    replica.recent.truncate(MAX_RECENT);
     if replica.frontier.len() > MAX_FRONTIER {
         return Err(refuse(send, RemoteError::new(Code::TooLarge, format!("more than {MAX_FRONTIER} manifests published at once"))).await);
     }
@@ -532,7 +560,7 @@ fn wire<'a>(m: &SignedManifest, bases: impl Iterator<Item = &'a SignedManifest>)
     let base = bases.filter(|b| m.manifest.lists_all_of(&b.manifest)).max_by_key(|b| b.manifest.rev);
     let leaves = leaf_texts_since(&m.manifest, base.map(|b| &b.manifest));
     let settings = (base.is_none_or(|b| b.manifest.settings != m.manifest.settings)).then(|| String::from_utf8_lossy(&m.manifest.settings).into_owned());
-    ManifestWire { statement: m.signed.statement.clone(), signature: hex::encode(&m.signed.signature), base: base.map(|b| hex::encode(b.hash())), settings, leaves }
+    ManifestWire { statement: m.signed.statement.clone(), signature: hex::encode(&m.signed.signature), base: base.map(|b| hex::encode(b.hash())), settings, leaves, recent: false }
 }
 
 /// Verifies and rebuilds one received manifest. `Ok(None)` for one this side holds already
@@ -1011,6 +1039,25 @@ impl StoredManifest {
         self.open_on(cert, blog_id, None)
     }
 
+    /// Reads back an anchor: a manifest stored whole as the base others are stored as
+    /// differences from. Its signature is not checked, since its signer may have been
+    /// declared lost since and an anchor does not count by itself: its leaves are checked
+    /// against its header, and every manifest rebuilt on it is checked against its own
+    /// signed header ([`StoredManifest::open_on`]). Errors as [`StoredManifest::open`].
+    pub fn open_as_base(&self, blog_id: &BlogId) -> Result<SignedManifest, manifest::ManifestError> {
+        let signature = hex::decode(&self.signature).map_err(|_| manifest::ManifestError::Malformed("the signature is not hex".into()))?;
+        let header = Header::parse(self.statement.as_bytes())?;
+        if header.blog_id != *blog_id {
+            return Err(manifest::ManifestError::WrongBlog { expected: blog_id.to_string(), found: header.blog_id.to_string() });
+        }
+        if self.base.is_some() {
+            return Err(manifest::ManifestError::Malformed("an anchor stored as a difference".into()));
+        }
+        let leaves: Vec<Vec<u8>> = self.leaves.iter().map(|l| l.as_bytes().to_vec()).collect();
+        let manifest = Manifest::from_parts(&header, self.settings.as_bytes().to_vec(), &leaves)?;
+        Ok(SignedManifest { signed: SignedStatement { statement: self.statement.clone(), signature }, manifest })
+    }
+
     /// [`StoredManifest::open`] for a manifest that may be stored as a difference from
     /// `base` (which must then be the manifest it names). The rebuilt manifest is checked
     /// whole against its header, as any other.
@@ -1212,6 +1259,36 @@ mod tests {
         // about 1.5 KB armored, is not sent to a side whose hello names the same one).
         let (_, b, idle) = run(&mut w.replica, &mut s).await;
         assert!(b.unwrap().changed_posts.is_empty() && idle < 1_000, "{idle}");
+    }
+
+    /// A side that holds none of the blog's manifests (a new spoke, a computer restoring the
+    /// blog) also gets the recent ones, so that "lost or stolen" can list the last revisions;
+    /// a side that holds the blog already takes none that way.
+    #[tokio::test]
+    async fn a_side_that_holds_nothing_gets_the_recent_manifests_too() {
+        let (_, mut w) = writer();
+        w.publish(&[(P1, "First", "One.")], &[]);
+        let mut early = spoke(&w);
+        run(&mut w.replica, &mut early).await.1.unwrap();
+        w.publish(&[(P2, "Second", "Two.")], &[]);
+        w.publish(&[(P1, "First", "One, edited.")], &[]);
+        let revs = |r: &SetReplica| r.recent.iter().map(|m| m.manifest.rev).collect::<Vec<_>>();
+        assert_eq!(revs(&w.replica).len(), 2);
+        let mut s = spoke(&w);
+        run(&mut w.replica, &mut s).await.1.unwrap();
+        assert_eq!((s.frontier.len(), revs(&s)), (1, revs(&w.replica)));
+        // A computer restoring the blog, from the spoke.
+        let mut restoring = spoke(&w);
+        run(&mut restoring, &mut s).await.0.unwrap();
+        assert_eq!(revs(&restoring), revs(&w.replica));
+        assert_eq!(restoring.merged(), w.replica.merged());
+        // The spoke that held an earlier revision (and got the one before it, then holding
+        // nothing): the revision its frontier gave way to stays; the writer's newer recent
+        // one does not come.
+        let held = revs(&early);
+        assert_eq!(held.len(), 1);
+        run(&mut w.replica, &mut early).await.1.unwrap();
+        assert_eq!(revs(&early), vec![held[0] + 1, held[0]], "the writer's recent {:?} stayed with it", revs(&w.replica));
     }
 
     #[tokio::test]

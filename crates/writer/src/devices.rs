@@ -137,7 +137,9 @@ impl Profile {
     /// for is the publish `keep` (an index from [`Profile::device_publishes`]) and everything
     /// before it: this computer signs those heads again. Changes only the lost computer
     /// vouched for are then left out of the blog here, and on each spoke when it receives the
-    /// certificate (at the next publish, which the caller starts).
+    /// certificate (at the next publish, which the caller starts). On a blog kept as a set,
+    /// what the set brought from that computer after `keep` is taken back too, and a new
+    /// manifest is signed here.
     ///
     /// Errors: [`ProfileError::OwnDevice`], [`ProfileError::NotThatDevice`] for a `keep` the
     /// lost computer did not sign, `Identity(NoSuchDevice | WrongPassphrase |
@@ -182,6 +184,12 @@ impl Profile {
         let (entries, posts) = self.take_back_received(&wanted, keep_received, &mut key)?;
         report.voided_publishes += entries;
         report.dropped_changes += posts;
+        // A blog kept as a set: the lost key's manifests no longer count, so this computer
+        // signs the set again from its blog document (what it took back left out), for the
+        // next sync to send.
+        if self.is_set() {
+            self.sign_set(&mut key, chrono::Utc::now().fixed_offset())?;
+        }
         Ok(report)
     }
 

@@ -55,6 +55,76 @@ fn heads(hex: &[String]) -> Vec<ChangeHash> {
     hex.iter().filter_map(|h| h.parse().ok()).collect()
 }
 
+/// Builds `blog` (a new blog document) from a set as a computer restoring it receives it: the
+/// oldest manifest held (the recent ones, then the frontier's merge) as the starting point,
+/// then each later one as one commit of the posts it changed, with their words as that
+/// manifest lists them (the post documents keep their history). Returns the log entries of
+/// those commits, so that a computer declared lost after the restore still has its last
+/// publishes listed and can have them taken back (the starting point is not listed: what
+/// came before it is not known here). Posts whose documents are not at hand (forgotten since)
+/// are left out.
+///
+/// Errors: [`ProfileError`] from writing to the document.
+pub(crate) fn replay_set(blog: &mut spokes_core::BlogDoc, replica: &spokes_sync::set::SetReplica) -> Result<Vec<Received>, ProfileError> {
+    use spokes_core::manifest::{Entry, Manifest};
+    use spokes_sync::set::SignedManifest;
+    // Oldest first: the recent manifests (kept newest first), then the frontier merged.
+    let mut steps: Vec<(Manifest, Vec<&SignedManifest>)> = replica.recent.iter().rev().map(|m| (m.manifest.clone(), vec![m])).collect();
+    steps.sort_by_key(|(m, _)| m.rev);
+    if let Some(merged) = replica.merged() {
+        steps.retain(|(m, _)| m.rev < merged.rev);
+        steps.push((merged, replica.frontier.iter().collect()));
+    }
+    let mut log = Vec::new();
+    let mut prev: Option<Manifest> = None;
+    for (m, signers) in steps {
+        let ids: Vec<String> = match &prev {
+            None => m.entries().keys().cloned().collect(),
+            Some(p) => m.changed_since(p).into_iter().collect(),
+        };
+        let before = blog.heads();
+        let mut changed = Vec::new();
+        for id in &ids {
+            match m.entries().get(id) {
+                Some(Entry::Post(l)) => {
+                    if let Some(d) = replica.posts.get(id) {
+                        blog.put_post(&d.post(id, l))?;
+                        changed.push(id.clone());
+                    }
+                }
+                Some(Entry::Gone { .. }) => {
+                    if let Some(mut p) = blog.post(id).filter(|p| p.state == spokes_core::PostState::Published) {
+                        p.state = spokes_core::PostState::Unpublished;
+                        blog.put_post(&p)?;
+                        changed.push(id.clone());
+                    }
+                }
+                None => {}
+            }
+        }
+        if changed.is_empty() {
+            prev = Some(m);
+            continue;
+        }
+        blog.commit(&format!("restored: revision {} of the published set", m.rev));
+        if prev.is_some() {
+            let after = blog.heads();
+            let hex = |hs: &[ChangeHash]| hs.iter().map(ToString::to_string).collect::<Vec<_>>();
+            let mut by_signer: std::collections::BTreeMap<(String, i64), Vec<String>> = Default::default();
+            for id in &changed {
+                for s in signers.iter().filter(|s| s.manifest.leaf(id) == m.leaf(id)) {
+                    if let Some(fp) = s.signed.issuer() {
+                        by_signer.entry((fp, spokes_core::statement::signature_time(&s.signed.signature).unwrap_or(0))).or_default().push(id.clone());
+                    }
+                }
+            }
+            log.extend(by_signer.into_iter().map(|((signer, signed_at), posts)| Received { signer, signed_at, before: hex(&before), after: hex(&after), posts }));
+        }
+        prev = Some(m);
+    }
+    Ok(log)
+}
+
 impl Profile {
     /// The log, oldest first. Errors: `Damaged` when the file is unreadable, `NewerVersion`.
     pub fn received(&self) -> Result<Vec<Received>, ProfileError> {

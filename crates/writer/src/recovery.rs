@@ -273,16 +273,17 @@ impl Profile {
         let damaged = |m: String| ProfileError::Damaged { path: "the spokes' copy of the blog".into(), message: m };
         let verified = VerifiedSet::verify(set, &mut |_| None).map_err(|b| damaged(b.1.message))?;
         let settings = verified.merged().map(|m| m.site_settings()).transpose().map_err(|e| damaged(e.to_string()))?.unwrap_or_default();
-        let mut blog = BlogDoc::create_bound(&blog_id, &settings.blog_id_salt, &settings.owner, &settings.blog);
-        for p in verified.posts() {
-            blog.put_post(&p)?;
-        }
-        blog.commit("restored from the published set");
         let cert = verified.certificate().cloned().unwrap_or_else(|| identity.certificate());
+        let replica = verified.into_replica();
+        let mut blog = BlogDoc::create_bound(&blog_id, &settings.blog_id_salt, &settings.owner, &settings.blog);
+        // Revision by revision, as far back as the spokes keep manifests: the last publishes
+        // of each computer stay listed here, for "lost or stolen".
+        let received = crate::received::replay_set(&mut blog, &replica)?;
         let drafts = open_drafts(&identity, passphrase, &cert, &blog_id, sealed);
         let restored = Self::restore(dir, name, identity, device, passphrase, &mut blog, drafts, &[], spokes)?;
         restored.merge_certificate(&cert)?;
-        restored.adopt_set(verified.into_replica(), passphrase)?;
+        restored.adopt_set(replica, passphrase)?;
+        restored.append_received(received)?;
         Ok(restored)
     }
 
