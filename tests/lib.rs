@@ -169,6 +169,13 @@ impl SpokeProc {
         bytes
     }
 
+    /// The post documents of set blogs as stored in `spoke.db`: (post ID, saved bytes).
+    pub fn stored_post_documents(&self) -> Vec<(String, Vec<u8>)> {
+        let db = rusqlite::Connection::open(self.data.join("spoke.db")).expect("spoke.db");
+        let mut st = db.prepare("SELECT post_id, document FROM set_posts ORDER BY post_id").expect("set_posts");
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("set_posts").map(|r| r.expect("a post document")).collect()
+    }
+
     /// The spoke's endpoint ID.
     pub fn endpoint_id(&self) -> String {
         spoke::load(&self.data).expect("spoke data").0.public().to_string()
@@ -243,7 +250,23 @@ pub const PNG: &[u8] = spokes_core::image::EXAMPLE_PNG;
 
 /// Runs `spokes` with a profile and passphrase.
 pub fn spokes(profile: &Path, pass: &str, args: &[&str]) -> Output {
-    Command::new(bin("spokes")).arg("--profile").arg(profile).args(args).env("SPOKES_PASSPHRASE", pass).stdin(Stdio::null()).output().expect("spokes")
+    let mut cmd = Command::new(bin("spokes"));
+    cmd.arg("--profile").arg(profile).args(args).env("SPOKES_PASSPHRASE", pass).stdin(Stdio::null());
+    if profile.parent().is_some_and(|d| d.join(HOLD_VERSION_1).exists()) {
+        cmd.env(spokes_writer::workflow::HOLD_LAYOUT_ENV, "1");
+    }
+    cmd.output().expect("spokes")
+}
+
+/// The marker file [`hold_version_1`] leaves.
+const HOLD_VERSION_1: &str = "hold-version-1";
+
+/// Every writer profile directly in `dir` (a test's temporary folder) stays a version 1 blog
+/// document, as the app of a writer who has not updated keeps it (`SPOKES_WRITER_LAYOUT=1`):
+/// for the tests of how spokes treat version 1 sessions, which stay in the protocol until
+/// every writer has moved.
+pub fn hold_version_1(dir: &Path) {
+    std::fs::write(dir.join(HOLD_VERSION_1), b"").expect("marker");
 }
 
 /// Runs `spokes` and asserts success; returns stdout.

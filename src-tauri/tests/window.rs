@@ -403,10 +403,12 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#delete");
     d.wait_text("#post-list", 10, |t| !t.contains("throw away"));
 
-    // Unpublish: a signed revision takes the post off both spokes.
+    // Unpublish: a signed revision takes the post off both spokes, which delete its words (the
+    // blog is one document per post: a new blog starts so).
     d.wait_text(".post-list li.active .post-title", 10, |t| t == "Hello from the window");
     d.click("#unpublish");
-    d.wait_text("#notice", 60, |t| t.contains("is off your blog") && t.contains("still keep its earlier words"));
+    d.wait_text("#notice", 60, |t| t.contains("is off your blog") && t.contains("Your spokes delete its words now"));
+    assert!(spokes_writer::Profile::open(&profile).expect("profile").is_set(), "the blog is kept as one document per post");
     d.wait_text(".post-list li.active .badge", 10, |t| t == "Unpublished");
     for base in [format!("http://{}", north.running.http_addr), format!("http://{}", south.http_addr)] {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -557,10 +559,10 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     // for what a thief would publish with it).
     let old_computer = spokes_writer::Profile::open(&profile).expect("profile");
     let old_key = old_computer.device_key().expect("a device key").to_owned();
-    let mut k = old_computer.unlock("correct horse battery").expect("key");
+    let k = old_computer.unlock("correct horse battery").expect("key");
     let thiefs = old_computer.new_post("Published by whoever has it", "Not by the writer.", &[]).expect("post");
-    old_computer.publish_local(&mut k, Some(std::slice::from_ref(&thiefs.id))).expect("publish");
-    rt.block_on(old_computer.sync_with(&old_computer.targets())).expect("sync");
+    let w = spokes_writer::WriterSession::new(old_computer.clone(), k, None, old_computer.targets(), None);
+    rt.block_on(w.publish(Some(std::slice::from_ref(&thiefs.id)), false)).expect("publish");
     assert!(http_json(&format!("{base}/api/v1/blogs/{blog_id}")).to_string().contains("Published by whoever has it"));
 
     // A new computer: the recovery file, picked in the desktop's open dialog, and its
@@ -594,8 +596,11 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait("#keep-choice", 30);
     let choices = d.script("return Array.from(document.querySelectorAll('#keep-choice label.choice')).map((e) => e.textContent);");
     let choices: Vec<String> = choices.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+    // The blog is one document per post: the list holds the old computer's last publishes
+    // that the spoke still keeps manifests of (the scheduled post is not among them: it waits
+    // on the computer that wrote it until its date).
     assert!(choices.first().is_some_and(|c| c.starts_with("Published by whoever has it")), "newest first: {choices:?}");
-    assert!(choices.get(1).is_some_and(|c| c.starts_with("Tomorrow's shift")), "{choices:?}");
+    assert!(choices.len() >= 3 && !choices.iter().any(|c| c.starts_with("Tomorrow's shift")), "{choices:?}");
     assert_eq!(choices.last().map(String::as_str), Some("None of these"));
     // Nothing is chosen yet: the dialog says what is missing.
     d.type_into("#remove-device-pass", "correct horse battery");

@@ -96,6 +96,8 @@ fn council_and_writer(tmp: &Path) -> (Vec<SpokeProc>, String, std::path::PathBuf
 #[test]
 fn tampering_of_every_kind_is_refused_by_honest_spokes_and_the_writer() {
     let tmp = tempfile::tempdir().unwrap();
+    // Version 1 sessions: the writer stays a version 1 blog document.
+    hold_version_1(tmp.path());
     let (mut s, d_id, w, blog) = council_and_writer(tmp.path());
     let id = spokes_writer::Profile::open(&w).unwrap().posts().unwrap()[0].post.id.clone();
     publish_edit(&w, &id, "Second words.");

@@ -39,6 +39,8 @@ fn author_still_publishes(s: &SpokeProc, w: &Path, blog: &str, title: &str) {
 #[test]
 fn a_decompression_bomb_is_refused_and_the_spoke_stays_small() {
     let tmp = tempfile::tempdir().unwrap();
+    // Version 1 sessions: the writer stays a version 1 blog document.
+    hold_version_1(tmp.path());
     let (s, w, blog, ticket) = published(tmp.path());
     let (cert, stmts) = public_parts(&w);
     let bomb = spokes_core::expansion::compressed_change_bomb(1 << 30);
@@ -74,6 +76,8 @@ fn written(s: &SpokeProc, blog: &str) -> (String, i64) {
 #[test]
 fn a_strangers_sessions_spend_only_its_own_allowance_and_write_nothing() {
     let tmp = tempfile::tempdir().unwrap();
+    // Version 1 sessions: the writer stays a version 1 blog document.
+    hold_version_1(tmp.path());
     let (mut s, w, blog, ticket) = published(tmp.path());
     s.stop();
     s.configure(|c| c.admission.max_sessions_per_hour = 8);
@@ -142,6 +146,8 @@ fn an_empty_session_cannot_squat_a_blog_id() {
 #[test]
 fn an_inflated_certificate_is_kept_as_the_author_made_it() {
     let tmp = tempfile::tempdir().unwrap();
+    // Version 1 sessions: the writer stays a version 1 blog document.
+    hold_version_1(tmp.path());
     let (s, w, blog, ticket) = published(tmp.path());
     let feed_author = |s: &SpokeProc| {
         let (_, feed) = s.get(&format!("/b/{blog}/feed.atom"));
@@ -174,6 +180,8 @@ fn statements_held(s: &SpokeProc, blog: &str) -> i64 {
 #[test]
 fn copies_of_a_signed_statement_are_kept_once() {
     let tmp = tempfile::tempdir().unwrap();
+    // Version 1 sessions: the writer stays a version 1 blog document.
+    hold_version_1(tmp.path());
     let (s, w, blog, ticket) = published(tmp.path());
     let (cert, stmts) = public_parts(&w);
     let before = statements_held(&s, &blog);
@@ -192,6 +200,8 @@ fn copies_of_a_signed_statement_are_kept_once() {
 #[test]
 fn a_suspended_or_dropped_blog_is_not_handed_out() {
     let tmp = tempfile::tempdir().unwrap();
+    // Version 1 sessions: the writer stays a version 1 blog document.
+    hold_version_1(tmp.path());
     let (s, w, blog, ticket) = published(tmp.path());
     let (cert, _) = public_parts(&w);
     // A stranger with nothing asks for the blog: the spoke would send it whole.
@@ -334,6 +344,8 @@ fn noise(n: usize, seed: u64) -> String {
 #[test]
 fn a_blog_over_a_frame_reaches_a_fresh_spoke_and_a_stranger_that_lacks_it() {
     let tmp = tempfile::tempdir().unwrap();
+    // Version 1 sessions: the writer stays a version 1 blog document.
+    hold_version_1(tmp.path());
     let (spokes_, w, blog) = network(tmp.path(), 1);
     let spoke = &spokes_[0];
     let p = spokes_writer::Profile::open(&w).unwrap();
@@ -372,6 +384,8 @@ fn the_images_protocol_sends_a_repeated_want_once_and_no_picture_of_a_post_taken
     use spokes_core::image::ImageName;
     use spokes_sync::images::{IMAGES_ALPN, IMAGES_PROTOCOL, ImageList, ImagesHello};
     let tmp = tempfile::tempdir().unwrap();
+    // Version 1 sessions: the writer stays a version 1 blog document.
+    hold_version_1(tmp.path());
     let (spokes_, w, blog) = network(tmp.path(), 1);
     let spoke = &spokes_[0];
     let mut taken = PNG.to_vec();
@@ -513,6 +527,8 @@ fn a_hostile_spokes_decompression_bomb_is_refused_by_the_writer() {
 #[test]
 fn a_peers_refusal_reaches_a_spoke_bounded() {
     let tmp = tempfile::tempdir().unwrap();
+    // Version 1 sessions: the writer stays a version 1 blog document.
+    hold_version_1(tmp.path());
     let (s, _w, blog, ticket) = published(tmp.path());
     let message = format!("\u{1b}[2J\u{7}{}", "deleted your blog\r\n".repeat(14 * 1024 * 1024 / 19));
     let evil = spokes_sync::Frame::json(spokes_sync::FrameType::Error, &serde_json::json!({"code": "evil\u{1b}[31m-code", "message": message}));

@@ -155,10 +155,13 @@ fn drafts_never_reach_a_spoke() {
             }
         }
     }
-    // The stored document, decompressed, holds only the public post.
-    let doc = spokes_core::BlogDoc::load(&a.stored_document()).unwrap();
-    let titles: Vec<String> = doc.posts().into_iter().map(|p| p.title).collect();
+    // The stored post documents, decompressed, hold only the public post; no blog document
+    // is kept beside them.
+    let blog_id: spokes_core::BlogId = blog.parse().unwrap();
+    let docs = a.stored_post_documents();
+    let titles: Vec<String> = docs.iter().map(|(id, bytes)| spokes_core::postdoc::PostDoc::load(bytes, &blog_id, id).unwrap().content().title).collect();
     assert_eq!(titles, vec!["Public words".to_owned()]);
+    assert!(a.stored_document().is_empty());
     a.start();
     for path in ["/".to_owned(), format!("/b/{blog}/"), format!("/b/{blog}/feed.atom"), format!("/api/v1/blogs/{blog}"), format!("/b/{blog}/bundle.json"), "/feed.atom".into()] {
         let (code, body) = a.get(&path);

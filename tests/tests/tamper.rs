@@ -17,8 +17,11 @@ struct Setup {
     ticket: Ticket,
 }
 
+/// A writer that stays a version 1 blog document (these are version 1 sessions; the set's
+/// are in `hostile.rs`), with one post published to one spoke.
 fn setup() -> Setup {
     let tmp = tempfile::tempdir().unwrap();
+    hold_version_1(tmp.path());
     let (mut spokes, w, _) = network(tmp.path(), 1);
     let spoke = spokes.remove(0);
     let t = Profile::open(&w).unwrap().spokes()[0].clone();

@@ -104,9 +104,48 @@ fn a_version_1_spoke_folder_serves_the_blog_as_it_was() {
 #[test]
 fn a_version_1_profile_and_spoke_move_to_documents_per_post() {
     let tmp = tempfile::tempdir().unwrap();
-    let w = tmp.path().join("profile");
+    let (w, spoke) = fixture_profile_and_spoke(tmp.path());
+    let out = spokes_ok(&w, FIXTURE_PASS, &["upgrade"]);
+    assert!(out.contains("1 published posts moved") && out.contains("Published to 1 of 1 spoke"), "{out}");
+    served_as_a_set(&spoke);
+    // The profile keeps every post and its history.
+    assert!(spokes_ok(&w, FIXTURE_PASS, &["verify"]).starts_with("Verified"));
+    assert!(spokes_ok(&w, FIXTURE_PASS, &["list"]).contains("Withdrawn"));
+    // Upgrading again changes nothing.
+    assert!(spokes_ok(&w, FIXTURE_PASS, &["upgrade", "--offline"]).contains("0 published posts moved"));
+}
+
+/// The same without `spokes upgrade`: the first publish of a writer who updated Spokes moves
+/// the blog (the app does it when the writer unlocks), and the spoke then keeps only what is
+/// published and due. Offline, or with no spoke answering, the profile waits.
+#[test]
+fn a_version_1_profile_moves_to_documents_per_post_at_its_first_publish() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (w, mut spoke) = fixture_profile_and_spoke(tmp.path());
+    let is_set = || spokes_writer::Profile::open(&w).unwrap().is_set();
+    spokes_ok(&w, FIXTURE_PASS, &["new", "--title", "After the update", "--body", "Written with the new build."]);
+    spokes_ok(&w, FIXTURE_PASS, &["publish", "--offline"]);
+    assert!(!is_set(), "offline: the profile waits");
+    spoke.stop();
+    spokes_exit(&w, FIXTURE_PASS, &["publish"], 4);
+    assert!(!is_set(), "no spoke answered: the profile waits");
+    spoke.start();
+    let out = spokes_ok(&w, FIXTURE_PASS, &["publish"]);
+    assert!(out.contains("Published to 1 of 1 spoke"), "{out}");
+    assert!(is_set());
+    served_as_a_set(&spoke);
+    let (code, page) = spoke.get(&format!("/b/{}/posts/after-the-update", blog_id()));
+    assert!(code == 200 && page.contains("Written with the new build."), "{page}");
+    assert!(spokes_ok(&w, FIXTURE_PASS, &["verify"]).starts_with("Verified"));
+}
+
+/// A copy of the fixture profile and of the fixture spoke (started), the profile pointed at
+/// the spoke's new port; checks that the spoke's one document holds the withdrawn and the
+/// scheduled post before any upgrade.
+fn fixture_profile_and_spoke(tmp: &Path) -> (PathBuf, SpokeProc) {
+    let w = tmp.join("profile");
     copy_dir(&fixtures().join("profile"), &w);
-    let data = tmp.path().join("spoke");
+    let data = tmp.join("spoke");
     copy_dir(&fixtures().join("spoke"), &data);
     let mut spoke = SpokeProc::adopt(&data);
     // The copy of the profile reaches the copy of the spoke at its new port.
@@ -115,14 +154,16 @@ fn a_version_1_profile_and_spoke_move_to_documents_per_post() {
     meta["spokes"][0]["addrs"] = serde_json::json!([spoke.p2p.to_string()]);
     std::fs::write(&meta_path, serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
     spoke.start();
-    let blog = blog_id();
-    // Before: the spoke's one document still holds the withdrawn and the scheduled post.
     let doc = spokes_core::BlogDoc::load(&spoke.stored_document()).unwrap();
     let bodies: String = doc.posts().into_iter().map(|p| p.body).collect();
     assert!(bodies.contains("Quicksilver") && bodies.contains("Zeppelin"), "{bodies}");
+    (w, spoke)
+}
 
-    let out = spokes_ok(&w, FIXTURE_PASS, &["upgrade"]);
-    assert!(out.contains("1 published posts moved") && out.contains("Published to 1 of 1 spoke"), "{out}");
+/// The spoke serves the fixture blog as a set: the kept post, no word of the others in its
+/// bundle, and no version 1 document left in its store.
+fn served_as_a_set(spoke: &SpokeProc) {
+    let blog = blog_id();
     let (code, page) = spoke.get(&format!("/b/{blog}/posts/kept"));
     assert!(code == 200 && page.contains("Marmalade"), "{page}");
     let bundle = spoke.json(&format!("/b/{blog}/bundle.json"));
@@ -132,11 +173,6 @@ fn a_version_1_profile_and_spoke_move_to_documents_per_post() {
         assert!(!text.contains(word.as_str()), "{word} is in the bundle");
     }
     assert!(spoke.stored_document().is_empty(), "the version 1 document is gone from the spoke");
-    // The profile keeps every post and its history.
-    assert!(spokes_ok(&w, FIXTURE_PASS, &["verify"]).starts_with("Verified"));
-    assert!(spokes_ok(&w, FIXTURE_PASS, &["list"]).contains("Withdrawn"));
-    // Upgrading again changes nothing.
-    assert!(spokes_ok(&w, FIXTURE_PASS, &["upgrade", "--offline"]).contains("0 published posts moved"));
 }
 
 /// A profile restored from a version 1 export archive moves too.

@@ -216,6 +216,14 @@ impl PostDoc {
         Ok(self.doc.commit_with(CommitOptions::default().with_message("write".to_owned()).with_time(at)))
     }
 
+    /// Whether two computers wrote this post at once and their words both stand: the title,
+    /// body or tags hold more than one value (Automerge's conflict; readers see the one it
+    /// picks). A writer's computer then publishes the post again from its drafts, where both
+    /// edits merged, and that write settles it.
+    pub fn has_conflicts(&self) -> bool {
+        ["title", "body", "tags"].iter().any(|k| self.doc.get_all(ROOT, *k).is_ok_and(|v| v.len() > 1))
+    }
+
     /// The content now.
     pub fn content(&self) -> PostContent {
         self.content_at(None)
@@ -409,6 +417,17 @@ mod tests {
         assert_eq!(a.post("0123456789abcdef", &at_first).body, "First words.");
         // Nothing changed, nothing committed.
         assert_eq!(a.write(&a.content(), 300).unwrap(), None);
+        // Each field one computer changed merged; none was written on both.
+        assert!(!a.has_conflicts());
+        // Both write the body at once: both values stand until one computer writes it again.
+        let mut c = PostDoc::load(&a.save(), &blog(), "0123456789abcdef").unwrap();
+        c.set_actor(automerge::ActorId::random());
+        a.write(&content("Spring!", "A's words."), 400).unwrap();
+        c.write(&content("Spring!", "C's words."), 400).unwrap();
+        a.merge(&mut c).unwrap();
+        assert!(a.has_conflicts());
+        a.write(&content("Spring!", "A's words. C's words."), 500).unwrap();
+        assert!(!a.has_conflicts(), "a write after the merge settles it");
     }
 
     #[test]

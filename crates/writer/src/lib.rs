@@ -40,4 +40,4 @@ pub mod workflow;
 pub use profile::{ImportReport, PostSummary, Profile, ProfileError, SpokeEntry};
 pub use publish::{PublishSummary, SpokeStatus, SpokeTarget};
 pub use spokes_sync::peer::ConnectionPool;
-pub use workflow::{Durability, WriterSession, check_new_passphrase, default_profile_dir};
+pub use workflow::{Durability, LayoutUpgrade, WriterSession, check_new_passphrase, default_profile_dir};

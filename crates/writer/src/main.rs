@@ -512,9 +512,10 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
         }
         Cmd::Sync { published_only } => {
             let p = Profile::open(&dir)?;
-            if p.is_set() {
+            if p.is_set() || !spokes_writer::workflow::layout_held() {
                 // Taking in other computers' publishes and publishing scheduled posts whose
-                // date came both sign: the passphrase is needed.
+                // date came both sign, and so does moving a version 1 blog to a set: the
+                // passphrase is needed.
                 session(&cli, &dir, true)?.sync().await?;
             } else {
                 p.sync_with(&p.targets()).await?;

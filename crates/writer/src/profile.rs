@@ -201,6 +201,9 @@ pub struct Profile {
     /// The set's manifests as last read and checked ([`crate::sets`]), with the BLAKE3 hash
     /// of the files they were read from: read again only when those files change.
     pub(crate) set_cache: Arc<Mutex<Option<crate::sets::OpenedSet>>>,
+    /// Held while the blog moves to a set of documents
+    /// ([`crate::WriterSession::upgrade_if_needed`]), so two tasks never both make one.
+    pub(crate) upgrading: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The post list as of the documents' last write (`posts.snapshot.json`), so the app can show
@@ -261,7 +264,7 @@ impl Profile {
         let (blog_id, mut blog) = BlogDoc::create_blog(&fp, settings);
         let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, settings);
         let st = Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -307,7 +310,7 @@ impl Profile {
             }
         };
         crate::fsutil::private_dir(dir).and_then(|_| std::fs::create_dir_all(dir.join("sync"))).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -333,7 +336,7 @@ impl Profile {
         // Profiles made before drafts were kept private were 0755; other local users must
         // not read the drafts.
         crate::fsutil::private_dir(dir).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), meta };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), upgrading: Arc::default(), meta };
         if upgrade {
             p.save_meta()?;
         }
@@ -716,6 +719,8 @@ impl Profile {
     pub fn publish_local(&self, key: &mut SigningKey, ids: Option<&[String]>) -> Result<(usize, bool), ProfileError> {
         let blog_id = self.meta.blog_id.clone();
         let spokes = self.meta.spokes.clone();
+        // Posts of a set written on two computers at once are settled the same way.
+        let set_conflicts = self.set_conflicts();
         let (n, statement) = self.with_drafts(|drafts| {
             self.with_blog(|blog| {
                 // Named posts are read one by one: publishing one post costs the same in a long blog.
@@ -724,7 +729,7 @@ impl Profile {
                     // Every new or changed draft; an unpublished post stays so until it is published by name.
                     None => summaries(drafts, blog).into_iter().filter(|s| (s.changed_since_published || !s.published) && s.post.state != PostState::Unpublished).map(|s| s.post).collect(),
                 };
-                for id in blog.conflicted_post_ids() {
+                for id in blog.conflicted_post_ids().into_iter().chain(set_conflicts) {
                     if !chosen.iter().any(|p| p.id == id)
                         && let Some(p) = drafts.post(&id).filter(|p| p.state != PostState::Unpublished)
                     {

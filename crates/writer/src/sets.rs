@@ -39,6 +39,21 @@ struct SignMark {
     scheduled: Vec<(String, DateTime<FixedOffset>)>,
 }
 
+/// The posts whose documents hold two computers' words written at once
+/// (`PostDoc::has_conflicts`), as the folds found them: the next publish takes them again
+/// from the drafts, where both edits merged, and that write settles them.
+const CONFLICTS: &str = "set/conflicts.json";
+
+/// The version of `set/conflicts.json` this build writes and reads.
+const CONFLICTS_VERSION: u32 = 1;
+
+/// `set/conflicts.json`.
+#[derive(Serialize, Deserialize, Default)]
+struct ConflictsFile {
+    version: u32,
+    posts: BTreeSet<String>,
+}
+
 /// A set as [`Profile::load_set`] last read it (`key`: BLAKE3 of the manifests file, the
 /// anchor file and the certificate), with the anchor its manifests are stored against.
 #[derive(Debug)]
@@ -119,7 +134,14 @@ impl Profile {
         if self.is_set() {
             return Ok(0);
         }
-        let mut up = self.with_blog(|b| spokes_core::upgrade::split_blog(b, now).map_err(|e| ProfileError::Damaged { path: self.path("blog.automerge"), message: e.to_string() }))?;
+        // The split and what it read, at once: an edit made meanwhile (the app upgrades in the
+        // background) is read by the next signing, not lost between the two.
+        let (mut up, mark) = self.with_blog(|b| {
+            let up = spokes_core::upgrade::split_blog(b, now).map_err(|e| ProfileError::Damaged { path: self.path("blog.automerge"), message: e.to_string() })?;
+            b.record_changes_from_here();
+            let scheduled = up.held_back.iter().filter_map(|id| b.post(id).map(|p| (id.clone(), p.date))).collect();
+            Ok((up, SignMark { blog_heads: b.heads().iter().map(ToString::to_string).collect(), scheduled }))
+        })?;
         let n = up.posts.len();
         // The settings as every later publish writes them (the profile's spokes, the drafts'
         // settings), so the first publish after the upgrade does not sign again for nothing.
@@ -139,11 +161,6 @@ impl Profile {
             self.remember_folded(&m)?;
         }
         // What the split read, so the next publish reads only what changes after it.
-        let mark = self.with_blog(|b| {
-            b.record_changes_from_here();
-            let scheduled = up.held_back.iter().filter_map(|id| b.post(id).map(|p| (id.clone(), p.date))).collect();
-            Ok(SignMark { blog_heads: b.heads().iter().map(ToString::to_string).collect(), scheduled })
-        })?;
         self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())?;
         Ok(n)
     }
@@ -164,6 +181,39 @@ impl Profile {
         }
         let mark = SignMark { blog_heads: heads.iter().map(ToString::to_string).collect(), scheduled: vec![] };
         self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())
+    }
+
+    /// Takes the set another of the writer's computers made (`replica`, as a spoke gave it)
+    /// as this profile's, for a profile still at version 1 whose blog moved to a set
+    /// elsewhere. The set is verified against the certificate (merged with the one it
+    /// carries). This computer does not split its own blog document: post documents made
+    /// twice from differing words would clash. Instead every post is folded in, and the next
+    /// signing reads every post, so posts published only here join the set. Returns how many
+    /// posts the set holds.
+    ///
+    /// Errors: [`ProfileError::Damaged`] when the set does not verify; storage errors.
+    pub(crate) fn join_set(&self, replica: SetReplica, key: &mut SigningKey) -> Result<usize, ProfileError> {
+        let damaged = |m: String| ProfileError::Damaged { path: "the spokes' copy of the blog".into(), message: m };
+        if let Some(c) = &replica.certificate {
+            self.merge_certificate(c)?;
+        }
+        let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_| None).map_err(|b| damaged(b.1.message))?;
+        let replica = verified.into_replica();
+        let n = replica.merged().map_or(0, |m| m.posts().count());
+        // No record of a fold or a signing: both read every post once.
+        for f in [FOLDED, SIGNED] {
+            match std::fs::remove_file(self.path(f)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(ProfileError::Io { path: self.path(f), source: e }),
+                _ => {}
+            }
+        }
+        self.keep_set(replica)?;
+        // Where this computer's words differ from the set's, the set's are folded in, and the
+        // post is published again from the drafts at the next publish, as a post published
+        // on two computers at once is: the drafts hold both computers' edits, merged.
+        let differing: BTreeSet<String> = self.fold_set_posts(key)?.into_iter().collect();
+        self.note_set_conflicts(&differing, &BTreeSet::new())?;
+        Ok(n)
     }
 
     /// The set's files for the export archive (`set/manifests.json`, `set/posts/{ID}.automerge`,
@@ -236,7 +286,7 @@ impl Profile {
                 let apath = self.path(&anchor_file(h));
                 let adamaged = |m: String| ProfileError::Damaged { path: apath.clone(), message: m };
                 let stored: StoredManifest = serde_json::from_slice(&anchor_bytes).map_err(|e| adamaged(e.to_string()))?;
-                let a = stored.open(&cert, self.blog_id()).map_err(|e| adamaged(e.to_string()))?;
+                let a = stored.open_as_base(self.blog_id()).map_err(|e| adamaged(e.to_string()))?;
                 if hex::encode(a.hash()) != *h {
                     return Err(adamaged("the anchor is not the manifest its name says".into()));
                 }
@@ -400,6 +450,8 @@ impl Profile {
         })?;
         let due: Vec<&Post> = posts.iter().filter(|p| p.date <= now && is_post_id(&p.id) && spokes_core::doc::is_slug(&p.slug)).collect();
         let mut changed = BTreeSet::new();
+        let mut settled = BTreeSet::new();
+        let conflicts = self.set_conflicts();
         let actor = automerge::ActorId::random();
         for p in &due {
             let blog = self.blog_id().clone();
@@ -407,12 +459,21 @@ impl Profile {
             let d = replica.posts.entry(p.id.clone()).or_insert_with(|| loaded.unwrap_or_else(|| PostDoc::create(&blog, &p.id, actor.clone())));
             d.set_actor(actor.clone());
             let content = PostContent { title: p.title.clone(), body: p.body.clone(), tags: p.tags.clone() };
+            // A post written on two computers at once whose words here are still the ones the
+            // fold picked of the two: left as it is (both edits stay listed) until the drafts'
+            // merge of both is published; that write settles it.
+            if conflicts.contains(&p.id) && d.has_conflicts() && d.content() == content {
+                next.put_post(&p.id, &p.slug, p.date, p.updated, &d.heads());
+                continue;
+            }
             if d.write(&content, now.timestamp()).map_err(|e| ProfileError::Signing(e.to_string()))?.is_some() {
                 changed.insert(p.id.clone());
+                settled.insert(p.id.clone());
             }
             let heads = d.heads();
             next.put_post(&p.id, &p.slug, p.date, p.updated, &heads);
         }
+        self.note_set_conflicts(&BTreeSet::new(), &settled)?;
         // Gone: listed, but not live and due now. With a partial read, only the posts read
         // can have gone (a post leaves only through a change of the blog document).
         let live: BTreeSet<&str> = due.iter().map(|p| p.id.as_str()).collect();
@@ -545,8 +606,13 @@ impl Profile {
     /// another computer are published here too, posts gone there are unpublished here, as one
     /// revision signed with `key`. Returns how many posts changed. No network.
     pub fn fold_set(&self, key: &mut SigningKey) -> Result<usize, ProfileError> {
+        Ok(self.fold_set_posts(key)?.len())
+    }
+
+    /// [`Profile::fold_set`], giving the IDs of the posts that changed.
+    fn fold_set_posts(&self, key: &mut SigningKey) -> Result<Vec<String>, ProfileError> {
         let replica = self.load_set()?;
-        let Some(merged) = replica.merged() else { return Ok(0) };
+        let Some(merged) = replica.merged() else { return Ok(Vec::new()) };
         // Only the leaves that changed since the last fold (or this computer's last publish)
         // are read: a sync that brings one post costs one post.
         let anchor = self.cached_anchor();
@@ -562,6 +628,7 @@ impl Profile {
             (Folded::OnAnchor { .. }, _) => merged.entries().keys().cloned().collect(),
         };
         let mut wanted: Vec<(String, Option<Post>)> = Vec::new();
+        let (mut conflicted, mut settled) = (BTreeSet::new(), BTreeSet::new());
         for (id, entry) in candidates.iter().filter_map(|id| merged.entries().get(id).map(|e| (id, e))) {
             match entry {
                 Entry::Post(l) => {
@@ -570,12 +637,17 @@ impl Profile {
                         None => self.load_set_post(id),
                     };
                     if let Some(d) = d {
+                        if d.has_conflicts() { &mut conflicted } else { &mut settled }.insert(id.clone());
                         wanted.push((id.clone(), Some(d.post(id, l))));
                     }
                 }
-                Entry::Gone { .. } => wanted.push((id.clone(), None)),
+                Entry::Gone { .. } => {
+                    settled.insert(id.clone());
+                    wanted.push((id.clone(), None));
+                }
             }
         }
+        self.note_set_conflicts(&conflicted, &settled)?;
         let blog_id = self.blog_id().clone();
         let (n, statement, changed, before, after) = self.with_blog(|blog| {
             let mut changed: Vec<String> = Vec::new();
@@ -623,7 +695,26 @@ impl Profile {
         let entries = by_signer.into_iter().map(|((signer, signed_at), posts)| crate::received::Received { signer, signed_at, before: hex(&before), after: hex(&after), posts }).collect();
         self.append_received(entries)?;
         self.remember_folded(&merged)?;
-        Ok(n)
+        debug_assert_eq!(n, changed.len());
+        Ok(changed)
+    }
+
+    /// The posts written on two computers at once that wait to be published again from the
+    /// drafts (see [`CONFLICTS`]). A missing, damaged or newer file reads as none: the words
+    /// are still all in the post document, and the next write of the post settles it.
+    pub(crate) fn set_conflicts(&self) -> BTreeSet<String> {
+        std::fs::read(self.path(CONFLICTS)).ok().and_then(|b| serde_json::from_slice::<ConflictsFile>(&b).ok()).filter(|f| f.version == CONFLICTS_VERSION).map(|f| f.posts).unwrap_or_default()
+    }
+
+    /// Adds `found` to the list of posts written on two computers at once and takes `settled`
+    /// off it; writes the file only when that changes it.
+    fn note_set_conflicts(&self, found: &BTreeSet<String>, settled: &BTreeSet<String>) -> Result<(), ProfileError> {
+        let before = self.set_conflicts();
+        let after: BTreeSet<String> = before.iter().filter(|id| !settled.contains(*id)).chain(found).cloned().collect();
+        if after == before {
+            return Ok(());
+        }
+        self.write(CONFLICTS, &serde_json::to_vec(&ConflictsFile { version: CONFLICTS_VERSION, posts: after }).unwrap_or_default())
     }
 
     /// The merged manifest this computer's blog document last matched (nothing when the

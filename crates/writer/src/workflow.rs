@@ -17,6 +17,7 @@ use crate::{ConnectionPool, Profile, ProfileError};
 use spokes_core::SigningKey;
 use spokes_core::doc::slugify;
 use spokes_core::seal::OpeningKeys;
+use spokes_sync::set::SetReplica;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,6 +69,41 @@ pub struct Published {
     pub summary: Option<PublishSummary>,
 }
 
+/// The environment variable that holds a profile at version 1 (see
+/// [`WriterSession::upgrade_if_needed`]).
+pub const HOLD_LAYOUT_ENV: &str = "SPOKES_WRITER_LAYOUT";
+
+/// Whether [`HOLD_LAYOUT_ENV`] is `1`: version 1 profiles stay so.
+pub fn layout_held() -> bool {
+    std::env::var_os(HOLD_LAYOUT_ENV).is_some_and(|v| v == "1")
+}
+
+/// What [`WriterSession::upgrade_if_needed`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayoutUpgrade {
+    /// The profile kept its blog as a set already.
+    Already,
+    /// This computer made the set from its blog document: this many published posts moved.
+    Made(usize),
+    /// Another of the writer's computers had made the set; this one took it from a spoke
+    /// (this many posts).
+    Joined(usize),
+    /// None of the chosen spokes answered: the profile stays at version 1 until it is online.
+    Later,
+    /// Held at version 1 by [`HOLD_LAYOUT_ENV`].
+    Held,
+}
+
+/// What the chosen spokes said about the blog's layout.
+enum Fetched {
+    /// A set (verified later, by `Profile::join_set`).
+    Set(Box<SetReplica>),
+    /// At least one answered, and none keeps a set.
+    NoSet,
+    /// None answered.
+    NoAnswer,
+}
+
 impl WriterSession {
     /// A session over `profile` signing with `key`, publishing to `targets`.
     pub fn new(profile: Profile, key: SigningKey, opening: Option<OpeningKeys>, targets: Vec<SpokeTarget>, pool: Option<ConnectionPool>) -> WriterSession {
@@ -83,11 +119,16 @@ impl WriterSession {
     /// as a set of documents ([`crate::sets`]) then takes in what the spokes brought (the
     /// writer's other computers' publishes) and, when that or the clock (a scheduled post
     /// whose date came) changed what is published, signs a new manifest and sends it.
+    ///
+    /// A profile still at version 1 moves to a set first ([`WriterSession::upgrade_if_needed`]).
     pub async fn sync(&self) -> Result<PublishSummary, ProfileError> {
+        self.upgrade_if_needed().await?;
         let summary = self.sync_published().await?;
         if !self.profile.is_set() {
             return Ok(summary);
         }
+        // The sync may have brought news of this computer's removal: then it signs nothing.
+        self.profile.check_device(&self.key)?;
         let mut key = self.key.clone();
         self.profile.fold_set(&mut key)?;
         if self.profile.sign_set(&mut key, chrono::Utc::now().fixed_offset())? {
@@ -105,16 +146,102 @@ impl WriterSession {
 
     /// Moves the published blog to a set of documents, one per post, under a signed manifest
     /// (docs/formats.md "Signed manifest"), and unless `offline` sends it to the targets, which
-    /// then delete the words of every post that is not published any more. Returns how many
-    /// posts moved (0 when the profile had moved before).
+    /// then delete the words of every post that is not published any more. Online, a blog
+    /// another of the writer's computers moved already is taken from the spokes instead
+    /// (`Profile::join_set`). Returns how many posts moved (0 when the profile had moved
+    /// before).
     pub async fn upgrade(&self, offline: bool) -> Result<usize, ProfileError> {
-        self.profile.check_device(&self.key)?;
-        let mut key = self.key.clone();
-        let n = self.profile.upgrade_to_set(&mut key, chrono::Utc::now().fixed_offset())?;
+        let n = match self.move_to_set(!offline).await? {
+            LayoutUpgrade::Made(n) | LayoutUpgrade::Joined(n) => n,
+            _ => 0,
+        };
         if !offline && !self.targets.is_empty() {
             self.sync().await?;
         }
         Ok(n)
+    }
+
+    /// The automatic upgrade, run before every sync (so at the first publish, sync or
+    /// delivery after this build opens a version 1 profile, and by the app right after the
+    /// writer unlocks): moves the blog to a set of documents as [`WriterSession::upgrade`]
+    /// does, but only when it is safe to make the set here. A profile with chosen spokes
+    /// asks them first whether another of the writer's computers moved the blog already; it
+    /// then takes that set. When none of them answers the profile waits at version 1 until
+    /// this computer is online (two computers splitting differing words would make clashing
+    /// post documents). `SPOKES_WRITER_LAYOUT=1` in the environment holds a profile at
+    /// version 1, as a writer's app from before documents per post would: for tests of how
+    /// spokes treat such writers.
+    ///
+    /// Errors: [`ProfileError::DeviceRemoved`], storage and signing errors; a spoke that does
+    /// not answer is not an error.
+    pub async fn upgrade_if_needed(&self) -> Result<LayoutUpgrade, ProfileError> {
+        if self.profile.is_set() {
+            return Ok(LayoutUpgrade::Already);
+        }
+        if layout_held() {
+            return Ok(LayoutUpgrade::Held);
+        }
+        let up = self.move_to_set(true).await?;
+        match up {
+            LayoutUpgrade::Made(n) => tracing::info!("the blog is kept as one document per post now ({n} published posts moved)"),
+            LayoutUpgrade::Joined(n) => tracing::info!("the blog is kept as one document per post now, as on the writer's other computer ({n} posts)"),
+            _ => {}
+        }
+        Ok(up)
+    }
+
+    /// [`WriterSession::upgrade`] without the sync: with `probe`, the chosen spokes are asked
+    /// for a set first (none answering gives [`LayoutUpgrade::Later`]).
+    async fn move_to_set(&self, probe: bool) -> Result<LayoutUpgrade, ProfileError> {
+        let _moving = self.profile.upgrading.lock().await;
+        if self.profile.is_set() {
+            return Ok(LayoutUpgrade::Already);
+        }
+        self.profile.check_device(&self.key)?;
+        let mut key = self.key.clone();
+        let chosen = self.profile.targets();
+        if probe && !chosen.is_empty() {
+            match self.fetch_set(&chosen).await? {
+                Fetched::Set(replica) => return Ok(LayoutUpgrade::Joined(self.profile.join_set(*replica, &mut key)?)),
+                Fetched::NoAnswer => return Ok(LayoutUpgrade::Later),
+                Fetched::NoSet => {}
+            }
+        }
+        Ok(LayoutUpgrade::Made(self.profile.upgrade_to_set(&mut key, chrono::Utc::now().fixed_offset())?))
+    }
+
+    /// Asks each of `targets` over `spokes/sync/2` for the set it keeps of this blog (sending
+    /// nothing: the request carries no manifest), into one replica.
+    async fn fetch_set(&self, targets: &[SpokeTarget]) -> Result<Fetched, ProfileError> {
+        let own;
+        let pool = match &self.pool {
+            Some(p) => p,
+            None => {
+                own = self.profile.connection_pool().await?;
+                &own
+            }
+        };
+        let mut set = SetReplica::new(self.profile.blog_id().clone(), Some(self.profile.certificate()?));
+        let mut answered = false;
+        for t in targets {
+            let Ok(addr) = t.endpoint_addr() else { continue };
+            match pool.set_session(addr, None, &mut set, &mut |_| None, |_, _| Ok(())).await {
+                // A spoke that keeps the blog at version 1, or not at all, refuses to take an
+                // empty set: an answer all the same.
+                Ok(_) | Err(spokes_sync::SyncError::Remote(_)) => answered = true,
+                Err(e) => tracing::debug!(spoke = t.endpoint, "no answer about the blog's layout: {e}"),
+            }
+        }
+        if self.pool.is_none() {
+            pool.close().await;
+        }
+        Ok(if !set.frontier.is_empty() {
+            Fetched::Set(Box::new(set))
+        } else if answered {
+            Fetched::NoSet
+        } else {
+            Fetched::NoAnswer
+        })
     }
 
     /// Exchanges drafts with the writer's other computers through the targets. `None` without

@@ -27,7 +27,9 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
     .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
     app.profile = Some(p);
     (app.key, app.opening) = (Some(keys.0), keys.1);
-    Ok(overview(&app))
+    drop(app);
+    upgrade_in_background(&state).await?;
+    Ok(overview(&*state.0.lock().await))
 }
 
 /// Unlocks the signing key with the passphrase.
@@ -36,7 +38,32 @@ pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Re
     let mut app = state.0.lock().await;
     let (key, opening) = session_keys(profile(&app)?, &passphrase)?;
     (app.key, app.opening) = (Some(key), opening);
-    Ok(overview(&app))
+    drop(app);
+    upgrade_in_background(&state).await?;
+    Ok(overview(&*state.0.lock().await))
+}
+
+/// Once the key is unlocked: moves a version 1 blog to one document per post and sends it to
+/// the spokes, off the writer's way: the window stays usable meanwhile, and a publish waits
+/// for it ([`WriterSession::upgrade_if_needed`]). A failure is logged; the next sync tries
+/// again. A new blog starts as one document per post.
+async fn upgrade_in_background(state: &tauri::State<'_, AppState>) -> Result<(), UiError> {
+    if profile(&*state.0.lock().await)?.is_set() {
+        return Ok(());
+    }
+    let w = writer_session(state, "keep your blog").await?;
+    tauri::async_runtime::spawn(async move {
+        match w.upgrade_if_needed().await {
+            Ok(spokes_writer::LayoutUpgrade::Made(_) | spokes_writer::LayoutUpgrade::Joined(_)) => {
+                if let Err(e) = w.sync().await {
+                    tracing::warn!("the blog moved to one document per post; sending it failed: {e}");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("the blog could not move to one document per post yet: {e}"),
+        }
+    });
+    Ok(())
 }
 
 /// Saves the recovery file to `path` (a file the writer chose in the save dialog), or else
@@ -91,7 +118,9 @@ pub async fn restore_blog(state: tauri::State<'_, AppState>, recovery_path: Stri
     .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
     app.profile = Some(p);
     (app.key, app.opening) = (Some(key), opening);
-    Ok(overview(&app))
+    drop(app);
+    upgrade_in_background(&state).await?;
+    Ok(overview(&*state.0.lock().await))
 }
 
 /// The printable recovery sheet, a whole HTML page.

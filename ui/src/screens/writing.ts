@@ -332,6 +332,8 @@ export async function writingScreen(o: Overview) {
     status.textContent = "Unpublishing…";
     try {
       showSummary(await api.unpublish(current.id));
+      // The blog may have moved to one document per post since the screen opened.
+      o = { ...o, documents_per_post: (await api.overview()).documents_per_post };
       notice.replaceChildren(unpublishedNotice(current.title, o.documents_per_post));
     } catch (e) { err.textContent = asUiError(e).message; }
     await refreshList();
