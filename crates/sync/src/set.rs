@@ -1261,6 +1261,30 @@ mod tests {
         assert!(b.unwrap().changed_posts.is_empty() && idle < 1_000, "{idle}");
     }
 
+    /// An anchor read back from disk rests on its header: its leaves must give the header's
+    /// root and the header must name this blog; its signature is not checked (its key may
+    /// have been declared lost since), while a manifest read with `open` still needs one.
+    #[test]
+    fn an_anchor_is_read_back_by_its_header_not_its_signature() {
+        let (_, mut w) = writer();
+        w.publish(&[(P1, "Kept", "Marmalade."), (P2, "Other", "Two.")], &[]);
+        let m = w.replica.frontier[0].clone();
+        let (blog, cert) = (w.replica.blog_id.clone(), w.replica.certificate.clone().unwrap());
+        let stored = StoredManifest::of(&m);
+        assert_eq!(stored.open_as_base(&blog).unwrap().hash(), m.hash());
+        let unsigned = StoredManifest { signature: "00".into(), ..stored.clone() };
+        assert_eq!(unsigned.open_as_base(&blog).unwrap().manifest, m.manifest);
+        assert!(unsigned.open(&cert, &blog).is_err(), "a manifest read to count is still verified");
+        let mut altered = stored.clone();
+        altered.leaves[0] = altered.leaves[0].replacen("kept", "kepT", 1);
+        assert_ne!(altered.leaves[0], stored.leaves[0]);
+        assert!(altered.open_as_base(&blog).is_err(), "a leaf changed on disk");
+        let other = "00000000000000000000000000000000".parse::<BlogId>().unwrap();
+        assert!(matches!(stored.open_as_base(&other), Err(manifest::ManifestError::WrongBlog { .. })));
+        let as_difference = StoredManifest { base: Some("ab".repeat(32)), ..stored };
+        assert!(matches!(as_difference.open_as_base(&blog), Err(manifest::ManifestError::Malformed(_))));
+    }
+
     /// A side that holds none of the blog's manifests (a new spoke, a computer restoring the
     /// blog) also gets the recent ones, so that "lost or stolen" can list the last revisions;
     /// a side that holds the blog already takes none that way.

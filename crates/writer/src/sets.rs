@@ -783,6 +783,31 @@ mod tests {
     use super::*;
     use spokes_core::BlogSettings;
 
+    /// The list of posts written on two computers at once: added to and settled from, written
+    /// only when it changes; a damaged or newer file reads as none (the words all stay in
+    /// the post documents, so nothing is lost), and the next note writes it afresh.
+    #[test]
+    fn the_conflicts_list_is_noted_settled_and_survives_a_damaged_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        std::fs::create_dir_all(p.path("set")).unwrap();
+        let ids = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<BTreeSet<String>>();
+        assert!(p.set_conflicts().is_empty());
+        p.note_set_conflicts(&ids(&["00000000000000a1", "00000000000000b2"]), &BTreeSet::new()).unwrap();
+        p.note_set_conflicts(&BTreeSet::new(), &ids(&["00000000000000a1"])).unwrap();
+        assert_eq!(p.set_conflicts(), ids(&["00000000000000b2"]));
+        let written = std::fs::metadata(p.path(CONFLICTS)).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        p.note_set_conflicts(&ids(&["00000000000000b2"]), &ids(&["00000000000000c3"])).unwrap();
+        assert_eq!(std::fs::metadata(p.path(CONFLICTS)).unwrap().modified().unwrap(), written, "nothing changed, nothing written");
+        for damaged in [&b"{\"version\": 1, \"posts\": ["[..], b"{\"version\": 2, \"posts\": []}"] {
+            std::fs::write(p.path(CONFLICTS), damaged).unwrap();
+            assert!(p.set_conflicts().is_empty());
+        }
+        p.note_set_conflicts(&ids(&["00000000000000c3"]), &BTreeSet::new()).unwrap();
+        assert_eq!(p.set_conflicts(), ids(&["00000000000000c3"]));
+    }
+
     /// The checked manifests are kept between reads, but a change to the file on disk (a
     /// broken disk, another program) is always seen: the file is read and hashed every time.
     #[test]
