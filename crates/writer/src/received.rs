@@ -55,6 +55,26 @@ fn heads(hex: &[String]) -> Vec<ChangeHash> {
     hex.iter().filter_map(|h| h.parse().ok()).collect()
 }
 
+/// The log entries of one fold (or replayed revision) that changed `changed` in the blog
+/// document from heads `before` to `after`: per key whose manifest among `signers` carries a
+/// changed post's leaf as `merged` lists it (and its signature's date), the posts it brought.
+/// A post that `own`'s manifest (this computer's key, uppercase) also carries is left out:
+/// this computer vouches for it itself.
+pub(crate) fn entries_by_signer<'a>(changed: &[String], signers: impl Iterator<Item = &'a spokes_sync::set::SignedManifest> + Clone, merged: &spokes_core::manifest::Manifest, own: Option<&str>, before: &[ChangeHash], after: &[ChangeHash]) -> Vec<Received> {
+    let hex = |hs: &[ChangeHash]| hs.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let mut by_signer: std::collections::BTreeMap<(String, i64), Vec<String>> = Default::default();
+    for id in changed {
+        let carriers: Vec<(String, i64)> = signers.clone().filter(|m| m.manifest.leaf(id) == merged.leaf(id)).filter_map(|m| Some((m.signed.issuer()?, spokes_core::statement::signature_time(&m.signed.signature).unwrap_or(0)))).collect();
+        if carriers.iter().any(|(fp, _)| Some(fp.as_str()) == own) {
+            continue;
+        }
+        for c in carriers {
+            by_signer.entry(c).or_default().push(id.clone());
+        }
+    }
+    by_signer.into_iter().map(|((signer, signed_at), posts)| Received { signer, signed_at, before: hex(before), after: hex(after), posts }).collect()
+}
+
 /// Builds `blog` (a new blog document) from a set as a computer restoring it receives it: the
 /// oldest manifest held (the recent ones, then the frontier's merge) as the starting point,
 /// then each later one as one commit of the posts it changed, with their words as that
@@ -68,8 +88,8 @@ fn heads(hex: &[String]) -> Vec<ChangeHash> {
 pub(crate) fn replay_set(blog: &mut spokes_core::BlogDoc, replica: &spokes_sync::set::SetReplica) -> Result<Vec<Received>, ProfileError> {
     use spokes_core::manifest::{Entry, Manifest};
     use spokes_sync::set::SignedManifest;
-    // Oldest first: the recent manifests (kept newest first), then the frontier merged.
-    let mut steps: Vec<(Manifest, Vec<&SignedManifest>)> = replica.recent.iter().rev().map(|m| (m.manifest.clone(), vec![m])).collect();
+    // Oldest first: the recent manifests by rev, then the frontier merged.
+    let mut steps: Vec<(Manifest, Vec<&SignedManifest>)> = replica.recent.iter().map(|m| (m.manifest.clone(), vec![m])).collect();
     steps.sort_by_key(|(m, _)| m.rev);
     if let Some(merged) = replica.merged() {
         steps.retain(|(m, _)| m.rev < merged.rev);
@@ -108,17 +128,7 @@ pub(crate) fn replay_set(blog: &mut spokes_core::BlogDoc, replica: &spokes_sync:
         }
         blog.commit(&format!("restored: revision {} of the published set", m.rev));
         if prev.is_some() {
-            let after = blog.heads();
-            let hex = |hs: &[ChangeHash]| hs.iter().map(ToString::to_string).collect::<Vec<_>>();
-            let mut by_signer: std::collections::BTreeMap<(String, i64), Vec<String>> = Default::default();
-            for id in &changed {
-                for s in signers.iter().filter(|s| s.manifest.leaf(id) == m.leaf(id)) {
-                    if let Some(fp) = s.signed.issuer() {
-                        by_signer.entry((fp, spokes_core::statement::signature_time(&s.signed.signature).unwrap_or(0))).or_default().push(id.clone());
-                    }
-                }
-            }
-            log.extend(by_signer.into_iter().map(|((signer, signed_at), posts)| Received { signer, signed_at, before: hex(&before), after: hex(&after), posts }));
+            log.extend(entries_by_signer(&changed, signers.into_iter(), &m, None, &before, &blog.heads()));
         }
         prev = Some(m);
     }

@@ -681,19 +681,7 @@ impl Profile {
         // Who brought each change: the keys whose manifests carry the leaf folded (none when
         // this computer's own manifest carries it too).
         let own = self.device_key().map(str::to_uppercase);
-        let hex = |hs: &[automerge::ChangeHash]| hs.iter().map(ToString::to_string).collect::<Vec<_>>();
-        let mut by_signer: BTreeMap<(String, i64), Vec<String>> = BTreeMap::new();
-        for id in &changed {
-            let carriers: Vec<(String, i64)> = replica.frontier.iter().filter(|m| m.manifest.leaf(id) == merged.leaf(id)).filter_map(|m| Some((m.signed.issuer()?, spokes_core::statement::signature_time(&m.signed.signature).unwrap_or(0)))).collect();
-            if carriers.iter().any(|(fp, _)| Some(fp) == own.as_ref()) {
-                continue;
-            }
-            for c in carriers {
-                by_signer.entry(c).or_default().push(id.clone());
-            }
-        }
-        let entries = by_signer.into_iter().map(|((signer, signed_at), posts)| crate::received::Received { signer, signed_at, before: hex(&before), after: hex(&after), posts }).collect();
-        self.append_received(entries)?;
+        self.append_received(crate::received::entries_by_signer(&changed, replica.frontier.iter(), &merged, own.as_deref(), &before, &after))?;
         self.remember_folded(&merged)?;
         debug_assert_eq!(n, changed.len());
         Ok(changed)
