@@ -76,11 +76,23 @@ pub struct SearchIndex {
     fields: Fields,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
-    /// What the index holds: blog → post → BLAKE3 of (title, tags, body, slug). By blog, so
-    /// a pass over one blog costs that blog's posts, not every post the spoke indexes.
-    indexed: Mutex<HashMap<BlogId, HashMap<String, [u8; 32]>>>,
+    /// What the index holds: blog → post → BLAKE3 of (title, tags, body, slug), with the post
+    /// view it was taken from. By blog, so a pass over one blog costs that blog's posts, not
+    /// every post the spoke indexes.
+    indexed: Mutex<HashMap<BlogId, HashMap<String, Indexed>>>,
     /// A post left the index since the last commit: its words are purged from the disk.
     purge: std::sync::atomic::AtomicBool,
+}
+
+/// One post as the index holds it.
+struct Indexed {
+    /// BLAKE3 of (title, tags, body, slug): [`digest`].
+    digest: [u8; 32],
+    /// The view the post was indexed from (none when read back from the index's files). A
+    /// blog's new view keeps the same `Arc` for every post it did not change, so a pass after
+    /// a publish of one post of a long blog compares pointers, not digests. A `Weak` keeps
+    /// the allocation, so a pointer that compares equal is that very view.
+    view: std::sync::Weak<PostView>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -153,7 +165,7 @@ impl SearchIndex {
             let (Ok(blog), post) = (get(self.fields.blog).parse::<BlogId>(), get(self.fields.post)) else { continue };
             let mut hash = [0u8; 32];
             if hex::decode_to_slice(get(self.fields.hash), &mut hash).is_ok() {
-                indexed.entry(blog).or_default().insert(post, hash);
+                indexed.entry(blog).or_default().insert(post, Indexed { digest: hash, view: std::sync::Weak::new() });
             }
         }
         Ok(())
@@ -197,22 +209,26 @@ impl SearchIndex {
     fn update_with(&self, writer: &IndexWriter, blog: &BlogId, view: Option<&BlogView>, text: &dyn Fn(&BlogView, &PostView) -> Option<String>) -> Result<bool, SearchError> {
         let f = self.fields;
         let mut indexed = self.indexed.lock().unwrap_or_else(|p| p.into_inner());
-        let posts: Vec<&PostView> = view.filter(|v| v.verified()).map(|v| v.posts.iter().map(|p| p.as_ref()).collect()).unwrap_or_default();
+        let posts: &[Arc<PostView>] = view.filter(|v| v.verified()).map(|v| v.posts.as_slice()).unwrap_or_default();
         let mut changed = false;
-        let live: std::collections::HashSet<&str> = posts.iter().map(|p| p.id.as_str()).collect();
         let held = indexed.entry(blog.clone()).or_default();
-        let stale: Vec<String> = held.keys().filter(|p| !live.contains(&p[..])).cloned().collect();
-        for p in stale {
-            writer.delete_term(Term::from_field_text(f.key, &key(blog, &p)));
-            held.remove(&p);
-            changed = true;
-            self.purge.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
+        // The posts the index already holds as they are: the same view (no digest), or one
+        // whose digest matches.
+        let mut kept = 0;
         for p in posts {
-            let d = digest(p);
-            if held.get(&p.id) == Some(&d) {
-                continue;
+            if let Some(h) = held.get_mut(&p.id) {
+                if std::ptr::eq(h.view.as_ptr(), Arc::as_ptr(p)) {
+                    kept += 1;
+                    continue;
+                }
+                let d = digest(p);
+                if h.digest == d {
+                    h.view = Arc::downgrade(p);
+                    kept += 1;
+                    continue;
+                }
             }
+            let d = digest(p);
             // Words that cannot be read now (the post changed a moment ago): its newer view
             // brings the blog back to the index.
             let Some(body) = view.and_then(|v| text(v, p)) else { continue };
@@ -226,8 +242,23 @@ impl SearchIndex {
                 f.body => body,
                 f.tags => p.tags.join(" "),
             ))?;
-            held.insert(p.id.clone(), d);
+            let fresh = held.insert(p.id.clone(), Indexed { digest: d, view: Arc::downgrade(p) }).is_none();
+            if !fresh {
+                kept += 1;
+            }
             changed = true;
+        }
+        // Posts held that the view no longer lists: only when the view's posts do not account
+        // for every one held (post IDs are unique in a view).
+        if held.len() > kept {
+            let live: std::collections::HashSet<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+            let stale: Vec<String> = held.keys().filter(|p| !live.contains(&p[..])).cloned().collect();
+            for p in stale {
+                writer.delete_term(Term::from_field_text(f.key, &key(blog, &p)));
+                held.remove(&p);
+                changed = true;
+                self.purge.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
         }
         if held.is_empty() {
             indexed.remove(blog);
@@ -413,5 +444,47 @@ mod tests {
         index.commit().unwrap();
         assert!(index.is_empty());
         assert!(index.search("gulls", 10, &lookup).unwrap().is_empty());
+    }
+
+    /// A blog's next view keeps the same post views for the posts a publish did not change:
+    /// the index takes the changed post, keeps the others, and lets go of a post the view no
+    /// longer lists, whether or not the other posts' views are the ones it indexed.
+    #[test]
+    fn a_view_that_shares_its_unchanged_posts_is_indexed_by_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        let id = Identity::generate("Ada", "pw").unwrap();
+        let bound = BlogId::bound_to(&id.fingerprint());
+        let blog = bound.0.clone();
+        let posts = [("Tide tables", "Spring tides twice a month."), ("Gulls", "Herring gulls nest on roofs."), ("Kelp", "Kelp forests sway offshore.")];
+        let first = Arc::new(view(&posts, &bound, &id));
+        assert!(index.update(&blog, Some(&first)).unwrap());
+        index.commit().unwrap();
+        // The first post rewritten: a view whose other posts are the very ones indexed.
+        let rewritten = view(&[("Tide tables", "Neap tides between them."), posts[1], posts[2]], &bound, &id);
+        let mut next = (*first).clone();
+        let tides = |v: &BlogView| v.posts.iter().position(|p| p.title == "Tide tables").unwrap();
+        next.posts[tides(&first)] = rewritten.posts[tides(&rewritten)].clone();
+        let next = Arc::new(next);
+        let current = std::sync::Mutex::new(next.clone());
+        let lookup = |b: &BlogId| (*b == blog).then(|| current.lock().unwrap().clone());
+        assert!(index.update(&blog, Some(&next)).unwrap());
+        assert!(!index.update(&blog, Some(&next)).unwrap(), "nothing changed since");
+        index.commit().unwrap();
+        assert_eq!(index.search("neap", 10, &lookup).unwrap().len(), 1);
+        assert!(index.search("spring", 10, &lookup).unwrap().is_empty());
+        assert_eq!(index.search("gulls", 10, &lookup).unwrap().len(), 1);
+        // The same words in views built anew: nothing to index.
+        assert!(!index.update(&blog, Some(&rewritten)).unwrap());
+        // The last post taken back; the others shared: its words leave the index.
+        let mut fewer = (*next).clone();
+        fewer.posts.retain(|p| p.title != "Kelp");
+        let fewer = Arc::new(fewer);
+        *current.lock().unwrap() = fewer.clone();
+        assert!(index.update(&blog, Some(&fewer)).unwrap());
+        index.commit().unwrap();
+        assert_eq!(index.len(), 2);
+        *current.lock().unwrap() = first.clone();
+        assert!(index.search("kelp", 10, &lookup).unwrap().is_empty(), "the index still holds a post taken back");
     }
 }

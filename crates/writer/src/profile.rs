@@ -201,6 +201,8 @@ pub struct Profile {
     /// The set's manifests as last read and checked ([`crate::sets`]), with the BLAKE3 hash
     /// of the files they were read from: read again only when those files change.
     pub(crate) set_cache: Arc<Mutex<Option<crate::sets::OpenedSet>>>,
+    /// The set's post documents last read or written ([`crate::sets::PostDocCache`]).
+    pub(crate) set_posts: Arc<Mutex<crate::sets::PostDocCache>>,
     /// Held while the blog moves to a set of documents
     /// ([`crate::WriterSession::upgrade_if_needed`]), so two tasks never both make one.
     pub(crate) upgrading: Arc<tokio::sync::Mutex<()>>,
@@ -264,7 +266,7 @@ impl Profile {
         let (blog_id, mut blog) = BlogDoc::create_blog(&fp, settings);
         let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, settings);
         let st = Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -310,7 +312,7 @@ impl Profile {
             }
         };
         crate::fsutil::private_dir(dir).and_then(|_| std::fs::create_dir_all(dir.join("sync"))).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -336,7 +338,7 @@ impl Profile {
         // Profiles made before drafts were kept private were 0755; other local users must
         // not read the drafts.
         crate::fsutil::private_dir(dir).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), upgrading: Arc::default(), meta };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta };
         if upgrade {
             p.save_meta()?;
         }

@@ -64,6 +64,26 @@ pub(crate) struct OpenedSet {
     anchor: Option<SignedManifest>,
 }
 
+/// How many post documents [`PostDocCache`] holds.
+const POST_DOC_CACHE: std::num::NonZeroUsize = match std::num::NonZeroUsize::new(32) {
+    Some(n) => n,
+    None => std::num::NonZeroUsize::MIN,
+};
+
+/// The set's post documents this profile last read or wrote, by post ID, each with the BLAKE3
+/// hash of the file bytes it stands for: a publish of one post reads its document once (for
+/// signing, then a session per spoke), not once per use, and a file changed since (a session,
+/// a restore) is read again. At most [`POST_DOC_CACHE`] documents, least recently used first
+/// out.
+#[derive(Debug)]
+pub(crate) struct PostDocCache(lru::LruCache<String, ([u8; 32], PostDoc)>);
+
+impl Default for PostDocCache {
+    fn default() -> Self {
+        PostDocCache(lru::LruCache::new(POST_DOC_CACHE))
+    }
+}
+
 /// The key of [`OpenedSet`]: BLAKE3 over the manifests file's length and bytes, the anchor
 /// file's length and bytes, then the certificate file.
 fn set_key(manifests: &[u8], anchor: &[u8], certificate: &[u8]) -> [u8; 32] {
@@ -326,9 +346,16 @@ impl Profile {
             return None;
         }
         let bytes = std::fs::read(self.path(&format!("set/posts/{id}.automerge"))).ok()?;
+        let hash: [u8; 32] = blake3::hash(&bytes).into();
+        let mut cache = self.set_posts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, d)) = cache.0.get(id).filter(|(h, _)| *h == hash) {
+            return Some(d.clone());
+        }
         // This computer wrote the file: its own save, or bytes a session or an archive's
         // import checked against expansion before they were written.
-        PostDoc::load_checked(&bytes, self.blog_id(), id).ok()
+        let d = PostDoc::load_checked(&bytes, self.blog_id(), id).ok()?;
+        cache.0.put(id.to_owned(), (hash, d.clone()));
+        Some(d)
     }
 
     /// Writes the set: the `changed` posts' documents, then the manifests; deletes the
@@ -340,7 +367,9 @@ impl Profile {
         for id in changed {
             if let Some(d) = replica.posts.get_mut(id).filter(|_| is_post_id(id)) {
                 let p = dir.join(format!("{id}.automerge"));
-                write_atomic(&p, &d.save()).map_err(io(p.clone()))?;
+                let bytes = d.save();
+                write_atomic(&p, &bytes).map_err(io(p.clone()))?;
+                self.set_posts.lock().unwrap_or_else(|p| p.into_inner()).0.put(id.clone(), (blake3::hash(&bytes).into(), d.clone()));
             }
         }
         // The anchor: the one in use while it serves the newest manifest, else the newest.
@@ -372,6 +401,7 @@ impl Profile {
         let key = set_key(&bytes, &anchor_bytes, &self.read("certificate.asc")?);
         *self.set_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(OpenedSet { key, replica: replica.clone_manifests(), lost_rev: None, anchor });
         for id in forgotten.iter().filter(|id| is_post_id(id)) {
+            self.set_posts.lock().unwrap_or_else(|p| p.into_inner()).0.pop(id);
             let p = dir.join(format!("{id}.automerge"));
             match std::fs::remove_file(&p) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(ProfileError::Io { path: p, source: e }),
@@ -818,6 +848,34 @@ mod tests {
         assert_eq!(p.load_set().unwrap().frontier, first.frontier);
         std::fs::remove_file(&path).unwrap();
         assert!(matches!(p.load_set(), Err(ProfileError::Io { .. })), "a missing anchor is an error, not an empty blog");
+    }
+
+    /// A post document is read once and then kept, but a file changed on disk since (a
+    /// session, a restore, a broken disk) is always read again, and a damaged one is no
+    /// document, whatever was kept.
+    #[test]
+    fn a_kept_post_document_never_hides_a_change_on_disk() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        let post = p.new_post("First", "Marmalade.", &[]).unwrap();
+        let mut key = p.unlock("pw").unwrap();
+        p.publish_local(&mut key, None).unwrap();
+        p.upgrade_to_set(&mut key, chrono::Utc::now().fixed_offset()).unwrap();
+        let body = |p: &Profile| p.load_set_post(&post.id).map(|d| d.content().body);
+        assert_eq!(body(&p).as_deref(), Some("Marmalade."));
+        // Another program writes the file: a later state of the same document.
+        let path = p.path(&format!("set/posts/{}.automerge", post.id));
+        let mut d = PostDoc::load_checked(&std::fs::read(&path).unwrap(), p.blog_id(), &post.id).unwrap();
+        d.write(&PostContent { title: "First".into(), body: "Lemon curd.".into(), tags: vec![] }, 1).unwrap();
+        std::fs::write(&path, d.save()).unwrap();
+        assert_eq!(body(&p).as_deref(), Some("Lemon curd."), "the kept document hid the file's change");
+        std::fs::write(&path, b"not a document").unwrap();
+        assert_eq!(body(&p), None);
+        // The profile's own write is what the next read finds.
+        let mut replica = p.load_set().unwrap();
+        replica.posts.insert(post.id.clone(), d);
+        p.save_set(&mut replica, &BTreeSet::from([post.id.clone()]), &BTreeSet::new()).unwrap();
+        assert_eq!(body(&p).as_deref(), Some("Lemon curd."));
     }
 
     /// A publish of one post writes that post's leaf, not the whole index: the manifests are
