@@ -269,6 +269,12 @@ pub fn hold_version_1(dir: &Path) {
     std::fs::write(dir.join(HOLD_VERSION_1), b"").expect("marker");
 }
 
+/// Lets the writer profiles in `dir` move again (undoes [`hold_version_1`]): their next sync
+/// moves them to a set of documents, as an updated app does.
+pub fn release_version_1(dir: &Path) {
+    let _ = std::fs::remove_file(dir.join(HOLD_VERSION_1));
+}
+
 /// Runs `spokes` and asserts success; returns stdout.
 pub fn spokes_ok(profile: &Path, pass: &str, args: &[&str]) -> String {
     let out = spokes(profile, pass, args);

@@ -10,7 +10,8 @@
 //! memory and CPU are read after it, once jemalloc has handed back what it freed (12 s).
 //! Then one post is edited and published again, `--large-edits` times, through the library
 //! (as the app does, warm connections): the time until every spoke has stored and verified it
-//! (the sync's answers) and until it is readable on all three.
+//! (the sync's answers) and until it is readable on all three. The blog is kept as it is by
+//! default: documents per post under a signed manifest since the first publish.
 
 use crate::Opts;
 use crate::phases::pct;
@@ -141,6 +142,11 @@ pub fn large_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
         profile.update_post(&p)?;
         let t0 = Instant::now();
         profile.publish_local(&mut key, Some(std::slice::from_ref(&p.id)))?;
+        // A blog kept as documents per post (the default) signs its next manifest, as the
+        // app's publish does.
+        if profile.is_set() {
+            profile.sign_set(&mut key, chrono::Utc::now().fixed_offset())?;
+        }
         let summary = rt.block_on(profile.sync_with_pool(&pool, &targets))?;
         let t_stored = t0.elapsed();
         if summary.up_to_date != spokes.len() {

@@ -1,8 +1,10 @@
 //! `set-blog`: documents per post (`spokes upgrade`, `spokes/sync/2`) on the path a writer
 //! takes, in the build `./x test` makes. The generated blog of `large-blog` (`--large-posts`,
 //! `--large-bytes`) is imported and published with the `spokes` CLI to three fresh `spoke`
-//! processes on loopback, then moved with `spokes upgrade` (the clock stops when the command
-//! is done and every spoke serves version 2). Then one post is edited and published
+//! processes on loopback as a version 1 blog document (the writer's app held at version 1,
+//! `SPOKES_WRITER_LAYOUT=1`, as an app from before documents per post made it), then moved
+//! with `spokes upgrade` by the updated program (the clock stops when the command is done and
+//! every spoke serves version 2). Then one post is edited and published
 //! `--large-edits` times through the library (as the app does): the time until every spoke has
 //! stored and verified it, until it is readable on all three, and the bytes sent to each
 //! spoke (UDP payload of the session's connection: QUIC, TLS and all). Then one post is
@@ -40,8 +42,14 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
     let generated = spokes_e2e::genblog::write_zola_site(&site, &spokes_e2e::genblog::Options { posts: o.large_posts, markdown_bytes: o.large_bytes, ..Default::default() })?;
     let (spokes, w, blog) = crate::large::three_spokes_and_a_writer(tmp.path())?;
     let pass = spokes_e2e::PASS;
+    // Made and published as a writer's app from before documents per post would.
+    spokes_e2e::hold_version_1(tmp.path());
     spokes_e2e::spokes_ok(&w, pass, &["import", site.to_str().context("utf8")?]);
     spokes_e2e::spokes_ok(&w, pass, &["publish"]);
+    if spokes_writer::Profile::open(&w)?.is_set() {
+        bail!("the blog was not published as a version 1 document");
+    }
+    spokes_e2e::release_version_1(tmp.path());
 
     // The upgrade: the command, then every spoke serving version 2.
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(30))).build().into();
