@@ -21,7 +21,8 @@
 //!   to 3 fresh spokes until readable under 5 s, a later one-post publish stored on all under
 //!   3 ms and readable under 10 ms (p50), spoke memory under 300 MB, idle CPU under 1%
 //!   (`large.rs`).
-//! - `set-blog`: the same blog moved to documents per post (`spokes upgrade`): one edited post
+//! - `set-blog`: the same blog published as a version 1 document (the app held at version 1),
+//!   then moved to documents per post (`spokes upgrade`): one edited post
 //!   readable on 3 spokes (p50 under 10 ms) and the bytes sent per spoke (under 20 KB), and
 //!   an unpublished post gone from all (`sets.rs`).
 //! - `spoke-memory`: one spoke holding 1,000 blogs of 100 posts as sets of documents, idle
