@@ -216,19 +216,22 @@ impl SearchIndex {
         // whose digest matches.
         let mut kept = 0;
         for p in posts {
-            if let Some(h) = held.get_mut(&p.id) {
-                if std::ptr::eq(h.view.as_ptr(), Arc::as_ptr(p)) {
+            let d = match held.get_mut(&p.id) {
+                Some(h) if std::ptr::eq(h.view.as_ptr(), Arc::as_ptr(p)) => {
                     kept += 1;
                     continue;
                 }
-                let d = digest(p);
-                if h.digest == d {
-                    h.view = Arc::downgrade(p);
-                    kept += 1;
-                    continue;
+                Some(h) => {
+                    let d = digest(p);
+                    if h.digest == d {
+                        h.view = Arc::downgrade(p);
+                        kept += 1;
+                        continue;
+                    }
+                    d
                 }
-            }
-            let d = digest(p);
+                None => digest(p),
+            };
             // Words that cannot be read now (the post changed a moment ago): its newer view
             // brings the blog back to the index.
             let Some(body) = view.and_then(|v| text(v, p)) else { continue };

@@ -369,7 +369,11 @@ impl Profile {
                 let p = dir.join(format!("{id}.automerge"));
                 let bytes = d.save();
                 write_atomic(&p, &bytes).map_err(io(p.clone()))?;
-                self.set_posts.lock().unwrap_or_else(|p| p.into_inner()).0.put(id.clone(), (blake3::hash(&bytes).into(), d.clone()));
+                // Kept for the next read when this write is a publish of a few posts; a whole
+                // blog arriving at once is not copied into the cache post by post.
+                if changed.len() <= POST_DOC_CACHE.get() {
+                    self.set_posts.lock().unwrap_or_else(|p| p.into_inner()).0.put(id.clone(), (blake3::hash(&bytes).into(), d.clone()));
+                }
             }
         }
         // The anchor: the one in use while it serves the newest manifest, else the newest.
