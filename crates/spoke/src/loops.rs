@@ -363,7 +363,7 @@ async fn sync_set_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, p
         (None, _) => return Err(SyncError::Connect("blog no longer hosted".into())),
     };
     let peer_id = peer.to_owned();
-    let r = spokes_sync::set::initiate_set(endpoint, addr.clone(), None, &mut replica, &mut |id| inner.load_post_doc(blog, id), |rep, out| inner.persist_set(&peer_id, admission, rep, out)).await;
+    let r = spokes_sync::set::initiate_set(endpoint, addr.clone(), None, &mut replica, &mut |id: &str| inner.load_post_doc(blog, id), |rep, out| inner.persist_set(&peer_id, admission, rep, out)).await;
     if r.is_ok() {
         exchange_images(inner, endpoint, blog, peer, addr).await;
     }

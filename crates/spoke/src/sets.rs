@@ -157,8 +157,8 @@ impl Inner {
         // verify at the last start has none: built whole instead, every document checked.
         let previous = previous.filter(|p| p.verified() && stored.as_ref().is_some_and(|b| b.format == 2));
         let checked = match &previous {
-            Some(_) => VerifiedSet::verify_after_session(taken, &outcome.changed_posts, &mut |id| self.load_post_doc(&blog_id, id)),
-            None => VerifiedSet::verify(taken, &mut |id| self.load_post_doc(&blog_id, id)),
+            Some(_) => VerifiedSet::verify_after_session(taken, &outcome.changed_posts, &mut |id: &str| self.load_post_doc(&blog_id, id)),
+            None => VerifiedSet::verify(taken, &mut |id: &str| self.load_post_doc(&blog_id, id)),
         };
         let mut verified = match checked {
             Ok(v) => v,
@@ -168,7 +168,7 @@ impl Inner {
                 return Err(e);
             }
         };
-        let mut view = BlogView::of_set_changes(&mut verified, previous.as_deref(), &changed_views, &mut |id| self.load_post_doc(&blog_id, id));
+        let mut view = BlogView::of_set_changes(&mut verified, previous.as_deref(), &changed_views, &mut |id: &str| self.load_post_doc(&blog_id, id));
         view.hosted = hosted;
         *replica = verified.into_replica();
         let forgotten: Vec<String> = outcome.forgotten.iter().cloned().collect();
@@ -271,7 +271,7 @@ impl Inner {
                 replica.posts.extend(posts);
             }
         }
-        let mut view = match VerifiedSet::verify_after_session(replica, &missing, &mut |id| self.load_post_doc(blog_id, id)) {
+        let mut view = match VerifiedSet::verify_after_session(replica, &missing, &mut |id: &str| self.load_post_doc(blog_id, id)) {
             Ok(v) => {
                 let view = BlogView::of_set_listed(&v, listed);
                 let listings: Vec<(String, Vec<u8>)> = view.posts.iter().filter(|p| missing.contains(&p.id)).filter_map(|p| Some((p.id.clone(), listing::encode(p)?))).collect();
@@ -293,7 +293,7 @@ impl Inner {
     /// The verification bundle of a set blog (version 2).
     pub(crate) fn set_bundle(&self, blog_id: &BlogId) -> Option<view::SetBundle> {
         let replica = self.load_set(blog_id).ok()??;
-        let v = VerifiedSet::verify(replica, &mut |id| self.load_post_doc(blog_id, id)).ok()?;
+        let v = VerifiedSet::verify(replica, &mut |id: &str| self.load_post_doc(blog_id, id)).ok()?;
         let mut documents = std::collections::BTreeMap::new();
         if let Some(m) = v.merged() {
             for (id, _) in m.posts() {

@@ -59,9 +59,30 @@ pub const MAX_HAVE: usize = MAX_FRONTIER + MAX_RECENT;
 /// Most bytes of manifests, or of post documents, taken from a peer in one session (each).
 pub const MAX_SET_BYTES: usize = 256 * 1024 * 1024;
 
-/// Where a session finds the post documents not in the replica's cache: post ID to its
-/// document (loaded from disk or a database), `None` when there is none.
-pub type Loader<'a> = dyn FnMut(&str) -> Option<PostDoc> + Send + 'a;
+/// Where a session finds the post documents not in the replica's cache. A closure
+/// `FnMut(&str) -> Option<PostDoc>` is one: post ID to its document (loaded from disk or a
+/// database), `None` when there is none.
+pub trait PostSource: Send {
+    /// Post `id`'s document, loaded and checked; `None` when there is none.
+    fn load(&mut self, id: &str) -> Option<PostDoc>;
+    /// Post `id`'s document as stored, in Automerge's saved form (one document chunk),
+    /// without loading it: what a session sends whole to a peer that holds none of the post
+    /// (a new spoke's first session takes every post so). `None` (the default) when the
+    /// source keeps no such bytes; the session then loads the document and saves it. The peer
+    /// checks what it receives against the signed heads as always.
+    fn saved(&mut self, _id: &str) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+impl<F: FnMut(&str) -> Option<PostDoc> + Send> PostSource for F {
+    fn load(&mut self, id: &str) -> Option<PostDoc> {
+        self(id)
+    }
+}
+
+/// A session's [`PostSource`].
+pub type Loader<'a> = dyn PostSource + 'a;
 
 /// Loads post documents from their saved forms (post ID, bytes) on every core: a whole set
 /// read at once (a spoke's start, an archive, a restore) is bound by loading one Automerge
@@ -177,7 +198,7 @@ impl SetReplica {
     /// Post `id`'s document, from the cache or `load`.
     pub fn post(&mut self, id: &str, load: &mut Loader<'_>) -> Option<&mut PostDoc> {
         if !self.posts.contains_key(id) {
-            let d = load(id)?;
+            let d = load.load(id)?;
             self.posts.insert(id.to_owned(), d);
         }
         self.posts.get_mut(id)
@@ -420,6 +441,14 @@ where
     let mut answer = Vec::new();
     for (id, heads) in &their_wants {
         let heads: Vec<ChangeHash> = heads.iter().filter_map(|h| h.parse().ok()).collect();
+        // A peer that holds none of the post gets it as stored, not loaded first.
+        if heads.is_empty()
+            && !replica.posts.contains_key(id)
+            && let Some(bytes) = load.saved(id)
+        {
+            put_record(&mut answer, id, true, &bytes);
+            continue;
+        }
         let Some(d) = replica.post(id, load) else { continue };
         let knows_all = d.holds(&heads);
         let mine = d.heads();
@@ -723,7 +752,7 @@ async fn respond_set_on<H: SetHost + ?Sized>(host: &H, send: &mut iroh::endpoint
     let answer = crate::Hello { protocol: SET_PROTOCOL, blog_id: hello.blog_id.clone(), token: None, heads: None, certificate: certificate_name(&replica) };
     crate::frame::write_frame(send, &Frame::json(FrameType::Hello, &answer)).await?;
     let blog_id = hello.blog_id.clone();
-    let outcome = exchange_set(send, recv, false, &mut replica, &mut |id| host.load_post(&blog_id, id), hello.certificate.as_deref()).await?;
+    let outcome = exchange_set(send, recv, false, &mut replica, &mut |id: &str| host.load_post(&blog_id, id), hello.certificate.as_deref()).await?;
     let exchanged = started.elapsed();
     let persisted = host.commit_set(peer, &hello, &mut replica, &outcome).map(|_| replica.frontier.iter().map(SignedManifest::hash).collect());
     tracing::debug!(open_ms = opened.as_secs_f64() * 1e3, exchange_ms = (exchanged - opened).as_secs_f64() * 1e3, commit_ms = (started.elapsed() - exchanged).as_secs_f64() * 1e3, "set session timings");
@@ -1187,6 +1216,11 @@ mod tests {
     /// A session between `a` (initiator) and `b`, each told the other's certificate hash as
     /// the hellos carry it; returns both outcomes and the bytes `a` sent.
     async fn run(a: &mut SetReplica, b: &mut SetReplica) -> (Result<SetOutcome, SyncError>, Result<SetOutcome, SyncError>, usize) {
+        run_from(a, &mut none, b).await
+    }
+
+    /// [`run`] with `a`'s post documents read through `load_a`.
+    async fn run_from(a: &mut SetReplica, load_a: &mut Loader<'_>, b: &mut SetReplica) -> (Result<SetOutcome, SyncError>, Result<SetOutcome, SyncError>, usize) {
         let (name_a, name_b) = (certificate_name(a), certificate_name(b));
         let (x, y) = tokio::io::duplex(1 << 20);
         let (mut xr, xw) = tokio::io::split(x);
@@ -1194,7 +1228,7 @@ mod tests {
         let mut xw = Counted(xw, 0);
         let (ra, rb) = tokio::join!(
             async {
-                let o = exchange_set(&mut xw, &mut xr, true, a, &mut none, name_b.as_deref()).await?;
+                let o = exchange_set(&mut xw, &mut xr, true, a, load_a, name_b.as_deref()).await?;
                 finish_set(&mut xw, &mut xr, true, Ok(a.frontier.iter().map(SignedManifest::hash).collect())).await.map(|_| o)
             },
             async {
@@ -1229,6 +1263,63 @@ mod tests {
 
     const P1: &str = "00000000000000a1";
     const P2: &str = "00000000000000b2";
+
+    /// Post documents as a writer's disk keeps them: saved forms, loaded on demand.
+    struct Disk {
+        blog: BlogId,
+        files: BTreeMap<String, Vec<u8>>,
+        loads: usize,
+    }
+
+    impl PostSource for Disk {
+        fn load(&mut self, id: &str) -> Option<PostDoc> {
+            self.loads += 1;
+            PostDoc::load(self.files.get(id)?, &self.blog, id).ok()
+        }
+        fn saved(&mut self, id: &str) -> Option<Vec<u8>> {
+            self.files.get(id).cloned()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_spoke_that_holds_nothing_gets_the_stored_documents_unloaded_and_checks_them() {
+        let (_, mut w) = writer();
+        let posts: Vec<(String, String, String)> = (0..50).map(|i| (format!("{i:016x}"), format!("Post {i}"), format!("Words of post {i}. ").repeat(20))).collect();
+        let refs: Vec<(&str, &str, &str)> = posts.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+        w.publish(&refs, &[]);
+        let mut disk = Disk { blog: w.replica.blog_id.clone(), files: std::mem::take(&mut w.replica.posts).into_iter().map(|(id, mut d)| (id, d.save())).collect(), loads: 0 };
+
+        // A new spoke: every post goes as stored, none is loaded on the sending side.
+        let mut s = spoke(&w);
+        let (a, b, _) = run_from(&mut w.replica, &mut disk, &mut s).await;
+        a.unwrap();
+        assert_eq!(b.unwrap().changed_posts.len(), 50);
+        assert_eq!(disk.loads, 0, "documents were loaded to be sent whole");
+        assert_eq!(s.merged(), w.replica.merged());
+        assert_eq!(s.posts["0000000000000007"].content().body, posts[7].2);
+
+        // A spoke that holds an earlier state of a post gets only the changes: that post is loaded.
+        let mut edited = PostDoc::load(&disk.files["0000000000000007"], &disk.blog, "0000000000000007").unwrap();
+        edited.write(&PostContent { title: "Post 7".into(), body: "Rewritten.".into(), tags: vec![] }, 2_000).unwrap();
+        let mut m = w.replica.merged().unwrap().next_revision();
+        m.put_post("0000000000000007", "post-7", at("2026-01-01T00:00:00Z"), at("2026-01-02T00:00:00Z"), &edited.heads());
+        disk.files.insert("0000000000000007".into(), edited.save());
+        let old = std::mem::replace(&mut w.replica.frontier, vec![SignedManifest::sign(m, &mut w.key).unwrap()]);
+        w.replica.recent = old;
+        let (_, b, edit) = run_from(&mut w.replica, &mut disk, &mut s).await;
+        assert_eq!(b.unwrap().changed_posts.into_iter().collect::<Vec<_>>(), vec!["0000000000000007".to_owned()]);
+        assert_eq!(disk.loads, 1);
+        assert!(edit < 4_000, "an edit of one post sent {edit} bytes");
+
+        // A damaged file (another post's document under this post's name) reaches a new spoke
+        // unloaded: the spoke refuses it and keeps nothing.
+        let other = disk.files["0000000000000001"].clone();
+        disk.files.insert("0000000000000002".into(), other);
+        let mut fresh = spoke(&w);
+        let (a, b, _) = run_from(&mut w.replica, &mut disk, &mut fresh).await;
+        assert!(a.is_err() && b.is_err(), "a post document under another post's name was taken");
+        assert!(fresh.frontier.is_empty() && fresh.posts.is_empty());
+    }
 
     #[tokio::test]
     async fn a_new_spoke_gets_the_blog_and_an_edit_moves_only_that_post() {

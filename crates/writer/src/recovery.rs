@@ -215,7 +215,7 @@ impl Profile {
                     answered.push(t.clone());
                 }
                 Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.label())),
-                Err(SyncError::Remote(e)) if e.code == Code::UnsupportedVersion => match pool.set_session(addr.clone(), None, &mut set, &mut |_| None, |_, _| Ok(())).await {
+                Err(SyncError::Remote(e)) if e.code == Code::UnsupportedVersion => match pool.set_session(addr.clone(), None, &mut set, &mut |_: &str| None, |_, _| Ok(())).await {
                     Ok(_) if !set.frontier.is_empty() => {
                         sealed.extend(spokes_sync::drafts::exchange(pool.endpoint(), addr, blog_id, None).await.unwrap_or_default());
                         answered.push(t.clone());
@@ -271,7 +271,7 @@ impl Profile {
     fn restore_set(dir: &Path, name: &str, identity: Identity, device: &str, passphrase: &str, set: SetReplica, sealed: &[Vec<u8>], spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
         let blog_id = set.blog_id.clone();
         let damaged = |m: String| ProfileError::Damaged { path: "the spokes' copy of the blog".into(), message: m };
-        let verified = VerifiedSet::verify(set, &mut |_| None).map_err(|b| damaged(b.1.message))?;
+        let verified = VerifiedSet::verify(set, &mut |_: &str| None).map_err(|b| damaged(b.1.message))?;
         let settings = verified.merged().map(|m| m.site_settings()).transpose().map_err(|e| damaged(e.to_string()))?.unwrap_or_default();
         let cert = verified.certificate().cloned().unwrap_or_else(|| identity.certificate());
         let replica = verified.into_replica();

@@ -139,6 +139,19 @@ fn anchor_file(hash: &str) -> String {
 }
 
 
+/// The set's post documents on this computer, for a sync session: loaded through the
+/// profile's cache, and sent to a spoke that holds none of a post as the file holds it.
+struct SetPosts<'a>(&'a Profile);
+
+impl spokes_sync::set::PostSource for SetPosts<'_> {
+    fn load(&mut self, id: &str) -> Option<PostDoc> {
+        self.0.load_set_post(id)
+    }
+    fn saved(&mut self, id: &str) -> Option<Vec<u8>> {
+        self.0.set_post_bytes(id)
+    }
+}
+
 impl Profile {
     /// Whether this profile keeps its published blog as a set of documents.
     pub fn is_set(&self) -> bool {
@@ -217,7 +230,7 @@ impl Profile {
         if let Some(c) = &replica.certificate {
             self.merge_certificate(c)?;
         }
-        let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_| None).map_err(|b| damaged(b.1.message))?;
+        let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_: &str| None).map_err(|b| damaged(b.1.message))?;
         let replica = verified.into_replica();
         let n = replica.merged().map_or(0, |m| m.posts().count());
         // No record of a fold or a signing: both read every post once.
@@ -335,9 +348,14 @@ impl Profile {
         let mut replica = SetReplica { blog_id: self.blog_id().clone(), certificate: Some(cert), frontier, recent, posts: BTreeMap::new() };
         if lost_rev.is_some() {
             // The blog stands where the other computers' manifests left it.
-            replica.reseat_from_recent(&mut |id| self.load_set_post(id));
+            replica.reseat_from_recent(&mut |id: &str| self.load_set_post(id));
         }
         Ok((replica, lost_rev))
+    }
+
+    /// Post `id`'s document file in the set as stored, if it has one.
+    fn set_post_bytes(&self, id: &str) -> Option<Vec<u8>> {
+        is_post_id(id).then(|| std::fs::read(self.path(&format!("set/posts/{id}.automerge"))).ok()).flatten()
     }
 
     /// Post `id`'s document in the set, if it has one.
@@ -345,7 +363,7 @@ impl Profile {
         if !is_post_id(id) {
             return None;
         }
-        let bytes = std::fs::read(self.path(&format!("set/posts/{id}.automerge"))).ok()?;
+        let bytes = self.set_post_bytes(id)?;
         let hash: [u8; 32] = blake3::hash(&bytes).into();
         let mut cache = self.set_posts.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, d)) = cache.0.get(id).filter(|(h, _)| *h == hash) {
@@ -364,17 +382,30 @@ impl Profile {
         let io = |path: std::path::PathBuf| move |source| ProfileError::Io { path: path.clone(), source };
         let dir = self.path("set/posts");
         std::fs::create_dir_all(&dir).map_err(io(dir.clone()))?;
-        for id in changed {
-            if let Some(d) = replica.posts.get_mut(id).filter(|_| is_post_id(id)) {
-                let p = dir.join(format!("{id}.automerge"));
-                let bytes = d.save();
-                write_atomic(&p, &bytes).map_err(io(p.clone()))?;
-                // Kept for the next read when this write is a publish of a few posts; a whole
-                // blog arriving at once is not copied into the cache post by post.
-                if changed.len() <= POST_DOC_CACHE.get() {
+        if changed.len() <= POST_DOC_CACHE.get() {
+            for id in changed {
+                if let Some(d) = replica.posts.get_mut(id).filter(|_| is_post_id(id)) {
+                    let p = dir.join(format!("{id}.automerge"));
+                    let bytes = d.save();
+                    write_atomic(&p, &bytes).map_err(io(p.clone()))?;
+                    // Kept for the next read: a publish of a few posts reads them again.
                     self.set_posts.lock().unwrap_or_else(|p| p.into_inner()).0.put(id.clone(), (blake3::hash(&bytes).into(), d.clone()));
                 }
             }
+        } else {
+            // A whole blog at once (the first publish after an import, an upgrade): saved on
+            // every core, written with the flushes joined, and not copied into the cache.
+            let mut docs: Vec<(&String, &mut PostDoc)> = replica.posts.iter_mut().filter(|(id, _)| changed.contains(*id) && is_post_id(id)).collect();
+            let per = docs.len().div_ceil(std::thread::available_parallelism().map_or(1, usize::from)).max(1);
+            let folder = dir.as_path();
+            let files: Vec<(std::path::PathBuf, Vec<u8>)> = std::thread::scope(|s| {
+                let workers: Vec<_> = docs.chunks_mut(per).map(|part| s.spawn(move || part.iter_mut().map(|(id, d)| (folder.join(format!("{id}.automerge")), d.save())).collect::<Vec<_>>())).collect();
+                workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+            });
+            if files.len() != docs.len() {
+                return Err(ProfileError::Signing("a post document could not be saved".into()));
+            }
+            crate::fsutil::write_atomic_many(&dir, files).map_err(io(dir.clone()))?;
         }
         // The anchor: the one in use while it serves the newest manifest, else the newest.
         let held = self.cached_anchor();
@@ -578,7 +609,7 @@ impl Profile {
             async move {
                 let r = match t.endpoint_addr() {
                     Err(e) => Err(spokes_sync::SyncError::Connect(e)),
-                    Ok(addr) => pool.set_session(addr, t.token.clone(), &mut replica, &mut |id: &str| self.load_set_post(id), |_, _| Ok(())).await,
+                    Ok(addr) => pool.set_session(addr, t.token.clone(), &mut replica, &mut SetPosts(self), |_, _| Ok(())).await,
                 };
                 (t, r)
             }
@@ -598,8 +629,7 @@ impl Profile {
             let r = match t.endpoint_addr() {
                 Err(e) => Err(spokes_sync::SyncError::Connect(e)),
                 Ok(addr) => {
-                    let mut load = |id: &str| self.load_set_post(id);
-                    pool.set_session(addr, t.token.clone(), &mut replica, &mut load, |rep, out| {
+                    pool.set_session(addr, t.token.clone(), &mut replica, &mut SetPosts(self), |rep, out| {
                         let internal = |e: ProfileError| spokes_sync::RemoteError::new(Code::Internal, e.to_string());
                         // Devices added on the writer's other computers: their manifests are
                         // read back against the certificate that names them.
@@ -790,7 +820,7 @@ pub(crate) fn archived_set(set: spokes_core::archive::ArchiveSet, certificate: &
     let saved: Vec<(&str, &[u8])> = set.posts.iter().map(|(id, b)| (id.as_str(), b.as_slice())).collect();
     // Each document was checked against expansion as the archive was read.
     replica.posts = spokes_sync::set::load_checked_posts(blog_id, &saved).map_err(|(id, e)| bad(format!("post {id}: {e}")))?;
-    let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_| None).map_err(|b| bad(b.1.message))?;
+    let verified = spokes_sync::set::VerifiedSet::verify(replica, &mut |_: &str| None).map_err(|b| bad(b.1.message))?;
     // Every live post must come with its document: a set missing one would publish without it.
     if let Some(m) = verified.merged()
         && let Some((id, _)) = m.posts().find(|(id, _)| !set.posts.contains_key(*id))

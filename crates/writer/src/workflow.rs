@@ -225,7 +225,7 @@ impl WriterSession {
         let mut answered = false;
         for t in targets {
             let Ok(addr) = t.endpoint_addr() else { continue };
-            match pool.set_session(addr, None, &mut set, &mut |_| None, |_, _| Ok(())).await {
+            match pool.set_session(addr, None, &mut set, &mut |_: &str| None, |_, _| Ok(())).await {
                 // A spoke that keeps the blog at version 1, or not at all, refuses to take an
                 // empty set: an answer all the same.
                 Ok(_) | Err(spokes_sync::SyncError::Remote(_)) => answered = true,
@@ -268,22 +268,28 @@ impl WriterSession {
     pub async fn publish(&self, ids: Option<&[String]>, offline: bool) -> Result<Published, ProfileError> {
         let online = !offline && !self.targets.is_empty();
         let mut out = Published::default();
+        let started = std::time::Instant::now();
         if online {
             self.sync().await?;
         }
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "publish: pulled");
         // Before drafts are sealed with a key the sync may have just revoked.
         self.profile.check_device(&self.key)?;
         if online {
             out.drafts = self.exchange_drafts().await;
         }
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "publish: drafts exchanged");
         let mut key = self.key.clone();
         (out.signed, out.republished) = self.profile.publish_local(&mut key, ids)?;
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "publish: published here");
         if self.profile.is_set() {
             self.profile.sign_set(&mut key, chrono::Utc::now().fixed_offset())?;
         }
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "publish: manifest signed");
         if !offline {
             out.summary = Some(self.sync().await?);
         }
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "publish: sent");
         Ok(out)
     }
 
