@@ -24,6 +24,40 @@ pub(crate) struct PublishedImages {
     per_post: std::collections::HashMap<String, Vec<ImageName>>,
 }
 
+/// What [`Profile::published_images`] keeps between calls: for a blog kept as one document,
+/// the pictures per post as of some heads of it; for a set, [`SetImages`].
+#[derive(Debug, Default)]
+pub(crate) struct ImageIndex {
+    blog: Option<PublishedImages>,
+    set: Option<SetImages>,
+}
+
+/// The file that keeps [`SetImages`] between runs (a cache: unreadable or of another version,
+/// it is built again from the post documents).
+const SET_IMAGES: &str = "set/images.json";
+
+/// The version of [`SET_IMAGES`]' format.
+const SET_IMAGES_VERSION: u32 = 1;
+
+/// The pictures each post of a set links to at the heads a manifest lists for it: a post is
+/// read again only when its listed heads change, so a publish reads what it published, and a
+/// new process (the CLI) reads none of the blog. Stored as `set/images.json`:
+/// `{"version": 1, "posts": {post ID: {"heads": [hex], "images": [name]}}}`.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SetImages {
+    version: u32,
+    posts: BTreeMap<String, SetPostImages>,
+    /// Changed since read or written.
+    #[serde(skip)]
+    dirty: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct SetPostImages {
+    heads: Vec<String>,
+    images: Vec<ImageName>,
+}
+
 impl Profile {
     fn image_path(&self, name: &ImageName) -> PathBuf {
         self.path("images").join(name.as_str())
@@ -54,7 +88,11 @@ impl Profile {
     /// are read again (a publish of one post in a long blog reads that post), found with
     /// Automerge's diff; the first call reads every post.
     pub fn published_images(&self) -> Result<BTreeSet<ImageName>, ProfileError> {
-        let mut cache = self.images.lock().unwrap_or_else(|p| p.into_inner());
+        if self.is_set() {
+            return self.set_published_images();
+        }
+        let mut index = self.images.lock().unwrap_or_else(|p| p.into_inner());
+        let cache = &mut index.blog;
         self.with_blog(|b| {
             let heads = b.heads();
             let changed = match cache.as_ref() {
@@ -79,6 +117,56 @@ impl Profile {
             let all = fresh.per_post.values().flatten().cloned().collect();
             *cache = Some(fresh);
             Ok(all)
+        })
+    }
+
+    /// [`Profile::published_images`] of a set: the pictures of the posts its manifests list,
+    /// at the heads they list (a scheduled post's pictures wait with its words). Posts whose
+    /// listed heads differ from the index's are read from their documents; the index is
+    /// written back when it changed.
+    fn set_published_images(&self) -> Result<BTreeSet<ImageName>, ProfileError> {
+        let replica = self.load_set()?;
+        let Some(merged) = replica.merged() else { return Ok(BTreeSet::new()) };
+        let mut index = self.images.lock().unwrap_or_else(|p| p.into_inner());
+        let set = self.set_images(&mut index);
+        let mut changed = std::mem::take(&mut set.dirty);
+        for (id, listing) in merged.posts() {
+            let heads: Vec<String> = listing.heads.iter().map(ToString::to_string).collect();
+            if set.posts.get(id).is_some_and(|p| p.heads == heads) {
+                continue;
+            }
+            let Some(doc) = self.load_set_post(id) else { continue };
+            set.posts.insert(id.clone(), SetPostImages { heads, images: referenced_images(&doc.post(id, listing).body) });
+            changed = true;
+        }
+        let before = set.posts.len();
+        set.posts.retain(|id, _| matches!(merged.entries().get(id), Some(spokes_core::manifest::Entry::Post(_))));
+        changed |= set.posts.len() != before;
+        if changed {
+            self.write(SET_IMAGES, &serde_json::to_vec(&*set).unwrap_or_default())?;
+        }
+        Ok(set.posts.values().flat_map(|p| p.images.iter().cloned()).collect())
+    }
+
+    /// Notes the pictures of posts a signing just listed (post ID, the heads listed, its
+    /// body), so the next [`Profile::published_images`] does not read their documents again.
+    pub(crate) fn note_set_images(&self, listed: &[(String, Vec<automerge::ChangeHash>, String)]) {
+        let mut index = self.images.lock().unwrap_or_else(|p| p.into_inner());
+        let set = self.set_images(&mut index);
+        for (id, heads, body) in listed {
+            set.posts.insert(id.clone(), SetPostImages { heads: heads.iter().map(ToString::to_string).collect(), images: referenced_images(body) });
+            set.dirty = true;
+        }
+    }
+
+    /// The set's picture index: held, else read from its file, else empty.
+    fn set_images<'a>(&self, index: &'a mut ImageIndex) -> &'a mut SetImages {
+        index.set.get_or_insert_with(|| {
+            self.read(SET_IMAGES)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<SetImages>(&b).ok())
+                .filter(|s| s.version == SET_IMAGES_VERSION)
+                .unwrap_or(SetImages { version: SET_IMAGES_VERSION, posts: BTreeMap::new(), dirty: false })
         })
     }
 
@@ -165,5 +253,45 @@ mod tests {
 
         std::fs::write(dir.path().join("images").join(name.as_str()), b"\x89PNG damaged").unwrap();
         assert!(p.image(&name).is_none());
+    }
+
+    #[test]
+    fn a_set_lists_the_pictures_of_its_listed_posts_and_keeps_the_index_between_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = "a long passphrase";
+        let p = Profile::create(dir.path(), "Ada", pass, &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        let name = p.add_image(PNG).unwrap();
+        let other = p.add_image(&[PNG, b"another picture"].concat()).unwrap();
+        let now = || chrono::Utc::now().fixed_offset();
+        let mut key = p.unlock(pass).unwrap();
+        let first = p.new_post("With a dot", &format!("Look: {}", spokes_core::image::markdown_link(&name, "a dot")), &[]).unwrap();
+        p.publish_local(&mut key, None).unwrap();
+        p.upgrade_to_set(&mut key, now()).unwrap();
+        // Built from the post documents after the upgrade, and written down.
+        assert_eq!(p.published_images().unwrap().into_iter().collect::<Vec<_>>(), vec![name.clone()]);
+        assert!(dir.path().join(SET_IMAGES).is_file());
+
+        // A post signed into the set is noted by the signing: its document is not read again.
+        let second = p.new_post("With a photo", &format!("See {}", spokes_core::image::markdown_link(&other, "a photo")), &[]).unwrap();
+        p.publish_local(&mut key, Some(std::slice::from_ref(&second.id))).unwrap();
+        assert!(p.sign_set(&mut key, now()).unwrap());
+        let doc = dir.path().join(format!("set/posts/{}.automerge", second.id));
+        let bytes = std::fs::read(&doc).unwrap();
+        std::fs::remove_file(&doc).unwrap();
+        assert_eq!(p.published_images().unwrap(), BTreeSet::from([name.clone(), other.clone()]));
+        // Another run (the CLI) reads the index, not the documents.
+        let again = Profile::open(dir.path()).unwrap();
+        assert_eq!(again.published_images().unwrap(), BTreeSet::from([name.clone(), other.clone()]));
+        std::fs::write(&doc, bytes).unwrap();
+
+        // A damaged index is built again from the documents.
+        std::fs::write(dir.path().join(SET_IMAGES), b"{\"version\": 1, \"posts\": [").unwrap();
+        let again = Profile::open(dir.path()).unwrap();
+        assert_eq!(again.published_images().unwrap(), BTreeSet::from([name.clone(), other.clone()]));
+
+        // A post taken back takes its pictures with it.
+        p.unpublish(&mut key, &first.id).unwrap();
+        p.sign_set(&mut key, now()).unwrap();
+        assert_eq!(p.published_images().unwrap().into_iter().collect::<Vec<_>>(), vec![other]);
     }
 }

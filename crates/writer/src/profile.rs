@@ -195,9 +195,9 @@ pub struct Profile {
     meta: Meta,
     pub(crate) docs: DocStore,
     snapshot: Arc<Mutex<Option<Arc<Snapshot>>>>,
-    /// The pictures each published post shows, as of some heads of the blog
-    /// ([`Profile::published_images`] brings it up to date by the posts changed since).
-    pub(crate) images: Arc<Mutex<Option<crate::images::PublishedImages>>>,
+    /// The pictures each published post shows ([`Profile::published_images`] brings it up
+    /// to date by the posts changed since).
+    pub(crate) images: Arc<Mutex<crate::images::ImageIndex>>,
     /// The set's manifests as last read and checked ([`crate::sets`]), with the BLAKE3 hash
     /// of the files they were read from: read again only when those files change.
     pub(crate) set_cache: Arc<Mutex<Option<crate::sets::OpenedSet>>>,

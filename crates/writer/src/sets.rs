@@ -516,6 +516,7 @@ impl Profile {
         let due: Vec<&Post> = posts.iter().filter(|p| p.date <= now && is_post_id(&p.id) && spokes_core::doc::is_slug(&p.slug)).collect();
         let mut changed = BTreeSet::new();
         let mut settled = BTreeSet::new();
+        let mut listed_images = Vec::new();
         let conflicts = self.set_conflicts();
         let actor = automerge::ActorId::random();
         for p in &due {
@@ -537,6 +538,9 @@ impl Profile {
             }
             let heads = d.heads();
             next.put_post(&p.id, &p.slug, p.date, p.updated, &heads);
+            if changed.contains(&p.id) {
+                listed_images.push((p.id.clone(), heads, content.body));
+            }
         }
         self.note_set_conflicts(&BTreeSet::new(), &settled)?;
         // Gone: listed, but not live and due now. With a partial read, only the posts read
@@ -561,6 +565,7 @@ impl Profile {
             replica.posts.remove(id);
         }
         self.save_set(&mut replica, &changed, &gone.into_iter().collect())?;
+        self.note_set_images(&listed_images);
         if let Some(m) = replica.merged() {
             self.remember_folded(&m)?;
         }
