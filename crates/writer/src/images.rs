@@ -54,7 +54,7 @@ pub(crate) struct SetImages {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct SetPostImages {
-    heads: Vec<String>,
+    heads: Vec<automerge::ChangeHash>,
     images: Vec<ImageName>,
 }
 
@@ -131,12 +131,11 @@ impl Profile {
         let set = self.set_images(&mut index);
         let mut changed = std::mem::take(&mut set.dirty);
         for (id, listing) in merged.posts() {
-            let heads: Vec<String> = listing.heads.iter().map(ToString::to_string).collect();
-            if set.posts.get(id).is_some_and(|p| p.heads == heads) {
+            if set.posts.get(id).is_some_and(|p| p.heads == listing.heads) {
                 continue;
             }
             let Some(doc) = self.load_set_post(id) else { continue };
-            set.posts.insert(id.clone(), SetPostImages { heads, images: referenced_images(&doc.post(id, listing).body) });
+            set.posts.insert(id.clone(), SetPostImages { heads: listing.heads.clone(), images: referenced_images(&doc.post(id, listing).body) });
             changed = true;
         }
         let before = set.posts.len();
@@ -154,7 +153,7 @@ impl Profile {
         let mut index = self.images.lock().unwrap_or_else(|p| p.into_inner());
         let set = self.set_images(&mut index);
         for (id, heads, body) in listed {
-            set.posts.insert(id.clone(), SetPostImages { heads: heads.iter().map(ToString::to_string).collect(), images: referenced_images(body) });
+            set.posts.insert(id.clone(), SetPostImages { heads: heads.clone(), images: referenced_images(body) });
             set.dirty = true;
         }
     }
