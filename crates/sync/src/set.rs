@@ -1206,6 +1206,14 @@ mod tests {
             self.replica.recent = old.into_iter().chain(std::mem::take(&mut self.replica.recent)).take(MAX_RECENT).collect();
         }
 
+        /// Publishes `n` posts (ID, "Post {i}", a sentence repeated `repeat` times) and returns them.
+        fn publish_numbered(&mut self, n: usize, repeat: usize) -> Vec<(String, String, String)> {
+            let posts: Vec<(String, String, String)> = (0..n).map(|i| (format!("{i:016x}"), format!("Post {i}"), format!("Words of post {i}. ").repeat(repeat))).collect();
+            let refs: Vec<(&str, &str, &str)> = posts.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+            self.publish(&refs, &[]);
+            posts
+        }
+
         fn body(&self, id: &str) -> Option<String> {
             let m = self.replica.merged()?;
             let Some(Entry::Post(l)) = m.entries().get(id) else { return None };
@@ -1284,9 +1292,7 @@ mod tests {
     #[tokio::test]
     async fn a_spoke_that_holds_nothing_gets_the_stored_documents_unloaded_and_checks_them() {
         let (_, mut w) = writer();
-        let posts: Vec<(String, String, String)> = (0..50).map(|i| (format!("{i:016x}"), format!("Post {i}"), format!("Words of post {i}. ").repeat(20))).collect();
-        let refs: Vec<(&str, &str, &str)> = posts.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
-        w.publish(&refs, &[]);
+        let posts = w.publish_numbered(50, 20);
         let mut disk = Disk { blog: w.replica.blog_id.clone(), files: std::mem::take(&mut w.replica.posts).into_iter().map(|(id, mut d)| (id, d.save())).collect(), loads: 0 };
 
         // A new spoke: every post goes as stored, none is loaded on the sending side.
@@ -1324,9 +1330,7 @@ mod tests {
     #[tokio::test]
     async fn a_new_spoke_gets_the_blog_and_an_edit_moves_only_that_post() {
         let (_, mut w) = writer();
-        let posts: Vec<(String, String, String)> = (0..200).map(|i| (format!("{i:016x}"), format!("Post {i}"), format!("Words of post {i}. ").repeat(50))).collect();
-        let refs: Vec<(&str, &str, &str)> = posts.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
-        w.publish(&refs, &[]);
+        w.publish_numbered(200, 50);
         let mut s = spoke(&w);
         let (a, b, first) = run(&mut w.replica, &mut s).await;
         let (a, b) = (a.unwrap(), b.unwrap());

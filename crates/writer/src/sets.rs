@@ -403,7 +403,7 @@ impl Profile {
                 workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
             });
             if files.len() != docs.len() {
-                return Err(ProfileError::Signing("a post document could not be saved".into()));
+                return Err(ProfileError::Io { path: dir, source: std::io::Error::other("a post document could not be saved") });
             }
             crate::fsutil::write_atomic_many(&dir, files).map_err(io(dir.clone()))?;
         }
