@@ -360,19 +360,17 @@ impl Profile {
 
     /// Post `id`'s document in the set, if it has one.
     pub(crate) fn load_set_post(&self, id: &str) -> Option<PostDoc> {
-        if !is_post_id(id) {
-            return None;
-        }
         let bytes = self.set_post_bytes(id)?;
         let hash: [u8; 32] = blake3::hash(&bytes).into();
-        let mut cache = self.set_posts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, d)) = cache.0.get(id).filter(|(h, _)| *h == hash) {
-            return Some(d.clone());
+        let kept = |c: &mut PostDocCache| c.0.get(id).filter(|(h, _)| *h == hash).map(|(_, d)| d.clone());
+        if let Some(d) = kept(&mut self.set_posts.lock().unwrap_or_else(|p| p.into_inner())) {
+            return Some(d);
         }
+        // Loaded without the cache's lock: the sessions with each spoke load at once.
         // This computer wrote the file: its own save, or bytes a session or an archive's
         // import checked against expansion before they were written.
         let d = PostDoc::load_checked(&bytes, self.blog_id(), id).ok()?;
-        cache.0.put(id.to_owned(), (hash, d.clone()));
+        self.set_posts.lock().unwrap_or_else(|p| p.into_inner()).0.put(id.to_owned(), (hash, d.clone()));
         Some(d)
     }
 
@@ -902,6 +900,9 @@ mod tests {
         p.upgrade_to_set(&mut key, chrono::Utc::now().fixed_offset()).unwrap();
         let body = |p: &Profile| p.load_set_post(&post.id).map(|d| d.content().body);
         assert_eq!(body(&p).as_deref(), Some("Marmalade."));
+        // A name a peer asks for that is no post ID reads no file, even one that exists.
+        let beside = format!("../posts/{}", post.id);
+        assert!(p.set_post_bytes(&beside).is_none() && p.load_set_post(&beside).is_none());
         // Another program writes the file: a later state of the same document.
         let path = p.path(&format!("set/posts/{}.automerge", post.id));
         let mut d = PostDoc::load_checked(&std::fs::read(&path).unwrap(), p.blog_id(), &post.id).unwrap();
