@@ -1,6 +1,6 @@
 //! spokes-writer: the writer's side of Spokes, shared by the desktop app and the `spokes` CLI.
 //!
-//! A profile is one folder (layout version 2, [`profile::PROFILE_VERSION`]):
+//! A profile is one folder (layout version 3, [`profile::PROFILE_VERSION`]):
 //!
 //! | file | holds |
 //! |---|---|
@@ -9,14 +9,15 @@
 //! | `certificate.asc` | the public certificate |
 //! | `blog.automerge` | the published blog document (what spokes get) |
 //! | `drafts.automerge` | the drafts document (leaves the machine only sealed for the author's other computers, `drafts_sync`) |
-//! | `statements.json` | every signed statement, JSON array of `SignedStatement` |
+//! | `statements.json` | the signed statements as last written whole, JSON array of `SignedStatement` |
+//! | `statements.log` | statements signed since, one JSON `SignedStatement` per line (a publish appends one) |
 //! | `endpoint.key` | this device's iroh secret key (hex) |
 //! | `sync/<endpoint>.state` | Automerge sync state per spoke |
 //! | `status.json` | per-spoke publish status |
 //! | `images/<hash>.<ext>` | pictures added to posts, named by the BLAKE3 hash of their bytes (`images`) |
 //! | `set/manifests.json`, `set/anchor-<hash>.json`, `set/posts/<id>.automerge` | after `spokes upgrade`: the published blog as a set of documents, what spokes get instead of `blog.automerge` (the manifests as differences from the anchor, [`sets`]); `set/received.json`: what the set brought from other computers, by key ([`received`]) |
 //!
-//! Every file except the logs is replaced atomically (write to a temporary file, fsync,
+//! Every file except the logs (`*.log`) is replaced atomically (write to a temporary file, fsync,
 //! rename, fsync the folder), so a crash at any instant leaves either the old or the new
 //! version. The logs are only appended to; a torn last append is skipped when loading.
 

@@ -17,9 +17,15 @@ use std::sync::{Arc, Mutex};
 use std::path::{Path, PathBuf};
 
 /// Version of the profile folder layout. 2 added the documents' change logs
-/// (`*.automerge.log`) and `posts.snapshot.json`; a version-1 profile is upgraded when opened
+/// (`*.automerge.log`) and `posts.snapshot.json`; 3 added `statements.log` (statements signed
+/// since `statements.json` was last written whole). An older profile is upgraded when opened
 /// (nothing to convert), so an older Spokes, which would not read the logs, refuses it.
-pub const PROFILE_VERSION: u32 = 2;
+pub const PROFILE_VERSION: u32 = 3;
+
+/// Statements signed since `statements.json` was last written whole: one JSON
+/// `SignedStatement` per line, each ended by a newline. A publish appends one line instead of
+/// rewriting every statement of the blog's history (270 MB after 500,000 revisions).
+const STATEMENTS_LOG: &str = "statements.log";
 
 /// Errors of the profile. Each has a stable [`ProfileError::code`] for the UI.
 #[derive(Debug, thiserror::Error)]
@@ -549,12 +555,23 @@ impl Profile {
     /// snapshot (no document load), else by loading them. Returns the posts and whether they
     /// came from the snapshot.
     pub fn posts_quick(&self) -> Result<(Vec<PostSummary>, bool), ProfileError> {
-        if !(self.docs.is_loaded(Which::Drafts) && self.docs.is_loaded(Which::Blog))
-            && let Some(s) = self.read_snapshot()
-        {
+        let loaded = self.docs.is_loaded(Which::Drafts) && self.docs.is_loaded(Which::Blog);
+        if !loaded && let Some(s) = self.read_snapshot() {
             return Ok((s.posts.clone(), true));
         }
-        Ok((self.posts()?, false))
+        let posts = self.posts()?;
+        if loaded {
+            return Ok((posts, false));
+        }
+        // This call loaded the documents: a snapshot written at once spares the next start
+        // this load even if this one ends early (a crash, or the app killed right after).
+        let p = self.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = p.refresh_snapshot() {
+                tracing::warn!("could not write the post-list snapshot: {e}");
+            }
+        });
+        Ok((posts, false))
     }
 
     /// One draft, from the loaded drafts document, else from a valid snapshot.
@@ -577,15 +594,46 @@ impl Profile {
         self.settings()
     }
 
-    /// All signed statements.
+    /// All signed statements, in the order they were stored: `statements.json`, then the
+    /// lines of `statements.log` it does not hold yet. A last line without its newline (an
+    /// append cut short by a crash) is skipped; the next publish signs its heads again.
+    ///
+    /// Errors: [`ProfileError::Io`], [`ProfileError::Damaged`] for a file that is not JSON
+    /// statements (a complete line of the log included).
     pub fn statements(&self) -> Result<Vec<SignedStatement>, ProfileError> {
         let p = self.path("statements.json");
         let bytes = self.read("statements.json")?;
-        serde_json::from_slice(&bytes).map_err(|e| ProfileError::Damaged { path: p, message: e.to_string() })
+        let mut all: Vec<SignedStatement> = serde_json::from_slice(&bytes).map_err(|e| ProfileError::Damaged { path: p, message: e.to_string() })?;
+        let log = self.path(STATEMENTS_LOG);
+        let bytes = match std::fs::read(&log) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(all),
+            Err(e) => return Err(ProfileError::Io { path: log, source: e }),
+        };
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(&[][..], |end| &bytes[..end]);
+        // A crash after `save_statements` wrote the whole list but before it removed the log
+        // leaves lines that the list already holds.
+        let mut held: std::collections::HashSet<SignedStatement> = std::collections::HashSet::new();
+        for (i, line) in complete.split(|&b| b == b'\n').enumerate().filter(|(_, l)| !l.is_empty()) {
+            let st: SignedStatement = serde_json::from_slice(line).map_err(|e| ProfileError::Damaged { path: log.clone(), message: format!("line {}: {e}", i + 1) })?;
+            if held.is_empty() {
+                held = all.iter().cloned().collect();
+            }
+            if held.insert(st.clone()) {
+                all.push(st);
+            }
+        }
+        Ok(all)
     }
-    /// Replaces the statements file.
+    /// Replaces every statement: writes `statements.json` whole, then removes
+    /// `statements.log`.
     pub fn save_statements(&self, st: &[SignedStatement]) -> Result<(), ProfileError> {
-        self.write("statements.json", &serde_json::to_vec(st).unwrap_or_default())
+        self.write("statements.json", &serde_json::to_vec(st).unwrap_or_default())?;
+        let log = self.path(STATEMENTS_LOG);
+        match std::fs::remove_file(&log) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ProfileError::Io { path: log, source: e }),
+            _ => Ok(()),
+        }
     }
 
     /// This device's iroh secret key.
@@ -768,12 +816,40 @@ impl Profile {
         Ok((n, committed))
     }
 
-    /// Adds a statement to `statements.json`. The blog is written first: if this write is
-    /// lost, the next publish signs the heads again.
+    /// Adds a statement: one line appended to `statements.log` and flushed to the disk, so a
+    /// publish costs the same after ten years of them. The blog is written first: if this
+    /// write is lost, the next publish signs the heads again.
     pub(crate) fn append_statement(&self, st: SignedStatement) -> Result<(), ProfileError> {
-        let mut all = self.statements()?;
-        all.push(st);
-        self.save_statements(&all)
+        use std::io::{Read, Seek, Write};
+        let path = self.path(STATEMENTS_LOG);
+        let mut line = serde_json::to_vec(&st).unwrap_or_default();
+        line.push(b'\n');
+        let new = !path.exists();
+        let mut f = crate::fsutil::open_private_append(&path).map_err(io(&path))?;
+        // A line cut short by a crash (no newline at the end) goes before this one is added:
+        // the file is cut back to its last newline. A statement line is under 1 KiB; a
+        // longer tail with no newline is damage, not a torn append.
+        const TAIL: u64 = 64 * 1024;
+        let len = f.metadata().map_err(io(&path))?.len();
+        if len > 0 {
+            let from = len.saturating_sub(TAIL);
+            let mut tail = Vec::new();
+            let mut r = std::fs::File::open(&path).map_err(io(&path))?;
+            r.seek(std::io::SeekFrom::Start(from)).and_then(|_| r.read_to_end(&mut tail)).map_err(io(&path))?;
+            if tail.last() != Some(&b'\n') {
+                let keep = match tail.iter().rposition(|&b| b == b'\n') {
+                    Some(i) => from + i as u64 + 1,
+                    None if from == 0 => 0,
+                    None => return Err(ProfileError::Damaged { path, message: format!("the last {TAIL} bytes hold no line end") }),
+                };
+                f.set_len(keep).map_err(io(&path))?;
+            }
+        }
+        f.write_all(&line).and_then(|_| f.sync_data()).map_err(io(&path))?;
+        if new && let Ok(d) = std::fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     }
 
     /// Blog settings (kept in the drafts document until published).
@@ -937,11 +1013,55 @@ mod tests {
         assert!(p.drafts().is_ok());
         // A version-1 profile is upgraded in place; a newer one is refused.
         let meta = std::fs::read_to_string(d.path().join("profile.json")).unwrap();
-        std::fs::write(d.path().join("profile.json"), meta.replace("\"version\": 2", "\"version\": 1")).unwrap();
+        std::fs::write(d.path().join("profile.json"), meta.replace("\"version\": 3", "\"version\": 1")).unwrap();
         Profile::open(d.path()).unwrap();
-        assert!(std::fs::read_to_string(d.path().join("profile.json")).unwrap().contains("\"version\": 2"));
+        assert!(std::fs::read_to_string(d.path().join("profile.json")).unwrap().contains("\"version\": 3"));
         std::fs::write(d.path().join("profile.json"), b"{\"version\": 7}").unwrap();
         assert!(matches!(Profile::open(d.path()), Err(ProfileError::NewerVersion(7))));
+    }
+
+    /// A publish appends its statement to `statements.log` and leaves `statements.json` as it
+    /// was; a torn last line (a crash mid-append) is skipped and the next append starts a
+    /// line of its own; a damaged complete line is an error; rewriting all takes the log in.
+    #[test]
+    fn a_statement_is_appended_without_rewriting_the_others() {
+        let d = tempfile::tempdir().unwrap();
+        let p = profile(d.path());
+        let mut key = p.unlock("pw").unwrap();
+        let first = p.statements().unwrap();
+        let base = std::fs::read(d.path().join("statements.json")).unwrap();
+        let post = p.new_post("One", "Words.", &[]).unwrap();
+        p.publish_local(&mut key, Some(std::slice::from_ref(&post.id))).unwrap();
+        assert_eq!(std::fs::read(d.path().join("statements.json")).unwrap(), base, "the stored statements are not rewritten");
+        let after = p.statements().unwrap();
+        assert_eq!(after.len(), first.len() + 1);
+        assert_eq!(after[..first.len()], first[..]);
+        let log = d.path().join("statements.log");
+        let one = std::fs::read(&log).unwrap();
+        assert_eq!(one.iter().filter(|&&b| b == b'\n').count(), 1, "one line per statement");
+
+        // A crash in the middle of the next append: half a line, no newline.
+        std::fs::write(&log, [&one[..], &one[..one.len() / 2]].concat()).unwrap();
+        assert_eq!(p.statements().unwrap(), after, "the torn line is skipped");
+        p.update_post(&Post { body: "Other words.".into(), ..post.clone() }).unwrap();
+        p.publish_local(&mut key, Some(std::slice::from_ref(&post.id))).unwrap();
+        let again = p.statements().unwrap();
+        assert_eq!(again.len(), after.len() + 1, "the next statement is read whole after the torn line");
+        assert_eq!(again[..after.len()], after[..]);
+
+        // A broken disk: a complete line that is not a statement.
+        let kept = std::fs::read(&log).unwrap();
+        std::fs::write(&log, [&b"{not json}\n"[..], &kept[..]].concat()).unwrap();
+        assert_eq!(p.statements().unwrap_err().code(), "damaged-file");
+        std::fs::write(&log, &kept).unwrap();
+
+        // Rewriting all: the log's statements move into statements.json; a log left behind
+        // by a crash before its removal adds nothing twice.
+        p.save_statements(&again).unwrap();
+        assert!(!log.exists());
+        assert_eq!(p.statements().unwrap(), again);
+        std::fs::write(&log, &kept).unwrap();
+        assert_eq!(p.statements().unwrap(), again, "no statement twice");
     }
 
     /// Attack 14 of the hostile-peers issue: another user of the computer reads the drafts.
