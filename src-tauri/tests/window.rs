@@ -394,6 +394,12 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.script("const f = document.getElementById('filter'); f.value = 'all'; f.dispatchEvent(new Event('change'));");
     d.click(".post-list li[data-id] .post-title");
     d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
+    // The arrow keys move through the list (newest first) and leave the focus in it.
+    d.type_into("#post-list", "\u{E015}");
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Hello from the window");
+    d.type_into("#post-list", "\u{E013}");
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
+    assert_eq!(d.script("return document.activeElement.id;").as_str(), Some("post-list"), "the focus stays in the list");
     d.click("#delete");
     d.wait_text("#notice", 10, |t| t.starts_with("Moved “A draft to throw away” to the bin."));
     d.wait_text("#post-list", 10, |t| !t.contains("throw away"));

@@ -13,6 +13,7 @@ import { showDetails } from "../dialogs/details";
 import { showHistory } from "../dialogs/history";
 import { showSettings } from "../dialogs/settings";
 import type { Screen } from "./screen";
+import { RowList } from "../rowlist";
 
 export async function writingScreen(o: Overview) {
   // The newest post and the list are asked for first, while the screen is built: when they
@@ -23,7 +24,9 @@ export async function writingScreen(o: Overview) {
   const newestPost = api.newestPost();
   const quickly = <T,>(p: Promise<T>) => Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), 300))]);
   let current: Post | null = null;
-  const list = h("ul", { class: "post-list", id: "post-list" });
+  // Only the rows in view are drawn (rowlist.ts): opening a post costs the same with 10 posts
+  // or 10,000. Arrow keys move through it while it has the focus.
+  const list = h("div", { class: "post-list", id: "post-list", tabindex: "0", "aria-label": "Your posts" });
   const title = h("input", { id: "title", class: "title", placeholder: "Title", "aria-label": "Title" });
   // The editor (CodeMirror 6); its edits go to Rust as the splices CodeMirror reports.
   const bodyBox = h("div", { class: "body" });
@@ -151,6 +154,8 @@ export async function writingScreen(o: Overview) {
     // A saved edit of a published post shows "Changed" (without re-reading the whole list).
     const badge = list.querySelector("li.active .badge");
     if (badge && (badge.textContent === "Published" || badge.textContent === "Scheduled")) badge.textContent = "Changed";
+    const mine = summaries.find((x) => x.post.id === current?.id);
+    if (mine) mine.changed_since_published = true; // drawn again when it scrolls back into view
   }, (s) => { saveState.textContent = SAVE_WORDS[s]; }, 1000);
 
   // The preview follows every keystroke, re-rendering only the blocks that changed.
@@ -169,6 +174,18 @@ export async function writingScreen(o: Overview) {
   }
 
   let summaries: PostSummary[] = [];
+  /** The post being opened was chosen with the arrow keys in the list. */
+  let listKeys = false;
+  /** The posts the search and the filter let through, in list order. */
+  let shown: PostSummary[] = [];
+  const rows = new RowList<PostSummary>(list, (s, i) => {
+    const label = s.post.title || "Untitled";
+    const li = h("li", { "data-id": s.post.id, "data-index": String(i), class: current?.id === s.post.id ? "active" : "", title: label },
+      h("span", { class: "post-title" }, label), h("span", { class: "badge" }, stateOf(s)));
+    li.addEventListener("click", () => void open(s.post.id));
+    return li;
+  });
+  (window as unknown as { spokesPostList: RowList<PostSummary> }).spokesPostList = rows; // for the benchmark
   // A published post dated later is "Scheduled": readers see it from its date.
   const stateOf = (s: PostSummary) =>
     !s.published ? (s.post.state === "unpublished" ? "Unpublished" : "Draft") : s.changed_since_published ? "Changed"
@@ -177,19 +194,13 @@ export async function writingScreen(o: Overview) {
   function renderList() {
     const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
     const wanted = filter.value;
-    const shown = summaries.filter((s) => {
+    shown = summaries.filter((s) => {
       const label = stateOf(s);
       const kind = label === "Published" || label === "Scheduled" ? "published" : label === "Changed" ? "changed" : "drafts";
       const text = `${s.post.title} ${s.post.tags.join(" ")}`.toLowerCase();
       return (wanted === "all" || wanted === kind) && words.every((w) => text.includes(w));
     });
-    list.replaceChildren(...shown.map((s) => {
-      const li = h("li", { "data-id": s.post.id, class: current?.id === s.post.id ? "active" : "" },
-        h("span", { class: "post-title" }, s.post.title || "Untitled"), h("span", { class: "badge" }, stateOf(s)));
-      li.addEventListener("click", () => void open(s.post.id));
-      return li;
-    }));
-    if (!shown.length) list.append(h("li", { class: "muted empty" }, summaries.length ? "No post matches." : "No posts yet."));
+    rows.set(shown, h("li", { class: "muted empty" }, summaries.length ? "No post matches." : "No posts yet."));
   }
   async function refreshList() {
     summaries = await api.listPosts();
@@ -253,9 +264,12 @@ export async function writingScreen(o: Overview) {
     wordCount.textContent = wordCountLine(current.body);
     blockPreview.reset();
     renderPreview();
-    for (const li of Array.from(list.children)) li.classList.toggle("active", (li as HTMLElement).dataset.id === id);
+    for (const li of Array.from(rows.rows.children)) li.classList.toggle("active", (li as HTMLElement).dataset.id === id);
+    rows.reveal(shown.findIndex((s) => s.post.id === id));
     showPostActions();
-    if (!typing()) body.focus();
+    // Moving through the list with the arrow keys keeps the focus there; a click goes on to write.
+    if (!typing() && !listKeys) body.focus();
+    listKeys = false;
   }
 
   const screen: Screen = {
@@ -321,6 +335,14 @@ export async function writingScreen(o: Overview) {
   historyBtn.addEventListener("click", () => void history());
   detailsBtn.addEventListener("click", () => void details());
   search.addEventListener("input", renderList);
+  list.addEventListener("keydown", (ev) => {
+    const at = shown.findIndex((s) => s.post.id === current?.id);
+    const to = ({ ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: shown.length - 1, PageDown: at + 10, PageUp: at - 10 } as Record<string, number>)[ev.key];
+    if (to === undefined || !shown.length) return;
+    ev.preventDefault();
+    listKeys = true;
+    void open(shown[Math.max(0, Math.min(shown.length - 1, to))].post.id);
+  });
   filter.addEventListener("change", renderList);
   unpublishBtn.addEventListener("click", async () => {
     if (!current) return;
