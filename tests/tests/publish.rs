@@ -265,3 +265,57 @@ fn warm_connections_are_reused_and_survive_a_spoke_restart() {
     assert_eq!(api["verification"]["status"], "verified");
     rt.block_on(pool.close());
 }
+
+/// A later publish that shows no new picture opens no picture exchange: the spoke confirmed
+/// every published picture earlier in this process. One that adds a picture exchanges again,
+/// and the spoke serves the new picture.
+#[test]
+fn later_publishes_exchange_pictures_only_when_the_pictures_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes, w, blog) = network(tmp.path(), 1);
+    let spoke = &spokes[0];
+    let profile = spokes_writer::Profile::open(&w).unwrap();
+    let mut key = profile.unlock(PASS).unwrap();
+    let targets = profile.targets();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pool = rt.block_on(profile.connection_pool()).unwrap();
+    // The spoke counts an exchange once its side has ended, a moment after the writer's:
+    // the count is read until it reaches `n`, and a while longer to see that it stays there.
+    let exchanges = |n: u64| -> u64 {
+        let count = || -> u64 {
+            let metrics = spoke.get("/metrics").1;
+            metrics.lines().find(|l| l.starts_with("spoke_image_exchanges_total{result=\"ok\"}")).and_then(|l| l.rsplit(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0)
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while count() < n && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        count()
+    };
+    let mut publish = |post: &spokes_core::Post| {
+        profile.update_post(post).unwrap();
+        profile.publish_local(&mut key, Some(std::slice::from_ref(&post.id))).unwrap();
+        if profile.is_set() {
+            profile.sign_set(&mut key, chrono::Utc::now().fixed_offset()).unwrap();
+        }
+        let summary = rt.block_on(profile.sync_with_pool(&pool, &targets)).unwrap();
+        assert_eq!(summary.sentence, "Published to 1 of 1 spoke", "{summary:?}");
+    };
+    let harbour = profile.add_image(&spokes_e2e::genblog::picture(1)).unwrap();
+    let mut post = profile.new_post("A harbour", &format!("![The harbour](images/{harbour})\n\nWords."), &[]).unwrap();
+    publish(&post);
+    assert_eq!(exchanges(1), 1, "the first publish brings the picture");
+    assert_eq!(spoke.get(&format!("/b/{blog}/images/{harbour}")).0, 200);
+    for i in 0..3 {
+        post.body = format!("![The harbour](images/{harbour})\n\nWords, edited {i} times.");
+        publish(&post);
+    }
+    assert_eq!(exchanges(1), 1, "edits that show no new picture exchange none");
+    let boat = profile.add_image(&spokes_e2e::genblog::picture(2)).unwrap();
+    post.body = format!("![The harbour](images/{harbour})\n\n![A boat](images/{boat})");
+    publish(&post);
+    assert_eq!(exchanges(2), 2, "a new picture is exchanged");
+    assert_eq!(spoke.get(&format!("/b/{blog}/images/{boat}")).0, 200);
+    rt.block_on(pool.close());
+}

@@ -124,8 +124,12 @@ impl ProtocolHandler for ImagesHandler {
     async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
         let peer = connection.remote_id().to_string();
         match spokes_sync::images::respond(self.inner.as_ref(), connection).await {
-            Ok(o) => tracing::info!(sent = o.sent, received = o.received, "images exchange done"),
+            Ok(o) => {
+                self.inner.metrics.image_exchange("ok");
+                tracing::info!(sent = o.sent, received = o.received, "images exchange done");
+            }
             Err(e) => {
+                self.inner.metrics.image_exchange("failed");
                 if matches!(e, SyncError::Refused(_)) {
                     self.inner.record_failure(&peer, None, &e);
                 }

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `spoke_http_requests_total` | counter | `status` (`2xx`, `3xx`, `4xx`, `5xx`) |
 //! | `spoke_sync_sessions_total` | counter | `result` (`ok`, `refused`, `failed`) |
+//! | `spoke_image_exchanges_total` | counter | `result` (`ok`, `failed`): writers' picture exchanges (`spokes/images/1`) |
 //! | `spoke_refusals_total` | counter | `code` (the refusal's stable code) |
 //! | `spoke_council_pulls_total` | counter | `result` (`ok`, `failed`) |
 //! | `spoke_search_queries_total` | counter | |
@@ -27,6 +28,7 @@ pub struct Metrics {
     registry: Registry,
     http_requests: Family<Labels, Counter>,
     sync_sessions: Family<Labels, Counter>,
+    image_exchanges: Family<Labels, Counter>,
     refusals: Family<Labels, Counter>,
     council_pulls: Family<Labels, Counter>,
     /// Search queries answered.
@@ -60,6 +62,7 @@ impl Metrics {
             registry: Registry::default(),
             http_requests: Family::default(),
             sync_sessions: Family::default(),
+            image_exchanges: Family::default(),
             refusals: Family::default(),
             council_pulls: Family::default(),
             search_queries: Counter::default(),
@@ -71,6 +74,7 @@ impl Metrics {
         };
         registry.register("http_requests", "Reader site requests by status class", m.http_requests.clone());
         registry.register("sync_sessions", "Sync sessions by result", m.sync_sessions.clone());
+        registry.register("image_exchanges", "Picture exchanges by result", m.image_exchanges.clone());
         registry.register("refusals", "Refused sessions and exchanges by code", m.refusals.clone());
         registry.register("council_pulls", "Council exchanges with upstreams by result", m.council_pulls.clone());
         registry.register("search_queries", "Search queries answered", m.search_queries.clone());
@@ -90,6 +94,11 @@ impl Metrics {
     /// Counts a sync session: `ok`, `refused` or `failed`.
     pub fn sync(&self, result: &str) {
         self.sync_sessions.get_or_create(&label("result", result)).inc();
+    }
+
+    /// Counts a picture exchange: `ok` or `failed`.
+    pub fn image_exchange(&self, result: &str) {
+        self.image_exchanges.get_or_create(&label("result", result)).inc();
     }
 
     /// Counts a refusal with its code.
@@ -130,7 +139,9 @@ mod tests {
         m.http(404);
         m.refusal(spokes_core::problem::Code::BadSignature);
         m.set_blogs(3, 7);
+        m.image_exchange("ok");
         let text = m.encode();
+        assert!(text.contains("spoke_image_exchanges_total{result=\"ok\"} 1"), "{text}");
         assert!(text.contains("spoke_http_requests_total{status=\"4xx\"} 2"), "{text}");
         assert!(text.contains("spoke_refusals_total{code=\"bad-signature\"} 1"), "{text}");
         assert!(text.contains("spoke_blogs{kind=\"mirror\"} 7"), "{text}");

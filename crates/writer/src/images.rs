@@ -30,6 +30,20 @@ pub(crate) struct PublishedImages {
 pub(crate) struct ImageIndex {
     blog: Option<PublishedImages>,
     set: Option<SetImages>,
+    /// Per spoke (endpoint ID), the BLAKE3 hash of the published pictures' names (sorted,
+    /// one per line) that an exchange with it in this process ended well with: the spoke
+    /// holds them all. Kept in memory only, so each new process asks every spoke once.
+    confirmed: BTreeMap<String, blake3::Hash>,
+}
+
+/// The hash [`ImageIndex::confirmed`] keeps for the published pictures `names`.
+fn names_hash(names: &BTreeSet<ImageName>) -> blake3::Hash {
+    let mut h = blake3::Hasher::new();
+    for n in names {
+        h.update(n.as_str().as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize()
 }
 
 /// The file that keeps [`SetImages`] between runs (a cache: unreadable or of another version,
@@ -172,14 +186,25 @@ impl Profile {
     /// Exchanges pictures with every target that just synced: sends the published ones it
     /// lacks, fetches those missing here (published from another computer, or after a
     /// restore). Returns a problem per spoke that failed. No-op for a blog without pictures.
+    ///
+    /// A spoke that an earlier exchange in this process left holding every picture published
+    /// now is not asked again while none is missing here: a later publish that adds no
+    /// picture opens no connection for pictures (it cost a connection and the whole list of
+    /// names per spoke, about 9 ms of a 37 ms publish). A spoke that lost pictures behind the
+    /// writer's back gets them at the next new picture or the next start of the app.
     pub(crate) async fn sync_images(&self, pool: &ConnectionPool, targets: &[SpokeTarget]) -> Result<BTreeMap<String, Problem>, ProfileError> {
         let linked = self.published_images()?;
         let mut failed = BTreeMap::new();
         if linked.is_empty() {
             return Ok(failed);
         }
+        let hash = names_hash(&linked);
         let store = ProfileImages { profile: self.clone(), linked: linked.clone() };
         let (have, want): (Vec<ImageName>, Vec<ImageName>) = linked.into_iter().partition(|n| self.image(n).is_some());
+        let targets: Vec<&SpokeTarget> = {
+            let index = self.images.lock().unwrap_or_else(|p| p.into_inner());
+            targets.iter().filter(|t| !want.is_empty() || index.confirmed.get(&t.endpoint) != Some(&hash)).collect()
+        };
         let runs = targets.iter().map(|t| {
             let (store, have, want) = (&store, have.clone(), want.clone());
             async move {
@@ -191,8 +216,16 @@ impl Profile {
             }
         });
         for (endpoint, r) in futures_util::future::join_all(runs).await {
+            let mut index = self.images.lock().unwrap_or_else(|p| p.into_inner());
+            index.confirmed.remove(&endpoint);
             match r {
-                Ok(ImagesOutcome { sent, received }) => tracing::debug!(spoke = endpoint, sent, received, "pictures exchanged"),
+                Ok(ImagesOutcome { sent, received }) => {
+                    tracing::debug!(spoke = endpoint, sent, received, "pictures exchanged");
+                    // Nothing was missing here, and every name fitted in the offer.
+                    if want.is_empty() && have.len() <= spokes_sync::images::MAX_NAMES {
+                        index.confirmed.insert(endpoint, hash);
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(spoke = endpoint, "pictures not exchanged: {e}");
                     failed.insert(endpoint, Problem { code: Code::ImagesUndelivered, message: "The pictures could not be delivered to this spoke. Spokes will try again.".into() });
