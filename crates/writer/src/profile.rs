@@ -818,7 +818,8 @@ impl Profile {
 
     /// Adds a statement: one line appended to `statements.log` and flushed to the disk, so a
     /// publish costs the same after ten years of them. The blog is written first: if this
-    /// write is lost, the next publish signs the heads again.
+    /// write is lost, the next publish signs the heads again. Two processes (the app and the
+    /// CLI) append one after the other: the log is locked (`flock`, exclusive) meanwhile.
     pub(crate) fn append_statement(&self, st: SignedStatement) -> Result<(), ProfileError> {
         use std::io::{Read, Seek, Write};
         let path = self.path(STATEMENTS_LOG);
@@ -826,24 +827,27 @@ impl Profile {
         line.push(b'\n');
         let new = !path.exists();
         let mut f = crate::fsutil::open_private_append(&path).map_err(io(&path))?;
+        f.lock().map_err(io(&path))?;
         // A line cut short by a crash (no newline at the end) goes before this one is added:
         // the file is cut back to its last newline. A statement line is under 1 KiB; a
         // longer tail with no newline is damage, not a torn append.
         const TAIL: u64 = 64 * 1024;
         let len = f.metadata().map_err(io(&path))?.len();
-        if len > 0 {
+        let tail = |from: u64| -> std::io::Result<Vec<u8>> {
+            let mut r = std::fs::File::open(&path)?;
+            r.seek(std::io::SeekFrom::Start(from))?;
+            let mut b = Vec::new();
+            r.take(len - from).read_to_end(&mut b)?;
+            Ok(b)
+        };
+        if len > 0 && tail(len - 1).map_err(io(&path))? != b"\n" {
             let from = len.saturating_sub(TAIL);
-            let mut tail = Vec::new();
-            let mut r = std::fs::File::open(&path).map_err(io(&path))?;
-            r.seek(std::io::SeekFrom::Start(from)).and_then(|_| r.read_to_end(&mut tail)).map_err(io(&path))?;
-            if tail.last() != Some(&b'\n') {
-                let keep = match tail.iter().rposition(|&b| b == b'\n') {
-                    Some(i) => from + i as u64 + 1,
-                    None if from == 0 => 0,
-                    None => return Err(ProfileError::Damaged { path, message: format!("the last {TAIL} bytes hold no line end") }),
-                };
-                f.set_len(keep).map_err(io(&path))?;
-            }
+            let keep = match tail(from).map_err(io(&path))?.iter().rposition(|&b| b == b'\n') {
+                Some(i) => from + i as u64 + 1,
+                None if from == 0 => 0,
+                None => return Err(ProfileError::Damaged { path, message: format!("the last {TAIL} bytes hold no line end") }),
+            };
+            f.set_len(keep).map_err(io(&path))?;
         }
         f.write_all(&line).and_then(|_| f.sync_data()).map_err(io(&path))?;
         if new && let Ok(d) = std::fs::File::open(&self.dir) {
