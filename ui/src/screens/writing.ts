@@ -322,7 +322,7 @@ export async function writingScreen(o: Overview) {
     saver.touch();
     renderPreview();
     const item = list.querySelector("li.active .post-title");
-    if (item) item.textContent = title.value || "Untitled";
+    if (item) item.textContent = (item.parentElement as HTMLElement).title = title.value || "Untitled";
     const mine = summaries.find((x) => x.post.id === current?.id);
     if (mine) mine.post.title = title.value; // so that searching finds it before the next reload
   });
