@@ -107,6 +107,9 @@ export class RowList<T> {
     this.rows.style.transform = `translateY(${first * h}px)`;
     this.space.style.height = `${n * h}px`;
     // The first rows in the page give the row height: draw again with it.
-    if (!measured && this.measure() && this.rowHeight > 0) this.redraw();
+    if (!measured) {
+      this.measure();
+      if (this.rowHeight > 0) this.redraw();
+    }
   }
 }
