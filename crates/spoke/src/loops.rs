@@ -169,6 +169,14 @@ async fn pull_set_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::Me
             return Err(e);
         }
     };
+    // The session may have brought a newer state than the catalog offered (the writer
+    // published in between): when both sides ended in step, the upstream holds what this
+    // spoke now shows, and that is the state a later offer is measured against. Recording
+    // the catalog's older rev would let a restore to it pass unnoticed.
+    let record = match (&synced.in_step, inner.blog(blog)) {
+        (Some(state), Some(v)) if v.rev > offered.rev => std::iter::once(format!("rev:{}", v.rev)).chain(state.iter().cloned()).collect(),
+        _ => record,
+    };
     inner.store.set_peer_heads(&up.endpoint, blog, &record).map_err(|e| internal(&e))?;
     Ok(synced.new > 0)
 }
