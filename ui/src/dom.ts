@@ -33,6 +33,8 @@ export function errorLine(): HTMLParagraphElement {
 /** Milliseconds since the page began loading at each step of the first screen (benchmarks read it). */
 export const startTimings: Record<string, number> = ((window as unknown as { spokesStart: Record<string, number> }).spokesStart = {});
 export const mark = (step: string) => { startTimings[step] = Math.round(performance.now()); };
+/** Milliseconds each step of the last post opened from the list took (benchmarks read it). */
+export const openTimings: Record<string, number> = ((window as unknown as { spokesOpen: Record<string, number> }).spokesOpen = {});
 
 /** Whether the writer is typing in a field other than the editor's own (focus stays there). */
 export function typing(): boolean {

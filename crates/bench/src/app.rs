@@ -106,7 +106,7 @@ fn one_start(app: &Path, profile: &Path, tmp: &Path, label: &str) -> Result<Valu
 /// drawn (timed inside the page). Returns the p50, p95 and slowest in ms.
 fn open_from_list(d: &webdriver::Driver) -> Result<Value> {
     let _ = d.post("/timeouts", json!({"script": 60_000}));
-    let mut ms: Vec<f64> = Vec::new();
+    let (mut ms, mut steps): (Vec<f64>, Vec<Value>) = (Vec::new(), Vec::new());
     for i in 0..20 {
         let took = d
             .post(
@@ -122,7 +122,7 @@ fn open_from_list(d: &webdriver::Driver) -> Result<Value> {
                       li.click();
                       const check = () => {{
                         if (li.classList.contains('active') && document.getElementById('save-state').textContent !== 'Opening…') {{
-                          requestAnimationFrame(() => setTimeout(() => done(performance.now() - t0), 0));
+                          requestAnimationFrame(() => setTimeout(() => done([performance.now() - t0, window.spokesOpen]), 0));
                         }} else {{
                           setTimeout(check, 1);
                         }}
@@ -132,10 +132,18 @@ fn open_from_list(d: &webdriver::Driver) -> Result<Value> {
                 )}),
             )
             .map_err(|e| anyhow::anyhow!("a post from the list did not open: {e}"))?;
-        ms.push(took.as_f64().context("the page gave no time")?);
+        ms.push(took[0].as_f64().context("the page gave no time")?);
+        steps.push(took[1].clone());
     }
     ms.sort_by(f64::total_cmp);
-    Ok(json!({"opens": ms.len(), "p50_ms": crate::phases::pct(&ms, 50), "p95_ms": crate::phases::pct(&ms, 95), "max_ms": ms.last()}))
+    // Where an open's time goes, p50 of each step: saving the post that was open, fetching
+    // the post from the app's process, putting it in the editor (the rest is the next frame).
+    let step = |name: &str| {
+        let mut v: Vec<f64> = steps.iter().filter_map(|s| s[name].as_f64()).collect();
+        v.sort_by(f64::total_cmp);
+        crate::phases::pct(&v, 50)
+    };
+    Ok(json!({"opens": ms.len(), "p50_ms": crate::phases::pct(&ms, 50), "p95_ms": crate::phases::pct(&ms, 95), "max_ms": ms.last(), "steps_p50_ms": {"flush": step("flush_ms"), "fetch": step("fetch_ms"), "show": step("show_ms")}}))
 }
 
 /// Starts of the app as a writer starts it: the binary run straight under Xvfb (no WebDriver),

@@ -7,7 +7,7 @@ import { MarkdownEditor } from "../editor";
 import { BlockPreview } from "../blocks";
 import { listen } from "@tauri-apps/api/event";
 import { code, link, prefixLines, unpublishedNotice, wordCountLine, wrap, type Edit } from "../format";
-import { applyTheme, errorLine, h, mark, root, SAVE_WORDS, savedTheme, startTimings, THEME_WORDS, typing, type Theme } from "../dom";
+import { applyTheme, errorLine, h, mark, openTimings, root, SAVE_WORDS, savedTheme, startTimings, THEME_WORDS, typing, type Theme } from "../dom";
 import { askPassphrase } from "../dialogs/passphrase";
 import { showDetails } from "../dialogs/details";
 import { showHistory } from "../dialogs/history";
@@ -238,8 +238,13 @@ export async function writingScreen(o: Overview) {
   }
 
   async function open(id: string) {
+    const t0 = performance.now();
     await saver.flush();
-    show(await api.getPost(id));
+    const t1 = performance.now();
+    const post = await api.getPost(id);
+    const t2 = performance.now();
+    show(post);
+    Object.assign(openTimings, { flush_ms: t1 - t0, fetch_ms: t2 - t1, show_ms: performance.now() - t2 });
   }
 
   /** Holds typing while no post is open ([`show`] lets go), and says why. */
