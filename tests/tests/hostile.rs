@@ -270,6 +270,55 @@ fn copies_for_the_council_keep_to_the_spokes_limits() {
     assert_eq!(mirrors(&b), 1, "copies beyond the operator's limit were taken");
 }
 
+/// Attack 12b: a crowd asking for a blog's verification bundle, which holds every post's
+/// document. The spoke makes it once per state of the blog (counted in `/metrics`) and
+/// serves the same bytes to all, in version 1 and as a set of documents; a publish makes a
+/// new one, and a post taken back leaves the bundle (and the spoke's memory of it) at once.
+#[test]
+fn a_crowd_asking_for_a_bundle_has_it_made_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    hold_version_1(tmp.path());
+    let (s, w, blog, _) = published(tmp.path());
+    let id = spokes_ok(&w, PASS, &["new", "--title", "Regrettable", "--body", "Words to take back."]).trim().to_owned();
+    spokes_ok(&w, PASS, &["publish"]);
+    let builds = || -> u64 {
+        let metrics = s.get("/metrics").1;
+        metrics.lines().find(|l| l.starts_with("spoke_bundle_builds_total")).and_then(|l| l.rsplit(' ').next()).and_then(|n| n.parse().ok()).expect("the spoke counts bundles made")
+    };
+    let path = format!("/b/{blog}/bundle.json");
+    let crowd = || -> Vec<String> {
+        let url = format!("http://{}{path}", s.http);
+        let readers: Vec<_> = (0..24).map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || http_get(&url))
+        }).collect();
+        let answers: Vec<(u16, String)> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+        assert!(answers.iter().all(|(status, body)| *status == 200 && *body == answers[0].1), "the crowd was not served one bundle");
+        answers.into_iter().map(|(_, body)| body).collect()
+    };
+    let before = builds();
+    let v1 = crowd();
+    assert_eq!(builds(), before + 1, "a version 1 bundle was made more than once for one state of the blog");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&v1[0]).unwrap()["version"], 1);
+
+    // The writer's app moves the blog to a set of documents: a new state, one new bundle.
+    release_version_1(tmp.path());
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("Published to 1 of 1 spoke"));
+    let set = crowd();
+    assert_eq!(builds(), before + 2);
+    let bundle: serde_json::Value = serde_json::from_str(&set[0]).unwrap();
+    assert_eq!(bundle["version"], 2);
+    assert!(bundle["posts"].as_object().unwrap().contains_key(&id));
+    crowd();
+    assert_eq!(builds(), before + 2, "an unchanged set blog's bundle was made again");
+
+    // Taken back: the next bundle is made without it.
+    spokes_ok(&w, PASS, &["unpublish", &id]);
+    let after: serde_json::Value = serde_json::from_str(&crowd()[0]).unwrap();
+    assert_eq!(builds(), before + 3);
+    assert!(!after["posts"].as_object().unwrap().contains_key(&id), "the bundle still holds the post taken back");
+}
+
 /// Attack 12: small requests for large responses. Responses carry an entity tag and a
 /// request that names it is answered `304 Not Modified` with no body; the API pages; a
 /// publish changes the tag; 200 readers at once are all answered.

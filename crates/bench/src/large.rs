@@ -42,7 +42,7 @@ fn wait_for(agent: &ureq::Agent, url: &str, needle: &str, limit: Duration) -> Op
 }
 
 /// How the bench starts its spoke processes: warnings only.
-pub(crate) const QUIET: [(&str, &str); 2] = [("SPOKE_LOG", "warn"), ("RUST_BACKTRACE", "0")];
+pub(crate) const QUIET: [(&str, &str); 2] = [("SPOKE_LOG", "spokes_sync::set=debug,warn"), ("RUST_BACKTRACE", "0")];
 
 /// Three fresh `spoke` processes in `dir`, run as an operator runs them (the default
 /// replication and council intervals), and a writer profile (`dir/writer`, made with the

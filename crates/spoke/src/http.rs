@@ -48,6 +48,17 @@ pub trait SpokeView: Send + Sync + 'static {
     fn image(&self, id: &BlogId, name: &ImageName) -> Option<Vec<u8>>;
     /// A blog's verification bundle.
     fn bundle(&self, id: &BlogId) -> Option<AnyBundle>;
+    /// A blog's verification bundle as served: the one already made for the blog as it is
+    /// shown now, else (with `make`) made now; `None` when there is none (or, without `make`,
+    /// none made yet). A bundle holds every post's document, so making one costs time and
+    /// memory in proportion to the blog: the HTTP layer makes one at a time, off the async
+    /// workers, and a spoke keeps what it made while the blog stays the same.
+    fn bundle_json(&self, id: &BlogId, make: bool) -> Option<Arc<MadeBundle>> {
+        if !make {
+            return None;
+        }
+        self.bundle(id).as_ref().and_then(MadeBundle::of).map(Arc::new)
+    }
     /// Post `p` of `blog` rendered for its page and feed entry: the view's own body, or (a
     /// view of a set of documents holds none) the one the spoke renders from the stored
     /// document. `None` when it cannot be had now (the post changed a moment ago).
@@ -75,6 +86,24 @@ pub trait SpokeView: Send + Sync + 'static {
     }
 }
 
+/// A verification bundle as served: its JSON (`application/json`) and its strong entity
+/// tag (RFC 9110 §8.8.3, [`entity_tag`] of the body).
+#[derive(Debug)]
+pub struct MadeBundle {
+    /// The bundle, serialized.
+    pub body: axum::body::Bytes,
+    /// The body's entity tag.
+    pub etag: HeaderValue,
+}
+
+impl MadeBundle {
+    /// `bundle` serialized; `None` if it cannot be.
+    pub fn of(bundle: &AnyBundle) -> Option<MadeBundle> {
+        let body = serde_json::to_vec(bundle).ok()?;
+        Some(MadeBundle { etag: entity_tag(&body), body: body.into() })
+    }
+}
+
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -82,12 +111,14 @@ pub struct AppState {
     pub spoke: Arc<dyn SpokeView>,
     /// Responses already made for the spoke's current [`SpokeView::generation`].
     cache: Arc<std::sync::Mutex<ResponseCache>>,
+    /// Held while a verification bundle is made: one at a time.
+    bundle_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
     /// The handlers' state for `spoke`.
     pub fn new(spoke: Arc<dyn SpokeView>) -> AppState {
-        AppState { spoke, cache: Arc::default() }
+        AppState { spoke, cache: Arc::default(), bundle_turn: Arc::default() }
     }
 }
 
@@ -164,8 +195,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self';
 /// than the API's `offset` and `limit` do not change a response, so they do not make keys.
 fn cache_key(uri: &axum::http::Uri) -> Option<String> {
     let path = uri.path();
-    // Pictures are named by their hash and sent with their own caching headers.
-    if path.starts_with("/search") || path.starts_with("/api/v1/search") || path == "/health" || path == "/metrics" || path.contains("/images/") {
+    // Pictures are named by their hash and sent with their own caching headers; bundles are
+    // kept by the spoke while their blog stays the same (`bundle`).
+    if path.starts_with("/search") || path.starts_with("/api/v1/search") || path == "/health" || path == "/metrics" || path.contains("/images/") || path.ends_with("/bundle.json") {
         return None;
     }
     if path.starts_with("/api/v1/blogs") {
@@ -515,12 +547,26 @@ async fn front_feed(State(s): State<AppState>) -> Response {
     feed(s.spoke.name(), "urn:spokes:front", "/feed.atom", entries, &[])
 }
 
-async fn bundle(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+/// `/b/{blog}/bundle.json`: the blog's verification bundle, with its `ETag` (a request whose
+/// `If-None-Match` names it is answered `304 Not Modified`). Made at most once per state of
+/// the blog and one at a time, on a blocking thread: a crowd asking for a large blog's bundle
+/// waits for the one being made instead of making one each.
+async fn bundle(State(s): State<AppState>, Path(id): Path<String>, headers: axum::http::HeaderMap) -> Response {
     let Ok(id) = id.parse::<BlogId>() else { return not_found("There is no blog at this address.") };
-    match s.spoke.bundle(&id) {
-        Some(b) => Json(b).into_response(),
-        None => not_found("This spoke does not host that blog."),
+    let made = match s.spoke.bundle_json(&id, false) {
+        Some(b) => Some(b),
+        None => {
+            let _turn = s.bundle_turn.lock().await;
+            let spoke = s.spoke.clone();
+            tokio::task::spawn_blocking(move || spoke.bundle_json(&id, true)).await.ok().flatten()
+        }
+    };
+    let Some(made) = made else { return not_found("This spoke does not host that blog.") };
+    let cache_control = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if not_modified(headers.get(header::IF_NONE_MATCH), &made.etag) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, made.etag.clone()), cache_control]).into_response();
     }
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json")), (header::ETAG, made.etag.clone()), cache_control], made.body.clone()).into_response()
 }
 
 async fn health(State(s): State<AppState>) -> Response {

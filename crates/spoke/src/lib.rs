@@ -140,6 +140,8 @@ struct Inner {
     bodies: Mutex<serving::BodyCache>,
     /// Post documents of set blogs the last sessions stored.
     post_docs: Mutex<serving::PostDocCache>,
+    /// Verification bundles made for the views being served ([`serving::BundleCache`]).
+    bundles: Mutex<serving::BundleCache>,
     commit_lock: Mutex<()>,
     endpoint_id: String,
     replicate: mpsc::UnboundedSender<(BlogId, Option<String>)>,
@@ -246,6 +248,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         manifests: Mutex::new(HashMap::new()),
         bodies: Mutex::new(serving::BodyCache::new(serving::BODY_CACHE_BYTES)),
         post_docs: Mutex::new(serving::PostDocCache::new(serving::POST_DOC_CACHE_BYTES)),
+        bundles: Mutex::new(serving::BundleCache::new(serving::BUNDLE_CACHE_BYTES)),
         commit_lock: Mutex::new(()),
         endpoint_id: key.public().to_string(),
         replicate: tx,

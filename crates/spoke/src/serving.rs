@@ -67,6 +67,16 @@ pub(crate) type PostDocCache = SizedLru<(BlogId, String), ([u8; 32], spokes_core
 /// Most posts of one session whose bodies are rendered as it is stored ([`Inner::keep_body`]).
 pub(crate) const WARM_BODIES: usize = 8;
 
+/// Most bytes of made verification bundles the bundle cache keeps; a larger bundle is made
+/// for each request (one at a time, see `http::bundle`).
+pub(crate) const BUNDLE_CACHE_BYTES: usize = 128 << 20;
+
+/// Verification bundles as served (`/b/{blog}/bundle.json`), by blog, each with the view it
+/// was made from: an entry is used only while that view is the one being served, and a new
+/// view (a publish, a post taken back) or a removed one lets its entry go at once, so a
+/// forgotten post's words do not stay in memory here either.
+pub(crate) type BundleCache = SizedLru<BlogId, (std::sync::Weak<BlogView>, Arc<http::MadeBundle>)>;
+
 impl Inner {
     /// Renders `markdown`, post `p`'s body, into the body cache.
     pub(crate) fn keep_body(&self, blog_id: &BlogId, p: &PostView, markdown: &str) -> Arc<PostBody> {
@@ -136,6 +146,28 @@ impl http::SpokeView for Inner {
     }
     fn image(&self, id: &BlogId, name: &ImageName) -> Option<Vec<u8>> {
         self.store.image(id, name).ok().flatten()
+    }
+    fn bundle_json(&self, id: &BlogId, make: bool) -> Option<Arc<http::MadeBundle>> {
+        // Nothing shown, nothing served: a suspended or dropped blog has no view.
+        let view = http::SpokeView::blog(self, id)?;
+        let made_from = |w: &std::sync::Weak<BlogView>, v: &Arc<BlogView>| w.upgrade().is_some_and(|w| Arc::ptr_eq(&w, v));
+        if let Some((w, b)) = self.bundles.lock().unwrap_or_else(|e| e.into_inner()).get(id)
+            && made_from(w, &view)
+        {
+            return Some(b.clone());
+        }
+        if !make {
+            return None;
+        }
+        let made = Arc::new(http::MadeBundle::of(&self.bundle(id)?)?);
+        self.metrics.bundle_builds.inc();
+        // Kept only if the view it was made from is still served (`publish_view` replaces the
+        // view, then lets the entry go, so one made from an older view never stays).
+        let mut cache = self.bundles.lock().unwrap_or_else(|e| e.into_inner());
+        if http::SpokeView::blog(self, id).is_some_and(|now| Arc::ptr_eq(&now, &view)) {
+            cache.put(id.clone(), (Arc::downgrade(&view), made.clone()), made.body.len());
+        }
+        Some(made)
     }
     fn bundle(&self, id: &BlogId) -> Option<view::AnyBundle> {
         // Only what readers are shown: a suspended blog is held but not served.

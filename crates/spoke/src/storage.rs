@@ -344,6 +344,7 @@ impl Inner {
     pub(crate) fn publish_view(&self, blog_id: &BlogId, view: impl Into<Arc<BlogView>>) {
         let view: Arc<BlogView> = view.into();
         self.views.write().unwrap_or_else(|p| p.into_inner()).insert(blog_id.clone(), view.clone());
+        self.bundles.lock().unwrap_or_else(|p| p.into_inner()).pop(blog_id);
         self.touch();
         let _ = self.index_tx.send((blog_id.clone(), Some(view)));
     }
@@ -357,6 +358,7 @@ impl Inner {
     pub(crate) fn remove_view(&self, blog_id: &BlogId) {
         self.touch();
         let removed = self.views.write().unwrap_or_else(|p| p.into_inner()).remove(blog_id);
+        self.bundles.lock().unwrap_or_else(|p| p.into_inner()).pop(blog_id);
         if let Some(view) = removed {
             self.forget_cached(blog_id, view.posts.iter().map(|p| p.as_ref()));
             let _ = self.index_tx.send((blog_id.clone(), None));
