@@ -17,6 +17,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Replaces `path` with `bytes` whole (a temporary file renamed over it) without flushing
+/// either to the disk: for caches that are built again when lost, where a crash may leave the
+/// old file, the new one, or (on some file systems) an empty one, but never a mix.
+pub fn replace_unflushed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new(".")))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// How many files [`write_atomic_many`] flushes at once: enough for the file system to
 /// commit many flushes together (ext4 and APFS join concurrent fsyncs into one journal
 /// commit), few enough to stay a handful of threads.

@@ -53,6 +53,12 @@ const SET_IMAGES: &str = "set/images.json";
 /// The version of [`SET_IMAGES`]' format.
 const SET_IMAGES_VERSION: u32 = 1;
 
+/// Posts whose heads moved without their pictures changing that [`SET_IMAGES`] may lag
+/// behind: such an update (most publishes) is written with the next change of pictures or
+/// once this many have gathered, not at every publish; a new process reads at most this many
+/// posts' documents again.
+const SET_IMAGES_STALE: usize = 32;
+
 /// The pictures each post of a set links to at the heads a manifest lists for it: a post is
 /// read again only when its listed heads change, so a publish reads what it published, and a
 /// new process (the CLI) reads none of the blog. Stored as `set/images.json`:
@@ -61,9 +67,27 @@ const SET_IMAGES_VERSION: u32 = 1;
 pub(crate) struct SetImages {
     version: u32,
     posts: BTreeMap<String, SetPostImages>,
-    /// Changed since read or written.
+    /// Pictures changed since read or written.
     #[serde(skip)]
     dirty: bool,
+    /// Posts whose heads alone changed since read or written.
+    #[serde(skip)]
+    stale: usize,
+}
+
+impl SetImages {
+    /// Notes that post `id` lists `images` at `heads`.
+    fn note(&mut self, id: &str, heads: Vec<automerge::ChangeHash>, images: Vec<ImageName>) {
+        match self.posts.insert(id.to_owned(), SetPostImages { heads, images }) {
+            Some(old) if old.images == self.posts[id].images => self.stale += 1,
+            _ => self.dirty = true,
+        }
+    }
+
+    /// Whether the file should be written now.
+    fn due(&self) -> bool {
+        self.dirty || self.stale >= SET_IMAGES_STALE
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -143,20 +167,21 @@ impl Profile {
         let Some(merged) = replica.merged() else { return Ok(BTreeSet::new()) };
         let mut index = self.images.lock().unwrap_or_else(|p| p.into_inner());
         let set = self.set_images(&mut index);
-        let mut changed = std::mem::take(&mut set.dirty);
         for (id, listing) in merged.posts() {
             if set.posts.get(id).is_some_and(|p| p.heads == listing.heads) {
                 continue;
             }
             let Some(doc) = self.load_set_post(id) else { continue };
-            set.posts.insert(id.clone(), SetPostImages { heads: listing.heads.clone(), images: referenced_images(&doc.post(id, listing).body) });
-            changed = true;
+            set.note(id, listing.heads.clone(), referenced_images(&doc.post(id, listing).body));
         }
         let before = set.posts.len();
         set.posts.retain(|id, _| matches!(merged.entries().get(id), Some(spokes_core::manifest::Entry::Post(_))));
-        changed |= set.posts.len() != before;
-        if changed {
-            self.write(SET_IMAGES, &serde_json::to_vec(&*set).unwrap_or_default())?;
+        set.dirty |= set.posts.len() != before;
+        if set.due() {
+            // A cache, built again from the documents if lost or torn: replaced whole, not flushed.
+            let path = self.path(SET_IMAGES);
+            crate::fsutil::replace_unflushed(&path, &serde_json::to_vec(&*set).unwrap_or_default()).map_err(|source| ProfileError::Io { path, source })?;
+            (set.dirty, set.stale) = (false, 0);
         }
         Ok(set.posts.values().flat_map(|p| p.images.iter().cloned()).collect())
     }
@@ -167,8 +192,7 @@ impl Profile {
         let mut index = self.images.lock().unwrap_or_else(|p| p.into_inner());
         let set = self.set_images(&mut index);
         for (id, heads, body) in listed {
-            set.posts.insert(id.clone(), SetPostImages { heads: heads.clone(), images: referenced_images(body) });
-            set.dirty = true;
+            set.note(id, heads.clone(), referenced_images(body));
         }
     }
 
@@ -179,7 +203,7 @@ impl Profile {
                 .ok()
                 .and_then(|b| serde_json::from_slice::<SetImages>(&b).ok())
                 .filter(|s| s.version == SET_IMAGES_VERSION)
-                .unwrap_or(SetImages { version: SET_IMAGES_VERSION, posts: BTreeMap::new(), dirty: false })
+                .unwrap_or(SetImages { version: SET_IMAGES_VERSION, ..Default::default() })
         })
     }
 
@@ -325,5 +349,49 @@ mod tests {
         p.unpublish(&mut key, &first.id).unwrap();
         p.sign_set(&mut key, now()).unwrap();
         assert_eq!(p.published_images().unwrap().into_iter().collect::<Vec<_>>(), vec![other]);
+    }
+
+    /// A publish that changes words but no picture does not rewrite the index each time (a
+    /// long blog's index is rewritten only when pictures change, or once every
+    /// [`SET_IMAGES_STALE`] such publishes); another run still lists the right pictures.
+    #[test]
+    fn the_picture_index_is_written_when_pictures_change_not_at_every_publish() {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = "a long passphrase";
+        let p = Profile::create(dir.path(), "Ada", pass, &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        let name = p.add_image(PNG).unwrap();
+        let now = || chrono::Utc::now().fixed_offset();
+        let mut key = p.unlock(pass).unwrap();
+        let link = spokes_core::image::markdown_link(&name, "a dot");
+        let post = p.new_post("With a dot", &format!("Look: {link}"), &[]).unwrap();
+        p.publish_local(&mut key, None).unwrap();
+        p.upgrade_to_set(&mut key, now()).unwrap();
+        assert_eq!(p.published_images().unwrap(), BTreeSet::from([name.clone()]));
+        let index = || std::fs::read(dir.path().join(SET_IMAGES)).unwrap();
+        let written = index();
+        let republish = |body: &str| {
+            let mut edited = p.post_quick(&post.id).unwrap().unwrap();
+            edited.body = body.to_owned();
+            p.update_post(&edited).unwrap();
+            p.publish_local(&mut key.clone(), Some(std::slice::from_ref(&post.id))).unwrap();
+            assert!(p.sign_set(&mut key.clone(), now()).unwrap());
+            p.published_images().unwrap()
+        };
+        for i in 0..3 {
+            assert_eq!(republish(&format!("Look again ({i}): {link}")), BTreeSet::from([name.clone()]));
+            assert_eq!(index(), written, "a publish that changed no picture rewrote the index");
+        }
+        // Another run reads the post whose heads moved, and lists the same pictures.
+        assert_eq!(Profile::open(dir.path()).unwrap().published_images().unwrap(), BTreeSet::from([name.clone()]));
+        // A picture removed is written down at once.
+        assert!(republish("No pictures now.").is_empty());
+        assert_ne!(index(), written);
+        assert!(Profile::open(dir.path()).unwrap().published_images().unwrap().is_empty());
+        // Enough publishes of words alone are written down too.
+        let before = index();
+        for i in 0..SET_IMAGES_STALE {
+            republish(&format!("Words, take {i}."));
+        }
+        assert_ne!(index(), before, "the index never caught up with the heads");
     }
 }
