@@ -165,8 +165,10 @@ impl Driver {
         Ok(v["value"].clone())
     }
 
+    /// The HTTP client: a request may wait as long as the longest script a caller allows
+    /// (the benchmark waits up to 120 s for a start that loads a 10,000-post blog whole).
     fn agent() -> ureq::Agent {
-        ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(60))).build().into()
+        ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(180))).build().into()
     }
 
     /// Waits up to 30 s for tauri-driver to answer on `port`.
