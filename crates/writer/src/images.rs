@@ -78,10 +78,12 @@ pub(crate) struct SetImages {
 impl SetImages {
     /// Notes that post `id` lists `images` at `heads`.
     fn note(&mut self, id: &str, heads: Vec<automerge::ChangeHash>, images: Vec<ImageName>) {
-        match self.posts.insert(id.to_owned(), SetPostImages { heads, images }) {
-            Some(old) if old.images == self.posts[id].images => self.stale += 1,
-            _ => self.dirty = true,
+        if self.posts.get(id).is_some_and(|old| old.images == images) {
+            self.stale += 1;
+        } else {
+            self.dirty = true;
         }
+        self.posts.insert(id.to_owned(), SetPostImages { heads, images });
     }
 
     /// Whether the file should be written now.
