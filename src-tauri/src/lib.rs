@@ -37,9 +37,7 @@ pub struct App {
     pool: Option<spokes_writer::ConnectionPool>,
     /// Whether a background task is trying the spokes that missed the last publish.
     retrying: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// Tells the loading thread that the writing screen is up.
-    start_loading: std::sync::mpsc::Sender<()>,
-    /// Flushes autosaves and refreshes the post-list snapshot when the writer pauses.
+    /// Flushes autosaves to the disk when the writer pauses.
     durability: spokes_writer::Durability,
 }
 
@@ -49,24 +47,10 @@ pub struct AppState(pub Mutex<App>);
 impl AppState {
     /// State for the profile folder `dir`.
     pub fn new(dir: PathBuf) -> AppState {
+        // Opening reads only `profile.json` (a profile of an older layout is upgraded here,
+        // once); the writing screen then reads the drafts index and the post it shows.
         let profile = Profile::open(&dir).ok();
-        let (start_loading, go) = std::sync::mpsc::channel::<()>();
-        if let Some(p) = profile.clone() {
-            // The window shows the post-list snapshot meanwhile; edits load what they need
-            // themselves. The load waits until the writing screen is up (its first status
-            // request), or 3 s at most, and yields the processor to the window (nice 10).
-            std::thread::spawn(move || {
-                let _ = go.recv_timeout(std::time::Duration::from_secs(3));
-                #[cfg(target_os = "linux")]
-                if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
-                    tracing::debug!("could not lower the loading thread's priority: {e}");
-                }
-                if let Err(e) = p.preload() {
-                    tracing::error!("loading the blog failed: {e}");
-                }
-            });
-        }
-        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default(), start_loading, durability: Default::default() }))
+        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default(), durability: Default::default() }))
     }
 }
 
@@ -330,7 +314,7 @@ pub fn run() {
         Ok(app) => app.run(|handle, event| {
             if let tauri::RunEvent::Exit = event {
                 use tauri::Manager;
-                // Leave compact files and a fresh post-list snapshot for a fast next start.
+                // Leave compact files for a fast next start.
                 if let Ok(app) = handle.state::<AppState>().0.try_lock()
                     && let Some(p) = &app.profile
                     && let Err(e) = p.compact()

@@ -31,6 +31,23 @@ fn spawn_spokes(w: &std::path::Path, args: &[&str]) -> std::process::Child {
     Command::new(bin("spokes")).arg("--profile").arg(w).args(args).env("SPOKES_PASSPHRASE", PASS).env("RUST_BACKTRACE", "0").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
 }
 
+/// The title of post `k` of [`posts_folder`]: long, as some writers' are, so that the drafts
+/// index (which holds titles) grows quickly enough to be compacted within the test.
+fn part_title(title: &str, k: usize) -> String {
+    format!("{title} part {k}: {}", "a title that goes on for a while ".repeat(8).trim_end())
+}
+
+/// A folder of `n` Markdown posts ([`part_title`], `bytes` of body each) for `spokes import`.
+fn posts_folder(root: &std::path::Path, title: &str, n: usize, bytes: usize) -> String {
+    let dir = root.join(title.replace(' ', "-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let body = "Words that take a while to send and to store. ".repeat(bytes / 47 + 1);
+    for k in 0..n {
+        std::fs::write(dir.join(format!("part-{k}.md")), format!("---\ntitle: \"{}\"\ndate: 2020-01-01T00:00:00Z\n---\n\n{body}\n", part_title(title, k))).unwrap();
+    }
+    dir.to_str().unwrap().to_owned()
+}
+
 /// A folder holding one Markdown post (`title`, `bytes` of body) for `spokes import`.
 fn post_folder(root: &std::path::Path, title: &str, bytes: usize) -> String {
     let dir = root.join(title.replace(' ', "-"));
@@ -86,11 +103,11 @@ fn a_spoke_killed_mid_sync_a_hundred_times_loses_nothing() {
 fn the_writer_killed_mid_save_and_mid_compaction_a_hundred_times_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let (hosts, w, blog) = network(tmp.path(), 1);
-    // Imports of one post of 150 kB: a save appends to the drafts' log or, when the log
-    // passes the full save's size (or the change a third of the document), writes the
-    // document whole and removes the log (compaction). Kills land in loading, appending and
-    // compacting.
-    let log = w.join("drafts.automerge.log");
+    // Imports of 30 posts each: a save writes each post's document whole (atomically) and
+    // appends their entries to the drafts index's log or, when the log passes the index's
+    // full save, writes the index whole and removes the log (compaction). Kills land in
+    // loading, writing documents, appending and compacting.
+    let log = w.join("drafts/index.automerge.log");
     let mut rng = Lcg(7);
     let mut saved = Vec::new();
     let (mut kills, mut completed, mut compactions) = (0, 0, 0);
@@ -100,7 +117,7 @@ fn the_writer_killed_mid_save_and_mid_compaction_a_hundred_times_loses_nothing()
             break;
         }
         let title = format!("Draft {i}");
-        let folder = post_folder(tmp.path(), &title, 150_000);
+        let folder = posts_folder(tmp.path(), &title, 30, 1_000);
         let log_before = std::fs::metadata(&log).map_or(0, |m| m.len());
         let t = std::time::Instant::now();
         let mut child = spawn_spokes(&w, &["import", &folder]);
@@ -109,7 +126,7 @@ fn the_writer_killed_mid_save_and_mid_compaction_a_hundred_times_loses_nothing()
             assert!(child.wait().unwrap().success(), "spokes import failed on its own");
             last = t.elapsed().as_millis() as u64;
             completed += 1;
-            saved.push(title);
+            saved.extend((0..30).map(|k| part_title(&title, k)));
             if std::fs::metadata(&log).map_or(0, |m| m.len()) < log_before {
                 compactions += 1;
             }
@@ -119,7 +136,7 @@ fn the_writer_killed_mid_save_and_mid_compaction_a_hundred_times_loses_nothing()
             match child.try_wait().unwrap() {
                 Some(status) => {
                     assert!(status.success(), "spokes import failed on its own");
-                    saved.push(title);
+                    saved.extend((0..30).map(|k| part_title(&title, k)));
                 }
                 None => {
                     child.kill().unwrap(); // SIGKILL

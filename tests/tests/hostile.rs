@@ -447,7 +447,7 @@ fn the_images_protocol_sends_a_repeated_want_once_and_no_picture_of_a_post_taken
     spokes_ok(&w, PASS, &["new", "--title", "Shown", "--body", shown_link.trim()]);
     spokes_ok(&w, PASS, &["new", "--title", "Taken down", "--body", taken_link.trim()]);
     assert!(spokes_ok(&w, PASS, &["publish"]).contains("Published to 1 of 1 spoke"));
-    let id = spokes_writer::Profile::open(&w).unwrap().with_drafts(|d| Ok(d.posts())).unwrap().into_iter().find(|p| p.title == "Taken down").unwrap().id;
+    let id = spokes_writer::Profile::open(&w).unwrap().posts().unwrap().into_iter().find(|s| s.post.title == "Taken down").unwrap().post.id;
     spokes_ok(&w, PASS, &["unpublish", &id]);
     let (shown, hidden) = (ImageName::for_bytes(PNG).unwrap(), ImageName::for_bytes(&taken).unwrap());
     let held: i64 = rusqlite::Connection::open(spoke.data.join("spoke.db")).unwrap().query_row("SELECT count(*) FROM images", [], |r| r.get(0)).unwrap();

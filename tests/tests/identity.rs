@@ -359,7 +359,7 @@ fn the_export_archive_moves_a_blog_to_a_new_spoke_and_a_new_computer() {
 
 /// A post's body as one profile's drafts hold it.
 fn draft_body(profile: &Path, id: &str) -> String {
-    spokes_writer::Profile::open(profile).unwrap().with_drafts(|d| Ok(d.post(id))).unwrap().unwrap().body
+    spokes_writer::Profile::open(profile).unwrap().draft(id).unwrap().unwrap().body
 }
 
 #[test]

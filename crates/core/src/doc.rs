@@ -520,6 +520,31 @@ impl BlogDoc {
         d
     }
 
+    /// Creates the drafts document of one post (profile layout 4, one document per draft):
+    /// the blog's drafts genesis ([`BlogDoc::create`]), then a change that makes the post's
+    /// empty map, by a fixed actor derived from the blog ID and post ID at time 0. Both changes
+    /// are the same on every computer, so two computers that each made the document of post
+    /// `id` (moving their drafts to one document per post) merge it field by field instead of
+    /// one post object hiding the other. The post's fields are written afterwards, by this
+    /// computer's own actor ([`BlogDoc::put_post_as`]).
+    pub fn create_post_draft(blog_id: &BlogId, owner: &str, id: &str) -> BlogDoc {
+        let mut d = Self::create(DocKind::Drafts, blog_id, owner, &BlogSettings::default());
+        let seed = blake3::hash(format!("spokes draft post v1 {blog_id} {id}").as_bytes());
+        d.doc.set_actor(automerge::ActorId::from(&seed.as_bytes()[..16]));
+        if let Ok(posts) = d.posts_obj() {
+            let _ = d.doc.put_object(&posts, id, ObjType::Map);
+        }
+        d.doc.commit_with(automerge::transaction::CommitOptions::default().with_message("post".to_owned()).with_time(0));
+        d.doc.set_actor(automerge::ActorId::random());
+        d
+    }
+
+    /// One string field of a post as stored (`updated`, `deleted_at`, or a field only the
+    /// drafts index keeps); `None` if the post or the field is missing or not a string.
+    pub fn post_field(&self, id: &str, field: &str) -> Option<String> {
+        get_str(&self.doc, &self.post_obj(id).ok()?, field)
+    }
+
     /// Whether `other` grew from the same first change (so the two merge post by post rather
     /// than one replacing the other's root objects).
     pub fn same_origin(&self, other: &BlogDoc) -> bool {

@@ -116,7 +116,7 @@ impl Profile {
     /// Writes the whole blog to `out` as an archive (see the module docs). The file appears
     /// whole or not at all (written beside it, then renamed).
     pub fn export_archive(&self, out: &Path) -> Result<Manifest, ProfileError> {
-        let (mut blog, mut drafts) = (self.blog()?, self.drafts()?);
+        let (mut blog, mut drafts) = (self.blog()?, self.drafts_whole()?);
         let statements = self.statements()?;
         let summaries = self.posts()?;
         let published: Vec<_> = blog.posts();
@@ -151,7 +151,7 @@ impl Profile {
                 w.add(&format!("posts/{}.md", p.slug), spokes_core::import::to_markdown(p).as_bytes())?;
             }
             for s in summaries.iter().filter(|s| !s.published || s.changed_since_published) {
-                let mut p = s.post.clone();
+                let Some(mut p) = self.draft(&s.post.id)? else { continue };
                 p.state = spokes_core::PostState::Draft;
                 w.add(&format!("drafts/{}.md", p.slug), spokes_core::import::to_markdown(&p).as_bytes())?;
             }
@@ -216,7 +216,7 @@ mod tests {
         let mut statements = p.statements().unwrap();
         statements.push(spokes_core::Statement::new(p.blog_id().clone(), &heads).sign(&mut key).unwrap());
         p.save_statements(&statements).unwrap();
-        p.with_drafts(|d| Ok(d.set_post_field(&id, "slug", "../../escaped")?)).unwrap();
+        p.with_draft(&id, |d| Ok(d.set_post_field(&id, "slug", "../../escaped")?)).unwrap();
         assert_eq!(p.blog().unwrap().post(&id).unwrap().slug, "escaped");
         assert_eq!(p.blog().unwrap().post_slug(&id).as_deref(), Some("escaped"));
         let site = tmp.path().join("a").join("b").join("site");

@@ -6,7 +6,7 @@
 use crate::profile::{Profile, ProfileError};
 use crate::publish::SpokeTarget;
 use spokes_core::seal::{OpeningKeys, open, seal};
-use spokes_core::{BlogDoc, DocKind, SigningKey};
+use spokes_core::SigningKey;
 use spokes_sync::peer::ConnectionPool;
 use std::collections::HashSet;
 
@@ -26,10 +26,10 @@ impl Profile {
     /// devices' drafts found there (opened with `opening`). Unreachable spokes and unreadable
     /// drafts are reported in the summary, not as errors; nothing local is lost either way.
     ///
-    /// Drafts documents of one blog share their first change (see `BlogDoc::create`), so they
-    /// merge post by post and character by character. Drafts from a profile made before that
-    /// (another origin) are taken post by post instead: a post missing here is added, and one
-    /// changed later there than here replaces the copy here.
+    /// The drafts travel as a bundle of the index and every post's document
+    /// ([`crate::drafts`]); posts merge field by field and character by character. Drafts
+    /// sent by a computer not yet at profile layout 4 (one whole document) are taken post by
+    /// post: a post missing here is added, and one changed later there replaces the copy here.
     pub async fn sync_drafts(&self, key: &mut SigningKey, opening: &OpeningKeys, targets: &[SpokeTarget]) -> Result<DraftsSummary, ProfileError> {
         let pool = self.connection_pool().await?;
         let r = self.sync_drafts_with_pool(&pool, key, opening, targets).await;
@@ -40,7 +40,7 @@ impl Profile {
     /// [`Profile::sync_drafts`] dialling from `pool`'s endpoint (the app keeps one open).
     pub async fn sync_drafts_with_pool(&self, pool: &ConnectionPool, key: &mut SigningKey, opening: &OpeningKeys, targets: &[SpokeTarget]) -> Result<DraftsSummary, ProfileError> {
         let cert = self.certificate()?;
-        let plain = self.with_drafts_saved(|d, full| Ok(full.unwrap_or_else(|| std::sync::Arc::new(d.save()))))?;
+        let plain = self.drafts_bundle()?;
         let sealed = seal(&plain, &cert, key).map_err(|e| ProfileError::Signing(e.to_string()))?;
         let mut summary = DraftsSummary::default();
         let mut seen = HashSet::new();
@@ -70,33 +70,18 @@ impl Profile {
             }
         }
         for blob in found {
-            let theirs = open(&blob, &cert, opening).map_err(|e| e.to_string()).and_then(|(plain, _)| BlogDoc::load(&plain).map_err(|e| e.to_string()));
-            let mut theirs = match theirs {
-                Ok(d) if d.kind() == Some(DocKind::Drafts) && d.blog_id().ok().as_ref() == Some(self.blog_id()) => d,
-                Ok(_) => {
-                    summary.problems.push("a device's drafts belong to another blog".into());
-                    continue;
-                }
+            let plain = match open(&blob, &cert, opening) {
+                Ok((plain, _)) => plain,
                 Err(e) => {
                     summary.problems.push(format!("a device's drafts could not be read: {e}"));
                     continue;
                 }
             };
-            self.with_drafts(|mine| {
-                if mine.same_origin(&theirs) {
-                    mine.automerge().merge(theirs.automerge()).map_err(|e| ProfileError::Signing(format!("merging drafts: {e}")))?;
-                } else {
-                    for post in theirs.posts() {
-                        match mine.post(&post.id) {
-                            Some(here) if here.updated >= post.updated => {}
-                            _ => mine.put_post(&post)?,
-                        }
-                    }
-                    mine.commit("drafts from another device");
-                }
-                Ok(())
-            })?;
-            summary.devices_merged += 1;
+            match self.take_drafts(&plain) {
+                Ok(_) => summary.devices_merged += 1,
+                Err(e @ ProfileError::Damaged { .. }) => summary.problems.push(format!("a device's drafts could not be read: {e}")),
+                Err(e) => return Err(e),
+            }
         }
         Ok(summary)
     }

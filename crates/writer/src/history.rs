@@ -4,7 +4,7 @@
 
 use crate::profile::{Profile, ProfileError};
 use serde::Serialize;
-use spokes_core::Post;
+use spokes_core::{Post, PostState};
 use std::str::FromStr;
 
 /// One published revision of a post.
@@ -94,7 +94,11 @@ impl Profile {
             .map(|h| automerge::ChangeHash::from_str(h).map_err(|_| ProfileError::Damaged { path: "revision".into(), message: format!("{h} is not a change hash") }))
             .collect::<Result<_, _>>()?;
         let old = self.with_blog(|b| Ok(b.post_at(id, &heads)))?.ok_or_else(|| ProfileError::NoSuchPost(id.into()))?;
-        self.with_drafts(|d| {
+        if self.draft(id)?.is_none() {
+            // A post the drafts lost comes back as a draft of its own.
+            self.create_draft(&Post { state: PostState::Draft, ..old.clone() }, spokes_core::TextForm::Editable)?;
+        }
+        self.with_draft(id, |d| {
             let mut p = d.post(id).unwrap_or_else(|| old.clone());
             p.title = old.title.clone();
             p.body = old.body.clone();

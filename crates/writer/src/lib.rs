@@ -1,6 +1,6 @@
 //! spokes-writer: the writer's side of Spokes, shared by the desktop app and the `spokes` CLI.
 //!
-//! A profile is one folder (layout version 3, [`profile::PROFILE_VERSION`]):
+//! A profile is one folder (layout version 4, [`profile::PROFILE_VERSION`]):
 //!
 //! | file | holds |
 //! |---|---|
@@ -8,7 +8,9 @@
 //! | `identity.asc` | the secret key, passphrase-encrypted, ASCII-armored (`profile.json`'s `device_key` names this computer's signing subkey) |
 //! | `certificate.asc` | the public certificate |
 //! | `blog.automerge` | the published blog document (what spokes get) |
-//! | `drafts.automerge` | the drafts document (leaves the machine only sealed for the author's other computers, `drafts_sync`) |
+//! | `drafts/index.automerge` | the drafts index: settings and every post without its text ([`drafts`]) |
+//! | `drafts/posts/<id>.automerge` | one draft per document, with its text; the drafts leave the machine only sealed for the author's other computers (`drafts_sync`) |
+//! | `drafts.automerge.before-layout-4` | a profile upgraded from layout 3: its drafts as they were, one document (kept, never read) |
 //! | `statements.json` | the signed statements as last written whole, JSON array of `SignedStatement` |
 //! | `statements.log` | statements signed since, one JSON `SignedStatement` per line (a publish appends one) |
 //! | `endpoint.key` | this device's iroh secret key (hex) |
@@ -23,6 +25,7 @@
 
 pub mod archive;
 pub mod devices;
+pub mod drafts;
 pub mod drafts_sync;
 pub mod fsutil;
 pub mod history;

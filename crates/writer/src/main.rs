@@ -444,7 +444,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
         }
         Cmd::Edit { id, title, body, body_file, slug } => {
             let p = Profile::open(&dir)?;
-            let mut post = p.with_drafts(|d| Ok(d.post(id)))?.with_context(|| format!("there is no post {id}"))?;
+            let mut post = p.draft(id)?.with_context(|| format!("there is no post {id}"))?;
             if let Some(t) = title {
                 post.title = t.clone();
             }
@@ -461,10 +461,6 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             let p = Profile::open(&dir)?;
             let posts = match p.posts() {
                 Ok(posts) => posts,
-                Err(e @ spokes_writer::ProfileError::Damaged { .. }) => {
-                    eprintln!("Warning: {e}. Showing drafts only.");
-                    p.with_drafts(|d| Ok(d.posts()))?.into_iter().map(|post| spokes_writer::PostSummary { post, published: false, changed_since_published: true }).collect()
-                }
                 Err(e) => return Err(e.into()),
             };
             if *json {

@@ -2,7 +2,7 @@
 //! schedules it), unpublishing (a signed revision that withdraws a post from readers while
 //! history keeps it), and a bin from which a deleted draft can be taken back.
 
-use crate::profile::{Profile, ProfileError, commit_signed, unique_slug};
+use crate::profile::{Profile, ProfileError, commit_signed};
 use chrono::{DateTime, FixedOffset};
 use spokes_core::doc::slugify;
 use spokes_core::{Post, PostState, SigningKey};
@@ -27,10 +27,14 @@ impl Profile {
     ///
     /// Errors: `NoSuchPost`.
     pub fn set_post_details(&self, id: &str, details: &PostDetails) -> Result<Post, ProfileError> {
-        self.with_drafts(|d| {
+        let slug = match &details.slug {
+            Some(slug) => Some(self.free_slug(&slugify(slug), id)?),
+            None => None,
+        };
+        self.with_draft(id, |d| {
             let mut p = d.post(id).ok_or_else(|| ProfileError::NoSuchPost(id.into()))?;
-            if let Some(slug) = &details.slug {
-                p.slug = unique_slug(d, &slugify(slug), id);
+            if let Some(slug) = slug {
+                p.slug = slug;
             }
             if let Some(tags) = &details.tags {
                 let mut clean: Vec<String> = Vec::new();
@@ -58,20 +62,22 @@ impl Profile {
     /// Errors: `NoSuchPost`, signing errors.
     pub fn unpublish(&self, key: &mut SigningKey, id: &str) -> Result<bool, ProfileError> {
         let blog_id = self.blog_id().clone();
-        let statement = self.with_drafts(|drafts| {
+        self.with_draft(id, |drafts| {
             if drafts.post(id).is_none() {
                 return Err(ProfileError::NoSuchPost(id.into()));
             }
             drafts.set_post_field(id, "state", PostState::Unpublished.as_str())?;
             drafts.commit("unpublish");
-            self.with_blog(|blog| {
-                if blog.post(id).is_none_or(|p| p.state != PostState::Published) {
-                    return Ok(None);
-                }
-                blog.set_post_field(id, "state", PostState::Unpublished.as_str())?;
-                commit_signed(&blog_id, blog, key, "unpublish 1 post")
-            })
+            Ok(())
         })?;
+        let statement = self.with_blog(|blog| {
+            if blog.post(id).is_none_or(|p| p.state != PostState::Published) {
+                return Ok(None);
+            }
+            blog.set_post_field(id, "state", PostState::Unpublished.as_str())?;
+            commit_signed(&blog_id, blog, key, "unpublish 1 post")
+        })?;
+        self.mark_published(&[(id.to_owned(), None)])?;
         let made = statement.is_some();
         if let Some(st) = statement {
             self.append_statement(st)?;
@@ -89,7 +95,7 @@ impl Profile {
         if published {
             return Err(ProfileError::StillPublished(id.into()));
         }
-        self.with_drafts(|d| {
+        self.with_draft(id, |d| {
             if d.post(id).is_none() {
                 return Err(ProfileError::NoSuchPost(id.into()));
             }
@@ -101,7 +107,7 @@ impl Profile {
 
     /// Takes post `id` back out of the bin.
     pub fn undo_delete(&self, id: &str) -> Result<(), ProfileError> {
-        self.with_drafts(|d| {
+        self.with_draft(id, |d| {
             if d.post(id).is_none() {
                 return Err(ProfileError::NoSuchPost(id.into()));
             }
@@ -129,10 +135,10 @@ mod tests {
         assert_eq!(saved.slug, "engines-2", "cleaned, and not the first post's");
         assert_eq!(saved.tags, vec!["steam", "history"]);
         assert_eq!(saved.date, tomorrow);
-        assert_eq!(p.with_drafts(|d| Ok(d.post(&first.id))).unwrap().unwrap().slug, "engines");
+        assert_eq!(p.draft(&first.id).unwrap().unwrap().slug, "engines");
         // A hand-set slug no longer follows the title.
         p.edit_post(&second.id, Some("Renamed"), &[], None).unwrap();
-        assert_eq!(p.with_drafts(|d| Ok(d.post(&second.id))).unwrap().unwrap().slug, "engines-2");
+        assert_eq!(p.draft(&second.id).unwrap().unwrap().slug, "engines-2");
         // Published as scheduled: the signed copy carries the date.
         let mut key = p.unlock("a long passphrase").unwrap();
         p.publish_local(&mut key, Some(std::slice::from_ref(&second.id))).unwrap();

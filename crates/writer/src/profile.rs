@@ -18,14 +18,28 @@ use std::path::{Path, PathBuf};
 
 /// Version of the profile folder layout. 2 added the documents' change logs
 /// (`*.automerge.log`) and `posts.snapshot.json`; 3 added `statements.log` (statements signed
-/// since `statements.json` was last written whole). An older profile is upgraded when opened
-/// (nothing to convert), so an older Spokes, which would not read the logs, refuses it.
-pub const PROFILE_VERSION: u32 = 3;
+/// since `statements.json` was last written whole); 4 keeps the drafts as an index and one
+/// document per post ([`crate::drafts`]) instead of `drafts.automerge`, and drops
+/// `posts.snapshot.json` (the index is the list). An older profile is upgraded when opened
+/// (layout 3 and earlier: the drafts are split, [`Profile::split_drafts`]), so an older
+/// Spokes refuses it.
+pub const PROFILE_VERSION: u32 = 4;
 
 /// Statements signed since `statements.json` was last written whole: one JSON
 /// `SignedStatement` per line, each ended by a newline. A publish appends one line instead of
 /// rewriting every statement of the blog's history (270 MB after 500,000 revisions).
 const STATEMENTS_LOG: &str = "statements.log";
+
+/// Where a profile made around an existing blog takes its drafts from.
+pub(crate) enum DraftsFrom {
+    /// A copy of each published post.
+    Published,
+    /// One whole drafts document (an export archive's `drafts.automerge`).
+    Whole(Box<BlogDoc>),
+    /// The writer's computers' drafts as opened from their seals (bundles or whole
+    /// documents, [`Profile::take_drafts`]), then a copy of each published post they lack.
+    Opened(Vec<Vec<u8>>),
+}
 
 /// Errors of the profile. Each has a stable [`ProfileError::code`] for the UI.
 #[derive(Debug, thiserror::Error)]
@@ -200,7 +214,6 @@ pub struct Profile {
     dir: PathBuf,
     meta: Meta,
     pub(crate) docs: DocStore,
-    snapshot: Arc<Mutex<Option<Arc<Snapshot>>>>,
     /// The pictures each published post shows ([`Profile::published_images`] brings it up
     /// to date by the posts changed since).
     pub(crate) images: Arc<Mutex<crate::images::ImageIndex>>,
@@ -213,21 +226,6 @@ pub struct Profile {
     /// ([`crate::WriterSession::upgrade_if_needed`]), so two tasks never both make one.
     pub(crate) upgrading: Arc<tokio::sync::Mutex<()>>,
 }
-
-/// The post list as of the documents' last write (`posts.snapshot.json`), so the app can show
-/// the list before the documents are loaded. Valid only while `key` matches the files.
-#[derive(Debug, Serialize, Deserialize)]
-struct Snapshot {
-    /// Format version, [`SNAPSHOT_VERSION`].
-    version: u32,
-    /// BLAKE3 (hex) over the two documents' full saves and logs, in a fixed order.
-    key: String,
-    settings: BlogSettings,
-    posts: Vec<PostSummary>,
-}
-
-/// Version of `posts.snapshot.json`.
-pub const SNAPSHOT_VERSION: u32 = 1;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ProfileError + '_ {
     move |source| ProfileError::Io { path: path.to_path_buf(), source }
@@ -272,11 +270,11 @@ impl Profile {
         let (blog_id, mut blog) = BlogDoc::create_blog(&fp, settings);
         let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, settings);
         let st = Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
-        p.write("drafts.automerge", &drafts.save())?;
+        p.split_drafts(&mut drafts, None)?;
         p.save_statements(&[st])?;
         p.write("endpoint.key", hex::encode(iroh::SecretKey::generate().to_bytes()).as_bytes())?;
         p.save_meta()?;
@@ -290,11 +288,11 @@ impl Profile {
     /// Errors: [`ProfileError::Exists`], [`ProfileError::Signing`] if the identity does not
     /// own the blog, document and I/O errors.
     pub fn create_from_blog(dir: &Path, name: &str, identity: &Identity, passphrase: &str, blog: &mut BlogDoc, statements: &[SignedStatement]) -> Result<Profile, ProfileError> {
-        Self::create_from_blog_with(dir, name, identity, passphrase, blog, statements, None)
+        Self::create_from_blog_with(dir, name, identity, passphrase, blog, statements, DraftsFrom::Published)
     }
 
-    /// [`Profile::create_from_blog`] with the drafts document given (it must be this blog's).
-    pub(crate) fn create_from_blog_with(dir: &Path, name: &str, identity: &Identity, passphrase: &str, blog: &mut BlogDoc, statements: &[SignedStatement], drafts: Option<BlogDoc>) -> Result<Profile, ProfileError> {
+    /// [`Profile::create_from_blog`] with the drafts taken from `drafts` (they must be this blog's).
+    pub(crate) fn create_from_blog_with(dir: &Path, name: &str, identity: &Identity, passphrase: &str, blog: &mut BlogDoc, statements: &[SignedStatement], drafts: DraftsFrom) -> Result<Profile, ProfileError> {
         if Self::exists(dir) {
             return Err(ProfileError::Exists(dir.into()));
         }
@@ -305,27 +303,43 @@ impl Profile {
         }
         let blog_id = blog.blog_id()?;
         let settings = blog.settings();
-        let mut drafts = match drafts {
-            Some(d) if d.blog_id().ok().as_ref() == Some(&blog_id) => d,
-            Some(_) => return Err(ProfileError::Signing("the drafts belong to another blog".into())),
-            None => {
+        let (mut whole, opened) = match drafts {
+            DraftsFrom::Whole(d) if d.blog_id().ok().as_ref() == Some(&blog_id) => (*d, Vec::new()),
+            DraftsFrom::Whole(_) => return Err(ProfileError::Signing("the drafts belong to another blog".into())),
+            DraftsFrom::Published => {
                 let mut d = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, &settings);
                 for post in blog.posts() {
-                    d.put_post(&post)?;
+                    d.put_post_as(&post, spokes_core::TextForm::Snapshot)?;
                 }
                 d.commit("copy of the published posts");
-                d
+                (d, Vec::new())
             }
+            DraftsFrom::Opened(plain) => (BlogDoc::create(DocKind::Drafts, &blog_id, &fp, &settings), plain),
         };
         crate::fsutil::private_dir(dir).and_then(|_| std::fs::create_dir_all(dir.join("sync"))).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
-        p.write("drafts.automerge", &drafts.save())?;
+        p.split_drafts(&mut whole, Some(blog))?;
         p.save_statements(statements)?;
         p.write("endpoint.key", hex::encode(iroh::SecretKey::generate().to_bytes()).as_bytes())?;
         p.save_meta()?;
+        if !opened.is_empty() {
+            // The writer's computers' drafts first, then a draft of each published post they
+            // lack: a copy made here first would compete with their newer words.
+            for plain in &opened {
+                if let Err(e) = p.take_drafts(plain) {
+                    tracing::warn!("a computer's drafts could not be taken in: {e}");
+                }
+            }
+            for post in blog.posts() {
+                if p.draft(&post.id)?.is_none() && spokes_core::manifest::is_post_id(&post.id) {
+                    p.create_draft(&Post { state: PostState::Draft, ..post }, spokes_core::TextForm::Snapshot)?;
+                }
+            }
+            p.refresh_published(None)?;
+        }
         Ok(p)
     }
 
@@ -344,8 +358,9 @@ impl Profile {
         // Profiles made before drafts were kept private were 0755; other local users must
         // not read the drafts.
         crate::fsutil::private_dir(dir).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), snapshot: Arc::default(), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta };
         if upgrade {
+            p.upgrade_drafts()?;
             p.save_meta()?;
         }
         Ok(p)
@@ -426,12 +441,8 @@ impl Profile {
         Ok(Certificate::from_bytes(&self.read("certificate.asc")?)?)
     }
 
-    /// Runs `f` on the drafts document and writes what it changed (an append to the log).
-    pub fn with_drafts<R>(&self, f: impl FnOnce(&mut BlogDoc) -> Result<R, ProfileError>) -> Result<R, ProfileError> {
-        self.docs.with(Which::Drafts, f)
-    }
-    /// Runs `f` on the published blog document and writes what it changed. Inside
-    /// [`Profile::with_drafts`] is fine; the other way round is not (lock order).
+    /// Runs `f` on the published blog document and writes what it changed. Do not use the
+    /// drafts inside `f` (lock order: drafts, then the blog).
     pub fn with_blog<R>(&self, f: impl FnOnce(&mut BlogDoc) -> Result<R, ProfileError>) -> Result<R, ProfileError> {
         self.docs.with(Which::Blog, f)
     }
@@ -440,11 +451,6 @@ impl Profile {
     /// `DocStore::with_full_save`).
     pub(crate) fn with_blog_saved<R>(&self, f: impl FnOnce(&mut BlogDoc, Option<Arc<Vec<u8>>>) -> Result<R, ProfileError>) -> Result<R, ProfileError> {
         self.docs.with_full_save(Which::Blog, f)
-    }
-
-    /// [`Profile::with_drafts`], also giving `f` the drafts' full save when it is at hand.
-    pub(crate) fn with_drafts_saved<R>(&self, f: impl FnOnce(&mut BlogDoc, Option<Arc<Vec<u8>>>) -> Result<R, ProfileError>) -> Result<R, ProfileError> {
-        self.docs.with_full_save(Which::Drafts, f)
     }
 
     /// A copy of the published blog document under a new actor (changes to it are not saved; see
@@ -456,141 +462,59 @@ impl Profile {
     pub fn save_blog(&self, doc: &mut BlogDoc) -> Result<(), ProfileError> {
         self.with_blog(|b| Ok(b.automerge().merge(doc.automerge()).map(|_| ()).map_err(DocError::from)?))
     }
-    /// A copy of the drafts document under a new actor (changes to it are not saved; see
-    /// [`Profile::save_drafts`]).
-    pub fn drafts(&self) -> Result<BlogDoc, ProfileError> {
-        self.with_drafts(|d| Ok(BlogDoc::from_automerge(d.automerge().fork())?))
-    }
-    /// Merges `doc` into the drafts document and saves it.
-    pub fn save_drafts(&self, doc: &mut BlogDoc) -> Result<(), ProfileError> {
-        self.with_drafts(|d| Ok(d.automerge().merge(doc.automerge()).map(|_| ()).map_err(DocError::from)?))
+    /// Reads the drafts index (if not yet read): what the writing screen needs first. The
+    /// published blog document is read when a publish needs it.
+    pub fn preload(&self) -> Result<(), ProfileError> {
+        self.with_index(|_| Ok(()))
     }
 
-    /// Loads both documents (if not yet loaded) and brings the post-list snapshot up to date.
-    /// The app runs this in the background at start while it shows the snapshot.
-    pub fn preload(&self) -> Result<(), ProfileError> {
-        // One after the other, so a command needing only the drafts does not wait for the blog.
-        self.with_drafts(|_| Ok(()))?;
-        self.with_blog(|_| Ok(()))?;
-        if self.read_snapshot().is_none() {
-            self.write_snapshot()?;
+    /// Moves the drafts of a profile of layout 3 or earlier to one document per post
+    /// ([`Profile::split_drafts`]), keeping the old document beside as
+    /// `drafts.automerge.before-layout-4`. Runs once, under the old drafts' lock, when such a
+    /// profile is opened; a crash before it ends leaves the old document in place, and the
+    /// next open splits it again.
+    fn upgrade_drafts(&self) -> Result<(), ProfileError> {
+        let old = self.path(Which::Drafts.file());
+        if !old.is_file() {
+            return Ok(());
         }
+        let mut legacy = self.docs.with(Which::Drafts, |d| Ok::<_, ProfileError>(BlogDoc::from_automerge(d.automerge().fork())?))?;
+        self.docs.unload(Which::Drafts);
+        let n = self.with_blog(|b| self.split_drafts(&mut legacy, Some(b)))?;
+        // Neither is needed to write: the writing screen reads the index and one post.
+        self.docs.unload(Which::Blog);
+        // The layout is recorded before the old document moves: a crash between leaves it
+        // in place (an older Spokes refuses the profile by its version either way).
+        self.save_meta()?;
+        let kept = self.path("drafts.automerge.before-layout-4");
+        std::fs::rename(&old, &kept).map_err(io(&old))?;
+        let _ = std::fs::remove_file(self.path(Which::Drafts.log_file()));
+        tracing::info!(posts = n, "the drafts are now kept one document per post");
         Ok(())
     }
 
     /// Flushes the documents' unsynced autosaves to the disk ([`DocStore::sync_logs`]).
-    /// Returns how many logs it flushed (0 to 2).
+    /// Returns how many logs it flushed.
     pub fn sync_logs(&self) -> Result<usize, ProfileError> {
         Ok(self.docs.sync_logs()?)
     }
 
-    /// Writes both documents whole and removes their logs (for example when the app quits),
-    /// and refreshes the post-list snapshot.
+    /// Writes the documents held in memory whole and removes their logs (for example when
+    /// the app quits).
     pub fn compact(&self) -> Result<(), ProfileError> {
-        self.docs.compact(Which::Drafts)?;
+        self.docs.compact(Which::Index)?;
+        self.docs.compact_posts()?;
         self.docs.compact(Which::Blog)?;
-        if self.read_snapshot().is_none() && self.docs.is_loaded(Which::Drafts) && self.docs.is_loaded(Which::Blog) {
-            self.write_snapshot()?;
-        }
         Ok(())
     }
 
-    fn snapshot_key(&self) -> Result<String, ProfileError> {
-        let mut h = blake3::Hasher::new();
-        for w in [Which::Drafts, Which::Blog] {
-            for name in [w.file(), w.log_file()] {
-                let p = self.path(name);
-                match std::fs::read(&p) {
-                    Ok(b) => {
-                        h.update(&(b.len() as u64).to_le_bytes());
-                        h.update(&b);
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        h.update(&u64::MAX.to_le_bytes());
-                    }
-                    Err(e) => return Err(ProfileError::Io { path: p, source: e }),
-                }
-            }
-        }
-        Ok(h.finalize().to_hex().to_string())
-    }
-
-    /// `posts.snapshot.json` if it matches the documents on disk (parsed once, then kept
-    /// while the key still matches).
-    fn read_snapshot(&self) -> Option<Arc<Snapshot>> {
-        let key = self.snapshot_key().ok()?;
-        let mut held = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = held.as_ref().filter(|s| s.key == key) {
-            return Some(s.clone());
-        }
-        let bytes = std::fs::read(self.path("posts.snapshot.json")).ok()?;
-        let s: Snapshot = serde_json::from_slice(&bytes).ok()?;
-        let s = Arc::new(s);
-        *held = (s.version == SNAPSHOT_VERSION && s.key == key).then(|| s.clone());
-        held.clone()
-    }
-
-    /// Brings `posts.snapshot.json` up to date when both documents are loaded and it no longer
-    /// matches them; does nothing (and loads nothing) otherwise. Returns whether it wrote one.
-    /// The app calls it a few seconds after the writer stops typing, so that a start after a
-    /// crash finds a current snapshot instead of loading the whole blog first.
-    pub fn refresh_snapshot(&self) -> Result<bool, ProfileError> {
-        if !(self.docs.is_loaded(Which::Drafts) && self.docs.is_loaded(Which::Blog)) || self.read_snapshot().is_some() {
-            return Ok(false);
-        }
-        self.write_snapshot()?;
-        Ok(true)
-    }
-
-    /// Writes `posts.snapshot.json` from the documents (loading them if needed).
-    pub fn write_snapshot(&self) -> Result<(), ProfileError> {
-        // Under both documents' locks, so no save lands between reading them and keying the files.
-        let s = self.with_drafts(|d| {
-            self.with_blog(|b| Ok(Snapshot { version: SNAPSHOT_VERSION, key: self.snapshot_key()?, settings: d.settings(), posts: summaries(d, b) }))
-        })?;
-        self.write("posts.snapshot.json", &serde_json::to_vec(&s).unwrap_or_default())
-    }
-
-    /// The post list as fast as it can be had: from the loaded documents, else from a valid
-    /// snapshot (no document load), else by loading them. Returns the posts and whether they
-    /// came from the snapshot.
-    pub fn posts_quick(&self) -> Result<(Vec<PostSummary>, bool), ProfileError> {
-        let loaded = self.docs.is_loaded(Which::Drafts) && self.docs.is_loaded(Which::Blog);
-        if !loaded && let Some(s) = self.read_snapshot() {
-            return Ok((s.posts.clone(), true));
-        }
-        let posts = self.posts()?;
-        if loaded {
-            return Ok((posts, false));
-        }
-        // This call loaded the documents: a snapshot written at once spares the next start
-        // this load even if this one ends early (a crash, or the app killed right after).
-        let p = self.clone();
-        std::thread::spawn(move || {
-            if let Err(e) = p.refresh_snapshot() {
-                tracing::warn!("could not write the post-list snapshot: {e}");
-            }
-        });
-        Ok((posts, false))
-    }
-
-    /// One draft, from the loaded drafts document, else from a valid snapshot.
+    /// One draft with its text (its document only).
     pub fn post_quick(&self, id: &str) -> Result<Option<Post>, ProfileError> {
-        if !self.docs.is_loaded(Which::Drafts)
-            && let Some(s) = self.read_snapshot()
-        {
-            return Ok(s.posts.iter().find(|s| s.post.id == id).map(|s| s.post.clone()));
-        }
-        self.with_drafts(|d| Ok(d.post(id)))
+        self.draft(id)
     }
 
-    /// Blog settings, from the loaded drafts document, else from a valid snapshot.
+    /// Blog settings, from the drafts index.
     pub fn settings_quick(&self) -> Result<BlogSettings, ProfileError> {
-        if !self.docs.is_loaded(Which::Drafts)
-            && let Some(s) = self.read_snapshot()
-        {
-            return Ok(s.settings.clone());
-        }
         self.settings()
     }
 
@@ -644,29 +568,25 @@ impl Profile {
         Ok(iroh::SecretKey::from_bytes(&b))
     }
 
-    /// Creates a draft and saves the drafts document. Returns the post.
+    /// Creates a draft (its document and index entry). Returns the post.
     pub fn new_post(&self, title: &str, body: &str, tags: &[String]) -> Result<Post, ProfileError> {
-        self.with_drafts(|drafts| {
-            let mut post = Post::new(title, body);
-            post.tags = tags.to_vec();
-            post.slug = unique_slug(drafts, &post.slug, &post.id);
-            drafts.put_post(&post)?;
-            drafts.commit("new post");
-            Ok(post)
-        })
+        let mut post = Post::new(title, body);
+        post.tags = tags.to_vec();
+        post.slug = self.free_slug(&post.slug, &post.id)?;
+        self.create_draft(&post, spokes_core::TextForm::Editable)?;
+        Ok(post)
     }
 
     /// Writes a changed draft (title, body, tags, slug) and saves.
     pub fn update_post(&self, post: &Post) -> Result<(), ProfileError> {
-        self.with_drafts(|drafts| {
-            let old = drafts.post(&post.id).ok_or_else(|| ProfileError::NoSuchPost(post.id.clone()))?;
-            let mut p = post.clone();
-            let wanted = slugify(&p.slug);
-            // A post keeping its own address is not checked against every other post's (that
-            // read all of them on each save of a large blog); a changed one is made unique.
-            p.slug = if wanted == old.slug { wanted } else { unique_slug(drafts, &wanted, &p.id) };
-            p.state = old.state;
-            p.updated = chrono::Utc::now().fixed_offset();
+        let old = self.draft(&post.id)?.ok_or_else(|| ProfileError::NoSuchPost(post.id.clone()))?;
+        let mut p = post.clone();
+        let wanted = slugify(&p.slug);
+        // A post keeping its own address is not checked against every other post's.
+        p.slug = if wanted == old.slug { wanted } else { self.free_slug(&wanted, &p.id)? };
+        p.state = old.state;
+        p.updated = chrono::Utc::now().fixed_offset();
+        self.with_draft(&post.id, |drafts| {
             drafts.put_post(&p)?;
             drafts.commit("edit");
             Ok(())
@@ -682,17 +602,27 @@ impl Profile {
     /// the editor should send its whole text with [`Profile::update_post`]. Returns the number
     /// of splices applied after folding adjacent ones ([`spokes_core::edit::coalesce`]).
     pub fn edit_post(&self, id: &str, title: Option<&str>, splices: &[Splice], body_len: Option<usize>) -> Result<usize, ProfileError> {
-        self.with_drafts(|drafts| {
+        let (applied, follow) = self.with_draft(id, |drafts| {
             let (applied, old_title) = drafts.edit_post(id, title, splices, body_len, chrono::Utc::now().fixed_offset())?;
-            if let (Some(old), Some(title)) = (old_title, title)
-                && drafts.post_slug(id).is_some_and(|s| s == slugify(&old))
-            {
-                let slug = unique_slug(drafts, &slugify(title), id);
-                drafts.set_post_field(id, "slug", &slug)?;
-            }
+            let follow = match (old_title, title) {
+                (Some(old), Some(_)) => drafts.post_slug(id).is_some_and(|s| s == slugify(&old)),
+                _ => false,
+            };
             drafts.commit("edit");
-            Ok(applied)
-        })
+            Ok((applied, follow))
+        })?;
+        // The slug follows a new title while it still followed the old one.
+        if follow && let Some(title) = title {
+            let slug = self.free_slug(&slugify(title), id)?;
+            self.with_draft(id, |drafts| {
+                if drafts.post_slug(id).as_deref() != Some(slug.as_str()) {
+                    drafts.set_post_field(id, "slug", &slug)?;
+                    drafts.commit("edit");
+                }
+                Ok(())
+            })?;
+        }
+        Ok(applied)
     }
 
     /// Imports a writer's old blog (Markdown files or folders, as Jekyll, Hugo and Zola lay
@@ -738,26 +668,23 @@ impl Profile {
             }
             i.post.body = import::rewrite_links(&i.post.body, &links);
         }
-        let posts = self.with_drafts(|drafts| {
-            // The slugs taken, read once: checking each imported post against every other
-            // post, one by one, made a large import quadratic.
-            let mut taken: std::collections::HashSet<String> = drafts.post_ids().into_iter().filter_map(|p| drafts.post_slug(&p)).collect();
-            for i in &mut parsed {
-                i.post.slug = next_free_slug(&taken, &i.post.slug);
-                taken.insert(i.post.slug.clone());
-                // As one string each until the writer first edits them: a whole old blog as
-                // Automerge text would cost a microsecond and tens of bytes per character.
-                drafts.put_post_as(&i.post, spokes_core::TextForm::Snapshot)?;
-            }
-            drafts.commit(&format!("import {} posts", parsed.len()));
-            Ok(parsed)
-        })?;
-        Ok(ImportReport { posts, skipped: collected.skipped, pictures })
+        // The slugs taken, read once: checking each imported post against every other
+        // post, one by one, made a large import quadratic.
+        let mut taken: std::collections::HashSet<String> = self.with_index(|i| Ok(i.post_ids().into_iter().filter_map(|p| i.post_slug(&p)).collect()))?;
+        for i in &mut parsed {
+            i.post.slug = next_free_slug(&taken, &i.post.slug);
+            taken.insert(i.post.slug.clone());
+        }
+        // As one string each until the writer first edits them: a whole old blog as
+        // Automerge text would cost a microsecond and tens of bytes per character.
+        let posts: Vec<Post> = parsed.iter().map(|i| i.post.clone()).collect();
+        self.create_drafts(&posts, spokes_core::TextForm::Snapshot)?;
+        Ok(ImportReport { posts: parsed, skipped: collected.skipped, pictures })
     }
 
-    /// All posts with their publication status, newest first.
+    /// All posts with their publication status, newest first (from the drafts index).
     pub fn posts(&self) -> Result<Vec<PostSummary>, ProfileError> {
-        self.with_drafts(|d| self.with_blog(|b| Ok(summaries(d, b))))
+        self.with_index(|i| Ok(crate::drafts::index_summaries(i)))
     }
 
     /// Copies posts from drafts into the blog document, lists the chosen spokes there, and, if
@@ -771,44 +698,59 @@ impl Profile {
         let spokes = self.meta.spokes.clone();
         // Posts of a set written on two computers at once are settled the same way.
         let set_conflicts = self.set_conflicts();
-        let (n, statement) = self.with_drafts(|drafts| {
-            self.with_blog(|blog| {
-                // Named posts are read one by one: publishing one post costs the same in a long blog.
-                let mut chosen: Vec<Post> = match ids {
-                    Some(ids) => ids.iter().map(|id| drafts.post(id).ok_or_else(|| ProfileError::NoSuchPost(id.clone()))).collect::<Result<_, _>>()?,
-                    // Every new or changed draft; an unpublished post stays so until it is published by name.
-                    None => summaries(drafts, blog).into_iter().filter(|s| (s.changed_since_published || !s.published) && s.post.state != PostState::Unpublished).map(|s| s.post).collect(),
-                };
-                for id in blog.conflicted_post_ids().into_iter().chain(set_conflicts) {
-                    if !chosen.iter().any(|p| p.id == id)
-                        && let Some(p) = drafts.post(&id).filter(|p| p.state != PostState::Unpublished)
-                    {
-                        chosen.push(p);
-                    }
-                }
-                let mut n = 0;
-                for post in chosen {
-                    let mut p = post;
-                    if p.state == PostState::Unpublished {
-                        // Published again by name: the draft no longer says "unpublished".
-                        drafts.set_post_field(&p.id, "state", PostState::Draft.as_str())?;
-                        drafts.commit("publish again");
-                    }
-                    p.state = PostState::Published;
-                    blog.put_post(&p)?;
-                    n += 1;
-                }
-                for s in &spokes {
-                    blog.add_spoke(&s.spoke_addr())?;
-                }
-                let settings = drafts.settings();
-                if settings != blog.settings() {
-                    blog.set_settings(&settings)?;
-                }
-                let statement = commit_signed(&blog_id, blog, key, &format!("publish {n} posts"))?;
-                Ok((n, statement))
-            })
+        // Named posts are read one by one: publishing one post costs the same in a long blog.
+        let mut ids: Vec<String> = match ids {
+            Some(ids) => ids.to_vec(),
+            // Every new or changed draft; an unpublished post stays so until it is published by name.
+            None => self.posts()?.into_iter().filter(|s| (s.changed_since_published || !s.published) && s.post.state != PostState::Unpublished).map(|s| s.post.id).collect(),
+        };
+        let named = ids.len();
+        for id in self.with_blog(|b| Ok(b.conflicted_post_ids()))?.into_iter().chain(set_conflicts) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        let mut chosen = Vec::with_capacity(ids.len());
+        for (k, id) in ids.iter().enumerate() {
+            let post = match self.draft(id)? {
+                Some(p) => p,
+                None if k < named => return Err(ProfileError::NoSuchPost(id.clone())),
+                None => continue,
+            };
+            if k >= named && post.state == PostState::Unpublished {
+                continue;
+            }
+            if post.state == PostState::Unpublished {
+                // Published again by name: the draft no longer says "unpublished".
+                self.with_draft(id, |d| {
+                    d.set_post_field(id, "state", PostState::Draft.as_str())?;
+                    d.commit("publish again");
+                    Ok(())
+                })?;
+            }
+            chosen.push(post);
+        }
+        let settings = self.settings()?;
+        let (n, statement) = self.with_blog(|blog| {
+            let mut n = 0;
+            for post in &chosen {
+                let mut p = post.clone();
+                p.state = PostState::Published;
+                blog.put_post(&p)?;
+                n += 1;
+            }
+            for s in &spokes {
+                blog.add_spoke(&s.spoke_addr())?;
+            }
+            if settings != blog.settings() {
+                blog.set_settings(&settings)?;
+            }
+            let statement = commit_signed(&blog_id, blog, key, &format!("publish {n} posts"))?;
+            Ok((n, statement))
         })?;
+        // The list shows each post published as it was read here.
+        let marks = self.with_index(|i| Ok(chosen.iter().map(|p| (p.id.clone(), i.post_field(&p.id, "updated"))).collect::<Vec<_>>()))?;
+        self.mark_published(&marks)?;
         let committed = statement.is_some();
         if let Some(st) = statement {
             self.append_statement(st)?;
@@ -856,14 +798,14 @@ impl Profile {
         Ok(())
     }
 
-    /// Blog settings (kept in the drafts document until published).
+    /// Blog settings (kept in the drafts index until published).
     pub fn settings(&self) -> Result<BlogSettings, ProfileError> {
-        self.with_drafts(|d| Ok(d.settings()))
+        self.with_index(|d| Ok(d.settings()))
     }
 
     /// Changes blog settings (published on the next publish).
     pub fn set_settings(&self, settings: &BlogSettings) -> Result<(), ProfileError> {
-        self.with_drafts(|d| {
+        self.with_index(|d| {
             d.set_settings(settings)?;
             d.commit("settings");
             Ok(())
@@ -918,14 +860,8 @@ fn ticket_in(text: &str) -> &str {
     }
 }
 
-/// `wanted`, or `wanted-2`, `wanted-3`… if another post of `drafts` has it.
-pub(crate) fn unique_slug(drafts: &BlogDoc, wanted: &str, id: &str) -> String {
-    let taken: std::collections::HashSet<String> = drafts.post_ids().into_iter().filter(|p| p != id).filter_map(|p| drafts.post_slug(&p)).collect();
-    next_free_slug(&taken, wanted)
-}
-
 /// `wanted` (or `post` if empty), else the first of `wanted-2`, `wanted-3`, … not in `taken`.
-fn next_free_slug(taken: &std::collections::HashSet<String>, wanted: &str) -> String {
+pub(crate) fn next_free_slug(taken: &std::collections::HashSet<String>, wanted: &str) -> String {
     let base = if wanted.is_empty() { slugify("post") } else { wanted.to_owned() };
     let mut s = base.clone();
     let mut n = 2;
@@ -958,20 +894,6 @@ pub(crate) fn commit_signed(blog_id: &BlogId, blog: &mut BlogDoc, key: &mut Sign
 }
 
 /// Each draft with whether it is published and whether it changed since.
-fn summaries(drafts: &BlogDoc, blog: &BlogDoc) -> Vec<PostSummary> {
-    drafts
-        .posts()
-        .into_iter()
-        .filter(|p| !drafts.is_deleted(&p.id))
-        .map(|p| {
-            let published = blog.post(&p.id);
-            let is_pub = published.as_ref().is_some_and(|b| b.state == PostState::Published);
-            let changed = published.as_ref().is_none_or(|b| b.title != p.title || b.body != p.body || b.tags != p.tags || b.slug != p.slug);
-            PostSummary { post: p, published: is_pub, changed_since_published: changed }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1014,12 +936,12 @@ mod tests {
         let e = p.blog().unwrap_err();
         assert_eq!(e.code(), "damaged-file");
         // The drafts are untouched by the damage.
-        assert!(p.drafts().is_ok());
+        assert!(p.posts().is_ok());
         // A version-1 profile is upgraded in place; a newer one is refused.
         let meta = std::fs::read_to_string(d.path().join("profile.json")).unwrap();
-        std::fs::write(d.path().join("profile.json"), meta.replace("\"version\": 3", "\"version\": 1")).unwrap();
+        std::fs::write(d.path().join("profile.json"), meta.replace("\"version\": 4", "\"version\": 1")).unwrap();
         Profile::open(d.path()).unwrap();
-        assert!(std::fs::read_to_string(d.path().join("profile.json")).unwrap().contains("\"version\": 3"));
+        assert!(std::fs::read_to_string(d.path().join("profile.json")).unwrap().contains("\"version\": 4"));
         std::fs::write(d.path().join("profile.json"), b"{\"version\": 7}").unwrap();
         assert!(matches!(Profile::open(d.path()), Err(ProfileError::NewerVersion(7))));
     }
@@ -1082,13 +1004,11 @@ mod tests {
         assert_eq!(mode(&dir), 0o700);
         let post = p.new_post("Secret", "a first sentence", &[]).unwrap();
         p.edit_post(&post.id, None, &[Splice { pos: 0, delete: 0, insert: "More. ".into() }], None).unwrap();
-        let log = dir.join("drafts.automerge.log");
+        let log = dir.join(format!("drafts/posts/{}.automerge.log", post.id));
         assert!(log.exists(), "the edit went to the append log");
-        for f in std::fs::read_dir(&dir).unwrap() {
-            let f = f.unwrap().path();
-            if f.is_file() {
-                assert_eq!(mode(&f), 0o600, "{}", f.display());
-            }
+        for f in walk(&dir) {
+            assert_eq!(mode(&f), 0o600, "{}", f.display());
+            assert_eq!(mode(f.parent().unwrap()), 0o700, "{}", f.display());
         }
         let archive = p.export_archive_into(d.path()).unwrap();
         assert_eq!(mode(&archive), 0o600);
@@ -1120,7 +1040,7 @@ mod tests {
             Some(s)
         }).collect();
         assert_eq!(p.edit_post(&post.id, Some("Greeting"), &typed, Some(11)).unwrap(), 1);
-        let saved = p.drafts().unwrap().post(&post.id).unwrap();
+        let saved = p.draft(&post.id).unwrap().unwrap();
         assert_eq!(saved.body, "Hi 😀 there");
         assert_eq!((saved.title.as_str(), saved.slug.as_str()), ("Greeting", "greeting"));
         // Stamped at most once a minute while writing (see `BlogDoc::edit_post`).
@@ -1129,43 +1049,116 @@ mod tests {
         let e = p.edit_post(&post.id, None, &[sp(0, 0, "x")], Some(99)).unwrap_err();
         assert_eq!(e.code(), "edit-mismatch");
         assert!(e.to_string().contains("does not fit"), "{e}");
-        assert_eq!(p.drafts().unwrap().post(&post.id).unwrap().body, "Hi 😀 there");
+        assert_eq!(p.draft(&post.id).unwrap().unwrap().body, "Hi 😀 there");
         // Another process reading the profile sees the autosaved text.
         let other = Profile::open(d.path()).unwrap();
-        assert_eq!(other.drafts().unwrap().post(&post.id).unwrap().body, "Hi 😀 there");
+        assert_eq!(other.draft(&post.id).unwrap().unwrap().body, "Hi 😀 there");
     }
 
     #[test]
-    fn the_snapshot_lists_posts_before_loading_and_goes_stale_on_change() {
+    fn the_list_comes_from_the_index_and_shows_what_changed_since_publishing() {
         let d = tempfile::tempdir().unwrap();
         let p = profile(d.path());
         let a = p.new_post("One", "first", &[]).unwrap();
-        p.new_post("Two", "second", &[]).unwrap();
-        p.write_snapshot().unwrap();
+        let b = p.new_post("Two", "second", &[]).unwrap();
         let fresh = Profile::open(d.path()).unwrap();
-        let (quick, from_snapshot) = fresh.posts_quick().unwrap();
-        assert!(from_snapshot);
-        assert_eq!(quick, p.posts().unwrap());
+        let listed = fresh.posts().unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(listed.iter().all(|s| s.post.body.is_empty() && !s.published && s.changed_since_published));
+        // The list read no post's document, and not the blog.
+        assert_eq!(fresh.docs.posts_held(), 0);
+        assert!(!fresh.docs.is_loaded(Which::Blog));
         assert_eq!(fresh.post_quick(&a.id).unwrap().map(|p| p.body).as_deref(), Some("first"));
-        // A change written after the snapshot makes it stale: the documents are read instead.
+        assert_eq!(fresh.docs.posts_held(), 1);
+        // Published: not changed; an edit a moment later (same minute) shows as a change,
+        // in this process and in another one.
+        let mut key = p.unlock("pw").unwrap();
+        p.publish_local(&mut key, Some(std::slice::from_ref(&a.id))).unwrap();
+        let st = |p: &Profile, id: &str| p.posts().unwrap().into_iter().find(|s| s.post.id == id).map(|s| (s.published, s.changed_since_published)).unwrap();
+        assert_eq!(st(&p, &a.id), (true, false));
+        assert_eq!(st(&p, &b.id), (false, true));
         p.edit_post(&a.id, None, &[Splice { pos: 5, delete: 0, insert: "!".into() }], None).unwrap();
+        assert_eq!(st(&p, &a.id), (true, true));
+        assert_eq!(st(&Profile::open(d.path()).unwrap(), &a.id), (true, true));
+        // Publishing everything changed takes it and the never-published one.
+        assert_eq!(p.publish_local(&mut key, None).unwrap(), (2, true));
+        assert_eq!((st(&p, &a.id), st(&p, &b.id)), ((true, false), (true, false)));
+        assert_eq!(p.blog().unwrap().post(&a.id).unwrap().body, "first!");
+        p.unpublish(&mut key, &b.id).unwrap();
+        assert!(!st(&p, &b.id).0);
+    }
+
+    /// A profile of layout 3 (one drafts document) as this build's predecessor left it:
+    /// drafts with a deleted one, a published one, one changed since publishing.
+    fn layout_3(dir: &Path) -> (Post, Post, Post) {
+        let p = profile(dir);
+        let a = p.new_post("Kept", "text of a", &["x".into()]).unwrap();
+        let b = p.new_post("Binned", "text of b", &[]).unwrap();
+        let c = p.new_post("Published", "text of c", &[]).unwrap();
+        let mut key = p.unlock("pw").unwrap();
+        p.publish_local(&mut key, Some(std::slice::from_ref(&c.id))).unwrap();
+        p.delete_post(&b.id).unwrap();
+        let whole = p.drafts_whole().unwrap();
+        let mut whole = whole;
+        std::fs::write(dir.join("drafts.automerge"), whole.save()).unwrap();
+        std::fs::remove_dir_all(dir.join("drafts")).unwrap();
+        let meta = std::fs::read_to_string(dir.join("profile.json")).unwrap();
+        std::fs::write(dir.join("profile.json"), meta.replace("\"version\": 4", "\"version\": 3")).unwrap();
+        (a, b, c)
+    }
+
+    #[test]
+    fn a_layout_3_profile_is_split_into_an_index_and_one_document_per_post() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b, c) = layout_3(d.path());
+        let p = Profile::open(d.path()).unwrap();
+        assert!(std::fs::read_to_string(d.path().join("profile.json")).unwrap().contains("\"version\": 4"));
+        assert!(!d.path().join("drafts.automerge").exists());
+        assert!(d.path().join("drafts.automerge.before-layout-4").is_file());
+        for post in [&a, &b, &c] {
+            assert!(d.path().join(format!("drafts/posts/{}.automerge", post.id)).is_file());
+            assert_eq!(p.draft(&post.id).unwrap().unwrap().body, post.body);
+        }
+        let listed = p.posts().unwrap();
+        assert_eq!(listed.len(), 2, "the binned post stays in the bin");
+        let c_listed = listed.iter().find(|s| s.post.id == c.id).unwrap();
+        assert!(c_listed.published && !c_listed.changed_since_published);
+        assert_eq!(listed.iter().find(|s| s.post.id == a.id).unwrap().post.tags, vec!["x".to_string()]);
+        // Editing works on the split drafts, and the bin still gives the post back.
+        p.edit_post(&a.id, None, &[Splice { pos: 0, delete: 0, insert: "The ".into() }], None).unwrap();
+        assert_eq!(p.draft(&a.id).unwrap().unwrap().body, "The text of a");
+        p.undo_delete(&b.id).unwrap();
+        assert_eq!(p.posts().unwrap().len(), 3);
+        // Opening again does not split again.
         let again = Profile::open(d.path()).unwrap();
-        let (posts, from_snapshot) = again.posts_quick().unwrap();
-        assert!(!from_snapshot);
-        assert!(posts.iter().any(|s| s.post.body == "first!"));
-        // Preloading brings the snapshot up to date for the next start.
-        again.preload().unwrap();
-        assert!(Profile::open(d.path()).unwrap().posts_quick().unwrap().1);
-        // While the app runs, an edit makes it stale again; a refresh (after the writer paused)
-        // makes it current, so a start after a crash here reads it, edit included.
-        again.edit_post(&a.id, None, &[Splice { pos: 6, delete: 0, insert: "?".into() }], None).unwrap();
-        assert!(!Profile::open(d.path()).unwrap().posts_quick().unwrap().1);
-        assert!(again.refresh_snapshot().unwrap());
-        assert!(!again.refresh_snapshot().unwrap(), "already current");
-        let after_crash = Profile::open(d.path()).unwrap();
-        let (posts, from_snapshot) = after_crash.posts_quick().unwrap();
-        assert!(from_snapshot && posts.iter().any(|s| s.post.body == "first!?"));
-        // Nothing is loaded for it: a profile whose documents are not loaded writes nothing.
-        assert!(!after_crash.refresh_snapshot().unwrap());
+        assert_eq!(again.draft(&a.id).unwrap().unwrap().body, "The text of a");
+    }
+
+    #[test]
+    fn two_computers_that_split_the_same_drafts_merge_without_doubling_the_text() {
+        let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (a, _, _) = layout_3(d1.path());
+        // The same profile copied to a second computer before either upgraded.
+        for e in walk(d1.path()) {
+            let to = d2.path().join(e.strip_prefix(d1.path()).unwrap());
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&e, &to).unwrap();
+        }
+        let (one, two) = (Profile::open(d1.path()).unwrap(), Profile::open(d2.path()).unwrap());
+        one.edit_post(&a.id, None, &[Splice { pos: 0, delete: 0, insert: "One: ".into() }], None).unwrap();
+        two.edit_post(&a.id, None, &[Splice { pos: 9, delete: 0, insert: " and two".into() }], None).unwrap();
+        let bundle = two.drafts_bundle().unwrap();
+        assert_eq!(one.take_drafts(&bundle).unwrap(), 1, "only the post both edited changed");
+        assert_eq!(one.draft(&a.id).unwrap().unwrap().body, "One: text of a and two");
+        assert_eq!(one.posts().unwrap().len(), 2);
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+        }
+        out
     }
 }

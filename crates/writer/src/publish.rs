@@ -297,6 +297,9 @@ impl Profile {
         let mut merged = BlogDoc::from_automerge(doc)?;
         if merged.heads() != before {
             self.save_blog(&mut merged)?;
+            // The list shows what the other computers published.
+            let ids: Vec<String> = merged.changed_post_ids(&before).map(|ids| ids.into_iter().collect()).unwrap_or_default();
+            self.refresh_published(Some(&ids))?;
         }
         // The pictures the posts link to, with the spokes that took the blog. A spoke that
         // did not get them is not up to date, so it is tried again.

@@ -177,49 +177,57 @@ impl Profile {
             return Ok((0, 0));
         }
         let blog_id = self.blog_id().clone();
-        let (n, statement) = self.with_drafts(|drafts| {
-            self.with_blog(|blog| {
-                let mut n = 0;
-                for r in taken.iter().rev() {
-                    let (before, after) = (heads(&r.before), heads(&r.after));
-                    for id in &r.posts {
-                        let now = blog.post(id);
-                        let wrote = blog.post_at(id, &after);
-                        // Changed since by someone else: left as it is.
-                        let same = match (&now, &wrote) {
-                            (Some(p), Some(w)) => same_words(p, w) && p.state == w.state && p.date == w.date,
-                            (None, None) => true,
-                            _ => false,
-                        };
-                        if !same {
-                            continue;
-                        }
-                        let old = blog.post_at(id, &before);
-                        match &old {
-                            Some(old) => blog.put_post(old)?,
-                            None if now.is_some() => blog.delete_post(id)?,
-                            None => continue,
-                        }
-                        // The draft the set brought with it goes back too (else the next
-                        // publish of every changed draft would send it again).
-                        if let (Some(d), Some(w)) = (drafts.post(id), &wrote)
-                            && same_words(&d, w)
-                        {
-                            match &old {
-                                Some(old) => drafts.put_post(&spokes_core::Post { state: d.state, ..old.clone() })?,
-                                None => drafts.delete_post(id)?,
-                            }
-                        }
-                        n += 1;
+        let mut drafts_back = Vec::new();
+        let (n, statement) = self.with_blog(|blog| {
+            let mut n = 0;
+            for r in taken.iter().rev() {
+                let (before, after) = (heads(&r.before), heads(&r.after));
+                for id in &r.posts {
+                    let now = blog.post(id);
+                    let wrote = blog.post_at(id, &after);
+                    // Changed since by someone else: left as it is.
+                    let same = match (&now, &wrote) {
+                        (Some(p), Some(w)) => same_words(p, w) && p.state == w.state && p.date == w.date,
+                        (None, None) => true,
+                        _ => false,
+                    };
+                    if !same {
+                        continue;
                     }
+                    let old = blog.post_at(id, &before);
+                    match &old {
+                        Some(old) => blog.put_post(old)?,
+                        None if now.is_some() => blog.delete_post(id)?,
+                        None => continue,
+                    }
+                    if let Some(w) = wrote {
+                        drafts_back.push((id.clone(), old, w));
+                    }
+                    n += 1;
                 }
-                if n > 0 {
-                    drafts.commit(&format!("take back {n} posts a lost computer published"));
-                }
-                let st = if n > 0 { commit_signed(&blog_id, blog, key, &format!("take back {n} posts a lost computer published"))? } else { None };
-                Ok((n, st))
-            })
+            }
+            let st = if n > 0 { commit_signed(&blog_id, blog, key, &format!("take back {n} posts a lost computer published"))? } else { None };
+            Ok((n, st))
         })?;
+        // The draft the set brought with it goes back too (else the next publish of every
+        // changed draft would send it again).
+        for (id, old, wrote) in &drafts_back {
+            if self.draft(id)?.is_some_and(|d| same_words(&d, wrote)) {
+                self.with_draft(id, |drafts| {
+                    match old {
+                        Some(old) => {
+                            let state = drafts.post(id).map(|d| d.state).unwrap_or(old.state);
+                            drafts.put_post(&spokes_core::Post { state, ..old.clone() })?
+                        }
+                        None => drafts.delete_post(id)?,
+                    }
+                    drafts.commit("take back a post a lost computer published");
+                    Ok(())
+                })?;
+            }
+        }
+        let ids: Vec<String> = drafts_back.iter().map(|(id, _, _)| id.clone()).collect();
+        self.refresh_published(Some(&ids))?;
         if let Some(st) = statement {
             self.append_statement(st)?;
         }

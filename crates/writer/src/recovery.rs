@@ -21,7 +21,7 @@
 use crate::archive::read_archive;
 use spokes_core::archive::Archive;
 use crate::devices::this_device_name;
-use crate::profile::{Profile, ProfileError};
+use crate::profile::{DraftsFrom, Profile, ProfileError};
 use crate::publish::SpokeTarget;
 use crate::SpokeEntry;
 use serde::{Deserialize, Serialize};
@@ -141,6 +141,10 @@ impl Profile {
         let set = set.map(|s| crate::sets::archived_set(s, &certificate, &blog.blog_id()?)).transpose()?;
         let spokes = recovery.spokes.iter().map(entry).collect();
         let (identity, device) = recovery.identity()?.add_device(passphrase, &this_device_name())?;
+        let drafts = match drafts {
+            Some(d) if d.kind() == Some(DocKind::Drafts) => DraftsFrom::Whole(Box::new(d)),
+            _ => DraftsFrom::Published,
+        };
         let p = Self::restore(dir, &recovery.name, identity, &device, passphrase, &mut blog, drafts, &statements, spokes)?;
         for (_, bytes) in &images {
             p.add_image(bytes)?;
@@ -288,12 +292,8 @@ impl Profile {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn restore(dir: &Path, name: &str, identity: Identity, device: &str, passphrase: &str, blog: &mut BlogDoc, drafts: Option<BlogDoc>, statements: &[SignedStatement], spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
+    fn restore(dir: &Path, name: &str, identity: Identity, device: &str, passphrase: &str, blog: &mut BlogDoc, drafts: DraftsFrom, statements: &[SignedStatement], spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
         let name = if name.is_empty() { identity.certificate().user_id().unwrap_or_default() } else { name.to_owned() };
-        let drafts = match drafts {
-            Some(d) if d.kind() == Some(DocKind::Drafts) => Some(d),
-            _ => None,
-        };
         let mut p = Self::create_from_blog_with(dir, &name, &identity, passphrase, blog, statements, drafts)?;
         p.set_device_key(device)?;
         for s in spokes {
@@ -303,26 +303,13 @@ impl Profile {
     }
 }
 
-/// Opens and merges the sealed drafts of the writer's devices; `None` if there are none
-/// that open (the restored computer then starts its drafts from the published posts).
-fn open_drafts(identity: &Identity, passphrase: &str, cert: &spokes_core::Certificate, blog_id: &BlogId, sealed: &[Vec<u8>]) -> Option<BlogDoc> {
-    let keys = identity.opening_keys(passphrase).ok()?;
-    let mut merged: Option<BlogDoc> = None;
-    for blob in sealed {
-        let Ok((plain, _)) = spokes_core::seal::open(blob, cert, &keys) else { continue };
-        let Ok(mut d) = BlogDoc::load(&plain) else { continue };
-        if d.kind() != Some(DocKind::Drafts) || d.blog_id().ok().as_ref() != Some(blog_id) {
-            continue;
-        }
-        match &mut merged {
-            None => merged = Some(d),
-            Some(m) if m.same_origin(&d) => {
-                let _ = m.automerge().merge(d.automerge());
-            }
-            Some(_) => {}
-        }
-    }
-    merged
+/// Opens the sealed drafts of the writer's devices ([`DraftsFrom::Opened`]);
+/// [`DraftsFrom::Published`] if none opens (the restored computer then starts its drafts from
+/// the published posts). Drafts of another blog are refused when they are taken in.
+fn open_drafts(identity: &Identity, passphrase: &str, cert: &spokes_core::Certificate, _blog_id: &BlogId, sealed: &[Vec<u8>]) -> DraftsFrom {
+    let Ok(keys) = identity.opening_keys(passphrase) else { return DraftsFrom::Published };
+    let opened: Vec<Vec<u8>> = sealed.iter().filter_map(|blob| spokes_core::seal::open(blob, cert, &keys).ok().map(|(plain, _)| plain)).collect();
+    if opened.is_empty() { DraftsFrom::Published } else { DraftsFrom::Opened(opened) }
 }
 
 /// Where the recovery file goes unless the writer chooses: `$XDG_DOCUMENTS_DIR`, else

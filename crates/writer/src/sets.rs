@@ -751,6 +751,8 @@ impl Profile {
         self.append_received(crate::received::entries_by_signer(&changed, replica.frontier.iter(), &merged, own.as_deref(), &before, &after))?;
         self.remember_folded(&merged)?;
         debug_assert_eq!(n, changed.len());
+        // The list shows what the other computers published.
+        self.refresh_published(Some(&changed))?;
         Ok(changed)
     }
 

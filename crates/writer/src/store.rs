@@ -1,4 +1,6 @@
-//! The profile's two documents, held in memory and written to disk as they change.
+//! The profile's documents, held in memory and written to disk as they change: the blog,
+//! the drafts index and the drafts' per-post documents (at most [`POSTS_HELD`] of those in
+//! memory at once; see [`crate::drafts`]).
 //!
 //! Each document is two files:
 //!
@@ -65,16 +67,21 @@ pub enum StoreError {
 pub enum Which {
     /// `blog.automerge`: the signed, published blog.
     Blog,
-    /// `drafts.automerge`: the writer's drafts, never sent anywhere.
+    /// `drafts.automerge`: the drafts as one document (profile layout 3 and earlier; read
+    /// only to move them to [`Which::Index`] and per-post documents, see [`crate::drafts`]).
     Drafts,
+    /// `drafts/index.automerge`: the drafts' settings and every post without its text
+    /// (profile layout 4, [`crate::drafts`]).
+    Index,
 }
 
 impl Which {
-    /// The full save's file name.
+    /// The full save's file name, in the profile folder.
     pub fn file(self) -> &'static str {
         match self {
             Which::Blog => "blog.automerge",
             Which::Drafts => "drafts.automerge",
+            Which::Index => "drafts/index.automerge",
         }
     }
     /// The lock file's name: held while one process reads, changes and writes the document.
@@ -82,6 +89,7 @@ impl Which {
         match self {
             Which::Blog => "blog.automerge.lock",
             Which::Drafts => "drafts.automerge.lock",
+            Which::Index => "drafts/index.automerge.lock",
         }
     }
     /// The change log's file name.
@@ -89,12 +97,20 @@ impl Which {
         match self {
             Which::Blog => "blog.automerge.log",
             Which::Drafts => "drafts.automerge.log",
+            Which::Index => "drafts/index.automerge.log",
         }
     }
     fn index(self) -> usize {
         self as usize
     }
 }
+
+/// The folder of the per-post drafts documents, in the profile folder.
+pub const POSTS_DIR: &str = "drafts/posts";
+
+/// How many per-post documents a store keeps in memory; the least recently used one not in
+/// use is let go beyond that (its appends flushed first).
+pub const POSTS_HELD: usize = 64;
 
 type Stamp = Option<(u64, SystemTime)>;
 
@@ -122,26 +138,75 @@ struct Held {
     full: Option<Arc<Vec<u8>>>,
 }
 
+/// A document's three files.
+#[derive(Debug, Clone)]
+struct Files {
+    base: PathBuf,
+    log: PathBuf,
+    lock: PathBuf,
+}
+
+type Slot = Arc<Mutex<Option<Held>>>;
+
+/// The per-post documents held in memory, with when each was last used.
+#[derive(Debug, Default)]
+struct PostSlots {
+    held: std::collections::HashMap<String, (Slot, u64)>,
+    tick: u64,
+}
+
 /// The documents of one profile folder. Cheap to clone (shared).
 #[derive(Debug, Clone)]
 pub struct DocStore {
     dir: PathBuf,
     /// One lock per document: drafts may be held while the blog is used (never the reverse).
-    slots: Arc<[Mutex<Option<Held>>; 2]>,
+    slots: Arc<[Mutex<Option<Held>>; 3]>,
+    /// Per-post drafts documents, at most [`POSTS_HELD`] of them not in use.
+    posts: Arc<Mutex<PostSlots>>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io { path: path.to_path_buf(), source }
 }
 
+/// Errors: [`StoreError::Damaged`] when `id` is not a post ID (it names a file).
+fn check_post_id(dir: &Path, id: &str) -> Result<(), StoreError> {
+    if spokes_core::manifest::is_post_id(id) {
+        Ok(())
+    } else {
+        Err(StoreError::Damaged { path: dir.join(POSTS_DIR), message: format!("`{}` is not a post ID", id.escape_debug()) })
+    }
+}
+
 impl DocStore {
     /// A store for the profile folder `dir`; nothing is read until first use.
     pub fn new(dir: &Path) -> DocStore {
-        DocStore { dir: dir.into(), slots: Arc::default() }
+        DocStore { dir: dir.into(), slots: Arc::default(), posts: Arc::default() }
     }
 
-    fn paths(&self, w: Which) -> (PathBuf, PathBuf) {
-        (self.dir.join(w.file()), self.dir.join(w.log_file()))
+    fn files(&self, w: Which) -> Files {
+        Files { base: self.dir.join(w.file()), log: self.dir.join(w.log_file()), lock: self.dir.join(w.lock_file()) }
+    }
+
+    /// The files of post `id`'s document: `drafts/posts/<id>.automerge` and `.log`; one lock
+    /// file, `drafts/posts.lock`, serves every post.
+    fn post_files(&self, id: &str) -> Files {
+        let dir = self.dir.join(POSTS_DIR);
+        Files { base: dir.join(format!("{id}.automerge")), log: dir.join(format!("{id}.automerge.log")), lock: self.dir.join("drafts/posts.lock") }
+    }
+
+    /// The full save and log of post `id`'s document, as `(full save, log)` paths.
+    ///
+    /// Errors: [`StoreError::Damaged`] when `id` is not a post ID.
+    pub fn post_paths(&self, id: &str) -> Result<(PathBuf, PathBuf), StoreError> {
+        check_post_id(&self.dir, id)?;
+        let f = self.post_files(id);
+        Ok((f.base, f.log))
+    }
+
+    /// Whether post `id` has a document on disk.
+    pub fn post_exists(&self, id: &str) -> bool {
+        spokes_core::manifest::is_post_id(id) && self.post_files(id).base.is_file()
     }
 
     /// Whether `w` is loaded, without waiting for a load in progress.
@@ -149,15 +214,15 @@ impl DocStore {
         self.slots[w.index()].try_lock().is_ok_and(|s| s.is_some())
     }
 
-    fn load(&self, w: Which) -> Result<Held, StoreError> {
-        let (base, log) = self.paths(w);
-        let stamps = (stamp(&base), stamp(&log));
-        let bytes = std::fs::read(&base).map_err(io(&base))?;
+    fn load(files: &Files) -> Result<Held, StoreError> {
+        let (base, log) = (&files.base, &files.log);
+        let stamps = (stamp(base), stamp(log));
+        let bytes = std::fs::read(base).map_err(io(base))?;
         let mut doc = BlogDoc::load(&bytes).map_err(|e| StoreError::Damaged { path: base.clone(), message: e.to_string() })?;
-        let log_bytes = match std::fs::read(&log) {
+        let log_bytes = match std::fs::read(log) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(StoreError::Io { path: log, source: e }),
+            Err(e) => return Err(StoreError::Io { path: log.clone(), source: e }),
         };
         let full = log_bytes.is_empty().then(|| Arc::new(bytes.clone()));
         let mut held = Held { saved: doc.heads(), doc, stamps, base_len: bytes.len() as u64, log_len: log_bytes.len() as u64, log_ops: 0, unsynced: false, full };
@@ -172,7 +237,7 @@ impl DocStore {
             let applied = held.doc.automerge().save_after(&held.saved).len() as u64;
             if applied != held.log_len {
                 tracing::warn!(file = %log.display(), "the log was not whole; writing the document in full");
-                Self::persist(&mut held, &base, &log, true)?;
+                Self::persist(&mut held, files, true)?;
             }
             held.log_ops = if held.log_len == 0 { 0 } else { ops_after(held.doc.automerge(), &held.saved) };
             held.saved = held.doc.heads();
@@ -194,17 +259,92 @@ impl DocStore {
     /// document to a peer) does not save it again.
     pub fn with_full_save<R, E: From<StoreError>>(&self, w: Which, f: impl FnOnce(&mut BlogDoc, Option<Arc<Vec<u8>>>) -> Result<R, E>) -> Result<R, E> {
         let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
-        let (base, log) = self.paths(w);
-        let _lock = self.lock(w)?;
-        let h = self.current(w, &mut slot)?;
+        Self::with_slot(&self.files(w), &mut slot, |d, full| f(d, full))
+    }
+
+    fn with_slot<R, E: From<StoreError>>(files: &Files, slot: &mut Option<Held>, f: impl FnOnce(&mut BlogDoc, Option<Arc<Vec<u8>>>) -> Result<R, E>) -> Result<R, E> {
+        let _lock = Self::lock(files)?;
+        let h = Self::current(files, slot)?;
         let full = h.full.clone();
         let r = f(&mut h.doc, full);
         if r.is_err() {
             // Operations `f` left uncommitted are discarded; committed changes are kept.
             h.doc.automerge().rollback();
         }
-        Self::persist(h, &base, &log, false)?;
+        Self::persist(h, files, false)?;
         r
+    }
+
+    /// The slot of post `id` (held in memory from now on), letting go of the least recently
+    /// used posts not in use beyond [`POSTS_HELD`].
+    fn post_slot(&self, id: &str) -> Slot {
+        let mut posts = self.posts.lock().unwrap_or_else(|p| p.into_inner());
+        posts.tick += 1;
+        let tick = posts.tick;
+        let slot = posts.held.entry(id.to_owned()).or_insert_with(|| (Slot::default(), tick));
+        slot.1 = tick;
+        let slot = slot.0.clone();
+        if posts.held.len() > POSTS_HELD {
+            let mut idle: Vec<(u64, String)> = posts.held.iter().filter(|(_, (s, _))| Arc::strong_count(s) == 1).map(|(k, (_, t))| (*t, k.clone())).collect();
+            idle.sort();
+            let over = posts.held.len() - POSTS_HELD;
+            for (_, k) in idle.into_iter().take(over) {
+                if let Some((s, _)) = posts.held.remove(&k) {
+                    // Its appends reach the disk before it is let go: `sync_logs` no longer sees it.
+                    let unsynced = s.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|h| h.unsynced);
+                    if unsynced && let Err(e) = std::fs::File::open(self.post_files(&k).log).and_then(|f| f.sync_data()) {
+                        tracing::warn!("could not flush the changes of post {k}: {e}");
+                    }
+                }
+            }
+        }
+        slot
+    }
+
+    /// Runs `f` on post `id`'s drafts document, as [`DocStore::with`] does. With `create`,
+    /// a post with no document yet gets the one `create` makes (written whole); without it,
+    /// a missing document is [`StoreError::Io`] (not found).
+    ///
+    /// Errors: [`StoreError::Damaged`] when `id` is not a post ID; else as [`DocStore::with`].
+    pub fn with_post<R, E: From<StoreError>>(&self, id: &str, create: Option<&dyn Fn() -> BlogDoc>, f: impl FnOnce(&mut BlogDoc) -> Result<R, E>) -> Result<R, E> {
+        check_post_id(&self.dir, id)?;
+        let files = self.post_files(id);
+        let slot = self.post_slot(id);
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none()
+            && let Some(make) = create
+        {
+            let _lock = Self::lock(&files)?;
+            if !files.base.is_file() {
+                if let Some(parent) = files.base.parent() {
+                    crate::fsutil::private_dir(parent).map_err(io(parent))?;
+                }
+                let mut doc = make();
+                let bytes = doc.save();
+                write_atomic(&files.base, &bytes).map_err(io(&files.base))?;
+            }
+        }
+        Self::with_slot(&files, &mut slot, |d, _| f(d))
+    }
+
+    /// Removes post `id`'s document files (its drafts copy forgotten on this computer).
+    ///
+    /// Errors: [`StoreError::Damaged`] when `id` is not a post ID, [`StoreError::Io`].
+    pub fn remove_post(&self, id: &str) -> Result<(), StoreError> {
+        check_post_id(&self.dir, id)?;
+        let files = self.post_files(id);
+        let slot = self.post_slot(id);
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        let _lock = Self::lock(&files)?;
+        for f in [&files.log, &files.base] {
+            match std::fs::remove_file(f) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::Io { path: f.clone(), source: e }),
+            }
+        }
+        *slot = None;
+        Ok(())
     }
 
     /// Replaces document `w` with the one `f` returns (when it returns one) and writes it
@@ -215,9 +355,22 @@ impl DocStore {
     /// Errors: the load's, `f`'s, or the write's; on error nothing is replaced.
     pub fn rewrite<R, E: From<StoreError>>(&self, w: Which, f: impl FnOnce(&mut BlogDoc) -> Result<(Option<BlogDoc>, R), E>) -> Result<R, E> {
         let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
-        let (base, log) = self.paths(w);
-        let _lock = self.lock(w)?;
-        let h = self.current(w, &mut slot)?;
+        Self::rewrite_slot(&self.files(w), &mut slot, f)
+    }
+
+    /// [`DocStore::rewrite`] for post `id`'s drafts document.
+    ///
+    /// Errors: as [`DocStore::rewrite`], and [`StoreError::Damaged`] when `id` is not a post ID.
+    pub fn rewrite_post<R, E: From<StoreError>>(&self, id: &str, f: impl FnOnce(&mut BlogDoc) -> Result<(Option<BlogDoc>, R), E>) -> Result<R, E> {
+        check_post_id(&self.dir, id)?;
+        let slot = self.post_slot(id);
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        Self::rewrite_slot(&self.post_files(id), &mut slot, f)
+    }
+
+    fn rewrite_slot<R, E: From<StoreError>>(files: &Files, slot: &mut Option<Held>, f: impl FnOnce(&mut BlogDoc) -> Result<(Option<BlogDoc>, R), E>) -> Result<R, E> {
+        let _lock = Self::lock(files)?;
+        let h = Self::current(files, slot)?;
         let (replacement, r) = match f(&mut h.doc) {
             Ok(x) => x,
             Err(e) => {
@@ -227,41 +380,43 @@ impl DocStore {
         };
         if let Some(doc) = replacement {
             h.doc = doc;
-            Self::persist(h, &base, &log, true)?;
+            Self::persist(h, files, true)?;
         }
         Ok(r)
     }
 
     /// Waits for and takes the document's lock file (released when the returned file is
-    /// dropped): no other process reads, changes or writes `w` meanwhile.
-    fn lock(&self, w: Which) -> Result<std::fs::File, StoreError> {
-        let path = self.dir.join(w.lock_file());
+    /// dropped): no other process reads, changes or writes the document meanwhile.
+    fn lock(files: &Files) -> Result<std::fs::File, StoreError> {
+        let path = &files.lock;
+        if let Some(parent) = path.parent() {
+            crate::fsutil::private_dir(parent).map_err(io(parent))?;
+        }
         let mut open = std::fs::OpenOptions::new();
         open.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-        let f = open.open(&path).map_err(io(&path))?;
-        f.lock().map_err(io(&path))?;
+        let f = open.open(path).map_err(io(path))?;
+        f.lock().map_err(io(path))?;
         Ok(f)
     }
 
-    /// The held document `w` as the files hold it now: loaded, or with what another process
+    /// The held document as the files hold it now: loaded, or with what another process
     /// wrote since merged in. Call with the lock taken.
-    fn current<'a>(&self, w: Which, slot: &'a mut Option<Held>) -> Result<&'a mut Held, StoreError> {
-        let (base, log) = self.paths(w);
+    fn current<'a>(files: &Files, slot: &'a mut Option<Held>) -> Result<&'a mut Held, StoreError> {
         let held = match slot.take() {
-            None => self.load(w)?,
+            None => Self::load(files)?,
             Some(mut h) => {
-                if h.stamps != (stamp(&base), stamp(&log)) {
+                if h.stamps != (stamp(&files.base), stamp(&files.log)) {
                     // Another process wrote the files: take in its changes. Files that no
                     // longer hold what this process last saved were rewritten without some
                     // history ([`DocStore::rewrite`]): they are taken as they are, so that
                     // what was left out does not come back from this process's copy.
-                    let mut theirs = self.load(w)?;
+                    let mut theirs = Self::load(files)?;
                     if h.saved.iter().any(|s| theirs.doc.automerge().get_change_meta_by_hash(s).is_none()) {
                         return Ok(slot.insert(theirs));
                     }
-                    h.doc.automerge().merge(theirs.doc.automerge()).map_err(|e| StoreError::Damaged { path: base.clone(), message: e.to_string() })?;
+                    h.doc.automerge().merge(theirs.doc.automerge()).map_err(|e| StoreError::Damaged { path: files.base.clone(), message: e.to_string() })?;
                     h.saved = theirs.saved;
                     h.full = None;
                     h.stamps = theirs.stamps;
@@ -275,7 +430,8 @@ impl DocStore {
         Ok(slot.insert(held))
     }
 
-    fn persist(h: &mut Held, base: &Path, log: &Path, whole: bool) -> Result<(), StoreError> {
+    fn persist(h: &mut Held, files: &Files, whole: bool) -> Result<(), StoreError> {
+        let (base, log) = (&files.base, &files.log);
         let heads = h.doc.heads();
         if heads == h.saved && !whole {
             return Ok(());
@@ -292,7 +448,7 @@ impl DocStore {
             match std::fs::remove_file(log) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::Io { path: log.into(), source: e }),
+                Err(e) => return Err(StoreError::Io { path: log.clone(), source: e }),
             }
             h.base_len = bytes.len() as u64;
             h.log_len = 0;
@@ -313,27 +469,36 @@ impl DocStore {
     }
 
     /// Flushes the logs' appends to the disk (fsync of each log with unsynced appends, and of
-    /// the folder, which may hold a new log). Appends themselves are not fsynced, to keep an
+    /// the folders, which may hold a new log). Appends themselves are not fsynced, to keep an
     /// autosave cheap; the app calls this a few seconds after the writer pauses, so what was
     /// typed before a pause survives a power cut too. Returns how many logs it flushed.
     pub fn sync_logs(&self) -> Result<usize, StoreError> {
         let mut flushed = 0;
-        for w in [Which::Drafts, Which::Blog] {
-            let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
-            let Some(h) = slot.as_mut().filter(|h| h.unsynced) else { continue };
-            let (_, log) = self.paths(w);
-            match std::fs::File::open(&log) {
-                Ok(f) => f.sync_data().map_err(io(&log))?,
+        let flush = |slot: &mut Option<Held>, files: &Files| -> Result<bool, StoreError> {
+            let Some(h) = slot.as_mut().filter(|h| h.unsynced) else { return Ok(false) };
+            match std::fs::File::open(&files.log) {
+                Ok(f) => f.sync_data().map_err(io(&files.log))?,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::Io { path: log, source: e }),
+                Err(e) => return Err(StoreError::Io { path: files.log.clone(), source: e }),
             }
             h.unsynced = false;
-            flushed += 1;
+            Ok(true)
+        };
+        for w in [Which::Drafts, Which::Index, Which::Blog] {
+            let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
+            flushed += usize::from(flush(&mut slot, &self.files(w))?);
         }
-        if flushed > 0
-            && let Ok(d) = std::fs::File::open(&self.dir)
-        {
-            let _ = d.sync_all();
+        let posts: Vec<(String, Slot)> = self.posts.lock().unwrap_or_else(|p| p.into_inner()).held.iter().map(|(k, (s, _))| (k.clone(), s.clone())).collect();
+        for (id, slot) in posts {
+            let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+            flushed += usize::from(flush(&mut slot, &self.post_files(&id))?);
+        }
+        if flushed > 0 {
+            for d in [self.dir.clone(), self.dir.join("drafts"), self.dir.join(POSTS_DIR)] {
+                if let Ok(d) = std::fs::File::open(d) {
+                    let _ = d.sync_all();
+                }
+            }
         }
         Ok(flushed)
     }
@@ -341,17 +506,41 @@ impl DocStore {
     /// Writes `w` whole and removes its log (for example before the app quits).
     pub fn compact(&self, w: Which) -> Result<(), StoreError> {
         let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
-        let (base, log) = self.paths(w);
+        Self::compact_slot(&self.files(w), &mut slot)
+    }
+
+    /// [`DocStore::compact`] for every per-post document held in memory.
+    pub fn compact_posts(&self) -> Result<(), StoreError> {
+        let posts: Vec<(String, Slot)> = self.posts.lock().unwrap_or_else(|p| p.into_inner()).held.iter().map(|(k, (s, _))| (k.clone(), s.clone())).collect();
+        for (id, slot) in posts {
+            let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+            Self::compact_slot(&self.post_files(&id), &mut slot)?;
+        }
+        Ok(())
+    }
+
+    fn compact_slot(files: &Files, slot: &mut Option<Held>) -> Result<(), StoreError> {
         if slot.is_none() {
             return Ok(());
         }
-        let _lock = self.lock(w)?;
+        let _lock = Self::lock(files)?;
         // What another process appended is merged first, so removing the log loses nothing.
-        let h = self.current(w, &mut slot)?;
+        let h = Self::current(files, slot)?;
         if h.log_len == 0 {
             return Ok(());
         }
-        Self::persist(h, &base, &log, true)
+        Self::persist(h, files, true)
+    }
+
+    /// Lets go of document `w` held in memory (read again at next use). Its appends must have
+    /// been flushed or be of no further use (the old drafts document after the split).
+    pub fn unload(&self, w: Which) {
+        *self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// How many per-post documents are held in memory.
+    pub fn posts_held(&self) -> usize {
+        self.posts.lock().unwrap_or_else(|p| p.into_inner()).held.len()
     }
 }
 

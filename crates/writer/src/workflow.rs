@@ -325,7 +325,7 @@ impl Profile {
     /// it is the title's (the writer has not chosen another). Returns whether anything changed.
     /// Errors: [`ProfileError::NoSuchPost`], storage errors.
     pub fn save_text(&self, id: &str, title: &str, body: &str) -> Result<bool, ProfileError> {
-        let mut post = self.with_drafts(|d| Ok(d.post(id)))?.ok_or_else(|| ProfileError::NoSuchPost(id.to_owned()))?;
+        let mut post = self.draft(id)?.ok_or_else(|| ProfileError::NoSuchPost(id.to_owned()))?;
         if post.title == title && post.body == body {
             return Ok(false);
         }
@@ -341,19 +341,17 @@ impl Profile {
 
 /// After autosaves: once the writer has paused for [`Durability::PAUSE`] (no later save), the
 /// autosaves' appends are flushed to the disk ([`Profile::sync_logs`]; a power cut then loses
-/// nothing typed before the pause) and the post-list snapshot is brought up to date
-/// ([`Profile::refresh_snapshot`]), so a start after a crash shows the blog at once. Failures
-/// are logged: the snapshot is only a cache. One per profile; cheap to clone.
+/// nothing typed before the pause). Failures are logged. One per profile; cheap to clone.
 #[derive(Clone, Default)]
 pub struct Durability {
     latest: Arc<AtomicU64>,
 }
 
 impl Durability {
-    /// How long the writer pauses before the flush and the snapshot.
+    /// How long the writer pauses before the flush.
     pub const PAUSE: std::time::Duration = std::time::Duration::from_secs(3);
 
-    /// Schedules the flush and the snapshot of `profile` after the pause, replacing any
+    /// Schedules the flush of `profile`'s autosaves after the pause, replacing any
     /// scheduled before. Needs a Tokio runtime.
     pub fn saved(&self, profile: Profile) {
         let mine = self.latest.fetch_add(1, Ordering::SeqCst) + 1;
@@ -363,16 +361,10 @@ impl Durability {
             if latest.load(Ordering::SeqCst) != mine {
                 return; // a later save schedules its own
             }
-            let done = tokio::task::spawn_blocking(move || {
-                if let Err(e) = profile.sync_logs() {
-                    tracing::warn!("could not flush the autosaves to the disk: {e}");
-                }
-                profile.refresh_snapshot()
-            })
-            .await;
+            let done = tokio::task::spawn_blocking(move || profile.sync_logs()).await;
             match done {
-                Ok(Err(e)) => tracing::warn!("could not refresh the post-list snapshot: {e}"),
-                Err(e) => tracing::warn!("could not refresh the post-list snapshot: {e}"),
+                Ok(Err(e)) => tracing::warn!("could not flush the autosaves to the disk: {e}"),
+                Err(e) => tracing::warn!("could not flush the autosaves to the disk: {e}"),
                 Ok(Ok(_)) => {}
             }
         });
@@ -391,12 +383,12 @@ mod tests {
         let post = p.new_post("First try", "", &[]).unwrap();
         assert!(p.save_text(&post.id, "Field notes", "text").unwrap());
         assert!(!p.save_text(&post.id, "Field notes", "text").unwrap(), "nothing changed");
-        assert_eq!(p.with_drafts(|d| Ok(d.post(&post.id))).unwrap().unwrap().slug, "field-notes");
-        let mut chosen = p.with_drafts(|d| Ok(d.post(&post.id))).unwrap().unwrap();
+        assert_eq!(p.draft(&post.id).unwrap().unwrap().slug, "field-notes");
+        let mut chosen = p.draft(&post.id).unwrap().unwrap();
         chosen.slug = "notes".into();
         p.update_post(&chosen).unwrap();
         p.save_text(&post.id, "Field notes, revised", "text").unwrap();
-        assert_eq!(p.with_drafts(|d| Ok(d.post(&post.id))).unwrap().unwrap().slug, "notes");
+        assert_eq!(p.draft(&post.id).unwrap().unwrap().slug, "notes");
         assert!(matches!(p.save_text("nope", "t", "b"), Err(ProfileError::NoSuchPost(_))));
     }
 

@@ -29,19 +29,20 @@ pub fn screen_ready(steps: std::collections::BTreeMap<String, f64>) {
 #[tauri::command]
 pub async fn list_posts(state: tauri::State<'_, AppState>) -> Result<Vec<PostSummary>, UiError> {
     let app = state.0.lock().await;
-    let mut posts = profile(&app)?.posts_quick()?.0;
-    for s in &mut posts {
-        s.post.body = String::new();
-    }
-    Ok(posts)
+    // The drafts index holds no text.
+    Ok(profile(&app)?.posts()?)
 }
 
-/// The newest post with its text (`None` when there is none), from the post-list snapshot
-/// while the documents load: what the writing screen opens on.
+/// The newest post with its text (`None` when there is none): what the writing screen opens
+/// on. Reads the drafts index and that post's document.
 #[tauri::command]
 pub async fn newest_post(state: tauri::State<'_, AppState>) -> Result<Option<Post>, UiError> {
     let app = state.0.lock().await;
-    Ok(profile(&app)?.posts_quick()?.0.into_iter().next().map(|s| s.post))
+    let p = profile(&app)?;
+    match p.posts()?.into_iter().next() {
+        Some(s) => Ok(p.draft(&s.post.id)?),
+        None => Ok(None),
+    }
 }
 
 /// A new, empty draft.
@@ -165,7 +166,6 @@ fn retry_in_background(w: WriterSession, retrying: std::sync::Arc<std::sync::ato
 pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<PublishSummary, UiError> {
     let (p, t) = {
         let app = state.0.lock().await;
-        let _ = app.start_loading.send(());
         let p = profile(&app)?;
         (p.clone(), targets(&app, p))
     };
