@@ -550,15 +550,25 @@ async fn front_feed(State(s): State<AppState>) -> Response {
 /// `/b/{blog}/bundle.json`: the blog's verification bundle, with its `ETag` (a request whose
 /// `If-None-Match` names it is answered `304 Not Modified`). Made at most once per state of
 /// the blog and one at a time, on a blocking thread: a crowd asking for a large blog's bundle
-/// waits for the one being made instead of making one each.
+/// waits for the one being made instead of making one each, and readers who hang up do not
+/// let builds run side by side.
 async fn bundle(State(s): State<AppState>, Path(id): Path<String>, headers: axum::http::HeaderMap) -> Response {
     let Ok(id) = id.parse::<BlogId>() else { return not_found("There is no blog at this address.") };
     let made = match s.spoke.bundle_json(&id, false) {
         Some(b) => Some(b),
         None => {
-            let _turn = s.bundle_turn.lock().await;
+            // The turn is held by the build itself, not by this request: a reader who hangs
+            // up while it runs drops the request, and the next would otherwise start a second
+            // build beside the first.
+            let turn = s.bundle_turn.clone().lock_owned().await;
             let spoke = s.spoke.clone();
-            tokio::task::spawn_blocking(move || spoke.bundle_json(&id, true)).await.ok().flatten()
+            tokio::task::spawn_blocking(move || {
+                let _turn = turn;
+                spoke.bundle_json(&id, true)
+            })
+            .await
+            .ok()
+            .flatten()
         }
     };
     let Some(made) = made else { return not_found("This spoke does not host that blog.") };
