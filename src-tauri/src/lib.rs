@@ -124,11 +124,24 @@ fn targets(app: &App, p: &Profile) -> Vec<SpokeTarget> {
     if t.is_empty() { app.local.as_ref().map(|l| vec![l.target.clone()]).unwrap_or_default() } else { t }
 }
 
+/// Told when the writing screen is up and drawn (`screen_ready`): the built-in spoke starts
+/// then, or [`ScreenUp::AT_MOST`] after the app started, so that it does not compete with the
+/// window for the processor while the writer waits to write.
+#[derive(Default)]
+pub struct ScreenUp(pub std::sync::Arc<tokio::sync::Notify>);
+
+impl ScreenUp {
+    /// The longest the built-in spoke waits for the writing screen (on the welcome screen
+    /// there is none).
+    pub const AT_MOST: std::time::Duration = std::time::Duration::from_secs(2);
+}
+
 /// Adds the app state and every command to `base` (`tauri::Builder::new()`, or `tauri::test::mock_builder()` in tests).
 pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     let images = state.0.try_lock().map(|a| a.dir.join("images")).unwrap_or_default();
     base.register_uri_scheme_protocol(IMAGE_SCHEME, move |_, request| image_response(&images, request.uri().path()))
         .manage(state)
+        .manage(ScreenUp::default())
         .invoke_handler(tauri::generate_handler![
         commands::welcome::get_overview,
         commands::writing::screen_ready,
@@ -298,7 +311,9 @@ pub fn run() {
         .setup(move |app| {
             use tauri::Manager;
             let handle = app.handle().clone();
+            let up = app.state::<ScreenUp>().0.clone();
             tauri::async_runtime::spawn(async move {
+                let _ = tokio::time::timeout(ScreenUp::AT_MOST, up.notified()).await;
                 match start_local_spoke(&dir).await {
                     Ok(l) => {
                         let st = handle.state::<AppState>();

@@ -79,6 +79,8 @@ fn one_start(app: &Path, profile: &Path, tmp: &Path, label: &str) -> Result<Valu
     let sum = |f: &dyn Fn(&str) -> bool| procs.iter().filter(|(_, n, _)| f(n)).map(|(_, _, r)| r).sum::<u64>();
     let app_rss = sum(&|n| n.starts_with("spokes-app"));
     let webkit_rss = sum(&|n| n.starts_with("WebKitWebProces") || n.starts_with("WebKitNetworkPr"));
+    // The same processes' proportional set size: libraries they share counted once.
+    let pss: u64 = procs.iter().filter(|(_, n, _)| n.starts_with("spokes-app") || n.starts_with("WebKitWebProces") || n.starts_with("WebKitNetworkPr")).map(|(pid, _, _)| webdriver::pss_bytes(*pid)).sum();
     d.screenshot(label);
     // Opening posts first: the typing is the last thing this start does, so the next start
     // follows a kill with unsaved edits in the post's log.
@@ -93,6 +95,7 @@ fn one_start(app: &Path, profile: &Path, tmp: &Path, label: &str) -> Result<Valu
         "idle_app_rss_bytes": app_rss,
         "idle_webview_rss_bytes": webkit_rss,
         "idle_rss_bytes": app_rss + webkit_rss,
+        "idle_pss_bytes": pss,
         "posts_listed": items,
         "page_steps_ms": steps,
         "keystroke_to_preview": typing,

@@ -150,13 +150,13 @@ fn not_found(e: &ProfileError) -> bool {
 
 /// The list of posts as the index has it: every post not in the bin, newest first.
 pub(crate) fn index_summaries(idx: &BlogDoc) -> Vec<PostSummary> {
-    idx.posts()
+    idx.posts_with_fields()
         .into_iter()
-        .filter(|p| !idx.is_deleted(&p.id))
-        .map(|p| {
-            let published = idx.post_field(&p.id, PUBLISHED).as_deref() == Some("yes");
-            let changed = idx.post_field(&p.id, PUBLISHED_UPDATED) != idx.post_field(&p.id, "updated");
-            PostSummary { post: p, published, changed_since_published: changed }
+        .filter(|(_, f)| f.get("deleted_at").is_none_or(|d| d.is_empty()))
+        .map(|(post, f)| {
+            let published = f.get(PUBLISHED).is_some_and(|v| v == "yes");
+            let changed = f.get(PUBLISHED_UPDATED) != f.get("updated");
+            PostSummary { post, published, changed_since_published: changed }
         })
         .collect()
 }

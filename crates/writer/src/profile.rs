@@ -207,6 +207,9 @@ pub struct PostSummary {
     pub changed_since_published: bool,
 }
 
+/// The post list with the drafts index's heads it was read at.
+type Listed = (Vec<automerge::ChangeHash>, Arc<Vec<PostSummary>>);
+
 /// An open profile. Its documents are read on first use and then held in memory (see
 /// [`crate::store`]); clones share them.
 #[derive(Debug, Clone)]
@@ -222,6 +225,9 @@ pub struct Profile {
     pub(crate) set_cache: Arc<Mutex<Option<crate::sets::OpenedSet>>>,
     /// The set's post documents last read or written ([`crate::sets::PostDocCache`]).
     pub(crate) set_posts: Arc<Mutex<crate::sets::PostDocCache>>,
+    /// The post list as last read from the drafts index, with the index's heads then: read
+    /// again only when the index changed ([`Profile::posts`]).
+    pub(crate) listed: Arc<Mutex<Option<Listed>>>,
     /// Held while the blog moves to a set of documents
     /// ([`crate::WriterSession::upgrade_if_needed`]), so two tasks never both make one.
     pub(crate) upgrading: Arc<tokio::sync::Mutex<()>>,
@@ -270,7 +276,7 @@ impl Profile {
         let (blog_id, mut blog) = BlogDoc::create_blog(&fp, settings);
         let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, settings);
         let st = Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), listed: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -317,7 +323,7 @@ impl Profile {
             DraftsFrom::Opened(plain) => (BlogDoc::create(DocKind::Drafts, &blog_id, &fp, &settings), plain),
         };
         crate::fsutil::private_dir(dir).and_then(|_| std::fs::create_dir_all(dir.join("sync"))).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), listed: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -358,7 +364,7 @@ impl Profile {
         // Profiles made before drafts were kept private were 0755; other local users must
         // not read the drafts.
         crate::fsutil::private_dir(dir).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), upgrading: Arc::default(), meta };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), listed: Arc::default(), upgrading: Arc::default(), meta };
         if upgrade {
             p.upgrade_drafts()?;
             p.save_meta()?;
@@ -684,7 +690,32 @@ impl Profile {
 
     /// All posts with their publication status, newest first (from the drafts index).
     pub fn posts(&self) -> Result<Vec<PostSummary>, ProfileError> {
-        self.with_index(|i| Ok(crate::drafts::index_summaries(i)))
+        Ok(self.listed_posts()?.as_ref().clone())
+    }
+
+    /// [`Profile::posts`], shared: read from the index once per state of it.
+    pub(crate) fn listed_posts(&self) -> Result<Arc<Vec<PostSummary>>, ProfileError> {
+        self.with_index(|i| {
+            let heads = i.heads();
+            let mut memo = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, list)) = memo.as_ref()
+                && *at == heads
+            {
+                return Ok(list.clone());
+            }
+            let list = Arc::new(crate::drafts::index_summaries(i));
+            *memo = Some((heads, list.clone()));
+            Ok(list)
+        })
+    }
+
+    /// The newest post not in the bin, with its text (`None` when there is none): what the
+    /// writing screen opens on. Reads the index and that post's document.
+    pub fn newest_draft(&self) -> Result<Option<Post>, ProfileError> {
+        match self.listed_posts()?.first() {
+            Some(s) => self.draft(&s.post.id),
+            None => Ok(None),
+        }
     }
 
     /// Copies posts from drafts into the blog document, lists the chosen spokes there, and, if

@@ -9,8 +9,10 @@ use super::*;
 /// as JSON, `{"version": 1, "ready_unix_ms": <wall clock when Rust heard it>, "page_steps_ms":
 /// {...}}`: the benchmark's way to time a start as the writer starts the app, with no
 /// WebDriver in between. Errors writing the report are logged, never returned.
+/// The built-in spoke starts now ([`crate::ScreenUp`]).
 #[tauri::command]
-pub fn screen_ready(steps: std::collections::BTreeMap<String, f64>) {
+pub fn screen_ready(up: tauri::State<'_, crate::ScreenUp>, steps: std::collections::BTreeMap<String, f64>) {
+    up.0.notify_one();
     static REPORTED: std::sync::Once = std::sync::Once::new();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0);
     tracing::debug!(?steps, "writing screen ready");
@@ -38,11 +40,7 @@ pub async fn list_posts(state: tauri::State<'_, AppState>) -> Result<Vec<PostSum
 #[tauri::command]
 pub async fn newest_post(state: tauri::State<'_, AppState>) -> Result<Option<Post>, UiError> {
     let app = state.0.lock().await;
-    let p = profile(&app)?;
-    match p.posts()?.into_iter().next() {
-        Some(s) => Ok(p.draft(&s.post.id)?),
-        None => Ok(None),
-    }
+    Ok(profile(&app)?.newest_draft()?)
 }
 
 /// A new, empty draft.

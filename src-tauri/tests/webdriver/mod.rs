@@ -55,6 +55,14 @@ pub fn descendants(root: u32) -> Vec<(u32, String, u64)> {
     procs.into_iter().filter(|(pid, _, _)| descends(*pid)).collect()
 }
 
+/// Proportional set size of process `pid` in bytes (`Pss:` of `/proc/<pid>/smaps_rollup`):
+/// its resident memory with each page shared with other processes (the WebKit libraries the
+/// app and its web processes all map) counted once across them. 0 if unreadable.
+pub fn pss_bytes(pid: u32) -> u64 {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    rollup.lines().find(|l| l.starts_with("Pss:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
 }

@@ -442,8 +442,15 @@ export async function writingScreen(o: Overview) {
       err, notice, title, formatBar, bodyBox),
     preview));
   showLink(o);
-  // The local spoke starts in the background; show its address once it is up.
-  if (!o.local_blog_url && o.spokes.length === 0) setTimeout(async () => showLink(await api.overview()), 800);
+  // The local spoke starts once this screen is drawn; show its address when it is up.
+  if (!o.local_blog_url && o.spokes.length === 0) {
+    const waitForLocal = async (tries: number) => {
+      const ov = await api.overview();
+      showLink(ov);
+      if (!ov.local_blog_url && ov.spokes.length === 0 && tries > 1) setTimeout(() => void waitForLocal(tries - 1), 800);
+    };
+    setTimeout(() => void waitForLocal(15), 800);
+  }
   mark("screen");
   requestAnimationFrame(() => setTimeout(() => mark("screen-painted"), 0)); // the first frame of this screen, drawn
   // Already here unless the blog is still loading: then the writer sees the screen at once
