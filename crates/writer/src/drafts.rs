@@ -200,20 +200,6 @@ impl Profile {
         }
     }
 
-    /// Every draft with its text, in the bin too (reads every post's document: for exports and
-    /// tests, not for the writing screen).
-    pub fn all_drafts(&self) -> Result<Vec<Post>, ProfileError> {
-        let ids = self.with_index(|i| Ok(i.post_ids()))?;
-        let mut v = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(p) = self.draft(&id)? {
-                v.push(p);
-            }
-        }
-        v.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
-        Ok(v)
-    }
-
     /// Runs `f` on post `id`'s drafts document, writes what it changed, and writes the post's
     /// index entry from it. A change to a post published as it was gets a new `updated` time,
     /// so the list shows it changed since it was published.
@@ -639,6 +625,27 @@ mod tests {
         }
         // Nothing new: taking the same bundle again changes no post.
         assert_eq!(one.take_drafts(&two.drafts_bundle().unwrap()).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_damaged_post_document_is_a_clear_error_and_leaves_the_others_alone() {
+        let d = tempfile::tempdir().unwrap();
+        let p = profile(d.path());
+        let (a, b) = (p.new_post("Damaged", "words of a", &[]).unwrap(), p.new_post("Fine", "words of b", &[]).unwrap());
+        let file = d.path().join(format!("drafts/posts/{}.automerge", a.id));
+        let bytes = std::fs::read(&file).unwrap();
+        std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+        let fresh = Profile::open(d.path()).unwrap();
+        let e = fresh.draft(&a.id).unwrap_err();
+        assert_eq!(e.code(), "damaged-file", "{e}");
+        assert!(e.to_string().contains(&a.id), "the message names the file: {e}");
+        // The list, the other post and its edits are untouched.
+        assert_eq!(fresh.posts().unwrap().len(), 2);
+        fresh.edit_post(&b.id, None, &[Splice { pos: 0, delete: 0, insert: "More ".into() }], None).unwrap();
+        assert_eq!(fresh.draft(&b.id).unwrap().unwrap().body, "More words of b");
+        // A name that is not a post ID never reaches the file system.
+        assert!(fresh.draft("../../identity").unwrap().is_none());
+        assert_eq!(fresh.with_draft("../../identity", |_| Ok(())).unwrap_err().code(), "no-such-post");
     }
 
     #[test]

@@ -327,26 +327,6 @@ impl DocStore {
         Self::with_slot(&files, &mut slot, |d, _| f(d))
     }
 
-    /// Removes post `id`'s document files (its drafts copy forgotten on this computer).
-    ///
-    /// Errors: [`StoreError::Damaged`] when `id` is not a post ID, [`StoreError::Io`].
-    pub fn remove_post(&self, id: &str) -> Result<(), StoreError> {
-        check_post_id(&self.dir, id)?;
-        let files = self.post_files(id);
-        let slot = self.post_slot(id);
-        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-        let _lock = Self::lock(&files)?;
-        for f in [&files.log, &files.base] {
-            match std::fs::remove_file(f) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::Io { path: f.clone(), source: e }),
-            }
-        }
-        *slot = None;
-        Ok(())
-    }
-
     /// Replaces document `w` with the one `f` returns (when it returns one) and writes it
     /// whole, removing the log: the one way history leaves a document, for changes that only
     /// a device declared lost signed. Other processes holding the profile take the new files
@@ -356,16 +336,6 @@ impl DocStore {
     pub fn rewrite<R, E: From<StoreError>>(&self, w: Which, f: impl FnOnce(&mut BlogDoc) -> Result<(Option<BlogDoc>, R), E>) -> Result<R, E> {
         let mut slot = self.slots[w.index()].lock().unwrap_or_else(|p| p.into_inner());
         Self::rewrite_slot(&self.files(w), &mut slot, f)
-    }
-
-    /// [`DocStore::rewrite`] for post `id`'s drafts document.
-    ///
-    /// Errors: as [`DocStore::rewrite`], and [`StoreError::Damaged`] when `id` is not a post ID.
-    pub fn rewrite_post<R, E: From<StoreError>>(&self, id: &str, f: impl FnOnce(&mut BlogDoc) -> Result<(Option<BlogDoc>, R), E>) -> Result<R, E> {
-        check_post_id(&self.dir, id)?;
-        let slot = self.post_slot(id);
-        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-        Self::rewrite_slot(&self.post_files(id), &mut slot, f)
     }
 
     fn rewrite_slot<R, E: From<StoreError>>(files: &Files, slot: &mut Option<Held>, f: impl FnOnce(&mut BlogDoc) -> Result<(Option<BlogDoc>, R), E>) -> Result<R, E> {
