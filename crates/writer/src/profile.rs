@@ -481,6 +481,11 @@ impl Profile {
     /// next open splits it again.
     fn upgrade_drafts(&self) -> Result<(), ProfileError> {
         let old = self.path(Which::Drafts.file());
+        // One process splits; another opening the profile meanwhile (the CLI beside the app)
+        // waits here and then finds the old document moved.
+        let lock_path = self.path("drafts-upgrade.lock");
+        let lock = crate::fsutil::open_private_append(&lock_path).map_err(io(&lock_path))?;
+        lock.lock().map_err(io(&lock_path))?;
         if !old.is_file() {
             return Ok(());
         }
@@ -1163,6 +1168,21 @@ mod tests {
         // Opening again does not split again.
         let again = Profile::open(d.path()).unwrap();
         assert_eq!(again.draft(&a.id).unwrap().unwrap().body, "The text of a");
+    }
+
+    #[test]
+    fn two_processes_opening_a_layout_3_profile_at_once_both_open_it() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, _, _) = layout_3(d.path());
+        let dir = d.path().to_path_buf();
+        let opens: Vec<_> = (0..4).map(|_| {
+            let (dir, id) = (dir.clone(), a.id.clone());
+            std::thread::spawn(move || Profile::open(&dir).map(|p| p.draft(&id).map(|d| d.map(|d| d.body))))
+        }).collect();
+        for o in opens {
+            assert_eq!(o.join().unwrap().unwrap().unwrap().as_deref(), Some("text of a"));
+        }
+        assert!(d.path().join("drafts.automerge.before-layout-4").is_file());
     }
 
     #[test]
