@@ -39,6 +39,25 @@ pub struct App {
     retrying: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Flushes autosaves to the disk when the writer pauses.
     durability: spokes_writer::Durability,
+    /// The profile being upgraded from an older layout, on a thread of its own: it arrives
+    /// here when done (`None` if it failed; the failure is logged).
+    upgrading: Option<std::sync::mpsc::Receiver<Option<Profile>>>,
+}
+
+impl App {
+    /// Takes the upgraded profile if its thread is done.
+    fn settle(&mut self) {
+        if let Some(rx) = &self.upgrading {
+            match rx.try_recv() {
+                Ok(p) => {
+                    self.profile = p;
+                    self.upgrading = None;
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => self.upgrading = None,
+            }
+        }
+    }
 }
 
 /// Shared app state, behind an async mutex (commands await network work).
@@ -47,10 +66,21 @@ pub struct AppState(pub Mutex<App>);
 impl AppState {
     /// State for the profile folder `dir`.
     pub fn new(dir: PathBuf) -> AppState {
-        // Opening reads only `profile.json` (a profile of an older layout is upgraded here,
-        // once); the writing screen then reads the drafts index and the post it shows.
-        let profile = Profile::open(&dir).ok();
-        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default(), durability: Default::default() }))
+        // Opening reads only `profile.json`; the writing screen then reads the drafts index and
+        // the post it shows. A profile of an older layout is upgraded once, on a thread, while
+        // the window says so (`Overview::preparing`).
+        let (profile, upgrading) = if Profile::needs_upgrade(&dir) {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let d = dir.clone();
+            std::thread::spawn(move || {
+                let p = Profile::open(&d).map_err(|e| tracing::error!("upgrading the profile failed: {e}")).ok();
+                let _ = tx.send(p);
+            });
+            (None, Some(rx))
+        } else {
+            (Profile::open(&dir).ok(), None)
+        };
+        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default(), durability: Default::default(), upgrading }))
     }
 }
 
@@ -86,11 +116,16 @@ pub struct Overview {
     /// The blog is kept as one document per post (`spokes upgrade`): unpublishing a post
     /// deletes its words from the spokes. Otherwise they stay in the history the spokes keep.
     pub documents_per_post: bool,
+    /// The profile is being upgraded from an older layout (once, seconds for a large blog):
+    /// ask again shortly.
+    #[serde(default)]
+    pub preparing: bool,
 }
 
 fn overview(app: &App) -> Overview {
     let Some(p) = &app.profile else {
-        return Overview { has_profile: false, unlocked: false, name: String::new(), blog_title: String::new(), fingerprint: String::new(), local_blog_url: None, spokes: vec![], blog_id: String::new(), documents_per_post: false };
+        let preparing = app.upgrading.is_some();
+        return Overview { has_profile: preparing, unlocked: false, name: String::new(), blog_title: String::new(), fingerprint: String::new(), local_blog_url: None, spokes: vec![], blog_id: String::new(), documents_per_post: false, preparing };
     };
     let fp = p.fingerprint().as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ");
     Overview {
@@ -103,6 +138,7 @@ fn overview(app: &App) -> Overview {
         spokes: p.spokes().to_vec(),
         blog_id: p.blog_id().to_string(),
         documents_per_post: p.is_set(),
+        preparing: false,
     }
 }
 
@@ -115,6 +151,9 @@ fn session_keys(p: &Profile, passphrase: &str) -> Result<(SigningKey, Option<spo
 }
 
 fn profile(app: &App) -> Result<&Profile, UiError> {
+    if app.upgrading.is_some() {
+        return Err(ui_err(Code::NoProfile, "Your blog is being made ready for this version of Spokes. Please wait a moment."));
+    }
     app.profile.as_ref().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))
 }
 
@@ -367,6 +406,46 @@ mod tests {
             // The UI reads errors as `Problem` (ui/src/generated/Problem.ts): so does this test.
             Err(v) => Err(serde_json::from_value::<UiError>(v.clone()).unwrap_or_else(|e| panic!("{v} is not a Problem: {e}"))),
         }
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.path().is_dir() { copy_dir(&e.path(), &to.join(e.file_name())) } else { std::fs::copy(e.path(), to.join(e.file_name())).map(|_| ()).unwrap() }
+        }
+    }
+
+    #[test]
+    fn a_profile_of_an_older_layout_is_upgraded_while_the_window_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("profile");
+        // A profile written by version 1 (layout 1, one drafts document).
+        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/v1/profile"), &profile);
+        assert!(Profile::needs_upgrade(&profile));
+        let state = AppState::new(profile.clone());
+        let app = builder(mock_builder(), state).build(tauri::generate_context!()).unwrap();
+        let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut seen_preparing = false;
+        let o = loop {
+            let o: Overview = call(&w, "get_overview", serde_json::json!({})).unwrap();
+            if !o.preparing {
+                break o;
+            }
+            seen_preparing = true;
+            // Meanwhile other commands say why they wait, in words.
+            let e = call::<Vec<PostSummary>>(&w, "list_posts", serde_json::json!({})).unwrap_err();
+            assert!(e.message.contains("being made ready"), "{}", e.message);
+            assert!(std::time::Instant::now() < deadline, "the upgrade did not end");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(o.has_profile && !o.blog_title.is_empty(), "{o:?}");
+        let posts: Vec<PostSummary> = call(&w, "list_posts", serde_json::json!({})).unwrap();
+        assert!(!posts.is_empty());
+        assert!(profile.join("drafts/index.automerge").is_file() && !Profile::needs_upgrade(&profile));
+        // The fixture is small: the upgrade may end before the first question.
+        eprintln!("the window saw the upgrade in progress: {seen_preparing}");
     }
 
     #[test]

@@ -14,6 +14,8 @@ export interface Overview {
   fingerprint: string; local_blog_url: string | null; spokes: SpokeEntry[]; blog_id: string;
   /** Unpublishing deletes a post's words from the spokes (the blog is one document per post). */
   documents_per_post: boolean;
+  /** The profile is being upgraded from an older layout: ask again shortly. */
+  preparing: boolean;
 }
 export interface Post {
   id: string; title: string; body: string; slug: string; tags: string[];

@@ -10,7 +10,18 @@ applyTheme(savedTheme());
 async function start() {
   mark("script");
   try {
-    const o = await api.overview();
+    let o = await api.overview();
+    if (o.preparing) {
+      // Once, after an update, for a profile of an older layout: seconds for a large blog.
+      root.replaceChildren(h("div", { class: "center" }, h("div", { class: "card", role: "status" },
+        h("h1", {}, "Getting your blog ready"),
+        h("p", {}, "This version of Spokes keeps each post on its own, so large blogs open at once. Moving your posts happens once and can take a minute for a blog of thousands of posts. Nothing is sent anywhere."),
+        h("progress", { "aria-label": "Moving your posts" }))));
+      while (o.preparing) {
+        await new Promise((done) => setTimeout(done, 500));
+        o = await api.overview();
+      }
+    }
     mark("overview");
     if (!o.has_profile) return onboarding();
     // Writing needs no key: the passphrase is asked for the first time the writer publishes.

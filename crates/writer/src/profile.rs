@@ -349,6 +349,15 @@ impl Profile {
         Ok(p)
     }
 
+    /// Whether opening the profile in `dir` upgrades it from an older layout (reads only
+    /// `profile.json`; `false` when there is none or it cannot be read). An upgrade from
+    /// layout 3 or earlier splits the drafts: seconds for a large blog.
+    pub fn needs_upgrade(dir: &Path) -> bool {
+        let Ok(bytes) = std::fs::read(dir.join("profile.json")) else { return false };
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        v.get("version").and_then(|v| v.as_u64()).is_some_and(|v| v < u64::from(PROFILE_VERSION))
+    }
+
     /// Opens an existing profile.
     pub fn open(dir: &Path) -> Result<Profile, ProfileError> {
         let path = dir.join("profile.json");

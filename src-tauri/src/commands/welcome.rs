@@ -6,7 +6,9 @@ use super::*;
 /// Which screen to show.
 #[tauri::command]
 pub async fn get_overview(state: tauri::State<'_, AppState>) -> Result<Overview, UiError> {
-    Ok(overview(&*state.0.lock().await))
+    let mut app = state.0.lock().await;
+    app.settle();
+    Ok(overview(&app))
 }
 
 /// Creates the identity and blog, and unlocks the key for this session.
@@ -29,7 +31,9 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
     (app.key, app.opening) = (Some(keys.0), keys.1);
     drop(app);
     upgrade_in_background(&state).await?;
-    Ok(overview(&*state.0.lock().await))
+    let mut app = state.0.lock().await;
+    app.settle();
+    Ok(overview(&app))
 }
 
 /// Unlocks the signing key with the passphrase.
@@ -40,7 +44,9 @@ pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Re
     (app.key, app.opening) = (Some(key), opening);
     drop(app);
     upgrade_in_background(&state).await?;
-    Ok(overview(&*state.0.lock().await))
+    let mut app = state.0.lock().await;
+    app.settle();
+    Ok(overview(&app))
 }
 
 /// Once the key is unlocked: moves a version 1 blog to one document per post and sends it to
@@ -120,7 +126,9 @@ pub async fn restore_blog(state: tauri::State<'_, AppState>, recovery_path: Stri
     (app.key, app.opening) = (Some(key), opening);
     drop(app);
     upgrade_in_background(&state).await?;
-    Ok(overview(&*state.0.lock().await))
+    let mut app = state.0.lock().await;
+    app.settle();
+    Ok(overview(&app))
 }
 
 /// The printable recovery sheet, a whole HTML page.
