@@ -394,6 +394,10 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKES_LOG").unwrap_or_else(|_| "error,automerge=off".into())).with_writer(std::io::stderr).init();
     let cli = Cli::parse();
     let dir = cli.profile.clone().unwrap_or_else(spokes_writer::default_profile_dir);
+    if Profile::needs_upgrade(&dir) {
+        // The first open after an update moves the drafts to one document per post.
+        eprintln!("Getting your blog ready for this version of Spokes (once; a minute for a blog of thousands of posts)…");
+    }
     let mut exit = std::process::ExitCode::SUCCESS;
     match &cli.cmd {
         Cmd::Init { name, key, title, description, language, handle } => {
