@@ -132,7 +132,7 @@ fn overview(app: &App) -> Overview {
         has_profile: true,
         unlocked: app.key.is_some(),
         name: p.name().to_owned(),
-        blog_title: p.settings_quick().map(|s| s.title).unwrap_or_default(),
+        blog_title: p.settings().map(|s| s.title).unwrap_or_default(),
         fingerprint: fp,
         local_blog_url: app.local.as_ref().map(|l| format!("{}/b/{}/", l.url, p.blog_id())),
         spokes: p.spokes().to_vec(),

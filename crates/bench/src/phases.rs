@@ -328,7 +328,7 @@ pub fn docs_open(work: &Path) -> Result<Value> {
     let p = Profile::open(&dir).context("run docs-build first")?;
     let posts = p.posts()?;
     let newest = posts.first().map(|s| s.post.id.clone()).unwrap_or_default();
-    let shown = p.post_quick(&newest)?.context("the newest post")?;
+    let shown = p.draft(&newest)?.context("the newest post")?;
     let open = t.elapsed();
     let t = Instant::now();
     let len = spokes_core::edit::utf16_len(&shown.body);

@@ -108,7 +108,7 @@ impl Profile {
     /// Where an export would go in `folder` unless the writer chooses:
     /// `{slug of the title}-{YYYY-MM-DD}.tar.gz` (`-2`, `-3`… if one is there already).
     pub fn suggested_archive_path(&self, folder: &Path) -> Result<std::path::PathBuf, ProfileError> {
-        let title = self.settings_quick()?.title;
+        let title = self.settings()?.title;
         let base = format!("{}-{}", spokes_core::doc::slugify(if title.trim().is_empty() { "blog" } else { &title }), chrono::Utc::now().format("%Y-%m-%d"));
         Ok(crate::fsutil::unique_path(folder, &base, "tar.gz"))
     }

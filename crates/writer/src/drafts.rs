@@ -318,17 +318,17 @@ impl Profile {
             None => self.with_index(|i| Ok(i.post_ids()))?,
         };
         let published: Vec<(String, Option<Post>)> = self.with_blog(|b| Ok(ids.iter().map(|id| (id.clone(), b.post(id))).collect()))?;
+        // Each post's `updated` and `published_updated` as the index has them, read once.
+        let stamps: Vec<(Option<String>, Option<String>)> = self.with_index(|i| Ok(ids.iter().map(|id| (i.post_field(id, "updated"), i.post_field(id, PUBLISHED_UPDATED))).collect()))?;
         let mut marks = Vec::new();
-        for (id, p) in published {
+        for ((id, p), (updated, published_updated)) in published.into_iter().zip(stamps) {
             let Some(p) = p.filter(|p| p.state == PostState::Published) else {
                 marks.push((id, None));
                 continue;
             };
             let Some(d) = self.draft(&id)? else { continue };
-            let same = d.title == p.title && d.body == p.body && d.tags == p.tags && d.slug == p.slug;
-            let updated = self.with_index(|i| Ok(i.post_field(&id, "updated")))?;
             // Published but changed since: shown, and `published_updated` left as it was.
-            let mark = if same { updated } else { self.with_index(|i| Ok(i.post_field(&id, PUBLISHED_UPDATED)))?.or(Some(String::new())) };
+            let mark = if crate::received::same_words(&d, &p) { updated } else { published_updated.or(Some(String::new())) };
             marks.push((id, mark));
         }
         self.mark_published(&marks)
@@ -344,8 +344,6 @@ impl Profile {
                 Err(source) => Err(ProfileError::Io { path: p, source }),
             }
         };
-        // The index is written out first, so the files hold all of it.
-        self.docs.compact(Which::Index)?;
         let mut b = Bundle { index: (read(self.path(Which::Index.file()))?, read(self.path(Which::Index.log_file()))?), posts: BTreeMap::new() };
         for id in self.with_index(|i| Ok(i.post_ids()))? {
             let Ok((base, log)) = self.docs.post_paths(&id) else { continue };
@@ -526,7 +524,7 @@ impl Profile {
                 && let Some(p) = b.post(&old_id).filter(|p| p.state == PostState::Published)
             {
                 index.set_post_field(&post.id, PUBLISHED, "yes")?;
-                if p.title == post.title && p.body == post.body && p.tags == post.tags && p.slug == post.slug
+                if crate::received::same_words(&p, &post)
                     && let Some(u) = index.post_field(&post.id, "updated")
                 {
                     index.set_post_field(&post.id, PUBLISHED_UPDATED, &u)?;

@@ -372,7 +372,7 @@ mod tests {
         let index = || std::fs::read(dir.path().join(SET_IMAGES)).unwrap();
         let written = index();
         let republish = |body: &str| {
-            let mut edited = p.post_quick(&post.id).unwrap().unwrap();
+            let mut edited = p.draft(&post.id).unwrap().unwrap();
             edited.body = body.to_owned();
             p.update_post(&edited).unwrap();
             p.publish_local(&mut key.clone(), Some(std::slice::from_ref(&post.id))).unwrap();

@@ -528,16 +528,6 @@ impl Profile {
         Ok(())
     }
 
-    /// One draft with its text (its document only).
-    pub fn post_quick(&self, id: &str) -> Result<Option<Post>, ProfileError> {
-        self.draft(id)
-    }
-
-    /// Blog settings, from the drafts index.
-    pub fn settings_quick(&self) -> Result<BlogSettings, ProfileError> {
-        self.settings()
-    }
-
     /// All signed statements, in the order they were stored: `statements.json`, then the
     /// lines of `statements.log` it does not hold yet. A last line without its newline (an
     /// append cut short by a crash) is skipped; the next publish signs its heads again.
@@ -1113,7 +1103,7 @@ mod tests {
         // The list read no post's document, and not the blog.
         assert_eq!(fresh.docs.posts_held(), 0);
         assert!(!fresh.docs.is_loaded(Which::Blog));
-        assert_eq!(fresh.post_quick(&a.id).unwrap().map(|p| p.body).as_deref(), Some("first"));
+        assert_eq!(fresh.draft(&a.id).unwrap().map(|p| p.body).as_deref(), Some("first"));
         assert_eq!(fresh.docs.posts_held(), 1);
         // Published: not changed; an edit a moment later (same minute) shows as a change,
         // in this process and in another one.

@@ -47,7 +47,7 @@ struct ReceivedFile {
 }
 
 /// Whether two versions of a post have the same words (title, body, tags, slug).
-fn same_words(a: &spokes_core::Post, b: &spokes_core::Post) -> bool {
+pub(crate) fn same_words(a: &spokes_core::Post, b: &spokes_core::Post) -> bool {
     a.title == b.title && a.body == b.body && a.tags == b.tags && a.slug == b.slug
 }
 

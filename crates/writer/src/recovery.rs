@@ -120,7 +120,7 @@ impl Profile {
             blog_id: Some(self.blog_id().clone()),
             fingerprint: self.fingerprint().into(),
             name: self.name().into(),
-            title: self.settings_quick()?.title,
+            title: self.settings()?.title,
             created_at: chrono::Utc::now().to_rfc3339(),
             spokes: self.spokes().iter().map(SpokeEntry::spoke_addr).collect(),
             key: String::from_utf8_lossy(&identity.to_armored()).into_owned(),
@@ -327,7 +327,7 @@ impl Profile {
     /// Where the recovery file would go in `folder` unless the writer chooses:
     /// `spokes-recovery-{slug of the title}.json` (`-2`, `-3`… if one is there already).
     pub fn suggested_recovery_path(&self, folder: &Path) -> Result<std::path::PathBuf, ProfileError> {
-        let title = self.settings_quick()?.title;
+        let title = self.settings()?.title;
         let base = format!("spokes-recovery-{}", spokes_core::doc::slugify(if title.trim().is_empty() { "blog" } else { &title }));
         Ok(crate::fsutil::unique_path(folder, &base, "json"))
     }
@@ -425,7 +425,7 @@ mod tests {
         let r = Profile::restore_from_archive(&new_dir, &archive, &recovery, "pw").unwrap();
         assert_eq!(r.fingerprint(), p.fingerprint());
         assert_eq!(r.blog_id(), p.blog_id());
-        assert_eq!(r.post_quick(&draft.id).unwrap().unwrap().body, "Only on my computer.");
+        assert_eq!(r.draft(&draft.id).unwrap().unwrap().body, "Only on my computer.");
         r.verify().unwrap();
         // The new computer signs with a key of its own, under the same fingerprint.
         let mut key = r.unlock("pw").unwrap();

@@ -54,7 +54,7 @@ pub async fn new_post(state: tauri::State<'_, AppState>) -> Result<Post, UiError
 #[tauri::command]
 pub async fn get_post(state: tauri::State<'_, AppState>, id: String) -> Result<Post, UiError> {
     let app = state.0.lock().await;
-    profile(&app)?.post_quick(&id)?.ok_or_else(|| ui_err(Code::NoSuchPost, "That post no longer exists."))
+    profile(&app)?.draft(&id)?.ok_or_else(|| ui_err(Code::NoSuchPost, "That post no longer exists."))
 }
 
 /// Autosave from the editor: the splices typed since the last save (UTF-16 code units, in
