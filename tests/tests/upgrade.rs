@@ -243,3 +243,59 @@ fn an_upgraded_profile_exports_its_set_and_restores_from_the_archive() {
     assert!(!out.status.success() && err.contains("does not verify"), "{err}");
     assert!(!refused.join("profile.json").exists(), "nothing was written");
 }
+
+/// The post list as `spokes list --json` prints it: (title, published, changed since
+/// published, state, tags), by title.
+fn listed(json: &str) -> std::collections::BTreeMap<String, (bool, bool, String, Vec<String>)> {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let p = &s["post"];
+            let tags = p["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_owned()).collect();
+            (p["title"].as_str().unwrap().to_owned(), (s["published"].as_bool().unwrap(), s["changed_since_published"].as_bool().unwrap(), p["state"].as_str().unwrap().to_owned(), tags))
+        })
+        .collect()
+}
+
+#[test]
+fn a_layout_4_profile_moves_its_post_list_out_of_the_drafts_index() {
+    // Made by tests/fixtures/layout4/make.sh with the build before the list moved.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/layout4");
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("profile");
+    copy_dir(&fixture.join("profile"), &w);
+    let before = listed(&std::fs::read_to_string(fixture.join("list.json")).unwrap());
+    assert_eq!(before.len(), 4, "the fixture lists four posts (one more is in the bin)");
+    // The first command builds the list from the index: the same posts, marks and tags.
+    let now = listed(&spokes_ok(&w, FIXTURE_PASS, &["list", "--json"]));
+    assert_eq!(now, before);
+    assert!(w.join("drafts/list.sqlite").is_file());
+    let meta = std::fs::read_to_string(w.join("profile.json")).unwrap();
+    assert!(meta.contains(&format!("\"version\": {}", spokes_writer::profile::PROFILE_VERSION)), "{meta}");
+    // An edit shows as a change, and the binned post comes back from the bin.
+    let p = spokes_writer::Profile::open(&w).unwrap();
+    let id = |title: &str| p.posts().unwrap().into_iter().find(|s| s.post.title == title).unwrap().post.id;
+    let kept = id("Kept");
+    spokes_ok(&w, FIXTURE_PASS, &["edit", &kept, "--body", "Marmalade, and more."]);
+    // The binned post: the one post document the list does not show.
+    let shown: Vec<String> = p.posts().unwrap().into_iter().map(|s| s.post.id).collect();
+    let binned = std::fs::read_dir(w.join("drafts/posts")).unwrap().filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix(".automerge").map(str::to_owned)).find(|id| !shown.contains(id)).unwrap();
+    spokes_ok(&w, FIXTURE_PASS, &["undelete", &binned]);
+    let after = listed(&spokes_ok(&w, FIXTURE_PASS, &["list", "--json"]));
+    assert!(after["Kept"].0 && after["Kept"].1, "Kept: published, changed since: {:?}", after["Kept"]);
+    assert!(after.contains_key("Binned"));
+    // The list is this computer's own and can be lost: it is made again from the post
+    // documents and the published blog, with the same marks.
+    std::fs::remove_file(w.join("drafts/list.sqlite")).unwrap();
+    let _ = std::fs::remove_file(w.join("drafts/list.sqlite-wal"));
+    let _ = std::fs::remove_file(w.join("drafts/list.sqlite-shm"));
+    assert_eq!(listed(&spokes_ok(&w, FIXTURE_PASS, &["list", "--json"])), after);
+    // A list that is not a database is put aside and made again.
+    std::fs::write(w.join("drafts/list.sqlite"), b"this is not a database, only a broken disk's idea of one").unwrap();
+    let _ = std::fs::remove_file(w.join("drafts/list.sqlite-wal"));
+    let _ = std::fs::remove_file(w.join("drafts/list.sqlite-shm"));
+    assert_eq!(listed(&spokes_ok(&w, FIXTURE_PASS, &["list", "--json"])), after);
+    assert!(w.join("drafts/list.sqlite.damaged").is_file());
+}

@@ -1,6 +1,6 @@
 //! spokes-writer: the writer's side of Spokes, shared by the desktop app and the `spokes` CLI.
 //!
-//! A profile is one folder (layout version 4, [`profile::PROFILE_VERSION`]):
+//! A profile is one folder (layout version 5, [`profile::PROFILE_VERSION`]):
 //!
 //! | file | holds |
 //! |---|---|
@@ -8,7 +8,8 @@
 //! | `identity.asc` | the secret key, passphrase-encrypted, ASCII-armored (`profile.json`'s `device_key` names this computer's signing subkey) |
 //! | `certificate.asc` | the public certificate |
 //! | `blog.automerge` | the published blog document (what spokes get) |
-//! | `drafts/index.automerge` | the drafts index: settings and every post without its text ([`drafts`]) |
+//! | `drafts/index.automerge` | the drafts index: the settings, shared by the writer's computers ([`drafts`]) |
+//! | `drafts/list.sqlite` | the post list: every post without its text, what readers see of it, a copy of the settings; this computer's own, made again from the documents if lost ([`list`]) |
 //! | `drafts/posts/<id>.automerge` | one draft per document, with its text; the drafts leave the machine only sealed for the author's other computers (`drafts_sync`) |
 //! | `drafts.automerge.before-layout-4` | a profile upgraded from layout 3: its drafts as they were, one document (kept, never read) |
 //! | `statements.json` | the signed statements as last written whole, JSON array of `SignedStatement` |
@@ -30,6 +31,7 @@ pub mod drafts_sync;
 pub mod fsutil;
 pub mod history;
 pub mod images;
+pub mod list;
 pub mod import;
 pub mod organise;
 pub mod pairing;

@@ -20,10 +20,11 @@ use std::path::{Path, PathBuf};
 /// (`*.automerge.log`) and `posts.snapshot.json`; 3 added `statements.log` (statements signed
 /// since `statements.json` was last written whole); 4 keeps the drafts as an index and one
 /// document per post ([`crate::drafts`]) instead of `drafts.automerge`, and drops
-/// `posts.snapshot.json` (the index is the list). An older profile is upgraded when opened
-/// (layout 3 and earlier: the drafts are split, [`Profile::split_drafts`]), so an older
-/// Spokes refuses it.
-pub const PROFILE_VERSION: u32 = 4;
+/// `posts.snapshot.json` (the index is the list); 5 keeps the post list in
+/// `drafts/list.sqlite` ([`crate::list`]) instead of the index. An older profile is upgraded
+/// when opened (layout 3 and earlier: the drafts are split, [`Profile::split_drafts`];
+/// layout 4: the list is built from the index), so an older Spokes refuses it.
+pub const PROFILE_VERSION: u32 = 5;
 
 /// Statements signed since `statements.json` was last written whole: one JSON
 /// `SignedStatement` per line, each ended by a newline. A publish appends one line instead of
@@ -119,6 +120,9 @@ pub enum ProfileError {
     /// A picture that cannot go into a post (type or size).
     #[error(transparent)]
     Image(#[from] spokes_core::image::ImageError),
+    /// The post list (`drafts/list.sqlite`) could not be used.
+    #[error(transparent)]
+    List(#[from] crate::list::ListError),
 }
 
 impl From<StoreError> for ProfileError {
@@ -155,6 +159,8 @@ impl ProfileError {
             ProfileError::Signing(_) => Code::Signing,
             ProfileError::NoSuchPost(_) => Code::NoSuchPost,
             ProfileError::Image(_) => Code::BadImage,
+            ProfileError::List(crate::list::ListError::Newer { .. }) => Code::NewerVersion,
+            ProfileError::List(_) => Code::Io,
         }
     }
 }
@@ -207,8 +213,8 @@ pub struct PostSummary {
     pub changed_since_published: bool,
 }
 
-/// The post list with the drafts index's heads it was read at.
-type Listed = (Vec<automerge::ChangeHash>, Arc<Vec<PostSummary>>);
+/// The post list with the version of the list it was read at ([`crate::list::PostList::version`]).
+type Listed = ((i64, u64), Arc<Vec<PostSummary>>);
 
 /// An open profile. Its documents are read on first use and then held in memory (see
 /// [`crate::store`]); clones share them.
@@ -225,9 +231,11 @@ pub struct Profile {
     pub(crate) set_cache: Arc<Mutex<Option<crate::sets::OpenedSet>>>,
     /// The set's post documents last read or written ([`crate::sets::PostDocCache`]).
     pub(crate) set_posts: Arc<Mutex<crate::sets::PostDocCache>>,
-    /// The post list as last read from the drafts index, with the index's heads then: read
-    /// again only when the index changed ([`Profile::posts`]).
+    /// The post list as last read, with the list's version then: read again only when the
+    /// list changed ([`Profile::posts`]).
     pub(crate) listed: Arc<Mutex<Option<Listed>>>,
+    /// The post list's rows and the settings' copy (`drafts/list.sqlite`, [`crate::list`]).
+    pub(crate) list: Arc<crate::list::PostList>,
     /// Held while the blog moves to a set of documents
     /// ([`crate::WriterSession::upgrade_if_needed`]), so two tasks never both make one.
     pub(crate) upgrading: Arc<tokio::sync::Mutex<()>>,
@@ -276,7 +284,7 @@ impl Profile {
         let (blog_id, mut blog) = BlogDoc::create_blog(&fp, settings);
         let mut drafts = BlogDoc::create(DocKind::Drafts, &blog_id, &fp, settings);
         let st = Statement::new(blog_id.clone(), &blog.heads()).sign(&mut key).map_err(|e| ProfileError::Signing(e.to_string()))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), listed: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), listed: Arc::default(), list: Arc::new(crate::list::PostList::new(dir)), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -323,7 +331,7 @@ impl Profile {
             DraftsFrom::Opened(plain) => (BlogDoc::create(DocKind::Drafts, &blog_id, &fp, &settings), plain),
         };
         crate::fsutil::private_dir(dir).and_then(|_| std::fs::create_dir_all(dir.join("sync"))).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), listed: Arc::default(), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), listed: Arc::default(), list: Arc::new(crate::list::PostList::new(dir)), upgrading: Arc::default(), meta: Meta { version: PROFILE_VERSION, blog_id, fingerprint: fp, name: name.into(), spokes: vec![], created_at: chrono::Utc::now().to_rfc3339(), device_key: None } };
         p.write("identity.asc", &identity.to_armored())?;
         p.write("certificate.asc", &identity.certificate().to_armored())?;
         p.write("blog.automerge", &blog.save())?;
@@ -373,7 +381,7 @@ impl Profile {
         // Profiles made before drafts were kept private were 0755; other local users must
         // not read the drafts.
         crate::fsutil::private_dir(dir).map_err(io(dir))?;
-        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), listed: Arc::default(), upgrading: Arc::default(), meta };
+        let p = Profile { dir: dir.into(), docs: DocStore::new(dir), images: Arc::default(), set_cache: Arc::default(), set_posts: Arc::default(), listed: Arc::default(), list: Arc::new(crate::list::PostList::new(dir)), upgrading: Arc::default(), meta };
         if upgrade {
             p.upgrade_drafts()?;
             p.save_meta()?;
@@ -477,10 +485,10 @@ impl Profile {
     pub fn save_blog(&self, doc: &mut BlogDoc) -> Result<(), ProfileError> {
         self.with_blog(|b| Ok(b.automerge().merge(doc.automerge()).map(|_| ()).map_err(DocError::from)?))
     }
-    /// Reads the drafts index (if not yet read): what the writing screen needs first. The
-    /// published blog document is read when a publish needs it.
+    /// Opens the post list (building it if it is not): what the writing screen needs first.
+    /// The drafts index and the published blog document are read when a change needs them.
     pub fn preload(&self) -> Result<(), ProfileError> {
-        self.with_index(|_| Ok(()))
+        self.list().map(|_| ())
     }
 
     /// Moves the drafts of a profile of layout 3 or earlier to one document per post
@@ -496,6 +504,11 @@ impl Profile {
         let lock = crate::fsutil::open_private_append(&lock_path).map_err(io(&lock_path))?;
         lock.lock().map_err(io(&lock_path))?;
         if !old.is_file() {
+            // Layout 4: the post list is built from the index's entries.
+            if !self.list.is_built()? {
+                let n = self.build_list_from_index()?;
+                tracing::info!(posts = n, "the post list is now kept apart from the drafts index");
+            }
             return Ok(());
         }
         let mut legacy = self.docs.with(Which::Drafts, |d| Ok::<_, ProfileError>(BlogDoc::from_automerge(d.automerge().fork())?))?;
@@ -680,7 +693,7 @@ impl Profile {
         }
         // The slugs taken, read once: checking each imported post against every other
         // post, one by one, made a large import quadratic.
-        let mut taken: std::collections::HashSet<String> = self.with_index(|i| Ok(i.post_ids().into_iter().filter_map(|p| i.post_slug(&p)).collect()))?;
+        let mut taken = self.list()?.slugs_except("")?;
         for i in &mut parsed {
             i.post.slug = next_free_slug(&taken, &i.post.slug);
             taken.insert(i.post.slug.clone());
@@ -697,20 +710,19 @@ impl Profile {
         Ok(self.listed_posts()?.as_ref().clone())
     }
 
-    /// [`Profile::posts`], shared: read from the index once per state of it.
+    /// [`Profile::posts`], shared: read from the list once per state of it.
     pub(crate) fn listed_posts(&self) -> Result<Arc<Vec<PostSummary>>, ProfileError> {
-        self.with_index(|i| {
-            let heads = i.heads();
-            let mut memo = self.listed.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, list)) = memo.as_ref()
-                && *at == heads
-            {
-                return Ok(list.clone());
-            }
-            let list = Arc::new(crate::drafts::index_summaries(i));
-            *memo = Some((heads, list.clone()));
-            Ok(list)
-        })
+        let list = self.list()?;
+        let at = list.version()?;
+        let mut memo = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, listed)) = memo.as_ref()
+            && *seen == at
+        {
+            return Ok(listed.clone());
+        }
+        let listed = Arc::new(list.summaries()?);
+        *memo = Some((at, listed.clone()));
+        Ok(listed)
     }
 
     /// The newest post not in the bin, with its text (`None` when there is none): what the
@@ -783,8 +795,9 @@ impl Profile {
             let statement = commit_signed(&blog_id, blog, key, &format!("publish {n} posts"))?;
             Ok((n, statement))
         })?;
-        // The list shows each post published as it was read here.
-        let marks = self.with_index(|i| Ok(chosen.iter().map(|p| (p.id.clone(), i.post_field(&p.id, "updated"))).collect::<Vec<_>>()))?;
+        // The list shows each post published as it was read here: an edit made meanwhile
+        // shows as a change.
+        let marks: Vec<(String, Option<String>)> = chosen.iter().map(|p| (p.id.clone(), Some(crate::list::stamp(p)))).collect();
         self.mark_published(&marks)?;
         let committed = statement.is_some();
         if let Some(st) = statement {
@@ -833,9 +846,15 @@ impl Profile {
         Ok(())
     }
 
-    /// Blog settings (kept in the drafts index until published).
+    /// Blog settings (kept in the drafts index until published; read from the list's copy of
+    /// them, see [`crate::list`]).
     pub fn settings(&self) -> Result<BlogSettings, ProfileError> {
-        self.with_index(|d| Ok(d.settings()))
+        if let Some(s) = self.list()?.settings()? {
+            return Ok(s);
+        }
+        let s = self.with_index(|d| Ok(d.settings()))?;
+        self.list.set_settings(&s)?;
+        Ok(s)
     }
 
     /// Changes blog settings (published on the next publish).
@@ -974,9 +993,9 @@ mod tests {
         assert!(p.posts().is_ok());
         // A version-1 profile is upgraded in place; a newer one is refused.
         let meta = std::fs::read_to_string(d.path().join("profile.json")).unwrap();
-        std::fs::write(d.path().join("profile.json"), meta.replace("\"version\": 4", "\"version\": 1")).unwrap();
+        std::fs::write(d.path().join("profile.json"), meta.replace("\"version\": 5", "\"version\": 1")).unwrap();
         Profile::open(d.path()).unwrap();
-        assert!(std::fs::read_to_string(d.path().join("profile.json")).unwrap().contains("\"version\": 4"));
+        assert!(std::fs::read_to_string(d.path().join("profile.json")).unwrap().contains("\"version\": 5"));
         std::fs::write(d.path().join("profile.json"), b"{\"version\": 7}").unwrap();
         assert!(matches!(Profile::open(d.path()), Err(ProfileError::NewerVersion(7))));
     }
@@ -1138,7 +1157,7 @@ mod tests {
         std::fs::write(dir.join("drafts.automerge"), whole.save()).unwrap();
         std::fs::remove_dir_all(dir.join("drafts")).unwrap();
         let meta = std::fs::read_to_string(dir.join("profile.json")).unwrap();
-        std::fs::write(dir.join("profile.json"), meta.replace("\"version\": 4", "\"version\": 3")).unwrap();
+        std::fs::write(dir.join("profile.json"), meta.replace("\"version\": 5", "\"version\": 3")).unwrap();
         (a, b, c)
     }
 
@@ -1147,7 +1166,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let (a, b, c) = layout_3(d.path());
         let p = Profile::open(d.path()).unwrap();
-        assert!(std::fs::read_to_string(d.path().join("profile.json")).unwrap().contains("\"version\": 4"));
+        assert!(std::fs::read_to_string(d.path().join("profile.json")).unwrap().contains("\"version\": 5"));
         assert!(!d.path().join("drafts.automerge").exists());
         assert!(d.path().join("drafts.automerge.before-layout-4").is_file());
         for post in [&a, &b, &c] {
