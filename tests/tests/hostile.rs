@@ -919,3 +919,73 @@ fn a_set_blog_over_a_frame_reaches_a_fresh_spoke_and_a_stranger_that_lacks_it() 
     want.sort();
     assert_eq!(got, want);
 }
+
+/// `spokes/drafts/2` against a spoke process: items sealed by a stranger's key, misnamed
+/// items, items past the blog's limit and wants for items that do not exist. Each bad item is
+/// refused with its code (and recorded), nothing of it is stored, and the writer's own
+/// drafts exchange still works.
+#[test]
+fn draft_items_from_a_stranger_or_past_the_limit_are_refused_and_store_nothing() {
+    use spokes_sync::drafts::{open_items, MAX_ITEMS};
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut s, w, blog, ticket) = published(tmp.path());
+    // A small limit per blog, so that the test can pass it.
+    s.stop();
+    s.configure(|c| c.admission.max_bytes = 256 * 1024);
+    s.start();
+    let out = spokes(&w, PASS, &["sync"]);
+    assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("Drafts:"), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = |s: &SpokeProc| -> Vec<(String, String, Vec<u8>)> {
+        let db = rusqlite::Connection::open(s.data.join("spoke.db")).unwrap();
+        let mut st = db.prepare("SELECT device, item, hash FROM draft_items ORDER BY device, item").unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let before = rows(&s);
+    assert_eq!(before.len(), 2, "the writer's index and post");
+
+    let author = spokes_writer::Profile::open(&w).unwrap();
+    let cert = author.certificate().unwrap();
+    let mut key = author.unlock(PASS).unwrap();
+    // Mallory, a writer of her own blog: her key seals for the author's certificate.
+    let mallory = tmp.path().join("mallory");
+    spokes_ok(&mallory, PASS, &["init", "--name", "Mallory", "--title", "Not yours"]);
+    let mut mkey = spokes_writer::Profile::open(&mallory).unwrap().unlock(PASS).unwrap();
+    let blog_id: spokes_core::BlogId = blog.parse().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let endpoint = rt.block_on(spokes_sync::net::bind_endpoint(iroh::SecretKey::generate(), "127.0.0.1:0".parse().unwrap(), vec![])).unwrap();
+    let exchange = |puts: Vec<(String, Vec<u8>)>, wants: Vec<(String, String)>| {
+        rt.block_on(async {
+            let (ex, inventory) = open_items(&endpoint, addr_of(&ticket), &blog_id).await?;
+            ex.finish(&puts, &wants).await.map(|got| (inventory, got))
+        })
+    };
+    let refused = |r: Result<_, spokes_sync::SyncError>| match r {
+        Err(spokes_sync::SyncError::Remote(e)) => e.code,
+        Err(e) => panic!("not a refusal: {e}"),
+        Ok(_) => panic!("accepted"),
+    };
+    let post_id = "ab".repeat(8);
+    // Sealed by a key that is not the author's.
+    let forged = spokes_core::seal::seal(b"spokes drafts bundle v1\n", &cert, &mut mkey).unwrap();
+    assert_eq!(refused(exchange(vec![(post_id.clone(), forged)], vec![])), Code::BadSignature);
+    // A name that is not an item's.
+    let good = spokes_core::seal::seal(b"spokes drafts bundle v1\n", &cert, &mut key).unwrap();
+    assert_eq!(refused(exchange(vec![("../../spoke.db".into(), good.clone())], vec![])), Code::Malformed);
+    // The author's own key, past the blog's limit: 300 KB of noise sealed.
+    let big = spokes_core::seal::seal(noise(300_000, 7).as_bytes(), &cert, &mut key).unwrap();
+    assert_eq!(refused(exchange(vec![(post_id.clone(), big)], vec![])), Code::Quota);
+    // Wants for items that are not there, and a flood of them: nothing comes back, and more
+    // wants than a blog may have items are refused.
+    let (inventory, got) = exchange(vec![], vec![("NOBODY".into(), "index".into()); 100]).unwrap();
+    assert_eq!((inventory.len(), got.len()), (2, 0));
+    let too_many = vec![("NOBODY".to_owned(), "index".to_owned()); MAX_ITEMS + 1];
+    assert_eq!(refused(exchange(vec![], too_many)), Code::Malformed);
+    // Nothing of it was stored; the refusals were recorded; the writer still exchanges.
+    assert_eq!(rows(&s), before);
+    let codes: Vec<String> = s.refusals().into_iter().map(|(c, _)| c).collect();
+    assert!(codes.iter().any(|c| c == "bad-signature") && codes.iter().any(|c| c == "quota"), "{codes:?}");
+    spokes_ok(&w, PASS, &["new", "--title", "After the attack", "--body", "Still writing."]);
+    let out = spokes(&w, PASS, &["sync"]);
+    assert!(out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("Drafts:"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(rows(&s).len(), 3);
+}

@@ -376,8 +376,9 @@ fn two_computers_edit_one_post_offline_and_both_edits_survive() {
     let recovery = tmp.path().join("recovery.json");
     spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
     let db = rusqlite::Connection::open(spoke.data.join("spoke.db")).unwrap();
-    let sealed: Vec<u8> = db.query_row("SELECT sealed FROM sealed_drafts", [], |r| r.get(0)).unwrap();
-    assert!(!sealed.windows(10).any(|w| w == b"Unpublishe"), "the spoke holds only ciphertext");
+    let sealed: Vec<Vec<u8>> = db.prepare("SELECT sealed FROM draft_items").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(sealed.len(), 3, "the index and the two posts, sealed apart");
+    assert!(sealed.iter().all(|s| !s.windows(10).any(|w| w == b"Unpublishe")), "the spoke holds only ciphertext");
     let laptop = tmp.path().join("laptop");
     spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
     let list = spokes_ok(&laptop, PASS, &["list"]);
@@ -477,4 +478,108 @@ fn stock_gnupg_verifies_the_version_2_worked_example() {
     std::fs::write(&altered, std::fs::read_to_string(dir.join("header.txt")).unwrap().replace("leaves: 3", "leaves: 2")).unwrap();
     let out = gpg(&home.0, &["--verify", dir.join("header.asc").to_str().unwrap(), altered.to_str().unwrap()]);
     assert!(!out.status.success(), "gpg accepted an altered header");
+}
+
+/// The sealed draft items a spoke holds: (device, item) → BLAKE3 of the sealed bytes.
+fn draft_items(spoke: &SpokeProc) -> std::collections::BTreeMap<(String, String), Vec<u8>> {
+    let db = rusqlite::Connection::open(spoke.data.join("spoke.db")).unwrap();
+    let mut st = db.prepare("SELECT device, item, hash FROM draft_items").unwrap();
+    st.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// What a profile took from its other computers: (device, item) → hash (its post list).
+fn taken_items(profile: &Path) -> std::collections::BTreeMap<(String, String), String> {
+    let db = rusqlite::Connection::open(profile.join("drafts/list.sqlite")).unwrap();
+    let mut st = db.prepare("SELECT device, item, hash FROM drafts_taken").unwrap();
+    st.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// Draft `n` of a batch: a title and a body with a word only it has.
+fn numbered_draft(desk: &Path, n: usize) -> String {
+    spokes_ok(desk, PASS, &["new", "--title", &format!("Draft number {n}"), "--body", &format!("Words of draft {n}: quokka{n}.")]).trim().to_owned()
+}
+
+#[test]
+fn drafts_travel_by_item_and_a_sync_moves_only_what_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, desk, _) = network(tmp.path(), 1);
+    let spoke = &spokes_[0];
+    let ids: Vec<String> = (0..12).map(|n| numbered_draft(&desk, n)).collect();
+    spokes_ok(&desk, PASS, &["sync"]);
+    let first = draft_items(spoke);
+    assert_eq!(first.len(), 13, "the index and twelve posts: {:?}", first.keys());
+    assert!(ids.iter().all(|id| first.keys().any(|(_, item)| item == id)));
+    // Nothing changed: the next sync leaves nothing new (the same seals stay).
+    spokes_ok(&desk, PASS, &["sync"]);
+    assert_eq!(draft_items(spoke), first, "an unchanged draft was sealed and sent again");
+
+    // A second computer set up from the recovery file takes every item.
+    let recovery = tmp.path().join("recovery.json");
+    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+    let laptop = tmp.path().join("laptop");
+    spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
+    let list = spokes_ok(&laptop, PASS, &["list"]);
+    assert!((0..12).all(|n| list.contains(&format!("Draft number {n}"))), "{list}");
+    let taken = taken_items(&laptop);
+    assert_eq!(taken.len(), 13, "{taken:?}");
+
+    // One draft edited at the desk: one item changes at the spoke, and the laptop takes
+    // that one alone.
+    spokes_ok(&desk, PASS, &["edit", &ids[5], "--body", "Words of draft 5, edited: wombat."]);
+    spokes_ok(&desk, PASS, &["sync"]);
+    let second = draft_items(spoke);
+    let changed: Vec<&(String, String)> = second.keys().filter(|k| first.get(*k) != second.get(*k)).collect();
+    assert_eq!(changed.iter().map(|(_, item)| item.as_str()).collect::<Vec<_>>(), [ids[5].as_str()], "only the edited post was left again");
+    spokes_ok(&laptop, PASS, &["sync"]);
+    assert_eq!(draft_body(&laptop, &ids[5]), "Words of draft 5, edited: wombat.");
+    let retaken = taken_items(&laptop);
+    let moved: Vec<&(String, String)> = retaken.keys().filter(|k| taken.get(*k) != retaken.get(*k)).collect();
+    assert_eq!(moved.iter().map(|(_, item)| item.as_str()).collect::<Vec<_>>(), [ids[5].as_str()], "only the edited post was taken again");
+    // The laptop's own items are there too now, and the desk takes its new draft.
+    let from_laptop = numbered_draft(&laptop, 99);
+    spokes_ok(&laptop, PASS, &["sync"]);
+    spokes_ok(&desk, PASS, &["sync"]);
+    assert_eq!(draft_body(&desk, &from_laptop), "Words of draft 99: quokka99.");
+    // The posts the laptop took stand as the desk left them: it left only its index and
+    // its new draft.
+    let desk_device = &first.keys().next().unwrap().0;
+    let laptop_items: Vec<String> = draft_items(spoke).into_keys().filter(|(d, _)| d != desk_device).map(|(_, item)| item).collect();
+    assert_eq!(laptop_items.len(), 2, "{laptop_items:?} ids {ids:?}");
+    assert!(laptop_items.contains(&"index".to_owned()) && laptop_items.contains(&from_laptop), "{laptop_items:?}");
+    // Every item is ciphertext to the spoke.
+    let db = rusqlite::Connection::open(spoke.data.join("spoke.db")).unwrap();
+    let sealed: Vec<Vec<u8>> = db.prepare("SELECT sealed FROM draft_items").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert!(sealed.len() > 13 && sealed.iter().all(|s| !s.windows(6).any(|w| w == b"quokka" || w == b"wombat")), "the spoke holds only ciphertext");
+}
+
+#[test]
+fn a_spoke_that_speaks_only_the_first_drafts_protocol_still_carries_the_whole_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut spokes_, desk, _) = network(tmp.path(), 1);
+    // The same spoke, answering drafts exchanges as a spoke before `spokes/drafts/2` did.
+    spokes_[0].stop();
+    spokes_[0].start_as("spoke-dishonest", &[("SPOKE_DISHONEST", "old-drafts")]);
+    let id = numbered_draft(&desk, 1);
+    let out = spokes(&desk, PASS, &["sync"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !said.contains("Drafts:"), "{said}");
+    let db = rusqlite::Connection::open(spokes_[0].data.join("spoke.db")).unwrap();
+    let bundles: i64 = db.query_row("SELECT count(*) FROM sealed_drafts", [], |r| r.get(0)).unwrap();
+    let items: i64 = db.query_row("SELECT count(*) FROM draft_items", [], |r| r.get(0)).unwrap();
+    assert_eq!((bundles, items), (1, 0), "one whole bundle, no items");
+    let recovery = tmp.path().join("recovery.json");
+    spokes_ok(&desk, PASS, &["recovery-file", recovery.to_str().unwrap()]);
+    let laptop = tmp.path().join("laptop");
+    spokes_ok(&laptop, PASS, &["restore", "--recovery", recovery.to_str().unwrap()]);
+    assert_eq!(draft_body(&laptop, &id), "Words of draft 1: quokka1.");
+    // Back to a spoke that speaks both: a computer updated first still takes the bundle the
+    // other left, once, and then both exchange items.
+    spokes_[0].stop();
+    spokes_[0].start();
+    spokes_ok(&desk, PASS, &["edit", &id, "--body", "Edited at the desk."]);
+    spokes_ok(&desk, PASS, &["sync"]);
+    let bundles: i64 = db.query_row("SELECT count(*) FROM sealed_drafts", [], |r| r.get(0)).unwrap();
+    assert_eq!(bundles, 0, "the desk's old bundle went when it left items");
+    spokes_ok(&laptop, PASS, &["sync"]);
+    assert_eq!(draft_body(&laptop, &id), "Edited at the desk.");
 }

@@ -25,6 +25,9 @@
 //!   then moved to documents per post (`spokes upgrade`): one edited post
 //!   readable on 3 spokes (p50 under 10 ms) and the bytes sent per spoke (under 20 KB), and
 //!   an unpublished post gone from all (`sets.rs`).
+//! - `drafts-sync`: the drafts of that blog between two computers through a spoke, by item:
+//!   the first exchange, one with nothing changed, one after an edit; a second computer
+//!   restored, then taking one edit (`drafts.rs`).
 //! - `spoke-memory`: one spoke holding 1,000 blogs of 100 posts as sets of documents, idle
 //!   (goal under 500 MB) and after a restart (`memory.rs`).
 //! - `nostr`: the same blog as NIP-23 events to three nostr-rs-relay processes (nostr-sdk),
@@ -45,6 +48,7 @@
 mod app;
 mod attack;
 mod council;
+mod drafts;
 mod large;
 mod memory;
 mod nostr;
@@ -179,7 +183,7 @@ enum Cmd {
     },
 }
 
-const ORDER: [&str; 15] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "set-blog", "spoke-memory", "nostr", "reader", "council-search", "load", "under-attack", "app"];
+const ORDER: [&str; 16] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "set-blog", "drafts-sync", "spoke-memory", "nostr", "reader", "council-search", "load", "under-attack", "app"];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -216,6 +220,7 @@ fn run_one(name: &str, work: &Path, o: &Opts) -> Result<Value> {
         "publish" => phases::publish(o),
         "large-blog" => large::large_blog(work, o),
         "set-blog" => sets::set_blog(work, o),
+        "drafts-sync" => drafts::drafts_sync(work, o),
         "spoke-memory" => memory::spoke_memory(work, o),
         "nostr" => nostr::nostr(work, o),
         "reader" => phases::reader(o),

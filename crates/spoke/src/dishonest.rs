@@ -9,6 +9,7 @@
 //! | `drop-revision` | the document without its newest change |
 //! | `replay-old` | the document as the first signed statement it received names it (the new blog) |
 //! | `malformed-catalog` | council catalogs naming manifests that are not SHA-256 hashes |
+//! | `old-drafts` | nothing tampered: the spoke answers only `spokes/drafts/1`, as a spoke built before `spokes/drafts/2` does |
 //!
 //! A blog kept as a set of documents (`spokes/sync/2`) is tampered with the same way where
 //! the kind applies to it: `alter-text` serves the newest post document with an unsigned
@@ -37,6 +38,8 @@ pub enum Tamper {
     ReplayOld,
     /// Name manifests with garbage in council catalogs.
     MalformedCatalog,
+    /// Answer drafts exchanges only as a spoke before `spokes/drafts/2` did.
+    OldDrafts,
 }
 
 impl Tamper {
@@ -48,6 +51,7 @@ impl Tamper {
             "drop-revision" => Tamper::DropRevision,
             "replay-old" => Tamper::ReplayOld,
             "malformed-catalog" => Tamper::MalformedCatalog,
+            "old-drafts" => Tamper::OldDrafts,
             other => {
                 tracing::error!("SPOKE_DISHONEST={other} is not a kind of tampering; staying honest");
                 return None;
@@ -95,7 +99,7 @@ impl Tamper {
                     replica.doc = d;
                 }
             }
-            Tamper::MalformedCatalog => {}
+            Tamper::MalformedCatalog | Tamper::OldDrafts => {}
             Tamper::ReplayOld => {
                 // The first statement the spoke received: the blog as it was created.
                 let Some(first) = replica.statements.first().and_then(|s| Statement::parse(s.statement.as_bytes()).ok()) else { return };
@@ -129,7 +133,7 @@ impl Tamper {
                     replica.frontier = vec![oldest];
                 }
             }
-            Tamper::AlterText | Tamper::DropRevision | Tamper::MalformedCatalog => {}
+            Tamper::AlterText | Tamper::DropRevision | Tamper::MalformedCatalog | Tamper::OldDrafts => {}
         }
     }
 

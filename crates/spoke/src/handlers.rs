@@ -117,6 +117,19 @@ impl ProtocolHandler for DraftsHandler {
     }
 }
 
+// Answers `spokes/drafts/2`.
+protocol_handler!(DraftItemsHandler);
+
+impl ProtocolHandler for DraftItemsHandler {
+    async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
+        match spokes_sync::drafts::respond_items(self.inner.as_ref(), connection).await {
+            Ok((stored, sent)) => tracing::info!(stored, sent, "drafts items exchange done"),
+            Err(e) => tracing::warn!("drafts items exchange failed: {e}"),
+        }
+        Ok(())
+    }
+}
+
 // Answers `spokes/images/1`.
 protocol_handler!(ImagesHandler);
 
@@ -187,6 +200,52 @@ impl spokes_sync::drafts::DraftsHost for Inner {
             }
         }
         self.store.sealed_drafts(blog, device.as_deref(), spokes_sync::drafts::MAX_DEVICES).map_err(|e| internal(&e))
+    }
+}
+
+impl spokes_sync::drafts::DraftItemsHost for Inner {
+    fn inventory(&self, _peer: &str, blog: &BlogId) -> Result<Vec<spokes_sync::drafts::ItemRef>, RemoteError> {
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
+        let Some(b) = self.store.blog(blog).map_err(|e| internal(&e))? else {
+            return Err(RemoteError::new(Code::NotHosted, "this spoke does not host that blog"));
+        };
+        if b.status != BlogStatus::Active {
+            return Err(RemoteError::new(Code::Suspended, "this blog is suspended on this spoke"));
+        }
+        let v = self.store.draft_inventory(blog, spokes_sync::drafts::MAX_ITEMS).map_err(|e| internal(&e))?;
+        Ok(v.into_iter().map(|(device, item, hash)| spokes_sync::drafts::ItemRef { device, item, hash }).collect())
+    }
+
+    fn put_items(&self, peer: &str, blog: &BlogId, items: &[(String, Vec<u8>)]) -> Result<(), RemoteError> {
+        let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
+        // The inventory was sent only for a hosted, active blog: the certificate is there.
+        let Some(b) = self.store.blog(blog).map_err(|e| internal(&e))? else {
+            return Err(RemoteError::new(Code::NotHosted, "this spoke does not host that blog"));
+        };
+        let mut signed = Vec::with_capacity(items.len());
+        for (item, sealed) in items {
+            match spokes_core::seal::check_sealer(sealed, &b.certificate) {
+                Ok((device, at)) => signed.push((device, item, sealed, at)),
+                Err(e) => {
+                    let _ = self.store.record_refusal(peer, Some(blog), Code::BadSignature, &e.to_string());
+                    return Err(RemoteError::new(Code::BadSignature, e.to_string()));
+                }
+            }
+        }
+        let rows: Vec<crate::store::DraftItemRow> = signed.iter().map(|(device, item, sealed, at)| crate::store::DraftItemRow { device, item, sealed, signed_at: *at }).collect();
+        let limits = crate::store::DraftLimits { max_bytes: self.config.admission.max_bytes, max_items: spokes_sync::drafts::MAX_ITEMS };
+        match self.store.put_draft_items(blog, &rows, limits) {
+            Ok(_) => Ok(()),
+            Err(crate::store::StoreError::Quota(m)) => {
+                let _ = self.store.record_refusal(peer, Some(blog), Code::Quota, &m);
+                Err(RemoteError::new(Code::Quota, m))
+            }
+            Err(e) => Err(internal(&e)),
+        }
+    }
+
+    fn item(&self, blog: &BlogId, device: &str, item: &str) -> Result<Option<Vec<u8>>, RemoteError> {
+        self.store.draft_item(blog, device, item).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))
     }
 }
 

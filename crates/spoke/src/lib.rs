@@ -242,7 +242,8 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         in_step: Mutex::default(),
         council: Mutex::default(),
         #[cfg(feature = "dishonest")]
-        tamper: dishonest::Tamper::from_env(),
+        // Answering only `spokes/drafts/1` is no tampering: the spoke is otherwise honest.
+        tamper: dishonest::Tamper::from_env().filter(|t| *t != dishonest::Tamper::OldDrafts),
         views: RwLock::new(HashMap::new()),
         docs: Mutex::new(HashMap::new()),
         manifests: Mutex::new(HashMap::new()),
@@ -272,8 +273,13 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         .accept(spokes_sync::set::SET_ALPN, SetHandler { inner: inner.clone() })
         .accept(spokes_sync::drafts::DRAFTS_ALPN, DraftsHandler { inner: inner.clone() })
         .accept(spokes_sync::images::IMAGES_ALPN, ImagesHandler { inner: inner.clone() })
-        .accept(council::COUNCIL_ALPN, CouncilHandler { inner: inner.clone() })
-        .spawn();
+        .accept(council::COUNCIL_ALPN, CouncilHandler { inner: inner.clone() });
+    #[cfg(feature = "dishonest")]
+    let old_drafts = std::env::var("SPOKE_DISHONEST").is_ok_and(|v| v == "old-drafts");
+    #[cfg(not(feature = "dishonest"))]
+    let old_drafts = false;
+    let router = if old_drafts { router } else { router.accept(spokes_sync::drafts::DRAFT_ITEMS_ALPN, DraftItemsHandler { inner: inner.clone() }) };
+    let router = router.spawn();
     let app = http::router(http::AppState::new(inner.clone() as Arc<dyn http::SpokeView>));
     let http_task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {

@@ -1,9 +1,10 @@
 //! The spoke's storage: one SQLite database in WAL mode (`spoke.db` in the data folder).
 //!
-//! Schema version 9 (`PRAGMA user_version = 9`; version 1 lacked `sealed_drafts`, version 2
+//! Schema version 10 (`PRAGMA user_version = 10`; version 1 lacked `sealed_drafts`, version 2
 //! lacked `images`, version 3 lacked the council and moderation tables and columns, version 4
 //! `document_increments`, version 5 the set tables, version 6 `set_posts.size`, version 7
-//! `set_posts.listing`, version 8 `set_manifests.base`; all are upgraded on open):
+//! `set_posts.listing`, version 8 `set_manifests.base`, version 9 `draft_items`; all are
+//! upgraded on open):
 //!
 //! | table | holds |
 //! |---|---|
@@ -13,7 +14,8 @@
 //! | `invites` | invite tokens, how many uses each has left, optional expiry (Unix seconds) |
 //! | `sync_states` | persisted Automerge `sync::State` per (peer endpoint, blog) |
 //! | `refusals` | every refused session: time, peer, blog, code, reason |
-//! | `sealed_drafts` | the newest sealed drafts per (blog, device signing key), unreadable here |
+//! | `sealed_drafts` | the newest sealed drafts bundle per (blog, device signing key) left with `spokes/drafts/1`, unreadable here |
+//! | `draft_items` | the newest sealed draft item per (blog, device, item) left with `spokes/drafts/2` (the index or one post), with the BLAKE3 hash of its sealed bytes and when it was sealed, unreadable here |
 //! | `images` | the bytes of images the blog's posts link to, per (blog, image name), checked against the name |
 //! | `dropped_blogs` | blogs the operator dropped: never taken again, hosted or mirrored |
 //! | `blocked_peers` | spokes the operator blocked: no session with them is answered or opened |
@@ -32,7 +34,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Schema version of `spoke.db`.
-pub const STORE_SCHEMA: i64 = 9;
+pub const STORE_SCHEMA: i64 = 10;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +48,32 @@ pub enum StoreError {
     /// Stored data does not parse.
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+    /// Keeping it would pass a limit this spoke keeps per blog.
+    #[error("{0}")]
+    Quota(String),
+}
+
+/// One sealed draft item to keep ([`Store::put_draft_items`]): whose (the device key that
+/// sealed it), which, the seal, and when it was sealed (Unix seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct DraftItemRow<'a> {
+    /// Fingerprint of the sealing device key.
+    pub device: &'a str,
+    /// `index` or a post ID.
+    pub item: &'a str,
+    /// The sealed bytes.
+    pub sealed: &'a [u8],
+    /// When it was sealed.
+    pub signed_at: i64,
+}
+
+/// What a spoke keeps of one blog's sealed drafts ([`Store::put_draft_items`]).
+#[derive(Debug, Clone, Copy)]
+pub struct DraftLimits {
+    /// Bytes of seals, every device's bundles and items together (0: no limit).
+    pub max_bytes: u64,
+    /// Items, every device's together.
+    pub max_items: usize,
 }
 
 /// Whether readers are shown a blog: `active`, or `suspended` by the operator (held, not
@@ -400,6 +428,23 @@ impl Store {
                  COMMIT;",
             )?;
         }
+        if version < 10 {
+            // Drafts by item (`spokes/drafts/2`): each device's index and posts sealed apart,
+            // so that a sync moves only what changed.
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS draft_items(
+                    blog_id TEXT NOT NULL REFERENCES blogs(blog_id) ON DELETE CASCADE,
+                    device TEXT NOT NULL,
+                    item TEXT NOT NULL,
+                    hash BLOB NOT NULL,
+                    sealed BLOB NOT NULL,
+                    signed_at INTEGER NOT NULL,
+                    PRIMARY KEY(blog_id, device, item));
+                 PRAGMA user_version = 10;
+                 COMMIT;",
+            )?;
+        }
         Ok(Store { conn: Mutex::new(conn), certs: Mutex::default() })
     }
 
@@ -630,17 +675,94 @@ impl Store {
         Ok(())
     }
 
-    /// The sealed drafts of every device of `blog_id` except `except`, newest first, at most `limit`.
-    /// Deletes the sealed drafts of the devices `fingerprints` (declared lost or stolen).
+    /// Deletes the sealed drafts (bundles and items) of the devices `fingerprints` (declared
+    /// lost or stolen).
     pub fn drop_sealed_drafts(&self, blog_id: &BlogId, fingerprints: &[String]) -> Result<usize, StoreError> {
         let conn = self.conn();
         let mut n = 0;
         for fp in fingerprints {
             n += conn.execute("DELETE FROM sealed_drafts WHERE blog_id = ?1 AND device = ?2", params![blog_id.as_str(), fp])?;
+            n += conn.execute("DELETE FROM draft_items WHERE blog_id = ?1 AND device = ?2", params![blog_id.as_str(), fp])?;
         }
         Ok(n)
     }
 
+    /// Keeps each of `items` as its device's item of `blog_id`, in one transaction, unless a
+    /// seal that device made later is stored already (`signed_at`, seconds), and deletes
+    /// those devices' `spokes/drafts/1` bundles (they have moved on). Refuses the whole batch
+    /// ([`StoreError::Quota`]) when the blog's sealed drafts would pass `limits`. Returns how
+    /// many were kept.
+    pub fn put_draft_items(&self, blog_id: &BlogId, items: &[DraftItemRow<'_>], limits: DraftLimits) -> Result<usize, StoreError> {
+        let DraftLimits { max_bytes, max_items } = limits;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let b = blog_id.as_str();
+        // The totals once per batch, then each row's change to them.
+        let (mut count, mut bytes): (i64, i64) = tx.query_row("SELECT count(*), coalesce(sum(length(sealed)), 0) FROM draft_items WHERE blog_id = ?1", params![b], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let bundles: i64 = tx.query_row("SELECT coalesce(sum(length(sealed)), 0) FROM sealed_drafts WHERE blog_id = ?1", params![b], |r| r.get(0))?;
+        bytes += bundles;
+        let mut kept = 0;
+        let mut devices = std::collections::BTreeSet::new();
+        {
+            let mut old = tx.prepare_cached("SELECT length(sealed) FROM draft_items WHERE blog_id = ?1 AND device = ?2 AND item = ?3")?;
+            let mut put = tx.prepare_cached(
+                "INSERT INTO draft_items(blog_id, device, item, hash, sealed, signed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(blog_id, device, item) DO UPDATE SET hash = excluded.hash, sealed = excluded.sealed, signed_at = excluded.signed_at
+                 WHERE excluded.signed_at >= draft_items.signed_at",
+            )?;
+            for r in items {
+                match old.query_row(params![b, r.device, r.item], |x| x.get::<_, i64>(0)).optional()? {
+                    Some(len) => bytes -= len,
+                    None => count += 1,
+                }
+                bytes += r.sealed.len() as i64;
+                if count as usize > max_items {
+                    return Err(StoreError::Quota(format!("this blog's drafts would hold more than {max_items} items here, the most a blog may keep")));
+                }
+                if max_bytes > 0 && bytes as u64 > max_bytes {
+                    return Err(StoreError::Quota(format!("this blog's sealed drafts would pass the {max_bytes} bytes this spoke keeps per blog")));
+                }
+                kept += put.execute(params![b, r.device, r.item, blake3::hash(r.sealed).as_bytes().as_slice(), r.sealed, r.signed_at])?;
+                devices.insert(r.device);
+            }
+        }
+        for d in devices {
+            tx.execute("DELETE FROM sealed_drafts WHERE blog_id = ?1 AND device = ?2", params![b, d])?;
+        }
+        tx.commit()?;
+        Ok(kept)
+    }
+
+    /// Every draft item of `blog_id` as (device, item, BLAKE3 hex of the sealed bytes), with
+    /// each device's `spokes/drafts/1` bundle as the item `bundle`; at most `limit`.
+    pub fn draft_inventory(&self, blog_id: &BlogId, limit: usize) -> Result<Vec<(String, String, String)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached("SELECT device, item, hash FROM draft_items WHERE blog_id = ?1 ORDER BY device, item LIMIT ?2")?;
+        let mut v: Vec<(String, String, String)> = st
+            .query_map(params![blog_id.as_str(), limit as i64], |r| Ok((r.get(0)?, r.get(1)?, hex::encode(r.get::<_, Vec<u8>>(2)?))))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut st = conn.prepare_cached("SELECT device, sealed FROM sealed_drafts WHERE blog_id = ?1 ORDER BY signed_at DESC LIMIT 32")?;
+        for row in st.query_map(params![blog_id.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))? {
+            let (device, sealed) = row?;
+            if v.len() < limit {
+                v.push((device, spokes_sync::drafts::BUNDLE_ITEM.to_owned(), blake3::hash(&sealed).to_hex().to_string()));
+            }
+        }
+        Ok(v)
+    }
+
+    /// The sealed bytes of `device`'s draft `item` of `blog_id` ([`spokes_sync::drafts::BUNDLE_ITEM`]: its
+    /// `spokes/drafts/1` bundle), if held.
+    pub fn draft_item(&self, blog_id: &BlogId, device: &str, item: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let conn = self.conn();
+        Ok(if item == spokes_sync::drafts::BUNDLE_ITEM {
+            conn.query_row("SELECT sealed FROM sealed_drafts WHERE blog_id = ?1 AND device = ?2", params![blog_id.as_str(), device], |r| r.get(0)).optional()?
+        } else {
+            conn.query_row("SELECT sealed FROM draft_items WHERE blog_id = ?1 AND device = ?2 AND item = ?3", params![blog_id.as_str(), device, item], |r| r.get(0)).optional()?
+        })
+    }
+
+    /// The sealed drafts of every device of `blog_id` except `except`, newest first, at most `limit`.
     pub fn sealed_drafts(&self, blog_id: &BlogId, except: Option<&str>, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
         let conn = self.conn();
         let mut st = conn.prepare("SELECT sealed FROM sealed_drafts WHERE blog_id = ?1 AND device IS NOT ?2 ORDER BY signed_at DESC LIMIT ?3")?;
@@ -850,6 +972,7 @@ impl Store {
                       + coalesce((SELECT sum(length(bytes)) FROM document_increments x WHERE x.blog_id = b.blog_id), 0)
                       + coalesce((SELECT sum(length(statement) + length(signature)) FROM statements s WHERE s.blog_id = b.blog_id), 0)
                       + coalesce((SELECT sum(length(sealed)) FROM sealed_drafts d WHERE d.blog_id = b.blog_id), 0)
+                      + coalesce((SELECT sum(length(sealed)) FROM draft_items d WHERE d.blog_id = b.blog_id), 0)
                       + coalesce((SELECT sum(length(bytes)) FROM images i WHERE i.blog_id = b.blog_id), 0)
                       + coalesce((SELECT sum(size) FROM set_posts p WHERE p.blog_id = b.blog_id), 0)
                       + coalesce((SELECT sum(length(manifest)) FROM set_manifests m WHERE m.blog_id = b.blog_id), 0),

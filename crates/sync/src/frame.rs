@@ -62,6 +62,15 @@ pub enum FrameType {
     /// One part of the post documents answering the peer's wants, only on `spokes/sync/2`
     /// ([`crate::set`]): framed as [`FrameType::Changes`].
     PostChanges = 16,
+    /// JSON array of [`crate::drafts::ItemRef`], a part of a spoke's inventory of sealed draft
+    /// items, only on `spokes/drafts/2` ([`crate::drafts`]).
+    DraftInventory = 17,
+    /// One sealed draft item, only on `spokes/drafts/2` ([`crate::drafts`]): to a spoke, the
+    /// item's name (ASCII), a newline, the sealed bytes; from a spoke, the device's
+    /// fingerprint, a newline, the item's name, a newline, the sealed bytes.
+    DraftItem = 18,
+    /// JSON array of `[device, item]` pairs the sender wants, only on `spokes/drafts/2`.
+    DraftWants = 19,
 }
 
 impl FrameType {
@@ -83,6 +92,9 @@ impl FrameType {
             14 => FrameType::Manifests,
             15 => FrameType::Wants,
             16 => FrameType::PostChanges,
+            17 => FrameType::DraftInventory,
+            18 => FrameType::DraftItem,
+            19 => FrameType::DraftWants,
             _ => return None,
         })
     }

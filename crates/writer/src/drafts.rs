@@ -75,8 +75,10 @@ impl Bundle {
             out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
             out.extend_from_slice(bytes);
         };
-        put("index", &self.index.0);
-        put("index.log", &self.index.1);
+        if !self.index.0.is_empty() {
+            put("index", &self.index.0);
+            put("index.log", &self.index.1);
+        }
         for (id, (base, log)) in &self.posts {
             put(&format!("post/{id}"), base);
             put(&format!("post/{id}.log"), log);
@@ -87,8 +89,31 @@ impl Bundle {
     /// Reads a bundle.
     ///
     /// Errors: [`BundleError::Malformed`] for another format, a cut entry, an unknown or
-    /// repeated name, a post ID that is not one, more than [`BUNDLE_MAX_ENTRIES`] entries.
+    /// repeated name, a post ID that is not one, more than [`BUNDLE_MAX_ENTRIES`] entries, no
+    /// document at all. (A bundle made from a computer's draft items may lack the index.)
     pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, BundleError> {
+        let b = Self::parse(bytes)?;
+        if b.index.0.is_empty() && b.posts.is_empty() {
+            return Err(BundleError::Malformed("it holds no document".into()));
+        }
+        Ok(b)
+    }
+
+    /// Reads one draft item of `spokes/drafts/2` ([`Profile::draft_item`]): a bundle holding
+    /// only the document `name` (`index` or a post ID), with its log.
+    ///
+    /// Errors: [`BundleError::Malformed`] as [`Bundle::from_bytes`], and for a bundle holding
+    /// anything but that one document.
+    pub fn from_item(bytes: &[u8], name: &str) -> Result<Bundle, BundleError> {
+        let b = Self::parse(bytes)?;
+        let only = if name == "index" { b.posts.is_empty() && !b.index.0.is_empty() } else { b.index.0.is_empty() && b.index.1.is_empty() && b.posts.len() == 1 && b.posts.contains_key(name) };
+        if !only {
+            return Err(BundleError::Malformed(format!("the item `{}` holds other documents than its own", name.escape_debug())));
+        }
+        Ok(b)
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Bundle, BundleError> {
         let bad = |m: &str| BundleError::Malformed(m.to_owned());
         let mut rest = bytes.strip_prefix(BUNDLE_MAGIC).ok_or_else(|| bad("it does not start as a version 1 bundle"))?;
         let mut b = Bundle::default();
@@ -128,8 +153,8 @@ impl Bundle {
                 }
             }
         }
-        if b.index.0.is_empty() {
-            return Err(bad("it has no index"));
+        if b.index.0.is_empty() && !b.index.1.is_empty() {
+            return Err(bad("the index has a log but no document"));
         }
         if let Some((id, _)) = b.posts.iter().find(|(_, (base, _))| base.is_empty()) {
             return Err(BundleError::Malformed(format!("post {id} has a log but no document")));
@@ -183,6 +208,13 @@ fn put_entry(p: &Profile, id: &str, post: Option<&Post>, deleted_at: Option<&str
         None => p.list()?.remove(id)?,
     }
     Ok(())
+}
+
+/// Heads as text: sorted hex hashes, comma-separated.
+pub(crate) fn heads_text(heads: &[automerge::ChangeHash]) -> String {
+    let mut h: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    h.sort();
+    h.join(",")
 }
 
 fn deleted_at(doc: &BlogDoc, id: &str) -> Option<String> {
@@ -396,6 +428,73 @@ impl Profile {
         Ok(b.to_bytes())
     }
 
+    /// The names of this computer's draft items (`spokes/drafts/2`): `index` and every post
+    /// ID, in the bin too.
+    pub(crate) fn draft_item_names(&self) -> Result<Vec<String>, ProfileError> {
+        let mut names = vec!["index".to_owned()];
+        names.extend(self.list()?.ids()?.into_iter().filter(|id| self.docs.post_exists(id)));
+        Ok(names)
+    }
+
+    /// A stamp of draft item `name`'s files (length and change time of its full save and of
+    /// its log): it differs whenever the document was written. Read without loading it.
+    pub(crate) fn draft_item_stamp(&self, name: &str) -> Result<String, ProfileError> {
+        let (base, log) = self.item_paths(name)?;
+        let part = |p: &std::path::Path| match std::fs::metadata(p) {
+            Ok(m) => {
+                use std::os::unix::fs::MetadataExt;
+                format!("{}:{}.{}", m.len(), m.mtime(), m.mtime_nsec())
+            }
+            Err(_) => "-".to_owned(),
+        };
+        Ok(format!("{}|{}", part(&base), part(&log)))
+    }
+
+    /// The heads of draft item `name`'s document (sorted hex, comma-separated): from `known`
+    /// (item → (file stamp, heads)) while its files keep that stamp, else read from the
+    /// document, and then added to `fresh` as (item, file stamp, heads) to remember.
+    pub(crate) fn draft_item_heads(&self, name: &str, known: &HashMap<String, (String, String)>, fresh: &mut Vec<(String, String, String)>) -> Result<String, ProfileError> {
+        // The stamp before the document: a change between them is read again next time.
+        let stamp = self.draft_item_stamp(name)?;
+        if let Some((s, heads)) = known.get(name)
+            && *s == stamp
+        {
+            return Ok(heads.clone());
+        }
+        let heads = if name == "index" { self.with_index(|i| Ok(i.heads()))? } else { self.docs.with_post(name, None, |d| Ok::<_, ProfileError>(d.heads()))? };
+        let heads = heads_text(&heads);
+        fresh.push((name.to_owned(), stamp, heads.clone()));
+        Ok(heads)
+    }
+
+    fn item_paths(&self, name: &str) -> Result<(std::path::PathBuf, std::path::PathBuf), ProfileError> {
+        if name == "index" {
+            Ok((self.path(Which::Index.file()), self.path(Which::Index.log_file())))
+        } else {
+            Ok(self.docs.post_paths(name)?)
+        }
+    }
+
+    /// Draft item `name` as a bundle holding only its document's files ([`Bundle::from_item`]),
+    /// what is sealed and left with the spokes (its files as on disk).
+    pub(crate) fn draft_item(&self, name: &str) -> Result<Vec<u8>, ProfileError> {
+        let (base, log) = self.item_paths(name)?;
+        let read = |p: std::path::PathBuf| -> Result<Vec<u8>, ProfileError> {
+            match std::fs::read(&p) {
+                Ok(b) => Ok(b),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+                Err(source) => Err(ProfileError::Io { path: p, source }),
+            }
+        };
+        let mut b = Bundle::default();
+        if name == "index" {
+            b.index = (read(base)?, read(log)?);
+        } else {
+            b.posts.insert(name.to_owned(), (read(base)?, read(log)?));
+        }
+        Ok(b.to_bytes())
+    }
+
     /// Takes in another computer's drafts: a bundle, or (from a computer not yet at layout 4)
     /// one whole drafts document. Posts merge field by field and character by character; a
     /// post only there is added. Returns the number of posts that changed here.
@@ -409,10 +508,30 @@ impl Profile {
             return self.take_whole_drafts(doc);
         }
         let bundle = Bundle::from_bytes(plain).map_err(|e| damaged(e.to_string()))?;
-        let mut theirs_index = load_pair(&bundle.index.0, &bundle.index.1).map_err(|e| damaged(format!("the index: {e}")))?;
-        if theirs_index.blog_id().ok().as_ref() != Some(self.blog_id()) {
-            return Err(damaged("the drafts belong to another blog".into()));
-        }
+        self.take_bundle(&bundle)
+    }
+
+    /// Takes in a bundle from another computer: a whole one, or the items of one
+    /// (`spokes/drafts/2`, without the index when it did not change). Returns the number of
+    /// posts that changed here. Errors as [`Profile::take_drafts`].
+    pub(crate) fn take_bundle(&self, bundle: &Bundle) -> Result<usize, ProfileError> {
+        Ok(self.take_bundle_covering(bundle)?.0)
+    }
+
+    /// [`Profile::take_bundle`], also returning the posts whose document here is now exactly
+    /// the bundle's, with those heads ([`heads_text`]): the other computer's copy stands for
+    /// this one's, so this computer need not leave it again ([`crate::drafts_sync`]).
+    pub(crate) fn take_bundle_covering(&self, bundle: &Bundle) -> Result<(usize, Vec<(String, String)>), ProfileError> {
+        let damaged = |m: String| ProfileError::Damaged { path: self.path("drafts"), message: m };
+        let mut theirs_index = if bundle.index.0.is_empty() {
+            None
+        } else {
+            let i = load_pair(&bundle.index.0, &bundle.index.1).map_err(|e| damaged(format!("the index: {e}")))?;
+            if i.blog_id().ok().as_ref() != Some(self.blog_id()) {
+                return Err(damaged("the drafts belong to another blog".into()));
+            }
+            Some(i)
+        };
         // Every post is read before anything is written: one unreadable post takes nothing.
         let mut posts = Vec::with_capacity(bundle.posts.len());
         for (id, (base, log)) in &bundle.posts {
@@ -422,16 +541,28 @@ impl Profile {
             }
             posts.push((id.clone(), d));
         }
-        self.with_index(|mine| {
-            mine.automerge().merge(theirs_index.automerge()).map_err(|e| damaged(format!("merging the index: {e}")))?;
-            Ok(())
-        })?;
+        if let Some(theirs) = theirs_index.as_mut() {
+            self.with_index(|mine| {
+                mine.automerge().merge(theirs.automerge()).map_err(|e| damaged(format!("merging the index: {e}")))?;
+                Ok(())
+            })?;
+        }
         let mut changed = 0;
+        let mut covered = Vec::new();
+        let same = |a: &[automerge::ChangeHash], b: &[automerge::ChangeHash]| {
+            let (mut a, mut b) = (a.to_vec(), b.to_vec());
+            a.sort();
+            b.sort();
+            a == b
+        };
         for (id, mut theirs) in posts {
             let exists = self.docs.post_exists(&id);
             let mine_heads = if exists { self.docs.with_post(&id, None, |d| Ok::<_, ProfileError>(d.heads()))? } else { Vec::new() };
             let their_heads = theirs.heads();
             if exists && their_heads.iter().all(|h| mine_heads.contains(h)) {
+                if same(&mine_heads, &their_heads) {
+                    covered.push((id.clone(), heads_text(&their_heads)));
+                }
                 // Nothing new there (a row a crash left unwritten is written now).
                 if !self.list()?.has(&id)? {
                     let (post, del) = self.docs.with_post(&id, None, |d| Ok::<_, ProfileError>((d.post(&id), deleted_at(d, &id))))?;
@@ -448,7 +579,7 @@ impl Profile {
                 crate::fsutil::write_atomic(&base, &bytes).map_err(|source| ProfileError::Io { path: base, source })?;
                 let _ = std::fs::remove_file(log);
             }
-            let (post, del) = self.docs.with_post(&id, None, |d| {
+            let (post, del, now) = self.docs.with_post(&id, None, |d| {
                 if d.same_origin(&theirs) {
                     d.automerge().merge(theirs.automerge()).map_err(|e| damaged(format!("merging post {id}: {e}")))?;
                 } else if let Some(p) = theirs.post(&id)
@@ -457,12 +588,15 @@ impl Profile {
                     d.put_post(&p)?;
                     d.commit("drafts from another device");
                 }
-                Ok::<_, ProfileError>((d.post(&id), deleted_at(d, &id)))
+                Ok::<_, ProfileError>((d.post(&id), deleted_at(d, &id), d.heads()))
             })?;
             put_entry(self, &id, post.as_ref(), del.as_deref())?;
+            if same(&now, &their_heads) {
+                covered.push((id.clone(), heads_text(&their_heads)));
+            }
             changed += 1;
         }
-        Ok(changed)
+        Ok((changed, covered))
     }
 
     /// Takes in a whole drafts document (layout 3 and earlier): each post newer there, or
@@ -611,7 +745,7 @@ mod tests {
             ("repeated", with(&[entry("index", &index), entry("index", &index)])),
             ("not a post ID", with(&[entry("index", &index), entry("post/../x", b"x")])),
             ("log without document", with(&[entry("index", &index), entry(&format!("post/{}.log", "ab".repeat(8)), b"x")])),
-            ("no index", with(&[])),
+            ("no document", with(&[])),
             ("a length past the end", [BUNDLE_MAGIC.to_vec(), vec![0, 5], b"index".to_vec(), u32::MAX.to_be_bytes().to_vec()].concat()),
             ("unreadable post", with(&[entry("index", &index), entry(&format!("post/{}", "cd".repeat(8)), b"not automerge")])),
         ];

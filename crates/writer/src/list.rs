@@ -13,11 +13,17 @@
 //! not) and `published` (`NULL` while readers do not see the post; else the post's
 //! [`stamp`] when it was last published, `''` when that is not known). The database's
 //! `user_version` is the list's version ([`LIST_VERSION`]); 0 means not built yet.
+//!
+//! Three more tables remember the drafts exchange by item (`spokes/drafts/2`,
+//! [`crate::drafts_sync`]): `drafts_sent` (what this computer left, by its document's heads),
+//! `drafts_taken` (what it took from its other computers) and `item_heads` (each document's
+//! heads as last read, kept while its files are unchanged, so that an exchange reads no
+//! document that did not change). Lost, they cost one exchange of every item again.
 
 use crate::profile::PostSummary;
 use rusqlite::{Connection, OptionalExtension, params};
 use spokes_core::Post;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -261,9 +267,63 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     c.pragma_update(None, "synchronous", "NORMAL")?;
     c.execute_batch(
         "CREATE TABLE IF NOT EXISTS posts (id TEXT PRIMARY KEY NOT NULL, slug TEXT NOT NULL, entry TEXT NOT NULL, deleted_at TEXT, published TEXT) WITHOUT ROWID;
-         CREATE TABLE IF NOT EXISTS settings (one INTEGER PRIMARY KEY CHECK (one = 1), json TEXT NOT NULL);",
+         CREATE TABLE IF NOT EXISTS settings (one INTEGER PRIMARY KEY CHECK (one = 1), json TEXT NOT NULL);
+         CREATE TABLE IF NOT EXISTS drafts_sent (item TEXT PRIMARY KEY NOT NULL, stamp TEXT NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS drafts_taken (device TEXT NOT NULL, item TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (device, item)) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS item_heads (item TEXT PRIMARY KEY NOT NULL, file_stamp TEXT NOT NULL, heads TEXT NOT NULL) WITHOUT ROWID;",
     )?;
     Ok(c)
+}
+
+impl PostList {
+    /// What this computer last left with its spokes as draft items (`spokes/drafts/2`): per
+    /// item, the heads of its document then (sorted hex, comma-separated) and the BLAKE3 hash
+    /// (hex) of the sealed bytes, or `=device:hash` for another computer's item that stands
+    /// for this one's.
+    pub(crate) fn drafts_sent(&self) -> Result<HashMap<String, (String, String)>, ListError> {
+        self.with(|c, _| c.prepare_cached("SELECT item, stamp, hash FROM drafts_sent")?.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?.collect())
+    }
+
+    /// Records items left: (item, heads, hash).
+    pub(crate) fn set_drafts_sent(&self, sent: &[(String, String, String)]) -> Result<(), ListError> {
+        self.put_triples("INSERT OR REPLACE INTO drafts_sent (item, stamp, hash) VALUES (?1, ?2, ?3)", sent)
+    }
+
+    /// Runs `sql` (three parameters) for each of `rows`, in one transaction.
+    fn put_triples(&self, sql: &str, rows: &[(String, String, String)]) -> Result<(), ListError> {
+        self.with(|c, _| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut put = tx.prepare_cached(sql)?;
+                for (a, b, c) in rows {
+                    put.execute(params![a, b, c])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    /// The heads of each draft item's document as last read, with the stamp of its files then
+    /// ([`crate::Profile::draft_item_stamp`]): while the files keep that stamp, the heads are
+    /// known without loading the document.
+    pub(crate) fn item_heads(&self) -> Result<HashMap<String, (String, String)>, ListError> {
+        self.with(|c, _| c.prepare_cached("SELECT item, file_stamp, heads FROM item_heads")?.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?.collect())
+    }
+
+    /// Records heads read: (item, file stamp, heads).
+    pub(crate) fn set_item_heads(&self, rows: &[(String, String, String)]) -> Result<(), ListError> {
+        self.put_triples("INSERT OR REPLACE INTO item_heads (item, file_stamp, heads) VALUES (?1, ?2, ?3)", rows)
+    }
+
+    /// The other devices' items this computer took in last: (device, item) → hash (hex).
+    pub(crate) fn drafts_taken(&self) -> Result<HashMap<(String, String), String>, ListError> {
+        self.with(|c, _| c.prepare_cached("SELECT device, item, hash FROM drafts_taken")?.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?.collect())
+    }
+
+    /// Records items taken in: (device, item, hash).
+    pub(crate) fn set_drafts_taken(&self, taken: &[(String, String, String)]) -> Result<(), ListError> {
+        self.put_triples("INSERT OR REPLACE INTO drafts_taken (device, item, hash) VALUES (?1, ?2, ?3)", taken)
+    }
 }
 
 /// A post without its text, as a row's `entry`.

@@ -215,13 +215,13 @@ impl Profile {
             match pool.session(addr.clone(), Hello::new(blog_id.clone(), None), &mut replica, &mut state, |_, _, _| Ok(())).await {
                 Ok(o) if !o.peer_heads.is_empty() => {
                     // The drafts the writer's computers left there, sealed; none is fine.
-                    sealed.extend(spokes_sync::drafts::exchange(pool.endpoint(), addr, blog_id, None).await.unwrap_or_default());
+                    sealed.extend(crate::drafts_sync::fetch_drafts(pool.endpoint(), addr, blog_id).await);
                     answered.push(t.clone());
                 }
                 Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.label())),
                 Err(SyncError::Remote(e)) if e.code == Code::UnsupportedVersion => match pool.set_session(addr.clone(), None, &mut set, &mut |_: &str| None, |_, _| Ok(())).await {
                     Ok(_) if !set.frontier.is_empty() => {
-                        sealed.extend(spokes_sync::drafts::exchange(pool.endpoint(), addr, blog_id, None).await.unwrap_or_default());
+                        sealed.extend(crate::drafts_sync::fetch_drafts(pool.endpoint(), addr, blog_id).await);
                         answered.push(t.clone());
                     }
                     Ok(_) => failures.push(format!("{}: it holds nothing of this blog", t.label())),
@@ -239,16 +239,16 @@ impl Profile {
         if !failures.is_empty() {
             tracing::warn!("restored from {} spoke(s); not from: {}", answered.len(), failures.join("; "));
         }
-        // Spokes hold the same sealed drafts: each is opened once.
-        sealed.sort();
-        sealed.dedup();
+        // Spokes hold the same sealed drafts: each is opened once (`opened_bundles`).
         let restored = if from_set {
-            Self::restore_set(dir, name, identity, device, passphrase, set, &sealed, spokes)?
+            Self::restore_set(dir, name, identity, device, passphrase, set, sealed, spokes)?
         } else {
             let mut blog = BlogDoc::from_automerge(replica.doc)?;
             let cert = replica.certificate.clone().unwrap_or_else(|| identity.certificate());
-            let drafts = open_drafts(&identity, passphrase, &cert, blog_id, &sealed);
+            let (drafts, taken) = open_drafts(&identity, passphrase, &cert, blog_id, sealed);
             let restored = Self::restore(dir, name, identity, device, passphrase, &mut blog, drafts, &replica.statements, spokes)?;
+            // The next drafts exchange takes only what changed since.
+            restored.note_restored_items(&taken)?;
             // What the spoke knew of the certificate (devices removed elsewhere) is kept.
             if let Some(c) = &replica.certificate {
                 restored.merge_certificate(c)?;
@@ -272,7 +272,7 @@ impl Profile {
     /// archives), signed by this computer's key, and the set is kept as this profile's, so the
     /// next publish goes over `spokes/sync/2` with nothing to send.
     #[allow(clippy::too_many_arguments)]
-    fn restore_set(dir: &Path, name: &str, identity: Identity, device: &str, passphrase: &str, set: SetReplica, sealed: &[Vec<u8>], spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
+    fn restore_set(dir: &Path, name: &str, identity: Identity, device: &str, passphrase: &str, set: SetReplica, sealed: Vec<spokes_sync::drafts::ReceivedItem>, spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
         let blog_id = set.blog_id.clone();
         let damaged = |m: String| ProfileError::Damaged { path: "the spokes' copy of the blog".into(), message: m };
         let verified = VerifiedSet::verify(set, &mut |_: &str| None).map_err(|b| damaged(b.1.message))?;
@@ -283,8 +283,9 @@ impl Profile {
         // Revision by revision, as far back as the spokes keep manifests: the last publishes
         // of each computer stay listed here, for "lost or stolen".
         let received = crate::received::replay_set(&mut blog, &replica)?;
-        let drafts = open_drafts(&identity, passphrase, &cert, &blog_id, sealed);
+        let (drafts, taken) = open_drafts(&identity, passphrase, &cert, &blog_id, sealed);
         let restored = Self::restore(dir, name, identity, device, passphrase, &mut blog, drafts, &[], spokes)?;
+        restored.note_restored_items(&taken)?;
         restored.merge_certificate(&cert)?;
         restored.adopt_set(replica, passphrase)?;
         restored.append_received(received)?;
@@ -306,10 +307,10 @@ impl Profile {
 /// Opens the sealed drafts of the writer's devices ([`DraftsFrom::Opened`]);
 /// [`DraftsFrom::Published`] if none opens (the restored computer then starts its drafts from
 /// the published posts). Drafts of another blog are refused when they are taken in.
-fn open_drafts(identity: &Identity, passphrase: &str, cert: &spokes_core::Certificate, _blog_id: &BlogId, sealed: &[Vec<u8>]) -> DraftsFrom {
-    let Ok(keys) = identity.opening_keys(passphrase) else { return DraftsFrom::Published };
-    let opened: Vec<Vec<u8>> = sealed.iter().filter_map(|blob| spokes_core::seal::open(blob, cert, &keys).ok().map(|(plain, _)| plain)).collect();
-    if opened.is_empty() { DraftsFrom::Published } else { DraftsFrom::Opened(opened) }
+fn open_drafts(identity: &Identity, passphrase: &str, cert: &spokes_core::Certificate, _blog_id: &BlogId, sealed: Vec<spokes_sync::drafts::ReceivedItem>) -> (DraftsFrom, Vec<crate::drafts_sync::Taken>) {
+    let Ok(keys) = identity.opening_keys(passphrase) else { return (DraftsFrom::Published, Vec::new()) };
+    let (opened, taken) = crate::drafts_sync::opened_bundles(sealed, cert, &keys);
+    if opened.is_empty() { (DraftsFrom::Published, taken) } else { (DraftsFrom::Opened(opened), taken) }
 }
 
 /// Where the recovery file goes unless the writer chooses: `$XDG_DOCUMENTS_DIR`, else
@@ -324,6 +325,26 @@ pub fn default_recovery_folder() -> std::path::PathBuf {
 }
 
 impl Profile {
+    /// Records the draft items a restore took in (`taken`), so that the next drafts exchange
+    /// takes only what changed since; a post that came from one computer's item alone is
+    /// exactly that item here, which stands for this computer's until the post changes.
+    fn note_restored_items(&self, taken: &[crate::drafts_sync::Taken]) -> Result<(), ProfileError> {
+        let list = self.list()?;
+        list.set_drafts_taken(taken)?;
+        let mut sources: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (_, item, _) in taken {
+            *sources.entry(item.as_str()).or_default() += 1;
+        }
+        let (known, mut fresh) = (std::collections::HashMap::new(), Vec::new());
+        let mut single = Vec::new();
+        for (item, _) in sources.into_iter().filter(|(item, n)| *n == 1 && spokes_core::manifest::is_post_id(item) && self.docs.post_exists(item)) {
+            single.push((item.to_owned(), self.draft_item_heads(item, &known, &mut fresh)?));
+        }
+        list.set_item_heads(&fresh)?;
+        list.set_drafts_sent(&crate::drafts_sync::covered_items(&single, taken))?;
+        Ok(())
+    }
+
     /// Where the recovery file would go in `folder` unless the writer chooses:
     /// `spokes-recovery-{slug of the title}.json` (`-2`, `-3`… if one is there already).
     pub fn suggested_recovery_path(&self, folder: &Path) -> Result<std::path::PathBuf, ProfileError> {
