@@ -583,3 +583,17 @@ fn a_spoke_that_speaks_only_the_first_drafts_protocol_still_carries_the_whole_bu
     spokes_ok(&laptop, PASS, &["sync"]);
     assert_eq!(draft_body(&laptop, &id), "Edited at the desk.");
 }
+
+#[test]
+fn a_blogs_first_publish_to_a_spoke_leaves_its_drafts_there_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (spokes_, desk, _) = network(tmp.path(), 1);
+    let shown = numbered_draft(&desk, 1);
+    numbered_draft(&desk, 2);
+    // Before the spoke holds the blog, it has nowhere to keep drafts: they are left once the
+    // publish made it hold the blog, with nothing said.
+    let out = spokes(&desk, PASS, &["publish", &shown]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !said.contains("Drafts:"), "{said}");
+    assert_eq!(draft_items(&spokes_[0]).len(), 3, "the index and both posts");
+}

@@ -26,6 +26,9 @@ pub struct DraftsSummary {
     pub bytes_left: u64,
     /// Other computers' items taken in.
     pub items_taken: usize,
+    /// Spokes that do not hold the blog yet (its first publish there had not happened): the
+    /// exchange is worth trying again once it has.
+    pub not_hosted: usize,
     /// Why a spoke or a device's drafts failed, in plain words.
     pub problems: Vec<String>,
 }
@@ -61,8 +64,8 @@ impl Profile {
         // Every spoke at once: one slow spoke does not hold up the others.
         let opened = futures_util::future::join_all(targets.iter().map(|t| async move {
             let r = match t.endpoint_addr() {
-                Ok(addr) => spokes_sync::drafts::open_items(pool.endpoint(), addr, self.blog_id()).await.map_err(|e| (speaks_only_v1(&e), e.to_string())),
-                Err(e) => Err((false, e.to_string())),
+                Ok(addr) => spokes_sync::drafts::open_items(pool.endpoint(), addr, self.blog_id()).await,
+                Err(e) => Err(spokes_sync::SyncError::Connect(e.to_string())),
             };
             (t, r)
         }))
@@ -71,8 +74,13 @@ impl Profile {
         for (t, r) in opened {
             match r {
                 Ok(x) => open.push((t, x)),
-                Err((true, _)) => older.push(t.clone()),
-                Err((false, e)) => summary.problems.push(format!("{}: {e}", t.label())),
+                Err(e) if speaks_only_v1(&e) => older.push(t.clone()),
+                Err(e) => {
+                    if matches!(&e, spokes_sync::SyncError::Remote(r) if r.code == spokes_core::problem::Code::NotHosted) {
+                        summary.not_hosted += 1;
+                    }
+                    summary.problems.push(format!("{}: {e}", t.label()));
+                }
             }
         }
         let mut found = Vec::new();

@@ -290,6 +290,11 @@ impl WriterSession {
             out.summary = Some(self.sync().await?);
         }
         tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "publish: sent");
+        // A blog's first publish to a spoke: its drafts could not be left there before it
+        // held the blog.
+        if matches!(&out.drafts, Some(Ok(d)) if d.not_hosted > 0) {
+            out.drafts = self.exchange_drafts().await;
+        }
         Ok(out)
     }
 
