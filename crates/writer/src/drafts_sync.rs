@@ -10,7 +10,7 @@ use spokes_core::SigningKey;
 use spokes_sync::drafts::ReceivedItem;
 use spokes_sync::peer::ConnectionPool;
 use crate::drafts::Bundle;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What a drafts exchange did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -91,6 +91,18 @@ impl Profile {
             let known = list.item_heads()?;
             let mut fresh = Vec::new();
             let mine = |d: &str| d.eq_ignore_ascii_case(&me);
+            // Each spoke's inventory by item name, so that looking an item up costs the same
+            // in a blog of any size.
+            let by_item: Vec<HashMap<&str, Vec<&spokes_sync::drafts::ItemRef>>> = open
+                .iter()
+                .map(|(_, (_, inv))| {
+                    let mut m: HashMap<&str, Vec<&spokes_sync::drafts::ItemRef>> = HashMap::with_capacity(inv.len());
+                    for r in inv {
+                        m.entry(r.item.as_str()).or_default().push(r);
+                    }
+                    m
+                })
+                .collect();
             // What to leave: an item whose document changed since it was last left, or that a
             // spoke does not hold as it was left.
             let mut to_seal = Vec::new();
@@ -106,12 +118,13 @@ impl Profile {
                     Some((device, _)) => r.device.eq_ignore_ascii_case(device),
                     None => mine(&r.device) && r.hash == h,
                 };
-                let held_everywhere = last.is_some_and(|(s, h)| *s == heads && open.iter().all(|(_, (_, inv))| inv.iter().any(|r| r.item == name && holds(r, h))));
+                let held_everywhere = last.is_some_and(|(s, h)| *s == heads && by_item.iter().all(|m| m.get(name.as_str()).is_some_and(|rs| rs.iter().any(|r| holds(r, h)))));
                 if held_everywhere {
                     continue;
                 }
                 to_seal.push((name, heads));
             }
+            drop(by_item);
             let (puts, newly_sent) = self.seal_items(to_seal, &cert, key)?;
             // What to take: each other computer's item in a form not taken yet, from the
             // first spoke that lists it.
@@ -384,10 +397,11 @@ pub(crate) fn opened_bundles(found: Vec<ReceivedItem>, cert: &spokes_core::Certi
 /// those heads), the record that that item stands for this computer's: (item, heads,
 /// `=device:hash`).
 pub(crate) fn covered_items(covered: &[(String, String)], records: &[Taken]) -> Vec<(String, String, String)> {
+    let by_item: HashMap<&str, (&str, &str)> = records.iter().map(|(device, item, hash)| (item.as_str(), (device.as_str(), hash.as_str()))).collect();
     covered
         .iter()
         .filter_map(|(item, heads)| {
-            let (device, _, hash) = records.iter().find(|(_, i, _)| i == item)?;
+            let (device, hash) = by_item.get(item.as_str())?;
             Some((item.clone(), heads.clone(), format!("={device}:{hash}")))
         })
         .collect()
