@@ -980,6 +980,9 @@ fn draft_items_from_a_stranger_or_past_the_limit_are_refused_and_store_nothing()
     assert_eq!((inventory.len(), got.len()), (2, 0));
     let too_many = vec![("NOBODY".to_owned(), "index".to_owned()); MAX_ITEMS + 1];
     assert_eq!(refused(exchange(vec![], too_many)), Code::Malformed);
+    // Few wants but long names: three frames of 15 MB, past what the spoke reads of wants.
+    let too_long = vec![("N".repeat(1500), "index".to_owned()); 30_000];
+    assert_eq!(refused(exchange(vec![], too_long)), Code::Malformed);
     // Nothing of it was stored; the refusals were recorded; the writer still exchanges.
     assert_eq!(rows(&s), before);
     let codes: Vec<String> = s.refusals().into_iter().map(|(c, _)| c).collect();

@@ -153,6 +153,9 @@ pub const DRAFT_ITEMS_PROTOCOL: u32 = 2;
 pub const MAX_ITEMS: usize = 2 * 100_000 + 64;
 /// Most entries in one `DraftInventory` or `DraftWants` frame.
 pub const LIST_CHUNK: usize = 10_000;
+/// Most bytes of `DraftWants` frames a spoke reads in one exchange (200,064 wants of two
+/// names each are under 30 MB); more is refused as `malformed`.
+pub const MAX_WANTS_BYTES: usize = 32 << 20;
 /// Most bytes of items one exchange takes from a spoke (the seals of a 10,000-post blog's
 /// drafts are about 50 MB); a spoke that sends more is refused as `too-large`.
 pub const MAX_RECEIVED_BYTES: usize = 1 << 30;
@@ -315,6 +318,7 @@ pub async fn respond_items<H: DraftItemsHost + ?Sized>(host: &H, conn: Connectio
         const BATCH_BYTES: usize = 8 * 1024 * 1024;
         let mut batch: Vec<(String, Vec<u8>)> = Vec::new();
         let mut batch_bytes = 0;
+        let mut wants_bytes = 0;
         loop {
             let f = read_frame(&mut recv).await?;
             match f.typ {
@@ -341,6 +345,10 @@ pub async fn respond_items<H: DraftItemsHost + ?Sized>(host: &H, conn: Connectio
                     }
                 }
                 FrameType::DraftWants => {
+                    wants_bytes += f.payload.len();
+                    if wants_bytes > MAX_WANTS_BYTES {
+                        return Err(refuse(&mut send, RemoteError::new(Code::Malformed, format!("more than {MAX_WANTS_BYTES} bytes of wants"))).await);
+                    }
                     let part: Vec<(String, String)> = match f.parse_json() {
                         Ok(p) => p,
                         Err(e) => return Err(refuse(&mut send, RemoteError::new(Code::Malformed, e.to_string())).await),
