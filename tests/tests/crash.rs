@@ -100,7 +100,7 @@ fn a_spoke_killed_mid_sync_a_hundred_times_loses_nothing() {
 }
 
 #[test]
-fn the_writer_killed_mid_save_and_mid_compaction_a_hundred_times_loses_nothing() {
+fn the_writer_killed_mid_save_a_hundred_times_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let (hosts, w, blog) = network(tmp.path(), 1);
     // Imports of 30 posts each: a save writes each post's document whole (atomically), then

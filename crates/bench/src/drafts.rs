@@ -14,16 +14,6 @@ use spokes_core::edit::Splice;
 use spokes_e2e::{PASS, SpokeProc, spokes_ok};
 use std::time::Instant;
 
-/// Bytes in the files under `dir`, recursively.
-fn folder_bytes(dir: &std::path::Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries.filter_map(Result::ok).map(|e| match e.metadata() {
-        Ok(m) if m.is_dir() => folder_bytes(&e.path()),
-        Ok(m) => m.len(),
-        Err(_) => 0,
-    }).sum()
-}
-
 pub fn drafts_sync(work: &std::path::Path, o: &Opts) -> Result<Value> {
     let tmp = tempfile::tempdir_in(work)?;
     let site = tmp.path().join("old-blog");
@@ -38,7 +28,7 @@ pub fn drafts_sync(work: &std::path::Path, o: &Opts) -> Result<Value> {
     // Signed, then sent without the drafts (which the timed exchanges below leave).
     spokes_ok(&desk, PASS, &["publish", "--offline"]);
     spokes_ok(&desk, PASS, &["sync", "--published-only"]);
-    let drafts_files = folder_bytes(&desk.join("drafts/posts")) + folder_bytes(&desk.join("drafts")) - folder_bytes(&desk.join("drafts/posts"));
+    let drafts_files = crate::memory::folder_bytes(&desk.join("drafts"));
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let profile = spokes_writer::Profile::open(&desk)?;

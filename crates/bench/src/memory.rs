@@ -30,7 +30,7 @@ fn rss_by_kind(pid: u32) -> (u64, u64) {
 }
 
 /// Bytes in the files under `dir`, recursively.
-fn folder_bytes(dir: &Path) -> u64 {
+pub(crate) fn folder_bytes(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     entries
         .filter_map(Result::ok)

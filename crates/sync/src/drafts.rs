@@ -46,10 +46,7 @@ pub trait DraftsHost: Send + Sync + 'static {
 /// Leaves `sealed` (if any) with the spoke at `addr` and returns the other devices' sealed
 /// drafts. Errors: [`SyncError`] (unreachable, timeout, refusal with its code).
 pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId, sealed: Option<Vec<u8>>) -> Result<Vec<Vec<u8>>, SyncError> {
-    let conn = tokio::time::timeout(crate::peer::CONNECT_TIMEOUT, endpoint.connect(addr, DRAFTS_ALPN))
-        .await
-        .map_err(|_| SyncError::Timeout)?
-        .map_err(|e| SyncError::Connect(e.to_string()))?;
+    let conn = crate::peer::dial(endpoint, addr, DRAFTS_ALPN).await?;
     let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, async {
         let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
         write_frame(&mut send, &Frame::json(FrameType::Hello, &DraftsHello { protocol: DRAFTS_PROTOCOL, blog_id: blog_id.clone() })).await?;
@@ -213,10 +210,7 @@ pub struct ItemsExchange {
 /// Errors: [`SyncError`]; a spoke that does not speak version 2 fails to connect
 /// ([`SyncError::Connect`]), and the caller may fall back to [`exchange`].
 pub async fn open_items(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId) -> Result<(ItemsExchange, Vec<ItemRef>), SyncError> {
-    let conn = tokio::time::timeout(crate::peer::CONNECT_TIMEOUT, endpoint.connect(addr, DRAFT_ITEMS_ALPN))
-        .await
-        .map_err(|_| SyncError::Timeout)?
-        .map_err(|e| SyncError::Connect(e.to_string()))?;
+    let conn = crate::peer::dial(endpoint, addr, DRAFT_ITEMS_ALPN).await?;
     let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, async {
         let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
         write_frame(&mut send, &Frame::json(FrameType::Hello, &DraftsHello { protocol: DRAFT_ITEMS_PROTOCOL, blog_id: blog_id.clone() })).await?;

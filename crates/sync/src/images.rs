@@ -139,10 +139,7 @@ async fn receive_images<R: AsyncRead + Unpin>(recv: &mut R, store: &dyn ImageSto
 /// receives those it has of `want` into `store`. Errors: [`SyncError`] (unreachable,
 /// timeout, refusal with its code, an image that does not match its name).
 pub async fn exchange(endpoint: &Endpoint, addr: EndpointAddr, blog_id: &BlogId, store: &dyn ImageStore, have: Vec<ImageName>, want: Vec<ImageName>) -> Result<ImagesOutcome, SyncError> {
-    let conn = tokio::time::timeout(crate::peer::CONNECT_TIMEOUT, endpoint.connect(addr, IMAGES_ALPN))
-        .await
-        .map_err(|_| SyncError::Timeout)?
-        .map_err(|e| SyncError::Connect(e.to_string()))?;
+    let conn = crate::peer::dial(endpoint, addr, IMAGES_ALPN).await?;
     let r = crate::peer::while_moving(&conn, crate::peer::SESSION_IDLE_TIMEOUT, async {
         let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
         let hello = ImagesHello { protocol: IMAGES_PROTOCOL, blog_id: blog_id.clone(), have: distinct(&have).into_iter().take(MAX_NAMES).collect(), want: distinct(&want).into_iter().take(MAX_NAMES).collect() };

@@ -24,6 +24,13 @@ pub const POOLED_ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longest a connection attempt may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Dials `addr` on `alpn`, waiting at most [`CONNECT_TIMEOUT`]. Errors:
+/// [`SyncError::Timeout`], [`SyncError::Connect`] (unreachable, or the peer's TLS refused the
+/// ALPN).
+pub(crate) async fn dial(endpoint: &Endpoint, addr: EndpointAddr, alpn: &[u8]) -> Result<Connection, SyncError> {
+    tokio::time::timeout(CONNECT_TIMEOUT, endpoint.connect(addr, alpn)).await.map_err(|_| SyncError::Timeout)?.map_err(|e| SyncError::Connect(e.to_string()))
+}
+
 /// Runs `session` on `conn` while it makes progress. It is abandoned with
 /// [`SyncError::Timeout`] when no stream data moved on the connection, either way, for
 /// `idle` ([`SESSION_IDLE_TIMEOUT`] in the sessions here; checked every `idle`, so a stall is
@@ -59,10 +66,7 @@ pub async fn initiate<F>(endpoint: &Endpoint, addr: EndpointAddr, hello: Hello, 
 where
     F: FnOnce(&mut Replica, &State, &Outcome) -> Result<(), RemoteError>,
 {
-    let conn = tokio::time::timeout(CONNECT_TIMEOUT, endpoint.connect(addr, ALPN))
-        .await
-        .map_err(|_| SyncError::Timeout)?
-        .map_err(|e| SyncError::Connect(e.to_string()))?;
+    let conn = dial(endpoint, addr, ALPN).await?;
     let hello = hello.with_heads(&replica.doc.get_heads());
     let r = while_moving(&conn, SESSION_IDLE_TIMEOUT, initiate_on(&conn, hello, replica, state, persist)).await;
     conn.close(0u32.into(), b"done");

@@ -768,10 +768,7 @@ pub async fn initiate_set<F>(endpoint: &iroh::Endpoint, addr: iroh::EndpointAddr
 where
     F: FnOnce(&mut SetReplica, &SetOutcome) -> Result<(), RemoteError>,
 {
-    let conn = tokio::time::timeout(crate::peer::CONNECT_TIMEOUT, endpoint.connect(addr, SET_ALPN))
-        .await
-        .map_err(|_| SyncError::Timeout)?
-        .map_err(|e| SyncError::Connect(e.to_string()))?;
+    let conn = crate::peer::dial(endpoint, addr, SET_ALPN).await?;
     let hello = set_hello(replica, token);
     let session = async {
         let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;

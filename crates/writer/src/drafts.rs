@@ -163,6 +163,15 @@ impl Bundle {
     }
 }
 
+/// The bytes of the file at `p`, empty when there is none (a document without a log).
+fn read(p: std::path::PathBuf) -> Result<Vec<u8>, ProfileError> {
+    match std::fs::read(&p) {
+        Ok(b) => Ok(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(ProfileError::Io { path: p, source }),
+    }
+}
+
 /// Loads a document from its full save and log, as the store does.
 fn load_pair(base: &[u8], log: &[u8]) -> Result<BlogDoc, DocError> {
     let mut d = BlogDoc::load(base)?;
@@ -263,8 +272,7 @@ impl Profile {
         let mut rows = Vec::with_capacity(ids.len());
         for id in &ids {
             let (base, log) = self.docs.post_paths(id)?;
-            let read = |p: &std::path::Path| std::fs::read(p).or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(Vec::new()) } else { Err(ProfileError::Io { path: p.into(), source: e }) });
-            let doc = load_pair(&read(&base)?, &read(&log)?).map_err(|e| ProfileError::Damaged { path: base.clone(), message: e.to_string() })?;
+            let doc = load_pair(&read(base.clone())?, &read(log)?).map_err(|e| ProfileError::Damaged { path: base.clone(), message: e.to_string() })?;
             if let Some(post) = doc.post(id) {
                 rows.push((post, deleted_at(&doc, id)));
             }
@@ -410,13 +418,6 @@ impl Profile {
     /// The drafts as a bundle ([`BUNDLE_MAGIC`]): the index's and every post's files as they
     /// are on disk (nothing is loaded).
     pub(crate) fn drafts_bundle(&self) -> Result<Vec<u8>, ProfileError> {
-        let read = |p: std::path::PathBuf| -> Result<Vec<u8>, ProfileError> {
-            match std::fs::read(&p) {
-                Ok(b) => Ok(b),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-                Err(source) => Err(ProfileError::Io { path: p, source }),
-            }
-        };
         let mut b = Bundle { index: (read(self.path(Which::Index.file()))?, read(self.path(Which::Index.log_file()))?), posts: BTreeMap::new() };
         for id in self.list()?.ids()? {
             let Ok((base, log)) = self.docs.post_paths(&id) else { continue };
@@ -479,13 +480,6 @@ impl Profile {
     /// what is sealed and left with the spokes (its files as on disk).
     pub(crate) fn draft_item(&self, name: &str) -> Result<Vec<u8>, ProfileError> {
         let (base, log) = self.item_paths(name)?;
-        let read = |p: std::path::PathBuf| -> Result<Vec<u8>, ProfileError> {
-            match std::fs::read(&p) {
-                Ok(b) => Ok(b),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-                Err(source) => Err(ProfileError::Io { path: p, source }),
-            }
-        };
         let mut b = Bundle::default();
         if name == "index" {
             b.index = (read(base)?, read(log)?);
