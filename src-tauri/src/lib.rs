@@ -211,6 +211,8 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::writing::undo_delete,
         commands::settings::get_settings,
         commands::settings::save_settings,
+        commands::settings::claim_name,
+        commands::settings::release_name,
         commands::settings::identity_details,
         commands::settings::device_publishes,
         commands::settings::remove_device,

@@ -28,7 +28,11 @@ export interface SpokeStatus {
 }
 export interface Revision { heads: string[]; signed_at: number; device_key: string; device?: string | null; post: Post }
 export interface DiffPart { kind: "same" | "added" | "removed"; text: string }
-export interface BlogSettings { title: string; description: string; language: string; handle: string }
+/** The blog's name in its council's domain, signed by its author (only `claimName` changes it). */
+export interface NameBinding { name: string; zone: string; signature: string }
+export interface BlogSettings { title: string; description: string; language: string; handle: string; name?: NameBinding | null }
+/** What claiming a name ended in: `yours`, or taken with free names like it. */
+export interface NameResult { yours: boolean; fqdn: string; alternatives: string[] }
 export interface DeviceKey { fingerprint: string; name?: string | null; created_at: number; revoked_at?: number | null; revocation_reason?: string | null; primary: boolean; lost: boolean }
 /** One publish another computer signed: `index` picks it when that computer is declared lost. */
 export interface DevicePublish { index: number; heads: string[]; signed_at: number; titles: string[] }
@@ -89,6 +93,10 @@ export const api = {
   getSettings: () => invoke<BlogSettings>("get_settings"),
   /** Readers see new settings after the next publish. */
   saveSettings: (settings: BlogSettings) => invoke<Overview>("save_settings", { settings }),
+  /** Claims a name for the blog in its council's domain, then publishes. */
+  claimName: (name: string) => invoke<NameResult>("claim_name", { name }),
+  /** Gives the blog's name up; returns it. */
+  releaseName: () => invoke<string>("release_name"),
   identityDetails: () => invoke<IdentityDetails>("identity_details"),
   /** What another computer published, oldest first. */
   devicePublishes: (fingerprint: string) => invoke<DevicePublish[]>("device_publishes", { fingerprint }),

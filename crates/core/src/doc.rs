@@ -190,6 +190,11 @@ pub struct BlogSettings {
     pub language: String,
     /// Short name readers may know the author by.
     pub handle: String,
+    /// The blog's name in its council's DNS zone, bound to the blog and signed by its author
+    /// ([`crate::names`]); absent until the writer claims one. Stored as its JSON text under
+    /// `settings.name_binding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<crate::names::NameBinding>,
 }
 
 /// Publication state of a post.
@@ -655,6 +660,7 @@ impl BlogDoc {
             description: get_str(&self.doc, &s, "description").unwrap_or_default(),
             language: get_str(&self.doc, &s, "language").unwrap_or_default(),
             handle: get_str(&self.doc, &s, "handle").unwrap_or_default(),
+            name: get_str(&self.doc, &s, "name_binding").and_then(|j| serde_json::from_str(&j).ok()),
         }
     }
 
@@ -673,6 +679,12 @@ impl BlogDoc {
         ] {
             if new != old {
                 self.doc.put(&s, k, new.as_str())?;
+            }
+        }
+        if settings.name != old.name {
+            match &settings.name {
+                Some(n) => self.doc.put(&s, "name_binding", serde_json::to_string(n).unwrap_or_default())?,
+                None => self.doc.delete(&s, "name_binding")?,
             }
         }
         Ok(())

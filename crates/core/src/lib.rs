@@ -29,6 +29,7 @@ pub mod identity;
 pub mod image;
 pub mod manifest;
 pub mod merkle;
+pub mod names;
 pub mod import;
 pub mod postdoc;
 pub mod problem;

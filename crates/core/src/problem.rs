@@ -59,6 +59,14 @@ pub enum Code {
     NotAMember,
     /// The spoke belongs to another council.
     OtherCouncil,
+    /// The blog name is already someone else's (`spokes/name/1`).
+    NameTaken,
+    /// The blog name breaks the rules for names (`spokes_core::names`).
+    BadName,
+    /// The spoke has no council domain to register names in.
+    NoNames,
+    /// The council's name server could not be reached or refused the update.
+    DnsFailed,
 
     // This side's failures to reach a peer (never sent).
     /// The peer could not be reached, or the connection broke.
@@ -162,7 +170,7 @@ impl Code {
     /// Whether the code may be sent in an `Error` frame (docs/formats.md, "Refusal codes").
     /// A peer's code that is not one of these reads as [`Code::Unknown`].
     pub fn is_refusal(self) -> bool {
-        self <= Code::OtherCouncil
+        self <= Code::DnsFailed
     }
 
     /// Whether a spoke's refusal with this code says a signature check failed: tampering, by
@@ -235,8 +243,8 @@ mod tests {
         assert_eq!(serde_json::from_str::<Problem>(r#"{"code":"from-the-future","message":"m"}"#).unwrap().code, Code::Unknown);
         assert!(serde_json::from_str::<Problem>(r#"{"code":7,"message":"m"}"#).is_err());
         let refusals: Vec<&str> = Code::all().filter(|c| c.is_refusal()).map(Code::as_str).collect();
-        assert_eq!(refusals.len(), 21);
-        assert!(!Code::Unknown.is_refusal() && !Code::Connection.is_refusal() && Code::OtherCouncil.is_refusal());
+        assert_eq!(refusals.len(), 25);
+        assert!(!Code::Unknown.is_refusal() && !Code::Connection.is_refusal() && Code::OtherCouncil.is_refusal() && Code::DnsFailed.is_refusal());
     }
 
     /// The UI's TypeScript types are these, generated; `UPDATE_BINDINGS=1` rewrites them.

@@ -19,6 +19,13 @@
 //! max_bytes = 268435456 # per hosted blog: its document, in bytes (0: no limit)
 //! max_sessions_per_hour = 600   # per peer and blog, and per blog for sessions bringing signed changes (0: no limit)
 //! min_free_bytes = 1073741824   # below this much free disk, no new blogs are taken
+//!
+//! [dns]                 # optional: the council's domain, where blogs get names (crate::dns)
+//! zone = "spokes.example"
+//! server = "192.0.2.53:53"
+//! tsig_key = "council"
+//! tsig_secret_file = "council.key"
+//! addresses = ["203.0.113.5"]
 //! ```
 //!
 //! Every field is optional; a missing one takes the default shown.
@@ -61,6 +68,9 @@ pub struct Config {
     /// Who may publish here, and how much.
     #[serde(default)]
     pub admission: AdmissionConfig,
+    /// The council's domain, where blogs get names ([`crate::dns`]); none: no names here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<crate::dns::DnsConfig>,
 }
 
 /// `[council]`.
@@ -160,7 +170,7 @@ fn default_interval() -> u64 {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { version: 1, name: default_name(), http: default_http(), p2p: default_p2p(), public_addrs: vec![], public_url: None, replicate_interval_secs: default_interval(), council: CouncilConfig::default(), admission: AdmissionConfig::default() }
+        Config { version: 1, name: default_name(), http: default_http(), p2p: default_p2p(), public_addrs: vec![], public_url: None, replicate_interval_secs: default_interval(), council: CouncilConfig::default(), admission: AdmissionConfig::default(), dns: None }
     }
 }
 

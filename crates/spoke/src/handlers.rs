@@ -321,3 +321,29 @@ impl council::CouncilHost for Inner {
         tracing::warn!(peer, code = code.as_str(), "council exchange refused: {reason}");
     }
 }
+
+// Answers `spokes/name/1`.
+protocol_handler!(NameHandler);
+
+impl ProtocolHandler for NameHandler {
+    async fn accept(&self, connection: iroh::endpoint::Connection) -> Result<(), AcceptError> {
+        let peer = connection.remote_id().to_string();
+        if self.inner.store.is_blocked(&peer).unwrap_or(false) {
+            connection.close(1u32.into(), b"blocked");
+            return Ok(());
+        }
+        if let Err(e) = spokes_sync::names::respond(self, connection).await {
+            tracing::info!("name request failed: {e}");
+        }
+        Ok(())
+    }
+}
+
+impl spokes_sync::names::NameHost for NameHandler {
+    async fn answer(&self, peer: &str, request: spokes_sync::names::NameRequest) -> Result<spokes_sync::names::NameAnswer, RemoteError> {
+        match &self.inner.naming {
+            Some(n) => n.answer(&self.inner, peer, request).await,
+            None => Err(RemoteError::new(Code::NoNames, "this spoke has no council domain to give blogs names in")),
+        }
+    }
+}

@@ -79,6 +79,15 @@ pub trait SpokeView: Send + Sync + 'static {
     }
     /// Counts a response.
     fn count_response(&self, _status: u16) {}
+    /// The blog whose name is `host` (a request's `Host` header), when it has one here.
+    fn blog_for_host(&self, _host: &str) -> Option<BlogId> {
+        None
+    }
+    /// The address readers should use for `blog` when it has a name here: scheme, name and
+    /// port, no final slash (`http://maria.spokes.example`).
+    fn named_url(&self, _blog: &BlogId) -> Option<String> {
+        None
+    }
     /// A number that changes whenever anything the site shows may have changed (a blog, its
     /// statements, the council); responses are reused while it stays the same.
     fn generation(&self) -> u64 {
@@ -153,8 +162,59 @@ struct ResponseCache {
 }
 
 
-/// The site's routes.
+/// Set on a request that came for a blog's name (`Host: maria.spokes.example`): its pages link
+/// to `/posts/…` on that name rather than to `/b/{blog}/posts/…`.
+#[derive(Clone, Debug)]
+pub struct Named {
+    /// The blog.
+    pub blog: BlogId,
+    /// The `Host` it came for.
+    pub host: String,
+}
+
+/// Before routing: a request for a blog's name is served as `/b/{blog}/…` (`/`, `/posts/SLUG`,
+/// `/feed.atom`, `/images/NAME`, `/bundle.json`), marked [`Named`]; a request for a named
+/// blog's page or feed under `/b/{blog}/` by any other host is sent to the name (308,
+/// permanent).
+async fn by_host(State(s): State<AppState>, mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned).or_else(|| req.uri().host().map(str::to_owned));
+    let path = req.uri().path().to_owned();
+    if let Some(blog) = host.as_deref().and_then(|h| s.spoke.blog_for_host(h)) {
+        let inner = if path == "/" || path.starts_with("/posts/") || path == "/feed.atom" || path.starts_with("/images/") || path == "/bundle.json" { Some(format!("/b/{blog}{path}")) } else { None };
+        if let Some(p) = inner {
+            let q = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+            if let Ok(uri) = format!("{p}{q}").parse() {
+                *req.uri_mut() = uri;
+                req.extensions_mut().insert(Named { blog, host: host.unwrap_or_default() });
+            }
+        }
+        return next.run(req).await;
+    }
+    if let Some(rest) = path.strip_prefix("/b/")
+        && let Some((id, tail)) = rest.split_once('/').or(Some((rest, "")))
+        && (tail.is_empty() || tail.starts_with("posts/") || tail == "feed.atom")
+        && let Ok(blog) = id.parse::<BlogId>()
+        && let Some(base) = s.spoke.named_url(&blog)
+    {
+        return Redirect::permanent(&format!("{base}/{tail}")).into_response();
+    }
+    next.run(req).await
+}
+
+/// Where `blog`'s pages are, as links on a page: `""` on its name, else `/b/{blog}`.
+fn base(named: &Option<axum::Extension<Named>>, blog: &BlogId) -> String {
+    match named {
+        Some(n) if &n.blog == blog => String::new(),
+        _ => format!("/b/{blog}"),
+    }
+}
+
+/// The site's routes, behind [`by_host`].
 pub fn router(state: AppState) -> Router {
+    Router::new().fallback_service(tower::Layer::layer(&axum::middleware::from_fn_with_state(state.clone(), by_host), routes(state)))
+}
+
+fn routes(state: AppState) -> Router {
     Router::new()
         .route("/", get(front))
         .route("/health", get(health))
@@ -226,7 +286,10 @@ async fn cached(State(s): State<AppState>, req: axum::extract::Request, next: ax
     if req.method() != axum::http::Method::GET {
         return next.run(req).await;
     }
-    let key = cache_key(req.uri());
+    let key = cache_key(req.uri()).map(|k| match req.extensions().get::<Named>() {
+        Some(n) => format!("{}{k}", n.host),
+        None => k,
+    });
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     let generation = s.spoke.generation();
     let hit = key.as_ref().and_then(|k| {
@@ -425,8 +488,8 @@ fn find_blog(s: &AppState, id: &str) -> Result<Arc<BlogView>, Response> {
     s.spoke.blog(&id).ok_or_else(|| not_found("This spoke does not host that blog."))
 }
 
-fn verification_note(blog: &BlogView) -> Markup {
-    verification_note_with(blog, &format!("/b/{}/bundle.json", blog.blog_id))
+fn verification_note_at(blog: &BlogView, base: &str) -> Markup {
+    verification_note_with(blog, &format!("{base}/bundle.json"))
 }
 
 async fn front(State(s): State<AppState>) -> Markup {
@@ -458,22 +521,23 @@ async fn front(State(s): State<AppState>) -> Markup {
     })
 }
 
-async fn blog_home(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+async fn blog_home(State(s): State<AppState>, named: Option<axum::Extension<Named>>, Path(id): Path<String>) -> Response {
     let blog = match find_blog(&s, &id) {
         Ok(b) => b,
         Err(r) => return r,
     };
+    let base = base(&named, &blog.blog_id);
     page(blog.title(), html! {
         header {
             h1 { (blog.title()) }
             @if !blog.settings.description.is_empty() { p { (blog.settings.description) } }
-            link rel="alternate" type="application/atom+xml" href=(format!("/b/{}/feed.atom", blog.blog_id));
+            link rel="alternate" type="application/atom+xml" href=(format!("{base}/feed.atom"));
         }
-        (verification_note(&blog))
+        (verification_note_at(&blog, &base))
         @if blog.visible().is_empty() { p { "No posts yet." } }
-        (post_list(&|p| format!("/b/{}/posts/{}", blog.blog_id, p.slug), &blog.visible()))
+        (post_list(&|p| format!("{base}/posts/{}", p.slug), &blog.visible()))
         (also_at_note(&also_at(&s.spoke.members(), &blog, None)))
-        footer { a href=(format!("/b/{}/feed.atom", blog.blog_id)) { "Atom feed" } " · " a href="/" { (s.spoke.name()) } }
+        footer { a href=(format!("{base}/feed.atom")) { "Atom feed" } @if named.is_none() { " · " a href="/" { (s.spoke.name()) } } }
     })
     .into_response()
 }
@@ -502,21 +566,22 @@ async fn image(State(s): State<AppState>, Path((id, name)): Path<(String, String
     }
 }
 
-async fn post_page(State(s): State<AppState>, Path((id, slug)): Path<(String, String)>) -> Response {
+async fn post_page(State(s): State<AppState>, named: Option<axum::Extension<Named>>, Path((id, slug)): Path<(String, String)>) -> Response {
     let blog = match find_blog(&s, &id) {
         Ok(b) => b,
         Err(r) => return r,
     };
     let Some(p) = blog.post(&slug) else { return not_found("There is no post at this address.") };
     let Some(body) = s.spoke.body(&blog, p) else { return changing() };
+    let base = base(&named, &blog.blog_id);
     page(&format!("{} · {}", p.title, blog.title()), html! {
-        nav { a href=(format!("/b/{}/", blog.blog_id)) { "← " (blog.title()) } }
+        nav { a href=(format!("{base}/")) { "← " (blog.title()) } }
         article {
             h1 { (p.title) }
             p.meta { (date(&p.date)) @for t in &p.tags { " " span.tag { (t) } } }
             div.body { (PreEscaped(&body.html)) }
         }
-        (verification_note(&blog))
+        (verification_note_at(&blog, &base))
         (also_at_note(&also_at(&s.spoke.members(), &blog, Some(p))))
     })
     .into_response()
@@ -526,18 +591,15 @@ fn feed(title: &str, id: &str, self_url: &str, entries: Vec<Entry>, related: &[S
     ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], feed_xml(title, id, self_url, entries, related)).into_response()
 }
 
-fn entry(s: &AppState, blog: &BlogView, p: &PostView) -> Entry {
-    entry_with(blog, p, s.spoke.body(blog, p).as_deref(), &format!("/b/{}/posts/{}", blog.blog_id, p.slug))
-}
-
-async fn blog_feed(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+async fn blog_feed(State(s): State<AppState>, named: Option<axum::Extension<Named>>, Path(id): Path<String>) -> Response {
     let blog = match find_blog(&s, &id) {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let entries = blog.visible().into_iter().take(FEED_ENTRIES).map(|p| entry(&s, &blog, p)).collect();
+    let base = base(&named, &blog.blog_id);
+    let entries = blog.visible().into_iter().take(FEED_ENTRIES).map(|p| entry_with(&blog, p, s.spoke.body(&blog, p).as_deref(), &format!("{base}/posts/{}", p.slug))).collect();
     let related: Vec<String> = also_at(&s.spoke.members(), &blog, None).into_iter().filter_map(|(_, u)| u.map(|u| format!("{u}feed.atom"))).collect();
-    feed(blog.title(), &format!("urn:spokes:{}", blog.blog_id), &format!("/b/{}/feed.atom", blog.blog_id), entries, &related)
+    feed(blog.title(), &format!("urn:spokes:{}", blog.blog_id), &format!("{base}/feed.atom"), entries, &related)
 }
 
 async fn front_feed(State(s): State<AppState>) -> Response {

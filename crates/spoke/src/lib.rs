@@ -21,6 +21,8 @@
 mod admin;
 mod handlers;
 mod listing;
+pub mod dns;
+mod naming;
 mod loops;
 mod serving;
 mod sets;
@@ -152,6 +154,8 @@ struct Inner {
     /// pages link to the members' sites, so it is part of the responses' generation. Kept here
     /// rather than counted on every request, which serialised every GET on the database.
     council_entries: std::sync::atomic::AtomicU64,
+    /// Names in the council's domain (`[dns]`); `None` without one.
+    naming: Option<Arc<naming::Naming>>,
 }
 
 /// A running spoke.
@@ -212,6 +216,10 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     if let Some(i) = overrides.council_interval_secs {
         config.council.interval_secs = i;
     }
+    let naming = match &config.dns {
+        Some(d) => Some(Arc::new(naming::Naming::new(dns::Zone::new(d.clone(), data).map_err(|e| SpokeError::Config(e.to_string()))?))),
+        None => None,
+    };
     let store = Store::open(&data.join(STORE_FILE))?;
     let search = Arc::new(search::SearchIndex::open(data)?);
     let endpoint = spokes_sync::net::bind_endpoint(key.clone(), config.p2p, vec![ALPN.to_vec()]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
@@ -256,6 +264,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         name: config.name.clone(),
         generation: Default::default(),
         council_entries: Default::default(),
+        naming: naming.clone(),
     });
     inner.count_council_entries();
     for id in inner.store.blog_ids()? {
@@ -273,7 +282,8 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         .accept(spokes_sync::set::SET_ALPN, SetHandler { inner: inner.clone() })
         .accept(spokes_sync::drafts::DRAFTS_ALPN, DraftsHandler { inner: inner.clone() })
         .accept(spokes_sync::images::IMAGES_ALPN, ImagesHandler { inner: inner.clone() })
-        .accept(council::COUNCIL_ALPN, CouncilHandler { inner: inner.clone() });
+        .accept(council::COUNCIL_ALPN, CouncilHandler { inner: inner.clone() })
+        .accept(spokes_sync::names::NAME_ALPN, NameHandler { inner: inner.clone() });
     #[cfg(feature = "dishonest")]
     let old_drafts = std::env::var("SPOKE_DISHONEST").is_ok_and(|v| v == "old-drafts");
     #[cfg(not(feature = "dishonest"))]
@@ -290,7 +300,11 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     let index_task = tokio::spawn(search::indexer(search, index_rx, Duration::from_millis(200), inner.clone()));
     let council_task = tokio::spawn(council_loop(inner.clone(), endpoint, Duration::from_secs(config.council.interval_secs.max(1))));
     let watch_task = tokio::spawn(watch_loop(inner.clone()));
-    Ok(RunningSpoke { http_addr, endpoint_id: key.public(), p2p_addrs, web, router, tasks: vec![http_task, repl_task, index_task, council_task, watch_task], inner })
+    let mut tasks = vec![http_task, repl_task, index_task, council_task, watch_task];
+    if let Some(n) = naming {
+        tasks.push(tokio::spawn(naming::naming_loop(inner.clone(), n)));
+    }
+    Ok(RunningSpoke { http_addr, endpoint_id: key.public(), p2p_addrs, web, router, tasks, inner })
 }
 
 /// How writers get in when a blog is not held here yet.

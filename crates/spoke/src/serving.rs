@@ -194,6 +194,15 @@ impl http::SpokeView for Inner {
     fn count_response(&self, status: u16) {
         self.metrics.http(status);
     }
+    fn blog_for_host(&self, host: &str) -> Option<BlogId> {
+        self.naming.as_ref()?.blog_for_host(host)
+    }
+    fn named_url(&self, blog: &BlogId) -> Option<String> {
+        let n = self.naming.as_ref()?;
+        let name = n.name_of(blog)?;
+        let port = n.zone.config.reader_port;
+        Some(if port == 80 { format!("http://{name}") } else { format!("http://{name}:{port}") })
+    }
     fn generation(&self) -> u64 {
         // The council's entries count too: pages link to the members' reader sites.
         self.generation.load(std::sync::atomic::Ordering::Relaxed).wrapping_add(self.council_entries.load(std::sync::atomic::Ordering::Relaxed).wrapping_mul(1_000_003))

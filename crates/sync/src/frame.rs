@@ -71,6 +71,10 @@ pub enum FrameType {
     DraftItem = 18,
     /// JSON array of `[device, item]` pairs the sender wants, only on `spokes/drafts/2`.
     DraftWants = 19,
+    /// JSON [`crate::names::NameRequest`], only on `spokes/name/1` ([`crate::names`]).
+    NameRequest = 20,
+    /// JSON [`crate::names::NameAnswer`], only on `spokes/name/1`.
+    NameAnswer = 21,
 }
 
 impl FrameType {
@@ -95,6 +99,8 @@ impl FrameType {
             17 => FrameType::DraftInventory,
             18 => FrameType::DraftItem,
             19 => FrameType::DraftWants,
+            20 => FrameType::NameRequest,
+            21 => FrameType::NameAnswer,
             _ => return None,
         })
     }

@@ -22,6 +22,7 @@ pub mod council;
 pub mod drafts;
 pub mod frame;
 pub mod images;
+pub mod names;
 pub mod net;
 pub mod pairing;
 pub mod peer;

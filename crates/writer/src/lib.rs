@@ -32,6 +32,7 @@ pub mod fsutil;
 pub mod history;
 pub mod images;
 pub mod list;
+pub mod naming;
 pub mod import;
 pub mod organise;
 pub mod pairing;

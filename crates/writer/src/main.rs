@@ -24,6 +24,19 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum NameCmd {
+    /// Claim a name: the first blog to claim it gets it.
+    Claim {
+        /// The name, for example `maria` (letters, digits and inner hyphens).
+        name: String,
+    },
+    /// Give the name up: readers no longer reach the blog under it.
+    Release,
+    /// Show the blog's name.
+    Show,
+}
+
+#[derive(Subcommand)]
 enum Cmd {
     /// Create your identity (an OpenPGP key) and your blog.
     Init {
@@ -153,6 +166,12 @@ enum Cmd {
     Spoke {
         #[command(subcommand)]
         cmd: SpokeCmd,
+    },
+    /// Your blog's name in your council's domain (`maria.spokes.example`), where readers find
+    /// it on whichever of your spokes is up.
+    Name {
+        #[command(subcommand)]
+        cmd: NameCmd,
     },
     /// Where your blog is published.
     Status {
@@ -315,6 +334,8 @@ fn read_body(body: Option<String>, file: Option<PathBuf>) -> anyhow::Result<Opti
 const EXIT_SOME_SPOKES: u8 = 3;
 /// Exit status of `publish`, `unpublish` and `sync` when no chosen spoke has it.
 const EXIT_NO_SPOKE: u8 = 4;
+/// Exit status of `name claim` when another blog has the name.
+const EXIT_NAME_TAKEN: u8 = 5;
 
 /// The exit status for a summary: success when every chosen spoke (or none was chosen) has
 /// the newest revision, else [`EXIT_SOME_SPOKES`] or [`EXIT_NO_SPOKE`].
@@ -334,6 +355,7 @@ fn print_status(p: &Profile, json: bool) -> anyhow::Result<spokes_writer::Publis
         let posts = p.posts()?;
         let v = serde_json::json!({
             "blog_id": p.blog_id(), "fingerprint": p.fingerprint(),
+            "name": p.settings()?.name.map(|b| b.fqdn()),
             "posts": {"total": posts.len(), "published": posts.iter().filter(|x| x.published).count(), "drafts": posts.iter().filter(|x| !x.published).count()},
             "publish": s,
         });
@@ -401,7 +423,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
     let mut exit = std::process::ExitCode::SUCCESS;
     match &cli.cmd {
         Cmd::Init { name, key, title, description, language, handle } => {
-            let settings = BlogSettings { title: title.clone(), description: description.clone(), language: language.clone(), handle: handle.clone() };
+            let settings = BlogSettings { title: title.clone(), description: description.clone(), language: language.clone(), handle: handle.clone(), name: None };
             let p = match (key, name) {
                 (Some(key), _) => {
                     let bytes = std::fs::read(key).with_context(|| format!("could not read {}", key.display()))?;
@@ -561,6 +583,33 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                 }
             }
         }
+        Cmd::Name { cmd } => match cmd {
+            NameCmd::Show => match Profile::open(&dir)?.settings()?.name {
+                Some(b) => println!("{}", b.fqdn()),
+                None => println!("Your blog has no name yet: `spokes name claim NAME` gives it one."),
+            },
+            NameCmd::Claim { name } => {
+                let w = session(&cli, &dir, false)?;
+                match w.claim_name(name).await {
+                    Ok(spokes_writer::naming::NameClaim::Yours { fqdn }) => println!("Your blog's name is {fqdn}: readers find it there on whichever of your spokes is up."),
+                    Ok(spokes_writer::naming::NameClaim::Taken { fqdn, alternatives }) => {
+                        eprintln!("{fqdn} is already another blog's name.");
+                        if !alternatives.is_empty() {
+                            eprintln!("These are free: {}", alternatives.join(", "));
+                        }
+                        exit = EXIT_NAME_TAKEN.into();
+                    }
+                    Err(e) => bail!("[{}] {e}", e.code()),
+                }
+            }
+            NameCmd::Release => {
+                let w = session(&cli, &dir, false)?;
+                match w.release_name().await {
+                    Ok(fqdn) => println!("{fqdn} is no longer your blog's name."),
+                    Err(e) => bail!("[{}] {e}", e.code()),
+                }
+            }
+        },
         Cmd::Status { json } => {
             let p = Profile::open(&dir)?;
             print_status(&p, *json)?;

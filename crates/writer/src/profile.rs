@@ -857,11 +857,24 @@ impl Profile {
         Ok(s)
     }
 
-    /// Changes blog settings (published on the next publish).
+    /// Changes blog settings (published on the next publish). The blog's name stays as it is:
+    /// only [`Profile::set_name`] changes it.
     pub fn set_settings(&self, settings: &BlogSettings) -> Result<(), ProfileError> {
         self.with_index(|d| {
-            d.set_settings(settings)?;
+            let settings = BlogSettings { name: d.settings().name, ..settings.clone() };
+            d.set_settings(&settings)?;
             d.commit("settings");
+            Ok(())
+        })
+    }
+
+    /// Sets or clears the blog's name binding ([`spokes_core::names`]), published on the next
+    /// publish.
+    pub fn set_name(&self, name: Option<spokes_core::names::NameBinding>) -> Result<(), ProfileError> {
+        self.with_index(|d| {
+            let settings = BlogSettings { name, ..d.settings() };
+            d.set_settings(&settings)?;
+            d.commit("name");
             Ok(())
         })
     }

@@ -110,6 +110,11 @@ impl WriterSession {
         WriterSession { profile, key, opening, targets, pool }
     }
 
+    /// The key this session signs with.
+    pub(crate) fn key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// The profile.
     pub fn profile(&self) -> &Profile {
         &self.profile

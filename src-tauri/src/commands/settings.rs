@@ -29,6 +29,45 @@ pub async fn save_settings(state: tauri::State<'_, AppState>, settings: BlogSett
     Ok(overview(&*state.0.lock().await))
 }
 
+/// What claiming a name for the blog ended in.
+#[derive(Debug, Clone, Serialize)]
+pub struct NameResult {
+    /// Whether the name is the blog's now.
+    pub yours: bool,
+    /// The full name, for example `maria.spokes.example`.
+    pub fqdn: String,
+    /// When another blog has it: free names like it.
+    pub alternatives: Vec<String>,
+}
+
+fn naming_err(e: spokes_writer::naming::NamingError) -> UiError {
+    use spokes_writer::naming::NamingError;
+    let message = match &e {
+        NamingError::NoNames => "None of your spokes can give your blog a name yet: their operators have not set up a council domain.".to_owned(),
+        NamingError::Spoke { code: Code::DnsFailed, spoke, .. } => format!("{spoke} could not reach the council's name server. Try again in a few minutes."),
+        other => format!("{other}."),
+    };
+    crate::ui_err(e.code(), message)
+}
+
+/// Claims `name` for the blog in the council's domain and publishes it (the first blog to
+/// claim a name gets it).
+#[tauri::command]
+pub async fn claim_name(state: tauri::State<'_, AppState>, name: String) -> Result<NameResult, UiError> {
+    let w = writer_session(&state, "give your blog a name").await?;
+    match w.claim_name(&name).await.map_err(naming_err)? {
+        spokes_writer::naming::NameClaim::Yours { fqdn } => Ok(NameResult { yours: true, fqdn, alternatives: vec![] }),
+        spokes_writer::naming::NameClaim::Taken { fqdn, alternatives } => Ok(NameResult { yours: false, fqdn, alternatives }),
+    }
+}
+
+/// Gives the blog's name up; returns the name that was released.
+#[tauri::command]
+pub async fn release_name(state: tauri::State<'_, AppState>) -> Result<String, UiError> {
+    let w = writer_session(&state, "give the name up").await?;
+    w.release_name().await.map_err(naming_err)
+}
+
 /// The author's identity: fingerprint and the computers that sign for it.
 #[derive(Debug, Clone, Serialize)]
 pub struct IdentityDetails {

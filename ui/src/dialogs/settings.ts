@@ -59,6 +59,40 @@ export async function showSettings(screen: Screen) {
     if (!ov.spokes.length) spokeList.append(h("li", { class: "muted" }, "No spokes yet: your blog is on this computer only."));
   };
   showSpokes(screen.overview);
+  // The blog's name: one readers can keep, served by whichever of the writer's spokes is up.
+  const nameBox = h("div", { id: "blog-name" });
+  const nameMsg = h("p", { id: "name-msg", class: "muted", role: "status" });
+  const showName = (fqdn: string | null) => {
+    if (fqdn) {
+      const release = h("button", { id: "name-release", type: "button" }, "Give the name up…");
+      release.addEventListener("click", async () => {
+        if (!window.confirm(`Give up ${fqdn}? Readers who kept it will no longer reach your blog there, and another writer may take it.`)) return;
+        nameMsg.textContent = "Giving the name up…";
+        try { nameMsg.textContent = `${await api.releaseName()} is no longer your blog's name.`; showName(null); }
+        catch (e) { nameMsg.textContent = asUiError(e).message; }
+      });
+      nameBox.replaceChildren(h("p", {}, "Readers find your blog at ", h("strong", { id: "name-fqdn" }, fqdn), ", on whichever of your spokes is up. "), h("div", { class: "toolbar" }, release));
+      return;
+    }
+    const fName = input("name-input", "", "maria");
+    const claim = h("button", { id: "name-claim", type: "button" }, "Claim this name");
+    const doClaim = async () => {
+      nameMsg.textContent = "Asking your spokes…";
+      try {
+        const r = await api.claimName(fName.value);
+        if (r.yours) { nameMsg.textContent = "It is yours."; showName(r.fqdn); return; }
+        nameMsg.replaceChildren(`${r.fqdn} is already another blog's name.`, ...(r.alternatives.length ? [" These are free: ", ...r.alternatives.flatMap((a, i) => {
+          const pick = h("button", { type: "button", class: "link name-alternative" }, a);
+          pick.addEventListener("click", () => { fName.value = a; fName.focus(); });
+          return i ? [", ", pick] : [pick];
+        })] : []));
+      } catch (e) { nameMsg.textContent = asUiError(e).message; }
+    };
+    claim.addEventListener("click", doClaim);
+    fName.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); doClaim(); } });
+    nameBox.replaceChildren(h("p", { class: "muted" }, "A name readers can keep: it reaches your blog on whichever of your spokes is up. The first blog to claim a name gets it."), field("Name", fName), h("div", { class: "toolbar" }, claim));
+  };
+  showName(st.name ? `${st.name.name}.${st.name.zone}` : null);
   const keep = h("p", { id: "keep-msg", class: "muted", role: "status" });
   const recoveryBtn = h("button", { id: "save-recovery", type: "button" }, "Save the recovery file again");
   const exportBtn = h("button", { id: "export", type: "button" }, "Export everything");
@@ -83,6 +117,7 @@ export async function showSettings(screen: Screen) {
     h("h3", {}, "Your blog"),
     field("Title", fTitle), field("Description", fDesc), field("Language", fLang), field("Handle", fHandle),
     h("div", { class: "toolbar" }, msg, save),
+    h("h3", {}, "Web address"), nameBox, nameMsg,
     h("h3", {}, "You"),
     h("p", {}, `${id.name} · `, h("code", { id: "settings-fingerprint" }, id.fingerprint)),
     h("p", { class: "muted" }, "Computers that sign for you:"), devices,

@@ -1,0 +1,406 @@
+//! Names for blogs and failover by DNS, for a spoke with `[dns]` ([`crate::dns`]).
+//!
+//! - **Claims** (`spokes/name/1`, [`spokes_sync::names`]): a writer whose blog this spoke hosts
+//!   asks for a name with a binding its author signed; the spoke registers it with an update
+//!   whose prerequisite is that the name is not in use, so the first claim in the council wins.
+//! - **Keeping names true** ([`Naming::reconcile`], every `check_interval_secs`): for each
+//!   hosted blog whose signed settings carry a name in this zone, this spoke puts its addresses
+//!   under the name, on the prerequisite that the name's TXT record is that blog's binding. A
+//!   blog whose writer released its name (the settings no longer carry it) has the name
+//!   removed; a blog no longer hosted here has this spoke's addresses taken out of its name.
+//! - **Failover** ([`Naming::check_health`]): every member checks every other member at the
+//!   zone's apex itself (`GET http://ADDRESS:reader_port/health`). A member that failed every
+//!   check for `fail_after_secs` has its address taken out of the apex and every name this
+//!   spoke knows (the blogs it hosts and its council copies); when it answers again, the
+//!   members that took it out put it back. A spoke that starts puts itself back in the apex
+//!   and its blogs' names. Updates are idempotent, so several members doing the same is
+//!   harmless (docs/operators.md, "Failover").
+//! - **Serving by name**: [`Naming::blog_for_host`] maps a request's `Host` to the blog.
+
+use crate::dns::{DnsError, Update, Zone};
+use crate::Inner;
+use spokes_core::BlogId;
+use spokes_core::names::{NameBinding, alternatives};
+use spokes_core::problem::Code;
+use spokes_sync::names::{MAX_ALTERNATIVES, NAME_PROTOCOL, NameAnswer, NameOp, NameOutcome, NameRequest};
+use spokes_sync::session::RemoteError;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// Longest a health check of a member may take.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+/// Most name requests (claims and releases) one peer may make in an hour.
+pub const MAX_CLAIMS_PER_HOUR: usize = 20;
+
+/// A name a member's address was under: its label and the TXT strings it was bound by.
+type NameUnder = (String, Vec<String>);
+
+/// The names state of a spoke with a council domain.
+pub(crate) struct Naming {
+    pub(crate) zone: Zone,
+    /// Name (label) → blog, for every blog shown here whose binding verified.
+    hosts: RwLock<HashMap<String, BlogId>>,
+    /// The names this spoke put its addresses under, with the TXT strings it did it on.
+    joined: Mutex<HashMap<String, Vec<String>>>,
+    /// Bindings checked against their blog's certificate: (blog, signature) → whether it verified.
+    verified: Mutex<HashMap<(BlogId, String), bool>>,
+    /// Members failing their health checks, since when.
+    failing: Mutex<HashMap<IpAddr, Instant>>,
+    /// Members this spoke took out, with the names (and their TXT strings) they were under.
+    removed: Mutex<HashMap<IpAddr, Vec<NameUnder>>>,
+    /// Name requests per peer in the last hour.
+    requests: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+fn dns_failed(e: DnsError) -> RemoteError {
+    RemoteError::new(Code::DnsFailed, format!("{e}; try again in a few minutes"))
+}
+
+impl Naming {
+    pub(crate) fn new(zone: Zone) -> Naming {
+        Naming { zone, hosts: RwLock::default(), joined: Mutex::default(), verified: Mutex::default(), failing: Mutex::default(), removed: Mutex::default(), requests: Mutex::default() }
+    }
+
+    /// The blog served at `host` (a `Host` header: `name.zone`, with or without a port), if
+    /// its name is bound here.
+    pub(crate) fn blog_for_host(&self, host: &str) -> Option<BlogId> {
+        let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let label = host.strip_suffix(self.zone.name())?.strip_suffix('.')?;
+        self.hosts.read().unwrap_or_else(|p| p.into_inner()).get(label).cloned()
+    }
+
+    /// The name a blog is served under here, as `name.zone`.
+    pub(crate) fn name_of(&self, blog: &BlogId) -> Option<String> {
+        let hosts = self.hosts.read().unwrap_or_else(|p| p.into_inner());
+        hosts.iter().find(|(_, b)| *b == blog).map(|(n, _)| format!("{n}.{}", self.zone.name()))
+    }
+
+    /// The binding of `view`'s blog in this zone and its TXT strings, if its author signed one.
+    fn binding_of(&self, inner: &Inner, view: &spokes_site::view::BlogView) -> Option<(NameBinding, Vec<String>)> {
+        let b = view.settings.name.as_ref().filter(|b| b.zone == self.zone.name())?;
+        let key = (view.blog_id.clone(), b.signature.clone());
+        let known = self.verified.lock().unwrap_or_else(|p| p.into_inner()).get(&key).copied();
+        let ok = match known {
+            Some(ok) => ok,
+            None => {
+                let ok = inner.store.blog(&view.blog_id).ok().flatten().is_some_and(|s| b.verify(&view.blog_id, &s.certificate).is_ok());
+                let mut v = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+                if v.len() > 100_000 {
+                    v.clear();
+                }
+                v.insert(key, ok);
+                ok
+            }
+        };
+        ok.then(|| (b.clone(), b.txt(&view.blog_id, &view.fingerprint)))
+    }
+
+    /// Joins `label` bound by `txt`: on the TXT prerequisite; if the record holds another
+    /// signature of the same blog and author, on that one; if the name is free, claims it.
+    /// Returns whether this spoke's addresses are now under the name, and the TXT strings the
+    /// name holds.
+    async fn join(&self, label: &str, txt: &[String], blog: &BlogId, fingerprint: &str) -> Result<Option<Vec<String>>, DnsError> {
+        let fqdn = self.zone.fqdn(label)?;
+        let addrs = &self.zone.config.addresses;
+        if self.zone.join(&fqdn, txt, addrs).await? == Update::Done {
+            return Ok(Some(txt.to_vec()));
+        }
+        let records = self.zone.txt(&fqdn).await?;
+        if records.is_empty() && self.zone.addresses(&fqdn).await?.is_empty() {
+            return Ok((self.zone.claim(&fqdn, txt, addrs).await? == Update::Done).then(|| txt.to_vec()));
+        }
+        for r in records {
+            if let Ok((_, b, f)) = NameBinding::from_txt(label, self.zone.name(), &r)
+                && &b == blog
+                && f == fingerprint
+                && self.zone.join(&fqdn, &r, addrs).await? == Update::Done
+            {
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Brings the zone in line with the blogs held here (see the module documentation).
+    pub(crate) async fn reconcile(&self, inner: &Inner) {
+        let views: Vec<Arc<spokes_site::view::BlogView>> = inner.views.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let mut hosts = HashMap::new();
+        let mut desired: HashMap<String, (Vec<String>, BlogId, String)> = HashMap::new();
+        let mut released: HashMap<BlogId, ()> = HashMap::new();
+        for v in &views {
+            match self.binding_of(inner, v) {
+                Some((b, txt)) => {
+                    hosts.insert(b.name.clone(), v.blog_id.clone());
+                    if v.hosted && v.verified() {
+                        desired.insert(b.name, (txt, v.blog_id.clone(), v.fingerprint.clone()));
+                    }
+                }
+                None if v.hosted && v.verified() => {
+                    released.insert(v.blog_id.clone(), ());
+                }
+                None => {}
+            }
+        }
+        let before = std::mem::replace(&mut *self.hosts.write().unwrap_or_else(|p| p.into_inner()), hosts);
+        let joined = self.joined.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for (label, (txt, blog, fpr)) in &desired {
+            if joined.get(label) == Some(txt) || joined.get(label).is_some_and(|j| NameBinding::from_txt(label, self.zone.name(), j).is_ok_and(|(_, b, f)| &b == blog && &f == fpr)) {
+                continue;
+            }
+            match self.join(label, txt, blog, fpr).await {
+                Ok(Some(held)) => {
+                    tracing::info!(name = %label, zone = self.zone.name(), "this spoke's addresses are under the blog's name");
+                    self.joined.lock().unwrap_or_else(|p| p.into_inner()).insert(label.clone(), held);
+                }
+                Ok(None) => tracing::warn!(name = %label, blog = %blog, "the name is bound to another blog; not serving it under this name"),
+                Err(e) => tracing::warn!(name = %label, "could not put this spoke under the blog's name: {e}"),
+            }
+        }
+        for (label, txt) in joined {
+            if desired.contains_key(&label) {
+                continue;
+            }
+            let Ok(fqdn) = self.zone.fqdn(&label) else { continue };
+            // The writer released the name (the blog is still here, signed without it): the
+            // name goes. Otherwise the blog left this spoke: only this spoke's addresses go.
+            let writer_released = before.get(&label).is_some_and(|b| released.contains_key(b));
+            let r = if writer_released { self.zone.release(&fqdn, &txt).await.map(|_| ()) } else { self.zone.remove_address(&[fqdn], self.zone.config.addresses[0]).await };
+            match r {
+                Ok(()) => {
+                    self.joined.lock().unwrap_or_else(|p| p.into_inner()).remove(&label);
+                }
+                Err(e) => tracing::warn!(name = %label, "could not take this spoke out of the name: {e}"),
+            }
+        }
+    }
+
+    /// Puts this spoke's addresses in the apex's round robin.
+    pub(crate) async fn announce(&self) -> Result<(), DnsError> {
+        for ip in &self.zone.config.addresses {
+            self.zone.add_address(&[self.zone.apex()], *ip).await?;
+        }
+        Ok(())
+    }
+
+    /// One round of health checks of the other members (see the module documentation).
+    pub(crate) async fn check_health(&self) -> Result<(), DnsError> {
+        let mine = &self.zone.config.addresses;
+        let mut candidates = self.zone.addresses(&self.zone.apex()).await?;
+        candidates.extend(self.removed.lock().unwrap_or_else(|p| p.into_inner()).keys().copied());
+        candidates.sort();
+        candidates.dedup();
+        candidates.retain(|ip| !mine.contains(ip));
+        let port = self.zone.config.reader_port;
+        let probes = candidates.iter().map(|ip| probe(*ip, port));
+        let results = futures_util::future::join_all(probes).await;
+        let fail_after = Duration::from_secs(self.zone.config.fail_after_secs);
+        for (ip, ok) in candidates.into_iter().zip(results) {
+            if ok {
+                self.failing.lock().unwrap_or_else(|p| p.into_inner()).remove(&ip);
+                let back = self.removed.lock().unwrap_or_else(|p| p.into_inner()).remove(&ip);
+                if let Some(names) = back {
+                    tracing::info!(%ip, "a member answers again: its address goes back");
+                    self.zone.add_address(&[self.zone.apex()], ip).await?;
+                    for (label, txt) in names {
+                        if let Ok(fqdn) = self.zone.fqdn(&label) {
+                            self.zone.join(&fqdn, &txt, &[ip]).await?;
+                        }
+                    }
+                }
+                continue;
+            }
+            let since = *self.failing.lock().unwrap_or_else(|p| p.into_inner()).entry(ip).or_insert_with(Instant::now);
+            if since.elapsed() < fail_after || self.removed.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&ip) {
+                continue;
+            }
+            tracing::warn!(%ip, "a member failed its health checks: its address leaves the council's records");
+            let labels: Vec<String> = self.hosts.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+            let mut under = Vec::new();
+            let mut names = vec![self.zone.apex()];
+            for label in labels {
+                let fqdn = self.zone.fqdn(&label)?;
+                if self.zone.addresses(&fqdn).await?.contains(&ip) {
+                    if let Some(txt) = self.zone.txt(&fqdn).await?.into_iter().next() {
+                        under.push((label, txt));
+                    }
+                    names.push(fqdn);
+                }
+            }
+            self.zone.remove_address(&names, ip).await?;
+            self.removed.lock().unwrap_or_else(|p| p.into_inner()).insert(ip, under);
+        }
+        Ok(())
+    }
+
+    fn count_request(&self, peer: &str) -> bool {
+        let mut r = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        if r.len() > 10_000 {
+            r.retain(|_, v| v.iter().any(|t| t.elapsed() < Duration::from_secs(3600)));
+        }
+        let list = r.entry(peer.to_owned()).or_default();
+        list.retain(|t| t.elapsed() < Duration::from_secs(3600));
+        if list.len() >= MAX_CLAIMS_PER_HOUR {
+            return false;
+        }
+        list.push(Instant::now());
+        true
+    }
+
+    /// Answers a writer's request (`spokes/name/1`).
+    pub(crate) async fn answer(&self, inner: &Inner, peer: &str, req: NameRequest) -> Result<NameAnswer, RemoteError> {
+        let zone = self.zone.name().to_owned();
+        let answer = |outcome, alternatives| NameAnswer { protocol: NAME_PROTOCOL, outcome, zone: zone.clone(), alternatives };
+        if req.op == NameOp::Zone {
+            return Ok(answer(NameOutcome::Zone, vec![]));
+        }
+        if !self.count_request(peer) {
+            return Err(RemoteError::new(Code::RateLimited, format!("at most {MAX_CLAIMS_PER_HOUR} name requests an hour")));
+        }
+        let stored = inner.store.blog(&req.blog_id).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))?;
+        let Some(stored) = stored.filter(|b| b.kind == crate::store::BlogKind::Hosted) else {
+            return Err(RemoteError::new(Code::NotHosted, "this spoke does not host that blog; publish to it first"));
+        };
+        let Some(binding) = req.binding else { return Err(RemoteError::new(Code::Malformed, "no binding")) };
+        if binding.zone != self.zone.name() {
+            return Err(RemoteError::new(Code::BadName, format!("this spoke registers names under {}", self.zone.name())));
+        }
+        binding.verify(&req.blog_id, &stored.certificate).map_err(|e| match e {
+            spokes_core::names::NameError::Signature(m) => RemoteError::new(Code::BadSignature, m),
+            other => RemoteError::new(Code::BadName, other.to_string()),
+        })?;
+        let fpr = stored.certificate.fingerprint();
+        let txt = binding.txt(&req.blog_id, &fpr);
+        let fqdn = self.zone.fqdn(&binding.name).map_err(|e| RemoteError::new(Code::BadName, e.to_string()))?;
+        match req.op {
+            NameOp::Zone => Ok(answer(NameOutcome::Zone, vec![])),
+            NameOp::Release => {
+                let records = self.zone.txt(&fqdn).await.map_err(dns_failed)?;
+                for r in records {
+                    if NameBinding::from_txt(&binding.name, &zone, &r).is_ok_and(|(_, b, f)| b == req.blog_id && f == fpr) {
+                        self.zone.release(&fqdn, &r).await.map_err(dns_failed)?;
+                        self.joined.lock().unwrap_or_else(|p| p.into_inner()).remove(&binding.name);
+                        return Ok(answer(NameOutcome::Released, vec![]));
+                    }
+                }
+                if self.zone.addresses(&fqdn).await.map_err(dns_failed)?.is_empty() {
+                    return Ok(answer(NameOutcome::Released, vec![]));
+                }
+                Err(RemoteError::new(Code::NameTaken, format!("{} belongs to another blog", binding.fqdn())))
+            }
+            NameOp::Claim => {
+                // One name per blog: another name still bound to it must be released first.
+                if let Some(view) = crate::http::SpokeView::blog(inner, &req.blog_id)
+                    && let Some(old) = view.settings.name.as_ref().filter(|o| o.zone == zone && o.name != binding.name)
+                    && let Ok(old_fqdn) = self.zone.fqdn(&old.name)
+                    && self.zone.txt(&old_fqdn).await.map_err(dns_failed)?.iter().any(|r| NameBinding::from_txt(&old.name, &zone, r).is_ok_and(|(_, b, _)| b == req.blog_id))
+                {
+                    return Err(RemoteError::new(Code::BadName, format!("this blog already has the name {}; release it first", old.fqdn())));
+                }
+                if self.zone.claim(&fqdn, &txt, &self.zone.config.addresses).await.map_err(dns_failed)? == Update::Done {
+                    self.joined.lock().unwrap_or_else(|p| p.into_inner()).insert(binding.name.clone(), txt);
+                    self.hosts.write().unwrap_or_else(|p| p.into_inner()).insert(binding.name.clone(), req.blog_id.clone());
+                    tracing::info!(name = %binding.fqdn(), blog = %req.blog_id, "name claimed");
+                    return Ok(answer(NameOutcome::Claimed, vec![]));
+                }
+                match self.join(&binding.name, &txt, &req.blog_id, &fpr).await.map_err(dns_failed)? {
+                    Some(held) => {
+                        self.joined.lock().unwrap_or_else(|p| p.into_inner()).insert(binding.name.clone(), held);
+                        self.hosts.write().unwrap_or_else(|p| p.into_inner()).insert(binding.name.clone(), req.blog_id.clone());
+                        Ok(answer(NameOutcome::Yours, vec![]))
+                    }
+                    None => {
+                        let mut free = Vec::new();
+                        for alt in alternatives(&binding.name, MAX_ALTERNATIVES * 2) {
+                            if free.len() == MAX_ALTERNATIVES {
+                                break;
+                            }
+                            let Ok(n) = self.zone.fqdn(&alt) else { continue };
+                            if self.zone.txt(&n).await.is_ok_and(|t| t.is_empty()) && self.zone.addresses(&n).await.is_ok_and(|a| a.is_empty()) {
+                                free.push(alt);
+                            }
+                        }
+                        Ok(answer(NameOutcome::Taken, free))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether the member at `ip` answers `GET /health` on `port` with 200 within
+/// [`HEALTH_TIMEOUT`].
+async fn probe(ip: IpAddr, port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let work = async {
+        let mut s = tokio::net::TcpStream::connect((ip, port)).await.ok()?;
+        s.write_all(format!("GET /health HTTP/1.1\r\nHost: {ip}\r\nConnection: close\r\n\r\n").as_bytes()).await.ok()?;
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).await.ok()?;
+        Some(head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
+    };
+    tokio::time::timeout(HEALTH_TIMEOUT, work).await.ok().flatten().unwrap_or(false)
+}
+
+/// Keeps the zone in line every `check_interval_secs`: announces this spoke, reconciles the
+/// names and checks the other members.
+pub(crate) async fn naming_loop(inner: Arc<Inner>, naming: Arc<Naming>) {
+    let every = Duration::from_secs(naming.zone.config.check_interval_secs.max(1));
+    let mut announced = false;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if !announced {
+            match naming.announce().await {
+                Ok(()) => announced = true,
+                Err(e) => tracing::warn!("could not put this spoke in the council's domain: {e}"),
+            }
+        }
+        naming.reconcile(&inner).await;
+        if let Err(e) = naming.check_health().await {
+            tracing::warn!("health checks of the council's members failed: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naming() -> Naming {
+        Naming::new(Zone::new(crate::dns::tests::config("spokes.test", "127.0.0.2"), &std::env::temp_dir()).expect("zone"))
+    }
+
+    #[test]
+    fn a_host_header_finds_its_blog_only_under_the_zone() {
+        let n = naming();
+        let blog = BlogId::generate();
+        n.hosts.write().expect("lock").insert("maria".into(), blog.clone());
+        for host in ["maria.spokes.test", "Maria.Spokes.Test.", "maria.spokes.test:8080"] {
+            assert_eq!(n.blog_for_host(host), Some(blog.clone()), "{host}");
+        }
+        for host in ["maria.other.test", "spokes.test", "xmaria.spokes.test", "maria.spokes.test.evil", "maria.spokes.test:80a", "", ":"] {
+            assert_eq!(n.blog_for_host(host), None, "{host}");
+        }
+        assert_eq!(n.name_of(&blog).as_deref(), Some("maria.spokes.test"));
+    }
+
+    #[test]
+    fn a_peer_makes_a_bounded_number_of_name_requests() {
+        let n = naming();
+        for _ in 0..MAX_CLAIMS_PER_HOUR {
+            assert!(n.count_request("peer"));
+        }
+        assert!(!n.count_request("peer"));
+        assert!(n.count_request("another"));
+    }
+
+    #[tokio::test]
+    async fn a_member_that_does_not_answer_fails_its_check() {
+        // Nothing listens on this port of 127.0.0.9.
+        assert!(!probe("127.0.0.9".parse().expect("ip"), 9).await);
+    }
+}

@@ -1,0 +1,172 @@
+//! The blog's name in its council's domain (`maria.spokes.example`): claimed through one of the
+//! writer's spokes over `spokes/name/1` ([`spokes_sync::names`]), kept in the blog's signed
+//! settings ([`spokes_core::names::NameBinding`]) so that every spoke holding the blog puts
+//! itself under the name, and released the same way.
+
+use crate::workflow::WriterSession;
+use crate::{ProfileError, SpokeTarget};
+use spokes_core::names::{NameBinding, NameError, normalize};
+use spokes_core::problem::Code;
+use spokes_sync::SyncError;
+use spokes_sync::names::{NAME_PROTOCOL, NameAnswer, NameOp, NameOutcome, NameRequest};
+
+/// Errors of claiming or releasing a name; each has a [`NamingError::code`] and a sentence a
+/// writer understands.
+#[derive(Debug, thiserror::Error)]
+pub enum NamingError {
+    /// The name breaks the rules ([`spokes_core::names::normalize`]).
+    #[error("{0}")]
+    BadName(#[from] NameError),
+    /// The blog has no spokes yet.
+    #[error("add a spoke first: a name points readers at your spokes")]
+    NoSpokes,
+    /// None of the writer's spokes belongs to a council with a domain.
+    #[error("none of your spokes can give your blog a name (they have no council domain)")]
+    NoNames,
+    /// The blog has no name to release.
+    #[error("your blog has no name")]
+    NoName,
+    /// A spoke refused or could not be reached.
+    #[error("{spoke}: {message}")]
+    Spoke {
+        /// The spoke's label.
+        spoke: String,
+        /// What it said, or why it could not be asked.
+        message: String,
+        /// The code.
+        code: Code,
+    },
+    /// The profile failed.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+}
+
+impl NamingError {
+    /// The stable code shown with the error.
+    pub fn code(&self) -> Code {
+        match self {
+            NamingError::BadName(_) => Code::BadName,
+            NamingError::NoSpokes => Code::NoSuchSpoke,
+            NamingError::NoNames | NamingError::NoName => Code::NoNames,
+            NamingError::Spoke { code, .. } => *code,
+            NamingError::Profile(p) => p.code(),
+        }
+    }
+}
+
+/// What a claim ended in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameClaim {
+    /// The name is the blog's now (or already was): `maria.spokes.example`.
+    Yours {
+        /// The full name.
+        fqdn: String,
+    },
+    /// Another blog has it.
+    Taken {
+        /// The full name asked for.
+        fqdn: String,
+        /// Free names like it.
+        alternatives: Vec<String>,
+    },
+}
+
+fn label(t: &SpokeTarget) -> String {
+    t.name.clone().unwrap_or_else(|| t.endpoint.chars().take(12).collect())
+}
+
+impl WriterSession {
+    async fn ask(&self, endpoint: &iroh::Endpoint, t: &SpokeTarget, request: &NameRequest) -> Result<NameAnswer, NamingError> {
+        let spoke_err = |code, message: String| NamingError::Spoke { spoke: label(t), message, code };
+        let addr = t.endpoint_addr().map_err(|m| spoke_err(Code::BadTicket, m))?;
+        spokes_sync::names::request(endpoint, addr, request).await.map_err(|e| match e {
+            SyncError::Remote(r) | SyncError::Refused(r) => spoke_err(r.code, r.message),
+            SyncError::Timeout => spoke_err(Code::Timeout, "did not answer in time".into()),
+            other => spoke_err(Code::Connection, format!("could not be reached ({other})")),
+        })
+    }
+
+    /// Claims `name` for the blog through the first of its spokes that has a council domain:
+    /// signs the binding for that zone, asks the spoke to register it, and on success keeps it
+    /// in the settings and publishes them so every spoke of the blog serves the name. A blog
+    /// the spoke does not host yet is published first. Errors: [`NamingError`].
+    pub async fn claim_name(&self, name: &str) -> Result<NameClaim, NamingError> {
+        let name = normalize(name)?;
+        let targets = self.profile().targets();
+        if targets.is_empty() {
+            return Err(NamingError::NoSpokes);
+        }
+        let pool = self.profile().connection_pool().await?;
+        let endpoint = pool.endpoint().clone();
+        let blog_id = self.profile().blog_id().clone();
+        let fingerprint = self.profile().fingerprint();
+        let mut last = NamingError::NoNames;
+        let mut published = false;
+        for t in &targets {
+            let zone_req = NameRequest { protocol: NAME_PROTOCOL, op: NameOp::Zone, blog_id: blog_id.clone(), binding: None };
+            let zone = match self.ask(&endpoint, t, &zone_req).await {
+                Ok(a) => a.zone,
+                Err(e) => {
+                    if !matches!(e, NamingError::Spoke { code: Code::NoNames, .. }) {
+                        last = e;
+                    }
+                    continue;
+                }
+            };
+            let mut key = self.key().clone();
+            let binding = NameBinding::sign(&name, &zone, &blog_id, fingerprint, &mut key)?;
+            let req = NameRequest { protocol: NAME_PROTOCOL, op: NameOp::Claim, blog_id: blog_id.clone(), binding: Some(binding.clone()) };
+            let mut answer = self.ask(&endpoint, t, &req).await;
+            if matches!(answer, Err(NamingError::Spoke { code: Code::NotHosted, .. })) && !published {
+                self.publish(None, false).await?;
+                published = true;
+                answer = self.ask(&endpoint, t, &req).await;
+            }
+            match answer {
+                Ok(a) if a.outcome == NameOutcome::Taken => {
+                    // What the spoke offers is shown to the writer: only valid names, a few.
+                    let alternatives = a.alternatives.into_iter().filter(|n| normalize(n).as_deref() == Ok(n.as_str())).take(spokes_sync::names::MAX_ALTERNATIVES).collect();
+                    return Ok(NameClaim::Taken { fqdn: binding.fqdn(), alternatives });
+                }
+                Ok(a) if matches!(a.outcome, NameOutcome::Claimed | NameOutcome::Yours) => {
+                    let fqdn = binding.fqdn();
+                    self.profile().set_name(Some(binding))?;
+                    self.publish(None, false).await?;
+                    return Ok(NameClaim::Yours { fqdn });
+                }
+                Ok(a) => last = NamingError::Spoke { spoke: label(t), message: format!("answered {:?}", a.outcome), code: Code::Protocol },
+                Err(e) => last = e,
+            }
+        }
+        endpoint.close().await;
+        Err(last)
+    }
+
+    /// Releases the blog's name: asks its spokes to remove it from the council's domain,
+    /// clears it from the settings and publishes them. Returns the name that was released.
+    /// Errors: [`NamingError::NoName`], and the spokes' when none could remove it.
+    pub async fn release_name(&self) -> Result<String, NamingError> {
+        let Some(binding) = self.profile().settings()?.name else { return Err(NamingError::NoName) };
+        let pool = self.profile().connection_pool().await?;
+        let endpoint = pool.endpoint().clone();
+        let req = NameRequest { protocol: NAME_PROTOCOL, op: NameOp::Release, blog_id: self.profile().blog_id().clone(), binding: Some(binding.clone()) };
+        let mut last = NamingError::NoNames;
+        let mut done = false;
+        for t in &self.profile().targets() {
+            match self.ask(&endpoint, t, &req).await {
+                Ok(_) => {
+                    done = true;
+                    break;
+                }
+                Err(e) => last = e,
+            }
+        }
+        endpoint.close().await;
+        if !done {
+            return Err(last);
+        }
+        self.profile().set_name(None)?;
+        self.publish(None, false).await?;
+        Ok(binding.fqdn())
+    }
+}

@@ -1,0 +1,238 @@
+//! Names in the council's domain and failover by DNS, with a real authoritative name server
+//! (BIND 9, started by the test) taking TSIG-signed dynamic updates from real spoke processes on
+//! 127.0.0.2, 127.0.0.3 and 127.0.0.4, and a real resolver (hickory's) pointed at it.
+//!
+//! HTTPS and ACME are not here yet: readers reach the spokes over plain HTTP on one port that
+//! every member uses.
+
+use spokes_core::names::NameBinding;
+use spokes_e2e::dns::{DnsServer, get_by_name};
+use spokes_e2e::*;
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+const ZONE: &str = "spokes.test";
+
+/// A port free on every one of `ips`.
+fn common_port(ips: &[IpAddr]) -> u16 {
+    loop {
+        let port = free_addr().port();
+        if ips.iter().all(|ip| TcpListener::bind(SocketAddr::new(*ip, port)).is_ok()) {
+            return port;
+        }
+    }
+}
+
+/// Spokes on `ips`, each serving readers on `port` and registering in the zone.
+fn council_spokes(tmp: &std::path::Path, dns: &DnsServer, ips: &[IpAddr], port: u16) -> Vec<SpokeProc> {
+    ips.iter()
+        .enumerate()
+        .map(|(i, ip)| {
+            let mut s = SpokeProc::init(&tmp.join(format!("spoke{i}")), &format!("Spoke {i}"));
+            s.http = SocketAddr::new(*ip, port);
+            let (http, cfg) = (s.http, dns.spoke_config(ZONE, *ip, port, 3));
+            s.configure(|c| {
+                c.http = http;
+                c.dns = Some(cfg);
+            });
+            s
+        })
+        .collect()
+}
+
+fn writer(tmp: &std::path::Path, dir: &str, title: &str, tickets: &[String]) -> std::path::PathBuf {
+    let w = tmp.join(dir);
+    spokes_ok(&w, PASS, &["init", "--name", title, "--title", title]);
+    for t in tickets {
+        spokes_ok(&w, PASS, &["spoke", "add", t]);
+    }
+    w
+}
+
+fn wait_for_addresses(dns: &DnsServer, name: &str, want: &[IpAddr], limit: Duration) -> Duration {
+    let start = Instant::now();
+    let ok = wait_until(limit, || dns.addresses(name) == want);
+    assert!(ok, "{name} should resolve to {want:?} within {limit:?}; it resolves to {:?}", dns.addresses(name));
+    start.elapsed()
+}
+
+#[test]
+fn a_blog_name_resolves_to_its_spokes_is_refused_to_a_second_writer_and_fails_over_when_a_spoke_dies() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dns = DnsServer::start(&tmp.path().join("dns"), &[ZONE]);
+    let ips: Vec<IpAddr> = ["127.0.0.2", "127.0.0.3", "127.0.0.4"].iter().map(|s| s.parse().expect("ip")).collect();
+    let port = common_port(&ips);
+    let mut members = council_spokes(tmp.path(), &dns, &ips, port);
+    let tickets: Vec<String> = members.iter().map(SpokeProc::invite).collect();
+    for s in &mut members {
+        s.start();
+    }
+    // Every member is in the council's round robin.
+    wait_for_addresses(&dns, ZONE, &ips, Duration::from_secs(20));
+
+    // Maria publishes three posts to all three spokes and claims "Maria".
+    let maria = writer(tmp.path(), "maria", "Maria Writes", &tickets);
+    for (i, title) in ["Walking in fog", "A letter to the river", "Notes on bread"].iter().enumerate() {
+        let body = format!("Paragraph {i} about {title}, with words that stay.");
+        spokes_ok(&maria, PASS, &["new", "--title", title, "--body", &body]);
+    }
+    spokes_ok(&maria, PASS, &["publish"]);
+    let out = spokes_ok(&maria, PASS, &["name", "claim", "Maria"]);
+    assert!(out.contains("maria.spokes.test"), "{out}");
+    let status: serde_json::Value = serde_json::from_str(&spokes_ok(&maria, PASS, &["status", "--json"])).expect("json");
+    assert_eq!(status["name"], "maria.spokes.test");
+    let blog_id = status["blog_id"].as_str().expect("blog id").to_owned();
+    let slugs: Vec<String> = members[0].json(&format!("/api/v1/blogs/{blog_id}"))["posts"].as_array().expect("posts").iter().map(|p| p["slug"].as_str().expect("slug").to_owned()).collect();
+    assert_eq!(slugs.len(), 3);
+
+    // A resolver pointed at the council's name server finds the three spokes...
+    let name = format!("maria.{ZONE}");
+    wait_for_addresses(&dns, &name, &ips, Duration::from_secs(30));
+    // ...and the TXT record that binds the name to the blog, signed by Maria's key.
+    let txt = dns.txt(&name);
+    assert_eq!(txt.len(), 1, "{txt:?}");
+    let (binding, bound_blog, fpr) = NameBinding::from_txt("maria", ZONE, &txt[0]).expect("a Spokes binding");
+    let profile = spokes_writer::Profile::open(&maria).expect("profile");
+    assert_eq!((bound_blog.to_string(), fpr.clone()), (blog_id.clone(), profile.fingerprint().to_owned()));
+    binding.verify(&bound_blog, &profile.certificate().expect("certificate")).expect("the binding verifies with Maria's certificate");
+
+    // A second writer's claim of the same name is refused, in words, with free names.
+    let other = writer(tmp.path(), "other", "Another Maria", &[members[0].invite()]);
+    spokes_ok(&other, PASS, &["new", "--title", "Hello", "--body", "Hi."]);
+    spokes_ok(&other, PASS, &["publish"]);
+    let refused = spokes(&other, PASS, &["name", "claim", "maria"]);
+    assert_eq!(refused.status.code(), Some(5), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("maria.spokes.test is already another blog's name"), "{said}");
+    assert!(said.contains("These are free: maria-writes"), "{said}");
+    assert_eq!(NameBinding::from_txt("maria", ZONE, &dns.txt(&name)[0]).expect("binding").1.to_string(), blog_id, "the name still belongs to Maria's blog");
+    // A name against the rules is told before any spoke is asked.
+    let bad = spokes(&other, PASS, &["name", "claim", "www"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("kept for the council"), "{bad:?}");
+
+    // Every spoke serves the blog by name: its home, each post, the feed.
+    let read_everything = |ip: IpAddr| {
+        let (code, _, home) = get_by_name(ip, port, &name, "/");
+        assert_eq!(code, 200, "{ip}: {home}");
+        assert!(home.contains("Maria Writes"), "{ip}: {home}");
+        for slug in &slugs {
+            assert!(home.contains(&format!("href=\"/posts/{slug}\"")), "{ip} links to /posts/{slug}: {home}");
+            let (code, _, page) = get_by_name(ip, port, &name, &format!("/posts/{slug}"));
+            assert_eq!(code, 200, "{ip} /posts/{slug}: {page}");
+            assert!(page.contains("words that stay"), "{ip}: {page}");
+        }
+        let (code, _, feed) = get_by_name(ip, port, &name, "/feed.atom");
+        assert_eq!(code, 200);
+        let parsed = feed_rs::parser::parse(feed.as_bytes()).expect("an Atom feed");
+        assert_eq!(parsed.entries.len(), 3, "{ip}: {feed}");
+    };
+    for ip in &ips {
+        read_everything(*ip);
+    }
+    // The old address of the blog sends readers to the name.
+    let (code, location, _) = get_by_name(ips[0], port, &ips[0].to_string(), &format!("/b/{blog_id}/posts/{}", slugs[0]));
+    assert_eq!((code, location.as_deref()), (308, Some(format!("http://{name}:{port}/posts/{}", slugs[0])).as_deref()));
+    // Pictures and the verification bundle stay where they are.
+    assert_eq!(get_by_name(ips[0], port, &ips[0].to_string(), &format!("/b/{blog_id}/bundle.json")).0, 200);
+
+    // Spoke 1 dies: within a minute its address leaves the name and the round robin, and the
+    // others still serve everything by name.
+    members[1].stop();
+    let live = vec![ips[0], ips[2]];
+    let took = wait_for_addresses(&dns, &name, &live, Duration::from_secs(60));
+    wait_for_addresses(&dns, ZONE, &live, Duration::from_secs(10));
+    eprintln!("a dead spoke left the records in {took:?}");
+    for ip in dns.addresses(&name) {
+        read_everything(ip);
+    }
+
+    // It comes back: so does its address.
+    members[1].start();
+    wait_for_addresses(&dns, &name, &ips, Duration::from_secs(60));
+    wait_for_addresses(&dns, ZONE, &ips, Duration::from_secs(10));
+
+    // Maria releases the name: it is gone from the zone, and free for the other writer.
+    spokes_ok(&maria, PASS, &["name", "release"]);
+    assert!(wait_until(Duration::from_secs(30), || dns.addresses(&name).is_empty() && dns.txt(&name).is_empty()), "{:?}", dns.addresses(&name));
+    let out = spokes_ok(&other, PASS, &["name", "claim", "maria"]);
+    assert!(out.contains("maria.spokes.test"), "{out}");
+    wait_for_addresses(&dns, &name, &ips[..1], Duration::from_secs(30));
+}
+
+/// What a hostile writer or stranger could send on `spokes/name/1`, against a spoke with a
+/// council domain: each request is refused with its code, and nothing reaches the zone.
+#[test]
+fn hostile_name_requests_are_refused_and_change_nothing() {
+    use spokes_e2e::hostile::{HostilePeer, hostile_spoke_on};
+    use spokes_sync::frame::{Frame, FrameType};
+    use spokes_sync::names::{NAME_ALPN, NAME_PROTOCOL, NameOp, NameRequest};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dns = DnsServer::start(&tmp.path().join("dns"), &[ZONE]);
+    let ip: IpAddr = "127.0.0.2".parse().expect("ip");
+    let port = common_port(&[ip]);
+    let mut members = council_spokes(tmp.path(), &dns, &[ip], port);
+    let ticket = members[0].invite();
+    members[0].start();
+    let w = writer(tmp.path(), "writer", "Ada", &[ticket]);
+    spokes_ok(&w, PASS, &["new", "--title", "Hello", "--body", "Hi."]);
+    spokes_ok(&w, PASS, &["publish"]);
+    let profile = spokes_writer::Profile::open(&w).expect("profile");
+    let blog = profile.blog_id().clone();
+    let addr = spokes_sync::Ticket::decode(&members[0].invite()).expect("ticket").endpoint_addr().expect("addr");
+
+    let mallory = spokes_core::Identity::generate("Mallory", "pw").expect("identity");
+    let mut mallory_key = mallory.unlock("pw").expect("key");
+    let signed_by_mallory = NameBinding::sign("ada", ZONE, &blog, profile.fingerprint(), &mut mallory_key).expect("binding");
+    let other_zone = NameBinding::sign("ada", "other.test", &blog, profile.fingerprint(), &mut mallory_key).expect("binding");
+    let reserved = NameBinding { name: "WWW".into(), ..signed_by_mallory.clone() };
+    let request = |op, blog: &spokes_core::BlogId, binding: Option<NameBinding>| Frame::json(FrameType::NameRequest, &NameRequest { protocol: NAME_PROTOCOL, op, blog_id: blog.clone(), binding });
+    let wrong_version = Frame::json(FrameType::NameRequest, &serde_json::json!({"protocol": 2, "op": "zone", "blog_id": blog}));
+    let cases: Vec<(&str, Frame, &str)> = vec![
+        ("not JSON", Frame { typ: FrameType::NameRequest, payload: b"{".to_vec() }, "malformed"),
+        ("another frame type", Frame { typ: FrameType::Hello, payload: b"{}".to_vec() }, "malformed"),
+        ("a later version", wrong_version, "unsupported-version"),
+        ("a claim without a binding", request(NameOp::Claim, &blog, None), "malformed"),
+        ("a blog this spoke does not host", request(NameOp::Claim, &spokes_core::BlogId::generate(), Some(signed_by_mallory.clone())), "not-hosted"),
+        ("a binding signed by another key", request(NameOp::Claim, &blog, Some(signed_by_mallory.clone())), "bad-signature"),
+        ("a release signed by another key", request(NameOp::Release, &blog, Some(signed_by_mallory.clone())), "bad-signature"),
+        ("a binding for another zone", request(NameOp::Claim, &blog, Some(other_zone)), "bad-name"),
+        ("a reserved name", request(NameOp::Claim, &blog, Some(reserved)), "bad-name"),
+    ];
+    let peer = HostilePeer::new();
+    for (what, frame, code) in cases {
+        let answers = peer.session_on(addr.clone(), NAME_ALPN, vec![frame]);
+        let refusal = answers.refusal().unwrap_or_else(|| panic!("{what}: no refusal: {answers:?}"));
+        assert_eq!(refusal.code.as_str(), code, "{what}: {}", refusal.message);
+    }
+    assert!(dns.txt(&format!("ada.{ZONE}")).is_empty() && dns.addresses(&format!("ada.{ZONE}")).is_empty(), "nothing reached the zone");
+
+    // A stranger asking again and again is cut off after the hourly allowance (20 requests; the
+    // five above that reached the spoke's checks count too); another peer is not.
+    let mut codes = Vec::new();
+    for _ in 0..20 {
+        let a = peer.session_on(addr.clone(), NAME_ALPN, vec![request(NameOp::Claim, &spokes_core::BlogId::generate(), Some(signed_by_mallory.clone()))]);
+        codes.push(a.refusal().map(|r| r.code.as_str().to_owned()).unwrap_or_default());
+    }
+    assert_eq!(codes.last().map(String::as_str), Some("rate-limited"), "{codes:?}");
+    let fresh = HostilePeer::new().session_on(addr.clone(), NAME_ALPN, vec![request(NameOp::Zone, &blog, None)]);
+    assert_eq!(fresh.frames.first().map(|f| f.typ), Some(FrameType::NameAnswer), "{fresh:?}");
+
+    // A spoke without a council domain says so.
+    let mut plain = SpokeProc::init(&tmp.path().join("plain"), "Plain");
+    let plain_addr = spokes_sync::Ticket::decode(&plain.invite()).expect("ticket").endpoint_addr().expect("addr");
+    plain.start();
+    let a = HostilePeer::new().session_on(plain_addr, NAME_ALPN, vec![request(NameOp::Zone, &blog, None)]);
+    assert_eq!(a.refusal().map(|r| r.code.as_str().to_owned()).as_deref(), Some("no-names"), "{a:?}");
+
+    // A hostile spoke's answer reaches the writer bounded: a few valid names, not its junk.
+    let mut junk: Vec<String> = vec!["<script>".into(), "a b".into(), "x".repeat(5000)];
+    junk.extend((0..1000).map(|i| format!("free{i}")));
+    // (It answers every request so: the zone is read from any answer.)
+    let taken = Frame::json(FrameType::NameAnswer, &serde_json::json!({"protocol": 1, "outcome": "taken", "zone": ZONE, "alternatives": junk}));
+    let (hostile_ticket, _rt) = hostile_spoke_on(NAME_ALPN, vec![taken]);
+    let victim = writer(tmp.path(), "victim", "Victim", &[hostile_ticket]);
+    let out = spokes(&victim, PASS, &["name", "claim", "victim"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{said}");
+    assert!(said.contains("These are free: free0, free1, free2\n") && !said.contains("script") && said.len() < 400, "{said}");
+}
