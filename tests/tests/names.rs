@@ -121,10 +121,17 @@ fn a_blog_name_resolves_to_its_spokes_is_refused_to_a_second_writer_and_fails_ov
             assert_eq!(code, 200, "{ip} /posts/{slug}: {page}");
             assert!(page.contains("words that stay"), "{ip}: {page}");
         }
+        // The name is the address pages, feeds and crawlers are given.
+        assert!(home.contains(&format!("<link rel=\"canonical\" href=\"http://{name}:{port}/\">")), "{ip}: {home}");
         let (code, _, feed) = get_by_name(ip, port, &name, "/feed.atom");
         assert_eq!(code, 200);
         let parsed = feed_rs::parser::parse(feed.as_bytes()).expect("an Atom feed");
         assert_eq!(parsed.entries.len(), 3, "{ip}: {feed}");
+        assert!(parsed.entries.iter().all(|e| e.links.iter().all(|l| l.href.starts_with(&format!("http://{name}:{port}/posts/")))), "{ip}: {feed}");
+        let (_, _, robots) = get_by_name(ip, port, &name, "/robots.txt");
+        assert!(robots.contains(&format!("Sitemap: http://{name}:{port}/sitemap.xml")), "{ip}: {robots}");
+        let (_, _, map) = get_by_name(ip, port, &name, "/sitemap.xml");
+        assert!(map.contains(&format!("<loc>http://{name}:{port}/posts/{}</loc>", slugs[0])), "{ip}: {map}");
     };
     for ip in &ips {
         read_everything(*ip);

@@ -13,7 +13,7 @@
 //! The posts are checked against the author's signatures first, as on a spoke: a blog that
 //! fails verification gives a site that says so and shows no posts.
 
-use crate::pages::{CSS, date, entry_with, feed_xml, page_with, post_list, verification_note_with};
+use crate::pages::{CSS, Meta, date, entry_with, feed_xml_with, page_meta, post_list, verification_note_with};
 use crate::view::{BlogView, Bundle};
 use maud::{PreEscaped, html};
 use spokes_sync::session::Replica;
@@ -24,11 +24,19 @@ pub fn static_site(replica: &mut Replica) -> (Vec<(String, Vec<u8>)>, Vec<spokes
     let blog = BlogView::build(replica);
     let bundle = Bundle::from_replica(replica);
     let mut files = Vec::with_capacity(blog.posts.len() + 4);
-    let home = page_with(blog.title(), "reader.css", html! {
+    // Pages in the blog's language, with its description; the feed found from the home page.
+    let meta = |description: &str, og_type: &'static str, feed: &str| Meta {
+        lang: blog.settings.language.clone(),
+        description: description.chars().take(300).collect(),
+        og_type,
+        site_name: blog.title().to_owned(),
+        feeds: vec![(blog.title().to_owned(), "application/atom+xml", feed.to_owned())],
+        ..Default::default()
+    };
+    let home = page_meta(blog.title(), "reader.css", &meta(&blog.settings.description, "website", "feed.atom"), html! {
         header {
             h1 { (blog.title()) }
             @if !blog.settings.description.is_empty() { p { (blog.settings.description) } }
-            link rel="alternate" type="application/atom+xml" href="feed.atom";
         }
         (verification_note_with(&blog, "bundle.json"))
         @if blog.visible().is_empty() { p { "No posts yet." } }
@@ -39,7 +47,7 @@ pub fn static_site(replica: &mut Replica) -> (Vec<(String, Vec<u8>)>, Vec<spokes
     // Posts are rendered for a spoke; their stored images sit two folders up here.
     let spoke_images = format!("src=\"/b/{}/images/", blog.blog_id);
     for p in blog.visible() {
-        let page = page_with(&format!("{} · {}", p.title, blog.title()), "../../reader.css", html! {
+        let page = page_meta(&format!("{} · {}", p.title, blog.title()), "../../reader.css", &meta(&p.excerpt, "article", "../../feed.atom"), html! {
             nav { a href="../../" { "← " (blog.title()) } }
             article {
                 h1 { (p.title) }
@@ -51,7 +59,7 @@ pub fn static_site(replica: &mut Replica) -> (Vec<(String, Vec<u8>)>, Vec<spokes
         files.push((format!("posts/{}/index.html", p.slug), page.into_string().into_bytes()));
     }
     let entries = blog.visible().into_iter().map(|p| entry_with(&blog, p, p.body.as_deref(), &format!("posts/{}/", p.slug))).collect();
-    files.push(("feed.atom".to_owned(), feed_xml(blog.title(), &format!("urn:spokes:{}", blog.blog_id), "feed.atom", entries, &[]).into_bytes()));
+    files.push(("feed.atom".to_owned(), feed_xml_with(blog.title(), &format!("urn:spokes:{}", blog.blog_id), "feed.atom", Some(&blog.settings.language), None, entries, &[]).into_bytes()));
     files.push(("reader.css".to_owned(), CSS.as_bytes().to_vec()));
     files.push(("bundle.json".to_owned(), serde_json::to_vec_pretty(&bundle).unwrap_or_default()));
     (files, blog.images.into_iter().collect())

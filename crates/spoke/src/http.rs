@@ -1,5 +1,7 @@
-//! The reader site: server-rendered HTML that works without JavaScript, Atom feeds, a JSON
-//! API, verification bundles and a health endpoint.
+//! The reader site: server-rendered HTML that works without JavaScript, Atom and JSON feeds,
+//! sitemaps, a JSON API, verification bundles and a health endpoint. Every page has a `<head>`
+//! with the blog's language, a description, its canonical address, feed autodiscovery and
+//! OpenGraph tags; pages and feeds carry `ETag` and (a blog's) `Last-Modified`.
 //!
 //! | path | what |
 //! |---|---|
@@ -7,9 +9,14 @@
 //! | `/search?q=` | full-text search over every post of the council |
 //! | `/b/{blog}/` | a blog's home page |
 //! | `/b/{blog}/posts/{slug}` | a post (permalink) |
-//! | `/b/{blog}/feed.atom` | a blog's Atom feed (RFC 4287) |
+//! | `/b/{blog}/feed.atom`, `/b/{blog}/feed.json` | a blog's Atom feed (RFC 4287) and JSON Feed 1.1, absolute links |
+//! | `/b/{blog}/tags/{tag}` and its `/feed.atom`, `/feed.json` | a blog's posts with one tag, and their feeds |
+//! | `/b/{blog}/sitemap.xml` | a blog's sitemap (sitemaps.org 0.9) |
 //! | `/b/{blog}/bundle.json` | verification bundle |
 //! | `/feed.atom` | the 50 newest posts of the whole council |
+//! | `/sitemap.xml`, `/robots.txt` | an index of the hosted blogs' sitemaps; what crawlers may read (RFC 9309) |
+//! | `/favicon.svg` (`/favicon.ico` redirects to it) | the site's icon |
+//! | any of the blog's paths on its name (`Host: maria.spokes.example`) | `/`, `/posts/{slug}`, `/tags/{tag}`, the feeds, `/sitemap.xml`, `/images/…`, `/bundle.json` ([`by_host`]) |
 //! | `/api/v1/blogs` , `/api/v1/blogs/{blog}`, `/api/v1/blogs/{blog}/posts/{slug}` | JSON |
 //! | `/api/v1/newest` | the 20 newest posts of the council, JSON |
 //! | `/api/v1/search?q=&limit=` | search results with snippets, JSON |
@@ -20,7 +27,7 @@
 //! Every post shown comes from a blog view whose signatures verified; council copies link to
 //! a spoke that hosts the blog when the council knows one.
 
-use spokes_site::pages::{CSS, date, entry_with, feed_xml, page_with, post_list, verification_note_with};
+use spokes_site::pages::{CSS, FAVICON, Meta, date, entry_with, feed_xml, feed_xml_with, feeds_at, json_feed, page_meta, page_with, post_list, sitemap_index_xml, sitemap_xml, verification_note_with};
 use spokes_site::view::{AnyBundle, BlogView, PostBody, PostView};
 use atom_syndication::Entry;
 use axum::extract::{Path, State};
@@ -79,6 +86,12 @@ pub trait SpokeView: Send + Sync + 'static {
     }
     /// Counts a response.
     fn count_response(&self, _status: u16) {}
+    /// This spoke's own reader site, absolute, no final slash (`https://spoke.example`): what
+    /// canonical links, feeds and sitemaps of blogs without a name use. Empty: unknown (links
+    /// stay relative).
+    fn site_url(&self) -> String {
+        String::new()
+    }
     /// The blog whose name is `host` (a request's `Host` header), when it has one here.
     fn blog_for_host(&self, _host: &str) -> Option<BlogId> {
         None
@@ -173,26 +186,27 @@ pub struct Named {
 }
 
 /// Before routing: a request for a blog's name is served as `/b/{blog}/…` (`/`, `/posts/SLUG`,
-/// `/feed.atom`, `/images/NAME`, `/bundle.json`), marked [`Named`]; a request for a named
+/// `/tags/TAG`, `/feed.atom`, `/feed.json`, `/images/NAME`, `/bundle.json`, `/sitemap.xml`),
+/// marked [`Named`] (so is every other request for the name); a request for a named
 /// blog's page or feed under `/b/{blog}/` by any other host is sent to the name (308,
 /// permanent).
 async fn by_host(State(s): State<AppState>, mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned).or_else(|| req.uri().host().map(str::to_owned));
     let path = req.uri().path().to_owned();
     if let Some(blog) = host.as_deref().and_then(|h| s.spoke.blog_for_host(h)) {
-        let inner = if path == "/" || path.starts_with("/posts/") || path == "/feed.atom" || path.starts_with("/images/") || path == "/bundle.json" { Some(format!("/b/{blog}{path}")) } else { None };
-        if let Some(p) = inner {
+        let blog_path = ["/", "/feed.atom", "/feed.json", "/bundle.json", "/sitemap.xml"].contains(&path.as_str()) || ["/posts/", "/images/", "/tags/"].iter().any(|p| path.starts_with(p));
+        if blog_path {
             let q = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
-            if let Ok(uri) = format!("{p}{q}").parse() {
+            if let Ok(uri) = format!("/b/{blog}{path}{q}").parse() {
                 *req.uri_mut() = uri;
-                req.extensions_mut().insert(Named { blog, host: host.unwrap_or_default() });
             }
         }
+        req.extensions_mut().insert(Named { blog, host: host.unwrap_or_default() });
         return next.run(req).await;
     }
     if let Some(rest) = path.strip_prefix("/b/")
         && let Some((id, tail)) = rest.split_once('/').or(Some((rest, "")))
-        && (tail.is_empty() || tail.starts_with("posts/") || tail == "feed.atom")
+        && (tail.is_empty() || tail.starts_with("posts/") || tail.starts_with("tags/") || tail == "feed.atom" || tail == "feed.json")
         && let Ok(blog) = id.parse::<BlogId>()
         && let Some(base) = s.spoke.named_url(&blog)
     {
@@ -223,7 +237,16 @@ fn routes(state: AppState) -> Router {
         .route("/b/{blog}", get(|Path(b): Path<String>| async move { Redirect::permanent(&format!("/b/{b}/")) }))
         .route("/b/{blog}/", get(blog_home))
         .route("/b/{blog}/posts/{slug}", get(post_page))
-        .route("/b/{blog}/feed.atom", get(blog_feed))
+        .route("/b/{blog}/feed.atom", get(|s, n, p| blog_feed(s, n, p, false)))
+        .route("/b/{blog}/feed.json", get(|s, n, p| blog_feed(s, n, p, true)))
+        .route("/b/{blog}/tags/{tag}", get(tag_page))
+        .route("/b/{blog}/tags/{tag}/feed.atom", get(|s, n, p| tag_feed(s, n, p, false)))
+        .route("/b/{blog}/tags/{tag}/feed.json", get(|s, n, p| tag_feed(s, n, p, true)))
+        .route("/b/{blog}/sitemap.xml", get(blog_sitemap))
+        .route("/sitemap.xml", get(front_sitemap))
+        .route("/robots.txt", get(robots))
+        .route("/favicon.svg", get(|| async { ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], FAVICON) }))
+        .route("/favicon.ico", get(|| async { Redirect::permanent("/favicon.svg") }))
         .route("/b/{blog}/images/{name}", get(image))
         .route("/b/{blog}/bundle.json", get(bundle))
         .route("/api/v1/blogs", get(api_blogs))
@@ -278,10 +301,18 @@ fn not_modified(req_tags: Option<&HeaderValue>, tag: &HeaderValue) -> bool {
     have.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == tag)
 }
 
+/// Whether a response last modified at `last_modified` is not newer than `since` (both HTTP
+/// dates, RFC 9110 §13.1.3); false when either is missing or unreadable.
+fn unmodified_since(since: Option<&HeaderValue>, last_modified: Option<&HeaderValue>) -> bool {
+    let read = |v: Option<&HeaderValue>| v.and_then(|v| v.to_str().ok()).and_then(|t| chrono::DateTime::parse_from_rfc2822(t).ok());
+    matches!((read(since), read(last_modified)), (Some(s), Some(m)) if m <= s)
+}
+
 /// Reuses responses while the spoke's blogs stay the same, and answers conditional GETs:
 /// every 200 response to a GET of a page, feed, bundle or the blog API (up to
 /// [`MAX_CACHED_BODY`]) carries an `ETag`, and a request whose `If-None-Match` names it is
-/// answered `304 Not Modified` with no body.
+/// answered `304 Not Modified` with no body; so is one with no `If-None-Match` whose
+/// `If-Modified-Since` is not older than the response's `Last-Modified` (blog pages and feeds).
 async fn cached(State(s): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     if req.method() != axum::http::Method::GET {
         return next.run(req).await;
@@ -291,6 +322,7 @@ async fn cached(State(s): State<AppState>, req: axum::extract::Request, next: ax
         None => k,
     });
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
+    let if_modified_since = req.headers().get(header::IF_MODIFIED_SINCE).cloned();
     let generation = s.spoke.generation();
     let hit = key.as_ref().and_then(|k| {
         let c = s.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -324,9 +356,17 @@ async fn cached(State(s): State<AppState>, req: axum::extract::Request, next: ax
         }
     };
     let tag = headers.get(header::ETAG).cloned().unwrap_or_else(|| entity_tag(&body));
-    if not_modified(if_none_match.as_ref(), &tag) {
+    // If-Modified-Since counts only without If-None-Match (RFC 9110 §13.1.3).
+    let unchanged = match &if_none_match {
+        Some(_) => not_modified(if_none_match.as_ref(), &tag),
+        None => unmodified_since(if_modified_since.as_ref(), headers.get(header::LAST_MODIFIED)),
+    };
+    if unchanged {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         r.headers_mut().insert(header::ETAG, tag);
+        if let Some(lm) = headers.get(header::LAST_MODIFIED) {
+            r.headers_mut().insert(header::LAST_MODIFIED, lm.clone());
+        }
         if let Some(cc) = headers.get(header::CACHE_CONTROL) {
             r.headers_mut().insert(header::CACHE_CONTROL, cc.clone());
         }
@@ -497,7 +537,17 @@ async fn front(State(s): State<AppState>) -> Markup {
     let members = s.spoke.members();
     let newest = newest(&blogs, 20);
     let hosted: Vec<&Arc<BlogView>> = blogs.iter().filter(|b| b.hosted).collect();
-    page(s.spoke.name(), html! {
+    let site = s.spoke.site_url();
+    let meta = Meta {
+        description: "The newest posts of the blogs this spoke and its council hold, each checked against its author's signatures.".into(),
+        canonical: (!site.is_empty()).then(|| format!("{}/", site.trim_end_matches('/'))),
+        og_type: "website",
+        site_name: s.spoke.name().to_owned(),
+        feeds: vec![(s.spoke.name().to_owned(), "application/atom+xml", "/feed.atom".into())],
+        icon: Some("/favicon.svg".into()),
+        ..Default::default()
+    };
+    page_meta(s.spoke.name(), "/assets/reader.css", &meta, html! {
         header {
             h1 { (s.spoke.name()) }
             @if members.len() > 1 { p { "One of " (members.len()) " spokes of a council: the newest posts of all of them, each checked against its author's signatures." } }
@@ -516,9 +566,61 @@ async fn front(State(s): State<AppState>) -> Markup {
         }
         h2 { "Blogs hosted here" }
         @if hosted.is_empty() { p { "None yet." } }
-        ul { @for b in &hosted { li { a href=(format!("/b/{}/", b.blog_id)) { (b.title()) } " " span.meta { (b.visible().len()) " posts" } } } }
+        ul { @for b in &hosted { li { a href=(s.spoke.named_url(&b.blog_id).map(|u| format!("{u}/")).unwrap_or_else(|| format!("/b/{}/", b.blog_id))) { (b.title()) } " " span.meta { (b.visible().len()) " posts" } } } }
         footer { a href="/feed.atom" { "Atom feed" } }
     })
+}
+
+/// Where one blog's pages are for this request: `rel`, the prefix of its links on the page
+/// (`""` on its name, else `/b/{blog}`), and `abs`, its canonical address, absolute with no
+/// final slash (its name when it has one here, else this spoke's `/b/{blog}`).
+struct Place {
+    rel: String,
+    abs: String,
+}
+
+fn place(s: &AppState, named: &Option<axum::Extension<Named>>, blog: &BlogView) -> Place {
+    let abs = s.spoke.named_url(&blog.blog_id).unwrap_or_else(|| format!("{}/b/{}", s.spoke.site_url().trim_end_matches('/'), blog.blog_id));
+    Place { rel: base(named, &blog.blog_id), abs }
+}
+
+/// The `<head>` of a page of `blog` at `path` (under the blog), with the feeds at `feeds`.
+fn blog_meta(blog: &BlogView, at: &Place, path: &str, description: &str, og_type: &'static str, feeds: (&str, &str)) -> Meta {
+    Meta {
+        lang: blog.settings.language.clone(),
+        description: description.chars().take(300).collect(),
+        canonical: Some(format!("{}{path}", at.abs)),
+        og_type,
+        site_name: blog.title().to_owned(),
+        feeds: feeds_at(feeds.0, feeds.1),
+        icon: Some("/favicon.svg".into()),
+    }
+}
+
+/// A tag's address under `rel` (`{rel}/tags/{tag}`, the tag percent-encoded, RFC 3986 §2.1).
+fn tag_path(rel: &str, tag: &str) -> String {
+    format!("{rel}/tags/{}", percent_encoding::utf8_percent_encode(tag, percent_encoding::NON_ALPHANUMERIC))
+}
+
+/// The newest change of `posts`: their `Last-Modified` (RFC 9110 §8.8.2).
+fn last_change<'a>(posts: impl IntoIterator<Item = &'a PostView>) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    posts.into_iter().map(|p| p.updated.max(p.date)).max()
+}
+
+/// An HTTP date (RFC 9110 §5.6.7, IMF-fixdate).
+fn http_date(at: chrono::DateTime<chrono::FixedOffset>) -> String {
+    at.with_timezone(&chrono::Utc).format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn with_last_modified(mut r: Response, at: Option<chrono::DateTime<chrono::FixedOffset>>) -> Response {
+    if let Some(v) = at.and_then(|a| HeaderValue::from_str(&http_date(a)).ok()) {
+        r.headers_mut().insert(header::LAST_MODIFIED, v);
+    }
+    r
+}
+
+fn tag_links(rel: &str, tags: &[String]) -> Markup {
+    html! { @for t in tags { " " a.tag href=(tag_path(rel, t)) { (t) } } }
 }
 
 async fn blog_home(State(s): State<AppState>, named: Option<axum::Extension<Named>>, Path(id): Path<String>) -> Response {
@@ -526,21 +628,166 @@ async fn blog_home(State(s): State<AppState>, named: Option<axum::Extension<Name
         Ok(b) => b,
         Err(r) => return r,
     };
-    let base = base(&named, &blog.blog_id);
-    page(blog.title(), html! {
+    let at = place(&s, &named, &blog);
+    let base = at.rel.clone();
+    let visible = blog.visible();
+    let mut tags: Vec<&String> = visible.iter().flat_map(|p| p.tags.iter()).collect();
+    tags.sort();
+    tags.dedup();
+    let meta = blog_meta(&blog, &at, "/", &blog.settings.description, "website", (blog.title(), &base));
+    let page = page_meta(blog.title(), "/assets/reader.css", &meta, html! {
         header {
             h1 { (blog.title()) }
             @if !blog.settings.description.is_empty() { p { (blog.settings.description) } }
-            link rel="alternate" type="application/atom+xml" href=(format!("{base}/feed.atom"));
         }
         (verification_note_at(&blog, &base))
-        @if blog.visible().is_empty() { p { "No posts yet." } }
-        (post_list(&|p| format!("{base}/posts/{}", p.slug), &blog.visible()))
+        @if visible.is_empty() { p { "No posts yet." } }
+        (post_list(&|p| format!("{base}/posts/{}", p.slug), &visible))
+        @if !tags.is_empty() { p.meta { "Topics:" @for t in &tags { " " a.tag href=(tag_path(&base, t)) { (t) } } } }
         (also_at_note(&also_at(&s.spoke.members(), &blog, None)))
-        footer { a href=(format!("{base}/feed.atom")) { "Atom feed" } @if named.is_none() { " · " a href="/" { (s.spoke.name()) } } }
-    })
-    .into_response()
+        footer { a href=(format!("{base}/feed.atom")) { "Atom feed" } " · " a href=(format!("{base}/feed.json")) { "JSON feed" } @if named.is_none() { " · " a href="/" { (s.spoke.name()) } } }
+    });
+    with_last_modified(page.into_response(), last_change(visible))
 }
+
+async fn post_page(State(s): State<AppState>, named: Option<axum::Extension<Named>>, Path((id, slug)): Path<(String, String)>) -> Response {
+    let blog = match find_blog(&s, &id) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(p) = blog.post(&slug) else { return not_found("There is no post at this address.") };
+    let Some(body) = s.spoke.body(&blog, p) else { return changing() };
+    let at = place(&s, &named, &blog);
+    let base = at.rel.clone();
+    let meta = blog_meta(&blog, &at, &format!("/posts/{}", p.slug), &p.excerpt, "article", (blog.title(), &base));
+    let page = page_meta(&format!("{} · {}", p.title, blog.title()), "/assets/reader.css", &meta, html! {
+        nav { a href=(format!("{base}/")) { "← " (blog.title()) } }
+        article {
+            h1 { (p.title) }
+            p.meta { (date(&p.date)) (tag_links(&base, &p.tags)) }
+            div.body { (PreEscaped(&body.html)) }
+        }
+        (verification_note_at(&blog, &base))
+        (also_at_note(&also_at(&s.spoke.members(), &blog, Some(p))))
+    });
+    with_last_modified(page.into_response(), last_change([p]))
+}
+
+/// The visible posts of `blog` with `tag`, newest first; the reader's "Not found" page when none.
+#[allow(clippy::result_large_err)]
+fn tagged<'a>(blog: &'a BlogView, tag: &str) -> Result<Vec<&'a PostView>, Response> {
+    let posts: Vec<&PostView> = blog.visible().into_iter().filter(|p| p.tags.iter().any(|t| t == tag)).collect();
+    if posts.is_empty() {
+        return Err(not_found("No post of this blog has that tag."));
+    }
+    Ok(posts)
+}
+
+/// `/b/{blog}/tags/{tag}`: the blog's posts with that tag, newest first.
+async fn tag_page(State(s): State<AppState>, named: Option<axum::Extension<Named>>, Path((id, tag)): Path<(String, String)>) -> Response {
+    let blog = match find_blog(&s, &id) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let posts = match tagged(&blog, &tag) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let at = place(&s, &named, &blog);
+    let base = at.rel.clone();
+    let here = tag_path(&base, &tag);
+    let title = format!("“{tag}” · {}", blog.title());
+    let meta = blog_meta(&blog, &at, &tag_path("", &tag), &format!("Posts of {} about {tag}", blog.title()), "website", (&title, &here));
+    let page = page_meta(&title, "/assets/reader.css", &meta, html! {
+        nav { a href=(format!("{base}/")) { "← " (blog.title()) } }
+        h1 { "Posts about “" (tag) "”" }
+        (post_list(&|p| format!("{base}/posts/{}", p.slug), &posts))
+        footer { a href=(format!("{here}/feed.atom")) { "Atom feed" } " · " a href=(format!("{here}/feed.json")) { "JSON feed" } }
+    });
+    with_last_modified(page.into_response(), last_change(posts))
+}
+
+/// A feed (Atom, or JSON Feed 1.1 when `json`) of `posts` of `blog`, at `path` under the blog,
+/// with absolute links.
+fn blog_feed_of(s: &AppState, blog: &BlogView, at: &Place, posts: Vec<&PostView>, title: &str, path: &str, json: bool) -> Response {
+    let posts: Vec<&PostView> = posts.into_iter().take(FEED_ENTRIES).collect();
+    let href = |p: &PostView| format!("{}/posts/{}", at.abs, p.slug);
+    let home = format!("{}{}/", at.abs, path);
+    let changed = last_change(posts.iter().copied());
+    let r = if json {
+        let feed = json_feed(blog, title, &home, &format!("{}{path}/feed.json", at.abs), &posts, &href, &|p| s.spoke.body(blog, p));
+        ([(header::CONTENT_TYPE, "application/feed+json")], Json(feed)).into_response()
+    } else {
+        let entries = posts.iter().map(|p| entry_with(blog, p, s.spoke.body(blog, p).as_deref(), &href(p))).collect();
+        let related: Vec<String> = if path.is_empty() { also_at(&s.spoke.members(), blog, None).into_iter().filter_map(|(_, u)| u.map(|u| format!("{u}feed.atom"))).collect() } else { vec![] };
+        let xml = feed_xml_with(title, &format!("urn:spokes:{}{path}", blog.blog_id), &format!("{}{path}/feed.atom", at.abs), Some(&blog.settings.language), Some(&home), entries, &related);
+        ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response()
+    };
+    with_last_modified(r, changed)
+}
+
+async fn blog_feed(State(s): State<AppState>, named: Option<axum::Extension<Named>>, Path(id): Path<String>, json: bool) -> Response {
+    let blog = match find_blog(&s, &id) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let at = place(&s, &named, &blog);
+    blog_feed_of(&s, &blog, &at, blog.visible(), blog.title(), "", json)
+}
+
+async fn tag_feed(State(s): State<AppState>, named: Option<axum::Extension<Named>>, Path((id, tag)): Path<(String, String)>, json: bool) -> Response {
+    let blog = match find_blog(&s, &id) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let posts = match tagged(&blog, &tag) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let at = place(&s, &named, &blog);
+    blog_feed_of(&s, &blog, &at, posts, &format!("“{tag}” · {}", blog.title()), &tag_path("", &tag), json)
+}
+
+/// `/b/{blog}/sitemap.xml` (and `/sitemap.xml` on the blog's name): its home, posts and tag
+/// pages at their canonical addresses.
+async fn blog_sitemap(State(s): State<AppState>, named: Option<axum::Extension<Named>>, Path(id): Path<String>) -> Response {
+    let blog = match find_blog(&s, &id) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let at = place(&s, &named, &blog);
+    let visible = blog.visible();
+    let mut urls = Vec::with_capacity(visible.len() + 1);
+    urls.extend(last_change(visible.iter().copied()).map(|t| (format!("{}/", at.abs), t)));
+    let mut tags: std::collections::BTreeMap<&str, chrono::DateTime<chrono::FixedOffset>> = std::collections::BTreeMap::new();
+    for p in &visible {
+        let t = p.updated.max(p.date);
+        urls.push((format!("{}/posts/{}", at.abs, p.slug), t));
+        for tag in &p.tags {
+            let e = tags.entry(tag).or_insert(t);
+            *e = (*e).max(t);
+        }
+    }
+    urls.extend(tags.into_iter().map(|(tag, t)| (tag_path(&at.abs, tag), t)));
+    ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], sitemap_xml(&urls)).into_response()
+}
+
+/// `/sitemap.xml` of the spoke: an index of the sitemaps of the blogs hosted here that have
+/// no name (a named blog's sitemap is on its name).
+async fn front_sitemap(State(s): State<AppState>) -> Response {
+    let site = s.spoke.site_url();
+    let maps: Vec<String> = s.spoke.blogs().iter().filter(|b| b.hosted && s.spoke.named_url(&b.blog_id).is_none()).map(|b| format!("{}/b/{}/sitemap.xml", site.trim_end_matches('/'), b.blog_id)).collect();
+    ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], sitemap_index_xml(&maps)).into_response()
+}
+
+/// `/robots.txt` (RFC 9309): everything may be crawled but search results and the API, and
+/// where the sitemap is.
+async fn robots(State(s): State<AppState>, named: Option<axum::Extension<Named>>) -> Response {
+    let origin = named.as_ref().and_then(|n| s.spoke.named_url(&n.blog)).unwrap_or_else(|| s.spoke.site_url());
+    let text = format!("User-agent: *\nDisallow: /search\nDisallow: /api/\nAllow: /\n\nSitemap: {}/sitemap.xml\n", origin.trim_end_matches('/'));
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+}
+
 
 /// An image a published post links to, named by its hash: immutable, so cached for a year.
 async fn image(State(s): State<AppState>, Path((id, name)): Path<(String, String)>) -> Response {
@@ -566,47 +813,18 @@ async fn image(State(s): State<AppState>, Path((id, name)): Path<(String, String
     }
 }
 
-async fn post_page(State(s): State<AppState>, named: Option<axum::Extension<Named>>, Path((id, slug)): Path<(String, String)>) -> Response {
-    let blog = match find_blog(&s, &id) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let Some(p) = blog.post(&slug) else { return not_found("There is no post at this address.") };
-    let Some(body) = s.spoke.body(&blog, p) else { return changing() };
-    let base = base(&named, &blog.blog_id);
-    page(&format!("{} · {}", p.title, blog.title()), html! {
-        nav { a href=(format!("{base}/")) { "← " (blog.title()) } }
-        article {
-            h1 { (p.title) }
-            p.meta { (date(&p.date)) @for t in &p.tags { " " span.tag { (t) } } }
-            div.body { (PreEscaped(&body.html)) }
-        }
-        (verification_note_at(&blog, &base))
-        (also_at_note(&also_at(&s.spoke.members(), &blog, Some(p))))
-    })
-    .into_response()
-}
-
 fn feed(title: &str, id: &str, self_url: &str, entries: Vec<Entry>, related: &[String]) -> Response {
     ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], feed_xml(title, id, self_url, entries, related)).into_response()
-}
-
-async fn blog_feed(State(s): State<AppState>, named: Option<axum::Extension<Named>>, Path(id): Path<String>) -> Response {
-    let blog = match find_blog(&s, &id) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let base = base(&named, &blog.blog_id);
-    let entries = blog.visible().into_iter().take(FEED_ENTRIES).map(|p| entry_with(&blog, p, s.spoke.body(&blog, p).as_deref(), &format!("{base}/posts/{}", p.slug))).collect();
-    let related: Vec<String> = also_at(&s.spoke.members(), &blog, None).into_iter().filter_map(|(_, u)| u.map(|u| format!("{u}feed.atom"))).collect();
-    feed(blog.title(), &format!("urn:spokes:{}", blog.blog_id), &format!("{base}/feed.atom"), entries, &related)
 }
 
 async fn front_feed(State(s): State<AppState>) -> Response {
     let blogs = s.spoke.blogs();
     let members = s.spoke.members();
-    let entries: Vec<Entry> = newest(&blogs, 50).into_iter().map(|(b, p)| entry_with(b, p, s.spoke.body(b, p).as_deref(), &post_href(&members, b, p))).collect();
-    feed(s.spoke.name(), "urn:spokes:front", "/feed.atom", entries, &[])
+    let site = s.spoke.site_url();
+    let site = site.trim_end_matches('/');
+    let absolute = |h: String| if h.starts_with('/') { format!("{site}{h}") } else { h };
+    let entries: Vec<Entry> = newest(&blogs, 50).into_iter().map(|(b, p)| entry_with(b, p, s.spoke.body(b, p).as_deref(), &absolute(post_href(&members, b, p)))).collect();
+    feed(s.spoke.name(), "urn:spokes:front", &format!("{site}/feed.atom"), entries, &[])
 }
 
 /// `/b/{blog}/bundle.json`: the blog's verification bundle, with its `ETag` (a request whose

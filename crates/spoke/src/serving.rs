@@ -194,6 +194,9 @@ impl http::SpokeView for Inner {
     fn count_response(&self, status: u16) {
         self.metrics.http(status);
     }
+    fn site_url(&self) -> String {
+        self.me.web.trim_end_matches('/').to_owned()
+    }
     fn blog_for_host(&self, host: &str) -> Option<BlogId> {
         self.naming.as_ref()?.blog_for_host(host)
     }
