@@ -74,6 +74,7 @@ impl DnsServer {
             ttl: 5,
             check_interval_secs: 1,
             fail_after_secs: fail_after,
+            resolver: Some(self.addr),
         }
     }
 

@@ -243,3 +243,64 @@ fn hostile_name_requests_are_refused_and_change_nothing() {
     assert_eq!(out.status.code(), Some(5), "{said}");
     assert!(said.contains("These are free: free0, free1, free2\n") && !said.contains("script") && said.len() < 400, "{said}");
 }
+
+/// A writer's own domain (in a second zone of the test's name server) is served once its TXT
+/// proof is there, and not before, nor with a proof signed by somebody else.
+#[test]
+fn a_custom_domain_serves_the_blog_after_its_txt_proof_and_not_before() {
+    const OWN_ZONE: &str = "maria.test";
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dns = DnsServer::start(&tmp.path().join("dns"), &[ZONE, OWN_ZONE]);
+    let ip: IpAddr = "127.0.0.2".parse().expect("ip");
+    let port = common_port(&[ip]);
+    let mut members = council_spokes(tmp.path(), &dns, &[ip], port);
+    let ticket = members[0].invite();
+    members[0].start();
+    let maria = writer(tmp.path(), "maria", "Maria Writes", &[ticket]);
+    spokes_ok(&maria, PASS, &["new", "--title", "Walking in fog", "--body", "Words that stay."]);
+    spokes_ok(&maria, PASS, &["publish"]);
+    // The domain's CNAME needs the blog's name to point at.
+    let first = spokes(&maria, PASS, &["name", "domain", "blog.maria.test"]);
+    assert!(!first.status.success() && String::from_utf8_lossy(&first.stderr).contains("claim one first"), "{first:?}");
+    spokes_ok(&maria, PASS, &["name", "claim", "maria"]);
+    let out = spokes_ok(&maria, PASS, &["name", "domain", "Blog.Maria.Test"]);
+    assert!(out.contains("blog.maria.test.  CNAME  maria.spokes.test."), "{out}");
+    let proof_line = out.lines().find(|l| l.contains("_spokes.blog.maria.test.  TXT")).expect("the proof to add");
+    let proof: Vec<String> = proof_line.split('"').skip(1).step_by(2).map(str::to_owned).collect();
+    assert!(proof[0].starts_with("v=spokes-domain1 blog="), "{proof:?}");
+    let slug = members[0].json(&format!("/api/v1/blogs/{}", spokes_writer::Profile::open(&maria).expect("profile").blog_id()))["posts"][0]["slug"].as_str().expect("slug").to_owned();
+
+    // The writer's DNS provider (the same name server, second zone, through spoke's own client).
+    let own = spoke::dns::Zone::new(dns.spoke_config(OWN_ZONE, ip, port, 3), tmp.path()).expect("zone");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let (host, proof_name) = (own.fqdn("blog").expect("name"), own.fqdn("_spokes.blog").expect("name"));
+    rt.block_on(own.add_cname(&host, "maria.spokes.test.")).expect("CNAME");
+    assert_eq!(dns.addresses("blog.maria.test"), vec![ip], "the domain resolves to the blog's spokes through its name");
+    let served = || get_by_name(ip, port, "blog.maria.test", &format!("/posts/{slug}")).0 == 200;
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!served(), "no proof: not served");
+
+    // A proof signed by somebody else (for the same blog ID) is not enough.
+    let mallory = spokes_core::Identity::generate("Mallory", "pw").expect("identity");
+    let blog_id = spokes_writer::Profile::open(&maria).expect("profile").blog_id().clone();
+    let fake = spokes_core::names::DomainBinding::sign("blog.maria.test", &blog_id, &fpr_of(&proof), &mut mallory.unlock("pw").expect("key")).expect("binding");
+    rt.block_on(own.add_txt(&proof_name, &fake.txt(&blog_id, &fpr_of(&proof)))).expect("TXT");
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(!served(), "a proof Maria did not sign: not served");
+
+    // Maria's proof: served within seconds, under the domain, with the domain as the canonical address.
+    rt.block_on(own.delete_txt(&proof_name)).expect("TXT gone");
+    rt.block_on(own.add_txt(&proof_name, &proof)).expect("TXT");
+    assert!(wait_until(Duration::from_secs(30), served), "the proven domain is served");
+    let (_, _, home) = get_by_name(ip, port, "blog.maria.test", "/");
+    assert!(home.contains(&format!("<link rel=\"canonical\" href=\"http://blog.maria.test:{port}/\">")), "{home}");
+
+    // Removed: no longer served.
+    spokes_ok(&maria, PASS, &["name", "domain", "--remove"]);
+    assert!(wait_until(Duration::from_secs(30), || !served()), "a removed domain is no longer served");
+}
+
+/// The fingerprint a proof's first string names.
+fn fpr_of(proof: &[String]) -> String {
+    proof[0].split("fpr=").nth(1).expect("fpr").to_owned()
+}

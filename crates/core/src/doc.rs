@@ -195,6 +195,10 @@ pub struct BlogSettings {
     /// `settings.name_binding`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<crate::names::NameBinding>,
+    /// A domain the writer owns that spokes serve the blog under once it is proven
+    /// ([`crate::names::DomainBinding`]); stored as JSON text under `settings.domain_binding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<crate::names::DomainBinding>,
 }
 
 /// Publication state of a post.
@@ -661,6 +665,7 @@ impl BlogDoc {
             language: get_str(&self.doc, &s, "language").unwrap_or_default(),
             handle: get_str(&self.doc, &s, "handle").unwrap_or_default(),
             name: get_str(&self.doc, &s, "name_binding").and_then(|j| serde_json::from_str(&j).ok()),
+            domain: get_str(&self.doc, &s, "domain_binding").and_then(|j| serde_json::from_str(&j).ok()),
         }
     }
 
@@ -685,6 +690,12 @@ impl BlogDoc {
             match &settings.name {
                 Some(n) => self.doc.put(&s, "name_binding", serde_json::to_string(n).unwrap_or_default())?,
                 None => self.doc.delete(&s, "name_binding")?,
+            }
+        }
+        if settings.domain != old.domain {
+            match &settings.domain {
+                Some(d) => self.doc.put(&s, "domain_binding", serde_json::to_string(d).unwrap_or_default())?,
+                None => self.doc.delete(&s, "domain_binding")?,
             }
         }
         Ok(())

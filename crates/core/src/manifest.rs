@@ -872,7 +872,7 @@ mod tests {
     fn worked_example(fingerprint: &str) -> Manifest {
         let blog = BlogId::bound_with(fingerprint, EXAMPLE_SALT);
         let settings = SiteSettings {
-            blog: BlogSettings { title: "Field notes".into(), description: "Walks and weather.".into(), language: "en".into(), handle: "ada".into(), name: None },
+            blog: BlogSettings { title: "Field notes".into(), description: "Walks and weather.".into(), language: "en".into(), handle: "ada".into(), name: None, domain: None },
             spokes: vec![],
             owner: fingerprint.into(),
             blog_id_salt: EXAMPLE_SALT.into(),

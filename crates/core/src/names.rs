@@ -180,32 +180,16 @@ impl NameBinding {
         if normalize(&self.name)? != self.name || normalize_zone(&self.zone)? != self.zone {
             return Err(NameError::Malformed("the name or zone is not in its one written form".into()));
         }
-        let sig = self.signature_bytes()?;
+        let sig = signature_bytes(&self.signature)?;
         let text = binding_text(&self.name, &self.zone, blog, &cert.fingerprint());
         verify_detached(cert, &sig, text.as_bytes()).map(|_| ()).map_err(|e| NameError::Signature(e.to_string()))
-    }
-
-    fn signature_bytes(&self) -> Result<Vec<u8>, NameError> {
-        if self.signature.len() > MAX_SIGNATURE * 4 / 3 + 4 {
-            return Err(NameError::Malformed("the signature is too long".into()));
-        }
-        BASE64.decode(self.signature.as_bytes()).map_err(|_| NameError::Malformed("the signature is not base64".into()))
     }
 
     /// The TXT record's character-strings for this binding of `blog` by `fingerprint`, each at
     /// most [`MAX_TXT_STRING`] bytes: the tag with the blog and fingerprint, then the signature
     /// in as many `sig=` pieces as it needs (joined in order when read).
     pub fn txt(&self, blog: &BlogId, fingerprint: &str) -> Vec<String> {
-        let mut out = vec![format!("{TXT_TAG} blog={blog} fpr={fingerprint}")];
-        let sig = &self.signature;
-        let piece = MAX_TXT_STRING - 4;
-        let mut i = 0;
-        while i < sig.len() {
-            let end = (i + piece).min(sig.len());
-            out.push(format!("sig={}", &sig[i..end]));
-            i = end;
-        }
-        out
+        txt_strings(TXT_TAG, blog, fingerprint, &self.signature)
     }
 
     /// Reads the TXT record of `name.zone` ([`NameBinding::txt`]'s strings, in order): the
@@ -213,28 +197,126 @@ impl NameBinding {
     /// ([`NameBinding::verify`] with the blog's certificate does). Errors:
     /// [`NameError::Malformed`].
     pub fn from_txt(name: &str, zone: &str, strings: &[String]) -> Result<(NameBinding, BlogId, String), NameError> {
-        let bad = |m: &str| NameError::Malformed(m.to_owned());
-        let first = strings.first().ok_or_else(|| bad("no strings"))?;
-        let mut words = first.split(' ');
-        if words.next() != Some(TXT_TAG) {
-            return Err(bad("not a Spokes name record"));
+        let (blog, fpr, signature) = parse_txt(TXT_TAG, strings)?;
+        Ok((NameBinding { name: normalize(name)?, zone: normalize_zone(zone)?, signature }, blog, fpr))
+    }
+}
+
+fn signature_bytes(signature: &str) -> Result<Vec<u8>, NameError> {
+    if signature.len() > MAX_SIGNATURE * 4 / 3 + 4 {
+        return Err(NameError::Malformed("the signature is too long".into()));
+    }
+    BASE64.decode(signature.as_bytes()).map_err(|_| NameError::Malformed("the signature is not base64".into()))
+}
+
+/// A binding's TXT strings: `"{tag} blog={blog} fpr={fingerprint}"`, then `sig=` pieces.
+fn txt_strings(tag: &str, blog: &BlogId, fingerprint: &str, signature: &str) -> Vec<String> {
+    let mut out = vec![format!("{tag} blog={blog} fpr={fingerprint}")];
+    let piece = MAX_TXT_STRING - 4;
+    let mut i = 0;
+    while i < signature.len() {
+        let end = (i + piece).min(signature.len());
+        out.push(format!("sig={}", &signature[i..end]));
+        i = end;
+    }
+    out
+}
+
+/// Reads [`txt_strings`]: the blog, the fingerprint and the signature (base64, unchecked).
+fn parse_txt(tag: &str, strings: &[String]) -> Result<(BlogId, String, String), NameError> {
+    let bad = |m: &str| NameError::Malformed(m.to_owned());
+    let first = strings.first().ok_or_else(|| bad("no strings"))?;
+    let mut words = first.split(' ');
+    if words.next() != Some(tag) {
+        return Err(bad("not a Spokes record"));
+    }
+    let blog = words.next().and_then(|w| w.strip_prefix("blog=")).ok_or_else(|| bad("no blog"))?;
+    let blog: BlogId = blog.parse().map_err(|_| bad("bad blog ID"))?;
+    let fpr = words.next().and_then(|w| w.strip_prefix("fpr=")).ok_or_else(|| bad("no fingerprint"))?;
+    if fpr.is_empty() || fpr.len() > 64 || !fpr.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)) || words.next().is_some() {
+        return Err(bad("bad fingerprint"));
+    }
+    let mut signature = String::new();
+    for s in &strings[1..] {
+        signature.push_str(s.strip_prefix("sig=").ok_or_else(|| bad("a string is not a signature piece"))?);
+        if signature.len() > MAX_SIGNATURE * 2 {
+            return Err(bad("the signature is too long"));
         }
-        let blog = words.next().and_then(|w| w.strip_prefix("blog=")).ok_or_else(|| bad("no blog"))?;
-        let blog: BlogId = blog.parse().map_err(|_| bad("bad blog ID"))?;
-        let fpr = words.next().and_then(|w| w.strip_prefix("fpr=")).ok_or_else(|| bad("no fingerprint"))?;
-        if fpr.is_empty() || fpr.len() > 64 || !fpr.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)) || words.next().is_some() {
-            return Err(bad("bad fingerprint"));
+    }
+    signature_bytes(&signature)?;
+    Ok((blog, fpr.to_owned(), signature))
+}
+
+/// The first line of a custom domain's binding text.
+pub const DOMAIN_TAG: &str = "spokes domain v1";
+/// The tag that starts a custom domain's proof (its TXT record at `_spokes.DOMAIN`).
+pub const DOMAIN_TXT_TAG: &str = "v=spokes-domain1";
+/// The label under which a custom domain's proof is published.
+pub const DOMAIN_PROOF_LABEL: &str = "_spokes";
+
+/// `domain` as a custom domain is bound: IDNA-mapped to lowercase ASCII (UTS #46), no final
+/// dot, at least two labels, each of 1 to 63 LDH characters, at most 253 in all. Errors:
+/// [`NameError::Zone`] (a domain that is no domain name), [`NameError::Idna`].
+pub fn normalize_domain(domain: &str) -> Result<String, NameError> {
+    let d = domain.trim().trim_end_matches('.');
+    let ascii = idna::domain_to_ascii_cow(d.as_bytes(), idna::AsciiDenyList::STD3).map_err(|_| NameError::Idna)?.into_owned();
+    if ascii.len() > 253 || ascii.split('.').count() < 2 {
+        return Err(NameError::Zone(domain.chars().take(64).collect()));
+    }
+    normalize_zone(&ascii)
+}
+
+/// The bytes the author signs for the custom domain `domain`:
+/// `spokes domain v1\ndomain: DOMAIN\nblog: ID\nfingerprint: FPR\n`.
+pub fn domain_text(domain: &str, blog: &BlogId, fingerprint: &str) -> String {
+    format!("{DOMAIN_TAG}\ndomain: {domain}\nblog: {blog}\nfingerprint: {fingerprint}\n")
+}
+
+/// A domain the writer owns, bound to the blog and signed by its author: carried in the blog's
+/// signed settings (`"domain"`) and proven by the same binding in a TXT record at
+/// `_spokes.DOMAIN`, which only the domain's owner can publish. Spokes serve the blog under the
+/// domain once the proof is there. JSON: `{"domain","signature"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainBinding {
+    /// The domain ([`normalize_domain`]d), for example `blog.maria.example`.
+    pub domain: String,
+    /// The detached signature over [`domain_text`], base64.
+    pub signature: String,
+}
+
+impl DomainBinding {
+    /// Binds `domain` to `blog`, signed with `key` (of the certificate with `fingerprint`).
+    /// Errors: [`normalize_domain`]'s, [`NameError::Signature`].
+    pub fn sign(domain: &str, blog: &BlogId, fingerprint: &str, key: &mut SigningKey) -> Result<DomainBinding, NameError> {
+        let domain = normalize_domain(domain)?;
+        let sig = sign_detached(key, domain_text(&domain, blog, fingerprint).as_bytes()).map_err(|e| NameError::Signature(e.to_string()))?;
+        Ok(DomainBinding { domain, signature: BASE64.encode(&sig) })
+    }
+
+    /// Checks that the binding is well formed and signed by a signing key of `cert` for `blog`.
+    pub fn verify(&self, blog: &BlogId, cert: &Certificate) -> Result<(), NameError> {
+        if normalize_domain(&self.domain)? != self.domain {
+            return Err(NameError::Malformed("the domain is not in its one written form".into()));
         }
-        let mut signature = String::new();
-        for s in &strings[1..] {
-            signature.push_str(s.strip_prefix("sig=").ok_or_else(|| bad("a string is not a signature piece"))?);
-            if signature.len() > MAX_SIGNATURE * 2 {
-                return Err(bad("the signature is too long"));
-            }
-        }
-        let binding = NameBinding { name: normalize(name)?, zone: normalize_zone(zone)?, signature };
-        binding.signature_bytes()?;
-        Ok((binding, blog, fpr.to_owned()))
+        let sig = signature_bytes(&self.signature)?;
+        verify_detached(cert, &sig, domain_text(&self.domain, blog, &cert.fingerprint()).as_bytes()).map(|_| ()).map_err(|e| NameError::Signature(e.to_string()))
+    }
+
+    /// Where the proof goes: `_spokes.DOMAIN`.
+    pub fn proof_name(&self) -> String {
+        format!("{DOMAIN_PROOF_LABEL}.{}", self.domain)
+    }
+
+    /// The proof's TXT strings (as [`NameBinding::txt`], tagged [`DOMAIN_TXT_TAG`]).
+    pub fn txt(&self, blog: &BlogId, fingerprint: &str) -> Vec<String> {
+        txt_strings(DOMAIN_TXT_TAG, blog, fingerprint, &self.signature)
+    }
+
+    /// Reads a proof found at `_spokes.DOMAIN`: the binding, the blog and the fingerprint it
+    /// names (the signature unchecked). Errors: [`NameError::Malformed`].
+    pub fn from_txt(domain: &str, strings: &[String]) -> Result<(DomainBinding, BlogId, String), NameError> {
+        let (blog, fpr, signature) = parse_txt(DOMAIN_TXT_TAG, strings)?;
+        Ok((DomainBinding { domain: normalize_domain(domain)?, signature }, blog, fpr))
     }
 }
 
@@ -263,6 +345,28 @@ mod tests {
         assert!(normalize_zone("spokes..example").is_err());
         assert!(normalize_zone("").is_err());
         assert!(normalize_zone("spo kes.example").is_err());
+    }
+
+    #[test]
+    fn a_custom_domain_binding_verifies_only_for_its_domain_blog_and_key() {
+        let id = Identity::generate("Maria", "pass").expect("identity");
+        let cert = id.certificate();
+        let blog = BlogId::generate();
+        let mut key = id.unlock("pass").expect("key");
+        let b = DomainBinding::sign("Blog.Maria.Example.", &blog, &cert.fingerprint(), &mut key).expect("sign");
+        assert_eq!((b.domain.as_str(), b.proof_name().as_str()), ("blog.maria.example", "_spokes.blog.maria.example"));
+        b.verify(&blog, &cert).expect("verifies");
+        assert!(matches!(b.verify(&BlogId::generate(), &cert), Err(NameError::Signature(_))));
+        assert!(matches!(DomainBinding { domain: "evil.example".into(), ..b.clone() }.verify(&blog, &cert), Err(NameError::Signature(_))));
+        let txt = b.txt(&blog, &cert.fingerprint());
+        assert_eq!(DomainBinding::from_txt("blog.maria.example", &txt).expect("reads"), (b.clone(), blog.clone(), cert.fingerprint()));
+        // A council name's record is no domain proof, and the other way round.
+        assert!(DomainBinding::from_txt("blog.maria.example", &NameBinding { name: "maria".into(), zone: "s.example".into(), signature: b.signature.clone() }.txt(&blog, &cert.fingerprint())).is_err());
+        assert!(NameBinding::from_txt("maria", "s.example", &txt).is_err());
+        for bad in ["", "example", "bad domain.example", "a..b", &format!("{}.example", "a".repeat(64))] {
+            assert!(normalize_domain(bad).is_err(), "{bad}");
+        }
+        assert_eq!(normalize_domain("www.Café.example").as_deref(), Ok("www.xn--caf-dma.example"));
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 /// ttl = 60                             # seconds resolvers may keep the records
 /// check_interval_secs = 10             # how often the members' health is checked
 /// fail_after_secs = 30                 # how long a member fails checks before it is taken out
+/// resolver = "192.0.2.53:53"           # where writers' own domains are looked up (default: the system's)
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +84,10 @@ pub struct DnsConfig {
     /// Seconds a member must fail every check before its addresses are taken out.
     #[serde(default = "default_fail_after")]
     pub fail_after_secs: u64,
+    /// The resolver that looks up writers' own domains and their proofs; none: the system's
+    /// (`/etc/resolv.conf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolver: Option<SocketAddr>,
 }
 
 fn default_algorithm() -> String {
@@ -331,6 +336,43 @@ impl Zone {
         Ok(out)
     }
 
+    /// A resolver for names outside the zone (writers' own domains): `resolver`, else the
+    /// system's. Errors: [`DnsError::Config`] when the system has none.
+    pub fn resolver(&self) -> Result<hickory_resolver::TokioResolver, DnsError> {
+        use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig};
+        use hickory_resolver::name_server::TokioConnectionProvider;
+        let mut b = match self.config.resolver {
+            Some(a) => hickory_resolver::Resolver::builder_with_config(ResolverConfig::from_parts(None, vec![], NameServerConfigGroup::from_ips_clear(&[a.ip()], a.port(), true)), TokioConnectionProvider::default()),
+            None => hickory_resolver::Resolver::builder_tokio().map_err(|e| DnsError::Config(format!("no resolver: {e}")))?,
+        };
+        b.options_mut().timeout = DNS_TIMEOUT;
+        Ok(b.build())
+    }
+
+    /// Adds a TXT record of `txt` at `name` (a name of this zone).
+    pub async fn add_txt(&self, name: &Name, txt: &[String]) -> Result<(), DnsError> {
+        let mut m = self.update_message();
+        m.add_update(self.txt_record(name, txt, self.config.ttl));
+        self.update(m).await.map(|_| ())
+    }
+
+    /// Adds a CNAME record at `name` pointing to `target` (a fully qualified name).
+    pub async fn add_cname(&self, name: &Name, target: &str) -> Result<(), DnsError> {
+        let target = Name::from_ascii(target).map_err(|e| DnsError::Config(format!("`{target}`: {e}")))?;
+        let mut m = self.update_message();
+        m.add_update(Record::from_rdata(name.clone(), self.config.ttl, RData::CNAME(hickory_client::proto::rr::rdata::CNAME(target))));
+        self.update(m).await.map(|_| ())
+    }
+
+    /// Deletes the TXT records at `name`.
+    pub async fn delete_txt(&self, name: &Name) -> Result<(), DnsError> {
+        let mut m = self.update_message();
+        let mut r = Record::update0(name.clone(), 0, RecordType::TXT);
+        r.set_dns_class(DNSClass::ANY);
+        m.add_update(r);
+        self.update(m).await.map(|_| ())
+    }
+
     /// The character-strings of the TXT records of `name`, one list per record (at most 16
     /// records, each string at most 255 bytes, as DNS carries them; strings that are not
     /// UTF-8 are skipped).
@@ -374,6 +416,7 @@ pub(crate) mod tests {
             ttl: 60,
             check_interval_secs: 10,
             fail_after_secs: 30,
+            resolver: None,
         }
     }
 

@@ -15,12 +15,17 @@
 //!   members that took it out put it back. A spoke that starts puts itself back in the apex
 //!   and its blogs' names. Updates are idempotent, so several members doing the same is
 //!   harmless (docs/operators.md, "Failover").
+//! - **Writers' own domains**: a blog whose signed settings carry a domain
+//!   ([`spokes_core::names::DomainBinding`]) is served under it once the domain's owner put the
+//!   same signed binding in a TXT record at `_spokes.DOMAIN` (looked up at every reconcile
+//!   through `[dns] resolver`, else the system's resolver); the domain's CNAME points at the
+//!   blog's name, so readers reach the spokes that hold it.
 //! - **Serving by name**: [`Naming::blog_for_host`] maps a request's `Host` to the blog.
 
 use crate::dns::{DnsError, Update, Zone};
 use crate::Inner;
 use spokes_core::BlogId;
-use spokes_core::names::{NameBinding, alternatives};
+use spokes_core::names::{DomainBinding, NameBinding, alternatives};
 use spokes_core::problem::Code;
 use spokes_sync::names::{MAX_ALTERNATIVES, NAME_PROTOCOL, NameAnswer, NameOp, NameOutcome, NameRequest};
 use spokes_sync::session::RemoteError;
@@ -42,6 +47,11 @@ pub(crate) struct Naming {
     pub(crate) zone: Zone,
     /// Name (label) → blog, for every blog shown here whose binding verified.
     hosts: RwLock<HashMap<String, BlogId>>,
+    /// Writers' own domains → blog, for every blog shown here whose domain's proof was found
+    /// and verified.
+    domains: RwLock<HashMap<String, BlogId>>,
+    /// Looks up writers' own domains' proofs; `None` when the system has no resolver.
+    resolver: Option<hickory_resolver::TokioResolver>,
     /// The names this spoke put its addresses under, with the TXT strings it did it on.
     joined: Mutex<HashMap<String, Vec<String>>>,
     /// Bindings checked against their blog's certificate: (blog, signature) → whether it verified.
@@ -60,7 +70,8 @@ fn dns_failed(e: DnsError) -> RemoteError {
 
 impl Naming {
     pub(crate) fn new(zone: Zone) -> Naming {
-        Naming { zone, hosts: RwLock::default(), joined: Mutex::default(), verified: Mutex::default(), failing: Mutex::default(), removed: Mutex::default(), requests: Mutex::default() }
+        let resolver = zone.resolver().map_err(|e| tracing::warn!("writers' own domains cannot be looked up: {e}")).ok();
+        Naming { zone, hosts: RwLock::default(), domains: RwLock::default(), resolver, joined: Mutex::default(), verified: Mutex::default(), failing: Mutex::default(), removed: Mutex::default(), requests: Mutex::default() }
     }
 
     /// The blog served at `host` (a `Host` header: `name.zone`, with or without a port), if
@@ -68,12 +79,18 @@ impl Naming {
     pub(crate) fn blog_for_host(&self, host: &str) -> Option<BlogId> {
         let host = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
         let host = host.trim_end_matches('.').to_ascii_lowercase();
+        if let Some(b) = self.domains.read().unwrap_or_else(|p| p.into_inner()).get(&host) {
+            return Some(b.clone());
+        }
         let label = host.strip_suffix(self.zone.name())?.strip_suffix('.')?;
         self.hosts.read().unwrap_or_else(|p| p.into_inner()).get(label).cloned()
     }
 
-    /// The name a blog is served under here, as `name.zone`.
+    /// The name a blog is served under here: its own domain once proven, else `name.zone`.
     pub(crate) fn name_of(&self, blog: &BlogId) -> Option<String> {
+        if let Some((d, _)) = self.domains.read().unwrap_or_else(|p| p.into_inner()).iter().find(|(_, b)| *b == blog) {
+            return Some(d.clone());
+        }
         let hosts = self.hosts.read().unwrap_or_else(|p| p.into_inner());
         hosts.iter().find(|(_, b)| *b == blog).map(|(n, _)| format!("{n}.{}", self.zone.name()))
     }
@@ -96,6 +113,26 @@ impl Naming {
             }
         };
         ok.then(|| (b.clone(), b.txt(&view.blog_id, &view.fingerprint)))
+    }
+
+    /// The writers' own domains whose proof (`_spokes.DOMAIN`) is in DNS: bound to the blog and
+    /// its author's fingerprint, signed by a key of its certificate for that domain.
+    async fn proven_domains(&self, inner: &Inner, views: &[Arc<spokes_site::view::BlogView>]) -> HashMap<String, BlogId> {
+        let mut out = HashMap::new();
+        let Some(resolver) = &self.resolver else { return out };
+        for v in views {
+            let Some(d) = &v.settings.domain else { continue };
+            let Ok(records) = resolver.txt_lookup(format!("{}.", d.proof_name())).await else { continue };
+            let Some(cert) = inner.store.blog(&v.blog_id).ok().flatten().map(|b| b.certificate) else { continue };
+            let proven = records.iter().take(16).any(|r| {
+                let strings: Vec<String> = r.txt_data().iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect();
+                DomainBinding::from_txt(&d.domain, &strings).is_ok_and(|(b, blog, fpr)| blog == v.blog_id && fpr == v.fingerprint && b.verify(&v.blog_id, &cert).is_ok())
+            });
+            if proven {
+                out.insert(d.domain.clone(), v.blog_id.clone());
+            }
+        }
+        out
     }
 
     /// Joins `label` bound by `txt`: on the TXT prerequisite; if the record holds another
@@ -145,6 +182,8 @@ impl Naming {
             }
         }
         let before = std::mem::replace(&mut *self.hosts.write().unwrap_or_else(|p| p.into_inner()), hosts);
+        let domains = self.proven_domains(inner, &views).await;
+        *self.domains.write().unwrap_or_else(|p| p.into_inner()) = domains;
         let joined = self.joined.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for (label, (txt, blog, fpr)) in &desired {
             if joined.get(label) == Some(txt) || joined.get(label).is_some_and(|j| NameBinding::from_txt(label, self.zone.name(), j).is_ok_and(|(_, b, f)| &b == blog && &f == fpr)) {

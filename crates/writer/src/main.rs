@@ -34,6 +34,16 @@ enum NameCmd {
     Release,
     /// Show the blog's name.
     Show,
+    /// Serve the blog under a domain you own too (for example `blog.maria.example`): prints
+    /// the two records to add to that domain's DNS.
+    Domain {
+        /// The domain.
+        #[arg(required_unless_present = "remove")]
+        domain: Option<String>,
+        /// Stop serving the blog under its domain.
+        #[arg(long, conflicts_with = "domain")]
+        remove: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -423,7 +433,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
     let mut exit = std::process::ExitCode::SUCCESS;
     match &cli.cmd {
         Cmd::Init { name, key, title, description, language, handle } => {
-            let settings = BlogSettings { title: title.clone(), description: description.clone(), language: language.clone(), handle: handle.clone(), name: None };
+            let settings = BlogSettings { title: title.clone(), description: description.clone(), language: language.clone(), handle: handle.clone(), name: None, domain: None };
             let p = match (key, name) {
                 (Some(key), _) => {
                     let bytes = std::fs::read(key).with_context(|| format!("could not read {}", key.display()))?;
@@ -600,6 +610,23 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                         exit = EXIT_NAME_TAKEN.into();
                     }
                     Err(e) => bail!("[{}] {e}", e.code()),
+                }
+            }
+            NameCmd::Domain { domain, remove } => {
+                let w = session(&cli, &dir, false)?;
+                if *remove {
+                    match w.remove_domain().await {
+                        Ok(Some(d)) => println!("Your spokes no longer serve your blog at {d}. You may remove its records."),
+                        Ok(None) => println!("Your blog has no domain of its own."),
+                        Err(e) => bail!("[{}] {e}", e.code()),
+                    }
+                } else {
+                    let d = w.set_domain(domain.as_deref().unwrap_or_default()).await.map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+                    let proof: Vec<String> = d.proof.iter().map(|s| format!("\"{s}\"")).collect();
+                    println!("To serve your blog at {}, add these two records where that domain's DNS is kept:", d.domain);
+                    println!("  {}.  CNAME  {}.", d.domain, d.cname);
+                    println!("  {}.  TXT  {}", d.proof_name, proof.join(" "));
+                    println!("Your spokes serve it there as soon as they find the second record.");
                 }
             }
             NameCmd::Release => {

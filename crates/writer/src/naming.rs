@@ -5,7 +5,7 @@
 
 use crate::workflow::WriterSession;
 use crate::{ProfileError, SpokeTarget};
-use spokes_core::names::{NameBinding, NameError, normalize};
+use spokes_core::names::{DomainBinding, NameBinding, NameError, normalize};
 use spokes_core::problem::Code;
 use spokes_sync::SyncError;
 use spokes_sync::names::{NAME_PROTOCOL, NameAnswer, NameOp, NameOutcome, NameRequest};
@@ -24,7 +24,7 @@ pub enum NamingError {
     #[error("none of your spokes can give your blog a name (they have no council domain)")]
     NoNames,
     /// The blog has no name to release.
-    #[error("your blog has no name")]
+    #[error("your blog has no name yet: claim one first")]
     NoName,
     /// A spoke refused or could not be reached.
     #[error("{spoke}: {message}")]
@@ -69,6 +69,19 @@ pub enum NameClaim {
         /// Free names like it.
         alternatives: Vec<String>,
     },
+}
+
+/// What the writer adds where their domain's DNS is kept, for [`WriterSession::set_domain`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainSetup {
+    /// The domain, for example `blog.maria.example`.
+    pub domain: String,
+    /// Where its CNAME record points: the blog's name (`maria.spokes.example`).
+    pub cname: String,
+    /// Where the proof goes: `_spokes.blog.maria.example`.
+    pub proof_name: String,
+    /// The proof's TXT character-strings.
+    pub proof: Vec<String>,
 }
 
 fn label(t: &SpokeTarget) -> String {
@@ -168,5 +181,33 @@ impl WriterSession {
         self.profile().set_name(None)?;
         self.publish(None, false).await?;
         Ok(binding.fqdn())
+    }
+}
+
+impl WriterSession {
+    /// Binds `domain` (a domain the writer owns, for example `blog.maria.example`) to the blog,
+    /// signed, keeps it in the settings and publishes them; returns the two records the writer
+    /// adds to the domain's DNS (a CNAME to the blog's name, and the signed proof). Spokes serve
+    /// the blog under the domain once they find the proof. Errors: [`NamingError::BadName`],
+    /// [`NamingError::NoName`] (the CNAME needs the blog's council name first).
+    pub async fn set_domain(&self, domain: &str) -> Result<DomainSetup, NamingError> {
+        let Some(name) = self.profile().settings()?.name else { return Err(NamingError::NoName) };
+        let mut key = self.key().clone();
+        let blog = self.profile().blog_id().clone();
+        let fingerprint = self.profile().fingerprint().to_owned();
+        let binding = DomainBinding::sign(domain, &blog, &fingerprint, &mut key)?;
+        let setup = DomainSetup { domain: binding.domain.clone(), cname: name.fqdn(), proof_name: binding.proof_name(), proof: binding.txt(&blog, &fingerprint) };
+        self.profile().set_domain(Some(binding))?;
+        self.publish(None, false).await?;
+        Ok(setup)
+    }
+
+    /// Stops serving the blog under its custom domain (the writer removes the records).
+    /// Returns the domain it had.
+    pub async fn remove_domain(&self) -> Result<Option<String>, NamingError> {
+        let Some(d) = self.profile().settings()?.domain else { return Ok(None) };
+        self.profile().set_domain(None)?;
+        self.publish(None, false).await?;
+        Ok(Some(d.domain))
     }
 }

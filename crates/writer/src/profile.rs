@@ -857,13 +857,25 @@ impl Profile {
         Ok(s)
     }
 
-    /// Changes blog settings (published on the next publish). The blog's name stays as it is:
-    /// only [`Profile::set_name`] changes it.
+    /// Changes blog settings (published on the next publish). The blog's name and domain stay
+    /// as they are: only [`Profile::set_name`] and [`Profile::set_domain`] change them.
     pub fn set_settings(&self, settings: &BlogSettings) -> Result<(), ProfileError> {
         self.with_index(|d| {
-            let settings = BlogSettings { name: d.settings().name, ..settings.clone() };
+            let current = d.settings();
+            let settings = BlogSettings { name: current.name, domain: current.domain, ..settings.clone() };
             d.set_settings(&settings)?;
             d.commit("settings");
+            Ok(())
+        })
+    }
+
+    /// Sets or clears the blog's custom domain binding ([`spokes_core::names::DomainBinding`]),
+    /// published on the next publish.
+    pub fn set_domain(&self, domain: Option<spokes_core::names::DomainBinding>) -> Result<(), ProfileError> {
+        self.with_index(|d| {
+            let settings = BlogSettings { domain, ..d.settings() };
+            d.set_settings(&settings)?;
+            d.commit("domain");
             Ok(())
         })
     }
