@@ -29,9 +29,9 @@ struct TestSpoke {
     ticket: String,
 }
 
-async fn test_spoke(dir: &Path, name: &str) -> TestSpoke {
+async fn test_spoke(dir: &Path, name: &str, dns: Option<spoke::dns::DnsConfig>) -> TestSpoke {
     let data = dir.join(name);
-    let config = spoke::config::Config { name: name.into(), ..Default::default() };
+    let config = spoke::config::Config { name: name.into(), dns, ..Default::default() };
     spoke::init(&data, &config).expect("init spoke");
     let any: Option<SocketAddr> = "127.0.0.1:0".parse().ok();
     let running = spoke::start(&data, spoke::Overrides { http: any, p2p: any, replicate_interval_secs: Some(3600), ..Default::default() }).await.expect("start spoke");
@@ -92,7 +92,10 @@ fn http_text(url: &str) -> String {
 fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-    let spokes = rt.block_on(async { [test_spoke(tmp.path(), "north").await, test_spoke(tmp.path(), "south").await] });
+    // North belongs to a council with a domain, in a real name server (BIND 9) started here.
+    let dns = spokes_e2e::dns::DnsServer::start(&tmp.path().join("dns"), &["spokes.test"]);
+    let north_dns = dns.spoke_config("spokes.test", "127.0.0.1".parse().expect("ip"), 80, 3600);
+    let spokes = rt.block_on(async { [test_spoke(tmp.path(), "north", Some(north_dns)).await, test_spoke(tmp.path(), "south", None).await] });
 
     let (_xvfb, display) = xvfb();
     let (_bus, bus) = dbus_session();
@@ -449,7 +452,20 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let blog_id = spokes_writer::Profile::open(&profile).expect("profile").blog_id().to_string();
     assert_eq!(open_url.as_str(), Some(format!("http://{}/b/{blog_id}/", north.running.http_addr).as_str()));
     assert!(http_text(open_url.as_str().unwrap_or_default()).contains("Notes from the engine room"));
+    // A name readers can keep: claimed through north, the one spoke with a council domain.
+    // Typed, then Enter (WebDriver's key U+E007): the keyboard path.
+    d.type_into("#name-input", "Engine Room\u{E007}");
+    d.wait_text("#name-fqdn", 60, |t| t == "engine-room.spokes.test");
+    assert_eq!(dns.addresses("engine-room.spokes.test"), vec![std::net::IpAddr::from([127, 0, 0, 1])], "the name is in the council's zone");
+    assert_eq!(spokes_writer::Profile::open(&profile).expect("profile").settings().expect("settings").name.map(|n| n.name).as_deref(), Some("engine-room"));
     d.screenshot("settings");
+    // Given up again (asked first, on the page): gone from the zone, and the blog's /b/
+    // addresses on north no longer send readers to it.
+    d.click("#name-release");
+    d.click("#name-release-confirm");
+    d.wait("#name-input", 60);
+    d.wait_text("#name-msg", 10, |t| t == "engine-room.spokes.test is no longer your blog's name.");
+    assert!(dns.addresses("engine-room.spokes.test").is_empty(), "the name left the council's zone");
     let south_endpoint = south.endpoint_id.to_string();
     d.click(&format!(".remove-spoke[data-endpoint='{south_endpoint}']"));
     d.wait_text("#blog-link", 10, |t| t == "Hosted by 1 spoke.");

@@ -87,15 +87,16 @@ pub enum NameError {
     Signature(String),
 }
 
-/// `name` as it is registered: trimmed, IDNA-mapped (UTS #46, so `Café` is `xn--caf-dma`) and
+/// `name` as it is registered: trimmed, inner spaces made hyphens, IDNA-mapped (UTS #46, so `Café` is `xn--caf-dma`) and
 /// checked against the rules above. Errors: [`NameError::Length`], [`NameError::Characters`],
 /// [`NameError::Idna`], [`NameError::Reserved`].
 pub fn normalize(name: &str) -> Result<String, NameError> {
-    let name = name.trim();
+    // What a writer types: "Engine Room" is `engine-room`.
+    let name = name.split_whitespace().collect::<Vec<_>>().join("-");
     if name.is_empty() {
         return Err(NameError::Length);
     }
-    if name.contains(['.', '。', '．', '｡']) || name.chars().any(char::is_whitespace) {
+    if name.contains(['.', '。', '．', '｡']) {
         return Err(NameError::Characters);
     }
     let ascii = idna::domain_to_ascii_cow(name.as_bytes(), idna::AsciiDenyList::STD3).map_err(|_| NameError::Idna)?.into_owned();
@@ -334,7 +335,7 @@ mod tests {
         assert_eq!(normalize("a"), Err(NameError::Length));
         assert_eq!(normalize(&"a".repeat(64)), Err(NameError::Length));
         assert_eq!(normalize("maria.evil"), Err(NameError::Characters));
-        assert_eq!(normalize("maria writes"), Err(NameError::Characters));
+        assert_eq!(normalize(" Maria  Writes ").as_deref(), Ok("maria-writes"));
         assert_eq!(normalize("-maria"), Err(NameError::Characters));
         assert_eq!(normalize("maria-"), Err(NameError::Characters));
         assert!(normalize("ma_ria").is_err());

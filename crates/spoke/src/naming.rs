@@ -321,6 +321,7 @@ impl Naming {
                     if NameBinding::from_txt(&binding.name, &zone, &r).is_ok_and(|(_, b, f)| b == req.blog_id && f == fpr) {
                         self.zone.release(&fqdn, &r).await.map_err(dns_failed)?;
                         self.joined.lock().unwrap_or_else(|p| p.into_inner()).remove(&binding.name);
+                        self.hosts.write().unwrap_or_else(|p| p.into_inner()).remove(&binding.name);
                         return Ok(answer(NameOutcome::Released, vec![]));
                     }
                 }

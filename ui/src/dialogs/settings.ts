@@ -65,11 +65,19 @@ export async function showSettings(screen: Screen) {
   const showName = (fqdn: string | null) => {
     if (fqdn) {
       const release = h("button", { id: "name-release", type: "button" }, "Give the name up…");
-      release.addEventListener("click", async () => {
-        if (!window.confirm(`Give up ${fqdn}? Readers who kept it will no longer reach your blog there, and another writer may take it.`)) return;
-        nameMsg.textContent = "Giving the name up…";
-        try { nameMsg.textContent = `${await api.releaseName()} is no longer your blog's name.`; showName(null); }
-        catch (e) { nameMsg.textContent = asUiError(e).message; }
+      // Asked on the page, not in a browser prompt: what giving it up means, then a plain choice.
+      release.addEventListener("click", () => {
+        const keepIt = h("button", { id: "name-keep", type: "button" }, "Keep it");
+        const giveUp = h("button", { id: "name-release-confirm", type: "button" }, "Give it up");
+        keepIt.addEventListener("click", () => showName(fqdn));
+        giveUp.addEventListener("click", async () => {
+          giveUp.disabled = true;
+          nameMsg.textContent = "Giving the name up…";
+          try { nameMsg.textContent = `${await api.releaseName()} is no longer your blog's name.`; showName(null); }
+          catch (e) { nameMsg.textContent = asUiError(e).message; giveUp.disabled = false; }
+        });
+        nameBox.replaceChildren(h("p", {}, `Give up ${fqdn}? Readers who kept it will no longer reach your blog there, and another writer may take it.`), h("div", { class: "toolbar" }, keepIt, giveUp));
+        keepIt.focus();
       });
       nameBox.replaceChildren(h("p", {}, "Readers find your blog at ", h("strong", { id: "name-fqdn" }, fqdn), ", on whichever of your spokes is up. "), h("div", { class: "toolbar" }, release));
       return;
@@ -80,7 +88,7 @@ export async function showSettings(screen: Screen) {
       nameMsg.textContent = "Asking your spokes…";
       try {
         const r = await api.claimName(fName.value);
-        if (r.yours) { nameMsg.textContent = "It is yours."; showName(r.fqdn); return; }
+        if (r.yours) { nameMsg.textContent = "The name is yours now."; showName(r.fqdn); return; }
         nameMsg.replaceChildren(`${r.fqdn} is already another blog's name.`, ...(r.alternatives.length ? [" These are free: ", ...r.alternatives.flatMap((a, i) => {
           const pick = h("button", { type: "button", class: "link name-alternative" }, a);
           pick.addEventListener("click", () => { fName.value = a; fName.focus(); });
