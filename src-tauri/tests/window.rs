@@ -458,7 +458,17 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait_text("#name-fqdn", 60, |t| t == "engine-room.spokes.test");
     assert_eq!(dns.addresses("engine-room.spokes.test"), vec![std::net::IpAddr::from([127, 0, 0, 1])], "the name is in the council's zone");
     assert_eq!(spokes_writer::Profile::open(&profile).expect("profile").settings().expect("settings").name.map(|n| n.name).as_deref(), Some("engine-room"));
+    // The writer's own domain: the two records to add are shown, the proof signed.
+    d.type_into("#domain-input", "Blog.Engine.Example\u{E007}");
+    d.wait_text("#domain-records", 60, |t| t.contains("CNAME"));
+    let cells = d.script("return [...document.querySelectorAll('#domain-records td')].map((c) => c.textContent);");
+    let cells: Vec<&str> = cells.as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+    assert_eq!(cells[..5], ["CNAME", "blog.engine.example", "engine-room.spokes.test.", "TXT", "_spokes.blog.engine.example"], "{cells:?}");
+    assert!(cells[5].starts_with("\"v=spokes-domain1 blog="), "{cells:?}");
     d.screenshot("settings");
+    d.click("#domain-remove");
+    d.wait("#domain-input", 60);
+    assert!(spokes_writer::Profile::open(&profile).expect("profile").settings().expect("settings").domain.is_none(), "the domain left the settings");
     // Given up again (asked first, on the page): gone from the zone, and the blog's /b/
     // addresses on north no longer send readers to it.
     d.click("#name-release");

@@ -31,6 +31,8 @@ export interface DiffPart { kind: "same" | "added" | "removed"; text: string }
 /** The blog's name in its council's domain, signed by its author (only `claimName` changes it). */
 export interface NameBinding { name: string; zone: string; signature: string }
 export interface BlogSettings { title: string; description: string; language: string; handle: string; name?: NameBinding | null }
+/** The two records a writer's own domain needs: a CNAME to the blog's name, and the signed proof. */
+export interface DomainSetup { domain: string; cname: string; proof_name: string; proof: string[] }
 /** What claiming a name ended in: `yours`, or taken with free names like it. */
 export interface NameResult { yours: boolean; fqdn: string; alternatives: string[] }
 export interface DeviceKey { fingerprint: string; name?: string | null; created_at: number; revoked_at?: number | null; revocation_reason?: string | null; primary: boolean; lost: boolean }
@@ -95,6 +97,11 @@ export const api = {
   saveSettings: (settings: BlogSettings) => invoke<Overview>("save_settings", { settings }),
   /** Claims a name for the blog in its council's domain, then publishes. */
   claimName: (name: string) => invoke<NameResult>("claim_name", { name }),
+  /** The records the blog's own domain needs (none without a name and a domain). */
+  getDomain: () => invoke<DomainSetup | null>("get_domain"),
+  /** Binds a domain the writer owns to the blog, publishes, and returns the records to add. */
+  setDomain: (domain: string) => invoke<DomainSetup>("set_domain", { domain }),
+  removeDomain: () => invoke<void>("remove_domain"),
   /** Gives the blog's name up; returns it. */
   releaseName: () => invoke<string>("release_name"),
   identityDetails: () => invoke<IdentityDetails>("identity_details"),

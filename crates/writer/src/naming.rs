@@ -72,7 +72,7 @@ pub enum NameClaim {
 }
 
 /// What the writer adds where their domain's DNS is kept, for [`WriterSession::set_domain`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DomainSetup {
     /// The domain, for example `blog.maria.example`.
     pub domain: String,
@@ -184,6 +184,16 @@ impl WriterSession {
     }
 }
 
+impl crate::Profile {
+    /// The records the writer's own domain needs (a CNAME to the blog's name and the signed
+    /// proof), when the blog has a name and a domain.
+    pub fn domain_setup(&self) -> Result<Option<DomainSetup>, ProfileError> {
+        let s = self.settings()?;
+        let (Some(name), Some(d)) = (s.name, s.domain) else { return Ok(None) };
+        Ok(Some(DomainSetup { domain: d.domain.clone(), cname: name.fqdn(), proof_name: d.proof_name(), proof: d.txt(self.blog_id(), self.fingerprint()) }))
+    }
+}
+
 impl WriterSession {
     /// Binds `domain` (a domain the writer owns, for example `blog.maria.example`) to the blog,
     /// signed, keeps it in the settings and publishes them; returns the two records the writer
@@ -191,15 +201,16 @@ impl WriterSession {
     /// the blog under the domain once they find the proof. Errors: [`NamingError::BadName`],
     /// [`NamingError::NoName`] (the CNAME needs the blog's council name first).
     pub async fn set_domain(&self, domain: &str) -> Result<DomainSetup, NamingError> {
-        let Some(name) = self.profile().settings()?.name else { return Err(NamingError::NoName) };
+        if self.profile().settings()?.name.is_none() {
+            return Err(NamingError::NoName);
+        }
         let mut key = self.key().clone();
         let blog = self.profile().blog_id().clone();
         let fingerprint = self.profile().fingerprint().to_owned();
         let binding = DomainBinding::sign(domain, &blog, &fingerprint, &mut key)?;
-        let setup = DomainSetup { domain: binding.domain.clone(), cname: name.fqdn(), proof_name: binding.proof_name(), proof: binding.txt(&blog, &fingerprint) };
         self.profile().set_domain(Some(binding))?;
         self.publish(None, false).await?;
-        Ok(setup)
+        self.profile().domain_setup()?.ok_or(NamingError::NoName)
     }
 
     /// Stops serving the blog under its custom domain (the writer removes the records).

@@ -68,6 +68,27 @@ pub async fn release_name(state: tauri::State<'_, AppState>) -> Result<String, U
     w.release_name().await.map_err(naming_err)
 }
 
+/// The records the blog's own domain needs, when it has a name and a domain.
+#[tauri::command]
+pub async fn get_domain(state: tauri::State<'_, AppState>) -> Result<Option<spokes_writer::naming::DomainSetup>, UiError> {
+    on_profile(&state, move |p| p.domain_setup()).await
+}
+
+/// Binds a domain the writer owns to the blog (signed, published) and returns the two records
+/// to add to its DNS.
+#[tauri::command]
+pub async fn set_domain(state: tauri::State<'_, AppState>, domain: String) -> Result<spokes_writer::naming::DomainSetup, UiError> {
+    let w = writer_session(&state, "use your own domain").await?;
+    w.set_domain(&domain).await.map_err(naming_err)
+}
+
+/// Stops serving the blog under its own domain.
+#[tauri::command]
+pub async fn remove_domain(state: tauri::State<'_, AppState>) -> Result<(), UiError> {
+    let w = writer_session(&state, "stop using your domain").await?;
+    w.remove_domain().await.map(|_| ()).map_err(naming_err)
+}
+
 /// The author's identity: fingerprint and the computers that sign for it.
 #[derive(Debug, Clone, Serialize)]
 pub struct IdentityDetails {

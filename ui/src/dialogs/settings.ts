@@ -1,5 +1,5 @@
 // The Settings dialog: the blog, the identity and its computers, the spokes, and copies to keep.
-import { api, asUiError, type BlogSettings, type IdentityDetails, type Overview } from "../api";
+import { api, asUiError, type BlogSettings, type DomainSetup, type IdentityDetails, type Overview } from "../api";
 import { field, h } from "../dom";
 import { save as saveDialog } from "@tauri-apps/plugin-dialog";
 import { saveRecoveryAs } from "./save-recovery";
@@ -79,7 +79,9 @@ export async function showSettings(screen: Screen) {
         nameBox.replaceChildren(h("p", {}, `Give up ${fqdn}? Readers who kept it will no longer reach your blog there, and another writer may take it.`), h("div", { class: "toolbar" }, keepIt, giveUp));
         keepIt.focus();
       });
-      nameBox.replaceChildren(h("p", {}, "Readers find your blog at ", h("strong", { id: "name-fqdn" }, fqdn), ", on whichever of your spokes is up. "), h("div", { class: "toolbar" }, release));
+      const domainBox = h("div", { id: "own-domain" });
+      nameBox.replaceChildren(h("p", {}, "Readers find your blog at ", h("strong", { id: "name-fqdn" }, fqdn), ", on whichever of your spokes is up. "), h("div", { class: "toolbar" }, release), domainBox);
+      api.getDomain().then((d) => showDomain(domainBox, d)).catch(() => showDomain(domainBox, null));
       return;
     }
     const fName = input("name-input", "", "maria");
@@ -99,6 +101,34 @@ export async function showSettings(screen: Screen) {
     claim.addEventListener("click", doClaim);
     fName.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); doClaim(); } });
     nameBox.replaceChildren(h("p", { class: "muted" }, "A name readers can keep: it reaches your blog on whichever of your spokes is up. The first blog to claim a name gets it."), field("Name", fName), h("div", { class: "toolbar" }, claim));
+  };
+  // A domain the writer owns: the two records to add where its DNS is kept, to copy as they are.
+  const showDomain = (box: HTMLElement, d: DomainSetup | null) => {
+    if (d) {
+      // As DNS providers ask for them: type, name, value.
+      const row = (type: string, name: string, value: string) => h("tr", {}, h("td", {}, type), h("td", {}, name), h("td", { class: "value" }, value));
+      const records = h("table", { id: "domain-records", class: "records" },
+        h("thead", {}, h("tr", {}, h("th", {}, "Type"), h("th", {}, "Name"), h("th", {}, "Value"))),
+        h("tbody", {}, row("CNAME", d.domain, `${d.cname}.`), row("TXT", d.proof_name, d.proof.map((p) => `"${p}"`).join(" "))));
+      const stop = h("button", { id: "domain-remove", type: "button" }, "Stop using this domain");
+      stop.addEventListener("click", async () => {
+        try { await api.removeDomain(); nameMsg.textContent = `Your spokes no longer serve your blog at ${d.domain}.`; showDomain(box, null); }
+        catch (e) { nameMsg.textContent = asUiError(e).message; }
+      });
+      box.replaceChildren(h("p", {}, "Also at ", h("strong", { id: "domain-name" }, d.domain), " once these two records are where that domain's addresses are kept (your domain provider's DNS settings):"),
+        records, h("div", { class: "toolbar" }, stop));
+      return;
+    }
+    const fDomain = input("domain-input", "", "blog.example.com");
+    const use = h("button", { id: "domain-use", type: "button" }, "Use this domain");
+    const doUse = async () => {
+      nameMsg.textContent = "Signing and publishing…";
+      try { const setup = await api.setDomain(fDomain.value); nameMsg.textContent = ""; showDomain(box, setup); }
+      catch (e) { nameMsg.textContent = asUiError(e).message; }
+    };
+    use.addEventListener("click", doUse);
+    fDomain.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); doUse(); } });
+    box.replaceChildren(h("p", { class: "muted" }, "Own a domain? Your blog can be read there too."), field("Your domain", fDomain), h("div", { class: "toolbar" }, use));
   };
   showName(st.name ? `${st.name.name}.${st.name.zone}` : null);
   const keep = h("p", { id: "keep-msg", class: "muted", role: "status" });
