@@ -164,6 +164,11 @@ fn a_blog_name_resolves_to_its_spokes_is_refused_to_a_second_writer_and_fails_ov
     let out = spokes_ok(&other, PASS, &["name", "claim", "maria"]);
     assert!(out.contains("maria.spokes.test"), "{out}");
     wait_for_addresses(&dns, &name, &ips[..1], Duration::from_secs(30));
+
+    // Its spoke's operator drops that blog: the spoke takes itself out of the name.
+    let other_blog = spokes_writer::Profile::open(&other).expect("profile").blog_id().to_string();
+    members[0].admin(&["blog", "drop", &other_blog, "--reason", "spam"]);
+    wait_for_addresses(&dns, &name, &[], Duration::from_secs(30));
 }
 
 /// What a hostile writer or stranger could send on `spokes/name/1`, against a spoke with a

@@ -103,7 +103,9 @@ impl Naming {
         let ok = match known {
             Some(ok) => ok,
             None => {
-                let ok = inner.store.blog(&view.blog_id).ok().flatten().is_some_and(|s| b.verify(&view.blog_id, &s.certificate).is_ok());
+                // A store that fails now is asked again next time: only a verdict is kept.
+                let stored = inner.store.blog(&view.blog_id).ok()?;
+                let ok = stored.is_some_and(|s| b.verify(&view.blog_id, &s.certificate).is_ok());
                 let mut v = self.verified.lock().unwrap_or_else(|p| p.into_inner());
                 if v.len() > 100_000 {
                     v.clear();
@@ -167,6 +169,7 @@ impl Naming {
         let mut hosts = HashMap::new();
         let mut desired: HashMap<String, (Vec<String>, BlogId, String)> = HashMap::new();
         let mut released: HashMap<BlogId, ()> = HashMap::new();
+        let hosted: std::collections::HashSet<BlogId> = views.iter().filter(|v| v.hosted).map(|v| v.blog_id.clone()).collect();
         for v in &views {
             match self.binding_of(inner, v) {
                 Some((b, txt)) => {
@@ -175,7 +178,9 @@ impl Naming {
                         desired.insert(b.name, (txt, v.blog_id.clone(), v.fingerprint.clone()));
                     }
                 }
-                None if v.hosted && v.verified() => {
+                // Released only when the writer's signed settings carry no name here: a binding
+                // that fails its check (or cannot be checked now) never removes a name.
+                None if v.hosted && v.verified() && v.settings.name.as_ref().is_none_or(|n| n.zone != self.zone.name()) => {
                     released.insert(v.blog_id.clone(), ());
                 }
                 None => {}
@@ -204,9 +209,22 @@ impl Naming {
             }
             let Ok(fqdn) = self.zone.fqdn(&label) else { continue };
             // The writer released the name (the blog is still here, signed without it): the
-            // name goes. Otherwise the blog left this spoke: only this spoke's addresses go.
-            let writer_released = before.get(&label).is_some_and(|b| released.contains_key(b));
-            let r = if writer_released { self.zone.release(&fqdn, &txt).await.map(|_| ()) } else { self.zone.remove_address(&[fqdn], self.zone.config.addresses[0]).await };
+            // name goes. The blog left this spoke: only this spoke's addresses go. Still here
+            // with a binding that could not be checked just now: nothing changes.
+            let blog = before.get(&label);
+            let writer_released = blog.is_some_and(|b| released.contains_key(b));
+            if !writer_released && blog.is_some_and(|b| hosted.contains(b)) {
+                continue;
+            }
+            let r = if writer_released {
+                self.zone.release(&fqdn, &txt).await.map(|_| ())
+            } else {
+                let mut r = Ok(());
+                for ip in &self.zone.config.addresses {
+                    r = r.and(self.zone.remove_address(std::slice::from_ref(&fqdn), *ip).await);
+                }
+                r
+            };
             match r {
                 Ok(()) => {
                     self.joined.lock().unwrap_or_else(|p| p.into_inner()).remove(&label);
