@@ -62,6 +62,9 @@ pub(crate) struct Naming {
     removed: Mutex<HashMap<IpAddr, Vec<NameUnder>>>,
     /// Name requests per peer in the last hour.
     requests: Mutex<HashMap<String, Vec<Instant>>>,
+    /// Bindings their writers released here (blog, signature): not joined or claimed again
+    /// from settings that still carry them until the writer's next publish arrives.
+    given_up: Mutex<std::collections::HashSet<(BlogId, String)>>,
 }
 
 fn dns_failed(e: DnsError) -> RemoteError {
@@ -71,7 +74,7 @@ fn dns_failed(e: DnsError) -> RemoteError {
 impl Naming {
     pub(crate) fn new(zone: Zone) -> Naming {
         let resolver = zone.resolver().map_err(|e| tracing::warn!("writers' own domains cannot be looked up: {e}")).ok();
-        Naming { zone, hosts: RwLock::default(), domains: RwLock::default(), resolver, joined: Mutex::default(), verified: Mutex::default(), failing: Mutex::default(), removed: Mutex::default(), requests: Mutex::default() }
+        Naming { zone, hosts: RwLock::default(), domains: RwLock::default(), resolver, joined: Mutex::default(), verified: Mutex::default(), failing: Mutex::default(), removed: Mutex::default(), requests: Mutex::default(), given_up: Mutex::default() }
     }
 
     /// The blog served at `host` (a `Host` header: `name.zone`, with or without a port), if
@@ -171,7 +174,8 @@ impl Naming {
         let mut released: HashMap<BlogId, ()> = HashMap::new();
         let hosted: std::collections::HashSet<BlogId> = views.iter().filter(|v| v.hosted).map(|v| v.blog_id.clone()).collect();
         for v in &views {
-            match self.binding_of(inner, v) {
+            let given_up = v.settings.name.as_ref().is_some_and(|n| self.given_up.lock().unwrap_or_else(|p| p.into_inner()).contains(&(v.blog_id.clone(), n.signature.clone())));
+            match self.binding_of(inner, v).filter(|_| !given_up) {
                 Some((b, txt)) => {
                     hosts.insert(b.name.clone(), v.blog_id.clone());
                     if v.hosted && v.verified() {
@@ -340,6 +344,11 @@ impl Naming {
                         self.zone.release(&fqdn, &r).await.map_err(dns_failed)?;
                         self.joined.lock().unwrap_or_else(|p| p.into_inner()).remove(&binding.name);
                         self.hosts.write().unwrap_or_else(|p| p.into_inner()).remove(&binding.name);
+                        let mut given_up = self.given_up.lock().unwrap_or_else(|p| p.into_inner());
+                        if given_up.len() >= 10_000 {
+                            given_up.clear();
+                        }
+                        given_up.insert((req.blog_id.clone(), binding.signature.clone()));
                         return Ok(answer(NameOutcome::Released, vec![]));
                     }
                 }
