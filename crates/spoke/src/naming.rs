@@ -98,25 +98,27 @@ impl Naming {
         hosts.iter().find(|(_, b)| *b == blog).map(|(n, _)| format!("{n}.{}", self.zone.name()))
     }
 
+    /// Whether `check` holds for the certificate of `blog`, remembered by (blog, `signature`):
+    /// the store is read and the signature checked once per signature, not at every reconcile.
+    /// `None` when the store cannot be read now (asked again next time: only verdicts are kept).
+    fn verdict(&self, inner: &Inner, blog: &BlogId, signature: &str, check: impl FnOnce(&spokes_core::Certificate) -> bool) -> Option<bool> {
+        let key = (blog.clone(), signature.to_owned());
+        if let Some(ok) = self.verified.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Some(*ok);
+        }
+        let ok = inner.store.blog(blog).ok()?.is_some_and(|s| check(&s.certificate));
+        let mut v = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if v.len() > 100_000 {
+            v.clear();
+        }
+        v.insert(key, ok);
+        Some(ok)
+    }
+
     /// The binding of `view`'s blog in this zone and its TXT strings, if its author signed one.
     fn binding_of(&self, inner: &Inner, view: &spokes_site::view::BlogView) -> Option<(NameBinding, Vec<String>)> {
         let b = view.settings.name.as_ref().filter(|b| b.zone == self.zone.name())?;
-        let key = (view.blog_id.clone(), b.signature.clone());
-        let known = self.verified.lock().unwrap_or_else(|p| p.into_inner()).get(&key).copied();
-        let ok = match known {
-            Some(ok) => ok,
-            None => {
-                // A store that fails now is asked again next time: only a verdict is kept.
-                let stored = inner.store.blog(&view.blog_id).ok()?;
-                let ok = stored.is_some_and(|s| b.verify(&view.blog_id, &s.certificate).is_ok());
-                let mut v = self.verified.lock().unwrap_or_else(|p| p.into_inner());
-                if v.len() > 100_000 {
-                    v.clear();
-                }
-                v.insert(key, ok);
-                ok
-            }
-        };
+        let ok = self.verdict(inner, &view.blog_id, &b.signature, |c| b.verify(&view.blog_id, c).is_ok())?;
         ok.then(|| (b.clone(), b.txt(&view.blog_id, &view.fingerprint)))
     }
 
@@ -128,16 +130,21 @@ impl Naming {
         for v in views {
             let Some(d) = &v.settings.domain else { continue };
             let Ok(records) = resolver.txt_lookup(format!("{}.", d.proof_name())).await else { continue };
-            let Some(cert) = inner.store.blog(&v.blog_id).ok().flatten().map(|b| b.certificate) else { continue };
             let proven = records.iter().take(16).any(|r| {
                 let strings: Vec<String> = r.txt_data().iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect();
-                DomainBinding::from_txt(&d.domain, &strings).is_ok_and(|(b, blog, fpr)| blog == v.blog_id && fpr == v.fingerprint && b.verify(&v.blog_id, &cert).is_ok())
+                DomainBinding::from_txt(&d.domain, &strings).is_ok_and(|(b, blog, fpr)| blog == v.blog_id && fpr == v.fingerprint && self.verdict(inner, &v.blog_id, &b.signature, |c| b.verify(&v.blog_id, c).is_ok()) == Some(true))
             });
             if proven {
                 out.insert(d.domain.clone(), v.blog_id.clone());
             }
         }
         out
+    }
+
+    /// Records that this spoke's addresses are under `label` (bound by `txt`) and serves it.
+    fn hold(&self, label: &str, blog: &BlogId, txt: Vec<String>) {
+        self.joined.lock().unwrap_or_else(|p| p.into_inner()).insert(label.to_owned(), txt);
+        self.hosts.write().unwrap_or_else(|p| p.into_inner()).insert(label.to_owned(), blog.clone());
     }
 
     /// Joins `label` bound by `txt`: on the TXT prerequisite; if the record holds another
@@ -171,7 +178,7 @@ impl Naming {
         let views: Vec<Arc<spokes_site::view::BlogView>> = inner.views.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
         let mut hosts = HashMap::new();
         let mut desired: HashMap<String, (Vec<String>, BlogId, String)> = HashMap::new();
-        let mut released: HashMap<BlogId, ()> = HashMap::new();
+        let mut released: std::collections::HashSet<BlogId> = std::collections::HashSet::new();
         let hosted: std::collections::HashSet<BlogId> = views.iter().filter(|v| v.hosted).map(|v| v.blog_id.clone()).collect();
         for v in &views {
             let given_up = v.settings.name.as_ref().is_some_and(|n| self.given_up.lock().unwrap_or_else(|p| p.into_inner()).contains(&(v.blog_id.clone(), n.signature.clone())));
@@ -185,7 +192,7 @@ impl Naming {
                 // Released only when the writer's signed settings carry no name here: a binding
                 // that fails its check (or cannot be checked now) never removes a name.
                 None if v.hosted && v.verified() && v.settings.name.as_ref().is_none_or(|n| n.zone != self.zone.name()) => {
-                    released.insert(v.blog_id.clone(), ());
+                    released.insert(v.blog_id.clone());
                 }
                 None => {}
             }
@@ -195,7 +202,8 @@ impl Naming {
         *self.domains.write().unwrap_or_else(|p| p.into_inner()) = domains;
         let joined = self.joined.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for (label, (txt, blog, fpr)) in &desired {
-            if joined.get(label) == Some(txt) || joined.get(label).is_some_and(|j| NameBinding::from_txt(label, self.zone.name(), j).is_ok_and(|(_, b, f)| &b == blog && &f == fpr)) {
+            // Held already, on this binding or another signature of the same blog and author.
+            if joined.get(label).is_some_and(|j| NameBinding::from_txt(label, self.zone.name(), j).is_ok_and(|(_, b, f)| &b == blog && &f == fpr)) {
                 continue;
             }
             match self.join(label, txt, blog, fpr).await {
@@ -216,7 +224,7 @@ impl Naming {
             // name goes. The blog left this spoke: only this spoke's addresses go. Still here
             // with a binding that could not be checked just now: nothing changes.
             let blog = before.get(&label);
-            let writer_released = blog.is_some_and(|b| released.contains_key(b));
+            let writer_released = blog.is_some_and(|b| released.contains(b));
             if !writer_released && blog.is_some_and(|b| hosted.contains(b)) {
                 continue;
             }
@@ -367,15 +375,13 @@ impl Naming {
                     return Err(RemoteError::new(Code::BadName, format!("this blog already has the name {}; release it first", old.fqdn())));
                 }
                 if self.zone.claim(&fqdn, &txt, &self.zone.config.addresses).await.map_err(dns_failed)? == Update::Done {
-                    self.joined.lock().unwrap_or_else(|p| p.into_inner()).insert(binding.name.clone(), txt);
-                    self.hosts.write().unwrap_or_else(|p| p.into_inner()).insert(binding.name.clone(), req.blog_id.clone());
+                    self.hold(&binding.name, &req.blog_id, txt);
                     tracing::info!(name = %binding.fqdn(), blog = %req.blog_id, "name claimed");
                     return Ok(answer(NameOutcome::Claimed, vec![]));
                 }
                 match self.join(&binding.name, &txt, &req.blog_id, &fpr).await.map_err(dns_failed)? {
                     Some(held) => {
-                        self.joined.lock().unwrap_or_else(|p| p.into_inner()).insert(binding.name.clone(), held);
-                        self.hosts.write().unwrap_or_else(|p| p.into_inner()).insert(binding.name.clone(), req.blog_id.clone());
+                        self.hold(&binding.name, &req.blog_id, held);
                         Ok(answer(NameOutcome::Yours, vec![]))
                     }
                     None => {

@@ -109,15 +109,27 @@ impl WriterSession {
         if targets.is_empty() {
             return Err(NamingError::NoSpokes);
         }
-        let pool = self.profile().connection_pool().await?;
-        let endpoint = pool.endpoint().clone();
+        match self.with_pool(async |pool| self.claim_through(pool.endpoint(), &targets, &name).await).await?? {
+            Ok(binding) => {
+                let fqdn = binding.fqdn();
+                self.profile().set_name(Some(binding))?;
+                self.publish(None, false).await?;
+                Ok(NameClaim::Yours { fqdn })
+            }
+            Err(taken) => Ok(taken),
+        }
+    }
+
+    /// Asks `targets` in turn until one with a council domain answers: the binding it
+    /// registered (or found already the blog's), or [`NameClaim::Taken`].
+    async fn claim_through(&self, endpoint: &iroh::Endpoint, targets: &[SpokeTarget], name: &str) -> Result<Result<NameBinding, NameClaim>, NamingError> {
         let blog_id = self.profile().blog_id().clone();
-        let fingerprint = self.profile().fingerprint();
+        let fingerprint = self.profile().fingerprint().to_owned();
         let mut last = NamingError::NoNames;
         let mut published = false;
-        for t in &targets {
+        for t in targets {
             let zone_req = NameRequest { protocol: NAME_PROTOCOL, op: NameOp::Zone, blog_id: blog_id.clone(), binding: None };
-            let zone = match self.ask(&endpoint, t, &zone_req).await {
+            let zone = match self.ask(endpoint, t, &zone_req).await {
                 Ok(a) => a.zone,
                 Err(e) => {
                     if !matches!(e, NamingError::Spoke { code: Code::NoNames, .. }) {
@@ -127,31 +139,25 @@ impl WriterSession {
                 }
             };
             let mut key = self.key().clone();
-            let binding = NameBinding::sign(&name, &zone, &blog_id, fingerprint, &mut key)?;
+            let binding = NameBinding::sign(name, &zone, &blog_id, &fingerprint, &mut key)?;
             let req = NameRequest { protocol: NAME_PROTOCOL, op: NameOp::Claim, blog_id: blog_id.clone(), binding: Some(binding.clone()) };
-            let mut answer = self.ask(&endpoint, t, &req).await;
+            let mut answer = self.ask(endpoint, t, &req).await;
             if matches!(answer, Err(NamingError::Spoke { code: Code::NotHosted, .. })) && !published {
                 self.publish(None, false).await?;
                 published = true;
-                answer = self.ask(&endpoint, t, &req).await;
+                answer = self.ask(endpoint, t, &req).await;
             }
             match answer {
                 Ok(a) if a.outcome == NameOutcome::Taken => {
                     // What the spoke offers is shown to the writer: only valid names, a few.
                     let alternatives = a.alternatives.into_iter().filter(|n| normalize(n).as_deref() == Ok(n.as_str())).take(spokes_sync::names::MAX_ALTERNATIVES).collect();
-                    return Ok(NameClaim::Taken { fqdn: binding.fqdn(), alternatives });
+                    return Ok(Err(NameClaim::Taken { fqdn: binding.fqdn(), alternatives }));
                 }
-                Ok(a) if matches!(a.outcome, NameOutcome::Claimed | NameOutcome::Yours) => {
-                    let fqdn = binding.fqdn();
-                    self.profile().set_name(Some(binding))?;
-                    self.publish(None, false).await?;
-                    return Ok(NameClaim::Yours { fqdn });
-                }
+                Ok(a) if matches!(a.outcome, NameOutcome::Claimed | NameOutcome::Yours) => return Ok(Ok(binding)),
                 Ok(a) => last = NamingError::Spoke { spoke: label(t), message: format!("answered {:?}", a.outcome), code: Code::Protocol },
                 Err(e) => last = e,
             }
         }
-        endpoint.close().await;
         Err(last)
     }
 
@@ -160,24 +166,19 @@ impl WriterSession {
     /// Errors: [`NamingError::NoName`], and the spokes' when none could remove it.
     pub async fn release_name(&self) -> Result<String, NamingError> {
         let Some(binding) = self.profile().settings()?.name else { return Err(NamingError::NoName) };
-        let pool = self.profile().connection_pool().await?;
-        let endpoint = pool.endpoint().clone();
         let req = NameRequest { protocol: NAME_PROTOCOL, op: NameOp::Release, blog_id: self.profile().blog_id().clone(), binding: Some(binding.clone()) };
-        let mut last = NamingError::NoNames;
-        let mut done = false;
-        for t in &self.profile().targets() {
-            match self.ask(&endpoint, t, &req).await {
-                Ok(_) => {
-                    done = true;
-                    break;
+        let targets = self.profile().targets();
+        self.with_pool(async |pool| {
+            let mut last = NamingError::NoNames;
+            for t in &targets {
+                match self.ask(pool.endpoint(), t, &req).await {
+                    Ok(_) => return Ok(()),
+                    Err(e) => last = e,
                 }
-                Err(e) => last = e,
             }
-        }
-        endpoint.close().await;
-        if !done {
-            return Err(last);
-        }
+            Err(last)
+        })
+        .await??;
         self.profile().set_name(None)?;
         self.publish(None, false).await?;
         Ok(binding.fqdn())

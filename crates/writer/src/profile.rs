@@ -860,33 +860,28 @@ impl Profile {
     /// Changes blog settings (published on the next publish). The blog's name and domain stay
     /// as they are: only [`Profile::set_name`] and [`Profile::set_domain`] change them.
     pub fn set_settings(&self, settings: &BlogSettings) -> Result<(), ProfileError> {
-        self.with_index(|d| {
-            let current = d.settings();
-            let settings = BlogSettings { name: current.name, domain: current.domain, ..settings.clone() };
-            d.set_settings(&settings)?;
-            d.commit("settings");
-            Ok(())
-        })
+        self.edit_settings("settings", |s| *s = BlogSettings { name: s.name.take(), domain: s.domain.take(), ..settings.clone() })
     }
 
     /// Sets or clears the blog's custom domain binding ([`spokes_core::names::DomainBinding`]),
     /// published on the next publish.
     pub fn set_domain(&self, domain: Option<spokes_core::names::DomainBinding>) -> Result<(), ProfileError> {
-        self.with_index(|d| {
-            let settings = BlogSettings { domain, ..d.settings() };
-            d.set_settings(&settings)?;
-            d.commit("domain");
-            Ok(())
-        })
+        self.edit_settings("domain", |s| s.domain = domain)
     }
 
     /// Sets or clears the blog's name binding ([`spokes_core::names`]), published on the next
     /// publish.
     pub fn set_name(&self, name: Option<spokes_core::names::NameBinding>) -> Result<(), ProfileError> {
+        self.edit_settings("name", |s| s.name = name)
+    }
+
+    /// Changes the settings in the drafts index with `edit` and commits with `message`.
+    fn edit_settings(&self, message: &str, edit: impl FnOnce(&mut BlogSettings)) -> Result<(), ProfileError> {
         self.with_index(|d| {
-            let settings = BlogSettings { name, ..d.settings() };
+            let mut settings = d.settings();
+            edit(&mut settings);
             d.set_settings(&settings)?;
-            d.commit("name");
+            d.commit(message);
             Ok(())
         })
     }

@@ -110,6 +110,17 @@ impl WriterSession {
         WriterSession { profile, key, opening, targets, pool }
     }
 
+    /// Runs `f` on the session's connection pool, or on one of its own closed afterwards.
+    pub(crate) async fn with_pool<R>(&self, f: impl AsyncFnOnce(&ConnectionPool) -> R) -> Result<R, ProfileError> {
+        if let Some(pool) = &self.pool {
+            return Ok(f(pool).await);
+        }
+        let own = self.profile.connection_pool().await?;
+        let r = f(&own).await;
+        own.close().await;
+        Ok(r)
+    }
+
     /// The key this session signs with.
     pub(crate) fn key(&self) -> &SigningKey {
         &self.key
