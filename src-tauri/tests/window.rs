@@ -88,6 +88,15 @@ fn http_text(url: &str) -> String {
     agent.get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}")).body_mut().read_to_string().expect("body")
 }
 
+/// Clicks New post and waits until the new draft is open: the editor is held ("Opening…")
+/// from the click on, so keys typed after this go to the new draft's title, never the old's.
+fn open_new_post(d: &Driver) {
+    d.click("#new-post");
+    d.wait_text("#save-state", 10, |t| t == "Saved");
+    assert_eq!(d.script("return document.getElementById('title').value;").as_str(), Some("Untitled"), "the new draft is open");
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Untitled");
+}
+
 #[test]
 fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -360,8 +369,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     }
 
     // Organise: a second draft, found by searching; deleted, undone, deleted again.
-    d.click("#new-post");
-    d.wait_text("#save-state", 10, |t| t == "Saved");
+    open_new_post(&d);
     d.type_into("#title", "A draft to throw away");
     d.type_into("#body", "Not worth keeping.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
@@ -492,8 +500,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
 
     // A picture: picked with the Image button's file chooser, shown in the preview from the
     // blog's own store, published, and served by the spoke byte for byte.
-    d.click("#new-post");
-    d.wait_text("#save-state", 10, |t| t == "Saved");
+    open_new_post(&d);
     d.type_into("#title", "A picture");
     d.type_into("#body", "The engine room at night:");
     let png_path = tmp.path().join("engine-room.png");
@@ -558,8 +565,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     }
 
     // Scheduled: a post dated tomorrow is signed and sent now, and the spoke keeps it hidden.
-    d.click("#new-post");
-    d.wait_text("#save-state", 10, |t| t == "Saved");
+    open_new_post(&d);
     d.type_into("#title", "Tomorrow's shift");
     d.type_into("#body", "Not before its time.");
     d.wait_text("#save-state", 10, |t| t == "Saved");

@@ -156,7 +156,7 @@ export async function writingScreen(o: Overview) {
     if (badge && (badge.textContent === "Published" || badge.textContent === "Scheduled")) badge.textContent = "Changed";
     const mine = summaries.find((x) => x.post.id === current?.id);
     if (mine) mine.changed_since_published = true; // drawn again when it scrolls back into view
-  }, (s) => { saveState.textContent = SAVE_WORDS[s]; }, 1000);
+  }, (s) => { if (body.editable) saveState.textContent = SAVE_WORDS[s]; }, 1000);
 
   // The preview follows every keystroke, re-rendering only the blocks that changed.
   const blockPreview = new BlockPreview(preview, (blocks) => api.previewBlocks(blocks));
@@ -291,10 +291,19 @@ export async function writingScreen(o: Overview) {
   const settings = () => showSettings(screen);
 
   async function newPost() {
-    await saver.flush();
-    const p = await api.newPost();
-    await refreshList();
-    await open(p.id);
+    // Held at once: keys pressed before the new draft opens would go to the old post's title.
+    holdEditor();
+    try {
+      await saver.flush();
+      const p = await api.newPost();
+      await refreshList();
+      await open(p.id);
+    } catch (e) {
+      // The post that was open stays open (and editable), and the writer hears why.
+      if (current && !body.editable) { body.editable = true; title.disabled = false; saveState.textContent = SAVE_WORDS[saver.state]; }
+      err.textContent = asUiError(e).message;
+      return;
+    }
     if (!typing() || document.activeElement === body.contentDOM) title.select();
   }
 
