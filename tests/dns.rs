@@ -119,19 +119,34 @@ impl Drop for DnsServer {
 /// GET `path` from `ip:port` for the host name `host` (what a browser that resolved `host` to
 /// `ip` sends); returns the status, the `Location` header and the body.
 pub fn get_by_name(ip: IpAddr, port: u16, host: &str, path: &str) -> (u16, Option<String>, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect_timeout(&SocketAddr::new(ip, port), Duration::from_secs(5)).unwrap_or_else(|e| panic!("connect {ip}:{port}: {e}"));
+    let s = std::net::TcpStream::connect_timeout(&SocketAddr::new(ip, port), Duration::from_secs(5)).unwrap_or_else(|e| panic!("connect {ip}:{port}: {e}"));
     s.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n").expect("write");
+    exchange(s, &format!("{host}:{port}"), path).unwrap_or_else(|e| panic!("GET {path} from {ip}:{port} for {host}: {e}"))
+}
+
+/// Sends `GET path` with `Host: host_header` on `stream` (plain or TLS) and reads the answer
+/// until the stream closes: the status, the `Location` header and the body (unchunked).
+pub(crate) fn exchange(mut stream: impl std::io::Read + std::io::Write, host_header: &str, path: &str) -> std::io::Result<(u16, Option<String>, String)> {
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: close\r\n\r\n")?;
+    stream.flush()?;
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
+    let mut buf = [0u8; 16 << 10];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            // A TLS peer that closes without close_notify, after its whole answer.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => break,
+            Err(e) => return Err(e),
+        }
+    }
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(raw.len());
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let body = raw.get(split + 4..).unwrap_or_default();
     let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     let location = head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("location")).map(|(_, v)| v.trim().to_owned()));
     let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-    (status, location, String::from_utf8_lossy(&if chunked { unchunk(body) } else { body.to_vec() }).into_owned())
+    Ok((status, location, String::from_utf8_lossy(&if chunked { unchunk(body) } else { body.to_vec() }).into_owned()))
 }
 
 fn unchunk(mut body: &[u8]) -> Vec<u8> {

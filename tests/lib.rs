@@ -1,5 +1,6 @@
 //! Helpers for the end-to-end tests: real `spoke` processes and the `spokes` CLI on 127.0.0.1.
 
+pub mod acme;
 pub mod dns;
 pub mod genblog;
 pub mod hostile;

@@ -1,11 +1,11 @@
-//! Names in the council's domain and failover by DNS, with a real authoritative name server
-//! (BIND 9, started by the test) taking TSIG-signed dynamic updates from real spoke processes on
-//! 127.0.0.2, 127.0.0.3 and 127.0.0.4, and a real resolver (hickory's) pointed at it.
-//!
-//! HTTPS and ACME are not here yet: readers reach the spokes over plain HTTP on one port that
-//! every member uses.
+//! Names in the council's domain, failover by DNS and HTTPS, with a real authoritative name
+//! server (BIND 9, started by the test) taking TSIG-signed dynamic updates from real spoke
+//! processes on 127.0.0.2, 127.0.0.3 and 127.0.0.4, a real resolver (hickory's) pointed at it,
+//! and a real ACME certificate authority (Pebble) whose DNS-01 checks ask that name server.
+//! Readers reach every member on the same two ports (HTTP and HTTPS), as DNS gives no port.
 
 use spokes_core::names::NameBinding;
+use spokes_e2e::acme::{Pebble, get_https_by_name, try_get_https};
 use spokes_e2e::dns::{DnsServer, get_by_name};
 use spokes_e2e::*;
 use std::net::{IpAddr, SocketAddr, TcpListener};
@@ -23,17 +23,28 @@ fn common_port(ips: &[IpAddr]) -> u16 {
     }
 }
 
-/// Spokes on `ips`, each serving readers on `port` and registering in the zone.
-fn council_spokes(tmp: &std::path::Path, dns: &DnsServer, ips: &[IpAddr], port: u16) -> Vec<SpokeProc> {
+/// Spokes on `ips`, each serving readers on `port` and registering in the zone; with `tls`
+/// (a CA and a port), serving HTTPS on that port too with a certificate from the CA.
+fn council_spokes(tmp: &std::path::Path, dns: &DnsServer, ips: &[IpAddr], port: u16, tls: Option<(&Pebble, u16)>) -> Vec<SpokeProc> {
     ips.iter()
         .enumerate()
         .map(|(i, ip)| {
             let mut s = SpokeProc::init(&tmp.join(format!("spoke{i}")), &format!("Spoke {i}"));
             s.http = SocketAddr::new(*ip, port);
             let (http, cfg) = (s.http, dns.spoke_config(ZONE, *ip, port, 3));
+            let tls = tls.map(|(ca, https_port)| spoke::tls::TlsConfig {
+                https: SocketAddr::new(*ip, https_port),
+                https_port,
+                acme_directory: ca.directory.clone(),
+                contact: vec!["mailto:ops@spokes.test".into()],
+                acme_root: Some(ca.api_root.clone()),
+                renew_before_days: 30,
+                challenge_delay_secs: 0,
+            });
             s.configure(|c| {
                 c.http = http;
                 c.dns = Some(cfg);
+                c.tls = tls;
             });
             s
         })
@@ -57,18 +68,29 @@ fn wait_for_addresses(dns: &DnsServer, name: &str, want: &[IpAddr], limit: Durat
 }
 
 #[test]
-fn a_blog_name_resolves_to_its_spokes_is_refused_to_a_second_writer_and_fails_over_when_a_spoke_dies() {
+fn a_blog_name_resolves_to_its_spokes_over_https_is_refused_to_a_second_writer_and_fails_over_when_a_spoke_dies() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dns = DnsServer::start(&tmp.path().join("dns"), &[ZONE]);
+    let ca = Pebble::start(&tmp.path().join("pebble"), dns.addr);
     let ips: Vec<IpAddr> = ["127.0.0.2", "127.0.0.3", "127.0.0.4"].iter().map(|s| s.parse().expect("ip")).collect();
     let port = common_port(&ips);
-    let mut members = council_spokes(tmp.path(), &dns, &ips, port);
+    let https_port = std::iter::repeat_with(|| common_port(&ips)).find(|p| *p != port).expect("a second port");
+    let mut members = council_spokes(tmp.path(), &dns, &ips, port, Some((&ca, https_port)));
     let tickets: Vec<String> = members.iter().map(SpokeProc::invite).collect();
     for s in &mut members {
         s.start();
     }
     // Every member is in the council's round robin.
     wait_for_addresses(&dns, ZONE, &ips, Duration::from_secs(20));
+    // Every member gets its own certificate for the zone from the CA (DNS-01 through the zone's
+    // dynamic updates) and serves HTTPS with it; the challenges leave the zone afterwards.
+    for ip in &ips {
+        let served = wait_until(Duration::from_secs(90), || try_get_https(&ca.roots, SocketAddr::new(*ip, https_port), ZONE, "/health").is_ok_and(|(code, _, _)| code == 200));
+        assert!(served, "{ip} serves HTTPS with a certificate from the CA");
+    }
+    assert!(wait_until(Duration::from_secs(20), || dns.txt(&format!("_acme-challenge.{ZONE}")).is_empty()), "{:?}", dns.txt(&format!("_acme-challenge.{ZONE}")));
+    // A client that trusts other roots refuses the certificate: it is checked for real.
+    assert!(try_get_https(&std::sync::Arc::new(rustls::RootCertStore::empty()), SocketAddr::new(ips[0], https_port), ZONE, "/health").is_err());
 
     // Maria publishes three posts to all three spokes and claims "Maria".
     let maria = writer(tmp.path(), "maria", "Maria Writes", &tickets);
@@ -110,35 +132,42 @@ fn a_blog_name_resolves_to_its_spokes_is_refused_to_a_second_writer_and_fails_ov
     let bad = spokes(&other, PASS, &["name", "claim", "www"]);
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("kept for the council"), "{bad:?}");
 
-    // Every spoke serves the blog by name: its home, each post, the feed.
+    // Every spoke serves the blog by name, over HTTPS: its home, each post, the feed.
+    let get = |ip: IpAddr, path: &str| get_https_by_name(&ca.roots, ip, https_port, &name, path);
+    let site = format!("https://{name}:{https_port}");
     let read_everything = |ip: IpAddr| {
-        let (code, _, home) = get_by_name(ip, port, &name, "/");
+        let (code, _, home) = get(ip, "/");
         assert_eq!(code, 200, "{ip}: {home}");
         assert!(home.contains("Maria Writes"), "{ip}: {home}");
         for slug in &slugs {
             assert!(home.contains(&format!("href=\"/posts/{slug}\"")), "{ip} links to /posts/{slug}: {home}");
-            let (code, _, page) = get_by_name(ip, port, &name, &format!("/posts/{slug}"));
+            let (code, _, page) = get(ip, &format!("/posts/{slug}"));
             assert_eq!(code, 200, "{ip} /posts/{slug}: {page}");
             assert!(page.contains("words that stay"), "{ip}: {page}");
         }
         // The name is the address pages, feeds and crawlers are given.
-        assert!(home.contains(&format!("<link rel=\"canonical\" href=\"http://{name}:{port}/\">")), "{ip}: {home}");
-        let (code, _, feed) = get_by_name(ip, port, &name, "/feed.atom");
+        assert!(home.contains(&format!("<link rel=\"canonical\" href=\"{site}/\">")), "{ip}: {home}");
+        let (code, _, feed) = get(ip, "/feed.atom");
         assert_eq!(code, 200);
         let parsed = feed_rs::parser::parse(feed.as_bytes()).expect("an Atom feed");
         assert_eq!(parsed.entries.len(), 3, "{ip}: {feed}");
-        assert!(parsed.entries.iter().all(|e| e.links.iter().all(|l| l.href.starts_with(&format!("http://{name}:{port}/posts/")))), "{ip}: {feed}");
-        let (_, _, robots) = get_by_name(ip, port, &name, "/robots.txt");
-        assert!(robots.contains(&format!("Sitemap: http://{name}:{port}/sitemap.xml")), "{ip}: {robots}");
-        let (_, _, map) = get_by_name(ip, port, &name, "/sitemap.xml");
-        assert!(map.contains(&format!("<loc>http://{name}:{port}/posts/{}</loc>", slugs[0])), "{ip}: {map}");
+        assert!(parsed.entries.iter().all(|e| e.links.iter().all(|l| l.href.starts_with(&format!("{site}/posts/")))), "{ip}: {feed}");
+        let (_, _, robots) = get(ip, "/robots.txt");
+        assert!(robots.contains(&format!("Sitemap: {site}/sitemap.xml")), "{ip}: {robots}");
+        let (_, _, map) = get(ip, "/sitemap.xml");
+        assert!(map.contains(&format!("<loc>{site}/posts/{}</loc>", slugs[0])), "{ip}: {map}");
+        // Plain HTTP for the name goes to HTTPS (the members' health checks stay on HTTP).
+        let (code, location, _) = get_by_name(ip, port, &name, &format!("/posts/{}?from=mail", slugs[0]));
+        assert_eq!((code, location), (308, Some(format!("{site}/posts/{}?from=mail", slugs[0]))), "{ip}");
+        assert_eq!(get_by_name(ip, port, &name, "/health").0, 200, "{ip}");
     };
     for ip in &ips {
         read_everything(*ip);
     }
-    // The old address of the blog sends readers to the name.
+    // The old address of the blog sends readers to the name, over HTTPS; the spoke's own
+    // address (an IP, which no certificate covers) stays on plain HTTP.
     let (code, location, _) = get_by_name(ips[0], port, &ips[0].to_string(), &format!("/b/{blog_id}/posts/{}", slugs[0]));
-    assert_eq!((code, location.as_deref()), (308, Some(format!("http://{name}:{port}/posts/{}", slugs[0])).as_deref()));
+    assert_eq!((code, location.as_deref()), (308, Some(format!("{site}/posts/{}", slugs[0])).as_deref()));
     // Pictures and the verification bundle stay where they are.
     assert_eq!(get_by_name(ips[0], port, &ips[0].to_string(), &format!("/b/{blog_id}/bundle.json")).0, 200);
 
@@ -153,10 +182,15 @@ fn a_blog_name_resolves_to_its_spokes_is_refused_to_a_second_writer_and_fails_ov
         read_everything(ip);
     }
 
-    // It comes back: so does its address.
+    // It comes back: so does its address, and it serves HTTPS again with the certificate it
+    // kept (not a new order).
+    let kept = std::fs::read(members[1].data.join("tls/certificate.pem")).expect("the certificate is kept in the data folder");
     members[1].start();
     wait_for_addresses(&dns, &name, &ips, Duration::from_secs(60));
     wait_for_addresses(&dns, ZONE, &ips, Duration::from_secs(10));
+    assert!(wait_until(Duration::from_secs(20), || try_get_https(&ca.roots, SocketAddr::new(ips[1], https_port), &name, "/").is_ok()), "the returned spoke serves HTTPS");
+    read_everything(ips[1]);
+    assert_eq!(std::fs::read(members[1].data.join("tls/certificate.pem")).expect("certificate"), kept, "the stored certificate is used again");
 
     // Maria releases the name: it is gone from the zone, and free for the other writer.
     spokes_ok(&maria, PASS, &["name", "release"]);
@@ -182,7 +216,7 @@ fn hostile_name_requests_are_refused_and_change_nothing() {
     let dns = DnsServer::start(&tmp.path().join("dns"), &[ZONE]);
     let ip: IpAddr = "127.0.0.2".parse().expect("ip");
     let port = common_port(&[ip]);
-    let mut members = council_spokes(tmp.path(), &dns, &[ip], port);
+    let mut members = council_spokes(tmp.path(), &dns, &[ip], port, None);
     let ticket = members[0].invite();
     members[0].start();
     let w = writer(tmp.path(), "writer", "Ada", &[ticket]);
@@ -258,7 +292,7 @@ fn a_custom_domain_serves_the_blog_after_its_txt_proof_and_not_before() {
     let dns = DnsServer::start(&tmp.path().join("dns"), &[ZONE, OWN_ZONE]);
     let ip: IpAddr = "127.0.0.2".parse().expect("ip");
     let port = common_port(&[ip]);
-    let mut members = council_spokes(tmp.path(), &dns, &[ip], port);
+    let mut members = council_spokes(tmp.path(), &dns, &[ip], port, None);
     let ticket = members[0].invite();
     members[0].start();
     let maria = writer(tmp.path(), "maria", "Maria Writes", &[ticket]);

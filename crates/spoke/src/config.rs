@@ -26,6 +26,10 @@
 //! tsig_key = "council"
 //! tsig_secret_file = "council.key"
 //! addresses = ["203.0.113.5"]
+//!
+//! [tls]                 # optional, needs [dns]: HTTPS with a certificate from an ACME CA (crate::tls)
+//! https = "0.0.0.0:443"
+//! contact = ["mailto:ops@spokes.example"]
 //! ```
 //!
 //! Every field is optional; a missing one takes the default shown.
@@ -71,6 +75,10 @@ pub struct Config {
     /// The council's domain, where blogs get names ([`crate::dns`]); none: no names here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns: Option<crate::dns::DnsConfig>,
+    /// HTTPS for the reader site, with a certificate for the council's zone ([`crate::tls`]);
+    /// needs `dns`. None: plain HTTP only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<crate::tls::TlsConfig>,
 }
 
 /// `[council]`.
@@ -170,7 +178,7 @@ fn default_interval() -> u64 {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { version: 1, name: default_name(), http: default_http(), p2p: default_p2p(), public_addrs: vec![], public_url: None, replicate_interval_secs: default_interval(), council: CouncilConfig::default(), admission: AdmissionConfig::default(), dns: None }
+        Config { version: 1, name: default_name(), http: default_http(), p2p: default_p2p(), public_addrs: vec![], public_url: None, replicate_interval_secs: default_interval(), council: CouncilConfig::default(), admission: AdmissionConfig::default(), dns: None, tls: None }
     }
 }
 

@@ -373,6 +373,15 @@ impl Zone {
         self.update(m).await.map(|_| ())
     }
 
+    /// Deletes the one TXT record of `txt` at `name` (RFC 2136 §2.5.4), leaving any other.
+    pub async fn delete_txt_value(&self, name: &Name, txt: &[String]) -> Result<(), DnsError> {
+        let mut m = self.update_message();
+        let mut r = self.txt_record(name, txt, 0);
+        r.set_dns_class(DNSClass::NONE);
+        m.add_update(r);
+        self.update(m).await.map(|_| ())
+    }
+
     /// The character-strings of the TXT records of `name`, one list per record (at most 16
     /// records, each string at most 255 bytes, as DNS carries them; strings that are not
     /// UTF-8 are skipped).

@@ -97,8 +97,15 @@ pub trait SpokeView: Send + Sync + 'static {
         None
     }
     /// The address readers should use for `blog` when it has a name here: scheme, name and
-    /// port, no final slash (`http://maria.spokes.example`).
+    /// port, no final slash (`https://maria.spokes.example`; `http://` when no certificate
+    /// covers the name).
     fn named_url(&self, _blog: &BlogId) -> Option<String> {
+        None
+    }
+    /// Where `host` (a request's `Host`, with or without its port) is served over HTTPS, when
+    /// this spoke's certificate covers it: scheme, host and port, no final slash
+    /// (`https://maria.spokes.example`). `None`: plain HTTP only.
+    fn https_base(&self, _host: &str) -> Option<String> {
         None
     }
     /// A number that changes whenever anything the site shows may have changed (a blog, its
@@ -185,7 +192,9 @@ pub struct Named {
     pub host: String,
 }
 
-/// Before routing: a request for a blog's name is served as `/b/{blog}/…` (`/`, `/posts/SLUG`,
+/// Before routing: a request over plain HTTP for a host this spoke's certificate covers is
+/// sent to HTTPS (308, permanent; not `/health`, which the members' health checks ask over
+/// HTTP); a request for a blog's name is served as `/b/{blog}/…` (`/`, `/posts/SLUG`,
 /// `/tags/TAG`, `/feed.atom`, `/feed.json`, `/images/NAME`, `/bundle.json`, `/sitemap.xml`),
 /// marked [`Named`] (so is every other request for the name); a request for a named
 /// blog's page or feed under `/b/{blog}/` by any other host is sent to the name (308,
@@ -193,6 +202,13 @@ pub struct Named {
 async fn by_host(State(s): State<AppState>, mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned).or_else(|| req.uri().host().map(str::to_owned));
     let path = req.uri().path().to_owned();
+    if req.extensions().get::<crate::tls::OverTls>().is_none()
+        && path != "/health"
+        && let Some(base) = host.as_deref().and_then(|h| s.spoke.https_base(h))
+    {
+        let q = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+        return Redirect::permanent(&format!("{base}{path}{q}")).into_response();
+    }
     if let Some(blog) = host.as_deref().and_then(|h| s.spoke.blog_for_host(h)) {
         let blog_path = ["/", "/feed.atom", "/feed.json", "/bundle.json", "/sitemap.xml"].contains(&path.as_str()) || ["/posts/", "/images/", "/tags/"].iter().any(|p| path.starts_with(p));
         if blog_path {

@@ -16,7 +16,7 @@
 //!
 //! Data folder layout (version 1): `config.toml`, `endpoint.key` (the iroh secret key, hex:
 //! the spoke's network identity), `spoke.db`, `search-v1/` (the search index, rebuilt when
-//! missing).
+//! missing), and with `[tls]` `tls/` (the certificate, its key and the ACME account, [`tls`]).
 
 mod admin;
 mod handlers;
@@ -36,6 +36,7 @@ pub mod metrics;
 pub mod rate;
 pub mod search;
 pub mod store;
+pub mod tls;
 
 use spokes_core::problem::Code;
 use store::{BlogKind, BlogStatus};
@@ -156,12 +157,17 @@ struct Inner {
     council_entries: std::sync::atomic::AtomicU64,
     /// Names in the council's domain (`[dns]`); `None` without one.
     naming: Option<Arc<naming::Naming>>,
+    /// The HTTPS certificate in use and the port readers use for HTTPS (`[tls]`); `None`
+    /// without HTTPS.
+    https: Option<(Arc<tls::Certificates>, u16)>,
 }
 
 /// A running spoke.
 pub struct RunningSpoke {
     /// Where the reader site listens.
     pub http_addr: SocketAddr,
+    /// Where it listens for HTTPS (with `[tls]`).
+    pub https_addr: Option<SocketAddr>,
     /// The spoke's endpoint ID.
     pub endpoint_id: iroh::EndpointId,
     /// Where the sync endpoint listens.
@@ -220,6 +226,9 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         Some(d) => Some(Arc::new(naming::Naming::new(dns::Zone::new(d.clone(), data).map_err(|e| SpokeError::Config(e.to_string()))?))),
         None => None,
     };
+    if config.tls.is_some() && config.dns.is_none() {
+        return Err(SpokeError::Config("[tls] needs [dns]: the certificate's challenges are answered in the council's zone".into()));
+    }
     let store = Store::open(&data.join(STORE_FILE))?;
     let search = Arc::new(search::SearchIndex::open(data)?);
     let endpoint = spokes_sync::net::bind_endpoint(key.clone(), config.p2p, vec![ALPN.to_vec()]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
@@ -227,6 +236,11 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     let listener = tokio::net::TcpListener::bind(config.http).await.map_err(|e| SpokeError::Net(format!("cannot listen on {}: {e}", config.http)))?;
     let http_addr = listener.local_addr().map_err(|e| SpokeError::Net(e.to_string()))?;
     let web = config.ticket_web(http_addr);
+    let https_listener = match &config.tls {
+        Some(t) => Some(tokio::net::TcpListener::bind(t.https).await.map_err(|e| SpokeError::Net(format!("cannot listen on {} for HTTPS: {e}", t.https)))?),
+        None => None,
+    };
+    let https = config.tls.as_ref().map(|t| (Arc::new(tls::Certificates::default()), t.https_port));
     let addrs: Vec<String> = if config.public_addrs.is_empty() {
         p2p_addrs.iter().map(|a| if a.ip().is_unspecified() { SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), a.port()) } else { *a }).map(|a| a.to_string()).collect()
     } else {
@@ -265,6 +279,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         generation: Default::default(),
         council_entries: Default::default(),
         naming: naming.clone(),
+        https: https.clone(),
     });
     inner.count_council_entries();
     for id in inner.store.blog_ids()? {
@@ -290,7 +305,22 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     let old_drafts = false;
     let router = if old_drafts { router } else { router.accept(spokes_sync::drafts::DRAFT_ITEMS_ALPN, DraftItemsHandler { inner: inner.clone() }) };
     let router = router.spawn();
-    let app = http::router(http::AppState::new(inner.clone() as Arc<dyn http::SpokeView>));
+    let state = http::AppState::new(inner.clone() as Arc<dyn http::SpokeView>);
+    let app = http::router(state.clone());
+    let mut tasks = Vec::new();
+    let mut https_addr = None;
+    if let (Some(t), Some(listener), Some((certs, _)), Some(d)) = (&config.tls, https_listener, &https, &config.dns) {
+        let listener = tls::listen(listener, certs.clone()).map_err(|e| SpokeError::Net(e.to_string()))?;
+        https_addr = Some(axum::serve::Listener::local_addr(&listener).map_err(|e| SpokeError::Net(e.to_string()))?);
+        let secure = http::router(state).layer(axum::Extension(tls::OverTls));
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, secure).await {
+                tracing::error!("reader site (HTTPS) stopped: {e}");
+            }
+        }));
+        let zone = dns::Zone::new(d.clone(), data).map_err(|e| SpokeError::Config(e.to_string()))?;
+        tasks.push(tokio::spawn(tls::certificate_loop(zone, t.clone(), data.to_path_buf(), key.public().to_string(), certs.clone())));
+    }
     let http_task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("reader site stopped: {e}");
@@ -300,11 +330,11 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     let index_task = tokio::spawn(search::indexer(search, index_rx, Duration::from_millis(200), inner.clone()));
     let council_task = tokio::spawn(council_loop(inner.clone(), endpoint, Duration::from_secs(config.council.interval_secs.max(1))));
     let watch_task = tokio::spawn(watch_loop(inner.clone()));
-    let mut tasks = vec![http_task, repl_task, index_task, council_task, watch_task];
+    tasks.extend([http_task, repl_task, index_task, council_task, watch_task]);
     if let Some(n) = naming {
         tasks.push(tokio::spawn(naming::naming_loop(inner.clone(), n)));
     }
-    Ok(RunningSpoke { http_addr, endpoint_id: key.public(), p2p_addrs, web, router, tasks, inner })
+    Ok(RunningSpoke { http_addr, https_addr, endpoint_id: key.public(), p2p_addrs, web, router, tasks, inner })
 }
 
 /// How writers get in when a blog is not held here yet.

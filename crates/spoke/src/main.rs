@@ -243,6 +243,9 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Run { http, p2p, replicate_interval, council_interval } => {
             let running = spoke::start(&cli.data, spoke::Overrides { http, p2p, replicate_interval_secs: replicate_interval, council_interval_secs: council_interval }).await?;
             println!("Reader site: http://{}/", running.http_addr);
+            if let Some(a) = running.https_addr {
+                println!("Reader site over HTTPS: https://{a}/ (once the certificate is there)");
+            }
             println!("Sync endpoint {} on {}", running.endpoint_id, running.p2p_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "));
             use std::io::Write;
             let _ = std::io::stdout().flush();

@@ -203,8 +203,16 @@ impl http::SpokeView for Inner {
     fn named_url(&self, blog: &BlogId) -> Option<String> {
         let n = self.naming.as_ref()?;
         let name = n.name_of(blog)?;
+        if let Some(base) = self.https_base(&name) {
+            return Some(base);
+        }
         let port = n.zone.config.reader_port;
         Some(if port == 80 { format!("http://{name}") } else { format!("http://{name}:{port}") })
+    }
+    fn https_base(&self, host: &str) -> Option<String> {
+        let (certs, port) = self.https.as_ref()?;
+        let host = host.parse::<axum::http::uri::Authority>().ok()?.host().to_ascii_lowercase();
+        certs.covers(&host).then(|| if *port == 443 { format!("https://{host}") } else { format!("https://{host}:{port}") })
     }
     fn generation(&self) -> u64 {
         // The council's entries count too: pages link to the members' reader sites.
