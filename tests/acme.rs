@@ -20,8 +20,12 @@ pub struct Pebble {
     /// The PEM file of the CA that signed Pebble's API certificate (for `acme_root`).
     pub api_root: PathBuf,
     /// Pebble's issuing root, which every certificate it issues chains to: what the test's
-    /// HTTPS client trusts.
+    /// HTTPS client trusts. A new one at every (re)start.
     pub roots: Arc<rustls::RootCertStore>,
+    dir: PathBuf,
+    dns: SocketAddr,
+    management: SocketAddr,
+    api_roots: Arc<rustls::RootCertStore>,
     child: Child,
 }
 
@@ -57,42 +61,55 @@ impl Pebble {
             "externalAccountBindingRequired": false
         }});
         std::fs::write(dir.join("pebble.json"), serde_json::to_vec_pretty(&config).expect("json")).expect("write");
-        let log = std::fs::File::create(dir.join("pebble.log")).expect("log");
-        let child = Command::new("pebble")
-            .arg("-config")
-            .arg(dir.join("pebble.json"))
-            .arg("-dnsserver")
-            .arg(dns.to_string())
-            // Checks at once, and no nonce refused at random (both are Pebble's test knobs).
-            .env("PEBBLE_VA_NOSLEEP", "1")
-            .env("PEBBLE_WFE_NONCEREJECT", "0")
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("pebble: {e} (install Debian's pebble package: ./x test does)"));
         let mut api_roots = rustls::RootCertStore::empty();
         api_roots.add(ca.der().clone()).expect("API CA");
-        let api_roots = Arc::new(api_roots);
-        let mut pebble = Pebble { directory: format!("https://localhost:{}/dir", listen.port()), api_root, roots: Arc::new(rustls::RootCertStore::empty()), child };
-        let mut root = String::new();
-        let up = crate::wait_until(Duration::from_secs(20), || {
-            match try_get_https(&api_roots, management, "localhost", "/roots/0") {
-                Ok((200, _, body)) => {
-                    root = body;
-                    true
-                }
-                _ => false,
-            }
-        });
-        assert!(up, "pebble did not start: {}", std::fs::read_to_string(dir.join("pebble.log")).unwrap_or_default());
-        let mut roots = rustls::RootCertStore::empty();
-        for c in rustls::pki_types::CertificateDer::pem_slice_iter(root.as_bytes()) {
-            roots.add(c.expect("Pebble's root, PEM")).expect("Pebble's root");
-        }
-        assert!(!roots.is_empty(), "Pebble gave no root: {root}");
-        pebble.roots = Arc::new(roots);
-        pebble
+        let (child, roots) = spawn(dir, dns, management, &Arc::new(api_roots.clone()));
+        Pebble { directory: format!("https://localhost:{}/dir", listen.port()), api_root, roots, dir: dir.into(), dns, management, api_roots: Arc::new(api_roots), child }
     }
+
+    /// Stops Pebble and starts it again at the same address: it forgets every account, order
+    /// and certificate, and has a new root (what a CA that lost its state looks like).
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, roots) = spawn(&self.dir, self.dns, self.management, &self.api_roots);
+        (self.child, self.roots) = (child, roots);
+    }
+}
+
+/// Runs `pebble` with the configuration in `dir` and waits for its root.
+fn spawn(dir: &Path, dns: SocketAddr, management: SocketAddr, api_roots: &Arc<rustls::RootCertStore>) -> (Child, Arc<rustls::RootCertStore>) {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("pebble.log")).expect("log");
+    let mut child = Command::new("pebble")
+        .arg("-config")
+        .arg(dir.join("pebble.json"))
+        .arg("-dnsserver")
+        .arg(dns.to_string())
+        // Checks at once, and no nonce refused at random (both are Pebble's test knobs).
+        .env("PEBBLE_VA_NOSLEEP", "1")
+        .env("PEBBLE_WFE_NONCEREJECT", "0")
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("pebble: {e} (install Debian's pebble package: ./x test does)"));
+    let mut root = String::new();
+    let up = crate::wait_until(Duration::from_secs(20), || match try_get_https(api_roots, management, "localhost", "/roots/0") {
+        Ok((200, _, body)) => {
+            root = body;
+            true
+        }
+        _ => false,
+    });
+    if !up {
+        let _ = child.kill();
+        panic!("pebble did not start: {}", std::fs::read_to_string(dir.join("pebble.log")).unwrap_or_default());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_slice_iter(root.as_bytes()) {
+        roots.add(c.expect("Pebble's root, PEM")).expect("Pebble's root");
+    }
+    assert!(!roots.is_empty(), "Pebble gave no root: {root}");
+    (child, Arc::new(roots))
 }
 
 impl Drop for Pebble {

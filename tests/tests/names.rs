@@ -343,3 +343,29 @@ fn a_custom_domain_serves_the_blog_after_its_txt_proof_and_not_before() {
 fn fpr_of(proof: &[String]) -> String {
     proof[0].split("fpr=").nth(1).expect("fpr").to_owned()
 }
+
+/// A certificate authority that lost its state (its accounts and its root, as Pebble restarted
+/// has): the spoke's stored account is unknown there, so at its next order the spoke makes a
+/// new account and gets a certificate under the new root.
+#[test]
+fn a_spoke_whose_ca_forgot_its_account_makes_a_new_one() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dns = DnsServer::start(&tmp.path().join("dns"), &[ZONE]);
+    let mut ca = Pebble::start(&tmp.path().join("pebble"), dns.addr);
+    let ip: IpAddr = "127.0.0.2".parse().expect("ip");
+    let port = common_port(&[ip]);
+    let https_port = std::iter::repeat_with(|| common_port(&[ip])).find(|p| *p != port).expect("a second port");
+    let mut members = council_spokes(tmp.path(), &dns, &[ip], port, Some((&ca, https_port)));
+    let https = SocketAddr::new(ip, https_port);
+    members[0].start();
+    assert!(wait_until(Duration::from_secs(60), || try_get_https(&ca.roots, https, ZONE, "/health").is_ok()), "a first certificate");
+    let account = std::fs::read(members[0].data.join("tls/account.json")).expect("the account is kept");
+
+    members[0].stop();
+    ca.restart();
+    // The stored certificate gone (as at a renewal), the spoke orders one with its stored account.
+    std::fs::remove_file(members[0].data.join("tls/certificate.pem")).expect("remove");
+    members[0].start();
+    assert!(wait_until(Duration::from_secs(60), || try_get_https(&ca.roots, https, ZONE, "/health").is_ok()), "a certificate from the CA that started again");
+    assert_ne!(std::fs::read(members[0].data.join("tls/account.json")).expect("account"), account, "a new account was made");
+}

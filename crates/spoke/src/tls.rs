@@ -330,20 +330,27 @@ pub fn wanted_names(zone: &str, endpoint: &str) -> Vec<String> {
     names
 }
 
-/// The ACME account for `config`: the stored one, else a new one (stored).
-async fn account(config: &TlsConfig, store: &Store, data_dir: &Path) -> Result<instant_acme::Account, TlsError> {
+/// The ACME account for `config`: the stored one (unless `fresh`), else a new one (stored).
+/// Returns the account and whether it was the stored one.
+async fn acme_account(config: &TlsConfig, store: &Store, data_dir: &Path, fresh: bool) -> Result<(instant_acme::Account, bool), TlsError> {
     let builder = match &config.acme_root {
         Some(root) => instant_acme::Account::builder_with_root(if root.is_absolute() { root.clone() } else { data_dir.join(root) })?,
         None => instant_acme::Account::builder()?,
     };
-    if let Some(credentials) = store.account(&config.acme_directory)? {
-        return Ok(builder.from_credentials(credentials).await?);
+    if !fresh && let Some(credentials) = store.account(&config.acme_directory)? {
+        return Ok((builder.from_credentials(credentials).await?, true));
     }
     let contact: Vec<&str> = config.contact.iter().map(String::as_str).collect();
     let new = instant_acme::NewAccount { contact: &contact, terms_of_service_agreed: true, only_return_existing: false };
     let (account, credentials) = builder.create(&new, config.acme_directory.clone(), None).await?;
     store.save_account(&config.acme_directory, credentials)?;
-    Ok(account)
+    Ok((account, false))
+}
+
+/// Whether the CA no longer knows the account (RFC 8555 §7.3.1: deactivated, or a test CA that
+/// started again): a new one is made.
+fn account_gone(e: &instant_acme::Error) -> bool {
+    matches!(e, instant_acme::Error::Api(p) if matches!(p.r#type.as_deref(), Some("urn:ietf:params:acme:error:accountDoesNotExist" | "urn:ietf:params:acme:error:unauthorized")))
 }
 
 /// Orders a certificate for `names` from the CA of `config`, answering its DNS-01 challenges in
@@ -353,9 +360,15 @@ async fn account(config: &TlsConfig, store: &Store, data_dir: &Path) -> Result<i
 pub async fn obtain(zone: &crate::dns::Zone, config: &TlsConfig, data_dir: &Path, names: &[String]) -> Result<(String, String), TlsError> {
     use instant_acme::{AuthorizationStatus, ChallengeType, Identifier, NewOrder, OrderStatus, RetryPolicy};
     let store = Store::new(data_dir);
-    let account = account(config, &store, data_dir).await?;
+    let (account, stored) = acme_account(config, &store, data_dir, false).await?;
     let identifiers: Vec<Identifier> = names.iter().map(|n| Identifier::Dns(n.clone())).collect();
-    let mut order = account.new_order(&NewOrder::new(&identifiers)).await?;
+    let mut order = match account.new_order(&NewOrder::new(&identifiers)).await {
+        Err(e) if stored && account_gone(&e) => {
+            tracing::warn!("HTTPS: the CA no longer knows this spoke's account ({e}); making a new one");
+            acme_account(config, &store, data_dir, true).await?.0.new_order(&NewOrder::new(&identifiers)).await?
+        }
+        r => r?,
+    };
     let mut added: Vec<(hickory_client::proto::rr::Name, String)> = Vec::new();
     let outcome = async {
         let mut ready = Vec::new();
