@@ -216,6 +216,25 @@ impl SpokeProc {
         }
     }
 
+    /// Sends SIGTERM (what systemd and container runtimes send) and waits up to `limit` for
+    /// the process to end: its exit status and what it wrote on standard output afterwards,
+    /// or `None` if it did not end in time (it is then killed).
+    pub fn terminate(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let mut c = self.child.take()?;
+        let sent = Command::new("kill").args(["-TERM", &c.id().to_string()]).status().expect("kill");
+        assert!(sent.success(), "kill -TERM");
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = c.try_wait().expect("wait") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        None
+    }
+
     /// GET a path; returns (status, body).
     pub fn get(&self, path: &str) -> (u16, String) {
         http_get(&format!("http://{}{}", self.http, path))

@@ -189,6 +189,12 @@ fn a_member_cut_off_while_away_learns_it_and_its_pullers_turn_to_the_others() {
     }
     let members = |x: &SpokeProc| x.json("/api/v1/council")["members"].as_array().map_or(0, Vec::len);
     assert!(wait_until(SPREAD_BOUND, || s.iter().all(|x| members(x) == 3)), "the membership did not spread");
+    // Every member is ready, and says of which council.
+    for x in &s {
+        let (code, body) = x.get("/ready");
+        let ready: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!((code, ready["council"]["member"].as_bool(), ready["council"]["members"].as_u64()), (200, Some(true), Some(3)), "{body}");
+    }
 
     // One vote reaches the second spoke through the third, which relays it; then the third
     // goes away and the second vote is cast without it. That vote completes the cut in its
@@ -212,4 +218,8 @@ fn a_member_cut_off_while_away_learns_it_and_its_pullers_turn_to_the_others() {
         "the cut-off spoke does not know: {}",
         s[2].json("/api/v1/council")
     );
+    // It is no longer ready (an orchestrator or load balancer takes it out), and says why.
+    let (code, body) = s[2].get("/ready");
+    assert_eq!(code, 503, "{body}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).expect("JSON")["council"]["member"], false, "{body}");
 }

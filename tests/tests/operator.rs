@@ -116,6 +116,16 @@ fn suspend_drop_and_block_with_sizes_metrics_and_a_self_test() {
     // Sizes, largest first.
     let listed = a.admin(&["blogs"]);
     assert!(listed.contains(&blog) && listed.contains("hosted") && listed.contains("1 blogs"), "{listed}");
+    // The same for scripts and monitoring, as JSON.
+    let listed: serde_json::Value = serde_json::from_str(&a.admin(&["blogs", "--json"])).expect("blogs --json is JSON");
+    assert_eq!((listed[0]["blog_id"].as_str(), listed[0]["kind"].as_str(), listed[0]["status"].as_str()), (Some(blog.as_str()), Some("hosted"), Some("active")), "{listed}");
+    assert!(listed[0]["bytes"].as_i64().is_some_and(|b| b > 0), "{listed}");
+    let council: serde_json::Value = serde_json::from_str(&a.admin(&["council", "members", "--json"])).expect("council members --json is JSON");
+    assert_eq!(council["council"], serde_json::Value::Null, "{council}");
+    // Ready: the database answers and there is no council to belong to.
+    let (code, ready) = a.get("/ready");
+    assert_eq!(code, 200, "{ready}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&ready).expect("JSON")["database"], "ok");
 
     // Suspend: gone from readers and refused to writers within a second or two; resume.
     let bundle = format!("/b/{blog}/bundle.json");
@@ -126,6 +136,8 @@ fn suspend_drop_and_block_with_sizes_metrics_and_a_self_test() {
     assert_eq!(a.get(&bundle).0, 404, "a suspended blog's bundle was served");
     let out = spokes_exit(&w, PASS, &["sync", "--published-only"], 3);
     assert!(out.contains("suspended this blog"), "{out}");
+    let refusals: serde_json::Value = serde_json::from_str(&a.admin(&["refusals", "--json"])).expect("refusals --json is JSON");
+    assert!(refusals.as_array().expect("an array").iter().any(|r| r["code"] == "suspended" && r["blog_id"] == blog.as_str()), "{refusals}");
     a.admin(&["blog", "resume", &blog]);
     assert!(wait_until(Duration::from_secs(5), || a.get(&path).0 == 200), "not served after resuming");
 
@@ -133,6 +145,8 @@ fn suspend_drop_and_block_with_sizes_metrics_and_a_self_test() {
     let b_id = spokes[1].endpoint_id();
     a.admin(&["peer", "block", &b_id, "--reason", "testing"]);
     assert!(a.admin(&["peer", "list"]).contains(&b_id));
+    let peers: serde_json::Value = serde_json::from_str(&a.admin(&["peer", "list", "--json"])).expect("peer list --json is JSON");
+    assert_eq!((peers[0]["endpoint"].as_str(), peers[0]["reason"].as_str()), (Some(b_id.as_str()), Some("testing")), "{peers}");
     spokes_ok(&w, PASS, &["edit", &spokes_writer::Profile::open(&w).unwrap().posts().unwrap()[0].post.id, "--body", "Edited only on the second spoke."]);
     spokes_ok(&w, PASS, &["publish", "--offline"]);
     // Only spoke 1 gets it from the writer (spoke 0 is removed from the writer's list) and
@@ -161,6 +175,14 @@ fn suspend_drop_and_block_with_sizes_metrics_and_a_self_test() {
     let test = a.admin(&["self-test"]);
     assert!(test.contains("✓ database") && test.contains("✓ sync endpoint"), "{test}");
     spokes[1].stop();
+
+    // SIGTERM, as systemd and containers stop a service: a clean exit, within seconds, and a
+    // spoke that starts again as it was.
+    let status = spokes[0].terminate(Duration::from_secs(15)).expect("the spoke stops within 15 s of SIGTERM");
+    assert!(status.success(), "{status:?}");
+    spokes[0].start();
+    assert_eq!(spokes[0].get("/ready").0, 200);
+    assert_eq!(spokes[0].get(&bundle).0, 404, "still dropped after the restart");
 }
 
 #[test]

@@ -21,7 +21,8 @@
 //! | `/api/v1/newest` | the 20 newest posts of the council, JSON |
 //! | `/api/v1/search?q=&limit=` | search results with snippets, JSON |
 //! | `/api/v1/council` | the council's members, JSON |
-//! | `/health` | `{"status":"ok",...}` |
+//! | `/health` | `{"status":"ok",...}`: the process answers |
+//! | `/ready` | 200 when the spoke can serve (its database answers, and it is a member of its council if it has one), else 503; JSON says which ([`SpokeView::readiness`]) |
 //! | `/metrics` | Prometheus metrics ([`crate::metrics`]) |
 //!
 //! Every post shown comes from a blog view whose signatures verified; council copies link to
@@ -86,6 +87,12 @@ pub trait SpokeView: Send + Sync + 'static {
     }
     /// Counts a response.
     fn count_response(&self, _status: u16) {}
+    /// Whether the spoke can serve, for `/ready`: a JSON object whose `ready` is true or
+    /// false, with what it checked (`database`: `"ok"` or the error; `council`: null outside
+    /// a council, else its `id`, whether this spoke is a `member`, and the `members` count).
+    fn readiness(&self) -> serde_json::Value {
+        serde_json::json!({"ready": true})
+    }
     /// This spoke's own reader site, absolute, no final slash (`https://spoke.example`): what
     /// canonical links, feeds and sitemaps of blogs without a name use. Empty: unknown (links
     /// stay relative).
@@ -193,8 +200,8 @@ pub struct Named {
 }
 
 /// Before routing: a request over plain HTTP for a host this spoke's certificate covers is
-/// sent to HTTPS (308, permanent; not `/health`, which the members' health checks ask over
-/// HTTP); a request for a blog's name is served as `/b/{blog}/…` (`/`, `/posts/SLUG`,
+/// sent to HTTPS (308, permanent; not `/health` and `/ready`, which health checks and
+/// orchestrators ask over HTTP); a request for a blog's name is served as `/b/{blog}/…` (`/`, `/posts/SLUG`,
 /// `/tags/TAG`, `/feed.atom`, `/feed.json`, `/images/NAME`, `/bundle.json`, `/sitemap.xml`),
 /// marked [`Named`] (so is every other request for the name); a request for a named
 /// blog's page or feed under `/b/{blog}/` by any other host is sent to the name (308,
@@ -204,6 +211,7 @@ async fn by_host(State(s): State<AppState>, mut req: axum::extract::Request, nex
     let path = req.uri().path().to_owned();
     if req.extensions().get::<crate::tls::OverTls>().is_none()
         && path != "/health"
+        && path != "/ready"
         && let Some(base) = host.as_deref().and_then(|h| s.spoke.https_base(h))
     {
         let q = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
@@ -248,6 +256,7 @@ fn routes(state: AppState) -> Router {
     Router::new()
         .route("/", get(front))
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/feed.atom", get(front_feed))
         .route("/assets/reader.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS) }))
         .route("/b/{blog}", get(|Path(b): Path<String>| async move { Redirect::permanent(&format!("/b/{b}/")) }))
@@ -296,7 +305,7 @@ fn cache_key(uri: &axum::http::Uri) -> Option<String> {
     let path = uri.path();
     // Pictures are named by their hash and sent with their own caching headers; bundles are
     // kept by the spoke while their blog stays the same (`bundle`).
-    if path.starts_with("/search") || path.starts_with("/api/v1/search") || path == "/health" || path == "/metrics" || path.contains("/images/") || path.ends_with("/bundle.json") {
+    if path.starts_with("/search") || path.starts_with("/api/v1/search") || path == "/health" || path == "/ready" || path == "/metrics" || path.contains("/images/") || path.ends_with("/bundle.json") {
         return None;
     }
     if path.starts_with("/api/v1/blogs") {
@@ -877,6 +886,12 @@ async fn bundle(State(s): State<AppState>, Path(id): Path<String>, headers: axum
 
 async fn health(State(s): State<AppState>) -> Response {
     Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "protocol": "spokes/sync/1", "blogs": s.spoke.blogs().len()})).into_response()
+}
+
+async fn ready(State(s): State<AppState>) -> Response {
+    let r = s.spoke.readiness();
+    let code = if r["ready"] == true { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, [(header::CACHE_CONTROL, "no-store")], Json(r)).into_response()
 }
 
 /// `?offset=&limit=` of the paginated API.

@@ -176,7 +176,18 @@ pub struct RunningSpoke {
     pub web: String,
     router: Router,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The reader site's servers (HTTP, HTTPS): stopped gracefully.
+    servers: Vec<tokio::task::JoinHandle<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
     inner: Arc<Inner>,
+}
+
+/// Longest a stopping spoke waits for the reader site's requests under way.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Resolves once `stop` says so (or its sender is gone).
+async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 impl RunningSpoke {
@@ -185,8 +196,15 @@ impl RunningSpoke {
         let token = self.inner.store.create_invite(uses, None, None)?;
         Ok(Ticket { v: 1, endpoint: self.endpoint_id.to_string(), addrs: self.p2p_addrs.clone(), token: Some(token), name: Some(self.inner.name.clone()), web: Some(self.web.clone()) })
     }
-    /// Stops serving and closes the endpoint.
+    /// Stops: the reader site takes no new connections and finishes the requests under way
+    /// (at most [`SHUTDOWN_GRACE`]), the background work stops, and the endpoint closes (its
+    /// peers are told). What is stored is stored at every step, so nothing waits to be saved.
     pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let servers = futures_util::future::join_all(self.servers);
+        if tokio::time::timeout(SHUTDOWN_GRACE, servers).await.is_err() {
+            tracing::warn!("requests still under way after {} s: stopping anyway", SHUTDOWN_GRACE.as_secs());
+        }
         for t in &self.tasks {
             t.abort();
         }
@@ -308,13 +326,16 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     let state = http::AppState::new(inner.clone() as Arc<dyn http::SpokeView>);
     let app = http::router(state.clone());
     let mut tasks = Vec::new();
+    let mut servers = Vec::new();
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let mut https_addr = None;
     if let (Some(t), Some(listener), Some((certs, _)), Some(d)) = (&config.tls, https_listener, &https, &config.dns) {
         let listener = tls::listen(listener, certs.clone()).map_err(|e| SpokeError::Net(e.to_string()))?;
         https_addr = Some(axum::serve::Listener::local_addr(&listener).map_err(|e| SpokeError::Net(e.to_string()))?);
         let secure = http::router(state).layer(axum::Extension(tls::OverTls));
-        tasks.push(tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, secure).await {
+        let stop = stop_rx.clone();
+        servers.push(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, secure).with_graceful_shutdown(stopped(stop)).await {
                 tracing::error!("reader site (HTTPS) stopped: {e}");
             }
         }));
@@ -322,7 +343,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         tasks.push(tokio::spawn(tls::certificate_loop(zone, t.clone(), data.to_path_buf(), key.public().to_string(), certs.clone())));
     }
     let http_task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx)).await {
             tracing::error!("reader site stopped: {e}");
         }
     });
@@ -330,11 +351,12 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     let index_task = tokio::spawn(search::indexer(search, index_rx, Duration::from_millis(200), inner.clone()));
     let council_task = tokio::spawn(council_loop(inner.clone(), endpoint, Duration::from_secs(config.council.interval_secs.max(1))));
     let watch_task = tokio::spawn(watch_loop(inner.clone()));
-    tasks.extend([http_task, repl_task, index_task, council_task, watch_task]);
+    servers.push(http_task);
+    tasks.extend([repl_task, index_task, council_task, watch_task]);
     if let Some(n) = naming {
         tasks.push(tokio::spawn(naming::naming_loop(inner.clone(), n)));
     }
-    Ok(RunningSpoke { http_addr, https_addr, endpoint_id: key.public(), p2p_addrs, web, router, tasks, inner })
+    Ok(RunningSpoke { http_addr, https_addr, endpoint_id: key.public(), p2p_addrs, web, router, tasks, servers, stop, inner })
 }
 
 /// How writers get in when a blog is not held here yet.

@@ -84,9 +84,17 @@ enum Cmd {
         /// How many.
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        /// One JSON array (of `at`, `code`, `blog_id`, `peer`, `reason`) instead of lines.
+        #[arg(long)]
+        json: bool,
     },
     /// List the blogs held here (hosted, and council copies) with their sizes, largest first.
-    Blogs,
+    Blogs {
+        /// One JSON array (of `blog_id`, `kind`, `status`, `bytes`, `statements`, `images`,
+        /// `updated_at`) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Moderate one blog.
     Blog {
         #[command(subcommand)]
@@ -146,7 +154,11 @@ enum PeerCmd {
         endpoint: String,
     },
     /// List blocked spokes.
-    List,
+    List {
+        /// One JSON array (of `endpoint`, `since`, `reason`) instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -166,7 +178,12 @@ enum CouncilCmd {
         ticket: String,
     },
     /// List the members and pending votes.
-    Members,
+    Members {
+        /// One JSON object (`council`: the ID or null, `members`: endpoint, addrs, web, name;
+        /// `pending_removals`: member → voters) instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Vote to cut a member off (it is cut off once most other members voted).
     Remove {
         /// The member's endpoint ID.
@@ -249,23 +266,38 @@ async fn main() -> anyhow::Result<()> {
             println!("Sync endpoint {} on {}", running.endpoint_id, running.p2p_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "));
             use std::io::Write;
             let _ = std::io::stdout().flush();
-            tokio::signal::ctrl_c().await?;
+            // Ctrl+C, or SIGTERM as systemd and container runtimes send it.
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r?,
+                _ = term.recv() => {}
+            }
             eprintln!("Stopping…");
             running.shutdown().await;
+            eprintln!("Stopped.");
         }
         Cmd::Import { archive } => {
             let (blog, new) = spoke::import_archive(&cli.data, &archive)?;
             println!("{} blog {blog}; readers find it at /b/{blog}/", if new { "Now hosting" } else { "Merged the archive into" });
         }
-        Cmd::Refusals { limit } => {
+        Cmd::Refusals { limit, json } => {
             let store = spoke::open_store(&cli.data)?;
-            for r in store.refusals(limit)? {
+            let refusals = store.refusals(limit)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&refusals)?);
+                return Ok(());
+            }
+            for r in refusals {
                 println!("{}  {}  {}  {}  {}", r.at, r.code, r.blog_id.unwrap_or_else(|| "-".into()), r.peer, r.reason);
             }
         }
-        Cmd::Blogs => {
+        Cmd::Blogs { json } => {
             let store = spoke::open_store(&cli.data)?;
             let blogs = store.blog_sizes()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&blogs)?);
+                return Ok(());
+            }
             println!("{:<32}  {:<6}  {:<9}  {:>10}  {:>10}  {:>6}  updated", "blog", "kind", "status", "size", "statements", "images");
             for b in &blogs {
                 println!("{:<32}  {:<6}  {:<9}  {:>10}  {:>10}  {:>6}  {}", b.blog_id, b.kind, b.status, size(b.bytes), b.statements, b.images, b.updated_at);
@@ -301,8 +333,14 @@ async fn main() -> anyhow::Result<()> {
                     let was = store.unblock_peer(&endpoint)?;
                     println!("{}", if was { format!("Unblocked {endpoint}.") } else { format!("{endpoint} was not blocked.") });
                 }
-                PeerCmd::List => {
-                    for (e, reason, at) in store.blocked_peers()? {
+                PeerCmd::List { json } => {
+                    let peers = store.blocked_peers()?;
+                    if json {
+                        let list: Vec<serde_json::Value> = peers.iter().map(|(e, reason, at)| serde_json::json!({"endpoint": e, "since": at, "reason": reason})).collect();
+                        println!("{}", serde_json::to_string_pretty(&list)?);
+                        return Ok(());
+                    }
+                    for (e, reason, at) in peers {
                         println!("{e}  since {at}  {reason}");
                     }
                 }
@@ -319,8 +357,12 @@ async fn main() -> anyhow::Result<()> {
                 let members = spoke::council_join(&cli.data, &t).await?;
                 println!("Joined the council {} ({} members).", &t.council[..16], members.len());
             }
-            CouncilCmd::Members => {
+            CouncilCmd::Members { json } => {
                 let spoke::CouncilStatus { id, members, pending_removals: pending } = spoke::council_status(&cli.data)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"council": id, "members": members, "pending_removals": pending}))?);
+                    return Ok(());
+                }
                 match id {
                     None => println!("This spoke belongs to no council. `spoke council invite` founds one."),
                     Some(id) => {

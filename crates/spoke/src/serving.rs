@@ -188,6 +188,19 @@ impl http::SpokeView for Inner {
     fn members(&self) -> Vec<council::MemberInfo> {
         self.membership().map(|m| m.members().into_values().collect()).unwrap_or_default()
     }
+    fn readiness(&self) -> serde_json::Value {
+        // The membership is read from the database (its entry count at least): it checks both.
+        match self.membership() {
+            Err(e) => serde_json::json!({"ready": false, "database": e.message, "council": null}),
+            Ok(m) => match m.id() {
+                None => serde_json::json!({"ready": true, "database": "ok", "council": null}),
+                Some(id) => {
+                    let member = m.is_member(&self.endpoint_id);
+                    serde_json::json!({"ready": member, "database": "ok", "council": {"id": id, "member": member, "members": m.members().len()}})
+                }
+            },
+        }
+    }
     fn metrics(&self) -> String {
         self.metrics.encode()
     }
