@@ -66,4 +66,10 @@ fn the_systemd_unit_verifies_without_warnings() {
     let out = Command::new("systemd-analyze").arg("verify").arg(&path).output().expect("systemd-analyze (Debian package systemd; ./x test installs it)");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && stderr.trim().is_empty(), "systemd-analyze verify: {stderr}");
+
+    // Its sandbox as systemd rates it: "OK" or better (an exposure of 4.9 or less of 10).
+    let out = Command::new("systemd-analyze").args(["security", "--offline=yes", "--threshold=49"]).arg(&path).output().expect("systemd-analyze");
+    let report = String::from_utf8_lossy(&out.stdout);
+    let overall = report.lines().find(|l| l.contains("Overall exposure level")).unwrap_or_default();
+    assert!(out.status.success() && (overall.contains(" OK") || overall.contains(" SAFE")), "systemd-analyze security: {overall}\n{report}");
 }
