@@ -66,26 +66,29 @@ pub struct SpokeProc {
     pub http: SocketAddr,
     /// Sync address.
     pub p2p: SocketAddr,
+    /// The operator's listener (`/metrics`, `/health`, `/ready`).
+    pub admin: SocketAddr,
     child: Option<Child>,
 }
 
 impl SpokeProc {
     /// `spoke init` in `data` with fresh ports.
     pub fn init(data: &Path, name: &str) -> SpokeProc {
-        let (http, p2p) = (free_addr(), free_addr());
-        let out = Command::new(bin("spoke")).args(["--data"]).arg(data).args(["init", "--name", name, "--http", &http.to_string(), "--p2p", &p2p.to_string()]).output().expect("spoke init");
+        let (http, p2p, admin) = (free_addr(), free_addr(), free_addr());
+        let out = Command::new(bin("spoke")).args(["--data"]).arg(data).args(["init", "--name", name, "--http", &http.to_string(), "--p2p", &p2p.to_string(), "--admin", &admin.to_string()]).output().expect("spoke init");
         assert!(out.status.success(), "spoke init: {}", String::from_utf8_lossy(&out.stderr));
-        SpokeProc { data: data.into(), http, p2p, child: None }
+        SpokeProc { data: data.into(), http, p2p, admin, child: None }
     }
 
     /// A spoke on an existing data folder (a fixture's copy, say), given fresh ports in its
     /// `config.toml`; not started.
     pub fn adopt(data: &Path) -> SpokeProc {
-        let (http, p2p) = (free_addr(), free_addr());
-        let spoke = SpokeProc { data: data.into(), http, p2p, child: None };
+        let (http, p2p, admin) = (free_addr(), free_addr(), free_addr());
+        let spoke = SpokeProc { data: data.into(), http, p2p, admin, child: None };
         spoke.configure(|c| {
             c.http = http;
             c.p2p = p2p;
+            c.admin = admin;
         });
         spoke
     }
@@ -233,6 +236,11 @@ impl SpokeProc {
         let _ = c.kill();
         let _ = c.wait();
         None
+    }
+
+    /// GET `/metrics` from the operator's listener; returns (status, body).
+    pub fn metrics(&self) -> (u16, String) {
+        http_get(&format!("http://{}/metrics", self.admin))
     }
 
     /// GET a path; returns (status, body).

@@ -34,7 +34,7 @@ async fn test_spoke(dir: &Path, name: &str, dns: Option<spoke::dns::DnsConfig>) 
     let config = spoke::config::Config { name: name.into(), dns, ..Default::default() };
     spoke::init(&data, &config).expect("init spoke");
     let any: Option<SocketAddr> = "127.0.0.1:0".parse().ok();
-    let running = spoke::start(&data, spoke::Overrides { http: any, p2p: any, replicate_interval_secs: Some(3600), ..Default::default() }).await.expect("start spoke");
+    let running = spoke::start(&data, spoke::Overrides { http: any, p2p: any, no_admin: true, replicate_interval_secs: Some(3600), ..Default::default() }).await.expect("start spoke");
     let ticket = running.invite(1).expect("invite").encode();
     TestSpoke { running, ticket }
 }
@@ -321,7 +321,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     assert_eq!(d.text("#error"), "", "offline is said by the sign, not as an error");
     d.screenshot("offline");
     let restart = |name: &str, http: SocketAddr, p2p: SocketAddr| {
-        rt.block_on(spoke::start(&tmp.path().join(name), spoke::Overrides { http: Some(http), p2p: Some(p2p), replicate_interval_secs: Some(3600), ..Default::default() })).expect("restart a spoke")
+        rt.block_on(spoke::start(&tmp.path().join(name), spoke::Overrides { http: Some(http), p2p: Some(p2p), no_admin: true, replicate_interval_secs: Some(3600), ..Default::default() })).expect("restart a spoke")
     };
     let north = TestSpoke { running: restart("north", north_http, north_p2p), ticket: north_ticket };
     d.wait_text("#status", 90, |t| t.starts_with("Published to 1 of 2 spokes"));

@@ -113,7 +113,7 @@ fn a_post_published_to_one_spoke_reaches_newest_and_search_on_all_five() {
         assert_eq!(own.contains("Harbour Notes"), i == 0, "spoke {i}'s own blogs: {own}");
         let (_, results) = s.get("/search?q=lee+wall");
         assert!(results.contains("Snow on the moor") && results.contains("<b>lee</b>"), "search page of spoke {i}: {results}");
-        let (code, metrics) = s.get("/metrics");
+        let (code, metrics) = s.metrics();
         assert_eq!(code, 200);
         assert!(metrics.contains("spoke_council_members 5"), "{metrics}");
     }

@@ -282,7 +282,7 @@ fn a_crowd_asking_for_a_bundle_has_it_made_once() {
     let id = spokes_ok(&w, PASS, &["new", "--title", "Regrettable", "--body", "Words to take back."]).trim().to_owned();
     spokes_ok(&w, PASS, &["publish"]);
     let builds = || -> u64 {
-        let metrics = s.get("/metrics").1;
+        let metrics = s.metrics().1;
         metrics.lines().find(|l| l.starts_with("spoke_bundle_builds_total")).and_then(|l| l.rsplit(' ').next()).and_then(|n| n.parse().ok()).expect("the spoke counts bundles made")
     };
     let path = format!("/b/{blog}/bundle.json");
@@ -584,7 +584,7 @@ fn a_peers_refusal_reaches_a_spoke_bounded() {
     for _ in 0..3 {
         HostilePeer::new().session(&ticket, vec![hostile::hello(&blog, None), evil.clone()]);
     }
-    let (code, metrics) = s.get("/metrics");
+    let (code, metrics) = s.metrics();
     assert_eq!(code, 200);
     assert!(!metrics.contains("evil") && !metrics.contains("deleted your blog"), "peer text became a metric label");
     let refusals = s.admin(&["refusals", "--limit", "1000"]);

@@ -167,11 +167,13 @@ fn suspend_drop_and_block_with_sizes_metrics_and_a_self_test() {
     assert!(!a.admin(&["blogs"]).contains(&blog));
 
     // Metrics count what happened.
-    let (code, metrics) = a.get("/metrics");
+    let (code, metrics) = a.metrics();
     assert_eq!(code, 200);
-    for line in ["spoke_http_requests_total{status=\"4xx\"}", "spoke_sync_sessions_total{result=\"ok\"}", "spoke_blogs{kind=\"hosted\"} 0", "spoke_disk_free_bytes"] {
+    for line in ["spoke_http_requests_total{code=\"404\"}", "spoke_http_request_duration_seconds_count", "spoke_build_info{version=", "spoke_sync_sessions_total{result=\"ok\"}", "spoke_blogs{kind=\"hosted\"} 0", "spoke_disk_free_bytes"] {
         assert!(metrics.contains(line), "{line} missing: {metrics}");
     }
+    // On the operator's listener only: readers cannot see them.
+    assert_eq!(a.get("/metrics").0, 404, "metrics on the reader site");
     let test = a.admin(&["self-test"]);
     assert!(test.contains("✓ database") && test.contains("✓ sync endpoint"), "{test}");
     spokes[1].stop();

@@ -283,7 +283,7 @@ fn later_publishes_exchange_pictures_only_when_the_pictures_change() {
     // the count is read until it reaches `n`, and a while longer to see that it stays there.
     let exchanges = |n: u64| -> u64 {
         let count = || -> u64 {
-            let metrics = spoke.get("/metrics").1;
+            let metrics = spoke.metrics().1;
             metrics.lines().find(|l| l.starts_with("spoke_image_exchanges_total{result=\"ok\"}")).and_then(|l| l.rsplit(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0)
         };
         let deadline = std::time::Instant::now() + Duration::from_secs(10);

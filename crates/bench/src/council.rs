@@ -43,7 +43,7 @@ fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build().into()
 }
 
-/// A metric's value from a spoke's `/metrics`.
+/// A metric's value from a spoke's `/metrics` (on its operator's listener, `base`).
 fn metric(agent: &ureq::Agent, base: &str, name: &str) -> Option<f64> {
     let text = agent.get(&format!("{base}/metrics")).call().ok()?.body_mut().read_to_string().ok()?;
     text.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
@@ -96,7 +96,7 @@ pub fn council_search(o: &Opts) -> Result<Value> {
     let spokes = rt.block_on(async {
         let mut v = Vec::new();
         for d in &datas {
-            v.push(spoke::start(d, spoke::Overrides { replicate_interval_secs: Some(3600), ..Default::default() }).await?);
+            v.push(spoke::start(d, spoke::Overrides { admin: Some(([127, 0, 0, 1], 0).into()), replicate_interval_secs: Some(3600), ..Default::default() }).await?);
         }
         for i in 1..n_spokes {
             let t = spoke::council_invite(&datas[i - 1], 1, None)?;
@@ -105,6 +105,7 @@ pub fn council_search(o: &Opts) -> Result<Value> {
         anyhow::Ok(v)
     })?;
     let bases: Vec<String> = spokes.iter().map(|s| format!("http://{}", s.http_addr)).collect();
+    let admins: Vec<String> = spokes.iter().map(|s| s.admin_addr.map(|a| format!("http://{a}")).unwrap_or_default()).collect();
     let started = Instant::now();
     for b in 0..n_blogs {
         let posts: Vec<Post> = (0..posts_per_blog).map(|k| corpus[(b * posts_per_blog + k) % corpus.len()].clone()).collect();
@@ -116,9 +117,9 @@ pub fn council_search(o: &Opts) -> Result<Value> {
     let agent = agent();
     let spread_started = Instant::now();
     let deadline = spread_started + Duration::from_secs(600);
-    while !bases.iter().all(|b| metric(&agent, b, "spoke_search_posts") == Some(total)) {
+    while !admins.iter().all(|b| metric(&agent, b, "spoke_search_posts") == Some(total)) {
         if Instant::now() > deadline {
-            let seen: Vec<Option<f64>> = bases.iter().map(|b| metric(&agent, b, "spoke_search_posts")).collect();
+            let seen: Vec<Option<f64>> = admins.iter().map(|b| metric(&agent, b, "spoke_search_posts")).collect();
             bail!("the council did not index every post within 10 minutes: {seen:?}");
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -196,7 +197,7 @@ pub fn load(o: &Opts) -> Result<Value> {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("spoke");
     init_spoke(&data, "load", 3600)?;
-    let running = rt.block_on(spoke::start(&data, spoke::Overrides { replicate_interval_secs: Some(3600), ..Default::default() }))?;
+    let running = rt.block_on(spoke::start(&data, spoke::Overrides { no_admin: true, replicate_interval_secs: Some(3600), ..Default::default() }))?;
     let base = format!("http://{}", running.http_addr);
     let corpus = crate::phases::corpus_posts(&o.corpus)?;
     let writers_n = o.load_writers;

@@ -443,7 +443,7 @@ pub fn publish(o: &Opts) -> Result<Value> {
         for i in 0..3 {
             let data = tmp.path().join(format!("spoke{i}"));
             spoke::init(&data, &spoke::config::Config { name: format!("spoke {i}"), ..Default::default() })?;
-            v.push(spoke::start(&data, spoke::Overrides { http: any, p2p: any, replicate_interval_secs: Some(3600), ..Default::default() }).await?);
+            v.push(spoke::start(&data, spoke::Overrides { http: any, p2p: any, no_admin: true, replicate_interval_secs: Some(3600), ..Default::default() }).await?);
         }
         anyhow::Ok(v)
     })?;
@@ -598,7 +598,7 @@ pub fn reader(o: &Opts) -> Result<Value> {
     let any: Option<std::net::SocketAddr> = "127.0.0.1:0".parse().ok();
     let data = tmp.path().join("spoke");
     spoke::init(&data, &spoke::config::Config { name: "reader bench".into(), ..Default::default() })?;
-    let running = rt.block_on(spoke::start(&data, spoke::Overrides { http: any, p2p: any, replicate_interval_secs: Some(3600), ..Default::default() }))?;
+    let running = rt.block_on(spoke::start(&data, spoke::Overrides { http: any, p2p: any, no_admin: true, replicate_interval_secs: Some(3600), ..Default::default() }))?;
     let mut profile = spokes_writer::Profile::create(&tmp.path().join("writer"), "Bench Writer", "bench", &BlogSettings { title: "Jekyll".into(), ..Default::default() })?;
     let mut key = profile.unlock("bench")?;
     profile.add_spoke(&running.invite(1)?.encode())?;

@@ -4,6 +4,7 @@
 //! version = 1
 //! name = "My spoke"                 # shown to readers and in tickets
 //! http = "127.0.0.1:8080"           # reader site
+//! admin = "127.0.0.1:9464"          # the operator's listener: /metrics, /health, /ready (never the reader site)
 //! p2p = "0.0.0.0:7080"              # sync endpoint (UDP)
 //! public_addrs = ["203.0.113.5:7080"]   # addresses put in tickets; default: the p2p address
 //! replicate_interval_secs = 30      # how often to sync hosted blogs with their other spokes
@@ -55,6 +56,11 @@ pub struct Config {
     /// Sync endpoint address.
     #[serde(default = "default_p2p")]
     pub p2p: SocketAddr,
+    /// The operator's listener: `/metrics` (Prometheus), `/health` and `/ready`, kept off the
+    /// reader site. A spoke that cannot listen there (the port is taken) starts without it and
+    /// says so in its log.
+    #[serde(default = "default_admin")]
+    pub admin: SocketAddr,
     /// Addresses written into tickets.
     #[serde(default)]
     pub public_addrs: Vec<SocketAddr>,
@@ -169,6 +175,9 @@ fn default_name() -> String {
 fn default_http() -> SocketAddr {
     (Ipv4Addr::LOCALHOST, 8080).into()
 }
+fn default_admin() -> SocketAddr {
+    (Ipv4Addr::LOCALHOST, 9464).into()
+}
 fn default_p2p() -> SocketAddr {
     (Ipv4Addr::UNSPECIFIED, 7080).into()
 }
@@ -178,7 +187,7 @@ fn default_interval() -> u64 {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { version: 1, name: default_name(), http: default_http(), p2p: default_p2p(), public_addrs: vec![], public_url: None, replicate_interval_secs: default_interval(), council: CouncilConfig::default(), admission: AdmissionConfig::default(), dns: None, tls: None }
+        Config { version: 1, name: default_name(), http: default_http(), p2p: default_p2p(), admin: default_admin(), public_addrs: vec![], public_url: None, replicate_interval_secs: default_interval(), council: CouncilConfig::default(), admission: AdmissionConfig::default(), dns: None, tls: None }
     }
 }
 

@@ -23,7 +23,9 @@
 //! | `/api/v1/council` | the council's members, JSON |
 //! | `/health` | `{"status":"ok",...}`: the process answers |
 //! | `/ready` | 200 when the spoke can serve (its database answers, and it is a member of its council if it has one), else 503; JSON says which ([`SpokeView::readiness`]) |
-//! | `/metrics` | Prometheus metrics ([`crate::metrics`]) |
+//!
+//! The operator's listener ([`admin_router`], `admin` in config.toml) serves `/metrics`
+//! (Prometheus, [`crate::metrics`]), `/health` and `/ready`; the reader site has no `/metrics`.
 //!
 //! Every post shown comes from a blog view whose signatures verified; council copies link to
 //! a spoke that hosts the blog when the council knows one.
@@ -85,8 +87,8 @@ pub trait SpokeView: Send + Sync + 'static {
     fn metrics(&self) -> String {
         String::new()
     }
-    /// Counts a response.
-    fn count_response(&self, _status: u16) {}
+    /// Counts a response: its status code and how long it took, seconds.
+    fn count_response(&self, _status: u16, _seconds: f64) {}
     /// Whether the spoke can serve, for `/ready`: a JSON object whose `ready` is true or
     /// false, with what it checked (`database`: `"ok"` or the error; `council`: null outside
     /// a council, else its `id`, whether this spoke is a `member`, and the `members` count).
@@ -281,7 +283,6 @@ fn routes(state: AppState) -> Router {
         .route("/api/v1/search", get(api_search))
         .route("/api/v1/council", get(api_council))
         .route("/search", get(search_page))
-        .route("/metrics", get(|State(s): State<AppState>| async move { ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.spoke.metrics()) }))
         .fallback(|| async { not_found("This page does not exist.") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), cached))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
@@ -290,6 +291,16 @@ fn routes(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .with_state(state)
+}
+
+/// The operator's listener: `/metrics` (OpenMetrics text), `/health` and `/ready`; nothing else.
+pub fn admin_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(|State(s): State<AppState>| async move { ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.spoke.metrics()) }))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "The operator's listener serves /metrics, /health and /ready.") })
         .with_state(state)
 }
 
@@ -305,7 +316,7 @@ fn cache_key(uri: &axum::http::Uri) -> Option<String> {
     let path = uri.path();
     // Pictures are named by their hash and sent with their own caching headers; bundles are
     // kept by the spoke while their blog stays the same (`bundle`).
-    if path.starts_with("/search") || path.starts_with("/api/v1/search") || path == "/health" || path == "/ready" || path == "/metrics" || path.contains("/images/") || path.ends_with("/bundle.json") {
+    if path.starts_with("/search") || path.starts_with("/api/v1/search") || path == "/health" || path == "/ready" || path.contains("/images/") || path.ends_with("/bundle.json") {
         return None;
     }
     if path.starts_with("/api/v1/blogs") {
@@ -403,8 +414,9 @@ async fn cached(State(s): State<AppState>, req: axum::extract::Request, next: ax
 }
 
 async fn count_responses(State(s): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let start = std::time::Instant::now();
     let r = next.run(req).await;
-    s.spoke.count_response(r.status().as_u16());
+    s.spoke.count_response(r.status().as_u16(), start.elapsed().as_secs_f64());
     r
 }
 

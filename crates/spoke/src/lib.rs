@@ -168,6 +168,9 @@ pub struct RunningSpoke {
     pub http_addr: SocketAddr,
     /// Where it listens for HTTPS (with `[tls]`).
     pub https_addr: Option<SocketAddr>,
+    /// Where the operator's listener is (`/metrics`, `/health`, `/ready`); `None` when its
+    /// address could not be had.
+    pub admin_addr: Option<SocketAddr>,
     /// The spoke's endpoint ID.
     pub endpoint_id: iroh::EndpointId,
     /// Where the sync endpoint listens.
@@ -219,6 +222,10 @@ pub struct Overrides {
     pub http: Option<SocketAddr>,
     /// Sync endpoint address.
     pub p2p: Option<SocketAddr>,
+    /// The operator's listener.
+    pub admin: Option<SocketAddr>,
+    /// No operator's listener at all (a spoke inside another program, such as the app's own).
+    pub no_admin: bool,
     /// Seconds between replication rounds.
     pub replicate_interval_secs: Option<u64>,
     /// Seconds between council pulls.
@@ -233,6 +240,9 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     }
     if let Some(p) = overrides.p2p {
         config.p2p = p;
+    }
+    if let Some(a) = overrides.admin {
+        config.admin = a;
     }
     if let Some(i) = overrides.replicate_interval_secs {
         config.replicate_interval_secs = i;
@@ -342,8 +352,9 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         let zone = dns::Zone::new(d.clone(), data).map_err(|e| SpokeError::Config(e.to_string()))?;
         tasks.push(tokio::spawn(tls::certificate_loop(zone, t.clone(), data.to_path_buf(), key.public().to_string(), certs.clone())));
     }
+    let http_stop = stop_rx.clone();
     let http_task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx)).await {
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped(http_stop)).await {
             tracing::error!("reader site stopped: {e}");
         }
     });
@@ -352,11 +363,30 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     let council_task = tokio::spawn(council_loop(inner.clone(), endpoint, Duration::from_secs(config.council.interval_secs.max(1))));
     let watch_task = tokio::spawn(watch_loop(inner.clone()));
     servers.push(http_task);
+    let admin_listener = if overrides.no_admin { None } else { Some(tokio::net::TcpListener::bind(config.admin).await) };
+    let admin_addr = match admin_listener {
+        None => None,
+        Some(Ok(listener)) => {
+            let addr = listener.local_addr().ok();
+            let admin = http::admin_router(http::AppState::new(inner.clone() as Arc<dyn http::SpokeView>));
+            let admin_stop = stop_rx.clone();
+            servers.push(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, admin).with_graceful_shutdown(stopped(admin_stop)).await {
+                    tracing::error!("operator listener stopped: {e}");
+                }
+            }));
+            addr
+        }
+        Some(Err(e)) => {
+            tracing::warn!("no operator listener (/metrics, /health, /ready): cannot listen on {}: {e}; set `admin` in config.toml", config.admin);
+            None
+        }
+    };
     tasks.extend([repl_task, index_task, council_task, watch_task]);
     if let Some(n) = naming {
         tasks.push(tokio::spawn(naming::naming_loop(inner.clone(), n)));
     }
-    Ok(RunningSpoke { http_addr, https_addr, endpoint_id: key.public(), p2p_addrs, web, router, tasks, servers, stop, inner })
+    Ok(RunningSpoke { http_addr, https_addr, admin_addr, endpoint_id: key.public(), p2p_addrs, web, router, tasks, servers, stop, inner })
 }
 
 /// How writers get in when a blog is not held here yet.

@@ -38,6 +38,9 @@ enum Cmd {
         /// Sync address (UDP).
         #[arg(long)]
         p2p: Option<SocketAddr>,
+        /// The operator's listener (`/metrics`, `/health`, `/ready`); default 127.0.0.1:9464.
+        #[arg(long)]
+        admin: Option<SocketAddr>,
         /// Address to put in invite tickets (repeatable), for spokes behind NAT or on 0.0.0.0.
         #[arg(long = "public-addr")]
         public_addrs: Vec<SocketAddr>,
@@ -66,6 +69,9 @@ enum Cmd {
         /// Sync address (overrides config.toml).
         #[arg(long)]
         p2p: Option<SocketAddr>,
+        /// The operator's listener (overrides config.toml).
+        #[arg(long)]
+        admin: Option<SocketAddr>,
         /// Seconds between replication rounds (overrides config.toml).
         #[arg(long)]
         replicate_interval: Option<u64>,
@@ -224,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Init { name, http, p2p, public_addrs, public_url } => {
+        Cmd::Init { name, http, p2p, admin, public_addrs, public_url } => {
             let mut c = Config::default();
             if let Some(n) = name {
                 c.name = n;
@@ -234,6 +240,9 @@ async fn main() -> anyhow::Result<()> {
             }
             if let Some(p) = p2p {
                 c.p2p = p;
+            }
+            if let Some(a) = admin {
+                c.admin = a;
             }
             c.public_addrs = public_addrs;
             if let Some(u) = public_url {
@@ -257,11 +266,14 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", t.encode());
             warn_if_this_machine_only(&t.addrs);
         }
-        Cmd::Run { http, p2p, replicate_interval, council_interval } => {
-            let running = spoke::start(&cli.data, spoke::Overrides { http, p2p, replicate_interval_secs: replicate_interval, council_interval_secs: council_interval }).await?;
+        Cmd::Run { http, p2p, admin, replicate_interval, council_interval } => {
+            let running = spoke::start(&cli.data, spoke::Overrides { http, p2p, admin, no_admin: false, replicate_interval_secs: replicate_interval, council_interval_secs: council_interval }).await?;
             println!("Reader site: http://{}/", running.http_addr);
             if let Some(a) = running.https_addr {
                 println!("Reader site over HTTPS: https://{a}/ (once the certificate is there)");
+            }
+            if let Some(a) = running.admin_addr {
+                println!("Operator listener: http://{a}/metrics, /health, /ready");
             }
             println!("Sync endpoint {} on {}", running.endpoint_id, running.p2p_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "));
             use std::io::Write;

@@ -1,16 +1,19 @@
-//! Prometheus metrics, served at `/metrics` in the text exposition format (OpenMetrics 1.0,
-//! via `prometheus-client`).
+//! Prometheus metrics, served at `/metrics` on the operator's listener (`admin` in
+//! config.toml) in the text exposition format (OpenMetrics 1.0, via `prometheus-client`), named
+//! by Prometheus's naming guide (base units, `_total` counters, `_info` for build facts).
 //!
 //! | metric | type | labels |
 //! |---|---|---|
-//! | `spoke_http_requests_total` | counter | `status` (`2xx`, `3xx`, `4xx`, `5xx`) |
+//! | `spoke_build_info` | info | `version`: the spoke's version |
+//! | `spoke_http_requests_total` | counter | `code`: the reader site's response status code (`200`, `404`, …) |
+//! | `spoke_http_request_duration_seconds` | histogram | the reader site's response time |
 //! | `spoke_sync_sessions_total` | counter | `result` (`ok`, `refused`, `failed`) |
 //! | `spoke_image_exchanges_total` | counter | `result` (`ok`, `failed`): writers' picture exchanges (`spokes/images/1`) |
 //! | `spoke_refusals_total` | counter | `code` (the refusal's stable code) |
 //! | `spoke_council_pulls_total` | counter | `result` (`ok`, `failed`) |
 //! | `spoke_search_queries_total` | counter | |
 //! | `spoke_bundle_builds_total` | counter | verification bundles made (once per state of a blog, then reused) |
-//! | `spoke_search_seconds` | histogram | |
+//! | `spoke_search_duration_seconds` | histogram | |
 //! | `spoke_blogs` | gauge | `kind` (`hosted`, `mirror`) |
 //! | `spoke_council_members` | gauge | |
 //! | `spoke_disk_free_bytes` | gauge | |
@@ -20,6 +23,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
 type Labels = Vec<(String, String)>;
@@ -28,6 +32,7 @@ type Labels = Vec<(String, String)>;
 pub struct Metrics {
     registry: Registry,
     http_requests: Family<Labels, Counter>,
+    http_request_duration_seconds: Histogram,
     sync_sessions: Family<Labels, Counter>,
     image_exchanges: Family<Labels, Counter>,
     refusals: Family<Labels, Counter>,
@@ -35,7 +40,7 @@ pub struct Metrics {
     /// Search queries answered.
     pub search_queries: Counter,
     /// Search latency, seconds.
-    pub search_seconds: Histogram,
+    pub search_duration_seconds: Histogram,
     /// Verification bundles made (`/b/{blog}/bundle.json`).
     pub bundle_builds: Counter,
     blogs: Family<Labels, Gauge>,
@@ -64,25 +69,28 @@ impl Metrics {
         let m = Metrics {
             registry: Registry::default(),
             http_requests: Family::default(),
+            http_request_duration_seconds: Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
             sync_sessions: Family::default(),
             image_exchanges: Family::default(),
             refusals: Family::default(),
             council_pulls: Family::default(),
             search_queries: Counter::default(),
-            search_seconds: Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0]),
+            search_duration_seconds: Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0]),
             bundle_builds: Counter::default(),
             blogs: Family::default(),
             council_members: Gauge::default(),
             disk_free_bytes: Gauge::default(),
             search_posts: Gauge::default(),
         };
-        registry.register("http_requests", "Reader site requests by status class", m.http_requests.clone());
+        registry.register("build", "The spoke's build", Info::new(vec![("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned())]));
+        registry.register("http_requests", "Reader site responses by status code", m.http_requests.clone());
+        registry.register("http_request_duration_seconds", "Reader site response time in seconds", m.http_request_duration_seconds.clone());
         registry.register("sync_sessions", "Sync sessions by result", m.sync_sessions.clone());
         registry.register("image_exchanges", "Picture exchanges by result", m.image_exchanges.clone());
         registry.register("refusals", "Refused sessions and exchanges by code", m.refusals.clone());
         registry.register("council_pulls", "Council exchanges with upstreams by result", m.council_pulls.clone());
         registry.register("search_queries", "Search queries answered", m.search_queries.clone());
-        registry.register("search_seconds", "Search latency in seconds", m.search_seconds.clone());
+        registry.register("search_duration_seconds", "Search latency in seconds", m.search_duration_seconds.clone());
         registry.register("bundle_builds", "Verification bundles made", m.bundle_builds.clone());
         registry.register("blogs", "Blogs held, by kind", m.blogs.clone());
         registry.register("council_members", "Members of this spoke's council", m.council_members.clone());
@@ -91,9 +99,10 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
-    /// Counts a reader-site response with this status code.
-    pub fn http(&self, status: u16) {
-        self.http_requests.get_or_create(&label("status", &format!("{}xx", status / 100))).inc();
+    /// Counts a reader-site response with this status code, made in `seconds`.
+    pub fn http(&self, status: u16, seconds: f64) {
+        self.http_requests.get_or_create(&label("code", &status.to_string())).inc();
+        self.http_request_duration_seconds.observe(seconds);
     }
 
     /// Counts a sync session: `ok`, `refused` or `failed`.
@@ -139,15 +148,18 @@ mod tests {
     #[test]
     fn counters_show_in_the_exposition() {
         let m = Metrics::new();
-        m.http(200);
-        m.http(404);
-        m.http(404);
+        m.http(200, 0.002);
+        m.http(404, 0.001);
+        m.http(404, 0.003);
         m.refusal(spokes_core::problem::Code::BadSignature);
         m.set_blogs(3, 7);
         m.image_exchange("ok");
         let text = m.encode();
         assert!(text.contains("spoke_image_exchanges_total{result=\"ok\"} 1"), "{text}");
-        assert!(text.contains("spoke_http_requests_total{status=\"4xx\"} 2"), "{text}");
+        assert!(text.contains("spoke_http_requests_total{code=\"404\"} 2"), "{text}");
+        assert!(text.contains("spoke_http_request_duration_seconds_count 3"), "{text}");
+        assert!(text.contains("spoke_http_request_duration_seconds_bucket{le=\"0.0025\"} 2"), "{text}");
+        assert!(text.contains(&format!("spoke_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"))), "{text}");
         assert!(text.contains("spoke_refusals_total{code=\"bad-signature\"} 1"), "{text}");
         assert!(text.contains("spoke_blogs{kind=\"mirror\"} 7"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");

@@ -182,7 +182,7 @@ impl http::SpokeView for Inner {
         let started = std::time::Instant::now();
         let r = self.search.search(query, limit, &|b| http::SpokeView::blog(self, b)).map_err(|e| e.to_string());
         self.metrics.search_queries.inc();
-        self.metrics.search_seconds.observe(started.elapsed().as_secs_f64());
+        self.metrics.search_duration_seconds.observe(started.elapsed().as_secs_f64());
         r
     }
     fn members(&self) -> Vec<council::MemberInfo> {
@@ -204,8 +204,8 @@ impl http::SpokeView for Inner {
     fn metrics(&self) -> String {
         self.metrics.encode()
     }
-    fn count_response(&self, status: u16) {
-        self.metrics.http(status);
+    fn count_response(&self, status: u16, seconds: f64) {
+        self.metrics.http(status, seconds);
     }
     fn site_url(&self) -> String {
         self.me.web.trim_end_matches('/').to_owned()
