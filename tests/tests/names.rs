@@ -89,6 +89,13 @@ fn a_blog_name_resolves_to_its_spokes_over_https_is_refused_to_a_second_writer_a
         assert!(served, "{ip} serves HTTPS with a certificate from the CA");
     }
     assert!(wait_until(Duration::from_secs(20), || dns.txt(&format!("_acme-challenge.{ZONE}")).is_empty()), "{:?}", dns.txt(&format!("_acme-challenge.{ZONE}")));
+    // Monitoring sees when each certificate ends (to alert well before).
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs() as f64;
+    for m in &members {
+        let metrics = m.metrics().1;
+        let end: f64 = metrics.lines().find_map(|l| l.strip_prefix("spoke_tls_certificate_expiry_timestamp_seconds ")).and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("{metrics}"));
+        assert!(end > now + 30.0 * 86_400.0, "{end}");
+    }
     // A client that trusts other roots refuses the certificate: it is checked for real.
     assert!(try_get_https(&std::sync::Arc::new(rustls::RootCertStore::empty()), SocketAddr::new(ips[0], https_port), ZONE, "/health").is_err());
 

@@ -18,6 +18,7 @@
 //! | `spoke_council_members` | gauge | |
 //! | `spoke_disk_free_bytes` | gauge | |
 //! | `spoke_search_posts` | gauge | |
+//! | `spoke_tls_certificate_expiry_timestamp_seconds` | gauge | the end of the HTTPS certificate in use (Unix time; absent without one) |
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -50,6 +51,8 @@ pub struct Metrics {
     pub disk_free_bytes: Gauge,
     /// Posts in the search index.
     pub search_posts: Gauge,
+    /// The end of the HTTPS certificate in use, Unix seconds (0: none yet).
+    pub tls_certificate_expiry: Gauge,
 }
 
 fn label(k: &str, v: &str) -> Labels {
@@ -81,6 +84,7 @@ impl Metrics {
             council_members: Gauge::default(),
             disk_free_bytes: Gauge::default(),
             search_posts: Gauge::default(),
+            tls_certificate_expiry: Gauge::default(),
         };
         registry.register("build", "The spoke's build", Info::new(vec![("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned())]));
         registry.register("http_requests", "Reader site responses by status code", m.http_requests.clone());
@@ -96,6 +100,7 @@ impl Metrics {
         registry.register("council_members", "Members of this spoke's council", m.council_members.clone());
         registry.register("disk_free_bytes", "Free bytes on the data folder's file system", m.disk_free_bytes.clone());
         registry.register("search_posts", "Posts in the search index", m.search_posts.clone());
+        registry.register("tls_certificate_expiry_timestamp_seconds", "When the HTTPS certificate in use ends, Unix seconds (0: none yet)", m.tls_certificate_expiry.clone());
         Metrics { registry, ..m }
     }
 

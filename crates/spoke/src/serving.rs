@@ -202,6 +202,9 @@ impl http::SpokeView for Inner {
         }
     }
     fn metrics(&self) -> String {
+        if let Some((certs, _)) = &self.https {
+            self.metrics.tls_certificate_expiry.set(certs.info().map_or(0, |i| i.not_after));
+        }
         self.metrics.encode()
     }
     fn count_response(&self, status: u16, seconds: f64) {
