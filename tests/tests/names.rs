@@ -206,9 +206,13 @@ fn a_blog_name_resolves_to_its_spokes_over_https_is_refused_to_a_second_writer_a
     assert!(out.contains("maria.spokes.test"), "{out}");
     wait_for_addresses(&dns, &name, &ips[..1], Duration::from_secs(30));
 
-    // Its spoke's operator drops that blog: the spoke takes itself out of the name.
+    // Its spoke's operator drops that blog while the spoke is stopped: started again, the spoke
+    // remembers it was under the name (names-joined.json) and takes itself out.
     let other_blog = spokes_writer::Profile::open(&other).expect("profile").blog_id().to_string();
+    members[0].stop();
     members[0].admin(&["blog", "drop", &other_blog, "--reason", "spam"]);
+    assert_eq!(dns.addresses(&name), ips[..1].to_vec(), "the name still points at the stopped spoke");
+    members[0].start();
     wait_for_addresses(&dns, &name, &[], Duration::from_secs(30));
 }
 

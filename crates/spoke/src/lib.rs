@@ -251,7 +251,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         config.council.interval_secs = i;
     }
     let naming = match &config.dns {
-        Some(d) => Some(Arc::new(naming::Naming::new(dns::Zone::new(d.clone(), data).map_err(|e| SpokeError::Config(e.to_string()))?))),
+        Some(d) => Some(Arc::new(naming::Naming::new(dns::Zone::new(d.clone(), data).map_err(|e| SpokeError::Config(e.to_string()))?, Some(data)))),
         None => None,
     };
     if config.tls.is_some() && config.dns.is_none() {

@@ -21,6 +21,9 @@
 //!   through `[dns] resolver`, else the system's resolver); the domain's CNAME points at the
 //!   blog's name, so readers reach the spokes that hold it.
 //! - **Serving by name**: [`Naming::blog_for_host`] maps a request's `Host` to the blog.
+//! - **Kept across restarts**: the names this spoke put its addresses under are written to
+//!   `names-joined.json` in the data folder ([`JOINED_FILE`]), so a blog that left while the
+//!   spoke was stopped still has the spoke's addresses taken out of its name at the next start.
 
 use crate::dns::{DnsError, Update, Zone};
 use crate::Inner;
@@ -31,8 +34,47 @@ use spokes_sync::names::{MAX_ALTERNATIVES, NAME_PROTOCOL, NameAnswer, NameOp, Na
 use spokes_sync::session::RemoteError;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
+
+/// The file, in the data folder, of the names this spoke put its addresses under: JSON
+/// `{"version": 1, "joined": {"LABEL": ["TXT string", …]}}`, replaced whole at every change.
+/// An unreadable file is logged and started again empty; one of a later version is logged and
+/// left alone (not written over).
+pub const JOINED_FILE: &str = "names-joined.json";
+
+/// [`JOINED_FILE`], version 1.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct JoinedFile {
+    version: u32,
+    joined: HashMap<String, Vec<String>>,
+}
+
+/// The joined names stored at `path`, and whether the file may be written (not one of a later
+/// version).
+fn load_joined(path: &Path) -> (HashMap<String, Vec<String>>, bool) {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (HashMap::new(), true),
+        Err(e) => {
+            tracing::warn!("{}: {e}; the names this spoke is under are learnt again", path.display());
+            return (HashMap::new(), true);
+        }
+    };
+    let version = serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| v.get("version")?.as_u64());
+    match (version, serde_json::from_slice::<JoinedFile>(&bytes)) {
+        (Some(1), Ok(f)) => (f.joined, true),
+        (Some(v), _) if v > 1 => {
+            tracing::warn!("{}: written by a later spoke (version {v}); not used, and left as it is", path.display());
+            (HashMap::new(), false)
+        }
+        _ => {
+            tracing::warn!("{}: not a names file this spoke can read; the names this spoke is under are learnt again", path.display());
+            (HashMap::new(), true)
+        }
+    }
+}
 
 /// Longest a health check of a member may take.
 pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -54,6 +96,8 @@ pub(crate) struct Naming {
     resolver: Option<hickory_resolver::TokioResolver>,
     /// The names this spoke put its addresses under, with the TXT strings it did it on.
     joined: Mutex<HashMap<String, Vec<String>>>,
+    /// Where `joined` is kept ([`JOINED_FILE`]); `None`: in memory only.
+    joined_file: Option<PathBuf>,
     /// Bindings checked against their blog's certificate: (blog, signature) → whether it verified.
     verified: Mutex<HashMap<(BlogId, String), bool>>,
     /// Members failing their health checks, since when.
@@ -72,9 +116,18 @@ fn dns_failed(e: DnsError) -> RemoteError {
 }
 
 impl Naming {
-    pub(crate) fn new(zone: Zone) -> Naming {
+    /// The names state of `zone`, keeping the joined names in `data_dir` ([`JOINED_FILE`]) when
+    /// given.
+    pub(crate) fn new(zone: Zone, data_dir: Option<&Path>) -> Naming {
         let resolver = zone.resolver().map_err(|e| tracing::warn!("writers' own domains cannot be looked up: {e}")).ok();
-        Naming { zone, hosts: RwLock::default(), domains: RwLock::default(), resolver, joined: Mutex::default(), verified: Mutex::default(), failing: Mutex::default(), removed: Mutex::default(), requests: Mutex::default(), given_up: Mutex::default() }
+        let (joined, joined_file) = match data_dir.map(|d| d.join(JOINED_FILE)) {
+            Some(path) => {
+                let (joined, writable) = load_joined(&path);
+                (joined, writable.then_some(path))
+            }
+            None => (HashMap::new(), None),
+        };
+        Naming { zone, hosts: RwLock::default(), domains: RwLock::default(), resolver, joined: Mutex::new(joined), joined_file, verified: Mutex::default(), failing: Mutex::default(), removed: Mutex::default(), requests: Mutex::default(), given_up: Mutex::default() }
     }
 
     /// The blog served at `host` (a `Host` header: `name.zone`, with or without a port), if
@@ -141,9 +194,27 @@ impl Naming {
         out
     }
 
+    /// Changes the joined names with `f`, and writes them to [`JOINED_FILE`] (a failure is
+    /// logged: the names are then learnt again after a restart).
+    fn change_joined(&self, f: impl FnOnce(&mut HashMap<String, Vec<String>>)) {
+        let mut joined = self.joined.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut joined);
+        let Some(path) = &self.joined_file else { return };
+        let tmp = path.with_extension("json.tmp");
+        let written = serde_json::to_vec(&JoinedFile { version: 1, joined: joined.clone() })
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(&tmp, bytes))
+            .and_then(|_| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            tracing::warn!("{}: {e}", path.display());
+        }
+    }
+
     /// Records that this spoke's addresses are under `label` (bound by `txt`) and serves it.
     fn hold(&self, label: &str, blog: &BlogId, txt: Vec<String>) {
-        self.joined.lock().unwrap_or_else(|p| p.into_inner()).insert(label.to_owned(), txt);
+        self.change_joined(|j| {
+            j.insert(label.to_owned(), txt);
+        });
         self.hosts.write().unwrap_or_else(|p| p.into_inner()).insert(label.to_owned(), blog.clone());
     }
 
@@ -209,7 +280,9 @@ impl Naming {
             match self.join(label, txt, blog, fpr).await {
                 Ok(Some(held)) => {
                     tracing::info!(name = %label, zone = self.zone.name(), "this spoke's addresses are under the blog's name");
-                    self.joined.lock().unwrap_or_else(|p| p.into_inner()).insert(label.clone(), held);
+                    self.change_joined(|j| {
+                        j.insert(label.clone(), held);
+                    });
                 }
                 Ok(None) => tracing::warn!(name = %label, blog = %blog, "the name is bound to another blog; not serving it under this name"),
                 Err(e) => tracing::warn!(name = %label, "could not put this spoke under the blog's name: {e}"),
@@ -239,7 +312,9 @@ impl Naming {
             };
             match r {
                 Ok(()) => {
-                    self.joined.lock().unwrap_or_else(|p| p.into_inner()).remove(&label);
+                    self.change_joined(|j| {
+                        j.remove(&label);
+                    });
                 }
                 Err(e) => tracing::warn!(name = %label, "could not take this spoke out of the name: {e}"),
             }
@@ -350,7 +425,9 @@ impl Naming {
                 for r in records {
                     if NameBinding::from_txt(&binding.name, &zone, &r).is_ok_and(|(_, b, f)| b == req.blog_id && f == fpr) {
                         self.zone.release(&fqdn, &r).await.map_err(dns_failed)?;
-                        self.joined.lock().unwrap_or_else(|p| p.into_inner()).remove(&binding.name);
+                        self.change_joined(|j| {
+                            j.remove(&binding.name);
+                        });
                         self.hosts.write().unwrap_or_else(|p| p.into_inner()).remove(&binding.name);
                         let mut given_up = self.given_up.lock().unwrap_or_else(|p| p.into_inner());
                         if given_up.len() >= 10_000 {
@@ -444,7 +521,36 @@ mod tests {
     use super::*;
 
     fn naming() -> Naming {
-        Naming::new(Zone::new(crate::dns::tests::config("spokes.test", "127.0.0.2"), &std::env::temp_dir()).expect("zone"))
+        Naming::new(Zone::new(crate::dns::tests::config("spokes.test", "127.0.0.2"), &std::env::temp_dir()).expect("zone"), None)
+    }
+
+    /// The joined names survive a restart; a broken file starts again empty, and one of a later
+    /// version is neither used nor written over.
+    #[test]
+    fn joined_names_are_kept_in_the_data_folder() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let zone = || Zone::new(crate::dns::tests::config("spokes.test", "127.0.0.2"), dir.path()).expect("zone");
+        let blog: BlogId = "0123456789abcdef0123456789abcdef".parse().expect("blog");
+        let n = Naming::new(zone(), Some(dir.path()));
+        n.hold("maria", &blog, vec!["v=spokes-name1 blog=x".into()]);
+        let again = Naming::new(zone(), Some(dir.path()));
+        assert_eq!(again.joined.lock().expect("lock").get("maria"), Some(&vec!["v=spokes-name1 blog=x".to_owned()]));
+        again.change_joined(|j| {
+            j.remove("maria");
+        });
+        assert!(Naming::new(zone(), Some(dir.path())).joined.lock().expect("lock").is_empty());
+
+        let path = dir.path().join(JOINED_FILE);
+        std::fs::write(&path, b"{not json").expect("write");
+        let broken = Naming::new(zone(), Some(dir.path()));
+        assert!(broken.joined.lock().expect("lock").is_empty());
+        broken.hold("maria", &blog, vec![]);
+        assert!(std::fs::read_to_string(&path).expect("read").contains("maria"), "written again");
+
+        std::fs::write(&path, br#"{"version": 2, "joined": {}, "more": true}"#).expect("write");
+        let later = Naming::new(zone(), Some(dir.path()));
+        later.hold("ana", &blog, vec![]);
+        assert!(std::fs::read_to_string(&path).expect("read").contains("\"version\": 2"), "a later version's file is left alone");
     }
 
     #[test]
