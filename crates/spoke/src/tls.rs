@@ -478,7 +478,8 @@ pub struct TlsListener {
 }
 
 /// Accepts TCP connections on `tcp` and runs their TLS handshakes with `certs` (at most
-/// [`MAX_HANDSHAKES`] at once, each at most [`HANDSHAKE_TIMEOUT`]); ALPN `http/1.1`.
+/// [`MAX_HANDSHAKES`] at once, each at most [`HANDSHAKE_TIMEOUT`]); ALPN `http/1.1`. Stops
+/// accepting, and closes `tcp`, once the returned listener is dropped.
 pub fn listen(tcp: tokio::net::TcpListener, certs: Arc<Certificates>) -> Result<TlsListener, TlsError> {
     let local = tcp.local_addr().map_err(|source| TlsError::Io { path: "https".into(), source })?;
     let mut server = rustls::ServerConfig::builder_with_provider(provider())
@@ -493,7 +494,12 @@ pub fn listen(tcp: tokio::net::TcpListener, certs: Arc<Certificates>) -> Result<
     tokio::spawn(async move {
         loop {
             let Ok(turn) = turns.clone().acquire_owned().await else { return };
-            let (stream, peer) = match tcp.accept().await {
+            // Ends with the server (its listener dropped): the port is let go.
+            let accepted = tokio::select! {
+                _ = tx.closed() => return,
+                a = tcp.accept() => a,
+            };
+            let (stream, peer) = match accepted {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::debug!("HTTPS accept: {e}");
@@ -606,7 +612,7 @@ mod tests {
         let listener = listen(tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind"), certs.clone()).expect("listen");
         let addr = axum::serve::Listener::local_addr(&listener).expect("addr");
         let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello over TLS" }));
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
         let (chain, key) = self_signed(&["spokes.test", "*.spokes.test"]);
 
         // No certificate yet: the handshake fails, cleanly.
@@ -632,6 +638,16 @@ mod tests {
         certs.install(k, i);
         assert!(fetch(addr, "maria.spokes.test", &chain).await.is_err(), "the old certificate is no longer served");
         assert!(fetch(addr, "maria.spokes.test", &chain2).await.expect("served").ends_with("hello over TLS"));
+
+        // The server gone, the port is let go (a spoke stopped inside a longer-lived program).
+        server.abort();
+        let _ = server.await;
+        let freed = async {
+            while tokio::net::TcpListener::bind(addr).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), freed).await.expect("the HTTPS port is let go once the server stops");
     }
 
     /// A broken disk or a hand-edited folder: nothing usable is refused with a clear error, never
