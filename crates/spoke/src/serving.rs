@@ -231,8 +231,13 @@ impl http::SpokeView for Inner {
         certs.covers(&host).then(|| if *port == 443 { format!("https://{host}") } else { format!("https://{host}:{port}") })
     }
     fn generation(&self) -> u64 {
-        // The council's entries count too: pages link to the members' reader sites.
-        self.generation.load(std::sync::atomic::Ordering::Relaxed).wrapping_add(self.council_entries.load(std::sync::atomic::Ordering::Relaxed).wrapping_mul(1_000_003))
+        // The council's entries count too: pages link to the members' reader sites; so does a
+        // new HTTPS certificate: pages link to their blog's name over HTTPS once there is one.
+        let certificates = self.https.as_ref().map_or(0, |(c, _)| c.installed());
+        self.generation
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .wrapping_add(self.council_entries.load(std::sync::atomic::Ordering::Relaxed).wrapping_mul(1_000_003))
+            .wrapping_add(certificates.wrapping_mul(0x9e37_79b9))
     }
 }
 

@@ -176,6 +176,9 @@ impl CertInfo {
 #[derive(Debug, Default)]
 pub struct Certificates {
     current: RwLock<Option<(Arc<CertifiedKey>, CertInfo)>>,
+    /// How many certificates were put in use: pages made before one was (their links name
+    /// `http://` or the old certificate's names) are not reused after it.
+    installed: std::sync::atomic::AtomicU64,
 }
 
 impl Certificates {
@@ -187,11 +190,18 @@ impl Certificates {
     /// Puts `key` in use.
     pub fn install(&self, key: Arc<CertifiedKey>, info: CertInfo) {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some((key, info));
+        self.installed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Whether a certificate in use covers `host`.
+    /// How many certificates were put in use so far (a part of the site's generation).
+    pub fn installed(&self) -> u64 {
+        self.installed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether a certificate in use covers `host` (asked for every plain HTTP request: read in
+    /// place, not copied).
     pub fn covers(&self, host: &str) -> bool {
-        self.info().is_some_and(|i| i.covers(host))
+        self.current.read().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|(_, i)| i.covers(host))
     }
 }
 
@@ -354,10 +364,10 @@ fn account_gone(e: &instant_acme::Error) -> bool {
 }
 
 /// Orders a certificate for `names` from the CA of `config`, answering its DNS-01 challenges in
-/// `zone`, and stores it. Returns the chain and key, PEM. The TXT values added are deleted
+/// `zone`, and stores it. Returns it ready to serve, with what it covers. The TXT values added are deleted
 /// again whatever the outcome. Errors: [`TlsError::Acme`] (the CA refused, or a challenge
 /// failed: its detail says why), [`TlsError::Dns`], storage errors.
-pub async fn obtain(zone: &crate::dns::Zone, config: &TlsConfig, data_dir: &Path, names: &[String]) -> Result<(String, String), TlsError> {
+pub async fn obtain(zone: &crate::dns::Zone, config: &TlsConfig, data_dir: &Path, names: &[String]) -> Result<(Arc<CertifiedKey>, CertInfo), TlsError> {
     use instant_acme::{AuthorizationStatus, ChallengeType, Identifier, NewOrder, OrderStatus, RetryPolicy};
     let store = Store::new(data_dir);
     let (account, stored) = acme_account(config, &store, data_dir, false).await?;
@@ -424,9 +434,9 @@ pub async fn obtain(zone: &crate::dns::Zone, config: &TlsConfig, data_dir: &Path
         }
     }
     let (chain_pem, key_pem) = outcome?;
-    parse(chain_pem.as_bytes(), key_pem.as_bytes())?;
+    let usable = parse(chain_pem.as_bytes(), key_pem.as_bytes())?;
     store.save_certificate(&chain_pem, &key_pem)?;
-    Ok((chain_pem, key_pem))
+    Ok(usable)
 }
 
 /// Keeps a valid certificate in `certs`: the stored one at start, a new one when there is none
@@ -449,7 +459,7 @@ pub async fn certificate_loop(zone: crate::dns::Zone, config: TlsConfig, data_di
         let due = certs.info().is_none_or(|i| i.needs_renewal(&names, now, config.renew_before_days));
         let wait = if due {
             tracing::info!("HTTPS: ordering a certificate for {} from {}", names.join(", "), config.acme_directory);
-            match obtain(&zone, &config, &data_dir, &names).await.and_then(|(chain, key)| parse(chain.as_bytes(), key.as_bytes())) {
+            match obtain(&zone, &config, &data_dir, &names).await {
                 Ok((key, info)) => {
                     tracing::info!("HTTPS: new certificate for {}, valid until {}", info.names.join(", "), info.until());
                     certs.install(key, info);
@@ -638,6 +648,7 @@ mod tests {
         certs.install(k, i);
         assert!(fetch(addr, "maria.spokes.test", &chain).await.is_err(), "the old certificate is no longer served");
         assert!(fetch(addr, "maria.spokes.test", &chain2).await.expect("served").ends_with("hello over TLS"));
+        assert_eq!(certs.installed(), 2, "each certificate put in use is counted (pages made before it are not reused)");
 
         // The server gone, the port is let go (a spoke stopped inside a longer-lived program).
         server.abort();
