@@ -11,9 +11,10 @@
 # 3. installs and starts the systemd unit (packaging/spoke.service), or, with --no-systemd,
 #    starts the spoke in the background (pid in DATA/spoke.pid, log in DATA/spoke.log);
 # 4. runs `spoke self-test` against the running spoke;
-# 5. prints a council invite: give it to another spoke's operator, who runs
-#    `spoke council join TICKET` to join this spoke's council (or run `spoke council join`
-#    here with a ticket from theirs).
+# 5. with --join INVITE, joins the council of that invite (`spoke council join`): the inviting
+#    spoke is told this one passed its self-test and lists it as ready for its members'
+#    approval; without it, prints a council invite: give it to another spoke's operator, who
+#    runs `spoke council join TICKET` (or this script with --join) to join this spoke's council.
 #
 # Options (defaults in brackets):
 #   --name NAME          the spoke's name for readers [the host name]
@@ -22,11 +23,12 @@
 #   --http ADDR          reader site [0.0.0.0:8080]    --p2p ADDR  sync endpoint [0.0.0.0:7080]
 #   --binary PATH        install this spoke binary instead of building one
 #   --prefix DIR         [/usr/local]                  --data DIR  data folder [/var/lib/spoke]
+#   --join INVITE        join the council of this invite (`spokescouncil1…`) once the self-test passes
 #   --no-systemd         start the spoke in the background instead (containers, tests)
 set -euo pipefail
 
 name="$(hostname)"; http="0.0.0.0:8080"; p2p="0.0.0.0:7080"; public_addrs=(); public_url=""
-binary=""; prefix="/usr/local"; data="/var/lib/spoke"; systemd=1
+binary=""; prefix="/usr/local"; data="/var/lib/spoke"; systemd=1; join=""
 while (($#)); do
   case "$1" in
     --name) name="$2"; shift 2 ;;
@@ -38,7 +40,8 @@ while (($#)); do
     --prefix) prefix="$2"; shift 2 ;;
     --data) data="$2"; shift 2 ;;
     --no-systemd) systemd=0; shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    --join) join="$2"; shift 2 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "install-spoke: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -110,8 +113,13 @@ if [ "$ok" -ne 1 ]; then
   exit 1
 fi
 
-step "Council invite"
-echo "Give this to the operator of another spoke; they run \`spoke council join TICKET\`:"
-"${run_as[@]}" "$spoke" --data "$data" council invite
+if [ -n "$join" ]; then
+  step "Joining the council"
+  "${run_as[@]}" "$spoke" --data "$data" council join "$join"
+else
+  step "Council invite"
+  echo "Give this to the operator of another spoke; they run \`spoke council join TICKET\`:"
+  "${run_as[@]}" "$spoke" --data "$data" council invite
+fi
 echo
 echo "Admit a writer with:  $( [ "$systemd" -eq 1 ] && echo 'sudo -u spoke ' )$spoke --data $data invite"

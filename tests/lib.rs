@@ -5,6 +5,7 @@ pub mod dns;
 pub mod genblog;
 pub mod hostile;
 
+use std::borrow::Borrow;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -90,6 +91,17 @@ impl SpokeProc {
             c.p2p = p2p;
             c.admin = admin;
         });
+        spoke
+    }
+
+    /// A spoke on an existing data folder that keeps the addresses its `config.toml` names (a
+    /// fixture whose council entries name them); the operator's listener gets a fresh port.
+    /// Not started.
+    pub fn adopt_in_place(data: &Path) -> SpokeProc {
+        let c = spoke::config::Config::load(&data.join("config.toml")).expect("the fixture's config.toml");
+        let admin = free_addr();
+        let spoke = SpokeProc { data: data.into(), http: c.http, p2p: c.p2p, admin, child: None };
+        spoke.configure(|c| c.admin = admin);
         spoke
     }
 
@@ -330,6 +342,38 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(100));
     }
     f()
+}
+
+/// Forms a council of running `spokes` the way operators do: the first founds it
+/// (`spoke council invite`) and proposes each next one (`spoke council join` on the
+/// newcomer), and the other members approve it (`spoke council approve`) until more than half
+/// did. Returns once every spoke lists all of them as members.
+pub fn form_council<S: std::borrow::Borrow<SpokeProc>>(spokes: &[S]) {
+    let spokes: Vec<&SpokeProc> = spokes.iter().map(Borrow::borrow).collect();
+    for i in 1..spokes.len() {
+        let ticket = spokes[0].admin(&["council", "invite"]);
+        let out = spokes[i].admin(&["council", "join", ticket.trim()]);
+        if out.contains("Joined") {
+            continue;
+        }
+        assert!(out.contains("Waiting for"), "{out}");
+        let id = spokes[i].endpoint_id();
+        for m in &spokes[1..i] {
+            let said = m.admin(&["council", "approve", &id]);
+            if said.contains("is admitted") || said.contains("member already") {
+                break;
+            }
+        }
+        let listed = |s: &SpokeProc| s.json("/api/v1/council")["members"].as_array().is_some_and(|m| m.iter().any(|m| m["endpoint"] == id.as_str()));
+        assert!(wait_until(Duration::from_secs(60), || listed(spokes[0])), "spoke {i} was not admitted by the members' approvals");
+    }
+    let n = spokes.len();
+    let members = |s: &SpokeProc| s.json("/api/v1/council")["members"].as_array().map_or(0, Vec::len);
+    assert!(
+        wait_until(Duration::from_secs(60), || spokes.iter().all(|s| members(s) == n)),
+        "the council did not reach every spoke: {:?}",
+        spokes.iter().map(|s| members(s)).collect::<Vec<_>>()
+    );
 }
 
 /// The passphrase every test writer uses.

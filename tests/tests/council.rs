@@ -3,7 +3,9 @@
 //! posts and in search on every spoke within a stated bound, and a spoke killed again and again
 //! while it replicates ends with nothing lost or duplicated. And on three spokes: a member cut
 //! off while it was away learns it, and the votes spread though their casters' only upstream
-//! was the member cut off.
+//! was the member cut off; a member that moves announces its new address and is found again.
+//! Every council here is formed by majority (`form_council`: proposed by the founder, approved
+//! by the members until more than half did).
 
 use spokes_e2e::*;
 use std::path::Path;
@@ -30,13 +32,9 @@ fn council(tmp: &Path) -> Vec<SpokeProc> {
     for s in &mut spokes {
         s.start();
     }
-    // Spoke 0 founds the council; each next spoke joins with an invite from the one before
-    // it, so most joins are admitted by a member that joined itself.
-    for i in 1..spokes.len() {
-        let ticket = spokes[i - 1].admin(&["council", "invite"]);
-        let out = spokes[i].admin(&["council", "join", ticket.trim()]);
-        assert!(out.contains(&format!("({} members)", i + 1)), "{out}");
-    }
+    // Spoke 0 founds the council and proposes each next spoke; the members approve each
+    // newcomer until more than half did.
+    form_council(&spokes);
     assert!(
         wait_until(SPREAD_BOUND, || spokes.iter().all(|s| s.json("/api/v1/council")["members"].as_array().map_or(0, |m| m.len()) == 5)),
         "the membership did not reach every spoke: {:?}",
@@ -183,10 +181,7 @@ fn a_member_cut_off_while_away_learns_it_and_its_pullers_turn_to_the_others() {
     for x in &mut s {
         x.start();
     }
-    for i in 1..3 {
-        let t = s[0].admin(&["council", "invite"]);
-        s[i].admin(&["council", "join", t.trim()]);
-    }
+    form_council(&s);
     let members = |x: &SpokeProc| x.json("/api/v1/council")["members"].as_array().map_or(0, Vec::len);
     assert!(wait_until(SPREAD_BOUND, || s.iter().all(|x| members(x) == 3)), "the membership did not spread");
     // Every member is ready, and says of which council.
@@ -222,4 +217,45 @@ fn a_member_cut_off_while_away_learns_it_and_its_pullers_turn_to_the_others() {
     let (code, body) = s[2].get("/ready");
     assert_eq!(code, 503, "{body}");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&body).expect("JSON")["council"]["member"], false, "{body}");
+}
+
+/// A member whose address changes (here: it restarts on another sync port and reader site)
+/// announces the new one in a signed `address` entry of the council log, and is found again:
+/// the others list it there, and a post published to it afterwards reaches their newest posts.
+#[test]
+fn a_member_that_moves_announces_its_new_address_and_is_found_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s: Vec<SpokeProc> = ["First", "Second", "Moving"].iter().enumerate().map(|(i, n)| SpokeProc::init(&tmp.path().join(format!("spoke{i}")), n)).collect();
+    for x in &mut s {
+        x.start();
+    }
+    form_council(&s);
+    let moving = s[2].endpoint_id();
+    s[2].stop();
+    let (http, p2p) = (free_addr(), free_addr());
+    s[2].http = http;
+    s[2].p2p = p2p;
+    s[2].configure(|c| {
+        c.http = http;
+        c.p2p = p2p;
+    });
+    s[2].start();
+    let listed = |x: &SpokeProc| -> Option<serde_json::Value> { x.json("/council")["members"].as_array()?.iter().find(|m| m["endpoint"] == moving.as_str()).cloned() };
+    assert!(
+        wait_until(SPREAD_BOUND, || s[..2].iter().all(|x| listed(x).is_some_and(|m| m["addrs"][0] == p2p.to_string().as_str() && m["web"] == format!("http://{http}").as_str()))),
+        "the new address did not reach the others: {:?}",
+        s[..2].iter().map(listed).collect::<Vec<_>>()
+    );
+    let log = s[0].json("/council");
+    assert!(
+        log["entries"].as_array().unwrap().iter().any(|e| e["entry"].as_str().unwrap().contains("\"kind\":\"address\"")),
+        "no address entry in {log}"
+    );
+    let (w, _) = writer(&tmp.path().join("w"), "Moved Notes", &s[2]);
+    spokes_ok(&w, PASS, &["new", "--title", "Written after the move", "--body", "Found again."]);
+    spokes_ok(&w, PASS, &["publish"]);
+    assert!(
+        wait_until(SPREAD_BOUND, || s[..2].iter().all(|x| newest_titles(x).iter().any(|t| t == "Written after the move"))),
+        "the moved member's post did not reach the others"
+    );
 }

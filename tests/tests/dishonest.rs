@@ -78,10 +78,7 @@ fn council_and_writer(tmp: &Path) -> (Vec<SpokeProc>, String, std::path::PathBuf
     for x in &mut s {
         x.start();
     }
-    for i in 1..3 {
-        let t = s[0].admin(&["council", "invite"]);
-        s[i].admin(&["council", "join", t.trim()]);
-    }
+    form_council(&s);
     let w = tmp.join("writer");
     spokes_ok(&w, PASS, &["init", "--name", "Ada", "--title", "Ada's Notes"]);
     for t in &tickets {

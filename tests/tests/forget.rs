@@ -489,10 +489,7 @@ fn a_member_that_rolls_a_set_blog_back_is_reported_and_nothing_is_taken() {
     // this test pass or fail by timing.
     member.start_with("spoke", &["--replicate-interval", "3600", "--council-interval", "1"], &[]);
     away.start();
-    let ticket = host.admin(&["council", "invite"]);
-    assert!(member.admin(&["council", "join", ticket.trim()]).contains("(2 members)"));
-    let ticket = host.admin(&["council", "invite"]);
-    assert!(away.admin(&["council", "join", ticket.trim()]).contains("(3 members)"));
+    form_council(&[&host, &member, &away]);
     away.stop();
     let w = tmp.path().join("writer");
     spokes_ok(&w, PASS, &["init", "--name", "Writer", "--title", "Rolled Notes"]);

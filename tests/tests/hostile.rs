@@ -369,6 +369,9 @@ fn large_responses_are_answered_conditionally_and_in_pages() {
 }
 
 /// The address of the spoke behind `ticket`.
+/// How long council log entries may take to spread between two running spokes.
+const SPREAD: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn addr_of(ticket: &str) -> iroh::EndpointAddr {
     spokes_sync::Ticket::decode(ticket).unwrap().endpoint_addr().unwrap()
 }
@@ -466,54 +469,108 @@ fn the_images_protocol_sends_a_repeated_want_once_and_no_picture_of_a_post_taken
     assert_eq!(sent, vec![&expected], "the shown picture once (its name, a newline, its bytes), nothing else");
 }
 
-/// Attack 8 against a spoke process: a stranger floods a council member with entries signed
-/// by fresh keys (votes against the founder, joins admitting each other); then a spoke
-/// admitted with a real invite admits 300 spokes of its own making. Nothing of the first is
-/// stored; of the second, only the admitting member's share.
+/// Attack 8 against spoke processes, and the Sybil test of the council issue. A stranger
+/// floods a council member with log entries signed by fresh keys (votes against a member,
+/// approvals of each other): nothing is stored. Then a dishonest spoke joins a council of two
+/// honest spokes (proposed by the founder, approved by the second: it needs both), proposes
+/// ten friends of its own making, which approve each other and vote the second spoke out, and
+/// votes it out too. None of the friends joins, the second stays, the friends' entries are
+/// refused and not stored, and every member's public log (`/council`) shows it all, checkable
+/// by anyone.
 #[test]
-fn a_council_member_stores_no_strangers_entries_and_only_a_members_share() {
-    use spoke::council::{COUNCIL_ALPN, COUNCIL_PROTOCOL, CouncilHello, CouncilTicket};
-    use spoke::council::{Entry, MAX_ENTRIES_PER_SIGNER, MemberInfo, SignedEntry, consent};
+fn a_dishonest_member_inviting_ten_friends_admits_none_and_they_cannot_remove_anyone() {
+    use spoke::council::{Act, COUNCIL_ALPN, COUNCIL_PROTOCOL, CouncilHello, CouncilTicket, Entry, FORMAT, MemberInfo, Membership, SignedEntry, consent};
     let tmp = tempfile::tempdir().unwrap();
     let mut founder = SpokeProc::init(&tmp.path().join("founder"), "Founder");
+    let mut second = SpokeProc::init(&tmp.path().join("second"), "Second");
     founder.start();
-    let ticket = CouncilTicket::decode(founder.admin(&["council", "invite"]).trim()).unwrap();
-    let id = ticket.council.clone();
+    second.start();
+    form_council(&[&founder, &second]);
     let addr = addr_of(&founder.invite());
-    let members = || founder.json("/api/v1/council")["members"].as_array().map_or(0, Vec::len);
-    assert_eq!(members(), 1);
+    let members = |s: &SpokeProc| s.json("/api/v1/council")["members"].as_array().map_or(0, Vec::len);
+    // The public log, taken as any reader could and checked entry by entry.
+    let log = |s: &SpokeProc| {
+        let v = s.json("/council");
+        let entries: Vec<SignedEntry> = v["entries"].as_array().unwrap().iter().map(|e| SignedEntry { entry: e["entry"].as_str().unwrap().into(), signature: e["signature"].as_str().unwrap().into() }).collect();
+        let mut m = Membership::new();
+        let (_, refused) = m.merge(entries);
+        assert!(refused.is_empty(), "{refused:?}");
+        assert_eq!(m.heads(), serde_json::from_value::<Vec<String>>(v["heads"].clone()).unwrap());
+        m
+    };
+    let public = log(&founder);
+    let id = public.id().unwrap().to_owned();
     let fresh = |i: usize| {
         let key = iroh::SecretKey::generate();
-        let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec![], web: "https://flood.example".into(), name: format!("flood {i}") };
+        let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec![], web: "https://friend.example".into(), name: format!("friend {i}") };
         (key, info)
     };
-    let strangers: Vec<_> = (0..300).map(fresh).collect();
     let hello = |me: &MemberInfo, entries: Vec<SignedEntry>, token: Option<(String, String)>| {
         let (token, consent) = token.unzip();
-        spokes_sync::Frame::json(spokes_sync::FrameType::Membership, &CouncilHello { protocol: COUNCIL_PROTOCOL, council: Some(id.clone()), member: me.clone(), entries, token, consent })
+        spokes_sync::Frame::json(spokes_sync::FrameType::Membership, &CouncilHello { protocol: COUNCIL_PROTOCOL, council: Some(id.clone()), member: me.clone(), entries, token, consent, ready: None })
     };
+    let signed_by = |key: &iroh::SecretKey, heads: Vec<String>, act: Act| SignedEntry::sign(&Entry { v: FORMAT, council: id.clone(), prev: heads, by: key.public().to_string(), at: 1, act }, key);
 
-    // A stranger's flood: votes against the founder, joins among the strangers.
+    // A stranger's flood: votes against the second spoke, proposals among strangers.
+    let strangers: Vec<_> = (0..300).map(fresh).collect();
     let (flood_key, flood_me) = fresh(999);
-    let mut flood: Vec<SignedEntry> = strangers.iter().map(|k| SignedEntry::sign(&Entry::Remove { council: id.clone(), member: ticket.member.endpoint.clone(), by: k.1.endpoint.clone(), reason: "flood".into(), at: 1 }, &k.0)).collect();
-    flood.extend(strangers.windows(2).map(|w| SignedEntry::sign(&Entry::Join { consent: consent(&w[1].0, &id, &w[1].1), council: id.clone(), member: w[1].1.clone(), by: w[0].1.endpoint.clone(), at: 1 }, &w[0].0)));
+    let mut flood: Vec<SignedEntry> = strangers.iter().map(|k| signed_by(&k.0, public.heads(), Act::Remove { member: second.endpoint_id(), reason: "flood".into() })).collect();
+    flood.extend(strangers.windows(2).map(|w| signed_by(&w[0].0, public.heads(), Act::Join { consent: consent(&w[1].0, &id, &w[1].1), member: w[1].1.clone() })));
     let answers = HostilePeer::with_key(flood_key).session_on(addr.clone(), COUNCIL_ALPN, vec![hello(&flood_me, flood, None)]);
     assert_eq!(answers.refusal().map(|r| r.code.as_str()), Some("not-a-member"), "{answers:?}");
-    assert_eq!(founder.admin(&["council", "members"]).matches("flood").count(), 0);
-    assert_eq!(members(), 1);
+    assert_eq!(log(&founder).len(), public.len(), "nothing of a stranger's is stored");
+    assert_eq!(members(&founder), 2);
 
-    // A spoke joins with a real invite (a hostile member), then admits 300 of its own.
-    let (member_key, member_me) = fresh(1000);
-    let peer = HostilePeer::with_key(member_key.clone());
-    let joined = peer.session_on(addr.clone(), COUNCIL_ALPN, vec![hello(&member_me, vec![], Some((ticket.token.clone(), consent(&member_key, &id, &member_me))))]);
-    assert!(joined.refusal().is_none(), "{:?}", joined.refusal());
-    assert_eq!(members(), 2);
-    let own: Vec<SignedEntry> = strangers.iter().map(|k| SignedEntry::sign(&Entry::Join { consent: consent(&k.0, &id, &k.1), council: id.clone(), member: k.1.clone(), by: member_me.endpoint.clone(), at: 2 }, &member_key)).collect();
-    let answers = peer.session_on(addr, COUNCIL_ALPN, vec![hello(&member_me, own, None)]);
+    // The dishonest spoke joins with a real invite: the founder's proposal is not enough.
+    let ticket = CouncilTicket::decode(founder.admin(&["council", "invite"]).trim()).unwrap();
+    let (evil_key, evil_me) = fresh(1000);
+    let evil = HostilePeer::with_key(evil_key.clone());
+    let joined = evil.session_on(addr.clone(), COUNCIL_ALPN, vec![hello(&evil_me, vec![], Some((ticket.token.clone(), consent(&evil_key, &id, &evil_me))))]);
+    let waiting = joined.refusal().expect("not admitted yet");
+    assert_eq!(waiting.code.as_str(), "not-a-member");
+    assert!(waiting.message.contains("approval"), "{}", waiting.message);
+    assert_eq!(members(&founder), 2);
+    assert!(second.admin(&["council", "approve", &evil_me.endpoint]).contains("is admitted"));
+    assert!(wait_until(SPREAD, || members(&founder) == 3 && members(&second) == 3), "the approval did not spread");
+
+    // Ten friends: proposed by the dishonest member; they approve each other and vote the
+    // second spoke out, as does the dishonest member.
+    let mut evil_log = log(&founder);
+    let friends: Vec<_> = (0..10).map(fresh).collect();
+    let mut sent = Vec::new();
+    for f in &friends {
+        sent.push(evil_log.sign(&evil_key, Act::Join { consent: consent(&f.0, &id, &f.1), member: f.1.clone() }, 2).unwrap());
+    }
+    sent.push(evil_log.sign(&evil_key, Act::Remove { member: second.endpoint_id(), reason: "outvoted".into() }, 2).unwrap());
+    let joins: Vec<String> = sent[..10].iter().map(SignedEntry::hash).collect();
+    for f in &friends {
+        for j in &joins {
+            sent.push(signed_by(&f.0, evil_log.heads(), Act::Approve { join: j.clone() }));
+        }
+        sent.push(signed_by(&f.0, evil_log.heads(), Act::Remove { member: second.endpoint_id(), reason: "outvoted".into() }));
+    }
+    let answers = evil.session_on(addr.clone(), COUNCIL_ALPN, vec![hello(&evil_me, sent, None)]);
     assert!(answers.refusal().is_none(), "{:?}", answers.refusal());
-    // The member's own join is one of its 200 entries? No: the founder signed that one.
-    assert_eq!(members(), 2 + MAX_ENTRIES_PER_SIGNER, "only the member's share of admissions is kept");
+    // Each friend presenting itself is told it waits: none is a member.
+    for f in &friends[..2] {
+        let a = HostilePeer::with_key(f.0.clone()).session_on(addr.clone(), COUNCIL_ALPN, vec![hello(&f.1, vec![], None)]);
+        assert_eq!(a.refusal().map(|r| r.code.as_str().to_owned()), Some("not-a-member".to_owned()));
+    }
+    // The dishonest member's own entries spread; the friends' were refused and are nowhere.
+    assert!(wait_until(SPREAD, || log(&second).len() == public.len() + 2 + 11), "the dishonest member's entries did not reach the second spoke");
+    for s in [&founder, &second] {
+        let m = log(s);
+        assert_eq!(m.members().len(), 3);
+        assert!(m.is_member(&second.endpoint_id()), "an honest member was voted out");
+        assert!(friends.iter().all(|f| !m.is_member(&f.1.endpoint)));
+        assert_eq!(m.pending_joins().len(), 10);
+        assert!(m.pending_joins().iter().all(|p| p.needed == 1 && p.approvals.len() == 1));
+        let text = s.get("/council").1;
+        assert!(friends.iter().all(|f| !text.contains(&format!("\"by\":\"{}\"", f.1.endpoint))), "a friend's entry is stored");
+    }
     assert!(founder.refusals().iter().any(|(c, _)| c == "bad-council-entry"), "{:?}", founder.refusals());
+    let listed = founder.admin(&["council", "members"]);
+    assert_eq!(listed.matches("Waiting to join: friend").count(), 10, "{listed}");
 }
 
 /// Attack 10 against the writer's library: a hostile spoke answers the writer's `spokes

@@ -299,3 +299,60 @@ fn a_layout_4_profile_moves_its_post_list_out_of_the_drafts_index() {
     assert_eq!(listed(&spokes_ok(&w, FIXTURE_PASS, &["list", "--json"])), after);
     assert!(w.join("drafts/list.sqlite.damaged").is_file());
 }
+
+/// A council formed by the build before the council log (`tests/fixtures/council1`, made by
+/// its `make.sh`: the founder admitted the second spoke, the second the third, each alone).
+/// Upgraded, the members that start before their founder say they wait for it and take
+/// nothing from the council; the founder's first start carries the council over to the log
+/// (a charter of its three members, naming the old ID), and the others take it over from it.
+/// The old entries are never sent again, and the log admits nobody by one member's word.
+#[test]
+fn a_council_formed_before_the_council_log_is_carried_over_by_its_founder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/council1");
+    let old_id = std::fs::read_to_string(fixture.join("council.txt")).unwrap().trim().to_owned();
+    let mut spokes: Vec<SpokeProc> = ["founder", "second", "third"]
+        .iter()
+        .map(|n| {
+            copy_dir(&fixture.join(n), &tmp.path().join(n));
+            SpokeProc::adopt_in_place(&tmp.path().join(n))
+        })
+        .collect();
+    let status = |s: &SpokeProc| -> serde_json::Value { serde_json::from_str(&s.admin(&["council", "members", "--json"])).unwrap() };
+    // The two members first: no council log yet, they say why.
+    for s in &mut spokes[1..] {
+        s.start();
+    }
+    for s in &spokes[1..] {
+        let v = status(s);
+        assert_eq!((v["council"].as_str(), v["waiting_for_charter"].as_str()), (None, Some(old_id.as_str())), "{v}");
+        assert!(s.admin(&["council", "members"]).contains("earlier version of Spokes"));
+        assert_eq!(s.get("/council").0, 404);
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(spokes[1..].iter().all(|s| status(s)["council"].is_null()), "a member took a council from another member");
+    // The founder starts: it signs the charter, and the members take it over.
+    spokes[0].start();
+    let members = |s: &SpokeProc| s.json("/api/v1/council")["members"].as_array().map_or(0, Vec::len);
+    assert!(wait_until(std::time::Duration::from_secs(60), || spokes.iter().all(|s| members(s) == 3)), "the council was not carried over: {:?}", spokes.iter().map(members).collect::<Vec<_>>());
+    let log = spokes[2].json("/council");
+    let new_id = log["council"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, old_id);
+    let entries = log["entries"].as_array().unwrap();
+    let founding: serde_json::Value = serde_json::from_str(entries[0]["entry"].as_str().unwrap()).unwrap();
+    assert_eq!((founding["v"].as_u64(), founding["act"]["kind"].as_str(), founding["act"]["upgrades"].as_str()), (Some(2), Some("found"), Some(old_id.as_str())), "{founding}");
+    assert_eq!(founding["act"]["charter"].as_array().map(Vec::len), Some(2));
+    assert_eq!(founding["by"].as_str(), Some(spokes[0].endpoint_id().as_str()));
+    assert!(entries.iter().all(|e| e["entry"].as_str().unwrap().starts_with("{\"v\":2")), "{log}");
+    for s in &spokes {
+        assert_eq!(status(s)["council"].as_str(), Some(new_id.as_str()));
+        assert_eq!(s.json("/ready")["council"]["member"], true);
+    }
+    // From now on a newcomer needs a majority: the founder's invite alone does not admit it.
+    let mut fourth = SpokeProc::init(&tmp.path().join("fourth"), "Fourth");
+    fourth.start();
+    let out = fourth.admin(&["council", "join", spokes[0].admin(&["council", "invite"]).trim()]);
+    assert!(out.contains("Waiting for 1 more"), "{out}");
+    assert!(spokes[2].admin(&["council", "approve", "Fourth"]).contains("is admitted"));
+    assert!(wait_until(std::time::Duration::from_secs(60), || members(&fourth) == 4), "the fourth spoke never learned it was admitted");
+}

@@ -98,9 +98,18 @@ pub fn council_search(o: &Opts) -> Result<Value> {
         for d in &datas {
             v.push(spoke::start(d, spoke::Overrides { admin: Some(([127, 0, 0, 1], 0).into()), replicate_interval_secs: Some(3600), ..Default::default() }).await?);
         }
+        // Each newcomer is proposed by the founder and approved by the other members until
+        // more than half approved.
         for i in 1..n_spokes {
-            let t = spoke::council_invite(&datas[i - 1], 1, None)?;
-            spoke::council_join(&datas[i], &t).await?;
+            let t = spoke::council_invite(&datas[0], 1, None)?;
+            if let spoke::Joined::Waiting { .. } = spoke::council_join(&datas[i], &t, None).await? {
+                for d in &datas[1..i] {
+                    match spoke::council_approve(d, &ids[i]).await? {
+                        spoke::Approved::Signed { needed: 0, .. } | spoke::Approved::AlreadyMember => break,
+                        spoke::Approved::Signed { .. } => {}
+                    }
+                }
+            }
         }
         anyhow::Ok(v)
     })?;

@@ -82,13 +82,58 @@ pub(crate) fn member_info(key: &SecretKey, config: &Config) -> council::MemberIn
     council::MemberInfo { endpoint: key.public().to_string(), addrs: config.ticket_addrs().iter().map(|a| a.to_string()).collect(), web: config.ticket_web(config.http), name: config.name.clone() }
 }
 
-pub(crate) fn stored_membership(store: &Store) -> Result<council::Membership, SpokeError> {
+/// The council log stored here, and the version-1 council stored beside it while this spoke
+/// waits for its founder's charter (`None` once the log is founded).
+pub(crate) fn stored_council(store: &Store) -> Result<(council::Membership, Option<council::legacy::LegacyCouncil>), SpokeError> {
+    let (log, old): (Vec<_>, Vec<_>) = store.council_entries()?.into_iter().partition(|e| e.format().is_some());
     let mut m = council::Membership::new();
-    let (_, refused) = m.merge(store.council_entries()?);
+    let (_, refused) = m.merge(log);
     if let Some(e) = refused.first() {
         tracing::warn!("a stored council entry does not verify: {e}");
     }
-    Ok(m)
+    let legacy = (m.id().is_none() && !old.is_empty()).then(|| {
+        let mut l = council::legacy::LegacyCouncil::new();
+        l.merge(old);
+        l
+    });
+    Ok((m, legacy.filter(|l| l.id().is_some())))
+}
+
+pub(crate) fn stored_membership(store: &Store) -> Result<council::Membership, SpokeError> {
+    Ok(stored_council(store)?.0)
+}
+
+/// Carries a council formed before the council log over to it, when this spoke founded it:
+/// signs a founding entry whose charter is the members the version-1 entries came to, naming
+/// the version-1 ID. The other members take that charter from this spoke (and only from the
+/// founder, only with their old fellow members: [`council::Membership::charter_matches`]).
+/// Returns the log when it was made now.
+pub(crate) fn carry_over(store: &Store, key: &SecretKey, me: &council::MemberInfo) -> Result<Option<council::Membership>, SpokeError> {
+    let (_, Some(legacy)) = stored_council(store)? else { return Ok(None) };
+    let members = legacy.members();
+    if legacy.founder() != Some(me.endpoint.as_str()) || !members.contains_key(&me.endpoint) {
+        return Ok(None);
+    }
+    let charter: Vec<council::MemberInfo> = members.into_values().filter(|m| m.endpoint != me.endpoint).collect();
+    let n = charter.len() + 1;
+    let m = council::Membership::found_with_charter(key, me.clone(), charter, legacy.id().map(str::to_owned), chrono::Utc::now().timestamp());
+    store.put_council_entries(&m.entries())?;
+    tracing::info!(members = n, "carried the council over to the council log (admission by majority from now on)");
+    Ok(Some(m))
+}
+
+/// Announces `me` in the log when the log lists this member with other addresses, reader site
+/// or name (an `address` entry the other members learn at the next exchanges).
+pub(crate) fn announce_address(store: &Store, key: &SecretKey, me: &council::MemberInfo) -> Result<bool, SpokeError> {
+    let mut m = stored_membership(store)?;
+    match m.members().get(&me.endpoint) {
+        Some(listed) if listed != me => {}
+        _ => return Ok(false),
+    }
+    let signed = m.sign(key, council::Act::Address { member: me.clone() }, chrono::Utc::now().timestamp()).map_err(|e| SpokeError::Council(e.to_string()))?;
+    store.put_council_entries(&[signed])?;
+    tracing::info!(addrs = ?me.addrs, web = me.web, "announced this spoke's new address to the council");
+    Ok(true)
 }
 
 /// A council invite (`spokescouncil1…`) another spoke passes to `spoke council join`, with
@@ -97,27 +142,48 @@ pub(crate) fn stored_membership(store: &Store) -> Result<council::Membership, Sp
 pub fn council_invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result<council::CouncilTicket, SpokeError> {
     let (key, config) = load(data)?;
     let store = Store::open(&data.join(STORE_FILE))?;
-    let mut m = stored_membership(&store)?;
     let me = member_info(&key, &config);
+    carry_over(&store, &key, &me)?;
+    let (mut m, legacy) = stored_council(&store)?;
     if m.id().is_none() {
+        if legacy.is_some() {
+            return Err(SpokeError::Council(WAITING_FOR_CHARTER.into()));
+        }
         m = council::Membership::found(&key, me.clone(), chrono::Utc::now().timestamp());
         store.put_council_entries(&m.entries())?;
     }
     let Some(id) = m.id().map(str::to_owned) else { return Err(SpokeError::Council("could not found a council".into())) };
     if !m.is_member(&me.endpoint) {
-        return Err(SpokeError::Council("this spoke was cut off from its council and cannot invite".into()));
+        return Err(SpokeError::Council("this spoke is not a member of its council (cut off, or waiting for approval) and cannot invite".into()));
     }
     let token = store.create_council_invite(uses, expires_at)?;
     Ok(council::CouncilTicket { v: 1, council: id, member: m.members().get(&me.endpoint).cloned().unwrap_or(me), token })
 }
 
-/// Joins the council of `ticket`: asks the inviting spoke (over `spokes/council/1`) to admit
-/// this one, then stores the membership it answers. Returns the members. Works while the
-/// spoke runs (it picks the membership up within a council interval) or is stopped.
+const WAITING_FOR_CHARTER: &str = "this spoke's council was formed by an earlier version of Spokes; it carries over once its founding spoke runs this version (until then this spoke serves its blogs outside the council)";
+
+/// Where a join stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Joined {
+    /// Admitted: the members.
+    Member(Vec<council::MemberInfo>),
+    /// Proposed by the inviting spoke; `needed` more members must approve
+    /// (`spoke council approve`). The spoke learns its admission at its next exchanges.
+    Waiting {
+        /// Approvals still missing.
+        needed: usize,
+    },
+}
+
+/// Joins the council of `ticket`: asks the inviting spoke (over `spokes/council/1`) to propose
+/// this one (telling it what `ready`, this spoke's self-test, found), then stores the council
+/// log it answers. In a council of one the founder's
+/// proposal admits at once; otherwise more than half of the members must approve. Works while
+/// the spoke runs (it picks the log up within a council interval) or is stopped.
 ///
-/// Errors: [`SpokeError::Council`] (already in another council, refused, or not admitted),
+/// Errors: [`SpokeError::Council`] (already in another council, refused, or not proposed),
 /// [`SpokeError::Net`].
-pub async fn council_join(data: &Path, ticket: &council::CouncilTicket) -> Result<Vec<council::MemberInfo>, SpokeError> {
+pub async fn council_join(data: &Path, ticket: &council::CouncilTicket, ready: Option<council::ReadyReport>) -> Result<Joined, SpokeError> {
     let (key, config) = load(data)?;
     let store = Store::open(&data.join(STORE_FILE))?;
     let mut m = stored_membership(&store)?;
@@ -134,21 +200,33 @@ pub async fn council_join(data: &Path, ticket: &council::CouncilTicket) -> Resul
         member: me.clone(),
         entries: m.entries(),
         token: Some(ticket.token.clone()),
+        ready,
     };
     let endpoint = spokes_sync::net::bind_endpoint(key.clone(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
-    let r = council::exchange(&endpoint, &ticket.member, &hello).await;
+    let r = council::exchange_entries(&endpoint, &ticket.member, &hello).await;
     endpoint.close().await;
-    let (entries, _) = r.map_err(|e| SpokeError::Council(format!("the inviting spoke refused: {e}")))?;
+    let (entries, answer) = r.map_err(|e| SpokeError::Council(format!("the inviting spoke refused: {e}")))?;
     let (_, refused) = m.merge(entries);
-    // Entries of spokes never admitted are left out (an older spoke may still hold some).
     if let Some(e) = refused.iter().find(|e| !matches!(e, council::CouncilError::UnknownSigner(_))) {
-        return Err(SpokeError::Council(format!("the inviting spoke sent a membership that does not verify: {e}")));
+        return Err(SpokeError::Council(format!("the inviting spoke sent a council log that does not verify: {e}")));
     }
-    if m.id() != Some(ticket.council.as_str()) || !m.is_member(&me.endpoint) {
-        return Err(SpokeError::Council("the inviting spoke answered, but this spoke is not listed as a member".into()));
+    if m.id() != Some(ticket.council.as_str()) {
+        return Err(SpokeError::Council("the inviting spoke answered with another council's log".into()));
     }
-    store.put_council_entries(&m.entries())?;
-    Ok(m.members().into_values().collect())
+    if m.is_member(&me.endpoint) {
+        store.put_council_entries(&m.entries())?;
+        return Ok(Joined::Member(m.members().into_values().collect()));
+    }
+    match m.pending_join_of(&me.endpoint) {
+        Some(p) => {
+            store.put_council_entries(&m.entries())?;
+            Ok(Joined::Waiting { needed: p.needed })
+        }
+        None => Err(SpokeError::Council(match answer {
+            Err(e) => format!("the inviting spoke refused: {}", e.message),
+            Ok(_) => "the inviting spoke answered, but this spoke is not proposed in its log".into(),
+        })),
+    }
 }
 
 /// The council as this spoke knows it.
@@ -158,34 +236,151 @@ pub struct CouncilStatus {
     pub id: Option<String>,
     /// The members.
     pub members: Vec<council::MemberInfo>,
+    /// Proposals waiting for approvals.
+    pub pending_joins: Vec<council::PendingJoin>,
     /// Votes to cut members off that have no majority yet: member → voters.
     pub pending_removals: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// Spokes the council cut off.
+    pub removed: std::collections::BTreeSet<String>,
+    /// The log's heads and entry count.
+    pub heads: Vec<String>,
+    /// Entries in the log.
+    pub entries: usize,
+    /// A version-1 council waiting for its founder's charter: its ID.
+    pub waiting_for_charter: Option<String>,
+    /// What the spokes this one proposed reported of their self-test when they joined:
+    /// endpoint → (report, Unix seconds).
+    pub ready: std::collections::BTreeMap<String, (council::ReadyReport, i64)>,
 }
 
-/// The council as stored here.
+/// A self-test's results ([`self_test`]) as the report a join carries.
+pub fn ready_report(checks: &[(&str, Result<String, String>)]) -> council::ReadyReport {
+    council::ReadyReport {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        checks: checks.iter().map(|(c, r)| council::ReadyCheck { check: (*c).to_owned(), ok: r.is_ok(), detail: r.clone().unwrap_or_else(|e| e) }).collect(),
+    }
+}
+
+/// The council as stored here (a version-1 council this spoke founded is carried over first).
 pub fn council_status(data: &Path) -> Result<CouncilStatus, SpokeError> {
-    load(data)?;
+    let (key, config) = load(data)?;
     let store = Store::open(&data.join(STORE_FILE))?;
-    let m = stored_membership(&store)?;
-    Ok(CouncilStatus { id: m.id().map(str::to_owned), members: m.members().into_values().collect(), pending_removals: m.pending_removals() })
+    carry_over(&store, &key, &member_info(&key, &config))?;
+    let (m, legacy) = stored_council(&store)?;
+    Ok(CouncilStatus {
+        id: m.id().map(str::to_owned),
+        members: m.members().into_values().collect(),
+        pending_joins: m.pending_joins(),
+        pending_removals: m.pending_removals(),
+        removed: m.removed(),
+        heads: m.heads(),
+        entries: m.len(),
+        waiting_for_charter: legacy.and_then(|l| l.id().map(str::to_owned)),
+        ready: store.council_ready()?.into_iter().filter_map(|(e, r, at)| Some((e, (serde_json::from_str(&r).ok()?, at)))).collect(),
+    })
 }
 
 /// Signs this spoke's vote to cut `endpoint` off the council; the vote spreads with the next
 /// exchanges, and the member is cut off once more than half of the other members voted.
 /// Returns whether the member is cut off already.
 pub fn council_remove(data: &Path, endpoint: &str, reason: &str) -> Result<bool, SpokeError> {
-    let (key, _) = load(data)?;
+    let (key, config) = load(data)?;
     let store = Store::open(&data.join(STORE_FILE))?;
+    carry_over(&store, &key, &member_info(&key, &config))?;
     let mut m = stored_membership(&store)?;
-    let Some(id) = m.id().map(str::to_owned) else { return Err(SpokeError::Council("this spoke belongs to no council".into())) };
+    if m.id().is_none() {
+        return Err(SpokeError::Council("this spoke belongs to no council".into()));
+    }
     if !m.is_member(endpoint) {
         return Err(SpokeError::Council(format!("{endpoint} is not a member of this council")));
     }
-    let entry = council::Entry::Remove { council: id, member: endpoint.to_owned(), by: key.public().to_string(), reason: reason.to_owned(), at: chrono::Utc::now().timestamp() };
-    let signed = council::SignedEntry::sign(&entry, &key);
-    m.add(signed.clone()).map_err(|e| SpokeError::Council(e.to_string()))?;
+    let signed = m.sign(&key, council::Act::Remove { member: endpoint.to_owned(), reason: reason.to_owned() }, chrono::Utc::now().timestamp()).map_err(|e| SpokeError::Council(e.to_string()))?;
     store.put_council_entries(&[signed])?;
     Ok(!m.is_member(endpoint))
+}
+
+/// What `spoke council approve` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approved {
+    /// The spoke was a member already.
+    AlreadyMember,
+    /// Approval signed; `needed` more are missing (0: admitted).
+    Signed {
+        /// The newcomer's endpoint ID.
+        endpoint: String,
+        /// Approvals still missing.
+        needed: usize,
+    },
+}
+
+/// Members `spoke council approve` asks for a proposal it has not heard of yet.
+const APPROVE_ASKS: usize = 16;
+
+/// Signs this spoke's approval of the proposal naming `who` (an endpoint ID, or the name of a
+/// proposed spoke). A proposal this spoke has not heard of yet is fetched first from the
+/// members (at most 16 asked, one after another); the approval is then handed to three of
+/// them, and spreads from there with the next exchanges.
+///
+/// Errors: [`SpokeError::Council`] (no council, not a member, no such proposal, a name that
+/// fits more than one), [`SpokeError::Net`].
+pub async fn council_approve(data: &Path, who: &str) -> Result<Approved, SpokeError> {
+    let (key, config) = load(data)?;
+    let store = Store::open(&data.join(STORE_FILE))?;
+    let me = member_info(&key, &config);
+    carry_over(&store, &key, &me)?;
+    let mut m = stored_membership(&store)?;
+    if m.id().is_none() {
+        return Err(SpokeError::Council("this spoke belongs to no council".into()));
+    }
+    let find = |m: &council::Membership| -> Result<Option<council::PendingJoin>, SpokeError> {
+        let fits: Vec<council::PendingJoin> = m.pending_joins().into_iter().filter(|p| p.member.endpoint == who || p.member.name == who).collect();
+        match fits.len() {
+            0 | 1 => Ok(fits.into_iter().next()),
+            n => Err(SpokeError::Council(format!("{n} proposed spokes are called {who:?}; give the endpoint ID"))),
+        }
+    };
+    if m.is_member(who) {
+        return Ok(Approved::AlreadyMember);
+    }
+    // This spoke's own admission, the proposal or others' approvals may not have reached it
+    // yet: it asks the members first, and tells a few of them after signing, so that its
+    // answer counts what the council holds and the approval spreads at once.
+    let endpoint = spokes_sync::net::bind_endpoint(key.clone(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
+    let r = async {
+        gossip(&endpoint, &me, &mut m, APPROVE_ASKS, |m| m.is_member(&me.endpoint) && (m.is_member(who) || find(m).is_ok_and(|p| p.is_some()))).await;
+        if !m.is_member(&me.endpoint) {
+            return Err(SpokeError::Council("this spoke is not a member of its council and cannot approve".into()));
+        }
+        if m.is_member(who) {
+            return Ok(Approved::AlreadyMember);
+        }
+        let Some(p) = find(&m)? else {
+            return Err(SpokeError::Council(format!("no spoke called {who:?} waits for the council's approval")));
+        };
+        m.sign(&key, council::Act::Approve { join: p.join.clone() }, chrono::Utc::now().timestamp()).map_err(|e| SpokeError::Council(e.to_string()))?;
+        gossip(&endpoint, &me, &mut m, council::DEFAULT_FANOUT, |_| false).await;
+        let needed = if m.is_member(&p.member.endpoint) { 0 } else { m.pending_join_of(&p.member.endpoint).map_or(0, |p| p.needed) };
+        Ok(Approved::Signed { endpoint: p.member.endpoint, needed })
+    }
+    .await;
+    endpoint.close().await;
+    store.put_council_entries(&m.entries())?;
+    r
+}
+
+/// Exchanges the council log `m` with the other members it lists, one after another (at most
+/// `limit`), merging what they answer, until `enough`.
+async fn gossip(endpoint: &iroh::Endpoint, me: &council::MemberInfo, m: &mut council::Membership, limit: usize, enough: impl Fn(&council::Membership) -> bool) {
+    let others: Vec<council::MemberInfo> = m.members().into_values().filter(|x| x.endpoint != me.endpoint).collect();
+    for up in others.iter().take(limit) {
+        if enough(m) {
+            return;
+        }
+        let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: me.clone(), entries: m.entries(), token: None, consent: None, ready: None };
+        if let Ok((entries, _)) = council::exchange_entries(endpoint, up, &hello).await {
+            m.merge(entries);
+        }
+    }
 }
 
 /// Deletes the search index; the next start rebuilds it from the stored blogs.
@@ -243,9 +438,9 @@ pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
         Ok(_) => Err("it accepted a blog it cannot hold".into()),
     }));
     let stranger = council::MemberInfo { endpoint: endpoint.id().to_string(), addrs: vec![], web: String::new(), name: "self-test".into() };
-    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], token: None, consent: None };
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], token: None, consent: None, ready: None };
     checks.push(("council endpoint", match council::exchange(&endpoint, &me, &hello).await {
-        Err(SyncError::Remote(e)) if matches!(e.code, Code::NotAMember | Code::NoCouncil) => Ok(format!("answers spokes/council/1 ({})", if e.code == Code::NoCouncil { "in no council yet" } else { "in a council" })),
+        Err(SyncError::Remote(e)) if matches!(e.code, Code::NotAMember | Code::NoCouncil) => Ok(format!("answers spokes/council/1, protocol 2 ({})", if e.code == Code::NoCouncil { "in no council yet" } else { "in a council" })),
         Err(e) => Err(e.to_string()),
         Ok(_) => Err("it admitted a stranger".into()),
     }));

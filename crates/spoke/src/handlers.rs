@@ -320,6 +320,13 @@ impl council::CouncilHost for Inner {
         let _ = self.store.record_refusal(peer, None, code, reason);
         tracing::warn!(peer, code = code.as_str(), "council exchange refused: {reason}");
     }
+    fn newcomer_ready(&self, peer: &str, report: &council::ReadyReport) {
+        let r = serde_json::to_string(report).map_err(|e| e.to_string()).and_then(|t| self.store.put_council_ready(peer, &t).map_err(|e| e.to_string()));
+        match r {
+            Ok(()) => tracing::info!(peer, ready = report.ready(), version = report.version, "a joining spoke reported its self-test"),
+            Err(e) => tracing::error!("cannot keep a joining spoke's report: {e}"),
+        }
+    }
 }
 
 // Answers `spokes/name/1`.

@@ -83,6 +83,10 @@ pub trait SpokeView: Send + Sync + 'static {
     fn members(&self) -> Vec<crate::council::MemberInfo> {
         vec![]
     }
+    /// The council log (`None` outside a council), served at `/council`.
+    fn council_log(&self) -> Option<crate::council::Membership> {
+        None
+    }
     /// The Prometheus exposition.
     fn metrics(&self) -> String {
         String::new()
@@ -282,6 +286,7 @@ fn routes(state: AppState) -> Router {
         .route("/api/v1/newest", get(api_newest))
         .route("/api/v1/search", get(api_search))
         .route("/api/v1/council", get(api_council))
+        .route("/council", get(council_log))
         .route("/search", get(search_page))
         .fallback(|| async { not_found("This page does not exist.") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), cached))
@@ -541,6 +546,27 @@ async fn api_newest(State(s): State<AppState>) -> Response {
 
 async fn api_council(State(s): State<AppState>) -> Response {
     Json(serde_json::json!({"members": s.spoke.members()})).into_response()
+}
+
+/// `/council`: the council log, public, for anyone to check (format `spokes-council/2`, see
+/// `spokes_sync::council::membership`): `{"format", "council", "heads", "members",
+/// "pending_joins", "removed", "entries": [{"hash", "entry", "signature"}]}`, entries in the
+/// order the log applies them (each after the entries its `prev` names). 404 outside a council.
+async fn council_log(State(s): State<AppState>) -> Response {
+    let Some(m) = s.spoke.council_log().filter(|m| m.id().is_some()) else {
+        return (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "this spoke belongs to no council"}))).into_response();
+    };
+    let entries: Vec<serde_json::Value> = m.entries().into_iter().map(|e| serde_json::json!({"hash": e.hash(), "entry": e.entry, "signature": e.signature})).collect();
+    let body = serde_json::json!({
+        "format": "spokes-council/2",
+        "council": m.id(),
+        "heads": m.heads(),
+        "members": m.members().into_values().collect::<Vec<_>>(),
+        "pending_joins": m.pending_joins(),
+        "removed": m.removed(),
+        "entries": entries,
+    });
+    ([(header::CACHE_CONTROL, "no-cache")], Json(body)).into_response()
 }
 
 fn page(title: &str, body: Markup) -> Markup {

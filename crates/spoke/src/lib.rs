@@ -275,6 +275,10 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         config.public_addrs.iter().map(|a| a.to_string()).collect()
     };
     let me = council::MemberInfo { endpoint: key.public().to_string(), addrs, web: web.clone(), name: config.name.clone() };
+    // A council this spoke founded before the council log is carried over; a member that
+    // moved tells the council where it is now.
+    admin::carry_over(&store, &key, &me)?;
+    admin::announce_address(&store, &key, &me)?;
     let (tx, rx) = mpsc::unbounded_channel();
     let (index_tx, index_rx) = mpsc::unbounded_channel();
     let inner = Arc::new(Inner {

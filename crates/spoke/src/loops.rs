@@ -17,7 +17,20 @@ pub(crate) async fn council_loop(inner: Arc<Inner>, endpoint: Endpoint, every: D
         let Ok(m) = inner.membership() else { continue };
         let members = m.members();
         inner.metrics.council_members.set(members.len() as i64);
-        if !members.contains_key(&inner.endpoint_id) {
+        if m.id().is_none() {
+            // A council formed before the log: its founder's charter is fetched from the old
+            // members (nothing else is taken from them).
+            if let Ok((_, Some(legacy))) = admin::stored_council(&inner.store)
+                && pulling.is_empty()
+            {
+                let (inner, endpoint) = (inner.clone(), endpoint.clone());
+                pulling.insert(String::new(), tokio::spawn(async move { fetch_charter(&inner, &endpoint, &legacy).await }));
+            }
+            continue;
+        }
+        // A spoke proposed but not yet admitted asks the members for the log, to learn of its
+        // admission (their answer refuses the catalog until then).
+        if !members.contains_key(&inner.endpoint_id) && m.pending_join_of(&inner.endpoint_id).is_none() {
             continue;
         }
         let ups = council::choose_upstreams(&members, &inner.config.council.upstreams, &inner.endpoint_id);
@@ -47,11 +60,40 @@ pub(crate) async fn council_loop(inner: Arc<Inner>, endpoint: Endpoint, every: D
     }
 }
 
+/// Asks the members of the version-1 council `legacy` for the council log its founder
+/// carried it over to, and stores it if it is that founder's and lists none but its old
+/// members ([`council::Membership::charter_matches`]).
+async fn fetch_charter(inner: &Arc<Inner>, endpoint: &Endpoint, legacy: &council::legacy::LegacyCouncil) {
+    let old = legacy.members();
+    // The founder first: it is the one that signs the charter.
+    let mut order: Vec<&council::MemberInfo> = old.values().filter(|m| m.endpoint != inner.endpoint_id).collect();
+    order.sort_by_key(|m| Some(m.endpoint.as_str()) != legacy.founder());
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: legacy.id().map(str::to_owned), member: inner.me.clone(), entries: vec![], token: None, consent: None, ready: None };
+    for up in order.into_iter().take(council::DEFAULT_FANOUT) {
+        let Ok((entries, _)) = council::exchange_entries(endpoint, up, &hello).await else { continue };
+        let mut log = council::Membership::new();
+        log.merge(entries);
+        if log.id().is_none() {
+            continue;
+        }
+        if !log.charter_matches(legacy) {
+            council::CouncilHost::refused(inner.as_ref(), &up.endpoint, Code::BadCouncilEntry, "its council log is not the charter of this spoke's council");
+            continue;
+        }
+        match inner.store.put_council_entries(&log.entries()) {
+            Ok(()) => tracing::info!(members = log.members().len(), "took the council over to the council log from its founder's charter"),
+            Err(e) => tracing::error!("cannot store the council log: {e}"),
+        }
+        inner.count_council_entries();
+        return;
+    }
+}
+
 /// One exchange with `up`, then a sync session for each blog it offers that differs here.
 /// Returns how many blogs changed here.
 pub(crate) async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo) -> Result<usize, SyncError> {
     let m = inner.membership().map_err(SyncError::Refused)?;
-    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: inner.me.clone(), entries: m.entries(), token: None, consent: None };
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: inner.me.clone(), entries: m.entries(), token: None, consent: None, ready: None };
     let (entries, catalog) = council::exchange_entries(endpoint, up, &hello).await?;
     // Merged even with a refusal: a spoke the council cut off learns it from the votes.
     inner.merge_entries(&up.endpoint, entries);

@@ -111,7 +111,7 @@ enum Cmd {
         #[command(subcommand)]
         cmd: PeerCmd,
     },
-    /// The council: invite a spoke, join one, list members, cut a member off.
+    /// The council: invite a spoke, join one, approve a newcomer, list members, cut a member off.
     Council {
         #[command(subcommand)]
         cmd: CouncilCmd,
@@ -183,10 +183,17 @@ enum CouncilCmd {
         /// The invite (`spokescouncil1…`).
         ticket: String,
     },
-    /// List the members and pending votes.
+    /// Approve a spoke waiting to join (admitted once more than half of the members approved).
+    Approve {
+        /// The waiting spoke's endpoint ID or name (`spoke council members` lists them).
+        spoke: String,
+    },
+    /// List the members, spokes waiting to join, and pending votes.
     Members {
-        /// One JSON object (`council`: the ID or null, `members`: endpoint, addrs, web, name;
-        /// `pending_removals`: member → voters) instead of lines.
+        /// One JSON object (`council`: the ID or null; `members`: endpoint, addrs, web, name;
+        /// `pending_joins`: join, member, approvals, needed; `pending_removals`: member →
+        /// voters; `removed`; `heads`; `entries`: the log's length; `waiting_for_charter`: the
+        /// version-1 council ID while its founder has not carried it over) instead of lines.
         #[arg(long)]
         json: bool,
     },
@@ -366,25 +373,63 @@ async fn main() -> anyhow::Result<()> {
             }
             CouncilCmd::Join { ticket } => {
                 let t = spoke::council::CouncilTicket::decode(&ticket)?;
-                let members = spoke::council_join(&cli.data, &t).await?;
-                println!("Joined the council {} ({} members).", &t.council[..16], members.len());
+                // The inviting spoke keeps what this spoke's self-test found, for its operator.
+                let checks = spoke::self_test(&cli.data).await?;
+                let report = spoke::ready_report(&checks);
+                if !report.ready() {
+                    eprintln!("This spoke's self-test failed (`spoke self-test` says what); the inviting spoke is told so.");
+                }
+                match spoke::council_join(&cli.data, &t, Some(report)).await? {
+                    spoke::Joined::Member(members) => println!("Joined the council {} ({} members).", &t.council[..16], members.len()),
+                    spoke::Joined::Waiting { needed } => println!(
+                        "Proposed to the council {} by {}. Waiting for {needed} more of its members to approve (`spoke council approve {}` on their spokes); this spoke learns it is admitted on its own.",
+                        &t.council[..16],
+                        t.member.name,
+                        spoke::load(&cli.data)?.0.public()
+                    ),
+                }
             }
+            CouncilCmd::Approve { spoke: who } => match spoke::council_approve(&cli.data, &who).await? {
+                spoke::Approved::AlreadyMember => println!("{who} is a member already."),
+                spoke::Approved::Signed { endpoint, needed: 0 } => println!("Approved: {endpoint} is admitted."),
+                spoke::Approved::Signed { endpoint, needed } => println!("Approved {endpoint}; {needed} more approvals admit it. Your approval spreads with the next exchanges."),
+            },
             CouncilCmd::Members { json } => {
-                let spoke::CouncilStatus { id, members, pending_removals: pending } = spoke::council_status(&cli.data)?;
+                let s = spoke::council_status(&cli.data)?;
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"council": id, "members": members, "pending_removals": pending}))?);
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({
+                            "council": s.id, "members": s.members, "pending_joins": s.pending_joins, "pending_removals": s.pending_removals,
+                            "removed": s.removed, "heads": s.heads, "entries": s.entries, "waiting_for_charter": s.waiting_for_charter,
+                            "ready": s.ready.iter().map(|(e, (r, at))| (e.clone(), serde_json::json!({"ready": r.ready(), "version": r.version, "checks": r.checks, "at": at}))).collect::<serde_json::Map<_, _>>(),
+                        }))?
+                    );
                     return Ok(());
                 }
-                match id {
-                    None => println!("This spoke belongs to no council. `spoke council invite` founds one."),
-                    Some(id) => {
-                        println!("Council {id}, {} members:", members.len());
-                        for m in &members {
+                match (&s.id, &s.waiting_for_charter) {
+                    (None, Some(_)) => println!("This spoke's council was formed by an earlier version of Spokes. It carries over once its founding spoke runs this version; until then this spoke serves its own blogs only."),
+                    (None, None) => println!("This spoke belongs to no council. `spoke council invite` founds one."),
+                    (Some(id), _) => {
+                        println!("Council {id}, {} members:", s.members.len());
+                        for m in &s.members {
                             println!("  {}  {}  {}", m.endpoint, m.web, m.name);
                         }
-                        for (who, voters) in pending {
+                        let said = |e: &str| match s.ready.get(e) {
+                            Some((r, _)) if r.ready() => format!("; its self-test passed when it joined (version {})", r.version),
+                            Some(_) => "; its self-test FAILED when it joined".to_owned(),
+                            None => String::new(),
+                        };
+                        for p in &s.pending_joins {
+                            println!("Waiting to join: {} ({}), approved by {}, {} more needed{}: `spoke council approve {}`", p.member.name, p.member.endpoint, p.approvals.len(), p.needed, said(&p.member.endpoint), p.member.endpoint);
+                        }
+                        for (who, voters) in &s.pending_removals {
                             println!("Votes to cut off {who}: {} of the other members", voters.len());
                         }
+                        for who in &s.removed {
+                            println!("Cut off: {who}");
+                        }
+                        println!("The council's log: {} entries, public at /council on every member's reader site.", s.entries);
                     }
                 }
             }

@@ -188,6 +188,9 @@ impl http::SpokeView for Inner {
     fn members(&self) -> Vec<council::MemberInfo> {
         self.membership().map(|m| m.members().into_values().collect()).unwrap_or_default()
     }
+    fn council_log(&self) -> Option<council::Membership> {
+        self.membership().ok()
+    }
     fn readiness(&self) -> serde_json::Value {
         // The membership is read from the database (its entry count at least): it checks both.
         match self.membership() {

@@ -113,7 +113,7 @@ impl Inner {
         let Some(view) = http::SpokeView::blog(self, blog_id) else { return true };
         !view.hosted || view.spokes.iter().any(|s| s.endpoint == peer) || self.membership().is_ok_and(|m| m.is_member(peer))
     }
-    /// The council membership, from the store. Entries are only ever added, so their count
+    /// The council log, from the store. Entries are only ever added, so their count
     /// tells whether the cached membership is current (the `spoke council` commands write the
     /// database beside the running spoke).
     pub(crate) fn membership(&self) -> Result<council::Membership, RemoteError> {
@@ -125,7 +125,8 @@ impl Inner {
         {
             return Ok(m.clone());
         }
-        let entries = self.store.council_entries().map_err(|e| internal(&e))?;
+        // Version-1 entries (a council formed before the log) are read by `admin::stored_council`.
+        let entries: Vec<_> = self.store.council_entries().map_err(|e| internal(&e))?.into_iter().filter(|e| e.format().is_some()).collect();
         let mut m = cache.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
         let (_, refused) = m.merge(entries);
         if let Some(e) = refused.first() {
@@ -135,9 +136,13 @@ impl Inner {
         Ok(m)
     }
 
-    /// Merges and stores membership entries a peer sent.
+    /// Merges and stores council log entries a peer sent (into a founded log only: a spoke in
+    /// no council does not adopt one from whoever answers).
     pub(crate) fn merge_entries(&self, peer: &str, entries: Vec<council::SignedEntry>) {
         let Ok(mut m) = self.membership() else { return };
+        if m.id().is_none() {
+            return;
+        }
         let (new, refused) = m.merge(entries);
         if let Some(e) = refused.iter().find(|e| !matches!(e, council::CouncilError::OtherCouncil)) {
             let _ = self.store.record_refusal(peer, None, Code::BadCouncilEntry, &e.to_string());

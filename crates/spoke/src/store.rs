@@ -1,10 +1,10 @@
 //! The spoke's storage: one SQLite database in WAL mode (`spoke.db` in the data folder).
 //!
-//! Schema version 10 (`PRAGMA user_version = 10`; version 1 lacked `sealed_drafts`, version 2
+//! Schema version 11 (`PRAGMA user_version = 11`; version 1 lacked `sealed_drafts`, version 2
 //! lacked `images`, version 3 lacked the council and moderation tables and columns, version 4
 //! `document_increments`, version 5 the set tables, version 6 `set_posts.size`, version 7
-//! `set_posts.listing`, version 8 `set_manifests.base`, version 9 `draft_items`; all are
-//! upgraded on open):
+//! `set_posts.listing`, version 8 `set_manifests.base`, version 9 `draft_items`, version 10
+//! `council_ready`; all are upgraded on open):
 //!
 //! | table | holds |
 //! |---|---|
@@ -21,6 +21,7 @@
 //! | `blocked_peers` | spokes the operator blocked: no session with them is answered or opened |
 //! | `council_entries` | the council's signed membership entries ([`crate::council`]) |
 //! | `council_invites` | council invite tokens, uses left, expiry (Unix seconds) |
+//! | `council_ready` | per spoke this one proposed to the council: what its self-test reported when it joined (JSON of `council::ReadyReport`) and when |
 //! | `peer_heads` | per (peer, blog) the heads the peer last offered in its catalog (rollback detection) |
 //! | `set_manifests` | a set blog's signed manifests by header hash (`StoredManifest` JSON): the frontier (`recent` 0), superseded ones kept as bases of differences (`recent` 1), and the anchor (`recent` 2 when it is neither); a row with `base` (the anchor's hash) holds only the leaves that differ from the anchor |
 //! | `set_posts` | a set blog's live post documents (saved Automerge bytes), each one's size in bytes, and its listing as the reader view shows it (`crate::listing`; NULL until rendered, and again whenever the document is replaced) |
@@ -34,7 +35,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Schema version of `spoke.db`.
-pub const STORE_SCHEMA: i64 = 10;
+pub const STORE_SCHEMA: i64 = 11;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -442,6 +443,15 @@ impl Store {
                     signed_at INTEGER NOT NULL,
                     PRIMARY KEY(blog_id, device, item));
                  PRAGMA user_version = 10;
+                 COMMIT;",
+            )?;
+        }
+        if version < 11 {
+            // A newcomer's self-test, reported when it joins (`install-spoke.sh --join`).
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS council_ready(endpoint TEXT PRIMARY KEY, report TEXT NOT NULL, at INTEGER NOT NULL);
+                 PRAGMA user_version = 11;
                  COMMIT;",
             )?;
         }
@@ -1067,6 +1077,24 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Records what a newcomer's self-test reported when it joined (JSON text of at most 16 KiB,
+    /// the caller bounds it), replacing an earlier report.
+    pub fn put_council_ready(&self, endpoint: &str, report: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO council_ready(endpoint, report, at) VALUES (?1, ?2, ?3) ON CONFLICT(endpoint) DO UPDATE SET report = excluded.report, at = excluded.at",
+            params![endpoint, report, chrono::Utc::now().timestamp()],
+        )?;
+        Ok(())
+    }
+
+    /// Every newcomer's report: (endpoint, report JSON text, Unix seconds).
+    pub fn council_ready(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT endpoint, report, at FROM council_ready ORDER BY at")?;
+        let v = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
     }
 
     /// Creates a council invite token with `uses` uses, valid until `expires_at` (Unix seconds).

@@ -1,48 +1,71 @@
-//! The council's membership document, format `spokes-council/1`.
+//! The council log, format `spokes-council/2`: who belongs to a council, decided by majority,
+//! in a public, append-only, hash-chained log every member holds, serves (`/council`) and
+//! checks.
 //!
-//! A council is the set of spokes that aggregate and search each other. Who belongs is not
-//! kept by any one of them: it is a grow-only set of **entries**, each signed with the
-//! Ed25519 key of a spoke's iroh endpoint (its endpoint ID), replicated among the members on
-//! every council exchange and merged by union. Anyone holding the entries computes the same
-//! members, so a member cannot lie about who else belongs.
+//! A council is the set of spokes that aggregate and search each other. Who belongs is kept by
+//! none of them alone: it is a log of **entries**, each signed with the Ed25519 key of a
+//! spoke's iroh endpoint (its endpoint ID) and each naming the entries its signer held when it
+//! signed (`prev`, BLAKE3 hashes). The entries form a hash-linked graph with one root, the
+//! founding entry, whose hash is the council's ID: nobody can remove, alter or insert an entry
+//! under an existing one without every holder noticing, and the log's **heads** (the entries
+//! no other names) stand for the whole of it.
 //!
-//! Entry kinds (JSON, the exact UTF-8 bytes are what is signed):
+//! An entry (JSON; the exact UTF-8 bytes are what is signed):
 //!
-//! - `found`: `{"kind":"found","council":"","member":{…},"at":…}`, signed by the founding
-//!   spoke. The council's ID is the BLAKE3 hash of this entry's bytes (64 hex digits).
-//! - `join`: `{"kind":"join","council":ID,"member":{…},"by":ENDPOINT,"at":…,"consent":SIG}`,
-//!   signed by `by`, a member who admitted the newcomer with a council invite. `consent` is
-//!   the newcomer's own signature over [`consent_bytes`], so nobody is enrolled without
-//!   holding its key.
-//! - `remove`: `{"kind":"remove","council":ID,"member":ENDPOINT,"by":ENDPOINT,"reason":…,"at":…}`,
-//!   signed by `by`. A member is cut off once more than half of the other members signed a
-//!   `remove` for it.
+//! ```json
+//! {"v":2,"council":ID,"prev":[HASH,…],"by":ENDPOINT,"at":UNIX_SECONDS,"act":{"kind":…,…}}
+//! ```
 //!
-//! A signature is Ed25519 over `spokes council entry v1\n` followed by the entry's bytes
+//! Acts:
+//!
+//! - `found` `{member, charter, upgrades}`: the root (`council` empty, `prev` empty, `by` the
+//!   founder). `charter` lists members the council starts with besides the founder: empty for
+//!   a new council; for a council carried over from format 1, the members that council had,
+//!   and `upgrades` names its version-1 ID (see [`Membership::charter_matches`]).
+//! - `join` `{member, consent}`: a member proposes a newcomer (who consented by signing
+//!   [`consent_bytes`] with its own key: nobody is enrolled without holding its key). The
+//!   proposer's own approval.
+//! - `approve` `{join}`: a member approves the proposal with that hash.
+//! - `remove` `{member, reason}`: a member votes to cut another off.
+//! - `address` `{member}`: a member announces its own new addresses or reader site.
+//!
+//! A signature is Ed25519 over `spokes council entry v2\n` followed by the entry's bytes
 //! (domain separation, so no other Spokes signature can be replayed as an entry).
 //!
-//! **Members** ([`Membership::members`]): start from the founder, add every `join` whose `by` is
-//! a member (repeated until nothing changes), then cut off every member that a majority of
-//! the other members removed, together with what only it admitted; repeat until stable.
-//! `at` times (Unix seconds) are informative only: order never matters, so merging is
-//! commutative and a replayed entry changes nothing.
+//! **Members** ([`Membership::members`]): the entries are applied in one order every holder
+//! computes alike, a topological order of the `prev` links with ties taken by hash. A
+//! proposal admits its newcomer once **more than half of the current members** approved it
+//! (the proposer counts); a member is cut off once more than half of the **other** current
+//! members voted so, and a spoke cut off cannot be proposed again. Only current members' acts
+//! count: a member alone (or a member and friends it proposed) cannot admit anyone into a
+//! council of three or more, and spokes never admitted cannot vote at all. `at` times are
+//! informative only.
+//!
+//! **Bounds.** Entries are kept only from spokes that were once members (the founder, the
+//! charter, or a newcomer a majority admitted), at most [`MAX_ENTRIES_PER_SIGNER`] each and
+//! [`MAX_ENTRIES`] in all, each at most [`MAX_ENTRY_LEN`] bytes naming at most [`MAX_PREV`]
+//! predecessors that must be held already: strangers cannot make a member store anything.
 
 use iroh::{PublicKey, SecretKey, Signature};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The format of the council log.
+pub const FORMAT: u32 = 2;
 /// Domain-separation tag of entry signatures.
-pub const ENTRY_TAG: &[u8] = b"spokes council entry v1\n";
+pub const ENTRY_TAG: &[u8] = b"spokes council entry v2\n";
 /// Domain-separation tag of a newcomer's consent.
-pub const CONSENT_TAG: &[u8] = b"spokes council consent v1\n";
+pub const CONSENT_TAG: &[u8] = b"spokes council consent v2\n";
 /// Largest entry accepted, in bytes.
 pub const MAX_ENTRY_LEN: usize = 8 * 1024;
-/// Most entries one membership document may hold.
+/// Most entries one log may hold.
 pub const MAX_ENTRIES: usize = 10_000;
-/// Most entries one signer may have in a membership document (its joins and votes).
-pub const MAX_ENTRIES_PER_SIGNER: usize = 200;
+/// Most entries one signer may have in a log (its proposals, approvals, votes, addresses).
+pub const MAX_ENTRIES_PER_SIGNER: usize = 500;
+/// Most predecessors one entry may name.
+pub const MAX_PREV: usize = 32;
 
-/// Errors of membership entries.
+/// Errors of council entries.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CouncilError {
     /// The entry is not JSON of a known kind, or too large.
@@ -54,15 +77,22 @@ pub enum CouncilError {
     /// The entry belongs to another council.
     #[error("this entry belongs to another council")]
     OtherCouncil,
-    /// The document has no founding entry.
+    /// The log has no founding entry.
     #[error("this spoke belongs to no council yet")]
     NoCouncil,
     /// Too many entries, in all or from one signer.
-    #[error("the membership document is too large")]
+    #[error("the council log is too large")]
     TooLarge,
-    /// Signed by a spoke no entry held admitted (not the founder, no `join` names it).
+    /// Signed by a spoke that was never a member (not the founder, not in the charter, never
+    /// admitted by a majority).
     #[error("signed by a spoke this council never admitted: {0}")]
     UnknownSigner(String),
+    /// Names a predecessor this log does not hold.
+    #[error("names an earlier entry this log does not hold: {0}")]
+    MissingPrev(String),
+    /// Written by a later version of Spokes.
+    #[error("council log format {0} is newer than this spoke understands ({FORMAT}); upgrade the spoke")]
+    NewerFormat(u32),
 }
 
 /// A member spoke as the council lists it.
@@ -106,69 +136,69 @@ impl MemberInfo {
     }
 }
 
-/// An entry's content.
+/// What an entry does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Entry {
-    /// Founds a council.
+pub enum Act {
+    /// Founds a council (the root entry).
     Found {
-        /// Always empty (the council's ID is this entry's hash).
-        council: String,
-        /// The founder.
+        /// The founder (its endpoint is the entry's `by`).
         member: MemberInfo,
-        /// Unix seconds.
-        at: i64,
+        /// Members besides the founder the council starts with (a council carried over from
+        /// format 1); empty for a new council.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        charter: Vec<MemberInfo>,
+        /// The version-1 council ID this council carries over.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        upgrades: Option<String>,
     },
-    /// Admits a spoke.
+    /// Proposes a newcomer (and approves it).
     Join {
-        /// Council ID.
-        council: String,
         /// The newcomer.
         member: MemberInfo,
-        /// The admitting member's endpoint ID (the signer).
-        by: String,
-        /// Unix seconds.
-        at: i64,
         /// The newcomer's signature (hex) over [`consent_bytes`].
         consent: String,
     },
+    /// Approves a proposal.
+    Approve {
+        /// The `join` entry's hash.
+        join: String,
+    },
     /// Votes to cut a member off.
     Remove {
-        /// Council ID.
-        council: String,
-        /// The member to cut off.
+        /// The member's endpoint ID.
         member: String,
-        /// The voting member's endpoint ID (the signer).
-        by: String,
-        /// Why, for operators.
+        /// Why, for operators and readers of the log.
         reason: String,
-        /// Unix seconds.
-        at: i64,
+    },
+    /// The signer's own new addresses or reader site.
+    Address {
+        /// The signer, as it now is.
+        member: MemberInfo,
     },
 }
 
-fn entry_at(e: &Entry) -> i64 {
-    match e {
-        Entry::Found { at, .. } | Entry::Join { at, .. } | Entry::Remove { at, .. } => *at,
-    }
+/// An entry of the council log (see the module documentation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// [`FORMAT`].
+    pub v: u32,
+    /// The council ID; empty in the founding entry.
+    pub council: String,
+    /// Hashes of the entries the signer held as heads when it signed (empty only for the
+    /// founding entry).
+    pub prev: Vec<String>,
+    /// The signer's endpoint ID.
+    pub by: String,
+    /// Unix seconds (informative).
+    pub at: i64,
+    /// What it does.
+    pub act: Act,
 }
 
-impl Entry {
-    fn council(&self) -> &str {
-        match self {
-            Entry::Found { council, .. } | Entry::Join { council, .. } | Entry::Remove { council, .. } => council,
-        }
-    }
-    fn signer(&self) -> &str {
-        match self {
-            Entry::Found { member, .. } => &member.endpoint,
-            Entry::Join { by, .. } | Entry::Remove { by, .. } => by,
-        }
-    }
-}
-
-/// A signed entry as stored and exchanged: the entry's exact JSON text, the signer's
-/// endpoint ID and the hex Ed25519 signature.
+/// A signed entry as stored and exchanged: the entry's exact JSON text and the hex Ed25519
+/// signature of its `by`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedEntry {
     /// The entry's JSON text.
@@ -178,7 +208,7 @@ pub struct SignedEntry {
 }
 
 impl SignedEntry {
-    /// Signs `entry` with `key`, which must be the entry's signer.
+    /// Signs `entry` with `key`, which must be the entry's `by`.
     pub fn sign(entry: &Entry, key: &SecretKey) -> SignedEntry {
         let text = serde_json::to_string(entry).unwrap_or_default();
         let sig = key.sign(&[ENTRY_TAG, text.as_bytes()].concat());
@@ -190,18 +220,55 @@ impl SignedEntry {
         blake3::hash(self.entry.as_bytes()).to_hex().to_string()
     }
 
-    /// Parses and checks the entry: size, JSON, the signer's signature, and a `join`'s consent.
+    /// The format the entry says it is in: 2 for this one, `None` for a version-1 entry
+    /// (which has no `v`) or text that is not an entry.
+    pub fn format(&self) -> Option<u32> {
+        #[derive(Deserialize)]
+        struct V {
+            v: Option<u32>,
+        }
+        serde_json::from_str::<V>(&self.entry).ok().and_then(|v| v.v)
+    }
+
+    /// Parses and checks the entry on its own: size, format, JSON, shape, the signer's
+    /// signature, and a `join`'s consent.
     pub fn verify(&self) -> Result<Entry, CouncilError> {
         if self.entry.len() > MAX_ENTRY_LEN {
             return Err(CouncilError::Malformed(format!("{} bytes (at most {MAX_ENTRY_LEN})", self.entry.len())));
         }
-        let entry: Entry = serde_json::from_str(&self.entry).map_err(|e| CouncilError::Malformed(e.to_string()))?;
-        check_signature(entry.signer(), &[ENTRY_TAG, self.entry.as_bytes()].concat(), &self.signature)?;
-        if let Entry::Found { member, .. } | Entry::Join { member, .. } = &entry {
-            member.check()?;
+        match self.format() {
+            Some(FORMAT) => {}
+            Some(v) if v > FORMAT => return Err(CouncilError::NewerFormat(v)),
+            _ => return Err(CouncilError::Malformed("not a council log entry of format 2".into())),
         }
-        if let Entry::Join { council, member, consent, .. } = &entry {
-            check_signature(&member.endpoint, &consent_bytes(council, member), consent)?;
+        let entry: Entry = serde_json::from_str(&self.entry).map_err(|e| CouncilError::Malformed(e.to_string()))?;
+        check_signature(&entry.by, &[ENTRY_TAG, self.entry.as_bytes()].concat(), &self.signature)?;
+        let founding = matches!(entry.act, Act::Found { .. });
+        if founding != entry.prev.is_empty() || founding != entry.council.is_empty() {
+            return Err(CouncilError::Malformed("only the founding entry has no council and no earlier entries".into()));
+        }
+        if entry.prev.len() > MAX_PREV || entry.prev.iter().any(|h| h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err(CouncilError::Malformed(format!("`prev` must be at most {MAX_PREV} hashes")));
+        }
+        match &entry.act {
+            Act::Found { member, charter, .. } => {
+                if member.endpoint != entry.by {
+                    return Err(CouncilError::Malformed("the founder must sign the founding entry".into()));
+                }
+                member.check()?;
+                charter.iter().try_for_each(MemberInfo::check)?;
+            }
+            Act::Join { member, consent } => {
+                member.check()?;
+                check_signature(&member.endpoint, &consent_bytes(&entry.council, member), consent)?;
+            }
+            Act::Address { member } => {
+                if member.endpoint != entry.by {
+                    return Err(CouncilError::Malformed("a member announces only its own address".into()));
+                }
+                member.check()?;
+            }
+            Act::Approve { .. } | Act::Remove { .. } => {}
         }
         Ok(entry)
     }
@@ -228,27 +295,118 @@ pub fn check_signature(signer: &str, message: &[u8], signature_hex: &str) -> Res
     key.verify(message, &Signature::from_bytes(&bytes)).map_err(|_| CouncilError::BadSignature(format!("does not verify for {signer}")))
 }
 
-/// A council's membership: its verified entries, keyed by hash.
+/// A proposal waiting for approvals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PendingJoin {
+    /// The `join` entry's hash (what `approve` names).
+    pub join: String,
+    /// The newcomer.
+    pub member: MemberInfo,
+    /// Current members who approved (the proposer among them).
+    pub approvals: BTreeSet<String>,
+    /// How many more approvals admit it.
+    pub needed: usize,
+}
+
+/// The state the log comes to.
+#[derive(Clone, Debug, Default)]
+struct State {
+    members: BTreeMap<String, MemberInfo>,
+    /// Every spoke that was a member at some point (whose entries are kept).
+    ever: BTreeSet<String>,
+    removed: BTreeSet<String>,
+    /// join hash → (newcomer, approvers).
+    proposals: BTreeMap<String, (MemberInfo, BTreeSet<String>)>,
+    /// member → voters.
+    votes: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl State {
+    fn majority(count: usize, of: usize) -> bool {
+        of > 0 && count * 2 > of
+    }
+
+    fn count(&self, who: &BTreeSet<String>, except: &str) -> usize {
+        who.iter().filter(|w| w.as_str() != except && self.members.contains_key(*w)).count()
+    }
+
+    fn apply(&mut self, hash: &str, e: &Entry) {
+        let active = self.members.contains_key(&e.by);
+        match &e.act {
+            Act::Found { member, charter, .. } => {
+                for m in std::iter::once(member).chain(charter) {
+                    self.members.entry(m.endpoint.clone()).or_insert_with(|| m.clone());
+                    self.ever.insert(m.endpoint.clone());
+                }
+            }
+            Act::Join { member, .. } if active && !self.members.contains_key(&member.endpoint) && !self.removed.contains(&member.endpoint) => {
+                self.proposals.insert(hash.to_owned(), (member.clone(), BTreeSet::from([e.by.clone()])));
+            }
+            Act::Approve { join } if active => {
+                if let Some((_, approvals)) = self.proposals.get_mut(join) {
+                    approvals.insert(e.by.clone());
+                }
+            }
+            Act::Remove { member, .. } if active && *member != e.by && self.members.contains_key(member) => {
+                self.votes.entry(member.clone()).or_default().insert(e.by.clone());
+            }
+            Act::Address { member } if active => {
+                self.members.insert(e.by.clone(), member.clone());
+            }
+            _ => {}
+        }
+        self.settle();
+    }
+
+    /// Admits and cuts off until nothing changes (each round shrinks the proposals or the
+    /// members, so this ends).
+    fn settle(&mut self) {
+        loop {
+            let admit = self.proposals.iter().find(|(_, (_, a))| State::majority(self.count(a, ""), self.members.len())).map(|(h, (m, _))| (h.clone(), m.clone()));
+            if let Some((hash, member)) = admit {
+                self.proposals.remove(&hash);
+                self.proposals.retain(|_, (m, _)| m.endpoint != member.endpoint);
+                self.ever.insert(member.endpoint.clone());
+                self.members.insert(member.endpoint.clone(), member);
+                continue;
+            }
+            let cut = self.votes.iter().find(|(who, voters)| self.members.contains_key(*who) && State::majority(self.count(voters, who), self.members.len().saturating_sub(1))).map(|(w, _)| w.clone());
+            let Some(who) = cut else { return };
+            self.members.remove(&who);
+            self.votes.remove(&who);
+            self.removed.insert(who.clone());
+            self.proposals.retain(|_, (m, _)| m.endpoint != who);
+        }
+    }
+}
+
+/// A council log: its verified entries, keyed by hash, and the state they come to.
 #[derive(Clone, Debug, Default)]
 pub struct Membership {
     id: Option<String>,
     entries: BTreeMap<String, (SignedEntry, Entry)>,
-    /// Entries held per signer; a signer is admitted (the founder, or named by a held
-    /// `join`) exactly when it has a key here.
-    signers: BTreeMap<String, usize>,
+    heads: BTreeSet<String>,
+    per_signer: BTreeMap<String, usize>,
+    state: State,
 }
 
 impl Membership {
-    /// An empty membership (no council).
+    /// An empty log (no council).
     pub fn new() -> Membership {
         Membership::default()
     }
 
     /// Founds a council with `me` as its only member.
     pub fn found(key: &SecretKey, me: MemberInfo, at: i64) -> Membership {
-        let signed = SignedEntry::sign(&Entry::Found { council: String::new(), member: me, at }, key);
+        Membership::found_with_charter(key, me, Vec::new(), None, at)
+    }
+
+    /// Founds a council that starts with `me` and `charter` (a version-1 council carried over:
+    /// `upgrades` is its ID).
+    pub fn found_with_charter(key: &SecretKey, me: MemberInfo, charter: Vec<MemberInfo>, upgrades: Option<String>, at: i64) -> Membership {
+        let entry = Entry { v: FORMAT, council: String::new(), prev: Vec::new(), by: key.public().to_string(), at, act: Act::Found { member: me, charter, upgrades } };
         let mut m = Membership::new();
-        let _ = m.add(signed);
+        let _ = m.add(SignedEntry::sign(&entry, key));
         m
     }
 
@@ -257,27 +415,99 @@ impl Membership {
         self.id.as_deref()
     }
 
-    /// Every signed entry, in hash order.
-    pub fn entries(&self) -> Vec<SignedEntry> {
-        self.entries.values().map(|(s, _)| s.clone()).collect()
+    /// The founding entry's founder, charter and carried-over version-1 ID.
+    pub fn founding(&self) -> Option<(&MemberInfo, &[MemberInfo], Option<&str>)> {
+        let (_, e) = self.entries.get(self.id.as_deref()?)?;
+        match &e.act {
+            Act::Found { member, charter, upgrades } => Some((member, charter, upgrades.as_deref())),
+            _ => None,
+        }
     }
 
-    /// Adds one entry after verifying it. Returns whether it was new. Its signer must be
-    /// admitted already (the founder, or a spoke a held `join` names), so strangers' keys
-    /// add nothing; each signer may have at most [`MAX_ENTRIES_PER_SIGNER`] entries.
+    /// Whether this council is the carried-over form of the version-1 council `legacy`: founded
+    /// by that council's founder, naming its ID, and starting with none but its members.
+    pub fn charter_matches(&self, legacy: &super::legacy::LegacyCouncil) -> bool {
+        let (Some((founder, charter, Some(upgrades))), Some(old)) = (self.founding(), legacy.id()) else { return false };
+        let old_members = legacy.members();
+        upgrades == old && legacy.founder() == Some(founder.endpoint.as_str()) && charter.iter().all(|m| old_members.contains_key(&m.endpoint))
+    }
+
+    /// Every signed entry, in the order the log applies them (predecessors first).
+    pub fn entries(&self) -> Vec<SignedEntry> {
+        self.order().into_iter().filter_map(|h| self.entries.get(&h)).map(|(s, _)| s.clone()).collect()
+    }
+
+    /// The log's heads: hashes of the entries no other entry names, sorted.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.iter().cloned().collect()
+    }
+
+    /// How many entries the log holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the log is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Hashes in application order: topological by `prev`, ties by hash (Kahn's algorithm).
+    fn order(&self) -> Vec<String> {
+        let mut waiting: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (h, (_, e)) in &self.entries {
+            waiting.insert(h, e.prev.len());
+            for p in &e.prev {
+                children.entry(p).or_default().push(h);
+            }
+        }
+        let mut ready: BTreeSet<&str> = waiting.iter().filter(|(_, n)| **n == 0).map(|(h, _)| *h).collect();
+        let mut out = Vec::with_capacity(self.entries.len());
+        while let Some(h) = ready.pop_first() {
+            out.push(h.to_owned());
+            for c in children.get(h).into_iter().flatten() {
+                if let Some(n) = waiting.get_mut(c) {
+                    *n -= 1;
+                    if *n == 0 {
+                        ready.insert(c);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn recompute(&mut self) {
+        let mut state = State::default();
+        for h in self.order() {
+            if let Some((_, e)) = self.entries.get(&h) {
+                state.apply(&h, e);
+            }
+        }
+        // A spoke once admitted stays one whose entries are kept, whatever a later entry
+        // reorders: the bound on what is stored only ever loosens by majority decisions.
+        state.ever.extend(self.state.ever.iter().cloned());
+        self.state = state;
+    }
+
+    /// Adds one entry after verifying it. Returns whether it was new.
     ///
     /// Errors: [`CouncilError::Malformed`], [`CouncilError::BadSignature`],
     /// [`CouncilError::OtherCouncil`] (also a second `found`), [`CouncilError::TooLarge`],
-    /// [`CouncilError::UnknownSigner`].
+    /// [`CouncilError::UnknownSigner`], [`CouncilError::MissingPrev`],
+    /// [`CouncilError::NewerFormat`].
     pub fn add(&mut self, signed: SignedEntry) -> Result<bool, CouncilError> {
         if self.entries.contains_key(&signed.hash()) {
             return Ok(false);
         }
         let entry = signed.verify()?;
-        self.add_verified(signed, entry)
+        let new = self.insert(signed, entry)?;
+        self.recompute();
+        Ok(new)
     }
 
-    fn add_verified(&mut self, signed: SignedEntry, entry: Entry) -> Result<bool, CouncilError> {
+    fn insert(&mut self, signed: SignedEntry, entry: Entry) -> Result<bool, CouncilError> {
         let hash = signed.hash();
         if self.entries.contains_key(&hash) {
             return Ok(false);
@@ -285,37 +515,50 @@ impl Membership {
         if self.entries.len() >= MAX_ENTRIES {
             return Err(CouncilError::TooLarge);
         }
-        match (&entry, &self.id) {
-            (Entry::Found { council, .. }, None) if council.is_empty() => {}
-            (Entry::Found { .. }, _) => return Err(CouncilError::OtherCouncil),
-            (_, Some(id)) if entry.council() == id => match self.signers.get(entry.signer()) {
-                None => return Err(CouncilError::UnknownSigner(entry.signer().to_owned())),
-                Some(n) if *n >= MAX_ENTRIES_PER_SIGNER => return Err(CouncilError::TooLarge),
-                Some(_) => {}
-            },
+        match (&entry.act, &self.id) {
+            (Act::Found { .. }, None) => {}
+            (Act::Found { .. }, Some(_)) => return Err(CouncilError::OtherCouncil),
             (_, None) => return Err(CouncilError::NoCouncil),
-            _ => return Err(CouncilError::OtherCouncil),
+            (_, Some(id)) if entry.council != *id => return Err(CouncilError::OtherCouncil),
+            (_, Some(_)) => {
+                if !self.state.ever.contains(&entry.by) {
+                    return Err(CouncilError::UnknownSigner(entry.by.clone()));
+                }
+                if self.per_signer.get(&entry.by).copied().unwrap_or(0) >= MAX_ENTRIES_PER_SIGNER {
+                    return Err(CouncilError::TooLarge);
+                }
+                if let Some(p) = entry.prev.iter().find(|p| !self.entries.contains_key(*p)) {
+                    return Err(CouncilError::MissingPrev(p.clone()));
+                }
+            }
         }
-        if matches!(entry, Entry::Found { .. }) {
+        if matches!(entry.act, Act::Found { .. }) {
             self.id = Some(hash.clone());
+            // The founder and charter may sign before any recomputation.
+            if let Act::Found { member, charter, .. } = &entry.act {
+                self.state.ever.extend(std::iter::once(member).chain(charter).map(|m| m.endpoint.clone()));
+            }
         }
-        *self.signers.entry(entry.signer().to_owned()).or_default() += 1;
-        if let Entry::Join { member, .. } = &entry {
-            self.signers.entry(member.endpoint.clone()).or_default();
+        *self.per_signer.entry(entry.by.clone()).or_default() += 1;
+        for p in &entry.prev {
+            self.heads.remove(p);
         }
+        self.heads.insert(hash.clone());
         self.entries.insert(hash, (signed, entry));
         Ok(true)
     }
 
-    /// Merges `incoming` entries in any order: a founding entry first (when this side has
-    /// none), then each entry once its signer is admitted (rounds until nothing more can be
-    /// added). Returns how many were new and the entries refused, with why.
+    /// Merges `incoming` entries in any order: each is taken once its predecessors are held
+    /// and its signer was admitted (rounds until nothing more can be taken). Returns how many
+    /// were new and the entries refused, with why.
     pub fn merge(&mut self, incoming: Vec<SignedEntry>) -> (usize, Vec<CouncilError>) {
         let mut new = 0;
         let mut refused = Vec::new();
         let mut pending: Vec<(SignedEntry, Entry)> = Vec::new();
+        let mut seen = BTreeSet::new();
         for s in incoming {
-            if self.entries.contains_key(&s.hash()) {
+            let h = s.hash();
+            if self.entries.contains_key(&h) || !seen.insert(h) {
                 continue;
             }
             match s.verify() {
@@ -323,106 +566,101 @@ impl Membership {
                 Err(e) => refused.push(e),
             }
         }
-        // Founding first, then by time: an honest history is then taken in one round.
-        pending.sort_by_key(|(_, e)| (!matches!(e, Entry::Found { .. }), entry_at(e)));
+        pending.sort_by_key(|(_, e)| (e.prev.len(), e.at));
         loop {
             let before = pending.len();
-            let mut waiting = Vec::new();
-            for (s, e) in pending {
-                match self.add_verified(s.clone(), e.clone()) {
-                    Ok(true) => new += 1,
-                    Ok(false) => {}
-                    Err(CouncilError::UnknownSigner(_)) => waiting.push((s, e)),
-                    Err(err) => refused.push(err),
+            // Take everything whose predecessors and signer are known, then let the state
+            // catch up (admissions open the way for the newcomers' own entries).
+            loop {
+                let round = pending.len();
+                let mut waiting = Vec::new();
+                for (s, e) in pending {
+                    match self.insert(s.clone(), e.clone()) {
+                        Ok(true) => new += 1,
+                        Ok(false) => {}
+                        Err(CouncilError::UnknownSigner(_) | CouncilError::MissingPrev(_)) => waiting.push((s, e)),
+                        Err(err) => refused.push(err),
+                    }
+                }
+                pending = waiting;
+                if pending.is_empty() || pending.len() == round {
+                    break;
                 }
             }
-            pending = waiting;
+            self.recompute();
             if pending.is_empty() || pending.len() == before {
                 break;
             }
         }
-        refused.extend(pending.into_iter().map(|(_, e)| CouncilError::UnknownSigner(e.signer().to_owned())));
+        refused.extend(pending.into_iter().map(|(_, e)| {
+            if self.state.ever.contains(&e.by) {
+                CouncilError::MissingPrev(e.prev.iter().find(|p| !self.entries.contains_key(*p)).cloned().unwrap_or_default())
+            } else {
+                CouncilError::UnknownSigner(e.by)
+            }
+        }));
         (new, refused)
+    }
+
+    /// Signs a new entry by `key` that follows every head of this log, and adds it. Errors as
+    /// [`Membership::add`] (for one, [`CouncilError::NoCouncil`] outside a council).
+    pub fn sign(&mut self, key: &SecretKey, act: Act, at: i64) -> Result<SignedEntry, CouncilError> {
+        let council = self.id.clone().ok_or(CouncilError::NoCouncil)?;
+        let mut prev = self.heads();
+        prev.truncate(MAX_PREV);
+        let signed = SignedEntry::sign(&Entry { v: FORMAT, council, prev, by: key.public().to_string(), at, act }, key);
+        self.add(signed.clone())?;
+        Ok(signed)
     }
 
     /// The current members by endpoint ID (see the module documentation for the rule).
     pub fn members(&self) -> BTreeMap<String, MemberInfo> {
-        let Some(founder) = self.entries.values().find_map(|(_, e)| match e {
-            Entry::Found { member, .. } => Some(member.clone()),
-            _ => None,
-        }) else {
-            return BTreeMap::new();
-        };
-        let mut removed: BTreeSet<String> = BTreeSet::new();
-        // Each round either cuts someone off or ends, so this ends within |entries| rounds.
-        for _ in 0..=self.entries.len() {
-            let mut members: BTreeMap<String, MemberInfo> = BTreeMap::new();
-            if !removed.contains(&founder.endpoint) {
-                members.insert(founder.endpoint.clone(), founder.clone());
-            }
-            loop {
-                let mut grew = false;
-                for (_, e) in self.entries.values() {
-                    if let Entry::Join { member, by, .. } = e
-                        && members.contains_key(by)
-                        && !removed.contains(&member.endpoint)
-                        && !members.contains_key(&member.endpoint)
-                    {
-                        members.insert(member.endpoint.clone(), member.clone());
-                        grew = true;
-                    }
-                }
-                if !grew {
-                    break;
-                }
-            }
-            let others = members.len().saturating_sub(1);
-            let cut: Vec<String> = members
-                .keys()
-                .filter(|x| {
-                    let votes: BTreeSet<&str> = self
-                        .entries
-                        .values()
-                        .filter_map(|(_, e)| match e {
-                            Entry::Remove { member, by, .. } if member == *x && by != *x && members.contains_key(by) => Some(by.as_str()),
-                            _ => None,
-                        })
-                        .collect();
-                    others > 0 && votes.len() * 2 > others
-                })
-                .cloned()
-                .collect();
-            if cut.is_empty() {
-                return members;
-            }
-            removed.extend(cut);
-        }
-        BTreeMap::new()
+        self.state.members.clone()
     }
 
     /// Whether `endpoint` is a current member.
     pub fn is_member(&self, endpoint: &str) -> bool {
-        self.members().contains_key(endpoint)
+        self.state.members.contains_key(endpoint)
     }
 
-    /// Whether `endpoint` is not a member and some `remove` vote names it: a spoke the council
-    /// cut off (as opposed to one that never joined).
+    /// Whether the council cut `endpoint` off (as opposed to it never having joined).
     pub fn was_cut_off(&self, endpoint: &str) -> bool {
-        !self.is_member(endpoint) && self.entries.values().any(|(_, e)| matches!(e, Entry::Remove { member, .. } if member == endpoint))
+        self.state.removed.contains(endpoint)
     }
 
-    /// Endpoints with `remove` votes that are not (yet) cut off, with the voters, for operators.
+    /// Spokes the council cut off.
+    pub fn removed(&self) -> BTreeSet<String> {
+        self.state.removed.clone()
+    }
+
+    /// Proposals waiting for approvals, oldest hash order.
+    pub fn pending_joins(&self) -> Vec<PendingJoin> {
+        let n = self.state.members.len();
+        self.state
+            .proposals
+            .iter()
+            .map(|(h, (m, a))| {
+                let approvals: BTreeSet<String> = a.iter().filter(|x| self.state.members.contains_key(*x)).cloned().collect();
+                PendingJoin { join: h.clone(), member: m.clone(), needed: (n / 2 + 1).saturating_sub(approvals.len()), approvals }
+            })
+            .collect()
+    }
+
+    /// The proposal naming `endpoint`, if one waits.
+    pub fn pending_join_of(&self, endpoint: &str) -> Option<PendingJoin> {
+        self.pending_joins().into_iter().find(|p| p.member.endpoint == endpoint)
+    }
+
+    /// Members with votes to cut them off that have no majority yet, with the voters (current
+    /// members only).
     pub fn pending_removals(&self) -> BTreeMap<String, BTreeSet<String>> {
-        let members = self.members();
-        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for (_, e) in self.entries.values() {
-            if let Entry::Remove { member, by, .. } = e
-                && members.contains_key(member)
-            {
-                out.entry(member.clone()).or_default().insert(by.clone());
-            }
-        }
-        out
+        self.state
+            .votes
+            .iter()
+            .filter(|(w, _)| self.state.members.contains_key(*w))
+            .map(|(w, v)| (w.clone(), v.iter().filter(|x| self.state.members.contains_key(*x)).cloned().collect::<BTreeSet<_>>()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect()
     }
 }
 
@@ -436,147 +674,213 @@ mod tests {
         (key, info)
     }
 
-    fn join(m: &mut Membership, by: &SecretKey, newcomer: &(SecretKey, MemberInfo)) {
+    fn propose(m: &mut Membership, by: &SecretKey, newcomer: &(SecretKey, MemberInfo)) -> String {
         let id = m.id().unwrap().to_owned();
-        let e = Entry::Join { consent: consent(&newcomer.0, &id, &newcomer.1), council: id, member: newcomer.1.clone(), by: by.public().to_string(), at: 1 };
-        assert_eq!(m.add(SignedEntry::sign(&e, by)), Ok(true));
+        m.sign(by, Act::Join { consent: consent(&newcomer.0, &id, &newcomer.1), member: newcomer.1.clone() }, 1).unwrap().hash()
+    }
+
+    fn approve(m: &mut Membership, by: &SecretKey, join: &str) {
+        m.sign(by, Act::Approve { join: join.to_owned() }, 2).unwrap();
     }
 
     fn remove(m: &mut Membership, by: &SecretKey, who: &MemberInfo) {
-        let e = Entry::Remove { council: m.id().unwrap().to_owned(), member: who.endpoint.clone(), by: by.public().to_string(), reason: "served altered posts".into(), at: 2 };
-        assert_eq!(m.add(SignedEntry::sign(&e, by)), Ok(true));
+        m.sign(by, Act::Remove { member: who.endpoint.clone(), reason: "served altered posts".into() }, 3).unwrap();
+    }
+
+    /// A council of `n` built by majority: each newcomer proposed by the founder and approved
+    /// by every other member.
+    fn council(n: u8) -> (Vec<(SecretKey, MemberInfo)>, Membership) {
+        let s: Vec<_> = (1..=n).map(spoke).collect();
+        let mut m = Membership::found(&s[0].0, s[0].1.clone(), 0);
+        for i in 1..n as usize {
+            let j = propose(&mut m, &s[0].0, &s[i]);
+            for k in &s[1..i] {
+                approve(&mut m, &k.0, &j);
+            }
+            assert!(m.is_member(&s[i].1.endpoint), "{i}");
+        }
+        (s, m)
     }
 
     #[test]
-    fn joins_by_members_count_and_merging_is_order_free() {
-        let s: Vec<_> = (1..=4).map(spoke).collect();
+    fn a_newcomer_needs_a_majority_and_the_log_is_order_free() {
+        let s: Vec<_> = (1..=5).map(spoke).collect();
         let mut a = Membership::found(&s[0].0, s[0].1.clone(), 0);
-        join(&mut a, &s[0].0, &s[1]);
-        join(&mut a, &s[1].0, &s[2]);
-        assert_eq!(a.members().len(), 3);
-        // Another spoke learns the entries in reverse order and computes the same members.
+        // Alone, the founder is the majority.
+        propose(&mut a, &s[0].0, &s[1]);
+        assert_eq!(a.members().len(), 2);
+        // With two members, one approval is half: not enough.
+        let j = propose(&mut a, &s[0].0, &s[2]);
+        assert!(!a.is_member(&s[2].1.endpoint));
+        let p = a.pending_join_of(&s[2].1.endpoint).unwrap();
+        assert_eq!((p.join.as_str(), p.needed, p.approvals.len()), (j.as_str(), 1, 1));
+        approve(&mut a, &s[1].0, &j);
+        assert!(a.is_member(&s[2].1.endpoint));
+        assert!(a.pending_joins().is_empty());
+        // Another spoke learns the entries in reverse order and comes to the same log.
         let mut b = Membership::new();
         let mut entries = a.entries();
         entries.reverse();
         let (new, refused) = b.merge(entries.clone());
-        assert_eq!((new, refused.len()), (3, 0));
+        assert_eq!((new, refused.len()), (4, 0));
         assert_eq!(b.members(), a.members());
-        assert_eq!(b.id(), a.id());
+        assert_eq!((b.id(), b.heads()), (a.id(), a.heads()));
+        assert_eq!(b.entries(), a.entries());
         // Replaying changes nothing.
         assert_eq!(b.merge(entries).0, 0);
-        // A join signed by a spoke never admitted is not even kept.
-        let outsider = spoke(9);
-        let id = b.id().unwrap().to_owned();
-        let e = Entry::Join { consent: consent(&s[3].0, &id, &s[3].1), council: id, member: s[3].1.clone(), by: outsider.1.endpoint.clone(), at: 1 };
-        assert!(matches!(b.add(SignedEntry::sign(&e, &outsider.0)), Err(CouncilError::UnknownSigner(_))));
-        assert!(!b.is_member(&s[3].1.endpoint));
-        assert_eq!(b.entries().len(), 3);
+        // The log is a chain: every entry but the root names what came before it.
+        let order = a.entries();
+        assert_eq!(order[0].hash(), a.id().unwrap());
+        for (i, e) in order.iter().enumerate().skip(1) {
+            assert_eq!(e.verify().unwrap().prev, vec![order[i - 1].hash()]);
+        }
+    }
+
+    #[test]
+    fn an_entry_whose_predecessors_are_missing_waits_and_is_refused_alone() {
+        let (s, m) = council(3);
+        let entries = m.entries();
+        // The last entry without the one before it.
+        let mut partial = Membership::new();
+        let (_, refused) = partial.merge(vec![entries[0].clone(), entries[1].clone(), entries[3].clone()]);
+        assert!(matches!(&refused[..], [CouncilError::MissingPrev(_)]), "{refused:?}");
+        assert_eq!(partial.len(), 2);
+        // Given later, both are taken.
+        assert_eq!(partial.merge(entries.clone()).0, 2);
+        assert_eq!(partial.members(), m.members());
+        // A predecessor that is not a hash is malformed.
+        let mut e = entries[3].verify().unwrap();
+        e.prev = vec!["x".into()];
+        assert!(matches!(SignedEntry::sign(&e, &s[1].0).verify(), Err(CouncilError::Malformed(_))));
     }
 
     #[test]
     fn forged_entries_are_refused() {
-        let s: Vec<_> = (1..=3).map(spoke).collect();
-        let mut m = Membership::found(&s[0].0, s[0].1.clone(), 0);
+        let (s, mut m) = council(2);
+        let x = spoke(3);
         let id = m.id().unwrap().to_owned();
+        let heads = m.heads();
+        let base = |act: Act, by: &MemberInfo| Entry { v: FORMAT, council: id.clone(), prev: heads.clone(), by: by.endpoint.clone(), at: 1, act };
         // Signed by someone other than `by`.
-        let e = Entry::Join { consent: consent(&s[1].0, &id, &s[1].1), council: id.clone(), member: s[1].1.clone(), by: s[0].1.endpoint.clone(), at: 1 };
-        assert!(matches!(m.add(SignedEntry::sign(&e, &s[2].0)), Err(CouncilError::BadSignature(_))));
+        let e = base(Act::Join { consent: consent(&x.0, &id, &x.1), member: x.1.clone() }, &s[0].1);
+        assert!(matches!(m.clone().add(SignedEntry::sign(&e, &s[1].0)), Err(CouncilError::BadSignature(_))));
         // Consent forged: the newcomer did not sign.
-        let e = Entry::Join { consent: consent(&s[2].0, &id, &s[1].1), council: id.clone(), member: s[1].1.clone(), by: s[0].1.endpoint.clone(), at: 1 };
-        assert!(matches!(m.add(SignedEntry::sign(&e, &s[0].0)), Err(CouncilError::BadSignature(_))));
+        let e = base(Act::Join { consent: consent(&s[1].0, &id, &x.1), member: x.1.clone() }, &s[0].1);
+        assert!(matches!(m.clone().add(SignedEntry::sign(&e, &s[0].0)), Err(CouncilError::BadSignature(_))));
         // Altered text after signing.
-        let mut good = SignedEntry::sign(&Entry::Remove { council: id.clone(), member: s[1].1.endpoint.clone(), by: s[0].1.endpoint.clone(), reason: "x".into(), at: 1 }, &s[0].0);
+        let mut good = SignedEntry::sign(&base(Act::Remove { member: s[1].1.endpoint.clone(), reason: "x".into() }, &s[0].1), &s[0].0);
         good.entry = good.entry.replace("\"x\"", "\"y\"");
-        assert!(matches!(m.add(good), Err(CouncilError::BadSignature(_))));
-        // Another council's entry, garbage, and a second founding.
-        let other = Membership::found(&s[1].0, s[1].1.clone(), 5);
-        let mut j = Membership::new();
-        j.merge(other.entries());
-        join(&mut j, &s[1].0, &s[2]);
-        let foreign = j.entries().into_iter().find(|e| e.entry.contains("join")).unwrap();
+        assert!(matches!(m.clone().add(good), Err(CouncilError::BadSignature(_))));
+        // Someone else's address.
+        let e = base(Act::Address { member: s[1].1.clone() }, &s[0].1);
+        assert!(matches!(m.clone().add(SignedEntry::sign(&e, &s[0].0)), Err(CouncilError::Malformed(_))));
+        // Another council's entry, a second founding, a version-1 entry, a later format, garbage.
+        let mut other = Membership::found(&s[1].0, s[1].1.clone(), 5);
+        let foreign = other.sign(&s[1].0, Act::Remove { member: s[0].1.endpoint.clone(), reason: "x".into() }, 6).unwrap();
         assert_eq!(m.add(foreign), Err(CouncilError::OtherCouncil));
         assert_eq!(m.add(other.entries()[0].clone()), Err(CouncilError::OtherCouncil));
+        let v1 = SignedEntry { entry: format!(r#"{{"kind":"remove","council":"{id}","member":"m","by":"b","reason":"","at":1}}"#), signature: "00".into() };
+        assert!(matches!(m.add(v1), Err(CouncilError::Malformed(_))));
+        let later = SignedEntry { entry: r#"{"v":3,"council":"","prev":[],"by":"","at":0,"act":{"kind":"vote"}}"#.into(), signature: "00".into() };
+        assert_eq!(m.add(later), Err(CouncilError::NewerFormat(3)));
         assert!(matches!(m.add(SignedEntry { entry: "{\"kind\":\"nope\"}".into(), signature: "00".into() }), Err(CouncilError::Malformed(_))));
-        assert_eq!(m.members().len(), 1);
+        assert_eq!((m.members().len(), m.len()), (2, 2));
     }
 
-    /// Attack 8 of the hostile-peers issue: thousands of entries signed by fresh keys, and a
-    /// member admitting spokes without end. Entries of spokes never admitted are not kept;
-    /// one signer adds at most MAX_ENTRIES_PER_SIGNER.
+    /// The Sybil attack of the council issue: a dishonest member of a council of five
+    /// proposes ten spokes of its own making, which approve each other and vote an honest
+    /// member out. None joins, nothing they sign is kept, and the honest member stays.
     #[test]
-    fn a_flood_of_entries_adds_at_most_a_signers_share() {
-        let s: Vec<_> = (1..=2).map(spoke).collect();
-        let mut m = Membership::found(&s[0].0, s[0].1.clone(), 0);
-        join(&mut m, &s[0].0, &s[1]);
-        let id = m.id().unwrap().to_owned();
-        let fresh = |i: u32| {
+    fn a_member_inviting_ten_friends_admits_none_and_they_cannot_remove_anyone() {
+        let (s, mut m) = council(5);
+        let dishonest = &s[4];
+        let friends: Vec<_> = (0..10).map(|_| {
             let key = SecretKey::generate();
-            let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec![], web: "https://x.example".into(), name: format!("flood {i}") };
+            let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec!["127.0.0.9:7000".into()], web: "https://friend.example".into(), name: "friend".into() };
             (key, info)
-        };
-        // Strangers vote a member out and admit each other.
-        let strangers: Vec<_> = (0..300).map(fresh).collect();
-        let mut flood: Vec<SignedEntry> = strangers.iter().map(|k| SignedEntry::sign(&Entry::Remove { council: id.clone(), member: s[1].1.endpoint.clone(), by: k.1.endpoint.clone(), reason: "x".into(), at: 3 }, &k.0)).collect();
-        flood.extend(strangers.windows(2).map(|w| SignedEntry::sign(&Entry::Join { consent: consent(&w[1].0, &id, &w[1].1), council: id.clone(), member: w[1].1.clone(), by: w[0].1.endpoint.clone(), at: 3 }, &w[0].0)));
+        }).collect();
+        let joins: Vec<String> = friends.iter().map(|f| propose(&mut m, &dishonest.0, f)).collect();
+        let id = m.id().unwrap().to_owned();
+        // The friends approve each other's proposals and vote the founder out.
+        let mut flood = Vec::new();
+        for f in &friends {
+            for j in &joins {
+                flood.push(SignedEntry::sign(&Entry { v: FORMAT, council: id.clone(), prev: m.heads(), by: f.1.endpoint.clone(), at: 9, act: Act::Approve { join: j.clone() } }, &f.0));
+            }
+            flood.push(SignedEntry::sign(&Entry { v: FORMAT, council: id.clone(), prev: m.heads(), by: f.1.endpoint.clone(), at: 9, act: Act::Remove { member: s[0].1.endpoint.clone(), reason: "outvoted".into() } }, &f.0));
+        }
         let (new, refused) = m.merge(flood);
         assert_eq!(new, 0);
-        assert!(refused.iter().all(|e| matches!(e, CouncilError::UnknownSigner(_))), "{refused:?}");
-        assert_eq!((m.entries().len(), m.members().len()), (2, 2));
-        // A member admits 300 spokes of its own making: only its share is kept.
-        let joins: Vec<SignedEntry> = strangers.iter().map(|k| SignedEntry::sign(&Entry::Join { consent: consent(&k.0, &id, &k.1), council: id.clone(), member: k.1.clone(), by: s[1].1.endpoint.clone(), at: 4 }, &s[1].0)).collect();
-        let (new, refused) = m.merge(joins);
-        assert_eq!(new, MAX_ENTRIES_PER_SIGNER);
-        assert_eq!(refused.len(), 300 - MAX_ENTRIES_PER_SIGNER);
-        assert!(refused.iter().all(|e| *e == CouncilError::TooLarge));
-    }
-
-    /// Attack 11 of the hostile-peers issue: a member admits a spoke whose reader site is a
-    /// `javascript:` address, properly signed and consented. Honest spokes linked readers to
-    /// it; now the entry is refused where it arrives.
-    #[test]
-    fn a_member_whose_reader_site_is_not_a_web_address_is_refused() {
-        let s: Vec<_> = (1..=2).map(spoke).collect();
-        let mut m = Membership::found(&s[0].0, s[0].1.clone(), 0);
-        let id = m.id().unwrap().to_owned();
-        for (web, addrs) in [("javascript:alert(document.cookie)", vec!["127.0.0.1:7002".to_owned()]), ("data:text/html,hi", vec![]), ("https://ok.example", vec!["not an address".to_owned()])] {
-            let member = MemberInfo { web: web.into(), addrs, ..s[1].1.clone() };
-            let e = Entry::Join { consent: consent(&s[1].0, &id, &member), council: id.clone(), member, by: s[0].1.endpoint.clone(), at: 1 };
-            assert!(matches!(m.add(SignedEntry::sign(&e, &s[0].0)), Err(CouncilError::Malformed(_))), "{web}");
-        }
-        assert_eq!(m.members().len(), 1);
+        assert_eq!(refused.len(), 110);
+        assert!(refused.iter().all(|e| matches!(e, CouncilError::UnknownSigner(_))));
+        assert_eq!(m.members().len(), 5);
+        assert!(friends.iter().all(|f| !m.is_member(&f.1.endpoint)));
+        assert!(m.pending_joins().iter().all(|p| p.needed == 2 && p.approvals.len() == 1));
+        // The dishonest member votes the founder out too: one vote of four.
+        remove(&mut m, &dishonest.0, &s[0].1);
+        assert!(m.is_member(&s[0].1.endpoint));
+        // One honest member approving a friend is still not a majority of five (2 of 5).
+        approve(&mut m, &s[1].0, &joins[0]);
+        assert!(!m.is_member(&friends[0].1.endpoint));
+        // A third approval is.
+        approve(&mut m, &s[2].0, &joins[0]);
+        assert!(m.is_member(&friends[0].1.endpoint));
     }
 
     #[test]
-    fn a_majority_of_the_others_cuts_a_member_off_with_what_only_it_admitted() {
-        let s: Vec<_> = (1..=6).map(spoke).collect();
-        let mut m = Membership::found(&s[0].0, s[0].1.clone(), 0);
-        for i in 1..5 {
-            join(&mut m, &s[0].0, &s[i]);
-        }
-        // s[4] admits s[5] (a sybil, say).
-        join(&mut m, &s[4].0, &s[5]);
-        assert_eq!(m.members().len(), 6);
-        // Two of the five others vote: not enough.
+    fn a_majority_of_the_others_cuts_a_member_off_and_its_votes_stop_counting() {
+        let (s, mut m) = council(5);
         remove(&mut m, &s[0].0, &s[4].1);
         remove(&mut m, &s[1].0, &s[4].1);
         assert!(m.is_member(&s[4].1.endpoint));
-        assert!(!m.was_cut_off(&s[4].1.endpoint));
         assert_eq!(m.pending_removals()[&s[4].1.endpoint].len(), 2);
-        // The member's own admitted spoke cannot vote for it; a third honest vote cuts it off,
-        // and the spoke only it admitted goes with it.
         remove(&mut m, &s[2].0, &s[4].1);
-        let members = m.members();
-        assert!(!members.contains_key(&s[4].1.endpoint));
-        assert!(!members.contains_key(&s[5].1.endpoint));
-        assert_eq!(members.len(), 4);
-        // Told apart from a stranger: only the voted-on spoke was cut off.
+        assert!(!m.is_member(&s[4].1.endpoint));
         assert!(m.was_cut_off(&s[4].1.endpoint));
-        assert!(!m.was_cut_off(&s[5].1.endpoint));
         assert!(!m.was_cut_off("a-stranger"));
-        // A cut-off member's votes no longer count.
+        assert_eq!(m.members().len(), 4);
+        // Its own entries are still kept (it was a member), but count for nothing.
+        remove(&mut m, &s[4].0, &s[0].1);
+        remove(&mut m, &s[3].0, &s[0].1);
+        assert!(m.is_member(&s[0].1.endpoint));
+        // It cannot be proposed again.
+        let x = s[4].clone();
+        propose(&mut m, &s[0].0, &x);
+        assert!(m.pending_join_of(&x.1.endpoint).is_none());
+        assert!(!m.is_member(&x.1.endpoint));
+    }
+
+    #[test]
+    fn a_member_announces_a_new_address() {
+        let (s, mut m) = council(3);
+        let moved = MemberInfo { addrs: vec!["10.0.0.7:7001".into()], ..s[1].1.clone() };
+        m.sign(&s[1].0, Act::Address { member: moved.clone() }, 5).unwrap();
+        assert_eq!(m.members()[&s[1].1.endpoint], moved);
+        let mut other = Membership::new();
+        other.merge(m.entries());
+        assert_eq!(other.members()[&s[1].1.endpoint], moved);
+    }
+
+    /// Attack 8 of the hostile-peers issue, against the log: a member signing entries without
+    /// end adds at most its share, and entries of strangers are not kept.
+    #[test]
+    fn a_flood_of_entries_adds_at_most_a_signers_share() {
+        let (s, mut m) = council(2);
+        let mut extra = Vec::new();
         let mut n = m.clone();
-        remove(&mut n, &s[4].0, &s[0].1);
-        remove(&mut n, &s[5].0, &s[0].1);
-        assert!(n.is_member(&s[0].1.endpoint));
+        for i in 0..MAX_ENTRIES_PER_SIGNER + 20 {
+            match n.sign(&s[1].0, Act::Remove { member: s[0].1.endpoint.clone(), reason: format!("{i}") }, i as i64) {
+                Ok(e) => extra.push(e),
+                Err(e) => assert_eq!(e, CouncilError::TooLarge),
+            }
+        }
+        assert_eq!(extra.len(), MAX_ENTRIES_PER_SIGNER);
+        let before = m.len();
+        // Another holder takes the same share, and nothing past it.
+        let (new, _) = m.merge(extra);
+        assert_eq!(new, MAX_ENTRIES_PER_SIGNER);
+        assert_eq!(m.len(), before + MAX_ENTRIES_PER_SIGNER);
+        let over = SignedEntry::sign(&Entry { v: FORMAT, council: m.id().unwrap().to_owned(), prev: m.heads(), by: s[1].1.endpoint.clone(), at: 0, act: Act::Approve { join: "0".repeat(64) } }, &s[1].0);
+        assert_eq!(m.add(over), Err(CouncilError::TooLarge));
     }
 }

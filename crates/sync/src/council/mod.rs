@@ -3,14 +3,19 @@
 //!
 //! One exchange, on one bidirectional stream; frames as in `crate::frame`:
 //!
-//! 1. The initiator sends a `Membership` frame with a [`CouncilHello`]: protocol version 1,
-//!    the council ID it knows, its own [`MemberInfo`], every membership entry it holds, and,
-//!    to join, a council invite token with its consent signature.
-//! 2. The responder merges the entries it can verify, admits a joining spoke (a new `join`
-//!    entry it signs), and answers with a `Membership` frame ([`MembershipAnswer`]: every
-//!    entry it holds) and a `Catalog` frame ([`Catalog`]: each blog it holds and its heads),
-//!    or with an `Error` frame (`unsupported-version`, `malformed`, `blocked`, `no-council`,
-//!    `other-council`, `not-a-member`, `bad-invite`, `bad-signature`).
+//! 1. The initiator sends a `Membership` frame with a [`CouncilHello`]: protocol version 2,
+//!    the council ID it knows (or the version-1 ID its council had, while it waits for the
+//!    founder's charter), its own [`MemberInfo`], every entry of the council log it holds
+//!    ([`membership`], format 2), and, to join, a council invite token with its consent
+//!    signature.
+//! 2. The responder merges the entries it can verify, proposes a joining spoke (a `join`
+//!    entry it signs: its approval, one of the majority the newcomer needs), and answers with
+//!    a `Membership` frame ([`MembershipAnswer`]: every entry it holds) and a `Catalog` frame
+//!    ([`Catalog`]: each blog it holds and its heads), or with an `Error` frame
+//!    (`unsupported-version`, `malformed`, `blocked`, `no-council`, `other-council`,
+//!    `not-a-member`, `bad-invite`, `bad-signature`). A spoke proposed but not yet admitted,
+//!    and a spoke the council cut off, get the log and then `not-a-member` instead of the
+//!    catalog: that is how they learn their admission or their removal.
 //! 3. The initiator closes the connection. For each blog whose heads differ from its own it
 //!    checks the peer did not roll the blog back (below), then runs a sync session for it.
 //!
@@ -26,6 +31,7 @@
 //! recorded for the operator.
 
 use spokes_core::problem::Code;
+pub mod legacy;
 pub mod membership;
 
 pub use membership::*;
@@ -40,8 +46,9 @@ use std::time::Duration;
 
 /// The ALPN of council exchanges, version 1.
 pub const COUNCIL_ALPN: &[u8] = b"spokes/council/1";
-/// The protocol version in council hellos.
-pub const COUNCIL_PROTOCOL: u32 = 1;
+/// The protocol version in council hellos: 2 since the council log (entries of format 2);
+/// a spoke speaking 1 is refused with `unsupported-version`.
+pub const COUNCIL_PROTOCOL: u32 = 2;
 /// Upstreams pulled from when the config names none.
 pub const DEFAULT_FANOUT: usize = 3;
 /// Most blogs a catalog may list.
@@ -54,14 +61,15 @@ pub const COUNCIL_TICKET_PREFIX: &str = "spokescouncil1";
 /// The initiator's first frame.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CouncilHello {
-    /// 1.
+    /// [`COUNCIL_PROTOCOL`].
     pub protocol: u32,
-    /// The council ID the initiator knows, if any.
+    /// The council ID the initiator knows, if any (or the version-1 ID of the council it is
+    /// carrying over).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub council: Option<String>,
     /// The initiator itself (its `endpoint` must be the connection's).
     pub member: MemberInfo,
-    /// Every membership entry the initiator holds.
+    /// Every entry of the council log the initiator holds.
     pub entries: Vec<SignedEntry>,
     /// A council invite token, to join.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,12 +77,72 @@ pub struct CouncilHello {
     /// With `token`: the initiator's consent ([`council::consent`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<String>,
+    /// With `token`: what the initiator's self-test found (`spoke council join` runs it), kept
+    /// by the inviting spoke for its operator. Older spokes ignore the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<ReadyReport>,
+}
+
+/// Most checks a [`ReadyReport`] keeps.
+pub const MAX_READY_CHECKS: usize = 16;
+/// Longest check name or detail a [`ReadyReport`] keeps, in bytes.
+pub const MAX_READY_TEXT: usize = 300;
+
+/// What a joining spoke's self-test found (`spoke self-test`), sent with its join so the
+/// inviting spoke can tell its operator the newcomer works before the members approve it.
+/// The newcomer's own word: it shows the newcomer was set up and reached, not that it is
+/// honest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyReport {
+    /// The newcomer's spoke version (its Cargo package version).
+    pub version: String,
+    /// Each check, in the order it ran.
+    pub checks: Vec<ReadyCheck>,
+}
+
+/// One self-test check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyCheck {
+    /// What was checked (`database`, `reader site`, …).
+    pub check: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// What it found.
+    pub detail: String,
+}
+
+impl ReadyReport {
+    /// Whether every check passed (and there was one).
+    pub fn ready(&self) -> bool {
+        !self.checks.is_empty() && self.checks.iter().all(|c| c.ok)
+    }
+
+    /// The report cut to [`MAX_READY_CHECKS`] checks and [`MAX_READY_TEXT`] bytes per text, its
+    /// control characters dropped: what a spoke keeps of a peer's report.
+    pub fn bounded(mut self) -> ReadyReport {
+        let cut = |s: &str| -> String {
+            let mut out: String = s.chars().filter(|c| !c.is_control()).collect();
+            let mut end = out.len().min(MAX_READY_TEXT);
+            while !out.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.truncate(end);
+            out
+        };
+        self.version = cut(&self.version);
+        self.checks.truncate(MAX_READY_CHECKS);
+        for c in &mut self.checks {
+            c.check = cut(&c.check);
+            c.detail = cut(&c.detail);
+        }
+        self
+    }
 }
 
 /// The responder's membership frame.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MembershipAnswer {
-    /// 1.
+    /// [`COUNCIL_PROTOCOL`].
     pub protocol: u32,
     /// Every entry the responder holds.
     pub entries: Vec<SignedEntry>,
@@ -218,6 +286,8 @@ pub trait CouncilHost: Send + Sync {
     fn catalog(&self) -> Catalog;
     /// Records a refusal for the operator.
     fn refused(&self, peer: &str, code: Code, reason: &str);
+    /// Keeps what a spoke this one proposed reported of its self-test (already bounded).
+    fn newcomer_ready(&self, _peer: &str, _report: &ReadyReport) {}
 }
 
 /// Answers one council connection. Refusals are sent to the peer and recorded.
@@ -272,15 +342,16 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
     let Some(id) = m.id().map(str::to_owned) else {
         return Err(RemoteError::new(Code::NoCouncil, "this spoke belongs to no council"));
     };
-    if hello.council.as_ref().is_some_and(|c| *c != id) {
+    let upgrades = m.founding().and_then(|(_, _, u)| u.map(str::to_owned));
+    if hello.council.as_ref().is_some_and(|c| *c != id && Some(c) != upgrades.as_ref()) {
         return Err(RemoteError::new(Code::OtherCouncil, "this spoke belongs to another council"));
     }
     if hello.entries.len() > council::MAX_ENTRIES {
         return Err(RemoteError::new(Code::Malformed, "too many membership entries"));
     }
-    // What the peer brings is taken only if the peer is a member once it is merged (its own
-    // join may be among the entries): a stranger's or a cut-off spoke's entries are not
-    // stored, and entries signed by spokes never admitted are refused one by one.
+    // What the peer brings is taken only if the peer is a member once it is merged: a
+    // stranger's, a newcomer's or a cut-off spoke's entries are not stored, and entries signed
+    // by spokes never admitted are refused one by one.
     let mut merged = m.clone();
     let (new, refused) = merged.merge(hello.entries);
     if merged.is_member(peer) {
@@ -293,7 +364,13 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
         m = merged;
     }
     if !m.is_member(peer) {
+        let waiting = |m: &Membership| {
+            m.pending_join_of(peer).map(|p| RemoteError::new(Code::NotAMember, format!("your spoke waits for the council's approval ({} more of its members must approve)", p.needed)))
+        };
         let (Some(token), Some(consent)) = (hello.token, hello.consent) else {
+            if let Some(wait) = waiting(&m) {
+                return Ok((m.entries(), Err(wait)));
+            }
             let no = RemoteError::new(Code::NotAMember, "your spoke is not a member of this council (or was cut off)");
             if m.was_cut_off(peer) {
                 return Ok((m.entries(), Err(no)));
@@ -301,14 +378,30 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
             return Err(no);
         };
         council::check_signature(peer, &council::consent_bytes(&id, &hello.member), &consent).map_err(|e| RemoteError::new(Code::BadSignature, e.to_string()))?;
-        if !host.take_invite(&token)? {
-            return Err(RemoteError::new(Code::BadInvite, "this council invite is unknown, used up or expired; ask for a new one"));
+        if m.was_cut_off(peer) {
+            return Err(RemoteError::new(Code::NotAMember, "the council cut your spoke off; it cannot join again"));
         }
-        let entry = Entry::Join { council: id, member: hello.member, by: host.key().public().to_string(), at: chrono::Utc::now().timestamp(), consent };
-        let signed = SignedEntry::sign(&entry, host.key());
-        m.add(signed.clone()).map_err(|e| RemoteError::new(Code::Internal, e.to_string()))?;
-        host.store_entries(&[signed])?;
-        tracing::info!(peer, "admitted a spoke into the council");
+        if !m.is_member(&host.key().public().to_string()) {
+            return Err(RemoteError::new(Code::NotAMember, "this spoke is no longer a member of its council and cannot propose anyone"));
+        }
+        if m.pending_join_of(peer).is_none() {
+            if !host.take_invite(&token)? {
+                return Err(RemoteError::new(Code::BadInvite, "this council invite is unknown, used up or expired; ask for a new one"));
+            }
+            let signed = m.sign(host.key(), Act::Join { member: hello.member, consent }, chrono::Utc::now().timestamp()).map_err(|e| match e {
+                CouncilError::Malformed(_) => RemoteError::new(Code::Malformed, e.to_string()),
+                _ => RemoteError::new(Code::Internal, e.to_string()),
+            })?;
+            host.store_entries(&[signed])?;
+            tracing::info!(peer, "proposed a spoke to the council");
+        }
+        // Kept only for a spoke proposed with a valid invite: one row per invite at most.
+        if let Some(report) = hello.ready {
+            host.newcomer_ready(peer, &report.bounded());
+        }
+        if let Some(wait) = waiting(&m) {
+            return Ok((m.entries(), Err(wait)));
+        }
     }
     Ok((m.entries(), Ok(host.catalog())))
 }
