@@ -199,13 +199,14 @@ pub async fn council_join(data: &Path, ticket: &council::CouncilTicket, ready: O
         consent: Some(council::consent(&key, &ticket.council, &me)),
         member: me.clone(),
         entries: m.entries(),
+        have: m.heads(),
         token: Some(ticket.token.clone()),
         ready,
     };
     let endpoint = spokes_sync::net::bind_endpoint(key.clone(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
     let r = council::exchange_entries(&endpoint, &ticket.member, &hello).await;
     endpoint.close().await;
-    let (entries, answer) = r.map_err(|e| SpokeError::Council(format!("the inviting spoke refused: {e}")))?;
+    let council::Exchanged { entries, catalog: answer, .. } = r.map_err(|e| SpokeError::Council(format!("the inviting spoke refused: {e}")))?;
     let (_, refused) = m.merge(entries);
     if let Some(e) = refused.iter().find(|e| !matches!(e, council::CouncilError::UnknownSigner(_))) {
         return Err(SpokeError::Council(format!("the inviting spoke sent a council log that does not verify: {e}")));
@@ -376,9 +377,9 @@ async fn gossip(endpoint: &iroh::Endpoint, me: &council::MemberInfo, m: &mut cou
         if enough(m) {
             return;
         }
-        let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: me.clone(), entries: m.entries(), token: None, consent: None, ready: None };
-        if let Ok((entries, _)) = council::exchange_entries(endpoint, up, &hello).await {
-            m.merge(entries);
+        let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: me.clone(), entries: m.entries(), have: m.heads(), token: None, consent: None, ready: None };
+        if let Ok(x) = council::exchange_entries(endpoint, up, &hello).await {
+            m.merge(x.entries);
         }
     }
 }
@@ -438,7 +439,7 @@ pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
         Ok(_) => Err("it accepted a blog it cannot hold".into()),
     }));
     let stranger = council::MemberInfo { endpoint: endpoint.id().to_string(), addrs: vec![], web: String::new(), name: "self-test".into() };
-    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], token: None, consent: None, ready: None };
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], have: vec![], token: None, consent: None, ready: None };
     checks.push(("council endpoint", match council::exchange(&endpoint, &me, &hello).await {
         Err(SyncError::Remote(e)) if matches!(e.code, Code::NotAMember | Code::NoCouncil) => Ok(format!("answers spokes/council/1, protocol 2 ({})", if e.code == Code::NoCouncil { "in no council yet" } else { "in a council" })),
         Err(e) => Err(e.to_string()),

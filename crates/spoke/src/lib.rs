@@ -121,6 +121,9 @@ struct Inner {
     rollbacks: Mutex<HashSet<(String, BlogId, Vec<String>)>>,
     /// The council membership and the number of stored entries it was computed from.
     council: Mutex<Option<(i64, council::Membership)>>,
+    /// Per upstream, the council log heads it answered with last: the next hello sends only
+    /// the entries after them (kept in memory; a restart sends everything once).
+    council_peer_heads: Mutex<HashMap<String, Vec<String>>>,
     /// Council offers refused for failing verification: (peer, blog) → the offered heads, not
     /// fetched again until the peer offers something else.
     refused_offers: Mutex<HashMap<(String, BlogId), Vec<String>>>,
@@ -295,6 +298,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         refused_offers: Mutex::default(),
         in_step: Mutex::default(),
         council: Mutex::default(),
+        council_peer_heads: Mutex::default(),
         #[cfg(feature = "dishonest")]
         // Answering only `spokes/drafts/1` is no tampering: the spoke is otherwise honest.
         tamper: dishonest::Tamper::from_env().filter(|t| *t != dishonest::Tamper::OldDrafts),

@@ -68,11 +68,11 @@ async fn fetch_charter(inner: &Arc<Inner>, endpoint: &Endpoint, legacy: &council
     // The founder first: it is the one that signs the charter.
     let mut order: Vec<&council::MemberInfo> = old.values().filter(|m| m.endpoint != inner.endpoint_id).collect();
     order.sort_by_key(|m| Some(m.endpoint.as_str()) != legacy.founder());
-    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: legacy.id().map(str::to_owned), member: inner.me.clone(), entries: vec![], token: None, consent: None, ready: None };
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: legacy.id().map(str::to_owned), member: inner.me.clone(), entries: vec![], have: vec![], token: None, consent: None, ready: None };
     for up in order.into_iter().take(council::DEFAULT_FANOUT) {
-        let Ok((entries, _)) = council::exchange_entries(endpoint, up, &hello).await else { continue };
+        let Ok(x) = council::exchange_entries(endpoint, up, &hello).await else { continue };
         let mut log = council::Membership::new();
-        log.merge(entries);
+        log.merge(x.entries);
         if log.id().is_none() {
             continue;
         }
@@ -93,11 +93,15 @@ async fn fetch_charter(inner: &Arc<Inner>, endpoint: &Endpoint, legacy: &council
 /// Returns how many blogs changed here.
 pub(crate) async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo) -> Result<usize, SyncError> {
     let m = inner.membership().map_err(SyncError::Refused)?;
-    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: inner.me.clone(), entries: m.entries(), token: None, consent: None, ready: None };
-    let (entries, catalog) = council::exchange_entries(endpoint, up, &hello).await?;
+    // Only what the upstream lacks as far as this spoke knows (everything the first time): the
+    // exchange grows with the log's changes, not with the log.
+    let known = inner.council_peer_heads.lock().unwrap_or_else(|p| p.into_inner()).get(&up.endpoint).cloned().unwrap_or_default();
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: inner.me.clone(), entries: m.entries_since(&known), have: m.heads(), token: None, consent: None, ready: None };
+    let x = council::exchange_entries(endpoint, up, &hello).await?;
+    inner.council_peer_heads.lock().unwrap_or_else(|p| p.into_inner()).insert(up.endpoint.clone(), x.heads);
     // Merged even with a refusal: a spoke the council cut off learns it from the votes.
-    inner.merge_entries(&up.endpoint, entries);
-    let catalog = catalog.map_err(SyncError::Remote)?;
+    inner.merge_entries(&up.endpoint, x.entries);
+    let catalog = x.catalog.map_err(SyncError::Remote)?;
     let addr = council::member_addr(up)?;
     let mut changed = 0;
     for offered in catalog.blogs {

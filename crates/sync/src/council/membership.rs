@@ -437,6 +437,22 @@ impl Membership {
         self.order().into_iter().filter_map(|h| self.entries.get(&h)).map(|(s, _)| s.clone()).collect()
     }
 
+    /// The entries a holder of `have` (heads it sent, say) lacks: every entry that is not
+    /// `have` or an earlier entry of them, in application order. Hashes this log does not hold
+    /// are ignored (so an empty or unknown `have` gives every entry).
+    pub fn entries_since(&self, have: &[String]) -> Vec<SignedEntry> {
+        let mut held: BTreeSet<&str> = BTreeSet::new();
+        let mut stack: Vec<&str> = have.iter().filter(|h| self.entries.contains_key(*h)).map(String::as_str).collect();
+        while let Some(h) = stack.pop() {
+            if held.insert(h)
+                && let Some((_, e)) = self.entries.get(h)
+            {
+                stack.extend(e.prev.iter().map(String::as_str));
+            }
+        }
+        self.order().into_iter().filter(|h| !held.contains(h.as_str())).filter_map(|h| self.entries.get(&h)).map(|(s, _)| s.clone()).collect()
+    }
+
     /// The log's heads: hashes of the entries no other entry names, sorted.
     pub fn heads(&self) -> Vec<String> {
         self.heads.iter().cloned().collect()
@@ -734,6 +750,26 @@ mod tests {
         for (i, e) in order.iter().enumerate().skip(1) {
             assert_eq!(e.verify().unwrap().prev, vec![order[i - 1].hash()]);
         }
+    }
+
+    #[test]
+    fn a_holder_is_sent_only_the_entries_it_lacks() {
+        let (s, mut m) = council(3);
+        let old_heads = m.heads();
+        let before = m.len();
+        remove(&mut m, &s[1].0, &s[2].1);
+        m.sign(&s[2].0, Act::Address { member: s[2].1.clone() }, 4).unwrap();
+        let since = m.entries_since(&old_heads);
+        assert_eq!(since.len(), 2);
+        assert_eq!(since, m.entries()[before..].to_vec());
+        // Taken by a holder of the old log, they give the same log.
+        let mut other = Membership::new();
+        other.merge(m.entries()[..before].to_vec());
+        assert_eq!(other.merge(since), (2, vec![]));
+        assert_eq!(other.heads(), m.heads());
+        // Nothing is missing for a holder of the heads; unknown heads count for nothing.
+        assert!(m.entries_since(&m.heads()).is_empty());
+        assert_eq!(m.entries_since(&["f".repeat(64)]).len(), m.len());
     }
 
     #[test]

@@ -5,12 +5,14 @@
 //!
 //! 1. The initiator sends a `Membership` frame with a [`CouncilHello`]: protocol version 2,
 //!    the council ID it knows (or the version-1 ID its council had, while it waits for the
-//!    founder's charter), its own [`MemberInfo`], every entry of the council log it holds
-//!    ([`membership`], format 2), and, to join, a council invite token with its consent
-//!    signature.
+//!    founder's charter), its own [`MemberInfo`], the entries of the council log
+//!    ([`membership`], format 2) the responder lacks as far as it knows (all of them, or those
+//!    after the heads the responder answered with last time), its own heads, and, to join, a
+//!    council invite token with its consent signature.
 //! 2. The responder merges the entries it can verify, proposes a joining spoke (a `join`
 //!    entry it signs: its approval, one of the majority the newcomer needs), and answers with
-//!    a `Membership` frame ([`MembershipAnswer`]: every entry it holds) and a `Catalog` frame
+//!    a `Membership` frame ([`MembershipAnswer`]: the entries the initiator's heads lack, and
+//!    its own heads) and a `Catalog` frame
 //!    ([`Catalog`]: each blog it holds and its heads), or with an `Error` frame
 //!    (`unsupported-version`, `malformed`, `blocked`, `no-council`, `other-council`,
 //!    `not-a-member`, `bad-invite`, `bad-signature`). A spoke proposed but not yet admitted,
@@ -69,8 +71,13 @@ pub struct CouncilHello {
     pub council: Option<String>,
     /// The initiator itself (its `endpoint` must be the connection's).
     pub member: MemberInfo,
-    /// Every entry of the council log the initiator holds.
+    /// The entries of the council log the responder lacks as far as the initiator knows: all
+    /// of them, or those after the heads the responder last answered with.
     pub entries: Vec<SignedEntry>,
+    /// The initiator's heads: the responder answers with the entries that are not among them
+    /// or before them. Empty: every entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub have: Vec<String>,
     /// A council invite token, to join.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
@@ -144,8 +151,23 @@ impl ReadyReport {
 pub struct MembershipAnswer {
     /// [`COUNCIL_PROTOCOL`].
     pub protocol: u32,
-    /// Every entry the responder holds.
+    /// The entries the responder holds that the initiator's `have` lacks.
     pub entries: Vec<SignedEntry>,
+    /// The responder's heads once it merged the initiator's entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub heads: Vec<String>,
+}
+
+/// What one exchange brought the initiator.
+#[derive(Debug)]
+pub struct Exchanged {
+    /// Council log entries the responder sent.
+    pub entries: Vec<SignedEntry>,
+    /// The responder's heads (what it holds of the log, for the next hello's `entries`).
+    pub heads: Vec<String>,
+    /// The catalog, or the responder's refusal after the entries (a spoke waiting for
+    /// approval, or cut off).
+    pub catalog: Result<Catalog, RemoteError>,
 }
 
 /// One blog in a catalog.
@@ -233,14 +255,14 @@ pub fn member_addr(m: &MemberInfo) -> Result<iroh::EndpointAddr, SyncError> {
 /// Errors: [`SyncError::Remote`] with the responder's refusal, [`SyncError::Connect`],
 /// [`SyncError::Timeout`], [`SyncError::Frame`] (malformed or oversized frames).
 pub async fn exchange(endpoint: &iroh::Endpoint, to: &MemberInfo, hello: &CouncilHello) -> Result<(Vec<SignedEntry>, Catalog), SyncError> {
-    let (entries, catalog) = exchange_entries(endpoint, to, hello).await?;
-    Ok((entries, catalog.map_err(SyncError::Remote)?))
+    let x = exchange_entries(endpoint, to, hello).await?;
+    Ok((x.entries, x.catalog.map_err(SyncError::Remote)?))
 }
 
 /// Like [`exchange`], but keeps the entries when the responder refuses after sending them:
 /// a spoke the council cut off gets the membership entries (the votes), then `not-a-member`
 /// instead of the catalog.
-pub async fn exchange_entries(endpoint: &iroh::Endpoint, to: &MemberInfo, hello: &CouncilHello) -> Result<(Vec<SignedEntry>, Result<Catalog, RemoteError>), SyncError> {
+pub async fn exchange_entries(endpoint: &iroh::Endpoint, to: &MemberInfo, hello: &CouncilHello) -> Result<Exchanged, SyncError> {
     let addr = member_addr(to)?;
     let conn = tokio::time::timeout(crate::peer::CONNECT_TIMEOUT, endpoint.connect(addr, COUNCIL_ALPN))
         .await
@@ -250,20 +272,23 @@ pub async fn exchange_entries(endpoint: &iroh::Endpoint, to: &MemberInfo, hello:
         let (mut send, mut recv) = conn.open_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
         write_frame(&mut send, &Frame::json(FrameType::Membership, hello)).await?;
         let answer = read_frame(&mut recv).await?;
-        let entries = match answer.typ {
-            FrameType::Membership => answer.parse_json::<MembershipAnswer>()?.entries,
+        let (entries, heads) = match answer.typ {
+            FrameType::Membership => {
+                let a = answer.parse_json::<MembershipAnswer>()?;
+                (a.entries, a.heads)
+            }
             FrameType::Error => return Err(SyncError::Remote(crate::session::refusal_from_peer(&answer))),
             other => return Err(crate::FrameError::Unexpected { expected: FrameType::Membership, got: other }.into()),
         };
         let cat = read_frame(&mut recv).await?;
         match cat.typ {
             FrameType::Catalog => {}
-            FrameType::Error => return Ok((entries, Err(crate::session::refusal_from_peer(&cat)))),
+            FrameType::Error => return Ok(Exchanged { entries, heads, catalog: Err(crate::session::refusal_from_peer(&cat)) }),
             other => return Err(crate::FrameError::Unexpected { expected: FrameType::Catalog, got: other }.into()),
         }
         let mut catalog: Catalog = cat.parse_json()?;
         catalog.blogs.truncate(MAX_CATALOG);
-        Ok((entries, Ok(catalog)))
+        Ok(Exchanged { entries, heads, catalog: Ok(catalog) })
     })
     .await;
     conn.close(0u32.into(), b"done");
@@ -297,8 +322,8 @@ pub async fn respond<H: CouncilHost + ?Sized>(host: &H, conn: iroh::endpoint::Co
         let (mut send, mut recv) = conn.accept_bi().await.map_err(|e| SyncError::Connect(e.to_string()))?;
         let r = respond_on(host, &peer, &mut recv).await;
         let refused = match r {
-            Ok((entries, catalog)) => {
-                write_frame(&mut send, &Frame::json(FrameType::Membership, &MembershipAnswer { protocol: COUNCIL_PROTOCOL, entries })).await?;
+            Ok((entries, heads, catalog)) => {
+                write_frame(&mut send, &Frame::json(FrameType::Membership, &MembershipAnswer { protocol: COUNCIL_PROTOCOL, entries, heads })).await?;
                 match catalog {
                     Ok(catalog) => {
                         write_frame(&mut send, &Frame::json(FrameType::Catalog, &catalog)).await?;
@@ -321,7 +346,7 @@ pub async fn respond<H: CouncilHost + ?Sized>(host: &H, conn: iroh::endpoint::Co
 
 /// The entries to answer with, then the catalog or (for a spoke the council cut off, which is
 /// thereby told by whose votes) the refusal. Errors: refusals sent instead of the entries.
-async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut iroh::endpoint::RecvStream) -> Result<(Vec<SignedEntry>, Result<Catalog, RemoteError>), RemoteError> {
+async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut iroh::endpoint::RecvStream) -> Result<(Vec<SignedEntry>, Vec<String>, Result<Catalog, RemoteError>), RemoteError> {
     let f = read_frame(recv).await.map_err(|e| RemoteError::new(Code::Malformed, e.to_string()))?;
     if f.typ != FrameType::Membership {
         return Err(RemoteError::new(Code::Malformed, "a council exchange starts with a membership frame"));
@@ -346,16 +371,20 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
     if hello.council.as_ref().is_some_and(|c| *c != id && Some(c) != upgrades.as_ref()) {
         return Err(RemoteError::new(Code::OtherCouncil, "this spoke belongs to another council"));
     }
-    if hello.entries.len() > council::MAX_ENTRIES {
+    if hello.entries.len() > council::MAX_ENTRIES || hello.have.len() > council::MAX_ENTRIES {
         return Err(RemoteError::new(Code::Malformed, "too many membership entries"));
     }
+    let have = hello.have;
+    let answer = |m: &Membership| (m.entries_since(&have), m.heads());
     // What the peer brings is taken only if the peer is a member once it is merged: a
     // stranger's, a newcomer's or a cut-off spoke's entries are not stored, and entries signed
     // by spokes never admitted are refused one by one.
     let mut merged = m.clone();
     let (new, refused) = merged.merge(hello.entries);
     if merged.is_member(peer) {
-        if let Some(e) = refused.iter().find(|e| !matches!(e, CouncilError::OtherCouncil)) {
+        // An entry whose predecessors this spoke lacks is no offence: the peer thought it held
+        // them (it answered with older heads), and learns better from this answer.
+        if let Some(e) = refused.iter().find(|e| !matches!(e, CouncilError::OtherCouncil | CouncilError::MissingPrev(_))) {
             host.refused(peer, Code::BadCouncilEntry, &e.to_string());
         }
         if new > 0 {
@@ -369,11 +398,13 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
         };
         let (Some(token), Some(consent)) = (hello.token, hello.consent) else {
             if let Some(wait) = waiting(&m) {
-                return Ok((m.entries(), Err(wait)));
+                let (entries, heads) = answer(&m);
+                return Ok((entries, heads, Err(wait)));
             }
             let no = RemoteError::new(Code::NotAMember, "your spoke is not a member of this council (or was cut off)");
             if m.was_cut_off(peer) {
-                return Ok((m.entries(), Err(no)));
+                let (entries, heads) = answer(&m);
+                return Ok((entries, heads, Err(no)));
             }
             return Err(no);
         };
@@ -400,10 +431,12 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
             host.newcomer_ready(peer, &report.bounded());
         }
         if let Some(wait) = waiting(&m) {
-            return Ok((m.entries(), Err(wait)));
+            let (entries, heads) = answer(&m);
+            return Ok((entries, heads, Err(wait)));
         }
     }
-    Ok((m.entries(), Ok(host.catalog())))
+    let (entries, heads) = answer(&m);
+    Ok((entries, heads, Ok(host.catalog())))
 }
 
 /// The upstreams to pull from: the configured ones that are members, else up to
