@@ -281,3 +281,77 @@ pub fn load(o: &Opts) -> Result<Value> {
         "goal": {"what": "1,000 concurrent readers while 50 writers sync, with no errors", "met": errors == 0 && ok > 0},
     }))
 }
+
+/// The council log (`spokes_sync::council::membership`) as councils grow, with the real
+/// signing, verification and majority rule in one process (no network): councils of 50, 100
+/// and 150 members formed by majority (the founder proposes each newcomer, members approve in
+/// turn until more than half did). For each: the entries a join costs (signed messages), the
+/// log's size, how long a newcomer takes to verify and apply the whole log, how long the
+/// members take to compute, and what an exchange sends once a member holds the log (the
+/// entries after its heads) against the whole log, and what adding one entry costs (the
+/// whole log is applied again). The log holds at most
+/// `MAX_ENTRIES` entries: the largest council it can hold is reported too.
+pub fn council_log(_o: &Opts) -> Result<Value> {
+    use spokes_sync::council::{Act, MAX_ENTRIES, MemberInfo, Membership, SignedEntry, consent};
+    let bytes = |entries: &[SignedEntry]| entries.iter().map(|e| e.entry.len() + e.signature.len()).sum::<usize>();
+    let mut sizes = Vec::new();
+    for n in [50usize, 100, 150] {
+        let keys: Vec<iroh::SecretKey> = (0..n).map(|_| iroh::SecretKey::generate()).collect();
+        let info = |i: usize| MemberInfo { endpoint: keys[i].public().to_string(), addrs: vec![format!("10.0.{}.{}:7080", i / 250, i % 250 + 1)], web: format!("https://spoke{i}.example"), name: format!("Spoke {i}") };
+        let started = Instant::now();
+        let mut m = Membership::found(&keys[0], info(0), 0);
+        let mut join_costs = Vec::new();
+        for i in 1..n {
+            let id = m.id().context("founded")?.to_owned();
+            let before = m.len();
+            let join = m.sign(&keys[0], Act::Join { consent: consent(&keys[i], &id, &info(i)), member: info(i) }, i as i64)?.hash();
+            let mut k = 1;
+            while !m.is_member(&keys[i].public().to_string()) {
+                m.sign(&keys[k], Act::Approve { join: join.clone() }, i as i64)?;
+                k += 1;
+            }
+            join_costs.push(m.len() - before);
+        }
+        let build_s = started.elapsed().as_secs_f64();
+        let entries = m.entries();
+        let started = Instant::now();
+        let mut newcomer = Membership::new();
+        let (taken, refused) = newcomer.merge(entries.clone());
+        let merge_s = started.elapsed().as_secs_f64();
+        if taken != entries.len() || !refused.is_empty() || newcomer.members().len() != n {
+            bail!("a newcomer took {taken} of {} entries ({} refused) and counts {} members", entries.len(), refused.len(), newcomer.members().len());
+        }
+        let started = Instant::now();
+        let members = m.members().len();
+        let members_ms = started.elapsed().as_secs_f64() * 1e3;
+        // One more vote, as a member that held the log before it would be sent it.
+        let heads = m.heads();
+        let started = Instant::now();
+        m.sign(&keys[1], Act::Remove { member: keys[2].public().to_string(), reason: "bench".into() }, 0)?;
+        let add_entry_ms = started.elapsed().as_secs_f64() * 1e3;
+        let delta = m.entries_since(&heads);
+        let last = join_costs.last().copied().unwrap_or(0);
+        sizes.push(json!({
+            "members": members,
+            "entries": entries.len(),
+            "log_bytes": bytes(&entries),
+            "entries_per_join_mean": join_costs.iter().sum::<usize>() as f64 / join_costs.len() as f64,
+            "entries_last_join": last,
+            "build_s": build_s,
+            "newcomer_verify_and_apply_s": merge_s,
+            "members_ms": members_ms,
+            "add_entry_ms": add_entry_ms,
+            "exchange_after_one_vote_bytes": bytes(&delta),
+            "exchange_whole_log_bytes": bytes(&m.entries()),
+        }));
+    }
+    // A council of n members formed this way holds n - 1 joins and, for the k-th newcomer,
+    // floor(k / 2) approvals: about n²/4 entries.
+    let mut largest = 1usize;
+    let mut total = 1usize;
+    while total + 1 + largest / 2 <= MAX_ENTRIES {
+        total += 1 + largest / 2;
+        largest += 1;
+    }
+    Ok(json!({ "sizes": sizes, "max_entries": MAX_ENTRIES, "largest_council_the_log_holds": largest }))
+}

@@ -173,7 +173,7 @@ enum Cmd {
     /// Runs one benchmark and prints its JSON result.
     Run {
         /// editing, docs-build, docs-open, signing, history, publish, large-blog, set-blog,
-        /// spoke-memory, nostr, reader, council-search, load, under-attack or app.
+        /// spoke-memory, nostr, reader, council-search, council-log, load, under-attack or app.
         name: String,
         /// Working folder shared by the benchmarks of one run.
         #[arg(long)]
@@ -183,7 +183,7 @@ enum Cmd {
     },
 }
 
-const ORDER: [&str; 16] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "set-blog", "drafts-sync", "spoke-memory", "nostr", "reader", "council-search", "load", "under-attack", "app"];
+const ORDER: [&str; 17] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "set-blog", "drafts-sync", "spoke-memory", "nostr", "reader", "council-search", "council-log", "load", "under-attack", "app"];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -225,6 +225,7 @@ fn run_one(name: &str, work: &Path, o: &Opts) -> Result<Value> {
         "nostr" => nostr::nostr(work, o),
         "reader" => phases::reader(o),
         "council-search" => council::council_search(o),
+        "council-log" => council::council_log(o),
         "load" => council::load(o),
         "under-attack" => attack::under_attack(work, o),
         "app" => app::app(work, o),

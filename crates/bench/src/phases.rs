@@ -946,6 +946,27 @@ pub fn report(doc: &Value) -> String {
             }
         }
     }
+    if let Some(sizes) = r["council-log"]["sizes"].as_array() {
+        s.push_str("\n## The council log as councils grow\n\nCouncils formed by majority in one process with the real log (`spokes-bench run council-log`): each newcomer proposed by the founder and approved until more than half of the members did.\n\n| members | entries | log | entries a join costs (mean, last) | a newcomer verifies and applies the log | adding one entry | an exchange after one vote / the whole log |\n|---|---|---|---|---|---|---|\n");
+        for z in sizes {
+            s.push_str(&format!(
+                "| {} | {} | {} KiB | {}, {} | {} s | {} ms | {} B / {} KiB |\n",
+                z["members"],
+                z["entries"],
+                z["log_bytes"].as_u64().unwrap_or(0) >> 10,
+                f(&z["entries_per_join_mean"], 1),
+                z["entries_last_join"],
+                f(&z["newcomer_verify_and_apply_s"], 2),
+                f(&z["add_entry_ms"], 1),
+                z["exchange_after_one_vote_bytes"],
+                z["exchange_whole_log_bytes"].as_u64().unwrap_or(0) >> 10
+            ));
+        }
+        s.push_str(&format!(
+            "\nThe log holds at most {} entries: a council formed this way fits {} members (a join costs about half the members in approvals). A council of thousands needs checkpoints (a majority-signed summary that lets older entries go), not yet built.\n",
+            r["council-log"]["max_entries"], r["council-log"]["largest_council_the_log_holds"]
+        ));
+    }
     s.push_str(&format!(
         "\nSigning: the writer's key signs {} and verifies {} distinct statements per second; raw Ed25519 (ed25519-dalek) verifies {} per second, so OpenPGP packet handling costs {}× the primitive.\n",
         f(&r["signing"]["sign_per_s"], 0),
