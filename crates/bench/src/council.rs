@@ -286,7 +286,8 @@ pub fn load(o: &Opts) -> Result<Value> {
 /// signing, verification and majority rule in one process (no network): councils of 50, 100
 /// and 150 members formed by majority (the founder proposes each newcomer, members approve in
 /// turn until more than half did). For each: the entries a join costs (signed messages), the
-/// log's size, how long a newcomer takes to verify and apply the whole log, how long the
+/// log's size, how long a newcomer (or a spoke starting) takes to verify and apply the whole
+/// log given in hash order, how long the
 /// members take to compute, and what an exchange sends once a member holds the log (the
 /// entries after its heads) against the whole log, and what adding one entry costs (the
 /// whole log is applied again). The log holds at most
@@ -314,9 +315,12 @@ pub fn council_log(_o: &Opts) -> Result<Value> {
         }
         let build_s = started.elapsed().as_secs_f64();
         let entries = m.entries();
+        // In hash order, as a spoke's database hands them over at a start.
+        let mut by_hash = entries.clone();
+        by_hash.sort_by_key(SignedEntry::hash);
         let started = Instant::now();
         let mut newcomer = Membership::new();
-        let (taken, refused) = newcomer.merge(entries.clone());
+        let (taken, refused) = newcomer.merge(by_hash);
         let merge_s = started.elapsed().as_secs_f64();
         if taken != entries.len() || !refused.is_empty() || newcomer.members().len() != n {
             bail!("a newcomer took {taken} of {} entries ({} refused) and counts {} members", entries.len(), refused.len(), newcomer.members().len());

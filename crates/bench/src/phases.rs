@@ -947,7 +947,7 @@ pub fn report(doc: &Value) -> String {
         }
     }
     if let Some(sizes) = r["council-log"]["sizes"].as_array() {
-        s.push_str("\n## The council log as councils grow\n\nCouncils formed by majority in one process with the real log (`spokes-bench run council-log`): each newcomer proposed by the founder and approved until more than half of the members did.\n\n| members | entries | log | entries a join costs (mean, last) | a newcomer verifies and applies the log | adding one entry | an exchange after one vote / the whole log |\n|---|---|---|---|---|---|---|\n");
+        s.push_str("\n## The council log as councils grow\n\nCouncils formed by majority in one process with the real log (`spokes-bench run council-log`): each newcomer proposed by the founder and approved until more than half of the members did.\n\n| members | entries | log | entries a join costs (mean, last) | a newcomer verifies and applies the log (in hash order) | adding one entry | an exchange after one vote / the whole log |\n|---|---|---|---|---|---|---|\n");
         for z in sizes {
             s.push_str(&format!(
                 "| {} | {} | {} KiB | {}, {} | {} s | {} ms | {} B / {} KiB |\n",

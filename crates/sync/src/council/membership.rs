@@ -295,6 +295,37 @@ pub fn check_signature(signer: &str, message: &[u8], signature_hex: &str) -> Res
     key.verify(message, &Signature::from_bytes(&bytes)).map_err(|_| CouncilError::BadSignature(format!("does not verify for {signer}")))
 }
 
+/// `entries` ordered so that each comes after those of them its `prev` names (depth first,
+/// iteratively), so that a log arriving in any order (the store's is by hash) is taken in one
+/// pass rather than one pass per link.
+fn predecessors_first(entries: Vec<(SignedEntry, Entry)>) -> Vec<(SignedEntry, Entry)> {
+    let mut by_hash: BTreeMap<String, (SignedEntry, Entry)> = entries.into_iter().map(|(s, e)| (s.hash(), (s, e))).collect();
+    let hashes: Vec<String> = by_hash.keys().cloned().collect();
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut out = Vec::with_capacity(hashes.len());
+    for root in hashes {
+        // (hash, whether its predecessors were pushed already)
+        let mut stack = vec![(root, false)];
+        while let Some((h, expanded)) = stack.pop() {
+            if done.contains(&h) {
+                continue;
+            }
+            if expanded {
+                done.insert(h.clone());
+                if let Some(x) = by_hash.remove(&h) {
+                    out.push(x);
+                }
+                continue;
+            }
+            let Some((_, e)) = by_hash.get(&h) else { continue };
+            let prevs: Vec<String> = e.prev.iter().filter(|p| by_hash.contains_key(*p) && !done.contains(*p)).cloned().collect();
+            stack.push((h, true));
+            stack.extend(prevs.into_iter().map(|p| (p, false)));
+        }
+    }
+    out
+}
+
 /// A proposal waiting for approvals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PendingJoin {
@@ -570,7 +601,7 @@ impl Membership {
     pub fn merge(&mut self, incoming: Vec<SignedEntry>) -> (usize, Vec<CouncilError>) {
         let mut new = 0;
         let mut refused = Vec::new();
-        let mut pending: Vec<(SignedEntry, Entry)> = Vec::new();
+        let mut incoming_entries: Vec<(SignedEntry, Entry)> = Vec::new();
         let mut seen = BTreeSet::new();
         for s in incoming {
             let h = s.hash();
@@ -578,11 +609,11 @@ impl Membership {
                 continue;
             }
             match s.verify() {
-                Ok(e) => pending.push((s, e)),
+                Ok(e) => incoming_entries.push((s, e)),
                 Err(e) => refused.push(e),
             }
         }
-        pending.sort_by_key(|(_, e)| (e.prev.len(), e.at));
+        let mut pending = predecessors_first(incoming_entries);
         loop {
             let before = pending.len();
             // Take everything whose predecessors and signer are known, then let the state
@@ -743,7 +774,12 @@ mod tests {
         assert_eq!((b.id(), b.heads()), (a.id(), a.heads()));
         assert_eq!(b.entries(), a.entries());
         // Replaying changes nothing.
-        assert_eq!(b.merge(entries).0, 0);
+        assert_eq!(b.merge(entries.clone()).0, 0);
+        // In hash order (as the store reads them), too.
+        entries.sort_by_key(SignedEntry::hash);
+        let mut c = Membership::new();
+        assert_eq!(c.merge(entries), (4, vec![]));
+        assert_eq!(c.heads(), a.heads());
         // The log is a chain: every entry but the root names what came before it.
         let order = a.entries();
         assert_eq!(order[0].hash(), a.id().unwrap());
