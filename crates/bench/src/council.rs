@@ -289,8 +289,8 @@ pub fn load(o: &Opts) -> Result<Value> {
 /// log's size, how long a newcomer (or a spoke starting) takes to verify and apply the whole
 /// log given in hash order, how long the
 /// members take to compute, and what an exchange sends once a member holds the log (the
-/// entries after its heads) against the whole log, and what adding one entry costs (the
-/// whole log is applied again). The log holds at most
+/// entries after its heads) against the whole log, and what adding one entry costs. The log
+/// holds at most
 /// `MAX_ENTRIES` entries: the largest council it can hold is reported too.
 pub fn council_log(_o: &Opts) -> Result<Value> {
     use spokes_sync::council::{Act, MAX_ENTRIES, MemberInfo, Membership, SignedEntry, consent};

@@ -419,6 +419,9 @@ pub struct Membership {
     heads: BTreeSet<String>,
     per_signer: BTreeMap<String, usize>,
     state: State,
+    /// Whether `state` lags behind `entries` (an entry was taken somewhere other than at the
+    /// end of the order) and must be computed again.
+    stale: bool,
 }
 
 impl Membership {
@@ -536,6 +539,7 @@ impl Membership {
         // reorders: the bound on what is stored only ever loosens by majority decisions.
         state.ever.extend(self.state.ever.iter().cloned());
         self.state = state;
+        self.stale = false;
     }
 
     /// Adds one entry after verifying it. Returns whether it was new.
@@ -550,7 +554,9 @@ impl Membership {
         }
         let entry = signed.verify()?;
         let new = self.insert(signed, entry)?;
-        self.recompute();
+        if self.stale {
+            self.recompute();
+        }
         Ok(new)
     }
 
@@ -587,10 +593,18 @@ impl Membership {
             }
         }
         *self.per_signer.entry(entry.by.clone()).or_default() += 1;
+        // An entry that follows every head follows every entry: it comes last in the order, so
+        // applying it to the state is what computing the whole log again would do.
+        let last = entry.prev.len() == self.heads.len() && entry.prev.iter().all(|p| self.heads.contains(p));
         for p in &entry.prev {
             self.heads.remove(p);
         }
         self.heads.insert(hash.clone());
+        if last && !self.stale {
+            self.state.apply(&hash, &entry);
+        } else {
+            self.stale = true;
+        }
         self.entries.insert(hash, (signed, entry));
         Ok(true)
     }
@@ -634,7 +648,9 @@ impl Membership {
                     break;
                 }
             }
-            self.recompute();
+            if self.stale {
+                self.recompute();
+            }
             if pending.is_empty() || pending.len() == before {
                 break;
             }
@@ -786,6 +802,46 @@ mod tests {
         for (i, e) in order.iter().enumerate().skip(1) {
             assert_eq!(e.verify().unwrap().prev, vec![order[i - 1].hash()]);
         }
+    }
+
+    /// The state kept entry by entry is the state computed from the whole log, however the
+    /// entries arrived (appended, concurrent branches, in hash order).
+    #[test]
+    fn the_state_kept_as_entries_arrive_is_the_whole_logs() {
+        let same = |m: &Membership| {
+            let mut again = m.clone();
+            again.recompute();
+            assert_eq!(m.members(), again.members());
+            assert_eq!(m.pending_joins(), again.pending_joins());
+            assert_eq!(m.removed(), again.removed());
+            assert_eq!(m.pending_removals(), again.pending_removals());
+        };
+        let (s, mut a) = council(5);
+        same(&a);
+        // Two members sign concurrently from the same heads; each learns the other's.
+        let mut b = a.clone();
+        let x = spoke(9);
+        let j = propose(&mut a, &s[1].0, &x);
+        remove(&mut b, &s[2].0, &s[4].1);
+        remove(&mut b, &s[3].0, &s[4].1);
+        same(&a);
+        same(&b);
+        a.merge(b.entries());
+        b.merge(a.entries());
+        same(&a);
+        same(&b);
+        assert_eq!(a.members(), b.members());
+        approve(&mut a, &s[0].0, &j);
+        approve(&mut a, &s[2].0, &j);
+        remove(&mut a, &s[0].0, &s[4].1);
+        same(&a);
+        assert!(a.is_member(&x.1.endpoint) && !a.is_member(&s[4].1.endpoint));
+        let mut c = Membership::new();
+        let mut entries = a.entries();
+        entries.sort_by_key(SignedEntry::hash);
+        c.merge(entries);
+        same(&c);
+        assert_eq!((c.members(), c.removed()), (a.members(), a.removed()));
     }
 
     #[test]
