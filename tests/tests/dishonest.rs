@@ -66,14 +66,20 @@ fn publish_edit(w: &Path, id: &str, body: &str) {
 /// Three council members, "Honest 0", "Dishonest" and "Honest 2": both honest spokes pull from
 /// the dishonest one, which pulls from honest 0. A writer's blog lives on honest 0 and on the
 /// (for now honest) dishonest spoke, with one published post, "Genuine". Returns the spokes,
-/// the dishonest one's endpoint ID, the writer's profile folder and the blog ID.
-fn council_and_writer(tmp: &Path) -> (Vec<SpokeProc>, String, std::path::PathBuf, String) {
+/// the dishonest one's endpoint ID, the writer's profile folder and the blog ID. The spokes
+/// act on evidence (accuse and vote on their own) only with `act_on_evidence`: the tests of
+/// each kind of tampering turn it off, so the dishonest member stays to try the next kind.
+fn council_and_writer_acting(tmp: &Path, act_on_evidence: bool) -> (Vec<SpokeProc>, String, std::path::PathBuf, String) {
     let names = ["Honest 0", "Dishonest", "Honest 2"];
     let mut s: Vec<SpokeProc> = names.iter().enumerate().map(|(i, n)| SpokeProc::init(&tmp.join(format!("spoke{i}")), n)).collect();
     let ids: Vec<String> = s.iter().map(SpokeProc::endpoint_id).collect();
-    s[0].configure(|c| c.council.upstreams = vec![ids[1].clone()]);
-    s[1].configure(|c| c.council.upstreams = vec![ids[0].clone()]);
-    s[2].configure(|c| c.council.upstreams = vec![ids[1].clone()]);
+    let up = [1, 0, 1];
+    for (i, x) in s.iter().enumerate() {
+        x.configure(|c| {
+            c.council.upstreams = vec![ids[up[i]].clone()];
+            c.council.act_on_evidence = act_on_evidence;
+        });
+    }
     let tickets: Vec<String> = s[..2].iter().map(SpokeProc::invite).collect();
     for x in &mut s {
         x.start();
@@ -88,6 +94,108 @@ fn council_and_writer(tmp: &Path) -> (Vec<SpokeProc>, String, std::path::PathBuf
     spokes_ok(&w, PASS, &["new", "--title", "Genuine", "--body", "First words."]);
     spokes_ok(&w, PASS, &["publish"]);
     (s, ids[1].clone(), w, blog)
+}
+
+fn council_and_writer(tmp: &Path) -> (Vec<SpokeProc>, String, std::path::PathBuf, String) {
+    council_and_writer_acting(tmp, false)
+}
+
+fn is_member(on: &SpokeProc, who: &str) -> bool {
+    on.json("/api/v1/council")["members"].as_array().unwrap().iter().any(|m| m["endpoint"] == who)
+}
+
+/// The acts of `on`'s public council log (`/council`), parsed: (by, act).
+fn log_acts(on: &SpokeProc) -> Vec<(String, serde_json::Value)> {
+    let log = on.json("/council");
+    log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let entry: serde_json::Value = serde_json::from_str(e["entry"].as_str().unwrap()).unwrap();
+            (entry["by"].as_str().unwrap().to_owned(), entry["act"].clone())
+        })
+        .collect()
+}
+
+/// Waits until both honest members cut `d_id` off on their own: one accused it with the
+/// evidence `kind`, the other checked that evidence and voted. Returns the accusation's reason.
+fn cut_off_on_evidence(s: &[SpokeProc], d_id: &str, kind: &str) -> String {
+    assert!(
+        wait_until(WAIT * 2, || [0, 2].iter().all(|&h| !is_member(&s[h], d_id))),
+        "the dishonest member was not cut off: honest 0's log {:?}; refusals {:?}",
+        log_acts(&s[0]).iter().map(|(_, a)| a["kind"].clone()).collect::<Vec<_>>(),
+        s[0].refusals()
+    );
+    let acts = log_acts(&s[2]);
+    let accusations: Vec<&(String, serde_json::Value)> = acts.iter().filter(|(_, a)| a["kind"] == "accuse").collect();
+    assert!(!accusations.is_empty(), "no accusation in the log: {acts:?}");
+    let (accuser, act) = accusations[0];
+    assert_eq!(act["member"], d_id);
+    assert_eq!(act["evidence"]["misdeed"]["kind"], kind, "{act}");
+    let honest: Vec<String> = [0, 2].iter().map(|&h| s[h].endpoint_id()).collect();
+    assert!(honest.contains(accuser), "accused by {accuser}");
+    // Each honest member voted against it: one by the accusation, the other by a plain vote
+    // (or an accusation of its own) naming what it checked.
+    for h in &honest {
+        assert!(acts.iter().any(|(by, a)| by == h && a["member"] == d_id && (a["kind"] == "accuse" || (a["kind"] == "remove" && a["reason"].as_str().unwrap().starts_with("checked the evidence")))), "{h} did not vote: {acts:?}");
+    }
+    assert!(s[2].json("/council")["removed"].as_array().unwrap().iter().any(|r| r == d_id));
+    // An operator reads it in the CLI too.
+    let members = s[0].admin(&["council", "members"]);
+    assert!(members.contains(&format!("Cut off: {d_id}")), "{members}");
+    act["reason"].as_str().unwrap().to_owned()
+}
+
+/// A member that serves a manifest the writer did not sign is accused by the honest member
+/// that pulled it, with the evidence (its sealed catalog naming the manifest, and the
+/// manifest's header) in the public council log; the other honest member checks the evidence
+/// itself and votes; the member is cut off without any operator typing a vote, and the honest
+/// spokes keep showing the true blog.
+#[test]
+fn a_member_serving_a_forged_manifest_is_accused_with_evidence_and_cut_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut s, d_id, w, blog) = council_and_writer_acting(tmp.path(), true);
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("Published to 2 of 2 spokes"));
+    let is_set = |x: &SpokeProc| x.json(&format!("/b/{blog}/bundle.json"))["version"].as_u64() == Some(2);
+    assert!(wait_until(WAIT, || is_set(&s[2])), "honest 2 never got the set blog");
+    restart(&mut s[1], Some("forge-post"));
+    let reason = cut_off_on_evidence(&s, &d_id, "forged-manifest");
+    assert!(reason.contains("which is not the writer's"), "{reason}");
+    for h in [0, 2] {
+        assert_eq!(titles_on(&s[h], &blog), vec!["Genuine"], "honest {h}");
+    }
+}
+
+/// A member that offers a blog older than it offered before (here it replays the oldest
+/// manifest it keeps, after serving the newest honestly) is accused with the two catalog
+/// offers it sealed, and cut off by the honest members on their own.
+#[test]
+fn a_member_rolling_a_blog_back_is_accused_with_its_own_sealed_offers_and_cut_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut s, d_id, w, blog) = council_and_writer_acting(tmp.path(), true);
+    assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("Published to 2 of 2 spokes"));
+    let id = spokes_writer::Profile::open(&w).unwrap().posts().unwrap()[0].post.id.clone();
+    publish_edit(&w, &id, "Second words.");
+    publish_edit(&w, &id, "Third words, the true ones.");
+    // Both honest members hold the member's sealed offer of the newest manifest.
+    let newest = |x: &SpokeProc| -> i64 {
+        let db = rusqlite::Connection::open(x.data.join("spoke.db")).unwrap();
+        db.query_row("SELECT coalesce(max(rev), 0) FROM set_manifests WHERE blog_id = ?1", [&blog], |r| r.get(0)).unwrap()
+    };
+    let offered = |x: &SpokeProc| -> i64 {
+        let db = rusqlite::Connection::open(x.data.join("spoke.db")).unwrap();
+        db.query_row("SELECT coalesce(max(rev), 0) FROM peer_offers WHERE peer = ?1 AND blog_id = ?2", [&d_id, &blog], |r| r.get(0)).unwrap()
+    };
+    let top = newest(&s[0]);
+    assert!(top >= 3, "three revisions published: {top}");
+    assert!(wait_until(WAIT, || [0, 2].iter().all(|&h| offered(&s[h]) == top)), "the honest members did not keep the member's newest offer: {} {}", offered(&s[0]), offered(&s[2]));
+    restart(&mut s[1], Some("replay-old"));
+    let reason = cut_off_on_evidence(&s, &d_id, "rolled-back");
+    assert!(reason.contains(&format!("after offering it at rev {top}")), "{reason}");
+    for h in [0, 2] {
+        assert!(body_on(&s[h], &blog).contains("Third words, the true ones."), "honest {h}");
+    }
 }
 
 #[test]

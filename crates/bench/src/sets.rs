@@ -155,7 +155,7 @@ pub fn set_blog(work: &std::path::Path, o: &Opts) -> Result<Value> {
         None => None,
     };
     let frontier = file["frontier"].as_array().context("frontier")?.iter().map(|m| Ok(serde_json::from_value::<spokes_sync::set::StoredManifest>(m.clone())?.open_on(&cert, &blog_id, anchor.as_ref())?)).collect::<Result<Vec<_>>>()?;
-    let mut replica = spokes_sync::set::SetReplica { blog_id: blog_id.clone(), certificate: Some(cert), frontier, recent: vec![], posts: Default::default() };
+    let mut replica = spokes_sync::set::SetReplica { blog_id: blog_id.clone(), certificate: Some(cert), frontier, recent: vec![], posts: Default::default(), rejected: None };
     let mut files = Vec::new();
     for f in std::fs::read_dir(w.join("set/posts"))? {
         let path = f?.path();

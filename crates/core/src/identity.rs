@@ -186,6 +186,13 @@ impl Certificate {
             _ => false,
         }
     }
+    /// Whether `fingerprint` (hex, any case) names the primary key or a subkey of this
+    /// certificate, revoked or not: whether a signature by it was made by one of the
+    /// certificate holder's keys at all.
+    pub fn has_key(&self, fingerprint: &str) -> bool {
+        let wanted = fingerprint.to_uppercase();
+        self.cert.keys().any(|k| k.key().fingerprint().to_hex() == wanted)
+    }
     /// The underlying sequoia certificate.
     pub fn cert(&self) -> &Cert {
         &self.cert

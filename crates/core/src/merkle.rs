@@ -75,6 +75,37 @@ pub fn inclusion_proof(leaves: &[Hash], index: usize) -> Vec<Hash> {
     }
 }
 
+/// The root over `leaves` and the inclusion proofs of several leaves at once: for each of
+/// `indices` (in the order given), its audit path as [`inclusion_proof`] gives it (empty when
+/// out of range). One pass over the tree, O(n + k·log2 n) hashes for k indices, where asking
+/// [`inclusion_proof`] k times costs O(k·n).
+pub fn inclusion_proofs(leaves: &[Hash], indices: &[usize]) -> (Hash, Vec<Vec<Hash>>) {
+    let mut proofs = vec![Vec::new(); indices.len()];
+    let mut wanted: Vec<(usize, usize)> = indices.iter().enumerate().filter(|(_, i)| **i < leaves.len()).map(|(slot, i)| (*i, slot)).collect();
+    wanted.sort_unstable();
+    let root = proofs_walk(leaves, 0, &wanted, &mut proofs);
+    (root, proofs)
+}
+
+/// The hash of the subtree `leaves` (starting at leaf `offset`), pushing onto each wanted
+/// leaf's proof the siblings met on the way up. `wanted` is sorted by index.
+fn proofs_walk(leaves: &[Hash], offset: usize, wanted: &[(usize, usize)], proofs: &mut [Vec<Hash>]) -> Hash {
+    if leaves.len() < 2 || wanted.is_empty() {
+        return root(leaves);
+    }
+    let k = split(leaves.len());
+    let cut = wanted.partition_point(|(i, _)| *i < offset + k);
+    let left = proofs_walk(&leaves[..k], offset, &wanted[..cut], proofs);
+    let right = proofs_walk(&leaves[k..], offset + k, &wanted[cut..], proofs);
+    for (_, slot) in &wanted[..cut] {
+        proofs[*slot].push(right);
+    }
+    for (_, slot) in &wanted[cut..] {
+        proofs[*slot].push(left);
+    }
+    node_hash(&left, &right)
+}
+
 /// Whether `proof` shows that the leaf with hash `leaf` sits at `index` in a tree of `size`
 /// leaves whose hash is `root` (the verification algorithm of RFC 9162 §2.1.3.2).
 pub fn verify_inclusion(leaf: &Hash, index: usize, size: usize, proof: &[Hash], root: &Hash) -> bool {
@@ -107,6 +138,22 @@ pub fn verify_inclusion(leaf: &Hash, index: usize, size: usize, proof: &[Hash], 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proofs_at_once_are_the_proofs_one_by_one() {
+        for n in 0..40usize {
+            let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(&[i as u8])).collect();
+            let indices: Vec<usize> = (0..n + 2).rev().collect();
+            let (r, proofs) = inclusion_proofs(&leaves, &indices);
+            assert_eq!(r, root(&leaves), "{n} leaves");
+            for (slot, i) in indices.iter().enumerate() {
+                assert_eq!(proofs[slot], inclusion_proof(&leaves, *i), "leaf {i} of {n}");
+                if *i < n {
+                    assert!(verify_inclusion(&leaves[*i], *i, n, &proofs[slot], &r));
+                }
+            }
+        }
+    }
 
     fn leaves(n: usize) -> Vec<Hash> {
         (0..n).map(|i| leaf_hash(format!("leaf {i}").as_bytes())).collect()

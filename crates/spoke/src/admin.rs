@@ -243,6 +243,8 @@ pub struct CouncilStatus {
     pub pending_removals: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
     /// Spokes the council cut off.
     pub removed: std::collections::BTreeSet<String>,
+    /// Accusations with evidence against current members.
+    pub accusations: Vec<council::Accusation>,
     /// The log's heads and entry count.
     pub heads: Vec<String>,
     /// Entries in the log.
@@ -274,6 +276,7 @@ pub fn council_status(data: &Path) -> Result<CouncilStatus, SpokeError> {
         pending_joins: m.pending_joins(),
         pending_removals: m.pending_removals(),
         removed: m.removed(),
+        accusations: m.accusations(),
         heads: m.heads(),
         entries: m.len(),
         waiting_for_charter: legacy.and_then(|l| l.id().map(str::to_owned)),

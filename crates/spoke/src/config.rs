@@ -13,6 +13,7 @@
 //! upstreams = []        # endpoint IDs of members to pull from; empty (or none of them still a member): 3 members chosen for you
 //! interval_secs = 30    # how often to pull from the upstreams
 //! max_mirrored_blogs = 10000   # most council members' blogs copied here (0: no limit)
+//! act_on_evidence = true      # accuse a member that serves tampered blogs, and vote on others' evidence
 //!
 //! [admission]
 //! mode = "invite"       # "invite": writers need an invite ticket; "open": anyone may publish here
@@ -102,6 +103,17 @@ pub struct CouncilConfig {
     /// copy also keeps to `[admission]`'s per-blog quota and the low-disk refusal.
     #[serde(default = "default_max_mirrored")]
     pub max_mirrored_blogs: u64,
+    /// Whether this spoke acts on evidence: it accuses a member that offered it a blog older
+    /// than one it offered before, or a manifest the writer did not sign (an `accuse` entry
+    /// carrying what the member signed), and votes to cut off a member another accused once it
+    /// checked the evidence itself. `false` leaves removals to the operator
+    /// (`spoke council remove`). Default `true`.
+    #[serde(default = "yes")]
+    pub act_on_evidence: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_max_mirrored() -> u64 {
@@ -110,7 +122,7 @@ fn default_max_mirrored() -> u64 {
 
 impl Default for CouncilConfig {
     fn default() -> Self {
-        CouncilConfig { upstreams: vec![], interval_secs: default_interval(), max_mirrored_blogs: default_max_mirrored() }
+        CouncilConfig { upstreams: vec![], interval_secs: default_interval(), max_mirrored_blogs: default_max_mirrored(), act_on_evidence: true }
     }
 }
 

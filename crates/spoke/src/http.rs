@@ -564,6 +564,7 @@ async fn council_log(State(s): State<AppState>) -> Response {
         "members": m.members().into_values().collect::<Vec<_>>(),
         "pending_joins": m.pending_joins(),
         "removed": m.removed(),
+        "accusations": m.accusations().into_iter().map(|a| serde_json::json!({"entry": a.entry, "by": a.by, "member": a.member, "reason": a.reason})).collect::<Vec<_>>(),
         "entries": entries,
     });
     ([(header::CACHE_CONTROL, "no-cache")], Json(body)).into_response()

@@ -3,6 +3,7 @@
 
 use super::*;
 use http::SpokeView as _;
+use spokes_core::SignedStatement;
 
 /// Pulls from the council upstreams every `every`. Each upstream is pulled by a task of its
 /// own, started again once the previous pull from it ended, so an upstream that vanished in
@@ -17,6 +18,10 @@ pub(crate) async fn council_loop(inner: Arc<Inner>, endpoint: Endpoint, every: D
         let Ok(m) = inner.membership() else { continue };
         let members = m.members();
         inner.metrics.council_members.set(members.len() as i64);
+        // Accusations others made, with evidence this spoke checks itself.
+        if !m.accusations().is_empty() {
+            vote_on_evidence(&inner);
+        }
         if m.id().is_none() {
             // A council formed before the log: its founder's charter is fetched from the old
             // members (nothing else is taken from them).
@@ -102,10 +107,25 @@ pub(crate) async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &coun
     // Merged even with a refusal: a spoke the council cut off learns it from the votes.
     inner.merge_entries(&up.endpoint, x.entries);
     let catalog = x.catalog.map_err(SyncError::Remote)?;
+    let council_id = m.id().unwrap_or_default().to_owned();
+    // A catalog is taken only as its seal says (or unsealed, from a spoke built before seals).
+    let sealed = match catalog.check_seal(&up.endpoint, &council_id) {
+        Ok(s) => s,
+        Err(e) => {
+            let refusal = RemoteError::new(Code::BadSignature, format!("its catalog: {e}"));
+            council::CouncilHost::refused(inner.as_ref(), &up.endpoint, refusal.code, &refusal.message);
+            return Err(SyncError::Refused(refusal));
+        }
+    };
+    let rolled = match &sealed {
+        Some(s) => inner.keep_offers(&up.endpoint, &catalog, s),
+        None => Vec::new(),
+    };
     let addr = council::member_addr(up)?;
     let mut changed = 0;
-    for offered in catalog.blogs {
-        match pull_blog(inner, endpoint, up, addr.clone(), &offered).await {
+    for (index, offered) in catalog.blogs.iter().enumerate() {
+        let offering = sealed.as_ref().map(|sealed| Offering { sealed, catalog: &catalog, index });
+        match pull_blog(inner, endpoint, up, addr.clone(), offered, offering).await {
             Ok(true) => changed += 1,
             Ok(false) => {}
             // The upstream is gone: the rest waits for the next pull.
@@ -113,16 +133,124 @@ pub(crate) async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &coun
             Err(e) => tracing::debug!(upstream = up.name, blog = %offered.blog_id, "council pull of a blog failed: {e}"),
         }
     }
+    for (earlier, later) in rolled {
+        accuse(inner, endpoint, up, addr.clone(), council::Misdeed::RolledBack { earlier, later }).await;
+    }
     Ok(changed)
+}
+
+/// One entry of a sealed catalog, from which its signed offer is cut when it is needed as
+/// evidence.
+#[derive(Clone, Copy)]
+pub(crate) struct Offering<'a> {
+    sealed: &'a council::SealedCatalog,
+    catalog: &'a council::Catalog,
+    index: usize,
+}
+
+impl Offering<'_> {
+    fn offer(&self) -> Option<council::SignedOffer> {
+        self.sealed.offers(self.catalog, &[self.index]).pop()
+    }
+}
+
+/// Accuses `up` of `misdeed` (unless this spoke's operator turned that off, this spoke or
+/// `up` is no member, or this spoke voted against `up` already): builds the evidence with the
+/// blog's certificate and salt as this spoke holds them, checks it as every member will, and
+/// signs an `accuse` entry, which spreads with the next exchanges. For a rollback, one more
+/// session with `up` first brings its copy of the certificate: a writer who declared a
+/// computer lost makes honest spokes fall back to older manifests, and the evidence then
+/// proves nothing.
+async fn accuse(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, misdeed: council::Misdeed) {
+    if !inner.config.council.act_on_evidence {
+        return;
+    }
+    let Ok(m) = inner.membership() else { return };
+    if !m.is_member(&inner.endpoint_id) || !m.is_member(&up.endpoint) || m.voted_against(&inner.endpoint_id, &up.endpoint) {
+        return;
+    }
+    let blog = match &misdeed {
+        council::Misdeed::RolledBack { later, .. } => later.entry.blog_id.clone(),
+        council::Misdeed::ForgedManifest { offer, .. } => offer.entry.blog_id.clone(),
+    };
+    if matches!(misdeed, council::Misdeed::RolledBack { .. }) {
+        let _ = sync_set_with(inner, endpoint, &blog, &up.endpoint, addr, Admission::Mirror).await;
+    }
+    let Ok(Some(replica)) = inner.load_set(&blog) else { return };
+    let (Some(cert), Some(settings)) = (replica.certificate.clone(), replica.merged().and_then(|m| m.site_settings().ok())) else { return };
+    let evidence = council::Evidence::new(&cert, &settings.blog_id_salt, misdeed);
+    let Ok(mut m) = inner.membership() else { return };
+    let Some(id) = m.id().map(str::to_owned) else { return };
+    let reason = match evidence.check(&up.endpoint, &id, Some(&cert)) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::info!(peer = up.endpoint, %blog, "no accusation: {e}");
+            return;
+        }
+    };
+    match m.sign(&inner.key, council::Act::Accuse { member: up.endpoint.clone(), reason: reason.clone(), evidence: Box::new(evidence) }, chrono::Utc::now().timestamp()) {
+        Ok(signed) => match inner.store.put_council_entries(&[signed]) {
+            Ok(()) => {
+                inner.count_council_entries();
+                tracing::warn!(peer = up.endpoint, name = up.name, "accused a council member, with the evidence: it {reason}");
+            }
+            Err(e) => tracing::error!("cannot store an accusation: {e}"),
+        },
+        Err(e) => tracing::error!("cannot sign an accusation: {e}"),
+    }
+}
+
+/// Votes to cut off each member another member accused with evidence this spoke checked
+/// itself (with its own copy of the blog's certificate, when it holds the blog), unless its
+/// operator turned that off or it voted already. Returns how many votes it signed.
+pub(crate) fn vote_on_evidence(inner: &Inner) -> usize {
+    if !inner.config.council.act_on_evidence {
+        return 0;
+    }
+    let Ok(mut m) = inner.membership() else { return 0 };
+    let Some(id) = m.id().map(str::to_owned) else { return 0 };
+    if !m.is_member(&inner.endpoint_id) {
+        return 0;
+    }
+    let mut voted = 0;
+    for council::Accusation { entry, by, member: accused, evidence, .. } in m.accusations() {
+        if accused == inner.endpoint_id || m.voted_against(&inner.endpoint_id, &accused) || !m.is_member(&accused) {
+            continue;
+        }
+        let own = inner.load_set(evidence.blog()).ok().flatten().and_then(|r| r.certificate);
+        let reason = match evidence.check(&accused, &id, own.as_ref()) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::info!(accused, accuser = by, "no vote on an accusation: {e}");
+                continue;
+            }
+        };
+        let reason = format!("checked the evidence of entry {}: it {reason}", &entry[..16.min(entry.len())]);
+        match m.sign(&inner.key, council::Act::Remove { member: accused.clone(), reason }, chrono::Utc::now().timestamp()) {
+            Ok(signed) => {
+                if let Err(e) = inner.store.put_council_entries(&[signed]) {
+                    tracing::error!("cannot store a vote: {e}");
+                    return voted;
+                }
+                voted += 1;
+                tracing::warn!(accused, accuser = by, "voted to cut off a council member another accused, having checked the evidence");
+            }
+            Err(e) => tracing::error!("cannot sign a vote: {e}"),
+        }
+    }
+    if voted > 0 {
+        inner.count_council_entries();
+    }
+    voted
 }
 
 /// Pulls one offered blog unless it is the same here, dropped or suspended here, or the
 /// upstream rolled it back. Returns whether anything new arrived.
-pub(crate) async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, offered: &council::CatalogEntry) -> Result<bool, SyncError> {
+pub(crate) async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, offered: &council::CatalogEntry, offering: Option<Offering<'_>>) -> Result<bool, SyncError> {
     let internal = |e: &dyn std::fmt::Display| SyncError::Refused(RemoteError::new(Code::Internal, e.to_string()));
     let blog = &offered.blog_id;
     if !offered.manifests.is_empty() {
-        return pull_set_blog(inner, endpoint, up, addr, offered).await;
+        return pull_set_blog(inner, endpoint, up, addr, offered, offering).await;
     }
     let Some(mut theirs) = council::parse_heads(&offered.heads) else {
         inner.refused_blog(&up.endpoint, blog, Code::Malformed, "its catalog names heads that are not change hashes");
@@ -173,7 +301,7 @@ pub(crate) async fn pull_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &coun
 /// manifests): pulled over `spokes/sync/2` unless this spoke shows the same frontier. The
 /// upstream's offered `rev` is remembered (as `rev:N` in `peer_heads`); a later offer with a
 /// lower one is reported as a rollback, once, and nothing is taken from it.
-async fn pull_set_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, offered: &council::CatalogEntry) -> Result<bool, SyncError> {
+async fn pull_set_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::MemberInfo, addr: EndpointAddr, offered: &council::CatalogEntry, offering: Option<Offering<'_>>) -> Result<bool, SyncError> {
     let internal = |e: &dyn std::fmt::Display| SyncError::Refused(RemoteError::new(Code::Internal, e.to_string()));
     let blog = &offered.blog_id;
     let well_formed = offered.manifests.len() <= spokes_sync::set::MAX_HAVE && offered.manifests.iter().all(|m| m.len() == 64 && m.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -206,11 +334,20 @@ async fn pull_set_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::Me
     if inner.refused_offers.lock().unwrap_or_else(|p| p.into_inner()).get(&key) == Some(&record) {
         return Ok(false);
     }
-    let synced = match sync_set_with(inner, endpoint, blog, &up.endpoint, addr, Admission::Mirror).await {
+    let (synced, rejected) = sync_set_rejecting(inner, endpoint, blog, &up.endpoint, addr.clone(), Admission::Mirror).await;
+    let synced = match synced {
         Ok(o) => o,
         Err(e) => {
             if matches!(e, SyncError::Refused(_)) {
                 inner.refused_offers.lock().unwrap_or_else(|p| p.into_inner()).insert(key, record);
+            }
+            // A manifest the upstream named in its sealed catalog and that is not the writer's:
+            // evidence.
+            if let (Some(rejected), Some(offer)) = (rejected, offering.and_then(|o| o.offer()))
+                && offered.manifests.contains(&hex::encode(spokes_core::merkle::sha256(rejected.statement.as_bytes())))
+            {
+                let misdeed = council::Misdeed::ForgedManifest { offer, statement: rejected.statement, signature: hex::encode(&rejected.signature) };
+                accuse(inner, endpoint, up, addr, misdeed).await;
             }
             return Err(e);
         }
@@ -228,6 +365,33 @@ async fn pull_set_blog(inner: &Arc<Inner>, endpoint: &Endpoint, up: &council::Me
 }
 
 impl Inner {
+    /// Keeps, per set blog of `peer`'s sealed catalog whose `rev` differs from the kept one,
+    /// the new offer when it is higher (proofs cut in one pass over the tree), and returns the
+    /// (kept, new) pairs where the new offer is lower: rollbacks to accuse `peer` of.
+    pub(crate) fn keep_offers(&self, peer: &str, catalog: &council::Catalog, sealed: &council::SealedCatalog) -> Vec<(council::SignedOffer, council::SignedOffer)> {
+        let Ok(kept) = self.store.offered_revs(peer) else { return Vec::new() };
+        let changed: Vec<usize> = catalog.blogs.iter().enumerate().filter(|(_, e)| e.rev > 0 && e.heads.is_empty() && kept.get(&e.blog_id) != Some(&e.rev)).map(|(i, _)| i).collect();
+        let mut higher = Vec::new();
+        let mut rolled = Vec::new();
+        for offer in sealed.offers(catalog, &changed) {
+            let blog = offer.entry.blog_id.clone();
+            match kept.get(&blog) {
+                Some(rev) if offer.entry.rev < *rev => {
+                    if let Ok(Some(text)) = self.store.offer(peer, &blog)
+                        && let Ok(earlier) = serde_json::from_str::<council::SignedOffer>(&text)
+                    {
+                        rolled.push((earlier, offer));
+                    }
+                }
+                _ => higher.push((blog, offer.entry.rev, serde_json::to_string(&offer).unwrap_or_default())),
+            }
+        }
+        if let Err(e) = self.store.put_offers(peer, &higher) {
+            tracing::error!("cannot keep a council member's offers: {e}");
+        }
+        rolled
+    }
+
     /// Records a refusal about one blog from a peer.
     pub(crate) fn refused_blog(&self, peer: &str, blog: &BlogId, code: Code, reason: &str) {
         self.metrics.refusal(code);
@@ -411,10 +575,17 @@ pub(crate) async fn sync_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &Bl
 /// [`sync_with`] for a blog kept as a set of documents (`spokes/sync/2`), then its pictures.
 /// With [`Admission::Mirror`], a blog not held yet starts from an empty replica.
 async fn sync_set_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &str, addr: EndpointAddr, admission: Admission<'_>) -> Result<Synced, SyncError> {
-    let mut replica = match (inner.load_set(blog).map_err(SyncError::Refused)?, admission) {
-        (Some(r), _) => r,
-        (None, Admission::Mirror) => spokes_sync::set::SetReplica::new(blog.clone(), None),
-        (None, _) => return Err(SyncError::Connect("blog no longer hosted".into())),
+    sync_set_rejecting(inner, endpoint, blog, peer, addr, admission).await.0
+}
+
+/// [`sync_set_with`], also returning the manifest header the session refused as not the
+/// writer's, if it did.
+async fn sync_set_rejecting(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, peer: &str, addr: EndpointAddr, admission: Admission<'_>) -> (Result<Synced, SyncError>, Option<SignedStatement>) {
+    let mut replica = match inner.load_set(blog).map_err(SyncError::Refused) {
+        Ok(Some(r)) => r,
+        Ok(None) if matches!(admission, Admission::Mirror) => spokes_sync::set::SetReplica::new(blog.clone(), None),
+        Ok(None) => return (Err(SyncError::Connect("blog no longer hosted".into())), None),
+        Err(e) => return (Err(e), None),
     };
     let peer_id = peer.to_owned();
     let r = spokes_sync::set::initiate_set(endpoint, addr.clone(), None, &mut replica, &mut |id: &str| inner.load_post_doc(blog, id), |rep, out| inner.persist_set(&peer_id, admission, rep, out)).await;
@@ -424,11 +595,12 @@ async fn sync_set_with(inner: &Arc<Inner>, endpoint: &Endpoint, blog: &BlogId, p
     if let Err(e @ SyncError::Refused(_)) = &r {
         inner.record_failure(peer, Some(blog), e);
     }
-    r.map(|o| {
+    let synced = r.map(|o| {
         let mine = inner.blog(blog).map(|v| v.manifests.clone()).unwrap_or_default();
         let in_step = (!mine.is_empty() && mine == o.peer_frontier).then_some(mine);
         Synced { new: o.new_manifests + o.changed_posts.len(), in_step }
-    })
+    });
+    (synced, replica.rejected.take())
 }
 
 /// After a sync with `peer`: the pictures `blog`'s published posts link to, both ways.

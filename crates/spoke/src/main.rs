@@ -191,7 +191,8 @@ enum CouncilCmd {
     /// List the members, spokes waiting to join, and pending votes.
     Members {
         /// One JSON object (`council`: the ID or null; `members`: endpoint, addrs, web, name;
-        /// `pending_joins`: join, member, approvals, needed; `pending_removals`: member →
+        /// `pending_joins`: join, member, approvals, needed; `accusations`: entry, by, member,
+        /// reason (accusations with evidence); `pending_removals`: member →
         /// voters; `removed`; `heads`; `entries`: the log's length; `waiting_for_charter`: the
         /// version-1 council ID while its founder has not carried it over) instead of lines.
         #[arg(long)]
@@ -401,6 +402,7 @@ async fn main() -> anyhow::Result<()> {
                         "{}",
                         serde_json::to_string_pretty(&serde_json::json!({
                             "council": s.id, "members": s.members, "pending_joins": s.pending_joins, "pending_removals": s.pending_removals,
+                            "accusations": s.accusations.iter().map(|a| serde_json::json!({"entry": a.entry, "by": a.by, "member": a.member, "reason": a.reason})).collect::<Vec<_>>(),
                             "removed": s.removed, "heads": s.heads, "entries": s.entries, "waiting_for_charter": s.waiting_for_charter,
                             "ready": s.ready.iter().map(|(e, (r, at))| (e.clone(), serde_json::json!({"ready": r.ready(), "version": r.version, "checks": r.checks, "at": at}))).collect::<serde_json::Map<_, _>>(),
                         }))?
@@ -422,6 +424,9 @@ async fn main() -> anyhow::Result<()> {
                         };
                         for p in &s.pending_joins {
                             println!("Waiting to join: {} ({}), approved by {}, {} more needed{}: `spoke council approve {}`", p.member.name, p.member.endpoint, p.approvals.len(), p.needed, said(&p.member.endpoint), p.member.endpoint);
+                        }
+                        for a in &s.accusations {
+                            println!("Accused with evidence: {} by {}: it {}", a.member, a.by, a.reason);
                         }
                         for (who, voters) in &s.pending_removals {
                             println!("Votes to cut off {who}: {} of the other members", voters.len());

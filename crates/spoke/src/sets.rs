@@ -78,14 +78,14 @@ impl Inner {
         }
         let cached = self.manifests.lock().unwrap_or_else(|p| p.into_inner()).get(blog_id).cloned();
         if let Some(c) = cached.filter(|_| b.format == 2) {
-            return Ok(Some(SetReplica { blog_id: blog_id.clone(), certificate: Some(b.certificate), frontier: c.frontier.clone(), recent: c.recent.clone(), posts: Default::default() }));
+            return Ok(Some(SetReplica { blog_id: blog_id.clone(), certificate: Some(b.certificate), frontier: c.frontier.clone(), recent: c.recent.clone(), posts: Default::default(), rejected: None }));
         }
         let stored = self.store.set_manifests(blog_id).map_err(|e| internal(&e))?;
         let HeldManifests { frontier, recent, anchor } = open_stored(stored, &b.certificate, blog_id).map_err(|e| internal(&format!("a stored manifest does not verify: {e}")))?;
         if b.format == 2 {
             self.cache_manifests(blog_id, &frontier, &recent, anchor);
         }
-        Ok(Some(SetReplica { blog_id: blog_id.clone(), certificate: Some(b.certificate), frontier, recent, posts: Default::default() }))
+        Ok(Some(SetReplica { blog_id: blog_id.clone(), certificate: Some(b.certificate), frontier, recent, posts: Default::default(), rejected: None }))
     }
 
     /// Post `id`'s stored document of a set blog (from the document cache while the store

@@ -413,6 +413,6 @@ impl Inner {
             }
         }
         blogs.sort_by(|a, b| a.blog_id.cmp(&b.blog_id));
-        council::Catalog { blogs }
+        council::Catalog { blogs, seal: None }
     }
 }

@@ -1,10 +1,10 @@
 //! The spoke's storage: one SQLite database in WAL mode (`spoke.db` in the data folder).
 //!
-//! Schema version 11 (`PRAGMA user_version = 11`; version 1 lacked `sealed_drafts`, version 2
+//! Schema version 12 (`PRAGMA user_version = 12`; version 1 lacked `sealed_drafts`, version 2
 //! lacked `images`, version 3 lacked the council and moderation tables and columns, version 4
 //! `document_increments`, version 5 the set tables, version 6 `set_posts.size`, version 7
 //! `set_posts.listing`, version 8 `set_manifests.base`, version 9 `draft_items`, version 10
-//! `council_ready`; all are upgraded on open):
+//! `council_ready`, version 11 `peer_offers`; all are upgraded on open):
 //!
 //! | table | holds |
 //! |---|---|
@@ -23,6 +23,7 @@
 //! | `council_invites` | council invite tokens, uses left, expiry (Unix seconds) |
 //! | `council_ready` | per spoke this one proposed to the council: what its self-test reported when it joined (JSON of `council::ReadyReport`) and when |
 //! | `peer_heads` | per (peer, blog) the heads the peer last offered in its catalog (rollback detection) |
+//! | `peer_offers` | per (council peer, set blog) the highest manifest `rev` the peer offered in a sealed catalog, and that offer (JSON of `council::SignedOffer`): the earlier half of evidence should the peer later offer less |
 //! | `set_manifests` | a set blog's signed manifests by header hash (`StoredManifest` JSON): the frontier (`recent` 0), superseded ones kept as bases of differences (`recent` 1), and the anchor (`recent` 2 when it is neither); a row with `base` (the anchor's hash) holds only the leaves that differ from the anchor |
 //! | `set_posts` | a set blog's live post documents (saved Automerge bytes), each one's size in bytes, and its listing as the reader view shows it (`crate::listing`; NULL until rendered, and again whenever the document is replaced) |
 
@@ -35,7 +36,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Schema version of `spoke.db`.
-pub const STORE_SCHEMA: i64 = 11;
+pub const STORE_SCHEMA: i64 = 12;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -452,6 +453,15 @@ impl Store {
                 "BEGIN;
                  CREATE TABLE IF NOT EXISTS council_ready(endpoint TEXT PRIMARY KEY, report TEXT NOT NULL, at INTEGER NOT NULL);
                  PRAGMA user_version = 11;
+                 COMMIT;",
+            )?;
+        }
+        if version < 12 {
+            // Sealed offers of council peers: evidence should a peer roll a blog back.
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS peer_offers(peer TEXT NOT NULL, blog_id TEXT NOT NULL, rev INTEGER NOT NULL, offer TEXT NOT NULL, PRIMARY KEY(peer, blog_id));
+                 PRAGMA user_version = 12;
                  COMMIT;",
             )?;
         }
@@ -958,6 +968,7 @@ impl Store {
         let n = tx.execute("DELETE FROM blogs WHERE blog_id = ?1", params![blog_id.as_str()])?;
         tx.execute("DELETE FROM sync_states WHERE blog_id = ?1", params![blog_id.as_str()])?;
         tx.execute("DELETE FROM peer_heads WHERE blog_id = ?1", params![blog_id.as_str()])?;
+        tx.execute("DELETE FROM peer_offers WHERE blog_id = ?1", params![blog_id.as_str()])?;
         tx.execute("INSERT OR REPLACE INTO dropped_blogs(blog_id, reason, at) VALUES (?1, ?2, ?3)", params![blog_id.as_str(), reason, now()])?;
         tx.commit()?;
         Ok(n > 0)
@@ -1116,6 +1127,40 @@ impl Store {
     pub fn peer_heads(&self, peer: &str, blog_id: &BlogId) -> Result<Option<Vec<String>>, StoreError> {
         let text: Option<String> = self.conn().query_row("SELECT heads FROM peer_heads WHERE peer = ?1 AND blog_id = ?2", params![peer, blog_id.as_str()], |r| r.get(0)).optional()?;
         Ok(text.map(|t| t.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()))
+    }
+
+    /// The highest manifest `rev` `peer` offered for each set blog in a sealed catalog.
+    pub fn offered_revs(&self, peer: &str) -> Result<std::collections::HashMap<BlogId, u64>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached("SELECT blog_id, rev FROM peer_offers WHERE peer = ?1")?;
+        let rows = st.query_map(params![peer], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (blog, rev) = row?;
+            if let Ok(b) = blog.parse::<BlogId>() {
+                out.insert(b, rev.max(0) as u64);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Keeps, per blog, `peer`'s sealed offer (JSON) at `rev`, in one transaction.
+    pub fn put_offers(&self, peer: &str, offers: &[(BlogId, u64, String)]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached("INSERT OR REPLACE INTO peer_offers(peer, blog_id, rev, offer) VALUES (?1, ?2, ?3, ?4)")?;
+            for (blog, rev, offer) in offers {
+                st.execute(params![peer, blog.as_str(), i64::try_from(*rev).unwrap_or(i64::MAX), offer])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// `peer`'s kept sealed offer of `blog_id` (JSON), if any.
+    pub fn offer(&self, peer: &str, blog_id: &BlogId) -> Result<Option<String>, StoreError> {
+        Ok(self.conn().query_row("SELECT offer FROM peer_offers WHERE peer = ?1 AND blog_id = ?2", params![peer, blog_id.as_str()], |r| r.get(0)).optional()?)
     }
 
     /// Remembers the heads (hex) `peer` offered for `blog_id`.

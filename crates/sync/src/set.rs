@@ -177,12 +177,16 @@ pub struct SetReplica {
     pub recent: Vec<SignedManifest>,
     /// Post documents loaded so far: a cache that a session fills through its loader.
     pub posts: BTreeMap<String, PostDoc>,
+    /// The manifest header (with its signature, as the peer sent them) that a session refused
+    /// last because it was for another blog or did not verify: what a council member shows
+    /// others as evidence ([`crate::council::evidence`]). Sessions set it; nothing else reads it.
+    pub rejected: Option<SignedStatement>,
 }
 
 impl SetReplica {
     /// An empty replica of `blog_id`.
     pub fn new(blog_id: BlogId, certificate: Option<Certificate>) -> SetReplica {
-        SetReplica { blog_id, certificate, frontier: Vec::new(), recent: Vec::new(), posts: BTreeMap::new() }
+        SetReplica { blog_id, certificate, frontier: Vec::new(), recent: Vec::new(), posts: BTreeMap::new(), rejected: None }
     }
 
     /// The view readers get: the frontier merged leaf by leaf; `None` with no manifest.
@@ -230,7 +234,7 @@ impl SetReplica {
 
     /// A copy of the certificate and manifests, without the cached post documents.
     pub fn clone_manifests(&self) -> SetReplica {
-        SetReplica { blog_id: self.blog_id.clone(), certificate: self.certificate.clone(), frontier: self.frontier.clone(), recent: self.recent.clone(), posts: BTreeMap::new() }
+        SetReplica { blog_id: self.blog_id.clone(), certificate: self.certificate.clone(), frontier: self.frontier.clone(), recent: self.recent.clone(), posts: BTreeMap::new(), rejected: None }
     }
 
     /// Drops the manifests (frontier and recent) that a key in `lost` (fingerprints, uppercase
@@ -397,11 +401,17 @@ where
             continue;
         }
         let recent = w.recent;
+        let served = (w.statement.clone(), w.signature.clone());
         match unwire(w, replica, &cert, &lost) {
             Ok(Some(m)) if recent => superseded.push(m),
             Ok(Some(m)) => fresh.push(m),
             Ok(None) => {}
-            Err(e) => return Err(refuse(send, e).await),
+            Err(e) => {
+                if matches!(e.code, Code::BadSignature | Code::WrongBlog) {
+                    replica.rejected = Some(SignedStatement { statement: served.0, signature: hex::decode(&served.1).unwrap_or_default() });
+                }
+                return Err(refuse(send, e).await);
+            }
         }
     }
 
@@ -1179,7 +1189,7 @@ mod tests {
             for d in posts.values_mut() {
                 d.automerge().set_actor(automerge::ActorId::random());
             }
-            Computer { key: id.unlock("pw").unwrap(), replica: SetReplica { blog_id: self.replica.blog_id.clone(), certificate: self.replica.certificate.clone(), frontier: self.replica.frontier.clone(), recent: vec![], posts } }
+            Computer { key: id.unlock("pw").unwrap(), replica: SetReplica { blog_id: self.replica.blog_id.clone(), certificate: self.replica.certificate.clone(), frontier: self.replica.frontier.clone(), recent: vec![], posts, rejected: None } }
         }
 
         /// Writes posts (id, title, body) and forgets `gone`, then signs a manifest over the

@@ -345,7 +345,7 @@ impl Profile {
             }
         }
         let recent = file.recent.iter().filter_map(|m| m.open_on(&cert, self.blog_id(), anchor).ok()).collect();
-        let mut replica = SetReplica { blog_id: self.blog_id().clone(), certificate: Some(cert), frontier, recent, posts: BTreeMap::new() };
+        let mut replica = SetReplica { blog_id: self.blog_id().clone(), certificate: Some(cert), frontier, recent, posts: BTreeMap::new(), rejected: None };
         if lost_rev.is_some() {
             // The blog stands where the other computers' manifests left it.
             replica.reseat_from_recent(&mut |id: &str| self.load_set_post(id));
@@ -821,7 +821,7 @@ pub(crate) fn archived_set(set: spokes_core::archive::ArchiveSet, certificate: &
     }
     let frontier = file.frontier.iter().map(|m| m.open(certificate, blog_id)).collect::<Result<Vec<_>, _>>().map_err(|e| bad(e.to_string()))?;
     let recent = file.recent.iter().take(spokes_sync::set::MAX_RECENT).filter_map(|m| m.open(certificate, blog_id).ok()).collect();
-    let mut replica = SetReplica { blog_id: blog_id.clone(), certificate: Some(certificate.clone()), frontier, recent, posts: BTreeMap::new() };
+    let mut replica = SetReplica { blog_id: blog_id.clone(), certificate: Some(certificate.clone()), frontier, recent, posts: BTreeMap::new(), rejected: None };
     let saved: Vec<(&str, &[u8])> = set.posts.iter().map(|(id, b)| (id.as_str(), b.as_slice())).collect();
     // Each document was checked against expansion as the archive was read.
     replica.posts = spokes_sync::set::load_checked_posts(blog_id, &saved).map_err(|(id, e)| bad(format!("post {id}: {e}")))?;

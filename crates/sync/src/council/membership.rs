@@ -27,6 +27,12 @@
 //!   proposer's own approval.
 //! - `approve` `{join}`: a member approves the proposal with that hash.
 //! - `remove` `{member, reason}`: a member votes to cut another off.
+//! - `accuse` `{member, reason, evidence}`: a `remove` vote carrying [`super::evidence`]: what
+//!   the accused itself signed that shows it served a rolled-back or forged blog. An entry
+//!   whose evidence does not prove what it says is refused as malformed, so the log holds
+//!   only evidence every holder can check; members that check it vote with a plain `remove`.
+//!   Entries of this act are written in entry format 3 (format 2 plus `accuse`), so a spoke
+//!   that knows only format 2 says it must be upgraded rather than misreading them.
 //! - `address` `{member}`: a member announces its own new addresses or reader site.
 //!
 //! A signature is Ed25519 over `spokes council entry v2\n` followed by the entry's bytes
@@ -50,14 +56,18 @@ use iroh::{PublicKey, SecretKey, Signature};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The format of the council log.
+/// The format of the council log, and of its entries but `accuse` ones.
 pub const FORMAT: u32 = 2;
+/// The entry format of `accuse` entries: format 2 plus that act. A spoke reads both.
+pub const FORMAT_EVIDENCE: u32 = 3;
 /// Domain-separation tag of entry signatures.
 pub const ENTRY_TAG: &[u8] = b"spokes council entry v2\n";
 /// Domain-separation tag of a newcomer's consent.
 pub const CONSENT_TAG: &[u8] = b"spokes council consent v2\n";
-/// Largest entry accepted, in bytes.
+/// Largest entry accepted, in bytes (an `accuse` entry: [`MAX_ACCUSE_LEN`]).
 pub const MAX_ENTRY_LEN: usize = 8 * 1024;
+/// Largest `accuse` entry accepted, in bytes: its evidence carries a blog's certificate.
+pub const MAX_ACCUSE_LEN: usize = 32 * 1024;
 /// Most entries one log may hold.
 pub const MAX_ENTRIES: usize = 10_000;
 /// Most entries one signer may have in a log (its proposals, approvals, votes, addresses).
@@ -176,6 +186,15 @@ pub enum Act {
         /// The signer, as it now is.
         member: MemberInfo,
     },
+    /// Votes to cut a member off, with evidence (entry format 3).
+    Accuse {
+        /// The member's endpoint ID.
+        member: String,
+        /// What the evidence proves, for operators and readers of the log.
+        reason: String,
+        /// What the member signed that shows it.
+        evidence: Box<super::evidence::Evidence>,
+    },
 }
 
 /// An entry of the council log (see the module documentation).
@@ -231,17 +250,25 @@ impl SignedEntry {
     }
 
     /// Parses and checks the entry on its own: size, format, JSON, shape, the signer's
-    /// signature, and a `join`'s consent.
+    /// signature, a `join`'s consent and an `accuse`'s evidence (with the certificate it
+    /// carries).
     pub fn verify(&self) -> Result<Entry, CouncilError> {
-        if self.entry.len() > MAX_ENTRY_LEN {
+        if self.entry.len() > MAX_ACCUSE_LEN {
+            return Err(CouncilError::Malformed(format!("{} bytes (at most {MAX_ACCUSE_LEN})", self.entry.len())));
+        }
+        let format = match self.format() {
+            Some(v @ (FORMAT | FORMAT_EVIDENCE)) => v,
+            Some(v) if v > FORMAT_EVIDENCE => return Err(CouncilError::NewerFormat(v)),
+            _ => return Err(CouncilError::Malformed("not a council log entry of format 2 or 3".into())),
+        };
+        let entry: Entry = serde_json::from_str(&self.entry).map_err(|e| CouncilError::Malformed(e.to_string()))?;
+        let accuse = matches!(entry.act, Act::Accuse { .. });
+        if accuse != (format == FORMAT_EVIDENCE) {
+            return Err(CouncilError::Malformed("`accuse` entries, and only they, are of format 3".into()));
+        }
+        if !accuse && self.entry.len() > MAX_ENTRY_LEN {
             return Err(CouncilError::Malformed(format!("{} bytes (at most {MAX_ENTRY_LEN})", self.entry.len())));
         }
-        match self.format() {
-            Some(FORMAT) => {}
-            Some(v) if v > FORMAT => return Err(CouncilError::NewerFormat(v)),
-            _ => return Err(CouncilError::Malformed("not a council log entry of format 2".into())),
-        }
-        let entry: Entry = serde_json::from_str(&self.entry).map_err(|e| CouncilError::Malformed(e.to_string()))?;
         check_signature(&entry.by, &[ENTRY_TAG, self.entry.as_bytes()].concat(), &self.signature)?;
         let founding = matches!(entry.act, Act::Found { .. });
         if founding != entry.prev.is_empty() || founding != entry.council.is_empty() {
@@ -267,6 +294,12 @@ impl SignedEntry {
                     return Err(CouncilError::Malformed("a member announces only its own address".into()));
                 }
                 member.check()?;
+            }
+            Act::Accuse { member, evidence, .. } => {
+                if *member == entry.by {
+                    return Err(CouncilError::Malformed("a member does not accuse itself".into()));
+                }
+                evidence.check(member, &entry.council, None).map_err(|e| CouncilError::Malformed(e.to_string()))?;
             }
             Act::Approve { .. } | Act::Remove { .. } => {}
         }
@@ -326,6 +359,21 @@ fn predecessors_first(entries: Vec<(SignedEntry, Entry)>) -> Vec<(SignedEntry, E
     out
 }
 
+/// An `accuse` entry against a current member ([`Membership::accusations`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Accusation {
+    /// The entry's hash.
+    pub entry: String,
+    /// The accuser.
+    pub by: String,
+    /// The accused.
+    pub member: String,
+    /// What the evidence proves, in the accuser's words.
+    pub reason: String,
+    /// The evidence.
+    pub evidence: super::evidence::Evidence,
+}
+
 /// A proposal waiting for approvals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PendingJoin {
@@ -378,7 +426,7 @@ impl State {
                     approvals.insert(e.by.clone());
                 }
             }
-            Act::Remove { member, .. } if active && *member != e.by && self.members.contains_key(member) => {
+            Act::Remove { member, .. } | Act::Accuse { member, .. } if active && *member != e.by && self.members.contains_key(member) => {
                 self.votes.entry(member.clone()).or_default().insert(e.by.clone());
             }
             Act::Address { member } if active => {
@@ -671,7 +719,8 @@ impl Membership {
         let council = self.id.clone().ok_or(CouncilError::NoCouncil)?;
         let mut prev = self.heads();
         prev.truncate(MAX_PREV);
-        let signed = SignedEntry::sign(&Entry { v: FORMAT, council, prev, by: key.public().to_string(), at, act }, key);
+        let v = if matches!(act, Act::Accuse { .. }) { FORMAT_EVIDENCE } else { FORMAT };
+        let signed = SignedEntry::sign(&Entry { v, council, prev, by: key.public().to_string(), at, act }, key);
         self.add(signed.clone())?;
         Ok(signed)
     }
@@ -714,6 +763,24 @@ impl Membership {
         self.pending_joins().into_iter().find(|p| p.member.endpoint == endpoint)
     }
 
+    /// The `accuse` entries by current members against current members, in application order.
+    pub fn accusations(&self) -> Vec<Accusation> {
+        self.order()
+            .into_iter()
+            .filter_map(|h| match self.entries.get(&h) {
+                Some((_, Entry { by, act: Act::Accuse { member, reason, evidence }, .. })) if self.state.members.contains_key(member) && self.state.members.contains_key(by) => {
+                    Some(Accusation { entry: h.clone(), by: by.clone(), member: member.clone(), reason: reason.clone(), evidence: (**evidence).clone() })
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether `voter` has voted (a `remove` or an `accuse`) to cut `member` off.
+    pub fn voted_against(&self, voter: &str, member: &str) -> bool {
+        self.state.votes.get(member).is_some_and(|v| v.contains(voter))
+    }
+
     /// Members with votes to cut them off that have no majority yet, with the voters (current
     /// members only).
     pub fn pending_removals(&self) -> BTreeMap<String, BTreeSet<String>> {
@@ -730,11 +797,62 @@ impl Membership {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use super::super::evidence::Evidence;
 
     fn spoke(n: u8) -> (SecretKey, MemberInfo) {
         let key = SecretKey::from_bytes(&[n; 32]);
         let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec![format!("127.0.0.1:{}", 7000 + n as u16)], web: format!("http://127.0.0.1:{}", 8000 + n as u16), name: format!("spoke {n}") };
         (key, info)
+    }
+
+    #[test]
+    fn an_accusation_is_a_vote_only_with_evidence_that_proves_it() {
+        let s: Vec<(SecretKey, MemberInfo)> = (1..=3).map(spoke).collect();
+        let mut m = Membership::found(&s[0].0, s[0].1.clone(), 1);
+        for x in &s[1..] {
+            let h = propose(&mut m, &s[0].0, x);
+            for y in &s[1..] {
+                if m.is_member(&y.1.endpoint) {
+                    m.sign(&y.0, Act::Approve { join: h.clone() }, 2).unwrap();
+                }
+            }
+        }
+        assert_eq!(m.members().len(), 3);
+        let id = m.id().unwrap().to_owned();
+        let accused = s[2].1.endpoint.clone();
+        let accuse = |evidence: Evidence| Act::Accuse { member: accused.clone(), reason: "rolled a blog back".into(), evidence: Box::new(evidence) };
+        // Evidence that does not prove it: a rise in rev; a seal by someone else.
+        let rise = super::super::evidence::rollback_evidence(&s[2].0, &id, 3, 5);
+        assert!(matches!(m.sign(&s[0].0, accuse(rise), 3), Err(CouncilError::Malformed(_))));
+        let framed = super::super::evidence::rollback_evidence(&s[1].0, &id, 5, 3);
+        assert!(matches!(m.sign(&s[0].0, accuse(framed), 3), Err(CouncilError::Malformed(_))));
+        let other_council = super::super::evidence::rollback_evidence(&s[2].0, "another", 5, 3);
+        assert!(matches!(m.sign(&s[0].0, accuse(other_council), 3), Err(CouncilError::Malformed(_))));
+        assert!(m.accusations().is_empty());
+        // Evidence that proves it: an entry of format 3, listed, counted as a vote.
+        let proof = super::super::evidence::rollback_evidence(&s[2].0, &id, 5, 3);
+        let signed = m.sign(&s[0].0, accuse(proof.clone()), 3).unwrap();
+        assert_eq!(signed.format(), Some(FORMAT_EVIDENCE));
+        let listed = m.accusations();
+        assert_eq!((listed.len(), listed[0].by.as_str(), listed[0].member.as_str()), (1, s[0].1.endpoint.as_str(), accused.as_str()));
+        assert!(m.voted_against(&s[0].1.endpoint, &accused));
+        assert!(m.is_member(&accused), "one vote of two others");
+        // Another holder takes it from the log as it is.
+        let mut copy = Membership::new();
+        assert_eq!(copy.merge(m.entries()), (m.len(), vec![]));
+        assert_eq!(copy.accusations(), listed);
+        // The other member's vote cuts it off.
+        m.sign(&s[1].0, Act::Remove { member: accused.clone(), reason: "checked the evidence".into() }, 4).unwrap();
+        assert!(m.was_cut_off(&accused));
+        assert!(m.accusations().is_empty(), "only against current members");
+        // Formats: an accusation written as format 2, another act written as format 3, format 4.
+        let entry = |v: u32, act: Act| SignedEntry::sign(&Entry { v, council: id.clone(), prev: m.heads(), by: s[0].1.endpoint.clone(), at: 5, act }, &s[0].0);
+        assert!(matches!(entry(FORMAT, Act::Accuse { member: s[1].1.endpoint.clone(), reason: "x".into(), evidence: Box::new(proof.clone()) }).verify(), Err(CouncilError::Malformed(_))));
+        assert!(matches!(entry(FORMAT_EVIDENCE, Act::Remove { member: s[1].1.endpoint.clone(), reason: "x".into() }).verify(), Err(CouncilError::Malformed(_))));
+        assert!(matches!(entry(4, Act::Remove { member: s[1].1.endpoint.clone(), reason: "x".into() }).verify(), Err(CouncilError::NewerFormat(4))));
+        // Nobody accuses itself.
+        let own = super::super::evidence::rollback_evidence(&s[0].0, &id, 5, 3);
+        assert!(matches!(entry(FORMAT_EVIDENCE, Act::Accuse { member: s[0].1.endpoint.clone(), reason: "x".into(), evidence: Box::new(own) }).verify(), Err(CouncilError::Malformed(_))));
     }
 
     fn propose(m: &mut Membership, by: &SecretKey, newcomer: &(SecretKey, MemberInfo)) -> String {
@@ -909,8 +1027,8 @@ mod tests {
         assert_eq!(m.add(other.entries()[0].clone()), Err(CouncilError::OtherCouncil));
         let v1 = SignedEntry { entry: format!(r#"{{"kind":"remove","council":"{id}","member":"m","by":"b","reason":"","at":1}}"#), signature: "00".into() };
         assert!(matches!(m.add(v1), Err(CouncilError::Malformed(_))));
-        let later = SignedEntry { entry: r#"{"v":3,"council":"","prev":[],"by":"","at":0,"act":{"kind":"vote"}}"#.into(), signature: "00".into() };
-        assert_eq!(m.add(later), Err(CouncilError::NewerFormat(3)));
+        let later = SignedEntry { entry: r#"{"v":4,"council":"","prev":[],"by":"","at":0,"act":{"kind":"vote"}}"#.into(), signature: "00".into() };
+        assert_eq!(m.add(later), Err(CouncilError::NewerFormat(4)));
         assert!(matches!(m.add(SignedEntry { entry: "{\"kind\":\"nope\"}".into(), signature: "00".into() }), Err(CouncilError::Malformed(_))));
         assert_eq!((m.members().len(), m.len()), (2, 2));
     }

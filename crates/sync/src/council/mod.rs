@@ -13,7 +13,8 @@
 //!    entry it signs: its approval, one of the majority the newcomer needs), and answers with
 //!    a `Membership` frame ([`MembershipAnswer`]: the entries the initiator's heads lack, and
 //!    its own heads) and a `Catalog` frame
-//!    ([`Catalog`]: each blog it holds and its heads), or with an `Error` frame
+//!    ([`Catalog`]: each blog it holds and its heads, sealed with its key: [`evidence`]), or
+//!    with an `Error` frame
 //!    (`unsupported-version`, `malformed`, `blocked`, `no-council`, `other-council`,
 //!    `not-a-member`, `bad-invite`, `bad-signature`). A spoke proposed but not yet admitted,
 //!    and a spoke the council cut off, get the log and then `not-a-member` instead of the
@@ -30,12 +31,16 @@
 //! **Rollback.** A spoke remembers the heads each peer offered for each blog. When a peer
 //! later offers heads that no longer descend from those (it dropped revisions, or replays an
 //! old state), nothing is taken from it for that blog and the refusal `rolled-back` is
-//! recorded for the operator.
+//! recorded for the operator. For a blog kept as a set of documents the puller also keeps the peer's sealed
+//! offer of the highest manifest `rev`, so that a later, lower offer makes evidence
+//! ([`evidence::Misdeed::RolledBack`]) it can sign into the council log.
 
 use spokes_core::problem::Code;
+pub mod evidence;
 pub mod legacy;
 pub mod membership;
 
+pub use evidence::{CatalogSeal, Evidence, Misdeed, SealedCatalog, SignedOffer};
 pub use membership::*;
 use membership as council;
 use automerge::ChangeHash;
@@ -199,6 +204,10 @@ fn is_zero(n: &u64) -> bool {
 pub struct Catalog {
     /// The blogs.
     pub blogs: Vec<CatalogEntry>,
+    /// The responder's signature over the blogs ([`evidence`]): what lets a puller show
+    /// others what the responder offered. Absent from spokes built before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<CatalogSeal>,
 }
 
 /// A council invite: `spokescouncil1` + unpadded lowercase base32 of this JSON.
@@ -436,7 +445,9 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
         }
     }
     let (entries, heads) = answer(&m);
-    Ok((entries, heads, Ok(host.catalog())))
+    let mut catalog = host.catalog();
+    catalog.seal(host.key(), &id, chrono::Utc::now().timestamp());
+    Ok((entries, heads, Ok(catalog)))
 }
 
 /// The upstreams to pull from: the configured ones that are members, else up to
