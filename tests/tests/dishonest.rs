@@ -158,7 +158,7 @@ fn a_member_serving_a_forged_manifest_is_accused_with_evidence_and_cut_off() {
     let (mut s, d_id, w, blog) = council_and_writer_acting(tmp.path(), true);
     assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("Published to 2 of 2 spokes"));
     let is_set = |x: &SpokeProc| x.json(&format!("/b/{blog}/bundle.json"))["version"].as_u64() == Some(2);
-    assert!(wait_until(WAIT, || is_set(&s[2])), "honest 2 never got the set blog");
+    assert!(wait_until(WAIT, || s[2].get(&format!("/api/v1/blogs/{blog}/posts/genuine")).0 == 200 && is_set(&s[2])), "honest 2 never got the set blog");
     restart(&mut s[1], Some("forge-post"));
     let reason = cut_off_on_evidence(&s, &d_id, "forged-manifest");
     assert!(reason.contains("which is not the writer's"), "{reason}");

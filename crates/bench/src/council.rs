@@ -357,5 +357,42 @@ pub fn council_log(_o: &Opts) -> Result<Value> {
         total += 1 + largest / 2;
         largest += 1;
     }
-    Ok(json!({ "sizes": sizes, "max_entries": MAX_ENTRIES, "largest_council_the_log_holds": largest }))
+    Ok(json!({ "sizes": sizes, "max_entries": MAX_ENTRIES, "largest_council_the_log_holds": largest, "seals": catalog_seals()? }))
+}
+
+/// What sealing catalogs costs (`council::evidence`): per exchange the responder seals its
+/// catalog and the puller checks the seal; on a first exchange the puller cuts a signed offer
+/// for every set blog. Catalogs of set blogs with one manifest each, as real ones list them.
+fn catalog_seals() -> Result<Vec<Value>> {
+    use spokes_sync::council::{Catalog, CatalogEntry};
+    let key = iroh::SecretKey::generate();
+    let by = key.public().to_string();
+    let mut out = Vec::new();
+    for n in [1_000usize, 10_000, 100_000] {
+        let blogs: Vec<CatalogEntry> = (0..n)
+            .map(|i| CatalogEntry { blog_id: format!("{i:032x}").parse().unwrap_or_else(|_| spokes_core::BlogId::generate()), heads: vec![], manifests: vec![data_encoding::HEXLOWER.encode(&spokes_core::merkle::sha256(&i.to_le_bytes()))], rev: 1 + (i % 50) as u64 })
+            .collect();
+        let mut catalog = Catalog { blogs, seal: None };
+        let unsealed = serde_json::to_vec(&catalog)?.len();
+        let started = Instant::now();
+        catalog.seal(&key, "council", 1);
+        let seal_ms = started.elapsed().as_secs_f64() * 1e3;
+        let started = Instant::now();
+        let sealed = catalog.check_seal(&by, "council")?.context("sealed")?;
+        let check_ms = started.elapsed().as_secs_f64() * 1e3;
+        let all: Vec<usize> = (0..n).collect();
+        let started = Instant::now();
+        let offers = sealed.offers(&catalog, &all);
+        let offers_ms = started.elapsed().as_secs_f64() * 1e3;
+        let offer_bytes = offers.iter().map(|o| serde_json::to_vec(o).map(|v| v.len()).unwrap_or(0)).max().unwrap_or(0);
+        out.push(json!({
+            "blogs": n,
+            "seal_ms": seal_ms,
+            "check_ms": check_ms,
+            "offers_for_every_blog_ms": offers_ms,
+            "offer_bytes": offer_bytes,
+            "seal_bytes": serde_json::to_vec(&catalog)?.len() - unsealed,
+        }));
+    }
+    Ok(out)
 }

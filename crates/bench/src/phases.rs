@@ -967,6 +967,12 @@ pub fn report(doc: &Value) -> String {
             r["council-log"]["max_entries"], r["council-log"]["largest_council_the_log_holds"]
         ));
     }
+    if let Some(seals) = r["council-log"]["seals"].as_array() {
+        s.push_str("\nSealed catalogs (`council::evidence`): every exchange, the responder signs its catalog (a Merkle root over its entries) and the puller checks it; on a first exchange the puller also cuts and keeps a signed offer (entry, index, audit path) per set blog, the evidence should the member later offer less.\n\n| blogs in the catalog | seal | check | offers for every blog | one kept offer | the seal on the wire |\n|---|---|---|---|---|---|\n");
+        for z in seals {
+            s.push_str(&format!("| {} | {} ms | {} ms | {} ms | {} B | {} B |\n", z["blogs"], f(&z["seal_ms"], 1), f(&z["check_ms"], 1), f(&z["offers_for_every_blog_ms"], 1), z["offer_bytes"], z["seal_bytes"]));
+        }
+    }
     s.push_str(&format!(
         "\nSigning: the writer's key signs {} and verifies {} distinct statements per second; raw Ed25519 (ed25519-dalek) verifies {} per second, so OpenPGP packet handling costs {}× the primitive.\n",
         f(&r["signing"]["sign_per_s"], 0),

@@ -25,6 +25,10 @@ use spokes_core::{BlogDoc, Identity, Post};
 use spokes_sync::session::Replica;
 use spokes_sync::set::{SetReplica, SignedManifest};
 
+/// The forged manifest made for each (blog, frontier), so that every catalog and session
+/// serves the same one.
+static FORGERIES: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, SignedManifest>>> = std::sync::OnceLock::new();
+
 /// The kind of tampering.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tamper {
@@ -114,6 +118,14 @@ impl Tamper {
     pub fn apply_set(&self, replica: &mut SetReplica) {
         match self {
             Tamper::ForgePost => {
+                // One forgery per state of the blog, so that the catalog names the manifest its
+                // sessions then serve, as a forger's would.
+                let key_of_state = format!("{}:{}", replica.blog_id, SignedManifest::names(&replica.frontier).join(","));
+                let forgeries = FORGERIES.get_or_init(Default::default);
+                if let Some(m) = forgeries.lock().unwrap_or_else(|p| p.into_inner()).get(&key_of_state) {
+                    replica.frontier = vec![m.clone()];
+                    return;
+                }
                 let Some(mut forged) = replica.merged().map(|m| m.next_revision()) else { return };
                 let Ok(mallory) = Identity::generate("Mallory", "pw") else { return };
                 let Ok(mut key) = mallory.unlock("pw") else { return };
@@ -125,6 +137,7 @@ impl Tamper {
                 }
                 forged.put_post(&post.id, "a-forged-post", post.date, post.updated, &doc.heads());
                 if let Ok(m) = SignedManifest::sign(forged, &mut key) {
+                    forgeries.lock().unwrap_or_else(|p| p.into_inner()).insert(key_of_state, m.clone());
                     replica.frontier = vec![m];
                 }
             }
