@@ -159,11 +159,15 @@ fn a_member_serving_a_forged_manifest_is_accused_with_evidence_and_cut_off() {
     assert!(spokes_ok(&w, PASS, &["upgrade"]).contains("Published to 2 of 2 spokes"));
     let is_set = |x: &SpokeProc| x.json(&format!("/b/{blog}/bundle.json"))["version"].as_u64() == Some(2);
     assert!(wait_until(WAIT, || s[2].get(&format!("/api/v1/blogs/{blog}/posts/genuine")).0 == 200 && is_set(&s[2])), "honest 2 never got the set blog");
+    // The writer chose the member: honest 0's pages send readers there too, for now.
+    let d_page = format!("http://{}/b/{blog}/", s[1].http);
+    assert!(s[0].get(&format!("/b/{blog}/")).1.contains(&d_page), "honest 0 does not link to the writer's other spoke");
     restart(&mut s[1], Some("forge-post"));
     let reason = cut_off_on_evidence(&s, &d_id, "forged-manifest");
     assert!(reason.contains("which is not the writer's"), "{reason}");
     for h in [0, 2] {
         assert_eq!(titles_on(&s[h], &blog), vec!["Genuine"], "honest {h}");
+        assert!(!s[h].get(&format!("/b/{blog}/")).1.contains(&d_page), "honest {h} still sends readers to the cut-off member");
     }
 }
 

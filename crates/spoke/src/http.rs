@@ -83,6 +83,11 @@ pub trait SpokeView: Send + Sync + 'static {
     fn members(&self) -> Vec<crate::council::MemberInfo> {
         vec![]
     }
+    /// Spokes the council cut off: pages do not send readers to them, even when a writer
+    /// chose one.
+    fn cut_off(&self) -> std::collections::BTreeSet<String> {
+        std::collections::BTreeSet::new()
+    }
     /// The council log (`None` outside a council), served at `/council`.
     fn council_log(&self) -> Option<crate::council::Membership> {
         None
@@ -450,13 +455,18 @@ fn newest(blogs: &[Arc<BlogView>], n: usize) -> Vec<(&Arc<BlogView>, &PostView)>
 /// The spokes the author lists for this blog (signed in the blog document), with their
 /// reader sites: as the author gave them, else as the council lists them. Only `http(s)`
 /// addresses become links.
-fn also_at(members: &[crate::council::MemberInfo], b: &BlogView, p: Option<&PostView>) -> Vec<(String, Option<String>)> {
+/// The other spokes a writer chose for `b` (post `p`'s page on them, or the blog's), with
+/// names, for "also served by": those the council cut off left out, since they served
+/// tampered data.
+fn also_at(spoke: &dyn SpokeView, b: &BlogView, p: Option<&PostView>) -> Vec<(String, Option<String>)> {
+    let (members, cut_off) = (spoke.members(), spoke.cut_off());
     let path = match p {
         Some(p) => format!("/b/{}/posts/{}", b.blog_id, p.slug),
         None => format!("/b/{}/", b.blog_id),
     };
     b.spokes
         .iter()
+        .filter(|r| !cut_off.contains(&r.endpoint))
         .map(|r| {
             let member = members.iter().find(|m| m.endpoint == r.endpoint);
             let web = r.web.as_deref().and_then(spokes_core::web::reader_url).or_else(|| member.and_then(|m| spokes_core::web::reader_url(&m.web)));
@@ -708,7 +718,7 @@ async fn blog_home(State(s): State<AppState>, named: Option<axum::Extension<Name
         @if visible.is_empty() { p { "No posts yet." } }
         (post_list(&|p| format!("{base}/posts/{}", p.slug), &visible))
         @if !tags.is_empty() { p.meta { "Topics:" @for t in &tags { " " a.tag href=(tag_path(&base, t)) { (t) } } } }
-        (also_at_note(&also_at(&s.spoke.members(), &blog, None)))
+        (also_at_note(&also_at(s.spoke.as_ref(), &blog, None)))
         footer { a href=(format!("{base}/feed.atom")) { "Atom feed" } " · " a href=(format!("{base}/feed.json")) { "JSON feed" } @if named.is_none() { " · " a href="/" { (s.spoke.name()) } } }
     });
     with_last_modified(page.into_response(), last_change(visible))
@@ -732,7 +742,7 @@ async fn post_page(State(s): State<AppState>, named: Option<axum::Extension<Name
             div.body { (PreEscaped(&body.html)) }
         }
         (verification_note_at(&blog, &base))
-        (also_at_note(&also_at(&s.spoke.members(), &blog, Some(p))))
+        (also_at_note(&also_at(s.spoke.as_ref(), &blog, Some(p))))
     });
     with_last_modified(page.into_response(), last_change([p]))
 }
@@ -783,7 +793,7 @@ fn blog_feed_of(s: &AppState, blog: &BlogView, at: &Place, posts: Vec<&PostView>
         ([(header::CONTENT_TYPE, "application/feed+json")], Json(feed)).into_response()
     } else {
         let entries = posts.iter().map(|p| entry_with(blog, p, s.spoke.body(blog, p).as_deref(), &href(p))).collect();
-        let related: Vec<String> = if path.is_empty() { also_at(&s.spoke.members(), blog, None).into_iter().filter_map(|(_, u)| u.map(|u| format!("{u}feed.atom"))).collect() } else { vec![] };
+        let related: Vec<String> = if path.is_empty() { also_at(s.spoke.as_ref(), blog, None).into_iter().filter_map(|(_, u)| u.map(|u| format!("{u}feed.atom"))).collect() } else { vec![] };
         let xml = feed_xml_with(title, &format!("urn:spokes:{}{path}", blog.blog_id), &format!("{}{path}/feed.atom", at.abs), Some(&blog.settings.language), Some(&home), entries, &related);
         ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response()
     };

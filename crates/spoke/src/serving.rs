@@ -186,7 +186,10 @@ impl http::SpokeView for Inner {
         r
     }
     fn members(&self) -> Vec<council::MemberInfo> {
-        self.membership().map(|m| m.members().into_values().collect()).unwrap_or_default()
+        self.with_membership(|m| m.members().into_values().collect()).unwrap_or_default()
+    }
+    fn cut_off(&self) -> std::collections::BTreeSet<String> {
+        self.with_membership(council::Membership::removed).unwrap_or_default()
     }
     fn council_log(&self) -> Option<council::Membership> {
         self.membership().ok()

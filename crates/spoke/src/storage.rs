@@ -117,23 +117,30 @@ impl Inner {
     /// tells whether the cached membership is current (the `spoke council` commands write the
     /// database beside the running spoke).
     pub(crate) fn membership(&self) -> Result<council::Membership, RemoteError> {
+        self.with_membership(council::Membership::clone)
+    }
+
+    /// `f` of the stored council log, read again only when the store holds another number of
+    /// entries; without copying the log (a reader page asks for the members).
+    pub(crate) fn with_membership<R>(&self, f: impl FnOnce(&council::Membership) -> R) -> Result<R, RemoteError> {
         let internal = |e: &dyn std::fmt::Display| RemoteError::new(Code::Internal, e.to_string());
         let count = self.store.council_entry_count().map_err(|e| internal(&e))?;
         let mut cache = self.council.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((n, m)) = cache.as_ref()
             && *n == count
         {
-            return Ok(m.clone());
+            return Ok(f(m));
         }
         // Version-1 entries (a council formed before the log) are read by `admin::stored_council`.
         let entries: Vec<_> = self.store.council_entries().map_err(|e| internal(&e))?.into_iter().filter(|e| e.format().is_some()).collect();
-        let mut m = cache.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+        let mut m = cache.take().map(|(_, m)| m).unwrap_or_default();
         let (_, refused) = m.merge(entries);
         if let Some(e) = refused.first() {
             tracing::warn!("a stored council entry does not verify: {e}");
         }
-        *cache = Some((count, m.clone()));
-        Ok(m)
+        let r = f(&m);
+        *cache = Some((count, m));
+        Ok(r)
     }
 
     /// Merges and stores council log entries a peer sent (into a founded log only: a spoke in
