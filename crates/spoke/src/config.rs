@@ -214,11 +214,10 @@ impl Config {
         Ok(c)
     }
 
-    /// Writes the config atomically.
+    /// Writes the config whole ([`crate::fsutil::write_atomic`]).
     pub fn save(&self, path: &Path) -> Result<(), SpokeError> {
         let text = toml::to_string_pretty(self).map_err(|e| SpokeError::Config(e.to_string()))?;
-        let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path)).map_err(|source| SpokeError::Io { path: path.into(), source })
+        crate::fsutil::write_atomic(path, text.as_bytes(), false).map_err(|source| SpokeError::Io { path: path.into(), source })
     }
 
     /// The reader site's base URL for tickets, given where it actually listens (`http`).

@@ -21,6 +21,7 @@
 mod admin;
 mod handlers;
 mod listing;
+mod fsutil;
 pub mod dns;
 mod naming;
 mod loops;

@@ -221,7 +221,7 @@ pub(crate) fn vote_on_evidence(inner: &Inner) -> usize {
         let reason = match evidence.check(&accused, &id, own.as_ref()) {
             Ok(r) => r,
             Err(e) => {
-                tracing::info!(accused, accuser = by, "no vote on an accusation: {e}");
+                tracing::debug!(accused, accuser = by, "no vote on an accusation: {e}");
                 continue;
             }
         };

@@ -200,11 +200,7 @@ impl Naming {
         let mut joined = self.joined.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut joined);
         let Some(path) = &self.joined_file else { return };
-        let tmp = path.with_extension("json.tmp");
-        let written = serde_json::to_vec(&JoinedFile { version: 1, joined: joined.clone() })
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| std::fs::write(&tmp, bytes))
-            .and_then(|_| std::fs::rename(&tmp, path));
+        let written = serde_json::to_vec(&JoinedFile { version: 1, joined: joined.clone() }).map_err(std::io::Error::other).and_then(|bytes| crate::fsutil::write_atomic(path, &bytes, false));
         if let Err(e) = written {
             tracing::warn!("{}: {e}", path.display());
         }

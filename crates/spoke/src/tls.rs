@@ -290,20 +290,10 @@ impl Store {
     }
 
     fn write(&self, file: &str, bytes: &[u8], secret: bool) -> Result<(), TlsError> {
-        use std::io::Write;
         let io = |source, path: &Path| TlsError::Io { path: path.to_owned(), source };
         std::fs::create_dir_all(&self.dir).map_err(|e| io(e, &self.dir))?;
-        let (path, tmp) = (self.path(file), self.path(&format!("{file}.tmp")));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        if secret {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut f = options.open(&tmp).map_err(|e| io(e, &tmp))?;
-        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| io(e, &tmp))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))
+        let path = self.path(file);
+        crate::fsutil::write_atomic(&path, bytes, secret).map_err(|e| io(e, &path))
     }
 
     /// The stored account for `directory`: `None` when there is none, or it is for another
