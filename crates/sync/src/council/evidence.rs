@@ -138,9 +138,14 @@ impl SealedCatalog {
 }
 
 impl Catalog {
+    /// The Merkle leaf hash of each entry, in order.
+    fn leaf_hashes(&self) -> Vec<Hash> {
+        self.blogs.iter().map(|e| merkle::leaf_hash(&leaf_bytes(e))).collect()
+    }
+
     /// Seals the catalog as `key`'s for `council` at `at` (Unix seconds), replacing any seal.
     pub fn seal(&mut self, key: &SecretKey, council: &str, at: i64) {
-        let leaves: Vec<Hash> = self.blogs.iter().map(|e| merkle::leaf_hash(&leaf_bytes(e))).collect();
+        let leaves = self.leaf_hashes();
         let mut seal = CatalogSeal { v: SEAL_FORMAT, council: council.to_owned(), by: key.public().to_string(), at, blogs: leaves.len() as u64, root: hex::encode(merkle::root(&leaves)), signature: String::new() };
         seal.signature = hex::encode(key.sign(&seal.signed_bytes()).to_bytes());
         self.seal = Some(seal);
@@ -153,7 +158,7 @@ impl Catalog {
     pub fn check_seal(&self, by: &str, council: &str) -> Result<Option<SealedCatalog>, EvidenceError> {
         let Some(seal) = &self.seal else { return Ok(None) };
         let root = seal.check(by, council)?;
-        let leaves: Vec<Hash> = self.blogs.iter().map(|e| merkle::leaf_hash(&leaf_bytes(e))).collect();
+        let leaves = self.leaf_hashes();
         if seal.blogs != leaves.len() as u64 || merkle::root(&leaves) != root {
             return Err(EvidenceError::BadSeal("the catalog is not the one its seal covers".into()));
         }
