@@ -14,6 +14,8 @@
 //! interval_secs = 30    # how often to pull from the upstreams
 //! max_mirrored_blogs = 10000   # most council members' blogs copied here (0: no limit)
 //! act_on_evidence = true      # accuse a member that serves tampered blogs, and vote on others' evidence
+//! copies = 0            # council copies of each blog besides its writer's spokes, on the members ranked first for it (0: every member keeps every blog)
+//! popular_reads = 1000  # reads a day that earn a blog one more copy (one more at each tenfold; 0: none)
 //!
 //! [admission]
 //! mode = "invite"       # "invite": writers need an invite ticket; "open": anyone may publish here
@@ -110,6 +112,19 @@ pub struct CouncilConfig {
     /// (`spoke council remove`). Default `true`.
     #[serde(default = "yes")]
     pub act_on_evidence: bool,
+    /// Council copies of each blog besides the spokes its writer chose, placed on the members
+    /// that rank first for it ([`crate::council::placement`], `crate::placement`); 0: every
+    /// member keeps a copy of every blog. Should be the same on every member. Default 0.
+    #[serde(default)]
+    pub copies: usize,
+    /// Reads a day from which a blog gets one more council copy (another at each tenfold, at
+    /// most `copies` more); 0: no extra copies. Default 1000.
+    #[serde(default = "default_popular_reads")]
+    pub popular_reads: u64,
+}
+
+fn default_popular_reads() -> u64 {
+    crate::council::placement::DEFAULT_POPULAR_READS
 }
 
 fn yes() -> bool {
@@ -122,7 +137,7 @@ fn default_max_mirrored() -> u64 {
 
 impl Default for CouncilConfig {
     fn default() -> Self {
-        CouncilConfig { upstreams: vec![], interval_secs: default_interval(), max_mirrored_blogs: default_max_mirrored(), act_on_evidence: true }
+        CouncilConfig { upstreams: vec![], interval_secs: default_interval(), max_mirrored_blogs: default_max_mirrored(), act_on_evidence: true, copies: 0, popular_reads: default_popular_reads() }
     }
 }
 

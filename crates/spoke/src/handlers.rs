@@ -81,7 +81,7 @@ impl spokes_sync::set::SetHost for Inner {
             }
             return Ok(r);
         }
-        self.check_new_blog(hello)?;
+        self.check_new_blog(peer, hello)?;
         Ok(spokes_sync::set::SetReplica::new(hello.blog_id.clone(), None))
     }
 
@@ -96,7 +96,8 @@ impl spokes_sync::set::SetHost for Inner {
     }
 
     fn commit_set(&self, peer: &str, hello: &Hello, replica: &mut spokes_sync::set::SetReplica, outcome: &spokes_sync::set::SetOutcome) -> Result<(), RemoteError> {
-        self.persist_set(peer, Admission::Writer(hello.token.as_deref()), replica, outcome)
+        self.lease(&hello.blog_id);
+        self.persist_set(peer, self.admission_for(peer, hello), replica, outcome)
     }
 
     fn record_set_failure(&self, peer: &str, blog: Option<&BlogId>, error: &SyncError) {
@@ -259,12 +260,13 @@ impl Host for Inner {
             }
             return Ok(x);
         }
-        self.check_new_blog(hello)?;
+        self.check_new_blog(peer, hello)?;
         Ok((Replica { blog_id: hello.blog_id.clone(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() }, State::new()))
     }
 
     fn commit(&self, peer: &str, hello: &Hello, replica: &mut Replica, state: &State, outcome: &Outcome) -> Result<(), RemoteError> {
-        self.persist(peer, Admission::Writer(hello.token.as_deref()), replica, state, outcome)
+        self.lease(&hello.blog_id);
+        self.persist(peer, self.admission_for(peer, hello), replica, state, outcome)
     }
 
     fn record_failure(&self, peer: &str, blog: Option<&BlogId>, error: &SyncError) {

@@ -16,6 +16,7 @@
 //! | `/feed.atom` | the 50 newest posts of the whole council |
 //! | `/sitemap.xml`, `/robots.txt` | an index of the hosted blogs' sitemaps; what crawlers may read (RFC 9309) |
 //! | `/favicon.svg` (`/favicon.ico` redirects to it) | the site's icon |
+//! | `/b/{blog}/…` of a blog not held here | with partial council copies, 307 to the member ranked first for the blog |
 //! | any of the blog's paths on its name (`Host: maria.spokes.example`) | `/`, `/posts/{slug}`, `/tags/{tag}`, the feeds, `/sitemap.xml`, `/images/…`, `/bundle.json` ([`by_host`]) |
 //! | `/api/v1/blogs` , `/api/v1/blogs/{blog}`, `/api/v1/blogs/{blog}/posts/{slug}` | JSON |
 //! | `/api/v1/newest` | the 20 newest posts of the council, JSON |
@@ -87,6 +88,13 @@ pub trait SpokeView: Send + Sync + 'static {
     /// chose one.
     fn cut_off(&self) -> std::collections::BTreeSet<String> {
         std::collections::BTreeSet::new()
+    }
+    /// Counts a read of one of `blog`'s pages or feeds (what makes a blog popular).
+    fn count_read(&self, _blog: &BlogId) {}
+    /// For a blog not shown here: the reader site (absolute, no final slash) of a council
+    /// member that holds it, where its addresses are redirected (307); `None`: answer here.
+    fn holder_of(&self, _blog: &BlogId) -> Option<String> {
+        None
     }
     /// The council log (`None` outside a council), served at `/council`.
     fn council_log(&self) -> Option<crate::council::Membership> {
@@ -216,7 +224,9 @@ pub struct Named {
 /// `/tags/TAG`, `/feed.atom`, `/feed.json`, `/images/NAME`, `/bundle.json`, `/sitemap.xml`),
 /// marked [`Named`] (so is every other request for the name); a request for a named
 /// blog's page or feed under `/b/{blog}/` by any other host is sent to the name (308,
-/// permanent).
+/// permanent); a request under `/b/{blog}/` counts as a read of that blog
+/// ([`SpokeView::count_read`]), or, for a blog not shown here, is sent to a member that holds
+/// it ([`SpokeView::holder_of`]; 307, temporary: copies move).
 async fn by_host(State(s): State<AppState>, mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned).or_else(|| req.uri().host().map(str::to_owned));
     let path = req.uri().path().to_owned();
@@ -236,6 +246,7 @@ async fn by_host(State(s): State<AppState>, mut req: axum::extract::Request, nex
                 *req.uri_mut() = uri;
             }
         }
+        s.spoke.count_read(&blog);
         req.extensions_mut().insert(Named { blog, host: host.unwrap_or_default() });
         return next.run(req).await;
     }
@@ -246,6 +257,18 @@ async fn by_host(State(s): State<AppState>, mut req: axum::extract::Request, nex
         && let Some(base) = s.spoke.named_url(&blog)
     {
         return Redirect::permanent(&format!("{base}/{tail}")).into_response();
+    }
+    // A read of a blog shown here is counted (before any cached answer); a blog this spoke
+    // does not hold (with partial council copies) is sent to a member that does.
+    if let Some(rest) = path.strip_prefix("/b/")
+        && let Ok(blog) = rest.split('/').next().unwrap_or_default().parse::<BlogId>()
+    {
+        if s.spoke.blog(&blog).is_some() {
+            s.spoke.count_read(&blog);
+        } else if let Some(web) = s.spoke.holder_of(&blog) {
+            let q = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+            return Redirect::temporary(&format!("{web}{path}{q}")).into_response();
+        }
     }
     next.run(req).await
 }

@@ -25,6 +25,7 @@ mod fsutil;
 pub mod dns;
 mod naming;
 mod loops;
+mod placement;
 mod serving;
 mod sets;
 mod storage;
@@ -164,6 +165,11 @@ struct Inner {
     /// The HTTPS certificate in use and the port readers use for HTTPS (`[tls]`); `None`
     /// without HTTPS.
     https: Option<(Arc<tls::Certificates>, u16)>,
+    /// Reads of each shown blog, for popular blogs' extra council copies.
+    reads: placement::Reads,
+    /// When a peer last ended a session for each blog held, with partial copies (the lease
+    /// of a copy beyond the placed ranks, `placement::LEASE`); pruned to the blogs held.
+    touched: Mutex<HashMap<BlogId, std::time::Instant>>,
 }
 
 /// A running spoke.
@@ -317,6 +323,8 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         council_entries: Default::default(),
         naming: naming.clone(),
         https: https.clone(),
+        reads: Default::default(),
+        touched: Mutex::default(),
     });
     inner.count_council_entries();
     for id in inner.store.blog_ids()? {
@@ -369,6 +377,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     });
     let repl_task = tokio::spawn(replication_loop(inner.clone(), endpoint.clone(), rx, Duration::from_secs(config.replicate_interval_secs.max(1))));
     let index_task = tokio::spawn(search::indexer(search, index_rx, Duration::from_millis(200), inner.clone()));
+    let placement_task = tokio::spawn(placement::placement_loop(inner.clone(), endpoint.clone(), Duration::from_secs(config.council.interval_secs.max(1))));
     let council_task = tokio::spawn(council_loop(inner.clone(), endpoint, Duration::from_secs(config.council.interval_secs.max(1))));
     let watch_task = tokio::spawn(watch_loop(inner.clone()));
     servers.push(http_task);
@@ -391,7 +400,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
             None
         }
     };
-    tasks.extend([repl_task, index_task, council_task, watch_task]);
+    tasks.extend([repl_task, index_task, council_task, placement_task, watch_task]);
     if let Some(n) = naming {
         tasks.push(tokio::spawn(naming::naming_loop(inner.clone(), n)));
     }

@@ -122,8 +122,14 @@ pub(crate) async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &coun
         None => Vec::new(),
     };
     let addr = council::member_addr(up)?;
+    let members = m.members();
     let mut changed = 0;
     for (index, offered) in catalog.blogs.iter().enumerate() {
+        // With partial copies, a blog not held here is taken only where the placement puts
+        // it (the members holding it push it there as well).
+        if !inner.pulls_offered(&offered.blog_id, &members) && inner.store.kind(&offered.blog_id).ok().flatten().is_none() {
+            continue;
+        }
         let offering = sealed.as_ref().map(|sealed| Offering { sealed, catalog: &catalog, index });
         match pull_blog(inner, endpoint, up, addr.clone(), offered, offering).await {
             Ok(true) => changed += 1,

@@ -13,6 +13,7 @@
 //! | `spoke_council_pulls_total` | counter | `result` (`ok`, `failed`) |
 //! | `spoke_search_queries_total` | counter | |
 //! | `spoke_bundle_builds_total` | counter | verification bundles made (once per state of a blog, then reused) |
+//! | `spoke_council_copies_released_total` | counter | council copies released after they moved to the members placed for them (`[council] copies`) |
 //! | `spoke_search_duration_seconds` | histogram | |
 //! | `spoke_blogs` | gauge | `kind` (`hosted`, `mirror`) |
 //! | `spoke_council_members` | gauge | |
@@ -44,6 +45,8 @@ pub struct Metrics {
     pub search_duration_seconds: Histogram,
     /// Verification bundles made (`/b/{blog}/bundle.json`).
     pub bundle_builds: Counter,
+    /// Council copies released after they moved to the members placed for them.
+    pub copies_released: Counter,
     blogs: Family<Labels, Gauge>,
     /// Council members.
     pub council_members: Gauge,
@@ -80,6 +83,7 @@ impl Metrics {
             search_queries: Counter::default(),
             search_duration_seconds: Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0]),
             bundle_builds: Counter::default(),
+            copies_released: Counter::default(),
             blogs: Family::default(),
             council_members: Gauge::default(),
             disk_free_bytes: Gauge::default(),
@@ -96,6 +100,7 @@ impl Metrics {
         registry.register("search_queries", "Search queries answered", m.search_queries.clone());
         registry.register("search_duration_seconds", "Search latency in seconds", m.search_duration_seconds.clone());
         registry.register("bundle_builds", "Verification bundles made", m.bundle_builds.clone());
+        registry.register("council_copies_released", "Council copies released after they moved to the members placed for them", m.copies_released.clone());
         registry.register("blogs", "Blogs held, by kind", m.blogs.clone());
         registry.register("council_members", "Members of this spoke's council", m.council_members.clone());
         registry.register("disk_free_bytes", "Free bytes on the data folder's file system", m.disk_free_bytes.clone());

@@ -191,6 +191,12 @@ impl http::SpokeView for Inner {
     fn cut_off(&self) -> std::collections::BTreeSet<String> {
         self.with_membership(council::Membership::removed).unwrap_or_default()
     }
+    fn count_read(&self, blog: &BlogId) {
+        self.reads.count(blog, crate::placement::today());
+    }
+    fn holder_of(&self, blog: &BlogId) -> Option<String> {
+        self.placed_holder(blog)
+    }
     fn council_log(&self) -> Option<council::Membership> {
         self.membership().ok()
     }

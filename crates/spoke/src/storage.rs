@@ -36,14 +36,17 @@ impl Inner {
         Ok(Some((replica, state)))
     }
 
-    /// Whether a session for a blog not held here may go on: a valid invite token, or open
-    /// admission for a blog the operator has not dropped, and room on the disk. (The blog is
-    /// admitted only when the session brings signed content: [`Inner::admit_new`].)
-    pub(crate) fn check_new_blog(&self, hello: &Hello) -> Result<(), RemoteError> {
+    /// Whether a session `peer` opened for a blog not held here may go on: a valid invite
+    /// token, open admission, or a council copy pushed to this spoke where the placement
+    /// says ([`Inner::accepts_push`]), for a blog the operator has not dropped, and room on
+    /// the disk. (The blog is admitted only when the session brings signed content:
+    /// [`Inner::admit_new`].)
+    pub(crate) fn check_new_blog(&self, peer: &str, hello: &Hello) -> Result<(), RemoteError> {
         match &hello.token {
             Some(t) if self.store.invite_valid(t).unwrap_or(false) => self.room_for_new_blog(),
             Some(_) => Err(RemoteError::new(Code::BadInvite, "this invite is unknown, used up or expired; ask the spoke's operator for a new one")),
             None if self.config.admission.mode == config::AdmissionMode::Open && !self.store.is_dropped(&hello.blog_id).unwrap_or(true) => self.room_for_new_blog(),
+            None if self.accepts_push(peer, &hello.blog_id) && !self.store.is_dropped(&hello.blog_id).unwrap_or(true) => self.room_for_new_blog(),
             None => Err(RemoteError::new(Code::NotHosted, "this spoke does not host this blog")),
         }
     }
@@ -55,6 +58,16 @@ impl Inner {
             Ok(free) if free < min => Err(RemoteError::new(Code::LowDisk, "this spoke is low on disk space and takes no new blogs for now; try another spoke")),
             _ => Ok(()),
         }
+    }
+
+    /// How a session `peer` opened with `hello` may admit a blog not held here: as a council
+    /// copy when it carries no invite and the placement puts a copy here
+    /// ([`Inner::accepts_push`]), else as the writer's.
+    pub(crate) fn admission_for<'h>(&self, peer: &str, hello: &'h Hello) -> Admission<'h> {
+        if hello.token.is_none() && self.store.kind(&hello.blog_id).ok().flatten().is_none() && self.accepts_push(peer, &hello.blog_id) {
+            return Admission::Mirror;
+        }
+        Admission::Writer(hello.token.as_deref())
     }
 
     /// Takes a blog not held yet, as `admission` allows.

@@ -974,6 +974,23 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Deletes a council copy (never a hosted blog) that moved to other members, with its
+    /// documents, pictures and what was remembered of peers about it. Unlike
+    /// [`Store::drop_blog`] it leaves no mark: the blog may be copied here again later.
+    /// Whether a copy was deleted.
+    pub fn release_mirror(&self, blog_id: &BlogId) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute("DELETE FROM blogs WHERE blog_id = ?1 AND kind = 'mirror'", params![blog_id.as_str()])?;
+        if n > 0 {
+            tx.execute("DELETE FROM sync_states WHERE blog_id = ?1", params![blog_id.as_str()])?;
+            tx.execute("DELETE FROM peer_heads WHERE blog_id = ?1", params![blog_id.as_str()])?;
+            tx.execute("DELETE FROM peer_offers WHERE blog_id = ?1", params![blog_id.as_str()])?;
+        }
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
     /// How many change chunks were appended to a blog's full save, and their bytes.
     pub fn increments(&self, blog_id: &BlogId) -> Result<(u64, u64), StoreError> {
         Ok(self.conn().query_row("SELECT count(*), coalesce(sum(length(bytes)), 0) FROM document_increments WHERE blog_id = ?1", params![blog_id.as_str()], |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get::<_, i64>(1)?.max(0) as u64)))?)
@@ -1241,6 +1258,28 @@ mod tests {
         let b = store.blog(&blog).unwrap().unwrap();
         assert_eq!(b.fingerprint, cert.fingerprint());
         assert_eq!(store.blog_ids().unwrap(), vec![blog]);
+    }
+
+    #[test]
+    fn a_released_council_copy_leaves_no_mark_and_a_hosted_blog_is_never_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("spoke.db")).unwrap();
+        let cert = spokes_core::Identity::generate("Ada", "pw").unwrap().certificate();
+        let mirror = BlogId::generate();
+        assert!(store.add_mirror(&mirror, &cert).unwrap());
+        store.put_image(&mirror, &format!("{}.png", "cd".repeat(32)).parse().unwrap(), &[1u8; 100]).unwrap();
+        store.set_peer_heads("peer-a", &mirror, &["aa".repeat(32)]).unwrap();
+        assert!(store.release_mirror(&mirror).unwrap());
+        assert_eq!(store.kind(&mirror).unwrap(), None);
+        assert!(!store.is_dropped(&mirror).unwrap());
+        assert_eq!(store.peer_heads("peer-a", &mirror).unwrap(), None);
+        assert_eq!(store.blog_sizes().unwrap().len(), 0, "its pictures went with it");
+        assert!(store.add_mirror(&mirror, &cert).unwrap(), "it may be copied here again");
+        let token = store.create_invite(1, None, None).unwrap();
+        let hosted = BlogId::generate();
+        assert!(store.admit(&token, &hosted, &cert).unwrap());
+        assert!(!store.release_mirror(&hosted).unwrap());
+        assert_eq!(store.kind(&hosted).unwrap(), Some(BlogKind::Hosted));
     }
 
     #[test]

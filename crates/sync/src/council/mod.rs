@@ -39,6 +39,7 @@ use spokes_core::problem::Code;
 pub mod evidence;
 pub mod legacy;
 pub mod membership;
+pub mod placement;
 
 pub use evidence::{CatalogSeal, Evidence, Misdeed, SealedCatalog, SignedOffer};
 pub use membership::*;
