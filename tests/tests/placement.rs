@@ -106,3 +106,38 @@ fn a_blog_is_copied_only_where_the_ranking_places_it_and_its_copies_move_when_a_
         assert!(!holds(&spokes[i], &blog), "spoke {i} holds the popular blog beyond its extra copy");
     }
 }
+
+#[test]
+fn a_member_pushing_copies_beyond_the_placed_ranks_is_refused_by_the_members_it_has_no_claim_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut spokes: Vec<SpokeProc> = (0..6).map(|i| SpokeProc::init(&tmp.path().join(format!("spoke{i}")), &format!("Spoke {i}"))).collect();
+    // Spoke 0 pushes each blog to five members; the others keep one copy, and take a pushed
+    // one only at the first three ranks (the placed, a popular blog's extra, a stand-in).
+    for (i, s) in spokes.iter().enumerate() {
+        s.configure(|c| c.council.copies = if i == 0 { 5 } else { 1 });
+    }
+    for s in &mut spokes {
+        s.start();
+    }
+    form_council(&spokes);
+    let ids: Vec<String> = spokes.iter().map(SpokeProc::endpoint_id).collect();
+    let w = tmp.path().join("w");
+    spokes_ok(&w, PASS, &["init", "--name", "Writer", "--title", "Pushed Around"]);
+    spokes_ok(&w, PASS, &["spoke", "add", &spokes[0].invite()]);
+    spokes_ok(&w, PASS, &["new", "--title", "Too many copies", "--body", "Only where the ranking says."]);
+    spokes_ok(&w, PASS, &["publish"]);
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+    let blog_id: spokes_core::BlogId = blog.parse().unwrap();
+    let candidates: Vec<usize> = placement::ranked(&blog_id, ids[1..].iter().map(String::as_str)).into_iter().map(|e| ids.iter().position(|x| x == e).unwrap()).collect();
+    let refused_by = |i: usize| spokes[i].refusals().iter().any(|(code, peer)| code == "not-hosted" && *peer == ids[0]);
+    assert!(wait_until(Duration::from_secs(60), || holds(&spokes[candidates[0]], &blog)), "the placed member got no copy");
+    assert!(
+        wait_until(Duration::from_secs(60), || refused_by(candidates[3]) && refused_by(candidates[4])),
+        "the members beyond the window did not refuse the pushes: {:?} {:?}",
+        spokes[candidates[3]].refusals(),
+        spokes[candidates[4]].refusals()
+    );
+    for &i in &candidates[3..] {
+        assert!(!holds(&spokes[i], &blog), "spoke {i} took a copy it has no place for");
+    }
+}

@@ -54,6 +54,7 @@ mod memory;
 mod nostr;
 mod phases;
 mod sets;
+mod sim;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -173,7 +174,7 @@ enum Cmd {
     /// Runs one benchmark and prints its JSON result.
     Run {
         /// editing, docs-build, docs-open, signing, history, publish, large-blog, set-blog,
-        /// spoke-memory, nostr, reader, council-search, council-log, load, under-attack or app.
+        /// spoke-memory, nostr, reader, council-search, council-log, council-sim, load, under-attack or app.
         name: String,
         /// Working folder shared by the benchmarks of one run.
         #[arg(long)]
@@ -183,7 +184,7 @@ enum Cmd {
     },
 }
 
-const ORDER: [&str; 17] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "set-blog", "drafts-sync", "spoke-memory", "nostr", "reader", "council-search", "council-log", "load", "under-attack", "app"];
+const ORDER: [&str; 18] = ["editing", "docs-build", "docs-open", "signing", "history", "publish", "large-blog", "set-blog", "drafts-sync", "spoke-memory", "nostr", "reader", "council-search", "council-log", "council-sim", "load", "under-attack", "app"];
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -226,6 +227,7 @@ fn run_one(name: &str, work: &Path, o: &Opts) -> Result<Value> {
         "reader" => phases::reader(o),
         "council-search" => council::council_search(o),
         "council-log" => council::council_log(o),
+        "council-sim" => sim::council_sim(),
         "load" => council::load(o),
         "under-attack" => attack::under_attack(work, o),
         "app" => app::app(work, o),

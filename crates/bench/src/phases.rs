@@ -973,6 +973,29 @@ pub fn report(doc: &Value) -> String {
             s.push_str(&format!("| {} | {} ms | {} ms | {} ms | {} B | {} B |\n", z["blogs"], f(&z["seal_ms"], 1), f(&z["check_ms"], 1), f(&z["offers_for_every_blog_ms"], 1), z["offer_bytes"], z["seal_bytes"]));
         }
     }
+    let sim = &r["council-sim"];
+    if sim["spokes"].is_u64() {
+        let sum = |v: &Value, d: usize| format!("{} / {} / {} / {}", f(&v["min"], d), f(&v["p50"], d), f(&v["p99"], d), f(&v["max"], d));
+        let t = &sim["tiers"];
+        s.push_str(&format!(
+            "\n## A council of {} spokes and {} blogs (simulated)\n\nIn one process with the real placement (rendezvous hashing, `[council] copies = {}`, one more copy at {} reads a day and at each tenfold), the real choice of upstreams and the real admission rule (`spokes-bench run council-sim`; reads per blog by Zipf's law, the top blog read 200,000 times a day; each writer on 1-3 spokes of their choice). Figures as min / p50 / p99 / max.\n\n| | |\n|---|---|\n",
+            sim["spokes"], sim["blogs"], sim["base_copies"], sim["popular_reads"]
+        ));
+        s.push_str(&format!("| copies per blog (the writer's spokes and the council's) | {} ({} popular blogs with more) |\n", sum(&sim["copies_per_blog"], 0), sim["popular_blogs"]));
+        s.push_str(&format!("| council copies per spoke | {} |\n", sum(&sim["council_copies_per_spoke"], 0)));
+        s.push_str(&format!("| blogs held per spoke, hosted and copies | {} |\n", sum(&sim["blogs_held_per_spoke"], 0)));
+        s.push_str(&format!("| placing one blog among {} members | {} ms |\n", sim["spokes"], f(&sim["placement_ms_per_blog"], 2)));
+        s.push_str(&format!(
+            "| a member joins | {} blogs move to it ({} sync sessions); admission: {} signed log entries ({} KiB) reach every member |\n",
+            sim["join"]["blogs_moved"], sim["join"]["sync_sessions"], sim["join"]["log_entries"], sim["join"]["log_bytes_to_each_member"].as_u64().unwrap_or(0) >> 10
+        ));
+        s.push_str(&format!("| a member dies | {} copies rebuilt on the next members ({} sync sessions) |\n", sim["member_dies"]["copies_rebuilt"], sim["member_dies"]["sync_sessions"]));
+        s.push_str(&format!(
+            "| through the tiers (each spoke pulls from {} upstreams every {} s, {} s a hop; {} origins) | half the spokes in {} s, all in {} s (p50 / max over origins: {} / {} s); at most {} hops; {} spokes never reached; pullers per spoke {} |\n",
+            t["fanout"], t["interval_s"], t["hop_s"], t["origins"], f(&t["half_reached_s"]["p50"], 0), f(&t["all_reached_s"]["p50"], 0), f(&t["all_reached_s"]["p50"], 0), f(&t["all_reached_s"]["max"], 0), f(&t["hops_max"]["max"], 0), t["unreached"], sum(&t["pullers_per_spoke"], 0)
+        ));
+        s.push_str("\nThe tiers carry catalogs today (with `copies = 0` every member copies every blog through them); with partial copies they are where the council's newest posts and search are to travel (not built yet). The log cannot yet hold a council this size (see above): the admission figures are the rule's, with entry sizes from the real log.\n");
+    }
     s.push_str(&format!(
         "\nSigning: the writer's key signs {} and verifies {} distinct statements per second; raw Ed25519 (ed25519-dalek) verifies {} per second, so OpenPGP packet handling costs {}× the primitive.\n",
         f(&r["signing"]["sign_per_s"], 0),

@@ -96,6 +96,22 @@ impl Inner {
         .unwrap_or(false)
     }
 
+    /// Whether this spoke may keep a council copy of `blog`, whose writer chose the spokes
+    /// `listed`: always without partial copies, else when it ranks among the other members
+    /// within [`placement::accept_window`]. The exact check, once a pushed blog's signed
+    /// settings are known ([`Inner::accepts_push`] is the one made before).
+    pub(crate) fn takes_copy(&self, blog: &BlogId, listed: &HashSet<String>) -> bool {
+        let copies = self.config.council.copies;
+        if copies == 0 {
+            return true;
+        }
+        self.with_membership(|m| {
+            let members = m.members();
+            placement::rank_of(blog, members.keys().map(String::as_str).filter(|e| !listed.contains(*e)), &self.endpoint_id).is_some_and(|r| r < placement::accept_window(copies))
+        })
+        .unwrap_or(false)
+    }
+
     /// Notes that a peer ended a session for `blog` here (what keeps an extra copy's lease).
     pub(crate) fn lease(&self, blog: &BlogId) {
         if self.config.council.copies > 0 {
@@ -113,7 +129,7 @@ impl Inner {
         }
         self.with_membership(|m| {
             let members = m.members();
-            let first = placement::ranked(blog, members.keys().map(String::as_str)).into_iter().next()?;
+            let (first, _) = placement::top(blog, members.keys().map(String::as_str), 1).pop()?;
             (first != self.endpoint_id).then(|| members.get(first).map(|i| i.web.trim_end_matches('/').to_owned())).flatten()
         })
         .ok()
@@ -143,16 +159,9 @@ pub(crate) struct Placed {
 /// The placed members of `blog`: the first `copies` of `members` ranked for it, leaving out
 /// the spokes the writer chose (`listed`) and members thought `down` (never `me`).
 pub(crate) fn placed(blog: &BlogId, members: &[String], listed: &HashSet<String>, down: &dyn Fn(&str) -> bool, me: &str, copies: usize) -> Placed {
-    let candidates = members.iter().map(String::as_str).filter(|m| !listed.contains(*m));
-    let mut out = Vec::with_capacity(copies);
-    for m in placement::ranked(blog, candidates) {
-        if out.len() == copies {
-            break;
-        }
-        if m == me || !down(m) {
-            out.push(m.to_owned());
-        }
-    }
+    // Ranking is per member, so leaving members out before ranking is skipping them after.
+    let candidates = members.iter().map(String::as_str).filter(|m| !listed.contains(*m) && (*m == me || !down(m)));
+    let out: Vec<String> = placement::top(blog, candidates, copies).into_iter().map(|(m, _)| m.to_owned()).collect();
     let here = out.iter().any(|m| m == me);
     let complete = out.len() == copies;
     Placed { members: out, here, complete }
@@ -168,6 +177,9 @@ pub(crate) async fn placement_loop(inner: Arc<Inner>, endpoint: Endpoint, every:
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let down_for = every * DOWN_FOR;
     let mut down: HashMap<String, Instant> = HashMap::new();
+    // Pushes a member refused (it does not count itself placed, or is full): not sent again
+    // for a lease's time.
+    let mut refused: HashMap<(String, BlogId), Instant> = HashMap::new();
     let mut passes: u64 = 0;
     loop {
         tick.tick().await;
@@ -181,6 +193,7 @@ pub(crate) async fn placement_loop(inner: Arc<Inner>, endpoint: Endpoint, every:
         let day = today();
         inner.reads.prune(day);
         down.retain(|_, at| at.elapsed() < down_for);
+        refused.retain(|_, at| at.elapsed() < every * LEASE);
         let Ok(statuses) = inner.store.statuses() else { continue };
         let held: HashSet<&BlogId> = statuses.iter().map(|(b, _, _)| b).collect();
         inner.touched.lock().unwrap_or_else(|e| e.into_inner()).retain(|b, _| held.contains(b));
@@ -197,7 +210,8 @@ pub(crate) async fn placement_loop(inner: Arc<Inner>, endpoint: Endpoint, every:
                 let key = (target.clone(), blog.clone());
                 let state = view.state();
                 let known_in_step = inner.in_step.lock().unwrap_or_else(|e| e.into_inner()).get(&key) == Some(&state);
-                if known_in_step && !passes.is_multiple_of(10) {
+                if (known_in_step && !passes.is_multiple_of(10)) || refused.contains_key(&key) {
+                    all_in_step &= known_in_step;
                     continue;
                 }
                 let Some(info) = infos.get(target) else { continue };
@@ -224,6 +238,9 @@ pub(crate) async fn placement_loop(inner: Arc<Inner>, endpoint: Endpoint, every:
                         if matches!(e, SyncError::Connect(_) | SyncError::Timeout) {
                             tracing::info!(member = info.name, "a council member did not answer: its copies go to the next members for now");
                             down.insert(target.clone(), Instant::now());
+                        } else if matches!(e, SyncError::Refused(_)) {
+                            tracing::info!(member = info.name, %blog, "a council member refused a copy: {e}");
+                            refused.insert(key, Instant::now());
                         } else {
                             tracing::debug!(member = info.name, %blog, "pushing a council copy failed: {e}");
                         }

@@ -145,6 +145,14 @@ impl Inner {
             self.rates.publish(&replica.blog_id)?;
         }
         if stored.is_none() {
+            // A council copy is kept only where the placement puts it, now that the writer's
+            // signed settings say which spokes the writer chose.
+            if matches!(admission, Admission::Mirror) {
+                let listed: HashSet<String> = merged.as_ref().and_then(|m| serde_json::from_slice::<spokes_core::manifest::SiteSettings>(&m.settings).ok()).map(|s| s.spokes.into_iter().map(|r| r.endpoint).collect()).unwrap_or_default();
+                if !self.takes_copy(&replica.blog_id, &listed) {
+                    return Err(RemoteError::new(Code::NotHosted, "this spoke is not one of the council members placed to hold a copy of this blog"));
+                }
+            }
             self.admit_new(admission, &replica.blog_id, &cert)?;
         }
         // The view is built (and verified) before anything is written: the pictures it shows

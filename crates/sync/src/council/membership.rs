@@ -400,6 +400,12 @@ struct State {
     votes: BTreeMap<String, BTreeSet<String>>,
 }
 
+/// Approvals (the proposer's `join` entry counts as one) a newcomer needs in a council of
+/// `members`: more than half of them.
+pub fn approvals_needed(members: usize) -> usize {
+    members / 2 + 1
+}
+
 impl State {
     fn majority(count: usize, of: usize) -> bool {
         of > 0 && count * 2 > of
@@ -753,7 +759,7 @@ impl Membership {
             .iter()
             .map(|(h, (m, a))| {
                 let approvals: BTreeSet<String> = a.iter().filter(|x| self.state.members.contains_key(*x)).cloned().collect();
-                PendingJoin { join: h.clone(), member: m.clone(), needed: (n / 2 + 1).saturating_sub(approvals.len()), approvals }
+                PendingJoin { join: h.clone(), member: m.clone(), needed: approvals_needed(n).saturating_sub(approvals.len()), approvals }
             })
             .collect()
     }

@@ -23,10 +23,15 @@
 //!    checks the peer did not roll the blog back (below), then runs a sync session for it.
 //!
 //! **Tiers.** A spoke pulls only from its upstreams (`[council] upstreams` in the config), or
-//! from [`DEFAULT_FANOUT`] members chosen by hashing endpoint IDs; an upstream's catalog holds
+//! from [`DEFAULT_FANOUT`] members ([`choose_upstreams`]: its successor on a ring of all members,
+//! and others chosen by hashing endpoint IDs); an upstream's catalog holds
 //! the council copies it pulled itself, so posts travel ring by ring and no spoke talks to
 //! every other. A loop or a blog offered twice costs nothing: blogs are merged by ID as CRDTs,
 //! so the same revision arriving twice is one revision.
+//!
+//! **Placement.** With partial copies (a spoke's `[council] copies`), a blog's council copies
+//! live only on the members [`placement`] ranks first for it; a puller takes a blog it does not
+//! hold from a catalog only when it is placed for it.
 //!
 //! **Rollback.** A spoke remembers the heads each peer offered for each blog. When a peer
 //! later offers heads that no longer descend from those (it dropped revisions, or replays an
@@ -451,9 +456,16 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
     Ok((entries, heads, Ok(catalog)))
 }
 
-/// The upstreams to pull from: the configured ones that are members, else up to
-/// [`DEFAULT_FANOUT`] members, chosen by the BLAKE3 hash of (this spoke, member) so each
-/// spoke has its own stable choice. Never this spoke itself.
+/// The upstreams to pull from: the configured ones that are members, else
+/// [`DEFAULT_FANOUT`] members: this spoke's successor on the council's ring, and the rest
+/// chosen by the BLAKE3 hash of (this spoke, member), so each spoke has its own stable choice.
+/// Never this spoke itself.
+///
+/// The ring orders members by the BLAKE3 hash of `spokes ring v1\n{endpoint}`; every member
+/// pulls from the next one, so every member is some member's upstream and what any member
+/// offers goes round the whole council, while the hash-chosen upstreams keep the paths short
+/// (about log n pulls). (Chosen by hash alone, about one member in twenty would be nobody's
+/// upstream: its blogs would never leave it.) O(n) hashes, no sorting.
 ///
 /// When none of the configured upstreams is a member any more (all cut off or gone), the
 /// stable few are chosen instead: a spoke is never left pulling from no one, and the votes
@@ -464,9 +476,33 @@ pub fn choose_upstreams(members: &BTreeMap<String, MemberInfo>, configured: &[St
     if !listed.is_empty() {
         return listed;
     }
-    let mut others: Vec<&MemberInfo> = members.values().filter(|m| m.endpoint != me).collect();
-    others.sort_by_key(|m| blake3::hash(format!("{me}\n{}", m.endpoint).as_bytes()).to_hex().to_string());
-    others.into_iter().take(DEFAULT_FANOUT).cloned().collect()
+    let ring = |e: &str| *blake3::hash(format!("spokes ring v1\n{e}").as_bytes()).as_bytes();
+    let mine = ring(me);
+    // The successor: the smallest ring position after this spoke's, else the smallest.
+    let mut after: Option<([u8; 32], &MemberInfo)> = None;
+    let mut lowest: Option<([u8; 32], &MemberInfo)> = None;
+    for m in members.values().filter(|m| m.endpoint != me) {
+        let r = ring(&m.endpoint);
+        if r > mine && after.is_none_or(|(a, _)| r < a) {
+            after = Some((r, m));
+        }
+        if lowest.is_none_or(|(l, _)| r < l) {
+            lowest = Some((r, m));
+        }
+    }
+    let Some((_, successor)) = after.or(lowest) else { return vec![] };
+    let mut chosen = vec![successor.clone()];
+    let mut others: Vec<([u8; 32], &MemberInfo)> = Vec::with_capacity(DEFAULT_FANOUT);
+    for m in members.values().filter(|m| m.endpoint != me && m.endpoint != successor.endpoint) {
+        let h = *blake3::hash(format!("{me}\n{}", m.endpoint).as_bytes()).as_bytes();
+        if others.len() + 1 < DEFAULT_FANOUT || others.last().is_some_and(|(l, _)| h < *l) {
+            let at = others.iter().position(|(o, _)| h < *o).unwrap_or(others.len());
+            others.insert(at, (h, m));
+            others.truncate(DEFAULT_FANOUT - 1);
+        }
+    }
+    chosen.extend(others.into_iter().map(|(_, m)| m.clone()));
+    chosen
 }
 
 /// Parses hex change hashes. `None` if any is malformed.
@@ -527,6 +563,42 @@ mod tests {
         // Every configured upstream cut off: the stable few, not no one.
         let gone = vec!["cut-off".to_owned()];
         assert_eq!(choose_upstreams(&members, &gone, me), chosen);
+    }
+
+    #[test]
+    fn every_member_is_someones_upstream_so_what_any_member_offers_reaches_all() {
+        let members: BTreeMap<String, MemberInfo> = (0..400u16)
+            .map(|i| {
+                let mut seed = [0u8; 32];
+                seed[..2].copy_from_slice(&i.to_be_bytes());
+                let e = iroh::SecretKey::from_bytes(&seed).public().to_string();
+                (e.clone(), MemberInfo { endpoint: e, addrs: vec![], web: String::new(), name: String::new() })
+            })
+            .collect();
+        let ids: Vec<&String> = members.keys().collect();
+        let mut pulled_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for me in &ids {
+            let ups = choose_upstreams(&members, &[], me);
+            assert_eq!(ups.len(), DEFAULT_FANOUT);
+            assert!(ups.iter().all(|u| &u.endpoint != *me));
+            let distinct: std::collections::BTreeSet<&str> = ups.iter().map(|u| u.endpoint.as_str()).collect();
+            assert_eq!(distinct.len(), DEFAULT_FANOUT);
+            for u in &ups {
+                pulled_by.entry(members.get_key_value(&u.endpoint).unwrap().0.as_str()).or_default().push(me.as_str());
+            }
+        }
+        assert_eq!(pulled_by.len(), ids.len(), "a member nobody pulls from");
+        // From any member, following who pulls from whom reaches every member.
+        let mut reached = std::collections::BTreeSet::from([ids[7].as_str()]);
+        let mut frontier = vec![ids[7].as_str()];
+        while let Some(x) = frontier.pop() {
+            for p in pulled_by.get(x).into_iter().flatten() {
+                if reached.insert(p) {
+                    frontier.push(p);
+                }
+            }
+        }
+        assert_eq!(reached.len(), ids.len());
     }
 
     #[test]
