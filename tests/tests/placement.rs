@@ -3,7 +3,8 @@
 //! rendezvous ranking places it on and nowhere else; a reader asking another member is sent to
 //! one that holds it; a placed member killed is replaced by the next in the ranking within a
 //! minute, and when it comes back the stand-in releases its copy (the copy moved, nothing was
-//! lost); a popular blog gets one more copy.
+//! lost); a popular blog gets one more copy; a new post reaches the copies. And a member that
+//! pushes copies beyond the ranks the others accept is refused by them.
 
 use spokes_e2e::*;
 use spokes_sync::council::placement;
@@ -60,6 +61,14 @@ fn a_blog_is_copied_only_where_the_ranking_places_it_and_its_copies_move_when_a_
         (0..6).map(|i| holds(&spokes[i], &blog)).collect::<Vec<_>>()
     );
     eprintln!("the blog reached its two placed members in {:?}", started.elapsed());
+    // A new post reaches the copies too (pushed by the writer's spoke within an interval;
+    // asked through the API, which counts no reads).
+    spokes_ok(&w, PASS, &["new", "--title", "A second post", "--body", "Moved along with the first."]);
+    spokes_ok(&w, PASS, &["publish"]);
+    assert!(
+        wait_until(Duration::from_secs(30), || [first, second].iter().all(|&i| spokes[i].get(&format!("/api/v1/blogs/{blog}/posts/a-second-post")).0 == 200)),
+        "the second post did not reach the placed copies"
+    );
     // Some more pulls and pushes: still nobody else holds it.
     std::thread::sleep(Duration::from_secs(5));
     for &i in &candidates[2..] {
@@ -78,6 +87,10 @@ fn a_blog_is_copied_only_where_the_ranking_places_it_and_its_copies_move_when_a_
     let (code, page) = http_get(&location);
     assert_eq!(code, 200);
     assert!(page.contains("Ranked by a hash"), "{page}");
+    // The front page does not claim the whole council's posts.
+    let (_, front) = spokes[asked].get("/");
+    assert!(front.contains("the newest posts of the blogs this spoke keeps a copy of"), "{front}");
+    assert!(front.contains("Search the blogs this spoke keeps"), "{front}");
 
     // The first placed member dies: the next in the ranking stands in within a minute.
     spokes[first].stop();

@@ -89,6 +89,11 @@ pub trait SpokeView: Send + Sync + 'static {
     fn cut_off(&self) -> std::collections::BTreeSet<String> {
         std::collections::BTreeSet::new()
     }
+    /// Whether this spoke keeps a copy of every blog of its council (no partial copies): what
+    /// the front page and search say they cover.
+    fn holds_every_blog(&self) -> bool {
+        true
+    }
     /// Counts a read of one of `blog`'s pages or feeds (what makes a blog popular).
     fn count_read(&self, _blog: &BlogId) {}
     /// For a blog not shown here: the reader site (absolute, no final slash) of a council
@@ -521,10 +526,11 @@ struct SearchParams {
     limit: Option<usize>,
 }
 
-fn search_form(q: &str) -> Markup {
+fn search_form(q: &str, whole_council: bool) -> Markup {
+    let placeholder = if whole_council { "Search every blog of the council" } else { "Search the blogs this spoke keeps" };
     html! {
         form.search action="/search" method="get" role="search" {
-            input type="search" name="q" value=(q) placeholder="Search every blog of the council" aria-label="Search";
+            input type="search" name="q" value=(q) placeholder=(placeholder) aria-label="Search";
             " " button type="submit" { "Search" }
         }
     }
@@ -537,7 +543,7 @@ async fn search_page(State(s): State<AppState>, Query(p): Query<SearchParams>) -
     page(&format!("Search · {}", s.spoke.name()), html! {
         nav { a href="/" { "← " (s.spoke.name()) } }
         h1 { "Search" }
-        (search_form(&p.q))
+        (search_form(&p.q, s.spoke.holds_every_blog()))
         @match &hits {
             Err(e) => { p { "Search is not available on this spoke right now." } (PreEscaped(format!("<!-- {} -->", e.replace("--", "")))) }
             Ok(hits) if p.q.trim().is_empty() => { @if hits.is_empty() { p { "Type a word or two to search every post of the council." } } }
@@ -635,6 +641,7 @@ async fn front(State(s): State<AppState>) -> Markup {
     let newest = newest(&blogs, 20);
     let hosted: Vec<&Arc<BlogView>> = blogs.iter().filter(|b| b.hosted).collect();
     let site = s.spoke.site_url();
+    let whole = s.spoke.holds_every_blog();
     let meta = Meta {
         description: "The newest posts of the blogs this spoke and its council hold, each checked against its author's signatures.".into(),
         canonical: (!site.is_empty()).then(|| format!("{}/", site.trim_end_matches('/'))),
@@ -647,10 +654,11 @@ async fn front(State(s): State<AppState>) -> Markup {
     page_meta(s.spoke.name(), "/assets/reader.css", &meta, html! {
         header {
             h1 { (s.spoke.name()) }
-            @if members.len() > 1 { p { "One of " (members.len()) " spokes of a council: the newest posts of all of them, each checked against its author's signatures." } }
+            @if members.len() > 1 && whole { p { "One of " (members.len()) " spokes of a council: the newest posts of all of them, each checked against its author's signatures." } }
+            @else if members.len() > 1 { p { "One of " (members.len()) " spokes of a council: the newest posts of the blogs this spoke keeps a copy of, each checked against its author's signatures." } }
             @else { p { "Blogs hosted here, signed by their authors." } }
         }
-        (search_form(""))
+        (search_form("", whole))
         h2 { "Newest posts" }
         @if newest.is_empty() { p { "Nothing has been published here yet." } }
         ol.posts {

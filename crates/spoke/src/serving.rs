@@ -191,6 +191,9 @@ impl http::SpokeView for Inner {
     fn cut_off(&self) -> std::collections::BTreeSet<String> {
         self.with_membership(council::Membership::removed).unwrap_or_default()
     }
+    fn holds_every_blog(&self) -> bool {
+        self.config.council.copies == 0
+    }
     fn count_read(&self, blog: &BlogId) {
         self.reads.count(blog, crate::placement::today());
     }
