@@ -313,13 +313,20 @@ fn open_drafts(identity: &Identity, passphrase: &str, cert: &spokes_core::Certif
     if opened.is_empty() { (DraftsFrom::Published, taken) } else { (DraftsFrom::Opened(opened), taken) }
 }
 
-/// Where the recovery file goes unless the writer chooses: `$XDG_DOCUMENTS_DIR`, else
-/// `~/Documents` if it exists, else the home folder.
+/// Where the recovery file (and an export) goes unless the writer chooses: the desktop's
+/// Documents folder as the desktop defines it (on Linux `XDG_DOCUMENTS_DIR` in
+/// `$XDG_CONFIG_HOME/user-dirs.dirs`, through the `dirs` crate), else `~/Documents` if it
+/// exists, else the home folder.
 pub fn default_recovery_folder() -> std::path::PathBuf {
-    if let Some(d) = std::env::var_os("XDG_DOCUMENTS_DIR") {
-        return d.into();
+    recovery_folder(dirs::document_dir(), dirs::home_dir())
+}
+
+/// [`default_recovery_folder`] from the desktop's Documents folder and home folder, if known.
+fn recovery_folder(documents: Option<std::path::PathBuf>, home: Option<std::path::PathBuf>) -> std::path::PathBuf {
+    if let Some(d) = documents {
+        return d;
     }
-    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| ".".into());
+    let home = home.unwrap_or_else(|| ".".into());
     let docs = home.join("Documents");
     if docs.is_dir() { docs } else { home }
 }
@@ -425,6 +432,18 @@ fn entry(s: &RecoverySpoke) -> SpokeEntry {
 mod tests {
     use super::*;
     use spokes_core::BlogSettings;
+
+    #[test]
+    fn the_recovery_file_goes_to_the_desktops_documents_folder_else_home() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let desktop = tmp.path().join("Dokumente");
+        assert_eq!(recovery_folder(Some(desktop.clone()), Some(home.clone())), desktop);
+        assert_eq!(recovery_folder(None, Some(home.clone())), home, "no Documents folder: home");
+        std::fs::create_dir_all(home.join("Documents")).unwrap();
+        assert_eq!(recovery_folder(None, Some(home.clone())), home.join("Documents"));
+    }
 
     #[test]
     fn an_archive_and_the_recovery_file_restore_the_blog_on_a_new_computer() {

@@ -107,6 +107,10 @@ pub fn xvfb() -> (Proc, String) {
 /// tauri-driver on `port`, starting the app on `profile` with its desktop folders under
 /// `root` (named with `suffix`, so a second computer gets folders of its own).
 pub fn start_driver(port: u16, native: u16, display: &str, bus: &str, profile: &Path, root: &Path, suffix: &str) -> Proc {
+    // The Documents folder as a desktop names it: in the user's `user-dirs.dirs`.
+    let config = root.join(format!("xdg-config{suffix}"));
+    std::fs::create_dir_all(&config).expect("an XDG config folder");
+    std::fs::write(config.join("user-dirs.dirs"), format!("XDG_DOCUMENTS_DIR=\"{}\"\n", root.join(format!("documents{suffix}")).display())).expect("user-dirs.dirs");
     Proc(
         Command::new(find_tool("tauri-driver"))
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
@@ -116,7 +120,6 @@ pub fn start_driver(port: u16, native: u16, display: &str, bus: &str, profile: &
             .env("XDG_DATA_HOME", root.join(format!("xdg-data{suffix}")))
             .env("XDG_CACHE_HOME", root.join(format!("xdg-cache{suffix}")))
             .env("XDG_CONFIG_HOME", root.join(format!("xdg-config{suffix}")))
-            .env("XDG_DOCUMENTS_DIR", root.join(format!("documents{suffix}")))
             .env("DBUS_SESSION_BUS_ADDRESS", bus)
             .env("GDK_BACKEND", "x11")
             // WebKit's GL compositing, as with a GPU: the app picks CPU drawing without one,
