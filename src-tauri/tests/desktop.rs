@@ -126,6 +126,10 @@ fn the_appimage_opens_the_app_in_a_window_from_its_mounted_image() {
     let packaging = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging");
     let desktop = Command::new("desktop-file-validate").arg(packaging.join("spokes.desktop")).output().expect("run desktop-file-validate (./x test installs it)");
     assert!(desktop.status.success() && desktop.stdout.is_empty(), "{}", String::from_utf8_lossy(&desktop.stdout));
+    // Software centres read the AppStream metadata; it must validate (without the network).
+    let metainfo = packaging.join("org.spokes.desktop.metainfo.xml");
+    let appstream = Command::new("appstreamcli").args(["validate", "--no-net"]).arg(&metainfo).output().expect("run appstreamcli (./x test installs it)");
+    assert!(appstream.status.success(), "{}", String::from_utf8_lossy(&appstream.stdout));
 
     let image = tmp.path().join("Spokes.AppImage");
     let built = Command::new(packaging.join("build-appimage.sh")).args(["--binary", APP, "--out"]).arg(&image).output().expect("run build-appimage.sh");
@@ -136,6 +140,12 @@ fn the_appimage_opens_the_app_in_a_window_from_its_mounted_image() {
     let offset: usize = String::from_utf8_lossy(&offset.stdout).trim().parse().expect("an offset");
     assert_eq!(&bytes[..4], b"\x7fELF");
     assert_eq!(&bytes[offset..offset + 4], b"hsqs", "no SquashFS image at {offset}");
+    // The image carries the launcher entry and the AppStream metadata where desktops look.
+    let listed = Command::new("unsquashfs").args(["-o", &offset.to_string(), "-l"]).arg(&image).output().expect("list the AppImage's files");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    for f in ["usr/share/applications/spokes-app.desktop", "usr/share/metainfo/org.spokes.desktop.metainfo.xml", "usr/bin/spokes-app"] {
+        assert!(listed.lines().any(|l| l.ends_with(f)), "{f} is not in the AppImage: {listed}");
+    }
 
     let (_xvfb, display) = xvfb();
     let (_bus, bus) = dbus_session();
