@@ -143,7 +143,8 @@ fn the_appimage_opens_the_app_in_a_window_from_its_mounted_image() {
     // The image carries the launcher entry and the AppStream metadata where desktops look.
     let listed = Command::new("unsquashfs").args(["-o", &offset.to_string(), "-l"]).arg(&image).output().expect("list the AppImage's files");
     let listed = String::from_utf8_lossy(&listed.stdout);
-    for f in ["usr/share/applications/spokes-app.desktop", "usr/share/metainfo/org.spokes.desktop.metainfo.xml", "usr/bin/spokes-app"] {
+    let icons = ["32x32", "64x64", "128x128", "256x256", "512x512"].map(|s| format!("usr/share/icons/hicolor/{s}/apps/spokes-app.png"));
+    for f in ["usr/share/applications/spokes-app.desktop", "usr/share/metainfo/org.spokes.desktop.metainfo.xml", "usr/bin/spokes-app"].iter().copied().chain(icons.iter().map(String::as_str)) {
         assert!(listed.lines().any(|l| l.ends_with(f)), "{f} is not in the AppImage: {listed}");
     }
 

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use webdriver::{Driver, dbus_session, descendants, free_port, start_driver, xvfb};
 
 /// A real picture (the app's icon, 256 × 256), so the screenshot shows one.
-const PNG: &[u8] = include_bytes!("../icons/icon.png");
+const PNG: &[u8] = include_bytes!("../icons/128x128@2x.png");
 
 struct TestSpoke {
     running: spoke::RunningSpoke,

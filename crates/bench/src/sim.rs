@@ -156,6 +156,9 @@ pub fn council_sim() -> Result<Value> {
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     });
     let upstreams_s = tiering.elapsed().as_secs_f64();
+    if ups.len() != SPOKES {
+        anyhow::bail!("upstreams chosen for {} spokes of {SPOKES}", ups.len());
+    }
     let mut downstream: Vec<Vec<u32>> = vec![Vec::new(); SPOKES];
     for (s, us) in ups.iter().enumerate() {
         for u in us {
