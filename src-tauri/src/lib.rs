@@ -315,14 +315,43 @@ fn choose_drawing_mode() {
     }
 }
 
+/// Where the app's log files go: `$XDG_STATE_HOME/spokes/logs` (`~/.local/state/spokes/logs`).
+pub fn log_dir() -> std::path::PathBuf {
+    dirs::state_dir().unwrap_or_else(std::env::temp_dir).join("spokes").join("logs")
+}
+
+/// Logs to standard error (warnings, or `SPOKES_LOG`) and to a file a writer can send when
+/// something goes wrong: `spokes.YYYY-MM-DD.log` in [`log_dir`], one a day, the last 7 kept,
+/// with the app's own steps (`info`). Without a writable folder, standard error only. Returns
+/// the folder.
+fn init_logging() -> std::path::PathBuf {
+    use tracing_subscriber::{EnvFilter, Layer, fmt, prelude::*};
+    let chosen = std::env::var("SPOKES_LOG").ok();
+    let filter = |default: &str| EnvFilter::try_new(chosen.as_deref().unwrap_or(default)).unwrap_or_else(|_| EnvFilter::new(default));
+    let dir = log_dir();
+    let file = std::fs::create_dir_all(&dir).ok().and_then(|_| {
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("spokes")
+            .filename_suffix("log")
+            .max_log_files(7)
+            .build(&dir)
+            .ok()
+    });
+    let file_layer = file.map(|w| fmt::layer().with_ansi(false).with_writer(w).with_filter(filter("info,automerge=off,iroh=warn,noq=warn,tao=warn,wry=warn")));
+    tracing_subscriber::registry().with(fmt::layer().with_writer(std::io::stderr).with_filter(filter("warn,automerge=off"))).with(file_layer).init();
+    dir
+}
+
 /// Starts the desktop app on the profile in `SPOKES_PROFILE` (or the default one) and runs
 /// until its window closes. Call it first thing in `main`, before any other thread starts: it
 /// may set an environment variable for WebKit ([`choose_drawing_mode`]).
 pub fn run() {
     #[cfg(target_os = "linux")]
     choose_drawing_mode();
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SPOKES_LOG").unwrap_or_else(|_| "warn,automerge=off".into())).init();
+    let logs = init_logging();
     let dir = default_profile_dir();
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), profile = %dir.display(), logs = %logs.display(), "Spokes started");
     let state = AppState::new(dir.clone());
     // One window per profile: starting Spokes again brings the open window forward (the
     // single-instance plugin, over the session D-Bus; without one, it starts normally).

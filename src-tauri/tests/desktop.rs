@@ -82,6 +82,11 @@ fn the_menu_bar_answers_the_keyboard_ctrl_q_quits_and_the_window_keeps_its_place
     let d = Driver::start(port, Path::new(APP), shots.clone());
     d.wait("#app[data-ready]", 60);
     let win = app_window(&display, 30);
+    // The app keeps a log file where the desktop keeps programs' state.
+    let logs = tmp.path().join("xdg-state/spokes/logs");
+    let log = std::fs::read_dir(&logs).unwrap_or_else(|e| panic!("no log folder at {}: {e}", logs.display())).filter_map(Result::ok).find(|f| f.file_name().to_string_lossy().starts_with("spokes.")).expect("a log file");
+    let text = std::fs::read_to_string(log.path()).expect("the log file");
+    assert!(text.contains("Spokes started") && text.contains(&profile.display().to_string()), "{text}");
     // The writer moves and resizes the window.
     xdotool(&display, &["windowsize", &win, "900", "640"]).unwrap_or_else(|e| panic!("{e}"));
     xdotool(&display, &["windowmove", &win, "120", "90"]).unwrap_or_else(|e| panic!("{e}"));

@@ -119,6 +119,7 @@ pub fn start_driver(port: u16, native: u16, display: &str, bus: &str, profile: &
             .env("TAURI_WEBVIEW_AUTOMATION", "true")
             .env("XDG_DATA_HOME", root.join(format!("xdg-data{suffix}")))
             .env("XDG_CACHE_HOME", root.join(format!("xdg-cache{suffix}")))
+            .env("XDG_STATE_HOME", root.join(format!("xdg-state{suffix}")))
             .env("XDG_CONFIG_HOME", root.join(format!("xdg-config{suffix}")))
             .env("DBUS_SESSION_BUS_ADDRESS", bus)
             .env("GDK_BACKEND", "x11")
