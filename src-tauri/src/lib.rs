@@ -256,7 +256,8 @@ pub fn instance_id(profile: &Path) -> String {
 }
 
 /// The menu bar. Quit (Ctrl+Q) ends the app, saving the window's size and place on the way
-/// out. Items other than Quit and the clipboard's reach the page as a `menu` event
+/// out; Help → About Spokes is the desktop's about dialog (the version, the licence, where the
+/// log is). Items other than Quit, About and the clipboard's reach the page as a `menu` event
 /// whose payload is the item's ID (`new-post`, `export`, `recovery`, `publish`, `details`,
 /// `history`, `picture`, `focus`, `theme`, `settings`); the page's own shortcuts stay the
 /// keyboard's way in, so no key is handled twice.
@@ -285,7 +286,19 @@ fn app_menu<R: tauri::Runtime>(h: &tauri::AppHandle<R>) -> tauri::Result<tauri::
         &item("picture", "Add a picture…")?,
     ])?;
     let view = Submenu::with_items(h, "View", true, &[&item("focus", "Focus mode")?, &item("theme", "Change theme")?, &PredefinedMenuItem::separator(h)?, &item("settings", "Settings…")?])?;
-    Menu::with_items(h, &[&file, &edit, &post, &view])
+    // About: the desktop's own dialog, with what a writer may need to tell someone helping them
+    // (the version, and where the log is).
+    let about = tauri::menu::AboutMetadata {
+        name: Some("Spokes".into()),
+        version: Some(env!("CARGO_PKG_VERSION").into()),
+        comments: Some(format!("Write a blog no single server can take down or quietly alter.\n\nThe app's log is in {}.", log_dir().display())),
+        license: Some("GNU Affero General Public License, version 3 or later".into()),
+        authors: Some(vec!["The Spokes developers".into()]),
+        icon: h.default_window_icon().cloned(),
+        ..Default::default()
+    };
+    let help = Submenu::with_items(h, "Help", true, &[&PredefinedMenuItem::about(h, Some("About Spokes"), Some(about))?])?;
+    Menu::with_items(h, &[&file, &edit, &post, &view, &help])
 }
 
 /// Whether the machine has a GPU the window can draw with: a DRM render node

@@ -104,6 +104,25 @@ fn the_menu_bar_answers_the_keyboard_ctrl_q_quits_and_the_window_keeps_its_place
     let theme = d.script("return localStorage.getItem('theme');").as_str().unwrap_or_default().to_owned();
     assert!(!theme.is_empty(), "the menu's theme change was not kept");
 
+    // Help → About Spokes, from the keyboard: the desktop's about dialog, closed with Escape.
+    press(&display, &win, &["F10", "Right", "Right", "Right", "Right", "Down", "Return"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let about = loop {
+        if let Ok(ids) = xdotool(&display, &["search", "--onlyvisible", "--name", "^About Spokes$"])
+            && let Some(id) = ids.lines().last()
+        {
+            break id.to_owned();
+        }
+        assert!(Instant::now() < deadline, "Help → About Spokes showed no dialog");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    press(&display, &about, &["Escape"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while xdotool(&display, &["search", "--onlyvisible", "--name", "^About Spokes$"]).is_ok_and(|ids| !ids.trim().is_empty()) {
+        assert!(Instant::now() < deadline, "Escape did not close the about dialog");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
     // Ctrl+Q (File → Quit) ends the app, which leaves its window's size and place behind.
     press(&display, &win, &["ctrl+q"]);
     assert!(window_gone(&display, 20), "Ctrl+Q did not close the app");
