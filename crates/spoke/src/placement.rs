@@ -90,8 +90,7 @@ impl Inner {
             if !m.is_member(peer) || !m.is_member(&self.endpoint_id) {
                 return false;
             }
-            let members = m.members();
-            placement::rank_of(blog, members.keys().map(String::as_str), &self.endpoint_id).is_some_and(|r| r < placement::accept_window(copies) + LISTED_SLACK)
+            self.rank_here(blog, &m.members(), &HashSet::new()).is_some_and(|r| r < placement::accept_window(copies) + LISTED_SLACK)
         })
         .unwrap_or(false)
     }
@@ -105,10 +104,7 @@ impl Inner {
         if copies == 0 {
             return true;
         }
-        self.with_membership(|m| {
-            let members = m.members();
-            placement::rank_of(blog, members.keys().map(String::as_str).filter(|e| !listed.contains(*e)), &self.endpoint_id).is_some_and(|r| r < placement::accept_window(copies))
-        })
+        self.with_membership(|m| self.rank_here(blog, &m.members(), listed).is_some_and(|r| r < placement::accept_window(copies)))
         .unwrap_or(false)
     }
 
@@ -141,7 +137,20 @@ impl Inner {
     /// partial copies only when it ranks among the first `copies` of the whole council.
     pub(crate) fn pulls_offered(&self, blog: &BlogId, members: &std::collections::BTreeMap<String, council::MemberInfo>) -> bool {
         let copies = self.config.council.copies;
-        copies == 0 || placement::rank_of(blog, members.keys().map(String::as_str), &self.endpoint_id).is_some_and(|r| r < copies)
+        copies == 0 || self.rank_here(blog, members, &HashSet::new()).is_some_and(|r| r < copies)
+    }
+
+    /// Where this spoke ranks for `blog` among `members` other than `listed` (0 is first);
+    /// `None` if it is not a member.
+    pub(crate) fn rank_here(&self, blog: &BlogId, members: &std::collections::BTreeMap<String, council::MemberInfo>, listed: &HashSet<String>) -> Option<usize> {
+        placement::rank_of(blog, members.keys().map(String::as_str).filter(|e| !listed.contains(*e)), &self.endpoint_id)
+    }
+
+    /// Counts a read of `blog`, with partial copies (the only use of the counts).
+    pub(crate) fn count_read(&self, blog: &BlogId) {
+        if self.config.council.copies > 0 {
+            self.reads.count(blog, today());
+        }
     }
 }
 
@@ -249,8 +258,7 @@ pub(crate) async fn placement_loop(inner: Arc<Inner>, endpoint: Endpoint, every:
             }
             // A copy at the ranks of a popular blog's extra copies stays while a holder (which may
             // count more reads) keeps pushing to it.
-            let extra_rank = placement::rank_of(&blog, members.iter().map(String::as_str).filter(|m| !listed.contains(*m)), &inner.endpoint_id)
-                .is_some_and(|r| r < placement::copies_for(copies, u64::MAX, inner.config.council.popular_reads));
+            let extra_rank = inner.rank_here(&blog, &infos, &listed).is_some_and(|r| r < placement::copies_for(copies, u64::MAX, inner.config.council.popular_reads));
             let leased = extra_rank && inner.touched.lock().unwrap_or_else(|e| e.into_inner()).get(&blog).is_some_and(|at| at.elapsed() < every * LEASE);
             if kind == BlogKind::Mirror && !p.here && all_in_step && !leased {
                 match inner.store.release_mirror(&blog) {

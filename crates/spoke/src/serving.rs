@@ -195,7 +195,7 @@ impl http::SpokeView for Inner {
         self.config.council.copies == 0
     }
     fn count_read(&self, blog: &BlogId) {
-        self.reads.count(blog, crate::placement::today());
+        Inner::count_read(self, blog);
     }
     fn holder_of(&self, blog: &BlogId) -> Option<String> {
         self.placed_holder(blog)

@@ -64,7 +64,8 @@ impl Inner {
     /// copy when it carries no invite and the placement puts a copy here
     /// ([`Inner::accepts_push`]), else as the writer's.
     pub(crate) fn admission_for<'h>(&self, peer: &str, hello: &'h Hello) -> Admission<'h> {
-        if hello.token.is_none() && self.store.kind(&hello.blog_id).ok().flatten().is_none() && self.accepts_push(peer, &hello.blog_id) {
+        // Without partial copies no session is a pushed copy: no lookup on this path.
+        if hello.token.is_none() && self.config.council.copies > 0 && self.store.kind(&hello.blog_id).ok().flatten().is_none() && self.accepts_push(peer, &hello.blog_id) {
             return Admission::Mirror;
         }
         Admission::Writer(hello.token.as_deref())
