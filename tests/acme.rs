@@ -77,6 +77,17 @@ impl Pebble {
     }
 }
 
+/// Where [`spawn`] keeps Pebble's issuing root (PEM), in Pebble's folder.
+const ROOT_PEM: &str = "root.pem";
+
+impl Pebble {
+    /// A PEM file of Pebble's issuing root (what [`Pebble::roots`] holds), for programs told to
+    /// trust it (`SPOKES_EXTRA_ROOTS`).
+    pub fn root_pem(&self) -> PathBuf {
+        self.dir.join(ROOT_PEM)
+    }
+}
+
 /// Runs `pebble` with the configuration in `dir` and waits for its root.
 fn spawn(dir: &Path, dns: SocketAddr, management: SocketAddr, api_roots: &Arc<rustls::RootCertStore>) -> (Child, Arc<rustls::RootCertStore>) {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("pebble.log")).expect("log");
@@ -104,6 +115,7 @@ fn spawn(dir: &Path, dns: SocketAddr, management: SocketAddr, api_roots: &Arc<ru
         let _ = child.kill();
         panic!("pebble did not start: {}", std::fs::read_to_string(dir.join("pebble.log")).unwrap_or_default());
     }
+    std::fs::write(dir.join(ROOT_PEM), &root).expect("write Pebble's root");
     let mut roots = rustls::RootCertStore::empty();
     for c in rustls::pki_types::CertificateDer::pem_slice_iter(root.as_bytes()) {
         roots.add(c.expect("Pebble's root, PEM")).expect("Pebble's root");

@@ -232,7 +232,7 @@ pub fn hostile_spoke_on(alpn: &[u8], script: Vec<Frame>) -> (String, tokio::runt
     let key = iroh::SecretKey::generate();
     let ep = rt.block_on(spokes_sync::net::bind_endpoint(key.clone(), "127.0.0.1:0".parse().expect("addr"), vec![alpn.to_vec()])).expect("endpoint");
     let addrs = ep.bound_sockets().into_iter().filter(|a| a.is_ipv4()).collect();
-    let ticket = Ticket { v: 1, endpoint: key.public().to_string(), addrs, token: None, name: Some("Hostile".into()), web: None }.encode();
+    let ticket = Ticket { v: 1, endpoint: key.public().to_string(), addrs, token: None, name: Some("Hostile".into()), web: None, relay: None }.encode();
     rt.spawn(async move {
         while let Some(incoming) = ep.accept().await {
             let script = script.clone();

@@ -291,11 +291,17 @@ pub const PNG: &[u8] = spokes_core::image::EXAMPLE_PNG;
 
 /// Runs `spokes` with a profile and passphrase.
 pub fn spokes(profile: &Path, pass: &str, args: &[&str]) -> Output {
+    spokes_env(profile, pass, args, &[])
+}
+
+/// [`spokes`] with more environment variables (`(name, value)`).
+pub fn spokes_env(profile: &Path, pass: &str, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
     let mut cmd = Command::new(bin("spokes"));
     cmd.arg("--profile").arg(profile).args(args).env("SPOKES_PASSPHRASE", pass).stdin(Stdio::null());
     if profile.parent().is_some_and(|d| d.join(HOLD_VERSION_1).exists()) {
         cmd.env(spokes_writer::workflow::HOLD_LAYOUT_ENV, "1");
     }
+    cmd.envs(env.iter().copied());
     cmd.output().expect("spokes")
 }
 

@@ -26,6 +26,6 @@ pub async fn start_local_spoke(dir: &Path) -> Result<LocalSpoke, UiError> {
     let any = "127.0.0.1:0".parse().ok();
     let running = spoke::start(&data, spoke::Overrides { http: any, p2p: any, no_admin: true, replicate_interval_secs: Some(3600), ..Default::default() }).await.map_err(fail)?;
     let ticket = running.invite(1).map_err(fail)?;
-    let target = SpokeTarget { endpoint: ticket.endpoint.clone(), addrs: ticket.addrs.clone(), token: ticket.token.clone(), name: Some("This computer".into()) };
+    let target = SpokeTarget { endpoint: ticket.endpoint.clone(), addrs: ticket.addrs.clone(), token: ticket.token.clone(), name: Some("This computer".into()), relay: None };
     Ok(LocalSpoke { url: format!("http://{}", running.http_addr), target, _running: running })
 }

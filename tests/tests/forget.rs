@@ -61,7 +61,7 @@ fn sync_reply(spoke: &SpokeProc, blog: &str) -> String {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let endpoint = spokes_sync::net::bind_endpoint(iroh::SecretKey::generate(), "127.0.0.1:0".parse().unwrap(), vec![]).await.unwrap();
-        let addr = spokes_sync::net::dial_addr(&spokes_core::SpokeAddr { endpoint: spoke.endpoint_id(), addrs: vec![spoke.p2p], web: None, name: None }).unwrap();
+        let addr = spokes_sync::net::dial_addr(&spokes_core::SpokeAddr { endpoint: spoke.endpoint_id(), addrs: vec![spoke.p2p], web: None, name: None, relay: None }).unwrap();
         let mut replica = SetReplica::new(blog.parse().unwrap(), None);
         let r = initiate_set(&endpoint, addr, None, &mut replica, &mut |_: &str| None, |_, _| Ok(())).await;
         endpoint.close().await;

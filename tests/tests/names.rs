@@ -40,6 +40,7 @@ fn council_spokes(tmp: &std::path::Path, dns: &DnsServer, ips: &[IpAddr], port: 
                 acme_root: Some(ca.api_root.clone()),
                 renew_before_days: 30,
                 challenge_delay_secs: 0,
+                relay: true,
             });
             s.configure(|c| {
                 c.http = http;
@@ -355,6 +356,67 @@ fn a_custom_domain_serves_the_blog_after_its_txt_proof_and_not_before() {
 /// The fingerprint a proof's first string names.
 fn fpr_of(proof: &[String]) -> String {
     proof[0].split("fpr=").nth(1).expect("fpr").to_owned()
+}
+
+/// The relay a spoke runs on its HTTPS port (issue 24, "reachable from any network"): a writer
+/// with no UDP at all (`SPOKES_RELAY_ONLY=1`: no UDP socket, what a network that blocks UDP
+/// leaves) publishes through it, the relay's name (`spoke-ID.ZONE`) found through the council's
+/// name server and its certificate from the CA checked for real; the same writer without the
+/// relay in its ticket reaches nothing, so the relay is what carried the publish.
+#[test]
+fn a_writer_whose_network_blocks_udp_publishes_through_the_spokes_relay() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dns = DnsServer::start(&tmp.path().join("dns"), &[ZONE]);
+    let ca = Pebble::start(&tmp.path().join("pebble"), dns.addr);
+    let ip: IpAddr = "127.0.0.2".parse().expect("ip");
+    let port = common_port(&[ip]);
+    let https_port = std::iter::repeat_with(|| common_port(&[ip])).find(|p| *p != port).expect("a second port");
+    let mut members = council_spokes(tmp.path(), &dns, &[ip], port, Some((&ca, https_port)));
+    members[0].start();
+    let own = format!("spoke-{}.{ZONE}", &members[0].endpoint_id()[..12]);
+    assert!(wait_until(Duration::from_secs(60), || try_get_https(&ca.roots, SocketAddr::new(ip, https_port), &own, "/health").is_ok()), "a certificate covering the spoke's own name");
+    wait_for_addresses(&dns, &own, &[ip], Duration::from_secs(30));
+    // A request to the relay that is no relay handshake is refused, and the site goes on.
+    let (code, _, body) = try_get_https(&ca.roots, SocketAddr::new(ip, https_port), &own, "/relay").expect("an answer");
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(try_get_https(&ca.roots, SocketAddr::new(ip, https_port), &own, "/health").expect("health").0, 200);
+
+    let ticket = members[0].invite();
+    let relay = spokes_sync::Ticket::decode(&ticket).expect("ticket").relay;
+    assert_eq!(relay.as_deref(), Some(format!("https://{own}:{https_port}/").as_str()), "the ticket names the relay");
+    let root = ca.root_pem();
+    let dns_server = dns.addr.to_string();
+    let no_udp: [(&str, &std::ffi::OsStr); 3] = [
+        (spokes_sync::net::RELAY_ONLY_ENV, "1".as_ref()),
+        (spokes_sync::net::DNS_SERVER_ENV, dns_server.as_ref()),
+        (spokes_sync::net::EXTRA_ROOTS_ENV, root.as_os_str()),
+    ];
+    let accepted = |m: &SpokeProc| -> u64 {
+        let (_, text) = m.metrics();
+        text.lines().find(|l| l.starts_with("spoke_relay_connections_total{result=\"accepted\"}")).and_then(|l| l.rsplit(' ').next()?.parse().ok()).unwrap_or(0)
+    };
+    // The spoke's own endpoint is connected to its relay (over loopback) before any writer.
+    assert!(wait_until(Duration::from_secs(20), || accepted(&members[0]) >= 1), "the spoke's endpoint holds its home relay connection");
+    let before = accepted(&members[0]);
+
+    // Without the relay in the ticket, a writer with no UDP reaches nothing.
+    let mut bare = spokes_sync::Ticket::decode(&members[0].invite()).expect("ticket");
+    bare.relay = None;
+    let stranded = writer(tmp.path(), "stranded", "Stranded", &[bare.encode()]);
+    spokes_ok(&stranded, PASS, &["new", "--title", "Unsent", "--body", "Nothing carries this."]);
+    let out = spokes_env(&stranded, PASS, &["publish"], &no_udp);
+    assert_eq!(out.status.code(), Some(4), "no spoke took it: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+
+    // With it, the same writer publishes through the relay.
+    let w = writer(tmp.path(), "writer", "Over the relay", &[ticket]);
+    spokes_ok(&w, PASS, &["new", "--title", "Through the relay", "--body", "No UDP left this computer."]);
+    let out = spokes_env(&w, PASS, &["publish"], &no_udp);
+    assert!(out.status.success(), "publish through the relay: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let blog = spokes_writer::Profile::open(&w).expect("profile").blog_id().clone();
+    let (code, page) = members[0].get(&format!("/b/{blog}/posts/through-the-relay"));
+    assert_eq!(code, 200, "the spoke serves the post: {page}");
+    assert!(page.contains("No UDP left this computer."));
+    assert!(accepted(&members[0]) > before, "the writer came through the relay");
 }
 
 /// A certificate authority that lost its state (its accounts and its root, as Pebble restarted

@@ -25,7 +25,7 @@ fn setup() -> Setup {
     let (mut spokes, w, _) = network(tmp.path(), 1);
     let spoke = spokes.remove(0);
     let t = Profile::open(&w).unwrap().spokes()[0].clone();
-    let ticket = Ticket { v: 1, endpoint: t.endpoint, addrs: t.addrs, token: None, name: None, web: None };
+    let ticket = Ticket { v: 1, endpoint: t.endpoint, addrs: t.addrs, token: None, name: None, web: None, relay: None };
     spokes_ok(&w, PASS, &["new", "--title", "Genuine", "--body", "The real text."]);
     let out = spokes_ok(&w, PASS, &["publish"]);
     assert!(out.contains("Published to 1 of 1 spoke"), "{out}");

@@ -234,7 +234,7 @@ impl PostState {
 /// [`SpokeRef`]), kept in the writer's recovery file, carried in tickets (with an invite token),
 /// in the writer's chosen spokes (with the token and when it was added) and in council
 /// membership (where name and site are required). JSON: `{"endpoint", "addrs": ["ip:port"],
-/// "web"?, "name"?}`.
+/// "web"?, "name"?, "relay"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpokeAddr {
     /// The spoke's iroh endpoint ID (z-base-32 or hex, as iroh prints it).
@@ -248,6 +248,11 @@ pub struct SpokeAddr {
     /// The operator's name for the spoke, from its ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The spoke's relay (`https://…/`, from its ticket), through which it is dialed when no
+    /// direct path works (a network that blocks UDP); absent for spokes without HTTPS and in
+    /// blogs written before it. Peer data: the dialer uses it only if it is an `https` URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
 }
 
 /// A spoke the author chose to host the blog, as the blog document lists it.
@@ -722,7 +727,8 @@ impl BlogDoc {
             }
             let web = get_str(&self.doc, &m, "web");
             let name = get_str(&self.doc, &m, "name");
-            out.push(SpokeRef { endpoint, addrs, web, name });
+            let relay = get_str(&self.doc, &m, "relay");
+            out.push(SpokeRef { endpoint, addrs, web, name, relay });
         }
         out
     }
@@ -752,6 +758,9 @@ impl BlogDoc {
         }
         if let Some(n) = &spoke.name {
             self.doc.put(&m, "name", n.as_str())?;
+        }
+        if let Some(r) = &spoke.relay {
+            self.doc.put(&m, "relay", r.as_str())?;
         }
         Ok(())
     }
@@ -1426,11 +1435,11 @@ mod tests {
     #[test]
     fn spokes_list_adds_replaces_and_removes() {
         let mut d = blog();
-        let s = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:1".parse().unwrap()], web: Some("https://one.example".into()), name: Some("One".into()) };
+        let s = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:1".parse().unwrap()], web: Some("https://one.example".into()), name: Some("One".into()), relay: Some("https://spoke-e1.one.example/".into()) };
         d.add_spoke(&s).unwrap();
         d.add_spoke(&s).unwrap();
         assert_eq!(d.spokes(), vec![s.clone()]);
-        let s2 = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:2".parse().unwrap()], web: None, name: None };
+        let s2 = SpokeRef { endpoint: "e1".into(), addrs: vec!["127.0.0.1:2".parse().unwrap()], web: None, name: None, relay: None };
         d.add_spoke(&s2).unwrap();
         assert_eq!(d.spokes(), vec![s2]);
         assert!(d.remove_spoke("e1").unwrap());

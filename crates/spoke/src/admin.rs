@@ -73,7 +73,7 @@ pub fn invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result<Ticket,
 /// is enough to publish to a spoke in open admission mode).
 pub fn ticket(data: &Path, token: Option<String>) -> Result<Ticket, SpokeError> {
     let (key, config) = load(data)?;
-    Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token, name: Some(config.name.clone()), web: Some(config.ticket_web(config.http)) })
+    Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token, name: Some(config.name.clone()), web: Some(config.ticket_web(config.http)), relay: config.relay_url(&key.public().to_string()) })
 }
 
 /// This spoke as the council lists it, from its configuration (for commands run beside a

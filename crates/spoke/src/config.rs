@@ -34,6 +34,7 @@
 //! [tls]                 # optional, needs [dns]: HTTPS with a certificate from an ACME CA (crate::tls)
 //! https = "0.0.0.0:443"
 //! contact = ["mailto:ops@spokes.example"]
+//! relay = true        # a relay for writers whose network blocks UDP, at /relay (crate::relay)
 //! ```
 //!
 //! Every field is optional; a missing one takes the default shown.
@@ -245,6 +246,15 @@ impl Config {
             a.set_ip(self.public_addrs.first().map(|p| p.ip()).unwrap_or(Ipv4Addr::LOCALHOST.into()));
         }
         format!("http://{a}")
+    }
+
+    /// The public URL of this spoke's relay ([`crate::relay::relay_url`]), for tickets: only
+    /// with HTTPS (`[tls]`, its `relay` on) and its zone (`[dns]`).
+    pub fn relay_url(&self, endpoint: &str) -> Option<String> {
+        match (&self.tls, &self.dns) {
+            (Some(t), Some(d)) if t.relay => Some(crate::relay::relay_url(&d.zone, endpoint, t.https_port)),
+            _ => None,
+        }
     }
 
     /// Addresses to put in tickets: `public_addrs`, else the p2p address (with an unspecified

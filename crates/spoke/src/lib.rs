@@ -36,6 +36,7 @@ pub mod dishonest;
 pub mod http;
 pub mod metrics;
 pub mod rate;
+pub mod relay;
 pub mod search;
 pub mod store;
 pub mod tls;
@@ -207,7 +208,8 @@ impl RunningSpoke {
     /// A ticket that admits one new writer.
     pub fn invite(&self, uses: u32) -> Result<Ticket, SpokeError> {
         let token = self.inner.store.create_invite(uses, None, None)?;
-        Ok(Ticket { v: 1, endpoint: self.endpoint_id.to_string(), addrs: self.p2p_addrs.clone(), token: Some(token), name: Some(self.inner.name.clone()), web: Some(self.web.clone()) })
+        let relay = self.inner.config.relay_url(&self.endpoint_id.to_string());
+        Ok(Ticket { v: 1, endpoint: self.endpoint_id.to_string(), addrs: self.p2p_addrs.clone(), token: Some(token), name: Some(self.inner.name.clone()), web: Some(self.web.clone()), relay })
     }
     /// Stops: the reader site takes no new connections and finishes the requests under way
     /// (at most [`SHUTDOWN_GRACE`]), the background work stops, and the endpoint closes (its
@@ -269,10 +271,16 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     }
     let store = Store::open(&data.join(STORE_FILE))?;
     let search = Arc::new(search::SearchIndex::open(data)?);
-    let endpoint = spokes_sync::net::bind_endpoint(key.clone(), config.p2p, vec![ALPN.to_vec()]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
-    let p2p_addrs = endpoint.bound_sockets();
     let listener = tokio::net::TcpListener::bind(config.http).await.map_err(|e| SpokeError::Net(format!("cannot listen on {}: {e}", config.http)))?;
     let http_addr = listener.local_addr().map_err(|e| SpokeError::Net(e.to_string()))?;
+    // With a relay, the spoke's endpoint keeps its home relay connection to it over loopback.
+    let relay_url = config.relay_url(&key.public().to_string());
+    let home = match &relay_url {
+        Some(_) => Some(relay::home_url(http_addr).parse().map_err(|e| SpokeError::Net(format!("relay: {e}")))?),
+        None => None,
+    };
+    let endpoint = spokes_sync::net::bind_with_home_relay(key.clone(), config.p2p, vec![ALPN.to_vec()], home).await.map_err(|e| SpokeError::Net(e.to_string()))?;
+    let p2p_addrs = endpoint.bound_sockets();
     let web = config.ticket_web(http_addr);
     let https_listener = match &config.tls {
         Some(t) => Some(tokio::net::TcpListener::bind(t.https).await.map_err(|e| SpokeError::Net(format!("cannot listen on {} for HTTPS: {e}", t.https)))?),
@@ -356,25 +364,17 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     let mut servers = Vec::new();
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let mut https_addr = None;
+    let relay_service = relay_url.as_ref().map(|_| relay::service(&inner.metrics));
     if let (Some(t), Some(listener), Some((certs, _)), Some(d)) = (&config.tls, https_listener, &https, &config.dns) {
         let listener = tls::listen(listener, certs.clone()).map_err(|e| SpokeError::Net(e.to_string()))?;
         https_addr = Some(axum::serve::Listener::local_addr(&listener).map_err(|e| SpokeError::Net(e.to_string()))?);
         let secure = http::router(state).layer(axum::Extension(tls::OverTls));
-        let stop = stop_rx.clone();
-        servers.push(tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, secure).with_graceful_shutdown(stopped(stop)).await {
-                tracing::error!("reader site (HTTPS) stopped: {e}");
-            }
-        }));
+        let relay = relay_service.clone().map(|s| (s, relay::RelayFor::Everyone));
+        servers.push(tokio::spawn(relay::serve(listener, secure, relay, stop_rx.clone())));
         let zone = dns::Zone::new(d.clone(), data).map_err(|e| SpokeError::Config(e.to_string()))?;
         tasks.push(tokio::spawn(tls::certificate_loop(zone, t.clone(), data.to_path_buf(), key.public().to_string(), certs.clone())));
     }
-    let http_stop = stop_rx.clone();
-    let http_task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped(http_stop)).await {
-            tracing::error!("reader site stopped: {e}");
-        }
-    });
+    let http_task = tokio::spawn(relay::serve(listener, app, relay_service.map(|s| (s, relay::RelayFor::Loopback)), stop_rx.clone()));
     let repl_task = tokio::spawn(replication_loop(inner.clone(), endpoint.clone(), rx, Duration::from_secs(config.replicate_interval_secs.max(1))));
     let index_task = tokio::spawn(search::indexer(search, index_rx, Duration::from_millis(200), inner.clone()));
     let placement_task = tokio::spawn(placement::placement_loop(inner.clone(), endpoint.clone(), Duration::from_secs(config.council.interval_secs.max(1))));

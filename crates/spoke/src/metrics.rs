@@ -14,9 +14,11 @@
 //! | `spoke_search_queries_total` | counter | |
 //! | `spoke_bundle_builds_total` | counter | verification bundles made (once per state of a blog, then reused) |
 //! | `spoke_council_copies_released_total` | counter | council copies released after they moved to the members placed for them (`[council] copies`) |
+//! | `spoke_relay_connections_total` | counter | `result` (`accepted`, `refused`): connections to the relay at `/relay` ([`crate::relay`]) |
 //! | `spoke_search_duration_seconds` | histogram | |
 //! | `spoke_blogs` | gauge | `kind` (`hosted`, `mirror`) |
 //! | `spoke_council_members` | gauge | |
+//! | `spoke_relay_clients` | gauge | relay connections open now |
 //! | `spoke_disk_free_bytes` | gauge | |
 //! | `spoke_search_posts` | gauge | |
 //! | `spoke_tls_certificate_expiry_timestamp_seconds` | gauge | the end of the HTTPS certificate in use (Unix time; absent without one) |
@@ -47,6 +49,10 @@ pub struct Metrics {
     pub bundle_builds: Counter,
     /// Council copies released after they moved to the members placed for them.
     pub copies_released: Counter,
+    /// Relay connections by result (`accepted`, `refused`).
+    pub relay_connections: Family<Labels, Counter>,
+    /// Relay connections open now.
+    pub relay_clients: Gauge,
     blogs: Family<Labels, Gauge>,
     /// Council members.
     pub council_members: Gauge,
@@ -84,6 +90,8 @@ impl Metrics {
             search_duration_seconds: Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0]),
             bundle_builds: Counter::default(),
             copies_released: Counter::default(),
+            relay_connections: Family::default(),
+            relay_clients: Gauge::default(),
             blogs: Family::default(),
             council_members: Gauge::default(),
             disk_free_bytes: Gauge::default(),
@@ -101,6 +109,8 @@ impl Metrics {
         registry.register("search_duration_seconds", "Search latency in seconds", m.search_duration_seconds.clone());
         registry.register("bundle_builds", "Verification bundles made", m.bundle_builds.clone());
         registry.register("council_copies_released", "Council copies released after they moved to the members placed for them", m.copies_released.clone());
+        registry.register("relay_connections", "Connections to the relay by result", m.relay_connections.clone());
+        registry.register("relay_clients", "Relay connections open now", m.relay_clients.clone());
         registry.register("blogs", "Blogs held, by kind", m.blogs.clone());
         registry.register("council_members", "Members of this spoke's council", m.council_members.clone());
         registry.register("disk_free_bytes", "Free bytes on the data folder's file system", m.disk_free_bytes.clone());

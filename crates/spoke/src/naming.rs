@@ -317,10 +317,21 @@ impl Naming {
         }
     }
 
-    /// Puts this spoke's addresses in the apex's round robin.
-    pub(crate) async fn announce(&self) -> Result<(), DnsError> {
-        for ip in &self.zone.config.addresses {
+    /// Puts this spoke's addresses in the apex's round robin, and makes its own name
+    /// (`spoke-ID.ZONE`, [`crate::tls::own_name`], where its relay is) resolve to exactly them.
+    pub(crate) async fn announce(&self, endpoint: &str) -> Result<(), DnsError> {
+        let mine = &self.zone.config.addresses;
+        for ip in mine {
             self.zone.add_address(&[self.zone.apex()], *ip).await?;
+        }
+        let own = self.zone.fqdn(&crate::tls::own_label(endpoint))?;
+        for old in self.zone.addresses(&own).await? {
+            if !mine.contains(&old) {
+                self.zone.remove_address(std::slice::from_ref(&own), old).await?;
+            }
+        }
+        for ip in mine {
+            self.zone.add_address(std::slice::from_ref(&own), *ip).await?;
         }
         Ok(())
     }
@@ -500,7 +511,7 @@ pub(crate) async fn naming_loop(inner: Arc<Inner>, naming: Arc<Naming>) {
     loop {
         tick.tick().await;
         if !announced {
-            match naming.announce().await {
+            match naming.announce(&inner.endpoint_id).await {
                 Ok(()) => announced = true,
                 Err(e) => tracing::warn!("could not put this spoke in the council's domain: {e}"),
             }

@@ -57,6 +57,7 @@ pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 /// # acme_root = "pebble-ca.pem"         # a root the CA's own HTTPS is signed by (private or test CAs)
 /// renew_before_days = 30                # renew when fewer days are left
 /// challenge_delay_secs = 10             # wait after adding a challenge, for secondaries to load it
+/// relay = true                          # a relay at /relay for writers whose network blocks UDP
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -85,6 +86,14 @@ pub struct TlsConfig {
     /// check them (secondary name servers load the change in that time).
     #[serde(default = "default_challenge_delay")]
     pub challenge_delay_secs: u64,
+    /// Whether to run a relay for writers whose network blocks UDP, at `/relay` on this HTTPS
+    /// port ([`crate::relay`]); on unless set to `false`.
+    #[serde(default = "default_relay")]
+    pub relay: bool,
+}
+
+fn default_relay() -> bool {
+    true
 }
 
 fn default_https() -> SocketAddr {
@@ -321,11 +330,22 @@ impl Store {
     }
 }
 
+/// This member's own name in the zone, `spoke-ID.ZONE` (`ID`: the first 12 letters and digits
+/// of `endpoint`, lowercase): in its certificate, pointed at its addresses, its relay's host.
+pub fn own_name(zone: &str, endpoint: &str) -> String {
+    format!("{}.{zone}", own_label(endpoint))
+}
+
+/// The label of [`own_name`]: `spoke-ID`.
+pub fn own_label(endpoint: &str) -> String {
+    let id: String = endpoint.chars().filter(char::is_ascii_alphanumeric).take(12).collect::<String>().to_ascii_lowercase();
+    format!("spoke-{id}")
+}
+
 /// The names this spoke's certificate covers, sorted: the zone, its wildcard, and
 /// `spoke-ID.ZONE` (`endpoint`'s first 12 characters) that makes the set this member's own.
 pub fn wanted_names(zone: &str, endpoint: &str) -> Vec<String> {
-    let id: String = endpoint.chars().filter(char::is_ascii_alphanumeric).take(12).collect::<String>().to_ascii_lowercase();
-    let mut names = vec![zone.to_owned(), format!("*.{zone}"), format!("spoke-{id}.{zone}")];
+    let mut names = vec![zone.to_owned(), format!("*.{zone}"), own_name(zone, endpoint)];
     names.sort();
     names
 }

@@ -4,12 +4,14 @@
 //! JSON object, version 1:
 //!
 //! ```json
-//! {"v":1,"endpoint":"<iroh endpoint ID>","addrs":["127.0.0.1:7001"],"token":"<hex>","name":"<label>","web":"http://127.0.0.1:8080"}
+//! {"v":1,"endpoint":"<iroh endpoint ID>","addrs":["127.0.0.1:7001"],"token":"<hex>","name":"<label>","web":"http://127.0.0.1:8080","relay":"https://spoke-0123456789ab.spokes.example/"}
 //! ```
 //!
 //! `token` is an invite token that admits one author (absent in tickets that only locate a
 //! spoke); `name` is the operator's label for the spoke; `web` is the base URL of its reader
-//! site (optional: older tickets lack it, and readers ignore fields they do not know).
+//! site (optional: older tickets lack it, and readers ignore fields they do not know); `relay`
+//! is the URL of the spoke's relay, dialed when no direct path works (optional: only spokes with
+//! HTTPS run one; anything but an `https` URL is dropped when the ticket is read).
 
 use data_encoding::BASE32_NOPAD;
 use serde::{Deserialize, Serialize};
@@ -50,12 +52,15 @@ pub struct Ticket {
     /// Base URL of the spoke's reader site (`http://…` or `https://…`, no trailing slash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web: Option<String>,
+    /// The spoke's relay (`https://…/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
 }
 
 impl Ticket {
     /// Where the spoke is (the ticket without its version and token).
     pub fn spoke_addr(&self) -> spokes_core::SpokeAddr {
-        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.clone(), name: self.name.clone(), web: self.web.clone() }
+        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.clone(), name: self.name.clone(), web: self.web.clone(), relay: self.relay.clone() }
     }
 
     /// Encodes as `spokes1…`.
@@ -81,6 +86,7 @@ impl Ticket {
         // A reader site that is not an http(s) address (`javascript:`…) is dropped: the app
         // would otherwise offer it as a link.
         t.web = t.web.filter(|w| spokes_core::web::reader_url(w).is_some());
+        t.relay = t.relay.filter(|r| crate::net::relay_url(r).is_some());
         Ok(t)
     }
 
@@ -89,11 +95,14 @@ impl Ticket {
         self.endpoint.parse()
     }
 
-    /// The iroh address to dial.
+    /// The iroh address to dial: every socket address, and the relay.
     pub fn endpoint_addr(&self) -> Result<iroh::EndpointAddr, iroh::KeyParsingError> {
         let mut a = iroh::EndpointAddr::new(self.endpoint_id()?);
         for s in &self.addrs {
             a = a.with_ip_addr(*s);
+        }
+        if let Some(r) = self.relay.as_deref().and_then(crate::net::relay_url) {
+            a = a.with_relay_url(r);
         }
         Ok(a)
     }
@@ -118,18 +127,21 @@ pub struct SpokeEntry {
     /// Base URL of the spoke's reader site, from the ticket (older tickets lack it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web: Option<String>,
+    /// The spoke's relay, from the ticket (older tickets, and spokes without HTTPS, lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
 }
 
 impl SpokeEntry {
     /// A spoke chosen now, at `addr`, with the invite `token` of its ticket.
     pub fn new(addr: spokes_core::SpokeAddr, token: Option<String>) -> SpokeEntry {
-        let spokes_core::SpokeAddr { endpoint, addrs, name, web } = addr;
-        SpokeEntry { endpoint, addrs, name, token, added_at: chrono::Utc::now().to_rfc3339(), web }
+        let spokes_core::SpokeAddr { endpoint, addrs, name, web, relay } = addr;
+        SpokeEntry { endpoint, addrs, name, token, added_at: chrono::Utc::now().to_rfc3339(), web, relay }
     }
 
     /// Where the spoke is.
     pub fn spoke_addr(&self) -> spokes_core::SpokeAddr {
-        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.clone(), name: self.name.clone(), web: self.web.clone() }
+        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.clone(), name: self.name.clone(), web: self.web.clone(), relay: self.relay.clone() }
     }
 }
 
@@ -141,7 +153,7 @@ mod tests {
     #[test]
     fn tickets_round_trip_and_bad_ones_are_explained() {
         let id = iroh::SecretKey::generate().public();
-        let t = Ticket { v: 1, endpoint: id.to_string(), addrs: vec!["127.0.0.1:7001".parse().unwrap()], token: Some("ab".into()), name: None, web: Some("http://127.0.0.1:8080".into()) };
+        let t = Ticket { v: 1, endpoint: id.to_string(), addrs: vec!["127.0.0.1:7001".parse().unwrap()], token: Some("ab".into()), name: None, web: Some("http://127.0.0.1:8080".into()), relay: Some("https://spoke-abc.spokes.test/".into()) };
         let s = t.encode();
         assert!(s.starts_with("spokes1"));
         assert_eq!(Ticket::decode(&format!("  {s}\n")).unwrap(), t);
@@ -150,6 +162,13 @@ mod tests {
         // A reader site a link must not point to is dropped; the rest of the ticket stands.
         let js = Ticket { web: Some("javascript:alert(document.cookie)".into()), ..t.clone() };
         assert_eq!(Ticket::decode(&js.encode()).unwrap(), Ticket { web: None, ..t.clone() });
+        // A relay that is not an https URL is dropped: a relay over plain HTTP would show
+        // onlookers who talks to whom, and anything else is no relay.
+        for bad in ["http://spoke.test/", "javascript:alert(1)", "not a url", "https://"] {
+            let b = Ticket { relay: Some(bad.into()), ..t.clone() };
+            assert_eq!(Ticket::decode(&b.encode()).unwrap(), Ticket { relay: None, ..t.clone() }, "{bad}");
+        }
+        assert_eq!(t.endpoint_addr().unwrap().relay_urls().count(), 1, "the relay is dialed");
         let v2 = Ticket { v: 2, ..t };
         assert!(matches!(Ticket::decode(&v2.encode()), Err(TicketError::UnknownVersion(2))));
     }

@@ -672,7 +672,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                     let target = match spoke {
                         Some(t) => {
                             let t = spokes_sync::Ticket::decode(t)?;
-                            Some(spokes_writer::SpokeTarget { endpoint: t.endpoint, addrs: t.addrs, token: None, name: t.name })
+                            Some(spokes_writer::SpokeTarget { endpoint: t.endpoint, addrs: t.addrs, token: None, name: t.name, relay: t.relay })
                         }
                         None => None,
                     };

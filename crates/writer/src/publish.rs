@@ -21,6 +21,8 @@ pub struct SpokeTarget {
     pub token: Option<String>,
     /// Label.
     pub name: Option<String>,
+    /// The spoke's relay (from its ticket), dialed when no direct path works.
+    pub relay: Option<String>,
 }
 
 impl SpokeTarget {
@@ -38,13 +40,13 @@ impl SpokeTarget {
 
     /// Where the spoke is.
     pub fn spoke_addr(&self) -> spokes_core::SpokeAddr {
-        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.clone(), name: self.name.clone(), web: None }
+        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.clone(), name: self.name.clone(), web: None, relay: self.relay.clone() }
     }
 }
 
 impl From<&crate::SpokeEntry> for SpokeTarget {
     fn from(s: &crate::SpokeEntry) -> Self {
-        SpokeTarget { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), token: s.token.clone(), name: s.name.clone() }
+        SpokeTarget { endpoint: s.endpoint.clone(), addrs: s.addrs.clone(), token: s.token.clone(), name: s.name.clone(), relay: s.relay.clone() }
     }
 }
 
@@ -187,12 +189,14 @@ impl Profile {
         self.spokes().iter().map(SpokeTarget::from).collect()
     }
 
-    /// Binds this device's endpoint for publishing. Keep the pool and pass it to
-    /// [`Profile::sync_with_pool`] so later publishes reuse open connections (warm).
+    /// Binds this device's endpoint for publishing: direct, and through a spoke's relay when
+    /// no direct path works (how, from the environment: [`spokes_sync::net::Reach::from_env`]).
+    /// Keep the pool and pass it to [`Profile::sync_with_pool`] so later publishes reuse open
+    /// connections (warm).
     pub async fn connection_pool(&self) -> Result<ConnectionPool, ProfileError> {
-        let endpoint = spokes_sync::net::bind_endpoint(self.endpoint_key()?, (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![])
-            .await
-            .map_err(|e| ProfileError::Io { path: self.dir().into(), source: std::io::Error::other(e.to_string()) })?;
+        let io = |e: spokes_sync::net::NetError| ProfileError::Io { path: self.dir().into(), source: std::io::Error::other(e.to_string()) };
+        let reach = spokes_sync::net::Reach::from_env().map_err(io)?;
+        let endpoint = spokes_sync::net::bind_dialer(self.endpoint_key()?, vec![], &reach).await.map_err(io)?;
         Ok(ConnectionPool::new(endpoint))
     }
 

@@ -188,9 +188,9 @@ impl Profile {
     /// profile's spokes. Fails only when no target gives the blog back.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn restore_from_spokes(dir: &Path, name: &str, identity: Identity, device: &str, passphrase: &str, blog_id: &BlogId, targets: &[SpokeTarget], spokes: Vec<SpokeEntry>) -> Result<Profile, ProfileError> {
-        let endpoint = spokes_sync::net::bind_endpoint(iroh::SecretKey::generate(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![])
-            .await
-            .map_err(|e| ProfileError::Io { path: dir.into(), source: std::io::Error::other(e.to_string()) })?;
+        let io = |e: spokes_sync::net::NetError| ProfileError::Io { path: dir.into(), source: std::io::Error::other(e.to_string()) };
+        let reach = spokes_sync::net::Reach::from_env().map_err(io)?;
+        let endpoint = spokes_sync::net::bind_dialer(iroh::SecretKey::generate(), vec![], &reach).await.map_err(io)?;
         let pool = spokes_sync::peer::ConnectionPool::new(endpoint);
         let mut failures = Vec::new();
         // Every spoke is asked, into one replica: each session merges only what the author's

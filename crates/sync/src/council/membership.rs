@@ -122,7 +122,7 @@ impl MemberInfo {
     /// Where the member is (addresses that are not `ip:port` left out; [`MemberInfo::check`]
     /// refuses them).
     pub fn spoke_addr(&self) -> spokes_core::SpokeAddr {
-        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.iter().filter_map(|a| a.parse().ok()).collect(), name: Some(self.name.clone()), web: Some(self.web.clone()) }
+        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.iter().filter_map(|a| a.parse().ok()).collect(), name: Some(self.name.clone()), web: Some(self.web.clone()), relay: None }
     }
 
     /// Checks what a peer says of a member: an endpoint ID, `ip:port` sync addresses, a
