@@ -7,6 +7,10 @@
 //! post's history and publish it again; organise, format, unpublish, change settings; and
 //! finally add a picture to a post and fetch it from the spoke it was published to.
 //!
+//! Every screen it photographs is also audited with axe-core (WCAG 2 A and AA rules, axe's best
+//! practices, `ui/node_modules/axe-core`): no serious or critical violation may remain, and the
+//! audit is first seen to catch one planted for it.
+//!
 //! Needs `Xvfb`, `WebKitWebDriver` (Debian: xvfb, webkit2gtk-driver) and `tauri-driver`
 //! (`cargo install tauri-driver --locked`); `./x test` installs all three. Screenshots of each
 //! screen are written to `$CARGO_TARGET_TMPDIR/screenshots/`.
@@ -121,7 +125,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.type_into("#blog-title", "Notes from the engine room");
     d.type_into("#passphrase", "correct horse battery");
     d.type_into("#passphrase2", "correct horse battery");
-    d.screenshot("onboarding");
+    d.shot("onboarding");
     d.click("#create");
 
     // The recovery file is saved at once, in the Documents folder; the sheet can be printed.
@@ -132,7 +136,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let fingerprint = spokes_writer::Profile::open(&profile).expect("profile").fingerprint().to_owned();
     assert_eq!(recovery.fingerprint, fingerprint);
     assert!(recovery.identity().is_ok(), "it holds the (passphrase-protected) key");
-    d.screenshot("recovery");
+    d.shot("recovery");
     // A copy goes where the writer chooses (a USB stick, say), in the desktop's save dialog.
     let stick = tmp.path().join("usb-stick");
     std::fs::create_dir_all(&stick).expect("a folder for the copy");
@@ -146,7 +150,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait("#recovery-sheet", 10);
     let sheet = d.script("return document.getElementById('recovery-sheet').srcdoc;").as_str().unwrap_or_default().to_owned();
     assert!(sheet.contains(&fingerprint[..4]) && sheet.contains("BEGIN PGP PRIVATE KEY BLOCK"), "{sheet}");
-    d.screenshot("recovery-sheet");
+    d.shot("recovery-sheet");
     d.click("#sheet-close");
     d.click("#recovery-done");
 
@@ -159,7 +163,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.type_into("#onboard-ticket", &format!("https://north.example/invite#{}", spokes[0].ticket));
     d.click("#onboard-add");
     d.wait_text("#onboard-spokes", 10, |t| t.contains("north: added"));
-    d.screenshot("onboarding-spokes");
+    d.shot("onboarding-spokes");
     d.click("#onboard-done");
 
     // The writing screen opens on a new draft.
@@ -194,16 +198,16 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     // The word count follows the text a quarter second after typing stops (16 words, as the
     // webview's word segmentation counts the Markdown source).
     d.wait_text("#word-count", 5, |t| t == "16 words · 1 min read");
-    d.screenshot("writing");
+    d.shot("writing");
     // The theme: like the system (light under Xvfb), then light, then dark, then back.
     d.click("#theme");
     d.wait_text("#theme", 5, |t| t == "Theme: light");
-    let light = d.screenshot("writing-light");
+    let light = d.shot("writing-light");
     d.click("#theme");
     d.wait_text("#theme", 5, |t| t == "Theme: dark");
     let dark_bg = d.script("return getComputedStyle(document.body).backgroundColor;").as_str().unwrap_or_default().to_owned();
     assert_eq!(dark_bg, "rgb(27, 27, 29)", "the dark theme is applied");
-    let dark = d.screenshot("writing-dark");
+    let dark = d.shot("writing-dark");
     assert_ne!(std::fs::read(&dark).ok(), std::fs::read(&light).ok(), "the dark theme's screenshot shows the light theme");
     d.click("#theme");
     d.wait_text("#theme", 5, |t| t == "Theme: like the system");
@@ -212,7 +216,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#publish");
     d.wait_text("#status", 60, |t| t == "Published to 2 of 2 spokes");
     d.wait_text(".post-list li.active .badge", 10, |t| t == "Published");
-    let shot = d.screenshot("published");
+    let shot = d.shot("published");
     assert!(std::fs::metadata(&shot).map(|m| m.len() > 1000).unwrap_or(false), "no screenshot at {}", shot.display());
 
     // Readers see it on both spokes, rendered, sanitised and verified.
@@ -287,7 +291,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.type_into("#unlock-pass", "not my passphrase");
     d.click("#unlock");
     d.wait_text("#unlock-dialog .error", 10, |t| t.contains("not right"));
-    d.screenshot("passphrase");
+    d.shot("passphrase");
     d.clear("#unlock-pass");
     d.type_into("#unlock-pass", "correct horse battery");
     d.click("#unlock");
@@ -319,14 +323,14 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait_text("#status", 60, |t| t.starts_with("Published to 0 of 2 spokes") && t.contains("will send when a spoke can be reached"));
     assert_eq!(d.script("return document.getElementById('offline').hidden;"), Value::Bool(false), "the offline sign shows");
     assert_eq!(d.text("#error"), "", "offline is said by the sign, not as an error");
-    d.screenshot("offline");
+    d.shot("offline");
     let restart = |name: &str, http: SocketAddr, p2p: SocketAddr| {
         rt.block_on(spoke::start(&tmp.path().join(name), spoke::Overrides { http: Some(http), p2p: Some(p2p), no_admin: true, replicate_interval_secs: Some(3600), ..Default::default() })).expect("restart a spoke")
     };
     let north = TestSpoke { running: restart("north", north_http, north_p2p), ticket: north_ticket };
     d.wait_text("#status", 90, |t| t.starts_with("Published to 1 of 2 spokes"));
     assert_eq!(d.script("return document.getElementById('offline').hidden;"), Value::Bool(true), "one spoke answers: not offline");
-    d.screenshot("one-spoke-down");
+    d.shot("one-spoke-down");
     let south = restart("south", south_http, south_p2p);
     d.wait_text("#status", 90, |t| t == "Published to 2 of 2 spokes");
     assert_eq!(d.text("#error"), "", "the reason for the miss goes once it is mended");
@@ -347,7 +351,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait_text("#diff", 10, |t| t.contains("Written just before the crash"));
     let added = d.script("return Array.from(document.querySelectorAll('#diff .added')).map(e => e.textContent).join('');").as_str().unwrap_or_default().to_owned();
     assert!(added.contains("Published while the spokes were down."), "what was added since: {added:?}");
-    d.screenshot("history");
+    d.shot("history");
     d.click("#restore");
     d.wait_text("#status", 10, |t| t.starts_with("Restored the version of"));
     let restored = d.script("return window.spokesEditor.value;").as_str().unwrap_or_default().to_owned();
@@ -387,7 +391,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     }
     d.click("#focus");
     assert_eq!(d.script("return getComputedStyle(document.querySelector('.sidebar')).display;").as_str(), Some("none"), "focus mode hides the list");
-    d.screenshot("focus");
+    d.shot("focus");
     d.click("#focus");
     assert_ne!(d.script("return getComputedStyle(document.querySelector('.sidebar')).display;").as_str(), Some("none"));
     d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
@@ -432,7 +436,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-    d.screenshot("unpublished");
+    d.shot("unpublished");
 
     // Settings: the blog's description, this computer among the signing keys, an export, and
     // a spoke removed.
@@ -473,7 +477,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let cells: Vec<&str> = cells.as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
     assert_eq!(cells[..5], ["CNAME", "blog.engine.example", "engine-room.spokes.test.", "TXT", "_spokes.blog.engine.example"], "{cells:?}");
     assert!(cells[5].starts_with("\"v=spokes-domain1 blog="), "{cells:?}");
-    d.screenshot("settings");
+    d.shot("settings");
     d.click("#domain-remove");
     d.wait("#domain-input", 60);
     assert!(spokes_writer::Profile::open(&profile).expect("profile").settings().expect("settings").domain.is_none(), "the domain left the settings");
@@ -520,7 +524,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
         std::thread::sleep(Duration::from_millis(100));
     }
     d.wait_text("#save-state", 10, |t| t == "Saved");
-    d.screenshot("picture");
+    d.shot("picture");
     d.click("#publish");
     // The status line already reads "Published to 1 of 1 spoke" (for the last publish): the
     // draft's badge turns only once this publish is done.
@@ -546,7 +550,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait_text("#permalink", 5, |t| t == permalink);
     d.clear("#tags");
     d.type_into("#tags", "engines, night, Engines");
-    d.screenshot("details");
+    d.shot("details");
     d.click("#details-save");
     d.wait_text("#details-msg", 10, |t| t.starts_with("Saved."));
     d.click("#details-close");
@@ -611,7 +615,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait_text("#error", 60, |t| t.contains("passphrase is not right"));
     d.clear("#restore-pass");
     d.type_into("#restore-pass", "correct horse battery");
-    d.screenshot("restore");
+    d.shot("restore");
     d.click("#restore-go");
     d.wait("#app[data-ready]", 120);
     let titles = d.script("return Array.from(document.querySelectorAll('#post-list .post-title')).map((e) => e.textContent);");
@@ -639,7 +643,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#remove-device-confirm");
     d.wait_text("#remove-device-dialog .error", 10, |t| t.contains("Choose the last thing you published"));
     d.click("#keep-choice label.choice:nth-of-type(2) input");
-    d.screenshot("lost-computer");
+    d.shot("lost-computer");
     d.click("#remove-device-confirm");
     d.wait_text(&format!("#devices li[data-fingerprint='{old_key}']"), 60, |t| t.contains("lost or stolen, removed"));
     let api = http_json(&format!("{base}/api/v1/blogs/{blog_id}"));
@@ -648,8 +652,11 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     assert_eq!(api["verification"]["status"], "verified", "{}", api["verification"]);
     // The removal reached the spoke, and the list of spokes says so.
     d.wait_text("#spoke-list", 30, |t| t.contains("has everything you published"));
-    d.screenshot("lost-computer-removed");
+    d.shot("lost-computer-removed");
     d.click("#settings-close");
+    // axe-core ran on every screen above: nothing serious or critical (issue 22, "Accessible").
+    let violations = d.violations();
+    assert!(violations.is_empty(), "accessibility violations (axe-core):\n{}", violations.join("\n"));
     drop(d);
     drop(driver_proc);
 }

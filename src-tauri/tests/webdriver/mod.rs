@@ -156,7 +156,14 @@ pub struct Driver {
     session: String,
     agent: ureq::Agent,
     shots: PathBuf,
+    /// Serious and critical accessibility violations axe-core found, one line each, by screen.
+    violations: std::cell::RefCell<Vec<String>>,
+    /// Whether axe-core was seen to find a violation planted for it.
+    axe_checked: std::cell::Cell<bool>,
 }
+
+/// axe-core (Deque's accessibility engine, npm `axe-core`, installed by `npm ci` in ui/).
+const AXE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/node_modules/axe-core/axe.min.js");
 
 pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -203,7 +210,7 @@ impl Driver {
         let v = Self::call(&agent, "POST", &format!("{base}/session"), Some(caps)).expect("a WebDriver session with the app");
         let session = v["sessionId"].as_str().expect("sessionId").to_owned();
         std::fs::create_dir_all(&shots).expect("screenshot folder");
-        Driver { base, session, agent, shots }
+        Driver { base, session, agent, shots, violations: Default::default(), axe_checked: Default::default() }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -279,6 +286,67 @@ impl Driver {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// [`Driver::screenshot`], then axe-core on the screen as it is (WCAG 2 A and AA rules and
+    /// axe's best practices): its serious and critical violations are kept for
+    /// [`Driver::violations`].
+    pub fn shot(&self, name: &str) -> PathBuf {
+        let path = self.screenshot(name);
+        if self.script("return typeof window.axe === 'object';") != json!(true) {
+            let axe = std::fs::read_to_string(AXE).unwrap_or_else(|e| panic!("{AXE}: {e} (run `npm ci` in ui/)"));
+            self.script(&format!("{axe}\n;return true;"));
+        }
+        // Once, on the first screen (a later one may hold a modal dialog, which makes anything
+        // put beside it inert, hidden to axe).
+        if !self.axe_checked.replace(true) {
+            // The audit can fail: a button without a name (critical), put on top of the screen
+            // (the app fills the window, so anything after it is clipped away, hidden to axe),
+            // is found.
+            let canary = || {
+                self.post(
+                    "/execute/async",
+                    json!({"script": "const done = arguments[arguments.length - 1];
+                        const c = document.createElement('div'); c.style.cssText = 'position: fixed; top: 0; left: 0; z-index: 2147483647';
+                        c.innerHTML = '<button style=\"width: 3em; height: 2em\"></button>';
+                        (document.querySelector('dialog[open]') || document.body).append(c);
+                        const info = {modal: !!document.querySelector('dialog[open]'), rect: c.firstChild.getBoundingClientRect().toJSON(), state: document.visibilityState};
+                        axe.run(c, {resultTypes: ['violations']}).then(r => { c.remove(); done(JSON.stringify({ids: r.violations.map(v => v.id), info})); }, e => { c.remove(); done(JSON.stringify({ids: ['failed: ' + e], info})); });", "args": []}),
+                )
+                .ok()
+                .and_then(|v| serde_json::from_str::<Value>(v.as_str()?).ok())
+                .unwrap_or_default()
+            };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut found = canary();
+            while found["ids"] != json!(["button-name"]) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(250));
+                found = canary();
+            }
+            assert_eq!(found["ids"], json!(["button-name"]), "axe-core finds a button without a name: {found}");
+        }
+        let found = self
+            .post(
+                "/execute/async",
+                json!({"script": "const done = arguments[arguments.length - 1];
+                    axe.run(document, {resultTypes: ['violations']}).then(r => done(JSON.stringify(r.violations
+                        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                        .map(v => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(', ')})`)
+                        .concat(r.passes.length ? [] : ['axe found nothing to check on this screen']))),
+                        e => done(JSON.stringify(['axe failed: ' + e])));", "args": []}),
+            )
+            // A JSON string: arrays built by axe come back empty through WebKitWebDriver.
+            .and_then(|v| serde_json::from_str::<Value>(v.as_str().unwrap_or_default()).map_err(|e| e.to_string()))
+            .unwrap_or_else(|e| vec![Value::String(format!("axe could not run: {e}"))].into());
+        for v in found.as_array().into_iter().flatten() {
+            self.violations.borrow_mut().push(format!("{name}: {}", v.as_str().unwrap_or_default()));
+        }
+        path
+    }
+
+    /// Every serious or critical violation [`Driver::shot`] found so far.
+    pub fn violations(&self) -> Vec<String> {
+        self.violations.borrow().clone()
     }
 
     /// Saves a PNG of the window as `<shots>/<name>.png` and returns its path, after two
