@@ -384,6 +384,7 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         // Native open and save dialogs (GTK's file chooser on Linux).
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .menu(app_menu)
         .on_menu_event(|app, event| {
             use tauri::Emitter;

@@ -23,7 +23,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use webdriver::{Driver, dbus_session, descendants, free_port, start_driver, xvfb};
+use webdriver::{Driver, Proc, dbus_session, descendants, find_tool, free_port, start_driver, xvfb};
 
 /// A real picture (the app's icon, 256 × 256), so the screenshot shows one.
 const PNG: &[u8] = include_bytes!("../icons/128x128@2x.png");
@@ -309,6 +309,20 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
 
     // Both spokes go down: the publish is signed and kept, the app says it is offline and keeps
     // trying in the background; when the spokes come back they get the post with no click.
+    // The desktop is told (notifications on the session bus, read by dbus-monitor: no
+    // notification server runs here, the calls are what counts), once that it is still trying
+    // and once that it is done.
+    let heard = tmp.path().join("notifications.txt");
+    let _monitor = Proc(
+        Command::new(find_tool("dbus-monitor"))
+            .args(["--address", &bus, "interface='org.freedesktop.Notifications',member='Notify'"])
+            .stdout(std::fs::File::create(&heard).expect("notifications file"))
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("dbus-monitor (Debian: dbus-bin)"),
+    );
+    std::thread::sleep(Duration::from_millis(300));
     let [north, south] = spokes;
     let (north_http, north_p2p, north_ticket) = (north.running.http_addr, north.running.p2p_addrs[0], north.ticket.clone());
     let (south_http, south_p2p) = (south.running.http_addr, south.running.p2p_addrs[0]);
@@ -334,6 +348,10 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let south = restart("south", south_http, south_p2p);
     d.wait_text("#status", 90, |t| t == "Published to 2 of 2 spokes");
     assert_eq!(d.text("#error"), "", "the reason for the miss goes once it is mended");
+    let told = |what: &str| std::fs::read_to_string(&heard).unwrap_or_default().contains(what);
+    assert!(told("string \"Still sending\""), "told it is still trying: {}", std::fs::read_to_string(&heard).unwrap_or_default());
+    assert!(told("has not reached south") || told("has not reached north, south"), "named the spoke it waits for");
+    assert!(spokes_e2e::wait_until(Duration::from_secs(10), || told("string \"Everything you published has reached all 2 of your spokes.\"")), "told it is done");
     for base in [format!("http://{}", north.running.http_addr), format!("http://{}", south.http_addr)] {
         let blogs = http_json(&format!("{base}/api/v1/blogs"));
         let url = blogs[0]["posts"][0]["url"].as_str().expect("post url").to_owned();

@@ -21,6 +21,7 @@ use spokes_sync::set::SetReplica;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// The shortest passphrase a new identity may have, in characters.
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
@@ -330,12 +331,34 @@ impl WriterSession {
     /// Tries the targets again after `backoff`'s delays until every one has everything
     /// published. Runs until then; failures are logged.
     pub async fn deliver(&self, backoff: Backoff) {
+        self.deliver_telling(backoff, Duration::MAX, |_| {}).await
+    }
+
+    /// [`WriterSession::deliver`], telling `tell` what a writer would want to hear: once, when
+    /// the spokes have still not all taken what was published after `keeps_failing`
+    /// ([`Delivery::KeepsFailing`]), and at the end ([`Delivery::Reached`]).
+    pub async fn deliver_telling(&self, backoff: Backoff, keeps_failing: Duration, mut tell: impl FnMut(Delivery)) {
+        let start = std::time::Instant::now();
+        let mut told = false;
         for attempt in 0u32.. {
             tokio::time::sleep(backoff.delay(attempt)).await;
-            match self.sync().await {
-                Ok(s) if s.up_to_date == s.total => break,
-                Ok(s) => tracing::debug!("retry {attempt}: {}", s.sentence),
-                Err(e) => tracing::warn!("retry {attempt} failed: {e}"),
+            let missing = match self.sync().await {
+                Ok(s) if s.up_to_date == s.total => {
+                    tell(Delivery::Reached { spokes: s.total });
+                    break;
+                }
+                Ok(s) => {
+                    tracing::debug!("retry {attempt}: {}", s.sentence);
+                    s.spokes.iter().filter(|x| !x.up_to_date).map(|x| x.name.clone().unwrap_or_else(|| x.endpoint.chars().take(12).collect())).collect()
+                }
+                Err(e) => {
+                    tracing::warn!("retry {attempt} failed: {e}");
+                    Vec::new()
+                }
+            };
+            if !told && start.elapsed() >= keeps_failing {
+                told = true;
+                tell(Delivery::KeepsFailing { missing });
             }
         }
     }
@@ -358,6 +381,21 @@ impl Profile {
         self.update_post(&post)?;
         Ok(true)
     }
+}
+
+/// What [`WriterSession::deliver_telling`] tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Every spoke has everything published (`spokes` of them).
+    Reached {
+        /// How many spokes.
+        spokes: usize,
+    },
+    /// Some spokes have still not taken it; Spokes keeps trying.
+    KeepsFailing {
+        /// The names of those spokes (empty when the attempt failed before asking any).
+        missing: Vec<String>,
+    },
 }
 
 /// After autosaves: once the writer has paused for [`Durability::PAUSE`] (no later save), the

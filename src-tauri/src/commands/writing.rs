@@ -128,7 +128,7 @@ pub async fn add_image(state: tauri::State<'_, AppState>, request: tauri::ipc::R
 /// Signs and publishes one post (or every changed draft), then sends the blog to the spokes
 /// (`WriterSession::publish`); the spokes that missed it are tried again in the background.
 #[tauri::command]
-pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> Result<PublishSummary, UiError> {
+pub async fn publish<R: tauri::Runtime>(app: tauri::AppHandle<R>, state: tauri::State<'_, AppState>, id: Option<String>) -> Result<PublishSummary, UiError> {
     // The app lock is held only to make the session: autosaves go on while spokes are slow.
     let w = writer_session(&state, "publish").await?;
     let ids = id.map(|i| vec![i]);
@@ -141,22 +141,53 @@ pub async fn publish(state: tauri::State<'_, AppState>, id: Option<String>) -> R
     let summary = done.summary.ok_or_else(|| ui_err(Code::Internal, "the publish reported no spokes"))?;
     if summary.up_to_date < summary.total {
         let retrying = state.0.lock().await.retrying.clone();
-        retry_in_background(w, retrying);
+        retry_in_background(app, w, retrying);
     }
     Ok(summary)
 }
 
-/// Tries the spokes that missed a publish again ([`WriterSession::deliver`]) until every spoke
-/// has everything; one such task at a time. The UI reads the outcome with `publish_status`.
-fn retry_in_background(w: WriterSession, retrying: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+/// How long a publish may wait for its spokes before the writer is told it is still trying.
+pub const KEEPS_FAILING: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+/// Seconds instead of [`KEEPS_FAILING`] (for tests).
+pub const KEEPS_FAILING_ENV: &str = "SPOKES_KEEPS_FAILING_SECS";
+
+/// Tries the spokes that missed a publish again ([`WriterSession::deliver_telling`]) until
+/// every spoke has everything; one such task at a time. The UI reads the outcome with
+/// `publish_status`; the desktop is told with a notification when it is done, and once if it
+/// is still not done after [`KEEPS_FAILING`].
+fn retry_in_background<R: tauri::Runtime>(app: tauri::AppHandle<R>, w: WriterSession, retrying: std::sync::Arc<std::sync::atomic::AtomicBool>) {
     use std::sync::atomic::Ordering;
     if retrying.swap(true, Ordering::SeqCst) {
         return;
     }
+    let keeps_failing = std::env::var(KEEPS_FAILING_ENV).ok().and_then(|s| s.parse().ok()).map_or(KEEPS_FAILING, std::time::Duration::from_secs);
     tauri::async_runtime::spawn(async move {
-        w.deliver(spokes_writer::publish::Backoff::default()).await;
+        w.deliver_telling(spokes_writer::publish::Backoff::default(), keeps_failing, |d| notify(&app, &d)).await;
         retrying.store(false, Ordering::SeqCst);
     });
+}
+
+/// The words of a desktop notification about a publish that waited: (title, body).
+pub fn delivery_words(d: &spokes_writer::workflow::Delivery) -> (String, String) {
+    use spokes_writer::workflow::Delivery;
+    match d {
+        Delivery::Reached { spokes: 1 } => ("Published".into(), "Everything you published has reached your spoke.".into()),
+        Delivery::Reached { spokes } => ("Published".into(), format!("Everything you published has reached all {spokes} of your spokes.")),
+        Delivery::KeepsFailing { missing } if missing.is_empty() => {
+            ("Still sending".into(), "What you published has not reached your spokes yet. Spokes keeps trying; nothing is lost.".into())
+        }
+        Delivery::KeepsFailing { missing } => ("Still sending".into(), format!("What you published has not reached {} yet. Spokes keeps trying; nothing is lost.", missing.join(", "))),
+    }
+}
+
+fn notify<R: tauri::Runtime>(app: &tauri::AppHandle<R>, d: &spokes_writer::workflow::Delivery) {
+    use tauri::Manager;
+    let (title, body) = delivery_words(d);
+    // The plugin is there in the app; not on the test runtime of the commands' tests.
+    let Some(n) = app.try_state::<tauri_plugin_notification::Notification<R>>() else { return };
+    if let Err(e) = n.builder().title(title).body(body).show() {
+        tracing::info!("no desktop notification: {e}");
+    }
 }
 
 /// Where the blog is published.

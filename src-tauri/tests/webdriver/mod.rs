@@ -122,6 +122,8 @@ pub fn start_driver(port: u16, native: u16, display: &str, bus: &str, profile: &
             .env("XDG_STATE_HOME", root.join(format!("xdg-state{suffix}")))
             .env("XDG_CONFIG_HOME", root.join(format!("xdg-config{suffix}")))
             .env("DBUS_SESSION_BUS_ADDRESS", bus)
+            // A publish that waits for its spokes is said to be still trying after 3 s, not 10 min.
+            .env("SPOKES_KEEPS_FAILING_SECS", "3") // spokes_app::commands::writing::KEEPS_FAILING_ENV
             .env("GDK_BACKEND", "x11")
             // WebKit's GL compositing, as with a GPU: the app picks CPU drawing without one,
             // where WebKitWebDriver's screenshots stall for a minute at a time.
