@@ -206,3 +206,45 @@ fn a_ticket_that_reaches_this_machine_only_says_so_and_public_addrs_fix_it() {
     assert_eq!(spokes_sync::Ticket::decode(&printed).unwrap().addrs, vec!["203.0.113.5:7080".parse::<std::net::SocketAddr>().unwrap()]);
     assert!(!note.contains("reaches this machine only"), "{note}");
 }
+
+/// An invite as a link (`spoke invite --link`, issue 22 "getting online without a ticket in
+/// sight"): its page on the reader site has the button that opens the app (`spokes:TICKET`) and
+/// the invitation to copy, is never cached or indexed and sends no referrer; the link's ticket
+/// admits the writer. Links that hold no invite of this spoke (another spoke's, garbage, markup)
+/// get no page and are not echoed.
+#[test]
+fn an_invite_link_opens_a_page_with_the_button_and_only_for_this_spokes_invites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut spoke = SpokeProc::init(&tmp.path().join("spoke"), "Harbour");
+    let other = SpokeProc::init(&tmp.path().join("other"), "Elsewhere");
+    spoke.start();
+    let link = spoke.admin(&["invite", "--link"]).trim().to_owned();
+    let web = format!("http://{}", spoke.http);
+    let ticket = link.strip_prefix(&format!("{web}/join?t=")).unwrap_or_else(|| panic!("a link on the reader site: {link}"));
+    assert!(ticket.starts_with("spokes1"), "{link}");
+
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut r = agent.get(&link).call().expect("GET the invite page");
+    assert_eq!(r.status().as_u16(), 200);
+    for (name, want) in [("cache-control", "no-store"), ("referrer-policy", "no-referrer"), ("x-robots-tag", "noindex")] {
+        assert_eq!(r.headers().get(name).and_then(|v| v.to_str().ok()), Some(want), "{name}");
+    }
+    let page = r.body_mut().read_to_string().expect("page");
+    assert!(page.contains(&format!("href=\"spokes:{ticket}\"")), "the button opens the app with the invite: {page}");
+    assert!(page.contains("Open in Spokes") && page.contains("Harbour"), "{page}");
+    assert!(page.contains(&format!(">{ticket}</textarea>")), "the invitation to copy: {page}");
+
+    let theirs = other.invite();
+    for bad in [format!("{web}/join"), format!("{web}/join?t={theirs}"), format!("{web}/join?t=spokes1zzzz"), format!("{web}/join?t=%3Cscript%3Ealert(1)%3C/script%3E")] {
+        let (code, body) = http_get(&bad);
+        assert_eq!(code, 404, "{bad}: {body}");
+        assert!(!body.contains("<script") && !body.contains(&theirs), "nothing of the link is echoed: {body}");
+    }
+
+    // The ticket of the link admits the writer.
+    let w = tmp.path().join("w");
+    spokes_ok(&w, PASS, &["init", "--name", "Linked", "--title", "Linked"]);
+    spokes_ok(&w, PASS, &["spoke", "add", ticket]);
+    spokes_ok(&w, PASS, &["new", "--title", "By link", "--body", "Came in through the page."]);
+    spokes_ok(&w, PASS, &["publish"]);
+}

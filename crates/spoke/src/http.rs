@@ -55,6 +55,10 @@ pub trait SpokeView: Send + Sync + 'static {
     fn blog(&self, id: &BlogId) -> Option<Arc<BlogView>>;
     /// The spoke's name.
     fn name(&self) -> &str;
+    /// This spoke's endpoint ID (the invite page shows only this spoke's invites).
+    fn endpoint(&self) -> Option<&str> {
+        None
+    }
     /// The bytes of one of a blog's stored images.
     fn image(&self, id: &BlogId, name: &ImageName) -> Option<Vec<u8>>;
     /// A blog's verification bundle.
@@ -321,6 +325,7 @@ fn routes(state: AppState) -> Router {
         .route("/api/v1/council", get(api_council))
         .route("/council", get(council_log))
         .route("/search", get(search_page))
+        .route("/join", get(join_page))
         .fallback(|| async { not_found("This page does not exist.") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), cached))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
@@ -348,13 +353,15 @@ pub fn admin_router(state: AppState) -> Router {
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The key a GET of `uri` is cached under, if its response may be reused: pages, feeds,
-/// bundles and the blog API (by page); not search, health or metrics. Query strings other
+/// bundles and the blog API (by page); not search, health, metrics or invite pages. Query strings other
 /// than the API's `offset` and `limit` do not change a response, so they do not make keys.
 fn cache_key(uri: &axum::http::Uri) -> Option<String> {
     let path = uri.path();
     // Pictures are named by their hash and sent with their own caching headers; bundles are
     // kept by the spoke while their blog stays the same (`bundle`).
-    if path.starts_with("/search") || path.starts_with("/api/v1/search") || path == "/health" || path == "/ready" || path.contains("/images/") || path.ends_with("/bundle.json") {
+    // An invite page holds its query's ticket: kept, it would hand the invite to the next
+    // visitor of `/join`.
+    if path.starts_with("/search") || path.starts_with("/api/v1/search") || path == "/health" || path == "/ready" || path == "/join" || path.contains("/images/") || path.ends_with("/bundle.json") {
         return None;
     }
     if path.starts_with("/api/v1/blogs") {
@@ -607,6 +614,34 @@ async fn council_log(State(s): State<AppState>) -> Response {
         "entries": entries,
     });
     ([(header::CACHE_CONTROL, "no-cache")], Json(body)).into_response()
+}
+
+/// The query of `/join`.
+#[derive(Deserialize)]
+struct JoinParams {
+    t: Option<String>,
+}
+
+/// `/join?t=TICKET`: the page of an invite link (`spoke invite --link`), with a button that
+/// opens the ticket in the writer's app (`spokes:TICKET`, the link the app registers) and the
+/// ticket to copy. Only this spoke's own tickets are shown (no page for anyone else's words);
+/// never cached, never indexed, no referrer sent on.
+async fn join_page(State(s): State<AppState>, Query(q): Query<JoinParams>) -> Response {
+    let ticket = q.t.as_deref().and_then(|t| spokes_sync::Ticket::decode(t).ok());
+    let Some(ticket) = ticket.filter(|t| s.spoke.endpoint().is_some_and(|e| e == t.endpoint)) else {
+        return (StatusCode::NOT_FOUND, page("Not an invite", html! { h1 { "Not an invite" } p { "This link holds no invite from this spoke. Ask for a new one." } })).into_response();
+    };
+    let name = s.spoke.name().to_owned();
+    let text = ticket.encode();
+    let body = html! {
+        h1 { "An invitation to publish on " (name) }
+        p { (name) " offers to host your blog. Open the invitation in the Spokes app on your computer:" }
+        p { a.button href=(format!("spokes:{text}")) { "Open in Spokes" } }
+        p { "If the button does nothing, copy the invitation below and paste it where the app asks for one." }
+        textarea readonly rows="4" cols="60" aria-label="The invitation" { (text) }
+    };
+    let headers = [(header::CACHE_CONTROL, "no-store"), (header::REFERRER_POLICY, "no-referrer"), (header::HeaderName::from_static("x-robots-tag"), "noindex")];
+    (headers, page("An invitation to publish", body)).into_response()
 }
 
 fn page(title: &str, body: Markup) -> Markup {

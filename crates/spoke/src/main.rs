@@ -57,6 +57,10 @@ enum Cmd {
         /// Days until the ticket expires (default: never).
         #[arg(long)]
         days: Option<u32>,
+        /// Print an invite link instead (`READER_SITE/join?t=TICKET`): a page with an "Open in
+        /// Spokes" button, for writers who should never see a ticket.
+        #[arg(long)]
+        link: bool,
     },
     /// Print a ticket that only tells writers where this spoke is (no invite): enough to publish
     /// here when `[admission] mode = "open"`.
@@ -264,9 +268,12 @@ async fn main() -> anyhow::Result<()> {
             println!("Endpoint ID: {id}");
             println!("Next: `spoke --data {} invite` to admit a writer, then `spoke --data {} run`.", cli.data.display(), cli.data.display());
         }
-        Cmd::Invite { uses, days } => {
+        Cmd::Invite { uses, days, link } => {
             let t = spoke::invite(&cli.data, uses, expiry(days))?;
-            println!("{}", t.encode());
+            match (link, &t.web) {
+                (true, Some(web)) => println!("{web}/join?t={}", t.encode()),
+                _ => println!("{}", t.encode()),
+            }
             warn_if_this_machine_only(&t.addrs);
         }
         Cmd::Ticket => {

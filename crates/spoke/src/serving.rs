@@ -144,6 +144,9 @@ impl http::SpokeView for Inner {
     fn name(&self) -> &str {
         &self.name
     }
+    fn endpoint(&self) -> Option<&str> {
+        Some(&self.endpoint_id)
+    }
     fn image(&self, id: &BlogId, name: &ImageName) -> Option<Vec<u8>> {
         self.store.image(id, name).ok().flatten()
     }
