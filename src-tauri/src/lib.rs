@@ -42,6 +42,8 @@ pub struct App {
     /// The profile being upgraded from an older layout, on a thread of its own: it arrives
     /// here when done (`None` if it failed; the failure is logged).
     upgrading: Option<std::sync::mpsc::Receiver<Option<Profile>>>,
+    /// An invite the app was started with (a `spokes:` link), until the window takes it.
+    invite: Option<String>,
 }
 
 impl App {
@@ -80,7 +82,7 @@ impl AppState {
         } else {
             (Profile::open(&dir).ok(), None)
         };
-        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default(), durability: Default::default(), upgrading }))
+        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default(), durability: Default::default(), upgrading, invite: None }))
     }
 }
 
@@ -183,6 +185,7 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         .manage(ScreenUp::default())
         .invoke_handler(tauri::generate_handler![
         commands::welcome::get_overview,
+        commands::settings::take_invite,
         commands::writing::screen_ready,
         commands::welcome::create_identity,
         commands::welcome::unlock,
@@ -248,6 +251,16 @@ pub use spokes_writer::default_profile_dir;
 
 /// The D-Bus name that keeps one app per profile folder:
 /// `org.spokes.desktop.p<16 hex digits of a hash of the folder>`.
+/// The invite in a `spokes:` link among `args` (what the desktop passes when the writer clicks
+/// one: `spokes:spokes1…`, or `spokes://spokes1…`), if it is one; anything else is ignored.
+pub fn invite_in(args: &[String]) -> Option<String> {
+    args.iter().find_map(|a| {
+        let rest = a.get(..7).filter(|s| s.eq_ignore_ascii_case("spokes:")).map(|_| &a[7..])?;
+        let ticket = rest.trim_start_matches('/').trim();
+        spokes_sync::Ticket::decode(ticket).ok().map(|_| ticket.to_owned())
+    })
+}
+
 pub fn instance_id(profile: &Path) -> String {
     use std::hash::{Hash, Hasher};
     let mut h = std::hash::DefaultHasher::new();
@@ -366,16 +379,24 @@ pub fn run() {
     let dir = default_profile_dir();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), profile = %dir.display(), logs = %logs.display(), "Spokes started");
     let state = AppState::new(dir.clone());
+    // Started by a clicked invite link (the app was not open): the window offers it.
+    if let Ok(mut app) = state.0.try_lock() {
+        app.invite = invite_in(&std::env::args().collect::<Vec<_>>());
+    }
     // One window per profile: starting Spokes again brings the open window forward (the
     // single-instance plugin, over the session D-Bus; without one, it starts normally).
     let single = tauri_plugin_single_instance::Builder::new()
         .dbus_id(instance_id(&dir))
-        .callback(|app, _args, _cwd| {
-            use tauri::Manager;
+        .callback(|app, args, _cwd| {
+            use tauri::{Emitter, Manager};
             if let Some(w) = app.get_webview_window("main") {
                 let _ = w.unminimize();
                 let _ = w.show();
                 let _ = w.set_focus();
+            }
+            // A clicked invite link: the window offers it (the writer still chooses to add it).
+            if let Some(t) = invite_in(&args) {
+                let _ = app.emit("invite", t);
             }
         })
         .build();
@@ -454,6 +475,21 @@ mod tests {
             // The UI reads errors as `Problem` (ui/src/generated/Problem.ts): so does this test.
             Err(v) => Err(serde_json::from_value::<UiError>(v.clone()).unwrap_or_else(|e| panic!("{v} is not a Problem: {e}"))),
         }
+    }
+
+    #[test]
+    fn an_invite_link_is_read_from_the_arguments_and_anything_else_is_not() {
+        let t = spokes_sync::Ticket { v: 1, endpoint: iroh_id(), addrs: vec!["127.0.0.1:7001".parse().unwrap()], token: Some("ab".into()), name: Some("North".into()), web: None, relay: None }.encode();
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(invite_in(&args(&["spokes-app", &format!("spokes:{t}")])), Some(t.clone()));
+        assert_eq!(invite_in(&args(&["spokes-app", &format!("SPOKES://{t}")])), Some(t.clone()), "the scheme in any case, with slashes");
+        for bad in ["spokes-app", "spokes:", "spokes:spokes1zzzz", "https://example.org/", "spokes:javascript:alert(1)", "spökes:x"] {
+            assert_eq!(invite_in(&args(&["spokes-app", bad])), None, "{bad}");
+        }
+    }
+
+    fn iroh_id() -> String {
+        iroh::SecretKey::generate().public().to_string()
     }
 
     fn copy_dir(from: &Path, to: &Path) {

@@ -259,8 +259,11 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait_text(".post-list li.active .badge", 10, |t| t == "Changed");
 
     // Starting Spokes again on the same profile brings this window forward instead of
-    // opening a second one: the second start hands over and ends at once.
+    // opening a second one: the second start hands over and ends at once. It is started as
+    // the desktop starts it for a clicked invite link (`spokes:TICKET`, the scheme the
+    // .desktop file registers): the window offers the invite, and adds it when asked.
     let mut second = Command::new(env!("CARGO_BIN_EXE_spokes-app"))
+        .arg(format!("spokes:{}", spokes[1].ticket))
         .env("DISPLAY", &display)
         .env("SPOKES_PROFILE", &profile)
         .env("DBUS_SESSION_BUS_ADDRESS", &bus)
@@ -285,6 +288,11 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     };
     assert!(ended.is_some_and(|s| s.success()), "a second start on the same profile should hand over and end: {ended:?}");
     assert_eq!(d.text(".post-list li.active .badge"), "Changed", "the first window carries on");
+    d.wait_text("#spoke-msg", 10, |t| t == "An invitation arrived. Choose Add spoke to publish there too.");
+    assert_eq!(d.script("return document.getElementById('ticket').value;"), Value::String(spokes[1].ticket.clone()), "the invite is offered");
+    d.click("#add-spoke");
+    d.wait_text("#spoke-msg", 10, |t| t.starts_with("Spoke added"));
+    d.wait_text("#blog-link", 10, |t| t == "Hosted by 2 spokes.");
 
     // Publishing asks for the passphrase once; a wrong one is explained.
     d.click("#publish");

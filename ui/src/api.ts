@@ -79,6 +79,7 @@ export const api = {
   publish: (id: string | null) => invoke<PublishSummary>("publish", { id }),
   publishStatus: () => invoke<PublishSummary>("publish_status"),
   addSpoke: (ticket: string) => invoke<Overview>("add_spoke", { ticket }),
+  takeInvite: () => invoke<string | null>("take_invite"),
   /** Saves the recovery file to `path` (from the save dialog), else into Documents; returns where. */
   saveRecoveryFile: (path: string | null = null) => invoke<string>("save_recovery_file", { path }),
   /** Where the save dialogs start, in the Documents folder. */

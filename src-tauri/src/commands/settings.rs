@@ -170,6 +170,12 @@ pub async fn export_archive(state: tauri::State<'_, AppState>, path: Option<Stri
     .await
 }
 
+/// The invite the app was started with (a clicked `spokes:` link), once; `None` after.
+#[tauri::command]
+pub async fn take_invite(state: tauri::State<'_, AppState>) -> Result<Option<String>, UiError> {
+    Ok(state.0.lock().await.invite.take())
+}
+
 /// Adds a spoke from an invite ticket.
 #[tauri::command]
 pub async fn add_spoke(state: tauri::State<'_, AppState>, ticket: String) -> Result<Overview, UiError> {

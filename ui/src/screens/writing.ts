@@ -409,6 +409,14 @@ export async function writingScreen(o: Overview) {
       await refreshStatus();
     } catch (e) { spokeMsg.textContent = asUiError(e).message; }
   });
+  // An invite link the writer clicked (`spokes:…`): offered, not added until they choose.
+  const offerInvite = (t: string) => {
+    ticket.value = t;
+    spokeMsg.textContent = "An invitation arrived. Choose Add spoke to publish there too.";
+    addSpoke.focus();
+  };
+  void listen<string>("invite", (ev) => offerInvite(ev.payload)).catch(() => { /* tests of the page alone */ });
+  void api.takeInvite().then((t) => { if (t) offerInvite(t); }).catch(() => { /* tests of the page alone */ });
   document.addEventListener("keydown", (ev) => {
     if (!(ev.ctrlKey || ev.metaKey)) return;
     if (ev.key === "s") { ev.preventDefault(); void saver.flush(); }
