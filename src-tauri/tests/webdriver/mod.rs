@@ -205,10 +205,15 @@ impl Driver {
 
     /// Opens a session, which starts the app at `app`; screenshots go to `shots`.
     pub fn start(port: u16, app: &Path, shots: PathBuf) -> Driver {
+        Self::start_with_args(port, app, shots, &[])
+    }
+
+    /// [`Driver::start`], the app started with `args` (as the desktop passes a clicked link).
+    pub fn start_with_args(port: u16, app: &Path, shots: PathBuf, args: &[String]) -> Driver {
         Self::wait_ready(port);
         let agent = Self::agent();
         let base = format!("http://127.0.0.1:{port}");
-        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}});
+        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app, "args": args}}}});
         let v = Self::call(&agent, "POST", &format!("{base}/session"), Some(caps)).expect("a WebDriver session with the app");
         let session = v["sessionId"].as_str().expect("sessionId").to_owned();
         std::fs::create_dir_all(&shots).expect("screenshot folder");

@@ -5,6 +5,7 @@ import { errorLine, field, h, root } from "../dom";
 import { saveRecoveryAs } from "../dialogs/save-recovery";
 import { open as openDialog } from "@tauri-apps/plugin-dialog";
 import { writingScreen } from "./writing";
+import { listen } from "@tauri-apps/api/event";
 
 export function onboarding() {
   const name = h("input", { id: "name", autocomplete: "name", placeholder: "Ada Lovelace" });
@@ -147,6 +148,10 @@ function spokesStep(o: Overview) {
     h("div", { class: "toolbar" }, done));
   root.replaceChildren(h("main", { class: "center" }, card));
   ticket.focus();
+  // Started by a clicked invite link, or one clicked now: it waits in the field for "Add".
+  const offer = (t: string) => { if (!ticket.isConnected) return; ticket.value = t; add.focus(); };
+  void api.takeInvite().then((t) => { if (t) offer(t); }).catch(() => { /* tests of the page alone */ });
+  void listen<string>("invite", (ev) => offer(ev.payload)).catch(() => { /* tests of the page alone */ });
   add.addEventListener("click", async () => {
     err.textContent = "";
     try {
