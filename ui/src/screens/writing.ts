@@ -455,7 +455,8 @@ export async function writingScreen(o: Overview) {
       h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink),
       h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
     h("section", { class: "editor" },
-      h("div", { class: "toolbar" }, saveState, offlineBadge, status, detailsBtn, historyBtn, unpublishBtn, deleteBtn, publishBtn),
+      // Taking a post away (Delete, Unpublish) sits at the far end from Publish.
+      h("div", { class: "toolbar" }, deleteBtn, unpublishBtn, saveState, offlineBadge, status, detailsBtn, historyBtn, publishBtn),
       err, notice, title, formatBar, bodyBox),
     preview));
   showLink(o);
