@@ -9,7 +9,8 @@
 //!   the spoke through it when no direct path works. Only with `[tls]` (and `relay = true`, the
 //!   default): a relay over plain HTTP would show every onlooker who talks to whom.
 //! - **The spoke's own endpoint** keeps its home relay connection to this same server over
-//!   loopback (`http://127.0.0.1:HTTP_PORT/`, answered only to loopback peers), so datagrams
+//!   plain HTTP on this machine (`http://127.0.0.1:HTTP_PORT/`, or the reader site's own address
+//!   when it listens on one; answered only to this machine, [`RelayFor::admits`]), so datagrams
 //!   for it that arrive at `/relay` reach it; what the relay carries is QUIC, end-to-end
 //!   encrypted between the two endpoints: the relay sees endpoint IDs and sizes, never content.
 //! - **Bounded** ([`Gate`]): at most [`MAX_CLIENTS`] connections at once, [`MAX_PER_ENDPOINT`]
@@ -152,6 +153,15 @@ pub enum RelayFor {
     Loopback,
 }
 
+impl RelayFor {
+    /// Whether a connection from `peer` to a listener on `here` may reach the relay: for
+    /// [`RelayFor::Loopback`], a loopback peer or this machine itself (a listener on one
+    /// address, which the spoke's endpoint dials, sees its own address as the peer's).
+    pub fn admits(self, peer: std::net::IpAddr, here: Option<std::net::IpAddr>) -> bool {
+        self == RelayFor::Everyone || peer.is_loopback() || here.is_some_and(|h| !h.is_unspecified() && h == peer)
+    }
+}
+
 /// A connection's stream as the relay wants it after the upgrade (it takes the stream back
 /// out of hyper by its type).
 pub trait IntoRelayStream {
@@ -184,12 +194,13 @@ where
 {
     // Every connection's task holds a clone of `open`; when all are gone, all have finished.
     let (open, mut finished) = tokio::sync::mpsc::channel::<()>(1);
+    let here = listener.local_addr().ok().map(|a| a.ip());
     loop {
         let (io, peer) = tokio::select! {
             c = listener.accept() => c,
             _ = stop.wait_for(|s| *s) => break,
         };
-        let relay_here = relay.as_ref().filter(|(_, r)| *r == RelayFor::Everyone || peer.ip().is_loopback()).map(|(s, _)| s.clone());
+        let relay_here = relay.as_ref().filter(|(_, r)| r.admits(peer.ip(), here)).map(|(s, _)| s.clone());
         let router = router.clone();
         let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
             let (router, relay) = (router.clone(), relay_here.clone());
@@ -272,6 +283,17 @@ mod tests {
         assert_eq!(home_url("0.0.0.0:80".parse().expect("addr")), "http://127.0.0.1:80/");
         assert_eq!(home_url("[::]:8080".parse().expect("addr")), "http://[::1]:8080/");
         assert_eq!(home_url("127.0.0.2:8080".parse().expect("addr")), "http://127.0.0.2:8080/");
+    }
+
+    #[test]
+    fn plain_http_offers_the_relay_to_this_machine_only() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+        assert!(RelayFor::Everyone.admits(ip("198.51.100.7"), None));
+        assert!(RelayFor::Loopback.admits(ip("127.0.0.1"), Some(ip("0.0.0.0"))));
+        assert!(RelayFor::Loopback.admits(ip("203.0.113.5"), Some(ip("203.0.113.5"))), "the spoke dialing its own address");
+        assert!(!RelayFor::Loopback.admits(ip("198.51.100.7"), Some(ip("203.0.113.5"))));
+        assert!(!RelayFor::Loopback.admits(ip("198.51.100.7"), Some(ip("0.0.0.0"))));
+        assert!(!RelayFor::Loopback.admits(ip("0.0.0.0"), Some(ip("0.0.0.0"))));
     }
 
     #[test]
