@@ -23,6 +23,7 @@
 //! router, and shuts down gracefully.
 
 use axum::body::Body;
+use axum::response::IntoResponse as _;
 use hyper::body::Incoming;
 use hyper::service::Service as _;
 use iroh_relay::server::streams::MaybeTlsStream;
@@ -246,28 +247,17 @@ async fn answer(req: hyper::Request<Incoming>, router: axum::Router, relay: Opti
                 Ok(r) => r.map(Body::new),
                 Err(e) => {
                     tracing::debug!("relay request: {e}");
-                    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "relay error").into_response_()
+                    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "relay error").into_response()
                 }
             };
         }
         if path == iroh_relay::http::RELAY_PROBE_PATH {
-            return ([(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], "").into_response_();
+            return ([(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], "").into_response();
         }
     }
     match router.oneshot(req.map(Body::new)).await {
         Ok(r) => r,
         Err(never) => match never {},
-    }
-}
-
-/// `IntoResponse::into_response` under a name that does not clash with hyper's traits.
-trait IntoResponseExt {
-    fn into_response_(self) -> axum::response::Response;
-}
-
-impl<T: axum::response::IntoResponse> IntoResponseExt for T {
-    fn into_response_(self) -> axum::response::Response {
-        self.into_response()
     }
 }
 
