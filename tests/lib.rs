@@ -4,6 +4,7 @@ pub mod acme;
 pub mod dns;
 pub mod genblog;
 pub mod hostile;
+pub mod wordpress;
 
 use std::borrow::Borrow;
 use std::io::{BufRead, BufReader};

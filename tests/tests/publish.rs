@@ -128,6 +128,38 @@ fn a_picture_in_a_post_is_served_by_every_spoke_even_one_that_was_down() {
 }
 
 #[test]
+fn a_wordpress_export_comes_in_as_drafts_with_its_pictures_and_publishes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (hosts, w, blog) = network(tmp.path(), 1);
+    let old = tmp.path().join("old-site");
+    std::fs::create_dir_all(&old).unwrap();
+    let export = spokes_e2e::wordpress::write_export(&old, 6);
+    let out = spokes(&w, PASS, &["import", export.path.to_str().unwrap()]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains(&format!("Imported {} posts as drafts and 1 picture; skipped {} entries that are not posts", export.post_titles.len(), export.not_posts)), "{stdout}");
+    assert!(stderr.contains("About: skipped, a page of the site outside its posts") && stderr.contains("An old test post: skipped, in the old blog's trash"), "{stderr}");
+    let listed = spokes_ok(&w, PASS, &["list"]);
+    for t in &export.post_titles {
+        assert!(listed.contains(t.as_str()), "{t} is not listed: {listed}");
+    }
+    // Imports are drafts: nothing reaches the spoke until the writer publishes.
+    let published = spokes_ok(&w, PASS, &["publish"]);
+    assert!(published.contains("Published to 1 of 1 spoke"), "{published}");
+    let name = spokes_core::image::ImageName::for_bytes(&export.picture).unwrap();
+    let (code, _, bytes) = http_get_bytes(&format!("http://{}/b/{blog}/images/{name}", hosts[0].http));
+    assert_eq!((code, bytes.as_slice()), (200, export.picture.as_slice()), "the picture copied beside the export is served by the spoke");
+    let (_, index) = hosts[0].get(&format!("/b/{blog}/"));
+    assert!(index.contains(&export.picture_post), "{index}");
+    // A file that is not an export is refused with a sentence, and nothing comes in.
+    let bad = tmp.path().join("notes.xml");
+    std::fs::write(&bad, "<notes><note>milk</note></notes>").unwrap();
+    let out = spokes(&w, PASS, &["import", bad.to_str().unwrap()]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("cannot be read as a WordPress export"), "{out:?}");
+    assert_eq!(spokes_ok(&w, PASS, &["list"]).lines().count(), listed.lines().count());
+}
+
+#[test]
 fn drafts_never_reach_a_spoke() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut spokes, w, blog) = network(tmp.path(), 1);

@@ -49,6 +49,16 @@ pub enum ImportError {
         /// The file.
         path: PathBuf,
     },
+    /// The file is not a WordPress or Ghost export, or its contents cannot be read as one.
+    #[error("{path} cannot be read as {platform} export: {message}")]
+    Export {
+        /// The file.
+        path: PathBuf,
+        /// "a WordPress" or "a Ghost".
+        platform: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// The front matter is not valid YAML or TOML, or is not closed.
     #[error("{path}: the front matter cannot be read: {message}")]
     FrontMatter {
@@ -85,15 +95,27 @@ pub fn is_markdown(p: &Path) -> bool {
 /// HTML `<img src>`, without `http:`, `https:`, `data:` or `//` addresses and without pictures
 /// already kept with the blog (`images/<hash>.<ext>`). In order of first appearance, once each.
 pub fn local_picture_links(markdown: &str) -> Vec<String> {
+    picture_links(markdown, |src| {
+        let lower = src.to_ascii_lowercase();
+        let remote = lower.starts_with("//") || lower.split_once(':').is_some_and(|(scheme, _)| !scheme.contains('/') && scheme.len() > 1);
+        let kept = src.strip_prefix(crate::image::LINK_PREFIX).is_some_and(|n| n.parse::<crate::image::ImageName>().is_ok());
+        !remote && !kept
+    })
+}
+
+/// The `src` of every picture `markdown` shows (Markdown images and HTML `<img src>`), local
+/// or not, trimmed, in order of first appearance, once each.
+pub fn all_picture_links(markdown: &str) -> Vec<String> {
+    picture_links(markdown, |_| true)
+}
+
+fn picture_links(markdown: &str, wanted: impl Fn(&str) -> bool) -> Vec<String> {
     use pulldown_cmark::{Event, Parser, Tag};
     let markdown = &without_liquid_base(markdown);
     let mut out: Vec<String> = Vec::new();
     let mut push = |src: &str| {
         let src = src.trim();
-        let lower = src.to_ascii_lowercase();
-        let remote = lower.starts_with("//") || lower.split_once(':').is_some_and(|(scheme, _)| !scheme.contains('/') && scheme.len() > 1);
-        let kept = src.strip_prefix(crate::image::LINK_PREFIX).is_some_and(|n| n.parse::<crate::image::ImageName>().is_ok());
-        if !src.is_empty() && !remote && !kept && !out.iter().any(|s| s == src) {
+        if !src.is_empty() && wanted(src) && !out.iter().any(|s| s == src) {
             out.push(src.to_owned());
         }
     };

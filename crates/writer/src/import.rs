@@ -28,6 +28,10 @@ pub struct SourceFile {
 /// Why a Markdown file was not imported as a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkipReason {
+    /// A WordPress attachment, menu entry or other entry of an export that is not writing.
+    NotWriting,
+    /// In the old blog's trash.
+    Trashed,
     /// `_index.md`: a Hugo or Zola section's list page.
     SectionIndex,
     /// `README.md`: notes about the folder.
@@ -47,6 +51,8 @@ impl SkipReason {
             SkipReason::Readme => "a README, not a post",
             SkipReason::BuildOrTheme => "part of the built site or a theme, not a post",
             SkipReason::SitePage => "a page of the site outside its posts",
+            SkipReason::NotWriting => "a picture, menu or other part of the old site, not a post",
+            SkipReason::Trashed => "in the old blog's trash",
         }
     }
 }
@@ -56,6 +62,8 @@ impl SkipReason {
 pub struct Skipped {
     /// The file.
     pub path: PathBuf,
+    /// The entry of an export file skipped (its title), or `None` for a whole file.
+    pub item: Option<String>,
     /// Why.
     pub reason: SkipReason,
 }
@@ -113,8 +121,8 @@ pub fn collect(paths: &[PathBuf]) -> Result<Collected, ImportError> {
             } else if is_markdown(&child) {
                 let stem = child.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_ascii_lowercase();
                 match stem.as_str() {
-                    "_index" => out.skipped.push(Skipped { path: child, reason: SkipReason::SectionIndex }),
-                    "readme" => out.skipped.push(Skipped { path: child, reason: SkipReason::Readme }),
+                    "_index" => out.skipped.push(Skipped { path: child, item: None, reason: SkipReason::SectionIndex }),
+                    "readme" => out.skipped.push(Skipped { path: child, item: None, reason: SkipReason::Readme }),
                     _ => out.files.push(SourceFile { site_root: site_root_of(&child, root), path: child }),
                 }
             }
@@ -124,8 +132,8 @@ pub fn collect(paths: &[PathBuf]) -> Result<Collected, ImportError> {
     fn skip_all(dir: &Path, reason: SkipReason, out: &mut Collected) -> Result<(), ImportError> {
         let mut found = Collected::default();
         walk(dir, dir, &mut found)?;
-        out.skipped.extend(found.files.into_iter().map(|f| Skipped { path: f.path, reason }));
-        out.skipped.extend(found.skipped.into_iter().map(|s| Skipped { path: s.path, reason }));
+        out.skipped.extend(found.files.into_iter().map(|f| Skipped { path: f.path, item: None, reason }));
+        out.skipped.extend(found.skipped.into_iter().map(|s| Skipped { path: s.path, item: None, reason }));
         Ok(())
     }
     for p in paths {
@@ -148,7 +156,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Collected, ImportError> {
             if posts_dirs.iter().any(|d| f.path.starts_with(d)) {
                 out.files.push(f);
             } else {
-                out.skipped.push(Skipped { path: f.path, reason: SkipReason::SitePage });
+                out.skipped.push(Skipped { path: f.path, item: None, reason: SkipReason::SitePage });
             }
         }
         out.skipped.extend(site.skipped);
@@ -162,6 +170,36 @@ pub fn collect(paths: &[PathBuf]) -> Result<Collected, ImportError> {
 /// Lists the posts' Markdown files under `paths`, sorted (see [`collect`]).
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
     Ok(collect(paths)?.files.into_iter().map(|f| f.path).collect())
+}
+
+/// Everything an import of some paths brings in, read and parsed, nothing written yet.
+#[derive(Debug, Clone, Default)]
+pub struct Read {
+    /// The posts, as drafts: the Markdown files' in path order, then each export's in its order.
+    pub posts: Vec<Imported>,
+    /// What was found and is not a post, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Reads everything `paths` name: a WordPress (`.xml`) or Ghost (`.json`) export file named on
+/// its own is read as one ([`crate::platforms`]); anything else is collected ([`collect`]) and
+/// each Markdown file read ([`import_source`]). Errors: the first [`ImportError`].
+pub fn read(paths: &[PathBuf]) -> Result<Read, ImportError> {
+    let (mut exports, mut rest) = (Vec::new(), Vec::new());
+    for p in paths {
+        match crate::platforms::Platform::of(p).filter(|_| p.is_file()) {
+            Some(platform) => exports.push((p, platform)),
+            None => rest.push(p.clone()),
+        }
+    }
+    let collected = if rest.is_empty() { Collected::default() } else { collect(&rest)? };
+    let mut out = Read { posts: collected.files.iter().map(import_source).collect::<Result<Vec<_>, _>>()?, skipped: collected.skipped };
+    for (path, platform) in exports {
+        let e = crate::platforms::read_export(path, platform)?;
+        out.posts.extend(e.posts);
+        out.skipped.extend(e.skipped);
+    }
+    Ok(out)
 }
 
 /// Reads and parses one file found by [`collect`], and finds the pictures it shows (see the

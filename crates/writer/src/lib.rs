@@ -36,6 +36,7 @@ pub mod naming;
 pub mod import;
 pub mod organise;
 pub mod pairing;
+pub mod platforms;
 pub mod profile;
 pub mod publish;
 pub mod received;

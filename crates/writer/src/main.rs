@@ -71,9 +71,10 @@ enum Cmd {
         #[arg(long, default_value = "")]
         handle: String,
     },
-    /// Import Markdown files or folders (Jekyll, Hugo, Zola) as drafts.
+    /// Import a blog as drafts: Markdown files or folders (Jekyll, Hugo, Zola), or a WordPress
+    /// (`.xml`) or Ghost (`.json`) export file (pictures: its `uploads` or `images` folder beside it).
     Import {
-        /// Files or folders.
+        /// Files, folders or export files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -459,7 +460,10 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                 }
             }
             for s in &report.skipped {
-                eprintln!("{}: skipped, {}", s.path.display(), s.reason.sentence());
+                match &s.item {
+                    Some(item) => eprintln!("{}: {item}: skipped, {}", s.path.display(), s.reason.sentence()),
+                    None => eprintln!("{}: skipped, {}", s.path.display(), s.reason.sentence()),
+                }
             }
             let pictures = match report.pictures {
                 0 => String::new(),
@@ -468,6 +472,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             };
             let skipped = match report.skipped.len() {
                 0 => String::new(),
+                n if report.skipped.iter().any(|s| s.item.is_some()) => format!("; skipped {n} entries that are not posts"),
                 n => format!("; skipped {n} files that are not posts"),
             };
             println!("Imported {} posts as drafts{pictures}{skipped}", report.posts.len());
