@@ -224,7 +224,10 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::settings::remove_device,
         commands::settings::open_in_browser,
         commands::settings::remove_spoke,
-        commands::settings::export_archive
+        commands::settings::export_archive,
+        commands::settings::import_preview,
+        commands::settings::import_posts,
+        commands::settings::change_passphrase
     ])
 }
 
@@ -280,6 +283,7 @@ fn app_menu<R: tauri::Runtime>(h: &tauri::AppHandle<R>) -> tauri::Result<tauri::
     let file = Submenu::with_items(h, "File", true, &[
         &item("new-post", "New post")?,
         &PredefinedMenuItem::separator(h)?,
+        &item("import", "Bring in posts from another blog…")?,
         &item("export", "Export everything…")?,
         &item("recovery", "Save the recovery file again…")?,
         &PredefinedMenuItem::separator(h)?,

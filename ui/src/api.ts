@@ -39,6 +39,13 @@ export interface DeviceKey { fingerprint: string; name?: string | null; created_
 /** One publish another computer signed: `index` picks it when that computer is declared lost. */
 export interface DevicePublish { index: number; heads: string[]; signed_at: number; titles: string[] }
 export interface IdentityDetails { name: string; fingerprint: string; this_device?: string | null; devices: DeviceKey[] }
+/** What an import would bring in: each post's title, date and notes, what stays out and why. */
+export interface ImportPreview {
+  posts: { title: string; date: string; warnings: string[] }[];
+  skipped: { what: string; why: string }[];
+  pictures: number;
+}
+export interface ImportDone { posts: number; pictures: number; skipped: number }
 export interface PublishSummary { total: number; up_to_date: number; spokes: SpokeStatus[]; sentence: string }
 
 /** Turns whatever a failed invoke threw into a UiError. */
@@ -115,6 +122,12 @@ export const api = {
   openInBrowser: (url: string) => invoke<void>("open_in_browser", { url }),
   removeSpoke: (endpoint: string) => invoke<Overview>("remove_spoke", { endpoint }),
   /** Writes everything to an archive at `path` (from the save dialog), else into Documents; returns where. */
+  /** What importing these paths (an export file or a blog's folder) would bring in; writes nothing. */
+  importPreview: (paths: string[]) => invoke<ImportPreview>("import_preview", { paths }),
+  /** Imports these paths as drafts. */
+  importPosts: (paths: string[]) => invoke<ImportDone>("import_posts", { paths }),
+  /** Protects this computer's keys with a new passphrase; the next publish asks for it. */
+  changePassphrase: (oldPassphrase: string, newPassphrase: string) => invoke<void>("change_passphrase", { old: oldPassphrase, new: newPassphrase }),
   exportArchive: (path: string | null = null) => invoke<string>("export_archive", { path }),
   /** Every published revision of a post, newest first. */
   postHistory: (id: string) => invoke<Revision[]>("post_history", { id }),

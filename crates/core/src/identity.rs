@@ -588,6 +588,31 @@ impl Identity {
         self.tsk.fingerprint().to_hex()
     }
 
+    /// The same identity with every secret held here protected by `new` instead of `old`
+    /// (each secret key packet decrypted and encrypted again, RFC 9580 §5.5.3 key material
+    /// protection, as sequoia makes it). The public certificate, and so every signature made,
+    /// is unchanged.
+    ///
+    /// Errors: [`IdentityError::WrongPassphrase`] when `old` does not open every protected
+    /// secret; [`IdentityError::NoSecret`] when no secret is held here.
+    pub fn change_passphrase(&self, old: &str, new: &str) -> Result<Identity, IdentityError> {
+        let (old, new) = (Password::from(old), Password::from(new));
+        let mut packets = Vec::new();
+        for ka in self.tsk.keys().secret() {
+            let key = ka.key().clone();
+            let plain = if key.has_unencrypted_secret() { key } else { key.decrypt_secret(&old).map_err(|_| IdentityError::WrongPassphrase)? };
+            packets.push(if ka.primary() {
+                Packet::from(plain.role_into_primary().encrypt_secret(&new).map_err(pgp)?)
+            } else {
+                Packet::from(plain.role_into_subordinate().encrypt_secret(&new).map_err(pgp)?)
+            });
+        }
+        if packets.is_empty() {
+            return Err(IdentityError::NoSecret);
+        }
+        Ok(Identity { tsk: self.tsk.clone().insert_packets(packets).map_err(pgp)?.0 })
+    }
+
     /// Decrypts the newest valid signing key with `passphrase`.
     ///
     /// Errors: [`IdentityError::WrongPassphrase`], [`IdentityError::NoSigningKey`].
@@ -677,6 +702,22 @@ impl SigningKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_changed_passphrase_opens_the_same_keys_and_the_old_one_no_longer_does() {
+        let id = Identity::generate("Ada", "old passphrase").unwrap();
+        let (id, _) = id.add_device("old passphrase", "laptop").unwrap();
+        assert!(matches!(id.change_passphrase("not it", "new passphrase"), Err(IdentityError::WrongPassphrase)));
+        let changed = id.change_passphrase("old passphrase", "new passphrase").unwrap();
+        let changed = Identity::from_bytes(&changed.to_armored()).unwrap();
+        assert_eq!(changed.fingerprint(), id.fingerprint());
+        assert_eq!(changed.certificate().to_bytes(), id.certificate().to_bytes(), "the public certificate is unchanged");
+        assert!(matches!(changed.unlock("old passphrase"), Err(IdentityError::WrongPassphrase)));
+        assert!(matches!(changed.check_passphrase("old passphrase"), Err(IdentityError::WrongPassphrase)));
+        let key = changed.unlock("new passphrase").unwrap();
+        assert_eq!(key.key_fingerprint(), id.unlock("old passphrase").unwrap().key_fingerprint());
+        changed.check_passphrase("new passphrase").unwrap();
+    }
 
     /// Attack 2 of the hostile-peers issue: a stranger inflates the author's certificate with
     /// an unbound user ID (a forged author name), a photo, a third-party certification and a

@@ -452,6 +452,19 @@ impl Profile {
         }
     }
 
+    /// Protects this computer's keys with `new` instead of `old` ([`Identity::change_passphrase`]),
+    /// written in one step: a crash leaves the old passphrase or the new one working, never
+    /// neither. Recovery files saved before still open with the old passphrase only (save one
+    /// again). Errors: [`ProfileError::WeakPassphrase`], [`ProfileError::Identity`] (a wrong
+    /// `old`), [`ProfileError::Io`].
+    pub fn change_passphrase(&self, old: &str, new: &str) -> Result<(), ProfileError> {
+        crate::check_new_passphrase(new)?;
+        let changed = self.identity()?.change_passphrase(old, new)?;
+        // Checked before it replaces the old key: the new passphrase opens this computer's key.
+        changed.unlock_device(new, self.meta.device_key.as_deref())?;
+        self.write("identity.asc", &changed.to_armored())
+    }
+
     /// [`ProfileError::DeviceRemoved`] when the certificate as this profile knows it revokes the
     /// device key `fingerprint` (uppercase hex).
     pub(crate) fn removal(&self, fingerprint: &str) -> Option<ProfileError> {
@@ -649,14 +662,14 @@ impl Profile {
     }
 
     /// Imports a writer's old blog (Markdown files or folders, as Jekyll, Hugo and Zola lay
-    /// them out: see [`spokes_core::import`]) as drafts, with the pictures the posts show:
+    /// them out: see [`spokes_core::import`]; or a WordPress or Ghost export file: see
+    /// [`crate::platforms`]) as drafts, with the pictures the posts show:
     /// each picture found is kept with the blog ([`Profile::add_image`]) and its links are
     /// rewritten to the kept copy. Every file is read before anything is written, so one bad
     /// file imports nothing. Errors: [`ProfileError::Import`] (a file that cannot be read, or
     /// broken front matter), [`ProfileError::Io`].
     pub fn import(&self, paths: &[PathBuf]) -> Result<ImportReport, ProfileError> {
-        let collected = crate::import::collect(paths)?;
-        let mut parsed = collected.files.iter().map(crate::import::import_source).collect::<Result<Vec<_>, _>>()?;
+        let crate::import::Read { posts: mut parsed, skipped } = crate::import::read(paths)?;
         let mut kept: BTreeMap<PathBuf, Option<ImageName>> = BTreeMap::new();
         let mut pictures = 0;
         for i in &mut parsed {
@@ -702,7 +715,7 @@ impl Profile {
         // Automerge text would cost a microsecond and tens of bytes per character.
         let posts: Vec<Post> = parsed.iter().map(|i| i.post.clone()).collect();
         self.create_drafts(&posts, spokes_core::TextForm::Snapshot)?;
-        Ok(ImportReport { posts: parsed, skipped: collected.skipped, pictures })
+        Ok(ImportReport { posts: parsed, skipped, pictures })
     }
 
     /// All posts with their publication status, newest first (from the drafts index).
@@ -998,6 +1011,21 @@ mod tests {
         assert_eq!(p.verify().unwrap().1, 2);
         // Nothing new: no revision.
         assert_eq!(p.publish_local(&mut key, Some(std::slice::from_ref(&a.id))).unwrap(), (1, false));
+    }
+
+    #[test]
+    fn a_changed_passphrase_unlocks_and_the_old_one_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Profile::create(dir.path(), "Ada", "old passphrase", &BlogSettings::default()).unwrap();
+        assert_eq!(p.change_passphrase("old passphrase", "short").unwrap_err().code(), "weak-passphrase");
+        assert_eq!(p.change_passphrase("wrong one", "new passphrase").unwrap_err().code(), "wrong-passphrase");
+        p.unlock("old passphrase").unwrap();
+        p.change_passphrase("old passphrase", "new passphrase").unwrap();
+        let p = Profile::open(dir.path()).unwrap();
+        assert_eq!(p.unlock("old passphrase").unwrap_err().code(), "wrong-passphrase");
+        let key = p.unlock("new passphrase").unwrap();
+        p.new_post("After", "Signed with the same key.", &[]).unwrap();
+        assert_eq!(key.cert_fingerprint(), p.fingerprint());
     }
 
     #[test]

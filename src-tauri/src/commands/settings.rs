@@ -183,3 +183,84 @@ pub async fn add_spoke(state: tauri::State<'_, AppState>, ticket: String) -> Res
     app.profile.as_mut().ok_or_else(|| ui_err(Code::NoProfile, "Create your identity first."))?.add_spoke(&ticket)?;
     Ok(overview(&app))
 }
+
+/// One post an import would bring in, for the preview.
+#[derive(serde::Serialize)]
+pub struct PreviewPost {
+    /// Its title.
+    pub title: String,
+    /// Its date, RFC 3339.
+    pub date: String,
+    /// What was guessed or not found, in sentences for the writer.
+    pub warnings: Vec<String>,
+}
+
+/// Something found that is not a post, for the preview.
+#[derive(serde::Serialize)]
+pub struct PreviewSkip {
+    /// The entry's title, or the file's name.
+    pub what: String,
+    /// Why it stays out, a sentence for the writer.
+    pub why: String,
+}
+
+/// What an import of some paths would bring in (nothing is written).
+#[derive(serde::Serialize)]
+pub struct ImportPreview {
+    /// The posts, as they will come in.
+    pub posts: Vec<PreviewPost>,
+    /// What stays out.
+    pub skipped: Vec<PreviewSkip>,
+    /// Distinct pictures that will be kept with the blog.
+    pub pictures: usize,
+}
+
+/// What an import brought in.
+#[derive(serde::Serialize)]
+pub struct ImportDone {
+    /// Posts brought in as drafts.
+    pub posts: usize,
+    /// Pictures kept with the blog.
+    pub pictures: usize,
+    /// Entries or files left out.
+    pub skipped: usize,
+}
+
+/// Reads what importing `paths` (an export file of WordPress or Ghost, or a Jekyll, Hugo or
+/// Zola folder: [`spokes_writer::import::read`]) would bring in, writing nothing.
+#[tauri::command]
+pub async fn import_preview(paths: Vec<String>) -> Result<ImportPreview, UiError> {
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    let read = tokio::task::spawn_blocking(move || spokes_writer::import::read(&paths)).await.map_err(|e| ui_err(Code::Internal, e.to_string()))?;
+    let read = read.map_err(|e| UiError::from(ProfileError::from(e)))?;
+    let pictures: std::collections::BTreeSet<&PathBuf> = read.posts.iter().flat_map(|i| i.pictures.values()).collect();
+    Ok(ImportPreview {
+        pictures: pictures.len(),
+        posts: read.posts.iter().map(|i| PreviewPost { title: i.post.title.clone(), date: i.post.date.to_rfc3339(), warnings: i.warnings.clone() }).collect(),
+        skipped: read
+            .skipped
+            .iter()
+            .map(|s| PreviewSkip {
+                what: s.item.clone().unwrap_or_else(|| s.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
+                why: s.reason.sentence().to_owned(),
+            })
+            .collect(),
+    })
+}
+
+/// Imports `paths` as drafts ([`Profile::import`]), pictures and all.
+#[tauri::command]
+pub async fn import_posts(state: tauri::State<'_, AppState>, paths: Vec<String>) -> Result<ImportDone, UiError> {
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    let r = on_profile(&state, move |p| p.import(&paths)).await?;
+    Ok(ImportDone { posts: r.posts.len(), pictures: r.pictures, skipped: r.skipped.len() })
+}
+
+/// Changes the passphrase that protects this computer's keys ([`Profile::change_passphrase`]).
+/// The app forgets the unlocked key, so the next publish asks for the new passphrase.
+#[tauri::command]
+pub async fn change_passphrase(state: tauri::State<'_, AppState>, old: String, new: String) -> Result<(), UiError> {
+    on_profile(&state, move |p| p.change_passphrase(&old, &new)).await?;
+    state.0.lock().await.key = None;
+    Ok(())
+}

@@ -4,6 +4,8 @@ import { field, h } from "../dom";
 import { save as saveDialog } from "@tauri-apps/plugin-dialog";
 import { saveRecoveryAs } from "./save-recovery";
 import { removeComputer } from "./remove-computer";
+import { showImport } from "./import";
+import { changePassphrase } from "./change-passphrase";
 import type { Screen } from "../screens/screen";
 
 /** Settings: the blog, the identity and its computers, the spokes, and copies to keep. */
@@ -134,6 +136,10 @@ export async function showSettings(screen: Screen) {
   const keep = h("p", { id: "keep-msg", class: "muted", role: "status" });
   const recoveryBtn = h("button", { id: "save-recovery", type: "button" }, "Save the recovery file again");
   const exportBtn = h("button", { id: "export", type: "button" }, "Export everything");
+  const passBtn = h("button", { id: "change-pass", type: "button" }, "Change passphrase…");
+  passBtn.addEventListener("click", () => void changePassphrase());
+  const importBtn = h("button", { id: "import", type: "button" }, "Bring in posts from another blog…");
+  importBtn.addEventListener("click", () => { dialog.close(); dialog.remove(); showImport(screen); });
   // Both ask where, in the desktop's own save dialog, starting in the Documents folder.
   recoveryBtn.addEventListener("click", async () => {
     try {
@@ -158,9 +164,12 @@ export async function showSettings(screen: Screen) {
     h("h3", {}, "Web address"), nameBox, nameMsg,
     h("h3", {}, "You"),
     h("p", {}, `${id.name} · `, h("code", { id: "settings-fingerprint" }, id.fingerprint)),
+    h("div", { class: "toolbar" }, passBtn),
     h("p", { class: "muted" }, "Computers that sign for you:"), devices,
     h("h3", {}, "Spokes"), spokeList,
-    h("h3", {}, "Copies to keep"), h("div", { class: "toolbar" }, recoveryBtn, exportBtn), keep);
+    h("h3", {}, "Copies to keep"), h("div", { class: "toolbar" }, recoveryBtn, exportBtn), keep,
+    h("h3", {}, "Posts from another blog"),
+    h("p", { class: "muted" }, "From WordPress, Ghost, Jekyll, Hugo or Zola, as drafts."), h("div", { class: "toolbar" }, importBtn));
   save.addEventListener("click", async () => {
     const next: BlogSettings = { title: fTitle.value.trim(), description: fDesc.value.trim(), language: fLang.value.trim() || "en", handle: fHandle.value.trim() };
     try {

@@ -12,6 +12,7 @@ import { askPassphrase } from "../dialogs/passphrase";
 import { showDetails } from "../dialogs/details";
 import { showHistory } from "../dialogs/history";
 import { showSettings } from "../dialogs/settings";
+import { showImport } from "../dialogs/import";
 import type { Screen } from "./screen";
 import { RowList } from "../rowlist";
 
@@ -324,7 +325,15 @@ export async function writingScreen(o: Overview) {
       // Offline is said once, calmly, by the badge; other failures are explained here.
       if (failed.length && offlineBadge.hidden) err.textContent = failed.map((f) => `${f.name ?? "A spoke"}: ${f.last_error!.message}`).join(" ");
     } catch (e) {
-      err.textContent = asUiError(e).message;
+      const u = asUiError(e);
+      if (u.code === "locked" && o.unlocked) {
+        // The key was put away (a changed passphrase): ask for it, once, and publish.
+        o = { ...o, unlocked: false };
+        publishBtn.disabled = false;
+        status.textContent = "";
+        return publish();
+      }
+      err.textContent = u.message;
       status.textContent = "Not published";
     } finally {
       publishBtn.disabled = false;
@@ -442,6 +451,7 @@ export async function writingScreen(o: Overview) {
       "new-post": () => void newPost(), publish: () => void publish(), details: () => void details(),
       history: () => void history(), picture: () => imageInput.click(), focus: () => root.classList.toggle("focus"),
       theme: () => themeBtn.click(), settings: () => void settings(),
+      import: () => showImport(screen),
       export: () => void settings().then(() => document.getElementById("export")?.click()),
       recovery: () => void settings().then(() => document.getElementById("save-recovery")?.click()),
     };
