@@ -295,6 +295,9 @@ fn app_menu<R: tauri::Runtime>(h: &tauri::AppHandle<R>) -> tauri::Result<tauri::
         &PredefinedMenuItem::copy(h, None)?,
         &PredefinedMenuItem::paste(h, None)?,
         &PredefinedMenuItem::select_all(h, None)?,
+        &PredefinedMenuItem::separator(h)?,
+        // Ctrl+F is the editor's own (the page handles the key); the menu shows where it is.
+        &item("find", "Find and replace…")?,
     ])?;
     let post = Submenu::with_items(h, "Post", true, &[
         &item("publish", "Publish")?,

@@ -312,6 +312,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     // badge turns from "Changed" to "Published" only once this publish is done.
     d.wait_text(".post-list li.active .badge", 60, |t| t == "Published");
     d.wait_text("#status", 10, |t| t == "Published to 2 of 2 spokes");
+    d.wait_text("#spoke-msg", 10, |t| t.is_empty()); // "Spoke added. Publish to…" is done with
     for s in &spokes {
         let base = format!("http://{}", s.running.http_addr);
         let blogs = http_json(&format!("{base}/api/v1/blogs"));
@@ -425,6 +426,27 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.shot("focus");
     d.click("#focus");
     assert_ne!(d.script("return getComputedStyle(document.querySelector('.sidebar')).display;").as_str(), Some("none"));
+    // Find and replace: Ctrl+F in the text opens the bar; Replace all changes every match,
+    // saved like typing; Escape closes the bar and leaves the text in focus.
+    d.type_into("#body", "\u{E009}f");
+    d.wait(".cm-search input[name=search]", 10);
+    d.clear(".cm-search input[name=search]");
+    d.type_into(".cm-search input[name=search]", "keeping");
+    d.type_into(".cm-search input[name=replace]", "saving, and keeping");
+    d.shot("find-replace");
+    d.click(".cm-search button[name=replaceAll]");
+    let replaced = d.script("return window.spokesEditor.value;").as_str().unwrap_or_default().to_owned();
+    assert_eq!(replaced, "Not **worth** saving, and keeping.", "one match, replaced once (not again inside its own replacement)");
+    d.wait_text("#save-state", 10, |t| t == "Saved");
+    d.type_into(".cm-search input[name=search]", "\u{E00C}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while d.script("return !!document.querySelector('.cm-search') || document.activeElement.id !== 'body';") != Value::Bool(false) {
+        assert!(Instant::now() < deadline, "Escape did not close the find bar and return to the text");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let on_disk = spokes_writer::Profile::open(&profile).expect("profile");
+    let id = on_disk.posts().expect("posts").into_iter().find(|p| p.post.title == "A draft to throw away").expect("the draft").post.id;
+    assert_eq!(on_disk.draft(&id).expect("read").expect("the draft").body, "Not **worth** saving, and keeping.", "the replacement is saved");
     d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
     d.type_into("#search", "throw");
     d.wait_text("#post-list", 10, |t| t.contains("A draft to throw away") && !t.contains("Hello from the window"));

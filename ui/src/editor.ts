@@ -7,6 +7,7 @@ import { type ChangeSet, Compartment, EditorState, type Extension, type Text } f
 import { EditorView, drawSelection, keymap, placeholder } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { markdown } from "@codemirror/lang-markdown";
+import { openSearchPanel, search, searchKeymap } from "@codemirror/search";
 import { defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { diffSplice, type Splice } from "./splices";
 
@@ -37,6 +38,13 @@ export function foretellTyping(e: { inputType: string; data: string | null; isCo
 const PAGE_KEYS = new Set(["mod-b", "mod-i", "mod-k", "mod-e", "mod-enter", "mod-s", "mod-n", "mod-d", "mod-h", "mod-,",
   "shift-mod-h", "shift-mod-q", "shift-mod-l", "shift-mod-f", "shift-mod-i", "mod-shift-h", "mod-shift-q", "mod-shift-l", "mod-shift-f", "mod-shift-i"]);
 
+/** The find bar's words (CodeMirror's phrases), as a writer says them. */
+const FIND_WORDS: Record<string, string> = {
+  Find: "Find", Replace: "Replace with", next: "Next", previous: "Previous", all: "Select all",
+  "match case": "Match case", regexp: "Pattern", "by word": "Whole words", replace: "Replace",
+  "replace all": "Replace all", close: "Close find",
+};
+
 /** What the editor reports after each change the writer makes. */
 export type OnEdit = (splices: Splice[], text: string, caret: number) => void;
 
@@ -65,7 +73,10 @@ export class MarkdownEditor {
           history(),
           drawSelection(),
           // The page's own shortcuts (formatting, publish…) win over CodeMirror's defaults.
-          keymap.of([...defaultKeymap, ...historyKeymap].filter((b) => !PAGE_KEYS.has((b.key ?? "").toLowerCase()))),
+          keymap.of([...defaultKeymap, ...historyKeymap, ...searchKeymap].filter((b) => !PAGE_KEYS.has((b.key ?? "").toLowerCase()))),
+          // Find and replace (Ctrl+F), in a bar above the text, in plain words.
+          search({ top: true }),
+          EditorState.phrases.of(FIND_WORDS),
           markdown(),
           syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
           EditorView.lineWrapping,
@@ -100,6 +111,12 @@ export class MarkdownEditor {
         }
       },
     });
+  }
+
+  /** Opens the find and replace bar over the text, with the selection to find. */
+  openFind() {
+    this.view.focus();
+    openSearchPanel(this.view);
   }
 
   /** A new state holding `doc`, as locked as the editor is now. */

@@ -321,6 +321,8 @@ export async function writingScreen(o: Overview) {
     try {
       const s = await api.publish(current.id);
       showSummary(s);
+      // "Spoke added. Publish to send your blog there." is done with once the blog went.
+      if (s.up_to_date > 0) spokeMsg.textContent = "";
       const failed = s.spokes.filter((x) => !x.up_to_date && x.last_error);
       // Offline is said once, calmly, by the badge; other failures are explained here.
       if (failed.length && offlineBadge.hidden) err.textContent = failed.map((f) => `${f.name ?? "A spoke"}: ${f.last_error!.message}`).join(" ");
@@ -450,7 +452,7 @@ export async function writingScreen(o: Overview) {
     const actions: Record<string, () => void> = {
       "new-post": () => void newPost(), publish: () => void publish(), details: () => void details(),
       history: () => void history(), picture: () => imageInput.click(), focus: () => root.classList.toggle("focus"),
-      theme: () => themeBtn.click(), settings: () => void settings(),
+      theme: () => themeBtn.click(), settings: () => void settings(), find: () => body.openFind(),
       import: () => showImport(screen),
       export: () => void settings().then(() => document.getElementById("export")?.click()),
       recovery: () => void settings().then(() => document.getElementById("save-recovery")?.click()),
