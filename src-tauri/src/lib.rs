@@ -187,6 +187,7 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::welcome::get_overview,
         commands::settings::take_invite,
         commands::writing::screen_ready,
+        commands::welcome::create_from_key,
         commands::welcome::create_identity,
         commands::welcome::unlock,
         commands::writing::list_posts,

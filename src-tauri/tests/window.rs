@@ -781,3 +781,60 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     drop(d);
     drop(driver_proc);
 }
+
+/// A writer who already has a GnuPG key starts with it: the key exported by `gpg` (a real
+/// GnuPG, in its own home), picked in the desktop's open dialog, opened with its passphrase
+/// (a wrong one is explained); the blog is then signed by that key, under its fingerprint,
+/// with the name from the key and not its email address.
+#[test]
+fn window_starts_a_blog_from_a_gnupg_key() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = tmp.path().join("gnupg");
+    std::fs::create_dir_all(&home).expect("gnupg home");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).expect("gnupg home mode");
+    }
+    let gpg = |args: &[&str]| {
+        let out = Command::new("gpg").arg("--homedir").arg(&home).args(["--batch", "--pinentry-mode", "loopback"]).args(args).output().expect("gpg is installed (./x installs gnupg)");
+        assert!(out.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    gpg(&["--passphrase", "grace's own passphrase", "--quick-gen-key", "Grace Hopper <grace@example.org>", "ed25519"]);
+    let key = tmp.path().join("grace.asc");
+    std::fs::write(&key, gpg(&["--passphrase", "grace's own passphrase", "--armor", "--export-secret-keys", "grace@example.org"])).expect("write the key");
+    let listed = String::from_utf8(gpg(&["--with-colons", "--list-keys", "grace@example.org"])).expect("gpg output");
+    let fpr = listed.lines().find(|l| l.starts_with("fpr:")).and_then(|l| l.split(':').nth(9)).expect("a fingerprint").to_owned();
+    let _ = Command::new("gpgconf").arg("--homedir").arg(&home).args(["--kill", "all"]).output();
+
+    let (_xvfb, display) = xvfb();
+    let (_bus, bus) = dbus_session();
+    let (port, native) = (free_port(), free_port());
+    let profile = tmp.path().join("profile");
+    let _driver = start_driver(port, native, &display, &bus, &profile, tmp.path(), "");
+    let d = Driver::start(port, Path::new(env!("CARGO_BIN_EXE_spokes-app")), PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
+    d.click("#key-start");
+    d.click("#key-pick");
+    answer_file_dialog(&display, "Choose your secret key file", FileDialog::Open, &key);
+    d.wait_text("#key-file", 20, |t| t == "grace.asc");
+    d.type_into("#key-blog-title", "Grace's notes");
+    d.type_into("#key-pass", "not the passphrase");
+    d.click("#key-go");
+    d.wait_text("#error", 60, |t| t.contains("passphrase is not right"));
+    assert!(!profile.join("identity.asc").exists(), "a wrong passphrase makes nothing");
+    d.clear("#key-pass");
+    d.type_into("#key-pass", "grace's own passphrase");
+    d.shot("start-from-key");
+    d.click("#key-go");
+    d.wait_text("#recovery-path", 60, |t| t.ends_with(".json"));
+    d.click("#recovery-done");
+    d.click("#onboard-done");
+    d.wait("#app[data-ready]", 60);
+    let p = spokes_writer::Profile::open(&profile).expect("profile");
+    assert_eq!(p.fingerprint(), fpr, "the blog's identity is the GnuPG key");
+    let signed = d.text("#signed-as");
+    assert!(signed.starts_with("Signed as Grace Hopper ·") && !signed.contains("grace@example.org"), "{signed}");
+    assert!(p.unlock("grace's own passphrase").is_ok(), "the key's own passphrase opens it here too");
+    let violations = d.violations();
+    assert!(violations.is_empty(), "accessibility violations (axe-core):\n{}", violations.join("\n"));
+}

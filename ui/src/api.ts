@@ -63,6 +63,9 @@ export const api = {
   screenReady: (steps: Record<string, number>) => invoke<void>("screen_ready", { steps }),
   createIdentity: (name: string, blogTitle: string, passphrase: string) =>
     invoke<Overview>("create_identity", { name, blogTitle, passphrase }),
+  /** Starts a blog with an existing OpenPGP key (a GnuPG export file) and its passphrase. */
+  createFromKey: (keyPath: string, blogTitle: string, passphrase: string) =>
+    invoke<Overview>("create_from_key", { keyPath, blogTitle, passphrase }),
   unlock: (passphrase: string) => invoke<Overview>("unlock", { passphrase }),
   /** The post list, newest first; `post.body` is empty here (open a post with getPost). */
   listPosts: () => invoke<PostSummary[]>("list_posts"),

@@ -36,6 +36,33 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
     Ok(overview(&app))
 }
 
+/// Creates the identity from an existing OpenPGP secret key (a GnuPG export, `key_path`) and a
+/// new blog, and unlocks the key for this session ([`Profile::create_from_secret_key`]: the
+/// name is the key's user ID; `passphrase` opens the key, and protects it from now on).
+#[tauri::command]
+pub async fn create_from_key(state: tauri::State<'_, AppState>, key_path: String, blog_title: String, passphrase: String) -> Result<Overview, UiError> {
+    if blog_title.trim().is_empty() {
+        return Err(ui_err(Code::MissingField, "Please give your blog's title."));
+    }
+    let key = std::fs::read(&key_path).map_err(|e| ui_err(Code::Io, format!("The key file could not be read ({e}).")))?;
+    let mut app = state.0.lock().await;
+    let dir = app.dir.clone();
+    let (p, keys) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
+        let p = Profile::create_from_secret_key(&dir, &key, &passphrase, &BlogSettings { title: blog_title.trim().into(), language: "en".into(), ..Default::default() })?;
+        let keys = session_keys(&p, &passphrase)?;
+        Ok((p, keys))
+    })
+    .await
+    .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
+    app.profile = Some(p);
+    (app.key, app.opening) = (Some(keys.0), keys.1);
+    drop(app);
+    upgrade_in_background(&state).await?;
+    let mut app = state.0.lock().await;
+    app.settle();
+    Ok(overview(&app))
+}
+
 /// Unlocks the signing key with the passphrase.
 #[tauri::command]
 pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Result<Overview, UiError> {

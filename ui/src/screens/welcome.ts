@@ -39,8 +39,63 @@ export function onboarding() {
   });
   const restoreLink = h("button", { id: "restore-start", type: "button", class: "link" }, "I already have a blog: bring it back with my recovery file");
   restoreLink.addEventListener("click", () => restoreScreen());
-  root.replaceChildren(h("main", { class: "center" }, form, h("p", { class: "center-note" }, restoreLink)));
+  const keyLink = h("button", { id: "key-start", type: "button", class: "link" }, "I have an OpenPGP key (GnuPG, Kleopatra…): start with it");
+  keyLink.addEventListener("click", () => keyScreen());
+  root.replaceChildren(h("main", { class: "center" }, form, h("p", { class: "center-note" }, restoreLink), h("p", { class: "center-note" }, keyLink)));
   name.focus();
+}
+
+/**
+ * A writer who already has an OpenPGP key: its exported secret key file (picked in the
+ * desktop's open dialog) and its passphrase make the identity, so readers who know the key
+ * know the blog is theirs.
+ */
+function keyScreen() {
+  let chosen: string | null = null;
+  const pick = h("button", { id: "key-pick", type: "button" }, "Choose the key file…");
+  const file = h("p", { id: "key-file", class: "muted" }, "No file chosen yet.");
+  const title = h("input", { id: "key-blog-title", placeholder: "Notes from the engine room" });
+  const pass = h("input", { id: "key-pass", type: "password", autocomplete: "current-password" });
+  const err = errorLine();
+  const go = h("button", { id: "key-go", type: "submit", class: "primary" }, "Start my blog with this key");
+  const back = h("button", { id: "key-back", type: "button" }, "Back");
+  const form = h("form", { class: "card" },
+    h("h1", {}, "Start with your own key"),
+    h("p", {}, "Export your secret key to a file first: in Kleopatra or GPG Keychain, “Export secret keys”; with GnuPG, ",
+      h("code", {}, "gpg --export-secret-keys --armor you@example.org > my-key.asc"), "."),
+    h("p", { class: "muted" }, "Your blog is signed with it. The name and email address in the key are part of it, and readers can see them."),
+    h("div", { class: "toolbar" }, pick), file,
+    field("Your blog's title", title),
+    field("The key's passphrase", pass),
+    err, h("div", { class: "toolbar" }, back, go));
+  pick.addEventListener("click", async () => {
+    err.textContent = "";
+    try {
+      const path = await openDialog({ title: "Choose your secret key file", multiple: false, directory: false, filters: [{ name: "OpenPGP secret key", extensions: ["asc", "gpg", "pgp", "key"] }] });
+      if (typeof path !== "string") return;
+      chosen = path;
+      file.textContent = path.split(/[\\/]/).pop() ?? path; // the name is enough to recognise it
+      file.title = path;
+      title.focus();
+    } catch (e) { err.textContent = asUiError(e).message; }
+  });
+  back.addEventListener("click", () => onboarding());
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    err.textContent = "";
+    if (!chosen) { err.textContent = "Choose your key file first."; return; }
+    go.disabled = true;
+    go.textContent = "Opening your key…";
+    try {
+      recoveryStep(await api.createFromKey(chosen, title.value, pass.value));
+    } catch (e) {
+      err.textContent = asUiError(e).message;
+      go.disabled = false;
+      go.textContent = "Start my blog with this key";
+    }
+  });
+  root.replaceChildren(h("main", { class: "center" }, form));
+  pick.focus();
 }
 
 /**

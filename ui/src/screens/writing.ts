@@ -465,7 +465,7 @@ export async function writingScreen(o: Overview) {
     h("aside", { class: "sidebar" },
       h("h2", {}, o.blog_title), newBtn, search, filter, list,
       h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink),
-      h("p", { class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
+      h("p", { id: "signed-as", class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
     h("section", { class: "editor" },
       // Taking a post away (Delete, Unpublish) sits at the far end from Publish.
       h("div", { class: "toolbar" }, deleteBtn, unpublishBtn, saveState, offlineBadge, status, detailsBtn, historyBtn, publishBtn),
