@@ -44,6 +44,8 @@ pub struct App {
     upgrading: Option<std::sync::mpsc::Receiver<Option<Profile>>>,
     /// An invite the app was started with (a `spokes:` link), until the window takes it.
     invite: Option<String>,
+    /// The pairing this computer is waiting on, to stop it when the writer closes the dialog.
+    pairing: Option<tokio::task::AbortHandle>,
 }
 
 impl App {
@@ -82,7 +84,7 @@ impl AppState {
         } else {
             (Profile::open(&dir).ok(), None)
         };
-        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default(), durability: Default::default(), upgrading, invite: None }))
+        AppState(Mutex::new(App { dir, profile, key: None, opening: None, local: None, pool: None, retrying: Default::default(), durability: Default::default(), upgrading, invite: None, pairing: None }))
     }
 }
 
@@ -228,6 +230,9 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::settings::export_archive,
         commands::settings::import_preview,
         commands::settings::import_posts,
+        commands::settings::pair_start,
+        commands::settings::pair_cancel,
+        commands::welcome::pair_join,
         commands::settings::change_passphrase
     ])
 }

@@ -775,6 +775,42 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
         std::thread::sleep(Duration::from_millis(250));
     }
     assert_eq!(http_json(&format!("{base}/api/v1/blogs/{blog_id}"))["verification"]["status"], "verified");
+
+    // Another computer: Settings shows a pairing code (and its QR code); a second profile
+    // joins with it from the command line, and the window says so and lists it. Then it is
+    // lost: removed for good (it published nothing).
+    d.click("#settings");
+    d.wait("#settings-dialog", 10);
+    d.click("#pair-computer");
+    d.type_into("#pair-pass", "a longer new passphrase");
+    d.click("#pair-go");
+    d.wait("#pair-qr", 30);
+    let code = d.script("return document.getElementById('pair-code').value;").as_str().unwrap_or_default().to_owned();
+    assert!(code.starts_with("spokespair1"), "{code}");
+    assert_eq!(d.script("const i = document.getElementById('pair-qr'); return i.complete && i.naturalWidth >= 200;"), Value::Bool(true), "the QR code is drawn");
+    d.shot("pair-computer");
+    let second = tmp.path().join("kitchen-laptop");
+    let joining = {
+        let (second, code) = (second.clone(), code.clone());
+        std::thread::spawn(move || {
+            Command::new(spokes_e2e::bin("spokes")).arg("--profile").arg(&second).args(["device", "join", &code, "--name", "Kitchen laptop"]).env("SPOKES_PASSPHRASE", "a longer new passphrase").stdin(Stdio::null()).output().expect("spokes device join")
+        })
+    };
+    d.wait_text("#pair-result", 120, |t| t == "Kitchen laptop now writes for you, with a key of its own.");
+    let joined = joining.join().expect("join thread");
+    assert!(joined.status.success(), "spokes device join: {}", String::from_utf8_lossy(&joined.stderr));
+    let kitchen = spokes_writer::Profile::open(&second).expect("the joined profile");
+    assert_eq!(kitchen.fingerprint(), back.fingerprint(), "the same identity");
+    let kitchen_key = kitchen.device_key().expect("a key of its own").to_owned();
+    d.click("#pair-done");
+    d.wait_text("#devices", 10, |t| t.contains("Kitchen laptop"));
+    d.click(&format!("#devices li[data-fingerprint='{kitchen_key}'] .lost-device"));
+    d.wait("#keep-choice", 30);
+    d.click("#keep-choice label.choice input");
+    d.type_into("#remove-device-pass", "a longer new passphrase");
+    d.click("#remove-device-confirm");
+    d.wait_text(&format!("#devices li[data-fingerprint='{kitchen_key}']"), 60, |t| t.contains("lost or stolen, removed"));
+    d.click("#settings-close");
     // axe-core ran on every screen above: nothing serious or critical (issue 22, "Accessible").
     let violations = d.violations();
     assert!(violations.is_empty(), "accessibility violations (axe-core):\n{}", violations.join("\n"));
@@ -835,6 +871,60 @@ fn window_starts_a_blog_from_a_gnupg_key() {
     let signed = d.text("#signed-as");
     assert!(signed.starts_with("Signed as Grace Hopper ·") && !signed.contains("grace@example.org"), "{signed}");
     assert!(p.unlock("grace's own passphrase").is_ok(), "the key's own passphrase opens it here too");
+    let violations = d.violations();
+    assert!(violations.is_empty(), "accessibility violations (axe-core):\n{}", violations.join("\n"));
+}
+
+/// A second computer joins from the window: the writer's first computer (the command line,
+/// `spokes device pair`) shows a pairing code; typed into the welcome screen with the
+/// passphrase, it brings the blog from its spoke, with a key of this computer's own.
+#[test]
+fn window_joins_a_blog_with_a_pairing_code() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let spoke = rt.block_on(test_spoke(tmp.path(), "harbour", None));
+    let first = tmp.path().join("first-computer");
+    let cli = |args: &[&str]| {
+        let out = Command::new(spokes_e2e::bin("spokes")).arg("--profile").arg(&first).args(args).env("SPOKES_PASSPHRASE", "correct horse battery").stdin(Stdio::null()).output().expect("spokes");
+        assert!(out.status.success(), "spokes {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    cli(&["init", "--name", "Ada Lovelace", "--title", "Notes from the engine room"]);
+    cli(&["spoke", "add", &spoke.ticket]);
+    cli(&["new", "--title", "Written on the first computer", "--body", "Both computers write this blog."]);
+    cli(&["publish"]);
+    let mut pairing = Command::new(spokes_e2e::bin("spokes"))
+        .arg("--profile")
+        .arg(&first)
+        .args(["device", "pair", "--wait-minutes", "3"])
+        .env("SPOKES_PASSPHRASE", "correct horse battery")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spokes device pair");
+    let mut lines = std::io::BufReader::new(pairing.stdout.take().expect("stdout")).lines();
+    let code = lines.by_ref().map_while(Result::ok).find_map(|l| l.strip_prefix("Pairing code: ").map(str::to_owned)).expect("a pairing code");
+
+    let (_xvfb, display) = xvfb();
+    let (_bus, bus) = dbus_session();
+    let (port, native) = (free_port(), free_port());
+    let profile = tmp.path().join("profile");
+    let _driver = start_driver(port, native, &display, &bus, &profile, tmp.path(), "");
+    let d = Driver::start(port, Path::new(env!("CARGO_BIN_EXE_spokes-app")), PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
+    d.click("#join-start");
+    d.type_into("#join-code", &code);
+    d.type_into("#join-pass", "correct horse battery");
+    d.shot("join-computer");
+    d.click("#join-go");
+    d.wait("#app[data-ready]", 120);
+    d.wait_text("#post-list", 30, |t| t.contains("Written on the first computer"));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.starts_with("Paired with ")), "the first computer says it paired: {rest:?}");
+    assert!(pairing.wait().expect("pair exit").success());
+    let joined = spokes_writer::Profile::open(&profile).expect("the joined profile");
+    let first = spokes_writer::Profile::open(&first).expect("the first profile");
+    assert_eq!(joined.fingerprint(), first.fingerprint(), "one identity");
+    assert_ne!(joined.device_key(), first.device_key(), "this computer signs with a key of its own");
     let violations = d.violations();
     assert!(violations.is_empty(), "accessibility violations (axe-core):\n{}", violations.join("\n"));
 }

@@ -131,6 +131,12 @@ export const api = {
   importPosts: (paths: string[]) => invoke<ImportDone>("import_posts", { paths }),
   /** Protects this computer's keys with a new passphrase; the next publish asks for it. */
   changePassphrase: (oldPassphrase: string, newPassphrase: string) => invoke<void>("change_passphrase", { old: oldPassphrase, new: newPassphrase }),
+  /** Shows a pairing code for another computer and waits for it (the end comes as a `paired` event). */
+  pairStart: (passphrase: string) => invoke<{ code: string; qr_svg: string | null }>("pair_start", { passphrase }),
+  /** Stops waiting for the other computer. */
+  pairCancel: () => invoke<void>("pair_cancel"),
+  /** Makes this computer one of the writer's, from a code shown on another. */
+  pairJoin: (code: string, passphrase: string) => invoke<Overview>("pair_join", { code, passphrase }),
   exportArchive: (path: string | null = null) => invoke<string>("export_archive", { path }),
   /** Every published revision of a post, newest first. */
   postHistory: (id: string) => invoke<Revision[]>("post_history", { id }),

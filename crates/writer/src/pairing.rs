@@ -165,6 +165,13 @@ impl PairingListener {
         self.code.encode()
     }
 
+    /// The code as a QR code (ISO/IEC 18004) in SVG, dark on light with its quiet zone, for a
+    /// window to show; `None` if it does not fit one.
+    pub fn qr_svg(&self) -> Option<String> {
+        let qr = qrcode::QrCode::with_error_correction_level(self.code().to_ascii_uppercase(), qrcode::EcLevel::L).ok()?;
+        Some(qr.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).dark_color(qrcode::render::svg::Color("#000000")).light_color(qrcode::render::svg::Color("#ffffff")).build())
+    }
+
     /// The code as a QR code (ISO/IEC 18004) drawn with Unicode half blocks, for a terminal;
     /// `None` if it does not fit one.
     pub fn qr_text(&self) -> Option<String> {

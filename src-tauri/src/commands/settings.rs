@@ -264,3 +264,47 @@ pub async fn change_passphrase(state: tauri::State<'_, AppState>, old: String, n
     state.0.lock().await.key = None;
     Ok(())
 }
+
+/// A pairing code to show, as text and as a QR code.
+#[derive(serde::Serialize)]
+pub struct PairingShown {
+    /// The code (`spokespair1…`), to type or paste on the other computer.
+    pub code: String,
+    /// The code as an SVG QR code, when it fits one.
+    pub qr_svg: Option<String>,
+}
+
+/// How long a pairing code waits for the other computer.
+const PAIRING_WAIT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Starts pairing another computer ([`Profile::pair_listen`], checking `passphrase`), and waits
+/// for it in the background ([`Profile::pair_wait`], up to ten minutes); the window hears the
+/// end as a `paired` event: `{ "name": … }` when the other computer was added, `{ "error":
+/// Problem }` when not. A pairing already waiting is stopped first.
+#[tauri::command]
+pub async fn pair_start<R: tauri::Runtime>(app: tauri::AppHandle<R>, state: tauri::State<'_, AppState>, passphrase: String) -> Result<PairingShown, UiError> {
+    use tauri::Emitter;
+    let p = profile(&*state.0.lock().await)?.clone();
+    let listener = p.pair_listen(&passphrase).await?;
+    let shown = PairingShown { code: listener.code(), qr_svg: listener.qr_svg() };
+    let task = tokio::spawn(async move {
+        let event = match p.pair_wait(listener, &passphrase, PAIRING_WAIT).await {
+            Ok((name, _key)) => serde_json::json!({ "name": name }),
+            Err(e) => serde_json::json!({ "error": UiError::from(e) }),
+        };
+        let _ = app.emit("paired", event);
+    });
+    if let Some(old) = state.0.lock().await.pairing.replace(task.abort_handle()) {
+        old.abort();
+    }
+    Ok(shown)
+}
+
+/// Stops waiting for the other computer (the writer closed the pairing dialog).
+#[tauri::command]
+pub async fn pair_cancel(state: tauri::State<'_, AppState>) -> Result<(), UiError> {
+    if let Some(task) = state.0.lock().await.pairing.take() {
+        task.abort();
+    }
+    Ok(())
+}

@@ -63,6 +63,25 @@ pub async fn create_from_key(state: tauri::State<'_, AppState>, key_path: String
     Ok(overview(&app))
 }
 
+/// Makes this computer one of the writer's computers from a pairing code shown on another
+/// ([`Profile::pair_join`]: the blog and drafts come from its spokes), and unlocks the key for
+/// this session.
+#[tauri::command]
+pub async fn pair_join(state: tauri::State<'_, AppState>, code: String, passphrase: String) -> Result<Overview, UiError> {
+    let dir = state.0.lock().await.dir.clone();
+    let p = Profile::pair_join(&dir, code.trim(), &passphrase, None).await?;
+    let q = p.clone();
+    let keys = tokio::task::spawn_blocking(move || session_keys(&q, &passphrase)).await.map_err(|e| ui_err(Code::Internal, e.to_string()))??;
+    let mut app = state.0.lock().await;
+    app.profile = Some(p);
+    (app.key, app.opening) = (Some(keys.0), keys.1);
+    drop(app);
+    upgrade_in_background(&state).await?;
+    let mut app = state.0.lock().await;
+    app.settle();
+    Ok(overview(&app))
+}
+
 /// Unlocks the signing key with the passphrase.
 #[tauri::command]
 pub async fn unlock(state: tauri::State<'_, AppState>, passphrase: String) -> Result<Overview, UiError> {

@@ -6,6 +6,7 @@ import { saveRecoveryAs } from "./save-recovery";
 import { removeComputer } from "./remove-computer";
 import { showImport } from "./import";
 import { changePassphrase } from "./change-passphrase";
+import { pairComputer } from "./pair-computer";
 import type { Screen } from "../screens/screen";
 
 /** Settings: the blog, the identity and its computers, the spokes, and copies to keep. */
@@ -136,6 +137,8 @@ export async function showSettings(screen: Screen) {
   const keep = h("p", { id: "keep-msg", class: "muted", role: "status" });
   const recoveryBtn = h("button", { id: "save-recovery", type: "button" }, "Save the recovery file again");
   const exportBtn = h("button", { id: "export", type: "button" }, "Export everything");
+  const pairBtn = h("button", { id: "pair-computer", type: "button" }, "Add another computer…");
+  pairBtn.addEventListener("click", () => pairComputer(async () => showDevices(await api.identityDetails())));
   const passBtn = h("button", { id: "change-pass", type: "button" }, "Change passphrase…");
   passBtn.addEventListener("click", () => void changePassphrase());
   const importBtn = h("button", { id: "import", type: "button" }, "Bring in posts from another blog…");
@@ -165,7 +168,7 @@ export async function showSettings(screen: Screen) {
     h("h3", {}, "You"),
     h("p", {}, `${id.name} · `, h("code", { id: "settings-fingerprint" }, id.fingerprint)),
     h("div", { class: "toolbar" }, passBtn),
-    h("p", { class: "muted" }, "Computers that sign for you:"), devices,
+    h("p", { class: "muted" }, "Computers that sign for you:"), devices, h("div", { class: "toolbar" }, pairBtn),
     h("h3", {}, "Spokes"), spokeList,
     h("h3", {}, "Copies to keep"), h("div", { class: "toolbar" }, recoveryBtn, exportBtn), keep,
     h("h3", {}, "Posts from another blog"),

@@ -41,8 +41,45 @@ export function onboarding() {
   restoreLink.addEventListener("click", () => restoreScreen());
   const keyLink = h("button", { id: "key-start", type: "button", class: "link" }, "I have an OpenPGP key (GnuPG, Kleopatra…): start with it");
   keyLink.addEventListener("click", () => keyScreen());
-  root.replaceChildren(h("main", { class: "center" }, form, h("p", { class: "center-note" }, restoreLink), h("p", { class: "center-note" }, keyLink)));
+  const pairLink = h("button", { id: "join-start", type: "button", class: "link" }, "I write this blog on another computer: add this one");
+  pairLink.addEventListener("click", () => joinScreen());
+  root.replaceChildren(h("main", { class: "center" }, form,
+    h("p", { class: "center-note" }, pairLink), h("p", { class: "center-note" }, restoreLink), h("p", { class: "center-note" }, keyLink)));
   name.focus();
+}
+
+/**
+ * Another of the writer's computers shows a pairing code (Settings → Add another computer):
+ * with it and the passphrase, this computer gets a key of its own and the blog from its spokes.
+ */
+function joinScreen() {
+  const code = h("textarea", { id: "join-code", rows: "3", placeholder: "spokespair1…", spellcheck: "false" });
+  const pass = h("input", { id: "join-pass", type: "password", autocomplete: "current-password" });
+  const err = errorLine();
+  const go = h("button", { id: "join-go", type: "submit", class: "primary" }, "Add this computer");
+  const back = h("button", { id: "join-back", type: "button" }, "Back");
+  const form = h("form", { class: "card" },
+    h("h1", {}, "Add this computer"),
+    h("p", {}, "On your other computer, open Spokes, then Settings → “Add another computer”. It shows a code: type or paste it here."),
+    h("label", {}, h("span", {}, "The code"), code),
+    field("Your passphrase", pass),
+    err, h("div", { class: "toolbar" }, back, go));
+  back.addEventListener("click", () => onboarding());
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    err.textContent = "";
+    go.disabled = true;
+    go.textContent = "Fetching your blog…";
+    try {
+      await writingScreen(await api.pairJoin(code.value, pass.value));
+    } catch (e) {
+      err.textContent = asUiError(e).message;
+      go.disabled = false;
+      go.textContent = "Add this computer";
+    }
+  });
+  root.replaceChildren(h("main", { class: "center" }, form));
+  code.focus();
 }
 
 /**
