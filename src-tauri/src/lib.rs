@@ -233,6 +233,7 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::settings::pair_start,
         commands::settings::pair_cancel,
         commands::welcome::pair_join,
+        commands::settings::export_site,
         commands::settings::change_passphrase
     ])
 }
@@ -323,7 +324,7 @@ fn app_menu<R: tauri::Runtime>(h: &tauri::AppHandle<R>) -> tauri::Result<tauri::
         icon: h.default_window_icon().cloned(),
         ..Default::default()
     };
-    let help = Submenu::with_items(h, "Help", true, &[&PredefinedMenuItem::about(h, Some("About Spokes"), Some(about))?])?;
+    let help = Submenu::with_items(h, "Help", true, &[&MenuItem::with_id(h, "guide", "Guide for writers", true, Some("F1"))?, &PredefinedMenuItem::about(h, Some("About Spokes"), Some(about))?])?;
     Menu::with_items(h, &[&file, &edit, &post, &view, &help])
 }
 
