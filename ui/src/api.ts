@@ -137,6 +137,8 @@ export const api = {
   pairCancel: () => invoke<void>("pair_cancel"),
   /** Makes this computer one of the writer's, from a code shown on another. */
   pairJoin: (code: string, passphrase: string) => invoke<Overview>("pair_join", { code, passphrase }),
+  /** Writes the published blog as a static website into a folder; returns how many files. */
+  exportSite: (path: string) => invoke<number>("export_site", { path }),
   exportArchive: (path: string | null = null) => invoke<string>("export_archive", { path }),
   /** Every published revision of a post, newest first. */
   postHistory: (id: string) => invoke<Revision[]>("post_history", { id }),

@@ -3,12 +3,13 @@
 // Every change the writer makes reaches `onEdit` as splices in UTF-16 code units, taken
 // straight from CodeMirror's change sets, so Rust applies exactly what was typed.
 
-import { type ChangeSet, Compartment, EditorState, type Extension, type Text } from "@codemirror/state";
-import { EditorView, drawSelection, keymap, placeholder } from "@codemirror/view";
+import { type ChangeSet, Compartment, EditorState, type Extension, RangeSetBuilder, StateField, type Text } from "@codemirror/state";
+import { Decoration, type DecorationSet, EditorView, WidgetType, drawSelection, keymap, placeholder } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { markdown } from "@codemirror/lang-markdown";
 import { openSearchPanel, search, searchKeymap } from "@codemirror/search";
-import { defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { diffSplice, type Splice } from "./splices";
 
 /**
@@ -37,6 +38,65 @@ export function foretellTyping(e: { inputType: string; data: string | null; isCo
 /** Keys the page handles itself (see the keydown handler in main.ts). */
 const PAGE_KEYS = new Set(["mod-b", "mod-i", "mod-k", "mod-e", "mod-enter", "mod-s", "mod-n", "mod-d", "mod-h", "mod-,",
   "shift-mod-h", "shift-mod-q", "shift-mod-l", "shift-mod-f", "shift-mod-i", "mod-shift-h", "mod-shift-q", "mod-shift-l", "mod-shift-f", "mod-shift-i"]);
+
+/**
+ * Markdown shown as it will read: headings larger and bold, emphasis in italics, strong in
+ * bold, links underlined, code in a monospace face; the marks themselves (`#`, `*`, `[`…`]`,
+ * `>`) dimmed, so the words come first and the marks stay there to edit.
+ */
+const WRITING_STYLE = HighlightStyle.define([
+  { tag: tags.heading1, fontSize: "1.5em", fontWeight: "700" },
+  { tag: tags.heading2, fontSize: "1.3em", fontWeight: "700" },
+  { tag: tags.heading3, fontSize: "1.15em", fontWeight: "700" },
+  { tag: [tags.heading4, tags.heading5, tags.heading6], fontWeight: "700" },
+  { tag: tags.emphasis, fontStyle: "italic" },
+  { tag: tags.strong, fontWeight: "700" },
+  { tag: tags.strikethrough, textDecoration: "line-through" },
+  { tag: tags.link, textDecoration: "underline" },
+  { tag: tags.url, class: "md-url" },
+  { tag: tags.monospace, fontFamily: "ui-monospace, monospace", fontSize: ".92em" },
+  { tag: tags.quote, fontStyle: "italic" },
+  { tag: [tags.processingInstruction, tags.contentSeparator, tags.labelName], class: "md-mark" },
+]);
+
+/** A picture kept with the blog, shown under the line that links it. */
+class PictureWidget extends WidgetType {
+  constructor(readonly src: string, readonly alt: string) { super(); }
+  eq(other: PictureWidget) { return other.src === this.src && other.alt === this.alt; }
+  toDOM() {
+    const img = document.createElement("img");
+    img.className = "cm-picture";
+    img.src = this.src;
+    img.alt = this.alt;
+    return img;
+  }
+  get estimatedHeight() { return 160; }
+}
+
+/** `![alt](images/<name>)`: a picture kept with the blog (`spokes_core::image::LINK_PREFIX`). */
+const KEPT_PICTURE = /!\[([^\]\n]*)\]\(images\/([0-9a-f]{64}\.[a-z]{3,4})\)/g;
+
+/**
+ * Pictures shown as pictures: each kept picture's link gets the picture under its line,
+ * drawn from `base` (the app's picture scheme), as the preview draws it.
+ */
+function pictures(base: string): Extension {
+  const build = (doc: Text): DecorationSet => {
+    const b = new RangeSetBuilder<Decoration>();
+    const text = doc.toString();
+    if (!text.includes("](images/")) return b.finish();
+    for (const m of text.matchAll(KEPT_PICTURE)) {
+      const end = doc.lineAt((m.index ?? 0) + m[0].length).to;
+      b.add(end, end, Decoration.widget({ widget: new PictureWidget(base + m[2], m[1]), block: true, side: 1 }));
+    }
+    return b.finish();
+  };
+  return StateField.define<DecorationSet>({
+    create: (state) => build(state.doc),
+    update: (deco, tr) => (tr.docChanged ? build(tr.state.doc) : deco),
+    provide: (f) => EditorView.decorations.from(f),
+  });
+}
 
 /** The find bar's words (CodeMirror's phrases), as a writer says them. */
 const FIND_WORDS: Record<string, string> = {
@@ -68,6 +128,8 @@ export class MarkdownEditor {
     paste?: (e: ClipboardEvent) => boolean;
     drop?: (e: DragEvent) => boolean;
     foretold?: (text: string) => void;
+    /** Where kept pictures are read from (`images/<name>` → base + name); none: not shown. */
+    imageBase?: string;
   } = {}) {
     this.extensions = [
           history(),
@@ -77,8 +139,9 @@ export class MarkdownEditor {
           // Find and replace (Ctrl+F), in a bar above the text, in plain words.
           search({ top: true }),
           EditorState.phrases.of(FIND_WORDS),
+          handlers.imageBase === undefined ? [] : pictures(handlers.imageBase),
           markdown(),
-          syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+          syntaxHighlighting(WRITING_STYLE),
           EditorView.lineWrapping,
           placeholder("Write in Markdown…"),
           EditorView.contentAttributes.of({ id: "body", spellcheck: "true", autocorrect: "on", "aria-label": "Post text" }),

@@ -1,5 +1,11 @@
 // Spokes desktop UI: the first screen to show. Screens are in ./screens, dialogs in
 // ./dialogs; every Rust call goes through api.ts.
+// The writing face, bundled (SIL Open Font License): iA Writer Quattro, a proportional
+// companion to the monospace faces writers know from iA Writer.
+import "@fontsource/ia-writer-quattro/400.css";
+import "@fontsource/ia-writer-quattro/400-italic.css";
+import "@fontsource/ia-writer-quattro/700.css";
+import "@fontsource/ia-writer-quattro/700-italic.css";
 import { api, asUiError } from "./api";
 import { applyTheme, h, mark, root, savedTheme } from "./dom";
 import { onboarding } from "./screens/welcome";

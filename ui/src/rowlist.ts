@@ -30,6 +30,7 @@ export class RowList<T> {
     this.space.className = "row-space";
     this.rows = document.createElement("ul");
     this.rows.className = "rows";
+    this.rows.setAttribute("role", "presentation"); // the host is the list (a listbox): rows are its options
     this.space.append(this.rows);
     host.replaceChildren(this.space);
     host.addEventListener("scroll", () => this.schedule(), { passive: true });

@@ -308,3 +308,10 @@ pub async fn pair_cancel(state: tauri::State<'_, AppState>) -> Result<(), UiErro
     }
     Ok(())
 }
+
+/// Writes the blog as a static website (pages and Atom feed, what is published) into the
+/// folder `path` ([`Profile::export_site`]); returns how many files it wrote.
+#[tauri::command]
+pub async fn export_site(state: tauri::State<'_, AppState>, path: String) -> Result<usize, UiError> {
+    on_profile(&state, move |p| p.export_site(Path::new(&path))).await
+}

@@ -264,8 +264,12 @@ impl Driver {
         self.post(&format!("/element/{e}/clear"), json!({})).unwrap_or_else(|err| self.fail(&format!("clear {css}: {err}")));
     }
 
+    /// Clicks `css` as a pointer would, after scrolling it to the middle of its scrolling box
+    /// (WebKitWebDriver scrolls it only to an edge, where a dialog's sticky heading can cover it).
     pub fn click(&self, css: &str) {
         let e = self.wait(css, 10);
+        let sel = serde_json::to_string(css).expect("selector as JSON");
+        self.script(&format!("const e = document.querySelector({sel}); if (e) e.scrollIntoView({{block: 'center', inline: 'nearest'}});"));
         self.post(&format!("/element/{e}/click"), json!({})).unwrap_or_else(|err| self.fail(&format!("click {css}: {err}")));
     }
 

@@ -141,6 +141,18 @@ export async function showSettings(screen: Screen) {
   pairBtn.addEventListener("click", () => pairComputer(async () => showDevices(await api.identityDetails())));
   const passBtn = h("button", { id: "change-pass", type: "button" }, "Change passphrase…");
   passBtn.addEventListener("click", () => void changePassphrase());
+  const siteBtn = h("button", { id: "export-site", type: "button" }, "Export a website…");
+  siteBtn.addEventListener("click", async () => {
+    try {
+      // Named like a file in the save dialog: the website is a new folder of that name.
+      const docs = (await api.suggestedPaths()).export.replace(/[^\\/]*$/, "");
+      const path = await saveDialog({ title: "Export a website", defaultPath: `${docs}website` });
+      if (!path) return;
+      keep.textContent = "Writing the website…";
+      const n = await api.exportSite(path);
+      keep.textContent = `Wrote your website (${n.toLocaleString()} files) to ${path}. Open index.html there, or upload the folder to any web host.`;
+    } catch (e) { keep.textContent = asUiError(e).message; }
+  });
   const importBtn = h("button", { id: "import", type: "button" }, "Bring in posts from another blog…");
   importBtn.addEventListener("click", () => { dialog.close(); dialog.remove(); showImport(screen); });
   // Both ask where, in the desktop's own save dialog, starting in the Documents folder.
@@ -166,11 +178,14 @@ export async function showSettings(screen: Screen) {
     h("div", { class: "toolbar" }, msg, save),
     h("h3", {}, "Web address"), nameBox, nameMsg,
     h("h3", {}, "You"),
-    h("p", {}, `${id.name} · `, h("code", { id: "settings-fingerprint" }, id.fingerprint)),
+    h("p", {}, id.name),
+    // The key's fingerprint is for people who check keys: out of the way until asked for.
+    h("details", { class: "advanced" }, h("summary", {}, "Advanced"),
+      h("p", { class: "muted" }, "Your key's fingerprint, for readers who check signatures: ", h("code", { id: "settings-fingerprint" }, id.fingerprint))),
     h("div", { class: "toolbar" }, passBtn),
     h("p", { class: "muted" }, "Computers that sign for you:"), devices, h("div", { class: "toolbar" }, pairBtn),
     h("h3", {}, "Spokes"), spokeList,
-    h("h3", {}, "Copies to keep"), h("div", { class: "toolbar" }, recoveryBtn, exportBtn), keep,
+    h("h3", {}, "Copies to keep"), h("div", { class: "toolbar" }, recoveryBtn, exportBtn, siteBtn), keep,
     h("h3", {}, "Posts from another blog"),
     h("p", { class: "muted" }, "From WordPress, Ghost, Jekyll, Hugo or Zola, as drafts."), h("div", { class: "toolbar" }, importBtn));
   save.addEventListener("click", async () => {

@@ -6,6 +6,7 @@ import { SpliceTracker, type Splice } from "../splices";
 import { MarkdownEditor } from "../editor";
 import { BlockPreview } from "../blocks";
 import { listen } from "@tauri-apps/api/event";
+import { convertFileSrc } from "@tauri-apps/api/core";
 import { code, link, prefixLines, unpublishedNotice, wordCountLine, wrap, type Edit } from "../format";
 import { applyTheme, errorLine, h, mark, openTimings, root, SAVE_WORDS, savedTheme, startTimings, THEME_WORDS, typing, type Theme } from "../dom";
 import { askPassphrase } from "../dialogs/passphrase";
@@ -13,6 +14,7 @@ import { showDetails } from "../dialogs/details";
 import { showHistory } from "../dialogs/history";
 import { showSettings } from "../dialogs/settings";
 import { showImport } from "../dialogs/import";
+import { showGuide } from "../dialogs/guide";
 import type { Screen } from "./screen";
 import { RowList } from "../rowlist";
 
@@ -27,13 +29,16 @@ export async function writingScreen(o: Overview) {
   let current: Post | null = null;
   // Only the rows in view are drawn (rowlist.ts): opening a post costs the same with 10 posts
   // or 10,000. Arrow keys move through it while it has the focus.
-  const list = h("div", { class: "post-list", id: "post-list", tabindex: "0", "aria-label": "Your posts" });
+  // A listbox (WAI-ARIA): one tab stop, the arrow keys move through the posts and open them,
+  // Enter goes on to the text; the open post is the selected option.
+  const list = h("div", { class: "post-list", id: "post-list", tabindex: "0", role: "listbox", "aria-label": "Your posts" });
   const title = h("input", { id: "title", class: "title", placeholder: "Title", "aria-label": "Title" });
   // The editor (CodeMirror 6); its edits go to Rust as the splices CodeMirror reports.
   const bodyBox = h("div", { class: "body" });
   let onBodyEdit: (splices: Splice[], text: string) => void = () => {};
   let onBodyForetold: (text: string) => void = () => {};
   const body = new MarkdownEditor(bodyBox, (splices, text) => onBodyEdit(splices, text), {
+    imageBase: convertFileSrc("", "spokes-image"),
     paste: (ev) => {
       const files = Array.from(ev.clipboardData?.files ?? []);
       if (!files.some((f) => f.type.startsWith("image/"))) return false;
@@ -53,7 +58,11 @@ export async function writingScreen(o: Overview) {
   // into an empty editor is lost when the post replaces it (after a crash, a large blog can
   // take seconds to load).
   holdEditor();
-  const status = h("span", { id: "status", class: "status" }, "");
+  // Where the blog as a whole stands with its spokes (the sidebar, under Spokes), and what
+  // the open post is (under its title): a draft beside "Published to 2 of 2 spokes" misled.
+  const status = h("p", { id: "status", class: "status", role: "status" }, "");
+  const postStatus = h("p", { id: "post-status", class: "post-status muted" }, "");
+  let lastSummary: PublishSummary | null = null;
   const offlineBadge = h("span", { id: "offline", class: "offline", title: "Your writing is saved on this computer. It goes out to your spokes as soon as one can be reached." }, "Offline");
   offlineBadge.hidden = true;
   const publishBtn = h("button", { id: "publish", class: "primary", title: "Publish (Ctrl+Enter)" }, "Publish");
@@ -168,7 +177,9 @@ export async function writingScreen(o: Overview) {
   function showLink(ov: Overview) {
     blogLink.textContent = "";
     if (ov.spokes.length === 0 && ov.local_blog_url) {
-      blogLink.append("Your blog on this computer: ", h("a", { href: ov.local_blog_url, id: "local-blog-url", target: "_blank" }, ov.local_blog_url));
+      // The app's own spoke serves the blog to this computer alone: say so before the address.
+      blogLink.append("Only on this computer: readers cannot see it yet. Add a spoke to publish. ",
+        h("a", { href: ov.local_blog_url, id: "local-blog-url", target: "_blank" }, "See it as readers will"));
     } else if (ov.spokes.length > 0) {
       blogLink.textContent = `Hosted by ${ov.spokes.length} spoke${ov.spokes.length === 1 ? "" : "s"}.`;
     }
@@ -181,7 +192,9 @@ export async function writingScreen(o: Overview) {
   let shown: PostSummary[] = [];
   const rows = new RowList<PostSummary>(list, (s, i) => {
     const label = s.post.title || "Untitled";
-    const li = h("li", { "data-id": s.post.id, "data-index": String(i), class: current?.id === s.post.id ? "active" : "", title: label },
+    const active = current?.id === s.post.id;
+    const li = h("li", { "data-id": s.post.id, "data-index": String(i), class: active ? "active" : "", title: label, id: `post-row-${s.post.id}`,
+      role: "option", "aria-selected": String(active), "aria-posinset": String(i + 1), "aria-setsize": String(shown.length) },
       h("span", { class: "post-title" }, label), h("span", { class: "badge" }, stateOf(s)));
     li.addEventListener("click", () => void open(s.post.id));
     return li;
@@ -201,7 +214,8 @@ export async function writingScreen(o: Overview) {
       const text = `${s.post.title} ${s.post.tags.join(" ")}`.toLowerCase();
       return (wanted === "all" || wanted === kind) && words.every((w) => text.includes(w));
     });
-    rows.set(shown, h("li", { class: "muted empty" }, summaries.length ? "No post matches." : "No posts yet."));
+    rows.set(shown, h("li", { class: "muted empty", role: "option", "aria-disabled": "true", "aria-selected": "false" }, summaries.length ? "No post matches." : "No posts yet."));
+    markActive();
   }
   async function refreshList() {
     summaries = await api.listPosts();
@@ -209,8 +223,30 @@ export async function writingScreen(o: Overview) {
     showPostActions();
     return summaries;
   }
+  /** Points the listbox at the open post's row while it is drawn (rows out of view are not). */
+  function markActive() {
+    const row = current && document.getElementById(`post-row-${current.id}`);
+    if (row && list.contains(row)) list.setAttribute("aria-activedescendant", row.id); else list.removeAttribute("aria-activedescendant");
+  }
+  /** The open post's state in plain words, with how far its publish went. */
+  function showPostStatus() {
+    const s = summaries.find((x) => x.post.id === current?.id);
+    if (!current || !s) { postStatus.textContent = ""; return; }
+    const t = lastSummary?.total ?? 0, up = lastSummary?.up_to_date ?? 0;
+    const reach = t === 0 ? "" : up === t ? ` · on ${t === 1 ? "your spoke" : `all ${t} of your spokes`}` : ` · on ${up} of your ${t} spokes so far`;
+    const day = new Date(s.post.date).toLocaleDateString(undefined, { year: "numeric", month: "long", day: "numeric" });
+    const words: Record<string, string> = {
+      Draft: "Draft · only on this computer until you publish it",
+      Unpublished: "Unpublished · only on this computer",
+      Changed: "Published · your latest changes are not published yet",
+      Scheduled: `Scheduled · readers see it from ${day}${reach}`,
+      Published: `Published${reach}`,
+    };
+    postStatus.textContent = words[stateOf(s)] ?? "";
+  }
   /** Unpublish for a published post, Delete for the others (a published post is unpublished first). */
   function showPostActions() {
+    showPostStatus();
     const s = summaries.find((x) => x.post.id === current?.id);
     unpublishBtn.hidden = !s?.published;
     deleteBtn.hidden = !!s?.published;
@@ -224,6 +260,8 @@ export async function writingScreen(o: Overview) {
   // status line follows until all have it.
   let polling: ReturnType<typeof setInterval> | null = null;
   function showSummary(s: PublishSummary) {
+    lastSummary = s;
+    showPostStatus();
     const behind = s.total > 0 && s.up_to_date < s.total && s.spokes.some((x) => x.last_attempt);
     // No spoke answered at all: say so plainly, the writing itself is safe here.
     const unreachable = (x: SpokeStatus) => !x.up_to_date && ["connection", "timeout"].includes(x.last_error?.code ?? "unknown");
@@ -270,8 +308,12 @@ export async function writingScreen(o: Overview) {
     wordCount.textContent = wordCountLine(current.body);
     blockPreview.reset();
     renderPreview();
-    for (const li of Array.from(rows.rows.children)) li.classList.toggle("active", (li as HTMLElement).dataset.id === id);
+    for (const li of Array.from(rows.rows.children)) {
+      li.classList.toggle("active", (li as HTMLElement).dataset.id === id);
+      if (li.getAttribute("role") === "option") li.setAttribute("aria-selected", String((li as HTMLElement).dataset.id === id));
+    }
     rows.reveal(shown.findIndex((s) => s.post.id === id));
+    markActive();
     showPostActions();
     // Moving through the list with the arrow keys keeps the focus there; a click goes on to write.
     if (!typing() && !listKeys) body.focus();
@@ -362,6 +404,7 @@ export async function writingScreen(o: Overview) {
   search.addEventListener("input", renderList);
   list.addEventListener("keydown", (ev) => {
     const at = shown.findIndex((s) => s.post.id === current?.id);
+    if (ev.key === "Enter" && current) { ev.preventDefault(); body.focus(); return; }
     const to = ({ ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: shown.length - 1, PageDown: at + 10, PageUp: at - 10 } as Record<string, number>)[ev.key];
     if (to === undefined || !shown.length) return;
     ev.preventDefault();
@@ -429,6 +472,7 @@ export async function writingScreen(o: Overview) {
   void listen<string>("invite", (ev) => offerInvite(ev.payload)).catch(() => { /* tests of the page alone */ });
   void api.takeInvite().then((t) => { if (t) offerInvite(t); }).catch(() => { /* tests of the page alone */ });
   document.addEventListener("keydown", (ev) => {
+    if (ev.key === "F1") { ev.preventDefault(); void showGuide(); return; } // the desktop's Help key
     if (!(ev.ctrlKey || ev.metaKey)) return;
     if (ev.key === "s") { ev.preventDefault(); void saver.flush(); }
     if (ev.key === "Enter") { ev.preventDefault(); void publish(); }
@@ -453,7 +497,7 @@ export async function writingScreen(o: Overview) {
       "new-post": () => void newPost(), publish: () => void publish(), details: () => void details(),
       history: () => void history(), picture: () => imageInput.click(), focus: () => root.classList.toggle("focus"),
       theme: () => themeBtn.click(), settings: () => void settings(), find: () => body.openFind(),
-      import: () => showImport(screen),
+      import: () => showImport(screen), guide: () => void showGuide(),
       export: () => void settings().then(() => document.getElementById("export")?.click()),
       recovery: () => void settings().then(() => document.getElementById("save-recovery")?.click()),
     };
@@ -464,12 +508,12 @@ export async function writingScreen(o: Overview) {
   root.replaceChildren(h("div", { class: "layout" },
     h("aside", { class: "sidebar" },
       h("h2", {}, o.blog_title), newBtn, search, filter, list,
-      h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink),
-      h("p", { id: "signed-as", class: "muted small" }, `Signed as ${o.name} · ${o.fingerprint}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
+      h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink, status),
+      h("p", { id: "signed-as", class: "muted small" }, `Signed as ${o.name}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
     h("section", { class: "editor" },
       // Taking a post away (Delete, Unpublish) sits at the far end from Publish.
-      h("div", { class: "toolbar" }, deleteBtn, unpublishBtn, saveState, offlineBadge, status, detailsBtn, historyBtn, publishBtn),
-      err, notice, title, formatBar, bodyBox),
+      h("div", { class: "toolbar" }, deleteBtn, unpublishBtn, saveState, offlineBadge, h("span", { class: "spacer" }), detailsBtn, historyBtn, publishBtn),
+      err, notice, title, postStatus, formatBar, bodyBox),
     preview));
   showLink(o);
   // The local spoke starts once this screen is drawn; show its address when it is up.
