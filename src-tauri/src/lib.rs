@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use tokio::sync::Mutex;
 
 pub mod commands;
+pub mod i18n;
 pub mod local_spoke;
 
 pub use local_spoke::{LocalSpoke, start_local_spoke};
@@ -234,6 +235,9 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::settings::pair_cancel,
         commands::welcome::pair_join,
         commands::settings::export_site,
+        commands::settings::set_language,
+        commands::settings::set_spelling,
+        commands::settings::system_locales,
         commands::settings::change_passphrase
     ])
 }
@@ -284,47 +288,44 @@ pub fn instance_id(profile: &Path) -> String {
 /// whose payload is the item's ID (`new-post`, `export`, `recovery`, `publish`, `details`,
 /// `history`, `picture`, `focus`, `theme`, `settings`); the page's own shortcuts stay the
 /// keyboard's way in, so no key is handled twice.
-fn app_menu<R: tauri::Runtime>(h: &tauri::AppHandle<R>) -> tauri::Result<tauri::menu::Menu<R>> {
+pub(crate) fn app_menu<R: tauri::Runtime>(h: &tauri::AppHandle<R>) -> tauri::Result<tauri::menu::Menu<R>> {
     use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
-    let item = |id: &str, label: &str| MenuItem::with_id(h, id, label, true, None::<&str>);
-    let file = Submenu::with_items(h, "File", true, &[
-        &item("new-post", "New post")?,
+    // Every label from the catalogue, in the page's language (`set_language`).
+    let w = |id: &str| i18n::text(&format!("menu-{id}"), &[]);
+    let item = |id: &str| MenuItem::with_id(h, id, w(id), true, None::<&str>);
+    let file = Submenu::with_items(h, w("file"), true, &[
+        &item("new-post")?,
         &PredefinedMenuItem::separator(h)?,
-        &item("import", "Bring in posts from another blog…")?,
-        &item("export", "Export everything…")?,
-        &item("recovery", "Save the recovery file again…")?,
+        &item("import")?,
+        &item("export")?,
+        &item("recovery")?,
         &PredefinedMenuItem::separator(h)?,
         // Ctrl+Q, the desktop's way to quit; the page has no shortcut of its own for it.
-        &MenuItem::with_id(h, "quit", "Quit", true, Some("CmdOrCtrl+Q"))?,
+        &MenuItem::with_id(h, "quit", w("quit"), true, Some("CmdOrCtrl+Q"))?,
     ])?;
-    let edit = Submenu::with_items(h, "Edit", true, &[
-        &PredefinedMenuItem::cut(h, None)?,
-        &PredefinedMenuItem::copy(h, None)?,
-        &PredefinedMenuItem::paste(h, None)?,
-        &PredefinedMenuItem::select_all(h, None)?,
+    let edit = Submenu::with_items(h, w("edit"), true, &[
+        &PredefinedMenuItem::cut(h, Some(&w("cut")))?,
+        &PredefinedMenuItem::copy(h, Some(&w("copy")))?,
+        &PredefinedMenuItem::paste(h, Some(&w("paste")))?,
+        &PredefinedMenuItem::select_all(h, Some(&w("select-all")))?,
         &PredefinedMenuItem::separator(h)?,
         // Ctrl+F is the editor's own (the page handles the key); the menu shows where it is.
-        &item("find", "Find and replace…")?,
+        &item("find")?,
     ])?;
-    let post = Submenu::with_items(h, "Post", true, &[
-        &item("publish", "Publish")?,
-        &item("details", "Details…")?,
-        &item("history", "History…")?,
-        &item("picture", "Add a picture…")?,
-    ])?;
-    let view = Submenu::with_items(h, "View", true, &[&item("focus", "Focus mode")?, &item("theme", "Change theme")?, &PredefinedMenuItem::separator(h)?, &item("settings", "Settings…")?])?;
+    let post = Submenu::with_items(h, w("post"), true, &[&item("publish")?, &item("details")?, &item("history")?, &item("picture")?])?;
+    let view = Submenu::with_items(h, w("view"), true, &[&item("focus")?, &item("theme")?, &item("preview")?, &PredefinedMenuItem::separator(h)?, &item("settings")?])?;
     // About: the desktop's own dialog, with what a writer may need to tell someone helping them
     // (the version, and where the log is).
     let about = tauri::menu::AboutMetadata {
         name: Some("Spokes".into()),
         version: Some(env!("CARGO_PKG_VERSION").into()),
-        comments: Some(format!("Write a blog no single server can take down or quietly alter.\n\nThe app's log is in {}.", log_dir().display())),
+        comments: Some(i18n::text("about-comments", &[("log", log_dir().display().to_string().into())])),
         license: Some("GNU Affero General Public License, version 3 or later".into()),
         authors: Some(vec!["The Spokes developers".into()]),
         icon: h.default_window_icon().cloned(),
         ..Default::default()
     };
-    let help = Submenu::with_items(h, "Help", true, &[&MenuItem::with_id(h, "guide", "Guide for writers", true, Some("F1"))?, &PredefinedMenuItem::about(h, Some("About Spokes"), Some(about))?])?;
+    let help = Submenu::with_items(h, w("help"), true, &[&MenuItem::with_id(h, "guide", w("guide"), true, Some("F1"))?, &PredefinedMenuItem::about(h, Some(&w("about")), Some(about))?])?;
     Menu::with_items(h, &[&file, &edit, &post, &view, &help])
 }
 

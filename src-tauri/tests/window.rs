@@ -23,7 +23,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use webdriver::{Driver, Proc, dbus_session, descendants, find_tool, free_port, start_driver, xvfb};
+use webdriver::{Driver, Proc, dbus_session, descendants, find_tool, free_port, start_driver, start_driver_env, xvfb};
 
 /// A real picture (the app's icon, 256 × 256), so the screenshot shows one.
 const PNG: &[u8] = include_bytes!("../icons/128x128@2x.png");
@@ -623,7 +623,14 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     }
     d.shot("picture-in-text");
     d.wait_text("#save-state", 10, |t| t == "Saved");
+    // One column by default; the page as readers see it beside the text is a choice.
+    let preview_shown = || d.script("return getComputedStyle(document.getElementById('preview')).display !== 'none';");
+    assert_eq!(preview_shown(), Value::Bool(false), "the text alone, by default");
+    d.click("#toggle-preview");
+    assert_eq!(preview_shown(), Value::Bool(true), "the preview beside the text, once asked for");
     d.shot("picture");
+    d.click("#toggle-preview");
+    assert_eq!(preview_shown(), Value::Bool(false));
     d.click("#publish");
     // The status line already reads "Published to 1 of 1 spoke" (for the last publish): the
     // draft's badge turns only once this publish is done.
@@ -969,6 +976,137 @@ fn window_joins_a_blog_with_a_pairing_code() {
     let first = spokes_writer::Profile::open(&first).expect("the first profile");
     assert_eq!(joined.fingerprint(), first.fingerprint(), "one identity");
     assert_ne!(joined.device_key(), first.device_key(), "this computer signs with a key of its own");
+    let violations = d.violations();
+    assert!(violations.is_empty(), "accessibility violations (axe-core):\n{}", violations.join("\n"));
+}
+
+/// A writer whose desktop speaks German sees Spokes in German on every screen, from the
+/// welcome to the dialogs, with German numbers and dates and errors in German, its text
+/// spell-checked in German; brings in a WordPress export of real posts (the corpus's) through
+/// the German import dialog; and switches the app to English in Settings, which draws the
+/// window again in English.
+#[test]
+fn window_speaks_the_writers_language() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // A writer's old blog: a WordPress export of six real posts (the corpus's), with a picture.
+    let old_site = tmp.path().join("alter-blog");
+    std::fs::create_dir_all(&old_site).expect("old site folder");
+    let export = spokes_e2e::wordpress::write_export(&old_site, 6);
+
+    let (_xvfb, display) = xvfb();
+    let (_bus, bus) = dbus_session();
+    let (port, native) = (free_port(), free_port());
+    let profile = tmp.path().join("profile");
+    let _driver = start_driver_env(port, native, &display, &bus, &profile, tmp.path(), "", &[("LANG", "de_DE.UTF-8"), ("LANGUAGE", "de")]);
+    let d = Driver::start(port, Path::new(env!("CARGO_BIN_EXE_spokes-app")), PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
+    let heading = |want: &str| d.wait_text("h1", 20, |t| t == want);
+
+    // The first screens, each in German.
+    heading("Willkommen bei Spokes");
+    assert_eq!(d.script("return document.documentElement.lang;").as_str(), Some("de"), "the page says its language");
+    d.shot("de-welcome");
+    d.click("#restore-start");
+    heading("Ihr Blog zurückholen");
+    d.shot("de-restore");
+    d.click("#restore-back");
+    d.click("#key-start");
+    heading("Mit Ihrem eigenen Schlüssel beginnen");
+    d.click("#key-back");
+    d.click("#join-start");
+    heading("Diesen Computer hinzufügen");
+    d.click("#join-back");
+    d.type_into("#name", "Lena Schmidt");
+    d.type_into("#blog-title", "Notizen aus der Werkstatt");
+    d.type_into("#passphrase", "Kaffee und Kuchen 42");
+    d.type_into("#passphrase2", "Kaffee und Kuchen 43");
+    d.click("#create");
+    d.wait_text("#error", 10, |t| t == "Die beiden Passphrasen sind verschieden.");
+    d.clear("#passphrase2");
+    d.type_into("#passphrase2", "Kaffee und Kuchen 42");
+    d.click("#create");
+    d.wait_text("#recovery-path", 60, |t| t.ends_with(".json"));
+    heading("Ein Weg zurück");
+    d.shot("de-recovery");
+    d.click("#recovery-done");
+    heading("Wo Ihr Blog leben wird");
+    d.shot("de-spokes");
+    d.click("#onboard-done");
+    d.wait("#app[data-ready]", 60);
+    d.wait_text("#publish", 10, |t| t == "Veröffentlichen");
+    d.wait_text("#post-status", 10, |t| t == "Entwurf · nur auf diesem Computer, bis Sie ihn veröffentlichen");
+    d.wait_text("#signed-as", 10, |t| t == "Signiert als Lena Schmidt");
+    // The blog is in German too, and its text is spell-checked with the German dictionary
+    // (hunspell-de-de, through WebKitGTK's enchant).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while d.script("return document.body.dataset.spelling;").as_str() != Some("de_DE") {
+        assert!(Instant::now() < deadline, "no German spell checking: {}", d.script("return document.body.dataset.spelling;"));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(d.script("return document.getElementById('body').lang;").as_str(), Some("de"));
+
+    // Settings, then the writer's old blog brought in through the German import dialog.
+    d.click("#settings");
+    d.wait_text("#settings-dialog h2", 10, |t| t == "Einstellungen");
+    d.shot("de-settings");
+    d.click("#import");
+    d.wait_text("#import-dialog h2", 10, |t| t == "Beiträge aus einem anderen Blog übernehmen");
+    d.click("#import-file");
+    answer_file_dialog(&display, "Die Exportdatei Ihres Blogs wählen", FileDialog::Open, &export.path);
+    d.wait_text("#import-summary", 60, |t| t.starts_with("6 Beiträge werden als Entwürfe übernommen, mit 1 Bild."));
+    d.wait_text("#import-go", 5, |t| t == "6 Beiträge übernehmen");
+    // What stays out, and why, in German too (the reasons by their codes).
+    let left_out = d.text("#import-skipped summary");
+    assert_eq!(left_out, format!("Ausgelassen: {} Einträge, die keine Beiträge sind", export.not_posts));
+    let reasons = d.script("return document.querySelector('#import-skipped ul').textContent;");
+    assert!(reasons.as_str().is_some_and(|r| r.contains("kein Beitrag") && !r.contains("not a post")), "{reasons}");
+    d.shot("de-import");
+    d.click("#import-go");
+    d.wait_text("#status", 60, |t| t == "6 Beiträge als Entwürfe übernommen.");
+    // An imported post, in the list and the editor; its words counted in German.
+    d.script("Array.from(document.querySelectorAll('.post-list li')).find((li) => li.title && li.title !== 'Ohne Titel').click();");
+    d.wait_text("#word-count", 10, |t| t.contains(" Wörter · ") && t.ends_with(" Min. Lesezeit"));
+    d.wait_text(".post-list li.active .badge", 10, |t| t == "Entwurf");
+    d.shot("de-writing");
+
+    // The post's dialogs: details, history; then publishing (the key is open since the blog
+    // was made here).
+    d.click("#details");
+    d.wait_text("#details-dialog label", 10, |t| t == "Webadresse");
+    d.shot("de-details");
+    d.click("#details-close");
+    d.click("#history");
+    d.wait_text("#history-dialog h2", 10, |t| t.starts_with("Verlauf von „"));
+    d.click("#history-close");
+    d.click("#publish");
+    d.wait_text(".post-list li.active .badge", 60, |t| t == "Veröffentlicht");
+    d.wait_text("#post-status", 10, |t| t == "Veröffentlicht · auf Ihrem Spoke");
+    d.click("#theme");
+    d.wait_text("#theme", 5, |t| t == "Farben: hell");
+    d.click("#theme");
+    d.wait_text("#theme", 5, |t| t == "Farben: dunkel");
+    d.shot("de-writing-dark");
+    d.click("#theme");
+    d.wait_text("#theme", 5, |t| t == "Farben: wie das System");
+
+    // A wrong passphrase, told in German (the sentence for its error code).
+    d.click("#settings");
+    d.click("#change-pass");
+    d.wait_text("#change-pass-dialog h2", 10, |t| t == "Passphrase ändern");
+    d.type_into("#old-pass", "Tee und Kuchen 42");
+    d.type_into("#new-pass", "Kaffee und Kuchen 43");
+    d.type_into("#new-pass2", "Kaffee und Kuchen 43");
+    d.click("#change-pass-go");
+    d.wait_text("#change-pass-dialog #error", 60, |t| t == "Die Passphrase stimmt nicht.");
+    d.shot("de-change-passphrase");
+    d.click("#change-pass-cancel");
+
+    // English from Settings: the window is drawn again in it, and stays so.
+    d.wait("#app-language", 10);
+    d.script("const s = document.getElementById('app-language'); s.value = 'en'; s.dispatchEvent(new Event('change'));");
+    d.wait_text("#publish", 30, |t| t == "Publish");
+    d.wait("#app[data-ready]", 30);
+    assert_eq!(d.script("return document.documentElement.lang;").as_str(), Some("en"));
+    d.wait_text("#post-list", 10, |t| t.contains("Published") && t.contains("Draft"));
     let violations = d.violations();
     assert!(violations.is_empty(), "accessibility violations (axe-core):\n{}", violations.join("\n"));
 }

@@ -3,6 +3,7 @@ import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import type { Splice } from "./splices";
 import type { Code } from "./generated/Code";
 import type { Problem } from "./generated/Problem";
+import { problemText } from "./i18n";
 
 /** An error from Rust: a stable code and a sentence for the writer (generated from
  *  `spokes_core::problem`; `UPDATE_BINDINGS=1 cargo test -p spokes-core generated_typescript`). */
@@ -42,19 +43,21 @@ export interface IdentityDetails { name: string; fingerprint: string; this_devic
 /** What an import would bring in: each post's title, date and notes, what stays out and why. */
 export interface ImportPreview {
   posts: { title: string; date: string; warnings: string[] }[];
-  skipped: { what: string; why: string }[];
+  /** `reason` is `SkipReason`'s code (`not-writing`, `trashed`, …); `why` says it in English. */
+  skipped: { what: string; why: string; reason: string }[];
   pictures: number;
 }
 export interface ImportDone { posts: number; pictures: number; skipped: number }
 export interface PublishSummary { total: number; up_to_date: number; spokes: SpokeStatus[]; sentence: string }
 
-/** Turns whatever a failed invoke threw into a UiError. */
+/** Turns whatever a failed invoke threw into a UiError, its message in the app's language. */
 export function asUiError(e: unknown): UiError {
   if (e && typeof e === "object" && "message" in e) {
     const o = e as { code?: Code; message: string };
-    return { code: o.code ?? "unknown", message: o.message };
+    const code = o.code ?? "unknown";
+    return { code, message: problemText(code, o.message) };
   }
-  return { code: "unknown", message: String(e) };
+  return { code: "unknown", message: problemText("unknown", String(e)) };
 }
 
 export const api = {
@@ -90,6 +93,12 @@ export const api = {
   publishStatus: () => invoke<PublishSummary>("publish_status"),
   addSpoke: (ticket: string) => invoke<Overview>("add_spoke", { ticket }),
   takeInvite: () => invoke<string | null>("take_invite"),
+  /** Tells the Rust side the page's language (`en`, `de`): the menu bar and notifications follow. */
+  setLanguage: (language: string) => invoke<void>("set_language", { language }),
+  /** The desktop's locales, most wanted first (BCP 47 tags). */
+  systemLocales: () => invoke<string[]>("system_locales"),
+  /** Spell checking for writing in `language` (the blog's); the dictionaries the web view took. */
+  setSpelling: (language: string) => invoke<string[]>("set_spelling", { language }),
   /** Saves the recovery file to `path` (from the save dialog), else into Documents; returns where. */
   saveRecoveryFile: (path: string | null = null) => invoke<string>("save_recovery_file", { path }),
   /** Where the save dialogs start, in the Documents folder. */

@@ -1,12 +1,14 @@
 // Small helpers every screen and dialog uses: making elements, the theme, start timings.
 import type { SaveState } from "./autosave";
+import { LANGUAGE_NAMES, language, savedLanguage, t, type Language, type LanguageChoice } from "./i18n";
 
 /** The element the screens are drawn in. */
 export const root = document.getElementById("app")!;
 
 /** The writer's theme: follow the system, or always light, or always dark (kept on this computer). */
 export type Theme = "auto" | "light" | "dark";
-export const THEME_WORDS: Record<Theme, string> = { auto: "Theme: like the system", light: "Theme: light", dark: "Theme: dark" };
+/** The theme button's words for `th`. */
+export const themeWords = (th: Theme) => t(`theme-${th}`);
 export function applyTheme(t: Theme) {
   if (t === "auto") delete document.documentElement.dataset.theme; else document.documentElement.dataset.theme = t;
 }
@@ -26,6 +28,25 @@ export function field(label: string, input: HTMLInputElement): HTMLElement {
   return h("label", {}, h("span", {}, label), input);
 }
 
+/**
+ * The choice of language: like the system, or one the app speaks (each named in itself).
+ * Choosing saves it on this computer and draws the window again in it, after `before` (the
+ * writing screen saves what was typed first).
+ */
+export function languageSelect(id: string, before: () => Promise<void> = async () => {}): HTMLElement {
+  const choice = savedLanguage();
+  const select = h("select", { id },
+    h("option", { value: "auto" }, t("language-auto", { language: LANGUAGE_NAMES[language()] })),
+    ...(Object.keys(LANGUAGE_NAMES) as Language[]).map((l) => h("option", { value: l, lang: l }, LANGUAGE_NAMES[l])));
+  select.value = choice;
+  select.addEventListener("change", async () => {
+    await before();
+    localStorage.setItem("language", select.value as LanguageChoice);
+    location.reload();
+  });
+  return h("label", { class: "language" }, h("span", {}, t("language-label")), select);
+}
+
 export function errorLine(): HTMLParagraphElement {
   return h("p", { class: "error", role: "alert", id: "error" });
 }
@@ -42,4 +63,5 @@ export function typing(): boolean {
   return a instanceof HTMLInputElement && a.id !== "title";
 }
 
-export const SAVE_WORDS: Record<SaveState, string> = { saved: "Saved", unsaved: "Editing…", saving: "Saving…", error: "Not saved: retrying when you type" };
+/** The save line's words for `s`. */
+export const saveWords = (s: SaveState) => t(`save-${s}`);

@@ -11,6 +11,7 @@ import { openSearchPanel, search, searchKeymap } from "@codemirror/search";
 import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { tags } from "@lezer/highlight";
 import { diffSplice, type Splice } from "./splices";
+import { t } from "./i18n";
 
 /**
  * The splices, in order, that turn the text before `changes` into the text after. CodeMirror
@@ -100,9 +101,9 @@ function pictures(base: string): Extension {
 
 /** The find bar's words (CodeMirror's phrases), as a writer says them. */
 const FIND_WORDS: Record<string, string> = {
-  Find: "Find", Replace: "Replace with", next: "Next", previous: "Previous", all: "Select all",
-  "match case": "Match case", regexp: "Pattern", "by word": "Whole words", replace: "Replace",
-  "replace all": "Replace all", close: "Close find",
+  Find: t("find-find"), Replace: t("find-replace-with"), next: t("find-next"), previous: t("find-previous"), all: t("find-all"),
+  "match case": t("find-match-case"), regexp: t("find-pattern"), "by word": t("find-whole-words"), replace: t("find-replace"),
+  "replace all": t("find-replace-all"), close: t("find-close"),
 };
 
 /** What the editor reports after each change the writer makes. */
@@ -143,8 +144,8 @@ export class MarkdownEditor {
           markdown(),
           syntaxHighlighting(WRITING_STYLE),
           EditorView.lineWrapping,
-          placeholder("Write in Markdown…"),
-          EditorView.contentAttributes.of({ id: "body", spellcheck: "true", autocorrect: "on", "aria-label": "Post text" }),
+          placeholder(t("editor-placeholder")),
+          EditorView.contentAttributes.of({ id: "body", spellcheck: "true", autocorrect: "on", "aria-label": t("editor-label") }),
           EditorView.domEventHandlers({
             paste: (e) => handlers.paste?.(e) ?? false,
             drop: (e) => handlers.drop?.(e) ?? false,

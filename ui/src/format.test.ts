@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { useLanguage } from "./i18n";
 import { code, countWords, link, permalinkBase, prefixLines, revisionLabels, unpublishedNotice, wordCountLine, wrap } from "./format";
 
 describe("formatting", () => {
@@ -37,7 +38,8 @@ describe("formatting", () => {
   it("labels revisions so that two signed in the same minute can be told apart", () => {
     const rev = (signed_at: number, body: string, device?: string) => ({ signed_at, device, post: { body } });
     // 1,700,000,040 s starts a minute; 55 is 15 s into it; 1,700,003,600 is an hour later.
-    const labels = revisionLabels([rev(1_700_000_040, "one two", "laptop"), rev(1_700_000_055, "one two three", "laptop"), rev(1_700_003_600, "word")], "en-US");
+    useLanguage("en", ["en-US"]);
+    const labels = revisionLabels([rev(1_700_000_040, "one two", "laptop"), rev(1_700_000_055, "one two three", "laptop"), rev(1_700_003_600, "word")]);
     expect(labels[0]).toMatch(/\d:\d\d:00\s?[AP]M · on laptop · 2 words$/);
     expect(labels[1]).toMatch(/\d:\d\d:15\s?[AP]M · on laptop · 3 words$/);
     // Alone in its minute: no seconds, no device, one word.

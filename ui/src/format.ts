@@ -1,6 +1,7 @@
 // Markdown formatting for the editor's toolbar and shortcuts, and the word count. Pure
 // functions over (text, selection), so they are tested without a DOM; the editor applies the
 // result as one edit, which the splice tracker then sends to Rust like typing.
+import { dateTime, t } from "./i18n";
 
 export interface Edit { text: string; start: number; end: number }
 
@@ -44,7 +45,7 @@ export function prefixLines(text: string, start: number, end: number, prefix: st
 
 /** A Markdown link around the selection (its text), with the URL part selected to type over. */
 export function link(text: string, start: number, end: number): Edit {
-  const label = text.slice(start, end) || "link text";
+  const label = text.slice(start, end) || t("format-link-text");
   const url = "https://";
   const inserted = `[${label}](${url})`;
   const urlStart = start + label.length + 3;
@@ -81,7 +82,7 @@ export function permalinkBase(spokes: { web?: string | null }[], blogId: string,
   const web = spokes.find((s) => s.web)?.web;
   if (web) return `${web.replace(/\/+$/, "")}/b/${blogId}/`;
   if (spokes.length === 0 && localBlogUrl) return localBlogUrl.endsWith("/") ? localBlogUrl : `${localBlogUrl}/`;
-  return `(your spoke)/b/${blogId}/`;
+  return `${t("format-your-spoke")}/b/${blogId}/`;
 }
 
 /** What the history needs of a revision: when it was signed (Unix seconds), on which device,
@@ -92,25 +93,24 @@ export interface RevisionLike { signed_at: number; device?: string | null; post:
  * One line per revision for the history list, in the same order: when it was signed, on which
  * device, and how many words the post had, as "Nov 25, 2026, 3:07 PM · on laptop · 28 words".
  * Revisions signed within the same minute show seconds too, so no two lines look alike for
- * that reason. `locale` is for tests; the app uses the writer's own.
+ * that reason. Dates and numbers in the app's locale (i18n.ts).
  */
-export function revisionLabels(revisions: RevisionLike[], locale?: string): string[] {
+export function revisionLabels(revisions: RevisionLike[]): string[] {
   const minute = (r: RevisionLike) => Math.floor(r.signed_at / 60);
   const perMinute = new Map<number, number>();
   for (const r of revisions) perMinute.set(minute(r), (perMinute.get(minute(r)) ?? 0) + 1);
   return revisions.map((r) => {
     const seconds = (perMinute.get(minute(r)) ?? 0) > 1;
-    const when = new Date(r.signed_at * 1000).toLocaleString(locale, { dateStyle: "medium", timeStyle: seconds ? "medium" : "short" });
-    const n = countWords(r.post.body);
-    return [when, r.device ? `on ${r.device}` : "", `${n.toLocaleString("en")} word${n === 1 ? "" : "s"}`].filter(Boolean).join(" · ");
+    const when = dateTime(r.signed_at * 1000, seconds);
+    return [when, r.device ? t("history-on-device", { device: r.device }) : "", t("word-count", { n: countWords(r.post.body) })].filter(Boolean).join(" · ");
   });
 }
 
-/** "1,234 words · 6 min read" (reading at 230 words a minute). */
+/** "1,234 words · 6 min read" (reading at 230 words a minute), in the app's language. */
 export function wordCountLine(text: string): string {
   const n = countWords(text);
   const minutes = Math.max(1, Math.ceil(n / 230));
-  return `${n.toLocaleString("en")} word${n === 1 ? "" : "s"} · ${minutes} min read`;
+  return `${t("word-count", { n })} · ${t("reading-time", { minutes })}`;
 }
 
 /**
@@ -120,8 +120,6 @@ export function wordCountLine(text: string): string {
  * the post stays on this computer.
  */
 export function unpublishedNotice(title: string, documentsPerPost: boolean): string {
-  const name = `“${title || "Untitled"}”`;
-  return documentsPerPost
-    ? `${name} is off your blog. Your spokes delete its words now; a copy someone already saved cannot be recalled. It stays here with its history: publish it to bring it back.`
-    : `${name} is off your blog. Your spokes still keep its earlier words in the blog's history, and a copy someone already saved cannot be recalled. It stays here: publish it to bring it back.`;
+  const name = title || t("untitled");
+  return t(documentsPerPost ? "unpublished-notice-deleted" : "unpublished-notice-kept", { title: name });
 }

@@ -44,6 +44,19 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// A stable code for the reason (`section-index`, `readme`, `build-or-theme`, `site-page`,
+    /// `not-writing`, `trashed`): the app words it in the writer's language.
+    pub fn code(self) -> &'static str {
+        match self {
+            SkipReason::SectionIndex => "section-index",
+            SkipReason::Readme => "readme",
+            SkipReason::BuildOrTheme => "build-or-theme",
+            SkipReason::SitePage => "site-page",
+            SkipReason::NotWriting => "not-writing",
+            SkipReason::Trashed => "trashed",
+        }
+    }
+
     /// A sentence for the writer.
     pub fn sentence(self) -> &'static str {
         match self {

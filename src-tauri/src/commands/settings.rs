@@ -200,8 +200,10 @@ pub struct PreviewPost {
 pub struct PreviewSkip {
     /// The entry's title, or the file's name.
     pub what: String,
-    /// Why it stays out, a sentence for the writer.
+    /// Why it stays out, a sentence for the writer (English).
     pub why: String,
+    /// Why, as a stable code the UI words in its language (`SkipReason::code`).
+    pub reason: &'static str,
 }
 
 /// What an import of some paths would bring in (nothing is written).
@@ -243,6 +245,7 @@ pub async fn import_preview(paths: Vec<String>) -> Result<ImportPreview, UiError
             .map(|s| PreviewSkip {
                 what: s.item.clone().unwrap_or_else(|| s.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
                 why: s.reason.sentence().to_owned(),
+                reason: s.reason.code(),
             })
             .collect(),
     })
@@ -314,4 +317,57 @@ pub async fn pair_cancel(state: tauri::State<'_, AppState>) -> Result<(), UiErro
 #[tauri::command]
 pub async fn export_site(state: tauri::State<'_, AppState>, path: String) -> Result<usize, UiError> {
     on_profile(&state, move |p| p.export_site(Path::new(&path))).await
+}
+
+/// The page's language (`en`, `de`; see `ui/src/i18n.ts`): the menu bar is drawn again in it
+/// and notifications speak it. A language the app does not speak is refused
+/// (`missing-field`) and changes nothing.
+#[tauri::command]
+pub fn set_language<R: tauri::Runtime>(app: tauri::AppHandle<R>, language: String) -> Result<(), UiError> {
+    let l = crate::i18n::Language::from_tag(&language).ok_or_else(|| crate::ui_err(Code::MissingField, format!("Spokes does not speak “{language}”.")))?;
+    if crate::i18n::set(l) {
+        // Only a window with a menu bar has one to redraw (not the commands' test runtime).
+        if app.menu().is_some() {
+            let menu = crate::app_menu(&app).map_err(|e| crate::ui_err(Code::Internal, e.to_string()))?;
+            app.set_menu(menu).map_err(|e| crate::ui_err(Code::Internal, e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Spell checking in the editor for writing in `language` (the blog's, a BCP 47 tag): turns
+/// WebKitGTK's spell checker on with that language's dictionary ([`crate::i18n::dictionary_for`],
+/// through enchant, from the dictionaries installed on the computer) and returns the
+/// dictionaries it took: empty when none for that language is installed (then nothing is
+/// underlined). Not a language tag: refused with `missing-field`.
+#[tauri::command]
+pub async fn set_spelling<R: tauri::Runtime>(window: tauri::WebviewWindow<R>, language: String) -> Result<Vec<String>, UiError> {
+    let wanted = crate::i18n::dictionary_for(&language, sys_locale::get_locales()).ok_or_else(|| ui_err(Code::MissingField, format!("“{language}” is not a language code such as en or de.")))?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<Vec<String>>();
+    window
+        .with_webview(move |wv| {
+            #[cfg(target_os = "linux")]
+            {
+                use webkit2gtk::{WebContextExt, WebViewExt};
+                let taken = wv.inner().context().map(|ctx| {
+                    ctx.set_spell_checking_enabled(true);
+                    ctx.set_spell_checking_languages(&[wanted.as_str()]);
+                    ctx.spell_checking_languages().iter().map(|l| l.to_string()).collect()
+                });
+                let _ = tx.send(taken.unwrap_or_default());
+            }
+            #[cfg(not(target_os = "linux"))]
+            let _ = (wv, wanted, tx); // the system's own spell checker, in its languages
+        })
+        .map_err(|e| ui_err(Code::Internal, e.to_string()))?;
+    Ok(rx.await.unwrap_or_default())
+}
+
+/// The desktop's locales, most wanted first, as BCP 47 tags (`de-DE`; `sys-locale`: on Linux
+/// `LC_ALL`, `LC_MESSAGES`, `LANG`). The page picks its language and its date and number
+/// formats from them: the web view's `navigator.languages` says `en-US` whenever the
+/// desktop's locale is not installed system-wide, although the desktop asks for another.
+#[tauri::command]
+pub fn system_locales() -> Vec<String> {
+    sys_locale::get_locales().collect()
 }

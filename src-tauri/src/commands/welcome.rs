@@ -11,7 +11,8 @@ pub async fn get_overview(state: tauri::State<'_, AppState>) -> Result<Overview,
     Ok(overview(&app))
 }
 
-/// Creates the identity and blog, and unlocks the key for this session.
+/// Creates the identity and blog, and unlocks the key for this session. The blog is in the
+/// app's language until the writer says otherwise (Settings).
 #[tauri::command]
 pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, blog_title: String, passphrase: String) -> Result<Overview, UiError> {
     if name.trim().is_empty() || blog_title.trim().is_empty() {
@@ -21,7 +22,7 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
     let mut app = state.0.lock().await;
     let dir = app.dir.clone();
     let (p, keys) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
-        let p = Profile::create(&dir, name.trim(), &passphrase, &BlogSettings { title: blog_title.trim().into(), language: "en".into(), ..Default::default() })?;
+        let p = Profile::create(&dir, name.trim(), &passphrase, &BlogSettings { title: blog_title.trim().into(), language: crate::i18n::current().tag().into(), ..Default::default() })?;
         let keys = session_keys(&p, &passphrase)?;
         Ok((p, keys))
     })
@@ -48,7 +49,7 @@ pub async fn create_from_key(state: tauri::State<'_, AppState>, key_path: String
     let mut app = state.0.lock().await;
     let dir = app.dir.clone();
     let (p, keys) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
-        let p = Profile::create_from_secret_key(&dir, &key, &passphrase, &BlogSettings { title: blog_title.trim().into(), language: "en".into(), ..Default::default() })?;
+        let p = Profile::create_from_secret_key(&dir, &key, &passphrase, &BlogSettings { title: blog_title.trim().into(), language: crate::i18n::current().tag().into(), ..Default::default() })?;
         let keys = session_keys(&p, &passphrase)?;
         Ok((p, keys))
     })

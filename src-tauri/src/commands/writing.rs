@@ -47,7 +47,7 @@ pub async fn newest_post(state: tauri::State<'_, AppState>) -> Result<Option<Pos
 #[tauri::command]
 pub async fn new_post(state: tauri::State<'_, AppState>) -> Result<Post, UiError> {
     let app = state.0.lock().await;
-    Ok(profile(&app)?.new_post("Untitled", "", &[])?)
+    Ok(profile(&app)?.new_post(&crate::i18n::text("untitled", &[]), "", &[])?)
 }
 
 /// One draft.
@@ -167,16 +167,15 @@ fn retry_in_background<R: tauri::Runtime>(app: tauri::AppHandle<R>, w: WriterSes
     });
 }
 
-/// The words of a desktop notification about a publish that waited: (title, body).
+/// The words of a desktop notification about a publish that waited: (title, body), in the
+/// app's language ([`crate::i18n`]).
 pub fn delivery_words(d: &spokes_writer::workflow::Delivery) -> (String, String) {
+    use crate::i18n::text;
     use spokes_writer::workflow::Delivery;
     match d {
-        Delivery::Reached { spokes: 1 } => ("Published".into(), "Everything you published has reached your spoke.".into()),
-        Delivery::Reached { spokes } => ("Published".into(), format!("Everything you published has reached all {spokes} of your spokes.")),
-        Delivery::KeepsFailing { missing } if missing.is_empty() => {
-            ("Still sending".into(), "What you published has not reached your spokes yet. Spokes keeps trying; nothing is lost.".into())
-        }
-        Delivery::KeepsFailing { missing } => ("Still sending".into(), format!("What you published has not reached {} yet. Spokes keeps trying; nothing is lost.", missing.join(", "))),
+        Delivery::Reached { spokes } => (text("notify-published", &[]), text("notify-published-body", &[("total", (*spokes).into())])),
+        Delivery::KeepsFailing { missing } if missing.is_empty() => (text("notify-still-sending", &[]), text("notify-still-sending-all-body", &[])),
+        Delivery::KeepsFailing { missing } => (text("notify-still-sending", &[]), text("notify-still-sending-body", &[("missing", missing.join(", ").into())])),
     }
 }
 

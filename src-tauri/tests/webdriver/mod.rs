@@ -107,6 +107,13 @@ pub fn xvfb() -> (Proc, String) {
 /// tauri-driver on `port`, starting the app on `profile` with its desktop folders under
 /// `root` (named with `suffix`, so a second computer gets folders of its own).
 pub fn start_driver(port: u16, native: u16, display: &str, bus: &str, profile: &Path, root: &Path, suffix: &str) -> Proc {
+    start_driver_env(port, native, display, bus, profile, root, suffix, &[])
+}
+
+/// [`start_driver`], the app started with `env` besides (for example a desktop in German:
+/// `LANG=de_DE.UTF-8`, `LANGUAGE=de`).
+#[allow(clippy::too_many_arguments)]
+pub fn start_driver_env(port: u16, native: u16, display: &str, bus: &str, profile: &Path, root: &Path, suffix: &str, env: &[(&str, &str)]) -> Proc {
     // The Documents folder as a desktop names it: in the user's `user-dirs.dirs`.
     let config = root.join(format!("xdg-config{suffix}"));
     std::fs::create_dir_all(&config).expect("an XDG config folder");
@@ -128,6 +135,7 @@ pub fn start_driver(port: u16, native: u16, display: &str, bus: &str, profile: &
             // WebKit's GL compositing, as with a GPU: the app picks CPU drawing without one,
             // where WebKitWebDriver's screenshots stall for a minute at a time.
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "0")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .process_group(0)

@@ -2,6 +2,7 @@
 // recovery file, since the ones saved before open with the old passphrase only.
 import { api, asUiError } from "../api";
 import { errorLine, field, h } from "../dom";
+import { t } from "../i18n";
 import { saveRecoveryAs } from "./save-recovery";
 
 /** Opens the dialog; resolves when it closes. */
@@ -10,12 +11,12 @@ export function changePassphrase(): Promise<void> {
   const next = h("input", { id: "new-pass", type: "password", autocomplete: "new-password" });
   const again = h("input", { id: "new-pass2", type: "password", autocomplete: "new-password" });
   const err = errorLine();
-  const cancel = h("button", { id: "change-pass-cancel", type: "button" }, "Cancel");
+  const cancel = h("button", { id: "change-pass-cancel", type: "button" }, t("cancel"));
   const form = h("form", { method: "dialog" },
-    h("h2", {}, "Change your passphrase"),
-    h("p", {}, "It protects your key on this computer. You will need the new one the next time you publish."),
-    field("Current passphrase", old), field("New passphrase (at least 8 characters)", next), field("New passphrase again", again), err,
-    h("div", { class: "toolbar" }, cancel, h("button", { id: "change-pass-go", type: "submit", class: "primary" }, "Change passphrase")));
+    h("h2", {}, t("change-pass-heading")),
+    h("p", {}, t("change-pass-text")),
+    field(t("change-pass-current"), old), field(t("change-pass-new"), next), field(t("change-pass-again"), again), err,
+    h("div", { class: "toolbar" }, cancel, h("button", { id: "change-pass-go", type: "submit", class: "primary" }, t("change-pass-go"))));
   const dialog = h("dialog", { id: "change-pass-dialog" }, form);
   document.body.append(dialog);
   return new Promise((resolve) => {
@@ -25,7 +26,7 @@ export function changePassphrase(): Promise<void> {
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       err.textContent = "";
-      if (next.value !== again.value) { err.textContent = "The two new passphrases are not the same."; again.select(); return; }
+      if (next.value !== again.value) { err.textContent = t("change-pass-differ"); again.select(); return; }
       try {
         await api.changePassphrase(old.value, next.value);
       } catch (e) {
@@ -34,18 +35,17 @@ export function changePassphrase(): Promise<void> {
         (u.code === "wrong-passphrase" ? old : next).select();
         return;
       }
-      const msg = h("p", { id: "change-pass-msg", role: "status" },
-        "Your passphrase is changed. Recovery files you saved before still open with the old one only: save a new one, and throw the old ones away.");
-      const save = h("button", { id: "change-pass-save", type: "button", class: "primary" }, "Save a new recovery file");
-      const close = h("button", { id: "change-pass-done", type: "button" }, "Done");
+      const msg = h("p", { id: "change-pass-msg", role: "status" }, t("change-pass-changed"));
+      const save = h("button", { id: "change-pass-save", type: "button", class: "primary" }, t("change-pass-save"));
+      const close = h("button", { id: "change-pass-done", type: "button" }, t("done"));
       save.addEventListener("click", async () => {
         try {
           const path = await saveRecoveryAs();
-          if (path) msg.textContent = `Saved the new recovery file to ${path}`;
+          if (path) msg.textContent = t("change-pass-saved", { path });
         } catch (e) { msg.textContent = asUiError(e).message; }
       });
       close.addEventListener("click", done);
-      form.replaceChildren(h("h2", {}, "Passphrase changed"), msg, h("div", { class: "toolbar" }, close, save));
+      form.replaceChildren(h("h2", {}, t("change-pass-done")), msg, h("div", { class: "toolbar" }, close, save));
       save.focus();
     });
     dialog.showModal();

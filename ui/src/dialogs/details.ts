@@ -1,6 +1,7 @@
 // The Details dialog: a post's web address, tags and publication date (later = scheduled).
 import { api, asUiError } from "../api";
 import { h } from "../dom";
+import { dateTime, t } from "../i18n";
 import { permalinkBase } from "../format";
 import type { Screen } from "../screens/screen";
 
@@ -20,17 +21,17 @@ export async function showDetails(screen: Screen) {
   const showLink = (slug: string) => { permalink.textContent = `${base}posts/${slug}`; };
   showLink(post.slug);
   fSlug.addEventListener("input", () => showLink(fSlug.value.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-|-$/g, "")));
-  const fTags = h("input", { id: "tags", value: post.tags.join(", "), placeholder: "travel, engines" });
+  const fTags = h("input", { id: "tags", value: post.tags.join(", "), placeholder: t("details-tags-example") });
   const fDate = h("input", { id: "post-date", type: "datetime-local", value: local });
   const msg = h("p", { id: "details-msg", class: "muted", role: "status" });
-  const save = h("button", { id: "details-save", type: "button", class: "primary" }, "Save");
-  const close = h("button", { id: "details-close", type: "button" }, "Close");
+  const save = h("button", { id: "details-save", type: "button", class: "primary" }, t("save"));
+  const close = h("button", { id: "details-close", type: "button" }, t("close"));
   const dialog = h("dialog", { id: "details-dialog" },
-    h("h2", {}, "Details"),
-    h("label", {}, "Web address", fSlug), permalink,
-    h("label", {}, "Tags (separated by commas)", fTags),
-    h("label", {}, "Publication date", fDate),
-    h("p", { class: "muted small" }, "A date in the future schedules the post: after you publish it, your spokes show it from that moment, even if this computer is off."),
+    h("h2", {}, t("details")),
+    h("label", {}, t("details-address"), fSlug), permalink,
+    h("label", {}, t("details-tags"), fTags),
+    h("label", {}, t("details-date"), fDate),
+    h("p", { class: "muted small" }, t("details-date-text")),
     msg, h("div", { class: "toolbar" }, close, save));
   close.addEventListener("click", () => { dialog.close(); dialog.remove(); });
   save.addEventListener("click", async () => {
@@ -43,8 +44,8 @@ export async function showDetails(screen: Screen) {
       fSlug.value = saved.slug;
       showLink(saved.slug);
       msg.textContent = new Date(saved.date) > new Date()
-        ? `Saved. Scheduled for ${new Date(saved.date).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}: publish to send it.`
-        : "Saved. Readers see the changes after you publish.";
+        ? t("details-scheduled", { when: dateTime(saved.date) })
+        : t("details-saved");
       await screen.refreshList();
     } catch (e) { msg.textContent = asUiError(e).message; }
   });

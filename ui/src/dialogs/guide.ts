@@ -7,6 +7,7 @@ import published from "../../../docs/screenshots/published.png";
 import importing from "../../../docs/screenshots/import-preview.png";
 import { api } from "../api";
 import { h } from "../dom";
+import { t } from "../i18n";
 
 /** The guide's picture links, and the bundled files they name. */
 const SHOTS: Record<string, string> = {
@@ -25,9 +26,9 @@ export async function showGuide() {
     const bundled = SHOTS[img.getAttribute("src") ?? ""];
     if (bundled) img.src = bundled; else img.remove();
   }
-  const close = h("button", { id: "guide-close", type: "button" }, "Close");
-  const dialog = h("dialog", { id: "guide-dialog", class: "wide", "aria-label": "Guide for writers" },
-    h("div", { class: "dialog-head" }, h("h2", {}, "Guide for writers"), close), body);
+  const close = h("button", { id: "guide-close", type: "button" }, t("close"));
+  const dialog = h("dialog", { id: "guide-dialog", class: "wide", "aria-label": t("menu-guide") },
+    h("div", { class: "dialog-head" }, h("h2", {}, t("menu-guide")), close), body);
   close.addEventListener("click", () => { dialog.close(); dialog.remove(); });
   dialog.addEventListener("close", () => dialog.remove());
   document.body.append(dialog);

@@ -1,6 +1,7 @@
 // The History dialog: a post's published versions, what changed since each, and restoring one.
 import { api, asUiError, type Revision } from "../api";
 import { h } from "../dom";
+import { t } from "../i18n";
 import { revisionLabels } from "../format";
 import type { Screen } from "../screens/screen";
 
@@ -12,12 +13,11 @@ export async function showHistory(screen: Screen) {
   const revisions = await api.postHistory(post.id);
   const items = h("ol", { class: "revisions", id: "revisions" });
   const diff = h("pre", { class: "diff", id: "diff", "aria-live": "polite" });
-  const restore = h("button", { id: "restore", type: "button", class: "primary", disabled: "" }, "Restore this version");
-  const close = h("button", { id: "history-close", type: "button" }, "Close");
+  const restore = h("button", { id: "restore", type: "button", class: "primary", disabled: "" }, t("history-restore"));
+  const close = h("button", { id: "history-close", type: "button" }, t("close"));
   const dialog = h("dialog", { id: "history-dialog", class: "wide" },
-    h("h2", {}, `History of “${post.title || "Untitled"}”`),
-    revisions.length ? h("p", { class: "muted" }, "Every published version, signed when it was published. Pick one to see how it differs from your text now.")
-      : h("p", { class: "muted" }, "This post has not been published yet."),
+    h("h2", {}, t("history-heading", { title: post.title || t("untitled") })),
+    h("p", { class: "muted" }, t(revisions.length ? "history-text" : "history-none")),
     items, diff, h("div", { class: "toolbar" }, close, restore));
   let chosen: Revision | null = null;
   let chosenLabel = "";
@@ -31,7 +31,7 @@ export async function showHistory(screen: Screen) {
       restore.removeAttribute("disabled");
       const parts = await api.diffText(r.post.body, screen.text());
       diff.replaceChildren(...parts.map((p) => h("span", { class: p.kind }, p.text)));
-      if (!parts.some((p) => p.kind !== "same")) diff.replaceChildren(h("span", { class: "same" }, "Same as your text now."));
+      if (!parts.some((p) => p.kind !== "same")) diff.replaceChildren(h("span", { class: "same" }, t("history-same")));
     });
     items.append(h("li", {}, b));
   });
@@ -44,7 +44,7 @@ export async function showHistory(screen: Screen) {
       await screen.open(post.id);
       await screen.refreshList();
       screen.err.textContent = "";
-      screen.status.textContent = `Restored the version of ${chosenLabel}. Publish to make it public again.`;
+      screen.status.textContent = t("history-restored", { when: chosenLabel });
     } catch (e) { screen.err.textContent = asUiError(e).message; }
   });
   document.body.append(dialog);

@@ -3,88 +3,86 @@
 import { open as openDialog } from "@tauri-apps/plugin-dialog";
 import { api, asUiError, type ImportPreview } from "../api";
 import { h } from "../dom";
+import { longDate, t } from "../i18n";
 import type { Screen } from "../screens/screen";
 
 /** Posts listed in the preview; more are counted, not listed. */
 const LISTED = 200;
 
-const plural = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
-
 /** Opens the import dialog over the writing screen. */
 export function showImport(screen: Screen) {
   const msg = h("p", { id: "import-msg", class: "muted", role: "status" });
   const body = h("div", { id: "import-body" });
-  const close = h("button", { id: "import-close", type: "button" }, "Close");
+  const close = h("button", { id: "import-close", type: "button" }, t("close"));
   const dialog = h("dialog", { id: "import-dialog", class: "wide" },
-    h("div", { class: "dialog-head" }, h("h2", {}, "Bring in posts from another blog"), close), body, msg);
+    h("div", { class: "dialog-head" }, h("h2", {}, t("import-heading")), close), body, msg);
   const done = () => { dialog.close(); dialog.remove(); };
   close.addEventListener("click", done);
 
   const choose = () => {
-    const file = h("button", { id: "import-file", type: "button", class: "primary" }, "Choose an export file…");
-    const folder = h("button", { id: "import-folder", type: "button" }, "Choose a folder…");
+    const file = h("button", { id: "import-file", type: "button", class: "primary" }, t("import-file"));
+    const folder = h("button", { id: "import-folder", type: "button" }, t("import-folder"));
     file.addEventListener("click", async () => {
       try {
-        const path = await openDialog({ title: "Choose your blog's export file", multiple: false, directory: false,
-          filters: [{ name: "WordPress or Ghost export", extensions: ["xml", "json"] }] });
+        const path = await openDialog({ title: t("import-file-dialog"), multiple: false, directory: false,
+          filters: [{ name: t("import-file-filter"), extensions: ["xml", "json"] }] });
         if (typeof path === "string") await preview([path]);
       } catch (e) { msg.textContent = asUiError(e).message; }
     });
     folder.addEventListener("click", async () => {
       try {
-        const path = await openDialog({ title: "Choose your blog's folder", multiple: false, directory: true });
+        const path = await openDialog({ title: t("import-folder-dialog"), multiple: false, directory: true });
         if (typeof path === "string") await preview([path]);
       } catch (e) { msg.textContent = asUiError(e).message; }
     });
     body.replaceChildren(
-      h("p", {}, "Your posts come in as drafts, with their dates, tags and pictures. Nothing is published until you publish it."),
+      h("p", {}, t("import-text")),
       h("ul", { class: "sources" },
-        h("li", {}, h("strong", {}, "WordPress: "), "the file from Tools → Export → All content. Put its ", h("em", {}, "uploads"), " folder beside it to bring the pictures too."),
-        h("li", {}, h("strong", {}, "Ghost: "), "the file from Settings → Migration → Export. Put its ", h("em", {}, "images"), " folder beside it for the pictures."),
-        h("li", {}, h("strong", {}, "Jekyll, Hugo or Zola: "), "the site's folder.")),
+        h("li", {}, h("strong", {}, "WordPress: "), t("import-wordpress")),
+        h("li", {}, h("strong", {}, "Ghost: "), t("import-ghost")),
+        h("li", {}, h("strong", {}, "Jekyll, Hugo, Zola: "), t("import-folders"))),
       h("div", { class: "toolbar" }, folder, file));
     file.focus();
   };
 
   const preview = async (paths: string[]) => {
-    msg.textContent = "Reading…";
+    msg.textContent = t("import-reading");
     const p: ImportPreview = await api.importPreview(paths);
     msg.textContent = "";
-    const back = h("button", { id: "import-back", type: "button" }, "Back");
+    const back = h("button", { id: "import-back", type: "button" }, t("back"));
     back.addEventListener("click", () => { msg.textContent = ""; choose(); });
     if (p.posts.length === 0) {
-      body.replaceChildren(h("p", { id: "import-summary" }, "No posts were found there."), h("div", { class: "toolbar" }, back));
+      body.replaceChildren(h("p", { id: "import-summary" }, t("import-none")), h("div", { class: "toolbar" }, back));
       back.focus();
       return;
     }
-    const go = h("button", { id: "import-go", type: "button", class: "primary" }, `Bring in ${plural(p.posts.length, "post", "posts")}`);
-    const pictures = p.pictures ? `, with ${plural(p.pictures, "picture", "pictures")}` : "";
+    const go = h("button", { id: "import-go", type: "button", class: "primary" }, t("import-go", { n: p.posts.length }));
     const notes = p.posts.reduce((n, x) => n + x.warnings.length, 0);
-    const list = h("ul", { id: "import-posts", class: "import-list", tabindex: "0", "aria-label": "Posts to bring in" },
+    const list = h("ul", { id: "import-posts", class: "import-list", tabindex: "0", "aria-label": t("import-list-label") },
       ...p.posts.slice(0, LISTED).map((x) => {
-        const date = new Date(x.date).toLocaleDateString(undefined, { year: "numeric", month: "long", day: "numeric" });
+        const date = longDate(x.date);
         const li = h("li", {}, h("span", { class: "import-title" }, x.title), " ", h("span", { class: "muted" }, date));
         if (x.warnings.length) li.append(h("ul", { class: "notes" }, ...x.warnings.map((w) => h("li", {}, w))));
         return li;
       }));
-    const more = p.posts.length > LISTED ? [h("p", { class: "muted" }, `…and ${plural(p.posts.length - LISTED, "more post", "more posts")}.`)] : [];
+    const more = p.posts.length > LISTED ? [h("p", { class: "muted" }, t("import-more", { n: p.posts.length - LISTED }))] : [];
     const left = p.skipped.length
-      ? [h("details", { id: "import-skipped" }, h("summary", {}, `Left out: ${plural(p.skipped.length, "entry that is not a post", "entries that are not posts")}`),
-          h("ul", { tabindex: "0", "aria-label": "Left out" }, ...p.skipped.slice(0, LISTED).map((s) => h("li", {}, `${s.what}: ${s.why}`))))]
+      ? [h("details", { id: "import-skipped" }, h("summary", {}, t("import-left-out", { n: p.skipped.length })),
+          h("ul", { tabindex: "0", "aria-label": t("import-left-out-label") }, ...p.skipped.slice(0, LISTED).map((s) => h("li", {}, `${s.what}: ${t(`skip-${s.reason}`)}`))))]
       : [];
     body.replaceChildren(
-      h("p", { id: "import-summary" }, `${plural(p.posts.length, "post", "posts")} to bring in as drafts${pictures}.`,
-        notes ? ` ${plural(notes, "note", "notes")} below on what could not come in exactly.` : ""),
+      h("p", { id: "import-summary" }, t(p.pictures ? "import-summary-pictures" : "import-summary", { n: p.posts.length, pictures: p.pictures }),
+        notes ? ` ${t("import-notes", { n: notes })}` : ""),
       list, ...more, ...left,
       h("div", { class: "toolbar" }, back, go));
     go.addEventListener("click", async () => {
       go.disabled = true; back.disabled = true;
-      msg.textContent = `Bringing in ${plural(p.posts.length, "post", "posts")}…`;
+      msg.textContent = t("import-bringing", { n: p.posts.length });
       try {
         const r = await api.importPosts(paths);
         await screen.refreshList();
         done();
-        screen.status.textContent = `Brought in ${plural(r.posts, "post", "posts")} as drafts.`;
+        screen.status.textContent = t("import-done", { n: r.posts });
       } catch (e) {
         go.disabled = false; back.disabled = false;
         msg.textContent = asUiError(e).message;

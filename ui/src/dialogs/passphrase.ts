@@ -1,6 +1,7 @@
 // The passphrase dialog: unlocks the key the first time the writer publishes after a start.
 import { api, asUiError, type Overview } from "../api";
 import { errorLine, field, h } from "../dom";
+import { t } from "../i18n";
 
 /**
  * Asks for the passphrase (the first publish after the app starts). Resolves true once the key
@@ -9,12 +10,12 @@ import { errorLine, field, h } from "../dom";
 export function askPassphrase(o: Overview): Promise<boolean> {
   const pass = h("input", { id: "unlock-pass", type: "password", autocomplete: "current-password" });
   const err = errorLine();
-  const cancel = h("button", { id: "unlock-cancel", type: "button" }, "Not now");
+  const cancel = h("button", { id: "unlock-cancel", type: "button" }, t("unlock-not-now"));
   const form = h("form", { method: "dialog", class: "card" },
-    h("h2", {}, "Your passphrase"),
-    h("p", {}, `Publishing signs your words with ${o.name}'s key. Enter your passphrase to unlock it until you close Spokes.`),
-    field("Passphrase", pass), err,
-    h("div", { class: "toolbar" }, cancel, h("button", { id: "unlock", type: "submit", class: "primary" }, "Unlock and publish")));
+    h("h2", {}, t("your-passphrase")),
+    h("p", {}, t("unlock-text", { name: o.name })),
+    field(t("passphrase"), pass), err,
+    h("div", { class: "toolbar" }, cancel, h("button", { id: "unlock", type: "submit", class: "primary" }, t("unlock-go"))));
   const dialog = h("dialog", { id: "unlock-dialog" }, form);
   document.body.append(dialog);
   return new Promise((resolve) => {

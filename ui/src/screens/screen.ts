@@ -21,6 +21,8 @@ export interface Screen {
   showPostActions(): void;
   /** Shows where readers find the blog. */
   showLink(o: Overview): void;
+  /** Checks the spelling of the text in `language` (the blog's, a BCP 47 tag). */
+  spellIn(language: string): void;
   /** The screen's error line. */
   err: HTMLElement;
   /** The screen's status line. */

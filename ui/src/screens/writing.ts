@@ -8,7 +8,8 @@ import { BlockPreview } from "../blocks";
 import { listen } from "@tauri-apps/api/event";
 import { convertFileSrc } from "@tauri-apps/api/core";
 import { code, link, prefixLines, unpublishedNotice, wordCountLine, wrap, type Edit } from "../format";
-import { applyTheme, errorLine, h, mark, openTimings, root, SAVE_WORDS, savedTheme, startTimings, THEME_WORDS, typing, type Theme } from "../dom";
+import { applyTheme, errorLine, h, mark, openTimings, root, saveWords, savedTheme, startTimings, themeWords, typing, type Theme } from "../dom";
+import { longDate, problemText, t } from "../i18n";
 import { askPassphrase } from "../dialogs/passphrase";
 import { showDetails } from "../dialogs/details";
 import { showHistory } from "../dialogs/history";
@@ -17,6 +18,16 @@ import { showImport } from "../dialogs/import";
 import { showGuide } from "../dialogs/guide";
 import type { Screen } from "./screen";
 import { RowList } from "../rowlist";
+
+/**
+ * Where the blog stands with its spokes, in a sentence: "Published to 2 of 2 spokes" once a
+ * publish reached one, "Not published yet" before, and what to do with no spoke at all.
+ */
+export function summarySentence(s: PublishSummary): string {
+  if (s.total === 0) return t("status-no-spokes");
+  if (!s.spokes.some((x) => x.last_success)) return t("status-not-yet");
+  return t("status-published", { up: s.up_to_date, total: s.total });
+}
 
 export async function writingScreen(o: Overview) {
   // The newest post and the list are asked for first, while the screen is built: when they
@@ -31,8 +42,8 @@ export async function writingScreen(o: Overview) {
   // or 10,000. Arrow keys move through it while it has the focus.
   // A listbox (WAI-ARIA): one tab stop, the arrow keys move through the posts and open them,
   // Enter goes on to the text; the open post is the selected option.
-  const list = h("div", { class: "post-list", id: "post-list", tabindex: "0", role: "listbox", "aria-label": "Your posts" });
-  const title = h("input", { id: "title", class: "title", placeholder: "Title", "aria-label": "Title" });
+  const list = h("div", { class: "post-list", id: "post-list", tabindex: "0", role: "listbox", "aria-label": t("posts-label") });
+  const title = h("input", { id: "title", class: "title", placeholder: t("title-placeholder"), "aria-label": t("title-placeholder") });
   // The editor (CodeMirror 6); its edits go to Rust as the splices CodeMirror reports.
   const bodyBox = h("div", { class: "body" });
   let onBodyEdit: (splices: Splice[], text: string) => void = () => {};
@@ -52,8 +63,8 @@ export async function writingScreen(o: Overview) {
     foretold: (text) => onBodyForetold(text),
   });
   (window as unknown as { spokesEditor: MarkdownEditor }).spokesEditor = body; // for the window test and the benchmark
-  const preview = h("article", { id: "preview", class: "preview", "aria-label": "Preview" });
-  const saveState = h("span", { id: "save-state", class: "muted" }, "Saved");
+  const preview = h("article", { id: "preview", class: "preview", "aria-label": t("preview-label") });
+  const saveState = h("span", { id: "save-state", class: "muted" }, saveWords("saved"));
   // No post is open until the first one comes: typing is held until then, so nothing typed
   // into an empty editor is lost when the post replaces it (after a crash, a large blog can
   // take seconds to load).
@@ -63,20 +74,30 @@ export async function writingScreen(o: Overview) {
   const status = h("p", { id: "status", class: "status", role: "status" }, "");
   const postStatus = h("p", { id: "post-status", class: "post-status muted" }, "");
   let lastSummary: PublishSummary | null = null;
-  const offlineBadge = h("span", { id: "offline", class: "offline", title: "Your writing is saved on this computer. It goes out to your spokes as soon as one can be reached." }, "Offline");
+  const offlineBadge = h("span", { id: "offline", class: "offline", title: t("offline-tip") }, t("offline"));
   offlineBadge.hidden = true;
-  const publishBtn = h("button", { id: "publish", class: "primary", title: "Publish (Ctrl+Enter)" }, "Publish");
-  const historyBtn = h("button", { id: "history", title: "Earlier versions (Ctrl+H)" }, "History");
-  const detailsBtn = h("button", { id: "details", title: "Web address, tags and publication date (Ctrl+D)" }, "Details");
-  const unpublishBtn = h("button", { id: "unpublish", title: "Take this post off your spokes (signed, and kept in the history)" }, "Unpublish");
-  const deleteBtn = h("button", { id: "delete", title: "Move this draft to the bin (you can undo)" }, "Delete");
-  const search = h("input", { id: "search", type: "search", placeholder: "Search titles and tags", "aria-label": "Search posts" });
-  const filter = h("select", { id: "filter", "aria-label": "Show" },
-    h("option", { value: "all" }, "All posts"), h("option", { value: "drafts" }, "Drafts"),
-    h("option", { value: "published" }, "Published"), h("option", { value: "changed" }, "Changed since published"));
+  const publishBtn = h("button", { id: "publish", class: "primary", title: t("publish-tip") }, t("publish"));
+  const historyBtn = h("button", { id: "history", title: t("history-tip") }, t("history"));
+  const detailsBtn = h("button", { id: "details", title: t("details-tip") }, t("details"));
+  const unpublishBtn = h("button", { id: "unpublish", title: t("unpublish-tip") }, t("unpublish"));
+  const deleteBtn = h("button", { id: "delete", title: t("delete-tip") }, t("delete"));
+  const search = h("input", { id: "search", type: "search", placeholder: t("search-placeholder"), "aria-label": t("search-label") });
+  const filter = h("select", { id: "filter", "aria-label": t("filter-label") },
+    h("option", { value: "all" }, t("filter-all")), h("option", { value: "drafts" }, t("filter-drafts")),
+    h("option", { value: "published" }, t("filter-published")), h("option", { value: "changed" }, t("filter-changed")));
   const notice = h("p", { id: "notice", class: "notice", role: "status" });
   const wordCount = h("span", { id: "word-count", class: "muted" });
-  const focusBtn = h("button", { id: "focus", type: "button", title: "Focus: only the text (Ctrl+Shift+F)" }, "Focus");
+  const focusBtn = h("button", { id: "focus", type: "button", title: t("focus-tip") }, t("focus"));
+  // One column by default, the text as it will read; the rendered page beside it is a choice
+  // (kept on this computer).
+  const previewBtn = h("button", { id: "toggle-preview", type: "button", title: t("preview-tip"), "aria-pressed": "false" }, t("preview-label"));
+  const showPreview = (on: boolean) => {
+    root.classList.toggle("no-preview", !on);
+    previewBtn.setAttribute("aria-pressed", String(on));
+    localStorage.setItem("preview", on ? "on" : "off");
+  };
+  showPreview(localStorage.getItem("preview") === "on");
+  previewBtn.addEventListener("click", () => showPreview(root.classList.contains("no-preview")));
 
   // Formatting: each applies one edit to the text, which then goes the way typing goes.
   const applyEdit = (f: (t: string, a: number, b: number) => Edit) => {
@@ -85,32 +106,32 @@ export async function writingScreen(o: Overview) {
     body.focus();
   };
   const FORMATS: [string, string, string, (t: string, a: number, b: number) => Edit][] = [
-    ["fmt-bold", "B", "Bold (Ctrl+B)", (t, a, b) => wrap(t, a, b, "**")],
-    ["fmt-italic", "I", "Italic (Ctrl+I)", (t, a, b) => wrap(t, a, b, "_")],
-    ["fmt-heading", "H", "Heading (Ctrl+Shift+H)", (t, a, b) => prefixLines(t, a, b, "## ")],
-    ["fmt-link", "Link", "Link (Ctrl+K)", link],
-    ["fmt-quote", "“ ”", "Quote (Ctrl+Shift+Q)", (t, a, b) => prefixLines(t, a, b, "> ")],
-    ["fmt-list", "List", "List (Ctrl+Shift+L)", (t, a, b) => prefixLines(t, a, b, "- ")],
-    ["fmt-code", "Code", "Code (Ctrl+E)", code],
+    ["fmt-bold", t("fmt-bold"), t("fmt-bold-tip"), (x, a, b) => wrap(x, a, b, "**")],
+    ["fmt-italic", t("fmt-italic"), t("fmt-italic-tip"), (x, a, b) => wrap(x, a, b, "_")],
+    ["fmt-heading", t("fmt-heading"), t("fmt-heading-tip"), (x, a, b) => prefixLines(x, a, b, "## ")],
+    ["fmt-link", t("fmt-link"), t("fmt-link-tip"), link],
+    ["fmt-quote", "“ ”", t("fmt-quote-tip"), (x, a, b) => prefixLines(x, a, b, "> ")],
+    ["fmt-list", t("fmt-list"), t("fmt-list-tip"), (x, a, b) => prefixLines(x, a, b, "- ")],
+    ["fmt-code", t("fmt-code"), t("fmt-code-tip"), code],
   ];
   // Pictures: pasted, dropped, or picked with the Image button; each is kept with the blog
   // (by its hash) and its Markdown goes in at the caret like any other edit.
   const imageInput = h("input", { id: "image-file", type: "file", accept: "image/png,image/jpeg,image/gif,image/webp,image/avif", multiple: "", hidden: "" });
-  const imageBtn = h("button", { id: "fmt-image", type: "button", title: "Picture (Ctrl+Shift+I)", "aria-label": "Picture (Ctrl+Shift+I)" }, "Image");
+  const imageBtn = h("button", { id: "fmt-image", type: "button", title: t("fmt-image-tip"), "aria-label": t("fmt-image-tip") }, t("fmt-image"));
   imageBtn.addEventListener("mousedown", (ev) => ev.preventDefault());
   imageBtn.addEventListener("click", () => imageInput.click());
   const addImages = async (files: File[]) => {
     const pictures = files.filter((f) => f.type.startsWith("image/"));
     if (!pictures.length || !current) return;
-    notice.textContent = pictures.length === 1 ? "Adding the picture…" : `Adding ${pictures.length} pictures…`;
+    notice.textContent = t("adding-pictures", { n: pictures.length });
     try {
       for (const f of pictures) {
         const alt = f.name.replace(/\.[a-z0-9]+$/i, "").replace(/[-_]+/g, " ");
         const md = await api.addImage(new Uint8Array(await f.arrayBuffer()), alt);
-        applyEdit((t, a, b) => {
-          const before = a > 0 && t[a - 1] !== "\n" ? "\n\n" : "";
+        applyEdit((x, a, b) => {
+          const before = a > 0 && x[a - 1] !== "\n" ? "\n\n" : "";
           const ins = `${before}${md}\n`;
-          return { text: t.slice(0, a) + ins + t.slice(b), start: a + ins.length, end: a + ins.length };
+          return { text: x.slice(0, a) + ins + x.slice(b), start: a + ins.length, end: a + ins.length };
         });
       }
       notice.textContent = "";
@@ -121,31 +142,31 @@ export async function writingScreen(o: Overview) {
     imageInput.value = "";
     void addImages(files);
   });
-  const formatBar = h("div", { id: "format-bar", class: "format-bar", role: "toolbar", "aria-label": "Formatting" },
+  const formatBar = h("div", { id: "format-bar", class: "format-bar", role: "toolbar", "aria-label": t("format-bar-label") },
     ...FORMATS.map(([id, label, tip, f]) => {
       const b = h("button", { id, type: "button", title: tip, "aria-label": tip }, label);
       b.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the selection in the text
       b.addEventListener("click", () => applyEdit(f));
       return b;
-    }), imageBtn, imageInput, h("span", { class: "spacer" }), wordCount, focusBtn);
+    }), imageBtn, imageInput, h("span", { class: "spacer" }), wordCount, previewBtn, focusBtn);
   let countTimer: ReturnType<typeof setTimeout> | null = null;
   const updateCount = () => {
     if (countTimer) clearTimeout(countTimer);
     countTimer = setTimeout(() => { wordCount.textContent = wordCountLine(body.value); }, 250);
   };
   focusBtn.addEventListener("click", () => root.classList.toggle("focus"));
-  const themeBtn = h("button", { id: "theme", class: "theme", type: "button" }, THEME_WORDS[savedTheme()]);
-  const settingsBtn = h("button", { id: "settings", class: "theme", type: "button", title: "Settings (Ctrl+,)" }, "Settings");
+  const themeBtn = h("button", { id: "theme", class: "theme", type: "button" }, themeWords(savedTheme()));
+  const settingsBtn = h("button", { id: "settings", class: "theme", type: "button", title: t("settings-tip") }, t("settings"));
   settingsBtn.addEventListener("click", () => void settings());
   themeBtn.addEventListener("click", () => {
     const next: Theme = { auto: "light", light: "dark", dark: "auto" }[savedTheme()] as Theme;
     localStorage.setItem("theme", next);
     applyTheme(next);
-    themeBtn.textContent = THEME_WORDS[next];
+    themeBtn.textContent = themeWords(next);
   });
-  const newBtn = h("button", { id: "new-post", title: "New post (Ctrl+N)" }, "New post");
-  const ticket = h("input", { id: "ticket", placeholder: "Paste an invite (spokes1…)" });
-  const addSpoke = h("button", { id: "add-spoke" }, "Add spoke");
+  const newBtn = h("button", { id: "new-post", title: t("new-post-tip") }, t("new-post"));
+  const ticket = h("input", { id: "ticket", placeholder: t("invite-placeholder"), "aria-label": t("invite-label") });
+  const addSpoke = h("button", { id: "add-spoke" }, t("add-spoke"));
   const spokeMsg = h("p", { id: "spoke-msg", class: "muted" });
   const blogLink = h("p", { id: "blog-link", class: "muted" });
   const err = errorLine();
@@ -162,11 +183,11 @@ export async function writingScreen(o: Overview) {
       await api.savePost(current.id, title.value, edits.current);
     }
     // A saved edit of a published post shows "Changed" (without re-reading the whole list).
-    const badge = list.querySelector("li.active .badge");
-    if (badge && (badge.textContent === "Published" || badge.textContent === "Scheduled")) badge.textContent = "Changed";
+    const badge = list.querySelector<HTMLElement>("li.active .badge");
+    if (badge && (badge.dataset.state === "published" || badge.dataset.state === "scheduled")) { badge.dataset.state = "changed"; badge.textContent = t("state-changed"); }
     const mine = summaries.find((x) => x.post.id === current?.id);
     if (mine) mine.changed_since_published = true; // drawn again when it scrolls back into view
-  }, (s) => { if (body.editable) saveState.textContent = SAVE_WORDS[s]; }, 1000);
+  }, (s) => { if (body.editable) saveState.textContent = saveWords(s); }, 1000);
 
   // The preview follows every keystroke, re-rendering only the blocks that changed.
   const blockPreview = new BlockPreview(preview, (blocks) => api.previewBlocks(blocks));
@@ -178,10 +199,10 @@ export async function writingScreen(o: Overview) {
     blogLink.textContent = "";
     if (ov.spokes.length === 0 && ov.local_blog_url) {
       // The app's own spoke serves the blog to this computer alone: say so before the address.
-      blogLink.append("Only on this computer: readers cannot see it yet. Add a spoke to publish. ",
-        h("a", { href: ov.local_blog_url, id: "local-blog-url", target: "_blank" }, "See it as readers will"));
+      blogLink.append(`${t("local-only")} `,
+        h("a", { href: ov.local_blog_url, id: "local-blog-url", target: "_blank" }, t("local-see")));
     } else if (ov.spokes.length > 0) {
-      blogLink.textContent = `Hosted by ${ov.spokes.length} spoke${ov.spokes.length === 1 ? "" : "s"}.`;
+      blogLink.textContent = t("hosted-by", { n: ov.spokes.length });
     }
   }
 
@@ -191,30 +212,30 @@ export async function writingScreen(o: Overview) {
   /** The posts the search and the filter let through, in list order. */
   let shown: PostSummary[] = [];
   const rows = new RowList<PostSummary>(list, (s, i) => {
-    const label = s.post.title || "Untitled";
+    const label = s.post.title || t("untitled");
     const active = current?.id === s.post.id;
     const li = h("li", { "data-id": s.post.id, "data-index": String(i), class: active ? "active" : "", title: label, id: `post-row-${s.post.id}`,
       role: "option", "aria-selected": String(active), "aria-posinset": String(i + 1), "aria-setsize": String(shown.length) },
-      h("span", { class: "post-title" }, label), h("span", { class: "badge" }, stateOf(s)));
+      h("span", { class: "post-title" }, label), h("span", { class: "badge", "data-state": stateOf(s) }, t(`state-${stateOf(s)}`)));
     li.addEventListener("click", () => void open(s.post.id));
     return li;
   });
   (window as unknown as { spokesPostList: RowList<PostSummary> }).spokesPostList = rows; // for the benchmark
   // A published post dated later is "Scheduled": readers see it from its date.
   const stateOf = (s: PostSummary) =>
-    !s.published ? (s.post.state === "unpublished" ? "Unpublished" : "Draft") : s.changed_since_published ? "Changed"
-      : Date.parse(s.post.date) > Date.now() ? "Scheduled" : "Published";
+    !s.published ? (s.post.state === "unpublished" ? "unpublished" : "draft") : s.changed_since_published ? "changed"
+      : Date.parse(s.post.date) > Date.now() ? "scheduled" : "published";
   /** Shows the posts that match the search words and the filter. */
   function renderList() {
     const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
     const wanted = filter.value;
     shown = summaries.filter((s) => {
       const label = stateOf(s);
-      const kind = label === "Published" || label === "Scheduled" ? "published" : label === "Changed" ? "changed" : "drafts";
+      const kind = label === "published" || label === "scheduled" ? "published" : label === "changed" ? "changed" : "drafts";
       const text = `${s.post.title} ${s.post.tags.join(" ")}`.toLowerCase();
       return (wanted === "all" || wanted === kind) && words.every((w) => text.includes(w));
     });
-    rows.set(shown, h("li", { class: "muted empty", role: "option", "aria-disabled": "true", "aria-selected": "false" }, summaries.length ? "No post matches." : "No posts yet."));
+    rows.set(shown, h("li", { class: "muted empty", role: "option", "aria-disabled": "true", "aria-selected": "false" }, t(summaries.length ? "list-no-match" : "list-empty")));
     markActive();
   }
   async function refreshList() {
@@ -232,17 +253,12 @@ export async function writingScreen(o: Overview) {
   function showPostStatus() {
     const s = summaries.find((x) => x.post.id === current?.id);
     if (!current || !s) { postStatus.textContent = ""; return; }
-    const t = lastSummary?.total ?? 0, up = lastSummary?.up_to_date ?? 0;
-    const reach = t === 0 ? "" : up === t ? ` · on ${t === 1 ? "your spoke" : `all ${t} of your spokes`}` : ` · on ${up} of your ${t} spokes so far`;
-    const day = new Date(s.post.date).toLocaleDateString(undefined, { year: "numeric", month: "long", day: "numeric" });
-    const words: Record<string, string> = {
-      Draft: "Draft · only on this computer until you publish it",
-      Unpublished: "Unpublished · only on this computer",
-      Changed: "Published · your latest changes are not published yet",
-      Scheduled: `Scheduled · readers see it from ${day}${reach}`,
-      Published: `Published${reach}`,
-    };
-    postStatus.textContent = words[stateOf(s)] ?? "";
+    const total = lastSummary?.total ?? 0, up = lastSummary?.up_to_date ?? 0;
+    const reach = total === 0 ? "" : up === total ? t("reach-all", { total }) : t("reach-some", { up, total });
+    const state = stateOf(s);
+    const words = state === "scheduled" ? t("post-status-scheduled", { day: longDate(s.post.date) })
+      : state === "published" ? t("state-published") : t(`post-status-${state}`);
+    postStatus.textContent = state === "scheduled" || state === "published" ? [words, reach].filter(Boolean).join(" · ") : words;
   }
   /** Unpublish for a published post, Delete for the others (a published post is unpublished first). */
   function showPostActions() {
@@ -252,8 +268,8 @@ export async function writingScreen(o: Overview) {
     deleteBtn.hidden = !!s?.published;
     // A post dated later is scheduled: publishing sends it now, spokes show it then.
     const later = !!current && new Date(current.date) > new Date();
-    publishBtn.textContent = later ? "Schedule" : "Publish";
-    publishBtn.title = later ? "Send it now; readers see it on its date (Ctrl+Enter)" : "Publish (Ctrl+Enter)";
+    publishBtn.textContent = later ? t("schedule") : t("publish");
+    publishBtn.title = later ? t("schedule-tip") : t("publish-tip");
   }
 
   // While some spokes miss the newest revision, Rust retries them in the background; the
@@ -267,7 +283,8 @@ export async function writingScreen(o: Overview) {
     const unreachable = (x: SpokeStatus) => !x.up_to_date && ["connection", "timeout"].includes(x.last_error?.code ?? "unknown");
     const offline = s.total > 0 && s.spokes.every(unreachable);
     offlineBadge.hidden = !offline;
-    status.textContent = offline ? `${s.sentence} · will send when a spoke can be reached` : behind ? `${s.sentence} · trying the others again` : s.sentence;
+    const sentence = summarySentence(s);
+    status.textContent = offline ? `${sentence} · ${t("status-will-send")}` : behind ? `${sentence} · ${t("status-trying-others")}` : sentence;
     status.classList.toggle("behind", behind);
     if (behind && !polling) polling = setInterval(() => void refreshStatus(), 3000);
     if (!behind && polling) { clearInterval(polling); polling = null; err.textContent = ""; }
@@ -290,7 +307,7 @@ export async function writingScreen(o: Overview) {
   function holdEditor() {
     body.editable = false;
     title.disabled = true;
-    saveState.textContent = "Opening…";
+    saveState.textContent = t("opening");
   }
 
   /** Puts `post` in the editor. */
@@ -300,7 +317,7 @@ export async function writingScreen(o: Overview) {
     if (!body.editable) {
       body.editable = true;
       title.disabled = false;
-      saveState.textContent = SAVE_WORDS.saved;
+      saveState.textContent = saveWords("saved");
     }
     title.value = current.title;
     body.value = current.body;
@@ -327,8 +344,18 @@ export async function writingScreen(o: Overview) {
     set overview(v: Overview) { o = v; },
     flush: () => saver.flush(),
     text: () => body.value,
-    open, refreshList, refreshStatus, showPostActions, showLink, err, status,
+    open, refreshList, refreshStatus, showPostActions, showLink, spellIn, err, status,
   };
+  /**
+   * The text is in the blog's language (`language`, from its settings): said to the web view,
+   * which checks its spelling with that language's dictionary; the dictionaries it took are
+   * kept on `<body data-spelling>` (none installed: nothing is underlined).
+   */
+  function spellIn(language: string) {
+    body.contentDOM.lang = language;
+    api.setSpelling(language).then((taken) => { document.body.dataset.spelling = taken.join(" "); })
+      .catch(() => { document.body.dataset.spelling = ""; });
+  }
   const history = () => showHistory(screen);
   const details = () => showDetails(screen);
   const settings = () => showSettings(screen);
@@ -343,7 +370,7 @@ export async function writingScreen(o: Overview) {
       await open(p.id);
     } catch (e) {
       // The post that was open stays open (and editable), and the writer hears why.
-      if (current && !body.editable) { body.editable = true; title.disabled = false; saveState.textContent = SAVE_WORDS[saver.state]; }
+      if (current && !body.editable) { body.editable = true; title.disabled = false; saveState.textContent = saveWords(saver.state); }
       err.textContent = asUiError(e).message;
       return;
     }
@@ -359,7 +386,7 @@ export async function writingScreen(o: Overview) {
       o = { ...o, unlocked: true };
     }
     publishBtn.disabled = true;
-    status.textContent = "Publishing…";
+    status.textContent = t("publishing");
     try {
       const s = await api.publish(current.id);
       showSummary(s);
@@ -367,7 +394,7 @@ export async function writingScreen(o: Overview) {
       if (s.up_to_date > 0) spokeMsg.textContent = "";
       const failed = s.spokes.filter((x) => !x.up_to_date && x.last_error);
       // Offline is said once, calmly, by the badge; other failures are explained here.
-      if (failed.length && offlineBadge.hidden) err.textContent = failed.map((f) => `${f.name ?? "A spoke"}: ${f.last_error!.message}`).join(" ");
+      if (failed.length && offlineBadge.hidden) err.textContent = failed.map((f) => `${f.name ?? t("a-spoke")}: ${problemText(f.last_error!.code, f.last_error!.message)}`).join(" ");
     } catch (e) {
       const u = asUiError(e);
       if (u.code === "locked" && o.unlocked) {
@@ -378,7 +405,7 @@ export async function writingScreen(o: Overview) {
         return publish();
       }
       err.textContent = u.message;
-      status.textContent = "Not published";
+      status.textContent = t("not-published");
     } finally {
       publishBtn.disabled = false;
       await refreshList();
@@ -389,7 +416,7 @@ export async function writingScreen(o: Overview) {
     saver.touch();
     renderPreview();
     const item = list.querySelector("li.active .post-title");
-    if (item) item.textContent = (item.parentElement as HTMLElement).title = title.value || "Untitled";
+    if (item) item.textContent = (item.parentElement as HTMLElement).title = title.value || t("untitled");
     const mine = summaries.find((x) => x.post.id === current?.id);
     if (mine) mine.post.title = title.value; // so that searching finds it before the next reload
   });
@@ -419,7 +446,7 @@ export async function writingScreen(o: Overview) {
       if (!(await askPassphrase(o))) return;
       o = { ...o, unlocked: true };
     }
-    status.textContent = "Unpublishing…";
+    status.textContent = t("unpublishing");
     try {
       showSummary(await api.unpublish(current.id));
       // The blog may have moved to one document per post since the screen opened.
@@ -437,8 +464,8 @@ export async function writingScreen(o: Overview) {
       await saver.flush();
       await api.deletePost(gone.id);
     } catch (e) { err.textContent = asUiError(e).message; return; }
-    const undo = h("button", { id: "undo-delete", type: "button" }, "Undo");
-    notice.replaceChildren(`Moved “${gone.title || "Untitled"}” to the bin. `, undo);
+    const undo = h("button", { id: "undo-delete", type: "button" }, t("undo"));
+    notice.replaceChildren(`${t("moved-to-bin", { title: gone.title || t("untitled") })} `, undo);
     if (undoTimer) clearTimeout(undoTimer);
     undoTimer = setTimeout(() => notice.replaceChildren(), 15000);
     undo.addEventListener("click", async () => {
@@ -458,15 +485,15 @@ export async function writingScreen(o: Overview) {
     try {
       const ov = await api.addSpoke(ticket.value);
       ticket.value = "";
-      spokeMsg.textContent = "Spoke added. Publish to send your blog there.";
+      spokeMsg.textContent = t("spoke-added");
       showLink(ov);
       await refreshStatus();
     } catch (e) { spokeMsg.textContent = asUiError(e).message; }
   });
   // An invite link the writer clicked (`spokes:…`): offered, not added until they choose.
-  const offerInvite = (t: string) => {
-    ticket.value = t;
-    spokeMsg.textContent = "An invitation arrived. Choose Add spoke to publish there too.";
+  const offerInvite = (invite: string) => {
+    ticket.value = invite;
+    spokeMsg.textContent = t("invite-arrived");
     addSpoke.focus();
   };
   void listen<string>("invite", (ev) => offerInvite(ev.payload)).catch(() => { /* tests of the page alone */ });
@@ -485,6 +512,7 @@ export async function writingScreen(o: Overview) {
       if (f) { ev.preventDefault(); applyEdit(f[3]); return; }
     }
     if (ev.shiftKey && k === "f") { ev.preventDefault(); root.classList.toggle("focus"); return; }
+    if (ev.shiftKey && k === "p") { ev.preventDefault(); previewBtn.click(); return; }
     if (ev.shiftKey && k === "i") { ev.preventDefault(); imageInput.click(); return; }
     if (ev.key === "h") { ev.preventDefault(); void history(); }
     if (ev.key === "d") { ev.preventDefault(); void details(); }
@@ -496,6 +524,7 @@ export async function writingScreen(o: Overview) {
     const actions: Record<string, () => void> = {
       "new-post": () => void newPost(), publish: () => void publish(), details: () => void details(),
       history: () => void history(), picture: () => imageInput.click(), focus: () => root.classList.toggle("focus"),
+      preview: () => previewBtn.click(),
       theme: () => themeBtn.click(), settings: () => void settings(), find: () => body.openFind(),
       import: () => showImport(screen), guide: () => void showGuide(),
       export: () => void settings().then(() => document.getElementById("export")?.click()),
@@ -508,8 +537,8 @@ export async function writingScreen(o: Overview) {
   root.replaceChildren(h("div", { class: "layout" },
     h("aside", { class: "sidebar" },
       h("h2", {}, o.blog_title), newBtn, search, filter, list,
-      h("div", { class: "spokes" }, h("h3", {}, "Spokes"), ticket, addSpoke, spokeMsg, blogLink, status),
-      h("p", { id: "signed-as", class: "muted small" }, `Signed as ${o.name}`), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
+      h("div", { class: "spokes" }, h("h3", {}, t("spokes-heading")), ticket, addSpoke, spokeMsg, blogLink, status),
+      h("p", { id: "signed-as", class: "muted small" }, t("signed-as", { name: o.name })), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
     h("section", { class: "editor" },
       // Taking a post away (Delete, Unpublish) sits at the far end from Publish.
       h("div", { class: "toolbar" }, deleteBtn, unpublishBtn, saveState, offlineBadge, h("span", { class: "spacer" }), detailsBtn, historyBtn, publishBtn),
@@ -546,5 +575,6 @@ export async function writingScreen(o: Overview) {
     mark("ready-painted");
     void api.screenReady(startTimings).catch(() => { /* diagnostics only */ });
   }, 0));
+  void api.getSettings().then((st) => spellIn(st.language)).catch(() => { /* no spell checking */ });
   void refreshStatus(); // needs the whole blog loaded; the writer can type meanwhile // the writing screen is loaded (end-to-end tests wait for this)
 }
