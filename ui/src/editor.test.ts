@@ -2,7 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { EditorState } from "@codemirror/state";
 import { insertNewlineAndIndent } from "@codemirror/commands";
-import { foretellTyping, MarkdownEditor, splicesFromChanges } from "./editor";
+import { markdown } from "@codemirror/lang-markdown";
+import { ensureSyntaxTree } from "@codemirror/language";
+import { foretellTyping, hiddenMarks, MarkdownEditor, splicesFromChanges } from "./editor";
 import { applySplices, SpliceTracker, type Splice } from "./splices";
 
 describe("splices from CodeMirror's changes", () => {
@@ -100,5 +102,34 @@ describe("foretelling a typed character", () => {
     expect(foretellTyping(typed("x", { inputType: "insertFromPaste" }), doc, 1, 1)).toBeNull();
     expect(foretellTyping({ inputType: "deleteContentBackward", data: null, isComposing: false }, doc, 1, 1)).toBeNull();
     expect(foretellTyping(typed("a\nb"), doc, 1, 1)).toBeNull();
+  });
+});
+
+describe("marks hidden away from the cursor", () => {
+  const hidden = (doc: string, cursor: number) => {
+    const state = EditorState.create({ doc, selection: { anchor: cursor }, extensions: [markdown()] });
+    ensureSyntaxTree(state, state.doc.length, 5000);
+    return hiddenMarks(state, 0, state.doc.length).map((r) => doc.slice(r.from, r.to));
+  };
+  const doc = "## Night shift\n\nThe **engine** hums, _softly_, in `code`; see [the log](https://example.org/log).\n\n![engine room](images/x.png)\n\n- a list\n> a quote\n";
+
+  it("hides heading, emphasis, code and link marks on lines away from the cursor", () => {
+    expect(hidden(doc, doc.length)).toEqual(["## ", "**", "**", "_", "_", "`", "`", "[", "](https://example.org/log)"]);
+  });
+
+  it("keeps every mark on the line the cursor is on", () => {
+    const onHeading = hidden(doc, 3);
+    expect(onHeading).not.toContain("## ");
+    expect(onHeading).toContain("**");
+    const inParagraph = hidden(doc, doc.indexOf("engine"));
+    expect(inParagraph).toEqual(["## "]);
+  });
+
+  it("leaves pictures, lists and quotes as they are written", () => {
+    const all = hidden(doc, 0).join("");
+    expect(all).not.toContain("images/");
+    expect(all).not.toContain("!");
+    expect(all).not.toContain("- ");
+    expect(all).not.toContain(">");
   });
 });

@@ -4,11 +4,11 @@
 // straight from CodeMirror's change sets, so Rust applies exactly what was typed.
 
 import { type ChangeSet, Compartment, EditorState, type Extension, RangeSetBuilder, StateField, type Text } from "@codemirror/state";
-import { Decoration, type DecorationSet, EditorView, WidgetType, drawSelection, keymap, placeholder } from "@codemirror/view";
+import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate, WidgetType, drawSelection, keymap, placeholder } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { markdown } from "@codemirror/lang-markdown";
 import { openSearchPanel, search, searchKeymap } from "@codemirror/search";
-import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { HighlightStyle, syntaxHighlighting, syntaxTree } from "@codemirror/language";
 import { tags } from "@lezer/highlight";
 import { diffSplice, type Splice } from "./splices";
 import { t } from "./i18n";
@@ -43,7 +43,8 @@ const PAGE_KEYS = new Set(["mod-b", "mod-i", "mod-k", "mod-e", "mod-enter", "mod
 /**
  * Markdown shown as it will read: headings larger and bold, emphasis in italics, strong in
  * bold, links underlined, code in a monospace face; the marks themselves (`#`, `*`, `[`…`]`,
- * `>`) dimmed, so the words come first and the marks stay there to edit.
+ * `>`) dimmed where they show, so the words come first (most are hidden away from the
+ * cursor: [`hiddenMarks`]).
  */
 const WRITING_STYLE = HighlightStyle.define([
   { tag: tags.heading1, fontSize: "1.5em", fontWeight: "700" },
@@ -59,6 +60,69 @@ const WRITING_STYLE = HighlightStyle.define([
   { tag: tags.quote, fontStyle: "italic" },
   { tag: [tags.processingInstruction, tags.contentSeparator, tags.labelName], class: "md-mark" },
 ]);
+
+/**
+ * The Markdown marks to hide between `from` and `to` (document offsets, ascending, not
+ * overlapping): a heading's `#`s and the space after them, the `*`/`_` of emphasis and
+ * strong, the backticks of inline code, and a link's brackets and address, so the words read
+ * as they will. Lines a selection touches keep every mark, to edit them where the writer is;
+ * so do pictures, lists and quotes (their marks are the structure the writer sees).
+ */
+export function hiddenMarks(state: EditorState, from: number, to: number): { from: number; to: number }[] {
+  const near = state.selection.ranges.map((r) => [state.doc.lineAt(r.from).from, state.doc.lineAt(r.to).to]);
+  const touched = (a: number, b: number) => near.some(([s, e]) => a <= e && b >= s);
+  const out: { from: number; to: number }[] = [];
+  const hide = (a: number, b: number) => { if (b > a && !touched(a, b)) out.push({ from: a, to: b }); };
+  syntaxTree(state).iterate({
+    from, to,
+    enter: (n) => {
+      const parent = n.node.parent?.name;
+      switch (n.name) {
+        case "HeaderMark":
+          // ATX headings only ("## Title"); the underline of a Setext heading stays.
+          if (parent?.startsWith("ATXHeading")) hide(n.from, state.doc.sliceString(n.to, n.to + 1) === " " ? n.to + 1 : n.to);
+          return;
+        case "EmphasisMark":
+          hide(n.from, n.to);
+          return;
+        case "CodeMark":
+          if (parent === "InlineCode") hide(n.from, n.to);
+          return;
+        case "LinkMark":
+          if (parent === "Link") hide(n.from, n.to);
+          return;
+        case "URL":
+          if (parent === "Link") hide(n.from, n.to);
+          return;
+        case "Image":
+          return false; // a picture's link stays as it is written (the picture shows under it)
+      }
+      return undefined;
+    },
+  });
+  // A link's "](" and ")" are separate marks around its address: hidden as one run.
+  out.sort((a, b) => a.from - b.from);
+  const runs: { from: number; to: number }[] = [];
+  for (const r of out) {
+    const last = runs[runs.length - 1];
+    if (last && r.from <= last.to) last.to = Math.max(last.to, r.to); else runs.push({ ...r });
+  }
+  return runs;
+}
+
+/** Hides the marks [`hiddenMarks`] names in the lines in view, again as the text, the view or the selection moves. */
+const MARKS_AWAY_FROM_CURSOR = ViewPlugin.fromClass(class {
+  decorations: DecorationSet;
+  constructor(view: EditorView) { this.decorations = this.build(view); }
+  update(u: ViewUpdate) {
+    if (u.docChanged || u.viewportChanged || u.selectionSet || syntaxTree(u.startState) !== syntaxTree(u.state)) this.decorations = this.build(u.view);
+  }
+  build(view: EditorView): DecorationSet {
+    const b = new RangeSetBuilder<Decoration>();
+    for (const { from, to } of view.visibleRanges) for (const r of hiddenMarks(view.state, from, to)) b.add(r.from, r.to, Decoration.replace({}));
+    return b.finish();
+  }
+}, { decorations: (p) => p.decorations });
 
 /** A picture kept with the blog, shown under the line that links it. */
 class PictureWidget extends WidgetType {
@@ -143,6 +207,7 @@ export class MarkdownEditor {
           handlers.imageBase === undefined ? [] : pictures(handlers.imageBase),
           markdown(),
           syntaxHighlighting(WRITING_STYLE),
+          MARKS_AWAY_FROM_CURSOR,
           EditorView.lineWrapping,
           placeholder(t("editor-placeholder")),
           EditorView.contentAttributes.of({ id: "body", spellcheck: "true", autocorrect: "on", "aria-label": t("editor-label") }),
