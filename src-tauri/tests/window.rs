@@ -151,6 +151,8 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait("#recovery-sheet", 10);
     let sheet = d.script("return document.getElementById('recovery-sheet').srcdoc;").as_str().unwrap_or_default().to_owned();
     assert!(sheet.contains(&fingerprint[..4]) && sheet.contains("BEGIN PGP PRIVATE KEY BLOCK"), "{sheet}");
+    // The file as QR codes too, and the way back through the app, not a terminal.
+    assert!(sheet.contains("<svg") && sheet.contains("Part 1 of ") && !sheet.contains("spokes restore"), "{sheet}");
     d.shot("recovery-sheet");
     d.click("#sheet-close");
     d.click("#recovery-done");

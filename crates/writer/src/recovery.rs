@@ -390,13 +390,15 @@ impl Profile {
         let r = RecoveryFile::parse(&bytes)?;
         let fp: Vec<String> = r.fingerprint.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
         let json = String::from_utf8_lossy(&bytes).into_owned();
+        let parts = sheet_parts(&json);
+        let codes: Vec<Option<String>> = parts.iter().map(|p| part_qr_svg(p)).collect();
         let page = maud::html! {
             (maud::DOCTYPE)
             html lang="en" {
                 head {
                     meta charset="utf-8";
                     title { "Spokes recovery sheet: " (r.title) }
-                    style { "body{font:11pt/1.45 Georgia,serif;max-width:42em;margin:2em auto;color:#111}pre{font:8pt/1.2 monospace;white-space:pre-wrap;word-break:break-all;border:1px solid #999;padding:.6em}code{font-size:110%}" }
+                    style { "body{font:11pt/1.45 Georgia,serif;max-width:42em;margin:2em auto;color:#111}pre{font:8pt/1.2 monospace;white-space:pre-wrap;word-break:break-all;border:1px solid #999;padding:.6em}code{font-size:110%}.codes{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;break-inside:avoid;text-align:center}figure svg{width:15em;height:15em}" }
                 }
                 body {
                     h1 { "Recovery sheet" }
@@ -406,14 +408,23 @@ impl Profile {
                     p { "Made on " (r.created_at.get(..10).unwrap_or_default()) "." }
                     h2 { "If this computer is lost" }
                     ol {
-                        li { "Install Spokes on another computer." }
-                        li { "Type the text below into a file named " code { "recovery.json" } ", or use the recovery file you saved." }
-                        li { "Run " code { "spokes restore --recovery recovery.json" } " and enter your passphrase. Your blog and drafts come back from any of your spokes." }
+                        li { "Install Spokes on another computer and open it." }
+                        li { "Choose " strong { "“I already have a blog: bring it back with my recovery file”" } ", pick the recovery file you saved, and enter your passphrase. Your blog and drafts come back from any of your spokes." }
+                        li { "No copy of the file? Scan the codes below with a phone, in order, and put their text one after the other into a plain text file named " code { "recovery.json" } " (or type the text printed at the end of this sheet). Then pick that file." }
                     }
                     p { "The key below is locked with your passphrase, which is not written here. Keep this sheet away from where you write your passphrase down." }
                     @if !r.spokes.is_empty() {
                         h2 { "Your spokes" }
                         ul { @for s in &r.spokes { li { (s.name.clone().unwrap_or_default()) " " code { (s.endpoint) } } } }
+                    }
+                    h2 { "The recovery file as codes" }
+                    div .codes #sheet-codes {
+                        @for (i, code) in codes.iter().enumerate() {
+                            figure {
+                                @if let Some(svg) = code { (maud::PreEscaped(svg)) } @else { p { "(too long for a code: type this part)" } }
+                                figcaption { "Part " (i + 1) " of " (codes.len()) }
+                            }
+                        }
                     }
                     h2 { "Recovery file" }
                     pre #sheet-file { (json) }
@@ -426,6 +437,36 @@ impl Profile {
 
 fn entry(s: &RecoverySpoke) -> SpokeEntry {
     SpokeEntry::new(s.clone(), None)
+}
+
+/// Characters of the recovery file each QR code on the sheet carries, at most (UTF-8 bytes):
+/// with error correction level M a code stays small enough (version 25 or less, about 5 cm
+/// across at print size) for a phone to read off paper.
+pub const SHEET_PART_BYTES: usize = 700;
+
+/// The recovery file cut into the parts the sheet's QR codes carry, in order: each at most
+/// [`SHEET_PART_BYTES`] bytes, cut between characters; joined, they are the file again.
+pub fn sheet_parts(file: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = file;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(SHEET_PART_BYTES);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        parts.push(rest[..end].to_owned());
+        rest = &rest[end..];
+    }
+    parts
+}
+
+/// One part as a QR code (ISO/IEC 18004, byte mode, error correction M) drawn as SVG;
+/// `None` if it does not fit one (it always does at [`SHEET_PART_BYTES`]).
+fn part_qr_svg(part: &str) -> Option<String> {
+    let qr = qrcode::QrCode::with_error_correction_level(part.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let svg = qr.render::<qrcode::render::svg::Color>().dark_color(qrcode::render::svg::Color("#000000")).light_color(qrcode::render::svg::Color("#ffffff")).build();
+    // Without its XML declaration: it goes inside the page.
+    Some(svg.find("<svg").map_or(svg.clone(), |at| svg[at..].to_owned()))
 }
 
 #[cfg(test)]
@@ -505,5 +546,23 @@ mod tests {
         assert!(sheet.contains(&p.fingerprint()[..4]));
         assert!(sheet.contains("BEGIN PGP PRIVATE KEY BLOCK"));
         assert!(sheet.contains("Ada &lt;ada@example.org&gt;"));
+        // A person restores from the app, never a terminal; the file is on the sheet as codes.
+        assert!(!sheet.contains("spokes restore"), "no command line on the sheet");
+        assert!(sheet.contains("bring it back with my recovery file"));
+        let file = String::from_utf8(std::fs::read(&first).unwrap()).unwrap();
+        let parts = sheet_parts(&file);
+        assert!(parts.len() >= 2, "a recovery file of {} bytes in {} parts", file.len(), parts.len());
+        assert_eq!(sheet.matches("<svg").count(), parts.len(), "one code per part");
+        assert!(sheet.contains(&format!("Part {} of {}", parts.len(), parts.len())));
+    }
+
+    #[test]
+    fn sheet_parts_join_back_into_the_file_and_fit_a_code() {
+        let file = format!("{{\"name\": \"Zoë 😀\", \"key\": \"{}\"}}", "é".repeat(1000));
+        let parts = sheet_parts(&file);
+        assert_eq!(parts.concat(), file);
+        assert!(parts.iter().all(|p| !p.is_empty() && p.len() <= SHEET_PART_BYTES));
+        assert!(parts.iter().all(|p| part_qr_svg(p).is_some()), "every part fits a code");
+        assert!(sheet_parts("").is_empty());
     }
 }
