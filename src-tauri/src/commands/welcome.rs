@@ -19,10 +19,24 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
         return Err(ui_err(Code::MissingField, "Please give your name and your blog's title."));
     }
     spokes_writer::check_new_passphrase(&passphrase)?;
+    create_with(&state, passphrase, move |dir, passphrase, settings| Profile::create(dir, name.trim(), passphrase, &settings(&blog_title))).await
+}
+
+/// Makes a new profile with `make` (given the folder, the passphrase and how to word the new
+/// blog's settings from its title: in the app's language) on a blocking thread, unlocks its
+/// key for this session, starts its upgrade and returns the overview.
+async fn create_with(
+    state: &tauri::State<'_, AppState>,
+    passphrase: String,
+    make: impl FnOnce(&Path, &str, fn(&str) -> BlogSettings) -> Result<Profile, ProfileError> + Send + 'static,
+) -> Result<Overview, UiError> {
+    fn settings(title: &str) -> BlogSettings {
+        BlogSettings { title: title.trim().into(), language: crate::i18n::current().tag().into(), ..Default::default() }
+    }
     let mut app = state.0.lock().await;
     let dir = app.dir.clone();
     let (p, keys) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
-        let p = Profile::create(&dir, name.trim(), &passphrase, &BlogSettings { title: blog_title.trim().into(), language: crate::i18n::current().tag().into(), ..Default::default() })?;
+        let p = make(&dir, &passphrase, settings)?;
         let keys = session_keys(&p, &passphrase)?;
         Ok((p, keys))
     })
@@ -31,7 +45,7 @@ pub async fn create_identity(state: tauri::State<'_, AppState>, name: String, bl
     app.profile = Some(p);
     (app.key, app.opening) = (Some(keys.0), keys.1);
     drop(app);
-    upgrade_in_background(&state).await?;
+    upgrade_in_background(state).await?;
     let mut app = state.0.lock().await;
     app.settle();
     Ok(overview(&app))
@@ -46,22 +60,7 @@ pub async fn create_from_key(state: tauri::State<'_, AppState>, key_path: String
         return Err(ui_err(Code::MissingField, "Please give your blog's title."));
     }
     let key = std::fs::read(&key_path).map_err(|e| ui_err(Code::Io, format!("The key file could not be read ({e}).")))?;
-    let mut app = state.0.lock().await;
-    let dir = app.dir.clone();
-    let (p, keys) = tokio::task::spawn_blocking(move || -> Result<_, ProfileError> {
-        let p = Profile::create_from_secret_key(&dir, &key, &passphrase, &BlogSettings { title: blog_title.trim().into(), language: crate::i18n::current().tag().into(), ..Default::default() })?;
-        let keys = session_keys(&p, &passphrase)?;
-        Ok((p, keys))
-    })
-    .await
-    .map_err(|e| ui_err(Code::Internal, e.to_string()))??;
-    app.profile = Some(p);
-    (app.key, app.opening) = (Some(keys.0), keys.1);
-    drop(app);
-    upgrade_in_background(&state).await?;
-    let mut app = state.0.lock().await;
-    app.settle();
-    Ok(overview(&app))
+    create_with(&state, passphrase, move |dir, passphrase, settings| Profile::create_from_secret_key(dir, &key, passphrase, &settings(&blog_title))).await
 }
 
 /// Makes this computer one of the writer's computers from a pairing code shown on another
