@@ -55,9 +55,9 @@ for size in 32x32 64x64 128x128; do
 done
 install -Dm644 "$root/src-tauri/icons/128x128@2x.png" "$app/usr/share/icons/hicolor/256x256/apps/spokes-app.png"
 install -Dm644 "$root/src-tauri/icons/icon.png" "$app/usr/share/icons/hicolor/512x512/apps/spokes-app.png"
-install -Dm644 "$here/spokes.desktop" "$app/usr/share/applications/spokes-app.desktop"
+install -Dm644 "$here/spokes.desktop" "$app/usr/share/applications/Spokes.desktop"
 install -Dm644 "$here/org.spokes.desktop.metainfo.xml" "$app/usr/share/metainfo/org.spokes.desktop.metainfo.xml"
-cp "$here/spokes.desktop" "$app/spokes-app.desktop"
+cp "$here/spokes.desktop" "$app/Spokes.desktop"
 cp "$root/src-tauri/icons/128x128@2x.png" "$app/spokes-app.png"
 ln -s spokes-app.png "$app/.DirIcon"
 cat > "$app/AppRun" <<'RUN'

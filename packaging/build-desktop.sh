@@ -6,22 +6,21 @@
 # Output: $CARGO_TARGET_DIR/release/bundle/deb/Spokes_<version>_<arch>.deb
 #         $CARGO_TARGET_DIR/release/bundle/appimage/Spokes_<version>_<arch>.AppImage
 #
-# The .deb comes from the Tauri bundler (@tauri-apps/cli, the version below, fetched by npx
-# into npm's cache: it is not in ui/package.json because its lock entries for other platforms
-# cannot be resolved everywhere), with the settings under `bundle` in src-tauri/tauri.conf.json.
-# The AppImage is packed by build-appimage.sh from the same release binary: the bundler's own
-# AppImage step downloads linuxdeploy from GitHub, which build machines often cannot reach.
+# Both are packed from one release build: the .deb by build-deb.sh (the Tauri bundler,
+# @tauri-apps/cli fetched by npx, with dependencies, manual page, changelog and copyright as
+# lintian asks), the AppImage by build-appimage.sh (the bundler's own AppImage step downloads
+# linuxdeploy from GitHub, which build machines often cannot reach).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-deb,appimage}"
 target="${CARGO_TARGET_DIR:-target}"
 version="$(sed -n 's/^ *"version": *"\(.*\)",/\1/p' src-tauri/tauri.conf.json | head -1)"
 (cd ui && npm run build)
+# The CLI finds src-tauri/tauri.conf.json from the repository root.
+npx --yes @tauri-apps/cli@2.12.5 build --no-bundle --ci
 if [[ "$what" == *deb* ]]; then
-  # The CLI finds src-tauri/tauri.conf.json from the repository root.
-  npx --yes @tauri-apps/cli@2.12.5 build --bundles deb --ci
-else
-  npx --yes @tauri-apps/cli@2.12.5 build --no-bundle --ci
+  packaging/build-deb.sh --binary "$target/release/spokes-app" \
+    --out "$target/release/bundle/deb/Spokes_${version}_amd64.deb" >/dev/null
 fi
 if [[ "$what" == *appimage* ]]; then
   packaging/build-appimage.sh --binary "$target/release/spokes-app" \

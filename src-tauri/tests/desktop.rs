@@ -1,11 +1,12 @@
 //! Desktop conventions, on the real app under Xvfb: the menu bar reached from the keyboard
 //! (F10, GTK's key for it) runs a menu item in the page; Ctrl+Q quits; the window comes back
-//! at the size and place the writer left it. And the AppImage that
+//! at the size and place the writer left it. The AppImage that
 //! `packaging/build-appimage.sh` packs: it opens the app in a window from its mounted image
-//! and quits cleanly.
+//! and quits cleanly. And the .deb that `packaging/build-deb.sh` makes: lintian-clean,
+//! installed by dpkg into a throwaway root, started from there, removed without a trace.
 //!
-//! Needs what the window test needs, plus xdotool, mksquashfs (squashfs-tools) and libfuse2;
-//! `./x test` installs them.
+//! Needs what the window test needs, plus xdotool, mksquashfs (squashfs-tools), libfuse2,
+//! lintian, dpkg-dev and npx (the Tauri bundler); `./x test` installs them.
 
 mod webdriver;
 
@@ -169,40 +170,113 @@ fn the_appimage_opens_the_app_in_a_window_from_its_mounted_image() {
     let listed = Command::new("unsquashfs").args(["-o", &offset.to_string(), "-l"]).arg(&image).output().expect("list the AppImage's files");
     let listed = String::from_utf8_lossy(&listed.stdout);
     let icons = ["32x32", "64x64", "128x128", "256x256", "512x512"].map(|s| format!("usr/share/icons/hicolor/{s}/apps/spokes-app.png"));
-    for f in ["usr/share/applications/spokes-app.desktop", "usr/share/metainfo/org.spokes.desktop.metainfo.xml", "usr/bin/spokes-app"].iter().copied().chain(icons.iter().map(String::as_str)) {
+    for f in ["usr/share/applications/Spokes.desktop", "usr/share/metainfo/org.spokes.desktop.metainfo.xml", "usr/bin/spokes-app"].iter().copied().chain(icons.iter().map(String::as_str)) {
         assert!(listed.lines().any(|l| l.ends_with(f)), "{f} is not in the AppImage: {listed}");
     }
 
+    // The window belongs to the app inside the image, which the runtime mounted.
+    opens_a_window_and_quits(&image, tmp.path(), &[], |exe| exe.to_string_lossy().contains("/.mount_") && exe.ends_with("usr/bin/spokes-app"));
+}
+
+/// Starts `program` (an installed or packed Spokes) under a fresh Xvfb and session bus with a
+/// profile in `tmp`, waits for its window, checks with `is_packaged` that the window belongs to
+/// the program the package carries (`/proc/PID/exe`), then quits it with Ctrl+Q and expects a
+/// clean exit within 20 s.
+fn opens_a_window_and_quits(program: &Path, tmp: &Path, env: &[(&str, &Path)], is_packaged: impl Fn(&Path) -> bool) {
     let (_xvfb, display) = xvfb();
     let (_bus, bus) = dbus_session();
-    let mut app = Proc(
-        Command::new(&image)
-            .env("DISPLAY", &display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
-            .env("SPOKES_PROFILE", tmp.path().join("profile"))
-            .env("XDG_CONFIG_HOME", tmp.path().join("xdg-config"))
-            .env("XDG_DATA_HOME", tmp.path().join("xdg-data"))
-            .env("XDG_CACHE_HOME", tmp.path().join("xdg-cache"))
-            .env("GDK_BACKEND", "x11")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .process_group(0)
-            .spawn()
-            .expect("start the AppImage"),
-    );
+    let mut command = Command::new(program);
+    command
+        .env("DISPLAY", &display)
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .env("SPOKES_PROFILE", tmp.join("profile"))
+        .env("XDG_CONFIG_HOME", tmp.join("xdg-config"))
+        .env("XDG_DATA_HOME", tmp.join("xdg-data"))
+        .env("XDG_CACHE_HOME", tmp.join("xdg-cache"))
+        .env("GDK_BACKEND", "x11");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut app = Proc(command.stdout(Stdio::null()).stderr(Stdio::inherit()).process_group(0).spawn().expect("start the packaged app"));
     let win = app_window(&display, 60);
-    // The window belongs to the app inside the image, which the runtime mounted.
     let pid = xdotool(&display, &["getwindowpid", &win]).unwrap_or_else(|e| panic!("{e}"));
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).expect("the app's program");
-    assert!(exe.to_string_lossy().contains("/.mount_") && exe.ends_with("usr/bin/spokes-app"), "{}", exe.display());
+    assert!(is_packaged(&exe), "the window belongs to {}", exe.display());
     press(&display, &win, &["ctrl+q"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
-        if let Some(s) = app.0.try_wait().expect("the AppImage") {
+        if let Some(s) = app.0.try_wait().expect("the packaged app") {
             break s;
         }
-        assert!(Instant::now() < deadline, "Ctrl+Q did not end the AppImage");
+        assert!(Instant::now() < deadline, "Ctrl+Q did not end {}", program.display());
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success(), "{status:?}");
+}
+
+fn run(command: &mut Command) -> String {
+    let out = command.output().unwrap_or_else(|e| panic!("run {command:?} (./x test installs it): {e}"));
+    assert!(out.status.success(), "{command:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The .deb as `packaging/build-deb.sh` makes it from the app this test suite built: lintian
+/// finds no error or warning (the one override is explained in packaging/deb/); it installs
+/// with `dpkg` into a throwaway root whose package database is a copy of this computer's (so
+/// its dependencies are checked against what this computer has, for real, and nothing of the
+/// computer itself is touched); what it installed validates as a desktop entry and AppStream
+/// metadata together (the launcher the metadata names is the one installed); the app starts
+/// from that root in a window and quits; and removing the package leaves no file behind.
+#[test]
+fn the_deb_passes_lintian_installs_into_a_throwaway_root_and_the_app_starts_from_it() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let packaging = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging");
+    let deb = tmp.path().join("spokes.deb");
+    run(Command::new(packaging.join("build-deb.sh")).args(["--binary", APP, "--out"]).arg(&deb));
+
+    // lintian exits non-zero on any error or warning; its report is kept for the failure.
+    let lint = Command::new("lintian").args(["--no-cfg", "--fail-on", "error,warning", "--display-info"]).arg(&deb).output().expect("run lintian (./x test installs it)");
+    let report = String::from_utf8_lossy(&lint.stdout);
+    assert!(lint.status.success(), "lintian: {report}");
+    assert!(!report.lines().any(|l| l.starts_with("E:") || l.starts_with("W:")), "lintian: {report}");
+    let fields = run(Command::new("dpkg-deb").args(["--field"]).arg(&deb).args(["Package", "Depends", "Maintainer", "Section"]));
+    assert!(fields.contains("Package: spokes") && fields.contains("libc6 (>=") && fields.contains("libwebkit2gtk-4.1-0"), "{fields}");
+
+    let root = tmp.path().join("root");
+    let admin = root.join("var/lib/dpkg");
+    for d in ["info", "updates", "triggers"] {
+        std::fs::create_dir_all(admin.join(d)).expect("dpkg's folders");
+    }
+    // This computer's installed packages and the files each owns: dpkg then checks the
+    // dependencies and that no file of the .deb belongs to another package, as on a writer's.
+    std::fs::copy("/var/lib/dpkg/status", admin.join("status")).expect("this computer's package list");
+    for e in std::fs::read_dir("/var/lib/dpkg/info").expect("dpkg's file lists").flatten() {
+        if e.path().extension().is_some_and(|x| x == "list") {
+            std::fs::copy(e.path(), admin.join("info").join(e.file_name())).expect("a file list");
+        }
+    }
+    let root_arg = format!("--root={}", root.display());
+    // No --force: a dependency this computer lacks fails the install, as it would for a writer.
+    run(Command::new("dpkg").arg(&root_arg).args(["--install"]).arg(&deb));
+    let listed = run(Command::new("dpkg").arg(&root_arg).args(["--listfiles", "spokes"]));
+    for f in ["/usr/bin/spokes-app", "/usr/share/applications/Spokes.desktop", "/usr/share/metainfo/org.spokes.desktop.metainfo.xml", "/usr/share/man/man1/spokes-app.1.gz", "/usr/share/doc/spokes/copyright", "/usr/share/icons/hicolor/256x256/apps/spokes-app.png"] {
+        assert!(listed.lines().any(|l| l == f), "{f} was not installed: {listed}");
+        assert!(root.join(&f[1..]).is_file(), "{f} is not in the root");
+    }
+    run(Command::new("desktop-file-validate").arg(root.join("usr/share/applications/Spokes.desktop")));
+    run(Command::new("appstreamcli").args(["validate-tree", "--no-net"]).arg(&root));
+
+    let program = root.join("usr/bin/spokes-app");
+    let share = root.join("usr/share");
+    opens_a_window_and_quits(&program, tmp.path(), &[("XDG_DATA_DIRS", &share)], |exe| exe == program);
+
+    run(Command::new("dpkg").arg(&root_arg).args(["--purge", "spokes"]));
+    let left: Vec<_> = walk(&root.join("usr"));
+    assert!(left.is_empty(), "removing the package left {left:?}");
+}
+
+/// Every file (not folder) under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries.flatten().flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] }).collect()
 }
