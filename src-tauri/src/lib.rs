@@ -186,6 +186,7 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
     base.register_uri_scheme_protocol(IMAGE_SCHEME, move |_, request| image_response(&images, request.uri().path()))
         .manage(state)
         .manage(ScreenUp::default())
+        .manage(commands::updates::PendingUpdate::default())
         .invoke_handler(tauri::generate_handler![
         commands::welcome::get_overview,
         commands::settings::take_invite,
@@ -238,7 +239,10 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::settings::set_language,
         commands::settings::set_spelling,
         commands::settings::system_locales,
-        commands::settings::change_passphrase
+        commands::settings::change_passphrase,
+        commands::updates::check_for_update,
+        commands::updates::install_update,
+        commands::updates::restart_app
     ])
 }
 
@@ -421,6 +425,8 @@ pub fn run() {
         // Native open and save dialogs (GTK's file chooser on Linux).
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
+        // Updates of an AppImage copy, from a signed manifest (commands::updates).
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .menu(app_menu)
         .on_menu_event(|app, event| {
             use tauri::Emitter;

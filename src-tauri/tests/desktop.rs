@@ -2,8 +2,9 @@
 //! (F10, GTK's key for it) runs a menu item in the page; Ctrl+Q quits; the window comes back
 //! at the size and place the writer left it. The AppImage that
 //! `packaging/build-appimage.sh` packs: it opens the app in a window from its mounted image
-//! and quits cleanly. And the .deb that `packaging/build-deb.sh` makes: lintian-clean,
-//! installed by dpkg into a throwaway root, started from there, removed without a trace.
+//! and quits cleanly, and updates itself from a signed manifest on a local HTTP server. And the
+//! .deb that `packaging/build-deb.sh` makes: lintian-clean, installed by dpkg into a throwaway
+//! root, started from there, removed without a trace.
 //!
 //! Needs what the window test needs, plus xdotool, mksquashfs (squashfs-tools), libfuse2,
 //! lintian, dpkg-dev and npx (the Tauri bundler); `./x test` installs them.
@@ -279,4 +280,144 @@ fn the_deb_passes_lintian_installs_into_a_throwaway_root_and_the_app_starts_from
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     entries.flatten().flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] }).collect()
+}
+
+/// A signing key made by the Tauri CLI (`signer generate`), as the release pipeline makes its
+/// own: the private key file and the public key as the app takes it.
+fn signing_key(dir: &Path, name: &str) -> (PathBuf, String) {
+    let key = dir.join(name);
+    run(Command::new("npx").args(["--yes", "@tauri-apps/cli@2.12.5", "signer", "generate", "--ci", "--password", "test", "--write-keys"]).arg(&key));
+    let public = std::fs::read_to_string(dir.join(format!("{name}.pub"))).expect("the public key");
+    (key, public.trim().to_owned())
+}
+
+/// The update manifest for `version` (as tauri-plugin-updater reads it): the AppImage at `url`,
+/// with `file`'s detached signature made by `key` for `signed_for` (the CLI's `signer sign
+/// --app-version`, which puts the version in the signature's trusted comment).
+fn manifest(key: &Path, file: &Path, version: &str, signed_for: &str, url: &str) -> String {
+    run(Command::new("npx").args(["--yes", "@tauri-apps/cli@2.12.5", "signer", "sign", "--password", "test", "--app-version", signed_for, "--private-key-path"]).arg(key).arg(file));
+    let mut sig = file.as_os_str().to_owned();
+    sig.push(".sig");
+    let signature = std::fs::read_to_string(&sig).expect("the signature");
+    serde_json::json!({
+        "version": version,
+        "notes": "Fixes and small improvements.",
+        "pub_date": "2026-12-07T12:00:00Z",
+        "platforms": { "linux-x86_64": { "url": url, "signature": signature.trim() } }
+    })
+    .to_string()
+}
+
+/// The AppImage updates itself, as a writer who downloaded it sees it: the app runs from an
+/// AppImage (packed by `packaging/build-appimage.sh` from this build) and a real HTTP server on
+/// 127.0.0.1 serves an update manifest and a newer AppImage. A little after the start the app
+/// finds the new version and says so in the sidebar; the writer opens it in Settings and
+/// installs. An AppImage signed with another key is refused, so is a genuine signature made for
+/// another version than the manifest announces (an old release passed off as new), and the
+/// AppImage is untouched both times; the one signed with the app's key for that version is put
+/// in its place, and "Restart Spokes now" starts it.
+#[test]
+fn the_appimage_updates_itself_from_a_signed_manifest_and_refuses_a_forged_one() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let packaging = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging");
+    let apps = tmp.path().join("Applications");
+    let image = apps.join("Spokes.AppImage");
+    run(Command::new(packaging.join("build-appimage.sh")).args(["--binary", APP, "--out"]).arg(&image));
+    let installed = std::fs::read(&image).expect("the AppImage");
+
+    // The update: an AppImage told apart from the installed one by bytes after its image.
+    let www = tmp.path().join("www");
+    std::fs::create_dir_all(&www).expect("the server's folder");
+    let mut newer = installed.clone();
+    newer.extend_from_slice(b"\nSpokes 0.1.1 (update test)\n");
+    let update = www.join("Spokes_0.1.1_amd64.AppImage");
+    std::fs::write(&update, &newer).expect("the update");
+    let keys = tmp.path().join("keys");
+    std::fs::create_dir_all(&keys).expect("a keys folder");
+    let (ours, public) = signing_key(&keys, "ours.key");
+    let (theirs, _) = signing_key(&keys, "theirs.key");
+    let port = free_port();
+    let _server = Proc(
+        Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
+            .current_dir(&www)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("python3's HTTP server"),
+    );
+    let url = format!("http://127.0.0.1:{port}/Spokes_0.1.1_amd64.AppImage");
+    let serve = |m: String| std::fs::write(www.join("latest.json"), m).expect("the manifest");
+    serve(manifest(&theirs, &update, "0.1.1", "0.1.1", &url));
+
+    let profile = tmp.path().join("profile");
+    let settings = spokes_core::BlogSettings { title: "At the desk".into(), ..Default::default() };
+    spokes_writer::Profile::create(&profile, "Ada", "a long passphrase", &settings).expect("a profile");
+    let (_xvfb, display) = xvfb();
+    let (_bus, bus) = dbus_session();
+    let (dport, native) = (free_port(), free_port());
+    let endpoint = format!("http://127.0.0.1:{port}/latest.json");
+    // spokes_app::commands::updates::{ENDPOINT_ENV, PUBKEY_ENV}: read by debug builds only.
+    let env = [("SPOKES_UPDATE_ENDPOINT", endpoint.as_str()), ("SPOKES_UPDATE_PUBKEY", public.as_str())];
+    let _driver = webdriver::start_driver_env(dport, native, &display, &bus, &profile, tmp.path(), "", &env);
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots-desktop");
+    let d = Driver::start(dport, &image, shots);
+    d.wait("#app[data-ready]", 60);
+
+    // Found a little after the start, told in one line of the sidebar.
+    let notice = d.wait_text("#update-notice", 30, |t| t.contains("0.1.1"));
+    assert!(notice.contains("ready to install"), "{notice}");
+    d.click("#update-notice");
+    d.wait("#settings-dialog[open]", 10);
+    assert!(d.text("#update-status").contains("0.1.1"), "{}", d.text("#update-status"));
+    // Settings opens at the new version, its Install button focused (Enter installs).
+    assert_eq!(d.script("return document.activeElement.id"), "install-update");
+    d.shot("update-offered");
+    d.click("#install-update");
+    let refused = d.wait_text("#update-status", 60, |t| t.contains("not signed"));
+    assert!(refused.contains("unchanged"), "{refused}");
+    assert!(std::fs::read(&image).expect("the AppImage") == installed, "a forged update touched the AppImage");
+
+    // A genuine signature, but made for 0.1.0: the manifest cannot pass it off as 0.1.1.
+    serve(manifest(&ours, &update, "0.1.1", "0.1.0", &url));
+    d.click("#check-update");
+    d.wait_text("#update-status", 30, |t| t.contains("ready to install"));
+    d.click("#install-update");
+    d.wait_text("#update-status", 60, |t| t.contains("not signed"));
+    assert!(std::fs::read(&image).expect("the AppImage") == installed, "an update signed for another version touched the AppImage");
+
+    // Signed with the app's key for the version announced: installed in place.
+    serve(manifest(&ours, &update, "0.1.1", "0.1.1", &url));
+    d.click("#check-update");
+    d.wait_text("#update-status", 30, |t| t.contains("ready to install"));
+    assert_eq!(d.text("#update-notes"), "Fixes and small improvements.");
+    d.click("#install-update");
+    d.wait_text("#update-status", 60, |t| t.contains("installed"));
+    d.wait("#restart-update:not([hidden])", 5);
+    d.wait("#update-notice[hidden]", 5);
+    d.shot("update-installed");
+    assert!(std::fs::read(&image).expect("the AppImage") == newer, "the AppImage is not the update");
+    let before = xdotool(&display, &["getwindowpid", &app_window(&display, 10)]).unwrap_or_else(|e| panic!("{e}"));
+
+    // Restart: the app quits and starts again from the new AppImage (the click's answer may be
+    // lost as the page goes away with the old app).
+    let restart = d.find("#restart-update").expect("the restart button");
+    let _ = d.post(&format!("/element/{restart}/click"), serde_json::json!({}));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let after = loop {
+        if let Ok(ids) = xdotool(&display, &["search", "--onlyvisible", "--name", "^Spokes$"])
+            && let Some(pid) = ids.lines().filter_map(|w| xdotool(&display, &["getwindowpid", w]).ok()).find(|p| *p != before)
+        {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "Spokes did not start again after the update");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let exe = std::fs::read_link(format!("/proc/{after}/exe")).expect("the restarted app's program");
+    assert!(exe.to_string_lossy().contains("/.mount_"), "the restarted app does not run from the AppImage: {}", exe.display());
+    let environ = std::fs::read(format!("/proc/{after}/environ")).expect("the restarted app's environment");
+    let appimage = format!("APPIMAGE={}", image.display());
+    assert!(environ.split(|b| *b == 0).any(|v| v == appimage.as_bytes()), "the restarted app is not the updated AppImage");
+    let _ = Command::new("kill").arg(&after).status();
 }

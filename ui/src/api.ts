@@ -1,5 +1,5 @@
 // The one module through which the UI talks to Rust: typed wrappers over Tauri `invoke`.
-import { convertFileSrc, invoke } from "@tauri-apps/api/core";
+import { Channel, convertFileSrc, invoke } from "@tauri-apps/api/core";
 import type { Splice } from "./splices";
 import type { Code } from "./generated/Code";
 import type { Problem } from "./generated/Problem";
@@ -9,6 +9,12 @@ import { problemText } from "./i18n";
  *  `spokes_core::problem`; `UPDATE_BINDINGS=1 cargo test -p spokes-core generated_typescript`). */
 export type UiError = Problem;
 export type { Code };
+/** Where this copy of the app stands with updates (src-tauri/src/commands/updates.rs). */
+export type UpdateCheck =
+  | { state: "elsewhere" | "not-set-up" | "unchecked" | "up-to-date"; version: string }
+  | { state: "available"; version: string; new_version: string; notes: string | null };
+/** Bytes of an update received so far, and its size when the server said it. */
+export interface UpdateProgress { received: number; total: number | null }
 export interface SpokeEntry { endpoint: string; addrs: string[]; name?: string | null; added_at: string; web?: string | null }
 export interface Overview {
   has_profile: boolean; unlocked: boolean; name: string; blog_title: string;
@@ -95,6 +101,17 @@ export const api = {
   takeInvite: () => invoke<string | null>("take_invite"),
   /** Tells the Rust side the page's language (`en`, `de`): the menu bar and notifications follow. */
   setLanguage: (language: string) => invoke<void>("set_language", { language }),
+  /** Where this copy stands with updates; with `look`, asks the update server for a newer
+   *  version (only a copy running from an AppImage does; without `look` nothing is sent). */
+  checkForUpdate: (look: boolean) => invoke<UpdateCheck>("check_for_update", { look }),
+  /** Downloads, verifies and installs the version the last check found; it runs from the next start. */
+  installUpdate: (onProgress: (p: UpdateProgress) => void) => {
+    const progress = new Channel<UpdateProgress>();
+    progress.onmessage = onProgress;
+    return invoke<void>("install_update", { progress });
+  },
+  /** Starts the app again (the new version, after an update). */
+  restartApp: () => invoke<void>("restart_app"),
   /** The desktop's locales, most wanted first (BCP 47 tags). */
   systemLocales: () => invoke<string[]>("system_locales"),
   /** Spell checking for writing in `language` (the blog's); the dictionaries the web view took. */

@@ -37,13 +37,15 @@ describe("the catalogues", () => {
     for (const s of ["auto", "light", "dark"]) asked.add(`theme-${s}`);
     for (const s of ["saved", "unsaved", "saving", "error"]) asked.add(`save-${s}`);
     for (const s of ["section-index", "readme", "build-or-theme", "site-page", "not-writing", "trashed"]) asked.add(`skip-${s}`);
+    for (const s of ["elsewhere", "not-set-up", "unchecked", "up-to-date"]) asked.add(`update-${s}`);
+    for (const s of ["connection", "refused", "malformed", "io"]) asked.add(`update-error-${s}`);
     expect(asked.size).toBeGreaterThan(250);
     expect([...asked].filter((id) => !en.has(id))).toEqual([]);
   });
 
   it("format every message in both languages without an error", () => {
     const args = { n: 2, total: 3, up: 1, minutes: 4, title: "T", name: "N", path: "/p", day: "d", when: "w", device: "x", reason: "r",
-      domain: "d", language: "L", missing: "m", pictures: 1, log: "/l" };
+      domain: "d", language: "L", missing: "m", pictures: 1, log: "/l", version: "0.2.0", current: "0.1.0", percent: "40" };
     for (const l of Object.keys(CATALOGUES) as Language[]) {
       const b = new FluentBundle(l, { useIsolating: false });
       b.addResource(new FluentResource(CATALOGUES[l]));

@@ -1,5 +1,5 @@
 //! The Tauri commands the UI calls (through `ui/src/api.ts`), grouped by the screen that calls
-//! them: [`welcome`], [`writing`], [`settings`]. Each is thin: it locks the
+//! them: [`welcome`], [`writing`], [`settings`], and [`updates`] of the app itself. Each is thin: it locks the
 //! [`AppState`], calls [`spokes_writer`], and maps errors to [`UiError`]. They live in their own
 //! module because `#[tauri::command]` defines macros that clash with crate-root items.
 
@@ -7,6 +7,7 @@ use spokes_core::problem::Code;
 use super::*;
 
 pub mod settings;
+pub mod updates;
 pub mod welcome;
 pub mod writing;
 

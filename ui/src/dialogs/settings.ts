@@ -8,10 +8,14 @@ import { removeComputer } from "./remove-computer";
 import { showImport } from "./import";
 import { changePassphrase } from "./change-passphrase";
 import { pairComputer } from "./pair-computer";
+import { updatesSection } from "./updates";
 import type { Screen } from "../screens/screen";
 
-/** Settings: the blog, the identity and its computers, the spokes, and copies to keep. */
-export async function showSettings(screen: Screen) {
+/**
+ * Settings: the blog, the identity and its computers, the spokes, and copies to keep. With
+ * `at = "updates"` it opens at the app's new versions, the first of their buttons focused.
+ */
+export async function showSettings(screen: Screen, at: "updates" | null = null) {
   const [st, id, firstStatus] = await Promise.all([api.getSettings(), api.identityDetails(), api.publishStatus()]);
   let pub = firstStatus;
   const input = (idName: string, value: string, placeholder = "") => h("input", { id: idName, value, placeholder });
@@ -189,7 +193,8 @@ export async function showSettings(screen: Screen) {
     h("h3", {}, t("settings-copies")), h("div", { class: "toolbar" }, recoveryBtn, exportBtn, siteBtn), keep,
     h("h3", {}, t("settings-import-heading")),
     h("p", { class: "muted" }, t("settings-import-text")), h("div", { class: "toolbar" }, importBtn),
-    h("h3", {}, t("settings-this-computer")), languageSelect("app-language", async () => { await screen.flush(); }));
+    h("h3", {}, t("settings-this-computer")), languageSelect("app-language", async () => { await screen.flush(); }),
+    h("h4", {}, t("settings-updates")), updatesSection(() => screen.flush()));
   save.addEventListener("click", async () => {
     const next: BlogSettings = { title: fTitle.value.trim(), description: fDesc.value.trim(), language: fLang.value.trim() || "en", handle: fHandle.value.trim() };
     try {
@@ -203,5 +208,6 @@ export async function showSettings(screen: Screen) {
   close.addEventListener("click", () => { dialog.close(); dialog.remove(); });
   document.body.append(dialog);
   dialog.showModal();
-  fTitle.focus();
+  const updateButton = at === "updates" ? (dialog.querySelector<HTMLButtonElement>("#install-update:not([hidden])") ?? dialog.querySelector<HTMLButtonElement>("#check-update:not([hidden])")) : null;
+  if (updateButton) { updateButton.focus(); updateButton.scrollIntoView({ block: "center" }); } else fTitle.focus();
 }

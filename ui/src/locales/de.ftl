@@ -276,6 +276,26 @@ settings-import-heading = Beiträge aus einem anderen Blog
 settings-import-text = Aus WordPress, Ghost, Jekyll, Hugo oder Zola, als Entwürfe.
 settings-this-computer = Auf diesem Computer
 settings-saved = Gespeichert. Leser sehen es nach Ihrer nächsten Veröffentlichung.
+settings-updates = Neue Versionen von Spokes
+update-version = Dies ist Spokes { $version }.
+update-elsewhere = Dies ist Spokes { $version }. Die Software-Aktualisierung Ihres Systems hält es aktuell.
+update-not-set-up = Dies ist Spokes { $version }. Diese Ausgabe sucht nicht selbst nach neuen Versionen.
+update-unchecked = Dies ist Spokes { $version }.
+update-up-to-date = Dies ist Spokes { $version }, die neueste Version.
+update-look = Nach einer neuen Version suchen
+update-looking = Neue Version wird gesucht …
+update-available = Spokes { $version } kann installiert werden. Sie haben { $current }.
+update-install = Spokes { $version } installieren
+update-downloading = Die neue Version wird geladen …
+update-downloading-part = Die neue Version wird geladen … { $percent } %
+update-installed = Die neue Version ist installiert. Sie startet, wenn Sie Spokes das nächste Mal öffnen.
+update-restart = Spokes jetzt neu starten
+update-at-start = Beim Start von Spokes nach einer neuen Version suchen
+update-notice = Spokes { $version } kann installiert werden
+update-error-connection = Der Update-Server war nicht erreichbar. Versuchen Sie es noch einmal, wenn Sie online sind.
+update-error-refused = Dieses Update ist nicht von den Machern von Spokes signiert und wurde deshalb nicht installiert. Ihr Spokes ist unverändert.
+update-error-malformed = Der Update-Server hat etwas geschickt, das kein Update von Spokes ist. Nichts wurde installiert.
+update-error-io = Die neue Version konnte nicht an die Stelle dieser gesetzt werden. Ihr Spokes ist unverändert.
 
 ## Beiträge aus einem anderen Blog
 

@@ -276,6 +276,26 @@ settings-import-heading = Posts from another blog
 settings-import-text = From WordPress, Ghost, Jekyll, Hugo or Zola, as drafts.
 settings-this-computer = On this computer
 settings-saved = Saved. Readers see it after your next publish.
+settings-updates = New versions of Spokes
+update-version = This is Spokes { $version }.
+update-elsewhere = This is Spokes { $version }. Your system's software updates keep it up to date.
+update-not-set-up = This is Spokes { $version }. This copy does not look for new versions by itself.
+update-unchecked = This is Spokes { $version }.
+update-up-to-date = This is Spokes { $version }, the newest version.
+update-look = Look for a new version
+update-looking = Looking for a new version…
+update-available = Spokes { $version } is ready to install. You have { $current }.
+update-install = Install Spokes { $version }
+update-downloading = Downloading the new version…
+update-downloading-part = Downloading the new version… { $percent } %
+update-installed = The new version is installed. It starts the next time you open Spokes.
+update-restart = Restart Spokes now
+update-at-start = Look for a new version when Spokes starts
+update-notice = Spokes { $version } is ready to install
+update-error-connection = The update server could not be reached. Try again when you are online.
+update-error-refused = This update is not signed by the makers of Spokes, so it was not installed. Your copy of Spokes is unchanged.
+update-error-malformed = The update server sent something that is not an update of Spokes. Nothing was installed.
+update-error-io = The new version could not be put in place of this one. Your copy of Spokes is unchanged.
 
 ## Bringing in posts from another blog
 

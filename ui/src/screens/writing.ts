@@ -14,6 +14,7 @@ import { askPassphrase } from "../dialogs/passphrase";
 import { showDetails } from "../dialogs/details";
 import { showHistory } from "../dialogs/history";
 import { showSettings } from "../dialogs/settings";
+import { lookAtStart } from "../dialogs/updates";
 import { showImport } from "../dialogs/import";
 import { showGuide } from "../dialogs/guide";
 import type { Screen } from "./screen";
@@ -358,7 +359,7 @@ export async function writingScreen(o: Overview) {
   }
   const history = () => showHistory(screen);
   const details = () => showDetails(screen);
-  const settings = () => showSettings(screen);
+  const settings = (at: "updates" | null = null) => showSettings(screen, at);
 
   async function newPost() {
     // Held at once: keys pressed before the new draft opens would go to the old post's title.
@@ -533,12 +534,21 @@ export async function writingScreen(o: Overview) {
     actions[ev.payload]?.();
   }).catch(() => { /* no menu bar (tests of the page alone) */ });
 
+  // A new version of the app, found by the look at start: one quiet line that opens Settings.
+  const updateNotice = h("button", { id: "update-notice", type: "button", class: "link", hidden: "" });
+  updateNotice.addEventListener("click", () => void settings("updates"));
+  lookAtStart((c) => {
+    if (c.state !== "available") return;
+    updateNotice.textContent = t("update-notice", { version: c.new_version });
+    updateNotice.hidden = false;
+  });
+
   await Promise.all([quickly(newestPost), quickly(listed)]);
   root.replaceChildren(h("div", { class: "layout" },
     h("aside", { class: "sidebar" },
       h("h2", {}, o.blog_title), newBtn, search, filter, list,
       h("div", { class: "spokes" }, h("h3", {}, t("spokes-heading")), ticket, addSpoke, spokeMsg, blogLink, status),
-      h("p", { id: "signed-as", class: "muted small" }, t("signed-as", { name: o.name })), h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
+      h("p", { id: "signed-as", class: "muted small" }, t("signed-as", { name: o.name })), updateNotice, h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
     h("section", { class: "editor" },
       // Taking a post away (Delete, Unpublish) sits at the far end from Publish.
       h("div", { class: "toolbar" }, deleteBtn, unpublishBtn, saveState, offlineBadge, h("span", { class: "spacer" }), detailsBtn, historyBtn, publishBtn),
