@@ -38,7 +38,7 @@ describe("the catalogues", () => {
     for (const s of ["saved", "unsaved", "saving", "error"]) asked.add(`save-${s}`);
     for (const s of ["section-index", "readme", "build-or-theme", "site-page", "not-writing", "trashed"]) asked.add(`skip-${s}`);
     for (const s of ["elsewhere", "not-set-up", "unchecked", "up-to-date"]) asked.add(`update-${s}`);
-    for (const s of ["connection", "refused", "malformed", "io"]) asked.add(`update-error-${s}`);
+    for (const s of ["connection", "refused", "malformed", "io", "too-large"]) asked.add(`update-error-${s}`);
     expect(asked.size).toBeGreaterThan(250);
     expect([...asked].filter((id) => !en.has(id))).toEqual([]);
   });

@@ -24,6 +24,10 @@ pub const ENDPOINT_ENV: &str = "SPOKES_UPDATE_ENDPOINT";
 /// `signer generate` writes it: base64 of the `.pub` file).
 pub const PUBKEY_ENV: &str = "SPOKES_UPDATE_PUBKEY";
 
+/// The most an update may weigh, in bytes (an AppImage of Spokes is about 80 MiB): the download
+/// is held in memory until its signature is checked, so a server that sends more is cut off.
+pub const MAX_UPDATE_BYTES: u64 = 512 << 20;
+
 /// Where this copy of the app stands with updates (`state` tells which; `version` is this
 /// copy's own version).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -71,7 +75,8 @@ fn source<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Option<(Vec<tauri::Ur
 /// A failed check or install as the writer reads it: the server could not be reached
 /// ([`Code::Connection`]), the update is not signed with the app's key or not for the version
 /// announced ([`Code::BadSignature`]), the download is not an AppImage or the manifest not
-/// readable ([`Code::Malformed`]), the AppImage could not be replaced ([`Code::Io`]).
+/// readable ([`Code::Malformed`]), the AppImage could not be replaced ([`Code::Io`]); a download
+/// past [`MAX_UPDATE_BYTES`] is [`Code::TooLarge`] (in [`install_update`]).
 fn update_error(e: UpdaterError) -> UiError {
     use UpdaterError as E;
     tracing::warn!("update: {e}");
@@ -130,22 +135,36 @@ pub async fn install_update(pending: tauri::State<'_, PendingUpdate>, progress: 
     let Some(update) = pending.0.lock().await.take() else {
         return Err(ui_err(Code::MissingField, "Look for a new version first."));
     };
-    let mut received = 0u64;
-    let result = update
-        .download_and_install(
-            |chunk, total| {
-                received += chunk as u64;
-                let _ = progress.send(UpdateProgress { received, total });
-            },
-            || {},
-        )
-        .await;
+    let (counter, limit) = (std::sync::atomic::AtomicU64::new(0), tokio::sync::Notify::new());
+    let download = update.download_and_install(
+        |chunk, total| {
+            let received = counter.fetch_add(chunk as u64, std::sync::atomic::Ordering::Relaxed) + chunk as u64;
+            if received > MAX_UPDATE_BYTES || total.is_some_and(|t| t > MAX_UPDATE_BYTES) {
+                limit.notify_one();
+            }
+            let _ = progress.send(UpdateProgress { received, total });
+        },
+        || {},
+    );
+    let Some(result) = within_limit(download, &limit).await else {
+        tracing::warn!(version = %update.version, "update refused: larger than {MAX_UPDATE_BYTES} bytes");
+        return Err(ui_err(Code::TooLarge, "The update is far larger than Spokes could be, so it was not installed. Your copy of Spokes is unchanged."));
+    };
     match result {
         Ok(()) => {
             tracing::info!(version = %update.version, "update installed; it runs from the next start");
             Ok(())
         }
         Err(e) => Err(update_error(e)),
+    }
+}
+
+/// Runs `work` until it ends, or until `limit` is notified: then drops it (which ends a
+/// download, before anything was installed) and returns `None`.
+async fn within_limit<T>(work: impl std::future::Future<Output = T>, limit: &tokio::sync::Notify) -> Option<T> {
+    tokio::select! {
+        done = work => Some(done),
+        () = limit.notified() => None,
     }
 }
 
@@ -168,6 +187,21 @@ mod tests {
         assert_eq!(json["new_version"], "0.1.1");
         let json = serde_json::to_value(UpdateCheck::NotSetUp { version: "0.1.0".into() }).unwrap();
         assert_eq!(json["state"], "not-set-up");
+    }
+
+    #[tokio::test]
+    async fn a_download_past_the_limit_is_dropped_before_it_ends() {
+        let limit = tokio::sync::Notify::new();
+        let ended = std::sync::atomic::AtomicBool::new(false);
+        let endless = async {
+            limit.notify_one(); // as the progress callback does past MAX_UPDATE_BYTES
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            ended.store(true, std::sync::atomic::Ordering::Relaxed);
+        };
+        let cut = tokio::time::timeout(std::time::Duration::from_secs(5), within_limit(endless, &limit)).await;
+        assert_eq!(cut, Ok(None), "the download was not cut off at the limit");
+        assert!(!ended.load(std::sync::atomic::Ordering::Relaxed));
+        assert_eq!(within_limit(async { 7 }, &limit).await, Some(7));
     }
 
     #[test]

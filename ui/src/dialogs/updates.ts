@@ -16,6 +16,7 @@ function updateProblem(e: unknown): string {
   const err = asUiError(e);
   const byCode: Record<string, string> = {
     connection: "update-error-connection", "bad-signature": "update-error-refused", malformed: "update-error-malformed", io: "update-error-io",
+    "too-large": "update-error-too-large",
   };
   return byCode[err.code] ? t(byCode[err.code]) : err.message;
 }

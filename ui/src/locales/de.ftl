@@ -296,6 +296,7 @@ update-error-connection = Der Update-Server war nicht erreichbar. Versuchen Sie 
 update-error-refused = Dieses Update ist nicht von den Machern von Spokes signiert und wurde deshalb nicht installiert. Ihr Spokes ist unverändert.
 update-error-malformed = Der Update-Server hat etwas geschickt, das kein Update von Spokes ist. Nichts wurde installiert.
 update-error-io = Die neue Version konnte nicht an die Stelle dieser gesetzt werden. Ihr Spokes ist unverändert.
+update-error-too-large = Das Update ist viel größer, als Spokes sein kann, und wurde deshalb nicht installiert. Ihr Spokes ist unverändert.
 
 ## Beiträge aus einem anderen Blog
 

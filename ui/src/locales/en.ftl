@@ -296,6 +296,7 @@ update-error-connection = The update server could not be reached. Try again when
 update-error-refused = This update is not signed by the makers of Spokes, so it was not installed. Your copy of Spokes is unchanged.
 update-error-malformed = The update server sent something that is not an update of Spokes. Nothing was installed.
 update-error-io = The new version could not be put in place of this one. Your copy of Spokes is unchanged.
+update-error-too-large = The update is far larger than Spokes could be, so it was not installed. Your copy of Spokes is unchanged.
 
 ## Bringing in posts from another blog
 
