@@ -206,6 +206,7 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>, state: AppState) -> t
         commands::writing::set_post_details,
         commands::writing::publish,
         commands::writing::publish_status,
+        commands::writing::unsigned_changes,
         commands::settings::add_spoke,
         commands::welcome::save_recovery_file,
         commands::welcome::suggested_paths,

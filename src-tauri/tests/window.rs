@@ -231,6 +231,9 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait_text(".post-list li.active .badge", 10, |t| t == "Published");
     // The open post says where it stands, beside its title.
     d.wait_text("#post-status", 10, |t| t == "Published · on all 2 of your spokes");
+    // Nothing new to send: Publish rests, and says so, until something changes.
+    d.wait_text("#publish", 10, |t| t == "Published");
+    assert_eq!(d.script("return document.getElementById('publish').disabled;"), Value::Bool(true), "Publish with nothing new");
     let shot = d.shot("published");
     assert!(std::fs::metadata(&shot).map(|m| m.len() > 1000).unwrap_or(false), "no screenshot at {}", shot.display());
 
@@ -253,6 +256,9 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     // More text, autosaved; then the app is killed outright (no chance to save on exit).
     d.type_into("#body", "\u{E007}\u{E007}Written just before the crash — café.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
+    // The post changed: Publish is offered again.
+    d.wait_text("#publish", 5, |t| t == "Publish");
+    assert_eq!(d.script("return document.getElementById('publish').disabled;"), Value::Bool(false));
     // The autosave is on disk for another process at once: the post's own document has it.
     let on_disk = spokes_writer::Profile::open(&profile).expect("profile");
     let id = on_disk.posts().expect("posts").into_iter().find(|s| s.post.title == "Hello from the window").expect("the post").post.id;

@@ -97,6 +97,8 @@ export const api = {
     invoke<string>("add_image", bytes, { headers: { "x-alt": encodeURIComponent(alt) } }),
   publish: (id: string | null) => invoke<PublishSummary>("publish", { id }),
   publishStatus: () => invoke<PublishSummary>("publish_status"),
+  /** Whether a publish has more to send than changed posts (settings, spokes, a scheduled post due). */
+  unsignedChanges: () => invoke<boolean>("unsigned_changes"),
   addSpoke: (ticket: string) => invoke<Overview>("add_spoke", { ticket }),
   takeInvite: () => invoke<string | null>("take_invite"),
   /** Tells the Rust side the page's language (`en`, `de`): the menu bar and notifications follow. */

@@ -30,13 +30,18 @@ const MANIFESTS: &str = "set/manifests.json";
 const FOLDED: &str = "set/folded.json";
 
 /// What `sign_set` last read: the blog document's heads, and the published posts it held back
-/// for their date (`sign_set` then reads only the posts changed since, and those now due).
+/// for their date (`sign_set` then reads only the posts changed since, and those now due), and
+/// the settings it signed (`unsigned_blog_changes` compares them with the drafts' settings).
 const SIGNED: &str = "set/signed.json";
 
 #[derive(Serialize, Deserialize)]
 struct SignMark {
     blog_heads: Vec<String>,
     scheduled: Vec<(String, DateTime<FixedOffset>)>,
+    /// `{"blog": BlogSettings, "spokes": [SpokeAddr]}` as signed; absent in records written
+    /// before it was kept (then every publish is offered).
+    #[serde(default)]
+    settings: Option<serde_json::Value>,
 }
 
 /// The posts whose documents hold two computers' words written at once
@@ -173,7 +178,7 @@ impl Profile {
             let up = spokes_core::upgrade::split_blog(b, now).map_err(|e| ProfileError::Damaged { path: self.path("blog.automerge"), message: e.to_string() })?;
             b.record_changes_from_here();
             let scheduled = up.held_back.iter().filter_map(|id| b.post(id).map(|p| (id.clone(), p.date))).collect();
-            Ok((up, SignMark { blog_heads: b.heads().iter().map(ToString::to_string).collect(), scheduled }))
+            Ok((up, SignMark { blog_heads: b.heads().iter().map(ToString::to_string).collect(), scheduled, settings: None }))
         })?;
         let n = up.posts.len();
         // The settings as every later publish writes them (the profile's spokes, the drafts'
@@ -194,6 +199,7 @@ impl Profile {
             self.remember_folded(&m)?;
         }
         // What the split read, so the next publish reads only what changes after it.
+        let mark = SignMark { settings: Some(self.signed_settings_mark()?), ..mark };
         self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())?;
         Ok(n)
     }
@@ -212,7 +218,7 @@ impl Profile {
         if let Some(m) = merged {
             self.remember_folded(&m)?;
         }
-        let mark = SignMark { blog_heads: heads.iter().map(ToString::to_string).collect(), scheduled: vec![] };
+        let mark = SignMark { blog_heads: heads.iter().map(ToString::to_string).collect(), scheduled: vec![], settings: Some(self.signed_settings_mark()?) };
         self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())
     }
 
@@ -550,7 +556,7 @@ impl Profile {
         }
         next.set_settings(&self.site_settings(merged.site_settings().unwrap_or_default())?);
         let same = next.entries() == merged.entries() && next.settings == merged.settings;
-        let mark = SignMark { blog_heads: heads.iter().map(ToString::to_string).collect(), scheduled: waiting };
+        let mark = SignMark { blog_heads: heads.iter().map(ToString::to_string).collect(), scheduled: waiting, settings: Some(self.signed_settings_mark()?) };
         if same && replica.frontier.len() == 1 && lost_rev.is_none() {
             self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())?;
             return Ok(false);
@@ -569,6 +575,35 @@ impl Profile {
         }
         self.write(SIGNED, &serde_json::to_vec(&mark).unwrap_or_default())?;
         Ok(true)
+    }
+
+    /// The blog's settings and spokes as a manifest signed now would carry them (the part
+    /// [`Profile::site_settings`] takes from the drafts), for the record of the last signing.
+    fn signed_settings_mark(&self) -> Result<serde_json::Value, ProfileError> {
+        let spokes: Vec<spokes_core::SpokeAddr> = self.spokes().iter().map(|s| s.spoke_addr()).collect();
+        Ok(serde_json::json!({ "blog": self.settings()?, "spokes": spokes }))
+    }
+
+    /// Whether the next publish has more to sign than changed drafts: the blog's settings or
+    /// spokes differ from those last signed, the blog document changed since (a post published
+    /// or withdrawn, another computer's work taken in), or a scheduled post's date has come.
+    /// `true` when that cannot be told (a blog not yet kept as a set, no readable record of the
+    /// last signing): publishing is then always offered, as before the record existed.
+    /// Reads `set/signed.json`, the settings and the blog document's heads; no signing, no
+    /// network.
+    pub fn unsigned_blog_changes(&self) -> Result<bool, ProfileError> {
+        if !self.is_set() {
+            return Ok(true);
+        }
+        let Some(mark) = std::fs::read(self.path(SIGNED)).ok().and_then(|b| serde_json::from_slice::<SignMark>(&b).ok()) else {
+            return Ok(true);
+        };
+        let now = chrono::Utc::now();
+        if mark.scheduled.iter().any(|(_, date)| *date <= now) || mark.settings.as_ref() != Some(&self.signed_settings_mark()?) {
+            return Ok(true);
+        }
+        let heads: BTreeSet<String> = self.with_blog(|b| Ok(b.heads().iter().map(ToString::to_string).collect()))?;
+        Ok(heads != mark.blog_heads.into_iter().collect::<BTreeSet<String>>())
     }
 
     /// The settings a manifest of this profile carries: the blog's settings and chosen spokes
@@ -863,6 +898,34 @@ mod tests {
         }
         p.note_set_conflicts(&ids(&["00000000000000c3"]), &BTreeSet::new()).unwrap();
         assert_eq!(p.set_conflicts(), ids(&["00000000000000c3"]));
+    }
+
+    /// Publishing is offered when the blog has something no signature covers yet: not after a
+    /// signing, again after a change of the blog's settings, and whenever the record of the
+    /// last signing is missing or damaged (then always, as before the record existed).
+    #[test]
+    fn unsigned_blog_changes_follow_the_last_signing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Profile::create(tmp.path(), "Ada", "pw", &BlogSettings { title: "Notes".into(), ..Default::default() }).unwrap();
+        p.new_post("First", "Marmalade.", &[]).unwrap();
+        let mut key = p.unlock("pw").unwrap();
+        p.publish_local(&mut key, None).unwrap();
+        if !p.is_set() {
+            assert!(p.unsigned_blog_changes().unwrap(), "not yet a set: always offered");
+            p.upgrade_to_set(&mut key, chrono::Utc::now().fixed_offset()).unwrap();
+        }
+        p.sign_set(&mut key, chrono::Utc::now().fixed_offset()).unwrap();
+        assert!(!p.unsigned_blog_changes().unwrap(), "just signed: nothing new");
+        p.set_settings(&BlogSettings { title: "Notes and letters".into(), ..Default::default() }).unwrap();
+        assert!(p.unsigned_blog_changes().unwrap(), "new settings wait for a publish");
+        assert!(p.sign_set(&mut key, chrono::Utc::now().fixed_offset()).unwrap());
+        assert!(!p.unsigned_blog_changes().unwrap());
+        for damaged in [&b"{\"blog_heads\": ["[..], b"", b"[]"] {
+            std::fs::write(p.path(SIGNED), damaged).unwrap();
+            assert!(p.unsigned_blog_changes().unwrap(), "a damaged record offers publishing");
+        }
+        std::fs::remove_file(p.path(SIGNED)).unwrap();
+        assert!(p.unsigned_blog_changes().unwrap());
     }
 
     /// The checked manifests are kept between reads, but a change to the file on disk (a

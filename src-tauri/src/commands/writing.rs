@@ -189,6 +189,14 @@ fn notify<R: tauri::Runtime>(app: &tauri::AppHandle<R>, d: &spokes_writer::workf
     }
 }
 
+/// Whether publishing has more to send than the open post's changes: the blog's settings or
+/// spokes changed, a post published or withdrawn, a scheduled post due
+/// ([`Profile::unsigned_blog_changes`]). The page offers Publish for an unchanged post only then.
+#[tauri::command]
+pub async fn unsigned_changes(state: tauri::State<'_, AppState>) -> Result<bool, UiError> {
+    on_profile(&state, |p| p.unsigned_blog_changes()).await
+}
+
 /// Where the blog is published.
 #[tauri::command]
 pub async fn publish_status(state: tauri::State<'_, AppState>) -> Result<PublishSummary, UiError> {

@@ -201,6 +201,7 @@ export async function showSettings(screen: Screen, at: "updates" | null = null) 
       await api.saveSettings(next);
       msg.textContent = t("settings-saved");
       screen.spellIn(next.language);
+      void screen.refreshStatus(); // new settings wait for a publish: Publish is offered again
       const heading = document.querySelector(".sidebar h2");
       if (heading) heading.textContent = next.title;
     } catch (e) { msg.textContent = asUiError(e).message; }

@@ -46,6 +46,7 @@ offline = Offline
 offline-tip = Ihr Text ist auf diesem Computer gespeichert. Er geht an Ihre Spokes, sobald einer erreichbar ist.
 publish = Veröffentlichen
 publish-tip = Veröffentlichen (Strg+Eingabe)
+publish-nothing-new = Nichts Neues zu veröffentlichen: Diese Fassung ist auf allen Ihren Spokes.
 schedule = Planen
 schedule-tip = Jetzt senden; Leser sehen ihn ab seinem Datum (Strg+Eingabe)
 history = Verlauf

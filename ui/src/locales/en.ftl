@@ -46,6 +46,7 @@ offline = Offline
 offline-tip = Your writing is saved on this computer. It goes out to your spokes as soon as one can be reached.
 publish = Publish
 publish-tip = Publish (Ctrl+Enter)
+publish-nothing-new = Nothing new to publish: this version is on all your spokes.
 schedule = Schedule
 schedule-tip = Send it now; readers see it on its date (Ctrl+Enter)
 history = History

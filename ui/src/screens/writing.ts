@@ -75,6 +75,8 @@ export async function writingScreen(o: Overview) {
   const status = h("p", { id: "status", class: "status", role: "status" }, "");
   const postStatus = h("p", { id: "post-status", class: "post-status muted" }, "");
   let lastSummary: PublishSummary | null = null;
+  /** The blog has changes a publish would sign besides the posts' (settings, spokes, …). */
+  let blogChanged = true;
   const offlineBadge = h("span", { id: "offline", class: "offline", title: t("offline-tip") }, t("offline"));
   offlineBadge.hidden = true;
   const publishBtn = h("button", { id: "publish", class: "primary", title: t("publish-tip") }, t("publish"));
@@ -269,8 +271,23 @@ export async function writingScreen(o: Overview) {
     deleteBtn.hidden = !!s?.published;
     // A post dated later is scheduled: publishing sends it now, spokes show it then.
     const later = !!current && new Date(current.date) > new Date();
-    publishBtn.textContent = later ? t("schedule") : t("publish");
-    publishBtn.title = later ? t("schedule-tip") : t("publish-tip");
+    // Nothing new: this version is signed and on every spoke, and the blog has no other change
+    // waiting. Publish rests until something changes.
+    const idle = nothingToPublish();
+    publishBtn.disabled = idle;
+    publishBtn.textContent = idle ? t(later ? "state-scheduled" : "state-published") : later ? t("schedule") : t("publish");
+    publishBtn.title = idle ? t("publish-nothing-new") : later ? t("schedule-tip") : t("publish-tip");
+  }
+  /** Whether the open post is published as it stands, every spoke has it and nothing else waits. */
+  function nothingToPublish(): boolean {
+    const s = summaries.find((x) => x.post.id === current?.id);
+    const everywhere = !!lastSummary && lastSummary.up_to_date === lastSummary.total;
+    return !!s && s.published && !s.changed_since_published && !blogChanged && everywhere;
+  }
+  /** The open post, once typed in, has something new to publish. */
+  function markChanged() {
+    const s = summaries.find((x) => x.post.id === current?.id);
+    if (s?.published && !s.changed_since_published) { s.changed_since_published = true; showPostActions(); }
   }
 
   // While some spokes miss the newest revision, Rust retries them in the background; the
@@ -291,7 +308,12 @@ export async function writingScreen(o: Overview) {
     if (!behind && polling) { clearInterval(polling); polling = null; err.textContent = ""; }
   }
   async function refreshStatus() {
-    try { showSummary(await api.publishStatus()); } catch { /* shown on publish */ }
+    try {
+      const [s, changed] = await Promise.all([api.publishStatus(), api.unsignedChanges()]);
+      blogChanged = changed;
+      showSummary(s);
+      showPostActions();
+    } catch { /* shown on publish */ }
   }
 
   async function open(id: string) {
@@ -381,6 +403,8 @@ export async function writingScreen(o: Overview) {
   async function publish() {
     if (!current) return;
     err.textContent = "";
+    // Ctrl+Enter or the menu on a post with nothing new: said, not sent again.
+    if (nothingToPublish()) { status.textContent = t("publish-nothing-new"); return; }
     await saver.flush();
     if (!o.unlocked) {
       if (!(await askPassphrase(o))) return;
@@ -410,11 +434,14 @@ export async function writingScreen(o: Overview) {
     } finally {
       publishBtn.disabled = false;
       await refreshList();
+      blogChanged = await api.unsignedChanges().catch(() => true);
+      showPostActions();
     }
   }
 
   title.addEventListener("input", () => {
     saver.touch();
+    markChanged();
     renderPreview();
     const item = list.querySelector("li.active .post-title");
     if (item) item.textContent = (item.parentElement as HTMLElement).title = title.value || t("untitled");
@@ -425,7 +452,7 @@ export async function writingScreen(o: Overview) {
   // shown at once, see blocks.ts); when the edit itself arrives its text is the same, so
   // nothing is rendered twice.
   onBodyForetold = (text) => renderPreview(text);
-  onBodyEdit = (splices, text) => { edits.record(splices, text); saver.touch(); renderPreview(text); updateCount(); };
+  onBodyEdit = (splices, text) => { edits.record(splices, text); saver.touch(); markChanged(); renderPreview(text); updateCount(); };
   publishBtn.addEventListener("click", () => void publish());
   historyBtn.addEventListener("click", () => void history());
   detailsBtn.addEventListener("click", () => void details());
