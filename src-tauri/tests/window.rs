@@ -178,10 +178,17 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     assert!(profile.join("identity.asc").is_file(), "the encrypted key is stored in the profile");
     d.wait_text("#blog-link", 10, |t| t == "Hosted by 1 spoke.");
 
-    // The second invite goes in from the sidebar.
-    d.clear("#ticket");
+    // The second invite is pasted in Settings, which "Add a spoke…" in the sidebar opens at the
+    // field for it (the sidebar holds no operator's plumbing).
+    assert!(d.find(".sidebar #ticket").is_err(), "no invitation field in the sidebar");
+    d.click("#add-spoke-open");
+    d.wait("#settings-dialog[open]", 10);
+    assert_eq!(d.script("return document.activeElement.id"), "ticket");
     d.type_into("#ticket", &spokes[1].ticket);
     d.click("#add-spoke");
+    d.wait_text("#add-spoke-msg", 10, |t| t.starts_with("Spoke added"));
+    d.wait_text("#spoke-list", 10, |t| t.matches("Remove").count() == 2);
+    d.click("#settings-close");
     d.wait_text("#spoke-msg", 10, |t| t.starts_with("Spoke added"));
     d.wait_text("#blog-link", 10, |t| t == "Hosted by 2 spokes.");
 
@@ -309,10 +316,13 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     };
     assert!(ended.is_some_and(|s| s.success()), "a second start on the same profile should hand over and end: {ended:?}");
     assert_eq!(d.text(".post-list li.active .badge"), "Changed", "the first window carries on");
-    d.wait_text("#spoke-msg", 10, |t| t == "An invitation arrived. Choose Add spoke to publish there too.");
-    assert_eq!(d.script("return document.getElementById('ticket').value;"), Value::String(spokes[1].ticket.clone()), "the invite is offered");
-    d.click("#add-spoke");
+    // The invitation is offered in a dialog of its own, added only when the writer says so.
+    d.wait_text("#invite-dialog[open] h2", 10, |t| t == "An invitation to publish");
+    assert_eq!(d.script("return document.activeElement.id"), "invite-add");
+    d.shot("invite");
+    d.click("#invite-add");
     d.wait_text("#spoke-msg", 10, |t| t.starts_with("Spoke added"));
+    assert!(d.find("#invite-dialog").is_err(), "the invitation dialog closes once the spoke is added");
     d.wait_text("#blog-link", 10, |t| t == "Hosted by 2 spokes.");
 
     // Publishing asks for the passphrase once; a wrong one is explained.

@@ -13,9 +13,10 @@ import type { Screen } from "../screens/screen";
 
 /**
  * Settings: the blog, the identity and its computers, the spokes, and copies to keep. With
- * `at = "updates"` it opens at the app's new versions, the first of their buttons focused.
+ * `at = "updates"` it opens at the app's new versions, the first of their buttons focused;
+ * with `at = "spokes"`, at the field for an invitation to another spoke.
  */
-export async function showSettings(screen: Screen, at: "updates" | null = null) {
+export async function showSettings(screen: Screen, at: "updates" | "spokes" | null = null) {
   const [st, id, firstStatus] = await Promise.all([api.getSettings(), api.identityDetails(), api.publishStatus()]);
   let pub = firstStatus;
   const input = (idName: string, value: string, placeholder = "") => h("input", { id: idName, value, placeholder });
@@ -67,6 +68,23 @@ export async function showSettings(screen: Screen, at: "updates" | null = null) 
     if (!ov.spokes.length) spokeList.append(h("li", { class: "muted" }, t("spoke-none")));
   };
   showSpokes(screen.overview);
+  // Another spoke, from the invitation its operator sent (the text, or the link's address).
+  const ticket = h("input", { id: "ticket", placeholder: t("invite-placeholder"), "aria-label": t("invite-label") });
+  const addSpoke = h("button", { id: "add-spoke", type: "button" }, t("add-spoke"));
+  const addMsg = h("p", { id: "add-spoke-msg", class: "muted", role: "status" });
+  const doAdd = async () => {
+    addMsg.textContent = "";
+    try {
+      const o2 = await api.addSpoke(ticket.value);
+      ticket.value = "";
+      pub = await api.publishStatus();
+      showSpokes(o2);
+      addMsg.textContent = t("spoke-added");
+      await screen.spokeAdded(o2);
+    } catch (e) { addMsg.textContent = asUiError(e).message; }
+  };
+  addSpoke.addEventListener("click", () => void doAdd());
+  ticket.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); void doAdd(); } });
   // The blog's name: one readers can keep, served by whichever of the writer's spokes is up.
   const nameBox = h("div", { id: "blog-name" });
   const nameMsg = h("p", { id: "name-msg", class: "muted", role: "status" });
@@ -190,6 +208,7 @@ export async function showSettings(screen: Screen, at: "updates" | null = null) 
     h("div", { class: "toolbar" }, passBtn),
     h("p", { class: "muted" }, t("settings-devices")), devices, h("div", { class: "toolbar" }, pairBtn),
     h("h3", {}, t("spokes-heading")), spokeList,
+    h("div", { class: "toolbar add-spoke" }, ticket, addSpoke), addMsg,
     h("h3", {}, t("settings-copies")), h("div", { class: "toolbar" }, recoveryBtn, exportBtn, siteBtn), keep,
     h("h3", {}, t("settings-import-heading")),
     h("p", { class: "muted" }, t("settings-import-text")), h("div", { class: "toolbar" }, importBtn),
@@ -210,5 +229,6 @@ export async function showSettings(screen: Screen, at: "updates" | null = null) 
   document.body.append(dialog);
   dialog.showModal();
   const updateButton = at === "updates" ? (dialog.querySelector<HTMLButtonElement>("#install-update:not([hidden])") ?? dialog.querySelector<HTMLButtonElement>("#check-update:not([hidden])")) : null;
-  if (updateButton) { updateButton.focus(); updateButton.scrollIntoView({ block: "center" }); } else fTitle.focus();
+  const first = updateButton ?? (at === "spokes" ? ticket : null);
+  if (first) { first.focus(); first.scrollIntoView({ block: "center" }); } else fTitle.focus();
 }

@@ -21,6 +21,8 @@ export interface Screen {
   showPostActions(): void;
   /** Shows where readers find the blog. */
   showLink(o: Overview): void;
+  /** A spoke was added (`o` lists it): the sidebar says so and where the blog is published. */
+  spokeAdded(o: Overview): Promise<void>;
   /** Checks the spelling of the text in `language` (the blog's, a BCP 47 tag). */
   spellIn(language: string): void;
   /** The screen's error line. */

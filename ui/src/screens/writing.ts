@@ -15,6 +15,7 @@ import { showDetails } from "../dialogs/details";
 import { showHistory } from "../dialogs/history";
 import { showSettings } from "../dialogs/settings";
 import { lookAtStart } from "../dialogs/updates";
+import { offerInvite } from "../dialogs/invite";
 import { showImport } from "../dialogs/import";
 import { showGuide } from "../dialogs/guide";
 import type { Screen } from "./screen";
@@ -168,8 +169,8 @@ export async function writingScreen(o: Overview) {
     themeBtn.textContent = themeWords(next);
   });
   const newBtn = h("button", { id: "new-post", title: t("new-post-tip") }, t("new-post"));
-  const ticket = h("input", { id: "ticket", placeholder: t("invite-placeholder"), "aria-label": t("invite-label") });
-  const addSpoke = h("button", { id: "add-spoke" }, t("add-spoke"));
+  // Adding a spoke is done in Settings (the invitation pasted there) or from a clicked link.
+  const addSpokeOpen = h("button", { id: "add-spoke-open", type: "button", class: "link" }, t("add-spoke-open"));
   const spokeMsg = h("p", { id: "spoke-msg", class: "muted" });
   const blogLink = h("p", { id: "blog-link", class: "muted" });
   const err = errorLine();
@@ -367,7 +368,7 @@ export async function writingScreen(o: Overview) {
     set overview(v: Overview) { o = v; },
     flush: () => saver.flush(),
     text: () => body.value,
-    open, refreshList, refreshStatus, showPostActions, showLink, spellIn, err, status,
+    open, refreshList, refreshStatus, showPostActions, showLink, spokeAdded, spellIn, err, status,
   };
   /**
    * The text is in the blog's language (`language`, from its settings): said to the web view,
@@ -381,7 +382,7 @@ export async function writingScreen(o: Overview) {
   }
   const history = () => showHistory(screen);
   const details = () => showDetails(screen);
-  const settings = (at: "updates" | null = null) => showSettings(screen, at);
+  const settings = (at: "updates" | "spokes" | null = null) => showSettings(screen, at);
 
   async function newPost() {
     // Held at once: keys pressed before the new draft opens would go to the old post's title.
@@ -508,24 +509,17 @@ export async function writingScreen(o: Overview) {
     if (rest.length) await open(rest[0].post.id); else await newPost();
   });
   newBtn.addEventListener("click", () => void newPost());
-  addSpoke.addEventListener("click", async () => {
-    spokeMsg.textContent = "";
-    try {
-      const ov = await api.addSpoke(ticket.value);
-      ticket.value = "";
-      spokeMsg.textContent = t("spoke-added");
-      showLink(ov);
-      await refreshStatus();
-    } catch (e) { spokeMsg.textContent = asUiError(e).message; }
-  });
+  addSpokeOpen.addEventListener("click", () => void settings("spokes"));
+  async function spokeAdded(ov: Overview) {
+    o = { ...o, spokes: ov.spokes };
+    spokeMsg.textContent = t("spoke-added");
+    showLink(ov);
+    await refreshStatus();
+  }
   // An invite link the writer clicked (`spokes:…`): offered, not added until they choose.
-  const offerInvite = (invite: string) => {
-    ticket.value = invite;
-    spokeMsg.textContent = t("invite-arrived");
-    addSpoke.focus();
-  };
-  void listen<string>("invite", (ev) => offerInvite(ev.payload)).catch(() => { /* tests of the page alone */ });
-  void api.takeInvite().then((t) => { if (t) offerInvite(t); }).catch(() => { /* tests of the page alone */ });
+  const invited = (ticket: string) => offerInvite(ticket, (ov) => void spokeAdded(ov));
+  void listen<string>("invite", (ev) => invited(ev.payload)).catch(() => { /* tests of the page alone */ });
+  void api.takeInvite().then((t) => { if (t) invited(t); }).catch(() => { /* tests of the page alone */ });
   document.addEventListener("keydown", (ev) => {
     if (ev.key === "F1") { ev.preventDefault(); void showGuide(); return; } // the desktop's Help key
     if (!(ev.ctrlKey || ev.metaKey)) return;
@@ -574,7 +568,7 @@ export async function writingScreen(o: Overview) {
   root.replaceChildren(h("div", { class: "layout" },
     h("aside", { class: "sidebar" },
       h("h2", {}, o.blog_title), newBtn, search, filter, list,
-      h("div", { class: "spokes" }, h("h3", {}, t("spokes-heading")), ticket, addSpoke, spokeMsg, blogLink, status),
+      h("div", { class: "spokes" }, h("h3", {}, t("spokes-heading")), blogLink, status, spokeMsg, addSpokeOpen),
       h("p", { id: "signed-as", class: "muted small" }, t("signed-as", { name: o.name })), updateNotice, h("div", { class: "toolbar" }, settingsBtn, themeBtn)),
     h("section", { class: "editor" },
       // Taking a post away (Delete, Unpublish) sits at the far end from Publish.
