@@ -111,6 +111,34 @@ pub fn text_in(l: Language, id: &str, args: &[(&str, FluentValue<'_>)]) -> Strin
     catalogue(l).text(id, a).or_else(|| ENGLISH.text(id, a)).unwrap_or_else(|| id.to_owned())
 }
 
+/// The recovery sheet's words in `l` (messages `sheet-*`), with the placeholders
+/// [`spokes_writer::recovery::SheetWords`] fills in; the choice it names is the welcome
+/// screen's own words for it (`welcome-restore`).
+pub fn sheet_words(l: Language) -> spokes_writer::recovery::SheetWords {
+    let keep = |name: &'static str| (name, FluentValue::from(format!("{{{name}}}")));
+    let m = |id: &str| text_in(l, id, &[keep("title"), keep("name"), keep("date"), keep("choice"), keep("file"), keep("i"), keep("n")]);
+    spokes_writer::recovery::SheetWords {
+        lang: l.tag().to_owned(),
+        title: m("sheet-title"),
+        heading: m("sheet-heading"),
+        blog: m("sheet-blog"),
+        fingerprint: m("sheet-fingerprint"),
+        blog_id: m("sheet-blog-id"),
+        made_on: m("sheet-made-on"),
+        if_lost: m("sheet-if-lost"),
+        step_install: m("sheet-step-install"),
+        step_choose: m("sheet-step-choose"),
+        choice: m("welcome-restore"),
+        step_scan: m("sheet-step-scan"),
+        key_locked: m("sheet-key-locked"),
+        your_spokes: m("sheet-your-spokes"),
+        as_codes: m("sheet-as-codes"),
+        too_long: m("sheet-too-long"),
+        part: m("sheet-part"),
+        file: m("sheet-file"),
+    }
+}
+
 /// The spelling dictionary for writing in `language` (the blog's, a BCP 47 tag such as `de` or
 /// `pt-BR`) as enchant names them (`de_DE`): the region a system locale of that language has
 /// (a writer in Austria gets `de_AT`), else the language's usual one, else the language alone.
@@ -158,6 +186,24 @@ mod tests {
                 panic!("{} does not parse: {errors:?}", l.tag());
             }
         }
+    }
+
+    /// The recovery sheet in each language: every message there (none falls back to its ID or
+    /// to English in German), the placeholders where the sheet fills them in, and English as the
+    /// writer crate's own words.
+    #[test]
+    fn recovery_sheet_words_in_both_languages() {
+        let en = sheet_words(Language::English);
+        assert_eq!(en, spokes_writer::recovery::SheetWords::default());
+        let de = sheet_words(Language::German);
+        assert_eq!(de.lang, "de");
+        assert_eq!(de.heading, "Wiederherstellungsblatt");
+        assert!(de.step_choose.contains("{choice}") && de.step_scan.contains("{file}") && de.part.contains("{i}") && de.part.contains("{n}"));
+        assert!(de.blog.contains("{title}") && de.blog.contains("{name}") && de.made_on.contains("{date}") && de.title.contains("{title}"));
+        assert_eq!(de.choice, text_in(Language::German, "welcome-restore", &[]));
+        let (en_fields, de_fields) = (format!("{en:?}"), format!("{de:?}"));
+        assert!(!de_fields.contains("sheet-"), "a message missing: {de_fields}");
+        assert!(en_fields.split(", ").zip(de_fields.split(", ")).skip(1).all(|(a, b)| a != b), "German words equal to English: {de_fields}");
     }
 
     #[test]

@@ -1045,6 +1045,13 @@ fn window_speaks_the_writers_language() {
     d.wait_text("#recovery-path", 60, |t| t.ends_with(".json"));
     heading("Ein Weg zurück");
     d.shot("de-recovery");
+    // The printable sheet, in German too.
+    d.click("#recovery-print");
+    d.wait("#recovery-sheet", 10);
+    let sheet = d.script("return document.getElementById('recovery-sheet').srcdoc;").as_str().unwrap_or_default().to_owned();
+    assert!(sheet.contains("<html lang=\"de\">") && sheet.contains("Wiederherstellungsblatt") && sheet.contains("Teil 1 von "), "{sheet}");
+    assert!(sheet.contains("Ich habe schon ein Blog"), "the sheet names the welcome screen's choice: {sheet}");
+    d.click("#sheet-close");
     d.click("#recovery-done");
     heading("Wo Ihr Blog leben wird");
     d.shot("de-spokes");
@@ -1117,6 +1124,14 @@ fn window_speaks_the_writers_language() {
     d.wait_text("#change-pass-dialog #error", 60, |t| t == "Die Passphrase stimmt nicht.");
     d.shot("de-change-passphrase");
     d.click("#change-pass-cancel");
+    d.click("#settings-close");
+
+    // The guide for writers (F1), in German with German pictures.
+    d.type_into("#body", "\u{E031}");
+    d.wait_text("#guide-body", 10, |t| t.contains("Schreiben mit Spokes") && t.contains("Umziehen von einem anderen Blog"));
+    d.shot("de-guide");
+    d.click("#guide-close");
+    d.click("#settings");
 
     // English from Settings: the window is drawn again in it, and stays so.
     d.wait("#app-language", 10);

@@ -45,7 +45,8 @@ describe("the catalogues", () => {
 
   it("format every message in both languages without an error", () => {
     const args = { n: 2, total: 3, up: 1, minutes: 4, title: "T", name: "N", path: "/p", day: "d", when: "w", device: "x", reason: "r",
-      domain: "d", language: "L", missing: "m", pictures: 1, log: "/l", version: "0.2.0", current: "0.1.0", percent: "40" };
+      domain: "d", language: "L", missing: "m", pictures: 1, log: "/l", version: "0.2.0", current: "0.1.0", percent: "40",
+      date: "2026-12-07", choice: "c", file: "recovery.json", i: 1 };
     for (const l of Object.keys(CATALOGUES) as Language[]) {
       const b = new FluentBundle(l, { useIsolating: false });
       b.addResource(new FluentResource(CATALOGUES[l]));

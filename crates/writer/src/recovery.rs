@@ -382,56 +382,137 @@ impl Profile {
         Ok(())
     }
 
-    /// A printable recovery sheet (a whole HTML page): what the recovery file holds, in
-    /// words and in full, with how to use it. The key on it is still protected by the
-    /// passphrase, which is not on the sheet.
+    /// A printable recovery sheet (a whole HTML page) in English: see
+    /// [`Profile::recovery_sheet_in`].
     pub fn recovery_sheet(&self) -> Result<String, ProfileError> {
+        self.recovery_sheet_in(&SheetWords::default())
+    }
+
+    /// A printable recovery sheet (a whole HTML page) in the words `w` give: what the recovery
+    /// file holds, in words, as QR codes and in full, with how to use it. The key on it is
+    /// still protected by the passphrase, which is not on the sheet.
+    pub fn recovery_sheet_in(&self, w: &SheetWords) -> Result<String, ProfileError> {
         let bytes = self.recovery_file()?;
         let r = RecoveryFile::parse(&bytes)?;
         let fp: Vec<String> = r.fingerprint.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
         let json = String::from_utf8_lossy(&bytes).into_owned();
         let parts = sheet_parts(&json);
         let codes: Vec<Option<String>> = parts.iter().map(|p| part_qr_svg(p)).collect();
+        let (choose_before, choose_after) = around(&w.step_choose, "{choice}");
+        let (scan_before, scan_after) = around(&w.step_scan, "{file}");
+        let (blog_before, blog_rest) = around(&w.blog, "{title}");
+        let by = blog_rest.replace("{name}", &r.name);
+        let made = w.made_on.replace("{date}", r.created_at.get(..10).unwrap_or_default());
         let page = maud::html! {
             (maud::DOCTYPE)
-            html lang="en" {
+            html lang=(w.lang) {
                 head {
                     meta charset="utf-8";
-                    title { "Spokes recovery sheet: " (r.title) }
+                    title { (w.title.replace("{title}", &r.title)) }
                     style { "body{font:11pt/1.45 Georgia,serif;max-width:42em;margin:2em auto;color:#111}pre{font:8pt/1.2 monospace;white-space:pre-wrap;word-break:break-all;border:1px solid #999;padding:.6em}code{font-size:110%}.codes{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;break-inside:avoid;text-align:center}figure svg{width:15em;height:15em}" }
                 }
                 body {
-                    h1 { "Recovery sheet" }
-                    p { "Blog: " strong { (r.title) } " by " (r.name) }
-                    p { "Identity fingerprint: " code #sheet-fingerprint { (fp.join(" ")) } }
-                    p { "Blog ID: " code { (r.blog_id.as_ref().map(|b| b.to_string()).unwrap_or_default()) } }
-                    p { "Made on " (r.created_at.get(..10).unwrap_or_default()) "." }
-                    h2 { "If this computer is lost" }
+                    h1 { (w.heading) }
+                    p { (blog_before) strong { (r.title) } (by) }
+                    p { (w.fingerprint) " " code #sheet-fingerprint { (fp.join(" ")) } }
+                    p { (w.blog_id) " " code { (r.blog_id.as_ref().map(|b| b.to_string()).unwrap_or_default()) } }
+                    p { (made) }
+                    h2 { (w.if_lost) }
                     ol {
-                        li { "Install Spokes on another computer and open it." }
-                        li { "Choose " strong { "“I already have a blog: bring it back with my recovery file”" } ", pick the recovery file you saved, and enter your passphrase. Your blog and drafts come back from any of your spokes." }
-                        li { "No copy of the file? Scan the codes below with a phone, in order, and put their text one after the other into a plain text file named " code { "recovery.json" } " (or type the text printed at the end of this sheet). Then pick that file." }
+                        li { (w.step_install) }
+                        li { (choose_before) strong { "“" (w.choice) "”" } (choose_after) }
+                        li { (scan_before) code { "recovery.json" } (scan_after) }
                     }
-                    p { "The key below is locked with your passphrase, which is not written here. Keep this sheet away from where you write your passphrase down." }
+                    p { (w.key_locked) }
                     @if !r.spokes.is_empty() {
-                        h2 { "Your spokes" }
+                        h2 { (w.your_spokes) }
                         ul { @for s in &r.spokes { li { (s.name.clone().unwrap_or_default()) " " code { (s.endpoint) } } } }
                     }
-                    h2 { "The recovery file as codes" }
+                    h2 { (w.as_codes) }
                     div .codes #sheet-codes {
                         @for (i, code) in codes.iter().enumerate() {
                             figure {
-                                @if let Some(svg) = code { (maud::PreEscaped(svg)) } @else { p { "(too long for a code: type this part)" } }
-                                figcaption { "Part " (i + 1) " of " (codes.len()) }
+                                @if let Some(svg) = code { (maud::PreEscaped(svg)) } @else { p { (w.too_long) } }
+                                figcaption { (w.part.replace("{i}", &(i + 1).to_string()).replace("{n}", &codes.len().to_string())) }
                             }
                         }
                     }
-                    h2 { "Recovery file" }
+                    h2 { (w.file) }
                     pre #sheet-file { (json) }
                 }
             }
         };
         Ok(page.into_string())
+    }
+}
+
+/// `text` split around the first `placeholder` (all of it before, when it is missing).
+fn around<'a>(text: &'a str, placeholder: &str) -> (&'a str, &'a str) {
+    text.split_once(placeholder).unwrap_or((text, ""))
+}
+
+/// The words of the printable recovery sheet, in the writer's language: the app fills them
+/// from its catalogues; [`SheetWords::default`] is English. Placeholders, replaced when the
+/// sheet is made: `{title}` (the blog's title), `{name}` (the writer's), `{date}` (the day the
+/// file was made, `YYYY-MM-DD`), `{choice}` (where [`SheetWords::choice`] goes, in bold),
+/// `{file}` (the name `recovery.json`), `{i}` and `{n}` (a code's place and how many).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SheetWords {
+    /// The page's language, a BCP 47 tag (`<html lang>`).
+    pub lang: String,
+    /// The page's title, with `{title}`.
+    pub title: String,
+    pub heading: String,
+    /// "Blog: {title} by {name}".
+    pub blog: String,
+    /// Before the fingerprint.
+    pub fingerprint: String,
+    /// Before the blog ID.
+    pub blog_id: String,
+    /// "Made on {date}."
+    pub made_on: String,
+    pub if_lost: String,
+    pub step_install: String,
+    /// The second step, with `{choice}`.
+    pub step_choose: String,
+    /// The app's choice that brings a blog back, as its welcome screen words it.
+    pub choice: String,
+    /// The third step, with `{file}`.
+    pub step_scan: String,
+    pub key_locked: String,
+    pub your_spokes: String,
+    pub as_codes: String,
+    /// In place of a code for a part too long for one.
+    pub too_long: String,
+    /// Under each code, with `{i}` and `{n}`.
+    pub part: String,
+    /// Above the recovery file in full.
+    pub file: String,
+}
+
+impl Default for SheetWords {
+    fn default() -> Self {
+        let s = |t: &str| t.to_owned();
+        SheetWords {
+            lang: s("en"),
+            title: s("Spokes recovery sheet: {title}"),
+            heading: s("Recovery sheet"),
+            blog: s("Blog: {title} by {name}"),
+            fingerprint: s("Identity fingerprint:"),
+            blog_id: s("Blog ID:"),
+            made_on: s("Made on {date}."),
+            if_lost: s("If this computer is lost"),
+            step_install: s("Install Spokes on another computer and open it."),
+            step_choose: s("Choose {choice}, pick the recovery file you saved, and enter your passphrase. Your blog and drafts come back from any of your spokes."),
+            choice: s("I already have a blog: bring it back with my recovery file"),
+            step_scan: s("No copy of the file? Scan the codes below with a phone, in order, and put their text one after the other into a plain text file named {file} (or type the text printed at the end of this sheet). Then pick that file."),
+            key_locked: s("The key below is locked with your passphrase, which is not written here. Keep this sheet away from where you write your passphrase down."),
+            your_spokes: s("Your spokes"),
+            as_codes: s("The recovery file as codes"),
+            too_long: s("(too long for a code: type this part)"),
+            part: s("Part {i} of {n}"),
+            file: s("Recovery file"),
+        }
     }
 }
 
@@ -554,6 +635,14 @@ mod tests {
         assert!(parts.len() >= 2, "a recovery file of {} bytes in {} parts", file.len(), parts.len());
         assert_eq!(sheet.matches("<svg").count(), parts.len(), "one code per part");
         assert!(sheet.contains(&format!("Part {} of {}", parts.len(), parts.len())));
+        // In the writer's language: the words given, every placeholder filled.
+        let words = SheetWords { lang: "de".into(), heading: "Wiederherstellungsblatt".into(), part: "Teil {i} von {n}".into(), blog: "Blog: {title} von {name}".into(), ..SheetWords::default() };
+        let de = p.recovery_sheet_in(&words).unwrap();
+        assert!(de.contains("<html lang=\"de\">") && de.contains("<h1>Wiederherstellungsblatt</h1>"), "{de}");
+        assert!(de.contains(&format!("Teil 1 von {}", parts.len())) && de.contains(" von Ada &lt;ada@example.org&gt;"));
+        for placeholder in ["{title}", "{name}", "{date}", "{choice}", "{file}", "{i}", "{n}"] {
+            assert!(!de.contains(placeholder) && !sheet.contains(placeholder), "{placeholder} left on the sheet");
+        }
     }
 
     #[test]

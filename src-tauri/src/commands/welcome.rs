@@ -180,5 +180,6 @@ pub async fn restore_blog(state: tauri::State<'_, AppState>, recovery_path: Stri
 /// The printable recovery sheet, a whole HTML page.
 #[tauri::command]
 pub async fn recovery_sheet(state: tauri::State<'_, AppState>) -> Result<String, UiError> {
-    on_profile(&state, move |p| p.recovery_sheet()).await
+    let words = crate::i18n::sheet_words(crate::i18n::current());
+    on_profile(&state, move |p| p.recovery_sheet_in(&words)).await
 }

@@ -546,3 +546,22 @@ error-recovery-unreadable = Diese Datei ließ sich nicht lesen.
 error-recovery-without-spokes = In dieser Wiederherstellungsdatei steht kein Spoke, von dem Ihr Blog zu holen wäre.
 error-weak-passphrase = Die Passphrase braucht mindestens 8 Zeichen.
 error-unknown = Etwas ist schiefgegangen. Versuchen Sie es noch einmal.
+
+## Das druckbare Wiederherstellungsblatt (in Rust gemacht: src-tauri/src/i18n.rs, sheet_words)
+
+sheet-title = Spokes-Wiederherstellungsblatt: { $title }
+sheet-heading = Wiederherstellungsblatt
+sheet-blog = Blog: { $title } von { $name }
+sheet-fingerprint = Fingerabdruck der Identität:
+sheet-blog-id = Blog-ID:
+sheet-made-on = Erstellt am { $date }.
+sheet-if-lost = Wenn dieser Computer verloren geht
+sheet-step-install = Installieren Sie Spokes auf einem anderen Computer und öffnen Sie es.
+sheet-step-choose = Wählen Sie { $choice }, dann die Wiederherstellungsdatei, die Sie gespeichert haben, und geben Sie Ihre Passphrase ein. Ihr Blog und Ihre Entwürfe kommen von jedem Ihrer Spokes zurück.
+sheet-step-scan = Keine Kopie der Datei? Scannen Sie die Codes unten der Reihe nach mit einem Telefon und schreiben Sie ihren Text nacheinander in eine einfache Textdatei namens { $file } (oder tippen Sie den Text ab, der am Ende dieses Blatts steht). Wählen Sie dann diese Datei.
+sheet-key-locked = Der Schlüssel unten ist mit Ihrer Passphrase verschlossen, die hier nicht steht. Bewahren Sie dieses Blatt nicht dort auf, wo Sie Ihre Passphrase notiert haben.
+sheet-your-spokes = Ihre Spokes
+sheet-as-codes = Die Wiederherstellungsdatei als Codes
+sheet-too-long = (zu lang für einen Code: tippen Sie diesen Teil ab)
+sheet-part = Teil { $i } von { $n }
+sheet-file = Wiederherstellungsdatei

@@ -481,3 +481,22 @@ notify-published-body = { $total ->
    *[other] Everything you published has reached all { $total } of your spokes.
 }
 notify-still-sending-all-body = What you published has not reached your spokes yet. Spokes keeps trying; nothing is lost.
+
+## The printable recovery sheet (made in Rust: src-tauri/src/i18n.rs, sheet_words)
+
+sheet-title = Spokes recovery sheet: { $title }
+sheet-heading = Recovery sheet
+sheet-blog = Blog: { $title } by { $name }
+sheet-fingerprint = Identity fingerprint:
+sheet-blog-id = Blog ID:
+sheet-made-on = Made on { $date }.
+sheet-if-lost = If this computer is lost
+sheet-step-install = Install Spokes on another computer and open it.
+sheet-step-choose = Choose { $choice }, pick the recovery file you saved, and enter your passphrase. Your blog and drafts come back from any of your spokes.
+sheet-step-scan = No copy of the file? Scan the codes below with a phone, in order, and put their text one after the other into a plain text file named { $file } (or type the text printed at the end of this sheet). Then pick that file.
+sheet-key-locked = The key below is locked with your passphrase, which is not written here. Keep this sheet away from where you write your passphrase down.
+sheet-your-spokes = Your spokes
+sheet-as-codes = The recovery file as codes
+sheet-too-long = (too long for a code: type this part)
+sheet-part = Part { $i } of { $n }
+sheet-file = Recovery file
