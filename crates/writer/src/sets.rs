@@ -585,12 +585,13 @@ impl Profile {
     }
 
     /// Whether the next publish has more to sign than changed drafts: the blog's settings or
-    /// spokes differ from those last signed, the blog document changed since (a post published
-    /// or withdrawn, another computer's work taken in), or a scheduled post's date has come.
-    /// `true` when that cannot be told (a blog not yet kept as a set, no readable record of the
-    /// last signing): publishing is then always offered, as before the record existed.
-    /// Reads `set/signed.json`, the settings and the blog document's heads; no signing, no
-    /// network.
+    /// spokes differ from those last signed, or a scheduled post's date has come. (Posts are
+    /// published and withdrawn only by signings, and what another computer signed needs no
+    /// signing here, so the blog document itself is not read: it stays unloaded.) `true` when
+    /// that cannot be told (a blog not yet kept as a set, no readable record of the last
+    /// signing, or one written before it kept the settings): publishing is then always
+    /// offered, as before the record existed. Reads `set/signed.json` and the settings; no
+    /// signing, no network.
     pub fn unsigned_blog_changes(&self) -> Result<bool, ProfileError> {
         if !self.is_set() {
             return Ok(true);
@@ -599,11 +600,7 @@ impl Profile {
             return Ok(true);
         };
         let now = chrono::Utc::now();
-        if mark.scheduled.iter().any(|(_, date)| *date <= now) || mark.settings.as_ref() != Some(&self.signed_settings_mark()?) {
-            return Ok(true);
-        }
-        let heads: BTreeSet<String> = self.with_blog(|b| Ok(b.heads().iter().map(ToString::to_string).collect()))?;
-        Ok(heads != mark.blog_heads.into_iter().collect::<BTreeSet<String>>())
+        Ok(mark.scheduled.iter().any(|(_, date)| *date <= now) || mark.settings.as_ref() != Some(&self.signed_settings_mark()?))
     }
 
     /// The settings a manifest of this profile carries: the blog's settings and chosen spokes
