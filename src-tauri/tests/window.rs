@@ -1104,7 +1104,8 @@ fn window_speaks_the_writers_language() {
     d.click("#history-close");
     d.click("#publish");
     d.wait_text(".post-list li.active .badge", 60, |t| t == "Veröffentlicht");
-    d.wait_text("#post-status", 10, |t| t == "Veröffentlicht · auf Ihrem Spoke");
+    // Only the spoke built into the app: it says readers cannot see it yet.
+    d.wait_text("#post-status", 10, |t| t == "Veröffentlicht · nur auf diesem Computer, bis Sie einen Spoke für Leser hinzufügen");
     d.click("#theme");
     d.wait_text("#theme", 5, |t| t == "Farben: hell");
     d.click("#theme");

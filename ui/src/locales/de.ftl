@@ -116,6 +116,7 @@ reach-all = { $total ->
     [one] auf Ihrem Spoke
    *[other] auf allen { $total } Ihrer Spokes
 }
+reach-local = nur auf diesem Computer, bis Sie einen Spoke für Leser hinzufügen
 reach-some = bisher auf { $up } von { $total } Ihrer Spokes
 status-no-spokes = Noch auf keinem Spoke veröffentlicht: Fügen Sie einen Spoke hinzu, um zu veröffentlichen.
 status-not-yet = Noch nicht veröffentlicht

@@ -116,6 +116,7 @@ reach-all = { $total ->
     [one] on your spoke
    *[other] on all { $total } of your spokes
 }
+reach-local = only on this computer until you add a spoke for readers
 reach-some = on { $up } of your { $total } spokes so far
 status-no-spokes = Not published to any spoke yet: add a spoke to publish.
 status-not-yet = Not published yet

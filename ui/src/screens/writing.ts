@@ -258,7 +258,8 @@ export async function writingScreen(o: Overview) {
     const s = summaries.find((x) => x.post.id === current?.id);
     if (!current || !s) { postStatus.textContent = ""; return; }
     const total = lastSummary?.total ?? 0, up = lastSummary?.up_to_date ?? 0;
-    const reach = total === 0 ? "" : up === total ? t("reach-all", { total }) : t("reach-some", { up, total });
+    // Only the spoke built into the app: published here, but no reader can reach it yet.
+    const reach = total === 0 ? "" : o.spokes.length === 0 ? t("reach-local") : up === total ? t("reach-all", { total }) : t("reach-some", { up, total });
     const state = stateOf(s);
     const words = state === "scheduled" ? t("post-status-scheduled", { day: longDate(s.post.date) })
       : state === "published" ? t("state-published") : t(`post-status-${state}`);
