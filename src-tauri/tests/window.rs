@@ -940,6 +940,21 @@ fn window_starts_a_blog_from_a_gnupg_key() {
     let signed = d.text("#signed-as");
     assert_eq!(signed, "Signed as Grace Hopper", "the name from the key, not its email address");
     assert!(p.unlock("grace's own passphrase").is_ok(), "the key's own passphrase opens it here too");
+    // A blog in a language this computer has no dictionary for (Finnish: ./x installs English
+    // and German ones): Settings says spelling is not checked, and stops saying so for English.
+    d.click("#settings");
+    d.wait("#settings-dialog[open]", 10);
+    assert_eq!(d.text("#spelling-note"), "", "English has a dictionary here");
+    d.clear("#set-language");
+    d.type_into("#set-language", "fi");
+    d.click("#settings-save");
+    d.wait_text("#spelling-note", 10, |t| t == "This computer has no spelling dictionary for “fi”: spelling is not checked.");
+    d.shot("no-dictionary");
+    d.clear("#set-language");
+    d.type_into("#set-language", "en");
+    d.click("#settings-save");
+    d.wait_text("#spelling-note", 10, |t| t.is_empty());
+    d.click("#settings-close");
     let violations = d.violations();
     assert!(violations.is_empty(), "accessibility violations (axe-core):\n{}", violations.join("\n"));
 }

@@ -22,7 +22,12 @@ export async function showSettings(screen: Screen, at: "updates" | "spokes" | nu
   const input = (idName: string, value: string, placeholder = "") => h("input", { id: idName, value, placeholder });
   const fTitle = input("set-title", st.title), fDesc = input("set-description", st.description, t("settings-description-placeholder"));
   const fLang = input("set-language", st.language, "en"), fHandle = input("set-handle", st.handle, "@ada");
+  fLang.spellcheck = false; // a language code, not a word
   const msg = h("p", { id: "settings-msg", class: "muted", role: "status" });
+  // Spell checking needs a dictionary of the blog's language on this computer: said when none.
+  const spellNote = h("p", { id: "spelling-note", class: "muted small", role: "status" });
+  const showSpelling = (language: string, taken: string[]) => { spellNote.textContent = taken.length ? "" : t("spelling-none", { language }); };
+  if (document.body.dataset.spelling === "") showSpelling(st.language, []);
   const save = h("button", { id: "settings-save", type: "button", class: "primary" }, t("save"));
   const day = (s: number) => mediumDate(s * 1000);
   const devices = h("ul", { id: "devices", class: "plain" });
@@ -197,7 +202,7 @@ export async function showSettings(screen: Screen, at: "updates" | "spokes" | nu
   const dialog = h("dialog", { id: "settings-dialog", class: "wide" },
     h("div", { class: "dialog-head" }, h("h2", {}, t("settings")), close),
     h("h3", {}, t("settings-blog")),
-    field(t("settings-title"), fTitle), field(t("settings-description"), fDesc), field(t("settings-language"), fLang), field(t("settings-handle"), fHandle),
+    field(t("settings-title"), fTitle), field(t("settings-description"), fDesc), field(t("settings-language"), fLang), spellNote, field(t("settings-handle"), fHandle),
     h("div", { class: "toolbar" }, msg, save),
     h("h3", {}, t("settings-web-address")), nameBox, nameMsg,
     h("h3", {}, t("settings-you")),
@@ -219,7 +224,7 @@ export async function showSettings(screen: Screen, at: "updates" | "spokes" | nu
     try {
       await api.saveSettings(next);
       msg.textContent = t("settings-saved");
-      screen.spellIn(next.language);
+      void screen.spellIn(next.language).then((taken) => showSpelling(next.language, taken));
       void screen.refreshStatus(); // new settings wait for a publish: Publish is offered again
       const heading = document.querySelector(".sidebar h2");
       if (heading) heading.textContent = next.title;

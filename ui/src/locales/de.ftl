@@ -281,6 +281,7 @@ settings-copies = Kopien aufbewahren
 settings-import-heading = Beiträge aus einem anderen Blog
 settings-import-text = Aus WordPress, Ghost, Jekyll, Hugo oder Zola, als Entwürfe.
 settings-this-computer = Auf diesem Computer
+spelling-none = Dieser Computer hat kein Wörterbuch für „{ $language }“: Die Rechtschreibung wird nicht geprüft.
 settings-saved = Gespeichert. Leser sehen es nach Ihrer nächsten Veröffentlichung.
 settings-updates = Neue Versionen von Spokes
 update-version = Dies ist Spokes { $version }.

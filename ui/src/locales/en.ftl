@@ -281,6 +281,7 @@ settings-copies = Copies to keep
 settings-import-heading = Posts from another blog
 settings-import-text = From WordPress, Ghost, Jekyll, Hugo or Zola, as drafts.
 settings-this-computer = On this computer
+spelling-none = This computer has no spelling dictionary for “{ $language }”: spelling is not checked.
 settings-saved = Saved. Readers see it after your next publish.
 settings-updates = New versions of Spokes
 update-version = This is Spokes { $version }.

@@ -23,8 +23,9 @@ export interface Screen {
   showLink(o: Overview): void;
   /** A spoke was added (`o` lists it): the sidebar says so and where the blog is published. */
   spokeAdded(o: Overview): Promise<void>;
-  /** Checks the spelling of the text in `language` (the blog's, a BCP 47 tag). */
-  spellIn(language: string): void;
+  /** Checks the spelling of the text in `language` (the blog's, a BCP 47 tag); the dictionaries
+   *  taken (none: this computer has none for it). */
+  spellIn(language: string): Promise<string[]>;
   /** The screen's error line. */
   err: HTMLElement;
   /** The screen's status line. */

@@ -374,12 +374,14 @@ export async function writingScreen(o: Overview) {
   /**
    * The text is in the blog's language (`language`, from its settings): said to the web view,
    * which checks its spelling with that language's dictionary; the dictionaries it took are
-   * kept on `<body data-spelling>` (none installed: nothing is underlined).
+   * kept on `<body data-spelling>` and returned (none installed: nothing is underlined, and
+   * Settings says so).
    */
-  function spellIn(language: string) {
+  async function spellIn(language: string): Promise<string[]> {
     body.contentDOM.lang = language;
-    api.setSpelling(language).then((taken) => { document.body.dataset.spelling = taken.join(" "); })
-      .catch(() => { document.body.dataset.spelling = ""; });
+    const taken = await api.setSpelling(language).catch(() => [] as string[]);
+    document.body.dataset.spelling = taken.join(" ");
+    return taken;
   }
   const history = () => showHistory(screen);
   const details = () => showDetails(screen);
@@ -607,6 +609,6 @@ export async function writingScreen(o: Overview) {
     mark("ready-painted");
     void api.screenReady(startTimings).catch(() => { /* diagnostics only */ });
   }, 0));
-  void api.getSettings().then((st) => spellIn(st.language)).catch(() => { /* no spell checking */ });
+  void api.getSettings().then((st) => void spellIn(st.language)).catch(() => { /* no spell checking */ });
   void refreshStatus(); // needs the whole blog loaded; the writer can type meanwhile // the writing screen is loaded (end-to-end tests wait for this)
 }
