@@ -1131,6 +1131,8 @@ fn window_speaks_the_writers_language() {
 
     // A wrong passphrase, told in German (the sentence for its error code).
     d.click("#settings");
+    d.wait("#settings-dialog[open]", 10);
+    d.script("document.getElementById('change-pass').scrollIntoView({ block: 'center' });");
     d.click("#change-pass");
     d.wait_text("#change-pass-dialog h2", 10, |t| t == "Passphrase ändern");
     d.type_into("#old-pass", "Tee und Kuchen 42");

@@ -26,7 +26,11 @@ export async function showSettings(screen: Screen, at: "updates" | "spokes" | nu
   const msg = h("p", { id: "settings-msg", class: "muted", role: "status" });
   // Spell checking needs a dictionary of the blog's language on this computer: said when none.
   const spellNote = h("p", { id: "spelling-note", class: "muted small", role: "status" });
-  const showSpelling = (language: string, taken: string[]) => { spellNote.textContent = taken.length ? "" : t("spelling-none", { language }); };
+  const showSpelling = (language: string, taken: string[]) => {
+    spellNote.textContent = taken.length ? "" : t("spelling-none", { language });
+    spellNote.hidden = taken.length > 0; // no empty line in the form when all is well
+  };
+  spellNote.hidden = true;
   if (document.body.dataset.spelling === "") showSpelling(st.language, []);
   const save = h("button", { id: "settings-save", type: "button", class: "primary" }, t("save"));
   const day = (s: number) => mediumDate(s * 1000);
