@@ -125,11 +125,21 @@ describe("marks hidden away from the cursor", () => {
     expect(inParagraph).toEqual(["## "]);
   });
 
-  it("leaves pictures, lists and quotes as they are written", () => {
+  it("leaves pictures from elsewhere, lists and quotes as they are written", () => {
     const all = hidden(doc, 0).join("");
     expect(all).not.toContain("images/");
     expect(all).not.toContain("!");
     expect(all).not.toContain("- ");
     expect(all).not.toContain(">");
+  });
+
+  it("shows a kept picture by its description only, away from the cursor", () => {
+    const name = `${"ab12".repeat(16)}.png`;
+    const kept = `Night:\n\n![engine room](images/${name})\n\nAfter.`;
+    expect(hidden(kept, kept.length)).toEqual(["![", `](images/${name})`]);
+    expect(hidden(kept, kept.indexOf("engine"))).toEqual([]);
+    // Not a name the blog keeps pictures under: written as it is.
+    const odd = `![engine room](images/${name}.exe)\n\nAfter.`;
+    expect(hidden(odd, odd.length)).toEqual([]);
   });
 });

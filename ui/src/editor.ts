@@ -61,12 +61,19 @@ const WRITING_STYLE = HighlightStyle.define([
   { tag: [tags.processingInstruction, tags.contentSeparator, tags.labelName], class: "md-mark" },
 ]);
 
+/** `![alt](images/<name>)`: a picture kept with the blog (`spokes_core::image::LINK_PREFIX`). */
+const KEPT_PICTURE = /!\[([^\]\n]*)\]\(images\/([0-9a-f]{64}\.[a-z]{3,4})\)/g;
+/** [`KEPT_PICTURE`] as a whole text (one picture's Markdown, nothing around it). */
+const KEPT_PICTURE_WHOLE = /^!\[[^\]\n]*\]\(images\/[0-9a-f]{64}\.[a-z]{3,4}\)$/;
+
 /**
  * The Markdown marks to hide between `from` and `to` (document offsets, ascending, not
  * overlapping): a heading's `#`s and the space after them, the `*`/`_` of emphasis and
- * strong, the backticks of inline code, and a link's brackets and address, so the words read
- * as they will. Lines a selection touches keep every mark, to edit them where the writer is;
- * so do pictures, lists and quotes (their marks are the structure the writer sees).
+ * strong, the backticks of inline code, a link's brackets and address, and the marks and
+ * name of a picture kept with the blog (it shows under the line), so the words read as they
+ * will. Lines a selection touches keep every mark, to edit them where the writer is; so do
+ * pictures from elsewhere on the web, lists and quotes (their marks are the structure the
+ * writer sees).
  */
 export function hiddenMarks(state: EditorState, from: number, to: number): { from: number; to: number }[] {
   const near = state.selection.ranges.map((r) => [state.doc.lineAt(r.from).from, state.doc.lineAt(r.to).to]);
@@ -94,8 +101,17 @@ export function hiddenMarks(state: EditorState, from: number, to: number): { fro
         case "URL":
           if (parent === "Link") hide(n.from, n.to);
           return;
-        case "Image":
-          return false; // a picture's link stays as it is written (the picture shows under it)
+        case "Image": {
+          // A picture kept with the blog shows under its line: away from the cursor only its
+          // description stays ("engine room"), not the 64-character name it is kept under.
+          // Pictures elsewhere on the web keep their link as written.
+          const text = state.doc.sliceString(n.from, n.to);
+          if (KEPT_PICTURE_WHOLE.test(text)) {
+            hide(n.from, n.from + 2);
+            hide(n.from + text.lastIndexOf("](images/"), n.to);
+          }
+          return false;
+        }
       }
       return undefined;
     },
@@ -138,8 +154,6 @@ class PictureWidget extends WidgetType {
   get estimatedHeight() { return 160; }
 }
 
-/** `![alt](images/<name>)`: a picture kept with the blog (`spokes_core::image::LINK_PREFIX`). */
-const KEPT_PICTURE = /!\[([^\]\n]*)\]\(images\/([0-9a-f]{64}\.[a-z]{3,4})\)/g;
 
 /**
  * Pictures shown as pictures: each kept picture's link gets the picture under its line,

@@ -31,6 +31,7 @@ describe("formatting", () => {
     expect(countWords("")).toBe(0);
     expect(countWords("Hello, wide world 🌍 — café")).toBe(4);
     expect(countWords(`Night:\n\n![engine room](images/${"ab".repeat(32)}.png)\n`)).toBe(3);
+    expect(countWords("Hosted at [GitHub's Headquarters](https://goo.gl/maps/Bmy7i) in San Francisco.")).toBe(7);
     expect(wordCountLine("one")).toBe("1 word · 1 min read");
     expect(wordCountLine("w ".repeat(1000))).toBe("1,000 words · 5 min read");
   });

@@ -62,8 +62,8 @@ export function code(text: string, start: number, end: number): Edit {
 
 /** Words in `text` (Unicode word segmentation where the webview has it). */
 export function countWords(text: string): number {
-  // A picture's address is not reading: only its description counts.
-  text = text.replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1");
+  // A picture's or a link's address is not reading: only its description or words count.
+  text = text.replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1");
   const Seg = (Intl as unknown as { Segmenter?: new (l?: string, o?: { granularity: string }) => { segment(t: string): Iterable<{ isWordLike?: boolean }> } }).Segmenter;
   if (Seg) {
     let n = 0;
