@@ -215,6 +215,42 @@ mod tests {
         assert_eq!(text_in(Language::German, "no-such-message", &[]), "no-such-message");
     }
 
+    /// Every note an import can add is worded in both catalogues by its code, with its details
+    /// (the UI words them: `ui/src/dialogs/import.ts`).
+    #[test]
+    fn import_notes_are_worded_by_their_codes_in_both_languages() {
+        use spokes_core::import::ImportNote;
+        let (src, reason, list) = (String::from("img/cat.png"), String::from("reason"), String::from("[gallery]"));
+        let all = [
+            ImportNote::UnreadableDate { field: "date".into(), value: "someday".into() },
+            ImportNote::DateFromFile,
+            ImportNote::DateFromImport,
+            ImportNote::PictureMissing { src: src.clone() },
+            ImportNote::PictureNotBeside { src: src.clone() },
+            ImportNote::PictureNotKept { src: src.clone(), reason: reason.clone() },
+            ImportNote::PictureUnreadable { src: src.clone(), reason },
+            ImportNote::WasPrivate,
+            ImportNote::PlainTextOnly,
+            ImportNote::Shortcodes { list },
+            ImportNote::FormattingTooLarge,
+            ImportNote::FormattingUnreadable,
+        ];
+        for note in &all {
+            let fields = serde_json::to_value(note).expect("a note as JSON");
+            let args: Vec<(&str, fluent_bundle::FluentValue)> =
+                fields.as_object().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default().to_owned().into())).collect();
+            for l in Language::ALL {
+                let id = format!("note-{}", note.code());
+                let text = text_in(l, &id, &args);
+                assert_ne!(text, id, "{} has no {id}", l.tag());
+                for v in fields.as_object().into_iter().flatten().filter(|(k, _)| *k != "code") {
+                    assert!(text.contains(v.1.as_str().unwrap_or_default()), "{} {id} leaves out {}: {text}", l.tag(), v.0);
+                }
+            }
+        }
+        assert_ne!(text_in(Language::German, "note-was-private", &[]), text_in(Language::English, "note-was-private", &[]));
+    }
+
     #[test]
     fn spelling_dictionaries_for_blog_languages() {
         let none = Vec::<String>::new;

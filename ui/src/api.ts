@@ -48,7 +48,8 @@ export interface DevicePublish { index: number; heads: string[]; signed_at: numb
 export interface IdentityDetails { name: string; fingerprint: string; this_device?: string | null; devices: DeviceKey[] }
 /** What an import would bring in: each post's title, date and notes, what stays out and why. */
 export interface ImportPreview {
-  posts: { title: string; date: string; warnings: string[] }[];
+  /** Each note: a stable `code` (`spokes_core::import::ImportNote`) and its details (`src`, `field`, `value`, `list`, `reason`). */
+  posts: { title: string; date: string; notes: ({ code: string } & Record<string, string>)[] }[];
   /** `reason` is `SkipReason`'s code (`not-writing`, `trashed`, …); `why` says it in English. */
   skipped: { what: string; why: string; reason: string }[];
   pictures: number;

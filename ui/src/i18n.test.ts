@@ -38,6 +38,9 @@ describe("the catalogues", () => {
     for (const s of ["saved", "unsaved", "saving", "error"]) asked.add(`save-${s}`);
     for (const s of ["section-index", "readme", "build-or-theme", "site-page", "not-writing", "trashed"]) asked.add(`skip-${s}`);
     for (const s of ["elsewhere", "not-set-up", "unchecked", "up-to-date"]) asked.add(`update-${s}`);
+    // spokes_core::import::ImportNote::code (the Rust side checks it words each of its codes).
+    for (const s of ["unreadable-date", "date-from-file", "date-from-import", "picture-missing", "picture-not-beside", "picture-not-kept",
+      "picture-unreadable", "was-private", "plain-text-only", "shortcodes", "formatting-too-large", "formatting-unreadable"]) asked.add(`note-${s}`);
     for (const s of ["connection", "refused", "malformed", "io", "too-large"]) asked.add(`update-error-${s}`);
     expect(asked.size).toBeGreaterThan(250);
     expect([...asked].filter((id) => !en.has(id))).toEqual([]);
@@ -46,7 +49,7 @@ describe("the catalogues", () => {
   it("format every message in both languages without an error", () => {
     const args = { n: 2, total: 3, up: 1, minutes: 4, title: "T", name: "N", path: "/p", day: "d", when: "w", device: "x", reason: "r",
       domain: "d", language: "L", missing: "m", pictures: 1, log: "/l", version: "0.2.0", current: "0.1.0", percent: "40",
-      date: "2026-12-07", choice: "c", file: "recovery.json", i: 1 };
+      date: "2026-12-07", choice: "c", file: "recovery.json", i: 1, field: "date", value: "v", src: "a.png", list: "[gallery]" };
     for (const l of Object.keys(CATALOGUES) as Language[]) {
       const b = new FluentBundle(l, { useIsolating: false });
       b.addResource(new FluentResource(CATALOGUES[l]));

@@ -30,6 +30,7 @@
 use crate::doc::{Post, PostState, slugify};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
 /// Errors of import.
@@ -77,10 +78,110 @@ pub struct Imported {
     /// Where it came from.
     pub source: PathBuf,
     /// Things that were guessed (for example an unreadable date) or not found (a picture).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<ImportNote>,
     /// The local pictures the body shows: each link as written in the body (`src`) and the file
     /// it names. Filled by `spokes_writer::import::import_source`; [`parse`] alone leaves it empty.
     pub pictures: BTreeMap<String, PathBuf>,
+}
+
+/// Something an import of one post guessed or could not keep exactly.
+///
+/// Serialised for the app as an object whose `code` names the kind (`unreadable-date`,
+/// `date-from-file`, `date-from-import`, `picture-missing`, `picture-not-beside`,
+/// `picture-not-kept`, `picture-unreadable`, `was-private`, `plain-text-only`, `shortcodes`,
+/// `formatting-too-large`, `formatting-unreadable`), beside the details named below, so the
+/// app words it in the writer's language; [`fmt::Display`] gives the English sentence the
+/// CLI prints. The codes are stable: the app's catalogues are keyed by them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum ImportNote {
+    /// A date in the front matter (`field`: `date`, `updated`, …) held `value`, not a date.
+    UnreadableDate {
+        /// The front matter's key.
+        field: String,
+        /// What it held.
+        value: String,
+    },
+    /// No date anywhere in the post: the file's modification time was used.
+    DateFromFile,
+    /// No date anywhere in the export's entry: the time of the import was used.
+    DateFromImport,
+    /// A picture the post shows (`src`, as written) was not found; its link stays as it was.
+    PictureMissing {
+        /// The link as written in the post.
+        src: String,
+    },
+    /// A picture of an export was not in the folder beside it: it stays linked to its old address.
+    PictureNotBeside {
+        /// The picture's address in the export.
+        src: String,
+    },
+    /// A picture was found but is not one the blog can keep (`reason`: why, in English).
+    PictureNotKept {
+        /// The link as written in the post.
+        src: String,
+        /// Why (the image check's sentence).
+        reason: String,
+    },
+    /// A picture's file could not be read (`reason`: the system's words).
+    PictureUnreadable {
+        /// The link as written in the post.
+        src: String,
+        /// Why (the operating system's error).
+        reason: String,
+    },
+    /// The post was private on WordPress (it comes in as a draft like every other).
+    WasPrivate,
+    /// The export held only the post's plain text (Ghost without its HTML or Markdown).
+    PlainTextOnly,
+    /// WordPress shortcodes (`list`: their names in brackets, comma-separated) stay as text.
+    Shortcodes {
+        /// The shortcodes found, for example `[gallery], [embed]`.
+        list: String,
+    },
+    /// The post is too large or too deeply nested to keep its formatting: its text came in.
+    FormattingTooLarge,
+    /// The post's HTML could not be read: its text came in without formatting.
+    FormattingUnreadable,
+}
+
+impl ImportNote {
+    /// The stable code (see the type's documentation).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImportNote::UnreadableDate { .. } => "unreadable-date",
+            ImportNote::DateFromFile => "date-from-file",
+            ImportNote::DateFromImport => "date-from-import",
+            ImportNote::PictureMissing { .. } => "picture-missing",
+            ImportNote::PictureNotBeside { .. } => "picture-not-beside",
+            ImportNote::PictureNotKept { .. } => "picture-not-kept",
+            ImportNote::PictureUnreadable { .. } => "picture-unreadable",
+            ImportNote::WasPrivate => "was-private",
+            ImportNote::PlainTextOnly => "plain-text-only",
+            ImportNote::Shortcodes { .. } => "shortcodes",
+            ImportNote::FormattingTooLarge => "formatting-too-large",
+            ImportNote::FormattingUnreadable => "formatting-unreadable",
+        }
+    }
+}
+
+impl fmt::Display for ImportNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportNote::UnreadableDate { field, value } => write!(f, "the {field} `{value}` could not be read"),
+            ImportNote::DateFromFile => f.write_str("no date was found in the post; used the file's modification time"),
+            ImportNote::DateFromImport => f.write_str("no date was found in the post; used the time of the import"),
+            ImportNote::PictureMissing { src } => write!(f, "the picture `{src}` was not found; its link is kept as it was"),
+            ImportNote::PictureNotBeside { src } => write!(f, "the picture {src} was not found beside the export: it stays linked to its old address"),
+            ImportNote::PictureNotKept { src, reason } => write!(f, "the picture `{src}` was not kept: {reason}"),
+            ImportNote::PictureUnreadable { src, reason } => write!(f, "the picture `{src}` could not be read: {reason}"),
+            ImportNote::WasPrivate => f.write_str("it was private on WordPress"),
+            ImportNote::PlainTextOnly => f.write_str("the export holds only the post's plain text: its formatting did not come in"),
+            ImportNote::Shortcodes { list } => write!(f, "WordPress shortcodes ({list}) are kept as text: edit the post to replace them"),
+            ImportNote::FormattingTooLarge => f.write_str("the post is too large or too deeply nested to keep its formatting: its text came in without it"),
+            ImportNote::FormattingUnreadable => f.write_str("the post's formatting could not be read: its text came in without it"),
+        }
+    }
 }
 
 /// File extensions treated as Markdown posts.
@@ -344,7 +445,7 @@ pub fn parse(path: &Path, text: &str, mtime: DateTime<FixedOffset>) -> Result<Im
         let s = get(key).and_then(as_string)?;
         let d = parse_date(&s);
         if d.is_none() {
-            warnings.push(format!("the {key} `{s}` could not be read"));
+            warnings.push(ImportNote::UnreadableDate { field: key.to_owned(), value: s.clone() });
         }
         d
     };
@@ -353,7 +454,7 @@ pub fn parse(path: &Path, text: &str, mtime: DateTime<FixedOffset>) -> Result<Im
     let date = match front_date.or_else(|| address.as_deref().and_then(date_in_address)).or(name_date).or(updated) {
         Some(d) => d,
         None => {
-            warnings.push("no date was found in the post; used the file's modification time".into());
+            warnings.push(ImportNote::DateFromFile);
             mtime
         }
     };
@@ -516,7 +617,10 @@ mod tests {
     fn unreadable_date_falls_back_to_the_file_name_with_a_warning() {
         let i = p("2023-01-29-x.md", "---\ntitle: X\ndate: 2023-01-29 18:30:22 2023 -0800\n---\nb").unwrap();
         assert_eq!(i.post.date.date_naive().to_string(), "2023-01-29");
-        assert_eq!(i.warnings.len(), 1);
+        assert_eq!(i.warnings, [ImportNote::UnreadableDate { field: "date".into(), value: "2023-01-29 18:30:22 2023 -0800".into() }]);
+        // For the app: the code and the details, as the catalogue's message takes them.
+        assert_eq!(serde_json::to_value(&i.warnings[0]).unwrap(), serde_json::json!({"code": "unreadable-date", "field": "date", "value": "2023-01-29 18:30:22 2023 -0800"}));
+        assert_eq!(i.warnings[0].code(), "unreadable-date");
     }
 
     #[test]
@@ -571,7 +675,8 @@ mod tests {
         let mtime = DateTime::parse_from_rfc3339("2017-07-07T07:07:07Z").unwrap();
         let i = parse(Path::new("x.md"), "text", mtime).unwrap();
         assert_eq!(i.post.date, mtime);
-        assert!(i.warnings[0].contains("modification time"), "{:?}", i.warnings);
+        assert_eq!(i.warnings, [ImportNote::DateFromFile]);
+        assert!(i.warnings[0].to_string().contains("modification time"));
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //!   `themes`, `node_modules`, `vendor`) and hidden folders.
 
 use chrono::{DateTime, Utc};
-use spokes_core::import::{ImportError, Imported, is_markdown, local_picture_links, parse, picture_candidates};
+use spokes_core::import::{ImportError, ImportNote, Imported, is_markdown, local_picture_links, parse, picture_candidates};
 use std::path::{Path, PathBuf};
 
 /// A Markdown file found by [`collect`] and the site it belongs to.
@@ -225,7 +225,7 @@ pub fn import_source(source: &SourceFile) -> Result<Imported, ImportError> {
             Some(file) => {
                 i.pictures.insert(src, file);
             }
-            None => i.warnings.push(format!("the picture `{src}` was not found; its link is kept as it was")),
+            None => i.warnings.push(ImportNote::PictureMissing { src }),
         }
     }
     Ok(i)
@@ -285,7 +285,7 @@ mod tests {
         assert_eq!(harbour.post.date.date_naive().to_string(), "2019-05-14");
         let found: Vec<(&str, PathBuf)> = harbour.pictures.iter().map(|(k, v)| (k.as_str(), v.strip_prefix(root).unwrap().to_path_buf())).collect();
         assert_eq!(found, [("./night%20sky.png", "content/blog/2019-05-14-harbour/night sky.png".into()), ("boats.png", "content/blog/2019-05-14-harbour/boats.png".into())]);
-        assert!(harbour.warnings.iter().any(|w| w.contains("missing.png")), "{:?}", harbour.warnings);
+        assert!(harbour.warnings.iter().any(|w| w.to_string().contains("missing.png")), "{:?}", harbour.warnings);
         let plain = import_source(&c.files[1]).unwrap();
         assert_eq!(plain.pictures.get("/images/logo.png").map(|f| f.strip_prefix(root).unwrap().to_path_buf()), Some("static/images/logo.png".into()));
         // `../../../outside.png` climbs above the site root: not followed.

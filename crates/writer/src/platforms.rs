@@ -26,7 +26,7 @@
 use crate::import::{SkipReason, Skipped};
 use chrono::{DateTime, FixedOffset, Utc};
 use spokes_core::doc::{Post, PostState, slugify};
-use spokes_core::import::{ImportError, Imported, all_picture_links, parse_date};
+use spokes_core::import::{ImportError, ImportNote, Imported, all_picture_links, parse_date};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 
@@ -150,7 +150,7 @@ pub fn wordpress(path: &Path, text: &str, dir: &Path) -> Result<Exported, Import
             .or_else(|| gmt("post_date"))
             .or_else(|| DateTime::parse_from_rfc2822(&plain("pubDate")).ok())
             .unwrap_or_else(|| {
-                warnings.push("no date was found in the post; used the time of the import".into());
+                warnings.push(ImportNote::DateFromImport);
                 now()
             });
         let updated = gmt("post_modified_gmt").filter(|u| *u >= date).unwrap_or(date);
@@ -165,7 +165,7 @@ pub fn wordpress(path: &Path, text: &str, dir: &Path) -> Result<Exported, Import
             }
         }
         if status == "private" {
-            warnings.push("it was private on WordPress".into());
+            warnings.push(ImportNote::WasPrivate);
         }
         let mut post = Post::new(if title.is_empty() { "Untitled" } else { &title }, &body);
         (post.slug, post.tags, post.date, post.updated, post.state) = (slug, tags, date, updated, PostState::Draft);
@@ -217,7 +217,7 @@ pub fn ghost(path: &Path, text: &str, dir: &Path) -> Result<Exported, ImportErro
         } else {
             let text = s(p, "plaintext");
             if !text.is_empty() {
-                warnings.push("the export holds only the post's plain text: its formatting did not come in".into());
+                warnings.push(ImportNote::PlainTextOnly);
             }
             text
         };
@@ -226,7 +226,7 @@ pub fn ghost(path: &Path, text: &str, dir: &Path) -> Result<Exported, ImportErro
             body = format!("![]({feature})\n\n{body}");
         }
         let date = ["published_at", "created_at"].iter().find_map(|k| parse_date(&s(p, k))).unwrap_or_else(|| {
-            warnings.push("no date was found in the post; used the time of the import".into());
+            warnings.push(ImportNote::DateFromImport);
             now()
         });
         let updated = parse_date(&s(p, "updated_at")).filter(|u| *u >= date).unwrap_or(date);
@@ -330,7 +330,7 @@ const SHORTCODES: &[&str] = &["gallery", "embed", "video", "audio", "playlist", 
 
 /// `[caption …]…[/caption]` unwrapped (its picture and caption kept); a warning for any other
 /// WordPress shortcode found, which stays as text.
-fn shortcodes(html: &str, warnings: &mut Vec<String>) -> String {
+fn shortcodes(html: &str, warnings: &mut Vec<ImportNote>) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(i) = rest.find("[caption").or_else(|| rest.find("[/caption]")) {
@@ -343,7 +343,7 @@ fn shortcodes(html: &str, warnings: &mut Vec<String>) -> String {
     let found: Vec<&str> = SHORTCODES.iter().copied().filter(|c| lower.contains(&format!("[{c} ")) || lower.contains(&format!("[{c}]"))).collect();
     if !found.is_empty() {
         let list = found.iter().map(|c| format!("[{c}]")).collect::<Vec<_>>().join(", ");
-        warnings.push(format!("WordPress shortcodes ({list}) are kept as text: edit the post to replace them"));
+        warnings.push(ImportNote::Shortcodes { list });
     }
     out
 }
@@ -385,10 +385,10 @@ const CONVERTER_STACK: usize = 64 << 20;
 
 /// `html` as Markdown (see the module docs); its text only, with a warning, when it is too
 /// long or too deeply nested to convert, or the converter fails.
-fn to_markdown(html: &str, warnings: &mut Vec<String>) -> String {
+fn to_markdown(html: &str, warnings: &mut Vec<ImportNote>) -> String {
     let html = code_in_pre(html);
     if html.len() > MAX_POST_HTML || nesting(&html) > MAX_NESTING {
-        warnings.push("the post is too large or too deeply nested to keep its formatting: its text came in without it".into());
+        warnings.push(ImportNote::FormattingTooLarge);
         return text_of(&html);
     }
     let job = {
@@ -411,7 +411,7 @@ fn to_markdown(html: &str, warnings: &mut Vec<String>) -> String {
             if md.is_empty() { md } else { md + "\n" }
         }
         _ => {
-            warnings.push("the post's formatting could not be read: its text came in without it".into());
+            warnings.push(ImportNote::FormattingUnreadable);
             text_of(&html)
         }
     }
@@ -484,7 +484,7 @@ fn find_pictures(i: &mut Imported, dir: &Path, marker: &str, folders: &[&str]) {
             Some(file) => {
                 i.pictures.insert(src, file);
             }
-            None => i.warnings.push(format!("the picture {src} was not found beside the export: it stays linked to its old address")),
+            None => i.warnings.push(ImportNote::PictureNotBeside { src }),
         }
     }
 }
@@ -540,7 +540,7 @@ mod tests {
         assert_eq!(p.updated.to_rfc3339(), "2019-06-01T08:30:00+00:00");
         assert_eq!(p.state, PostState::Draft);
         assert!(p.body.starts_with("First paragraph with *emphasis*\\\nand a second line.\n\nSecond [paragraph](https://example.org/x).\n\n```\nline one\n\nline three\n```"), "{}", p.body);
-        assert!(out.posts[0].warnings.iter().any(|w| w.contains("[gallery]")), "{:?}", out.posts[0].warnings);
+        assert!(out.posts[0].warnings.iter().any(|w| w.to_string().contains("[gallery]")), "{:?}", out.posts[0].warnings);
         let b = &out.posts[1].post;
         assert_eq!((b.body.as_str(), b.slug.as_str()), ("## Heading\n\nBlock text.\n", "a-draft-in-blocks"));
         let why: Vec<(Option<&str>, SkipReason)> = out.skipped.iter().map(|s| (s.item.as_deref(), s.reason)).collect();
@@ -593,7 +593,7 @@ mod tests {
         let i = &out.posts[0];
         assert_eq!(i.pictures.len(), 1, "{:?}", i.pictures);
         assert_eq!(i.pictures.get("https://old.example/wp-content/uploads/2019/05/engine.png?w=300"), Some(&uploads.join("engine.png")));
-        assert_eq!(i.warnings.iter().filter(|w| w.contains("stays linked")).count(), 2, "{:?}", i.warnings);
+        assert_eq!(i.warnings.iter().filter(|w| w.to_string().contains("stays linked")).count(), 2, "{:?}", i.warnings);
     }
 
     #[test]
@@ -618,7 +618,7 @@ mod tests {
         assert_eq!(p.body, "Hello **world**.\n\n![Cat](__GHOST_URL__/content/images/2023/01/cat.jpg)\n");
         assert_eq!(p.tags, vec!["Cats", "Life"]);
         assert_eq!(p.date.to_rfc3339(), "2023-01-02T03:04:05+00:00");
-        assert!(out.posts[0].warnings.iter().any(|w| w.contains("cat.jpg")));
+        assert!(out.posts[0].warnings.iter().any(|w| w.to_string().contains("cat.jpg")));
         let o = &out.posts[1].post;
         assert_eq!((o.body.as_str(), o.date.to_rfc3339()), ("Old *markdown* card.", "2015-06-01T10:00:00+00:00".to_owned()));
         assert_eq!(out.skipped.len(), 1);

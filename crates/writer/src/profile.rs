@@ -7,7 +7,7 @@ use spokes_core::doc::{DocError, slugify};
 use spokes_core::edit::Splice;
 use spokes_core::identity::IdentityError;
 use spokes_core::problem::{Code, Problem};
-use spokes_core::import::{self, ImportError};
+use spokes_core::import::{self, ImportError, ImportNote};
 use spokes_core::statement::Statement;
 use spokes_core::{BlogDoc, BlogId, BlogSettings, Certificate, DocKind, Identity, Post, PostState, SignedStatement, SigningKey};
 use spokes_sync::ticket::{Ticket, TicketError};
@@ -682,13 +682,13 @@ impl Profile {
                             Ok(bytes) => match self.add_image(&bytes) {
                                 Ok(n) => Some(n),
                                 Err(ProfileError::Image(e)) => {
-                                    i.warnings.push(format!("the picture `{src}` was not kept: {e}"));
+                                    i.warnings.push(ImportNote::PictureNotKept { src: src.clone(), reason: e.to_string() });
                                     None
                                 }
                                 Err(e) => return Err(e),
                             },
                             Err(e) => {
-                                i.warnings.push(format!("the picture `{src}` could not be read: {e}"));
+                                i.warnings.push(ImportNote::PictureUnreadable { src: src.clone(), reason: e.to_string() });
                                 None
                             }
                         };

@@ -191,8 +191,9 @@ pub struct PreviewPost {
     pub title: String,
     /// Its date, RFC 3339.
     pub date: String,
-    /// What was guessed or not found, in sentences for the writer.
-    pub warnings: Vec<String>,
+    /// What was guessed or not found: each a stable `code` and its details, worded by the UI
+    /// in the writer's language ([`spokes_core::import::ImportNote`]).
+    pub notes: Vec<spokes_core::import::ImportNote>,
 }
 
 /// Something found that is not a post, for the preview.
@@ -238,7 +239,7 @@ pub async fn import_preview(paths: Vec<String>) -> Result<ImportPreview, UiError
     let pictures: std::collections::BTreeSet<&PathBuf> = read.posts.iter().flat_map(|i| i.pictures.values()).collect();
     Ok(ImportPreview {
         pictures: pictures.len(),
-        posts: read.posts.iter().map(|i| PreviewPost { title: i.post.title.clone(), date: i.post.date.to_rfc3339(), warnings: i.warnings.clone() }).collect(),
+        posts: read.posts.iter().map(|i| PreviewPost { title: i.post.title.clone(), date: i.post.date.to_rfc3339(), notes: i.warnings.clone() }).collect(),
         skipped: read
             .skipped
             .iter()

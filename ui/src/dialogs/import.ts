@@ -57,12 +57,12 @@ export function showImport(screen: Screen) {
       return;
     }
     const go = h("button", { id: "import-go", type: "button", class: "primary" }, t("import-go", { n: p.posts.length }));
-    const notes = p.posts.reduce((n, x) => n + x.warnings.length, 0);
+    const notes = p.posts.reduce((n, x) => n + x.notes.length, 0);
     const list = h("ul", { id: "import-posts", class: "import-list", tabindex: "0", "aria-label": t("import-list-label") },
       ...p.posts.slice(0, LISTED).map((x) => {
         const date = longDate(x.date);
         const li = h("li", {}, h("span", { class: "import-title" }, x.title), " ", h("span", { class: "muted" }, date));
-        if (x.warnings.length) li.append(h("ul", { class: "notes" }, ...x.warnings.map((w) => h("li", {}, w))));
+        if (x.notes.length) li.append(h("ul", { class: "notes" }, ...x.notes.map((n) => h("li", {}, t(`note-${n.code}`, n)))));
         return li;
       }));
     const more = p.posts.length > LISTED ? [h("p", { class: "muted" }, t("import-more", { n: p.posts.length - LISTED }))] : [];

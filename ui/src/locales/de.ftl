@@ -366,6 +366,20 @@ skip-site-page = eine Seite der Website außerhalb ihrer Beiträge
 skip-not-writing = ein Bild, Menü oder anderer Teil der alten Website, kein Beitrag
 skip-trashed = im Papierkorb des alten Blogs
 
+## Was ein Import erraten musste oder nicht genau übernehmen konnte
+note-unreadable-date = { $field } „{ $value }“ ist kein lesbares Datum
+note-date-from-file = Im Beitrag steht kein Datum; das Datum der Datei wurde genommen
+note-date-from-import = Im Beitrag steht kein Datum; das heutige Datum wurde genommen
+note-picture-missing = Das Bild „{ $src }“ wurde nicht gefunden; sein Link bleibt, wie er war
+note-picture-not-beside = Das Bild { $src } lag nicht im Ordner neben dem Export: Es bleibt mit seiner alten Adresse verlinkt
+note-picture-not-kept = Das Bild „{ $src }“ konnte nicht übernommen werden: { $reason }
+note-picture-unreadable = Das Bild „{ $src }“ konnte nicht gelesen werden: { $reason }
+note-was-private = Er war bei WordPress privat
+note-plain-text-only = Der Export enthält nur den reinen Text des Beitrags: Seine Formatierung kam nicht mit
+note-shortcodes = WordPress-Shortcodes ({ $list }) bleiben als Text stehen: Ersetzen Sie sie im Beitrag
+note-formatting-too-large = Der Beitrag ist zu groß, um seine Formatierung zu behalten: Sein Text kam ohne sie
+note-formatting-unreadable = Die Formatierung des Beitrags war nicht lesbar: Sein Text kam ohne sie
+
 ## Ein weiterer Computer
 
 pair-show = Code zeigen

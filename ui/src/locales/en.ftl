@@ -366,6 +366,20 @@ skip-site-page = a page of the site outside its posts
 skip-not-writing = a picture, menu or other part of the old site, not a post
 skip-trashed = in the old blog's trash
 
+## What an import guessed or could not keep (codes of spokes_core::import::ImportNote)
+note-unreadable-date = the { $field } “{ $value }” could not be read
+note-date-from-file = no date was found in the post; the file's date was used
+note-date-from-import = no date was found in the post; today's date was used
+note-picture-missing = the picture “{ $src }” was not found; its link stays as it was
+note-picture-not-beside = the picture { $src } was not in the folder beside the export: it stays linked to its old address
+note-picture-not-kept = the picture “{ $src }” could not be kept: { $reason }
+note-picture-unreadable = the picture “{ $src }” could not be read: { $reason }
+note-was-private = it was private on WordPress
+note-plain-text-only = the export holds only the post's plain text: its formatting did not come in
+note-shortcodes = WordPress shortcodes ({ $list }) stay as text: edit the post to replace them
+note-formatting-too-large = the post is too large to keep its formatting: its text came in without it
+note-formatting-unreadable = the post's formatting could not be read: its text came in without it
+
 ## Another computer
 
 pair-show = Show the code
