@@ -40,7 +40,7 @@ fn every_page_kind_has_its_head_the_feeds_read_back_and_crawlers_find_the_sitema
     let pages = [
         (format!("/b/{blog}/"), "website", "Notizen vom Hafen &amp; vom Wetter".to_owned(), format!("{site}/b/{blog}/")),
         (format!("/b/{blog}/posts/{fog}"), "article", "Der Nebel kam früh.".to_owned(), format!("{site}/b/{blog}/posts/{fog}")),
-        (format!("/b/{blog}/tags/Hafen%20%26%20Schiffe"), "website", "Posts of Hafennotizen about Hafen &amp; Schiffe".to_owned(), format!("{site}/b/{blog}/tags/Hafen%20%26%20Schiffe")),
+        (format!("/b/{blog}/tags/Hafen%20%26%20Schiffe"), "website", "Beiträge von Hafennotizen über Hafen &amp; Schiffe".to_owned(), format!("{site}/b/{blog}/tags/Hafen%20%26%20Schiffe")),
     ];
     for (path, og_type, description, canonical) in &pages {
         let (code, page) = spoke.get(path);
@@ -55,8 +55,22 @@ fn every_page_kind_has_its_head_the_feeds_read_back_and_crawlers_find_the_sitema
         assert!(h.contains("rel=\"alternate\" type=\"application/atom+xml\"") && h.contains("rel=\"alternate\" type=\"application/feed+json\""), "{path}: {h}");
         assert!(h.contains("<link rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.svg\">"), "{path}: {h}");
     }
+    // The blog's pages speak its language around the writing: dates, the verification
+    // sentence, feeds, topics, a tag page's heading (the spoke's own home stays English).
+    let (_, home) = spoke.get(&format!("/b/{blog}/"));
+    let today = chrono::Local::now().format("%Y").to_string();
+    for words in ["Themen:", "Atom-Feed", "JSON-Feed", "✓ Signaturen geprüft: Alle ", "Selbst prüfen", &format!(" {today}</time>")] {
+        assert!(home.contains(words), "{words}: {home}");
+    }
+    assert!(["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"].iter().any(|m| home.contains(&format!(". {m} {today}</time>"))), "a German date: {home}");
+    for english in ["Topics:", "Signatures verified", "Atom feed", "Check it yourself"] {
+        assert!(!home.contains(english), "{english}: {home}");
+    }
+    let (_, tag_page) = spoke.get(&format!("/b/{blog}/tags/Wetter"));
+    assert!(tag_page.contains("<h1>Beiträge über „Wetter“</h1>"), "{tag_page}");
     // The post links its tags to their pages.
     let (_, post) = spoke.get(&format!("/b/{blog}/posts/{fog}"));
+    assert!(post.contains("Signaturen geprüft") && !post.contains("Signatures verified"), "{post}");
     assert!(post.contains(&format!("<a class=\"tag\" href=\"/b/{blog}/tags/Hafen%20%26%20Schiffe\">Hafen &amp; Schiffe</a>")), "{post}");
     assert_eq!(spoke.get(&format!("/b/{blog}/tags/Nothing")).0, 404);
     // The spoke's own front page has one too.

@@ -6,3 +6,4 @@
 pub mod pages;
 pub mod site;
 pub mod view;
+pub mod words;

@@ -5,6 +5,7 @@
 //! HTML is built with maud, which escapes every value it is given.
 
 use crate::view::{BlogView, PostBody, PostView, Verification};
+use crate::words::Words;
 use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text};
 use maud::{DOCTYPE, Markup, html};
 
@@ -78,18 +79,24 @@ pub fn page_meta(title: &str, css: &str, meta: &Meta, body: Markup) -> Markup {
     }
 }
 
+/// `d` in English, as a `<time>` element ("7 December 2026").
 pub fn date(d: &chrono::DateTime<chrono::FixedOffset>) -> Markup {
-    html! { time datetime=(d.to_rfc3339()) { (d.format("%-d %B %Y")) } }
+    date_in(d, Words::for_language("en"))
 }
 
-/// The list of posts, each linking to `href(post)`.
-pub fn post_list(href: &dyn Fn(&PostView) -> String, posts: &[&PostView]) -> Markup {
+/// `d` as a `<time>` element in the language of `words`.
+pub fn date_in(d: &chrono::DateTime<chrono::FixedOffset>, words: &Words) -> Markup {
+    html! { time datetime=(d.to_rfc3339()) { (words.date(d)) } }
+}
+
+/// The list of posts, each linking to `href(post)`, dated in the language of `words`.
+pub fn post_list(href: &dyn Fn(&PostView) -> String, posts: &[&PostView], words: &Words) -> Markup {
     html! {
         ol.posts {
             @for p in posts {
                 li {
                     a href=(href(p)) { (p.title) }
-                    " " span.meta { (date(&p.date)) }
+                    " " span.meta { (date_in(&p.date, words)) }
                     p.excerpt { (p.excerpt) }
                 }
             }
@@ -97,21 +104,22 @@ pub fn post_list(href: &dyn Fn(&PostView) -> String, posts: &[&PostView]) -> Mar
     }
 }
 
-/// The verification sentence; `bundle` is the verification bundle's address.
+/// The verification sentence, in the blog's language; `bundle` is the verification bundle's
+/// address.
 pub fn verification_note_with(blog: &BlogView, bundle: &str) -> Markup {
     let fp = spaced(&blog.fingerprint);
+    let w = Words::for_language(&blog.settings.language);
     html! {
         @match &blog.verification {
             Verification::Verified { changes, statements, .. } => {
                 p.verified {
-                    "✓ Signatures verified: all " (changes) " revisions of this blog are covered by "
-                    (statements) " signed statements from OpenPGP certificate "
-                    code { (fp) } "."
-                    " " a href=(bundle) { "Check it yourself" }
+                    (w.verified(*changes, *statements))
+                    code { (fp) } (w.verified_end())
+                    " " a href=(bundle) { (w.check_yourself) }
                 }
             }
             Verification::Failed { reason } => {
-                p.unverified { "✗ This blog failed signature verification on this spoke: " (reason) }
+                p.unverified { (w.unverified) (reason) }
             }
         }
     }

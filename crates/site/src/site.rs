@@ -13,7 +13,8 @@
 //! The posts are checked against the author's signatures first, as on a spoke: a blog that
 //! fails verification gives a site that says so and shows no posts.
 
-use crate::pages::{CSS, Meta, date, entry_with, feed_xml_with, page_meta, post_list, verification_note_with};
+use crate::pages::{CSS, Meta, date_in, entry_with, feed_xml_with, page_meta, post_list, verification_note_with};
+use crate::words::Words;
 use crate::view::{BlogView, Bundle};
 use maud::{PreEscaped, html};
 use spokes_sync::session::Replica;
@@ -33,15 +34,16 @@ pub fn static_site(replica: &mut Replica) -> (Vec<(String, Vec<u8>)>, Vec<spokes
         feeds: vec![(blog.title().to_owned(), "application/atom+xml", feed.to_owned())],
         ..Default::default()
     };
+    let w = Words::for_language(&blog.settings.language);
     let home = page_meta(blog.title(), "reader.css", &meta(&blog.settings.description, "website", "feed.atom"), html! {
         header {
             h1 { (blog.title()) }
             @if !blog.settings.description.is_empty() { p { (blog.settings.description) } }
         }
         (verification_note_with(&blog, "bundle.json"))
-        @if blog.visible().is_empty() { p { "No posts yet." } }
-        (post_list(&|p| format!("posts/{}/", p.slug), &blog.visible()))
-        footer { a href="feed.atom" { "Atom feed" } }
+        @if blog.visible().is_empty() { p { (w.no_posts) } }
+        (post_list(&|p| format!("posts/{}/", p.slug), &blog.visible(), w))
+        footer { a href="feed.atom" { (w.atom_feed) } }
     });
     files.push(("index.html".to_owned(), home.into_string().into_bytes()));
     // Posts are rendered for a spoke; their stored images sit two folders up here.
@@ -51,7 +53,7 @@ pub fn static_site(replica: &mut Replica) -> (Vec<(String, Vec<u8>)>, Vec<spokes
             nav { a href="../../" { "← " (blog.title()) } }
             article {
                 h1 { (p.title) }
-                p.meta { (date(&p.date)) @for t in &p.tags { " " span.tag { (t) } } }
+                p.meta { (date_in(&p.date, w)) @for t in &p.tags { " " span.tag { (t) } } }
                 div.body { (PreEscaped(p.body.as_ref().map(|b| b.html.replace(&spoke_images, "src=\"../../images/")).unwrap_or_default())) }
             }
             (verification_note_with(&blog, "../../bundle.json"))

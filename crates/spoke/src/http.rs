@@ -31,7 +31,8 @@
 //! Every post shown comes from a blog view whose signatures verified; council copies link to
 //! a spoke that hosts the blog when the council knows one.
 
-use spokes_site::pages::{CSS, FAVICON, Meta, date, entry_with, feed_xml, feed_xml_with, feeds_at, json_feed, page_meta, page_with, post_list, sitemap_index_xml, sitemap_xml, verification_note_with};
+use spokes_site::words::Words;
+use spokes_site::pages::{CSS, FAVICON, Meta, date, date_in, entry_with, feed_xml, feed_xml_with, feeds_at, json_feed, page_meta, page_with, post_list, sitemap_index_xml, sitemap_xml, verification_note_with};
 use spokes_site::view::{AnyBundle, BlogView, PostBody, PostView};
 use atom_syndication::Entry;
 use axum::extract::{Path, State};
@@ -511,10 +512,10 @@ fn also_at(spoke: &dyn SpokeView, b: &BlogView, p: Option<&PostView>) -> Vec<(St
         .collect()
 }
 
-fn also_at_note(list: &[(String, Option<String>)]) -> Markup {
+fn also_at_note(list: &[(String, Option<String>)], w: &Words) -> Markup {
     html! {
         @if !list.is_empty() {
-            p.also { "This blog is also served by the spokes its author chose: "
+            p.also { (w.also_served)
                 @for (i, (name, url)) in list.iter().enumerate() {
                     @if i > 0 { ", " }
                     @match url { Some(u) => { a href=(u) { (name) } }, None => { (name) } }
@@ -775,17 +776,18 @@ async fn blog_home(State(s): State<AppState>, named: Option<axum::Extension<Name
     tags.sort();
     tags.dedup();
     let meta = blog_meta(&blog, &at, "/", &blog.settings.description, "website", (blog.title(), &base));
+    let w = Words::for_language(&blog.settings.language);
     let page = page_meta(blog.title(), "/assets/reader.css", &meta, html! {
         header {
             h1 { (blog.title()) }
             @if !blog.settings.description.is_empty() { p { (blog.settings.description) } }
         }
         (verification_note_at(&blog, &base))
-        @if visible.is_empty() { p { "No posts yet." } }
-        (post_list(&|p| format!("{base}/posts/{}", p.slug), &visible))
-        @if !tags.is_empty() { p.meta { "Topics:" @for t in &tags { " " a.tag href=(tag_path(&base, t)) { (t) } } } }
-        (also_at_note(&also_at(s.spoke.as_ref(), &blog, None)))
-        footer { a href=(format!("{base}/feed.atom")) { "Atom feed" } " · " a href=(format!("{base}/feed.json")) { "JSON feed" } @if named.is_none() { " · " a href="/" { (s.spoke.name()) } } }
+        @if visible.is_empty() { p { (w.no_posts) } }
+        (post_list(&|p| format!("{base}/posts/{}", p.slug), &visible, w))
+        @if !tags.is_empty() { p.meta { (w.topics) @for t in &tags { " " a.tag href=(tag_path(&base, t)) { (t) } } } }
+        (also_at_note(&also_at(s.spoke.as_ref(), &blog, None), w))
+        footer { a href=(format!("{base}/feed.atom")) { (w.atom_feed) } " · " a href=(format!("{base}/feed.json")) { (w.json_feed) } @if named.is_none() { " · " a href="/" { (s.spoke.name()) } } }
     });
     with_last_modified(page.into_response(), last_change(visible))
 }
@@ -800,15 +802,16 @@ async fn post_page(State(s): State<AppState>, named: Option<axum::Extension<Name
     let at = place(&s, &named, &blog);
     let base = at.rel.clone();
     let meta = blog_meta(&blog, &at, &format!("/posts/{}", p.slug), &p.excerpt, "article", (blog.title(), &base));
+    let w = Words::for_language(&blog.settings.language);
     let page = page_meta(&format!("{} · {}", p.title, blog.title()), "/assets/reader.css", &meta, html! {
         nav { a href=(format!("{base}/")) { "← " (blog.title()) } }
         article {
             h1 { (p.title) }
-            p.meta { (date(&p.date)) (tag_links(&base, &p.tags)) }
+            p.meta { (date_in(&p.date, w)) (tag_links(&base, &p.tags)) }
             div.body { (PreEscaped(&body.html)) }
         }
         (verification_note_at(&blog, &base))
-        (also_at_note(&also_at(s.spoke.as_ref(), &blog, Some(p))))
+        (also_at_note(&also_at(s.spoke.as_ref(), &blog, Some(p)), w))
     });
     with_last_modified(page.into_response(), last_change([p]))
 }
@@ -837,12 +840,13 @@ async fn tag_page(State(s): State<AppState>, named: Option<axum::Extension<Named
     let base = at.rel.clone();
     let here = tag_path(&base, &tag);
     let title = format!("“{tag}” · {}", blog.title());
-    let meta = blog_meta(&blog, &at, &tag_path("", &tag), &format!("Posts of {} about {tag}", blog.title()), "website", (&title, &here));
+    let w = Words::for_language(&blog.settings.language);
+    let meta = blog_meta(&blog, &at, &tag_path("", &tag), &w.posts_of_about(blog.title(), &tag), "website", (&title, &here));
     let page = page_meta(&title, "/assets/reader.css", &meta, html! {
         nav { a href=(format!("{base}/")) { "← " (blog.title()) } }
-        h1 { "Posts about “" (tag) "”" }
-        (post_list(&|p| format!("{base}/posts/{}", p.slug), &posts))
-        footer { a href=(format!("{here}/feed.atom")) { "Atom feed" } " · " a href=(format!("{here}/feed.json")) { "JSON feed" } }
+        h1 { (w.posts_about.0) (tag) (w.posts_about.1) }
+        (post_list(&|p| format!("{base}/posts/{}", p.slug), &posts, w))
+        footer { a href=(format!("{here}/feed.atom")) { (w.atom_feed) } " · " a href=(format!("{here}/feed.json")) { (w.json_feed) } }
     });
     with_last_modified(page.into_response(), last_change(posts))
 }
