@@ -170,7 +170,13 @@ impl SpokeProc {
 
     /// Runs `spoke --data … ARGS` to completion and asserts it succeeded; returns stdout.
     pub fn admin(&self, args: &[&str]) -> String {
-        let out = Command::new(bin("spoke")).arg("--data").arg(&self.data).args(args).output().expect("spoke");
+        self.admin_env(args, &[])
+    }
+
+    /// [`SpokeProc::admin`] with `env` set for the command (for example how it reaches the
+    /// council's members: `SPOKES_RELAY_ONLY`).
+    pub fn admin_env(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let out = Command::new(bin("spoke")).arg("--data").arg(&self.data).args(args).envs(env.iter().copied()).output().expect("spoke");
         assert!(out.status.success(), "spoke {args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }

@@ -502,7 +502,7 @@ fn a_dishonest_member_inviting_ten_friends_admits_none_and_they_cannot_remove_an
     let id = public.id().unwrap().to_owned();
     let fresh = |i: usize| {
         let key = iroh::SecretKey::generate();
-        let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec![], web: "https://friend.example".into(), name: format!("friend {i}") };
+        let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec![], web: "https://friend.example".into(), name: format!("friend {i}"), relay: None };
         (key, info)
     };
     let hello = |me: &MemberInfo, entries: Vec<SignedEntry>, token: Option<(String, String)>| {

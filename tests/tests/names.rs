@@ -363,16 +363,24 @@ fn fpr_of(proof: &[String]) -> String {
 /// leaves) publishes through it, the relay's name (`spoke-ID.ZONE`) found through the council's
 /// name server and its certificate from the CA checked for real; the same writer without the
 /// relay in its ticket reaches nothing, so the relay is what carried the publish.
+/// A writer and then a council member whose networks let no UDP through: the writer
+/// publishes through the spoke's relay, and the member (no UDP socket at all) joins the council
+/// and takes the blog through the first member's relay, which its council entry names.
 #[test]
 fn a_writer_whose_network_blocks_udp_publishes_through_the_spokes_relay() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dns = DnsServer::start(&tmp.path().join("dns"), &[ZONE]);
     let ca = Pebble::start(&tmp.path().join("pebble"), dns.addr);
-    let ip: IpAddr = "127.0.0.2".parse().expect("ip");
-    let port = common_port(&[ip]);
-    let https_port = std::iter::repeat_with(|| common_port(&[ip])).find(|p| *p != port).expect("a second port");
-    let mut members = council_spokes(tmp.path(), &dns, &[ip], port, Some((&ca, https_port)));
-    members[0].start();
+    let (ip, ip_behind): (IpAddr, IpAddr) = ("127.0.0.2".parse().expect("ip"), "127.0.0.3".parse().expect("ip"));
+    let port = common_port(&[ip, ip_behind]);
+    let https_port = std::iter::repeat_with(|| common_port(&[ip, ip_behind])).find(|p| *p != port).expect("a second port");
+    let mut members = council_spokes(tmp.path(), &dns, &[ip, ip_behind], port, Some((&ca, https_port)));
+    let root = ca.root_pem();
+    let (dns_server, root_file) = (dns.addr.to_string(), root.to_string_lossy().into_owned());
+    // Both spokes find relays by the council's name server and trust the test CA's roots.
+    let reach = [(spokes_sync::net::DNS_SERVER_ENV, dns_server.as_str()), (spokes_sync::net::EXTRA_ROOTS_ENV, root_file.as_str())];
+    let no_udp_spoke = [reach[0], reach[1], (spokes_sync::net::RELAY_ONLY_ENV, "1")];
+    members[0].start_as("spoke", &reach);
     let own = format!("spoke-{}.{ZONE}", &members[0].endpoint_id()[..12]);
     assert!(wait_until(Duration::from_secs(60), || try_get_https(&ca.roots, SocketAddr::new(ip, https_port), &own, "/health").is_ok()), "a certificate covering the spoke's own name");
     wait_for_addresses(&dns, &own, &[ip], Duration::from_secs(30));
@@ -384,8 +392,6 @@ fn a_writer_whose_network_blocks_udp_publishes_through_the_spokes_relay() {
     let ticket = members[0].invite();
     let relay = spokes_sync::Ticket::decode(&ticket).expect("ticket").relay;
     assert_eq!(relay.as_deref(), Some(format!("https://{own}:{https_port}/").as_str()), "the ticket names the relay");
-    let root = ca.root_pem();
-    let dns_server = dns.addr.to_string();
     let no_udp: [(&str, &std::ffi::OsStr); 3] = [
         (spokes_sync::net::RELAY_ONLY_ENV, "1".as_ref()),
         (spokes_sync::net::DNS_SERVER_ENV, dns_server.as_ref()),
@@ -417,6 +423,34 @@ fn a_writer_whose_network_blocks_udp_publishes_through_the_spokes_relay() {
     assert_eq!(code, 200, "the spoke serves the post: {page}");
     assert!(page.contains("No UDP left this computer."));
     assert!(accepted(&members[0]) > before, "the writer came through the relay");
+
+    // A spoke whose network lets no UDP through (it binds no UDP socket) joins the council:
+    // the invite names the first member's relay, and so does its entry in the council log.
+    members[1].start_as("spoke", &no_udp_spoke);
+    let behind = format!("spoke-{}.{ZONE}", &members[1].endpoint_id()[..12]);
+    assert!(wait_until(Duration::from_secs(60), || try_get_https(&ca.roots, SocketAddr::new(ip_behind, https_port), &behind, "/health").is_ok()), "the second spoke's certificate");
+    wait_for_addresses(&dns, &behind, &[ip_behind], Duration::from_secs(30));
+    let before = accepted(&members[0]);
+    let invite = members[0].admin(&["council", "invite"]);
+    let joined = members[1].admin_env(&["council", "join", invite.trim()], &no_udp_spoke);
+    assert!(joined.contains("Joined"), "{joined}");
+    let council = members[0].json("/api/v1/council");
+    let listed = |endpoint: &str| council["members"].as_array().and_then(|m| m.iter().find(|m| m["endpoint"] == endpoint)).cloned().unwrap_or_default();
+    assert_eq!(listed(&members[0].endpoint_id())["relay"], format!("https://{own}:{https_port}/"), "{council}");
+    assert!(wait_until(Duration::from_secs(30), || {
+        let c = members[0].json("/api/v1/council");
+        c["members"].as_array().is_some_and(|m| m.iter().any(|m| m["endpoint"] == members[1].endpoint_id().as_str() && m["relay"] == format!("https://{behind}:{https_port}/").as_str()))
+    }), "the new member's entry names its relay: {}", members[0].json("/api/v1/council"));
+    let council = members[0].json("/api/v1/council");
+    let entry = council["members"].as_array().and_then(|m| m.iter().find(|m| m["endpoint"] == members[1].endpoint_id().as_str())).cloned().unwrap_or_default();
+    assert_eq!(entry["addrs"], serde_json::json!([]), "it has no UDP socket, so no address but its relay: {entry}");
+    // Its council pulls reach the first member through that relay: it holds the blog.
+    assert!(
+        wait_until(Duration::from_secs(60), || members[1].get(&format!("/b/{blog}/posts/through-the-relay")).0 == 200),
+        "the member behind a network without UDP never got the blog: {:?}",
+        members[1].get(&format!("/b/{blog}/"))
+    );
+    assert!(accepted(&members[0]) > before, "the member came through the relay");
 }
 
 /// A certificate authority that lost its state (its accounts and its root, as Pebble restarted

@@ -298,7 +298,7 @@ pub fn council_log(_o: &Opts) -> Result<Value> {
     let mut sizes = Vec::new();
     for n in [50usize, 100, 150] {
         let keys: Vec<iroh::SecretKey> = (0..n).map(|_| iroh::SecretKey::generate()).collect();
-        let info = |i: usize| MemberInfo { endpoint: keys[i].public().to_string(), addrs: vec![format!("10.0.{}.{}:7080", i / 250, i % 250 + 1)], web: format!("https://spoke{i}.example"), name: format!("Spoke {i}") };
+        let info = |i: usize| MemberInfo { endpoint: keys[i].public().to_string(), addrs: vec![format!("10.0.{}.{}:7080", i / 250, i % 250 + 1)], web: format!("https://spoke{i}.example"), name: format!("Spoke {i}"), relay: None };
         let started = Instant::now();
         let mut m = Membership::found(&keys[0], info(0), 0);
         let mut join_costs = Vec::new();

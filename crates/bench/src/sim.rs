@@ -144,7 +144,7 @@ pub fn council_sim() -> Result<Value> {
     // Tiers: each spoke pulls from the upstreams `choose_upstreams` picks, every interval at
     // its own phase; one pull that finds something new costs a hop.
     let tiering = Instant::now();
-    let infos: BTreeMap<String, MemberInfo> = members.iter().map(|m| (m.clone(), MemberInfo { endpoint: m.clone(), addrs: vec!["10.0.0.1:7080".into()], web: String::new(), name: String::new() })).collect();
+    let infos: BTreeMap<String, MemberInfo> = members.iter().map(|m| (m.clone(), MemberInfo { endpoint: m.clone(), addrs: vec!["10.0.0.1:7080".into()], web: String::new(), name: String::new(), relay: None })).collect();
     let chunk = SPOKES.div_ceil(threads);
     let ups: Vec<Vec<u32>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -263,7 +263,7 @@ fn spread(origin: usize, downstream: &[Vec<u32>], phase: &[f64]) -> (Vec<f64>, V
 fn entry_sizes() -> Result<(usize, usize)> {
     use council::{Act, Membership, consent};
     let keys: Vec<iroh::SecretKey> = (0..3).map(|_| iroh::SecretKey::generate()).collect();
-    let info = |i: usize| MemberInfo { endpoint: keys[i].public().to_string(), addrs: vec![format!("203.0.113.{}:7080", i + 1)], web: format!("https://spoke{i}.example"), name: format!("Spoke {i}") };
+    let info = |i: usize| MemberInfo { endpoint: keys[i].public().to_string(), addrs: vec![format!("203.0.113.{}:7080", i + 1)], web: format!("https://spoke{i}.example"), name: format!("Spoke {i}"), relay: None };
     let mut m = Membership::found(&keys[0], info(0), 0);
     let id = m.id().context("founded")?.to_owned();
     m.sign(&keys[0], Act::Join { consent: consent(&keys[1], &id, &info(1)), member: info(1) }, 1)?;

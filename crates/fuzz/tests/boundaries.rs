@@ -162,7 +162,7 @@ fn tickets() {
     let key = iroh::SecretKey::from_bytes(&[7; 32]);
     let ticket = spokes_sync::ticket::Ticket { v: 1, endpoint: key.public().to_string(), addrs: vec!["127.0.0.1:7001".parse().expect("addr")], token: Some("ab12".into()), name: Some("Spoke".into()), web: Some("https://spoke.example".into()), relay: Some("https://spoke-0123456789ab.spoke.example/".into()) };
     let pairing = spokes_writer::pairing::PairingCode { v: 1, endpoint: key.public().to_string(), addrs: vec!["127.0.0.1:7002".parse().expect("addr")], secret: "00112233445566778899aabbccddeeff".into() };
-    let member = spoke::council::MemberInfo { endpoint: key.public().to_string(), addrs: vec!["127.0.0.1:7003".into()], web: "https://spoke.example".into(), name: "Spoke".into() };
+    let member = spoke::council::MemberInfo { endpoint: key.public().to_string(), addrs: vec!["127.0.0.1:7003".into()], web: "https://spoke.example".into(), name: "Spoke".into(), relay: None };
     let council = spoke::council::CouncilTicket { v: 1, council: "00".repeat(32), member, token: "cd34".into() };
     let fresh = vec![
         ("ticket", ticket.encode().into_bytes()),

@@ -78,8 +78,22 @@ pub fn ticket(data: &Path, token: Option<String>) -> Result<Ticket, SpokeError> 
 
 /// This spoke as the council lists it, from its configuration (for commands run beside a
 /// running spoke or while it is stopped).
+/// An endpoint for an operator's command to dial members with (directly, and through the
+/// relay a member names), reaching them as the environment says (`SPOKES_RELAY_ONLY`,
+/// `SPOKES_DNS_SERVER`, `SPOKES_EXTRA_ROOTS`: [`spokes_sync::net::Reach::from_env`]).
+async fn dialer(key: SecretKey) -> Result<iroh::Endpoint, SpokeError> {
+    let reach = spokes_sync::net::Reach::from_env().map_err(|e| SpokeError::Config(e.to_string()))?;
+    spokes_sync::net::bind_dialer(key, vec![], &reach).await.map_err(|e| SpokeError::Net(e.to_string()))
+}
+
 pub(crate) fn member_info(key: &SecretKey, config: &Config) -> council::MemberInfo {
-    council::MemberInfo { endpoint: key.public().to_string(), addrs: config.ticket_addrs().iter().map(|a| a.to_string()).collect(), web: config.ticket_web(config.http), name: config.name.clone() }
+    let endpoint = key.public().to_string();
+    let relay = config.relay_url(&endpoint);
+    // A spoke whose network lets no UDP through binds no UDP socket: it is reached through
+    // its relay alone, and names no address.
+    let relay_only = spokes_sync::net::Reach::from_env().is_ok_and(|r| r.relay_only);
+    let addrs = if relay_only { vec![] } else { config.ticket_addrs().iter().map(|a| a.to_string()).collect() };
+    council::MemberInfo { endpoint, addrs, web: config.ticket_web(config.http), name: config.name.clone(), relay }
 }
 
 /// The council log stored here, and the version-1 council stored beside it while this spoke
@@ -203,7 +217,7 @@ pub async fn council_join(data: &Path, ticket: &council::CouncilTicket, ready: O
         token: Some(ticket.token.clone()),
         ready,
     };
-    let endpoint = spokes_sync::net::bind_endpoint(key.clone(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
+    let endpoint = dialer(key.clone()).await?;
     let r = council::exchange_entries(&endpoint, &ticket.member, &hello).await;
     endpoint.close().await;
     let council::Exchanged { entries, catalog: answer, .. } = r.map_err(|e| SpokeError::Council(format!("the inviting spoke refused: {e}")))?;
@@ -349,7 +363,7 @@ pub async fn council_approve(data: &Path, who: &str) -> Result<Approved, SpokeEr
     // This spoke's own admission, the proposal or others' approvals may not have reached it
     // yet: it asks the members first, and tells a few of them after signing, so that its
     // answer counts what the council holds and the approval spreads at once.
-    let endpoint = spokes_sync::net::bind_endpoint(key.clone(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
+    let endpoint = dialer(key.clone()).await?;
     let r = async {
         gossip(&endpoint, &me, &mut m, APPROVE_ASKS, |m| m.is_member(&me.endpoint) && (m.is_member(who) || find(m).is_ok_and(|p| p.is_some()))).await;
         if !m.is_member(&me.endpoint) {
@@ -430,7 +444,7 @@ pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
     .unwrap_or_else(|e| Err(e.to_string()));
     checks.push(("reader site", health));
     let me = member_info(&key, &config);
-    let endpoint = spokes_sync::net::bind_endpoint(SecretKey::generate(), (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), vec![]).await.map_err(|e| SpokeError::Net(e.to_string()))?;
+    let endpoint = dialer(SecretKey::generate()).await?;
     let target = council::member_addr(&me).map_err(|e| SpokeError::Net(e.to_string()))?;
     let mut replica = Replica { blog_id: BlogId::generate(), doc: empty_automerge(), certificate: None, statements: vec![], saved: Default::default() };
     let sync = initiate(&endpoint, target, Hello::new(replica.blog_id.clone(), None), &mut replica, &mut State::new(), |_, _, _| Ok(())).await;
@@ -441,7 +455,7 @@ pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
         Err(e) => Err(format!("{}: {e}", me.addrs.join(", "))),
         Ok(_) => Err("it accepted a blog it cannot hold".into()),
     }));
-    let stranger = council::MemberInfo { endpoint: endpoint.id().to_string(), addrs: vec![], web: String::new(), name: "self-test".into() };
+    let stranger = council::MemberInfo { endpoint: endpoint.id().to_string(), addrs: vec![], web: String::new(), name: "self-test".into(), relay: None };
     let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], have: vec![], token: None, consent: None, ready: None };
     checks.push(("council endpoint", match council::exchange(&endpoint, &me, &hello).await {
         Err(SyncError::Remote(e)) if matches!(e.code, Code::NotAMember | Code::NoCouncil) => Ok(format!("answers spokes/council/1, protocol 2 ({})", if e.code == Code::NoCouncil { "in no council yet" } else { "in a council" })),

@@ -279,7 +279,10 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         Some(_) => Some(relay::home_url(http_addr).parse().map_err(|e| SpokeError::Net(format!("relay: {e}")))?),
         None => None,
     };
-    let endpoint = spokes_sync::net::bind_with_home_relay(key.clone(), config.p2p, vec![ALPN.to_vec()], home).await.map_err(|e| SpokeError::Net(e.to_string()))?;
+    // How it reaches other members' relays (and whether its network lets UDP through at all):
+    // from the environment, as for writers (docs/operators.md).
+    let reach = spokes_sync::net::Reach::from_env().map_err(|e| SpokeError::Config(e.to_string()))?;
+    let endpoint = spokes_sync::net::bind_with_home_relay(key.clone(), config.p2p, vec![ALPN.to_vec()], home, &reach).await.map_err(|e| SpokeError::Net(e.to_string()))?;
     let p2p_addrs = endpoint.bound_sockets();
     let web = config.ticket_web(http_addr);
     let https_listener = match &config.tls {
@@ -292,7 +295,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     } else {
         config.public_addrs.iter().map(|a| a.to_string()).collect()
     };
-    let me = council::MemberInfo { endpoint: key.public().to_string(), addrs, web: web.clone(), name: config.name.clone() };
+    let me = council::MemberInfo { endpoint: key.public().to_string(), addrs, web: web.clone(), name: config.name.clone(), relay: relay_url.clone() };
     // A council this spoke founded before the council log is carried over; a member that
     // moved tells the council where it is now.
     admin::carry_over(&store, &key, &me)?;

@@ -37,7 +37,8 @@ pub enum NetError {
     },
 }
 
-/// How a dialing endpoint (a writer's app or CLI) reaches spokes.
+/// How an endpoint reaches spokes: a writer's app or CLI, and a spoke reaching the members
+/// of its council.
 #[derive(Debug, Clone, Default)]
 pub struct Reach {
     /// Only through relays: no UDP socket ([`RELAY_ONLY_ENV`]).
@@ -107,24 +108,29 @@ pub async fn bind_dialer(secret: SecretKey, alpns: Vec<Vec<u8>>, reach: &Reach) 
 /// servers and no address lookup, so nothing leaves the machine but connections we dial.
 /// `alpns` are the protocols it accepts (empty for a dial-only endpoint).
 pub async fn bind_endpoint(secret: SecretKey, addr: SocketAddr, alpns: Vec<Vec<u8>>) -> Result<Endpoint, NetError> {
-    bind_with_home_relay(secret, addr, alpns, None).await
+    bind_with_home_relay(secret, addr, alpns, None, &Reach::default()).await
 }
 
-/// [`bind_endpoint`], connected to `home` (a spoke's own relay, over loopback), so that what
-/// reaches that relay for this endpoint arrives; other spokes' relays are dialed when their
-/// address names them.
-pub async fn bind_with_home_relay(secret: SecretKey, addr: SocketAddr, alpns: Vec<Vec<u8>>, home: Option<RelayUrl>) -> Result<Endpoint, NetError> {
+/// A spoke's endpoint on `addr`, connected to `home` (its own relay, over loopback), so that
+/// what reaches that relay for this endpoint arrives; the relays other spokes name (council
+/// members' [`crate::council::MemberInfo::relay`]) are dialed when needed, found and checked
+/// as `reach` says. With [`Reach::relay_only`] (a spoke whose network lets no UDP through)
+/// it binds no UDP socket: peers reach it through `home`, and it reaches them through theirs.
+pub async fn bind_with_home_relay(secret: SecretKey, addr: SocketAddr, alpns: Vec<Vec<u8>>, home: Option<RelayUrl>, reach: &Reach) -> Result<Endpoint, NetError> {
     let err = |m: String| NetError::Bind { addr, message: m };
-    let mut b = Endpoint::builder(presets::Minimal).secret_key(secret).alpns(alpns);
-    if let Some(home) = home {
-        b = b.relay_mode(RelayMode::Custom(RelayMap::from(home)));
+    let mut b = Endpoint::builder(presets::Minimal)
+        .secret_key(secret)
+        .alpns(alpns)
+        .relay_mode(RelayMode::Custom(home.map(RelayMap::from).unwrap_or_else(RelayMap::empty)))
+        .ca_tls_config(CaTlsConfig::embedded().with_extra_roots(reach.extra_roots.iter().cloned()))
+        .clear_ip_transports();
+    if let Some(d) = reach.dns {
+        b = b.dns_resolver(iroh::dns::DnsResolver::with_nameserver(d));
     }
-    b.clear_ip_transports()
-        .bind_addr(addr)
-        .map_err(|e| err(e.to_string()))?
-        .bind()
-        .await
-        .map_err(|e| err(e.to_string()))
+    if !reach.relay_only {
+        b = b.bind_addr(addr).map_err(|e| err(e.to_string()))?;
+    }
+    b.bind().await.map_err(|e| err(e.to_string()))
 }
 
 /// The iroh address to dial `spoke` at: its endpoint ID with every socket address it lists,

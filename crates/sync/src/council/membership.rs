@@ -116,18 +116,25 @@ pub struct MemberInfo {
     pub web: String,
     /// The operator's name for the spoke.
     pub name: String,
+    /// The member's relay (`https://spoke-ID.ZONE[:port]/`, iroh-relay over HTTPS: see
+    /// `docs/operators.md`), through which a peer whose network lets no UDP through reaches
+    /// it; `None` when it runs none. Optional in the JSON (left out when `None`): entries of
+    /// members before it have none, and members before it ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
 }
 
 impl MemberInfo {
     /// Where the member is (addresses that are not `ip:port` left out; [`MemberInfo::check`]
     /// refuses them).
     pub fn spoke_addr(&self) -> spokes_core::SpokeAddr {
-        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.iter().filter_map(|a| a.parse().ok()).collect(), name: Some(self.name.clone()), web: Some(self.web.clone()), relay: None }
+        spokes_core::SpokeAddr { endpoint: self.endpoint.clone(), addrs: self.addrs.iter().filter_map(|a| a.parse().ok()).collect(), name: Some(self.name.clone()), web: Some(self.web.clone()), relay: self.relay.clone() }
     }
 
     /// Checks what a peer says of a member: an endpoint ID, `ip:port` sync addresses, a
-    /// reader site that is an `http(s)` URL ([`spokes_core::web::reader_url`]) and a name of at most 200
-    /// bytes. Error: [`CouncilError::Malformed`].
+    /// reader site that is an `http(s)` URL ([`spokes_core::web::reader_url`]), a name of at
+    /// most 200 bytes, and a relay, if named, that is an `https` URL of at most 300 bytes
+    /// ([`crate::net::relay_url`]). Error: [`CouncilError::Malformed`].
     pub fn check(&self) -> Result<(), CouncilError> {
         let bad = |m: String| Err(CouncilError::Malformed(m));
         if self.endpoint.parse::<PublicKey>().is_err() {
@@ -141,6 +148,11 @@ impl MemberInfo {
         }
         if self.name.len() > 200 {
             return bad("member name longer than 200 bytes".into());
+        }
+        if let Some(r) = &self.relay
+            && (r.len() > 300 || crate::net::relay_url(r).is_none())
+        {
+            return bad(format!("member relay {:?} is not an https address", r.chars().take(300).collect::<String>()));
         }
         Ok(())
     }
@@ -807,7 +819,7 @@ mod tests {
 
     fn spoke(n: u8) -> (SecretKey, MemberInfo) {
         let key = SecretKey::from_bytes(&[n; 32]);
-        let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec![format!("127.0.0.1:{}", 7000 + n as u16)], web: format!("http://127.0.0.1:{}", 8000 + n as u16), name: format!("spoke {n}") };
+        let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec![format!("127.0.0.1:{}", 7000 + n as u16)], web: format!("http://127.0.0.1:{}", 8000 + n as u16), name: format!("spoke {n}"), relay: None };
         (key, info)
     }
 
@@ -1048,7 +1060,7 @@ mod tests {
         let dishonest = &s[4];
         let friends: Vec<_> = (0..10).map(|_| {
             let key = SecretKey::generate();
-            let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec!["127.0.0.9:7000".into()], web: "https://friend.example".into(), name: "friend".into() };
+            let info = MemberInfo { endpoint: key.public().to_string(), addrs: vec!["127.0.0.9:7000".into()], web: "https://friend.example".into(), name: "friend".into(), relay: None };
             (key, info)
         }).collect();
         let joins: Vec<String> = friends.iter().map(|f| propose(&mut m, &dishonest.0, f)).collect();
@@ -1111,6 +1123,30 @@ mod tests {
         let mut other = Membership::new();
         other.merge(m.entries());
         assert_eq!(other.members()[&s[1].1.endpoint], moved);
+    }
+
+    /// A member's relay travels in its address entry; an entry without one (as every member
+    /// before relays wrote it) reads as no relay and is the same text again; a relay that is not
+    /// an `https` address is refused.
+    #[test]
+    fn a_member_names_its_relay_and_older_entries_read_without_one() {
+        let (s, mut m) = council(3);
+        let relay = "https://spoke-abcdef012345.spokes.example:8443/";
+        let moved = MemberInfo { relay: Some(relay.into()), ..s[1].1.clone() };
+        m.sign(&s[1].0, Act::Address { member: moved.clone() }, 5).unwrap();
+        let mut other = Membership::new();
+        other.merge(m.entries());
+        assert_eq!(other.members()[&s[1].1.endpoint].relay.as_deref(), Some(relay));
+        assert_eq!(other.members()[&s[1].1.endpoint].spoke_addr().relay.as_deref(), Some(relay), "dialed through it");
+        let old = r#"{"endpoint":"e","addrs":["127.0.0.1:7000"],"web":"http://127.0.0.1:8000","name":"old"}"#;
+        let read: MemberInfo = serde_json::from_str(old).unwrap();
+        assert_eq!(read.relay, None);
+        assert_eq!(serde_json::to_string(&read).unwrap(), old, "an older member's entry is the same text again");
+        for bad in ["http://spoke.example/", "spoke.example", "https://", &format!("https://{}.example/", "a".repeat(300))] {
+            let info = MemberInfo { relay: Some(bad.to_owned()), ..s[1].1.clone() };
+            assert!(matches!(info.check(), Err(CouncilError::Malformed(_))), "{bad}");
+        }
+        assert!(moved.check().is_ok());
     }
 
     /// Attack 8 of the hostile-peers issue, against the log: a member signing entries without

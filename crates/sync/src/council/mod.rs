@@ -547,7 +547,7 @@ mod tests {
         let members: BTreeMap<String, MemberInfo> = (0..6)
             .map(|i| {
                 let e = iroh::SecretKey::from_bytes(&[i; 32]).public().to_string();
-                (e.clone(), MemberInfo { endpoint: e, addrs: vec![], web: String::new(), name: String::new() })
+                (e.clone(), MemberInfo { endpoint: e, addrs: vec![], web: String::new(), name: String::new(), relay: None })
             })
             .collect();
         let ids: Vec<String> = members.keys().cloned().collect();
@@ -572,7 +572,7 @@ mod tests {
                 let mut seed = [0u8; 32];
                 seed[..2].copy_from_slice(&i.to_be_bytes());
                 let e = iroh::SecretKey::from_bytes(&seed).public().to_string();
-                (e.clone(), MemberInfo { endpoint: e, addrs: vec![], web: String::new(), name: String::new() })
+                (e.clone(), MemberInfo { endpoint: e, addrs: vec![], web: String::new(), name: String::new(), relay: None })
             })
             .collect();
         let ids: Vec<&String> = members.keys().collect();
@@ -604,7 +604,7 @@ mod tests {
     #[test]
     fn council_tickets_round_trip() {
         let key = iroh::SecretKey::from_bytes(&[3; 32]);
-        let t = CouncilTicket { v: 1, council: "ab".repeat(32), member: MemberInfo { endpoint: key.public().to_string(), addrs: vec!["127.0.0.1:7001".into()], web: "http://127.0.0.1:8001".into(), name: "one".into() }, token: "00ff".into() };
+        let t = CouncilTicket { v: 1, council: "ab".repeat(32), member: MemberInfo { endpoint: key.public().to_string(), addrs: vec!["127.0.0.1:7001".into()], web: "http://127.0.0.1:8001".into(), name: "one".into(), relay: None }, token: "00ff".into() };
         assert_eq!(CouncilTicket::decode(&format!("  {} ", t.encode())).unwrap(), t);
         assert!(matches!(CouncilTicket::decode("spokes1abc"), Err(TicketError::NotATicket)));
         assert!(matches!(CouncilTicket::decode("spokescouncil1!!"), Err(TicketError::Damaged(_))));
