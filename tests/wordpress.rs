@@ -40,7 +40,11 @@ pub fn write_export(dir: &Path, posts: usize) -> WordPressExport {
     for (n, file) in files.iter().take(posts.max(2)).enumerate() {
         let text = std::fs::read_to_string(file).expect("a corpus post");
         let post = spokes_core::import::parse(file, &text, at).expect("a corpus post parses").post;
-        let mut html = spokes_core::render::markdown_to_html(&post.body);
+        // As the Jekyll site showed it (its Liquid filled in), as WordPress keeps a post:
+        // paragraphs on one line each (the corpus's Markdown is wrapped at 80 columns; a line
+        // break in WordPress's text is a `<br>`).
+        let body = fill_liquid(&post.body);
+        let mut html = one_line_paragraphs(&spokes_core::render::markdown_to_html(&body));
         let picture = n == 1;
         if picture {
             html = format!("[caption id=\"attachment_9\" align=\"aligncenter\" width=\"2\"]<img class=\"size-full wp-image-9\" src=\"https://old.example/wp-content/uploads/2013/05/engine-room.png\" alt=\"The engine room\" width=\"2\" height=\"2\" /> The engine room[/caption]\n\n{html}");
@@ -86,6 +90,55 @@ pub fn write_export(dir: &Path, posts: usize) -> WordPressExport {
     std::fs::create_dir_all(&uploads).expect("uploads folder");
     std::fs::write(uploads.join("engine-room.png"), PNG).expect("write the picture");
     WordPressExport { path, picture_post: titles[1].clone(), post_titles: titles, picture: PNG.to_vec(), not_posts: 4 }
+}
+
+/// `body` with the Liquid the corpus's first posts use filled in as Jekyll did: the site's
+/// repository, and the loop that writes a link definition for each issue number.
+fn fill_liquid(body: &str) -> String {
+    // `{{ site.repository }}`, also where the corpus's wrapping split it over two lines.
+    let body = body.replace("{{ site.repository\n}}", "{{ site.repository }}").replace("{{\nsite.repository }}", "{{ site.repository }}");
+    let body = body.replace("{{ site.repository }}", "https://github.com/jekyll/jekyll");
+    let mut out = String::new();
+    let mut numbers: Vec<&str> = Vec::new();
+    let mut lines = body.lines();
+    while let Some(line) = lines.next() {
+        if let Some(rest) = line.strip_prefix("{% assign issue_numbers = \"") {
+            numbers = rest.split('"').next().unwrap_or_default().split('|').collect();
+        } else if line.starts_with("{% for issue in issue_numbers %}") {
+            let template: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("{% endfor %}")).collect();
+            for n in &numbers {
+                for t in &template {
+                    out.push_str(&t.replace("{{ issue }}", n));
+                    out.push('\n');
+                }
+            }
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `html` with each line break outside `<pre>` that sits between two words turned into a
+/// space: the soft breaks of wrapped Markdown, which an editor of the web does not keep.
+fn one_line_paragraphs(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_pre = false;
+    let chars: Vec<char> = html.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '<' {
+            let rest: String = chars[i..chars.len().min(i + 6)].iter().collect();
+            if rest.starts_with("<pre") {
+                in_pre = true;
+            } else if rest.starts_with("</pre") {
+                in_pre = false;
+            }
+        }
+        let between_words = i > 0 && chars[i - 1] != '>' && chars.get(i + 1).is_some_and(|&n| n != '<' && n != '\n');
+        out.push(if c == '\n' && !in_pre && between_words { ' ' } else { c });
+    }
+    out
 }
 
 #[expect(clippy::too_many_arguments, reason = "one WXR item's fields")]

@@ -194,24 +194,26 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
 
     // Write, with the live preview following and autosave reaching "Saved".
     d.clear("#title");
-    d.type_into("#title", "Hello from the window");
+    d.type_into("#title", "Jekyll Meet & Greet at GitHub HQ");
     // U+E007 is the WebDriver key code for Enter.
-    d.type_into("#body", "This was written in a **real** window.\u{E007}\u{E007}A second paragraph, with <script>alert(1)</script> in it.");
+    // Real writing (from the corpus's Jekyll blog), typed as a writer types it: a paragraph
+    // with a date in bold and a link, then a short one.
+    d.type_into("#body", "Hey! Our friends at GitHub have agreed to host a Jekyll meet & greet on **February 5, 2015 at 7pm**. The event will be hosted at [GitHub's Headquarters](https://goo.gl/maps/Bmy7i) here in San Francisco, CA.\u{E007}\u{E007}We look forward to meeting all you fine folks. Cheers!");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let html = d.script("return document.getElementById('preview').innerHTML;").as_str().unwrap_or_default().to_owned();
-        if html.contains("<strong>real</strong>") && html.contains("Hello from the window") {
-            assert!(!html.contains("<script"), "preview must be sanitised: {html}");
+        if html.contains("<strong>February 5, 2015 at 7pm</strong>") && html.contains("Jekyll Meet &amp; Greet at GitHub HQ") && html.contains("Cheers!") {
+            assert!(html.contains("<a href=\"https://goo.gl/maps/Bmy7i\""), "the link: {html}");
             break;
         }
         assert!(Instant::now() < deadline, "preview never showed the text: {html}");
         std::thread::sleep(Duration::from_millis(100));
     }
     d.wait_text("#save-state", 10, |t| t == "Saved");
-    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Hello from the window");
-    // The word count follows the text a quarter second after typing stops (16 words, as the
-    // webview's word segmentation counts the Markdown source).
-    d.wait_text("#word-count", 5, |t| t == "16 words · 1 min read");
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Jekyll Meet & Greet at GitHub HQ");
+    // The word count follows the text a quarter second after typing stops (40 words, as the
+    // webview's word segmentation counts them: the link's address is not counted).
+    d.wait_text("#word-count", 5, |t| t == "40 words · 1 min read");
     d.shot("writing");
     // The theme: like the system (light under Xvfb), then light, then dark, then back.
     d.click("#theme");
@@ -252,25 +254,25 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
         assert_eq!(blog["settings"]["title"], "Notes from the engine room", "{blogs}");
         assert_eq!(blog["verification"]["status"], "verified", "{blogs}");
         let url = blog["posts"][0]["url"].as_str().expect("post url");
-        assert_eq!(blog["posts"][0]["slug"], "hello-from-the-window");
+        assert_eq!(blog["posts"][0]["slug"], "jekyll-meet-greet-at-github-hq");
         let page = http_text(&format!("{base}{url}"));
-        assert!(page.contains("Hello from the window"), "{page}");
-        assert!(page.contains("<strong>real</strong> window.</p>"), "two paragraphs: {page}");
-        assert!(!page.contains("<script>alert"), "{page}");
+        assert!(page.contains("Jekyll Meet &amp; Greet at GitHub HQ"), "{page}");
+        assert!(page.contains("<strong>February 5, 2015 at 7pm</strong>") && page.contains("href=\"https://goo.gl/maps/Bmy7i\""), "{page}");
+        assert!(page.contains("<p>We look forward to meeting all you fine folks. Cheers!</p>"), "two paragraphs: {page}");
         assert!(page.contains("Signatures verified"), "{page}");
     }
 
     // More text, autosaved; then the app is killed outright (no chance to save on exit).
-    d.type_into("#body", "\u{E007}\u{E007}Written just before the crash — café.");
+    d.type_into("#body", "\u{E007}\u{E007}Pizza & beer will be available for those interested — and there will be much time to sit and chat about all things Jekyll.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     // The post changed: Publish is offered again.
     d.wait_text("#publish", 5, |t| t == "Publish");
     assert_eq!(d.script("return document.getElementById('publish').disabled;"), Value::Bool(false));
     // The autosave is on disk for another process at once: the post's own document has it.
     let on_disk = spokes_writer::Profile::open(&profile).expect("profile");
-    let id = on_disk.posts().expect("posts").into_iter().find(|s| s.post.title == "Hello from the window").expect("the post").post.id;
+    let id = on_disk.posts().expect("posts").into_iter().find(|s| s.post.title == "Jekyll Meet & Greet at GitHub HQ").expect("the post").post.id;
     let body = on_disk.draft(&id).expect("draft").expect("the post").body;
-    assert!(body.ends_with("crash — café."), "{body:?}");
+    assert!(body.ends_with("interested — and there will be much time to sit and chat about all things Jekyll."), "{body:?}");
     let apps: Vec<u32> = descendants(driver_proc.0.id()).into_iter().filter(|(_, n, _)| n.starts_with("spokes-app")).map(|(pid, _, _)| pid).collect();
     assert_eq!(apps.len(), 1, "one app process under tauri-driver");
     let killed = Command::new("kill").args(["-9", &apps[0].to_string()]).status().expect("kill");
@@ -282,8 +284,8 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let d = Driver::start(port, Path::new(env!("CARGO_BIN_EXE_spokes-app")), PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
     d.wait("#app[data-ready]", 60);
     let body = d.script("return window.spokesEditor.value;").as_str().unwrap_or_default().to_owned();
-    assert!(body.ends_with("Written just before the crash — café."), "text after restart: {body:?}");
-    assert!(body.starts_with("This was written in a **real** window."), "{body:?}");
+    assert!(body.ends_with("Pizza & beer will be available for those interested — and there will be much time to sit and chat about all things Jekyll."), "text after restart: {body:?}");
+    assert!(body.starts_with("Hey! Our friends at GitHub"), "{body:?}");
     d.wait_text(".post-list li.active .badge", 10, |t| t == "Changed");
 
     // Starting Spokes again on the same profile brings this window forward instead of
@@ -344,7 +346,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
         let blogs = http_json(&format!("{base}/api/v1/blogs"));
         let url = blogs[0]["posts"][0]["url"].as_str().expect("post url").to_owned();
         let page = http_text(&format!("{base}{url}"));
-        assert!(page.contains("Written just before the crash — café."), "{page}");
+        assert!(page.contains("Pizza &amp; beer will be available for those interested — and"), "{page}");
     }
 
     // Both spokes go down: the publish is signed and kept, the app says it is offline and keeps
@@ -371,7 +373,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     // After the restart the caret is at the start: Ctrl+End (U+E009, U+E010) moves it to the
     // end, as a writer adding a paragraph would. Ctrl is let go when that call ends.
     d.type_into("#body", "\u{E009}\u{E010}");
-    d.type_into("#body", "\u{E007}\u{E007}Published while the spokes were down.");
+    d.type_into("#body", "\u{E007}\u{E007}A special thanks to @gjtorikian for making this all possible! You rock.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.click("#publish");
     d.wait_text("#status", 60, |t| t.starts_with("Published to 0 of 2 spokes") && t.contains("will send when a spoke can be reached"));
@@ -396,7 +398,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
         let blogs = http_json(&format!("{base}/api/v1/blogs"));
         let url = blogs[0]["posts"][0]["url"].as_str().expect("post url").to_owned();
         let page = http_text(&format!("{base}{url}"));
-        assert!(page.contains("Published while the spokes were down."), "{base}: {page}");
+        assert!(page.contains("for making this all possible! You rock."), "{base}: {page}");
     }
 
     // History: three published versions, newest first; the first one is restored and
@@ -406,14 +408,14 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let count = d.script("return document.querySelectorAll('#revisions button').length;").as_u64().unwrap_or(0);
     assert_eq!(count, 3, "three published versions");
     d.click("#revisions li:last-child button");
-    d.wait_text("#diff", 10, |t| t.contains("Written just before the crash"));
+    d.wait_text("#diff", 10, |t| t.contains("Pizza & beer"));
     let added = d.script("return Array.from(document.querySelectorAll('#diff .added')).map(e => e.textContent).join('');").as_str().unwrap_or_default().to_owned();
-    assert!(added.contains("Published while the spokes were down."), "what was added since: {added:?}");
+    assert!(added.contains("for making this all possible! You rock."), "what was added since: {added:?}");
     d.shot("history");
     d.click("#restore");
     d.wait_text("#status", 10, |t| t.starts_with("Restored the version of"));
     let restored = d.script("return window.spokesEditor.value;").as_str().unwrap_or_default().to_owned();
-    assert!(restored.starts_with("This was written in a **real** window.") && !restored.contains("crash"), "{restored:?}");
+    assert!(restored.starts_with("Hey! Our friends at GitHub") && !restored.contains("Pizza"), "{restored:?}");
     d.click("#publish");
     d.wait_text("#status", 60, |t| t == "Published to 2 of 2 spokes");
     for base in [format!("http://{}", north.running.http_addr), format!("http://{}", south.http_addr)] {
@@ -422,7 +424,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
             let blogs = http_json(&format!("{base}/api/v1/blogs"));
             let url = blogs[0]["posts"][0]["url"].as_str().expect("post url").to_owned();
             let page = http_text(&format!("{base}{url}"));
-            if !page.contains("crash") && page.contains("<strong>real</strong>") && page.contains("Signatures verified") {
+            if !page.contains("Pizza") && page.contains("<strong>February 5, 2015 at 7pm</strong>") && page.contains("Signatures verified") {
                 break;
             }
             assert!(Instant::now() < deadline, "{base} still serves the later text: {page}");
@@ -432,19 +434,19 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
 
     // Organise: a second draft, found by searching; deleted, undone, deleted again.
     open_new_post(&d);
-    d.type_into("#title", "A draft to throw away");
-    d.type_into("#body", "Not worth keeping.");
+    d.type_into("#title", "Join the Discussion at Jekyll Talk");
+    d.type_into("#body", "We're excited to announce the launch of Jekyll Talk, a forum for anything related to Jekyll.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.wait_text("#post-status", 10, |t| t == "Draft · only on this computer until you publish it");
     // Formatting from the toolbar, the word count, and focus mode.
-    d.script("const e = window.spokesEditor; e.focus(); e.setSelectionRange(4, 9);");
+    d.script("const e = window.spokesEditor; e.focus(); e.setSelectionRange(40, 51);");
     d.click("#fmt-bold");
     let formatted = d.script("return window.spokesEditor.value;").as_str().unwrap_or_default().to_owned();
-    assert_eq!(formatted, "Not **worth** keeping.");
-    d.wait_text("#word-count", 10, |t| t == "3 words · 1 min read");
+    assert_eq!(formatted, "We're excited to announce the launch of **Jekyll Talk**, a forum for anything related to Jekyll.");
+    d.wait_text("#word-count", 10, |t| t == "16 words · 1 min read");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !d.script("return document.getElementById('preview').innerHTML;").as_str().unwrap_or_default().contains("<strong>worth</strong>") {
+    while !d.script("return document.getElementById('preview').innerHTML;").as_str().unwrap_or_default().contains("<strong>Jekyll Talk</strong>") {
         assert!(Instant::now() < deadline, "the preview never showed the bold word");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -468,12 +470,12 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.type_into("#body", "\u{E009}f");
     d.wait(".cm-search input[name=search]", 10);
     d.clear(".cm-search input[name=search]");
-    d.type_into(".cm-search input[name=search]", "keeping");
-    d.type_into(".cm-search input[name=replace]", "saving, and keeping");
+    d.type_into(".cm-search input[name=search]", "forum");
+    d.type_into(".cm-search input[name=replace]", "Discourse forum");
     d.shot("find-replace");
     d.click(".cm-search button[name=replaceAll]");
     let replaced = d.script("return window.spokesEditor.value;").as_str().unwrap_or_default().to_owned();
-    assert_eq!(replaced, "Not **worth** saving, and keeping.", "one match, replaced once (not again inside its own replacement)");
+    assert_eq!(replaced, "We're excited to announce the launch of **Jekyll Talk**, a Discourse forum for anything related to Jekyll.", "one match, replaced once (not again inside its own replacement)");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.type_into(".cm-search input[name=search]", "\u{E00C}");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -482,40 +484,54 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let on_disk = spokes_writer::Profile::open(&profile).expect("profile");
-    let id = on_disk.posts().expect("posts").into_iter().find(|p| p.post.title == "A draft to throw away").expect("the draft").post.id;
-    assert_eq!(on_disk.draft(&id).expect("read").expect("the draft").body, "Not **worth** saving, and keeping.", "the replacement is saved");
-    d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
-    d.type_into("#search", "throw");
-    d.wait_text("#post-list", 10, |t| t.contains("A draft to throw away") && !t.contains("Hello from the window"));
+    let id = on_disk.posts().expect("posts").into_iter().find(|p| p.post.title == "Join the Discussion at Jekyll Talk").expect("the draft").post.id;
+    assert_eq!(on_disk.draft(&id).expect("read").expect("the draft").body, "We're excited to announce the launch of **Jekyll Talk**, a Discourse forum for anything related to Jekyll.", "the replacement is saved");
+    // What the writer types is never run: the page beside the text drops a script.
+    d.type_into("#body", "\u{E009}\u{E010}");
+    d.type_into("#body", "\u{E007}\u{E007}<script>alert(1)</script> Come join the fun!");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let html = d.script("return document.getElementById('preview').innerHTML;").as_str().unwrap_or_default().to_owned();
+        if html.contains("Come join the fun!") {
+            assert!(!html.contains("<script") && !html.contains("alert(1)"), "the preview must be sanitised: {html}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the preview never showed the text: {html}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    d.wait_text("#save-state", 10, |t| t == "Saved");
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Join the Discussion at Jekyll Talk");
+    d.type_into("#search", "Talk");
+    d.wait_text("#post-list", 10, |t| t.contains("Join the Discussion at Jekyll Talk") && !t.contains("Jekyll Meet & Greet at GitHub HQ"));
     d.clear("#search");
     d.script("const f = document.getElementById('filter'); f.value = 'published'; f.dispatchEvent(new Event('change'));");
-    d.wait_text("#post-list", 10, |t| t.contains("Hello from the window") && !t.contains("throw away"));
+    d.wait_text("#post-list", 10, |t| t.contains("Jekyll Meet & Greet at GitHub HQ") && !t.contains("Jekyll Talk"));
     d.script("const f = document.getElementById('filter'); f.value = 'all'; f.dispatchEvent(new Event('change'));");
     d.click(".post-list li[data-id] .post-title");
-    d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Join the Discussion at Jekyll Talk");
     // The arrow keys move through the list (newest first) and leave the focus in it.
     d.type_into("#post-list", "\u{E015}");
-    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Hello from the window");
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Jekyll Meet & Greet at GitHub HQ");
     d.type_into("#post-list", "\u{E013}");
-    d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Join the Discussion at Jekyll Talk");
     assert_eq!(d.script("return document.activeElement.id;").as_str(), Some("post-list"), "the focus stays in the list");
     // A listbox to assistive technology: the open post is its selected option; Enter goes on to the text.
     let active = d.script("const l = document.getElementById('post-list'); const o = document.getElementById(l.getAttribute('aria-activedescendant')); return [l.getAttribute('role'), o && o.getAttribute('role'), o && o.getAttribute('aria-selected'), o && o.textContent];");
-    assert_eq!(active, serde_json::json!(["listbox", "option", "true", "A draft to throw awayDraft"]));
+    assert_eq!(active, serde_json::json!(["listbox", "option", "true", "Join the Discussion at Jekyll TalkDraft"]));
     d.type_into("#post-list", "\u{E007}");
     assert_eq!(d.script("return document.activeElement.id;").as_str(), Some("body"), "Enter moves on to the text");
     d.click("#delete");
-    d.wait_text("#notice", 10, |t| t.starts_with("Moved “A draft to throw away” to the bin."));
-    d.wait_text("#post-list", 10, |t| !t.contains("throw away"));
+    d.wait_text("#notice", 10, |t| t.starts_with("Moved “Join the Discussion at Jekyll Talk” to the bin."));
+    d.wait_text("#post-list", 10, |t| !t.contains("Jekyll Talk"));
     d.click("#undo-delete");
-    d.wait_text("#post-list", 10, |t| t.contains("A draft to throw away"));
-    d.wait_text(".post-list li.active .post-title", 10, |t| t == "A draft to throw away");
+    d.wait_text("#post-list", 10, |t| t.contains("Join the Discussion at Jekyll Talk"));
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Join the Discussion at Jekyll Talk");
     d.click("#delete");
-    d.wait_text("#post-list", 10, |t| !t.contains("throw away"));
+    d.wait_text("#post-list", 10, |t| !t.contains("Jekyll Talk"));
 
     // Unpublish: a signed revision takes the post off both spokes, which delete its words (the
     // blog is one document per post: a new blog starts so).
-    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Hello from the window");
+    d.wait_text(".post-list li.active .post-title", 10, |t| t == "Jekyll Meet & Greet at GitHub HQ");
     d.click("#unpublish");
     d.wait_text("#notice", 60, |t| t.contains("is off your blog") && t.contains("Your spokes delete its words now"));
     assert!(spokes_writer::Profile::open(&profile).expect("profile").is_set(), "the blog is kept as one document per post");
@@ -615,15 +631,15 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     // A picture: picked with the Image button's file chooser, shown in the preview from the
     // blog's own store, published, and served by the spoke byte for byte.
     open_new_post(&d);
-    d.type_into("#title", "A picture");
-    d.type_into("#body", "The engine room at night:");
-    let png_path = tmp.path().join("engine-room.png");
+    d.type_into("#title", "Pick Up your $1 Jekyll Sticker");
+    d.type_into("#body", "You may have heard that the excellent Jekyll logo has been made into a sticker:");
+    let png_path = tmp.path().join("jekyll-sticker.png");
     std::fs::write(&png_path, PNG).expect("write the picture");
     let input = d.wait("#image-file", 10);
     d.post(&format!("/element/{input}/value"), serde_json::json!({"text": png_path.to_string_lossy()})).unwrap_or_else(|e| d.fail(&format!("choose the picture: {e}")));
     let name = spokes_core::image::ImageName::for_bytes(PNG).expect("a PNG");
     let deadline = Instant::now() + Duration::from_secs(20);
-    let expected = format!("The engine room at night:\n\n![engine room](images/{name})\n");
+    let expected = format!("You may have heard that the excellent Jekyll logo has been made into a sticker:\n\n![jekyll sticker](images/{name})\n");
     while d.script("return window.spokesEditor.value;").as_str() != Some(expected.as_str()) {
         assert!(Instant::now() < deadline, "the picture's Markdown never arrived in the text");
         std::thread::sleep(Duration::from_millis(100));
@@ -635,7 +651,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     }
     // The text shows it too, as a picture under its line (not only as its link).
     let deadline = Instant::now() + Duration::from_secs(20);
-    while d.script("const i = document.querySelector('.cm-content img.cm-picture'); return !!(i && i.complete && i.naturalWidth === 256 && i.alt === 'engine room');") != Value::Bool(true) {
+    while d.script("const i = document.querySelector('.cm-content img.cm-picture'); return !!(i && i.complete && i.naturalWidth === 256 && i.alt === 'jekyll sticker');") != Value::Bool(true) {
         assert!(Instant::now() < deadline, "the editor never showed the picture");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -656,9 +672,9 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait_text("#status", 60, |t| t == "Published to 1 of 1 spoke");
     let base = format!("http://{}", north.running.http_addr);
     let blog_id = spokes_writer::Profile::open(&profile).expect("profile").blog_id().to_string();
-    let page = http_text(&format!("{base}/b/{blog_id}/posts/a-picture"));
+    let page = http_text(&format!("{base}/b/{blog_id}/posts/pick-up-your-1-jekyll-sticker"));
     let src = format!("/b/{blog_id}/images/{name}");
-    assert!(page.contains(&format!("<img src=\"{src}\" alt=\"engine room\"")), "{page}");
+    assert!(page.contains(&format!("<img src=\"{src}\" alt=\"jekyll sticker\"")), "{page}");
     let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(20))).build().into();
     let mut r = agent.get(&format!("{base}{src}")).call().expect("GET the picture");
     assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/png"));
@@ -668,12 +684,12 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#details");
     d.wait("#details-dialog", 10);
     d.clear("#slug");
-    d.type_into("#slug", "Engine room, at night");
+    d.type_into("#slug", "Jekyll stickers, $1");
     // The preview shows the address on the writer's spoke, as readers will open it.
-    let permalink = format!("http://{}/b/{blog_id}/posts/engine-room-at-night", north.running.http_addr);
+    let permalink = format!("http://{}/b/{blog_id}/posts/jekyll-stickers-1", north.running.http_addr);
     d.wait_text("#permalink", 5, |t| t == permalink);
     d.clear("#tags");
-    d.type_into("#tags", "engines, night, Engines");
+    d.type_into("#tags", "stickers, partners, Stickers");
     d.shot("details");
     d.click("#details-save");
     d.wait_text("#details-msg", 10, |t| t.starts_with("Saved."));
@@ -684,8 +700,8 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let api = http_json(&format!("{base}/api/v1/blogs/{blog_id}"));
-        let moved = api["posts"].as_array().expect("posts").iter().find(|p| p["title"] == "A picture").cloned().expect("the picture post");
-        if (moved["slug"].as_str(), moved["tags"].clone()) == (Some("engine-room-at-night"), serde_json::json!(["engines", "night"])) {
+        let moved = api["posts"].as_array().expect("posts").iter().find(|p| p["title"] == "Pick Up your $1 Jekyll Sticker").cloned().expect("the picture post");
+        if (moved["slug"].as_str(), moved["tags"].clone()) == (Some("jekyll-stickers-1"), serde_json::json!(["stickers", "partners"])) {
             break;
         }
         assert!(Instant::now() < deadline, "the spoke never took the new web address and tags: {api}");
@@ -694,8 +710,8 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
 
     // Scheduled: a post dated tomorrow is signed and sent now, and the spoke keeps it hidden.
     open_new_post(&d);
-    d.type_into("#title", "Tomorrow's shift");
-    d.type_into("#body", "Not before its time.");
+    d.type_into("#title", "Jekyll 3.8.5 Released");
+    d.type_into("#body", "This release fixes a bug where multiple Liquid tags were not supported in excerpts.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.click("#details");
     d.wait("#details-dialog", 10);
@@ -711,9 +727,9 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.wait_text("#status", 60, |t| t == "Published to 1 of 1 spoke");
     d.wait_text("#post-status", 10, |t| t.starts_with("Scheduled · readers see it from ") && t.ends_with(" · on your spoke"));
     let stored = spokes_writer::Profile::open(&profile).expect("profile").with_blog(|b| Ok(b.posts())).expect("blog");
-    assert!(stored.iter().any(|p| p.title == "Tomorrow's shift" && p.date > chrono::Utc::now()), "signed with tomorrow's date");
+    assert!(stored.iter().any(|p| p.title == "Jekyll 3.8.5 Released" && p.date > chrono::Utc::now()), "signed with tomorrow's date");
     let api = http_json(&format!("{base}/api/v1/blogs/{blog_id}"));
-    assert!(!api.to_string().contains("Tomorrow's shift"), "a scheduled post stays hidden: {api}");
+    assert!(!api.to_string().contains("Jekyll 3.8.5 Released"), "a scheduled post stays hidden: {api}");
     drop(d);
     drop(driver_proc);
     // Later, this computer publishes once more; then it is stolen (that last publish stands
@@ -721,10 +737,10 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     let old_computer = spokes_writer::Profile::open(&profile).expect("profile");
     let old_key = old_computer.device_key().expect("a device key").to_owned();
     let k = old_computer.unlock("correct horse battery").expect("key");
-    let thiefs = old_computer.new_post("Published by whoever has it", "Not by the writer.", &[]).expect("post");
+    let thiefs = old_computer.new_post("Free coins for every reader", "Send one coin, get two back. Today only!", &[]).expect("post");
     let w = spokes_writer::WriterSession::new(old_computer.clone(), k, None, old_computer.targets(), None);
     rt.block_on(w.publish(Some(std::slice::from_ref(&thiefs.id)), false)).expect("publish");
-    assert!(http_json(&format!("{base}/api/v1/blogs/{blog_id}")).to_string().contains("Published by whoever has it"));
+    assert!(http_json(&format!("{base}/api/v1/blogs/{blog_id}")).to_string().contains("Free coins for every reader"));
 
     // A new computer: the recovery file, picked in the desktop's open dialog, and its
     // passphrase bring the blog back from its spoke, pictures and all.
@@ -744,7 +760,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#restore-go");
     d.wait("#app[data-ready]", 120);
     let titles = d.script("return Array.from(document.querySelectorAll('#post-list .post-title')).map((e) => e.textContent);");
-    assert!(titles.as_array().is_some_and(|t| t.iter().any(|x| x == "A picture")), "the restored blog lists its posts: {titles}");
+    assert!(titles.as_array().is_some_and(|t| t.iter().any(|x| x == "Pick Up your $1 Jekyll Sticker")), "the restored blog lists its posts: {titles}");
     let back = spokes_writer::Profile::open(&restored).expect("the restored profile");
     assert_eq!(back.fingerprint(), fingerprint, "the same identity");
     assert_eq!(back.image(&name).as_deref(), Some(PNG), "the picture came back");
@@ -760,8 +776,8 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     // The blog is one document per post: the list holds the old computer's last publishes
     // that the spoke still keeps manifests of (the scheduled post is not among them: it waits
     // on the computer that wrote it until its date).
-    assert!(choices.first().is_some_and(|c| c.starts_with("Published by whoever has it")), "newest first: {choices:?}");
-    assert!(choices.len() >= 3 && !choices.iter().any(|c| c.starts_with("Tomorrow's shift")), "{choices:?}");
+    assert!(choices.first().is_some_and(|c| c.starts_with("Free coins for every reader")), "newest first: {choices:?}");
+    assert!(choices.len() >= 3 && !choices.iter().any(|c| c.starts_with("Jekyll 3.8.5 Released")), "{choices:?}");
     assert_eq!(choices.last().map(String::as_str), Some("None of these"));
     // Nothing is chosen yet: the dialog says what is missing.
     d.type_into("#remove-device-pass", "correct horse battery");
@@ -772,8 +788,8 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#remove-device-confirm");
     d.wait_text(&format!("#devices li[data-fingerprint='{old_key}']"), 60, |t| t.contains("lost or stolen, removed"));
     let api = http_json(&format!("{base}/api/v1/blogs/{blog_id}"));
-    assert!(!api.to_string().contains("Published by whoever has it"), "the spoke left the thief's post out: {api}");
-    assert!(api.to_string().contains("A picture"), "what the writer kept stays: {api}");
+    assert!(!api.to_string().contains("Free coins for every reader"), "the spoke left the thief's post out: {api}");
+    assert!(api.to_string().contains("Pick Up your $1 Jekyll Sticker"), "what the writer kept stays: {api}");
     assert_eq!(api["verification"]["status"], "verified", "{}", api["verification"]);
     // The removal reached the spoke, and the list of spokes says so.
     d.wait_text("#spoke-list", 30, |t| t.contains("has everything you published"));
@@ -827,8 +843,8 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#change-pass-done");
     d.click("#settings-close");
     open_new_post(&d);
-    d.type_into("#title", "Under a new passphrase");
-    d.type_into("#body", "Signed with the same key as before.");
+    d.type_into("#title", "Alfred Xing has joined the Jekyll core team");
+    d.type_into("#body", "We're excited to announce that Alfred Xing has joined the Jekyll core team!");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.click("#publish");
     d.type_into("#unlock-pass", "correct horse battery");
@@ -839,7 +855,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     d.click("#unlock");
     d.wait_text(".post-list li.active .badge", 60, |t| t == "Published");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !http_json(&format!("{base}/api/v1/blogs/{blog_id}")).to_string().contains("Under a new passphrase") {
+    while !http_json(&format!("{base}/api/v1/blogs/{blog_id}")).to_string().contains("Alfred Xing has joined the Jekyll core team") {
         assert!(Instant::now() < deadline, "the post signed after the new passphrase never reached the spoke");
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -975,7 +991,7 @@ fn window_joins_a_blog_with_a_pairing_code() {
     };
     cli(&["init", "--name", "Ada Lovelace", "--title", "Notes from the engine room"]);
     cli(&["spoke", "add", &spoke.ticket]);
-    cli(&["new", "--title", "Written on the first computer", "--body", "Both computers write this blog."]);
+    cli(&["new", "--title", "Jekyll 4.3.4 Released", "--body", "Hello Jekyllers! Publishing a small bug-fix release."]);
     cli(&["publish"]);
     let mut pairing = Command::new(spokes_e2e::bin("spokes"))
         .arg("--profile")
@@ -1001,7 +1017,7 @@ fn window_joins_a_blog_with_a_pairing_code() {
     d.shot("join-computer");
     d.click("#join-go");
     d.wait("#app[data-ready]", 120);
-    d.wait_text("#post-list", 30, |t| t.contains("Written on the first computer"));
+    d.wait_text("#post-list", 30, |t| t.contains("Jekyll 4.3.4 Released"));
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.starts_with("Paired with ")), "the first computer says it paired: {rest:?}");
     assert!(pairing.wait().expect("pair exit").success());

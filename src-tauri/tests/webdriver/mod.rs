@@ -309,9 +309,27 @@ impl Driver {
 
     /// [`Driver::screenshot`], then axe-core on the screen as it is (WCAG 2 A and AA rules and
     /// axe's best practices): its serious and critical violations are kept for
-    /// [`Driver::violations`].
+    /// [`Driver::violations`]. A screen that follows the system's theme (light under Xvfb) is
+    /// photographed and audited in the dark theme too, as `<name>-dark.png`, then put back.
     pub fn shot(&self, name: &str) -> PathBuf {
         let path = self.screenshot(name);
+        self.audit(name);
+        if self.script("return document.documentElement.dataset.theme === undefined;") == json!(true) {
+            self.script("document.documentElement.dataset.theme = 'dark';");
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while self.script("return getComputedStyle(document.body).backgroundColor;") != json!("rgb(27, 27, 29)") && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let dark = format!("{name}-dark");
+            self.screenshot(&dark);
+            self.audit(&dark);
+            self.script("delete document.documentElement.dataset.theme;");
+        }
+        path
+    }
+
+    /// axe-core on the screen as it is; see [`Driver::shot`].
+    fn audit(&self, name: &str) {
         if self.script("return typeof window.axe === 'object';") != json!(true) {
             let axe = std::fs::read_to_string(AXE).unwrap_or_else(|e| panic!("{AXE}: {e} (run `npm ci` in ui/)"));
             self.script(&format!("{axe}\n;return true;"));
@@ -360,7 +378,6 @@ impl Driver {
         for v in found.as_array().into_iter().flatten() {
             self.violations.borrow_mut().push(format!("{name}: {}", v.as_str().unwrap_or_default()));
         }
-        path
     }
 
     /// Every serious or critical violation [`Driver::shot`] found so far.
