@@ -86,13 +86,19 @@ pub fn relay_url(s: &str) -> Option<RelayUrl> {
 /// when a spoke's address names its relay, through that relay too (iroh uses whichever path
 /// works, preferring direct); with [`Reach::relay_only`], through relays alone.
 pub async fn bind_dialer(secret: SecretKey, alpns: Vec<Vec<u8>>, reach: &Reach) -> Result<Endpoint, NetError> {
-    let addr: SocketAddr = (std::net::Ipv4Addr::UNSPECIFIED, 0).into();
+    // No home relay: the relays a spoke names are dialed when needed.
+    bind_with(secret, (std::net::Ipv4Addr::UNSPECIFIED, 0).into(), alpns, RelayMap::empty(), reach).await
+}
+
+/// An endpoint with the `Minimal` preset (no address lookup), `relays` as its home relays,
+/// relays found and checked as `reach` says, and a UDP socket on `addr` unless
+/// [`Reach::relay_only`].
+async fn bind_with(secret: SecretKey, addr: SocketAddr, alpns: Vec<Vec<u8>>, relays: RelayMap, reach: &Reach) -> Result<Endpoint, NetError> {
     let err = |m: String| NetError::Bind { addr, message: m };
     let mut b = Endpoint::builder(presets::Minimal)
         .secret_key(secret)
         .alpns(alpns)
-        // No home relay: the relays a spoke names are dialed when needed.
-        .relay_mode(RelayMode::Custom(RelayMap::empty()))
+        .relay_mode(RelayMode::Custom(relays))
         .ca_tls_config(CaTlsConfig::embedded().with_extra_roots(reach.extra_roots.iter().cloned()))
         .clear_ip_transports();
     if let Some(d) = reach.dns {
@@ -104,8 +110,9 @@ pub async fn bind_dialer(secret: SecretKey, alpns: Vec<Vec<u8>>, reach: &Reach) 
     b.bind().await.map_err(|e| err(e.to_string()))
 }
 
-/// Binds an iroh endpoint on `addr` with the `Minimal` preset: direct QUIC only, no relay
-/// servers and no address lookup, so nothing leaves the machine but connections we dial.
+/// Binds an iroh endpoint on `addr` with the `Minimal` preset: direct QUIC, no relay of its
+/// own (a relay only where an address it dials names one) and no address lookup, so nothing
+/// leaves the machine but connections we dial.
 /// `alpns` are the protocols it accepts (empty for a dial-only endpoint).
 pub async fn bind_endpoint(secret: SecretKey, addr: SocketAddr, alpns: Vec<Vec<u8>>) -> Result<Endpoint, NetError> {
     bind_with_home_relay(secret, addr, alpns, None, &Reach::default()).await
@@ -117,20 +124,7 @@ pub async fn bind_endpoint(secret: SecretKey, addr: SocketAddr, alpns: Vec<Vec<u
 /// as `reach` says. With [`Reach::relay_only`] (a spoke whose network lets no UDP through)
 /// it binds no UDP socket: peers reach it through `home`, and it reaches them through theirs.
 pub async fn bind_with_home_relay(secret: SecretKey, addr: SocketAddr, alpns: Vec<Vec<u8>>, home: Option<RelayUrl>, reach: &Reach) -> Result<Endpoint, NetError> {
-    let err = |m: String| NetError::Bind { addr, message: m };
-    let mut b = Endpoint::builder(presets::Minimal)
-        .secret_key(secret)
-        .alpns(alpns)
-        .relay_mode(RelayMode::Custom(home.map(RelayMap::from).unwrap_or_else(RelayMap::empty)))
-        .ca_tls_config(CaTlsConfig::embedded().with_extra_roots(reach.extra_roots.iter().cloned()))
-        .clear_ip_transports();
-    if let Some(d) = reach.dns {
-        b = b.dns_resolver(iroh::dns::DnsResolver::with_nameserver(d));
-    }
-    if !reach.relay_only {
-        b = b.bind_addr(addr).map_err(|e| err(e.to_string()))?;
-    }
-    b.bind().await.map_err(|e| err(e.to_string()))
+    bind_with(secret, addr, alpns, home.map(RelayMap::from).unwrap_or_else(RelayMap::empty), reach).await
 }
 
 /// The iroh address to dial `spoke` at: its endpoint ID with every socket address it lists,
