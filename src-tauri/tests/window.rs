@@ -374,6 +374,12 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     // end, as a writer adding a paragraph would. Ctrl is let go when that call ends.
     d.type_into("#body", "\u{E009}\u{E010}");
     d.type_into("#body", "\u{E007}\u{E007}A special thanks to @gjtorikian for making this all possible! You rock.");
+    // The editor reads what was typed a frame later: "Saved" counts only once the text is in.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d.script("return window.spokesEditor.value;").as_str().is_some_and(|v| v.ends_with("You rock.")) {
+        assert!(Instant::now() < deadline, "the typed paragraph never reached the editor");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.click("#publish");
     d.wait_text("#status", 60, |t| t.starts_with("Published to 0 of 2 spokes") && t.contains("will send when a spoke can be reached"));

@@ -222,7 +222,13 @@ impl Driver {
         let agent = Self::agent();
         let base = format!("http://127.0.0.1:{port}");
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app, "args": args}}}});
-        let v = Self::call(&agent, "POST", &format!("{base}/session"), Some(caps)).expect("a WebDriver session with the app");
+        // Once in CI the app started for a new session could not open its display ("Failed to
+        // initialize GTK", cause not found) and the session timed out: asked once more, said.
+        let v = Self::call(&agent, "POST", &format!("{base}/session"), Some(caps.clone())).or_else(|e| {
+            eprintln!("no WebDriver session with the app ({e}); asking once more");
+            Self::call(&agent, "POST", &format!("{base}/session"), Some(caps))
+        });
+        let v = v.expect("a WebDriver session with the app");
         let session = v["sessionId"].as_str().expect("sessionId").to_owned();
         std::fs::create_dir_all(&shots).expect("screenshot folder");
         Driver { base, session, agent, shots, violations: Default::default(), axe_checked: Default::default() }
