@@ -264,6 +264,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
 
     // More text, autosaved; then the app is killed outright (no chance to save on exit).
     d.type_into("#body", "\u{E007}\u{E007}Pizza & beer will be available for those interested — and there will be much time to sit and chat about all things Jekyll.");
+    typed_in(&d, "all things Jekyll.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     // The post changed: Publish is offered again.
     d.wait_text("#publish", 5, |t| t == "Publish");
@@ -374,12 +375,7 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     // end, as a writer adding a paragraph would. Ctrl is let go when that call ends.
     d.type_into("#body", "\u{E009}\u{E010}");
     d.type_into("#body", "\u{E007}\u{E007}A special thanks to @gjtorikian for making this all possible! You rock.");
-    // The editor reads what was typed a frame later: "Saved" counts only once the text is in.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !d.script("return window.spokesEditor.value;").as_str().is_some_and(|v| v.ends_with("You rock.")) {
-        assert!(Instant::now() < deadline, "the typed paragraph never reached the editor");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    typed_in(&d, "You rock.");
     d.wait_text("#save-state", 10, |t| t == "Saved");
     d.click("#publish");
     d.wait_text("#status", 60, |t| t.starts_with("Published to 0 of 2 spokes") && t.contains("will send when a spoke can be reached"));
@@ -1182,4 +1178,14 @@ fn window_speaks_the_writers_language() {
     d.wait_text("#post-list", 10, |t| t.contains("Published") && t.contains("Draft"));
     let violations = d.violations();
     assert!(violations.is_empty(), "accessibility violations (axe-core):\n{}", violations.join("\n"));
+}
+
+/// Waits until the editor's text ends with `end`: the editor reads what was typed a frame
+/// after WebDriver's keys, so a "Saved" read before that is the state from before the typing.
+fn typed_in(d: &Driver, end: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d.script("return window.spokesEditor.value;").as_str().is_some_and(|v| v.ends_with(end)) {
+        assert!(Instant::now() < deadline, "what was typed never reached the editor (it should end with {end:?})");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
