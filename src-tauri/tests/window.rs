@@ -396,11 +396,20 @@ fn window_creates_identity_writes_and_publishes_to_two_spokes() {
     assert!(told("string \"Still sending\""), "told it is still trying: {}", std::fs::read_to_string(&heard).unwrap_or_default());
     assert!(told("has not reached south") || told("has not reached north, south"), "named the spoke it waits for");
     assert!(spokes_e2e::wait_until(Duration::from_secs(10), || told("string \"Everything you published has reached all 2 of your spokes.\"")), "told it is done");
+    // The spokes' pages follow a moment after they confirm (under the load of four window
+    // tests at once, once after the status line said so): asked until they do.
     for base in [format!("http://{}", north.running.http_addr), format!("http://{}", south.http_addr)] {
-        let blogs = http_json(&format!("{base}/api/v1/blogs"));
-        let url = blogs[0]["posts"][0]["url"].as_str().expect("post url").to_owned();
-        let page = http_text(&format!("{base}{url}"));
-        assert!(page.contains("for making this all possible! You rock."), "{base}: {page}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let blogs = http_json(&format!("{base}/api/v1/blogs"));
+            let url = blogs[0]["posts"][0]["url"].as_str().expect("post url").to_owned();
+            let page = http_text(&format!("{base}{url}"));
+            if page.contains("for making this all possible! You rock.") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{base}: {page}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     // History: three published versions, newest first; the first one is restored and
