@@ -64,7 +64,7 @@ const WRITING_STYLE = HighlightStyle.define([
 /** `![alt](images/<name>)`: a picture kept with the blog (`spokes_core::image::LINK_PREFIX`). */
 const KEPT_PICTURE = /!\[([^\]\n]*)\]\(images\/([0-9a-f]{64}\.[a-z]{3,4})\)/g;
 /** [`KEPT_PICTURE`] as a whole text (one picture's Markdown, nothing around it). */
-const KEPT_PICTURE_WHOLE = /^!\[[^\]\n]*\]\(images\/[0-9a-f]{64}\.[a-z]{3,4}\)$/;
+const KEPT_PICTURE_WHOLE = new RegExp(`^${KEPT_PICTURE.source}$`);
 
 /**
  * The Markdown marks to hide between `from` and `to` (document offsets, ascending, not

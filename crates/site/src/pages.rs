@@ -114,7 +114,7 @@ pub fn verification_note_with(blog: &BlogView, bundle: &str) -> Markup {
             Verification::Verified { changes, statements, .. } => {
                 p.verified {
                     (w.verified(*changes, *statements))
-                    code { (fp) } (w.verified_end())
+                    code { (fp) } (w.verified_end)
                     " " a href=(bundle) { (w.check_yourself) }
                 }
             }

@@ -29,6 +29,8 @@ pub struct Words {
     /// The verification sentence up to the certificate's fingerprint: `{changes}` and
     /// `{statements}` filled in.
     pub verified: &'static str,
+    /// What ends the verification sentence after the fingerprint (German puts its verb there).
+    pub verified_end: &'static str,
     /// The link to the verification bundle.
     pub check_yourself: &'static str,
     /// Before the reason a blog failed verification.
@@ -49,6 +51,7 @@ const ENGLISH: Words = Words {
     posts_about: ("Posts about “", "”"),
     posts_of_about: "Posts of {blog} about {tag}",
     verified: "✓ Signatures verified: all {changes} revisions of this blog are covered by {statements} signed statements from OpenPGP certificate ",
+    verified_end: ".",
     check_yourself: "Check it yourself",
     unverified: "✗ This blog failed signature verification on this spoke: ",
     months: ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
@@ -65,6 +68,7 @@ const GERMAN: Words = Words {
     posts_about: ("Beiträge über „", "“"),
     posts_of_about: "Beiträge von {blog} über {tag}",
     verified: "✓ Signaturen geprüft: Alle {changes} Revisionen dieses Blogs sind durch {statements} signierte Erklärungen des OpenPGP-Zertifikats ",
+    verified_end: " gedeckt.",
     check_yourself: "Selbst prüfen",
     unverified: "✗ Die Signaturen dieses Blogs ließen sich auf diesem Spoke nicht bestätigen: ",
     months: ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
@@ -95,11 +99,6 @@ impl Words {
     /// [`Words::posts_of_about`] with the blog's title and the tag filled in.
     pub fn posts_of_about(&self, blog: &str, tag: &str) -> String {
         self.posts_of_about.replace("{blog}", blog).replace("{tag}", tag)
-    }
-
-    /// The German sentence ends after the fingerprint with its verb; English with a stop.
-    pub fn verified_end(&self) -> &'static str {
-        if self.lang == "de" { " gedeckt." } else { "." }
     }
 }
 

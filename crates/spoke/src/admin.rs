@@ -76,8 +76,6 @@ pub fn ticket(data: &Path, token: Option<String>) -> Result<Ticket, SpokeError> 
     Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token, name: Some(config.name.clone()), web: Some(config.ticket_web(config.http)), relay: config.relay_url(&key.public().to_string()) })
 }
 
-/// This spoke as the council lists it, from its configuration (for commands run beside a
-/// running spoke or while it is stopped).
 /// An endpoint for an operator's command to dial members with (directly, and through the
 /// relay a member names), reaching them as the environment says (`SPOKES_RELAY_ONLY`,
 /// `SPOKES_DNS_SERVER`, `SPOKES_EXTRA_ROOTS`: [`spokes_sync::net::Reach::from_env`]).
@@ -86,13 +84,14 @@ async fn dialer(key: SecretKey) -> Result<iroh::Endpoint, SpokeError> {
     spokes_sync::net::bind_dialer(key, vec![], &reach).await.map_err(|e| SpokeError::Net(e.to_string()))
 }
 
+/// This spoke as the council lists it, from its configuration (for commands run beside a
+/// running spoke or while it is stopped).
 pub(crate) fn member_info(key: &SecretKey, config: &Config) -> council::MemberInfo {
     let endpoint = key.public().to_string();
     let relay = config.relay_url(&endpoint);
     // A spoke whose network lets no UDP through binds no UDP socket: it is reached through
     // its relay alone, and names no address.
-    let relay_only = spokes_sync::net::Reach::from_env().is_ok_and(|r| r.relay_only);
-    let addrs = if relay_only { vec![] } else { config.ticket_addrs().iter().map(|a| a.to_string()).collect() };
+    let addrs = if spokes_sync::net::relay_only_from_env() { vec![] } else { config.ticket_addrs().iter().map(|a| a.to_string()).collect() };
     council::MemberInfo { endpoint, addrs, web: config.ticket_web(config.http), name: config.name.clone(), relay }
 }
 

@@ -54,7 +54,7 @@ impl Reach {
     /// Errors: [`NetError::Setting`] for an address or a file that is not one.
     pub fn from_env() -> Result<Reach, NetError> {
         use rustls::pki_types::pem::PemObject;
-        let relay_only = std::env::var(RELAY_ONLY_ENV).is_ok_and(|v| v == "1");
+        let relay_only = relay_only_from_env();
         let dns = match std::env::var(DNS_SERVER_ENV) {
             Ok(v) => Some(v.parse().map_err(|e| NetError::Setting { name: DNS_SERVER_ENV, message: format!("`{v}` is not ip:port: {e}") })?),
             Err(_) => None,
@@ -73,6 +73,12 @@ impl Reach {
         };
         Ok(Reach { relay_only, dns, extra_roots })
     }
+}
+
+/// Whether the environment says this side's network lets no UDP through ([`RELAY_ONLY_ENV`]
+/// is `1`): [`Reach::relay_only`], without reading the rest of [`Reach::from_env`].
+pub fn relay_only_from_env() -> bool {
+    std::env::var(RELAY_ONLY_ENV).is_ok_and(|v| v == "1")
 }
 
 /// A spoke's relay URL if `s` is one this side dials: an `https` URL with a host (a relay over
