@@ -284,7 +284,19 @@ impl Driver {
         let e = self.wait(css, 10);
         let sel = serde_json::to_string(css).expect("selector as JSON");
         self.script(&format!("const e = document.querySelector({sel}); if (e) e.scrollIntoView({{block: 'center', inline: 'nearest'}});"));
-        self.post(&format!("/element/{e}/click"), json!({})).unwrap_or_else(|err| self.fail(&format!("click {css}: {err}")));
+        // A dialog still laying out (its list just filled) can leave the element "not
+        // interactable" for a moment (seen in CI): asked again for up to 5 s.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match self.post(&format!("/element/{e}/click"), json!({})) {
+                Ok(_) => return,
+                Err(err) if err.contains("element not interactable") && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
+                    self.script(&format!("const e = document.querySelector({sel}); if (e) e.scrollIntoView({{block: 'center', inline: 'nearest'}});"));
+                }
+                Err(err) => self.fail(&format!("click {css}: {err}")),
+            }
+        }
     }
 
     pub fn script(&self, js: &str) -> Value {
