@@ -507,7 +507,7 @@ fn a_dishonest_member_inviting_ten_friends_admits_none_and_they_cannot_remove_an
     };
     let hello = |me: &MemberInfo, entries: Vec<SignedEntry>, token: Option<(String, String)>| {
         let (token, consent) = token.unzip();
-        spokes_sync::Frame::json(spokes_sync::FrameType::Membership, &CouncilHello { protocol: COUNCIL_PROTOCOL, council: Some(id.clone()), member: me.clone(), entries, have: vec![], token, consent, ready: None })
+        spokes_sync::Frame::json(spokes_sync::FrameType::Membership, &CouncilHello { protocol: COUNCIL_PROTOCOL, council: Some(id.clone()), member: me.clone(), entries, have: vec![], token, consent, ready: None, digest: None })
     };
     let signed_by = |key: &iroh::SecretKey, heads: Vec<String>, act: Act| SignedEntry::sign(&Entry { v: FORMAT, council: id.clone(), prev: heads, by: key.public().to_string(), at: 1, act }, key);
 

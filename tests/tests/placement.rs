@@ -4,7 +4,10 @@
 //! one that holds it; a placed member killed is replaced by the next in the ranking within a
 //! minute, and when it comes back the stand-in releases its copy (the copy moved, nothing was
 //! lost); a popular blog gets one more copy; a new post reaches the copies. And a member that
-//! pushes copies beyond the ranks the others accept is refused by them.
+//! pushes copies beyond the ranks the others accept is refused by them. The council's newest
+//! posts reach the members that hold none of a blog, member to member through the digests
+//! (`spokes_sync::council::digest`), leave them when the writer unpublishes, and a member
+//! that tampers with its digest has its items refused.
 
 use spokes_e2e::*;
 use spokes_sync::council::placement;
@@ -87,10 +90,11 @@ fn a_blog_is_copied_only_where_the_ranking_places_it_and_its_copies_move_when_a_
     let (code, page) = http_get(&location);
     assert_eq!(code, 200);
     assert!(page.contains("Ranked by a hash"), "{page}");
-    // The front page does not claim the whole council's posts.
+    // The front page shows the council's newest posts (through the digests), and says
+    // search covers what this spoke keeps and those newest posts.
     let (_, front) = spokes[asked].get("/");
-    assert!(front.contains("the newest posts of the blogs this spoke keeps a copy of"), "{front}");
-    assert!(front.contains("Search the blogs this spoke keeps"), "{front}");
+    assert!(front.contains("the newest posts of all of them, passed on from spoke to spoke"), "{front}");
+    assert!(front.contains("Search the blogs this spoke keeps and the council’s newest posts"), "{front}");
 
     // The first placed member dies: the next in the ranking stands in within a minute.
     spokes[first].stop();
@@ -153,4 +157,96 @@ fn a_member_pushing_copies_beyond_the_placed_ranks_is_refused_by_the_members_it_
     for &i in &candidates[3..] {
         assert!(!holds(&spokes[i], &blog), "spoke {i} took a copy it has no place for");
     }
+}
+
+/// Whether `s`'s `/api/v1/newest` lists a post titled `title`.
+fn newest_lists(s: &SpokeProc, title: &str) -> bool {
+    s.json("/api/v1/newest").as_array().is_some_and(|l| l.iter().any(|p| p["title"] == title))
+}
+
+/// The titles `s`'s search finds for `q`.
+fn found(s: &SpokeProc, q: &str) -> Vec<String> {
+    s.json(&format!("/api/v1/search?q={q}"))["results"].as_array().map(|r| r.iter().map(|h| h["title"].as_str().unwrap_or_default().to_owned()).collect()).unwrap_or_default()
+}
+
+#[test]
+fn the_councils_newest_posts_reach_members_without_the_blog_member_to_member_and_a_tampered_digest_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut spokes: Vec<SpokeProc> = (0..4).map(|i| SpokeProc::init(&tmp.path().join(format!("spoke{i}")), &format!("Spoke {i}"))).collect();
+    let ids: Vec<String> = spokes.iter().map(SpokeProc::endpoint_id).collect();
+    // A ring: each member pulls only from the one before it, so what one member offers
+    // reaches the farthest in three pulls, each through the digest of the one between.
+    for (i, s) in spokes.iter().enumerate() {
+        s.configure(|c| {
+            c.council.copies = 1;
+            c.council.upstreams = vec![ids[(i + 3) % 4].clone()];
+            c.council.act_on_evidence = false;
+        });
+    }
+    for s in &mut spokes {
+        s.start();
+    }
+    form_council(&spokes);
+    let w = tmp.path().join("w");
+    spokes_ok(&w, PASS, &["init", "--name", "Writer", "--title", "Tidal Notes"]);
+    spokes_ok(&w, PASS, &["spoke", "add", &spokes[0].invite()]);
+    let tides = spokes_ok(&w, PASS, &["new", "--title", "Tide tables", "--body", "The spring tide comes twice a month, with the new and the full moon."]).trim().to_owned();
+    spokes_ok(&w, PASS, &["publish"]);
+    let blog = spokes_writer::Profile::open(&w).unwrap().blog_id().to_string();
+
+    let started = Instant::now();
+    assert!(
+        wait_until(Duration::from_secs(60), || spokes.iter().all(|s| newest_lists(s, "Tide tables"))),
+        "the post did not reach every member's newest posts: {:?}",
+        spokes.iter().map(|s| newest_lists(s, "Tide tables")).collect::<Vec<_>>()
+    );
+    eprintln!("the post reached the newest posts of all four members in {:?}", started.elapsed());
+    // Two members hold the blog (the writer's spoke and one placed copy): the others show it
+    // from the digests, checked, linked to the writer's spoke, and find it in search.
+    let without: Vec<usize> = (1..4).filter(|&i| !holds(&spokes[i], &blog)).collect();
+    assert_eq!(without.len(), 2, "copies = 1 places one copy");
+    for &i in &without {
+        let listed = spokes[i].json("/api/v1/newest");
+        let item = listed.as_array().unwrap().iter().find(|p| p["title"] == "Tide tables").unwrap().clone();
+        assert_eq!(item["verified"], true);
+        assert_eq!(item["hosted_here"], false);
+        assert_eq!(item["blog_id"], blog.as_str());
+        assert_eq!(item["url"], format!("http://{}/b/{blog}/posts/tide-tables", spokes[0].http), "linked to the writer's spoke");
+        let (_, front) = spokes[i].get("/");
+        assert!(front.contains("Tide tables") && front.contains("Tidal Notes"), "{front}");
+        assert!(wait_until(Duration::from_secs(10), || found(&spokes[i], "spring") == ["Tide tables"]), "spoke {i}'s search: {:?}", found(&spokes[i], "spring"));
+        let (_, feed) = spokes[i].get("/feed.atom");
+        assert!(feed.contains("The spring tide comes twice a month"), "{feed}");
+    }
+
+    // Unpublished: it leaves every member's newest posts and search (the members that
+    // echoed it to each other let it go after a bounded number of hops).
+    spokes_ok(&w, PASS, &["unpublish", &tides]);
+    let started = Instant::now();
+    assert!(
+        wait_until(Duration::from_secs(60), || spokes.iter().all(|s| !newest_lists(s, "Tide tables") && found(s, "spring").is_empty())),
+        "the unpublished post stayed: {:?}",
+        spokes.iter().map(|s| (newest_lists(s, "Tide tables"), found(s, "spring"))).collect::<Vec<_>>()
+    );
+    eprintln!("the unpublished post left every member in {:?}", started.elapsed());
+
+    // The member before one without the blog turns dishonest: every post of its digest is
+    // rewritten by a change the writer never signed. The member after it refuses each item,
+    // records why under its name, and shows none of it; honest again, the post comes through.
+    let k = *without.iter().max().unwrap();
+    let d = k - 1;
+    assert_ne!(d, 0, "the writer's spoke stays honest");
+    spokes[d].stop();
+    spokes[d].start_as("spoke-dishonest", &[("SPOKE_DISHONEST", "alter-text")]);
+    spokes_ok(&w, PASS, &["new", "--title", "Gulls", "--body", "Herring gulls nest on the roofs by the harbour."]);
+    spokes_ok(&w, PASS, &["publish"]);
+    let refused = |s: &SpokeProc| s.refusals().iter().any(|(c, p)| c == "uncovered-changes" && *p == ids[d]);
+    assert!(wait_until(Duration::from_secs(60), || refused(&spokes[k])), "spoke {k} did not refuse the tampered digest: {:?}", spokes[k].refusals());
+    assert!(spokes[k].admin(&["refusals"]).contains("its digest of newest posts"), "{}", spokes[k].admin(&["refusals"]));
+    assert!(!newest_lists(&spokes[k], "Gulls"), "a tampered item was shown");
+    assert!(found(&spokes[k], "dishonest").is_empty());
+    assert!(!spokes[k].get("/feed.atom").1.contains("altered by a dishonest spoke"));
+    spokes[d].stop();
+    spokes[d].start();
+    assert!(wait_until(Duration::from_secs(60), || newest_lists(&spokes[k], "Gulls")), "the honest digest did not bring the post");
 }

@@ -479,6 +479,11 @@ impl Manifest {
         }
     }
 
+    /// The settings as the header hashes them (JSON bytes, at most [`MAX_SETTINGS_BYTES`]).
+    pub fn settings_bytes(&self) -> &[u8] {
+        &self.settings
+    }
+
     /// The settings, parsed. Error: [`ManifestError::Malformed`].
     pub fn site_settings(&self) -> Result<SiteSettings, ManifestError> {
         serde_json::from_slice(&self.settings).map_err(|e| ManifestError::Malformed(format!("settings: {e}")))

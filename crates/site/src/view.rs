@@ -321,6 +321,26 @@ impl BlogView {
         view
     }
 
+    /// The view of a blog this spoke does not hold, made from items of the council's digest
+    /// that checked out alone (`spokes_sync::council::digest`), all of one blog and proved by
+    /// one header: the settings that header signs and only those posts, with their bodies
+    /// (for feeds and search). Not hosted here; its `manifests` stay empty (nothing of it is
+    /// offered to peers). `None` for no items.
+    pub fn of_digest(items: &[&spokes_sync::council::digest::CheckedItem]) -> Option<BlogView> {
+        let first = items.first()?;
+        let verification = Verification::Verified { changes: 0, statements: 1, checked_at: chrono::Utc::now().to_rfc3339() };
+        let mut view = Self::empty(&first.item.blog_id, Some(&first.certificate), verification, None);
+        view.hosted = false;
+        view.rev = first.rev;
+        view.settings = first.settings.blog.clone();
+        view.spokes = first.settings.spokes.clone();
+        let image_base = format!("/b/{}/images/", view.blog_id);
+        let mut posts: Vec<std::sync::Arc<PostView>> = items.iter().map(|c| render_post(c.post.clone(), None, &image_base, true, Vec::new())).collect();
+        posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
+        view.set_posts(posts);
+        Some(view)
+    }
+
     /// The view of a set blog that failed verification: who it claims to be, and no posts.
     pub fn failed_set(blog_id: &BlogId, certificate: Option<&spokes_core::Certificate>, reason: &str) -> BlogView {
         Self::empty(blog_id, certificate, Verification::Failed { reason: reason.to_owned() }, None)

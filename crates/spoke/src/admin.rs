@@ -215,6 +215,7 @@ pub async fn council_join(data: &Path, ticket: &council::CouncilTicket, ready: O
         have: m.heads(),
         token: Some(ticket.token.clone()),
         ready,
+        digest: None,
     };
     let endpoint = dialer(key.clone()).await?;
     let r = council::exchange_entries(&endpoint, &ticket.member, &hello).await;
@@ -393,7 +394,7 @@ async fn gossip(endpoint: &iroh::Endpoint, me: &council::MemberInfo, m: &mut cou
         if enough(m) {
             return;
         }
-        let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: me.clone(), entries: m.entries(), have: m.heads(), token: None, consent: None, ready: None };
+        let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: me.clone(), entries: m.entries(), have: m.heads(), token: None, consent: None, ready: None, digest: None };
         if let Ok(x) = council::exchange_entries(endpoint, up, &hello).await {
             m.merge(x.entries);
         }
@@ -455,7 +456,7 @@ pub async fn self_test(data: &Path) -> Result<Vec<Check>, SpokeError> {
         Ok(_) => Err("it accepted a blog it cannot hold".into()),
     }));
     let stranger = council::MemberInfo { endpoint: endpoint.id().to_string(), addrs: vec![], web: String::new(), name: "self-test".into(), relay: None };
-    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], have: vec![], token: None, consent: None, ready: None };
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: None, member: stranger, entries: vec![], have: vec![], token: None, consent: None, ready: None, digest: None };
     checks.push(("council endpoint", match council::exchange(&endpoint, &me, &hello).await {
         Err(SyncError::Remote(e)) if matches!(e.code, Code::NotAMember | Code::NoCouncil) => Ok(format!("answers spokes/council/1, protocol 2 ({})", if e.code == Code::NoCouncil { "in no council yet" } else { "in a council" })),
         Err(e) => Err(e.to_string()),

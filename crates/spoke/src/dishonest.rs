@@ -4,7 +4,7 @@
 //!
 //! | value | what peers receive |
 //! |---|---|
-//! | `alter-text` | the newest post's body rewritten by a new change no statement covers |
+//! | `alter-text` | the newest post's body rewritten by a new change no statement covers; every post of its digest of the council's newest posts likewise |
 //! | `forge-post` | an extra post, with a statement signed by a key that is not the author's |
 //! | `drop-revision` | the document without its newest change |
 //! | `replay-old` | the document as the first signed statement it received names it (the new blog) |
@@ -157,5 +157,23 @@ impl Tamper {
             content.body = format!("{}\n\nThis text was altered by a dishonest spoke.", content.body);
             let _ = doc.write(&content, chrono::Utc::now().timestamp());
         }
+    }
+
+    /// Tampers with the digest of newest posts about to be offered (JSON as composed):
+    /// `alter-text` rewrites every item's post document with an unsigned change. Other kinds,
+    /// and bytes it cannot read, leave it as it is.
+    pub fn apply_digest(&self, json: &[u8]) -> Vec<u8> {
+        use data_encoding::BASE64;
+        let Ok(mut d) = serde_json::from_slice::<spokes_sync::council::digest::Digest>(json) else { return json.to_vec() };
+        if *self != Tamper::AlterText {
+            return json.to_vec();
+        }
+        for item in &mut d.items {
+            let Ok((post_id, _)) = spokes_core::manifest::parse_leaf(item.proof.leaf.as_bytes()) else { continue };
+            let Some(mut doc) = BASE64.decode(item.document.as_bytes()).ok().and_then(|b| PostDoc::load(&b, &item.blog_id, &post_id).ok()) else { continue };
+            self.apply_post(&mut doc);
+            item.document = BASE64.encode(&doc.save());
+        }
+        serde_json::to_vec(&d).unwrap_or_else(|_| json.to_vec())
     }
 }

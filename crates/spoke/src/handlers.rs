@@ -322,6 +322,15 @@ impl council::CouncilHost for Inner {
         let _ = self.store.record_refusal(peer, None, code, reason);
         tracing::warn!(peer, code = code.as_str(), "council exchange refused: {reason}");
     }
+    fn digest(&self) -> Option<(String, Arc<Vec<u8>>)> {
+        let offered = self.composed.read().unwrap_or_else(|p| p.into_inner()).offered.clone();
+        #[cfg(feature = "dishonest")]
+        if let (Some(t), Some((_, json))) = (&self.tamper, &offered) {
+            let tampered = Arc::new(t.apply_digest(json));
+            return Some((spokes_sync::council::digest::Digest::name_of(&tampered), tampered));
+        }
+        offered
+    }
     fn newcomer_ready(&self, peer: &str, report: &council::ReadyReport) {
         let r = serde_json::to_string(report).map_err(|e| e.to_string()).and_then(|t| self.store.put_council_ready(peer, &t).map_err(|e| e.to_string()));
         match r {

@@ -99,6 +99,12 @@ pub trait SpokeView: Send + Sync + 'static {
     fn holds_every_blog(&self) -> bool {
         true
     }
+    /// Blogs this spoke does not hold, shown from the council's digest of newest posts with
+    /// only the posts it carries ([`spokes_sync::council::digest`]): part of the front page,
+    /// `/api/v1/newest` and the council feed, never a blog's own pages.
+    fn council_newest(&self) -> Vec<Arc<BlogView>> {
+        vec![]
+    }
     /// Counts a read of one of `blog`'s pages or feeds (what makes a blog popular).
     fn count_read(&self, _blog: &BlogId) {}
     /// For a blog not shown here: the reader site (absolute, no final slash) of a council
@@ -480,6 +486,14 @@ fn post_href(members: &[crate::council::MemberInfo], b: &BlogView, p: &PostView)
         .unwrap_or(local)
 }
 
+/// The blogs this spoke shows posts of on its front page and council feed: those it holds
+/// and those shown from the council's digest.
+fn shown(spoke: &dyn SpokeView) -> Vec<Arc<BlogView>> {
+    let mut all = spoke.blogs();
+    all.extend(spoke.council_newest());
+    all
+}
+
 /// The `n` newest visible posts of every verified blog shown here.
 fn newest(blogs: &[Arc<BlogView>], n: usize) -> Vec<(&Arc<BlogView>, &PostView)> {
     let mut all: Vec<(&Arc<BlogView>, &PostView)> = blogs.iter().filter(|b| b.verified()).flat_map(|b| b.visible().into_iter().map(move |p| (b, p))).collect();
@@ -535,7 +549,7 @@ struct SearchParams {
 }
 
 fn search_form(q: &str, whole_council: bool) -> Markup {
-    let placeholder = if whole_council { "Search every blog of the council" } else { "Search the blogs this spoke keeps" };
+    let placeholder = if whole_council { "Search every blog of the council" } else { "Search the blogs this spoke keeps and the council’s newest posts" };
     html! {
         form.search action="/search" method="get" role="search" {
             input type="search" name="q" value=(q) placeholder=(placeholder) aria-label="Search";
@@ -547,7 +561,7 @@ fn search_form(q: &str, whole_council: bool) -> Markup {
 async fn search_page(State(s): State<AppState>, Query(p): Query<SearchParams>) -> Response {
     let members = s.spoke.members();
     let hits = s.spoke.search(&p.q, 20);
-    let blogs: std::collections::HashMap<BlogId, Arc<BlogView>> = s.spoke.blogs().into_iter().map(|b| (b.blog_id.clone(), b)).collect();
+    let blogs: std::collections::HashMap<BlogId, Arc<BlogView>> = shown(s.spoke.as_ref()).into_iter().map(|b| (b.blog_id.clone(), b)).collect();
     page(&format!("Search · {}", s.spoke.name()), html! {
         nav { a href="/" { "← " (s.spoke.name()) } }
         h1 { "Search" }
@@ -582,7 +596,7 @@ async fn api_search(State(s): State<AppState>, Query(p): Query<SearchParams>) ->
 }
 
 async fn api_newest(State(s): State<AppState>) -> Response {
-    let blogs = s.spoke.blogs();
+    let blogs = shown(s.spoke.as_ref());
     let members = s.spoke.members();
     let list: Vec<serde_json::Value> = newest(&blogs, 20)
         .into_iter()
@@ -674,7 +688,8 @@ fn verification_note_at(blog: &BlogView, base: &str) -> Markup {
 async fn front(State(s): State<AppState>) -> Markup {
     let blogs = s.spoke.blogs();
     let members = s.spoke.members();
-    let newest = newest(&blogs, 20);
+    let every = shown(s.spoke.as_ref());
+    let newest = newest(&every, 20);
     let hosted: Vec<&Arc<BlogView>> = blogs.iter().filter(|b| b.hosted).collect();
     let site = s.spoke.site_url();
     let whole = s.spoke.holds_every_blog();
@@ -691,7 +706,7 @@ async fn front(State(s): State<AppState>) -> Markup {
         header {
             h1 { (s.spoke.name()) }
             @if members.len() > 1 && whole { p { "One of " (members.len()) " spokes of a council: the newest posts of all of them, each checked against its author's signatures." } }
-            @else if members.len() > 1 { p { "One of " (members.len()) " spokes of a council: the newest posts of the blogs this spoke keeps a copy of, each checked against its author's signatures." } }
+            @else if members.len() > 1 { p { "One of " (members.len()) " spokes of a council: the newest posts of all of them, passed on from spoke to spoke, each checked against its author's signatures." } }
             @else { p { "Blogs hosted here, signed by their authors." } }
         }
         (search_form("", whole))
@@ -962,7 +977,7 @@ fn feed(title: &str, id: &str, self_url: &str, entries: Vec<Entry>, related: &[S
 }
 
 async fn front_feed(State(s): State<AppState>) -> Response {
-    let blogs = s.spoke.blogs();
+    let blogs = shown(s.spoke.as_ref());
     let members = s.spoke.members();
     let site = s.spoke.site_url();
     let site = site.trim_end_matches('/');

@@ -19,6 +19,7 @@
 //! missing), and with `[tls]` `tls/` (the certificate, its key and the ACME account, [`tls`]).
 
 mod admin;
+mod aggregate;
 mod handlers;
 mod listing;
 mod fsutil;
@@ -138,6 +139,17 @@ struct Inner {
     #[cfg(feature = "dishonest")]
     tamper: Option<dishonest::Tamper>,
     views: RwLock<HashMap<BlogId, Arc<BlogView>>>,
+    /// The digests upstreams offered ([`aggregate`]).
+    aggregate: Mutex<aggregate::Aggregate>,
+    /// The digest this spoke offers and the views of the blogs shown from it.
+    composed: RwLock<aggregate::Composed>,
+    /// Held while a digest is composed (one at a time).
+    composing: Mutex<()>,
+    /// When each blog's view last changed here (Unix seconds), for the digest's headers
+    /// alone; entries older than a day are dropped.
+    recently_changed: Mutex<HashMap<BlogId, i64>>,
+    /// Set once the views of what the store held at start are built.
+    started: std::sync::atomic::AtomicBool,
     /// Loaded documents, keyed by blog and by the BLAKE3 hash of the stored bytes they were
     /// loaded from (so a stale entry is never used). Loading is the dominant cost of a session.
     docs: Mutex<HashMap<BlogId, ([u8; 32], automerge::AutoCommit)>>,
@@ -321,6 +333,11 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
         // Answering only `spokes/drafts/1` is no tampering: the spoke is otherwise honest.
         tamper: dishonest::Tamper::from_env().filter(|t| *t != dishonest::Tamper::OldDrafts),
         views: RwLock::new(HashMap::new()),
+        aggregate: Mutex::default(),
+        composed: RwLock::default(),
+        composing: Mutex::default(),
+        recently_changed: Mutex::default(),
+        started: Default::default(),
         docs: Mutex::new(HashMap::new()),
         manifests: Mutex::new(HashMap::new()),
         bodies: Mutex::new(serving::BodyCache::new(serving::BODY_CACHE_BYTES)),
@@ -341,6 +358,7 @@ pub async fn start(data: &Path, overrides: Overrides) -> Result<RunningSpoke, Sp
     for id in inner.store.blog_ids()? {
         inner.refresh_view(&id);
     }
+    inner.started.store(true, std::sync::atomic::Ordering::Relaxed);
     // Posts of blogs dropped while the spoke was stopped leave the index.
     for b in search.blogs() {
         if http::SpokeView::blog(inner.as_ref(), &b).is_none() {

@@ -12,6 +12,7 @@ pub(crate) async fn council_loop(inner: Arc<Inner>, endpoint: Endpoint, every: D
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pulling: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+    let mut composing: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         tick.tick().await;
         pulling.retain(|_, t| !t.is_finished());
@@ -39,6 +40,14 @@ pub(crate) async fn council_loop(inner: Arc<Inner>, endpoint: Endpoint, every: D
             continue;
         }
         let ups = council::choose_upstreams(&members, &inner.config.council.upstreams, &inner.endpoint_id);
+        // The digest of newest posts offered downstream: from what the last pulls brought
+        // and this spoke's own blogs (one compose at a time, off the async workers).
+        let chosen: HashSet<String> = ups.iter().map(|u| u.endpoint.clone()).collect();
+        inner.drop_digests_except(&chosen);
+        if composing.as_ref().is_none_or(|t| t.is_finished()) {
+            let inner = inner.clone();
+            composing = Some(tokio::task::spawn_blocking(move || inner.compose_digest()));
+        }
         for up in ups {
             if pulling.contains_key(&up.endpoint) || inner.store.is_blocked(&up.endpoint).unwrap_or(false) {
                 continue;
@@ -73,7 +82,7 @@ async fn fetch_charter(inner: &Arc<Inner>, endpoint: &Endpoint, legacy: &council
     // The founder first: it is the one that signs the charter.
     let mut order: Vec<&council::MemberInfo> = old.values().filter(|m| m.endpoint != inner.endpoint_id).collect();
     order.sort_by_key(|m| Some(m.endpoint.as_str()) != legacy.founder());
-    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: legacy.id().map(str::to_owned), member: inner.me.clone(), entries: vec![], have: vec![], token: None, consent: None, ready: None };
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: legacy.id().map(str::to_owned), member: inner.me.clone(), entries: vec![], have: vec![], token: None, consent: None, ready: None, digest: None };
     for up in order.into_iter().take(council::DEFAULT_FANOUT) {
         let Ok(x) = council::exchange_entries(endpoint, up, &hello).await else { continue };
         let mut log = council::Membership::new();
@@ -101,12 +110,24 @@ pub(crate) async fn pull_from(inner: &Arc<Inner>, endpoint: &Endpoint, up: &coun
     // Only what the upstream lacks as far as this spoke knows (everything the first time): the
     // exchange grows with the log's changes, not with the log.
     let known = inner.council_peer_heads.lock().unwrap_or_else(|p| p.into_inner()).get(&up.endpoint).cloned().unwrap_or_default();
-    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: inner.me.clone(), entries: m.entries_since(&known), have: m.heads(), token: None, consent: None, ready: None };
+    let digest = Some(inner.digest_held_from(&up.endpoint));
+    let hello = council::CouncilHello { protocol: council::COUNCIL_PROTOCOL, council: m.id().map(str::to_owned), member: inner.me.clone(), entries: m.entries_since(&known), have: m.heads(), token: None, consent: None, ready: None, digest };
     let x = council::exchange_entries(endpoint, up, &hello).await?;
     inner.council_peer_heads.lock().unwrap_or_else(|p| p.into_inner()).insert(up.endpoint.clone(), x.heads);
     // Merged even with a refusal: a spoke the council cut off learns it from the votes.
     inner.merge_entries(&up.endpoint, x.entries);
     let catalog = x.catalog.map_err(SyncError::Remote)?;
+    // The upstream's newest posts of the council, checked item by item; a change is passed
+    // on at once (composed again), not at the next tick.
+    if let Some(d) = x.digest {
+        let (i, from) = (inner.clone(), up.endpoint.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            if i.take_digest(&from, d) {
+                i.compose_digest();
+            }
+        })
+        .await;
+    }
     let council_id = m.id().unwrap_or_default().to_owned();
     // A catalog is taken only as its seal says (or unsealed, from a spoke built before seals).
     let sealed = match catalog.check_seal(&up.endpoint, &council_id) {

@@ -15,12 +15,14 @@
 //! | `spoke_bundle_builds_total` | counter | verification bundles made (once per state of a blog, then reused) |
 //! | `spoke_council_copies_released_total` | counter | council copies released after they moved to the members placed for them (`[council] copies`) |
 //! | `spoke_relay_connections_total` | counter | `result` (`accepted`, `refused`): connections to the relay at `/relay` ([`crate::relay`]) |
+//! | `spoke_digest_items_refused_total` | counter | items of upstreams' digests of newest posts that did not check ([`crate::aggregate`]) |
 //! | `spoke_search_duration_seconds` | histogram | |
 //! | `spoke_blogs` | gauge | `kind` (`hosted`, `mirror`) |
 //! | `spoke_council_members` | gauge | |
 //! | `spoke_relay_clients` | gauge | relay connections open now |
 //! | `spoke_disk_free_bytes` | gauge | |
 //! | `spoke_search_posts` | gauge | |
+//! | `spoke_digest_items` | gauge | posts in the digest this spoke offers (the council's newest) |
 //! | `spoke_tls_certificate_expiry_timestamp_seconds` | gauge | the end of the HTTPS certificate in use (Unix time; absent without one) |
 
 use prometheus_client::metrics::counter::Counter;
@@ -62,6 +64,10 @@ pub struct Metrics {
     pub search_posts: Gauge,
     /// The end of the HTTPS certificate in use, Unix seconds (0: none yet).
     pub tls_certificate_expiry: Gauge,
+    /// Posts in the digest this spoke offers.
+    pub digest_items: Gauge,
+    /// Items of upstreams' digests that did not check.
+    pub digest_items_refused: Counter,
 }
 
 fn label(k: &str, v: &str) -> Labels {
@@ -97,6 +103,8 @@ impl Metrics {
             disk_free_bytes: Gauge::default(),
             search_posts: Gauge::default(),
             tls_certificate_expiry: Gauge::default(),
+            digest_items: Gauge::default(),
+            digest_items_refused: Counter::default(),
         };
         registry.register("build", "The spoke's build", Info::new(vec![("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned())]));
         registry.register("http_requests", "Reader site responses by status code", m.http_requests.clone());
@@ -116,6 +124,8 @@ impl Metrics {
         registry.register("disk_free_bytes", "Free bytes on the data folder's file system", m.disk_free_bytes.clone());
         registry.register("search_posts", "Posts in the search index", m.search_posts.clone());
         registry.register("tls_certificate_expiry_timestamp_seconds", "When the HTTPS certificate in use ends, Unix seconds (0: none yet)", m.tls_certificate_expiry.clone());
+        registry.register("digest_items", "Posts in the digest of the council's newest posts this spoke offers", m.digest_items.clone());
+        registry.register("digest_items_refused", "Items of upstreams' digests that did not check", m.digest_items_refused.clone());
         Metrics { registry, ..m }
     }
 

@@ -112,7 +112,7 @@ impl Inner {
 
 impl search::Source for Inner {
     fn view(&self, blog: &BlogId) -> Option<Arc<BlogView>> {
-        http::SpokeView::blog(self, blog)
+        http::SpokeView::blog(self, blog).or_else(|| self.digest_view(blog))
     }
     fn text(&self, blog: &BlogView, p: &PostView) -> Option<String> {
         match p.body.clone().or_else(|| self.cached_body(&blog.blog_id, p)) {
@@ -183,7 +183,7 @@ impl http::SpokeView for Inner {
     }
     fn search(&self, query: &str, limit: usize) -> Result<Vec<search::Hit>, String> {
         let started = std::time::Instant::now();
-        let r = self.search.search(query, limit, &|b| http::SpokeView::blog(self, b)).map_err(|e| e.to_string());
+        let r = self.search.search(query, limit, &|b| search::Source::view(self, b)).map_err(|e| e.to_string());
         self.metrics.search_queries.inc();
         self.metrics.search_duration_seconds.observe(started.elapsed().as_secs_f64());
         r
@@ -196,6 +196,9 @@ impl http::SpokeView for Inner {
     }
     fn holds_every_blog(&self) -> bool {
         self.config.council.copies == 0
+    }
+    fn council_newest(&self) -> Vec<Arc<BlogView>> {
+        self.composed.read().unwrap_or_else(|p| p.into_inner()).views.values().cloned().collect()
     }
     fn count_read(&self, blog: &BlogId) {
         Inner::count_read(self, blog);

@@ -369,7 +369,12 @@ impl Inner {
     /// Installs `view` for readers and tells the search index.
     pub(crate) fn publish_view(&self, blog_id: &BlogId, view: impl Into<Arc<BlogView>>) {
         let view: Arc<BlogView> = view.into();
-        self.views.write().unwrap_or_else(|p| p.into_inner()).insert(blog_id.clone(), view.clone());
+        let previous = self.views.write().unwrap_or_else(|p| p.into_inner()).insert(blog_id.clone(), view.clone());
+        // A blog's new state (not the views a start builds from what it stored) goes into the
+        // council's digest as a header alone, so older items of the blog are dropped.
+        if previous.as_ref().is_some_and(|p| p.rev != view.rev) || (previous.is_none() && self.started.load(std::sync::atomic::Ordering::Relaxed)) {
+            self.recently_changed.lock().unwrap_or_else(|p| p.into_inner()).insert(blog_id.clone(), chrono::Utc::now().timestamp());
+        }
         self.bundles.lock().unwrap_or_else(|p| p.into_inner()).pop(blog_id);
         self.touch();
         let _ = self.index_tx.send((blog_id.clone(), Some(view)));

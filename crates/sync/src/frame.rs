@@ -75,6 +75,10 @@ pub enum FrameType {
     NameRequest = 20,
     /// JSON [`crate::names::NameAnswer`], only on `spokes/name/1`.
     NameAnswer = 21,
+    /// JSON [`crate::council::digest::Digest`], only on `spokes/council/1`, after the catalog
+    /// and only when the hello asked for it: the newest posts the responder knows of, each
+    /// with what proves it.
+    Digest = 22,
 }
 
 impl FrameType {
@@ -101,6 +105,7 @@ impl FrameType {
             19 => FrameType::DraftWants,
             20 => FrameType::NameRequest,
             21 => FrameType::NameAnswer,
+            22 => FrameType::Digest,
             _ => return None,
         })
     }

@@ -41,6 +41,7 @@
 //! ([`evidence::Misdeed::RolledBack`]) it can sign into the council log.
 
 use spokes_core::problem::Code;
+pub mod digest;
 pub mod evidence;
 pub mod legacy;
 pub mod membership;
@@ -99,6 +100,12 @@ pub struct CouncilHello {
     /// by the inviting spoke for its operator. Older spokes ignore the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<ReadyReport>,
+    /// Asks for the responder's digest of the council's newest posts ([`digest`]): the name
+    /// of the digest the initiator holds from it ([`digest::Digest::name_of`]), or `""` for
+    /// none. The responder answers with a `Digest` frame after its catalog. Older spokes
+    /// ignore the field and send none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// Most checks a [`ReadyReport`] keeps.
@@ -179,6 +186,9 @@ pub struct Exchanged {
     /// The catalog, or the responder's refusal after the entries (a spoke waiting for
     /// approval, or cut off).
     pub catalog: Result<Catalog, RemoteError>,
+    /// The responder's digest, when the hello asked and the responder sent one (a spoke
+    /// built before digests sends none). Not yet checked: see [`digest::check_digest`].
+    pub digest: Option<digest::Digest>,
 }
 
 /// One blog in a catalog.
@@ -298,12 +308,21 @@ pub async fn exchange_entries(endpoint: &iroh::Endpoint, to: &MemberInfo, hello:
         let cat = read_frame(&mut recv).await?;
         match cat.typ {
             FrameType::Catalog => {}
-            FrameType::Error => return Ok(Exchanged { entries, heads, catalog: Err(crate::session::refusal_from_peer(&cat)) }),
+            FrameType::Error => return Ok(Exchanged { entries, heads, catalog: Err(crate::session::refusal_from_peer(&cat)), digest: None }),
             other => return Err(crate::FrameError::Unexpected { expected: FrameType::Catalog, got: other }.into()),
         }
         let mut catalog: Catalog = cat.parse_json()?;
         catalog.blogs.truncate(MAX_CATALOG);
-        Ok(Exchanged { entries, heads, catalog: Ok(catalog) })
+        // A responder built before digests ends the stream here.
+        let digest = match hello.digest {
+            Some(_) => match read_frame(&mut recv).await {
+                Ok(f) if f.typ == FrameType::Digest => Some(f.parse_json::<digest::Digest>()?),
+                Ok(f) => return Err(crate::FrameError::Unexpected { expected: FrameType::Digest, got: f.typ }.into()),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        Ok(Exchanged { entries, heads, catalog: Ok(catalog), digest })
     })
     .await;
     conn.close(0u32.into(), b"done");
@@ -328,6 +347,10 @@ pub trait CouncilHost: Send + Sync {
     fn refused(&self, peer: &str, code: Code, reason: &str);
     /// Keeps what a spoke this one proposed reported of its self-test (already bounded).
     fn newcomer_ready(&self, _peer: &str, _report: &ReadyReport) {}
+    /// The digest to offer ([`digest`]): its name and its JSON. `None`: none yet.
+    fn digest(&self) -> Option<(String, std::sync::Arc<Vec<u8>>)> {
+        None
+    }
 }
 
 /// Answers one council connection. Refusals are sent to the peer and recorded.
@@ -340,8 +363,12 @@ pub async fn respond<H: CouncilHost + ?Sized>(host: &H, conn: iroh::endpoint::Co
             Ok((entries, heads, catalog)) => {
                 write_frame(&mut send, &Frame::json(FrameType::Membership, &MembershipAnswer { protocol: COUNCIL_PROTOCOL, entries, heads })).await?;
                 match catalog {
-                    Ok(catalog) => {
+                    Ok((catalog, asked)) => {
                         write_frame(&mut send, &Frame::json(FrameType::Catalog, &catalog)).await?;
+                        if let (Some(asked), Some((name, json))) = (asked, host.digest()) {
+                            let payload = if asked == name { serde_json::to_vec(&digest::Digest { format: digest::DIGEST_FORMAT, same: true, ..Default::default() }).unwrap_or_default() } else { json.as_ref().clone() };
+                            write_frame(&mut send, &Frame { typ: FrameType::Digest, payload }).await?;
+                        }
                         let _ = send.finish();
                         return Ok(());
                     }
@@ -359,9 +386,13 @@ pub async fn respond<H: CouncilHost + ?Sized>(host: &H, conn: iroh::endpoint::Co
     r
 }
 
+/// What the responder answers: the entries, then the catalog and whether (with the name of
+/// the one the initiator holds) a digest was asked for, or the refusal instead of both.
+type Answer = (Vec<SignedEntry>, Vec<String>, Result<(Catalog, Option<String>), RemoteError>);
+
 /// The entries to answer with, then the catalog or (for a spoke the council cut off, which is
 /// thereby told by whose votes) the refusal. Errors: refusals sent instead of the entries.
-async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut iroh::endpoint::RecvStream) -> Result<(Vec<SignedEntry>, Vec<String>, Result<Catalog, RemoteError>), RemoteError> {
+async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut iroh::endpoint::RecvStream) -> Result<Answer, RemoteError> {
     let f = read_frame(recv).await.map_err(|e| RemoteError::new(Code::Malformed, e.to_string()))?;
     if f.typ != FrameType::Membership {
         return Err(RemoteError::new(Code::Malformed, "a council exchange starts with a membership frame"));
@@ -453,7 +484,7 @@ async fn respond_on<H: CouncilHost + ?Sized>(host: &H, peer: &str, recv: &mut ir
     let (entries, heads) = answer(&m);
     let mut catalog = host.catalog();
     catalog.seal(host.key(), &id, chrono::Utc::now().timestamp());
-    Ok((entries, heads, Ok(catalog)))
+    Ok((entries, heads, Ok((catalog, hello.digest))))
 }
 
 /// The upstreams to pull from: the configured ones that are members, else
