@@ -24,8 +24,32 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<s
   return el;
 }
 
-export function field(label: string, input: HTMLInputElement): HTMLElement {
+export function field(label: string, input: HTMLInputElement | HTMLSelectElement): HTMLElement {
   return h("label", {}, h("span", {}, label), input);
+}
+
+/** The languages blogs are most often written in (BCP 47 tags), offered by name for the blog. */
+export const BLOG_LANGUAGES = ["af", "ar", "bg", "bn", "ca", "cs", "cy", "da", "de", "el", "en", "eo", "es", "et", "eu", "fa", "fi", "fr", "ga", "gl", "he", "hi", "hr", "hu", "hy", "id", "is", "it", "ja", "ka", "ko", "lt", "lv", "mk", "ms", "nb", "nl", "nn", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sq", "sr", "sv", "sw", "ta", "th", "tr", "uk", "ur", "vi", "zh-Hans", "zh-Hant"];
+
+/** A language's name in the app's language (`fi` is "Finnish" in English, "Finnisch" in German); the tag itself when it has none. */
+export function languageName(tag: string): string {
+  try {
+    return new Intl.DisplayNames([language()], { type: "language" }).of(tag) ?? tag;
+  } catch {
+    return tag; // not a well-formed tag
+  }
+}
+
+/**
+ * The blog's language, chosen by name from {@link BLOG_LANGUAGES} sorted in the app's language;
+ * a blog in another language (a tag set elsewhere) keeps it, listed by its name too.
+ */
+export function blogLanguageSelect(id: string, current: string): HTMLSelectElement {
+  const tags = current && !BLOG_LANGUAGES.includes(current) ? [...BLOG_LANGUAGES, current] : BLOG_LANGUAGES;
+  const named = tags.map((tag) => ({ tag, name: languageName(tag) })).sort((a, b) => a.name.localeCompare(b.name, language()));
+  const select = h("select", { id }, ...named.map(({ tag, name }) => h("option", { value: tag, lang: tag }, name)));
+  select.value = current || "en";
+  return select;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The Settings dialog: the blog, the identity and its computers, the spokes, and copies to keep.
 import { api, asUiError, type BlogSettings, type DomainSetup, type IdentityDetails, type Overview } from "../api";
-import { field, h, languageSelect } from "../dom";
+import { blogLanguageSelect, field, h, languageName, languageSelect } from "../dom";
 import { dateTime, mediumDate, problemText, t } from "../i18n";
 import { save as saveDialog } from "@tauri-apps/plugin-dialog";
 import { saveRecoveryAs } from "./save-recovery";
@@ -21,13 +21,12 @@ export async function showSettings(screen: Screen, at: "updates" | "spokes" | nu
   let pub = firstStatus;
   const input = (idName: string, value: string, placeholder = "") => h("input", { id: idName, value, placeholder });
   const fTitle = input("set-title", st.title), fDesc = input("set-description", st.description, t("settings-description-placeholder"));
-  const fLang = input("set-language", st.language, "en"), fHandle = input("set-handle", st.handle, "@ada");
-  fLang.spellcheck = false; // a language code, not a word
+  const fLang = blogLanguageSelect("set-language", st.language), fHandle = input("set-handle", st.handle, "@ada");
   const msg = h("p", { id: "settings-msg", class: "muted", role: "status" });
   // Spell checking needs a dictionary of the blog's language on this computer: said when none.
   const spellNote = h("p", { id: "spelling-note", class: "muted small", role: "status" });
   const showSpelling = (language: string, taken: string[]) => {
-    spellNote.textContent = taken.length ? "" : t("spelling-none", { language });
+    spellNote.textContent = taken.length ? "" : t("spelling-none", { language: languageName(language) });
     spellNote.hidden = taken.length > 0; // no empty line in the form when all is well
   };
   spellNote.hidden = true;
@@ -224,7 +223,7 @@ export async function showSettings(screen: Screen, at: "updates" | "spokes" | nu
     h("h3", {}, t("settings-this-computer")), languageSelect("app-language", async () => { await screen.flush(); }),
     h("h4", {}, t("settings-updates")), updatesSection(() => screen.flush()));
   save.addEventListener("click", async () => {
-    const next: BlogSettings = { title: fTitle.value.trim(), description: fDesc.value.trim(), language: fLang.value.trim() || "en", handle: fHandle.value.trim() };
+    const next: BlogSettings = { title: fTitle.value.trim(), description: fDesc.value.trim(), language: fLang.value || "en", handle: fHandle.value.trim() };
     try {
       await api.saveSettings(next);
       msg.textContent = t("settings-saved");
