@@ -994,7 +994,15 @@ pub fn report(doc: &Value) -> String {
             "| through the tiers (each spoke pulls from {} upstreams every {} s, {} s a hop; {} origins) | half the spokes in {} s, all in {} s (p50 / max over origins: {} / {} s); at most {} hops; {} spokes never reached; pullers per spoke {} |\n",
             t["fanout"], t["interval_s"], t["hop_s"], t["origins"], f(&t["half_reached_s"]["p50"], 0), f(&t["all_reached_s"]["p50"], 0), f(&t["all_reached_s"]["p50"], 0), f(&t["all_reached_s"]["max"], 0), f(&t["hops_max"]["max"], 0), t["unreached"], sum(&t["pullers_per_spoke"], 0)
         ));
-        s.push_str("\nThe tiers carry catalogs today (with `copies = 0` every member copies every blog through them); with partial copies they are where the council's newest posts and search are to travel (not built yet). The log cannot yet hold a council this size (see above): the admission figures are the rule's, with entry sizes from the real log.\n");
+        let g = &sim["digest"];
+        if g["items_per_digest"].is_u64() {
+            let rounds = |v: &Value| v.as_u64().map_or("not within 64".to_owned(), |r| r.to_string());
+            s.push_str(&format!(
+                "| the council's newest posts, by the real digests (each of the {} spokes composes its digest of {} posts from its own and its upstreams' every round; a round is at most one {} s interval) | full everywhere in {} rounds; a new post in every digest in {} rounds ({} hops at most); once unpublished, gone from every digest in {} rounds; a digest weighs {} KiB (p50); composing one {} µs |\n",
+                sim["spokes"], g["items_per_digest"], g["interval_s"], rounds(&g["rounds_until_full"]), rounds(&g["new_post"]["rounds_until_every_spoke"]), f(&g["new_post"]["hops"]["max"], 0), rounds(&g["unpublished"]["rounds_until_gone_everywhere"]), f(&(g["digest_bytes"]["p50"].as_f64().map(|b| b / 1024.0).map(Value::from).unwrap_or(Value::Null)), 0), f(&g["compose_us_per_spoke"], 0)
+            ));
+        }
+        s.push_str("\nThe tiers carry catalogs (with `copies = 0` every member copies every blog through them) and, with partial copies, the digests of the council's newest posts, each post with what proves it to its author (`council::digest`). Search covers the blogs a member holds and those newest posts. The log cannot yet hold a council this size (see above): the admission figures are the rule's, with entry sizes from the real log.\n");
     }
     s.push_str(&format!(
         "\nSigning: the writer's key signs {} and verifies {} distinct statements per second; raw Ed25519 (ed25519-dalek) verifies {} per second, so OpenPGP packet handling costs {}× the primitive.\n",

@@ -8,13 +8,19 @@
 //! something offered by one spoke takes to reach all 5,000 through the tiers (each spoke pulls
 //! from 3 upstreams every interval, at its own phase). No network: the times are intervals
 //! and a per-hop cost, stated in the result.
+//!
+//! The council's newest posts are then passed through those same upstreams with the real
+//! digest code ([`spokes_sync::council::digest`]: real signed items, checked, composed by
+//! every one of the 5,000 spokes each round): rounds until the digests are full, until a new
+//! post is in every spoke's digest, until it has left every digest once unpublished, and what
+//! a digest weighs.
 
 use anyhow::{Context, Result};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use spokes_core::BlogId;
-use spokes_sync::council::{self, MemberInfo, placement};
+use spokes_sync::council::{self, MemberInfo, digest, placement};
 use std::collections::{BTreeMap, BinaryHeap};
 use std::time::Instant;
 
@@ -212,7 +218,154 @@ pub fn council_sim() -> Result<Value> {
             "all_reached_s": summary(&all_reached),
             "choose_upstreams_all_s": upstreams_s,
         },
+        "digest": digest_rounds(&ups, &mut rng)?,
         "sim_s": started.elapsed().as_secs_f64(),
+    }))
+}
+
+/// One blog for the digest rounds: its identity, manifest and post documents.
+struct SimBlog {
+    id: spokes_core::Identity,
+    manifest: spokes_core::manifest::Manifest,
+    docs: BTreeMap<String, Vec<u8>>,
+}
+
+impl SimBlog {
+    fn new(name: &str) -> Result<SimBlog> {
+        let id = spokes_core::Identity::generate(name, "pw")?;
+        let (blog, salt) = BlogId::bound_to(&id.fingerprint());
+        let settings = spokes_core::manifest::SiteSettings { blog: spokes_core::BlogSettings { title: name.into(), ..Default::default() }, spokes: vec![], owner: id.fingerprint(), blog_id_salt: salt };
+        Ok(SimBlog { id, manifest: spokes_core::manifest::Manifest::new(blog, &settings), docs: BTreeMap::new() })
+    }
+
+    /// Publishes post `n` dated `date`; returns the signed manifest.
+    fn publish(&mut self, n: usize, date: &str) -> Result<spokes_sync::set::SignedManifest> {
+        let pid = format!("{n:016x}");
+        let blog = self.manifest.blog_id.clone();
+        let mut doc = spokes_core::postdoc::PostDoc::create(&blog, &pid, automerge::ActorId::random());
+        doc.write(&spokes_core::postdoc::PostContent { title: format!("Post {n}"), body: "A paragraph of a few words, as a short post has.".repeat(8), tags: vec![] }, 1)?;
+        let date = chrono::DateTime::parse_from_rfc3339(date)?;
+        let mut m = self.manifest.next_revision();
+        m.put_post(&pid, &format!("post-{n}"), date, date, &doc.heads());
+        self.docs.insert(pid, doc.save());
+        self.manifest = m;
+        self.sign()
+    }
+
+    fn sign(&self) -> Result<spokes_sync::set::SignedManifest> {
+        Ok(spokes_sync::set::SignedManifest::sign(self.manifest.clone(), &mut self.id.unlock("pw")?)?)
+    }
+
+    fn item(&self, signed: &spokes_sync::set::SignedManifest, n: usize) -> Result<std::sync::Arc<digest::CheckedItem>> {
+        let pid = format!("{n:016x}");
+        let item = digest::own_item(signed, &pid, &self.docs[&pid]).context("item")?;
+        Ok(digest::check_own(item, &self.id.certificate(), &digest::Checked::new(), chrono::Utc::now().timestamp())?)
+    }
+}
+
+/// The digest rounds (see the module docs). Each round every spoke composes its digest from
+/// its own items and what its upstreams composed the round before: one round is one pull
+/// interval at most.
+fn digest_rounds(ups: &[Vec<u32>], rng: &mut StdRng) -> Result<Value> {
+    use std::collections::HashMap;
+    let n = ups.len();
+    let now = chrono::Utc::now().timestamp();
+    // Background: four blogs of 20 posts each on four spokes, older than what comes later.
+    let mut own: Vec<Vec<digest::Candidate>> = vec![Vec::new(); n];
+    for b in 0..4 {
+        let mut blog = SimBlog::new(&format!("Background {b}"))?;
+        let mut last = None;
+        for p in 0..20 {
+            last = Some(blog.publish(p, &format!("2026-0{}-{:02}T10:00:00Z", b + 1, p + 1))?);
+        }
+        let signed = last.context("posts")?;
+        let holder = rng.random_range(0..n);
+        for p in 0..20 {
+            own[holder].push((blog.item(&signed, p)?, 0));
+        }
+    }
+    let round = |state: &[digest::Composed], own: &[Vec<digest::Candidate>], own_headers: &[Vec<digest::HeaderCandidate>], held: &[HashMap<BlogId, u64>]| -> Vec<digest::Composed> {
+        (0..n)
+            .map(|s| {
+                let mut c = own[s].clone();
+                let mut h = own_headers[s].clone();
+                for &u in &ups[s] {
+                    c.extend(state[u as usize].items.iter().map(|(i, hops)| (i.clone(), hops + 1)));
+                    h.extend(state[u as usize].headers.iter().map(|(i, hops)| (i.clone(), hops + 1)));
+                }
+                digest::compose(c, h, &held[s], now)
+            })
+            .collect()
+    };
+    let mut state: Vec<digest::Composed> = (0..n).map(|_| digest::Composed::default()).collect();
+    let no_headers: Vec<Vec<digest::HeaderCandidate>> = vec![Vec::new(); n];
+    let mut held: Vec<HashMap<BlogId, u64>> = vec![HashMap::new(); n];
+    let composing = Instant::now();
+    let mut rounds_full = None;
+    let mut composes = 0usize;
+    for r in 1..=64 {
+        state = round(&state, &own, &no_headers, &held);
+        composes += n;
+        if state.iter().all(|c| c.items.len() == 80.min(digest::MAX_ITEMS)) {
+            rounds_full = Some(r);
+            break;
+        }
+    }
+    // A new post on one spoke, newer than everything.
+    let mut news = SimBlog::new("News")?;
+    let signed = news.publish(0, "2026-11-01T10:00:00Z")?;
+    let item = news.item(&signed, 0)?;
+    let origin = rng.random_range(0..n);
+    let blog = news.manifest.blog_id.clone();
+    own[origin].push((item.clone(), 0));
+    held[origin].insert(blog.clone(), signed.manifest.rev);
+    let has = |c: &digest::Composed| c.items.iter().any(|(i, _)| i.item.blog_id == blog);
+    let mut rounds_new = None;
+    let mut reached_per_round = Vec::new();
+    for r in 1..=64 {
+        state = round(&state, &own, &no_headers, &held);
+        composes += n;
+        let reached = state.iter().filter(|c| has(c)).count();
+        reached_per_round.push(reached);
+        if reached == n {
+            rounds_new = Some(r);
+            break;
+        }
+    }
+    let hops: Vec<f64> = state.iter().filter_map(|c| c.items.iter().find(|(i, _)| i.item.blog_id == blog).map(|(_, h)| *h as f64)).collect();
+    let sizes: Vec<f64> = state.iter().step_by(50).map(|c| serde_json::to_vec(&c.digest()).map_or(0.0, |j| j.len() as f64)).collect();
+    // Unpublished: the origin's newer header travels alone and the item leaves every digest.
+    own[origin].retain(|(i, _)| i.item.blog_id != blog);
+    news.manifest = news.manifest.next_revision();
+    news.manifest.forget(&format!("{:016x}", 0));
+    let gone = news.sign()?;
+    held[origin].insert(blog.clone(), gone.manifest.rev);
+    let head = digest::check_own_header(digest::own_header(&gone).context("header")?, &news.id.certificate(), now)?;
+    let mut own_headers = no_headers.clone();
+    own_headers[origin].push((head, 0));
+    let mut rounds_gone = None;
+    let mut left_per_round = Vec::new();
+    for r in 1..=64 {
+        state = round(&state, &own, &own_headers, &held);
+        composes += n;
+        let left = state.iter().filter(|c| has(c)).count();
+        left_per_round.push(left);
+        if left == 0 {
+            rounds_gone = Some(r);
+            break;
+        }
+    }
+    let compose_us = composing.elapsed().as_secs_f64() * 1e6 / composes as f64;
+    Ok(json!({
+        "items_per_digest": digest::MAX_ITEMS,
+        "background_posts": 80,
+        "rounds_until_full": rounds_full,
+        "new_post": {"rounds_until_every_spoke": rounds_new, "spokes_reached_per_round": reached_per_round, "hops": summary(&hops)},
+        "unpublished": {"rounds_until_gone_everywhere": rounds_gone, "spokes_still_showing_per_round": left_per_round},
+        "digest_bytes": summary(&sizes),
+        "compose_us_per_spoke": compose_us,
+        "interval_s": INTERVAL_S,
+        "note": "synchronous rounds: every spoke pulls once per round from what its upstreams composed the round before, so a round is at most one pull interval"
     }))
 }
 
