@@ -18,7 +18,7 @@ pub struct LocalSpoke {
 /// Starts the embedded local spoke in `<profile>/local-spoke` on 127.0.0.1 ports.
 pub async fn start_local_spoke(dir: &Path) -> Result<LocalSpoke, UiError> {
     let data = dir.join("local-spoke");
-    let fail = |e: spoke::SpokeError| ui_err(Code::LocalSpoke, format!("The built-in spoke could not start: {e}"));
+    let fail = |e: spoke::SpokeError| ui_err(Code::LocalSpoke, format!("The built-in spoke could not start: {e}")).with_detail(e.to_string());
     if spoke::load(&data).is_err() {
         let config = spoke::config::Config { name: "This computer".into(), ..Default::default() };
         spoke::init(&data, &config).map_err(fail)?;

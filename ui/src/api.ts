@@ -60,9 +60,9 @@ export interface PublishSummary { total: number; up_to_date: number; spokes: Spo
 /** Turns whatever a failed invoke threw into a UiError, its message in the app's language. */
 export function asUiError(e: unknown): UiError {
   if (e && typeof e === "object" && "message" in e) {
-    const o = e as { code?: Code; message: string };
+    const o = e as { code?: Code; message: string; detail?: string };
     const code = o.code ?? "unknown";
-    return { code, message: problemText(code, o.message) };
+    return { code, message: problemText(code, o.message, o.detail) };
   }
   return { code: "unknown", message: problemText("unknown", String(e)) };
 }

@@ -84,6 +84,9 @@ describe("the language", () => {
     expect(num(12345)).toBe("12.345");
     expect(longDate("2026-01-05T12:00:00Z")).toBe("5. Januar 2026");
     expect(problemText("wrong-passphrase", "That passphrase is not right.")).toBe("Die Passphrase stimmt nicht.");
+    // What an error is about comes along, as it is: the file a German writer must look at.
+    expect(problemText("io", "could not use /home/ada/blog.xml: Permission denied", "/home/ada/blog.xml: Permission denied")).toBe(`${t("error-io")} (/home/ada/blog.xml: Permission denied)`);
+    expect(problemText("io", "could not use /home/ada/blog.xml: Permission denied", "/home/ada/blog.xml: Permission denied")).toContain("/home/ada/blog.xml");
     // A message only English has would show in English, never as an ID.
     expect(t("no-such-message")).toBe("no-such-message");
   });
@@ -94,5 +97,6 @@ describe("the language", () => {
     expect(t("word-count", { n: 1000 })).toBe("1,000 words");
     expect(longDate("2026-01-05T12:00:00Z")).toBe("5 January 2026");
     expect(problemText("wrong-passphrase", "That passphrase is not right.")).toBe("That passphrase is not right.");
+    expect(problemText("io", "Could not use /x: gone", "/x: gone")).toBe("Could not use /x: gone");
   });
 });

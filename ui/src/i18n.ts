@@ -91,9 +91,11 @@ export function has(id: string): boolean {
  * The sentence for an error from Rust: in English the sentence Rust wrote (it names the
  * details); in another language the catalogue's sentence for its stable `code`.
  */
-export function problemText(code: Code, message: string): string {
+export function problemText(code: Code, message: string, detail?: string): string {
   if (current === "en") return message;
-  return has(`error-${code}`) ? t(`error-${code}`) : message;
+  if (!has(`error-${code}`)) return message;
+  // What it is about (a file, a lower error's words) is in no language: shown as it came.
+  return detail ? `${t(`error-${code}`)} (${detail})` : t(`error-${code}`);
 }
 
 /** A date as the locale writes it, in words (`7 December 2026`, `7. Dezember 2026`). */

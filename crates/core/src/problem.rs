@@ -216,12 +216,25 @@ pub struct Problem {
     pub code: Code,
     /// What happened, in a sentence (a writer's, where it reaches the app).
     pub message: String,
+    /// What the problem is about, in no particular language, where there is such a thing: a
+    /// file's path, an invite as it was typed, a lower error's own text. The message holds it
+    /// too; the app shows it after the sentence of `code` when it speaks another language
+    /// than the message's (English). Never sent to peers; absent from older stored statuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub detail: Option<String>,
 }
 
 impl Problem {
-    /// A problem with `code` and `message`.
+    /// A problem with `code` and `message`, and no detail.
     pub fn new(code: Code, message: impl Into<String>) -> Problem {
-        Problem { code, message: message.into() }
+        Problem { code, message: message.into(), detail: None }
+    }
+
+    /// This problem with `detail` (see [`Problem::detail`]).
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Problem {
+        self.detail = Some(detail.into());
+        self
     }
 }
 
@@ -242,6 +255,11 @@ mod tests {
         assert_eq!(Code::parse("images-connection"), Code::Unknown);
         assert_eq!(serde_json::from_str::<Problem>(r#"{"code":"from-the-future","message":"m"}"#).unwrap().code, Code::Unknown);
         assert!(serde_json::from_str::<Problem>(r#"{"code":7,"message":"m"}"#).is_err());
+        // A detail is kept when there is one and written only then: a refusal in an `Error`
+        // frame stays `{code, message}`.
+        assert_eq!(serde_json::to_string(&Problem::new(Code::Io, "m")).unwrap(), r#"{"code":"io","message":"m"}"#);
+        let p = Problem::new(Code::Io, "Could not use /tmp/x: gone").with_detail("/tmp/x");
+        assert_eq!(serde_json::from_str::<Problem>(&serde_json::to_string(&p).unwrap()).unwrap(), p);
         let refusals: Vec<&str> = Code::all().filter(|c| c.is_refusal()).map(Code::as_str).collect();
         assert_eq!(refusals.len(), 25);
         assert!(!Code::Unknown.is_refusal() && !Code::Connection.is_refusal() && Code::OtherCouncil.is_refusal() && Code::DnsFailed.is_refusal());

@@ -128,7 +128,7 @@ pub fn refusal_from_peer(frame: &Frame) -> RemoteError {
     if message.chars().count() > MAX_PEER_MESSAGE_CHARS {
         message = message.chars().take(MAX_PEER_MESSAGE_CHARS).collect::<String>() + "…";
     }
-    RemoteError { code, message }
+    RemoteError::new(code, message)
 }
 
 /// Errors of a session.

@@ -254,7 +254,7 @@ impl Profile {
                 }
                 Err(e) => {
                     tracing::warn!(spoke = endpoint, "pictures not exchanged: {e}");
-                    failed.insert(endpoint, Problem { code: Code::ImagesUndelivered, message: "The pictures could not be delivered to this spoke. Spokes will try again.".into() });
+                    failed.insert(endpoint, Problem::new(Code::ImagesUndelivered, "The pictures could not be delivered to this spoke. Spokes will try again."));
                 }
             }
         }

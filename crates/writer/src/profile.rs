@@ -174,7 +174,26 @@ impl From<ProfileError> for Problem {
             ProfileError::Ticket(t) => format!("That invite does not work: {t}"),
             other => other.to_string(),
         };
-        Problem::new(e.code(), message)
+        // What the sentence is about, for the app's other languages: the file, the lower
+        // error's own words.
+        let detail = match &e {
+            ProfileError::NotFound(p) | ProfileError::Exists(p) => Some(p.display().to_string()),
+            ProfileError::Io { path, source } => Some(format!("{}: {source}", path.display())),
+            ProfileError::Damaged { path, message } => Some(format!("{}: {message}", path.display())),
+            ProfileError::Ticket(t) => Some(t.to_string()),
+            ProfileError::Signing(m) | ProfileError::Pairing(m) => Some(m.clone()),
+            ProfileError::Doc(d) => Some(d.to_string()),
+            ProfileError::Import(i) => Some(i.to_string()),
+            ProfileError::Archive(a) => Some(a.to_string()),
+            ProfileError::Image(i) => Some(i.to_string()),
+            ProfileError::List(l) => Some(l.to_string()),
+            _ => None,
+        };
+        let p = Problem::new(e.code(), message);
+        match detail {
+            Some(d) => p.with_detail(d),
+            None => p,
+        }
     }
 }
 

@@ -120,7 +120,9 @@ pub(crate) fn plain(e: &spokes_sync::SyncError) -> Problem {
         Code::Internal => "The spoke had a problem of its own (its storage, say). Spokes will try again.".to_owned(),
         _ => format!("Something went wrong: {e}"),
     };
-    Problem { code, message }
+    // The lower error's own words, for the app's other languages, where the sentence holds them.
+    let detail = message.ends_with(&e.to_string()).then(|| e.to_string());
+    Problem { code, message, detail }
 }
 
 /// When to try unreachable spokes again: 2 s after the first failure, doubling up to once a

@@ -40,7 +40,7 @@ export function pairComputer(added: (name: string) => void) {
             h("p", { id: "pair-result", role: "status" }, t("pair-added-text", { name: e.payload.name })), h("div", { class: "toolbar" }, done));
         } else {
           form.replaceChildren(h("h2", {}, t("pair-not-added")),
-            h("p", { id: "pair-result", role: "alert" }, e.payload.error ? problemText(e.payload.error.code, e.payload.error.message) : t("pair-did-not-join")), h("div", { class: "toolbar" }, done));
+            h("p", { id: "pair-result", role: "alert" }, e.payload.error ? problemText(e.payload.error.code, e.payload.error.message, e.payload.error.detail) : t("pair-did-not-join")), h("div", { class: "toolbar" }, done));
         }
         done.focus();
       });

@@ -59,7 +59,7 @@ export async function showSettings(screen: Screen, at: "updates" | "spokes" | nu
     spokeList.replaceChildren(...ov.spokes.map((sp) => {
       const s = pub.spokes.find((x) => x.endpoint === sp.endpoint);
       const health = !s?.last_attempt ? t("spoke-not-tried") : s.up_to_date ? t("spoke-up-to-date")
-        : s.last_error ? t("spoke-not-yet-because", { reason: problemText(s.last_error.code, s.last_error.message) }) : t("spoke-not-yet");
+        : s.last_error ? t("spoke-not-yet-because", { reason: problemText(s.last_error.code, s.last_error.message, s.last_error.detail) }) : t("spoke-not-yet");
       const last = s?.last_success ? ` ${t("spoke-last-reached", { when: dateTime(s.last_success) })}` : "";
       const remove = h("button", { type: "button", class: "remove-spoke", "data-endpoint": sp.endpoint }, t("spoke-remove"));
       const url = sp.web ? `${sp.web}/b/${ov.blog_id}/` : null;

@@ -14,4 +14,11 @@ code: Code,
 /**
  * What happened, in a sentence (a writer's, where it reaches the app).
  */
-message: string, };
+message: string, 
+/**
+ * What the problem is about, in no particular language, where there is such a thing: a
+ * file's path, an invite as it was typed, a lower error's own text. The message holds it
+ * too; the app shows it after the sentence of `code` when it speaks another language
+ * than the message's (English). Never sent to peers; absent from older stored statuses.
+ */
+detail?: string, };

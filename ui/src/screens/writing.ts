@@ -423,7 +423,7 @@ export async function writingScreen(o: Overview) {
       if (s.up_to_date > 0) spokeMsg.textContent = "";
       const failed = s.spokes.filter((x) => !x.up_to_date && x.last_error);
       // Offline is said once, calmly, by the badge; other failures are explained here.
-      if (failed.length && offlineBadge.hidden) err.textContent = failed.map((f) => `${f.name ?? t("a-spoke")}: ${problemText(f.last_error!.code, f.last_error!.message)}`).join(" ");
+      if (failed.length && offlineBadge.hidden) err.textContent = failed.map((f) => `${f.name ?? t("a-spoke")}: ${problemText(f.last_error!.code, f.last_error!.message, f.last_error!.detail)}`).join(" ");
     } catch (e) {
       const u = asUiError(e);
       if (u.code === "locked" && o.unlocked) {
