@@ -194,7 +194,8 @@ impl Inner {
             }
         }
         let mut shown = self.composed.write().unwrap_or_else(|p| p.into_inner());
-        if shown.offered.as_ref().is_some_and(|(n, _)| *n == name) {
+        // The same digest can show other blogs: one held here since is shown as held.
+        if shown.offered.as_ref().is_some_and(|(n, _)| *n == name) && shown.views.len() == views.len() && views.keys().all(|b| shown.views.contains_key(b)) {
             return;
         }
         let mut touched: HashSet<BlogId> = shown.views.keys().cloned().collect();

@@ -112,6 +112,7 @@ impl Inner {
 
 impl search::Source for Inner {
     fn view(&self, blog: &BlogId) -> Option<Arc<BlogView>> {
+        // Held here first: a digest's view of a blog held here is never indexed or shown.
         http::SpokeView::blog(self, blog).or_else(|| self.digest_view(blog))
     }
     fn text(&self, blog: &BlogView, p: &PostView) -> Option<String> {
@@ -198,7 +199,9 @@ impl http::SpokeView for Inner {
         self.config.council.copies == 0
     }
     fn council_newest(&self) -> Vec<Arc<BlogView>> {
-        self.composed.read().unwrap_or_else(|p| p.into_inner()).views.values().cloned().collect()
+        // A blog held here since the digest was composed is shown as held, once.
+        let held = self.views.read().unwrap_or_else(|p| p.into_inner());
+        self.composed.read().unwrap_or_else(|p| p.into_inner()).views.values().filter(|v| !held.contains_key(&v.blog_id)).cloned().collect()
     }
     fn count_read(&self, blog: &BlogId) {
         Inner::count_read(self, blog);
