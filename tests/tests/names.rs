@@ -444,6 +444,10 @@ fn a_writer_whose_network_blocks_udp_publishes_through_the_spokes_relay() {
     let council = members[0].json("/api/v1/council");
     let entry = council["members"].as_array().and_then(|m| m.iter().find(|m| m["endpoint"] == members[1].endpoint_id().as_str())).cloned().unwrap_or_default();
     assert_eq!(entry["addrs"], serde_json::json!([]), "it has no UDP socket, so no address but its relay: {entry}");
+    // Its invites for writers name its relay and no address (nothing listens at one).
+    let ticket = spokes_sync::Ticket::decode(members[1].admin_env(&["invite"], &no_udp_spoke).trim()).expect("its invite");
+    assert!(ticket.addrs.is_empty(), "{ticket:?}");
+    assert_eq!(ticket.relay.as_deref(), Some(format!("https://{behind}:{https_port}/").as_str()));
     // Its council pulls reach the first member through that relay: it holds the blog.
     assert!(
         wait_until(Duration::from_secs(60), || members[1].get(&format!("/b/{blog}/posts/through-the-relay")).0 == 200),

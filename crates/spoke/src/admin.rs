@@ -73,7 +73,10 @@ pub fn invite(data: &Path, uses: u32, expires_at: Option<i64>) -> Result<Ticket,
 /// is enough to publish to a spoke in open admission mode).
 pub fn ticket(data: &Path, token: Option<String>) -> Result<Ticket, SpokeError> {
     let (key, config) = load(data)?;
-    Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs: config.ticket_addrs(), token, name: Some(config.name.clone()), web: Some(config.ticket_web(config.http)), relay: config.relay_url(&key.public().to_string()) })
+    // A spoke whose network lets no UDP through binds no UDP socket: its tickets name its
+    // relay alone, as its council entry does.
+    let addrs = if spokes_sync::net::relay_only_from_env() { vec![] } else { config.ticket_addrs() };
+    Ok(Ticket { v: 1, endpoint: key.public().to_string(), addrs, token, name: Some(config.name.clone()), web: Some(config.ticket_web(config.http)), relay: config.relay_url(&key.public().to_string()) })
 }
 
 /// An endpoint for an operator's command to dial members with (directly, and through the
