@@ -16,7 +16,9 @@
 //!    ([`Catalog`]: each blog it holds and its heads, sealed with its key: [`evidence`]), or
 //!    with an `Error` frame
 //!    (`unsupported-version`, `malformed`, `blocked`, `no-council`, `other-council`,
-//!    `not-a-member`, `bad-invite`, `bad-signature`). A spoke proposed but not yet admitted,
+//!    `not-a-member`, `bad-invite`, `bad-signature`). After the catalog, when the hello asked
+//!    for it, a `Digest` frame: the council's newest posts as the responder knows them
+//!    ([`digest`]). A spoke proposed but not yet admitted,
 //!    and a spoke the council cut off, get the log and then `not-a-member` instead of the
 //!    catalog: that is how they learn their admission or their removal.
 //! 3. The initiator closes the connection. For each blog whose heads differ from its own it
