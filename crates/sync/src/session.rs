@@ -128,7 +128,8 @@ pub fn refusal_from_peer(frame: &Frame) -> RemoteError {
     if message.chars().count() > MAX_PEER_MESSAGE_CHARS {
         message = message.chars().take(MAX_PEER_MESSAGE_CHARS).collect::<String>() + "…";
     }
-    RemoteError::new(code, message)
+    // The peer's words, cleaned; a detail it sent is not taken (peers send none).
+    RemoteError { code, message, detail: None }
 }
 
 /// Errors of a session.
