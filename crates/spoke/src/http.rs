@@ -686,11 +686,11 @@ fn verification_note_at(blog: &BlogView, base: &str) -> Markup {
 }
 
 async fn front(State(s): State<AppState>) -> Markup {
-    let blogs = s.spoke.blogs();
-    let members = s.spoke.members();
     let every = shown(s.spoke.as_ref());
+    let members = s.spoke.members();
     let newest = newest(&every, 20);
-    let hosted: Vec<&Arc<BlogView>> = blogs.iter().filter(|b| b.hosted).collect();
+    // Shown from the digest means not held here: never hosted.
+    let hosted: Vec<&Arc<BlogView>> = every.iter().filter(|b| b.hosted).collect();
     let site = s.spoke.site_url();
     let whole = s.spoke.holds_every_blog();
     let meta = Meta {

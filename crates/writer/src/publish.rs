@@ -121,7 +121,8 @@ pub(crate) fn plain(e: &spokes_sync::SyncError) -> Problem {
         _ => format!("Something went wrong: {e}"),
     };
     // The lower error's own words, for the app's other languages, where the sentence holds them.
-    let detail = message.ends_with(&e.to_string()).then(|| e.to_string());
+    let lower = e.to_string();
+    let detail = message.ends_with(&lower).then_some(lower);
     Problem { code, message, detail }
 }
 
